@@ -1,0 +1,245 @@
+// Package resp implements the Redis serialization protocol: a reader that
+// yields command arguments as slices of its own buffer, and an append-only
+// writer that is flushed once per pipelined batch.
+package resp
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ProtocolError is a malformed-input error. Its text is what Redis sends
+// after "-ERR " before closing the connection.
+type ProtocolError struct{ Msg string }
+
+func (e *ProtocolError) Error() string { return "Protocol error: " + e.Msg }
+
+// ErrBufferLimit is returned when a single command would exceed the query
+// buffer limit.
+var ErrBufferLimit = errors.New("query buffer limit exceeded")
+
+// Limits bound what a client can make the reader hold.
+type Limits struct {
+	MaxBulkLen  int64 // proto-max-bulk-len
+	MaxQueryBuf int   // client-query-buffer-limit
+}
+
+const (
+	maxMultibulk  = 1024 * 1024
+	maxInline     = 64 * 1024
+	initialBuffer = 16 * 1024
+	// allocation for a declared bulk is capped at this much up front; the
+	// buffer then grows only as bytes really arrive.
+	maxPrealloc = 1 << 20
+)
+
+// Reader parses client commands. Arguments returned by ReadCommand alias the
+// reader's buffer and are valid until the next call to ReadCommand or Fill.
+type Reader struct {
+	rd     io.Reader
+	buf    []byte
+	r, w   int // unread data is buf[r:w]
+	args   [][]byte
+	Limits Limits
+	// pendingBulk is how many more bytes the command being parsed needs.
+	pendingBulk int
+}
+
+// NewReader returns a reader over rd.
+func NewReader(rd io.Reader, lim Limits) *Reader {
+	if lim.MaxBulkLen <= 0 {
+		lim.MaxBulkLen = 512 << 20
+	}
+	if lim.MaxQueryBuf <= 0 {
+		lim.MaxQueryBuf = 1 << 30
+	}
+	return &Reader{rd: rd, buf: make([]byte, initialBuffer), Limits: lim}
+}
+
+// Buffered reports how many unparsed bytes are already in the buffer.
+func (r *Reader) Buffered() int { return r.w - r.r }
+
+// fill reads more data from the underlying reader, compacting or growing the
+// buffer as needed so that at least need bytes of unread data fit.
+func (r *Reader) fill(need int) error {
+	if r.r > 0 && (r.r == r.w || len(r.buf)-r.w < need) {
+		// compact; arguments from the previous command are no longer live
+		n := copy(r.buf, r.buf[r.r:r.w])
+		r.r, r.w = 0, n
+	}
+	if len(r.buf)-r.w < need || r.w == len(r.buf) {
+		if r.w+need > r.Limits.MaxQueryBuf+maxInline {
+			return ErrBufferLimit
+		}
+		size := 2 * len(r.buf)
+		for size < r.w+need {
+			size *= 2
+		}
+		nb := make([]byte, size)
+		copy(nb, r.buf[r.r:r.w])
+		r.w -= r.r
+		r.r = 0
+		r.buf = nb
+	}
+	n, err := r.rd.Read(r.buf[r.w:])
+	r.w += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// ReadCommand returns the next command's arguments, reading from the
+// underlying reader as needed. An empty inline line yields a nil slice and no
+// error (Redis ignores it). On a *ProtocolError the connection must be closed.
+func (r *Reader) ReadCommand() ([][]byte, error) {
+	for {
+		if r.r < r.w {
+			args, n, err := r.parse()
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				r.r += n
+				return args, nil
+			}
+		}
+		need := 1
+		if r.pendingBulk > 0 {
+			need = r.pendingBulk
+		}
+		if err := r.fill(need); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// parse tries to parse one command from buf[r:w]. It returns n == 0 when more
+// data is needed.
+func (r *Reader) parse() ([][]byte, int, error) {
+	r.pendingBulk = 0
+	b := r.buf[r.r:r.w]
+	if b[0] != '*' {
+		return r.parseInline(b)
+	}
+	// multibulk
+	line, pos, ok := readLine(b, 0)
+	if !ok {
+		if len(b) > maxInline {
+			return nil, 0, &ProtocolError{"too big mbulk count string"}
+		}
+		return nil, 0, nil
+	}
+	count, ok := parseInt(line[1:])
+	if !ok || count > maxMultibulk {
+		return nil, 0, &ProtocolError{"invalid multibulk length"}
+	}
+	if count <= 0 {
+		return r.args[:0], pos, nil
+	}
+	args := r.args[:0]
+	for i := int64(0); i < count; i++ {
+		if pos >= len(b) {
+			return nil, 0, nil
+		}
+		if b[pos] != '$' {
+			return nil, 0, &ProtocolError{fmt.Sprintf("expected '$', got '%c'", b[pos])}
+		}
+		line, next, ok := readLine(b, pos)
+		if !ok {
+			if len(b)-pos > maxInline {
+				return nil, 0, &ProtocolError{"too big bulk count string"}
+			}
+			return nil, 0, nil
+		}
+		n, ok := parseInt(line[1:])
+		if !ok || n < 0 || n > r.Limits.MaxBulkLen {
+			return nil, 0, &ProtocolError{"invalid bulk length"}
+		}
+		end := next + int(n)
+		if end+2 > len(b) {
+			missing := end + 2 - len(b)
+			if missing > maxPrealloc {
+				missing = maxPrealloc
+			}
+			r.pendingBulk = missing
+			r.args = args
+			return nil, 0, nil
+		}
+		args = append(args, b[next:end:end])
+		pos = end + 2
+	}
+	r.args = args
+	return args, pos, nil
+}
+
+func readLine(b []byte, from int) (line []byte, next int, ok bool) {
+	for i := from; i < len(b); i++ {
+		if b[i] == '\n' {
+			end := i
+			if end > from && b[end-1] == '\r' {
+				end--
+			}
+			return b[from:end], i + 1, true
+		}
+	}
+	return nil, 0, false
+}
+
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	neg := false
+	if b[0] == '-' {
+		neg = true
+		b = b[1:]
+		if len(b) == 0 {
+			return 0, false
+		}
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+func (r *Reader) parseInline(b []byte) ([][]byte, int, error) {
+	nl := -1
+	for i, c := range b {
+		if c == '\n' {
+			nl = i
+			break
+		}
+	}
+	if nl < 0 {
+		if len(b) > maxInline {
+			return nil, 0, &ProtocolError{"too big inline request"}
+		}
+		return nil, 0, nil
+	}
+	line := b[:nl]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	args, err := SplitArgs(line, r.args[:0])
+	if err != nil {
+		return nil, 0, &ProtocolError{"unbalanced quotes in request"}
+	}
+	r.args = args
+	if len(args) == 0 {
+		return nil, nl + 1, nil
+	}
+	return args, nl + 1, nil
+}

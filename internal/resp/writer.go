@@ -1,0 +1,206 @@
+package resp
+
+import (
+	"math"
+	"strconv"
+)
+
+// Writer appends RESP replies to a buffer. Proto selects RESP2 or RESP3
+// encodings for the types that differ.
+type Writer struct {
+	Buf   []byte
+	Proto int
+}
+
+// NewWriter returns a RESP2 writer.
+func NewWriter() *Writer { return &Writer{Buf: make([]byte, 0, 16*1024), Proto: 2} }
+
+// Reset empties the buffer, keeping its capacity.
+func (w *Writer) Reset() { w.Buf = w.Buf[:0] }
+
+// Len is the number of buffered bytes.
+func (w *Writer) Len() int { return len(w.Buf) }
+
+// Simple writes +s.
+func (w *Writer) Simple(s string) {
+	w.Buf = append(w.Buf, '+')
+	w.Buf = append(w.Buf, s...)
+	w.Buf = append(w.Buf, '\r', '\n')
+}
+
+// OK writes +OK.
+func (w *Writer) OK() { w.Buf = append(w.Buf, "+OK\r\n"...) }
+
+// Error writes -msg. msg must carry its prefix (ERR, WRONGTYPE, ...).
+// Newlines are replaced by spaces, as Redis does.
+func (w *Writer) Error(msg string) {
+	w.Buf = append(w.Buf, '-')
+	for i := 0; i < len(msg); i++ {
+		c := msg[i]
+		if c == '\r' || c == '\n' {
+			c = ' '
+		}
+		w.Buf = append(w.Buf, c)
+	}
+	w.Buf = append(w.Buf, '\r', '\n')
+}
+
+// Int writes :n.
+func (w *Writer) Int(n int64) {
+	w.Buf = append(w.Buf, ':')
+	w.Buf = strconv.AppendInt(w.Buf, n, 10)
+	w.Buf = append(w.Buf, '\r', '\n')
+}
+
+// Bulk writes a bulk string.
+func (w *Writer) Bulk(b []byte) {
+	w.Buf = append(w.Buf, '$')
+	w.Buf = strconv.AppendInt(w.Buf, int64(len(b)), 10)
+	w.Buf = append(w.Buf, '\r', '\n')
+	w.Buf = append(w.Buf, b...)
+	w.Buf = append(w.Buf, '\r', '\n')
+}
+
+// BulkString writes a bulk string from a Go string.
+func (w *Writer) BulkString(s string) {
+	w.Buf = append(w.Buf, '$')
+	w.Buf = strconv.AppendInt(w.Buf, int64(len(s)), 10)
+	w.Buf = append(w.Buf, '\r', '\n')
+	w.Buf = append(w.Buf, s...)
+	w.Buf = append(w.Buf, '\r', '\n')
+}
+
+// BulkInt writes n as a bulk string.
+func (w *Writer) BulkInt(n int64) {
+	var tmp [24]byte
+	w.Bulk(strconv.AppendInt(tmp[:0], n, 10))
+}
+
+// Null writes the null bulk string: $-1 in RESP2, _ in RESP3.
+func (w *Writer) Null() {
+	if w.Proto >= 3 {
+		w.Buf = append(w.Buf, "_\r\n"...)
+	} else {
+		w.Buf = append(w.Buf, "$-1\r\n"...)
+	}
+}
+
+// NullArray writes the null array: *-1 in RESP2, _ in RESP3.
+func (w *Writer) NullArray() {
+	if w.Proto >= 3 {
+		w.Buf = append(w.Buf, "_\r\n"...)
+	} else {
+		w.Buf = append(w.Buf, "*-1\r\n"...)
+	}
+}
+
+func (w *Writer) header(c byte, n int) {
+	w.Buf = append(w.Buf, c)
+	w.Buf = strconv.AppendInt(w.Buf, int64(n), 10)
+	w.Buf = append(w.Buf, '\r', '\n')
+}
+
+// Array writes an array header of n elements.
+func (w *Writer) Array(n int) { w.header('*', n) }
+
+// Map writes a map header of n pairs (RESP2: an array of 2n elements).
+func (w *Writer) Map(n int) {
+	if w.Proto >= 3 {
+		w.header('%', n)
+	} else {
+		w.header('*', 2*n)
+	}
+}
+
+// Set writes a set header (RESP2: an array).
+func (w *Writer) Set(n int) {
+	if w.Proto >= 3 {
+		w.header('~', n)
+	} else {
+		w.header('*', n)
+	}
+}
+
+// Push writes a push header (RESP2: an array).
+func (w *Writer) Push(n int) {
+	if w.Proto >= 3 {
+		w.header('>', n)
+	} else {
+		w.header('*', n)
+	}
+}
+
+// Attribute writes an attribute header (RESP3 only).
+func (w *Writer) Attribute(n int) { w.header('|', n) }
+
+// Bool writes a boolean: #t/#f in RESP3, :1/:0 in RESP2.
+func (w *Writer) Bool(b bool) {
+	if w.Proto >= 3 {
+		if b {
+			w.Buf = append(w.Buf, "#t\r\n"...)
+		} else {
+			w.Buf = append(w.Buf, "#f\r\n"...)
+		}
+		return
+	}
+	if b {
+		w.Int(1)
+	} else {
+		w.Int(0)
+	}
+}
+
+// FormatDouble formats f as Redis does for doubles in replies (%.17g with
+// inf/-inf/nan spelled Redis's way).
+func FormatDouble(dst []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(dst, "inf"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-inf"...)
+	case math.IsNaN(f):
+		return append(dst, "nan"...)
+	}
+	return strconv.AppendFloat(dst, f, 'g', 17, 64)
+}
+
+// Double writes a double: ,f in RESP3, a bulk string in RESP2.
+func (w *Writer) Double(f float64) {
+	var tmp [32]byte
+	s := FormatDouble(tmp[:0], f)
+	if w.Proto >= 3 {
+		w.Buf = append(w.Buf, ',')
+		w.Buf = append(w.Buf, s...)
+		w.Buf = append(w.Buf, '\r', '\n')
+		return
+	}
+	w.Bulk(s)
+}
+
+// BigNumber writes (n in RESP3, a bulk string in RESP2.
+func (w *Writer) BigNumber(n string) {
+	if w.Proto >= 3 {
+		w.Buf = append(w.Buf, '(')
+		w.Buf = append(w.Buf, n...)
+		w.Buf = append(w.Buf, '\r', '\n')
+		return
+	}
+	w.BulkString(n)
+}
+
+// Verbatim writes a verbatim string (RESP3) with the 3-letter format, or a
+// bulk string in RESP2.
+func (w *Writer) Verbatim(format, s string) {
+	if w.Proto >= 3 {
+		w.header('=', len(s)+4)
+		w.Buf = append(w.Buf, format...)
+		w.Buf = append(w.Buf, ':')
+		w.Buf = append(w.Buf, s...)
+		w.Buf = append(w.Buf, '\r', '\n')
+		return
+	}
+	w.BulkString(s)
+}
+
+// Raw appends pre-encoded RESP.
+func (w *Writer) Raw(b []byte) { w.Buf = append(w.Buf, b...) }
