@@ -8,7 +8,21 @@
 // auxiliary library does it: luaL_error prefixes the message with the
 // position ("chunk:line: ") of the Lua function that called the library
 // function, and nothing when the caller is not a Lua function (for example
-// when called through pcall directly).
+// when called through pcall directly). The chunk of an EVAL script should be
+// loaded under the name "user_script" to get Redis' "user_script:N: ..."
+// messages.
+//
+// The C decoders check the Lua stack against LUAI_MAXCSTACK (8000 slots);
+// the ports count slots the same way, so very deep or very long inputs fail
+// with the same messages. cmsgpack.unpack may return up to 7999 values: the
+// gopher-lua state needs a registry of at least that size (for example
+// lua.Options{RegistrySize: 1024 * 20}).
+//
+// Known differences: objects and msgpack maps are emitted in gopher-lua's
+// table iteration order (insertion order), not C Lua's hash order, so
+// tables with several non-array keys may serialise their keys in a
+// different order; argument errors of functions called with method syntax
+// do not get C Lua's "calling 'f' on bad self" rewording.
 package lualib
 
 import (
