@@ -44,6 +44,9 @@ type Reader struct {
 	Limits Limits
 	// pendingBulk is how many more bytes the command being parsed needs.
 	pendingBulk int
+	// BeforeRead, when set, runs before the reader blocks on the
+	// underlying reader (the server flushes pending replies there).
+	BeforeRead func() error
 }
 
 // NewReader returns a reader over rd.
@@ -111,6 +114,11 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 		need := 1
 		if r.pendingBulk > 0 {
 			need = r.pendingBulk
+		}
+		if r.BeforeRead != nil {
+			if err := r.BeforeRead(); err != nil {
+				return nil, err
+			}
 		}
 		if err := r.fill(need); err != nil {
 			return nil, err

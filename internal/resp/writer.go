@@ -204,3 +204,32 @@ func (w *Writer) Verbatim(format, s string) {
 
 // Raw appends pre-encoded RESP.
 func (w *Writer) Raw(b []byte) { w.Buf = append(w.Buf, b...) }
+
+// ReplyWriter receives a command's reply. *Writer encodes it as RESP; the
+// scripting layer builds Lua values from it directly.
+type ReplyWriter interface {
+	Simple(s string)
+	OK()
+	Error(msg string)
+	Int(n int64)
+	Bulk(b []byte)
+	BulkString(s string)
+	BulkInt(n int64)
+	Null()
+	NullArray()
+	Array(n int)
+	Map(n int)
+	Set(n int)
+	Push(n int)
+	Bool(b bool)
+	Double(f float64)
+	BigNumber(n string)
+	Verbatim(format, s string)
+	ProtoVersion() int
+}
+
+// ProtoVersion returns 2 or 3.
+func (w *Writer) ProtoVersion() int { return w.Proto }
+
+// SetProto switches the encoding (HELLO changes it mid-batch).
+func (w *Writer) SetProto(p int) { w.Proto = p }

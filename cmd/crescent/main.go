@@ -1,0 +1,80 @@
+// Command crescent runs the Crescent server. It takes redis-server's
+// arguments: an optional config file path, then --directive value flags.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/server"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "crescent: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cfg := config.New()
+	fileText, cfgFile := "", ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
+		switch args[0] {
+		case "-v", "--version":
+			fmt.Println("Crescent server v=0.1.0 (Redis 7.0 compatible)")
+			return nil
+		}
+		b, err := os.ReadFile(args[0])
+		if err != nil {
+			return fmt.Errorf("reading config file: %w", err)
+		}
+		fileText = string(b)
+		cfgFile, _ = filepath.Abs(args[0])
+		args = args[1:]
+	}
+	if err := cfg.Load(fileText, args); err != nil {
+		return fmt.Errorf("*** FATAL CONFIG FILE ERROR ***\n%w", err)
+	}
+	if err := os.MkdirAll(cfg.Get("dir"), 0o755); err != nil {
+		return fmt.Errorf("dir %s: %w", cfg.Get("dir"), err)
+	}
+	if err := os.Chdir(cfg.Get("dir")); err != nil {
+		return fmt.Errorf("can't chdir to %s: %w", cfg.Get("dir"), err)
+	}
+	var out io.Writer = os.Stderr
+	if lf := cfg.Get("logfile"); lf != "" {
+		f, err := os.OpenFile(lf, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("can't open the log file: %w", err)
+		}
+		defer f.Close()
+		out = f
+	}
+	level := slog.LevelInfo
+	switch cfg.Get("loglevel") {
+	case "debug":
+		level = slog.LevelDebug
+	case "warning":
+		level = slog.LevelWarn
+	}
+	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+	srv, err := server.New(cfg, logger, cfgFile)
+	if err != nil {
+		return err
+	}
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return srv.Run(ctx)
+}

@@ -1,0 +1,79 @@
+package command
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Client flags.
+const (
+	ClientMulti     = 1 << iota // inside MULTI
+	ClientDirtyCAS              // a WATCHed key changed
+	ClientDirtyExec             // a queued command was rejected
+	ClientPubSub                // RESP2 subscribed mode
+	ClientCloseAfterReply
+	ClientScript // the fake client that runs redis.call
+	ClientNoEvict
+	ClientReplyOff
+	ClientReplySkipNext
+	ClientReplySkip
+	ClientNoTouch
+)
+
+// Client is a connection's state as commands see it.
+type Client struct {
+	ID       int64
+	Addr     string
+	LAddr    string
+	FD       int
+	DB       int
+	Proto    int
+	Flags    int
+	User     string
+	Authed   bool
+	Created  int64 // Unix ms
+	LastCmd  string
+	LastTime atomic.Int64 // Unix ms of last interaction
+
+	mu      sync.Mutex
+	name    string
+	libName string
+	libVer  string
+
+	// Queue holds commands queued by MULTI (copied arguments).
+	Queue [][][]byte
+	// Watched keys: db and key.
+	Watched []WatchedKey
+	// Kill is closed to ask the connection to close.
+	Kill     chan struct{}
+	killOnce sync.Once
+	// Extra carries per-client state owned by other packages (pubsub...).
+	Extra map[string]any
+}
+
+// WatchedKey is one WATCHed key.
+type WatchedKey struct {
+	DB  int
+	Key string
+}
+
+// NewClient returns a client with the given id.
+func NewClient(id int64) *Client {
+	return &Client{ID: id, Proto: 2, Kill: make(chan struct{}), Authed: true, User: "default"}
+}
+
+// Name returns CLIENT SETNAME's name.
+func (c *Client) Name() string { c.mu.Lock(); defer c.mu.Unlock(); return c.name }
+
+// SetName sets the client's name.
+func (c *Client) SetName(n string) { c.mu.Lock(); c.name = n; c.mu.Unlock() }
+
+// LibInfo returns the lib-name and lib-ver set by CLIENT SETINFO.
+func (c *Client) LibInfo() (string, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.libName, c.libVer
+}
+
+// Close asks the connection to close.
+func (c *Client) Close() { c.killOnce.Do(func() { close(c.Kill) }) }

@@ -1,0 +1,70 @@
+package command
+
+import (
+	"time"
+
+	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/resp"
+)
+
+// Handler executes a command. Arity is already checked and the locks the
+// Spec asks for are held.
+type Handler func(c *Ctx)
+
+// Ctx is one command execution.
+type Ctx struct {
+	Args   [][]byte
+	Spec   *Spec
+	W      resp.ReplyWriter
+	DB     keyspace.DB
+	Client *Client
+	// Dirty counts changes made (Redis's server.dirty delta); a write
+	// command with Dirty > 0 is propagated to the AOF.
+	Dirty int
+	// Propagate, when set by the handler, replaces Args as what is written
+	// to the AOF (e.g. EXPIRE as PEXPIREAT). Each entry is one command.
+	Propagate [][][]byte
+	// InScript is set when the command runs from redis.call.
+	InScript bool
+	// Touched collects keys modified by this command (for WATCH, client
+	// tracking and blocked clients).
+	Touched func(db int, key []byte)
+	// Notify emits a keyspace notification of class ('g', '$', 'l', ...).
+	Notify func(class byte, event string, db int, key []byte)
+	// Block, set by a blocking command (BLPOP, BZPOPMIN, XREAD BLOCK...)
+	// that found nothing to serve, asks the executor to park the client
+	// without locks until one of Block.Keys is modified or the deadline
+	// passes, then run the command again. Handlers never set it when
+	// InScript or inside MULTI: there they reply as on timeout.
+	Block *BlockRequest
+}
+
+// BlockRequest describes how a blocked command waits.
+type BlockRequest struct {
+	Keys     [][]byte  // copied keys to watch, in the command's database
+	Deadline time.Time // zero: wait forever
+	// OnTimeout writes the reply sent when the deadline passes
+	// (a null array for BLPOP).
+	OnTimeout func(w resp.ReplyWriter)
+}
+
+// Now is the command's time in Unix ms (frozen during a script).
+func (c *Ctx) Now() int64 { return c.DB.Now }
+
+// Error writes an error reply.
+func (c *Ctx) Error(msg string) { c.W.Error(msg) }
+
+// Modified records that key changed: it bumps Dirty and signals watchers.
+func (c *Ctx) Modified(key []byte) {
+	c.Dirty++
+	if c.Touched != nil {
+		c.Touched(c.DB.Index(), key)
+	}
+}
+
+// Event emits a keyspace notification for key.
+func (c *Ctx) Event(class byte, event string, key []byte) {
+	if c.Notify != nil {
+		c.Notify(class, event, c.DB.Index(), key)
+	}
+}

@@ -1,0 +1,127 @@
+package command
+
+import (
+	"strconv"
+	"strings"
+)
+
+// KeySpec is a Redis 7 key specification: where the keys start and how to
+// find them.
+type KeySpec struct {
+	Notes string
+	Flags []string // RW, RO, OW, RM, access, update, insert, delete, ...
+	// BeginSearch: Index > 0 starts at that argument; Keyword starts after
+	// the keyword found scanning from StartFrom (negative: from the end).
+	BeginIndex int
+	Keyword    string
+	StartFrom  int
+	// FindKeys: range (LastKey relative to begin, KeyStep, Limit) or keynum
+	// (KeyNumIdx, FirstKey, KeyStep).
+	FindType  string // "range", "keynum" or "unknown"
+	LastKey   int
+	KeyStep   int
+	Limit     int
+	KeyNumIdx int
+	FirstKey  int
+	BeginType string // "index", "keyword" or "unknown"
+}
+
+// HasFlag reports whether the key spec carries flag f (e.g. "RW").
+func (k *KeySpec) HasFlag(f string) bool {
+	for _, x := range k.Flags {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+// Keys appends to dst the positions in args of the keys of this spec.
+func (k *KeySpec) Keys(args [][]byte, dst []int) []int {
+	argc := len(args)
+	var first int
+	switch k.BeginType {
+	case "index":
+		first = k.BeginIndex
+	case "keyword":
+		start, end, step := k.StartFrom, argc, 1
+		if k.StartFrom < 0 {
+			start, end, step = argc+k.StartFrom, 0, -1
+		}
+		first = -1
+		for i := start; i != end && i >= 1 && i < argc; i += step {
+			if strings.EqualFold(string(args[i]), k.Keyword) {
+				first = i + 1
+				break
+			}
+		}
+		if first < 0 {
+			return dst
+		}
+	default:
+		return dst
+	}
+	if first >= argc {
+		return dst
+	}
+	switch k.FindType {
+	case "range":
+		last := k.LastKey
+		if last >= 0 {
+			last = first + last
+		} else if k.Limit <= 1 {
+			last = argc + last
+		} else {
+			last = first + (argc-first)/k.Limit + last
+		}
+		step := k.KeyStep
+		if step < 1 {
+			step = 1
+		}
+		for i := first; i <= last && i < argc; i += step {
+			dst = append(dst, i)
+		}
+	case "keynum":
+		idx := first + k.KeyNumIdx
+		if idx >= argc {
+			return dst
+		}
+		n, err := strconv.Atoi(string(args[idx]))
+		if err != nil || n < 0 {
+			return dst
+		}
+		start := first + k.FirstKey
+		step := k.KeyStep
+		if step < 1 {
+			step = 1
+		}
+		for i, c := start, 0; c < n && i < argc; i, c = i+step, c+1 {
+			dst = append(dst, i)
+		}
+	}
+	return dst
+}
+
+// Keys returns the positions in args of the command's keys, from its key
+// specs (or its GetKeys function).
+func (s *Spec) Keys(args [][]byte) []int {
+	if s.GetKeys != nil {
+		return s.GetKeys(args)
+	}
+	var out []int
+	for i := range s.KeySpecs {
+		out = s.KeySpecs[i].Keys(args, out)
+	}
+	return out
+}
+
+// KeysInto is Keys appending into dst, to avoid allocation on hot paths.
+func (s *Spec) KeysInto(args [][]byte, dst []int) []int {
+	if s.GetKeys != nil {
+		return append(dst, s.GetKeys(args)...)
+	}
+	for i := range s.KeySpecs {
+		dst = s.KeySpecs[i].Keys(args, dst)
+	}
+	return dst
+}

@@ -1,0 +1,147 @@
+// Package command declares commands: each Spec carries a command's name,
+// arity, flags, ACL categories, key specs and handler, and serves dispatch,
+// COMMAND, ACL checks, cluster slot checks and script key checks alike.
+package command
+
+import (
+	"strings"
+)
+
+// Flag is a command flag, as COMMAND INFO lists them.
+type Flag uint32
+
+// Command flags (Redis 7.0 names).
+const (
+	FlagWrite Flag = 1 << iota
+	FlagReadOnly
+	FlagDenyOOM
+	FlagModule
+	FlagAdmin
+	FlagPubSub
+	FlagNoScript
+	FlagBlocking
+	FlagLoading
+	FlagStale
+	FlagSkipMonitor
+	FlagSkipSlowlog
+	FlagAsking
+	FlagFast
+	FlagNoAuth
+	FlagMayReplicate
+	FlagSentinel
+	FlagOnlySentinel
+	FlagNoMandatoryKeys
+	FlagProtected
+	FlagNoAsyncLoading
+	FlagNoMulti
+	FlagMovableKeys
+	FlagAllowBusy
+	FlagModuleNoCluster
+)
+
+var flagNames = []string{"write", "readonly", "denyoom", "module", "admin", "pubsub",
+	"noscript", "blocking", "loading", "stale", "skip_monitor", "skip_slowlog", "asking",
+	"fast", "no_auth", "may_replicate", "sentinel", "only_sentinel", "no_mandatory_keys",
+	"protected", "no_async_loading", "no_multi", "movablekeys", "allow_busy", "module_no_cluster"}
+
+// ParseFlag returns the flag named s.
+func ParseFlag(s string) (Flag, bool) {
+	for i, n := range flagNames {
+		if n == s {
+			return 1 << i, true
+		}
+	}
+	return 0, false
+}
+
+// Names returns the flag names set in f, in Redis's order.
+func (f Flag) Names() []string {
+	var out []string
+	for i, n := range flagNames {
+		if f&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Lock says which part of the keyspace a command needs.
+type Lock uint8
+
+// Lock kinds.
+const (
+	// LockKeys locks the shards of the command's keys (none when it has none).
+	LockKeys Lock = iota
+	// LockAll takes the whole keyspace exclusively.
+	LockAll
+	// LockNone takes nothing: the command does not touch the keyspace.
+	LockNone
+)
+
+// Spec declares one command or subcommand.
+type Spec struct {
+	Name     string // lowercase; "config|get" for a subcommand
+	Arity    int
+	Flags    Flag
+	FirstKey int
+	LastKey  int
+	Step     int
+	ACL      []string // categories, "@read"...
+	Tips     []string
+	KeySpecs []KeySpec
+	Subs     []*Spec // subcommands in Redis's order
+	Parent   *Spec
+	Docs     any // COMMAND DOCS tree (see Tree)
+	Handler  Handler
+	Lock     Lock
+	// GetKeys, when set, extracts keys for commands whose key specs cannot
+	// (SORT, MIGRATE...).
+	GetKeys func(args [][]byte) []int
+	subIdx  map[string]*Spec
+}
+
+// Has reports whether s has flag f.
+func (s *Spec) Has(f Flag) bool { return s.Flags&f != 0 }
+
+// Sub returns the subcommand named name (case-insensitive).
+func (s *Spec) Sub(name []byte) *Spec {
+	if s.subIdx == nil {
+		return nil
+	}
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return s.subIdx[strings.ToLower(string(name))]
+	}
+	return s.subIdx[string(lower(buf[:0], name))]
+}
+
+// HasCategory reports whether s is in ACL category cat ("@write").
+func (s *Spec) HasCategory(cat string) bool {
+	for _, c := range s.ACL {
+		if c == cat {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckArity reports whether n arguments (including the name) fit Arity.
+func (s *Spec) CheckArity(n int) bool {
+	if s.Arity >= 0 {
+		return n == s.Arity
+	}
+	return n >= -s.Arity
+}
+
+// DisplayName is the name used in error messages: "get", or "config|get".
+func (s *Spec) DisplayName() string { return s.Name }
+
+func lower(dst, b []byte) []byte {
+	for _, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}

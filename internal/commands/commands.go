@@ -1,0 +1,152 @@
+// Package commands holds the command handlers, one file per group, and
+// attaches them to the command table.
+package commands
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/exec"
+	"github.com/crescent-db/crescent/internal/keyspace"
+)
+
+// Server is what handlers need from the server around them.
+type Server interface {
+	ClientList() []*command.Client
+	ClientBuffers(id int64) (qbuf, obuf int)
+	RequestShutdown()
+	Port() int
+}
+
+// NetStats are server-wide counters kept by the network layer.
+type NetStats struct {
+	TotalConns    atomic.Int64
+	RejectedConns atomic.Int64
+	NetInput      atomic.Int64
+	NetOutput     atomic.Int64
+	ExpiredKeys   atomic.Int64
+	Hits          atomic.Int64
+	Misses        atomic.Int64
+}
+
+// Deps are the handlers' dependencies, wired once by the server.
+type Deps struct {
+	Config  *config.Config
+	Store   *keyspace.Store
+	Exec    *exec.Executor
+	Table   *command.Table
+	Log     *slog.Logger
+	Server  Server
+	Net     *NetStats
+	Started time.Time
+	// ConfigFile is the absolute path of the config file, if any.
+	ConfigFile string
+}
+
+// Handlers holds every command group's state.
+type Handlers struct {
+	Deps
+	// OnReset runs on RESET for state owned by other groups (pubsub...).
+	OnReset func(cl *command.Client)
+	// SubCounts returns a client's channel, pattern and shard channel
+	// subscription counts.
+	SubCounts func(cl *command.Client) (sub, psub, ssub int)
+	// BeforeShutdown runs before SHUTDOWN stops the server (persistence
+	// saves there); an error aborts the shutdown.
+	BeforeShutdown func(args [][]byte) error
+	// PersistenceInfo, ExtraMemoryInfo and ExtraInfo extend INFO.
+	PersistenceInfo func() []string
+	ExtraMemoryInfo func() []string
+	ExtraInfo       func() []InfoSection
+	runID           string
+}
+
+// RunID returns the server's random run id.
+func (h *Handlers) RunID() string { return h.runID }
+
+// New attaches every handler to d.Table and returns the handlers' state.
+func New(d Deps) *Handlers {
+	h := &Handlers{Deps: d}
+	var b [20]byte
+	rand.Read(b[:])
+	h.runID = hex.EncodeToString(b[:])
+	h.registerConnection()
+	h.registerServer()
+	h.registerStrings()
+	h.registerKeys()
+	return h
+}
+
+// Close stops background work owned by handlers.
+func (h *Handlers) Close() {}
+
+// Cron runs periodic work (called hz times a second).
+func (h *Handlers) Cron() {}
+
+// ClientGone releases per-client state when a connection closes.
+func (h *Handlers) ClientGone(cl *command.Client) {}
+
+// Shared error replies (Redis 7.0 texts).
+const (
+	ErrSyntax     = "ERR syntax error"
+	ErrNotInt     = "ERR value is not an integer or out of range"
+	ErrNotFloat   = "ERR value is not a valid float"
+	ErrWrongType  = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	ErrNoSuchKey  = "ERR no such key"
+	ErrOverflow   = "ERR increment or decrement would overflow"
+	ErrDBIndex    = "ERR DB index is out of range"
+	ErrInvalidExp = "ERR invalid expire time in '%s' command"
+)
+
+// ParseInt parses a Redis integer argument strictly (no spaces, no '+').
+func ParseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) > 1 && b[0] == '0' {
+		return 0, false
+	}
+	if b[0] == '-' && (len(b) == 1 || b[1] == '0') {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return n, true
+}
+
+// Copy returns a copy of b, for storing an argument (arguments alias the
+// connection's read buffer).
+func Copy(b []byte) []byte {
+	c := make([]byte, len(b))
+	copy(c, b)
+	return c
+}
+
+// EqualFold reports whether arg equals the ASCII word s, ignoring case.
+func EqualFold(arg []byte, s string) bool {
+	if len(arg) != len(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := arg[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		d := s[i]
+		if d >= 'A' && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
+}

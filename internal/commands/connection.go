@@ -1,0 +1,463 @@
+package commands
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/exec"
+)
+
+// RedisVersion is the Redis version Crescent is compatible with.
+const RedisVersion = "7.0.15"
+
+func (h *Handlers) registerConnection() {
+	t := h.Table
+	none := command.WithLock(command.LockNone)
+	t.Handle("ping", h.ping, none)
+	t.Handle("echo", h.echo, none)
+	t.Handle("quit", h.quit, none)
+	t.Handle("reset", h.reset, none)
+	t.Handle("select", h.selectDB, none)
+	t.Handle("hello", h.hello, none)
+	t.Handle("auth", h.auth, none)
+	t.Handle("time", h.time, none)
+	t.Handle("client|id", h.clientID, none)
+	t.Handle("client|setname", h.clientSetName, none)
+	t.Handle("client|getname", h.clientGetName, none)
+	t.Handle("client|list", h.clientList, none)
+	t.Handle("client|info", h.clientInfo, none)
+	t.Handle("client|kill", h.clientKill, none)
+	t.Handle("client|reply", h.clientReply, none)
+	t.Handle("client|no-evict", h.clientNoEvict, none)
+	t.Handle("client|help", h.clientHelp, none)
+}
+
+func (h *Handlers) ping(c *command.Ctx) {
+	if len(c.Args) > 2 {
+		c.Error(exec.WrongArity("ping"))
+		return
+	}
+	if c.Client.Flags&command.ClientPubSub != 0 && c.Client.Proto == 2 {
+		c.W.Array(2)
+		c.W.BulkString("pong")
+		if len(c.Args) == 2 {
+			c.W.Bulk(c.Args[1])
+		} else {
+			c.W.BulkString("")
+		}
+		return
+	}
+	if len(c.Args) == 2 {
+		c.W.Bulk(c.Args[1])
+		return
+	}
+	c.W.Simple("PONG")
+}
+
+func (h *Handlers) echo(c *command.Ctx) { c.W.Bulk(c.Args[1]) }
+
+func (h *Handlers) quit(c *command.Ctx) {
+	c.W.OK()
+	c.Client.Flags |= command.ClientCloseAfterReply
+}
+
+func (h *Handlers) reset(c *command.Ctx) {
+	cl := c.Client
+	cl.DB = 0
+	cl.Proto = 2
+	cl.Flags &^= command.ClientMulti | command.ClientDirtyCAS | command.ClientDirtyExec |
+		command.ClientReplyOff | command.ClientReplySkip | command.ClientReplySkipNext | command.ClientNoEvict
+	cl.Queue = nil
+	cl.Watched = nil
+	cl.SetName("")
+	cl.Authed = h.Config.Get("requirepass") == ""
+	cl.User = "default"
+	if h.OnReset != nil {
+		h.OnReset(cl)
+	}
+	c.W.Simple("RESET")
+}
+
+func (h *Handlers) selectDB(c *command.Ctx) {
+	n, ok := ParseInt(c.Args[1])
+	if !ok {
+		c.Error(ErrNotInt)
+		return
+	}
+	if n < 0 || n >= int64(h.Store.NumDBs()) {
+		c.Error(ErrDBIndex)
+		return
+	}
+	c.Client.DB = int(n)
+	c.DB = h.Store.DB(int(n), c.DB.Now)
+	c.W.OK()
+}
+
+func (h *Handlers) checkPassword(user, pass string) bool {
+	want := h.Config.Get("requirepass")
+	if user != "default" {
+		return false
+	}
+	if want == "" {
+		return false
+	}
+	return pass == want
+}
+
+func (h *Handlers) auth(c *command.Ctx) {
+	if len(c.Args) > 3 {
+		c.Error(ErrSyntax)
+		return
+	}
+	user, pass := "default", string(c.Args[1])
+	if len(c.Args) == 3 {
+		user, pass = string(c.Args[1]), string(c.Args[2])
+	}
+	if len(c.Args) == 2 && h.Config.Get("requirepass") == "" {
+		c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+		return
+	}
+	if !h.checkPassword(user, pass) {
+		c.Error("WRONGPASS invalid username-password pair or user is disabled.")
+		return
+	}
+	c.Client.Authed = true
+	c.Client.User = user
+	c.W.OK()
+}
+
+func (h *Handlers) hello(c *command.Ctx) {
+	proto := c.Client.Proto
+	i := 1
+	if len(c.Args) >= 2 {
+		v, ok := ParseInt(c.Args[1])
+		if !ok {
+			c.Error("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		if v < 2 || v > 3 {
+			c.Error("NOPROTO unsupported protocol version")
+			return
+		}
+		proto = int(v)
+		i = 2
+	}
+	var name []byte
+	setName := false
+	for ; i < len(c.Args); i++ {
+		more := len(c.Args) - i - 1
+		switch {
+		case EqualFold(c.Args[i], "auth") && more >= 2:
+			if !h.checkPassword(string(c.Args[i+1]), string(c.Args[i+2])) {
+				c.Error("WRONGPASS invalid username-password pair or user is disabled.")
+				return
+			}
+			c.Client.Authed = true
+			c.Client.User = string(c.Args[i+1])
+			i += 2
+		case EqualFold(c.Args[i], "setname") && more >= 1:
+			name = c.Args[i+1]
+			setName = true
+			i++
+		default:
+			c.Error(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", c.Args[i]))
+			return
+		}
+	}
+	if !c.Client.Authed {
+		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
+	}
+	if setName {
+		if !validClientName(name) {
+			c.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+			return
+		}
+		c.Client.SetName(string(name))
+	}
+	c.Client.Proto = proto
+	setProto(c.W, proto)
+	c.W.Map(7)
+	c.W.BulkString("server")
+	c.W.BulkString("redis")
+	c.W.BulkString("version")
+	c.W.BulkString(RedisVersion)
+	c.W.BulkString("proto")
+	c.W.Int(int64(proto))
+	c.W.BulkString("id")
+	c.W.Int(c.Client.ID)
+	c.W.BulkString("mode")
+	c.W.BulkString("standalone")
+	c.W.BulkString("role")
+	c.W.BulkString("master")
+	c.W.BulkString("modules")
+	c.W.Array(0)
+}
+
+// setProto switches the reply encoding mid-batch when the writer supports it.
+func setProto(w any, proto int) {
+	if pw, ok := w.(interface{ SetProto(int) }); ok {
+		pw.SetProto(proto)
+	}
+}
+
+func (h *Handlers) time(c *command.Ctx) {
+	now := time.Now()
+	if c.InScript {
+		now = time.UnixMilli(c.Now())
+	}
+	c.W.Array(2)
+	c.W.BulkInt(now.Unix())
+	c.W.BulkInt(int64(now.Nanosecond() / 1000))
+}
+
+func validClientName(b []byte) bool {
+	for _, ch := range b {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *Handlers) clientID(c *command.Ctx) { c.W.Int(c.Client.ID) }
+
+func (h *Handlers) clientSetName(c *command.Ctx) {
+	if !validClientName(c.Args[2]) {
+		c.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+		return
+	}
+	c.Client.SetName(string(c.Args[2]))
+	c.W.OK()
+}
+
+func (h *Handlers) clientGetName(c *command.Ctx) {
+	n := c.Client.Name()
+	if n == "" {
+		c.W.Null()
+		return
+	}
+	c.W.BulkString(n)
+}
+
+func (h *Handlers) clientSetInfo(c *command.Ctx) {
+	c.Error(fmt.Sprintf("ERR unknown subcommand '%s'. Try CLIENT HELP.", c.Args[1]))
+}
+
+func (h *Handlers) clientInfoLine(cl *command.Client, now int64) string {
+	flags := ""
+	if cl.Flags&command.ClientMulti != 0 {
+		flags += "x"
+	}
+	if cl.Flags&command.ClientPubSub != 0 {
+		flags += "P"
+	}
+	if cl.Flags&command.ClientNoEvict != 0 {
+		flags += "e"
+	}
+	if flags == "" {
+		flags = "N"
+	}
+	multi := -1
+	if cl.Flags&command.ClientMulti != 0 {
+		multi = len(cl.Queue)
+	}
+	qbuf, obuf := h.Server.ClientBuffers(cl.ID)
+	last := cl.LastCmd
+	if last == "" {
+		last = "NULL"
+	}
+	sub, psub, ssub := 0, 0, 0
+	if h.SubCounts != nil {
+		sub, psub, ssub = h.SubCounts(cl)
+	}
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=%d oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
+		cl.ID, cl.Addr, cl.LAddr, cl.FD, cl.Name(), (now-cl.Created)/1000, (now-cl.LastTime.Load())/1000,
+		flags, cl.DB, sub, psub, ssub, multi, qbuf, 16384-qbuf, obuf, 16384+qbuf, last, cl.User, cl.Proto)
+}
+
+func (h *Handlers) clientList(c *command.Ctx) {
+	var ids map[int64]bool
+	typ := ""
+	for i := 2; i < len(c.Args); i++ {
+		switch {
+		case EqualFold(c.Args[i], "type") && i+1 < len(c.Args):
+			typ = strings.ToLower(string(c.Args[i+1]))
+			if typ != "normal" && typ != "master" && typ != "replica" && typ != "slave" && typ != "pubsub" {
+				c.Error(fmt.Sprintf("ERR Unknown client type '%s'", c.Args[i+1]))
+				return
+			}
+			i++
+		case EqualFold(c.Args[i], "id") && i+1 < len(c.Args):
+			ids = map[int64]bool{}
+			for i++; i < len(c.Args); i++ {
+				id, ok := ParseInt(c.Args[i])
+				if !ok || id <= 0 {
+					c.Error("ERR Invalid client ID")
+					return
+				}
+				ids[id] = true
+			}
+		default:
+			c.Error(ErrSyntax)
+			return
+		}
+	}
+	now := time.Now().UnixMilli()
+	var b strings.Builder
+	clients := h.Server.ClientList()
+	sortClients(clients)
+	for _, cl := range clients {
+		if ids != nil && !ids[cl.ID] {
+			continue
+		}
+		isPubSub := cl.Flags&command.ClientPubSub != 0
+		if typ == "pubsub" && !isPubSub || typ == "normal" && isPubSub || typ == "master" || typ == "replica" || typ == "slave" {
+			continue
+		}
+		b.WriteString(h.clientInfoLine(cl, now))
+		b.WriteByte('\n')
+	}
+	c.W.Verbatim("txt", b.String())
+}
+
+func sortClients(cs []*command.Client) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j].ID < cs[j-1].ID; j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+}
+
+func (h *Handlers) clientInfo(c *command.Ctx) {
+	c.W.Verbatim("txt", h.clientInfoLine(c.Client, time.Now().UnixMilli())+"\n")
+}
+
+func (h *Handlers) clientKill(c *command.Ctx) {
+	args := c.Args[2:]
+	if len(args) == 1 {
+		// old form: CLIENT KILL addr:port
+		for _, cl := range h.Server.ClientList() {
+			if cl.Addr == string(args[0]) {
+				cl.Close()
+				c.W.OK()
+				return
+			}
+		}
+		c.Error("ERR No such client")
+		return
+	}
+	if len(args)%2 != 0 {
+		c.Error(ErrSyntax)
+		return
+	}
+	var id int64 = -1
+	addr, laddr, user, typ := "", "", "", ""
+	skipme := true
+	for i := 0; i < len(args); i += 2 {
+		v := string(args[i+1])
+		switch {
+		case EqualFold(args[i], "id"):
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				c.Error("ERR client-id should be greater than 0")
+				return
+			}
+			id = n
+		case EqualFold(args[i], "addr"):
+			addr = v
+		case EqualFold(args[i], "laddr"):
+			laddr = v
+		case EqualFold(args[i], "user"):
+			user = v
+		case EqualFold(args[i], "type"):
+			typ = strings.ToLower(v)
+			if typ != "normal" && typ != "master" && typ != "replica" && typ != "slave" && typ != "pubsub" {
+				c.Error(fmt.Sprintf("ERR Unknown client type '%s'", v))
+				return
+			}
+		case EqualFold(args[i], "skipme"):
+			switch strings.ToLower(v) {
+			case "yes":
+				skipme = true
+			case "no":
+				skipme = false
+			default:
+				c.Error(ErrSyntax)
+				return
+			}
+		default:
+			c.Error(ErrSyntax)
+			return
+		}
+	}
+	killed := 0
+	for _, cl := range h.Server.ClientList() {
+		if id != -1 && cl.ID != id || addr != "" && cl.Addr != addr || laddr != "" && cl.LAddr != laddr || user != "" && cl.User != user {
+			continue
+		}
+		isPubSub := cl.Flags&command.ClientPubSub != 0
+		if typ == "pubsub" && !isPubSub || typ == "normal" && isPubSub || typ == "master" || typ == "replica" || typ == "slave" {
+			continue
+		}
+		if cl == c.Client && skipme {
+			continue
+		}
+		if cl == c.Client {
+			c.Client.Flags |= command.ClientCloseAfterReply
+		} else {
+			cl.Close()
+		}
+		killed++
+	}
+	c.W.Int(int64(killed))
+}
+
+func (h *Handlers) clientReply(c *command.Ctx) {
+	switch {
+	case EqualFold(c.Args[2], "on"):
+		c.Client.Flags &^= command.ClientReplyOff | command.ClientReplySkip
+		c.W.OK()
+	case EqualFold(c.Args[2], "off"):
+		c.Client.Flags |= command.ClientReplyOff
+	case EqualFold(c.Args[2], "skip"):
+		c.Client.Flags |= command.ClientReplySkipNext
+	default:
+		c.Error(ErrSyntax)
+	}
+}
+
+func (h *Handlers) clientNoEvict(c *command.Ctx) {
+	switch {
+	case EqualFold(c.Args[2], "on"):
+		c.Client.Flags |= command.ClientNoEvict
+	case EqualFold(c.Args[2], "off"):
+		c.Client.Flags &^= command.ClientNoEvict
+	default:
+		c.Error(ErrSyntax)
+		return
+	}
+	c.W.OK()
+}
+
+func (h *Handlers) clientHelp(c *command.Ctx) {
+	lines := []string{
+		"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"ID", "    Return the ID of the current connection.",
+		"INFO", "    Return information about the current client connection.",
+		"GETNAME", "    Return the name of the current connection.",
+		"KILL <ip:port>", "    Kill connection made from <ip:port>.",
+		"LIST [options ...]", "    Return information about client connections.",
+		"NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
+		"REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
+		"SETNAME <name>", "    Assign the name <name> to the current connection.",
+		"HELP", "    Print this help.",
+	}
+	c.W.Array(len(lines))
+	for _, l := range lines {
+		c.W.Simple(l)
+	}
+}

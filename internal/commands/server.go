@@ -1,0 +1,694 @@
+package commands
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/exec"
+	"github.com/crescent-db/crescent/internal/glob"
+	"github.com/crescent-db/crescent/internal/resp"
+)
+
+func (h *Handlers) registerServer() {
+	t := h.Table
+	none := command.WithLock(command.LockNone)
+	all := command.WithLock(command.LockAll)
+	t.Handle("command", h.commandAll, none)
+	t.Handle("command|count", h.commandCount, none)
+	t.Handle("command|info", h.commandInfo, none)
+	t.Handle("command|docs", h.commandDocs, none)
+	t.Handle("command|list", h.commandList, none)
+	t.Handle("command|getkeys", h.commandGetKeys, none)
+	t.Handle("command|getkeysandflags", h.commandGetKeysAndFlags, none)
+	t.Handle("config|get", h.configGet, none)
+	t.Handle("config|set", h.configSet, none)
+	t.Handle("config|resetstat", h.configResetStat, none)
+	t.Handle("info", h.info, all)
+	t.Handle("dbsize", h.dbsize, all)
+	t.Handle("shutdown", h.shutdown, none)
+	t.Handle("debug", h.debug, all)
+	t.Handle("lastsave", func(c *command.Ctx) { c.W.Int(h.Started.Unix()) }, none)
+}
+
+// writeTree writes a metadata tree (see command.Table) as RESP.
+func writeTree(w resp.ReplyWriter, v any) {
+	switch x := v.(type) {
+	case nil:
+		w.Null()
+	case float64:
+		w.Int(int64(x))
+	case string:
+		if len(x) > 0 && x[0] == '+' {
+			w.Simple(x[1:])
+		} else if len(x) > 0 {
+			w.BulkString(x[1:])
+		} else {
+			w.BulkString("")
+		}
+	case []any:
+		n := len(x) - 1
+		switch x[0] {
+		case "%":
+			w.Map(n / 2)
+		case "~":
+			w.Set(n)
+		default:
+			w.Array(n)
+		}
+		for _, e := range x[1:] {
+			writeTree(w, e)
+		}
+	}
+}
+
+func writeKeySpec(w resp.ReplyWriter, k *command.KeySpec) {
+	n := 3
+	if k.Notes != "" {
+		n++
+	}
+	w.Map(n)
+	if k.Notes != "" {
+		w.BulkString("notes")
+		w.BulkString(k.Notes)
+	}
+	w.BulkString("flags")
+	w.Set(len(k.Flags))
+	for _, f := range k.Flags {
+		w.Simple(f)
+	}
+	w.BulkString("begin_search")
+	w.Map(2)
+	w.BulkString("type")
+	w.BulkString(k.BeginType)
+	w.BulkString("spec")
+	switch k.BeginType {
+	case "index":
+		w.Map(1)
+		w.BulkString("index")
+		w.Int(int64(k.BeginIndex))
+	case "keyword":
+		w.Map(2)
+		w.BulkString("keyword")
+		w.BulkString(k.Keyword)
+		w.BulkString("startfrom")
+		w.Int(int64(k.StartFrom))
+	default:
+		w.Map(0)
+	}
+	w.BulkString("find_keys")
+	w.Map(2)
+	w.BulkString("type")
+	w.BulkString(k.FindType)
+	w.BulkString("spec")
+	switch k.FindType {
+	case "range":
+		w.Map(3)
+		w.BulkString("lastkey")
+		w.Int(int64(k.LastKey))
+		w.BulkString("keystep")
+		w.Int(int64(k.KeyStep))
+		w.BulkString("limit")
+		w.Int(int64(k.Limit))
+	case "keynum":
+		w.Map(3)
+		w.BulkString("keynumidx")
+		w.Int(int64(k.KeyNumIdx))
+		w.BulkString("firstkey")
+		w.Int(int64(k.FirstKey))
+		w.BulkString("keystep")
+		w.Int(int64(k.KeyStep))
+	default:
+		w.Map(0)
+	}
+}
+
+// WriteCommandInfo renders one COMMAND INFO entry from its Spec.
+func WriteCommandInfo(w resp.ReplyWriter, s *command.Spec) {
+	w.Array(10)
+	w.BulkString(s.Name)
+	w.Int(int64(s.Arity))
+	names := s.Flags.Names()
+	w.Set(len(names))
+	for _, f := range names {
+		w.Simple(f)
+	}
+	w.Int(int64(s.FirstKey))
+	w.Int(int64(s.LastKey))
+	w.Int(int64(s.Step))
+	w.Set(len(s.ACL))
+	for _, c := range s.ACL {
+		w.Simple(c)
+	}
+	w.Set(len(s.Tips))
+	for _, t := range s.Tips {
+		w.Simple(t)
+	}
+	w.Array(len(s.KeySpecs))
+	for i := range s.KeySpecs {
+		writeKeySpec(w, &s.KeySpecs[i])
+	}
+	subs := servedSubs(s)
+	w.Array(len(subs))
+	for _, sub := range subs {
+		WriteCommandInfo(w, sub)
+	}
+}
+
+func servedSubs(s *command.Spec) []*command.Spec {
+	var out []*command.Spec
+	for _, sub := range s.Subs {
+		if sub.Handler != nil {
+			out = append(out, sub)
+		}
+	}
+	return out
+}
+
+func (h *Handlers) commandAll(c *command.Ctx) {
+	all := h.Table.All()
+	c.W.Array(len(all))
+	for _, s := range all {
+		WriteCommandInfo(c.W, s)
+	}
+}
+
+func (h *Handlers) commandCount(c *command.Ctx) { c.W.Int(int64(len(h.Table.All()))) }
+
+func (h *Handlers) lookupAny(name []byte) *command.Spec {
+	parent, sub, ok := strings.Cut(string(name), "|")
+	s := h.Table.LookupString(parent)
+	if s == nil || !ok {
+		return s
+	}
+	sp := s.Sub([]byte(sub))
+	if sp == nil || sp.Handler == nil {
+		return nil
+	}
+	return sp
+}
+
+func (h *Handlers) commandInfo(c *command.Ctx) {
+	if len(c.Args) == 2 {
+		h.commandAll(c)
+		return
+	}
+	c.W.Array(len(c.Args) - 2)
+	for _, a := range c.Args[2:] {
+		if s := h.lookupAny(a); s != nil {
+			WriteCommandInfo(c.W, s)
+		} else {
+			c.W.NullArray()
+		}
+	}
+}
+
+func writeDocs(w resp.ReplyWriter, s *command.Spec) {
+	m := command.TreeMap(s.Docs)
+	// rebuild the docs map, keeping only served subcommands
+	order := []string{}
+	if d, ok := s.Docs.([]any); ok {
+		for i := 1; i+1 < len(d); i += 2 {
+			k, _ := d[i].(string)
+			if len(k) > 0 {
+				order = append(order, k[1:])
+			}
+		}
+	}
+	subs := servedSubs(s)
+	n := len(order)
+	hasSubs := false
+	for _, k := range order {
+		if k == "subcommands" {
+			hasSubs = true
+		}
+	}
+	if hasSubs && len(subs) == 0 {
+		n--
+	}
+	w.Map(n)
+	for _, k := range order {
+		if k == "subcommands" {
+			if len(subs) == 0 {
+				continue
+			}
+			w.BulkString("subcommands")
+			w.Map(len(subs))
+			for _, sub := range subs {
+				w.BulkString(sub.Name)
+				writeDocs(w, sub)
+			}
+			continue
+		}
+		w.BulkString(k)
+		writeTree(w, m[k])
+	}
+}
+
+func (h *Handlers) commandDocs(c *command.Ctx) {
+	var specs []*command.Spec
+	if len(c.Args) == 2 {
+		specs = h.Table.All()
+	} else {
+		for _, a := range c.Args[2:] {
+			if s := h.lookupAny(a); s != nil {
+				specs = append(specs, s)
+			}
+		}
+	}
+	c.W.Map(len(specs))
+	for _, s := range specs {
+		c.W.BulkString(s.Name)
+		writeDocs(c.W, s)
+	}
+}
+
+func (h *Handlers) commandList(c *command.Ctx) {
+	var names []string
+	filter := func(s *command.Spec) bool { return true }
+	if len(c.Args) > 2 {
+		if len(c.Args) != 5 || !EqualFold(c.Args[2], "filterby") {
+			c.Error(ErrSyntax)
+			return
+		}
+		arg := string(c.Args[4])
+		switch {
+		case EqualFold(c.Args[3], "module"):
+			filter = func(s *command.Spec) bool { return false }
+		case EqualFold(c.Args[3], "aclcat"):
+			filter = func(s *command.Spec) bool { return s.HasCategory("@" + strings.ToLower(arg)) }
+		case EqualFold(c.Args[3], "pattern"):
+			filter = func(s *command.Spec) bool { return glob.Match(arg, s.Name, true) }
+		default:
+			c.Error(ErrSyntax)
+			return
+		}
+	}
+	for _, s := range h.Table.All() {
+		if filter(s) {
+			names = append(names, s.Name)
+		}
+		for _, sub := range servedSubs(s) {
+			if filter(sub) {
+				names = append(names, sub.Name)
+			}
+		}
+	}
+	c.W.Array(len(names))
+	for _, n := range names {
+		c.W.BulkString(n)
+	}
+}
+
+func (h *Handlers) getKeys(c *command.Ctx) (*command.Spec, []int, bool) {
+	args := c.Args[2:]
+	spec, errMsg := h.Exec.Lookup(args)
+	if spec == nil {
+		if strings.HasPrefix(errMsg, "ERR unknown command") {
+			c.Error("ERR Invalid command specified")
+		} else {
+			c.Error("ERR Invalid number of arguments specified for command")
+		}
+		return nil, nil, false
+	}
+	keys := spec.Keys(args)
+	if len(keys) == 0 {
+		if spec.FirstKey == 0 && len(spec.KeySpecs) == 0 && spec.GetKeys == nil {
+			c.Error("ERR The command has no key arguments")
+		} else {
+			c.Error("ERR Invalid arguments specified for command")
+		}
+		return nil, nil, false
+	}
+	return spec, keys, true
+}
+
+func (h *Handlers) commandGetKeys(c *command.Ctx) {
+	_, keys, ok := h.getKeys(c)
+	if !ok {
+		return
+	}
+	c.W.Array(len(keys))
+	for _, k := range keys {
+		c.W.Bulk(c.Args[2+k])
+	}
+}
+
+func (h *Handlers) commandGetKeysAndFlags(c *command.Ctx) {
+	spec, _, ok := h.getKeys(c)
+	if !ok {
+		return
+	}
+	args := c.Args[2:]
+	type kf struct {
+		pos   int
+		flags []string
+	}
+	var out []kf
+	for i := range spec.KeySpecs {
+		for _, p := range spec.KeySpecs[i].Keys(args, nil) {
+			out = append(out, kf{p, spec.KeySpecs[i].Flags})
+		}
+	}
+	c.W.Array(len(out))
+	for _, k := range out {
+		c.W.Array(2)
+		c.W.Bulk(args[k.pos])
+		c.W.Set(len(k.flags))
+		for _, f := range k.flags {
+			c.W.Simple(f)
+		}
+	}
+}
+
+func (h *Handlers) configGet(c *command.Ctx) {
+	seen := map[string]bool{}
+	var pairs [][2]string
+	for _, p := range c.Args[2:] {
+		for _, kv := range h.Config.Match(string(p)) {
+			if !seen[kv[0]] {
+				seen[kv[0]] = true
+				pairs = append(pairs, kv)
+			}
+		}
+	}
+	c.W.Map(len(pairs))
+	for _, kv := range pairs {
+		c.W.BulkString(kv[0])
+		c.W.BulkString(kv[1])
+	}
+}
+
+func (h *Handlers) configSet(c *command.Ctx) {
+	args := c.Args[2:]
+	if len(args)%2 != 0 {
+		c.Error(exec.WrongArity("config|set"))
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i < len(args); i += 2 {
+		name := strings.ToLower(string(args[i]))
+		if !h.Config.Known(name) {
+			c.Error(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", args[i]))
+			return
+		}
+		if seen[name] {
+			c.Error(fmt.Sprintf("ERR Duplicate parameter - '%s'", args[i]))
+			return
+		}
+		seen[name] = true
+	}
+	for i := 0; i < len(args); i += 2 {
+		if err := h.Config.Set(string(args[i]), string(args[i+1])); err != nil {
+			c.Error(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", args[i], err))
+			return
+		}
+	}
+	c.W.OK()
+}
+
+func (h *Handlers) configResetStat(c *command.Ctx) {
+	h.Exec.ResetStats()
+	c.W.OK()
+}
+
+func (h *Handlers) dbsize(c *command.Ctx) { c.W.Int(int64(c.DB.Size())) }
+
+func (h *Handlers) shutdown(c *command.Ctx) {
+	for _, a := range c.Args[1:] {
+		switch {
+		case EqualFold(a, "nosave"), EqualFold(a, "save"), EqualFold(a, "now"), EqualFold(a, "force"), EqualFold(a, "abort"):
+		default:
+			c.Error(ErrSyntax)
+			return
+		}
+	}
+	if c.InScript {
+		c.Error("ERR Command not allowed inside a script")
+		return
+	}
+	if h.BeforeShutdown != nil {
+		if err := h.BeforeShutdown(c.Args[1:]); err != nil {
+			c.Error("ERR " + err.Error())
+			return
+		}
+	}
+	h.Log.Warn("User requested shutdown...")
+	h.Server.RequestShutdown()
+	c.Client.Flags |= command.ClientCloseAfterReply
+}
+
+func (h *Handlers) debug(c *command.Ctx) {
+	switch {
+	case EqualFold(c.Args[1], "sleep") && len(c.Args) == 3:
+		f, err := strconv.ParseFloat(string(c.Args[2]), 64)
+		if err != nil {
+			c.Error(ErrNotFloat)
+			return
+		}
+		time.Sleep(time.Duration(f * float64(time.Second)))
+		c.W.OK()
+	case EqualFold(c.Args[1], "set-active-expire") && len(c.Args) == 3:
+		c.W.OK()
+	case EqualFold(c.Args[1], "help"):
+		c.W.Array(1)
+		c.W.Simple("DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are: SLEEP <seconds>, SET-ACTIVE-EXPIRE <0|1>, HELP")
+	default:
+		c.Error(fmt.Sprintf("ERR unknown subcommand '%s'. Try DEBUG HELP.", c.Args[1]))
+	}
+}
+
+// InfoSection adds a section to INFO. Sections are written in the order
+// added; fn returns "name:value" lines.
+type InfoSection struct {
+	Name    string
+	Default bool
+	Lines   func() []string
+}
+
+func (h *Handlers) infoSections() []InfoSection {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	uptime := time.Since(h.Started)
+	clients := h.Server.ClientList()
+	secs := []InfoSection{
+		{"server", true, func() []string {
+			return []string{
+				"redis_version:" + RedisVersion,
+				"redis_git_sha1:00000000",
+				"redis_git_dirty:0",
+				"redis_build_id:crescent",
+				"redis_mode:standalone",
+				"os:" + runtime.GOOS + " " + runtime.GOARCH,
+				"arch_bits:64",
+				"monotonic_clock:POSIX clock_gettime",
+				"multiplexing_api:goroutines",
+				"atomicvar_api:go-atomic",
+				"gcc_version:0.0.0",
+				"go_version:" + runtime.Version(),
+				"crescent_version:0.1.0",
+				fmt.Sprintf("process_id:%d", os.Getpid()),
+				"process_supervised:no",
+				"run_id:" + h.RunID(),
+				fmt.Sprintf("tcp_port:%d", h.Server.Port()),
+				fmt.Sprintf("server_time_usec:%d", time.Now().UnixMicro()),
+				fmt.Sprintf("uptime_in_seconds:%d", int64(uptime.Seconds())),
+				fmt.Sprintf("uptime_in_days:%d", int64(uptime.Hours()/24)),
+				"hz:" + h.Config.Get("hz"),
+				"configured_hz:" + h.Config.Get("hz"),
+				"lru_clock:0",
+				"executable:" + executable(),
+				"config_file:" + h.ConfigFile,
+				"io_threads_active:0",
+			}
+		}},
+		{"clients", true, func() []string {
+			blocked, pubsub := 0, 0
+			for _, cl := range clients {
+				if cl.Flags&command.ClientPubSub != 0 {
+					pubsub++
+				}
+			}
+			return []string{
+				fmt.Sprintf("connected_clients:%d", len(clients)),
+				"cluster_connections:0",
+				"maxclients:" + h.Config.Get("maxclients"),
+				"client_recent_max_input_buffer:0",
+				"client_recent_max_output_buffer:0",
+				fmt.Sprintf("blocked_clients:%d", blocked),
+				"tracking_clients:0",
+				fmt.Sprintf("pubsub_clients:%d", pubsub),
+				"clients_in_timeout_table:0",
+			}
+		}},
+		{"memory", true, func() []string {
+			rss := processRSS()
+			lines := []string{
+				fmt.Sprintf("used_memory:%d", ms.HeapAlloc),
+				"used_memory_human:" + humanBytes(int64(ms.HeapAlloc)),
+				fmt.Sprintf("used_memory_rss:%d", rss),
+				"used_memory_rss_human:" + humanBytes(rss),
+				fmt.Sprintf("used_memory_peak:%d", ms.HeapSys),
+				"used_memory_peak_human:" + humanBytes(int64(ms.HeapSys)),
+				fmt.Sprintf("total_system_memory:%d", totalMemory()),
+				"total_system_memory_human:" + humanBytes(totalMemory()),
+				"maxmemory:" + h.Config.Get("maxmemory"),
+				"maxmemory_human:" + humanBytes(h.Config.Int("maxmemory")),
+				"maxmemory_policy:" + h.Config.Get("maxmemory-policy"),
+				fmt.Sprintf("mem_fragmentation_ratio:%.2f", float64(rss)/float64(max(ms.HeapAlloc, 1))),
+				"mem_allocator:go",
+				fmt.Sprintf("go_gc_cycles:%d", ms.NumGC),
+			}
+			if h.ExtraMemoryInfo != nil {
+				lines = append(lines, h.ExtraMemoryInfo()...)
+			}
+			return lines
+		}},
+		{"persistence", true, func() []string {
+			if h.PersistenceInfo != nil {
+				return h.PersistenceInfo()
+			}
+			return []string{"loading:0", "async_loading:0", "rdb_changes_since_last_save:" + strconv.FormatInt(h.Exec.Dirty.Load(), 10),
+				"rdb_bgsave_in_progress:0", "rdb_last_save_time:" + strconv.FormatInt(h.Started.Unix(), 10),
+				"rdb_last_bgsave_status:ok", "aof_enabled:0", "aof_rewrite_in_progress:0", "aof_last_write_status:ok"}
+		}},
+		{"stats", true, func() []string {
+			return []string{
+				fmt.Sprintf("total_connections_received:%d", h.Net.TotalConns.Load()),
+				fmt.Sprintf("total_commands_processed:%d", h.Exec.TotalCmds.Load()),
+				"instantaneous_ops_per_sec:0",
+				fmt.Sprintf("total_net_input_bytes:%d", h.Net.NetInput.Load()),
+				fmt.Sprintf("total_net_output_bytes:%d", h.Net.NetOutput.Load()),
+				fmt.Sprintf("rejected_connections:%d", h.Net.RejectedConns.Load()),
+				fmt.Sprintf("expired_keys:%d", h.Net.ExpiredKeys.Load()),
+				"evicted_keys:0",
+				fmt.Sprintf("keyspace_hits:%d", h.Net.Hits.Load()),
+				fmt.Sprintf("keyspace_misses:%d", h.Net.Misses.Load()),
+				"pubsub_channels:0",
+				"pubsub_patterns:0",
+				"latest_fork_usec:0",
+				"total_forks:0",
+				"total_error_replies:" + strconv.FormatInt(sumErrors(h.Exec.ErrorStats()), 10),
+			}
+		}},
+		{"replication", true, func() []string {
+			return []string{"role:master", "connected_slaves:0", "master_failover_state:no-failover",
+				"master_replid:" + h.RunID(), "master_replid2:0000000000000000000000000000000000000000",
+				"master_repl_offset:0", "second_repl_offset:-1", "repl_backlog_active:0",
+				"repl_backlog_size:1048576", "repl_backlog_first_byte_offset:0", "repl_backlog_histlen:0"}
+		}},
+		{"cpu", true, func() []string { return cpuLines() }},
+		{"modules", false, func() []string { return nil }},
+		{"commandstats", false, func() []string {
+			var out []string
+			h.Exec.Stats(func(s *command.Spec, st *exec.Stat) {
+				calls := st.Calls.Load()
+				usec := st.Usec.Load()
+				per := 0.0
+				if calls > 0 {
+					per = float64(usec) / float64(calls)
+				}
+				out = append(out, fmt.Sprintf("cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d",
+					s.Name, calls, usec, per, st.RejectedCalls.Load(), st.FailedCalls.Load()))
+			})
+			return out
+		}},
+		{"errorstats", true, func() []string {
+			es := h.Exec.ErrorStats()
+			keys := make([]string, 0, len(es))
+			for k := range es {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			var out []string
+			for _, k := range keys {
+				out = append(out, fmt.Sprintf("errorstat_%s:count=%d", k, es[k]))
+			}
+			return out
+		}},
+		{"cluster", true, func() []string { return []string{"cluster_enabled:0"} }},
+		{"keyspace", true, func() []string {
+			var out []string
+			for i := 0; i < h.Store.NumDBs(); i++ {
+				db := h.Store.DB(i, time.Now().UnixMilli())
+				if n := db.Size(); n > 0 {
+					out = append(out, fmt.Sprintf("db%d:keys=%d,expires=%d,avg_ttl=0", i, n, db.Volatile()))
+				}
+			}
+			return out
+		}},
+	}
+	if h.ExtraInfo != nil {
+		secs = append(secs, h.ExtraInfo()...)
+	}
+	return secs
+}
+
+func sumErrors(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func (h *Handlers) info(c *command.Ctx) {
+	want := map[string]bool{}
+	all, everything := false, false
+	for _, a := range c.Args[1:] {
+		s := strings.ToLower(string(a))
+		switch s {
+		case "all":
+			all = true
+		case "everything":
+			everything = true
+		case "default":
+			want["default"] = true
+		default:
+			want[s] = true
+		}
+	}
+	if len(c.Args) == 1 {
+		want["default"] = true
+	}
+	var b strings.Builder
+	for _, sec := range h.infoSections() {
+		if !(everything || all && sec.Name != "modules" || want[sec.Name] || want["default"] && sec.Default) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		b.WriteString("# " + strings.ToUpper(sec.Name[:1]) + sec.Name[1:] + "\r\n")
+		for _, l := range sec.Lines() {
+			b.WriteString(l)
+			b.WriteString("\r\n")
+		}
+	}
+	c.W.Verbatim("txt", b.String())
+}
+
+func humanBytes(n int64) string {
+	f := float64(n)
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%dB", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.2fK", f/1024)
+	case n < 1<<30:
+		return fmt.Sprintf("%.2fM", f/(1<<20))
+	case n < 1<<40:
+		return fmt.Sprintf("%.2fG", f/(1<<30))
+	}
+	return fmt.Sprintf("%.2fT", f/(1<<40))
+}
+
+func executable() string {
+	p, _ := os.Executable()
+	return p
+}

@@ -1,0 +1,282 @@
+// Package exec is the one call path for commands: lookup, arity, auth,
+// MULTI queueing, locking, execution and statistics. Clients, scripts and
+// the AOF loader all come through here.
+package exec
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/resp"
+)
+
+// Stat is per-command statistics (INFO commandstats).
+type Stat struct {
+	Calls         atomic.Int64
+	Usec          atomic.Int64
+	RejectedCalls atomic.Int64
+	FailedCalls   atomic.Int64
+}
+
+// Executor runs commands.
+type Executor struct {
+	Table *command.Table
+	Store *keyspace.Store
+	// Clock returns the current time in Unix ms.
+	Clock func() int64
+	// Propagate receives the effects of a write command, with its shards
+	// still locked so that per-key order is preserved.
+	Propagate func(db int, cmds [][][]byte)
+	// Touched is called for every modified key, under its shard lock.
+	Touched func(db int, key []byte)
+	// Notify emits keyspace notifications.
+	Notify func(class byte, event string, db int, key []byte)
+	// AuthRequired reports whether new clients must authenticate.
+	AuthRequired func() bool
+
+	statsMu sync.RWMutex
+	stats   map[*command.Spec]*Stat
+	// ErrorStats counts error replies by prefix (INFO errorstats).
+	errMu     sync.Mutex
+	errStats  map[string]int64
+	TotalCmds atomic.Int64
+	Dirty     atomic.Int64
+}
+
+// New returns an executor.
+func New(t *command.Table, s *keyspace.Store) *Executor {
+	return &Executor{Table: t, Store: s, Clock: func() int64 { return time.Now().UnixMilli() },
+		stats: map[*command.Spec]*Stat{}, errStats: map[string]int64{}}
+}
+
+// StatFor returns the statistics record of s.
+func (e *Executor) StatFor(s *command.Spec) *Stat {
+	e.statsMu.RLock()
+	st := e.stats[s]
+	e.statsMu.RUnlock()
+	if st != nil {
+		return st
+	}
+	e.statsMu.Lock()
+	defer e.statsMu.Unlock()
+	if st = e.stats[s]; st == nil {
+		st = &Stat{}
+		e.stats[s] = st
+	}
+	return st
+}
+
+// Stats calls fn for each command with statistics.
+func (e *Executor) Stats(fn func(s *command.Spec, st *Stat)) {
+	e.statsMu.RLock()
+	specs := make([]*command.Spec, 0, len(e.stats))
+	for s := range e.stats {
+		specs = append(specs, s)
+	}
+	e.statsMu.RUnlock()
+	sort.Slice(specs, func(i, j int) bool { return specs[i].Name < specs[j].Name })
+	for _, s := range specs {
+		fn(s, e.StatFor(s))
+	}
+}
+
+// ResetStats clears command and error statistics (CONFIG RESETSTAT).
+func (e *Executor) ResetStats() {
+	e.statsMu.Lock()
+	e.stats = map[*command.Spec]*Stat{}
+	e.statsMu.Unlock()
+	e.errMu.Lock()
+	e.errStats = map[string]int64{}
+	e.errMu.Unlock()
+}
+
+// ErrorStats returns error reply counts by prefix.
+func (e *Executor) ErrorStats() map[string]int64 {
+	e.errMu.Lock()
+	defer e.errMu.Unlock()
+	out := make(map[string]int64, len(e.errStats))
+	for k, v := range e.errStats {
+		out[k] = v
+	}
+	return out
+}
+
+// CountError records an error reply's prefix.
+func (e *Executor) CountError(msg string) {
+	p, _, _ := strings.Cut(msg, " ")
+	e.errMu.Lock()
+	e.errStats[p]++
+	e.errMu.Unlock()
+}
+
+// Error texts shared by the call path.
+const (
+	ErrNoAuth = "NOAUTH Authentication required."
+)
+
+// UnknownCommand formats Redis's unknown command error.
+func UnknownCommand(args [][]byte) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ERR unknown command '%s', with args beginning with: ", trunc(args[0]))
+	for _, a := range args[1:] {
+		if b.Len() > 128 {
+			break
+		}
+		fmt.Fprintf(&b, "'%s' ", trunc(a))
+	}
+	return b.String()
+}
+
+// UnknownSubcommand formats Redis's unknown subcommand error.
+func UnknownSubcommand(cmd string, sub []byte) string {
+	return fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", trunc(sub), strings.ToUpper(cmd))
+}
+
+// WrongArity formats Redis's arity error.
+func WrongArity(name string) string {
+	return fmt.Sprintf("ERR wrong number of arguments for '%s' command", name)
+}
+
+func trunc(b []byte) string {
+	if len(b) > 128 {
+		b = b[:128]
+	}
+	return string(b)
+}
+
+// Lookup resolves args to the spec that will run them, or returns the
+// error reply Redis gives.
+func (e *Executor) Lookup(args [][]byte) (*command.Spec, string) {
+	cmd, sub := e.Table.Resolve(args)
+	if cmd == nil {
+		return nil, UnknownCommand(args)
+	}
+	if sub == nil {
+		if len(args) < 2 {
+			return nil, WrongArity(cmd.Name)
+		}
+		return nil, UnknownSubcommand(cmd.Name, args[1])
+	}
+	if !sub.CheckArity(len(args)) {
+		return nil, WrongArity(sub.Name)
+	}
+	return sub, ""
+}
+
+// Locks is a set of shard ids computed for a command.
+type Locks struct {
+	All    bool
+	Shards []int
+	buf    [8]int
+}
+
+// LocksFor computes the locks spec needs for args.
+func (e *Executor) LocksFor(spec *command.Spec, args [][]byte, l *Locks) {
+	l.All = false
+	l.Shards = l.buf[:0]
+	switch spec.Lock {
+	case command.LockAll:
+		l.All = true
+		return
+	case command.LockNone:
+		return
+	}
+	var kb [8]int
+	keys := spec.KeysInto(args, kb[:0])
+	for _, k := range keys {
+		if k >= len(args) {
+			continue
+		}
+		l.Shards = append(l.Shards, e.Store.ShardOf(args[k]))
+	}
+	if len(l.Shards) > 1 {
+		sort.Ints(l.Shards)
+		j := 1
+		for i := 1; i < len(l.Shards); i++ {
+			if l.Shards[i] != l.Shards[j-1] {
+				l.Shards[j] = l.Shards[i]
+				j++
+			}
+		}
+		l.Shards = l.Shards[:j]
+	}
+}
+
+// Lock takes l.
+func (e *Executor) Lock(l *Locks) {
+	if l.All {
+		e.Store.LockAll()
+	} else if len(l.Shards) > 0 {
+		e.Store.LockShards(l.Shards)
+	}
+}
+
+// Unlock releases l.
+func (e *Executor) Unlock(l *Locks) {
+	if l.All {
+		e.Store.UnlockAll()
+	} else if len(l.Shards) > 0 {
+		e.Store.UnlockShards(l.Shards)
+	}
+}
+
+// NewCtx prepares a context for running spec with the needed locks held.
+func (e *Executor) NewCtx(c *command.Ctx, cl *command.Client, spec *command.Spec, args [][]byte, w resp.ReplyWriter, now int64) {
+	*c = command.Ctx{Args: args, Spec: spec, W: w, Client: cl,
+		DB: e.Store.DB(cl.DB, now), Touched: e.Touched, Notify: e.Notify}
+}
+
+// Run executes spec's handler with locks already held, then records stats
+// and propagates effects.
+func (e *Executor) Run(c *command.Ctx) {
+	start := time.Now()
+	c.Spec.Handler(c)
+	st := e.StatFor(c.Spec)
+	st.Calls.Add(1)
+	st.Usec.Add(int64(time.Since(start) / time.Microsecond))
+	e.TotalCmds.Add(1)
+	if c.Dirty > 0 {
+		e.Dirty.Add(int64(c.Dirty))
+		if e.Propagate != nil && c.Spec.Has(command.FlagWrite) {
+			if c.Propagate != nil {
+				e.Propagate(c.DB.Index(), c.Propagate)
+			} else {
+				e.Propagate(c.DB.Index(), [][][]byte{c.Args})
+			}
+		}
+	}
+}
+
+// Execute runs one client command and writes its reply to w.
+func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
+	spec, errMsg := e.Lookup(args)
+	if spec == nil {
+		e.reject(cl, args, w, errMsg)
+		return
+	}
+	if !cl.Authed && !spec.Has(command.FlagNoAuth) {
+		e.reject(cl, args, w, ErrNoAuth)
+		return
+	}
+	var locks Locks
+	e.LocksFor(spec, args, &locks)
+	var c command.Ctx
+	e.Lock(&locks)
+	e.NewCtx(&c, cl, spec, args, w, e.Clock())
+	e.Run(&c)
+	e.Unlock(&locks)
+}
+
+func (e *Executor) reject(cl *command.Client, args [][]byte, w *resp.Writer, msg string) {
+	w.Error(msg)
+	e.CountError(msg)
+	if cl.Flags&command.ClientMulti != 0 {
+		cl.Flags |= command.ClientDirtyExec
+	}
+}

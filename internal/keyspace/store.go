@@ -1,0 +1,121 @@
+// Package keyspace owns the databases: typed values, expiry and the locks
+// that make commands atomic.
+//
+// The keyspace is split into NumShards shards by a hash of the key (the same
+// shard index in every database). A command locks the shards of its keys in
+// ascending order under a shared hold of the store's global lock; commands
+// that need the whole keyspace at once (scripts, MULTI/EXEC, FLUSHALL, KEYS,
+// SWAPDB...) take the global lock exclusively. See docs/design/concurrency.md.
+package keyspace
+
+import (
+	"errors"
+	"hash/maphash"
+	"sync"
+)
+
+// NumShards is the number of lock shards. A power of two.
+const NumShards = 256
+
+// ErrWrongType is returned by typed accessors when the key holds another type.
+var ErrWrongType = errors.New("WRONGTYPE Operation against a key holding the wrong kind of value")
+
+// Entry is one key's value and absolute expiry time in Unix milliseconds
+// (0 means no expiry).
+type Entry struct {
+	Val any
+	Exp int64
+}
+
+type dbShard struct {
+	keys     map[string]Entry
+	volatile map[string]struct{} // keys with an expiry, for active expiration
+}
+
+type shard struct {
+	mu  sync.Mutex
+	dbs []dbShard
+	_   [40]byte // keep shards on separate cache lines
+}
+
+// Hooks are called by the keyspace, with the key's shard locked.
+type Hooks struct {
+	// Expired is called when a key is deleted because its time passed.
+	Expired func(db int, key string)
+}
+
+// Store is the set of databases.
+type Store struct {
+	global sync.RWMutex
+	shards [NumShards]shard
+	ndb    int
+	seed   maphash.Seed
+	hooks  Hooks
+}
+
+// New returns a store with n databases.
+func New(n int, hooks Hooks) *Store {
+	s := &Store{ndb: n, seed: maphash.MakeSeed(), hooks: hooks}
+	for i := range s.shards {
+		s.shards[i].dbs = make([]dbShard, n)
+	}
+	return s
+}
+
+// NumDBs is the number of databases.
+func (s *Store) NumDBs() int { return s.ndb }
+
+// Hash returns the store's hash of key.
+func (s *Store) Hash(key []byte) uint64 { return maphash.Bytes(s.seed, key) }
+
+// HashString returns the store's hash of key.
+func (s *Store) HashString(key string) uint64 { return maphash.String(s.seed, key) }
+
+// ShardOf returns the shard index of key.
+func (s *Store) ShardOf(key []byte) int { return int(s.Hash(key) & (NumShards - 1)) }
+
+// LockShards takes the global lock shared, then the given shards, which must
+// be sorted ascending and unique.
+func (s *Store) LockShards(ids []int) {
+	s.global.RLock()
+	for _, id := range ids {
+		s.shards[id].mu.Lock()
+	}
+}
+
+// UnlockShards releases what LockShards took.
+func (s *Store) UnlockShards(ids []int) {
+	for i := len(ids) - 1; i >= 0; i-- {
+		s.shards[ids[i]].mu.Unlock()
+	}
+	s.global.RUnlock()
+}
+
+// LockAll takes the whole keyspace exclusively.
+func (s *Store) LockAll() { s.global.Lock() }
+
+// UnlockAll releases LockAll.
+func (s *Store) UnlockAll() { s.global.Unlock() }
+
+// DB returns a view of database i at time now (Unix ms). The caller must
+// hold the locks covering the keys it touches through the view.
+func (s *Store) DB(i int, now int64) DB { return DB{s: s, idx: i, Now: now} }
+
+func (s *Store) dbShard(sh, db int) *dbShard { return &s.shards[sh].dbs[db] }
+
+// SwapDB swaps databases a and b. Requires LockAll.
+func (s *Store) SwapDB(a, b int) {
+	for i := range s.shards {
+		d := s.shards[i].dbs
+		d[a], d[b] = d[b], d[a]
+	}
+}
+
+// FlushAll empties every database. Requires LockAll.
+func (s *Store) FlushAll() {
+	for i := range s.shards {
+		for j := range s.shards[i].dbs {
+			s.shards[i].dbs[j] = dbShard{}
+		}
+	}
+}

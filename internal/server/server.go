@@ -1,0 +1,366 @@
+// Package server accepts connections and runs each client's commands
+// through the executor.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/commands"
+	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/exec"
+	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/resp"
+)
+
+// Server is a running Crescent instance.
+type Server struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	store *keyspace.Store
+	exec  *exec.Executor
+	table *command.Table
+	cmds  *commands.Handlers
+
+	mu        sync.Mutex
+	clients   map[int64]*conn
+	listeners []net.Listener
+	nextID    atomic.Int64
+	wg        sync.WaitGroup
+	started   time.Time
+
+	shutdownOnce sync.Once
+	shutdownCh   chan struct{}
+
+	stats commands.NetStats
+}
+
+// New builds a server from its configuration.
+func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	table, err := command.NewTable()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: logger, table: table, clients: map[int64]*conn{},
+		shutdownCh: make(chan struct{}), started: time.Now()}
+	s.store = keyspace.New(int(cfg.Int("databases")), keyspace.Hooks{
+		Expired: func(db int, key string) { s.stats.ExpiredKeys.Add(1) },
+	})
+	s.exec = exec.New(table, s.store)
+	s.exec.AuthRequired = func() bool { return cfg.Get("requirepass") != "" }
+	s.cmds = commands.New(commands.Deps{
+		Config: cfg, Store: s.store, Exec: s.exec, Table: table, Log: logger,
+		Server: s, Net: &s.stats, Started: s.started, ConfigFile: configFile,
+	})
+	return s, nil
+}
+
+// Exec returns the server's executor.
+func (s *Server) Exec() *exec.Executor { return s.exec }
+
+// Listen opens the listening sockets from the bind and port directives.
+func (s *Server) Listen() error {
+	port := s.cfg.Get("port")
+	for _, addr := range strings.Fields(s.cfg.Get("bind")) {
+		optional := strings.HasPrefix(addr, "-")
+		addr = strings.TrimPrefix(addr, "-")
+		if addr == "*" {
+			addr = "0.0.0.0"
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(addr, port))
+		if err != nil {
+			if optional {
+				continue
+			}
+			return fmt.Errorf("listen on %s port %s: %w", addr, port, err)
+		}
+		s.listeners = append(s.listeners, ln)
+	}
+	if len(s.listeners) == 0 {
+		return fmt.Errorf("no address to listen on")
+	}
+	return nil
+}
+
+// Addr returns the first listening address.
+func (s *Server) Addr() net.Addr { return s.listeners[0].Addr() }
+
+// Run serves until ctx is done or SHUTDOWN, then stops gracefully: it stops
+// accepting, closes clients after their current command, and returns once
+// every goroutine it started has exited.
+func (s *Server) Run(ctx context.Context) error {
+	if len(s.listeners) == 0 {
+		if err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	s.log.Info("Ready to accept connections", "addr", s.Addr().String())
+	for _, ln := range s.listeners {
+		s.wg.Add(1)
+		go s.accept(ln)
+	}
+	cronCtx, stopCron := context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.cron(cronCtx)
+	select {
+	case <-ctx.Done():
+	case <-s.shutdownCh:
+	}
+	s.log.Info("Shutting down")
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+	stopCron()
+	s.cmds.Close()
+	s.mu.Lock()
+	for _, c := range s.clients {
+		c.close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	s.log.Info("Crescent is now ready to exit, bye bye...")
+	return nil
+}
+
+// Shutdown asks Run to return.
+func (s *Server) Shutdown() { s.shutdownOnce.Do(func() { close(s.shutdownCh) }) }
+
+func (s *Server) accept(ln net.Listener) {
+	defer s.wg.Done()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warn("accept", "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		maxc := int(s.cfg.Int("maxclients"))
+		s.mu.Lock()
+		n := len(s.clients)
+		s.mu.Unlock()
+		if n >= maxc {
+			nc.Write([]byte("-ERR max number of clients reached\r\n"))
+			nc.Close()
+			s.stats.RejectedConns.Add(1)
+			continue
+		}
+		c := s.newConn(nc)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+		}()
+	}
+}
+
+// cron runs periodic work: active expiry of keys nobody reads.
+func (s *Server) cron(ctx context.Context) {
+	defer s.wg.Done()
+	hz := s.cfg.Int("hz")
+	if hz <= 0 {
+		hz = 10
+	}
+	t := time.NewTicker(time.Second / time.Duration(hz))
+	defer t.Stop()
+	next := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		next = s.activeExpire(next, 25*time.Millisecond/time.Duration(hz)*10/10)
+		s.cmds.Cron()
+	}
+}
+
+// activeExpire samples volatile keys shard by shard, as Redis's active
+// expire cycle does: keep going in a shard while more than a quarter of
+// the sample was expired, within a time budget.
+func (s *Server) activeExpire(start int, budget time.Duration) int {
+	deadline := time.Now().Add(budget)
+	sh := start
+	for i := 0; i < keyspace.NumShards; i++ {
+		sh = (start + i) % keyspace.NumShards
+		s.store.LockShard(sh)
+		for db := 0; db < s.store.NumDBs(); db++ {
+			for {
+				sampled, expired := s.store.ActiveExpire(sh, db, s.exec.Clock(), 20)
+				if sampled == 0 || expired*4 <= sampled {
+					break
+				}
+			}
+		}
+		s.store.UnlockShard(sh)
+		if time.Now().After(deadline) {
+			return (sh + 1) % keyspace.NumShards
+		}
+	}
+	return (sh + 1) % keyspace.NumShards
+}
+
+type conn struct {
+	s      *Server
+	nc     net.Conn
+	cl     *command.Client
+	rd     *resp.Reader
+	w      *resp.Writer
+	closed atomic.Bool
+}
+
+func (s *Server) newConn(nc net.Conn) *conn {
+	id := s.nextID.Add(1)
+	cl := command.NewClient(id)
+	cl.Addr = nc.RemoteAddr().String()
+	cl.LAddr = nc.LocalAddr().String()
+	cl.Created = time.Now().UnixMilli()
+	cl.LastTime.Store(cl.Created)
+	cl.Authed = s.cfg.Get("requirepass") == ""
+	c := &conn{s: s, nc: nc, cl: cl, w: resp.NewWriter()}
+	c.rd = resp.NewReader(nc, resp.Limits{
+		MaxBulkLen:  s.cfg.Int("proto-max-bulk-len"),
+		MaxQueryBuf: int(s.cfg.Int("client-query-buffer-limit")),
+	})
+	c.rd.BeforeRead = c.flush
+	if tc, ok := nc.(*net.TCPConn); ok {
+		if ka := s.cfg.Int("tcp-keepalive"); ka > 0 {
+			tc.SetKeepAlive(true)
+			tc.SetKeepAlivePeriod(time.Duration(ka) * time.Second)
+		}
+	}
+	s.mu.Lock()
+	s.clients[id] = c
+	s.mu.Unlock()
+	s.stats.TotalConns.Add(1)
+	return c
+}
+
+func (c *conn) close() {
+	if c.closed.CompareAndSwap(false, true) {
+		c.cl.Close()
+		c.nc.Close()
+	}
+}
+
+func (c *conn) flush() error {
+	if len(c.w.Buf) == 0 {
+		return nil
+	}
+	if c.cl.Flags&command.ClientReplyOff != 0 {
+		c.w.Reset()
+		return nil
+	}
+	n, err := c.nc.Write(c.w.Buf)
+	c.s.stats.NetOutput.Add(int64(n))
+	if cap(c.w.Buf) > 1<<20 {
+		c.w.Buf = make([]byte, 0, 16*1024)
+	} else {
+		c.w.Reset()
+	}
+	return err
+}
+
+func (c *conn) serve() {
+	defer func() {
+		c.close()
+		c.s.mu.Lock()
+		delete(c.s.clients, c.cl.ID)
+		c.s.mu.Unlock()
+		c.s.cmds.ClientGone(c.cl)
+	}()
+	go func() {
+		<-c.cl.Kill
+		// wake a blocked read; the serving loop then exits
+		c.nc.SetReadDeadline(time.Now())
+	}()
+	timeout := c.s.cfg.Int("timeout")
+	for {
+		if timeout > 0 && c.rd.Buffered() == 0 {
+			c.nc.SetReadDeadline(time.Now().Add(time.Duration(timeout) * time.Second))
+		}
+		args, err := c.rd.ReadCommand()
+		if err != nil {
+			var pe *resp.ProtocolError
+			if errors.As(err, &pe) {
+				c.w.Error("ERR " + pe.Error())
+				c.flush()
+			} else if errors.Is(err, resp.ErrBufferLimit) {
+				c.s.log.Warn("closing client that reached max query buffer length", "addr", c.cl.Addr)
+			}
+			return
+		}
+		if len(args) == 0 {
+			continue
+		}
+		select {
+		case <-c.cl.Kill:
+			c.flush()
+			return
+		default:
+		}
+		c.cl.LastTime.Store(time.Now().UnixMilli())
+		c.w.Proto = c.cl.Proto
+		c.s.exec.Execute(c.cl, args, c.w)
+		c.w.Proto = c.cl.Proto
+		if c.cl.Flags&command.ClientCloseAfterReply != 0 {
+			c.flush()
+			return
+		}
+		if len(c.w.Buf) > 64*1024 {
+			if err := c.flush(); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// ClientList implements commands.Server.
+func (s *Server) ClientList() []*command.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*command.Client, 0, len(s.clients))
+	for _, c := range s.clients {
+		out = append(out, c.cl)
+	}
+	return out
+}
+
+// ClientBuffers implements commands.Server: query buffer and output
+// buffer sizes for CLIENT LIST.
+func (s *Server) ClientBuffers(id int64) (qbuf, obuf int) {
+	s.mu.Lock()
+	c := s.clients[id]
+	s.mu.Unlock()
+	if c == nil {
+		return 0, 0
+	}
+	return c.rd.Buffered(), 0
+}
+
+// RequestShutdown implements commands.Server.
+func (s *Server) RequestShutdown() { s.Shutdown() }
+
+// Port implements commands.Server.
+func (s *Server) Port() int {
+	if len(s.listeners) == 0 {
+		return 0
+	}
+	_, p, _ := net.SplitHostPort(s.listeners[0].Addr().String())
+	n, _ := strconv.Atoi(p)
+	return n
+}
