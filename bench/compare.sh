@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: Crescent vs redis-server on this machine.
+# Builds Crescent, starts both on free loopback ports with the same settings,
+# runs redis-benchmark against each in alternation (A B A B ...), and prints the
+# median requests/s of each, the ratio, and p50/p99 latencies.
+#
+#   bench/compare.sh [-r ROUNDS] [-n REQUESTS] [-w WORKLOADS] [-m]
+#     -r rounds (default 3), -n requests per run (default 200000),
+#     -w comma-separated workload names (default: all), -m also measure memory
+#     for 1,000,000 keys.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=3; N=200000; ONLY=""; MEM=0
+while getopts "r:n:w:m" o; do
+  case $o in r) ROUNDS=$OPTARG;; n) N=$OPTARG;; w) ONLY=$OPTARG;; m) MEM=1;; *) exit 2;; esac
+done
+command -v redis-server >/dev/null || { echo "redis-server not found (apt-get install redis-server redis-tools)"; exit 1; }
+OUT=$(mktemp -d)
+go build -o "$OUT/crescent" ./cmd/crescent
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+PC=$(freeport); PR=$(freeport)
+"$OUT/crescent" --port "$PC" --save '' --appendonly no --dir "$OUT" 2>"$OUT/crescent.log" &
+CPID=$!
+redis-server --port "$PR" --save '' --appendonly no --dir "$OUT" --daemonize no >"$OUT/redis.log" 2>&1 &
+RPID=$!
+trap 'kill $CPID $RPID 2>/dev/null; wait 2>/dev/null; rm -rf "$OUT"' EXIT
+for p in $PC $PR; do for i in $(seq 50); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done; done
+
+RATE='local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+
+local current = tonumber(redis.call('"'"'GET'"'"', key) or 0)
+if current >= limit then
+    return 0
+end
+redis.call('"'"'INCR'"'"', key)
+if current == 0 then
+    redis.call('"'"'EXPIRE'"'"', key, window)
+end
+return 1'
+RESERVE='local inventory = tonumber(redis.call('"'"'GET'"'"', KEYS[1]) or 0)
+if inventory > 0 then
+    redis.call('"'"'DECR'"'"', KEYS[1])
+    redis.call('"'"'RPUSH'"'"', KEYS[2], ARGV[1])
+    return 1
+end
+return 0'
+CPU='local x = 0
+for i = 1, 1000 do x = x + i % 7 end
+redis.call('"'"'SET'"'"', KEYS[1], x)
+return x'
+declare -A SHA
+for p in $PC $PR; do
+  SHA[rate]=$(redis-cli -p "$p" script load "$RATE")
+  SHA[reserve]=$(redis-cli -p "$p" script load "$RESERVE")
+  SHA[cpu]=$(redis-cli -p "$p" script load "$CPU")
+done
+
+# name|redis-benchmark arguments
+WORKLOADS=(
+  "set|-t set"
+  "set-P16|-t set -P 16"
+  "get|-t get"
+  "get-P16|-t get -P 16"
+  "incr|-t incr"
+  "lpush|-t lpush"
+  "lpop|-t lpop"
+  "sadd|-t sadd"
+  "hset|-t hset"
+  "zadd|-t zadd"
+  "mset|-t mset"
+  "evalsha-rate|evalsha ${SHA[rate]} 1 rl:__rand_int__ 100 60"
+  "evalsha-rate-P16|-P 16 evalsha ${SHA[rate]} 1 rl:__rand_int__ 100 60"
+  "evalsha-reserve|evalsha ${SHA[reserve]} 2 inv:__rand_int__ orders:__rand_int__ order"
+  "evalsha-reserve-P16|-P 16 evalsha ${SHA[reserve]} 2 inv:__rand_int__ orders:__rand_int__ order"
+  "eval-body|eval \"return redis.call('incr', KEYS[1])\" 1 ev:__rand_int__"
+  "cpu-script|evalsha ${SHA[cpu]} 1 cpu:__rand_int__"
+)
+
+run() { # port args... -> "rps p50 p99"
+  local port=$1; shift
+  redis-benchmark -p "$port" -c 50 -n "$N" -r 100000 --csv "$@" 2>/dev/null | tail -1 |
+    tr -d '"' | awk -F, '{print $2, $5, $7}'
+}
+median() { sort -g | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
+
+printf "%-22s %12s %12s %7s %16s %16s\n" workload crescent redis ratio "p50/p99 cres" "p50/p99 redis"
+for w in "${WORKLOADS[@]}"; do
+  name=${w%%|*}; args=${w#*|}
+  if [ -n "$ONLY" ] && [[ ",$ONLY," != *",$name,"* ]]; then continue; fi
+  : >"$OUT/c"; : >"$OUT/r"
+  for r in $(seq "$ROUNDS"); do
+    eval "run $PC $args" >>"$OUT/c"
+    eval "run $PR $args" >>"$OUT/r"
+  done
+  c=$(awk '{print $1}' "$OUT/c" | median); rr=$(awk '{print $1}' "$OUT/r" | median)
+  cl=$(awk -v m="$c" '$1==m {print $2"/"$3; exit}' "$OUT/c"); rl=$(awk -v m="$rr" '$1==m {print $2"/"$3; exit}' "$OUT/r")
+  ratio=$(awk -v a="$c" -v b="$rr" 'BEGIN { if (b>0) printf "%.2f", a/b; else print "n/a" }')
+  printf "%-22s %12s %12s %7s %16s %16s\n" "$name" "$c" "$rr" "$ratio" "$cl" "$rl"
+done
+
+if [ "$MEM" = 1 ]; then
+  python3 - "$OUT/load.resp" <<'PY'
+import sys
+with open(sys.argv[1], "wb") as f:
+    for i in range(1000000):
+        k = b"key:%d" % i; v = b"value:%d" % i
+        f.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(v), v))
+PY
+  for p in $PC $PR; do redis-cli -p "$p" flushall >/dev/null; redis-cli -p "$p" --pipe <"$OUT/load.resp" >/dev/null; done
+  sleep 1
+  crss=$(awk '/VmRSS/ {print $2*1024}' /proc/$CPID/status); rrss=$(awk '/VmRSS/ {print $2*1024}' /proc/$RPID/status)
+  cum=$(redis-cli -p "$PC" info memory | awk -F: '/^used_memory:/ {print $2}' | tr -d '\r')
+  rum=$(redis-cli -p "$PR" info memory | awk -F: '/^used_memory:/ {print $2}' | tr -d '\r')
+  printf "%-22s %12s %12s %7s\n" "rss-1M-keys" "$crss" "$rrss" "$(awk -v a="$crss" -v b="$rrss" 'BEGIN{printf "%.2f", a/b}')"
+  printf "%-22s %12s %12s %7s\n" "used_memory-1M-keys" "$cum" "$rum" "$(awk -v a="$cum" -v b="$rum" 'BEGIN{printf "%.2f", a/b}')"
+fi
