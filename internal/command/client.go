@@ -22,15 +22,19 @@ const (
 
 // Client is a connection's state as commands see it.
 type Client struct {
-	ID       int64
-	Addr     string
-	LAddr    string
-	FD       int
-	DB       int
-	Proto    int
-	Flags    int
-	User     string
-	Authed   bool
+	ID     int64
+	Addr   string
+	LAddr  string
+	FD     int
+	DB     int
+	Proto  int
+	Flags  int
+	User   string
+	Authed bool
+	// ACLUser is the ACL user the client is authenticated as (an
+	// *acl.User, kept untyped to avoid an import cycle); nil means the
+	// default user.
+	ACLUser  any
 	Created  int64 // Unix ms
 	LastCmd  string
 	LastTime atomic.Int64 // Unix ms of last interaction

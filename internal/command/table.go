@@ -265,3 +265,18 @@ func keySpecFromTree(v any) KeySpec {
 	}
 	return k
 }
+
+// Find returns the declaration of the command (or "parent|sub"
+// subcommand) named name, lowercase, whether or not it is served. ACL rules
+// name commands this way.
+func (t *Table) Find(name string) *Spec { return t.find(name) }
+
+// Declared returns every declared command (served or not), sorted by name.
+func (t *Table) Declared() []*Spec {
+	out := make([]*Spec, 0, len(t.meta))
+	for _, s := range t.meta {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

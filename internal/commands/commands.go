@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crescent-db/crescent/internal/acl"
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/exec"
@@ -64,7 +65,10 @@ type Handlers struct {
 	PersistenceInfo func() []string
 	ExtraMemoryInfo func() []string
 	ExtraInfo       func() []InfoSection
-	runID           string
+	// ACL holds the users (acl.go); created by New once every command is
+	// declared.
+	ACL   *acl.Registry
+	runID string
 }
 
 // RunID returns the server's random run id.
@@ -80,7 +84,21 @@ func New(d Deps) *Handlers {
 	h.registerServer()
 	h.registerStrings()
 	h.registerKeys()
+	h.registerACL()
+	h.ACL = acl.New(h.Table)
+	h.ACL.AllChannelsDefault = func() bool { return h.Config.Get("acl-pubsub-default") == "allchannels" }
+	h.ACL.LogMax = func() int { return int(h.Config.Int("acllog-max-len")) }
+	h.ACL.Now = func() int64 { return time.Now().UnixMilli() }
+	if p := h.Config.Get("requirepass"); p != "" {
+		h.ACL.SetDefaultPassword(p)
+	}
+	h.Config.OnChange("requirepass", h.ACL.SetDefaultPassword)
 	return h
+}
+
+// ClientInfoLine renders cl as CLIENT INFO does.
+func (h *Handlers) ClientInfoLine(cl *command.Client) string {
+	return h.clientInfoLine(cl, time.Now().UnixMilli())
 }
 
 // Close stops background work owned by handlers.

@@ -73,8 +73,7 @@ func (h *Handlers) reset(c *command.Ctx) {
 	cl.Queue = nil
 	cl.Watched = nil
 	cl.SetName("")
-	cl.Authed = h.Config.Get("requirepass") == ""
-	cl.User = "default"
+	h.setDefaultAuth(cl)
 	if h.OnReset != nil {
 		h.OnReset(cl)
 	}
@@ -96,17 +95,6 @@ func (h *Handlers) selectDB(c *command.Ctx) {
 	c.W.OK()
 }
 
-func (h *Handlers) checkPassword(user, pass string) bool {
-	want := h.Config.Get("requirepass")
-	if user != "default" {
-		return false
-	}
-	if want == "" {
-		return false
-	}
-	return pass == want
-}
-
 func (h *Handlers) auth(c *command.Ctx) {
 	if len(c.Args) > 3 {
 		c.Error(ErrSyntax)
@@ -116,16 +104,14 @@ func (h *Handlers) auth(c *command.Ctx) {
 	if len(c.Args) == 3 {
 		user, pass = string(c.Args[1]), string(c.Args[2])
 	}
-	if len(c.Args) == 2 && h.Config.Get("requirepass") == "" {
-		c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+	if len(c.Args) == 2 && h.ACL.Default().NoPass() {
+		c.Error(errAuthNoPass)
 		return
 	}
-	if !h.checkPassword(user, pass) {
-		c.Error("WRONGPASS invalid username-password pair or user is disabled.")
+	if !h.authenticate(c, user, pass) {
+		c.Error(ErrWrongPass)
 		return
 	}
-	c.Client.Authed = true
-	c.Client.User = user
 	c.W.OK()
 }
 
@@ -151,12 +137,10 @@ func (h *Handlers) hello(c *command.Ctx) {
 		more := len(c.Args) - i - 1
 		switch {
 		case EqualFold(c.Args[i], "auth") && more >= 2:
-			if !h.checkPassword(string(c.Args[i+1]), string(c.Args[i+2])) {
-				c.Error("WRONGPASS invalid username-password pair or user is disabled.")
+			if !h.authenticate(c, string(c.Args[i+1]), string(c.Args[i+2])) {
+				c.Error(ErrWrongPass)
 				return
 			}
-			c.Client.Authed = true
-			c.Client.User = string(c.Args[i+1])
 			i += 2
 		case EqualFold(c.Args[i], "setname") && more >= 1:
 			name = c.Args[i+1]

@@ -529,8 +529,9 @@ func (h *Handlers) infoSections() []InfoSection {
 		{"memory", true, func() []string {
 			rss := processRSS()
 			lines := []string{
-				fmt.Sprintf("used_memory:%d", ms.HeapAlloc),
-				"used_memory_human:" + humanBytes(int64(ms.HeapAlloc)),
+				// used_memory is what maxmemory is compared with (exec/memory.go)
+				fmt.Sprintf("used_memory:%d", h.Exec.UsedMemory()),
+				"used_memory_human:" + humanBytes(h.Exec.UsedMemory()),
 				fmt.Sprintf("used_memory_rss:%d", rss),
 				"used_memory_rss_human:" + humanBytes(rss),
 				fmt.Sprintf("used_memory_peak:%d", ms.HeapSys),
@@ -566,7 +567,7 @@ func (h *Handlers) infoSections() []InfoSection {
 				fmt.Sprintf("total_net_output_bytes:%d", h.Net.NetOutput.Load()),
 				fmt.Sprintf("rejected_connections:%d", h.Net.RejectedConns.Load()),
 				fmt.Sprintf("expired_keys:%d", h.Net.ExpiredKeys.Load()),
-				"evicted_keys:0",
+				fmt.Sprintf("evicted_keys:%d", h.Exec.EvictedKeys.Load()),
 				fmt.Sprintf("keyspace_hits:%d", h.Net.Hits.Load()),
 				fmt.Sprintf("keyspace_misses:%d", h.Net.Misses.Load()),
 				"pubsub_channels:0",

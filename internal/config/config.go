@@ -42,6 +42,8 @@ type Config struct {
 	dirs  map[string]*directive
 	order []string
 	hooks map[string][]func(value string)
+	// users holds the "user" directives (name, then rules), in file order.
+	users [][]string
 }
 
 var aliases = map[string]string{
@@ -368,13 +370,13 @@ func (c *Config) Load(fileText string, args []string) error {
 		} else {
 			val = strings.Join(l.Args[1:], " ")
 		}
-		if name == "include" || name == "rename-command" || name == "user" || name == "loadmodule" {
-			if name == "user" {
-				c.mu.Lock()
-				c.vals["\x00user"] += val + "\n"
-				c.mu.Unlock()
-				continue
-			}
+		if name == "user" {
+			c.mu.Lock()
+			c.users = append(c.users, append([]string(nil), l.Args[1:]...))
+			c.mu.Unlock()
+			continue
+		}
+		if name == "include" || name == "rename-command" || name == "loadmodule" {
 			return fmt.Errorf("line %d (%s): directive %q is not supported", l.Num, l.Text, name)
 		}
 		if err := c.set(name, val, true); err != nil {
@@ -382,6 +384,18 @@ func (c *Config) Load(fileText string, args []string) error {
 		}
 	}
 	return nil
+}
+
+// Users returns the "user" directives read by Load: each is the user name
+// followed by its ACL rules.
+func (c *Config) Users() [][]string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([][]string, len(c.users))
+	for i, u := range c.users {
+		out[i] = append([]string(nil), u...)
+	}
+	return out
 }
 
 // Line is one parsed directive line.

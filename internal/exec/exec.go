@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crescent-db/crescent/internal/acl"
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/keyspace"
 	"github.com/crescent-db/crescent/internal/resp"
@@ -37,8 +38,21 @@ type Executor struct {
 	Touched func(db int, key []byte)
 	// Notify emits keyspace notifications.
 	Notify func(class byte, event string, db int, key []byte)
-	// AuthRequired reports whether new clients must authenticate.
+	// AuthRequired reports whether clients not authenticated must
+	// authenticate (the default user has a password or is off).
 	AuthRequired func() bool
+	// ACL holds users and the ACL log (nil: no checks).
+	ACL *acl.Registry
+	// ClientInfo renders a client as CLIENT INFO does, for ACL LOG.
+	ClientInfo func(cl *command.Client) string
+	// Memory returns maxmemory, maxmemory-policy and maxmemory-samples
+	// (nil: no limit).
+	Memory func() (max int64, policy string, samples int)
+	// BaseMemory is added to the keyspace's accounted memory to give
+	// used_memory (the server's own footprint).
+	BaseMemory int64
+	// EvictedKeys counts keys removed by maxmemory (INFO evicted_keys).
+	EvictedKeys atomic.Int64
 
 	statsMu sync.RWMutex
 	stats   map[*command.Spec]*Stat
@@ -260,8 +274,17 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		e.reject(cl, args, w, errMsg)
 		return
 	}
-	if !cl.Authed && !spec.Has(command.FlagNoAuth) {
+	if !cl.Authed && !spec.Has(command.FlagNoAuth) && (e.AuthRequired == nil || e.AuthRequired()) {
 		e.reject(cl, args, w, ErrNoAuth)
+		return
+	}
+	// ACL and maxmemory (acl.go, memory.go).
+	if msg := e.CheckACL(cl, spec, args); msg != "" {
+		e.reject(cl, args, w, msg)
+		return
+	}
+	if msg := e.CheckMemory(spec); msg != "" {
+		e.reject(cl, args, w, msg)
 		return
 	}
 	var locks Locks

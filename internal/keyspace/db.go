@@ -33,6 +33,7 @@ func (db DB) expireIfNeeded(ds *dbShard, key []byte, e Entry) bool {
 		k := string(key)
 		delete(ds.keys, k)
 		delete(ds.volatile, k)
+		db.account(key, -int64(e.size))
 		if db.s.hooks.Expired != nil {
 			db.s.hooks.Expired(db.idx, k)
 		}
@@ -41,8 +42,24 @@ func (db DB) expireIfNeeded(ds *dbShard, key []byte, e Entry) bool {
 	return false
 }
 
-// Lookup returns the live entry for key, deleting it first if expired.
+// Lookup returns the live entry for key, deleting it first if expired,
+// and records the access for LRU/LFU eviction and OBJECT IDLETIME/FREQ.
 func (db DB) Lookup(key []byte) (Entry, bool) {
+	ds := db.shardFor(key)
+	e, ok := ds.keys[string(key)]
+	if !ok || db.expireIfNeeded(ds, key, e) {
+		return Entry{}, false
+	}
+	if a := db.s.touch(e.Access, db.Now); a != e.Access {
+		e.Access = a
+		ds.keys[string(key)] = e
+	}
+	return e, true
+}
+
+// Peek is Lookup without recording an access (OBJECT, DEBUG, no-touch
+// clients).
+func (db DB) Peek(key []byte) (Entry, bool) {
 	ds := db.shardFor(key)
 	e, ok := ds.keys[string(key)]
 	if !ok || db.expireIfNeeded(ds, key, e) {
@@ -70,7 +87,13 @@ func (db DB) Set(key []byte, val any, exp int64) {
 		ds.keys = make(map[string]Entry)
 	}
 	k := string(key)
-	ds.keys[k] = Entry{Val: val, Exp: exp}
+	old, had := ds.keys[k]
+	ne := Entry{Val: val, Exp: exp, Access: db.s.newAccess(db.Now), size: entrySize(key, val)}
+	if had {
+		ne.Access = db.s.touch(old.Access, db.Now)
+	}
+	ds.keys[k] = ne
+	db.account(key, int64(ne.size)-int64(old.size))
 	if exp != 0 {
 		if ds.volatile == nil {
 			ds.volatile = make(map[string]struct{})
@@ -85,8 +108,7 @@ func (db DB) Set(key []byte, val any, exp int64) {
 func (db DB) SetKeepTTL(key []byte, val any) {
 	ds := db.shardFor(key)
 	if e, ok := ds.keys[string(key)]; ok && !db.expireIfNeeded(ds, key, e) {
-		e.Val = val
-		ds.keys[string(key)] = e
+		db.replace(ds, key, e, val)
 		return
 	}
 	db.Set(key, val, 0)
@@ -97,8 +119,31 @@ func (db DB) SetKeepTTL(key []byte, val any) {
 func (db DB) Update(key []byte, val any) {
 	ds := db.shardFor(key)
 	if e, ok := ds.keys[string(key)]; ok {
-		e.Val = val
-		ds.keys[string(key)] = e
+		db.replace(ds, key, e, val)
+	}
+}
+
+func (db DB) replace(ds *dbShard, key []byte, e Entry, val any) {
+	old := e.size
+	e.Val = val
+	e.size = entrySize(key, val)
+	e.Access = db.s.touch(e.Access, db.Now)
+	ds.keys[string(key)] = e
+	db.account(key, int64(e.size)-int64(old))
+}
+
+// Resized re-measures key's value after a handler changed it in place (a
+// list grown by LPUSH...), for memory accounting.
+func (db DB) Resized(key []byte) {
+	ds := db.shardFor(key)
+	if e, ok := ds.keys[string(key)]; ok {
+		db.replace(ds, key, e, e.Val)
+	}
+}
+
+func (db DB) account(key []byte, delta int64) {
+	if delta != 0 {
+		db.s.shards[db.s.ShardOf(key)].used.Add(delta)
 	}
 }
 
@@ -113,6 +158,7 @@ func (db DB) Delete(key []byte) bool {
 	if e.Exp != 0 {
 		delete(ds.volatile, string(key))
 	}
+	db.account(key, -int64(e.size))
 	return true
 }
 
@@ -160,6 +206,11 @@ func (db DB) Volatile() int {
 // Flush empties the database. Requires LockAll.
 func (db DB) Flush() {
 	for i := range db.s.shards {
+		var n int64
+		for _, e := range db.s.shards[i].dbs[db.idx].keys {
+			n += int64(e.size)
+		}
+		db.s.shards[i].used.Add(-n)
 		db.s.shards[i].dbs[db.idx] = dbShard{}
 	}
 }
@@ -279,6 +330,7 @@ func (s *Store) ActiveExpire(sh, db int, now int64, sample int) (sampled, expire
 		if e.Exp != 0 && e.Exp <= now {
 			delete(ds.keys, k)
 			delete(ds.volatile, k)
+			s.shards[sh].used.Add(-int64(e.size))
 			expired++
 			if s.hooks.Expired != nil {
 				s.hooks.Expired(db, k)

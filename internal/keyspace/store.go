@@ -12,6 +12,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 )
 
 // NumShards is the number of lock shards. A power of two.
@@ -21,10 +22,14 @@ const NumShards = 256
 var ErrWrongType = errors.New("WRONGTYPE Operation against a key holding the wrong kind of value")
 
 // Entry is one key's value and absolute expiry time in Unix milliseconds
-// (0 means no expiry).
+// (0 means no expiry). Access is the LRU clock (seconds) or the LFU
+// counter (minutes<<8 | log counter) as the eviction policy reads it; size
+// is the entry's accounted memory. Entry stays 32 bytes.
 type Entry struct {
-	Val any
-	Exp int64
+	Val    any
+	Exp    int64
+	Access uint32
+	size   uint32
 }
 
 type dbShard struct {
@@ -33,9 +38,10 @@ type dbShard struct {
 }
 
 type shard struct {
-	mu  sync.Mutex
-	dbs []dbShard
-	_   [40]byte // keep shards on separate cache lines
+	mu   sync.Mutex
+	dbs  []dbShard
+	used atomic.Int64 // accounted bytes of the shard's entries, all dbs
+	_    [32]byte     // keep shards on separate cache lines
 }
 
 // Hooks are called by the keyspace, with the key's shard locked.
@@ -51,6 +57,7 @@ type Store struct {
 	ndb    int
 	seed   maphash.Seed
 	hooks  Hooks
+	lfu    atomic.Bool
 }
 
 // New returns a store with n databases.
@@ -117,5 +124,6 @@ func (s *Store) FlushAll() {
 		for j := range s.shards[i].dbs {
 			s.shards[i].dbs[j] = dbShard{}
 		}
+		s.shards[i].used.Store(0)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,11 +60,26 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 		Expired: func(db int, key string) { s.stats.ExpiredKeys.Add(1) },
 	})
 	s.exec = exec.New(table, s.store)
-	s.exec.AuthRequired = func() bool { return cfg.Get("requirepass") != "" }
 	s.cmds = commands.New(commands.Deps{
 		Config: cfg, Store: s.store, Exec: s.exec, Table: table, Log: logger,
 		Server: s, Net: &s.stats, Started: s.started, ConfigFile: configFile,
 	})
+	// Security and limits: ACL users, maxmemory.
+	s.exec.ACL = s.cmds.ACL
+	s.exec.AuthRequired = s.cmds.ACL.DefaultNeedsAuth
+	s.exec.ClientInfo = s.cmds.ClientInfoLine
+	if err := s.cmds.LoadACL(); err != nil {
+		return nil, err
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s.exec.BaseMemory = int64(ms.HeapAlloc)
+	s.exec.Memory = func() (int64, string, int) {
+		return cfg.Int("maxmemory"), cfg.Get("maxmemory-policy"), int(cfg.Int("maxmemory-samples"))
+	}
+	setLFU := func(p string) { s.store.SetLFU(strings.HasSuffix(p, "-lfu")) }
+	setLFU(cfg.Get("maxmemory-policy"))
+	cfg.OnChange("maxmemory-policy", setLFU)
 	return s, nil
 }
 
@@ -159,6 +175,12 @@ func (s *Server) accept(ln net.Listener) {
 			s.stats.RejectedConns.Add(1)
 			continue
 		}
+		if commands.ProtectedModeDenied(s.cfg.Bool("protected-mode"), s.cmds.ACL.Default().NoPass(), isLocal(nc.RemoteAddr())) {
+			nc.Write([]byte(commands.ProtectedModeMessage))
+			nc.Close()
+			s.stats.RejectedConns.Add(1)
+			continue
+		}
 		c := s.newConn(nc)
 		s.wg.Add(1)
 		go func() {
@@ -230,7 +252,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	cl.LAddr = nc.LocalAddr().String()
 	cl.Created = time.Now().UnixMilli()
 	cl.LastTime.Store(cl.Created)
-	cl.Authed = s.cfg.Get("requirepass") == ""
+	cl.Authed = !s.cmds.ACL.DefaultNeedsAuth()
 	c := &conn{s: s, nc: nc, cl: cl, w: resp.NewWriter()}
 	c.rd = resp.NewReader(nc, resp.Limits{
 		MaxBulkLen:  s.cfg.Int("proto-max-bulk-len"),
@@ -363,4 +385,16 @@ func (s *Server) Port() int {
 	_, p, _ := net.SplitHostPort(s.listeners[0].Addr().String())
 	n, _ := strconv.Atoi(p)
 	return n
+}
+
+// isLocal reports whether a client address is loopback or a unix socket
+// (protected mode accepts those).
+func isLocal(a net.Addr) bool {
+	switch v := a.(type) {
+	case *net.TCPAddr:
+		return v.IP.IsLoopback()
+	case *net.UnixAddr:
+		return true
+	}
+	return false
 }

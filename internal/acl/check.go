@@ -1,0 +1,232 @@
+package acl
+
+import (
+	"strings"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/glob"
+)
+
+// Reason is why a check failed. Larger values are more relevant when
+// several selectors fail, as in Redis.
+type Reason int
+
+// Denial reasons (Redis's ACL_DENIED_* order).
+const (
+	OK Reason = iota
+	DeniedCommand
+	DeniedKey
+	DeniedAuth
+	DeniedChannel
+)
+
+// String is the reason as ACL LOG shows it.
+func (r Reason) String() string {
+	switch r {
+	case DeniedCommand:
+		return "command"
+	case DeniedKey:
+		return "key"
+	case DeniedChannel:
+		return "channel"
+	case DeniedAuth:
+		return "auth"
+	}
+	return "unknown"
+}
+
+// Error texts of denied commands (Redis 7.0).
+const (
+	ErrNoPermKey     = "NOPERM this user has no permissions to access one of the keys used as arguments"
+	ErrNoPermChannel = "NOPERM this user has no permissions to access one of the channels used as arguments"
+)
+
+// ErrNoPermCommand formats the NOPERM error for a denied command.
+func ErrNoPermCommand(name string) string {
+	return "NOPERM this user has no permissions to run the '" + name + "' command"
+}
+
+// keyPerms returns the permissions a key spec requires: read for access,
+// write for insert, delete and update.
+func keyPerms(ks *command.KeySpec) int {
+	p := 0
+	for _, f := range ks.Flags {
+		switch f {
+		case "access":
+			p |= permRead
+		case "insert", "delete", "update":
+			p |= permWrite
+		}
+	}
+	return p
+}
+
+// variablePerms returns the real permissions of SET and BITFIELD, whose key
+// specs carry variable_flags.
+func variablePerms(spec *command.Spec, args [][]byte) int {
+	switch spec.Name {
+	case "set":
+		for _, a := range args[3:] {
+			if strings.EqualFold(string(a), "get") {
+				return permAll
+			}
+		}
+		return permWrite
+	case "bitfield":
+		for _, a := range args[2:] {
+			s := string(a)
+			if strings.EqualFold(s, "set") || strings.EqualFold(s, "incrby") {
+				return permAll
+			}
+		}
+		return permRead
+	}
+	return permAll
+}
+
+func (s *selector) keyOK(key string, need int) bool {
+	if s.allKeys {
+		return true
+	}
+	for _, p := range s.keys {
+		if p.flags&need != need {
+			continue
+		}
+		if glob.Match(p.pat, key, false) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *selector) channelOK(ch string, literal bool) bool {
+	if s.allChannels {
+		return true
+	}
+	for _, p := range s.channels {
+		if literal && p == ch || !literal && glob.Match(p, ch, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// Check reports whether u may run spec with args. On denial it returns the
+// reason and the position in args of the key or channel refused.
+func (r *Registry) Check(u *User, spec *command.Spec, args [][]byte) (Reason, int) {
+	st := u.st.Load()
+	if root := st.selectors[0]; root.allCommands && root.allKeys && root.allChannels {
+		return OK, 0
+	}
+	relevant, last := DeniedCommand, 0
+	for _, s := range st.selectors {
+		res, pos := r.checkSelector(s, spec, args)
+		if res == OK {
+			return OK, 0
+		}
+		if res > relevant || res == relevant && pos > last {
+			relevant, last = res, pos
+		}
+	}
+	return relevant, last
+}
+
+func (r *Registry) checkSelector(s *selector, spec *command.Spec, args [][]byte) (Reason, int) {
+	if !s.allCommands && !spec.Has(command.FlagNoAuth) {
+		id, ok := r.index().ids[spec]
+		if !ok || !s.cmds.get(id) {
+			fa := s.firstArgs[id]
+			idx := 1
+			if spec.Parent != nil {
+				idx = 2
+			}
+			allowed := false
+			if ok && len(args) > idx {
+				for _, a := range fa {
+					if strings.EqualFold(string(args[idx]), a) {
+						allowed = true
+						break
+					}
+				}
+			}
+			if !allowed {
+				return DeniedCommand, 0
+			}
+		}
+	}
+	if !s.allKeys {
+		var buf [8]int
+		for i := range spec.KeySpecs {
+			ks := &spec.KeySpecs[i]
+			if ks.HasFlag("not_key") {
+				continue
+			}
+			need := keyPerms(ks)
+			if ks.HasFlag("variable_flags") {
+				need = variablePerms(spec, args)
+			}
+			for _, pos := range ks.Keys(args, buf[:0]) {
+				if pos < len(args) && !s.keyOK(string(args[pos]), need) {
+					return DeniedKey, pos
+				}
+			}
+		}
+		if len(spec.KeySpecs) == 0 && spec.GetKeys != nil {
+			for _, pos := range spec.GetKeys(args) {
+				if pos < len(args) && !s.keyOK(string(args[pos]), permAll) {
+					return DeniedKey, pos
+				}
+			}
+		}
+	}
+	if !s.allChannels {
+		first, literal := 0, false
+		switch spec.Name {
+		case "publish", "spublish":
+			if len(args) > 1 && !s.channelOK(string(args[1]), false) {
+				return DeniedChannel, 1
+			}
+		case "subscribe", "ssubscribe":
+			first = 1
+		case "psubscribe":
+			first, literal = 1, true
+		}
+		if first > 0 {
+			for i := first; i < len(args); i++ {
+				if !s.channelOK(string(args[i]), literal) {
+					return DeniedChannel, i
+				}
+			}
+		}
+	}
+	return OK, 0
+}
+
+// CheckKey reports whether u may access key with the given permissions
+// (read and/or write), in any selector.
+func (r *Registry) CheckKey(u *User, key string, read, write bool) bool {
+	need := 0
+	if read {
+		need |= permRead
+	}
+	if write {
+		need |= permWrite
+	}
+	for _, s := range u.st.Load().selectors {
+		if s.keyOK(key, need) {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckChannel reports whether u may use channel (literal: compare a
+// pattern subscription as a string, as PSUBSCRIBE does).
+func (r *Registry) CheckChannel(u *User, channel string, literal bool) bool {
+	for _, s := range u.st.Load().selectors {
+		if s.channelOK(channel, literal) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,106 @@
+package exec
+
+import (
+	"github.com/crescent-db/crescent/internal/acl"
+	"github.com/crescent-db/crescent/internal/command"
+)
+
+// UserOf returns the ACL user cl is authenticated as (the default user
+// when none was set).
+func (e *Executor) UserOf(cl *command.Client) *acl.User {
+	if u, ok := cl.ACLUser.(*acl.User); ok && u != nil {
+		return u
+	}
+	return e.ACL.Default()
+}
+
+// CheckACL checks that cl's user may run spec with args. It returns "" when
+// allowed, else the NOPERM error reply Redis 7.0 sends, after recording the
+// denial in the ACL log (context "multi" inside MULTI, "lua" when cl has
+// ClientScript set, else "toplevel").
+//
+// Every path that runs a command must call it: Execute does for client
+// commands; EXEC for queued commands; scripts should call CheckACLScript
+// (which words the error as Redis does inside scripts) with a client that
+// carries the caller's ACLUser.
+func (e *Executor) CheckACL(cl *command.Client, spec *command.Spec, args [][]byte) string {
+	if e.ACL == nil {
+		return ""
+	}
+	ctx := "toplevel"
+	if cl.Flags&command.ClientScript != 0 {
+		ctx = "lua"
+	} else if cl.Flags&command.ClientMulti != 0 {
+		ctx = "multi"
+	}
+	res, pos := e.checkACL(cl, spec, args, ctx)
+	switch res {
+	case acl.OK:
+		return ""
+	case acl.DeniedCommand:
+		return acl.ErrNoPermCommand(spec.Name)
+	case acl.DeniedKey:
+		return acl.ErrNoPermKey
+	case acl.DeniedChannel:
+		return acl.ErrNoPermChannel
+	}
+	_ = pos
+	return "NOPERM no permission"
+}
+
+// CheckACLScript is CheckACL for redis.call/pcall and redis.acl_check_cmd:
+// it logs with context "lua" and returns Redis's script error text
+// (without "ERR ") or "".
+func (e *Executor) CheckACLScript(cl *command.Client, spec *command.Spec, args [][]byte) string {
+	if e.ACL == nil {
+		return ""
+	}
+	res, _ := e.checkACL(cl, spec, args, "lua")
+	switch res {
+	case acl.OK:
+		return ""
+	case acl.DeniedCommand:
+		return "The user executing the script can't run this command or subcommand"
+	case acl.DeniedKey:
+		return "The user executing the script can't access at least one of the keys mentioned in the command"
+	case acl.DeniedChannel:
+		return "The user executing the script can't publish to the channel mentioned in the command"
+	}
+	return "The user executing the script is lacking the permissions for the command"
+}
+
+func (e *Executor) checkACL(cl *command.Client, spec *command.Spec, args [][]byte, ctx string) (acl.Reason, int) {
+	u := e.UserOf(cl)
+	res, pos := e.ACL.Check(u, spec, args)
+	if res == acl.OK {
+		return res, pos
+	}
+	le := acl.LogEntry{Reason: res, Context: ctx, Username: u.Name(), Created: e.Clock()}
+	switch res {
+	case acl.DeniedCommand:
+		le.Object = spec.Name
+	default:
+		le.Object = string(args[pos])
+	}
+	if e.ClientInfo != nil {
+		le.ClientInfo = e.ClientInfo(cl)
+	}
+	e.ACL.AddLog(le)
+	return res, pos
+}
+
+// LogAuthFailure records a failed AUTH or HELLO AUTH in the ACL log.
+func (e *Executor) LogAuthFailure(cl *command.Client, cmdName, user string) {
+	if e.ACL == nil {
+		return
+	}
+	ctx := "toplevel"
+	if cl.Flags&command.ClientMulti != 0 {
+		ctx = "multi"
+	}
+	le := acl.LogEntry{Reason: acl.DeniedAuth, Context: ctx, Object: cmdName, Username: user, Created: e.Clock()}
+	if e.ClientInfo != nil {
+		le.ClientInfo = e.ClientInfo(cl)
+	}
+	e.ACL.AddLog(le)
+}

@@ -1,0 +1,225 @@
+package keyspace
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// entryOverhead approximates the bytes a key costs beyond its name and
+// value: the map slot, the Entry and string headers.
+const entryOverhead = 64
+
+// Sizer is implemented by values that can report their approximate memory
+// usage in bytes (lists, hashes, sets...). Values without it count as a
+// small fixed size.
+type Sizer interface {
+	MemoryUsage() int64
+}
+
+func entrySize(key []byte, val any) uint32 {
+	n := int64(len(key)) + entryOverhead
+	switch v := val.(type) {
+	case []byte:
+		n += int64(cap(v))
+	case Sizer:
+		n += v.MemoryUsage()
+	default:
+		n += 64
+	}
+	if n > math.MaxUint32 {
+		n = math.MaxUint32
+	}
+	return uint32(n)
+}
+
+// Size returns the accounted memory of an entry (MEMORY USAGE).
+func (e Entry) Size() int64 { return int64(e.size) }
+
+// UsedMemory returns the accounted bytes of every key in every database.
+// It needs no lock.
+func (s *Store) UsedMemory() int64 {
+	var n int64
+	for i := range s.shards {
+		n += s.shards[i].used.Load()
+	}
+	return n
+}
+
+// SetLFU selects how Entry.Access is maintained: an LFU counter (true, for
+// the *-lfu policies) or an LRU clock.
+func (s *Store) SetLFU(on bool) { s.lfu.Store(on) }
+
+// LFU reports whether Entry.Access holds LFU counters.
+func (s *Store) LFU() bool { return s.lfu.Load() }
+
+// LFU parameters (Redis's defaults: lfu-log-factor 10, lfu-decay-time 1).
+const (
+	lfuInit      = 5
+	lfuLogFactor = 10
+)
+
+func (s *Store) newAccess(nowMs int64) uint32 {
+	if s.lfu.Load() {
+		return uint32(nowMs/60000&0xffff)<<8 | lfuInit
+	}
+	return uint32(nowMs / 1000)
+}
+
+// touch returns the access field after one more access at nowMs.
+func (s *Store) touch(a uint32, nowMs int64) uint32 {
+	if !s.lfu.Load() {
+		return uint32(nowMs / 1000)
+	}
+	c := LFUCounter(a, nowMs)
+	if c < 255 {
+		base := float64(c) - lfuInit
+		if base < 0 {
+			base = 0
+		}
+		if rand.Float64() < 1.0/(base*lfuLogFactor+1) {
+			c++
+		}
+	}
+	return uint32(nowMs/60000&0xffff)<<8 | uint32(c)
+}
+
+// LFUCounter returns the decayed LFU counter of an access field at nowMs
+// (one decrement per idle minute, lfu-decay-time 1).
+func LFUCounter(a uint32, nowMs int64) int {
+	last := int64(a >> 8)
+	now := nowMs / 60000 & 0xffff
+	elapsed := now - last
+	if elapsed < 0 {
+		elapsed += 0x10000
+	}
+	c := int64(a & 0xff)
+	if elapsed >= c {
+		return 0
+	}
+	return int(c - elapsed)
+}
+
+// IdleSeconds returns the seconds since the last access of an LRU access
+// field at nowMs (OBJECT IDLETIME).
+func IdleSeconds(a uint32, nowMs int64) int64 {
+	d := int64(uint32(nowMs/1000) - a)
+	if d < 0 {
+		return 0
+	}
+	return d
+}
+
+// Policy is a maxmemory-policy.
+type Policy struct {
+	Volatile bool // only keys with an expiry
+	Kind     int  // PolicyLRU, PolicyLFU, PolicyRandom, PolicyTTL
+}
+
+// Eviction kinds.
+const (
+	PolicyNone = iota
+	PolicyLRU
+	PolicyLFU
+	PolicyRandom
+	PolicyTTL
+)
+
+// ParsePolicy parses a maxmemory-policy name; noeviction gives PolicyNone.
+func ParsePolicy(name string) Policy {
+	switch name {
+	case "allkeys-lru":
+		return Policy{Kind: PolicyLRU}
+	case "allkeys-lfu":
+		return Policy{Kind: PolicyLFU}
+	case "allkeys-random":
+		return Policy{Kind: PolicyRandom}
+	case "volatile-lru":
+		return Policy{Volatile: true, Kind: PolicyLRU}
+	case "volatile-lfu":
+		return Policy{Volatile: true, Kind: PolicyLFU}
+	case "volatile-random":
+		return Policy{Volatile: true, Kind: PolicyRandom}
+	case "volatile-ttl":
+		return Policy{Volatile: true, Kind: PolicyTTL}
+	}
+	return Policy{}
+}
+
+// EvictOne removes one key chosen by policy from samples sampled keys
+// (Redis's approximated LRU/LFU/TTL), taking shard locks one at a time; the
+// caller holds no shard lock. onEvict runs under the key's shard lock.
+// It reports false when no key could be evicted.
+func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int, key string)) bool {
+	if p.Kind == PolicyNone {
+		return false
+	}
+	if samples < 1 {
+		samples = 1
+	}
+	type cand struct {
+		sh, db int
+		key    string
+		score  float64
+	}
+	best := cand{sh: -1}
+	got := 0
+	for tries := 0; got < samples && tries < samples*64; tries++ {
+		sh := rand.IntN(NumShards)
+		s.LockShard(sh)
+		for db := range s.shards[sh].dbs {
+			ds := &s.shards[sh].dbs[db]
+			n := len(ds.keys)
+			if p.Volatile {
+				n = len(ds.volatile)
+			}
+			if n == 0 {
+				continue
+			}
+			var k string
+			if p.Volatile {
+				for k = range ds.volatile {
+					break
+				}
+			} else {
+				for k = range ds.keys {
+					break
+				}
+			}
+			e := ds.keys[k]
+			var score float64
+			switch p.Kind {
+			case PolicyLRU:
+				score = float64(IdleSeconds(e.Access, nowMs))
+			case PolicyLFU:
+				score = 255 - float64(LFUCounter(e.Access, nowMs))
+			case PolicyTTL:
+				score = -float64(e.Exp)
+			case PolicyRandom:
+				score = rand.Float64()
+			}
+			got++
+			if best.sh < 0 || score > best.score {
+				best = cand{sh, db, k, score}
+			}
+			break
+		}
+		s.UnlockShard(sh)
+	}
+	if best.sh < 0 {
+		return false
+	}
+	s.LockShard(best.sh)
+	defer s.UnlockShard(best.sh)
+	ds := &s.shards[best.sh].dbs[best.db]
+	e, ok := ds.keys[best.key]
+	if !ok {
+		return true // gone meanwhile: progress anyway
+	}
+	delete(ds.keys, best.key)
+	delete(ds.volatile, best.key)
+	s.shards[best.sh].used.Add(-int64(e.size))
+	if onEvict != nil {
+		onEvict(best.db, best.key)
+	}
+	return true
+}
