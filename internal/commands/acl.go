@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"strings"
 
 	"time"
 
@@ -277,7 +278,7 @@ func (h *Handlers) aclDryRun(c *command.Ctx) {
 		return
 	}
 	args := c.Args[3:]
-	cmd, sub := h.Table.Resolve(args)
+	cmd, sub := h.resolveDeclared(args)
 	if cmd == nil || sub == nil && len(args) >= 2 {
 		c.Error(fmt.Sprintf("ERR Command '%s' not found", args[0]))
 		return
@@ -400,4 +401,21 @@ const ProtectedModeMessage = "-DENIED Redis is running in protected mode because
 // (nopass), and the client is not local (loopback or unix socket).
 func ProtectedModeDenied(protected, defaultNoPass, local bool) bool {
 	return protected && defaultNoPass && !local
+}
+
+// resolveDeclared is Table.Resolve over every command Redis declares, served
+// or not (ACL DRYRUN knows them all).
+func (h *Handlers) resolveDeclared(args [][]byte) (cmd, sub *command.Spec) {
+	name := strings.ToLower(string(args[0]))
+	cmd = h.Table.Find(name)
+	if cmd == nil || strings.Contains(name, "|") {
+		return nil, nil
+	}
+	if len(cmd.Subs) == 0 {
+		return cmd, cmd
+	}
+	if len(args) < 2 {
+		return cmd, nil
+	}
+	return cmd, h.Table.Find(name + "|" + strings.ToLower(string(args[1])))
 }
