@@ -116,3 +116,17 @@ func FuzzLoad(f *testing.F) {
 		_ = New().Load(text, nil)
 	})
 }
+
+func TestUserDirectives(t *testing.T) {
+	c := New()
+	if err := c.Load("user alice on >pw ~*\nuser bob off\nport 7000\n", nil); err != nil {
+		t.Fatal(err)
+	}
+	got := c.Users()
+	if len(got) != 2 || got[0][0] != "alice" || got[0][3] != "~*" || got[1][1] != "off" {
+		t.Fatalf("%q", got)
+	}
+	if c.Get("\x00user") != "" {
+		t.Fatal("user lines leaked into directives")
+	}
+}

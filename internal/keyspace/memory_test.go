@@ -1,0 +1,106 @@
+package keyspace
+
+import (
+	"strconv"
+	"testing"
+	"unsafe"
+)
+
+func TestEntrySize(t *testing.T) {
+	if n := unsafe.Sizeof(Entry{}); n > 32 {
+		t.Fatalf("Entry is %d bytes", n)
+	}
+}
+
+func TestMemoryAccounting(t *testing.T) {
+	s := New(2, Hooks{})
+	db := s.DB(0, 1000)
+	if s.UsedMemory() != 0 {
+		t.Fatal("empty store uses memory")
+	}
+	db.Set([]byte("a"), make([]byte, 100), 0)
+	one := s.UsedMemory()
+	if one < 100 {
+		t.Fatalf("used %d", one)
+	}
+	db.Set([]byte("a"), make([]byte, 1000), 0)
+	if s.UsedMemory() < 1000 || s.UsedMemory() > one+1000 {
+		t.Fatalf("overwrite: %d", s.UsedMemory())
+	}
+	db.Set([]byte("b"), []byte("x"), 1500)
+	s.DB(1, 1000).Set([]byte("c"), []byte("x"), 0)
+	db.Delete([]byte("a"))
+	later := s.DB(0, 2000)
+	later.Exists([]byte("b")) // expires
+	s.DB(1, 1000).Flush()
+	if s.UsedMemory() != 0 {
+		t.Fatalf("after delete/expire/flush: %d", s.UsedMemory())
+	}
+}
+
+func TestAccessClock(t *testing.T) {
+	s := New(1, Hooks{})
+	s.DB(0, 1000).Set([]byte("k"), []byte("v"), 0)
+	e, _ := s.DB(0, 61000).Peek([]byte("k"))
+	if IdleSeconds(e.Access, 61000) != 60 {
+		t.Fatalf("idle %d", IdleSeconds(e.Access, 61000))
+	}
+	s.DB(0, 61000).Lookup([]byte("k"))
+	e, _ = s.DB(0, 61000).Peek([]byte("k"))
+	if IdleSeconds(e.Access, 61000) != 0 {
+		t.Fatal("lookup did not touch")
+	}
+	s.SetLFU(true)
+	s.DB(0, 0).Set([]byte("f"), []byte("v"), 0)
+	for i := 0; i < 1000; i++ {
+		s.DB(0, 0).Lookup([]byte("f"))
+	}
+	e, _ = s.DB(0, 0).Peek([]byte("f"))
+	if c := LFUCounter(e.Access, 0); c <= lfuInit {
+		t.Fatalf("LFU counter %d after 1000 hits", c)
+	}
+	if c := LFUCounter(e.Access, 10*60000); c != LFUCounter(e.Access, 0)-10 {
+		t.Fatalf("decay: %d", c)
+	}
+}
+
+func TestEvictOne(t *testing.T) {
+	cases := []struct {
+		policy string
+		keep   string // a key the policy must not pick first
+	}{
+		{"allkeys-lru", "recent"},
+		{"volatile-ttl", "late"},
+		{"volatile-random", "persistent"},
+	}
+	for _, c := range cases {
+		t.Run(c.policy, func(t *testing.T) {
+			s := New(1, Hooks{})
+			db := s.DB(0, 1000)
+			for i := 0; i < 20; i++ {
+				db.Set([]byte("k"+strconv.Itoa(i)), []byte("v"), 1_000_000)
+			}
+			db.Set([]byte("persistent"), []byte("v"), 0)
+			db.Set([]byte("late"), []byte("v"), 9_000_000)
+			s.DB(0, 500_000).Set([]byte("recent"), []byte("v"), 9_000_000)
+			p := ParsePolicy(c.policy)
+			evicted := map[string]bool{}
+			for i := 0; i < 10; i++ {
+				if !s.EvictOne(p, 64, 500_000, func(_ int, k string) { evicted[k] = true }) {
+					t.Fatal("nothing evicted")
+				}
+			}
+			if evicted[c.keep] {
+				t.Fatalf("evicted %s", c.keep)
+			}
+		})
+	}
+	s := New(1, Hooks{})
+	s.DB(0, 0).Set([]byte("p"), []byte("v"), 0)
+	if s.EvictOne(ParsePolicy("volatile-lru"), 5, 0, nil) {
+		t.Fatal("volatile policy evicted a persistent key")
+	}
+	if s.EvictOne(ParsePolicy("noeviction"), 5, 0, nil) {
+		t.Fatal("noeviction evicted")
+	}
+}
