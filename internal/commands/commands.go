@@ -80,6 +80,7 @@ func New(d Deps) *Handlers {
 	h.registerServer()
 	h.registerStrings()
 	h.registerKeys()
+	h.registerExpire()
 	return h
 }
 
@@ -109,7 +110,7 @@ func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
-	if len(b) > 1 && b[0] == '0' {
+	if len(b) > 1 && b[0] == '0' || b[0] == '+' {
 		return 0, false
 	}
 	if b[0] == '-' && (len(b) == 1 || b[1] == '0') {

@@ -114,10 +114,15 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 	if _, _, err := both([]byte("FLUSHALL")); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
+	skipping := false
 	for i, raw := range strings.Split(text, "\n") {
 		lineNo := i + 1
 		line := strings.TrimSpace(raw)
-		if line == "" || line[0] == '#' {
+		if line == "" {
+			skipping = false
+			continue
+		}
+		if skipping || line[0] == '#' {
 			continue
 		}
 		where := fmt.Sprintf("%s:%d", name, lineNo)
@@ -142,6 +147,15 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 				v := word[5:]
 				if _, _, err := both([]byte("HELLO"), []byte(v)); err != nil {
 					t.Fatalf("%s: %v", where, err)
+				}
+				continue
+			case "@requires":
+				for _, name := range strings.Fields(rest) {
+					if p.Crescent.Crescent != nil && p.Crescent.Crescent.Exec().Table.LookupString(name) == nil {
+						t.Logf("%s: skipping paragraph: crescent lacks %s", where, name)
+						skipping = true
+						break
+					}
 				}
 				continue
 			case "@conn":

@@ -42,6 +42,9 @@
 //	                           "0" is the cursor; all returned elements are
 //	                           compared as a sorted multiset
 //	@redis CMD / @crescent CMD run on one server only (reply ignored)
+//	@requires CMD ...          skip the rest of the paragraph (up to the next
+//	                           blank line) when Crescent does not serve one
+//	                           of the commands (groups written in parallel)
 //
 // Each file starts on fresh connections after FLUSHALL, in RESP2. A file
 // stops at its first connection-level failure; a reply mismatch is reported
