@@ -126,7 +126,8 @@ func (h *Handlers) ttlGeneric(c *command.Ctx, ms, abs bool) {
 		ttl = 0
 	}
 	if !ms {
-		ttl = (ttl + 500) / 1000
+		// unsigned, so that the rounding cannot overflow (ttl >= 0)
+		ttl = int64((uint64(ttl) + 500) / 1000)
 	}
 	c.W.Int(ttl)
 }

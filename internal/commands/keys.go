@@ -41,7 +41,8 @@ const (
 	errSameObject = "ERR source and destination objects are the same"
 	errBadCursor  = "ERR invalid cursor"
 	errNoLFU      = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
-	errNoLRU      = "ERR An LRU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	errNoLRU      = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	errIntRange   = "ERR value is out of range, value must between -2147483648 and 2147483647"
 	errCopyType   = "ERR COPY is not supported for this value type"
 )
 
@@ -251,8 +252,12 @@ func (h *Handlers) randomkey(c *command.Ctx) {
 // false when it is not an integer or out of range.
 func dbArg(c *command.Ctx, b []byte) (int, bool) {
 	n, ok := ParseInt(b)
-	if !ok || n < -1<<31 || n > 1<<31-1 {
+	if !ok {
 		c.Error(ErrNotInt)
+		return 0, false
+	}
+	if n < -1<<31 || n > 1<<31-1 {
+		c.Error(errIntRange)
 		return 0, false
 	}
 	if n < 0 || n >= int64(c.DB.Store().NumDBs()) {
@@ -379,10 +384,9 @@ func (h *Handlers) swapdb(c *command.Ctx) {
 	c.W.OK()
 }
 
-// flushFlags checks FLUSHDB/FLUSHALL's optional ASYNC|SYNC argument. Like
-// Redis, only a single extra argument is looked at.
+// flushFlags checks FLUSHDB/FLUSHALL's optional ASYNC|SYNC argument.
 func flushFlags(c *command.Ctx) bool {
-	if len(c.Args) == 2 && !EqualFold(c.Args[1], "sync") && !EqualFold(c.Args[1], "async") {
+	if len(c.Args) > 2 || len(c.Args) == 2 && !EqualFold(c.Args[1], "sync") && !EqualFold(c.Args[1], "async") {
 		c.Error(ErrSyntax)
 		return false
 	}
