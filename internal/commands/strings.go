@@ -241,8 +241,9 @@ func (h *Handlers) setGeneric(c *command.Ctx, o setOpts, key, val []byte, cmd st
 		c.Event('g', "expire", key)
 	} else if o.get {
 		// propagate without GET
-		cmdv := make([][]byte, 0, len(c.Args))
-		for _, a := range c.Args {
+		cmdv := make([][]byte, 3, len(c.Args))
+		copy(cmdv, c.Args[:3])
+		for _, a := range c.Args[3:] {
 			if !EqualFold(a, "get") {
 				cmdv = append(cmdv, a)
 			}
