@@ -152,6 +152,10 @@ func (t *Table) Resolve(args [][]byte) (cmd, sub *Spec) {
 		return cmd, cmd
 	}
 	if len(args) < 2 {
+		if cmd.Handler != nil {
+			// a container callable alone (COMMAND)
+			return cmd, cmd
+		}
 		return cmd, nil
 	}
 	sub = cmd.Sub(args[1])

@@ -84,6 +84,7 @@ func New(d Deps) *Handlers {
 	h.registerServer()
 	h.registerStrings()
 	h.registerKeys()
+	h.registerExpire()
 	h.registerACL()
 	h.ACL = acl.New(h.Table)
 	h.ACL.AllChannelsDefault = func() bool { return h.Config.Get("acl-pubsub-default") == "allchannels" }
@@ -127,7 +128,7 @@ func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
-	if len(b) > 1 && b[0] == '0' {
+	if len(b) > 1 && b[0] == '0' || b[0] == '+' {
 		return 0, false
 	}
 	if b[0] == '-' && (len(b) == 1 || b[1] == '0') {

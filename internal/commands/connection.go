@@ -86,6 +86,10 @@ func (h *Handlers) selectDB(c *command.Ctx) {
 		c.Error(ErrNotInt)
 		return
 	}
+	if n < -1<<31 || n > 1<<31-1 {
+		c.Error(errIntRange)
+		return
+	}
 	if n < 0 || n >= int64(h.Store.NumDBs()) {
 		c.Error(ErrDBIndex)
 		return
@@ -356,6 +360,10 @@ func (h *Handlers) clientKill(c *command.Ctx) {
 		case EqualFold(args[i], "laddr"):
 			laddr = v
 		case EqualFold(args[i], "user"):
+			if !h.userExists(v) {
+				c.Error(fmt.Sprintf("ERR No such user '%s'", v))
+				return
+			}
 			user = v
 		case EqualFold(args[i], "type"):
 			typ = strings.ToLower(v)
@@ -427,21 +435,59 @@ func (h *Handlers) clientNoEvict(c *command.Ctx) {
 	c.W.OK()
 }
 
-func (h *Handlers) clientHelp(c *command.Ctx) {
-	lines := []string{
-		"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-		"ID", "    Return the ID of the current connection.",
-		"INFO", "    Return information about the current client connection.",
-		"GETNAME", "    Return the name of the current connection.",
-		"KILL <ip:port>", "    Kill connection made from <ip:port>.",
-		"LIST [options ...]", "    Return information about client connections.",
-		"NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
-		"REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
-		"SETNAME <name>", "    Assign the name <name> to the current connection.",
-		"HELP", "    Print this help.",
-	}
-	c.W.Array(len(lines))
-	for _, l := range lines {
-		c.W.Simple(l)
-	}
+// userExists reports whether an ACL user exists (only "default" until ACL
+// users are served).
+func (h *Handlers) userExists(name string) bool { return name == "default" }
+
+var clientHelpLines = []string{
+	"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"CACHING (YES|NO)",
+	"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+	"GETREDIR",
+	"    Return the client ID we are redirecting to when tracking is enabled.",
+	"GETNAME",
+	"    Return the name of the current connection.",
+	"ID",
+	"    Return the ID of the current connection.",
+	"INFO",
+	"    Return information about the current client connection.",
+	"KILL <ip:port>",
+	"    Kill connection made from <ip:port>.",
+	"KILL <option> <value> [<option> <value> [...]]",
+	"    Kill connections. Options are:",
+	"    * ADDR (<ip:port>|<unixsocket>:0)",
+	"      Kill connections made from the specified address",
+	"    * LADDR (<ip:port>|<unixsocket>:0)",
+	"      Kill connections made to specified local address",
+	"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+	"      Kill connections by type.",
+	"    * USER <username>",
+	"      Kill connections authenticated by <username>.",
+	"    * SKIPME (YES|NO)",
+	"      Skip killing current connection (default: yes).",
+	"LIST [options ...]",
+	"    Return information about client connections. Options:",
+	"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+	"      Return clients of specified type.",
+	"UNPAUSE",
+	"    Stop the current client pause, resuming traffic.",
+	"PAUSE <timeout> [WRITE|ALL]",
+	"    Suspend all, or just write, clients for <timeout> milliseconds.",
+	"REPLY (ON|OFF|SKIP)",
+	"    Control the replies sent to the current connection.",
+	"SETNAME <name>",
+	"    Assign the name <name> to the current connection.",
+	"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+	"    Unblock the specified blocked client.",
+	"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+	"         [OPTIN] [OPTOUT] [NOLOOP]",
+	"    Control server assisted client side caching.",
+	"TRACKINGINFO",
+	"    Report tracking status for the current connection.",
+	"NO-EVICT (ON|OFF)",
+	"    Protect current client connection from eviction.",
+	"HELP",
+	"    Prints this help.",
 }
+
+func (h *Handlers) clientHelp(c *command.Ctx) { writeHelp(c, clientHelpLines) }

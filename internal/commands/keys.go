@@ -1,12 +1,50 @@
 package commands
 
-import "github.com/crescent-db/crescent/internal/command"
+import (
+	"strconv"
 
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/glob"
+	"github.com/crescent-db/crescent/internal/keyspace"
+)
+
+// MOVE and COPY ... DB take only their keys' shard locks: a shard lock
+// covers that shard in every database, and commands that swap or flush
+// whole databases take LockAll.
 func (h *Handlers) registerKeys() {
 	t := h.Table
+	all := command.WithLock(command.LockAll)
 	t.Handle("del", h.del)
+	t.Handle("unlink", h.del)
 	t.Handle("exists", h.exists)
+	t.Handle("touch", h.exists)
+	t.Handle("type", h.typeCmd)
+	t.Handle("rename", h.rename)
+	t.Handle("renamenx", h.renamenx)
+	t.Handle("keys", h.keys, all)
+	t.Handle("scan", h.scan, all)
+	t.Handle("randomkey", h.randomkey, all)
+	t.Handle("copy", h.copyCmd)
+	t.Handle("move", h.move)
+	t.Handle("swapdb", h.swapdb, all)
+	t.Handle("flushdb", h.flushdb, all)
+	t.Handle("flushall", h.flushall, all)
+	t.Handle("object|encoding", h.objectEncoding)
+	t.Handle("object|freq", h.objectFreq)
+	t.Handle("object|idletime", h.objectIdletime)
+	t.Handle("object|refcount", h.objectRefcount)
+	t.Handle("object|help", h.objectHelp, command.WithLock(command.LockNone))
 }
+
+// Key error texts.
+const (
+	errSameObject = "ERR source and destination objects are the same"
+	errBadCursor  = "ERR invalid cursor"
+	errNoLFU      = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	errNoLRU      = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	errIntRange   = "ERR value is out of range, value must between -2147483648 and 2147483647"
+	errCopyType   = "ERR COPY is not supported for this value type"
+)
 
 func (h *Handlers) del(c *command.Ctx) {
 	n := 0
@@ -20,6 +58,7 @@ func (h *Handlers) del(c *command.Ctx) {
 	c.W.Int(int64(n))
 }
 
+// exists serves EXISTS and TOUCH: both count the live keys, repeats included.
 func (h *Handlers) exists(c *command.Ctx) {
 	n := 0
 	for _, k := range c.Args[1:] {
@@ -28,4 +67,460 @@ func (h *Handlers) exists(c *command.Ctx) {
 		}
 	}
 	c.W.Int(int64(n))
+}
+
+func (h *Handlers) typeCmd(c *command.Ctx) {
+	c.W.Simple(keyspace.TypeName(c.DB.Get(c.Args[1])))
+}
+
+func (h *Handlers) rename(c *command.Ctx)   { h.renameGeneric(c, false) }
+func (h *Handlers) renamenx(c *command.Ctx) { h.renameGeneric(c, true) }
+
+func (h *Handlers) renameGeneric(c *command.Ctx, nx bool) {
+	src, dst := c.Args[1], c.Args[2]
+	e, ok := c.DB.Lookup(src)
+	if !ok {
+		c.Error(ErrNoSuchKey)
+		return
+	}
+	if string(src) == string(dst) {
+		if nx {
+			c.W.Int(0)
+		} else {
+			c.W.OK()
+		}
+		return
+	}
+	if c.DB.Exists(dst) {
+		if nx {
+			c.W.Int(0)
+			return
+		}
+		c.DB.Delete(dst)
+	}
+	c.DB.Set(dst, e.Val, e.Exp)
+	c.DB.Delete(src)
+	c.Modified(src)
+	c.Modified(dst)
+	c.Dirty-- // one change, two touched keys
+	c.Event('g', "rename_from", src)
+	c.Event('g', "rename_to", dst)
+	if nx {
+		c.W.Int(1)
+	} else {
+		c.W.OK()
+	}
+}
+
+func (h *Handlers) keys(c *command.Ctx) {
+	pat := string(c.Args[1])
+	allKeys := pat == "*"
+	var out []string
+	c.DB.ForEach(func(k string, _ keyspace.Entry) bool {
+		if allKeys || glob.Match(pat, k, false) {
+			out = append(out, k)
+		}
+		return true
+	})
+	c.W.Array(len(out))
+	for _, k := range out {
+		c.W.BulkString(k)
+	}
+}
+
+// parseCursor parses a SCAN cursor as Redis's strtoul-based parser does
+// (an empty string is 0, a leading '-' wraps around).
+func parseCursor(b []byte) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, true
+	}
+	if isSpaceByte(b[0]) {
+		return 0, false
+	}
+	s := string(b)
+	neg := false
+	switch s[0] {
+	case '+':
+		s = s[1:]
+	case '-':
+		s, neg = s[1:], true
+	}
+	if s == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// ScanOpts are the MATCH, COUNT and TYPE options of the SCAN family.
+type ScanOpts struct {
+	Match    []byte // nil: no pattern
+	Count    int
+	TypeName []byte // nil: any type (SCAN only)
+}
+
+// ParseScanOpts parses SCAN-family options from args (after the cursor),
+// writing the error reply and returning false on failure. allowType
+// accepts TYPE (SCAN only).
+func ParseScanOpts(c *command.Ctx, args [][]byte, allowType bool) (ScanOpts, bool) {
+	o := ScanOpts{Count: 10}
+	for i := 0; i < len(args); i++ {
+		more := len(args) - i
+		switch {
+		case EqualFold(args[i], "count") && more >= 2:
+			n, ok := ParseInt(args[i+1])
+			if !ok {
+				c.Error(ErrNotInt)
+				return o, false
+			}
+			if n < 1 {
+				c.Error(ErrSyntax)
+				return o, false
+			}
+			if n > 1<<30 {
+				n = 1 << 30
+			}
+			o.Count = int(n)
+			i++
+		case EqualFold(args[i], "match") && more >= 2:
+			o.Match = args[i+1]
+			if len(o.Match) == 1 && o.Match[0] == '*' {
+				o.Match = nil
+			}
+			i++
+		case allowType && EqualFold(args[i], "type") && more >= 2:
+			o.TypeName = args[i+1]
+			i++
+		default:
+			c.Error(ErrSyntax)
+			return o, false
+		}
+	}
+	return o, true
+}
+
+func (h *Handlers) scan(c *command.Ctx) {
+	cursor, ok := parseCursor(c.Args[1])
+	if !ok {
+		c.Error(errBadCursor)
+		return
+	}
+	o, ok := ParseScanOpts(c, c.Args[2:], true)
+	if !ok {
+		return
+	}
+	var filter func(string, keyspace.Entry) bool
+	if o.Match != nil || o.TypeName != nil {
+		pat := string(o.Match)
+		typ := string(o.TypeName)
+		filter = func(k string, e keyspace.Entry) bool {
+			if o.TypeName != nil && !EqualFold([]byte(keyspace.TypeName(e.Val)), typ) {
+				return false
+			}
+			return o.Match == nil || glob.Match(pat, k, false)
+		}
+	}
+	keys, next := c.DB.Scan(cursor, o.Count, filter)
+	c.W.Array(2)
+	c.W.BulkString(strconv.FormatUint(next, 10))
+	c.W.Array(len(keys))
+	for _, k := range keys {
+		c.W.BulkString(k)
+	}
+}
+
+func (h *Handlers) randomkey(c *command.Ctx) {
+	k, ok := c.DB.RandomKey()
+	if !ok {
+		c.W.Null()
+		return
+	}
+	c.W.BulkString(k)
+}
+
+// dbArg parses a database index argument; it writes the error and returns
+// false when it is not an integer or out of range.
+func dbArg(c *command.Ctx, b []byte) (int, bool) {
+	n, ok := ParseInt(b)
+	if !ok {
+		c.Error(ErrNotInt)
+		return 0, false
+	}
+	if n < -1<<31 || n > 1<<31-1 {
+		c.Error(errIntRange)
+		return 0, false
+	}
+	if n < 0 || n >= int64(c.DB.Store().NumDBs()) {
+		c.Error(ErrDBIndex)
+		return 0, false
+	}
+	return int(n), true
+}
+
+// touchIn records a change of key in database db (not the client's).
+func touchIn(c *command.Ctx, db int, key []byte) {
+	c.Dirty++
+	if c.Touched != nil {
+		c.Touched(db, key)
+	}
+}
+
+func eventIn(c *command.Ctx, db int, event string, key []byte) {
+	if c.Notify != nil {
+		c.Notify('g', event, db, key)
+	}
+}
+
+func (h *Handlers) copyCmd(c *command.Ctx) {
+	src, dstKey := c.Args[1], c.Args[2]
+	dstIdx := c.DB.Index()
+	replace := false
+	for j := 3; j < len(c.Args); j++ {
+		switch {
+		case EqualFold(c.Args[j], "replace"):
+			replace = true
+		case EqualFold(c.Args[j], "db") && j+1 < len(c.Args):
+			n, ok := dbArg(c, c.Args[j+1])
+			if !ok {
+				return
+			}
+			dstIdx = n
+			j++
+		default:
+			c.Error(ErrSyntax)
+			return
+		}
+	}
+	if dstIdx == c.DB.Index() && string(src) == string(dstKey) {
+		c.Error(errSameObject)
+		return
+	}
+	e, ok := c.DB.Lookup(src)
+	if !ok {
+		c.W.Int(0)
+		return
+	}
+	dst := c.DB.Store().DB(dstIdx, c.DB.Now)
+	exists := dst.Exists(dstKey)
+	if exists && !replace {
+		c.W.Int(0)
+		return
+	}
+	v, ok := keyspace.Clone(e.Val)
+	if !ok {
+		c.Error(errCopyType)
+		return
+	}
+	if exists {
+		dst.Delete(dstKey)
+	}
+	dst.Set(dstKey, v, e.Exp)
+	touchIn(c, dstIdx, dstKey)
+	eventIn(c, dstIdx, "copy_to", dstKey)
+	c.W.Int(1)
+}
+
+func (h *Handlers) move(c *command.Ctx) {
+	key := c.Args[1]
+	dstIdx, ok := dbArg(c, c.Args[2])
+	if !ok {
+		return
+	}
+	if dstIdx == c.DB.Index() {
+		c.Error(errSameObject)
+		return
+	}
+	e, ok := c.DB.Lookup(key)
+	if !ok {
+		c.W.Int(0)
+		return
+	}
+	dst := c.DB.Store().DB(dstIdx, c.DB.Now)
+	if dst.Exists(key) {
+		c.W.Int(0)
+		return
+	}
+	dst.Set(key, e.Val, e.Exp)
+	c.DB.Delete(key)
+	c.Modified(key)
+	if c.Touched != nil {
+		c.Touched(dstIdx, key)
+	}
+	c.Event('g', "move_from", key)
+	eventIn(c, dstIdx, "move_to", key)
+	c.W.Int(1)
+}
+
+func (h *Handlers) swapdb(c *command.Ctx) {
+	a, ok := ParseInt(c.Args[1])
+	if !ok || a < -1<<31 || a > 1<<31-1 {
+		c.Error("ERR invalid first DB index")
+		return
+	}
+	b, ok := ParseInt(c.Args[2])
+	if !ok || b < -1<<31 || b > 1<<31-1 {
+		c.Error("ERR invalid second DB index")
+		return
+	}
+	n := int64(c.DB.Store().NumDBs())
+	if a < 0 || a >= n || b < 0 || b >= n {
+		c.Error(ErrDBIndex)
+		return
+	}
+	if a != b {
+		c.DB.Store().SwapDB(int(a), int(b))
+	}
+	c.Dirty++
+	c.W.OK()
+}
+
+// flushFlags checks FLUSHDB/FLUSHALL's optional ASYNC|SYNC argument.
+func flushFlags(c *command.Ctx) bool {
+	if len(c.Args) > 2 || len(c.Args) == 2 && !EqualFold(c.Args[1], "sync") && !EqualFold(c.Args[1], "async") {
+		c.Error(ErrSyntax)
+		return false
+	}
+	return true
+}
+
+func (h *Handlers) flushdb(c *command.Ctx) {
+	if !flushFlags(c) {
+		return
+	}
+	n := c.DB.Size()
+	c.DB.Flush()
+	// always propagated, even when the database was already empty
+	c.Dirty += n + 1
+	c.W.OK()
+}
+
+func (h *Handlers) flushall(c *command.Ctx) {
+	if !flushFlags(c) {
+		return
+	}
+	st := c.DB.Store()
+	n := 0
+	for i := 0; i < st.NumDBs(); i++ {
+		n += st.DB(i, c.DB.Now).Size()
+	}
+	st.FlushAll()
+	c.Dirty += n + 1
+	c.W.OK()
+}
+
+// ValueEncoding is OBJECT ENCODING for any stored value.
+func ValueEncoding(v any) string {
+	switch x := v.(type) {
+	case []byte:
+		return StringEncoding(x)
+	case interface{ Encoding() string }:
+		return x.Encoding()
+	}
+	return "unknown"
+}
+
+func (h *Handlers) objectEncoding(c *command.Ctx) {
+	e, ok := c.DB.Lookup(c.Args[2])
+	if !ok {
+		c.W.Null()
+		return
+	}
+	c.W.BulkString(ValueEncoding(e.Val))
+}
+
+func (h *Handlers) lfuPolicy() bool {
+	if h.Config == nil {
+		return false
+	}
+	p := h.Config.Get("maxmemory-policy")
+	return p == "allkeys-lfu" || p == "volatile-lfu"
+}
+
+func (h *Handlers) objectFreq(c *command.Ctx) {
+	e, ok := c.DB.Lookup(c.Args[2])
+	if !ok {
+		c.W.Null()
+		return
+	}
+	_ = e
+	if !h.lfuPolicy() {
+		c.Error(errNoLFU)
+		return
+	}
+	// access frequency is not tracked yet: report a fresh key's counter
+	c.W.Int(0)
+}
+
+func (h *Handlers) objectIdletime(c *command.Ctx) {
+	if _, ok := c.DB.Lookup(c.Args[2]); !ok {
+		c.W.Null()
+		return
+	}
+	if h.lfuPolicy() {
+		c.Error(errNoLRU)
+		return
+	}
+	// access times are not tracked yet: every key looks just used
+	c.W.Int(0)
+}
+
+func (h *Handlers) objectRefcount(c *command.Ctx) {
+	e, ok := c.DB.Lookup(c.Args[2])
+	if !ok {
+		c.W.Null()
+		return
+	}
+	// Redis shares the integers 0..9999 (refcount INT_MAX)
+	if b, isStr := e.Val.([]byte); isStr && cap(b) == len(b) && len(b) <= 4 {
+		if n, ok := ParseInt(b); ok && n >= 0 && n < 10000 && !h.noSharedIntegers() {
+			c.W.Int(2147483647)
+			return
+		}
+	}
+	c.W.Int(1)
+}
+
+// noSharedIntegers reports whether maxmemory with an LRU/LFU policy
+// disables Redis's shared integers.
+func (h *Handlers) noSharedIntegers() bool {
+	if h.Config == nil || h.Config.Int("maxmemory") == 0 {
+		return false
+	}
+	p := h.Config.Get("maxmemory-policy")
+	return p != "noeviction" && p != "allkeys-random" && p != "volatile-random" && p != "volatile-ttl"
+}
+
+var objectHelp = []string{
+	"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"ENCODING <key>",
+	"    Return the kind of internal representation used in order to store the value",
+	"    associated with a <key>.",
+	"FREQ <key>",
+	"    Return the access frequency index of the <key>. The returned integer is",
+	"    proportional to the logarithm of the recent access frequency of the key.",
+	"IDLETIME <key>",
+	"    Return the idle time of the <key>, that is the approximated number of",
+	"    seconds elapsed since the last access to the key.",
+	"REFCOUNT <key>",
+	"    Return the number of references of the value associated with the specified",
+	"    <key>.",
+	"HELP",
+	"    Prints this help.",
+}
+
+func (h *Handlers) objectHelp(c *command.Ctx) {
+	c.W.Array(len(objectHelp))
+	for _, l := range objectHelp {
+		c.W.Simple(l)
+	}
 }

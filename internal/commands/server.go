@@ -26,6 +26,7 @@ func (h *Handlers) registerServer() {
 	t.Handle("command|list", h.commandList, none)
 	t.Handle("command|getkeys", h.commandGetKeys, none)
 	t.Handle("command|getkeysandflags", h.commandGetKeysAndFlags, none)
+	t.Handle("command|help", h.commandHelp, none)
 	t.Handle("config|get", h.configGet, none)
 	t.Handle("config|set", h.configSet, none)
 	t.Handle("config|resetstat", h.configResetStat, none)
@@ -147,14 +148,14 @@ func WriteCommandInfo(w resp.ReplyWriter, s *command.Spec) {
 	}
 	w.Set(len(s.Tips))
 	for _, t := range s.Tips {
-		w.Simple(t)
+		w.BulkString(t) // tips are bulk strings, unlike flags and categories
 	}
-	w.Array(len(s.KeySpecs))
+	w.Set(len(s.KeySpecs))
 	for i := range s.KeySpecs {
 		writeKeySpec(w, &s.KeySpecs[i])
 	}
 	subs := servedSubs(s)
-	w.Array(len(subs))
+	w.Set(len(subs))
 	for _, sub := range subs {
 		WriteCommandInfo(w, sub)
 	}
@@ -175,6 +176,40 @@ func (h *Handlers) commandAll(c *command.Ctx) {
 	c.W.Array(len(all))
 	for _, s := range all {
 		WriteCommandInfo(c.W, s)
+	}
+}
+
+var commandHelpLines = []string{
+	"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"(no subcommand)",
+	"    Return details about all Redis commands.",
+	"COUNT",
+	"    Return the total number of commands in this Redis server.",
+	"LIST",
+	"    Return a list of all commands in this Redis server.",
+	"INFO [<command-name> ...]",
+	"    Return details about multiple Redis commands.",
+	"    If no command names are given, documentation details for all",
+	"    commands are returned.",
+	"DOCS [<command-name> ...]",
+	"    Return documentation details about multiple Redis commands.",
+	"    If no command names are given, documentation details for all",
+	"    commands are returned.",
+	"GETKEYS <full-command>",
+	"    Return the keys from a full Redis command.",
+	"GETKEYSANDFLAGS <full-command>",
+	"    Return the keys and the access flags from a full Redis command.",
+	"HELP",
+	"    Prints this help.",
+}
+
+func (h *Handlers) commandHelp(c *command.Ctx) { writeHelp(c, commandHelpLines) }
+
+// writeHelp writes a HELP reply: one status line per entry.
+func writeHelp(c *command.Ctx, lines []string) {
+	c.W.Array(len(lines))
+	for _, l := range lines {
+		c.W.Simple(l)
 	}
 }
 
@@ -203,7 +238,7 @@ func (h *Handlers) commandInfo(c *command.Ctx) {
 		if s := h.lookupAny(a); s != nil {
 			WriteCommandInfo(c.W, s)
 		} else {
-			c.W.NullArray()
+			c.W.Null()
 		}
 	}
 }
@@ -350,7 +385,12 @@ func (h *Handlers) commandGetKeysAndFlags(c *command.Ctx) {
 		flags []string
 	}
 	var out []kf
-	for i := range spec.KeySpecs {
+	variable := variableKeyFlags(spec.Name, args)
+	if variable != nil {
+		// SET and BITFIELD: flags depend on the arguments
+		out = append(out, kf{1, variable})
+	}
+	for i := 0; i < len(spec.KeySpecs) && variable == nil; i++ {
 		for _, p := range spec.KeySpecs[i].Keys(args, nil) {
 			out = append(out, kf{p, spec.KeySpecs[i].Flags})
 		}
@@ -364,6 +404,34 @@ func (h *Handlers) commandGetKeysAndFlags(c *command.Ctx) {
 			c.W.Simple(f)
 		}
 	}
+}
+
+// variableKeyFlags returns the key flags of commands whose key spec has
+// the variable_flags flag, as Redis's getkeys procs compute them.
+func variableKeyFlags(name string, args [][]byte) []string {
+	switch name {
+	case "set":
+		for _, a := range args[3:] {
+			if EqualFold(a, "get") {
+				return []string{"RW", "access", "update"}
+			}
+		}
+		return []string{"OW", "update"}
+	case "bitfield":
+		for i := 2; i < len(args); i++ {
+			rem := len(args) - i - 1
+			switch {
+			case EqualFold(args[i], "get") && rem >= 2:
+				i += 2
+			case EqualFold(args[i], "overflow") && rem >= 1:
+				i++
+			default: // SET, INCRBY or a syntax error: assume a write
+				return []string{"RW", "access", "update"}
+			}
+		}
+		return []string{"RO", "access"}
+	}
+	return nil
 }
 
 func (h *Handlers) configGet(c *command.Ctx) {
@@ -387,7 +455,7 @@ func (h *Handlers) configGet(c *command.Ctx) {
 func (h *Handlers) configSet(c *command.Ctx) {
 	args := c.Args[2:]
 	if len(args)%2 != 0 {
-		c.Error(exec.WrongArity("config|set"))
+		c.Error(ErrSyntax)
 		return
 	}
 	seen := map[string]bool{}
@@ -398,7 +466,7 @@ func (h *Handlers) configSet(c *command.Ctx) {
 			return
 		}
 		if seen[name] {
-			c.Error(fmt.Sprintf("ERR Duplicate parameter - '%s'", args[i]))
+			c.Error(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - duplicate parameter", args[i]))
 			return
 		}
 		seen[name] = true
@@ -459,7 +527,7 @@ func (h *Handlers) debug(c *command.Ctx) {
 		c.W.Array(1)
 		c.W.Simple("DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are: SLEEP <seconds>, SET-ACTIVE-EXPIRE <0|1>, HELP")
 	default:
-		c.Error(fmt.Sprintf("ERR unknown subcommand '%s'. Try DEBUG HELP.", c.Args[1]))
+		c.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", c.Args[1]))
 	}
 }
 

@@ -26,7 +26,7 @@ type Limits struct {
 }
 
 const (
-	maxMultibulk  = 1024 * 1024
+	maxMultibulk  = 1<<31 - 1 // Redis 7.0 accepts up to INT_MAX; args grow as they arrive
 	maxInline     = 64 * 1024
 	initialBuffer = 16 * 1024
 	// allocation for a declared bulk is capped at this much up front; the
@@ -154,15 +154,15 @@ func (r *Reader) parse() ([][]byte, int, error) {
 		if pos >= len(b) {
 			return nil, 0, nil
 		}
-		if b[pos] != '$' {
-			return nil, 0, &ProtocolError{fmt.Sprintf("expected '$', got '%c'", b[pos])}
-		}
 		line, next, ok := readLine(b, pos)
 		if !ok {
 			if len(b)-pos > maxInline {
 				return nil, 0, &ProtocolError{"too big bulk count string"}
 			}
 			return nil, 0, nil
+		}
+		if b[pos] != '$' {
+			return nil, 0, &ProtocolError{fmt.Sprintf("expected '$', got '%c'", b[pos])}
 		}
 		n, ok := parseInt(line[1:])
 		if !ok || n < 0 || n > r.Limits.MaxBulkLen {
@@ -185,22 +185,33 @@ func (r *Reader) parse() ([][]byte, int, error) {
 	return args, pos, nil
 }
 
+// readLine finds a multibulk header line. Like Redis, it ends at the first
+// '\r' and skips the byte after it (normally '\n'), which must be present.
 func readLine(b []byte, from int) (line []byte, next int, ok bool) {
 	for i := from; i < len(b); i++ {
-		if b[i] == '\n' {
-			end := i
-			if end > from && b[end-1] == '\r' {
-				end--
+		if b[i] == 0 {
+			// Redis searches with strchr, which stops at NUL: the line
+			// never ends
+			return nil, 0, false
+		}
+		if b[i] == '\r' {
+			if i+1 >= len(b) {
+				return nil, 0, false
 			}
-			return b[from:end], i + 1, true
+			return b[from:i], i + 2, true
 		}
 	}
 	return nil, 0, false
 }
 
+// parseInt parses a header number strictly, as Redis's string2ll: no '+',
+// no leading zeros, no "-0".
 func parseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 19 {
 		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
 	}
 	neg := false
 	if b[0] == '-' {
@@ -209,6 +220,9 @@ func parseInt(b []byte) (int64, bool) {
 		if len(b) == 0 {
 			return 0, false
 		}
+	}
+	if b[0] < '1' || b[0] > '9' {
+		return 0, false
 	}
 	var n int64
 	for _, c := range b {
@@ -226,6 +240,9 @@ func parseInt(b []byte) (int64, bool) {
 func (r *Reader) parseInline(b []byte) ([][]byte, int, error) {
 	nl := -1
 	for i, c := range b {
+		if c == 0 {
+			break // strchr stops at NUL, as in Redis: the line never ends
+		}
 		if c == '\n' {
 			nl = i
 			break

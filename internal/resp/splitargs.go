@@ -28,8 +28,15 @@ func isSpace(c byte) bool {
 // SplitArgs splits a line the way Redis's sdssplitargs does (inline commands
 // and config files): whitespace separates arguments, "double quotes" take
 // C-like escapes (\n \r \t \b \a \\ \" \xHH), 'single quotes' take \'.
-// Results are appended to dst.
+// Results are appended to dst. Like the C original, it sees the line only
+// up to its first NUL byte.
 func SplitArgs(line []byte, dst [][]byte) ([][]byte, error) {
+	for i, c := range line {
+		if c == 0 {
+			line = line[:i]
+			break
+		}
+	}
 	p := 0
 	for {
 		for p < len(line) && isSpace(line[p]) {

@@ -1,0 +1,146 @@
+package commands
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/crescent-db/crescent/internal/command"
+)
+
+func (h *Handlers) registerExpire() {
+	t := h.Table
+	t.Handle("expire", func(c *command.Ctx) { h.expireGeneric(c, c.Now(), 1000) })
+	t.Handle("pexpire", func(c *command.Ctx) { h.expireGeneric(c, c.Now(), 1) })
+	t.Handle("expireat", func(c *command.Ctx) { h.expireGeneric(c, 0, 1000) })
+	t.Handle("pexpireat", func(c *command.Ctx) { h.expireGeneric(c, 0, 1) })
+	t.Handle("ttl", func(c *command.Ctx) { h.ttlGeneric(c, false, false) })
+	t.Handle("pttl", func(c *command.Ctx) { h.ttlGeneric(c, true, false) })
+	t.Handle("expiretime", func(c *command.Ctx) { h.ttlGeneric(c, false, true) })
+	t.Handle("pexpiretime", func(c *command.Ctx) { h.ttlGeneric(c, true, true) })
+	t.Handle("persist", h.persist)
+}
+
+// Expire option errors.
+const (
+	errExpireNXXX = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	errExpireGTLT = "ERR GT and LT options at the same time are not compatible"
+)
+
+// expireGeneric is Redis's expireGenericCommand: basetime is added to the
+// argument (0 for the *AT forms), scale converts it to milliseconds.
+func (h *Handlers) expireGeneric(c *command.Ctx, basetime int64, scale int64) {
+	key := c.Args[1]
+	var nx, xx, gt, lt bool
+	for _, opt := range c.Args[3:] {
+		switch {
+		case EqualFold(opt, "nx"):
+			nx = true
+		case EqualFold(opt, "xx"):
+			xx = true
+		case EqualFold(opt, "gt"):
+			gt = true
+		case EqualFold(opt, "lt"):
+			lt = true
+		default:
+			c.Error("ERR Unsupported option " + string(opt))
+			return
+		}
+	}
+	if nx && (xx || gt || lt) {
+		c.Error(errExpireNXXX)
+		return
+	}
+	if gt && lt {
+		c.Error(errExpireGTLT)
+		return
+	}
+	when, ok := ParseInt(c.Args[2])
+	if !ok {
+		c.Error(ErrNotInt)
+		return
+	}
+	badTime := func() { c.Error(fmt.Sprintf(ErrInvalidExp, c.Spec.Name)) }
+	if scale == 1000 {
+		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
+			badTime()
+			return
+		}
+		when *= 1000
+	}
+	if when > math.MaxInt64-basetime {
+		badTime()
+		return
+	}
+	when += basetime
+	e, found := c.DB.Lookup(key)
+	if !found {
+		c.W.Int(0)
+		return
+	}
+	cur := e.Exp // 0: no expiry (Redis's -1)
+	switch {
+	case nx && cur != 0,
+		xx && cur == 0,
+		gt && (cur == 0 || when <= cur),
+		lt && cur != 0 && when >= cur:
+		c.W.Int(0)
+		return
+	}
+	if when <= c.Now() {
+		c.DB.Delete(key)
+		c.Modified(key)
+		c.Propagate = [][][]byte{{[]byte("DEL"), key}}
+		c.Event('g', "del", key)
+		c.W.Int(1)
+		return
+	}
+	c.DB.SetExpire(key, when)
+	c.Modified(key)
+	// propagate as PEXPIREAT with the absolute time, options kept
+	p := make([][]byte, len(c.Args))
+	copy(p, c.Args)
+	p[0] = []byte("PEXPIREAT")
+	p[2] = []byte(strconv.FormatInt(when, 10))
+	c.Propagate = [][][]byte{p}
+	c.Event('g', "expire", key)
+	c.W.Int(1)
+}
+
+// ttlGeneric serves TTL, PTTL, EXPIRETIME and PEXPIRETIME.
+func (h *Handlers) ttlGeneric(c *command.Ctx, ms, abs bool) {
+	e, found := c.DB.Lookup(c.Args[1])
+	if !found {
+		c.W.Int(-2)
+		return
+	}
+	if e.Exp == 0 {
+		c.W.Int(-1)
+		return
+	}
+	ttl := e.Exp
+	if !abs {
+		ttl -= c.Now()
+	}
+	if ttl < 0 {
+		ttl = 0
+	}
+	if !ms {
+		// unsigned, so that the rounding cannot overflow (ttl >= 0)
+		ttl = int64((uint64(ttl) + 500) / 1000)
+	}
+	c.W.Int(ttl)
+}
+
+func (h *Handlers) persist(c *command.Ctx) {
+	key := c.Args[1]
+	e, found := c.DB.Lookup(key)
+	if !found || e.Exp == 0 {
+		c.W.Int(0)
+		return
+	}
+	c.DB.SetExpire(key, 0)
+	c.Modified(key)
+	c.Event('g', "persist", key)
+	c.W.Int(1)
+}

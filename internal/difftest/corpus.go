@@ -1,0 +1,386 @@
+package difftest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/resp"
+)
+
+// Pair is a real Redis and a Crescent started for one test.
+type Pair struct {
+	Redis, Crescent *Server
+}
+
+// StartPair starts both servers with the same extra arguments (skipping the
+// test when redis-server is absent).
+func StartPair(t testing.TB, args ...string) *Pair {
+	t.Helper()
+	r := StartRedis(t, args...)
+	c := StartCrescent(t, args...)
+	return &Pair{Redis: r, Crescent: c}
+}
+
+// RunCorpusDir runs every corpus file matching pattern (e.g.
+// "testdata/*.txt") as a subtest named after the file, each against its own
+// fresh connections of one shared pair of servers.
+func RunCorpusDir(t *testing.T, pattern string, args ...string) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("difftest: no corpus files match %s", pattern)
+	}
+	p := StartPair(t, args...)
+	for _, f := range files {
+		f := f
+		t.Run(strings.TrimSuffix(filepath.Base(f), filepath.Ext(f)), func(t *testing.T) {
+			p.RunFile(t, f)
+		})
+	}
+}
+
+// RunCorpus runs one corpus file against a fresh pair of servers.
+func RunCorpus(t *testing.T, file string, args ...string) {
+	t.Helper()
+	StartPair(t, args...).RunFile(t, file)
+}
+
+// RunFile runs the corpus file at path against p.
+func (p *Pair) RunFile(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Run(t, filepath.Base(path), string(data))
+}
+
+type connPair struct{ r, c *Conn }
+
+// Run runs corpus text (see the package doc for the format) against p.
+// name labels failures.
+func (p *Pair) Run(t *testing.T, name, text string) {
+	t.Helper()
+	conns := map[string]*connPair{}
+	var all []*Conn
+	defer func() {
+		for _, c := range all {
+			c.Close()
+		}
+	}()
+	get := func(n string) (*connPair, error) {
+		if cp := conns[n]; cp != nil {
+			return cp, nil
+		}
+		r, err := DialAddr(p.Redis.Addr)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, r)
+		c, err := DialAddr(p.Crescent.Addr)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, c)
+		cp := &connPair{r, c}
+		conns[n] = cp
+		return cp, nil
+	}
+	cur, err := get("main")
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	both := func(args ...[]byte) ([]byte, []byte, error) {
+		rr, err := cur.r.DoArgs(args...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("redis: %w", err)
+		}
+		cr, err := cur.c.DoArgs(args...)
+		if err != nil {
+			return rr, nil, fmt.Errorf("crescent: %w", err)
+		}
+		return rr, cr, nil
+	}
+	if _, _, err := both([]byte("FLUSHALL")); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	skipping := false
+	for i, raw := range strings.Split(text, "\n") {
+		lineNo := i + 1
+		line := strings.TrimSpace(raw)
+		if line == "" {
+			skipping = false
+			continue
+		}
+		if skipping || line[0] == '#' {
+			continue
+		}
+		where := fmt.Sprintf("%s:%d", name, lineNo)
+		mode := ""
+		if line[0] == '@' {
+			word, rest, _ := strings.Cut(line, " ")
+			rest = strings.TrimSpace(rest)
+			switch word {
+			case "@flush":
+				if _, _, err := both([]byte("FLUSHALL")); err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				continue
+			case "@sleep":
+				d, err := time.ParseDuration(rest)
+				if err != nil {
+					t.Fatalf("%s: bad @sleep: %v", where, err)
+				}
+				time.Sleep(d)
+				continue
+			case "@resp3", "@resp2":
+				v := word[5:]
+				if _, _, err := both([]byte("HELLO"), []byte(v)); err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				continue
+			case "@requires":
+				for _, name := range strings.Fields(rest) {
+					if p.Crescent.Crescent != nil && p.Crescent.Crescent.Exec().Table.LookupString(name) == nil {
+						t.Logf("%s: skipping paragraph: crescent lacks %s", where, name)
+						skipping = true
+						break
+					}
+				}
+				continue
+			case "@conn":
+				if rest == "" {
+					t.Fatalf("%s: @conn needs a name", where)
+				}
+				if cur, err = get(rest); err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				continue
+			case "@shape", "@sorted", "@ignore", "@type", "@scan", "@redis", "@crescent":
+				mode = word[1:]
+				line = rest
+			default:
+				t.Fatalf("%s: unknown directive %s", where, word)
+			}
+		}
+		args, err := resp.SplitArgs([]byte(line), nil)
+		if err != nil || len(args) == 0 {
+			t.Fatalf("%s: cannot parse command %q", where, line)
+		}
+		switch mode {
+		case "redis", "crescent":
+			c := cur.r
+			if mode == "crescent" {
+				c = cur.c
+			}
+			if _, err := c.DoArgs(args...); err != nil {
+				t.Fatalf("%s: %s: %v", where, mode, err)
+			}
+			continue
+		case "scan":
+			rr, err := scanAll(cur.r, args)
+			if err != nil {
+				t.Fatalf("%s: redis: %v", where, err)
+			}
+			cr, err := scanAll(cur.c, args)
+			if err != nil {
+				t.Fatalf("%s: crescent: %v", where, err)
+			}
+			if !bytes.Equal(rr, cr) {
+				t.Errorf("%s: %s\n  redis:    %q\n  crescent: %q", where, line, rr, cr)
+			}
+			continue
+		}
+		rr, cr, err := both(args...)
+		if err != nil {
+			t.Fatalf("%s: %s: %v", where, line, err)
+		}
+		var same bool
+		switch mode {
+		case "":
+			same = bytes.Equal(rr, cr)
+		case "ignore":
+			same = true
+		case "type":
+			same = rr[0] == cr[0]
+		case "shape":
+			same = Shape(rr) == Shape(cr)
+		case "sorted":
+			same = bytes.Equal(SortedReply(rr), SortedReply(cr))
+		}
+		if !same {
+			t.Errorf("%s: %s\n  redis:    %q\n  crescent: %q", where, line, rr, cr)
+		}
+	}
+}
+
+// scanAll iterates a SCAN-family command and returns its elements, sorted
+// and concatenated.
+func scanAll(c *Conn, args [][]byte) ([]byte, error) {
+	ci := -1
+	for i := 1; i < len(args); i++ {
+		if string(args[i]) == "0" {
+			ci = i
+			break
+		}
+	}
+	if ci < 0 {
+		return nil, fmt.Errorf("@scan: no \"0\" cursor argument")
+	}
+	args = append([][]byte(nil), args...)
+	var elems [][]byte
+	for iter := 0; ; iter++ {
+		if iter > 100000 {
+			return nil, fmt.Errorf("@scan: cursor never returned to 0")
+		}
+		r, err := c.DoArgs(args...)
+		if err != nil {
+			return nil, err
+		}
+		v, _, err := Parse(r)
+		if err != nil {
+			return nil, err
+		}
+		if v.Type != '*' || len(v.Elems) != 2 || v.Elems[0].Type != '$' {
+			return r, nil // an error or odd reply: compare it as is
+		}
+		for _, e := range v.Elems[1].Elems {
+			elems = append(elems, e.Raw)
+		}
+		cursor := v.Elems[0].Str
+		if string(cursor) == "0" {
+			break
+		}
+		args[ci] = append([]byte(nil), cursor...)
+	}
+	sort.Slice(elems, func(i, j int) bool { return bytes.Compare(elems[i], elems[j]) < 0 })
+	return bytes.Join(elems, nil), nil
+}
+
+// Value is a parsed RESP reply.
+type Value struct {
+	Type  byte    // '+', '-', ':', '$', '*', '%', '~', '>', ',', '#', '_', '(', '=', '!', '|'
+	Str   []byte  // the line (simple types) or the payload (bulk types)
+	Null  bool    // $-1 or *-1
+	Elems []Value // aggregate elements (maps: key, value, key, value...)
+	Raw   []byte  // the whole encoded reply
+}
+
+// Parse parses one reply from b and returns it with the rest of b.
+func Parse(b []byte) (Value, []byte, error) {
+	nl := bytes.Index(b, []byte("\r\n"))
+	if nl < 1 {
+		return Value{}, nil, fmt.Errorf("resp: incomplete reply %q", b)
+	}
+	v := Value{Type: b[0]}
+	body := b[1:nl]
+	rest := b[nl+2:]
+	switch v.Type {
+	case '+', '-', ':', ',', '#', '_', '(':
+		v.Str = body
+	case '$', '=', '!':
+		n, err := strconv.Atoi(string(body))
+		if err != nil {
+			return Value{}, nil, fmt.Errorf("resp: bad length %q", body)
+		}
+		if n < 0 {
+			v.Null = true
+			break
+		}
+		if len(rest) < n+2 {
+			return Value{}, nil, fmt.Errorf("resp: short bulk")
+		}
+		v.Str = rest[:n]
+		rest = rest[n+2:]
+	case '*', '~', '>', '%', '|':
+		n, err := strconv.Atoi(string(body))
+		if err != nil {
+			return Value{}, nil, fmt.Errorf("resp: bad length %q", body)
+		}
+		if n < 0 {
+			v.Null = true
+			break
+		}
+		if v.Type == '%' || v.Type == '|' {
+			n *= 2
+		}
+		for i := 0; i < n; i++ {
+			var e Value
+			e, rest, err = Parse(rest)
+			if err != nil {
+				return Value{}, nil, err
+			}
+			v.Elems = append(v.Elems, e)
+		}
+	default:
+		return Value{}, nil, fmt.Errorf("resp: unknown type %q", v.Type)
+	}
+	v.Raw = b[:len(b)-len(rest)]
+	return v, rest, nil
+}
+
+// Shape describes a reply's RESP types and aggregate lengths, without its
+// values: "*2[$,:]" for an array of a bulk string and an integer.
+func Shape(raw []byte) string {
+	v, _, err := Parse(raw)
+	if err != nil {
+		return "invalid"
+	}
+	var b strings.Builder
+	shape(&b, v)
+	return b.String()
+}
+
+func shape(b *strings.Builder, v Value) {
+	b.WriteByte(v.Type)
+	if v.Null {
+		b.WriteString("null")
+		return
+	}
+	switch v.Type {
+	case '*', '~', '>', '%', '|':
+		fmt.Fprintf(b, "%d[", len(v.Elems))
+		for i, e := range v.Elems {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			shape(b, e)
+		}
+		b.WriteByte(']')
+	}
+}
+
+// SortedReply returns an aggregate reply with its elements sorted by their
+// raw encoding (map replies are sorted by entry); other replies are returned
+// as is.
+func SortedReply(raw []byte) []byte {
+	v, _, err := Parse(raw)
+	if err != nil || len(v.Elems) == 0 {
+		return raw
+	}
+	var items [][]byte
+	step := 1
+	if v.Type == '%' {
+		step = 2
+	}
+	for i := 0; i+step <= len(v.Elems); i += step {
+		var it []byte
+		for j := 0; j < step; j++ {
+			it = append(it, v.Elems[i+j].Raw...)
+		}
+		items = append(items, it)
+	}
+	sort.Slice(items, func(i, j int) bool { return bytes.Compare(items[i], items[j]) < 0 })
+	hdr := raw[:bytes.Index(raw, []byte("\r\n"))+2]
+	return append(append([]byte(nil), hdr...), bytes.Join(items, nil)...)
+}

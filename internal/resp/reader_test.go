@@ -1,0 +1,227 @@
+package resp
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+// readAll reads commands from in until an error, returning the commands
+// (joined with spaces) and the final error.
+func readAll(in string, lim Limits) ([]string, error) {
+	r := NewReader(strings.NewReader(in), lim)
+	var out []string
+	for {
+		args, err := r.ReadCommand()
+		if err != nil {
+			return out, err
+		}
+		if args == nil {
+			continue
+		}
+		parts := make([]string, len(args))
+		for i, a := range args {
+			parts[i] = string(a)
+		}
+		out = append(out, strings.Join(parts, " "))
+	}
+}
+
+func TestReader(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+		err  string // protocol error text ("" means clean EOF)
+	}{
+		{"multibulk", "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", []string{"GET k"}, ""},
+		{"pipelined", "*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$0\r\n\r\n", []string{"PING", "ECHO "}, ""},
+		{"binary arg", "*2\r\n$4\r\nECHO\r\n$4\r\na\r\nb\r\n", []string{"ECHO a\r\nb"}, ""},
+		{"empty multibulk", "*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n", []string{"PING"}, ""},
+		{"inline", "PING\r\nECHO hello\n", []string{"PING", "ECHO hello"}, ""},
+		{"inline quotes", "SET \"a b\" 'c d'\r\n", []string{"SET a b c d"}, ""},
+		{"inline escapes", "ECHO \"\\x41\\n\"\r\n", []string{"ECHO A\n"}, ""},
+		{"inline empty lines", "\r\n\n  \r\nPING\r\n", []string{"PING"}, ""},
+		{"inline then multibulk", "PING\r\n*1\r\n$4\r\nPING\r\n", []string{"PING", "PING"}, ""},
+		{"trailing bytes not CRLF", "*1\r\n$4\r\nPINGxx", []string{"PING"}, ""},
+		{"bare LF in multibulk waits", "*1\n$4\nPING\n", nil, ""},
+		{"invalid multibulk length", "*abc\r\n", nil, "invalid multibulk length"},
+		{"multibulk leading zero", "*01\r\n$4\r\nPING\r\n", nil, "invalid multibulk length"},
+		{"multibulk plus", "*+1\r\n", nil, "invalid multibulk length"},
+		{"multibulk too large", "*2147483648\r\n", nil, "invalid multibulk length"},
+		{"expected dollar", "*1\r\n+foo\r\n", nil, "expected '$', got '+'"},
+		{"invalid bulk length", "*1\r\n$abc\r\n", nil, "invalid bulk length"},
+		{"negative bulk length", "*1\r\n$-1\r\n", nil, "invalid bulk length"},
+		{"bulk leading zero", "*1\r\n$04\r\nPING\r\n", nil, "invalid bulk length"},
+		{"bulk over max", "*1\r\n$536870913\r\n", nil, "invalid bulk length"},
+		{"unbalanced quotes", "SET \"a b\r\n", nil, "unbalanced quotes in request"},
+		{"quote then char", "SET \"a\"b c\r\n", nil, "unbalanced quotes in request"},
+		{"too big inline", strings.Repeat("x", 70000), nil, "too big inline request"},
+		{"too big mbulk count", "*" + strings.Repeat("1", 70000), nil, "too big mbulk count string"},
+		{"too big bulk count", "*1\r\n$" + strings.Repeat("1", 70000), nil, "too big bulk count string"},
+		{"NUL in inline line waits", "ECHO a\x00b\r\nPING\r\n", nil, ""},
+		{"NUL in header waits", "*1\x00\r\n$4\r\nPING\r\n", nil, ""},
+		{"incomplete waits", "*2\r\n$3\r\nGET\r\n", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readAll(tt.in, Limits{})
+			var pe *ProtocolError
+			switch {
+			case tt.err == "" && !errors.Is(err, io.EOF):
+				t.Fatalf("err = %v, want EOF", err)
+			case tt.err != "" && (!errors.As(err, &pe) || pe.Msg != tt.err):
+				t.Fatalf("err = %v, want protocol error %q", err, tt.err)
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Fatalf("commands = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestProtocolErrorText(t *testing.T) {
+	e := &ProtocolError{"invalid multibulk length"}
+	if e.Error() != "Protocol error: invalid multibulk length" {
+		t.Fatal(e.Error())
+	}
+}
+
+// oneByte returns one byte per Read, to exercise partial reads.
+type oneByte struct{ r io.Reader }
+
+func (o oneByte) Read(p []byte) (int, error) { return o.r.Read(p[:1]) }
+
+func TestReaderByteAtATime(t *testing.T) {
+	in := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\nPING\r\n*1\r\n$4\r\nPING\r\n"
+	r := NewReader(oneByte{strings.NewReader(in)}, Limits{})
+	var got []string
+	for {
+		args, err := r.ReadCommand()
+		if err != nil {
+			break
+		}
+		got = append(got, string(bytes.Join(args, []byte(" "))))
+	}
+	want := "SET k hello|PING|PING"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func TestReaderLargeBulk(t *testing.T) {
+	big := strings.Repeat("v", 3<<20)
+	in := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$" + itoa(len(big)) + "\r\n" + big + "\r\n"
+	got, err := readAll(in, Limits{})
+	if !errors.Is(err, io.EOF) || len(got) != 1 || len(got[0]) != len("SET k ")+len(big) {
+		t.Fatalf("err %v, %d commands", err, len(got))
+	}
+}
+
+func TestReaderBufferLimit(t *testing.T) {
+	in := "*1\r\n$100000\r\n" + strings.Repeat("x", 100000) + "\r\n"
+	_, err := readAll(in, Limits{MaxQueryBuf: 1000})
+	if !errors.Is(err, ErrBufferLimit) {
+		t.Fatalf("err = %v, want ErrBufferLimit", err)
+	}
+}
+
+func TestReaderBulkLimit(t *testing.T) {
+	_, err := readAll("*1\r\n$11\r\nhello world\r\n", Limits{MaxBulkLen: 10})
+	var pe *ProtocolError
+	if !errors.As(err, &pe) || pe.Msg != "invalid bulk length" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// A declared but unsent huge bulk must not make the reader allocate its size.
+func TestReaderNoHugePrealloc(t *testing.T) {
+	in := "*1\r\n$536870000\r\nabc"
+	r := NewReader(strings.NewReader(in), Limits{})
+	_, err := r.ReadCommand()
+	if !errors.Is(err, io.EOF) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(r.buf) > 4<<20 {
+		t.Fatalf("buffer grew to %d bytes for a bulk that never arrived", len(r.buf))
+	}
+}
+
+func itoa(n int) string {
+	var b []byte
+	if n == 0 {
+		return "0"
+	}
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
+
+func TestSplitArgs(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+		err  bool
+	}{
+		{"", nil, false},
+		{"   ", nil, false},
+		{"a b c", []string{"a", "b", "c"}, false},
+		{"  a\t b \r\n", []string{"a", "b"}, false},
+		{`"a b" c`, []string{"a b", "c"}, false},
+		{`""`, []string{""}, false},
+		{`'' x`, []string{"", "x"}, false},
+		{`"a\nb\r\t\b\a\\\""`, []string{"a\nb\r\t\b\a\\\""}, false},
+		{`"\x41\x6a"`, []string{"Aj"}, false},
+		{`"\xZZ"`, []string{"xZZ"}, false},
+		{`"\q"`, []string{"q"}, false},
+		{`'a\'b'`, []string{"a'b"}, false},
+		{`'a\nb'`, []string{`a\nb`}, false},
+		{`a"b c"d`, nil, true},
+		{`a"b c" d`, []string{"ab c", "d"}, false},
+		{`"abc`, nil, true},
+		{`'abc`, nil, true},
+		{`"abc"x`, nil, true},
+		{`'abc'x`, nil, true},
+		{`"abc\`, nil, true},
+		{"a\x00b c", []string{"a"}, false},
+		{"\x00abc", nil, false},
+		{"a\vb", []string{"a\vb"}, false},
+		{"\va", []string{"a"}, false},
+	}
+	for _, tt := range tests {
+		got, err := SplitArgs([]byte(tt.in), nil)
+		if (err != nil) != tt.err {
+			t.Errorf("SplitArgs(%q) err = %v, want err %v", tt.in, err, tt.err)
+			continue
+		}
+		if tt.err {
+			continue
+		}
+		var gs []string
+		for _, g := range got {
+			gs = append(gs, string(g))
+		}
+		if strings.Join(gs, "\x00") != strings.Join(tt.want, "\x00") || len(gs) != len(tt.want) {
+			t.Errorf("SplitArgs(%q) = %q, want %q", tt.in, gs, tt.want)
+		}
+	}
+}
+
+func BenchmarkReaderMultibulk(b *testing.B) {
+	cmd := []byte("*3\r\n$3\r\nSET\r\n$8\r\nkey:1234\r\n$16\r\nvalue-1234567890\r\n")
+	in := bytes.Repeat(cmd, 1000)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for i := 0; i < b.N; i++ {
+		r := NewReader(bytes.NewReader(in), Limits{})
+		for {
+			if _, err := r.ReadCommand(); err != nil {
+				break
+			}
+		}
+	}
+}
