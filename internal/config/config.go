@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/crescent-db/crescent/internal/glob"
 	"github.com/crescent-db/crescent/internal/resp"
@@ -44,6 +45,43 @@ type Config struct {
 	hooks map[string][]func(value string)
 	// users holds the "user" directives (name, then rules), in file order.
 	users [][]string
+	vars  map[string]*Var
+}
+
+// Var is a live, lock-free view of one directive for hot paths: it follows
+// CONFIG SET.
+type Var struct {
+	s atomic.Pointer[string]
+	n atomic.Int64
+}
+
+func (v *Var) store(val string) {
+	v.s.Store(&val)
+	n, _ := strconv.ParseInt(val, 10, 64)
+	v.n.Store(n)
+}
+
+// String returns the directive's value.
+func (v *Var) String() string { return *v.s.Load() }
+
+// Int returns the directive's numeric value (0 when not numeric).
+func (v *Var) Int() int64 { return v.n.Load() }
+
+// Var returns the live view of directive name (nil when unknown).
+func (c *Config) Var(name string) *Var {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := c.lookup(name)
+	if d == nil {
+		return nil
+	}
+	if v := c.vars[d.name]; v != nil {
+		return v
+	}
+	v := &Var{}
+	v.store(c.vals[d.name])
+	c.vars[d.name] = v
+	return v
 }
 
 var aliases = map[string]string{
@@ -102,7 +140,7 @@ var enums = map[string][]string{
 // Crescent binds to 127.0.0.1 only and dir defaults to the working
 // directory.
 func New() *Config {
-	c := &Config{vals: map[string]string{}, dirs: map[string]*directive{}, hooks: map[string][]func(string){}}
+	c := &Config{vals: map[string]string{}, vars: map[string]*Var{}, dirs: map[string]*directive{}, hooks: map[string][]func(string){}}
 	for _, d := range redisDefaults {
 		name, def := d[0], d[1]
 		if canon, ok := aliases[name]; ok {
@@ -278,6 +316,9 @@ func (c *Config) set(name, value string, startup bool) error {
 	}
 	c.mu.Lock()
 	c.vals[d.name] = v
+	if vr := c.vars[d.name]; vr != nil {
+		vr.store(v)
+	}
 	hooks := c.hooks[d.name]
 	c.mu.Unlock()
 	for _, h := range hooks {

@@ -74,8 +74,9 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	s.exec.BaseMemory = int64(ms.HeapAlloc)
+	maxmem, policy, samples := cfg.Var("maxmemory"), cfg.Var("maxmemory-policy"), cfg.Var("maxmemory-samples")
 	s.exec.Memory = func() (int64, string, int) {
-		return cfg.Int("maxmemory"), cfg.Get("maxmemory-policy"), int(cfg.Int("maxmemory-samples"))
+		return maxmem.Int(), policy.String(), int(samples.Int())
 	}
 	setLFU := func(p string) { s.store.SetLFU(strings.HasSuffix(p, "-lfu")) }
 	setLFU(cfg.Get("maxmemory-policy"))
