@@ -80,6 +80,7 @@ func New(d Deps) *Handlers {
 	h.registerServer()
 	h.registerStrings()
 	h.registerKeys()
+	h.registerStreams()
 	return h
 }
 
