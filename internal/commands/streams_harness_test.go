@@ -84,6 +84,21 @@ func startCrescent(t testing.TB) (*server.Server, string) {
 	return s, s.Addr().String()
 }
 
+// startCrescentNoListen builds a server whose executor tests drive
+// directly.
+func startCrescentNoListen(t testing.TB) (*server.Server, *config.Config) {
+	t.Helper()
+	cfg := config.New()
+	if err := cfg.Load("", []string{"--port", "0", "--save", ""}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, cfg
+}
+
 // node is a parsed RESP reply.
 type node struct {
 	kind byte
