@@ -15,19 +15,19 @@ import (
 // harness runs commands straight through the executor at a chosen time,
 // exposing the Ctx's Block request.
 type harness struct {
-	t  *testing.T
+	t  testing.TB
 	s  *server.Server
 	e  *exec.Executor
 	cl *command.Client
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	s := newServer(t)
 	return &harness{t: t, s: s, e: s.Exec(), cl: command.NewClient(1)}
 }
 
-func newServer(t *testing.T) *server.Server {
+func newServer(t testing.TB) *server.Server {
 	t.Helper()
 	s, _ := startCrescentNoListen(t)
 	return s
@@ -336,4 +336,49 @@ func maskSeen(s string) string {
 		}
 	}
 	return strings.Join(parts, "seen-time\r\n:")
+}
+
+// BenchmarkXAdd measures XADD with an explicit ID through the executor.
+func BenchmarkXAdd(b *testing.B) {
+	h := newHarness(b)
+	argv := [][]byte{[]byte("XADD"), []byte("s"), nil, []byte("field"), []byte("value")}
+	w := resp.NewWriter()
+	spec, _ := h.e.Lookup(argv)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		argv[2] = []byte(itoa(i+1) + "-1")
+		w.Reset()
+		var l exec.Locks
+		h.e.LocksFor(spec, argv, &l)
+		h.e.Lock(&l)
+		var c command.Ctx
+		h.e.NewCtx(&c, h.cl, spec, argv, w, 1)
+		h.e.Run(&c)
+		h.e.Unlock(&l)
+	}
+}
+
+// BenchmarkXReadGroup measures delivering one new entry to a consumer.
+func BenchmarkXReadGroup(b *testing.B) {
+	h := newHarness(b)
+	h.do(1, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+	for i := 0; i < b.N; i++ {
+		h.do(1, "XADD", "s", itoa(i+1)+"-1", "field", "value")
+	}
+	argv := [][]byte{[]byte("XREADGROUP"), []byte("GROUP"), []byte("g"), []byte("c"), []byte("COUNT"), []byte("1"), []byte("STREAMS"), []byte("s"), []byte(">")}
+	w := resp.NewWriter()
+	spec, _ := h.e.Lookup(argv)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w.Reset()
+		var l exec.Locks
+		h.e.LocksFor(spec, argv, &l)
+		h.e.Lock(&l)
+		var c command.Ctx
+		h.e.NewCtx(&c, h.cl, spec, argv, w, 1)
+		h.e.Run(&c)
+		h.e.Unlock(&l)
+	}
 }

@@ -93,6 +93,7 @@ const (
 type streamBlock struct {
 	master       StreamID
 	last         StreamID // ID of the last entry, deleted or not
+	lastOff      int32    // offset of the last entry
 	masterFields [][]byte
 	data         []byte
 	count        int32 // entries, deleted included
@@ -192,6 +193,7 @@ func entrySize(fv [][]byte, same bool) int {
 func (b *streamBlock) appendEntry(id StreamID, fv [][]byte) {
 	same := sameFields(b.masterFields, fv)
 	d := b.data
+	b.lastOff = int32(len(d))
 	var flags byte
 	if same {
 		flags = sfSameFields
@@ -462,6 +464,11 @@ func (s *Stream) Exists(id StreamID) bool {
 
 // LastValidID returns the ID of the last live entry (0-0 when empty).
 func (s *Stream) LastValidID() StreamID {
+	if n := len(s.blocks); n > 0 {
+		if b := s.blocks[n-1]; b.data[b.lastOff]&sfDeleted == 0 {
+			return b.last
+		}
+	}
 	var out StreamID
 	s.Range(StreamID{}, MaxStreamID, true, func(id StreamID, _ [][]byte) bool { out = id; return false })
 	return out
