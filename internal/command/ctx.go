@@ -46,6 +46,10 @@ type BlockRequest struct {
 	// OnTimeout writes the reply sent when the deadline passes
 	// (a null array for BLPOP).
 	OnTimeout func(w resp.ReplyWriter)
+	// Args, when set, are the arguments to re-run the command with
+	// (copied); nil re-runs the original arguments. XREAD uses it to keep
+	// "$" resolved to the ID it had on the first call.
+	Args [][]byte
 }
 
 // Now is the command's time in Unix ms (frozen during a script).

@@ -94,6 +94,7 @@ func New(d Deps) *Handlers {
 		h.ACL.SetDefaultPassword(p)
 	}
 	h.Config.OnChange("requirepass", h.ACL.SetDefaultPassword)
+	h.registerStreams()
 	return h
 }
 
