@@ -47,6 +47,9 @@ type Client struct {
 	// Kill is closed to ask the connection to close.
 	Kill     chan struct{}
 	killOnce sync.Once
+	// Flush, set by the connection, writes buffered replies to the socket
+	// (before a blocking command parks the client).
+	Flush func()
 	// Extra carries per-client state owned by other packages (pubsub...).
 	Extra map[string]any
 }

@@ -65,6 +65,8 @@ type Handlers struct {
 	ExtraMemoryInfo func() []string
 	ExtraInfo       func() []InfoSection
 	runID           string
+	// enc caches the small-encoding limits of hashes and sets (types.go)
+	enc encLimits
 }
 
 // RunID returns the server's random run id.
@@ -80,6 +82,7 @@ func New(d Deps) *Handlers {
 	h.registerServer()
 	h.registerStrings()
 	h.registerKeys()
+	h.registerTypes() // lists, hashes, sets
 	return h
 }
 

@@ -237,6 +237,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		MaxQueryBuf: int(s.cfg.Int("client-query-buffer-limit")),
 	})
 	c.rd.BeforeRead = c.flush
+	cl.Flush = func() { c.flush() }
 	if tc, ok := nc.(*net.TCPConn); ok {
 		if ka := s.cfg.Int("tcp-keepalive"); ka > 0 {
 			tc.SetKeepAlive(true)
