@@ -32,17 +32,18 @@ func parseTimeout(c *command.Ctx, arg []byte) (time.Time, bool) {
 	if ms < 0 && ms > -1 {
 		ms = 0 // (long long) truncates towards zero
 	}
-	if ms < 0 {
+	// (long long) of a value out of range is LLONG_MIN on x86: negative
+	if ms < 0 || ms >= math.MaxInt64 || math.IsInf(ms, 0) {
 		c.Error(errTimeoutNegative)
-		return time.Time{}, false
-	}
-	if ms >= math.MaxInt64/2 || math.IsInf(ms, 0) {
-		c.Error(errTimeoutRange)
 		return time.Time{}, false
 	}
 	n := int64(ms)
 	if n == 0 {
 		return time.Time{}, true
+	}
+	if n > math.MaxInt64-c.Now() {
+		c.Error(errTimeoutRange)
+		return time.Time{}, false
 	}
 	return time.UnixMilli(c.Now() + n), true
 }

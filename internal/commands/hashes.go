@@ -308,7 +308,11 @@ func (h *Handlers) hincrbyfloat(c *command.Ctx) {
 			}
 		}
 	}
-	if cur.IsInf() || incr.IsInf() {
+	if incr.IsInf() {
+		c.Error("ERR value is NaN or Infinity")
+		return
+	}
+	if cur.IsInf() {
 		c.Error(errHashNaNInf)
 		return
 	}
@@ -404,7 +408,11 @@ func (h *Handlers) hrandfield(c *command.Ctx) {
 		c.Error(ErrSyntax)
 		return
 	}
-	if count < -math.MaxInt64/2 || count > math.MaxInt64/2 {
+	if count == math.MinInt64 {
+		c.Error(errRangeLong)
+		return
+	}
+	if withValues && (count < -math.MaxInt64/2 || count > math.MaxInt64/2) {
 		c.Error("ERR value is out of range")
 		return
 	}

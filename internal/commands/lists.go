@@ -39,9 +39,9 @@ const (
 	errIndexRange   = "ERR index out of range"
 	errPositive     = "ERR value is out of range, must be positive"
 	errLposRank     = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
-	errLposRankMin  = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 	errLposCount    = "ERR COUNT can't be negative"
 	errLposMaxlen   = "ERR MAXLEN can't be negative"
+	errRangeLong    = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 	errNumkeys      = "ERR numkeys should be greater than 0"
 	errCountGreater = "ERR count should be greater than 0"
 )
@@ -156,11 +156,7 @@ func (h *Handlers) popGeneric(c *command.Ctx, where int) {
 	var count int64
 	if hasCount {
 		n, ok := ParseInt(c.Args[2])
-		if !ok {
-			c.Error(ErrNotInt)
-			return
-		}
-		if n < 0 {
+		if !ok || n < 0 {
 			c.Error(errPositive)
 			return
 		}
@@ -292,17 +288,17 @@ func (h *Handlers) lindex(c *command.Ctx) {
 
 func (h *Handlers) lset(c *command.Ctx) {
 	key := c.Args[1]
-	idx, okI := ParseInt(c.Args[2])
-	if !okI {
-		c.Error(ErrNotInt)
-		return
-	}
 	l, ok := getList(c, key)
 	if !ok {
 		return
 	}
 	if l == nil {
 		c.Error(ErrNoSuchKey)
+		return
+	}
+	idx, okI := ParseInt(c.Args[2])
+	if !okI {
+		c.Error(ErrNotInt)
 		return
 	}
 	if idx < 0 {
@@ -438,8 +434,7 @@ func (h *Handlers) lpos(c *command.Ctx) {
 				return
 			}
 			if n == -1<<63 {
-				c.Error(errLposRankMin)
-				return
+				n = -1 // Redis 7.0 negates it into itself: any match counts
 			}
 			if n == 0 {
 				c.Error(errLposRank)

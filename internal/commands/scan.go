@@ -24,10 +24,20 @@ func (o *scanOpts) matches(s string) bool {
 
 // parseScanCursor parses a cursor as Redis's parseScanCursorOrReply.
 func parseScanCursor(c *command.Ctx, arg []byte) (uint64, bool) {
-	n, err := strconv.ParseUint(string(arg), 10, 64)
-	if err != nil {
+	// strtoul: an optional sign, a negative value wraps around
+	s := string(arg)
+	neg := false
+	if len(s) > 1 && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || s[0] == '+' || s[0] == '-' {
 		c.Error("ERR invalid cursor")
 		return 0, false
+	}
+	if neg {
+		n = -n
 	}
 	return n, true
 }

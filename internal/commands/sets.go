@@ -195,11 +195,7 @@ func (h *Handlers) spop(c *command.Ctx) {
 		return
 	}
 	count, ok := ParseInt(c.Args[2])
-	if !ok {
-		c.Error(ErrNotInt)
-		return
-	}
-	if count < 0 {
+	if !ok || count < 0 {
 		c.Error(errPositive)
 		return
 	}
@@ -262,7 +258,7 @@ func (h *Handlers) srandmember(c *command.Ctx) {
 		return
 	}
 	if count == math.MinInt64 {
-		c.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		c.Error(errRangeLong)
 		return
 	}
 	s, ok := getSet(c, key)
@@ -297,16 +293,16 @@ func (h *Handlers) srandmember(c *command.Ctx) {
 
 func (h *Handlers) smove(c *command.Ctx) {
 	src, dst, m := c.Args[1], c.Args[2], c.Args[3]
+	if !c.DB.Exists(src) {
+		c.W.Int(0)
+		return
+	}
 	ss, ok := getSet(c, src)
 	if !ok {
 		return
 	}
 	ds, ok := getSet(c, dst)
 	if !ok {
-		return
-	}
-	if ss == nil {
-		c.W.Int(0)
 		return
 	}
 	if ss == ds {
@@ -419,11 +415,7 @@ func (h *Handlers) sintercard(c *command.Ctx) {
 		if EqualFold(c.Args[j], "limit") && j+1 < len(c.Args) {
 			j++
 			v, okL := ParseInt(c.Args[j])
-			if !okL {
-				c.Error(ErrNotInt)
-				return
-			}
-			if v < 0 {
+			if !okL || v < 0 {
 				c.Error("ERR LIMIT can't be negative")
 				return
 			}
