@@ -536,6 +536,11 @@ func parseWhere(a []byte) (int, bool) {
 // reports whether an element moved; served is false (and nothing written)
 // when src is empty and the caller may block.
 func (h *Handlers) moveOnce(c *command.Ctx, src, dst []byte, from, to int) (served bool) {
+	if c.Retry {
+		if _, isList := c.DB.Get(src).(*keyspace.List); !isList {
+			return false
+		}
+	}
 	sl, ok := getList(c, src)
 	if !ok {
 		return true
@@ -622,6 +627,11 @@ func (h *Handlers) brpoplpush(c *command.Ctx) {
 // WRONGTYPE).
 func (h *Handlers) popFirstNonEmpty(c *command.Ctx, keys [][]byte, where int, count int64) bool {
 	for _, key := range keys {
+		if c.Retry {
+			if _, isList := c.DB.Get(key).(*keyspace.List); !isList {
+				continue
+			}
+		}
 		l, ok := getList(c, key)
 		if !ok {
 			return true

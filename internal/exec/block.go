@@ -200,6 +200,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		var c command.Ctx
 		e.Lock(&locks)
 		e.NewCtx(&c, w.cl, spec, args, rw, e.Clock())
+		c.Retry = true
 		e.Run(&c)
 		served := c.Block == nil
 		if served {
