@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -317,5 +318,58 @@ func TestBlockingManyWaitersConcurrentPushers(t *testing.T) {
 	}
 	if n := ctl.LLen(ctx, "q").Val(); n != 0 {
 		t.Errorf("%d left in q", n)
+	}
+}
+
+// A blocked client that hangs up stops waiting, so a later push is not
+// consumed by a dead connection.
+func TestBlockedClientDisconnects(t *testing.T) {
+	addr := startCrescent(t)
+	ctx := context.Background()
+	ctl := newClient(t, addr)
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nc.Write([]byte("*3\r\n$5\r\nBLPOP\r\n$1\r\nk\r\n$1\r\n0\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	waitBlocked(t, ctl, 1)
+	nc.Close()
+	waitBlocked(t, ctl, 0)
+	ctl.RPush(ctx, "k", "v")
+	if n := ctl.LLen(ctx, "k").Val(); n != 1 {
+		t.Errorf("LLEN %d after the waiter left, want 1", n)
+	}
+}
+
+// Commands pipelined after a blocking command run once it is served.
+func TestBlockedClientPipeline(t *testing.T) {
+	addr := startCrescent(t)
+	ctx := context.Background()
+	ctl := newClient(t, addr)
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.Write([]byte("*3\r\n$5\r\nBLPOP\r\n$1\r\nk\r\n$1\r\n0\r\n"))
+	waitBlocked(t, ctl, 1)
+	nc.Write([]byte("*1\r\n$4\r\nPING\r\n"))
+	time.Sleep(20 * time.Millisecond)
+	ctl.RPush(ctx, "k", "v")
+	want := "*2\r\n$1\r\nk\r\n$1\r\nv\r\n+PONG\r\n"
+	buf := make([]byte, 0, 64)
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for len(buf) < len(want) {
+		tmp := make([]byte, 64)
+		n, err := nc.Read(tmp)
+		if err != nil {
+			t.Fatalf("read: %v (got %q)", err, buf)
+		}
+		buf = append(buf, tmp[:n]...)
+	}
+	if string(buf) != want {
+		t.Errorf("got %q, want %q", buf, want)
 	}
 }

@@ -188,6 +188,9 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 	if w.cl.Flush != nil {
 		w.cl.Flush()
 	}
+	if w.cl.WatchClose != nil {
+		defer w.cl.WatchClose()()
+	}
 	var timer <-chan time.Time
 	if !req.Deadline.IsZero() {
 		t := time.NewTimer(time.Until(req.Deadline))

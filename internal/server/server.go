@@ -238,6 +238,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	})
 	c.rd.BeforeRead = c.flush
 	cl.Flush = func() { c.flush() }
+	cl.WatchClose = c.watchClose
 	if tc, ok := nc.(*net.TCPConn); ok {
 		if ka := s.cfg.Int("tcp-keepalive"); ka > 0 {
 			tc.SetKeepAlive(true)
