@@ -112,7 +112,7 @@ func replyNullArray(w resp.ReplyWriter) { w.NullArray() }
 // clientUnblock implements CLIENT UNBLOCK id [TIMEOUT|ERROR].
 func (h *Handlers) clientUnblock(c *command.Ctx) {
 	if len(c.Args) > 4 {
-		c.Error("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.")
+		c.Error("ERR unknown subcommand or wrong number of arguments for '" + string(c.Args[1]) + "'. Try CLIENT HELP.")
 		return
 	}
 	withErr := false
