@@ -51,6 +51,14 @@ type Client struct {
 	// Kill is closed to ask the connection to close.
 	Kill     chan struct{}
 	killOnce sync.Once
+	// Flush, set by the connection, writes buffered replies to the socket
+	// (before a blocking command parks the client).
+	Flush func()
+	// WatchClose, set by the connection, watches the socket while the
+	// client is blocked and calls Close when the peer hangs up (so a
+	// disconnected client never consumes a pushed element). The returned
+	// func stops watching before the connection reads again.
+	WatchClose func() (stop func())
 	// Extra carries per-client state owned by other packages (pubsub...).
 	Extra map[string]any
 }

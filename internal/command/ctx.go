@@ -37,6 +37,10 @@ type Ctx struct {
 	// passes, then run the command again. Handlers never set it when
 	// InScript or inside MULTI: there they reply as on timeout.
 	Block *BlockRequest
+	// Retry is set when a blocked command runs again after one of its keys
+	// was modified. A key of the wrong type then does not end the wait
+	// (Redis serves blocked clients only from keys of the awaited type).
+	Retry bool
 }
 
 // BlockRequest describes how a blocked command waits.

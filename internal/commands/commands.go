@@ -69,6 +69,8 @@ type Handlers struct {
 	// declared.
 	ACL   *acl.Registry
 	runID string
+	// enc caches the small-encoding limits of hashes and sets (types.go)
+	enc encLimits
 }
 
 // RunID returns the server's random run id.
@@ -85,6 +87,9 @@ func New(d Deps) *Handlers {
 	h.registerStrings()
 	h.registerKeys()
 	h.registerExpire()
+	h.registerStreams()
+	h.registerTypes() // lists, hashes, sets
+	// ACL last: it indexes every declared command.
 	h.registerACL()
 	h.ACL = acl.New(h.Table)
 	h.ACL.AllChannelsDefault = func() bool { return h.Config.Get("acl-pubsub-default") == "allchannels" }
@@ -94,7 +99,6 @@ func New(d Deps) *Handlers {
 		h.ACL.SetDefaultPassword(p)
 	}
 	h.Config.OnChange("requirepass", h.ACL.SetDefaultPassword)
-	h.registerStreams()
 	return h
 }
 

@@ -32,6 +32,7 @@ func (h *Handlers) registerConnection() {
 	t.Handle("client|kill", h.clientKill, none)
 	t.Handle("client|reply", h.clientReply, none)
 	t.Handle("client|no-evict", h.clientNoEvict, none)
+	t.Handle("client|unblock", h.clientUnblock, none)
 	t.Handle("client|help", h.clientHelp, none)
 }
 
@@ -242,6 +243,9 @@ func (h *Handlers) clientInfoLine(cl *command.Client, now int64) string {
 	}
 	if cl.Flags&command.ClientPubSub != 0 {
 		flags += "P"
+	}
+	if h.Exec.IsBlocked(cl.ID) {
+		flags += "b"
 	}
 	if cl.Flags&command.ClientNoEvict != 0 {
 		flags += "e"

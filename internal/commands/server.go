@@ -576,7 +576,7 @@ func (h *Handlers) infoSections() []InfoSection {
 			}
 		}},
 		{"clients", true, func() []string {
-			blocked, pubsub := 0, 0
+			blocked, pubsub := h.Exec.BlockedClients(), 0
 			for _, cl := range clients {
 				if cl.Flags&command.ClientPubSub != 0 {
 					pubsub++

@@ -615,7 +615,7 @@ func splitCmd(line string) []string {
 
 func TestStreamsDifferential(t *testing.T) {
 	redisAddr := startRedis(t)
-	_, crescentAddr := startCrescent(t)
+	_, crescentAddr := startStreamsCrescent(t)
 	canBlock := blockingSupported(t, crescentAddr)
 	for name, script := range streamCorpus() {
 		for _, proto := range []string{"2", "3"} {

@@ -61,7 +61,7 @@ func startRedis(t testing.TB) string {
 }
 
 // startCrescent runs a Crescent server in-process on a free port.
-func startCrescent(t testing.TB) (*server.Server, string) {
+func startStreamsCrescent(t testing.TB) (*server.Server, string) {
 	t.Helper()
 	cfg := config.New()
 	if err := cfg.Load("", []string{"--port", "0", "--bind", "127.0.0.1", "--save", ""}); err != nil {

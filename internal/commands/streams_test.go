@@ -104,7 +104,7 @@ func TestStreamAutoIDMonotonic(t *testing.T) {
 		t.Fatalf("* after future ID: %q", got)
 	}
 	// through the network path too: IDs strictly increase
-	_, addr := startCrescent(t)
+	_, addr := startStreamsCrescent(t)
 	c := dial(t, addr)
 	last := ""
 	for i := 0; i < 200; i++ {

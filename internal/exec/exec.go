@@ -61,12 +61,24 @@ type Executor struct {
 	errStats  map[string]int64
 	TotalCmds atomic.Int64
 	Dirty     atomic.Int64
+
+	// blocked clients (block.go)
+	blocks  blocking
+	touchFn func(db int, key []byte)
 }
 
 // New returns an executor.
 func New(t *command.Table, s *keyspace.Store) *Executor {
-	return &Executor{Table: t, Store: s, Clock: func() int64 { return time.Now().UnixMilli() },
+	e := &Executor{Table: t, Store: s, Clock: func() int64 { return time.Now().UnixMilli() },
 		stats: map[*command.Spec]*Stat{}, errStats: map[string]int64{}}
+	e.blocks.init()
+	e.touchFn = func(db int, key []byte) {
+		if e.Touched != nil {
+			e.Touched(db, key)
+		}
+		e.blocks.touched(db, key)
+	}
+	return e
 }
 
 // StatFor returns the statistics record of s.
@@ -243,7 +255,7 @@ func (e *Executor) Unlock(l *Locks) {
 // NewCtx prepares a context for running spec with the needed locks held.
 func (e *Executor) NewCtx(c *command.Ctx, cl *command.Client, spec *command.Spec, args [][]byte, w resp.ReplyWriter, now int64) {
 	*c = command.Ctx{Args: args, Spec: spec, W: w, Client: cl,
-		DB: e.Store.DB(cl.DB, now), Touched: e.Touched, Notify: e.Notify}
+		DB: e.Store.DB(cl.DB, now), Touched: e.touchFn, Notify: e.Notify}
 }
 
 // Run executes spec's handler with locks already held, then records stats
@@ -293,7 +305,16 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	e.Lock(&locks)
 	e.NewCtx(&c, cl, spec, args, w, e.Clock())
 	e.Run(&c)
+	// blocking commands: register under the locks, park after (block.go)
+	var wt *waiter
+	if c.Block != nil {
+		wt = e.newWaiter(cl, c.Block)
+	}
 	e.Unlock(&locks)
+	e.blocks.drain()
+	if wt != nil {
+		e.park(wt, spec, args, w, c.Block)
+	}
 }
 
 func (e *Executor) reject(cl *command.Client, args [][]byte, w *resp.Writer, msg string) {

@@ -260,6 +260,8 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		MaxQueryBuf: int(s.cfg.Int("client-query-buffer-limit")),
 	})
 	c.rd.BeforeRead = c.flush
+	cl.Flush = func() { c.flush() }
+	cl.WatchClose = c.watchClose
 	if tc, ok := nc.(*net.TCPConn); ok {
 		if ka := s.cfg.Int("tcp-keepalive"); ka > 0 {
 			tc.SetKeepAlive(true)

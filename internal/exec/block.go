@@ -1,0 +1,291 @@
+package exec
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/resp"
+)
+
+// Blocking commands (BLPOP, BLMOVE, BZPOPMIN, XREAD BLOCK...).
+//
+// A handler that finds nothing to serve sets Ctx.Block. Execute then
+// registers the client as a waiter on each of the keys while the command's
+// shard locks are still held (so no push can slip in between the check and
+// the registration), releases the locks and parks the connection goroutine.
+//
+// Every modified key goes through Executor.touched; a key with waiters is
+// put on a ready list. After any command releases its locks (a script or
+// EXEC included: they run under LockAll and release it only at their end),
+// Execute drains the ready list: for each ready key it hands a turn to the
+// key's waiters in arrival order, one at a time; a waiter re-executes its
+// command with locks and reports whether it was served. The first waiter
+// that is not served (the key is empty again) keeps its place and ends the
+// round for that key. Draining is serialized by drainMu, so the pusher's
+// command returns only after the waiters it woke have been served.
+
+type blockKey struct {
+	db  int
+	key string
+}
+
+type waiter struct {
+	cl      *command.Client
+	db      int
+	keys    []string
+	wake    chan struct{} // a turn handed by the drainer
+	done    chan bool     // the waiter's answer: served?
+	unblock chan bool     // CLIENT UNBLOCK (true: ERROR, false: TIMEOUT)
+	handing bool          // a turn was handed and not answered yet (mu)
+}
+
+type blocking struct {
+	mu       sync.Mutex
+	queues   map[blockKey][]*waiter
+	byClient map[int64]*waiter
+	ready    []blockKey
+	readySet map[blockKey]struct{}
+	nready   atomic.Int32
+	count    atomic.Int64
+	drainMu  sync.Mutex
+}
+
+func (b *blocking) init() {
+	b.queues = map[blockKey][]*waiter{}
+	b.byClient = map[int64]*waiter{}
+	b.readySet = map[blockKey]struct{}{}
+}
+
+// touched marks key ready when clients wait on it. Called under the key's
+// shard lock.
+func (b *blocking) touched(db int, key []byte) {
+	if b.count.Load() == 0 {
+		return
+	}
+	b.mu.Lock()
+	k := blockKey{db, string(key)}
+	if _, ok := b.queues[k]; ok {
+		if _, dup := b.readySet[k]; !dup {
+			b.readySet[k] = struct{}{}
+			b.ready = append(b.ready, k)
+			b.nready.Store(int32(len(b.ready)))
+		}
+	}
+	b.mu.Unlock()
+}
+
+func (b *blocking) register(w *waiter) {
+	b.mu.Lock()
+	for _, k := range w.keys {
+		bk := blockKey{w.db, k}
+		b.queues[bk] = append(b.queues[bk], w)
+	}
+	b.byClient[w.cl.ID] = w
+	b.count.Add(1)
+	b.mu.Unlock()
+}
+
+// unregisterLocked removes w from every queue. Requires mu.
+func (b *blocking) unregisterLocked(w *waiter) {
+	if b.byClient[w.cl.ID] != w {
+		return
+	}
+	delete(b.byClient, w.cl.ID)
+	b.count.Add(-1)
+	for _, k := range w.keys {
+		bk := blockKey{w.db, k}
+		q := b.queues[bk]
+		for i, x := range q {
+			if x == w {
+				q = append(q[:i], q[i+1:]...)
+				break
+			}
+		}
+		if len(q) == 0 {
+			delete(b.queues, bk)
+		} else {
+			b.queues[bk] = q
+		}
+	}
+}
+
+// drain serves the ready keys' waiters in arrival order.
+func (b *blocking) drain() {
+	if b.nready.Load() == 0 {
+		return
+	}
+	b.drainMu.Lock()
+	defer b.drainMu.Unlock()
+	for {
+		b.mu.Lock()
+		if len(b.ready) == 0 {
+			b.nready.Store(0)
+			b.mu.Unlock()
+			return
+		}
+		k := b.ready[0]
+		b.ready[0] = blockKey{}
+		b.ready = b.ready[1:]
+		delete(b.readySet, k)
+		b.nready.Store(int32(len(b.ready)))
+		for {
+			q := b.queues[k]
+			if len(q) == 0 {
+				break
+			}
+			w := q[0]
+			w.handing = true
+			b.mu.Unlock()
+			w.wake <- struct{}{}
+			served := <-w.done
+			b.mu.Lock()
+			if !served {
+				break
+			}
+		}
+		b.mu.Unlock()
+	}
+}
+
+// BlockedClients is the number of clients parked by a blocking command
+// (INFO blocked_clients).
+func (e *Executor) BlockedClients() int { return int(e.blocks.count.Load()) }
+
+// IsBlocked reports whether the client with this id is parked.
+func (e *Executor) IsBlocked(id int64) bool {
+	e.blocks.mu.Lock()
+	defer e.blocks.mu.Unlock()
+	return e.blocks.byClient[id] != nil
+}
+
+// Unblock implements CLIENT UNBLOCK: it wakes the parked client with this
+// id, which then replies as on timeout or, when withError, with an
+// -UNBLOCKED error. It reports whether such a client was blocked.
+func (e *Executor) Unblock(id int64, withError bool) bool {
+	b := &e.blocks
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w := b.byClient[id]
+	if w == nil {
+		return false
+	}
+	select {
+	case w.unblock <- withError:
+	default: // already being unblocked
+	}
+	return true
+}
+
+// ErrUnblocked is the reply of a client unblocked by CLIENT UNBLOCK ERROR.
+const ErrUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+
+// park waits, without locks, until the blocked command is served, times
+// out, is unblocked or the client is killed. The waiter w was registered
+// under the command's locks.
+func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.Writer, req *command.BlockRequest) {
+	if w.cl.Flush != nil {
+		w.cl.Flush()
+	}
+	if w.cl.WatchClose != nil {
+		defer w.cl.WatchClose()()
+	}
+	if req.Args != nil {
+		// the handler resolved its arguments for re-runs (XREAD's $)
+		args = req.Args
+	}
+	var timer <-chan time.Time
+	if !req.Deadline.IsZero() {
+		t := time.NewTimer(time.Until(req.Deadline))
+		defer t.Stop()
+		timer = t.C
+	}
+	retry := func() bool {
+		var locks Locks
+		e.LocksFor(spec, args, &locks)
+		var c command.Ctx
+		e.Lock(&locks)
+		e.NewCtx(&c, w.cl, spec, args, rw, e.Clock())
+		c.Retry = true
+		e.Run(&c)
+		served := c.Block == nil
+		if served {
+			e.blocks.mu.Lock()
+			e.blocks.unregisterLocked(w)
+			w.handing = false
+			e.blocks.mu.Unlock()
+		}
+		e.Unlock(&locks)
+		return served
+	}
+	turn := func() bool {
+		served := retry()
+		if !served {
+			e.blocks.mu.Lock()
+			w.handing = false
+			e.blocks.mu.Unlock()
+		}
+		w.done <- served
+		return served
+	}
+	// stop leaves the queues; it reports false when a turn handed at the
+	// same moment served the client.
+	stop := func() bool {
+		b := &e.blocks
+		b.mu.Lock()
+		if w.handing {
+			b.mu.Unlock()
+			<-w.wake
+			if turn() {
+				return false
+			}
+			b.mu.Lock()
+		}
+		b.unregisterLocked(w)
+		b.mu.Unlock()
+		return true
+	}
+	for {
+		select {
+		case <-w.wake:
+			if turn() {
+				return
+			}
+		case <-timer:
+			if stop() {
+				req.OnTimeout(rw)
+			}
+			return
+		case withErr := <-w.unblock:
+			if stop() {
+				if withErr {
+					rw.Error(ErrUnblocked)
+					e.CountError(ErrUnblocked)
+				} else {
+					req.OnTimeout(rw)
+				}
+			}
+			return
+		case <-w.cl.Kill:
+			stop()
+			return
+		}
+	}
+}
+
+// newWaiter registers cl as waiting for req's keys. Called with the
+// command's locks held.
+func (e *Executor) newWaiter(cl *command.Client, req *command.BlockRequest) *waiter {
+	w := &waiter{cl: cl, db: cl.DB, wake: make(chan struct{}, 1), done: make(chan bool, 1),
+		unblock: make(chan bool, 1)}
+	seen := make(map[string]bool, len(req.Keys))
+	for _, k := range req.Keys {
+		if !seen[string(k)] {
+			seen[string(k)] = true
+			w.keys = append(w.keys, string(k))
+		}
+	}
+	e.blocks.register(w)
+	return w
+}

@@ -1,0 +1,173 @@
+package keyspace
+
+import (
+	"sort"
+	"strconv"
+)
+
+// Set is a Redis set. While every member is an integer and there are at
+// most set-max-intset-entries of them it is an intset: a sorted []int64,
+// as Redis's intset (SMEMBERS then lists members in ascending order).
+// Otherwise it is a hashtable: members in a dense slice with an index map,
+// deletions swapping the last member into the hole so that random picks
+// (SPOP, SRANDMEMBER) are O(1). Redis 7.0 has no listpack sets.
+type Set struct {
+	ints    []int64
+	members []string
+	idx     map[string]int32
+}
+
+// NewSet returns an empty set in intset form.
+func NewSet() *Set { return &Set{} }
+
+// TypeName implements TYPE.
+func (s *Set) TypeName() string { return "set" }
+
+// Encoding implements OBJECT ENCODING.
+func (s *Set) Encoding() string {
+	if s.idx != nil {
+		return "hashtable"
+	}
+	return "intset"
+}
+
+// IsIntset reports whether the set is in its intset form.
+func (s *Set) IsIntset() bool { return s.idx == nil }
+
+// Len is the number of members.
+func (s *Set) Len() int {
+	if s.idx != nil {
+		return len(s.members)
+	}
+	return len(s.ints)
+}
+
+// Member returns member i (0 <= i < Len) in the set's order.
+func (s *Set) Member(i int) string {
+	if s.idx != nil {
+		return s.members[i]
+	}
+	return strconv.FormatInt(s.ints[i], 10)
+}
+
+// AppendMember appends member i to dst without allocating a string.
+func (s *Set) AppendMember(dst []byte, i int) []byte {
+	if s.idx != nil {
+		return append(dst, s.members[i]...)
+	}
+	return strconv.AppendInt(dst, s.ints[i], 10)
+}
+
+// ParseIntMember parses b as Redis's string2ll does: the canonical decimal
+// form of an int64 only (no sign '+', no leading zeros, no spaces).
+func ParseIntMember(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if b[0] == '0' && len(b) > 1 || b[0] == '-' && (len(b) == 1 || b[1] == '0') {
+		return 0, false
+	}
+	for i, c := range b {
+		if (c < '0' || c > '9') && !(i == 0 && c == '-') {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	return n, err == nil
+}
+
+func (s *Set) intPos(n int64) (int, bool) {
+	i := sort.Search(len(s.ints), func(i int) bool { return s.ints[i] >= n })
+	return i, i < len(s.ints) && s.ints[i] == n
+}
+
+// Has reports whether m is a member.
+func (s *Set) Has(m []byte) bool {
+	if s.idx != nil {
+		_, ok := s.idx[string(m)]
+		return ok
+	}
+	n, ok := ParseIntMember(m)
+	if !ok {
+		return false
+	}
+	_, found := s.intPos(n)
+	return found
+}
+
+func (s *Set) convert() {
+	s.members = make([]string, len(s.ints))
+	s.idx = make(map[string]int32, len(s.ints))
+	for i, n := range s.ints {
+		m := strconv.FormatInt(n, 10)
+		s.members[i] = m
+		s.idx[m] = int32(i)
+	}
+	s.ints = nil
+}
+
+// Add adds m (copied) and reports whether it was new. maxIntset is
+// set-max-intset-entries.
+func (s *Set) Add(m []byte, maxIntset int) bool {
+	if s.idx == nil {
+		if n, ok := ParseIntMember(m); ok {
+			i, found := s.intPos(n)
+			if found {
+				return false
+			}
+			s.ints = append(s.ints, 0)
+			copy(s.ints[i+1:], s.ints[i:])
+			s.ints[i] = n
+			if len(s.ints) > maxIntset {
+				s.convert()
+			}
+			return true
+		}
+		s.convert()
+	}
+	if _, ok := s.idx[string(m)]; ok {
+		return false
+	}
+	str := string(m)
+	s.idx[str] = int32(len(s.members))
+	s.members = append(s.members, str)
+	return true
+}
+
+// Remove deletes m and reports whether it was a member.
+func (s *Set) Remove(m []byte) bool {
+	if s.idx == nil {
+		n, ok := ParseIntMember(m)
+		if !ok {
+			return false
+		}
+		i, found := s.intPos(n)
+		if !found {
+			return false
+		}
+		s.ints = append(s.ints[:i], s.ints[i+1:]...)
+		return true
+	}
+	i, ok := s.idx[string(m)]
+	if !ok {
+		return false
+	}
+	s.RemoveAt(int(i))
+	return true
+}
+
+// RemoveAt deletes member i (0 <= i < Len).
+func (s *Set) RemoveAt(i int) {
+	if s.idx == nil {
+		s.ints = append(s.ints[:i], s.ints[i+1:]...)
+		return
+	}
+	last := len(s.members) - 1
+	delete(s.idx, s.members[i])
+	if i != last {
+		s.members[i] = s.members[last]
+		s.idx[s.members[i]] = int32(i)
+	}
+	s.members[last] = ""
+	s.members = s.members[:last]
+}
