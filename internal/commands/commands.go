@@ -80,6 +80,8 @@ func New(d Deps) *Handlers {
 	h.registerServer()
 	h.registerStrings()
 	h.registerKeys()
+	// data types: sorted sets, bitmaps, HyperLogLog, geo, SORT (branch zsets)
+	h.registerZSets()
 	return h
 }
 
