@@ -174,7 +174,7 @@ func parseRedisLongDouble(b []byte) (float64, bool) {
 		return 0, false
 	}
 	s := string(b)
-	f, n, erange := cStrtod(s)
+	f, n, _ := cStrtod(s)
 	if n != len(s) || math.IsNaN(f) {
 		return 0, false
 	}
