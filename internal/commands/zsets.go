@@ -1274,7 +1274,7 @@ func (h *Handlers) zrandmember(c *command.Ctx) {
 			return
 		}
 		if l == math.MinInt64 {
-			c.Error("ERR value is out of range, must be positive")
+			c.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
 			return
 		}
 		withscores := false
