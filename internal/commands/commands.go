@@ -82,6 +82,7 @@ func New(d Deps) *Handlers {
 	h.registerKeys()
 	// data types: sorted sets, bitmaps, HyperLogLog, geo, SORT (branch zsets)
 	h.registerZSets()
+	h.registerBitmaps()
 	return h
 }
 
