@@ -83,6 +83,7 @@ func New(d Deps) *Handlers {
 	// data types: sorted sets, bitmaps, HyperLogLog, geo, SORT (branch zsets)
 	h.registerZSets()
 	h.registerBitmaps()
+	h.registerHyperLogLog()
 	return h
 }
 
