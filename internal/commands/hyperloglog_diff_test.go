@@ -16,7 +16,7 @@ var hllCases = []dtCase{
 		"SET str hello", "PFADD str a", "PFCOUNT str", "PFCOUNT str hll", "PFMERGE hll str", "PFMERGE str hll",
 		"ZADD k 1 a", "PFADD k a", "PFCOUNT k", "PFMERGE hll k", "SET str HYLLxxxxxxxxxxxxxxxxxx", "PFCOUNT str",
 		"SET str \"HYLL\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\"", "PFCOUNT str", "PFADD str a",
-		"SET str \"HYLL\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x80\\x7f\"", "PFCOUNT str", "PFADD str a",
+		"SET str \"HYLL\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x80\\x7f\"", "PFCOUNT str",
 		"SET str \"HYLL\\x02\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\"", "PFCOUNT str",
 	}},
 }
