@@ -84,6 +84,7 @@ func New(d Deps) *Handlers {
 	h.registerZSets()
 	h.registerBitmaps()
 	h.registerHyperLogLog()
+	h.registerGeo()
 	return h
 }
 
