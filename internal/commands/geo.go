@@ -314,7 +314,7 @@ func (s *geoShape) within(lon, lat float64) (float64, bool) {
 
 type geoPoint struct {
 	lon, lat, dist, score float64
-	member            string
+	member                string
 }
 
 // search collects the points inside the shape (limit 0: all).
