@@ -85,6 +85,7 @@ func New(d Deps) *Handlers {
 	h.registerBitmaps()
 	h.registerHyperLogLog()
 	h.registerGeo()
+	h.registerSort()
 	return h
 }
 
