@@ -89,6 +89,12 @@ func New(d Deps) *Handlers {
 	h.registerExpire()
 	h.registerStreams()
 	h.registerTypes() // lists, hashes, sets
+	// data types: sorted sets, bitmaps, HyperLogLog, geo, SORT (branch zsets)
+	h.registerZSets()
+	h.registerBitmaps()
+	h.registerHyperLogLog()
+	h.registerGeo()
+	h.registerSort()
 	// ACL last: it indexes every declared command.
 	h.registerACL()
 	h.ACL = acl.New(h.Table)

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"sort"
-	"strconv"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/glob"
@@ -22,24 +21,14 @@ func (o *scanOpts) matches(s string) bool {
 	return o.all || glob.Match(string(o.match), s, false)
 }
 
-// parseScanCursor parses a cursor as Redis's parseScanCursorOrReply.
+// parseScanCursor parses a cursor as Redis's parseScanCursorOrReply,
+// writing the error reply when it is invalid.
 func parseScanCursor(c *command.Ctx, arg []byte) (uint64, bool) {
-	// strtoul: an optional sign, a negative value wraps around
-	s := string(arg)
-	neg := false
-	if len(s) > 1 && (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || s[0] == '+' || s[0] == '-' {
+	n, ok := parseCursor(arg)
+	if !ok {
 		c.Error("ERR invalid cursor")
-		return 0, false
 	}
-	if neg {
-		n = -n
-	}
-	return n, true
+	return n, ok
 }
 
 // parseScanOpts parses COUNT and MATCH from args[at:] (TYPE is only for

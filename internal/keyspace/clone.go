@@ -15,8 +15,47 @@ func Clone(v any) (any, bool) {
 		out := make([]byte, len(x), cap(x))
 		copy(out, x)
 		return out, true
+	case *ZSet:
+		return x.Clone(), true
 	case Cloner:
 		return x.Clone(), true
 	}
 	return nil, false
+}
+
+// Clone implements Cloner.
+func (l *List) Clone() any {
+	out := &List{buf: make([][]byte, l.n)}
+	for i := 0; i < l.n; i++ {
+		out.buf[i] = append([]byte(nil), l.buf[(l.head+i)%len(l.buf)]...)
+	}
+	out.n = l.n
+	return out
+}
+
+// Clone implements Cloner.
+func (h *Hash) Clone() any {
+	out := &Hash{fields: append([]string(nil), h.fields...), vals: make([][]byte, len(h.vals))}
+	for i, v := range h.vals {
+		out.vals[i] = append([]byte(nil), v...)
+	}
+	if h.idx != nil {
+		out.idx = make(map[string]int32, len(h.idx))
+		for k, v := range h.idx {
+			out.idx[k] = v
+		}
+	}
+	return out
+}
+
+// Clone implements Cloner.
+func (s *Set) Clone() any {
+	out := &Set{ints: append([]int64(nil), s.ints...), members: append([]string(nil), s.members...)}
+	if s.idx != nil {
+		out.idx = make(map[string]int32, len(s.idx))
+		for k, v := range s.idx {
+			out.idx[k] = v
+		}
+	}
+	return out
 }

@@ -1,0 +1,299 @@
+package commands
+
+import (
+	"bytes"
+	"math"
+	"sort"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/keyspace"
+)
+
+// SORT works on sorted sets (here) and on lists and sets through the small
+// interfaces below, which the list and set types implement.
+
+// ListElements is what SORT needs from a list value.
+type ListElements interface {
+	// Elements returns the elements from head to tail.
+	Elements() [][]byte
+}
+
+// HashFieldGetter is what SORT's "key->field" patterns need from a hash.
+type HashFieldGetter interface {
+	// HashGet returns the value of field.
+	HashGet(field string) ([]byte, bool)
+}
+
+func (h *Handlers) registerSort() {
+	t := h.Table
+	t.Handle("sort", func(c *command.Ctx) { h.sortGeneric(c, false) })
+	t.Handle("sort_ro", func(c *command.Ctx) { h.sortGeneric(c, true) })
+}
+
+type sortItem struct {
+	obj    []byte
+	score  float64
+	cmpobj []byte
+	hasCmp bool
+}
+
+// sortLookup resolves a BY/GET pattern for subst as lookupKeyByPattern.
+func sortLookup(db keyspace.DB, pattern, subst []byte) ([]byte, bool) {
+	if len(pattern) == 1 && pattern[0] == '#' {
+		return subst, true
+	}
+	star := bytes.IndexByte(pattern, '*')
+	if star < 0 {
+		return nil, false
+	}
+	var field []byte
+	keyEnd := len(pattern)
+	if f := bytes.Index(pattern[star+1:], []byte("->")); f >= 0 && star+1+f+2 < len(pattern) {
+		field = pattern[star+1+f+2:]
+		keyEnd = star + 1 + f
+	}
+	key := make([]byte, 0, keyEnd+len(subst))
+	key = append(key, pattern[:star]...)
+	key = append(key, subst...)
+	key = append(key, pattern[star+1:keyEnd]...)
+	v := db.Get(key)
+	if v == nil {
+		return nil, false
+	}
+	if field != nil {
+		hv, ok := v.(HashFieldGetter)
+		if !ok {
+			return nil, false
+		}
+		return hv.HashGet(string(field))
+	}
+	s, ok := v.([]byte)
+	return s, ok
+}
+
+func (h *Handlers) sortGeneric(c *command.Ctx, readonly bool) {
+	var desc, alpha, dontsort bool
+	var limitStart, limitCount int64 = 0, -1
+	var sortby, storekey []byte
+	var gets [][]byte
+	for j := 2; j < len(c.Args); j++ {
+		left := len(c.Args) - j - 1
+		a := c.Args[j]
+		switch {
+		case EqualFold(a, "asc"):
+			desc = false
+		case EqualFold(a, "desc"):
+			desc = true
+		case EqualFold(a, "alpha"):
+			alpha = true
+		case EqualFold(a, "limit") && left >= 2:
+			var ok bool
+			if limitStart, ok = ParseInt(c.Args[j+1]); !ok {
+				c.Error(ErrNotInt)
+				return
+			}
+			if limitCount, ok = ParseInt(c.Args[j+2]); !ok {
+				c.Error(ErrNotInt)
+				return
+			}
+			j += 2
+		case !readonly && EqualFold(a, "store") && left >= 1:
+			storekey = c.Args[j+1]
+			j++
+		case EqualFold(a, "by") && left >= 1:
+			sortby = c.Args[j+1]
+			if bytes.IndexByte(sortby, '*') < 0 {
+				dontsort = true
+			}
+			j++
+		case EqualFold(a, "get") && left >= 1:
+			gets = append(gets, c.Args[j+1])
+			j++
+		default:
+			c.Error(ErrSyntax)
+			return
+		}
+	}
+	v := c.DB.Get(c.Args[1])
+	var z *keyspace.ZSet
+	var list ListElements
+	var set SetMembers
+	switch x := v.(type) {
+	case nil:
+	case *keyspace.ZSet:
+		z = x
+	default:
+		switch keyspace.TypeName(v) {
+		case "list":
+			if list, _ = v.(ListElements); list == nil {
+				c.Error(ErrWrongType)
+				return
+			}
+		case "set":
+			if set, _ = v.(SetMembers); set == nil {
+				c.Error(ErrWrongType)
+				return
+			}
+		default:
+			c.Error(ErrWrongType)
+			return
+		}
+	}
+	if dontsort && set != nil && (storekey != nil || c.InScript) {
+		dontsort, alpha, sortby = false, true, nil
+	}
+	var elems [][]byte
+	switch {
+	case z != nil:
+		elems = make([][]byte, 0, z.Len())
+		if dontsort && desc {
+			for n := z.Last(); n != nil; n = n.Prev() {
+				elems = append(elems, []byte(n.Member))
+			}
+		} else {
+			for n := z.First(); n != nil; n = n.Next() {
+				elems = append(elems, []byte(n.Member))
+			}
+		}
+	case list != nil:
+		elems = list.Elements()
+		if dontsort && desc {
+			r := make([][]byte, len(elems))
+			for i, e := range elems {
+				r[len(elems)-1-i] = e
+			}
+			elems = r
+		}
+	case set != nil:
+		set.ForEachMember(func(m string) bool { elems = append(elems, []byte(m)); return true })
+	}
+	n := int64(len(elems))
+	start := max(limitStart, 0)
+	end := n - 1
+	if limitCount >= 0 {
+		end = start + limitCount - 1
+	}
+	if start >= n {
+		start, end = n-1, n-2
+	}
+	if end >= n {
+		end = n - 1
+	}
+	items := make([]sortItem, len(elems))
+	convErr := false
+	for i, e := range elems {
+		items[i].obj = e
+		if dontsort {
+			continue
+		}
+		byval := e
+		if sortby != nil {
+			bv, ok := sortLookup(c.DB, sortby, e)
+			if !ok {
+				continue
+			}
+			byval = bv
+		}
+		if alpha {
+			if sortby != nil {
+				items[i].cmpobj, items[i].hasCmp = byval, true
+			}
+			continue
+		}
+		s := string(byval)
+		f, k, erange := cStrtod(s)
+		if (k < len(s) && s[k] != 0) || erange || math.IsNaN(f) {
+			convErr = true
+		}
+		items[i].score = f
+	}
+	if !dontsort {
+		cmp := func(a, b *sortItem) int {
+			var r int
+			switch {
+			case !alpha:
+				switch {
+				case a.score > b.score:
+					r = 1
+				case a.score < b.score:
+					r = -1
+				default:
+					r = bytes.Compare(a.obj, b.obj)
+				}
+			case sortby != nil:
+				switch {
+				case !a.hasCmp || !b.hasCmp:
+					if a.hasCmp == b.hasCmp {
+						r = 0
+					} else if !a.hasCmp {
+						r = -1
+					} else {
+						r = 1
+					}
+				default:
+					r = bytes.Compare(a.cmpobj, b.cmpobj)
+				}
+			default:
+				r = bytes.Compare(a.obj, b.obj)
+			}
+			if desc {
+				r = -r
+			}
+			return r
+		}
+		sort.SliceStable(items, func(i, j int) bool { return cmp(&items[i], &items[j]) < 0 })
+	}
+	if convErr {
+		c.Error("ERR One or more scores can't be converted into double")
+		return
+	}
+	count := end - start + 1
+	if count < 0 {
+		count = 0
+	}
+	outputlen := count
+	if len(gets) > 0 {
+		outputlen = int64(len(gets)) * count
+	}
+	if storekey == nil {
+		c.W.Array(int(outputlen))
+		for j := start; j <= end; j++ {
+			if len(gets) == 0 {
+				c.W.Bulk(items[j].obj)
+			}
+			for _, g := range gets {
+				if val, ok := sortLookup(c.DB, g, items[j].obj); ok {
+					c.W.Bulk(val)
+				} else {
+					c.W.Null()
+				}
+			}
+		}
+		return
+	}
+	out := make([][]byte, 0, outputlen)
+	for j := start; j <= end; j++ {
+		if len(gets) == 0 {
+			out = append(out, Copy(items[j].obj))
+		}
+		for _, g := range gets {
+			val, _ := sortLookup(c.DB, g, items[j].obj)
+			out = append(out, Copy(val))
+		}
+	}
+	if outputlen > 0 {
+		lv := newListValue(out)
+		if lv == nil {
+			c.Error("ERR SORT STORE is not available: no list type")
+			return
+		}
+		c.DB.Set(storekey, lv, 0)
+		c.Modified(storekey)
+		c.Dirty += int(outputlen) - 1
+		c.Event('l', "sortstore", storekey)
+	} else if c.DB.Delete(storekey) {
+		c.Modified(storekey)
+		c.Event('g', "del", storekey)
+	}
+	c.W.Int(outputlen)
+}

@@ -1,0 +1,420 @@
+package keyspace
+
+import (
+	"math/rand/v2"
+)
+
+// zslMaxLevel and zslP are Redis's skiplist parameters.
+const (
+	zslMaxLevel = 32
+	zslP        = 0.25
+)
+
+// ZNode is one element of a sorted set, in score order.
+type ZNode struct {
+	Member   string
+	Score    float64
+	backward *ZNode
+	level    []zLevel
+}
+
+type zLevel struct {
+	forward *ZNode
+	span    int
+}
+
+// Next returns the following element, or nil.
+func (n *ZNode) Next() *ZNode { return n.level[0].forward }
+
+// Prev returns the preceding element, or nil.
+func (n *ZNode) Prev() *ZNode { return n.backward }
+
+// ZSet is a sorted set: a skiplist with spans (for ranks) plus a map from
+// member to score, as in Redis. The listpack flag only mirrors the encoding
+// Redis would use (OBJECT ENCODING): small sets start as "listpack" and are
+// converted to "skiplist" once they grow past zset-max-listpack-entries or
+// hold a member longer than zset-max-listpack-value.
+type ZSet struct {
+	dict     map[string]float64
+	header   *ZNode
+	tail     *ZNode
+	length   int
+	level    int
+	listpack bool
+}
+
+// NewZSet returns an empty sorted set; listpack selects the reported
+// encoding.
+func NewZSet(listpack bool) *ZSet {
+	return &ZSet{
+		dict:     make(map[string]float64),
+		header:   &ZNode{level: make([]zLevel, zslMaxLevel)},
+		level:    1,
+		listpack: listpack,
+	}
+}
+
+// TypeName is "zset".
+func (z *ZSet) TypeName() string { return "zset" }
+
+// Encoding is "listpack" or "skiplist".
+func (z *ZSet) Encoding() string {
+	if z.listpack {
+		return "listpack"
+	}
+	return "skiplist"
+}
+
+// IsListpack reports whether the set uses the small encoding.
+func (z *ZSet) IsListpack() bool { return z.listpack }
+
+// SetListpack sets the reported encoding. Switching to listpack
+// normalizes -0 scores to 0, as Redis's text encoding does.
+func (z *ZSet) SetListpack(v bool) {
+	if v && !z.listpack {
+		for n := z.First(); n != nil; n = n.Next() {
+			if n.Score == 0 {
+				n.Score = 0
+				z.dict[n.Member] = 0
+			}
+		}
+	}
+	z.listpack = v
+}
+
+// Len is the number of elements.
+func (z *ZSet) Len() int { return z.length }
+
+// Score returns member's score.
+func (z *ZSet) Score(member string) (float64, bool) {
+	s, ok := z.dict[member]
+	return s, ok
+}
+
+// First returns the lowest element, or nil.
+func (z *ZSet) First() *ZNode { return z.header.level[0].forward }
+
+// Last returns the highest element, or nil.
+func (z *ZSet) Last() *ZNode { return z.tail }
+
+func zless(s1 float64, m1 string, s2 float64, m2 string) bool {
+	return s1 < s2 || (s1 == s2 && m1 < m2)
+}
+
+func randomLevel() int {
+	l := 1
+	for l < zslMaxLevel && rand.Float64() < zslP {
+		l++
+	}
+	return l
+}
+
+// Set adds member with score, or updates its score. It reports whether the
+// member was added.
+func (z *ZSet) Set(member string, score float64) bool {
+	if z.listpack && score == 0 {
+		// a listpack stores scores as text, where -0 reads back as 0
+		score = 0
+	}
+	if old, ok := z.dict[member]; ok {
+		if old != score {
+			z.remove(old, member)
+			z.insert(score, member)
+			z.dict[member] = score
+		}
+		return false
+	}
+	z.insert(score, member)
+	z.dict[member] = score
+	return true
+}
+
+// Remove deletes member, reporting whether it was present.
+func (z *ZSet) Remove(member string) bool {
+	s, ok := z.dict[member]
+	if !ok {
+		return false
+	}
+	z.remove(s, member)
+	delete(z.dict, member)
+	return true
+}
+
+func (z *ZSet) insert(score float64, member string) {
+	var update [zslMaxLevel]*ZNode
+	var rank [zslMaxLevel]int
+	x := z.header
+	for i := z.level - 1; i >= 0; i-- {
+		if i == z.level-1 {
+			rank[i] = 0
+		} else {
+			rank[i] = rank[i+1]
+		}
+		for f := x.level[i].forward; f != nil && zless(f.Score, f.Member, score, member); f = x.level[i].forward {
+			rank[i] += x.level[i].span
+			x = f
+		}
+		update[i] = x
+	}
+	lvl := randomLevel()
+	if lvl > z.level {
+		for i := z.level; i < lvl; i++ {
+			rank[i] = 0
+			update[i] = z.header
+			update[i].level[i].span = z.length
+		}
+		z.level = lvl
+	}
+	x = &ZNode{Member: member, Score: score, level: make([]zLevel, lvl)}
+	for i := 0; i < lvl; i++ {
+		x.level[i].forward = update[i].level[i].forward
+		update[i].level[i].forward = x
+		x.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
+		update[i].level[i].span = rank[0] - rank[i] + 1
+	}
+	for i := lvl; i < z.level; i++ {
+		update[i].level[i].span++
+	}
+	if update[0] != z.header {
+		x.backward = update[0]
+	}
+	if x.level[0].forward != nil {
+		x.level[0].forward.backward = x
+	} else {
+		z.tail = x
+	}
+	z.length++
+}
+
+func (z *ZSet) deleteNode(x *ZNode, update *[zslMaxLevel]*ZNode) {
+	for i := 0; i < z.level; i++ {
+		if update[i].level[i].forward == x {
+			update[i].level[i].span += x.level[i].span - 1
+			update[i].level[i].forward = x.level[i].forward
+		} else {
+			update[i].level[i].span--
+		}
+	}
+	if x.level[0].forward != nil {
+		x.level[0].forward.backward = x.backward
+	} else {
+		z.tail = x.backward
+	}
+	for z.level > 1 && z.header.level[z.level-1].forward == nil {
+		z.level--
+	}
+	z.length--
+}
+
+func (z *ZSet) remove(score float64, member string) {
+	var update [zslMaxLevel]*ZNode
+	x := z.header
+	for i := z.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && zless(f.Score, f.Member, score, member); f = x.level[i].forward {
+			x = f
+		}
+		update[i] = x
+	}
+	x = x.level[0].forward
+	if x != nil && x.Score == score && x.Member == member {
+		z.deleteNode(x, &update)
+	}
+}
+
+// Rank returns member's 0-based rank in ascending order.
+func (z *ZSet) Rank(member string) (int, bool) {
+	score, ok := z.dict[member]
+	if !ok {
+		return 0, false
+	}
+	rank := 0
+	x := z.header
+	for i := z.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && (zless(f.Score, f.Member, score, member) || (f.Score == score && f.Member == member)); f = x.level[i].forward {
+			rank += x.level[i].span
+			x = f
+		}
+		if x != z.header && x.Member == member {
+			return rank - 1, true
+		}
+	}
+	return 0, false
+}
+
+// ByRank returns the element at 0-based rank r, or nil.
+func (z *ZSet) ByRank(r int) *ZNode {
+	if r < 0 || r >= z.length {
+		return nil
+	}
+	target := r + 1
+	traversed := 0
+	x := z.header
+	for i := z.level - 1; i >= 0; i-- {
+		for x.level[i].forward != nil && traversed+x.level[i].span <= target {
+			traversed += x.level[i].span
+			x = x.level[i].forward
+		}
+		if traversed == target {
+			return x
+		}
+	}
+	return nil
+}
+
+// ScoreRange is a score interval; MinEx/MaxEx make a bound exclusive.
+type ScoreRange struct {
+	Min, Max     float64
+	MinEx, MaxEx bool
+}
+
+// GteMin reports whether v is at or above the range's minimum.
+func (r *ScoreRange) GteMin(v float64) bool {
+	if r.MinEx {
+		return v > r.Min
+	}
+	return v >= r.Min
+}
+
+// LteMax reports whether v is at or below the range's maximum.
+func (r *ScoreRange) LteMax(v float64) bool {
+	if r.MaxEx {
+		return v < r.Max
+	}
+	return v <= r.Max
+}
+
+func (r *ScoreRange) empty() bool {
+	return r.Min > r.Max || (r.Min == r.Max && (r.MinEx || r.MaxEx))
+}
+
+// FirstInRange returns the lowest element within r, or nil.
+func (z *ZSet) FirstInRange(r *ScoreRange) *ZNode {
+	if r.empty() || z.tail == nil || !r.GteMin(z.tail.Score) || !r.LteMax(z.First().Score) {
+		return nil
+	}
+	x := z.header
+	for i := z.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && !r.GteMin(f.Score); f = x.level[i].forward {
+			x = f
+		}
+	}
+	x = x.level[0].forward
+	if x == nil || !r.LteMax(x.Score) {
+		return nil
+	}
+	return x
+}
+
+// LastInRange returns the highest element within r, or nil.
+func (z *ZSet) LastInRange(r *ScoreRange) *ZNode {
+	if r.empty() || z.tail == nil || !r.GteMin(z.tail.Score) || !r.LteMax(z.First().Score) {
+		return nil
+	}
+	x := z.header
+	for i := z.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && r.LteMax(f.Score); f = x.level[i].forward {
+			x = f
+		}
+	}
+	if x == z.header || !r.GteMin(x.Score) {
+		return nil
+	}
+	return x
+}
+
+// LexBound is one end of a lexicographic range: Inf is -1 for "-", +1 for
+// "+", 0 for a string bound (Ex: exclusive).
+type LexBound struct {
+	S   string
+	Ex  bool
+	Inf int
+}
+
+// LexRange is a lexicographic interval.
+type LexRange struct{ Min, Max LexBound }
+
+// GteMin reports whether s is at or above the minimum.
+func (r *LexRange) GteMin(s string) bool {
+	switch r.Min.Inf {
+	case -1:
+		return true
+	case 1:
+		return false
+	}
+	if r.Min.Ex {
+		return s > r.Min.S
+	}
+	return s >= r.Min.S
+}
+
+// LteMax reports whether s is at or below the maximum.
+func (r *LexRange) LteMax(s string) bool {
+	switch r.Max.Inf {
+	case 1:
+		return true
+	case -1:
+		return false
+	}
+	if r.Max.Ex {
+		return s < r.Max.S
+	}
+	return s <= r.Max.S
+}
+
+func (r *LexRange) empty() bool {
+	if r.Min.Inf == 1 || r.Max.Inf == -1 {
+		return true
+	}
+	if r.Min.Inf == -1 || r.Max.Inf == 1 {
+		return false
+	}
+	if r.Min.S > r.Max.S {
+		return true
+	}
+	return r.Min.S == r.Max.S && (r.Min.Ex || r.Max.Ex)
+}
+
+// FirstInLex returns the lowest element within r, or nil. Like Redis, it
+// assumes all scores are equal.
+func (z *ZSet) FirstInLex(r *LexRange) *ZNode {
+	if r.empty() || z.tail == nil || !r.GteMin(z.tail.Member) || !r.LteMax(z.First().Member) {
+		return nil
+	}
+	x := z.header
+	for i := z.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && !r.GteMin(f.Member); f = x.level[i].forward {
+			x = f
+		}
+	}
+	x = x.level[0].forward
+	if x == nil || !r.LteMax(x.Member) {
+		return nil
+	}
+	return x
+}
+
+// LastInLex returns the highest element within r, or nil.
+func (z *ZSet) LastInLex(r *LexRange) *ZNode {
+	if r.empty() || z.tail == nil || !r.GteMin(z.tail.Member) || !r.LteMax(z.First().Member) {
+		return nil
+	}
+	x := z.header
+	for i := z.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && r.LteMax(f.Member); f = x.level[i].forward {
+			x = f
+		}
+	}
+	if x == z.header || !r.GteMin(x.Member) {
+		return nil
+	}
+	return x
+}
+
+// Clone returns a deep copy (for COPY).
+func (z *ZSet) Clone() *ZSet {
+	c := NewZSet(z.listpack)
+	for n := z.First(); n != nil; n = n.Next() {
+		c.Set(n.Member, n.Score)
+	}
+	return c
+}
