@@ -165,7 +165,6 @@ func (h *Handlers) pubsubGone(cl *command.Client) {
 	}
 }
 
-
 // pubsubCount returns the number of active channels, patterns or shard
 // channels for INFO (0 without a hub).
 func (h *Handlers) pubsubCount(k pubsub.Kind) int {
