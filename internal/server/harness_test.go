@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ func startCrescent(t testing.TB, directives ...string) (string, *server.Server) 
 			t.Fatal(err)
 		}
 	}
-	s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), "")
+	s, err := server.New(cfg, testLogger(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,4 +259,11 @@ func runDiff(t *testing.T, scenarios []scenario) {
 			}
 		})
 	}
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("CRESCENT_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }

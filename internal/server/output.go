@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,7 +39,7 @@ type outbox struct {
 	wmu sync.Mutex // held across socket writes
 
 	omu       sync.Mutex // guards the fields below; never held while blocking
-	out       []byte
+	out       chunkQueue
 	deferred  []byte
 	inflight  int  // pushed bytes being written
 	batch     bool // the serving goroutine has replies not yet in out
@@ -51,6 +52,68 @@ type outbox struct {
 
 	inBatch bool // serving goroutine's copy of batch
 }
+
+// chunkSize is the size of output chunks: a queue of fixed chunks grows
+// without the copies and garbage of a doubling slice.
+const chunkSize = 16 * 1024
+
+// maxWrite bounds the bytes taken from the queue for one write, so that
+// most buffered bytes stay counted and droppable.
+const maxWrite = 256 * 1024
+
+// chunkQueue is a FIFO of byte chunks.
+type chunkQueue struct {
+	chunks [][]byte
+	n      int
+}
+
+func (q *chunkQueue) tail(need int) []byte {
+	if k := len(q.chunks); k > 0 {
+		if last := q.chunks[k-1]; cap(last)-len(last) >= need {
+			return last
+		}
+	}
+	c := make([]byte, 0, max(chunkSize, need))
+	q.chunks = append(q.chunks, c)
+	return c
+}
+
+func (q *chunkQueue) setTail(b []byte) {
+	q.n += len(b) - len(q.chunks[len(q.chunks)-1])
+	q.chunks[len(q.chunks)-1] = b
+}
+
+func (q *chunkQueue) appendMsg(m *pubsub.Message, proto int) {
+	q.setTail(m.AppendTo(q.tail(m.Len()), proto))
+}
+
+func (q *chunkQueue) appendBytes(b []byte) {
+	for len(b) > 0 {
+		t := q.tail(1)
+		k := min(len(b), cap(t)-len(t))
+		q.setTail(append(t, b[:k]...))
+		b = b[k:]
+	}
+}
+
+// take removes chunks from the front, up to about limit bytes (at least
+// one chunk); limit <= 0 takes everything.
+func (q *chunkQueue) take(limit int) ([][]byte, int) {
+	i, n := 0, 0
+	for i < len(q.chunks) && (limit <= 0 || n < limit) {
+		n += len(q.chunks[i])
+		i++
+	}
+	out := q.chunks[:i:i]
+	q.chunks = q.chunks[i:]
+	q.n -= n
+	if len(q.chunks) == 0 {
+		q.chunks = nil
+	}
+	return out, n
+}
+
+func (q *chunkQueue) reset() { q.chunks, q.n = nil, 0 }
 
 // outputLimit is a client-output-buffer-limit class.
 type outputLimit struct {
@@ -163,14 +226,15 @@ func (c *conn) Deliver(m *pubsub.Message) {
 		c.deferred = m.AppendTo(c.deferred, proto)
 		c.hasDeferred.Store(true)
 	} else {
-		c.out = m.AppendTo(c.out, proto)
+		c.out.appendMsg(m, proto)
 	}
 	over := false
 	if l := c.s.limits.pubsub.Load(); l != nil {
-		over = l.over(int64(len(c.out)+len(c.deferred)+c.inflight), &c.softSince)
+		over = l.over(int64(c.out.n+len(c.deferred)+c.inflight), &c.softSince)
 	}
 	if over {
-		c.out, c.deferred = nil, nil
+		c.out.reset()
+		c.deferred = nil
 	}
 	wake := !c.batch
 	c.omu.Unlock()
@@ -244,29 +308,52 @@ func (c *conn) writeOut(endBatch bool) error {
 	c.omu.Lock()
 	if endBatch {
 		c.batch = false
-		if len(c.out) == 0 && len(c.deferred) == 0 {
+		if c.out.n == 0 && len(c.deferred) == 0 {
 			c.omu.Unlock()
 			return c.write(c.w.Buf)
 		}
-		pushes := len(c.out) + len(c.deferred)
-		c.out = append(c.out, c.w.Buf...)
-		c.out = append(c.out, c.deferred...)
-		c.deferred = c.deferred[:0]
+		pending, n := c.out.take(0)
+		d := c.deferred
+		c.deferred = nil
 		c.hasDeferred.Store(false)
-		c.inflight = pushes
+		c.inflight = n + len(d)
+		c.omu.Unlock()
+		bufs := net.Buffers(append(pending, c.w.Buf, d))
+		err := c.writeBuffers(bufs, n+len(c.w.Buf)+len(d))
+		c.omu.Lock()
+		c.inflight = 0
+		c.omu.Unlock()
+		if err != nil {
+			return err
+		}
 	} else {
-		c.inflight = len(c.out)
+		c.omu.Unlock()
 	}
-	buf := c.out
-	c.out = nil
-	c.omu.Unlock()
-	err := c.write(buf)
-	c.omu.Lock()
-	c.inflight = 0
-	if c.out == nil && cap(buf) <= 64*1024 {
-		c.out = buf[:0] // reuse small buffers
+	// pushes delivered outside a batch, a bounded slice at a time
+	for {
+		c.omu.Lock()
+		chunks, n := c.out.take(maxWrite)
+		c.inflight = n
+		c.omu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		err := c.writeBuffers(chunks, n)
+		c.omu.Lock()
+		c.inflight = 0
+		c.omu.Unlock()
+		if err != nil {
+			return err
+		}
 	}
-	c.omu.Unlock()
+}
+
+func (c *conn) writeBuffers(bufs net.Buffers, n int) error {
+	if n == 0 {
+		return nil
+	}
+	w, err := bufs.WriteTo(c.nc)
+	c.s.stats.NetOutput.Add(w)
 	return err
 }
 

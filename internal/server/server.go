@@ -232,7 +232,8 @@ type conn struct {
 	rd     *resp.Reader
 	w      *resp.Writer
 	closed atomic.Bool
-	outbox // pushes from other goroutines (output.go)
+	qbuf   atomic.Int64 // query buffer length, for CLIENT LIST from other clients
+	outbox              // pushes from other goroutines (output.go)
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
@@ -328,6 +329,7 @@ func (c *conn) serve() {
 		}
 		c.cl.LastTime.Store(time.Now().UnixMilli())
 		c.w.Proto = c.cl.Proto
+		c.qbuf.Store(int64(c.rd.Buffered()))
 		c.beginCommand()
 		c.s.exec.Execute(c.cl, args, c.w)
 		c.endCommand()
@@ -364,7 +366,10 @@ func (s *Server) ClientBuffers(id int64) (qbuf, obuf int) {
 	if c == nil {
 		return 0, 0
 	}
-	return c.rd.Buffered(), 0
+	c.omu.Lock()
+	obuf = c.out.n + len(c.deferred) + c.inflight
+	c.omu.Unlock()
+	return int(c.qbuf.Load()), obuf
 }
 
 // RequestShutdown implements commands.Server.
