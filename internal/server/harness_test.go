@@ -24,6 +24,12 @@ import (
 
 func startCrescent(t testing.TB, directives ...string) (string, *server.Server) {
 	t.Helper()
+	return startCrescentWith(t, nil, directives...)
+}
+
+// startCrescentWith runs setup on the server before it starts serving.
+func startCrescentWith(t testing.TB, setup func(*server.Server), directives ...string) (string, *server.Server) {
+	t.Helper()
 	cfg := config.New()
 	if err := cfg.Set("port", "0"); err != nil {
 		t.Fatal(err)
@@ -39,6 +45,9 @@ func startCrescent(t testing.TB, directives ...string) (string, *server.Server) 
 	}
 	if err := s.Listen(); err != nil {
 		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(s)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crescent-db/crescent/internal/server"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -274,5 +275,63 @@ func TestSlowSubscriberDisconnected(t *testing.T) {
 	}
 	if list, _ := pub.ClientList(ctx).Result(); strings.Contains(list, "flags=P") || strings.Contains(list, "id=1 ") {
 		t.Fatalf("subscriber still listed:\n%s", list)
+	}
+}
+
+// TestPropagateUnit checks the propagation contract: a command alone is
+// propagated as itself; an EXEC with more than one write is one Propagate
+// call wrapped in MULTI/EXEC, with SELECTs when it changes database and a
+// final SELECT restoring the unit's database.
+func TestPropagateUnit(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	record := func(db int, cmds [][][]byte) {
+		var parts []string
+		for _, c := range cmds {
+			var a []string
+			for _, x := range c {
+				a = append(a, string(x))
+			}
+			parts = append(parts, strings.Join(a, " "))
+		}
+		mu.Lock()
+		got = append(got, fmt.Sprintf("db%d: %s", db, strings.Join(parts, " | ")))
+		mu.Unlock()
+	}
+	addr, _ := startCrescentWith(t, func(s *server.Server) { s.Exec().Propagate = record })
+	c := dialRaw(t, addr)
+	tests := []struct {
+		name string
+		cmds [][]string
+		want []string
+	}{
+		{"plain", [][]string{{"SET", "p:a", "1"}}, []string{"db0: SET p:a 1"}},
+		{"no-op not propagated", [][]string{{"DEL", "p:none"}}, nil},
+		{"multi single write", [][]string{{"MULTI"}, {"SET", "p:a", "2"}, {"GET", "p:a"}, {"EXEC"}},
+			[]string{"db0: SET p:a 2"}},
+		{"multi two writes", [][]string{{"MULTI"}, {"SET", "p:a", "3"}, {"DEL", "p:a"}, {"EXEC"}},
+			[]string{"db0: MULTI | SET p:a 3 | DEL p:a | EXEC"}},
+		{"multi across dbs", [][]string{{"MULTI"}, {"SET", "p:b", "1"}, {"SELECT", "2"}, {"SET", "p:b", "2"},
+			{"SELECT", "0"}, {"EXEC"}},
+			[]string{"db0: MULTI | SET p:b 1 | SELECT 2 | SET p:b 2 | SELECT 0 | EXEC"}},
+		{"multi starting elsewhere", [][]string{{"MULTI"}, {"SELECT", "3"}, {"SET", "p:c", "1"}, {"SELECT", "0"}, {"EXEC"}},
+			[]string{"db3: SET p:c 1"}},
+		{"read-only multi", [][]string{{"MULTI"}, {"GET", "p:a"}, {"EXEC"}}, nil},
+		{"discarded", [][]string{{"MULTI"}, {"SET", "p:a", "1"}, {"DISCARD"}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			for _, cmd := range tt.cmds {
+				c.do(cmd...)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Fatalf("propagated %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
