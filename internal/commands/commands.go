@@ -15,6 +15,7 @@ import (
 	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/pubsub"
 )
 
 // Server is what handlers need from the server around them.
@@ -48,6 +49,8 @@ type Deps struct {
 	Started time.Time
 	// ConfigFile is the absolute path of the config file, if any.
 	ConfigFile string
+	// PubSub is the subscription registry (nil: no pub/sub commands).
+	PubSub *pubsub.Hub
 }
 
 // Handlers holds every command group's state.
@@ -95,6 +98,8 @@ func New(d Deps) *Handlers {
 	h.registerHyperLogLog()
 	h.registerGeo()
 	h.registerSort()
+	h.registerTx()
+	h.registerPubSub()
 	// ACL last: it indexes every declared command.
 	h.registerACL()
 	h.ACL = acl.New(h.Table)
@@ -120,7 +125,10 @@ func (h *Handlers) Close() {}
 func (h *Handlers) Cron() {}
 
 // ClientGone releases per-client state when a connection closes.
-func (h *Handlers) ClientGone(cl *command.Client) {}
+func (h *Handlers) ClientGone(cl *command.Client) {
+	h.Exec.Discard(cl)
+	h.pubsubGone(cl)
+}
 
 // Shared error replies (Redis 7.0 texts).
 const (

@@ -12,6 +12,7 @@ import (
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/glob"
+	"github.com/crescent-db/crescent/internal/pubsub"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
@@ -638,8 +639,9 @@ func (h *Handlers) infoSections() []InfoSection {
 				fmt.Sprintf("evicted_keys:%d", h.Exec.EvictedKeys.Load()),
 				fmt.Sprintf("keyspace_hits:%d", h.Net.Hits.Load()),
 				fmt.Sprintf("keyspace_misses:%d", h.Net.Misses.Load()),
-				"pubsub_channels:0",
-				"pubsub_patterns:0",
+				fmt.Sprintf("pubsub_channels:%d", h.pubsubCount(pubsub.Channel)),
+				fmt.Sprintf("pubsub_patterns:%d", h.pubsubCount(pubsub.Pattern)),
+				fmt.Sprintf("pubsubshard_channels:%d", h.pubsubCount(pubsub.Shard)),
 				"latest_fork_usec:0",
 				"total_forks:0",
 				"total_error_replies:" + strconv.FormatInt(sumErrors(h.Exec.ErrorStats()), 10),

@@ -601,8 +601,6 @@ func approxBlockLines() []string {
 	return lines
 }
 
-
-
 func splitCmd(line string) []string {
 	f := strings.Fields(line)
 	for i, a := range f {

@@ -182,4 +182,3 @@ func parseRedisLongDouble(b []byte) (float64, bool) {
 	// (huge) finite value there, returned here as ±Inf.
 	return f, true
 }
-

@@ -34,6 +34,8 @@ type directive struct {
 	immutable bool
 	enum      []string
 	alias     string // canonical name when this is an alias
+	// norm, when set, validates a value and returns its canonical form.
+	norm func(string) (string, error)
 }
 
 // Config is the set of directive values. It is safe for concurrent use.
@@ -280,6 +282,11 @@ func (c *Config) set(name, value string, startup bool) error {
 	if err != nil {
 		return err
 	}
+	if d.norm != nil {
+		if v, err = d.norm(v); err != nil {
+			return err
+		}
+	}
 	switch d.name {
 	case "dir":
 		if !startup {
@@ -325,6 +332,17 @@ func (c *Config) set(name, value string, startup bool) error {
 		h(v)
 	}
 	return nil
+}
+
+// SetNormalizer makes fn validate name's new values and give the form
+// CONFIG GET shows (for directives with their own syntax, such as
+// notify-keyspace-events). Its error becomes the CONFIG SET error.
+func (c *Config) SetNormalizer(name string, fn func(string) (string, error)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d := c.lookup(name); d != nil {
+		d.norm = fn
+	}
 }
 
 // OnChange registers fn to run after name is changed.

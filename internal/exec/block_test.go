@@ -99,16 +99,19 @@ func TestBlockingInMultiDoesNotBlock(t *testing.T) {
 	commands.New(commands.Deps{Config: config.New(), Store: store, Exec: e, Table: tab,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	cl := command.NewClient(1)
-	cl.Flags |= command.ClientMulti
 	for _, tc := range []struct{ cmd, want string }{
-		{"BLPOP k 0", "*-1\r\n"},
-		{"BLMPOP 0 1 k LEFT", "*-1\r\n"},
-		{"BLMOVE k d LEFT LEFT 0", "$-1\r\n"},
-		{"BRPOPLPUSH k d 0", "$-1\r\n"},
+		{"BLPOP k 0", "*1\r\n*-1\r\n"},
+		{"BLMPOP 0 1 k LEFT", "*1\r\n*-1\r\n"},
+		{"BLMOVE k d LEFT LEFT 0", "*1\r\n$-1\r\n"},
+		{"BRPOPLPUSH k d 0", "*1\r\n$-1\r\n"},
 	} {
 		w := resp.NewWriter()
-		a, _ := resp.SplitArgs([]byte(tc.cmd), nil)
-		e.Execute(cl, a, w)
+		for _, cmd := range []string{"MULTI", tc.cmd} {
+			a, _ := resp.SplitArgs([]byte(cmd), nil)
+			e.Execute(cl, a, w)
+		}
+		w.Reset()
+		e.Execute(cl, [][]byte{[]byte("EXEC")}, w)
 		if string(w.Buf) != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.cmd, w.Buf, tc.want)
 		}

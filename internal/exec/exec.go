@@ -34,7 +34,9 @@ type Executor struct {
 	// Propagate receives the effects of a write command, with its shards
 	// still locked so that per-key order is preserved.
 	Propagate func(db int, cmds [][][]byte)
-	// Touched is called for every modified key, under its shard lock.
+	// Touched is called for every modified key, under its shard lock. It
+	// defaults to the WATCH signal (see multi.go); to add a consumer, wrap
+	// the previous value and call it.
 	Touched func(db int, key []byte)
 	// Notify emits keyspace notifications.
 	Notify func(class byte, event string, db int, key []byte)
@@ -65,12 +67,14 @@ type Executor struct {
 	// blocked clients (block.go)
 	blocks  blocking
 	touchFn func(db int, key []byte)
+	watches *watchRegistry // WATCH registrations (multi.go)
 }
 
 // New returns an executor.
 func New(t *command.Table, s *keyspace.Store) *Executor {
 	e := &Executor{Table: t, Store: s, Clock: func() int64 { return time.Now().UnixMilli() },
-		stats: map[*command.Spec]*Stat{}, errStats: map[string]int64{}}
+		stats: map[*command.Spec]*Stat{}, errStats: map[string]int64{}, watches: &watchRegistry{}}
+	e.Touched = e.touchWatched
 	e.blocks.init()
 	e.touchFn = func(db int, key []byte) {
 		if e.Touched != nil {
@@ -260,7 +264,11 @@ func (e *Executor) NewCtx(c *command.Ctx, cl *command.Client, spec *command.Spec
 
 // Run executes spec's handler with locks already held, then records stats
 // and propagates effects.
-func (e *Executor) Run(c *command.Ctx) {
+func (e *Executor) Run(c *command.Ctx) { e.RunIn(c, nil) }
+
+// RunIn is Run inside an execution unit: when u is not nil the command's
+// effects are added to u (see PropagateUnit) instead of propagated.
+func (e *Executor) RunIn(c *command.Ctx, u *Unit) {
 	start := time.Now()
 	c.Spec.Handler(c)
 	st := e.StatFor(c.Spec)
@@ -269,7 +277,13 @@ func (e *Executor) Run(c *command.Ctx) {
 	e.TotalCmds.Add(1)
 	if c.Dirty > 0 {
 		e.Dirty.Add(int64(c.Dirty))
-		if e.Propagate != nil && c.Spec.Has(command.FlagWrite) {
+		if u != nil && c.Spec.Has(command.FlagWrite) {
+			if c.Propagate != nil {
+				u.Add(c.DB.Index(), c.Propagate)
+			} else {
+				u.Add(c.DB.Index(), [][][]byte{c.Args})
+			}
+		} else if e.Propagate != nil && c.Spec.Has(command.FlagWrite) {
 			if c.Propagate != nil {
 				e.Propagate(c.DB.Index(), c.Propagate)
 			} else {
@@ -297,6 +311,10 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	}
 	if msg := e.CheckMemory(spec); msg != "" {
 		e.reject(cl, args, w, msg)
+		return
+	}
+	// MULTI queueing and the RESP2 subscribed-mode check (multi.go).
+	if cl.Flags&(command.ClientMulti|command.ClientPubSub) != 0 && e.intercept(cl, spec, args, w) {
 		return
 	}
 	var locks Locks

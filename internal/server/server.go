@@ -20,6 +20,7 @@ import (
 	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/pubsub"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
@@ -43,6 +44,9 @@ type Server struct {
 	shutdownCh   chan struct{}
 
 	stats commands.NetStats
+
+	pubsub *pubsub.Hub
+	limits limits // client-output-buffer-limit (output.go)
 }
 
 // New builds a server from its configuration.
@@ -57,12 +61,19 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	s := &Server{cfg: cfg, log: logger, table: table, clients: map[int64]*conn{},
 		shutdownCh: make(chan struct{}), started: time.Now()}
 	s.store = keyspace.New(int(cfg.Int("databases")), keyspace.Hooks{
-		Expired: func(db int, key string) { s.stats.ExpiredKeys.Add(1) },
+		Expired: func(db int, key string) {
+			s.stats.ExpiredKeys.Add(1)
+			s.exec.KeyExpired(db, key) // WATCH and the "expired" event
+		},
 	})
 	s.exec = exec.New(table, s.store)
+	if err := s.setupPubSub(cfg); err != nil {
+		return nil, err
+	}
 	s.cmds = commands.New(commands.Deps{
 		Config: cfg, Store: s.store, Exec: s.exec, Table: table, Log: logger,
 		Server: s, Net: &s.stats, Started: s.started, ConfigFile: configFile,
+		PubSub: s.pubsub,
 	})
 	// Security and limits: ACL users, maxmemory.
 	s.exec.ACL = s.cmds.ACL
@@ -244,6 +255,8 @@ type conn struct {
 	rd     *resp.Reader
 	w      *resp.Writer
 	closed atomic.Bool
+	qbuf   atomic.Int64 // query buffer length, for CLIENT LIST from other clients
+	outbox              // pushes from other goroutines (output.go)
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
@@ -255,6 +268,8 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	cl.LastTime.Store(cl.Created)
 	cl.Authed = !s.cmds.ACL.DefaultNeedsAuth()
 	c := &conn{s: s, nc: nc, cl: cl, w: resp.NewWriter()}
+	c.wake = make(chan struct{}, 1)
+	c.proto.Store(int32(cl.Proto))
 	c.rd = resp.NewReader(nc, resp.Limits{
 		MaxBulkLen:  s.cfg.Int("proto-max-bulk-len"),
 		MaxQueryBuf: int(s.cfg.Int("client-query-buffer-limit")),
@@ -283,15 +298,14 @@ func (c *conn) close() {
 }
 
 func (c *conn) flush() error {
-	if len(c.w.Buf) == 0 {
-		return nil
-	}
 	if c.cl.Flags&command.ClientReplyOff != 0 {
 		c.w.Reset()
+	}
+	if len(c.w.Buf) == 0 && !c.inBatch {
 		return nil
 	}
-	n, err := c.nc.Write(c.w.Buf)
-	c.s.stats.NetOutput.Add(int64(n))
+	err := c.writeOut(true) // also ends the batch (output.go)
+	c.inBatch = false
 	if cap(c.w.Buf) > 1<<20 {
 		c.w.Buf = make([]byte, 0, 16*1024)
 	} else {
@@ -340,7 +354,10 @@ func (c *conn) serve() {
 		}
 		c.cl.LastTime.Store(time.Now().UnixMilli())
 		c.w.Proto = c.cl.Proto
+		c.qbuf.Store(int64(c.rd.Buffered()))
+		c.beginCommand()
 		c.s.exec.Execute(c.cl, args, c.w)
+		c.endCommand()
 		c.w.Proto = c.cl.Proto
 		if c.cl.Flags&command.ClientCloseAfterReply != 0 {
 			c.flush()
@@ -374,7 +391,10 @@ func (s *Server) ClientBuffers(id int64) (qbuf, obuf int) {
 	if c == nil {
 		return 0, 0
 	}
-	return c.rd.Buffered(), 0
+	c.omu.Lock()
+	obuf = c.out.n + len(c.deferred) + c.inflight
+	c.omu.Unlock()
+	return int(c.qbuf.Load()), obuf
 }
 
 // RequestShutdown implements commands.Server.

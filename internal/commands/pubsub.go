@@ -1,0 +1,180 @@
+package commands
+
+import (
+	"fmt"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/pubsub"
+)
+
+// registerPubSub attaches the pub/sub commands. Subscriptions live in
+// h.PubSub; messages reach other clients through the sinks the server
+// gives the hub.
+func (h *Handlers) registerPubSub() {
+	if h.PubSub == nil {
+		return
+	}
+	t := h.Table
+	none := command.WithLock(command.LockNone)
+	t.Handle("subscribe", h.subscriber(pubsub.Channel, "subscribe"), none)
+	t.Handle("psubscribe", h.subscriber(pubsub.Pattern, "psubscribe"), none)
+	t.Handle("ssubscribe", h.subscriber(pubsub.Shard, "ssubscribe"), none)
+	t.Handle("unsubscribe", h.unsubscriber(pubsub.Channel, "unsubscribe"), none)
+	t.Handle("punsubscribe", h.unsubscriber(pubsub.Pattern, "punsubscribe"), none)
+	t.Handle("sunsubscribe", h.unsubscriber(pubsub.Shard, "sunsubscribe"), none)
+	t.Handle("publish", h.publish, none)
+	t.Handle("spublish", h.spublish, none)
+	t.Handle("pubsub|channels", h.pubsubChannels(pubsub.Channel), none)
+	t.Handle("pubsub|shardchannels", h.pubsubChannels(pubsub.Shard), none)
+	t.Handle("pubsub|numsub", h.pubsubNumSub(pubsub.Channel), none)
+	t.Handle("pubsub|shardnumsub", h.pubsubNumSub(pubsub.Shard), none)
+	t.Handle("pubsub|numpat", h.pubsubNumPat, none)
+	t.Handle("pubsub|help", h.pubsubHelp, none)
+	h.SubCounts = func(cl *command.Client) (int, int, int) { return h.PubSub.Counts(cl.ID) }
+	h.chainReset(func(cl *command.Client) {
+		h.PubSub.Remove(cl.ID)
+		cl.Flags &^= command.ClientPubSub
+	})
+}
+
+// subscriber returns the handler of SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE:
+// one [kind, name, count] reply (a push in RESP3) per argument.
+func (h *Handlers) subscriber(k pubsub.Kind, reply string) command.Handler {
+	return func(c *command.Ctx) {
+		for _, a := range c.Args[1:] {
+			n := h.PubSub.Subscribe(c.Client.ID, k, string(a))
+			c.W.Push(3)
+			c.W.BulkString(reply)
+			c.W.Bulk(a)
+			c.W.Int(int64(n))
+		}
+		c.Client.Flags |= command.ClientPubSub
+	}
+}
+
+// unsubscriber returns the handler of UNSUBSCRIBE, PUNSUBSCRIBE or
+// SUNSUBSCRIBE. Without arguments it leaves every subscription of its
+// kind, replying once with a null name when there was none.
+func (h *Handlers) unsubscriber(k pubsub.Kind, reply string) command.Handler {
+	return func(c *command.Ctx) {
+		id := c.Client.ID
+		names := c.Args[1:]
+		if len(names) == 0 {
+			subs := h.PubSub.Subscriptions(id, k)
+			if len(subs) == 0 {
+				n := 0
+				sub, psub, ssub := h.PubSub.Counts(id)
+				if k == pubsub.Shard {
+					n = ssub
+				} else {
+					n = sub + psub
+				}
+				c.W.Push(3)
+				c.W.BulkString(reply)
+				c.W.Null()
+				c.W.Int(int64(n))
+			}
+			for _, s := range subs {
+				n := h.PubSub.Unsubscribe(id, k, s)
+				c.W.Push(3)
+				c.W.BulkString(reply)
+				c.W.BulkString(s)
+				c.W.Int(int64(n))
+			}
+		} else {
+			for _, a := range names {
+				n := h.PubSub.Unsubscribe(id, k, string(a))
+				c.W.Push(3)
+				c.W.BulkString(reply)
+				c.W.Bulk(a)
+				c.W.Int(int64(n))
+			}
+		}
+		if h.PubSub.Total(id) == 0 {
+			c.Client.Flags &^= command.ClientPubSub
+		}
+	}
+}
+
+func (h *Handlers) publish(c *command.Ctx) {
+	c.W.Int(int64(h.PubSub.Publish(c.Args[1], c.Args[2])))
+}
+
+func (h *Handlers) spublish(c *command.Ctx) {
+	c.W.Int(int64(h.PubSub.SPublish(c.Args[1], c.Args[2])))
+}
+
+func (h *Handlers) pubsubChannels(k pubsub.Kind) command.Handler {
+	return func(c *command.Ctx) {
+		if len(c.Args) > 3 {
+			c.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try PUBSUB HELP.", c.Args[1]))
+			return
+		}
+		var chans []string
+		if len(c.Args) == 3 {
+			chans = h.PubSub.Channels(k, string(c.Args[2]), true)
+		} else {
+			chans = h.PubSub.Channels(k, "", false)
+		}
+		c.W.Array(len(chans))
+		for _, ch := range chans {
+			c.W.BulkString(ch)
+		}
+	}
+}
+
+func (h *Handlers) pubsubNumSub(k pubsub.Kind) command.Handler {
+	return func(c *command.Ctx) {
+		c.W.Array(2 * (len(c.Args) - 2))
+		for _, a := range c.Args[2:] {
+			c.W.Bulk(a)
+			c.W.Int(int64(h.PubSub.NumSub(k, string(a))))
+		}
+	}
+}
+
+func (h *Handlers) pubsubNumPat(c *command.Ctx) { c.W.Int(int64(h.PubSub.NumPatterns())) }
+
+func (h *Handlers) pubsubHelp(c *command.Ctx) {
+	lines := []string{
+		"PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"CHANNELS [<pattern>]",
+		"    Return the currently active channels matching a <pattern> (default: '*').",
+		"NUMPAT",
+		"    Return number of subscriptions to patterns.",
+		"NUMSUB [<channel> ...]",
+		"    Return the number of subscribers for the specified channels, excluding",
+		"    pattern subscriptions(default: no channels).",
+		"SHARDCHANNELS [<pattern>]",
+		"    Return the currently active shard level channels matching a <pattern> (default: '*').",
+		"SHARDNUMSUB [<shardchannel> ...]",
+		"    Return the number of subscribers for the specified shard level channel(s)",
+		"HELP",
+		"    Prints this help.",
+	}
+	c.W.Array(len(lines))
+	for _, l := range lines {
+		c.W.Simple(l)
+	}
+}
+
+// pubsubGone drops a closed client's subscriptions.
+func (h *Handlers) pubsubGone(cl *command.Client) {
+	if h.PubSub != nil {
+		h.PubSub.Remove(cl.ID)
+	}
+}
+
+// pubsubCount returns the number of active channels, patterns or shard
+// channels for INFO (0 without a hub).
+func (h *Handlers) pubsubCount(k pubsub.Kind) int {
+	switch {
+	case h.PubSub == nil:
+		return 0
+	case k == pubsub.Pattern:
+		return h.PubSub.NumPatterns()
+	case k == pubsub.Shard:
+		return h.PubSub.NumShardChannels()
+	}
+	return h.PubSub.NumChannels()
+}

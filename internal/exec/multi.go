@@ -1,0 +1,420 @@
+package exec
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/resp"
+)
+
+// Transactions (MULTI/EXEC/WATCH), the RESP2 subscribed-mode restriction
+// and execution units.
+//
+// WATCH registers (db, key) pairs in a registry sharded like the keyspace.
+// Every modification reaches touchWatched through Executor.Touched (called
+// by Ctx.Modified under the key's shard lock) and marks the watching
+// clients dirty; an atomic count makes this free when nobody watches.
+// EXEC runs under Store.LockAll, so a transaction is never seen half done.
+//
+// Propagation contract: the effects of an execution unit (a MULTI/EXEC, and
+// scripts later) are collected in a Unit and handed to Executor.Propagate
+// once. When the unit has more than one command they are wrapped in MULTI
+// ... EXEC, as Redis 7.0 does, so the AOF replays them atomically. The
+// commands of a unit may run in several databases: then SELECT commands are
+// inserted between them and a final SELECT restores the db passed to
+// Propagate, so the receiver's selected database is db before and after.
+
+// Error texts of transactions (Redis 7.0).
+const (
+	ErrMultiNested   = "ERR MULTI calls can not be nested"
+	ErrExecNoMulti   = "ERR EXEC without MULTI"
+	ErrDiscardNoMult = "ERR DISCARD without MULTI"
+	ErrWatchInMulti  = "ERR WATCH inside MULTI is not allowed"
+	ErrExecAbort     = "EXECABORT Transaction discarded because of previous errors."
+	ErrNoMulti       = "ERR Command not allowed inside a transaction"
+	errPubSubContext = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+)
+
+// watchEntry is one client's registration of one key.
+type watchEntry struct {
+	w       *watcher
+	db      int
+	key     string
+	expired bool // the key existed but was logically expired at WATCH time
+}
+
+type watchShard struct {
+	mu sync.Mutex
+	m  map[string][]*watchEntry
+}
+
+// watchRegistry holds every WATCH registration.
+type watchRegistry struct {
+	n      atomic.Int64 // registrations
+	shards [keyspace.NumShards]watchShard
+}
+
+// watcher is one client's WATCH session.
+type watcher struct {
+	dirty   atomic.Bool
+	entries []*watchEntry
+}
+
+const watchExtra = "exec.watch"
+
+func watcherOf(cl *command.Client, create bool) *watcher {
+	if w, ok := cl.Extra[watchExtra].(*watcher); ok {
+		return w
+	}
+	if !create {
+		return nil
+	}
+	if cl.Extra == nil {
+		cl.Extra = map[string]any{}
+	}
+	w := &watcher{}
+	cl.Extra[watchExtra] = w
+	return w
+}
+
+func (e *Executor) watchReg() *watchRegistry { return e.watches }
+
+// touchWatched is the default Touched hook: it marks the clients watching
+// key in db dirty. The caller holds key's shard lock.
+func (e *Executor) touchWatched(db int, key []byte) {
+	r := e.watchReg()
+	if r.n.Load() == 0 {
+		return
+	}
+	sh := &r.shards[e.Store.ShardOf(key)]
+	sh.mu.Lock()
+	for _, we := range sh.m[string(key)] {
+		if we.db != db || we.w.dirty.Load() {
+			continue
+		}
+		if we.expired {
+			// Redis: an already expired key being deleted is no logical change
+			if _, ok := e.Store.DB(db, 0).Lookup(key); !ok {
+				we.expired = false
+				continue
+			}
+		}
+		we.w.dirty.Store(true)
+	}
+	sh.mu.Unlock()
+}
+
+// KeyExpired signals that key was deleted because its time passed: WATCH
+// counts it as a modification and an "expired" notification is emitted. It
+// is meant for keyspace.Hooks.Expired (called under the key's shard lock).
+func (e *Executor) KeyExpired(db int, key string) {
+	if e.watchReg().n.Load() != 0 {
+		e.touchWatched(db, []byte(key))
+	}
+	if e.Notify != nil {
+		e.Notify('x', "expired", db, []byte(key))
+	}
+}
+
+// TouchAllWatched signals WATCH for FLUSHDB/FLUSHALL (replacedWith = -1)
+// and SWAPDB (called for each of the two databases, before the swap) as
+// Redis's touchAllWatchedKeysInDb: watched keys that exist in db, or in
+// replacedWith, are modified. The caller holds Store.LockAll.
+func (e *Executor) TouchAllWatched(db, replacedWith int) {
+	r := e.watchReg()
+	if r.n.Load() == 0 {
+		return
+	}
+	now := e.Clock()
+	for i := range r.shards {
+		sh := &r.shards[i]
+		sh.mu.Lock()
+		for k, list := range sh.m {
+			key := []byte(k)
+			for _, we := range list {
+				if we.db != db || we.w.dirty.Load() {
+					continue
+				}
+				_, inEmptied := e.Store.DB(db, 0).Lookup(key)
+				var re keyspace.Entry
+				inReplaced := false
+				if replacedWith >= 0 {
+					re, inReplaced = e.Store.DB(replacedWith, 0).Lookup(key)
+				}
+				if !inEmptied && !inReplaced {
+					continue
+				}
+				replacedExpired := inReplaced && re.Exp != 0 && re.Exp <= now
+				if we.expired {
+					if !inReplaced {
+						we.expired = false
+						continue
+					} else if replacedExpired {
+						continue
+					}
+				} else if !inEmptied && replacedExpired {
+					we.expired = true
+					continue
+				}
+				we.w.dirty.Store(true)
+			}
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// Watch registers c's keys for c.Client (WATCH). The keys' shards are
+// locked.
+func (e *Executor) Watch(c *command.Ctx) {
+	cl := c.Client
+	if cl.Flags&command.ClientMulti != 0 {
+		c.Error(ErrWatchInMulti)
+		return
+	}
+	w := watcherOf(cl, true)
+	r := e.watchReg()
+	db := c.DB.Index()
+outer:
+	for _, k := range c.Args[1:] {
+		for _, we := range w.entries {
+			if we.db == db && we.key == string(k) {
+				continue outer
+			}
+		}
+		we := &watchEntry{w: w, db: db, key: string(k)}
+		if ent, ok := e.Store.DB(db, 0).Lookup(k); ok && ent.Exp != 0 && ent.Exp <= c.Now() {
+			we.expired = true
+		}
+		sh := &r.shards[e.Store.ShardOf(k)]
+		sh.mu.Lock()
+		if sh.m == nil {
+			sh.m = map[string][]*watchEntry{}
+		}
+		sh.m[we.key] = append(sh.m[we.key], we)
+		sh.mu.Unlock()
+		r.n.Add(1)
+		w.entries = append(w.entries, we)
+	}
+	c.W.OK()
+}
+
+// Unwatch drops cl's WATCH registrations.
+func (e *Executor) Unwatch(cl *command.Client) {
+	w := watcherOf(cl, false)
+	if w == nil {
+		return
+	}
+	r := e.watchReg()
+	for _, we := range w.entries {
+		sh := &r.shards[e.Store.ShardOf([]byte(we.key))]
+		sh.mu.Lock()
+		list := sh.m[we.key]
+		for i, x := range list {
+			if x == we {
+				list[i] = list[len(list)-1]
+				list[len(list)-1] = nil
+				list = list[:len(list)-1]
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(sh.m, we.key)
+		} else {
+			sh.m[we.key] = list
+		}
+		sh.mu.Unlock()
+		r.n.Add(-1)
+	}
+	w.entries = w.entries[:0]
+	w.dirty.Store(false)
+	cl.Watched = nil
+	cl.Flags &^= command.ClientDirtyCAS
+}
+
+// Discard ends cl's transaction: the queue, the flags and its WATCHes.
+func (e *Executor) Discard(cl *command.Client) {
+	cl.Queue = nil
+	cl.Flags &^= command.ClientMulti | command.ClientDirtyCAS | command.ClientDirtyExec
+	e.Unwatch(cl)
+}
+
+// Multi starts a transaction (MULTI).
+func (e *Executor) Multi(c *command.Ctx) {
+	if c.Client.Flags&command.ClientMulti != 0 {
+		c.Error(ErrMultiNested)
+		return
+	}
+	c.Client.Flags |= command.ClientMulti
+	c.W.OK()
+}
+
+// DiscardCommand implements DISCARD.
+func (e *Executor) DiscardCommand(c *command.Ctx) {
+	if c.Client.Flags&command.ClientMulti == 0 {
+		c.Error(ErrDiscardNoMult)
+		return
+	}
+	e.Discard(c.Client)
+	c.W.OK()
+}
+
+// watchedExpired reports whether a key that was live at WATCH time has
+// expired since (Redis's isWatchedKeyExpired). Requires LockAll.
+func (e *Executor) watchedExpired(w *watcher, now int64) bool {
+	for _, we := range w.entries {
+		if we.expired {
+			continue
+		}
+		if ent, ok := e.Store.DB(we.db, 0).Lookup([]byte(we.key)); ok && ent.Exp != 0 && ent.Exp <= now {
+			return true
+		}
+	}
+	return false
+}
+
+// Exec implements EXEC. It runs with Store.LockAll held: the queued
+// commands run back to back with nothing in between, their replies form
+// an array and their effects are propagated as one unit.
+func (e *Executor) Exec(c *command.Ctx) {
+	cl := c.Client
+	if cl.Flags&command.ClientMulti == 0 {
+		c.Error(ErrExecNoMulti)
+		return
+	}
+	now := c.Now()
+	if w := watcherOf(cl, false); w != nil && (w.dirty.Load() || e.watchedExpired(w, now)) {
+		cl.Flags |= command.ClientDirtyCAS
+	}
+	if cl.Flags&command.ClientDirtyExec != 0 {
+		e.Discard(cl)
+		c.Error(ErrExecAbort)
+		return
+	}
+	if cl.Flags&command.ClientDirtyCAS != 0 {
+		e.Discard(cl)
+		c.W.NullArray()
+		return
+	}
+	e.Unwatch(cl)
+	queue := cl.Queue
+	cl.Queue = nil
+	c.W.Array(len(queue))
+	var u Unit
+	for _, args := range queue {
+		spec, msg := e.Lookup(args)
+		if spec == nil { // the table cannot change, but be safe
+			c.W.Error(msg)
+			continue
+		}
+		var qc command.Ctx
+		e.NewCtx(&qc, cl, spec, args, c.W, now)
+		e.RunIn(&qc, &u)
+	}
+	cl.Flags &^= command.ClientMulti | command.ClientDirtyCAS | command.ClientDirtyExec
+	e.PropagateUnit(&u)
+}
+
+// Unit collects the effects of an execution unit for one Propagate call.
+type Unit struct {
+	db   int // database of the first effect
+	cur  int // database of the last effect
+	ops  int // commands, SELECTs excluded
+	cmds [][][]byte
+}
+
+// Add records cmds, run in db.
+func (u *Unit) Add(db int, cmds [][][]byte) {
+	if u.ops == 0 {
+		u.db, u.cur = db, db
+	} else if db != u.cur {
+		u.cmds = append(u.cmds, selectCmd(db))
+		u.cur = db
+	}
+	u.cmds = append(u.cmds, cmds...)
+	u.ops += len(cmds)
+}
+
+func selectCmd(db int) [][]byte {
+	return [][]byte{[]byte("SELECT"), []byte(strconv.Itoa(db))}
+}
+
+// PropagateUnit hands u's effects to Propagate (see the contract above).
+func (e *Executor) PropagateUnit(u *Unit) {
+	if u.ops == 0 || e.Propagate == nil {
+		return
+	}
+	cmds := u.cmds
+	if u.cur != u.db {
+		cmds = append(cmds, selectCmd(u.db))
+	}
+	if u.ops > 1 {
+		wrapped := make([][][]byte, 0, len(cmds)+2)
+		wrapped = append(wrapped, [][]byte{[]byte("MULTI")})
+		wrapped = append(wrapped, cmds...)
+		wrapped = append(wrapped, [][]byte{[]byte("EXEC")})
+		cmds = wrapped
+	}
+	e.Propagate(u.db, cmds)
+}
+
+// copyArgs copies args into one allocation (queued commands outlive the
+// read buffer).
+func copyArgs(args [][]byte) [][]byte {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		out[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+	}
+	return out
+}
+
+func rootName(s *command.Spec) string {
+	for s.Parent != nil {
+		s = s.Parent
+	}
+	return s.Name
+}
+
+// intercept handles a command from a client in MULTI or in subscribed
+// mode before it runs: the no_multi and RESP2 pub/sub context checks, and
+// queueing. It reports whether the command was dealt with.
+func (e *Executor) intercept(cl *command.Client, spec *command.Spec, args [][]byte, w *resp.Writer) bool {
+	name := rootName(spec)
+	if cl.Flags&command.ClientMulti != 0 && spec.Has(command.FlagNoMulti) {
+		e.rejectSpec(cl, spec, args, w, ErrNoMulti)
+		return true
+	}
+	if cl.Flags&command.ClientPubSub != 0 && cl.Proto == 2 {
+		switch name {
+		case "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
+			"psubscribe", "punsubscribe", "quit", "reset":
+		default:
+			e.rejectSpec(cl, spec, args, w, fmt.Sprintf(errPubSubContext, spec.Name))
+			return true
+		}
+	}
+	if cl.Flags&command.ClientMulti == 0 {
+		return false
+	}
+	switch name {
+	case "exec", "discard", "multi", "watch", "quit", "reset":
+		return false
+	}
+	cl.Queue = append(cl.Queue, copyArgs(args))
+	w.Simple("QUEUED")
+	return true
+}
+
+func (e *Executor) rejectSpec(cl *command.Client, spec *command.Spec, args [][]byte, w *resp.Writer, msg string) {
+	e.StatFor(spec).RejectedCalls.Add(1)
+	e.reject(cl, args, w, msg)
+}

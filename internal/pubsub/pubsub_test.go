@@ -1,0 +1,196 @@
+package pubsub
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// recorder is a Sink that keeps RESP2 encodings.
+type recorder struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (r *recorder) Deliver(m *Message) {
+	r.mu.Lock()
+	r.msgs = append(r.msgs, string(m.AppendTo(nil, 2)))
+	r.mu.Unlock()
+}
+
+func newHub(sinks map[int64]*recorder) *Hub {
+	return New(func(id int64) Sink {
+		if r := sinks[id]; r != nil {
+			return r
+		}
+		return nil
+	})
+}
+
+func TestNotifyFlags(t *testing.T) {
+	tests := []struct {
+		in, want string
+		err      bool
+	}{
+		{"", "", false},
+		{"KEA", "AKE", false},
+		{"Kg$lshzxetdnm", "AKm", false},
+		{"g$lshzxet", "g$lshzxet", false},
+		{"g$lshzxetd", "A", false},
+		{"tdnxe$", "$xetdn", false},
+		{"mE", "Em", false},
+		{"gn", "gn", false},
+		{"AA", "A", false},
+		{"Eq", "", true},
+		{"a", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := NormalizeNotifyFlags(tt.in)
+			if (err != nil) != tt.err || got != tt.want {
+				t.Fatalf("NormalizeNotifyFlags(%q) = %q, %v; want %q, err %v", tt.in, got, err, tt.want, tt.err)
+			}
+		})
+	}
+}
+
+func TestMessageEncoding(t *testing.T) {
+	m := NewMessage("pmessage", []byte("p*"), []byte("pc"), []byte("hi"))
+	want := "*4\r\n$8\r\npmessage\r\n$2\r\np*\r\n$2\r\npc\r\n$2\r\nhi\r\n"
+	if got := string(m.AppendTo(nil, 2)); got != want {
+		t.Fatalf("RESP2 %q", got)
+	}
+	if got := string(m.AppendTo(nil, 3)); got != ">"+want[1:] {
+		t.Fatalf("RESP3 %q", got)
+	}
+}
+
+func TestHub(t *testing.T) {
+	sinks := map[int64]*recorder{1: {}, 2: {}}
+	h := newHub(sinks)
+	steps := []struct {
+		name string
+		do   func() int
+		want int
+	}{
+		{"sub 1 a", func() int { return h.Subscribe(1, Channel, "a") }, 1},
+		{"sub 1 a again", func() int { return h.Subscribe(1, Channel, "a") }, 1},
+		{"psub 1 a*", func() int { return h.Subscribe(1, Pattern, "a*") }, 2},
+		{"ssub 1 a", func() int { return h.Subscribe(1, Shard, "a") }, 1},
+		{"sub 2 a", func() int { return h.Subscribe(2, Channel, "a") }, 1},
+		{"publish a", func() int { return h.Publish([]byte("a"), []byte("x")) }, 3},
+		{"publish ab", func() int { return h.Publish([]byte("ab"), []byte("y")) }, 1},
+		{"spublish a", func() int { return h.SPublish([]byte("a"), []byte("z")) }, 1},
+		{"numsub a", func() int { return h.NumSub(Channel, "a") }, 2},
+		{"numpat", func() int { return h.NumPatterns() }, 1},
+		{"channels", func() int { return h.NumChannels() }, 1},
+		{"unsub 2 a", func() int { return h.Unsubscribe(2, Channel, "a") }, 0},
+		{"unsub 2 missing", func() int { return h.Unsubscribe(2, Channel, "zz") }, 0},
+		{"publish a after", func() int { return h.Publish([]byte("a"), []byte("x")) }, 2},
+		{"remove 1", func() int { h.Remove(1); return h.Total(1) }, 0},
+		{"publish a removed", func() int { return h.Publish([]byte("a"), []byte("x")) }, 0},
+		{"counters", func() int { return h.NumChannels() + h.NumPatterns() + h.NumShardChannels() }, 0},
+	}
+	for _, s := range steps {
+		if got := s.do(); got != s.want {
+			t.Fatalf("%s = %d, want %d", s.name, got, s.want)
+		}
+	}
+	if got := len(sinks[1].msgs); got != 6 {
+		t.Fatalf("client 1 got %d messages: %q", got, sinks[1].msgs)
+	}
+	if got := len(sinks[2].msgs); got != 1 {
+		t.Fatalf("client 2 got %d messages", got)
+	}
+}
+
+func TestNotify(t *testing.T) {
+	sinks := map[int64]*recorder{1: {}}
+	h := newHub(sinks)
+	h.Subscribe(1, Pattern, "*")
+	h.Notify('$', "set", 0, []byte("k"))
+	if len(sinks[1].msgs) != 0 {
+		t.Fatal("notification while disabled")
+	}
+	f, _ := ParseNotifyFlags("KE$")
+	h.SetNotifyFlags(f)
+	h.Notify('$', "set", 3, []byte("k"))
+	h.Notify('g', "del", 3, []byte("k"))
+	want := []string{
+		"*4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$16\r\n__keyspace@3__:k\r\n$3\r\nset\r\n",
+		"*4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$18\r\n__keyevent@3__:set\r\n$1\r\nk\r\n",
+	}
+	if fmt.Sprint(sinks[1].msgs) != fmt.Sprint(want) {
+		t.Fatalf("got %q", sinks[1].msgs)
+	}
+}
+
+func TestConcurrentPublishSubscribe(t *testing.T) {
+	sinks := map[int64]*recorder{}
+	for i := int64(1); i <= 8; i++ {
+		sinks[i] = &recorder{}
+	}
+	h := newHub(sinks)
+	var wg sync.WaitGroup
+	for i := int64(1); i <= 8; i++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 200; j++ {
+				h.Subscribe(i, Channel, fmt.Sprint("c", j%5))
+				h.Subscribe(i, Pattern, "c*")
+				h.Unsubscribe(i, Channel, fmt.Sprint("c", j%5))
+			}
+			h.Remove(i)
+		}()
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 200; j++ {
+				h.Publish([]byte(fmt.Sprint("c", j%5)), []byte("x"))
+				h.Channels(Channel, "c*", true)
+			}
+		}()
+	}
+	wg.Wait()
+	if h.NumChannels() != 0 || h.NumPatterns() != 0 {
+		t.Fatalf("leftover channels %d patterns %d", h.NumChannels(), h.NumPatterns())
+	}
+}
+
+type nullSink struct{}
+
+func (nullSink) Deliver(m *Message) {}
+
+func BenchmarkPublish(b *testing.B) {
+	for _, n := range []int{1, 100} {
+		b.Run(fmt.Sprint(n, "subs"), func(b *testing.B) {
+			h := New(func(int64) Sink { return nullSink{} })
+			for i := 0; i < n; i++ {
+				h.Subscribe(int64(i), Channel, "ch")
+			}
+			ch, msg := []byte("ch"), []byte("hello world")
+			b.ReportAllocs()
+			for b.Loop() {
+				h.Publish(ch, msg)
+			}
+		})
+	}
+}
+
+func BenchmarkPublishNoSubscribers(b *testing.B) {
+	h := New(nil)
+	ch, msg := []byte("ch"), []byte("hello world")
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Publish(ch, msg)
+	}
+}
+
+func BenchmarkNotifyDisabled(b *testing.B) {
+	h := New(nil)
+	key := []byte("key")
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Notify('$', "set", 0, key)
+	}
+}

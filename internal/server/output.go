@@ -1,0 +1,412 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/pubsub"
+)
+
+// A connection's output has two producers: its serving goroutine (command
+// replies, written to c.w without locks) and publishers on other goroutines
+// (pub/sub messages and keyspace notifications, delivered to Deliver, which
+// must never block). They meet in the outbox:
+//
+//   - out holds bytes waiting for the socket, in order. Deliver appends
+//     there when the serving goroutine has no unflushed replies, and wakes
+//     the connection's writer goroutine (started on the first subscription),
+//     so a client blocked in Read still gets its messages promptly.
+//   - While the serving goroutine is inside a batch (it has read a command
+//     and not yet flushed), Deliver appends to deferred instead; the serving
+//     goroutine moves deferred into c.w after each command, so a message
+//     never overtakes the reply of a command that ran before it (a
+//     SUBSCRIBE's confirmation precedes its first message).
+//   - Socket writes happen under wmu, which whoever writes takes before
+//     taking out; so bytes reach the socket in the order they entered out.
+//
+// Delivered bytes not yet written (out, deferred and the chunk being
+// written) count against the pubsub client-output-buffer-limit; a client
+// over it is disconnected and its buffers dropped, so a subscriber that
+// stops reading cannot make the server's memory grow without bound.
+type outbox struct {
+	wmu sync.Mutex // held across socket writes
+
+	omu       sync.Mutex // guards the fields below; never held while blocking
+	out       chunkQueue
+	deferred  []byte
+	inflight  int  // pushed bytes being written
+	batch     bool // the serving goroutine has replies not yet in out
+	softSince time.Time
+
+	hasDeferred atomic.Bool
+	proto       atomic.Int32 // the client's protocol, for encoding pushes
+	wake        chan struct{}
+	writerOnce  sync.Once
+
+	inBatch bool // serving goroutine's copy of batch
+}
+
+// chunkSize is the size of output chunks: a queue of fixed chunks grows
+// without the copies and garbage of a doubling slice.
+const chunkSize = 16 * 1024
+
+// maxWrite bounds the bytes taken from the queue for one write, so that
+// most buffered bytes stay counted and droppable.
+const maxWrite = 256 * 1024
+
+// chunkQueue is a FIFO of byte chunks.
+type chunkQueue struct {
+	chunks [][]byte
+	n      int
+}
+
+func (q *chunkQueue) tail(need int) []byte {
+	if k := len(q.chunks); k > 0 {
+		if last := q.chunks[k-1]; cap(last)-len(last) >= need {
+			return last
+		}
+	}
+	c := make([]byte, 0, max(chunkSize, need))
+	q.chunks = append(q.chunks, c)
+	return c
+}
+
+func (q *chunkQueue) setTail(b []byte) {
+	q.n += len(b) - len(q.chunks[len(q.chunks)-1])
+	q.chunks[len(q.chunks)-1] = b
+}
+
+func (q *chunkQueue) appendMsg(m *pubsub.Message, proto int) {
+	q.setTail(m.AppendTo(q.tail(m.Len()), proto))
+}
+
+func (q *chunkQueue) appendBytes(b []byte) {
+	for len(b) > 0 {
+		t := q.tail(1)
+		k := min(len(b), cap(t)-len(t))
+		q.setTail(append(t, b[:k]...))
+		b = b[k:]
+	}
+}
+
+// take removes chunks from the front, up to about limit bytes (at least
+// one chunk); limit <= 0 takes everything.
+func (q *chunkQueue) take(limit int) ([][]byte, int) {
+	i, n := 0, 0
+	for i < len(q.chunks) && (limit <= 0 || n < limit) {
+		n += len(q.chunks[i])
+		i++
+	}
+	out := q.chunks[:i:i]
+	q.chunks = q.chunks[i:]
+	q.n -= n
+	if len(q.chunks) == 0 {
+		q.chunks = nil
+	}
+	return out, n
+}
+
+func (q *chunkQueue) reset() { q.chunks, q.n = nil, 0 }
+
+// outputLimit is a client-output-buffer-limit class.
+type outputLimit struct {
+	hard, soft, softSecs int64
+}
+
+// limits holds the pubsub class limit, updated by CONFIG SET.
+type limits struct {
+	pubsub atomic.Pointer[outputLimit]
+}
+
+var errBufLimit = errors.New("Wrong number of arguments in buffer limit configuration.")
+
+// parseOutputLimits parses client-output-buffer-limit ("class hard soft
+// seconds" groups) into its classes.
+func parseOutputLimits(v string) (map[string]outputLimit, []string, error) {
+	f := strings.Fields(v)
+	if len(f)%4 != 0 {
+		return nil, nil, errBufLimit
+	}
+	out := map[string]outputLimit{}
+	var order []string
+	for i := 0; i < len(f); i += 4 {
+		class := strings.ToLower(f[i])
+		switch class {
+		case "normal", "pubsub":
+		case "slave", "replica":
+			class = "slave"
+		default:
+			return nil, nil, errors.New("Invalid client class specified in buffer limit configuration.")
+		}
+		hard, ok1 := config.ParseMemory(f[i+1])
+		soft, ok2 := config.ParseMemory(f[i+2])
+		secs, err := strconv.ParseInt(f[i+3], 10, 64)
+		if !ok1 || !ok2 || err != nil || hard < 0 || soft < 0 || secs < 0 {
+			return nil, nil, errors.New("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
+		}
+		if _, seen := out[class]; !seen {
+			order = append(order, class)
+		}
+		out[class] = outputLimit{hard, soft, secs}
+	}
+	return out, order, nil
+}
+
+// normalizeOutputLimits merges a CONFIG SET value into the current one and
+// renders all classes in bytes, as Redis's CONFIG GET does.
+func normalizeOutputLimits(cur func() string) func(string) (string, error) {
+	return func(v string) (string, error) {
+		set, _, err := parseOutputLimits(v)
+		if err != nil {
+			return "", err
+		}
+		all, _, err := parseOutputLimits(cur())
+		if err != nil {
+			all = map[string]outputLimit{}
+		}
+		for k, l := range set {
+			all[k] = l
+		}
+		var b strings.Builder
+		for _, class := range []string{"normal", "slave", "pubsub"} {
+			l := all[class]
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(class + " " + strconv.FormatInt(l.hard, 10) + " " +
+				strconv.FormatInt(l.soft, 10) + " " + strconv.FormatInt(l.softSecs, 10))
+		}
+		return b.String(), nil
+	}
+}
+
+func (l *limits) load(v string) {
+	all, _, err := parseOutputLimits(v)
+	if err != nil {
+		return
+	}
+	p := all["pubsub"]
+	l.pubsub.Store(&p)
+}
+
+// over reports whether n buffered bytes break limit l, tracking how long
+// the soft limit has been exceeded in since (Redis's
+// checkClientOutputBufferLimits).
+func (l *outputLimit) over(n int64, since *time.Time) bool {
+	if l.hard > 0 && n >= l.hard {
+		return true
+	}
+	if l.soft > 0 && n >= l.soft {
+		now := time.Now()
+		if since.IsZero() {
+			*since = now
+			return false
+		}
+		return now.Sub(*since) > time.Duration(l.softSecs)*time.Second
+	}
+	*since = time.Time{}
+	return false
+}
+
+// Deliver implements pubsub.Sink. It never blocks.
+func (c *conn) Deliver(m *pubsub.Message) {
+	if c.closed.Load() {
+		return
+	}
+	proto := int(c.proto.Load())
+	c.omu.Lock()
+	if c.batch {
+		c.deferred = m.AppendTo(c.deferred, proto)
+		c.hasDeferred.Store(true)
+	} else {
+		c.out.appendMsg(m, proto)
+	}
+	over := false
+	if l := c.s.limits.pubsub.Load(); l != nil {
+		over = l.over(int64(c.out.n+len(c.deferred)+c.inflight), &c.softSince)
+	}
+	if over {
+		c.out.reset()
+		c.deferred = nil
+	}
+	wake := !c.batch
+	c.omu.Unlock()
+	if over {
+		c.s.log.Warn("Client scheduled to be closed ASAP for overcoming of output buffer limits.",
+			"id", c.cl.ID, "addr", c.cl.Addr)
+		c.close()
+		return
+	}
+	if wake {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// startWriter starts the goroutine that writes pushes while the serving
+// goroutine waits for input. It runs on the serving goroutine.
+func (c *conn) startWriter() {
+	c.writerOnce.Do(func() {
+		c.s.wg.Add(1)
+		go func() {
+			defer c.s.wg.Done()
+			for {
+				select {
+				case <-c.wake:
+				case <-c.cl.Kill:
+					return
+				}
+				if err := c.writeOut(false); err != nil {
+					c.close()
+					return
+				}
+			}
+		}()
+	})
+}
+
+// beginCommand marks the start of a batch (serving goroutine).
+func (c *conn) beginCommand() {
+	if !c.inBatch {
+		c.omu.Lock()
+		c.batch = true
+		c.omu.Unlock()
+		c.inBatch = true
+	}
+}
+
+// endCommand places the pushes delivered during the command after its
+// reply (serving goroutine).
+func (c *conn) endCommand() {
+	if p := int32(c.cl.Proto); p != c.proto.Load() {
+		c.proto.Store(p)
+	}
+	if c.hasDeferred.Load() {
+		c.omu.Lock()
+		c.w.Buf = append(c.w.Buf, c.deferred...)
+		c.deferred = c.deferred[:0]
+		c.hasDeferred.Store(false)
+		c.omu.Unlock()
+	}
+}
+
+// writeOut writes what is pending. With endBatch (the serving goroutine's
+// flush) it also ends the batch: pending pushes, then c.w, then the pushes
+// deferred during the batch.
+func (c *conn) writeOut(endBatch bool) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.omu.Lock()
+	if endBatch {
+		c.batch = false
+		if c.out.n == 0 && len(c.deferred) == 0 {
+			c.omu.Unlock()
+			return c.write(c.w.Buf)
+		}
+		pending, n := c.out.take(0)
+		d := c.deferred
+		c.deferred = nil
+		c.hasDeferred.Store(false)
+		c.inflight = n + len(d)
+		c.omu.Unlock()
+		bufs := net.Buffers(append(pending, c.w.Buf, d))
+		err := c.writeBuffers(bufs, n+len(c.w.Buf)+len(d))
+		c.omu.Lock()
+		c.inflight = 0
+		c.omu.Unlock()
+		if err != nil {
+			return err
+		}
+	} else {
+		c.omu.Unlock()
+	}
+	// pushes delivered outside a batch, a bounded slice at a time
+	for {
+		c.omu.Lock()
+		chunks, n := c.out.take(maxWrite)
+		c.inflight = n
+		c.omu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		err := c.writeBuffers(chunks, n)
+		c.omu.Lock()
+		c.inflight = 0
+		c.omu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (c *conn) writeBuffers(bufs net.Buffers, n int) error {
+	if n == 0 {
+		return nil
+	}
+	w, err := bufs.WriteTo(c.nc)
+	c.s.stats.NetOutput.Add(w)
+	return err
+}
+
+func (c *conn) write(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	n, err := c.nc.Write(b)
+	c.s.stats.NetOutput.Add(int64(n))
+	return err
+}
+
+// setupPubSub creates the pub/sub hub, wires keyspace notifications to it
+// and the configuration it depends on.
+func (s *Server) setupPubSub(cfg *config.Config) error {
+	s.pubsub = pubsub.New(s.sinkFor)
+	s.exec.Notify = s.pubsub.Notify
+	cfg.SetNormalizer("notify-keyspace-events", pubsub.NormalizeNotifyFlags)
+	cfg.OnChange("notify-keyspace-events", func(v string) {
+		f, _ := pubsub.ParseNotifyFlags(v)
+		s.pubsub.SetNotifyFlags(f)
+	})
+	f, err := pubsub.ParseNotifyFlags(cfg.Get("notify-keyspace-events"))
+	if err != nil {
+		return fmt.Errorf("notify-keyspace-events: %w", err)
+	}
+	s.pubsub.SetNotifyFlags(f)
+	if v := pubsub.FormatNotifyFlags(f); v != cfg.Get("notify-keyspace-events") {
+		cfg.Set("notify-keyspace-events", v) // canonical form for CONFIG GET
+	}
+	cfg.SetNormalizer("client-output-buffer-limit", normalizeOutputLimits(func() string {
+		return cfg.Get("client-output-buffer-limit")
+	}))
+	cfg.OnChange("client-output-buffer-limit", s.limits.load)
+	cur := cfg.Get("client-output-buffer-limit")
+	if norm, err := normalizeOutputLimits(func() string { return "" })(cur); err != nil {
+		return fmt.Errorf("client-output-buffer-limit: %w", err)
+	} else if norm != cur {
+		cfg.Set("client-output-buffer-limit", norm)
+	}
+	s.limits.load(cfg.Get("client-output-buffer-limit"))
+	return nil
+}
+
+// sinkFor returns the connection of client id as a pub/sub sink and starts
+// its push writer. It runs on that client's goroutine (SUBSCRIBE).
+func (s *Server) sinkFor(id int64) pubsub.Sink {
+	s.mu.Lock()
+	c := s.clients[id]
+	s.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	c.startWriter()
+	return c
+}
