@@ -65,6 +65,7 @@ type Handlers struct {
 	ExtraMemoryInfo func() []string
 	ExtraInfo       func() []InfoSection
 	runID           string
+	scripts         *scripting // EVAL / SCRIPT state (scripting.go)
 }
 
 // RunID returns the server's random run id.
@@ -80,11 +81,14 @@ func New(d Deps) *Handlers {
 	h.registerServer()
 	h.registerStrings()
 	h.registerKeys()
+	h.registerScripting()
 	return h
 }
 
 // Close stops background work owned by handlers.
-func (h *Handlers) Close() {}
+func (h *Handlers) Close() {
+	h.closeScripting()
+}
 
 // Cron runs periodic work (called hz times a second).
 func (h *Handlers) Cron() {}

@@ -39,6 +39,9 @@ type Executor struct {
 	Notify func(class byte, event string, db int, key []byte)
 	// AuthRequired reports whether new clients must authenticate.
 	AuthRequired func() bool
+	// Busy, when set, reports a running script: past busy-reply-threshold,
+	// commands without the allow_busy flag get BUSY instead of waiting.
+	Busy BusyMonitor
 
 	statsMu sync.RWMutex
 	stats   map[*command.Spec]*Stat
@@ -267,7 +270,15 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	var locks Locks
 	e.LocksFor(spec, args, &locks)
 	var c command.Ctx
-	e.Lock(&locks)
+	if e.Busy != nil && e.Busy.Running() && !spec.Has(command.FlagAllowBusy) {
+		if msg := e.lockOrBusy(&locks); msg != "" {
+			e.StatFor(spec).RejectedCalls.Add(1)
+			e.reject(cl, args, w, msg)
+			return
+		}
+	} else {
+		e.Lock(&locks)
+	}
 	e.NewCtx(&c, cl, spec, args, w, e.Clock())
 	e.Run(&c)
 	e.Unlock(&locks)
