@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,8 +190,21 @@ func (s *state) writeError(run *script.Run, err error) {
 	}
 	t, ok := obj.(*glua.LTable)
 	if !ok {
-		run.W.Error(fmt.Sprintf("ERR Error running script %s, %.100s", run.Name, obj.String()))
-		return
+		// The error handler could not run (the stack was full): rebuild
+		// its table from the message's own position.
+		str, isStr := obj.(glua.LString)
+		if !isStr {
+			run.W.Error(fmt.Sprintf("ERR Error running script %s, %.100s", run.Name, obj.String()))
+			return
+		}
+		msg := rewriteVMError(string(str), "")
+		t = s.L.NewTable()
+		t.RawSetString("err", glua.LString("ERR "+msg))
+		if m := rePos.FindStringSubmatch(msg); m != nil {
+			t.RawSetString("source", glua.LString("@"+m[1]))
+			n, _ := strconv.Atoi(m[2])
+			t.RawSetString("line", glua.LNumber(n))
+		}
 	}
 	msg := ""
 	if v, ok := t.RawGetString("err").(glua.LString); ok {
@@ -220,7 +234,7 @@ func luaToString(v glua.LValue) string {
 
 // fmtNumber formats a number as Lua 5.1's tostring does (%.14g).
 func fmtNumber(f float64) string {
-	if f == float64(int64(f)) && f < 1e15 && f > -1e15 {
+	if f == float64(int64(f)) && f < 1e15 && f > -1e15 && !(f == 0 && math.Signbit(f)) {
 		return strconv.FormatInt(int64(f), 10)
 	}
 	return fmtG(f, 14)
@@ -229,6 +243,9 @@ func fmtNumber(f float64) string {
 func fmtG(f float64, prec int) string {
 	switch {
 	case f != f:
+		if math.Signbit(f) {
+			return "-nan"
+		}
 		return "nan"
 	case f > 1.7976931348623157e308:
 		return "inf"
@@ -275,7 +292,7 @@ func (e *Engine) newState() *state {
 		RegistrySize:        1024 * 20,
 		RegistryMaxSize:     1024 * 1024,
 		CallStackSize:       maxCalls - 3,
-		MinimizeStackMemory: true,
+		MinimizeStackMemory: false,
 	})
 	s := &state{e: e, L: L, proxies: map[*glua.LTable]*glua.LTable{},
 		fns: map[*glua.FunctionProto]*glua.LFunction{}}
@@ -317,6 +334,9 @@ func (e *Engine) newState() *state {
 	g.RawSetString("pcall", L.NewFunction(s.pcall))
 	g.RawSetString("unpack", L.NewFunction(luaUnpack))
 	g.RawSetString("gcinfo", L.NewFunction(luaGcinfo))
+	g.RawSetString("collectgarbage", L.NewFunction(luaCollectgarbage))
+	g.RawSetString("tostring", L.NewFunction(luaTostring))
+	g.RawSetString("tonumber", L.NewFunction(luaTonumber(src.RawGetString("tonumber").(*glua.LFunction))))
 
 	// string: gopher-lua's functions, with a capped rep and no dump.
 	str := src.RawGetString("string").(*glua.LTable)
@@ -328,7 +348,7 @@ func (e *Engine) newState() *state {
 	L.SetMetatable(glua.LString(""), strMT)
 
 	tab := src.RawGetString("table").(*glua.LTable)
-	for _, name := range []string{"insert", "remove", "sort"} {
+	for _, name := range []string{"insert"} {
 		orig := tab.RawGetString(name).(*glua.LFunction)
 		tab.RawSetString(name, L.NewFunction(s.guardFirstArg(orig)))
 	}
@@ -660,7 +680,7 @@ func (s *state) setmetatable(L *glua.LState) int {
 			argError(L, 2, "nil or table expected")
 		}
 	}
-	if m, ok := L.GetMetatable(obj).(*glua.LTable); ok && m.RawGetString("__metatable") != glua.LNil {
+	if m, ok := obj.(*glua.LTable).Metatable.(*glua.LTable); ok && m.RawGetString("__metatable") != glua.LNil {
 		raise(L, "cannot change a protected metatable")
 	}
 	L.SetMetatable(obj, mt)
@@ -736,12 +756,22 @@ func (s *state) pcall(L *glua.LState) int {
 	}
 	if err != nil {
 		L.Push(glua.LFalse)
+		var obj glua.LValue = glua.LString(err.Error())
 		var ae *glua.ApiError
 		if errors.As(err, &ae) {
-			L.Push(ae.Object)
-		} else {
-			L.Push(glua.LString(err.Error()))
+			obj = ae.Object
 		}
+		// Redis's pcall returns the message of an error table.
+		if t, ok := obj.(*glua.LTable); ok {
+			switch e := t.RawGetString("err").(type) {
+			case glua.LString, glua.LNumber:
+				obj = e
+			}
+		}
+		if str, ok := obj.(glua.LString); ok {
+			obj = glua.LString(rewriteVMError(string(str), ""))
+		}
+		L.Push(obj)
 		return 2
 	}
 	L.Insert(glua.LTrue, 1)
@@ -775,8 +805,21 @@ func (s *state) errHandler(L *glua.LState) int {
 	}
 	t, ok := v.(*glua.LTable)
 	if !ok {
+		msg := ""
+		switch x := v.(type) {
+		case glua.LString:
+			pos := ""
+			if line > 0 {
+				pos = src[1:] + ":" + strconv.Itoa(line) + ": "
+			}
+			msg = rewriteVMError(string(x), pos)
+		case glua.LNumber:
+			msg = fmtNumber(float64(x))
+		default:
+			msg = L.ToStringMeta(v).String()
+		}
 		t = L.NewTable()
-		t.RawSetString("err", glua.LString("ERR "+L.ToStringMeta(v).String()))
+		t.RawSetString("err", glua.LString("ERR "+msg))
 	}
 	if src != "" {
 		t.RawSetString("source", glua.LString(src))

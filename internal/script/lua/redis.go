@@ -259,7 +259,7 @@ func (s *state) setresp(L *glua.LState) int {
 
 func setRepl(L *glua.LState) int {
 	if L.GetTop() != 1 {
-		raiseError(L, "redis.set_repl() requires one argument.")
+		raiseError(L, "redis.set_repl() requires two arguments.")
 	}
 	f := 0
 	if n, ok := L.Get(1).(glua.LNumber); ok {
@@ -281,7 +281,7 @@ func (s *state) aclCheckCmd(L *glua.LState) int {
 	}
 	allowed, msg := s.run.Host.CheckACL(argv)
 	if msg != "" {
-		raiseError(L, msg)
+		raiseError(L, strings.TrimPrefix(msg, "ERR "))
 	}
 	L.Push(glua.LBool(allowed))
 	return 1
