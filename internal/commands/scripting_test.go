@@ -1,7 +1,9 @@
 package commands_test
 
 import (
+	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -83,4 +85,46 @@ func TestScriptingCorpus(t *testing.T) {
 		t.Errorf("line %d [%s] %q:\n redis:    %q\n crescent: %q", c.line, c.group, c.args, want, got)
 	}
 	t.Logf("%d commands, %d known differences, %d failures", len(cmds), known, failed)
+}
+
+// runSeed runs the seed's redis-py code (testdata/seed/seed_scripts.py)
+// with /usr/bin/python3 against addr.
+func runSeed(t *testing.T, addr string) {
+	t.Helper()
+	py := "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		t.Skip("/usr/bin/python3 not installed")
+	}
+	if err := exec.Command(py, "-c", "import redis").Run(); err != nil {
+		t.Skip("redis-py not importable by /usr/bin/python3")
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(py, "testdata/seed/seed_scripts.py")
+	cmd.Env = append(os.Environ(), "CRESCENT_PORT="+port)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("seed script failed: %v\n%s", err, out)
+	}
+}
+
+// TestSeedScriptsRedis checks the seed test itself against a real Redis.
+func TestSeedScriptsRedis(t *testing.T) {
+	runSeed(t, startRedis(t))
+}
+
+// TestSeedScripts runs the seed's redis-py code, unchanged, against
+// Crescent, including 16 clients racing the inventory script.
+func TestSeedScripts(t *testing.T) {
+	addr, _ := startCrescent(t)
+	c := dial(t, addr)
+	for _, name := range []string{"incr", "decr", "expire", "ttl", "rpush", "llen", "lrange"} {
+		r, err := c.do("COMMAND", "INFO", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(r, "*1\r\n*-1") {
+			t.Skipf("%s is not served yet (strings/lists groups land on merge)", strings.ToUpper(name))
+		}
+	}
+	runSeed(t, addr)
 }

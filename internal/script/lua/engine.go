@@ -75,6 +75,8 @@ func (e *Engine) Compile(name string, code []byte) (script.Function, error) {
 		}
 		return nil, err
 	}
+	// Lua 5.1 gives the main chunk no implicit 'arg' table.
+	proto.IsVarArg &^= glua.VarArgNeedsArg
 	return &compiled{proto: proto}, nil
 }
 
@@ -167,8 +169,6 @@ func (e *Engine) Call(run *script.Run, fn script.Function, keys, args [][]byte) 
 		writeReply(run.W, L.Get(-1), run.Resp, 0)
 	}
 	L.SetTop(0)
-	s.realG.RawSetString("KEYS", glua.LNil)
-	s.realG.RawSetString("ARGV", glua.LNil)
 	s.run = nil
 }
 
