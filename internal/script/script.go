@@ -9,6 +9,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -171,6 +172,7 @@ type Run struct {
 
 	start  atomic.Int64 // Unix ns
 	killed atomic.Bool
+	mu     sync.Mutex
 	stop   func() // set by the engine: interrupts the running code
 }
 
@@ -187,10 +189,17 @@ func (r *Run) Killed() bool { return r.killed.Load() }
 
 // SetInterrupt is called by the engine before running code: stop must make
 // the running code fail at its next step.
-func (r *Run) SetInterrupt(stop func()) { r.stop = stop }
+// SetInterrupt(nil) after the code returned makes a late Kill harmless.
+func (r *Run) SetInterrupt(stop func()) {
+	r.mu.Lock()
+	r.stop = stop
+	r.mu.Unlock()
+}
 
 // Kill stops the run.
 func (r *Run) Kill() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.killed.CompareAndSwap(false, true) && r.stop != nil {
 		r.stop()
 	}
