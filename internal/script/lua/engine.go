@@ -88,8 +88,13 @@ func parseError(name string, err error) string {
 		return name + ": " + strings.TrimSpace(err.Error())
 	}
 	msg := pe.Message
-	if msg == "syntax error" {
+	switch msg {
+	case "syntax error":
 		msg = "unexpected symbol"
+	case "unterminated string":
+		msg = "unfinished string"
+	case "unterminated multiline string":
+		msg = "unfinished long string"
 	}
 	if pe.Pos.Line == parse.EOF {
 		return fmt.Sprintf("%s:%d: %s near '<eof>'", name, lastLine(pe), msg)
