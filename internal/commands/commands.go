@@ -73,7 +73,8 @@ type Handlers struct {
 	ACL   *acl.Registry
 	runID string
 	// enc caches the small-encoding limits of hashes and sets (types.go)
-	enc encLimits
+	enc     encLimits
+	scripts *scripting // EVAL / SCRIPT state (scripting.go)
 }
 
 // RunID returns the server's random run id.
@@ -100,6 +101,7 @@ func New(d Deps) *Handlers {
 	h.registerSort()
 	h.registerTx()
 	h.registerPubSub()
+	h.registerScripting()
 	// ACL last: it indexes every declared command.
 	h.registerACL()
 	h.ACL = acl.New(h.Table)
@@ -119,7 +121,9 @@ func (h *Handlers) ClientInfoLine(cl *command.Client) string {
 }
 
 // Close stops background work owned by handlers.
-func (h *Handlers) Close() {}
+func (h *Handlers) Close() {
+	h.closeScripting()
+}
 
 // Cron runs periodic work (called hz times a second).
 func (h *Handlers) Cron() {}

@@ -501,6 +501,10 @@ func (h *Handlers) shutdown(c *command.Ctx) {
 		c.Error("ERR Command not allowed inside a script")
 		return
 	}
+	if msg := h.scriptShutdownCheck(c.Args[1:]); msg != "" { // scripting.go
+		c.Error(msg)
+		return
+	}
 	if h.BeforeShutdown != nil {
 		if err := h.BeforeShutdown(c.Args[1:]); err != nil {
 			c.Error("ERR " + err.Error())

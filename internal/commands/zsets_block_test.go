@@ -5,6 +5,7 @@ import (
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/keyspace"
 	"github.com/crescent-db/crescent/internal/resp"
 )
@@ -18,7 +19,7 @@ func TestBlockingZPopRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := keyspace.New(16, keyspace.Hooks{})
-	New(Deps{Config: config.New(), Store: store, Table: table, Net: &NetStats{}})
+	New(Deps{Config: config.New(), Store: store, Table: table, Net: &NetStats{}, Exec: exec.New(table, store)})
 	run := func(multi, script bool, args ...string) (*command.Ctx, string) {
 		bs := make([][]byte, len(args))
 		for i, a := range args {
@@ -81,7 +82,7 @@ func TestBlockingZPopRequest(t *testing.T) {
 func TestZSetEncoding(t *testing.T) {
 	table, _ := command.NewTable()
 	store := keyspace.New(16, keyspace.Hooks{})
-	New(Deps{Config: config.New(), Store: store, Table: table, Net: &NetStats{}})
+	New(Deps{Config: config.New(), Store: store, Table: table, Net: &NetStats{}, Exec: exec.New(table, store)})
 	db := store.DB(0, 1)
 	run := func(args ...string) {
 		bs := make([][]byte, len(args))

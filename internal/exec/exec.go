@@ -55,6 +55,9 @@ type Executor struct {
 	BaseMemory int64
 	// EvictedKeys counts keys removed by maxmemory (INFO evicted_keys).
 	EvictedKeys atomic.Int64
+	// Busy, when set, reports a running script: past busy-reply-threshold,
+	// commands without the allow_busy flag get BUSY instead of waiting.
+	Busy BusyMonitor
 
 	statsMu sync.RWMutex
 	stats   map[*command.Spec]*Stat
@@ -320,7 +323,15 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	var locks Locks
 	e.LocksFor(spec, args, &locks)
 	var c command.Ctx
-	e.Lock(&locks)
+	if e.Busy != nil && e.Busy.Running() && !spec.Has(command.FlagAllowBusy) {
+		if msg := e.lockOrBusy(&locks); msg != "" {
+			e.StatFor(spec).RejectedCalls.Add(1)
+			e.reject(cl, args, w, msg)
+			return
+		}
+	} else {
+		e.Lock(&locks)
+	}
 	e.NewCtx(&c, cl, spec, args, w, e.Clock())
 	e.Run(&c)
 	// blocking commands: register under the locks, park after (block.go)

@@ -159,6 +159,9 @@ func FormatDouble(dst []byte, f float64) []byte {
 	case math.IsInf(f, -1):
 		return append(dst, "-inf"...)
 	case math.IsNaN(f):
+		if math.Signbit(f) { // glibc's %g prints the sign of a NaN
+			return append(dst, "-nan"...)
+		}
 		return append(dst, "nan"...)
 	}
 	return strconv.AppendFloat(dst, f, 'g', 17, 64)

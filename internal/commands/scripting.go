@@ -1,0 +1,257 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/script"
+	"github.com/crescent-db/crescent/internal/script/lua"
+)
+
+// scripting is the state of EVAL and SCRIPT: the script cache, the Lua
+// engine and the monitor of the running script (BUSY, SCRIPT KILL).
+type scripting struct {
+	cache  *script.Cache
+	engine *lua.Engine
+	mon    script.Monitor
+	// client is the fake client scripts' commands run as. Scripts hold
+	// the whole keyspace, so one runs at a time and one client serves all.
+	client *command.Client
+}
+
+// Script error texts (Redis 7.0).
+const (
+	errNoScript       = "NOSCRIPT No matching script. Please use EVAL."
+	errNumKeysGreater = "ERR Number of keys can't be greater than number of args"
+	errNumKeysNeg     = "ERR Number of keys can't be negative"
+	errROWriteFlag    = "ERR Can not execute a script with write flag using *_ro command."
+	errCompile        = "ERR Error compiling script (new function): "
+)
+
+func (h *Handlers) registerScripting() {
+	h.scripts = &scripting{
+		cache:  script.NewCache(),
+		engine: lua.New(lua.Options{Version: RedisVersion, VersionNum: versionNum(RedisVersion)}),
+		client: command.NewClient(0),
+	}
+	h.scripts.mon.Threshold = func() time.Duration {
+		return time.Duration(h.Config.Int("busy-reply-threshold")) * time.Millisecond
+	}
+	h.Exec.Busy = &h.scripts.mon
+	t := h.Table
+	all := command.WithLock(command.LockAll)
+	none := command.WithLock(command.LockNone)
+	t.Handle("eval", func(c *command.Ctx) { h.eval(c, false, false) }, all)
+	t.Handle("evalsha", func(c *command.Ctx) { h.eval(c, true, false) }, all)
+	t.Handle("eval_ro", func(c *command.Ctx) { h.eval(c, false, true) }, all)
+	t.Handle("evalsha_ro", func(c *command.Ctx) { h.eval(c, true, true) }, all)
+	t.Handle("script|load", h.scriptLoad, none)
+	t.Handle("script|exists", h.scriptExists, none)
+	t.Handle("script|flush", h.scriptFlush, none)
+	t.Handle("script|kill", h.scriptKill, none)
+	t.Handle("script|help", h.scriptHelp, none)
+	prev := h.ExtraMemoryInfo
+	h.ExtraMemoryInfo = func() []string {
+		lines := h.scriptMemoryInfo()
+		if prev != nil {
+			lines = append(lines, prev()...)
+		}
+		return lines
+	}
+}
+
+// versionNum encodes "7.0.15" as Redis's REDIS_VERSION_NUM (0x07000f).
+func versionNum(v string) int {
+	var a, b, c int
+	fmt.Sscanf(v, "%d.%d.%d", &a, &b, &c)
+	return a<<16 | b<<8 | c
+}
+
+func (h *Handlers) scriptMemoryInfo() []string {
+	s := h.scripts
+	vm := s.engine.Memory()
+	scripts := s.cache.Memory()
+	return []string{
+		fmt.Sprintf("used_memory_lua:%d", vm),
+		fmt.Sprintf("used_memory_vm_eval:%d", vm),
+		"used_memory_lua_human:" + humanBytes(vm),
+		fmt.Sprintf("used_memory_scripts_eval:%d", scripts),
+		fmt.Sprintf("number_of_cached_scripts:%d", s.cache.Len()),
+		"number_of_functions:0",
+		"number_of_libraries:0",
+		"used_memory_vm_functions:0",
+		fmt.Sprintf("used_memory_vm_total:%d", vm),
+		"used_memory_vm_total_human:" + humanBytes(vm),
+		"used_memory_functions:0",
+		fmt.Sprintf("used_memory_scripts:%d", scripts),
+		"used_memory_scripts_human:" + humanBytes(scripts),
+	}
+}
+
+// compileScript returns the cached script for body, compiling and caching
+// it when new. On failure it returns the error reply.
+func (h *Handlers) compileScript(body []byte) (*script.Script, string) {
+	sha := script.SHA1Hex(body)
+	if s := h.scripts.cache.Get(sha); s != nil {
+		return s, ""
+	}
+	flags, n, msg := script.ParseShebang(body)
+	if msg != "" {
+		return nil, "ERR " + msg
+	}
+	fn, err := h.scripts.engine.Compile("user_script", body[n:])
+	if err != nil {
+		return nil, errCompile + err.Error()
+	}
+	return h.scripts.cache.Add(&script.Script{Sha: sha, Body: string(body), Flags: flags, Fn: fn}), ""
+}
+
+// eval implements EVAL, EVALSHA, EVAL_RO and EVALSHA_RO. The Spec holds
+// the whole keyspace: the script is atomic.
+func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
+	numkeys, ok := ParseInt(c.Args[2])
+	if !ok {
+		c.Error(ErrNotInt)
+		return
+	}
+	if numkeys > int64(len(c.Args)-3) {
+		c.Error(errNumKeysGreater)
+		return
+	}
+	if numkeys < 0 {
+		c.Error(errNumKeysNeg)
+		return
+	}
+	var s *script.Script
+	if bySha {
+		sha := c.Args[1]
+		if len(sha) == 40 {
+			s = h.scripts.cache.Get(strings.ToLower(string(sha)))
+		}
+		if s == nil {
+			c.Error(errNoScript)
+			return
+		}
+	} else {
+		var msg string
+		if s, msg = h.compileScript(c.Args[1]); s == nil {
+			c.Error(msg)
+			return
+		}
+	}
+	compat := s.Flags&script.FlagEvalCompat != 0
+	if !compat && s.Flags&script.FlagNoWrites == 0 && ro {
+		c.Error(errROWriteFlag)
+		return
+	}
+	readOnly := ro || (!compat && s.Flags&script.FlagNoWrites != 0)
+	keys := c.Args[3 : 3+numkeys]
+	args := c.Args[3+numkeys:]
+	sc := h.Exec.NewScriptCall(c.Client, h.scripts.client, c.DB.Now, readOnly)
+	run := &script.Run{W: c.W, Host: sc, Name: s.Sha, Flags: s.Flags, ReadOnly: readOnly,
+		Resp: 2, Log: h.scriptLog}
+	h.scripts.mon.Begin(run)
+	h.scripts.engine.Call(run, s.Fn, keys, args)
+	h.scripts.mon.End(run)
+	sc.Finish()
+}
+
+func (h *Handlers) scriptLog(level int, msg string) {
+	if h.Log == nil {
+		return
+	}
+	lv := slog.LevelInfo
+	switch level {
+	case 0:
+		lv = slog.LevelDebug
+	case 3:
+		lv = slog.LevelWarn
+	}
+	h.Log.Log(context.Background(), lv, msg, "source", "script")
+}
+
+func (h *Handlers) scriptLoad(c *command.Ctx) {
+	s, msg := h.compileScript(c.Args[2])
+	if s == nil {
+		c.Error(msg)
+		return
+	}
+	c.W.BulkString(s.Sha)
+}
+
+func (h *Handlers) scriptExists(c *command.Ctx) {
+	c.W.Array(len(c.Args) - 2)
+	for _, a := range c.Args[2:] {
+		if h.scripts.cache.Get(string(a)) != nil {
+			c.W.Int(1)
+		} else {
+			c.W.Int(0)
+		}
+	}
+}
+
+func (h *Handlers) scriptFlush(c *command.Ctx) {
+	switch {
+	case len(c.Args) == 2:
+	case len(c.Args) == 3 && (EqualFold(c.Args[2], "sync") || EqualFold(c.Args[2], "async")):
+	default:
+		c.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+		return
+	}
+	h.scripts.cache.Flush()
+	h.scripts.engine.Reset()
+	c.W.OK()
+}
+
+func (h *Handlers) scriptKill(c *command.Ctx) {
+	if msg := h.scripts.mon.Kill(false); msg != "" {
+		c.Error(msg)
+		return
+	}
+	c.W.OK()
+}
+
+var scriptHelpLines = []string{
+	"SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"DEBUG (YES|SYNC|NO)",
+	"    Set the debug mode for subsequent scripts executed.",
+	"EXISTS <sha1> [<sha1> ...]",
+	"    Return information about the existence of the scripts in the script cache.",
+	"FLUSH [ASYNC|SYNC]",
+	"    Flush the Lua scripts cache. Very dangerous on replicas.",
+	"    When called without the optional mode argument, the behavior is determined by the",
+	"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+	"    * ASYNC: Asynchronously flush the scripts cache.",
+	"    * SYNC: Synchronously flush the scripts cache.",
+	"KILL",
+	"    Kill the currently executing Lua script.",
+	"LOAD <script>",
+	"    Load a script into the scripts cache without executing it.",
+	"HELP",
+	"    Prints this help.",
+}
+
+func (h *Handlers) scriptHelp(c *command.Ctx) {
+	c.W.Array(len(scriptHelpLines))
+	for _, l := range scriptHelpLines {
+		c.W.Simple(l)
+	}
+}
+
+// scriptShutdownCheck returns the BUSY error SHUTDOWN gets while a script
+// runs past the busy threshold, unless NOSAVE is given.
+func (h *Handlers) scriptShutdownCheck(args [][]byte) string {
+	for _, a := range args {
+		if EqualFold(a, "nosave") {
+			return ""
+		}
+	}
+	return h.scripts.mon.BusyError()
+}
+
+// closeScripting stops a running script (shutdown).
+func (h *Handlers) closeScripting() { h.scripts.mon.KillAny() }

@@ -1,0 +1,172 @@
+package commands_test
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/resp"
+	"github.com/crescent-db/crescent/internal/script"
+	"github.com/crescent-db/crescent/internal/server"
+)
+
+// The seed's rate limiter.
+const rateLimitScript = `
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+
+local current = tonumber(redis.call('GET', key) or 0)
+if current >= limit then
+    return 0
+end
+redis.call('INCR', key)
+if current == 0 then
+    redis.call('EXPIRE', key, window)
+end
+return 1
+`
+
+func benchEvalsha(b *testing.B, body string, needs []string, args ...string) {
+	cfg := config.New()
+	if err := cfg.Load("", []string{"--save", ""}); err != nil {
+		b.Fatal(err)
+	}
+	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ex := srv.Exec()
+	for _, n := range needs {
+		if ex.Table.LookupString(n) == nil {
+			b.Skipf("%s is not served yet (lands on merge)", n)
+		}
+	}
+	cl := command.NewClient(1)
+	w := resp.NewWriter()
+	toArgs := func(s ...string) [][]byte {
+		out := make([][]byte, len(s))
+		for i, a := range s {
+			out[i] = []byte(a)
+		}
+		return out
+	}
+	ex.Execute(cl, toArgs("SCRIPT", "LOAD", body), w)
+	sha := script.SHA1Hex([]byte(body))
+	argv := toArgs(append([]string{"EVALSHA", sha}, args...)...)
+	w.Reset()
+	ex.Execute(cl, argv, w)
+	if w.Buf[0] == '-' {
+		b.Fatalf("EVALSHA: %s", w.Buf)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w.Reset()
+		ex.Execute(cl, argv, w)
+	}
+}
+
+// BenchmarkEvalshaRateLimiter measures EVALSHA of the seed's rate limiter
+// (GET + INCR per call) through the executor, without the network.
+func BenchmarkEvalshaRateLimiter(b *testing.B) {
+	benchEvalsha(b, rateLimitScript, []string{"incr", "expire"}, "1", "ratelimit:user:1000:api", "1000000000000", "60")
+}
+
+// BenchmarkEvalshaGetSet measures a small read-modify-write script.
+func BenchmarkEvalshaGetSet(b *testing.B) {
+	benchEvalsha(b, "local v = redis.call('GET', KEYS[1]) redis.call('SET', KEYS[1], ARGV[1]) return v", nil, "1", "k", "value")
+}
+
+func newInProcess(t testing.TB) *server.Server {
+	t.Helper()
+	cfg := config.New()
+	if err := cfg.Load("", []string{"--save", ""}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
+func strArgs(s ...string) [][]byte {
+	out := make([][]byte, len(s))
+	for i, a := range s {
+		out[i] = []byte(a)
+	}
+	return out
+}
+
+// TestScriptEffects checks that a script's writes are propagated as
+// effects (wrapped in MULTI/EXEC when more than one), never the script.
+func TestScriptEffects(t *testing.T) {
+	srv := newInProcess(t)
+	ex := srv.Exec()
+	var got []string
+	ex.Propagate = func(db int, cmds [][][]byte) {
+		for _, c := range cmds {
+			parts := make([]string, len(c))
+			for i, a := range c {
+				parts[i] = string(a)
+			}
+			got = append(got, fmt.Sprintf("%d:%s", db, strings.Join(parts, " ")))
+		}
+	}
+	cl := command.NewClient(1)
+	w := resp.NewWriter()
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"EVAL", "redis.call('set', KEYS[1], 'v') return 1", "1", "a"}, []string{"0:set a v"}},
+		{[]string{"EVAL", "redis.call('set', 'a', '1') redis.call('del', 'a') return 1", "0"},
+			[]string{"0:MULTI", "0:set a 1", "0:del a", "0:EXEC"}},
+		{[]string{"EVAL", "redis.call('get', 'a') return redis.call('del', 'nokey')", "0"}, nil},
+		{[]string{"EVAL", "redis.call('select', 2) redis.call('set', 'b', 'x') return 1", "0"}, []string{"2:set b x"}},
+		{[]string{"EVAL_RO", "return redis.call('get', 'a')", "0"}, nil},
+		{[]string{"EVAL", "return redis.pcall('set', 'a', 'b', 'bad')", "0"}, nil},
+	}
+	for _, c := range cases {
+		got = nil
+		w.Reset()
+		ex.Execute(cl, strArgs(c.args...), w)
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%q: propagated %q, want %q (reply %q)", c.args, got, c.want, w.Buf)
+		}
+	}
+	if cl.DB != 0 {
+		t.Errorf("SELECT inside a script changed the caller's db to %d", cl.DB)
+	}
+}
+
+// TestScriptInfo checks the INFO memory lines about scripts.
+func TestScriptInfo(t *testing.T) {
+	srv := newInProcess(t)
+	ex := srv.Exec()
+	cl := command.NewClient(1)
+	w := resp.NewWriter()
+	for _, s := range []string{"return 1", "return 2", "return 1"} {
+		ex.Execute(cl, strArgs("EVAL", s, "0"), w)
+	}
+	ex.Execute(cl, strArgs("SCRIPT", "LOAD", "return 3"), w)
+	w.Reset()
+	ex.Execute(cl, strArgs("INFO", "memory"), w)
+	info := string(w.Buf)
+	for _, want := range []string{"number_of_cached_scripts:3\r\n", "used_memory_lua:", "used_memory_scripts:", "used_memory_vm_eval:"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("INFO memory lacks %q", want)
+		}
+	}
+	ex.Execute(cl, strArgs("SCRIPT", "FLUSH"), w)
+	w.Reset()
+	ex.Execute(cl, strArgs("INFO", "memory"), w)
+	if !strings.Contains(string(w.Buf), "number_of_cached_scripts:0\r\n") {
+		t.Error("SCRIPT FLUSH did not empty the cache")
+	}
+}

@@ -1,0 +1,208 @@
+package exec
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/resp"
+)
+
+// Errors of commands called from scripts (Redis 7.0 texts).
+const (
+	ErrScriptUnknown   = "ERR Unknown Redis command called from script"
+	ErrScriptArity     = "ERR Wrong number of args calling Redis command from script"
+	ErrScriptNoScript  = "ERR This Redis command is not allowed from script"
+	ErrScriptReadOnly  = "ERR Write commands are not allowed from read-only scripts."
+	ErrACLCheckUnknown = "ERR Invalid command passed to redis.acl_check_cmd()"
+)
+
+// ScriptCall is one script execution as the call path sees it: the fake
+// client its commands run as (its DB changes with SELECT for the rest of
+// the script only; its Proto follows redis.setresp), the frozen time, the
+// read-only rule and the writes to propagate. It implements script.Host.
+//
+// The caller holds the whole keyspace (command.LockAll) for the script's
+// duration: commands run without further locking.
+type ScriptCall struct {
+	E      *Executor
+	Client *command.Client // the script's client
+	Caller *command.Client // the client that ran EVAL / FCALL
+	// Now is the script's frozen time (Unix ms).
+	Now int64
+	// ReadOnly rejects write and may-replicate commands.
+	ReadOnly bool
+
+	wrote   atomic.Bool
+	effects []effect
+}
+
+type effect struct {
+	db  int
+	cmd [][]byte
+}
+
+// NewScriptCall prepares a script run for caller at time now. The script's
+// client starts in the caller's database with RESP2.
+func (e *Executor) NewScriptCall(caller, scriptClient *command.Client, now int64, readOnly bool) *ScriptCall {
+	scriptClient.DB = caller.DB
+	scriptClient.Proto = 2
+	scriptClient.Flags = command.ClientScript
+	scriptClient.User = caller.User
+	scriptClient.Authed = true
+	return &ScriptCall{E: e, Client: scriptClient, Caller: caller, Now: now, ReadOnly: readOnly}
+}
+
+// DB is the database the script's commands currently run in.
+func (s *ScriptCall) DB() int { return s.Client.DB }
+
+// Call runs a redis.call command (script.Host).
+func (s *ScriptCall) Call(args [][]byte, w resp.ReplyWriter) { s.E.CallFromScript(s, args, w) }
+
+// SetResp sets the RESP version of the script's command replies.
+func (s *ScriptCall) SetResp(p int) { s.Client.Proto = p }
+
+// Wrote reports whether a write command ran (SCRIPT KILL refuses then).
+func (s *ScriptCall) Wrote() bool { return s.wrote.Load() }
+
+// CheckACL implements redis.acl_check_cmd: without ACL users every known
+// command is allowed.
+func (s *ScriptCall) CheckACL(args [][]byte) (bool, string) {
+	cmd, sub := s.E.Table.Resolve(args)
+	if cmd == nil || sub == nil || !sub.CheckArity(len(args)) {
+		return false, ErrACLCheckUnknown
+	}
+	return true, ""
+}
+
+// CallFromScript runs args for a script: lookup, arity and the script
+// rules (noscript, no writes in read-only scripts), then the handler with
+// the script's client, its database and its frozen time. Rejections are
+// written to w as the error texts Redis uses; writes are recorded as
+// effects for Finish.
+func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWriter) {
+	cmd, spec := e.Table.Resolve(args)
+	if cmd == nil || (spec == nil && len(args) >= 2) {
+		e.scriptReject(nil, w, ErrScriptUnknown)
+		return
+	}
+	if spec == nil || !spec.CheckArity(len(args)) {
+		e.scriptReject(spec, w, ErrScriptArity)
+		return
+	}
+	if spec.Has(command.FlagNoScript) {
+		e.scriptReject(spec, w, ErrScriptNoScript)
+		return
+	}
+	if s.ReadOnly && (spec.Has(command.FlagWrite) || spec.Has(command.FlagMayReplicate)) {
+		e.scriptReject(spec, w, ErrScriptReadOnly)
+		return
+	}
+	if spec.Has(command.FlagWrite) {
+		s.wrote.Store(true)
+	}
+	var c command.Ctx
+	c = command.Ctx{Args: args, Spec: spec, W: w, Client: s.Client,
+		DB: e.Store.DB(s.Client.DB, s.Now), Touched: e.Touched, Notify: e.Notify, InScript: true}
+	start := time.Now()
+	spec.Handler(&c)
+	st := e.StatFor(spec)
+	st.Calls.Add(1)
+	st.Usec.Add(int64(time.Since(start) / time.Microsecond))
+	e.TotalCmds.Add(1)
+	if c.Dirty > 0 {
+		e.Dirty.Add(int64(c.Dirty))
+		if spec.Has(command.FlagWrite) && e.Propagate != nil {
+			db := c.DB.Index()
+			if c.Propagate != nil {
+				for _, p := range c.Propagate {
+					s.effects = append(s.effects, effect{db, p})
+				}
+			} else {
+				s.effects = append(s.effects, effect{db, copyArgs(args)})
+			}
+		}
+	}
+}
+
+func (e *Executor) scriptReject(spec *command.Spec, w resp.ReplyWriter, msg string) {
+	w.Error(msg)
+	e.CountError(msg)
+	if spec != nil {
+		e.StatFor(spec).RejectedCalls.Add(1)
+	}
+}
+
+var (
+	multiCmd = [][]byte{[]byte("MULTI")}
+	execCmd  = [][]byte{[]byte("EXEC")}
+)
+
+// Finish propagates the script's writes: as Redis 7 does, the effects, not
+// the script, wrapped in MULTI/EXEC when there is more than one.
+func (s *ScriptCall) Finish() {
+	e := s.E
+	if len(s.effects) == 0 || e.Propagate == nil {
+		return
+	}
+	wrap := len(s.effects) > 1
+	var batch [][][]byte
+	db := s.effects[0].db
+	if wrap {
+		batch = append(batch, multiCmd)
+	}
+	for _, ef := range s.effects {
+		if ef.db != db {
+			e.Propagate(db, batch)
+			batch, db = nil, ef.db
+		}
+		batch = append(batch, ef.cmd)
+	}
+	if wrap {
+		batch = append(batch, execCmd)
+	}
+	e.Propagate(db, batch)
+	s.effects = nil
+}
+
+// BusyMonitor reports a script running past busy-reply-threshold.
+type BusyMonitor interface {
+	// Running reports whether a script is running.
+	Running() bool
+	// BusyError returns the BUSY error text once the script has run past
+	// the threshold, else "".
+	BusyError() string
+}
+
+// lockOrBusy takes l while a script may be running: it gives up with the
+// BUSY error as soon as the script passes the busy threshold, so clients
+// are answered instead of waiting for the script to end.
+func (e *Executor) lockOrBusy(l *Locks) string {
+	wait := 50 * time.Microsecond
+	for {
+		if msg := e.Busy.BusyError(); msg != "" {
+			return msg
+		}
+		if !e.Busy.Running() {
+			e.Lock(l)
+			return ""
+		}
+		if e.tryLock(l) {
+			return ""
+		}
+		time.Sleep(wait)
+		if wait < 5*time.Millisecond {
+			wait *= 2
+		}
+	}
+}
+
+func (e *Executor) tryLock(l *Locks) bool {
+	if l.All {
+		return e.Store.TryLockAll()
+	}
+	if len(l.Shards) == 0 {
+		return true
+	}
+	return e.Store.TryLockShards(l.Shards)
+}

@@ -1,0 +1,68 @@
+package script
+
+import "sync"
+
+// Script is a cached EVAL script.
+type Script struct {
+	Sha   string // lowercase hex sha1 of Body
+	Body  string
+	Flags Flags
+	Fn    Function
+}
+
+// Cache holds EVAL scripts by sha1 (SCRIPT LOAD, EVAL, EVALSHA).
+type Cache struct {
+	mu  sync.RWMutex
+	m   map[string]*Script
+	mem int64
+}
+
+// NewCache returns an empty cache.
+func NewCache() *Cache { return &Cache{m: map[string]*Script{}} }
+
+// scriptOverhead approximates Redis's per-script bookkeeping (dict entry,
+// sha sds, body robj) so used_memory_scripts_eval grows similarly.
+const scriptOverhead = 96
+
+// Get returns the script with the given lowercase sha, or nil.
+func (c *Cache) Get(sha string) *Script {
+	c.mu.RLock()
+	s := c.m[sha]
+	c.mu.RUnlock()
+	return s
+}
+
+// Add stores s unless a script with its sha is present, and returns the
+// cached script.
+func (c *Cache) Add(s *Script) *Script {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.m[s.Sha]; old != nil {
+		return old
+	}
+	c.m[s.Sha] = s
+	c.mem += int64(len(s.Body)+len(s.Sha)) + scriptOverhead
+	return s
+}
+
+// Flush empties the cache.
+func (c *Cache) Flush() {
+	c.mu.Lock()
+	c.m = map[string]*Script{}
+	c.mem = 0
+	c.mu.Unlock()
+}
+
+// Len is the number of cached scripts.
+func (c *Cache) Len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m)
+}
+
+// Memory is the memory used by the cached scripts' text and bookkeeping.
+func (c *Cache) Memory() int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.mem
+}

@@ -1,0 +1,333 @@
+package lua
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/crescent-db/crescent/internal/resp"
+	glua "github.com/yuin/gopher-lua"
+)
+
+// luaWriter is a resp.ReplyWriter that builds the Lua value of a command's
+// reply directly, as Redis's redisProtocolToLuaType does for the RESP the
+// script asked for with redis.setresp.
+type luaWriter struct {
+	s      *state
+	proto  int
+	stack  []lwFrame
+	res    glua.LValue
+	isErr  bool
+	hasRes bool
+}
+
+type lwFrame struct {
+	outer glua.LValue  // what the aggregate becomes in its parent
+	t     *glua.LTable // where elements go
+	kind  byte         // 'a' array, 'm' map, 's' set
+	n, i  int
+	key   glua.LValue
+	half  bool
+}
+
+var _ resp.ReplyWriter = (*luaWriter)(nil)
+
+func (w *luaWriter) reset(proto int) {
+	w.proto = proto
+	w.stack = w.stack[:0]
+	w.res = glua.LNil
+	w.isErr = false
+	w.hasRes = false
+}
+
+func (w *luaWriter) result() (glua.LValue, bool) {
+	if !w.hasRes {
+		return glua.LNil, false
+	}
+	return w.res, w.isErr
+}
+
+func (w *luaWriter) value(v glua.LValue) {
+	for {
+		if len(w.stack) == 0 {
+			if !w.hasRes {
+				w.res = v
+				w.hasRes = true
+			}
+			return
+		}
+		f := &w.stack[len(w.stack)-1]
+		switch f.kind {
+		case 'a':
+			f.i++
+			if v != glua.LNil {
+				f.t.RawSetInt(f.i, v)
+			}
+		case 'm':
+			if !f.half {
+				f.key, f.half = v, true
+				return
+			}
+			if f.key != glua.LNil {
+				f.t.RawSet(f.key, v)
+			}
+			f.half = false
+			f.i++
+		case 's':
+			if v != glua.LNil {
+				f.t.RawSet(v, glua.LTrue)
+			}
+			f.i++
+		}
+		if f.i < f.n {
+			return
+		}
+		v = f.outer
+		w.stack = w.stack[:len(w.stack)-1]
+	}
+}
+
+func (w *luaWriter) open(kind byte, n int) {
+	L := w.s.L
+	if n < 0 {
+		n = 0
+	}
+	var t *glua.LTable
+	var outer glua.LValue
+	switch kind {
+	case 'a':
+		t = L.CreateTable(n, 0)
+		outer = t
+	case 'm':
+		t = L.CreateTable(0, n)
+		o := L.CreateTable(0, 1)
+		o.RawSetString("map", t)
+		outer = o
+	case 's':
+		t = L.CreateTable(0, n)
+		o := L.CreateTable(0, 1)
+		o.RawSetString("set", t)
+		outer = o
+	}
+	if n == 0 {
+		w.value(outer)
+		return
+	}
+	w.stack = append(w.stack, lwFrame{outer: outer, t: t, kind: kind, n: n})
+}
+
+func (w *luaWriter) single(field string, v glua.LValue) {
+	t := w.s.L.CreateTable(0, 1)
+	t.RawSetString(field, v)
+	w.value(t)
+}
+
+// Simple implements resp.ReplyWriter: a status becomes {ok=s}.
+func (w *luaWriter) Simple(s string) { w.single("ok", glua.LString(s)) }
+
+// OK implements resp.ReplyWriter.
+func (w *luaWriter) OK() { w.single("ok", glua.LString("OK")) }
+
+// Error implements resp.ReplyWriter: an error becomes {err=...}.
+func (w *luaWriter) Error(msg string) {
+	if len(w.stack) == 0 && !w.hasRes {
+		w.isErr = true
+	}
+	w.value(errorTable(w.s.L, "-"+msg))
+}
+
+// Int implements resp.ReplyWriter.
+func (w *luaWriter) Int(n int64) { w.value(glua.LNumber(n)) }
+
+// Bulk implements resp.ReplyWriter.
+func (w *luaWriter) Bulk(b []byte) { w.value(glua.LString(b)) }
+
+// BulkString implements resp.ReplyWriter.
+func (w *luaWriter) BulkString(s string) { w.value(glua.LString(s)) }
+
+// BulkInt implements resp.ReplyWriter.
+func (w *luaWriter) BulkInt(n int64) { w.value(glua.LString(strconv.FormatInt(n, 10))) }
+
+// Null implements resp.ReplyWriter: false in RESP2, nil in RESP3.
+func (w *luaWriter) Null() {
+	if w.proto >= 3 {
+		w.value(glua.LNil)
+	} else {
+		w.value(glua.LFalse)
+	}
+}
+
+// NullArray implements resp.ReplyWriter.
+func (w *luaWriter) NullArray() { w.Null() }
+
+// Array implements resp.ReplyWriter.
+func (w *luaWriter) Array(n int) { w.open('a', n) }
+
+// Map implements resp.ReplyWriter: {map={...}} in RESP3, a flat array in
+// RESP2.
+func (w *luaWriter) Map(n int) {
+	if w.proto >= 3 {
+		w.open('m', n)
+	} else {
+		w.open('a', 2*n)
+	}
+}
+
+// Set implements resp.ReplyWriter: {set={k=true...}} in RESP3.
+func (w *luaWriter) Set(n int) {
+	if w.proto >= 3 {
+		w.open('s', n)
+	} else {
+		w.open('a', n)
+	}
+}
+
+// Push implements resp.ReplyWriter.
+func (w *luaWriter) Push(n int) { w.open('a', n) }
+
+// Bool implements resp.ReplyWriter.
+func (w *luaWriter) Bool(b bool) {
+	if w.proto >= 3 {
+		w.value(glua.LBool(b))
+	} else if b {
+		w.value(glua.LNumber(1))
+	} else {
+		w.value(glua.LNumber(0))
+	}
+}
+
+// Double implements resp.ReplyWriter: {double=f} in RESP3.
+func (w *luaWriter) Double(f float64) {
+	if w.proto >= 3 {
+		w.single("double", glua.LNumber(f))
+		return
+	}
+	var tmp [32]byte
+	w.value(glua.LString(resp.FormatDouble(tmp[:0], f)))
+}
+
+// BigNumber implements resp.ReplyWriter.
+func (w *luaWriter) BigNumber(n string) {
+	if w.proto >= 3 {
+		w.single("big_number", glua.LString(n))
+		return
+	}
+	w.value(glua.LString(n))
+}
+
+// Verbatim implements resp.ReplyWriter.
+func (w *luaWriter) Verbatim(format, s string) {
+	if w.proto >= 3 {
+		t := w.s.L.CreateTable(0, 2)
+		t.RawSetString("format", glua.LString(format))
+		t.RawSetString("string", glua.LString(s))
+		w.single("verbatim_string", t)
+		return
+	}
+	w.value(glua.LString(s))
+}
+
+// ProtoVersion implements resp.ReplyWriter.
+func (w *luaWriter) ProtoVersion() int { return w.proto }
+
+// maxReplyDepth mirrors the Lua C stack limit that stops Redis's
+// luaReplyToRedisReply on deeply nested (or self-referencing) tables.
+const maxReplyDepth = maxCStack - 6
+
+// writeReply writes the Lua value v as the script's reply, as Redis's
+// luaReplyToRedisReply does. resp is the script's redis.setresp version.
+func writeReply(w resp.ReplyWriter, v glua.LValue, scriptResp, depth int) {
+	switch x := v.(type) {
+	case glua.LString:
+		w.BulkString(string(x))
+	case glua.LBool:
+		if scriptResp == 2 {
+			if x {
+				w.Int(1)
+			} else {
+				w.Null()
+			}
+		} else {
+			w.Bool(bool(x))
+		}
+	case glua.LNumber:
+		w.Int(toInt64(float64(x)))
+	case *glua.LTable:
+		if depth >= maxReplyDepth {
+			w.Error("ERR reached lua stack limit")
+			return
+		}
+		writeTable(w, x, scriptResp, depth)
+	default:
+		w.Null()
+	}
+}
+
+func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, depth int) {
+	if e, ok := t.RawGetString("err").(glua.LString); ok {
+		w.Error(string(e))
+		return
+	}
+	if s, ok := t.RawGetString("ok").(glua.LString); ok {
+		w.Simple(mapNewlines(string(s)))
+		return
+	}
+	if d, ok := t.RawGetString("double").(glua.LNumber); ok {
+		w.Double(float64(d))
+		return
+	}
+	if s, ok := t.RawGetString("big_number").(glua.LString); ok {
+		w.BigNumber(mapNewlines(string(s)))
+		return
+	}
+	if vt, ok := t.RawGetString("verbatim_string").(*glua.LTable); ok {
+		f, ok1 := vt.RawGetString("format").(glua.LString)
+		s, ok2 := vt.RawGetString("string").(glua.LString)
+		if ok1 && ok2 {
+			w.Verbatim(string(f), string(s))
+			return
+		}
+	}
+	if m, ok := t.RawGetString("map").(*glua.LTable); ok {
+		n := 0
+		for k, _ := m.Next(glua.LNil); k != glua.LNil; k, _ = m.Next(k) {
+			n++
+		}
+		w.Map(n)
+		for k, v := m.Next(glua.LNil); k != glua.LNil; k, v = m.Next(k) {
+			writeReply(w, k, scriptResp, depth+1)
+			writeReply(w, v, scriptResp, depth+1)
+		}
+		return
+	}
+	if m, ok := t.RawGetString("set").(*glua.LTable); ok {
+		n := 0
+		for k, _ := m.Next(glua.LNil); k != glua.LNil; k, _ = m.Next(k) {
+			n++
+		}
+		w.Set(n)
+		for k, _ := m.Next(glua.LNil); k != glua.LNil; k, _ = m.Next(k) {
+			writeReply(w, k, scriptResp, depth+1)
+		}
+		return
+	}
+	n := 0
+	for t.RawGetInt(n+1) != glua.LNil {
+		n++
+	}
+	w.Array(n)
+	for i := 1; i <= n; i++ {
+		writeReply(w, t.RawGetInt(i), scriptResp, depth+1)
+	}
+}
+
+func mapNewlines(s string) string {
+	if strings.ContainsAny(s, "\r\n") {
+		return strings.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' {
+				return ' '
+			}
+			return r
+		}, s)
+	}
+	return s
+}

@@ -1,0 +1,849 @@
+// Package lua is the Lua 5.1 scripting engine on gopher-lua: Redis 7.0's
+// sandbox (globals and library tables read-only, no io/os/debug, only the
+// functions Redis keeps), the redis.* API, and the conversions between
+// command replies and Lua values in RESP2 and RESP3.
+//
+// Lua states are pooled and reused; a script is compiled once per sha into
+// a *lua.FunctionProto shared by every state.
+package lua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/crescent-db/crescent/internal/script"
+	"github.com/crescent-db/crescent/internal/script/lua/lualib"
+	glua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// Version and VersionNum are redis.REDIS_VERSION and REDIS_VERSION_NUM.
+	Version    string
+	VersionNum int
+	// MaxString caps strings built by string.rep (and reports "not enough
+	// memory" beyond it, as an allocation failure would). Default 512MB.
+	MaxString int
+}
+
+// Engine runs Lua scripts.
+type Engine struct {
+	opts Options
+	mu   sync.Mutex
+	free []*state
+	all  int
+	rng  lrand48
+}
+
+// New returns an engine.
+func New(opts Options) *Engine {
+	if opts.Version == "" {
+		opts.Version = "7.0.15"
+		opts.VersionNum = 0x07000f
+	}
+	if opts.MaxString <= 0 {
+		opts.MaxString = 512 << 20
+	}
+	e := &Engine{opts: opts}
+	e.rng.seed(0x1234ABCD)
+	e.rng.x = 0x1234ABCD330E
+	return e
+}
+
+type compiled struct {
+	proto *glua.FunctionProto
+}
+
+// Compile compiles code as the chunk name.
+func (e *Engine) Compile(name string, code []byte) (script.Function, error) {
+	chunk, err := parse.Parse(strings.NewReader(string(code)), name)
+	if err != nil {
+		return nil, errors.New(parseError(name, err))
+	}
+	proto, err := glua.Compile(chunk, name)
+	if err != nil {
+		var ce *glua.CompileError
+		if errors.As(err, &ce) {
+			return nil, fmt.Errorf("%s:%d: %s", name, ce.Line, ce.Message)
+		}
+		return nil, err
+	}
+	// Lua 5.1 gives the main chunk no implicit 'arg' table.
+	proto.IsVarArg &^= glua.VarArgNeedsArg
+	return &compiled{proto: proto}, nil
+}
+
+// parseError renders gopher-lua's parse errors the way Lua 5.1's
+// luaX_syntaxerror does: "chunk:line: message near 'token'".
+func parseError(name string, err error) string {
+	var pe *parse.Error
+	if !errors.As(err, &pe) {
+		return name + ": " + strings.TrimSpace(err.Error())
+	}
+	msg := pe.Message
+	switch msg {
+	case "syntax error":
+		msg = "unexpected symbol"
+	case "unterminated string":
+		msg = "unfinished string"
+	case "unterminated multiline string":
+		msg = "unfinished long string"
+	}
+	if pe.Pos.Line == parse.EOF {
+		return fmt.Sprintf("%s:%d: %s near '<eof>'", name, lastLine(pe), msg)
+	}
+	return fmt.Sprintf("%s:%d: %s near '%s'", name, pe.Pos.Line, msg, pe.Token)
+}
+
+func lastLine(pe *parse.Error) int {
+	if pe.Pos.Line > 0 {
+		return pe.Pos.Line
+	}
+	return 1
+}
+
+// Memory estimates the memory of the engine's Lua states.
+func (e *Engine) Memory() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return int64(e.all) * 30 * 1024
+}
+
+func (e *Engine) get() *state {
+	e.mu.Lock()
+	if n := len(e.free); n > 0 {
+		s := e.free[n-1]
+		e.free = e.free[:n-1]
+		e.mu.Unlock()
+		return s
+	}
+	e.all++
+	e.mu.Unlock()
+	return e.newState()
+}
+
+func (e *Engine) put(s *state) {
+	e.mu.Lock()
+	if len(e.free) < 8 {
+		e.free = append(e.free, s)
+		e.mu.Unlock()
+		return
+	}
+	e.all--
+	e.mu.Unlock()
+	s.L.Close()
+}
+
+// Call runs fn and writes its result to run.W.
+func (e *Engine) Call(run *script.Run, fn script.Function, keys, args [][]byte) {
+	c := fn.(*compiled)
+	s := e.get()
+	defer e.put(s)
+	if s.ctx.Err() != nil {
+		s.renewContext()
+	}
+	L := s.L
+	s.run = run
+	if run.Resp == 0 {
+		run.Resp = 2
+	}
+	run.SetInterrupt(s.cancel)
+	s.realG.RawSetString("KEYS", s.argTable(keys))
+	s.realG.RawSetString("ARGV", s.argTable(args))
+	lf := s.fns[c.proto]
+	if lf == nil {
+		if len(s.fns) > 4096 {
+			clear(s.fns)
+		}
+		lf = L.NewFunctionFromProto(c.proto)
+		s.fns[c.proto] = lf
+	}
+	L.Push(lf)
+	err := L.PCall(0, 1, s.errFn)
+	run.SetInterrupt(nil)
+	if err != nil {
+		s.writeError(run, err)
+	} else {
+		writeReply(run.W, L.Get(-1), run.Resp, 0)
+	}
+	L.SetTop(0)
+	s.run = nil
+}
+
+func (s *state) argTable(a [][]byte) *glua.LTable {
+	t := s.L.CreateTable(len(a), 0)
+	for i, b := range a {
+		t.RawSetInt(i+1, glua.LString(b))
+	}
+	return t
+}
+
+// writeError writes the reply for a script that raised an error, in the
+// 7.0 shape "<err> script: <name>, on @user_script:<line>.".
+func (s *state) writeError(run *script.Run, err error) {
+	var obj glua.LValue = glua.LString(err.Error())
+	var ae *glua.ApiError
+	if errors.As(err, &ae) {
+		obj = ae.Object
+	}
+	t, ok := obj.(*glua.LTable)
+	if !ok {
+		// The error handler could not run (the stack was full): rebuild
+		// its table from the message's own position.
+		str, isStr := obj.(glua.LString)
+		if !isStr {
+			run.W.Error(fmt.Sprintf("ERR Error running script %s, %.100s", run.Name, obj.String()))
+			return
+		}
+		msg := rewriteVMError(string(str), "")
+		t = s.L.NewTable()
+		t.RawSetString("err", glua.LString("ERR "+msg))
+		if m := rePos.FindStringSubmatch(msg); m != nil {
+			t.RawSetString("source", glua.LString("@"+m[1]))
+			n, _ := strconv.Atoi(m[2])
+			t.RawSetString("line", glua.LNumber(n))
+		}
+	}
+	msg := ""
+	if v, ok := t.RawGetString("err").(glua.LString); ok {
+		msg = string(v)
+	} else if v, ok := t.RawGetString("err").(glua.LNumber); ok {
+		msg = fmtNumber(float64(v))
+	} else {
+		msg = "ERR unknown error"
+	}
+	if run.Killed() {
+		msg = script.ErrKilled
+	}
+	src, _ := t.RawGetString("source").(glua.LString)
+	line := t.RawGetString("line")
+	if src != "" && line != glua.LNil {
+		msg = msg + " script: " + run.Name + ", on " + string(src) + ":" + luaToString(line) + "."
+	}
+	run.W.Error(msg)
+}
+
+func luaToString(v glua.LValue) string {
+	if n, ok := v.(glua.LNumber); ok {
+		return fmtNumber(float64(n))
+	}
+	return v.String()
+}
+
+// fmtNumber formats a number as Lua 5.1's tostring does (%.14g).
+func fmtNumber(f float64) string {
+	if f == float64(int64(f)) && f < 1e15 && f > -1e15 && !(f == 0 && math.Signbit(f)) {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return fmtG(f, 14)
+}
+
+func fmtG(f float64, prec int) string {
+	switch {
+	case f != f:
+		if math.Signbit(f) {
+			return "-nan"
+		}
+		return "nan"
+	case f > 1.7976931348623157e308:
+		return "inf"
+	case f < -1.7976931348623157e308:
+		return "-inf"
+	}
+	return strconv.FormatFloat(f, 'g', prec, 64)
+}
+
+// state is one sandboxed Lua state.
+type state struct {
+	e      *Engine
+	L      *glua.LState
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	realG   *glua.LTable // the globals, reached through gproxy
+	gproxy  *glua.LTable // _G as scripts see it (read-only)
+	gmeta   *glua.LTable // realG's metatable (nonexistent global errors)
+	proxies map[*glua.LTable]*glua.LTable
+	strMeta *glua.LTable // what getmetatable('') returns
+	errFn   *glua.LFunction
+	fns     map[*glua.FunctionProto]*glua.LFunction
+	run     *script.Run
+	lw      luaWriter
+	argv    [][]byte
+	argbuf  []byte
+}
+
+func (s *state) renewContext() {
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.L.SetContext(s.ctx)
+}
+
+// Lua limits mirrored from Lua 5.1 as built in Redis.
+const (
+	maxCalls  = 20000 // LUAI_MAXCALLS: "stack overflow" beyond
+	maxCStack = 8000  // LUAI_MAXCSTACK: lua_checkstack limit
+)
+
+func (e *Engine) newState() *state {
+	L := glua.NewState(glua.Options{
+		SkipOpenLibs:        true,
+		RegistrySize:        1024 * 20,
+		RegistryMaxSize:     1024 * 1024,
+		CallStackSize:       maxCalls - 3,
+		MinimizeStackMemory: false,
+	})
+	s := &state{e: e, L: L, proxies: map[*glua.LTable]*glua.LTable{},
+		fns: map[*glua.FunctionProto]*glua.LFunction{}}
+	s.lw.s = s
+	s.renewContext()
+	for _, lib := range []struct {
+		name string
+		fn   glua.LGFunction
+	}{
+		{glua.BaseLibName, glua.OpenBase},
+		{glua.TabLibName, glua.OpenTable},
+		{glua.StringLibName, glua.OpenString},
+		{glua.MathLibName, glua.OpenMath},
+		{glua.CoroutineLibName, glua.OpenCoroutine},
+	} {
+		L.Push(L.NewFunction(lib.fn))
+		L.Push(glua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	lualib.OpenAll(L)
+	src := L.G.Global
+	s.realG = L.NewTable()
+	s.gproxy = L.NewTable()
+	g := s.realG
+	for _, name := range []string{"assert", "collectgarbage", "ipairs", "load", "select",
+		"tonumber", "tostring", "type", "rawequal", "xpcall"} {
+		g.RawSetString(name, src.RawGetString(name))
+	}
+	g.RawSetString("_VERSION", glua.LString("Lua 5.1"))
+	g.RawSetString("error", L.NewFunction(luaError))
+	g.RawSetString("loadstring", L.NewFunction(luaLoadstring))
+	g.RawSetString("getmetatable", L.NewFunction(s.getmetatable))
+	g.RawSetString("setmetatable", L.NewFunction(s.setmetatable))
+	g.RawSetString("rawget", L.NewFunction(s.rawget))
+	g.RawSetString("rawset", L.NewFunction(s.rawset))
+	next := L.NewFunction(s.next)
+	g.RawSetString("next", next)
+	g.RawSetString("pairs", L.NewClosure(s.pairs, next))
+	g.RawSetString("pcall", L.NewFunction(s.pcall))
+	g.RawSetString("unpack", L.NewFunction(luaUnpack))
+	g.RawSetString("gcinfo", L.NewFunction(luaGcinfo))
+	g.RawSetString("collectgarbage", L.NewFunction(luaCollectgarbage))
+	g.RawSetString("tostring", L.NewFunction(luaTostring))
+	g.RawSetString("tonumber", L.NewFunction(luaTonumber(src.RawGetString("tonumber").(*glua.LFunction))))
+
+	// string: gopher-lua's functions, with a capped rep and no dump.
+	str := src.RawGetString("string").(*glua.LTable)
+	str.RawSetString("__index", glua.LNil)
+	str.RawSetString("rep", L.NewFunction(e.strRep))
+	str.RawSetString("dump", L.NewFunction(strDump))
+	strMT := L.NewTable()
+	strMT.RawSetString("__index", str)
+	L.SetMetatable(glua.LString(""), strMT)
+
+	tab := src.RawGetString("table").(*glua.LTable)
+	for _, name := range []string{"insert"} {
+		orig := tab.RawGetString(name).(*glua.LFunction)
+		tab.RawSetString(name, L.NewFunction(s.guardFirstArg(orig)))
+	}
+	tab.RawSetString("setn", L.NewFunction(s.tableSetn))
+	tab.RawSetString("foreach", L.NewFunction(tableForeach))
+	tab.RawSetString("foreachi", L.NewFunction(tableForeachi))
+
+	math := src.RawGetString("math").(*glua.LTable)
+	math.RawSetString("huge", glua.LNumber(inf))
+	math.RawSetString("random", L.NewFunction(e.mathRandom))
+	math.RawSetString("randomseed", L.NewFunction(e.mathRandomseed))
+
+	co := src.RawGetString("coroutine").(*glua.LTable)
+
+	s.errFn = L.NewFunction(s.errHandler)
+	g.RawSetString("__redis__err__handler", s.errFn)
+	redis := s.redisLib()
+
+	libs := map[string]*glua.LTable{"string": str, "table": tab, "math": math, "coroutine": co, "redis": redis}
+	for _, name := range []string{"cjson", "cmsgpack", "bit", "struct"} {
+		libs[name] = src.RawGetString(name).(*glua.LTable)
+	}
+	for name, t := range libs {
+		g.RawSetString(name, s.protect(t))
+	}
+	strF := L.NewTable()
+	strF.RawSetString("__index", g.RawGetString("string"))
+	s.strMeta = s.protect(strF)
+
+	s.gmeta = L.NewTable()
+	s.gmeta.RawSetString("__index", L.NewFunction(protectedTableError))
+	L.SetMetatable(g, s.gmeta)
+	gpmt := L.NewTable()
+	gpmt.RawSetString("__index", g)
+	gpmt.RawSetString("__newindex", L.NewFunction(readonlyError))
+	L.SetMetatable(s.gproxy, gpmt)
+	s.proxies[s.gproxy] = g
+	g.RawSetString("_G", s.gproxy)
+
+	// Everything created from now on (compiled scripts, loadstring) sees
+	// the read-only globals.
+	L.Env = s.gproxy
+	// Drop gopher-lua's own globals table contents: nothing reaches it.
+	L.G.Global = L.NewTable()
+	return s
+}
+
+// protect returns a read-only proxy of t.
+func (s *state) protect(t *glua.LTable) *glua.LTable {
+	L := s.L
+	p := L.NewTable()
+	mt := L.NewTable()
+	mt.RawSetString("__index", t)
+	mt.RawSetString("__newindex", L.NewFunction(readonlyError))
+	L.SetMetatable(p, mt)
+	s.proxies[p] = t
+	return p
+}
+
+const errReadonly = "Attempt to modify a readonly table"
+
+func readonlyError(L *glua.LState) int {
+	L.RaiseError(errReadonly)
+	return 0
+}
+
+func protectedTableError(L *glua.LState) int {
+	if L.GetTop() != 2 {
+		raise(L, "Wrong number of arguments to luaProtectedTableError")
+	}
+	k := L.Get(2)
+	switch k.(type) {
+	case glua.LString, glua.LNumber:
+	default:
+		raise(L, "Second argument to luaProtectedTableError must be a string or number")
+	}
+	raise(L, "Script attempted to access nonexistent global variable '"+luaToString(k)+"'")
+	return 0
+}
+
+// where mimics luaL_where(L, level).
+func where(L *glua.LState, level int) string {
+	dbg, ok := L.GetStack(level)
+	if !ok {
+		return ""
+	}
+	if _, err := L.GetInfo("Sl", dbg, glua.LNil); err != nil {
+		return ""
+	}
+	if dbg.CurrentLine <= 0 || dbg.What == "G" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d: ", dbg.Source, dbg.CurrentLine)
+}
+
+// raise mimics luaL_error: the message prefixed with the position of the
+// Lua code that called the running Go function.
+func raise(L *glua.LState, msg string) {
+	L.Error(glua.LString(where(L, 1)+msg), 0)
+}
+
+// raiseNoPos raises msg as luaG_runerror does from inside a C function.
+func raiseNoPos(L *glua.LState, msg string) {
+	L.Error(glua.LString(msg), 0)
+}
+
+// luaError is Lua 5.1's error(): strings and numbers get the position of
+// the function at the given level.
+func luaError(L *glua.LState) int {
+	v := L.Get(1)
+	level := 1
+	if L.GetTop() >= 2 && L.Get(2) != glua.LNil {
+		level = int(L.CheckNumber(2))
+	}
+	switch x := v.(type) {
+	case glua.LString:
+		if level > 0 {
+			v = glua.LString(where(L, level) + string(x))
+		}
+	case glua.LNumber:
+		if level > 0 {
+			v = glua.LString(where(L, level) + fmtNumber(float64(x)))
+		}
+	}
+	L.Error(v, 0)
+	return 0
+}
+
+// luaLoadstring is loadstring() refusing precompiled chunks.
+func luaLoadstring(L *glua.LState) int {
+	code := L.CheckString(1)
+	name := L.OptString(2, code)
+	if len(code) > 0 && code[0] == 27 {
+		L.Push(glua.LNil)
+		L.Push(glua.LString("Bytecode loading is not allowed"))
+		return 2
+	}
+	chunk := chunkName(name)
+	fn, err := L.Load(strings.NewReader(code), chunk)
+	if err != nil {
+		L.Push(glua.LNil)
+		msg := err.Error()
+		var ae *glua.ApiError
+		if errors.As(err, &ae) && ae.Cause != nil {
+			msg = parseError(chunk, ae.Cause)
+		}
+		L.Push(glua.LString(msg))
+		return 2
+	}
+	L.Push(fn)
+	return 1
+}
+
+// chunkName mimics luaO_chunkid for a string chunk: [string "first line..."].
+func chunkName(s string) string {
+	line, _, cut := strings.Cut(s, "\n")
+	const max = 60 - len(`[string "..."]`)
+	if len(line) > max {
+		line = line[:max]
+		cut = true
+	}
+	if cut {
+		return `[string "` + line + `..."]`
+	}
+	return `[string "` + line + `"]`
+}
+
+func strDump(L *glua.LState) int {
+	L.CheckFunction(1)
+	raise(L, "unable to dump given function")
+	return 0
+}
+
+func luaGcinfo(L *glua.LState) int {
+	L.Push(glua.LNumber(32))
+	return 1
+}
+
+// luaUnpack is unpack() with Lua 5.1's "too many results" check.
+func luaUnpack(L *glua.LState) int {
+	tb := L.CheckTable(1)
+	i := 1
+	if L.Get(2) != glua.LNil {
+		i = int(toInt(float64(L.CheckNumber(2))))
+	}
+	e := tb.Len()
+	if L.Get(3) != glua.LNil {
+		e = int(toInt(float64(L.CheckNumber(3))))
+	}
+	if i > e {
+		return 0
+	}
+	n := e - i + 1
+	if n <= 0 || n > maxCStack || L.GetTop()+n > maxCStack {
+		raise(L, "too many results to unpack")
+	}
+	for k := i; k <= e; k++ {
+		L.Push(tb.RawGetInt(k))
+	}
+	return n
+}
+
+// toInt mimics a C cast of a double to a 32-bit int through long
+// (luaL_checkint on x86-64).
+func toInt(f float64) int32 {
+	return int32(toInt64(f))
+}
+
+// toInt64 mimics a C cast of a double to long long on x86-64.
+func toInt64(f float64) int64 {
+	if f != f || f >= 9223372036854775808.0 || f < -9223372036854775808.0 {
+		return -9223372036854775808
+	}
+	return int64(f)
+}
+
+func (e *Engine) strRep(L *glua.LState) int {
+	str := L.CheckString(1)
+	n := int(toInt(float64(L.CheckNumber(2))))
+	if n <= 0 || len(str) == 0 {
+		L.Push(glua.LString(""))
+		return 1
+	}
+	if len(str)*n/n != len(str) || len(str)*n > e.opts.MaxString {
+		raiseNoPos(L, "not enough memory")
+	}
+	L.Push(glua.LString(strings.Repeat(str, n)))
+	return 1
+}
+
+func (s *state) isProxy(v glua.LValue) (*glua.LTable, bool) {
+	t, ok := v.(*glua.LTable)
+	if !ok {
+		return nil, false
+	}
+	r, ok := s.proxies[t]
+	return r, ok
+}
+
+func (s *state) guardFirstArg(orig *glua.LFunction) glua.LGFunction {
+	return func(L *glua.LState) int {
+		if _, ok := s.isProxy(L.Get(1)); ok {
+			raiseNoPos(L, errReadonly)
+		}
+		return orig.GFunction(L)
+	}
+}
+
+func (s *state) tableSetn(L *glua.LState) int {
+	L.CheckTable(1)
+	if _, ok := s.isProxy(L.Get(1)); ok {
+		raiseNoPos(L, errReadonly)
+	}
+	raise(L, "'setn' is obsolete")
+	return 0
+}
+
+func tableForeach(L *glua.LState) int {
+	t := L.CheckTable(1)
+	f := L.CheckFunction(2)
+	for k, v := t.Next(glua.LNil); k != glua.LNil; k, v = t.Next(k) {
+		L.Push(f)
+		L.Push(k)
+		L.Push(v)
+		L.Call(2, 1)
+		if r := L.Get(-1); r != glua.LNil {
+			return 1
+		}
+		L.Pop(1)
+	}
+	return 0
+}
+
+func tableForeachi(L *glua.LState) int {
+	t := L.CheckTable(1)
+	f := L.CheckFunction(2)
+	n := t.Len()
+	for i := 1; i <= n; i++ {
+		L.Push(f)
+		L.Push(glua.LNumber(i))
+		L.Push(t.RawGetInt(i))
+		L.Call(2, 1)
+		if r := L.Get(-1); r != glua.LNil {
+			return 1
+		}
+		L.Pop(1)
+	}
+	return 0
+}
+
+func (s *state) getmetatable(L *glua.LState) int {
+	v := L.CheckAny(1)
+	if _, ok := v.(glua.LString); ok {
+		L.Push(s.strMeta)
+		return 1
+	}
+	if t, ok := v.(*glua.LTable); ok {
+		if t == s.gproxy {
+			L.Push(s.protectMeta())
+			return 1
+		}
+		if _, ok := s.proxies[t]; ok {
+			L.Push(glua.LNil)
+			return 1
+		}
+	}
+	L.Push(L.GetMetatable(v))
+	return 1
+}
+
+func (s *state) protectMeta() *glua.LTable {
+	for p, r := range s.proxies {
+		if r == s.gmeta {
+			return p
+		}
+	}
+	return s.protect(s.gmeta)
+}
+
+func (s *state) setmetatable(L *glua.LState) int {
+	obj := L.Get(1)
+	if _, ok := s.isProxy(obj); ok {
+		raiseNoPos(L, errReadonly)
+	}
+	L.CheckTable(1)
+	mt := L.Get(2)
+	if mt != glua.LNil {
+		if _, ok := mt.(*glua.LTable); !ok {
+			argError(L, 2, "nil or table expected")
+		}
+	}
+	if m, ok := obj.(*glua.LTable).Metatable.(*glua.LTable); ok && m.RawGetString("__metatable") != glua.LNil {
+		raise(L, "cannot change a protected metatable")
+	}
+	L.SetMetatable(obj, mt)
+	L.SetTop(1)
+	return 1
+}
+
+func argError(L *glua.LState, n int, msg string) {
+	name := "?"
+	if dbg, ok := L.GetStack(0); ok {
+		if _, err := L.GetInfo("n", dbg, glua.LNil); err == nil && dbg.Name != "" {
+			name = dbg.Name
+		}
+	}
+	raise(L, fmt.Sprintf("bad argument #%d to '%s' (%s)", n, name, msg))
+}
+
+func (s *state) rawget(L *glua.LState) int {
+	t := L.CheckTable(1)
+	if r, ok := s.proxies[t]; ok {
+		t = r
+	}
+	L.Push(t.RawGet(L.CheckAny(2)))
+	return 1
+}
+
+func (s *state) rawset(L *glua.LState) int {
+	t := L.CheckTable(1)
+	if _, ok := s.proxies[t]; ok {
+		raiseNoPos(L, errReadonly)
+	}
+	L.RawSet(t, L.CheckAny(2), L.CheckAny(3))
+	L.SetTop(1)
+	return 1
+}
+
+func (s *state) next(L *glua.LState) int {
+	t := L.CheckTable(1)
+	if r, ok := s.proxies[t]; ok {
+		t = r
+	}
+	k, v := t.Next(L.Get(2))
+	if k == glua.LNil {
+		L.Push(glua.LNil)
+		return 1
+	}
+	L.Push(k)
+	L.Push(v)
+	return 2
+}
+
+func (s *state) pairs(L *glua.LState) int {
+	t := L.CheckTable(1)
+	L.Push(L.Get(glua.UpvalueIndex(1)))
+	L.Push(t)
+	L.Push(glua.LNil)
+	return 3
+}
+
+// pcall is Lua's pcall, except that a killed script stays killed.
+func (s *state) pcall(L *glua.LState) int {
+	L.CheckAny(1)
+	v := L.Get(1)
+	if v.Type() != glua.LTFunction && L.GetMetaField(v, "__call").Type() != glua.LTFunction {
+		L.Push(glua.LFalse)
+		L.Push(glua.LString("attempt to call a " + v.Type().String() + " value"))
+		return 2
+	}
+	nargs := L.GetTop() - 1
+	err := L.PCall(nargs, glua.MultRet, nil)
+	if s.run != nil && s.run.Killed() {
+		raiseNoPos(L, "Script killed by user with SCRIPT KILL...")
+	}
+	if err != nil {
+		L.Push(glua.LFalse)
+		var obj glua.LValue = glua.LString(err.Error())
+		var ae *glua.ApiError
+		if errors.As(err, &ae) {
+			obj = ae.Object
+		}
+		// Redis's pcall returns the message of an error table.
+		if t, ok := obj.(*glua.LTable); ok {
+			switch e := t.RawGetString("err").(type) {
+			case glua.LString, glua.LNumber:
+				obj = e
+			}
+		}
+		if str, ok := obj.(glua.LString); ok {
+			obj = glua.LString(rewriteVMError(string(str), ""))
+		}
+		L.Push(obj)
+		return 2
+	}
+	L.Insert(glua.LTrue, 1)
+	return L.GetTop()
+}
+
+// errHandler is __redis__err__handler: it turns any error into a table
+// {err=..., source=..., line=...}, with the position of the Lua code that
+// raised it.
+func (s *state) errHandler(L *glua.LState) int {
+	v := L.Get(1)
+	var src string
+	line := -1
+	for level := 1; level <= 2; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			break
+		}
+		if _, err := L.GetInfo("Sl", dbg, glua.LNil); err != nil {
+			break
+		}
+		if dbg.What == "G" && level == 1 {
+			continue
+		}
+		if dbg.What == "G" {
+			src, line = "=[C]", -1
+		} else {
+			src, line = "@"+dbg.Source, dbg.CurrentLine
+		}
+		break
+	}
+	t, ok := v.(*glua.LTable)
+	if !ok {
+		msg := ""
+		switch x := v.(type) {
+		case glua.LString:
+			pos := ""
+			if line > 0 {
+				pos = src[1:] + ":" + strconv.Itoa(line) + ": "
+			}
+			msg = rewriteVMError(string(x), pos)
+		case glua.LNumber:
+			msg = fmtNumber(float64(x))
+		default:
+			msg = L.ToStringMeta(v).String()
+		}
+		t = L.NewTable()
+		t.RawSetString("err", glua.LString("ERR "+msg))
+	}
+	if src != "" {
+		t.RawSetString("source", glua.LString(src))
+		t.RawSetString("line", glua.LNumber(line))
+	}
+	L.Push(t)
+	return 1
+}
+
+var _ io.Reader = (*strings.Reader)(nil)
+
+// Reset drops the idle Lua states (SCRIPT FLUSH): new ones start clean.
+func (e *Engine) Reset() {
+	e.mu.Lock()
+	free := e.free
+	e.free = nil
+	e.all -= len(free)
+	e.mu.Unlock()
+	for _, s := range free {
+		s.L.Close()
+	}
+}

@@ -1,0 +1,270 @@
+package lua
+
+import (
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/resp"
+	"github.com/crescent-db/crescent/internal/script"
+)
+
+// fakeHost answers redis.call with canned replies: the command name picks
+// the reply shape, so conversions can be tested without a server.
+type fakeHost struct {
+	resp  int
+	wrote atomic.Bool
+	calls int
+}
+
+func (h *fakeHost) Call(args [][]byte, w resp.ReplyWriter) {
+	h.calls++
+	switch strings.ToLower(string(args[0])) {
+	case "int":
+		w.Int(42)
+	case "bulk":
+		w.BulkString("hello")
+	case "null":
+		w.Null()
+	case "nullarray":
+		w.NullArray()
+	case "status":
+		w.Simple("FINE")
+	case "ok":
+		w.OK()
+	case "err":
+		w.Error("WRONGTYPE Operation against a key holding the wrong kind of value")
+	case "errnospace":
+		w.Error("OOPS")
+	case "array":
+		w.Array(3)
+		w.Int(1)
+		w.BulkString("two")
+		w.Array(2)
+		w.Null()
+		w.Int(3)
+	case "map":
+		w.Map(2)
+		w.BulkString("a")
+		w.Int(1)
+		w.BulkString("b")
+		w.Array(1)
+		w.BulkString("x")
+	case "set":
+		w.Set(2)
+		w.BulkString("m1")
+		w.BulkString("m2")
+	case "double":
+		w.Double(1.5)
+	case "bool":
+		w.Bool(true)
+	case "boolf":
+		w.Bool(false)
+	case "big":
+		w.BigNumber("123456789012345678901234567890")
+	case "verbatim":
+		w.Verbatim("txt", "some text")
+	case "emptyarray":
+		w.Array(0)
+	case "nestederr":
+		w.Array(2)
+		w.Error("ERR inner")
+		w.Int(1)
+	case "write":
+		h.wrote.Store(true)
+		w.OK()
+	default:
+		w.Error("ERR Unknown Redis command called from script")
+	}
+}
+
+func (h *fakeHost) SetResp(p int)                         { h.resp = p }
+func (h *fakeHost) Wrote() bool                           { return h.wrote.Load() }
+func (h *fakeHost) CheckACL(args [][]byte) (bool, string) { return true, "" }
+
+func run(t *testing.T, e *Engine, proto int, code string, keys ...string) string {
+	t.Helper()
+	fn, err := e.Compile("user_script", []byte(code))
+	if err != nil {
+		t.Fatalf("compile %q: %v", code, err)
+	}
+	w := resp.NewWriter()
+	w.Proto = proto
+	r := &script.Run{W: w, Host: &fakeHost{}, Name: script.SHA1Hex([]byte(code)), Resp: 2}
+	var kb [][]byte
+	for _, k := range keys {
+		kb = append(kb, []byte(k))
+	}
+	e.Call(r, fn, kb, nil)
+	return string(w.Buf)
+}
+
+// TestReplyToLua checks the Lua value each reply type becomes, in the
+// script's RESP2 and RESP3 modes (Redis's redisProtocolToLuaType).
+func TestReplyToLua(t *testing.T) {
+	e := New(Options{})
+	cases := []struct {
+		name, code, want string
+	}{
+		{"int", "return type(redis.call('int'))", "$6\r\nnumber\r\n"},
+		{"bulk", "return redis.call('bulk')", "$5\r\nhello\r\n"},
+		{"null resp2", "return type(redis.call('null'))", "$7\r\nboolean\r\n"},
+		{"null resp3", "redis.setresp(3) return type(redis.call('null'))", "$3\r\nnil\r\n"},
+		{"nullarray resp2", "return tostring(redis.call('nullarray'))", "$5\r\nfalse\r\n"},
+		{"nullarray resp3", "redis.setresp(3) return tostring(redis.call('nullarray'))", "$3\r\nnil\r\n"},
+		{"status", "return redis.call('status').ok", "$4\r\nFINE\r\n"},
+		{"status passthrough", "return redis.call('status')", "+FINE\r\n"},
+		{"ok", "return redis.call('ok')", "+OK\r\n"},
+		{"error raises", "return redis.call('err')", "-WRONGTYPE Operation against a key holding the wrong kind of value script: "},
+		{"pcall error table", "local r = redis.pcall('err') return {r.err, tostring(r.ignore_error_stats_update)}", "*2\r\n$65\r\nWRONGTYPE Operation against a key holding the wrong kind of value\r\n$4\r\ntrue\r\n"},
+		{"error without space gets ERR", "return redis.pcall('errnospace').err", "$8\r\nERR OOPS\r\n"},
+		{"array", "local r = redis.call('array') return {#r, r[1], r[2], type(r[3][1]), r[3][2]}", "*5\r\n:3\r\n:1\r\n$3\r\ntwo\r\n$7\r\nboolean\r\n:3\r\n"},
+		{"array resp3 null", "redis.setresp(3) local r = redis.call('array') return {type(r[3][1]), r[3][2]}", "*2\r\n$3\r\nnil\r\n:3\r\n"},
+		{"empty array", "return #redis.call('emptyarray')", ":0\r\n"},
+		{"map resp2 flat", "local r = redis.call('map') return {#r, r[1], r[2], r[3], r[4][1]}", "*5\r\n:4\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n$1\r\nx\r\n"},
+		{"map resp3", "redis.setresp(3) local r = redis.call('map') return {r.map.a, r.map.b[1]}", "*2\r\n:1\r\n$1\r\nx\r\n"},
+		{"set resp2", "local r = redis.call('set') return r", "*2\r\n$2\r\nm1\r\n$2\r\nm2\r\n"},
+		{"set resp3", "redis.setresp(3) local r = redis.call('set') return {tostring(r.set.m1), tostring(r.set.m2)}", "*2\r\n$4\r\ntrue\r\n$4\r\ntrue\r\n"},
+		{"double resp2", "return redis.call('double')", "$3\r\n1.5\r\n"},
+		{"double resp3", "redis.setresp(3) local r = redis.call('double') return tostring(r.double)", "$3\r\n1.5\r\n"},
+		{"double resp3 passthrough", "redis.setresp(3) return redis.call('double')", "$3\r\n1.5\r\n"},
+		{"bool resp2", "return redis.call('bool')", ":1\r\n"},
+		{"bool false resp2", "return redis.call('boolf')", ":0\r\n"},
+		{"bool resp3", "redis.setresp(3) return type(redis.call('bool'))", "$7\r\nboolean\r\n"},
+		{"big resp2", "return redis.call('big')", "$30\r\n123456789012345678901234567890\r\n"},
+		{"big resp3", "redis.setresp(3) return redis.call('big').big_number", "$30\r\n123456789012345678901234567890\r\n"},
+		{"verbatim resp2", "return redis.call('verbatim')", "$9\r\nsome text\r\n"},
+		{"verbatim resp3", "redis.setresp(3) local v = redis.call('verbatim').verbatim_string return {v.format, v.string}", "*2\r\n$3\r\ntxt\r\n$9\r\nsome text\r\n"},
+		{"nested error", "local r = redis.call('nestederr') return {r[1].err, r[2]}", "*2\r\n$9\r\nERR inner\r\n:1\r\n"},
+		{"keys", "return KEYS", "*2\r\n$1\r\na\r\n$1\r\nb\r\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			keys := []string(nil)
+			if c.name == "keys" {
+				keys = []string{"a", "b"}
+			}
+			got := run(t, e, 2, c.code, keys...)
+			if !strings.HasPrefix(got, c.want) {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestLuaToReplyRESP3 checks the final reply encoding for a RESP3 client.
+func TestLuaToReplyRESP3(t *testing.T) {
+	e := New(Options{})
+	cases := []struct{ code, want string }{
+		{"redis.setresp(3) return redis.call('map')", "%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n*1\r\n$1\r\nx\r\n"},
+		{"redis.setresp(3) return redis.call('double')", ",1.5\r\n"},
+		{"redis.setresp(3) return redis.call('bool')", "#t\r\n"},
+		{"redis.setresp(3) return redis.call('boolf')", "#f\r\n"},
+		{"redis.setresp(3) return redis.call('big')", "(123456789012345678901234567890\r\n"},
+		{"redis.setresp(3) return redis.call('verbatim')", "=13\r\ntxt:some text\r\n"},
+		{"redis.setresp(3) return redis.call('null')", "_\r\n"},
+		{"return redis.call('null')", "_\r\n"},
+		{"redis.setresp(3) return redis.call('set')", "~2\r\n"},
+		{"return {double=0.1}", ",0.10000000000000001\r\n"},
+	}
+	for _, c := range cases {
+		got := run(t, e, 3, c.code)
+		if !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s: got %q, want %q", c.code, got, c.want)
+		}
+	}
+}
+
+// TestStatesReused checks that Lua states are pooled and that a script's
+// protos are shared, not rebuilt per call.
+func TestStatesReused(t *testing.T) {
+	e := New(Options{})
+	for i := 0; i < 50; i++ {
+		if got := run(t, e, 2, "return 1"); got != ":1\r\n" {
+			t.Fatal(got)
+		}
+	}
+	if e.all != 1 {
+		t.Fatalf("%d states created for sequential calls, want 1", e.all)
+	}
+}
+
+// TestKillUncatchable kills a script that keeps catching errors with pcall.
+func TestKillUncatchable(t *testing.T) {
+	e := New(Options{})
+	code := "while true do pcall(function() while true do end end) end"
+	fn, err := e.Compile("user_script", []byte(code))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := resp.NewWriter()
+	r := &script.Run{W: w, Host: &fakeHost{}, Name: "x", Resp: 2}
+	var m script.Monitor
+	done := make(chan struct{})
+	go func() {
+		m.Begin(r)
+		e.Call(r, fn, nil, nil)
+		m.End(r)
+		close(done)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	for m.Current() == nil {
+		time.Sleep(time.Millisecond)
+	}
+	if msg := m.Kill(false); msg != "" {
+		t.Fatal(msg)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("script not killed")
+	}
+	if want := "-ERR Script killed by user with SCRIPT KILL... script: x, on @user_script:1.\r\n"; string(w.Buf) != want {
+		t.Fatalf("got %q, want %q", w.Buf, want)
+	}
+	if msg := m.Kill(false); msg != script.ErrNotBusy {
+		t.Fatalf("kill with nothing running: %q", msg)
+	}
+	// The state is reusable after a kill.
+	if got := run(t, e, 2, "return 7"); got != ":7\r\n" {
+		t.Fatalf("after kill: %q", got)
+	}
+}
+
+// TestShebang covers ParseShebang's outcomes.
+func TestShebang(t *testing.T) {
+	cases := []struct {
+		body  string
+		flags script.Flags
+		n     int
+		err   string
+	}{
+		{"return 1", script.FlagEvalCompat, 0, ""},
+		{"#!lua\nreturn 1", 0, 5, ""},
+		{"#!lua flags=no-writes,allow-oom\nx", script.FlagNoWrites | script.FlagAllowOOM, 31, ""},
+		{"#!lua", 0, 0, "Invalid script shebang"},
+		{"#!lua flags=x\n", 0, 0, "Unexpected flag in script shebang: x"},
+		{"#!lua foo\n", 0, 0, "Unknown lua shebang option: foo"},
+		{"#!js\n", 0, 0, "Unexpected engine in script shebang: #!js"},
+	}
+	for _, c := range cases {
+		f, n, err := script.ParseShebang([]byte(c.body))
+		if err != c.err || (err == "" && (f != c.flags || n != c.n)) {
+			t.Errorf("%q: got (%v, %d, %q), want (%v, %d, %q)", c.body, f, n, err, c.flags, c.n, c.err)
+		}
+	}
+}
+
+func BenchmarkCallReturnArray(b *testing.B) {
+	e := New(Options{})
+	fn, _ := e.Compile("user_script", []byte("return {KEYS[1], ARGV[1], 1}"))
+	w := resp.NewWriter()
+	r := &script.Run{W: w, Host: &fakeHost{}, Name: "x", Resp: 2}
+	keys, args := [][]byte{[]byte("k")}, [][]byte{[]byte("v")}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		w.Reset()
+		e.Call(r, fn, keys, args)
+	}
+}

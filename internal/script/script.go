@@ -1,0 +1,294 @@
+// Package script is the engine-neutral scripting layer shared by EVAL and
+// FUNCTION: the Engine interface a language runtime implements, the Run
+// handle that is the engine's only way back to the server (redis.call,
+// RESP version, read-only flag, kill and busy checks), script flags and
+// shebang parsing, and the EVAL script cache.
+package script
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/resp"
+)
+
+// Flags are a script's declared flags (the shebang's flags=...).
+type Flags uint32
+
+// Script flags, as Redis 7.0 names them in shebangs and FUNCTION flags.
+const (
+	FlagNoWrites Flags = 1 << iota
+	FlagAllowOOM
+	FlagAllowStale
+	FlagNoCluster
+	FlagAllowCrossSlot
+	// FlagEvalCompat marks an EVAL script without shebang: it runs in the
+	// pre-7.0 compatibility mode where the flags are not checked.
+	FlagEvalCompat
+)
+
+var flagNames = []struct {
+	name string
+	flag Flags
+}{
+	{"no-writes", FlagNoWrites},
+	{"allow-oom", FlagAllowOOM},
+	{"allow-stale", FlagAllowStale},
+	{"no-cluster", FlagNoCluster},
+	{"allow-cross-slot-keys", FlagAllowCrossSlot},
+}
+
+// ParseFlag returns the script flag named s.
+func ParseFlag(s string) (Flags, bool) {
+	for _, f := range flagNames {
+		if f.name == s {
+			return f.flag, true
+		}
+	}
+	return 0, false
+}
+
+// Names returns the names of the flags set in f, in Redis's order.
+func (f Flags) Names() []string {
+	var out []string
+	for _, n := range flagNames {
+		if f&n.flag != 0 {
+			out = append(out, n.name)
+		}
+	}
+	return out
+}
+
+// ParseShebang reads an EVAL script's optional "#!lua flags=..." first
+// line. It returns the flags, the length of the shebang line (the body to
+// compile starts there, keeping the newline so line numbers stay right) and
+// Redis's error text without the "ERR " prefix.
+func ParseShebang(body []byte) (Flags, int, string) {
+	if len(body) < 2 || body[0] != '#' || body[1] != '!' {
+		return FlagEvalCompat, 0, ""
+	}
+	end := -1
+	for i, c := range body {
+		if c == '\n' {
+			end = i
+			break
+		}
+	}
+	if end < 0 {
+		return 0, 0, "Invalid script shebang"
+	}
+	parts, err := resp.SplitArgs(body[:end], nil)
+	if err != nil || len(parts) == 0 {
+		return 0, 0, "Invalid engine in script shebang"
+	}
+	if string(parts[0]) != "#!lua" {
+		return 0, 0, "Unexpected engine in script shebang: " + string(parts[0])
+	}
+	var flags Flags
+	for _, p := range parts[1:] {
+		rest, ok := strings.CutPrefix(string(p), "flags=")
+		if !ok {
+			return 0, 0, "Unknown lua shebang option: " + string(p)
+		}
+		if rest == "" {
+			continue
+		}
+		for _, name := range strings.Split(rest, ",") {
+			f, ok := ParseFlag(name)
+			if !ok {
+				return 0, 0, "Unexpected flag in script shebang: " + name
+			}
+			flags |= f
+		}
+	}
+	return flags, end, ""
+}
+
+// SHA1Hex returns the lowercase hex SHA1 of b, the name of an EVAL script.
+func SHA1Hex(b []byte) string {
+	sum := sha1.Sum(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Function is an engine's compiled function; only the engine that compiled
+// it knows its type.
+type Function any
+
+// Engine is a scripting language runtime.
+type Engine interface {
+	// Compile compiles code under the chunk name name. The error's text is
+	// the engine's compile message ("user_script:1: ...").
+	Compile(name string, code []byte) (Function, error)
+	// Call runs fn with keys and args and writes its result, or the error
+	// that stopped it, to run.W.
+	Call(run *Run, fn Function, keys, args [][]byte)
+	// Memory estimates the bytes used by the engine's runtimes.
+	Memory() int64
+}
+
+// Host is what a Run calls back into: the server's redis.call path. exec
+// implements it, so a command called from a script passes the same checks
+// as a client's command plus the script rules.
+type Host interface {
+	// Call runs a command for redis.call / redis.pcall and writes its reply
+	// (or the rejection error, e.g. "ERR Unknown Redis command called from
+	// script") to w.
+	Call(args [][]byte, w resp.ReplyWriter)
+	// SetResp sets the RESP version the script's commands reply with.
+	SetResp(proto int)
+	// Wrote reports whether the script has run a write command.
+	Wrote() bool
+	// CheckACL reports whether the caller may run args
+	// (redis.acl_check_cmd); ok is false and msg set for an unknown command.
+	CheckACL(args [][]byte) (allowed bool, msg string)
+}
+
+// Run is one execution of a script or function.
+type Run struct {
+	// W receives the script's final reply.
+	W resp.ReplyWriter
+	// Host serves redis.call.
+	Host Host
+	// Name is what error replies call the script: the sha1 of an EVAL
+	// script, or a function's name.
+	Name string
+	// Flags are the script's flags.
+	Flags Flags
+	// ReadOnly forbids write commands (EVAL_RO, or the no-writes flag).
+	ReadOnly bool
+	// Function is set for FCALL (SCRIPT KILL and FUNCTION KILL each kill
+	// only their kind).
+	Function bool
+	// Resp is the RESP version commands called by the script reply with
+	// (redis.setresp); it starts at 2.
+	Resp int
+	// Log receives redis.log lines at a Redis log level (0 debug .. 3
+	// warning).
+	Log func(level int, msg string)
+
+	start  atomic.Int64 // Unix ns
+	killed atomic.Bool
+	mu     sync.Mutex
+	stop   func() // set by the engine: interrupts the running code
+}
+
+// SetResp switches the RESP version of the script's command replies.
+func (r *Run) SetResp(p int) {
+	r.Resp = p
+	if r.Host != nil {
+		r.Host.SetResp(p)
+	}
+}
+
+// Killed reports whether SCRIPT KILL (or shutdown) stopped the run.
+func (r *Run) Killed() bool { return r.killed.Load() }
+
+// SetInterrupt is called by the engine before running code: stop must make
+// the running code fail at its next step.
+// SetInterrupt(nil) after the code returned makes a late Kill harmless.
+func (r *Run) SetInterrupt(stop func()) {
+	r.mu.Lock()
+	r.stop = stop
+	r.mu.Unlock()
+}
+
+// Kill stops the run.
+func (r *Run) Kill() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.killed.CompareAndSwap(false, true) && r.stop != nil {
+		r.stop()
+	}
+}
+
+// Elapsed is how long the run has been going.
+func (r *Run) Elapsed() time.Duration {
+	s := r.start.Load()
+	if s == 0 {
+		return 0
+	}
+	return time.Duration(time.Now().UnixNano() - s)
+}
+
+// Error texts of the busy-script machinery (Redis 7.0).
+const (
+	ErrBusyEval     = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	ErrBusyFunction = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+	ErrNotBusy      = "NOTBUSY No scripts in execution right now."
+	ErrUnkillable   = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+	ErrKilled       = "ERR Script killed by user with SCRIPT KILL..."
+)
+
+// Monitor tracks the running script for BUSY replies, SCRIPT KILL and
+// FUNCTION KILL. Scripts hold the whole keyspace, so at most one runs.
+type Monitor struct {
+	cur atomic.Pointer[Run]
+	// Threshold returns busy-reply-threshold.
+	Threshold func() time.Duration
+}
+
+// Begin marks r as the running script.
+func (m *Monitor) Begin(r *Run) {
+	r.start.Store(time.Now().UnixNano())
+	m.cur.Store(r)
+}
+
+// End clears r.
+func (m *Monitor) End(r *Run) { m.cur.CompareAndSwap(r, nil) }
+
+// Current returns the running script, or nil.
+func (m *Monitor) Current() *Run { return m.cur.Load() }
+
+// Running reports whether a script is running.
+func (m *Monitor) Running() bool { return m.cur.Load() != nil }
+
+// BusyError returns the BUSY error when a script has run past the busy
+// threshold, or "".
+func (m *Monitor) BusyError() string {
+	r := m.cur.Load()
+	if r == nil {
+		return ""
+	}
+	th := 5 * time.Second
+	if m.Threshold != nil {
+		th = m.Threshold()
+	}
+	if r.Elapsed() < th {
+		return ""
+	}
+	if r.Function {
+		return ErrBusyFunction
+	}
+	return ErrBusyEval
+}
+
+// Kill implements SCRIPT KILL (function false) and FUNCTION KILL
+// (function true). It returns the error reply, or "" for OK.
+func (m *Monitor) Kill(function bool) string {
+	r := m.cur.Load()
+	if r == nil {
+		return ErrNotBusy
+	}
+	if r.Host != nil && r.Host.Wrote() {
+		return ErrUnkillable
+	}
+	if r.Function != function {
+		if r.Function {
+			return ErrBusyFunction
+		}
+		return ErrBusyEval
+	}
+	r.Kill()
+	return ""
+}
+
+// KillAny stops the running script whatever it did (SHUTDOWN NOSAVE).
+func (m *Monitor) KillAny() {
+	if r := m.cur.Load(); r != nil {
+		r.Kill()
+	}
+}
