@@ -47,6 +47,9 @@ type Client struct {
 	// Kill is closed to ask the connection to close.
 	Kill     chan struct{}
 	killOnce sync.Once
+	// WriteOffset is the AOF offset just past this client's last write,
+	// set by the persistence layer; replies wait until it is durable.
+	WriteOffset atomic.Int64
 	// Extra carries per-client state owned by other packages (pubsub...).
 	Extra map[string]any
 }

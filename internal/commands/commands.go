@@ -14,6 +14,7 @@ import (
 	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/persist/rdb"
 )
 
 // Server is what handlers need from the server around them.
@@ -47,6 +48,9 @@ type Deps struct {
 	Started time.Time
 	// ConfigFile is the absolute path of the config file, if any.
 	ConfigFile string
+	// Codecs encode values for DUMP/RESTORE and RDB files; type owners
+	// register theirs (see rdb.Codec).
+	Codecs *rdb.Codecs
 }
 
 // Handlers holds every command group's state.
@@ -64,7 +68,10 @@ type Handlers struct {
 	PersistenceInfo func() []string
 	ExtraMemoryInfo func() []string
 	ExtraInfo       func() []InfoSection
-	runID           string
+	// Persist serves SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE and the save
+	// policies in Cron; set by the server.
+	Persist Persistence
+	runID   string
 }
 
 // RunID returns the server's random run id.
@@ -73,6 +80,9 @@ func (h *Handlers) RunID() string { return h.runID }
 // New attaches every handler to d.Table and returns the handlers' state.
 func New(d Deps) *Handlers {
 	h := &Handlers{Deps: d}
+	if h.Codecs == nil {
+		h.Codecs = rdb.NewCodecs()
+	}
 	var b [20]byte
 	rand.Read(b[:])
 	h.runID = hex.EncodeToString(b[:])
@@ -80,6 +90,7 @@ func New(d Deps) *Handlers {
 	h.registerServer()
 	h.registerStrings()
 	h.registerKeys()
+	h.registerPersistence()
 	return h
 }
 
@@ -87,7 +98,11 @@ func New(d Deps) *Handlers {
 func (h *Handlers) Close() {}
 
 // Cron runs periodic work (called hz times a second).
-func (h *Handlers) Cron() {}
+func (h *Handlers) Cron() {
+	if h.Persist != nil {
+		h.Persist.Cron()
+	}
+}
 
 // ClientGone releases per-client state when a connection closes.
 func (h *Handlers) ClientGone(cl *command.Client) {}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 )
 
 // NumShards is the number of lock shards. A power of two.
@@ -51,6 +52,7 @@ type Store struct {
 	ndb    int
 	seed   maphash.Seed
 	hooks  Hooks
+	snap   atomic.Pointer[snapshot] // a running snapshot (snapshot.go)
 }
 
 // New returns a store with n databases.
@@ -80,6 +82,7 @@ func (s *Store) LockShards(ids []int) {
 	s.global.RLock()
 	for _, id := range ids {
 		s.shards[id].mu.Lock()
+		s.beforeAccess(id)
 	}
 }
 
@@ -92,7 +95,10 @@ func (s *Store) UnlockShards(ids []int) {
 }
 
 // LockAll takes the whole keyspace exclusively.
-func (s *Store) LockAll() { s.global.Lock() }
+func (s *Store) LockAll() {
+	s.global.Lock()
+	s.beforeAccessAll()
+}
 
 // UnlockAll releases LockAll.
 func (s *Store) UnlockAll() { s.global.Unlock() }
