@@ -74,8 +74,13 @@ func startProc(t testing.TB, bin, dir string, args ...string) *proc {
 		default:
 		}
 		if c, err := net.Dial("tcp", p.addr()); err == nil {
+			// ready once PING answers PONG (Redis answers LOADING first)
+			cl := &client{c: c, r: bufio.NewReader(c)}
+			r, _ := cl.do("PING")
 			c.Close()
-			return p
+			if r == "PONG" {
+				return p
+			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

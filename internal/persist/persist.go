@@ -71,6 +71,8 @@ type Manager struct {
 	loadedExpired    int64
 	loading          atomic.Bool
 
+	lzf sync.Pool // *rdb.LZFState, reused by snapshot visits
+
 	wg sync.WaitGroup
 }
 
@@ -169,11 +171,16 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase bool, a
 	var dirty int64
 	visit := func(sh int) {
 		per := make([][]byte, ndb)
+		st, _ := m.lzf.Get().(*rdb.LZFState)
+		if st == nil {
+			st = rdb.NewLZFState()
+		}
+		defer m.lzf.Put(st)
 		for db := 0; db < ndb; db++ {
 			if m.store.ShardLen(sh, db) == 0 {
 				continue
 			}
-			e := rdb.Encoder{Compress: compress}
+			e := rdb.Encoder{Compress: compress, LZF: st}
 			m.store.ShardEntries(sh, db, func(key string, ent keyspace.Entry) {
 				if ent.Exp != 0 && ent.Exp <= now || errs[sh] != nil {
 					return

@@ -12,99 +12,160 @@ const (
 	lzfMaxLit = 1 << 5
 	lzfMaxOff = 1 << 13
 	lzfMaxRef = (1 << 8) + (1 << 3)
-	lzfHLog   = 14
+	lzfHLog   = 16
 )
 
 // ErrLZF reports a malformed compressed string.
 var ErrLZF = errors.New("invalid LZF data")
 
-// LZFCompress compresses in. It returns nil when the output would not be
-// smaller than in (Redis then stores the string as is).
+// LZFCompress compresses in as Redis does (liblzf 3.6 with VERY_FAST and
+// HLOG 16, output limited to len(in)-4 bytes), so that compressed strings
+// are byte-identical to Redis's. It returns nil when that limit is hit:
+// Redis then stores the string uncompressed.
 func LZFCompress(in []byte) []byte {
+	return NewLZFState().Compress(in)
+}
+
+// LZFState is the compressor's hash table, reusable across calls (not
+// concurrently). Entries carry the call's epoch so nothing is cleared
+// between calls and the output is the same as with a zeroed table.
+type LZFState struct {
+	tab   []uint64
+	epoch uint64
+}
+
+// NewLZFState allocates a compressor state (512 KiB).
+func NewLZFState() *LZFState { return &LZFState{tab: make([]uint64, 1<<lzfHLog)} }
+
+// Compress is LZFCompress using s's table.
+func (s *LZFState) Compress(in []byte) []byte {
+	s.epoch++
+	if s.epoch == 1<<32 {
+		clear(s.tab)
+		s.epoch = 1
+	}
+	return s.compress(in, len(in)-4)
+}
+
+func (s *LZFState) get(slot int) int {
+	if v := s.tab[slot]; v>>32 == s.epoch {
+		return int(uint32(v))
+	}
+	return 0
+}
+
+func (s *LZFState) set(slot, pos int) { s.tab[slot] = s.epoch<<32 | uint64(uint32(pos)) }
+
+func lzfIdx(h uint32) int { return int(((h >> (3*8 - lzfHLog)) - h*5) & (1<<lzfHLog - 1)) }
+
+func (s *LZFState) compress(in []byte, outLen int) []byte {
 	n := len(in)
-	if n < 4 {
+	if n < 3 || outLen <= 0 {
 		return nil
 	}
-	out := make([]byte, 0, n)
-	var htab [1 << lzfHLog]int32
-	lit := 0 // literals in the current run
-	out = append(out, 0)
-	litPos := 0 // index of the current run's control byte
-	hash := func(i int) uint32 {
-		v := uint32(in[i])<<16 | uint32(in[i+1])<<8 | uint32(in[i+2])
-		return (v * 2654435761) >> (32 - lzfHLog)
-	}
-	i := 0
-	for i < n-2 {
-		h := hash(i)
-		ref := int(htab[h]) - 1
-		htab[h] = int32(i + 1)
-		off := i - ref - 1
-		if ref >= 0 && off < lzfMaxOff && in[ref] == in[i] && in[ref+1] == in[i+1] && in[ref+2] == in[i+2] {
-			l := 3
-			maxl := n - i
-			if maxl > lzfMaxRef {
-				maxl = lzfMaxRef
+	out := make([]byte, outLen+4)
+	ip, op, lit := 0, 1, 0 // op 0 holds the first run's control byte
+	hval := uint32(in[0])<<8 | uint32(in[1])
+	for ip < n-2 {
+		hval = hval<<8 | uint32(in[ip+2])
+		slot := lzfIdx(hval)
+		ref := s.get(slot)
+		s.set(slot, ip)
+		off := ip - ref - 1
+		if off >= 0 && off < lzfMaxOff && ref > 0 &&
+			in[ref+2] == in[ip+2] && in[ref] == in[ip] && in[ref+1] == in[ip+1] {
+			l := 2
+			maxlen := n - ip - l
+			if maxlen > lzfMaxRef {
+				maxlen = lzfMaxRef
 			}
-			for l < maxl && in[ref+l] == in[i+l] {
-				l++
-			}
-			// close the literal run
+			noLit := 0
 			if lit == 0 {
-				out = out[:len(out)-1]
-			} else {
-				out[litPos] = byte(lit - 1)
+				noLit = 1
 			}
-			l2 := l - 2
-			if l2 < 7 {
-				out = append(out, byte(off>>8)|byte(l2<<5), byte(off))
-			} else {
-				out = append(out, byte(off>>8)|7<<5, byte(l2-7), byte(off))
-			}
-			if len(out) >= n {
+			if op+3+1 >= outLen && op-noLit+3+1 >= outLen {
 				return nil
 			}
-			for j := i + 1; j < i+l && j < n-2; j++ {
-				htab[hash(j)] = int32(j + 1)
+			out[op-lit-1] = byte(lit - 1) // stop the run
+			op -= noLit                   // undo it if empty
+			mismatch := false
+			if maxlen > 16 {
+				for k := 0; k < 16; k++ {
+					l++
+					if in[ref+l] != in[ip+l] {
+						mismatch = true
+						break
+					}
+				}
 			}
-			i += l
-			litPos = len(out)
-			out = append(out, 0)
+			if !mismatch {
+				for {
+					l++
+					if !(l < maxlen && in[ref+l] == in[ip+l]) {
+						break
+					}
+				}
+			}
+			l -= 2
+			ip++
+			if l < 7 {
+				out[op] = byte(off>>8) + byte(l<<5)
+				op++
+			} else {
+				out[op] = byte(off>>8) + 7<<5
+				out[op+1] = byte(l - 7)
+				op += 2
+			}
+			out[op] = byte(off)
+			op++
 			lit = 0
+			op++ // start a run
+			ip += l + 1
+			if ip >= n-2 {
+				break
+			}
+			ip -= 2
+			hval = uint32(in[ip])<<8 | uint32(in[ip+1])
+			hval = hval<<8 | uint32(in[ip+2])
+			s.set(lzfIdx(hval), ip)
+			ip++
+			hval = hval<<8 | uint32(in[ip+2])
+			s.set(lzfIdx(hval), ip)
+			ip++
 			continue
 		}
-		out = append(out, in[i])
-		lit++
-		i++
-		if lit == lzfMaxLit {
-			out[litPos] = byte(lit - 1)
-			litPos = len(out)
-			out = append(out, 0)
-			lit = 0
-		}
-		if len(out) >= n {
+		if op >= outLen {
 			return nil
 		}
-	}
-	for ; i < n; i++ {
-		out = append(out, in[i])
 		lit++
+		out[op] = in[ip]
+		op++
+		ip++
 		if lit == lzfMaxLit {
-			out[litPos] = byte(lit - 1)
-			litPos = len(out)
-			out = append(out, 0)
+			out[op-lit-1] = byte(lit - 1)
 			lit = 0
+			op++
 		}
 	}
-	if lit == 0 {
-		out = out[:len(out)-1]
-	} else {
-		out[litPos] = byte(lit - 1)
-	}
-	if len(out) >= n {
+	if op+3 > outLen {
 		return nil
 	}
-	return out
+	for ip < n {
+		lit++
+		out[op] = in[ip]
+		op++
+		ip++
+		if lit == lzfMaxLit {
+			out[op-lit-1] = byte(lit - 1)
+			lit = 0
+			op++
+		}
+	}
+	out[op-lit-1] = byte(lit - 1)
+	if lit == 0 {
+		op--
+	}
+	return out[:op]
 }
 
 // LZFDecompress expands in, which must decompress to exactly outLen bytes.

@@ -78,6 +78,9 @@ type Encoder struct {
 	// Compress enables LZF for strings longer than 20 bytes
 	// (rdbcompression).
 	Compress bool
+	// LZF is the compressor state, allocated on first use; set it to reuse
+	// one across encoders.
+	LZF *LZFState
 }
 
 // Byte appends one byte.
@@ -119,7 +122,10 @@ func (e *Encoder) String(s []byte) {
 		return
 	}
 	if e.Compress && len(s) > 20 {
-		if c := LZFCompress(s); c != nil {
+		if e.LZF == nil {
+			e.LZF = NewLZFState()
+		}
+		if c := e.LZF.Compress(s); c != nil {
 			e.Buf = append(e.Buf, encVal<<6|encLZF)
 			e.Len(uint64(len(c)))
 			e.Len(uint64(len(s)))
