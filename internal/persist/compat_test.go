@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -196,5 +197,84 @@ func TestDumpRestoreCompat(t *testing.T) {
 			t.Errorf("%q: Crescent %q, Redis %q", c, got, want)
 		}
 	}
-	_ = os.Getpid
+}
+
+// TestConfigSetAppendonly turns the AOF on at run time (a rewrite writes
+// the base from the current data) and checks a restart with it.
+func TestConfigSetAppendonly(t *testing.T) {
+	dir := t.TempDir()
+	p := startCrescent(t, dir, "--save", "")
+	c := dial(t, p)
+	c.expect(t, "OK", "SET", "before", "1")
+	c.expect(t, "OK", "CONFIG", "SET", "appendonly", "yes")
+	waitRewrite(t, c)
+	c.expect(t, "OK", "SET", "after", "2")
+	c.expect(t, "OK", "CONFIG", "SET", "appendfsync", "always")
+	c.expect(t, "OK", "SET", "after2", "3")
+	if _, err := os.Stat(filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest")); err != nil {
+		t.Fatal(err)
+	}
+	p.kill()
+	p2 := startCrescent(t, dir, "--save", "", "--appendonly", "yes")
+	c2 := dial(t, p2)
+	c2.expect(t, "1", "GET", "before")
+	c2.expect(t, "2", "GET", "after")
+	c2.expect(t, "3", "GET", "after2")
+	// and off again: no more appends
+	c2.expect(t, "OK", "CONFIG", "SET", "appendonly", "no")
+	if !strings.Contains(c2.must(t, "INFO", "persistence"), "aof_enabled:0") {
+		t.Fatal("aof still enabled")
+	}
+}
+
+// TestSavePolicyAndLastSave: a save point triggers BGSAVE from the cron;
+// LASTSAVE and INFO follow.
+func TestSavePolicyAndLastSave(t *testing.T) {
+	dir := t.TempDir()
+	p := startCrescent(t, dir, "--save", "1 2")
+	c := dial(t, p)
+	before := c.must(t, "LASTSAVE")
+	c.expect(t, "OK", "SET", "a", "1")
+	c.expect(t, "OK", "SET", "b", "2")
+	if !strings.Contains(c.must(t, "INFO", "persistence"), "rdb_changes_since_last_save:2") {
+		t.Fatal("changes not counted")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for c.must(t, "LASTSAVE") == before {
+		if time.Now().After(deadline) {
+			t.Fatal("save policy did not trigger")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); err != nil {
+		t.Fatal(err)
+	}
+	info := c.must(t, "INFO", "persistence")
+	if !strings.Contains(info, "rdb_changes_since_last_save:0") || !strings.Contains(info, "rdb_last_bgsave_status:ok") {
+		t.Fatalf("INFO after save: %s", info)
+	}
+	// SHUTDOWN saves when save points exist; SHUTDOWN NOSAVE does not
+	c.expect(t, "OK", "SET", "c", "3")
+	c.do("SHUTDOWN")
+	p.wait(t)
+	p2 := startCrescent(t, dir, "--save", "")
+	c2 := dial(t, p2)
+	c2.expect(t, "3", "GET", "c")
+	c2.expect(t, "OK", "SET", "d", "4")
+	c2.do("SHUTDOWN", "NOSAVE")
+	p2.wait(t)
+	p3 := startCrescent(t, dir, "--save", "")
+	dial(t, p3).expect(t, "(nil)", "GET", "d")
+}
+
+// TestSIGTERMSaves: SIGTERM saves the RDB when save points exist, as Redis
+// does.
+func TestSIGTERMSaves(t *testing.T) {
+	dir := t.TempDir()
+	p := startCrescent(t, dir, "--save", "3600 1")
+	dial(t, p).expect(t, "OK", "SET", "k", "v")
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.wait(t)
+	p2 := startCrescent(t, dir, "--save", "")
+	dial(t, p2).expect(t, "v", "GET", "k")
 }
