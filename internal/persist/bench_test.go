@@ -131,3 +131,29 @@ func TestSnapshotPause1M(t *testing.T) {
 	t.Logf("1M keys: BGSAVE took %v; cut pause %s; worst SET latency during the snapshot %v",
 		total, strings.Fields(info[i:])[0], time.Duration(worst.Load()))
 }
+
+// TestInProcessJobsUnderLoad runs rewrites, BGSAVE and INFO while clients
+// write, in-process (meant for -race).
+func TestInProcessJobsUnderLoad(t *testing.T) {
+	p, stop := inProc(t, "--appendonly", "yes", "--appendfsync", "always")
+	defer stop()
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		c := dial(t, p)
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				c.do("SET", fmt.Sprintf("k%d:%d", w, i%100), "v")
+			}
+		}(w)
+	}
+	admin := dial(t, p)
+	for i := 0; i < 5; i++ {
+		admin.must(t, "BGREWRITEAOF")
+		admin.must(t, "BGSAVE", "SCHEDULE")
+		admin.must(t, "INFO", "persistence")
+		time.Sleep(20 * time.Millisecond)
+	}
+	wg.Wait()
+}

@@ -6,24 +6,32 @@ import (
 )
 
 // Codec encodes and decodes the values of one keyspace type. The string
-// codec is built in; the owners of the other types register theirs in the
-// server's Codecs when they land, built from this package's helpers:
+// codec is built in. The owners of the other types register theirs in the
+// server's Codecs (server.New builds it and passes it to commands.Deps and
+// persist.New), writing the forms Redis 7.0 writes so files and DUMP
+// payloads stay interchangeable with Redis:
 //
-//	list:  RDB_TYPE_LIST_QUICKLIST_2 (18): Encoder.Quicklist2 / Decoder.Quicklist2;
-//	       older Redis files also hold LIST_QUICKLIST (14, ziplists: Decoder.Ziplist)
-//	       and LIST (1).
-//	set:   SET_INTSET (11: Encoder.Intset / Decoder.Intset) when every member is
-//	       an integer and the set is small (set-max-intset-entries), else SET (2),
-//	       plus SET_LISTPACK in later Redis (not 7.0).
-//	hash:  HASH_LISTPACK (16: Encoder.Listpack) when small, else HASH (4);
-//	       HASH_ZIPLIST (13) and HASH_ZIPMAP (9) load from older files.
-//	zset:  ZSET_LISTPACK (17) when small, else ZSET_2 (5, binary doubles);
-//	       ZSET (3, text doubles) and ZSET_ZIPLIST (12) load from older files.
+//	list:   LIST_QUICKLIST_2 (18): length, then per node a container kind
+//	        (2 = packed) and the node's listpack as a string. Loading older
+//	        files also needs LIST_QUICKLIST (14, ziplist nodes) and LIST (1).
+//	set:    SET_INTSET (11, an intset blob) when every member is an integer
+//	        and the set has at most set-max-intset-entries members, else
+//	        SET (2: length, then each member as a string).
+//	hash:   HASH_LISTPACK (16: one listpack, field value field value...) within
+//	        hash-max-listpack-entries/-value, else HASH (4: length, then field
+//	        and value strings). Loading: HASH_ZIPLIST (13), HASH_ZIPMAP (9).
+//	zset:   ZSET_LISTPACK (17: member score member score...) when small, else
+//	        ZSET_2 (5: length, then member string and binary double,
+//	        Encoder.Double). Loading: ZSET (3, Decoder.StringDouble), ZSET_ZIPLIST (12).
 //	stream: STREAM_LISTPACKS_2 (19).
 //
-// ListCodec, SetCodec, HashCodec and ZSetCodec (generic.go) implement these
-// forms once; a type owner only supplies an adapter converting to and from
-// its Go type.
+// Not written yet: the listpack, intset and ziplist blob codecs these
+// forms need. They belong in this package (listpack.go, intset.go,
+// ziplist.go) next to LZF so every type shares them; the first type owner
+// to land adds them, with payloads captured from Redis as test data (see
+// TestDumpMatchesRedis). Until a codec is registered, saving a key of that
+// type fails with a clear error ("no RDB codec for values of type list")
+// and loading one fails naming the key.
 type Codec interface {
 	// TypeName is the TYPE name of the values the codec saves ("list").
 	TypeName() string
