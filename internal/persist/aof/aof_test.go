@@ -47,6 +47,7 @@ func TestReader(t *testing.T) {
 		off     int64
 	}{
 		{"clean", rec + rec, 2, nil, int64(2 * len(rec))},
+		{"annotation", "#TS:1700000000\r\n" + rec, 1, nil, int64(len(rec) + 16)},
 		{"truncated-bulk", rec + rec[:len(rec)-3], 1, ErrTruncated, int64(len(rec))},
 		{"truncated-header", rec + "*3\r", 1, ErrTruncated, int64(len(rec))},
 		{"garbage", rec + "garbage", 1, ErrFormat, int64(len(rec))},

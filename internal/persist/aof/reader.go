@@ -52,6 +52,18 @@ func (r *Reader) Next() ([][]byte, error) {
 		return nil, err // io.EOF: clean end
 	}
 	n++
+	for b == '#' {
+		// an annotation (aof-timestamp-enabled: "#TS:<unix time>")
+		if _, err := r.line(&n); err != nil {
+			return nil, err
+		}
+		r.off += n
+		n = 0
+		if b, err = r.r.ReadByte(); err != nil {
+			return nil, err
+		}
+		n++
+	}
 	if b != '*' {
 		return nil, ErrFormat
 	}
