@@ -59,6 +59,9 @@ type Client struct {
 	// disconnected client never consumes a pushed element). The returned
 	// func stops watching before the connection reads again.
 	WatchClose func() (stop func())
+	// WriteOffset is the AOF offset just past this client's last write,
+	// set by the persistence layer; replies wait until it is durable.
+	WriteOffset atomic.Int64
 	// Extra carries per-client state owned by other packages (pubsub...).
 	Extra map[string]any
 }

@@ -34,6 +34,10 @@ type Executor struct {
 	// Propagate receives the effects of a write command, with its shards
 	// still locked so that per-key order is preserved.
 	Propagate func(db int, cmds [][][]byte)
+	// Wrote, when set, is called right after Propagate on the same
+	// goroutine with the client whose command produced the effects (the
+	// AOF records the client's write offset there for group commit).
+	Wrote func(cl *command.Client)
 	// Touched is called for every modified key, under its shard lock. It
 	// defaults to the WATCH signal (see multi.go); to add a consumer, wrap
 	// the previous value and call it.
@@ -292,6 +296,9 @@ func (e *Executor) RunIn(c *command.Ctx, u *Unit) {
 				e.Propagate(c.DB.Index(), c.Propagate)
 			} else {
 				e.Propagate(c.DB.Index(), [][][]byte{c.Args})
+			}
+			if e.Wrote != nil {
+				e.Wrote(c.Client)
 			}
 		}
 	}
