@@ -293,14 +293,23 @@ func (e *Executor) RunIn(c *command.Ctx, u *Unit) {
 			}
 		} else if e.Propagate != nil && c.Spec.Has(command.FlagWrite) {
 			if c.Propagate != nil {
-				e.Propagate(c.DB.Index(), c.Propagate)
+				e.emit(c.Client, c.DB.Index(), c.Propagate)
 			} else {
-				e.Propagate(c.DB.Index(), [][][]byte{c.Args})
-			}
-			if e.Wrote != nil {
-				e.Wrote(c.Client)
+				e.emit(c.Client, c.DB.Index(), [][][]byte{c.Args})
 			}
 		}
+	}
+}
+
+// emit hands effects to Propagate, then tells Wrote that cl's reply must
+// wait for them to be durable. Every propagation goes through here.
+func (e *Executor) emit(cl *command.Client, db int, cmds [][][]byte) {
+	if e.Propagate == nil {
+		return
+	}
+	e.Propagate(db, cmds)
+	if e.Wrote != nil && cl != nil {
+		e.Wrote(cl)
 	}
 }
 

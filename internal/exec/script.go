@@ -101,11 +101,13 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	if spec.Has(command.FlagWrite) {
 		s.wrote.Store(true)
 	}
-	var c command.Ctx
-	c = command.Ctx{Args: args, Spec: spec, W: w, Client: s.Client,
-		DB: e.Store.DB(s.Client.DB, s.Now), Touched: e.Touched, Notify: e.Notify, InScript: true}
+	f := e.getFrame()
+	defer e.putFrame(f)
+	c := &f.ctx
+	*c = command.Ctx{Args: args, Spec: spec, W: w, Client: s.Client,
+		DB: e.Store.DB(s.Client.DB, s.Now), Touched: e.touchFn, Notify: e.Notify, InScript: true}
 	start := time.Now()
-	spec.Handler(&c)
+	spec.Handler(c)
 	st := e.StatFor(spec)
 	st.Calls.Add(1)
 	st.Usec.Add(int64(time.Since(start) / time.Microsecond))
@@ -133,35 +135,15 @@ func (e *Executor) scriptReject(spec *command.Spec, w resp.ReplyWriter, msg stri
 	}
 }
 
-var (
-	multiCmd = [][]byte{[]byte("MULTI")}
-	execCmd  = [][]byte{[]byte("EXEC")}
-)
 
 // Finish propagates the script's writes: as Redis 7 does, the effects, not
 // the script, wrapped in MULTI/EXEC when there is more than one.
 func (s *ScriptCall) Finish() {
-	e := s.E
-	if len(s.effects) == 0 || e.Propagate == nil {
-		return
-	}
-	wrap := len(s.effects) > 1
-	var batch [][][]byte
-	db := s.effects[0].db
-	if wrap {
-		batch = append(batch, multiCmd)
-	}
+	var u Unit
 	for _, ef := range s.effects {
-		if ef.db != db {
-			e.Propagate(db, batch)
-			batch, db = nil, ef.db
-		}
-		batch = append(batch, ef.cmd)
+		u.Add(ef.db, [][][]byte{ef.cmd})
 	}
-	if wrap {
-		batch = append(batch, execCmd)
-	}
-	e.Propagate(db, batch)
+	s.E.PropagateUnit(&u, s.Caller)
 	s.effects = nil
 }
 

@@ -12,8 +12,22 @@ import (
 
 // TestCrashKeepsAcknowledgedWrites kills Crescent with SIGKILL while
 // clients write with appendfsync always, restarts it, and checks that
-// every acknowledged write is there.
+// every acknowledged write is there: plain commands and scripts alike.
 func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		write func(cl *client, key, val string) (string, error)
+	}{
+		{"SET", func(cl *client, key, val string) (string, error) { return cl.do("SET", key, val) }},
+		{"EVAL", func(cl *client, key, val string) (string, error) {
+			return cl.do("EVAL", "redis.call('SET', KEYS[1], ARGV[1]) redis.call('INCR', 'n') return redis.status_reply('OK')", "1", key, val)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { crashKeepsAcked(t, tc.write) })
+	}
+}
+
+func crashKeepsAcked(t *testing.T, write func(cl *client, key, val string) (string, error)) {
 	dir := t.TempDir()
 	p := startCrescent(t, dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "")
 	const clients = 8
@@ -35,7 +49,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 				// overwrite a small key set too, so order matters
 				key := fmt.Sprintf("c%d:%d", c, i%50)
 				val := fmt.Sprintf("v%d", i)
-				r, err := cl.do("SET", key, val)
+				r, err := write(cl, key, val)
 				if err != nil {
 					return // killed
 				}
