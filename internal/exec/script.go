@@ -135,7 +135,6 @@ func (e *Executor) scriptReject(spec *command.Spec, w resp.ReplyWriter, msg stri
 	}
 }
 
-
 // Finish propagates the script's writes: as Redis 7 does, the effects, not
 // the script, wrapped in MULTI/EXEC when there is more than one.
 func (s *ScriptCall) Finish() {
