@@ -102,6 +102,7 @@ func New(d Deps) *Handlers {
 	h.registerTx()
 	h.registerPubSub()
 	h.registerScripting()
+	h.registerFunctions() // functions.go
 	// ACL last: it indexes every declared command.
 	h.registerACL()
 	h.ACL = acl.New(h.Table)

@@ -18,6 +18,8 @@ type scripting struct {
 	cache  *script.Cache
 	engine *lua.Engine
 	mon    script.Monitor
+	// libs are the FUNCTION libraries (functions.go).
+	libs *script.Libraries
 	// client is the fake client scripts' commands run as. Scripts hold
 	// the whole keyspace, so one runs at a time and one client serves all.
 	client *command.Client
@@ -75,20 +77,23 @@ func (h *Handlers) scriptMemoryInfo() []string {
 	s := h.scripts
 	vm := s.engine.Memory()
 	scripts := s.cache.Memory()
+	nlibs, nfuncs := s.libs.Counts()
+	fvm := s.engine.FunctionsMemory()
+	fmem := s.libs.Memory()
 	return []string{
 		fmt.Sprintf("used_memory_lua:%d", vm),
 		fmt.Sprintf("used_memory_vm_eval:%d", vm),
 		"used_memory_lua_human:" + humanBytes(vm),
 		fmt.Sprintf("used_memory_scripts_eval:%d", scripts),
 		fmt.Sprintf("number_of_cached_scripts:%d", s.cache.Len()),
-		"number_of_functions:0",
-		"number_of_libraries:0",
-		"used_memory_vm_functions:0",
-		fmt.Sprintf("used_memory_vm_total:%d", vm),
-		"used_memory_vm_total_human:" + humanBytes(vm),
-		"used_memory_functions:0",
-		fmt.Sprintf("used_memory_scripts:%d", scripts),
-		"used_memory_scripts_human:" + humanBytes(scripts),
+		fmt.Sprintf("number_of_functions:%d", nfuncs),
+		fmt.Sprintf("number_of_libraries:%d", nlibs),
+		fmt.Sprintf("used_memory_vm_functions:%d", fvm),
+		fmt.Sprintf("used_memory_vm_total:%d", vm+fvm),
+		"used_memory_vm_total_human:" + humanBytes(vm+fvm),
+		fmt.Sprintf("used_memory_functions:%d", fmem),
+		fmt.Sprintf("used_memory_scripts:%d", scripts+fmem),
+		"used_memory_scripts_human:" + humanBytes(scripts+fmem),
 	}
 }
 
