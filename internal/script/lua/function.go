@@ -38,6 +38,14 @@ func (e *Engine) funcState() *state {
 	}
 	s := e.newState()
 	L := s.L
+	// What EVAL has and functions have not: the error handler as a global
+	// (functions keep it in the registry) and the EVAL-only redis calls.
+	s.realG.RawSetString("__redis__err__handler", glua.LNil)
+	if redis, ok := s.proxies[s.realG.RawGetString("redis").(*glua.LTable)]; ok {
+		for _, name := range []string{"replicate_commands", "breakpoint", "debug"} {
+			redis.RawSetString(name, glua.LNil)
+		}
+	}
 	api := L.NewTable()
 	api.RawSetString("register_function", L.NewFunction(s.registerFunction))
 	api.RawSetString("log", L.NewFunction(s.log))
