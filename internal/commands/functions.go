@@ -19,7 +19,6 @@ const (
 	errFuncBadNumKeys   = "ERR Bad number of keys provided"
 	errFuncFlushOption  = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option"
 	errFuncRestorePol   = "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
-	errFuncRestoreArgs  = "ERR unknown subcommand or wrong number of arguments for 'restore'. Try FUNCTION HELP."
 	errFuncNoLibName    = "ERR library name argument was not given"
 	errFuncCodeMissing  = "ERR Function code is missing"
 	errScriptNoCluster  = "ERR Can not run script on cluster, 'no-cluster' flag is set."
@@ -165,6 +164,10 @@ func (h *Handlers) functionDelete(c *command.Ctx) {
 }
 
 func (h *Handlers) functionFlush(c *command.Ctx) {
+	if len(c.Args) > 3 {
+		subcommandSyntaxError(c) // streams.go
+		return
+	}
 	switch {
 	case len(c.Args) == 2:
 	case len(c.Args) == 3 && (EqualFold(c.Args[2], "sync") || EqualFold(c.Args[2], "async")):
@@ -179,7 +182,7 @@ func (h *Handlers) functionFlush(c *command.Ctx) {
 
 func (h *Handlers) functionRestore(c *command.Ctx) {
 	if len(c.Args) > 4 {
-		c.Error(errFuncRestoreArgs)
+		subcommandSyntaxError(c) // streams.go
 		return
 	}
 	policy := script.RestoreAppend

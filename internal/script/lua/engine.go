@@ -70,7 +70,14 @@ type compiled struct {
 func (e *Engine) Compile(name string, code []byte) (script.Function, error) {
 	chunk, err := parse.Parse(strings.NewReader(string(code)), name)
 	if err != nil {
-		return nil, errors.New(parseError(name, err))
+		msg := parseError(name, err)
+		var pe *parse.Error
+		if errors.As(err, &pe) && pe.Pos.Line == parse.EOF {
+			// Lua 5.1 reports errors at the end of input on the last line.
+			msg = strings.Replace(msg, fmt.Sprintf("%s:%d:", name, lastLine(pe)),
+				fmt.Sprintf("%s:%d:", name, 1+strings.Count(string(code), "\n")), 1)
+		}
+		return nil, errors.New(msg)
 	}
 	proto, err := glua.Compile(chunk, name)
 	if err != nil {
