@@ -23,8 +23,8 @@ const (
 	RDBVersion = 10
 	// OpFunction2 is RDB_OPCODE_FUNCTION2: a library's code follows.
 	OpFunction2 = 245
-	// OpFunctionPreGA is RDB_OPCODE_FUNCTION_PRE_GA (7.0 release
-	// candidates), which Redis refuses.
+	// OpFunctionPreGA is RDB_OPCODE_FUNCTION (7.0 release candidates):
+	// library name, engine, description and code as separate strings.
 	OpFunctionPreGA = 246
 )
 
@@ -80,26 +80,59 @@ func ParseDump(p []byte) ([][]byte, string) {
 	if CRC64(0, p[:len(p)-8]) != binary.LittleEndian.Uint64(footer[2:]) {
 		return nil, ErrPayload
 	}
-	body := p[:len(p)-10]
+	// As Redis does, records are read while more than the footer is
+	// left, and a record may run into the footer.
 	var codes [][]byte
-	for len(body) > 0 {
-		t := body[0]
-		body = body[1:]
+	for rest := p; len(rest) > 10; {
+		t := rest[0]
+		rest = rest[1:]
+		var code []byte
 		switch t {
 		case OpFunction2:
+			var ok bool
+			if code, rest, ok = readRDBString(rest); !ok {
+				return nil, "Failed loading library payload"
+			}
 		case OpFunctionPreGA:
-			return nil, "Pre-GA function format not supported"
+			var msg string
+			if code, rest, msg = readPreGA(rest); msg != "" {
+				return nil, msg
+			}
 		default:
 			return nil, "given type is not a function"
 		}
-		s, rest, ok := readRDBString(body)
-		if !ok {
-			return nil, "Failed loading library payload"
-		}
-		codes = append(codes, s)
-		body = rest
+		codes = append(codes, code)
 	}
 	return codes, ""
+}
+
+// readPreGA reads a library record of Redis 7.0's release candidates
+// (RDB_OPCODE_FUNCTION): name, engine, optional description, code. The
+// metadata line is rebuilt from the name and engine.
+func readPreGA(b []byte) (code, rest []byte, msg string) {
+	name, b, ok := readRDBString(b)
+	if !ok {
+		return nil, nil, "Failed loading library name"
+	}
+	engine, b, ok := readRDBString(b)
+	if !ok {
+		return nil, nil, "Failed loading engine name"
+	}
+	hasDesc, _, b, ok := readRDBLen(b)
+	if !ok {
+		return nil, nil, "Failed loading library description indicator"
+	}
+	if hasDesc != 0 {
+		if _, b, ok = readRDBString(b); !ok {
+			return nil, nil, "Failed loading library description"
+		}
+	}
+	body, b, ok := readRDBString(b)
+	if !ok {
+		return nil, nil, "Failed loading library payload"
+	}
+	code = append([]byte("#!"+string(engine)+" name="+string(name)+"\n"), body...)
+	return code, b, ""
 }
 
 // readRDBLen reads an RDB length; enc is true for the special encodings
