@@ -121,6 +121,7 @@ func (h *Handlers) fcall(c *command.Ctx, ro bool) {
 	keys := c.Args[3 : 3+numkeys]
 	args := c.Args[3+numkeys:]
 	sc := h.Exec.NewScriptCall(c.Client, h.scripts.client, c.DB.Now, readOnly)
+	sc.DenyOOM = f.Flags&script.FlagAllowOOM == 0 && h.overMaxmemory()
 	run := &script.Run{W: c.W, Host: sc, Name: f.Name, Flags: f.Flags, ReadOnly: readOnly,
 		Function: true, Command: c.Args, Resp: 2, Log: h.scriptLog}
 	h.scripts.mon.Begin(run)

@@ -1,13 +1,21 @@
 package commands_test
 
 import (
+	"context"
 	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/script"
+	"github.com/crescent-db/crescent/internal/server"
 )
 
 const busyLib = "#!lua name=busy\n" +
@@ -285,4 +293,142 @@ func TestFunctionDumpRestore(t *testing.T) {
 			t.Errorf("%.80q:\n redis:    %q\n crescent: %q", s, want, got)
 		}
 	}
+}
+
+// TestScriptFlagsOOM: over maxmemory, scripts and functions that declare
+// flags run only when allow-oom or no-writes; scripts without flags fail
+// at their first denyoom command. Compared with a real redis-server.
+func TestScriptFlagsOOM(t *testing.T) {
+	lib := "#!lua name=m\n" +
+		"redis.register_function('w', function(keys, args) return redis.call('set', 'a', 'b') end)\n" +
+		"redis.register_function{function_name='nw', callback=function(keys, args) return redis.call('get', 'a') end, flags={'no-writes'}}\n" +
+		"redis.register_function{function_name='oom', callback=function(keys, args) return redis.call('set', 'a', 'b') end, flags={'allow-oom'}}\n" +
+		"redis.register_function{function_name='none', callback=function(keys, args) return 1 end, flags={}}"
+	steps := [][]string{
+		{"FUNCTION", "FLUSH"},
+		{"FUNCTION", "LOAD", lib},
+		{"SET", "big", strings.Repeat("x", 1000)},
+		{"CONFIG", "SET", "maxmemory", "1"},
+		{"FCALL", "w", "0"},
+		{"FCALL", "nw", "0"},
+		{"FCALL", "oom", "0"},
+		{"FCALL", "none", "0"},
+		{"FCALL_RO", "nw", "0"},
+		{"EVAL", "#!lua\nreturn 1", "0"},
+		{"EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'a')", "0"},
+		{"EVAL", "#!lua flags=allow-oom\nreturn redis.call('set', 'a', 'c')", "0"},
+		{"EVAL", "return redis.call('set', 'a', 'd')", "0"},
+		{"EVAL", "return redis.pcall('set', 'a', 'd')", "0"},
+		{"EVAL", "return redis.call('get', 'a')", "0"},
+		{"EVAL", "redis.call('del', 'nokey') return redis.call('set', 'a', 'e')", "0"},
+		{"CONFIG", "SET", "maxmemory", "0"},
+		{"FCALL", "w", "0"},
+		{"FUNCTION", "FLUSH"},
+	}
+	r := scriptDial(t, scriptStartRedis(t))
+	caddr, _ := startScriptCrescent(t)
+	c := scriptDial(t, caddr)
+	for _, s := range steps {
+		want, err := r.do(s...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.do(s...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want != got {
+			t.Errorf("%.80q:\n redis:    %q\n crescent: %q", s, want, got)
+		}
+	}
+}
+
+// TestFunctionPropagation: FUNCTION LOAD, DELETE, FLUSH and RESTORE are
+// propagated as themselves (AOF, replicas); FCALL propagates its effects,
+// like EVAL; reads and failed changes propagate nothing.
+func TestFunctionPropagation(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	record := func(db int, cmds [][][]byte) {
+		var parts []string
+		for _, c := range cmds {
+			var a []string
+			for _, x := range c {
+				a = append(a, string(x))
+			}
+			parts = append(parts, strings.Join(a, " "))
+		}
+		mu.Lock()
+		got = append(got, strings.Join(parts, " | "))
+		mu.Unlock()
+	}
+	var on atomic.Bool
+	addr := startHookedCrescent(t, func(s *server.Server) {
+		s.Exec().Propagate = func(db int, cmds [][][]byte) {
+			if on.Load() {
+				record(db, cmds)
+			}
+		}
+	})
+	c := scriptDial(t, addr)
+	lib := "#!lua name=p\nredis.register_function('w', function(keys, args) redis.call('set', keys[1], 'v') return redis.call('incr', 'n') end)"
+	c.do("FUNCTION", "LOAD", "#!lua name=q\nredis.register_function('q', function() return 1 end)")
+	dump, _ := c.do("FUNCTION", "DUMP")
+	_, payload, _ := strings.Cut(strings.TrimSuffix(dump, "\r\n"), "\r\n")
+	on.Store(true)
+	tests := []struct {
+		cmd  []string
+		want []string
+	}{
+		{[]string{"FUNCTION", "LOAD", lib}, []string{"FUNCTION LOAD " + lib}},
+		{[]string{"FUNCTION", "LOAD", lib}, nil},
+		{[]string{"FCALL", "w", "1", "k"}, []string{"MULTI | set k v | incr n | EXEC"}},
+		{[]string{"FUNCTION", "LIST"}, nil},
+		{[]string{"FUNCTION", "DUMP"}, nil},
+		{[]string{"FUNCTION", "DELETE", "p"}, []string{"FUNCTION DELETE p"}},
+		{[]string{"FUNCTION", "DELETE", "p"}, nil},
+		{[]string{"FUNCTION", "FLUSH"}, []string{"FUNCTION FLUSH"}},
+		{[]string{"FUNCTION", "RESTORE", payload}, []string{"FUNCTION RESTORE " + payload}},
+		{[]string{"FUNCTION", "RESTORE", payload}, nil},
+	}
+	for _, tt := range tests {
+		mu.Lock()
+		got = nil
+		mu.Unlock()
+		c.do(tt.cmd...)
+		mu.Lock()
+		if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tt.want) {
+			t.Errorf("%.60q: propagated %q, want %q", tt.cmd, got, tt.want)
+		}
+		mu.Unlock()
+	}
+}
+
+// startHookedCrescent is startScriptCrescent with hook run on the server
+// before it starts serving.
+func startHookedCrescent(t *testing.T, hook func(*server.Server)) string {
+	t.Helper()
+	cfg := config.New()
+	if err := cfg.Load("", []string{"--port", "0", "--bind", "127.0.0.1", "--save", ""}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook(srv)
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return srv.Addr().String()
 }

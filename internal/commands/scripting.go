@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/script"
 	"github.com/crescent-db/crescent/internal/script/lua"
 )
@@ -149,14 +150,19 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 		}
 	}
 	compat := s.Flags&script.FlagEvalCompat != 0
-	if !compat && s.Flags&script.FlagNoWrites == 0 && ro {
-		c.Error(errROWriteFlag)
+	if h.scriptDenyOOM(s.Flags) { // functions.go
+		c.Error(exec.ErrOOM)
+		return
+	}
+	if msg := h.scriptFlagsCheck(s.Flags, ro); msg != "" {
+		c.Error(msg)
 		return
 	}
 	readOnly := ro || (!compat && s.Flags&script.FlagNoWrites != 0)
 	keys := c.Args[3 : 3+numkeys]
 	args := c.Args[3+numkeys:]
 	sc := h.Exec.NewScriptCall(c.Client, h.scripts.client, c.DB.Now, readOnly)
+	sc.DenyOOM = s.Flags&script.FlagAllowOOM == 0 && h.overMaxmemory()
 	run := &script.Run{W: c.W, Host: sc, Name: s.Sha, Flags: s.Flags, ReadOnly: readOnly,
 		Resp: 2, Log: h.scriptLog}
 	h.scripts.mon.Begin(run)
