@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/resp"
 	"github.com/crescent-db/crescent/internal/script"
 	"github.com/crescent-db/crescent/internal/server"
 )
@@ -431,4 +433,26 @@ func startHookedCrescent(t *testing.T, hook func(*server.Server)) string {
 		<-done
 	})
 	return srv.Addr().String()
+}
+
+// BenchmarkFcallGetSet measures FCALL of a small read-modify-write function
+// through the executor, without the network (compare BenchmarkEvalshaGetSet).
+func BenchmarkFcallGetSet(b *testing.B) {
+	srv := newInProcess(b)
+	ex := srv.Exec()
+	cl := command.NewClient(1)
+	w := resp.NewWriter()
+	ex.Execute(cl, strArgs("FUNCTION", "LOAD", "#!lua name=bench\nredis.register_function('getset', function(keys, args) local v = redis.call('GET', keys[1]) redis.call('SET', keys[1], args[1]) return v end)"), w)
+	argv := strArgs("FCALL", "getset", "1", "k", "value")
+	w.Reset()
+	ex.Execute(cl, argv, w)
+	if w.Buf[0] == '-' {
+		b.Fatalf("FCALL: %s", w.Buf)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w.Reset()
+		ex.Execute(cl, argv, w)
+	}
 }
