@@ -113,6 +113,7 @@ func New(d Deps) *Handlers {
 	h.registerPubSub()
 	h.registerScripting()
 	h.registerPersistence()
+	h.registerFunctions() // functions.go
 	// ACL last: it indexes every declared command.
 	h.registerACL()
 	h.ACL = acl.New(h.Table)

@@ -32,6 +32,10 @@ type ScriptCall struct {
 	Now int64
 	// ReadOnly rejects write and may-replicate commands.
 	ReadOnly bool
+	// DenyOOM rejects denyoom commands until the script's first write:
+	// memory was over maxmemory when the script started and it is not
+	// allow-oom (Redis's scriptVerifyOOM).
+	DenyOOM bool
 
 	wrote   atomic.Bool
 	effects []effect
@@ -96,6 +100,10 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	}
 	if s.ReadOnly && (spec.Has(command.FlagWrite) || spec.Has(command.FlagMayReplicate)) {
 		e.scriptReject(spec, w, ErrScriptReadOnly)
+		return
+	}
+	if s.DenyOOM && !s.wrote.Load() && spec.Has(command.FlagDenyOOM) {
+		e.scriptReject(spec, w, ErrOOM)
 		return
 	}
 	if spec.Has(command.FlagWrite) {
