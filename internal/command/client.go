@@ -18,6 +18,7 @@ const (
 	ClientReplySkipNext
 	ClientReplySkip
 	ClientNoTouch
+	ClientLoading // replays the AOF: obeyed without limits
 )
 
 // Client is a connection's state as commands see it.

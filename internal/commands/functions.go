@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/glob"
@@ -144,9 +145,12 @@ func (h *Handlers) functionLoad(c *command.Ctx) {
 		c.Error(errFuncCodeMissing)
 		return
 	}
-	// TODO(persist): Redis loads without the timeout for clients it must
-	// obey (AOF replay, master): pass 0 once such clients are flagged.
-	name, msg := h.scripts.libs.Load(c.Args[i], replace, script.LoadTimeout)
+	// Redis loads without the timeout for clients it must obey (AOF replay)
+	timeout := script.LoadTimeout
+	if c.Client.Flags&command.ClientLoading != 0 {
+		timeout = 0
+	}
+	name, msg := h.scripts.libs.Load(c.Args[i], replace, timeout)
 	if msg != "" {
 		c.Error("ERR " + msg)
 		return
@@ -369,4 +373,18 @@ func (h *Handlers) functionHelp(c *command.Ctx) {
 	for _, l := range functionHelpLines {
 		c.W.Simple(l)
 	}
+}
+
+// FunctionStore adapts the libraries for persistence (persist.FunctionLibraries).
+type FunctionStore struct{ Libs *script.Libraries }
+
+// Codes returns every library's code.
+func (f FunctionStore) Codes() [][]byte { return f.Libs.Codes() }
+
+// LoadCode loads one library read from a snapshot.
+func (f FunctionStore) LoadCode(code []byte) error {
+	if _, msg := f.Libs.Load(code, false, 0); msg != "" {
+		return fmt.Errorf("loading function library: %s", msg)
+	}
+	return nil
 }

@@ -102,9 +102,12 @@ func (m *Manager) loadRDB(d *rdb.Decoder) error {
 				m.log.Info("Loading RDB produced by version " + string(v))
 			}
 		},
-		Function: func([]byte) error {
-			m.log.Warn("RDB holds function libraries: skipped (no FUNCTION support yet)")
-			return nil
+		Function: func(code []byte) error {
+			if m.Functions == nil {
+				m.log.Warn("RDB holds function libraries: skipped")
+				return nil
+			}
+			return m.Functions.LoadCode(code)
 		},
 	}
 	ts = time.Now()
@@ -121,6 +124,7 @@ func (m *Manager) loadAOF(mf *aof.Manifest) error {
 	files = append(files, mf.Incrs...)
 	cl := command.NewClient(-1)
 	cl.User = "default"
+	cl.Flags |= command.ClientLoading
 	w := resp.NewWriter()
 	for i, fi := range files {
 		last := i == len(files)-1

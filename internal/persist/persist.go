@@ -73,7 +73,18 @@ type Manager struct {
 
 	lzf sync.Pool // *rdb.LZFState, reused by snapshot visits
 
+	// Functions, when set, are the FUNCTION libraries saved with the data.
+	Functions FunctionLibraries
+
 	wg sync.WaitGroup
+}
+
+// FunctionLibraries is what persistence needs from FUNCTION: the code of
+// every library (read with the keyspace locked, so it is consistent with
+// the data) and loading one library at startup.
+type FunctionLibraries interface {
+	Codes() [][]byte
+	LoadCode(code []byte) error
 }
 
 // New returns a manager; call Load, then Start.
@@ -169,6 +180,7 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase bool, a
 	var now int64
 	sizes := make([][2]uint64, ndb)
 	var dirty int64
+	var libs [][]byte
 	visit := func(sh int) {
 		per := make([][]byte, ndb)
 		st, _ := m.lzf.Get().(*rdb.LZFState)
@@ -211,6 +223,9 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase bool, a
 	sp, err := m.store.BeginSnapshot(visit, func() {
 		now = m.exec.Clock()
 		dirty = m.exec.Dirty.Load()
+		if m.Functions != nil {
+			libs = m.Functions.Codes()
+		}
 		for db := 0; db < ndb; db++ {
 			v := m.store.DB(db, now)
 			sizes[db] = [2]uint64{uint64(v.Size()), uint64(v.Volatile())}
@@ -236,6 +251,20 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase bool, a
 		}
 		rw.Checksum = m.cfg.Bool("rdbchecksum")
 		if err := rw.AuxFields(m.version, time.Now().Unix(), 0, aofBase); err != nil {
+			return 0, err
+		}
+	}
+	// function libraries come before the data, as Redis writes them
+	for _, code := range libs {
+		if format == formatRDB {
+			var e rdb.Encoder
+			e.Byte(rdb.OpFunction2)
+			e.String(code)
+			err = rw.Write(e.Buf)
+		} else {
+			_, err = out.Write(aof.AppendCommand(nil, [][]byte{[]byte("FUNCTION"), []byte("LOAD"), code}))
+		}
+		if err != nil {
 			return 0, err
 		}
 	}

@@ -102,6 +102,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	cfg.OnChange("maxmemory-policy", setLFU)
 	// persistence: load the dataset, then hook the AOF in
 	s.persist = persist.New(cfg, logger, s.store, s.exec, codecs, commands.RedisVersion)
+	s.persist.Functions = commands.FunctionStore{Libs: s.cmds.Functions()}
 	s.cmds.Persist = s.persist
 	s.cmds.PersistenceInfo = s.persist.Info
 	s.cmds.BeforeShutdown = s.persist.Shutdown
