@@ -190,6 +190,14 @@ func (d *Decoder) Offset() int64 { return d.off }
 // decoder consumed (an AOF continues after its RDB preamble).
 func (d *Decoder) Reader() *bufio.Reader { return d.r }
 
+// Corrupt returns an error wrapping ErrCorrupt at the current offset, for
+// codecs reporting malformed values.
+func (d *Decoder) Corrupt(format string, args ...any) error { return d.errorf(format, args...) }
+
+// ErrEmptyKey is returned by a codec for a value with no elements: Redis
+// skips such keys when loading a file, and RESTORE rejects them.
+var ErrEmptyKey = errors.New("empty key")
+
 func (d *Decoder) errorf(format string, args ...any) error {
 	return fmt.Errorf("%w at offset %d: %s", ErrCorrupt, d.off, fmt.Sprintf(format, args...))
 }
