@@ -26,18 +26,8 @@ var optimizationLevel = [...]int{4096, 8192, 16384, 32768, 65536}
 // allowInsert is Redis 7.0's _quicklistNodeAllowInsert: may an element of
 // sz bytes join a node of nodeSize bytes holding count elements.
 func allowInsert(nodeSize, count, fill, sz int) bool {
-	overhead := 1
-	if sz >= 254 {
-		overhead = 5
-	}
-	switch {
-	case sz < 64:
-		overhead++
-	case sz < 16384:
-		overhead += 2
-	default:
-		overhead += 5
-	}
+	// Redis overestimates what the element adds (SIZE_ESTIMATE_OVERHEAD)
+	const overhead = 8
 	newSize := nodeSize + sz + overhead
 	if fill < 0 {
 		if off := -fill - 1; off < len(optimizationLevel) {

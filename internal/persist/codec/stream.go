@@ -445,7 +445,8 @@ func (streamCodec) Rewrite(key []byte, v any) [][][]byte {
 			return true
 		})
 	} else {
-		out = append(out, [][]byte{b("XADD"), key, b("MAXLEN"), b("0"), id(s.LastID), b("x"), b("y")})
+		// an empty stream: XADD trimmed to nothing, as Redis writes it
+		out = append(out, [][]byte{b("XADD"), key, b("MAXLEN"), b("0"), b("0-1"), b("x"), b("y")})
 	}
 	out = append(out, [][]byte{b("XSETID"), key, id(s.LastID), b("ENTRIESADDED"), num(s.EntriesAdded),
 		b("MAXDELETEDID"), id(s.MaxDeletedID)})
