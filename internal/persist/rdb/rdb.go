@@ -273,8 +273,7 @@ func (d *Decoder) String() ([]byte, error) {
 		if n > maxAlloc {
 			return nil, d.errorf("string length %d too large", n)
 		}
-		p := make([]byte, n)
-		return p, d.Full(p)
+		return d.readN(int(n))
 	case encInt8:
 		b, err := d.Byte()
 		return strconv.AppendInt(nil, int64(int8(b)), 10), err
@@ -293,11 +292,12 @@ func (d *Decoder) String() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if clen > maxAlloc || ulen > maxAlloc {
+		// LZF expands at most 264 bytes per 3-byte back reference
+		if clen > maxAlloc || ulen > maxAlloc || ulen > 88*clen+64 {
 			return nil, d.errorf("compressed string too large")
 		}
-		c := make([]byte, clen)
-		if err := d.Full(c); err != nil {
+		c, err := d.readN(int(clen))
+		if err != nil {
 			return nil, err
 		}
 		out, err := LZFDecompress(c, int(ulen))
@@ -307,6 +307,26 @@ func (d *Decoder) String() ([]byte, error) {
 		return out, nil
 	}
 	return nil, d.errorf("unknown string encoding %d", enc)
+}
+
+// readN reads n bytes. Past 1 MB the buffer grows with what actually
+// arrives, so a corrupt length cannot allocate gigabytes up front.
+func (d *Decoder) readN(n int) ([]byte, error) {
+	const chunk = 1 << 20
+	if n <= chunk {
+		p := make([]byte, n)
+		return p, d.Full(p)
+	}
+	p := make([]byte, 0, chunk)
+	for len(p) < n {
+		k := min(n-len(p), max(len(p), chunk))
+		at := len(p)
+		p = append(p, make([]byte, k)...)
+		if err := d.Full(p[at:]); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // Double reads a binary double.
