@@ -77,6 +77,10 @@ const (
 	DefaultStreamNodeBytes   = 4096
 )
 
+// streamListpackMaxSize is Redis's STREAM_LISTPACK_MAX_SIZE, the node
+// size limit when stream-node-max-bytes is 0 or larger.
+const streamListpackMaxSize = 1 << 30
+
 // Entry flags inside a block.
 const (
 	sfDeleted    = 1
@@ -370,14 +374,15 @@ func (s *Stream) NumBlocks() int { return len(s.blocks) }
 
 // Append adds an entry with an ID greater than every ID in the stream. fv
 // holds field/value pairs and is copied. Blocks hold at most maxEntries
-// entries and maxBytes bytes (0: defaults), decided as Redis decides when
-// to start a new listpack node, so that blocks and Redis's nodes match.
+// entries and maxBytes bytes (0: no limit, as stream-node-max-entries
+// and stream-node-max-bytes 0 in Redis), decided as Redis decides when to
+// start a new listpack node, so that blocks and Redis's nodes match.
 func (s *Stream) Append(id StreamID, fv [][]byte, maxEntries, maxBytes int) {
 	if maxEntries <= 0 {
 		maxEntries = math.MaxInt32
 	}
-	if maxBytes <= 0 {
-		maxBytes = DefaultStreamNodeBytes
+	if maxBytes <= 0 || maxBytes > streamListpackMaxSize {
+		maxBytes = streamListpackMaxSize
 	}
 	var b *streamBlock
 	if n := len(s.blocks); n > 0 {

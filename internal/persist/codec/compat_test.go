@@ -287,3 +287,33 @@ func TestListFills(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamNodeLimits: stream nodes split as Redis's for every
+// stream-node-max-entries / stream-node-max-bytes, byte for byte.
+func TestStreamNodeLimits(t *testing.T) {
+	r := difftest.StartRedis(t)
+	c := difftest.StartCrescent(t)
+	rc, cc := difftest.Dial(t, r), difftest.Dial(t, c)
+	for _, lim := range [][2]string{{"100", "4096"}, {"0", "0"}, {"5", "0"}, {"0", "200"}, {"10", "1000"}, {"1", "1"}} {
+		for _, conn := range []*difftest.Conn{rc, cc} {
+			conn.MustDo(t, "CONFIG", "SET", "stream-node-max-entries", lim[0])
+			conn.MustDo(t, "CONFIG", "SET", "stream-node-max-bytes", lim[1])
+			conn.MustDo(t, "DEL", "s")
+			for i := 1; i <= 300; i++ {
+				id := fmt.Sprintf("%d-%d", i/4, i%4)
+				if i%5 == 0 {
+					conn.MustDo(t, "XADD", "s", id, "other", strings.Repeat("o", i%70))
+				} else {
+					conn.MustDo(t, "XADD", "s", id, "f", strconv.Itoa(i*37), "g", strings.Repeat("v", i%30))
+				}
+				if i%11 == 0 {
+					conn.MustDo(t, "XDEL", "s", id)
+				}
+			}
+		}
+		want, got := rc.MustDo(t, "DUMP", "s"), cc.MustDo(t, "DUMP", "s")
+		if !bytes.Equal(want, got) {
+			t.Errorf("limits %v: DUMP differs (Redis %d bytes, Crescent %d)", lim, len(want), len(got))
+		}
+	}
+}

@@ -3,9 +3,7 @@
 // encoding DUMP and RESTORE exchange.
 //
 // Value types plug in through Codec (see codec.go): strings are built in;
-// the owners of lists, hashes, sets, sorted sets and streams add theirs,
-// using the listpack, intset and ziplist helpers of this package so that
-// the bytes match what Redis 7.0 writes.
+// lists, hashes, sets, sorted sets and streams are in internal/persist/codec.
 package rdb
 
 import (
