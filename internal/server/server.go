@@ -21,6 +21,7 @@ import (
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/keyspace"
 	"github.com/crescent-db/crescent/internal/persist"
+	"github.com/crescent-db/crescent/internal/persist/codec"
 	"github.com/crescent-db/crescent/internal/persist/rdb"
 	"github.com/crescent-db/crescent/internal/pubsub"
 	"github.com/crescent-db/crescent/internal/resp"
@@ -75,6 +76,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	})
 	s.exec = exec.New(table, s.store)
 	codecs := rdb.NewCodecs()
+	codec.Register(codecs, codec.ConfigLimits(cfg)) // lists, hashes, sets, zsets, streams
 	if err := s.setupPubSub(cfg); err != nil {
 		return nil, err
 	}

@@ -25,13 +25,12 @@ import (
 //	        Encoder.Double). Loading: ZSET (3, Decoder.StringDouble), ZSET_ZIPLIST (12).
 //	stream: STREAM_LISTPACKS_2 (19).
 //
-// Not written yet: the listpack, intset and ziplist blob codecs these
-// forms need. They belong in this package (listpack.go, intset.go,
-// ziplist.go) next to LZF so every type shares them; the first type owner
-// to land adds them, with payloads captured from Redis as test data (see
-// TestDumpMatchesRedis). Until a codec is registered, saving a key of that
-// type fails with a clear error ("no RDB codec for values of type list")
-// and loading one fails naming the key.
+// Those codecs live in internal/persist/codec (registered by server.New),
+// on the blob encoders of internal/persist/listpack (listpack, ziplist,
+// zipmap, intset). A value with no elements makes Load return ErrEmptyKey:
+// the file loader skips the key, as Redis does, and RESTORE rejects it.
+// Saving a value whose type has no codec fails with a clear error ("no RDB
+// codec for values of type X").
 type Codec interface {
 	// TypeName is the TYPE name of the values the codec saves ("list").
 	TypeName() string

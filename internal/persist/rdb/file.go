@@ -227,6 +227,10 @@ func Load(d *Decoder, h *LoadHandler) error {
 				return err
 			}
 			v, err := h.Codecs.LoadValue(d, t)
+			if errors.Is(err, ErrEmptyKey) {
+				exp = 0 // Redis skips empty keys
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("key %q: %w", key, err)
 			}

@@ -3,9 +3,7 @@
 // encoding DUMP and RESTORE exchange.
 //
 // Value types plug in through Codec (see codec.go): strings are built in;
-// the owners of lists, hashes, sets, sorted sets and streams add theirs,
-// using the listpack, intset and ziplist helpers of this package so that
-// the bytes match what Redis 7.0 writes.
+// lists, hashes, sets, sorted sets and streams are in internal/persist/codec.
 package rdb
 
 import (
@@ -190,6 +188,14 @@ func (d *Decoder) Offset() int64 { return d.off }
 // decoder consumed (an AOF continues after its RDB preamble).
 func (d *Decoder) Reader() *bufio.Reader { return d.r }
 
+// Corrupt returns an error wrapping ErrCorrupt at the current offset, for
+// codecs reporting malformed values.
+func (d *Decoder) Corrupt(format string, args ...any) error { return d.errorf(format, args...) }
+
+// ErrEmptyKey is returned by a codec for a value with no elements: Redis
+// skips such keys when loading a file, and RESTORE rejects them.
+var ErrEmptyKey = errors.New("empty key")
+
 func (d *Decoder) errorf(format string, args ...any) error {
 	return fmt.Errorf("%w at offset %d: %s", ErrCorrupt, d.off, fmt.Sprintf(format, args...))
 }
@@ -265,8 +271,7 @@ func (d *Decoder) String() ([]byte, error) {
 		if n > maxAlloc {
 			return nil, d.errorf("string length %d too large", n)
 		}
-		p := make([]byte, n)
-		return p, d.Full(p)
+		return d.readN(int(n))
 	case encInt8:
 		b, err := d.Byte()
 		return strconv.AppendInt(nil, int64(int8(b)), 10), err
@@ -285,11 +290,12 @@ func (d *Decoder) String() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if clen > maxAlloc || ulen > maxAlloc {
+		// LZF expands at most 264 bytes per 3-byte back reference
+		if clen > maxAlloc || ulen > maxAlloc || ulen > 88*clen+64 {
 			return nil, d.errorf("compressed string too large")
 		}
-		c := make([]byte, clen)
-		if err := d.Full(c); err != nil {
+		c, err := d.readN(int(clen))
+		if err != nil {
 			return nil, err
 		}
 		out, err := LZFDecompress(c, int(ulen))
@@ -299,6 +305,26 @@ func (d *Decoder) String() ([]byte, error) {
 		return out, nil
 	}
 	return nil, d.errorf("unknown string encoding %d", enc)
+}
+
+// readN reads n bytes. Past 1 MB the buffer grows with what actually
+// arrives, so a corrupt length cannot allocate gigabytes up front.
+func (d *Decoder) readN(n int) ([]byte, error) {
+	const chunk = 1 << 20
+	if n <= chunk {
+		p := make([]byte, n)
+		return p, d.Full(p)
+	}
+	p := make([]byte, 0, chunk)
+	for len(p) < n {
+		k := min(n-len(p), max(len(p), chunk))
+		at := len(p)
+		p = append(p, make([]byte, k)...)
+		if err := d.Full(p[at:]); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // Double reads a binary double.
