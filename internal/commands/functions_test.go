@@ -15,8 +15,8 @@ import (
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/persist/rdb"
 	"github.com/crescent-db/crescent/internal/resp"
-	"github.com/crescent-db/crescent/internal/script"
 	"github.com/crescent-db/crescent/internal/server"
 )
 
@@ -187,8 +187,8 @@ const (
 
 // mkPayload appends the RDB version and Redis's CRC64 to body.
 func mkPayload(body string) string {
-	b := append([]byte(body), script.RDBVersion, 0)
-	return string(binary.LittleEndian.AppendUint64(b, script.CRC64(0, b)))
+	b := append([]byte(body), rdb.Version, 0)
+	return string(binary.LittleEndian.AppendUint64(b, rdb.NewCRCTable().Update(0, b)))
 }
 
 // TestFunctionDumpRestore: FUNCTION DUMP payloads are Redis's format: a

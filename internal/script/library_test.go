@@ -6,18 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func TestCRC64(t *testing.T) {
-	// Redis's crc64.c self-test vectors.
-	if got := CRC64(0, []byte("123456789")); got != 0xe9c6d914c4b8d9ca {
-		t.Fatalf("crc64(123456789) = %#x", got)
-	}
-	// Incremental use gives the same result.
-	if got := CRC64(CRC64(0, []byte("1234")), []byte("56789")); got != 0xe9c6d914c4b8d9ca {
-		t.Fatalf("incremental crc64 = %#x", got)
-	}
-}
+	"github.com/crescent-db/crescent/internal/persist/rdb"
+)
 
 func TestParseMetadata(t *testing.T) {
 	for _, tc := range []struct {
@@ -167,35 +158,14 @@ func TestDumpRestore(t *testing.T) {
 	}
 	// An LZF-compressed string, as Redis writes code longer than 20 bytes.
 	lzf := []byte{OpFunction2, 0xC3, 7, 12, 3, 'a', 'b', 'c', 'd', 0xC0, 3}
-	payload := append(lzf, RDBVersion, 0)
+	payload := append(lzf, rdb.Version, 0)
 	payload = append(payload, make([]byte, 8)...)
-	crc := CRC64(0, payload[:len(payload)-8])
+	crc := rdb.NewCRCTable().Update(0, payload[:len(payload)-8])
 	for i := 0; i < 8; i++ {
 		payload[len(payload)-8+i] = byte(crc >> (8 * i))
 	}
 	codes, msg = ParseDump(payload)
 	if msg != "" || len(codes) != 1 || string(codes[0]) != "abcdabcdabcd" {
 		t.Fatalf("lzf: %q %q", codes, msg)
-	}
-}
-
-func TestLZF(t *testing.T) {
-	for _, tc := range []struct {
-		in   []byte
-		size int
-		out  string
-		ok   bool
-	}{
-		{[]byte{2, 'a', 'b', 'c'}, 3, "abc", true},
-		{[]byte{0, 'a', 0xE0, 3, 0}, 13, "aaaaaaaaaaaaa", true},
-		{[]byte{0, 'a', 0x20, 0}, 4, "aaaa", true},
-		{[]byte{0, 'a', 0x20, 5}, 4, "", false},  // back reference before the start
-		{[]byte{5, 'a'}, 6, "", false},           // literal run past the input
-		{[]byte{2, 'a', 'b', 'c'}, 4, "", false}, // wrong size
-	} {
-		out, ok := lzfDecompress(tc.in, tc.size)
-		if ok != tc.ok || (ok && string(out) != tc.out) {
-			t.Errorf("lzf(%v) = %q %v", tc.in, out, ok)
-		}
 	}
 }
