@@ -59,6 +59,9 @@ type Client struct {
 	// disconnected client never consumes a pushed element). The returned
 	// func stops watching before the connection reads again.
 	WatchClose func() (stop func())
+	// Touch is the client's modification hook, built once by the
+	// executor (WATCH, blocked clients and client-side caching).
+	Touch func(db int, key []byte)
 	// Extra carries per-client state owned by other packages (pubsub...).
 	Extra map[string]any
 }

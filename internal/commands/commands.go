@@ -75,6 +75,7 @@ type Handlers struct {
 	// enc caches the small-encoding limits of hashes and sets (types.go)
 	enc     encLimits
 	scripts *scripting // EVAL / SCRIPT state (scripting.go)
+	ops     *opsState  // MONITOR, SLOWLOG, LATENCY, tracking... (ops.go)
 }
 
 // RunID returns the server's random run id.
@@ -102,6 +103,7 @@ func New(d Deps) *Handlers {
 	h.registerTx()
 	h.registerPubSub()
 	h.registerScripting()
+	h.registerOps() // operating: MONITOR, SLOWLOG, LATENCY, tracking, MEMORY (ops.go)
 	// ACL last: it indexes every declared command.
 	h.registerACL()
 	h.ACL = acl.New(h.Table)
@@ -126,12 +128,13 @@ func (h *Handlers) Close() {
 }
 
 // Cron runs periodic work (called hz times a second).
-func (h *Handlers) Cron() {}
+func (h *Handlers) Cron() { h.opsCron() }
 
 // ClientGone releases per-client state when a connection closes.
 func (h *Handlers) ClientGone(cl *command.Client) {
 	h.Exec.Discard(cl)
 	h.pubsubGone(cl)
+	h.opsGone(cl)
 }
 
 // Shared error replies (Redis 7.0 texts).

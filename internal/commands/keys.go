@@ -378,6 +378,9 @@ func (h *Handlers) swapdb(c *command.Ctx) {
 		return
 	}
 	if a != b {
+		// WATCH: keys that exist in either database change (LockAll held)
+		h.Exec.TouchAllWatched(int(a), int(b))
+		h.Exec.TouchAllWatched(int(b), int(a))
 		c.DB.Store().SwapDB(int(a), int(b))
 	}
 	c.Dirty++
@@ -398,7 +401,9 @@ func (h *Handlers) flushdb(c *command.Ctx) {
 		return
 	}
 	n := c.DB.Size()
-	c.DB.Flush()
+	h.Exec.TouchAllWatched(c.DB.Index(), -1) // before anything changes
+	h.trackingFlush()
+	h.lazyFree(c.DB.Store().DetachDB(c.DB.Index()), h.flushAsync(c), true)
 	// always propagated, even when the database was already empty
 	c.Dirty += n + 1
 	c.W.OK()
@@ -412,8 +417,11 @@ func (h *Handlers) flushall(c *command.Ctx) {
 	n := 0
 	for i := 0; i < st.NumDBs(); i++ {
 		n += st.DB(i, c.DB.Now).Size()
+		h.Exec.TouchAllWatched(i, -1)
 	}
-	st.FlushAll()
+	h.trackingFlush()
+	// O(shards): the old maps are dropped, the GC reclaims them
+	h.lazyFree(st.DetachAll(), h.flushAsync(c), false)
 	c.Dirty += n + 1
 	c.W.OK()
 }

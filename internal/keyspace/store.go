@@ -58,6 +58,8 @@ type Store struct {
 	seed   maphash.Seed
 	hooks  Hooks
 	lfu    atomic.Bool
+
+	hitCount, misses atomic.Int64 // keyspace_hits / keyspace_misses (ops.go)
 }
 
 // New returns a store with n databases.
