@@ -598,10 +598,10 @@ func (h *Handlers) infoSections() []InfoSection {
 			lines = append(lines, h.memoryInfoExtra(&ms)...) // ops: overhead, dataset, allocator
 			lines = append(lines,
 				fmt.Sprintf("total_system_memory:%d", totalMemory()),
-				"total_system_memory_human:" + humanBytes(totalMemory()),
-				"maxmemory:" + h.Config.Get("maxmemory"),
-				"maxmemory_human:" + humanBytes(h.Config.Int("maxmemory")),
-				"maxmemory_policy:" + h.Config.Get("maxmemory-policy"),
+				"total_system_memory_human:"+humanBytes(totalMemory()),
+				"maxmemory:"+h.Config.Get("maxmemory"),
+				"maxmemory_human:"+humanBytes(h.Config.Int("maxmemory")),
+				"maxmemory_policy:"+h.Config.Get("maxmemory-policy"),
 				fmt.Sprintf("mem_fragmentation_ratio:%.2f", float64(rss)/float64(max(ms.HeapAlloc, 1))),
 				"mem_allocator:go",
 			)
