@@ -165,7 +165,7 @@ func ratio(a, b int64) float64 {
 func (h *Handlers) memoryDoctor(c *command.Ctx) {
 	used := h.Exec.UsedMemory()
 	if used < 5<<20 {
-		c.W.Verbatim("txt", "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.")
+		c.W.Verbatim("txt", "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n")
 		return
 	}
 	rss := processRSS()
@@ -175,7 +175,7 @@ func (h *Handlers) memoryDoctor(c *command.Ctx) {
 			"I'm here to keep you safe, Sam. I want to help you.\n")
 		return
 	}
-	c.W.Verbatim("txt", "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.")
+	c.W.Verbatim("txt", "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n")
 }
 
 // --- DEBUG
@@ -214,11 +214,7 @@ func (h *Handlers) debug(c *command.Ctx) {
 	case sub == "help" && n == 2:
 		writeHelp(c, debugHelp)
 	case sub == "sleep" && n == 3:
-		f, err := strconv.ParseFloat(string(c.Args[2]), 64)
-		if err != nil {
-			c.Error(ErrNotFloat)
-			return
-		}
+		f, _ := strconv.ParseFloat(string(c.Args[2]), 64) // strtod: junk is 0
 		time.Sleep(time.Duration(f * float64(time.Second)))
 		c.W.OK()
 	case sub == "set-active-expire" && n == 3:

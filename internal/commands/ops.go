@@ -318,7 +318,7 @@ func (h *Handlers) slowTrim() {
 func (h *Handlers) slowlogGet(c *command.Ctx) {
 	count := int64(10)
 	if len(c.Args) > 3 {
-		c.Error(WrongArityFor(c))
+		c.Error(subArityError(c, "SLOWLOG"))
 		return
 	}
 	if len(c.Args) == 3 {
@@ -352,9 +352,10 @@ func (h *Handlers) slowlogGet(c *command.Ctx) {
 	}
 }
 
-// WrongArityFor is the arity error of c's command.
-func WrongArityFor(c *command.Ctx) string {
-	return fmt.Sprintf("ERR wrong number of arguments for '%s' command", c.Spec.Name)
+// subArityError is Redis's error for a subcommand given the wrong number
+// of arguments by its own parser.
+func subArityError(c *command.Ctx, cmd string) string {
+	return fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.", c.Args[1], cmd)
 }
 
 func (h *Handlers) slowlogLen(c *command.Ctx) {
@@ -750,7 +751,7 @@ func (h *Handlers) pauseExpired() bool {
 
 func (h *Handlers) clientPause(c *command.Ctx) {
 	if len(c.Args) > 4 {
-		c.Error(ErrSyntax)
+		c.Error(subArityError(c, "CLIENT"))
 		return
 	}
 	ms, err := strconv.ParseInt(string(c.Args[2]), 10, 64)

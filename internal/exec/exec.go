@@ -279,7 +279,7 @@ func (e *Executor) Unlock(l *Locks) {
 func (e *Executor) NewCtx(c *command.Ctx, cl *command.Client, spec *command.Spec, args [][]byte, w resp.ReplyWriter, now int64) {
 	*c = command.Ctx{Args: args, Spec: spec, W: w, Client: cl,
 		DB: e.Store.DB(cl.DB, now), Touched: e.clientTouch(cl), Notify: e.Notify}
-	if spec.Has(command.FlagReadOnly) {
+	if spec != nil && spec.Has(command.FlagReadOnly) {
 		c.DB = c.DB.CountingHits() // keyspace_hits / keyspace_misses
 	}
 }
