@@ -19,7 +19,9 @@ var plainStrings = map[string]bool{
 }
 
 // alwaysWritten are directives Redis rewrites even at their default.
-var alwaysWritten = map[string]bool{"dir": true}
+// (latency-tracking-info-percentiles: Redis 7.0 compares its float list
+// by address, so it is always "changed").
+var alwaysWritten = map[string]bool{"dir": true, "latency-tracking-info-percentiles": true}
 
 // Rewrite rewrites the configuration file at path as Redis's CONFIG
 // REWRITE: comments, blank lines, unknown lines and the order of the file
@@ -67,6 +69,9 @@ func (c *Config) Rewrite(path string, extra map[string][]string) error {
 				continue
 			}
 			if !hasTail {
+				if len(lines) > 0 && lines[len(lines)-1] != "" {
+					lines = append(lines, "")
+				}
 				lines = append(lines, RewriteSignature)
 				hasTail = true
 			}
