@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +23,6 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/redis/go-redis/v9"
 )
-
 
 func none(c int) step { return step{c: c, none: true} }
 
@@ -501,5 +502,55 @@ func TestConfigRewriteDiff(t *testing.T) {
 	}
 	if strings.Join(ra, "\n") != strings.Join(ca, "\n") {
 		t.Errorf("appended lines differ\nredis:\n%s\ncrescent:\n%s", strings.Join(ra, "\n"), strings.Join(ca, "\n"))
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestSlowScriptLog: a script slower than slowlog-log-slower-than is
+// logged at WARN with its sha.
+func TestSlowScriptLog(t *testing.T) {
+	var buf syncBuf
+	cfg := config.New()
+	cfg.Set("port", "0")
+	cfg.Set("slowlog-log-slower-than", "1000")
+	s, err := server.New(cfg, slog.New(slog.NewJSONHandler(&buf, nil)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	c := dialRaw(t, s.Addr().String())
+	body := "local x = 0 for i = 1, 2000000 do x = x + i end return 1"
+	c.do("EVAL", body, "0")
+	c.do("EVAL", "return 1", "0")
+	sha := c.do("SCRIPT", "LOAD", body)
+	sha = strings.Split(sha, "\r\n")[1]
+	out := buf.String()
+	if !strings.Contains(out, `"msg":"slow script"`) || !strings.Contains(out, sha) || !strings.Contains(out, `"level":"WARN"`) {
+		t.Fatalf("no slow script warning naming %s in:\n%s", sha, out)
+	}
+	if strings.Count(out, "slow script") != 1 {
+		t.Fatalf("fast script logged too:\n%s", out)
 	}
 }
