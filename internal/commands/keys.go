@@ -454,23 +454,24 @@ func (h *Handlers) lfuPolicy() bool {
 	return p == "allkeys-lfu" || p == "volatile-lfu"
 }
 
+// OBJECT FREQ and IDLETIME read the entry's access field without touching
+// it (keyspace.Entry.Access: LFU counter or LRU clock by policy).
 func (h *Handlers) objectFreq(c *command.Ctx) {
-	e, ok := c.DB.Lookup(c.Args[2])
+	e, ok := c.DB.Peek(c.Args[2])
 	if !ok {
 		c.W.Null()
 		return
 	}
-	_ = e
 	if !h.lfuPolicy() {
 		c.Error(errNoLFU)
 		return
 	}
-	// access frequency is not tracked yet: report a fresh key's counter
-	c.W.Int(0)
+	c.W.Int(int64(keyspace.LFUCounter(e.Access, c.Now())))
 }
 
 func (h *Handlers) objectIdletime(c *command.Ctx) {
-	if _, ok := c.DB.Lookup(c.Args[2]); !ok {
+	e, ok := c.DB.Peek(c.Args[2])
+	if !ok {
 		c.W.Null()
 		return
 	}
@@ -478,8 +479,7 @@ func (h *Handlers) objectIdletime(c *command.Ctx) {
 		c.Error(errNoLRU)
 		return
 	}
-	// access times are not tracked yet: every key looks just used
-	c.W.Int(0)
+	c.W.Int(keyspace.IdleSeconds(e.Access, c.Now()))
 }
 
 func (h *Handlers) objectRefcount(c *command.Ctx) {
