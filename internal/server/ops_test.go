@@ -554,3 +554,45 @@ func TestSlowScriptLog(t *testing.T) {
 		t.Fatalf("fast script logged too:\n%s", out)
 	}
 }
+
+// TestKeyspaceHitsDiff: keyspace_hits / keyspace_misses count the lookups
+// of every read command, as Redis's lookupKeyRead.
+func TestKeyspaceHitsDiff(t *testing.T) {
+	redisAddr := startRedis(t)
+	crAddr, _ := startCrescent(t)
+	stats := func(addr string) string {
+		c := dialRaw(t, addr)
+		for _, args := range [][]string{
+			{"FLUSHALL"}, {"SET", "s", "v"}, {"HSET", "h", "f", "v"}, {"RPUSH", "l", "a"},
+			{"CONFIG", "RESETSTAT"},
+			{"GET", "s"}, {"GET", "nos"}, {"HGET", "h", "f"}, {"HGET", "noh", "f"},
+			{"LRANGE", "l", "0", "-1"}, {"EXISTS", "s", "nos"}, {"MGET", "s", "nos", "s"},
+			{"STRLEN", "s"}, {"TYPE", "s"}, {"SET", "s", "w"}, {"LPUSH", "l", "b"},
+		} {
+			c.do(args...)
+		}
+		info := c.do("INFO", "stats")
+		var out []string
+		for _, l := range strings.Split(info, "\r\n") {
+			if strings.HasPrefix(l, "keyspace_") {
+				out = append(out, l)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	if want, got := stats(redisAddr), stats(crAddr); want != got {
+		t.Fatalf("redis %q, crescent %q", want, got)
+	}
+}
+
+// TestOpsMiscDiff: a script's LPUSH wakes a blocked client (the script's
+// writes go through the same modification hook).
+func TestOpsMiscDiff(t *testing.T) {
+	runDiff(t, []scenario{
+		{name: "script-wakes-blpop", conns: 2, steps: []step{
+			{c: 0, cmd: []string{"BLPOP", "q", "2"}, read: -1},
+			{c: 1, cmd: []string{"EVAL", "return redis.call('lpush', KEYS[1], 'x')", "1", "q"}, sleep: 50 * time.Millisecond},
+			recv(0, 1),
+		}},
+	})
+}
