@@ -712,7 +712,11 @@ func (h *Handlers) info(c *command.Ctx) {
 		if b.Len() > 0 {
 			b.WriteString("\r\n")
 		}
-		b.WriteString("# " + strings.ToUpper(sec.Name[:1]) + sec.Name[1:] + "\r\n")
+		title := strings.ToUpper(sec.Name[:1]) + sec.Name[1:]
+		if sec.Name == "cpu" {
+			title = "CPU"
+		}
+		b.WriteString("# " + title + "\r\n")
 		for _, l := range sec.Lines() {
 			b.WriteString(l)
 			b.WriteString("\r\n")
