@@ -26,6 +26,7 @@ func main() {
 
 func run(args []string) error {
 	cfg := config.New()
+	server.DeclareConfig(cfg) // metrics-port, log-format
 	fileText, cfgFile := "", ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
 		switch args[0] {
@@ -66,7 +67,10 @@ func run(args []string) error {
 	case "warning":
 		level = slog.LevelWarn
 	}
-	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+	logger, err := newLogger(cfg.Get("log-format"), out, level)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(cfg, logger, cfgFile)
 	if err != nil {
 		return err
@@ -87,4 +91,16 @@ func run(args []string) error {
 		}
 	}()
 	return srv.Run(context.Background())
+}
+
+// newLogger selects slog's handler by log-format: text (default) or json.
+func newLogger(format string, out io.Writer, level slog.Level) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(format) {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(out, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(out, opts)), nil
+	}
+	return nil, fmt.Errorf("*** FATAL CONFIG FILE ERROR ***\nlog-format must be text or json, not %q", format)
 }

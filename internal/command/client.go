@@ -63,6 +63,9 @@ type Client struct {
 	// WriteOffset is the AOF offset just past this client's last write,
 	// set by the persistence layer; replies wait until it is durable.
 	WriteOffset atomic.Int64
+	// Touch is the client's modification hook, built once by the
+	// executor (WATCH, blocked clients and client-side caching).
+	Touch func(db int, key []byte)
 	// Extra carries per-client state owned by other packages (pubsub...).
 	Extra map[string]any
 }

@@ -82,6 +82,7 @@ type Handlers struct {
 	// Persist serves SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE and the save
 	// policies in Cron; set by the server.
 	Persist Persistence
+	ops     *opsState // MONITOR, SLOWLOG, LATENCY, tracking... (ops.go)
 }
 
 // RunID returns the server's random run id.
@@ -114,6 +115,7 @@ func New(d Deps) *Handlers {
 	h.registerScripting()
 	h.registerPersistence()
 	h.registerFunctions() // functions.go
+	h.registerOps()       // operating: MONITOR, SLOWLOG, LATENCY, tracking, MEMORY (ops.go)
 	// ACL last: it indexes every declared command.
 	h.registerACL()
 	h.ACL = acl.New(h.Table)
@@ -139,6 +141,7 @@ func (h *Handlers) Close() {
 
 // Cron runs periodic work (called hz times a second).
 func (h *Handlers) Cron() {
+	h.opsCron()
 	if h.Persist != nil {
 		h.Persist.Cron()
 	}
@@ -148,6 +151,7 @@ func (h *Handlers) Cron() {
 func (h *Handlers) ClientGone(cl *command.Client) {
 	h.Exec.Discard(cl)
 	h.pubsubGone(cl)
+	h.opsGone(cl)
 }
 
 // Shared error replies (Redis 7.0 texts).

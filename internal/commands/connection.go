@@ -250,6 +250,11 @@ func (h *Handlers) clientInfoLine(cl *command.Client, now int64) string {
 	if cl.Flags&command.ClientNoEvict != 0 {
 		flags += "e"
 	}
+	if h.IsMonitor(cl) {
+		flags += "O"
+	}
+	tflags, redir := h.TrackingFlags(cl) // client-side caching (tracking.go)
+	flags += tflags
 	if flags == "" {
 		flags = "N"
 	}
@@ -266,9 +271,9 @@ func (h *Handlers) clientInfoLine(cl *command.Client, now int64) string {
 	if h.SubCounts != nil {
 		sub, psub, ssub = h.SubCounts(cl)
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=%d oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=%d oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
 		cl.ID, cl.Addr, cl.LAddr, cl.FD, cl.Name(), (now-cl.Created)/1000, (now-cl.LastTime.Load())/1000,
-		flags, cl.DB, sub, psub, ssub, multi, qbuf, 16384-qbuf, obuf, 16384+qbuf, last, cl.User, cl.Proto)
+		flags, cl.DB, sub, psub, ssub, multi, qbuf, 16384-qbuf, obuf, 16384+qbuf, last, cl.User, redir, cl.Proto)
 }
 
 func (h *Handlers) clientList(c *command.Ctx) {

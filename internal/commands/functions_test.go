@@ -289,9 +289,12 @@ func TestFunctionDumpRestore(t *testing.T) {
 		{"FUNCTION", "RESTORE", redisDump, "bad"},
 		{"FUNCTION", "RESTORE", redisDump, "FLUSH", "extra"},
 	}
+	// Which of several colliding libraries Redis names depends on its
+	// dict's random order: any library name is an acceptable answer there.
+	collision := regexp.MustCompile(`^-ERR Library \S+ already exists\r\n$`)
 	for _, s := range steps {
 		want, got := must(r, s...), must(c, s...)
-		if want != got {
+		if want != got && !(collision.MatchString(want) && collision.MatchString(got)) {
 			t.Errorf("%.80q:\n redis:    %q\n crescent: %q", s, want, got)
 		}
 	}

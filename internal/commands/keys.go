@@ -378,6 +378,9 @@ func (h *Handlers) swapdb(c *command.Ctx) {
 		return
 	}
 	if a != b {
+		// WATCH: keys that exist in either database change (LockAll held)
+		h.Exec.TouchAllWatched(int(a), int(b))
+		h.Exec.TouchAllWatched(int(b), int(a))
 		c.DB.Store().SwapDB(int(a), int(b))
 	}
 	c.Dirty++
@@ -398,7 +401,9 @@ func (h *Handlers) flushdb(c *command.Ctx) {
 		return
 	}
 	n := c.DB.Size()
-	c.DB.Flush()
+	h.Exec.TouchAllWatched(c.DB.Index(), -1) // before anything changes
+	h.trackingFlush()
+	h.lazyFree(c.DB.Store().DetachDB(c.DB.Index()), h.flushAsync(c), true)
 	// always propagated, even when the database was already empty
 	c.Dirty += n + 1
 	c.W.OK()
@@ -412,8 +417,11 @@ func (h *Handlers) flushall(c *command.Ctx) {
 	n := 0
 	for i := 0; i < st.NumDBs(); i++ {
 		n += st.DB(i, c.DB.Now).Size()
+		h.Exec.TouchAllWatched(i, -1)
 	}
-	st.FlushAll()
+	h.trackingFlush()
+	// O(shards): the old maps are dropped, the GC reclaims them
+	h.lazyFree(st.DetachAll(), h.flushAsync(c), false)
 	c.Dirty += n + 1
 	c.W.OK()
 }
@@ -446,23 +454,24 @@ func (h *Handlers) lfuPolicy() bool {
 	return p == "allkeys-lfu" || p == "volatile-lfu"
 }
 
+// OBJECT FREQ and IDLETIME read the entry's access field without touching
+// it (keyspace.Entry.Access: LFU counter or LRU clock by policy).
 func (h *Handlers) objectFreq(c *command.Ctx) {
-	e, ok := c.DB.Lookup(c.Args[2])
+	e, ok := c.DB.Peek(c.Args[2])
 	if !ok {
 		c.W.Null()
 		return
 	}
-	_ = e
 	if !h.lfuPolicy() {
 		c.Error(errNoLFU)
 		return
 	}
-	// access frequency is not tracked yet: report a fresh key's counter
-	c.W.Int(0)
+	c.W.Int(int64(keyspace.LFUCounter(e.Access, c.Now())))
 }
 
 func (h *Handlers) objectIdletime(c *command.Ctx) {
-	if _, ok := c.DB.Lookup(c.Args[2]); !ok {
+	e, ok := c.DB.Peek(c.Args[2])
+	if !ok {
 		c.W.Null()
 		return
 	}
@@ -470,8 +479,7 @@ func (h *Handlers) objectIdletime(c *command.Ctx) {
 		c.Error(errNoLRU)
 		return
 	}
-	// access times are not tracked yet: every key looks just used
-	c.W.Int(0)
+	c.W.Int(keyspace.IdleSeconds(e.Access, c.Now()))
 }
 
 func (h *Handlers) objectRefcount(c *command.Ctx) {

@@ -119,6 +119,7 @@ func (h *Handlers) compileScript(body []byte) (*script.Script, string) {
 // eval implements EVAL, EVALSHA, EVAL_RO and EVALSHA_RO. The Spec holds
 // the whole keyspace: the script is atomic.
 func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
+	h.MonitorFeed(c) // skip_monitor: shown before the commands it calls (ops.go)
 	numkeys, ok := ParseInt(c.Args[2])
 	if !ok {
 		c.Error(ErrNotInt)
@@ -166,7 +167,15 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 	run := &script.Run{W: c.W, Host: sc, Name: s.Sha, Flags: s.Flags, ReadOnly: readOnly,
 		Resp: 2, Log: h.scriptLog}
 	h.scripts.mon.Begin(run)
+	// --- ops: script caller for tracking, per-script metrics (memory_ops.go)
+	h.ops.scriptCaller.Store(c.Client)
+	ew := &errWatch{ReplyWriter: c.W}
+	run.W = ew
+	start := time.Now()
 	h.scripts.engine.Call(run, s.Fn, keys, args)
+	h.ScriptDone(s.Sha, time.Since(start), ew.failed)
+	h.ops.scriptCaller.Store(nil)
+	// --- end ops
 	h.scripts.mon.End(run)
 	sc.Finish()
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/glob"
-	"github.com/crescent-db/crescent/internal/pubsub"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
@@ -482,6 +481,7 @@ func (h *Handlers) configSet(c *command.Ctx) {
 
 func (h *Handlers) configResetStat(c *command.Ctx) {
 	h.Exec.ResetStats()
+	h.resetOpsStats()
 	c.W.OK()
 }
 
@@ -513,26 +513,6 @@ func (h *Handlers) shutdown(c *command.Ctx) {
 	h.Log.Warn("User requested shutdown...")
 	h.Server.RequestShutdown()
 	c.Client.Flags |= command.ClientCloseAfterReply
-}
-
-func (h *Handlers) debug(c *command.Ctx) {
-	switch {
-	case EqualFold(c.Args[1], "sleep") && len(c.Args) == 3:
-		f, err := strconv.ParseFloat(string(c.Args[2]), 64)
-		if err != nil {
-			c.Error(ErrNotFloat)
-			return
-		}
-		time.Sleep(time.Duration(f * float64(time.Second)))
-		c.W.OK()
-	case EqualFold(c.Args[1], "set-active-expire") && len(c.Args) == 3:
-		c.W.OK()
-	case EqualFold(c.Args[1], "help"):
-		c.W.Array(1)
-		c.W.Simple("DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are: SLEEP <seconds>, SET-ACTIVE-EXPIRE <0|1>, HELP")
-	default:
-		c.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", c.Args[1]))
-	}
 }
 
 // InfoSection adds a section to INFO. Sections are written in the order
@@ -582,10 +562,15 @@ func (h *Handlers) infoSections() []InfoSection {
 		{"clients", true, func() []string {
 			blocked, pubsub := h.Exec.BlockedClients(), 0
 			for _, cl := range clients {
-				if cl.Flags&command.ClientPubSub != 0 {
+				if h.SubCounts != nil {
+					if a, b, c := h.SubCounts(cl); a+b+c > 0 {
+						pubsub++
+					}
+				} else if cl.Flags&command.ClientPubSub != 0 {
 					pubsub++
 				}
 			}
+			trackClients, _, _, _ := h.TrackingStats()
 			return []string{
 				fmt.Sprintf("connected_clients:%d", len(clients)),
 				"cluster_connections:0",
@@ -593,9 +578,9 @@ func (h *Handlers) infoSections() []InfoSection {
 				"client_recent_max_input_buffer:0",
 				"client_recent_max_output_buffer:0",
 				fmt.Sprintf("blocked_clients:%d", blocked),
-				"tracking_clients:0",
+				fmt.Sprintf("tracking_clients:%d", trackClients),
 				fmt.Sprintf("pubsub_clients:%d", pubsub),
-				"clients_in_timeout_table:0",
+				fmt.Sprintf("clients_in_timeout_table:%d", blocked),
 			}
 		}},
 		{"memory", true, func() []string {
@@ -608,15 +593,19 @@ func (h *Handlers) infoSections() []InfoSection {
 				"used_memory_rss_human:" + humanBytes(rss),
 				fmt.Sprintf("used_memory_peak:%d", ms.HeapSys),
 				"used_memory_peak_human:" + humanBytes(int64(ms.HeapSys)),
+			}
+			lines = append(lines, h.memoryInfoExtra(&ms)...) // ops: overhead, dataset, allocator
+			lines = append(lines,
 				fmt.Sprintf("total_system_memory:%d", totalMemory()),
-				"total_system_memory_human:" + humanBytes(totalMemory()),
-				"maxmemory:" + h.Config.Get("maxmemory"),
-				"maxmemory_human:" + humanBytes(h.Config.Int("maxmemory")),
-				"maxmemory_policy:" + h.Config.Get("maxmemory-policy"),
+				"total_system_memory_human:"+humanBytes(totalMemory()),
+				"maxmemory:"+h.Config.Get("maxmemory"),
+				"maxmemory_human:"+humanBytes(h.Config.Int("maxmemory")),
+				"maxmemory_policy:"+h.Config.Get("maxmemory-policy"),
 				fmt.Sprintf("mem_fragmentation_ratio:%.2f", float64(rss)/float64(max(ms.HeapAlloc, 1))),
 				"mem_allocator:go",
-				fmt.Sprintf("go_gc_cycles:%d", ms.NumGC),
-			}
+			)
+			lines = append(lines, h.memoryInfoTail(&ms, rss)...) // ops: fragmentation, lazyfree
+			lines = append(lines, fmt.Sprintf("go_gc_cycles:%d", ms.NumGC))
 			if h.ExtraMemoryInfo != nil {
 				lines = append(lines, h.ExtraMemoryInfo()...)
 			}
@@ -630,33 +619,16 @@ func (h *Handlers) infoSections() []InfoSection {
 				"rdb_bgsave_in_progress:0", "rdb_last_save_time:" + strconv.FormatInt(h.Started.Unix(), 10),
 				"rdb_last_bgsave_status:ok", "aof_enabled:0", "aof_rewrite_in_progress:0", "aof_last_write_status:ok"}
 		}},
-		{"stats", true, func() []string {
-			return []string{
-				fmt.Sprintf("total_connections_received:%d", h.Net.TotalConns.Load()),
-				fmt.Sprintf("total_commands_processed:%d", h.Exec.TotalCmds.Load()),
-				"instantaneous_ops_per_sec:0",
-				fmt.Sprintf("total_net_input_bytes:%d", h.Net.NetInput.Load()),
-				fmt.Sprintf("total_net_output_bytes:%d", h.Net.NetOutput.Load()),
-				fmt.Sprintf("rejected_connections:%d", h.Net.RejectedConns.Load()),
-				fmt.Sprintf("expired_keys:%d", h.Net.ExpiredKeys.Load()),
-				fmt.Sprintf("evicted_keys:%d", h.Exec.EvictedKeys.Load()),
-				fmt.Sprintf("keyspace_hits:%d", h.Net.Hits.Load()),
-				fmt.Sprintf("keyspace_misses:%d", h.Net.Misses.Load()),
-				fmt.Sprintf("pubsub_channels:%d", h.pubsubCount(pubsub.Channel)),
-				fmt.Sprintf("pubsub_patterns:%d", h.pubsubCount(pubsub.Pattern)),
-				fmt.Sprintf("pubsubshard_channels:%d", h.pubsubCount(pubsub.Shard)),
-				"latest_fork_usec:0",
-				"total_forks:0",
-				"total_error_replies:" + strconv.FormatInt(sumErrors(h.Exec.ErrorStats()), 10),
-			}
-		}},
+		{"stats", true, h.statsInfo}, // ops: memory_ops.go
 		{"replication", true, func() []string {
 			return []string{"role:master", "connected_slaves:0", "master_failover_state:no-failover",
 				"master_replid:" + h.RunID(), "master_replid2:0000000000000000000000000000000000000000",
 				"master_repl_offset:0", "second_repl_offset:-1", "repl_backlog_active:0",
 				"repl_backlog_size:1048576", "repl_backlog_first_byte_offset:0", "repl_backlog_histlen:0"}
 		}},
-		{"cpu", true, func() []string { return cpuLines() }},
+		{"cpu", true, func() []string {
+			return append(cpuLines(), cpuMainThreadLines()...)
+		}},
 		{"modules", false, func() []string { return nil }},
 		{"commandstats", false, func() []string {
 			var out []string
@@ -685,13 +657,14 @@ func (h *Handlers) infoSections() []InfoSection {
 			}
 			return out
 		}},
+		{"latencystats", true, h.latencyStatsInfo}, // ops: memory_ops.go
 		{"cluster", true, func() []string { return []string{"cluster_enabled:0"} }},
 		{"keyspace", true, func() []string {
 			var out []string
 			for i := 0; i < h.Store.NumDBs(); i++ {
 				db := h.Store.DB(i, time.Now().UnixMilli())
 				if n := db.Size(); n > 0 {
-					out = append(out, fmt.Sprintf("db%d:keys=%d,expires=%d,avg_ttl=0", i, n, db.Volatile()))
+					out = append(out, fmt.Sprintf("db%d:keys=%d,expires=%d,avg_ttl=%d", i, n, db.Volatile(), h.Store.AvgTTL(i, db.Now, 1000)))
 				}
 			}
 			return out
@@ -738,7 +711,11 @@ func (h *Handlers) info(c *command.Ctx) {
 		if b.Len() > 0 {
 			b.WriteString("\r\n")
 		}
-		b.WriteString("# " + strings.ToUpper(sec.Name[:1]) + sec.Name[1:] + "\r\n")
+		title := strings.ToUpper(sec.Name[:1]) + sec.Name[1:]
+		if sec.Name == "cpu" {
+			title = "CPU"
+		}
+		b.WriteString("# " + title + "\r\n")
 		for _, l := range sec.Lines() {
 			b.WriteString(l)
 			b.WriteString("\r\n")

@@ -91,11 +91,9 @@ func (h *Handlers) get(c *command.Ctx) {
 		return
 	}
 	if !found {
-		h.Net.Misses.Add(1)
 		c.W.Null()
 		return
 	}
-	h.Net.Hits.Add(1)
 	c.W.Bulk(v)
 }
 

@@ -23,6 +23,8 @@ type Stat struct {
 	Usec          atomic.Int64
 	RejectedCalls atomic.Int64
 	FailedCalls   atomic.Int64
+	// Hist is the latency histogram (LATENCY HISTOGRAM, metrics; ops.go).
+	Hist Histogram
 }
 
 // Executor runs commands.
@@ -63,7 +65,21 @@ type Executor struct {
 	// commands without the allow_busy flag get BUSY instead of waiting.
 	Busy BusyMonitor
 
-	frames  sync.Pool // *frame, see Execute
+	frames sync.Pool // *frame, see Execute
+	// --- operating hooks (ops.go)
+	// Observe, when set, sees every command run (client, MULTI, script,
+	// blocked re-run) after it ran, with its duration: MONITOR, SLOWLOG,
+	// LATENCY and metrics.
+	Observe func(c *command.Ctx, d time.Duration)
+	// TouchedBy, when set, is called after Touched for every modified key
+	// with the client that changed it (the script caller for redis.call;
+	// nil for expiry and eviction): client-side caching invalidation.
+	TouchedBy func(cl *command.Client, db int, key []byte)
+	// Pause, when set, runs before a command takes its locks and waits
+	// while CLIENT PAUSE holds it back.
+	Pause func(cl *command.Client, spec *command.Spec)
+	// --- end operating hooks
+
 	statsMu sync.RWMutex
 	stats   map[*command.Spec]*Stat
 	// ErrorStats counts error replies by prefix (INFO errorstats).
@@ -267,7 +283,10 @@ func (e *Executor) Unlock(l *Locks) {
 // NewCtx prepares a context for running spec with the needed locks held.
 func (e *Executor) NewCtx(c *command.Ctx, cl *command.Client, spec *command.Spec, args [][]byte, w resp.ReplyWriter, now int64) {
 	*c = command.Ctx{Args: args, Spec: spec, W: w, Client: cl,
-		DB: e.Store.DB(cl.DB, now), Touched: e.touchFn, Notify: e.Notify}
+		DB: e.Store.DB(cl.DB, now), Touched: e.clientTouch(cl), Notify: e.Notify}
+	if spec != nil && spec.Has(command.FlagReadOnly) {
+		c.DB = c.DB.CountingHits() // keyspace_hits / keyspace_misses
+	}
 }
 
 // Run executes spec's handler with locks already held, then records stats
@@ -279,10 +298,7 @@ func (e *Executor) Run(c *command.Ctx) { e.RunIn(c, nil) }
 func (e *Executor) RunIn(c *command.Ctx, u *Unit) {
 	start := time.Now()
 	c.Spec.Handler(c)
-	st := e.StatFor(c.Spec)
-	st.Calls.Add(1)
-	st.Usec.Add(int64(time.Since(start) / time.Microsecond))
-	e.TotalCmds.Add(1)
+	e.recordCall(c, start) // stats, histogram, Observe (ops.go)
 	if c.Dirty > 0 {
 		e.Dirty.Add(int64(c.Dirty))
 		if u != nil && c.Spec.Has(command.FlagWrite) {
@@ -336,6 +352,9 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	// MULTI queueing and the RESP2 subscribed-mode check (multi.go).
 	if cl.Flags&(command.ClientMulti|command.ClientPubSub) != 0 && e.intercept(cl, spec, args, w) {
 		return
+	}
+	if e.Pause != nil {
+		e.Pause(cl, spec) // CLIENT PAUSE (ops.go)
 	}
 	// The context and lock set escape (handlers are called through
 	// function values), so they are recycled rather than allocated.

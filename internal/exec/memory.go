@@ -46,6 +46,7 @@ func (e *Executor) Evict(max int64, policy string, samples int) bool {
 		if e.Touched != nil {
 			e.Touched(db, k)
 		}
+		e.touchedNoClient(db, k) // client tracking (ops.go)
 		if e.Notify != nil {
 			e.Notify('e', "evicted", db, k)
 		}

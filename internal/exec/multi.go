@@ -115,6 +115,7 @@ func (e *Executor) KeyExpired(db int, key string) {
 	if e.watchReg().n.Load() != 0 {
 		e.touchWatched(db, []byte(key))
 	}
+	e.touchedNoClient(db, []byte(key)) // client tracking (ops.go)
 	if e.Notify != nil {
 		e.Notify('x', "expired", db, []byte(key))
 	}

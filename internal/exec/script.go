@@ -113,13 +113,13 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	defer e.putFrame(f)
 	c := &f.ctx
 	*c = command.Ctx{Args: args, Spec: spec, W: w, Client: s.Client,
-		DB: e.Store.DB(s.Client.DB, s.Now), Touched: e.touchFn, Notify: e.Notify, InScript: true}
+		DB: e.Store.DB(s.Client.DB, s.Now), Touched: e.clientTouch(s.Caller), Notify: e.Notify, InScript: true}
+	if spec.Has(command.FlagReadOnly) {
+		c.DB = c.DB.CountingHits()
+	}
 	start := time.Now()
 	spec.Handler(c)
-	st := e.StatFor(spec)
-	st.Calls.Add(1)
-	st.Usec.Add(int64(time.Since(start) / time.Microsecond))
-	e.TotalCmds.Add(1)
+	e.recordCall(c, start)
 	if c.Dirty > 0 {
 		e.Dirty.Add(int64(c.Dirty))
 		if spec.Has(command.FlagWrite) && e.Propagate != nil {

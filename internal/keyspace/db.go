@@ -12,7 +12,13 @@ type DB struct {
 	idx int
 	// Now is the time, in Unix ms, used for expiry checks.
 	Now int64
+	// hits: Lookup counts keyspace hits and misses (read commands).
+	hits bool
 }
+
+// CountingHits returns the view with keyspace hit/miss counting on, as
+// Redis's lookupKeyRead: the executor uses it for read-only commands.
+func (db DB) CountingHits() DB { db.hits = true; return db }
 
 // Index is the database number.
 func (db DB) Index() int { return db.idx }
@@ -48,7 +54,13 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 	ds := db.shardFor(key)
 	e, ok := ds.keys[string(key)]
 	if !ok || db.expireIfNeeded(ds, key, e) {
+		if db.hits {
+			db.s.misses.Add(1)
+		}
 		return Entry{}, false
+	}
+	if db.hits {
+		db.s.hitCount.Add(1)
 	}
 	if a := db.s.touch(e.Access, db.Now); a != e.Access {
 		e.Access = a

@@ -59,6 +59,8 @@ type Store struct {
 	hooks  Hooks
 	lfu    atomic.Bool
 	snap   atomic.Pointer[snapshot] // a running snapshot (snapshot.go)
+
+	hitCount, misses atomic.Int64 // keyspace_hits / keyspace_misses (ops.go)
 }
 
 // New returns a store with n databases.

@@ -35,11 +35,21 @@ type Sink interface {
 // Message is one encoded pub/sub message. Its RESP2 encoding is an array
 // and its RESP3 encoding a push; they differ only in their first byte.
 type Message struct {
-	b []byte // RESP2 encoding
+	b   []byte // RESP2 encoding
+	raw bool   // sent as is in both protocols (NewRaw)
+	// dual: b is the RESP2 bytes and alt the RESP3 bytes (NewDual)
+	dual bool
+	alt  []byte
 }
 
 // AppendTo appends the message encoded for protocol proto (2 or 3).
 func (m *Message) AppendTo(dst []byte, proto int) []byte {
+	if m.dual && proto >= 3 {
+		return append(dst, m.alt...)
+	}
+	if m.raw {
+		return append(dst, m.b...)
+	}
 	if proto >= 3 {
 		dst = append(dst, '>')
 	} else {
@@ -49,7 +59,7 @@ func (m *Message) AppendTo(dst []byte, proto int) []byte {
 }
 
 // Len is the encoded size in bytes.
-func (m *Message) Len() int { return len(m.b) }
+func (m *Message) Len() int { return max(len(m.b), len(m.alt)) }
 
 func appendBulk(b, s []byte) []byte {
 	b = append(b, '$')

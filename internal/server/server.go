@@ -55,6 +55,8 @@ type Server struct {
 	// disk (appendfsync always: group commit).
 	persist *persist.Manager
 	Durable func(cl *command.Client) error
+
+	metricsLn net.Listener // Prometheus endpoint (ops.go)
 }
 
 // New builds a server from its configuration.
@@ -66,6 +68,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	if err != nil {
 		return nil, err
 	}
+	DeclareConfig(cfg) // metrics-port, log-format (ops.go)
 	s := &Server{cfg: cfg, log: logger, table: table, clients: map[int64]*conn{},
 		shutdownCh: make(chan struct{}), started: time.Now()}
 	s.store = keyspace.New(int(cfg.Int("databases")), keyspace.Hooks{
@@ -89,6 +92,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	s.exec.ACL = s.cmds.ACL
 	s.exec.AuthRequired = s.cmds.ACL.DefaultNeedsAuth
 	s.exec.ClientInfo = s.cmds.ClientInfoLine
+	s.setupOps() // operating hooks (ops.go)
 	if err := s.cmds.LoadACL(); err != nil {
 		return nil, err
 	}
@@ -158,6 +162,11 @@ func (s *Server) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	stopMetrics, err := s.startMetrics() // ops.go
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	s.log.Info("Ready to accept connections", "addr", s.Addr().String())
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
@@ -175,6 +184,7 @@ func (s *Server) Run(ctx context.Context) error {
 		ln.Close()
 	}
 	stopCron()
+	stopMetrics()
 	s.cmds.Close()
 	s.mu.Lock()
 	for _, c := range s.clients {
@@ -256,7 +266,9 @@ func (s *Server) cron(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		next = s.activeExpire(next, 25*time.Millisecond/time.Duration(hz)*10/10)
+		if s.cmds.ActiveExpireEnabled() { // DEBUG SET-ACTIVE-EXPIRE, CLIENT PAUSE (ops)
+			next = s.activeExpire(next, 25*time.Millisecond/time.Duration(hz)*10/10)
+		}
 		s.cmds.Cron()
 	}
 }
@@ -308,7 +320,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	c := &conn{s: s, nc: nc, cl: cl, w: resp.NewWriter()}
 	c.wake = make(chan struct{}, 1)
 	c.proto.Store(int32(cl.Proto))
-	c.rd = resp.NewReader(nc, resp.Limits{
+	c.rd = resp.NewReader(countingReader{nc, &s.stats.NetInput}, resp.Limits{
 		MaxBulkLen:  s.cfg.Int("proto-max-bulk-len"),
 		MaxQueryBuf: int(s.cfg.Int("client-query-buffer-limit")),
 	})

@@ -1,0 +1,448 @@
+package commands
+
+// MEMORY and DEBUG, INFO's operating fields (instantaneous rates) and
+// per-script metrics.
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/exec"
+	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/resp"
+)
+
+func (h *Handlers) registerMemoryOps() {
+	t := h.Table
+	none := command.WithLock(command.LockNone)
+	t.Handle("memory|usage", h.memoryUsage)
+	t.Handle("memory|stats", h.memoryStats, command.WithLock(command.LockAll))
+	t.Handle("memory|doctor", h.memoryDoctor, none)
+	t.Handle("memory|malloc-stats", func(c *command.Ctx) {
+		c.W.Verbatim("txt", "Stats not supported for the current allocator")
+	}, none)
+	t.Handle("memory|purge", func(c *command.Ctx) { debug.FreeOSMemory(); c.W.OK() }, none)
+	t.Handle("memory|help", func(c *command.Ctx) { writeHelp(c, memoryHelp) }, none)
+}
+
+var memoryHelp = []string{
+	"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"DOCTOR",
+	"    Return memory problems reports.",
+	"MALLOC-STATS",
+	"    Return internal statistics report from the memory allocator.",
+	"PURGE",
+	"    Attempt to purge dirty pages for reclamation by the allocator.",
+	"STATS",
+	"    Return information about the memory usage of the server.",
+	"USAGE <key> [SAMPLES <count>]",
+	"    Return memory in bytes used by <key> and its value. Nested values are",
+	"    sampled up to <count> times (default: 5, 0 means sample all).",
+	"HELP",
+	"    Prints this help.",
+}
+
+// memoryUsage is MEMORY USAGE: the key's accounted size (name, value and
+// per-entry overhead; values implementing keyspace.Sizer report theirs).
+func (h *Handlers) memoryUsage(c *command.Ctx) {
+	for i := 3; i < len(c.Args); i++ {
+		if EqualFold(c.Args[i], "samples") && i+1 < len(c.Args) {
+			n, ok := ParseInt(c.Args[i+1])
+			if !ok {
+				c.Error(ErrNotInt)
+				return
+			}
+			_ = n // sizes are maintained exactly: no sampling needed
+			i++
+			continue
+		}
+		c.Error(ErrSyntax)
+		return
+	}
+	e, ok := c.DB.Peek(c.Args[2])
+	if !ok {
+		c.W.Null()
+		return
+	}
+	c.W.Int(e.Size())
+}
+
+func (h *Handlers) memoryStats(c *command.Ctx) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	used := h.Exec.UsedMemory()
+	type kv struct {
+		k string
+		v any
+	}
+	keys := 0
+	var pairs []kv
+	add := func(k string, v any) { pairs = append(pairs, kv{k, v}) }
+	add("peak.allocated", int64(ms.HeapSys))
+	add("total.allocated", used)
+	add("startup.allocated", h.Exec.BaseMemory)
+	add("replication.backlog", int64(0))
+	add("clients.slaves", int64(0))
+	add("clients.normal", int64(len(h.Server.ClientList())*16384))
+	add("cluster.links", int64(0))
+	add("aof.buffer", int64(0))
+	add("lua.caches", int64(0))
+	add("functions.caches", int64(0))
+	for i := 0; i < h.Store.NumDBs(); i++ {
+		db := h.Store.DB(i, c.Now())
+		n := db.Size()
+		if n == 0 {
+			continue
+		}
+		keys += n
+		add(fmt.Sprintf("db.%d", i), []kv{{"overhead.hashtable.main", int64(n * 64)},
+			{"overhead.hashtable.expires", int64(db.Volatile() * 32)}, {"overhead.hashtable.slot-to-keys", int64(0)}})
+	}
+	overhead := h.Exec.BaseMemory
+	dataset := used - overhead
+	add("overhead.total", overhead)
+	add("keys.count", int64(keys))
+	bpk := int64(0)
+	if keys > 0 {
+		bpk = used / int64(keys)
+	}
+	add("keys.bytes-per-key", bpk)
+	add("dataset.bytes", dataset)
+	add("dataset.percentage", pct(dataset, used))
+	add("peak.percentage", pct(used, int64(ms.HeapSys)))
+	add("allocator.allocated", int64(ms.HeapAlloc))
+	add("allocator.active", int64(ms.HeapInuse))
+	add("allocator.resident", int64(ms.HeapSys-ms.HeapReleased))
+	add("allocator-fragmentation.ratio", ratio(int64(ms.HeapInuse), int64(ms.HeapAlloc)))
+	add("allocator-fragmentation.bytes", int64(ms.HeapInuse)-int64(ms.HeapAlloc))
+	add("allocator-rss.ratio", ratio(int64(ms.HeapSys-ms.HeapReleased), int64(ms.HeapInuse)))
+	add("allocator-rss.bytes", int64(ms.HeapSys-ms.HeapReleased)-int64(ms.HeapInuse))
+	rss := processRSS()
+	add("rss-overhead.ratio", ratio(rss, int64(ms.HeapSys-ms.HeapReleased)))
+	add("rss-overhead.bytes", rss-int64(ms.HeapSys-ms.HeapReleased))
+	add("fragmentation", ratio(rss, used))
+	add("fragmentation.bytes", rss-used)
+	var write func(ps []kv)
+	write = func(ps []kv) {
+		c.W.Map(len(ps))
+		for _, p := range ps {
+			c.W.BulkString(p.k)
+			switch v := p.v.(type) {
+			case int64:
+				c.W.Int(v)
+			case float64:
+				c.W.Double(v)
+			case []kv:
+				write(v)
+			}
+		}
+	}
+	write(pairs)
+}
+
+func pct(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) * 100 / float64(b)
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func (h *Handlers) memoryDoctor(c *command.Ctx) {
+	used := h.Exec.UsedMemory()
+	if used < 5<<20 {
+		c.W.Verbatim("txt", "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n")
+		return
+	}
+	rss := processRSS()
+	if used > 0 && float64(rss)/float64(used) > 1.4 && rss-used > 10<<20 {
+		c.W.Verbatim("txt", "Sam, I detected a few issues in this Redis instance memory implants:\n\n"+
+			fmt.Sprintf(" * High total RSS: This instance has a memory fragmentation and RSS overhead greater than 1.4 (this means that the Resident Set Size of the Redis process is much larger than the sum of the logical allocations Redis performed). This problem is usually due either to a large peak memory (check if there is a peak memory entry above in the report) or may result from a workload that causes the allocator to fragment memory a lot. If the problem is a large peak memory, then there is no issue. Otherwise, make sure you are using the Jemalloc allocator and not the default libc malloc. Note: The currently used allocator is \"go\" (RSS %d bytes, used %d bytes).\n\n", rss, used)+
+			"I'm here to keep you safe, Sam. I want to help you.\n")
+		return
+	}
+	c.W.Verbatim("txt", "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n")
+}
+
+// --- DEBUG
+
+var debugHelp = []string{
+	"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"CHANGE-REPL-ID",
+	"    Change the replication IDs of the instance.",
+	"    Dangerous: should be used only for testing the replication subsystem.",
+	"ERROR <string>",
+	"    Return a Redis protocol error with <string> as message. Useful for clients",
+	"    unit tests to simulate Redis errors.",
+	"LOG <message>",
+	"    Write <message> to the server log.",
+	"OBJECT <key>",
+	"    Show low level info about `key` and associated value.",
+	"POPULATE <count> [<prefix>] [<size>]",
+	"    Create <count> string keys named key:<num>. If <prefix> is specified then",
+	"    it is used instead of the 'key' prefix. These are not propagated to",
+	"    replicas. Cluster slots are not respected so keys not belonging to the",
+	"    current node can be created in cluster mode.",
+	"SET-ACTIVE-EXPIRE <0|1>",
+	"    Setting it to 0 disables expiring keys in background when they are not",
+	"    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+	"    default.",
+	"SLEEP <seconds>",
+	"    Stop the server for <seconds>. Decimals allowed.",
+	"HELP",
+	"    Prints this help.",
+}
+
+func (h *Handlers) debug(c *command.Ctx) {
+	sub := strings.ToLower(string(c.Args[1]))
+	n := len(c.Args)
+	switch {
+	case sub == "help" && n == 2:
+		writeHelp(c, debugHelp)
+	case sub == "sleep" && n == 3:
+		f, _ := strconv.ParseFloat(string(c.Args[2]), 64) // strtod: junk is 0
+		time.Sleep(time.Duration(f * float64(time.Second)))
+		c.W.OK()
+	case sub == "set-active-expire" && n == 3:
+		on, ok := ParseInt(c.Args[2])
+		if !ok {
+			c.Error(ErrNotInt)
+			return
+		}
+		h.ops.activeExpireOff.Store(on == 0)
+		c.W.OK()
+	case sub == "object" && n == 3:
+		e, ok := c.DB.Peek(c.Args[2])
+		if !ok {
+			c.Error(ErrNoSuchKey)
+			return
+		}
+		idle := keyspace.IdleSeconds(e.Access, c.Now())
+		c.W.Simple(fmt.Sprintf("Value at:0x%012x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d",
+			uint64(keyspace.HashForDebug(c.Args[2])), ValueEncoding(e.Val), e.Size(), e.Access&(1<<24-1), idle))
+	case sub == "change-repl-id" && n == 2:
+		c.W.OK()
+	case sub == "log" && n == 3:
+		h.Log.Warn("DEBUG LOG: " + string(c.Args[2]))
+		c.W.OK()
+	case sub == "error" && n == 3:
+		c.Error(string(c.Args[2]))
+	case sub == "populate" && n >= 3 && n <= 5:
+		h.debugPopulate(c)
+	default:
+		c.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", c.Args[1]))
+	}
+}
+
+func (h *Handlers) debugPopulate(c *command.Ctx) {
+	count, ok := ParseInt(c.Args[2])
+	if !ok || count < 0 {
+		c.Error("ERR value is out of range, must be positive")
+		return
+	}
+	prefix := "key"
+	if len(c.Args) >= 4 {
+		prefix = string(c.Args[3])
+	}
+	size := int64(-1)
+	if len(c.Args) == 5 {
+		s, ok := ParseInt(c.Args[4])
+		if !ok || s < 0 {
+			c.Error("ERR value is out of range, must be positive")
+			return
+		}
+		size = s
+	}
+	for i := int64(0); i < count; i++ {
+		key := []byte(prefix + ":" + strconv.FormatInt(i, 10))
+		if c.DB.Exists(key) {
+			continue
+		}
+		val := []byte("value:" + strconv.FormatInt(i, 10))
+		if size >= 0 {
+			v := make([]byte, size)
+			copy(v, val)
+			val = v
+		}
+		c.DB.Set(key, val, 0)
+		c.Modified(key)
+	}
+	c.Dirty = 0 // not propagated, as Redis
+	c.W.OK()
+}
+
+// --- instantaneous metrics (Redis's trackInstantaneousMetric)
+
+const opsSamples = 16
+
+type opsSampler struct {
+	mu      sync.Mutex
+	last    time.Time
+	lastOps [3]int64 // commands, net input, net output
+	samples [3][opsSamples]float64
+	idx     int
+}
+
+func (s *opsSampler) sample(now time.Time, cur [3]int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last.IsZero() {
+		s.last, s.lastOps = now, cur
+		return
+	}
+	dt := now.Sub(s.last).Seconds()
+	if dt < 0.09 {
+		return
+	}
+	for i := range cur {
+		s.samples[i][s.idx] = float64(cur[i]-s.lastOps[i]) / dt
+	}
+	s.idx = (s.idx + 1) % opsSamples
+	s.last, s.lastOps = now, cur
+}
+
+func (s *opsSampler) rate(i int) float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sum float64
+	for _, v := range s.samples[i] {
+		sum += v
+	}
+	return sum / opsSamples
+}
+
+// opsCron samples the counters behind INFO's instantaneous_* fields.
+func (h *Handlers) opsCron() {
+	h.ops.ops.sample(time.Now(), [3]int64{h.Exec.TotalCmds.Load(), h.Net.NetInput.Load(), h.Net.NetOutput.Load()})
+}
+
+// --- per-script metrics
+
+// ScriptStat is one script's (or function's) call statistics.
+type ScriptStat struct {
+	Calls, Errors atomic.Int64
+	Hist          exec.Histogram
+	UsecTotal     atomic.Int64
+}
+
+type scriptMetrics struct {
+	mu      sync.Mutex
+	scripts map[string]*ScriptStat
+}
+
+// ScriptStatFor returns the statistics of a script by name ("sha" for
+// EVAL scripts, "function:<name>" for functions).
+func (h *Handlers) ScriptStatFor(name string) *ScriptStat {
+	m := &h.ops.metrics
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.scripts == nil {
+		m.scripts = map[string]*ScriptStat{}
+	}
+	st := m.scripts[name]
+	if st == nil {
+		st = &ScriptStat{}
+		m.scripts[name] = st
+	}
+	return st
+}
+
+// ScriptStats calls fn for each script with statistics, sorted by name.
+func (h *Handlers) ScriptStats(fn func(name string, st *ScriptStat)) {
+	m := &h.ops.metrics
+	m.mu.Lock()
+	names := make([]string, 0, len(m.scripts))
+	for n := range m.scripts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	stats := make([]*ScriptStat, len(names))
+	for i, n := range names {
+		stats[i] = m.scripts[n]
+	}
+	m.mu.Unlock()
+	for i, n := range names {
+		fn(n, stats[i])
+	}
+}
+
+// ScriptDone records one run of a script (EVAL sha or function): its
+// duration and whether it replied with an error; past
+// slowlog-log-slower-than it logs a warning naming the script.
+func (h *Handlers) ScriptDone(name string, d time.Duration, failed bool) {
+	st := h.ScriptStatFor(name)
+	usec := int64(d / time.Microsecond)
+	st.Calls.Add(1)
+	st.UsecTotal.Add(usec)
+	st.Hist.Record(usec)
+	if failed {
+		st.Errors.Add(1)
+	}
+	if thr := h.ops.slowThr.Int(); thr >= 0 && usec >= thr && h.Log != nil && thr > 0 {
+		h.Log.Warn("slow script", "script", name, "duration_us", usec, "threshold_us", thr)
+	}
+}
+
+// errWatch passes replies through and notes whether the top-level reply
+// was an error (script metrics).
+type errWatch struct {
+	resp.ReplyWriter
+	failed bool
+	wrote  bool
+}
+
+// Error records an error reply.
+func (w *errWatch) Error(msg string) {
+	if !w.wrote {
+		w.failed = true
+	}
+	w.wrote = true
+	w.ReplyWriter.Error(msg)
+}
+
+// --- lazy freeing
+
+// flushAsync reports whether a FLUSHALL/FLUSHDB frees in the background:
+// ASYNC, or no argument with lazyfree-lazy-user-flush yes.
+func (h *Handlers) flushAsync(c *command.Ctx) bool {
+	if len(c.Args) == 2 {
+		return EqualFold(c.Args[1], "async")
+	}
+	return h.Config.Bool("lazyfree-lazy-user-flush")
+}
+
+// lazyFree drops detached databases. Dropping the maps is O(1); what
+// remains is accounting (FLUSHDB: subtracting the entries' sizes from
+// their shards), done inline for SYNC and on a goroutine for ASYNC.
+func (h *Handlers) lazyFree(d *keyspace.Detached, async, account bool) {
+	n := int64(d.Keys())
+	if !account {
+		h.ops.lazyFreed.Add(n)
+		return
+	}
+	if !async {
+		h.Store.ReleaseAccounting(d)
+		h.ops.lazyFreed.Add(n)
+		return
+	}
+	h.ops.lazyPending.Add(n)
+	go func() {
+		h.Store.ReleaseAccounting(d)
+		h.ops.lazyPending.Add(-n)
+		h.ops.lazyFreed.Add(n)
+	}()
+}

@@ -1,0 +1,103 @@
+package keyspace
+
+// KeyspaceStats returns the keyspace hits and misses counted by read
+// commands' lookups (INFO keyspace_hits / keyspace_misses).
+func (s *Store) KeyspaceStats() (hits, misses int64) {
+	return s.hitCount.Load(), s.misses.Load()
+}
+
+// ResetKeyspaceStats clears the hit and miss counters (CONFIG RESETSTAT).
+func (s *Store) ResetKeyspaceStats() {
+	s.hitCount.Store(0)
+	s.misses.Store(0)
+}
+
+// AvgTTL returns the average remaining time to live, in ms, of a sample
+// of up to sample keys with an expiry in database db, as INFO keyspace's
+// avg_ttl (0 when none). Requires LockAll.
+func (s *Store) AvgTTL(db int, now int64, sample int) int64 {
+	var sum, n int64
+	for i := range s.shards {
+		ds := &s.shards[i].dbs[db]
+		for k := range ds.volatile {
+			if int(n) >= sample {
+				break
+			}
+			if e, ok := ds.keys[k]; ok && e.Exp > now {
+				sum += e.Exp - now
+				n++
+			}
+		}
+		if int(n) >= sample {
+			break
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / n
+}
+
+// Detached is the content of databases removed from a store by
+// DetachAll or DetachDB: dropping it frees the memory (lazy freeing).
+type Detached struct {
+	shards [][]dbShard
+}
+
+// Keys returns the number of keys the detached databases held.
+func (d *Detached) Keys() int {
+	n := 0
+	for _, sh := range d.shards {
+		for _, ds := range sh {
+			n += len(ds.keys)
+		}
+	}
+	return n
+}
+
+// DetachAll empties every database in O(shards): the old maps are
+// returned, not walked, so the caller can drop them outside the lock
+// (FLUSHALL). Requires LockAll.
+func (s *Store) DetachAll() *Detached {
+	d := &Detached{shards: make([][]dbShard, len(s.shards))}
+	for i := range s.shards {
+		d.shards[i] = s.shards[i].dbs
+		s.shards[i].dbs = make([]dbShard, s.ndb)
+		s.shards[i].used.Store(0)
+	}
+	return d
+}
+
+// DetachDB empties database db, returning its old maps (FLUSHDB). The
+// shards' accounted memory is recomputed from the entries, which is
+// O(keys); with async the accounting walk is skipped and the memory is
+// subtracted from the per-shard totals lazily by Release. Requires
+// LockAll.
+func (s *Store) DetachDB(db int) *Detached {
+	d := &Detached{shards: make([][]dbShard, len(s.shards))}
+	for i := range s.shards {
+		old := s.shards[i].dbs[db]
+		d.shards[i] = []dbShard{old}
+		s.shards[i].dbs[db] = dbShard{}
+	}
+	return d
+}
+
+// ReleaseAccounting subtracts the accounted memory of the entries in d
+// from their shards (after DetachDB). It takes no lock beyond atomics and
+// may run in the background: the entries are no longer reachable.
+func (s *Store) ReleaseAccounting(d *Detached) {
+	for i, sh := range d.shards {
+		var n int64
+		for _, ds := range sh {
+			for _, e := range ds.keys {
+				n += int64(e.size)
+			}
+		}
+		s.shards[i].used.Add(-n)
+	}
+}
+
+// HashForDebug returns a stable pseudo address for key (DEBUG OBJECT's
+// "Value at").
+func HashForDebug(key []byte) uint64 { return 0x7f0000000000 | uint64(len(key))<<4 }
