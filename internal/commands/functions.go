@@ -119,16 +119,11 @@ func (h *Handlers) fcall(c *command.Ctx, ro bool) {
 		return
 	}
 	readOnly := ro || f.Flags&script.FlagNoWrites != 0
-	keys := c.Args[3 : 3+numkeys]
-	args := c.Args[3+numkeys:]
-	sc := h.Exec.NewScriptCall(c.Client, h.scripts.client, c.DB.Now, readOnly)
-	sc.DenyOOM = f.Flags&script.FlagAllowOOM == 0 && h.overMaxmemory()
-	run := &script.Run{W: c.W, Host: sc, Name: f.Name, Flags: f.Flags, ReadOnly: readOnly,
-		Function: true, Command: c.Args, Resp: 2, Log: h.scriptLog}
-	h.scripts.mon.Begin(run)
-	f.Call(run, keys, args)
-	h.scripts.mon.End(run)
-	sc.Finish()
+	h.MonitorFeed(c) // skip_monitor: shown before the commands it calls (ops.go)
+	run := &script.Run{Name: f.Name, Flags: f.Flags, ReadOnly: readOnly, Function: true, Command: c.Args}
+	h.runScript(c, run, numkeys, "function:"+f.Name, func(keys, args [][]byte) {
+		f.Call(run, keys, args)
+	})
 }
 
 func (h *Handlers) functionLoad(c *command.Ctx) {

@@ -160,20 +160,30 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 		return
 	}
 	readOnly := ro || (!compat && s.Flags&script.FlagNoWrites != 0)
+	run := &script.Run{Name: s.Sha, Flags: s.Flags, ReadOnly: readOnly}
+	h.runScript(c, run, numkeys, s.Sha, func(keys, args [][]byte) {
+		h.scripts.engine.Call(run, s.Fn, keys, args)
+	})
+}
+
+// runScript is the shared tail of EVAL and FCALL once their own checks
+// passed: the script call with the caller's rules, the busy monitor, the
+// operating hooks, and the effects propagated as one unit at the end.
+// metric names the script in metrics and the slow-script log.
+func (h *Handlers) runScript(c *command.Ctx, run *script.Run, numkeys int64, metric string, call func(keys, args [][]byte)) {
 	keys := c.Args[3 : 3+numkeys]
 	args := c.Args[3+numkeys:]
-	sc := h.Exec.NewScriptCall(c.Client, h.scripts.client, c.DB.Now, readOnly)
-	sc.DenyOOM = s.Flags&script.FlagAllowOOM == 0 && h.overMaxmemory()
-	run := &script.Run{W: c.W, Host: sc, Name: s.Sha, Flags: s.Flags, ReadOnly: readOnly,
-		Resp: 2, Log: h.scriptLog}
+	sc := h.Exec.NewScriptCall(c.Client, h.scripts.client, c.DB.Now, run.ReadOnly)
+	sc.DenyOOM = run.Flags&script.FlagAllowOOM == 0 && h.overMaxmemory()
+	run.Host, run.Resp, run.Log = sc, 2, h.scriptLog
 	h.scripts.mon.Begin(run)
 	// --- ops: script caller for tracking, per-script metrics (memory_ops.go)
 	h.ops.scriptCaller.Store(c.Client)
 	ew := &errWatch{ReplyWriter: c.W}
 	run.W = ew
 	start := time.Now()
-	h.scripts.engine.Call(run, s.Fn, keys, args)
-	h.ScriptDone(s.Sha, time.Since(start), ew.failed)
+	call(keys, args)
+	h.ScriptDone(metric, time.Since(start), ew.failed)
 	h.ops.scriptCaller.Store(nil)
 	// --- end ops
 	h.scripts.mon.End(run)
