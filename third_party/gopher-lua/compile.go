@@ -1267,12 +1267,39 @@ func compileExprWithMVPropagation(context *funcContext, expr ast.Expr, reg *int,
 	compileExprWithPropagation(context, expr, reg, save, context.Code.PropagateMV)
 } // }}}
 
+// CRESCENT: foldArith computes a folded operation for the NaN check.
+func foldArith(op string, l, r LNumber) LNumber {
+	switch op {
+	case "+":
+		return l + r
+	case "-":
+		return l - r
+	case "*":
+		return l * r
+	case "/":
+		return l / r
+	case "%":
+		return luaModulo(l, r)
+	case "^":
+		return LNumber(math.Pow(float64(l), float64(r)))
+	}
+	return 0
+}
+
 func constFold(exp ast.Expr) ast.Expr { // {{{
 	switch expr := exp.(type) {
 	case *ast.ArithmeticOpExpr:
 		lvalue, lisconst := lnumberValue(constFold(expr.Lhs))
 		rvalue, risconst := lnumberValue(constFold(expr.Rhs))
+		// CRESCENT: like Lua 5.1's constfolding, do not fold a division
+		// or modulo by zero, nor an operation whose result is NaN.
+		if lisconst && risconst && (expr.Operator == "/" || expr.Operator == "%") && rvalue == 0 {
+			return expr
+		}
 		if lisconst && risconst {
+			if r := foldArith(expr.Operator, lvalue, rvalue); r != r {
+				return expr
+			}
 			switch expr.Operator {
 			case "+":
 				return &constLValueExpr{Value: lvalue + rvalue}

@@ -2,6 +2,7 @@ package lua
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -141,19 +142,14 @@ func isArrayKey(v LNumber) bool {
 }
 
 func parseNumber(number string) (LNumber, error) {
-	var value LNumber
-	number = strings.Trim(number, " \t\n")
-	if v, err := strconv.ParseInt(number, 0, LNumberBit); err != nil {
-		if v2, err2 := strconv.ParseFloat(number, LNumberBit); err2 != nil {
-			return LNumber(0), err2
-		} else {
-			value = LNumber(v2)
-		}
-	} else {
-		value = LNumber(v)
+	// CRESCENT: Lua 5.1's luaO_str2d (was strconv.ParseInt/ParseFloat).
+	if v, ok := Str2Number(number); ok {
+		return v, nil
 	}
-	return value, nil
+	return LNumber(0), errInvalidNumber
 }
+
+var errInvalidNumber = errors.New("invalid number")
 
 func popenArgs(arg string) (string, []string) {
 	cmd := "/bin/sh"

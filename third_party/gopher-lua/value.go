@@ -112,10 +112,8 @@ func (st LString) Format(f fmt.State, c rune) {
 }
 
 func (nm LNumber) String() string {
-	if isInteger(nm) {
-		return fmt.Sprint(int64(nm))
-	}
-	return fmt.Sprint(float64(nm))
+	// CRESCENT: Lua 5.1's "%.14g" (was fmt.Sprint).
+	return FormatNumber(float64(nm))
 }
 
 func (nm LNumber) Type() LValueType { return LTNumber }

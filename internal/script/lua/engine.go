@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -238,27 +237,7 @@ func luaToString(v glua.LValue) string {
 }
 
 // fmtNumber formats a number as Lua 5.1's tostring does (%.14g).
-func fmtNumber(f float64) string {
-	if f == float64(int64(f)) && f < 1e15 && f > -1e15 && !(f == 0 && math.Signbit(f)) {
-		return strconv.FormatInt(int64(f), 10)
-	}
-	return fmtG(f, 14)
-}
-
-func fmtG(f float64, prec int) string {
-	switch {
-	case f != f:
-		if math.Signbit(f) {
-			return "-nan"
-		}
-		return "nan"
-	case f > 1.7976931348623157e308:
-		return "inf"
-	case f < -1.7976931348623157e308:
-		return "-inf"
-	}
-	return strconv.FormatFloat(f, 'g', prec, 64)
-}
+func fmtNumber(f float64) string { return glua.FormatNumber(f) }
 
 // state is one sandboxed Lua state.
 type state struct {
