@@ -18,6 +18,7 @@ import (
 
 	"github.com/crescent-db/crescent/internal/script"
 	"github.com/crescent-db/crescent/internal/script/lua/lualib"
+	"github.com/crescent-db/crescent/internal/script/lua/luasyntax"
 	glua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 )
@@ -62,6 +63,11 @@ type compiled struct {
 
 // Compile compiles code as the chunk name.
 func (e *Engine) Compile(name string, code []byte) (script.Function, error) {
+	// Lua 5.1's own syntax rules and messages first: gopher-lua's parser
+	// accepts some Lua 5.2 syntax and words its errors differently.
+	if err := luasyntax.Check(string(code), name, 0); err != nil {
+		return nil, err
+	}
 	chunk, err := parse.Parse(strings.NewReader(string(code)), name)
 	if err != nil {
 		return nil, errors.New(parseError(name, err))
@@ -470,7 +476,13 @@ func luaLoadstring(L *glua.LState) int {
 		L.Push(glua.LString("Bytecode loading is not allowed"))
 		return 2
 	}
-	chunk := chunkName(name)
+	chunk := luasyntax.ChunkID(name)
+	// The parser runs one C call deep (loadstring itself), as in Redis.
+	if err := luasyntax.Check(code, chunk, 1); err != nil {
+		L.Push(glua.LNil)
+		L.Push(glua.LString(err.Error()))
+		return 2
+	}
 	fn, err := L.Load(strings.NewReader(code), chunk)
 	if err != nil {
 		L.Push(glua.LNil)
@@ -484,20 +496,6 @@ func luaLoadstring(L *glua.LState) int {
 	}
 	L.Push(fn)
 	return 1
-}
-
-// chunkName mimics luaO_chunkid for a string chunk: [string "first line..."].
-func chunkName(s string) string {
-	line, _, cut := strings.Cut(s, "\n")
-	const max = 60 - len(`[string "..."]`)
-	if len(line) > max {
-		line = line[:max]
-		cut = true
-	}
-	if cut {
-		return `[string "` + line + `..."]`
-	}
-	return `[string "` + line + `"]`
 }
 
 func strDump(L *glua.LState) int {

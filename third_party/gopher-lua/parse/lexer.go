@@ -150,36 +150,24 @@ func (sc *Scanner) scanDecimal(ch int, buf *bytes.Buffer) error {
 	return nil
 }
 
+// CRESCENT: scanNumber reads a numeral as Lua 5.1's read_numeral does
+// (digits and dots, an optional exponent sign, then any alphanumerics, the
+// whole validated by luaO_str2d at compile time), so that "0x1p4" and
+// "0X1F" mean what they mean to C Lua.
 func (sc *Scanner) scanNumber(ch int, buf *bytes.Buffer) error {
-	if ch == '0' { // octal
-		if sc.Peek() == 'x' || sc.Peek() == 'X' {
-			writeChar(buf, ch)
-			writeChar(buf, sc.Next())
-			hasvalue := false
-			for isDigit(sc.Peek()) {
-				writeChar(buf, sc.Next())
-				hasvalue = true
-			}
-			if !hasvalue {
-				return sc.Error(buf.String(), "illegal hexadecimal number")
-			}
-			return nil
-		} else if sc.Peek() != '.' && isDecimal(sc.Peek()) {
-			ch = sc.Next()
-		}
-	}
-	sc.scanDecimal(ch, buf)
-	if sc.Peek() == '.' {
-		sc.scanDecimal(sc.Next(), buf)
+	writeChar(buf, ch)
+	for isDecimal(sc.Peek()) || sc.Peek() == '.' {
+		writeChar(buf, sc.Next())
 	}
 	if ch = sc.Peek(); ch == 'e' || ch == 'E' {
 		writeChar(buf, sc.Next())
 		if ch = sc.Peek(); ch == '-' || ch == '+' {
 			writeChar(buf, sc.Next())
 		}
-		sc.scanDecimal(sc.Next(), buf)
 	}
-
+	for ch = sc.Peek(); isIdent(ch, 1); ch = sc.Peek() {
+		writeChar(buf, sc.Next())
+	}
 	return nil
 }
 
