@@ -1135,7 +1135,7 @@ func (ls *LState) pushCallFrame(cf callFrame, fn LValue, meta bool) { // +inline
 		ls.reg.Insert(fn, cf.LocalBase)
 	}
 	if cf.Fn == nil {
-		ls.RaiseError("attempt to call a non-function object")
+		ls.RaiseError("attempt to call a %s value", fn.Type().String()) // CRESCENT: Lua 5.1 wording
 	}
 	if ls.stack.IsFull() {
 		ls.RaiseError("stack overflow")
@@ -1286,7 +1286,7 @@ func (ls *LState) getField(obj LValue, key LValue) LValue {
 		metaindex := ls.metaOp1(curobj, "__index")
 		if metaindex == LNil {
 			if !istable {
-				ls.RaiseError("attempt to index a non-table object(%v) with key '%s'", curobj.Type().String(), key.String())
+				ls.indexError(curobj, i == 0) // CRESCENT
 			}
 			return LNil
 		}
@@ -1300,7 +1300,7 @@ func (ls *LState) getField(obj LValue, key LValue) LValue {
 			curobj = metaindex
 		}
 	}
-	ls.RaiseError("too many recursions in gettable")
+	ls.RaiseError("loop in gettable") // CRESCENT: Lua 5.1 wording
 	return nil
 }
 
@@ -1317,7 +1317,7 @@ func (ls *LState) getFieldString(obj LValue, key string) LValue {
 		metaindex := ls.metaOp1(curobj, "__index")
 		if metaindex == LNil {
 			if !istable {
-				ls.RaiseError("attempt to index a non-table object(%v) with key '%s'", curobj.Type().String(), key)
+				ls.indexError(curobj, i == 0) // CRESCENT
 			}
 			return LNil
 		}
@@ -1331,7 +1331,7 @@ func (ls *LState) getFieldString(obj LValue, key string) LValue {
 			curobj = metaindex
 		}
 	}
-	ls.RaiseError("too many recursions in gettable")
+	ls.RaiseError("loop in gettable") // CRESCENT: Lua 5.1 wording
 	return nil
 }
 
@@ -1348,7 +1348,7 @@ func (ls *LState) setField(obj LValue, key LValue, value LValue) {
 		metaindex := ls.metaOp1(curobj, "__newindex")
 		if metaindex == LNil {
 			if !istable {
-				ls.RaiseError("attempt to index a non-table object(%v) with key '%s'", curobj.Type().String(), key.String())
+				ls.indexError(curobj, i == 0) // CRESCENT
 			}
 			ls.RawSet(tb, key, value)
 			return
@@ -1364,7 +1364,7 @@ func (ls *LState) setField(obj LValue, key LValue, value LValue) {
 			curobj = metaindex
 		}
 	}
-	ls.RaiseError("too many recursions in settable")
+	ls.RaiseError("loop in settable") // CRESCENT: Lua 5.1 wording
 }
 
 func (ls *LState) setFieldString(obj LValue, key string, value LValue) {
@@ -1380,7 +1380,7 @@ func (ls *LState) setFieldString(obj LValue, key string, value LValue) {
 		metaindex := ls.metaOp1(curobj, "__newindex")
 		if metaindex == LNil {
 			if !istable {
-				ls.RaiseError("attempt to index a non-table object(%v) with key '%s'", curobj.Type().String(), key)
+				ls.indexError(curobj, i == 0) // CRESCENT
 			}
 			tb.RawSetString(key, value)
 			return
@@ -1396,7 +1396,7 @@ func (ls *LState) setFieldString(obj LValue, key string, value LValue) {
 			curobj = metaindex
 		}
 	}
-	ls.RaiseError("too many recursions in settable")
+	ls.RaiseError("loop in settable") // CRESCENT: Lua 5.1 wording
 }
 
 /* }}} */
@@ -2023,7 +2023,9 @@ func (ls *LState) Load(reader io.Reader, name string) (*LFunction, error) {
 }
 
 func (ls *LState) Call(nargs, nret int) {
+	ls.enterCCall() // CRESCENT: LUAI_MAXCCALLS, as luaD_call
 	ls.callR(nargs, nret, -1)
+	ls.nCcalls--
 }
 
 func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
@@ -2035,11 +2037,13 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 	if errfunc != nil {
 		ls.hasErrorFunc = true
 	}
+	oldCcalls := ls.nCcalls // CRESCENT
 	defer func() {
 		ls.Panic = oldpanic
 		ls.hasErrorFunc = false
 		rcv := recover()
 		if rcv != nil {
+			defer func() { ls.nCcalls = oldCcalls }() // CRESCENT
 			if _, ok := rcv.(*ApiError); !ok {
 				err = newApiErrorS(ApiErrorPanic, fmt.Sprint(rcv))
 				if ls.Options.IncludeGoStackTrace {

@@ -134,6 +134,9 @@ func strFind(L *LState) int {
 }
 
 func strFormat(L *LState) int {
+	if true { // CRESCENT: Lua 5.1's str_format (crescent_format.go)
+		return strFormat51(L)
+	}
 	str := L.CheckString(1)
 	args := make([]interface{}, L.GetTop()-1)
 	top := L.GetTop()
