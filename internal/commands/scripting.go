@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/exec"
+	"github.com/crescent-db/crescent/internal/resp"
 	"github.com/crescent-db/crescent/internal/script"
 	"github.com/crescent-db/crescent/internal/script/lua"
 )
@@ -113,6 +115,17 @@ func (h *Handlers) compileScript(body []byte) (*script.Script, string) {
 // eval implements EVAL, EVALSHA, EVAL_RO and EVALSHA_RO. The Spec holds
 // the whole keyspace: the script is atomic.
 func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
+	// Over maxmemory, a script that declares flags without allow-oom or
+	// no-writes is a deny-oom command: refused before anything else, as
+	// Redis's processCommand does with evalGetCommandFlags.
+	oom := h.Exec.OutOfMemory()
+	if oom && h.scriptDeniesOOM(c.Args[1], bySha) {
+		// A rejection (rejected_calls), not a failure.
+		c.W.Error(exec.ErrOOM)
+		h.Exec.CountError(exec.ErrOOM)
+		c.Rejected = true
+		return
+	}
 	numkeys, ok := ParseInt(c.Args[2])
 	if !ok {
 		c.Error(ErrNotInt)
@@ -152,12 +165,57 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 	keys := c.Args[3 : 3+numkeys]
 	args := c.Args[3+numkeys:]
 	sc := h.Exec.NewScriptCall(c.Client, h.scripts.client, c.DB.Now, readOnly)
-	run := &script.Run{W: c.W, Host: sc, Name: s.Sha, Flags: s.Flags, ReadOnly: readOnly,
+	sc.OOM = oom
+	sc.AllowOOM = !compat && s.Flags&script.FlagAllowOOM != 0
+	ew := &scriptErrWriter{ReplyWriter: c.W, c: c}
+	run := &script.Run{W: ew, Host: sc, Name: s.Sha, Flags: s.Flags, ReadOnly: readOnly,
 		Resp: 2, Log: h.scriptLog}
 	h.scripts.mon.Begin(run)
 	h.scripts.engine.Call(run, s.Fn, keys, args)
 	h.scripts.mon.End(run)
 	sc.Finish()
+}
+
+// scriptDeniesOOM reports whether the script named by arg (its body, or
+// its sha for EVALSHA) has the deny-oom command flag: it declares flags
+// (shebang) without allow-oom or no-writes.
+func (h *Handlers) scriptDeniesOOM(arg []byte, bySha bool) bool {
+	var flags script.Flags
+	if bySha {
+		if len(arg) != 40 {
+			return false
+		}
+		s := h.scripts.cache.Get(strings.ToLower(string(arg)))
+		if s == nil {
+			return false
+		}
+		flags = s.Flags
+	} else if s := h.scripts.cache.Get(script.SHA1Hex(arg)); s != nil {
+		flags = s.Flags
+	} else {
+		var msg string
+		if flags, _, msg = script.ParseShebang(arg); msg != "" {
+			return false
+		}
+	}
+	return flags&script.FlagEvalCompat == 0 && flags&(script.FlagAllowOOM|script.FlagNoWrites) == 0
+}
+
+// scriptErrWriter counts a script's error replies on its EVAL's Ctx as
+// Redis does: in errorstats unless a failed redis.call already counted
+// them, and as a failed call of EVAL in any case.
+type scriptErrWriter struct {
+	resp.ReplyWriter
+	c *command.Ctx
+}
+
+// NoteError implements script.ErrorNoter.
+func (w *scriptErrWriter) NoteError(msg string, counted bool) {
+	if counted {
+		w.c.Failed = true
+		return
+	}
+	w.c.CountError(msg)
 }
 
 func (h *Handlers) scriptLog(level int, msg string) {

@@ -2,6 +2,8 @@ package exec
 
 import (
 	"sync/atomic"
+
+	"github.com/crescent-db/crescent/internal/acl"
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
@@ -32,6 +34,10 @@ type ScriptCall struct {
 	Now int64
 	// ReadOnly rejects write and may-replicate commands.
 	ReadOnly bool
+	// OOM is the out-of-memory state when the script started; unless
+	// AllowOOM (the allow-oom flag) is set, deny-oom commands are refused
+	// until the script has written (Redis's scriptVerifyOOM).
+	OOM, AllowOOM bool
 
 	wrote   atomic.Bool
 	effects []effect
@@ -49,6 +55,7 @@ func (e *Executor) NewScriptCall(caller, scriptClient *command.Client, now int64
 	scriptClient.Proto = 2
 	scriptClient.Flags = command.ClientScript
 	scriptClient.User = caller.User
+	scriptClient.ACLUser = caller.ACLUser
 	scriptClient.Authed = true
 	return &ScriptCall{E: e, Client: scriptClient, Caller: caller, Now: now, ReadOnly: readOnly}
 }
@@ -65,14 +72,29 @@ func (s *ScriptCall) SetResp(p int) { s.Client.Proto = p }
 // Wrote reports whether a write command ran (SCRIPT KILL refuses then).
 func (s *ScriptCall) Wrote() bool { return s.wrote.Load() }
 
-// CheckACL implements redis.acl_check_cmd: without ACL users every known
-// command is allowed.
-func (s *ScriptCall) CheckACL(args [][]byte) (bool, string) {
+// CheckACL implements redis.acl_check_cmd: whether the caller's user may
+// run args, as Redis's lookupCommand + ACLCheckAllUserCommandPerm (no
+// arity check, nothing logged). A container alone is checked as itself.
+func (s *ScriptCall) CheckACL(args [][]byte) (allowed bool, msg string) {
 	cmd, sub := s.E.Table.Resolve(args)
-	if cmd == nil || sub == nil || !sub.CheckArity(len(args)) {
+	if cmd != nil && sub == nil && len(args) == 1 {
+		sub = cmd
+	}
+	if cmd == nil || sub == nil {
 		return false, ErrACLCheckUnknown
 	}
-	return true, ""
+	if s.E.ACL == nil {
+		return true, ""
+	}
+	defer func() {
+		// Key extraction on malformed argument lists must not take the
+		// server down: such a call is simply not allowed.
+		if recover() != nil {
+			allowed, msg = false, ""
+		}
+	}()
+	res, _ := s.E.ACL.Check(s.E.UserOf(s.Caller), sub, args)
+	return res == acl.OK, ""
 }
 
 // CallFromScript runs args for a script: lookup, arity and the script
@@ -94,8 +116,17 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		e.scriptReject(spec, w, ErrScriptNoScript)
 		return
 	}
+	// ACL, with the caller's user; logged with context "lua" (acl.go).
+	if msg := e.CheckACLScript(s.Caller, spec, args); msg != "" {
+		e.scriptReject(spec, w, "ERR "+msg)
+		return
+	}
 	if s.ReadOnly && (spec.Has(command.FlagWrite) || spec.Has(command.FlagMayReplicate)) {
 		e.scriptReject(spec, w, ErrScriptReadOnly)
+		return
+	}
+	if s.OOM && !s.AllowOOM && !s.wrote.Load() && spec.Has(command.FlagDenyOOM) {
+		e.scriptReject(spec, w, ErrOOM)
 		return
 	}
 	if spec.Has(command.FlagWrite) {
@@ -103,11 +134,15 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	}
 	var c command.Ctx
 	c = command.Ctx{Args: args, Spec: spec, W: w, Client: s.Client,
-		DB: e.Store.DB(s.Client.DB, s.Now), Touched: e.Touched, Notify: e.Notify, InScript: true}
+		DB: e.Store.DB(s.Client.DB, s.Now), Touched: e.touchFn, Notify: e.Notify, InScript: true,
+		OnError: e.errFn}
 	start := time.Now()
 	spec.Handler(&c)
 	st := e.StatFor(spec)
 	st.Calls.Add(1)
+	if c.Failed {
+		st.FailedCalls.Add(1)
+	}
 	st.Usec.Add(int64(time.Since(start) / time.Microsecond))
 	e.TotalCmds.Add(1)
 	if c.Dirty > 0 {

@@ -204,7 +204,7 @@ func (s *state) writeError(run *script.Run, err error) {
 		// its table from the message's own position.
 		str, isStr := obj.(glua.LString)
 		if !isStr {
-			run.W.Error(fmt.Sprintf("ERR Error running script %s, %.100s", run.Name, obj.String()))
+			script.WriteError(run.W, fmt.Sprintf("ERR Error running script %s, %.100s", run.Name, obj.String()), false)
 			return
 		}
 		msg := rewriteVMError(string(str), "")
@@ -232,7 +232,7 @@ func (s *state) writeError(run *script.Run, err error) {
 	if src != "" && line != glua.LNil {
 		msg = msg + " script: " + run.Name + ", on " + string(src) + ":" + luaToString(line) + "."
 	}
-	run.W.Error(msg)
+	script.WriteError(run.W, msg, t.RawGetString("ignore_error_stats_update") == glua.LTrue)
 }
 
 func luaToString(v glua.LValue) string {
