@@ -50,6 +50,9 @@ func tableRemove(L *LState) int {
 }
 
 func tableConcat(L *LState) int {
+	if true { // CRESCENT: Lua 5.1's tconcat (crescent_mem.go)
+		return tableConcat51(L)
+	}
 	tbl := L.CheckTable(1)
 	sep := LString(L.OptString(2, ""))
 	i := L.OptInt(3, 1)

@@ -193,7 +193,9 @@ type LState struct {
 	mainLoop     func(*LState, *callFrame)
 	ctx          context.Context
 	ctxCancelFn  context.CancelFunc
-	nCcalls      int // CRESCENT: Lua 5.1's nCcalls (see crescent_debug.go)
+	nCcalls      int           // CRESCENT: Lua 5.1's nCcalls (see crescent_debug.go)
+	mem          *MemoryLimits // CRESCENT: see crescent_mem.go
+	memSteps     uint32
 }
 
 func (ls *LState) String() string   { return fmt.Sprintf("thread: %p", ls) }

@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,9 +30,14 @@ type Options struct {
 	// Version and VersionNum are redis.REDIS_VERSION and REDIS_VERSION_NUM.
 	Version    string
 	VersionNum int
-	// MaxString caps strings built by string.rep (and reports "not enough
-	// memory" beyond it, as an allocation failure would). Default 512MB.
+	// MaxString caps strings built by string.rep, concatenation and
+	// table.concat (and reports "not enough memory" beyond it, as an
+	// allocation failure would). Default 512MB.
 	MaxString int
+	// MaxMemory caps the heap growth of one script run, checked every 64K
+	// Lua instructions (gopher-lua has no allocator hook): beyond it the
+	// script fails with "not enough memory". Default 1GB.
+	MaxMemory int64
 }
 
 // Engine runs Lua scripts.
@@ -50,6 +57,9 @@ func New(opts Options) *Engine {
 	}
 	if opts.MaxString <= 0 {
 		opts.MaxString = 512 << 20
+	}
+	if opts.MaxMemory <= 0 {
+		opts.MaxMemory = 1 << 30
 	}
 	e := &Engine{opts: opts}
 	e.rng.seed(0x1234ABCD)
@@ -135,6 +145,15 @@ func (e *Engine) get() *state {
 }
 
 func (e *Engine) put(s *state) {
+	if s.broken {
+		// A state that ran out of memory may still reference the
+		// garbage: drop it.
+		e.mu.Lock()
+		e.all--
+		e.mu.Unlock()
+		s.L.Close()
+		return
+	}
 	e.mu.Lock()
 	if len(e.free) < 8 {
 		e.free = append(e.free, s)
@@ -160,6 +179,7 @@ func (e *Engine) Call(run *script.Run, fn script.Function, keys, args [][]byte) 
 		run.Resp = 2
 	}
 	run.SetInterrupt(s.cancel)
+	s.memBase = heapBytes(s.memSample)
 	s.realG.RawSetString("KEYS", s.argTable(keys))
 	s.realG.RawSetString("ARGV", s.argTable(args))
 	lf := s.fns[c.proto]
@@ -197,6 +217,15 @@ func (s *state) writeError(run *script.Run, err error) {
 	var ae *glua.ApiError
 	if errors.As(err, &ae) {
 		obj = ae.Object
+	}
+	if obj == s.memErr {
+		s.broken = true
+		if run.Killed() {
+			script.WriteError(run.W, script.ErrKilled, false)
+			return
+		}
+		script.WriteError(run.W, fmt.Sprintf("ERR Error running script %s, %.100s", run.Name, errMemory), false)
+		return
 	}
 	t, ok := obj.(*glua.LTable)
 	if !ok {
@@ -258,6 +287,13 @@ type state struct {
 	proxies map[*glua.LTable]*glua.LTable
 	strMeta *glua.LTable // what getmetatable('') returns
 	errFn   *glua.LFunction
+	// Memory limits: memErr is the value raised on out-of-memory (pcall
+	// and the error handler let it through as C Lua does LUA_ERRMEM);
+	// memBase the heap size when the run started.
+	memErr    *glua.LUserData
+	memBase   int64
+	memSample []metrics.Sample
+	broken    bool
 	fns     map[*glua.FunctionProto]*glua.LFunction
 	run     *script.Run
 	lw      luaWriter
@@ -288,6 +324,9 @@ func (e *Engine) newState() *state {
 		fns: map[*glua.FunctionProto]*glua.LFunction{}}
 	s.lw.s = s
 	s.renewContext()
+	s.memErr = L.NewUserData()
+	s.memSample = []metrics.Sample{{Name: heapMetric}}
+	L.SetMemoryLimits(&glua.MemoryLimits{MaxString: e.opts.MaxString, Check: s.outOfMemory, Error: s.memErr})
 	for _, lib := range []struct {
 		name string
 		fn   glua.LGFunction
@@ -555,7 +594,7 @@ func (e *Engine) strRep(L *glua.LState) int {
 		return 1
 	}
 	if len(str)*n/n != len(str) || len(str)*n > e.opts.MaxString {
-		raiseNoPos(L, "not enough memory")
+		L.MemoryError()
 	}
 	L.Push(glua.LString(strings.Repeat(str, n)))
 	return 1
@@ -743,6 +782,9 @@ func (s *state) pcall(L *glua.LState) int {
 		if errors.As(err, &ae) {
 			obj = ae.Object
 		}
+		if obj == s.memErr {
+			obj = glua.LString(errMemory)
+		}
 		// Redis's pcall returns the message of an error table.
 		if t, ok := obj.(*glua.LTable); ok {
 			switch e := t.RawGetString("err").(type) {
@@ -765,6 +807,11 @@ func (s *state) pcall(L *glua.LState) int {
 // raised it.
 func (s *state) errHandler(L *glua.LState) int {
 	v := L.Get(1)
+	if v == s.memErr {
+		// LUA_ERRMEM does not run the error handler.
+		L.Push(v)
+		return 1
+	}
 	var src string
 	line := -1
 	for level := 1; level <= 2; level++ {
@@ -823,4 +870,29 @@ func (e *Engine) Reset() {
 	for _, s := range free {
 		s.L.Close()
 	}
+}
+
+// errMemory is C Lua's LUA_ERRMEM message.
+const errMemory = "not enough memory"
+
+// heapMetric is the live-and-unswept heap the memory budget compares.
+const heapMetric = "/memory/classes/heap/objects:bytes"
+
+func heapBytes(sample []metrics.Sample) int64 {
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(sample[0].Value.Uint64())
+}
+
+// outOfMemory is the VM's periodic check: heap growth since the run
+// started over MaxMemory, confirmed after a collection (garbage the script
+// left behind does not count).
+func (s *state) outOfMemory() bool {
+	if heapBytes(s.memSample)-s.memBase <= s.e.opts.MaxMemory {
+		return false
+	}
+	runtime.GC()
+	return heapBytes(s.memSample)-s.memBase > s.e.opts.MaxMemory
 }
