@@ -71,7 +71,7 @@ type Executor struct {
 	blocks  blocking
 	touchFn func(db int, key []byte)
 	errFn   func(msg string) // CountError, for Ctx.OnError
-	watches *watchRegistry // WATCH registrations (multi.go)
+	watches *watchRegistry   // WATCH registrations (multi.go)
 }
 
 // New returns an executor.

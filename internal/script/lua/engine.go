@@ -294,11 +294,11 @@ type state struct {
 	memBase   int64
 	memSample []metrics.Sample
 	broken    bool
-	fns     map[*glua.FunctionProto]*glua.LFunction
-	run     *script.Run
-	lw      luaWriter
-	argv    [][]byte
-	argbuf  []byte
+	fns       map[*glua.FunctionProto]*glua.LFunction
+	run       *script.Run
+	lw        luaWriter
+	argv      [][]byte
+	argbuf    []byte
 }
 
 func (s *state) renewContext() {

@@ -13,7 +13,9 @@ func TestMemoryLimits(t *testing.T) {
 		t.Skip("allocates tens of MB")
 	}
 	e := New(Options{MaxString: 8 << 20, MaxMemory: 64 << 20})
-	sha := func(code string) string { return "-ERR Error running script " + shaOf(code) + ", not enough memory\r\n" }
+	sha := func(code string) string {
+		return "-ERR Error running script " + shaOf(code) + ", not enough memory\r\n"
+	}
 	cases := []struct{ name, code, want string }{
 		{"string doubling", "local s = 'x' while true do s = s .. s end", ""},
 		{"concat chain", "local s = string.rep('x', 1024) local t = {} for i = 1, 1e9 do t[#t+1] = s .. i end", ""},
