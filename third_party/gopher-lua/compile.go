@@ -1439,7 +1439,14 @@ func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expc
 		}
 	}
 	code.SetB(tablepc, int2Fb(arraycount))
-	code.SetC(tablepc, int2Fb(len(ex.Fields)-arraycount))
+	// CRESCENT: the hash size counts keyed fields only (lparser.c's nh).
+	nh := 0
+	for _, f := range ex.Fields {
+		if f.Key != nil {
+			nh++
+		}
+	}
+	code.SetC(tablepc, int2Fb(nh))
 	if shouldmove(ec, tablereg) {
 		code.AddABC(OP_MOVE, ec.reg, tablereg, 0, sline(ex))
 	}

@@ -215,6 +215,15 @@ func readBufioLine(reader *bufio.Reader) ([]byte, error, bool) {
 	return result, e, len(result) == 0 && err == io.EOF
 }
 
+// fb2Int is luaO_fb2int. CRESCENT
+func fb2Int(x int) int {
+	e := (x >> 3) & 31
+	if e == 0 {
+		return x
+	}
+	return ((x & 7) + 8) << (e - 1)
+}
+
 func int2Fb(val int) int {
 	e := 0
 	x := val

@@ -141,11 +141,10 @@ func (nm LNumber) Format(f fmt.State, c rune) {
 type LTable struct {
 	Metatable LValue
 
-	array   []LValue
-	dict    map[LValue]LValue
-	strdict map[string]LValue
-	keys    []LValue
-	k2i     map[LValue]int
+	// CRESCENT: C Lua's layout (table.go).
+	array    []LValue
+	node     []tnode
+	lastfree int
 }
 
 func (tb *LTable) String() string   { return fmt.Sprintf("table: %p", tb) }

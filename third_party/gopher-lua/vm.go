@@ -682,9 +682,9 @@ func init() {
 			lbase := cf.LocalBase
 			A := int(inst>>18) & 0xff //GETA
 			RA := lbase + A
-			B := int(inst & 0x1ff)    //GETB
-			C := int(inst>>9) & 0x1ff //GETC
-			v := newLTable(B, C)
+			B := int(inst & 0x1ff)               //GETB
+			C := int(inst>>9) & 0x1ff            //GETC
+			v := newLTable(fb2Int(B), fb2Int(C)) // CRESCENT: sizes as luaH_new gets them
 			// this section is inlined by go-inline
 			// source function is 'func (rg *registry) Set(regi int, vali LValue) ' in '_state.go'
 			{
@@ -2071,6 +2071,7 @@ func init() {
 			if B == 0 {
 				nelem = reg.Top() - RA - 1
 			}
+			table.resizeArray(offset + nelem) // CRESCENT: as OP_SETLIST in lvm.c
 			for i := 1; i <= nelem; i++ {
 				table.RawSetInt(offset+i, reg.Get(RA+i))
 			}

@@ -743,6 +743,9 @@ func (s *state) next(L *glua.LState) int {
 	if r, ok := s.proxies[t]; ok {
 		t = r
 	}
+	if !t.ValidNextKey(L.Get(2)) {
+		raiseNoPos(L, "invalid key to 'next'")
+	}
 	k, v := t.Next(L.Get(2))
 	if k == glua.LNil {
 		L.Push(glua.LNil)
