@@ -18,6 +18,7 @@ const (
 	ClientReplySkipNext
 	ClientReplySkip
 	ClientNoTouch
+	ClientLoading // replays the AOF: obeyed without limits
 )
 
 // Client is a connection's state as commands see it.
@@ -59,6 +60,9 @@ type Client struct {
 	// disconnected client never consumes a pushed element). The returned
 	// func stops watching before the connection reads again.
 	WatchClose func() (stop func())
+	// WriteOffset is the AOF offset just past this client's last write,
+	// set by the persistence layer; replies wait until it is durable.
+	WriteOffset atomic.Int64
 	// Extra carries per-client state owned by other packages (pubsub...).
 	Extra map[string]any
 }

@@ -373,3 +373,33 @@ func TestBlockedClientPipeline(t *testing.T) {
 		t.Errorf("got %q, want %q", buf, want)
 	}
 }
+
+// A push made by a script wakes a blocked client once the script ends.
+func TestBlockedClientWokenByScript(t *testing.T) {
+	addr := startCrescent(t)
+	ctx := context.Background()
+	waiter, pusher := newClient(t, addr), newClient(t, addr)
+	got := make(chan []string, 1)
+	go func() {
+		v, err := waiter.BLPop(ctx, 5*time.Second, "q").Result()
+		if err != nil {
+			t.Error(err)
+		}
+		got <- v
+	}()
+	waitBlocked(t, pusher, 1)
+	if err := pusher.Eval(ctx, "redis.call('RPUSH', KEYS[1], 'a', 'b') return 1", []string{"q"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case v := <-got:
+		if strings.Join(v, ",") != "q,a" {
+			t.Fatalf("BLPOP got %v", v)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the script's push did not wake the blocked client")
+	}
+	if n := pusher.LLen(ctx, "q").Val(); n != 1 {
+		t.Fatalf("LLEN %d", n)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/persist/rdb"
 	"github.com/crescent-db/crescent/internal/pubsub"
 )
 
@@ -51,6 +52,9 @@ type Deps struct {
 	ConfigFile string
 	// PubSub is the subscription registry (nil: no pub/sub commands).
 	PubSub *pubsub.Hub
+	// Codecs encode values for DUMP/RESTORE and RDB files; type owners
+	// register theirs (see rdb.Codec).
+	Codecs *rdb.Codecs
 }
 
 // Handlers holds every command group's state.
@@ -75,6 +79,9 @@ type Handlers struct {
 	// enc caches the small-encoding limits of hashes and sets (types.go)
 	enc     encLimits
 	scripts *scripting // EVAL / SCRIPT state (scripting.go)
+	// Persist serves SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE and the save
+	// policies in Cron; set by the server.
+	Persist Persistence
 }
 
 // RunID returns the server's random run id.
@@ -83,6 +90,9 @@ func (h *Handlers) RunID() string { return h.runID }
 // New attaches every handler to d.Table and returns the handlers' state.
 func New(d Deps) *Handlers {
 	h := &Handlers{Deps: d}
+	if h.Codecs == nil {
+		h.Codecs = rdb.NewCodecs()
+	}
 	var b [20]byte
 	rand.Read(b[:])
 	h.runID = hex.EncodeToString(b[:])
@@ -102,6 +112,8 @@ func New(d Deps) *Handlers {
 	h.registerTx()
 	h.registerPubSub()
 	h.registerScripting()
+	h.registerPersistence()
+	h.registerFunctions() // functions.go
 	// ACL last: it indexes every declared command.
 	h.registerACL()
 	h.ACL = acl.New(h.Table)
@@ -126,7 +138,11 @@ func (h *Handlers) Close() {
 }
 
 // Cron runs periodic work (called hz times a second).
-func (h *Handlers) Cron() {}
+func (h *Handlers) Cron() {
+	if h.Persist != nil {
+		h.Persist.Cron()
+	}
+}
 
 // ClientGone releases per-client state when a connection closes.
 func (h *Handlers) ClientGone(cl *command.Client) {

@@ -2,10 +2,8 @@ package commands
 
 import (
 	"math"
-	"math/big"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/keyspace"
@@ -290,7 +288,7 @@ func parseIntLoose(v []byte) (int64, bool) {
 
 func (h *Handlers) hincrbyfloat(c *command.Ctx) {
 	key := c.Args[1]
-	incr, ok := hashParseLD(c.Args[3])
+	incr, ok := ParseLongDouble(c.Args[3])
 	if !ok {
 		c.Error(ErrNotFloat)
 		return
@@ -299,29 +297,29 @@ func (h *Handlers) hincrbyfloat(c *command.Ctx) {
 	if !ok {
 		return
 	}
-	cur := new(big.Float).SetPrec(64)
+	cur := NewLongDouble()
 	if hs != nil {
 		if v, found := hs.Get(c.Args[2]); found {
-			if cur, ok = hashParseLD(v); !ok {
+			if cur, ok = ParseLongDouble(v); !ok {
 				c.Error(errHashNotFloat)
 				return
 			}
 		}
 	}
-	if incr.IsInf() {
+	if incr.f.IsInf() {
 		c.Error("ERR value is NaN or Infinity")
 		return
 	}
-	if cur.IsInf() {
+	if cur.f.IsInf() {
 		c.Error(errHashNaNInf)
 		return
 	}
-	sum := new(big.Float).SetPrec(64).Add(cur, incr)
-	if sum.Sign() != 0 && sum.MantExp(nil) > 16384 {
+	sum, ok := cur.Add(incr)
+	if !ok {
 		c.Error(errHashNaNInf)
 		return
 	}
-	out := []byte(hashFormatLD(sum))
+	out := []byte(sum.Format())
 	if hs, ok = hashForWrite(c, key); !ok {
 		return
 	}
@@ -330,53 +328,6 @@ func (h *Handlers) hincrbyfloat(c *command.Ctx) {
 	c.Event('h', "hincrbyfloat", key)
 	c.Propagate = [][][]byte{{[]byte("HSET"), key, c.Args[2], out}}
 	c.W.Bulk(out)
-}
-
-// hashParseLD parses b as strtold into an 80-bit long double's precision
-// (64-bit mantissa), as Redis's HINCRBYFLOAT does.
-func hashParseLD(b []byte) (*big.Float, bool) {
-	if len(b) == 0 || len(b) > 5*1024 {
-		return nil, false
-	}
-	s := string(b)
-	body := strings.TrimLeft(s, "+-")
-	if len(s)-len(body) > 1 {
-		return nil, false
-	}
-	z := new(big.Float).SetPrec(64)
-	switch strings.ToLower(body) {
-	case "inf", "infinity":
-		return z.SetInf(s[0] == '-'), true
-	}
-	for i := 0; i < len(body); i++ {
-		ch := body[i]
-		if !(ch >= '0' && ch <= '9' || ch == '.' || ch == 'e' || ch == 'E' || (ch == '+' || ch == '-') && i > 0 && (body[i-1] == 'e' || body[i-1] == 'E')) {
-			return nil, false
-		}
-	}
-	if _, _, err := z.Parse(s, 10); err != nil {
-		return nil, false
-	}
-	if z.Sign() != 0 {
-		if e := z.MantExp(nil); e > 16384 || e < -16444 {
-			return nil, false
-		}
-	}
-	return z, true
-}
-
-// hashFormatLD prints x as ld2string in human mode: "%.17Lf" with
-// trailing zeroes and point removed.
-func hashFormatLD(x *big.Float) string {
-	s := x.Text('f', 17)
-	if strings.IndexByte(s, '.') >= 0 {
-		s = strings.TrimRight(s, "0")
-		s = strings.TrimSuffix(s, ".")
-	}
-	if s == "-0" {
-		s = "0"
-	}
-	return s
 }
 
 func (h *Handlers) hrandfield(c *command.Ctx) {

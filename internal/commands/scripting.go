@@ -20,6 +20,8 @@ type scripting struct {
 	cache  *script.Cache
 	engine *lua.Engine
 	mon    script.Monitor
+	// libs are the FUNCTION libraries (functions.go).
+	libs *script.Libraries
 	// client is the fake client scripts' commands run as. Scripts hold
 	// the whole keyspace, so one runs at a time and one client serves all.
 	client *command.Client
@@ -77,20 +79,23 @@ func (h *Handlers) scriptMemoryInfo() []string {
 	s := h.scripts
 	vm := s.engine.Memory()
 	scripts := s.cache.Memory()
+	nlibs, nfuncs := s.libs.Counts()
+	fvm := s.engine.FunctionsMemory()
+	fmem := s.libs.Memory()
 	return []string{
 		fmt.Sprintf("used_memory_lua:%d", vm),
 		fmt.Sprintf("used_memory_vm_eval:%d", vm),
 		"used_memory_lua_human:" + humanBytes(vm),
 		fmt.Sprintf("used_memory_scripts_eval:%d", scripts),
 		fmt.Sprintf("number_of_cached_scripts:%d", s.cache.Len()),
-		"number_of_functions:0",
-		"number_of_libraries:0",
-		"used_memory_vm_functions:0",
-		fmt.Sprintf("used_memory_vm_total:%d", vm),
-		"used_memory_vm_total_human:" + humanBytes(vm),
-		"used_memory_functions:0",
-		fmt.Sprintf("used_memory_scripts:%d", scripts),
-		"used_memory_scripts_human:" + humanBytes(scripts),
+		fmt.Sprintf("number_of_functions:%d", nfuncs),
+		fmt.Sprintf("number_of_libraries:%d", nlibs),
+		fmt.Sprintf("used_memory_vm_functions:%d", fvm),
+		fmt.Sprintf("used_memory_vm_total:%d", vm+fvm),
+		"used_memory_vm_total_human:" + humanBytes(vm+fvm),
+		fmt.Sprintf("used_memory_functions:%d", fmem),
+		fmt.Sprintf("used_memory_scripts:%d", scripts+fmem),
+		"used_memory_scripts_human:" + humanBytes(scripts+fmem),
 	}
 }
 
@@ -118,8 +123,7 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 	// Over maxmemory, a script that declares flags without allow-oom or
 	// no-writes is a deny-oom command: refused before anything else, as
 	// Redis's processCommand does with evalGetCommandFlags.
-	oom := h.Exec.OutOfMemory()
-	if oom && h.scriptDeniesOOM(c.Args[1], bySha) {
+	if h.overMaxmemory() && h.scriptDeniesOOM(c.Args[1], bySha) {
 		// A rejection (rejected_calls), not a failure.
 		c.W.Error(exec.ErrOOM)
 		h.Exec.CountError(exec.ErrOOM)
@@ -157,16 +161,19 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 		}
 	}
 	compat := s.Flags&script.FlagEvalCompat != 0
-	if !compat && s.Flags&script.FlagNoWrites == 0 && ro {
-		c.Error(errROWriteFlag)
+	if h.scriptDenyOOM(s.Flags) { // functions.go
+		c.Error(exec.ErrOOM)
+		return
+	}
+	if msg := h.scriptFlagsCheck(s.Flags, ro); msg != "" {
+		c.Error(msg)
 		return
 	}
 	readOnly := ro || (!compat && s.Flags&script.FlagNoWrites != 0)
 	keys := c.Args[3 : 3+numkeys]
 	args := c.Args[3+numkeys:]
 	sc := h.Exec.NewScriptCall(c.Client, h.scripts.client, c.DB.Now, readOnly)
-	sc.OOM = oom
-	sc.AllowOOM = !compat && s.Flags&script.FlagAllowOOM != 0
+	sc.DenyOOM = s.Flags&script.FlagAllowOOM == 0 && h.overMaxmemory()
 	ew := &scriptErrWriter{ReplyWriter: c.W, c: c}
 	run := &script.Run{W: ew, Host: sc, Name: s.Sha, Flags: s.Flags, ReadOnly: readOnly,
 		Resp: 2, Log: h.scriptLog}

@@ -35,7 +35,6 @@ func (h *Handlers) registerServer() {
 	t.Handle("dbsize", h.dbsize, all)
 	t.Handle("shutdown", h.shutdown, none)
 	t.Handle("debug", h.debug, all)
-	t.Handle("lastsave", func(c *command.Ctx) { c.W.Int(h.Started.Unix()) }, none)
 }
 
 // writeTree writes a metadata tree (see command.Table) as RESP.

@@ -1,7 +1,7 @@
 package commands
 
-// newListValue builds the list value SORT ... STORE writes. The list type
-// lives on the lists branch: after merging, return that type here (built
-// from elems, which are owned copies). Until then SORT STORE replies an
-// error.
-func newListValue(elems [][]byte) any { return nil }
+import "github.com/crescent-db/crescent/internal/keyspace"
+
+// newListValue builds the list value SORT ... STORE writes from elems,
+// which are owned copies.
+func newListValue(elems [][]byte) any { return keyspace.ListFrom(elems) }

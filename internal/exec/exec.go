@@ -34,6 +34,10 @@ type Executor struct {
 	// Propagate receives the effects of a write command, with its shards
 	// still locked so that per-key order is preserved.
 	Propagate func(db int, cmds [][][]byte)
+	// Wrote, when set, is called right after Propagate on the same
+	// goroutine with the client whose command produced the effects (the
+	// AOF records the client's write offset there for group commit).
+	Wrote func(cl *command.Client)
 	// Touched is called for every modified key, under its shard lock. It
 	// defaults to the WATCH signal (see multi.go); to add a consumer, wrap
 	// the previous value and call it.
@@ -59,6 +63,7 @@ type Executor struct {
 	// commands without the allow_busy flag get BUSY instead of waiting.
 	Busy BusyMonitor
 
+	frames  sync.Pool // *frame, see Execute
 	statsMu sync.RWMutex
 	stats   map[*command.Spec]*Stat
 	// ErrorStats counts error replies by prefix (INFO errorstats).
@@ -302,11 +307,23 @@ func (e *Executor) RunIn(c *command.Ctx, u *Unit) {
 			}
 		} else if e.Propagate != nil && c.Spec.Has(command.FlagWrite) {
 			if c.Propagate != nil {
-				e.Propagate(c.DB.Index(), c.Propagate)
+				e.emit(c.Client, c.DB.Index(), c.Propagate)
 			} else {
-				e.Propagate(c.DB.Index(), [][][]byte{c.Args})
+				e.emit(c.Client, c.DB.Index(), [][][]byte{c.Args})
 			}
 		}
+	}
+}
+
+// emit hands effects to Propagate, then tells Wrote that cl's reply must
+// wait for them to be durable. Every propagation goes through here.
+func (e *Executor) emit(cl *command.Client, db int, cmds [][][]byte) {
+	if e.Propagate == nil {
+		return
+	}
+	e.Propagate(db, cmds)
+	if e.Wrote != nil && cl != nil {
+		e.Wrote(cl)
 	}
 }
 
@@ -334,30 +351,51 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	if cl.Flags&(command.ClientMulti|command.ClientPubSub) != 0 && e.intercept(cl, spec, args, w) {
 		return
 	}
-	var locks Locks
-	e.LocksFor(spec, args, &locks)
-	var c command.Ctx
+	// The context and lock set escape (handlers are called through
+	// function values), so they are recycled rather than allocated.
+	f := e.getFrame()
+	defer e.putFrame(f)
+	locks, c := &f.locks, &f.ctx
+	e.LocksFor(spec, args, locks)
 	if e.Busy != nil && e.Busy.Running() && !spec.Has(command.FlagAllowBusy) {
-		if msg := e.lockOrBusy(&locks); msg != "" {
+		if msg := e.lockOrBusy(locks); msg != "" {
 			e.StatFor(spec).RejectedCalls.Add(1)
 			e.reject(cl, args, w, msg)
 			return
 		}
 	} else {
-		e.Lock(&locks)
+		e.Lock(locks)
 	}
-	e.NewCtx(&c, cl, spec, args, w, e.Clock())
-	e.Run(&c)
+	e.NewCtx(c, cl, spec, args, w, e.Clock())
+	e.Run(c)
 	// blocking commands: register under the locks, park after (block.go)
 	var wt *waiter
 	if c.Block != nil {
 		wt = e.newWaiter(cl, c.Block)
 	}
-	e.Unlock(&locks)
+	e.Unlock(locks)
 	e.blocks.drain()
 	if wt != nil {
 		e.park(wt, spec, args, w, c.Block)
 	}
+}
+
+// frame is the per-command scratch state of Execute.
+type frame struct {
+	ctx   command.Ctx
+	locks Locks
+}
+
+func (e *Executor) getFrame() *frame {
+	if f, ok := e.frames.Get().(*frame); ok {
+		return f
+	}
+	return &frame{}
+}
+
+func (e *Executor) putFrame(f *frame) {
+	f.ctx = command.Ctx{}
+	e.frames.Put(f)
 }
 
 func (e *Executor) reject(cl *command.Client, args [][]byte, w *resp.Writer, msg string) {

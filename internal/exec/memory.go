@@ -12,17 +12,6 @@ const ErrOOM = "OOM command not allowed when used memory > 'maxmemory'."
 // accounted bytes plus BaseMemory.
 func (e *Executor) UsedMemory() int64 { return e.BaseMemory + e.Store.UsedMemory() }
 
-// OutOfMemory reports whether used memory is over maxmemory (after the
-// eviction CheckMemory ran before the command): Redis's
-// pre_command_oom_state, which scripts consult.
-func (e *Executor) OutOfMemory() bool {
-	if e.Memory == nil {
-		return false
-	}
-	max, _, _ := e.Memory()
-	return max > 0 && e.UsedMemory() > max
-}
-
 // maxEvictPerCall bounds the keys one command evicts, as Redis's eviction
 // time limit does.
 const maxEvictPerCall = 10000

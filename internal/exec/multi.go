@@ -319,7 +319,7 @@ func (e *Executor) Exec(c *command.Ctx) {
 		e.RunIn(&qc, &u)
 	}
 	cl.Flags &^= command.ClientMulti | command.ClientDirtyCAS | command.ClientDirtyExec
-	e.PropagateUnit(&u)
+	e.PropagateUnit(&u, cl)
 }
 
 // Unit collects the effects of an execution unit for one Propagate call.
@@ -346,8 +346,9 @@ func selectCmd(db int) [][]byte {
 	return [][]byte{[]byte("SELECT"), []byte(strconv.Itoa(db))}
 }
 
-// PropagateUnit hands u's effects to Propagate (see the contract above).
-func (e *Executor) PropagateUnit(u *Unit) {
+// PropagateUnit hands u's effects to Propagate (see the contract above)
+// as one unit, on behalf of cl (whose reply then waits for durability).
+func (e *Executor) PropagateUnit(u *Unit, cl *command.Client) {
 	if u.ops == 0 || e.Propagate == nil {
 		return
 	}
@@ -362,7 +363,7 @@ func (e *Executor) PropagateUnit(u *Unit) {
 		wrapped = append(wrapped, [][]byte{[]byte("EXEC")})
 		cmds = wrapped
 	}
-	e.Propagate(u.db, cmds)
+	e.emit(cl, u.db, cmds)
 }
 
 // copyArgs copies args into one allocation (queued commands outlive the

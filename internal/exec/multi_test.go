@@ -96,13 +96,13 @@ func TestUnitPropagation(t *testing.T) {
 	var dbs []int
 	e.Propagate = func(db int, cmds [][][]byte) { dbs = append(dbs, db); calls = append(calls, cmds) }
 	var u Unit
-	e.PropagateUnit(&u)
+	e.PropagateUnit(&u, nil)
 	if len(calls) != 0 {
 		t.Fatal("empty unit propagated")
 	}
 	u.Add(2, [][][]byte{{[]byte("SET"), []byte("a"), []byte("1")}})
 	u.Add(0, [][][]byte{{[]byte("DEL"), []byte("a")}})
-	e.PropagateUnit(&u)
+	e.PropagateUnit(&u, nil)
 	want := []string{"MULTI", "SET", "SELECT", "DEL", "SELECT", "EXEC"}
 	if len(calls) != 1 || dbs[0] != 2 || len(calls[0]) != len(want) {
 		t.Fatalf("calls %q dbs %v", calls, dbs)

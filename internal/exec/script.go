@@ -34,10 +34,10 @@ type ScriptCall struct {
 	Now int64
 	// ReadOnly rejects write and may-replicate commands.
 	ReadOnly bool
-	// OOM is the out-of-memory state when the script started; unless
-	// AllowOOM (the allow-oom flag) is set, deny-oom commands are refused
-	// until the script has written (Redis's scriptVerifyOOM).
-	OOM, AllowOOM bool
+	// DenyOOM rejects denyoom commands until the script's first write:
+	// memory was over maxmemory when the script started and it is not
+	// allow-oom (Redis's scriptVerifyOOM).
+	DenyOOM bool
 
 	wrote   atomic.Bool
 	effects []effect
@@ -125,19 +125,21 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		e.scriptReject(spec, w, ErrScriptReadOnly)
 		return
 	}
-	if s.OOM && !s.AllowOOM && !s.wrote.Load() && spec.Has(command.FlagDenyOOM) {
+	if s.DenyOOM && !s.wrote.Load() && spec.Has(command.FlagDenyOOM) {
 		e.scriptReject(spec, w, ErrOOM)
 		return
 	}
 	if spec.Has(command.FlagWrite) {
 		s.wrote.Store(true)
 	}
-	var c command.Ctx
-	c = command.Ctx{Args: args, Spec: spec, W: w, Client: s.Client,
+	f := e.getFrame()
+	defer e.putFrame(f)
+	c := &f.ctx
+	*c = command.Ctx{Args: args, Spec: spec, W: w, Client: s.Client,
 		DB: e.Store.DB(s.Client.DB, s.Now), Touched: e.touchFn, Notify: e.Notify, InScript: true,
 		OnError: e.errFn}
 	start := time.Now()
-	spec.Handler(&c)
+	spec.Handler(c)
 	st := e.StatFor(spec)
 	st.Calls.Add(1)
 	if c.Failed {
@@ -168,35 +170,14 @@ func (e *Executor) scriptReject(spec *command.Spec, w resp.ReplyWriter, msg stri
 	}
 }
 
-var (
-	multiCmd = [][]byte{[]byte("MULTI")}
-	execCmd  = [][]byte{[]byte("EXEC")}
-)
-
 // Finish propagates the script's writes: as Redis 7 does, the effects, not
 // the script, wrapped in MULTI/EXEC when there is more than one.
 func (s *ScriptCall) Finish() {
-	e := s.E
-	if len(s.effects) == 0 || e.Propagate == nil {
-		return
-	}
-	wrap := len(s.effects) > 1
-	var batch [][][]byte
-	db := s.effects[0].db
-	if wrap {
-		batch = append(batch, multiCmd)
-	}
+	var u Unit
 	for _, ef := range s.effects {
-		if ef.db != db {
-			e.Propagate(db, batch)
-			batch, db = nil, ef.db
-		}
-		batch = append(batch, ef.cmd)
+		u.Add(ef.db, [][][]byte{ef.cmd})
 	}
-	if wrap {
-		batch = append(batch, execCmd)
-	}
-	e.Propagate(db, batch)
+	s.E.PropagateUnit(&u, s.Caller)
 	s.effects = nil
 }
 

@@ -50,7 +50,7 @@ func (h *Hash) Clone() any {
 
 // Clone implements Cloner.
 func (s *Set) Clone() any {
-	out := &Set{ints: append([]int64(nil), s.ints...), members: append([]string(nil), s.members...)}
+	out := &Set{ints: append([]int64(nil), s.ints...), members: append([]string(nil), s.members...), width: s.width}
 	if s.idx != nil {
 		out.idx = make(map[string]int32, len(s.idx))
 		for k, v := range s.idx {

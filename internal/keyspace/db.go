@@ -344,6 +344,7 @@ func (s *Store) ActiveExpire(sh, db int, now int64, sample int) (sampled, expire
 func (s *Store) LockShard(sh int) {
 	s.global.RLock()
 	s.shards[sh].mu.Lock()
+	s.beforeAccess(sh)
 }
 
 // UnlockShard releases LockShard.

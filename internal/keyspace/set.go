@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"math"
 	"sort"
 	"strconv"
 )
@@ -15,6 +16,9 @@ type Set struct {
 	ints    []int64
 	members []string
 	idx     map[string]int32
+	// width is the intset element width Redis would use (2, 4 or 8
+	// bytes): it grows with the values added and never shrinks.
+	width uint8
 }
 
 // NewSet returns an empty set in intset form.
@@ -95,6 +99,38 @@ func (s *Set) Has(m []byte) bool {
 	return found
 }
 
+func (s *Set) widen(n int64) {
+	w := uint8(2)
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		w = 8
+	} else if n < math.MinInt16 || n > math.MaxInt16 {
+		w = 4
+	}
+	if w > s.width {
+		s.width = w
+	}
+}
+
+// Ints returns the members of an intset, ascending (aliasing the set).
+func (s *Set) Ints() []int64 { return s.ints }
+
+// IntsetWidth is the element width of the intset form (2, 4 or 8 bytes):
+// like Redis's intset encoding it only grows while the set lives.
+func (s *Set) IntsetWidth() int {
+	if s.width == 0 {
+		return 2
+	}
+	return int(s.width)
+}
+
+// SetIntsetWidth raises the intset element width to w (a loaded intset
+// keeps its encoding).
+func (s *Set) SetIntsetWidth(w int) {
+	if w > int(s.width) && w <= 8 {
+		s.width = uint8(w)
+	}
+}
+
 func (s *Set) convert() {
 	s.members = make([]string, len(s.ints))
 	s.idx = make(map[string]int32, len(s.ints))
@@ -118,6 +154,7 @@ func (s *Set) Add(m []byte, maxIntset int) bool {
 			s.ints = append(s.ints, 0)
 			copy(s.ints[i+1:], s.ints[i:])
 			s.ints[i] = n
+			s.widen(n)
 			if len(s.ints) > maxIntset {
 				s.convert()
 			}

@@ -58,6 +58,7 @@ type Store struct {
 	seed   maphash.Seed
 	hooks  Hooks
 	lfu    atomic.Bool
+	snap   atomic.Pointer[snapshot] // a running snapshot (snapshot.go)
 }
 
 // New returns a store with n databases.
@@ -87,6 +88,7 @@ func (s *Store) LockShards(ids []int) {
 	s.global.RLock()
 	for _, id := range ids {
 		s.shards[id].mu.Lock()
+		s.beforeAccess(id)
 	}
 }
 
@@ -99,7 +101,10 @@ func (s *Store) UnlockShards(ids []int) {
 }
 
 // LockAll takes the whole keyspace exclusively.
-func (s *Store) LockAll() { s.global.Lock() }
+func (s *Store) LockAll() {
+	s.global.Lock()
+	s.beforeAccessAll()
+}
 
 // UnlockAll releases LockAll.
 func (s *Store) UnlockAll() { s.global.Unlock() }

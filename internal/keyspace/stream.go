@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"strconv"
+
+	"github.com/crescent-db/crescent/internal/persist/listpack"
 )
 
 // StreamID is a stream entry ID: milliseconds and sequence number.
@@ -75,6 +77,10 @@ const (
 	DefaultStreamNodeBytes   = 4096
 )
 
+// streamListpackMaxSize is Redis's STREAM_LISTPACK_MAX_SIZE, the node
+// size limit when stream-node-max-bytes is 0 or larger.
+const streamListpackMaxSize = 1 << 30
+
 // Entry flags inside a block.
 const (
 	sfDeleted    = 1
@@ -98,6 +104,43 @@ type streamBlock struct {
 	data         []byte
 	count        int32 // entries, deleted included
 	live         int32
+	// lpSize is the size of the block as Redis's listpack node, without
+	// the header, terminator and the live/deleted counts of its master
+	// entry: Redis decides when to start a new node from that size.
+	lpSize int
+}
+
+// listpackBytes is the size of the block as a Redis listpack.
+func (b *streamBlock) listpackBytes() int {
+	return listpack.Empty + b.lpSize + listpack.IntSize(int64(b.live)) + listpack.IntSize(int64(b.count-b.live))
+}
+
+// masterListpackSize is the listpack size of a master entry's field
+// names, their count and the terminating 0.
+func masterListpackSize(fields [][]byte) int {
+	n := listpack.IntSize(int64(len(fields))) + listpack.IntSize(0)
+	for _, f := range fields {
+		n += listpack.StringSize(f)
+	}
+	return n
+}
+
+// entryListpackSize is the listpack size of entry id with pairs fv.
+func (b *streamBlock) entryListpackSize(id StreamID, fv [][]byte, same bool) int {
+	n := listpack.IntSize(0) + listpack.IntSize(int64(id.Ms-b.master.Ms)) +
+		listpack.IntSize(int64(id.Seq-b.master.Seq))
+	lpCount := len(fv)/2 + 3
+	if !same {
+		n += listpack.IntSize(int64(len(fv) / 2))
+		lpCount += len(fv)/2 + 1
+	}
+	for i, s := range fv {
+		if same && i%2 == 0 {
+			continue
+		}
+		n += listpack.StringSize(s)
+	}
+	return n + listpack.IntSize(int64(lpCount))
 }
 
 func (b *streamBlock) decodeID(d []byte) (StreamID, int) {
@@ -167,6 +210,12 @@ func (b *streamBlock) skip(off int) (id StreamID, flags byte, next int) {
 	return id, flags, off
 }
 
+func (s *Stream) newBlock(master StreamID, fields [][]byte) *streamBlock {
+	b := &streamBlock{master: master, masterFields: fields, lpSize: masterListpackSize(fields)}
+	s.blocks = append(s.blocks, b)
+	return b
+}
+
 func sameFields(master, fv [][]byte) bool {
 	if len(master)*2 != len(fv) {
 		return false
@@ -179,19 +228,9 @@ func sameFields(master, fv [][]byte) bool {
 	return true
 }
 
-func streamEntrySize(fv [][]byte, same bool) int {
-	n := 1 + 2*binary.MaxVarintLen64
-	for i, s := range fv {
-		if same && i%2 == 0 {
-			continue
-		}
-		n += binary.MaxVarintLen32 + len(s)
-	}
-	return n
-}
-
 func (b *streamBlock) appendEntry(id StreamID, fv [][]byte) {
 	same := sameFields(b.masterFields, fv)
+	b.lpSize += b.entryListpackSize(id, fv, same)
 	d := b.data
 	b.lastOff = int32(len(d))
 	var flags byte
@@ -335,31 +374,35 @@ func (s *Stream) NumBlocks() int { return len(s.blocks) }
 
 // Append adds an entry with an ID greater than every ID in the stream. fv
 // holds field/value pairs and is copied. Blocks hold at most maxEntries
-// entries and about maxBytes bytes (0: defaults).
+// entries and maxBytes bytes (0: no limit, as stream-node-max-entries
+// and stream-node-max-bytes 0 in Redis), decided as Redis decides when to
+// start a new listpack node, so that blocks and Redis's nodes match.
 func (s *Stream) Append(id StreamID, fv [][]byte, maxEntries, maxBytes int) {
 	if maxEntries <= 0 {
 		maxEntries = math.MaxInt32
 	}
-	if maxBytes <= 0 {
-		maxBytes = DefaultStreamNodeBytes
+	if maxBytes <= 0 || maxBytes > streamListpackMaxSize {
+		maxBytes = streamListpackMaxSize
 	}
 	var b *streamBlock
 	if n := len(s.blocks); n > 0 {
 		b = s.blocks[n-1]
-		same := sameFields(b.masterFields, fv)
-		if int(b.count) >= maxEntries || len(b.data)+streamEntrySize(fv, same) >= maxBytes {
+		total := 0
+		for _, x := range fv {
+			total += len(x)
+		}
+		if b.listpackBytes()+total >= maxBytes || int(b.count) >= maxEntries {
 			// seal the full block: drop its spare capacity
 			b.data = append([]byte(nil), b.data...)
 			b = nil
 		}
 	}
 	if b == nil {
-		b = &streamBlock{master: id}
-		b.masterFields = make([][]byte, len(fv)/2)
-		for i := range b.masterFields {
-			b.masterFields[i] = append([]byte(nil), fv[2*i]...)
+		fields := make([][]byte, len(fv)/2)
+		for i := range fields {
+			fields[i] = append([]byte(nil), fv[2*i]...)
 		}
-		s.blocks = append(s.blocks, b)
+		b = s.newBlock(id, fields)
 	}
 	b.appendEntry(id, fv)
 	s.length++

@@ -181,6 +181,11 @@ type Run struct {
 	// Function is set for FCALL (SCRIPT KILL and FUNCTION KILL each kill
 	// only their kind).
 	Function bool
+	// Command is the caller's command (FUNCTION STATS shows it while a
+	// function runs). It may alias the caller's read buffer, which stays
+	// untouched while the command runs: read it only while the run is
+	// current.
+	Command [][]byte
 	// Resp is the RESP version commands called by the script reply with
 	// (redis.setresp); it starts at 2.
 	Resp int

@@ -20,6 +20,9 @@ import (
 	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/persist"
+	"github.com/crescent-db/crescent/internal/persist/codec"
+	"github.com/crescent-db/crescent/internal/persist/rdb"
 	"github.com/crescent-db/crescent/internal/pubsub"
 	"github.com/crescent-db/crescent/internal/resp"
 )
@@ -47,6 +50,11 @@ type Server struct {
 
 	pubsub *pubsub.Hub
 	limits limits // client-output-buffer-limit (output.go)
+	// persistence (internal/persist): snapshots and the AOF. Durable, when
+	// set, blocks a connection's flush until the client's last write is on
+	// disk (appendfsync always: group commit).
+	persist *persist.Manager
+	Durable func(cl *command.Client) error
 }
 
 // New builds a server from its configuration.
@@ -67,13 +75,15 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 		},
 	})
 	s.exec = exec.New(table, s.store)
+	codecs := rdb.NewCodecs()
+	codec.Register(codecs, codec.ConfigLimits(cfg)) // lists, hashes, sets, zsets, streams
 	if err := s.setupPubSub(cfg); err != nil {
 		return nil, err
 	}
 	s.cmds = commands.New(commands.Deps{
 		Config: cfg, Store: s.store, Exec: s.exec, Table: table, Log: logger,
 		Server: s, Net: &s.stats, Started: s.started, ConfigFile: configFile,
-		PubSub: s.pubsub,
+		PubSub: s.pubsub, Codecs: codecs,
 	})
 	// Security and limits: ACL users, maxmemory.
 	s.exec.ACL = s.cmds.ACL
@@ -92,6 +102,20 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	setLFU := func(p string) { s.store.SetLFU(strings.HasSuffix(p, "-lfu")) }
 	setLFU(cfg.Get("maxmemory-policy"))
 	cfg.OnChange("maxmemory-policy", setLFU)
+	// persistence: load the dataset, then hook the AOF in
+	s.persist = persist.New(cfg, logger, s.store, s.exec, codecs, commands.RedisVersion)
+	s.persist.Functions = commands.FunctionStore{Libs: s.cmds.Functions()}
+	s.cmds.Persist = s.persist
+	s.cmds.PersistenceInfo = s.persist.Info
+	s.cmds.BeforeShutdown = s.persist.Shutdown
+	if err := s.persist.Load(); err != nil {
+		return nil, fmt.Errorf("loading the dataset: %w", err)
+	}
+	if err := s.persist.Start(); err != nil {
+		s.persist.Close()
+		return nil, err
+	}
+	s.Durable = s.persist.Durable
 	return s, nil
 }
 
@@ -158,12 +182,26 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	if err := s.persist.Close(); err != nil {
+		s.log.Error("closing the AOF", "err", err)
+	}
 	s.log.Info("Crescent is now ready to exit, bye bye...")
 	return nil
 }
 
 // Shutdown asks Run to return.
 func (s *Server) Shutdown() { s.shutdownOnce.Do(func() { close(s.shutdownCh) }) }
+
+// SignalShutdown stops the server as SIGTERM/SIGINT do in Redis: a final
+// RDB save when save points are configured, then Shutdown. (Cancelling
+// Run's context stops without saving.)
+func (s *Server) SignalShutdown(sig string) {
+	s.log.Warn("Received " + sig + " scheduling shutdown...")
+	if err := s.persist.Shutdown(nil); err != nil {
+		s.log.Error("saving on shutdown", "err", err)
+	}
+	s.Shutdown()
+}
 
 func (s *Server) accept(ln net.Listener) {
 	defer s.wg.Done()
@@ -303,6 +341,13 @@ func (c *conn) flush() error {
 	}
 	if len(c.w.Buf) == 0 && !c.inBatch {
 		return nil
+	}
+	if len(c.w.Buf) > 0 && c.s.Durable != nil {
+		// replies to writes leave only once the writes are durable
+		if err := c.s.Durable(c.cl); err != nil {
+			c.s.log.Warn("AOF write failed: closing client", "addr", c.cl.Addr, "err", err)
+			return err
+		}
 	}
 	err := c.writeOut(true) // also ends the batch (output.go)
 	c.inBatch = false

@@ -47,6 +47,11 @@ type Engine struct {
 	free []*state
 	all  int
 	rng  lrand48
+
+	// FUNCTION libraries live in one state of their own, as in Redis
+	// (function.go): fmu serializes loading and calls.
+	fmu sync.Mutex
+	fst *state
 }
 
 // New returns an engine.
@@ -80,7 +85,14 @@ func (e *Engine) Compile(name string, code []byte) (script.Function, error) {
 	}
 	chunk, err := parse.Parse(strings.NewReader(string(code)), name)
 	if err != nil {
-		return nil, errors.New(parseError(name, err))
+		msg := parseError(name, err)
+		var pe *parse.Error
+		if errors.As(err, &pe) && pe.Pos.Line == parse.EOF {
+			// Lua 5.1 reports errors at the end of input on the last line.
+			msg = strings.Replace(msg, fmt.Sprintf("%s:%d:", name, lastLine(pe)),
+				fmt.Sprintf("%s:%d:", name, 1+strings.Count(string(code), "\n")), 1)
+		}
+		return nil, errors.New(msg)
 	}
 	proto, err := glua.Compile(chunk, name)
 	if err != nil {
@@ -167,7 +179,11 @@ func (e *Engine) put(s *state) {
 
 // Call runs fn and writes its result to run.W.
 func (e *Engine) Call(run *script.Run, fn script.Function, keys, args [][]byte) {
-	c := fn.(*compiled)
+	c, ok := fn.(*compiled)
+	if !ok {
+		e.callFunction(run, fn.(*libFunc), keys, args)
+		return
+	}
 	s := e.get()
 	defer e.put(s)
 	if s.ctx.Err() != nil {
@@ -191,7 +207,14 @@ func (e *Engine) Call(run *script.Run, fn script.Function, keys, args [][]byte) 
 		s.fns[c.proto] = lf
 	}
 	L.Push(lf)
-	err := L.PCall(0, 1, s.errFn)
+	s.pcallReply(run, 0)
+}
+
+// pcallReply calls the function on the stack with its nargs arguments,
+// writes its result or error to run.W and resets the state.
+func (s *state) pcallReply(run *script.Run, nargs int) {
+	L := s.L
+	err := L.PCall(nargs, 1, s.errFn)
 	run.SetInterrupt(nil)
 	if err != nil {
 		s.writeError(run, err)
@@ -284,6 +307,7 @@ type state struct {
 	realG   *glua.LTable // the globals, reached through gproxy
 	gproxy  *glua.LTable // _G as scripts see it (read-only)
 	gmeta   *glua.LTable // realG's metatable (nonexistent global errors)
+	gpmt    *glua.LTable // gproxy's metatable: its __index is realG
 	proxies map[*glua.LTable]*glua.LTable
 	strMeta *glua.LTable // what getmetatable('') returns
 	errFn   *glua.LFunction
@@ -296,6 +320,8 @@ type state struct {
 	broken    bool
 	fns       map[*glua.FunctionProto]*glua.LFunction
 	run       *script.Run
+	loading   *loadCtx     // set while a FUNCTION library loads (function.go)
+	loadG     *glua.LTable // the globals a library sees while it loads
 	lw        luaWriter
 	argv      [][]byte
 	argbuf    []byte
@@ -411,6 +437,7 @@ func (e *Engine) newState() *state {
 	s.gmeta.RawSetString("__index", L.NewFunction(protectedTableError))
 	L.SetMetatable(g, s.gmeta)
 	gpmt := L.NewTable()
+	s.gpmt = gpmt
 	gpmt.RawSetString("__index", g)
 	gpmt.RawSetString("__newindex", L.NewFunction(readonlyError))
 	L.SetMetatable(s.gproxy, gpmt)

@@ -1,0 +1,34 @@
+package keyspace
+
+// Elements returns the list's elements from head to tail (SORT).
+func (l *List) Elements() [][]byte {
+	out := make([][]byte, l.n)
+	for i := range out {
+		out[i] = l.Index(i)
+	}
+	return out
+}
+
+// HashGet returns the value of field (SORT's key->field patterns).
+func (h *Hash) HashGet(field string) ([]byte, bool) { return h.Get([]byte(field)) }
+
+// ForEachMember calls fn for each member until it returns false.
+func (s *Set) ForEachMember(fn func(member string) bool) {
+	for i, n := 0, s.Len(); i < n; i++ {
+		if !fn(s.Member(i)) {
+			return
+		}
+	}
+}
+
+// HasMember reports whether member is in the set.
+func (s *Set) HasMember(member string) bool { return s.Has([]byte(member)) }
+
+// ListFrom returns a list holding elems (owned by the list from now on).
+func ListFrom(elems [][]byte) *List {
+	l := NewList()
+	for _, e := range elems {
+		l.PushBack(e)
+	}
+	return l
+}

@@ -1,0 +1,111 @@
+package keyspace
+
+import (
+	"errors"
+	"math"
+)
+
+// Persistence view of a stream's blocks, which correspond one to one to
+// Redis's listpack nodes (see Append).
+
+// BlockInfo returns block i's master ID, master field names (aliasing the
+// stream), live entries and entries including deleted ones.
+func (s *Stream) BlockInfo(i int) (master StreamID, fields [][]byte, live, count int) {
+	b := s.blocks[i]
+	return b.master, b.masterFields, int(b.live), int(b.count)
+}
+
+// BlockEntries calls fn for every entry of block i, deleted ones
+// included, in order, until fn returns false. fv aliases the stream and
+// is valid only during the call.
+func (s *Stream) BlockEntries(i int, fn func(id StreamID, deleted bool, fv [][]byte) bool) {
+	b := s.blocks[i]
+	var buf [16][]byte
+	for off := 0; off < len(b.data); {
+		id, flags, fields, next := b.decode(off, buf[:0])
+		if !fn(id, flags&sfDeleted != 0, fields) {
+			return
+		}
+		off = next
+	}
+}
+
+// ErrStreamOrder reports loaded stream entries out of ID order.
+var ErrStreamOrder = errors.New("stream entries out of order")
+
+// LoadBlock starts a new block with the given master ID and field names
+// (kept, not copied), for loading a stream node.
+func (s *Stream) LoadBlock(master StreamID, fields [][]byte) error {
+	if n := len(s.blocks); n > 0 && !s.blocks[n-1].last.Less(master) {
+		return ErrStreamOrder
+	}
+	s.newBlock(master, fields)
+	return nil
+}
+
+// LoadEntry appends an entry (fv copied), deleted or not, to the last
+// block started by LoadBlock. Live entries count in Len; the caller sets
+// the stream's IDs and counters. Call DropEmptyBlock when a block is done.
+func (s *Stream) LoadEntry(id StreamID, fv [][]byte, deleted bool) error {
+	b := s.blocks[len(s.blocks)-1]
+	if id.Less(b.master) || b.count > 0 && !b.last.Less(id) || b.count == math.MaxInt32 {
+		return ErrStreamOrder
+	}
+	b.appendEntry(id, fv)
+	if deleted {
+		b.data[b.lastOff] |= sfDeleted
+		b.live--
+	} else {
+		s.length++
+	}
+	return nil
+}
+
+// DropEmptyBlock removes the last block if it has no live entry (Redis
+// never keeps such a node).
+func (s *Stream) DropEmptyBlock() {
+	if n := len(s.blocks); n > 0 && s.blocks[n-1].live == 0 {
+		s.removeBlock(n - 1)
+	}
+}
+
+// Clone implements Cloner: a deep copy of entries, groups, consumers and
+// pending entries.
+func (s *Stream) Clone() any {
+	out := &Stream{length: s.length, LastID: s.LastID, FirstID: s.FirstID,
+		MaxDeletedID: s.MaxDeletedID, EntriesAdded: s.EntriesAdded}
+	out.blocks = make([]*streamBlock, len(s.blocks))
+	for i, b := range s.blocks {
+		nb := *b
+		nb.data = append([]byte(nil), b.data...)
+		nb.masterFields = make([][]byte, len(b.masterFields))
+		for j, f := range b.masterFields {
+			nb.masterFields[j] = append([]byte(nil), f...)
+		}
+		out.blocks[i] = &nb
+	}
+	out.groups = make([]*Group, len(s.groups))
+	for i, g := range s.groups {
+		ng := &Group{Name: g.Name, LastID: g.LastID, EntriesRead: g.EntriesRead}
+		cons := map[*Consumer]*Consumer{}
+		if g.consumers != nil {
+			ng.consumers = make(map[string]*Consumer, len(g.consumers))
+		}
+		for name, c := range g.consumers {
+			nc := &Consumer{Name: c.Name, SeenTime: c.SeenTime, ActiveTime: c.ActiveTime}
+			ng.consumers[name] = nc
+			cons[c] = nc
+		}
+		g.PEL.Ascend(StreamID{}, func(pe *PendingEntry) bool {
+			npe := *pe
+			if pe.Consumer != nil {
+				npe.Consumer = cons[pe.Consumer]
+				npe.Consumer.PEL.Insert(&npe)
+			}
+			ng.PEL.Insert(&npe)
+			return true
+		})
+		out.groups[i] = ng
+	}
+	return out
+}

@@ -1,0 +1,132 @@
+package aof
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestManifestRoundTrip(t *testing.T) {
+	// as Redis 7.0 writes it
+	in := "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.3.incr.aof seq 3 type i\nfile appendonly.aof.4.incr.aof seq 4 type i\n"
+	m, err := ParseManifest([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Base.Name != "appendonly.aof.2.base.rdb" || len(m.History) != 1 || len(m.Incrs) != 2 || m.LastIncrSeq() != 4 {
+		t.Fatalf("parsed %+v", m)
+	}
+	if string(m.Bytes()) != in {
+		t.Fatalf("formatted %q", m.Bytes())
+	}
+	bad := []string{
+		"file a seq 1 type b\nfile b seq 2 type b\n", // two bases
+		"file a seq 2 type i\nfile b seq 1 type i\n", // non-monotonic
+		"file a seq 1 type x\n",                      // unknown type
+		"file ../etc/passwd seq 1 type i\n",          // path
+		"file a seq\n",                               // odd fields
+	}
+	for _, b := range bad {
+		if _, err := ParseManifest([]byte(b)); err == nil {
+			t.Errorf("accepted %q", b)
+		}
+	}
+}
+
+func TestReader(t *testing.T) {
+	rec := string(AppendCommand(nil, [][]byte{[]byte("SET"), []byte("k"), []byte("v\r\n")})) // binary-safe
+	cases := []struct {
+		name    string
+		in      string
+		n       int
+		wantErr error
+		off     int64
+	}{
+		{"clean", rec + rec, 2, nil, int64(2 * len(rec))},
+		{"annotation", "#TS:1700000000\r\n" + rec, 1, nil, int64(len(rec) + 16)},
+		{"truncated-bulk", rec + rec[:len(rec)-3], 1, ErrTruncated, int64(len(rec))},
+		{"truncated-header", rec + "*3\r", 1, ErrTruncated, int64(len(rec))},
+		{"garbage", rec + "garbage", 1, ErrFormat, int64(len(rec))},
+		{"bad-length", "*x\r\n", 0, ErrFormat, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := NewReader(bufio.NewReader(strings.NewReader(c.in)), 0)
+			n := 0
+			var err error
+			for {
+				var args [][]byte
+				args, err = r.Next()
+				if err != nil {
+					break
+				}
+				if string(args[2]) != "v\r\n" {
+					t.Fatalf("args %q", args)
+				}
+				n++
+			}
+			if c.wantErr == nil && err != io.EOF || c.wantErr != nil && !errors.Is(err, c.wantErr) {
+				t.Fatalf("err %v, want %v", err, c.wantErr)
+			}
+			if n != c.n || r.Offset() != c.off {
+				t.Fatalf("read %d records, offset %d; want %d, %d", n, r.Offset(), c.n, c.off)
+			}
+		})
+	}
+}
+
+func TestWriterGroupCommit(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "x.aof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWriter(f, 0, FsyncAlways, 0)
+	end1 := w.Append(0, [][][]byte{{[]byte("SET"), []byte("a"), []byte("1")}})
+	end2 := w.Append(1, [][][]byte{{[]byte("SET"), []byte("b"), []byte("2")}, {[]byte("DEL"), []byte("a")}})
+	if err := w.WaitDurable(end2); err != nil {
+		t.Fatal(err)
+	}
+	if end1 >= end2 {
+		t.Fatal("offsets not increasing")
+	}
+	// switching files keeps offsets going and restarts with SELECT
+	g, _ := os.Create(filepath.Join(dir, "y.aof"))
+	old, err := w.Switch(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	end3 := w.Append(1, [][][]byte{{[]byte("SET"), []byte("c"), []byte("3")}})
+	if err := w.WaitDurable(end3); err != nil || end3 <= end2 {
+		t.Fatalf("after switch: %v %d", err, end3)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	x, _ := os.ReadFile(filepath.Join(dir, "x.aof"))
+	y, _ := os.ReadFile(filepath.Join(dir, "y.aof"))
+	wantX := "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n" +
+		"*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n*2\r\n$3\r\nDEL\r\n$1\r\na\r\n*1\r\n$4\r\nEXEC\r\n"
+	if string(x) != wantX {
+		t.Fatalf("first file %q", x)
+	}
+	if !strings.HasPrefix(string(y), "*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n") {
+		t.Fatalf("second file %q", y)
+	}
+}
+
+func BenchmarkAppend(b *testing.B) {
+	f, _ := os.Create(filepath.Join(b.TempDir(), "x.aof"))
+	w := NewWriter(f, 0, FsyncNo, 0)
+	defer w.Close()
+	cmd := [][][]byte{{[]byte("SET"), []byte("key:000123"), []byte("value")}}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		w.Append(0, cmd)
+	}
+}

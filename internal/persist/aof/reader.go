@@ -1,0 +1,122 @@
+package aof
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// ErrTruncated reports a file ending in the middle of a record.
+var ErrTruncated = errors.New("truncated AOF record")
+
+// ErrFormat reports a file that is not a sequence of RESP multibulks.
+var ErrFormat = errors.New("bad AOF format")
+
+// Reader reads AOF records.
+type Reader struct {
+	r   *bufio.Reader
+	off int64 // offset of the next unread byte
+}
+
+// NewReader reads records from r, whose first byte is at offset off of
+// its file.
+func NewReader(r *bufio.Reader, off int64) *Reader { return &Reader{r: r, off: off} }
+
+// Offset is the offset after the last complete record.
+func (r *Reader) Offset() int64 { return r.off }
+
+func (r *Reader) line(n *int64) ([]byte, error) {
+	l, err := r.r.ReadSlice('\n')
+	*n += int64(len(l))
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, ErrTruncated
+		}
+		return nil, err
+	}
+	if len(l) < 2 || l[len(l)-2] != '\r' {
+		return nil, ErrFormat
+	}
+	return l[:len(l)-2], nil
+}
+
+// Next returns the next command, io.EOF at a clean end, or an error
+// wrapping ErrTruncated or ErrFormat; Offset stays at the start of the bad
+// record.
+func (r *Reader) Next() ([][]byte, error) {
+	var n int64
+	b, err := r.r.ReadByte()
+	if err != nil {
+		return nil, err // io.EOF: clean end
+	}
+	n++
+	for b == '#' {
+		// an annotation (aof-timestamp-enabled: "#TS:<unix time>")
+		if _, err := r.line(&n); err != nil {
+			return nil, err
+		}
+		r.off += n
+		n = 0
+		if b, err = r.r.ReadByte(); err != nil {
+			return nil, err
+		}
+		n++
+	}
+	if b != '*' {
+		return nil, ErrFormat
+	}
+	l, err := r.line(&n)
+	if err != nil {
+		return nil, err
+	}
+	argc, err := strconv.Atoi(string(l))
+	if err != nil || argc < 1 || argc > 1<<20 {
+		return nil, ErrFormat
+	}
+	args := make([][]byte, argc)
+	for i := range args {
+		c, err := r.r.ReadByte()
+		if err != nil {
+			return nil, ErrTruncated
+		}
+		n++
+		if c != '$' {
+			return nil, ErrFormat
+		}
+		l, err := r.line(&n)
+		if err != nil {
+			return nil, err
+		}
+		sz, err := strconv.Atoi(string(l))
+		if err != nil || sz < 0 || sz > 1<<32 {
+			return nil, ErrFormat
+		}
+		a := make([]byte, sz+2)
+		m, err := io.ReadFull(r.r, a)
+		n += int64(m)
+		if err != nil {
+			return nil, ErrTruncated
+		}
+		if a[sz] != '\r' || a[sz+1] != '\n' {
+			return nil, ErrFormat
+		}
+		args[i] = a[:sz]
+	}
+	r.off += n
+	return args, nil
+}
+
+// PositionError locates a loading error.
+type PositionError struct {
+	File   string
+	Offset int64
+	Err    error
+}
+
+func (e *PositionError) Error() string {
+	return fmt.Sprintf("%s at offset %d: %v", e.File, e.Offset, e.Err)
+}
+
+func (e *PositionError) Unwrap() error { return e.Err }

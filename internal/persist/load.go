@@ -1,0 +1,218 @@
+package persist
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/persist/aof"
+	"github.com/crescent-db/crescent/internal/persist/rdb"
+	"github.com/crescent-db/crescent/internal/resp"
+)
+
+// Load reads the dataset at startup: the AOF when appendonly is yes and
+// one exists, else the RDB file. With appendonly yes and no AOF yet, the
+// RDB is loaded (unlike Redis, which would start empty) and becomes the
+// AOF's base in Start.
+func (m *Manager) Load() error {
+	m.loading.Store(true)
+	defer func() {
+		m.loading.Store(false)
+		m.dirtyAtSave = m.exec.Dirty.Load() // loading is not a change
+	}()
+	start := time.Now()
+	if m.cfg.Bool("appendonly") {
+		data, err := os.ReadFile(filepath.Join(m.aofDir(), aof.ManifestName(m.aofPrefix())))
+		switch {
+		case err == nil:
+			mf, err := aof.ParseManifest(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", aof.ManifestName(m.aofPrefix()), err)
+			}
+			m.manifest = mf
+			if err := m.loadAOF(mf); err != nil {
+				return err
+			}
+			m.log.Info("DB loaded from append only file", "seconds", time.Since(start).Seconds(), "keys", m.loadedKeys)
+			return nil
+		case !errors.Is(err, os.ErrNotExist):
+			return err
+		}
+		if _, err := os.Stat(m.rdbPath()); err == nil {
+			m.log.Warn("appendonly is yes but no AOF exists: loading the RDB file, which becomes the AOF base", "file", m.rdbPath())
+		}
+	}
+	n, err := m.loadRDBFile(m.rdbPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	m.log.Info("DB loaded from disk", "seconds", time.Since(start).Seconds(), "keys", n)
+	return nil
+}
+
+// loadRDBFile loads an RDB file into the keyspace.
+func (m *Manager) loadRDBFile(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	d := rdb.NewDecoder(f)
+	if err := m.loadRDB(d); err != nil {
+		return 0, fmt.Errorf("loading %s: %w", path, err)
+	}
+	return m.loadedKeys, nil
+}
+
+// loadRDB loads an RDB stream into the keyspace directly (as Redis does:
+// snapshots are not replayed as commands).
+func (m *Manager) loadRDB(d *rdb.Decoder) error {
+	now := m.exec.Clock()
+	m.store.LockAll()
+	defer m.store.UnlockAll()
+	var ts time.Time
+	h := &rdb.LoadHandler{Codecs: m.codecs,
+		Key: func(db int, key []byte, val any, exp int64) error {
+			if db >= m.store.NumDBs() {
+				return fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases. Exiting", m.store.NumDBs())
+			}
+			if exp != 0 && exp <= now {
+				m.loadedExpired++
+				return nil
+			}
+			m.store.DB(db, now).Set(key, val, exp)
+			m.loadedKeys++
+			if m.loadedKeys%1000000 == 0 {
+				m.log.Info("loading", "keys", m.loadedKeys, "elapsed", time.Since(ts))
+			}
+			return nil
+		},
+		Aux: func(k, v []byte) {
+			if string(k) == "redis-ver" {
+				m.log.Info("Loading RDB produced by version " + string(v))
+			}
+		},
+		Function: func(code []byte) error {
+			if m.Functions == nil {
+				m.log.Warn("RDB holds function libraries: skipped")
+				return nil
+			}
+			return m.Functions.LoadCode(code)
+		},
+	}
+	ts = time.Now()
+	return rdb.Load(d, h)
+}
+
+// loadAOF replays the manifest's files: the base, then each incremental
+// file. Commands run through the executor as a fake client does.
+func (m *Manager) loadAOF(mf *aof.Manifest) error {
+	var files []aof.FileInfo
+	if mf.Base != nil {
+		files = append(files, *mf.Base)
+	}
+	files = append(files, mf.Incrs...)
+	cl := command.NewClient(-1)
+	cl.User = "default"
+	cl.Flags |= command.ClientLoading
+	w := resp.NewWriter()
+	for i, fi := range files {
+		last := i == len(files)-1
+		if err := m.loadAOFFile(fi, last, cl, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Manager) loadAOFFile(fi aof.FileInfo, last bool, cl *command.Client, w *resp.Writer) error {
+	path := filepath.Join(m.aofDir(), fi.Name)
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && fi.Type == aof.TypeIncr && last {
+			return nil // created on first write
+		}
+		return fmt.Errorf("the AOF file %s doesn't exist: %w", fi.Name, err)
+	}
+	defer f.Close()
+	start := time.Now()
+	br := bufio.NewReaderSize(f, 1<<20)
+	var off int64
+	if p, _ := br.Peek(5); bytes.Equal(p, []byte("REDIS")) {
+		d := rdb.NewDecoder(br)
+		if err := m.loadRDB(d); err != nil {
+			return &aof.PositionError{File: fi.Name, Offset: d.Offset(), Err: err}
+		}
+		off = d.Offset()
+		br = d.Reader()
+	}
+	r := aof.NewReader(br, off)
+	var queue [][][]byte
+	inMulti := false
+	var multiOff int64
+	n := 0
+	for {
+		before := r.Offset()
+		args, err := r.Next()
+		if err == io.EOF {
+			if inMulti {
+				err = aof.ErrTruncated
+				before = multiOff
+			} else {
+				break
+			}
+		}
+		if err != nil {
+			if errors.Is(err, aof.ErrTruncated) && inMulti {
+				before = multiOff
+			}
+			if errors.Is(err, aof.ErrTruncated) && last && m.cfg.Bool("aof-load-truncated") {
+				m.log.Warn("!!! Warning: short read while loading the AOF file !!!", "file", fi.Name, "offset", before)
+				m.log.Warn("AOF loaded anyway because aof-load-truncated is enabled: truncating the file", "file", fi.Name, "size", before)
+				f.Close()
+				if terr := os.Truncate(path, before); terr != nil {
+					return fmt.Errorf("error truncating the AOF file %s: %w", fi.Name, terr)
+				}
+				break
+			}
+			if errors.Is(err, aof.ErrTruncated) {
+				return &aof.PositionError{File: fi.Name, Offset: before, Err: fmt.Errorf("%w: unexpected end of file (aof-load-truncated is no, or it is not the last file)", err)}
+			}
+			return &aof.PositionError{File: fi.Name, Offset: before, Err: fmt.Errorf("%w: bad file format reading the append only file", err)}
+		}
+		switch {
+		case strings.EqualFold(string(args[0]), "multi"):
+			inMulti, queue, multiOff = true, queue[:0], before
+			continue
+		case strings.EqualFold(string(args[0]), "exec") && inMulti:
+			for _, q := range queue {
+				m.exec.Execute(cl, q, w)
+			}
+			inMulti = false
+			w.Reset()
+			continue
+		}
+		if spec, msg := m.exec.Lookup(args); spec == nil {
+			return &aof.PositionError{File: fi.Name, Offset: before, Err: fmt.Errorf("unknown command '%s' reading the append only file: %s", args[0], msg)}
+		}
+		if inMulti {
+			queue = append(queue, args)
+			continue
+		}
+		m.exec.Execute(cl, args, w)
+		w.Reset()
+		n++
+	}
+	m.log.Info("DB loaded from AOF file", "file", fi.Name, "commands", n, "seconds", time.Since(start).Seconds())
+	return nil
+}

@@ -1,0 +1,890 @@
+// Package persist keeps the dataset on disk: RDB snapshots (SAVE, BGSAVE,
+// save policies, SHUTDOWN) and the append-only file (group commit,
+// rewrites, loading at startup). Formats live in the rdb and aof
+// subpackages; this package wires them to the keyspace and the executor.
+package persist
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/exec"
+	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/persist/aof"
+	"github.com/crescent-db/crescent/internal/persist/rdb"
+)
+
+// Reply texts (Redis 7.0).
+const (
+	ErrBgsaveInProgress  = "ERR Background save already in progress"
+	ErrRewriteInProgress = "ERR Background append only file rewriting already in progress"
+	ErrChildActive       = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
+)
+
+// Manager owns snapshots and the AOF.
+type Manager struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	store   *keyspace.Store
+	exec    *exec.Executor
+	codecs  *rdb.Codecs
+	version string
+
+	aofw atomic.Pointer[aof.Writer] // nil while the AOF is off
+
+	mu               sync.Mutex // job state, manifest
+	manifest         *aof.Manifest
+	aofOn            bool
+	aofStart         int64 // next writer's first logical offset
+	aofPrevSize      int64 // bytes of base + all but the last incr file
+	aofRewriteBase   int64 // AOF size after the last rewrite
+	bgsave           bool
+	rewrite          bool
+	bgsaveScheduled  bool
+	rewriteScheduled bool
+	lastSave         int64 // Unix s
+	lastBgsaveOK     bool
+	lastBgsaveTry    time.Time
+	lastBgsaveSecs   int64
+	bgsaveStart      time.Time
+	lastRewriteOK    bool
+	lastRewriteSecs  int64
+	rewriteStart     time.Time
+	rdbSaves         int64
+	aofRewrites      int64
+	rewriteFailures  int64
+	dirtyAtSave      int64
+	shutdownDone     bool
+	lastPause        atomic.Int64 // ns the last snapshot's cut held the keyspace
+	loadedKeys       int64
+	loadedExpired    int64
+	loading          atomic.Bool
+
+	lzf sync.Pool // *rdb.LZFState, reused by snapshot visits
+
+	// Functions, when set, are the FUNCTION libraries saved with the data.
+	Functions FunctionLibraries
+
+	wg sync.WaitGroup
+}
+
+// FunctionLibraries is what persistence needs from FUNCTION: the code of
+// every library (read with the keyspace locked, so it is consistent with
+// the data) and loading one library at startup.
+type FunctionLibraries interface {
+	Codes() [][]byte
+	LoadCode(code []byte) error
+}
+
+// New returns a manager; call Load, then Start.
+func New(cfg *config.Config, log *slog.Logger, store *keyspace.Store, ex *exec.Executor, codecs *rdb.Codecs, version string) *Manager {
+	m := &Manager{cfg: cfg, log: log, store: store, exec: ex, codecs: codecs, version: version,
+		lastSave: time.Now().Unix(), lastBgsaveOK: true, lastRewriteOK: true, lastBgsaveSecs: -1, lastRewriteSecs: -1}
+	return m
+}
+
+func (m *Manager) path(name string) string {
+	if d := m.cfg.Get("dir"); d != "" {
+		return filepath.Join(d, name)
+	}
+	return name
+}
+
+func (m *Manager) rdbPath() string { return m.path(m.cfg.Get("dbfilename")) }
+func (m *Manager) aofDir() string  { return m.path(m.cfg.Get("appenddirname")) }
+func (m *Manager) aofPrefix() string {
+	return m.cfg.Get("appendfilename")
+}
+
+// Start hooks the manager into the executor and the configuration, and
+// opens the AOF when appendonly is yes. Call it after Load, before serving.
+func (m *Manager) Start() error {
+	m.exec.Propagate = m.propagate
+	m.exec.Wrote = m.wrote
+	m.cfg.OnChange("appendfsync", func(v string) {
+		if w := m.aofw.Load(); w != nil {
+			w.SetPolicy(aof.ParsePolicy(v))
+		}
+	})
+	m.cfg.OnChange("appendonly", func(v string) {
+		var err error
+		if v == "yes" {
+			err = m.StartAOF()
+		} else {
+			err = m.StopAOF()
+		}
+		if err != nil {
+			m.log.Error("changing appendonly", "err", err)
+		}
+	})
+	if m.cfg.Bool("appendonly") {
+		return m.openAOFAtStart()
+	}
+	return nil
+}
+
+func (m *Manager) propagate(db int, cmds [][][]byte) {
+	if w := m.aofw.Load(); w != nil {
+		w.Append(db, cmds)
+	}
+}
+
+func (m *Manager) wrote(cl *command.Client) {
+	if w := m.aofw.Load(); w != nil && cl != nil {
+		cl.WriteOffset.Store(w.End())
+	}
+}
+
+// Durable blocks until cl's last write is on disk when appendfsync is
+// always; the server calls it before sending a batch of replies.
+func (m *Manager) Durable(cl *command.Client) error {
+	off := cl.WriteOffset.Load()
+	if off == 0 {
+		return nil
+	}
+	w := m.aofw.Load()
+	if w == nil || w.Policy() != aof.FsyncAlways {
+		return nil
+	}
+	return w.WaitDurable(off)
+}
+
+// ---- snapshots ----
+
+type snapFormat int
+
+const (
+	formatRDB snapFormat = iota
+	formatAOF
+)
+
+// snapshot writes a point-in-time image of the keyspace to out. atCut runs
+// with the keyspace locked, at the instant the image describes. It returns
+// the dirty counter at the cut.
+func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase bool, atCut func() error) (int64, error) {
+	ndb := m.store.NumDBs()
+	compress := m.cfg.Bool("rdbcompression")
+	chunks := make([][][]byte, keyspace.NumShards)
+	errs := make([]error, keyspace.NumShards)
+	var now int64
+	sizes := make([][2]uint64, ndb)
+	var dirty int64
+	var libs [][]byte
+	visit := func(sh int) {
+		per := make([][]byte, ndb)
+		st, _ := m.lzf.Get().(*rdb.LZFState)
+		if st == nil {
+			st = rdb.NewLZFState()
+		}
+		defer m.lzf.Put(st)
+		for db := 0; db < ndb; db++ {
+			if m.store.ShardLen(sh, db) == 0 {
+				continue
+			}
+			e := rdb.Encoder{Compress: compress, LZF: st}
+			m.store.ShardEntries(sh, db, func(key string, ent keyspace.Entry) {
+				if ent.Exp != 0 && ent.Exp <= now || errs[sh] != nil {
+					return
+				}
+				if format == formatRDB {
+					errs[sh] = m.codecs.KeyValue(&e, []byte(key), ent.Val, ent.Exp)
+					return
+				}
+				cd, err := m.codecs.For(ent.Val)
+				if err != nil {
+					errs[sh] = err
+					return
+				}
+				for _, c := range cd.Rewrite([]byte(key), ent.Val) {
+					e.Buf = aof.AppendCommand(e.Buf, c)
+				}
+				if ent.Exp != 0 {
+					e.Buf = aof.AppendCommand(e.Buf, [][]byte{[]byte("PEXPIREAT"), []byte(key), []byte(strconv.FormatInt(ent.Exp, 10))})
+				}
+			})
+			per[db] = e.Buf
+		}
+		chunks[sh] = per
+	}
+	var cutErr error
+	start := time.Now()
+	var pause time.Duration
+	sp, err := m.store.BeginSnapshot(visit, func() {
+		now = m.exec.Clock()
+		dirty = m.exec.Dirty.Load()
+		if m.Functions != nil {
+			libs = m.Functions.Codes()
+		}
+		for db := 0; db < ndb; db++ {
+			v := m.store.DB(db, now)
+			sizes[db] = [2]uint64{uint64(v.Size()), uint64(v.Volatile())}
+		}
+		if atCut != nil {
+			cutErr = atCut()
+		}
+		pause = time.Since(start)
+	})
+	if err != nil {
+		return 0, err
+	}
+	m.lastPause.Store(int64(pause))
+	defer sp.Finish()
+	if cutErr != nil {
+		return 0, cutErr
+	}
+	var rw *rdb.Writer
+	if format == formatRDB {
+		rw, err = rdb.NewWriter(out)
+		if err != nil {
+			return 0, err
+		}
+		rw.Checksum = m.cfg.Bool("rdbchecksum")
+		if err := rw.AuxFields(m.version, time.Now().Unix(), 0, aofBase); err != nil {
+			return 0, err
+		}
+	}
+	// function libraries come before the data, as Redis writes them
+	for _, code := range libs {
+		if format == formatRDB {
+			var e rdb.Encoder
+			e.Byte(rdb.OpFunction2)
+			e.String(code)
+			err = rw.Write(e.Buf)
+		} else {
+			_, err = out.Write(aof.AppendCommand(nil, [][]byte{[]byte("FUNCTION"), []byte("LOAD"), code}))
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	cur := -1
+	seen := make([]bool, ndb)
+	for sh := 0; sh < keyspace.NumShards; sh++ {
+		m.store.LockShard(sh) // visits sh if no command did
+		m.store.UnlockShard(sh)
+		if errs[sh] != nil {
+			return 0, errs[sh]
+		}
+		for db, b := range chunks[sh] {
+			if len(b) == 0 {
+				continue
+			}
+			if db != cur {
+				cur = db
+				if format == formatRDB {
+					var e rdb.Encoder
+					if !seen[db] {
+						rdb.SelectDB(&e, db, sizes[db][0], sizes[db][1])
+						seen[db] = true
+					} else {
+						rdb.SelectDB(&e, db, 0, 0)
+					}
+					err = rw.Write(e.Buf)
+				} else {
+					_, err = out.Write(aof.AppendCommand(nil, [][]byte{[]byte("SELECT"), []byte(strconv.Itoa(db))}))
+				}
+				if err != nil {
+					return 0, err
+				}
+			}
+			if format == formatRDB {
+				err = rw.Write(b)
+			} else {
+				_, err = out.Write(b)
+			}
+			if err != nil {
+				return 0, err
+			}
+		}
+		chunks[sh] = nil
+	}
+	if format == formatRDB {
+		if err := rw.Close(); err != nil {
+			return 0, err
+		}
+	}
+	return dirty, out.Flush()
+}
+
+// writeFileSnapshot snapshots into path through a temporary file in dir.
+func (m *Manager) writeFileSnapshot(path, tmpName string, format snapFormat, aofBase bool, atCut func() error) (int64, int64, error) {
+	tmp := filepath.Join(filepath.Dir(path), tmpName)
+	f, err := os.Create(tmp)
+	if err != nil {
+		return 0, 0, fmt.Errorf("failed opening %s for saving: %w", tmp, err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	dirty, err := m.snapshot(bw, format, aofBase, atCut)
+	if err == nil {
+		err = f.Sync()
+	}
+	st, _ := f.Stat()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err == nil {
+		err = aof.SyncDir(filepath.Dir(path))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return 0, 0, err
+	}
+	var size int64
+	if st != nil {
+		size = st.Size()
+	}
+	return dirty, size, nil
+}
+
+// saveRDB writes dump.rdb and records the outcome.
+func (m *Manager) saveRDB() error {
+	start := time.Now()
+	dirty, _, err := m.writeFileSnapshot(m.rdbPath(), fmt.Sprintf("temp-%d.rdb", os.Getpid()), formatRDB, false, nil)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lastBgsaveTry = time.Now()
+	if err != nil {
+		m.lastBgsaveOK = false
+		m.log.Error("Failed saving the DB", "err", err)
+		return err
+	}
+	m.lastBgsaveOK = true
+	m.lastSave = time.Now().Unix()
+	m.dirtyAtSave = dirty
+	m.rdbSaves++
+	m.log.Info("DB saved on disk", "file", m.rdbPath(), "took", time.Since(start), "pause", time.Duration(m.lastPause.Load()))
+	return nil
+}
+
+// Save runs SAVE: a snapshot written before returning (other clients keep
+// running meanwhile).
+func (m *Manager) Save() error {
+	m.mu.Lock()
+	if m.bgsave || m.rewrite {
+		m.mu.Unlock()
+		return errors.New(ErrBgsaveInProgress)
+	}
+	m.bgsave = true
+	m.mu.Unlock()
+	err := m.saveRDB()
+	m.mu.Lock()
+	m.bgsave = false
+	m.mu.Unlock()
+	return err
+}
+
+// BGSave runs BGSAVE [SCHEDULE]; it returns the status reply or an error
+// reply text.
+func (m *Manager) BGSave(schedule bool) (string, string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.bgsave {
+		return "", ErrBgsaveInProgress
+	}
+	if m.rewrite {
+		if schedule {
+			m.bgsaveScheduled = true
+			return "Background saving scheduled", ""
+		}
+		return "", ErrChildActive
+	}
+	m.startBgsaveLocked()
+	return "Background saving started", ""
+}
+
+func (m *Manager) startBgsaveLocked() {
+	m.bgsave = true
+	m.bgsaveScheduled = false
+	m.bgsaveStart = time.Now()
+	m.log.Info("Background saving started")
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		err := m.saveRDB()
+		m.mu.Lock()
+		m.bgsave = false
+		m.lastBgsaveSecs = int64(time.Since(m.bgsaveStart).Seconds())
+		m.mu.Unlock()
+		if err == nil {
+			m.log.Info("Background saving terminated with success")
+		}
+	}()
+}
+
+// LastSave is the Unix time of the last successful save.
+func (m *Manager) LastSave() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lastSave
+}
+
+// ---- AOF ----
+
+func (m *Manager) openFile(name string) (*os.File, int64, error) {
+	f, err := os.OpenFile(filepath.Join(m.aofDir(), name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}
+
+func (m *Manager) fileSize(name string) int64 {
+	st, err := os.Stat(filepath.Join(m.aofDir(), name))
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// openAOFAtStart opens the last incremental file after loading, creating
+// the AOF (base from the loaded dataset, first incr file, manifest) when
+// none exists.
+func (m *Manager) openAOFAtStart() error {
+	if err := os.MkdirAll(m.aofDir(), 0o755); err != nil {
+		return fmt.Errorf("can't create the append only dir %s: %w", m.aofDir(), err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.manifest == nil || m.manifest.Base == nil && len(m.manifest.Incrs) == 0 {
+		// no AOF yet: write the base synchronously (nobody is connected)
+		if err := m.rewriteLocked(true); err != nil {
+			return err
+		}
+		return nil
+	}
+	if len(m.manifest.Incrs) == 0 {
+		mf := m.manifest.Clone()
+		mf.Incrs = append(mf.Incrs, aof.FileInfo{Name: aof.IncrName(m.aofPrefix(), 1), Seq: 1, Type: aof.TypeIncr})
+		if err := aof.WriteFileAtomic(m.aofDir(), aof.ManifestName(m.aofPrefix()), mf.Bytes()); err != nil {
+			return err
+		}
+		m.manifest = mf
+	}
+	last := m.manifest.Incrs[len(m.manifest.Incrs)-1]
+	f, size, err := m.openFile(last.Name)
+	if err != nil {
+		return fmt.Errorf("can't open the append-only file %s: %w", last.Name, err)
+	}
+	m.aofPrevSize = 0
+	if m.manifest.Base != nil {
+		m.aofPrevSize += m.fileSize(m.manifest.Base.Name)
+	}
+	for _, fi := range m.manifest.Incrs[:len(m.manifest.Incrs)-1] {
+		m.aofPrevSize += m.fileSize(fi.Name)
+	}
+	m.aofRewriteBase = m.aofPrevSize + size
+	w := aof.NewWriter(f, size, aof.ParsePolicy(m.cfg.Get("appendfsync")), m.aofStart)
+	m.aofw.Store(w)
+	m.aofOn = true
+	return nil
+}
+
+// rewriteLocked writes a new base. With the AOF on, a new incremental file
+// takes the writes from the cut on; when the base is complete the manifest
+// names the new base and that incr file, and the older files are deleted.
+// sync runs it on the calling goroutine (startup); otherwise the base is
+// written in the background and m.mu is released meanwhile.
+func (m *Manager) rewriteLocked(sync bool) error {
+	dir := m.aofDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	prefix := m.aofPrefix()
+	old := m.manifest
+	if old == nil {
+		old = &aof.Manifest{}
+	}
+	w := m.aofw.Load()
+	starting := sync || w == nil && m.cfg.Bool("appendonly")
+	var newIncr *aof.FileInfo
+	var newFile *os.File
+	if w != nil || starting {
+		seq := old.LastIncrSeq() + 1
+		newIncr = &aof.FileInfo{Name: aof.IncrName(prefix, seq), Seq: seq, Type: aof.TypeIncr}
+		f, _, err := m.openFile(newIncr.Name)
+		if err != nil {
+			return fmt.Errorf("can't open the append-only file %s: %w", newIncr.Name, err)
+		}
+		if err := f.Truncate(0); err != nil {
+			f.Close()
+			return err
+		}
+		newFile = f
+	}
+	baseSeq := int64(1)
+	if old.Base != nil {
+		baseSeq = old.Base.Seq + 1
+	}
+	preamble := m.cfg.Bool("aof-use-rdb-preamble")
+	base := aof.FileInfo{Name: aof.BaseName(prefix, baseSeq, preamble), Seq: baseSeq, Type: aof.TypeBase}
+	var oldFile *os.File
+	atCut := func() error {
+		if newFile == nil {
+			return nil
+		}
+		if !sync {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+		}
+		if w != nil {
+			// writes from now on go to the new incr file; the manifest must
+			// name it before anything there is acknowledged
+			mf := old.Clone()
+			mf.Incrs = append(mf.Incrs, *newIncr)
+			if err := aof.WriteFileAtomic(dir, aof.ManifestName(prefix), mf.Bytes()); err != nil {
+				return err
+			}
+			var err error
+			oldFile, err = w.Switch(newFile)
+			m.manifest = mf
+			return err
+		}
+		nw := aof.NewWriter(newFile, 0, aof.ParsePolicy(m.cfg.Get("appendfsync")), m.aofStart)
+		m.aofw.Store(nw)
+		return nil
+	}
+	m.rewrite = true
+	m.rewriteStart = time.Now()
+	format := formatRDB
+	if !preamble {
+		format = formatAOF
+	}
+	run := func() error {
+		_, size, err := m.writeFileSnapshot(filepath.Join(dir, base.Name), fmt.Sprintf("temp-rewriteaof-bg-%d.aof", os.Getpid()), format, true, atCut)
+		if oldFile != nil {
+			oldFile.Close()
+		}
+		if !sync {
+			m.mu.Lock()
+		}
+		defer func() {
+			m.rewrite = false
+			m.lastRewriteSecs = int64(time.Since(m.rewriteStart).Seconds())
+			if !sync {
+				m.mu.Unlock()
+			}
+		}()
+		if err == nil {
+			mf := &aof.Manifest{Base: &base}
+			if newIncr != nil {
+				mf.Incrs = []aof.FileInfo{*newIncr}
+			}
+			err = aof.WriteFileAtomic(dir, aof.ManifestName(prefix), mf.Bytes())
+			if err == nil {
+				cur := m.manifest
+				if cur == nil {
+					cur = old
+				}
+				m.deleteOldFiles(cur, mf)
+				m.manifest = mf
+				m.aofPrevSize = size
+				m.aofRewriteBase = size
+				if starting {
+					m.aofOn = true
+				}
+			}
+		}
+		if err != nil {
+			m.lastRewriteOK = false
+			m.rewriteFailures++
+			m.log.Error("Background AOF rewrite failed", "err", err)
+			if starting {
+				// the AOF never became valid: turn it off again
+				if nw := m.aofw.Swap(nil); nw != nil {
+					m.aofStart = nw.End()
+					nw.Close()
+				}
+				if newIncr != nil {
+					os.Remove(filepath.Join(dir, newIncr.Name))
+				}
+			}
+			return err
+		}
+		m.lastRewriteOK = true
+		m.rewriteFailures = 0
+		m.aofRewrites++
+		m.log.Info("Background AOF rewrite finished successfully", "base", base.Name, "pause", time.Duration(m.lastPause.Load()))
+		if m.bgsaveScheduled && !m.bgsave {
+			m.startBgsaveLocked()
+		}
+		return nil
+	}
+	if sync {
+		return run()
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		run()
+	}()
+	return nil
+}
+
+func (m *Manager) deleteOldFiles(old, cur *aof.Manifest) {
+	if m.cfg.Bool("aof-disable-auto-gc") {
+		return
+	}
+	keep := map[string]bool{}
+	if cur.Base != nil {
+		keep[cur.Base.Name] = true
+	}
+	for _, fi := range cur.Incrs {
+		keep[fi.Name] = true
+	}
+	var names []string
+	if old.Base != nil {
+		names = append(names, old.Base.Name)
+	}
+	for _, fi := range old.History {
+		names = append(names, fi.Name)
+	}
+	for _, fi := range old.Incrs {
+		names = append(names, fi.Name)
+	}
+	for _, n := range names {
+		if !keep[n] {
+			os.Remove(filepath.Join(m.aofDir(), n))
+		}
+	}
+}
+
+// BGRewriteAOF runs BGREWRITEAOF; it returns the status reply or an error
+// reply text.
+func (m *Manager) BGRewriteAOF() (string, string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rewrite {
+		return "", ErrRewriteInProgress
+	}
+	if m.bgsave {
+		m.rewriteScheduled = true
+		return "Background append only file rewriting scheduled", ""
+	}
+	if err := m.startRewriteLocked(); err != nil {
+		return "", "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
+	}
+	return "Background append only file rewriting started", ""
+}
+
+func (m *Manager) startRewriteLocked() error {
+	m.rewriteScheduled = false
+	m.log.Info("Background append only file rewriting started")
+	if err := m.rewriteLocked(false); err != nil {
+		m.log.Error("Can't rewrite append only file in background", "err", err)
+		m.lastRewriteOK = false
+		return err
+	}
+	return nil
+}
+
+// StartAOF turns the AOF on at run time (CONFIG SET appendonly yes): a
+// rewrite writes the base while new writes go to a fresh incr file.
+func (m *Manager) StartAOF() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.aofw.Load() != nil || m.rewrite {
+		return nil
+	}
+	if m.bgsave {
+		m.rewriteScheduled = true
+		return nil
+	}
+	return m.startRewriteLocked()
+}
+
+// StopAOF turns the AOF off (CONFIG SET appendonly no).
+func (m *Manager) StopAOF() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.aofOn = false
+	w := m.aofw.Swap(nil)
+	if w == nil {
+		return nil
+	}
+	m.aofStart = w.End()
+	return w.Close()
+}
+
+// ---- cron, shutdown, info ----
+
+// Cron runs the save policies, automatic AOF rewrites and scheduled jobs.
+func (m *Manager) Cron() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.bgsave || m.rewrite {
+		return
+	}
+	if m.rewriteScheduled {
+		m.startRewriteLocked()
+		return
+	}
+	if m.bgsaveScheduled {
+		m.startBgsaveLocked()
+		return
+	}
+	dirty := m.exec.Dirty.Load() - m.dirtyAtSave
+	now := time.Now()
+	f := strings.Fields(m.cfg.Get("save"))
+	for i := 0; i+1 < len(f); i += 2 {
+		secs, _ := strconv.ParseInt(f[i], 10, 64)
+		changes, _ := strconv.ParseInt(f[i+1], 10, 64)
+		if dirty >= changes && now.Unix()-m.lastSave > secs &&
+			(m.lastBgsaveOK || now.Sub(m.lastBgsaveTry) > 5*time.Second) {
+			m.log.Info(fmt.Sprintf("%d changes in %d seconds. Saving...", changes, secs))
+			m.startBgsaveLocked()
+			return
+		}
+	}
+	if w := m.aofw.Load(); w != nil && m.aofOn {
+		perc := m.cfg.Int("auto-aof-rewrite-percentage")
+		size := m.aofPrevSize + w.Size()
+		base := m.aofRewriteBase
+		if base == 0 {
+			base = 1
+		}
+		if perc > 0 && size >= m.cfg.Int("auto-aof-rewrite-min-size") && (size-base)*100/base >= perc {
+			m.log.Info(fmt.Sprintf("Starting automatic rewriting of AOF on %d%% growth", (size-base)*100/base))
+			m.startRewriteLocked()
+		}
+	}
+}
+
+// Shutdown saves as SHUTDOWN asks: args are SHUTDOWN's (NOSAVE, SAVE,
+// NOW, FORCE); nil means a signal. The AOF is flushed and fsynced. It runs
+// once; an error aborts the shutdown (unless FORCE).
+func (m *Manager) Shutdown(args [][]byte) error {
+	nosave, save, force := false, false, false
+	for _, a := range args {
+		switch strings.ToLower(string(a)) {
+		case "nosave":
+			nosave = true
+		case "save":
+			save = true
+		case "force":
+			force = true
+		}
+	}
+	m.mu.Lock()
+	if m.shutdownDone {
+		m.mu.Unlock()
+		return nil
+	}
+	m.mu.Unlock()
+	m.wg.Wait() // let background jobs finish
+	if w := m.aofw.Load(); w != nil {
+		w.WaitDurable(w.End())
+	}
+	if !nosave && (save || m.cfg.Get("save") != "") {
+		m.log.Info("Saving the final RDB snapshot before exiting.")
+		if err := m.Save(); err != nil && !force {
+			m.log.Warn("Error trying to save the DB, can't exit.", "err", err)
+			return errors.New("Errors trying to SHUTDOWN. Check logs.")
+		}
+	}
+	m.mu.Lock()
+	m.shutdownDone = true
+	m.mu.Unlock()
+	return nil
+}
+
+// Close waits for background jobs and closes the AOF.
+func (m *Manager) Close() error {
+	m.wg.Wait()
+	if w := m.aofw.Swap(nil); w != nil {
+		return w.Close()
+	}
+	return nil
+}
+
+// Info returns INFO persistence's lines.
+func (m *Manager) Info() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := func(v bool) string {
+		if v {
+			return "1"
+		}
+		return "0"
+	}
+	status := func(ok bool) string {
+		if ok {
+			return "ok"
+		}
+		return "err"
+	}
+	cur := func(on bool, t time.Time) string {
+		if !on {
+			return "-1"
+		}
+		return strconv.FormatInt(int64(time.Since(t).Seconds()), 10)
+	}
+	writeOK := true
+	w := m.aofw.Load()
+	if w != nil {
+		if e := w.LastWriteErr.Load(); e != nil {
+			writeOK = false
+		}
+	}
+	lines := []string{
+		"loading:" + b(m.loading.Load()),
+		"async_loading:0",
+		"current_cow_peak:0",
+		"current_cow_size:0",
+		"current_cow_size_age:0",
+		"current_fork_perc:0.00",
+		"current_save_keys_processed:0",
+		"current_save_keys_total:0",
+		"rdb_changes_since_last_save:" + strconv.FormatInt(m.exec.Dirty.Load()-m.dirtyAtSave, 10),
+		"rdb_bgsave_in_progress:" + b(m.bgsave),
+		"rdb_last_save_time:" + strconv.FormatInt(m.lastSave, 10),
+		"rdb_last_bgsave_status:" + status(m.lastBgsaveOK),
+		"rdb_last_bgsave_time_sec:" + strconv.FormatInt(m.lastBgsaveSecs, 10),
+		"rdb_current_bgsave_time_sec:" + cur(m.bgsave, m.bgsaveStart),
+		"rdb_saves:" + strconv.FormatInt(m.rdbSaves, 10),
+		"rdb_last_cow_size:0",
+		"rdb_last_load_keys_expired:" + strconv.FormatInt(m.loadedExpired, 10),
+		"rdb_last_load_keys_loaded:" + strconv.FormatInt(m.loadedKeys, 10),
+		"aof_enabled:" + b(w != nil),
+		"aof_rewrite_in_progress:" + b(m.rewrite),
+		"aof_rewrite_scheduled:" + b(m.rewriteScheduled),
+		"aof_last_rewrite_time_sec:" + strconv.FormatInt(m.lastRewriteSecs, 10),
+		"aof_current_rewrite_time_sec:" + cur(m.rewrite, m.rewriteStart),
+		"aof_last_bgrewrite_status:" + status(m.lastRewriteOK),
+		"aof_rewrites:" + strconv.FormatInt(m.aofRewrites, 10),
+		"aof_rewrites_consecutive_failures:" + strconv.FormatInt(m.rewriteFailures, 10),
+		"aof_last_write_status:" + status(writeOK),
+		"aof_last_cow_size:0",
+		"module_fork_in_progress:0",
+		"module_fork_last_cow_size:0",
+	}
+	if w != nil {
+		lines = append(lines,
+			"aof_current_size:"+strconv.FormatInt(m.aofPrevSize+w.Size(), 10),
+			"aof_base_size:"+strconv.FormatInt(m.aofRewriteBase, 10),
+			"aof_pending_rewrite:"+b(m.rewriteScheduled),
+			"aof_buffer_length:0",
+			"aof_pending_bio_fsync:0",
+			"aof_delayed_fsync:0")
+	}
+	lines = append(lines, "crescent_last_snapshot_pause_usec:"+strconv.FormatInt(m.lastPause.Load()/1000, 10))
+	return lines
+}

@@ -1,0 +1,281 @@
+package lua
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/script"
+	glua "github.com/yuin/gopher-lua"
+)
+
+// FUNCTION libraries, as Redis 7.0's function_lua.c: every library is
+// loaded into one Lua state kept for functions (so upvalues a library
+// keeps live across calls, as in Redis). While a library's code runs, the
+// globals resolve to the load environment, which holds only
+// redis.register_function, redis.log, the log levels and the version;
+// afterwards they resolve to the usual sandbox again, so the registered
+// callbacks see the full API (but no KEYS/ARGV globals: they get keys and
+// args as parameters).
+
+// libFunc is a function registered by a library.
+type libFunc struct {
+	st *state
+	fn *glua.LFunction
+}
+
+// loadCtx collects the functions a loading library registers.
+type loadCtx struct {
+	funcs []*script.FunctionInfo
+}
+
+// funcState returns the functions' state, creating it on first use. The
+// caller holds e.fmu.
+func (e *Engine) funcState() *state {
+	if e.fst != nil {
+		return e.fst
+	}
+	s := e.newState()
+	L := s.L
+	// What EVAL has and functions have not: the error handler as a global
+	// (functions keep it in the registry) and the EVAL-only redis calls.
+	s.realG.RawSetString("__redis__err__handler", glua.LNil)
+	if redis, ok := s.proxies[s.realG.RawGetString("redis").(*glua.LTable)]; ok {
+		for _, name := range []string{"replicate_commands", "breakpoint", "debug"} {
+			redis.RawSetString(name, glua.LNil)
+		}
+	}
+	api := L.NewTable()
+	api.RawSetString("register_function", L.NewFunction(s.registerFunction))
+	api.RawSetString("log", L.NewFunction(s.log))
+	for name, v := range map[string]int{"LOG_DEBUG": 0, "LOG_VERBOSE": 1, "LOG_NOTICE": 2, "LOG_WARNING": 3} {
+		api.RawSetString(name, glua.LNumber(v))
+	}
+	api.RawSetString("REDIS_VERSION", glua.LString(e.opts.Version))
+	api.RawSetString("REDIS_VERSION_NUM", glua.LNumber(e.opts.VersionNum))
+	L.SetMetatable(api, s.gmeta)
+	s.loadG = L.NewTable()
+	s.loadG.RawSetString("redis", s.protect(api))
+	L.SetMetatable(s.loadG, s.gmeta)
+	e.fst = s
+	return s
+}
+
+// Errors of FUNCTION LOAD (Redis 7.0 texts, without "ERR ").
+const (
+	errLoadCompile  = "Error compiling function: "
+	errLoadRegister = "Error registering functions: "
+	errLoadTimeout  = "FUNCTION LOAD timeout"
+)
+
+// LoadLibrary runs a library's code in the load environment and returns
+// the functions it registered (script.Loader).
+func (e *Engine) LoadLibrary(code []byte, timeout time.Duration, log func(level int, msg string)) ([]*script.FunctionInfo, error) {
+	fn, err := e.Compile("user_function", code)
+	if err != nil {
+		return nil, errors.New(errLoadCompile + err.Error())
+	}
+	e.fmu.Lock()
+	defer e.fmu.Unlock()
+	s := e.funcState()
+	L := s.L
+	lc := &loadCtx{}
+	s.loading = lc
+	s.run = &script.Run{Log: log, Resp: 2}
+	s.gpmt.RawSetString("__index", s.loadG)
+	var ctx context.Context
+	var cancel context.CancelFunc
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(context.Background(), timeout)
+	} else {
+		ctx, cancel = context.WithCancel(context.Background())
+	}
+	L.SetContext(ctx)
+	L.Push(L.NewFunctionFromProto(fn.(*compiled).proto))
+	err = L.PCall(0, 0, s.errFn)
+	timedOut := ctx.Err() == context.DeadlineExceeded
+	cancel()
+	s.renewContext()
+	s.gpmt.RawSetString("__index", s.realG)
+	s.loading = nil
+	s.run = nil
+	if err != nil {
+		msg := errorMessage(err)
+		if timedOut {
+			msg = errLoadTimeout
+		}
+		L.SetTop(0)
+		return nil, errors.New(errLoadRegister + msg)
+	}
+	L.SetTop(0)
+	return lc.funcs, nil
+}
+
+// errorMessage is the "err" field of the error table a PCall raised, as
+// luaExtractErrorInformation reads it.
+func errorMessage(err error) string {
+	var ae *glua.ApiError
+	if !errors.As(err, &ae) {
+		return "ERR " + err.Error()
+	}
+	switch v := ae.Object.(type) {
+	case *glua.LTable:
+		switch m := v.RawGetString("err").(type) {
+		case glua.LString:
+			return string(m)
+		case glua.LNumber:
+			return fmtNumber(float64(m))
+		}
+		return "ERR unknown error"
+	case glua.LString:
+		return "ERR " + rewriteVMError(string(v), "")
+	}
+	return "ERR " + ae.Object.String()
+}
+
+// luaString is luaGetStringSds: strings, and numbers converted as Lua
+// does.
+func luaString(v glua.LValue) (string, bool) {
+	switch x := v.(type) {
+	case glua.LString:
+		return string(x), true
+	case glua.LNumber:
+		return fmtNumber(float64(x)), true
+	}
+	return "", false
+}
+
+// registerFunction is redis.register_function(name, callback) or
+// redis.register_function{function_name=..., callback=..., flags={...},
+// description=...}.
+func (s *state) registerFunction(L *glua.LState) int {
+	lc := s.loading
+	if lc == nil {
+		raiseError(L, "redis.register_function can only be called on FUNCTION LOAD command")
+	}
+	f := &script.FunctionInfo{}
+	var cb *glua.LFunction
+	switch L.GetTop() {
+	case 1:
+		t, ok := L.Get(1).(*glua.LTable)
+		if !ok {
+			raiseError(L, "calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")
+		}
+		named := false
+		for k, v := t.Next(glua.LNil); k != glua.LNil; k, v = t.Next(k) {
+			key, ok := luaString(k)
+			if !ok {
+				raiseError(L, "named argument key given to redis.register_function is not a string")
+			}
+			switch {
+			case strings.EqualFold(key, "function_name"):
+				if f.Name, ok = luaString(v); !ok {
+					raiseError(L, "function_name argument given to redis.register_function must be a string")
+				}
+				named = true
+			case strings.EqualFold(key, "description"):
+				if f.Desc, ok = luaString(v); !ok {
+					raiseError(L, "description argument given to redis.register_function must be a string")
+				}
+				f.HasDesc = true
+			case strings.EqualFold(key, "callback"):
+				if cb, ok = v.(*glua.LFunction); !ok {
+					raiseError(L, "callback argument given to redis.register_function must be a function")
+				}
+			case strings.EqualFold(key, "flags"):
+				ft, ok := v.(*glua.LTable)
+				if !ok {
+					raiseError(L, "flags argument to redis.register_function must be a table representing function flags")
+				}
+				flags, ok := readFlags(ft)
+				if !ok {
+					raiseError(L, "unknown flag given")
+				}
+				f.Flags = flags
+			default:
+				raiseError(L, "unknown argument given to redis.register_function")
+			}
+		}
+		if !named {
+			raiseError(L, "redis.register_function must get a function name argument")
+		}
+		if cb == nil {
+			raiseError(L, "redis.register_function must get a callback argument")
+		}
+	case 2:
+		var ok bool
+		if f.Name, ok = luaString(L.Get(1)); !ok {
+			raiseError(L, "first argument to redis.register_function must be a string")
+		}
+		if cb, ok = L.Get(2).(*glua.LFunction); !ok {
+			raiseError(L, "second argument to redis.register_function must be a function")
+		}
+	default:
+		raiseError(L, "wrong number of arguments to redis.register_function")
+	}
+	if !script.ValidName(f.Name) {
+		raiseError(L, script.ErrBadName)
+	}
+	for _, g := range lc.funcs {
+		if g.Name == f.Name {
+			raiseError(L, script.ErrFuncExistsInLb)
+		}
+	}
+	f.Fn = &libFunc{st: s, fn: cb}
+	lc.funcs = append(lc.funcs, f)
+	return 0
+}
+
+// readFlags reads a flags array: strings (or numbers) naming script flags,
+// case-insensitively.
+func readFlags(t *glua.LTable) (script.Flags, bool) {
+	var flags script.Flags
+	for i := 1; ; i++ {
+		v := t.RawGetInt(i)
+		if v == glua.LNil {
+			return flags, true
+		}
+		name, ok := luaString(v)
+		if !ok {
+			return 0, false
+		}
+		f, ok := script.ParseFlag(strings.ToLower(name))
+		if !ok {
+			return 0, false
+		}
+		flags |= f
+	}
+}
+
+// callFunction runs a library function with keys and args as its two
+// parameters.
+func (e *Engine) callFunction(run *script.Run, f *libFunc, keys, args [][]byte) {
+	e.fmu.Lock()
+	defer e.fmu.Unlock()
+	s := f.st
+	if s.ctx.Err() != nil {
+		s.renewContext()
+	}
+	if run.Resp == 0 {
+		run.Resp = 2
+	}
+	s.run = run
+	run.SetInterrupt(s.cancel)
+	L := s.L
+	L.Push(f.fn)
+	L.Push(s.argTable(keys))
+	L.Push(s.argTable(args))
+	s.pcallReply(run, 2)
+}
+
+// FunctionsMemory estimates the memory of the functions' Lua state
+// (used_memory_vm_functions).
+func (e *Engine) FunctionsMemory() int64 {
+	e.fmu.Lock()
+	defer e.fmu.Unlock()
+	if e.fst == nil {
+		return 0
+	}
+	return 30 * 1024
+}
