@@ -41,6 +41,13 @@ type Ctx struct {
 	// was modified. A key of the wrong type then does not end the wait
 	// (Redis serves blocked clients only from keys of the awaited type).
 	Retry bool
+	// Failed is set once the command replied an error (its failed_calls).
+	Failed bool
+	// Rejected is set by a handler that refused to run the command (a
+	// script's flags over maxmemory): counted in rejected_calls, not calls.
+	Rejected bool
+	// OnError, set by the executor, counts an error reply in errorstats.
+	OnError func(msg string)
 }
 
 // BlockRequest describes how a blocked command waits.
@@ -59,8 +66,20 @@ type BlockRequest struct {
 // Now is the command's time in Unix ms (frozen during a script).
 func (c *Ctx) Now() int64 { return c.DB.Now }
 
-// Error writes an error reply.
-func (c *Ctx) Error(msg string) { c.W.Error(msg) }
+// Error writes an error reply and counts it (errorstats, failed_calls).
+func (c *Ctx) Error(msg string) {
+	c.W.Error(msg)
+	c.CountError(msg)
+}
+
+// CountError counts an error reply written to W by other means than Error
+// (a script's error reply).
+func (c *Ctx) CountError(msg string) {
+	c.Failed = true
+	if c.OnError != nil {
+		c.OnError(msg)
+	}
+}
 
 // Modified records that key changed: it bumps Dirty and signals watchers.
 func (c *Ctx) Modified(key []byte) {

@@ -401,8 +401,19 @@ func (h *Handlers) ScriptDone(name string, d time.Duration, failed bool) {
 // was an error (script metrics).
 type errWatch struct {
 	resp.ReplyWriter
+	c      *command.Ctx // the EVAL / FCALL, whose error counters a script's errors feed
 	failed bool
 	wrote  bool
+}
+
+// NoteError implements script.ErrorNoter: an error the script returns
+// counts in errorstats unless redis.call already counted it.
+func (w *errWatch) NoteError(msg string, counted bool) {
+	if counted {
+		w.c.Failed = true
+		return
+	}
+	w.c.CountError(msg)
 }
 
 // Error records an error reply.

@@ -120,6 +120,16 @@ func (h *Handlers) compileScript(body []byte) (*script.Script, string) {
 // the whole keyspace: the script is atomic.
 func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 	h.MonitorFeed(c) // skip_monitor: shown before the commands it calls (ops.go)
+	// Over maxmemory, a script that declares flags without allow-oom or
+	// no-writes is a deny-oom command: refused before anything else, as
+	// Redis's processCommand does with evalGetCommandFlags.
+	if h.overMaxmemory() && h.scriptDeniesOOM(c.Args[1], bySha) {
+		// A rejection (rejected_calls), not a failure.
+		c.W.Error(exec.ErrOOM)
+		h.Exec.CountError(exec.ErrOOM)
+		c.Rejected = true
+		return
+	}
 	numkeys, ok := ParseInt(c.Args[2])
 	if !ok {
 		c.Error(ErrNotInt)
@@ -179,7 +189,7 @@ func (h *Handlers) runScript(c *command.Ctx, run *script.Run, numkeys int64, met
 	h.scripts.mon.Begin(run)
 	// --- ops: script caller for tracking, per-script metrics (memory_ops.go)
 	h.ops.scriptCaller.Store(c.Client)
-	ew := &errWatch{ReplyWriter: c.W}
+	ew := &errWatch{ReplyWriter: c.W, c: c}
 	run.W = ew
 	start := time.Now()
 	call(keys, args)
@@ -190,6 +200,34 @@ func (h *Handlers) runScript(c *command.Ctx, run *script.Run, numkeys int64, met
 	sc.Finish()
 }
 
+// scriptDeniesOOM reports whether the script named by arg (its body, or
+// its sha for EVALSHA) has the deny-oom command flag: it declares flags
+// (shebang) without allow-oom or no-writes.
+func (h *Handlers) scriptDeniesOOM(arg []byte, bySha bool) bool {
+	var flags script.Flags
+	if bySha {
+		if len(arg) != 40 {
+			return false
+		}
+		s := h.scripts.cache.Get(strings.ToLower(string(arg)))
+		if s == nil {
+			return false
+		}
+		flags = s.Flags
+	} else if s := h.scripts.cache.Get(script.SHA1Hex(arg)); s != nil {
+		flags = s.Flags
+	} else {
+		var msg string
+		if flags, _, msg = script.ParseShebang(arg); msg != "" {
+			return false
+		}
+	}
+	return flags&script.FlagEvalCompat == 0 && flags&(script.FlagAllowOOM|script.FlagNoWrites) == 0
+}
+
+// scriptErrWriter counts a script's error replies on its EVAL's Ctx as
+// Redis does: in errorstats unless a failed redis.call already counted
+// them, and as a failed call of EVAL in any case.
 func (h *Handlers) scriptLog(level int, msg string) {
 	if h.Log == nil {
 		return

@@ -16,6 +16,7 @@ type corpusCmd struct {
 	args    []string
 	compare bool // false: run only
 	known   bool // known difference: log, don't fail
+	admin   bool // sent on the second ("admin") connection
 }
 
 func loadCorpus(t *testing.T, path string) []corpusCmd {
@@ -36,6 +37,10 @@ func loadCorpus(t *testing.T, path string) []corpusCmd {
 			continue
 		}
 		c := corpusCmd{line: i + 1, group: group, compare: true}
+		if rest, ok := strings.CutPrefix(line, "@admin "); ok {
+			c.admin = true
+			line = rest
+		}
 		switch line[0] {
 		case '!':
 			c.compare = false
@@ -58,13 +63,29 @@ func loadCorpus(t *testing.T, path string) []corpusCmd {
 
 // TestScriptingCorpus runs testdata/scripting/corpus.txt against Crescent
 // and a real redis-server and compares the raw replies.
-func TestScriptingCorpus(t *testing.T) {
-	cmds := loadCorpus(t, "testdata/scripting/corpus.txt")
+func TestScriptingCorpus(t *testing.T) { runScriptCorpus(t, "testdata/scripting/corpus.txt") }
+
+// TestScriptingFidelityCorpus runs testdata/scripting/fidelity.txt: number
+// formatting, compile and runtime error messages, string.format, ACL, OOM
+// and errorstats rules of scripts (docs/design/lua-engine.md).
+func TestScriptingFidelityCorpus(t *testing.T) {
+	runScriptCorpus(t, "testdata/scripting/fidelity.txt")
+}
+
+// runScriptCorpus runs a corpus file (see corpus.txt's header; lines
+// starting with "@admin " go to a second connection) on fresh servers.
+func runScriptCorpus(t *testing.T, path string) {
+	cmds := loadCorpus(t, path)
 	radd := scriptStartRedis(t)
 	cadd, _ := startScriptCrescent(t)
 	rc, cc := scriptDial(t, radd), scriptDial(t, cadd)
+	ra, ca := scriptDial(t, radd), scriptDial(t, cadd)
 	failed, known := 0, 0
 	for _, c := range cmds {
+		rc, cc := rc, cc
+		if c.admin {
+			rc, cc = ra, ca
+		}
 		want, err := rc.do(c.args...)
 		if err != nil {
 			t.Fatalf("line %d: redis: %v", c.line, err)

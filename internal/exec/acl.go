@@ -62,7 +62,7 @@ func (e *Executor) CheckACLScript(cl *command.Client, spec *command.Spec, args [
 	case acl.DeniedCommand:
 		return "The user executing the script can't run this command or subcommand"
 	case acl.DeniedKey:
-		return "The user executing the script can't access at least one of the keys mentioned in the command"
+		return "The user executing the script can't access at least one of the keys mentioned in the command arguments"
 	case acl.DeniedChannel:
 		return "The user executing the script can't publish to the channel mentioned in the command"
 	}
@@ -103,4 +103,29 @@ func (e *Executor) LogAuthFailure(cl *command.Client, cmdName, user string) {
 		le.ClientInfo = e.ClientInfo(cl)
 	}
 	e.ACL.AddLog(le)
+}
+
+// CheckACLExec re-checks a queued command at EXEC time, as Redis does in
+// case the rules changed after it was queued. It returns "" when allowed,
+// else the NOPERM reply, after logging the denial with context "multi".
+func (e *Executor) CheckACLExec(cl *command.Client, spec *command.Spec, args [][]byte) string {
+	if e.ACL == nil {
+		return ""
+	}
+	res, _ := e.checkACL(cl, spec, args, "multi")
+	var reason string
+	switch res {
+	case acl.OK:
+		return ""
+	case acl.DeniedCommand:
+		reason = "no permission to execute the command or subcommand"
+	case acl.DeniedKey:
+		reason = "no permission to touch the specified keys"
+	case acl.DeniedChannel:
+		reason = "no permission to access one of the channels used as arguments"
+	default:
+		reason = "no permission"
+	}
+	return "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. " +
+		"This command is no longer allowed for the following reason: " + reason
 }

@@ -91,7 +91,8 @@ type Executor struct {
 	// blocked clients (block.go)
 	blocks  blocking
 	touchFn func(db int, key []byte)
-	watches *watchRegistry // WATCH registrations (multi.go)
+	errFn   func(msg string) // CountError, for Ctx.OnError
+	watches *watchRegistry   // WATCH registrations (multi.go)
 }
 
 // New returns an executor.
@@ -100,6 +101,7 @@ func New(t *command.Table, s *keyspace.Store) *Executor {
 		stats: map[*command.Spec]*Stat{}, errStats: map[string]int64{}, watches: &watchRegistry{}}
 	e.Touched = e.touchWatched
 	e.blocks.init()
+	e.errFn = e.CountError
 	e.touchFn = func(db int, key []byte) {
 		if e.Touched != nil {
 			e.Touched(db, key)
@@ -161,9 +163,13 @@ func (e *Executor) ErrorStats() map[string]int64 {
 	return out
 }
 
-// CountError records an error reply's prefix.
+// CountError records an error reply's prefix: its first word when a space
+// comes within its first 32 bytes, else ERR (Redis's afterErrorReply).
 func (e *Executor) CountError(msg string) {
-	p, _, _ := strings.Cut(msg, " ")
+	p := "ERR"
+	if i := strings.IndexByte(msg[:min(len(msg), 32)], ' '); i >= 0 {
+		p = msg[:i]
+	}
 	e.errMu.Lock()
 	e.errStats[p]++
 	e.errMu.Unlock()
@@ -283,7 +289,7 @@ func (e *Executor) Unlock(l *Locks) {
 // NewCtx prepares a context for running spec with the needed locks held.
 func (e *Executor) NewCtx(c *command.Ctx, cl *command.Client, spec *command.Spec, args [][]byte, w resp.ReplyWriter, now int64) {
 	*c = command.Ctx{Args: args, Spec: spec, W: w, Client: cl,
-		DB: e.Store.DB(cl.DB, now), Touched: e.clientTouch(cl), Notify: e.Notify}
+		DB: e.Store.DB(cl.DB, now), Touched: e.clientTouch(cl), Notify: e.Notify, OnError: e.errFn}
 	if spec != nil && spec.Has(command.FlagReadOnly) {
 		c.DB = c.DB.CountingHits() // keyspace_hits / keyspace_misses
 	}

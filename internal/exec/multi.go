@@ -311,6 +311,10 @@ func (e *Executor) Exec(c *command.Ctx) {
 			c.W.Error(msg)
 			continue
 		}
+		if msg := e.CheckACLExec(cl, spec, args); msg != "" {
+			c.Error(msg)
+			continue
+		}
 		var qc command.Ctx
 		e.NewCtx(&qc, cl, spec, args, c.W, now)
 		e.RunIn(&qc, &u)

@@ -88,7 +88,15 @@ func (e *Executor) recordCall(c *command.Ctx, start time.Time) {
 	d := time.Since(start)
 	usec := int64(d / time.Microsecond)
 	st := e.StatFor(c.Spec)
-	st.Calls.Add(1)
+	switch {
+	case c.Rejected:
+		st.RejectedCalls.Add(1)
+	case c.Failed:
+		st.FailedCalls.Add(1)
+		fallthrough
+	default:
+		st.Calls.Add(1)
+	}
 	st.Usec.Add(usec)
 	st.Hist.Record(usec)
 	e.TotalCmds.Add(1)

@@ -2,6 +2,8 @@ package exec
 
 import (
 	"sync/atomic"
+
+	"github.com/crescent-db/crescent/internal/acl"
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
@@ -53,6 +55,7 @@ func (e *Executor) NewScriptCall(caller, scriptClient *command.Client, now int64
 	scriptClient.Proto = 2
 	scriptClient.Flags = command.ClientScript
 	scriptClient.User = caller.User
+	scriptClient.ACLUser = caller.ACLUser
 	scriptClient.Authed = true
 	return &ScriptCall{E: e, Client: scriptClient, Caller: caller, Now: now, ReadOnly: readOnly}
 }
@@ -69,14 +72,29 @@ func (s *ScriptCall) SetResp(p int) { s.Client.Proto = p }
 // Wrote reports whether a write command ran (SCRIPT KILL refuses then).
 func (s *ScriptCall) Wrote() bool { return s.wrote.Load() }
 
-// CheckACL implements redis.acl_check_cmd: without ACL users every known
-// command is allowed.
-func (s *ScriptCall) CheckACL(args [][]byte) (bool, string) {
+// CheckACL implements redis.acl_check_cmd: whether the caller's user may
+// run args, as Redis's lookupCommand + ACLCheckAllUserCommandPerm (no
+// arity check, nothing logged). A container alone is checked as itself.
+func (s *ScriptCall) CheckACL(args [][]byte) (allowed bool, msg string) {
 	cmd, sub := s.E.Table.Resolve(args)
-	if cmd == nil || sub == nil || !sub.CheckArity(len(args)) {
+	if cmd != nil && sub == nil && len(args) == 1 {
+		sub = cmd
+	}
+	if cmd == nil || sub == nil {
 		return false, ErrACLCheckUnknown
 	}
-	return true, ""
+	if s.E.ACL == nil {
+		return true, ""
+	}
+	defer func() {
+		// Key extraction on malformed argument lists must not take the
+		// server down: such a call is simply not allowed.
+		if recover() != nil {
+			allowed, msg = false, ""
+		}
+	}()
+	res, _ := s.E.ACL.Check(s.E.UserOf(s.Caller), sub, args)
+	return res == acl.OK, ""
 }
 
 // CallFromScript runs args for a script: lookup, arity and the script
@@ -98,6 +116,11 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		e.scriptReject(spec, w, ErrScriptNoScript)
 		return
 	}
+	// ACL, with the caller's user; logged with context "lua" (acl.go).
+	if msg := e.CheckACLScript(s.Caller, spec, args); msg != "" {
+		e.scriptReject(spec, w, "ERR "+msg)
+		return
+	}
 	if s.ReadOnly && (spec.Has(command.FlagWrite) || spec.Has(command.FlagMayReplicate)) {
 		e.scriptReject(spec, w, ErrScriptReadOnly)
 		return
@@ -113,7 +136,8 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	defer e.putFrame(f)
 	c := &f.ctx
 	*c = command.Ctx{Args: args, Spec: spec, W: w, Client: s.Client,
-		DB: e.Store.DB(s.Client.DB, s.Now), Touched: e.clientTouch(s.Caller), Notify: e.Notify, InScript: true}
+		DB: e.Store.DB(s.Client.DB, s.Now), Touched: e.clientTouch(s.Caller), Notify: e.Notify, InScript: true,
+		OnError: e.errFn}
 	if spec.Has(command.FlagReadOnly) {
 		c.DB = c.DB.CountingHits()
 	}

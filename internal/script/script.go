@@ -147,6 +147,24 @@ type Host interface {
 	CheckACL(args [][]byte) (allowed bool, msg string)
 }
 
+// ErrorNoter is implemented by a Run's W when the host counts the error
+// replies of scripts (errorstats, failed_calls): the engine calls
+// NoteError before writing each error reply. counted is set for errors
+// already counted when a command called by the script failed (Redis's
+// ignore_error_stats_update): they only mark the script as failed.
+type ErrorNoter interface {
+	NoteError(msg string, counted bool)
+}
+
+// WriteError writes an error reply to w, noting it first when w is an
+// ErrorNoter.
+func WriteError(w resp.ReplyWriter, msg string, counted bool) {
+	if n, ok := w.(ErrorNoter); ok {
+		n.NoteError(msg, counted)
+	}
+	w.Error(msg)
+}
+
 // Run is one execution of a script or function.
 type Run struct {
 	// W receives the script's final reply.

@@ -3,7 +3,6 @@ package lua
 import (
 	"math"
 	"regexp"
-	"strconv"
 	"strings"
 
 	glua "github.com/yuin/gopher-lua"
@@ -75,8 +74,8 @@ func luaTonumber(orig *glua.LFunction) glua.LGFunction {
 		case glua.LNumber:
 			L.Push(v)
 		case glua.LString:
-			if f, ok := str2d(string(v)); ok {
-				L.Push(glua.LNumber(f))
+			if f, ok := glua.Str2Number(string(v)); ok {
+				L.Push(f)
 			} else {
 				L.Push(glua.LNil)
 			}
@@ -85,40 +84,6 @@ func luaTonumber(orig *glua.LFunction) glua.LGFunction {
 		}
 		return 1
 	}
-}
-
-func str2d(s string) (float64, bool) {
-	t := strings.TrimLeft(s, " \t\n\v\f\r")
-	t = strings.TrimRight(t, " \t\n\v\f\r")
-	if t == "" {
-		return 0, false
-	}
-	body := strings.TrimLeft(t, "+-")
-	if len(t)-len(body) > 1 {
-		return 0, false
-	}
-	if len(body) > 2 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X') {
-		u, err := strconv.ParseUint(body[2:], 16, 64)
-		if err != nil {
-			return 0, false
-		}
-		f := float64(u)
-		if t[0] == '-' {
-			f = -f
-		}
-		return f, true
-	}
-	if strings.ContainsAny(body, "_pP") {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(t, 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			return f, true
-		}
-		return 0, false
-	}
-	return f, true
 }
 
 func luaCollectgarbage(L *glua.LState) int {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/crescent-db/crescent/internal/resp"
+	"github.com/crescent-db/crescent/internal/script"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -253,7 +254,7 @@ func writeReply(w resp.ReplyWriter, v glua.LValue, scriptResp, depth int) {
 		w.Int(toInt64(float64(x)))
 	case *glua.LTable:
 		if depth >= maxReplyDepth {
-			w.Error("ERR reached lua stack limit")
+			script.WriteError(w, "ERR reached lua stack limit", false)
 			return
 		}
 		writeTable(w, x, scriptResp, depth)
@@ -264,7 +265,7 @@ func writeReply(w resp.ReplyWriter, v glua.LValue, scriptResp, depth int) {
 
 func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, depth int) {
 	if e, ok := t.RawGetString("err").(glua.LString); ok {
-		w.Error(string(e))
+		script.WriteError(w, string(e), t.RawGetString("ignore_error_stats_update") == glua.LTrue)
 		return
 	}
 	if s, ok := t.RawGetString("ok").(glua.LString); ok {

@@ -12,13 +12,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
+	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/crescent-db/crescent/internal/script"
 	"github.com/crescent-db/crescent/internal/script/lua/lualib"
+	"github.com/crescent-db/crescent/internal/script/lua/luasyntax"
 	glua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 )
@@ -28,9 +30,14 @@ type Options struct {
 	// Version and VersionNum are redis.REDIS_VERSION and REDIS_VERSION_NUM.
 	Version    string
 	VersionNum int
-	// MaxString caps strings built by string.rep (and reports "not enough
-	// memory" beyond it, as an allocation failure would). Default 512MB.
+	// MaxString caps strings built by string.rep, concatenation and
+	// table.concat (and reports "not enough memory" beyond it, as an
+	// allocation failure would). Default 512MB.
 	MaxString int
+	// MaxMemory caps the heap growth of one script run, checked every 64K
+	// Lua instructions (gopher-lua has no allocator hook): beyond it the
+	// script fails with "not enough memory". Default 1GB.
+	MaxMemory int64
 }
 
 // Engine runs Lua scripts.
@@ -56,6 +63,9 @@ func New(opts Options) *Engine {
 	if opts.MaxString <= 0 {
 		opts.MaxString = 512 << 20
 	}
+	if opts.MaxMemory <= 0 {
+		opts.MaxMemory = 1 << 30
+	}
 	e := &Engine{opts: opts}
 	e.rng.seed(0x1234ABCD)
 	e.rng.x = 0x1234ABCD330E
@@ -68,6 +78,11 @@ type compiled struct {
 
 // Compile compiles code as the chunk name.
 func (e *Engine) Compile(name string, code []byte) (script.Function, error) {
+	// Lua 5.1's own syntax rules and messages first: gopher-lua's parser
+	// accepts some Lua 5.2 syntax and words its errors differently.
+	if err := luasyntax.Check(string(code), name, 0); err != nil {
+		return nil, err
+	}
 	chunk, err := parse.Parse(strings.NewReader(string(code)), name)
 	if err != nil {
 		msg := parseError(name, err)
@@ -142,6 +157,15 @@ func (e *Engine) get() *state {
 }
 
 func (e *Engine) put(s *state) {
+	if s.broken {
+		// A state that ran out of memory may still reference the
+		// garbage: drop it.
+		e.mu.Lock()
+		e.all--
+		e.mu.Unlock()
+		s.L.Close()
+		return
+	}
 	e.mu.Lock()
 	if len(e.free) < 8 {
 		e.free = append(e.free, s)
@@ -171,6 +195,7 @@ func (e *Engine) Call(run *script.Run, fn script.Function, keys, args [][]byte) 
 		run.Resp = 2
 	}
 	run.SetInterrupt(s.cancel)
+	s.memBase = heapBytes(s.memSample)
 	s.realG.RawSetString("KEYS", s.argTable(keys))
 	s.realG.RawSetString("ARGV", s.argTable(args))
 	lf := s.fns[c.proto]
@@ -216,13 +241,22 @@ func (s *state) writeError(run *script.Run, err error) {
 	if errors.As(err, &ae) {
 		obj = ae.Object
 	}
+	if obj == s.memErr {
+		s.broken = true
+		if run.Killed() {
+			script.WriteError(run.W, script.ErrKilled, false)
+			return
+		}
+		script.WriteError(run.W, fmt.Sprintf("ERR Error running script %s, %.100s", run.Name, errMemory), false)
+		return
+	}
 	t, ok := obj.(*glua.LTable)
 	if !ok {
 		// The error handler could not run (the stack was full): rebuild
 		// its table from the message's own position.
 		str, isStr := obj.(glua.LString)
 		if !isStr {
-			run.W.Error(fmt.Sprintf("ERR Error running script %s, %.100s", run.Name, obj.String()))
+			script.WriteError(run.W, fmt.Sprintf("ERR Error running script %s, %.100s", run.Name, obj.String()), false)
 			return
 		}
 		msg := rewriteVMError(string(str), "")
@@ -250,7 +284,7 @@ func (s *state) writeError(run *script.Run, err error) {
 	if src != "" && line != glua.LNil {
 		msg = msg + " script: " + run.Name + ", on " + string(src) + ":" + luaToString(line) + "."
 	}
-	run.W.Error(msg)
+	script.WriteError(run.W, msg, t.RawGetString("ignore_error_stats_update") == glua.LTrue)
 }
 
 func luaToString(v glua.LValue) string {
@@ -261,27 +295,7 @@ func luaToString(v glua.LValue) string {
 }
 
 // fmtNumber formats a number as Lua 5.1's tostring does (%.14g).
-func fmtNumber(f float64) string {
-	if f == float64(int64(f)) && f < 1e15 && f > -1e15 && !(f == 0 && math.Signbit(f)) {
-		return strconv.FormatInt(int64(f), 10)
-	}
-	return fmtG(f, 14)
-}
-
-func fmtG(f float64, prec int) string {
-	switch {
-	case f != f:
-		if math.Signbit(f) {
-			return "-nan"
-		}
-		return "nan"
-	case f > 1.7976931348623157e308:
-		return "inf"
-	case f < -1.7976931348623157e308:
-		return "-inf"
-	}
-	return strconv.FormatFloat(f, 'g', prec, 64)
-}
+func fmtNumber(f float64) string { return glua.FormatNumber(f) }
 
 // state is one sandboxed Lua state.
 type state struct {
@@ -297,13 +311,20 @@ type state struct {
 	proxies map[*glua.LTable]*glua.LTable
 	strMeta *glua.LTable // what getmetatable('') returns
 	errFn   *glua.LFunction
-	fns     map[*glua.FunctionProto]*glua.LFunction
-	run     *script.Run
-	loading *loadCtx     // set while a FUNCTION library loads (function.go)
-	loadG   *glua.LTable // the globals a library sees while it loads
-	lw      luaWriter
-	argv    [][]byte
-	argbuf  []byte
+	// Memory limits: memErr is the value raised on out-of-memory (pcall
+	// and the error handler let it through as C Lua does LUA_ERRMEM);
+	// memBase the heap size when the run started.
+	memErr    *glua.LUserData
+	memBase   int64
+	memSample []metrics.Sample
+	broken    bool
+	fns       map[*glua.FunctionProto]*glua.LFunction
+	run       *script.Run
+	loading   *loadCtx     // set while a FUNCTION library loads (function.go)
+	loadG     *glua.LTable // the globals a library sees while it loads
+	lw        luaWriter
+	argv      [][]byte
+	argbuf    []byte
 }
 
 func (s *state) renewContext() {
@@ -329,6 +350,9 @@ func (e *Engine) newState() *state {
 		fns: map[*glua.FunctionProto]*glua.LFunction{}}
 	s.lw.s = s
 	s.renewContext()
+	s.memErr = L.NewUserData()
+	s.memSample = []metrics.Sample{{Name: heapMetric}}
+	L.SetMemoryLimits(&glua.MemoryLimits{MaxString: e.opts.MaxString, Check: s.outOfMemory, Error: s.memErr})
 	for _, lib := range []struct {
 		name string
 		fn   glua.LGFunction
@@ -518,7 +542,13 @@ func luaLoadstring(L *glua.LState) int {
 		L.Push(glua.LString("Bytecode loading is not allowed"))
 		return 2
 	}
-	chunk := chunkName(name)
+	chunk := luasyntax.ChunkID(name)
+	// The parser runs one C call deep (loadstring itself), as in Redis.
+	if err := luasyntax.Check(code, chunk, 1); err != nil {
+		L.Push(glua.LNil)
+		L.Push(glua.LString(err.Error()))
+		return 2
+	}
 	fn, err := L.Load(strings.NewReader(code), chunk)
 	if err != nil {
 		L.Push(glua.LNil)
@@ -532,20 +562,6 @@ func luaLoadstring(L *glua.LState) int {
 	}
 	L.Push(fn)
 	return 1
-}
-
-// chunkName mimics luaO_chunkid for a string chunk: [string "first line..."].
-func chunkName(s string) string {
-	line, _, cut := strings.Cut(s, "\n")
-	const max = 60 - len(`[string "..."]`)
-	if len(line) > max {
-		line = line[:max]
-		cut = true
-	}
-	if cut {
-		return `[string "` + line + `..."]`
-	}
-	return `[string "` + line + `"]`
 }
 
 func strDump(L *glua.LState) int {
@@ -605,7 +621,7 @@ func (e *Engine) strRep(L *glua.LState) int {
 		return 1
 	}
 	if len(str)*n/n != len(str) || len(str)*n > e.opts.MaxString {
-		raiseNoPos(L, "not enough memory")
+		L.MemoryError()
 	}
 	L.Push(glua.LString(strings.Repeat(str, n)))
 	return 1
@@ -754,6 +770,9 @@ func (s *state) next(L *glua.LState) int {
 	if r, ok := s.proxies[t]; ok {
 		t = r
 	}
+	if !t.ValidNextKey(L.Get(2)) {
+		raiseNoPos(L, "invalid key to 'next'")
+	}
 	k, v := t.Next(L.Get(2))
 	if k == glua.LNil {
 		L.Push(glua.LNil)
@@ -793,6 +812,9 @@ func (s *state) pcall(L *glua.LState) int {
 		if errors.As(err, &ae) {
 			obj = ae.Object
 		}
+		if obj == s.memErr {
+			obj = glua.LString(errMemory)
+		}
 		// Redis's pcall returns the message of an error table.
 		if t, ok := obj.(*glua.LTable); ok {
 			switch e := t.RawGetString("err").(type) {
@@ -815,6 +837,11 @@ func (s *state) pcall(L *glua.LState) int {
 // raised it.
 func (s *state) errHandler(L *glua.LState) int {
 	v := L.Get(1)
+	if v == s.memErr {
+		// LUA_ERRMEM does not run the error handler.
+		L.Push(v)
+		return 1
+	}
 	var src string
 	line := -1
 	for level := 1; level <= 2; level++ {
@@ -873,4 +900,29 @@ func (e *Engine) Reset() {
 	for _, s := range free {
 		s.L.Close()
 	}
+}
+
+// errMemory is C Lua's LUA_ERRMEM message.
+const errMemory = "not enough memory"
+
+// heapMetric is the live-and-unswept heap the memory budget compares.
+const heapMetric = "/memory/classes/heap/objects:bytes"
+
+func heapBytes(sample []metrics.Sample) int64 {
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(sample[0].Value.Uint64())
+}
+
+// outOfMemory is the VM's periodic check: heap growth since the run
+// started over MaxMemory, confirmed after a collection (garbage the script
+// left behind does not count).
+func (s *state) outOfMemory() bool {
+	if heapBytes(s.memSample)-s.memBase <= s.e.opts.MaxMemory {
+		return false
+	}
+	runtime.GC()
+	return heapBytes(s.memSample)-s.memBase > s.e.opts.MaxMemory
 }

@@ -108,7 +108,7 @@ func (s *state) callArgs(L *glua.LState, from int) ([][]byte, bool) {
 			buf = append(buf, v...)
 		case glua.LNumber:
 			buf = strconv.AppendFloat(buf, float64(v), 'g', 17, 64)
-			buf = fixExp(buf, start)
+			buf = fixExp(buf, start, float64(v))
 		}
 		argv = append(argv, buf[start:len(buf):len(buf)])
 	}
@@ -119,9 +119,12 @@ func (s *state) callArgs(L *glua.LState, from int) ([][]byte, bool) {
 
 // fixExp rewrites Go's exponent ("e+20", "e-07") the C way: at least two
 // exponent digits, which Go already does; and "NaN"/"+Inf" the glibc way.
-func fixExp(buf []byte, start int) []byte {
+func fixExp(buf []byte, start int, f float64) []byte {
 	switch string(buf[start:]) {
 	case "NaN":
+		if math.Signbit(f) {
+			return append(buf[:start], "-nan"...)
+		}
 		return append(buf[:start], "nan"...)
 	case "+Inf":
 		return append(buf[:start], "inf"...)

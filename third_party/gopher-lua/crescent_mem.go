@@ -1,0 +1,94 @@
+// CRESCENT: this file is not part of upstream gopher-lua. gopher-lua has no
+// allocator hook (C Lua's lua_Alloc), so a script that allocates without
+// end would take the whole process down. These limits let the host stop it
+// with C Lua's memory error instead: a cap on the strings concatenation
+// and table.concat build, and a periodic check run by the VM every
+// CheckEvery instructions (the host compares heap growth with its budget).
+
+package lua
+
+// MemoryLimits bound what the code run by a state may allocate.
+type MemoryLimits struct {
+	// MaxString is the longest string concatenation ('..', table.concat)
+	// may build; 0 means no limit.
+	MaxString int
+	// Check is called every CheckEvery instructions; true means out of
+	// memory.
+	Check func() bool
+	// CheckEvery is a power of two; 0 means 1<<16.
+	CheckEvery uint32
+	// Error is the value raised (without position, not a string so that
+	// error handlers can tell it from a script's own errors); nil raises
+	// the string "not enough memory".
+	Error LValue
+}
+
+// SetMemoryLimits installs m (nil removes the limits).
+func (ls *LState) SetMemoryLimits(m *MemoryLimits) {
+	if m != nil && m.CheckEvery == 0 {
+		m.CheckEvery = 1 << 16
+	}
+	ls.mem = m
+	ls.memSteps = 0
+}
+
+// MemoryError raises the out-of-memory error of the installed limits.
+func (ls *LState) MemoryError() {
+	if ls.mem != nil && ls.mem.Error != nil {
+		ls.Error(ls.mem.Error, 0)
+	}
+	ls.Error(LString("not enough memory"), 0)
+}
+
+// memStep runs the periodic check; called once per instruction.
+func (ls *LState) memStep() {
+	ls.memSteps++
+	if ls.memSteps&(ls.mem.CheckEvery-1) == 0 && ls.mem.Check != nil && ls.mem.Check() {
+		ls.MemoryError()
+	}
+}
+
+// checkStringSize raises the memory error when n exceeds MaxString.
+func (ls *LState) checkStringSize(n int) {
+	if ls.mem != nil && ls.mem.MaxString > 0 && n > ls.mem.MaxString {
+		ls.MemoryError()
+	}
+}
+
+// tableConcat51 is Lua 5.1's table.concat: values must be strings or
+// numbers ("invalid value (nil) at index i in table for 'concat'", as
+// Redis's Lua words it), the range
+// is not clamped to the table's length, and the result is built in a
+// buffer (not on the stack).
+func tableConcat51(L *LState) int {
+	sep := L.OptString(2, "")
+	tbl := L.CheckTable(1)
+	i := L.OptInt(3, 1)
+	last := tbl.Len()
+	if L.Get(4) != LNil {
+		last = L.CheckInt(4)
+	}
+	var b []byte
+	add := func(k int) {
+		v := tbl.RawGetInt(k)
+		if !LVCanConvToString(v) {
+			L.RaiseError("invalid value (%s) at index %d in table for 'concat'", v.Type().String(), k)
+		}
+		switch x := v.(type) {
+		case LString:
+			b = append(b, x...)
+		case LNumber:
+			b = AppendNumber(b, float64(x))
+		}
+		L.checkStringSize(len(b))
+	}
+	for ; i < last; i++ {
+		add(i)
+		b = append(b, sep...)
+	}
+	if i == last {
+		add(i)
+	}
+	L.Push(LString(b))
+	return 1
+}
