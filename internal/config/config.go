@@ -135,6 +135,7 @@ var enums = map[string][]string{
 	"propagation-error-behavior":      {"ignore", "panic", "panic-on-replicas"},
 	"acl-pubsub-default":              {"allchannels", "resetchannels"},
 	"cluster-preferred-endpoint-type": {"ip", "hostname", "unknown-endpoint"},
+	"tls-auth-clients":                {"no", "yes", "optional"},
 	"oom-score-adj":                   {"no", "yes", "relative", "absolute"},
 }
 
@@ -173,6 +174,7 @@ func New() *Config {
 		}
 		c.dirs[n].enum = e
 	}
+	c.dirs["tls-auth-clients"].kind = kEnum // yes, no or optional
 	if wd, err := os.Getwd(); err == nil {
 		c.vals["dir"] = wd
 	}
