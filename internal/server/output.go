@@ -358,7 +358,6 @@ func (c *conn) writeBuffers(bufs net.Buffers, n int) error {
 	return err
 }
 
-
 // setupPubSub creates the pub/sub hub, wires keyspace notifications to it
 // and the configuration it depends on.
 func (s *Server) setupPubSub(cfg *config.Config) error {
