@@ -299,15 +299,16 @@ func (s *Server) activeExpire(start int, budget time.Duration) int {
 }
 
 type conn struct {
-	s          *Server
-	nc         net.Conn
-	cl         *command.Client
-	rd         *resp.Reader
-	w          *resp.Writer
-	closed     atomic.Bool
-	qbuf       atomic.Int64 // query buffer length, for CLIENT LIST from other clients
-	outbox                  // pushes from other goroutines (output.go)
-	connLimits              // output limit and idle timeout state (limits.go)
+	s      *Server
+	nc     net.Conn
+	cl     *command.Client
+	rd     *resp.Reader
+	w      *resp.Writer
+	closed atomic.Bool
+	qbuf   atomic.Int64 // query buffer length, for CLIENT LIST from other clients
+	outbox              // pushes from other goroutines (output.go)
+
+	connLimits // output limit and idle timeout state (limits.go)
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
