@@ -306,6 +306,14 @@ func (c *Config) set(name, value string, startup bool) error {
 		if n < 0 || n > 65535 {
 			return fmt.Errorf("argument must be between 0 and 65535 inclusive")
 		}
+	case "proto-max-bulk-len", "client-query-buffer-limit":
+		if n, _ := strconv.ParseInt(v, 10, 64); n < 1<<20 {
+			return fmt.Errorf("argument must be between 1048576 and 9223372036854775807 inclusive")
+		}
+	case "maxclients":
+		if n, _ := strconv.ParseInt(v, 10, 64); n < 1 || n > 4294967295 {
+			return fmt.Errorf("argument must be between 1 and 4294967295 inclusive")
+		}
 	case "databases":
 		n, _ := strconv.Atoi(v)
 		if n < 1 {

@@ -32,6 +32,9 @@ import (
 type clientLimits struct {
 	normal  atomic.Pointer[outputLimit]
 	timeout *config.Var
+	// proto-max-bulk-len and client-query-buffer-limit, applied to every
+	// client before each command (CONFIG SET reaches existing clients)
+	maxBulk, maxQuery *config.Var
 }
 
 // connLimits is a connection's limit state, used by its serving goroutine.
@@ -50,6 +53,8 @@ const handshakeTimeout = 10 * time.Second
 
 func (s *Server) setupClientLimits(cfg *config.Config) {
 	s.clientLimits.timeout = cfg.Var("timeout")
+	s.clientLimits.maxBulk = cfg.Var("proto-max-bulk-len")
+	s.clientLimits.maxQuery = cfg.Var("client-query-buffer-limit")
 	load := func(v string) {
 		all, _, err := parseOutputLimits(v)
 		if err != nil {
@@ -102,6 +107,16 @@ func (c *conn) handshake() bool {
 	}
 	tc.SetDeadline(time.Time{})
 	return true
+}
+
+// prepareRead sets the reader's limits before a command is read: the
+// current proto-max-bulk-len and client-query-buffer-limit, and the
+// unauthenticated caps while the client has not authenticated.
+func (c *conn) prepareRead() {
+	l := &c.s.clientLimits
+	c.rd.Limits.MaxBulkLen = l.maxBulk.Int()
+	c.rd.Limits.MaxQueryBuf = int(l.maxQuery.Int())
+	c.rd.Unauthenticated = !c.cl.Authed
 }
 
 // beforeRead runs before the reader blocks: it flushes the replies, then

@@ -377,6 +377,7 @@ func (c *conn) serve() {
 		return
 	}
 	for {
+		c.prepareRead() // live reader limits (limits.go)
 		args, err := c.rd.ReadCommand()
 		if err != nil {
 			var pe *resp.ProtocolError
