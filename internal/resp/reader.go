@@ -32,6 +32,8 @@ const (
 	// allocation for a declared bulk is capped at this much up front; the
 	// buffer then grows only as bytes really arrive.
 	maxPrealloc = 1 << 20
+	// maxCommand bounds the bytes of one command (see fill).
+	maxCommand = 1 << 30
 )
 
 // Reader parses client commands. Arguments returned by ReadCommand alias the
@@ -80,7 +82,11 @@ func (r *Reader) fill(need int) error {
 		r.r, r.w = 0, n
 	}
 	if len(r.buf)-r.w < need || r.w == len(r.buf) {
-		if r.w+need > r.Limits.MaxQueryBuf+maxInline {
+		// A command's parsed arguments stay in the buffer (they alias
+		// it), so the buffer holds the whole command, which Redis does not
+		// count against client-query-buffer-limit: bound it by the limit
+		// or 1GB (the default limit), whichever is larger.
+		if r.w+need > max(r.Limits.MaxQueryBuf, maxCommand)+maxInline {
 			return ErrBufferLimit
 		}
 		size := 2 * len(r.buf)
