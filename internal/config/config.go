@@ -135,6 +135,7 @@ var enums = map[string][]string{
 	"propagation-error-behavior":      {"ignore", "panic", "panic-on-replicas"},
 	"acl-pubsub-default":              {"allchannels", "resetchannels"},
 	"cluster-preferred-endpoint-type": {"ip", "hostname", "unknown-endpoint"},
+	"tls-auth-clients":                {"no", "yes", "optional"},
 	"oom-score-adj":                   {"no", "yes", "relative", "absolute"},
 }
 
@@ -173,6 +174,7 @@ func New() *Config {
 		}
 		c.dirs[n].enum = e
 	}
+	c.dirs["tls-auth-clients"].kind = kEnum // yes, no or optional
 	if wd, err := os.Getwd(); err == nil {
 		c.vals["dir"] = wd
 	}
@@ -303,6 +305,14 @@ func (c *Config) set(name, value string, startup bool) error {
 		n, _ := strconv.Atoi(v)
 		if n < 0 || n > 65535 {
 			return fmt.Errorf("argument must be between 0 and 65535 inclusive")
+		}
+	case "proto-max-bulk-len", "client-query-buffer-limit":
+		if n, _ := strconv.ParseInt(v, 10, 64); n < 1<<20 {
+			return fmt.Errorf("argument must be between 1048576 and 9223372036854775807 inclusive")
+		}
+	case "maxclients":
+		if n, _ := strconv.ParseInt(v, 10, 64); n < 1 || n > 4294967295 {
+			return fmt.Errorf("argument must be between 1 and 4294967295 inclusive")
 		}
 	case "databases":
 		n, _ := strconv.Atoi(v)

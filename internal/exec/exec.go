@@ -184,11 +184,16 @@ const (
 func UnknownCommand(args [][]byte) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ERR unknown command '%s', with args beginning with: ", trunc(args[0]))
+	start := b.Len()
 	for _, a := range args[1:] {
-		if b.Len() > 128 {
+		n := b.Len() - start // Redis caps the quoted arguments at 128 bytes
+		if n >= 128 {
 			break
 		}
-		fmt.Fprintf(&b, "'%s' ", trunc(a))
+		if len(a) > 128-n {
+			a = a[:128-n]
+		}
+		fmt.Fprintf(&b, "'%s' ", a)
 	}
 	return b.String()
 }

@@ -54,3 +54,31 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReaderUnauthenticated runs the reader with the caps Redis puts on
+// clients that have not authenticated and the smallest query buffer
+// limit: protocol errors, never panics or large buffers.
+func FuzzReaderUnauthenticated(f *testing.F) {
+	for _, s := range []string{"*11\r\n", "*10\r\n$16385\r\n", "*1\r\n$16384\r\n", "AUTH pw\r\n",
+		"*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n", "*1\r\n$2000000\r\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := NewReader(bytes.NewReader(data), Limits{MaxQueryBuf: 1 << 20})
+		r.Unauthenticated = true
+		for {
+			// inline commands are not capped (Redis caps multibulk
+			// headers only; inline lines stop at 64KB anyway)
+			if _, err := r.ReadCommand(); err != nil {
+				var pe *ProtocolError
+				if !errors.Is(err, io.EOF) && !errors.As(err, &pe) && !errors.Is(err, ErrBufferLimit) {
+					t.Fatalf("unexpected error %v", err)
+				}
+				break
+			}
+		}
+		if len(r.buf) > 4*len(data)+4<<20 {
+			t.Fatalf("buffer of %d bytes for %d bytes of input", len(r.buf), len(data))
+		}
+	})
+}

@@ -32,6 +32,8 @@ const (
 	// allocation for a declared bulk is capped at this much up front; the
 	// buffer then grows only as bytes really arrive.
 	maxPrealloc = 1 << 20
+	// maxCommand bounds the bytes of one command (see fill).
+	maxCommand = 1 << 30
 )
 
 // Reader parses client commands. Arguments returned by ReadCommand alias the
@@ -44,6 +46,14 @@ type Reader struct {
 	Limits Limits
 	// pendingBulk is how many more bytes the command being parsed needs.
 	pendingBulk int
+	// argStart is where the incomplete argument begins, from r: Redis's
+	// query buffer holds that argument and what follows (the arguments
+	// before it are parsed), and client-query-buffer-limit applies to it.
+	argStart int
+	// Unauthenticated, set by the server before each command while the
+	// client must still AUTH, caps multibulk counts at 10 and bulk
+	// lengths at 16384, as Redis does.
+	Unauthenticated bool
 	// BeforeRead, when set, runs before the reader blocks on the
 	// underlying reader (the server flushes pending replies there).
 	BeforeRead func() error
@@ -72,7 +82,11 @@ func (r *Reader) fill(need int) error {
 		r.r, r.w = 0, n
 	}
 	if len(r.buf)-r.w < need || r.w == len(r.buf) {
-		if r.w+need > r.Limits.MaxQueryBuf+maxInline {
+		// A command's parsed arguments stay in the buffer (they alias
+		// it), so the buffer holds the whole command, which Redis does not
+		// count against client-query-buffer-limit: bound it by the limit
+		// or 1GB (the default limit), whichever is larger.
+		if r.w+need > max(r.Limits.MaxQueryBuf, maxCommand)+maxInline {
 			return ErrBufferLimit
 		}
 		size := 2 * len(r.buf)
@@ -88,6 +102,9 @@ func (r *Reader) fill(need int) error {
 	n, err := r.rd.Read(r.buf[r.w:])
 	r.w += n
 	if n > 0 {
+		if r.w-r.r-r.argStart > r.Limits.MaxQueryBuf {
+			return ErrBufferLimit
+		}
 		return nil
 	}
 	if err == nil {
@@ -129,7 +146,7 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 // parse tries to parse one command from buf[r:w]. It returns n == 0 when more
 // data is needed.
 func (r *Reader) parse() ([][]byte, int, error) {
-	r.pendingBulk = 0
+	r.pendingBulk, r.argStart = 0, 0
 	b := r.buf[r.r:r.w]
 	if b[0] != '*' {
 		return r.parseInline(b)
@@ -146,12 +163,16 @@ func (r *Reader) parse() ([][]byte, int, error) {
 	if !ok || count > maxMultibulk {
 		return nil, 0, &ProtocolError{"invalid multibulk length"}
 	}
+	if count > 10 && r.Unauthenticated {
+		return nil, 0, &ProtocolError{"unauthenticated multibulk length"}
+	}
 	if count <= 0 {
 		return r.args[:0], pos, nil
 	}
 	args := r.args[:0]
 	for i := int64(0); i < count; i++ {
 		if pos >= len(b) {
+			r.argStart = pos
 			return nil, 0, nil
 		}
 		line, next, ok := readLine(b, pos)
@@ -159,6 +180,7 @@ func (r *Reader) parse() ([][]byte, int, error) {
 			if len(b)-pos > maxInline {
 				return nil, 0, &ProtocolError{"too big bulk count string"}
 			}
+			r.argStart = pos
 			return nil, 0, nil
 		}
 		if b[pos] != '$' {
@@ -168,6 +190,9 @@ func (r *Reader) parse() ([][]byte, int, error) {
 		if !ok || n < 0 || n > r.Limits.MaxBulkLen {
 			return nil, 0, &ProtocolError{"invalid bulk length"}
 		}
+		if n > 16384 && r.Unauthenticated {
+			return nil, 0, &ProtocolError{"unauthenticated bulk length"}
+		}
 		end := next + int(n)
 		if end+2 > len(b) {
 			missing := end + 2 - len(b)
@@ -175,6 +200,7 @@ func (r *Reader) parse() ([][]byte, int, error) {
 				missing = maxPrealloc
 			}
 			r.pendingBulk = missing
+			r.argStart = pos
 			r.args = args
 			return nil, 0, nil
 		}

@@ -225,3 +225,39 @@ func BenchmarkReaderMultibulk(b *testing.B) {
 		}
 	}
 }
+
+// TestUnauthenticatedCaps: before AUTH, multibulk counts above 10 and bulk
+// lengths above 16384 are protocol errors, with Redis's texts.
+func TestUnauthenticatedCaps(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"*11\r\n", "Protocol error: unauthenticated multibulk length"},
+		{"*10\r\n$16385\r\n", "Protocol error: unauthenticated bulk length"},
+		{"*1\r\n$16384\r\n" + strings.Repeat("a", 16384) + "\r\n", ""},
+	}
+	for _, c := range cases {
+		r := NewReader(strings.NewReader(c.in), Limits{})
+		r.Unauthenticated = true
+		_, err := r.ReadCommand()
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != c.want {
+			t.Errorf("%.20q: %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestQueryBufferPerArgument: client-query-buffer-limit applies to the
+// argument being read and what follows, not to the whole command.
+func TestQueryBufferPerArgument(t *testing.T) {
+	bulk := "$600000\r\n" + strings.Repeat("b", 600000) + "\r\n"
+	r := NewReader(strings.NewReader("*3\r\n$4\r\nECHO\r\n"+bulk+bulk), Limits{MaxQueryBuf: 1 << 20})
+	if args, err := r.ReadCommand(); err != nil || len(args) != 3 {
+		t.Fatalf("two 600KB arguments under a 1MB limit: %d args, %v", len(args), err)
+	}
+	r = NewReader(strings.NewReader("*1\r\n$2000000\r\n"+strings.Repeat("c", 2000000)), Limits{MaxQueryBuf: 1 << 20})
+	if _, err := r.ReadCommand(); err != ErrBufferLimit {
+		t.Fatalf("2MB argument under a 1MB limit: %v", err)
+	}
+}

@@ -310,7 +310,8 @@ func (c *conn) writeOut(endBatch bool) error {
 		c.batch = false
 		if c.out.n == 0 && len(c.deferred) == 0 {
 			c.omu.Unlock()
-			return c.write(c.w.Buf)
+			_, err := c.writeAll(net.Buffers{c.w.Buf}, len(c.w.Buf))
+			return err
 		}
 		pending, n := c.out.take(0)
 		d := c.deferred
@@ -319,7 +320,7 @@ func (c *conn) writeOut(endBatch bool) error {
 		c.inflight = n + len(d)
 		c.omu.Unlock()
 		bufs := net.Buffers(append(pending, c.w.Buf, d))
-		err := c.writeBuffers(bufs, n+len(c.w.Buf)+len(d))
+		_, err := c.writeAll(bufs, n+len(c.w.Buf)+len(d))
 		c.omu.Lock()
 		c.inflight = 0
 		c.omu.Unlock()
@@ -354,15 +355,6 @@ func (c *conn) writeBuffers(bufs net.Buffers, n int) error {
 	}
 	w, err := bufs.WriteTo(c.nc)
 	c.s.stats.NetOutput.Add(w)
-	return err
-}
-
-func (c *conn) write(b []byte) error {
-	if len(b) == 0 {
-		return nil
-	}
-	n, err := c.nc.Write(b)
-	c.s.stats.NetOutput.Add(int64(n))
 	return err
 }
 

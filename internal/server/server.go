@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +58,11 @@ type Server struct {
 	Durable func(cl *command.Client) error
 
 	metricsLn net.Listener // Prometheus endpoint (ops.go)
+
+	// Security and limits (tls.go, limits.go).
+	tls          tlsState
+	tlsListeners []net.Listener
+	clientLimits clientLimits
 }
 
 // New builds a server from its configuration.
@@ -83,6 +89,10 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	if err := s.setupPubSub(cfg); err != nil {
 		return nil, err
 	}
+	if err := s.setupTLS(cfg); err != nil {
+		return nil, err
+	}
+	s.setupClientLimits(cfg)
 	s.cmds = commands.New(commands.Deps{
 		Config: cfg, Store: s.store, Exec: s.exec, Table: table, Log: logger,
 		Server: s, Net: &s.stats, Started: s.started, ConfigFile: configFile,
@@ -126,9 +136,28 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 // Exec returns the server's executor.
 func (s *Server) Exec() *exec.Executor { return s.exec }
 
-// Listen opens the listening sockets from the bind and port directives.
+// Listen opens the listening sockets from the bind, port and tls-port
+// directives. Port 0 disables the plain port when tls-port is set; with
+// neither set it picks a free port (Redis refuses to start; tests use it).
 func (s *Server) Listen() error {
-	port := s.cfg.Get("port")
+	if tp := s.cfg.Get("tls-port"); tp != "0" {
+		lns, err := s.listenAll(tp)
+		if err != nil {
+			return err
+		}
+		s.tlsListeners = lns
+		if s.cfg.Get("port") == "0" {
+			return nil
+		}
+	}
+	lns, err := s.listenAll(s.cfg.Get("port"))
+	s.listeners = lns
+	return err
+}
+
+// listenAll listens on port at every bind address.
+func (s *Server) listenAll(port string) ([]net.Listener, error) {
+	var out []net.Listener
 	for _, addr := range strings.Fields(s.cfg.Get("bind")) {
 		optional := strings.HasPrefix(addr, "-")
 		addr = strings.TrimPrefix(addr, "-")
@@ -140,24 +169,41 @@ func (s *Server) Listen() error {
 			if optional {
 				continue
 			}
-			return fmt.Errorf("listen on %s port %s: %w", addr, port, err)
+			for _, l := range out {
+				l.Close()
+			}
+			return nil, fmt.Errorf("listen on %s port %s: %w", addr, port, err)
 		}
-		s.listeners = append(s.listeners, ln)
+		out = append(out, ln)
 	}
-	if len(s.listeners) == 0 {
-		return fmt.Errorf("no address to listen on")
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no address to listen on")
 	}
-	return nil
+	return out, nil
 }
 
-// Addr returns the first listening address.
-func (s *Server) Addr() net.Addr { return s.listeners[0].Addr() }
+// Addr returns the first listening address (the first TLS one when the
+// plain port is disabled).
+func (s *Server) Addr() net.Addr {
+	if len(s.listeners) == 0 {
+		return s.TLSAddr()
+	}
+	return s.listeners[0].Addr()
+}
+
+// TLSAddr returns the first TLS listening address, or nil.
+func (s *Server) TLSAddr() net.Addr {
+	if len(s.tlsListeners) == 0 {
+		return nil
+	}
+	return s.tlsListeners[0].Addr()
+}
 
 // Run serves until ctx is done or SHUTDOWN, then stops gracefully: it stops
 // accepting, closes clients after their current command, and returns once
 // every goroutine it started has exited.
 func (s *Server) Run(ctx context.Context) error {
-	if len(s.listeners) == 0 {
+	if len(s.listeners) == 0 && len(s.tlsListeners) == 0 {
 		if err := s.Listen(); err != nil {
 			return err
 		}
@@ -170,7 +216,11 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("Ready to accept connections", "addr", s.Addr().String())
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
-		go s.accept(ln)
+		go s.accept(ln, false)
+	}
+	for _, ln := range s.tlsListeners {
+		s.wg.Add(1)
+		go s.accept(ln, true)
 	}
 	cronCtx, stopCron := context.WithCancel(context.Background())
 	s.wg.Add(1)
@@ -180,7 +230,7 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-s.shutdownCh:
 	}
 	s.log.Info("Shutting down")
-	for _, ln := range s.listeners {
+	for _, ln := range append(s.listeners, s.tlsListeners...) {
 		ln.Close()
 	}
 	stopCron()
@@ -213,7 +263,7 @@ func (s *Server) SignalShutdown(sig string) {
 	s.Shutdown()
 }
 
-func (s *Server) accept(ln net.Listener) {
+func (s *Server) accept(ln net.Listener, isTLS bool) {
 	defer s.wg.Done()
 	for {
 		nc, err := ln.Accept()
@@ -225,20 +275,20 @@ func (s *Server) accept(ln net.Listener) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		s.setKeepAlive(nc)
+		if isTLS {
+			nc = tls.Server(nc, s.serverTLSConfig())
+		}
 		maxc := int(s.cfg.Int("maxclients"))
 		s.mu.Lock()
 		n := len(s.clients)
 		s.mu.Unlock()
 		if n >= maxc {
-			nc.Write([]byte("-ERR max number of clients reached\r\n"))
-			nc.Close()
-			s.stats.RejectedConns.Add(1)
+			s.reject(nc, "-ERR max number of clients reached\r\n")
 			continue
 		}
 		if commands.ProtectedModeDenied(s.cfg.Bool("protected-mode"), s.cmds.ACL.Default().NoPass(), isLocal(nc.RemoteAddr())) {
-			nc.Write([]byte(commands.ProtectedModeMessage))
-			nc.Close()
-			s.stats.RejectedConns.Add(1)
+			s.reject(nc, commands.ProtectedModeMessage)
 			continue
 		}
 		c := s.newConn(nc)
@@ -307,6 +357,8 @@ type conn struct {
 	closed atomic.Bool
 	qbuf   atomic.Int64 // query buffer length, for CLIENT LIST from other clients
 	outbox              // pushes from other goroutines (output.go)
+
+	connLimits // output limit and idle timeout state (limits.go)
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
@@ -324,15 +376,9 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		MaxBulkLen:  s.cfg.Int("proto-max-bulk-len"),
 		MaxQueryBuf: int(s.cfg.Int("client-query-buffer-limit")),
 	})
-	c.rd.BeforeRead = c.flush
+	c.rd.BeforeRead = c.beforeRead // flush, then arm the idle timeout (limits.go)
 	cl.Flush = func() { c.flush() }
 	cl.WatchClose = c.watchClose
-	if tc, ok := nc.(*net.TCPConn); ok {
-		if ka := s.cfg.Int("tcp-keepalive"); ka > 0 {
-			tc.SetKeepAlive(true)
-			tc.SetKeepAlivePeriod(time.Duration(ka) * time.Second)
-		}
-	}
 	s.mu.Lock()
 	s.clients[id] = c
 	s.mu.Unlock()
@@ -381,14 +427,14 @@ func (c *conn) serve() {
 	}()
 	go func() {
 		<-c.cl.Kill
-		// wake a blocked read; the serving loop then exits
-		c.nc.SetReadDeadline(time.Now())
+		// wake a blocked read or write; the serving loop then exits
+		c.nc.SetDeadline(time.Now())
 	}()
-	timeout := c.s.cfg.Int("timeout")
+	if !c.handshake() {
+		return
+	}
 	for {
-		if timeout > 0 && c.rd.Buffered() == 0 {
-			c.nc.SetReadDeadline(time.Now().Add(time.Duration(timeout) * time.Second))
-		}
+		c.prepareRead() // live reader limits (limits.go)
 		args, err := c.rd.ReadCommand()
 		if err != nil {
 			var pe *resp.ProtocolError
@@ -418,6 +464,9 @@ func (c *conn) serve() {
 		c.w.Proto = c.cl.Proto
 		if c.cl.Flags&command.ClientCloseAfterReply != 0 {
 			c.flush()
+			return
+		}
+		if c.overOutputLimit() { // client-output-buffer-limit normal (limits.go)
 			return
 		}
 		if len(c.w.Buf) > 64*1024 {

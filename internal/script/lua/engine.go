@@ -325,6 +325,8 @@ type state struct {
 	lw        luaWriter
 	argv      [][]byte
 	argbuf    []byte
+
+	coDepth int // nested coroutine resumes (coguard.go)
 }
 
 func (s *state) renewContext() {
@@ -417,6 +419,7 @@ func (e *Engine) newState() *state {
 	math.RawSetString("randomseed", L.NewFunction(e.mathRandomseed))
 
 	co := src.RawGetString("coroutine").(*glua.LTable)
+	s.guardCoroutines(L, co) // bounded nesting (coguard.go)
 
 	s.errFn = L.NewFunction(s.errHandler)
 	g.RawSetString("__redis__err__handler", s.errFn)

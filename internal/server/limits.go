@@ -1,0 +1,224 @@
+package server
+
+import (
+	"crypto/tls"
+	"errors"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/config"
+)
+
+// Client limits, as Redis applies them:
+//
+//   - client-output-buffer-limit, normal class (pubsub class for a
+//     subscribed client): checked after every command on the replies not
+//     yet written, as Redis checks after each addReply; a client over the
+//     hard limit, or over the soft limit for longer than its seconds, is
+//     closed without getting those replies. Replies are flushed every
+//     64KB, so a client that does not read blocks its own goroutine in a
+//     write and the server holds at most one batch (64KB plus the last
+//     reply) for it, limits or not; while such a write is stuck, the soft
+//     limit and the idle timeout still close it.
+//   - timeout: a client with no traffic either way for that many seconds
+//     is closed, except subscribers (Redis also spares blocked clients:
+//     ours wait inside the command, where no read deadline applies).
+//   - tcp-keepalive: SO_KEEPALIVE with that period.
+//   - maxclients: a new connection beyond it gets
+//     "-ERR max number of clients reached" and is closed.
+type clientLimits struct {
+	normal  atomic.Pointer[outputLimit]
+	timeout *config.Var
+	// proto-max-bulk-len and client-query-buffer-limit, applied to every
+	// client before each command (CONFIG SET reaches existing clients)
+	maxBulk, maxQuery *config.Var
+}
+
+// connLimits is a connection's limit state, used by its serving goroutine.
+type connLimits struct {
+	replySoftSince time.Time // since when the soft output limit is exceeded
+	readDeadline   bool      // an idle-timeout read deadline is armed
+}
+
+// writeTick bounds one blocked write on a plain connection, so that a
+// stuck client is re-checked against its limits.
+const writeTick = time.Second
+
+// handshakeTimeout bounds a TLS handshake (Redis has none; a client that
+// never completes one only holds a connection slot).
+const handshakeTimeout = 10 * time.Second
+
+func (s *Server) setupClientLimits(cfg *config.Config) {
+	s.clientLimits.timeout = cfg.Var("timeout")
+	s.clientLimits.maxBulk = cfg.Var("proto-max-bulk-len")
+	s.clientLimits.maxQuery = cfg.Var("client-query-buffer-limit")
+	load := func(v string) {
+		all, _, err := parseOutputLimits(v)
+		if err != nil {
+			return
+		}
+		n := all["normal"]
+		s.clientLimits.normal.Store(&n)
+	}
+	cfg.OnChange("client-output-buffer-limit", load)
+	load(cfg.Get("client-output-buffer-limit"))
+}
+
+// setKeepAlive applies tcp-keepalive to an accepted connection.
+func (s *Server) setKeepAlive(nc net.Conn) {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return
+	}
+	if ka := s.cfg.Int("tcp-keepalive"); ka > 0 {
+		tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true,
+			Idle: time.Duration(ka) * time.Second, Interval: time.Duration(ka) * time.Second / 3, Count: 3})
+	} else {
+		tc.SetKeepAlive(false)
+	}
+}
+
+// reject sends msg to a connection refused at accept and closes it,
+// without holding up the accept loop (a TLS handshake comes first).
+func (s *Server) reject(nc net.Conn, msg string) {
+	s.stats.RejectedConns.Add(1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		nc.SetDeadline(time.Now().Add(handshakeTimeout))
+		nc.Write([]byte(msg))
+		nc.Close()
+	}()
+}
+
+// handshake completes a TLS handshake before the first command.
+func (c *conn) handshake() bool {
+	tc, ok := c.nc.(*tls.Conn)
+	if !ok {
+		return true
+	}
+	tc.SetDeadline(time.Now().Add(handshakeTimeout))
+	if err := tc.Handshake(); err != nil {
+		c.s.log.Debug("Error accepting a client connection", "addr", c.cl.Addr, "err", err)
+		return false
+	}
+	tc.SetDeadline(time.Time{})
+	return true
+}
+
+// prepareRead sets the reader's limits before a command is read: the
+// current proto-max-bulk-len and client-query-buffer-limit, and the
+// unauthenticated caps while the client has not authenticated.
+func (c *conn) prepareRead() {
+	l := &c.s.clientLimits
+	c.rd.Limits.MaxBulkLen = l.maxBulk.Int()
+	c.rd.Limits.MaxQueryBuf = int(l.maxQuery.Int())
+	c.rd.Unauthenticated = !c.cl.Authed
+}
+
+// beforeRead runs before the reader blocks: it flushes the replies, then
+// arms the idle timeout.
+func (c *conn) beforeRead() error {
+	if err := c.flush(); err != nil {
+		return err
+	}
+	t := c.s.clientLimits.timeout.Int()
+	if t > 0 && c.cl.Flags&command.ClientPubSub == 0 {
+		c.readDeadline = true
+		return c.nc.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+	}
+	if c.readDeadline {
+		c.readDeadline = false
+		return c.nc.SetReadDeadline(time.Time{})
+	}
+	return nil
+}
+
+// limitFor returns the output limit class of the client.
+func (c *conn) limitFor() *outputLimit {
+	if c.cl.Flags&command.ClientPubSub != 0 {
+		return c.s.limits.pubsub.Load()
+	}
+	return c.s.clientLimits.normal.Load()
+}
+
+// overOutputLimit checks the replies not yet written after a command
+// (serving goroutine); a client over its limit is to be closed.
+func (c *conn) overOutputLimit() bool {
+	l := c.limitFor()
+	if l == nil || (l.hard == 0 && l.soft == 0) {
+		return false
+	}
+	if !l.over(int64(len(c.w.Buf)), &c.replySoftSince) {
+		return false
+	}
+	c.outputLimitReached()
+	return true
+}
+
+func (c *conn) outputLimitReached() {
+	c.s.log.Warn("Client scheduled to be closed ASAP for overcoming of output buffer limits.",
+		"id", c.cl.ID, "addr", c.cl.Addr)
+	c.w.Reset()
+	c.close()
+}
+
+// writeAll writes bufs (n bytes) to the socket. When a soft output limit
+// or the idle timeout is configured, a write that makes no progress is
+// re-checked against them every writeTick.
+func (c *conn) writeAll(bufs net.Buffers, n int) (int64, error) {
+	timeout := time.Duration(c.s.clientLimits.timeout.Int()) * time.Second
+	l := c.limitFor()
+	watch := timeout > 0 || (l != nil && l.soft > 0)
+	if !watch {
+		w, err := bufs.WriteTo(c.nc)
+		c.s.stats.NetOutput.Add(w)
+		return w, err
+	}
+	_, isTLS := c.nc.(*tls.Conn)
+	var total int64
+	lastProgress := time.Now()
+	for {
+		if isTLS {
+			// a timed-out TLS write cannot resume: one deadline, the
+			// idle timeout (or the soft limit's seconds)
+			d := timeout
+			if d == 0 {
+				d = time.Duration(l.softSecs)*time.Second + writeTick
+			}
+			c.nc.SetWriteDeadline(time.Now().Add(d))
+		} else {
+			c.nc.SetWriteDeadline(time.Now().Add(writeTick))
+		}
+		w, err := bufs.WriteTo(c.nc)
+		c.s.stats.NetOutput.Add(w)
+		total += w
+		if err == nil {
+			c.nc.SetWriteDeadline(time.Time{})
+			return total, nil
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) || isTLS || c.closed.Load() {
+			return total, err
+		}
+		select {
+		case <-c.cl.Kill:
+			return total, err
+		default:
+		}
+		now := time.Now()
+		if w > 0 {
+			lastProgress = now
+		}
+		if timeout > 0 && now.Sub(lastProgress) >= timeout {
+			return total, err
+		}
+		if l != nil && l.over(int64(n)-total, &c.replySoftSince) {
+			c.s.log.Warn("Client scheduled to be closed ASAP for overcoming of output buffer limits.",
+				"id", c.cl.ID, "addr", c.cl.Addr)
+			return total, err
+		}
+	}
+}

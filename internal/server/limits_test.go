@@ -1,0 +1,203 @@
+package server_test
+
+import (
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMaxClients: the connection past maxclients gets Redis's error and
+// is closed; the others go on.
+func TestMaxClients(t *testing.T) {
+	run := func(addr string) []string {
+		c1 := dialRaw(t, addr)
+		out := []string{c1.do("CONFIG", "SET", "maxclients", "2")}
+		c2 := dialRaw(t, addr)
+		out = append(out, c2.do("PING"))
+		c3 := dialRaw(t, addr)
+		out = append(out, c3.read(2*time.Second), c1.do("PING"))
+		c3.nc.Close()
+		out = append(out, c1.do("CONFIG", "SET", "maxclients", "0"), c1.do("CONFIG", "SET", "maxclients", "10000"))
+		return out
+	}
+	want := run(startRedis(t))
+	addr, _ := startCrescent(t)
+	got := run(addr)
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("\nredis:    %q\ncrescent: %q", want, got)
+	}
+}
+
+// TestOutputLimitNormal: with a normal-class hard limit a reply bigger
+// than it closes the client without sending anything; a transaction
+// still runs to its end.
+func TestOutputLimitNormal(t *testing.T) {
+	run := func(addr string) []string {
+		c := dialRaw(t, addr)
+		big := strings.Repeat("x", 300000)
+		out := []string{c.do("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0"),
+			c.do("SET", "big", big), c.do("DEL", "k2"), c.do("GET", "k1")}
+		c.send("GET", "big")
+		out = append(out, c.read(2*time.Second))
+		c = dialRaw(t, addr)
+		out = append(out, c.do("MULTI"), c.do("GET", "big"), c.do("SET", "k2", "v2"))
+		c.send("EXEC")
+		out = append(out, c.read(2*time.Second))
+		c = dialRaw(t, addr)
+		out = append(out, c.do("GET", "k2"), c.do("STRLEN", "big"),
+			c.do("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0"),
+			c.do("CONFIG", "GET", "client-output-buffer-limit"))
+		return out
+	}
+	want := run(startRedis(t))
+	addr, _ := startCrescent(t)
+	got := run(addr)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("step %d:\nredis:    %.200q\ncrescent: %.200q", i, want[i], got[i])
+		}
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// clientCount returns the number of lines of CLIENT LIST.
+func clientCount(c *rawConn) int {
+	r := c.do("CLIENT", "LIST")
+	return strings.Count(r, "id=")
+}
+
+// TestNonReadingClient: a client that pipelines 100 GETs of a 10MB value
+// and never reads costs the server about one reply, not 1GB; others are
+// served meanwhile; CLIENT KILL, the idle timeout and the soft output
+// limit each end such a client.
+func TestNonReadingClient(t *testing.T) {
+	addr, _ := startCrescent(t)
+	ctl := dialRaw(t, addr)
+	const size = 10 << 20
+	if r := ctl.do("SET", "big", strings.Repeat("v", size)); r != "+OK\r\n" {
+		t.Fatal(r)
+	}
+	stuck := func() *rawConn {
+		c := dialRaw(t, addr)
+		var b strings.Builder
+		for i := 0; i < 100; i++ {
+			b.Write(encodeCmd([]string{"GET", "big"}))
+		}
+		if _, err := c.nc.Write([]byte(b.String())); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	before := heapInUse()
+	c := stuck()
+	time.Sleep(time.Second)
+	var peak uint64
+	for i := 0; i < 5; i++ {
+		start := time.Now()
+		if r := ctl.do("PING"); r != "+PONG\r\n" {
+			t.Fatalf("other client: %q", r)
+		}
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Errorf("PING took %v while a client is stuck", d)
+		}
+		if h := heapInUse(); h > peak {
+			peak = h
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	growth := int64(peak) - int64(before)
+	t.Logf("heap before %d MB, with the stuck client %d MB (growth %.1f MB for 1000 MB requested)",
+		before>>20, peak>>20, float64(growth)/(1<<20))
+	if growth > 3*size {
+		t.Fatalf("heap grew by %d bytes for a client that does not read", growth)
+	}
+	n := clientCount(ctl)
+	// CLIENT KILL frees a client stuck in a write
+	r := ctl.do("CLIENT", "KILL", "SKIPME", "yes", "TYPE", "normal")
+	if r != ":1\r\n" {
+		t.Fatalf("CLIENT KILL: %q", r)
+	}
+	waitClients(t, ctl, n-1)
+	c.nc.Close()
+
+	// the idle timeout closes a stuck client (Redis counts write progress
+	// as interaction)
+	ctl.do("CONFIG", "SET", "timeout", "1")
+	stuck()
+	waitClients(t, ctl, n)
+	start := time.Now()
+	waitClients(t, ctl, n-1)
+	t.Logf("timeout 1: stuck client closed after %v", time.Since(start).Round(100*time.Millisecond))
+	ctl.do("CONFIG", "SET", "timeout", "0")
+
+	// soft limit: over 1MB for more than 1s
+	ctl.do("CONFIG", "SET", "client-output-buffer-limit", "normal 0 1mb 1")
+	stuck()
+	waitClients(t, ctl, n)
+	start = time.Now()
+	waitClients(t, ctl, n-1)
+	t.Logf("soft limit 1mb/1s: stuck client closed after %v", time.Since(start).Round(100*time.Millisecond))
+}
+
+// waitClients waits until CLIENT LIST shows n clients.
+func waitClients(t *testing.T, ctl *rawConn, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := clientCount(ctl)
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d clients, want %d", got, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestIdleTimeout: timeout closes idle clients but not subscribers nor
+// clients blocked in BLPOP, as in Redis.
+func TestIdleTimeout(t *testing.T) {
+	run := func(addr string) []string {
+		ctl := dialRaw(t, addr)
+		ctl.do("CONFIG", "SET", "timeout", "1")
+		idle, sub, blocked := dialRaw(t, addr), dialRaw(t, addr), dialRaw(t, addr)
+		out := []string{idle.do("PING"), sub.do("SUBSCRIBE", "ch")}
+		blocked.send("BLPOP", "nolist", "0")
+		time.Sleep(3500 * time.Millisecond)
+		ctl = dialRaw(t, addr) // the first one timed out too
+		defer ctl.do("CONFIG", "SET", "timeout", "0")
+		out = append(out, idle.read(time.Second), ctl.do("PUBLISH", "ch", "m"), sub.read(time.Second),
+			ctl.do("LPUSH", "nolist", "x"), blocked.read(time.Second))
+		return out
+	}
+	want := run(startRedis(t))
+	addr, _ := startCrescent(t)
+	got := run(addr)
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("\nredis:    %q\ncrescent: %q", want, got)
+	}
+	if !strings.HasSuffix(got[2], "<eof>") {
+		t.Fatalf("idle client not closed: %q", got[2])
+	}
+}
+
+// TestKeepAliveConfig: tcp-keepalive is accepted and shown as set.
+func TestKeepAliveConfig(t *testing.T) {
+	addr, _ := startCrescent(t, "tcp-keepalive", "60")
+	c := dialRaw(t, addr)
+	if r := c.do("CONFIG", "GET", "tcp-keepalive"); !strings.Contains(r, strconv.Itoa(60)) {
+		t.Fatal(r)
+	}
+	if r := c.do("PING"); r != "+PONG\r\n" {
+		t.Fatal(r)
+	}
+}
