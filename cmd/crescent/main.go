@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -25,6 +26,17 @@ func main() {
 }
 
 func run(args []string) error {
+	// CRESCENT_CPUPROFILE=file profiles the whole run (for performance work).
+	if path := os.Getenv("CRESCENT_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	cfg := config.New()
 	server.DeclareConfig(cfg) // metrics-port, log-format
 	fileText, cfgFile := "", ""

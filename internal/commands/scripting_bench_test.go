@@ -170,3 +170,9 @@ func TestScriptInfo(t *testing.T) {
 		t.Error("SCRIPT FLUSH did not empty the cache")
 	}
 }
+
+// BenchmarkEvalshaCPULoop measures a CPU-heavy script: a 1000-iteration
+// Lua loop, then one SET (the side-by-side benchmark's cpu-script).
+func BenchmarkEvalshaCPULoop(b *testing.B) {
+	benchEvalsha(b, "local x = 0\nfor i = 1, 1000 do x = x + i % 7 end\nredis.call('SET', KEYS[1], x)\nreturn x", nil, "1", "cpu:1")
+}

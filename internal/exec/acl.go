@@ -75,7 +75,7 @@ func (e *Executor) checkACL(cl *command.Client, spec *command.Spec, args [][]byt
 	if res == acl.OK {
 		return res, pos
 	}
-	le := acl.LogEntry{Reason: res, Context: ctx, Username: u.Name(), Created: e.Clock()}
+	le := acl.LogEntry{Reason: res, Context: ctx, Username: u.Name(), Created: e.Now()}
 	switch res {
 	case acl.DeniedCommand:
 		le.Object = spec.Name
@@ -98,7 +98,7 @@ func (e *Executor) LogAuthFailure(cl *command.Client, cmdName, user string) {
 	if cl.Flags&command.ClientMulti != 0 {
 		ctx = "multi"
 	}
-	le := acl.LogEntry{Reason: acl.DeniedAuth, Context: ctx, Object: cmdName, Username: user, Created: e.Clock()}
+	le := acl.LogEntry{Reason: acl.DeniedAuth, Context: ctx, Object: cmdName, Username: user, Created: e.Now()}
 	if e.ClientInfo != nil {
 		le.ClientInfo = e.ClientInfo(cl)
 	}

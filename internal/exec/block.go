@@ -206,7 +206,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		e.LocksFor(spec, args, &locks)
 		var c command.Ctx
 		e.Lock(&locks)
-		e.NewCtx(&c, w.cl, spec, args, rw, e.Clock())
+		e.NewCtx(&c, w.cl, spec, args, rw, e.Now())
 		c.Retry = true
 		e.Run(&c)
 		served := c.Block == nil

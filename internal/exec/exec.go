@@ -31,7 +31,7 @@ type Stat struct {
 type Executor struct {
 	Table *command.Table
 	Store *keyspace.Store
-	// Clock returns the current time in Unix ms.
+	// Clock, when set, replaces the real clock (Unix ms): tests move time.
 	Clock func() int64
 	// Propagate receives the effects of a write command, with its shards
 	// still locked so that per-key order is preserved.
@@ -97,7 +97,7 @@ type Executor struct {
 
 // New returns an executor.
 func New(t *command.Table, s *keyspace.Store) *Executor {
-	e := &Executor{Table: t, Store: s, Clock: func() int64 { return time.Now().UnixMilli() },
+	e := &Executor{Table: t, Store: s,
 		stats: map[*command.Spec]*Stat{}, errStats: map[string]int64{}, watches: &watchRegistry{}}
 	e.Touched = e.touchWatched
 	e.blocks.init()
@@ -307,7 +307,10 @@ func (e *Executor) Run(c *command.Ctx) { e.RunIn(c, nil) }
 // RunIn is Run inside an execution unit: when u is not nil the command's
 // effects are added to u (see PropagateUnit) instead of propagated.
 func (e *Executor) RunIn(c *command.Ctx, u *Unit) {
-	start := time.Now()
+	start := c.Start
+	if start.IsZero() {
+		start = time.Now()
+	}
 	c.Spec.Handler(c)
 	e.recordCall(c, start) // stats, histogram, Observe (ops.go)
 	if c.Dirty > 0 {
@@ -326,6 +329,14 @@ func (e *Executor) RunIn(c *command.Ctx, u *Unit) {
 			}
 		}
 	}
+}
+
+// Now returns the current time in Unix ms (Clock when set).
+func (e *Executor) Now() int64 {
+	if e.Clock != nil {
+		return e.Clock()
+	}
+	return time.Now().UnixMilli()
 }
 
 // emit hands effects to Propagate, then tells Wrote that cl's reply must
@@ -382,7 +393,14 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	} else {
 		e.Lock(locks)
 	}
-	e.NewCtx(c, cl, spec, args, w, e.Clock())
+	// one clock read serves the command's time and its statistics
+	start := time.Now()
+	now := start.UnixMilli()
+	if e.Clock != nil {
+		now = e.Clock()
+	}
+	e.NewCtx(c, cl, spec, args, w, now)
+	c.Start = start
 	e.Run(c)
 	// blocking commands: register under the locks, park after (block.go)
 	var wt *waiter

@@ -39,7 +39,7 @@ func (e *Executor) CheckMemory(spec *command.Spec) string {
 // ("evicted"), signalled to WATCH and propagated as DEL.
 func (e *Executor) Evict(max int64, policy string, samples int) bool {
 	p := keyspace.ParsePolicy(policy)
-	now := e.Clock()
+	now := e.Now()
 	onEvict := func(db int, key string) {
 		e.EvictedKeys.Add(1)
 		k := []byte(key)

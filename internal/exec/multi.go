@@ -130,7 +130,7 @@ func (e *Executor) TouchAllWatched(db, replacedWith int) {
 	if r.n.Load() == 0 {
 		return
 	}
-	now := e.Clock()
+	now := e.Now()
 	for i := range r.shards {
 		sh := &r.shards[i]
 		sh.mu.Lock()

@@ -51,16 +51,17 @@ func (db DB) expireIfNeeded(ds *dbShard, key []byte, e Entry) bool {
 // Lookup returns the live entry for key, deleting it first if expired,
 // and records the access for LRU/LFU eviction and OBJECT IDLETIME/FREQ.
 func (db DB) Lookup(key []byte) (Entry, bool) {
-	ds := db.shardFor(key)
+	sh := db.s.ShardOf(key)
+	ds := db.s.dbShard(sh, db.idx)
 	e, ok := ds.keys[string(key)]
 	if !ok || db.expireIfNeeded(ds, key, e) {
 		if db.hits {
-			db.s.misses.Add(1)
+			db.s.shards[sh].misses.Add(1)
 		}
 		return Entry{}, false
 	}
 	if db.hits {
-		db.s.hitCount.Add(1)
+		db.s.shards[sh].hits.Add(1)
 	}
 	if a := db.s.touch(e.Access, db.Now); a != e.Access {
 		e.Access = a

@@ -3,13 +3,19 @@ package keyspace
 // KeyspaceStats returns the keyspace hits and misses counted by read
 // commands' lookups (INFO keyspace_hits / keyspace_misses).
 func (s *Store) KeyspaceStats() (hits, misses int64) {
-	return s.hitCount.Load(), s.misses.Load()
+	for i := range s.shards {
+		hits += s.shards[i].hits.Load()
+		misses += s.shards[i].misses.Load()
+	}
+	return hits, misses
 }
 
 // ResetKeyspaceStats clears the hit and miss counters (CONFIG RESETSTAT).
 func (s *Store) ResetKeyspaceStats() {
-	s.hitCount.Store(0)
-	s.misses.Store(0)
+	for i := range s.shards {
+		s.shards[i].hits.Store(0)
+		s.shards[i].misses.Store(0)
+	}
 }
 
 // AvgTTL returns the average remaining time to live, in ms, of a sample

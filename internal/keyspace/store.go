@@ -41,7 +41,10 @@ type shard struct {
 	mu   sync.Mutex
 	dbs  []dbShard
 	used atomic.Int64 // accounted bytes of the shard's entries, all dbs
-	_    [32]byte     // keep shards on separate cache lines
+	// keyspace hits and misses of read commands, per shard so that cores
+	// never share the counters' cache line
+	hits, misses atomic.Int64
+	_            [16]byte // keep shards on separate cache lines
 }
 
 // Hooks are called by the keyspace, with the key's shard locked.
@@ -59,8 +62,6 @@ type Store struct {
 	hooks  Hooks
 	lfu    atomic.Bool
 	snap   atomic.Pointer[snapshot] // a running snapshot (snapshot.go)
-
-	hitCount, misses atomic.Int64 // keyspace_hits / keyspace_misses (ops.go)
 }
 
 // New returns a store with n databases.

@@ -77,7 +77,7 @@ func (m *Manager) loadRDBFile(path string) (int64, error) {
 // loadRDB loads an RDB stream into the keyspace directly (as Redis does:
 // snapshots are not replayed as commands).
 func (m *Manager) loadRDB(d *rdb.Decoder) error {
-	now := m.exec.Clock()
+	now := m.exec.Now()
 	m.store.LockAll()
 	defer m.store.UnlockAll()
 	var ts time.Time

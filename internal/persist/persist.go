@@ -221,7 +221,7 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase bool, a
 	start := time.Now()
 	var pause time.Duration
 	sp, err := m.store.BeginSnapshot(visit, func() {
-		now = m.exec.Clock()
+		now = m.exec.Now()
 		dirty = m.exec.Dirty.Load()
 		if m.Functions != nil {
 			libs = m.Functions.Codes()

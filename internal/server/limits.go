@@ -174,7 +174,16 @@ func (c *conn) writeAll(bufs net.Buffers, n int) (int64, error) {
 	l := c.limitFor()
 	watch := timeout > 0 || (l != nil && l.soft > 0)
 	if !watch {
-		w, err := bufs.WriteTo(c.nc)
+		var w int64
+		var err error
+		if len(bufs) == 1 {
+			// one buffer (the usual reply batch): write(2), not writev(2)
+			var k int
+			k, err = c.nc.Write(bufs[0])
+			w = int64(k)
+		} else {
+			w, err = bufs.WriteTo(c.nc)
+		}
 		c.s.stats.NetOutput.Add(w)
 		return w, err
 	}

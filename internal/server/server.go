@@ -44,6 +44,10 @@ type Server struct {
 	wg        sync.WaitGroup
 	started   time.Time
 
+	// clockMs is the time in Unix ms as of the last cron tick (1/hz s):
+	// cheap enough to read per command where seconds are all that count.
+	clockMs atomic.Int64
+
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
 
@@ -77,6 +81,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	DeclareConfig(cfg) // metrics-port, log-format (ops.go)
 	s := &Server{cfg: cfg, log: logger, table: table, clients: map[int64]*conn{},
 		shutdownCh: make(chan struct{}), started: time.Now()}
+	s.clockMs.Store(s.started.UnixMilli())
 	s.store = keyspace.New(int(cfg.Int("databases")), keyspace.Hooks{
 		Expired: func(db int, key string) {
 			s.stats.ExpiredKeys.Add(1)
@@ -316,6 +321,7 @@ func (s *Server) cron(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		s.clockMs.Store(time.Now().UnixMilli())
 		if s.cmds.ActiveExpireEnabled() { // DEBUG SET-ACTIVE-EXPIRE, CLIENT PAUSE (ops)
 			next = s.activeExpire(next, 25*time.Millisecond/time.Duration(hz)*10/10)
 		}
@@ -334,7 +340,7 @@ func (s *Server) activeExpire(start int, budget time.Duration) int {
 		s.store.LockShard(sh)
 		for db := 0; db < s.store.NumDBs(); db++ {
 			for {
-				sampled, expired := s.store.ActiveExpire(sh, db, s.exec.Clock(), 20)
+				sampled, expired := s.store.ActiveExpire(sh, db, s.exec.Now(), 20)
 				if sampled == 0 || expired*4 <= sampled {
 					break
 				}
@@ -455,7 +461,7 @@ func (c *conn) serve() {
 			return
 		default:
 		}
-		c.cl.LastTime.Store(time.Now().UnixMilli())
+		c.cl.LastTime.Store(c.s.clockMs.Load()) // a cron-updated clock: CLIENT LIST idle is in seconds
 		c.w.Proto = c.cl.Proto
 		c.qbuf.Store(int64(c.rd.Buffered()))
 		c.beginCommand()

@@ -40,11 +40,15 @@ func (ls *LState) MemoryError() {
 	ls.Error(LString("not enough memory"), 0)
 }
 
-// memStep runs the periodic check; called once per instruction.
-func (ls *LState) memStep() {
-	ls.memSteps++
-	if ls.memSteps&(ls.mem.CheckEvery-1) == 0 && ls.mem.Check != nil && ls.mem.Check() {
-		ls.MemoryError()
+// memStep counts n more instructions and runs the periodic check once
+// CheckEvery of them have run.
+func (ls *LState) memStep(n uint32) {
+	ls.memSteps += n
+	if ls.memSteps >= ls.mem.CheckEvery {
+		ls.memSteps = 0
+		if ls.mem.Check != nil && ls.mem.Check() {
+			ls.MemoryError()
+		}
 	}
 }
 

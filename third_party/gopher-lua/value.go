@@ -195,6 +195,7 @@ type LState struct {
 	nCcalls      int           // CRESCENT: Lua 5.1's nCcalls (see crescent_debug.go)
 	mem          *MemoryLimits // CRESCENT: see crescent_mem.go
 	memSteps     uint32
+	ctxSteps     uint32 // CRESCENT: instructions since the last interrupt check (vm.go)
 }
 
 func (ls *LState) String() string   { return fmt.Sprintf("thread: %p", ls) }

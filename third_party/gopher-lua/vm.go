@@ -52,20 +52,30 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		cf = L.currentFrame
 		inst = cf.Fn.Proto.Code[cf.Pc]
 		cf.Pc++
-		if L.mem != nil { // CRESCENT: memory limits (crescent_mem.go)
-			L.memStep()
-		}
-		select {
-		case <-L.ctx.Done():
-			L.RaiseError(L.ctx.Err().Error())
-			return
-		default:
-			if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
-				return
+		// CRESCENT: the interrupt (SCRIPT KILL, deadline) and memory checks
+		// run every ctxCheckEvery instructions, as Redis's Lua hook does,
+		// instead of a channel select per instruction.
+		L.ctxSteps++
+		if L.ctxSteps&(ctxCheckEvery-1) == 0 {
+			if L.mem != nil { // memory limits (crescent_mem.go)
+				L.memStep(ctxCheckEvery)
 			}
+			select {
+			case <-L.ctx.Done():
+				L.RaiseError(L.ctx.Err().Error())
+				return
+			default:
+			}
+		}
+		if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
+			return
 		}
 	}
 }
+
+// ctxCheckEvery is how many instructions run between interrupt checks
+// (a power of two). CRESCENT
+const ctxCheckEvery = 1024
 
 // regv is the first target register to copy the return values to.
 // It can be reg.top, indicating that the copied values are going into new registers, or it can be below reg.top
@@ -2271,14 +2281,11 @@ func opArith(L *LState, inst uint32, baseframe *callFrame) int { //OP_ADD, OP_SU
 	return 0
 }
 
+// luaModulo is Lua 5.1's luai_nummod: a - floor(a/b)*b (so 5 % math.huge
+// is nan, as in C Lua 5.1). CRESCENT
 func luaModulo(lhs, rhs LNumber) LNumber {
-	flhs := float64(lhs)
-	frhs := float64(rhs)
-	v := math.Mod(flhs, frhs)
-	if frhs > 0 && v < 0 || frhs < 0 && v > 0 {
-		v += frhs
-	}
-	return LNumber(v)
+	a, b := float64(lhs), float64(rhs)
+	return LNumber(a - math.Floor(a/b)*b)
 }
 
 func numberArith(L *LState, opcode int, lhs, rhs LNumber) LNumber {
