@@ -81,7 +81,7 @@ WORKLOADS=(
 run() { # port args... -> "rps p50 p99"
   local port=$1; shift
   redis-benchmark -p "$port" -c 50 -n "$N" -r 100000 --csv "$@" 2>/dev/null | tail -1 |
-    tr -d '"' | awk -F, '{print $2, $5, $7}'
+    tr -d '"' | awk -F, '{print $(NF-6), $(NF-3), $(NF-1)}'
 }
 median() { sort -g | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
 
