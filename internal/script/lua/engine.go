@@ -195,7 +195,10 @@ func (e *Engine) Call(run *script.Run, fn script.Function, keys, args [][]byte) 
 		run.Resp = 2
 	}
 	run.SetInterrupt(s.cancel)
-	s.memBase = heapBytes(s.memSample)
+	// The heap baseline is read at the first periodic check, not here:
+	// reading runtime metrics costs as much as a short script. A run that
+	// ends before the first check cannot have allocated without bound.
+	s.memBase = -1
 	s.realG.RawSetString("KEYS", s.argTable(keys))
 	s.realG.RawSetString("ARGV", s.argTable(args))
 	lf := s.fns[c.proto]
@@ -313,7 +316,7 @@ type state struct {
 	errFn   *glua.LFunction
 	// Memory limits: memErr is the value raised on out-of-memory (pcall
 	// and the error handler let it through as C Lua does LUA_ERRMEM);
-	// memBase the heap size when the run started.
+	// memBase the heap size at the run's first periodic check (-1 before).
 	memErr    *glua.LUserData
 	memBase   int64
 	memSample []metrics.Sample
@@ -923,6 +926,10 @@ func heapBytes(sample []metrics.Sample) int64 {
 // started over MaxMemory, confirmed after a collection (garbage the script
 // left behind does not count).
 func (s *state) outOfMemory() bool {
+	if s.memBase < 0 {
+		s.memBase = heapBytes(s.memSample)
+		return false
+	}
 	if heapBytes(s.memSample)-s.memBase <= s.e.opts.MaxMemory {
 		return false
 	}
