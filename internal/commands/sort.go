@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/crescent-db/crescent/internal/cnum"
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/keyspace"
 )
@@ -201,7 +202,7 @@ func (h *Handlers) sortGeneric(c *command.Ctx, readonly bool) {
 			continue
 		}
 		s := string(byval)
-		f, k, erange := cStrtod(s)
+		f, k, erange := cnum.Strtod(s)
 		if (k < len(s) && s[k] != 0) || erange || math.IsNaN(f) {
 			convErr = true
 		}

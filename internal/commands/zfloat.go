@@ -2,153 +2,9 @@ package commands
 
 import (
 	"math"
-	"strconv"
-	"strings"
+
+	"github.com/crescent-db/crescent/internal/cnum"
 )
-
-// cStrtod mimics glibc's strtod in the C locale: it parses the longest
-// prefix of s forming a number (leading white space skipped) and returns the
-// value, the bytes consumed (0: no conversion) and whether errno would be
-// ERANGE (overflow to ±HUGE_VAL or underflow to zero).
-func cStrtod(s string) (f float64, n int, erange bool) {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	sign := func(f float64) float64 {
-		if neg {
-			return -f
-		}
-		return f
-	}
-	rest := s[i:]
-	lower := strings.ToLower(rest[:min(len(rest), 8)])
-	switch {
-	case strings.HasPrefix(lower, "infinity"):
-		return sign(math.Inf(1)), i + 8, false
-	case strings.HasPrefix(lower, "inf"):
-		return sign(math.Inf(1)), i + 3, false
-	case strings.HasPrefix(lower, "nan"):
-		n := i + 3
-		if n < len(s) && s[n] == '(' {
-			j := n + 1
-			for j < len(s) && (isAlnumByte(s[j]) || s[j] == '_') {
-				j++
-			}
-			if j < len(s) && s[j] == ')' {
-				n = j + 1
-			}
-		}
-		return math.NaN(), n, false
-	}
-	if len(rest) >= 2 && rest[0] == '0' && (rest[1]|0x20) == 'x' {
-		if f, n, ok := cStrtodHex(rest[2:]); ok {
-			return sign(f), i + 2 + n, false
-		}
-		return sign(0), i + 1, false
-	}
-	j := i
-	digits, nonzero := 0, false
-	for j < len(s) && isDigitByte(s[j]) {
-		nonzero = nonzero || s[j] != '0'
-		j++
-		digits++
-	}
-	if j < len(s) && s[j] == '.' {
-		j++
-		for j < len(s) && isDigitByte(s[j]) {
-			nonzero = nonzero || s[j] != '0'
-			j++
-			digits++
-		}
-	}
-	if digits == 0 {
-		return 0, 0, false
-	}
-	if j < len(s) && (s[j]|0x20) == 'e' {
-		k := j + 1
-		if k < len(s) && (s[k] == '+' || s[k] == '-') {
-			k++
-		}
-		if k < len(s) && isDigitByte(s[k]) {
-			for k < len(s) && isDigitByte(s[k]) {
-				k++
-			}
-			j = k
-		}
-	}
-	f, err := strconv.ParseFloat(s[i:j], 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
-			return 0, 0, false
-		}
-		erange = true
-	}
-	if f == 0 && nonzero {
-		erange = true
-	}
-	return sign(f), j, erange
-}
-
-func cStrtodHex(s string) (float64, int, bool) {
-	j := 0
-	digits := 0
-	for j < len(s) && hexDigit(s[j]) {
-		j++
-		digits++
-	}
-	if j < len(s) && s[j] == '.' {
-		j++
-		for j < len(s) && hexDigit(s[j]) {
-			j++
-			digits++
-		}
-	}
-	if digits == 0 {
-		return 0, 0, false
-	}
-	mant := s[:j]
-	exp := "p0"
-	if j < len(s) && (s[j]|0x20) == 'p' {
-		k := j + 1
-		if k < len(s) && (s[k] == '+' || s[k] == '-') {
-			k++
-		}
-		if k < len(s) && isDigitByte(s[k]) {
-			for k < len(s) && isDigitByte(s[k]) {
-				k++
-			}
-			exp = s[j:k]
-			j = k
-		}
-	}
-	if strings.HasSuffix(mant, ".") {
-		mant += "0"
-	}
-	if strings.HasPrefix(mant, ".") {
-		mant = "0" + mant
-	}
-	f, err := strconv.ParseFloat("0x"+mant+exp, 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
-			return 0, 0, false
-		}
-	}
-	return f, j, true
-}
-
-func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }
-func isAlnumByte(c byte) bool {
-	return isDigitByte(c) || (c|0x20) >= 'a' && (c|0x20) <= 'z'
-}
-func hexDigit(c byte) bool {
-	return isDigitByte(c) || (c|0x20) >= 'a' && (c|0x20) <= 'f'
-}
 
 // parseRedisDouble parses b as Redis's getDoubleFromObject does: the whole
 // string, no leading space, no NaN, no overflow or underflow.
@@ -157,7 +13,7 @@ func parseRedisDouble(b []byte) (float64, bool) {
 		return 0, false
 	}
 	s := string(b)
-	f, n, erange := cStrtod(s)
+	f, n, erange := cnum.Strtod(s)
 	if n != len(s) || math.IsNaN(f) {
 		return 0, false
 	}
@@ -174,7 +30,7 @@ func parseRedisLongDouble(b []byte) (float64, bool) {
 		return 0, false
 	}
 	s := string(b)
-	f, n, _ := cStrtod(s)
+	f, n, _ := cnum.Strtod(s)
 	if n != len(s) || math.IsNaN(f) {
 		return 0, false
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/crescent-db/crescent/internal/cnum"
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/glob"
 	"github.com/crescent-db/crescent/internal/keyspace"
@@ -379,7 +380,7 @@ func parseScoreBound(b []byte) (float64, bool, bool) {
 		b = b[1:]
 	}
 	s := string(b)
-	f, n, _ := cStrtod(s)
+	f, n, _ := cnum.Strtod(s)
 	if (n < len(s) && s[n] != 0) || math.IsNaN(f) {
 		return 0, false, false
 	}
