@@ -384,7 +384,11 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	defer e.putFrame(f)
 	locks, c := &f.locks, &f.ctx
 	e.LocksFor(spec, args, locks)
-	if e.Busy != nil && e.Busy.Running() && !spec.Has(command.FlagAllowBusy) {
+	// A command queues on the lock like any other unless the running
+	// script is already slow: then it polls, so that it can be answered
+	// BUSY past the threshold (lockOrBusy). Short scripts are thus served
+	// in lock order instead of by sleeping pollers.
+	if e.Busy != nil && e.Busy.Slow() && !spec.Has(command.FlagAllowBusy) {
 		if msg := e.lockOrBusy(locks); msg != "" {
 			e.StatFor(spec).RejectedCalls.Add(1)
 			e.reject(cl, args, w, msg)

@@ -182,6 +182,10 @@ func (s *ScriptCall) Finish() {
 type BusyMonitor interface {
 	// Running reports whether a script is running.
 	Running() bool
+	// Slow reports whether the running script has run long enough that
+	// commands should poll for the lock (and get BUSY past the threshold)
+	// rather than queue on it.
+	Slow() bool
 	// BusyError returns the BUSY error text once the script has run past
 	// the threshold, else "".
 	BusyError() string

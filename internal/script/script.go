@@ -269,6 +269,26 @@ func (m *Monitor) Current() *Run { return m.cur.Load() }
 // Running reports whether a script is running.
 func (m *Monitor) Running() bool { return m.cur.Load() != nil }
 
+// slowAfter is how long a script runs before commands stop queueing on
+// the keyspace lock and poll for it instead (see exec.BusyMonitor.Slow).
+const slowAfter = time.Millisecond
+
+// Slow reports whether the running script has run for slowAfter, or past
+// the busy threshold when that is shorter.
+func (m *Monitor) Slow() bool {
+	r := m.cur.Load()
+	if r == nil {
+		return false
+	}
+	limit := slowAfter
+	if m.Threshold != nil {
+		if th := m.Threshold(); th < limit {
+			limit = th
+		}
+	}
+	return r.Elapsed() >= limit
+}
+
 // BusyError returns the BUSY error when a script has run past the busy
 // threshold, or "".
 func (m *Monitor) BusyError() string {
