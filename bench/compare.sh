@@ -2,7 +2,8 @@
 # Side-by-side benchmark: Crescent vs redis-server on this machine.
 # Builds Crescent, starts both on free loopback ports with the same settings,
 # runs redis-benchmark against each in alternation (A B A B ...), and prints the
-# median requests/s of each, the ratio, and p50/p99 latencies.
+# median requests/s of each, the median of the per-round ratios, and p50/p99
+# latencies of the median round.
 #
 #   bench/compare.sh [-r ROUNDS] [-n REQUESTS] [-w WORKLOADS] [-m]
 #     -r rounds (default 3), -n requests per run (default 200000),
@@ -96,7 +97,9 @@ for w in "${WORKLOADS[@]}"; do
   done
   c=$(awk '{print $1}' "$OUT/c" | median); rr=$(awk '{print $1}' "$OUT/r" | median)
   cl=$(awk -v m="$c" '$1==m {print $2"/"$3; exit}' "$OUT/c"); rl=$(awk -v m="$rr" '$1==m {print $2"/"$3; exit}' "$OUT/r")
-  ratio=$(awk -v a="$c" -v b="$rr" 'BEGIN { if (b>0) printf "%.2f", a/b; else print "n/a" }')
+  # the median of per-round ratios (rounds alternate, so each pair shares conditions)
+  ratio=$(paste -d' ' "$OUT/c" "$OUT/r" | awk '{ if ($4>0) printf "%.4f\n", $1/$4 }' | median)
+  ratio=$(awk -v x="$ratio" 'BEGIN { if (x=="") print "n/a"; else printf "%.2f", x }')
   printf "%-22s %12s %12s %7s %16s %16s\n" "$name" "$c" "$rr" "$ratio" "$cl" "$rl"
 done
 
