@@ -342,7 +342,10 @@ func readReply(rd *bufio.Reader, out *[]byte) error {
 		if err != nil {
 			return fmt.Errorf("bad length in %q", line)
 		}
-		if line[0] == '%' || line[0] == '|' {
+		// line aliases the reader's buffer, which the nested reads
+		// below overwrite: keep the type byte.
+		typ := line[0]
+		if typ == '%' || typ == '|' {
 			n *= 2
 		}
 		for i := 0; i < n; i++ {
@@ -350,7 +353,7 @@ func readReply(rd *bufio.Reader, out *[]byte) error {
 				return err
 			}
 		}
-		if line[0] == '|' {
+		if typ == '|' {
 			return readReply(rd, out)
 		}
 		return nil
