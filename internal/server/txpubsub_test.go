@@ -123,9 +123,11 @@ func TestGoRedisWatchContention(t *testing.T) {
 }
 
 func TestGoRedisPubSub(t *testing.T) {
-	addr, _ := startCrescent(t)
 	for _, proto := range []int{2, 3} {
 		t.Run("resp"+strconv.Itoa(proto), func(t *testing.T) {
+			// A server per protocol: the previous subscriber's close is
+			// asynchronous and would still count as a receiver.
+			addr, _ := startCrescent(t)
 			ctx := context.Background()
 			rdb := goRedis(t, addr, func(o *redis.Options) { o.Protocol = proto })
 			pub := goRedis(t, addr)
