@@ -112,10 +112,7 @@ func strFind(L *LState) int {
 		return 2
 	}
 
-	mds, err := pm.Find(pattern, unsafeFastStringToReadOnlyBytes(str), init, 1)
-	if err != nil {
-		L.RaiseError(err.Error())
-	}
+	mds := L.findPattern(pattern, unsafeFastStringToReadOnlyBytes(str), init, 1) // CRESCENT: interruptible
 	if len(mds) == 0 {
 		L.Push(LNil)
 		return 1
@@ -155,10 +152,7 @@ func strGsub(L *LState) int {
 	repl := L.CheckAny(3)
 	limit := L.OptInt(4, -1)
 
-	mds, err := pm.Find(pat, unsafeFastStringToReadOnlyBytes(str), 0, limit)
-	if err != nil {
-		L.RaiseError(err.Error())
-	}
+	mds := L.findPattern(pat, unsafeFastStringToReadOnlyBytes(str), 0, limit) // CRESCENT: interruptible
 	if len(mds) == 0 {
 		L.SetTop(1)
 		L.Push(LNumber(0))
@@ -203,48 +197,81 @@ func capturedString(L *LState, m *pm.MatchData, str string, idx int) string {
 
 }
 
-func strGsubDoReplace(str string, info []replaceInfo) string {
-	offset := 0
-	buf := []byte(str)
-	for _, replace := range info {
-		oldlen := len(buf)
-		b1 := append([]byte(""), buf[0:offset+replace.Indicies[0]]...)
-		b2 := []byte("")
-		index2 := offset + replace.Indicies[1]
-		if index2 <= len(buf) {
-			b2 = append(b2, buf[index2:len(buf)]...)
-		}
-		buf = append(b1, replace.String...)
-		buf = append(buf, b2...)
-		offset += len(buf) - oldlen
+func strGsubDoReplace(L *LState, str string, info []replaceInfo) string {
+	// CRESCENT: upstream rebuilt the whole string for every match
+	// (quadratic: a gsub with a million matches never ended); this builds
+	// the result once, in order, and caps its size like concatenation.
+	n := len(str)
+	for _, r := range info {
+		n += len(r.String) - (r.Indicies[1] - r.Indicies[0])
+		L.checkStringSize(n)
 	}
+	buf := make([]byte, 0, n)
+	last := 0
+	for _, r := range info {
+		buf = append(buf, str[last:r.Indicies[0]]...)
+		buf = append(buf, r.String...)
+		last = r.Indicies[1]
+	}
+	buf = append(buf, str[last:]...)
 	return string(buf)
 }
 
 func strGsubStr(L *LState, str string, repl string, matches []*pm.MatchData) string {
+	// CRESCENT: Lua 5.1's add_s: "%d" is a capture ("%0" the whole match),
+	// '%' before anything else stands for that character (a trailing '%'
+	// for the NUL that ends the C string).
 	infoList := make([]replaceInfo, 0, len(matches))
+	if strings.IndexByte(repl, '%') < 0 { // the same text for every match
+		for _, match := range matches {
+			infoList = append(infoList, replaceInfo{[]int{match.Capture(0), match.Capture(1)}, repl})
+		}
+		return strGsubDoReplace(L, str, infoList)
+	}
+	var b []byte
 	for _, match := range matches {
 		start, end := match.Capture(0), match.Capture(1)
-		sc := newFlagScanner('%', "", "", repl)
-		for c, eos := sc.Next(); !eos; c, eos = sc.Next() {
-			if !sc.ChangeFlag {
-				if sc.HasFlag {
-					if c >= '0' && c <= '9' {
-						sc.AppendString(capturedString(L, match, str, 2*(int(c)-48)))
-					} else {
-						sc.AppendChar('%')
-						sc.AppendChar(c)
-					}
-					sc.HasFlag = false
-				} else {
-					sc.AppendChar(c)
-				}
+		b = b[:0]
+		for i := 0; i < len(repl); i++ {
+			c := repl[i]
+			if c != '%' {
+				b = append(b, c)
+				continue
+			}
+			i++
+			if i == len(repl) {
+				b = append(b, 0)
+				continue
+			}
+			c = repl[i]
+			switch {
+			case c == '0':
+				b = append(b, str[start:end]...)
+			case c >= '1' && c <= '9':
+				b = append(b, capturedString(L, match, str, 2*(int(c)-48))...)
+			default:
+				b = append(b, c)
 			}
 		}
-		infoList = append(infoList, replaceInfo{[]int{start, end}, sc.String()})
+		infoList = append(infoList, replaceInfo{[]int{start, end}, string(b)})
 	}
 
-	return strGsubDoReplace(str, infoList)
+	return strGsubDoReplace(L, str, infoList)
+}
+
+// gsubValue is Lua 5.1's add_value check of a table's or function's
+// replacement: false and nil keep the match, strings and numbers replace
+// it, anything else is an error. CRESCENT
+func gsubValue(L *LState, v LValue) (string, bool) {
+	switch v.(type) {
+	case LString, LNumber:
+		return LVAsString(v), true
+	}
+	if LVIsFalse(v) {
+		return "", false
+	}
+	L.RaiseError("invalid replacement value (a %s)", v.Type().String())
+	return "", false
 }
 
 func strGsubTable(L *LState, str string, repl *LTable, matches []*pm.MatchData) string {
@@ -260,11 +287,11 @@ func strGsubTable(L *LState, str string, repl *LTable, matches []*pm.MatchData) 
 		} else {
 			value = L.GetField(repl, str[match.Capture(idx):match.Capture(idx+1)])
 		}
-		if !LVIsFalse(value) {
-			infoList = append(infoList, replaceInfo{[]int{match.Capture(0), match.Capture(1)}, LVAsString(value)})
+		if r, ok := gsubValue(L, value); ok {
+			infoList = append(infoList, replaceInfo{[]int{match.Capture(0), match.Capture(1)}, r})
 		}
 	}
-	return strGsubDoReplace(str, infoList)
+	return strGsubDoReplace(L, str, infoList)
 }
 
 func strGsubFunc(L *LState, str string, repl *LFunction, matches []*pm.MatchData) string {
@@ -288,11 +315,11 @@ func strGsubFunc(L *LState, str string, repl *LFunction, matches []*pm.MatchData
 		}
 		L.Call(nargs, 1)
 		ret := L.reg.Pop()
-		if !LVIsFalse(ret) {
-			infoList = append(infoList, replaceInfo{[]int{start, end}, LVAsString(ret)})
+		if r, ok := gsubValue(L, ret); ok {
+			infoList = append(infoList, replaceInfo{[]int{start, end}, r})
 		}
 	}
-	return strGsubDoReplace(str, infoList)
+	return strGsubDoReplace(L, str, infoList)
 }
 
 type strMatchData struct {
@@ -330,10 +357,7 @@ func strGmatchIter(L *LState) int {
 func strGmatch(L *LState) int {
 	str := L.CheckString(1)
 	pattern := L.CheckString(2)
-	mds, err := pm.Find(pattern, []byte(str), 0, -1)
-	if err != nil {
-		L.RaiseError(err.Error())
-	}
+	mds := L.findPattern(pattern, []byte(str), 0, -1) // CRESCENT: interruptible
 	L.Push(L.Get(UpvalueIndex(1)))
 	ud := L.NewUserData()
 	ud.Value = &strMatchData{str, 0, mds}
@@ -366,10 +390,7 @@ func strMatch(L *LState) int {
 		offset = 0
 	}
 
-	mds, err := pm.Find(pattern, unsafeFastStringToReadOnlyBytes(str), offset, 1)
-	if err != nil {
-		L.RaiseError(err.Error())
-	}
+	mds := L.findPattern(pattern, unsafeFastStringToReadOnlyBytes(str), offset, 1) // CRESCENT: interruptible
 	if len(mds) == 0 {
 		L.Push(LNil)
 		return 0

@@ -232,6 +232,62 @@ func TestKillUncatchable(t *testing.T) {
 	}
 }
 
+// TestKillPatternMatch checks that SCRIPT KILL stops a script stuck inside
+// one pattern match (C Lua, and so Redis, cannot interrupt those).
+func TestKillPatternMatch(t *testing.T) {
+	for name, code := range map[string]string{
+		"backtracking": "return string.find(string.rep('a', 30000), '.-.-.-.-.-b')",
+		"gmatch":       "local n = 0 for w in string.gmatch(string.rep('a', 30000), '.-.-.-.-b') do n = n + 1 end return n",
+		"gsub":         "return string.gsub(string.rep('a', 30000), '.-.-.-.-b', '')",
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := New(Options{})
+			fn, err := e.Compile("user_script", []byte(code))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := resp.NewWriter()
+			r := &script.Run{W: w, Host: &fakeHost{}, Name: "x", Resp: 2}
+			var m script.Monitor
+			done := make(chan struct{})
+			go func() {
+				m.Begin(r)
+				e.Call(r, fn, nil, nil)
+				m.End(r)
+				close(done)
+			}()
+			for m.Current() == nil {
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(20 * time.Millisecond)
+			if msg := m.Kill(false); msg != "" {
+				t.Fatal(msg)
+			}
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("script not killed")
+			}
+			if !strings.HasPrefix(string(w.Buf), "-ERR Script killed by user with SCRIPT KILL") {
+				t.Fatalf("got %q", w.Buf)
+			}
+		})
+	}
+}
+
+// TestGsubLinear checks gsub over many matches (quadratic upstream).
+func TestGsubLinear(t *testing.T) {
+	e := New(Options{})
+	code := "local s, n = string.gsub(string.rep('ab', 200000), 'a', 'xy') return {#s, n, string.sub(s, 1, 7)}"
+	if got, want := run(t, e, 2, code), "*3\r\n:600000\r\n:200000\r\n$7\r\nxybxybx\r\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	code = "return {string.gsub('hello world', '(o)', '[%1]', 1), string.gsub('abc', '%w', {a = 1, b = false})}"
+	if got, want := run(t, e, 2, code), "*3\r\n$13\r\nhell[o] world\r\n$3\r\n1bc\r\n:3\r\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
 // TestShebang covers ParseShebang's outcomes.
 func TestShebang(t *testing.T) {
 	cases := []struct {

@@ -22,6 +22,7 @@ func TestMemoryLimits(t *testing.T) {
 		{"table growth", "local t = {} local i = 0 while true do i = i + 1 t[i] = {i} end", ""},
 		{"table.concat", "local t = {} for i = 1, 9000 do t[i] = string.rep('y', 1024) end return #table.concat(t)", ""},
 		{"string.rep", "return #string.rep('ab', 1e8)", ""},
+		{"gsub result", "return #string.gsub(string.rep('x', 1e5), 'x', string.rep('y', 100))", ""},
 		{"pcall catches", "local ok, err = pcall(function() local s = 'x' while true do s = s .. s end end) return {tostring(ok), err}",
 			"*2\r\n$5\r\nfalse\r\n$17\r\nnot enough memory\r\n"},
 	}

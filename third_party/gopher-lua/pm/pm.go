@@ -2,6 +2,7 @@
 package pm
 
 import (
+	"errors"
 	"fmt"
 )
 
@@ -527,11 +528,12 @@ func compilePattern(p pattern, ps ...*iptr) []inst {
 
 // Simple recursive virtual machine based on the
 // "Regular Expression Matching: the Virtual Machine Approach" (https://swtch.com/~rsc/regexp/regexp2.html)
-func recursiveVM(src []byte, insts []inst, pc, sp, recLevel int, ms ...*MatchData) (bool, int, *MatchData) {
+func recursiveVM(ck *checker, src []byte, insts []inst, pc, sp, recLevel int, ms ...*MatchData) (bool, int, *MatchData) {
 	recLevel++
 	if recLevel > maxRecursionLevel {
 		panic(newError(_UNKNOWN, "pattern/input too complex"))
 	}
+	ck.step()
 	var m *MatchData
 	if len(ms) == 0 {
 		m = newMatchState()
@@ -556,14 +558,14 @@ redo:
 		pc = inst.Operand1
 		goto redo
 	case opSplit:
-		if ok, nsp, _ := recursiveVM(src, insts, inst.Operand1, sp, recLevel, m); ok {
+		if ok, nsp, _ := recursiveVM(ck, src, insts, inst.Operand1, sp, recLevel, m); ok {
 			return true, nsp, m
 		}
 		pc = inst.Operand2
 		goto redo
 	case opSave:
 		s := m.setCapture(inst.Operand1, sp)
-		if ok, nsp, _ := recursiveVM(src, insts, pc+1, sp, recLevel, m); ok {
+		if ok, nsp, _ := recursiveVM(ck, src, insts, pc+1, sp, recLevel, m); ok {
 			return true, nsp, m
 		}
 		m.restoreCapture(inst.Operand1, s)
@@ -614,10 +616,47 @@ redo:
 /* API {{{ */
 
 func Find(p string, src []byte, offset, limit int) (matches []*MatchData, err error) {
+	return FindFunc(p, src, offset, limit, nil)
+}
+
+// CRESCENT: a pattern match in C Lua (and so in Redis) cannot be
+// interrupted: a backtracking pattern on a long subject, or a gsub over
+// millions of matches, holds the server for as long as it runs. FindFunc
+// calls stop every checkEvery matcher steps and abandons the search with
+// ErrStopped once it returns true.
+
+// ErrStopped is returned by FindFunc when its stop function said so.
+var ErrStopped = errors.New("pattern matching stopped")
+
+const checkEvery = 1 << 12
+
+type checker struct {
+	n    int
+	stop func() bool
+}
+
+type stopped struct{}
+
+func (ck *checker) step() {
+	if ck == nil || ck.stop == nil {
+		return
+	}
+	ck.n++
+	if ck.n&(checkEvery-1) == 0 && ck.stop() {
+		panic(stopped{})
+	}
+}
+
+// FindFunc is Find that calls stop (if not nil) every few thousand steps
+// of the matcher and returns ErrStopped once it reports true.
+func FindFunc(p string, src []byte, offset, limit int, stop func() bool) (matches []*MatchData, err error) {
+	ck := &checker{stop: stop}
 	defer func() {
 		if v := recover(); v != nil {
 			if perr, ok := v.(*Error); ok {
 				err = perr
+			} else if _, ok := v.(stopped); ok {
+				matches, err = nil, ErrStopped
 			} else {
 				panic(v)
 			}
@@ -627,7 +666,8 @@ func Find(p string, src []byte, offset, limit int) (matches []*MatchData, err er
 	insts := compilePattern(pat)
 	matches = []*MatchData{}
 	for sp := offset; sp <= len(src); {
-		ok, nsp, ms := recursiveVM(src, insts, 0, sp, 0)
+		ck.step()
+		ok, nsp, ms := recursiveVM(ck, src, insts, 0, sp, 0)
 		sp++
 		if ok {
 			if sp < nsp {
