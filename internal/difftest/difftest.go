@@ -311,7 +311,10 @@ func ReadReply(rd *bufio.Reader) ([]byte, error) {
 }
 
 func readReply(rd *bufio.Reader, out *[]byte) error {
-	line, err := rd.ReadSlice('\n')
+	// ReadBytes, not ReadSlice: a line may be longer than the reader's
+	// buffer (a 1MB error reply), and a ReadSlice line would alias the
+	// buffer that the nested reads below overwrite.
+	line, err := rd.ReadBytes('\n')
 	if err != nil {
 		return err
 	}
@@ -342,8 +345,6 @@ func readReply(rd *bufio.Reader, out *[]byte) error {
 		if err != nil {
 			return fmt.Errorf("bad length in %q", line)
 		}
-		// line aliases the reader's buffer, which the nested reads
-		// below overwrite: keep the type byte.
 		typ := line[0]
 		if typ == '%' || typ == '|' {
 			n *= 2
