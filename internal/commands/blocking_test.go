@@ -3,8 +3,6 @@ package commands_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -14,38 +12,14 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/crescent-db/crescent/internal/config"
-	"github.com/crescent-db/crescent/internal/server"
+	"github.com/crescent-db/crescent/internal/difftest"
 )
 
 // startCrescent runs an in-process server on a free loopback port and
 // returns its address; it stops when the test ends.
 func startCrescent(t testing.TB) string {
 	t.Helper()
-	cfg := config.New()
-	if err := cfg.Load("", []string{"--bind", "127.0.0.1", "--port", "0", "--save", "",
-		"--appendonly", "no", "--dir", t.TempDir()}); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop")
-		}
-	})
-	return srv.Addr().String()
+	return difftest.StartCrescent(t).Addr
 }
 
 func newClient(t testing.TB, addr string) *redis.Client {

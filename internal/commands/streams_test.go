@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/difftest"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/resp"
 	"github.com/crescent-db/crescent/internal/server"
@@ -29,8 +30,7 @@ func newHarness(t testing.TB) *harness {
 
 func newServer(t testing.TB) *server.Server {
 	t.Helper()
-	s, _ := startCrescentNoListen(t)
-	return s
+	return difftest.NewCrescent(t)
 }
 
 type runOpts struct {

@@ -8,8 +8,13 @@
 // when the binary is absent. StartCrescent runs Crescent in-process on a free
 // loopback port and stops it (context cancel, then waiting for Run to
 // return) when the test ends. Both take extra redis-server style arguments
-// ("--hz", "100"). Dial opens a raw connection: Conn.Do sends one command and
-// returns its reply as raw RESP bytes.
+// ("--hz", "100"). NewCrescent builds a server without starting it (for
+// tests that drive its executor, or set it up before ServeCrescent serves
+// it; ServeCrescent also serves a server.New of the test's own). Dial (or
+// Connect, by address) opens a raw connection: Conn.Do sends one command and
+// returns its reply as raw RESP bytes, Conn.Send and Conn.Read (or
+// ReadWithin, with a timeout of its own) do either half; Parse turns a raw
+// reply into a tree of Values.
 //
 // This package imports internal/server, so tests in packages below it
 // (commands, exec, keyspace...) must use an external test package
@@ -71,6 +76,7 @@ import (
 	"time"
 
 	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/resp"
 	"github.com/crescent-db/crescent/internal/server"
 )
 
@@ -170,24 +176,54 @@ func waitReady(addr string, exited <-chan struct{}) error {
 	return errors.New("timeout waiting for redis-server")
 }
 
-// StartCrescent runs Crescent in-process on a free loopback port with
-// persistence off; args are extra redis-server style directives. The server
-// is stopped, and Run waited for, at the end of the test.
-func StartCrescent(t testing.TB, args ...string) *Server {
+// Logger is the logger of in-process servers: discarded, or text on
+// stderr when $CRESCENT_TEST_LOG is set.
+func Logger() *slog.Logger {
+	if os.Getenv("CRESCENT_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// NewCrescent builds a Crescent server, not yet listening, on a free
+// loopback port with persistence off (dir is a per-test temporary
+// directory); args are extra redis-server style directives and win over
+// those defaults. Crescent's own directives (metrics-port...) are accepted.
+func NewCrescent(t testing.TB, args ...string) *server.Server {
 	t.Helper()
 	cfg := config.New()
+	server.DeclareConfig(cfg)
 	argv := append([]string{"--bind", "127.0.0.1", "--port", "0", "--save", "",
 		"--appendonly", "no", "--dir", t.TempDir()}, args...)
 	if err := cfg.Load("", argv); err != nil {
 		t.Fatalf("difftest: crescent config: %v", err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.New(cfg, logger, "")
+	srv, err := server.New(cfg, Logger(), "")
 	if err != nil {
 		t.Fatalf("difftest: crescent: %v", err)
 	}
+	return srv
+}
+
+// StartCrescent runs Crescent in-process on a free loopback port with
+// persistence off; args are extra redis-server style directives. The server
+// is stopped, and Run waited for, at the end of the test.
+func StartCrescent(t testing.TB, args ...string) *Server {
+	t.Helper()
+	return ServeCrescent(t, NewCrescent(t, args...), nil)
+}
+
+// ServeCrescent makes srv (from NewCrescent, or server.New with a
+// configuration of the test's own) listen, calls setup when it is not nil
+// (listening, not yet serving), and serves until the end of the test, when
+// it is stopped (context cancel) and Run waited for.
+func ServeCrescent(t testing.TB, srv *server.Server, setup func(*server.Server)) *Server {
+	t.Helper()
 	if err := srv.Listen(); err != nil {
 		t.Fatalf("difftest: crescent listen: %v", err)
+	}
+	if setup != nil {
+		setup(srv)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -224,6 +260,12 @@ func Dial(t testing.TB, s *Server) *Conn {
 	return c
 }
 
+// Connect is Dial by address.
+func Connect(t testing.TB, addr string) *Conn {
+	t.Helper()
+	return Dial(t, &Server{Name: addr, Addr: addr})
+}
+
 // DialAddr connects to addr.
 func DialAddr(addr string) (*Conn, error) {
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
@@ -232,6 +274,13 @@ func DialAddr(addr string) (*Conn, error) {
 	}
 	return &Conn{nc: nc, rd: bufio.NewReader(nc), Timeout: 10 * time.Second}, nil
 }
+
+// NetConn is the connection under c, for tests that write raw bytes or
+// close it; they must read through Reader, which may hold buffered input.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// Reader is the buffered reader of c's replies.
+func (c *Conn) Reader() *bufio.Reader { return c.rd }
 
 // Close closes the connection.
 func (c *Conn) Close() error { return c.nc.Close() }
@@ -252,6 +301,15 @@ func Encode(args ...[]byte) []byte {
 	return b
 }
 
+// EncodeStrings returns args as a RESP multibulk command.
+func EncodeStrings(args ...string) []byte {
+	b := make([][]byte, len(args))
+	for i, a := range args {
+		b[i] = []byte(a)
+	}
+	return Encode(b...)
+}
+
 // Send writes raw bytes (a command, inline text or garbage) without
 // reading a reply.
 func (c *Conn) Send(raw []byte) error {
@@ -260,10 +318,22 @@ func (c *Conn) Send(raw []byte) error {
 	return err
 }
 
-// Read reads one raw reply.
+// Read reads one raw reply, waiting at most c.Timeout.
 func (c *Conn) Read() ([]byte, error) {
-	c.nc.SetReadDeadline(time.Now().Add(c.Timeout))
+	return c.ReadWithin(c.Timeout)
+}
+
+// ReadWithin reads one raw reply, waiting at most d. On an error it returns
+// what it read of the reply so far; a timeout is a net.Error whose
+// Timeout() is true.
+func (c *Conn) ReadWithin(d time.Duration) ([]byte, error) {
+	c.nc.SetReadDeadline(time.Now().Add(d))
 	return ReadReply(c.rd)
+}
+
+// SendCmd writes one command given as strings without reading its reply.
+func (c *Conn) SendCmd(args ...string) error {
+	return c.Send(EncodeStrings(args...))
 }
 
 // DoArgs sends one command and returns its raw reply.
@@ -276,11 +346,20 @@ func (c *Conn) DoArgs(args ...[]byte) ([]byte, error) {
 
 // Do sends one command given as strings and returns its raw reply.
 func (c *Conn) Do(args ...string) ([]byte, error) {
-	b := make([][]byte, len(args))
-	for i, a := range args {
-		b[i] = []byte(a)
+	if err := c.SendCmd(args...); err != nil {
+		return nil, err
 	}
-	return c.DoArgs(b...)
+	return c.Read()
+}
+
+// DoLine splits line like redis-cli (resp.SplitArgs: "double quotes" with
+// escapes, 'single quotes'), sends it and returns the raw reply.
+func (c *Conn) DoLine(line string) ([]byte, error) {
+	args, err := resp.SplitArgs([]byte(line), nil)
+	if err != nil {
+		return nil, err
+	}
+	return c.DoArgs(args...)
 }
 
 // MustDo is Do that fails the test on a connection error.
@@ -311,7 +390,10 @@ func ReadReply(rd *bufio.Reader) ([]byte, error) {
 }
 
 func readReply(rd *bufio.Reader, out *[]byte) error {
-	line, err := rd.ReadSlice('\n')
+	// ReadBytes, not ReadSlice: a line may be longer than the reader's
+	// buffer (a 1MB error reply), and a ReadSlice line would alias the
+	// buffer that the nested reads below overwrite.
+	line, err := rd.ReadBytes('\n')
 	if err != nil {
 		return err
 	}
@@ -342,8 +424,6 @@ func readReply(rd *bufio.Reader, out *[]byte) error {
 		if err != nil {
 			return fmt.Errorf("bad length in %q", line)
 		}
-		// line aliases the reader's buffer, which the nested reads
-		// below overwrite: keep the type byte.
 		typ := line[0]
 		if typ == '%' || typ == '|' {
 			n *= 2

@@ -3,6 +3,7 @@ package difftest
 import (
 	"bufio"
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -12,6 +13,8 @@ func TestReadReplyAndParse(t *testing.T) {
 		"*2\r\n$1\r\na\r\n:2\r\n", "%1\r\n+k\r\n*1\r\n_\r\n", "~2\r\n,1.5\r\n#t\r\n",
 		"(123\r\n", "=7\r\ntxt:abc\r\n", ">2\r\n+a\r\n+b\r\n", "|1\r\n+a\r\n+b\r\n:1\r\n",
 		"$4\r\na\r\nb\r\n",
+		"-" + strings.Repeat("e", 100000) + "\r\n", // longer than the reader's buffer
+		"*1\r\n+" + strings.Repeat("s", 10000) + "\r\n",
 	}
 	var all []byte
 	for _, r := range replies {

@@ -1,147 +1,14 @@
-package server
+package server_test
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/crescent-db/crescent/internal/config"
 )
-
-// startCrescent runs a server on a free loopback port with the given
-// directives and returns its address; it stops with the test.
-func startCrescent(t *testing.T, args ...string) string {
-	t.Helper()
-	cfg := config.New()
-	if err := cfg.Load("", append([]string{"--port", "0", "--save", ""}, args...)); err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return s.Addr().String()
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// startRedis runs a real redis-server for differential tests, or skips.
-func startRedis(t *testing.T, args ...string) string {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed: skipping differential test")
-	}
-	port := freePort(t)
-	cmd := exec.Command(path, append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, args...)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return addr
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("redis-server did not start")
-	return ""
-}
-
-// rawConn sends commands and reads raw RESP replies.
-type rawConn struct {
-	c  net.Conn
-	rd *bufio.Reader
-}
-
-func dialRaw(t *testing.T, addr string) *rawConn {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &rawConn{c: c, rd: bufio.NewReader(c)}
-}
-
-func (r *rawConn) do(t *testing.T, args ...string) string {
-	t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	r.c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := r.c.Write([]byte(b.String())); err != nil {
-		t.Fatal(err)
-	}
-	out, err := readReply(r.rd)
-	if err != nil {
-		t.Fatalf("%v: %v", args, err)
-	}
-	return out
-}
-
-func readReply(rd *bufio.Reader) (string, error) {
-	line, err := rd.ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	switch line[0] {
-	case '$':
-		n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
-		if n < 0 {
-			return line, nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(rd, buf); err != nil {
-			return "", err
-		}
-		return line + string(buf), nil
-	case '*', '%', '~':
-		n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
-		if line[0] == '%' {
-			n *= 2
-		}
-		out := line
-		for i := 0; i < n; i++ {
-			s, err := readReply(rd)
-			if err != nil {
-				return "", err
-			}
-			out += s
-		}
-		return out, nil
-	}
-	return line, nil
-}
 
 // TestACLDifferential runs the same ACL command sequences against Crescent
 // and redis-server and compares raw replies.
@@ -222,13 +89,13 @@ func TestACLDifferential(t *testing.T) {
 			{"ACL", "WHOAMI"},
 		},
 	}
-	cr := startCrescent(t)
+	cr, _ := startCrescent(t)
 	rd := startRedis(t)
 	for i, seq := range cases {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			a, b := dialRaw(t, cr), dialRaw(t, rd)
 			for _, cmd := range seq {
-				got, want := a.do(t, cmd...), b.do(t, cmd...)
+				got, want := a.mustDo(cmd...), b.mustDo(cmd...)
 				if got != want {
 					t.Errorf("%q:\ncrescent %q\nredis    %q", cmd, got, want)
 				}
@@ -240,7 +107,7 @@ func TestACLDifferential(t *testing.T) {
 // TestAuthRequirePass: requirepass sets the default user's password;
 // AUTH and HELLO AUTH go through the ACL users.
 func TestAuthRequirePass(t *testing.T) {
-	addr := startCrescent(t, "--requirepass", "secret")
+	addr, _ := startCrescent(t, "requirepass", "secret")
 	ctx := context.Background()
 	noauth := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
 	defer noauth.Close()
@@ -282,7 +149,7 @@ func TestAuthRequirePass(t *testing.T) {
 // TestLimitedUser: a user denied a command, a key and a channel; deleting
 // the user disconnects its clients.
 func TestLimitedUser(t *testing.T) {
-	addr := startCrescent(t)
+	addr, _ := startCrescent(t)
 	ctx := context.Background()
 	admin := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
 	defer admin.Close()
@@ -322,7 +189,7 @@ func TestLimitedUser(t *testing.T) {
 // TestMaxmemoryEviction: allkeys-lru bounds the dataset and keeps the keys
 // used recently.
 func TestMaxmemoryEviction(t *testing.T) {
-	addr := startCrescent(t)
+	addr, _ := startCrescent(t)
 	ctx := context.Background()
 	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
 	defer c.Close()
@@ -376,7 +243,7 @@ func TestMaxmemoryEviction(t *testing.T) {
 
 // TestMaxmemoryNoEviction: denyoom commands get OOM; reads still work.
 func TestMaxmemoryNoEviction(t *testing.T) {
-	addr := startCrescent(t)
+	addr, _ := startCrescent(t)
 	ctx := context.Background()
 	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
 	defer c.Close()

@@ -2,26 +2,23 @@ package server_test
 
 import (
 	"bufio"
-	"context"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"os"
-	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/difftest"
 	"github.com/crescent-db/crescent/internal/server"
 )
 
-// Minimal local differential harness (a shared one is being written in
-// internal/difftest): start Crescent in-process and a real redis-server,
-// send the same commands, compare raw RESP replies.
+// The server tests' view of internal/difftest: start Crescent in-process
+// and a real redis-server, send the same commands, compare raw RESP
+// replies.
 
+// startCrescent runs Crescent with directives given as name, value pairs
+// ("tcp-keepalive", "60").
 func startCrescent(t testing.TB, directives ...string) (string, *server.Server) {
 	t.Helper()
 	return startCrescentWith(t, nil, directives...)
@@ -30,98 +27,42 @@ func startCrescent(t testing.TB, directives ...string) (string, *server.Server) 
 // startCrescentWith runs setup on the server before it starts serving.
 func startCrescentWith(t testing.TB, setup func(*server.Server), directives ...string) (string, *server.Server) {
 	t.Helper()
-	cfg := config.New()
-	if err := cfg.Set("port", "0"); err != nil {
-		t.Fatal(err)
-	}
+	var args []string
 	for i := 0; i+1 < len(directives); i += 2 {
-		if err := cfg.Set(directives[i], directives[i+1]); err != nil {
-			t.Fatal(err)
-		}
+		args = append(args, "--"+directives[i], directives[i+1])
 	}
-	s, err := server.New(cfg, testLogger(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	if setup != nil {
-		setup(s)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop")
-		}
-	})
-	return s.Addr().String(), s
+	s := difftest.ServeCrescent(t, difftest.NewCrescent(t, args...), setup)
+	return s.Addr, s.Crescent
 }
 
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return difftest.FreePort(t)
 }
 
-func startRedis(t testing.TB) string {
+func startRedis(t testing.TB, args ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed: skipping differential test")
-	}
-	port := freePort(t)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--enable-debug-command", "yes")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return addr
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("redis-server did not start")
-	return ""
+	return difftest.StartRedis(t, args...).Addr
 }
 
-// rawConn sends commands and reads single raw RESP replies.
+func testLogger() *slog.Logger { return difftest.Logger() }
+
+// rawConn sends commands and reads single raw RESP replies; tests write
+// raw bytes to nc and read raw bytes from rd.
 type rawConn struct {
 	t  testing.TB
+	dc *difftest.Conn
 	nc net.Conn
 	rd *bufio.Reader
 }
 
 func dialRaw(t testing.TB, addr string) *rawConn {
 	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	return &rawConn{t: t, nc: nc, rd: bufio.NewReader(nc)}
+	dc := difftest.Connect(t, addr)
+	return &rawConn{t: t, dc: dc, nc: dc.NetConn(), rd: dc.Reader()}
 }
 
-func encodeCmd(args []string) []byte {
-	b := []byte("*" + strconv.Itoa(len(args)) + "\r\n")
-	for _, a := range args {
-		b = append(b, "$"+strconv.Itoa(len(a))+"\r\n"+a+"\r\n"...)
-	}
-	return b
-}
+func encodeCmd(args []string) []byte { return difftest.EncodeStrings(args...) }
 
 func (c *rawConn) send(args ...string) {
 	c.t.Helper()
@@ -132,15 +73,15 @@ func (c *rawConn) send(args ...string) {
 
 // read returns one raw reply, or "<timeout>" / "<eof>".
 func (c *rawConn) read(timeout time.Duration) string {
-	c.nc.SetReadDeadline(time.Now().Add(timeout))
-	var b strings.Builder
-	if err := readValue(c.rd, &b); err != nil {
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
-			return b.String() + "<timeout>"
+	b, err := c.dc.ReadWithin(timeout)
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return string(b) + "<timeout>"
 		}
-		return b.String() + "<eof>"
+		return string(b) + "<eof>"
 	}
-	return b.String()
+	return string(b)
 }
 
 func (c *rawConn) do(args ...string) string {
@@ -149,43 +90,15 @@ func (c *rawConn) do(args ...string) string {
 	return c.read(2 * time.Second)
 }
 
-func readValue(rd *bufio.Reader, b *strings.Builder) error {
-	line, err := rd.ReadString('\n')
+// mustDo is do that fails the test when no whole reply comes within 5s.
+func (c *rawConn) mustDo(args ...string) string {
+	c.t.Helper()
+	c.send(args...)
+	b, err := c.dc.ReadWithin(5 * time.Second)
 	if err != nil {
-		return err
+		c.t.Fatalf("%v: %v", args, err)
 	}
-	b.WriteString(line)
-	if len(line) < 3 {
-		return fmt.Errorf("short line %q", line)
-	}
-	n, _ := strconv.Atoi(strings.TrimRight(line[1:], "\r\n"))
-	switch line[0] {
-	case '$', '=', '!':
-		if n < 0 {
-			return nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(rd, buf); err != nil {
-			return err
-		}
-		b.Write(buf)
-	case '*', '~', '>':
-		for i := 0; i < n; i++ {
-			if err := readValue(rd, b); err != nil {
-				return err
-			}
-		}
-	case '%', '|':
-		for i := 0; i < 2*n; i++ {
-			if err := readValue(rd, b); err != nil {
-				return err
-			}
-		}
-		if line[0] == '|' {
-			return readValue(rd, b)
-		}
-	}
-	return nil
+	return string(b)
 }
 
 // step is one action of a differential scenario.
@@ -268,11 +181,4 @@ func runDiff(t *testing.T, scenarios []scenario) {
 			}
 		})
 	}
-}
-
-func testLogger() *slog.Logger {
-	if os.Getenv("CRESCENT_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/difftest"
 	"github.com/crescent-db/crescent/internal/server"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -342,17 +343,7 @@ func startCrescentCfg(t *testing.T, file string, set func(cfg *config.Config)) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return s.Addr().String(), s
+	return difftest.ServeCrescent(t, s, nil).Addr, s
 }
 
 // TestMetricsEndpoint scrapes /metrics and parses it with Prometheus's

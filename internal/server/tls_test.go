@@ -109,31 +109,7 @@ func (p *pki) tlsArgs(tlsPort int, extra ...string) []string {
 // startTLSCrescent starts Crescent with directives (name, value pairs).
 func startTLSCrescent(t *testing.T, directives ...string) *server.Server {
 	t.Helper()
-	cfg := config.New()
-	cfg.Set("port", "0")
-	for i := 0; i+1 < len(directives); i += 2 {
-		if err := cfg.Set(directives[i], directives[i+1]); err != nil {
-			t.Fatalf("%s: %v", directives[i], err)
-		}
-	}
-	s, err := server.New(cfg, testLogger(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop")
-		}
-	})
+	_, s := startCrescent(t, directives...)
 	return s
 }
 
