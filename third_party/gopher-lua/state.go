@@ -222,7 +222,10 @@ type callFrameStackSegment struct {
 }
 type segIdx uint16
 type autoGrowingCallFrameStack struct {
+	// CRESCENT: segments grows on demand up to maxSegs (upstream allocated
+	// all maxSize/FramesPerSegment slots up front: 20 KB per coroutine).
 	segments []*callFrameStackSegment
+	maxSegs  int
 	segIdx   segIdx
 	// segSp is the number of frames in the current segment which are used. Full 'sp' value is segIdx * FramesPerSegment + segSp.
 	// It points to the next stack slot to use, so 0 means to use the 0th element in the segment, and a value of
@@ -249,7 +252,8 @@ func freeCallFrameStackSegment(seg *callFrameStackSegment) {
 // FramesPerSegment.
 func newAutoGrowingCallFrameStack(maxSize int) callFrameStack {
 	cs := &autoGrowingCallFrameStack{
-		segments: make([]*callFrameStackSegment, (maxSize+(FramesPerSegment-1))/FramesPerSegment),
+		segments: make([]*callFrameStackSegment, 1, 4),
+		maxSegs:  (maxSize + (FramesPerSegment - 1)) / FramesPerSegment,
 		segIdx:   0,
 	}
 	cs.segments[0] = newCallFrameStackSegment()
@@ -262,7 +266,7 @@ func (cs *autoGrowingCallFrameStack) IsEmpty() bool {
 
 // IsFull returns true if the stack cannot receive any more stack pushes without overflowing
 func (cs *autoGrowingCallFrameStack) IsFull() bool {
-	return int(cs.segIdx) == len(cs.segments) && cs.segSp >= FramesPerSegment
+	return int(cs.segIdx) >= cs.maxSegs-1 && cs.segSp >= FramesPerSegment
 }
 
 func (cs *autoGrowingCallFrameStack) Clear() {
@@ -287,9 +291,12 @@ func (cs *autoGrowingCallFrameStack) Push(v callFrame) {
 	curSeg := cs.segments[cs.segIdx]
 	if cs.segSp >= FramesPerSegment {
 		// segment full, push new segment if allowed
-		if cs.segIdx < segIdx(len(cs.segments)-1) {
+		if int(cs.segIdx) < cs.maxSegs-1 {
 			curSeg = newCallFrameStackSegment()
 			cs.segIdx++
+			if int(cs.segIdx) == len(cs.segments) {
+				cs.segments = append(cs.segments, nil)
+			}
 			cs.segments[cs.segIdx] = curSeg
 			cs.segSp = 0
 		} else {
@@ -662,9 +669,17 @@ func panicWithoutTraceback(L *LState) {
 }
 
 func newLState(options Options) *LState {
+	return newLStateIn(options, nil)
+}
+
+// newLStateIn is newLState sharing g (a new Global when nil). CRESCENT
+func newLStateIn(options Options, g *Global) *LState {
+	if g == nil {
+		g = newGlobal()
+	}
 	al := newAllocator(32)
 	ls := &LState{
-		G:       newGlobal(),
+		G:       g,
 		Parent:  nil,
 		Panic:   panicWithTraceback,
 		Dead:    false,
@@ -1612,8 +1627,20 @@ func (ls *LState) CreateTable(acap, hcap int) *LTable {
 // NewThread returns a new LState that shares with the original state all global objects.
 // If the original state has context.Context, the new state has a new child context of the original state and this function returns its cancel function.
 func (ls *LState) NewThread() (*LState, context.CancelFunc) {
-	thread := newLState(ls.Options)
-	thread.G = ls.G
+	// CRESCENT: a coroutine starts small and grows, up to the same limits
+	// as its creator; upstream gave each one the creator's full fixed call
+	// stack (2 MB with Redis's 20000 frames), so a loop creating coroutines
+	// exhausted the host's memory before any check could run.
+	opts := ls.Options
+	opts.MinimizeStackMemory = true
+	if opts.RegistrySize > 64 {
+		opts.RegistrySize = 64
+	}
+	if opts.RegistryMaxSize < ls.Options.RegistrySize {
+		opts.RegistryMaxSize = ls.Options.RegistrySize
+	}
+	thread := newLStateIn(opts, ls.G)
+	thread.mem = ls.mem // CRESCENT: the same memory limits inside coroutines
 	thread.Env = ls.Env
 	var f context.CancelFunc = nil
 	if ls.ctx != nil {
