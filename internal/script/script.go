@@ -213,9 +213,13 @@ func (r *Run) Killed() bool { return r.killed.Load() }
 // SetInterrupt is called by the engine before running code: stop must make
 // the running code fail at its next step.
 // SetInterrupt(nil) after the code returned makes a late Kill harmless.
+// A Kill that came before the engine installed stop takes effect now.
 func (r *Run) SetInterrupt(stop func()) {
 	r.mu.Lock()
 	r.stop = stop
+	if stop != nil && r.killed.Load() {
+		stop()
+	}
 	r.mu.Unlock()
 }
 
