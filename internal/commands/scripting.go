@@ -213,6 +213,11 @@ func (h *Handlers) runScript(c *command.Ctx, run *script.Run, numkeys int64, met
 			c.Rejected = true
 			return
 		}
+		if run.Killed() { // SCRIPT KILL came as it stopped: its writes are undone
+			c.Error(script.ErrKilled)
+			h.ScriptDone(metric, time.Since(start), true)
+			return
+		}
 		run.Restart()
 		run.Resp = 2
 		h.scripts.mon.Begin(run)
