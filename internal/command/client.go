@@ -68,6 +68,9 @@ type Client struct {
 	Touch func(db int, key []byte)
 	// Extra carries per-client state owned by other packages (pubsub...).
 	Extra map[string]any
+	// Caller, for the client a script's commands run as, is the client
+	// that ran the script.
+	Caller *Client
 }
 
 // WatchedKey is one WATCHed key.

@@ -51,6 +51,10 @@ type Ctx struct {
 	Rejected bool
 	// OnError, set by the executor, counts an error reply in errorstats.
 	OnError func(msg string)
+	// Held is the executor's lock set (*exec.Locks) while Execute runs a
+	// LockScript command, which may extend it; nil when the caller holds
+	// the whole keyspace (EXEC).
+	Held any
 }
 
 // BlockRequest describes how a blocked command waits.

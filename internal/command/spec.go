@@ -76,6 +76,11 @@ const (
 	LockAll
 	// LockNone takes nothing: the command does not touch the keyspace.
 	LockNone
+	// LockScript (EVAL, EVALSHA and their _RO forms) locks the shards of
+	// the command's keys like LockKeys, or the whole keyspace when it has
+	// none; the script may take further shards as it runs (see
+	// exec.ScriptCall).
+	LockScript
 )
 
 // Spec declares one command or subcommand.

@@ -41,10 +41,6 @@ type opsState struct {
 	pauseMu sync.Mutex
 	pause   atomic.Pointer[pauseState]
 
-	// scriptCaller is the client running EVAL (scripts hold the whole
-	// keyspace, so there is one at a time).
-	scriptCaller atomic.Pointer[command.Client]
-
 	activeExpireOff atomic.Bool // DEBUG SET-ACTIVE-EXPIRE 0
 	lazyPending     atomic.Int64
 	lazyFreed       atomic.Int64

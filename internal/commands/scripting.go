@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
@@ -21,9 +22,9 @@ type scripting struct {
 	mon    script.Monitor
 	// libs are the FUNCTION libraries (functions.go).
 	libs *script.Libraries
-	// client is the fake client scripts' commands run as. Scripts hold
-	// the whole keyspace, so one runs at a time and one client serves all.
-	client *command.Client
+	// clients are the fake clients scripts' commands run as, one per
+	// running script (scripts on disjoint keys run in parallel).
+	clients sync.Pool
 }
 
 // Script error texts (Redis 7.0).
@@ -39,19 +40,21 @@ func (h *Handlers) registerScripting() {
 	h.scripts = &scripting{
 		cache:  script.NewCache(),
 		engine: lua.New(lua.Options{Version: RedisVersion, VersionNum: versionNum(RedisVersion)}),
-		client: command.NewClient(0),
 	}
+	h.scripts.clients.New = func() any { return command.NewClient(0) }
 	h.scripts.mon.Threshold = func() time.Duration {
 		return time.Duration(h.Config.Int("busy-reply-threshold")) * time.Millisecond
 	}
 	h.Exec.Busy = &h.scripts.mon
 	t := h.Table
-	all := command.WithLock(command.LockAll)
+	// A script locks the shards of its keys and takes more as it runs, or
+	// everything when it has no keys (exec.ScriptCall).
+	sc := command.WithLock(command.LockScript)
 	none := command.WithLock(command.LockNone)
-	t.Handle("eval", func(c *command.Ctx) { h.eval(c, false, false) }, all)
-	t.Handle("evalsha", func(c *command.Ctx) { h.eval(c, true, false) }, all)
-	t.Handle("eval_ro", func(c *command.Ctx) { h.eval(c, false, true) }, all)
-	t.Handle("evalsha_ro", func(c *command.Ctx) { h.eval(c, true, true) }, all)
+	t.Handle("eval", func(c *command.Ctx) { h.eval(c, false, false) }, sc)
+	t.Handle("evalsha", func(c *command.Ctx) { h.eval(c, true, false) }, sc)
+	t.Handle("eval_ro", func(c *command.Ctx) { h.eval(c, false, true) }, sc)
+	t.Handle("evalsha_ro", func(c *command.Ctx) { h.eval(c, true, true) }, sc)
 	t.Handle("script|load", h.scriptLoad, none)
 	t.Handle("script|exists", h.scriptExists, none)
 	t.Handle("script|flush", h.scriptFlush, none)
@@ -116,8 +119,9 @@ func (h *Handlers) compileScript(body []byte) (*script.Script, string) {
 	return h.scripts.cache.Add(&script.Script{Sha: sha, Body: string(body), Flags: flags, Fn: fn}), ""
 }
 
-// eval implements EVAL, EVALSHA, EVAL_RO and EVALSHA_RO. The Spec holds
-// the whole keyspace: the script is atomic.
+// eval implements EVAL, EVALSHA, EVAL_RO and EVALSHA_RO. The script is
+// atomic: it holds the shards of its keys, takes more as it needs them or
+// runs again with the whole keyspace (exec.ScriptCall).
 func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 	h.MonitorFeed(c) // skip_monitor: shown before the commands it calls (ops.go)
 	// Over maxmemory, a script that declares flags without allow-oom or
@@ -183,18 +187,43 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 func (h *Handlers) runScript(c *command.Ctx, run *script.Run, numkeys int64, metric string, call func(keys, args [][]byte)) {
 	keys := c.Args[3 : 3+numkeys]
 	args := c.Args[3+numkeys:]
-	sc := h.Exec.NewScriptCall(c.Client, h.scripts.client, c.DB.Now, run.ReadOnly)
+	client := h.scripts.clients.Get().(*command.Client)
+	defer h.scripts.clients.Put(client)
+	sc := h.Exec.NewScriptCall(c.Client, client, c.DB.Now, run.ReadOnly)
+	defer sc.Release()
 	sc.DenyOOM = run.Flags&script.FlagAllowOOM == 0 && h.overMaxmemory()
 	run.Host, run.Resp, run.Log = sc, 2, h.scriptLog
+	// A script holding only the shards of its keys (exec.Locks in c.Held)
+	// runs in partial mode; stopped for a rerun, it runs again below with
+	// the whole keyspace.
+	if held, ok := c.Held.(*exec.Locks); ok {
+		sc.StartPartial(held, run.Retry)
+	}
 	h.scripts.mon.Begin(run)
-	// --- ops: script caller for tracking, per-script metrics (memory_ops.go)
-	h.ops.scriptCaller.Store(c.Client)
+	// --- ops: per-script metrics (memory_ops.go)
 	ew := &errWatch{ReplyWriter: c.W, c: c}
 	run.W = ew
 	start := time.Now()
 	call(keys, args)
+	if run.Retrying() {
+		h.scripts.mon.End(run)
+		if msg := sc.Escalate(); msg != "" { // BUSY
+			c.W.Error(msg)
+			h.Exec.CountError(msg)
+			c.Rejected = true
+			return
+		}
+		if run.Killed() { // SCRIPT KILL came as it stopped: its writes are undone
+			c.Error(script.ErrKilled)
+			h.ScriptDone(metric, time.Since(start), true)
+			return
+		}
+		run.Restart()
+		run.Resp = 2
+		h.scripts.mon.Begin(run)
+		call(keys, args)
+	}
 	h.ScriptDone(metric, time.Since(start), ew.failed)
-	h.ops.scriptCaller.Store(nil)
 	// --- end ops
 	h.scripts.mon.End(run)
 	sc.Finish()

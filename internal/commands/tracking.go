@@ -353,7 +353,7 @@ func (h *Handlers) clientGetRedir(c *command.Ctx) {
 func (h *Handlers) trackObserve(c *command.Ctx) {
 	cl := c.Client
 	if c.InScript {
-		if cl = h.ops.scriptCaller.Load(); cl == nil {
+		if cl = cl.Caller; cl == nil {
 			return
 		}
 	}

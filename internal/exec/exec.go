@@ -65,7 +65,8 @@ type Executor struct {
 	// commands without the allow_busy flag get BUSY instead of waiting.
 	Busy BusyMonitor
 
-	frames sync.Pool // *frame, see Execute
+	frames  sync.Pool // *frame, see Execute
+	scripts sync.Pool // *ScriptCall, see NewScriptCall
 	// --- operating hooks (ops.go)
 	// Observe, when set, sees every command run (client, MULTI, script,
 	// blocked re-run) after it ran, with its duration: MONITOR, SLOWLOG,
@@ -252,6 +253,7 @@ func (e *Executor) LocksFor(spec *command.Spec, args [][]byte, l *Locks) {
 	case command.LockNone:
 		return
 	}
+
 	var kb [8]int
 	keys := spec.KeysInto(args, kb[:0])
 	for _, k := range keys {
@@ -270,6 +272,9 @@ func (e *Executor) LocksFor(spec *command.Spec, args [][]byte, l *Locks) {
 			}
 		}
 		l.Shards = l.Shards[:j]
+	}
+	if len(l.Shards) == 0 && spec.Lock == command.LockScript {
+		l.All = true // a script without keys holds everything
 	}
 }
 
@@ -405,6 +410,9 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	}
 	e.NewCtx(c, cl, spec, args, w, now)
 	c.Start = start
+	if spec.Lock == command.LockScript {
+		c.Held = locks // the script may take more shards, or all (partial.go)
+	}
 	e.Run(c)
 	// blocking commands: register under the locks, park after (block.go)
 	var wt *waiter

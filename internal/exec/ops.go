@@ -85,7 +85,11 @@ func (h *Histogram) Percentile(p float64) float64 {
 // recordCall updates c's command statistics after its handler ran and
 // hands it to Observe.
 func (e *Executor) recordCall(c *command.Ctx, start time.Time) {
-	d := time.Since(start)
+	e.recordDur(c, time.Since(start))
+}
+
+// recordDur is recordCall for a call that took d.
+func (e *Executor) recordDur(c *command.Ctx, d time.Duration) {
 	usec := int64(d / time.Microsecond)
 	st := e.StatFor(c.Spec)
 	switch {

@@ -2,10 +2,9 @@ package exec
 
 import (
 	"sync/atomic"
-
-	"github.com/crescent-db/crescent/internal/acl"
 	"time"
 
+	"github.com/crescent-db/crescent/internal/acl"
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/resp"
 )
@@ -24,8 +23,13 @@ const (
 // the script only; its Proto follows redis.setresp), the frozen time, the
 // read-only rule and the writes to propagate. It implements script.Host.
 //
-// The caller holds the whole keyspace (command.LockAll) for the script's
-// duration: commands run without further locking.
+// A script runs in one of two modes (docs/design/concurrency.md, "Scripts
+// on disjoint keys in parallel"). Exclusive: the caller holds the whole
+// keyspace and commands run without further locking. Partial (see
+// partial.go): the caller holds the global lock shared and the shards of
+// the declared keys; further shards are tried without waiting, writes are
+// undoable and their side effects wait for Commit, and anything that does
+// not fit stops the script for a rerun in exclusive mode (Escalate).
 type ScriptCall struct {
 	E      *Executor
 	Client *command.Client // the script's client
@@ -41,6 +45,10 @@ type ScriptCall struct {
 
 	wrote   atomic.Bool
 	effects []effect
+
+	part    partial // partial-lock mode state (partial.go)
+	stop    func()  // stops the script's code for a rerun
+	restart bool    // stopped for a rerun with the whole keyspace
 }
 
 type effect struct {
@@ -57,7 +65,28 @@ func (e *Executor) NewScriptCall(caller, scriptClient *command.Client, now int64
 	scriptClient.User = caller.User
 	scriptClient.ACLUser = caller.ACLUser
 	scriptClient.Authed = true
-	return &ScriptCall{E: e, Client: scriptClient, Caller: caller, Now: now, ReadOnly: readOnly}
+	scriptClient.Caller = caller
+	s, _ := e.scripts.Get().(*ScriptCall)
+	if s == nil {
+		s = &ScriptCall{}
+	}
+	s.E, s.Client, s.Caller, s.Now, s.ReadOnly = e, scriptClient, caller, now, readOnly
+	return s
+}
+
+// Release recycles s after Finish; s must not be used afterwards.
+func (s *ScriptCall) Release() {
+	e := s.E
+	s.wrote.Store(false)
+	s.Client.Caller = nil
+	s.E, s.Client, s.Caller, s.DenyOOM, s.stop, s.restart = nil, nil, nil, false, nil, false
+	clear(s.effects)
+	s.effects = s.effects[:0]
+	s.part.on, s.part.held = false, nil
+	if cap(s.part.arena) > 64<<10 || cap(s.part.pend) > 1024 || cap(s.part.undo) > 1024 {
+		s.part = partial{}
+	}
+	e.scripts.Put(s)
 }
 
 // DB is the database the script's commands currently run in.
@@ -105,28 +134,37 @@ func (s *ScriptCall) CheckACL(args [][]byte) (allowed bool, msg string) {
 func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWriter) {
 	cmd, spec := e.Table.Resolve(args)
 	if cmd == nil || (spec == nil && len(args) >= 2) {
-		e.scriptReject(nil, w, ErrScriptUnknown)
+		s.reject(nil, w, ErrScriptUnknown)
 		return
 	}
 	if spec == nil || !spec.CheckArity(len(args)) {
-		e.scriptReject(spec, w, ErrScriptArity)
+		s.reject(spec, w, ErrScriptArity)
 		return
 	}
 	if spec.Has(command.FlagNoScript) {
-		e.scriptReject(spec, w, ErrScriptNoScript)
+		s.reject(spec, w, ErrScriptNoScript)
+		return
+	}
+	p := &s.part
+	if p.on && !s.acquire(spec, args) {
+		w.Error(errRestart) // the script stops; nobody sees this reply
 		return
 	}
 	// ACL, with the caller's user; logged with context "lua" (acl.go).
 	if msg := e.CheckACLScript(s.Caller, spec, args); msg != "" {
-		e.scriptReject(spec, w, "ERR "+msg)
+		s.reject(spec, w, "ERR "+msg)
 		return
 	}
 	if s.ReadOnly && (spec.Has(command.FlagWrite) || spec.Has(command.FlagMayReplicate)) {
-		e.scriptReject(spec, w, ErrScriptReadOnly)
+		s.reject(spec, w, ErrScriptReadOnly)
 		return
 	}
 	if s.DenyOOM && !s.wrote.Load() && spec.Has(command.FlagDenyOOM) {
-		e.scriptReject(spec, w, ErrOOM)
+		s.reject(spec, w, ErrOOM)
+		return
+	}
+	if p.on && spec.Has(command.FlagWrite) && !s.saveKeys(spec, args) {
+		w.Error(errRestart)
 		return
 	}
 	if spec.Has(command.FlagWrite) {
@@ -141,11 +179,25 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	if spec.Has(command.FlagReadOnly) {
 		c.DB = c.DB.CountingHits()
 	}
+	if p.on { // side effects wait for Commit
+		c.Touched, c.OnError = p.touchFn, p.errFn
+		if c.Notify != nil {
+			c.Notify = p.notifyFn
+		}
+	}
 	start := time.Now()
 	spec.Handler(c)
-	e.recordCall(c, start)
+	if p.on {
+		p.observe(c, time.Since(start))
+	} else {
+		e.recordCall(c, start)
+	}
 	if c.Dirty > 0 {
-		e.Dirty.Add(int64(c.Dirty))
+		if p.on {
+			p.dirty += int64(c.Dirty)
+		} else {
+			e.Dirty.Add(int64(c.Dirty))
+		}
 		if spec.Has(command.FlagWrite) && e.Propagate != nil {
 			db := c.DB.Index()
 			if c.Propagate != nil {
@@ -159,6 +211,16 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	}
 }
 
+// reject is scriptReject, deferred to Commit in partial mode.
+func (s *ScriptCall) reject(spec *command.Spec, w resp.ReplyWriter, msg string) {
+	if s.part.on {
+		w.Error(msg)
+		s.part.add(pending{kind: pendReject, spec: spec, msg: msg})
+		return
+	}
+	s.E.scriptReject(spec, w, msg)
+}
+
 func (e *Executor) scriptReject(spec *command.Spec, w resp.ReplyWriter, msg string) {
 	w.Error(msg)
 	e.CountError(msg)
@@ -167,15 +229,22 @@ func (e *Executor) scriptReject(spec *command.Spec, w resp.ReplyWriter, msg stri
 	}
 }
 
-// Finish propagates the script's writes: as Redis 7 does, the effects, not
-// the script, wrapped in MULTI/EXEC when there is more than one.
+// Finish commits a partial-mode script (Commit), then propagates the
+// script's writes: as Redis 7 does, the effects, not the script, wrapped
+// in MULTI/EXEC when there is more than one. Shards the script took
+// beyond the caller's are released last.
 func (s *ScriptCall) Finish() {
+	if s.part.on {
+		s.commit()
+		defer s.releaseExtra()
+	}
 	var u Unit
 	for _, ef := range s.effects {
 		u.Add(ef.db, [][][]byte{ef.cmd})
 	}
 	s.E.PropagateUnit(&u, s.Caller)
-	s.effects = nil
+	clear(s.effects)
+	s.effects = s.effects[:0]
 }
 
 // BusyMonitor reports a script running past busy-reply-threshold.
@@ -192,11 +261,17 @@ type BusyMonitor interface {
 }
 
 // lockOrBusy takes l while a script may be running: it gives up with the
-// BUSY error as soon as the script passes the busy threshold, so clients
-// are answered instead of waiting for the script to end.
+// BUSY error as soon as a script passes the busy threshold while l is not
+// free, so clients are answered instead of waiting for the script to end.
+// A command with keys on shards no script holds runs even then (a script
+// holds only the shards of its keys unless it needs the whole keyspace);
+// others get BUSY as in Redis.
 func (e *Executor) lockOrBusy(l *Locks) string {
 	wait := 50 * time.Microsecond
 	for {
+		if len(l.Shards) > 0 && e.tryLock(l) {
+			return ""
+		}
 		if msg := e.Busy.BusyError(); msg != "" {
 			return msg
 		}
@@ -204,7 +279,7 @@ func (e *Executor) lockOrBusy(l *Locks) string {
 			e.Lock(l)
 			return ""
 		}
-		if e.tryLock(l) {
+		if len(l.Shards) == 0 && e.tryLock(l) {
 			return ""
 		}
 		time.Sleep(wait)

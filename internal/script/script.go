@@ -147,6 +147,15 @@ type Host interface {
 	CheckACL(args [][]byte) (allowed bool, msg string)
 }
 
+// Escalator is implemented by a Host whose script may hold only some
+// shards of the keyspace.
+type Escalator interface {
+	// NeedAll reports whether the script holds the whole keyspace. When
+	// it does not, it stops the run for a retry (Run.Retry) that will, and
+	// returns false.
+	NeedAll() bool
+}
+
 // ErrorNoter is implemented by a Run's W when the host counts the error
 // replies of scripts (errorstats, failed_calls): the engine calls
 // NoteError before writing each error reply. counted is set for errors
@@ -195,6 +204,7 @@ type Run struct {
 
 	start  atomic.Int64 // Unix ns
 	killed atomic.Bool
+	retry  atomic.Bool
 	mu     sync.Mutex
 	stop   func() // set by the engine: interrupts the running code
 }
@@ -223,6 +233,24 @@ func (r *Run) SetInterrupt(stop func()) {
 	r.mu.Unlock()
 }
 
+// Retry stops the run to start it again holding the whole keyspace (it
+// holds only some shards and needs more than it can take without
+// waiting): the engine stops the code at its next step and writes no
+// reply; every further redis.call fails.
+func (r *Run) Retry() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.retry.CompareAndSwap(false, true) && r.stop != nil {
+		r.stop()
+	}
+}
+
+// Retrying reports whether Retry was called since the run (re)started.
+func (r *Run) Retrying() bool { return r.retry.Load() }
+
+// Restart clears Retry for the run's second attempt.
+func (r *Run) Restart() { r.retry.Store(false) }
+
 // Kill stops the run.
 func (r *Run) Kill() {
 	r.mu.Lock()
@@ -250,38 +278,69 @@ const (
 	ErrKilled       = "ERR Script killed by user with SCRIPT KILL..."
 )
 
-// Monitor tracks the running script for BUSY replies, SCRIPT KILL and
-// FUNCTION KILL. Scripts hold the whole keyspace, so at most one runs.
+// Monitor tracks the running scripts for BUSY replies, SCRIPT KILL and
+// FUNCTION KILL. Scripts on disjoint keys run in parallel, so several may
+// run at once; the oldest is the one BUSY, KILL and FUNCTION STATS see.
 type Monitor struct {
-	cur atomic.Pointer[Run]
+	mu   sync.Mutex
+	runs []*Run
+	// oldest is the start (Unix ns) of the oldest running script, 0 when
+	// none runs: Slow reads it on every command without taking mu.
+	oldest atomic.Int64
 	// Threshold returns busy-reply-threshold.
 	Threshold func() time.Duration
 }
 
-// Begin marks r as the running script.
+// Begin marks r as running.
 func (m *Monitor) Begin(r *Run) {
 	r.start.Store(time.Now().UnixNano())
-	m.cur.Store(r)
+	m.mu.Lock()
+	m.runs = append(m.runs, r)
+	m.oldest.Store(m.runs[0].start.Load())
+	m.mu.Unlock()
 }
 
-// End clears r.
-func (m *Monitor) End(r *Run) { m.cur.CompareAndSwap(r, nil) }
+// End marks r as no longer running.
+func (m *Monitor) End(r *Run) {
+	m.mu.Lock()
+	for i, x := range m.runs {
+		if x == r {
+			copy(m.runs[i:], m.runs[i+1:])
+			m.runs[len(m.runs)-1] = nil
+			m.runs = m.runs[:len(m.runs)-1]
+			break
+		}
+	}
+	if len(m.runs) > 0 {
+		m.oldest.Store(m.runs[0].start.Load())
+	} else {
+		m.oldest.Store(0)
+	}
+	m.mu.Unlock()
+}
 
-// Current returns the running script, or nil.
-func (m *Monitor) Current() *Run { return m.cur.Load() }
+// Current returns the oldest running script, or nil.
+func (m *Monitor) Current() *Run {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.runs) == 0 {
+		return nil
+	}
+	return m.runs[0]
+}
 
 // Running reports whether a script is running.
-func (m *Monitor) Running() bool { return m.cur.Load() != nil }
+func (m *Monitor) Running() bool { return m.oldest.Load() != 0 }
 
 // slowAfter is how long a script runs before commands stop queueing on
 // the keyspace lock and poll for it instead (see exec.BusyMonitor.Slow).
 const slowAfter = time.Millisecond
 
-// Slow reports whether the running script has run for slowAfter, or past
+// Slow reports whether a running script has run for slowAfter, or past
 // the busy threshold when that is shorter.
 func (m *Monitor) Slow() bool {
-	r := m.cur.Load()
-	if r == nil {
+	o := m.oldest.Load()
+	if o == 0 {
 		return false
 	}
 	limit := slowAfter
@@ -290,13 +349,13 @@ func (m *Monitor) Slow() bool {
 			limit = th
 		}
 	}
-	return r.Elapsed() >= limit
+	return time.Duration(time.Now().UnixNano()-o) >= limit
 }
 
 // BusyError returns the BUSY error when a script has run past the busy
 // threshold, or "".
 func (m *Monitor) BusyError() string {
-	r := m.cur.Load()
+	r := m.Current()
 	if r == nil {
 		return ""
 	}
@@ -316,7 +375,7 @@ func (m *Monitor) BusyError() string {
 // Kill implements SCRIPT KILL (function false) and FUNCTION KILL
 // (function true). It returns the error reply, or "" for OK.
 func (m *Monitor) Kill(function bool) string {
-	r := m.cur.Load()
+	r := m.Current()
 	if r == nil {
 		return ErrNotBusy
 	}
@@ -333,9 +392,12 @@ func (m *Monitor) Kill(function bool) string {
 	return ""
 }
 
-// KillAny stops the running script whatever it did (SHUTDOWN NOSAVE).
+// KillAny stops the running scripts whatever they did (SHUTDOWN NOSAVE).
 func (m *Monitor) KillAny() {
-	if r := m.cur.Load(); r != nil {
+	m.mu.Lock()
+	runs := append([]*Run(nil), m.runs...)
+	m.mu.Unlock()
+	for _, r := range runs {
 		r.Kill()
 	}
 }

@@ -219,13 +219,26 @@ func (s *state) pcallReply(run *script.Run, nargs int) {
 	L := s.L
 	err := L.PCall(nargs, 1, s.errFn)
 	run.SetInterrupt(nil)
-	if err != nil {
+	if run.Retrying() {
+		// stopped to run again with the whole keyspace: no reply
+	} else if err != nil {
 		s.writeError(run, err)
 	} else {
 		writeReply(run.W, L.Get(-1), run.Resp, 0)
 	}
 	L.SetTop(0)
 	s.run = nil
+}
+
+// needAll raises an error that ends the script when it holds only part
+// of the keyspace: its host then runs it again holding all of it.
+func (s *state) needAll(L *glua.LState) {
+	if s.run == nil {
+		return
+	}
+	if x, ok := s.run.Host.(script.Escalator); ok && !x.NeedAll() {
+		L.RaiseError("script restarted with the whole keyspace")
+	}
 }
 
 func (s *state) argTable(a [][]byte) *glua.LTable {
@@ -418,8 +431,10 @@ func (e *Engine) newState() *state {
 
 	math := src.RawGetString("math").(*glua.LTable)
 	math.RawSetString("huge", glua.LNumber(inf))
-	math.RawSetString("random", L.NewFunction(e.mathRandom))
-	math.RawSetString("randomseed", L.NewFunction(e.mathRandomseed))
+	// The random sequence is shared by all scripts: a script holding only
+	// some shards starts again with the whole keyspace before using it.
+	math.RawSetString("random", L.NewFunction(func(L *glua.LState) int { s.needAll(L); return e.mathRandom(L) }))
+	math.RawSetString("randomseed", L.NewFunction(func(L *glua.LState) int { s.needAll(L); return e.mathRandomseed(L) }))
 
 	co := src.RawGetString("coroutine").(*glua.LTable)
 	s.guardCoroutines(L, co) // bounded nesting (coguard.go)

@@ -1,0 +1,324 @@
+package exec
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/keyspace"
+)
+
+// Scripts on disjoint keys in parallel (docs/design/concurrency.md).
+//
+// A script called by Execute starts holding the global lock shared and the
+// shards of its declared keys (EVAL's key specs), like a multi-key command.
+// A redis.call on a key of another shard tries that shard's lock without
+// waiting and keeps it until the script ends (strict two-phase locking:
+// the outcome is that of some serial order, and since nobody waits while
+// holding a lock out of order there is no deadlock). Before a write the
+// previous entries of the command's keys are copied to an undo log, and the
+// side effects that others could see before the script ends (WATCH and
+// blocked-client signals, keyspace notifications, client-side caching
+// invalidations, statistics, MONITOR and SLOWLOG, the dirty counter,
+// propagation) are held back until Commit, which replays them in order
+// with every lock still held. When the script needs what it cannot take
+// this way (a busy shard, a command that needs the whole keyspace, a
+// side effect that cannot wait, a value too large to copy) it is stopped,
+// its writes are undone and it runs again holding the whole keyspace
+// (Escalate), which is always legal. Both attempts see the same frozen
+// time; math.random escalates before drawing, so the shared sequence is
+// drawn in a serial order.
+
+// maxUndoBytes bounds the accounted size of a value copied to the undo
+// log: a script writing a larger value reruns with the whole keyspace,
+// which needs no copy.
+const maxUndoBytes = 64 << 10
+
+// maxUndoKeys bounds the distinct keys a partial-mode script writes.
+const maxUndoKeys = 512
+
+// errRestart is the reply redis.call gets when the script is stopped to
+// run again: the script never returns it (the engine drops its reply).
+const errRestart = "ERR script restarted with the whole keyspace"
+
+type pendKind uint8
+
+const (
+	pendTouch pendKind = iota
+	pendNotify
+	pendError
+	pendReject
+	pendObserve
+)
+
+// pending is a side effect held back until Commit.
+type pending struct {
+	kind  pendKind
+	class byte
+	db    int
+	key   []byte // arena
+	event string
+	msg   string
+	spec  *command.Spec
+	ctx   command.Ctx // pendObserve: the call, Args in the arena
+	d     time.Duration
+}
+
+// partial is a ScriptCall's partial-lock state.
+type partial struct {
+	on     bool
+	held   *Locks    // the caller's lock set (Execute's)
+	mask   [4]uint64 // shards held, the caller's and extra
+	extra  []int     // shards taken by the script itself
+	undo   []keyspace.Saved
+	pend   []pending
+	dirty  int64
+	arena  []byte
+	argbuf [][]byte
+
+	touchFn  func(db int, key []byte)
+	notifyFn func(class byte, event string, db int, key []byte)
+	errFn    func(msg string)
+}
+
+func (p *partial) has(sh int) bool { return p.mask[sh>>6]&(1<<(sh&63)) != 0 }
+func (p *partial) set(sh int)      { p.mask[sh>>6] |= 1 << (sh & 63) }
+
+func (p *partial) add(x pending) { p.pend = append(p.pend, x) }
+
+func (p *partial) keep(b []byte) []byte {
+	p.arena = append(p.arena, b...)
+	return p.arena[len(p.arena)-len(b) : len(p.arena) : len(p.arena)]
+}
+
+// observe holds back the statistics and Observe of a call.
+func (p *partial) observe(c *command.Ctx, d time.Duration) {
+	x := pending{kind: pendObserve, ctx: *c, d: d}
+	start := len(p.argbuf)
+	for _, a := range c.Args {
+		p.argbuf = append(p.argbuf, p.keep(a))
+	}
+	x.ctx.Args = p.argbuf[start:len(p.argbuf):len(p.argbuf)]
+	x.ctx.W = nil
+	p.add(x)
+}
+
+// StartPartial puts s in partial mode when held, the lock set its caller
+// took, is not the whole keyspace. stop must stop the script's code (the
+// engine's Run.Retry). It reports whether s is in partial mode.
+func (s *ScriptCall) StartPartial(held *Locks, stop func()) bool {
+	p := &s.part
+	if held == nil || held.All {
+		return false
+	}
+	p.on, p.held, p.mask, p.dirty = true, held, [4]uint64{}, 0
+	p.undo, p.pend, p.extra, p.arena = p.undo[:0], p.pend[:0], p.extra[:0], p.arena[:0]
+	clear(p.argbuf)
+	p.argbuf = p.argbuf[:0]
+	for _, sh := range held.Shards {
+		p.set(sh)
+	}
+	s.stop = stop
+	if p.touchFn == nil { // built once per pooled ScriptCall
+		p.touchFn = func(db int, key []byte) { p.add(pending{kind: pendTouch, db: db, key: p.keep(key)}) }
+		p.notifyFn = func(class byte, event string, db int, key []byte) {
+			p.add(pending{kind: pendNotify, class: class, event: event, db: db, key: p.keep(key)})
+		}
+		p.errFn = func(msg string) { p.add(pending{kind: pendError, msg: msg}) }
+	}
+	return true
+}
+
+// Partial reports whether s runs in partial mode.
+func (s *ScriptCall) Partial() bool { return s.part.on }
+
+// Restarting reports whether s was stopped to run again with the whole
+// keyspace.
+func (s *ScriptCall) Restarting() bool { return s.restart }
+
+// NeedAll implements script.Escalator.
+func (s *ScriptCall) NeedAll() bool {
+	if !s.part.on {
+		return true
+	}
+	s.escalate()
+	return false
+}
+
+func (s *ScriptCall) escalate() {
+	if !s.restart {
+		s.restart = true
+		if s.stop != nil {
+			s.stop()
+		}
+	}
+}
+
+// acquire makes sure s may run spec in partial mode: the command needs
+// only shards, which s holds or takes now without waiting. Otherwise it
+// stops the script for a rerun and returns false.
+func (s *ScriptCall) acquire(spec *command.Spec, args [][]byte) bool {
+	if s.restart {
+		return false
+	}
+	if !partialOK(spec, args) {
+		s.escalate()
+		return false
+	}
+	if spec.Lock == command.LockNone {
+		return true
+	}
+	p := &s.part
+	var kb [8]int
+	for _, k := range spec.KeysInto(args, kb[:0]) {
+		if k >= len(args) {
+			continue
+		}
+		sh := s.E.Store.ShardOf(args[k])
+		if p.has(sh) {
+			continue
+		}
+		if !s.E.Store.TryLockShard(sh) {
+			s.escalate()
+			return false
+		}
+		p.set(sh)
+		p.extra = append(p.extra, sh)
+	}
+	return true
+}
+
+// partialOK reports whether spec can run under partial locks at all.
+func partialOK(spec *command.Spec, args [][]byte) bool {
+	switch spec.Lock {
+	case command.LockAll:
+		return false
+	case command.LockNone:
+		// connection commands (PING, ECHO, TIME, SELECT) only: nothing
+		// that publishes or changes the server
+		return !spec.Has(command.FlagWrite | command.FlagMayReplicate | command.FlagPubSub | command.FlagAdmin)
+	}
+	switch spec.Name {
+	case "move": // writes another database
+		return false
+	case "copy": // COPY ... DB n writes another database
+		return !hasWord(args[3:], "db")
+	case "sort", "sort_ro": // BY / GET patterns read keys of any shard
+		return !hasWord(args[2:], "by") && !hasWord(args[2:], "get")
+	}
+	return true
+}
+
+func hasWord(args [][]byte, w string) bool {
+	for _, a := range args {
+		if len(a) == len(w) && bytes.EqualFold(a, []byte(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+// saveKeys copies the entries of a write command's keys to the undo log
+// (once per key). It stops the script for a rerun and returns false when a
+// value is too large or cannot be copied.
+func (s *ScriptCall) saveKeys(spec *command.Spec, args [][]byte) bool {
+	p := &s.part
+	db := s.E.Store.DB(s.Client.DB, s.Now)
+	var kb [8]int
+next:
+	for _, k := range spec.KeysInto(args, kb[:0]) {
+		if k >= len(args) {
+			continue
+		}
+		key := args[k]
+		for i := range p.undo {
+			if p.undo[i].DB() == db.Index() && p.undo[i].Key() == string(key) {
+				continue next
+			}
+		}
+		sv, ok := db.Save(key, maxUndoBytes)
+		if !ok || len(p.undo) >= maxUndoKeys {
+			s.escalate()
+			return false
+		}
+		p.undo = append(p.undo, sv)
+	}
+	return true
+}
+
+// commit replays the held-back side effects, all locks still held.
+func (s *ScriptCall) commit() {
+	p, e := &s.part, s.E
+	var touch func(db int, key []byte)
+	for i := range p.pend {
+		x := &p.pend[i]
+		switch x.kind {
+		case pendTouch:
+			if touch == nil {
+				touch = e.clientTouch(s.Caller)
+			}
+			touch(x.db, x.key)
+		case pendNotify:
+			if e.Notify != nil {
+				e.Notify(x.class, x.event, x.db, x.key)
+			}
+		case pendError:
+			e.CountError(x.msg)
+		case pendReject:
+			e.CountError(x.msg)
+			if x.spec != nil {
+				e.StatFor(x.spec).RejectedCalls.Add(1)
+			}
+		case pendObserve:
+			e.recordDur(&x.ctx, x.d)
+		}
+		*x = pending{}
+	}
+	if p.dirty > 0 {
+		e.Dirty.Add(p.dirty)
+	}
+	p.pend, p.dirty = p.pend[:0], 0
+}
+
+func (s *ScriptCall) releaseExtra() {
+	p := &s.part
+	for i := len(p.extra) - 1; i >= 0; i-- {
+		s.E.Store.UnlockShardOnly(p.extra[i])
+	}
+	p.extra = p.extra[:0]
+}
+
+// Escalate undoes what a partial-mode script stopped for a rerun did,
+// releases its locks and takes the whole keyspace for the rerun, which
+// runs in exclusive mode. It returns the BUSY error instead when a script
+// runs past the busy threshold and keeps the keyspace (the caller then
+// holds nothing). The script's client goes back to the caller's database
+// and RESP2.
+func (s *ScriptCall) Escalate() string {
+	p, e := &s.part, s.E
+	for i := len(p.undo) - 1; i >= 0; i-- {
+		e.Store.Restore(&p.undo[i])
+		p.undo[i] = keyspace.Saved{}
+	}
+	for i := range p.pend {
+		p.pend[i] = pending{}
+	}
+	p.undo, p.pend, p.dirty = p.undo[:0], p.pend[:0], 0
+	s.effects = s.effects[:0]
+	s.releaseExtra()
+	e.Unlock(p.held)
+	p.held.Shards = p.held.Shards[:0]
+	p.on, s.restart = false, false
+	s.wrote.Store(false)
+	s.Client.DB, s.Client.Proto = s.Caller.DB, 2
+	all := Locks{All: true}
+	if e.Busy != nil && e.Busy.Slow() {
+		if msg := e.lockOrBusy(&all); msg != "" {
+			return msg
+		}
+	} else {
+		e.Lock(&all)
+	}
+	p.held.All = true
+	return ""
+}
