@@ -469,10 +469,10 @@ func (c *conn) serve() {
 
 // Results of step.
 const (
-	stepNext  = iota // a command ran (or an empty line was skipped)
-	stepWait         // raw path: no complete command and the socket is drained
-	stepDone         // the connection is finished
-	stepSlow         // raw path: the command read may block; run it with runPending
+	stepNext = iota // a command ran (or an empty line was skipped)
+	stepWait        // raw path: no complete command and the socket is drained
+	stepDone        // the connection is finished
+	stepSlow        // raw path: the command read may block: serveRaw runs it outside its loop
 )
 
 // step reads the next command and runs it.
