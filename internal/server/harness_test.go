@@ -31,7 +31,6 @@ func startCrescent(t testing.TB, directives ...string) (string, *server.Server) 
 func startCrescentWith(t testing.TB, setup func(*server.Server), directives ...string) (string, *server.Server) {
 	t.Helper()
 	cfg := config.New()
-	server.DeclareConfig(cfg) // Crescent's own directives (io-fast-read...)
 	if err := cfg.Set("port", "0"); err != nil {
 		t.Fatal(err)
 	}

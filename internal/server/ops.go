@@ -23,7 +23,7 @@ import (
 )
 
 // DeclareConfig declares Crescent's own operating directives
-// (metrics-port, log-format, io-fast-read) unless already known. main calls it before
+// (metrics-port, log-format) unless already known. main calls it before
 // loading the configuration; New calls it too.
 func DeclareConfig(cfg *config.Config) {
 	if !cfg.Known("metrics-port") {
@@ -31,11 +31,6 @@ func DeclareConfig(cfg *config.Config) {
 	}
 	if !cfg.Known("log-format") {
 		cfg.Declare("log-format", "text", false)
-	}
-	if !cfg.Known("io-fast-read") {
-		// Linux: skip the read that would return EAGAIN (rawread_linux.go);
-		// applies to connections accepted after a change
-		cfg.Declare("io-fast-read", "yes", true)
 	}
 }
 

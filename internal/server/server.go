@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"runtime"
@@ -366,11 +365,6 @@ type conn struct {
 	outbox              // pushes from other goroutines (output.go)
 
 	connLimits // output limit and idle timeout state (limits.go)
-
-	// raw is the Linux fast read path (rawread_linux.go), nil when off;
-	// pending is a command it read and left for the goroutine path.
-	raw     *rawSource
-	pending [][]byte
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
@@ -384,13 +378,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	c := &conn{s: s, nc: nc, cl: cl, w: resp.NewWriter()}
 	c.wake = make(chan struct{}, 1)
 	c.proto.Store(int32(cl.Proto))
-	var src io.Reader = countingReader{nc, &s.stats.NetInput}
-	if s.cfg.Bool("io-fast-read") {
-		if raw := newRawSource(nc, &s.stats.NetInput); raw != nil {
-			c.raw, src = raw, raw
-		}
-	}
-	c.rd = resp.NewReader(src, resp.Limits{
+	c.rd = resp.NewReader(countingReader{nc, &s.stats.NetInput}, resp.Limits{
 		MaxBulkLen:  s.cfg.Int("proto-max-bulk-len"),
 		MaxQueryBuf: int(s.cfg.Int("client-query-buffer-limit")),
 	})
@@ -407,13 +395,6 @@ func (s *Server) newConn(nc net.Conn) *conn {
 func (c *conn) close() {
 	if c.closed.CompareAndSwap(false, true) {
 		c.cl.Close()
-		if c.raw != nil {
-			// The fast path's serving goroutine holds the socket's read
-			// side, and Close waits for it: fail its I/O now, and let it
-			// close the socket as it exits (serve).
-			c.nc.SetDeadline(time.Unix(1, 0))
-			return
-		}
 		c.nc.Close()
 	}
 }
@@ -445,7 +426,6 @@ func (c *conn) flush() error {
 func (c *conn) serve() {
 	defer func() {
 		c.close()
-		c.nc.Close() // (a no-op unless the fast path deferred it to here)
 		c.s.mu.Lock()
 		delete(c.s.clients, c.cl.ID)
 		c.s.mu.Unlock()
@@ -459,88 +439,48 @@ func (c *conn) serve() {
 	if !c.handshake() {
 		return
 	}
-	if c.raw != nil {
-		c.serveRaw() // the Linux fast path (rawread_linux.go)
-		return
-	}
-	for c.step() == stepNext {
-	}
-}
-
-// Results of step.
-const (
-	stepNext = iota // a command ran (or an empty line was skipped)
-	stepWait        // raw path: no complete command and the socket is drained
-	stepDone        // the connection is finished
-	stepSlow        // raw path: the command read may block: serveRaw runs it outside its loop
-)
-
-// step reads the next command and runs it.
-func (c *conn) step() int {
-	c.prepareRead() // live reader limits (limits.go)
-	args, err := c.rd.ReadCommand()
-	if err != nil {
-		if err == errWouldBlock {
-			return stepWait
+	for {
+		c.prepareRead() // live reader limits (limits.go)
+		args, err := c.rd.ReadCommand()
+		if err != nil {
+			var pe *resp.ProtocolError
+			if errors.As(err, &pe) {
+				c.w.Error("ERR " + pe.Error())
+				c.flush()
+			} else if errors.Is(err, resp.ErrBufferLimit) {
+				c.s.log.Warn("closing client that reached max query buffer length", "addr", c.cl.Addr)
+			}
+			return
 		}
-		var pe *resp.ProtocolError
-		if errors.As(err, &pe) {
-			c.w.Error("ERR " + pe.Error())
+		if len(args) == 0 {
+			continue
+		}
+		select {
+		case <-c.cl.Kill:
 			c.flush()
-		} else if errors.Is(err, resp.ErrBufferLimit) {
-			c.s.log.Warn("closing client that reached max query buffer length", "addr", c.cl.Addr)
+			return
+		default:
 		}
-		return stepDone
-	}
-	if len(args) == 0 {
-		return stepNext
-	}
-	if c.raw != nil && c.mayBlock(args) {
-		c.pending = args
-		return stepSlow
-	}
-	return c.run(args)
-}
-
-// run executes one command read by step.
-func (c *conn) run(args [][]byte) int {
-	select {
-	case <-c.cl.Kill:
-		c.flush()
-		return stepDone
-	default:
-	}
-	c.cl.LastTime.Store(c.s.clockMs.Load()) // a cron-updated clock: CLIENT LIST idle is in seconds
-	c.w.Proto = c.cl.Proto
-	c.qbuf.Store(int64(c.rd.Buffered()))
-	c.beginCommand()
-	c.s.exec.Execute(c.cl, args, c.w)
-	c.endCommand()
-	c.w.Proto = c.cl.Proto
-	if c.cl.Flags&command.ClientCloseAfterReply != 0 {
-		c.flush()
-		return stepDone
-	}
-	if c.overOutputLimit() { // client-output-buffer-limit normal (limits.go)
-		return stepDone
-	}
-	if len(c.w.Buf) > 64*1024 {
-		if err := c.flush(); err != nil {
-			return stepDone
+		c.cl.LastTime.Store(c.s.clockMs.Load()) // a cron-updated clock: CLIENT LIST idle is in seconds
+		c.w.Proto = c.cl.Proto
+		c.qbuf.Store(int64(c.rd.Buffered()))
+		c.beginCommand()
+		c.s.exec.Execute(c.cl, args, c.w)
+		c.endCommand()
+		c.w.Proto = c.cl.Proto
+		if c.cl.Flags&command.ClientCloseAfterReply != 0 {
+			c.flush()
+			return
+		}
+		if c.overOutputLimit() { // client-output-buffer-limit normal (limits.go)
+			return
+		}
+		if len(c.w.Buf) > 64*1024 {
+			if err := c.flush(); err != nil {
+				return
+			}
 		}
 	}
-	return stepNext
-}
-
-// errWouldBlock is returned by the fast path's reader when the socket is
-// drained (rawread_linux.go).
-var errWouldBlock = errors.New("would block")
-
-// mayBlock reports whether args name a command that may block the client
-// (the fast path runs those outside its read loop).
-func (c *conn) mayBlock(args [][]byte) bool {
-	spec := c.s.table.Lookup(args[0])
-	return spec != nil && spec.Has(command.FlagBlocking)
 }
 
 // ClientList implements commands.Server.
