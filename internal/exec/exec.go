@@ -81,8 +81,11 @@ type Executor struct {
 	Pause func(cl *command.Client, spec *command.Spec)
 	// --- end operating hooks
 
-	statsMu sync.RWMutex
-	stats   map[*command.Spec]*Stat
+	// stats is copied on write (a command's first call, CONFIG
+	// RESETSTAT): every command reads it, and a read lock's shared
+	// counter would bounce between cores.
+	statsMu sync.Mutex
+	stats   atomic.Pointer[map[*command.Spec]*Stat]
 	// ErrorStats counts error replies by prefix (INFO errorstats).
 	errMu     sync.Mutex
 	errStats  map[string]int64
@@ -98,8 +101,8 @@ type Executor struct {
 
 // New returns an executor.
 func New(t *command.Table, s *keyspace.Store) *Executor {
-	e := &Executor{Table: t, Store: s,
-		stats: map[*command.Spec]*Stat{}, errStats: map[string]int64{}, watches: &watchRegistry{}}
+	e := &Executor{Table: t, Store: s, errStats: map[string]int64{}, watches: &watchRegistry{}}
+	e.stats.Store(&map[*command.Spec]*Stat{})
 	e.Touched = e.touchWatched
 	e.blocks.init()
 	e.errFn = e.CountError
@@ -114,29 +117,32 @@ func New(t *command.Table, s *keyspace.Store) *Executor {
 
 // StatFor returns the statistics record of s.
 func (e *Executor) StatFor(s *command.Spec) *Stat {
-	e.statsMu.RLock()
-	st := e.stats[s]
-	e.statsMu.RUnlock()
-	if st != nil {
+	if st := (*e.stats.Load())[s]; st != nil {
 		return st
 	}
 	e.statsMu.Lock()
 	defer e.statsMu.Unlock()
-	if st = e.stats[s]; st == nil {
-		st = &Stat{}
-		e.stats[s] = st
+	cur := *e.stats.Load()
+	if st := cur[s]; st != nil {
+		return st
 	}
+	next := make(map[*command.Spec]*Stat, len(cur)+1)
+	for k, v := range cur {
+		next[k] = v
+	}
+	st := &Stat{}
+	next[s] = st
+	e.stats.Store(&next)
 	return st
 }
 
 // Stats calls fn for each command with statistics.
 func (e *Executor) Stats(fn func(s *command.Spec, st *Stat)) {
-	e.statsMu.RLock()
-	specs := make([]*command.Spec, 0, len(e.stats))
-	for s := range e.stats {
+	cur := *e.stats.Load()
+	specs := make([]*command.Spec, 0, len(cur))
+	for s := range cur {
 		specs = append(specs, s)
 	}
-	e.statsMu.RUnlock()
 	sort.Slice(specs, func(i, j int) bool { return specs[i].Name < specs[j].Name })
 	for _, s := range specs {
 		fn(s, e.StatFor(s))
@@ -146,7 +152,7 @@ func (e *Executor) Stats(fn func(s *command.Spec, st *Stat)) {
 // ResetStats clears command and error statistics (CONFIG RESETSTAT).
 func (e *Executor) ResetStats() {
 	e.statsMu.Lock()
-	e.stats = map[*command.Spec]*Stat{}
+	e.stats.Store(&map[*command.Spec]*Stat{})
 	e.statsMu.Unlock()
 	e.errMu.Lock()
 	e.errStats = map[string]int64{}

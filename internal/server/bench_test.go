@@ -165,3 +165,34 @@ func TestProtocolErrorClosesConnection(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkConnRoundTrip is one unpipelined GET through a running server
+// over loopback TCP: read path, execution, flush. Its allocations are the
+// server's (the client reuses its buffers); ns/op is wall time and noisy.
+func BenchmarkConnRoundTrip(b *testing.B) {
+	s := newTestServer(b)
+	if err := s.Listen(); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx)
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	req := []byte("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n")
+	c.Write([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"))
+	buf := make([]byte, 64)
+	io.ReadFull(c, buf[:5])
+	want := "$1\r\nv\r\n"
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.Write(req)
+		if _, err := io.ReadFull(c, buf[:len(want)]); err != nil || string(buf[:len(want)]) != want {
+			b.Fatalf("%q %v", buf[:len(want)], err)
+		}
+	}
+}

@@ -166,6 +166,18 @@ func (c *conn) outputLimitReached() {
 	c.close()
 }
 
+// writeReply writes one buffer (the usual reply batch) with write(2),
+// without the allocations of a net.Buffers, unless writes are watched.
+func (c *conn) writeReply(b []byte) error {
+	if l := c.limitFor(); c.s.clientLimits.timeout.Int() > 0 || (l != nil && l.soft > 0) {
+		_, err := c.writeAll(net.Buffers{b}, len(b))
+		return err
+	}
+	k, err := c.nc.Write(b)
+	c.s.stats.NetOutput.Add(int64(k))
+	return err
+}
+
 // writeAll writes bufs (n bytes) to the socket. When a soft output limit
 // or the idle timeout is configured, a write that makes no progress is
 // re-checked against them every writeTick.

@@ -310,8 +310,7 @@ func (c *conn) writeOut(endBatch bool) error {
 		c.batch = false
 		if c.out.n == 0 && len(c.deferred) == 0 {
 			c.omu.Unlock()
-			_, err := c.writeAll(net.Buffers{c.w.Buf}, len(c.w.Buf))
-			return err
+			return c.writeReply(c.w.Buf)
 		}
 		pending, n := c.out.take(0)
 		d := c.deferred
