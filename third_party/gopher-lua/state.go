@@ -662,7 +662,7 @@ func panicWithoutTraceback(L *LState) {
 }
 
 func newLState(options Options) *LState {
-	al := newAllocator(32)
+	al := newAllocator(128) // CRESCENT: was 32
 	ls := &LState{
 		G:       newGlobal(),
 		Parent:  nil,
