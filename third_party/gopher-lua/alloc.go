@@ -101,3 +101,13 @@ func (al *allocator) box(v LNumber) LValue {
 	*p = float64(v)
 	return numberValue(p)
 }
+
+// NumberValue returns n as an LValue: the shared box of an integer of the
+// shared range, or a new one. Hosts use it instead of LValue(n) where
+// numbers are made often (command replies, tonumber). CRESCENT
+func NumberValue(n LNumber) LValue {
+	if lv := sharedNumber(n); lv != nil {
+		return lv
+	}
+	return n
+}

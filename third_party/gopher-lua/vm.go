@@ -105,7 +105,42 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 					rg.top = RA + 1
 				}
 				continue
-			case OP_GETTABLE, OP_GETTABLEKS:
+			case OP_GETGLOBAL:
+				RA := lbase + int(inst>>18)&0xff
+				if RA >= len(array) {
+					break
+				}
+				Bx := int(inst & 0x3ffff)
+				v, ok := cf.Fn.Env.indexStringH(proto.stringConstants[Bx], proto.stringHashes[Bx])
+				if !ok {
+					break
+				}
+				array[RA] = v
+				if RA >= rg.top {
+					rg.top = RA + 1
+				}
+				continue
+			case OP_GETTABLEKS:
+				RA := lbase + int(inst>>18)&0xff
+				t, ok := array[lbase+int(inst&0x1ff)].(*LTable)
+				if !ok || RA >= len(array) {
+					break
+				}
+				C := int(inst>>9) & 0x1ff
+				if C&opBitRk == 0 { // a function with over 256 constants
+					break
+				}
+				C &^= opBitRk
+				v, ok := t.indexStringH(proto.stringConstants[C], proto.stringHashes[C])
+				if !ok {
+					break
+				}
+				array[RA] = v
+				if RA >= rg.top {
+					rg.top = RA + 1
+				}
+				continue
+			case OP_GETTABLE:
 				RA := lbase + int(inst>>18)&0xff
 				t, ok := array[lbase+int(inst&0x1ff)].(*LTable)
 				if !ok || RA >= len(array) {

@@ -2,6 +2,7 @@ package lua
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -31,11 +32,28 @@ func TestVMFastPaths(t *testing.T) {
 		{`local ok, err = pcall(function() local t = {} return t.x.y end) return err`, "user_script:1: attempt to index field 'x' (a nil value)"},
 		{`local ok, err = pcall(function() for i = 1, 'x' do end end) return err`, "user_script:1: 'for' limit must be a number"},
 		{`local ok, err = pcall(function() local a = {} return a < 1 end) return err`, "user_script:1: attempt to compare table with number"},
+		{`local r = {} for _, s in ipairs({'-0', '+5', '007', '123456789012345', '1234567890123456', ' 5', '5 ', '', '-', '+-1', '1e3', '0x10', '12a', '99999999999999999999', '-123456789012345'}) do r[#r+1] = tostring(tonumber(s)) end return table.concat(r, ',')`, "-0,5,7,1.2345678901234e+14,1.2345678901235e+15,5,5,nil,nil,nil,1000,16,nil,1e+20,-1.2345678901234e+14"},
+		{`local t = {} for i = 1, 5 do t[i] = '' .. (i * 1000) end local s = 0 for i = 1, #t do s = s + t[i] end return tostring(s) .. ' ' .. tostring(-0 + tonumber('-0'))`, "15000 0"},
 	}
 	for _, c := range cases {
 		want := fmt.Sprintf("$%d\r\n%s\r\n", len(c.want), c.want)
 		if got := run(t, e, 2, c.code); got != want {
 			t.Errorf("%s\n got %q\nwant %q", c.code, got, want)
 		}
+	}
+}
+
+// TestVMManyConstants checks field reads in a function with more than 256
+// constants, where the compiler puts constant keys in registers.
+func TestVMManyConstants(t *testing.T) {
+	e := New(Options{})
+	var b strings.Builder
+	b.WriteString("local t = {")
+	for i := 0; i < 300; i++ {
+		fmt.Fprintf(&b, "k%d = %d,", i, i)
+	}
+	b.WriteString("} return tostring(t.k299 + t.k0 + t.k150)")
+	if got := run(t, e, 2, b.String()); got != "$3\r\n449\r\n" {
+		t.Errorf("got %q, want 449 (Redis 7.0.15's reply)", got)
 	}
 }
