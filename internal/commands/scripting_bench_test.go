@@ -193,3 +193,9 @@ return 0
 func BenchmarkEvalshaReserve(b *testing.B) {
 	benchEvalsha(b, reserveScript, nil, "2", "inv:1", "orders:1", "order")
 }
+
+// BenchmarkEvalshaFloatLoop is BenchmarkEvalshaCPULoop with non-integral
+// values, which the VM cannot share and must box (8 bytes each).
+func BenchmarkEvalshaFloatLoop(b *testing.B) {
+	benchEvalsha(b, "local x = 0.5\nfor i = 1, 1000 do x = x + i * 1.5 end\nredis.call('SET', KEYS[1], x)\nreturn tostring(x)", nil, "1", "cpu:1")
+}
