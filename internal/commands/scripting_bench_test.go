@@ -176,3 +176,26 @@ func TestScriptInfo(t *testing.T) {
 func BenchmarkEvalshaCPULoop(b *testing.B) {
 	benchEvalsha(b, "local x = 0\nfor i = 1, 1000 do x = x + i % 7 end\nredis.call('SET', KEYS[1], x)\nreturn x", nil, "1", "cpu:1")
 }
+
+// The seed's inventory reservation.
+const reserveScript = `
+local inventory = tonumber(redis.call('GET', KEYS[1]) or 0)
+if inventory > 0 then
+    redis.call('DECR', KEYS[1])
+    redis.call('RPUSH', KEYS[2], ARGV[1])
+    return 1
+end
+return 0
+`
+
+// BenchmarkEvalshaReserve measures EVALSHA of the seed's inventory script
+// (a GET per call on an empty inventory, as in bench/compare.sh).
+func BenchmarkEvalshaReserve(b *testing.B) {
+	benchEvalsha(b, reserveScript, nil, "2", "inv:1", "orders:1", "order")
+}
+
+// BenchmarkEvalshaFloatLoop is BenchmarkEvalshaCPULoop with non-integral
+// values, which the VM cannot share and must box (8 bytes each).
+func BenchmarkEvalshaFloatLoop(b *testing.B) {
+	benchEvalsha(b, "local x = 0.5\nfor i = 1, 1000 do x = x + i * 1.5 end\nredis.call('SET', KEYS[1], x)\nreturn tostring(x)", nil, "1", "cpu:1")
+}

@@ -1,7 +1,7 @@
 package lua
 
 import (
-	"reflect"
+	"math"
 	"unsafe"
 )
 
@@ -11,40 +11,68 @@ type iface struct {
 	word unsafe.Pointer
 }
 
-const preloadLimit LNumber = 128
+// CRESCENT: number boxing without the per-call scratch value.
+//
+// An LNumber stored in an LValue needs its float64 boxed somewhere. The
+// allocator hands out slots of blocks of floats (one allocation per block)
+// and builds the interface value on the caller's stack from the LNumber
+// itab and the slot's address, instead of upstream's scratch LValue kept
+// in the allocator (whose pointer store cost a write barrier per number
+// while the GC runs).
+//
+// Integral numbers in [sharedMin, sharedMax] (signed zero excluded: -0
+// must stay -0, it prints as "-0") point into one read-only table shared
+// by all states, like upstream's preloads of 0..127 but wider: loop
+// counters, lengths, indexes and small counters do not allocate at all.
+// The table is a plain array of floats outside the heap: 8 bytes per
+// value, never scanned by the GC.
+const (
+	sharedMin = -1024
+	sharedMax = 16383
+)
 
-var _fv float64
-var _uv uintptr
+var sharedNumbers [sharedMax - sharedMin + 1]float64
 
-var preloads [int(preloadLimit)]LValue
+// numberItab is the itab word of an LValue holding an LNumber.
+var numberItab unsafe.Pointer
 
 func init() {
-	for i := 0; i < int(preloadLimit); i++ {
-		preloads[i] = LNumber(i)
+	for i := range sharedNumbers {
+		sharedNumbers[i] = float64(i + sharedMin)
 	}
+	var v LValue = LNumber(1.5)
+	numberItab = (*iface)(unsafe.Pointer(&v)).itab
+}
+
+// numberValue makes the LValue of the float at p (which must never change).
+func numberValue(p *float64) LValue {
+	var v LValue
+	vi := (*iface)(unsafe.Pointer(&v))
+	vi.itab = numberItab
+	vi.word = unsafe.Pointer(p)
+	return v
+}
+
+// sharedNumber returns the shared LValue of v, or nil when v is not an
+// integer of the shared range (or is -0).
+func sharedNumber(v LNumber) LValue {
+	f := float64(v)
+	i := int64(f) // NaN and out-of-range values fail the comparison below
+	if u := uint64(i - sharedMin); float64(i) == f && u < uint64(len(sharedNumbers)) &&
+		(i != 0 || math.Float64bits(f) == 0) {
+		return numberValue(&sharedNumbers[u])
+	}
+	return nil
 }
 
 // allocator is a fast bulk memory allocator for the LValue.
 type allocator struct {
-	size    int
-	fptrs   []float64
-	fheader *reflect.SliceHeader
-
-	scratchValue  LValue
-	scratchValueP *iface
+	size  int
+	fptrs []float64
 }
 
 func newAllocator(size int) *allocator {
-	al := &allocator{
-		size:    size,
-		fptrs:   make([]float64, 0, size),
-		fheader: nil,
-	}
-	al.fheader = (*reflect.SliceHeader)(unsafe.Pointer(&al.fptrs))
-	al.scratchValue = LNumber(0)
-	al.scratchValueP = (*iface)(unsafe.Pointer(&al.scratchValue))
-
-	return al
+	return &allocator{size: size}
 }
 
 // LNumber2I takes a number value and returns an interface LValue representing the same number.
@@ -55,25 +83,31 @@ func newAllocator(size int) *allocator {
 // The downside of this is that all of the floats on a given block have to become eligible for gc before the block
 // as a whole can be gc-ed.
 func (al *allocator) LNumber2I(v LNumber) LValue {
-	// first check for shared preloaded numbers
-	if v >= 0 && v < preloadLimit && float64(v) == float64(int64(v)) {
-		return preloads[int(v)]
+	if lv := sharedNumber(v); lv != nil {
+		return lv
 	}
+	return al.box(v)
+}
 
-	// check if we need a new alloc page
-	if cap(al.fptrs) == len(al.fptrs) {
+// box stores v in the next slot of the current block.
+func (al *allocator) box(v LNumber) LValue {
+	n := len(al.fptrs)
+	if n == cap(al.fptrs) {
 		al.fptrs = make([]float64, 0, al.size)
-		al.fheader = (*reflect.SliceHeader)(unsafe.Pointer(&al.fptrs))
+		n = 0
 	}
+	al.fptrs = al.fptrs[:n+1]
+	p := &al.fptrs[n]
+	*p = float64(v)
+	return numberValue(p)
+}
 
-	// alloc a new float, and store our value into it
-	al.fptrs = append(al.fptrs, float64(v))
-	fptr := &al.fptrs[len(al.fptrs)-1]
-
-	// hack our scratch LValue to point to our allocated value
-	// this scratch lvalue is copied when this function returns meaning the scratch value can be reused
-	// on the next call
-	al.scratchValueP.word = unsafe.Pointer(fptr)
-
-	return al.scratchValue
+// NumberValue returns n as an LValue: the shared box of an integer of the
+// shared range, or a new one. Hosts use it instead of LValue(n) where
+// numbers are made often (command replies, tonumber). CRESCENT
+func NumberValue(n LNumber) LValue {
+	if lv := sharedNumber(n); lv != nil {
+		return lv
+	}
+	return n
 }

@@ -48,6 +48,9 @@ func AppendNumber(b []byte, f float64) []byte {
 // surrounding white space; the string ends at its first NUL byte as C sees
 // it.
 func Str2Number(s string) (LNumber, bool) {
+	if f, ok := decimalInteger(s); ok {
+		return LNumber(f), true
+	}
 	if i := strings.IndexByte(s, 0); i >= 0 {
 		s = s[:i]
 	}
@@ -67,6 +70,33 @@ func Str2Number(s string) (LNumber, bool) {
 		}
 	}
 	return LNumber(f), true
+}
+
+// decimalInteger is the common case of Str2Number: an optional sign and
+// 1 to 15 decimal digits, nothing else, which strtod reads exactly (the
+// value is below 2^53). "-0" is -0, as strtod makes it.
+func decimalInteger(s string) (float64, bool) {
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if len(s) == 0 || len(s) > 15 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	f := float64(n)
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 func isCSpace(c byte) bool { return c == ' ' || (c >= '\t' && c <= '\r') }

@@ -40,6 +40,7 @@ type FunctionProto struct {
 	DbgUpvalues        []string
 
 	stringConstants []string
+	stringHashes    []uint32 // CRESCENT: luaStrHash of stringConstants (vm.go fast paths)
 }
 
 /* Upvalue {{{ */

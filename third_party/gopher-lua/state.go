@@ -677,7 +677,7 @@ func newLStateIn(options Options, g *Global) *LState {
 	if g == nil {
 		g = newGlobal()
 	}
-	al := newAllocator(32)
+	al := newAllocator(128) // CRESCENT: was 32
 	ls := &LState{
 		G:       g,
 		Parent:  nil,

@@ -212,7 +212,16 @@ func (tb *LTable) getStrNode(key string) int {
 	if len(tb.node) == 0 {
 		return -1
 	}
-	for n := int(luaStrHash(key) & uint32(len(tb.node)-1)); n >= 0; n = int(tb.node[n].next) {
+	return tb.getStrNodeH(key, luaStrHash(key))
+}
+
+// getStrNodeH is getStrNode with the key's luaStrHash already known (the
+// VM keeps the hashes of a function's string constants). CRESCENT
+func (tb *LTable) getStrNodeH(key string, h uint32) int {
+	if len(tb.node) == 0 {
+		return -1
+	}
+	for n := int(h & uint32(len(tb.node)-1)); n >= 0; n = int(tb.node[n].next) {
 		if k, ok := tb.node[n].key.(LString); ok && string(k) == key {
 			return n
 		}
@@ -582,6 +591,39 @@ func (tb *LTable) RawGetInt(key int) LValue {
 func (tb *LTable) RawGetH(key LValue) LValue {
 	return tb.RawGet(key)
 }
+
+// rawGetStringH is RawGetString with the key's hash known. CRESCENT
+func (tb *LTable) rawGetStringH(key string, h uint32) LValue {
+	if n := tb.getStrNodeH(key, h); n >= 0 {
+		return nilToLNil(tb.node[n].val)
+	}
+	return LNil
+}
+
+// indexStringH looks key up in tb and, when absent, in the table its
+// metatable's __index names (one level, as the globals and library
+// proxies of the sandbox are built). ok is false when the lookup needs the
+// generic path: no value found, or an __index that is not a table. CRESCENT
+func (tb *LTable) indexStringH(key string, h uint32) (LValue, bool) {
+	if v := tb.rawGetStringH(key, h); v != LNil {
+		return v, true
+	}
+	mt, ok := tb.Metatable.(*LTable)
+	if !ok {
+		return nil, false
+	}
+	idx, ok := mt.rawGetStringH("__index", indexHash).(*LTable)
+	if !ok {
+		return nil, false
+	}
+	if v := idx.rawGetStringH(key, h); v != LNil {
+		return v, true
+	}
+	return nil, false
+}
+
+// indexHash is luaStrHash("__index"). CRESCENT
+var indexHash = luaStrHash("__index")
 
 // RawGetString returns an LValue associated with a given key without __index metamethod.
 func (tb *LTable) RawGetString(key string) LValue {

@@ -35,9 +35,6 @@ func mainLoop(L *LState, baseframe *callFrame) {
 }
 
 func mainLoopWithContext(L *LState, baseframe *callFrame) {
-	var inst uint32
-	var cf *callFrame
-
 	if L.stack.IsEmpty() {
 		return
 	}
@@ -48,27 +45,231 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		return
 	}
 
+	// CRESCENT: the loop keeps the current frame's code, constants, base
+	// and pc in locals while it runs the fast paths below; they are
+	// reloaded after every generic handler (which may call, return or
+	// resize the registry), and cf.Pc is stored before anything that can
+	// raise an error or look at the frame.
+	rg := L.reg
 	for {
-		cf = L.currentFrame
-		inst = cf.Fn.Proto.Code[cf.Pc]
-		cf.Pc++
-		// CRESCENT: the interrupt (SCRIPT KILL, deadline) and memory checks
-		// run every ctxCheckEvery instructions, as Redis's Lua hook does,
-		// instead of a channel select per instruction.
-		L.ctxSteps++
-		if L.ctxSteps&(ctxCheckEvery-1) == 0 {
-			if L.mem != nil { // memory limits (crescent_mem.go)
-				L.memStep(ctxCheckEvery)
+		cf := L.currentFrame
+		proto := cf.Fn.Proto
+		code := proto.Code
+		consts := proto.Constants
+		lbase := cf.LocalBase
+		pc := cf.Pc
+		for {
+			inst := code[pc]
+			pc++
+			// CRESCENT: the interrupt (SCRIPT KILL, deadline) and memory
+			// checks run every ctxCheckEvery instructions, as Redis's Lua
+			// hook does, instead of a channel select per instruction.
+			L.ctxSteps++
+			if L.ctxSteps&(ctxCheckEvery-1) == 0 {
+				cf.Pc = pc
+				if L.mem != nil { // memory limits (crescent_mem.go)
+					L.memStep(ctxCheckEvery)
+				}
+				select {
+				case <-L.ctx.Done():
+					L.RaiseError(L.ctx.Err().Error())
+					return
+				default:
+				}
 			}
-			select {
-			case <-L.ctx.Done():
-				L.RaiseError(L.ctx.Err().Error())
+			// CRESCENT: fast paths for the commonest instructions on their
+			// common operands (numbers, plain tables), run in the loop
+			// instead of through a jumpTable call. Each case either
+			// completes the instruction and continues, or breaks out of the
+			// switch before changing anything, and the generic handler runs
+			// it (with its metamethods, coercions and error messages).
+			array := rg.array
+			switch op := int(inst >> 26); op {
+			case OP_MOVE:
+				RA := lbase + int(inst>>18)&0xff
+				if RA >= len(array) {
+					break
+				}
+				array[RA] = array[lbase+int(inst&0x1ff)]
+				if RA >= rg.top {
+					rg.top = RA + 1
+				}
+				continue
+			case OP_LOADK:
+				RA := lbase + int(inst>>18)&0xff
+				if RA >= len(array) {
+					break
+				}
+				array[RA] = consts[int(inst&0x3ffff)]
+				if RA >= rg.top {
+					rg.top = RA + 1
+				}
+				continue
+			case OP_GETGLOBAL:
+				RA := lbase + int(inst>>18)&0xff
+				if RA >= len(array) {
+					break
+				}
+				Bx := int(inst & 0x3ffff)
+				v, ok := cf.Fn.Env.indexStringH(proto.stringConstants[Bx], proto.stringHashes[Bx])
+				if !ok {
+					break
+				}
+				array[RA] = v
+				if RA >= rg.top {
+					rg.top = RA + 1
+				}
+				continue
+			case OP_GETTABLEKS:
+				RA := lbase + int(inst>>18)&0xff
+				t, ok := array[lbase+int(inst&0x1ff)].(*LTable)
+				if !ok || RA >= len(array) {
+					break
+				}
+				C := int(inst>>9) & 0x1ff
+				if C&opBitRk == 0 { // a function with over 256 constants
+					break
+				}
+				C &^= opBitRk
+				v, ok := t.indexStringH(proto.stringConstants[C], proto.stringHashes[C])
+				if !ok {
+					break
+				}
+				array[RA] = v
+				if RA >= rg.top {
+					rg.top = RA + 1
+				}
+				continue
+			case OP_GETTABLE:
+				RA := lbase + int(inst>>18)&0xff
+				t, ok := array[lbase+int(inst&0x1ff)].(*LTable)
+				if !ok || RA >= len(array) {
+					break
+				}
+				var v LValue
+				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
+					v = t.RawGet(consts[C&^opBitRk])
+				} else {
+					v = t.RawGet(array[lbase+C])
+				}
+				if v == LNil { // __index may apply
+					break
+				}
+				array[RA] = v
+				if RA >= rg.top {
+					rg.top = RA + 1
+				}
+				continue
+			case OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD:
+				RA := lbase + int(inst>>18)&0xff
+				var lhs, rhs LValue
+				if B := int(inst & 0x1ff); B&opBitRk != 0 {
+					lhs = consts[B&^opBitRk]
+				} else {
+					lhs = array[lbase+B]
+				}
+				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
+					rhs = consts[C&^opBitRk]
+				} else {
+					rhs = array[lbase+C]
+				}
+				v1, ok1 := lhs.(LNumber)
+				v2, ok2 := rhs.(LNumber)
+				if !ok1 || !ok2 || RA >= len(array) {
+					break
+				}
+				var r LNumber
+				switch op {
+				case OP_ADD:
+					r = v1 + v2
+				case OP_SUB:
+					r = v1 - v2
+				case OP_MUL:
+					r = v1 * v2
+				case OP_DIV:
+					r = v1 / v2
+				default:
+					r = luaModulo(v1, v2)
+				}
+				lv := sharedNumber(r)
+				if lv == nil {
+					lv = rg.alloc.box(r)
+				}
+				array[RA] = lv
+				if RA >= rg.top {
+					rg.top = RA + 1
+				}
+				continue
+			case OP_JMP:
+				pc += int(inst&0x3ffff) - opMaxArgSbx
+				continue
+			case OP_EQ, OP_LT, OP_LE:
+				var lhs, rhs LValue
+				if B := int(inst & 0x1ff); B&opBitRk != 0 {
+					lhs = consts[B&^opBitRk]
+				} else {
+					lhs = array[lbase+B]
+				}
+				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
+					rhs = consts[C&^opBitRk]
+				} else {
+					rhs = array[lbase+C]
+				}
+				v1, ok1 := lhs.(LNumber)
+				v2, ok2 := rhs.(LNumber)
+				if !ok1 || !ok2 {
+					break
+				}
+				var ret bool
+				switch op {
+				case OP_EQ:
+					ret = v1 == v2
+				case OP_LT:
+					ret = v1 < v2
+				default:
+					ret = v1 <= v2
+				}
+				if ret != (int(inst>>18)&0xff != 0) {
+					pc++
+				}
+				continue
+			case OP_TEST:
+				if LVAsBool(array[lbase+int(inst>>18)&0xff]) == (int(inst>>9)&0x1ff == 0) {
+					pc++
+				}
+				continue
+			case OP_FORLOOP:
+				RA := lbase + int(inst>>18)&0xff
+				if RA+3 >= len(array) {
+					break
+				}
+				idx, ok1 := array[RA].(LNumber)
+				limit, ok2 := array[RA+1].(LNumber)
+				step, ok3 := array[RA+2].(LNumber)
+				if !ok1 || !ok2 || !ok3 {
+					break
+				}
+				idx += step
+				if !((step > 0 && idx <= limit) || (step <= 0 && idx >= limit)) {
+					break // the loop ends: the handler sets the registers
+				}
+				lv := sharedNumber(idx)
+				if lv == nil {
+					lv = rg.alloc.box(idx)
+				}
+				array[RA] = lv
+				array[RA+3] = lv
+				if RA+3 >= rg.top {
+					rg.top = RA + 4
+				}
+				pc += int(inst&0x3ffff) - opMaxArgSbx
+				continue
+			}
+			cf.Pc = pc
+			if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
 				return
-			default:
 			}
-		}
-		if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
-			return
+			break
 		}
 	}
 }

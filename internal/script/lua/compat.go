@@ -75,7 +75,7 @@ func luaTonumber(orig *glua.LFunction) glua.LGFunction {
 			L.Push(v)
 		case glua.LString:
 			if f, ok := glua.Str2Number(string(v)); ok {
-				L.Push(f)
+				L.Push(glua.NumberValue(f))
 			} else {
 				L.Push(glua.LNil)
 			}

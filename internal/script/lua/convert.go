@@ -137,7 +137,7 @@ func (w *luaWriter) Error(msg string) {
 }
 
 // Int implements resp.ReplyWriter.
-func (w *luaWriter) Int(n int64) { w.value(glua.LNumber(n)) }
+func (w *luaWriter) Int(n int64) { w.value(glua.NumberValue(glua.LNumber(n))) }
 
 // Bulk implements resp.ReplyWriter.
 func (w *luaWriter) Bulk(b []byte) { w.value(glua.LString(b)) }
