@@ -3,6 +3,7 @@ package keyspace
 import (
 	"math/rand/v2"
 	"sort"
+	"unsafe"
 )
 
 // DB is a view of one database at a fixed time. Its methods require the
@@ -34,12 +35,12 @@ func (db DB) shardForString(key string) *dbShard {
 	return db.s.dbShard(int(db.s.HashString(key)&(NumShards-1)), db.idx)
 }
 
-func (db DB) expireIfNeeded(ds *dbShard, key []byte, e Entry) bool {
-	if e.Exp != 0 && e.Exp <= db.Now {
+func (db DB) expireIfNeeded(ds *dbShard, key []byte, p unsafe.Pointer) bool {
+	if exp := recExpiry(p); exp != 0 && exp <= db.Now {
 		k := string(key)
 		delete(ds.keys, k)
 		delete(ds.volatile, k)
-		db.account(key, -int64(e.size))
+		db.account(key, -int64(recSize(p, len(key))))
 		if db.s.hooks.Expired != nil {
 			db.s.hooks.Expired(db.idx, k)
 		}
@@ -48,13 +49,22 @@ func (db DB) expireIfNeeded(ds *dbShard, key []byte, e Entry) bool {
 	return false
 }
 
+// live returns key's record, deleting it first if expired.
+func (db DB) live(ds *dbShard, key []byte) (unsafe.Pointer, bool) {
+	p, ok := ds.keys[string(key)]
+	if !ok || db.expireIfNeeded(ds, key, p) {
+		return nil, false
+	}
+	return p, true
+}
+
 // Lookup returns the live entry for key, deleting it first if expired,
 // and records the access for LRU/LFU eviction and OBJECT IDLETIME/FREQ.
 func (db DB) Lookup(key []byte) (Entry, bool) {
 	sh := db.s.ShardOf(key)
 	ds := db.s.dbShard(sh, db.idx)
-	e, ok := ds.keys[string(key)]
-	if !ok || db.expireIfNeeded(ds, key, e) {
+	p, ok := db.live(ds, key)
+	if !ok {
 		if db.hits {
 			db.s.shards[sh].misses.Add(1)
 		}
@@ -63,28 +73,27 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 	if db.hits {
 		db.s.shards[sh].hits.Add(1)
 	}
-	if a := db.s.touch(e.Access, db.Now); a != e.Access {
-		e.Access = a
-		ds.keys[string(key)] = e
-	}
-	return e, true
+	h := hdrOf(p)
+	h.access = db.s.touch(h.access, db.Now)
+	return entryOf(p, len(key)), true
 }
 
 // Peek is Lookup without recording an access (OBJECT, DEBUG, no-touch
 // clients).
 func (db DB) Peek(key []byte) (Entry, bool) {
 	ds := db.shardFor(key)
-	e, ok := ds.keys[string(key)]
-	if !ok || db.expireIfNeeded(ds, key, e) {
+	p, ok := db.live(ds, key)
+	if !ok {
 		return Entry{}, false
 	}
-	return e, true
+	return entryOf(p, len(key)), true
 }
 
-// Get returns key's value, or nil when it does not exist.
+// Get returns key's value, or nil when it does not exist. A string comes
+// back as a []byte (boxing it allocates: use GetString on hot paths).
 func (db DB) Get(key []byte) any {
 	e, _ := db.Lookup(key)
-	return e.Val
+	return e.Value()
 }
 
 // Exists reports whether key exists.
@@ -93,20 +102,45 @@ func (db DB) Exists(key []byte) bool {
 	return ok
 }
 
-// Set stores val at key with expiry exp (0: none).
+// Set stores val at key with expiry exp (0: none). A []byte value is
+// copied with its spare capacity (which OBJECT ENCODING reads as "raw");
+// other values are stored as they are.
 func (db DB) Set(key []byte, val any, exp int64) {
+	if b, ok := val.([]byte); ok {
+		db.put(key, nil, b, exp)
+		return
+	}
+	db.put(key, val, nil, exp)
+}
+
+// SetString stores a copy of the string v at key with expiry exp (0: none),
+// without v's spare capacity: v may alias a connection's read buffer.
+func (db DB) SetString(key, v []byte, exp int64) {
+	db.put(key, nil, v[:len(v):len(v)], exp)
+}
+
+// put stores val, or the string str when val is nil.
+func (db DB) put(key []byte, val any, str []byte, exp int64) {
 	ds := db.shardFor(key)
 	if ds.keys == nil {
-		ds.keys = make(map[string]Entry)
+		ds.keys = make(map[string]unsafe.Pointer)
+	}
+	old, had := ds.keys[string(key)]
+	access := db.s.newAccess(db.Now)
+	var oldSize uint32
+	if had {
+		access = db.s.touch(hdrOf(old).access, db.Now)
+		oldSize = recSize(old, len(key))
+	}
+	var p unsafe.Pointer
+	if val == nil {
+		p = newStrRec(access, str, exp)
+	} else {
+		p = newObjRec(access, val, exp, entrySizeLen(len(key), val))
 	}
 	k := string(key)
-	old, had := ds.keys[k]
-	ne := Entry{Val: val, Exp: exp, Access: db.s.newAccess(db.Now), size: entrySize(key, val)}
-	if had {
-		ne.Access = db.s.touch(old.Access, db.Now)
-	}
-	ds.keys[k] = ne
-	db.account(key, int64(ne.size)-int64(old.size))
+	ds.keys[k] = p
+	db.account(key, int64(recSize(p, len(key)))-int64(oldSize))
 	if exp != 0 {
 		if ds.volatile == nil {
 			ds.volatile = make(map[string]struct{})
@@ -120,8 +154,8 @@ func (db DB) Set(key []byte, val any, exp int64) {
 // SetKeepTTL stores val at key, keeping its current expiry if any.
 func (db DB) SetKeepTTL(key []byte, val any) {
 	ds := db.shardFor(key)
-	if e, ok := ds.keys[string(key)]; ok && !db.expireIfNeeded(ds, key, e) {
-		db.replace(ds, key, e, val)
+	if p, ok := db.live(ds, key); ok {
+		db.replace(ds, key, p, val)
 		return
 	}
 	db.Set(key, val, 0)
@@ -131,26 +165,57 @@ func (db DB) SetKeepTTL(key []byte, val any) {
 // It is a no-op when key does not exist.
 func (db DB) Update(key []byte, val any) {
 	ds := db.shardFor(key)
-	if e, ok := ds.keys[string(key)]; ok {
-		db.replace(ds, key, e, val)
+	if p, ok := ds.keys[string(key)]; ok {
+		db.replace(ds, key, p, val)
 	}
 }
 
-func (db DB) replace(ds *dbShard, key []byte, e Entry, val any) {
-	old := e.size
-	e.Val = val
-	e.size = entrySize(key, val)
-	e.Access = db.s.touch(e.Access, db.Now)
-	ds.keys[string(key)] = e
-	db.account(key, int64(e.size)-int64(old))
+// replace stores val in place of key's record p, keeping its expiry.
+func (db DB) replace(ds *dbShard, key []byte, p unsafe.Pointer, val any) {
+	oldSize := recSize(p, len(key))
+	h := hdrOf(p)
+	access := db.s.touch(h.access, db.Now)
+	np := p
+	switch v := val.(type) {
+	case []byte:
+		if h.flags&recObj == 0 && sameStorage(recStr(p), v) {
+			// the value grown in place in its spare capacity (APPEND) or
+			// changed in place: only the length changes
+			h.n = uint32(len(v))
+		} else {
+			np = newStrRec(access, v, recExpiry(p))
+		}
+	default:
+		if h.flags&recObj != 0 {
+			o := (*objRec)(p)
+			o.val = val
+			o.size = entrySizeLen(len(key), val)
+		} else {
+			np = newObjRec(access, val, recExpiry(p), entrySizeLen(len(key), val))
+		}
+	}
+	hdrOf(np).access = access
+	if np != p {
+		ds.keys[string(key)] = np
+	}
+	db.account(key, int64(recSize(np, len(key)))-int64(oldSize))
+}
+
+// sameStorage reports whether v is old's storage with the same capacity.
+func sameStorage(old, v []byte) bool {
+	return cap(old) > 0 && cap(v) == cap(old) && unsafe.SliceData(v) == unsafe.SliceData(old)
 }
 
 // Resized re-measures key's value after a handler changed it in place (a
 // list grown by LPUSH...), for memory accounting.
 func (db DB) Resized(key []byte) {
 	ds := db.shardFor(key)
-	if e, ok := ds.keys[string(key)]; ok {
-		db.replace(ds, key, e, e.Val)
+	if p, ok := ds.keys[string(key)]; ok && hdrOf(p).flags&recObj != 0 {
+		o := (*objRec)(p)
+		old := o.size
+		o.size = entrySizeLen(len(key), o.val)
+		o.access = db.s.touch(o.access, db.Now)
+		db.account(key, int64(o.size)-int64(old))
 	}
 }
 
@@ -163,15 +228,15 @@ func (db DB) account(key []byte, delta int64) {
 // Delete removes key; it reports whether a live key was removed.
 func (db DB) Delete(key []byte) bool {
 	ds := db.shardFor(key)
-	e, ok := ds.keys[string(key)]
-	if !ok || db.expireIfNeeded(ds, key, e) {
+	p, ok := db.live(ds, key)
+	if !ok {
 		return false
 	}
 	delete(ds.keys, string(key))
-	if e.Exp != 0 {
+	if recExpiry(p) != 0 {
 		delete(ds.volatile, string(key))
 	}
-	db.account(key, -int64(e.size))
+	db.account(key, -int64(recSize(p, len(key))))
 	return true
 }
 
@@ -179,13 +244,17 @@ func (db DB) Delete(key []byte) bool {
 // reports whether the key exists.
 func (db DB) SetExpire(key []byte, exp int64) bool {
 	ds := db.shardFor(key)
-	e, ok := ds.keys[string(key)]
-	if !ok || db.expireIfNeeded(ds, key, e) {
+	p, ok := db.live(ds, key)
+	if !ok {
 		return false
 	}
-	e.Exp = exp
+	oldSize := recSize(p, len(key))
+	np := setRecExpiry(p, exp)
 	k := string(key)
-	ds.keys[k] = e
+	if np != p {
+		ds.keys[k] = np
+		db.account(key, int64(recSize(np, len(key)))-int64(oldSize))
+	}
 	if exp != 0 {
 		if ds.volatile == nil {
 			ds.volatile = make(map[string]struct{})
@@ -220,8 +289,8 @@ func (db DB) Volatile() int {
 func (db DB) Flush() {
 	for i := range db.s.shards {
 		var n int64
-		for _, e := range db.s.shards[i].dbs[db.idx].keys {
-			n += int64(e.size)
+		for k, p := range db.s.shards[i].dbs[db.idx].keys {
+			n += int64(recSize(p, len(k)))
 		}
 		db.s.shards[i].used.Add(-n)
 		db.s.shards[i].dbs[db.idx] = dbShard{}
@@ -231,11 +300,11 @@ func (db DB) Flush() {
 // ForEach calls fn for each live key until fn returns false. Requires LockAll.
 func (db DB) ForEach(fn func(key string, e Entry) bool) {
 	for i := range db.s.shards {
-		for k, e := range db.s.shards[i].dbs[db.idx].keys {
-			if e.Exp != 0 && e.Exp <= db.Now {
+		for k, p := range db.s.shards[i].dbs[db.idx].keys {
+			if exp := recExpiry(p); exp != 0 && exp <= db.Now {
 				continue
 			}
-			if !fn(k, e) {
+			if !fn(k, entryOf(p, len(k))) {
 				return
 			}
 		}
@@ -256,9 +325,9 @@ func (db DB) RandomKey() (string, bool) {
 				n -= len(m)
 				continue
 			}
-			for k, e := range m {
+			for k, p := range m {
 				if n == 0 {
-					if e.Exp != 0 && e.Exp <= db.Now {
+					if exp := recExpiry(p); exp != 0 && exp <= db.Now {
 						break
 					}
 					return k, true
@@ -307,8 +376,8 @@ func (db DB) Scan(cursor uint64, count int, filter func(key string, e Entry) boo
 		sort.Slice(items, func(i, j int) bool { return items[i].pos < items[j].pos })
 		for i := 0; i < len(items); i++ {
 			it := items[i]
-			e := m[it.key]
-			if !(e.Exp != 0 && e.Exp <= db.Now) && (filter == nil || filter(it.key, e)) {
+			p := m[it.key]
+			if exp := recExpiry(p); !(exp != 0 && exp <= db.Now) && (filter == nil || filter(it.key, entryOf(p, len(it.key)))) {
 				out = append(out, it.key)
 			}
 			count--
@@ -339,11 +408,14 @@ func (s *Store) ActiveExpire(sh, db int, now int64, sample int) (sampled, expire
 			break
 		}
 		sampled++
-		e := ds.keys[k]
-		if e.Exp != 0 && e.Exp <= now {
+		p := ds.keys[k]
+		if p == nil {
+			continue
+		}
+		if exp := recExpiry(p); exp != 0 && exp <= now {
 			delete(ds.keys, k)
 			delete(ds.volatile, k)
-			s.shards[sh].used.Add(-int64(e.size))
+			s.shards[sh].used.Add(-int64(recSize(p, len(k))))
 			expired++
 			if s.hooks.Expired != nil {
 				s.hooks.Expired(db, k)

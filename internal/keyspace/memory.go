@@ -16,8 +16,8 @@ type Sizer interface {
 	MemoryUsage() int64
 }
 
-func entrySize(key []byte, val any) uint32 {
-	n := int64(len(key)) + entryOverhead
+func entrySizeLen(klen int, val any) uint32 {
+	n := int64(klen) + entryOverhead
 	switch v := val.(type) {
 	case []byte:
 		n += int64(cap(v))
@@ -26,6 +26,10 @@ func entrySize(key []byte, val any) uint32 {
 	default:
 		n += 64
 	}
+	return clampSize(n)
+}
+
+func clampSize(n int64) uint32 {
 	if n > math.MaxUint32 {
 		n = math.MaxUint32
 	}
@@ -185,7 +189,11 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 					break
 				}
 			}
-			e := ds.keys[k]
+			rp := ds.keys[k]
+			if rp == nil {
+				continue
+			}
+			e := entryOf(rp, len(k))
 			var score float64
 			switch p.Kind {
 			case PolicyLRU:
@@ -211,13 +219,13 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 	s.LockShard(best.sh)
 	defer s.UnlockShard(best.sh)
 	ds := &s.shards[best.sh].dbs[best.db]
-	e, ok := ds.keys[best.key]
+	rec, ok := ds.keys[best.key]
 	if !ok {
 		return true // gone meanwhile: progress anyway
 	}
 	delete(ds.keys, best.key)
 	delete(ds.volatile, best.key)
-	s.shards[best.sh].used.Add(-int64(e.size))
+	s.shards[best.sh].used.Add(-int64(recSize(rec, len(best.key))))
 	if onEvict != nil {
 		onEvict(best.db, best.key)
 	}

@@ -6,9 +6,16 @@ import (
 	"unsafe"
 )
 
-func TestEntrySize(t *testing.T) {
-	if n := unsafe.Sizeof(Entry{}); n > 32 {
-		t.Fatalf("Entry is %d bytes", n)
+func TestRecordSize(t *testing.T) {
+	if n := unsafe.Sizeof(recHdr{}); n != 12 {
+		t.Fatalf("recHdr is %d bytes", n)
+	}
+	if off := unsafe.Offsetof(objRec{}.recHdr); off != 0 {
+		t.Fatalf("objRec header at %d", off)
+	}
+	// one 24-byte allocation for a 12-byte value
+	if n := testing.AllocsPerRun(100, func() { newStrRec(0, []byte("value:123456"), 0) }); n != 1 {
+		t.Fatalf("%v allocations per string record", n)
 	}
 }
 

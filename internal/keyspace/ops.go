@@ -29,9 +29,11 @@ func (s *Store) AvgTTL(db int, now int64, sample int) int64 {
 			if int(n) >= sample {
 				break
 			}
-			if e, ok := ds.keys[k]; ok && e.Exp > now {
-				sum += e.Exp - now
-				n++
+			if p, ok := ds.keys[k]; ok {
+				if exp := recExpiry(p); exp > now {
+					sum += exp - now
+					n++
+				}
 			}
 		}
 		if int(n) >= sample {
@@ -96,8 +98,8 @@ func (s *Store) ReleaseAccounting(d *Detached) {
 	for i, sh := range d.shards {
 		var n int64
 		for _, ds := range sh {
-			for _, e := range ds.keys {
-				n += int64(e.size)
+			for k, p := range ds.keys {
+				n += int64(recSize(p, len(k)))
 			}
 		}
 		s.shards[i].used.Add(-n)

@@ -86,8 +86,8 @@ func (s *Store) beforeAccessAll() {
 // ShardEntries calls fn for every entry of database db in shard sh,
 // including expired keys not yet reclaimed. The caller holds the shard.
 func (s *Store) ShardEntries(sh, db int, fn func(key string, e Entry)) {
-	for k, e := range s.shards[sh].dbs[db].keys {
-		fn(k, e)
+	for k, p := range s.shards[sh].dbs[db].keys {
+		fn(k, entryOf(p, len(k)))
 	}
 }
 
