@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"sort"
 	"unsafe"
@@ -27,20 +28,55 @@ func (db DB) Index() int { return db.idx }
 // Store returns the store this view belongs to.
 func (db DB) Store() *Store { return db.s }
 
-func (db DB) shardFor(key []byte) *dbShard {
-	return db.s.dbShard(db.s.ShardOf(key), db.idx)
+func (db DB) locate(key []byte) (*dbShard, uint64, int) {
+	h := db.s.Hash(key)
+	sh := int(h & (NumShards - 1))
+	return db.s.dbShard(sh, db.idx), h, sh
 }
 
-func (db DB) shardForString(key string) *dbShard {
-	return db.s.dbShard(int(db.s.HashString(key)&(NumShards-1)), db.idx)
+// setVolatile records that the key hashed h changed from expiry oldExp to
+// newExp (0: none).
+func (ds *dbShard) setVolatile(h uint64, oldExp, newExp int64) {
+	switch {
+	case oldExp == 0 && newExp != 0:
+		if ds.volatile == nil {
+			ds.volatile = make(map[uint64]struct{})
+		}
+		ds.volatile[h] = struct{}{}
+		ds.nvol++
+	case oldExp != 0 && newExp == 0:
+		ds.nvol--
+		ds.dropVolatile(h)
+	}
 }
 
-func (db DB) expireIfNeeded(ds *dbShard, key []byte, p unsafe.Pointer) bool {
+// dropVolatile forgets h as volatile unless another key under h has an
+// expiry.
+func (ds *dbShard) dropVolatile(h uint64) {
+	keep := false
+	ds.keys.bucket(h, func(p unsafe.Pointer) bool {
+		keep = recExpiry(p) != 0
+		return !keep
+	})
+	if !keep {
+		delete(ds.volatile, h)
+	}
+}
+
+// remove deletes record p of the key hashed h, with its accounting.
+func (db DB) remove(ds *dbShard, h uint64, sh int, p unsafe.Pointer) {
+	exp := recExpiry(p)
+	ds.keys.del(h, p)
+	if exp != 0 {
+		ds.setVolatile(h, exp, 0)
+	}
+	db.s.shards[sh].used.Add(-int64(recSize(p)))
+}
+
+func (db DB) expireIfNeeded(ds *dbShard, h uint64, sh int, p unsafe.Pointer) bool {
 	if exp := recExpiry(p); exp != 0 && exp <= db.Now {
-		k := string(key)
-		delete(ds.keys, k)
-		delete(ds.volatile, k)
-		db.account(key, -int64(recSize(p, len(key))))
+		k := recKey(p)
+		db.remove(ds, h, sh, p)
 		if db.s.hooks.Expired != nil {
 			db.s.hooks.Expired(db.idx, k)
 		}
@@ -50,21 +86,20 @@ func (db DB) expireIfNeeded(ds *dbShard, key []byte, p unsafe.Pointer) bool {
 }
 
 // live returns key's record, deleting it first if expired.
-func (db DB) live(ds *dbShard, key []byte) (unsafe.Pointer, bool) {
-	p, ok := ds.keys[string(key)]
-	if !ok || db.expireIfNeeded(ds, key, p) {
-		return nil, false
+func (db DB) live(key []byte) (*dbShard, uint64, int, unsafe.Pointer) {
+	ds, h, sh := db.locate(key)
+	p := ds.keys.get(h, key)
+	if p == nil || db.expireIfNeeded(ds, h, sh, p) {
+		return ds, h, sh, nil
 	}
-	return p, true
+	return ds, h, sh, p
 }
 
 // Lookup returns the live entry for key, deleting it first if expired,
 // and records the access for LRU/LFU eviction and OBJECT IDLETIME/FREQ.
 func (db DB) Lookup(key []byte) (Entry, bool) {
-	sh := db.s.ShardOf(key)
-	ds := db.s.dbShard(sh, db.idx)
-	p, ok := db.live(ds, key)
-	if !ok {
+	_, _, sh, p := db.live(key)
+	if p == nil {
 		if db.hits {
 			db.s.shards[sh].misses.Add(1)
 		}
@@ -75,18 +110,17 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 	}
 	h := hdrOf(p)
 	h.access = db.s.touch(h.access, db.Now)
-	return entryOf(p, len(key)), true
+	return entryOf(p), true
 }
 
 // Peek is Lookup without recording an access (OBJECT, DEBUG, no-touch
 // clients).
 func (db DB) Peek(key []byte) (Entry, bool) {
-	ds := db.shardFor(key)
-	p, ok := db.live(ds, key)
-	if !ok {
+	_, _, _, p := db.live(key)
+	if p == nil {
 		return Entry{}, false
 	}
-	return entryOf(p, len(key)), true
+	return entryOf(p), true
 }
 
 // Get returns key's value, or nil when it does not exist. A string comes
@@ -121,41 +155,46 @@ func (db DB) SetString(key, v []byte, exp int64) {
 
 // put stores val, or the string str when val is nil.
 func (db DB) put(key []byte, val any, str []byte, exp int64) {
-	ds := db.shardFor(key)
-	if ds.keys == nil {
-		ds.keys = make(map[string]unsafe.Pointer)
-	}
-	old, had := ds.keys[string(key)]
+	ds, h, sh := db.locate(key)
+	old := ds.keys.get(h, key)
 	access := db.s.newAccess(db.Now)
 	var oldSize uint32
-	if had {
+	var oldExp int64
+	if old != nil {
 		access = db.s.touch(hdrOf(old).access, db.Now)
-		oldSize = recSize(old, len(key))
+		oldSize = recSize(old)
+		oldExp = recExpiry(old)
 	}
-	var p unsafe.Pointer
+	db.store(ds, h, sh, key, old, oldSize, oldExp, db.newRec(key, old, val, str, exp, access))
+}
+
+// newRec returns a record for key holding val, or str when val is nil. The
+// key string of an old object record is reused.
+func (db DB) newRec(key []byte, old unsafe.Pointer, val any, str []byte, exp int64, access uint32) unsafe.Pointer {
 	if val == nil {
-		p = newStrRec(access, str, exp)
+		return newStrRec(access, key, str, exp)
+	}
+	var k string
+	if old != nil && hdrOf(old).flags&recObj != 0 {
+		k = (*objRec)(old).key
 	} else {
-		p = newObjRec(access, val, exp, entrySizeLen(len(key), val))
+		k = string(key)
 	}
-	k := string(key)
-	ds.keys[k] = p
-	db.account(key, int64(recSize(p, len(key)))-int64(oldSize))
-	if exp != 0 {
-		if ds.volatile == nil {
-			ds.volatile = make(map[string]struct{})
-		}
-		ds.volatile[k] = struct{}{}
-	} else if len(ds.volatile) > 0 {
-		delete(ds.volatile, k)
+	return newObjRec(access, k, val, exp, entrySizeLen(len(key), val))
+}
+
+func (db DB) store(ds *dbShard, h uint64, sh int, key []byte, old unsafe.Pointer, oldSize uint32, oldExp int64, p unsafe.Pointer) {
+	ds.keys.set(h, key, old, p)
+	if d := int64(recSize(p)) - int64(oldSize); d != 0 {
+		db.s.shards[sh].used.Add(d)
 	}
+	ds.setVolatile(h, oldExp, recExpiry(p))
 }
 
 // SetKeepTTL stores val at key, keeping its current expiry if any.
 func (db DB) SetKeepTTL(key []byte, val any) {
-	ds := db.shardFor(key)
-	if p, ok := db.live(ds, key); ok {
-		db.replace(ds, key, p, val)
+	if ds, h, sh, p := db.live(key); p != nil {
+		db.replace(ds, h, sh, key, p, val)
 		return
 	}
 	db.Set(key, val, 0)
@@ -164,104 +203,84 @@ func (db DB) SetKeepTTL(key []byte, val any) {
 // Update replaces the value of an existing live key, keeping its expiry.
 // It is a no-op when key does not exist.
 func (db DB) Update(key []byte, val any) {
-	ds := db.shardFor(key)
-	if p, ok := ds.keys[string(key)]; ok {
-		db.replace(ds, key, p, val)
+	ds, h, sh := db.locate(key)
+	if p := ds.keys.get(h, key); p != nil {
+		db.replace(ds, h, sh, key, p, val)
 	}
 }
 
 // replace stores val in place of key's record p, keeping its expiry.
-func (db DB) replace(ds *dbShard, key []byte, p unsafe.Pointer, val any) {
-	oldSize := recSize(p, len(key))
-	h := hdrOf(p)
-	access := db.s.touch(h.access, db.Now)
-	np := p
-	switch v := val.(type) {
-	case []byte:
-		if h.flags&recObj == 0 && sameStorage(recStr(p), v) {
-			// the value grown in place in its spare capacity (APPEND) or
-			// changed in place: only the length changes
-			h.n = uint32(len(v))
-		} else {
-			np = newStrRec(access, v, recExpiry(p))
+func (db DB) replace(ds *dbShard, h uint64, sh int, key []byte, p unsafe.Pointer, val any) {
+	oldSize := recSize(p)
+	exp := recExpiry(p)
+	hd := hdrOf(p)
+	access := db.s.touch(hd.access, db.Now)
+	hd.access = access
+	if v, ok := val.([]byte); ok && hd.flags&recObj == 0 {
+		r := decodeStr(p)
+		if old := strValue(p, r); r.vcap > 0 && cap(v) == r.vcap && unsafe.SliceData(v) == unsafe.SliceData(old) &&
+			(len(v) == r.vlen || r.lenOff != 0) {
+			// the value changed in place, or grown in its spare capacity
+			// (APPEND): only a raw value's length changes
+			if r.lenOff != 0 {
+				binary.LittleEndian.PutUint32(recBytes(p, r.lenOff, 4), uint32(len(v)))
+			}
+			return
 		}
-	default:
-		if h.flags&recObj != 0 {
-			o := (*objRec)(p)
+	}
+	if o := (*objRec)(p); hd.flags&recObj != 0 {
+		if _, isStr := val.([]byte); !isStr {
 			o.val = val
 			o.size = entrySizeLen(len(key), val)
-		} else {
-			np = newObjRec(access, val, recExpiry(p), entrySizeLen(len(key), val))
+			db.s.shards[sh].used.Add(int64(o.size) - int64(oldSize))
+			return
 		}
 	}
-	hdrOf(np).access = access
-	if np != p {
-		ds.keys[string(key)] = np
+	var np unsafe.Pointer
+	if b, ok := val.([]byte); ok {
+		np = db.newRec(key, p, nil, b, exp, access)
+	} else {
+		np = db.newRec(key, p, val, nil, exp, access)
 	}
-	db.account(key, int64(recSize(np, len(key)))-int64(oldSize))
-}
-
-// sameStorage reports whether v is old's storage with the same capacity.
-func sameStorage(old, v []byte) bool {
-	return cap(old) > 0 && cap(v) == cap(old) && unsafe.SliceData(v) == unsafe.SliceData(old)
+	db.store(ds, h, sh, key, p, oldSize, exp, np)
 }
 
 // Resized re-measures key's value after a handler changed it in place (a
 // list grown by LPUSH...), for memory accounting.
 func (db DB) Resized(key []byte) {
-	ds := db.shardFor(key)
-	if p, ok := ds.keys[string(key)]; ok && hdrOf(p).flags&recObj != 0 {
+	ds, h, sh := db.locate(key)
+	if p := ds.keys.get(h, key); p != nil && hdrOf(p).flags&recObj != 0 {
 		o := (*objRec)(p)
 		old := o.size
 		o.size = entrySizeLen(len(key), o.val)
 		o.access = db.s.touch(o.access, db.Now)
-		db.account(key, int64(o.size)-int64(old))
-	}
-}
-
-func (db DB) account(key []byte, delta int64) {
-	if delta != 0 {
-		db.s.shards[db.s.ShardOf(key)].used.Add(delta)
+		db.s.shards[sh].used.Add(int64(o.size) - int64(old))
 	}
 }
 
 // Delete removes key; it reports whether a live key was removed.
 func (db DB) Delete(key []byte) bool {
-	ds := db.shardFor(key)
-	p, ok := db.live(ds, key)
-	if !ok {
+	ds, h, sh, p := db.live(key)
+	if p == nil {
 		return false
 	}
-	delete(ds.keys, string(key))
-	if recExpiry(p) != 0 {
-		delete(ds.volatile, string(key))
-	}
-	db.account(key, -int64(recSize(p, len(key))))
+	db.remove(ds, h, sh, p)
 	return true
 }
 
 // SetExpire sets an existing key's absolute expiry (0 removes it). It
 // reports whether the key exists.
 func (db DB) SetExpire(key []byte, exp int64) bool {
-	ds := db.shardFor(key)
-	p, ok := db.live(ds, key)
-	if !ok {
+	ds, h, sh, p := db.live(key)
+	if p == nil {
 		return false
 	}
-	oldSize := recSize(p, len(key))
+	oldExp := recExpiry(p)
 	np := setRecExpiry(p, exp)
-	k := string(key)
 	if np != p {
-		ds.keys[k] = np
-		db.account(key, int64(recSize(np, len(key)))-int64(oldSize))
-	}
-	if exp != 0 {
-		if ds.volatile == nil {
-			ds.volatile = make(map[string]struct{})
-		}
-		ds.volatile[k] = struct{}{}
+		db.store(ds, h, sh, key, p, recSize(p), oldExp, np)
 	} else {
-		delete(ds.volatile, k)
+		ds.setVolatile(h, oldExp, exp)
 	}
 	return true
 }
@@ -271,7 +290,7 @@ func (db DB) SetExpire(key []byte, exp int64) bool {
 func (db DB) Size() int {
 	n := 0
 	for i := range db.s.shards {
-		n += len(db.s.shards[i].dbs[db.idx].keys)
+		n += db.s.shards[i].dbs[db.idx].keys.n
 	}
 	return n
 }
@@ -280,7 +299,7 @@ func (db DB) Size() int {
 func (db DB) Volatile() int {
 	n := 0
 	for i := range db.s.shards {
-		n += len(db.s.shards[i].dbs[db.idx].volatile)
+		n += db.s.shards[i].dbs[db.idx].nvol
 	}
 	return n
 }
@@ -289,9 +308,10 @@ func (db DB) Volatile() int {
 func (db DB) Flush() {
 	for i := range db.s.shards {
 		var n int64
-		for k, p := range db.s.shards[i].dbs[db.idx].keys {
-			n += int64(recSize(p, len(k)))
-		}
+		db.s.shards[i].dbs[db.idx].keys.each(func(_ uint64, p unsafe.Pointer) bool {
+			n += int64(recSize(p))
+			return true
+		})
 		db.s.shards[i].used.Add(-n)
 		db.s.shards[i].dbs[db.idx] = dbShard{}
 	}
@@ -300,13 +320,16 @@ func (db DB) Flush() {
 // ForEach calls fn for each live key until fn returns false. Requires LockAll.
 func (db DB) ForEach(fn func(key string, e Entry) bool) {
 	for i := range db.s.shards {
-		for k, p := range db.s.shards[i].dbs[db.idx].keys {
+		more := true
+		db.s.shards[i].dbs[db.idx].keys.each(func(_ uint64, p unsafe.Pointer) bool {
 			if exp := recExpiry(p); exp != 0 && exp <= db.Now {
-				continue
+				return true
 			}
-			if !fn(k, entryOf(p, len(k))) {
-				return
-			}
+			more = fn(recKey(p), entryOf(p))
+			return more
+		})
+		if !more {
+			return
 		}
 	}
 }
@@ -320,19 +343,25 @@ func (db DB) RandomKey() (string, bool) {
 	for tries := 0; tries < 100; tries++ {
 		n := rand.IntN(total)
 		for i := range db.s.shards {
-			m := db.s.shards[i].dbs[db.idx].keys
-			if n >= len(m) {
-				n -= len(m)
+			t := &db.s.shards[i].dbs[db.idx].keys
+			if n >= t.n {
+				n -= t.n
 				continue
 			}
-			for k, p := range m {
-				if n == 0 {
-					if exp := recExpiry(p); exp != 0 && exp <= db.Now {
-						break
-					}
-					return k, true
+			var out string
+			found := false
+			t.each(func(_ uint64, p unsafe.Pointer) bool {
+				if n > 0 {
+					n--
+					return true
 				}
-				n--
+				if exp := recExpiry(p); !(exp != 0 && exp <= db.Now) {
+					out, found = recKey(p), true
+				}
+				return false
+			})
+			if found {
+				return out, true
 			}
 			break
 		}
@@ -360,25 +389,26 @@ func (db DB) Scan(cursor uint64, count int, filter func(key string, e Entry) boo
 	}
 	type item struct {
 		pos uint64
-		key string
+		rec unsafe.Pointer
 	}
 	var out []string
 	sh := int(cursor >> 56)
 	for ; sh < NumShards; sh++ {
-		m := db.s.shards[sh].dbs[db.idx].keys
 		var items []item
-		for k := range m {
-			p := scanOrder(db.s.HashString(k))
-			if p >= cursor {
-				items = append(items, item{p, k})
+		db.s.shards[sh].dbs[db.idx].keys.each(func(h uint64, p unsafe.Pointer) bool {
+			if pos := scanOrder(h); pos >= cursor {
+				items = append(items, item{pos, p})
 			}
-		}
+			return true
+		})
 		sort.Slice(items, func(i, j int) bool { return items[i].pos < items[j].pos })
 		for i := 0; i < len(items); i++ {
 			it := items[i]
-			p := m[it.key]
-			if exp := recExpiry(p); !(exp != 0 && exp <= db.Now) && (filter == nil || filter(it.key, entryOf(p, len(it.key)))) {
-				out = append(out, it.key)
+			if exp := recExpiry(it.rec); !(exp != 0 && exp <= db.Now) {
+				k := recKey(it.rec)
+				if filter == nil || filter(k, entryOf(it.rec)) {
+					out = append(out, k)
+				}
 			}
 			count--
 			// stop only between distinct positions
@@ -403,22 +433,25 @@ func (db DB) Scan(cursor uint64, count int, filter func(key string, e Entry) boo
 // holds that shard's lock.
 func (s *Store) ActiveExpire(sh, db int, now int64, sample int) (sampled, expired int) {
 	ds := s.dbShard(sh, db)
-	for k := range ds.volatile {
+	v := DB{s: s, idx: db, Now: now}
+	for h := range ds.volatile {
 		if sampled >= sample {
 			break
 		}
 		sampled++
-		p := ds.keys[k]
-		if p == nil {
-			continue
+		var dead []unsafe.Pointer
+		ds.keys.bucket(h, func(p unsafe.Pointer) bool {
+			if exp := recExpiry(p); exp != 0 && exp <= now {
+				dead = append(dead, p)
+			}
+			return true
+		})
+		if len(dead) == 0 {
+			ds.dropVolatile(h) // a stale hash after a collision
 		}
-		if exp := recExpiry(p); exp != 0 && exp <= now {
-			delete(ds.keys, k)
-			delete(ds.volatile, k)
-			s.shards[sh].used.Add(-int64(recSize(p, len(k))))
-			expired++
-			if s.hooks.Expired != nil {
-				s.hooks.Expired(db, k)
+		for _, p := range dead {
+			if v.expireIfNeeded(ds, h, sh, p) {
+				expired++
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package keyspace
 import (
 	"math"
 	"math/rand/v2"
+	"unsafe"
 )
 
 // entryOverhead approximates the bytes a key costs beyond its name and
@@ -172,28 +173,35 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 		s.LockShard(sh)
 		for db := range s.shards[sh].dbs {
 			ds := &s.shards[sh].dbs[db]
-			n := len(ds.keys)
+			n := ds.keys.n
 			if p.Volatile {
-				n = len(ds.volatile)
+				n = ds.nvol
 			}
 			if n == 0 {
 				continue
 			}
-			var k string
+			var rp unsafe.Pointer
+			pick := func(q unsafe.Pointer) bool {
+				if !p.Volatile || recExpiry(q) != 0 {
+					rp = q
+					return false
+				}
+				return true
+			}
 			if p.Volatile {
-				for k = range ds.volatile {
-					break
+				for h := range ds.volatile {
+					if !ds.keys.bucket(h, pick) {
+						break
+					}
 				}
 			} else {
-				for k = range ds.keys {
-					break
-				}
+				ds.keys.each(func(_ uint64, q unsafe.Pointer) bool { return pick(q) })
 			}
-			rp := ds.keys[k]
 			if rp == nil {
 				continue
 			}
-			e := entryOf(rp, len(k))
+			k := recKey(rp)
+			e := entryOf(rp)
 			var score float64
 			switch p.Kind {
 			case PolicyLRU:
@@ -219,13 +227,13 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 	s.LockShard(best.sh)
 	defer s.UnlockShard(best.sh)
 	ds := &s.shards[best.sh].dbs[best.db]
-	rec, ok := ds.keys[best.key]
-	if !ok {
+	key := []byte(best.key)
+	h := s.Hash(key)
+	rec := ds.keys.get(h, key)
+	if rec == nil {
 		return true // gone meanwhile: progress anyway
 	}
-	delete(ds.keys, best.key)
-	delete(ds.volatile, best.key)
-	s.shards[best.sh].used.Add(-int64(recSize(rec, len(best.key))))
+	DB{s: s, idx: best.db}.remove(ds, h, best.sh, rec)
 	if onEvict != nil {
 		onEvict(best.db, best.key)
 	}

@@ -1,5 +1,7 @@
 package keyspace
 
+import "unsafe"
+
 // KeyspaceStats returns the keyspace hits and misses counted by read
 // commands' lookups (INFO keyspace_hits / keyspace_misses).
 func (s *Store) KeyspaceStats() (hits, misses int64) {
@@ -25,16 +27,17 @@ func (s *Store) AvgTTL(db int, now int64, sample int) int64 {
 	var sum, n int64
 	for i := range s.shards {
 		ds := &s.shards[i].dbs[db]
-		for k := range ds.volatile {
+		for h := range ds.volatile {
 			if int(n) >= sample {
 				break
 			}
-			if p, ok := ds.keys[k]; ok {
+			ds.keys.bucket(h, func(p unsafe.Pointer) bool {
 				if exp := recExpiry(p); exp > now {
 					sum += exp - now
 					n++
 				}
-			}
+				return true
+			})
 		}
 		if int(n) >= sample {
 			break
@@ -57,7 +60,7 @@ func (d *Detached) Keys() int {
 	n := 0
 	for _, sh := range d.shards {
 		for _, ds := range sh {
-			n += len(ds.keys)
+			n += ds.keys.n
 		}
 	}
 	return n
@@ -98,9 +101,10 @@ func (s *Store) ReleaseAccounting(d *Detached) {
 	for i, sh := range d.shards {
 		var n int64
 		for _, ds := range sh {
-			for k, p := range ds.keys {
-				n += int64(recSize(p, len(k)))
-			}
+			ds.keys.each(func(_ uint64, p unsafe.Pointer) bool {
+				n += int64(recSize(p))
+				return true
+			})
 		}
 		s.shards[i].used.Add(-n)
 	}

@@ -1,163 +1,237 @@
 package keyspace
 
 import (
+	"bytes"
 	"encoding/binary"
 	"unsafe"
 )
 
-// Records: how one key's value is stored (see docs/design/memory.md).
+// Records: how one key and its value are stored (docs/design/memory.md).
 //
-// Each database shard maps a key to one record pointer. A string value is a
-// single pointer-free allocation: a recHdr, then its capacity (4 bytes, only
-// when it has spare capacity: "raw"), then its expiry (8 bytes, only when it
-// has one), then the value bytes. Any other value is an objRec, a struct that
-// starts with the same recHdr. Storing strings this way costs one allocation
-// per value instead of the value bytes plus a boxed slice header plus a
-// 32-byte map element, which is most of a small key's memory.
+// Each database shard maps the key's 64-bit hash to one record pointer
+// (table.go). A string key is a single pointer-free allocation:
 //
-// A record is owned by its shard and changed only under the shard's lock.
-// Value bytes handed out (Entry.Str) alias the record: the bytes up to the
-// length are never written again except by a caller that owns the value
-// (APPEND writes past the length, into spare capacity), as with the []byte
-// values before.
+//	access uint32 | flags uint8 | uvarint key length |
+//	raw: value length uint32, capacity uint32; else: uvarint value length |
+//	expiry int64 (only with recExp) | key bytes | value bytes (capacity)
+//
+// Any other value is an objRec, a struct that starts with the same access
+// and flags fields; two keys whose hashes collide share a collRec. One
+// noscan allocation per key (instead of a key string, a value slice, its
+// boxed header and a 48-byte map slot) is most of the memory saved, and
+// the GC has one object per key to mark instead of four.
+//
+// A record is owned by its shard and changed only under the shard's lock,
+// and only in its header (access, the length of a raw value, the expiry)
+// or past a raw value's length (APPEND grows it in its spare capacity). Key
+// and value bytes handed out alias the record and stay valid: a new value
+// gets a new record.
 
 // recHdr is the common prefix of every record.
 type recHdr struct {
 	access uint32 // Entry.Access
-	n      uint32 // string length
 	flags  uint8
 }
 
 const (
-	recObj uint8 = 1 << iota // an objRec
-	recExp                   // a string record with an expiry field
-	recRaw                   // a string record with a capacity field
+	recObj  uint8 = 1 << iota // an objRec
+	recColl                   // a collRec
+	recExp                    // a string record with an expiry field
+	recRaw                    // a string record with spare capacity
 )
 
-const recHdrSize = unsafe.Sizeof(recHdr{})
-
-// objRec holds a value that is not a string (list, hash, set...).
+// objRec holds a key whose value is not a string (list, hash, set...).
 type objRec struct {
 	recHdr
 	size uint32
 	exp  int64
+	key  string
 	val  any
+}
+
+// collRec holds the records of keys whose hashes are equal.
+type collRec struct {
+	recHdr
+	recs []unsafe.Pointer // replaced, never changed in place
 }
 
 func hdrOf(p unsafe.Pointer) *recHdr { return (*recHdr)(p) }
 
-// newStrRec returns a string record for v (copied; its spare capacity, if
-// any, is kept so that OBJECT ENCODING still says "raw").
-func newStrRec(access uint32, v []byte, exp int64) unsafe.Pointer {
-	hl := int(recHdrSize)
+// strRec is a decoded string record header.
+type strRec struct {
+	klen, vlen, vcap int
+	lenOff           uintptr // offset of the raw value length, 0 if not raw
+	expOff           uintptr // offset of the expiry, 0 if none
+	keyOff           uintptr
+}
+
+func uvarintAt(p unsafe.Pointer, off uintptr) (int, uintptr) {
+	var x uint64
+	var s uint
+	for {
+		b := *(*byte)(unsafe.Add(p, off))
+		off++
+		if b < 0x80 {
+			return int(x | uint64(b)<<s), off
+		}
+		x |= uint64(b&0x7f) << s
+		s += 7
+	}
+}
+
+func u32At(p unsafe.Pointer, off uintptr) uint32 {
+	return binary.LittleEndian.Uint32(unsafe.Slice((*byte)(unsafe.Add(p, off)), 4))
+}
+
+func decodeStr(p unsafe.Pointer) strRec {
+	var r strRec
+	f := hdrOf(p).flags
+	r.klen, r.keyOff = uvarintAt(p, 5)
+	if f&recRaw != 0 {
+		r.lenOff = r.keyOff
+		r.vlen = int(u32At(p, r.keyOff))
+		r.vcap = int(u32At(p, r.keyOff+4))
+		r.keyOff += 8
+	} else {
+		r.vlen, r.keyOff = uvarintAt(p, r.keyOff)
+		r.vcap = r.vlen
+	}
+	if f&recExp != 0 {
+		r.expOff = r.keyOff
+		r.keyOff += 8
+	}
+	return r
+}
+
+func recBytes(p unsafe.Pointer, off uintptr, n int) []byte {
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Add(p, off)), n)
+}
+
+// newStrRec returns a string record for key and v (both copied; v's spare
+// capacity, if any, is kept so that OBJECT ENCODING still says "raw").
+func newStrRec(access uint32, key, v []byte, exp int64) unsafe.Pointer {
 	c := cap(v)
 	var flags uint8
+	hl := 5 + uvarintLen(len(key))
 	if c > len(v) {
 		flags |= recRaw
-		hl += 4
+		hl += 8
+	} else {
+		hl += uvarintLen(len(v))
 	}
 	if exp != 0 {
 		flags |= recExp
 		hl += 8
 	}
-	b := make([]byte, hl+c)
-	p := unsafe.Pointer(&b[0])
-	h := hdrOf(p)
-	h.access, h.n, h.flags = access, uint32(len(v)), flags
-	off := int(recHdrSize)
+	size := hl + len(key) + c
+	if size < 8 {
+		size = 8 // recHdr is read from every record
+	}
+	b := make([]byte, size)
+	binary.LittleEndian.PutUint32(b, access)
+	b[4] = flags
+	off := 5 + binary.PutUvarint(b[5:], uint64(len(key)))
 	if flags&recRaw != 0 {
-		binary.LittleEndian.PutUint32(b[off:], uint32(c))
-		off += 4
+		binary.LittleEndian.PutUint32(b[off:], uint32(len(v)))
+		binary.LittleEndian.PutUint32(b[off+4:], uint32(c))
+		off += 8
+	} else {
+		off += binary.PutUvarint(b[off:], uint64(len(v)))
 	}
-	if flags&recExp != 0 {
+	if exp != 0 {
 		binary.LittleEndian.PutUint64(b[off:], uint64(exp))
-	}
-	copy(b[hl:], v)
-	return p
-}
-
-func newObjRec(access uint32, val any, exp int64, size uint32) unsafe.Pointer {
-	o := &objRec{recHdr: recHdr{access: access, flags: recObj}, size: size, exp: exp, val: val}
-	return unsafe.Pointer(o)
-}
-
-// strLayout returns a string record's capacity and the offsets of its
-// expiry field (0: none) and data.
-func strLayout(p unsafe.Pointer) (c uint32, expOff, dataOff uintptr) {
-	h := hdrOf(p)
-	c = h.n
-	off := recHdrSize
-	if h.flags&recRaw != 0 {
-		c = *(*uint32)(unsafe.Add(p, off))
-		off += 4
-	}
-	if h.flags&recExp != 0 {
-		expOff = off
 		off += 8
 	}
-	return c, expOff, off
+	off += copy(b[off:], key)
+	copy(b[off:], v)
+	return unsafe.Pointer(&b[0])
 }
 
-func recBytes(p unsafe.Pointer, off uintptr, n int) []byte {
-	return unsafe.Slice((*byte)(unsafe.Add(p, off)), n)
+func uvarintLen(n int) int {
+	l := 1
+	for n >= 0x80 {
+		n >>= 7
+		l++
+	}
+	return l
+}
+
+func newObjRec(access uint32, key string, val any, exp int64, size uint32) unsafe.Pointer {
+	return unsafe.Pointer(&objRec{recHdr: recHdr{access: access, flags: recObj}, size: size, exp: exp, key: key, val: val})
+}
+
+// recKey returns the record's key, aliasing the record.
+func recKey(p unsafe.Pointer) string {
+	if hdrOf(p).flags&recObj != 0 {
+		return (*objRec)(p).key
+	}
+	r := decodeStr(p)
+	if r.klen == 0 {
+		return ""
+	}
+	return unsafe.String((*byte)(unsafe.Add(p, r.keyOff)), r.klen)
+}
+
+// recKeyIs reports whether the record's key is key.
+func recKeyIs(p unsafe.Pointer, key []byte) bool {
+	if hdrOf(p).flags&recObj != 0 {
+		return (*objRec)(p).key == string(key)
+	}
+	r := decodeStr(p)
+	return r.klen == len(key) && bytes.Equal(recBytes(p, r.keyOff, r.klen), key)
 }
 
 // recExpiry returns the record's expiry (0: none).
 func recExpiry(p unsafe.Pointer) int64 {
-	h := hdrOf(p)
-	if h.flags&recObj != 0 {
+	f := hdrOf(p).flags
+	if f&recObj != 0 {
 		return (*objRec)(p).exp
 	}
-	if h.flags&recExp == 0 {
+	if f&recExp == 0 {
 		return 0
 	}
-	_, eo, _ := strLayout(p)
-	return int64(binary.LittleEndian.Uint64(recBytes(p, eo, 8)))
+	r := decodeStr(p)
+	return int64(binary.LittleEndian.Uint64(recBytes(p, r.expOff, 8)))
 }
 
-// recStr returns a string record's value: length n, capacity as stored.
-func recStr(p unsafe.Pointer) []byte {
-	h := hdrOf(p)
-	c, _, off := strLayout(p)
-	if c == 0 {
+func strValue(p unsafe.Pointer, r strRec) []byte {
+	if r.vcap == 0 {
 		return []byte{}
 	}
-	return recBytes(p, off, int(c))[:h.n:c]
+	return recBytes(p, r.keyOff+uintptr(r.klen), r.vcap)[:r.vlen:r.vcap]
 }
 
-// recSize is the accounted memory of the record of a key of length klen.
-func recSize(p unsafe.Pointer, klen int) uint32 {
-	h := hdrOf(p)
-	if h.flags&recObj != 0 {
+// recSize is the accounted memory of a record (MEMORY USAGE).
+func recSize(p unsafe.Pointer) uint32 {
+	if hdrOf(p).flags&recObj != 0 {
 		return (*objRec)(p).size
 	}
-	c, _, _ := strLayout(p)
-	return clampSize(int64(klen) + entryOverhead + int64(c))
+	r := decodeStr(p)
+	return clampSize(int64(r.klen) + entryOverhead + int64(r.vcap))
 }
 
-// entryOf decodes a record into an Entry; klen is the key's length.
-func entryOf(p unsafe.Pointer, klen int) Entry {
+// entryOf decodes a record into an Entry.
+func entryOf(p unsafe.Pointer) Entry {
 	h := hdrOf(p)
 	if h.flags&recObj != 0 {
 		o := (*objRec)(p)
 		return Entry{Exp: o.exp, Access: o.access, size: o.size, obj: o.val}
 	}
-	s := recStr(p)
+	r := decodeStr(p)
+	var exp int64
+	if r.expOff != 0 {
+		exp = int64(binary.LittleEndian.Uint64(recBytes(p, r.expOff, 8)))
+	}
 	return Entry{
-		Exp:    recExpiry(p),
+		Exp:    exp,
 		Access: h.access,
-		size:   clampSize(int64(klen) + entryOverhead + int64(cap(s))),
-		str:    s,
+		size:   clampSize(int64(r.klen) + entryOverhead + int64(r.vcap)),
+		str:    strValue(p, r),
 		isStr:  true,
 	}
-}
-
-// newRec returns a record for val (a []byte is copied).
-func newRec(klen int, val any, exp int64, access uint32) unsafe.Pointer {
-	if b, ok := val.([]byte); ok {
-		return newStrRec(access, b, exp)
-	}
-	return newObjRec(access, val, exp, entrySizeLen(klen, val))
 }
 
 // setRecExpiry sets the expiry of the record at p, returning the record to
@@ -168,13 +242,13 @@ func setRecExpiry(p unsafe.Pointer, exp int64) unsafe.Pointer {
 		(*objRec)(p).exp = exp
 		return p
 	}
-	if h.flags&recExp == 0 {
+	r := decodeStr(p)
+	if r.expOff == 0 {
 		if exp == 0 {
 			return p
 		}
-		return newStrRec(h.access, recStr(p), exp)
+		return newStrRec(h.access, recBytes(p, r.keyOff, r.klen), strValue(p, r), exp)
 	}
-	_, eo, _ := strLayout(p)
-	binary.LittleEndian.PutUint64(recBytes(p, eo, 8), uint64(exp))
+	binary.LittleEndian.PutUint64(recBytes(p, r.expOff, 8), uint64(exp))
 	return p
 }

@@ -3,6 +3,7 @@ package keyspace
 import (
 	"bytes"
 	"testing"
+	"unsafe"
 )
 
 func TestStringRecords(t *testing.T) {
@@ -95,5 +96,75 @@ func TestGetStringAllocs(t *testing.T) {
 	db.SetString(k, v, 0)
 	if n := testing.AllocsPerRun(100, func() { db.GetString(k) }); n != 0 {
 		t.Fatalf("GetString: %v allocs", n)
+	}
+}
+
+// Keys whose 64-bit hashes collide share a collRec: the table must keep
+// them apart. maphash cannot be made to collide, so the test calls the
+// table with one hash for several keys.
+func TestTableCollisions(t *testing.T) {
+	var tb table
+	const h = 42
+	a, b, c := []byte("a"), []byte("b"), []byte("c")
+	ra := newStrRec(0, a, []byte("1"), 0)
+	rb := newStrRec(0, b, []byte("2"), 5)
+	tb.set(h, a, nil, ra)
+	tb.set(h, b, nil, rb)
+	if tb.n != 2 || tb.get(h, a) != ra || tb.get(h, b) != rb || tb.get(h, c) != nil {
+		t.Fatal("collision lookup")
+	}
+	ra2 := newStrRec(0, a, []byte("one"), 0)
+	tb.set(h, a, ra, ra2)
+	if tb.n != 2 || tb.get(h, a) != ra2 || tb.get(h, b) != rb {
+		t.Fatal("collision replace")
+	}
+	seen := map[string]bool{}
+	tb.each(func(hh uint64, p unsafe.Pointer) bool {
+		seen[recKey(p)] = hh == h
+		return true
+	})
+	if len(seen) != 2 || !seen["a"] || !seen["b"] {
+		t.Fatalf("each: %v", seen)
+	}
+	var ds dbShard
+	ds.keys = tb
+	ds.setVolatile(h, 0, 5)
+	tb.del(h, rb)
+	ds.keys = tb
+	ds.setVolatile(h, 5, 0)
+	if tb.n != 1 || tb.get(h, b) != nil || tb.get(h, a) != ra2 || ds.nvol != 0 || len(ds.volatile) != 0 {
+		t.Fatalf("collision delete: n %d nvol %d", tb.n, ds.nvol)
+	}
+	tb.del(h, ra2)
+	if tb.n != 0 || len(tb.m) != 0 {
+		t.Fatal("delete last")
+	}
+}
+
+func TestExpiryCounts(t *testing.T) {
+	s := New(1, Hooks{})
+	db := s.DB(0, 1000)
+	for i := 0; i < 100; i++ {
+		k := []byte{byte(i)}
+		db.SetString(k, []byte("v"), int64(2000+i%2*10000))
+	}
+	if db.Volatile() != 100 || db.Size() != 100 {
+		t.Fatalf("volatile %d size %d", db.Volatile(), db.Size())
+	}
+	expired := 0
+	for sh := 0; sh < NumShards; sh++ {
+		for {
+			sampled, n := s.ActiveExpire(sh, 0, 5000, 20)
+			expired += n
+			if sampled == 0 || n == 0 {
+				break
+			}
+		}
+	}
+	if expired != 50 || db.Volatile() != 50 || db.Size() != 50 {
+		t.Fatalf("expired %d volatile %d size %d", expired, db.Volatile(), db.Size())
+	}
+	if avg := s.AvgTTL(0, 5000, 100); avg != 7000 {
+		t.Fatalf("avg ttl %d", avg)
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
 // NumShards is the number of lock shards. A power of two.
@@ -52,8 +51,11 @@ func (e Entry) Value() any {
 func (e Entry) Str() ([]byte, bool) { return e.str, e.isStr }
 
 type dbShard struct {
-	keys     map[string]unsafe.Pointer // key -> record (record.go)
-	volatile map[string]struct{}       // keys with an expiry, for active expiration
+	keys table // key -> record (table.go, record.go)
+	// hashes of keys with an expiry, for active expiration (after a hash
+	// collision possibly one too many: ActiveExpire drops it), and their count
+	volatile map[uint64]struct{}
+	nvol     int
 }
 
 type shard struct {
