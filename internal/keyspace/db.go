@@ -228,8 +228,9 @@ func (db DB) replace(ds *dbShard, h uint64, sh int, key []byte, p unsafe.Pointer
 			return
 		}
 	}
-	if o := (*objRec)(p); hd.flags&recObj != 0 {
+	if hd.flags&recObj != 0 {
 		if _, isStr := val.([]byte); !isStr {
+			o := (*objRec)(p)
 			o.val = val
 			o.size = entrySizeLen(len(key), val)
 			db.s.shards[sh].used.Add(int64(o.size) - int64(oldSize))
