@@ -98,7 +98,7 @@ func (h *Handlers) renameGeneric(c *command.Ctx, nx bool) {
 		}
 		c.DB.Delete(dst)
 	}
-	c.DB.Set(dst, e.Val, e.Exp)
+	c.DB.Set(dst, e.Value(), e.Exp)
 	c.DB.Delete(src)
 	c.Modified(src)
 	c.Modified(dst)
@@ -224,7 +224,7 @@ func (h *Handlers) scan(c *command.Ctx) {
 		pat := string(o.Match)
 		typ := string(o.TypeName)
 		filter = func(k string, e keyspace.Entry) bool {
-			if o.TypeName != nil && !EqualFold([]byte(keyspace.TypeName(e.Val)), typ) {
+			if o.TypeName != nil && !EqualFold([]byte(keyspace.TypeName(e.Value())), typ) {
 				return false
 			}
 			return o.Match == nil || glob.Match(pat, k, false)
@@ -316,7 +316,7 @@ func (h *Handlers) copyCmd(c *command.Ctx) {
 		c.W.Int(0)
 		return
 	}
-	v, ok := keyspace.Clone(e.Val)
+	v, ok := keyspace.Clone(e.Value())
 	if !ok {
 		c.Error(errCopyType)
 		return
@@ -350,7 +350,7 @@ func (h *Handlers) move(c *command.Ctx) {
 		c.W.Int(0)
 		return
 	}
-	dst.Set(key, e.Val, e.Exp)
+	dst.Set(key, e.Value(), e.Exp)
 	c.DB.Delete(key)
 	c.Modified(key)
 	if c.Touched != nil {
@@ -443,7 +443,7 @@ func (h *Handlers) objectEncoding(c *command.Ctx) {
 		c.W.Null()
 		return
 	}
-	c.W.BulkString(ValueEncoding(e.Val))
+	c.W.BulkString(ValueEncoding(e.Value()))
 }
 
 func (h *Handlers) lfuPolicy() bool {
@@ -489,7 +489,7 @@ func (h *Handlers) objectRefcount(c *command.Ctx) {
 		return
 	}
 	// Redis shares the integers 0..9999 (refcount INT_MAX)
-	if b, isStr := e.Val.([]byte); isStr && cap(b) == len(b) && len(b) <= 4 {
+	if b, isStr := e.Str(); isStr && cap(b) == len(b) && len(b) <= 4 {
 		if n, ok := ParseInt(b); ok && n >= 0 && n < 10000 && !h.noSharedIntegers() {
 			c.W.Int(2147483647)
 			return

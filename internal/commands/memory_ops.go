@@ -233,7 +233,7 @@ func (h *Handlers) debug(c *command.Ctx) {
 		}
 		idle := keyspace.IdleSeconds(e.Access, c.Now())
 		c.W.Simple(fmt.Sprintf("Value at:0x%012x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d",
-			uint64(keyspace.HashForDebug(c.Args[2])), ValueEncoding(e.Val), e.Size(), e.Access&(1<<24-1), idle))
+			uint64(keyspace.HashForDebug(c.Args[2])), ValueEncoding(e.Value()), e.Size(), e.Access&(1<<24-1), idle))
 	case sub == "change-repl-id" && n == 2:
 		c.W.OK()
 	case sub == "log" && n == 3:

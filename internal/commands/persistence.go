@@ -104,7 +104,7 @@ func (h *Handlers) dump(c *command.Ctx) {
 		c.W.Null()
 		return
 	}
-	p, err := h.Codecs.Dump(e.Val, h.Config.Bool("rdbcompression"))
+	p, err := h.Codecs.Dump(e.Value(), h.Config.Bool("rdbcompression"))
 	if err != nil {
 		c.Error("ERR " + err.Error())
 		return

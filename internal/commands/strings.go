@@ -225,11 +225,11 @@ func (h *Handlers) setGeneric(c *command.Ctx, o setOpts, key, val []byte, cmd st
 		}
 		return
 	}
-	v := Copy(val)
+	// the store copies val (it aliases the connection's read buffer)
 	if o.keepTTL {
-		c.DB.SetKeepTTL(key, v)
+		c.DB.SetKeepTTL(key, val[:len(val):len(val)])
 	} else {
-		c.DB.Set(key, v, exp)
+		c.DB.SetString(key, val, exp)
 	}
 	c.Modified(key)
 	c.Event('$', "set", key)
@@ -285,7 +285,7 @@ func (h *Handlers) getset(c *command.Ctx) {
 		return
 	}
 	writeOld(c, old, found)
-	c.DB.Set(key, Copy(c.Args[2]), 0)
+	c.DB.SetString(key, c.Args[2], 0) // copies
 	c.Modified(key)
 	c.Event('$', "set", key)
 	c.Propagate = [][][]byte{{[]byte("SET"), key, c.Args[2]}}
@@ -372,7 +372,7 @@ func (h *Handlers) mset(c *command.Ctx) {
 
 func (h *Handlers) msetPairs(c *command.Ctx) {
 	for i := 1; i+1 < len(c.Args); i += 2 {
-		c.DB.Set(c.Args[i], Copy(c.Args[i+1]), 0)
+		c.DB.SetString(c.Args[i], c.Args[i+1], 0) // copies
 		c.Modified(c.Args[i])
 		c.Event('$', "set", c.Args[i])
 	}
@@ -608,7 +608,7 @@ func (h *Handlers) lcs(c *command.Ctx) {
 	eb, okB := c.DB.Lookup(c.Args[2])
 	var a, b []byte
 	if okA {
-		s, isStr := ea.Val.([]byte)
+		s, isStr := ea.Str()
 		if !isStr {
 			c.Error(errLCSType)
 			return
@@ -616,7 +616,7 @@ func (h *Handlers) lcs(c *command.Ctx) {
 		a = s
 	}
 	if okB {
-		s, isStr := eb.Val.([]byte)
+		s, isStr := eb.Str()
 		if !isStr {
 			c.Error(errLCSType)
 			return

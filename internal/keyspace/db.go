@@ -1,8 +1,10 @@
 package keyspace
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"sort"
+	"unsafe"
 )
 
 // DB is a view of one database at a fixed time. Its methods require the
@@ -26,20 +28,55 @@ func (db DB) Index() int { return db.idx }
 // Store returns the store this view belongs to.
 func (db DB) Store() *Store { return db.s }
 
-func (db DB) shardFor(key []byte) *dbShard {
-	return db.s.dbShard(db.s.ShardOf(key), db.idx)
+func (db DB) locate(key []byte) (*dbShard, uint64, int) {
+	h := db.s.Hash(key)
+	sh := int(h & (NumShards - 1))
+	return db.s.dbShard(sh, db.idx), h, sh
 }
 
-func (db DB) shardForString(key string) *dbShard {
-	return db.s.dbShard(int(db.s.HashString(key)&(NumShards-1)), db.idx)
+// setVolatile records that the key hashed h changed from expiry oldExp to
+// newExp (0: none).
+func (ds *dbShard) setVolatile(h uint64, oldExp, newExp int64) {
+	switch {
+	case oldExp == 0 && newExp != 0:
+		if ds.volatile == nil {
+			ds.volatile = make(map[uint64]struct{})
+		}
+		ds.volatile[h] = struct{}{}
+		ds.nvol++
+	case oldExp != 0 && newExp == 0:
+		ds.nvol--
+		ds.dropVolatile(h)
+	}
 }
 
-func (db DB) expireIfNeeded(ds *dbShard, key []byte, e Entry) bool {
-	if e.Exp != 0 && e.Exp <= db.Now {
-		k := string(key)
-		delete(ds.keys, k)
-		delete(ds.volatile, k)
-		db.account(key, -int64(e.size))
+// dropVolatile forgets h as volatile unless another key under h has an
+// expiry.
+func (ds *dbShard) dropVolatile(h uint64) {
+	keep := false
+	ds.keys.bucket(h, func(p unsafe.Pointer) bool {
+		keep = recExpiry(p) != 0
+		return !keep
+	})
+	if !keep {
+		delete(ds.volatile, h)
+	}
+}
+
+// remove deletes record p of the key hashed h, with its accounting.
+func (db DB) remove(ds *dbShard, h uint64, sh int, p unsafe.Pointer) {
+	exp := recExpiry(p)
+	ds.keys.del(h, p)
+	if exp != 0 {
+		ds.setVolatile(h, exp, 0)
+	}
+	db.s.shards[sh].used.Add(-int64(recSize(p)))
+}
+
+func (db DB) expireIfNeeded(ds *dbShard, h uint64, sh int, p unsafe.Pointer) bool {
+	if exp := recExpiry(p); exp != 0 && exp <= db.Now {
+		k := recKey(p)
+		db.remove(ds, h, sh, p)
 		if db.s.hooks.Expired != nil {
 			db.s.hooks.Expired(db.idx, k)
 		}
@@ -48,13 +85,21 @@ func (db DB) expireIfNeeded(ds *dbShard, key []byte, e Entry) bool {
 	return false
 }
 
+// live returns key's record, deleting it first if expired.
+func (db DB) live(key []byte) (*dbShard, uint64, int, unsafe.Pointer) {
+	ds, h, sh := db.locate(key)
+	p := ds.keys.get(h, key)
+	if p == nil || db.expireIfNeeded(ds, h, sh, p) {
+		return ds, h, sh, nil
+	}
+	return ds, h, sh, p
+}
+
 // Lookup returns the live entry for key, deleting it first if expired,
 // and records the access for LRU/LFU eviction and OBJECT IDLETIME/FREQ.
 func (db DB) Lookup(key []byte) (Entry, bool) {
-	sh := db.s.ShardOf(key)
-	ds := db.s.dbShard(sh, db.idx)
-	e, ok := ds.keys[string(key)]
-	if !ok || db.expireIfNeeded(ds, key, e) {
+	_, _, sh, p := db.live(key)
+	if p == nil {
 		if db.hits {
 			db.s.shards[sh].misses.Add(1)
 		}
@@ -63,28 +108,26 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 	if db.hits {
 		db.s.shards[sh].hits.Add(1)
 	}
-	if a := db.s.touch(e.Access, db.Now); a != e.Access {
-		e.Access = a
-		ds.keys[string(key)] = e
-	}
-	return e, true
+	h := hdrOf(p)
+	h.access = db.s.touch(h.access, db.Now)
+	return entryOf(p), true
 }
 
 // Peek is Lookup without recording an access (OBJECT, DEBUG, no-touch
 // clients).
 func (db DB) Peek(key []byte) (Entry, bool) {
-	ds := db.shardFor(key)
-	e, ok := ds.keys[string(key)]
-	if !ok || db.expireIfNeeded(ds, key, e) {
+	_, _, _, p := db.live(key)
+	if p == nil {
 		return Entry{}, false
 	}
-	return e, true
+	return entryOf(p), true
 }
 
-// Get returns key's value, or nil when it does not exist.
+// Get returns key's value, or nil when it does not exist. A string comes
+// back as a []byte (boxing it allocates: use GetString on hot paths).
 func (db DB) Get(key []byte) any {
 	e, _ := db.Lookup(key)
-	return e.Val
+	return e.Value()
 }
 
 // Exists reports whether key exists.
@@ -93,35 +136,65 @@ func (db DB) Exists(key []byte) bool {
 	return ok
 }
 
-// Set stores val at key with expiry exp (0: none).
+// Set stores val at key with expiry exp (0: none). A []byte value is
+// copied with its spare capacity (which OBJECT ENCODING reads as "raw");
+// other values are stored as they are.
 func (db DB) Set(key []byte, val any, exp int64) {
-	ds := db.shardFor(key)
-	if ds.keys == nil {
-		ds.keys = make(map[string]Entry)
+	if b, ok := val.([]byte); ok {
+		db.put(key, nil, b, exp)
+		return
 	}
-	k := string(key)
-	old, had := ds.keys[k]
-	ne := Entry{Val: val, Exp: exp, Access: db.s.newAccess(db.Now), size: entrySize(key, val)}
-	if had {
-		ne.Access = db.s.touch(old.Access, db.Now)
+	db.put(key, val, nil, exp)
+}
+
+// SetString stores a copy of the string v at key with expiry exp (0: none),
+// without v's spare capacity: v may alias a connection's read buffer.
+func (db DB) SetString(key, v []byte, exp int64) {
+	db.put(key, nil, v[:len(v):len(v)], exp)
+}
+
+// put stores val, or the string str when val is nil.
+func (db DB) put(key []byte, val any, str []byte, exp int64) {
+	ds, h, sh := db.locate(key)
+	old := ds.keys.get(h, key)
+	access := db.s.newAccess(db.Now)
+	var oldSize uint32
+	var oldExp int64
+	if old != nil {
+		access = db.s.touch(hdrOf(old).access, db.Now)
+		oldSize = recSize(old)
+		oldExp = recExpiry(old)
 	}
-	ds.keys[k] = ne
-	db.account(key, int64(ne.size)-int64(old.size))
-	if exp != 0 {
-		if ds.volatile == nil {
-			ds.volatile = make(map[string]struct{})
-		}
-		ds.volatile[k] = struct{}{}
-	} else if len(ds.volatile) > 0 {
-		delete(ds.volatile, k)
+	db.store(ds, h, sh, key, old, oldSize, oldExp, db.newRec(key, old, val, str, exp, access))
+}
+
+// newRec returns a record for key holding val, or str when val is nil. The
+// key string of an old object record is reused.
+func (db DB) newRec(key []byte, old unsafe.Pointer, val any, str []byte, exp int64, access uint32) unsafe.Pointer {
+	if val == nil {
+		return newStrRec(access, key, str, exp)
 	}
+	var k string
+	if old != nil && hdrOf(old).flags&recObj != 0 {
+		k = (*objRec)(old).key
+	} else {
+		k = string(key)
+	}
+	return newObjRec(access, k, val, exp, entrySizeLen(len(key), val))
+}
+
+func (db DB) store(ds *dbShard, h uint64, sh int, key []byte, old unsafe.Pointer, oldSize uint32, oldExp int64, p unsafe.Pointer) {
+	ds.keys.set(h, key, old, p)
+	if d := int64(recSize(p)) - int64(oldSize); d != 0 {
+		db.s.shards[sh].used.Add(d)
+	}
+	ds.setVolatile(h, oldExp, recExpiry(p))
 }
 
 // SetKeepTTL stores val at key, keeping its current expiry if any.
 func (db DB) SetKeepTTL(key []byte, val any) {
-	ds := db.shardFor(key)
-	if e, ok := ds.keys[string(key)]; ok && !db.expireIfNeeded(ds, key, e) {
-		db.replace(ds, key, e, val)
+	if ds, h, sh, p := db.live(key); p != nil {
+		db.replace(ds, h, sh, key, p, val)
 		return
 	}
 	db.Set(key, val, 0)
@@ -130,69 +203,85 @@ func (db DB) SetKeepTTL(key []byte, val any) {
 // Update replaces the value of an existing live key, keeping its expiry.
 // It is a no-op when key does not exist.
 func (db DB) Update(key []byte, val any) {
-	ds := db.shardFor(key)
-	if e, ok := ds.keys[string(key)]; ok {
-		db.replace(ds, key, e, val)
+	ds, h, sh := db.locate(key)
+	if p := ds.keys.get(h, key); p != nil {
+		db.replace(ds, h, sh, key, p, val)
 	}
 }
 
-func (db DB) replace(ds *dbShard, key []byte, e Entry, val any) {
-	old := e.size
-	e.Val = val
-	e.size = entrySize(key, val)
-	e.Access = db.s.touch(e.Access, db.Now)
-	ds.keys[string(key)] = e
-	db.account(key, int64(e.size)-int64(old))
+// replace stores val in place of key's record p, keeping its expiry.
+func (db DB) replace(ds *dbShard, h uint64, sh int, key []byte, p unsafe.Pointer, val any) {
+	oldSize := recSize(p)
+	exp := recExpiry(p)
+	hd := hdrOf(p)
+	access := db.s.touch(hd.access, db.Now)
+	hd.access = access
+	if v, ok := val.([]byte); ok && hd.flags&recObj == 0 {
+		r := decodeStr(p)
+		if old := strValue(p, r); r.vcap > 0 && cap(v) == r.vcap && unsafe.SliceData(v) == unsafe.SliceData(old) &&
+			(len(v) == r.vlen || r.lenOff != 0) {
+			// the value changed in place, or grown in its spare capacity
+			// (APPEND): only a raw value's length changes
+			if r.lenOff != 0 {
+				binary.LittleEndian.PutUint32(recBytes(p, r.lenOff, 4), uint32(len(v)))
+			}
+			return
+		}
+	}
+	if hd.flags&recObj != 0 {
+		if _, isStr := val.([]byte); !isStr {
+			o := (*objRec)(p)
+			o.val = val
+			o.size = entrySizeLen(len(key), val)
+			db.s.shards[sh].used.Add(int64(o.size) - int64(oldSize))
+			return
+		}
+	}
+	var np unsafe.Pointer
+	if b, ok := val.([]byte); ok {
+		np = db.newRec(key, p, nil, b, exp, access)
+	} else {
+		np = db.newRec(key, p, val, nil, exp, access)
+	}
+	db.store(ds, h, sh, key, p, oldSize, exp, np)
 }
 
 // Resized re-measures key's value after a handler changed it in place (a
 // list grown by LPUSH...), for memory accounting.
 func (db DB) Resized(key []byte) {
-	ds := db.shardFor(key)
-	if e, ok := ds.keys[string(key)]; ok {
-		db.replace(ds, key, e, e.Val)
-	}
-}
-
-func (db DB) account(key []byte, delta int64) {
-	if delta != 0 {
-		db.s.shards[db.s.ShardOf(key)].used.Add(delta)
+	ds, h, sh := db.locate(key)
+	if p := ds.keys.get(h, key); p != nil && hdrOf(p).flags&recObj != 0 {
+		o := (*objRec)(p)
+		old := o.size
+		o.size = entrySizeLen(len(key), o.val)
+		o.access = db.s.touch(o.access, db.Now)
+		db.s.shards[sh].used.Add(int64(o.size) - int64(old))
 	}
 }
 
 // Delete removes key; it reports whether a live key was removed.
 func (db DB) Delete(key []byte) bool {
-	ds := db.shardFor(key)
-	e, ok := ds.keys[string(key)]
-	if !ok || db.expireIfNeeded(ds, key, e) {
+	ds, h, sh, p := db.live(key)
+	if p == nil {
 		return false
 	}
-	delete(ds.keys, string(key))
-	if e.Exp != 0 {
-		delete(ds.volatile, string(key))
-	}
-	db.account(key, -int64(e.size))
+	db.remove(ds, h, sh, p)
 	return true
 }
 
 // SetExpire sets an existing key's absolute expiry (0 removes it). It
 // reports whether the key exists.
 func (db DB) SetExpire(key []byte, exp int64) bool {
-	ds := db.shardFor(key)
-	e, ok := ds.keys[string(key)]
-	if !ok || db.expireIfNeeded(ds, key, e) {
+	ds, h, sh, p := db.live(key)
+	if p == nil {
 		return false
 	}
-	e.Exp = exp
-	k := string(key)
-	ds.keys[k] = e
-	if exp != 0 {
-		if ds.volatile == nil {
-			ds.volatile = make(map[string]struct{})
-		}
-		ds.volatile[k] = struct{}{}
+	oldExp := recExpiry(p)
+	np := setRecExpiry(p, exp)
+	if np != p {
+		db.store(ds, h, sh, key, p, recSize(p), oldExp, np)
 	} else {
-		delete(ds.volatile, k)
+		ds.setVolatile(h, oldExp, exp)
 	}
 	return true
 }
@@ -202,7 +291,7 @@ func (db DB) SetExpire(key []byte, exp int64) bool {
 func (db DB) Size() int {
 	n := 0
 	for i := range db.s.shards {
-		n += len(db.s.shards[i].dbs[db.idx].keys)
+		n += db.s.shards[i].dbs[db.idx].keys.n
 	}
 	return n
 }
@@ -211,7 +300,7 @@ func (db DB) Size() int {
 func (db DB) Volatile() int {
 	n := 0
 	for i := range db.s.shards {
-		n += len(db.s.shards[i].dbs[db.idx].volatile)
+		n += db.s.shards[i].dbs[db.idx].nvol
 	}
 	return n
 }
@@ -220,9 +309,10 @@ func (db DB) Volatile() int {
 func (db DB) Flush() {
 	for i := range db.s.shards {
 		var n int64
-		for _, e := range db.s.shards[i].dbs[db.idx].keys {
-			n += int64(e.size)
-		}
+		db.s.shards[i].dbs[db.idx].keys.each(func(_ uint64, p unsafe.Pointer) bool {
+			n += int64(recSize(p))
+			return true
+		})
 		db.s.shards[i].used.Add(-n)
 		db.s.shards[i].dbs[db.idx] = dbShard{}
 	}
@@ -231,13 +321,16 @@ func (db DB) Flush() {
 // ForEach calls fn for each live key until fn returns false. Requires LockAll.
 func (db DB) ForEach(fn func(key string, e Entry) bool) {
 	for i := range db.s.shards {
-		for k, e := range db.s.shards[i].dbs[db.idx].keys {
-			if e.Exp != 0 && e.Exp <= db.Now {
-				continue
+		more := true
+		db.s.shards[i].dbs[db.idx].keys.each(func(_ uint64, p unsafe.Pointer) bool {
+			if exp := recExpiry(p); exp != 0 && exp <= db.Now {
+				return true
 			}
-			if !fn(k, e) {
-				return
-			}
+			more = fn(recKey(p), entryOf(p))
+			return more
+		})
+		if !more {
+			return
 		}
 	}
 }
@@ -251,19 +344,25 @@ func (db DB) RandomKey() (string, bool) {
 	for tries := 0; tries < 100; tries++ {
 		n := rand.IntN(total)
 		for i := range db.s.shards {
-			m := db.s.shards[i].dbs[db.idx].keys
-			if n >= len(m) {
-				n -= len(m)
+			t := &db.s.shards[i].dbs[db.idx].keys
+			if n >= t.n {
+				n -= t.n
 				continue
 			}
-			for k, e := range m {
-				if n == 0 {
-					if e.Exp != 0 && e.Exp <= db.Now {
-						break
-					}
-					return k, true
+			var out string
+			found := false
+			t.each(func(_ uint64, p unsafe.Pointer) bool {
+				if n > 0 {
+					n--
+					return true
 				}
-				n--
+				if exp := recExpiry(p); !(exp != 0 && exp <= db.Now) {
+					out, found = recKey(p), true
+				}
+				return false
+			})
+			if found {
+				return out, true
 			}
 			break
 		}
@@ -291,25 +390,26 @@ func (db DB) Scan(cursor uint64, count int, filter func(key string, e Entry) boo
 	}
 	type item struct {
 		pos uint64
-		key string
+		rec unsafe.Pointer
 	}
 	var out []string
 	sh := int(cursor >> 56)
 	for ; sh < NumShards; sh++ {
-		m := db.s.shards[sh].dbs[db.idx].keys
 		var items []item
-		for k := range m {
-			p := scanOrder(db.s.HashString(k))
-			if p >= cursor {
-				items = append(items, item{p, k})
+		db.s.shards[sh].dbs[db.idx].keys.each(func(h uint64, p unsafe.Pointer) bool {
+			if pos := scanOrder(h); pos >= cursor {
+				items = append(items, item{pos, p})
 			}
-		}
+			return true
+		})
 		sort.Slice(items, func(i, j int) bool { return items[i].pos < items[j].pos })
 		for i := 0; i < len(items); i++ {
 			it := items[i]
-			e := m[it.key]
-			if !(e.Exp != 0 && e.Exp <= db.Now) && (filter == nil || filter(it.key, e)) {
-				out = append(out, it.key)
+			if exp := recExpiry(it.rec); !(exp != 0 && exp <= db.Now) {
+				k := recKey(it.rec)
+				if filter == nil || filter(k, entryOf(it.rec)) {
+					out = append(out, k)
+				}
 			}
 			count--
 			// stop only between distinct positions
@@ -334,19 +434,25 @@ func (db DB) Scan(cursor uint64, count int, filter func(key string, e Entry) boo
 // holds that shard's lock.
 func (s *Store) ActiveExpire(sh, db int, now int64, sample int) (sampled, expired int) {
 	ds := s.dbShard(sh, db)
-	for k := range ds.volatile {
+	v := DB{s: s, idx: db, Now: now}
+	for h := range ds.volatile {
 		if sampled >= sample {
 			break
 		}
 		sampled++
-		e := ds.keys[k]
-		if e.Exp != 0 && e.Exp <= now {
-			delete(ds.keys, k)
-			delete(ds.volatile, k)
-			s.shards[sh].used.Add(-int64(e.size))
-			expired++
-			if s.hooks.Expired != nil {
-				s.hooks.Expired(db, k)
+		var dead []unsafe.Pointer
+		ds.keys.bucket(h, func(p unsafe.Pointer) bool {
+			if exp := recExpiry(p); exp != 0 && exp <= now {
+				dead = append(dead, p)
+			}
+			return true
+		})
+		if len(dead) == 0 {
+			ds.dropVolatile(h) // a stale hash after a collision
+		}
+		for _, p := range dead {
+			if v.expireIfNeeded(ds, h, sh, p) {
+				expired++
 			}
 		}
 	}

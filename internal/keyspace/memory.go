@@ -3,6 +3,7 @@ package keyspace
 import (
 	"math"
 	"math/rand/v2"
+	"unsafe"
 )
 
 // entryOverhead approximates the bytes a key costs beyond its name and
@@ -16,8 +17,8 @@ type Sizer interface {
 	MemoryUsage() int64
 }
 
-func entrySize(key []byte, val any) uint32 {
-	n := int64(len(key)) + entryOverhead
+func entrySizeLen(klen int, val any) uint32 {
+	n := int64(klen) + entryOverhead
 	switch v := val.(type) {
 	case []byte:
 		n += int64(cap(v))
@@ -26,6 +27,10 @@ func entrySize(key []byte, val any) uint32 {
 	default:
 		n += 64
 	}
+	return clampSize(n)
+}
+
+func clampSize(n int64) uint32 {
 	if n > math.MaxUint32 {
 		n = math.MaxUint32
 	}
@@ -168,24 +173,35 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 		s.LockShard(sh)
 		for db := range s.shards[sh].dbs {
 			ds := &s.shards[sh].dbs[db]
-			n := len(ds.keys)
+			n := ds.keys.n
 			if p.Volatile {
-				n = len(ds.volatile)
+				n = ds.nvol
 			}
 			if n == 0 {
 				continue
 			}
-			var k string
+			var rp unsafe.Pointer
+			pick := func(q unsafe.Pointer) bool {
+				if !p.Volatile || recExpiry(q) != 0 {
+					rp = q
+					return false
+				}
+				return true
+			}
 			if p.Volatile {
-				for k = range ds.volatile {
-					break
+				for h := range ds.volatile {
+					if !ds.keys.bucket(h, pick) {
+						break
+					}
 				}
 			} else {
-				for k = range ds.keys {
-					break
-				}
+				ds.keys.each(func(_ uint64, q unsafe.Pointer) bool { return pick(q) })
 			}
-			e := ds.keys[k]
+			if rp == nil {
+				continue
+			}
+			k := recKey(rp)
+			e := entryOf(rp)
 			var score float64
 			switch p.Kind {
 			case PolicyLRU:
@@ -211,13 +227,13 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 	s.LockShard(best.sh)
 	defer s.UnlockShard(best.sh)
 	ds := &s.shards[best.sh].dbs[best.db]
-	e, ok := ds.keys[best.key]
-	if !ok {
+	key := []byte(best.key)
+	h := s.Hash(key)
+	rec := ds.keys.get(h, key)
+	if rec == nil {
 		return true // gone meanwhile: progress anyway
 	}
-	delete(ds.keys, best.key)
-	delete(ds.volatile, best.key)
-	s.shards[best.sh].used.Add(-int64(e.size))
+	DB{s: s, idx: best.db}.remove(ds, h, best.sh, rec)
 	if onEvict != nil {
 		onEvict(best.db, best.key)
 	}

@@ -6,9 +6,27 @@ import (
 	"unsafe"
 )
 
-func TestEntrySize(t *testing.T) {
-	if n := unsafe.Sizeof(Entry{}); n > 32 {
-		t.Fatalf("Entry is %d bytes", n)
+func TestRecordSize(t *testing.T) {
+	if n := unsafe.Sizeof(recHdr{}); n != 8 {
+		t.Fatalf("recHdr is %d bytes", n)
+	}
+	if off := unsafe.Offsetof(objRec{}.recHdr); off != 0 {
+		t.Fatalf("objRec header at %d", off)
+	}
+	if off := unsafe.Offsetof(collRec{}.recHdr); off != 0 {
+		t.Fatalf("collRec header at %d", off)
+	}
+	// key:123456 -> value:123456 is one allocation of 29 bytes (class 32)
+	k, v := []byte("key:123456"), []byte("value:123456")
+	if n := testing.AllocsPerRun(100, func() { newStrRec(0, k, v, 0) }); n != 1 {
+		t.Fatalf("%v allocations per string record", n)
+	}
+	p := newStrRec(7, k, v, 0)
+	if r := decodeStr(p); int(r.keyOff)+r.klen+r.vcap != 29 {
+		t.Fatalf("record is %d bytes", int(r.keyOff)+r.klen+r.vcap)
+	}
+	if recKey(p) != "key:123456" || !recKeyIs(p, k) || recKeyIs(p, v) || hdrOf(p).access != 7 {
+		t.Fatal("record key")
 	}
 }
 

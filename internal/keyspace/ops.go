@@ -1,5 +1,7 @@
 package keyspace
 
+import "unsafe"
+
 // KeyspaceStats returns the keyspace hits and misses counted by read
 // commands' lookups (INFO keyspace_hits / keyspace_misses).
 func (s *Store) KeyspaceStats() (hits, misses int64) {
@@ -25,14 +27,17 @@ func (s *Store) AvgTTL(db int, now int64, sample int) int64 {
 	var sum, n int64
 	for i := range s.shards {
 		ds := &s.shards[i].dbs[db]
-		for k := range ds.volatile {
+		for h := range ds.volatile {
 			if int(n) >= sample {
 				break
 			}
-			if e, ok := ds.keys[k]; ok && e.Exp > now {
-				sum += e.Exp - now
-				n++
-			}
+			ds.keys.bucket(h, func(p unsafe.Pointer) bool {
+				if exp := recExpiry(p); exp > now {
+					sum += exp - now
+					n++
+				}
+				return true
+			})
 		}
 		if int(n) >= sample {
 			break
@@ -55,7 +60,7 @@ func (d *Detached) Keys() int {
 	n := 0
 	for _, sh := range d.shards {
 		for _, ds := range sh {
-			n += len(ds.keys)
+			n += ds.keys.n
 		}
 	}
 	return n
@@ -96,9 +101,10 @@ func (s *Store) ReleaseAccounting(d *Detached) {
 	for i, sh := range d.shards {
 		var n int64
 		for _, ds := range sh {
-			for _, e := range ds.keys {
-				n += int64(e.size)
-			}
+			ds.keys.each(func(_ uint64, p unsafe.Pointer) bool {
+				n += int64(recSize(p))
+				return true
+			})
 		}
 		s.shards[i].used.Add(-n)
 	}

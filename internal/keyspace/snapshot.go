@@ -3,6 +3,7 @@ package keyspace
 import (
 	"errors"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Point-in-time snapshots without stopping clients (for SAVE, BGSAVE and
@@ -86,10 +87,11 @@ func (s *Store) beforeAccessAll() {
 // ShardEntries calls fn for every entry of database db in shard sh,
 // including expired keys not yet reclaimed. The caller holds the shard.
 func (s *Store) ShardEntries(sh, db int, fn func(key string, e Entry)) {
-	for k, e := range s.shards[sh].dbs[db].keys {
-		fn(k, e)
-	}
+	s.shards[sh].dbs[db].keys.each(func(_ uint64, p unsafe.Pointer) bool {
+		fn(recKey(p), entryOf(p))
+		return true
+	})
 }
 
 // ShardLen is the number of keys of database db in shard sh.
-func (s *Store) ShardLen(sh, db int) int { return len(s.shards[sh].dbs[db].keys) }
+func (s *Store) ShardLen(sh, db int) int { return s.shards[sh].dbs[db].keys.n }

@@ -25,7 +25,7 @@ func TestSnapshotPointInTime(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		visits[sh]++
-		s.ShardEntries(sh, 0, func(k string, e Entry) { seen[k] = string(e.Val.([]byte)) })
+		s.ShardEntries(sh, 0, func(k string, e Entry) { seen[k] = string(e.Value().([]byte)) })
 	}, func() { cutRan = true })
 	if err != nil || !cutRan {
 		t.Fatal(err)

@@ -21,20 +21,41 @@ const NumShards = 256
 // ErrWrongType is returned by typed accessors when the key holds another type.
 var ErrWrongType = errors.New("WRONGTYPE Operation against a key holding the wrong kind of value")
 
-// Entry is one key's value and absolute expiry time in Unix milliseconds
-// (0 means no expiry). Access is the LRU clock (seconds) or the LFU
-// counter (minutes<<8 | log counter) as the eviction policy reads it; size
-// is the entry's accounted memory. Entry stays 32 bytes.
+// Entry is a copy of one key's value and absolute expiry time in Unix
+// milliseconds (0 means no expiry). Access is the LRU clock (seconds) or
+// the LFU counter (minutes<<8 | log counter) as the eviction policy reads
+// it; size is the entry's accounted memory. The store keeps keys as
+// records (record.go); an Entry is decoded from one on lookup.
 type Entry struct {
-	Val    any
 	Exp    int64
 	Access uint32
 	size   uint32
+	isStr  bool
+	str    []byte // string value, aliasing the record
+	obj    any    // any other value
 }
 
+// Value returns the stored value: a []byte for a string (boxing it costs an
+// allocation: hot paths use Str), else the list, hash, set... nil for the
+// zero Entry.
+func (e Entry) Value() any {
+	if e.isStr {
+		return e.str
+	}
+	return e.obj
+}
+
+// Str returns the value if it is a string. The bytes alias the store: do
+// not write them (APPEND extends a "raw" value past its length, in its spare
+// capacity, and stores the result with SetKeepTTL).
+func (e Entry) Str() ([]byte, bool) { return e.str, e.isStr }
+
 type dbShard struct {
-	keys     map[string]Entry
-	volatile map[string]struct{} // keys with an expiry, for active expiration
+	keys table // key -> record (table.go, record.go)
+	// hashes of keys with an expiry, for active expiration (after a hash
+	// collision possibly one too many: ActiveExpire drops it), and their count
+	volatile map[uint64]struct{}
+	nvol     int
 }
 
 type shard struct {

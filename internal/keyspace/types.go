@@ -20,7 +20,7 @@ func (db DB) GetString(key []byte) ([]byte, bool, error) {
 	if !ok {
 		return nil, false, nil
 	}
-	b, isStr := e.Val.([]byte)
+	b, isStr := e.Str()
 	if !isStr {
 		return nil, true, ErrWrongType
 	}

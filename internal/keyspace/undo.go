@@ -1,5 +1,7 @@
 package keyspace
 
+import "unsafe"
+
 // Support for scripts that run holding only some shards (see
 // docs/design/concurrency.md, "Scripts on disjoint keys in parallel"): a
 // script tries the lock of each further shard it needs without waiting,
@@ -20,12 +22,11 @@ func (s *Store) TryLockShard(sh int) bool {
 // global lock.
 func (s *Store) UnlockShardOnly(sh int) { s.shards[sh].mu.Unlock() }
 
-// Saved is a key's entry as it was before a script wrote it.
+// Saved is a key's record as it was before a script wrote it.
 type Saved struct {
 	db  int
 	key string
-	e   Entry
-	had bool // the key existed (and had not expired)
+	rec unsafe.Pointer // a private copy of the record; nil: the key did not exist (or had expired)
 }
 
 // Key returns the saved key.
@@ -34,59 +35,59 @@ func (sv *Saved) Key() string { return sv.key }
 // DB returns the saved key's database.
 func (sv *Saved) DB() int { return sv.db }
 
-// Save returns a deep copy of key's current entry (absent when missing or
+// Save returns a deep copy of key's current record (absent when missing or
 // expired at db.Now) for Restore. It fails, leaving nothing changed, when
 // the value cannot be copied or its accounted size exceeds max bytes:
 // copying it would cost more than running the script alone. The caller
 // holds key's shard.
 func (db DB) Save(key []byte, max uint32) (Saved, bool) {
 	sv := Saved{db: db.idx, key: string(key)}
-	e, ok := db.shardFor(key).keys[sv.key]
-	if !ok || (e.Exp != 0 && e.Exp <= db.Now) {
+	ds, h, _ := db.locate(key)
+	p := ds.keys.get(h, key)
+	if p == nil {
 		return sv, true
 	}
-	if e.size > max {
+	if exp := recExpiry(p); exp != 0 && exp <= db.Now {
+		return sv, true
+	}
+	if recSize(p) > max {
 		return sv, false
 	}
-	v, ok := Clone(e.Val)
-	if !ok {
-		return sv, false
+	// A record changes in place only in its header and, for a raw string,
+	// past its value's length; an object's value changes in place: copy
+	// all of it.
+	hd := hdrOf(p)
+	if hd.flags&recObj != 0 {
+		o := (*objRec)(p)
+		v, ok := Clone(o.val)
+		if !ok {
+			return sv, false
+		}
+		sv.rec = newObjRec(o.access, o.key, v, o.exp, o.size)
+		return sv, true
 	}
-	e.Val = v
-	sv.e, sv.had = e, true
+	r := decodeStr(p)
+	sv.rec = newStrRec(hd.access, recBytes(p, r.keyOff, r.klen), strValue(p, r), recExpiry(p))
 	return sv, true
 }
 
-// Restore puts a saved entry back (or removes the key when it did not
+// Restore puts a saved record back (or removes the key when it did not
 // exist), with its expiry, access clock and memory accounting. The caller
 // holds the key's shard.
 func (s *Store) Restore(sv *Saved) {
-	sh := int(s.HashString(sv.key) & (NumShards - 1))
-	ds := s.dbShard(sh, sv.db)
-	cur, had := ds.keys[sv.key]
-	delta := -int64(cur.size)
-	if !had {
-		delta = 0
-	}
-	if sv.had {
-		if ds.keys == nil {
-			ds.keys = make(map[string]Entry)
+	db := s.DB(sv.db, 0)
+	key := []byte(sv.key)
+	ds, h, sh := db.locate(key)
+	cur := ds.keys.get(h, key)
+	switch {
+	case sv.rec != nil:
+		var curSize uint32
+		var curExp int64
+		if cur != nil {
+			curSize, curExp = recSize(cur), recExpiry(cur)
 		}
-		ds.keys[sv.key] = sv.e
-		delta += int64(sv.e.size)
-		if sv.e.Exp != 0 {
-			if ds.volatile == nil {
-				ds.volatile = make(map[string]struct{})
-			}
-			ds.volatile[sv.key] = struct{}{}
-		} else {
-			delete(ds.volatile, sv.key)
-		}
-	} else if had {
-		delete(ds.keys, sv.key)
-		delete(ds.volatile, sv.key)
-	}
-	if delta != 0 {
-		s.shards[sh].used.Add(delta)
+		db.store(ds, h, sh, key, cur, curSize, curExp, sv.rec)
+	case cur != nil:
+		db.remove(ds, h, sh, cur)
 	}
 }

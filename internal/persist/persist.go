@@ -198,15 +198,15 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase bool, a
 					return
 				}
 				if format == formatRDB {
-					errs[sh] = m.codecs.KeyValue(&e, []byte(key), ent.Val, ent.Exp)
+					errs[sh] = m.codecs.KeyValue(&e, []byte(key), ent.Value(), ent.Exp)
 					return
 				}
-				cd, err := m.codecs.For(ent.Val)
+				cd, err := m.codecs.For(ent.Value())
 				if err != nil {
 					errs[sh] = err
 					return
 				}
-				for _, c := range cd.Rewrite([]byte(key), ent.Val) {
+				for _, c := range cd.Rewrite([]byte(key), ent.Value()) {
 					e.Buf = aof.AppendCommand(e.Buf, c)
 				}
 				if ent.Exp != 0 {

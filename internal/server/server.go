@@ -20,6 +20,7 @@ import (
 	"github.com/crescent-db/crescent/internal/commands"
 	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/exec"
+	"github.com/crescent-db/crescent/internal/gctune"
 	"github.com/crescent-db/crescent/internal/keyspace"
 	"github.com/crescent-db/crescent/internal/persist"
 	"github.com/crescent-db/crescent/internal/persist/codec"
@@ -52,6 +53,7 @@ type Server struct {
 	shutdownCh   chan struct{}
 
 	stats commands.NetStats
+	gc    *gctune.Tuner // GC headroom for a large keyspace (cron)
 
 	pubsub *pubsub.Hub
 	limits limits // client-output-buffer-limit (output.go)
@@ -118,6 +120,8 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	s.exec.Memory = func() (int64, string, int) {
 		return maxmem.Int(), policy.String(), int(samples.Int())
 	}
+	s.gc = gctune.New()
+	s.gc.MaxMemory = maxmem.Int
 	setLFU := func(p string) { s.store.SetLFU(strings.HasSuffix(p, "-lfu")) }
 	setLFU(cfg.Get("maxmemory-policy"))
 	cfg.OnChange("maxmemory-policy", setLFU)
@@ -326,6 +330,7 @@ func (s *Server) cron(ctx context.Context) {
 			next = s.activeExpire(next, 25*time.Millisecond/time.Duration(hz)*10/10)
 		}
 		s.cmds.Cron()
+		s.gc.Tick()
 	}
 }
 

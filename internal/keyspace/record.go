@@ -1,0 +1,254 @@
+package keyspace
+
+import (
+	"bytes"
+	"encoding/binary"
+	"unsafe"
+)
+
+// Records: how one key and its value are stored (docs/design/memory.md).
+//
+// Each database shard maps the key's 64-bit hash to one record pointer
+// (table.go). A string key is a single pointer-free allocation:
+//
+//	access uint32 | flags uint8 | uvarint key length |
+//	raw: value length uint32, capacity uint32; else: uvarint value length |
+//	expiry int64 (only with recExp) | key bytes | value bytes (capacity)
+//
+// Any other value is an objRec, a struct that starts with the same access
+// and flags fields; two keys whose hashes collide share a collRec. One
+// noscan allocation per key (instead of a key string, a value slice, its
+// boxed header and a 48-byte map slot) is most of the memory saved, and
+// the GC has one object per key to mark instead of four.
+//
+// A record is owned by its shard and changed only under the shard's lock,
+// and only in its header (access, the length of a raw value, the expiry)
+// or past a raw value's length (APPEND grows it in its spare capacity). Key
+// and value bytes handed out alias the record and stay valid: a new value
+// gets a new record.
+
+// recHdr is the common prefix of every record.
+type recHdr struct {
+	access uint32 // Entry.Access
+	flags  uint8
+}
+
+const (
+	recObj  uint8 = 1 << iota // an objRec
+	recColl                   // a collRec
+	recExp                    // a string record with an expiry field
+	recRaw                    // a string record with spare capacity
+)
+
+// objRec holds a key whose value is not a string (list, hash, set...).
+type objRec struct {
+	recHdr
+	size uint32
+	exp  int64
+	key  string
+	val  any
+}
+
+// collRec holds the records of keys whose hashes are equal.
+type collRec struct {
+	recHdr
+	recs []unsafe.Pointer // replaced, never changed in place
+}
+
+func hdrOf(p unsafe.Pointer) *recHdr { return (*recHdr)(p) }
+
+// strRec is a decoded string record header.
+type strRec struct {
+	klen, vlen, vcap int
+	lenOff           uintptr // offset of the raw value length, 0 if not raw
+	expOff           uintptr // offset of the expiry, 0 if none
+	keyOff           uintptr
+}
+
+func uvarintAt(p unsafe.Pointer, off uintptr) (int, uintptr) {
+	var x uint64
+	var s uint
+	for {
+		b := *(*byte)(unsafe.Add(p, off))
+		off++
+		if b < 0x80 {
+			return int(x | uint64(b)<<s), off
+		}
+		x |= uint64(b&0x7f) << s
+		s += 7
+	}
+}
+
+func u32At(p unsafe.Pointer, off uintptr) uint32 {
+	return binary.LittleEndian.Uint32(unsafe.Slice((*byte)(unsafe.Add(p, off)), 4))
+}
+
+func decodeStr(p unsafe.Pointer) strRec {
+	var r strRec
+	f := hdrOf(p).flags
+	r.klen, r.keyOff = uvarintAt(p, 5)
+	if f&recRaw != 0 {
+		r.lenOff = r.keyOff
+		r.vlen = int(u32At(p, r.keyOff))
+		r.vcap = int(u32At(p, r.keyOff+4))
+		r.keyOff += 8
+	} else {
+		r.vlen, r.keyOff = uvarintAt(p, r.keyOff)
+		r.vcap = r.vlen
+	}
+	if f&recExp != 0 {
+		r.expOff = r.keyOff
+		r.keyOff += 8
+	}
+	return r
+}
+
+func recBytes(p unsafe.Pointer, off uintptr, n int) []byte {
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Add(p, off)), n)
+}
+
+// newStrRec returns a string record for key and v (both copied; v's spare
+// capacity, if any, is kept so that OBJECT ENCODING still says "raw").
+func newStrRec(access uint32, key, v []byte, exp int64) unsafe.Pointer {
+	c := cap(v)
+	var flags uint8
+	hl := 5 + uvarintLen(len(key))
+	if c > len(v) {
+		flags |= recRaw
+		hl += 8
+	} else {
+		hl += uvarintLen(len(v))
+	}
+	if exp != 0 {
+		flags |= recExp
+		hl += 8
+	}
+	size := hl + len(key) + c
+	if size < 8 {
+		size = 8 // recHdr is read from every record
+	}
+	b := make([]byte, size)
+	binary.LittleEndian.PutUint32(b, access)
+	b[4] = flags
+	off := 5 + binary.PutUvarint(b[5:], uint64(len(key)))
+	if flags&recRaw != 0 {
+		binary.LittleEndian.PutUint32(b[off:], uint32(len(v)))
+		binary.LittleEndian.PutUint32(b[off+4:], uint32(c))
+		off += 8
+	} else {
+		off += binary.PutUvarint(b[off:], uint64(len(v)))
+	}
+	if exp != 0 {
+		binary.LittleEndian.PutUint64(b[off:], uint64(exp))
+		off += 8
+	}
+	off += copy(b[off:], key)
+	copy(b[off:], v)
+	return unsafe.Pointer(&b[0])
+}
+
+func uvarintLen(n int) int {
+	l := 1
+	for n >= 0x80 {
+		n >>= 7
+		l++
+	}
+	return l
+}
+
+func newObjRec(access uint32, key string, val any, exp int64, size uint32) unsafe.Pointer {
+	return unsafe.Pointer(&objRec{recHdr: recHdr{access: access, flags: recObj}, size: size, exp: exp, key: key, val: val})
+}
+
+// recKey returns the record's key, aliasing the record.
+func recKey(p unsafe.Pointer) string {
+	if hdrOf(p).flags&recObj != 0 {
+		return (*objRec)(p).key
+	}
+	r := decodeStr(p)
+	if r.klen == 0 {
+		return ""
+	}
+	return unsafe.String((*byte)(unsafe.Add(p, r.keyOff)), r.klen)
+}
+
+// recKeyIs reports whether the record's key is key.
+func recKeyIs(p unsafe.Pointer, key []byte) bool {
+	if hdrOf(p).flags&recObj != 0 {
+		return (*objRec)(p).key == string(key)
+	}
+	r := decodeStr(p)
+	return r.klen == len(key) && bytes.Equal(recBytes(p, r.keyOff, r.klen), key)
+}
+
+// recExpiry returns the record's expiry (0: none).
+func recExpiry(p unsafe.Pointer) int64 {
+	f := hdrOf(p).flags
+	if f&recObj != 0 {
+		return (*objRec)(p).exp
+	}
+	if f&recExp == 0 {
+		return 0
+	}
+	r := decodeStr(p)
+	return int64(binary.LittleEndian.Uint64(recBytes(p, r.expOff, 8)))
+}
+
+func strValue(p unsafe.Pointer, r strRec) []byte {
+	if r.vcap == 0 {
+		return []byte{}
+	}
+	return recBytes(p, r.keyOff+uintptr(r.klen), r.vcap)[:r.vlen:r.vcap]
+}
+
+// recSize is the accounted memory of a record (MEMORY USAGE).
+func recSize(p unsafe.Pointer) uint32 {
+	if hdrOf(p).flags&recObj != 0 {
+		return (*objRec)(p).size
+	}
+	r := decodeStr(p)
+	return clampSize(int64(r.klen) + entryOverhead + int64(r.vcap))
+}
+
+// entryOf decodes a record into an Entry.
+func entryOf(p unsafe.Pointer) Entry {
+	h := hdrOf(p)
+	if h.flags&recObj != 0 {
+		o := (*objRec)(p)
+		return Entry{Exp: o.exp, Access: o.access, size: o.size, obj: o.val}
+	}
+	r := decodeStr(p)
+	var exp int64
+	if r.expOff != 0 {
+		exp = int64(binary.LittleEndian.Uint64(recBytes(p, r.expOff, 8)))
+	}
+	return Entry{
+		Exp:    exp,
+		Access: h.access,
+		size:   clampSize(int64(r.klen) + entryOverhead + int64(r.vcap)),
+		str:    strValue(p, r),
+		isStr:  true,
+	}
+}
+
+// setRecExpiry sets the expiry of the record at p, returning the record to
+// store (p itself, or a new string record when p had no expiry field).
+func setRecExpiry(p unsafe.Pointer, exp int64) unsafe.Pointer {
+	h := hdrOf(p)
+	if h.flags&recObj != 0 {
+		(*objRec)(p).exp = exp
+		return p
+	}
+	r := decodeStr(p)
+	if r.expOff == 0 {
+		if exp == 0 {
+			return p
+		}
+		return newStrRec(h.access, recBytes(p, r.keyOff, r.klen), strValue(p, r), exp)
+	}
+	binary.LittleEndian.PutUint64(recBytes(p, r.expOff, 8), uint64(exp))
+	return p
+}

@@ -1,0 +1,170 @@
+package keyspace
+
+import (
+	"bytes"
+	"testing"
+	"unsafe"
+)
+
+func TestStringRecords(t *testing.T) {
+	s := New(1, Hooks{})
+	db := s.DB(0, 1000)
+	k := []byte("k")
+	arg := []byte("hello")
+	db.SetString(k, arg, 0)
+	arg[0] = 'X' // the store copied it
+	e, ok := db.Lookup(k)
+	v, isStr := e.Str()
+	if !ok || !isStr || string(v) != "hello" || cap(v) != 5 || e.Exp != 0 {
+		t.Fatalf("got %q cap %d exp %d", v, cap(v), e.Exp)
+	}
+	used := s.UsedMemory()
+	if want := int64(1 + entryOverhead + 5); used != want || e.Size() != want {
+		t.Fatalf("used %d size %d, want %d", used, e.Size(), want)
+	}
+
+	// raw value with spare capacity, grown in place as APPEND does
+	raw := make([]byte, 3, 16)
+	copy(raw, "abc")
+	db.SetKeepTTL(k, raw)
+	e, _ = db.Lookup(k)
+	w, _ := e.Str()
+	if string(w) != "abc" || cap(w) != 16 {
+		t.Fatalf("raw: %q cap %d", w, cap(w))
+	}
+	w2 := append(w, "def"...)
+	db.SetKeepTTL(k, w2)
+	e, _ = db.Lookup(k)
+	w3, _ := e.Str()
+	if string(w3) != "abcdef" || cap(w3) != 16 || &w3[0] != &w[0] {
+		t.Fatalf("append in place: %q cap %d", w3, cap(w3))
+	}
+	if string(w) != "abc" {
+		t.Fatalf("earlier view changed: %q", w)
+	}
+	if s.UsedMemory() != int64(1+entryOverhead+16) {
+		t.Fatalf("used %d", s.UsedMemory())
+	}
+
+	// expiry added, changed, kept by SetKeepTTL, removed
+	db.SetExpire(k, 5000)
+	db.SetKeepTTL(k, []byte("new"))
+	e, _ = db.Lookup(k)
+	if v, _ := e.Str(); string(v) != "new" || e.Exp != 5000 {
+		t.Fatalf("keepttl: %q exp %d", v, e.Exp)
+	}
+	db.SetExpire(k, 6000)
+	if e, _ := db.Peek(k); e.Exp != 6000 || db.Volatile() != 1 {
+		t.Fatalf("exp %d volatile %d", e.Exp, db.Volatile())
+	}
+	db.SetExpire(k, 0)
+	if e, _ := db.Peek(k); e.Exp != 0 || db.Volatile() != 0 {
+		t.Fatalf("persist: exp %d volatile %d", e.Exp, db.Volatile())
+	}
+
+	// empty string: exists, non-nil
+	db.SetString(k, nil, 0)
+	e, ok = db.Lookup(k)
+	if v, isStr := e.Str(); !ok || !isStr || v == nil || len(v) != 0 {
+		t.Fatalf("empty: %v %v %v", ok, isStr, v)
+	}
+	if b, _ := e.Value().([]byte); b == nil {
+		t.Fatal("empty value is nil")
+	}
+
+	// string replaced by another type and back
+	l := NewList()
+	l.PushBack([]byte("x"))
+	db.Update(k, l)
+	if TypeName(db.Get(k)) != "list" {
+		t.Fatal("not a list")
+	}
+	db.Update(k, []byte("s"))
+	if v, found, err := db.GetString(k); err != nil || !found || !bytes.Equal(v, []byte("s")) {
+		t.Fatalf("back to string: %q %v %v", v, found, err)
+	}
+	db.Delete(k)
+	if s.UsedMemory() != 0 {
+		t.Fatalf("used %d after delete", s.UsedMemory())
+	}
+}
+
+func TestGetStringAllocs(t *testing.T) {
+	s := New(1, Hooks{})
+	db := s.DB(0, 1000)
+	k, v := []byte("key:1"), []byte("value:1")
+	db.SetString(k, v, 0)
+	if n := testing.AllocsPerRun(100, func() { db.GetString(k) }); n != 0 {
+		t.Fatalf("GetString: %v allocs", n)
+	}
+}
+
+// Keys whose 64-bit hashes collide share a collRec: the table must keep
+// them apart. maphash cannot be made to collide, so the test calls the
+// table with one hash for several keys.
+func TestTableCollisions(t *testing.T) {
+	var tb table
+	const h = 42
+	a, b, c := []byte("a"), []byte("b"), []byte("c")
+	ra := newStrRec(0, a, []byte("1"), 0)
+	rb := newStrRec(0, b, []byte("2"), 5)
+	tb.set(h, a, nil, ra)
+	tb.set(h, b, nil, rb)
+	if tb.n != 2 || tb.get(h, a) != ra || tb.get(h, b) != rb || tb.get(h, c) != nil {
+		t.Fatal("collision lookup")
+	}
+	ra2 := newStrRec(0, a, []byte("one"), 0)
+	tb.set(h, a, ra, ra2)
+	if tb.n != 2 || tb.get(h, a) != ra2 || tb.get(h, b) != rb {
+		t.Fatal("collision replace")
+	}
+	seen := map[string]bool{}
+	tb.each(func(hh uint64, p unsafe.Pointer) bool {
+		seen[recKey(p)] = hh == h
+		return true
+	})
+	if len(seen) != 2 || !seen["a"] || !seen["b"] {
+		t.Fatalf("each: %v", seen)
+	}
+	var ds dbShard
+	ds.keys = tb
+	ds.setVolatile(h, 0, 5)
+	tb.del(h, rb)
+	ds.keys = tb
+	ds.setVolatile(h, 5, 0)
+	if tb.n != 1 || tb.get(h, b) != nil || tb.get(h, a) != ra2 || ds.nvol != 0 || len(ds.volatile) != 0 {
+		t.Fatalf("collision delete: n %d nvol %d", tb.n, ds.nvol)
+	}
+	tb.del(h, ra2)
+	if tb.n != 0 || len(tb.m) != 0 {
+		t.Fatal("delete last")
+	}
+}
+
+func TestExpiryCounts(t *testing.T) {
+	s := New(1, Hooks{})
+	db := s.DB(0, 1000)
+	for i := 0; i < 100; i++ {
+		k := []byte{byte(i)}
+		db.SetString(k, []byte("v"), int64(2000+i%2*10000))
+	}
+	if db.Volatile() != 100 || db.Size() != 100 {
+		t.Fatalf("volatile %d size %d", db.Volatile(), db.Size())
+	}
+	expired := 0
+	for sh := 0; sh < NumShards; sh++ {
+		for {
+			sampled, n := s.ActiveExpire(sh, 0, 5000, 20)
+			expired += n
+			if sampled == 0 || n == 0 {
+				break
+			}
+		}
+	}
+	if expired != 50 || db.Volatile() != 50 || db.Size() != 50 {
+		t.Fatalf("expired %d volatile %d size %d", expired, db.Volatile(), db.Size())
+	}
+	if avg := s.AvgTTL(0, 5000, 100); avg != 7000 {
+		t.Fatalf("avg ttl %d", avg)
+	}
+}
