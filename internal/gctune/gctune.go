@@ -4,9 +4,11 @@
 // With the default GOGC=100 the heap may grow to twice the live data
 // before a collection, so a 1 GB keyspace costs 2 GB of RSS. A Tuner,
 // ticked by the server's cron, sets the GC percent so that the heap goal
-// is the live heap plus max(Ratio*live, Floor): small heaps keep GOGC=100
-// (a collection every few MB would cost CPU for nothing), large ones get
-// Ratio. When maxmemory is set the goal is also kept under it while the
+// is the live heap plus max(Ratio*live, Floor): a small heap may grow by
+// Floor before a collection (with GOGC=100 a server holding a few MB
+// collected every few MB of garbage: a busy script workload ran a GC cycle
+// every few tens of milliseconds, which doubled its p99 latency), a large
+// one by Ratio of itself. When maxmemory is set the goal is also kept under it while the
 // live heap fits, since growing past it buys nothing. See
 // docs/design/memory.md.
 package gctune
@@ -22,7 +24,7 @@ const (
 	DefaultRatio = 0.20     // headroom as a fraction of the live heap
 	DefaultFloor = 32 << 20 // never less headroom than this
 	minHeadroom  = 4 << 20  // under maxmemory pressure
-	maxPercent   = 100      // the Go default: never more than that
+	maxPercent   = 10000    // a bound for tiny heaps (the floor decides)
 )
 
 // Tuner adjusts the GC percent from the live heap. It is not safe for
@@ -77,11 +79,11 @@ func (t *Tuner) Tick() {
 }
 
 // Percent returns the GC percent that puts the heap goal at live +
-// max(ratio*live, floor), at most 100, and no higher than maxmem (if not
-// 0) as long as that leaves a few MB of headroom.
+// max(ratio*live, floor), and no higher than maxmem (if not 0) as long as
+// that leaves a few MB of headroom.
 func Percent(live uint64, ratio float64, floor, maxmem uint64) int {
 	if live == 0 {
-		return maxPercent
+		return 100 // nothing measured yet: Go's default
 	}
 	head := uint64(float64(live) * ratio)
 	if head < floor {

@@ -9,8 +9,9 @@ func TestPercent(t *testing.T) {
 		want         int
 	}{
 		{0, 0, 100},
-		{8 * mb, 0, 100},        // small heap: the Go default
+		{8 * mb, 0, 400},        // small heap: the floor, 32 MB of 8
 		{64 * mb, 0, 50},        // the floor: 32 MB of 64
+		{1 << 10, 0, 10000},     // a tiny heap: bounded
 		{160 * mb, 0, 20},       // large: the ratio
 		{1000 * mb, 0, 20},      // large: the ratio
 		{160 * mb, 170 * mb, 7}, // maxmemory: 10 MB left, ceil(10/160)
@@ -30,7 +31,7 @@ func TestTickAppliesPercent(t *testing.T) {
 	}
 	tu.Floor = 1 // force the ratio even for the test's small heap
 	tu.Tick()
-	if tu.last != Percent(tu.samples[0].Value.Uint64(), tu.Ratio, tu.Floor, 0) || tu.last > 100 {
+	if tu.last != Percent(tu.samples[0].Value.Uint64(), tu.Ratio, tu.Floor, 0) || tu.last > maxPercent {
 		t.Fatalf("last %d", tu.last)
 	}
 }
