@@ -67,6 +67,26 @@ func rawString(b []byte, extra int) []byte {
 	return out
 }
 
+// sdsMaxPrealloc is Redis's SDS_MAX_PREALLOC.
+const sdsMaxPrealloc = 1 << 20
+
+// growString returns a copy of b with room for newlen bytes, as Redis's
+// sdsMakeRoomFor sizes it: twice newlen below 1 MB, newlen + 1 MB above
+// (the spare capacity is what makes OBJECT ENCODING say "raw" and what
+// MEMORY USAGE counts).
+func growString(b []byte, newlen int) []byte {
+	c := newlen * 2
+	if newlen >= sdsMaxPrealloc {
+		c = newlen + sdsMaxPrealloc
+	}
+	if c == 0 {
+		c = 1 // still marked raw (an empty sds Redis appended nothing to)
+	}
+	out := make([]byte, len(b), c)
+	copy(out, b)
+	return out
+}
+
 // StringEncoding is OBJECT ENCODING for a string value: "int" when it reads
 // as a 64-bit integer, "embstr" up to 44 bytes, else "raw"; values grown in
 // place (APPEND, SETRANGE: spare capacity) are always "raw".
@@ -415,11 +435,12 @@ func (h *Handlers) appendCmd(c *command.Ctx) {
 			c.Error(errStringSize)
 			return
 		}
-		if cap(v) > len(v) && cap(v)-len(v) >= len(add) {
-			// grown in place before: the value is ours to extend
+		if cap(v)-len(v) > len(add) {
+			// grown in place before: the value is ours to extend (keeping
+			// one spare byte, which is what marks it raw)
 			nv = append(v, add...)
 		} else {
-			nv = rawString(v, len(v)+len(add))
+			nv = growString(v, len(v)+len(add))
 			nv = append(nv, add...)
 		}
 	}
@@ -490,7 +511,7 @@ func (h *Handlers) setrange(c *command.Ctx) {
 		c.Error(errOffsetRange)
 		return
 	}
-	v, _, ok := getString(c, key)
+	v, found, ok := getString(c, key)
 	if !ok {
 		return
 	}
@@ -508,7 +529,17 @@ func (h *Handlers) setrange(c *command.Ctx) {
 	if need > size {
 		size = need
 	}
-	nv := make([]byte, size, size+1)
+	var nv []byte
+	switch {
+	case !found:
+		// Redis: a new raw string of exactly this length (the one spare
+		// byte only marks it raw)
+		nv = make([]byte, size, size+1)
+	case need > len(v):
+		nv = growString(v, size)[:size]
+	default:
+		nv = rawString(v, 1) // an unshared raw copy of the same length
+	}
 	copy(nv, v)
 	copy(nv[off:], val)
 	c.DB.SetKeepTTL(key, nv)

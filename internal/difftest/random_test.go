@@ -1,0 +1,186 @@
+package difftest
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestRandomKeyspace runs seeded random sequences of string, key and expiry
+// commands over a few keys in two databases against Redis and Crescent and
+// compares every reply. It exercises the keyspace's record layout (values
+// stored with their key, grown in place by APPEND, re-created by INCR,
+// SETRANGE, expiry changes, COPY/RENAME/MOVE between databases) where a
+// corpus would only test the cases someone thought of.
+func TestRandomKeyspace(t *testing.T) {
+	p := StartPair(t)
+	seeds := []uint64{1, 2, 3, 4}
+	if testing.Short() {
+		seeds = seeds[:1]
+	}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			r, c := Dial(t, p.Redis), Dial(t, p.Crescent)
+			for _, conn := range []*Conn{r, c} {
+				conn.MustDo(t, "FLUSHALL")
+			}
+			rng := rand.New(rand.NewPCG(seed, 0x5eed))
+			var hist []string
+			for i := 0; i < 1500; i++ {
+				args := randomCommand(rng)
+				hist = append(hist, strings.Join(args, " "))
+				if len(hist) > histLen {
+					hist = hist[1:]
+				}
+				rr := r.MustDo(t, args...)
+				cr := c.MustDo(t, args...)
+				switch args[0] {
+				case "TTL", "PTTL":
+					rr, cr = ttlClass(rr), ttlClass(cr)
+				case "OBJECT":
+					// Known gap: Redis keeps an INCRBYFLOAT result that reads
+					// as an integer ("6") embstr; Crescent derives the
+					// encoding from the bytes and says int.
+					rr, cr = intAsEmbstr(rr), intAsEmbstr(cr)
+				}
+				if !bytes.Equal(rr, cr) {
+					t.Fatalf("step %d: %q\n  redis:    %q\n  crescent: %q\nlast commands:\n  %s",
+						i, args, rr, cr, strings.Join(hist, "\n  "))
+				}
+			}
+		})
+	}
+}
+
+// ttlClass keeps what a TTL reply says independently of the clock: the
+// special values -2 and -1, or that some time is left.
+// histLen is how many commands a failure prints.
+var histLen = 12
+
+func ttlClass(b []byte) []byte {
+	if len(b) > 0 && b[0] == ':' && b[1] != '-' {
+		return []byte(":positive\r\n")
+	}
+	return b
+}
+
+func intAsEmbstr(b []byte) []byte {
+	if string(b) == "$3\r\nint\r\n" {
+		return []byte("$6\r\nembstr\r\n")
+	}
+	return b
+}
+
+func randomCommand(rng *rand.Rand) []string {
+	keys := []string{"a", "b", "c", "k:1", "k:2", "list"}
+	key := func() string { return keys[rng.IntN(len(keys))] }
+	val := func() string {
+		switch rng.IntN(6) {
+		case 0:
+			return strconv.Itoa(rng.IntN(2000) - 1000)
+		case 1:
+			return ""
+		case 2:
+			return strings.Repeat("x", 40+rng.IntN(60)) // past embstr's 44 bytes
+		case 3:
+			return "3.5"
+		default:
+			return fmt.Sprintf("v%d", rng.IntN(100))
+		}
+	}
+	ex := func() []string {
+		switch rng.IntN(6) {
+		case 0:
+			return []string{"EX", "100"}
+		case 1:
+			return []string{"PX", "100000"}
+		case 2:
+			return []string{"KEEPTTL"}
+		}
+		return nil
+	}
+	switch rng.IntN(34) {
+	case 0, 1, 2:
+		a := append([]string{"SET", key(), val()}, ex()...)
+		switch rng.IntN(5) {
+		case 0:
+			a = append(a, "NX")
+		case 1:
+			a = append(a, "XX")
+		case 2:
+			a = append(a, "GET")
+		}
+		return a
+	case 3, 4:
+		return []string{"GET", key()}
+	case 5, 6:
+		return []string{"APPEND", key(), val()}
+	case 7:
+		return []string{"SETRANGE", key(), strconv.Itoa(rng.IntN(60)), val()}
+	case 8:
+		return []string{"GETRANGE", key(), strconv.Itoa(rng.IntN(10) - 3), strconv.Itoa(rng.IntN(80) - 10)}
+	case 9:
+		return []string{"INCR", key()}
+	case 10:
+		return []string{"INCRBY", key(), strconv.Itoa(rng.IntN(200) - 100)}
+	case 11:
+		return []string{"DECR", key()}
+	case 12:
+		return []string{"INCRBYFLOAT", key(), "1.25"}
+	case 13:
+		return []string{"STRLEN", key()}
+	case 14:
+		return []string{"DEL", key(), key()}
+	case 15:
+		return []string{"EXISTS", key(), key()}
+	case 16:
+		return []string{"EXPIRE", key(), strconv.Itoa(50 + rng.IntN(100))}
+	case 17:
+		return []string{"PERSIST", key()}
+	case 18:
+		return []string{"TTL", key()}
+	case 19:
+		return []string{"PTTL", key()}
+	case 20:
+		a := []string{"COPY", key(), key()}
+		if rng.IntN(2) == 0 {
+			a = append(a, "DB", "1")
+		}
+		if rng.IntN(2) == 0 {
+			a = append(a, "REPLACE")
+		}
+		return a
+	case 21:
+		return []string{"RENAME", key(), key()}
+	case 22:
+		return []string{"MOVE", key(), "1"}
+	case 23:
+		return []string{"SELECT", strconv.Itoa(rng.IntN(2))}
+	case 24:
+		return []string{"GETDEL", key()}
+	case 25:
+		if rng.IntN(2) == 0 {
+			return []string{"GETEX", key(), "PERSIST"}
+		}
+		return []string{"GETEX", key(), "EX", "200"}
+	case 26:
+		return []string{"MSET", key(), val(), key(), val()}
+	case 27:
+		return []string{"MGET", key(), key(), key()}
+	case 28:
+		return []string{"OBJECT", "ENCODING", key()}
+	case 29:
+		return []string{"RPUSH", key(), val()}
+	case 30:
+		return []string{"LRANGE", key(), "0", "-1"}
+	case 31:
+		return []string{"DBSIZE"}
+	case 32:
+		return []string{"TYPE", key()}
+	default:
+		return []string{"SETNX", key(), val()}
+	}
+}
