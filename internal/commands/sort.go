@@ -123,6 +123,9 @@ func (h *Handlers) sortGeneric(c *command.Ctx, readonly bool) {
 	case nil:
 	case *keyspace.ZSet:
 		z = x
+		// Redis converts a listpack sorted set to a skiplist for SORT
+		// (and SORT_RO), for good: OBJECT ENCODING shows it.
+		z.SetListpack(false)
 	default:
 		switch keyspace.TypeName(v) {
 		case "list":

@@ -184,3 +184,148 @@ func randomCommand(rng *rand.Rand) []string {
 		return []string{"SETNX", key(), val()}
 	}
 }
+
+// TestRandomTypes is TestRandomKeyspace for the collection types: lists,
+// hashes, sets and sorted sets, their encodings as they grow and shrink,
+// and the key commands that copy or move them. Replies whose order Redis
+// leaves to its hash tables are compared sorted.
+func TestRandomTypes(t *testing.T) {
+	p := StartPair(t)
+	seeds := []uint64{1, 2, 3, 4}
+	if testing.Short() {
+		seeds = seeds[:1]
+	}
+	unordered := map[string]bool{"HGETALL": true, "HKEYS": true, "HVALS": true, "SMEMBERS": true,
+		"SINTER": true, "SUNION": true, "SDIFF": true, "KEYS": true}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			r, c := Dial(t, p.Redis), Dial(t, p.Crescent)
+			for _, conn := range []*Conn{r, c} {
+				conn.MustDo(t, "FLUSHALL")
+				// small thresholds so that encodings convert both ways
+				conn.MustDo(t, "CONFIG", "SET", "hash-max-listpack-entries", "8")
+				conn.MustDo(t, "CONFIG", "SET", "set-max-intset-entries", "8")
+				conn.MustDo(t, "CONFIG", "SET", "list-max-listpack-size", "4")
+			}
+			t.Cleanup(func() {
+				for _, conn := range []*Conn{r, c} {
+					conn.Do("CONFIG", "SET", "hash-max-listpack-entries", "128")
+					conn.Do("CONFIG", "SET", "set-max-intset-entries", "512")
+					conn.Do("CONFIG", "SET", "list-max-listpack-size", "-2")
+				}
+			})
+			rng := rand.New(rand.NewPCG(seed, 0x7e5))
+			var hist []string
+			for i := 0; i < 1500; i++ {
+				args := randomTypeCommand(rng)
+				hist = append(hist, strings.Join(args, " "))
+				if len(hist) > histLen {
+					hist = hist[1:]
+				}
+				rr := r.MustDo(t, args...)
+				cr := c.MustDo(t, args...)
+				if unordered[args[0]] {
+					rr, cr = SortedReply(rr), SortedReply(cr)
+				}
+				if !bytes.Equal(rr, cr) {
+					t.Fatalf("step %d: %q\n  redis:    %q\n  crescent: %q\nlast commands:\n  %s",
+						i, args, rr, cr, strings.Join(hist, "\n  "))
+				}
+			}
+		})
+	}
+}
+
+func randomTypeCommand(rng *rand.Rand) []string {
+	keys := []string{"h", "s", "z", "l", "x", "y"}
+	key := func() string { return keys[rng.IntN(len(keys))] }
+	member := func() string {
+		if rng.IntN(3) == 0 {
+			return strconv.Itoa(rng.IntN(20))
+		}
+		if rng.IntN(10) == 0 {
+			return strings.Repeat("m", 70) // past the listpack value limits
+		}
+		return fmt.Sprintf("m%d", rng.IntN(14))
+	}
+	score := func() string {
+		if rng.IntN(8) == 0 {
+			return []string{"inf", "-inf", "1.5", "-0"}[rng.IntN(4)]
+		}
+		return strconv.Itoa(rng.IntN(10))
+	}
+	switch rng.IntN(40) {
+	case 0, 1:
+		return []string{"HSET", key(), member(), member(), member(), member()}
+	case 2:
+		return []string{"HDEL", key(), member(), member()}
+	case 3:
+		return []string{"HGETALL", key()}
+	case 4:
+		return []string{"HGET", key(), member()}
+	case 5:
+		return []string{"HINCRBY", key(), member(), "3"}
+	case 6:
+		return []string{"HLEN", key()}
+	case 7, 8:
+		return []string{"SADD", key(), member(), member(), member()}
+	case 9:
+		return []string{"SREM", key(), member(), member()}
+	case 10:
+		return []string{"SMEMBERS", key()}
+	case 11:
+		return []string{"SISMEMBER", key(), member()}
+	case 12:
+		return []string{"SINTER", key(), key()}
+	case 13:
+		return []string{"SUNIONSTORE", key(), key(), key()}
+	case 14, 15:
+		return []string{"ZADD", key(), score(), member(), score(), member()}
+	case 16:
+		return []string{"ZREM", key(), member()}
+	case 17:
+		return []string{"ZRANGE", key(), "0", "-1", "WITHSCORES"}
+	case 18:
+		return []string{"ZINCRBY", key(), "2", member()}
+	case 19:
+		return []string{"ZRANGEBYSCORE", key(), "(1", "+inf", "LIMIT", "1", "3"}
+	case 20:
+		return []string{"ZPOPMIN", key()}
+	case 21:
+		return []string{"ZRANK", key(), member()}
+	case 22, 23:
+		return []string{"RPUSH", key(), member(), member()}
+	case 24:
+		return []string{"LPUSH", key(), member()}
+	case 25:
+		return []string{"LPOP", key()}
+	case 26:
+		return []string{"LRANGE", key(), "0", "-1"}
+	case 27:
+		return []string{"LREM", key(), "0", member()}
+	case 28:
+		return []string{"LINSERT", key(), "BEFORE", member(), member()}
+	case 29:
+		return []string{"LTRIM", key(), "1", "-2"}
+	case 30:
+		return []string{"OBJECT", "ENCODING", key()}
+	case 31:
+		return []string{"TYPE", key()}
+	case 32:
+		return []string{"COPY", key(), key(), "REPLACE"}
+	case 33:
+		return []string{"RENAME", key(), key()}
+	case 34:
+		return []string{"DEL", key()}
+	case 35:
+		return []string{"EXPIRE", key(), "100"}
+	case 36:
+		return []string{"SORT", key(), "ALPHA", "LIMIT", "0", "5"}
+	case 37:
+		return []string{"SINTERCARD", "2", key(), key()}
+	case 38:
+		return []string{"ZUNIONSTORE", key(), "2", key(), key()}
+	default:
+		return []string{"LMOVE", key(), key(), "LEFT", "RIGHT"}
+	}
+}
