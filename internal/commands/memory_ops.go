@@ -207,7 +207,15 @@ var debugHelp = []string{
 	"    Prints this help.",
 }
 
+// errDebugNotAllowed is Redis's reply to DEBUG where enable-debug-command
+// forbids it (the default: DEBUG can stall or crash a server).
+const errDebugNotAllowed = `ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`
+
 func (h *Handlers) debug(c *command.Ctx) {
+	if !h.protectedAllowed("enable-debug-command", c.Client) {
+		c.Error(errDebugNotAllowed)
+		return
+	}
 	sub := strings.ToLower(string(c.Args[1]))
 	n := len(c.Args)
 	switch {

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"sort"
@@ -451,6 +452,37 @@ func (h *Handlers) configGet(c *command.Ctx) {
 	}
 }
 
+// protectedConfigs may be changed at run time only where
+// enable-protected-configs allows it: a client that can point dir and
+// dbfilename anywhere can make SAVE write files where it likes.
+var protectedConfigs = map[string]bool{"dir": true, "dbfilename": true}
+
+// protectedAllowed is Redis's allowProtectedAction: directive (one of the
+// enable-*-command / enable-protected-configs options) is "yes", or
+// "local" and the client is on a loopback address or a unix socket.
+func (h *Handlers) protectedAllowed(directive string, cl *command.Client) bool {
+	switch h.Config.Get(directive) {
+	case "yes":
+		return true
+	case "local":
+		return cl == nil || localAddr(cl.Addr)
+	}
+	return false
+}
+
+// localAddr reports whether a client address (host:port, or a unix socket
+// path) is local.
+func localAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return strings.HasPrefix(addr, "/") || addr == ""
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	return strings.HasPrefix(host, "/")
+}
+
 func (h *Handlers) configSet(c *command.Ctx) {
 	args := c.Args[2:]
 	if len(args)%2 != 0 {
@@ -462,6 +494,10 @@ func (h *Handlers) configSet(c *command.Ctx) {
 		name := strings.ToLower(string(args[i]))
 		if !h.Config.Known(name) {
 			c.Error(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", args[i]))
+			return
+		}
+		if protectedConfigs[h.Config.Canonical(name)] && !h.protectedAllowed("enable-protected-configs", c.Client) {
+			c.Error(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - can't set protected config", args[i]))
 			return
 		}
 		if seen[name] {

@@ -169,12 +169,21 @@ func New() *Config {
 		c.dirs[m].immutable = true
 	}
 	for n, e := range enums {
-		if c.dirs[n].kind != kBool {
+		// a yes/no default made it a bool; an enum with other values
+		// (tls-auth-clients optional, enable-debug-command local,
+		// oom-score-adj relative...) is an enum
+		if c.dirs[n].kind != kBool || len(e) > 2 {
 			c.dirs[n].kind = kEnum
 		}
 		c.dirs[n].enum = e
 	}
-	c.dirs["tls-auth-clients"].kind = kEnum // yes, no or optional
+	// "relative" is another name for "yes" (CONFIG GET shows yes)
+	c.dirs["oom-score-adj"].norm = func(v string) (string, error) {
+		if v == "relative" {
+			return "yes", nil
+		}
+		return v, nil
+	}
 	if wd, err := os.Getwd(); err == nil {
 		c.vals["dir"] = wd
 	}
@@ -222,6 +231,15 @@ func ParseMemory(s string) (int64, bool) {
 		return 0, false
 	}
 	return n * mul, true
+}
+
+// Canonical returns the name of the directive name refers to (its own, or
+// the one it is an alias of), lower case; "" when unknown.
+func (c *Config) Canonical(name string) string {
+	if d := c.lookup(name); d != nil {
+		return d.name
+	}
+	return ""
 }
 
 func (c *Config) lookup(name string) *directive {

@@ -194,7 +194,7 @@ func NewCrescent(t testing.TB, args ...string) *server.Server {
 	cfg := config.New()
 	server.DeclareConfig(cfg)
 	argv := append([]string{"--bind", "127.0.0.1", "--port", "0", "--save", "",
-		"--appendonly", "no", "--dir", t.TempDir()}, args...)
+		"--appendonly", "no", "--dir", t.TempDir(), "--enable-debug-command", "yes"}, args...)
 	if err := cfg.Load("", argv); err != nil {
 		t.Fatalf("difftest: crescent config: %v", err)
 	}
