@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -24,7 +25,13 @@ type eventLoops struct {
 type eventLoop struct {
 	s    *Server
 	epfd int
-	evfd int // eventfd: wakes the loop for requests and stop
+	evfd int // eventfd: wakes the loop for requests, timeouts and stop
+	// ep is epfd in Go's netpoller: the loop parks as an ordinary
+	// goroutine when it has nothing to do (an epoll descriptor is readable
+	// while it has ready events), instead of blocking a thread in
+	// epoll_wait(2).
+	ep   *os.File
+	epRC syscall.RawConn
 
 	mu       sync.Mutex
 	conns    map[int32]*conn // by descriptor
@@ -80,7 +87,49 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 		unix.Close(evfd)
 		return nil, err
 	}
-	return &eventLoop{s: s, epfd: epfd, evfd: evfd, conns: map[int32]*conn{}}, nil
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		unix.Close(evfd)
+		return nil, err
+	}
+	ep := os.NewFile(uintptr(epfd), "epoll")
+	rc, err := ep.SyscallConn()
+	if err != nil {
+		ep.Close()
+		unix.Close(evfd)
+		return nil, err
+	}
+	return &eventLoop{s: s, epfd: epfd, evfd: evfd, ep: ep, epRC: rc, conns: map[int32]*conn{}}, nil
+}
+
+// wait returns the next ready events, parking in Go's netpoller while
+// there are none.
+func (l *eventLoop) wait(events []unix.EpollEvent) int {
+	n := 0
+	err := l.epRC.Read(func(uintptr) bool {
+		k, err := unix.EpollWait(l.epfd, events, 0)
+		if err != nil {
+			return err != unix.EINTR && err != unix.EAGAIN
+		}
+		n = k
+		return k > 0
+	})
+	if err != nil {
+		l.s.log.Error("epoll_wait", "err", err)
+		time.Sleep(10 * time.Millisecond)
+	}
+	return n
+}
+
+// tickLoops wakes the loops from the cron while the idle timeout is set:
+// they move their connections to goroutines, which arm read deadlines.
+func (s *Server) tickLoops() {
+	if s.loops == nil || s.clientLimits.timeout.Int() <= 0 {
+		return
+	}
+	for _, l := range s.loops.loops {
+		l.wake()
+	}
 }
 
 func (l *eventLoop) wake() {
@@ -160,25 +209,20 @@ func (c *conn) requestSink() bool {
 	return true
 }
 
-// loopCheckEvery is how often an idle loop checks the idle timeout.
-const loopCheckEvery = 500 * time.Millisecond
-
 func (l *eventLoop) run() {
 	defer l.s.wg.Done()
 	events := make([]unix.EpollEvent, 128)
-	lastCheck := time.Now()
 	for {
-		n, err := unix.EpollWait(l.epfd, events, int(loopCheckEvery/time.Millisecond))
-		if err != nil && err != unix.EINTR {
-			l.s.log.Error("epoll_wait", "err", err)
-			time.Sleep(10 * time.Millisecond)
-		}
+		n := l.wait(events)
 		for i := 0; i < n; i++ {
 			ev := &events[i]
 			if int(ev.Fd) == l.evfd {
 				var b [8]byte
 				unix.Read(l.evfd, b[:])
 				l.serveRequests()
+				if l.s.clientLimits.timeout.Int() > 0 {
+					l.handoffAll() // the idle timeout needs read deadlines
+				}
 				continue
 			}
 			l.mu.Lock()
@@ -191,12 +235,6 @@ func (l *eventLoop) run() {
 		if l.stopping.Load() {
 			l.closeAll()
 			return
-		}
-		if n == 0 || time.Since(lastCheck) >= loopCheckEvery {
-			lastCheck = time.Now()
-			if l.s.clientLimits.timeout.Int() > 0 {
-				l.handoffAll() // the idle timeout needs read deadlines
-			}
 		}
 	}
 }
@@ -252,7 +290,7 @@ func (l *eventLoop) closeAll() {
 	for _, c := range all {
 		l.drop(c)
 	}
-	unix.Close(l.epfd)
+	l.ep.Close()
 	unix.Close(l.evfd)
 }
 

@@ -337,6 +337,7 @@ func (s *Server) cron(ctx context.Context) {
 			next = s.activeExpire(next, 25*time.Millisecond/time.Duration(hz)*10/10)
 		}
 		s.cmds.Cron()
+		s.tickLoops() // idle timeout (loop.go)
 	}
 }
 
