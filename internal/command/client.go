@@ -71,6 +71,15 @@ type Client struct {
 	// Caller, for the client a script's commands run as, is the client
 	// that ran the script.
 	Caller *Client
+	// NoWait, set by a connection served by an event loop, asks the
+	// executor never to wait (see exec.Executor.Execute): a command that
+	// could block, wait for a running script or CLIENT PAUSE, or poll for
+	// BUSY is not run and WouldWait is set instead; the connection then
+	// moves to a goroutine of its own and runs the command there.
+	NoWait bool
+	// WouldWait reports that Execute declined a command for NoWait,
+	// before it had any effect.
+	WouldWait bool
 }
 
 // WatchedKey is one WATCHed key.

@@ -369,6 +369,10 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		e.reject(cl, args, w, errMsg)
 		return
 	}
+	if cl.NoWait && MayWait(spec) {
+		cl.WouldWait = true // event loop: run it on a goroutine instead
+		return
+	}
 	if !cl.Authed && !spec.Has(command.FlagNoAuth) && (e.AuthRequired == nil || e.AuthRequired()) {
 		e.reject(cl, args, w, ErrNoAuth)
 		return
@@ -399,7 +403,12 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	// script is already slow: then it polls, so that it can be answered
 	// BUSY past the threshold (lockOrBusy). Short scripts are thus served
 	// in lock order instead of by sleeping pollers.
-	if e.Busy != nil && e.Busy.Slow() && !spec.Has(command.FlagAllowBusy) {
+	if cl.NoWait {
+		if !e.lockNoWait(spec, locks) {
+			cl.WouldWait = true // event loop: run it on a goroutine instead
+			return
+		}
+	} else if e.Busy != nil && e.Busy.Slow() && !spec.Has(command.FlagAllowBusy) {
 		if msg := e.lockOrBusy(locks); msg != "" {
 			e.StatFor(spec).RejectedCalls.Add(1)
 			e.reject(cl, args, w, msg)
@@ -430,6 +439,42 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	if wt != nil {
 		e.park(wt, spec, args, w, c.Block)
 	}
+}
+
+// MayWait reports whether spec may make its caller wait for long or
+// needs a connection with a goroutine of its own: blocking commands
+// (BLPOP, XREAD, ...), administrative ones (DEBUG SLEEP, MONITOR, CLIENT
+// PAUSE/KILL, SHUTDOWN, ...), scripts and functions, and the other
+// commands Redis forbids in scripts that are not fast (EXEC, WAIT,
+// SUBSCRIBE, ...), except CLIENT's connection subcommands (SETNAME,
+// ID, REPLY, ...). An event loop hands such a command's connection to a
+// goroutine (Client.NoWait).
+func MayWait(spec *command.Spec) bool {
+	if spec.Has(command.FlagBlocking | command.FlagAdmin) {
+		return true
+	}
+	if spec.Has(command.FlagNoScript) && !spec.Has(command.FlagFast) {
+		return spec.Parent == nil || spec.Parent.Name != "client"
+	}
+	return false
+}
+
+// lockNoWait takes l for a client that must not wait (Client.NoWait): it
+// fails, holding nothing, when the command would poll for BUSY or wait for
+// a running script's locks. Waiting for an ordinary command's short hold
+// is allowed.
+func (e *Executor) lockNoWait(spec *command.Spec, l *Locks) bool {
+	if e.Busy != nil && e.Busy.Slow() && !spec.Has(command.FlagAllowBusy) {
+		return false
+	}
+	if e.tryLock(l) {
+		return true
+	}
+	if e.Busy != nil && e.Busy.Running() {
+		return false
+	}
+	e.Lock(l)
+	return true
 }
 
 // frame is the per-command scratch state of Execute.

@@ -32,6 +32,9 @@ func DeclareConfig(cfg *config.Config) {
 	if !cfg.Known("log-format") {
 		cfg.Declare("log-format", "text", false)
 	}
+	if !cfg.Known("event-loop") {
+		cfg.Declare("event-loop", eventLoopDefault(), false) // loop.go
+	}
 }
 
 // setupOps wires the operating features after the handlers exist.
@@ -50,6 +53,12 @@ func (c countingReader) Read(p []byte) (int, error) {
 	c.n.Add(int64(n))
 	return n, err
 }
+
+// connReader reads a connection's current socket (it changes when a
+// connection leaves an event loop).
+type connReader struct{ c *conn }
+
+func (r connReader) Read(p []byte) (int, error) { return r.c.nc.Read(p) }
 
 // startMetrics serves /metrics on metrics-port (0: off). It returns a
 // function that stops the listener.

@@ -398,6 +398,8 @@ func (s *Server) sinkFor(id int64) pubsub.Sink {
 	if c == nil {
 		return nil
 	}
-	c.startWriter()
+	if !c.requestSink() { // on an event loop: it moves to a goroutine first
+		c.startWriter()
+	}
 	return c
 }

@@ -69,6 +69,8 @@ type Server struct {
 	tls          tlsState
 	tlsListeners []net.Listener
 	clientLimits clientLimits
+
+	loops *eventLoops // event-loop front end (loop.go); nil when off
 }
 
 // New builds a server from its configuration.
@@ -222,6 +224,11 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopMetrics()
+	if s.cfg.Bool("event-loop") {
+		if err := s.startLoops(); err != nil {
+			return fmt.Errorf("event loops: %w", err)
+		}
+	}
 	s.log.Info("Ready to accept connections", "addr", s.Addr().String())
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
@@ -250,6 +257,7 @@ func (s *Server) Run(ctx context.Context) error {
 		c.close()
 	}
 	s.mu.Unlock()
+	s.stopLoops()
 	s.wg.Wait()
 	if err := s.persist.Close(); err != nil {
 		s.log.Error("closing the AOF", "err", err)
@@ -301,6 +309,9 @@ func (s *Server) accept(ln net.Listener, isTLS bool) {
 			continue
 		}
 		c := s.newConn(nc)
+		if !isTLS && s.adopt(c) { // event loop (loop.go)
+			continue
+		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -331,6 +342,7 @@ func (s *Server) cron(ctx context.Context) {
 		}
 		s.cmds.Cron()
 		s.gc.Tick()
+		s.tickLoops() // idle timeout (loop.go)
 	}
 }
 
@@ -366,6 +378,10 @@ type conn struct {
 	rd     *resp.Reader
 	w      *resp.Writer
 	closed atomic.Bool
+	// ncMu guards nc against the move from an event loop to a goroutine
+	// (loop_linux.go) for the goroutines that close the connection.
+	ncMu   sync.Mutex
+	lp     *loopState   // event loop state; nil once on a goroutine
 	qbuf   atomic.Int64 // query buffer length, for CLIENT LIST from other clients
 	outbox              // pushes from other goroutines (output.go)
 
@@ -383,7 +399,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	c := &conn{s: s, nc: nc, cl: cl, w: resp.NewWriter()}
 	c.wake = make(chan struct{}, 1)
 	c.proto.Store(int32(cl.Proto))
-	c.rd = resp.NewReader(countingReader{nc, &s.stats.NetInput}, resp.Limits{
+	c.rd = resp.NewReader(countingReader{connReader{c}, &s.stats.NetInput}, resp.Limits{
 		MaxBulkLen:  s.cfg.Int("proto-max-bulk-len"),
 		MaxQueryBuf: int(s.cfg.Int("client-query-buffer-limit")),
 	})
@@ -400,8 +416,16 @@ func (s *Server) newConn(nc net.Conn) *conn {
 func (c *conn) close() {
 	if c.closed.CompareAndSwap(false, true) {
 		c.cl.Close()
-		c.nc.Close()
+		c.netConn().Close()
 	}
+}
+
+// netConn returns the connection's socket: an event loop's descriptor
+// (loop_linux.go) until the connection moves to a goroutine.
+func (c *conn) netConn() net.Conn {
+	c.ncMu.Lock()
+	defer c.ncMu.Unlock()
+	return c.nc
 }
 
 func (c *conn) flush() error {
@@ -428,26 +452,54 @@ func (c *conn) flush() error {
 	return err
 }
 
-func (c *conn) serve() {
-	defer func() {
-		c.close()
-		c.s.mu.Lock()
-		delete(c.s.clients, c.cl.ID)
-		c.s.mu.Unlock()
-		c.s.cmds.ClientGone(c.cl)
-	}()
+// finish removes a connection that is done.
+func (c *conn) finish() {
+	c.close()
+	c.s.mu.Lock()
+	delete(c.s.clients, c.cl.ID)
+	c.s.mu.Unlock()
+	c.s.cmds.ClientGone(c.cl)
+}
+
+// watchKill closes the socket (or wakes the goroutine blocked on it) when
+// the client is killed.
+func (c *conn) watchKill() {
 	go func() {
 		<-c.cl.Kill
+		c.ncMu.Lock()
+		nc := c.nc
+		c.ncMu.Unlock()
+		if lf, ok := nc.(*loopFD); ok {
+			lf.Close() // the event loop sees the hang-up
+			return
+		}
 		// wake a blocked read or write; the serving loop then exits
-		c.nc.SetDeadline(time.Now())
+		nc.SetDeadline(time.Now())
 	}()
+}
+
+func (c *conn) serve() {
+	defer c.finish()
+	c.watchKill()
 	if !c.handshake() {
 		return
 	}
+	c.run()
+}
+
+// run reads and executes commands until the connection is to be closed
+// (false). Served by an event loop (c.lp != nil), it also returns true
+// when the input is drained, and when the connection must move to a
+// goroutine of its own (c.lp.leave; the command that made it move, not
+// yet run, in c.lp.args).
+func (c *conn) run() bool {
 	for {
 		c.prepareRead() // live reader limits (limits.go)
 		args, err := c.rd.ReadCommand()
 		if err != nil {
+			if err == errWouldBlock {
+				return true // event loop: wait for input
+			}
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
 				c.w.Error("ERR " + pe.Error())
@@ -455,37 +507,57 @@ func (c *conn) serve() {
 			} else if errors.Is(err, resp.ErrBufferLimit) {
 				c.s.log.Warn("closing client that reached max query buffer length", "addr", c.cl.Addr)
 			}
-			return
+			return false
 		}
 		if len(args) == 0 {
 			continue
 		}
-		select {
-		case <-c.cl.Kill:
-			c.flush()
-			return
-		default:
+		if c.lp != nil && c.lp.mustLeave(c) {
+			c.lp.args = args
+			return true
 		}
-		c.cl.LastTime.Store(c.s.clockMs.Load()) // a cron-updated clock: CLIENT LIST idle is in seconds
-		c.w.Proto = c.cl.Proto
-		c.qbuf.Store(int64(c.rd.Buffered()))
-		c.beginCommand()
-		c.s.exec.Execute(c.cl, args, c.w)
-		c.endCommand()
-		c.w.Proto = c.cl.Proto
-		if c.cl.Flags&command.ClientCloseAfterReply != 0 {
-			c.flush()
-			return
+		if !c.execute(args) {
+			return false
 		}
-		if c.overOutputLimit() { // client-output-buffer-limit normal (limits.go)
-			return
-		}
-		if len(c.w.Buf) > 64*1024 {
-			if err := c.flush(); err != nil {
-				return
-			}
+		if c.lp != nil && c.lp.leave {
+			return true
 		}
 	}
+}
+
+// execute runs one command; false means the connection is to be closed.
+func (c *conn) execute(args [][]byte) bool {
+	select {
+	case <-c.cl.Kill:
+		c.flush()
+		return false
+	default:
+	}
+	c.cl.LastTime.Store(c.s.clockMs.Load()) // a cron-updated clock: CLIENT LIST idle is in seconds
+	c.w.Proto = c.cl.Proto
+	c.qbuf.Store(int64(c.rd.Buffered()))
+	c.beginCommand()
+	c.s.exec.Execute(c.cl, args, c.w)
+	if c.cl.WouldWait { // event loop: not run, it moves to a goroutine
+		c.cl.WouldWait = false
+		c.lp.args, c.lp.leave = args, true
+		return true
+	}
+	c.endCommand()
+	c.w.Proto = c.cl.Proto
+	if c.cl.Flags&command.ClientCloseAfterReply != 0 {
+		c.flush()
+		return false
+	}
+	if c.overOutputLimit() { // client-output-buffer-limit normal (limits.go)
+		return false
+	}
+	if len(c.w.Buf) > 64*1024 {
+		if err := c.flush(); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // ClientList implements commands.Server.

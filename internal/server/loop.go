@@ -1,0 +1,86 @@
+package server
+
+import (
+	"errors"
+	"os"
+	"sync/atomic"
+)
+
+// The event-loop front end (event-loop yes; Linux only, loop_linux.go).
+//
+// A plain TCP connection is taken out of Go's netpoller at accept and
+// served by one of GOMAXPROCS loops, each a goroutine with its own epoll
+// instance (level-triggered, EPOLLIN|EPOLLRDHUP). On readiness the loop
+// runs the connection's usual code (conn.run: resp.Reader, exec.Execute,
+// resp.Writer, output limits) until the input is drained, reading once
+// per readiness when the read comes back short and the peer has not hung
+// up (EPOLLRDHUP), and writes the batch's replies with one write(2). So
+// an unpipelined request costs one read and one write, with no goroutine
+// parking or waking.
+//
+// Whatever may wait moves the connection, permanently and with its input,
+// output and client state, to the goroutine-per-connection path: a
+// command exec.MayWait reports (blocking, admin, scripts, EXEC, WAIT,
+// SUBSCRIBE...), one that would wait for a running script's locks or poll
+// for BUSY (Client.NoWait), CLIENT PAUSE in force, a reply the socket does
+// not take at once (slow readers, large replies: the rest is written
+// first by the goroutine), a pub/sub or MONITOR sink, and the idle
+// timeout. TLS connections never enter a loop.
+
+// errWouldBlock is returned by a loop connection's reads when its input
+// is drained: conn.run returns to the loop.
+var errWouldBlock = errors.New("would block")
+
+// loopState is the event-loop state of a connection.
+type loopState struct {
+	loop *eventLoop
+	fd   *loopFD
+	// args is the command that made the connection move to a goroutine,
+	// not yet run (it aliases the reader's buffer, which is not read
+	// again before it runs).
+	args [][]byte
+	// leave asks the loop to move the connection to a goroutine.
+	leave bool
+	// sinkWanted: the connection became a pub/sub or MONITOR sink.
+	sinkWanted atomic.Bool
+}
+
+// mustLeave reports, before a command runs on the loop, whether the
+// connection must move to a goroutine first.
+func (st *loopState) mustLeave(c *conn) bool {
+	if st.leave || len(st.fd.pending) > 0 || st.sinkWanted.Load() {
+		return true
+	}
+	if c.s.clientLimits.timeout.Int() > 0 {
+		return true // idle timeout: read deadlines
+	}
+	if paused, _ := c.s.cmds.PauseInfo(); paused {
+		return true // CLIENT PAUSE: the command may wait
+	}
+	return false
+}
+
+// eventLoopDefault is the default of the event-loop directive:
+// CRESCENT_EVENT_LOOP=yes|no overrides it (tests run the suites both ways).
+func eventLoopDefault() string {
+	switch v := os.Getenv("CRESCENT_EVENT_LOOP"); v {
+	case "yes", "no":
+		return v
+	}
+	return "no"
+}
+
+// LoopConns returns how many connections event loops serve now.
+func (s *Server) LoopConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.clients {
+		c.ncMu.Lock()
+		if c.lp != nil {
+			n++
+		}
+		c.ncMu.Unlock()
+	}
+	return n
+}

@@ -1,0 +1,480 @@
+//go:build linux
+
+package server
+
+import (
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// eventLoops is the set of loops (nil when event-loop is off).
+type eventLoops struct {
+	loops []*eventLoop
+	next  atomic.Uint32
+}
+
+// eventLoop is one epoll instance served by one goroutine.
+type eventLoop struct {
+	s    *Server
+	epfd int
+	evfd int // eventfd: wakes the loop for requests, timeouts and stop
+	// ep is epfd in Go's netpoller: the loop parks as an ordinary
+	// goroutine when it has nothing to do (an epoll descriptor is readable
+	// while it has ready events), instead of blocking a thread in
+	// epoll_wait(2).
+	ep   *os.File
+	epRC syscall.RawConn
+
+	mu       sync.Mutex
+	conns    map[int32]*conn // by descriptor
+	requests []*conn         // connections to move to a goroutine
+	stopping atomic.Bool
+}
+
+// startLoops starts GOMAXPROCS event loops.
+func (s *Server) startLoops() error {
+	n := runtime.GOMAXPROCS(0)
+	ls := &eventLoops{}
+	for i := 0; i < n; i++ {
+		l, err := newEventLoop(s)
+		if err != nil {
+			for _, l := range ls.loops {
+				l.stop()
+			}
+			return err
+		}
+		ls.loops = append(ls.loops, l)
+	}
+	for _, l := range ls.loops {
+		s.wg.Add(1)
+		go l.run()
+	}
+	s.loops = ls
+	return nil
+}
+
+// stopLoops makes the loops close their connections and exit.
+func (s *Server) stopLoops() {
+	if s.loops == nil {
+		return
+	}
+	for _, l := range s.loops.loops {
+		l.stop()
+	}
+}
+
+func newEventLoop(s *Server) (*eventLoop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		unix.Close(epfd)
+		unix.Close(evfd)
+		return nil, err
+	}
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		unix.Close(evfd)
+		return nil, err
+	}
+	ep := os.NewFile(uintptr(epfd), "epoll")
+	rc, err := ep.SyscallConn()
+	if err != nil {
+		ep.Close()
+		unix.Close(evfd)
+		return nil, err
+	}
+	return &eventLoop{s: s, epfd: epfd, evfd: evfd, ep: ep, epRC: rc, conns: map[int32]*conn{}}, nil
+}
+
+// wait returns the next ready events, parking in Go's netpoller while
+// there are none.
+func (l *eventLoop) wait(events []unix.EpollEvent) int {
+	n := 0
+	err := l.epRC.Read(func(uintptr) bool {
+		k, err := unix.EpollWait(l.epfd, events, 0)
+		if err != nil {
+			return err != unix.EINTR && err != unix.EAGAIN
+		}
+		n = k
+		return k > 0
+	})
+	if err != nil {
+		l.s.log.Error("epoll_wait", "err", err)
+		time.Sleep(10 * time.Millisecond)
+	}
+	return n
+}
+
+// tickLoops wakes the loops from the cron while the idle timeout is set:
+// they move their connections to goroutines, which arm read deadlines.
+func (s *Server) tickLoops() {
+	if s.loops == nil || s.clientLimits.timeout.Int() <= 0 {
+		return
+	}
+	for _, l := range s.loops.loops {
+		l.wake()
+	}
+}
+
+func (l *eventLoop) wake() {
+	var one = [8]byte{1}
+	unix.Write(l.evfd, one[:])
+}
+
+func (l *eventLoop) stop() {
+	l.stopping.Store(true)
+	l.wake()
+}
+
+// adopt takes a plain TCP connection out of Go's netpoller into a loop.
+// It reports false (the connection stays as it was) when it cannot.
+func (s *Server) adopt(c *conn) bool {
+	sc, ok := c.nc.(*net.TCPConn)
+	if !ok || s.loops == nil {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	fd := -1
+	rc.Control(func(s uintptr) {
+		fd, err = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+	})
+	if err != nil || fd < 0 {
+		return false
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return false
+	}
+	lf := &loopFD{fd: fd, laddr: sc.LocalAddr(), raddr: sc.RemoteAddr()}
+	l := s.loops.loops[int(s.loops.next.Add(1))%len(s.loops.loops)]
+	st := &loopState{loop: l, fd: lf}
+	c.ncMu.Lock()
+	old := c.nc
+	c.nc, c.lp = lf, st
+	c.cl.NoWait = true
+	c.ncMu.Unlock()
+	old.Close() // leaves Go's poller; the duplicate keeps the socket
+	l.mu.Lock()
+	l.conns[int32(fd)] = c
+	l.mu.Unlock()
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		// cannot happen for a fresh socket; the connection is lost
+		l.mu.Lock()
+		delete(l.conns, int32(fd))
+		l.mu.Unlock()
+		lf.release()
+		c.finish()
+		return true
+	}
+	c.watchKill()
+	return true
+}
+
+// requestSink is sinkFor's part for a connection on a loop: it asks the
+// loop to move the connection to a goroutine, which then starts the push
+// writer. It reports false when the connection has a goroutine already.
+func (c *conn) requestSink() bool {
+	c.ncMu.Lock()
+	defer c.ncMu.Unlock()
+	st := c.lp
+	if st == nil {
+		return false
+	}
+	st.sinkWanted.Store(true)
+	l := st.loop
+	l.mu.Lock()
+	l.requests = append(l.requests, c)
+	l.mu.Unlock()
+	l.wake()
+	return true
+}
+
+func (l *eventLoop) run() {
+	defer l.s.wg.Done()
+	events := make([]unix.EpollEvent, 128)
+	for {
+		n := l.wait(events)
+		for i := 0; i < n; i++ {
+			ev := &events[i]
+			if int(ev.Fd) == l.evfd {
+				var b [8]byte
+				unix.Read(l.evfd, b[:])
+				l.serveRequests()
+				if l.s.clientLimits.timeout.Int() > 0 {
+					l.handoffAll() // the idle timeout needs read deadlines
+				}
+				continue
+			}
+			l.mu.Lock()
+			c := l.conns[ev.Fd]
+			l.mu.Unlock()
+			if c != nil {
+				l.handle(c, ev.Events)
+			}
+		}
+		if l.stopping.Load() {
+			l.closeAll()
+			return
+		}
+	}
+}
+
+// handle serves a ready connection.
+func (l *eventLoop) handle(c *conn, events uint32) {
+	st := c.lp
+	st.fd.drained = false
+	st.fd.hup = events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0
+	if !c.run() {
+		l.drop(c)
+		return
+	}
+	if st.leave || st.args != nil || len(st.fd.pending) > 0 || st.sinkWanted.Load() {
+		l.handoff(c)
+	}
+}
+
+func (l *eventLoop) serveRequests() {
+	l.mu.Lock()
+	reqs := l.requests
+	l.requests = nil
+	l.mu.Unlock()
+	for _, c := range reqs {
+		l.mu.Lock()
+		mine := c.lp != nil && l.conns[int32(c.lp.fd.fd)] == c
+		l.mu.Unlock()
+		if mine {
+			l.handoff(c)
+		}
+	}
+}
+
+func (l *eventLoop) handoffAll() {
+	l.mu.Lock()
+	all := make([]*conn, 0, len(l.conns))
+	for _, c := range l.conns {
+		all = append(all, c)
+	}
+	l.mu.Unlock()
+	for _, c := range all {
+		l.handoff(c)
+	}
+}
+
+func (l *eventLoop) closeAll() {
+	l.mu.Lock()
+	all := make([]*conn, 0, len(l.conns))
+	for _, c := range l.conns {
+		all = append(all, c)
+	}
+	l.mu.Unlock()
+	for _, c := range all {
+		l.drop(c)
+	}
+	l.ep.Close()
+	unix.Close(l.evfd)
+}
+
+// forget removes c from the loop.
+func (l *eventLoop) forget(c *conn) int {
+	fd := c.lp.fd.fd
+	l.mu.Lock()
+	delete(l.conns, int32(fd))
+	l.mu.Unlock()
+	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+	return fd
+}
+
+// drop closes a connection served by the loop.
+func (l *eventLoop) drop(c *conn) {
+	l.forget(c)
+	c.close()
+	c.lp.fd.release()
+	c.finish()
+}
+
+// handoff moves c to a goroutine of its own, with its unread input (the
+// reader's buffer), pending output and client state.
+func (l *eventLoop) handoff(c *conn) {
+	l.forget(c)
+	st := c.lp
+	lf := st.fd
+	c.ncMu.Lock()
+	if c.closed.Load() {
+		c.ncMu.Unlock()
+		lf.release()
+		c.finish()
+		return
+	}
+	lf.mu.Lock()
+	fd := lf.fd
+	lf.fd = -1
+	lf.mu.Unlock()
+	f := os.NewFile(uintptr(fd), "")
+	nc, err := net.FileConn(f) // a duplicate in Go's poller
+	f.Close()
+	if err != nil {
+		c.ncMu.Unlock()
+		l.s.log.Warn("moving a client to a goroutine", "addr", c.cl.Addr, "err", err)
+		c.finish()
+		return
+	}
+	c.nc, c.lp = nc, nil
+	c.cl.NoWait = false
+	c.ncMu.Unlock()
+	l.s.wg.Add(1)
+	go func() {
+		defer l.s.wg.Done()
+		c.resume(st)
+	}()
+}
+
+// resume continues a connection on its own goroutine after a loop: the
+// output the socket did not take, the push writer, the command that made
+// it move, then the usual serving loop.
+func (c *conn) resume(st *loopState) {
+	defer c.finish()
+	select {
+	case <-c.cl.Kill:
+		return
+	default:
+	}
+	if p := st.fd.pending; len(p) > 0 {
+		c.s.stats.NetOutput.Add(-int64(len(p))) // counted when queued
+		c.wmu.Lock()
+		_, err := c.writeAll(net.Buffers{p}, len(p))
+		c.wmu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+	if st.sinkWanted.Load() {
+		c.startWriter()
+	}
+	if st.args != nil && !c.execute(st.args) {
+		return
+	}
+	c.run()
+}
+
+// loopFD is a connection's socket while a loop serves it: a non-blocking
+// descriptor outside Go's poller. Reads and writes happen on the loop's
+// goroutine; Close, from any goroutine, shuts the socket down and the loop
+// then sees the hang-up and releases the descriptor.
+type loopFD struct {
+	mu           sync.Mutex // guards fd against Close from other goroutines
+	fd           int
+	shut         bool
+	laddr, raddr net.Addr
+
+	// loop goroutine only
+	drained bool   // the last read was short: the input is drained
+	hup     bool   // the peer hung up (EPOLLRDHUP): read until EOF
+	pending []byte // output the socket did not take
+	err     error
+}
+
+func (f *loopFD) Read(p []byte) (int, error) {
+	if f.drained {
+		return 0, errWouldBlock
+	}
+	for {
+		n, err := unix.Read(f.fd, p)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			f.drained = true
+			return 0, errWouldBlock
+		case err != nil:
+			return 0, err
+		case n == 0:
+			return 0, io.EOF
+		}
+		if n < len(p) && !f.hup {
+			// Level-triggered: data that arrives from now on is reported
+			// again, and a FIN with EPOLLRDHUP, so this read need not be
+			// followed by one that returns EAGAIN.
+			f.drained = true
+		}
+		return n, nil
+	}
+}
+
+// Write writes b, keeping what the socket does not take in pending: the
+// loop then moves the connection to a goroutine, which writes it first.
+// It never blocks.
+func (f *loopFD) Write(b []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	if len(f.pending) > 0 {
+		f.pending = append(f.pending, b...)
+		return len(b), nil
+	}
+	n := len(b)
+	for len(b) > 0 {
+		k, err := unix.Write(f.fd, b)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			f.pending = append([]byte(nil), b...)
+			return n, nil
+		case err != nil:
+			f.err = err
+			return n - len(b), err
+		}
+		b = b[k:]
+	}
+	return n, nil
+}
+
+// Close shuts the socket down; the loop releases it.
+func (f *loopFD) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fd >= 0 && !f.shut {
+		f.shut = true
+		unix.Shutdown(f.fd, unix.SHUT_RDWR)
+	}
+	return nil
+}
+
+// release closes the descriptor (loop goroutine).
+func (f *loopFD) release() {
+	f.mu.Lock()
+	fd := f.fd
+	f.fd = -1
+	f.mu.Unlock()
+	if fd >= 0 {
+		unix.Close(fd)
+	}
+}
+
+func (f *loopFD) LocalAddr() net.Addr  { return f.laddr }
+func (f *loopFD) RemoteAddr() net.Addr { return f.raddr }
+
+// Deadlines do not apply on a loop (nothing waits there).
+func (f *loopFD) SetDeadline(time.Time) error      { return nil }
+func (f *loopFD) SetReadDeadline(time.Time) error  { return nil }
+func (f *loopFD) SetWriteDeadline(time.Time) error { return nil }

@@ -1,0 +1,26 @@
+//go:build !linux
+
+package server
+
+import (
+	"net"
+	"sync"
+)
+
+// eventLoops is unused off Linux: event-loop is ignored.
+type eventLoops struct{}
+
+type eventLoop struct{}
+
+func (s *Server) startLoops() error  { return nil }
+func (s *Server) stopLoops()         {}
+func (s *Server) adopt(c *conn) bool { return false }
+func (c *conn) requestSink() bool    { return false }
+
+// loopFD is never created off Linux.
+type loopFD struct {
+	net.Conn
+	mu      sync.Mutex
+	fd      int
+	pending []byte
+}

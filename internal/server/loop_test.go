@@ -1,0 +1,259 @@
+//go:build linux
+
+package server_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/server"
+)
+
+// Tests of the event-loop front end (event-loop yes): connections served
+// by a loop, and moved to a goroutine mid-stream.
+
+func startLoopServer(t *testing.T, directives ...string) (string, *server.Server) {
+	t.Helper()
+	addr, s := startCrescent(t, append([]string{"event-loop", "yes"}, directives...)...)
+	return addr, s
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// readReplies reads n RESP replies of simple shapes (+, -, :, $, *-of-bulks).
+func readReplies(t *testing.T, rd *bufio.Reader, n int) []string {
+	t.Helper()
+	var out []string
+	for i := 0; i < n; i++ {
+		out = append(out, readReply(t, rd))
+	}
+	return out
+}
+
+func readReply(t *testing.T, rd *bufio.Reader) string {
+	t.Helper()
+	line, err := rd.ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading a reply: %v (got %q)", err, line)
+	}
+	switch line[0] {
+	case '$':
+		var n int
+		fmt.Sscanf(line[1:], "%d", &n)
+		if n < 0 {
+			return line
+		}
+		b := make([]byte, n+2)
+		if _, err := io.ReadFull(rd, b); err != nil {
+			t.Fatal(err)
+		}
+		return line + string(b)
+	case '*':
+		var n int
+		fmt.Sscanf(line[1:], "%d", &n)
+		for i := 0; i < n; i++ {
+			line += readReply(t, rd)
+		}
+	}
+	return line
+}
+
+func TestLoopServesAndMoves(t *testing.T) {
+	addr, s := startLoopServer(t)
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	rd := bufio.NewReader(nc)
+	io.WriteString(nc, "SELECT 3\r\nCLIENT SETNAME loopy\r\nSET k v\r\nGET k\r\n")
+	got := strings.Join(readReplies(t, rd, 4), "")
+	if got != "+OK\r\n+OK\r\n+OK\r\n$1\r\nv\r\n" {
+		t.Fatalf("got %q", got)
+	}
+	if n := s.LoopConns(); n != 1 {
+		t.Fatalf("LoopConns = %d, want 1", n)
+	}
+	// a blocking command mid-pipeline moves the connection; the commands
+	// after it, the database and the name go along
+	io.WriteString(nc, "INCR n\r\nBLPOP nolist 0.05\r\nGET k\r\nCLIENT GETNAME\r\nINCR n\r\n")
+	got = strings.Join(readReplies(t, rd, 5), "")
+	if want := ":1\r\n*-1\r\n$1\r\nv\r\n$5\r\nloopy\r\n:2\r\n"; got != want {
+		t.Fatalf("after the move: got %q want %q", got, want)
+	}
+	if n := s.LoopConns(); n != 0 {
+		t.Fatalf("LoopConns = %d after BLPOP, want 0", n)
+	}
+}
+
+// A pipeline whose commands arrive split across many reads.
+func TestLoopSplitReads(t *testing.T) {
+	addr, _ := startLoopServer(t)
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.(*net.TCPConn).SetNoDelay(true)
+	rd := bufio.NewReader(nc)
+	val := strings.Repeat("x", 5000)
+	p := fmt.Sprintf("*3\r\n$3\r\nSET\r\n$1\r\na\r\n$%d\r\n%s\r\nGET a\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n", len(val), val)
+	for i := 0; i < len(p); i += 7 {
+		io.WriteString(nc, p[i:min(i+7, len(p))])
+		if i%700 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	got := readReplies(t, rd, 3)
+	if got[0] != "+OK\r\n" || got[1] != fmt.Sprintf("$%d\r\n%s\r\n", len(val), val) || got[2] != "$2\r\nhi\r\n" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// A client that writes commands and half-closes gets every reply, then
+// the server closes the connection.
+func TestLoopHalfClose(t *testing.T) {
+	addr, s := startLoopServer(t)
+	for i := 0; i < 50; i++ {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(nc, "SET h 1\r\nINCR h\r\nGET h\r\n")
+		nc.(*net.TCPConn).CloseWrite()
+		b, err := io.ReadAll(nc)
+		nc.Close()
+		if err != nil || string(b) != "+OK\r\n:2\r\n$1\r\n2\r\n" {
+			t.Fatalf("got %q, %v", b, err)
+		}
+	}
+	waitFor(t, "the half-closed clients to go", func() bool { return len(s.ClientList()) == 0 })
+}
+
+// A reader slower than the replies: the rest is written from a goroutine,
+// in order.
+func TestLoopSlowReader(t *testing.T) {
+	addr, s := startLoopServer(t)
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.(*net.TCPConn).SetReadBuffer(64 << 10)
+	rd := bufio.NewReader(nc)
+	big := strings.Repeat("y", 200000)
+	fmt.Fprintf(nc, "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%d\r\n%s\r\n", len(big), big)
+	if r := readReply(t, rd); r != "+OK\r\n" {
+		t.Fatal(r)
+	}
+	var p strings.Builder
+	for i := 0; i < 40; i++ {
+		p.WriteString("GET big\r\nINCR c\r\n")
+	}
+	io.WriteString(nc, p.String())
+	time.Sleep(100 * time.Millisecond) // not reading: the socket fills up
+	for i := 0; i < 40; i++ {
+		got := readReplies(t, rd, 2)
+		if got[0] != fmt.Sprintf("$%d\r\n%s\r\n", len(big), big) || got[1] != fmt.Sprintf(":%d\r\n", i+1) {
+			t.Fatalf("reply %d: got %.40q / %q", i, got[0], got[1])
+		}
+	}
+	if n := s.LoopConns(); n != 0 {
+		t.Fatalf("LoopConns = %d, want 0 (moved for the partial write)", n)
+	}
+}
+
+// CLIENT KILL of a loop connection, pub/sub from a loop connection, and a
+// script.
+func TestLoopKillSubscribeScript(t *testing.T) {
+	addr, s := startLoopServer(t)
+	victim := dialRaw(t, addr)
+	if r := victim.do("CLIENT", "ID"); !strings.HasPrefix(r, ":") {
+		t.Fatal(r)
+	}
+	id := strings.TrimSpace(victim.do("CLIENT", "ID")[1:])
+	killer := dialRaw(t, addr)
+	if r := killer.do("CLIENT", "KILL", "ID", id); r != ":1\r\n" {
+		t.Fatalf("CLIENT KILL: %q", r)
+	}
+	if r := victim.read(2 * time.Second); r != "<eof>" {
+		t.Fatalf("killed client read %q", r)
+	}
+	sub := dialRaw(t, addr)
+	if r := sub.do("SUBSCRIBE", "ch"); !strings.Contains(r, "subscribe") {
+		t.Fatal(r)
+	}
+	if r := killer.do("PUBLISH", "ch", "hello"); r != ":1\r\n" {
+		t.Fatalf("PUBLISH: %q", r)
+	}
+	if r := sub.read(2 * time.Second); !strings.Contains(r, "hello") {
+		t.Fatalf("subscriber got %q", r)
+	}
+	if r := killer.do("EVAL", "return redis.call('INCR', KEYS[1])", "1", "sc"); r != ":1\r\n" {
+		t.Fatalf("EVAL: %q", r)
+	}
+	if r := killer.do("INCR", "sc"); r != ":2\r\n" {
+		t.Fatalf("INCR: %q", r)
+	}
+	_ = s
+}
+
+// Many clients connecting, pipelining and closing at once.
+func TestLoopManyClients(t *testing.T) {
+	addr, s := startLoopServer(t)
+	done := make(chan error, 200)
+	for i := 0; i < 200; i++ {
+		go func(i int) {
+			nc, err := net.Dial("tcp", addr)
+			if err != nil {
+				done <- err
+				return
+			}
+			defer nc.Close()
+			rd := bufio.NewReader(nc)
+			for j := 0; j < 20; j++ {
+				fmt.Fprintf(nc, "INCR cnt\r\nSET k%d %d\r\nGET k%d\r\n", i, j, i)
+				for k := 0; k < 3; k++ {
+					line, err := rd.ReadString('\n')
+					if err != nil {
+						done <- err
+						return
+					}
+					if k == 2 {
+						if _, err := rd.ReadString('\n'); err != nil {
+							done <- err
+							return
+						}
+						_ = line
+					}
+				}
+			}
+			done <- nil
+		}(i)
+	}
+	for i := 0; i < 200; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := dialRaw(t, addr)
+	if r := c.do("GET", "cnt"); r != "$4\r\n4000\r\n" {
+		t.Fatalf("cnt = %q", r)
+	}
+	c.nc.Close()
+	waitFor(t, "clients to go", func() bool { return len(s.ClientList()) == 0 })
+}
