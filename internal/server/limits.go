@@ -32,6 +32,9 @@ import (
 type clientLimits struct {
 	normal  atomic.Pointer[outputLimit]
 	timeout *config.Var
+	// appendonly and appendfsync: under "always" a reply waits for the
+	// group commit, which an event loop must not do for one client
+	aofOn, aofFsync *config.Var
 	// proto-max-bulk-len and client-query-buffer-limit, applied to every
 	// client before each command (CONFIG SET reaches existing clients)
 	maxBulk, maxQuery *config.Var
@@ -53,6 +56,8 @@ const handshakeTimeout = 10 * time.Second
 
 func (s *Server) setupClientLimits(cfg *config.Config) {
 	s.clientLimits.timeout = cfg.Var("timeout")
+	s.clientLimits.aofOn = cfg.Var("appendonly")
+	s.clientLimits.aofFsync = cfg.Var("appendfsync")
 	s.clientLimits.maxBulk = cfg.Var("proto-max-bulk-len")
 	s.clientLimits.maxQuery = cfg.Var("client-query-buffer-limit")
 	load := func(v string) {

@@ -257,3 +257,23 @@ func TestLoopManyClients(t *testing.T) {
 	c.nc.Close()
 	waitFor(t, "clients to go", func() bool { return len(s.ClientList()) == 0 })
 }
+
+// Under appendfsync always a reply waits for the fsync: the loop moves the
+// connection to a goroutine rather than wait on it (50 clients would
+// otherwise share one group commit per loop instead of one in all).
+func TestLoopFsyncAlwaysMoves(t *testing.T) {
+	addr, s := startLoopServer(t, "appendonly", "yes", "appendfsync", "always")
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	rd := bufio.NewReader(nc)
+	io.WriteString(nc, "SET k v\r\nGET k\r\n")
+	if got := strings.Join(readReplies(t, rd, 2), ""); got != "+OK\r\n$1\r\nv\r\n" {
+		t.Fatalf("got %q", got)
+	}
+	if n := s.LoopConns(); n != 0 {
+		t.Fatalf("LoopConns = %d under appendfsync always, want 0", n)
+	}
+}
