@@ -101,6 +101,52 @@ func zless(s1 float64, m1 string, s2 float64, m2 string) bool {
 	return s1 < s2 || (s1 == s2 && m1 < m2)
 }
 
+// Nodes with their levels in the same allocation, for the common heights
+// (3 in 4 nodes have one level, 1 in 16 three or more): a skiplist walk
+// then touches one cache line per hop instead of two, as Redis's nodes
+// with their flexible level array do.
+type (
+	zNode1 struct {
+		ZNode
+		lv [1]zLevel
+	}
+	zNode2 struct {
+		ZNode
+		lv [2]zLevel
+	}
+	zNode3 struct {
+		ZNode
+		lv [3]zLevel
+	}
+	zNode4 struct {
+		ZNode
+		lv [4]zLevel
+	}
+)
+
+// newZNode returns a node of lvl levels.
+func newZNode(member string, score float64, lvl int) *ZNode {
+	var x *ZNode
+	switch lvl {
+	case 1:
+		n := &zNode1{}
+		n.level, x = n.lv[:], &n.ZNode
+	case 2:
+		n := &zNode2{}
+		n.level, x = n.lv[:], &n.ZNode
+	case 3:
+		n := &zNode3{}
+		n.level, x = n.lv[:], &n.ZNode
+	case 4:
+		n := &zNode4{}
+		n.level, x = n.lv[:], &n.ZNode
+	default:
+		x = &ZNode{level: make([]zLevel, lvl)}
+	}
+	x.Member, x.Score = member, score
+	return x
+}
+
 func randomLevel() int {
 	l := 1
 	for l < zslMaxLevel && rand.Float64() < zslP {
@@ -165,7 +211,7 @@ func (z *ZSet) insert(score float64, member string) {
 		}
 		z.level = lvl
 	}
-	x = &ZNode{Member: member, Score: score, level: make([]zLevel, lvl)}
+	x = newZNode(member, score, lvl)
 	for i := 0; i < lvl; i++ {
 		x.level[i].forward = update[i].level[i].forward
 		update[i].level[i].forward = x
