@@ -190,17 +190,19 @@ func TestStatesReused(t *testing.T) {
 	}
 }
 
-// TestKillUncatchable kills a script that keeps catching errors with pcall.
-func TestKillUncatchable(t *testing.T) {
-	e := New(Options{})
-	code := "while true do pcall(function() while true do end end) end"
+// runAndKill runs code on e in the background, kills it with SCRIPT
+// KILL's path once it has run for a moment, and returns its reply and the
+// monitor (for further KILLs). It fails the test if the script does not
+// stop within 5 s.
+func runAndKill(t *testing.T, e *Engine, code string) (string, *script.Monitor) {
+	t.Helper()
 	fn, err := e.Compile("user_script", []byte(code))
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := resp.NewWriter()
 	r := &script.Run{W: w, Host: &fakeHost{}, Name: "x", Resp: 2}
-	var m script.Monitor
+	m := &script.Monitor{}
 	done := make(chan struct{})
 	go func() {
 		m.Begin(r)
@@ -208,10 +210,10 @@ func TestKillUncatchable(t *testing.T) {
 		m.End(r)
 		close(done)
 	}()
-	time.Sleep(50 * time.Millisecond)
 	for m.Current() == nil {
 		time.Sleep(time.Millisecond)
 	}
+	time.Sleep(20 * time.Millisecond)
 	if msg := m.Kill(false); msg != "" {
 		t.Fatal(msg)
 	}
@@ -220,8 +222,15 @@ func TestKillUncatchable(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("script not killed")
 	}
-	if want := "-ERR Script killed by user with SCRIPT KILL... script: x, on @user_script:1.\r\n"; string(w.Buf) != want {
-		t.Fatalf("got %q, want %q", w.Buf, want)
+	return string(w.Buf), m
+}
+
+// TestKillUncatchable kills a script that keeps catching errors with pcall.
+func TestKillUncatchable(t *testing.T) {
+	e := New(Options{})
+	got, m := runAndKill(t, e, "while true do pcall(function() while true do end end) end")
+	if want := "-ERR Script killed by user with SCRIPT KILL... script: x, on @user_script:1.\r\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
 	}
 	if msg := m.Kill(false); msg != script.ErrNotBusy {
 		t.Fatalf("kill with nothing running: %q", msg)
@@ -241,35 +250,8 @@ func TestKillPatternMatch(t *testing.T) {
 		"gsub":         "return string.gsub(string.rep('a', 30000), '.-.-.-.-b', '')",
 	} {
 		t.Run(name, func(t *testing.T) {
-			e := New(Options{})
-			fn, err := e.Compile("user_script", []byte(code))
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := resp.NewWriter()
-			r := &script.Run{W: w, Host: &fakeHost{}, Name: "x", Resp: 2}
-			var m script.Monitor
-			done := make(chan struct{})
-			go func() {
-				m.Begin(r)
-				e.Call(r, fn, nil, nil)
-				m.End(r)
-				close(done)
-			}()
-			for m.Current() == nil {
-				time.Sleep(time.Millisecond)
-			}
-			time.Sleep(20 * time.Millisecond)
-			if msg := m.Kill(false); msg != "" {
-				t.Fatal(msg)
-			}
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				t.Fatal("script not killed")
-			}
-			if !strings.HasPrefix(string(w.Buf), "-ERR Script killed by user with SCRIPT KILL") {
-				t.Fatalf("got %q", w.Buf)
+			if got, _ := runAndKill(t, New(Options{}), code); !strings.HasPrefix(got, "-ERR Script killed by user with SCRIPT KILL") {
+				t.Fatalf("got %q", got)
 			}
 		})
 	}
