@@ -449,23 +449,7 @@ func (h *Handlers) hscan(c *command.Ctx) {
 	if !ok {
 		return
 	}
-	var idx []int
-	next := uint64(0)
-	if hs.IsListpack() {
-		for i := 0; i < hs.Len(); i++ {
-			idx = append(idx, i)
-		}
-	} else {
-		idx, next = hashedScan(hs.Len(), hs.Field, cursor, o.count)
-	}
-	j := 0
-	for _, i := range idx {
-		if o.matches(hs.Field(i)) {
-			idx[j] = i
-			j++
-		}
-	}
-	idx = idx[:j]
+	idx, next := scanSelect(hs.IsListpack(), hs.Len(), hs.Field, cursor, o)
 	c.W.Array(2)
 	c.W.BulkString(strconv.FormatUint(next, 10))
 	c.W.Array(2 * len(idx))

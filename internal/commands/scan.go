@@ -69,6 +69,31 @@ func emptyScan(c *command.Ctx) {
 	c.W.Array(0)
 }
 
+// scanSelect returns the indexes of the elements, among n named by
+// name(i), that one HSCAN/SSCAN/ZSCAN call returns, and the next cursor:
+// a small encoding (listpack, intset) whole with cursor 0, as Redis does,
+// else a hashedScan page; then only those MATCH keeps.
+func scanSelect(small bool, n int, name func(i int) string, cursor uint64, o scanOpts) ([]int, uint64) {
+	var idx []int
+	next := uint64(0)
+	if small {
+		idx = make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+	} else {
+		idx, next = hashedScan(n, name, cursor, o.count)
+	}
+	j := 0
+	for _, i := range idx {
+		if o.matches(name(i)) {
+			idx[j] = i
+			j++
+		}
+	}
+	return idx[:j], next
+}
+
 // hashedScan selects, from n elements named by name(i), up to about count
 // whose keyspace.ScanPos is >= cursor, in position order. It returns their
 // indexes and the next cursor (0 when done). Elements sharing a position

@@ -568,25 +568,11 @@ func (h *Handlers) sscan(c *command.Ctx) {
 	if !ok {
 		return
 	}
-	var idx []int
-	next := uint64(0)
-	if s.IsIntset() {
-		for i := 0; i < s.Len(); i++ {
-			idx = append(idx, i)
-		}
-	} else {
-		idx, next = hashedScan(s.Len(), s.Member, cursor, o.count)
-	}
-	var out []string
-	for _, i := range idx {
-		if m := s.Member(i); o.matches(m) {
-			out = append(out, m)
-		}
-	}
+	idx, next := scanSelect(s.IsIntset(), s.Len(), s.Member, cursor, o)
 	c.W.Array(2)
 	c.W.BulkString(strconv.FormatUint(next, 10))
-	c.W.Array(len(out))
-	for _, m := range out {
-		c.W.BulkString(m)
+	c.W.Array(len(idx))
+	for _, i := range idx {
+		c.W.BulkString(s.Member(i))
 	}
 }

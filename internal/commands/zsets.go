@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/crescent-db/crescent/internal/cnum"
 	"github.com/crescent-db/crescent/internal/command"
-	"github.com/crescent-db/crescent/internal/glob"
 	"github.com/crescent-db/crescent/internal/keyspace"
 	"github.com/crescent-db/crescent/internal/resp"
 )
@@ -1358,12 +1356,6 @@ func (h *Handlers) zrandmemberCount(c *command.Ctx, l int64, withscores bool) {
 
 // ---- ZSCAN ----
 
-func memberHash(m string) uint64 {
-	f := fnv.New64a()
-	f.Write([]byte(m))
-	return f.Sum64()
-}
-
 func (h *Handlers) zscan(c *command.Ctx) {
 	cursor, ok := parseScanCursor(c, c.Args[2])
 	if !ok {
@@ -1374,79 +1366,24 @@ func (h *Handlers) zscan(c *command.Ctx) {
 		return
 	}
 	if z == nil {
-		c.W.Array(2)
-		c.W.BulkString("0")
-		c.W.Array(0)
+		emptyScan(c)
 		return
 	}
-	count := int64(10)
-	var pattern []byte
-	for i := 3; i < len(c.Args); {
-		left := len(c.Args) - i
-		switch {
-		case EqualFold(c.Args[i], "count") && left >= 2:
-			n, ok := ParseInt(c.Args[i+1])
-			if !ok {
-				c.Error(ErrNotInt)
-				return
-			}
-			if n < 1 {
-				c.Error(ErrSyntax)
-				return
-			}
-			count = n
-			i += 2
-		case EqualFold(c.Args[i], "match") && left >= 2:
-			pattern = c.Args[i+1]
-			if len(pattern) == 1 && pattern[0] == '*' {
-				pattern = nil
-			}
-			i += 2
-		default:
-			c.Error(ErrSyntax)
-			return
-		}
+	o, ok := parseScanOpts(c, 3)
+	if !ok {
+		return
 	}
-	var out []*keyspace.ZNode
-	var next uint64
-	if z.IsListpack() {
-		for n := z.First(); n != nil; n = n.Next() {
-			out = append(out, n)
-		}
-	} else {
-		type item struct {
-			h uint64
-			n *keyspace.ZNode
-		}
-		var items []item
-		for n := z.First(); n != nil; n = n.Next() {
-			if hv := memberHash(n.Member); hv >= cursor {
-				items = append(items, item{hv, n})
-			}
-		}
-		sort.Slice(items, func(a, b int) bool { return items[a].h < items[b].h })
-		for i := 0; i < len(items); i++ {
-			out = append(out, items[i].n)
-			if int64(len(out)) >= count && i+1 < len(items) && items[i+1].h != items[i].h {
-				next = items[i+1].h
-				break
-			}
-		}
+	nodes := make([]*keyspace.ZNode, 0, z.Len())
+	for n := z.First(); n != nil; n = n.Next() {
+		nodes = append(nodes, n)
 	}
+	idx, next := scanSelect(z.IsListpack(), len(nodes), func(i int) string { return nodes[i].Member }, cursor, o)
 	var buf [32]byte
 	c.W.Array(2)
 	c.W.Bulk(strconv.AppendUint(buf[:0], next, 10))
-	n := 0
-	for _, e := range out {
-		if pattern == nil || glob.Match(string(pattern), e.Member, false) {
-			n++
-		}
-	}
-	c.W.Array(2 * n)
-	for _, e := range out {
-		if pattern == nil || glob.Match(string(pattern), e.Member, false) {
-			c.W.BulkString(e.Member)
-			c.W.Bulk(resp.FormatDouble(buf[:0], e.Score))
-		}
+	c.W.Array(2 * len(idx))
+	for _, i := range idx {
+		c.W.BulkString(nodes[i].Member)
+		c.W.Bulk(resp.FormatDouble(buf[:0], nodes[i].Score))
 	}
 }
