@@ -563,6 +563,20 @@ func (h *Handlers) xrangeGeneric(c *command.Ctx, rev bool) {
 	writeRange(c.W, s, start, end, count, rev, nil)
 }
 
+// strictIDs parses every argument with strictID: all are checked before
+// anything changes (XDEL, XACK), and the first bad one gets the error.
+func strictIDs(c *command.Ctx, args [][]byte) ([]keyspace.StreamID, bool) {
+	ids := make([]keyspace.StreamID, 0, len(args))
+	for _, a := range args {
+		id, ok := strictID(c, a)
+		if !ok {
+			return nil, false
+		}
+		ids = append(ids, id)
+	}
+	return ids, true
+}
+
 func (h *Handlers) xdel(c *command.Ctx) {
 	key := c.Args[1]
 	s, ok := getStream(c, key)
@@ -573,13 +587,9 @@ func (h *Handlers) xdel(c *command.Ctx) {
 		c.W.Int(0)
 		return
 	}
-	ids := make([]keyspace.StreamID, 0, len(c.Args)-2)
-	for _, a := range c.Args[2:] {
-		id, ok := strictID(c, a)
-		if !ok {
-			return
-		}
-		ids = append(ids, id)
+	ids, ok := strictIDs(c, c.Args[2:])
+	if !ok {
+		return
 	}
 	n := 0
 	for _, id := range ids {
@@ -1064,13 +1074,9 @@ func (h *Handlers) xack(c *command.Ctx) {
 		c.W.Int(0)
 		return
 	}
-	ids := make([]keyspace.StreamID, 0, len(c.Args)-3)
-	for _, a := range c.Args[3:] {
-		id, ok := strictID(c, a)
-		if !ok {
-			return
-		}
-		ids = append(ids, id)
+	ids, ok := strictIDs(c, c.Args[3:])
+	if !ok {
+		return
 	}
 	n := 0
 	for _, id := range ids {
