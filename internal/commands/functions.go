@@ -101,17 +101,8 @@ func (h *Handlers) fcall(c *command.Ctx, ro bool) {
 		c.Error(exec.ErrOOM)
 		return
 	}
-	numkeys, ok := ParseInt(c.Args[2])
+	numkeys, ok := parseNumKeys(c, errFuncBadNumKeys)
 	if !ok {
-		c.Error(errFuncBadNumKeys)
-		return
-	}
-	if numkeys > int64(len(c.Args)-3) {
-		c.Error(errNumKeysGreater)
-		return
-	}
-	if numkeys < 0 {
-		c.Error(errNumKeysNeg)
 		return
 	}
 	if msg := h.scriptFlagsCheck(f.Flags, ro); msg != "" {

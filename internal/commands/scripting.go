@@ -134,17 +134,8 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 		c.Rejected = true
 		return
 	}
-	numkeys, ok := ParseInt(c.Args[2])
+	numkeys, ok := parseNumKeys(c, ErrNotInt)
 	if !ok {
-		c.Error(ErrNotInt)
-		return
-	}
-	if numkeys > int64(len(c.Args)-3) {
-		c.Error(errNumKeysGreater)
-		return
-	}
-	if numkeys < 0 {
-		c.Error(errNumKeysNeg)
 		return
 	}
 	var s *script.Script
@@ -178,6 +169,23 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 	h.runScript(c, run, numkeys, s.Sha, func(keys, args [][]byte) {
 		h.scripts.engine.Call(run, s.Fn, keys, args)
 	})
+}
+
+// parseNumKeys reads EVAL's and FCALL's numkeys (c.Args[2]), writing
+// notInt (their texts differ) or the range errors they share.
+func parseNumKeys(c *command.Ctx, notInt string) (int64, bool) {
+	numkeys, ok := ParseInt(c.Args[2])
+	switch {
+	case !ok:
+		c.Error(notInt)
+	case numkeys > int64(len(c.Args)-3):
+		c.Error(errNumKeysGreater)
+	case numkeys < 0:
+		c.Error(errNumKeysNeg)
+	default:
+		return numkeys, true
+	}
+	return 0, false
 }
 
 // runScript is the shared tail of EVAL and FCALL once their own checks
