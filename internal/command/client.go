@@ -80,6 +80,13 @@ type Client struct {
 	// WouldWait reports that Execute declined a command for NoWait,
 	// before it had any effect.
 	WouldWait bool
+	// Detach, set while an event loop serves the connection, moves it
+	// off the loop from inside a command that runs long (a script that
+	// keeps running): the loop's other connections go on with a new loop
+	// goroutine, and the calling goroutine finishes the command as the
+	// connection's own. NoWait is false afterwards. Only the goroutine
+	// running the client's command may call it.
+	Detach func()
 }
 
 // WatchedKey is one WATCHed key.

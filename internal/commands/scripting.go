@@ -123,6 +123,11 @@ func (h *Handlers) compileScript(body []byte) (*script.Script, string) {
 // atomic: it holds the shards of its keys, takes more as it needs them or
 // runs again with the whole keyspace (exec.ScriptCall).
 func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
+	if c.Client.NoWait && h.ops.nmon.Load() > 0 {
+		// MONITOR would show a script declined on the loop twice
+		c.Client.WouldWait = true
+		return
+	}
 	h.MonitorFeed(c) // skip_monitor: shown before the commands it calls (ops.go)
 	// Over maxmemory, a script that declares flags without allow-oom or
 	// no-writes is a deny-oom command: refused before anything else, as
@@ -201,6 +206,9 @@ func (h *Handlers) runScript(c *command.Ctx, run *script.Run, numkeys int64, met
 	defer sc.Release()
 	sc.DenyOOM = run.Flags&script.FlagAllowOOM == 0 && h.overMaxmemory()
 	run.Host, run.Resp, run.Log = sc, 2, h.scriptLog
+	if c.Client.NoWait {
+		run.Detach = c.Client.Detach // a long script leaves the event loop
+	}
 	// A script holding only the shards of its keys (exec.Locks in c.Held)
 	// runs in partial mode; stopped for a rerun, it runs again below with
 	// the whole keyspace.
@@ -215,6 +223,14 @@ func (h *Handlers) runScript(c *command.Ctx, run *script.Run, numkeys int64, met
 	call(keys, args)
 	if run.Retrying() {
 		h.scripts.mon.End(run)
+		if c.Client.NoWait {
+			// On an event loop: undo, and run it again on the
+			// connection's own goroutine, where it may wait for the
+			// whole keyspace (exec.MayWait).
+			sc.Decline()
+			c.Client.WouldWait = true
+			return
+		}
 		if msg := sc.Escalate(); msg != "" { // BUSY
 			c.W.Error(msg)
 			h.Exec.CountError(msg)

@@ -5,6 +5,7 @@ package exec
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -323,6 +324,9 @@ func (e *Executor) RunIn(c *command.Ctx, u *Unit) {
 		start = time.Now()
 	}
 	c.Spec.Handler(c)
+	if c.Client != nil && c.Client.WouldWait {
+		return // declined for NoWait before any effect (a script)
+	}
 	e.recordCall(c, start) // stats, histogram, Observe (ops.go)
 	if c.Dirty > 0 {
 		e.Dirty.Add(int64(c.Dirty))
@@ -444,17 +448,26 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 // MayWait reports whether spec may make its caller wait for long or
 // needs a connection with a goroutine of its own: blocking commands
 // (BLPOP, XREAD, ...), administrative ones (DEBUG SLEEP, MONITOR, CLIENT
-// PAUSE/KILL, SHUTDOWN, ...), scripts and functions, and the other
-// commands Redis forbids in scripts that are not fast (EXEC, WAIT,
-// SUBSCRIBE, ...), except CLIENT's connection subcommands (SETNAME,
-// ID, REPLY, ...). An event loop hands such a command's connection to a
-// goroutine (Client.NoWait).
+// PAUSE/KILL, SHUTDOWN, ...), functions, and the other commands Redis
+// forbids in scripts that are not fast (EXEC, WAIT, SUBSCRIBE, ...),
+// except CLIENT's connection subcommands (SETNAME, ID, REPLY, ...) and
+// SCRIPT's. An event loop hands such a command's connection to a
+// goroutine (Client.NoWait). EVAL and EVALSHA run on the loop.
 func MayWait(spec *command.Spec) bool {
+	if spec.Lock == command.LockScript {
+		// EVAL and friends run on the loop: a script that needs more
+		// than it can take without waiting is declined before any effect
+		// (commands.runScript), and one that runs long detaches its
+		// connection from the loop (Client.Detach).
+		return false
+	}
 	if spec.Has(command.FlagBlocking | command.FlagAdmin) {
 		return true
 	}
 	if spec.Has(command.FlagNoScript) && !spec.Has(command.FlagFast) {
-		return spec.Parent == nil || spec.Parent.Name != "client"
+		// CLIENT's connection subcommands and SCRIPT LOAD/EXISTS/
+		// FLUSH/KILL are quick
+		return spec.Parent == nil || (spec.Parent.Name != "client" && spec.Parent.Name != "script")
 	}
 	return false
 }
@@ -471,11 +484,24 @@ func (e *Executor) lockNoWait(spec *command.Spec, l *Locks) bool {
 		return true
 	}
 	if e.Busy != nil && e.Busy.Running() {
+		// A script may hold it. Scripts are mostly short: retry for a
+		// little while before moving the connection off the loop.
+		deadline := time.Now().Add(noWaitSpin)
+		for !e.Busy.Slow() && time.Now().Before(deadline) {
+			runtime.Gosched()
+			if e.tryLock(l) {
+				return true
+			}
+		}
 		return false
 	}
 	e.Lock(l)
 	return true
 }
+
+// noWaitSpin is how long a client that must not wait retries a lock that
+// a running script may hold.
+const noWaitSpin = 200 * time.Microsecond
 
 // frame is the per-command scratch state of Execute.
 type frame struct {

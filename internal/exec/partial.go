@@ -295,6 +295,29 @@ func (s *ScriptCall) releaseExtra() {
 // holds nothing). The script's client goes back to the caller's database
 // and RESP2.
 func (s *ScriptCall) Escalate() string {
+	s.abandon()
+	p, e := &s.part, s.E
+	all := Locks{All: true}
+	if e.Busy != nil && e.Busy.Slow() {
+		if msg := e.lockOrBusy(&all); msg != "" {
+			return msg
+		}
+	} else {
+		e.Lock(&all)
+	}
+	p.held.All = true
+	return ""
+}
+
+// Decline undoes what a partial-mode script stopped for a rerun did and
+// releases its locks, taking nothing: the caller, a client that must not
+// wait (Client.NoWait, an event loop), then runs the script again where
+// it may wait for the whole keyspace. Nothing the script did is visible.
+func (s *ScriptCall) Decline() { s.abandon() }
+
+// abandon undoes the stopped attempt and releases every lock it held; the
+// caller's lock set is left empty.
+func (s *ScriptCall) abandon() {
 	p, e := &s.part, s.E
 	for i := len(p.undo) - 1; i >= 0; i-- {
 		e.Store.Restore(&p.undo[i])
@@ -311,14 +334,4 @@ func (s *ScriptCall) Escalate() string {
 	p.on, s.restart = false, false
 	s.wrote.Store(false)
 	s.Client.DB, s.Client.Proto = s.Caller.DB, 2
-	all := Locks{All: true}
-	if e.Busy != nil && e.Busy.Slow() {
-		if msg := e.lockOrBusy(&all); msg != "" {
-			return msg
-		}
-	} else {
-		e.Lock(&all)
-	}
-	p.held.All = true
-	return ""
 }

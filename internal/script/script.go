@@ -202,6 +202,12 @@ type Run struct {
 	// warning).
 	Log func(level int, msg string)
 
+	// Detach, when set, is called once, from the running code's
+	// goroutine, when the script has run for a while (the engine's
+	// periodic check): the caller's connection leaves its event loop so
+	// that the loop's other connections are served meanwhile.
+	Detach func()
+
 	start  atomic.Int64 // Unix ns
 	killed atomic.Bool
 	retry  atomic.Bool

@@ -41,6 +41,10 @@ type loopState struct {
 	args [][]byte
 	// leave asks the loop to move the connection to a goroutine.
 	leave bool
+	// detached: the connection left the loop while a command ran
+	// (detachFromLoop); the goroutine that ran it no longer serves the
+	// loop.
+	detached bool
 	// sinkWanted: the connection became a pub/sub or MONITOR sink.
 	sinkWanted atomic.Bool
 }

@@ -171,6 +171,7 @@ func (s *Server) adopt(c *conn) bool {
 	old := c.nc
 	c.nc, c.lp = lf, st
 	c.cl.NoWait = true
+	c.cl.Detach = c.detachFromLoop
 	c.ncMu.Unlock()
 	old.Close() // leaves Go's poller; the duplicate keeps the socket
 	l.mu.Lock()
@@ -213,6 +214,10 @@ func (l *eventLoop) run() {
 	defer l.s.wg.Done()
 	events := make([]unix.EpollEvent, 128)
 	for {
+		if l.stopping.Load() { // checked first: this goroutine may have
+			l.closeAll() // replaced one that consumed the stop wake-up
+			return
+		}
 		n := l.wait(events)
 		for i := 0; i < n; i++ {
 			ev := &events[i]
@@ -228,29 +233,61 @@ func (l *eventLoop) run() {
 			l.mu.Lock()
 			c := l.conns[ev.Fd]
 			l.mu.Unlock()
-			if c != nil {
-				l.handle(c, ev.Events)
+			if c != nil && !l.handle(c, ev.Events) {
+				return // c detached: a new goroutine serves the loop
 			}
-		}
-		if l.stopping.Load() {
-			l.closeAll()
-			return
 		}
 	}
 }
 
-// handle serves a ready connection.
-func (l *eventLoop) handle(c *conn, events uint32) {
+// handle serves a ready connection. It reports false when c detached
+// from the loop while it ran (detachFromLoop): the calling goroutine no
+// longer serves the loop and must return.
+func (l *eventLoop) handle(c *conn, events uint32) bool {
 	st := c.lp
 	st.fd.drained = false
 	st.fd.hup = events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0
-	if !c.run() {
+	ok := c.run()
+	if st.detached {
+		if ok {
+			l.handoff(c)
+		} else {
+			c.close()
+			st.fd.release()
+			c.finish()
+		}
+		return false
+	}
+	if !ok {
 		l.drop(c)
-		return
+		return true
 	}
 	if st.leave || st.args != nil || len(st.fd.pending) > 0 || st.sinkWanted.Load() {
 		l.handoff(c)
 	}
+	return true
+}
+
+// detachFromLoop is the connection's Client.Detach while a loop serves it:
+// called from inside a command that runs long (a script), on the loop's
+// goroutine. It takes the connection out of the loop and starts a new
+// goroutine that goes on serving the loop's other connections; the
+// calling goroutine finishes the command, then moves the connection to a
+// goroutine of its own (handle) and stops serving the loop. The loop's
+// epoll is level-triggered, so events the old goroutine had not handled
+// yet are reported again to the new one.
+func (c *conn) detachFromLoop() {
+	st := c.lp
+	if st == nil || !c.cl.NoWait || st.detached {
+		return
+	}
+	l := st.loop
+	l.forget(c)
+	st.detached, st.leave = true, true
+	c.cl.NoWait = false
+	c.cl.Detach = nil
+	l.s.wg.Add(1)
+	go l.run()
 }
 
 func (l *eventLoop) serveRequests() {
@@ -259,8 +296,17 @@ func (l *eventLoop) serveRequests() {
 	l.requests = nil
 	l.mu.Unlock()
 	for _, c := range reqs {
+		// a detached connection's goroutine may be moving it (handoff)
+		fd := -1
+		c.ncMu.Lock()
+		if st := c.lp; st != nil {
+			st.fd.mu.Lock()
+			fd = st.fd.fd
+			st.fd.mu.Unlock()
+		}
+		c.ncMu.Unlock()
 		l.mu.Lock()
-		mine := c.lp != nil && l.conns[int32(c.lp.fd.fd)] == c
+		mine := fd >= 0 && l.conns[int32(fd)] == c
 		l.mu.Unlock()
 		if mine {
 			l.handoff(c)
@@ -340,6 +386,7 @@ func (l *eventLoop) handoff(c *conn) {
 	}
 	c.nc, c.lp = nc, nil
 	c.cl.NoWait = false
+	c.cl.Detach = nil
 	c.ncMu.Unlock()
 	l.s.wg.Add(1)
 	go func() {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -275,5 +276,77 @@ func TestLoopFsyncAlwaysMoves(t *testing.T) {
 	}
 	if n := s.LoopConns(); n != 0 {
 		t.Fatalf("LoopConns = %d under appendfsync always, want 0", n)
+	}
+}
+
+// Scripts run on the loop: the connection stays there. One that needs
+// more than it can take without waiting is declined before any effect and
+// runs again on the connection's own goroutine, once.
+func TestLoopScripts(t *testing.T) {
+	addr, s := startLoopServer(t)
+	c := dialRaw(t, addr)
+	if r := c.do("EVAL", "return redis.call('INCR', KEYS[1])", "1", "sc"); r != ":1\r\n" {
+		t.Fatalf("EVAL: %q", r)
+	}
+	sha := strings.TrimSpace(c.do("SCRIPT", "LOAD", "return redis.call('INCR', KEYS[1])"))
+	sha = sha[strings.Index(sha, "\n")+1:]
+	if r := c.do("EVALSHA", sha, "1", "sc"); r != ":2\r\n" {
+		t.Fatalf("EVALSHA: %q", r)
+	}
+	if n := s.LoopConns(); n != 1 {
+		t.Fatalf("LoopConns = %d after scripts, want 1", n)
+	}
+	// KEYS needs the whole keyspace: the script is declined on the loop
+	// and runs on a goroutine; its INCR happens once, and EVAL counts once
+	c.do("CONFIG", "RESETSTAT")
+	if r := c.do("EVAL", "redis.call('INCR', KEYS[1]) return #redis.call('KEYS', 'sc*')", "1", "sc2"); r != ":2\r\n" {
+		t.Fatalf("escalating EVAL: %q", r)
+	}
+	if r := c.do("GET", "sc2"); r != "$1\r\n1\r\n" {
+		t.Fatalf("sc2 = %q", r)
+	}
+	if n := s.LoopConns(); n != 0 {
+		t.Fatalf("LoopConns = %d after an escalating script, want 0", n)
+	}
+	if r := c.do("INFO", "commandstats"); !strings.Contains(r, "cmdstat_eval:calls=1,") || !strings.Contains(r, "cmdstat_incr:calls=1,") {
+		t.Fatalf("commandstats after one escalating EVAL:\n%s", r)
+	}
+}
+
+// A script that runs long leaves its loop: the loop's other clients are
+// served meanwhile (a new goroutine takes the loop over), SCRIPT KILL
+// reaches it, and its connection goes on on a goroutine of its own.
+func TestLoopLongScriptDetaches(t *testing.T) {
+	addr, s := startLoopServer(t)
+	long := dialRaw(t, addr)
+	// the next connections cover every loop, so one shares long's
+	var others []*rawConn
+	for i := 0; i < runtime.GOMAXPROCS(0)+1; i++ {
+		others = append(others, dialRaw(t, addr))
+	}
+	for _, o := range others {
+		o.do("PING")
+	}
+	long.send("EVAL", "while true do end", "1", "spin")
+	time.Sleep(50 * time.Millisecond)
+	for i, o := range others {
+		if r := o.do("PING"); r != "+PONG\r\n" {
+			t.Fatalf("client %d during the script: %q", i, r)
+		}
+		if r := o.do("SET", fmt.Sprintf("other%d", i), "v"); r != "+OK\r\n" {
+			t.Fatalf("client %d SET during the script: %q", i, r)
+		}
+	}
+	if r := others[0].do("SCRIPT", "KILL"); r != "+OK\r\n" {
+		t.Fatalf("SCRIPT KILL: %q", r)
+	}
+	if r := long.read(5 * time.Second); !strings.Contains(r, "killed") {
+		t.Fatalf("killed script replied %q", r)
+	}
+	if r := long.do("INCR", "spin"); r != ":1\r\n" {
+		t.Fatalf("after the script: %q", r)
+	}
+	if n := s.LoopConns(); n > len(others) {
+		t.Fatalf("LoopConns = %d, want at most %d", n, len(others))
 	}
 }

@@ -198,7 +198,7 @@ func (e *Engine) Call(run *script.Run, fn script.Function, keys, args [][]byte) 
 	// The heap baseline is read at the first periodic check, not here:
 	// reading runtime metrics costs as much as a short script. A run that
 	// ends before the first check cannot have allocated without bound.
-	s.memBase = -1
+	s.memBase, s.ticks = -1, 0
 	s.realG.RawSetString("KEYS", s.argTable(keys))
 	s.realG.RawSetString("ARGV", s.argTable(args))
 	lf := s.fns[c.proto]
@@ -333,6 +333,7 @@ type state struct {
 	memErr    *glua.LUserData
 	memBase   int64
 	memSample []metrics.Sample
+	ticks     uint32 // periodic checks in this run
 	broken    bool
 	fns       map[*glua.FunctionProto]*glua.LFunction
 	run       *script.Run
@@ -370,7 +371,7 @@ func (e *Engine) newState() *state {
 	s.renewContext()
 	s.memErr = L.NewUserData()
 	s.memSample = []metrics.Sample{{Name: heapMetric}}
-	L.SetMemoryLimits(&glua.MemoryLimits{MaxString: e.opts.MaxString, Check: s.outOfMemory, Error: s.memErr})
+	L.SetMemoryLimits(&glua.MemoryLimits{MaxString: e.opts.MaxString, Check: s.outOfMemory, CheckEvery: checkEvery, Error: s.memErr})
 	for _, lib := range []struct {
 		name string
 		fn   glua.LGFunction
@@ -937,10 +938,29 @@ func heapBytes(sample []metrics.Sample) int64 {
 	return int64(sample[0].Value.Uint64())
 }
 
+// The VM's periodic check runs every checkEvery instructions (about
+// 0.1–0.3 ms of Lua); the heap is read every memCheckTicks of them, since
+// reading runtime metrics costs as much as a short script.
+const (
+	checkEvery    = 1 << 14
+	memCheckTicks = 4
+)
+
 // outOfMemory is the VM's periodic check: heap growth since the run
 // started over MaxMemory, confirmed after a collection (garbage the script
 // left behind does not count).
 func (s *state) outOfMemory() bool {
+	s.ticks++
+	if r := s.run; r != nil && r.Detach != nil {
+		// the script has run a while: let its event loop go on without
+		// it (script.Run.Detach)
+		d := r.Detach
+		r.Detach = nil
+		d()
+	}
+	if s.ticks%memCheckTicks != 0 {
+		return false
+	}
 	if s.memBase < 0 {
 		s.memBase = heapBytes(s.memSample)
 		return false

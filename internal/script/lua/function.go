@@ -261,6 +261,7 @@ func (e *Engine) callFunction(run *script.Run, f *libFunc, keys, args [][]byte) 
 		run.Resp = 2
 	}
 	s.run = run
+	s.memBase, s.ticks = -1, 0
 	run.SetInterrupt(s.cancel)
 	L := s.L
 	L.Push(f.fn)
