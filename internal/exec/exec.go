@@ -475,28 +475,31 @@ func MayWait(spec *command.Spec) bool {
 // lockNoWait takes l for a client that must not wait (Client.NoWait): it
 // fails, holding nothing, when the command would poll for BUSY or wait for
 // a running script's locks. Waiting for an ordinary command's short hold
-// is allowed.
+// is allowed, and so is a short wait for a script's (noWaitSpin).
 func (e *Executor) lockNoWait(spec *command.Spec, l *Locks) bool {
-	if e.Busy != nil && e.Busy.Slow() && !spec.Has(command.FlagAllowBusy) {
+	if e.tryLock(l) {
+		if len(l.Shards) > 0 || e.Busy == nil || !e.Busy.Slow() || spec.Has(command.FlagAllowBusy) {
+			return true
+		}
+		// the whole keyspace, or no keys, while a script runs long: the
+		// goroutine path answers BUSY past the threshold (lockOrBusy)
+		e.Unlock(l)
 		return false
 	}
-	if e.tryLock(l) {
+	if e.Busy == nil || !e.Busy.Running() {
+		e.Lock(l)
 		return true
 	}
-	if e.Busy != nil && e.Busy.Running() {
-		// A script may hold it. Scripts are mostly short: retry for a
-		// little while before moving the connection off the loop.
-		deadline := time.Now().Add(noWaitSpin)
-		for !e.Busy.Slow() && time.Now().Before(deadline) {
-			runtime.Gosched()
-			if e.tryLock(l) {
-				return true
-			}
+	// A script may hold it. Scripts are mostly short: retry for a little
+	// while before moving the connection off the loop.
+	deadline := time.Now().Add(noWaitSpin)
+	for !e.Busy.Slow() && time.Now().Before(deadline) {
+		runtime.Gosched()
+		if e.tryLock(l) {
+			return true
 		}
-		return false
 	}
-	e.Lock(l)
-	return true
+	return false
 }
 
 // noWaitSpin is how long a client that must not wait retries a lock that

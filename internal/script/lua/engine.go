@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/crescent-db/crescent/internal/script"
 	"github.com/crescent-db/crescent/internal/script/lua/lualib"
@@ -939,11 +940,14 @@ func heapBytes(sample []metrics.Sample) int64 {
 }
 
 // The VM's periodic check runs every checkEvery instructions (about
-// 0.1–0.3 ms of Lua); the heap is read every memCheckTicks of them, since
-// reading runtime metrics costs as much as a short script.
+// 0.1–0.3 ms of Lua; the count runs on across calls, so a short script
+// meets it now and then); the heap is read every memCheckTicks of them,
+// since reading runtime metrics costs as much as a short script. A script
+// on an event loop detaches from it once it has run detachAfter.
 const (
 	checkEvery    = 1 << 14
 	memCheckTicks = 4
+	detachAfter   = time.Millisecond
 )
 
 // outOfMemory is the VM's periodic check: heap growth since the run
@@ -951,7 +955,7 @@ const (
 // left behind does not count).
 func (s *state) outOfMemory() bool {
 	s.ticks++
-	if r := s.run; r != nil && r.Detach != nil {
+	if r := s.run; r != nil && r.Detach != nil && r.Elapsed() >= detachAfter {
 		// the script has run a while: let its event loop go on without
 		// it (script.Run.Detach)
 		d := r.Detach
