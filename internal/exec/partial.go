@@ -145,6 +145,21 @@ func (s *ScriptCall) NeedAll() bool {
 	return false
 }
 
+// KeepWaiting implements script.Waiter: a partial-mode script may keep
+// waiting for the functions' Lua state until a running script is slow;
+// then it stops for a rerun with the whole keyspace (which gets BUSY
+// past the threshold instead of waiting).
+func (s *ScriptCall) KeepWaiting() bool {
+	if !s.part.on {
+		return true
+	}
+	if s.restart || s.E.Busy != nil && s.E.Busy.Slow() {
+		s.escalate()
+		return false
+	}
+	return true
+}
+
 func (s *ScriptCall) escalate() {
 	if !s.restart {
 		s.restart = true
@@ -191,7 +206,7 @@ func (s *ScriptCall) acquire(spec *command.Spec, args [][]byte) bool {
 // partialOK reports whether spec can run under partial locks at all.
 func partialOK(spec *command.Spec, args [][]byte) bool {
 	switch spec.Lock {
-	case command.LockAll:
+	case command.LockAll, command.LockTx:
 		return false
 	case command.LockNone:
 		// connection commands (PING, ECHO, TIME, SELECT) only: nothing
@@ -306,11 +321,26 @@ func (s *ScriptCall) Escalate() string {
 	p.undo, p.pend, p.dirty = p.undo[:0], p.pend[:0], 0
 	s.effects = s.effects[:0]
 	s.releaseExtra()
-	e.Unlock(p.held)
-	p.held.Shards = p.held.Shards[:0]
 	p.on, s.restart = false, false
 	s.wrote.Store(false)
 	s.Client.DB, s.Client.Proto = s.Caller.DB, 2
+	return e.HoldAll(p.held)
+}
+
+// HoldAll makes a LockScript command that holds the shards in held
+// (Execute's lock set, passed in Ctx.Held) hold the whole keyspace
+// instead: it releases them, then takes the global lock exclusively. Other
+// commands may run in between, so the caller must not have changed
+// anything yet (or have undone it) and must read again what it read. It
+// returns the BUSY error instead when a script runs past the busy
+// threshold and keeps the keyspace; held then holds nothing.
+func (e *Executor) HoldAll(held *Locks) string {
+	if held.All {
+		return ""
+	}
+	e.Unlock(held)
+	held.Shards = held.Shards[:0]
+	held.Shared = false
 	all := Locks{All: true}
 	if e.Busy != nil && e.Busy.Slow() {
 		if msg := e.lockOrBusy(&all); msg != "" {
@@ -319,6 +349,6 @@ func (s *ScriptCall) Escalate() string {
 	} else {
 		e.Lock(&all)
 	}
-	p.held.All = true
+	held.All = true
 	return ""
 }
