@@ -195,11 +195,12 @@ func TestFcallDisjointConcurrent(t *testing.T) {
 	}
 	overlap := h.start("FCALL set2 2 " + b + " " + a)
 	h.mustWait("a function on an overlapping key", overlap)
-	// last: these wait for the global lock, and shard lockers queue behind
-	undecl := h.start("FCALL undecl 1 " + b + " " + a)
+	// these wait for the global lock; shard lockers started after them
+	// would queue behind it
 	count := h.start("FCALL count 1 " + c)
-	h.mustWait("a function reaching an overlapping key", undecl)
 	h.mustWait("a function with library state", count)
+	undecl := h.start("FCALL undecl 1 " + b + " " + a)
+	h.mustWait("a function reaching an overlapping key", undecl)
 	h.unblock()
 	if r := h.mustFinish("the first function", first); r != "+OK\r\n" {
 		t.Fatalf("first FCALL replied %q", r)
