@@ -217,3 +217,59 @@ func TestFcallDisjointConcurrent(t *testing.T) {
 		t.Fatalf("second FCALL count replied %q", r)
 	}
 }
+
+// TestTxOverlap measures how long a short EXEC and a short GET on other
+// keys take while a long EXEC (200,000 queued INCRs) or a long function
+// (a 3M-iteration loop) runs: before EXEC and FCALL locked only their
+// shards they waited for the whole long one.
+func TestTxOverlap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long")
+	}
+	srv := newInProcess(t)
+	ex := srv.Exec()
+	w := resp.NewWriter()
+	ex.Execute(command.NewClient(0), strArgs("FUNCTION", "LOAD", "#!lua name=ovl\n"+
+		"redis.register_function('long', function(keys, args) local x = 0 for i = 1, 3000000 do x = x + i % 7 end redis.call('SET', keys[1], x) return 1 end)"), w)
+	if w.Buf[0] == '-' {
+		t.Fatalf("FUNCTION LOAD: %s", w.Buf)
+	}
+	longExec := command.NewClient(0)
+	w.Reset()
+	ex.Execute(longExec, strArgs("MULTI"), w)
+	for i := 0; i < 200000; i++ {
+		ex.Execute(longExec, strArgs("INCR", "ovl:a"), w)
+	}
+	for _, tc := range []struct {
+		name string
+		long func()
+	}{
+		{"EXEC", func() { ex.Execute(longExec, strArgs("EXEC"), resp.NewWriter()) }},
+		{"FCALL", func() { ex.Execute(command.NewClient(0), strArgs("FCALL", "long", "1", "ovl:a"), resp.NewWriter()) }},
+	} {
+		done := make(chan time.Duration, 1)
+		t0 := time.Now()
+		go func() {
+			tc.long()
+			done <- time.Since(t0)
+		}()
+		time.Sleep(20 * time.Millisecond)
+		cl := command.NewClient(0)
+		s0 := time.Now()
+		ex.Execute(cl, strArgs("MULTI"), resp.NewWriter())
+		ex.Execute(cl, strArgs("INCR", "ovl:b"), resp.NewWriter())
+		ex.Execute(cl, strArgs("EXEC"), resp.NewWriter())
+		shortExec := time.Since(s0)
+		s0 = time.Now()
+		ex.Execute(cl, strArgs("GET", "ovl:c"), resp.NewWriter())
+		get := time.Since(s0)
+		var longD time.Duration
+		select {
+		case longD = <-done:
+			t.Errorf("long %s ended (%v) before the short commands (EXEC %v, GET %v): nothing measured", tc.name, longD, shortExec, get)
+		default:
+			longD = <-done
+		}
+		t.Logf("during a long %s (%v): short EXEC on other keys %v, GET %v", tc.name, longD, shortExec, get)
+	}
+}
