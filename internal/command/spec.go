@@ -76,11 +76,15 @@ const (
 	LockAll
 	// LockNone takes nothing: the command does not touch the keyspace.
 	LockNone
-	// LockScript (EVAL, EVALSHA and their _RO forms) locks the shards of
+	// LockScript (EVAL, EVALSHA, FCALL and their _RO forms) locks the shards of
 	// the command's keys like LockKeys, or the whole keyspace when it has
 	// none; the script may take further shards as it runs (see
 	// exec.ScriptCall).
 	LockScript
+	// LockTx (EXEC) locks the shards of the keys of the client's queued
+	// commands and WATCHed keys, with the global lock shared, or the whole
+	// keyspace when a queued command needs more (exec.Executor.TxLocks).
+	LockTx
 )
 
 // Spec declares one command or subcommand.

@@ -41,8 +41,12 @@ func (h *Handlers) registerFunctions() {
 	t := h.Table
 	all := command.WithLock(command.LockAll)
 	none := command.WithLock(command.LockNone)
-	t.Handle("fcall", func(c *command.Ctx) { h.fcall(c, false) }, all)
-	t.Handle("fcall_ro", func(c *command.Ctx) { h.fcall(c, true) }, all)
+	// A function locks the shards of its keys and takes more as it runs,
+	// like EVAL (exec.ScriptCall), when it may run twice (Rerunnable);
+	// else, or without keys, it holds the whole keyspace.
+	sc := command.WithLock(command.LockScript)
+	t.Handle("fcall", func(c *command.Ctx) { h.fcall(c, false) }, sc)
+	t.Handle("fcall_ro", func(c *command.Ctx) { h.fcall(c, true) }, sc)
 	// Changes to the libraries hold the whole keyspace: they wait for a
 	// running function (or get BUSY past the threshold), as in Redis.
 	t.Handle("function|load", h.functionLoad, all)
@@ -92,6 +96,13 @@ func (h *Handlers) scriptFlagsCheck(flags script.Flags, ro bool) string {
 
 // fcall implements FCALL and FCALL_RO.
 func (h *Handlers) fcall(c *command.Ctx, ro bool) {
+	if c.Client.NoWait {
+		// Functions share one Lua state and may wait for it, or for the
+		// whole keyspace: on an event loop, run on a goroutine instead
+		// (exec.MayWait).
+		c.Client.WouldWait = true
+		return
+	}
 	f := h.scripts.libs.Function(string(c.Args[1]))
 	if f == nil {
 		c.Error(errFuncNotFound)
@@ -107,6 +118,20 @@ func (h *Handlers) fcall(c *command.Ctx, ro bool) {
 	}
 	if msg := h.scriptFlagsCheck(f.Flags, ro); msg != "" {
 		c.Error(msg)
+		return
+	}
+	if held, ok := c.Held.(*exec.Locks); ok && !held.All && !f.Rerunnable {
+		// A partial attempt stopped for a rerun would repeat the
+		// changes the function makes to its library's state (a Lua
+		// upvalue): take the whole keyspace first, then look everything
+		// up again (the libraries may have changed in between).
+		if msg := h.Exec.HoldAll(held); msg != "" { // BUSY
+			c.W.Error(msg)
+			h.Exec.CountError(msg)
+			c.Rejected = true
+			return
+		}
+		h.fcall(c, ro)
 		return
 	}
 	readOnly := ro || f.Flags&script.FlagNoWrites != 0

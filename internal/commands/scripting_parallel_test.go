@@ -58,6 +58,16 @@ if tonumber(ARGV[1]) == 1 then redis.call('KEYS', 'nomatch*') end
 return v`
 )
 
+// atomicLib holds the scripts above as functions (FCALL runs them in
+// partial-lock mode like EVAL: the library keeps no state).
+const atomicLib = "#!lua name=atomic\n" +
+	"redis.register_function('t', function(KEYS, ARGV)\n" + transferScript + "\nend)\n" +
+	"redis.register_function('u', function(KEYS, ARGV)\n" + transferUndeclared + "\nend)\n" +
+	"redis.register_function('s', function(KEYS, ARGV)\n" + shuffleScript + "\nend)\n" +
+	"redis.register_function('p', function(KEYS, ARGV)\n" + pairScript + "\nend)"
+
+// TestParallelScriptsAtomic runs scripts, functions and transactions on
+// overlapping and disjoint keys at once.
 func TestParallelScriptsAtomic(t *testing.T) {
 	s := difftest.StartCrescent(t)
 	ctx := context.Background()
@@ -83,6 +93,9 @@ func TestParallelScriptsAtomic(t *testing.T) {
 		}
 		shas[name] = sha
 	}
+	if err := c.FunctionLoad(ctx, atomicLib).Err(); err != nil {
+		t.Fatal(err)
+	}
 	var calls atomic.Int64 // script calls that count in "calls"
 	var pairs atomic.Int64
 	stop := make(chan struct{})
@@ -91,7 +104,8 @@ func TestParallelScriptsAtomic(t *testing.T) {
 		t.Errorf(format, a...)
 	}
 	// writers: each worker runs one kind of script on random accounts
-	for w := 0; w < 6; w++ {
+	// 0-5: EVALSHA, 6-8: FCALL, 9-10: MULTI/EXEC
+	for w := 0; w < 11; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
@@ -109,12 +123,29 @@ func TestParallelScriptsAtomic(t *testing.T) {
 					j = (j + 1) % naccts
 				}
 				var err error
-				switch w % 3 {
-				case 0:
+				switch {
+				case w >= 9: // a transfer as a transaction
+					amt := 1 + n%50
+					_, err = cl.TxPipelined(ctx, func(p redis.Pipeliner) error {
+						p.DecrBy(ctx, accts[i], int64(amt))
+						p.IncrBy(ctx, accts[j], int64(amt))
+						p.Incr(ctx, "calls")
+						return nil
+					})
+				case w >= 6:
+					switch w % 3 {
+					case 0:
+						err = cl.FCall(ctx, "t", []string{accts[i], accts[j], "calls"}, 1+n%50).Err()
+					case 1:
+						err = cl.FCall(ctx, "u", []string{accts[i]}, 1+n%50, accts[j], "calls").Err()
+					case 2:
+						err = cl.FCall(ctx, "s", []string{accts[i], accts[j], "calls"}).Err()
+					}
+				case w%3 == 0:
 					err = cl.EvalSha(ctx, shas["t"], []string{accts[i], accts[j], "calls"}, 1+n%50).Err()
-				case 1:
+				case w%3 == 1:
 					err = cl.EvalSha(ctx, shas["u"], []string{accts[i]}, 1+n%50, accts[j], "calls").Err()
-				case 2:
+				default:
 					err = cl.EvalSha(ctx, shas["s"], []string{accts[i], accts[j], "calls"}).Err()
 				}
 				if err != nil {
@@ -122,9 +153,26 @@ func TestParallelScriptsAtomic(t *testing.T) {
 					return
 				}
 				calls.Add(1)
-				if w < 2 {
+				if w < 2 || w == 6 || w == 9 {
 					k := strconv.Itoa(n % 4)
-					if err := cl.EvalSha(ctx, shas["p"], []string{"pa:" + k, "pb:" + k, "pl:" + k}, n%2).Err(); err != nil {
+					keys := []string{"pa:" + k, "pb:" + k, "pl:" + k}
+					var err error
+					switch w {
+					case 6:
+						err = cl.FCall(ctx, "p", keys, n%2).Err()
+					case 9: // the pair as a transaction (KEYS: the whole keyspace)
+						_, err = cl.TxPipelined(ctx, func(p redis.Pipeliner) error {
+							p.Eval(ctx, "local v = redis.call('INCR', KEYS[1]) redis.call('SET', KEYS[2], v) return v", keys[:2])
+							p.RPush(ctx, keys[2], "x")
+							if n%2 == 1 {
+								p.Keys(ctx, "nomatch*")
+							}
+							return nil
+						})
+					default:
+						err = cl.EvalSha(ctx, shas["p"], keys, n%2).Err()
+					}
+					if err != nil {
 						fail("pair: %v", err)
 						return
 					}
@@ -159,6 +207,27 @@ func TestParallelScriptsAtomic(t *testing.T) {
 				if sum != naccts*start {
 					fail("reader %d saw sum %d, want %d", r, sum, naccts*start)
 					return
+				}
+				if r == 0 { // the accounts read one GET at a time inside EXEC
+					cmds, err := cl.TxPipelined(ctx, func(p redis.Pipeliner) error {
+						for _, a := range accts {
+							p.Get(ctx, a)
+						}
+						return nil
+					})
+					if err != nil {
+						fail("exec read: %v", err)
+						return
+					}
+					sum = 0
+					for _, cmd := range cmds {
+						x, _ := strconv.Atoi(cmd.(*redis.StringCmd).Val())
+						sum += x
+					}
+					if sum != naccts*start {
+						fail("EXEC reader saw sum %d, want %d", sum, naccts*start)
+						return
+					}
 				}
 				k := strconv.Itoa(n % 4)
 				pv, err := cl.EvalRO(ctx, "return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), redis.call('LLEN', KEYS[3])}",

@@ -10,8 +10,9 @@ func (h *Handlers) registerTx() {
 	none := command.WithLock(command.LockNone)
 	t.Handle("multi", h.Exec.Multi, none)
 	t.Handle("discard", h.Exec.DiscardCommand, none)
-	// EXEC holds the whole keyspace while the queue runs: it is atomic.
-	t.Handle("exec", h.Exec.Exec, command.WithLock(command.LockAll))
+	// EXEC holds the shards of its queue's keys (or the whole keyspace)
+	// while the queue runs: it is atomic (exec.Executor.TxLocks).
+	t.Handle("exec", h.Exec.Exec, command.WithLock(command.LockTx))
 	// WATCH locks its keys' shards so their expiry state is read safely.
 	t.Handle("watch", h.Exec.Watch)
 	t.Handle("unwatch", h.unwatch, none)

@@ -18,7 +18,7 @@ import (
 //
 // Every modified key goes through Executor.touched; a key with waiters is
 // put on a ready list. After any command releases its locks (a script or
-// EXEC included: they run under LockAll and release it only at their end),
+// EXEC included: they release their locks, shards or all, only at their end),
 // Execute drains the ready list: for each ready key it hands a turn to the
 // key's waiters in arrival order, one at a time; a waiter re-executes its
 // command with locks and reports whether it was served. The first waiter

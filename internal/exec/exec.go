@@ -246,15 +246,19 @@ func (e *Executor) Lookup(args [][]byte) (*command.Spec, string) {
 type Locks struct {
 	All    bool
 	Shards []int
+	// Shared holds the global lock shared even with no shards (an EXEC
+	// of keyless commands: nothing that needs the whole keyspace runs
+	// in the middle of it).
+	Shared bool
 	buf    [8]int
 }
 
 // LocksFor computes the locks spec needs for args.
 func (e *Executor) LocksFor(spec *command.Spec, args [][]byte, l *Locks) {
-	l.All = false
+	l.All, l.Shared = false, false
 	l.Shards = l.buf[:0]
 	switch spec.Lock {
-	case command.LockAll:
+	case command.LockAll, command.LockTx: // LockTx: see TxLocks
 		l.All = true
 		return
 	case command.LockNone:
@@ -289,7 +293,7 @@ func (e *Executor) LocksFor(spec *command.Spec, args [][]byte, l *Locks) {
 func (e *Executor) Lock(l *Locks) {
 	if l.All {
 		e.Store.LockAll()
-	} else if len(l.Shards) > 0 {
+	} else if len(l.Shards) > 0 || l.Shared {
 		e.Store.LockShards(l.Shards)
 	}
 }
@@ -298,7 +302,7 @@ func (e *Executor) Lock(l *Locks) {
 func (e *Executor) Unlock(l *Locks) {
 	if l.All {
 		e.Store.UnlockAll()
-	} else if len(l.Shards) > 0 {
+	} else if len(l.Shards) > 0 || l.Shared {
 		e.Store.UnlockShards(l.Shards)
 	}
 }
@@ -403,6 +407,9 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	defer e.putFrame(f)
 	locks, c := &f.locks, &f.ctx
 	e.LocksFor(spec, args, locks)
+	if spec.Lock == command.LockTx {
+		e.TxLocks(cl, locks) // EXEC: its queue's shards (multi.go)
+	}
 	// A command queues on the lock like any other unless the running
 	// script is already slow: then it polls, so that it can be answered
 	// BUSY past the threshold (lockOrBusy). Short scripts are thus served
@@ -458,7 +465,8 @@ func MayWait(spec *command.Spec) bool {
 		// EVAL and friends run on the loop: a script that needs more
 		// than it can take without waiting is declined before any effect
 		// (commands.runScript), and one that runs long detaches its
-		// connection from the loop (Client.Detach).
+		// connection from the loop (Client.Detach). FCALL declines on a
+		// loop (commands.fcall).
 		return false
 	}
 	if spec.Has(command.FlagBlocking | command.FlagAdmin) {

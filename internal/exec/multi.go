@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -18,7 +19,9 @@ import (
 // Every modification reaches touchWatched through Executor.Touched (called
 // by Ctx.Modified under the key's shard lock) and marks the watching
 // clients dirty; an atomic count makes this free when nobody watches.
-// EXEC runs under Store.LockAll, so a transaction is never seen half done.
+// EXEC holds the shards of every key its queued commands and the client's
+// WATCHes name (TxLocks), so a transaction is never seen half done; it
+// takes Store.LockAll when a queued command needs more than its keys.
 //
 // Propagation contract: the effects of an execution unit (a MULTI/EXEC, and
 // scripts later) are collected in a Unit and handed to Executor.Propagate
@@ -264,7 +267,8 @@ func (e *Executor) DiscardCommand(c *command.Ctx) {
 }
 
 // watchedExpired reports whether a key that was live at WATCH time has
-// expired since (Redis's isWatchedKeyExpired). Requires LockAll.
+// expired since (Redis's isWatchedKeyExpired). Requires the watched keys'
+// shards (TxLocks includes them).
 func (e *Executor) watchedExpired(w *watcher, now int64) bool {
 	for _, we := range w.entries {
 		if we.expired {
@@ -277,9 +281,10 @@ func (e *Executor) watchedExpired(w *watcher, now int64) bool {
 	return false
 }
 
-// Exec implements EXEC. It runs with Store.LockAll held: the queued
-// commands run back to back with nothing in between, their replies form
-// an array and their effects are propagated as one unit.
+// Exec implements EXEC. It runs with the locks TxLocks chose held: the
+// queued commands run back to back and nobody touches their keys in
+// between; their replies form an array and their effects are propagated
+// as one unit.
 func (e *Executor) Exec(c *command.Ctx) {
 	cl := c.Client
 	if cl.Flags&command.ClientMulti == 0 {
@@ -321,6 +326,86 @@ func (e *Executor) Exec(c *command.Ctx) {
 	}
 	cl.Flags &^= command.ClientMulti | command.ClientDirtyCAS | command.ClientDirtyExec
 	e.PropagateUnit(&u, cl)
+}
+
+// TxLocks computes the locks of cl's EXEC (command.LockTx): the global
+// lock shared and the shards of every key of the queued commands and of
+// the client's WATCHes, sorted, as a multi-key command takes them (a
+// shard covers its keys in every database, so SELECT in the queue needs
+// nothing more). A queued command that needs more than its keys' shards
+// makes it the whole keyspace: a LockAll command (FLUSHALL, SWAPDB,
+// KEYS...), a script (it may touch undeclared keys), MOVE, COPY ... DB,
+// SORT BY/GET, or a keyless command that publishes or changes the server
+// (see partialOK).
+//
+// Holding the watched keys' shards makes the WATCH check and the queue
+// one atomic step: every change to a key (and its expiry) signals WATCH
+// under the key's shard lock. Keyspace notifications and blocked-client
+// wake-ups are emitted under the same locks as outside a transaction;
+// blocked clients are served after EXEC releases them.
+func (e *Executor) TxLocks(cl *command.Client, l *Locks) {
+	l.All, l.Shared = false, true
+	l.Shards = l.buf[:0]
+	if w := watcherOf(cl, false); w != nil {
+		for _, we := range w.entries {
+			l.Shards = append(l.Shards, e.Store.ShardOf([]byte(we.key)))
+		}
+	}
+	if cl.Flags&command.ClientMulti != 0 && cl.Flags&command.ClientDirtyExec == 0 {
+		var kb [8]int
+		for _, args := range cl.Queue {
+			spec, _ := e.Lookup(args)
+			if spec == nil {
+				continue // replies its error without touching anything
+			}
+			if txNeedsAll(spec, args) {
+				l.All, l.Shared = true, false
+				l.Shards = l.buf[:0]
+				return
+			}
+			if spec.Lock == command.LockNone {
+				continue
+			}
+			for _, k := range spec.KeysInto(args, kb[:0]) {
+				if k < len(args) {
+					l.Shards = append(l.Shards, e.Store.ShardOf(args[k]))
+				}
+			}
+		}
+	}
+	sortShards(l)
+}
+
+// txNeedsAll reports whether a queued command makes its EXEC take the
+// whole keyspace (see TxLocks). Beyond what partial-lock scripts refuse,
+// a script may touch undeclared keys, and SCRIPT LOAD/FLUSH/KILL and
+// FUNCTION KILL change what other clients' scripts see or do: with the
+// keyspace held no script runs meanwhile, as in Redis.
+func txNeedsAll(spec *command.Spec, args [][]byte) bool {
+	if spec.Lock == command.LockScript || !partialOK(spec, args) {
+		return true
+	}
+	switch spec.Name {
+	case "script|load", "script|flush", "script|kill", "function|kill":
+		return true
+	}
+	return false
+}
+
+// sortShards sorts l.Shards ascending and drops duplicates.
+func sortShards(l *Locks) {
+	if len(l.Shards) < 2 {
+		return
+	}
+	sort.Ints(l.Shards)
+	j := 1
+	for i := 1; i < len(l.Shards); i++ {
+		if l.Shards[i] != l.Shards[j-1] {
+			l.Shards[j] = l.Shards[i]
+			j++
+		}
+	}
+	l.Shards = l.Shards[:j]
 }
 
 // Unit collects the effects of an execution unit for one Propagate call.

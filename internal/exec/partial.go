@@ -145,6 +145,21 @@ func (s *ScriptCall) NeedAll() bool {
 	return false
 }
 
+// KeepWaiting implements script.Waiter: a partial-mode script may keep
+// waiting for the functions' Lua state until a running script is slow;
+// then it stops for a rerun with the whole keyspace (which gets BUSY
+// past the threshold instead of waiting).
+func (s *ScriptCall) KeepWaiting() bool {
+	if !s.part.on {
+		return true
+	}
+	if s.restart || s.E.Busy != nil && s.E.Busy.Slow() {
+		s.escalate()
+		return false
+	}
+	return true
+}
+
 func (s *ScriptCall) escalate() {
 	if !s.restart {
 		s.restart = true
@@ -191,7 +206,7 @@ func (s *ScriptCall) acquire(spec *command.Spec, args [][]byte) bool {
 // partialOK reports whether spec can run under partial locks at all.
 func partialOK(spec *command.Spec, args [][]byte) bool {
 	switch spec.Lock {
-	case command.LockAll:
+	case command.LockAll, command.LockTx:
 		return false
 	case command.LockNone:
 		// connection commands (PING, ECHO, TIME, SELECT) only: nothing
@@ -296,27 +311,22 @@ func (s *ScriptCall) releaseExtra() {
 // and RESP2.
 func (s *ScriptCall) Escalate() string {
 	s.abandon()
-	p, e := &s.part, s.E
-	all := Locks{All: true}
-	if e.Busy != nil && e.Busy.Slow() {
-		if msg := e.lockOrBusy(&all); msg != "" {
-			return msg
-		}
-	} else {
-		e.Lock(&all)
-	}
-	p.held.All = true
-	return ""
+	return s.E.HoldAll(s.part.held)
 }
 
 // Decline undoes what a partial-mode script stopped for a rerun did and
 // releases its locks, taking nothing: the caller, a client that must not
 // wait (Client.NoWait, an event loop), then runs the script again where
 // it may wait for the whole keyspace. Nothing the script did is visible.
-func (s *ScriptCall) Decline() { s.abandon() }
+func (s *ScriptCall) Decline() {
+	s.abandon()
+	held := s.part.held
+	s.E.Unlock(held)
+	held.Shards, held.Shared = held.Shards[:0], false
+}
 
-// abandon undoes the stopped attempt and releases every lock it held; the
-// caller's lock set is left empty.
+// abandon undoes the stopped attempt and releases the shards the script
+// took beyond the caller's.
 func (s *ScriptCall) abandon() {
 	p, e := &s.part, s.E
 	for i := len(p.undo) - 1; i >= 0; i-- {
@@ -329,9 +339,33 @@ func (s *ScriptCall) abandon() {
 	p.undo, p.pend, p.dirty = p.undo[:0], p.pend[:0], 0
 	s.effects = s.effects[:0]
 	s.releaseExtra()
-	e.Unlock(p.held)
-	p.held.Shards = p.held.Shards[:0]
 	p.on, s.restart = false, false
 	s.wrote.Store(false)
 	s.Client.DB, s.Client.Proto = s.Caller.DB, 2
+}
+
+// HoldAll makes a LockScript command that holds the shards in held
+// (Execute's lock set, passed in Ctx.Held) hold the whole keyspace
+// instead: it releases them, then takes the global lock exclusively. Other
+// commands may run in between, so the caller must not have changed
+// anything yet (or have undone it) and must read again what it read. It
+// returns the BUSY error instead when a script runs past the busy
+// threshold and keeps the keyspace; held then holds nothing.
+func (e *Executor) HoldAll(held *Locks) string {
+	if held.All {
+		return ""
+	}
+	e.Unlock(held)
+	held.Shards = held.Shards[:0]
+	held.Shared = false
+	all := Locks{All: true}
+	if e.Busy != nil && e.Busy.Slow() {
+		if msg := e.lockOrBusy(&all); msg != "" {
+			return msg
+		}
+	} else {
+		e.Lock(&all)
+	}
+	held.All = true
+	return ""
 }

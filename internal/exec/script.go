@@ -293,7 +293,7 @@ func (e *Executor) tryLock(l *Locks) bool {
 	if l.All {
 		return e.Store.TryLockAll()
 	}
-	if len(l.Shards) == 0 {
+	if len(l.Shards) == 0 && !l.Shared {
 		return true
 	}
 	return e.Store.TryLockShards(l.Shards)

@@ -38,6 +38,11 @@ type FunctionInfo struct {
 	Fn Function
 	// Library is the library that registered the function.
 	Library *Library
+	// Rerunnable is set by the engine when a call may be stopped and run
+	// again without the first attempt leaving a trace in the engine's
+	// state (no library state it could change, e.g. a Lua upvalue):
+	// FCALL runs only such functions holding part of the keyspace.
+	Rerunnable bool
 }
 
 // Library is a loaded FUNCTION library.

@@ -156,6 +156,15 @@ type Escalator interface {
 	NeedAll() bool
 }
 
+// Waiter is implemented by a Host whose script may hold only some shards
+// of the keyspace: an engine that must wait for a resource (the functions'
+// shared state) asks it between polls instead of blocking.
+type Waiter interface {
+	// KeepWaiting reports whether the run may wait longer. False means it
+	// was stopped for a retry (Run.Retry) that holds the whole keyspace.
+	KeepWaiting() bool
+}
+
 // ErrorNoter is implemented by a Run's W when the host counts the error
 // replies of scripts (errorstats, failed_calls): the engine calls
 // NoteError before writing each error reply. counted is set for errors

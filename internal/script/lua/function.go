@@ -109,7 +109,46 @@ func (e *Engine) LoadLibrary(code []byte, timeout time.Duration, log func(level 
 		return nil, errors.New(errLoadRegister + msg)
 	}
 	L.SetTop(0)
+	assigns := fn.(*compiled).proto.AssignsUpvalue()
+	for _, f := range lc.funcs {
+		f.Rerunnable = !assigns && s.frozen(f.Fn.(*libFunc).fn, map[*glua.LFunction]bool{})
+	}
 	return lc.funcs, nil
+}
+
+// frozen reports whether nothing fn can reach through its upvalues can
+// change: the values are nil, booleans, numbers, strings, the sandbox's
+// read-only tables or functions that are frozen in turn. With no upvalue
+// assignment anywhere in the library (AssignsUpvalue), a call of such a
+// function leaves no trace in the Lua state (globals are read-only), so it
+// may be stopped and run again (script.FunctionInfo.Rerunnable).
+func (s *state) frozen(fn *glua.LFunction, seen map[*glua.LFunction]bool) bool {
+	if seen[fn] {
+		return true
+	}
+	if len(seen) > 256 {
+		return false
+	}
+	seen[fn] = true
+	for _, uv := range fn.Upvalues {
+		switch v := uv.Value().(type) {
+		case *glua.LFunction:
+			if !s.frozen(v, seen) {
+				return false
+			}
+		case *glua.LTable:
+			if _, ok := s.isProxy(v); !ok {
+				return false
+			}
+		default:
+			switch v.Type() {
+			case glua.LTNil, glua.LTBool, glua.LTNumber, glua.LTString:
+			default:
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // errorMessage is the "err" field of the error table a PCall raised, as
@@ -251,7 +290,9 @@ func readFlags(t *glua.LTable) (script.Flags, bool) {
 // callFunction runs a library function with keys and args as its two
 // parameters.
 func (e *Engine) callFunction(run *script.Run, f *libFunc, keys, args [][]byte) {
-	e.fmu.Lock()
+	if !e.lockFunctions(run) {
+		return // stopped to run again with the whole keyspace: no reply
+	}
 	defer e.fmu.Unlock()
 	s := f.st
 	if s.ctx.Err() != nil {
@@ -268,6 +309,36 @@ func (e *Engine) callFunction(run *script.Run, f *libFunc, keys, args [][]byte) 
 	L.Push(s.argTable(keys))
 	L.Push(s.argTable(args))
 	s.pcallReply(run, 2)
+}
+
+// lockFunctions takes fmu for run. Functions share one Lua state, so they
+// run one at a time even when they hold disjoint shards. A run that holds
+// only part of the keyspace (script.Waiter) polls instead of queueing, so
+// that it can stop for a rerun with the whole keyspace, which answers
+// BUSY past the threshold as Redis does, when the function it waits for
+// runs long. It reports false when the run was stopped (Run.Retry).
+func (e *Engine) lockFunctions(run *script.Run) bool {
+	if e.fmu.TryLock() {
+		return true
+	}
+	wt, ok := run.Host.(script.Waiter)
+	if !ok {
+		e.fmu.Lock()
+		return true
+	}
+	wait := 10 * time.Microsecond
+	for {
+		if !wt.KeepWaiting() {
+			return false
+		}
+		time.Sleep(wait)
+		if e.fmu.TryLock() {
+			return true
+		}
+		if wait < time.Millisecond {
+			wait *= 2
+		}
+	}
 }
 
 // FunctionsMemory estimates the memory of the functions' Lua state
