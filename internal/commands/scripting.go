@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +24,8 @@ type scripting struct {
 	// clients are the fake clients scripts' commands run as, one per
 	// running script (scripts on disjoint keys run in parallel).
 	clients sync.Pool
+	// log is h.scriptLog, made once (a method value per call allocates).
+	log func(level int, msg string)
 }
 
 // Script error texts (Redis 7.0).
@@ -42,6 +43,7 @@ func (h *Handlers) registerScripting() {
 		engine: lua.New(lua.Options{Version: RedisVersion, VersionNum: versionNum(RedisVersion)}),
 	}
 	h.scripts.clients.New = func() any { return command.NewClient(0) }
+	h.scripts.log = h.scriptLog
 	h.scripts.mon.Threshold = func() time.Duration {
 		return time.Duration(h.Config.Int("busy-reply-threshold")) * time.Millisecond
 	}
@@ -145,10 +147,7 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 	}
 	var s *script.Script
 	if bySha {
-		sha := c.Args[1]
-		if len(sha) == 40 {
-			s = h.scripts.cache.Get(strings.ToLower(string(sha)))
-		}
+		s = h.scripts.cache.GetSha(c.Args[1])
 		if s == nil {
 			c.Error(errNoScript)
 			return
@@ -205,7 +204,7 @@ func (h *Handlers) runScript(c *command.Ctx, run *script.Run, numkeys int64, met
 	sc := h.Exec.NewScriptCall(c.Client, client, c.DB.Now, run.ReadOnly)
 	defer sc.Release()
 	sc.DenyOOM = run.Flags&script.FlagAllowOOM == 0 && h.overMaxmemory()
-	run.Host, run.Resp, run.Log = sc, 2, h.scriptLog
+	run.Host, run.Resp, run.Log = sc, 2, h.scripts.log
 	if c.Client.NoWait {
 		run.Detach = c.Client.Detach // a long script leaves the event loop
 	}
@@ -213,7 +212,7 @@ func (h *Handlers) runScript(c *command.Ctx, run *script.Run, numkeys int64, met
 	// runs in partial mode; stopped for a rerun, it runs again below with
 	// the whole keyspace.
 	if held, ok := c.Held.(*exec.Locks); ok {
-		sc.StartPartial(held, run.Retry)
+		sc.StartPartial(held, run)
 	}
 	h.scripts.mon.Begin(run)
 	// --- ops: per-script metrics (memory_ops.go)
@@ -259,10 +258,7 @@ func (h *Handlers) runScript(c *command.Ctx, run *script.Run, numkeys int64, met
 func (h *Handlers) scriptDeniesOOM(arg []byte, bySha bool) bool {
 	var flags script.Flags
 	if bySha {
-		if len(arg) != 40 {
-			return false
-		}
-		s := h.scripts.cache.Get(strings.ToLower(string(arg)))
+		s := h.scripts.cache.GetSha(arg)
 		if s == nil {
 			return false
 		}

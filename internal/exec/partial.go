@@ -103,10 +103,15 @@ func (p *partial) observe(c *command.Ctx, d time.Duration) {
 	p.add(x)
 }
 
+// Retrier stops a script's code for a rerun (script.Run's Retry). An
+// interface rather than a func: a method value would cost an allocation
+// per script call.
+type Retrier interface{ Retry() }
+
 // StartPartial puts s in partial mode when held, the lock set its caller
 // took, is not the whole keyspace. stop must stop the script's code (the
-// engine's Run.Retry). It reports whether s is in partial mode.
-func (s *ScriptCall) StartPartial(held *Locks, stop func()) bool {
+// engine's Run). It reports whether s is in partial mode.
+func (s *ScriptCall) StartPartial(held *Locks, stop Retrier) bool {
 	p := &s.part
 	if held == nil || held.All {
 		return false
@@ -164,7 +169,7 @@ func (s *ScriptCall) escalate() {
 	if !s.restart {
 		s.restart = true
 		if s.stop != nil {
-			s.stop()
+			s.stop.Retry()
 		}
 	}
 }

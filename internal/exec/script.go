@@ -47,7 +47,7 @@ type ScriptCall struct {
 	effects []effect
 
 	part    partial // partial-lock mode state (partial.go)
-	stop    func()  // stops the script's code for a rerun
+	stop    Retrier // stops the script's code for a rerun
 	restart bool    // stopped for a rerun with the whole keyspace
 }
 

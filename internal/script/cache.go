@@ -32,6 +32,25 @@ func (c *Cache) Get(sha string) *Script {
 	return s
 }
 
+// GetSha returns the script whose sha is sha in any case (EVALSHA's
+// argument), or nil; it does not allocate.
+func (c *Cache) GetSha(sha []byte) *Script {
+	if len(sha) != 40 {
+		return nil
+	}
+	var lower [40]byte
+	for i, ch := range sha {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		lower[i] = ch
+	}
+	c.mu.RLock()
+	s := c.m[string(lower[:])]
+	c.mu.RUnlock()
+	return s
+}
+
 // Add stores s unless a script with its sha is present, and returns the
 // cached script.
 func (c *Cache) Add(s *Script) *Script {

@@ -33,6 +33,10 @@ const (
 
 var sharedNumbers [sharedMax - sharedMin + 1]float64
 
+// sharedValues holds the LValue of each shared number, ready to copy
+// (building the interface costs more than loading it). CRESCENT
+var sharedValues [len(sharedNumbers)]LValue
+
 // numberItab is the itab word of an LValue holding an LNumber.
 var numberItab unsafe.Pointer
 
@@ -42,6 +46,9 @@ func init() {
 	}
 	var v LValue = LNumber(1.5)
 	numberItab = (*iface)(unsafe.Pointer(&v)).itab
+	for i := range sharedNumbers {
+		sharedValues[i] = numberValue(&sharedNumbers[i])
+	}
 }
 
 // numberValue makes the LValue of the float at p (which must never change).
@@ -60,7 +67,7 @@ func sharedNumber(v LNumber) LValue {
 	i := int64(f) // NaN and out-of-range values fail the comparison below
 	if u := uint64(i - sharedMin); float64(i) == f && u < uint64(len(sharedNumbers)) &&
 		(i != 0 || math.Float64bits(f) == 0) {
-		return numberValue(&sharedNumbers[u])
+		return sharedValues[u]
 	}
 	return nil
 }

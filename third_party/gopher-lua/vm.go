@@ -58,15 +58,21 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		consts := proto.Constants
 		lbase := cf.LocalBase
 		pc := cf.Pc
+		// CRESCENT: the registers and the step counter live in locals
+		// too (the generic handlers below may grow the registry or run
+		// a nested loop: they are stored before and reloaded after).
+		array := rg.array
+		steps := L.ctxSteps
 		for {
 			inst := code[pc]
 			pc++
 			// CRESCENT: the interrupt (SCRIPT KILL, deadline) and memory
 			// checks run every ctxCheckEvery instructions, as Redis's Lua
 			// hook does, instead of a channel select per instruction.
-			L.ctxSteps++
-			if L.ctxSteps&(ctxCheckEvery-1) == 0 {
+			steps++
+			if steps&(ctxCheckEvery-1) == 0 {
 				cf.Pc = pc
+				L.ctxSteps = steps
 				if L.mem != nil { // memory limits (crescent_mem.go)
 					L.memStep(ctxCheckEvery)
 				}
@@ -83,11 +89,10 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 			// completes the instruction and continues, or breaks out of the
 			// switch before changing anything, and the generic handler runs
 			// it (with its metamethods, coercions and error messages).
-			array := rg.array
 			switch op := int(inst >> 26); op {
 			case OP_MOVE:
 				RA := lbase + int(inst>>18)&0xff
-				if RA >= len(array) {
+				if uint(RA) >= uint(len(array)) {
 					break
 				}
 				array[RA] = array[lbase+int(inst&0x1ff)]
@@ -97,7 +102,7 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				continue
 			case OP_LOADK:
 				RA := lbase + int(inst>>18)&0xff
-				if RA >= len(array) {
+				if uint(RA) >= uint(len(array)) {
 					break
 				}
 				array[RA] = consts[int(inst&0x3ffff)]
@@ -107,7 +112,7 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				continue
 			case OP_GETGLOBAL:
 				RA := lbase + int(inst>>18)&0xff
-				if RA >= len(array) {
+				if uint(RA) >= uint(len(array)) {
 					break
 				}
 				Bx := int(inst & 0x3ffff)
@@ -123,7 +128,7 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 			case OP_GETTABLEKS:
 				RA := lbase + int(inst>>18)&0xff
 				t, ok := array[lbase+int(inst&0x1ff)].(*LTable)
-				if !ok || RA >= len(array) {
+				if !ok || uint(RA) >= uint(len(array)) {
 					break
 				}
 				C := int(inst>>9) & 0x1ff
@@ -143,7 +148,7 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 			case OP_GETTABLE:
 				RA := lbase + int(inst>>18)&0xff
 				t, ok := array[lbase+int(inst&0x1ff)].(*LTable)
-				if !ok || RA >= len(array) {
+				if !ok || uint(RA) >= uint(len(array)) {
 					break
 				}
 				var v LValue
@@ -175,27 +180,27 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				}
 				v1, ok1 := lhs.(LNumber)
 				v2, ok2 := rhs.(LNumber)
-				if !ok1 || !ok2 || RA >= len(array) {
+				if !ok1 || !ok2 || uint(RA) >= uint(len(array)) {
 					break
 				}
 				var r LNumber
-				switch op {
-				case OP_ADD:
+				if op == OP_ADD {
 					r = v1 + v2
-				case OP_SUB:
+				} else if op == OP_MOD {
+					a, b := float64(v1), float64(v2)
+					r = LNumber(a - math.Floor(a/b)*b) // luaModulo
+				} else if op == OP_SUB {
 					r = v1 - v2
-				case OP_MUL:
+				} else if op == OP_MUL {
 					r = v1 * v2
-				case OP_DIV:
+				} else {
 					r = v1 / v2
-				default:
-					r = luaModulo(v1, v2)
 				}
-				lv := sharedNumber(r)
-				if lv == nil {
-					lv = rg.alloc.box(r)
+				if lv := sharedNumber(r); lv != nil {
+					array[RA] = lv
+				} else {
+					array[RA] = rg.alloc.box(r)
 				}
-				array[RA] = lv
 				if RA >= rg.top {
 					rg.top = RA + 1
 				}
@@ -240,12 +245,13 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				continue
 			case OP_FORLOOP:
 				RA := lbase + int(inst>>18)&0xff
-				if RA+3 >= len(array) {
+				if uint(RA+3) >= uint(len(array)) {
 					break
 				}
-				idx, ok1 := array[RA].(LNumber)
-				limit, ok2 := array[RA+1].(LNumber)
-				step, ok3 := array[RA+2].(LNumber)
+				loop := array[RA : RA+4 : RA+4]
+				idx, ok1 := loop[0].(LNumber)
+				limit, ok2 := loop[1].(LNumber)
+				step, ok3 := loop[2].(LNumber)
 				if !ok1 || !ok2 || !ok3 {
 					break
 				}
@@ -257,8 +263,8 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				if lv == nil {
 					lv = rg.alloc.box(idx)
 				}
-				array[RA] = lv
-				array[RA+3] = lv
+				loop[0] = lv
+				loop[3] = lv
 				if RA+3 >= rg.top {
 					rg.top = RA + 4
 				}
@@ -266,6 +272,7 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				continue
 			}
 			cf.Pc = pc
+			L.ctxSteps = steps
 			if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
 				return
 			}

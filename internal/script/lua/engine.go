@@ -200,8 +200,7 @@ func (e *Engine) Call(run *script.Run, fn script.Function, keys, args [][]byte) 
 	// reading runtime metrics costs as much as a short script. A run that
 	// ends before the first check cannot have allocated without bound.
 	s.memBase, s.ticks = -1, 0
-	s.realG.RawSetString("KEYS", s.argTable(keys))
-	s.realG.RawSetString("ARGV", s.argTable(args))
+	s.setArgs(keys, args)
 	lf := s.fns[c.proto]
 	if lf == nil {
 		if len(s.fns) > 4096 {
@@ -242,10 +241,36 @@ func (s *state) needAll(L *glua.LState) {
 	}
 }
 
-func (s *state) argTable(a [][]byte) *glua.LTable {
-	t := s.L.CreateTable(len(a), 0)
-	for i, b := range a {
-		t.RawSetInt(i+1, glua.LString(b))
+// setArgs sets the globals KEYS and ARGV, as Redis does for every call
+// (luaCreateArray: new tables of the call's strings). The tables of the
+// previous call are reused when the script left them plain arrays (no
+// metatable, no hash part: nothing a script can observe differs from new
+// tables; nothing a script creates outlives its call, the globals being
+// read-only), and the strings share two allocations.
+func (s *state) setArgs(keys, args [][]byte) {
+	vals := glua.AppendStringValues(s.argVals[:0], keys, args)
+	s.keysT = s.fillArgTable(s.keysT, "KEYS", vals[:len(keys)])
+	s.argvT = s.fillArgTable(s.argvT, "ARGV", vals[len(keys):])
+	clear(vals)
+	s.argVals = vals[:0]
+}
+
+func (s *state) fillArgTable(t *glua.LTable, name string, vals []glua.LValue) *glua.LTable {
+	if t == nil || !t.ResetArray(len(vals)) {
+		t = s.L.CreateTable(len(vals), 0)
+		s.realG.RawSetString(name, t)
+	}
+	for i, v := range vals {
+		t.RawSetInt(i+1, v)
+	}
+	return t
+}
+
+// newArgTable returns a new array table of vals.
+func (s *state) newArgTable(vals []glua.LValue) *glua.LTable {
+	t := s.L.CreateTable(len(vals), 0)
+	for i, v := range vals {
+		t.RawSetInt(i+1, v)
 	}
 	return t
 }
@@ -343,6 +368,10 @@ type state struct {
 	lw        luaWriter
 	argv      [][]byte
 	argbuf    []byte
+	// keysT and argvT are the KEYS and ARGV of the last call (setArgs),
+	// argVals a scratch slice for their values.
+	keysT, argvT *glua.LTable
+	argVals      []glua.LValue
 
 	coDepth int // nested coroutine resumes (coguard.go)
 }

@@ -306,3 +306,36 @@ func BenchmarkCallReturnArray(b *testing.B) {
 		e.Call(r, fn, keys, args)
 	}
 }
+
+// TestArgTablesFresh checks that each call sees KEYS and ARGV as new
+// tables, whatever the previous call on the same state did to them (the
+// engine reuses plain array tables between calls).
+func TestArgTablesFresh(t *testing.T) {
+	e := New(Options{})
+	// One pooled state: every call below reuses it.
+	probe := "local n = 0 for _ in pairs(KEYS) do n = n + 1 end " +
+		"return {#KEYS, n, tostring(getmetatable(KEYS)), tostring(rawget(KEYS, 3)), KEYS[1], KEYS[2]}"
+	want := "*6\r\n:2\r\n:2\r\n$3\r\nnil\r\n$3\r\nnil\r\n$1\r\na\r\n$1\r\nb\r\n"
+	for _, dirty := range []string{
+		"return 1",
+		"KEYS[1] = nil return 1",
+		"table.insert(KEYS, 'x') table.insert(KEYS, 'y') return 1",
+		"KEYS.foo = 1 return 1",
+		"KEYS[10] = 1 return 1",
+		"setmetatable(KEYS, {__index = function() return 'z' end}) return 1",
+		"for i = 1, 100 do KEYS[i] = i end for i = 1, 100 do KEYS[i] = nil end return 1",
+	} {
+		if got := run(t, e, 2, dirty, "p", "q", "r", "s"); got != ":1\r\n" {
+			t.Fatalf("%q: %q", dirty, got)
+		}
+		if got := run(t, e, 2, probe, "a", "b"); got != want {
+			t.Errorf("after %q: KEYS gives %q, want %q", dirty, got, want)
+		}
+		if got := run(t, e, 2, "return {#KEYS, KEYS[1]}", "k"); got != "*2\r\n:1\r\n$1\r\nk\r\n" {
+			t.Errorf("after %q: one key gives %q", dirty, got)
+		}
+	}
+	if got := run(t, e, 2, "return #KEYS"); got != ":0\r\n" {
+		t.Errorf("no keys: %q", got)
+	}
+}

@@ -306,8 +306,12 @@ func (e *Engine) callFunction(run *script.Run, f *libFunc, keys, args [][]byte) 
 	run.SetInterrupt(s.cancel)
 	L := s.L
 	L.Push(f.fn)
-	L.Push(s.argTable(keys))
-	L.Push(s.argTable(args))
+	// New tables each call: a library can keep them in its upvalues.
+	vals := glua.AppendStringValues(s.argVals[:0], keys, args)
+	L.Push(s.newArgTable(vals[:len(keys)]))
+	L.Push(s.newArgTable(vals[len(keys):]))
+	clear(vals)
+	s.argVals = vals[:0]
 	s.pcallReply(run, 2)
 }
 

@@ -1,0 +1,75 @@
+package lua
+
+import (
+	"strings"
+	"unsafe"
+)
+
+// CRESCENT: cheap per-call argument tables for hosts (Redis's KEYS and
+// ARGV, rebuilt for every script call).
+
+// stringItab is the itab word of an LValue holding an LString.
+var stringItab unsafe.Pointer
+
+func init() {
+	var v LValue = LString("x")
+	stringItab = (*iface)(unsafe.Pointer(&v)).itab
+}
+
+// AppendStringValues appends to dst the LValues of the strings of each
+// part of groups, in order, and returns it. All the strings share one
+// allocation and their headers another, instead of two allocations per
+// string (the bytes and the interface box) for LString(b) stored in an
+// LValue.
+func AppendStringValues(dst []LValue, groups ...[][]byte) []LValue {
+	n, size := 0, 0
+	for _, g := range groups {
+		n += len(g)
+		for _, b := range g {
+			size += len(b)
+		}
+	}
+	if n == 0 {
+		return dst
+	}
+	var sb strings.Builder
+	sb.Grow(size)
+	for _, g := range groups {
+		for _, b := range g {
+			sb.Write(b)
+		}
+	}
+	all := sb.String()
+	hdrs := make([]LString, n)
+	off, i := 0, 0
+	for _, g := range groups {
+		for _, b := range g {
+			hdrs[i] = LString(all[off : off+len(b)])
+			off += len(b)
+			var v LValue
+			vi := (*iface)(unsafe.Pointer(&v))
+			vi.itab = stringItab
+			vi.word = unsafe.Pointer(&hdrs[i])
+			dst = append(dst, v)
+			i++
+		}
+	}
+	return dst
+}
+
+// ResetArray makes tb what CreateTable(n, 0) returns (n nil array slots,
+// no hash part, no metatable), keeping its storage, when tb is such a
+// plain array table: no metatable, no hash part and an array part of at
+// least n slots once allocated. It reports false, leaving tb unchanged,
+// otherwise. A host reusing a table between calls this way gives scripts
+// the same layout (array and hash parts, hence iteration order and
+// borders) as a new table would.
+func (tb *LTable) ResetArray(n int) bool {
+	if (tb.Metatable != LNil && tb.Metatable != nil) || len(tb.node) != 0 || n > cap(tb.array) {
+		return false
+	}
+	clear(tb.array[:cap(tb.array)])
+	tb.array = tb.array[:n]
+	tb.lastfree = 0
+	return true
+}
