@@ -19,10 +19,10 @@ import (
 
 // Stat is per-command statistics (INFO commandstats).
 type Stat struct {
-	Calls         atomic.Int64
-	Usec          atomic.Int64
-	RejectedCalls atomic.Int64
-	FailedCalls   atomic.Int64
+	Calls         Counter
+	Usec          Counter
+	RejectedCalls Counter
+	FailedCalls   Counter
 	// Hist is the latency histogram (LATENCY HISTOGRAM, metrics; ops.go).
 	Hist Histogram
 }
@@ -90,8 +90,8 @@ type Executor struct {
 	// ErrorStats counts error replies by prefix (INFO errorstats).
 	errMu     sync.Mutex
 	errStats  map[string]int64
-	TotalCmds atomic.Int64
-	Dirty     atomic.Int64
+	TotalCmds Counter
+	Dirty     Counter
 
 	// blocked clients (block.go)
 	blocks  blocking
@@ -331,7 +331,7 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, one *[1][][]byte) {
 	c.Spec.Handler(c)
 	e.recordCall(c, start) // stats, histogram, Observe (ops.go)
 	if c.Dirty > 0 {
-		e.Dirty.Add(int64(c.Dirty))
+		e.Dirty.AddFor(c.Client, int64(c.Dirty))
 		if u != nil && c.Spec.Has(command.FlagWrite) {
 			if c.Propagate != nil {
 				u.Add(c.DB.Index(), c.Propagate)
