@@ -20,6 +20,50 @@ var redis70 []byte
 type Table struct {
 	byName map[string]*Spec
 	meta   map[string]*Spec // every Redis command, with or without handler
+	// fast finds served commands without lowering the name and hashing
+	// it for byName: slot fastSlot(name) holds the first two commands
+	// served whose names hash there (filled by Handle and Declare, at
+	// startup); Lookup checks the name and falls back to byName.
+	fast [fastSlots][2]*Spec
+}
+
+const fastSlots = 4096
+
+// fastSlot hashes a command name case-insensitively (ASCII letters only
+// differ by bit 0x20, which it ignores).
+func fastSlot(name []byte) int {
+	h := uint32(2166136261)
+	for _, c := range name {
+		h = (h ^ uint32(c|0x20)) * 16777619
+	}
+	return int((h ^ h>>15) & (fastSlots - 1))
+}
+
+func (t *Table) setFast(s *Spec) {
+	b := &t.fast[fastSlot([]byte(s.Name))]
+	switch {
+	case b[0] == nil || b[0] == s:
+		b[0] = s
+	case b[1] == nil:
+		b[1] = s
+	}
+}
+
+// equalFold reports whether b equals the lower-case ASCII name, ignoring
+// the case of b's letters.
+func equalFold(b []byte, name string) bool {
+	if len(b) != len(name) {
+		return false
+	}
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != name[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // NewTable returns a table holding Redis 7.0's declarations for every
@@ -80,6 +124,7 @@ func (t *Table) Handle(name string, h Handler, opts ...Option) *Spec {
 		top = s.Parent
 	}
 	t.byName[top.Name] = top
+	t.setFast(top)
 	return s
 }
 
@@ -87,6 +132,7 @@ func (t *Table) Handle(name string, h Handler, opts ...Option) *Spec {
 func (t *Table) Declare(s *Spec) {
 	t.meta[s.Name] = s
 	t.byName[s.Name] = s
+	t.setFast(s)
 }
 
 func (t *Table) find(name string) *Spec {
@@ -109,6 +155,13 @@ func WithGetKeys(f func(args [][]byte) []int) Option { return func(s *Spec) { s.
 
 // Lookup finds a served command by name, case-insensitively.
 func (t *Table) Lookup(name []byte) *Spec {
+	b := &t.fast[fastSlot(name)]
+	if s := b[0]; s != nil && equalFold(name, s.Name) {
+		return s
+	}
+	if s := b[1]; s != nil && equalFold(name, s.Name) {
+		return s
+	}
 	var buf [32]byte
 	if len(name) > len(buf) {
 		return t.byName[strings.ToLower(string(name))]

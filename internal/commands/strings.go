@@ -232,24 +232,38 @@ func (h *Handlers) setGeneric(c *command.Ctx, o setOpts, key, val []byte, cmd st
 			return
 		}
 		writeOld(c, old, found)
-	} else {
+	} else if o.keepTTL {
 		found = c.DB.Exists(key)
-	}
-	if o.nx && found || o.xx && !found {
-		if !o.get {
+	} else {
+		// the common SET: one lookup finds the key and stores the copy
+		// of val (it aliases the connection's read buffer)
+		var stored bool
+		if found, stored = c.DB.SetStringCond(key, val, exp, o.nx, o.xx); !stored {
 			if intReply {
 				c.W.Int(0)
 			} else {
 				c.W.Null()
 			}
+			return
 		}
-		return
 	}
-	// the store copies val (it aliases the connection's read buffer)
-	if o.keepTTL {
-		c.DB.SetKeepTTL(key, val[:len(val):len(val)])
-	} else {
-		c.DB.SetString(key, val, exp)
+	if o.get || o.keepTTL {
+		if o.nx && found || o.xx && !found {
+			if !o.get {
+				if intReply {
+					c.W.Int(0)
+				} else {
+					c.W.Null()
+				}
+			}
+			return
+		}
+		// the store copies val (it aliases the connection's read buffer)
+		if o.keepTTL {
+			c.DB.SetKeepTTL(key, val[:len(val):len(val)])
+		} else {
+			c.DB.SetString(key, val, exp)
+		}
 	}
 	c.Modified(key)
 	c.Event('$', "set", key)

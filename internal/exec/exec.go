@@ -20,10 +20,10 @@ import (
 
 // Stat is per-command statistics (INFO commandstats).
 type Stat struct {
-	Calls         atomic.Int64
-	Usec          atomic.Int64
-	RejectedCalls atomic.Int64
-	FailedCalls   atomic.Int64
+	Calls         Counter
+	Usec          Counter
+	RejectedCalls Counter
+	FailedCalls   Counter
 	// Hist is the latency histogram (LATENCY HISTOGRAM, metrics; ops.go).
 	Hist Histogram
 }
@@ -67,6 +67,7 @@ type Executor struct {
 	Busy BusyMonitor
 
 	frames  sync.Pool // *frame, see Execute
+	clock   clock     // the command path's clock (clock.go)
 	scripts sync.Pool // *ScriptCall, see NewScriptCall
 	// --- operating hooks (ops.go)
 	// Observe, when set, sees every command run (client, MULTI, script,
@@ -90,8 +91,8 @@ type Executor struct {
 	// ErrorStats counts error replies by prefix (INFO errorstats).
 	errMu     sync.Mutex
 	errStats  map[string]int64
-	TotalCmds atomic.Int64
-	Dirty     atomic.Int64
+	TotalCmds Counter
+	Dirty     Counter
 
 	// blocked clients (block.go)
 	blocks  blocking
@@ -322,10 +323,15 @@ func (e *Executor) Run(c *command.Ctx) { e.RunIn(c, nil) }
 
 // RunIn is Run inside an execution unit: when u is not nil the command's
 // effects are added to u (see PropagateUnit) instead of propagated.
-func (e *Executor) RunIn(c *command.Ctx, u *Unit) {
+func (e *Executor) RunIn(c *command.Ctx, u *Unit) { e.runIn(c, u, nil) }
+
+// runIn is RunIn; one, when not nil, holds the one-command effect list
+// handed to Propagate (which does not keep it), so that propagating a
+// client's command allocates nothing.
+func (e *Executor) runIn(c *command.Ctx, u *Unit, one *[1][][]byte) {
 	start := c.Start
 	if start.IsZero() {
-		start = time.Now()
+		start = e.clock.now()
 	}
 	c.Spec.Handler(c)
 	if c.Client != nil && c.Client.WouldWait {
@@ -333,7 +339,7 @@ func (e *Executor) RunIn(c *command.Ctx, u *Unit) {
 	}
 	e.recordCall(c, start) // stats, histogram, Observe (ops.go)
 	if c.Dirty > 0 {
-		e.Dirty.Add(int64(c.Dirty))
+		e.Dirty.AddFor(c.Client, int64(c.Dirty))
 		if u != nil && c.Spec.Has(command.FlagWrite) {
 			if c.Propagate != nil {
 				u.Add(c.DB.Index(), c.Propagate)
@@ -343,6 +349,10 @@ func (e *Executor) RunIn(c *command.Ctx, u *Unit) {
 		} else if e.Propagate != nil && c.Spec.Has(command.FlagWrite) {
 			if c.Propagate != nil {
 				e.emit(c.Client, c.DB.Index(), c.Propagate)
+			} else if one != nil {
+				one[0] = c.Args
+				e.emit(c.Client, c.DB.Index(), one[:])
+				one[0] = nil
 			} else {
 				e.emit(c.Client, c.DB.Index(), [][][]byte{c.Args})
 			}
@@ -355,7 +365,7 @@ func (e *Executor) Now() int64 {
 	if e.Clock != nil {
 		return e.Clock()
 	}
-	return time.Now().UnixMilli()
+	return e.clock.now().UnixMilli()
 }
 
 // emit hands effects to Propagate, then tells Wrote that cl's reply must
@@ -429,7 +439,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		e.Lock(locks)
 	}
 	// one clock read serves the command's time and its statistics
-	start := time.Now()
+	start := e.clock.now()
 	now := start.UnixMilli()
 	if e.Clock != nil {
 		now = e.Clock()
@@ -439,7 +449,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	if spec.Lock == command.LockScript {
 		c.Held = locks // the script may take more shards, or all (partial.go)
 	}
-	e.Run(c)
+	e.runIn(c, nil, &f.prop)
 	// blocking commands: register under the locks, park after (block.go)
 	var wt *waiter
 	if c.Block != nil {
@@ -518,6 +528,7 @@ const noWaitSpin = 200 * time.Microsecond
 type frame struct {
 	ctx   command.Ctx
 	locks Locks
+	prop  [1][][]byte // the command's effect for Propagate (runIn)
 }
 
 func (e *Executor) getFrame() *frame {

@@ -17,7 +17,7 @@ const HistBuckets = 36
 // ns) iterated in powers of two from 1024 ns. Bucket i holds calls of at
 // most BoundNS(i) nanoseconds. Recording is one atomic add.
 type Histogram struct {
-	b [HistBuckets]atomic.Int64
+	b [stripes][HistBuckets]atomic.Int64 // by stripe (counter.go), summed when read
 }
 
 // BoundNS is the upper bound of bucket i in nanoseconds: the highest value
@@ -45,13 +45,20 @@ func BucketOf(usec int64) int {
 }
 
 // Record adds one call of usec microseconds.
-func (h *Histogram) Record(usec int64) { h.b[BucketOf(usec)].Add(1) }
+func (h *Histogram) Record(usec int64) { h.b[0][BucketOf(usec)].Add(1) }
+
+// recordFor is Record in cl's stripe.
+func (h *Histogram) recordFor(cl *command.Client, usec int64) {
+	h.b[stripeOf(cl)][BucketOf(usec)].Add(1)
+}
 
 // Counts returns the per-bucket counts (not cumulative).
 func (h *Histogram) Counts() [HistBuckets]int64 {
 	var out [HistBuckets]int64
-	for i := range h.b {
-		out[i] = h.b[i].Load()
+	for s := range h.b {
+		for i := range h.b[s] {
+			out[i] += h.b[s][i].Load()
+		}
 	}
 	return out
 }
@@ -92,18 +99,19 @@ func (e *Executor) recordCall(c *command.Ctx, start time.Time) {
 func (e *Executor) recordDur(c *command.Ctx, d time.Duration) {
 	usec := int64(d / time.Microsecond)
 	st := e.StatFor(c.Spec)
+	cl := c.Client
 	switch {
 	case c.Rejected:
-		st.RejectedCalls.Add(1)
+		st.RejectedCalls.AddFor(cl, 1)
 	case c.Failed:
-		st.FailedCalls.Add(1)
+		st.FailedCalls.AddFor(cl, 1)
 		fallthrough
 	default:
-		st.Calls.Add(1)
+		st.Calls.AddFor(cl, 1)
 	}
-	st.Usec.Add(usec)
-	st.Hist.Record(usec)
-	e.TotalCmds.Add(1)
+	st.Usec.AddFor(cl, usec)
+	st.Hist.recordFor(cl, usec)
+	e.TotalCmds.AddFor(cl, 1)
 	if f := e.Observe; f != nil {
 		f(c, d)
 	}

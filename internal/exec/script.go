@@ -185,7 +185,7 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 			c.Notify = p.notifyFn
 		}
 	}
-	start := time.Now()
+	start := e.clock.now()
 	spec.Handler(c)
 	if p.on {
 		p.observe(c, time.Since(start))

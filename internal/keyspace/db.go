@@ -153,6 +153,33 @@ func (db DB) SetString(key, v []byte, exp int64) {
 	db.put(key, nil, v[:len(v):len(v)], exp)
 }
 
+// SetStringCond is SET's lookup and store in one pass over the table: it
+// looks key up for writing (an expired key is deleted first, as Exists
+// does, and an existing key's access is recorded once), reports whether
+// it existed, and stores a copy of v with expiry exp unless nx and it
+// existed, or xx and it did not. It is Exists then SetString with one hash
+// and one table lookup instead of two.
+func (db DB) SetStringCond(key, v []byte, exp int64, nx, xx bool) (found, stored bool) {
+	ds, h, sh, old := db.live(key)
+	found = old != nil
+	access := db.s.newAccess(db.Now)
+	var oldSize uint32
+	var oldExp int64
+	if found {
+		access = db.s.touch(hdrOf(old).access, db.Now)
+		if nx {
+			hdrOf(old).access = access
+			return true, false
+		}
+		oldSize = recSize(old)
+		oldExp = recExpiry(old)
+	} else if xx {
+		return false, false
+	}
+	db.store(ds, h, sh, key, old, oldSize, oldExp, newStrRec(access, key, v[:len(v):len(v)], exp))
+	return found, true
+}
+
 // put stores val, or the string str when val is nil.
 func (db DB) put(key []byte, val any, str []byte, exp int64) {
 	ds, h, sh := db.locate(key)

@@ -1,0 +1,96 @@
+//go:build linux
+
+package server
+
+import (
+	"fmt"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// processCPU returns the process's user and system CPU time in ns.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// batchConn is a loop connection's socket for benchmarks: each batch is
+// read once, then the input is drained (errWouldBlock, as loopFD reports
+// it); replies are discarded.
+type batchConn struct {
+	batch []byte
+	ready bool
+	out   int
+}
+
+func (b *batchConn) Read(p []byte) (int, error) {
+	if !b.ready {
+		return 0, errWouldBlock
+	}
+	b.ready = false
+	return copy(p, b.batch), nil
+}
+
+func (b *batchConn) Write(p []byte) (int, error) { b.out += len(p); return len(p), nil }
+func (b *batchConn) Close() error                { return nil }
+func (b *batchConn) LocalAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 6379}
+}
+func (b *batchConn) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+}
+func (b *batchConn) SetDeadline(time.Time) error      { return nil }
+func (b *batchConn) SetReadDeadline(time.Time) error  { return nil }
+func (b *batchConn) SetWriteDeadline(time.Time) error { return nil }
+
+// benchPipeline runs one pipelined batch of 16 commands per iteration
+// through a loop connection's whole path without the network: conn.run
+// (read, parse, conn.execute, exec.Execute, handler, statistics), then
+// the batch's flush. ns/op and allocs/op are per batch; ns/cmd is per
+// command. It is redis-benchmark -P 16 as the server sees it.
+func benchPipeline(b *testing.B, cmd func(i int) string) {
+	s := newTestServer(b)
+	nc := &batchConn{}
+	for i := 0; i < 16; i++ {
+		nc.batch = append(nc.batch, cmd(i)...)
+	}
+	c := s.newConn(nc)
+	c.lp = &loopState{fd: &loopFD{fd: -1}}
+	c.cl.NoWait = true
+	s.exec.Execute(c.cl, [][]byte{[]byte("SET"), []byte("key:000000000001"), []byte("xxx")}, c.w)
+	c.w.Reset()
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPU()
+	for i := 0; i < b.N; i++ {
+		nc.ready = true
+		if !c.run() || c.lp.leave || c.lp.args != nil {
+			b.Fatal("the connection left the loop")
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/16, "ns/cmd")
+	// CPU time is steadier than wall time on a shared machine: time spent
+	// descheduled does not count.
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N)/16, "cpu-ns/cmd")
+	if nc.out == 0 {
+		b.Fatal("no replies")
+	}
+}
+
+// BenchmarkPipelineSet is 16 pipelined SETs of 3-byte values on 16 keys.
+func BenchmarkPipelineSet(b *testing.B) {
+	benchPipeline(b, func(i int) string {
+		return fmt.Sprintf("*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$3\r\nxxx\r\n", i)
+	})
+}
+
+// BenchmarkPipelineGet is 16 pipelined GETs (hits and misses).
+func BenchmarkPipelineGet(b *testing.B) {
+	benchPipeline(b, func(i int) string {
+		return fmt.Sprintf("*2\r\n$3\r\nGET\r\n$16\r\nkey:%012d\r\n", i%2)
+	})
+}
