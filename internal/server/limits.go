@@ -137,7 +137,12 @@ func (c *conn) beforeRead() error {
 	}
 	if c.readDeadline {
 		c.readDeadline = false
-		return c.nc.SetReadDeadline(time.Time{})
+		if err := c.nc.SetReadDeadline(time.Time{}); err != nil {
+			return err
+		}
+	}
+	if c.fromLoop && c.lp == nil && c.streak >= rejoinAfter && c.canRejoin() {
+		return errRejoin // back to an event loop (loop.go)
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"errors"
+
+	"github.com/crescent-db/crescent/internal/command"
 	"os"
 	"sync/atomic"
 )
@@ -26,6 +28,33 @@ import (
 // not take at once (slow readers, large replies: the rest is written
 // first by the goroutine), a pub/sub or MONITOR sink, and the idle
 // timeout. TLS connections never enter a loop.
+
+// A connection that moved to a goroutine goes back to a loop (rejoin) at
+// its next read once it has run rejoinAfter commands there, none of which
+// may wait, and nothing else keeps it off the loops (canRejoin): a client
+// that left for one blocking call, a lock held by a script, a long script
+// or an administrative command is served by a loop again, while one that
+// keeps calling commands that may wait stays on its goroutine.
+const rejoinAfter = 32
+
+// errRejoin is returned by a goroutine's reads (beforeRead) when its
+// connection is to go back to an event loop: conn.run returns, and the
+// goroutine hands the connection over (conn.runOwn).
+var errRejoin = errors.New("rejoin an event loop")
+
+// canRejoin reports whether a connection on a goroutine may go back to a
+// loop (it is not a push sink, and no setting would send it off again).
+func (c *conn) canRejoin() bool {
+	if c.pushWriter || c.closed.Load() || c.cl.Flags&(command.ClientPubSub|command.ClientCloseAfterReply) != 0 {
+		return false
+	}
+	l := &c.s.clientLimits
+	if l.timeout.Int() > 0 || (l.aofOn.String() == "yes" && l.aofFsync.String() == "always") {
+		return false
+	}
+	paused, _ := c.s.cmds.PauseInfo()
+	return !paused
+}
 
 // errWouldBlock is returned by a loop connection's reads when its input
 // is drained: conn.run returns to the loop.
@@ -79,6 +108,10 @@ func eventLoopDefault() string {
 	}
 	return "yes"
 }
+
+// LoopMoves returns how many times a connection moved from an event loop
+// to a goroutine.
+func (s *Server) LoopMoves() int64 { return s.loopMoves.Load() }
 
 // LoopConns returns how many connections event loops serve now.
 func (s *Server) LoopConns() int {

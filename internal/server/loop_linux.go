@@ -142,9 +142,31 @@ func (l *eventLoop) stop() {
 	l.wake()
 }
 
-// adopt takes a plain TCP connection out of Go's netpoller into a loop.
-// It reports false (the connection stays as it was) when it cannot.
+// adopt takes a new plain TCP connection out of Go's netpoller into a
+// loop. It reports false (the connection stays as it was) when it cannot.
 func (s *Server) adopt(c *conn) bool {
+	if !s.adoptConn(c) {
+		return false
+	}
+	c.watchKill()
+	return true
+}
+
+// rejoin puts a connection that moved to a goroutine back into a loop
+// (canRejoin), from that goroutine, which must not touch it afterwards.
+func (s *Server) rejoin(c *conn) bool {
+	if !s.adoptConn(c) {
+		return false
+	}
+	select {
+	case <-c.cl.Kill: // its watcher may have acted on the old socket
+		c.netConn().Close()
+	default:
+	}
+	return true
+}
+
+func (s *Server) adoptConn(c *conn) bool {
 	sc, ok := c.nc.(*net.TCPConn)
 	if !ok || s.loops == nil {
 		return false
@@ -187,7 +209,6 @@ func (s *Server) adopt(c *conn) bool {
 		c.finish()
 		return true
 	}
-	c.watchKill()
 	return true
 }
 
@@ -387,7 +408,9 @@ func (l *eventLoop) handoff(c *conn) {
 	c.nc, c.lp = nc, nil
 	c.cl.NoWait = false
 	c.cl.Detach = nil
+	c.fromLoop, c.streak = true, 0
 	c.ncMu.Unlock()
+	l.s.loopMoves.Add(1)
 	l.s.wg.Add(1)
 	go func() {
 		defer l.s.wg.Done()
@@ -399,10 +422,17 @@ func (l *eventLoop) handoff(c *conn) {
 // output the socket did not take, the push writer, the command that made
 // it move, then the usual serving loop.
 func (c *conn) resume(st *loopState) {
-	defer c.finish()
+	if !c.resumeOwn(st) {
+		c.finish()
+	}
+}
+
+// resumeOwn is resume until the connection is to be closed (false) or has
+// gone back to a loop (true).
+func (c *conn) resumeOwn(st *loopState) bool {
 	select {
 	case <-c.cl.Kill:
-		return
+		return false
 	default:
 	}
 	if p := st.fd.pending; len(p) > 0 {
@@ -411,16 +441,16 @@ func (c *conn) resume(st *loopState) {
 		_, err := c.writeAll(net.Buffers{p}, len(p))
 		c.wmu.Unlock()
 		if err != nil {
-			return
+			return false
 		}
 	}
 	if st.sinkWanted.Load() {
 		c.startWriter()
 	}
 	if st.args != nil && !c.execute(st.args) {
-		return
+		return false
 	}
-	c.run()
+	return c.runOwn()
 }
 
 // loopFD is a connection's socket while a loop serves it: a non-blocking

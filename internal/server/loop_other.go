@@ -12,10 +12,11 @@ type eventLoops struct{}
 
 type eventLoop struct{}
 
-func (s *Server) startLoops() error  { return nil }
-func (s *Server) stopLoops()         {}
-func (s *Server) adopt(c *conn) bool { return false }
-func (c *conn) requestSink() bool    { return false }
+func (s *Server) startLoops() error   { return nil }
+func (s *Server) stopLoops()          {}
+func (s *Server) adopt(c *conn) bool  { return false }
+func (s *Server) rejoin(c *conn) bool { return false }
+func (c *conn) requestSink() bool     { return false }
 
 // loopFD is never created off Linux.
 type loopFD struct {

@@ -99,6 +99,32 @@ func TestLoopServesAndMoves(t *testing.T) {
 	if n := s.LoopConns(); n != 0 {
 		t.Fatalf("LoopConns = %d after BLPOP, want 0", n)
 	}
+	// after rejoinAfter commands that need no goroutine, it goes back to
+	// a loop at its next read, with its database and name
+	var p strings.Builder
+	for i := 0; i < 40; i++ {
+		p.WriteString("INCR n\r\n")
+	}
+	io.WriteString(nc, p.String())
+	readReplies(t, rd, 40)
+	io.WriteString(nc, "GET k\r\nCLIENT GETNAME\r\nGET n\r\n")
+	got = strings.Join(readReplies(t, rd, 3), "")
+	if want := "$1\r\nv\r\n$5\r\nloopy\r\n$2\r\n42\r\n"; got != want {
+		t.Fatalf("back on a loop: got %q want %q", got, want)
+	}
+	if n := s.LoopConns(); n != 1 {
+		t.Fatalf("LoopConns = %d, want 1 (back on a loop)", n)
+	}
+	// a subscriber stays on its goroutine
+	sub := dialRaw(t, addr)
+	sub.do("SUBSCRIBE", "ch")
+	sub.do("UNSUBSCRIBE", "ch")
+	for i := 0; i < 40; i++ {
+		sub.do("PING")
+	}
+	if n := s.LoopConns(); n != 1 {
+		t.Fatalf("LoopConns = %d with a former subscriber, want 1", n)
+	}
 }
 
 // A pipeline whose commands arrive split across many reads.
@@ -173,8 +199,16 @@ func TestLoopSlowReader(t *testing.T) {
 			t.Fatalf("reply %d: got %.40q / %q", i, got[0], got[1])
 		}
 	}
-	if n := s.LoopConns(); n != 0 {
-		t.Fatalf("LoopConns = %d, want 0 (moved for the partial write)", n)
+	if n := s.LoopMoves(); n != 1 {
+		t.Fatalf("LoopMoves = %d, want 1 (moved for the partial write)", n)
+	}
+	// 80 commands that need no goroutine later, it is back on a loop
+	io.WriteString(nc, "INCR c\r\n")
+	if r := readReply(t, rd); r != ":41\r\n" {
+		t.Fatal(r)
+	}
+	if n := s.LoopConns(); n != 1 {
+		t.Fatalf("LoopConns = %d, want 1 (back on a loop)", n)
 	}
 }
 

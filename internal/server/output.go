@@ -49,6 +49,7 @@ type outbox struct {
 	proto       atomic.Int32 // the client's protocol, for encoding pushes
 	wake        chan struct{}
 	writerOnce  sync.Once
+	pushWriter  bool // the push writer runs (serving goroutine)
 
 	inBatch bool // serving goroutine's copy of batch
 }
@@ -256,6 +257,7 @@ func (c *conn) Deliver(m *pubsub.Message) {
 // goroutine waits for input. It runs on the serving goroutine.
 func (c *conn) startWriter() {
 	c.writerOnce.Do(func() {
+		c.pushWriter = true
 		c.s.wg.Add(1)
 		go func() {
 			defer c.s.wg.Done()

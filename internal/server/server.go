@@ -70,7 +70,8 @@ type Server struct {
 	tlsListeners []net.Listener
 	clientLimits clientLimits
 
-	loops *eventLoops // event-loop front end (loop.go); nil when off
+	loops     *eventLoops  // event-loop front end (loop.go); nil when off
+	loopMoves atomic.Int64 // connections moved from a loop to a goroutine
 }
 
 // New builds a server from its configuration.
@@ -380,10 +381,15 @@ type conn struct {
 	closed atomic.Bool
 	// ncMu guards nc against the move from an event loop to a goroutine
 	// (loop_linux.go) for the goroutines that close the connection.
-	ncMu   sync.Mutex
-	lp     *loopState   // event loop state; nil once on a goroutine
-	qbuf   atomic.Int64 // query buffer length, for CLIENT LIST from other clients
-	outbox              // pushes from other goroutines (output.go)
+	ncMu sync.Mutex
+	lp   *loopState // event loop state; nil once on a goroutine
+	// Going back to a loop (loop.go, canRejoin): fromLoop, the
+	// connection left one; streak, commands run since on its goroutine
+	// without one that may wait; rejoin, run returned to rejoin.
+	fromLoop, rejoin bool
+	streak           int
+	qbuf             atomic.Int64 // query buffer length, for CLIENT LIST from other clients
+	outbox                        // pushes from other goroutines (output.go)
 
 	connLimits // output limit and idle timeout state (limits.go)
 }
@@ -479,12 +485,23 @@ func (c *conn) watchKill() {
 }
 
 func (c *conn) serve() {
-	defer c.finish()
 	c.watchKill()
-	if !c.handshake() {
-		return
+	if !c.handshake() || !c.runOwn() {
+		c.finish()
 	}
-	c.run()
+}
+
+// runOwn serves c on its own goroutine until it is to be closed (false)
+// or has gone back to an event loop (true): the goroutine then lets go.
+func (c *conn) runOwn() bool {
+	for c.run() { // on a goroutine, run returns true only to rejoin
+		c.rejoin = false
+		if c.s.rejoin(c) {
+			return true
+		}
+		c.streak = 0
+	}
+	return false
 }
 
 // run reads and executes commands until the connection is to be closed
@@ -499,6 +516,10 @@ func (c *conn) run() bool {
 		if err != nil {
 			if err == errWouldBlock {
 				return true // event loop: wait for input
+			}
+			if err == errRejoin {
+				c.rejoin = true
+				return true
 			}
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
@@ -542,6 +563,13 @@ func (c *conn) execute(args [][]byte) bool {
 		c.cl.WouldWait = false
 		c.lp.args, c.lp.leave = args, true
 		return true
+	}
+	if c.fromLoop && c.lp == nil {
+		if _, spec := c.s.exec.Table.Resolve(args); spec != nil && exec.MayWait(spec) {
+			c.streak = 0
+		} else {
+			c.streak++
+		}
 	}
 	c.endCommand()
 	c.w.Proto = c.cl.Proto
