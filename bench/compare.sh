@@ -20,7 +20,8 @@ OUT=$(mktemp -d)
 go build -o "$OUT/crescent" ./cmd/crescent
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 PC=$(freeport); PR=$(freeport)
-"$OUT/crescent" --port "$PC" --save '' --appendonly no --dir "$OUT" 2>"$OUT/crescent.log" &
+# CRESCENT_ARGS: extra options for Crescent only (e.g. "--event-loops 1")
+"$OUT/crescent" --port "$PC" --save '' --appendonly no --dir "$OUT" ${CRESCENT_ARGS:-} 2>"$OUT/crescent.log" &
 CPID=$!
 redis-server --port "$PR" --save '' --appendonly no --dir "$OUT" --daemonize no >"$OUT/redis.log" 2>&1 &
 RPID=$!

@@ -39,9 +39,13 @@ type eventLoop struct {
 	stopping atomic.Bool
 }
 
-// startLoops starts GOMAXPROCS event loops.
+// startLoops starts the event loops: event-loops of them, or GOMAXPROCS
+// when it is 0.
 func (s *Server) startLoops() error {
-	n := runtime.GOMAXPROCS(0)
+	n := int(s.cfg.Int("event-loops"))
+	if n <= 0 || n > runtime.GOMAXPROCS(0) {
+		n = runtime.GOMAXPROCS(0)
+	}
 	ls := &eventLoops{}
 	for i := 0; i < n; i++ {
 		l, err := newEventLoop(s)

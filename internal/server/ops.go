@@ -35,6 +35,9 @@ func DeclareConfig(cfg *config.Config) {
 	if !cfg.Known("event-loop") {
 		cfg.Declare("event-loop", eventLoopDefault(), false) // loop.go
 	}
+	if !cfg.Known("event-loops") {
+		cfg.Declare("event-loops", "0", false) // how many; 0: GOMAXPROCS
+	}
 }
 
 // setupOps wires the operating features after the handlers exist.
