@@ -125,8 +125,12 @@ func (c *conn) prepareRead() {
 }
 
 // beforeRead runs before the reader blocks: it flushes the replies, then
-// arms the idle timeout.
+// arms the idle timeout. On an event loop it does nothing: reads do not
+// block there, and the loop writes the replies after the batch.
 func (c *conn) beforeRead() error {
+	if c.lp != nil {
+		return nil // an event loop writes after its batch (flushBatch)
+	}
 	if err := c.flush(); err != nil {
 		return err
 	}
