@@ -268,6 +268,10 @@ func (l *eventLoop) run() {
 			}
 		}
 		l.flushBatch()
+		// Its syscalls being raw, a busy loop never gives its P up on
+		// its own: let other goroutines (connections on goroutines,
+		// timers, the collector) run between batches.
+		runtime.Gosched()
 	}
 }
 
