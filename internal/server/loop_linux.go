@@ -287,7 +287,9 @@ func (l *eventLoop) flushBatch() {
 			continue // moved meanwhile; its goroutine writes
 		}
 		if err := c.flush(); err != nil {
-			l.drop(c)
+			// shut down only: the loop sees the hang-up and drops it
+			// (this may run inside a detaching script, holding its locks)
+			c.close()
 		} else if len(st.fd.pending) > 0 {
 			l.handoff(c) // the socket did not take it all
 		}
