@@ -286,15 +286,7 @@ func benchEvalshaParallel(b *testing.B, body string, args ...string) {
 	ex.Execute(command.NewClient(1), strArgs("SCRIPT", "LOAD", body), w0)
 	sha := script.SHA1Hex([]byte(body))
 	var id atomic.Int64
-	b.ReportAllocs()
-	cpu0, wall0 := cpuTime(), time.Now()
-	b.ResetTimer()
-	defer func() {
-		// cores: process CPU time over wall time, how many cores the run
-		// kept busy (GC included); robust to a loaded machine where ns/op
-		// is not.
-		b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Since(wall0)), "cores")
-	}()
+	defer reportCores(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		g := id.Add(1)
 		cl := command.NewClient(g + 1)
@@ -367,5 +359,17 @@ func TestScriptOverlap(t *testing.T) {
 	t.Logf("short script took %v while the long one ran", d)
 	if longDone {
 		t.Errorf("the short script waited for the long one (%v)", d)
+	}
+}
+
+// reportCores starts b's timer and returns the func that reports "cores":
+// process CPU time over wall time, how many cores the run kept busy (GC
+// included); robust to a loaded machine where ns/op is not.
+func reportCores(b *testing.B) func() {
+	b.ReportAllocs()
+	cpu0, wall0 := cpuTime(), time.Now()
+	b.ResetTimer()
+	return func() {
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Since(wall0)), "cores")
 	}
 }

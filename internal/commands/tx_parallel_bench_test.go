@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/resp"
@@ -27,12 +26,7 @@ func benchParallelCmds(b *testing.B, setup [][]string, mk func(g int64, k int) [
 		}
 	}
 	var id atomic.Int64
-	b.ReportAllocs()
-	cpu0, wall0 := cpuTime(), time.Now()
-	b.ResetTimer()
-	defer func() {
-		b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Since(wall0)), "cores")
-	}()
+	defer reportCores(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		g := id.Add(1)
 		cl := command.NewClient(g + 1)

@@ -274,17 +274,7 @@ func (e *Executor) LocksFor(spec *command.Spec, args [][]byte, l *Locks) {
 		}
 		l.Shards = append(l.Shards, e.Store.ShardOf(args[k]))
 	}
-	if len(l.Shards) > 1 {
-		sort.Ints(l.Shards)
-		j := 1
-		for i := 1; i < len(l.Shards); i++ {
-			if l.Shards[i] != l.Shards[j-1] {
-				l.Shards[j] = l.Shards[i]
-				j++
-			}
-		}
-		l.Shards = l.Shards[:j]
-	}
+	sortShards(l)
 	if len(l.Shards) == 0 && spec.Lock == command.LockScript {
 		l.All = true // a script without keys holds everything
 	}
