@@ -369,6 +369,7 @@ func TestFunctionPropagation(t *testing.T) {
 	}
 	var on atomic.Bool
 	addr := startHookedCrescent(t, func(s *server.Server) {
+		s.Exec().Propagating = nil // record with the AOF off
 		s.Exec().Propagate = func(db int, cmds [][][]byte) {
 			if on.Load() {
 				record(db, cmds)

@@ -109,6 +109,7 @@ func TestScriptEffects(t *testing.T) {
 	srv := newInProcess(t)
 	ex := srv.Exec()
 	var got []string
+	ex.Propagating = nil // record with the AOF off
 	ex.Propagate = func(db int, cmds [][][]byte) {
 		for _, c := range cmds {
 			parts := make([]string, len(c))

@@ -37,6 +37,10 @@ type Executor struct {
 	// Propagate receives the effects of a write command, with its shards
 	// still locked so that per-key order is preserved.
 	Propagate func(db int, cmds [][][]byte)
+	// Propagating, when set, reports whether Propagate keeps anything
+	// now (the AOF is on): a script records its effects only then, read
+	// once when it starts.
+	Propagating func() bool
 	// Wrote, when set, is called right after Propagate on the same
 	// goroutine with the client whose command produced the effects (the
 	// AOF records the client's write offset there for group commit).

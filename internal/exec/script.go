@@ -45,6 +45,9 @@ type ScriptCall struct {
 
 	wrote   atomic.Bool
 	effects []effect
+	// propagate: the effects are recorded (Executor.Propagating when the
+	// script started)
+	propagate bool
 
 	part    partial // partial-lock mode state (partial.go)
 	stop    Retrier // stops the script's code for a rerun
@@ -71,6 +74,7 @@ func (e *Executor) NewScriptCall(caller, scriptClient *command.Client, now int64
 		s = &ScriptCall{}
 	}
 	s.E, s.Client, s.Caller, s.Now, s.ReadOnly = e, scriptClient, caller, now, readOnly
+	s.propagate = e.Propagate != nil && (e.Propagating == nil || e.Propagating())
 	return s
 }
 
@@ -198,7 +202,7 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		} else {
 			e.Dirty.Add(int64(c.Dirty))
 		}
-		if spec.Has(command.FlagWrite) && e.Propagate != nil {
+		if spec.Has(command.FlagWrite) && s.propagate {
 			db := c.DB.Index()
 			if c.Propagate != nil {
 				for _, p := range c.Propagate {

@@ -111,6 +111,7 @@ func (m *Manager) aofPrefix() string {
 // opens the AOF when appendonly is yes. Call it after Load, before serving.
 func (m *Manager) Start() error {
 	m.exec.Propagate = m.propagate
+	m.exec.Propagating = func() bool { return m.aofw.Load() != nil }
 	m.exec.Wrote = m.wrote
 	m.cfg.OnChange("appendfsync", func(v string) {
 		if w := m.aofw.Load(); w != nil {

@@ -300,7 +300,7 @@ func TestPropagateUnit(t *testing.T) {
 		got = append(got, fmt.Sprintf("db%d: %s", db, strings.Join(parts, " | ")))
 		mu.Unlock()
 	}
-	addr, _ := startCrescentWith(t, func(s *server.Server) { s.Exec().Propagate = record })
+	addr, _ := startCrescentWith(t, func(s *server.Server) { s.Exec().Propagate, s.Exec().Propagating = record, nil })
 	c := dialRaw(t, addr)
 	tests := []struct {
 		name string
