@@ -122,6 +122,7 @@ func (stringCodec) Save(e *Encoder, v any) (byte, error) {
 	e.String(v.([]byte))
 	return TypeString, nil
 }
+
 // Load returns the string without spare capacity: Redis encodes a loaded
 // string ("int", "embstr" or "raw" by its bytes), and the keyspace reads
 // spare capacity as "raw".
