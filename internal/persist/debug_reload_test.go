@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestDebugReloadFiles: the file DEBUG RELOAD writes loads in Redis, a file
@@ -142,5 +143,58 @@ func TestDebugReloadConcurrent(t *testing.T) {
 	c.expect(t, "OK", "DEBUG", "RELOAD")
 	for w := 0; w < writers; w++ {
 		c.expect(t, strconv.Itoa(incrs), "GET", "counter:"+strconv.Itoa(w))
+	}
+}
+
+// TestDebugReloadInfo: INFO persistence after DEBUG RELOAD (saved or not,
+// with keys expired in the file, after a failed save) reads as Redis's.
+func TestDebugReloadInfo(t *testing.T) {
+	needRedis(t)
+	fields := []string{"rdb_changes_since_last_save", "rdb_saves", "rdb_last_load_keys_expired",
+		"rdb_last_load_keys_loaded", "rdb_last_bgsave_status"}
+	run := func(start func(testing.TB, string, ...string) *proc) []string {
+		d := t.TempDir()
+		s := start(t, d, "--save", "", "--enable-debug-command", "yes")
+		c := dial(t, s)
+		var out []string
+		info := func(step string) {
+			all := c.must(t, "INFO", "persistence")
+			for _, f := range fields {
+				for _, l := range strings.Split(all, "\r\n") {
+					if strings.HasPrefix(l, f+":") {
+						out = append(out, step+" "+l)
+					}
+				}
+			}
+		}
+		c.must(t, "SET", "a", "1")
+		c.must(t, "SET", "b", "2")
+		c.must(t, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+		c.must(t, "SET", "c", "v", "PX", "1")
+		time.Sleep(20 * time.Millisecond) // c expired, not reclaimed: saved, skipped when loading
+		info("before")
+		c.must(t, "SAVE")
+		info("save")
+		c.must(t, "SET", "d", "4")
+		c.must(t, "DEBUG", "RELOAD", "NOSAVE")
+		info("nosave")
+		c.must(t, "SET", "d", "4")
+		c.must(t, "PEXPIRE", "d", "1")
+		time.Sleep(20 * time.Millisecond)
+		c.must(t, "DEBUG", "RELOAD")
+		info("reload")
+		c.must(t, "SET", "e", "5")
+		if err := os.Mkdir(filepath.Join(d, "dump.rdb.dir"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(filepath.Join(d, "dump.rdb"))
+		os.Rename(filepath.Join(d, "dump.rdb.dir"), filepath.Join(d, "dump.rdb"))
+		c.must(t, "DEBUG", "RELOAD")
+		info("failed")
+		return out
+	}
+	want, got := run(startRedis), run(startCrescent)
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Errorf("INFO persistence differs:\nredis:\n%s\ncrescent:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
 	}
 }

@@ -198,12 +198,17 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase, held b
 			}
 			e := rdb.Encoder{Compress: compress, LZF: st}
 			m.store.ShardEntries(sh, db, func(key string, ent keyspace.Entry) {
-				if ent.Exp != 0 && ent.Exp <= now || errs[sh] != nil {
+				if errs[sh] != nil {
 					return
 				}
 				if format == formatRDB {
+					// expired keys not yet reclaimed are saved, as Redis
+					// does: loading skips them (rdb_last_load_keys_expired)
 					errs[sh] = m.codecs.KeyValue(&e, []byte(key), ent.Value(), ent.Exp)
 					return
+				}
+				if ent.Exp != 0 && ent.Exp <= now {
+					return // an AOF rewrite skips them
 				}
 				cd, err := m.codecs.For(ent.Value())
 				if err != nil {
@@ -387,13 +392,20 @@ func (m *Manager) writeSnapshotFile(path, tmpName string, format snapFormat, aof
 func (m *Manager) saveRDB() error {
 	start := time.Now()
 	dirty, _, err := m.writeFileSnapshot(m.rdbPath(), fmt.Sprintf("temp-%d.rdb", os.Getpid()), formatRDB, false, nil)
-	return m.savedRDB(start, dirty, err)
+	return m.savedRDB(start, dirty, true, err)
 }
 
-// savedRDB records the outcome of writing dump.rdb.
-func (m *Manager) savedRDB(start time.Time, dirty int64, err error) error {
+// savedRDB records the outcome of writing dump.rdb; count adds it to
+// rdb_saves and a failure to rdb_last_bgsave_status (SAVE and BGSAVE do,
+// DEBUG RELOAD does not).
+func (m *Manager) savedRDB(start time.Time, dirty int64, count bool, err error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err != nil && !count {
+		// DEBUG RELOAD's failed save leaves rdb_last_bgsave_status alone
+		m.log.Error("Failed saving the DB", "err", err)
+		return err
+	}
 	m.lastBgsaveTry = time.Now()
 	if err != nil {
 		m.lastBgsaveOK = false
@@ -403,7 +415,9 @@ func (m *Manager) savedRDB(start time.Time, dirty int64, err error) error {
 	m.lastBgsaveOK = true
 	m.lastSave = time.Now().Unix()
 	m.dirtyAtSave = dirty
-	m.rdbSaves++
+	if count {
+		m.rdbSaves++
+	}
 	m.log.Info("DB saved on disk", "file", m.rdbPath(), "took", time.Since(start), "pause", time.Duration(m.lastPause.Load()))
 	return nil
 }
