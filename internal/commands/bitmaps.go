@@ -64,7 +64,10 @@ func stringForBitWrite(c *command.Ctx, key []byte, maxbit int64) (buf []byte, ex
 		return nil, found, false
 	}
 	need := int(maxbit>>3) + 1
-	buf = make([]byte, max(need, len(old)))
+	// Redis unshares the value into a raw string: the one spare byte only
+	// marks it raw for OBJECT ENCODING
+	n := max(need, len(old))
+	buf = make([]byte, n, n+1)
 	copy(buf, old)
 	return buf, found, true
 }
@@ -356,7 +359,7 @@ func (h *Handlers) bitop(c *command.Ctx) {
 		c.W.Int(0)
 		return
 	}
-	res := make([]byte, maxlen)
+	res := make([]byte, maxlen, maxlen+1) // Redis stores a raw object: the spare byte marks it
 	for i := range res {
 		var v byte
 		for j, s := range srcs {

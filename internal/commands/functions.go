@@ -392,9 +392,10 @@ type FunctionStore struct{ Libs *script.Libraries }
 // Codes returns every library's code.
 func (f FunctionStore) Codes() [][]byte { return f.Libs.Codes() }
 
-// LoadCode loads one library read from a snapshot.
-func (f FunctionStore) LoadCode(code []byte) error {
-	if _, msg := f.Libs.Load(code, false, 0); msg != "" {
+// LoadCode loads one library read from a snapshot; replace lets it replace
+// a library of the same name.
+func (f FunctionStore) LoadCode(code []byte, replace bool) error {
+	if _, msg := f.Libs.Load(code, replace, 0); msg != "" {
 		return fmt.Errorf("loading function library: %s", msg)
 	}
 	return nil

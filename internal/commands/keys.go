@@ -99,6 +99,7 @@ func (h *Handlers) renameGeneric(c *command.Ctx, nx bool) {
 		c.DB.Delete(dst)
 	}
 	c.DB.Set(dst, e.Value(), e.Exp)
+	keepEmbstr(c.DB, dst, e)
 	c.DB.Delete(src)
 	c.Modified(src)
 	c.Modified(dst)
@@ -325,6 +326,7 @@ func (h *Handlers) copyCmd(c *command.Ctx) {
 		dst.Delete(dstKey)
 	}
 	dst.Set(dstKey, v, e.Exp)
+	keepEmbstr(dst, dstKey, e)
 	touchIn(c, dstIdx, dstKey)
 	eventIn(c, dstIdx, "copy_to", dstKey)
 	c.W.Int(1)
@@ -351,6 +353,7 @@ func (h *Handlers) move(c *command.Ctx) {
 		return
 	}
 	dst.Set(key, e.Value(), e.Exp)
+	keepEmbstr(dst, key, e)
 	c.DB.Delete(key)
 	c.Modified(key)
 	if c.Touched != nil {
@@ -426,6 +429,25 @@ func (h *Handlers) flushall(c *command.Ctx) {
 	c.W.OK()
 }
 
+// EntryEncoding is OBJECT ENCODING for a stored entry: ValueEncoding, but
+// "embstr" for a string that reads as an integer where Redis keeps the
+// object INCRBYFLOAT created (keyspace.Entry.Embstr).
+func EntryEncoding(e keyspace.Entry) string {
+	enc := ValueEncoding(e.Value())
+	if enc == "int" && e.Embstr() {
+		return "embstr"
+	}
+	return enc
+}
+
+// keepEmbstr carries src's Embstr mark to key in db, which was just set to
+// a copy of src's value (RENAME, MOVE and COPY keep Redis's object).
+func keepEmbstr(db keyspace.DB, key []byte, src keyspace.Entry) {
+	if src.Embstr() {
+		db.MarkEmbstr(key)
+	}
+}
+
 // ValueEncoding is OBJECT ENCODING for any stored value.
 func ValueEncoding(v any) string {
 	switch x := v.(type) {
@@ -443,7 +465,7 @@ func (h *Handlers) objectEncoding(c *command.Ctx) {
 		c.W.Null()
 		return
 	}
-	c.W.BulkString(ValueEncoding(e.Value()))
+	c.W.BulkString(EntryEncoding(e))
 }
 
 func (h *Handlers) lfuPolicy() bool {
@@ -489,7 +511,7 @@ func (h *Handlers) objectRefcount(c *command.Ctx) {
 		return
 	}
 	// Redis shares the integers 0..9999 (refcount INT_MAX)
-	if b, isStr := e.Str(); isStr && cap(b) == len(b) && len(b) <= 4 {
+	if b, isStr := e.Str(); isStr && cap(b) == len(b) && len(b) <= 4 && !e.Embstr() {
 		if n, ok := ParseInt(b); ok && n >= 0 && n < 10000 && !h.noSharedIntegers() {
 			c.W.Int(2147483647)
 			return

@@ -197,6 +197,19 @@ var debugHelp = []string{
 	"    it is used instead of the 'key' prefix. These are not propagated to",
 	"    replicas. Cluster slots are not respected so keys not belonging to the",
 	"    current node can be created in cluster mode.",
+	"RELOAD [option ...]",
+	"    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+	"    * MERGE: conflicting keys will be loaded from RDB.",
+	"    * NOFLUSH: the existing database will not be removed before load, but",
+	"      conflicting keys will generate an exception and kill the server.",
+	"    * NOSAVE: the database will be loaded from an existing RDB file.",
+	"    Examples:",
+	"    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+	"      the database.",
+	"    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+	"      existing RDB file.",
+	"    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+	"      file to the database.",
 	"SET-ACTIVE-EXPIRE <0|1>",
 	"    Setting it to 0 disables expiring keys in background when they are not",
 	"    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -241,7 +254,7 @@ func (h *Handlers) debug(c *command.Ctx) {
 		}
 		idle := keyspace.IdleSeconds(e.Access, c.Now())
 		c.W.Simple(fmt.Sprintf("Value at:0x%012x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d",
-			uint64(keyspace.HashForDebug(c.Args[2])), ValueEncoding(e.Value()), e.Size(), e.Access&(1<<24-1), idle))
+			uint64(keyspace.HashForDebug(c.Args[2])), EntryEncoding(e), e.Size(), e.Access&(1<<24-1), idle))
 	case sub == "change-repl-id" && n == 2:
 		c.W.OK()
 	case sub == "log" && n == 3:
@@ -251,10 +264,61 @@ func (h *Handlers) debug(c *command.Ctx) {
 		c.Error(string(c.Args[2]))
 	case sub == "populate" && n >= 3 && n <= 5:
 		h.debugPopulate(c)
+	case sub == "reload":
+		h.debugReload(c)
 	default:
 		c.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", c.Args[1]))
 	}
 }
+
+// debugReload implements DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the
+// RDB file (unless NOSAVE), empty the dataset and the function libraries
+// (unless NOFLUSH) and load the file back (MERGE: loaded keys and
+// libraries replace ones present). It runs holding the whole keyspace.
+func (h *Handlers) debugReload(c *command.Ctx) {
+	save, flush, merge := true, true, false
+	for _, a := range c.Args[2:] {
+		switch {
+		case EqualFold(a, "merge"):
+			merge = true
+		case EqualFold(a, "noflush"):
+			flush = false
+		case EqualFold(a, "nosave"):
+			save = false
+		default:
+			c.Error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+			return
+		}
+	}
+	if h.Persist == nil {
+		c.Error(errNoPersistence)
+		return
+	}
+	var empty func()
+	if flush {
+		empty = func() {
+			st := c.DB.Store()
+			for i := 0; i < st.NumDBs(); i++ {
+				h.Exec.TouchAllWatched(i, -1)
+			}
+			h.trackingFlush()
+			st.DetachAll() // dropped: the GC reclaims the old maps
+			h.scripts.libs.Flush()
+		}
+	}
+	saveErr, loadErr := h.Persist.Reload(save, merge, empty)
+	switch {
+	case saveErr != nil:
+		c.Error("ERR")
+	case loadErr != nil:
+		c.Error(errReloadLoad)
+	default:
+		c.W.OK()
+	}
+}
+
+// errReloadLoad is DEBUG RELOAD's reply when the RDB file does not load.
+const errReloadLoad = "ERR Error trying to load the RDB dump"
 
 func (h *Handlers) debugPopulate(c *command.Ctx) {
 	count, ok := ParseInt(c.Args[2])

@@ -21,6 +21,11 @@ type Persistence interface {
 	LastSave() int64
 	// Cron runs periodic work (save policies, automatic rewrites).
 	Cron()
+	// Reload runs DEBUG RELOAD, the caller holding the whole keyspace:
+	// save the RDB file (when save), call flush (when not nil), load the
+	// file back (merge: loaded keys and libraries replace ones present).
+	// saveErr is a failed save (nothing else done), loadErr a failed load.
+	Reload(save, merge bool, flush func()) (saveErr, loadErr error)
 }
 
 func (h *Handlers) registerPersistence() {

@@ -639,6 +639,7 @@ func (h *Handlers) incrbyfloat(c *command.Ctx) {
 	s := []byte(sum.Format())
 	s = s[:len(s):len(s)]
 	c.DB.SetKeepTTL(key, s)
+	c.DB.MarkEmbstr(key) // Redis stores the string unencoded: "6" is embstr
 	c.Modified(key)
 	c.Event('$', "incrbyfloat", key)
 	c.Propagate = [][][]byte{{[]byte("SET"), key, s, []byte("KEEPTTL")}}

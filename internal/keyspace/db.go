@@ -227,6 +227,17 @@ func (db DB) SetKeepTTL(key []byte, val any) {
 	db.Set(key, val, 0)
 }
 
+// MarkEmbstr marks key's string value as one that OBJECT ENCODING reports
+// "embstr" even when it reads as an integer (Entry.Embstr). The mark stays
+// with the value (expiry changes keep it) until the key is written again.
+// It is a no-op when key does not hold a string.
+func (db DB) MarkEmbstr(key []byte) {
+	ds, h, _ := db.locate(key)
+	if p := ds.keys.get(h, key); p != nil && hdrOf(p).flags&recObj == 0 {
+		hdrOf(p).flags |= recEmb
+	}
+}
+
 // Update replaces the value of an existing live key, keeping its expiry.
 // It is a no-op when key does not exist.
 func (db DB) Update(key []byte, val any) {
@@ -248,7 +259,9 @@ func (db DB) replace(ds *dbShard, h uint64, sh int, key []byte, p unsafe.Pointer
 		if old := strValue(p, r); r.vcap > 0 && cap(v) == r.vcap && unsafe.SliceData(v) == unsafe.SliceData(old) &&
 			(len(v) == r.vlen || r.lenOff != 0) {
 			// the value changed in place, or grown in its spare capacity
-			// (APPEND): only a raw value's length changes
+			// (APPEND): only a raw value's length changes, and Redis
+			// no longer keeps it as INCRBYFLOAT stored it
+			hd.flags &^= recEmb
 			if r.lenOff != 0 {
 				binary.LittleEndian.PutUint32(recBytes(p, r.lenOff, 4), uint32(len(v)))
 			}

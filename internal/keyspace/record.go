@@ -38,6 +38,7 @@ const (
 	recColl                   // a collRec
 	recExp                    // a string record with an expiry field
 	recRaw                    // a string record with spare capacity
+	recEmb                    // a string Redis keeps "embstr" though it reads as an integer (Entry.Embstr)
 )
 
 // objRec holds a key whose value is not a string (list, hash, set...).
@@ -231,7 +232,15 @@ func entryOf(p unsafe.Pointer) Entry {
 		size:   clampSize(int64(r.klen) + entryOverhead + int64(r.vcap)),
 		str:    strValue(p, r),
 		isStr:  true,
+		emb:    h.flags&recEmb != 0,
 	}
+}
+
+// keepFlags copies the flags that describe a string record's value (not
+// its layout) from record p to its copy q, and returns q.
+func keepFlags(q, p unsafe.Pointer) unsafe.Pointer {
+	hdrOf(q).flags |= hdrOf(p).flags & recEmb
+	return q
 }
 
 // setRecExpiry sets the expiry of the record at p, returning the record to
@@ -247,7 +256,7 @@ func setRecExpiry(p unsafe.Pointer, exp int64) unsafe.Pointer {
 		if exp == 0 {
 			return p
 		}
-		return newStrRec(h.access, recBytes(p, r.keyOff, r.klen), strValue(p, r), exp)
+		return keepFlags(newStrRec(h.access, recBytes(p, r.keyOff, r.klen), strValue(p, r), exp), p)
 	}
 	binary.LittleEndian.PutUint64(recBytes(p, r.expOff, 8), uint64(exp))
 	return p

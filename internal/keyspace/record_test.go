@@ -168,3 +168,57 @@ func TestExpiryCounts(t *testing.T) {
 		t.Fatalf("avg ttl %d", avg)
 	}
 }
+
+// TestEmbstrMark: MarkEmbstr's mark stays with the value through expiry
+// changes, undo copies and reads, and goes with any new write of the key.
+func TestEmbstrMark(t *testing.T) {
+	s := New(1, Hooks{})
+	db := s.DB(0, 1000)
+	k := []byte("k")
+	embstr := func() bool {
+		t.Helper()
+		e, ok := db.Lookup(k)
+		if !ok {
+			t.Fatal("key missing")
+		}
+		return e.Embstr()
+	}
+	db.SetString(k, []byte("6"), 0)
+	if embstr() {
+		t.Fatal("a new string is not marked")
+	}
+	db.MarkEmbstr(k)
+	if !embstr() {
+		t.Fatal("MarkEmbstr did not mark")
+	}
+	db.SetExpire(k, 5000) // a new record with an expiry field
+	if !embstr() {
+		t.Fatal("the mark was lost adding an expiry")
+	}
+	db.SetExpire(k, 0)
+	if !embstr() {
+		t.Fatal("the mark was lost removing the expiry")
+	}
+	sv, ok := db.Save(k, 1<<20)
+	if !ok {
+		t.Fatal("Save failed")
+	}
+	db.SetString(k, []byte("7"), 0)
+	if embstr() {
+		t.Fatal("a new value kept the mark")
+	}
+	s.Restore(&sv)
+	if !embstr() {
+		t.Fatal("Restore lost the mark")
+	}
+	db.SetKeepTTL(k, []byte("8")[:1:1])
+	if embstr() {
+		t.Fatal("SetKeepTTL kept the mark")
+	}
+	db.Set(k, NewList(), 0)
+	db.MarkEmbstr(k) // not a string: no-op
+	if embstr() {
+		t.Fatal("a list was marked")
+	}
+	db.MarkEmbstr([]byte("missing")) // no-op
+}

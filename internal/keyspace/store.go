@@ -31,9 +31,16 @@ type Entry struct {
 	Access uint32
 	size   uint32
 	isStr  bool
+	emb    bool   // Embstr
 	str    []byte // string value, aliasing the record
 	obj    any    // any other value
 }
+
+// Embstr reports whether the string value is one Redis keeps as an
+// "embstr" object although it reads as an integer: INCRBYFLOAT stores its
+// result unencoded, and RENAME, MOVE and COPY keep the object as it is
+// (MarkEmbstr). Any other write of a string lets it be "int".
+func (e Entry) Embstr() bool { return e.emb }
 
 // Value returns the stored value: a []byte for a string (boxing it costs an
 // allocation: hot paths use Str), else the list, hash, set... nil for the

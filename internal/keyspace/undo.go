@@ -67,7 +67,7 @@ func (db DB) Save(key []byte, max uint32) (Saved, bool) {
 		return sv, true
 	}
 	r := decodeStr(p)
-	sv.rec = newStrRec(hd.access, recBytes(p, r.keyOff, r.klen), strValue(p, r), recExpiry(p))
+	sv.rec = keepFlags(newStrRec(hd.access, recBytes(p, r.keyOff, r.klen), strValue(p, r), recExpiry(p)), p)
 	return sv, true
 }
 

@@ -77,9 +77,16 @@ func (m *Manager) loadRDBFile(path string) (int64, error) {
 // loadRDB loads an RDB stream into the keyspace directly (as Redis does:
 // snapshots are not replayed as commands).
 func (m *Manager) loadRDB(d *rdb.Decoder) error {
-	now := m.exec.Now()
 	m.store.LockAll()
 	defer m.store.UnlockAll()
+	return m.loadRDBHeld(d, true)
+}
+
+// loadRDBHeld is loadRDB for a caller holding the whole keyspace. replace
+// lets a key or function library in the stream replace one already
+// present; without it one already present fails the load.
+func (m *Manager) loadRDBHeld(d *rdb.Decoder, replace bool) error {
+	now := m.exec.Now()
 	var ts time.Time
 	h := &rdb.LoadHandler{Codecs: m.codecs,
 		Key: func(db int, key []byte, val any, exp int64) error {
@@ -90,7 +97,13 @@ func (m *Manager) loadRDB(d *rdb.Decoder) error {
 				m.loadedExpired++
 				return nil
 			}
-			m.store.DB(db, now).Set(key, val, exp)
+			v := m.store.DB(db, now)
+			if !replace {
+				if _, dup := v.Peek(key); dup {
+					return fmt.Errorf("RDB has duplicated key '%s' in DB %d", key, db)
+				}
+			}
+			v.Set(key, val, exp)
 			m.loadedKeys++
 			if m.loadedKeys%1000000 == 0 {
 				m.log.Info("loading", "keys", m.loadedKeys, "elapsed", time.Since(ts))
@@ -107,11 +120,55 @@ func (m *Manager) loadRDB(d *rdb.Decoder) error {
 				m.log.Warn("RDB holds function libraries: skipped")
 				return nil
 			}
-			return m.Functions.LoadCode(code)
+			return m.Functions.LoadCode(code, replace)
 		},
 	}
 	ts = time.Now()
 	return rdb.Load(d, h)
+}
+
+// Reload runs DEBUG RELOAD for a caller holding the whole keyspace
+// (LockAll). Unless !save it writes the RDB file as SAVE does; then it
+// calls flush (when not nil) to empty the dataset, and loads the file
+// back. merge lets loaded keys and function libraries replace ones present
+// (DEBUG RELOAD MERGE); without it a key or library already present fails
+// the load, where Redis would stop the server for a key. saveErr reports a
+// failed save (nothing else was done), loadErr a failed load (what was
+// loaded before the failure stays).
+func (m *Manager) Reload(save, merge bool, flush func()) (saveErr, loadErr error) {
+	var f *os.File
+	if save {
+		start := time.Now()
+		var dirty int64
+		var err error
+		dirty, _, f, err = m.writeSnapshotFile(m.rdbPath(), fmt.Sprintf("temp-reload-%d.rdb", os.Getpid()), formatRDB, false, true, true, nil)
+		if err := m.savedRDB(start, dirty, false, err); err != nil {
+			return err, nil
+		}
+	} else {
+		var err error
+		if f, err = os.Open(m.rdbPath()); err != nil {
+			if flush != nil {
+				flush()
+			}
+			m.log.Warn("DEBUG RELOAD: can't open the RDB file", "file", m.rdbPath(), "err", err)
+			return nil, err
+		}
+	}
+	defer f.Close()
+	if flush != nil {
+		flush()
+	}
+	m.loadedKeys, m.loadedExpired = 0, 0
+	m.loading.Store(true)
+	defer m.loading.Store(false)
+	start := time.Now()
+	if err := m.loadRDBHeld(rdb.NewDecoder(bufio.NewReaderSize(f, 1<<20)), merge); err != nil {
+		m.log.Warn("DEBUG RELOAD: error loading the RDB file", "file", m.rdbPath(), "err", err)
+		return nil, err
+	}
+	m.log.Info("DB reloaded by DEBUG RELOAD", "seconds", time.Since(start).Seconds(), "keys", m.loadedKeys)
+	return nil, nil
 }
 
 // loadAOF replays the manifest's files: the base, then each incremental

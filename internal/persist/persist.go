@@ -81,10 +81,11 @@ type Manager struct {
 
 // FunctionLibraries is what persistence needs from FUNCTION: the code of
 // every library (read with the keyspace locked, so it is consistent with
-// the data) and loading one library at startup.
+// the data) and loading one library (at startup, or by DEBUG RELOAD, where
+// replace lets it replace a library of the same name).
 type FunctionLibraries interface {
 	Codes() [][]byte
-	LoadCode(code []byte) error
+	LoadCode(code []byte, replace bool) error
 }
 
 // New returns a manager; call Load, then Start.
@@ -172,8 +173,11 @@ const (
 
 // snapshot writes a point-in-time image of the keyspace to out. atCut runs
 // with the keyspace locked, at the instant the image describes. It returns
-// the dirty counter at the cut.
-func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase bool, atCut func() error) (int64, error) {
+// the dirty counter at the cut. held says the caller holds the whole
+// keyspace (LockAll) for the duration: the shards are then walked
+// directly instead of through a keyspace snapshot (which would wait for
+// that lock).
+func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase, held bool, atCut func() error) (int64, error) {
 	ndb := m.store.NumDBs()
 	compress := m.cfg.Bool("rdbcompression")
 	chunks := make([][][]byte, keyspace.NumShards)
@@ -195,12 +199,17 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase bool, a
 			}
 			e := rdb.Encoder{Compress: compress, LZF: st}
 			m.store.ShardEntries(sh, db, func(key string, ent keyspace.Entry) {
-				if ent.Exp != 0 && ent.Exp <= now || errs[sh] != nil {
+				if errs[sh] != nil {
 					return
 				}
 				if format == formatRDB {
+					// expired keys not yet reclaimed are saved, as Redis
+					// does: loading skips them (rdb_last_load_keys_expired)
 					errs[sh] = m.codecs.KeyValue(&e, []byte(key), ent.Value(), ent.Exp)
 					return
+				}
+				if ent.Exp != 0 && ent.Exp <= now {
+					return // an AOF rewrite skips them
 				}
 				cd, err := m.codecs.For(ent.Value())
 				if err != nil {
@@ -221,7 +230,7 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase bool, a
 	var cutErr error
 	start := time.Now()
 	var pause time.Duration
-	sp, err := m.store.BeginSnapshot(visit, func() {
+	cut := func() {
 		now = m.exec.Now()
 		dirty = m.exec.Dirty.Load()
 		if m.Functions != nil {
@@ -235,15 +244,26 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase bool, a
 			cutErr = atCut()
 		}
 		pause = time.Since(start)
-	})
-	if err != nil {
-		return 0, err
 	}
-	m.lastPause.Store(int64(pause))
-	defer sp.Finish()
+	if held {
+		cut()
+		if cutErr == nil {
+			for sh := 0; sh < keyspace.NumShards; sh++ {
+				visit(sh)
+			}
+		}
+	} else {
+		sp, err := m.store.BeginSnapshot(visit, cut)
+		if err != nil {
+			return 0, err
+		}
+		m.lastPause.Store(int64(pause))
+		defer sp.Finish()
+	}
 	if cutErr != nil {
 		return 0, cutErr
 	}
+	var err error
 	var rw *rdb.Writer
 	if format == formatRDB {
 		rw, err = rdb.NewWriter(out)
@@ -272,8 +292,10 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase bool, a
 	cur := -1
 	seen := make([]bool, ndb)
 	for sh := 0; sh < keyspace.NumShards; sh++ {
-		m.store.LockShard(sh) // visits sh if no command did
-		m.store.UnlockShard(sh)
+		if !held {
+			m.store.LockShard(sh) // visits sh if no command did
+			m.store.UnlockShard(sh)
+		}
 		if errs[sh] != nil {
 			return 0, errs[sh]
 		}
@@ -320,17 +342,30 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase bool, a
 
 // writeFileSnapshot snapshots into path through a temporary file in dir.
 func (m *Manager) writeFileSnapshot(path, tmpName string, format snapFormat, aofBase bool, atCut func() error) (int64, int64, error) {
+	dirty, size, _, err := m.writeSnapshotFile(path, tmpName, format, aofBase, false, false, atCut)
+	return dirty, size, err
+}
+
+// writeSnapshotFile snapshots into path through a temporary file in path's
+// directory (held: see snapshot). With reopen the file is returned open
+// for reading, at offset 0: a reader then sees what was written even if
+// another save replaces path meanwhile.
+func (m *Manager) writeSnapshotFile(path, tmpName string, format snapFormat, aofBase, held, reopen bool, atCut func() error) (int64, int64, *os.File, error) {
 	tmp := filepath.Join(filepath.Dir(path), tmpName)
 	f, err := os.Create(tmp)
 	if err != nil {
-		return 0, 0, fmt.Errorf("failed opening %s for saving: %w", tmp, err)
+		return 0, 0, nil, fmt.Errorf("failed opening %s for saving: %w", tmp, err)
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
-	dirty, err := m.snapshot(bw, format, aofBase, atCut)
+	dirty, err := m.snapshot(bw, format, aofBase, held, atCut)
 	if err == nil {
 		err = f.Sync()
 	}
 	st, _ := f.Stat()
+	var rf *os.File
+	if err == nil && reopen {
+		rf, err = os.Open(tmp)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -341,22 +376,37 @@ func (m *Manager) writeFileSnapshot(path, tmpName string, format snapFormat, aof
 		err = aof.SyncDir(filepath.Dir(path))
 	}
 	if err != nil {
+		if rf != nil {
+			rf.Close()
+		}
 		os.Remove(tmp)
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	var size int64
 	if st != nil {
 		size = st.Size()
 	}
-	return dirty, size, nil
+	return dirty, size, rf, nil
 }
 
 // saveRDB writes dump.rdb and records the outcome.
 func (m *Manager) saveRDB() error {
 	start := time.Now()
 	dirty, _, err := m.writeFileSnapshot(m.rdbPath(), fmt.Sprintf("temp-%d.rdb", os.Getpid()), formatRDB, false, nil)
+	return m.savedRDB(start, dirty, true, err)
+}
+
+// savedRDB records the outcome of writing dump.rdb; count adds it to
+// rdb_saves and a failure to rdb_last_bgsave_status (SAVE and BGSAVE do,
+// DEBUG RELOAD does not).
+func (m *Manager) savedRDB(start time.Time, dirty int64, count bool, err error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err != nil && !count {
+		// DEBUG RELOAD's failed save leaves rdb_last_bgsave_status alone
+		m.log.Error("Failed saving the DB", "err", err)
+		return err
+	}
 	m.lastBgsaveTry = time.Now()
 	if err != nil {
 		m.lastBgsaveOK = false
@@ -366,7 +416,9 @@ func (m *Manager) saveRDB() error {
 	m.lastBgsaveOK = true
 	m.lastSave = time.Now().Unix()
 	m.dirtyAtSave = dirty
-	m.rdbSaves++
+	if count {
+		m.rdbSaves++
+	}
 	m.log.Info("DB saved on disk", "file", m.rdbPath(), "took", time.Since(start), "pause", time.Duration(m.lastPause.Load()))
 	return nil
 }

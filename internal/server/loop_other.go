@@ -17,6 +17,7 @@ func (s *Server) stopLoops()          {}
 func (s *Server) adopt(c *conn) bool  { return false }
 func (s *Server) rejoin(c *conn) bool { return false }
 func (c *conn) requestSink() bool     { return false }
+func (s *Server) tickLoops()          {}
 
 // loopFD is never created off Linux.
 type loopFD struct {

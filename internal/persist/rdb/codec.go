@@ -122,7 +122,14 @@ func (stringCodec) Save(e *Encoder, v any) (byte, error) {
 	e.String(v.([]byte))
 	return TypeString, nil
 }
-func (stringCodec) Load(d *Decoder, _ byte) (any, error) { return d.String() }
+
+// Load returns the string without spare capacity: Redis encodes a loaded
+// string ("int", "embstr" or "raw" by its bytes), and the keyspace reads
+// spare capacity as "raw".
+func (stringCodec) Load(d *Decoder, _ byte) (any, error) {
+	b, err := d.String()
+	return b[:len(b):len(b)], err
+}
 func (stringCodec) Rewrite(key []byte, v any) [][][]byte {
 	return [][][]byte{{[]byte("SET"), key, v.([]byte)}}
 }
