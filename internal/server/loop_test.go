@@ -6,9 +6,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -382,5 +384,77 @@ func TestLoopLongScriptDetaches(t *testing.T) {
 	}
 	if n := s.LoopConns(); n > len(others) {
 		t.Fatalf("LoopConns = %d, want at most %d", n, len(others))
+	}
+}
+
+// Many clients mixing scripts that stay on their loop, scripts that must
+// take the whole keyspace (declined, rerun on a goroutine), scripts long
+// enough to detach, blocking calls that move the connection, and plain
+// commands: every increment lands exactly once, and connections keep
+// moving between loops and goroutines (run it with -race).
+func TestLoopScriptStress(t *testing.T) {
+	addr, s := startLoopServer(t)
+	const clients, rounds, keys = 12, 120, 6
+	var want [keys]atomic.Int64
+	errs := make(chan error, clients)
+	conns := make([]*rawConn, clients)
+	for g := range conns {
+		conns[g] = dialRaw(t, addr)
+	}
+	for g := 0; g < clients; g++ {
+		go func(g int) {
+			c := conns[g]
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			for i := 0; i < rounds; i++ {
+				k := rng.IntN(keys)
+				key := fmt.Sprintf("st:%d", k)
+				var args []string
+				switch r := rng.IntN(20); {
+				case r < 10:
+					args = []string{"EVAL", "return redis.call('INCR', KEYS[1])", "1", key}
+				case r < 13: // needs the whole keyspace: declined on a loop
+					args = []string{"EVAL", "local n = redis.call('INCR', KEYS[1]) redis.call('KEYS', 'nomatch*') return n", "1", key}
+				case r < 14: // runs past 1 ms: detaches
+					args = []string{"EVAL", "local x = 0 for i = 1, 300000 do x = x + 1 end return redis.call('INCR', KEYS[1])", "1", key}
+				case r < 16:
+					args = []string{"BLPOP", "st:nolist", "0.01"}
+				default:
+					args = []string{"SET", fmt.Sprintf("st:plain:%d", g), "v"}
+				}
+				if _, err := c.nc.Write(encodeCmd(args)); err != nil {
+					errs <- err
+					return
+				}
+				b, err := c.dc.ReadWithin(10 * time.Second)
+				if err != nil {
+					errs <- fmt.Errorf("client %d: %v: %w", g, args, err)
+					return
+				}
+				r := string(b)
+				if args[0] == "EVAL" {
+					if !strings.HasPrefix(r, ":") {
+						errs <- fmt.Errorf("client %d: %v: %q", g, args, r)
+						return
+					}
+					want[k].Add(1)
+				}
+			}
+			errs <- nil
+		}(g)
+	}
+	for g := 0; g < clients; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := dialRaw(t, addr)
+	for k := 0; k < keys; k++ {
+		got := c.do("GET", fmt.Sprintf("st:%d", k))
+		if w := want[k].Load(); w > 0 && got != fmt.Sprintf("$%d\r\n%d\r\n", len(fmt.Sprint(w)), w) {
+			t.Errorf("st:%d = %q, want %d", k, got, w)
+		}
+	}
+	if s.LoopMoves() == 0 {
+		t.Error("no connection moved off a loop")
 	}
 }
