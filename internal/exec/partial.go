@@ -252,12 +252,16 @@ next:
 		}
 		key := args[k]
 		for i := range p.undo {
-			if p.undo[i].DB() == db.Index() && p.undo[i].Key() == string(key) {
+			if p.undo[i].DB() == db.Index() && bytes.Equal(p.undo[i].Key(), key) {
 				continue next
 			}
 		}
-		sv, ok := db.Save(key, maxUndoBytes)
-		if !ok || len(p.undo) >= maxUndoKeys {
+		if len(p.undo) >= maxUndoKeys {
+			s.escalate()
+			return false
+		}
+		sv, ok := db.Save(p.keep(key), maxUndoBytes)
+		if !ok {
 			s.escalate()
 			return false
 		}
@@ -297,7 +301,8 @@ func (s *ScriptCall) commit() {
 	if p.dirty > 0 {
 		e.Dirty.Add(p.dirty)
 	}
-	p.pend, p.dirty = p.pend[:0], 0
+	clear(p.undo) // nothing is undone any more: drop the copies now
+	p.pend, p.undo, p.dirty = p.pend[:0], p.undo[:0], 0
 }
 
 func (s *ScriptCall) releaseExtra() {

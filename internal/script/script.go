@@ -220,9 +220,22 @@ type Run struct {
 	start  atomic.Int64 // Unix ns
 	killed atomic.Bool
 	retry  atomic.Bool
+	// shared is set when the Monitor handed r to someone else (Current,
+	// KillAny): SCRIPT KILL, FUNCTION STATS or a BUSY check may still
+	// hold it after the run ended, so it must not be reused.
+	shared atomic.Bool
 	mu     sync.Mutex
 	stop   func() // set by the engine: interrupts the running code
 }
+
+// Reusable reports whether r, once its run ended (Monitor.End), is held
+// by nobody but its owner: the Monitor never handed it out. Only then may
+// the owner Reset it for another call.
+func (r *Run) Reusable() bool { return !r.shared.Load() }
+
+// Reset makes r a zero Run for another call. r must be Reusable, its run
+// ended and the engine done with it.
+func (r *Run) Reset() { *r = Run{} }
 
 // SetResp switches the RESP version of the script's command replies.
 func (r *Run) SetResp(p int) {
@@ -341,7 +354,9 @@ func (m *Monitor) Current() *Run {
 	if len(m.runs) == 0 {
 		return nil
 	}
-	return m.runs[0]
+	r := m.runs[0]
+	r.shared.Store(true)
+	return r
 }
 
 // Running reports whether a script is running.
@@ -411,6 +426,9 @@ func (m *Monitor) Kill(function bool) string {
 func (m *Monitor) KillAny() {
 	m.mu.Lock()
 	runs := append([]*Run(nil), m.runs...)
+	for _, r := range runs {
+		r.shared.Store(true)
+	}
 	m.mu.Unlock()
 	for _, r := range runs {
 		r.Kill()
