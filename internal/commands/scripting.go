@@ -245,12 +245,12 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 	if held, ok := c.Held.(*exec.Locks); ok {
 		sc.StartPartial(held, run)
 	}
-	h.scripts.mon.Begin(run)
 	// --- ops: per-script metrics (memory_ops.go)
 	ew := &scall.ew
 	*ew = errWatch{ReplyWriter: c.W, c: c}
 	run.W = ew
-	start := time.Now()
+	h.scripts.mon.Begin(run)
+	start := run.Started()
 	call(keys, args)
 	if run.Retrying() {
 		h.scripts.mon.End(run)
@@ -270,7 +270,7 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 		}
 		if run.Killed() { // SCRIPT KILL came as it stopped: its writes are undone
 			c.Error(script.ErrKilled)
-			h.ScriptDone(metric, stats, time.Since(start), true)
+			h.ScriptDone(metric, stats, script.Since(start), true)
 			return
 		}
 		run.Restart()
@@ -278,7 +278,7 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 		h.scripts.mon.Begin(run)
 		call(keys, args)
 	}
-	h.ScriptDone(metric, stats, time.Since(start), ew.failed)
+	h.ScriptDone(metric, stats, script.Since(start), ew.failed)
 	// --- end ops
 	h.scripts.mon.End(run)
 	sc.Finish()
