@@ -92,15 +92,17 @@ func (p *partial) keep(b []byte) []byte {
 }
 
 // observe holds back the statistics and Observe of a call.
+// The entry is built in place: a pending holds a whole Ctx.
 func (p *partial) observe(c *command.Ctx, d time.Duration) {
-	x := pending{kind: pendObserve, ctx: *c, d: d}
 	start := len(p.argbuf)
 	for _, a := range c.Args {
 		p.argbuf = append(p.argbuf, p.keep(a))
 	}
+	p.pend = append(p.pend, pending{kind: pendObserve, d: d})
+	x := &p.pend[len(p.pend)-1]
+	x.ctx = *c
 	x.ctx.Args = p.argbuf[start:len(p.argbuf):len(p.argbuf)]
 	x.ctx.W = nil
-	p.add(x)
 }
 
 // Retrier stops a script's code for a rerun (script.Run's Retry). An
