@@ -136,10 +136,13 @@ func (h *Handlers) fcall(c *command.Ctx, ro bool) {
 	}
 	readOnly := ro || f.Flags&script.FlagNoWrites != 0
 	h.MonitorFeed(c) // skip_monitor: shown before the commands it calls (ops.go)
-	run := &script.Run{Name: f.Name, Flags: f.Flags, ReadOnly: readOnly, Function: true, Command: c.Args}
-	h.runScript(c, run, numkeys, "function:"+f.Name, func(keys, args [][]byte) {
+	sc := h.getScriptCall()
+	run := &sc.run
+	run.Name, run.Flags, run.ReadOnly, run.Function, run.Command = f.Name, f.Flags, readOnly, true, c.Args
+	h.runScript(c, sc, numkeys, "function:"+f.Name, nil, func(keys, args [][]byte) {
 		f.Call(run, keys, args)
 	})
+	h.putScriptCall(sc)
 }
 
 func (h *Handlers) functionLoad(c *command.Ctx) {

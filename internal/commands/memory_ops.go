@@ -454,9 +454,20 @@ func (h *Handlers) ScriptStats(fn func(name string, st *ScriptStat)) {
 
 // ScriptDone records one run of a script (EVAL sha or function): its
 // duration and whether it replied with an error; past
-// slowlog-log-slower-than it logs a warning naming the script.
-func (h *Handlers) ScriptDone(name string, d time.Duration, failed bool) {
-	st := h.ScriptStatFor(name)
+// slowlog-log-slower-than it logs a warning naming the script. cache,
+// when not nil, holds the script's record once looked up (script.Script's
+// Stats): the lookup takes the metrics' mutex.
+func (h *Handlers) ScriptDone(name string, cache *atomic.Value, d time.Duration, failed bool) {
+	var st *ScriptStat
+	if cache != nil {
+		st, _ = cache.Load().(*ScriptStat)
+	}
+	if st == nil {
+		st = h.ScriptStatFor(name)
+		if cache != nil {
+			cache.Store(st)
+		}
+	}
 	usec := int64(d / time.Microsecond)
 	st.Calls.Add(1)
 	st.UsecTotal.Add(usec)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
@@ -24,6 +25,8 @@ type scripting struct {
 	// clients are the fake clients scripts' commands run as, one per
 	// running script (scripts on disjoint keys run in parallel).
 	clients sync.Pool
+	// calls are the per-call states of EVAL and FCALL (scriptCall).
+	calls sync.Pool
 	// log is h.scriptLog, made once (a method value per call allocates).
 	log func(level int, msg string)
 }
@@ -43,6 +46,7 @@ func (h *Handlers) registerScripting() {
 		engine: lua.New(lua.Options{Version: RedisVersion, VersionNum: versionNum(RedisVersion)}),
 	}
 	h.scripts.clients.New = func() any { return command.NewClient(0) }
+	h.scripts.calls.New = func() any { return new(scriptCall) }
 	h.scripts.log = h.scriptLog
 	h.scripts.mon.Threshold = func() time.Duration {
 		return time.Duration(h.Config.Int("busy-reply-threshold")) * time.Millisecond
@@ -169,10 +173,35 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 		return
 	}
 	readOnly := ro || (!compat && s.Flags&script.FlagNoWrites != 0)
-	run := &script.Run{Name: s.Sha, Flags: s.Flags, ReadOnly: readOnly}
-	h.runScript(c, run, numkeys, s.Sha, func(keys, args [][]byte) {
+	sc := h.getScriptCall()
+	run := &sc.run
+	run.Name, run.Flags, run.ReadOnly = s.Sha, s.Flags, readOnly
+	h.runScript(c, sc, numkeys, s.Sha, &s.Stats, func(keys, args [][]byte) {
 		h.scripts.engine.Call(run, s.Fn, keys, args)
 	})
+	h.putScriptCall(sc)
+}
+
+// scriptCall is the per-call state of EVAL and FCALL: the Run and the
+// reply writer, pooled so that a call allocates neither. A Run the
+// Monitor handed out (SCRIPT KILL, FUNCTION STATS, a BUSY check may hold
+// it after the call) is left to the collector instead (Run.Reusable).
+type scriptCall struct {
+	run script.Run
+	ew  errWatch
+}
+
+func (h *Handlers) getScriptCall() *scriptCall { return h.scripts.calls.Get().(*scriptCall) }
+
+// putScriptCall recycles sc once its run ended (Monitor.End) and the
+// engine returned.
+func (h *Handlers) putScriptCall(sc *scriptCall) {
+	if !sc.run.Reusable() {
+		return
+	}
+	sc.run.Reset()
+	sc.ew = errWatch{}
+	h.scripts.calls.Put(sc)
 }
 
 // parseNumKeys reads EVAL's and FCALL's numkeys (c.Args[2]), writing
@@ -195,8 +224,10 @@ func parseNumKeys(c *command.Ctx, notInt string) (int64, bool) {
 // runScript is the shared tail of EVAL and FCALL once their own checks
 // passed: the script call with the caller's rules, the busy monitor, the
 // operating hooks, and the effects propagated as one unit at the end.
-// metric names the script in metrics and the slow-script log.
-func (h *Handlers) runScript(c *command.Ctx, run *script.Run, numkeys int64, metric string, call func(keys, args [][]byte)) {
+// metric names the script in metrics and the slow-script log; stats, when
+// not nil, caches its statistics record.
+func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, metric string, stats *atomic.Value, call func(keys, args [][]byte)) {
+	run := &scall.run
 	keys := c.Args[3 : 3+numkeys]
 	args := c.Args[3+numkeys:]
 	client := h.scripts.clients.Get().(*command.Client)
@@ -214,11 +245,12 @@ func (h *Handlers) runScript(c *command.Ctx, run *script.Run, numkeys int64, met
 	if held, ok := c.Held.(*exec.Locks); ok {
 		sc.StartPartial(held, run)
 	}
-	h.scripts.mon.Begin(run)
 	// --- ops: per-script metrics (memory_ops.go)
-	ew := &errWatch{ReplyWriter: c.W, c: c}
+	ew := &scall.ew
+	*ew = errWatch{ReplyWriter: c.W, c: c}
 	run.W = ew
-	start := time.Now()
+	h.scripts.mon.Begin(run)
+	start := run.Started()
 	call(keys, args)
 	if run.Retrying() {
 		h.scripts.mon.End(run)
@@ -238,7 +270,7 @@ func (h *Handlers) runScript(c *command.Ctx, run *script.Run, numkeys int64, met
 		}
 		if run.Killed() { // SCRIPT KILL came as it stopped: its writes are undone
 			c.Error(script.ErrKilled)
-			h.ScriptDone(metric, time.Since(start), true)
+			h.ScriptDone(metric, stats, script.Since(start), true)
 			return
 		}
 		run.Restart()
@@ -246,7 +278,7 @@ func (h *Handlers) runScript(c *command.Ctx, run *script.Run, numkeys int64, met
 		h.scripts.mon.Begin(run)
 		call(keys, args)
 	}
-	h.ScriptDone(metric, time.Since(start), ew.failed)
+	h.ScriptDone(metric, stats, script.Since(start), ew.failed)
 	// --- end ops
 	h.scripts.mon.End(run)
 	sc.Finish()

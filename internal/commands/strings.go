@@ -606,8 +606,8 @@ func (h *Handlers) incrDecr(c *command.Ctx, by int64) {
 	}
 	n := cur + by
 	// store with cap == len so OBJECT ENCODING says "int"
-	s := strconv.FormatInt(n, 10)
-	c.DB.SetKeepTTL(key, []byte(s)[:len(s):len(s)])
+	b := strconv.AppendInt(make([]byte, 0, 20), n, 10)
+	c.DB.SetKeepTTL(key, b[:len(b):len(b)])
 	c.Modified(key)
 	c.Event('$', "incrby", key)
 	c.W.Int(n)

@@ -92,15 +92,17 @@ func (p *partial) keep(b []byte) []byte {
 }
 
 // observe holds back the statistics and Observe of a call.
+// The entry is built in place: a pending holds a whole Ctx.
 func (p *partial) observe(c *command.Ctx, d time.Duration) {
-	x := pending{kind: pendObserve, ctx: *c, d: d}
 	start := len(p.argbuf)
 	for _, a := range c.Args {
 		p.argbuf = append(p.argbuf, p.keep(a))
 	}
+	p.pend = append(p.pend, pending{kind: pendObserve, d: d})
+	x := &p.pend[len(p.pend)-1]
+	x.ctx = *c
 	x.ctx.Args = p.argbuf[start:len(p.argbuf):len(p.argbuf)]
 	x.ctx.W = nil
-	p.add(x)
 }
 
 // Retrier stops a script's code for a rerun (script.Run's Retry). An
@@ -252,12 +254,16 @@ next:
 		}
 		key := args[k]
 		for i := range p.undo {
-			if p.undo[i].DB() == db.Index() && p.undo[i].Key() == string(key) {
+			if p.undo[i].DB() == db.Index() && bytes.Equal(p.undo[i].Key(), key) {
 				continue next
 			}
 		}
-		sv, ok := db.Save(key, maxUndoBytes)
-		if !ok || len(p.undo) >= maxUndoKeys {
+		if len(p.undo) >= maxUndoKeys {
+			s.escalate()
+			return false
+		}
+		sv, ok := db.Save(p.keep(key), maxUndoBytes)
+		if !ok {
 			s.escalate()
 			return false
 		}
@@ -297,7 +303,8 @@ func (s *ScriptCall) commit() {
 	if p.dirty > 0 {
 		e.Dirty.Add(p.dirty)
 	}
-	p.pend, p.dirty = p.pend[:0], 0
+	clear(p.undo) // nothing is undone any more: drop the copies now
+	p.pend, p.undo, p.dirty = p.pend[:0], p.undo[:0], 0
 }
 
 func (s *ScriptCall) releaseExtra() {

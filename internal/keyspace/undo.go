@@ -25,12 +25,12 @@ func (s *Store) UnlockShardOnly(sh int) { s.shards[sh].mu.Unlock() }
 // Saved is a key's record as it was before a script wrote it.
 type Saved struct {
 	db  int
-	key string
+	key []byte         // the caller's, kept
 	rec unsafe.Pointer // a private copy of the record; nil: the key did not exist (or had expired)
 }
 
 // Key returns the saved key.
-func (sv *Saved) Key() string { return sv.key }
+func (sv *Saved) Key() []byte { return sv.key }
 
 // DB returns the saved key's database.
 func (sv *Saved) DB() int { return sv.db }
@@ -39,9 +39,10 @@ func (sv *Saved) DB() int { return sv.db }
 // expired at db.Now) for Restore. It fails, leaving nothing changed, when
 // the value cannot be copied or its accounted size exceeds max bytes:
 // copying it would cost more than running the script alone. The caller
-// holds key's shard.
+// holds key's shard. The Saved keeps key: it must not change while the
+// Saved may be restored.
 func (db DB) Save(key []byte, max uint32) (Saved, bool) {
-	sv := Saved{db: db.idx, key: string(key)}
+	sv := Saved{db: db.idx, key: key}
 	ds, h, _ := db.locate(key)
 	p := ds.keys.get(h, key)
 	if p == nil {
@@ -76,7 +77,7 @@ func (db DB) Save(key []byte, max uint32) (Saved, bool) {
 // holds the key's shard.
 func (s *Store) Restore(sv *Saved) {
 	db := s.DB(sv.db, 0)
-	key := []byte(sv.key)
+	key := sv.key
 	ds, h, sh := db.locate(key)
 	cur := ds.keys.get(h, key)
 	switch {

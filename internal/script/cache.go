@@ -1,6 +1,9 @@
 package script
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Script is a cached EVAL script.
 type Script struct {
@@ -8,6 +11,9 @@ type Script struct {
 	Body  string
 	Flags Flags
 	Fn    Function
+	// Stats caches the host's statistics record of the script (the host
+	// sets it once; scripts with one sha share one record).
+	Stats atomic.Value
 }
 
 // Cache holds EVAL scripts by sha1 (SCRIPT LOAD, EVAL, EVALSHA).

@@ -217,12 +217,25 @@ type Run struct {
 	// that the loop's other connections are served meanwhile.
 	Detach func()
 
-	start  atomic.Int64 // Unix ns
+	start  atomic.Int64 // monoNow at Begin
 	killed atomic.Bool
 	retry  atomic.Bool
+	// shared is set when the Monitor handed r to someone else (Current,
+	// KillAny): SCRIPT KILL, FUNCTION STATS or a BUSY check may still
+	// hold it after the run ended, so it must not be reused.
+	shared atomic.Bool
 	mu     sync.Mutex
 	stop   func() // set by the engine: interrupts the running code
 }
+
+// Reusable reports whether r, once its run ended (Monitor.End), is held
+// by nobody but its owner: the Monitor never handed it out. Only then may
+// the owner Reset it for another call.
+func (r *Run) Reusable() bool { return !r.shared.Load() }
+
+// Reset makes r a zero Run for another call. r must be Reusable, its run
+// ended and the engine done with it.
+func (r *Run) Reset() { *r = Run{} }
 
 // SetResp switches the RESP version of the script's command replies.
 func (r *Run) SetResp(p int) {
@@ -275,13 +288,27 @@ func (r *Run) Kill() {
 	}
 }
 
+// epoch anchors the runs' clock (set once, at start-up).
+var epoch = time.Now()
+
+// monoNow is the runs' clock: nanoseconds since epoch on the monotonic
+// clock, never 0 (one clock read where time.Now takes two).
+func monoNow() int64 { return int64(time.Since(epoch)) + 1 }
+
+// Started returns when the run last began (Monitor.Begin) on the runs'
+// clock, for Since.
+func (r *Run) Started() int64 { return r.start.Load() }
+
+// Since returns the time elapsed since t, a time from Started.
+func Since(t int64) time.Duration { return time.Duration(monoNow() - t) }
+
 // Elapsed is how long the run has been going.
 func (r *Run) Elapsed() time.Duration {
 	s := r.start.Load()
 	if s == 0 {
 		return 0
 	}
-	return time.Duration(time.Now().UnixNano() - s)
+	return time.Duration(monoNow() - s)
 }
 
 // Error texts of the busy-script machinery (Redis 7.0).
@@ -299,7 +326,7 @@ const (
 type Monitor struct {
 	mu   sync.Mutex
 	runs []*Run
-	// oldest is the start (Unix ns) of the oldest running script, 0 when
+	// oldest is the start (monoNow) of the oldest running script, 0 when
 	// none runs: Slow reads it on every command without taking mu.
 	oldest atomic.Int64
 	// Threshold returns busy-reply-threshold.
@@ -308,7 +335,7 @@ type Monitor struct {
 
 // Begin marks r as running.
 func (m *Monitor) Begin(r *Run) {
-	r.start.Store(time.Now().UnixNano())
+	r.start.Store(monoNow())
 	m.mu.Lock()
 	m.runs = append(m.runs, r)
 	m.oldest.Store(m.runs[0].start.Load())
@@ -341,7 +368,9 @@ func (m *Monitor) Current() *Run {
 	if len(m.runs) == 0 {
 		return nil
 	}
-	return m.runs[0]
+	r := m.runs[0]
+	r.shared.Store(true)
+	return r
 }
 
 // Running reports whether a script is running.
@@ -364,7 +393,7 @@ func (m *Monitor) Slow() bool {
 			limit = th
 		}
 	}
-	return time.Duration(time.Now().UnixNano()-o) >= limit
+	return time.Duration(monoNow()-o) >= limit
 }
 
 // BusyError returns the BUSY error when a script has run past the busy
@@ -411,6 +440,9 @@ func (m *Monitor) Kill(function bool) string {
 func (m *Monitor) KillAny() {
 	m.mu.Lock()
 	runs := append([]*Run(nil), m.runs...)
+	for _, r := range runs {
+		r.shared.Store(true)
+	}
 	m.mu.Unlock()
 	for _, r := range runs {
 		r.Kill()

@@ -73,3 +73,39 @@ func (tb *LTable) ResetArray(n int) bool {
 	tb.lastfree = 0
 	return true
 }
+
+// StringValue returns LString(b) stored in an LValue. A short string's
+// bytes and the interface's box share one allocation (LString(b) stored
+// in an LValue costs two: the bytes and the box of the string header);
+// the string keeps that allocation alive, which is no larger than the two.
+func StringValue(b []byte) LValue {
+	switch n := len(b); {
+	case n == 0:
+		return LString("")
+	case n <= 16:
+		return boxedString[[16]byte](b)
+	case n <= 48:
+		return boxedString[[48]byte](b)
+	case n <= 112:
+		return boxedString[[112]byte](b)
+	}
+	return LString(b)
+}
+
+// boxedString makes the LValue of b in one allocation: the string header
+// followed by its bytes (T is a byte array of at least len(b)).
+func boxedString[T any](b []byte) LValue {
+	type box struct {
+		s   LString
+		buf T
+	}
+	x := new(box)
+	buf := unsafe.Slice((*byte)(unsafe.Pointer(&x.buf)), unsafe.Sizeof(x.buf))
+	copy(buf, b)
+	x.s = LString(unsafe.String(&buf[0], len(b)))
+	var v LValue
+	vi := (*iface)(unsafe.Pointer(&v))
+	vi.itab = stringItab
+	vi.word = unsafe.Pointer(&x.s)
+	return v
+}

@@ -30,3 +30,26 @@ func TestThreadSize(t *testing.T) {
 	}
 	runtime.KeepAlive(threads)
 }
+
+func TestStringValue(t *testing.T) {
+	for _, n := range []int{0, 1, 15, 16, 17, 48, 49, 112, 113, 1000} {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('a' + i%26)
+		}
+		v := StringValue(b)
+		want := string(b)
+		for i := range b {
+			b[i] = 'X' // the value owns its bytes
+		}
+		s, ok := v.(LString)
+		if !ok || string(s) != want || v.Type() != LTString {
+			t.Fatalf("len %d: got %T %q", n, v, v)
+		}
+		if n > 0 && n <= 112 {
+			if a := testing.AllocsPerRun(100, func() { StringValue(b) }); a != 1 {
+				t.Fatalf("len %d: %v allocs", n, a)
+			}
+		}
+	}
+}

@@ -140,7 +140,7 @@ func (w *luaWriter) Error(msg string) {
 func (w *luaWriter) Int(n int64) { w.value(glua.NumberValue(glua.LNumber(n))) }
 
 // Bulk implements resp.ReplyWriter.
-func (w *luaWriter) Bulk(b []byte) { w.value(glua.LString(b)) }
+func (w *luaWriter) Bulk(b []byte) { w.value(glua.StringValue(b)) }
 
 // BulkString implements resp.ReplyWriter.
 func (w *luaWriter) BulkString(s string) { w.value(glua.LString(s)) }
