@@ -309,6 +309,7 @@ func (l *eventLoop) handle(c *conn, events uint32) bool {
 		if ok {
 			l.handoff(c)
 		} else {
+			c.flush() // the replies before a hang-up or QUIT
 			c.close()
 			st.fd.release()
 			c.finish()
