@@ -419,10 +419,14 @@ func (m *Monitor) BusyError() string {
 // Kill implements SCRIPT KILL (function false) and FUNCTION KILL
 // (function true). It returns the error reply, or "" for OK.
 func (m *Monitor) Kill(function bool) string {
-	r := m.Current()
-	if r == nil {
+	// Under mu the run stays registered (End waits), so its Host, which
+	// its caller recycles after End, is still its own.
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.runs) == 0 {
 		return ErrNotBusy
 	}
+	r := m.runs[0]
 	if r.Host != nil && r.Host.Wrote() {
 		return ErrUnkillable
 	}
