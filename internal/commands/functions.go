@@ -96,10 +96,7 @@ func (h *Handlers) scriptFlagsCheck(flags script.Flags, ro bool) string {
 
 // fcall implements FCALL and FCALL_RO.
 func (h *Handlers) fcall(c *command.Ctx, ro bool) {
-	if c.Client.NoWait {
-		// Functions share one Lua state and may wait for it, or for the
-		// whole keyspace: on an event loop, run on a goroutine instead
-		// (exec.MayWait).
+	if c.Client.NoWait { // exec.MayWait keeps FCALL off event loops
 		c.Client.WouldWait = true
 		return
 	}

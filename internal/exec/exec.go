@@ -469,9 +469,10 @@ func MayWait(spec *command.Spec) bool {
 		// EVAL and friends run on the loop: a script that needs more
 		// than it can take without waiting is declined before any effect
 		// (commands.runScript), and one that runs long detaches its
-		// connection from the loop (Client.Detach). FCALL declines on a
-		// loop (commands.fcall).
-		return false
+		// connection from the loop (Client.Detach). FCALL and FCALL_RO
+		// may wait for the functions' shared Lua state: their
+		// connections stay on goroutines.
+		return spec.Parent == nil && strings.HasPrefix(spec.Name, "fcall")
 	}
 	if spec.Has(command.FlagBlocking | command.FlagAdmin) {
 		return true

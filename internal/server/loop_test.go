@@ -458,3 +458,25 @@ func TestLoopScriptStress(t *testing.T) {
 		t.Error("no connection moved off a loop")
 	}
 }
+
+// FCALL runs on its connection's goroutine (functions share one Lua
+// state), and a client that keeps calling functions stays there.
+func TestLoopFcallStaysOff(t *testing.T) {
+	addr, s := startLoopServer(t)
+	c := dialRaw(t, addr)
+	lib := "#!lua name=lf\nredis.register_function('inc', function(keys) return redis.call('INCR', keys[1]) end)"
+	if r := c.do("FUNCTION", "LOAD", lib); r != "$2\r\nlf\r\n" {
+		t.Fatalf("FUNCTION LOAD: %q", r)
+	}
+	for i := 1; i <= 100; i++ {
+		if r := c.do("FCALL", "inc", "1", "fk"); r != fmt.Sprintf(":%d\r\n", i) {
+			t.Fatalf("FCALL %d: %q", i, r)
+		}
+	}
+	if n := s.LoopConns(); n != 0 {
+		t.Fatalf("LoopConns = %d, want 0 (an FCALL client stays on its goroutine)", n)
+	}
+	if m := s.LoopMoves(); m != 1 {
+		t.Fatalf("LoopMoves = %d, want 1 (no ping-pong between loop and goroutine)", m)
+	}
+}
