@@ -2,10 +2,10 @@ package server
 
 import (
 	"errors"
-
-	"github.com/crescent-db/crescent/internal/command"
 	"os"
 	"sync/atomic"
+
+	"github.com/crescent-db/crescent/internal/command"
 )
 
 // The event-loop front end (event-loop yes; Linux only, loop_linux.go).

@@ -385,11 +385,11 @@ type conn struct {
 	lp   *loopState // event loop state; nil once on a goroutine
 	// Going back to a loop (loop.go, canRejoin): fromLoop, the
 	// connection left one; streak, commands run since on its goroutine
-	// without one that may wait; rejoin, run returned to rejoin.
-	fromLoop, rejoin bool
-	streak           int
-	qbuf             atomic.Int64 // query buffer length, for CLIENT LIST from other clients
-	outbox                        // pushes from other goroutines (output.go)
+	// without one that may wait.
+	fromLoop bool
+	streak   int
+	qbuf     atomic.Int64 // query buffer length, for CLIENT LIST from other clients
+	outbox                // pushes from other goroutines (output.go)
 
 	connLimits // output limit and idle timeout state (limits.go)
 }
@@ -495,7 +495,6 @@ func (c *conn) serve() {
 // or has gone back to an event loop (true): the goroutine then lets go.
 func (c *conn) runOwn() bool {
 	for c.run() { // on a goroutine, run returns true only to rejoin
-		c.rejoin = false
 		if c.s.rejoin(c) {
 			return true
 		}
@@ -518,8 +517,7 @@ func (c *conn) run() bool {
 				return true // event loop: wait for input
 			}
 			if err == errRejoin {
-				c.rejoin = true
-				return true
+				return true // back to an event loop (runOwn)
 			}
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
