@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,7 +25,12 @@ type randomRun struct {
 func (rr randomRun) run(t *testing.T) {
 	p := StartPair(t)
 	seeds := []uint64{1, 2, 3, 4}
-	if testing.Short() {
+	if n, err := strconv.Atoi(os.Getenv("CRESCENT_RANDOM_SEEDS")); err == nil && n > 0 {
+		seeds = seeds[:0] // more seeds by hand: CRESCENT_RANDOM_SEEDS=30
+		for i := 1; i <= n; i++ {
+			seeds = append(seeds, uint64(i))
+		}
+	} else if testing.Short() {
 		seeds = seeds[:1]
 	}
 	for _, seed := range seeds {
