@@ -80,6 +80,10 @@ type Client struct {
 	// WouldWait reports that Execute declined a command for NoWait,
 	// before it had any effect.
 	WouldWait bool
+	// MayWait reports whether the last command Execute looked up may
+	// wait for long (exec.MayWait): a connection that left its event loop
+	// goes back only after a run of commands that may not.
+	MayWait bool
 	// Detach, set while an event loop serves the connection, moves it
 	// off the loop from inside a command that runs long (a script that
 	// keeps running): the loop's other connections go on with a new loop

@@ -44,9 +44,11 @@ func (h *Handlers) registerFunctions() {
 	// A function locks the shards of its keys and takes more as it runs,
 	// like EVAL (exec.ScriptCall), when it may run twice (Rerunnable);
 	// else, or without keys, it holds the whole keyspace.
-	sc := command.WithLock(command.LockScript)
-	t.Handle("fcall", func(c *command.Ctx) { h.fcall(c, false) }, sc)
-	t.Handle("fcall_ro", func(c *command.Ctx) { h.fcall(c, true) }, sc)
+	// Functions share one Lua state and may wait for it: an event loop
+	// runs them on the connection's goroutine (exec.MayWait).
+	sc, waits := command.WithLock(command.LockScript), command.WithWaits()
+	t.Handle("fcall", func(c *command.Ctx) { h.fcall(c, false) }, sc, waits)
+	t.Handle("fcall_ro", func(c *command.Ctx) { h.fcall(c, true) }, sc, waits)
 	// Changes to the libraries hold the whole keyspace: they wait for a
 	// running function (or get BUSY past the threshold), as in Redis.
 	t.Handle("function|load", h.functionLoad, all)
@@ -96,10 +98,6 @@ func (h *Handlers) scriptFlagsCheck(flags script.Flags, ro bool) string {
 
 // fcall implements FCALL and FCALL_RO.
 func (h *Handlers) fcall(c *command.Ctx, ro bool) {
-	if c.Client.NoWait { // exec.MayWait keeps FCALL off event loops
-		c.Client.WouldWait = true
-		return
-	}
 	f := h.scripts.libs.Function(string(c.Args[1]))
 	if f == nil {
 		c.Error(errFuncNotFound)

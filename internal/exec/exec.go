@@ -378,10 +378,11 @@ func (e *Executor) emit(cl *command.Client, db int, cmds [][][]byte) {
 func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	spec, errMsg := e.Lookup(args)
 	if spec == nil {
+		cl.MayWait = false
 		e.reject(cl, args, w, errMsg)
 		return
 	}
-	if cl.NoWait && MayWait(spec) {
+	if cl.MayWait = MayWait(spec); cl.MayWait && cl.NoWait {
 		cl.WouldWait = true // event loop: run it on a goroutine instead
 		return
 	}
@@ -465,14 +466,15 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 // SCRIPT's. An event loop hands such a command's connection to a
 // goroutine (Client.NoWait). EVAL and EVALSHA run on the loop.
 func MayWait(spec *command.Spec) bool {
+	if spec.Waits {
+		return true // declared by its handler (FCALL)
+	}
 	if spec.Lock == command.LockScript {
 		// EVAL and friends run on the loop: a script that needs more
 		// than it can take without waiting is declined before any effect
 		// (commands.runScript), and one that runs long detaches its
-		// connection from the loop (Client.Detach). FCALL and FCALL_RO
-		// may wait for the functions' shared Lua state: their
-		// connections stay on goroutines.
-		return spec.Parent == nil && strings.HasPrefix(spec.Name, "fcall")
+		// connection from the loop (Client.Detach).
+		return false
 	}
 	if spec.Has(command.FlagBlocking | command.FlagAdmin) {
 		return true

@@ -376,26 +376,25 @@ func (l *eventLoop) serveRequests() {
 	}
 }
 
-func (l *eventLoop) handoffAll() {
+// served returns the connections the loop serves now.
+func (l *eventLoop) served() []*conn {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	all := make([]*conn, 0, len(l.conns))
 	for _, c := range l.conns {
 		all = append(all, c)
 	}
-	l.mu.Unlock()
-	for _, c := range all {
+	return all
+}
+
+func (l *eventLoop) handoffAll() {
+	for _, c := range l.served() {
 		l.handoff(c)
 	}
 }
 
 func (l *eventLoop) closeAll() {
-	l.mu.Lock()
-	all := make([]*conn, 0, len(l.conns))
-	for _, c := range l.conns {
-		all = append(all, c)
-	}
-	l.mu.Unlock()
-	for _, c := range all {
+	for _, c := range l.served() {
 		l.drop(c)
 	}
 	l.ep.Close()

@@ -570,7 +570,7 @@ func (c *conn) execute(args [][]byte) bool {
 		return true
 	}
 	if c.fromLoop && c.lp == nil {
-		if _, spec := c.s.exec.Table.Resolve(args); spec != nil && exec.MayWait(spec) {
+		if c.cl.MayWait {
 			c.streak = 0
 		} else {
 			c.streak++
