@@ -13,9 +13,6 @@ func TestRecordSize(t *testing.T) {
 	if off := unsafe.Offsetof(objRec{}.recHdr); off != 0 {
 		t.Fatalf("objRec header at %d", off)
 	}
-	if off := unsafe.Offsetof(collRec{}.recHdr); off != 0 {
-		t.Fatalf("collRec header at %d", off)
-	}
 	// key:123456 -> value:123456 is one allocation of 29 bytes (class 32)
 	k, v := []byte("key:123456"), []byte("value:123456")
 	if n := testing.AllocsPerRun(100, func() { newStrRec(0, k, v, 0) }); n != 1 {

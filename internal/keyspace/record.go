@@ -16,7 +16,8 @@ import (
 //	expiry int64 (only with recExp) | key bytes | value bytes (capacity)
 //
 // Any other value is an objRec, a struct that starts with the same access
-// and flags fields; two keys whose hashes collide share a collRec. One
+// and flags fields. Two keys whose hashes collide get two slots of the
+// table. One
 // noscan allocation per key (instead of a key string, a value slice, its
 // boxed header and a 48-byte map slot) is most of the memory saved, and
 // the GC has one object per key to mark instead of four.
@@ -34,11 +35,10 @@ type recHdr struct {
 }
 
 const (
-	recObj  uint8 = 1 << iota // an objRec
-	recColl                   // a collRec
-	recExp                    // a string record with an expiry field
-	recRaw                    // a string record with spare capacity
-	recEmb                    // a string Redis keeps "embstr" though it reads as an integer (Entry.Embstr)
+	recObj uint8 = 1 << iota // an objRec
+	recExp                   // a string record with an expiry field
+	recRaw                   // a string record with spare capacity
+	recEmb                   // a string Redis keeps "embstr" though it reads as an integer (Entry.Embstr)
 )
 
 // objRec holds a key whose value is not a string (list, hash, set...).
@@ -48,12 +48,6 @@ type objRec struct {
 	exp  int64
 	key  string
 	val  any
-}
-
-// collRec holds the records of keys whose hashes are equal.
-type collRec struct {
-	recHdr
-	recs []unsafe.Pointer // replaced, never changed in place
 }
 
 func hdrOf(p unsafe.Pointer) *recHdr { return (*recHdr)(p) }
