@@ -153,3 +153,28 @@ func BenchmarkTableEach1M(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTableGrow measures one resize of a full shard table (7/8 of
+// 2^k slots) to twice its size: the pause a SET that grows it sees, with
+// the shard locked. 458k keys in one shard is a 117M-key store.
+func BenchmarkTableGrow(b *testing.B) {
+	for _, slots := range []int{1 << 12, 1 << 16, 1 << 19} {
+		b.Run(fmt.Sprint(slots*7/8), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(5, 6))
+			var tb table
+			rec := newStrRec(0, []byte("k"), nil, 0)
+			for tb.n < slots*7/8 {
+				tb.set(r.Uint64()&^0xff, nil, nil, rec)
+			}
+			if len(tb.s) != slots {
+				b.Fatalf("%d slots", len(tb.s))
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t2 := tb
+				t2.resize(2 * slots)
+			}
+		})
+	}
+}
