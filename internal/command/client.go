@@ -35,9 +35,11 @@ type Client struct {
 	// ACLUser is the ACL user the client is authenticated as (an
 	// *acl.User, kept untyped to avoid an import cycle); nil means the
 	// default user.
-	ACLUser  any
-	Created  int64 // Unix ms
-	LastCmd  string
+	ACLUser any
+	Created int64 // Unix ms
+	// LastCmd is the command the client last sent (nil: none yet, or an
+	// unknown one), as CLIENT LIST's cmd= shows it.
+	LastCmd  atomic.Pointer[Spec]
 	LastTime atomic.Int64 // Unix ms of last interaction
 
 	mu      sync.Mutex

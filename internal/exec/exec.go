@@ -247,6 +247,22 @@ func (e *Executor) Lookup(args [][]byte) (*command.Spec, string) {
 	return sub, ""
 }
 
+// misused returns the command that args name but call with the wrong
+// arity (nil for an unknown command or subcommand): Redis records it as
+// the client's last command (CLIENT LIST's cmd=) before checking the
+// arity.
+func (e *Executor) misused(args [][]byte) *command.Spec {
+	cmd, sub := e.Table.Resolve(args)
+	switch {
+	case cmd == nil:
+		return nil
+	case sub == nil && len(args) < 2:
+		return cmd
+	default:
+		return sub
+	}
+}
+
 // Locks is a set of shard ids computed for a command.
 type Locks struct {
 	All    bool
@@ -378,9 +394,13 @@ func (e *Executor) emit(cl *command.Client, db int, cmds [][][]byte) {
 func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	spec, errMsg := e.Lookup(args)
 	if spec == nil {
+		cl.LastCmd.Store(e.misused(args))
 		cl.MayWait = false
 		e.reject(cl, args, w, errMsg)
 		return
+	}
+	if cl.LastCmd.Load() != spec { // a store is a locked instruction
+		cl.LastCmd.Store(spec)
 	}
 	if cl.MayWait = MayWait(spec); cl.MayWait && cl.NoWait {
 		cl.WouldWait = true // event loop: run it on a goroutine instead
