@@ -3,6 +3,7 @@ package command
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Client flags.
@@ -84,6 +85,15 @@ type Client struct {
 	// wait for long (exec.MayWait): a connection that left its event loop
 	// goes back only after a run of commands that may not.
 	MayWait bool
+	// ClockMark, when not zero, is the time the executor read when the
+	// client's previous command ended (event-loop clients only). If the
+	// connection did nothing since but parse the next command, that
+	// reading serves as the next command's start, so that a pipelined
+	// command costs one clock read instead of two (Redis reads the clock
+	// at a command's start and end). The connection clears it before
+	// anything that takes time between commands: a read from the socket,
+	// a flush. Execute clears it when it might have waited.
+	ClockMark time.Time
 	// Detach, set while an event loop serves the connection, moves it
 	// off the loop from inside a command that runs long (a script that
 	// keeps running): the loop's other connections go on with a new loop

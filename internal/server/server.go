@@ -442,6 +442,7 @@ func (c *conn) netConn() net.Conn {
 }
 
 func (c *conn) flush() error {
+	c.cl.ClockMark = time.Time{} // a write takes time (Client.ClockMark)
 	if c.cl.Flags&command.ClientReplyOff != 0 {
 		c.w.Reset()
 	}
@@ -558,6 +559,9 @@ func (c *conn) execute(args [][]byte) bool {
 		c.flush()
 		return false
 	default:
+	}
+	if c.rd.TookRead() {
+		c.cl.ClockMark = time.Time{} // time passed: not a pipeline's next command
 	}
 	c.cl.LastTime.Store(c.s.clockMs.Load()) // a cron-updated clock: CLIENT LIST idle is in seconds
 	c.w.Proto = c.cl.Proto
