@@ -94,6 +94,12 @@ type Client struct {
 	// anything that takes time between commands: a read from the socket,
 	// a flush. Execute clears it when it might have waited.
 	ClockMark time.Time
+	// Scratch is the executor's per-command scratch state (context, lock
+	// set), kept with the client between its commands so that a command
+	// needs no pool round trip; nil while a command uses it.
+	Scratch any
+	// killed is set by Close (see Killed).
+	killed atomic.Bool
 	// Detach, set while an event loop serves the connection, moves it
 	// off the loop from inside a command that runs long (a script that
 	// keeps running): the loop's other connections go on with a new loop
@@ -128,4 +134,13 @@ func (c *Client) LibInfo() (string, string) {
 }
 
 // Close asks the connection to close.
-func (c *Client) Close() { c.killOnce.Do(func() { close(c.Kill) }) }
+func (c *Client) Close() {
+	c.killOnce.Do(func() {
+		c.killed.Store(true)
+		close(c.Kill)
+	})
+}
+
+// Killed reports whether Close was called: a load, where a receive on
+// Kill locks the channel.
+func (c *Client) Killed() bool { return c.killed.Load() }

@@ -417,9 +417,17 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		cl.ClockMark = time.Time{} // it waited
 	}
 	// The context and lock set escape (handlers are called through
-	// function values), so they are recycled rather than allocated.
-	f := e.getFrame()
-	defer e.putFrame(f)
+	// function values), so they are recycled rather than allocated: the
+	// client's own (Client.Scratch), else a pooled one.
+	f, _ := cl.Scratch.(*frame)
+	if f != nil {
+		cl.Scratch = nil // in use (a nested call gets another)
+	} else {
+		f = e.getFrame()
+	}
+	// kept as it is: the next command's NewCtx overwrites the whole
+	// context, and what it still refers to until then is the client's
+	defer func() { cl.Scratch = f }()
 	locks, c := &f.locks, &f.ctx
 	e.LocksFor(spec, args, locks)
 	if spec.Lock == command.LockTx {

@@ -554,11 +554,9 @@ func (c *conn) run() bool {
 
 // execute runs one command; false means the connection is to be closed.
 func (c *conn) execute(args [][]byte) bool {
-	select {
-	case <-c.cl.Kill:
+	if c.cl.Killed() {
 		c.flush()
 		return false
-	default:
 	}
 	if c.rd.TookRead() {
 		c.cl.ClockMark = time.Time{} // time passed: not a pipeline's next command
