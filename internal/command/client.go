@@ -3,7 +3,6 @@ package command
 import (
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // Client flags.
@@ -86,14 +85,15 @@ type Client struct {
 	// goes back only after a run of commands that may not.
 	MayWait bool
 	// ClockMark, when not zero, is the time the executor read when the
-	// client's previous command ended (event-loop clients only). If the
+	// client's previous command ended (event-loop clients only; its
+	// monotonic clock, in ns). If the
 	// connection did nothing since but parse the next command, that
 	// reading serves as the next command's start, so that a pipelined
 	// command costs one clock read instead of two (Redis reads the clock
 	// at a command's start and end). The connection clears it before
 	// anything that takes time between commands: a read from the socket,
 	// a flush. Execute clears it when it might have waited.
-	ClockMark time.Time
+	ClockMark int64
 	// Scratch is the executor's per-command scratch state (context, lock
 	// set), kept with the client between its commands so that a command
 	// needs no pool round trip; nil while a command uses it.

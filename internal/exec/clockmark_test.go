@@ -37,7 +37,7 @@ func TestClockMark(t *testing.T) {
 			cl := command.NewClient(1)
 			cl.NoWait = tc.noWait
 			if tc.mark != 0 {
-				cl.ClockMark = time.Now().Add(-tc.mark)
+				cl.ClockMark = e.clock.read() - int64(tc.mark)
 			}
 			args := make([][]byte, len(tc.args))
 			for i, a := range tc.args {
@@ -53,10 +53,10 @@ func TestClockMark(t *testing.T) {
 			if u := st.Usec.Load(); u < tc.minUsec || u > tc.maxUsec {
 				t.Errorf("usec = %d, want [%d, %d]", u, tc.minUsec, tc.maxUsec)
 			}
-			if got := !cl.ClockMark.IsZero(); got != tc.wantMark {
+			if got := cl.ClockMark != 0; got != tc.wantMark {
 				t.Errorf("mark set = %v, want %v", got, tc.wantMark)
 			}
-			if tc.wantMark && time.Since(cl.ClockMark) > time.Second {
+			if tc.wantMark && e.clock.read()-cl.ClockMark > int64(time.Second) {
 				t.Errorf("mark %v is not the command's end", cl.ClockMark)
 			}
 		})
@@ -80,5 +80,23 @@ func TestExecuteScratchReused(t *testing.T) {
 	}
 	if string(w.Buf) != "+PONG\r\n+PONG\r\n" {
 		t.Errorf("replies %q", w.Buf)
+	}
+}
+
+// TestClockUnixMs: the executor's wall time follows the system clock.
+func TestClockUnixMs(t *testing.T) {
+	var k clock
+	k.start()
+	for i := 0; i < 3; i++ {
+		before := time.Now().UnixMilli()
+		got := k.unixMs(k.read())
+		after := time.Now().UnixMilli()
+		if got < before-1 || got > after+1 {
+			t.Fatalf("unixMs = %d, want within [%d, %d]", got, before, after)
+		}
+		if r := k.read(); r <= 0 {
+			t.Fatalf("read = %d, want > 0", r)
+		}
+		time.Sleep(60 * time.Millisecond) // past reanchor: a new anchor
 	}
 }

@@ -109,6 +109,7 @@ type Executor struct {
 func New(t *command.Table, s *keyspace.Store) *Executor {
 	e := &Executor{Table: t, Store: s, errStats: map[string]int64{}, watches: &watchRegistry{}}
 	e.stats.Store(&map[*command.Spec]*Stat{})
+	e.clock.start()
 	e.Touched = e.touchWatched
 	e.blocks.init()
 	e.errFn = e.CountError
@@ -324,24 +325,24 @@ func (e *Executor) RunIn(c *command.Ctx, u *Unit) { e.runIn(c, u, nil) }
 // client's command allocates nothing.
 func (e *Executor) runIn(c *command.Ctx, u *Unit, one *[1][][]byte) {
 	start := c.Start
-	if start.IsZero() {
-		start = e.clock.now()
+	if start == 0 {
+		start = e.clock.read()
 	}
 	c.Spec.Handler(c)
 	if c.Client != nil && c.Client.WouldWait {
 		return // declined for NoWait before any effect (a script)
 	}
-	end := e.clock.now()
+	end := e.clock.read()
 	if cl := c.Client; cl != nil && u == nil && one != nil {
 		// a client's own command (Execute): its end may start the next
 		// one (Client.ClockMark), while it is served by an event loop
 		if cl.NoWait {
 			cl.ClockMark = end
 		} else {
-			cl.ClockMark = time.Time{}
+			cl.ClockMark = 0
 		}
 	}
-	e.recordDur(c, end.Sub(start)) // stats, histogram, Observe (ops.go)
+	e.recordDur(c, time.Duration(end-start)) // stats, histogram, Observe (ops.go)
 	if c.Dirty > 0 {
 		e.Dirty.AddFor(c.Client, int64(c.Dirty))
 		if u != nil && c.Spec.Has(command.FlagWrite) {
@@ -369,7 +370,7 @@ func (e *Executor) Now() int64 {
 	if e.Clock != nil {
 		return e.Clock()
 	}
-	return e.clock.now().UnixMilli()
+	return e.clock.unixMs(e.clock.read())
 }
 
 // emit hands effects to Propagate, then tells Wrote that cl's reply must
@@ -414,7 +415,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		return
 	}
 	if e.Pause != nil && e.Pause(cl, spec) { // CLIENT PAUSE (ops.go)
-		cl.ClockMark = time.Time{} // it waited
+		cl.ClockMark = 0 // it waited
 	}
 	// The context and lock set escape (handlers are called through
 	// function values), so they are recycled rather than allocated: the
@@ -460,10 +461,10 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	// end of the client's previous command when it just ended (a
 	// pipeline), else a fresh one
 	start := cl.ClockMark
-	if !atOnce || start.IsZero() {
-		start = e.clock.now()
+	if !atOnce || start == 0 {
+		start = e.clock.read()
 	}
-	now := start.UnixMilli()
+	now := e.clock.unixMs(start)
 	if e.Clock != nil {
 		now = e.Clock()
 	}
@@ -480,7 +481,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	}
 	e.Unlock(locks)
 	if e.blocks.nready.Load() != 0 || wt != nil {
-		cl.ClockMark = time.Time{} // serving others or parking takes time
+		cl.ClockMark = 0 // serving others or parking takes time
 	}
 	e.blocks.drain()
 	if wt != nil {

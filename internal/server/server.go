@@ -442,7 +442,7 @@ func (c *conn) netConn() net.Conn {
 }
 
 func (c *conn) flush() error {
-	c.cl.ClockMark = time.Time{} // a write takes time (Client.ClockMark)
+	c.cl.ClockMark = 0 // a write takes time (Client.ClockMark)
 	if c.cl.Flags&command.ClientReplyOff != 0 {
 		c.w.Reset()
 	}
@@ -559,7 +559,7 @@ func (c *conn) execute(args [][]byte) bool {
 		return false
 	}
 	if c.rd.TookRead() {
-		c.cl.ClockMark = time.Time{} // time passed: not a pipeline's next command
+		c.cl.ClockMark = 0 // time passed: not a pipeline's next command
 	}
 	c.cl.LastTime.Store(c.s.clockMs.Load()) // a cron-updated clock: CLIENT LIST idle is in seconds
 	c.w.Proto = c.cl.Proto
