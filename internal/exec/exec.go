@@ -438,8 +438,8 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	// script is already slow: then it polls, so that it can be answered
 	// BUSY past the threshold (lockOrBusy). Short scripts are thus served
 	// in lock order instead of by sleeping pollers.
-	// at once: nothing waited since the client's previous command ended
-	// (ClockMark), whose end time may then serve as this one's start
+	// atOnce: the locks were taken at the first try, so nothing waited
+	// since the client's previous command ended (Client.ClockMark)
 	atOnce := false
 	if cl.NoWait {
 		ok, first := e.lockNoWait(spec, locks)
