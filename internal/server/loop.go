@@ -62,8 +62,15 @@ var errWouldBlock = errors.New("would block")
 
 // loopState is the event-loop state of a connection.
 type loopState struct {
+	c *conn
+	// loop is the worker serving the connection (set by claim).
 	loop *eventLoop
 	fd   *loopFD
+	// claimed: 0 free, 1 a worker serves the connection, 3 and events
+	// came meanwhile (their flags in pendEv): the worker serves it again
+	// before it lets go (loop_linux.go, claim and release).
+	claimed atomic.Uint32
+	pendEv  atomic.Uint32
 	// args is the command that made the connection move to a goroutine,
 	// not yet run (it aliases the reader's buffer, which is not read
 	// again before it runs).
