@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unsafe"
 )
 
 func mainLoop(L *LState, baseframe *callFrame) {
@@ -45,11 +46,20 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		return
 	}
 
-	// CRESCENT: the loop keeps the current frame's code, constants, base
-	// and pc in locals while it runs the fast paths below; they are
-	// reloaded after every generic handler (which may call, return or
+	// CRESCENT: the loop keeps the current frame's code, constants,
+	// registers and pc in locals while it runs the fast paths below; they
+	// are reloaded after every generic handler (which may call, return or
 	// resize the registry), and cf.Pc is stored before anything that can
 	// raise an error or look at the frame.
+	//
+	// The fast paths read code, constants and registers through unchecked
+	// pointers, as C Lua does: the compiler (compile.go) emits register
+	// operands below the function's NumUsedRegisters, RK constants of its
+	// constant table and jumps inside its code, and the registry holds
+	// lbase+NumUsedRegisters registers (checked below, once per frame
+	// load). Bounds checks and the slice lengths they keep live cost a
+	// fifth of the loop's instructions. Upstream's bytecode only comes
+	// from its compiler (there is no binary chunk loader).
 	rg := L.reg
 	for {
 		cf := L.currentFrame
@@ -58,13 +68,18 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		consts := proto.Constants
 		lbase := cf.LocalBase
 		pc := cf.Pc
-		// CRESCENT: the registers and the step counter live in locals
-		// too (the generic handlers below may grow the registry or run
-		// a nested loop: they are stored before and reloaded after).
-		array := rg.array
+		if n := lbase + int(proto.NumUsedRegisters); n > len(rg.array) {
+			rg.checkSize(n) // never seen: callLua sizes the registry
+		}
+		codep := unsafe.Pointer(unsafe.SliceData(code))
+		kbase := unsafe.Pointer(unsafe.SliceData(consts))
+		regs := unsafe.Pointer(&rg.array[lbase])
+		// CRESCENT: the step counter lives in a local too (the generic
+		// handlers below may run a nested loop: it is stored before and
+		// reloaded after).
 		steps := L.ctxSteps
 		for {
-			inst := code[pc]
+			inst := *(*uint32)(unsafe.Add(codep, uintptr(pc)*4))
 			pc++
 			// CRESCENT: the interrupt (SCRIPT KILL, deadline) and memory
 			// checks run every ctxCheckEvery instructions, as Redis's Lua
@@ -89,46 +104,36 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 			// completes the instruction and continues, or breaks out of the
 			// switch before changing anything, and the generic handler runs
 			// it (with its metamethods, coercions and error messages).
-			switch op := int(inst >> 26); op {
+			switch int(inst >> 26) {
 			case OP_MOVE:
-				RA := lbase + int(inst>>18)&0xff
-				if uint(RA) >= uint(len(array)) {
-					break
-				}
-				array[RA] = array[lbase+int(inst&0x1ff)]
-				if RA >= rg.top {
+				A := (inst >> 18) & 0xff
+				*regAt(regs, A) = *regAt(regs, inst&0x1ff)
+				if RA := lbase + int(A); RA >= rg.top {
 					rg.top = RA + 1
 				}
 				continue
 			case OP_LOADK:
-				RA := lbase + int(inst>>18)&0xff
-				if uint(RA) >= uint(len(array)) {
-					break
-				}
-				array[RA] = consts[int(inst&0x3ffff)]
-				if RA >= rg.top {
+				A := (inst >> 18) & 0xff
+				*regAt(regs, A) = consts[int(inst&0x3ffff)]
+				if RA := lbase + int(A); RA >= rg.top {
 					rg.top = RA + 1
 				}
 				continue
 			case OP_GETGLOBAL:
-				RA := lbase + int(inst>>18)&0xff
-				if uint(RA) >= uint(len(array)) {
-					break
-				}
 				Bx := int(inst & 0x3ffff)
 				v, ok := cf.Fn.Env.indexStringH(proto.stringConstants[Bx], proto.stringHashes[Bx])
 				if !ok {
 					break
 				}
-				array[RA] = v
-				if RA >= rg.top {
+				A := (inst >> 18) & 0xff
+				*regAt(regs, A) = v
+				if RA := lbase + int(A); RA >= rg.top {
 					rg.top = RA + 1
 				}
 				continue
 			case OP_GETTABLEKS:
-				RA := lbase + int(inst>>18)&0xff
-				t, ok := array[lbase+int(inst&0x1ff)].(*LTable)
-				if !ok || uint(RA) >= uint(len(array)) {
+				t, ok := (*regAt(regs, inst&0x1ff)).(*LTable)
+				if !ok {
 					break
 				}
 				C := int(inst>>9) & 0x1ff
@@ -140,68 +145,170 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				if !ok {
 					break
 				}
-				array[RA] = v
-				if RA >= rg.top {
+				A := (inst >> 18) & 0xff
+				*regAt(regs, A) = v
+				if RA := lbase + int(A); RA >= rg.top {
 					rg.top = RA + 1
 				}
 				continue
 			case OP_GETTABLE:
-				RA := lbase + int(inst>>18)&0xff
-				t, ok := array[lbase+int(inst&0x1ff)].(*LTable)
-				if !ok || uint(RA) >= uint(len(array)) {
+				t, ok := (*regAt(regs, inst&0x1ff)).(*LTable)
+				if !ok {
 					break
 				}
 				var v LValue
-				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
-					v = t.RawGet(consts[C&^opBitRk])
+				if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+					v = t.RawGet(*regAt(kbase, C&^opBitRk))
 				} else {
-					v = t.RawGet(array[lbase+C])
+					v = t.RawGet(*regAt(regs, C))
 				}
 				if v == LNil { // __index may apply
 					break
 				}
-				array[RA] = v
-				if RA >= rg.top {
+				A := (inst >> 18) & 0xff
+				*regAt(regs, A) = v
+				if RA := lbase + int(A); RA >= rg.top {
 					rg.top = RA + 1
 				}
 				continue
-			case OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD:
-				RA := lbase + int(inst>>18)&0xff
+			case OP_ADD:
 				var lhs, rhs LValue
-				if B := int(inst & 0x1ff); B&opBitRk != 0 {
-					lhs = consts[B&^opBitRk]
+				if B := inst & 0x1ff; B&opBitRk != 0 {
+					lhs = *regAt(kbase, B&^opBitRk)
 				} else {
-					lhs = array[lbase+B]
+					lhs = *regAt(regs, B)
 				}
-				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
-					rhs = consts[C&^opBitRk]
+				if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+					rhs = *regAt(kbase, C&^opBitRk)
 				} else {
-					rhs = array[lbase+C]
+					rhs = *regAt(regs, C)
 				}
 				v1, ok1 := lhs.(LNumber)
 				v2, ok2 := rhs.(LNumber)
-				if !ok1 || !ok2 || uint(RA) >= uint(len(array)) {
+				if !ok1 || !ok2 {
 					break
 				}
-				var r LNumber
-				if op == OP_ADD {
-					r = v1 + v2
-				} else if op == OP_MOD {
-					a, b := float64(v1), float64(v2)
-					r = LNumber(a - math.Floor(a/b)*b) // luaModulo
-				} else if op == OP_SUB {
-					r = v1 - v2
-				} else if op == OP_MUL {
-					r = v1 * v2
+				r := v1 + v2
+				A := (inst >> 18) & 0xff
+				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+					*regAt(regs, A) = numberValue(&sharedNumbers[u])
 				} else {
-					r = v1 / v2
+					*regAt(regs, A) = rg.alloc.box(r)
 				}
-				if lv := sharedNumber(r); lv != nil {
-					array[RA] = lv
+				if RA := lbase + int(A); RA >= rg.top {
+					rg.top = RA + 1
+				}
+				continue
+			case OP_SUB:
+				var lhs, rhs LValue
+				if B := inst & 0x1ff; B&opBitRk != 0 {
+					lhs = *regAt(kbase, B&^opBitRk)
 				} else {
-					array[RA] = rg.alloc.box(r)
+					lhs = *regAt(regs, B)
 				}
-				if RA >= rg.top {
+				if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+					rhs = *regAt(kbase, C&^opBitRk)
+				} else {
+					rhs = *regAt(regs, C)
+				}
+				v1, ok1 := lhs.(LNumber)
+				v2, ok2 := rhs.(LNumber)
+				if !ok1 || !ok2 {
+					break
+				}
+				r := v1 - v2
+				A := (inst >> 18) & 0xff
+				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+					*regAt(regs, A) = numberValue(&sharedNumbers[u])
+				} else {
+					*regAt(regs, A) = rg.alloc.box(r)
+				}
+				if RA := lbase + int(A); RA >= rg.top {
+					rg.top = RA + 1
+				}
+				continue
+			case OP_MUL:
+				var lhs, rhs LValue
+				if B := inst & 0x1ff; B&opBitRk != 0 {
+					lhs = *regAt(kbase, B&^opBitRk)
+				} else {
+					lhs = *regAt(regs, B)
+				}
+				if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+					rhs = *regAt(kbase, C&^opBitRk)
+				} else {
+					rhs = *regAt(regs, C)
+				}
+				v1, ok1 := lhs.(LNumber)
+				v2, ok2 := rhs.(LNumber)
+				if !ok1 || !ok2 {
+					break
+				}
+				r := v1 * v2
+				A := (inst >> 18) & 0xff
+				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+					*regAt(regs, A) = numberValue(&sharedNumbers[u])
+				} else {
+					*regAt(regs, A) = rg.alloc.box(r)
+				}
+				if RA := lbase + int(A); RA >= rg.top {
+					rg.top = RA + 1
+				}
+				continue
+			case OP_DIV:
+				var lhs, rhs LValue
+				if B := inst & 0x1ff; B&opBitRk != 0 {
+					lhs = *regAt(kbase, B&^opBitRk)
+				} else {
+					lhs = *regAt(regs, B)
+				}
+				if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+					rhs = *regAt(kbase, C&^opBitRk)
+				} else {
+					rhs = *regAt(regs, C)
+				}
+				v1, ok1 := lhs.(LNumber)
+				v2, ok2 := rhs.(LNumber)
+				if !ok1 || !ok2 {
+					break
+				}
+				r := v1 / v2
+				A := (inst >> 18) & 0xff
+				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+					*regAt(regs, A) = numberValue(&sharedNumbers[u])
+				} else {
+					*regAt(regs, A) = rg.alloc.box(r)
+				}
+				if RA := lbase + int(A); RA >= rg.top {
+					rg.top = RA + 1
+				}
+				continue
+			case OP_MOD:
+				var lhs, rhs LValue
+				if B := inst & 0x1ff; B&opBitRk != 0 {
+					lhs = *regAt(kbase, B&^opBitRk)
+				} else {
+					lhs = *regAt(regs, B)
+				}
+				if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+					rhs = *regAt(kbase, C&^opBitRk)
+				} else {
+					rhs = *regAt(regs, C)
+				}
+				v1, ok1 := lhs.(LNumber)
+				v2, ok2 := rhs.(LNumber)
+				if !ok1 || !ok2 {
+					break
+				}
+				a, b := float64(v1), float64(v2)
+				r := LNumber(a - math.Floor(a/b)*b) // luaModulo
+				A := (inst >> 18) & 0xff
+				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+					*regAt(regs, A) = numberValue(&sharedNumbers[u])
+				} else {
+					*regAt(regs, A) = rg.alloc.box(r)
+				}
+				if RA := lbase + int(A); RA >= rg.top {
 					rg.top = RA + 1
 				}
 				continue
@@ -210,15 +317,15 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				continue
 			case OP_EQ, OP_LT, OP_LE:
 				var lhs, rhs LValue
-				if B := int(inst & 0x1ff); B&opBitRk != 0 {
-					lhs = consts[B&^opBitRk]
+				if B := inst & 0x1ff; B&opBitRk != 0 {
+					lhs = *regAt(kbase, B&^opBitRk)
 				} else {
-					lhs = array[lbase+B]
+					lhs = *regAt(regs, B)
 				}
-				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
-					rhs = consts[C&^opBitRk]
+				if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+					rhs = *regAt(kbase, C&^opBitRk)
 				} else {
-					rhs = array[lbase+C]
+					rhs = *regAt(regs, C)
 				}
 				v1, ok1 := lhs.(LNumber)
 				v2, ok2 := rhs.(LNumber)
@@ -226,7 +333,7 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 					break
 				}
 				var ret bool
-				switch op {
+				switch int(inst >> 26) {
 				case OP_EQ:
 					ret = v1 == v2
 				case OP_LT:
@@ -234,21 +341,18 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				default:
 					ret = v1 <= v2
 				}
-				if ret != (int(inst>>18)&0xff != 0) {
+				if ret != ((inst>>18)&0xff != 0) {
 					pc++
 				}
 				continue
 			case OP_TEST:
-				if LVAsBool(array[lbase+int(inst>>18)&0xff]) == (int(inst>>9)&0x1ff == 0) {
+				if LVAsBool(*regAt(regs, (inst>>18)&0xff)) == ((inst>>9)&0x1ff == 0) {
 					pc++
 				}
 				continue
 			case OP_FORLOOP:
-				RA := lbase + int(inst>>18)&0xff
-				if uint(RA+3) >= uint(len(array)) {
-					break
-				}
-				loop := array[RA : RA+4 : RA+4]
+				A := (inst >> 18) & 0xff
+				loop := (*[4]LValue)(unsafe.Pointer(regAt(regs, A)))
 				idx, ok1 := loop[0].(LNumber)
 				limit, ok2 := loop[1].(LNumber)
 				step, ok3 := loop[2].(LNumber)
@@ -259,13 +363,15 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				if !((step > 0 && idx <= limit) || (step <= 0 && idx >= limit)) {
 					break // the loop ends: the handler sets the registers
 				}
-				lv := sharedNumber(idx)
-				if lv == nil {
+				var lv LValue
+				if u := sharedIndex(float64(idx)); u < uint64(len(sharedNumbers)) {
+					lv = numberValue(&sharedNumbers[u])
+				} else {
 					lv = rg.alloc.box(idx)
 				}
 				loop[0] = lv
 				loop[3] = lv
-				if RA+3 >= rg.top {
+				if RA := lbase + int(A); RA+3 >= rg.top {
 					rg.top = RA + 4
 				}
 				pc += int(inst&0x3ffff) - opMaxArgSbx
@@ -279,6 +385,12 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 			break
 		}
 	}
+}
+
+// regAt returns the address of the i-th value of the array at base (a
+// frame's registers or a function's constants). CRESCENT
+func regAt(base unsafe.Pointer, i uint32) *LValue {
+	return (*LValue)(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(LValue(nil))))
 }
 
 // ctxCheckEvery is how many instructions run between interrupt checks
