@@ -49,6 +49,14 @@ func numberValue(p *float64) LValue {
 	return *(*LValue)(unsafe.Pointer(&iface{numberItab, unsafe.Pointer(p)}))
 }
 
+// numberWords is the layout of an LValue, its itab word as an integer:
+// itabs are not heap objects, so storing one needs no write barrier.
+// CRESCENT
+type numberWords struct {
+	itab uintptr
+	word unsafe.Pointer
+}
+
 // roundMagic is 1.5*2^52: for |f| < 2^51, f+roundMagic lies in
 // [2^52, 2^53), where floats are the integers, so its low bits are f
 // rounded to an integer. CRESCENT

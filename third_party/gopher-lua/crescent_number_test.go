@@ -62,3 +62,37 @@ func FuzzSharedIndex(f *testing.F) {
 		checkSharedIndex(t, math.Float64frombits(b))
 	})
 }
+
+func checkFloor(t *testing.T, q float64) {
+	t.Helper()
+	got, want := floor(q), math.Floor(q)
+	if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+		t.Fatalf("floor(%v [%#x]) = %v, want %v", q, math.Float64bits(q), got, want)
+	}
+}
+
+// TestFloor compares the VM's floor with math.Floor, signed zeros
+// included. CRESCENT
+func TestFloor(t *testing.T) {
+	vals := []float64{0, math.Copysign(0, -1), 0.5, -0.5, 1, -1, 1.5, -1.5, 2.5, -2.5,
+		1e-300, -1e-300, math.SmallestNonzeroFloat64, -math.SmallestNonzeroFloat64,
+		1 << 52, -(1 << 52), 1<<52 - 0.5, -(1<<52 - 0.5), 1<<52 + 1, 1 << 53, 1 << 63, -(1 << 63), 1e300, -1e300,
+		math.Inf(1), math.Inf(-1), math.NaN(), math.MaxFloat64, -math.MaxFloat64}
+	for i := -3000; i <= 3000; i++ {
+		f := float64(i) / 7
+		vals = append(vals, f, math.Nextafter(float64(i), 0), math.Nextafter(float64(i), math.Inf(1)))
+	}
+	for _, q := range vals {
+		checkFloor(t, q)
+	}
+}
+
+// FuzzFloor checks floor against math.Floor on any bits.
+func FuzzFloor(f *testing.F) {
+	for _, b := range []uint64{0, 1 << 63, 0x4330000000000000, 0xc330000000000000, 0x3fe0000000000000} {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b uint64) {
+		checkFloor(t, math.Float64frombits(b))
+	})
+}

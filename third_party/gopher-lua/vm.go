@@ -47,44 +47,41 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 	}
 
 	// CRESCENT: the loop keeps the current frame's code, constants,
-	// registers and pc in locals while it runs the fast paths below; they
-	// are reloaded after every generic handler (which may call, return or
-	// resize the registry), and cf.Pc is stored before anything that can
-	// raise an error or look at the frame.
+	// registers and pc in locals while it runs the fast paths (fastLoop
+	// and the table reads below); they are reloaded after every generic
+	// handler (which may call, return or resize the registry), and cf.Pc
+	// is stored before anything that can raise an error or look at the
+	// frame.
 	//
 	// The fast paths read code, constants and registers through unchecked
 	// pointers, as C Lua does: the compiler (compile.go) emits register
-	// operands below the function's NumUsedRegisters, RK constants of its
-	// constant table and jumps inside its code, and the registry holds
+	// operands below the function's NumUsedRegisters, constant indexes of
+	// its constant table and jumps inside its code, and the registry holds
 	// lbase+NumUsedRegisters registers (checked below, once per frame
-	// load). Bounds checks and the slice lengths they keep live cost a
-	// fifth of the loop's instructions. Upstream's bytecode only comes
-	// from its compiler (there is no binary chunk loader).
+	// load). Upstream's bytecode only comes from its compiler (there is no
+	// binary chunk loader).
 	rg := L.reg
 	for {
 		cf := L.currentFrame
 		proto := cf.Fn.Proto
-		code := proto.Code
-		consts := proto.Constants
 		lbase := cf.LocalBase
 		pc := cf.Pc
 		if n := lbase + int(proto.NumUsedRegisters); n > len(rg.array) {
 			rg.checkSize(n) // never seen: callLua sizes the registry
 		}
-		codep := unsafe.Pointer(unsafe.SliceData(code))
-		kbase := unsafe.Pointer(unsafe.SliceData(consts))
+		codep := unsafe.Pointer(unsafe.SliceData(proto.Code))
+		kbase := unsafe.Pointer(unsafe.SliceData(proto.Constants))
 		regs := unsafe.Pointer(&rg.array[lbase])
 		// CRESCENT: the step counter lives in a local too (the generic
 		// handlers below may run a nested loop: it is stored before and
 		// reloaded after).
 		steps := L.ctxSteps
 		for {
-			inst := *(*uint32)(unsafe.Add(codep, uintptr(pc)*4))
-			pc++
+			var inst uint32
+			pc, steps, inst = fastLoop(rg, codep, kbase, regs, lbase, pc, steps)
 			// CRESCENT: the interrupt (SCRIPT KILL, deadline) and memory
 			// checks run every ctxCheckEvery instructions, as Redis's Lua
 			// hook does, instead of a channel select per instruction.
-			steps++
 			if steps&(ctxCheckEvery-1) == 0 {
 				cf.Pc = pc
 				L.ctxSteps = steps
@@ -98,27 +95,12 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				default:
 				}
 			}
-			// CRESCENT: fast paths for the commonest instructions on their
-			// common operands (numbers, plain tables), run in the loop
-			// instead of through a jumpTable call. Each case either
+			// CRESCENT: fast paths for table reads (they call into the
+			// table code, so they are not in fastLoop). Each case either
 			// completes the instruction and continues, or breaks out of the
 			// switch before changing anything, and the generic handler runs
 			// it (with its metamethods, coercions and error messages).
 			switch int(inst >> 26) {
-			case OP_MOVE:
-				A := (inst >> 18) & 0xff
-				*regAt(regs, A) = *regAt(regs, inst&0x1ff)
-				if RA := lbase + int(A); RA >= rg.top {
-					rg.top = RA + 1
-				}
-				continue
-			case OP_LOADK:
-				A := (inst >> 18) & 0xff
-				*regAt(regs, A) = consts[int(inst&0x3ffff)]
-				if RA := lbase + int(A); RA >= rg.top {
-					rg.top = RA + 1
-				}
-				continue
 			case OP_GETGLOBAL:
 				Bx := int(inst & 0x3ffff)
 				v, ok := cf.Fn.Env.indexStringH(proto.stringConstants[Bx], proto.stringHashes[Bx])
@@ -171,211 +153,6 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 					rg.top = RA + 1
 				}
 				continue
-			case OP_ADD:
-				var lhs, rhs LValue
-				if B := inst & 0x1ff; B&opBitRk != 0 {
-					lhs = *regAt(kbase, B&^opBitRk)
-				} else {
-					lhs = *regAt(regs, B)
-				}
-				if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
-					rhs = *regAt(kbase, C&^opBitRk)
-				} else {
-					rhs = *regAt(regs, C)
-				}
-				v1, ok1 := lhs.(LNumber)
-				v2, ok2 := rhs.(LNumber)
-				if !ok1 || !ok2 {
-					break
-				}
-				r := v1 + v2
-				A := (inst >> 18) & 0xff
-				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
-					*regAt(regs, A) = numberValue(&sharedNumbers[u])
-				} else {
-					*regAt(regs, A) = rg.alloc.box(r)
-				}
-				if RA := lbase + int(A); RA >= rg.top {
-					rg.top = RA + 1
-				}
-				continue
-			case OP_SUB:
-				var lhs, rhs LValue
-				if B := inst & 0x1ff; B&opBitRk != 0 {
-					lhs = *regAt(kbase, B&^opBitRk)
-				} else {
-					lhs = *regAt(regs, B)
-				}
-				if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
-					rhs = *regAt(kbase, C&^opBitRk)
-				} else {
-					rhs = *regAt(regs, C)
-				}
-				v1, ok1 := lhs.(LNumber)
-				v2, ok2 := rhs.(LNumber)
-				if !ok1 || !ok2 {
-					break
-				}
-				r := v1 - v2
-				A := (inst >> 18) & 0xff
-				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
-					*regAt(regs, A) = numberValue(&sharedNumbers[u])
-				} else {
-					*regAt(regs, A) = rg.alloc.box(r)
-				}
-				if RA := lbase + int(A); RA >= rg.top {
-					rg.top = RA + 1
-				}
-				continue
-			case OP_MUL:
-				var lhs, rhs LValue
-				if B := inst & 0x1ff; B&opBitRk != 0 {
-					lhs = *regAt(kbase, B&^opBitRk)
-				} else {
-					lhs = *regAt(regs, B)
-				}
-				if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
-					rhs = *regAt(kbase, C&^opBitRk)
-				} else {
-					rhs = *regAt(regs, C)
-				}
-				v1, ok1 := lhs.(LNumber)
-				v2, ok2 := rhs.(LNumber)
-				if !ok1 || !ok2 {
-					break
-				}
-				r := v1 * v2
-				A := (inst >> 18) & 0xff
-				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
-					*regAt(regs, A) = numberValue(&sharedNumbers[u])
-				} else {
-					*regAt(regs, A) = rg.alloc.box(r)
-				}
-				if RA := lbase + int(A); RA >= rg.top {
-					rg.top = RA + 1
-				}
-				continue
-			case OP_DIV:
-				var lhs, rhs LValue
-				if B := inst & 0x1ff; B&opBitRk != 0 {
-					lhs = *regAt(kbase, B&^opBitRk)
-				} else {
-					lhs = *regAt(regs, B)
-				}
-				if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
-					rhs = *regAt(kbase, C&^opBitRk)
-				} else {
-					rhs = *regAt(regs, C)
-				}
-				v1, ok1 := lhs.(LNumber)
-				v2, ok2 := rhs.(LNumber)
-				if !ok1 || !ok2 {
-					break
-				}
-				r := v1 / v2
-				A := (inst >> 18) & 0xff
-				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
-					*regAt(regs, A) = numberValue(&sharedNumbers[u])
-				} else {
-					*regAt(regs, A) = rg.alloc.box(r)
-				}
-				if RA := lbase + int(A); RA >= rg.top {
-					rg.top = RA + 1
-				}
-				continue
-			case OP_MOD:
-				var lhs, rhs LValue
-				if B := inst & 0x1ff; B&opBitRk != 0 {
-					lhs = *regAt(kbase, B&^opBitRk)
-				} else {
-					lhs = *regAt(regs, B)
-				}
-				if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
-					rhs = *regAt(kbase, C&^opBitRk)
-				} else {
-					rhs = *regAt(regs, C)
-				}
-				v1, ok1 := lhs.(LNumber)
-				v2, ok2 := rhs.(LNumber)
-				if !ok1 || !ok2 {
-					break
-				}
-				a, b := float64(v1), float64(v2)
-				r := LNumber(a - math.Floor(a/b)*b) // luaModulo
-				A := (inst >> 18) & 0xff
-				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
-					*regAt(regs, A) = numberValue(&sharedNumbers[u])
-				} else {
-					*regAt(regs, A) = rg.alloc.box(r)
-				}
-				if RA := lbase + int(A); RA >= rg.top {
-					rg.top = RA + 1
-				}
-				continue
-			case OP_JMP:
-				pc += int(inst&0x3ffff) - opMaxArgSbx
-				continue
-			case OP_EQ, OP_LT, OP_LE:
-				var lhs, rhs LValue
-				if B := inst & 0x1ff; B&opBitRk != 0 {
-					lhs = *regAt(kbase, B&^opBitRk)
-				} else {
-					lhs = *regAt(regs, B)
-				}
-				if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
-					rhs = *regAt(kbase, C&^opBitRk)
-				} else {
-					rhs = *regAt(regs, C)
-				}
-				v1, ok1 := lhs.(LNumber)
-				v2, ok2 := rhs.(LNumber)
-				if !ok1 || !ok2 {
-					break
-				}
-				var ret bool
-				switch int(inst >> 26) {
-				case OP_EQ:
-					ret = v1 == v2
-				case OP_LT:
-					ret = v1 < v2
-				default:
-					ret = v1 <= v2
-				}
-				if ret != ((inst>>18)&0xff != 0) {
-					pc++
-				}
-				continue
-			case OP_TEST:
-				if LVAsBool(*regAt(regs, (inst>>18)&0xff)) == ((inst>>9)&0x1ff == 0) {
-					pc++
-				}
-				continue
-			case OP_FORLOOP:
-				A := (inst >> 18) & 0xff
-				loop := (*[4]LValue)(unsafe.Pointer(regAt(regs, A)))
-				idx, ok1 := loop[0].(LNumber)
-				limit, ok2 := loop[1].(LNumber)
-				step, ok3 := loop[2].(LNumber)
-				if !ok1 || !ok2 || !ok3 {
-					break
-				}
-				idx += step
-				if !((step > 0 && idx <= limit) || (step <= 0 && idx >= limit)) {
-					break // the loop ends: the handler sets the registers
-				}
-				var lv LValue
-				if u := sharedIndex(float64(idx)); u < uint64(len(sharedNumbers)) {
-					lv = numberValue(&sharedNumbers[u])
-				} else {
-					lv = rg.alloc.box(idx)
-				}
-				loop[0] = lv
-				loop[3] = lv
-				if RA := lbase + int(A); RA+3 >= rg.top {
-					rg.top = RA + 4
-				}
-				pc += int(inst&0x3ffff) - opMaxArgSbx
-				continue
 			}
 			cf.Pc = pc
 			L.ctxSteps = steps
@@ -385,6 +162,312 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 			break
 		}
 	}
+}
+
+// fastLoop runs the instructions from pc while they take a call-free
+// fast path: moves, constants, arithmetic, comparisons and jumps on
+// numbers. It returns at the first instruction it cannot complete (which
+// it has fetched and counted, but not started: pc is past it) or whose
+// count is a multiple of ctxCheckEvery, for mainLoopWithContext to run.
+//
+// Having no calls, its locals stay in machine registers (a loop with
+// calls on its rare paths spills them on the common ones). CRESCENT
+func fastLoop(rg *registry, codep, kbase, regs unsafe.Pointer, lbase, pc int, steps uint32) (int, uint32, uint32) {
+	for {
+		inst := *(*uint32)(unsafe.Add(codep, uintptr(pc)*4))
+		pc++
+		steps++
+		if steps&(ctxCheckEvery-1) == 0 {
+			return pc, steps, inst
+		}
+		switch int(inst >> 26) {
+		case OP_MOVE:
+			A := (inst >> 18) & 0xff
+			*regAt(regs, A) = *regAt(regs, inst&0x1ff)
+			if RA := lbase + int(A); RA >= rg.top {
+				rg.top = RA + 1
+			}
+		case OP_LOADK:
+			A := (inst >> 18) & 0xff
+			*regAt(regs, A) = *regAt(kbase, inst&0x3ffff)
+			if RA := lbase + int(A); RA >= rg.top {
+				rg.top = RA + 1
+			}
+		case OP_ADD:
+			var lhs, rhs LValue
+			if B := inst & 0x1ff; B&opBitRk != 0 {
+				lhs = *regAt(kbase, B&^opBitRk)
+			} else {
+				lhs = *regAt(regs, B)
+			}
+			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+				rhs = *regAt(kbase, C&^opBitRk)
+			} else {
+				rhs = *regAt(regs, C)
+			}
+			v1, ok1 := lhs.(LNumber)
+			v2, ok2 := rhs.(LNumber)
+			if !ok1 || !ok2 {
+				return pc, steps, inst
+			}
+			r := v1 + v2
+			A := (inst >> 18) & 0xff
+			var np *float64 // the value's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				return pc, steps, inst // the generic path allocates a block
+			}
+			d := (*numberWords)(unsafe.Pointer(regAt(regs, A)))
+			d.itab = uintptr(numberItab)
+			d.word = unsafe.Pointer(np)
+			if RA := lbase + int(A); RA >= rg.top {
+				rg.top = RA + 1
+			}
+		case OP_SUB:
+			var lhs, rhs LValue
+			if B := inst & 0x1ff; B&opBitRk != 0 {
+				lhs = *regAt(kbase, B&^opBitRk)
+			} else {
+				lhs = *regAt(regs, B)
+			}
+			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+				rhs = *regAt(kbase, C&^opBitRk)
+			} else {
+				rhs = *regAt(regs, C)
+			}
+			v1, ok1 := lhs.(LNumber)
+			v2, ok2 := rhs.(LNumber)
+			if !ok1 || !ok2 {
+				return pc, steps, inst
+			}
+			r := v1 - v2
+			A := (inst >> 18) & 0xff
+			var np *float64 // the value's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				return pc, steps, inst // the generic path allocates a block
+			}
+			d := (*numberWords)(unsafe.Pointer(regAt(regs, A)))
+			d.itab = uintptr(numberItab)
+			d.word = unsafe.Pointer(np)
+			if RA := lbase + int(A); RA >= rg.top {
+				rg.top = RA + 1
+			}
+		case OP_MUL:
+			var lhs, rhs LValue
+			if B := inst & 0x1ff; B&opBitRk != 0 {
+				lhs = *regAt(kbase, B&^opBitRk)
+			} else {
+				lhs = *regAt(regs, B)
+			}
+			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+				rhs = *regAt(kbase, C&^opBitRk)
+			} else {
+				rhs = *regAt(regs, C)
+			}
+			v1, ok1 := lhs.(LNumber)
+			v2, ok2 := rhs.(LNumber)
+			if !ok1 || !ok2 {
+				return pc, steps, inst
+			}
+			r := v1 * v2
+			A := (inst >> 18) & 0xff
+			var np *float64 // the value's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				return pc, steps, inst // the generic path allocates a block
+			}
+			d := (*numberWords)(unsafe.Pointer(regAt(regs, A)))
+			d.itab = uintptr(numberItab)
+			d.word = unsafe.Pointer(np)
+			if RA := lbase + int(A); RA >= rg.top {
+				rg.top = RA + 1
+			}
+		case OP_DIV:
+			var lhs, rhs LValue
+			if B := inst & 0x1ff; B&opBitRk != 0 {
+				lhs = *regAt(kbase, B&^opBitRk)
+			} else {
+				lhs = *regAt(regs, B)
+			}
+			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+				rhs = *regAt(kbase, C&^opBitRk)
+			} else {
+				rhs = *regAt(regs, C)
+			}
+			v1, ok1 := lhs.(LNumber)
+			v2, ok2 := rhs.(LNumber)
+			if !ok1 || !ok2 {
+				return pc, steps, inst
+			}
+			r := v1 / v2
+			A := (inst >> 18) & 0xff
+			var np *float64 // the value's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				return pc, steps, inst // the generic path allocates a block
+			}
+			d := (*numberWords)(unsafe.Pointer(regAt(regs, A)))
+			d.itab = uintptr(numberItab)
+			d.word = unsafe.Pointer(np)
+			if RA := lbase + int(A); RA >= rg.top {
+				rg.top = RA + 1
+			}
+		case OP_MOD:
+			var lhs, rhs LValue
+			if B := inst & 0x1ff; B&opBitRk != 0 {
+				lhs = *regAt(kbase, B&^opBitRk)
+			} else {
+				lhs = *regAt(regs, B)
+			}
+			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+				rhs = *regAt(kbase, C&^opBitRk)
+			} else {
+				rhs = *regAt(regs, C)
+			}
+			v1, ok1 := lhs.(LNumber)
+			v2, ok2 := rhs.(LNumber)
+			if !ok1 || !ok2 {
+				return pc, steps, inst
+			}
+			a, b := float64(v1), float64(v2)
+			r := LNumber(a - floor(a/b)*b) // luaModulo
+			A := (inst >> 18) & 0xff
+			var np *float64 // the value's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				return pc, steps, inst // the generic path allocates a block
+			}
+			d := (*numberWords)(unsafe.Pointer(regAt(regs, A)))
+			d.itab = uintptr(numberItab)
+			d.word = unsafe.Pointer(np)
+			if RA := lbase + int(A); RA >= rg.top {
+				rg.top = RA + 1
+			}
+		case OP_JMP:
+			pc += int(inst&0x3ffff) - opMaxArgSbx
+		case OP_EQ, OP_LT, OP_LE:
+			var lhs, rhs LValue
+			if B := inst & 0x1ff; B&opBitRk != 0 {
+				lhs = *regAt(kbase, B&^opBitRk)
+			} else {
+				lhs = *regAt(regs, B)
+			}
+			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+				rhs = *regAt(kbase, C&^opBitRk)
+			} else {
+				rhs = *regAt(regs, C)
+			}
+			v1, ok1 := lhs.(LNumber)
+			v2, ok2 := rhs.(LNumber)
+			if !ok1 || !ok2 {
+				return pc, steps, inst
+			}
+			var ret bool
+			switch int(inst >> 26) {
+			case OP_EQ:
+				ret = v1 == v2
+			case OP_LT:
+				ret = v1 < v2
+			default:
+				ret = v1 <= v2
+			}
+			if ret != ((inst>>18)&0xff != 0) {
+				pc++
+			}
+		case OP_TEST:
+			truthy := true // LVAsBool without the runtime's interface compare
+			switch v := (*regAt(regs, (inst>>18)&0xff)).(type) {
+			case *LNilType:
+				truthy = false
+			case LBool:
+				truthy = bool(v)
+			}
+			if truthy == ((inst>>9)&0x1ff == 0) {
+				pc++
+			}
+		case OP_FORLOOP:
+			A := (inst >> 18) & 0xff
+			loop := (*[4]LValue)(unsafe.Pointer(regAt(regs, A)))
+			idx, ok1 := loop[0].(LNumber)
+			limit, ok2 := loop[1].(LNumber)
+			step, ok3 := loop[2].(LNumber)
+			if !ok1 || !ok2 || !ok3 {
+				return pc, steps, inst
+			}
+			idx += step
+			if !((step > 0 && idx <= limit) || (step <= 0 && idx >= limit)) {
+				return pc, steps, inst // the loop ends: the handler sets the registers
+			}
+			var np *float64 // the value's float: shared or boxed
+			if u := sharedIndex(float64(idx)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(idx)
+			} else {
+				return pc, steps, inst // the generic path allocates a block
+			}
+			d := (*numberWords)(unsafe.Pointer(&loop[0]))
+			d.itab = uintptr(numberItab)
+			d.word = unsafe.Pointer(np)
+			d3 := (*numberWords)(unsafe.Pointer(&loop[3]))
+			d3.itab = uintptr(numberItab)
+			d3.word = unsafe.Pointer(np)
+			if RA := lbase + int(A); RA+3 >= rg.top {
+				rg.top = RA + 4
+			}
+			pc += int(inst&0x3ffff) - opMaxArgSbx
+		default:
+			return pc, steps, inst
+		}
+	}
+}
+
+// floor is math.Floor without its call where SSE4.1 is not assumed
+// (GOAMD64=v1), which would cost fastLoop its registers. CRESCENT
+func floor(q float64) float64 {
+	// |q| >= 2^52, NaN, the infinities and zeros are their own floor.
+	if q > -(1<<52) && q < 1<<52 && q != 0 {
+		t := float64(int64(q))
+		if t > q {
+			t--
+		}
+		return t
+	}
+	return q
 }
 
 // regAt returns the address of the i-th value of the array at base (a
