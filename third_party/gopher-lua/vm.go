@@ -173,46 +173,50 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 // Having no calls, its locals stay in machine registers (a loop with
 // calls on its rare paths spills them on the common ones). CRESCENT
 func fastLoop(rg *registry, codep, kbase, regs unsafe.Pointer, lbase, pc int, steps uint32) (int, uint32, uint32) {
+	// The registry's top, relative to lbase, is kept in a local and
+	// stored on return.
+	top := rg.top - lbase
+	nitab := uintptr(numberItab)
+	var inst uint32
+loop:
 	for {
-		inst := *(*uint32)(unsafe.Add(codep, uintptr(pc)*4))
+		inst = *(*uint32)(unsafe.Add(codep, uintptr(pc)*4))
 		pc++
 		steps++
 		if steps&(ctxCheckEvery-1) == 0 {
-			return pc, steps, inst
+			break
 		}
 		switch int(inst >> 26) {
 		case OP_MOVE:
 			A := (inst >> 18) & 0xff
 			*regAt(regs, A) = *regAt(regs, inst&0x1ff)
-			if RA := lbase + int(A); RA >= rg.top {
-				rg.top = RA + 1
+			if int(A) >= top {
+				top = int(A) + 1
 			}
 		case OP_LOADK:
 			A := (inst >> 18) & 0xff
 			*regAt(regs, A) = *regAt(kbase, inst&0x3ffff)
-			if RA := lbase + int(A); RA >= rg.top {
-				rg.top = RA + 1
+			if int(A) >= top {
+				top = int(A) + 1
 			}
 		case OP_ADD:
-			var lhs, rhs LValue
+			var lhs, rhs *numberWords
 			if B := inst & 0x1ff; B&opBitRk != 0 {
-				lhs = *regAt(kbase, B&^opBitRk)
+				lhs = wordsAt(kbase, B&^opBitRk)
 			} else {
-				lhs = *regAt(regs, B)
+				lhs = wordsAt(regs, B)
 			}
 			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
-				rhs = *regAt(kbase, C&^opBitRk)
+				rhs = wordsAt(kbase, C&^opBitRk)
 			} else {
-				rhs = *regAt(regs, C)
+				rhs = wordsAt(regs, C)
 			}
-			v1, ok1 := lhs.(LNumber)
-			v2, ok2 := rhs.(LNumber)
-			if !ok1 || !ok2 {
-				return pc, steps, inst
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
 			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
 			r := v1 + v2
-			A := (inst >> 18) & 0xff
-			var np *float64 // the value's float: shared or boxed
+			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
 			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
@@ -221,34 +225,33 @@ func fastLoop(rg *registry, codep, kbase, regs unsafe.Pointer, lbase, pc int, st
 				np = &al.fptrs[n]
 				*np = float64(r)
 			} else {
-				return pc, steps, inst // the generic path allocates a block
+				break loop // the generic path allocates a block
 			}
-			d := (*numberWords)(unsafe.Pointer(regAt(regs, A)))
-			d.itab = uintptr(numberItab)
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if RA := lbase + int(A); RA >= rg.top {
-				rg.top = RA + 1
+			if int(A) >= top {
+				top = int(A) + 1
 			}
 		case OP_SUB:
-			var lhs, rhs LValue
+			var lhs, rhs *numberWords
 			if B := inst & 0x1ff; B&opBitRk != 0 {
-				lhs = *regAt(kbase, B&^opBitRk)
+				lhs = wordsAt(kbase, B&^opBitRk)
 			} else {
-				lhs = *regAt(regs, B)
+				lhs = wordsAt(regs, B)
 			}
 			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
-				rhs = *regAt(kbase, C&^opBitRk)
+				rhs = wordsAt(kbase, C&^opBitRk)
 			} else {
-				rhs = *regAt(regs, C)
+				rhs = wordsAt(regs, C)
 			}
-			v1, ok1 := lhs.(LNumber)
-			v2, ok2 := rhs.(LNumber)
-			if !ok1 || !ok2 {
-				return pc, steps, inst
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
 			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
 			r := v1 - v2
-			A := (inst >> 18) & 0xff
-			var np *float64 // the value's float: shared or boxed
+			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
 			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
@@ -257,34 +260,33 @@ func fastLoop(rg *registry, codep, kbase, regs unsafe.Pointer, lbase, pc int, st
 				np = &al.fptrs[n]
 				*np = float64(r)
 			} else {
-				return pc, steps, inst // the generic path allocates a block
+				break loop // the generic path allocates a block
 			}
-			d := (*numberWords)(unsafe.Pointer(regAt(regs, A)))
-			d.itab = uintptr(numberItab)
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if RA := lbase + int(A); RA >= rg.top {
-				rg.top = RA + 1
+			if int(A) >= top {
+				top = int(A) + 1
 			}
 		case OP_MUL:
-			var lhs, rhs LValue
+			var lhs, rhs *numberWords
 			if B := inst & 0x1ff; B&opBitRk != 0 {
-				lhs = *regAt(kbase, B&^opBitRk)
+				lhs = wordsAt(kbase, B&^opBitRk)
 			} else {
-				lhs = *regAt(regs, B)
+				lhs = wordsAt(regs, B)
 			}
 			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
-				rhs = *regAt(kbase, C&^opBitRk)
+				rhs = wordsAt(kbase, C&^opBitRk)
 			} else {
-				rhs = *regAt(regs, C)
+				rhs = wordsAt(regs, C)
 			}
-			v1, ok1 := lhs.(LNumber)
-			v2, ok2 := rhs.(LNumber)
-			if !ok1 || !ok2 {
-				return pc, steps, inst
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
 			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
 			r := v1 * v2
-			A := (inst >> 18) & 0xff
-			var np *float64 // the value's float: shared or boxed
+			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
 			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
@@ -293,34 +295,33 @@ func fastLoop(rg *registry, codep, kbase, regs unsafe.Pointer, lbase, pc int, st
 				np = &al.fptrs[n]
 				*np = float64(r)
 			} else {
-				return pc, steps, inst // the generic path allocates a block
+				break loop // the generic path allocates a block
 			}
-			d := (*numberWords)(unsafe.Pointer(regAt(regs, A)))
-			d.itab = uintptr(numberItab)
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if RA := lbase + int(A); RA >= rg.top {
-				rg.top = RA + 1
+			if int(A) >= top {
+				top = int(A) + 1
 			}
 		case OP_DIV:
-			var lhs, rhs LValue
+			var lhs, rhs *numberWords
 			if B := inst & 0x1ff; B&opBitRk != 0 {
-				lhs = *regAt(kbase, B&^opBitRk)
+				lhs = wordsAt(kbase, B&^opBitRk)
 			} else {
-				lhs = *regAt(regs, B)
+				lhs = wordsAt(regs, B)
 			}
 			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
-				rhs = *regAt(kbase, C&^opBitRk)
+				rhs = wordsAt(kbase, C&^opBitRk)
 			} else {
-				rhs = *regAt(regs, C)
+				rhs = wordsAt(regs, C)
 			}
-			v1, ok1 := lhs.(LNumber)
-			v2, ok2 := rhs.(LNumber)
-			if !ok1 || !ok2 {
-				return pc, steps, inst
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
 			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
 			r := v1 / v2
-			A := (inst >> 18) & 0xff
-			var np *float64 // the value's float: shared or boxed
+			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
 			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
@@ -329,35 +330,34 @@ func fastLoop(rg *registry, codep, kbase, regs unsafe.Pointer, lbase, pc int, st
 				np = &al.fptrs[n]
 				*np = float64(r)
 			} else {
-				return pc, steps, inst // the generic path allocates a block
+				break loop // the generic path allocates a block
 			}
-			d := (*numberWords)(unsafe.Pointer(regAt(regs, A)))
-			d.itab = uintptr(numberItab)
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if RA := lbase + int(A); RA >= rg.top {
-				rg.top = RA + 1
+			if int(A) >= top {
+				top = int(A) + 1
 			}
 		case OP_MOD:
-			var lhs, rhs LValue
+			var lhs, rhs *numberWords
 			if B := inst & 0x1ff; B&opBitRk != 0 {
-				lhs = *regAt(kbase, B&^opBitRk)
+				lhs = wordsAt(kbase, B&^opBitRk)
 			} else {
-				lhs = *regAt(regs, B)
+				lhs = wordsAt(regs, B)
 			}
 			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
-				rhs = *regAt(kbase, C&^opBitRk)
+				rhs = wordsAt(kbase, C&^opBitRk)
 			} else {
-				rhs = *regAt(regs, C)
+				rhs = wordsAt(regs, C)
 			}
-			v1, ok1 := lhs.(LNumber)
-			v2, ok2 := rhs.(LNumber)
-			if !ok1 || !ok2 {
-				return pc, steps, inst
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
 			}
-			a, b := float64(v1), float64(v2)
-			r := LNumber(a - floor(a/b)*b) // luaModulo
-			A := (inst >> 18) & 0xff
-			var np *float64 // the value's float: shared or boxed
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 - floor(v1/v2)*v2 // luaModulo
+
+			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
 			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
@@ -366,33 +366,33 @@ func fastLoop(rg *registry, codep, kbase, regs unsafe.Pointer, lbase, pc int, st
 				np = &al.fptrs[n]
 				*np = float64(r)
 			} else {
-				return pc, steps, inst // the generic path allocates a block
+				break loop // the generic path allocates a block
 			}
-			d := (*numberWords)(unsafe.Pointer(regAt(regs, A)))
-			d.itab = uintptr(numberItab)
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if RA := lbase + int(A); RA >= rg.top {
-				rg.top = RA + 1
+			if int(A) >= top {
+				top = int(A) + 1
 			}
 		case OP_JMP:
 			pc += int(inst&0x3ffff) - opMaxArgSbx
 		case OP_EQ, OP_LT, OP_LE:
-			var lhs, rhs LValue
+			var lhs, rhs *numberWords
 			if B := inst & 0x1ff; B&opBitRk != 0 {
-				lhs = *regAt(kbase, B&^opBitRk)
+				lhs = wordsAt(kbase, B&^opBitRk)
 			} else {
-				lhs = *regAt(regs, B)
+				lhs = wordsAt(regs, B)
 			}
 			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
-				rhs = *regAt(kbase, C&^opBitRk)
+				rhs = wordsAt(kbase, C&^opBitRk)
 			} else {
-				rhs = *regAt(regs, C)
+				rhs = wordsAt(regs, C)
 			}
-			v1, ok1 := lhs.(LNumber)
-			v2, ok2 := rhs.(LNumber)
-			if !ok1 || !ok2 {
-				return pc, steps, inst
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
 			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
 			var ret bool
 			switch int(inst >> 26) {
 			case OP_EQ:
@@ -418,18 +418,16 @@ func fastLoop(rg *registry, codep, kbase, regs unsafe.Pointer, lbase, pc int, st
 			}
 		case OP_FORLOOP:
 			A := (inst >> 18) & 0xff
-			loop := (*[4]LValue)(unsafe.Pointer(regAt(regs, A)))
-			idx, ok1 := loop[0].(LNumber)
-			limit, ok2 := loop[1].(LNumber)
-			step, ok3 := loop[2].(LNumber)
-			if !ok1 || !ok2 || !ok3 {
-				return pc, steps, inst
+			loop := (*[4]numberWords)(unsafe.Pointer(regAt(regs, A)))
+			if loop[0].itab != nitab || loop[1].itab != nitab || loop[2].itab != nitab {
+				break loop
 			}
+			idx, limit, step := *(*float64)(loop[0].word), *(*float64)(loop[1].word), *(*float64)(loop[2].word)
 			idx += step
 			if !((step > 0 && idx <= limit) || (step <= 0 && idx >= limit)) {
-				return pc, steps, inst // the loop ends: the handler sets the registers
+				break loop // the loop ends: the handler sets the registers
 			}
-			var np *float64 // the value's float: shared or boxed
+			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(idx)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
 			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
@@ -438,22 +436,28 @@ func fastLoop(rg *registry, codep, kbase, regs unsafe.Pointer, lbase, pc int, st
 				np = &al.fptrs[n]
 				*np = float64(idx)
 			} else {
-				return pc, steps, inst // the generic path allocates a block
+				break loop // the generic path allocates a block
 			}
-			d := (*numberWords)(unsafe.Pointer(&loop[0]))
-			d.itab = uintptr(numberItab)
-			d.word = unsafe.Pointer(np)
-			d3 := (*numberWords)(unsafe.Pointer(&loop[3]))
-			d3.itab = uintptr(numberItab)
-			d3.word = unsafe.Pointer(np)
-			if RA := lbase + int(A); RA+3 >= rg.top {
-				rg.top = RA + 4
+			loop[0].itab = nitab
+			loop[0].word = unsafe.Pointer(np)
+			loop[3].itab = nitab
+			loop[3].word = unsafe.Pointer(np)
+			if int(A)+3 >= top {
+				top = int(A) + 4
 			}
 			pc += int(inst&0x3ffff) - opMaxArgSbx
 		default:
-			return pc, steps, inst
+			break loop
 		}
 	}
+	rg.top = top + lbase
+	return pc, steps, inst
+}
+
+// wordsAt returns the words of the i-th value of the array at base (a
+// frame's registers or a function's constants). CRESCENT
+func wordsAt(base unsafe.Pointer, i uint32) *numberWords {
+	return (*numberWords)(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(LValue(nil))))
 }
 
 // floor is math.Floor without its call where SSE4.1 is not assumed
