@@ -42,3 +42,46 @@ func BenchmarkVMFloatLoop(b *testing.B) {
 func BenchmarkVMTableLoop(b *testing.B) {
 	benchVM(b, "local t = {n = 0} for i = 1, 1000 do t.n = t.n + 1 end return t.n")
 }
+
+// TestVMRegistryEdge runs loops in frames near the end of small
+// registries, fixed and growable: the fast paths run only with fastRegs
+// registers past the frame's base (else the generic handlers do), and
+// the results must not depend on which. CRESCENT
+func TestVMRegistryEdge(t *testing.T) {
+	const src = `
+local function f(n)
+	local x = 0
+	for i = 1, 100 do x = x + i % 7 + i * 0.5 end
+	for i = 10, 1, -1 do x = x - i end
+	local t = {a = 1, 2, 3}
+	x = x + t.a + t[1] + t[2]
+	if n > 0 then return x + f(n - 1) end
+	return x
+end
+return f(30)`
+	var want LValue
+	for _, opt := range []Options{
+		{},
+		{RegistrySize: 128, RegistryMaxSize: 64 * 1024, RegistryGrowStep: 8},
+		{RegistrySize: 128, RegistryMaxSize: 330, RegistryGrowStep: 1},
+		{RegistrySize: 300, RegistryMaxSize: 0},
+		{RegistrySize: 400, RegistryMaxSize: 400},
+		{RegistrySize: 1024, RegistryMaxSize: 1024},
+	} {
+		L := NewState(opt)
+		L.SetContext(context.Background())
+		if err := L.DoString(src); err != nil {
+			t.Fatalf("%+v: %v", opt, err)
+		}
+		got := L.Get(-1)
+		if want == nil {
+			want = got
+		} else if got.String() != want.String() {
+			t.Fatalf("%+v: got %v, want %v", opt, got, want)
+		}
+		L.Close()
+	}
+	if want.String() != "85963" { // Redis 7.0.15: tostring(f(30))
+		t.Fatalf("got %v", want)
+	}
+}

@@ -54,20 +54,23 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 	// frame.
 	//
 	// The fast paths read code, constants and registers through unchecked
-	// pointers, as C Lua does: the compiler (compile.go) emits register
-	// operands below the function's NumUsedRegisters, constant indexes of
-	// its constant table and jumps inside its code, and the registry holds
-	// lbase+NumUsedRegisters registers (checked below, once per frame
-	// load). Upstream's bytecode only comes from its compiler (there is no
-	// binary chunk loader).
+	// pointers, as C Lua does: the compiler (compile.go) emits constant
+	// indexes of the function's constant table and jumps inside its code
+	// (there is no binary chunk loader), and register operands are 8 bits
+	// (FORLOOP's reach 3 further), so the fast paths run only while the
+	// registry holds fastRegs registers past the frame's base (it is grown
+	// to that when its maximum size allows, else the generic handlers run
+	// the frame, bounds-checked).
 	rg := L.reg
 	for {
 		cf := L.currentFrame
 		proto := cf.Fn.Proto
 		lbase := cf.LocalBase
 		pc := cf.Pc
-		if n := lbase + int(proto.NumUsedRegisters); n > len(rg.array) {
-			rg.checkSize(n) // never seen: callLua sizes the registry
+		fast := lbase+fastRegs <= len(rg.array)
+		if !fast && lbase+fastRegs <= rg.maxSize {
+			rg.checkSize(lbase + fastRegs) // registers from top on are dead
+			fast = lbase+fastRegs <= len(rg.array)
 		}
 		codep := unsafe.Pointer(unsafe.SliceData(proto.Code))
 		kbase := unsafe.Pointer(unsafe.SliceData(proto.Constants))
@@ -76,6 +79,18 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		// handlers below may run a nested loop: it is stored before and
 		// reloaded after).
 		steps := L.ctxSteps
+		if !fast { // one instruction by its generic handler
+			inst := proto.Code[pc]
+			cf.Pc = pc + 1
+			L.ctxSteps = steps + 1
+			if L.ctxSteps&(ctxCheckEvery-1) == 0 {
+				L.ctxCheck()
+			}
+			if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
+				return
+			}
+			continue
+		}
 		for {
 			var inst uint32
 			pc, steps, inst = fastLoop(rg, codep, kbase, regs, lbase, pc, steps)
@@ -479,6 +494,23 @@ func floor(q float64) float64 {
 func regAt(base unsafe.Pointer, i uint32) *LValue {
 	return (*LValue)(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(LValue(nil))))
 }
+
+// ctxCheck runs the periodic memory and interrupt checks of
+// mainLoopWithContext, raising their errors. CRESCENT
+func (L *LState) ctxCheck() {
+	if L.mem != nil { // memory limits (crescent_mem.go)
+		L.memStep(ctxCheckEvery)
+	}
+	select {
+	case <-L.ctx.Done():
+		L.RaiseError(L.ctx.Err().Error())
+	default:
+	}
+}
+
+// fastRegs is how many registers past a frame's base the fast paths may
+// touch: 8-bit register operands, and FORLOOP's 3 more. CRESCENT
+const fastRegs = 256 + 3
 
 // ctxCheckEvery is how many instructions run between interrupt checks
 // (a power of two). CRESCENT
