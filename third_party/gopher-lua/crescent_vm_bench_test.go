@@ -85,3 +85,35 @@ return f(30)`
 		t.Fatalf("got %v", want)
 	}
 }
+
+// TestFastRegs checks that a function's fastRegs covers every register
+// its instructions name, FORLOOP's loop variable included (which
+// NumUsedRegisters may leave out). CRESCENT
+func TestFastRegs(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	for _, src := range []string{
+		"local x = 0 for i = 1, 10 do x = x + i end return x",
+		"for i = 1, 10 do end",
+		"local t = {} for k, v in pairs(t) do end return #t",
+		"local a, b, c = 1, 2, 3 return a + b * c",
+	} {
+		fn, err := L.LoadString(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := fn.Proto
+		if p.fastRegs <= 0 || p.fastRegs > maxFastRegs {
+			t.Fatalf("%q: fastRegs %d", src, p.fastRegs)
+		}
+		for _, inst := range p.Code {
+			a := int(inst>>18) & 0xff
+			if op := int(inst >> 26); op == OP_FORLOOP || op == OP_FORPREP {
+				a += 3
+			}
+			if a >= p.fastRegs {
+				t.Fatalf("%q: register %d >= fastRegs %d", src, a, p.fastRegs)
+			}
+		}
+	}
+}

@@ -58,19 +58,23 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 	// indexes of the function's constant table and jumps inside its code
 	// (there is no binary chunk loader), and register operands are 8 bits
 	// (FORLOOP's reach 3 further), so the fast paths run only while the
-	// registry holds fastRegs registers past the frame's base (it is grown
-	// to that when its maximum size allows, else the generic handlers run
-	// the frame, bounds-checked).
+	// registry holds the function's fastRegs registers past the frame's
+	// base (it is grown to that when its maximum size allows, else the
+	// generic handlers run the frame, bounds-checked).
 	rg := L.reg
 	for {
 		cf := L.currentFrame
 		proto := cf.Fn.Proto
 		lbase := cf.LocalBase
 		pc := cf.Pc
-		fast := lbase+fastRegs <= len(rg.array)
-		if !fast && lbase+fastRegs <= rg.maxSize {
-			rg.checkSize(lbase + fastRegs) // registers from top on are dead
-			fast = lbase+fastRegs <= len(rg.array)
+		need := lbase + maxFastRegs
+		if proto.fastRegs > 0 {
+			need = lbase + proto.fastRegs
+		}
+		fast := need <= len(rg.array)
+		if !fast && need <= rg.maxSize {
+			rg.checkSize(need) // registers from top on are dead
+			fast = need <= len(rg.array)
 		}
 		codep := unsafe.Pointer(unsafe.SliceData(proto.Code))
 		kbase := unsafe.Pointer(unsafe.SliceData(proto.Constants))
@@ -508,9 +512,10 @@ func (L *LState) ctxCheck() {
 	}
 }
 
-// fastRegs is how many registers past a frame's base the fast paths may
-// touch: 8-bit register operands, and FORLOOP's 3 more. CRESCENT
-const fastRegs = 256 + 3
+// maxFastRegs is how many registers past a frame's base the fast paths
+// may touch, at most: 8-bit register operands, and FORLOOP's 3 more.
+// FunctionProto.fastRegs is the bound of one function. CRESCENT
+const maxFastRegs = 256 + 3
 
 // ctxCheckEvery is how many instructions run between interrupt checks
 // (a power of two). CRESCENT
