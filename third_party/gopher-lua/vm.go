@@ -57,10 +57,12 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 	// pointers, as C Lua does: the compiler (compile.go) emits constant
 	// indexes of the function's constant table and jumps inside its code
 	// (there is no binary chunk loader), and register operands are 8 bits
-	// (FORLOOP's reach 3 further), so the fast paths run only while the
-	// registry holds the function's fastRegs registers past the frame's
-	// base (it is grown to that when its maximum size allows, else the
-	// generic handlers run the frame, bounds-checked).
+	// (FORLOOP's reach 3 further; B and C have a ninth bit, set only for a
+	// constant, and a plain register operand is read with 8 bits), so the
+	// fast paths run only while the registry holds the function's fastRegs
+	// registers past the frame's base (it is grown to that when its
+	// maximum size allows, else the generic handlers run the frame,
+	// bounds-checked).
 	rg := L.reg
 	for {
 		cf := L.currentFrame
@@ -133,7 +135,7 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				}
 				continue
 			case OP_GETTABLEKS:
-				t, ok := (*regAt(regs, inst&0x1ff)).(*LTable)
+				t, ok := (*regAt(regs, inst&0xff)).(*LTable)
 				if !ok {
 					break
 				}
@@ -153,7 +155,7 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				}
 				continue
 			case OP_GETTABLE:
-				t, ok := (*regAt(regs, inst&0x1ff)).(*LTable)
+				t, ok := (*regAt(regs, inst&0xff)).(*LTable)
 				if !ok {
 					break
 				}
@@ -208,7 +210,7 @@ loop:
 		switch int(inst >> 26) {
 		case OP_MOVE:
 			A := (inst >> 18) & 0xff
-			*regAt(regs, A) = *regAt(regs, inst&0x1ff)
+			*regAt(regs, A) = *regAt(regs, inst&0xff)
 			if int(A) >= top {
 				top = int(A) + 1
 			}
