@@ -265,10 +265,14 @@ func (l *eventLoop) run() {
 			return
 		}
 		if l.next >= l.n {
-			if len(l.again) == 0 {
+			// Poll without the netpoller first: a worker parks (and
+			// queues behind the one parked) only when nothing is ready.
+			l.n, _ = rawEpollWait(ls.epfd, l.events)
+			if l.n <= 0 && len(l.again) == 0 {
 				l.n = ls.wait(l.events)
-			} else { // look for other ready connections first, without parking
-				l.n, _ = rawEpollWait(ls.epfd, l.events)
+			}
+			if l.n < 0 {
+				l.n = 0
 			}
 			l.next = 0
 		}
