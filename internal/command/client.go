@@ -35,9 +35,11 @@ type Client struct {
 	// ACLUser is the ACL user the client is authenticated as (an
 	// *acl.User, kept untyped to avoid an import cycle); nil means the
 	// default user.
-	ACLUser  any
-	Created  int64 // Unix ms
-	LastCmd  string
+	ACLUser any
+	Created int64 // Unix ms
+	// LastCmd is the command the client last sent (nil: none yet, or an
+	// unknown one), as CLIENT LIST's cmd= shows it.
+	LastCmd  atomic.Pointer[Spec]
 	LastTime atomic.Int64 // Unix ms of last interaction
 
 	mu      sync.Mutex
@@ -84,6 +86,22 @@ type Client struct {
 	// wait for long (exec.MayWait): a connection that left its event loop
 	// goes back only after a run of commands that may not.
 	MayWait bool
+	// ClockMark, when not zero, is the time the executor read when the
+	// client's previous command ended (event-loop clients only; its
+	// monotonic clock, in ns). If the
+	// connection did nothing since but parse the next command, that
+	// reading serves as the next command's start, so that a pipelined
+	// command costs one clock read instead of two (Redis reads the clock
+	// at a command's start and end). The connection clears it before
+	// anything that takes time between commands: a read from the socket,
+	// a flush. Execute clears it when it might have waited.
+	ClockMark int64
+	// Scratch is the executor's per-command scratch state (context, lock
+	// set), kept with the client between its commands so that a command
+	// needs no pool round trip; nil while a command uses it.
+	Scratch any
+	// killed is set by Close (see Killed).
+	killed atomic.Bool
 	// Detach, set while an event loop serves the connection, moves it
 	// off the loop from inside a command that runs long (a script that
 	// keeps running): the loop's other connections go on with a new loop
@@ -118,4 +136,13 @@ func (c *Client) LibInfo() (string, string) {
 }
 
 // Close asks the connection to close.
-func (c *Client) Close() { c.killOnce.Do(func() { close(c.Kill) }) }
+func (c *Client) Close() {
+	c.killOnce.Do(func() {
+		c.killed.Store(true)
+		close(c.Kill)
+	})
+}
+
+// Killed reports whether Close was called: a load, where a receive on
+// Kill locks the channel.
+func (c *Client) Killed() bool { return c.killed.Load() }

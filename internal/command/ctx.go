@@ -24,9 +24,10 @@ type Ctx struct {
 	// Propagate, when set by the handler, replaces Args as what is written
 	// to the AOF (e.g. EXPIRE as PEXPIREAT). Each entry is one command.
 	Propagate [][][]byte
-	// Start is when the executor started the command (zero: not timed
-	// yet); its statistics measure from there.
-	Start time.Time
+	// Start is when the executor started the command, as its monotonic
+	// clock reads (ns; zero: not timed yet); its statistics measure from
+	// there.
+	Start int64
 	// InScript is set when the command runs from redis.call.
 	InScript bool
 	// Touched collects keys modified by this command (for WATCH, client

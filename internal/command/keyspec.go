@@ -24,6 +24,10 @@ type KeySpec struct {
 	KeyNumIdx int
 	FirstKey  int
 	BeginType string // "index", "keyword" or "unknown"
+	// simple is set, when the table is built, for the common shape:
+	// BeginType "index", FindType "range" with LastKey >= 0 (Keys skips
+	// the string switches then).
+	simple bool
 }
 
 // HasFlag reports whether the key spec carries flag f (e.g. "RW").
@@ -39,6 +43,14 @@ func (k *KeySpec) HasFlag(f string) bool {
 // Keys appends to dst the positions in args of the keys of this spec.
 func (k *KeySpec) Keys(args [][]byte, dst []int) []int {
 	argc := len(args)
+	if k.simple {
+		first := k.BeginIndex
+		last, step := first+k.LastKey, max(k.KeyStep, 1)
+		for i := first; i <= last && i < argc; i += step {
+			dst = append(dst, i)
+		}
+		return dst
+	}
 	var first int
 	switch k.BeginType {
 	case "index":

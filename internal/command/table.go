@@ -323,6 +323,7 @@ func keySpecFromTree(v any) KeySpec {
 		k.FirstKey = num(fspec["firstkey"])
 		k.KeyStep = num(fspec["keystep"])
 	}
+	k.simple = k.BeginType == "index" && k.FindType == "range" && k.LastKey >= 0
 	return k
 }
 

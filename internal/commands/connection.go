@@ -263,9 +263,9 @@ func (h *Handlers) clientInfoLine(cl *command.Client, now int64) string {
 		multi = len(cl.Queue)
 	}
 	qbuf, obuf := h.Server.ClientBuffers(cl.ID)
-	last := cl.LastCmd
-	if last == "" {
-		last = "NULL"
+	last := "NULL"
+	if spec := cl.LastCmd.Load(); spec != nil {
+		last = spec.Name
 	}
 	sub, psub, ssub := 0, 0, 0
 	if h.SubCounts != nil {

@@ -811,14 +811,14 @@ func (h *Handlers) unpause() {
 // pauseWait is the executor's Pause hook: it holds a command back while
 // clients are paused (all commands, or with WRITE the ones that may write:
 // write and may_replicate commands, EXEC of a transaction with writes).
-func (h *Handlers) pauseWait(cl *command.Client, spec *command.Spec) {
+func (h *Handlers) pauseWait(cl *command.Client, spec *command.Spec) (waited bool) {
 	for {
 		p := h.ops.pause.Load()
 		if p == nil {
-			return
+			return waited
 		}
 		if !p.all && !h.mayWrite(cl, spec) {
-			return
+			return waited
 		}
 		d := time.Until(p.until)
 		if d <= 0 {
@@ -827,15 +827,16 @@ func (h *Handlers) pauseWait(cl *command.Client, spec *command.Spec) {
 				close(p.done)
 			}
 			h.ops.pauseMu.Unlock()
-			return
+			return waited
 		}
+		waited = true
 		t := time.NewTimer(d)
 		select {
 		case <-p.done:
 		case <-t.C:
 		case <-cl.Kill:
 			t.Stop()
-			return
+			return waited
 		}
 		t.Stop()
 	}

@@ -27,13 +27,18 @@ func (e *Executor) CheckACL(cl *command.Client, spec *command.Spec, args [][]byt
 	if e.ACL == nil {
 		return ""
 	}
+	u := e.UserOf(cl)
+	res, pos := e.ACL.Check(u, spec, args)
+	if res == acl.OK {
+		return "" // the common case: no context to name, nothing to log
+	}
 	ctx := "toplevel"
 	if cl.Flags&command.ClientScript != 0 {
 		ctx = "lua"
 	} else if cl.Flags&command.ClientMulti != 0 {
 		ctx = "multi"
 	}
-	res, pos := e.checkACL(cl, spec, args, ctx)
+	e.logDenied(cl, u, spec, args, res, pos, ctx)
 	switch res {
 	case acl.OK:
 		return ""
@@ -72,9 +77,14 @@ func (e *Executor) CheckACLScript(cl *command.Client, spec *command.Spec, args [
 func (e *Executor) checkACL(cl *command.Client, spec *command.Spec, args [][]byte, ctx string) (acl.Reason, int) {
 	u := e.UserOf(cl)
 	res, pos := e.ACL.Check(u, spec, args)
-	if res == acl.OK {
-		return res, pos
+	if res != acl.OK {
+		e.logDenied(cl, u, spec, args, res, pos, ctx)
 	}
+	return res, pos
+}
+
+// logDenied records a denial in the ACL log.
+func (e *Executor) logDenied(cl *command.Client, u *acl.User, spec *command.Spec, args [][]byte, res acl.Reason, pos int, ctx string) {
 	le := acl.LogEntry{Reason: res, Context: ctx, Username: u.Name(), Created: e.Now()}
 	switch res {
 	case acl.DeniedCommand:
@@ -86,7 +96,6 @@ func (e *Executor) checkACL(cl *command.Client, spec *command.Spec, args [][]byt
 		le.ClientInfo = e.ClientInfo(cl)
 	}
 	e.ACL.AddLog(le)
-	return res, pos
 }
 
 // LogAuthFailure records a failed AUTH or HELLO AUTH in the ACL log.

@@ -7,36 +7,47 @@ import (
 
 // reanchor is how long a clock anchor serves before the wall clock is read
 // again (see clock).
-const reanchor = 50 * time.Millisecond
+const reanchor = int64(50 * time.Millisecond)
 
-// clock reads the time for the command path with one monotonic clock read
-// instead of time.Now's two (wall and monotonic). On the 2-core VM of
-// docs/design/concurrency.md, time.Now costs ~130 ns and a monotonic read
-// ~65 ns, against a few hundred ns for a whole pipelined GET. The wall
-// time is the anchor's plus the monotonic time elapsed since it, and the
-// anchor is renewed every 50 ms: the result differs from time.Now only
-// while the system clock is stepped or slewed (by at most the step, for at
-// most 50 ms; a slew of 500 ppm is 25 µs). The returned time carries a
-// monotonic reading, so time.Since on it is one monotonic read too.
+// clock reads the time for the command path: one monotonic clock read
+// (read returns nanoseconds since the executor started) instead of
+// time.Now's two (wall and monotonic), and no time.Time arithmetic. On the
+// 2-core VM of docs/design/concurrency.md, time.Now costs ~130 ns and a
+// monotonic read ~65 ns, against a few hundred ns for a whole pipelined
+// GET. The wall time (unixMs) is an anchor's plus the monotonic time
+// elapsed since it, and the anchor is renewed every 50 ms: the result
+// differs from time.Now only while the system clock is stepped or slewed
+// (by at most the step, for at most 50 ms; a slew of 500 ppm is 25 µs).
 type clock struct {
-	anchor atomic.Pointer[time.Time]
+	base   time.Time // the monotonic origin (New)
+	anchor atomic.Pointer[anchor]
 }
 
-// now returns the current time.
-func (k *clock) now() time.Time {
+// anchor pairs a monotonic reading with the wall time it was taken at.
+type anchor struct {
+	mono   int64 // clock.read
+	wallNs int64 // Unix ns
+}
+
+// start sets the origin; readings before it are not meaningful.
+func (k *clock) start() { k.base = time.Now() }
+
+// read returns the monotonic time in ns since start, at least 1 (0
+// stands for no reading).
+func (k *clock) read() int64 { return int64(time.Since(k.base)) + 1 }
+
+// unixMs returns the Unix time in ms of reading mono.
+func (k *clock) unixMs(mono int64) int64 {
 	a := k.anchor.Load()
-	if a == nil {
-		return k.renew()
+	if a == nil || mono-a.mono >= reanchor {
+		a = k.renew()
 	}
-	d := time.Since(*a)
-	if d >= reanchor || d < 0 {
-		return k.renew()
-	}
-	return a.Add(d)
+	return (a.wallNs + mono - a.mono) / 1e6
 }
 
-func (k *clock) renew() time.Time {
+func (k *clock) renew() *anchor {
 	t := time.Now()
-	k.anchor.Store(&t)
-	return t
+	a := &anchor{mono: int64(t.Sub(k.base)) + 1, wallNs: t.UnixNano()}
+	k.anchor.Store(a)
+	return a
 }

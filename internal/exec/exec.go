@@ -83,8 +83,8 @@ type Executor struct {
 	// nil for expiry and eviction): client-side caching invalidation.
 	TouchedBy func(cl *command.Client, db int, key []byte)
 	// Pause, when set, runs before a command takes its locks and waits
-	// while CLIENT PAUSE holds it back.
-	Pause func(cl *command.Client, spec *command.Spec)
+	// while CLIENT PAUSE holds it back; it reports whether it waited.
+	Pause func(cl *command.Client, spec *command.Spec) bool
 	// --- end operating hooks
 
 	// stats is copied on write (a command's first call, CONFIG
@@ -109,6 +109,7 @@ type Executor struct {
 func New(t *command.Table, s *keyspace.Store) *Executor {
 	e := &Executor{Table: t, Store: s, errStats: map[string]int64{}, watches: &watchRegistry{}}
 	e.stats.Store(&map[*command.Spec]*Stat{})
+	e.clock.start()
 	e.Touched = e.touchWatched
 	e.blocks.init()
 	e.errFn = e.CountError
@@ -247,6 +248,22 @@ func (e *Executor) Lookup(args [][]byte) (*command.Spec, string) {
 	return sub, ""
 }
 
+// misused returns the command that args name but call with the wrong
+// arity (nil for an unknown command or subcommand): Redis records it as
+// the client's last command (CLIENT LIST's cmd=) before checking the
+// arity.
+func (e *Executor) misused(args [][]byte) *command.Spec {
+	cmd, sub := e.Table.Resolve(args)
+	switch {
+	case cmd == nil:
+		return nil
+	case sub == nil && len(args) < 2:
+		return cmd
+	default:
+		return sub
+	}
+}
+
 // Locks is a set of shard ids computed for a command.
 type Locks struct {
 	All    bool
@@ -324,14 +341,24 @@ func (e *Executor) RunIn(c *command.Ctx, u *Unit) { e.runIn(c, u, nil) }
 // client's command allocates nothing.
 func (e *Executor) runIn(c *command.Ctx, u *Unit, one *[1][][]byte) {
 	start := c.Start
-	if start.IsZero() {
-		start = e.clock.now()
+	if start == 0 {
+		start = e.clock.read()
 	}
 	c.Spec.Handler(c)
 	if c.Client != nil && c.Client.WouldWait {
 		return // declined for NoWait before any effect (a script)
 	}
-	e.recordCall(c, start) // stats, histogram, Observe (ops.go)
+	end := e.clock.read()
+	if cl := c.Client; cl != nil && u == nil && one != nil {
+		// a client's own command (Execute): its end may start the next
+		// one (Client.ClockMark), while it is served by an event loop
+		if cl.NoWait {
+			cl.ClockMark = end
+		} else {
+			cl.ClockMark = 0
+		}
+	}
+	e.recordDur(c, time.Duration(end-start)) // stats, histogram, Observe (ops.go)
 	if c.Dirty > 0 {
 		e.Dirty.AddFor(c.Client, int64(c.Dirty))
 		if u != nil && c.Spec.Has(command.FlagWrite) {
@@ -359,7 +386,7 @@ func (e *Executor) Now() int64 {
 	if e.Clock != nil {
 		return e.Clock()
 	}
-	return e.clock.now().UnixMilli()
+	return e.clock.unixMs(e.clock.read())
 }
 
 // emit hands effects to Propagate, then tells Wrote that cl's reply must
@@ -378,9 +405,13 @@ func (e *Executor) emit(cl *command.Client, db int, cmds [][][]byte) {
 func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	spec, errMsg := e.Lookup(args)
 	if spec == nil {
+		cl.LastCmd.Store(e.misused(args))
 		cl.MayWait = false
 		e.reject(cl, args, w, errMsg)
 		return
+	}
+	if cl.LastCmd.Load() != spec { // a store is a locked instruction
+		cl.LastCmd.Store(spec)
 	}
 	if cl.MayWait = MayWait(spec); cl.MayWait && cl.NoWait {
 		cl.WouldWait = true // event loop: run it on a goroutine instead
@@ -403,13 +434,21 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	if cl.Flags&(command.ClientMulti|command.ClientPubSub) != 0 && e.intercept(cl, spec, args, w) {
 		return
 	}
-	if e.Pause != nil {
-		e.Pause(cl, spec) // CLIENT PAUSE (ops.go)
+	if e.Pause != nil && e.Pause(cl, spec) { // CLIENT PAUSE (ops.go)
+		cl.ClockMark = 0 // it waited
 	}
 	// The context and lock set escape (handlers are called through
-	// function values), so they are recycled rather than allocated.
-	f := e.getFrame()
-	defer e.putFrame(f)
+	// function values), so they are recycled rather than allocated: the
+	// client's own (Client.Scratch), else a pooled one.
+	f, _ := cl.Scratch.(*frame)
+	if f != nil {
+		cl.Scratch = nil // in use (a nested call gets another)
+	} else {
+		f = e.getFrame()
+	}
+	// kept as it is: the next command's NewCtx overwrites the whole
+	// context, and what it still refers to until then is the client's
+	defer func() { cl.Scratch = f }()
 	locks, c := &f.locks, &f.ctx
 	e.LocksFor(spec, args, locks)
 	if spec.Lock == command.LockTx {
@@ -419,11 +458,16 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	// script is already slow: then it polls, so that it can be answered
 	// BUSY past the threshold (lockOrBusy). Short scripts are thus served
 	// in lock order instead of by sleeping pollers.
+	// atOnce: the locks were taken at the first try, so nothing waited
+	// since the client's previous command ended (Client.ClockMark)
+	atOnce := false
 	if cl.NoWait {
-		if !e.lockNoWait(spec, locks) {
+		ok, first := e.lockNoWait(spec, locks)
+		if !ok {
 			cl.WouldWait = true // event loop: run it on a goroutine instead
 			return
 		}
+		atOnce = first
 	} else if e.Busy != nil && e.Busy.Slow() && !spec.Has(command.FlagAllowBusy) {
 		if msg := e.lockOrBusy(locks); msg != "" {
 			e.StatFor(spec).RejectedCalls.Add(1)
@@ -433,9 +477,14 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	} else {
 		e.Lock(locks)
 	}
-	// one clock read serves the command's time and its statistics
-	start := e.clock.now()
-	now := start.UnixMilli()
+	// one clock read serves the command's time and its statistics: the
+	// end of the client's previous command when it just ended (a
+	// pipeline), else a fresh one
+	start := cl.ClockMark
+	if !atOnce || start == 0 {
+		start = e.clock.read()
+	}
+	now := e.clock.unixMs(start)
 	if e.Clock != nil {
 		now = e.Clock()
 	}
@@ -451,6 +500,9 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		wt = e.newWaiter(cl, c.Block)
 	}
 	e.Unlock(locks)
+	if e.blocks.nready.Load() != 0 || wt != nil {
+		cl.ClockMark = 0 // serving others or parking takes time
+	}
 	e.blocks.drain()
 	if wt != nil {
 		e.park(wt, spec, args, w, c.Block)
@@ -491,19 +543,21 @@ func MayWait(spec *command.Spec) bool {
 // fails, holding nothing, when the command would poll for BUSY or wait for
 // a running script's locks. Waiting for an ordinary command's short hold
 // is allowed, and so is a short wait for a script's (noWaitSpin).
-func (e *Executor) lockNoWait(spec *command.Spec, l *Locks) bool {
+//
+// first reports that it got l at the first try, without waiting.
+func (e *Executor) lockNoWait(spec *command.Spec, l *Locks) (ok, first bool) {
 	if e.tryLock(l) {
 		if len(l.Shards) > 0 || e.Busy == nil || !e.Busy.Slow() || spec.Has(command.FlagAllowBusy) {
-			return true
+			return true, true
 		}
 		// the whole keyspace, or no keys, while a script runs long: the
 		// goroutine path answers BUSY past the threshold (lockOrBusy)
 		e.Unlock(l)
-		return false
+		return false, false
 	}
 	if e.Busy == nil || !e.Busy.Running() {
 		e.Lock(l)
-		return true
+		return true, false
 	}
 	// A script may hold it. Scripts are mostly short: retry for a little
 	// while before moving the connection off the loop.
@@ -511,10 +565,10 @@ func (e *Executor) lockNoWait(spec *command.Spec, l *Locks) bool {
 	for !e.Busy.Slow() && time.Now().Before(deadline) {
 		runtime.Gosched()
 		if e.tryLock(l) {
-			return true
+			return true, false
 		}
 	}
-	return false
+	return false, false
 }
 
 // noWaitSpin is how long a client that must not wait retries a lock that

@@ -91,8 +91,8 @@ func (h *Histogram) Percentile(p float64) float64 {
 
 // recordCall updates c's command statistics after its handler ran and
 // hands it to Observe.
-func (e *Executor) recordCall(c *command.Ctx, start time.Time) {
-	e.recordDur(c, time.Since(start))
+func (e *Executor) recordCall(c *command.Ctx, start int64) {
+	e.recordDur(c, time.Duration(e.clock.read()-start))
 }
 
 // recordDur is recordCall for a call that took d.
@@ -109,7 +109,9 @@ func (e *Executor) recordDur(c *command.Ctx, d time.Duration) {
 	default:
 		st.Calls.AddFor(cl, 1)
 	}
-	st.Usec.AddFor(cl, usec)
+	if usec != 0 { // most fast commands take less than a microsecond
+		st.Usec.AddFor(cl, usec)
+	}
 	st.Hist.recordFor(cl, usec)
 	e.TotalCmds.AddFor(cl, 1)
 	if f := e.Observe; f != nil {

@@ -189,10 +189,10 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 			c.Notify = p.notifyFn
 		}
 	}
-	start := e.clock.now()
+	start := e.clock.read()
 	spec.Handler(c)
 	if p.on {
-		p.observe(c, time.Since(start))
+		p.observe(c, time.Duration(e.clock.read()-start))
 	} else {
 		e.recordCall(c, start)
 	}

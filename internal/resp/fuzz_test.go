@@ -82,3 +82,62 @@ func FuzzReaderUnauthenticated(f *testing.F) {
 		}
 	})
 }
+
+// headerSlow is the general header parse: readLine, then parseInt.
+func headerSlow(b []byte, from int) (int64, int, bool) {
+	line, next, ok := readLine(b, from)
+	if !ok {
+		return 0, 0, false
+	}
+	n, ok := parseInt(line[1:])
+	return n, next, ok
+}
+
+// FuzzHeader checks that the header fast path only accepts what the
+// general path parses the same way.
+func FuzzHeader(f *testing.F) {
+	for _, s := range []string{"*3\r\n", "$16\r\nx", "$0\r\n", "$01\r\n", "$-1\r\n", "$1\r", "$\r\n",
+		"$999999999999999999\r\n", "$9999999999999999999\r\n", "$12\x00\r\n", "$1 \r\n", "$+1\r\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 || (b[0] != '$' && b[0] != '*') {
+			b = append([]byte{'$'}, b...) // parse calls it on a type byte
+		}
+		n, next, ok := header(b, 0)
+		if !ok {
+			return
+		}
+		sn, snext, sok := headerSlow(b, 0)
+		if !sok || sn != n || snext != next {
+			t.Fatalf("%q: fast %d,%d; general %d,%d,%v", b, n, next, sn, snext, sok)
+		}
+	})
+}
+
+func TestHeader(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int64
+		next int
+		ok   bool
+	}{
+		{"*3\r\n", 3, 4, true},
+		{"$16\r\nkey", 16, 5, true},
+		{"$123456789012345678\r\n", 123456789012345678, 21, true},
+		{"$1234567890123456789\r\n", 0, 0, false}, // 19 digits: general path
+		{"$0\r\n", 0, 0, false},                   // general path
+		{"$01\r\n", 0, 0, false},
+		{"$-1\r\n", 0, 0, false},
+		{"$3\r", 0, 0, false}, // the byte after '\r' is missing
+		{"$3", 0, 0, false},
+		{"$", 0, 0, false},
+		{"$3x\r\n", 0, 0, false},
+		{"$3\x00\r\n", 0, 0, false},
+	} {
+		n, next, ok := header([]byte(tc.in), 0)
+		if n != tc.n || next != tc.next || ok != tc.ok {
+			t.Errorf("header(%q) = %d, %d, %v; want %d, %d, %v", tc.in, n, next, ok, tc.n, tc.next, tc.ok)
+		}
+	}
+}

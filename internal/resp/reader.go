@@ -57,6 +57,17 @@ type Reader struct {
 	// BeforeRead, when set, runs before the reader blocks on the
 	// underlying reader (the server flushes pending replies there).
 	BeforeRead func() error
+	// didRead is set by every read from rd (see TookRead).
+	didRead bool
+}
+
+// TookRead reports whether the reader read from the underlying reader
+// (or tried to) since the last call: the server then knows that time may
+// have passed between two commands (command.Client.ClockMark).
+func (r *Reader) TookRead() bool {
+	d := r.didRead
+	r.didRead = false
+	return d
 }
 
 // NewReader returns a reader over rd.
@@ -99,6 +110,7 @@ func (r *Reader) fill(need int) error {
 		r.r = 0
 		r.buf = nb
 	}
+	r.didRead = true
 	n, err := r.rd.Read(r.buf[r.w:])
 	r.w += n
 	if n > 0 {
@@ -152,15 +164,21 @@ func (r *Reader) parse() ([][]byte, int, error) {
 		return r.parseInline(b)
 	}
 	// multibulk
-	line, pos, ok := readLine(b, 0)
+	count, pos, ok := header(b, 0)
 	if !ok {
-		if len(b) > maxInline {
-			return nil, 0, &ProtocolError{"too big mbulk count string"}
+		var line []byte
+		if line, pos, ok = readLine(b, 0); !ok {
+			if len(b) > maxInline {
+				return nil, 0, &ProtocolError{"too big mbulk count string"}
+			}
+			return nil, 0, nil
 		}
-		return nil, 0, nil
+		count, ok = parseInt(line[1:])
+		if !ok || count > maxMultibulk {
+			return nil, 0, &ProtocolError{"invalid multibulk length"}
+		}
 	}
-	count, ok := parseInt(line[1:])
-	if !ok || count > maxMultibulk {
+	if count > maxMultibulk {
 		return nil, 0, &ProtocolError{"invalid multibulk length"}
 	}
 	if count > 10 && r.Unauthenticated {
@@ -175,19 +193,25 @@ func (r *Reader) parse() ([][]byte, int, error) {
 			r.argStart = pos
 			return nil, 0, nil
 		}
-		line, next, ok := readLine(b, pos)
-		if !ok {
-			if len(b)-pos > maxInline {
-				return nil, 0, &ProtocolError{"too big bulk count string"}
+		n, next, ok := header(b, pos)
+		if !ok || b[pos] != '$' {
+			var line []byte
+			if line, next, ok = readLine(b, pos); !ok {
+				if len(b)-pos > maxInline {
+					return nil, 0, &ProtocolError{"too big bulk count string"}
+				}
+				r.argStart = pos
+				return nil, 0, nil
 			}
-			r.argStart = pos
-			return nil, 0, nil
+			if b[pos] != '$' {
+				return nil, 0, &ProtocolError{fmt.Sprintf("expected '$', got '%c'", b[pos])}
+			}
+			n, ok = parseInt(line[1:])
+			if !ok || n < 0 {
+				return nil, 0, &ProtocolError{"invalid bulk length"}
+			}
 		}
-		if b[pos] != '$' {
-			return nil, 0, &ProtocolError{fmt.Sprintf("expected '$', got '%c'", b[pos])}
-		}
-		n, ok := parseInt(line[1:])
-		if !ok || n < 0 || n > r.Limits.MaxBulkLen {
+		if n > r.Limits.MaxBulkLen {
 			return nil, 0, &ProtocolError{"invalid bulk length"}
 		}
 		if n > 16384 && r.Unauthenticated {
@@ -209,6 +233,35 @@ func (r *Reader) parse() ([][]byte, int, error) {
 	}
 	r.args = args
 	return args, pos, nil
+}
+
+// header parses the header line at b[from] (its type byte is not
+// checked) in the common case: 1 to 18 digits without a leading zero,
+// then '\r' and one more byte. It returns the number and where the next
+// line starts; ok is false for anything else (the caller then goes the
+// general way: readLine and parseInt), and never where those would parse
+// the line differently.
+func header(b []byte, from int) (n int64, next int, ok bool) {
+	i := from + 1
+	if i >= len(b) || b[i] < '1' || b[i] > '9' {
+		return 0, 0, false
+	}
+	n = int64(b[i] - '0')
+	for i++; i < len(b); i++ {
+		c := b[i]
+		if c-'0' <= 9 {
+			if i-from > 18 {
+				return 0, 0, false // a 19th digit
+			}
+			n = n*10 + int64(c-'0')
+			continue
+		}
+		if c == '\r' && i+1 < len(b) {
+			return n, i + 2, true
+		}
+		return 0, 0, false
+	}
+	return 0, 0, false
 }
 
 // readLine finds a multibulk header line. Like Redis, it ends at the first

@@ -11,14 +11,18 @@ import (
 // The event-loop front end (event-loop yes; Linux only, loop_linux.go).
 //
 // A plain TCP connection is taken out of Go's netpoller at accept and
-// served by one of GOMAXPROCS loops, each a goroutine with its own epoll
-// instance (level-triggered, EPOLLIN|EPOLLRDHUP). On readiness the loop
-// runs the connection's usual code (conn.run: resp.Reader, exec.Execute,
-// resp.Writer, output limits) until the input is drained, reading once
-// per readiness when the read comes back short and the peer has not hung
-// up (EPOLLRDHUP), and writes the batch's replies with one write(2). So
-// an unpipelined request costs one read and one write, with no goroutine
-// parking or waking.
+// registered in one epoll instance (edge-triggered, EPOLLIN|EPOLLRDHUP)
+// shared by GOMAXPROCS worker goroutines. A worker takes up to loopBatch
+// ready connections at a time, claims each (loopState.claim: one worker
+// serves a connection at a time), runs the connection's usual code
+// (conn.run: resp.Reader, exec.Execute, resp.Writer, output limits) until
+// the input is drained, reading once per readiness when the read comes
+// back short and the peer has not hung up (EPOLLRDHUP), and writes the
+// batch's replies, one write(2) each, before it lets the connections go.
+// So an unpipelined request costs one read and one write, with no
+// goroutine parking or waking, and a worker the kernel preempts holds up
+// only its own batch: the other workers go on serving every other
+// connection.
 //
 // Whatever may wait moves the connection, permanently and with its input,
 // output and client state, to the goroutine-per-connection path: a
@@ -62,8 +66,15 @@ var errWouldBlock = errors.New("would block")
 
 // loopState is the event-loop state of a connection.
 type loopState struct {
+	c *conn
+	// loop is the worker serving the connection (set by claim).
 	loop *eventLoop
 	fd   *loopFD
+	// claimed: 0 free, 1 a worker serves the connection, 3 and events
+	// came meanwhile (their flags in pendEv): the worker serves it again
+	// before it lets go (loop_linux.go, claim and release).
+	claimed atomic.Uint32
+	pendEv  atomic.Uint32
 	// args is the command that made the connection move to a goroutine,
 	// not yet run (it aliases the reader's buffer, which is not read
 	// again before it runs).

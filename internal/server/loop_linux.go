@@ -16,71 +16,85 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// eventLoops is the set of loops (nil when event-loop is off).
+// eventLoops is the event-loop front end (nil when event-loop is off):
+// one epoll instance, edge-triggered for connections, shared by a few
+// worker goroutines (eventLoop). Any worker serves any ready connection,
+// so a worker the kernel preempts in the middle of its batch delays only
+// that batch's connections, not every connection it would own with an
+// epoll instance per worker (docs/design/concurrency.md, "One epoll,
+// shared workers").
 type eventLoops struct {
-	loops []*eventLoop
-	next  atomic.Uint32
-}
-
-// eventLoop is one epoll instance served by one goroutine.
-type eventLoop struct {
 	s    *Server
 	epfd int
-	evfd int // eventfd: wakes the loop for requests, timeouts and stop
-	// ep is epfd in Go's netpoller: the loop parks as an ordinary
-	// goroutine when it has nothing to do (an epoll descriptor is readable
-	// while it has ready events), instead of blocking a thread in
-	// epoll_wait(2).
+	evfd int // eventfd (level-triggered): wakes workers for requests, timeouts and stop
+	// ep is epfd in Go's netpoller: a worker parks as an ordinary
+	// goroutine when there is nothing to do (an epoll descriptor is
+	// readable while it has ready events), instead of blocking a thread
+	// in epoll_wait(2). Its read lock lets one worker wait at a time: the
+	// others queue behind it (leader/follower).
 	ep   *os.File
 	epRC syscall.RawConn
 
-	// toFlush: connections served in this batch with replies to write
-	// (loop goroutine only; flushBatch)
-	toFlush []*conn
-
 	mu       sync.Mutex
-	conns    map[int32]*conn // by descriptor
-	requests []*conn         // connections to move to a goroutine
+	conns    map[int32]*loopState // by descriptor
+	requests []*conn              // connections to move to a goroutine
 	stopping atomic.Bool
+	workers  atomic.Int32 // running workers; the last to stop closes the rest
 }
 
-// startLoops starts the event loops: event-loops of them, or GOMAXPROCS
-// when it is 0.
+// eventLoop is one worker of the loops: a goroutine serving ready
+// connections batch by batch. A worker claims a connection
+// (loopState.claim) before it serves it and releases it once its replies
+// are written, so a connection is served by one worker at a time and its
+// replies keep their order.
+type eventLoop struct {
+	ls *eventLoops
+	s  *Server
+	// events holds the batch; next is the first event not served yet.
+	events  []unix.EpollEvent
+	next, n int
+	// toFlush: connections served in this batch, claimed, whose replies
+	// are to be written (flushBatch); again: connections claimed with
+	// events that came while they were claimed, to serve again.
+	toFlush []*conn
+	again   []*loopState
+}
+
+// loopBatch is how many ready connections a worker takes per epoll_wait:
+// few enough that a preempted worker holds up only a few of them, while
+// the other workers serve the rest.
+const loopBatch = 16
+
+// startLoops starts the event-loop workers: event-loops of them, or
+// GOMAXPROCS when it is 0.
 func (s *Server) startLoops() error {
 	n := int(s.cfg.Int("event-loops"))
 	if n <= 0 || n > runtime.GOMAXPROCS(0) {
 		n = runtime.GOMAXPROCS(0)
 	}
-	ls := &eventLoops{}
-	for i := 0; i < n; i++ {
-		l, err := newEventLoop(s)
-		if err != nil {
-			for _, l := range ls.loops {
-				l.stop()
-			}
-			return err
-		}
-		ls.loops = append(ls.loops, l)
+	ls, err := newEventLoops(s)
+	if err != nil {
+		return err
 	}
-	for _, l := range ls.loops {
+	ls.workers.Store(int32(n))
+	for i := 0; i < n; i++ {
 		s.wg.Add(1)
-		go l.run()
+		go ls.newWorker().run()
 	}
 	s.loops = ls
 	return nil
 }
 
-// stopLoops makes the loops close their connections and exit.
+// stopLoops makes the workers close their connections and exit.
 func (s *Server) stopLoops() {
 	if s.loops == nil {
 		return
 	}
-	for _, l := range s.loops.loops {
-		l.stop()
-	}
+	s.loops.stopping.Store(true)
+	s.loops.wake()
 }
 
-func newEventLoop(s *Server) (*eventLoop, error) {
+func newEventLoops(s *Server) (*eventLoops, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -108,15 +122,19 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 		unix.Close(evfd)
 		return nil, err
 	}
-	return &eventLoop{s: s, epfd: epfd, evfd: evfd, ep: ep, epRC: rc, conns: map[int32]*conn{}}, nil
+	return &eventLoops{s: s, epfd: epfd, evfd: evfd, ep: ep, epRC: rc, conns: map[int32]*loopState{}}, nil
+}
+
+func (ls *eventLoops) newWorker() *eventLoop {
+	return &eventLoop{ls: ls, s: ls.s, events: make([]unix.EpollEvent, loopBatch)}
 }
 
 // wait returns the next ready events, parking in Go's netpoller while
 // there are none.
-func (l *eventLoop) wait(events []unix.EpollEvent) int {
+func (ls *eventLoops) wait(events []unix.EpollEvent) int {
 	n := 0
-	err := l.epRC.Read(func(uintptr) bool {
-		k, err := rawEpollWait(l.epfd, events)
+	err := ls.epRC.Read(func(uintptr) bool {
+		k, err := rawEpollWait(ls.epfd, events)
 		if err != nil {
 			return err != unix.EINTR && err != unix.EAGAIN
 		}
@@ -124,7 +142,7 @@ func (l *eventLoop) wait(events []unix.EpollEvent) int {
 		return k > 0
 	})
 	if err != nil {
-		l.s.log.Error("epoll_wait", "err", err)
+		ls.s.log.Error("epoll_wait", "err", err)
 		time.Sleep(10 * time.Millisecond)
 	}
 	return n
@@ -136,23 +154,17 @@ func (s *Server) tickLoops() {
 	if s.loops == nil || s.clientLimits.timeout.Int() <= 0 {
 		return
 	}
-	for _, l := range s.loops.loops {
-		l.wake()
-	}
+	s.loops.wake()
 }
 
-func (l *eventLoop) wake() {
+func (ls *eventLoops) wake() {
 	var one = [8]byte{1}
-	unix.Write(l.evfd, one[:])
+	unix.Write(ls.evfd, one[:])
 }
 
-func (l *eventLoop) stop() {
-	l.stopping.Store(true)
-	l.wake()
-}
-
-// adopt takes a new plain TCP connection out of Go's netpoller into a
-// loop. It reports false (the connection stays as it was) when it cannot.
+// adopt takes a new plain TCP connection out of Go's netpoller into the
+// loops. It reports false (the connection stays as it was) when it
+// cannot.
 func (s *Server) adopt(c *conn) bool {
 	if !s.adoptConn(c) {
 		return false
@@ -161,7 +173,7 @@ func (s *Server) adopt(c *conn) bool {
 	return true
 }
 
-// rejoin puts a connection that moved to a goroutine back into a loop
+// rejoin puts a connection that moved to a goroutine back into the loops
 // (canRejoin), from that goroutine, which must not touch it afterwards.
 func (s *Server) rejoin(c *conn) bool {
 	if !s.adoptConn(c) {
@@ -177,7 +189,8 @@ func (s *Server) rejoin(c *conn) bool {
 
 func (s *Server) adoptConn(c *conn) bool {
 	sc, ok := c.nc.(*net.TCPConn)
-	if !ok || s.loops == nil {
+	ls := s.loops
+	if !ok || ls == nil || ls.stopping.Load() {
 		return false
 	}
 	rc, err := sc.SyscallConn()
@@ -196,8 +209,7 @@ func (s *Server) adoptConn(c *conn) bool {
 		return false
 	}
 	lf := &loopFD{fd: fd, laddr: sc.LocalAddr(), raddr: sc.RemoteAddr()}
-	l := s.loops.loops[int(s.loops.next.Add(1))%len(s.loops.loops)]
-	st := &loopState{loop: l, fd: lf}
+	st := &loopState{c: c, fd: lf}
 	c.ncMu.Lock()
 	old := c.nc
 	c.nc, c.lp = lf, st
@@ -205,15 +217,19 @@ func (s *Server) adoptConn(c *conn) bool {
 	c.cl.Detach = c.detachFromLoop
 	c.ncMu.Unlock()
 	old.Close() // leaves Go's poller; the duplicate keeps the socket
-	l.mu.Lock()
-	l.conns[int32(fd)] = c
-	l.mu.Unlock()
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}
-	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	ls.mu.Lock()
+	ls.conns[int32(fd)] = st
+	ls.mu.Unlock()
+	// Edge-triggered: an event comes when data (or a FIN) arrives, and
+	// once at registration if some is there already. A worker reads
+	// until a short read (loopFD.Read) or EAGAIN, so it never leaves
+	// input that no event would report.
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(fd)}
+	if err := unix.EpollCtl(ls.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		// cannot happen for a fresh socket; the connection is lost
-		l.mu.Lock()
-		delete(l.conns, int32(fd))
-		l.mu.Unlock()
+		ls.mu.Lock()
+		delete(ls.conns, int32(fd))
+		ls.mu.Unlock()
 		lf.release()
 		c.finish()
 		return true
@@ -222,7 +238,7 @@ func (s *Server) adoptConn(c *conn) bool {
 }
 
 // requestSink is sinkFor's part for a connection on a loop: it asks the
-// loop to move the connection to a goroutine, which then starts the push
+// loops to move the connection to a goroutine, which then starts the push
 // writer. It reports false when the connection has a goroutine already.
 func (c *conn) requestSink() bool {
 	c.ncMu.Lock()
@@ -232,53 +248,123 @@ func (c *conn) requestSink() bool {
 		return false
 	}
 	st.sinkWanted.Store(true)
-	l := st.loop
-	l.mu.Lock()
-	l.requests = append(l.requests, c)
-	l.mu.Unlock()
-	l.wake()
+	ls := c.s.loops
+	ls.mu.Lock()
+	ls.requests = append(ls.requests, c)
+	ls.mu.Unlock()
+	ls.wake()
 	return true
 }
 
 func (l *eventLoop) run() {
 	defer l.s.wg.Done()
-	events := make([]unix.EpollEvent, 128)
+	ls := l.ls
 	for {
-		if l.stopping.Load() { // checked first: this goroutine may have
-			l.closeAll() // replaced one that consumed the stop wake-up
+		if ls.stopping.Load() { // checked first: this worker may have
+			l.exit() // replaced one that saw the stop wake-up
 			return
 		}
-		n := l.wait(events)
-		for i := 0; i < n; i++ {
-			ev := &events[i]
-			if int(ev.Fd) == l.evfd {
-				var b [8]byte
-				unix.Read(l.evfd, b[:])
-				l.serveRequests()
-				if l.s.clientLimits.timeout.Int() > 0 {
-					l.handoffAll() // the idle timeout needs read deadlines
-				}
+		if l.next >= l.n {
+			// Poll without the netpoller first: a worker parks (and
+			// queues behind the one parked) only when nothing is ready.
+			l.n, _ = rawEpollWait(ls.epfd, l.events)
+			if l.n <= 0 && len(l.again) == 0 {
+				l.n = ls.wait(l.events)
+			}
+			if l.n < 0 {
+				l.n = 0
+			}
+			l.next = 0
+		}
+		for l.next < l.n {
+			ev := l.events[l.next]
+			l.next++
+			if int(ev.Fd) == ls.evfd {
+				l.woken()
 				continue
 			}
-			l.mu.Lock()
-			c := l.conns[ev.Fd]
-			l.mu.Unlock()
-			if c != nil && !l.handle(c, ev.Events) {
-				return // c detached: a new goroutine serves the loop
+			ls.mu.Lock()
+			st := ls.conns[ev.Fd]
+			ls.mu.Unlock()
+			if st != nil && st.claim(ev.Events, l) && !l.handle(st, ev.Events) {
+				l.exit()
+				return // detached: a new worker took over
+			}
+		}
+		for len(l.again) > 0 {
+			st := l.again[0]
+			l.again = l.again[1:]
+			if !l.handle(st, 0) {
+				l.exit()
+				return
 			}
 		}
 		l.flushBatch()
-		// Its syscalls being raw, a busy loop never gives its P up on
+		// Its syscalls being raw, a busy worker never gives its P up on
 		// its own: let other goroutines (connections on goroutines,
 		// timers, the collector) run between batches.
 		runtime.Gosched()
 	}
 }
 
+// exit ends a worker; the last one to stop closes the connections.
+func (l *eventLoop) exit() {
+	ls := l.ls
+	if ls.workers.Add(-1) == 0 && ls.stopping.Load() {
+		ls.closeAll()
+	}
+}
+
+// woken serves the eventfd: stop (left readable, so that every worker
+// sees it), requests to move connections, the idle timeout.
+func (l *eventLoop) woken() {
+	ls := l.ls
+	if ls.stopping.Load() {
+		return
+	}
+	var b [8]byte
+	unix.Read(ls.evfd, b[:])
+	l.serveRequests()
+	if l.s.clientLimits.timeout.Int() > 0 {
+		l.handoffAll() // the idle timeout needs read deadlines
+	}
+}
+
+// claim makes l the worker serving st and reports true, or records
+// events for the worker serving it now, which serves it again when it
+// releases it, and reports false.
+func (st *loopState) claim(events uint32, l *eventLoop) bool {
+	for {
+		s := st.claimed.Load()
+		if s == 0 {
+			if st.claimed.CompareAndSwap(0, 1) {
+				st.loop = l
+				return true
+			}
+			continue
+		}
+		st.pendEv.Or(events)
+		if st.claimed.CompareAndSwap(s, 3) {
+			return false
+		}
+	}
+}
+
+// release gives st up after its replies were written. When events came
+// meanwhile it keeps st claimed and reports true: the worker serves it
+// again.
+func (st *loopState) release() bool {
+	if st.claimed.CompareAndSwap(1, 0) {
+		return false
+	}
+	st.claimed.Store(1)
+	return true
+}
+
 // flushBatch writes the replies of the connections served since the last
 // call, after the whole batch of ready connections was read and run, as
-// Redis does before it sleeps: a client woken by its reply then finds the
-// others' replies too, instead of being woken once per reply.
+// Redis does before it sleeps, and releases them. A connection with
+// events that came while it was claimed goes to l.again.
 func (l *eventLoop) flushBatch() {
 	for i, c := range l.toFlush {
 		l.toFlush[i] = nil
@@ -287,23 +373,30 @@ func (l *eventLoop) flushBatch() {
 			continue // moved meanwhile; its goroutine writes
 		}
 		if err := c.flush(); err != nil {
-			// shut down only: the loop sees the hang-up and drops it
+			// shut down only: the hang-up comes as an event
 			// (this may run inside a detaching script, holding its locks)
 			c.close()
 		} else if len(st.fd.pending) > 0 {
 			l.handoff(c) // the socket did not take it all
+			continue
+		}
+		if st.release() {
+			l.again = append(l.again, st)
 		}
 	}
 	l.toFlush = l.toFlush[:0]
 }
 
-// handle serves a ready connection. It reports false when c detached
-// from the loop while it ran (detachFromLoop): the calling goroutine no
-// longer serves the loop and must return.
-func (l *eventLoop) handle(c *conn, events uint32) bool {
-	st := c.lp
+// handle serves a connection claimed by l. It reports false when the
+// connection detached from the loops while it ran (detachFromLoop): the
+// calling goroutine is no longer a worker and must return.
+func (l *eventLoop) handle(st *loopState, events uint32) bool {
+	c := st.c
+	events |= st.pendEv.Swap(0)
 	st.fd.drained = false
-	st.fd.hup = events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0
+	if events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		st.fd.hup = true // edge-triggered: no second report
+	}
 	ok := c.run()
 	if st.detached {
 		if ok {
@@ -321,99 +414,118 @@ func (l *eventLoop) handle(c *conn, events uint32) bool {
 		l.drop(c)
 		return true
 	}
-	if st.leave || st.args != nil || len(st.fd.pending) > 0 || st.sinkWanted.Load() {
+	if st.leave || st.args != nil || len(st.fd.pending) > 0 || st.sinkWanted.Load() || l.s.clientLimits.timeout.Int() > 0 {
 		l.handoff(c) // its goroutine writes the replies first
-	} else if len(c.w.Buf) > 0 || c.inBatch {
-		l.toFlush = append(l.toFlush, c)
+		return true
 	}
+	l.toFlush = append(l.toFlush, c) // flushBatch releases it
 	return true
 }
 
 // detachFromLoop is the connection's Client.Detach while a loop serves it:
-// called from inside a command that runs long (a script), on the loop's
-// goroutine. It takes the connection out of the loop and starts a new
-// goroutine that goes on serving the loop's other connections; the
-// calling goroutine finishes the command, then moves the connection to a
-// goroutine of its own (handle) and stops serving the loop. The loop's
-// epoll is level-triggered, so events the old goroutine had not handled
-// yet are reported again to the new one.
+// called from inside a command that runs long (a script), on the worker's
+// goroutine. It takes the connection out of the loops and starts a new
+// worker with the rest of the batch; the calling goroutine finishes the
+// command, then moves the connection to a goroutine of its own (handle)
+// and stops being a worker.
 func (c *conn) detachFromLoop() {
 	st := c.lp
 	if st == nil || !c.cl.NoWait || st.detached {
 		return
 	}
 	l := st.loop
-	l.flushBatch() // the new goroutine does not know these
+	l.flushBatch() // the new worker does not know these
 	l.forget(c)
 	st.detached, st.leave = true, true
 	c.cl.NoWait = false
 	c.cl.Detach = nil
+	nw := l.ls.newWorker()
+	nw.n = copy(nw.events, l.events[l.next:l.n])
+	nw.again = append(nw.again, l.again...) // claimed: the new worker serves them
+	for _, st := range nw.again {
+		st.loop = nw
+	}
+	l.again = l.again[:0]
+	l.ls.workers.Add(1)
 	l.s.wg.Add(1)
-	go l.run()
+	go nw.run()
 }
 
 func (l *eventLoop) serveRequests() {
-	l.mu.Lock()
-	reqs := l.requests
-	l.requests = nil
-	l.mu.Unlock()
+	ls := l.ls
+	ls.mu.Lock()
+	reqs := ls.requests
+	ls.requests = nil
+	ls.mu.Unlock()
 	for _, c := range reqs {
 		// a detached connection's goroutine may be moving it (handoff)
-		fd := -1
 		c.ncMu.Lock()
-		if st := c.lp; st != nil {
-			st.fd.mu.Lock()
-			fd = st.fd.fd
-			st.fd.mu.Unlock()
-		}
+		st := c.lp
 		c.ncMu.Unlock()
-		l.mu.Lock()
-		mine := fd >= 0 && l.conns[int32(fd)] == c
-		l.mu.Unlock()
-		if mine {
+		if st != nil && ls.serving(st) && st.claim(0, l) {
 			l.handoff(c)
-		}
+		} // claimed elsewhere: its worker sees sinkWanted when it serves it again
 	}
 }
 
-// served returns the connections the loop serves now.
-func (l *eventLoop) served() []*conn {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	all := make([]*conn, 0, len(l.conns))
-	for _, c := range l.conns {
-		all = append(all, c)
+// serving reports whether the loops serve st now.
+func (ls *eventLoops) serving(st *loopState) bool {
+	st.fd.mu.Lock()
+	fd := st.fd.fd
+	st.fd.mu.Unlock()
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return fd >= 0 && ls.conns[int32(fd)] == st
+}
+
+// served returns the connections the loops serve now.
+func (ls *eventLoops) served() []*loopState {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	all := make([]*loopState, 0, len(ls.conns))
+	for _, st := range ls.conns {
+		all = append(all, st)
 	}
 	return all
 }
 
+// handoffAll moves every connection no other worker serves now to a
+// goroutine; the others move when their worker serves them.
 func (l *eventLoop) handoffAll() {
-	for _, c := range l.served() {
-		l.handoff(c)
+	for _, st := range l.ls.served() {
+		if st.claim(0, l) {
+			l.handoff(st.c)
+		}
 	}
 }
 
-func (l *eventLoop) closeAll() {
-	for _, c := range l.served() {
-		l.drop(c)
+// closeAll closes the connections and the epoll instance, once every
+// worker stopped.
+func (ls *eventLoops) closeAll() {
+	for _, st := range ls.served() {
+		ls.drop(st.c)
 	}
-	l.ep.Close()
-	unix.Close(l.evfd)
+	ls.ep.Close()
+	unix.Close(ls.evfd)
 }
 
-// forget removes c from the loop.
-func (l *eventLoop) forget(c *conn) int {
+// forget removes c from the loops.
+func (l *eventLoop) forget(c *conn) int { return l.ls.forget(c) }
+
+func (ls *eventLoops) forget(c *conn) int {
 	fd := c.lp.fd.fd
-	l.mu.Lock()
-	delete(l.conns, int32(fd))
-	l.mu.Unlock()
-	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+	ls.mu.Lock()
+	delete(ls.conns, int32(fd))
+	ls.mu.Unlock()
+	unix.EpollCtl(ls.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 	return fd
 }
 
-// drop closes a connection served by the loop.
-func (l *eventLoop) drop(c *conn) {
-	l.forget(c)
+// drop closes a connection served by the loops.
+func (l *eventLoop) drop(c *conn) { l.ls.drop(c) }
+
+func (ls *eventLoops) drop(c *conn) {
+	ls.forget(c)
 	c.close()
 	c.lp.fd.release()
 	c.finish()
@@ -503,7 +615,7 @@ type loopFD struct {
 	shut         bool
 	laddr, raddr net.Addr
 
-	// loop goroutine only
+	// the serving worker only (loopState.claim)
 	drained bool   // the last read was short: the input is drained
 	hup     bool   // the peer hung up (EPOLLRDHUP): read until EOF
 	pending []byte // output the socket did not take
@@ -528,9 +640,10 @@ func (f *loopFD) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		if n < len(p) && !f.hup {
-			// Level-triggered: data that arrives from now on is reported
-			// again, and a FIN with EPOLLRDHUP, so this read need not be
-			// followed by one that returns EAGAIN.
+			// A short read emptied the socket's queue: data that arrives
+			// from now on is a new edge, and a FIN comes with
+			// EPOLLRDHUP, so this read need not be followed by one that
+			// returns EAGAIN.
 			f.drained = true
 		}
 		return n, nil

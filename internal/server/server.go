@@ -442,6 +442,7 @@ func (c *conn) netConn() net.Conn {
 }
 
 func (c *conn) flush() error {
+	c.cl.ClockMark = 0 // a write takes time (Client.ClockMark)
 	if c.cl.Flags&command.ClientReplyOff != 0 {
 		c.w.Reset()
 	}
@@ -553,11 +554,12 @@ func (c *conn) run() bool {
 
 // execute runs one command; false means the connection is to be closed.
 func (c *conn) execute(args [][]byte) bool {
-	select {
-	case <-c.cl.Kill:
+	if c.cl.Killed() {
 		c.flush()
 		return false
-	default:
+	}
+	if c.rd.TookRead() {
+		c.cl.ClockMark = 0 // time passed: not a pipeline's next command
 	}
 	c.cl.LastTime.Store(c.s.clockMs.Load()) // a cron-updated clock: CLIENT LIST idle is in seconds
 	c.w.Proto = c.cl.Proto

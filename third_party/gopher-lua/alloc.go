@@ -33,10 +33,6 @@ const (
 
 var sharedNumbers [sharedMax - sharedMin + 1]float64
 
-// sharedValues holds the LValue of each shared number, ready to copy
-// (building the interface costs more than loading it). CRESCENT
-var sharedValues [len(sharedNumbers)]LValue
-
 // numberItab is the itab word of an LValue holding an LNumber.
 var numberItab unsafe.Pointer
 
@@ -46,28 +42,50 @@ func init() {
 	}
 	var v LValue = LNumber(1.5)
 	numberItab = (*iface)(unsafe.Pointer(&v)).itab
-	for i := range sharedNumbers {
-		sharedValues[i] = numberValue(&sharedNumbers[i])
-	}
 }
 
 // numberValue makes the LValue of the float at p (which must never change).
 func numberValue(p *float64) LValue {
-	var v LValue
-	vi := (*iface)(unsafe.Pointer(&v))
-	vi.itab = numberItab
-	vi.word = unsafe.Pointer(p)
-	return v
+	return *(*LValue)(unsafe.Pointer(&iface{numberItab, unsafe.Pointer(p)}))
+}
+
+// numberWords is the layout of an LValue, its itab word as an integer:
+// itabs are not heap objects, so storing one needs no write barrier.
+// CRESCENT
+type numberWords struct {
+	itab uintptr
+	word unsafe.Pointer
+}
+
+// roundMagic is 1.5*2^52: for |f| < 2^51, f+roundMagic lies in
+// [2^52, 2^53), where floats are the integers, so its low bits are f
+// rounded to an integer. CRESCENT
+const roundMagic = 1.5 * (1 << 52)
+
+// sharedIndex returns the index of f in sharedNumbers, or a value >=
+// len(sharedNumbers) when f is not an integer of the shared range (or is
+// -0, NaN or infinite). CRESCENT
+//
+// t = f+roundMagic rounds f to an integer k held in t's low bits; t-k's
+// bits equal f's only when f is that integer (not -0: t-roundMagic is +0).
+// The index test needs t in roundMagic's binade, where t-roundMagic is
+// exact, so a huge f (for which t-roundMagic may equal f too) and the
+// NaNs and infinities (whose bits t-roundMagic keeps) land far outside
+// the range. Two float operations and no float/int conversion: cheaper
+// than int64(f) and back on the VM's hot path.
+func sharedIndex(f float64) uint64 {
+	t := f + roundMagic
+	if math.Float64bits(t-roundMagic) != math.Float64bits(f) {
+		return uint64(len(sharedNumbers))
+	}
+	return math.Float64bits(t) - math.Float64bits(roundMagic) + uint64(-sharedMin)
 }
 
 // sharedNumber returns the shared LValue of v, or nil when v is not an
 // integer of the shared range (or is -0).
 func sharedNumber(v LNumber) LValue {
-	f := float64(v)
-	i := int64(f) // NaN and out-of-range values fail the comparison below
-	if u := uint64(i - sharedMin); float64(i) == f && u < uint64(len(sharedNumbers)) &&
-		(i != 0 || math.Float64bits(f) == 0) {
-		return sharedValues[u]
+	if u := sharedIndex(float64(v)); u < uint64(len(sharedNumbers)) {
+		return numberValue(&sharedNumbers[u])
 	}
 	return nil
 }

@@ -1373,6 +1373,7 @@ func compileFunctionExpr(context *funcContext, funcexpr *ast.FunctionExpr, ec *e
 		context.Proto.stringHashes = append(context.Proto.stringHashes, luaStrHash(sv)) // CRESCENT
 	}
 	patchCode(context)
+	context.Proto.fastRegs = fastRegsOf(context.Proto.Code) // CRESCENT
 } // }}}
 
 func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expcontext) { // {{{
@@ -1802,6 +1803,19 @@ func getExprName(context *funcContext, expr ast.Expr) string { // {{{
 	}
 	return "?"
 } // }}}
+
+// fastRegsOf bounds the registers code can name: every instruction's A,
+// B and C fields taken as registers (whatever its opcode: a bound, not an
+// exact count), and FORLOOP's A+3. Register operands are 8 bits (B and C
+// have a ninth, the constant bit). patchCode's NumUsedRegisters does not
+// count registers only read, or FORLOOP's loop variable. CRESCENT
+func fastRegsOf(code []uint32) int {
+	n := 0
+	for _, inst := range code {
+		n = max(n, int(inst>>18)&0xff+4, int(inst&0xff)+1, int(inst>>9)&0xff+1)
+	}
+	return n
+}
 
 func patchCode(context *funcContext) { // {{{
 	maxreg := 1

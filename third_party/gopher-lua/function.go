@@ -41,6 +41,10 @@ type FunctionProto struct {
 
 	stringConstants []string
 	stringHashes    []uint32 // CRESCENT: luaStrHash of stringConstants (vm.go fast paths)
+	// fastRegs bounds the registers the function's instructions can name
+	// (past its frame's base), for the VM's unchecked fast paths; 0 when
+	// unknown (see vm.go's maxFastRegs). CRESCENT
+	fastRegs int
 }
 
 /* Upvalue {{{ */

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unsafe"
 )
 
 func mainLoop(L *LState, baseframe *callFrame) {
@@ -45,31 +46,63 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		return
 	}
 
-	// CRESCENT: the loop keeps the current frame's code, constants, base
-	// and pc in locals while it runs the fast paths below; they are
-	// reloaded after every generic handler (which may call, return or
-	// resize the registry), and cf.Pc is stored before anything that can
-	// raise an error or look at the frame.
+	// CRESCENT: the loop keeps the current frame's code, constants,
+	// registers and pc in locals while it runs the fast paths (fastLoop
+	// and the table reads below); they are reloaded after every generic
+	// handler (which may call, return or resize the registry), and cf.Pc
+	// is stored before anything that can raise an error or look at the
+	// frame.
+	//
+	// The fast paths read code, constants and registers through unchecked
+	// pointers, as C Lua does: the compiler (compile.go) emits constant
+	// indexes of the function's constant table and jumps inside its code
+	// (there is no binary chunk loader), and register operands are 8 bits
+	// (FORLOOP's reach 3 further; B and C have a ninth bit, set only for a
+	// constant, and a plain register operand is read with 8 bits), so the
+	// fast paths run only while the registry holds the function's fastRegs
+	// registers past the frame's base (it is grown to that when its
+	// maximum size allows, else the generic handlers run the frame,
+	// bounds-checked).
 	rg := L.reg
 	for {
 		cf := L.currentFrame
 		proto := cf.Fn.Proto
-		code := proto.Code
-		consts := proto.Constants
 		lbase := cf.LocalBase
 		pc := cf.Pc
-		// CRESCENT: the registers and the step counter live in locals
-		// too (the generic handlers below may grow the registry or run
-		// a nested loop: they are stored before and reloaded after).
-		array := rg.array
+		need := lbase + maxFastRegs
+		if proto.fastRegs > 0 {
+			need = lbase + proto.fastRegs
+		}
+		fast := need <= len(rg.array)
+		if !fast && need <= rg.maxSize {
+			rg.checkSize(need) // registers from top on are dead
+			fast = need <= len(rg.array)
+		}
+		codep := unsafe.Pointer(unsafe.SliceData(proto.Code))
+		kbase := unsafe.Pointer(unsafe.SliceData(proto.Constants))
+		regs := unsafe.Pointer(&rg.array[lbase])
+		// CRESCENT: the step counter lives in a local too (the generic
+		// handlers below may run a nested loop: it is stored before and
+		// reloaded after).
 		steps := L.ctxSteps
+		if !fast { // one instruction by its generic handler
+			inst := proto.Code[pc]
+			cf.Pc = pc + 1
+			L.ctxSteps = steps + 1
+			if L.ctxSteps&(ctxCheckEvery-1) == 0 {
+				L.ctxCheck()
+			}
+			if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
+				return
+			}
+			continue
+		}
 		for {
-			inst := code[pc]
-			pc++
+			var inst uint32
+			pc, steps, inst = fastLoop(rg, codep, kbase, regs, lbase, pc, steps)
 			// CRESCENT: the interrupt (SCRIPT KILL, deadline) and memory
 			// checks run every ctxCheckEvery instructions, as Redis's Lua
 			// hook does, instead of a channel select per instruction.
-			steps++
 			if steps&(ctxCheckEvery-1) == 0 {
 				cf.Pc = pc
 				L.ctxSteps = steps
@@ -83,52 +116,27 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				default:
 				}
 			}
-			// CRESCENT: fast paths for the commonest instructions on their
-			// common operands (numbers, plain tables), run in the loop
-			// instead of through a jumpTable call. Each case either
+			// CRESCENT: fast paths for table reads (they call into the
+			// table code, so they are not in fastLoop). Each case either
 			// completes the instruction and continues, or breaks out of the
 			// switch before changing anything, and the generic handler runs
 			// it (with its metamethods, coercions and error messages).
-			switch op := int(inst >> 26); op {
-			case OP_MOVE:
-				RA := lbase + int(inst>>18)&0xff
-				if uint(RA) >= uint(len(array)) {
-					break
-				}
-				array[RA] = array[lbase+int(inst&0x1ff)]
-				if RA >= rg.top {
-					rg.top = RA + 1
-				}
-				continue
-			case OP_LOADK:
-				RA := lbase + int(inst>>18)&0xff
-				if uint(RA) >= uint(len(array)) {
-					break
-				}
-				array[RA] = consts[int(inst&0x3ffff)]
-				if RA >= rg.top {
-					rg.top = RA + 1
-				}
-				continue
+			switch int(inst >> 26) {
 			case OP_GETGLOBAL:
-				RA := lbase + int(inst>>18)&0xff
-				if uint(RA) >= uint(len(array)) {
-					break
-				}
 				Bx := int(inst & 0x3ffff)
 				v, ok := cf.Fn.Env.indexStringH(proto.stringConstants[Bx], proto.stringHashes[Bx])
 				if !ok {
 					break
 				}
-				array[RA] = v
-				if RA >= rg.top {
+				A := (inst >> 18) & 0xff
+				*regAt(regs, A) = v
+				if RA := lbase + int(A); RA >= rg.top {
 					rg.top = RA + 1
 				}
 				continue
 			case OP_GETTABLEKS:
-				RA := lbase + int(inst>>18)&0xff
-				t, ok := array[lbase+int(inst&0x1ff)].(*LTable)
-				if !ok || uint(RA) >= uint(len(array)) {
+				t, ok := (*regAt(regs, inst&0xff)).(*LTable)
+				if !ok {
 					break
 				}
 				C := int(inst>>9) & 0x1ff
@@ -140,135 +148,31 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 				if !ok {
 					break
 				}
-				array[RA] = v
-				if RA >= rg.top {
+				A := (inst >> 18) & 0xff
+				*regAt(regs, A) = v
+				if RA := lbase + int(A); RA >= rg.top {
 					rg.top = RA + 1
 				}
 				continue
 			case OP_GETTABLE:
-				RA := lbase + int(inst>>18)&0xff
-				t, ok := array[lbase+int(inst&0x1ff)].(*LTable)
-				if !ok || uint(RA) >= uint(len(array)) {
+				t, ok := (*regAt(regs, inst&0xff)).(*LTable)
+				if !ok {
 					break
 				}
 				var v LValue
-				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
-					v = t.RawGet(consts[C&^opBitRk])
+				if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+					v = t.RawGet(*regAt(kbase, C&^opBitRk))
 				} else {
-					v = t.RawGet(array[lbase+C])
+					v = t.RawGet(*regAt(regs, C))
 				}
 				if v == LNil { // __index may apply
 					break
 				}
-				array[RA] = v
-				if RA >= rg.top {
+				A := (inst >> 18) & 0xff
+				*regAt(regs, A) = v
+				if RA := lbase + int(A); RA >= rg.top {
 					rg.top = RA + 1
 				}
-				continue
-			case OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD:
-				RA := lbase + int(inst>>18)&0xff
-				var lhs, rhs LValue
-				if B := int(inst & 0x1ff); B&opBitRk != 0 {
-					lhs = consts[B&^opBitRk]
-				} else {
-					lhs = array[lbase+B]
-				}
-				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
-					rhs = consts[C&^opBitRk]
-				} else {
-					rhs = array[lbase+C]
-				}
-				v1, ok1 := lhs.(LNumber)
-				v2, ok2 := rhs.(LNumber)
-				if !ok1 || !ok2 || uint(RA) >= uint(len(array)) {
-					break
-				}
-				var r LNumber
-				if op == OP_ADD {
-					r = v1 + v2
-				} else if op == OP_MOD {
-					a, b := float64(v1), float64(v2)
-					r = LNumber(a - math.Floor(a/b)*b) // luaModulo
-				} else if op == OP_SUB {
-					r = v1 - v2
-				} else if op == OP_MUL {
-					r = v1 * v2
-				} else {
-					r = v1 / v2
-				}
-				if lv := sharedNumber(r); lv != nil {
-					array[RA] = lv
-				} else {
-					array[RA] = rg.alloc.box(r)
-				}
-				if RA >= rg.top {
-					rg.top = RA + 1
-				}
-				continue
-			case OP_JMP:
-				pc += int(inst&0x3ffff) - opMaxArgSbx
-				continue
-			case OP_EQ, OP_LT, OP_LE:
-				var lhs, rhs LValue
-				if B := int(inst & 0x1ff); B&opBitRk != 0 {
-					lhs = consts[B&^opBitRk]
-				} else {
-					lhs = array[lbase+B]
-				}
-				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
-					rhs = consts[C&^opBitRk]
-				} else {
-					rhs = array[lbase+C]
-				}
-				v1, ok1 := lhs.(LNumber)
-				v2, ok2 := rhs.(LNumber)
-				if !ok1 || !ok2 {
-					break
-				}
-				var ret bool
-				switch op {
-				case OP_EQ:
-					ret = v1 == v2
-				case OP_LT:
-					ret = v1 < v2
-				default:
-					ret = v1 <= v2
-				}
-				if ret != (int(inst>>18)&0xff != 0) {
-					pc++
-				}
-				continue
-			case OP_TEST:
-				if LVAsBool(array[lbase+int(inst>>18)&0xff]) == (int(inst>>9)&0x1ff == 0) {
-					pc++
-				}
-				continue
-			case OP_FORLOOP:
-				RA := lbase + int(inst>>18)&0xff
-				if uint(RA+3) >= uint(len(array)) {
-					break
-				}
-				loop := array[RA : RA+4 : RA+4]
-				idx, ok1 := loop[0].(LNumber)
-				limit, ok2 := loop[1].(LNumber)
-				step, ok3 := loop[2].(LNumber)
-				if !ok1 || !ok2 || !ok3 {
-					break
-				}
-				idx += step
-				if !((step > 0 && idx <= limit) || (step <= 0 && idx >= limit)) {
-					break // the loop ends: the handler sets the registers
-				}
-				lv := sharedNumber(idx)
-				if lv == nil {
-					lv = rg.alloc.box(idx)
-				}
-				loop[0] = lv
-				loop[3] = lv
-				if RA+3 >= rg.top {
-					rg.top = RA + 4
-				}
-				pc += int(inst&0x3ffff) - opMaxArgSbx
 				continue
 			}
 			cf.Pc = pc
@@ -280,6 +184,340 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		}
 	}
 }
+
+// fastLoop runs the instructions from pc while they take a call-free
+// fast path: moves, constants, arithmetic, comparisons and jumps on
+// numbers. It returns at the first instruction it cannot complete (which
+// it has fetched and counted, but not started: pc is past it) or whose
+// count is a multiple of ctxCheckEvery, for mainLoopWithContext to run.
+//
+// Having no calls, its locals stay in machine registers (a loop with
+// calls on its rare paths spills them on the common ones). CRESCENT
+func fastLoop(rg *registry, codep, kbase, regs unsafe.Pointer, lbase, pc int, steps uint32) (int, uint32, uint32) {
+	// The registry's top, relative to lbase, is kept in a local and
+	// stored on return.
+	top := rg.top - lbase
+	nitab := uintptr(numberItab)
+	var inst uint32
+loop:
+	for {
+		inst = *(*uint32)(unsafe.Add(codep, uintptr(pc)*4))
+		pc++
+		steps++
+		if steps&(ctxCheckEvery-1) == 0 {
+			break
+		}
+		switch int(inst >> 26) {
+		case OP_MOVE:
+			A := (inst >> 18) & 0xff
+			*regAt(regs, A) = *regAt(regs, inst&0xff)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case OP_LOADK:
+			A := (inst >> 18) & 0xff
+			*regAt(regs, A) = *regAt(kbase, inst&0x3ffff)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case OP_ADD:
+			var lhs, rhs *numberWords
+			if B := inst & 0x1ff; B&opBitRk != 0 {
+				lhs = wordsAt(kbase, B&^opBitRk)
+			} else {
+				lhs = wordsAt(regs, B)
+			}
+			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+				rhs = wordsAt(kbase, C&^opBitRk)
+			} else {
+				rhs = wordsAt(regs, C)
+			}
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 + v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case OP_SUB:
+			var lhs, rhs *numberWords
+			if B := inst & 0x1ff; B&opBitRk != 0 {
+				lhs = wordsAt(kbase, B&^opBitRk)
+			} else {
+				lhs = wordsAt(regs, B)
+			}
+			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+				rhs = wordsAt(kbase, C&^opBitRk)
+			} else {
+				rhs = wordsAt(regs, C)
+			}
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 - v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case OP_MUL:
+			var lhs, rhs *numberWords
+			if B := inst & 0x1ff; B&opBitRk != 0 {
+				lhs = wordsAt(kbase, B&^opBitRk)
+			} else {
+				lhs = wordsAt(regs, B)
+			}
+			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+				rhs = wordsAt(kbase, C&^opBitRk)
+			} else {
+				rhs = wordsAt(regs, C)
+			}
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 * v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case OP_DIV:
+			var lhs, rhs *numberWords
+			if B := inst & 0x1ff; B&opBitRk != 0 {
+				lhs = wordsAt(kbase, B&^opBitRk)
+			} else {
+				lhs = wordsAt(regs, B)
+			}
+			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+				rhs = wordsAt(kbase, C&^opBitRk)
+			} else {
+				rhs = wordsAt(regs, C)
+			}
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 / v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case OP_MOD:
+			var lhs, rhs *numberWords
+			if B := inst & 0x1ff; B&opBitRk != 0 {
+				lhs = wordsAt(kbase, B&^opBitRk)
+			} else {
+				lhs = wordsAt(regs, B)
+			}
+			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+				rhs = wordsAt(kbase, C&^opBitRk)
+			} else {
+				rhs = wordsAt(regs, C)
+			}
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 - floor(v1/v2)*v2 // luaModulo
+
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case OP_JMP:
+			pc += int(inst&0x3ffff) - opMaxArgSbx
+		case OP_EQ, OP_LT, OP_LE:
+			var lhs, rhs *numberWords
+			if B := inst & 0x1ff; B&opBitRk != 0 {
+				lhs = wordsAt(kbase, B&^opBitRk)
+			} else {
+				lhs = wordsAt(regs, B)
+			}
+			if C := (inst >> 9) & 0x1ff; C&opBitRk != 0 {
+				rhs = wordsAt(kbase, C&^opBitRk)
+			} else {
+				rhs = wordsAt(regs, C)
+			}
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			var ret bool
+			switch int(inst >> 26) {
+			case OP_EQ:
+				ret = v1 == v2
+			case OP_LT:
+				ret = v1 < v2
+			default:
+				ret = v1 <= v2
+			}
+			if ret != ((inst>>18)&0xff != 0) {
+				pc++
+			}
+		case OP_TEST:
+			truthy := true // LVAsBool without the runtime's interface compare
+			switch v := (*regAt(regs, (inst>>18)&0xff)).(type) {
+			case *LNilType:
+				truthy = false
+			case LBool:
+				truthy = bool(v)
+			}
+			if truthy == ((inst>>9)&0x1ff == 0) {
+				pc++
+			}
+		case OP_FORLOOP:
+			A := (inst >> 18) & 0xff
+			loop := (*[4]numberWords)(unsafe.Pointer(regAt(regs, A)))
+			if loop[0].itab != nitab || loop[1].itab != nitab || loop[2].itab != nitab {
+				break loop
+			}
+			idx, limit, step := *(*float64)(loop[0].word), *(*float64)(loop[1].word), *(*float64)(loop[2].word)
+			idx += step
+			if !((step > 0 && idx <= limit) || (step <= 0 && idx >= limit)) {
+				break loop // the loop ends: the handler sets the registers
+			}
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(idx)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(idx)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			loop[0].itab = nitab
+			loop[0].word = unsafe.Pointer(np)
+			loop[3].itab = nitab
+			loop[3].word = unsafe.Pointer(np)
+			if int(A)+3 >= top {
+				top = int(A) + 4
+			}
+			pc += int(inst&0x3ffff) - opMaxArgSbx
+		default:
+			break loop
+		}
+	}
+	rg.top = top + lbase
+	return pc, steps, inst
+}
+
+// wordsAt returns the words of the i-th value of the array at base (a
+// frame's registers or a function's constants). CRESCENT
+func wordsAt(base unsafe.Pointer, i uint32) *numberWords {
+	return (*numberWords)(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(LValue(nil))))
+}
+
+// floor is math.Floor without its call where SSE4.1 is not assumed
+// (GOAMD64=v1), which would cost fastLoop its registers. CRESCENT
+func floor(q float64) float64 {
+	// |q| >= 2^52, NaN, the infinities and zeros are their own floor.
+	if q > -(1<<52) && q < 1<<52 && q != 0 {
+		t := float64(int64(q))
+		if t > q {
+			t--
+		}
+		return t
+	}
+	return q
+}
+
+// regAt returns the address of the i-th value of the array at base (a
+// frame's registers or a function's constants). CRESCENT
+func regAt(base unsafe.Pointer, i uint32) *LValue {
+	return (*LValue)(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(LValue(nil))))
+}
+
+// ctxCheck runs the periodic memory and interrupt checks of
+// mainLoopWithContext, raising their errors. CRESCENT
+func (L *LState) ctxCheck() {
+	if L.mem != nil { // memory limits (crescent_mem.go)
+		L.memStep(ctxCheckEvery)
+	}
+	select {
+	case <-L.ctx.Done():
+		L.RaiseError(L.ctx.Err().Error())
+	default:
+	}
+}
+
+// maxFastRegs is how many registers past a frame's base the fast paths
+// may touch, at most: 8-bit register operands, and FORLOOP's 3 more.
+// FunctionProto.fastRegs is the bound of one function. CRESCENT
+const maxFastRegs = 256 + 3
 
 // ctxCheckEvery is how many instructions run between interrupt checks
 // (a power of two). CRESCENT

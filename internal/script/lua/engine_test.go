@@ -241,6 +241,23 @@ func TestKillUncatchable(t *testing.T) {
 	}
 }
 
+// TestKillFastLoop kills scripts whose loops run only the VM's call-free
+// fast paths (fastLoop in the gopher-lua fork), which return to the
+// interrupt check every ctxCheckEvery instructions.
+func TestKillFastLoop(t *testing.T) {
+	for name, code := range map[string]string{
+		"for":   "local x = 0 for i = 1, 1e300 do x = x + i % 7 end return x",
+		"float": "local x = 0.5 for i = 1, 1e300 do x = x * 1.0000001 - i / 3 end return x",
+		"while": "local i, x = 0, 0 while i >= 0 do i = i + 1 if i > 5 then x = x - 1 end end return x",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got, _ := runAndKill(t, New(Options{}), code); !strings.HasPrefix(got, "-ERR Script killed by user with SCRIPT KILL") {
+				t.Fatalf("got %q", got)
+			}
+		})
+	}
+}
+
 // TestKillPatternMatch checks that SCRIPT KILL stops a script stuck inside
 // one pattern match (C Lua, and so Redis, cannot interrupt those).
 func TestKillPatternMatch(t *testing.T) {

@@ -1,0 +1,75 @@
+package command
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+)
+
+// TestKeysSimpleShape checks KeySpec.Keys's shortcut for index/range key
+// specs against the general path, for every declared command and
+// argument counts from 0 to 9.
+func TestKeysSimpleShape(t *testing.T) {
+	tb, err := NewTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var specs []*Spec
+	for _, s := range tb.meta {
+		specs = append(specs, s)
+		specs = append(specs, s.Subs...)
+	}
+	simple := 0
+	for _, s := range specs {
+		for i := range s.KeySpecs {
+			k := s.KeySpecs[i]
+			if !k.simple {
+				continue
+			}
+			simple++
+			general := k
+			general.simple = false
+			for argc := 0; argc < 10; argc++ {
+				args := make([][]byte, argc)
+				for j := range args {
+					args[j] = []byte(fmt.Sprint(j))
+				}
+				got, want := k.Keys(args, nil), general.Keys(args, nil)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s key spec %d, %d args: %v, want %v", s.Name, i, argc, got, want)
+				}
+			}
+		}
+	}
+	if simple < 100 {
+		t.Errorf("only %d key specs take the shortcut", simple)
+	}
+}
+
+// BenchmarkKeysInto is GET's key extraction, with the shortcut and the
+// general path.
+func BenchmarkKeysInto(b *testing.B) {
+	tb, err := NewTable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	get := *tb.meta["get"]
+	general := get
+	general.KeySpecs = slices.Clone(get.KeySpecs)
+	general.KeySpecs[0].simple = false
+	args := [][]byte{[]byte("GET"), []byte("key:000000000001")}
+	for _, bc := range []struct {
+		name string
+		s    *Spec
+	}{{"simple", &get}, {"general", &general}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var kb [8]int
+			for i := 0; i < b.N; i++ {
+				if k := bc.s.KeysInto(args, kb[:0]); len(k) != 1 {
+					b.Fatal(k)
+				}
+			}
+		})
+	}
+}
