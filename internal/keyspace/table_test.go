@@ -2,6 +2,7 @@ package keyspace
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 	"unsafe"
@@ -121,30 +122,90 @@ func (m *tableModel) bucket(k int) {
 	}
 }
 
-// check verifies the count, the Robin Hood order and the load.
+// subs returns the table's distinct sub-tables in directory order, with
+// the index of their first directory entry.
+func (tb *table) subs() (subs []*subTable, first []int) {
+	for i := 0; i < len(tb.dir); {
+		st := tb.dir[i]
+		subs, first = append(subs, st), append(first, i)
+		i += 1 << (tb.depth - st.depth)
+	}
+	return subs, first
+}
+
+// slots returns the table's number of slots.
+func (tb *table) slots() int {
+	n := 0
+	subs, _ := tb.subs()
+	for _, st := range subs {
+		n += len(st.s)
+	}
+	return n
+}
+
+// check verifies the counts, the directory, the Robin Hood order and the
+// loads.
 func (m *tableModel) check() {
 	tb := &m.tb
 	if tb.n != len(m.ref) {
 		m.t.Fatalf("n %d, want %d", tb.n, len(m.ref))
 	}
-	full := 0
-	for i, e := range tb.s {
-		if e.p == nil {
-			continue
+	if tb.dir == nil {
+		if tb.n != 0 {
+			m.t.Fatalf("%d keys, no directory", tb.n)
 		}
-		full++
-		prev := tb.s[(i-1)&(len(tb.s)-1)]
-		// along a run, distances grow by at most one: an entry at
-		// distance d > 0 follows one at distance >= d-1
-		if d := tb.dist(i, e.h); d > 0 && (prev.p == nil || tb.dist(i-1, prev.h) < d-1) {
-			m.t.Fatalf("slot %d at distance %d after a shorter run", i, d)
+		return
+	}
+	if len(tb.dir) != 1<<tb.depth || int(tb.dshift) != 64-int(tb.depth) {
+		m.t.Fatalf("directory of %d entries, depth %d, shift %d", len(tb.dir), tb.depth, tb.dshift)
+	}
+	total, deepest := 0, uint8(0)
+	subs, firsts := tb.subs()
+	for k, st := range subs {
+		first := firsts[k]
+		span := 1 << (tb.depth - st.depth)
+		if st.depth > tb.depth || first&(span-1) != 0 {
+			m.t.Fatalf("sub-table of depth %d at entry %d (directory depth %d)", st.depth, first, tb.depth)
 		}
+		for i := first; i < first+span; i++ {
+			if tb.dir[i] != st {
+				m.t.Fatalf("entry %d: not the sub-table of entry %d", i, first)
+			}
+		}
+		deepest = max(deepest, st.depth)
+		c := len(st.s)
+		if c < tableMinCap || c&(c-1) != 0 || int(st.hshift) != 64-bits.TrailingZeros(uint(c))-int(st.depth) {
+			m.t.Fatalf("sub-table of %d slots, depth %d, shift %d", c, st.depth, st.hshift)
+		}
+		full := 0
+		for i, e := range st.s {
+			if e.p == nil {
+				continue
+			}
+			full++
+			if st.depth > 0 && int(e.h>>(64-st.depth)) != first>>(tb.depth-st.depth) {
+				m.t.Fatalf("hash %x in the sub-table of entry %d", e.h, first)
+			}
+			prev := st.s[(i-1)&(c-1)]
+			// along a run, distances grow by at most one: an entry at
+			// distance d > 0 follows one at distance >= d-1
+			if d := st.dist(i, e.h); d > 0 && (prev.p == nil || st.dist(i-1, prev.h) < d-1) {
+				m.t.Fatalf("slot %d at distance %d after a shorter run", i, d)
+			}
+		}
+		if full != st.n {
+			m.t.Fatalf("%d full slots for %d keys", full, st.n)
+		}
+		if st.n*tableMaxLoadDen > c*tableMaxLoadNum {
+			m.t.Fatalf("%d keys in %d slots", st.n, c)
+		}
+		total += st.n
 	}
-	if full != tb.n {
-		m.t.Fatalf("%d full slots for %d keys", full, tb.n)
+	if total != tb.n {
+		m.t.Fatalf("sub-tables hold %d keys, table %d", total, tb.n)
 	}
-	if tb.n*tableMaxLoadDen > len(tb.s)*tableMaxLoadNum {
-		m.t.Fatalf("%d keys in %d slots", tb.n, len(tb.s))
+	if deepest != tb.depth {
+		m.t.Fatalf("directory depth %d, deepest sub-table %d", tb.depth, deepest)
 	}
 	for k := range m.ref {
 		var n int
@@ -187,6 +248,8 @@ func TestTableRandomized(t *testing.T) {
 			r := rand.New(rand.NewPCG(3, 4))
 			for round := 0; round < 30; round++ {
 				m := newTableModel(t, hf.fn)
+				// small sub-tables split and merge within a few keys
+				m.tb.subLog = []uint8{0, 3, 4, 6}[round%4]
 				keys := 1 + r.IntN(2000)
 				ops := make([]byte, 2*4000)
 				for i := range ops {
@@ -208,8 +271,8 @@ func TestTableRandomized(t *testing.T) {
 					m.del(i)
 				}
 				m.check()
-				if m.tb.n != 0 || len(m.tb.s) > tableMinCap {
-					t.Fatalf("empty table keeps %d slots", len(m.tb.s))
+				if m.tb.n != 0 || m.tb.slots() > tableMinCap {
+					t.Fatalf("empty table keeps %d slots", m.tb.slots())
 				}
 			}
 		})
@@ -222,13 +285,13 @@ func TestTableShrinks(t *testing.T) {
 	for i := 0; i < 100000; i++ {
 		m.set(i)
 	}
-	big := len(m.tb.s)
+	big, bigDir := m.tb.slots(), len(m.tb.dir)
 	for i := 0; i < 99000; i++ {
 		m.del(i)
 	}
 	m.check()
-	if len(m.tb.s) > big/32 {
-		t.Fatalf("%d slots for %d keys (was %d)", len(m.tb.s), m.tb.n, big)
+	if m.tb.slots() > big/32 || len(m.tb.dir) > bigDir/16 {
+		t.Fatalf("%d slots, %d directory entries for %d keys (was %d, %d)", m.tb.slots(), len(m.tb.dir), m.tb.n, big, bigDir)
 	}
 }
 
@@ -238,6 +301,7 @@ func FuzzTable(f *testing.F) {
 	f.Add([]byte{3, 1, 3, 4, 3, 7, 3, 10, 13, 2, 9, 4}, uint8(2))
 	f.Fuzz(func(t *testing.T, ops []byte, hf uint8) {
 		m := newTableModel(t, tableHashes[int(hf)%len(tableHashes)].fn)
+		m.tb.subLog = []uint8{3, 4, 0}[int(hf/16)%3]
 		m.run(ops, 64)
 	})
 }
