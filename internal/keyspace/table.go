@@ -35,9 +35,9 @@ import (
 // key of a table; the top bits pick the sub-table, the next ones the home
 // slot in it.
 type table struct {
-	dir    []*subTable // 1<<depth entries; nil while the table has no slots
-	dshift uint8       // 64 - depth: directory index = h >> dshift
-	depth  uint8       // the directory's (global) depth
+	dir    []dirEnt // 1<<depth entries; nil while the table has no slots
+	dshift uint8    // 64 - depth: directory index = h >> dshift
+	depth  uint8    // the directory's (global) depth
 	// log2 of the size past which a full sub-table splits rather than
 	// doubles; 0 means tableSubLog (tests lower it to split small tables)
 	subLog    uint8
@@ -45,6 +45,15 @@ type table struct {
 	iter      int32  // each calls in progress: no shrinking meanwhile
 	gen       uint32 // counts growths and splits (each checks it)
 	n         int    // keys
+}
+
+// dirEnt is a directory entry: its sub-table, with a copy of the array and
+// its shift so that a lookup reads no sub-table header (t.setSub keeps
+// them in step).
+type dirEnt struct {
+	s      []slot
+	hshift uint8
+	st     *subTable
 }
 
 // subTable is one flat Robin Hood array of the directory.
@@ -99,12 +108,29 @@ func (st *subTable) dist(i int, h uint64) int {
 	return (i - int(h>>st.hshift)) & (len(st.s) - 1)
 }
 
+// subMax returns the size past which a full sub-table splits.
+func (t *table) subMax() int {
+	if t.subLog == 0 {
+		return 1 << tableSubLog
+	}
+	return 1 << t.subLog
+}
+
 // sub returns the sub-table of hash h, or nil.
 func (t *table) sub(h uint64) *subTable {
 	if len(t.dir) == 0 {
 		return nil
 	}
-	return t.dir[h>>t.dshift]
+	return t.dir[h>>t.dshift].st
+}
+
+// setSub points the directory entries of st (which holds hash h) at it.
+func (t *table) setSub(st *subTable, h uint64) {
+	span := 1 << (t.depth - st.depth)
+	first := int(h>>t.dshift) &^ (span - 1)
+	for i := first; i < first+span; i++ {
+		t.dir[i] = dirEnt{st.s, st.hshift, st}
+	}
 }
 
 // get returns key's record, or nil.
@@ -112,8 +138,8 @@ func (t *table) get(h uint64, key []byte) unsafe.Pointer {
 	if len(t.dir) == 0 {
 		return nil
 	}
-	st := t.dir[h>>t.dshift]
-	s, hs := st.s, st.hshift
+	de := &t.dir[h>>t.dshift]
+	s, hs := de.s, de.hshift
 	mask := len(s) - 1
 	i := int(h >> hs)
 	for d := 0; ; d++ {
@@ -160,13 +186,14 @@ func (t *table) set(h uint64, key []byte, old, rec unsafe.Pointer) {
 		}
 	}
 	if len(t.dir) == 0 {
-		t.dir = []*subTable{newSubTable(tableMinCap, 0)}
+		st := newSubTable(tableMinCap, 0)
+		t.dir = []dirEnt{{st.s, st.hshift, st}}
 		t.depth, t.dshift = 0, 64
 	}
-	st := t.dir[h>>t.dshift]
+	st := t.dir[h>>t.dshift].st
 	for (st.n+1)*tableMaxLoadDen > len(st.s)*tableMaxLoadNum {
 		t.grow(st, h)
-		st = t.dir[h>>t.dshift]
+		st = t.dir[h>>t.dshift].st
 	}
 	st.insert(h, rec)
 	st.n++
@@ -177,12 +204,9 @@ func (t *table) set(h uint64, key []byte, old, rec unsafe.Pointer) {
 // while small, else it splits.
 func (t *table) grow(st *subTable, h uint64) {
 	t.gen++
-	maxLog := t.subLog
-	if maxLog == 0 {
-		maxLog = tableSubLog
-	}
-	if len(st.s) < 1<<maxLog || st.depth >= tableMaxDepth || !t.split(st, h) {
+	if len(st.s) < t.subMax() || st.depth >= tableMaxDepth || !t.split(st, h) {
 		st.resize(2 * len(st.s))
+		t.setSub(st, h)
 	}
 }
 
@@ -201,7 +225,7 @@ func (t *table) split(st *subTable, h uint64) bool {
 		return false
 	}
 	if st.depth == t.depth {
-		nd := make([]*subTable, 2*len(t.dir))
+		nd := make([]dirEnt, 2*len(t.dir))
 		for i, x := range t.dir {
 			nd[2*i], nd[2*i+1] = x, x
 		}
@@ -222,14 +246,8 @@ func (t *table) split(st *subTable, h uint64) bool {
 		}
 	}
 	lo.n, hi.n = st.n-ones, ones
-	span := 1 << (t.depth - st.depth)
-	first := int(h>>t.dshift) &^ (span - 1)
-	for i := first; i < first+span/2; i++ {
-		t.dir[i] = lo
-	}
-	for i := first + span/2; i < first+span; i++ {
-		t.dir[i] = hi
-	}
+	t.setSub(lo, h&^bit)
+	t.setSub(hi, h|bit)
 	return true
 }
 
@@ -290,6 +308,9 @@ func (t *table) del(h uint64, rec unsafe.Pointer) {
 	s[i] = slot{}
 	st.n--
 	t.n--
+	if st.n*8 >= len(st.s) && t.n != 0 && (st.depth == 0 || st.n*4 > t.subMax()) {
+		return // nothing to shrink or merge (maybeShrink's conditions)
+	}
 	if t.iter != 0 {
 		t.shrinkDue = true
 		return
@@ -316,20 +337,17 @@ func (t *table) maybeShrink(h uint64) {
 		}
 		return
 	}
-	st := t.dir[h>>t.dshift]
+	st := t.dir[h>>t.dshift].st
 	if len(st.s) > tableMinCap && st.n*8 < len(st.s) {
 		st.resize(max(len(st.s)/4, tableMinCap))
-	}
-	maxLog := t.subLog
-	if maxLog == 0 {
-		maxLog = tableSubLog
+		t.setSub(st, h)
 	}
 	merged := false
 	for st.depth > 0 {
 		span := 1 << (t.depth - st.depth)
 		first := int(h>>t.dshift) &^ (span - 1)
-		bud := t.dir[first^span]
-		if bud.depth != st.depth || (st.n+bud.n)*4 > 1<<maxLog {
+		bud := t.dir[first^span].st
+		if bud.depth != st.depth || (st.n+bud.n)*4 > t.subMax() {
 			break
 		}
 		m := newSubTable(subCap(st.n+bud.n), st.depth-1)
@@ -341,19 +359,16 @@ func (t *table) maybeShrink(h uint64) {
 			}
 		}
 		m.n = st.n + bud.n
-		lo := first &^ span
-		for i := lo; i < lo+2*span; i++ {
-			t.dir[i] = m
-		}
+		t.setSub(m, h)
 		st, merged = m, true
 	}
 	for merged && t.depth > 0 {
 		for _, x := range t.dir {
-			if x.depth == t.depth {
+			if x.st.depth == t.depth {
 				return
 			}
 		}
-		nd := make([]*subTable, len(t.dir)/2)
+		nd := make([]dirEnt, len(t.dir)/2)
 		for i := range nd {
 			nd[i] = t.dir[2*i]
 		}
@@ -407,9 +422,9 @@ func (t *table) each(fn func(h uint64, p unsafe.Pointer) bool) {
 	// the first entry of the random entry's sub-table: sub-tables fill
 	// aligned ranges of entries, so steps of their spans visit each once
 	first := int(r) & dmask
-	first &^= 1<<(t.depth-dir[first].depth) - 1
+	first &^= 1<<(t.depth-dir[first].st.depth) - 1
 	for i := first; ; {
-		st := dir[i]
+		st := dir[i].st
 		if st.n != 0 && !t.eachSub(st, int(r>>32), fn) {
 			return
 		}
@@ -475,7 +490,7 @@ func (t *table) endEach() {
 		if i >= len(t.dir) {
 			break
 		}
-		span := 1 << (t.depth - t.dir[i].depth)
+		span := 1 << (t.depth - t.dir[i].st.depth)
 		i = i&^(span-1) + span
 	}
 }

@@ -126,7 +126,7 @@ func (m *tableModel) bucket(k int) {
 // the index of their first directory entry.
 func (tb *table) subs() (subs []*subTable, first []int) {
 	for i := 0; i < len(tb.dir); {
-		st := tb.dir[i]
+		st := tb.dir[i].st
 		subs, first = append(subs, st), append(first, i)
 		i += 1 << (tb.depth - st.depth)
 	}
@@ -168,7 +168,7 @@ func (m *tableModel) check() {
 			m.t.Fatalf("sub-table of depth %d at entry %d (directory depth %d)", st.depth, first, tb.depth)
 		}
 		for i := first; i < first+span; i++ {
-			if tb.dir[i] != st {
+			if de := tb.dir[i]; de.st != st || len(de.s) != len(st.s) || &de.s[0] != &st.s[0] || de.hshift != st.hshift {
 				m.t.Fatalf("entry %d: not the sub-table of entry %d", i, first)
 			}
 		}
