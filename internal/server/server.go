@@ -567,7 +567,7 @@ func (c *conn) execute(args [][]byte) bool {
 	c.qbuf.Store(int64(c.rd.Buffered()))
 	c.beginCommand()
 	c.s.exec.Execute(c.cl, args, c.w)
-	c.cl.Publish() // what CLIENT LIST and others read of it
+	c.cl.Publish()      // what CLIENT LIST and others read of it
 	if c.cl.WouldWait { // event loop: not run, it moves to a goroutine
 		c.cl.WouldWait = false
 		c.lp.args, c.lp.leave = args, true
