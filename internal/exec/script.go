@@ -87,7 +87,7 @@ func (s *ScriptCall) Release() {
 	clear(s.effects)
 	s.effects = s.effects[:0]
 	s.part.on, s.part.held = false, nil
-	if cap(s.part.arena) > 64<<10 || cap(s.part.pend) > 1024 || cap(s.part.undo) > 1024 {
+	if cap(s.part.arena) > 64<<10 || cap(s.part.pend) > 1024 || cap(s.part.obs) > 256 || cap(s.part.undo) > 1024 {
 		s.part = partial{}
 	}
 	e.scripts.Put(s)
@@ -219,7 +219,7 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 func (s *ScriptCall) reject(spec *command.Spec, w resp.ReplyWriter, msg string) {
 	if s.part.on {
 		w.Error(msg)
-		s.part.add(pending{kind: pendReject, spec: spec, msg: msg})
+		s.part.add(pending{kind: pendReject, spec: spec, event: msg})
 		return
 	}
 	s.E.scriptReject(spec, w, msg)
