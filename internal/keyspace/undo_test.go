@@ -107,3 +107,60 @@ func BenchmarkSaveIn(b *testing.B) {
 		})
 	}
 }
+
+// TestSetStringKeepTTL checks SetStringKeepTTL against SetKeepTTL of the
+// same value with cap == len (the boxed general path): value, encoding,
+// expiry, embstr mark and memory accounting, over every kind of previous
+// entry.
+func TestSetStringKeepTTL(t *testing.T) {
+	prev := []struct {
+		name string
+		set  func(db DB, k []byte)
+	}{
+		{"missing", func(db DB, k []byte) {}},
+		{"string", func(db DB, k []byte) { db.SetString(k, []byte("12"), 0) }},
+		{"expiry", func(db DB, k []byte) { db.SetString(k, []byte("12"), 99999) }},
+		{"expired", func(db DB, k []byte) { db.SetString(k, []byte("12"), 10) }},
+		{"raw", func(db DB, k []byte) { db.SetString(k, append(make([]byte, 0, 40), "abc"...), 0) }},
+		{"embstr", func(db DB, k []byte) { db.SetString(k, []byte("6"), 0); db.MarkEmbstr(k) }},
+		{"list", func(db DB, k []byte) { l := NewList(); l.PushBack([]byte("a")); db.Set(k, l, 5000) }},
+	}
+	for _, p := range prev {
+		for _, v := range []string{"", "13", "-9223372036854775808", "a longer value than the previous one"} {
+			k := []byte("k")
+			run := func(typed bool) (Entry, bool, int64) {
+				s := New(1, Hooks{})
+				db := s.DB(0, 1000)
+				p.set(db, k)
+				b := append(make([]byte, 0, 64), v...) // spare capacity is dropped
+				if typed {
+					db.SetStringKeepTTL(k, b)
+				} else {
+					db.SetKeepTTL(k, b[:len(b):len(b)])
+				}
+				b[0:cap(b)][0] = 'X' // the stored value is a copy
+				e, ok := db.Peek(k)
+				return e, ok, s.UsedMemory()
+			}
+			got, gotOK, gotMem := run(true)
+			want, wantOK, wantMem := run(false)
+			if gotOK != wantOK || !bytes.Equal(got.str, want.str) || cap(got.str) != cap(want.str) ||
+				got.Exp != want.Exp || got.emb != want.emb || got.size != want.size || gotMem != wantMem {
+				t.Errorf("%s <- %q: got %+v (mem %d), want %+v (mem %d)", p.name, v, got, gotMem, want, wantMem)
+			}
+		}
+	}
+}
+
+// BenchmarkSetStringKeepTTL measures INCR's store of its new value.
+func BenchmarkSetStringKeepTTL(b *testing.B) {
+	s := New(1, Hooks{})
+	db := s.DB(0, 1000)
+	k := []byte("ratelimit:user:1000:api")
+	db.SetString(k, []byte("12345"), 99999)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		var tmp [20]byte
+		db.SetStringKeepTTL(k, append(tmp[:0], "12346"...))
+	}
+}
