@@ -34,7 +34,13 @@ func AppendStringValues(dst []LValue, groups ...[][]byte) []LValue {
 	}
 	var hdrs []LString
 	var data []byte
-	switch {
+	switch { // size classes: 48, 80, 96, 112, 176 and 320 bytes
+	case n <= 2 && size <= 16:
+		hdrs, data = argBlock[[2]LString, [16]byte](n, size)
+	case n <= 2 && size <= 48:
+		hdrs, data = argBlock[[2]LString, [48]byte](n, size)
+	case n <= 4 && size <= 32:
+		hdrs, data = argBlock[[4]LString, [32]byte](n, size)
 	case n <= 4 && size <= 48:
 		hdrs, data = argBlock[[4]LString, [48]byte](n, size)
 	case n <= 4 && size <= 112:

@@ -19,7 +19,10 @@ func TestAppendStringValues(t *testing.T) {
 		return out
 	}
 	cases := [][][][]byte{
-		{mk(3), mk(5, 2)},          // 4 x 48
+		{mk(3), mk(5)},             // 2 x 16
+		{mk(30), mk(5)},            // 2 x 48
+		{mk(3), mk(5, 2)},          // 4 x 32
+		{mk(3), mk(35, 2)},         // 4 x 48
 		{mk(0), mk(0, 0)},          // only empty strings
 		{mk(20), mk(30, 10)},       // 4 x 112
 		{mk(10, 0, 30), mk(40, 1)}, // 8 x 192
