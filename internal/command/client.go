@@ -40,7 +40,8 @@ type Client struct {
 	// LastCmd is the command the client last sent (nil: none yet, or an
 	// unknown one), as CLIENT LIST's cmd= shows it.
 	LastCmd  atomic.Pointer[Spec]
-	LastTime atomic.Int64 // Unix ms of last interaction
+	LastTime atomic.Int64               // Unix ms of last interaction
+	view     atomic.Pointer[ClientView] // published state (Publish)
 
 	mu      sync.Mutex
 	name    string
@@ -146,3 +147,47 @@ func (c *Client) Close() {
 // Killed reports whether Close was called: a load, where a receive on
 // Kill locks the channel.
 func (c *Client) Killed() bool { return c.killed.Load() }
+
+// ClientView is what other clients' commands (CLIENT LIST and KILL, INFO
+// clients, ACL DELUSER) read of a client: a copy of the fields its own
+// connection changes, published after each of its commands (Publish).
+// Reading the live fields from another goroutine would be a data race, and
+// a torn read of User or ACLUser could crash the server.
+type ClientView struct {
+	Flags int
+	DB    int
+	Proto int
+	Multi int // commands queued by MULTI
+	User  string
+	// ACLUser is the client's *acl.User (nil: the default user).
+	ACLUser any
+}
+
+// Publish makes the client's current state its View. The client's
+// connection calls it after each command; it allocates only when the
+// state changed.
+func (c *Client) Publish() {
+	v := c.view.Load()
+	if v != nil && v.Flags == c.Flags && v.DB == c.DB && v.Proto == c.Proto &&
+		v.Multi == len(c.Queue) && v.User == c.User && v.ACLUser == c.ACLUser {
+		return
+	}
+	c.view.Store(&ClientView{Flags: c.Flags, DB: c.DB, Proto: c.Proto, Multi: len(c.Queue), User: c.User, ACLUser: c.ACLUser})
+}
+
+// View returns the client's state as last published (see ClientView).
+func (c *Client) View() ClientView {
+	if v := c.view.Load(); v != nil {
+		return *v
+	}
+	return ClientView{Proto: 2, User: "default"}
+}
+
+// ViewFrom returns c's state as seen by the client from: the live fields
+// when from is c (its own goroutine runs the command), else View.
+func (c *Client) ViewFrom(from *Client) ClientView {
+	if c != from {
+		return c.View()
+	}
+	return ClientView{Flags: c.Flags, DB: c.DB, Proto: c.Proto, Multi: len(c.Queue), User: c.User, ACLUser: c.ACLUser}
+}

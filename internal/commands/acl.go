@@ -88,7 +88,7 @@ func (h *Handlers) killUserClients(c *command.Ctx, users []*acl.User) {
 		gone[u] = true
 	}
 	for _, cl := range h.Server.ClientList() {
-		u, _ := cl.ACLUser.(*acl.User)
+		u, _ := cl.ViewFrom(c.Client).ACLUser.(*acl.User)
 		if u == nil || !gone[u] {
 			continue
 		}

@@ -131,7 +131,7 @@ func New(d Deps) *Handlers {
 
 // ClientInfoLine renders cl as CLIENT INFO does.
 func (h *Handlers) ClientInfoLine(cl *command.Client) string {
-	return h.clientInfoLine(cl, time.Now().UnixMilli())
+	return h.clientInfoLine(cl, cl, time.Now().UnixMilli())
 }
 
 // Close stops background work owned by handlers.

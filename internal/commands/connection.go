@@ -236,18 +236,21 @@ func (h *Handlers) clientSetInfo(c *command.Ctx) {
 	c.Error(fmt.Sprintf("ERR unknown subcommand '%s'. Try CLIENT HELP.", c.Args[1]))
 }
 
-func (h *Handlers) clientInfoLine(cl *command.Client, now int64) string {
+// clientInfoLine renders cl for the client from (CLIENT LIST, CLIENT
+// INFO): cl's own state when from is cl, else what cl last published.
+func (h *Handlers) clientInfoLine(cl, from *command.Client, now int64) string {
+	v := cl.ViewFrom(from)
 	flags := ""
-	if cl.Flags&command.ClientMulti != 0 {
+	if v.Flags&command.ClientMulti != 0 {
 		flags += "x"
 	}
-	if cl.Flags&command.ClientPubSub != 0 {
+	if v.Flags&command.ClientPubSub != 0 {
 		flags += "P"
 	}
 	if h.Exec.IsBlocked(cl.ID) {
 		flags += "b"
 	}
-	if cl.Flags&command.ClientNoEvict != 0 {
+	if v.Flags&command.ClientNoEvict != 0 {
 		flags += "e"
 	}
 	if h.IsMonitor(cl) {
@@ -259,8 +262,8 @@ func (h *Handlers) clientInfoLine(cl *command.Client, now int64) string {
 		flags = "N"
 	}
 	multi := -1
-	if cl.Flags&command.ClientMulti != 0 {
-		multi = len(cl.Queue)
+	if v.Flags&command.ClientMulti != 0 {
+		multi = v.Multi
 	}
 	qbuf, obuf := h.Server.ClientBuffers(cl.ID)
 	last := "NULL"
@@ -273,7 +276,7 @@ func (h *Handlers) clientInfoLine(cl *command.Client, now int64) string {
 	}
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=%d oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
 		cl.ID, cl.Addr, cl.LAddr, cl.FD, cl.Name(), (now-cl.Created)/1000, (now-cl.LastTime.Load())/1000,
-		flags, cl.DB, sub, psub, ssub, multi, qbuf, 16384-qbuf, obuf, 16384+qbuf, last, cl.User, redir, cl.Proto)
+		flags, v.DB, sub, psub, ssub, multi, qbuf, 16384-qbuf, obuf, 16384+qbuf, last, v.User, redir, v.Proto)
 }
 
 func (h *Handlers) clientList(c *command.Ctx) {
@@ -311,11 +314,11 @@ func (h *Handlers) clientList(c *command.Ctx) {
 		if ids != nil && !ids[cl.ID] {
 			continue
 		}
-		isPubSub := cl.Flags&command.ClientPubSub != 0
+		isPubSub := cl.ViewFrom(c.Client).Flags&command.ClientPubSub != 0
 		if typ == "pubsub" && !isPubSub || typ == "normal" && isPubSub || typ == "master" || typ == "replica" || typ == "slave" {
 			continue
 		}
-		b.WriteString(h.clientInfoLine(cl, now))
+		b.WriteString(h.clientInfoLine(cl, c.Client, now))
 		b.WriteByte('\n')
 	}
 	c.W.Verbatim("txt", b.String())
@@ -330,7 +333,7 @@ func sortClients(cs []*command.Client) {
 }
 
 func (h *Handlers) clientInfo(c *command.Ctx) {
-	c.W.Verbatim("txt", h.clientInfoLine(c.Client, time.Now().UnixMilli())+"\n")
+	c.W.Verbatim("txt", h.clientInfoLine(c.Client, c.Client, time.Now().UnixMilli())+"\n")
 }
 
 func (h *Handlers) clientKill(c *command.Ctx) {
@@ -397,10 +400,11 @@ func (h *Handlers) clientKill(c *command.Ctx) {
 	}
 	killed := 0
 	for _, cl := range h.Server.ClientList() {
-		if id != -1 && cl.ID != id || addr != "" && cl.Addr != addr || laddr != "" && cl.LAddr != laddr || user != "" && cl.User != user {
+		v := cl.ViewFrom(c.Client)
+		if id != -1 && cl.ID != id || addr != "" && cl.Addr != addr || laddr != "" && cl.LAddr != laddr || user != "" && v.User != user {
 			continue
 		}
-		isPubSub := cl.Flags&command.ClientPubSub != 0
+		isPubSub := v.Flags&command.ClientPubSub != 0
 		if typ == "pubsub" && !isPubSub || typ == "normal" && isPubSub || typ == "master" || typ == "replica" || typ == "slave" {
 			continue
 		}

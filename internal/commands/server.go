@@ -602,7 +602,7 @@ func (h *Handlers) infoSections() []InfoSection {
 					if a, b, c := h.SubCounts(cl); a+b+c > 0 {
 						pubsub++
 					}
-				} else if cl.Flags&command.ClientPubSub != 0 {
+				} else if cl.View().Flags&command.ClientPubSub != 0 {
 					pubsub++
 				}
 			}

@@ -605,9 +605,9 @@ func (h *Handlers) incrDecr(c *command.Ctx, by int64) {
 		return
 	}
 	n := cur + by
-	// store with cap == len so OBJECT ENCODING says "int"
-	b := strconv.AppendInt(make([]byte, 0, 20), n, 10)
-	c.DB.SetKeepTTL(key, b[:len(b):len(b)])
+	// stored with cap == len so OBJECT ENCODING says "int"
+	var tmp [20]byte
+	c.DB.SetStringKeepTTL(key, strconv.AppendInt(tmp[:0], n, 10))
 	c.Modified(key)
 	c.Event('$', "incrby", key)
 	c.W.Int(n)

@@ -51,17 +51,24 @@ const (
 	pendObserve
 )
 
-// pending is a side effect held back until Commit.
+// pending is a side effect held back until Commit. It is kept small (a
+// touch or a notification per written key is appended to the log, a copy
+// the GC's write barriers see when a collection runs): a pendObserve's
+// call is in partial.obs[obs].
 type pending struct {
 	kind  pendKind
 	class byte
+	obs   int32 // pendObserve: index in partial.obs
 	db    int
 	key   []byte // arena
-	event string
-	msg   string
+	event string // pendNotify; pendError, pendReject: the message
 	spec  *command.Spec
-	ctx   command.Ctx // pendObserve: the call, Args in the arena
-	d     time.Duration
+}
+
+// observed is a call whose statistics and Observe wait for Commit.
+type observed struct {
+	ctx command.Ctx // Args in the arena, W nil
+	d   time.Duration
 }
 
 // partial is a ScriptCall's partial-lock state.
@@ -72,6 +79,7 @@ type partial struct {
 	extra  []int     // shards taken by the script itself
 	undo   []keyspace.Saved
 	pend   []pending
+	obs    []observed
 	dirty  int64
 	arena  []byte
 	argbuf [][]byte
@@ -98,8 +106,9 @@ func (p *partial) observe(c *command.Ctx, d time.Duration) {
 	for _, a := range c.Args {
 		p.argbuf = append(p.argbuf, p.keep(a))
 	}
-	p.pend = append(p.pend, pending{kind: pendObserve, d: d})
-	x := &p.pend[len(p.pend)-1]
+	p.pend = append(p.pend, pending{kind: pendObserve, obs: int32(len(p.obs))})
+	p.obs = append(p.obs, observed{d: d})
+	x := &p.obs[len(p.obs)-1]
 	x.ctx = *c
 	x.ctx.Args = p.argbuf[start:len(p.argbuf):len(p.argbuf)]
 	x.ctx.W = nil
@@ -119,7 +128,7 @@ func (s *ScriptCall) StartPartial(held *Locks, stop Retrier) bool {
 		return false
 	}
 	p.on, p.held, p.mask, p.dirty = true, held, [4]uint64{}, 0
-	p.undo, p.pend, p.extra, p.arena = p.undo[:0], p.pend[:0], p.extra[:0], p.arena[:0]
+	p.undo, p.pend, p.obs, p.extra, p.arena = p.undo[:0], p.pend[:0], p.obs[:0], p.extra[:0], p.arena[:0]
 	clear(p.argbuf)
 	p.argbuf = p.argbuf[:0]
 	for _, sh := range held.Shards {
@@ -131,7 +140,7 @@ func (s *ScriptCall) StartPartial(held *Locks, stop Retrier) bool {
 		p.notifyFn = func(class byte, event string, db int, key []byte) {
 			p.add(pending{kind: pendNotify, class: class, event: event, db: db, key: p.keep(key)})
 		}
-		p.errFn = func(msg string) { p.add(pending{kind: pendError, msg: msg}) }
+		p.errFn = func(msg string) { p.add(pending{kind: pendError, event: msg}) }
 	}
 	return true
 }
@@ -262,7 +271,7 @@ next:
 			s.escalate()
 			return false
 		}
-		sv, ok := db.Save(p.keep(key), maxUndoBytes)
+		sv, ok := db.SaveIn(p.keep(key), maxUndoBytes, &p.arena)
 		if !ok {
 			s.escalate()
 			return false
@@ -289,17 +298,20 @@ func (s *ScriptCall) commit() {
 				e.Notify(x.class, x.event, x.db, x.key)
 			}
 		case pendError:
-			e.CountError(x.msg)
+			e.CountError(x.event)
 		case pendReject:
-			e.CountError(x.msg)
+			e.CountError(x.event)
 			if x.spec != nil {
 				e.StatFor(x.spec).RejectedCalls.Add(1)
 			}
 		case pendObserve:
-			e.recordDur(&x.ctx, x.d)
+			o := &p.obs[x.obs]
+			e.recordDur(&o.ctx, o.d)
 		}
-		*x = pending{}
 	}
+	clear(p.pend)
+	clear(p.obs)
+	p.obs = p.obs[:0]
 	if p.dirty > 0 {
 		e.Dirty.Add(p.dirty)
 	}
@@ -345,10 +357,9 @@ func (s *ScriptCall) abandon() {
 		e.Store.Restore(&p.undo[i])
 		p.undo[i] = keyspace.Saved{}
 	}
-	for i := range p.pend {
-		p.pend[i] = pending{}
-	}
-	p.undo, p.pend, p.dirty = p.undo[:0], p.pend[:0], 0
+	clear(p.pend)
+	clear(p.obs)
+	p.undo, p.pend, p.obs, p.dirty = p.undo[:0], p.pend[:0], p.obs[:0], 0
 	s.effects = s.effects[:0]
 	s.releaseExtra()
 	p.on, s.restart = false, false

@@ -49,7 +49,10 @@ type ScriptCall struct {
 	// script started)
 	propagate bool
 
-	part    partial // partial-lock mode state (partial.go)
+	part partial // partial-lock mode state (partial.go)
+	// ctx is the context of the running redis.call (calls never nest):
+	// no frame from the executor's pool per call.
+	ctx     command.Ctx
 	stop    Retrier // stops the script's code for a rerun
 	restart bool    // stopped for a rerun with the whole keyspace
 }
@@ -84,10 +87,11 @@ func (s *ScriptCall) Release() {
 	s.wrote.Store(false)
 	s.Client.Caller = nil
 	s.E, s.Client, s.Caller, s.DenyOOM, s.stop, s.restart = nil, nil, nil, false, nil, false
+	s.ctx = command.Ctx{}
 	clear(s.effects)
 	s.effects = s.effects[:0]
 	s.part.on, s.part.held = false, nil
-	if cap(s.part.arena) > 64<<10 || cap(s.part.pend) > 1024 || cap(s.part.undo) > 1024 {
+	if cap(s.part.arena) > 64<<10 || cap(s.part.pend) > 1024 || cap(s.part.obs) > 256 || cap(s.part.undo) > 1024 {
 		s.part = partial{}
 	}
 	e.scripts.Put(s)
@@ -174,9 +178,7 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	if spec.Has(command.FlagWrite) {
 		s.wrote.Store(true)
 	}
-	f := e.getFrame()
-	defer e.putFrame(f)
-	c := &f.ctx
+	c := &s.ctx
 	*c = command.Ctx{Args: args, Spec: spec, W: w, Client: s.Client,
 		DB: e.Store.DB(s.Client.DB, s.Now), Touched: e.clientTouch(s.Caller), Notify: e.Notify, InScript: true,
 		OnError: e.errFn}
@@ -219,7 +221,7 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 func (s *ScriptCall) reject(spec *command.Spec, w resp.ReplyWriter, msg string) {
 	if s.part.on {
 		w.Error(msg)
-		s.part.add(pending{kind: pendReject, spec: spec, msg: msg})
+		s.part.add(pending{kind: pendReject, spec: spec, event: msg})
 		return
 	}
 	s.E.scriptReject(spec, w, msg)

@@ -227,6 +227,23 @@ func (db DB) SetKeepTTL(key []byte, val any) {
 	db.Set(key, val, 0)
 }
 
+// SetStringKeepTTL stores a copy of the string v at key (without v's
+// spare capacity, as SetString), keeping its current expiry if any: it is
+// SetKeepTTL for a string without boxing v, and v does not escape.
+func (db DB) SetStringKeepTTL(key, v []byte) {
+	v = v[:len(v):len(v)]
+	ds, h, sh, p := db.live(key)
+	if p == nil {
+		db.put(key, nil, v, 0)
+		return
+	}
+	oldSize, exp := recSize(p), recExpiry(p)
+	hd := hdrOf(p)
+	access := db.s.touch(hd.access, db.Now)
+	hd.access = access
+	db.store(ds, h, sh, key, p, oldSize, exp, newStrRec(access, key, v, exp))
+}
+
 // MarkEmbstr marks key's string value as one that OBJECT ENCODING reports
 // "embstr" even when it reads as an integer (Entry.Embstr). The mark stays
 // with the value (expiry changes keep it) until the key is written again.

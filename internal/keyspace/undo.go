@@ -27,7 +27,13 @@ type Saved struct {
 	db  int
 	key []byte         // the caller's, kept
 	rec unsafe.Pointer // a private copy of the record; nil: the key did not exist (or had expired)
+	// lent: rec is a string record in the caller's arena (SaveIn), which
+	// is reused: Restore stores a copy of it.
+	lent bool
 }
+
+// maxLentRec bounds the string records SaveIn copies to its arena.
+const maxLentRec = 512
 
 // Key returns the saved key.
 func (sv *Saved) Key() []byte { return sv.key }
@@ -41,7 +47,14 @@ func (sv *Saved) DB() int { return sv.db }
 // copying it would cost more than running the script alone. The caller
 // holds key's shard. The Saved keeps key: it must not change while the
 // Saved may be restored.
-func (db DB) Save(key []byte, max uint32) (Saved, bool) {
+func (db DB) Save(key []byte, max uint32) (Saved, bool) { return db.SaveIn(key, max, nil) }
+
+// SaveIn is Save copying a small string record to *arena (appended, 8-byte
+// aligned) rather than to an allocation of its own when arena is not nil.
+// The Saved then refers to *arena's bytes: the caller must keep them
+// unchanged until the Saved is restored or dropped (growing *arena is
+// fine: the old array stays alive while referenced).
+func (db DB) SaveIn(key []byte, max uint32, arena *[]byte) (Saved, bool) {
 	sv := Saved{db: db.idx, key: key}
 	ds, h, _ := db.locate(key)
 	p := ds.keys.get(h, key)
@@ -68,8 +81,26 @@ func (db DB) Save(key []byte, max uint32) (Saved, bool) {
 		return sv, true
 	}
 	r := decodeStr(p)
+	if n := strRecLen(r); arena != nil && n <= maxLentRec {
+		a := *arena
+		if len(a)+7+n > cap(a) {
+			a = append(make([]byte, 0, 2*cap(a)+n+64), a...)
+		}
+		end := uintptr(unsafe.Pointer(unsafe.SliceData(a))) + uintptr(len(a))
+		off := len(a) + int(-end&7) // records are 8-byte aligned
+		a = a[:off+n]
+		copy(a[off:], recBytes(p, 0, n))
+		*arena = a
+		sv.rec, sv.lent = unsafe.Pointer(&a[off]), true
+		return sv, true
+	}
 	sv.rec = keepFlags(newStrRec(hd.access, recBytes(p, r.keyOff, r.klen), strValue(p, r), recExpiry(p)), p)
 	return sv, true
+}
+
+// strRecLen is the length in bytes of the string record r decodes.
+func strRecLen(r strRec) int {
+	return max(int(r.keyOff)+r.klen+r.vcap, 8) // newStrRec's minimum
 }
 
 // Restore puts a saved record back (or removes the key when it did not
@@ -80,6 +111,12 @@ func (s *Store) Restore(sv *Saved) {
 	key := sv.key
 	ds, h, sh := db.locate(key)
 	cur := ds.keys.get(h, key)
+	if sv.lent {
+		n := strRecLen(decodeStr(sv.rec))
+		b := make([]byte, n)
+		copy(b, recBytes(sv.rec, 0, n))
+		sv.rec, sv.lent = unsafe.Pointer(&b[0]), false
+	}
 	switch {
 	case sv.rec != nil:
 		var curSize uint32

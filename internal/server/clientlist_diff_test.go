@@ -3,6 +3,7 @@ package server_test
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -58,4 +59,39 @@ func TestDiffClientListCmd(t *testing.T) {
 			t.Errorf("Crescent %q, Redis %q", got[i], want[i])
 		}
 	}
+}
+
+// TestClientListWhileClientsChange lists clients while others change what
+// CLIENT LIST shows of them (db, resp, multi, user, pub/sub): run with
+// -race, it fails if the listing reads another connection's live fields.
+func TestClientListWhileClientsChange(t *testing.T) {
+	addr, _ := startCrescent(t)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		c := dialRaw(t, addr)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				for _, cmd := range [][]string{{"SELECT", "3"}, {"HELLO", "3"}, {"MULTI"}, {"PING"}, {"EXEC"},
+					{"AUTH", "default", "x"}, {"HELLO", "2"}, {"SELECT", "0"}} {
+					c.mustDo(cmd...)
+				}
+			}
+		}()
+	}
+	lister := dialRaw(t, addr)
+	for i := 0; i < 200; i++ {
+		if r := lister.mustDo("CLIENT", "LIST"); !strings.Contains(r, "cmd=client|list") {
+			t.Fatalf("CLIENT LIST: %q", r)
+		}
+	}
+	close(done)
+	wg.Wait()
 }

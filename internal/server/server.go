@@ -409,6 +409,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	cl.Created = time.Now().UnixMilli()
 	cl.LastTime.Store(cl.Created)
 	cl.Authed = !s.cmds.ACL.DefaultNeedsAuth()
+	cl.Publish()
 	c := &conn{s: s, nc: nc, cl: cl, w: resp.NewWriter()}
 	c.wake = make(chan struct{}, 1)
 	c.proto.Store(int32(cl.Proto))
@@ -566,6 +567,7 @@ func (c *conn) execute(args [][]byte) bool {
 	c.qbuf.Store(int64(c.rd.Buffered()))
 	c.beginCommand()
 	c.s.exec.Execute(c.cl, args, c.w)
+	c.cl.Publish()      // what CLIENT LIST and others read of it
 	if c.cl.WouldWait { // event loop: not run, it moves to a goroutine
 		c.cl.WouldWait = false
 		c.lp.args, c.lp.leave = args, true

@@ -1,7 +1,6 @@
 package lua
 
 import (
-	"strings"
 	"unsafe"
 )
 
@@ -20,7 +19,8 @@ func init() {
 // part of groups, in order, and returns it. All the strings share one
 // allocation and their headers another, instead of two allocations per
 // string (the bytes and the interface box) for LString(b) stored in an
-// LValue.
+// LValue; a few short strings (the usual KEYS and ARGV) share a single
+// allocation, headers followed by bytes.
 func AppendStringValues(dst []LValue, groups ...[][]byte) []LValue {
 	n, size := 0, 0
 	for _, g := range groups {
@@ -32,20 +32,32 @@ func AppendStringValues(dst []LValue, groups ...[][]byte) []LValue {
 	if n == 0 {
 		return dst
 	}
-	var sb strings.Builder
-	sb.Grow(size)
-	for _, g := range groups {
-		for _, b := range g {
-			sb.Write(b)
-		}
+	var hdrs []LString
+	var data []byte
+	switch { // size classes: 48, 80, 96, 112, 176 and 320 bytes
+	case n <= 2 && size <= 16:
+		hdrs, data = argBlock[[2]LString, [16]byte](n, size)
+	case n <= 2 && size <= 48:
+		hdrs, data = argBlock[[2]LString, [48]byte](n, size)
+	case n <= 4 && size <= 32:
+		hdrs, data = argBlock[[4]LString, [32]byte](n, size)
+	case n <= 4 && size <= 48:
+		hdrs, data = argBlock[[4]LString, [48]byte](n, size)
+	case n <= 4 && size <= 112:
+		hdrs, data = argBlock[[4]LString, [112]byte](n, size)
+	case n <= 8 && size <= 192:
+		hdrs, data = argBlock[[8]LString, [192]byte](n, size)
+	default:
+		hdrs, data = make([]LString, n), make([]byte, size)
 	}
-	all := sb.String()
-	hdrs := make([]LString, n)
 	off, i := 0, 0
 	for _, g := range groups {
 		for _, b := range g {
-			hdrs[i] = LString(all[off : off+len(b)])
-			off += len(b)
+			if len(b) > 0 {
+				copy(data[off:], b)
+				hdrs[i] = LString(unsafe.String(&data[off], len(b)))
+				off += len(b)
+			}
 			var v LValue
 			vi := (*iface)(unsafe.Pointer(&v))
 			vi.itab = stringItab
@@ -55,6 +67,18 @@ func AppendStringValues(dst []LValue, groups ...[][]byte) []LValue {
 		}
 	}
 	return dst
+}
+
+// argBlock returns n string headers and size bytes in one allocation (H
+// is an array of at least n LStrings, B of at least size bytes). The
+// headers point into the same object, which the strings keep alive.
+func argBlock[H, B any](n, size int) ([]LString, []byte) {
+	type block struct {
+		h H
+		b B
+	}
+	x := new(block)
+	return unsafe.Slice((*LString)(unsafe.Pointer(&x.h)), n), unsafe.Slice((*byte)(unsafe.Pointer(&x.b)), size)
 }
 
 // ResetArray makes tb what CreateTable(n, 0) returns (n nil array slots,

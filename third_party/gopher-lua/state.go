@@ -807,33 +807,58 @@ func (ls *LState) where(level int, skipg bool) string {
 	return fmt.Sprintf("%v:%v", sourcename, line)
 }
 
+// stackTrace renders the traceback from level on, at most 7 lines from
+// each end. CRESCENT: it walks the frames once and formats only the lines
+// shown (upstream called GetStack(i) for every level, which walks i
+// frames, and formatted every line: an error raised in a 200k-deep
+// recursion, such as SCRIPT KILL's, took seconds to report).
 func (ls *LState) stackTrace(level int) string {
-	buf := []string{}
 	header := "stack traceback:"
-	if ls.currentFrame != nil {
-		i := 0
-		for dbg, ok := ls.GetStack(i); ok; dbg, ok = ls.GetStack(i) {
-			cf := dbg.frame
-			buf = append(buf, fmt.Sprintf("\t%v in %v", ls.Where(i), ls.formattedFrameFuncName(cf)))
-			if !cf.Fn.IsG && cf.TailCall > 0 {
-				for tc := cf.TailCall; tc > 0; tc-- {
-					buf = append(buf, "\t(tailcall): ?")
-					i++
-				}
+	var frames []*callFrame // nil: a "(tailcall)" line
+	for cf := ls.currentFrame; cf != nil; cf = cf.Parent {
+		frames = append(frames, cf)
+		if !cf.Fn.IsG {
+			for tc := cf.TailCall; tc > 0; tc-- {
+				frames = append(frames, nil)
 			}
-			i++
 		}
 	}
-	buf = append(buf, fmt.Sprintf("\t%v: %v", "[G]", "?"))
-	buf = buf[intMax(0, intMin(level, len(buf))):len(buf)]
-	if len(buf) > 20 {
-		newbuf := make([]string, 0, 20)
-		newbuf = append(newbuf, buf[0:7]...)
-		newbuf = append(newbuf, "\t...")
-		newbuf = append(newbuf, buf[len(buf)-7:len(buf)]...)
-		buf = newbuf
+	n := len(frames) + 1 // and the final "[G]: ?" line
+	line := func(i int) string {
+		if i == len(frames) {
+			return fmt.Sprintf("\t%v: %v", "[G]", "?")
+		}
+		cf := frames[i]
+		if cf == nil {
+			return "\t(tailcall): ?"
+		}
+		return fmt.Sprintf("\t%v in %v", ls.whereFrame(cf), ls.formattedFrameFuncName(cf))
+	}
+	start := intMax(0, intMin(level, n))
+	buf := make([]string, 0, 20)
+	if n-start > 20 {
+		for i := start; i < start+7; i++ {
+			buf = append(buf, line(i))
+		}
+		buf = append(buf, "\t...")
+		for i := n - 7; i < n; i++ {
+			buf = append(buf, line(i))
+		}
+	} else {
+		for i := start; i < n; i++ {
+			buf = append(buf, line(i))
+		}
 	}
 	return fmt.Sprintf("%s\n%s", header, strings.Join(buf, "\n"))
+}
+
+// whereFrame is where(level, false) for the frame at that level. CRESCENT
+func (ls *LState) whereFrame(cf *callFrame) string {
+	proto := cf.Fn.Proto
+	if proto == nil {
+		return "[G]:"
+	}
+	return fmt.Sprintf("%v:%v:", proto.SourceName, proto.DbgSourcePositions[cf.Pc-1])
 }
 
 func (ls *LState) formattedFrameFuncName(fr *callFrame) string {
