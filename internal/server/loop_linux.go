@@ -287,7 +287,6 @@ func (l *eventLoop) run() {
 			st := ls.conns[ev.Fd]
 			ls.mu.Unlock()
 			if st != nil && st.claim(ev.Events, l) && !l.handle(st, ev.Events) {
-				l.exit()
 				return // detached: a new worker took over
 			}
 		}
@@ -295,8 +294,7 @@ func (l *eventLoop) run() {
 			st := l.again[0]
 			l.again = l.again[1:]
 			if !l.handle(st, 0) {
-				l.exit()
-				return
+				return // detached
 			}
 		}
 		l.flushBatch()
@@ -446,9 +444,8 @@ func (c *conn) detachFromLoop() {
 		st.loop = nw
 	}
 	l.again = l.again[:0]
-	l.ls.workers.Add(1)
 	l.s.wg.Add(1)
-	go nw.run()
+	go nw.run() // counted in ls.workers in place of this goroutine
 }
 
 func (l *eventLoop) serveRequests() {
