@@ -419,7 +419,7 @@ func (l *eventLoop) handle(st *loopState, events uint32) bool {
 	}
 	if !ok {
 		c.flush() // the replies before a hang-up or QUIT
-		l.drop(c)
+		l.ls.drop(c)
 		return true
 	}
 	if st.leave || st.args != nil || len(st.fd.pending) > 0 || st.sinkWanted.Load() || l.s.clientLimits.timeout.Int() > 0 {
@@ -443,7 +443,7 @@ func (c *conn) detachFromLoop() {
 	}
 	l := st.loop
 	l.flushBatch() // the new worker does not know these
-	l.forget(c)
+	l.ls.forget(c)
 	st.detached, st.leave = true, true
 	c.cl.NoWait = false
 	c.cl.Detach = nil
@@ -517,20 +517,15 @@ func (ls *eventLoops) closeAll() {
 }
 
 // forget removes c from the loops.
-func (l *eventLoop) forget(c *conn) int { return l.ls.forget(c) }
-
-func (ls *eventLoops) forget(c *conn) int {
+func (ls *eventLoops) forget(c *conn) {
 	fd := c.lp.fd.fd
 	ls.mu.Lock()
 	delete(ls.conns, int32(fd))
 	ls.mu.Unlock()
 	unix.EpollCtl(ls.epfd, unix.EPOLL_CTL_DEL, fd, nil)
-	return fd
 }
 
 // drop closes a connection served by the loops.
-func (l *eventLoop) drop(c *conn) { l.ls.drop(c) }
-
 func (ls *eventLoops) drop(c *conn) {
 	ls.forget(c)
 	c.close()
@@ -541,7 +536,7 @@ func (ls *eventLoops) drop(c *conn) {
 // handoff moves c to a goroutine of its own, with its unread input (the
 // reader's buffer), pending output and client state.
 func (l *eventLoop) handoff(c *conn) {
-	l.forget(c)
+	l.ls.forget(c)
 	st := c.lp
 	lf := st.fd
 	c.ncMu.Lock()
