@@ -273,3 +273,75 @@ func TestTxOverlap(t *testing.T) {
 		t.Logf("during a long %s (%v): short EXEC on other keys %v, GET %v", tc.name, longD, shortExec, get)
 	}
 }
+
+// TestFcallClonesRunInParallel: while a long function runs in the
+// functions' Lua state, a function of the same library on other keys runs
+// in a clone of the library instead of waiting; a function of a library
+// with state (an upvalue it assigns) still waits, and counts once per call.
+func TestFcallClonesRunInParallel(t *testing.T) {
+	srv := newInProcess(t)
+	ex := srv.Exec()
+	for _, lib := range []string{
+		"#!lua name=par\n" +
+			"local step = 7\n" +
+			"local function spin(n) local x = 0 for i = 1, n do x = x + i % step end return x end\n" +
+			"redis.register_function('long', function(keys, args) local x = spin(tonumber(args[1])) redis.call('SET', keys[1], x) return x end)\n" +
+			"redis.register_function('short', function(keys, args) redis.call('SET', keys[1], args[1]) return {step, redis.call('GET', keys[1]), spin(10)} end)",
+		txStateLib,
+	} {
+		if r := runCmd(ex, "FUNCTION", "LOAD", lib); strings.HasPrefix(r, "-") {
+			t.Fatalf("FUNCTION LOAD: %s", r)
+		}
+	}
+	done := make(chan string, 1)
+	go func() { done <- runCmd(ex, "FCALL", "long", "1", "par:a", "200000000") }()
+	waitFor(t, "the long function to start", func() bool {
+		return strings.Contains(runCmd(ex, "FUNCTION", "STATS"), "long")
+	})
+	for i := 0; i < 3; i++ {
+		if r := runCmd(ex, "FCALL", "short", "1", "par:b", "v"); r != "*3\r\n:7\r\n$1\r\nv\r\n:27\r\n" {
+			t.Fatalf("FCALL short while long runs replied %q", r)
+		}
+	}
+	select {
+	case r := <-done:
+		t.Fatalf("the long function ended (%q) before the short ones: nothing tested", r)
+	default:
+	}
+	count := make(chan string, 1)
+	go func() { count <- runCmd(ex, "FCALL", "count", "1", "par:c") }()
+	select {
+	case r := <-count:
+		t.Fatalf("a function with library state ran beside the long one: %q", r)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if r := runCmd(ex, "FUNCTION", "KILL"); r != "+OK\r\n" {
+		t.Fatalf("FUNCTION KILL replied %q", r)
+	}
+	if r := <-done; !strings.HasPrefix(r, "-ERR Script killed") {
+		t.Fatalf("the killed function replied %q", r)
+	}
+	if r := <-count; r != ":1\r\n" {
+		t.Fatalf("FCALL count replied %q", r)
+	}
+}
+
+// runCmd runs one command through ex as a new client and returns the reply.
+func runCmd(ex interface {
+	Execute(*command.Client, [][]byte, *resp.Writer)
+}, args ...string) string {
+	w := resp.NewWriter()
+	ex.Execute(command.NewClient(0), strArgs(args...), w)
+	return string(w.Buf)
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}

@@ -23,6 +23,10 @@ import (
 type libFunc struct {
 	st *state
 	fn *glua.LFunction
+	// clones, when set, holds copies of the library that can run this
+	// function while the functions' state is busy (clone.go).
+	clones *libClones
+	name   string
 }
 
 // loadCtx collects the functions a loading library registers.
@@ -33,9 +37,15 @@ type loadCtx struct {
 // funcState returns the functions' state, creating it on first use. The
 // caller holds e.fmu.
 func (e *Engine) funcState() *state {
-	if e.fst != nil {
-		return e.fst
+	if e.fst == nil {
+		e.fst = e.newFuncState()
 	}
+	return e.fst
+}
+
+// newFuncState returns a new state set up for FUNCTION libraries: the
+// functions' state, or one of a library's clones (clone.go).
+func (e *Engine) newFuncState() *state {
 	s := e.newState()
 	L := s.L
 	// What EVAL has and functions have not: the error handler as a global
@@ -58,7 +68,6 @@ func (e *Engine) funcState() *state {
 	s.loadG = L.NewTable()
 	s.loadG.RawSetString("redis", s.protect(api))
 	L.SetMetatable(s.loadG, s.gmeta)
-	e.fst = s
 	return s
 }
 
@@ -76,9 +85,21 @@ func (e *Engine) LoadLibrary(code []byte, timeout time.Duration, log func(level 
 	if err != nil {
 		return nil, errors.New(errLoadCompile + err.Error())
 	}
+	proto := fn.(*compiled).proto
 	e.fmu.Lock()
 	defer e.fmu.Unlock()
-	s := e.funcState()
+	start := time.Now()
+	fns, err := e.funcState().loadLibrary(proto, timeout, log)
+	if err != nil {
+		return nil, err
+	}
+	e.enableClones(proto, fns, time.Since(start))
+	return fns, nil
+}
+
+// loadLibrary runs a library's compiled code in s's load environment and
+// returns the functions it registered, each marked Rerunnable or not.
+func (s *state) loadLibrary(proto *glua.FunctionProto, timeout time.Duration, log func(level int, msg string)) ([]*script.FunctionInfo, error) {
 	L := s.L
 	lc := &loadCtx{}
 	s.loading = lc
@@ -92,8 +113,8 @@ func (e *Engine) LoadLibrary(code []byte, timeout time.Duration, log func(level 
 		ctx, cancel = context.WithCancel(context.Background())
 	}
 	L.SetContext(ctx)
-	L.Push(L.NewFunctionFromProto(fn.(*compiled).proto))
-	err = L.PCall(0, 0, s.errFn)
+	L.Push(L.NewFunctionFromProto(proto))
+	err := L.PCall(0, 0, s.errFn)
 	timedOut := ctx.Err() == context.DeadlineExceeded
 	cancel()
 	s.renewContext()
@@ -109,7 +130,7 @@ func (e *Engine) LoadLibrary(code []byte, timeout time.Duration, log func(level 
 		return nil, errors.New(errLoadRegister + msg)
 	}
 	L.SetTop(0)
-	assigns := fn.(*compiled).proto.AssignsUpvalue()
+	assigns := proto.AssignsUpvalue()
 	for _, f := range lc.funcs {
 		f.Rerunnable = !assigns && s.frozen(f.Fn.(*libFunc).fn, map[*glua.LFunction]bool{})
 	}
@@ -288,13 +309,27 @@ func readFlags(t *glua.LTable) (script.Flags, bool) {
 }
 
 // callFunction runs a library function with keys and args as its two
-// parameters.
+// parameters: in the functions' state, or in a clone of its library when
+// that state is busy and the function may run in one (clone.go).
 func (e *Engine) callFunction(run *script.Run, f *libFunc, keys, args [][]byte) {
-	if !e.lockFunctions(run) {
-		return // stopped to run again with the whole keyspace: no reply
+	if f.clones != nil && !e.fmu.TryLock() {
+		if c := f.clones.get(e); c != nil {
+			c.s.callFunction(run, c.fns[f.name], keys, args)
+			f.clones.put(c)
+			return
+		}
+		if !e.lockFunctions(run) {
+			return // stopped to run again with the whole keyspace: no reply
+		}
+	} else if f.clones == nil && !e.lockFunctions(run) {
+		return
 	}
 	defer e.fmu.Unlock()
-	s := f.st
+	f.st.callFunction(run, f.fn, keys, args)
+}
+
+// callFunction runs fn, a function of a library loaded in s.
+func (s *state) callFunction(run *script.Run, fn *glua.LFunction, keys, args [][]byte) {
 	if s.ctx.Err() != nil {
 		s.renewContext()
 	}
@@ -305,7 +340,7 @@ func (e *Engine) callFunction(run *script.Run, f *libFunc, keys, args [][]byte) 
 	s.memBase, s.ticks = -1, 0
 	run.SetInterrupt(s.cancel)
 	L := s.L
-	L.Push(f.fn)
+	L.Push(fn)
 	// New tables each call: a library can keep them in its upvalues.
 	vals := glua.AppendStringValues(s.argVals[:0], keys, args)
 	L.Push(s.newArgTable(vals[:len(keys)]))
