@@ -106,11 +106,7 @@ type Spec struct {
 	// GetKeys, when set, extracts keys for commands whose key specs cannot
 	// (SORT, MIGRATE...).
 	GetKeys func(args [][]byte) []int
-	// Waits declares that the handler may wait for long although its
-	// flags do not say so (FCALL waits for the functions' shared Lua
-	// state): an event loop runs it on a goroutine (exec.MayWait).
-	Waits  bool
-	subIdx map[string]*Spec
+	subIdx  map[string]*Spec
 }
 
 // Has reports whether s has flag f.

@@ -150,9 +150,6 @@ type Option func(*Spec)
 // WithLock sets how the command locks the keyspace.
 func WithLock(l Lock) Option { return func(s *Spec) { s.Lock = l } }
 
-// WithWaits declares that the command may wait for long (Spec.Waits).
-func WithWaits() Option { return func(s *Spec) { s.Waits = true } }
-
 // WithGetKeys sets a key extraction function for the command.
 func WithGetKeys(f func(args [][]byte) []int) Option { return func(s *Spec) { s.GetKeys = f } }
 

@@ -44,11 +44,13 @@ func (h *Handlers) registerFunctions() {
 	// A function locks the shards of its keys and takes more as it runs,
 	// like EVAL (exec.ScriptCall), when it may run twice (Rerunnable);
 	// else, or without keys, it holds the whole keyspace.
-	// Functions share one Lua state and may wait for it: an event loop
-	// runs them on the connection's goroutine (exec.MayWait).
-	sc, waits := command.WithLock(command.LockScript), command.WithWaits()
-	t.Handle("fcall", func(c *command.Ctx) { h.fcall(c, false) }, sc, waits)
-	t.Handle("fcall_ro", func(c *command.Ctx) { h.fcall(c, true) }, sc, waits)
+	// They run on an event loop like EVAL: one that would wait (for the
+	// whole keyspace, or for the functions' Lua state when no clone of
+	// its library is free) is declined before any effect and runs again
+	// on the connection's goroutine.
+	sc := command.WithLock(command.LockScript)
+	t.Handle("fcall", func(c *command.Ctx) { h.fcall(c, false) }, sc)
+	t.Handle("fcall_ro", func(c *command.Ctx) { h.fcall(c, true) }, sc)
 	// Changes to the libraries hold the whole keyspace: they wait for a
 	// running function (or get BUSY past the threshold), as in Redis.
 	t.Handle("function|load", h.functionLoad, all)
@@ -119,7 +121,15 @@ func (h *Handlers) fcall(c *command.Ctx, ro bool) {
 		// A partial attempt stopped for a rerun would repeat the
 		// changes the function makes to its library's state (a Lua
 		// upvalue): take the whole keyspace first, then look everything
-		// up again (the libraries may have changed in between).
+		// up again (the libraries may have changed in between). An
+		// event loop must not wait for it: the connection's goroutine
+		// runs the call again.
+		if c.Client.NoWait {
+			c.Client.WouldWait = true
+			return
+		}
+		// a client calling it stays on its goroutine
+		c.Client.MayWait = true
 		if msg := h.Exec.HoldAll(held); msg != "" { // BUSY
 			c.W.Error(msg)
 			h.Exec.CountError(msg)

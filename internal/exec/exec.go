@@ -512,17 +512,14 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 // MayWait reports whether spec may make its caller wait for long or
 // needs a connection with a goroutine of its own: blocking commands
 // (BLPOP, XREAD, ...), administrative ones (DEBUG SLEEP, MONITOR, CLIENT
-// PAUSE/KILL, SHUTDOWN, ...), functions, and the other commands Redis
-// forbids in scripts that are not fast (EXEC, WAIT, SUBSCRIBE, ...),
-// except CLIENT's connection subcommands (SETNAME, ID, REPLY, ...) and
-// SCRIPT's. An event loop hands such a command's connection to a
-// goroutine (Client.NoWait). EVAL and EVALSHA run on the loop.
+// PAUSE/KILL, SHUTDOWN, ...), and the other commands Redis forbids in
+// scripts that are not fast (EXEC, WAIT, SUBSCRIBE, ...), except CLIENT's
+// connection subcommands (SETNAME, ID, REPLY, ...) and SCRIPT's. An event
+// loop hands such a command's connection to a goroutine (Client.NoWait).
+// EVAL, EVALSHA, FCALL and their _RO forms run on the loop.
 func MayWait(spec *command.Spec) bool {
-	if spec.Waits {
-		return true // declared by its handler (FCALL)
-	}
 	if spec.Lock == command.LockScript {
-		// EVAL and friends run on the loop: a script that needs more
+		// EVAL, FCALL and friends run on the loop: a script that needs more
 		// than it can take without waiting is declined before any effect
 		// (commands.runScript), and one that runs long detaches its
 		// connection from the loop (Client.Detach).

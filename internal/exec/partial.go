@@ -169,7 +169,9 @@ func (s *ScriptCall) KeepWaiting() bool {
 	if !s.part.on {
 		return true
 	}
-	if s.restart || s.E.Busy != nil && s.E.Busy.Slow() {
+	// An event loop must not wait: stopped, the script is declined and
+	// runs again on its connection's goroutine (commands.runScript).
+	if s.restart || s.Caller != nil && s.Caller.NoWait || s.E.Busy != nil && s.E.Busy.Slow() {
 		s.escalate()
 		return false
 	}

@@ -26,7 +26,7 @@ import (
 //
 // Whatever may wait moves the connection, permanently and with its input,
 // output and client state, to the goroutine-per-connection path: a
-// command exec.MayWait reports (blocking, admin, scripts, EXEC, WAIT,
+// command exec.MayWait reports (blocking, admin, EXEC, WAIT,
 // SUBSCRIBE...), one that would wait for a running script's locks or poll
 // for BUSY (Client.NoWait), CLIENT PAUSE in force, a reply the socket does
 // not take at once (slow readers, large replies: the rest is written

@@ -459,9 +459,10 @@ func TestLoopScriptStress(t *testing.T) {
 	}
 }
 
-// FCALL runs on its connection's goroutine (functions share one Lua
-// state), and a client that keeps calling functions stays there.
-func TestLoopFcallStaysOff(t *testing.T) {
+// A function without library state runs on the event loop like EVAL; one
+// whose library keeps state (an upvalue it assigns) needs the whole
+// keyspace, so its client moves to its goroutine once and stays there.
+func TestLoopFcall(t *testing.T) {
 	addr, s := startLoopServer(t)
 	c := dialRaw(t, addr)
 	lib := "#!lua name=lf\nredis.register_function('inc', function(keys) return redis.call('INCR', keys[1]) end)"
@@ -473,10 +474,28 @@ func TestLoopFcallStaysOff(t *testing.T) {
 			t.Fatalf("FCALL %d: %q", i, r)
 		}
 	}
-	if n := s.LoopConns(); n != 0 {
-		t.Fatalf("LoopConns = %d, want 0 (an FCALL client stays on its goroutine)", n)
+	// FUNCTION LOAD moved it off; it came back after 32 commands and stayed
+	m0 := s.LoopMoves()
+	if n := s.LoopConns(); n != 1 || m0 != 1 {
+		t.Fatalf("LoopConns = %d, LoopMoves = %d after stateless FCALLs, want 1, 1", n, m0)
 	}
-	if m := s.LoopMoves(); m != 1 {
-		t.Fatalf("LoopMoves = %d, want 1 (no ping-pong between loop and goroutine)", m)
+	lib = "#!lua name=lfs\nlocal n = 0\nredis.register_function('cnt', function(keys) n = n + 1 return n end)"
+	if r := c.do("FUNCTION", "LOAD", lib); r != "$3\r\nlfs\r\n" {
+		t.Fatalf("FUNCTION LOAD: %q", r)
+	}
+	for i := 0; i < 40; i++ { // back to a loop after the FUNCTION LOAD
+		c.do("PING")
+	}
+	m1 := s.LoopMoves()
+	if n := s.LoopConns(); n != 1 || m1 != m0+1 {
+		t.Fatalf("LoopConns = %d, LoopMoves = %d after FUNCTION LOAD and PINGs, want 1, %d", n, m1, m0+1)
+	}
+	for i := 1; i <= 100; i++ {
+		if r := c.do("FCALL", "cnt", "1", "fk"); r != fmt.Sprintf(":%d\r\n", i) {
+			t.Fatalf("FCALL cnt %d: %q", i, r)
+		}
+	}
+	if n, m := s.LoopConns(), s.LoopMoves(); n != 0 || m != m1+1 {
+		t.Fatalf("LoopConns = %d, LoopMoves = %d after stateful FCALLs, want 0, %d (one move, no ping-pong)", n, m, m1+1)
 	}
 }
