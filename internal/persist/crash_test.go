@@ -63,8 +63,18 @@ func crashKeepsAcked(t *testing.T, write func(cl *client, key, val string) (stri
 			}
 		}(c)
 	}
+	// mid-stream: after 400 ms and some acknowledged writes (fsyncs can
+	// be slow on a loaded machine)
 	time.Sleep(400 * time.Millisecond)
-	p.kill() // SIGKILL mid-stream
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 50 {
+			break
+		}
+	}
+	p.kill() // SIGKILL
 	close(stop)
 	wg.Wait()
 	mu.Lock()
