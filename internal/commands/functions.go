@@ -144,7 +144,11 @@ func (h *Handlers) fcall(c *command.Ctx, ro bool) {
 	sc := h.getScriptCall()
 	run := &sc.run
 	run.Name, run.Flags, run.ReadOnly, run.Function, run.Command = f.Name, f.Flags, readOnly, true, c.Args
-	h.runScript(c, sc, numkeys, "function:"+f.Name, nil, func(keys, args [][]byte) {
+	var metric string // the statistics record's name, once it is cached
+	if f.Stats.Load() == nil {
+		metric = "function:" + f.Name
+	}
+	h.runScript(c, sc, numkeys, metric, &f.Stats, func(keys, args [][]byte) {
 		f.Call(run, keys, args)
 	})
 	h.putScriptCall(sc)

@@ -409,6 +409,7 @@ type ScriptStat struct {
 	Calls, Errors atomic.Int64
 	Hist          exec.Histogram
 	UsecTotal     atomic.Int64
+	name          string
 }
 
 type scriptMetrics struct {
@@ -427,7 +428,7 @@ func (h *Handlers) ScriptStatFor(name string) *ScriptStat {
 	}
 	st := m.scripts[name]
 	if st == nil {
-		st = &ScriptStat{}
+		st = &ScriptStat{name: name}
 		m.scripts[name] = st
 	}
 	return st
@@ -456,7 +457,8 @@ func (h *Handlers) ScriptStats(fn func(name string, st *ScriptStat)) {
 // duration and whether it replied with an error; past
 // slowlog-log-slower-than it logs a warning naming the script. cache,
 // when not nil, holds the script's record once looked up (script.Script's
-// Stats): the lookup takes the metrics' mutex.
+// or script.FunctionInfo's Stats): the lookup takes the metrics' mutex.
+// name is needed only while cache holds nothing.
 func (h *Handlers) ScriptDone(name string, cache *atomic.Value, d time.Duration, failed bool) {
 	var st *ScriptStat
 	if cache != nil {
@@ -476,7 +478,7 @@ func (h *Handlers) ScriptDone(name string, cache *atomic.Value, d time.Duration,
 		st.Errors.Add(1)
 	}
 	if thr := h.ops.slowThr.Int(); thr >= 0 && usec >= thr && h.Log != nil && thr > 0 {
-		h.Log.Warn("slow script", "script", name, "duration_us", usec, "threshold_us", thr)
+		h.Log.Warn("slow script", "script", st.name, "duration_us", usec, "threshold_us", thr)
 	}
 }
 

@@ -86,8 +86,9 @@ func BenchmarkFcallParallel(b *testing.B) {
 
 // BenchmarkFcallParallelWithGets runs, from each goroutine, the CPU-heavy
 // function (1000-iteration loop and a SET) and 20 GETs on its own keys:
-// functions still run one at a time (one Lua state), but with partial
-// locks the GETs of other goroutines no longer wait for them.
+// with partial locks the GETs of other goroutines do not wait for the
+// functions, and a function finding the functions' Lua state busy runs in
+// a clone of its library.
 func BenchmarkFcallParallelWithGets(b *testing.B) {
 	benchParallelCmds(b, [][]string{{"FUNCTION", "LOAD", benchLib}}, func(g int64, k int) [][]string {
 		cmds := [][]string{{"FCALL", "cpu", "1", fmt.Sprintf("fg:%d:%d", g, k)}}

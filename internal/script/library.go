@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crescent-db/crescent/internal/resp"
@@ -43,6 +44,9 @@ type FunctionInfo struct {
 	// state (no library state it could change, e.g. a Lua upvalue):
 	// FCALL runs only such functions holding part of the keyspace.
 	Rerunnable bool
+	// Stats is the caller's: FCALL caches the function's statistics
+	// record there.
+	Stats atomic.Value
 }
 
 // Library is a loaded FUNCTION library.

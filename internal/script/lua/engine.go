@@ -256,9 +256,18 @@ func (s *state) setArgs(keys, args [][]byte) {
 }
 
 func (s *state) fillArgTable(t *glua.LTable, name string, vals []glua.LValue) *glua.LTable {
+	if nt := s.reuseArgTable(t, vals); nt != t {
+		s.realG.RawSetString(name, nt)
+		return nt
+	}
+	return t
+}
+
+// reuseArgTable returns t, a table of a previous call, holding vals when
+// the script left it a plain array; otherwise a new array table of vals.
+func (s *state) reuseArgTable(t *glua.LTable, vals []glua.LValue) *glua.LTable {
 	if t == nil || !t.ResetArray(len(vals)) {
 		t = s.L.CreateTable(len(vals), 0)
-		s.realG.RawSetString(name, t)
 	}
 	for i, v := range vals {
 		t.RawSetInt(i+1, v)
@@ -372,6 +381,9 @@ type state struct {
 	// argVals a scratch slice for their values.
 	keysT, argvT *glua.LTable
 	argVals      []glua.LValue
+	// fnKeys and fnArgs are the keys and args tables of the last call of
+	// a frozen function (libFunc.frozen), reused like keysT and argvT.
+	fnKeys, fnArgs *glua.LTable
 
 	coDepth int // nested coroutine resumes (coguard.go)
 }

@@ -27,6 +27,11 @@ type libFunc struct {
 	// function while the functions' state is busy (clone.go).
 	clones *libClones
 	name   string
+	// frozen: the function is script.FunctionInfo.Rerunnable, so it
+	// cannot keep its keys and args tables past a call (no upvalue it
+	// assigns, nothing mutable it reaches, read-only globals): they are
+	// reused.
+	frozen bool
 }
 
 // loadCtx collects the functions a loading library registers.
@@ -132,7 +137,9 @@ func (s *state) loadLibrary(proto *glua.FunctionProto, timeout time.Duration, lo
 	L.SetTop(0)
 	assigns := proto.AssignsUpvalue()
 	for _, f := range lc.funcs {
-		f.Rerunnable = !assigns && s.frozen(f.Fn.(*libFunc).fn, map[*glua.LFunction]bool{})
+		lf := f.Fn.(*libFunc)
+		f.Rerunnable = !assigns && s.frozen(lf.fn, map[*glua.LFunction]bool{})
+		lf.frozen = f.Rerunnable
 	}
 	return lc.funcs, nil
 }
@@ -314,7 +321,7 @@ func readFlags(t *glua.LTable) (script.Flags, bool) {
 func (e *Engine) callFunction(run *script.Run, f *libFunc, keys, args [][]byte) {
 	if f.clones != nil && !e.fmu.TryLock() {
 		if c := f.clones.get(e); c != nil {
-			c.s.callFunction(run, c.fns[f.name], keys, args)
+			c.s.callFunction(run, c.fns[f.name], true, keys, args)
 			f.clones.put(c)
 			return
 		}
@@ -325,11 +332,12 @@ func (e *Engine) callFunction(run *script.Run, f *libFunc, keys, args [][]byte) 
 		return
 	}
 	defer e.fmu.Unlock()
-	f.st.callFunction(run, f.fn, keys, args)
+	f.st.callFunction(run, f.fn, f.frozen, keys, args)
 }
 
-// callFunction runs fn, a function of a library loaded in s.
-func (s *state) callFunction(run *script.Run, fn *glua.LFunction, keys, args [][]byte) {
+// callFunction runs fn, a function of a library loaded in s; frozen is
+// libFunc.frozen.
+func (s *state) callFunction(run *script.Run, fn *glua.LFunction, frozen bool, keys, args [][]byte) {
 	if s.ctx.Err() != nil {
 		s.renewContext()
 	}
@@ -341,10 +349,17 @@ func (s *state) callFunction(run *script.Run, fn *glua.LFunction, keys, args [][
 	run.SetInterrupt(s.cancel)
 	L := s.L
 	L.Push(fn)
-	// New tables each call: a library can keep them in its upvalues.
 	vals := glua.AppendStringValues(s.argVals[:0], keys, args)
-	L.Push(s.newArgTable(vals[:len(keys)]))
-	L.Push(s.newArgTable(vals[len(keys):]))
+	if frozen {
+		s.fnKeys = s.reuseArgTable(s.fnKeys, vals[:len(keys)])
+		s.fnArgs = s.reuseArgTable(s.fnArgs, vals[len(keys):])
+		L.Push(s.fnKeys)
+		L.Push(s.fnArgs)
+	} else {
+		// New tables each call: a library can keep them in its upvalues.
+		L.Push(s.newArgTable(vals[:len(keys)]))
+		L.Push(s.newArgTable(vals[len(keys):]))
+	}
 	clear(vals)
 	s.argVals = vals[:0]
 	s.pcallReply(run, 2)

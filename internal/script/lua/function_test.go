@@ -1,11 +1,13 @@
 package lua
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/crescent-db/crescent/internal/resp"
 	"github.com/crescent-db/crescent/internal/script"
+	glua "github.com/yuin/gopher-lua"
 )
 
 func load(t *testing.T, e *Engine, code string) []*script.FunctionInfo {
@@ -107,5 +109,47 @@ func BenchmarkFcall(b *testing.B) {
 		w.Reset()
 		r := &script.Run{W: w, Host: host, Name: "f", Function: true, Resp: 2}
 		e.Call(r, fns[0].Fn, keys, args)
+	}
+}
+
+// TestFrozenArgTables: a stateless function's keys and args tables are
+// reused between calls, but a call never sees what an earlier one left in
+// them: more elements, extra fields, a metatable.
+func TestFrozenArgTables(t *testing.T) {
+	e := New(Options{})
+	fns := load(t, e, "\nredis.register_function('f', function(keys, args)\n"+
+		"  local n = 0 for _ in pairs(keys) do n = n + 1 end\n"+
+		"  local m = getmetatable(keys) and 1 or 0\n"+
+		"  keys[#keys + 1] = 'more' args[1] = 'changed'\n"+
+		"  if n == 1 then keys.extra = 1 end\n"+
+		"  if n == 2 then setmetatable(keys, {}) end\n"+
+		"  return {n, #keys, m, args[1], #args}\n"+
+		"end)")
+	lf := fns[0].Fn.(*libFunc)
+	if !fns[0].Rerunnable || !lf.frozen {
+		t.Fatal("f is not frozen")
+	}
+	var prev *glua.LTable
+	for i, tc := range []struct {
+		keys   []string
+		reused bool // the keys table of the call before
+	}{
+		{[]string{"a", "b", "c"}, false},
+		{nil, true},
+		{[]string{"a"}, true},
+		{[]string{"a", "b"}, false}, // the last call left a field
+		{[]string{"a", "b"}, false}, // and this one a metatable
+		{[]string{"a", "b", "c"}, false},
+		{[]string{"a", "b"}, true},
+		{[]string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}, false}, // more than it holds
+	} {
+		want := fmt.Sprintf("*5\r\n:%d\r\n:%d\r\n:0\r\n$7\r\nchanged\r\n:1\r\n", len(tc.keys), len(tc.keys)+1)
+		if got := fcall(e, fns[0], tc.keys...); got != want {
+			t.Fatalf("call %d with keys %q: %q, want %q", i, tc.keys, got, want)
+		}
+		if reused := lf.st.fnKeys == prev; reused != tc.reused {
+			t.Errorf("call %d: keys table reused %v, want %v", i, reused, tc.reused)
+		}
+		prev = lf.st.fnKeys
 	}
 }
