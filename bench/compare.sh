@@ -52,8 +52,14 @@ CPU='local x = 0
 for i = 1, 1000 do x = x + i % 7 end
 redis.call('"'"'SET'"'"', KEYS[1], x)
 return x'
+# the rate limiter as a FUNCTION library (FCALL rate 1 key limit window)
+RATELIB="#!lua name=ratelib
+redis.register_function('rate', function(KEYS, ARGV)
+$RATE
+end)"
 declare -A SHA
 for p in $PC $PR; do
+  redis-cli -p "$p" function load replace "$RATELIB" >/dev/null
   SHA[rate]=$(redis-cli -p "$p" script load "$RATE")
   SHA[reserve]=$(redis-cli -p "$p" script load "$RESERVE")
   SHA[cpu]=$(redis-cli -p "$p" script load "$CPU")
@@ -76,6 +82,8 @@ WORKLOADS=(
   "evalsha-rate-P16|-P 16 evalsha ${SHA[rate]} 1 rl:__rand_int__ 100 60"
   "evalsha-reserve|evalsha ${SHA[reserve]} 2 inv:__rand_int__ orders:__rand_int__ order"
   "evalsha-reserve-P16|-P 16 evalsha ${SHA[reserve]} 2 inv:__rand_int__ orders:__rand_int__ order"
+  "fcall-rate|fcall rate 1 rl:__rand_int__ 100 60"
+  "fcall-rate-P16|-P 16 fcall rate 1 rl:__rand_int__ 100 60"
   "eval-body|eval \"return redis.call('incr', KEYS[1])\" 1 ev:__rand_int__"
   "cpu-script|evalsha ${SHA[cpu]} 1 cpu:__rand_int__"
 )
