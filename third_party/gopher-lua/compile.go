@@ -1374,6 +1374,7 @@ func compileFunctionExpr(context *funcContext, funcexpr *ast.FunctionExpr, ec *e
 	}
 	patchCode(context)
 	context.Proto.fastRegs = fastRegsOf(context.Proto.Code) // CRESCENT
+	context.Proto.fastCode = fastCodeOf(context.Proto)      // CRESCENT
 } // }}}
 
 func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expcontext) { // {{{

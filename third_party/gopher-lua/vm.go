@@ -79,6 +79,9 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 			fast = need <= len(rg.array)
 		}
 		codep := unsafe.Pointer(unsafe.SliceData(proto.Code))
+		if proto.fastCode != nil { // specialized instructions (crescent_fastcode.go)
+			codep = unsafe.Pointer(unsafe.SliceData(proto.fastCode))
+		}
 		kbase := unsafe.Pointer(unsafe.SliceData(proto.Constants))
 		regs := unsafe.Pointer(&rg.array[lbase])
 		// CRESCENT: the step counter lives in a local too (the generic
@@ -100,6 +103,9 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		for {
 			var inst uint32
 			pc, steps, inst = fastLoop(rg, codep, kbase, regs, lbase, pc, steps)
+			if int(inst>>26) > opCodeMax { // a specialized instruction: its original
+				inst = proto.Code[pc-1]
+			}
 			// CRESCENT: the interrupt (SCRIPT KILL, deadline) and memory
 			// checks run every ctxCheckEvery instructions, as Redis's Lua
 			// hook does, instead of a channel select per instruction.
@@ -395,6 +401,318 @@ loop:
 			d.word = unsafe.Pointer(np)
 			if int(A) >= top {
 				top = int(A) + 1
+			}
+		case opAddRR:
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsAt(regs, (inst>>9)&0xff)
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 + v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case opSubRR:
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsAt(regs, (inst>>9)&0xff)
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 - v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case opMulRR:
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsAt(regs, (inst>>9)&0xff)
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 * v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case opDivRR:
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsAt(regs, (inst>>9)&0xff)
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 / v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case opModRR:
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsAt(regs, (inst>>9)&0xff)
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 - floor(v1/v2)*v2 // luaModulo
+			var np *float64           // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case opAddRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)
+			r := v1 + v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case opSubRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)
+			r := v1 - v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case opMulRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)
+			r := v1 * v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case opDivRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)
+			r := v1 / v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case opModRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)
+			r := v1 - floor(v1/v2)*v2 // luaModulo
+			var np *float64           // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case opModRKI:
+			lhs := wordsAt(regs, inst&0xff)
+			v2 := *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)
+			var np *float64 // the result's float: shared or boxed
+			if off := uintptr(lhs.word) - uintptr(unsafe.Pointer(&sharedNumbers)); off < unsafe.Sizeof(sharedNumbers) {
+				// A shared integer modulo an integer k in [1, sharedMax]:
+				// the result is the integer in [0, k) that luaModulo gives
+				// (crescent_fastcode.go: exact for these operands).
+				k := int(v2)
+				m := (int(off/8) + sharedMin) % k
+				if m < 0 {
+					m += k
+				}
+				np = (*float64)(unsafe.Add(unsafe.Pointer(&sharedNumbers), uintptr(m-sharedMin)*8))
+			} else {
+				if lhs.itab != nitab {
+					break loop
+				}
+				v1 := *(*float64)(lhs.word)
+				r := v1 - floor(v1/v2)*v2 // luaModulo
+				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+					np = &sharedNumbers[u]
+				} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+					n := len(al.fptrs)
+					al.fptrs = al.fptrs[:n+1]
+					np = &al.fptrs[n]
+					*np = float64(r)
+				} else {
+					break loop // the generic path allocates a block
+				}
+			}
+			A := (inst >> 18) & 0xff
+			d := wordsAt(regs, A)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(A) >= top {
+				top = int(A) + 1
+			}
+		case opEqRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			if (*(*float64)(lhs.word) == *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)) != ((inst>>18)&0xff != 0) {
+				pc++
+			}
+		case opLtRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			if (*(*float64)(lhs.word) < *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)) != ((inst>>18)&0xff != 0) {
+				pc++
+			}
+		case opLeRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			if (*(*float64)(lhs.word) <= *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)) != ((inst>>18)&0xff != 0) {
+				pc++
 			}
 		case OP_JMP:
 			pc += int(inst&0x3ffff) - opMaxArgSbx

@@ -1,0 +1,88 @@
+package lua
+
+// CRESCENT: specialized instructions for the VM's fast paths.
+//
+// FunctionProto.fastCode is a copy of Code in which fastLoop (vm.go)
+// reads some instructions under internal opcodes past opCodeMax, decided
+// once at compile time from their operands: arithmetic on two registers,
+// or on a register and a constant that is a number. The fast paths then
+// skip decoding the RK operands and checking the constant's type. The
+// fields of an instruction are unchanged, only its opcode differs, and
+// nothing but fastLoop reads fastCode: the generic handlers, the debug
+// information and error messages use Code (mainLoopWithContext runs the
+// instruction of Code at the same pc when fastLoop cannot complete one).
+const (
+	// R(A) := R(B) op R(C)
+	opAddRR = opCodeMax + 1 + iota
+	opSubRR
+	opMulRR
+	opDivRR
+	opModRR
+	// R(A) := R(B) op K(C), K(C) a number
+	opAddRK
+	opSubRK
+	opMulRK
+	opDivRK
+	opModRK
+	// R(A) := R(B) % K(C), K(C) an integer in [1, sharedMax]: an
+	// integer path when R(B) is a shared number (alloc.go).
+	opModRKI
+	// if (R(B) == K(C)) ~= A then pc++ (and <, <=), K(C) a number
+	opEqRK
+	opLtRK
+	opLeRK
+	opFastMax = opLeRK
+)
+
+// The opcode field has 6 bits.
+var _ [63 - opFastMax]struct{}
+
+// fastCodeOf returns the fast paths' copy of proto's code (see above).
+func fastCodeOf(proto *FunctionProto) []uint32 {
+	code := make([]uint32, len(proto.Code))
+	copy(code, proto.Code)
+	isNumK := func(c uint32) bool {
+		if c&opBitRk == 0 {
+			return false
+		}
+		idx := int(c &^ opBitRk)
+		if idx >= len(proto.Constants) {
+			return false
+		}
+		_, ok := proto.Constants[idx].(LNumber)
+		return ok
+	}
+	for pc := 0; pc < len(code); pc++ {
+		inst := code[pc]
+		op := int(inst >> 26)
+		if op == OP_CLOSURE { // followed by its upvalues' pseudo-instructions
+			pc += int(proto.FunctionPrototypes[inst&0x3ffff].NumUpvalues)
+			continue
+		}
+		B, C := inst&0x1ff, (inst>>9)&0x1ff
+		var nop int
+		switch op {
+		case OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD:
+			switch {
+			case B&opBitRk == 0 && C&opBitRk == 0:
+				nop = opAddRR + op - OP_ADD
+			case B&opBitRk == 0 && isNumK(C):
+				nop = opAddRK + op - OP_ADD
+				if op == OP_MOD {
+					k := float64(proto.Constants[C&^opBitRk].(LNumber))
+					if k >= 1 && k <= sharedMax && k == float64(int64(k)) {
+						nop = opModRKI
+					}
+				}
+			}
+		case OP_LT, OP_LE, OP_EQ:
+			if B&opBitRk == 0 && isNumK(C) {
+				nop = opEqRK + op - OP_EQ
+			}
+		}
+		if nop != 0 {
+			code[pc] = inst&(1<<26-1) | uint32(nop)<<26
+		}
+	}
+	return code
+}

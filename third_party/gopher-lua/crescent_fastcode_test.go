@@ -1,0 +1,138 @@
+package lua
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// runBothPaths runs src on a state with a context (mainLoopWithContext:
+// fastLoop and its specialized instructions) and on one without
+// (mainLoop: the generic handlers only), and returns both results as
+// strings. CRESCENT
+func runBothPaths(t *testing.T, src string) (fast, generic string) {
+	t.Helper()
+	run := func(withCtx bool) string {
+		L := NewState()
+		defer L.Close()
+		if withCtx {
+			L.SetContext(context.Background())
+		}
+		if err := L.DoString(src); err != nil {
+			return "error: " + err.Error()
+		}
+		return L.Get(-1).String()
+	}
+	return run(true), run(false)
+}
+
+// fastEdgeValues are operands for the arithmetic and comparison fast
+// paths: shared integers and their bounds, -0, non-integers, huge
+// values, infinities, NaN and strings (coerced by the generic path).
+const fastEdgeValues = `{0, -0, 1, -1, 2, 7, -7, 3.5, -3.5, 0.5, -0.5,
+	16383, 16384, -1024, -1025, 1e15, -1e15, 2^52, 2^53, 2^53+2, 2^63, -2^63,
+	1e300, -1e300, 1/0, -1/0, 0/0, 4.9e-324, "10", " 3 ", "0x10", "abc"}`
+
+// fastEdgeFormat renders a result exactly: numbers with 17 digits and
+// the sign of zero (1/v), other values by type.
+const fastEdgeFormat = `
+local function f(v)
+	if type(v) == "number" then
+		if v == 0 then return (1/v > 0) and "+0" or "-0" end
+		if v ~= v then return "nan" end
+		return string.format("%.17g", v)
+	end
+	return type(v) .. ":" .. tostring(v)
+end`
+
+// TestFastArithEdges compares every specialized arithmetic and
+// comparison instruction (register-register, register-constant, the
+// integer modulo) with the generic handlers over edge operands.
+func TestFastArithEdges(t *testing.T) {
+	consts := []string{"0", "-0", "1", "-1", "2", "7", "-7", "0.5", "-0.5", "3.25",
+		"16383", "16384", "16385", "1e300", "2^53", "(1/0)", "(-1/0)", "(0/0)"}
+	var b strings.Builder
+	b.WriteString(fastEdgeFormat)
+	b.WriteString("\nlocal vals = " + fastEdgeValues + "\nlocal out = {}\n")
+	b.WriteString("for i = 1, #vals do local x = vals[i]\n")
+	b.WriteString("  for j = 1, #vals do local y = vals[j]\n")
+	for _, op := range []string{"+", "-", "*", "/", "%"} {
+		fmt.Fprintf(&b, "    do local ok, r = pcall(function() return x %s y end) out[#out+1] = ok and f(r) or 'err' end\n", op)
+	}
+	for _, op := range []string{"<", "<=", "=="} {
+		fmt.Fprintf(&b, "    do local ok, r = pcall(function() if x %s y then return 1 else return 0 end end) out[#out+1] = ok and f(r) or 'err' end\n", op)
+	}
+	b.WriteString("  end\n")
+	for _, k := range consts {
+		for _, op := range []string{"+", "-", "*", "/", "%"} {
+			fmt.Fprintf(&b, "  do local ok, r = pcall(function() return x %s %s end) out[#out+1] = ok and f(r) or 'err' end\n", op, k)
+		}
+		for _, op := range []string{"<", "<=", "=="} {
+			fmt.Fprintf(&b, "  do local ok, r = pcall(function() if x %s %s then return 1 else return 0 end end) out[#out+1] = ok and f(r) or 'err' end\n", op, k)
+		}
+	}
+	b.WriteString("end\nreturn table.concat(out, ' ')")
+	fast, generic := runBothPaths(t, b.String())
+	if strings.HasPrefix(fast, "error") || fast != generic {
+		t.Fatalf("fast and generic paths differ:\nfast:    %.300s\ngeneric: %.300s", fast, generic)
+	}
+	if n := strings.Count(fast, " ") + 1; n < 32*32*8 {
+		t.Fatalf("only %d results", n)
+	}
+}
+
+// TestFastModInt checks the integer modulo (opModRKI: a shared integer
+// modulo an integer constant in [1, sharedMax]) over the whole shared
+// range and past both of its ends, for many divisors, against the
+// generic handler (luaModulo's floats).
+func TestFastModInt(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("local out = {}\n")
+	for _, k := range []int{1, 2, 3, 5, 7, 8, 10, 13, 100, 127, 1000, 1023, 1024, 4096, 9999, 16383} {
+		fmt.Fprintf(&b, "do local s, n = 0, 0 for i = -1100, 16500 do local m = i %% %d s = s + m * i n = n + m end out[#out+1] = s .. ':' .. n end\n", k)
+		fmt.Fprintf(&b, "do local s = 0 for i = -1100.5, 16500, 3 do s = s + (i %% %d) end out[#out+1] = s end\n", k)
+	}
+	b.WriteString("return table.concat(out, ' ')")
+	fast, generic := runBothPaths(t, b.String())
+	if strings.HasPrefix(fast, "error") || fast != generic {
+		t.Fatalf("fast and generic paths differ:\nfast:    %s\ngeneric: %s", fast, generic)
+	}
+	// and the Go formula directly, for every shared integer.
+	for _, k := range []int{1, 7, 16383} {
+		for i := sharedMin; i <= sharedMax; i++ {
+			m := i % k
+			if m < 0 {
+				m += k
+			}
+			if want := float64(luaModulo(LNumber(i), LNumber(k))); float64(m) != want {
+				t.Fatalf("%d %% %d: %d, luaModulo %v", i, k, m, want)
+			}
+		}
+	}
+}
+
+// TestFastCodeOf checks which instructions are specialized, and that
+// the specialized copy differs from Code only in opcodes.
+func TestFastCodeOf(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	fn, err := L.LoadString(`local x, y = ... x = x + y x = x % 7 x = x % 7.5 x = x % -7 x = x % 20000
+		x = x - 1 x = 1 - x x = x * "2" if x < 3 then x = 0 end if x == y then x = 1 end return x`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := fn.Proto
+	seen := map[int]int{}
+	for pc, inst := range p.Code {
+		f := p.fastCode[pc]
+		if f&(1<<26-1) != inst&(1<<26-1) {
+			t.Fatalf("pc %d: fields changed: %08x -> %08x", pc, inst, f)
+		}
+		seen[int(f>>26)]++
+	}
+	if seen[opAddRR] != 1 || seen[opModRKI] != 1 || seen[opModRK] != 3 || seen[opSubRK] != 1 ||
+		seen[OP_SUB] != 1 || seen[OP_MUL] != 1 || seen[opLtRK] != 1 || seen[OP_EQ] != 1 {
+		t.Fatalf("specialized opcodes: %v", seen)
+	}
+}
