@@ -34,8 +34,9 @@ const (
 	opFastMax = opLeRK
 )
 
-// The opcode field has 6 bits.
-var _ [63 - opFastMax]struct{}
+// The opcode field has 6 bits; fastLoop's switch lists the 64 values.
+var _ [63 - opFastMax - 8]struct{}
+var _ [opFastMax + 8 - 63]struct{}
 
 // fastCodeOf returns the fast paths' copy of proto's code (see above).
 func fastCodeOf(proto *FunctionProto) []uint32 {

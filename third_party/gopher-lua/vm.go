@@ -102,10 +102,10 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		}
 		for {
 			var inst uint32
-			pc, steps, inst = fastLoop(rg, codep, kbase, regs, lbase, pc, steps)
-			if int(inst>>26) > opCodeMax { // a specialized instruction: its original
-				inst = proto.Code[pc-1]
-			}
+			var top int
+			pc, top, steps = fastLoop(rg.alloc, codep, kbase, regs, pc, rg.top-lbase, steps)
+			rg.top = top + lbase
+			inst = proto.Code[pc-1] // not a specialized instruction (fastCode)
 			// CRESCENT: the interrupt (SCRIPT KILL, deadline) and memory
 			// checks run every ctxCheckEvery instructions, as Redis's Lua
 			// hook does, instead of a channel select per instruction.
@@ -194,25 +194,27 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 // fastLoop runs the instructions from pc while they take a call-free
 // fast path: moves, constants, arithmetic, comparisons and jumps on
 // numbers. It returns at the first instruction it cannot complete (which
-// it has fetched and counted, but not started: pc is past it) or whose
-// count is a multiple of ctxCheckEvery, for mainLoopWithContext to run.
+// it has fetched and counted, but not started: pc is past it), for
+// mainLoopWithContext to run, with the registry's top relative to the
+// frame's base (kept in a local: the caller stores it).
+//
+// Instructions are counted at backward jumps (JMP and FORLOOP): a jump
+// back by n counts the n instructions of the loop it repeats (exact for a
+// body without branches), so the step counter costs nothing on the other
+// instructions, and every loop is counted. A backward jump that would
+// take the count past a multiple of ctxCheckEvery is not taken: fastLoop
+// returns it with the count at that multiple, and mainLoopWithContext
+// runs the interrupt check, then the instruction by its generic handler.
+// Straight-line code between calls is not counted: it is finite.
 //
 // Having no calls, its locals stay in machine registers (a loop with
 // calls on its rare paths spills them on the common ones). CRESCENT
-func fastLoop(rg *registry, codep, kbase, regs unsafe.Pointer, lbase, pc int, steps uint32) (int, uint32, uint32) {
-	// The registry's top, relative to lbase, is kept in a local and
-	// stored on return.
-	top := rg.top - lbase
+func fastLoop(al *allocator, codep, kbase, regs unsafe.Pointer, pc, top int, steps uint32) (int, int, uint32) {
 	nitab := uintptr(numberItab)
-	var inst uint32
 loop:
 	for {
-		inst = *(*uint32)(unsafe.Add(codep, uintptr(pc)*4))
+		inst := *(*uint32)(unsafe.Add(codep, uintptr(pc)*4))
 		pc++
-		steps++
-		if steps&(ctxCheckEvery-1) == 0 {
-			break
-		}
 		switch int(inst >> 26) {
 		case OP_MOVE:
 			A := (inst >> 18) & 0xff
@@ -246,7 +248,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -281,7 +283,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -316,7 +318,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -351,7 +353,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -387,7 +389,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -412,7 +414,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -437,7 +439,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -462,7 +464,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -487,7 +489,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -512,7 +514,7 @@ loop:
 			var np *float64           // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -537,7 +539,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -562,7 +564,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -587,7 +589,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -612,7 +614,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -637,7 +639,7 @@ loop:
 			var np *float64           // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -660,12 +662,12 @@ loop:
 				// A shared integer modulo an integer k in [1, sharedMax]:
 				// the result is the integer in [0, k) that luaModulo gives
 				// (crescent_fastcode.go: exact for these operands).
-				k := int(v2)
-				m := (int(off/8) + sharedMin) % k
-				if m < 0 {
-					m += k
-				}
-				np = (*float64)(unsafe.Add(unsafe.Pointer(&sharedNumbers), uintptr(m-sharedMin)*8))
+				// The operand is off/8+sharedMin; adding -sharedMin*k
+				// (a multiple of k) makes it non-negative, so an unsigned
+				// remainder is the floored modulo.
+				k := uintptr(v2)
+				m := (off/8 + uintptr(-sharedMin)*(k-1)) % k
+				np = (*float64)(unsafe.Add(unsafe.Pointer(&sharedNumbers), (m+uintptr(-sharedMin))*8))
 			} else {
 				if lhs.itab != nitab {
 					break loop
@@ -674,7 +676,7 @@ loop:
 				r := v1 - floor(v1/v2)*v2 // luaModulo
 				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 					np = &sharedNumbers[u]
-				} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+				} else if len(al.fptrs) < cap(al.fptrs) {
 					n := len(al.fptrs)
 					al.fptrs = al.fptrs[:n+1]
 					np = &al.fptrs[n]
@@ -715,7 +717,16 @@ loop:
 				pc++
 			}
 		case OP_JMP:
-			pc += int(inst&0x3ffff) - opMaxArgSbx
+			d := int(inst&0x3ffff) - opMaxArgSbx
+			if d < 0 { // a backward jump counts the instructions it repeats
+				ns := steps + uint32(-d)
+				if ns^steps >= ctxCheckEvery {
+					steps = ns&^(ctxCheckEvery-1) - 1
+					break loop
+				}
+				steps = ns
+			}
+			pc += d
 		case OP_EQ, OP_LT, OP_LE:
 			var lhs, rhs *numberWords
 			if B := inst & 0x1ff; B&opBitRk != 0 {
@@ -756,8 +767,43 @@ loop:
 				pc++
 			}
 		case OP_FORLOOP:
+			ns := steps + uint32(opMaxArgSbx-int(inst&0x3ffff)) // the instructions it repeats
+			if ns^steps >= ctxCheckEvery {
+				steps = ns&^(ctxCheckEvery-1) - 1
+				break loop
+			}
+			steps = ns
 			A := (inst >> 18) & 0xff
 			loop := (*[4]numberWords)(unsafe.Pointer(regAt(regs, A)))
+			// Index and step both shared integers (their words point into
+			// sharedNumbers, which only numbers do): the new index's
+			// address is an offset computation, and it is shared too when
+			// that offset is in range.
+			o0 := uintptr(loop[0].word) - uintptr(unsafe.Pointer(&sharedNumbers))
+			o2 := uintptr(loop[2].word) - uintptr(unsafe.Pointer(&sharedNumbers))
+			if o := o0 + o2 - uintptr(-sharedMin)*8; o0 < unsafe.Sizeof(sharedNumbers) && o2 < unsafe.Sizeof(sharedNumbers) &&
+				o < unsafe.Sizeof(sharedNumbers) && loop[1].itab == nitab {
+				np := (*float64)(unsafe.Add(unsafe.Pointer(&sharedNumbers), o))
+				limit := *(*float64)(loop[1].word)
+				if o2 > uintptr(-sharedMin)*8 { // step > 0
+					if !(*np <= limit) {
+						break loop
+					}
+				} else if !(*np >= limit) {
+					break loop
+				}
+				// The index's old and new words both point outside the
+				// heap (into sharedNumbers): storing it as an integer,
+				// without a write barrier, hides nothing from the GC.
+				*(*uintptr)(unsafe.Pointer(&loop[0].word)) = uintptr(unsafe.Pointer(np))
+				loop[3].itab = nitab
+				loop[3].word = unsafe.Pointer(np)
+				if int(A)+3 >= top {
+					top = int(A) + 4
+				}
+				pc += int(inst&0x3ffff) - opMaxArgSbx
+				continue
+			}
 			if loop[0].itab != nitab || loop[1].itab != nitab || loop[2].itab != nitab {
 				break loop
 			}
@@ -769,7 +815,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(idx)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -785,12 +831,15 @@ loop:
 				top = int(A) + 4
 			}
 			pc += int(inst&0x3ffff) - opMaxArgSbx
-		default:
+		case OP_MOVEN, OP_LOADBOOL, OP_LOADNIL, OP_GETUPVAL, OP_GETGLOBAL, OP_GETTABLE, OP_GETTABLEKS, OP_SETGLOBAL, OP_SETUPVAL, OP_SETTABLE, OP_SETTABLEKS, OP_NEWTABLE, OP_SELF, OP_POW, OP_UNM, OP_NOT, OP_LEN, OP_CONCAT, OP_TESTSET, OP_CALL, OP_TAILCALL, OP_RETURN, OP_FORPREP, OP_TFORLOOP, OP_SETLIST, OP_CLOSE, OP_CLOSURE, OP_VARARG, OP_NOP,
+			opFastMax + 1, opFastMax + 2, opFastMax + 3, opFastMax + 4,
+			opFastMax + 5, opFastMax + 6, opFastMax + 7, opFastMax + 8:
+			// every other opcode, listed so that the switch's jump table
+			// covers all 64 values and needs no range check
 			break loop
 		}
 	}
-	rg.top = top + lbase
-	return pc, steps, inst
+	return pc, top, steps + 1
 }
 
 // wordsAt returns the words of the i-th value of the array at base (a
