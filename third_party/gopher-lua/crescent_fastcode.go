@@ -7,8 +7,8 @@ package lua
 // once at compile time from their operands: arithmetic on two registers,
 // or on a register and a constant that is a number. The fast paths then
 // skip decoding the RK operands and checking the constant's type. The
-// fields of an instruction are unchanged, only its opcode differs, and
-// nothing but fastLoop reads fastCode: the generic handlers, the debug
+// fields of an instruction are unchanged (but opModRKI's C), only its
+// opcode differs, and nothing but fastLoop reads fastCode: the generic handlers, the debug
 // information and error messages use Code (mainLoopWithContext runs the
 // instruction of Code at the same pc when fastLoop cannot complete one).
 const (
@@ -24,8 +24,9 @@ const (
 	opMulRK
 	opDivRK
 	opModRK
-	// R(A) := R(B) % K(C), K(C) an integer in [1, sharedMax]: an
-	// integer path when R(B) is a shared number (alloc.go).
+	// R(A) := R(B) % k, k an integer constant in [1, 511] held in the C
+	// field itself (not its constant index): an integer path when R(B)
+	// is a shared number (alloc.go).
 	opModRKI
 	// if (R(B) == K(C)) ~= A then pc++ (and <, <=), K(C) a number
 	opEqRK
@@ -71,8 +72,9 @@ func fastCodeOf(proto *FunctionProto) []uint32 {
 				nop = opAddRK + op - OP_ADD
 				if op == OP_MOD {
 					k := float64(proto.Constants[C&^opBitRk].(LNumber))
-					if k >= 1 && k <= sharedMax && k == float64(int64(k)) {
+					if k >= 1 && k <= 0x1ff && k == float64(int64(k)) {
 						nop = opModRKI
+						inst = inst&^(0x1ff<<9) | uint32(k)<<9
 					}
 				}
 			}

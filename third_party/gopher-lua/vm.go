@@ -656,23 +656,22 @@ loop:
 			}
 		case opModRKI:
 			lhs := wordsAt(regs, inst&0xff)
-			v2 := *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)
+			k := uintptr(inst>>9) & 0x1ff // the divisor itself, in [1, 511]
 			var np *float64 // the result's float: shared or boxed
 			if off := uintptr(lhs.word) - uintptr(unsafe.Pointer(&sharedNumbers)); off < unsafe.Sizeof(sharedNumbers) {
-				// A shared integer modulo an integer k in [1, sharedMax]:
-				// the result is the integer in [0, k) that luaModulo gives
-				// (crescent_fastcode.go: exact for these operands).
+				// A shared integer modulo an integer k in [1, 511]: the
+				// result is the integer in [0, k) that luaModulo gives
+				// (exact for these operands: TestFastModInt).
 				// The operand is off/8+sharedMin; adding -sharedMin*k
 				// (a multiple of k) makes it non-negative, so an unsigned
 				// remainder is the floored modulo.
-				k := uintptr(v2)
 				m := (off/8 + uintptr(-sharedMin)*(k-1)) % k
 				np = (*float64)(unsafe.Add(unsafe.Pointer(&sharedNumbers), (m+uintptr(-sharedMin))*8))
 			} else {
 				if lhs.itab != nitab {
 					break loop
 				}
-				v1 := *(*float64)(lhs.word)
+				v1, v2 := *(*float64)(lhs.word), float64(k)
 				r := v1 - floor(v1/v2)*v2 // luaModulo
 				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 					np = &sharedNumbers[u]
