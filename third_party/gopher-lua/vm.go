@@ -657,7 +657,7 @@ loop:
 		case opModRKI:
 			lhs := wordsAt(regs, inst&0xff)
 			k := uintptr(inst>>9) & 0x1ff // the divisor itself, in [1, 511]
-			var np *float64 // the result's float: shared or boxed
+			var np *float64               // the result's float: shared or boxed
 			if off := uintptr(lhs.word) - uintptr(unsafe.Pointer(&sharedNumbers)); off < unsafe.Sizeof(sharedNumbers) {
 				// A shared integer modulo an integer k in [1, 511]: the
 				// result is the integer in [0, k) that luaModulo gives
