@@ -2,8 +2,9 @@ package lua
 
 // CRESCENT: specialized instructions for the VM's fast paths.
 //
-// FunctionProto.fastCode is a copy of Code in which fastLoop (vm.go)
-// reads some instructions under internal opcodes past opCodeMax, decided
+// FunctionProto.fastCode is a copy of Code (predecoded: see predecode)
+// in which fastLoop (vm.go) reads some instructions under internal
+// opcodes past opCodeMax, decided
 // once at compile time from their operands: arithmetic on two registers,
 // or on a register and a constant that is a number. The fast paths then
 // skip decoding the RK operands and checking the constant's type. The
@@ -40,7 +41,7 @@ var _ [63 - opFastMax - 8]struct{}
 var _ [opFastMax + 8 - 63]struct{}
 
 // fastCodeOf returns the fast paths' copy of proto's code (see above).
-func fastCodeOf(proto *FunctionProto) []uint32 {
+func fastCodeOf(proto *FunctionProto) []uint64 {
 	code := make([]uint32, len(proto.Code))
 	copy(code, proto.Code)
 	isNumK := func(c uint32) bool {
@@ -87,5 +88,24 @@ func fastCodeOf(proto *FunctionProto) []uint32 {
 			code[pc] = inst&(1<<26-1) | uint32(nop)<<26
 		}
 	}
-	return code
+	fast := make([]uint64, len(code))
+	for pc, inst := range code {
+		fast[pc] = uint64(inst) | predecode(proto.Code[pc])<<32
+	}
+	return fast
+}
+
+// predecode returns the high word of an instruction of fastCode: for
+// JMP, FORLOOP and FORPREP, sBx as a 32-bit signed integer; for the
+// others, A's byte offset in a frame's registers (A*16) in its low 16
+// bits and the byte offset of C's register or constant (C&0xff times 16)
+// in its high 16 bits. fastLoop's hot cases read these instead of
+// shifting and scaling the fields; the low word stays the instruction.
+func predecode(inst uint32) uint64 {
+	switch int(inst >> 26) {
+	case OP_JMP, OP_FORLOOP, OP_FORPREP:
+		return uint64(uint32(int32(int(inst&0x3ffff) - opMaxArgSbx)))
+	}
+	const lv = 16 // unsafe.Sizeof(LValue(nil))
+	return uint64((inst>>18)&0xff)*lv | uint64((inst>>9)&0xff)*lv<<16
 }

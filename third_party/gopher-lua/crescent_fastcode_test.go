@@ -125,7 +125,10 @@ func TestFastCodeOf(t *testing.T) {
 	p := fn.Proto
 	seen := map[int]int{}
 	for pc, inst := range p.Code {
-		f := p.fastCode[pc]
+		f := uint32(p.fastCode[pc])
+		if hi, want := p.fastCode[pc]>>32, predecode(inst); hi != want {
+			t.Fatalf("pc %d: predecoded %x, want %x", pc, hi, want)
+		}
 		if int(f>>26) == opModRKI { // C holds the divisor
 			if k := p.Constants[inst>>9&0xff]; k.String() != fmt.Sprint(f>>9&0x1ff) {
 				t.Fatalf("pc %d: divisor %d for %v", pc, f>>9&0x1ff, k)

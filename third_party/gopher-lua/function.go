@@ -46,8 +46,9 @@ type FunctionProto struct {
 	// unknown (see vm.go's maxFastRegs). CRESCENT
 	fastRegs int
 	// fastCode is Code with some instructions specialized for fastLoop
-	// (crescent_fastcode.go); nil when unknown. CRESCENT
-	fastCode []uint32
+	// (crescent_fastcode.go); nil when unknown (then the generic handlers
+	// run it). CRESCENT
+	fastCode []uint64
 }
 
 /* Upvalue {{{ */

@@ -78,9 +78,10 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 			rg.checkSize(need) // registers from top on are dead
 			fast = need <= len(rg.array)
 		}
-		codep := unsafe.Pointer(unsafe.SliceData(proto.Code))
-		if proto.fastCode != nil { // specialized instructions (crescent_fastcode.go)
-			codep = unsafe.Pointer(unsafe.SliceData(proto.fastCode))
+		// specialized and predecoded instructions (crescent_fastcode.go)
+		codep := unsafe.Pointer(unsafe.SliceData(proto.fastCode))
+		if codep == nil {
+			fast = false
 		}
 		kbase := unsafe.Pointer(unsafe.SliceData(proto.Constants))
 		regs := unsafe.Pointer(&rg.array[lbase])
@@ -209,24 +210,26 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 //
 // Having no calls, its locals stay in machine registers (a loop with
 // calls on its rare paths spills them on the common ones). CRESCENT
-func fastLoop(al *allocator, codep, kbase, regs unsafe.Pointer, pc, top int, steps uint32) (int, int, uint32) {
+func fastLoop(al *allocator, codep, kbase, regs unsafe.Pointer, pc, top0 int, steps uint32) (int, int, uint32) {
+	top := top0 << 4 // in bytes, as the predecoded register offsets
 	nitab := uintptr(numberItab)
 loop:
 	for {
-		inst := *(*uint32)(unsafe.Add(codep, uintptr(pc)*4))
+		inst64 := *(*uint64)(unsafe.Add(codep, uintptr(pc)*8))
+		inst := uint32(inst64)
 		pc++
 		switch int(inst >> 26) {
 		case OP_MOVE:
 			A := (inst >> 18) & 0xff
 			*regAt(regs, A) = *regAt(regs, inst&0xff)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(A)<<4 >= top {
+				top = int(A)<<4 + 16
 			}
 		case OP_LOADK:
 			A := (inst >> 18) & 0xff
 			*regAt(regs, A) = *regAt(kbase, inst&0x3ffff)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(A)<<4 >= top {
+				top = int(A)<<4 + 16
 			}
 		case OP_ADD:
 			var lhs, rhs *numberWords
@@ -260,8 +263,8 @@ loop:
 			d := wordsAt(regs, A)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(A)<<4 >= top {
+				top = int(A)<<4 + 16
 			}
 		case OP_SUB:
 			var lhs, rhs *numberWords
@@ -295,8 +298,8 @@ loop:
 			d := wordsAt(regs, A)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(A)<<4 >= top {
+				top = int(A)<<4 + 16
 			}
 		case OP_MUL:
 			var lhs, rhs *numberWords
@@ -330,8 +333,8 @@ loop:
 			d := wordsAt(regs, A)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(A)<<4 >= top {
+				top = int(A)<<4 + 16
 			}
 		case OP_DIV:
 			var lhs, rhs *numberWords
@@ -365,8 +368,8 @@ loop:
 			d := wordsAt(regs, A)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(A)<<4 >= top {
+				top = int(A)<<4 + 16
 			}
 		case OP_MOD:
 			var lhs, rhs *numberWords
@@ -401,11 +404,11 @@ loop:
 			d := wordsAt(regs, A)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(A)<<4 >= top {
+				top = int(A)<<4 + 16
 			}
 		case opAddRR:
-			lhs, rhs := wordsAt(regs, inst&0xff), wordsAt(regs, (inst>>9)&0xff)
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsOff(regs, uintptr(inst64>>48))
 			if lhs.itab != nitab || rhs.itab != nitab {
 				break loop
 			}
@@ -422,15 +425,15 @@ loop:
 			} else {
 				break loop // the generic path allocates a block
 			}
-			A := (inst >> 18) & 0xff
-			d := wordsAt(regs, A)
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(a16) >= top {
+				top = int(a16) + 16
 			}
 		case opSubRR:
-			lhs, rhs := wordsAt(regs, inst&0xff), wordsAt(regs, (inst>>9)&0xff)
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsOff(regs, uintptr(inst64>>48))
 			if lhs.itab != nitab || rhs.itab != nitab {
 				break loop
 			}
@@ -447,15 +450,15 @@ loop:
 			} else {
 				break loop // the generic path allocates a block
 			}
-			A := (inst >> 18) & 0xff
-			d := wordsAt(regs, A)
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(a16) >= top {
+				top = int(a16) + 16
 			}
 		case opMulRR:
-			lhs, rhs := wordsAt(regs, inst&0xff), wordsAt(regs, (inst>>9)&0xff)
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsOff(regs, uintptr(inst64>>48))
 			if lhs.itab != nitab || rhs.itab != nitab {
 				break loop
 			}
@@ -472,15 +475,15 @@ loop:
 			} else {
 				break loop // the generic path allocates a block
 			}
-			A := (inst >> 18) & 0xff
-			d := wordsAt(regs, A)
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(a16) >= top {
+				top = int(a16) + 16
 			}
 		case opDivRR:
-			lhs, rhs := wordsAt(regs, inst&0xff), wordsAt(regs, (inst>>9)&0xff)
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsOff(regs, uintptr(inst64>>48))
 			if lhs.itab != nitab || rhs.itab != nitab {
 				break loop
 			}
@@ -497,15 +500,15 @@ loop:
 			} else {
 				break loop // the generic path allocates a block
 			}
-			A := (inst >> 18) & 0xff
-			d := wordsAt(regs, A)
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(a16) >= top {
+				top = int(a16) + 16
 			}
 		case opModRR:
-			lhs, rhs := wordsAt(regs, inst&0xff), wordsAt(regs, (inst>>9)&0xff)
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsOff(regs, uintptr(inst64>>48))
 			if lhs.itab != nitab || rhs.itab != nitab {
 				break loop
 			}
@@ -522,19 +525,19 @@ loop:
 			} else {
 				break loop // the generic path allocates a block
 			}
-			A := (inst >> 18) & 0xff
-			d := wordsAt(regs, A)
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(a16) >= top {
+				top = int(a16) + 16
 			}
 		case opAddRK:
 			lhs := wordsAt(regs, inst&0xff)
 			if lhs.itab != nitab {
 				break loop
 			}
-			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)
 			r := v1 + v2
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
@@ -547,19 +550,19 @@ loop:
 			} else {
 				break loop // the generic path allocates a block
 			}
-			A := (inst >> 18) & 0xff
-			d := wordsAt(regs, A)
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(a16) >= top {
+				top = int(a16) + 16
 			}
 		case opSubRK:
 			lhs := wordsAt(regs, inst&0xff)
 			if lhs.itab != nitab {
 				break loop
 			}
-			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)
 			r := v1 - v2
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
@@ -572,19 +575,19 @@ loop:
 			} else {
 				break loop // the generic path allocates a block
 			}
-			A := (inst >> 18) & 0xff
-			d := wordsAt(regs, A)
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(a16) >= top {
+				top = int(a16) + 16
 			}
 		case opMulRK:
 			lhs := wordsAt(regs, inst&0xff)
 			if lhs.itab != nitab {
 				break loop
 			}
-			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)
 			r := v1 * v2
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
@@ -597,19 +600,19 @@ loop:
 			} else {
 				break loop // the generic path allocates a block
 			}
-			A := (inst >> 18) & 0xff
-			d := wordsAt(regs, A)
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(a16) >= top {
+				top = int(a16) + 16
 			}
 		case opDivRK:
 			lhs := wordsAt(regs, inst&0xff)
 			if lhs.itab != nitab {
 				break loop
 			}
-			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)
 			r := v1 / v2
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
@@ -622,19 +625,19 @@ loop:
 			} else {
 				break loop // the generic path allocates a block
 			}
-			A := (inst >> 18) & 0xff
-			d := wordsAt(regs, A)
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(a16) >= top {
+				top = int(a16) + 16
 			}
 		case opModRK:
 			lhs := wordsAt(regs, inst&0xff)
 			if lhs.itab != nitab {
 				break loop
 			}
-			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)
 			r := v1 - floor(v1/v2)*v2 // luaModulo
 			var np *float64           // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
@@ -647,12 +650,12 @@ loop:
 			} else {
 				break loop // the generic path allocates a block
 			}
-			A := (inst >> 18) & 0xff
-			d := wordsAt(regs, A)
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(a16) >= top {
+				top = int(a16) + 16
 			}
 		case opModRKI:
 			lhs := wordsAt(regs, inst&0xff)
@@ -684,19 +687,19 @@ loop:
 					break loop // the generic path allocates a block
 				}
 			}
-			A := (inst >> 18) & 0xff
-			d := wordsAt(regs, A)
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(a16) >= top {
+				top = int(a16) + 16
 			}
 		case opEqRK:
 			lhs := wordsAt(regs, inst&0xff)
 			if lhs.itab != nitab {
 				break loop
 			}
-			if (*(*float64)(lhs.word) == *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)) != ((inst>>18)&0xff != 0) {
+			if (*(*float64)(lhs.word) == *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)) != ((inst>>18)&0xff != 0) {
 				pc++
 			}
 		case opLtRK:
@@ -704,7 +707,7 @@ loop:
 			if lhs.itab != nitab {
 				break loop
 			}
-			if (*(*float64)(lhs.word) < *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)) != ((inst>>18)&0xff != 0) {
+			if (*(*float64)(lhs.word) < *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)) != ((inst>>18)&0xff != 0) {
 				pc++
 			}
 		case opLeRK:
@@ -712,12 +715,12 @@ loop:
 			if lhs.itab != nitab {
 				break loop
 			}
-			if (*(*float64)(lhs.word) <= *(*float64)(wordsAt(kbase, (inst>>9)&0xff).word)) != ((inst>>18)&0xff != 0) {
+			if (*(*float64)(lhs.word) <= *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)) != ((inst>>18)&0xff != 0) {
 				pc++
 			}
 		case OP_JMP:
-			d := int(inst&0x3ffff) - opMaxArgSbx
-			if d < 0 { // a backward jump counts the instructions it repeats
+			d := int(int32(inst64 >> 32)) // sBx, predecoded
+			if d < 0 {                    // a backward jump counts the instructions it repeats
 				ns := steps + uint32(-d)
 				if ns^steps >= ctxCheckEvery {
 					steps = ns&^(ctxCheckEvery-1) - 1
@@ -766,7 +769,8 @@ loop:
 				pc++
 			}
 		case OP_FORLOOP:
-			ns := steps + uint32(opMaxArgSbx-int(inst&0x3ffff)) // the instructions it repeats
+			sbx := int(int32(inst64 >> 32)) // predecoded
+			ns := steps + uint32(-sbx)      // the instructions it repeats
 			if ns^steps >= ctxCheckEvery {
 				steps = ns&^(ctxCheckEvery-1) - 1
 				break loop
@@ -797,10 +801,10 @@ loop:
 				*(*uintptr)(unsafe.Pointer(&loop[0].word)) = uintptr(unsafe.Pointer(np))
 				loop[3].itab = nitab
 				loop[3].word = unsafe.Pointer(np)
-				if int(A)+3 >= top {
-					top = int(A) + 4
+				if (int(A)+3)<<4 >= top {
+					top = (int(A) + 4) << 4
 				}
-				pc += int(inst&0x3ffff) - opMaxArgSbx
+				pc += sbx
 				continue
 			}
 			if loop[0].itab != nitab || loop[1].itab != nitab || loop[2].itab != nitab {
@@ -826,10 +830,10 @@ loop:
 			loop[0].word = unsafe.Pointer(np)
 			loop[3].itab = nitab
 			loop[3].word = unsafe.Pointer(np)
-			if int(A)+3 >= top {
-				top = int(A) + 4
+			if (int(A)+3)<<4 >= top {
+				top = (int(A) + 4) << 4
 			}
-			pc += int(inst&0x3ffff) - opMaxArgSbx
+			pc += sbx
 		case OP_MOVEN, OP_LOADBOOL, OP_LOADNIL, OP_GETUPVAL, OP_GETGLOBAL, OP_GETTABLE, OP_GETTABLEKS, OP_SETGLOBAL, OP_SETUPVAL, OP_SETTABLE, OP_SETTABLEKS, OP_NEWTABLE, OP_SELF, OP_POW, OP_UNM, OP_NOT, OP_LEN, OP_CONCAT, OP_TESTSET, OP_CALL, OP_TAILCALL, OP_RETURN, OP_FORPREP, OP_TFORLOOP, OP_SETLIST, OP_CLOSE, OP_CLOSURE, OP_VARARG, OP_NOP,
 			opFastMax + 1, opFastMax + 2, opFastMax + 3, opFastMax + 4,
 			opFastMax + 5, opFastMax + 6, opFastMax + 7, opFastMax + 8:
@@ -838,7 +842,13 @@ loop:
 			break loop
 		}
 	}
-	return pc, top, steps + 1
+	return pc, top >> 4, steps + 1
+}
+
+// wordsOff returns the words of the value at byte offset off of the
+// array at base (a predecoded operand: crescent_fastcode.go). CRESCENT
+func wordsOff(base unsafe.Pointer, off uintptr) *numberWords {
+	return (*numberWords)(unsafe.Add(base, off))
 }
 
 // wordsAt returns the words of the i-th value of the array at base (a
