@@ -96,15 +96,19 @@ func fastCodeOf(proto *FunctionProto) []uint64 {
 }
 
 // predecode returns the high word of an instruction of fastCode: for
-// JMP, FORLOOP and FORPREP, sBx as a 32-bit signed integer; for the
-// others, A's byte offset in a frame's registers (A*16) in its low 16
+// JMP and FORPREP, sBx as a 32-bit signed integer; for FORLOOP, A*16 in
+// its low 13 bits and sBx in the 19 above (sBx has 18 bits and a sign);
+// for the others, A's byte offset in a frame's registers (A*16) in its low 16
 // bits and the byte offset of C's register or constant (C&0xff times 16)
 // in its high 16 bits. fastLoop's hot cases read these instead of
 // shifting and scaling the fields; the low word stays the instruction.
 func predecode(inst uint32) uint64 {
+	sbx := int(inst&0x3ffff) - opMaxArgSbx
 	switch int(inst >> 26) {
-	case OP_JMP, OP_FORLOOP, OP_FORPREP:
-		return uint64(uint32(int32(int(inst&0x3ffff) - opMaxArgSbx)))
+	case OP_JMP, OP_FORPREP:
+		return uint64(uint32(int32(sbx)))
+	case OP_FORLOOP: // A*16 in 13 bits, sBx in the 19 above
+		return uint64((inst>>18)&0xff)*16 | uint64(uint32(sbx)<<13)
 	}
 	const lv = 16 // unsafe.Sizeof(LValue(nil))
 	return uint64((inst>>18)&0xff)*lv | uint64((inst>>9)&0xff)*lv<<16

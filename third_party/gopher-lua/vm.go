@@ -769,15 +769,15 @@ loop:
 				pc++
 			}
 		case OP_FORLOOP:
-			sbx := int(int32(inst64 >> 32)) // predecoded
+			sbx := int(int64(inst64) >> 45) // predecoded, as A*16
 			ns := steps + uint32(-sbx)      // the instructions it repeats
 			if ns^steps >= ctxCheckEvery {
 				steps = ns&^(ctxCheckEvery-1) - 1
 				break loop
 			}
 			steps = ns
-			A := (inst >> 18) & 0xff
-			loop := (*[4]numberWords)(unsafe.Pointer(regAt(regs, A)))
+			a16 := uintptr(inst64>>32) & 0x1fff
+			loop := (*[4]numberWords)(unsafe.Add(regs, a16))
 			// Index and step both shared integers (their words point into
 			// sharedNumbers, which only numbers do): the new index's
 			// address is an offset computation, and it is shared too when
@@ -801,8 +801,8 @@ loop:
 				*(*uintptr)(unsafe.Pointer(&loop[0].word)) = uintptr(unsafe.Pointer(np))
 				loop[3].itab = nitab
 				loop[3].word = unsafe.Pointer(np)
-				if (int(A)+3)<<4 >= top {
-					top = (int(A) + 4) << 4
+				if int(a16)+48 >= top {
+					top = int(a16) + 64
 				}
 				pc += sbx
 				continue
@@ -830,8 +830,8 @@ loop:
 			loop[0].word = unsafe.Pointer(np)
 			loop[3].itab = nitab
 			loop[3].word = unsafe.Pointer(np)
-			if (int(A)+3)<<4 >= top {
-				top = (int(A) + 4) << 4
+			if int(a16)+48 >= top {
+				top = int(a16) + 64
 			}
 			pc += sbx
 		case OP_MOVEN, OP_LOADBOOL, OP_LOADNIL, OP_GETUPVAL, OP_GETGLOBAL, OP_GETTABLE, OP_GETTABLEKS, OP_SETGLOBAL, OP_SETUPVAL, OP_SETTABLE, OP_SETTABLEKS, OP_NEWTABLE, OP_SELF, OP_POW, OP_UNM, OP_NOT, OP_LEN, OP_CONCAT, OP_TESTSET, OP_CALL, OP_TAILCALL, OP_RETURN, OP_FORPREP, OP_TFORLOOP, OP_SETLIST, OP_CLOSE, OP_CLOSURE, OP_VARARG, OP_NOP,
