@@ -145,3 +145,80 @@ func TestFastCodeOf(t *testing.T) {
 		t.Fatalf("specialized opcodes: %v", seen)
 	}
 }
+
+// TestFastForLoop compares numeric for loops (the integer path on shared
+// numbers, the float path and the loop's end, both directions, at and
+// past the shared range's ends) with the generic handlers.
+func TestFastForLoop(t *testing.T) {
+	loops := []string{
+		"-1030, 16390", "16390, -1030, -1", "-1024, 16383", "16383, -1024, -1",
+		"0, 10, 0.5", "1, 5, 1.5", "1, 3, 0", "1, 0/0", "0/0, 1", "1, 10, 0/0",
+		"16380, 16400, 3", "-1020, -1040, -7", "0, 20000, 8000", "-1024, 16383, 17407",
+		"16383, -1024, -17407", "2^53, 2^53+10", "-0, 3", "3, -0, -1", "1, 1", "1, 0",
+		"1, 2^31", "-2^31, -2^31+5", "1.5, 9", "1, 1/0", "-1/0, 1", "5, -1/0, -1",
+		"1, '3'", "'1', 3", "1, 3, '1'", "1, {}", "1, nil",
+	}
+	var b strings.Builder
+	b.WriteString(fastEdgeFormat + "\nlocal out = {}\n")
+	for _, l := range loops {
+		fmt.Fprintf(&b, `do
+	local ok, r = pcall(function()
+		local s, n, last = 0, 0, nil
+		for i = %s do
+			s = s + i * (n %% 5 + 1) n = n + 1 last = i
+			if n >= 30000 then break end
+		end
+		return f(s) .. "/" .. n .. "/" .. f(last)
+	end)
+	out[#out+1] = tostring(ok) .. ":" .. tostring(r)
+end
+`, l)
+	}
+	// the loop variable changed in the body does not change the loop
+	b.WriteString(`do local n = 0 for i = 1, 100 do i = i * 1.5 n = n + i end out[#out+1] = f(n) end
+do local n = 0 for i = 1, 100 do i = "x" n = n + 1 end out[#out+1] = f(n) end
+return table.concat(out, " ")`)
+	fast, generic := runBothPaths(t, b.String())
+	if strings.HasPrefix(fast, "error") || fast != generic {
+		t.Fatalf("fast and generic paths differ:\nfast:    %s\ngeneric: %s", fast, generic)
+	}
+	if strings.Count(fast, "true:") < 25 {
+		t.Fatalf("too few loops ran: %s", fast)
+	}
+}
+
+// TestFastLoopSteps checks the step count of fastLoop (counted at
+// backward jumps): loops of every shape reach the interrupt check, and a
+// loop's count is its instructions.
+func TestFastLoopSteps(t *testing.T) {
+	for _, src := range []string{
+		"while true do end",
+		"repeat local x = 1 until false",
+		"for i = 1, 1e300 do end",
+		"local i = 0 while true do i = i + 1 if i < 0 then break end end",
+		"local x = 0 for i = 1, 1e300 do x = x + i % 7 end",
+		"local x = 0.5 for i = 1, 1e300 do x = x * 1.5 - i / 3 end",
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		L := NewState()
+		L.SetContext(ctx)
+		err := L.DoString(src)
+		L.Close()
+		if err == nil || !strings.Contains(err.Error(), "context canceled") {
+			t.Fatalf("%q: %v", src, err)
+		}
+	}
+	L := NewState()
+	defer L.Close()
+	L.SetContext(context.Background())
+	before := L.ctxSteps
+	// MOVE and FORLOOP per iteration: 20000 instructions, and a few
+	// around the loop.
+	if err := L.DoString("local a for i = 1, 10000 do a = i end"); err != nil {
+		t.Fatal(err)
+	}
+	if n := L.ctxSteps - before; n < 20000 || n > 20100 {
+		t.Fatalf("counted %d steps", n)
+	}
+}
