@@ -222,3 +222,54 @@ func TestFastLoopSteps(t *testing.T) {
 		t.Fatalf("counted %d steps", n)
 	}
 }
+
+// fastFuzzChunk returns a function of two numbers exercising the
+// specialized instructions (register-register, register-constant, the
+// integer modulo, comparisons with constants) and an integer for loop.
+const fastFuzzChunk = fastEdgeFormat + `
+return function(x, y)
+	local out = {f(x + y), f(x - y), f(x * y), f(x / y), f(x % y),
+		f(x + 3), f(x - 3), f(x * 0.5), f(x / 7), f(x % 7), f(x % 512), f(x % 513), f(x % -3), f(x % 0.25),
+		tostring(x < y), tostring(x <= y), tostring(x == y), tostring(x < 100), tostring(x <= -0), tostring(x == 7)}
+	local s, n = 0, 0
+	if x == x and y == y and math.abs(x) < 1e6 and math.abs(y) < 1e6 then
+		for i = x, x + 40, (y % 5) - 2 do s = s + i n = n + 1 if n > 100 then break end end
+	end
+	out[#out+1] = f(s) .. "/" .. n
+	return table.concat(out, " ")
+end`
+
+// FuzzFastPaths compares fastLoop's specialized instructions with the
+// generic handlers on arbitrary numbers.
+func FuzzFastPaths(f *testing.F) {
+	for _, p := range [][2]float64{{0, 0}, {-7, 7}, {16383, 1}, {-1024, -1}, {1e300, 1e-300}, {0.5, -0.5}, {3, 0}} {
+		f.Add(p[0], p[1])
+	}
+	fns := make([]*LFunction, 2)
+	states := make([]*LState, 2)
+	for i := range states {
+		L := NewState()
+		if i == 0 {
+			L.SetContext(context.Background())
+		}
+		if err := L.DoString(fastFuzzChunk); err != nil {
+			f.Fatal(err)
+		}
+		fns[i] = L.Get(-1).(*LFunction)
+		L.Pop(1)
+		states[i] = L
+	}
+	f.Fuzz(func(t *testing.T, x, y float64) {
+		var got [2]string
+		for i, L := range states {
+			if err := L.CallByParam(P{Fn: fns[i], NRet: 1, Protect: true}, LNumber(x), LNumber(y)); err != nil {
+				t.Fatal(err)
+			}
+			got[i] = L.Get(-1).String()
+			L.Pop(1)
+		}
+		if got[0] != got[1] {
+			t.Fatalf("%v, %v:\nfast:    %s\ngeneric: %s", x, y, got[0], got[1])
+		}
+	})
+}
