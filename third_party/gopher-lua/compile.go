@@ -1364,7 +1364,12 @@ func compileFunctionExpr(context *funcContext, funcexpr *ast.FunctionExpr, ec *e
 	context.Proto.DbgSourcePositions = context.Code.PosList()
 	context.Proto.DbgUpvalues = context.Upvalues.Names()
 	context.Proto.NumUpvalues = uint8(len(context.Proto.DbgUpvalues))
-	for _, clv := range context.Proto.Constants {
+	for i, clv := range context.Proto.Constants {
+		if n, ok := clv.(LNumber); ok { // CRESCENT: a shared number's box (alloc.go), for the VM's integer paths
+			if lv := sharedNumber(n); lv != nil {
+				context.Proto.Constants[i] = lv
+			}
+		}
 		sv := ""
 		if slv, ok := clv.(LString); ok {
 			sv = string(slv)
@@ -1374,6 +1379,7 @@ func compileFunctionExpr(context *funcContext, funcexpr *ast.FunctionExpr, ec *e
 	}
 	patchCode(context)
 	context.Proto.fastRegs = fastRegsOf(context.Proto.Code) // CRESCENT
+	context.Proto.fastCode = fastCodeOf(context.Proto)      // CRESCENT
 } // }}}
 
 func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expcontext) { // {{{

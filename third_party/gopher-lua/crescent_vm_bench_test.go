@@ -117,3 +117,15 @@ func TestFastRegs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkVMArrayLoop fills an array part with non-integral numbers
+// (SETTABLE with a number key, MUL by a constant).
+func BenchmarkVMArrayLoop(b *testing.B) {
+	benchVM(b, "local t = {} for i = 1, 1000 do t[i] = i * 1.5 end return #t")
+}
+
+// BenchmarkVMConcatLoop builds a string piece by piece (CONCAT, number
+// to string coercion).
+func BenchmarkVMConcatLoop(b *testing.B) {
+	benchVM(b, "local s = '' for i = 1, 200 do s = s .. i .. ',' end return #s")
+}

@@ -45,6 +45,10 @@ type FunctionProto struct {
 	// (past its frame's base), for the VM's unchecked fast paths; 0 when
 	// unknown (see vm.go's maxFastRegs). CRESCENT
 	fastRegs int
+	// fastCode is Code with some instructions specialized for fastLoop
+	// (crescent_fastcode.go); nil when unknown (then the generic handlers
+	// run it). CRESCENT
+	fastCode []uint64
 }
 
 /* Upvalue {{{ */

@@ -78,7 +78,11 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 			rg.checkSize(need) // registers from top on are dead
 			fast = need <= len(rg.array)
 		}
-		codep := unsafe.Pointer(unsafe.SliceData(proto.Code))
+		// specialized and predecoded instructions (crescent_fastcode.go)
+		codep := unsafe.Pointer(unsafe.SliceData(proto.fastCode))
+		if codep == nil {
+			fast = false
+		}
 		kbase := unsafe.Pointer(unsafe.SliceData(proto.Constants))
 		regs := unsafe.Pointer(&rg.array[lbase])
 		// CRESCENT: the step counter lives in a local too (the generic
@@ -99,7 +103,10 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		}
 		for {
 			var inst uint32
-			pc, steps, inst = fastLoop(rg, codep, kbase, regs, lbase, pc, steps)
+			var top int
+			pc, top, steps = fastLoop(rg.alloc, codep, kbase, regs, pc, rg.top-lbase, steps)
+			rg.top = top + lbase
+			inst = proto.Code[pc-1] // not a specialized instruction (fastCode)
 			// CRESCENT: the interrupt (SCRIPT KILL, deadline) and memory
 			// checks run every ctxCheckEvery instructions, as Redis's Lua
 			// hook does, instead of a channel select per instruction.
@@ -188,37 +195,41 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 // fastLoop runs the instructions from pc while they take a call-free
 // fast path: moves, constants, arithmetic, comparisons and jumps on
 // numbers. It returns at the first instruction it cannot complete (which
-// it has fetched and counted, but not started: pc is past it) or whose
-// count is a multiple of ctxCheckEvery, for mainLoopWithContext to run.
+// it has fetched and counted, but not started: pc is past it), for
+// mainLoopWithContext to run, with the registry's top relative to the
+// frame's base (kept in a local: the caller stores it).
+//
+// Instructions are counted at backward jumps (JMP and FORLOOP): a jump
+// back by n counts the n instructions of the loop it repeats (exact for a
+// body without branches), so the step counter costs nothing on the other
+// instructions, and every loop is counted. A backward jump that would
+// take the count past a multiple of ctxCheckEvery is not taken: fastLoop
+// returns it with the count at that multiple, and mainLoopWithContext
+// runs the interrupt check, then the instruction by its generic handler.
+// Straight-line code between calls is not counted: it is finite.
 //
 // Having no calls, its locals stay in machine registers (a loop with
 // calls on its rare paths spills them on the common ones). CRESCENT
-func fastLoop(rg *registry, codep, kbase, regs unsafe.Pointer, lbase, pc int, steps uint32) (int, uint32, uint32) {
-	// The registry's top, relative to lbase, is kept in a local and
-	// stored on return.
-	top := rg.top - lbase
+func fastLoop(al *allocator, codep, kbase, regs unsafe.Pointer, pc, top0 int, steps uint32) (int, int, uint32) {
+	top := top0 << 4 // in bytes, as the predecoded register offsets
 	nitab := uintptr(numberItab)
-	var inst uint32
 loop:
 	for {
-		inst = *(*uint32)(unsafe.Add(codep, uintptr(pc)*4))
+		inst64 := *(*uint64)(unsafe.Add(codep, uintptr(pc)*8))
+		inst := uint32(inst64)
 		pc++
-		steps++
-		if steps&(ctxCheckEvery-1) == 0 {
-			break
-		}
 		switch int(inst >> 26) {
 		case OP_MOVE:
 			A := (inst >> 18) & 0xff
 			*regAt(regs, A) = *regAt(regs, inst&0xff)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(A)<<4 >= top {
+				top = int(A)<<4 + 16
 			}
 		case OP_LOADK:
 			A := (inst >> 18) & 0xff
 			*regAt(regs, A) = *regAt(kbase, inst&0x3ffff)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(A)<<4 >= top {
+				top = int(A)<<4 + 16
 			}
 		case OP_ADD:
 			var lhs, rhs *numberWords
@@ -240,7 +251,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -252,8 +263,8 @@ loop:
 			d := wordsAt(regs, A)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(A)<<4 >= top {
+				top = int(A)<<4 + 16
 			}
 		case OP_SUB:
 			var lhs, rhs *numberWords
@@ -275,7 +286,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -287,8 +298,8 @@ loop:
 			d := wordsAt(regs, A)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(A)<<4 >= top {
+				top = int(A)<<4 + 16
 			}
 		case OP_MUL:
 			var lhs, rhs *numberWords
@@ -310,7 +321,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -322,8 +333,8 @@ loop:
 			d := wordsAt(regs, A)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(A)<<4 >= top {
+				top = int(A)<<4 + 16
 			}
 		case OP_DIV:
 			var lhs, rhs *numberWords
@@ -345,7 +356,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -357,8 +368,8 @@ loop:
 			d := wordsAt(regs, A)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(A)<<4 >= top {
+				top = int(A)<<4 + 16
 			}
 		case OP_MOD:
 			var lhs, rhs *numberWords
@@ -381,7 +392,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -393,11 +404,331 @@ loop:
 			d := wordsAt(regs, A)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
-			if int(A) >= top {
-				top = int(A) + 1
+			if int(A)<<4 >= top {
+				top = int(A)<<4 + 16
+			}
+		case opAddRR:
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsOff(regs, uintptr(inst64>>48))
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 + v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(a16) >= top {
+				top = int(a16) + 16
+			}
+		case opSubRR:
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsOff(regs, uintptr(inst64>>48))
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 - v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(a16) >= top {
+				top = int(a16) + 16
+			}
+		case opMulRR:
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsOff(regs, uintptr(inst64>>48))
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 * v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(a16) >= top {
+				top = int(a16) + 16
+			}
+		case opDivRR:
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsOff(regs, uintptr(inst64>>48))
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 / v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(a16) >= top {
+				top = int(a16) + 16
+			}
+		case opModRR:
+			lhs, rhs := wordsAt(regs, inst&0xff), wordsOff(regs, uintptr(inst64>>48))
+			if lhs.itab != nitab || rhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(rhs.word)
+			r := v1 - floor(v1/v2)*v2 // luaModulo
+			var np *float64           // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(a16) >= top {
+				top = int(a16) + 16
+			}
+		case opAddRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)
+			r := v1 + v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(a16) >= top {
+				top = int(a16) + 16
+			}
+		case opSubRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)
+			r := v1 - v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(a16) >= top {
+				top = int(a16) + 16
+			}
+		case opMulRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)
+			r := v1 * v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(a16) >= top {
+				top = int(a16) + 16
+			}
+		case opDivRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)
+			r := v1 / v2
+			var np *float64 // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(a16) >= top {
+				top = int(a16) + 16
+			}
+		case opModRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)
+			r := v1 - floor(v1/v2)*v2 // luaModulo
+			var np *float64           // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(a16) >= top {
+				top = int(a16) + 16
+			}
+		case opModRKI:
+			lhs := wordsAt(regs, inst&0xff)
+			k := uintptr(inst>>9) & 0x1ff // the divisor itself, in [1, 511]
+			var np *float64               // the result's float: shared or boxed
+			if off := uintptr(lhs.word) - uintptr(unsafe.Pointer(&sharedNumbers)); off < unsafe.Sizeof(sharedNumbers) {
+				// A shared integer modulo an integer k in [1, 511]: the
+				// result is the integer in [0, k) that luaModulo gives
+				// (exact for these operands: TestFastModInt).
+				// The operand is off/8+sharedMin; adding -sharedMin*k
+				// (a multiple of k) makes it non-negative, so an unsigned
+				// remainder is the floored modulo.
+				m := (off/8 + uintptr(-sharedMin)*(k-1)) % k
+				np = (*float64)(unsafe.Add(unsafe.Pointer(&sharedNumbers), (m+uintptr(-sharedMin))*8))
+			} else {
+				if lhs.itab != nitab {
+					break loop
+				}
+				v1, v2 := *(*float64)(lhs.word), float64(k)
+				r := v1 - floor(v1/v2)*v2 // luaModulo
+				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+					np = &sharedNumbers[u]
+				} else if len(al.fptrs) < cap(al.fptrs) {
+					n := len(al.fptrs)
+					al.fptrs = al.fptrs[:n+1]
+					np = &al.fptrs[n]
+					*np = float64(r)
+				} else {
+					break loop // the generic path allocates a block
+				}
+			}
+			a16 := uintptr(uint16(inst64 >> 32))
+			d := wordsOff(regs, a16)
+			d.itab = nitab
+			d.word = unsafe.Pointer(np)
+			if int(a16) >= top {
+				top = int(a16) + 16
+			}
+		case opEqRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			if (*(*float64)(lhs.word) == *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)) != ((inst>>18)&0xff != 0) {
+				pc++
+			}
+		case opLtRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			if (*(*float64)(lhs.word) < *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)) != ((inst>>18)&0xff != 0) {
+				pc++
+			}
+		case opLeRK:
+			lhs := wordsAt(regs, inst&0xff)
+			if lhs.itab != nitab {
+				break loop
+			}
+			if (*(*float64)(lhs.word) <= *(*float64)(wordsOff(kbase, uintptr(inst64>>48)).word)) != ((inst>>18)&0xff != 0) {
+				pc++
 			}
 		case OP_JMP:
-			pc += int(inst&0x3ffff) - opMaxArgSbx
+			d := int(int32(inst64 >> 32)) // sBx, predecoded
+			if d < 0 {                    // a backward jump counts the instructions it repeats
+				ns := steps + uint32(-d)
+				if ns^steps >= ctxCheckEvery {
+					steps = ns&^(ctxCheckEvery-1) - 1
+					break loop
+				}
+				steps = ns
+			}
+			pc += d
 		case OP_EQ, OP_LT, OP_LE:
 			var lhs, rhs *numberWords
 			if B := inst & 0x1ff; B&opBitRk != 0 {
@@ -438,8 +769,44 @@ loop:
 				pc++
 			}
 		case OP_FORLOOP:
-			A := (inst >> 18) & 0xff
-			loop := (*[4]numberWords)(unsafe.Pointer(regAt(regs, A)))
+			sbx := int(int64(inst64) >> 45) // predecoded, as A*16
+			ns := steps + uint32(-sbx)      // the instructions it repeats
+			if ns^steps >= ctxCheckEvery {
+				steps = ns&^(ctxCheckEvery-1) - 1
+				break loop
+			}
+			steps = ns
+			a16 := uintptr(inst64>>32) & 0x1fff
+			loop := (*[4]numberWords)(unsafe.Add(regs, a16))
+			// Index and step both shared integers (their words point into
+			// sharedNumbers, which only numbers do): the new index's
+			// address is an offset computation, and it is shared too when
+			// that offset is in range.
+			o0 := uintptr(loop[0].word) - uintptr(unsafe.Pointer(&sharedNumbers))
+			o2 := uintptr(loop[2].word) - uintptr(unsafe.Pointer(&sharedNumbers))
+			if o := o0 + o2 - uintptr(-sharedMin)*8; o0 < unsafe.Sizeof(sharedNumbers) && o2 < unsafe.Sizeof(sharedNumbers) &&
+				o < unsafe.Sizeof(sharedNumbers) && loop[1].itab == nitab {
+				np := (*float64)(unsafe.Add(unsafe.Pointer(&sharedNumbers), o))
+				limit := *(*float64)(loop[1].word)
+				if o2 > uintptr(-sharedMin)*8 { // step > 0
+					if !(*np <= limit) {
+						break loop
+					}
+				} else if !(*np >= limit) {
+					break loop
+				}
+				// The index's old and new words both point outside the
+				// heap (into sharedNumbers): storing it as an integer,
+				// without a write barrier, hides nothing from the GC.
+				*(*uintptr)(unsafe.Pointer(&loop[0].word)) = uintptr(unsafe.Pointer(np))
+				loop[3].itab = nitab
+				loop[3].word = unsafe.Pointer(np)
+				if int(a16)+48 >= top {
+					top = int(a16) + 64
+				}
+				pc += sbx
+				continue
+			}
 			if loop[0].itab != nitab || loop[1].itab != nitab || loop[2].itab != nitab {
 				break loop
 			}
@@ -451,7 +818,7 @@ loop:
 			var np *float64 // the result's float: shared or boxed
 			if u := sharedIndex(float64(idx)); u < uint64(len(sharedNumbers)) {
 				np = &sharedNumbers[u]
-			} else if al := rg.alloc; len(al.fptrs) < cap(al.fptrs) {
+			} else if len(al.fptrs) < cap(al.fptrs) {
 				n := len(al.fptrs)
 				al.fptrs = al.fptrs[:n+1]
 				np = &al.fptrs[n]
@@ -463,16 +830,25 @@ loop:
 			loop[0].word = unsafe.Pointer(np)
 			loop[3].itab = nitab
 			loop[3].word = unsafe.Pointer(np)
-			if int(A)+3 >= top {
-				top = int(A) + 4
+			if int(a16)+48 >= top {
+				top = int(a16) + 64
 			}
-			pc += int(inst&0x3ffff) - opMaxArgSbx
-		default:
+			pc += sbx
+		case OP_MOVEN, OP_LOADBOOL, OP_LOADNIL, OP_GETUPVAL, OP_GETGLOBAL, OP_GETTABLE, OP_GETTABLEKS, OP_SETGLOBAL, OP_SETUPVAL, OP_SETTABLE, OP_SETTABLEKS, OP_NEWTABLE, OP_SELF, OP_POW, OP_UNM, OP_NOT, OP_LEN, OP_CONCAT, OP_TESTSET, OP_CALL, OP_TAILCALL, OP_RETURN, OP_FORPREP, OP_TFORLOOP, OP_SETLIST, OP_CLOSE, OP_CLOSURE, OP_VARARG, OP_NOP,
+			opFastMax + 1, opFastMax + 2, opFastMax + 3, opFastMax + 4,
+			opFastMax + 5, opFastMax + 6, opFastMax + 7, opFastMax + 8:
+			// every other opcode, listed so that the switch's jump table
+			// covers all 64 values and needs no range check
 			break loop
 		}
 	}
-	rg.top = top + lbase
-	return pc, steps, inst
+	return pc, top >> 4, steps + 1
+}
+
+// wordsOff returns the words of the value at byte offset off of the
+// array at base (a predecoded operand: crescent_fastcode.go). CRESCENT
+func wordsOff(base unsafe.Pointer, off uintptr) *numberWords {
+	return (*numberWords)(unsafe.Add(base, off))
 }
 
 // wordsAt returns the words of the i-th value of the array at base (a
