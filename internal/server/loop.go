@@ -81,6 +81,9 @@ type loopState struct {
 	args [][]byte
 	// leave asks the loop to move the connection to a goroutine.
 	leave bool
+	// lockBusy: it leaves because its command's locks were busy
+	// (Client.LockBusy); it comes back after that command.
+	lockBusy bool
 	// detached: the connection left the loop while a command ran
 	// (detachFromLoop); the goroutine that ran it no longer serves the
 	// loop.

@@ -382,8 +382,9 @@ func TestLoopLongScriptDetaches(t *testing.T) {
 	if r := long.do("INCR", "spin"); r != ":1\r\n" {
 		t.Fatalf("after the script: %q", r)
 	}
-	if n := s.LoopConns(); n > len(others) {
-		t.Fatalf("LoopConns = %d, want at most %d", n, len(others))
+	// a detached connection comes back to a loop at its next read
+	if n := s.LoopConns(); n != len(others)+1 {
+		t.Fatalf("LoopConns = %d, want %d", n, len(others)+1)
 	}
 }
 
@@ -478,5 +479,42 @@ func TestLoopFcallStaysOff(t *testing.T) {
 	}
 	if m := s.LoopMoves(); m != 1 {
 		t.Fatalf("LoopMoves = %d, want 1 (no ping-pong between loop and goroutine)", m)
+	}
+}
+
+// A loop connection whose command waits for a lock held by a running
+// script moves to a goroutine for that command only: it is back on a loop
+// right after (rejoin with Client.LockBusy), where one that left for a
+// command that may wait (BLPOP) stays off for rejoinAfter commands.
+func TestLoopLockBusyComesBack(t *testing.T) {
+	addr, s := startLoopServer(t)
+	long, busy, blocker := dialRaw(t, addr), dialRaw(t, addr), dialRaw(t, addr)
+	for _, c := range []*rawConn{long, busy, blocker} {
+		c.do("PING")
+	}
+	// runs long enough to detach, holding k's shard
+	long.send("EVAL", "local x = 0 for i = 1, 3000000 do x = x + 1 end return redis.call('INCR', KEYS[1])", "1", "k")
+	time.Sleep(20 * time.Millisecond)
+	if r := busy.do("SET", "k", "10"); r != "+OK\r\n" { // waits for the script
+		t.Fatalf("SET during the script: %q", r)
+	}
+	if r := long.read(10 * time.Second); r != ":1\r\n" {
+		t.Fatalf("script: %q", r)
+	}
+	if r := blocker.do("BLPOP", "nolist", "0.01"); r != "*-1\r\n" {
+		t.Fatalf("BLPOP: %q", r)
+	}
+	moves := s.LoopMoves()
+	if moves < 3 {
+		t.Fatalf("LoopMoves = %d, want at least 3 (detach, busy lock, BLPOP)", moves)
+	}
+	for _, c := range []*rawConn{long, busy, blocker} {
+		if r := c.do("INCR", "k"); !strings.HasPrefix(r, ":") {
+			t.Fatalf("INCR: %q", r)
+		}
+	}
+	// long and busy are back; blocker stays off for rejoinAfter commands
+	if n := s.LoopConns(); n != 2 {
+		t.Fatalf("LoopConns = %d, want 2", n)
 	}
 }
