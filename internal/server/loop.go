@@ -38,7 +38,9 @@ import (
 // may wait, and nothing else keeps it off the loops (canRejoin): a client
 // that left for one blocking call, a lock held by a script, a long script
 // or an administrative command is served by a loop again, while one that
-// keeps calling commands that may wait stays on its goroutine.
+// keeps calling commands that may wait stays on its goroutine. A
+// connection that left only for a busy lock (Client.LockBusy) or a script
+// that ran long comes back right after that command (handoff).
 const rejoinAfter = 32
 
 // errRejoin is returned by a goroutine's reads (beforeRead) when its
