@@ -493,12 +493,13 @@ func TestLoopLockBusyComesBack(t *testing.T) {
 		c.do("PING")
 	}
 	// runs long enough to detach, holding k's shard
-	long.send("EVAL", "local x = 0 for i = 1, 3000000 do x = x + 1 end return redis.call('INCR', KEYS[1])", "1", "k")
-	time.Sleep(20 * time.Millisecond)
-	if r := busy.do("SET", "k", "10"); r != "+OK\r\n" { // waits for the script
+	long.send("EVAL", "local x = 0 for i = 1, 1000000 do x = x + 1 end return redis.call('INCR', KEYS[1])", "1", "k")
+	time.Sleep(10 * time.Millisecond)
+	busy.send("SET", "k", "10") // waits for the script
+	if r := busy.read(60 * time.Second); r != "+OK\r\n" {
 		t.Fatalf("SET during the script: %q", r)
 	}
-	if r := long.read(10 * time.Second); r != ":1\r\n" {
+	if r := long.read(60 * time.Second); r != ":1\r\n" {
 		t.Fatalf("script: %q", r)
 	}
 	if r := blocker.do("BLPOP", "nolist", "0.01"); r != "*-1\r\n" {
