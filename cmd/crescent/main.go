@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 
@@ -36,6 +37,18 @@ func run(args []string) error {
 			return fmt.Errorf("cpu profile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	// CRESCENT_TRACE=file writes a runtime/trace of the whole run (tail
+	// latency work: go tool trace -pprof=sync|sched file).
+	if path := os.Getenv("CRESCENT_TRACE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("trace: %w", err)
+		}
+		if err := trace.Start(f); err != nil {
+			return fmt.Errorf("trace: %w", err)
+		}
+		defer trace.Stop()
 	}
 	cfg := config.New()
 	server.DeclareConfig(cfg) // metrics-port, log-format

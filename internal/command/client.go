@@ -83,6 +83,11 @@ type Client struct {
 	// WouldWait reports that Execute declined a command for NoWait,
 	// before it had any effect.
 	WouldWait bool
+	// LockBusy, set with WouldWait, reports that the command was declined
+	// only because its keys' locks were busy for a while (a passing
+	// conflict), not for what it does: its connection comes back to the
+	// loop right after running it.
+	LockBusy bool
 	// MayWait reports whether the last command Execute looked up may
 	// wait for long (exec.MayWait): a connection that left its event loop
 	// goes back only after a run of commands that may not.

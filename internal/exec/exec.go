@@ -465,6 +465,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		ok, first := e.lockNoWait(spec, locks)
 		if !ok {
 			cl.WouldWait = true // event loop: run it on a goroutine instead
+			cl.LockBusy = true
 			return
 		}
 		atOnce = first
@@ -553,7 +554,9 @@ func (e *Executor) lockNoWait(spec *command.Spec, l *Locks) (ok, first bool) {
 		return false, false
 	}
 	if e.Busy == nil || !e.Busy.Running() {
-		e.Lock(l)
+		if !e.spinLock(l) {
+			e.Lock(l)
+		}
 		return true, false
 	}
 	// A script may hold it. Scripts are mostly short: retry for a little
@@ -567,6 +570,31 @@ func (e *Executor) lockNoWait(spec *command.Spec, l *Locks) (ok, first bool) {
 	}
 	return false, false
 }
+
+// spinLock retries l for up to lockSpin without parking, and reports
+// whether it got it. An event-loop worker that parks on a shard mutex
+// gives up its P; the holder's Unlock then has to wake a sleeping thread
+// to get the worker running again, which on a loaded machine takes the
+// kernel milliseconds, while every connection of the worker's batch waits
+// (docs/design/concurrency.md, "Tail latency: where the p99 goes"). An
+// ordinary command holds a shard for a few microseconds.
+func (e *Executor) spinLock(l *Locks) bool {
+	deadline := time.Now().Add(lockSpin)
+	for {
+		for i := 0; i < 64; i++ {
+			if e.tryLock(l) {
+				return true
+			}
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// lockSpin is how long an event-loop worker spins on a busy shard before
+// it parks.
+const lockSpin = 50 * time.Microsecond
 
 // noWaitSpin is how long a client that must not wait retries a lock that
 // a running script may hold.

@@ -38,7 +38,9 @@ import (
 // may wait, and nothing else keeps it off the loops (canRejoin): a client
 // that left for one blocking call, a lock held by a script, a long script
 // or an administrative command is served by a loop again, while one that
-// keeps calling commands that may wait stays on its goroutine.
+// keeps calling commands that may wait stays on its goroutine. A
+// connection that left only for a busy lock (Client.LockBusy) or a script
+// that ran long comes back right after that command (handoff).
 const rejoinAfter = 32
 
 // errRejoin is returned by a goroutine's reads (beforeRead) when its
@@ -81,6 +83,9 @@ type loopState struct {
 	args [][]byte
 	// leave asks the loop to move the connection to a goroutine.
 	leave bool
+	// lockBusy: it leaves because its command's locks were busy
+	// (Client.LockBusy); it comes back after that command.
+	lockBusy bool
 	// detached: the connection left the loop while a command ran
 	// (detachFromLoop); the goroutine that ran it no longer serves the
 	// loop.

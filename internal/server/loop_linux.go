@@ -563,6 +563,16 @@ func (l *eventLoop) handoff(c *conn) {
 	c.cl.NoWait = false
 	c.cl.Detach = nil
 	c.fromLoop, c.streak = true, 0
+	// A move for a passing reason comes back at once: a connection on a
+	// goroutine is served by a netpoller wake-up of its own per request,
+	// competing with the busy workers for a P (concurrency.md, "Tail
+	// latency: where the p99 goes").
+	switch {
+	case st.detached:
+		c.streak = rejoinAfter // a long script: back at its next read
+	case st.lockBusy && st.args != nil:
+		c.streak = rejoinAfter - 1 // a busy lock: back after that command
+	}
 	c.ncMu.Unlock()
 	l.s.loopMoves.Add(1)
 	l.s.wg.Add(1)

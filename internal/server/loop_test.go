@@ -382,8 +382,9 @@ func TestLoopLongScriptDetaches(t *testing.T) {
 	if r := long.do("INCR", "spin"); r != ":1\r\n" {
 		t.Fatalf("after the script: %q", r)
 	}
-	if n := s.LoopConns(); n > len(others) {
-		t.Fatalf("LoopConns = %d, want at most %d", n, len(others))
+	// a detached connection comes back to a loop at its next read
+	if n := s.LoopConns(); n != len(others)+1 {
+		t.Fatalf("LoopConns = %d, want %d", n, len(others)+1)
 	}
 }
 
@@ -497,5 +498,43 @@ func TestLoopFcall(t *testing.T) {
 	}
 	if n, m := s.LoopConns(), s.LoopMoves(); n != 0 || m != m1+1 {
 		t.Fatalf("LoopConns = %d, LoopMoves = %d after stateful FCALLs, want 0, %d (one move, no ping-pong)", n, m, m1+1)
+	}
+}
+
+// A loop connection whose command waits for a lock held by a running
+// script moves to a goroutine for that command only: it is back on a loop
+// right after (rejoin with Client.LockBusy), where one that left for a
+// command that may wait (BLPOP) stays off for rejoinAfter commands.
+func TestLoopLockBusyComesBack(t *testing.T) {
+	addr, s := startLoopServer(t)
+	long, busy, blocker := dialRaw(t, addr), dialRaw(t, addr), dialRaw(t, addr)
+	for _, c := range []*rawConn{long, busy, blocker} {
+		c.do("PING")
+	}
+	// runs long enough to detach, holding k's shard
+	long.send("EVAL", "local x = 0 for i = 1, 1000000 do x = x + 1 end return redis.call('INCR', KEYS[1])", "1", "k")
+	time.Sleep(10 * time.Millisecond)
+	busy.send("SET", "k", "10") // waits for the script
+	if r := busy.read(60 * time.Second); r != "+OK\r\n" {
+		t.Fatalf("SET during the script: %q", r)
+	}
+	if r := long.read(60 * time.Second); r != ":1\r\n" {
+		t.Fatalf("script: %q", r)
+	}
+	if r := blocker.do("BLPOP", "nolist", "0.01"); r != "*-1\r\n" {
+		t.Fatalf("BLPOP: %q", r)
+	}
+	moves := s.LoopMoves()
+	if moves < 3 {
+		t.Fatalf("LoopMoves = %d, want at least 3 (detach, busy lock, BLPOP)", moves)
+	}
+	for _, c := range []*rawConn{long, busy, blocker} {
+		if r := c.do("INCR", "k"); !strings.HasPrefix(r, ":") {
+			t.Fatalf("INCR: %q", r)
+		}
+	}
+	// long and busy are back; blocker stays off for rejoinAfter commands
+	if n := s.LoopConns(); n != 2 {
+		t.Fatalf("LoopConns = %d, want 2", n)
 	}
 }

@@ -570,7 +570,8 @@ func (c *conn) execute(args [][]byte) bool {
 	c.cl.Publish()      // what CLIENT LIST and others read of it
 	if c.cl.WouldWait { // event loop: not run, it moves to a goroutine
 		c.cl.WouldWait = false
-		c.lp.args, c.lp.leave = args, true
+		c.lp.args, c.lp.leave, c.lp.lockBusy = args, true, c.cl.LockBusy
+		c.cl.LockBusy = false
 		return true
 	}
 	if c.fromLoop && c.lp == nil {

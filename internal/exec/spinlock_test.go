@@ -1,0 +1,76 @@
+package exec
+
+import (
+	"runtime"
+	"sync/atomic"
+	"testing"
+)
+
+// spinLock takes a free shard, and gives up, holding nothing, on one held
+// past lockSpin. (That it gets a shard released while it spins depends on
+// two threads running at once, which a loaded machine does not promise;
+// the trace measurements in docs/design/concurrency.md show it.)
+func TestSpinLock(t *testing.T) {
+	tests := []struct {
+		name string
+		held bool
+		want bool
+	}{
+		{"free", false, true},
+		{"held past the spin", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestExecutor(t)
+			l := &Locks{Shards: []int{e.Store.ShardOf([]byte("k"))}}
+			var done atomic.Bool
+			released := make(chan struct{})
+			if tt.held {
+				e.Lock(l)
+				go func() {
+					for !done.Load() {
+						runtime.Gosched()
+					}
+					e.Unlock(l)
+					close(released)
+				}()
+			} else {
+				close(released)
+			}
+			got := e.spinLock(l)
+			if got {
+				e.Unlock(l)
+			}
+			done.Store(true)
+			<-released
+			if got != tt.want {
+				t.Fatalf("spinLock = %v, want %v", got, tt.want)
+			}
+			if !e.tryLock(l) { // nothing left held
+				t.Fatal("shard still held")
+			}
+			e.Unlock(l)
+		})
+	}
+}
+
+// Two event-loop workers on one hot key (ZADD myzset): lockNoWait with
+// the shard held for a moment at a time by each.
+func BenchmarkLockNoWaitHotShard(b *testing.B) {
+	e := newTestExecutor(b)
+	spec, _ := e.Lookup([][]byte{[]byte("ZADD")})
+	shard := e.Store.ShardOf([]byte("myzset"))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		l := &Locks{Shards: []int{shard}}
+		for pb.Next() {
+			if ok, _ := e.lockNoWait(spec, l); !ok {
+				b.Fatal("declined")
+			}
+			for i := 0; i < 50; i++ { // a short command
+				_ = i
+			}
+			e.Unlock(l)
+		}
+	})
+}
