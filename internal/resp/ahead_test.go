@@ -32,6 +32,10 @@ type readResult struct {
 // it calls Ahead after each command and checks that what Ahead saw is
 // what the following ReadCommands return.
 func readChunked(t *testing.T, data []byte, n int, ahead bool) []readResult {
+	return readChunkedMax(t, data, n, ahead, 8)
+}
+
+func readChunkedMax(t *testing.T, data []byte, n int, ahead bool, maxArgs int) []readResult {
 	r := NewReader(&chunkReader{data: data, n: n}, Limits{MaxQueryBuf: 1 << 20})
 	var out []readResult
 	var pending [][][]byte // commands Ahead reported, not yet read
@@ -53,7 +57,10 @@ func readChunked(t *testing.T, data []byte, n int, ahead bool) []readResult {
 		}
 		if ahead {
 			seen := 0
-			r.Ahead(func(a [][]byte) bool {
+			r.Ahead(maxArgs, func(a [][]byte) bool {
+				if len(a) > maxArgs {
+					t.Fatalf("Ahead reported %d arguments, more than %d", len(a), maxArgs)
+				}
 				if seen < len(pending) {
 					if !equalArgs(pending[seen], a) {
 						t.Fatalf("Ahead reported %q, then %q", pending[seen], a)
@@ -118,6 +125,21 @@ func TestAhead(t *testing.T) {
 		batch = fmt.Appendf(batch, "*2\r\n$3\r\nGET\r\n$16\r\nkey:%012d\r\n", i)
 	}
 	checkAhead(t, batch)
+	// a command past maxArgs stops Ahead before it: the commands after it
+	// are not reported
+	big := "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*5\r\n$4\r\nMSET\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n"
+	checkAhead(t, []byte(big))
+	r := NewReader(&chunkReader{data: []byte(big), n: len(big)}, Limits{})
+	if _, err := r.ReadCommand(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ maxArgs, want int }{{4, 0}, {5, 2}} {
+		seen := 0
+		r.Ahead(tc.maxArgs, func([][]byte) bool { seen++; return true })
+		if seen != tc.want {
+			t.Fatalf("maxArgs %d: Ahead reported %d commands, want %d", tc.maxArgs, seen, tc.want)
+		}
+	}
 }
 
 // FuzzAhead checks that calling Ahead after every command changes nothing

@@ -85,12 +85,19 @@ func (r *Reader) Fresh() bool {
 // after the one ReadCommand returned last, in order, until fn returns
 // false, without consuming them: ReadCommand returns them later as
 // usual. It stops at an incomplete command or one that does not parse
-// (ReadCommand then reports the error). The arguments alias the buffer
+// (ReadCommand then reports the error), and at a multibulk of more than
+// maxArgs arguments, which it does not parse (a huge MSET costs no second
+// parse, and the scratch stays small). The arguments alias the buffer
 // and a scratch slice: fn must not keep them past the next ReadCommand.
-func (r *Reader) Ahead(fn func(args [][]byte) bool) {
+func (r *Reader) Ahead(maxArgs int, fn func(args [][]byte) bool) {
 	pos, pend, argStart, args := r.r, r.pendingBulk, r.argStart, r.args
 	r.args = r.ahead
 	for r.r < r.w {
+		if r.buf[r.r] == '*' {
+			if count, _, ok := header(r.buf[r.r:r.w], 0); !ok || count > int64(maxArgs) {
+				break
+			}
+		}
 		a, n, err := r.parse()
 		if err != nil || n == 0 {
 			break

@@ -563,7 +563,7 @@ func (c *conn) run() bool {
 func (c *conn) prefetch(args [][]byte) {
 	p, e := &c.pf, c.s.exec
 	if p.Add(e, args) {
-		c.rd.Ahead(func(a [][]byte) bool { return p.Add(e, a) })
+		c.rd.Ahead(8, func(a [][]byte) bool { return p.Add(e, a) })
 	}
 	p.Run(e, c.cl)
 }
