@@ -137,3 +137,11 @@ func (s *Spec) KeysInto(args [][]byte, dst []int) []int {
 	}
 	return dst
 }
+
+// FirstKeyIs1 reports whether args[1] is a key of every call of the
+// command: its first key spec has the simple index shape and begins at 1
+// (GET, SET, INCR, HSET, DEL...). A cheap test for hints such as a
+// pipelined batch's cache prefetch; Keys remains the reference.
+func (s *Spec) FirstKeyIs1() bool {
+	return s.GetKeys == nil && len(s.KeySpecs) > 0 && s.KeySpecs[0].simple && s.KeySpecs[0].BeginIndex == 1
+}

@@ -59,6 +59,10 @@ type Reader struct {
 	BeforeRead func() error
 	// didRead is set by every read from rd (see TookRead).
 	didRead bool
+	// fresh is set by every read that brought data (see Fresh).
+	fresh bool
+	// ahead is Ahead's argument scratch.
+	ahead [][]byte
 }
 
 // TookRead reports whether the reader read from the underlying reader
@@ -68,6 +72,43 @@ func (r *Reader) TookRead() bool {
 	d := r.didRead
 	r.didRead = false
 	return d
+}
+
+// Fresh reports whether the reader received data since the last call.
+func (r *Reader) Fresh() bool {
+	f := r.fresh
+	r.fresh = false
+	return f
+}
+
+// Ahead calls fn with the arguments of each complete command buffered
+// after the one ReadCommand returned last, in order, until fn returns
+// false, without consuming them: ReadCommand returns them later as
+// usual. It stops at an incomplete command or one that does not parse
+// (ReadCommand then reports the error), and at a multibulk of more than
+// maxArgs arguments, which it does not parse (a huge MSET costs no second
+// parse, and the scratch stays small). The arguments alias the buffer
+// and a scratch slice: fn must not keep them past the next ReadCommand.
+func (r *Reader) Ahead(maxArgs int, fn func(args [][]byte) bool) {
+	pos, pend, argStart, args := r.r, r.pendingBulk, r.argStart, r.args
+	r.args = r.ahead
+	for r.r < r.w {
+		if r.buf[r.r] == '*' {
+			if count, _, ok := header(r.buf[r.r:r.w], 0); !ok || count > int64(maxArgs) {
+				break
+			}
+		}
+		a, n, err := r.parse()
+		if err != nil || n == 0 {
+			break
+		}
+		r.r += n
+		if len(a) > 0 && !fn(a) {
+			break
+		}
+	}
+	r.ahead = r.args
+	r.r, r.pendingBulk, r.argStart, r.args = pos, pend, argStart, args
 }
 
 // NewReader returns a reader over rd.
@@ -114,6 +155,7 @@ func (r *Reader) fill(need int) error {
 	n, err := r.rd.Read(r.buf[r.w:])
 	r.w += n
 	if n > 0 {
+		r.fresh = true
 		if r.w-r.r-r.argStart > r.Limits.MaxQueryBuf {
 			return ErrBufferLimit
 		}

@@ -4,6 +4,7 @@ package server
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"syscall"
 	"testing"
@@ -52,12 +53,23 @@ func (b *batchConn) SetWriteDeadline(time.Time) error { return nil }
 // the batch's flush as eventLoop.flushBatch does it. ns/op and allocs/op are per batch; ns/cmd is per
 // command. It is redis-benchmark -P 16 as the server sees it.
 func benchPipeline(b *testing.B, cmd func(i int) string) {
+	var batch []byte
+	for i := 0; i < 16; i++ {
+		batch = append(batch, cmd(i)...)
+	}
+	benchPipelineBatches(b, 0, [][]byte{batch})
+}
+
+// benchPipelineBatches is benchPipeline over a rotation of batches, on a
+// keyspace of keys keys (key:%012d, 3-byte values) set beforehand.
+func benchPipelineBatches(b *testing.B, keys int, batches [][]byte) {
 	s := newTestServer(b)
 	nc := &batchConn{}
-	for i := 0; i < 16; i++ {
-		nc.batch = append(nc.batch, cmd(i)...)
-	}
 	c := s.newConn(nc)
+	for i := 0; i < keys; i++ {
+		s.exec.Execute(c.cl, [][]byte{[]byte("SET"), fmt.Appendf(nil, "key:%012d", i), []byte("xxx")}, c.w)
+		c.w.Reset()
+	}
 	c.lp = &loopState{fd: &loopFD{fd: -1}}
 	c.cl.NoWait = true
 	s.exec.Execute(c.cl, [][]byte{[]byte("SET"), []byte("key:000000000001"), []byte("xxx")}, c.w)
@@ -66,6 +78,7 @@ func benchPipeline(b *testing.B, cmd func(i int) string) {
 	b.ResetTimer()
 	cpu0 := processCPU()
 	for i := 0; i < b.N; i++ {
+		nc.batch = batches[i%len(batches)]
 		nc.ready = true
 		if !c.run() || c.lp.leave || c.lp.args != nil {
 			b.Fatal("the connection left the loop")
@@ -94,4 +107,34 @@ func BenchmarkPipelineGet(b *testing.B) {
 	benchPipeline(b, func(i int) string {
 		return fmt.Sprintf("*2\r\n$3\r\nGET\r\n$16\r\nkey:%012d\r\n", i%2)
 	})
+}
+
+// randomBatches returns n batches of 16 pipelined commands on keys drawn
+// at random from keys keys (redis-benchmark -r keys -P 16).
+func randomBatches(n, keys int, cmd func(key string) string) [][]byte {
+	rng := rand.New(rand.NewPCG(1, 2))
+	out := make([][]byte, n)
+	for i := range out {
+		for j := 0; j < 16; j++ {
+			out[i] = append(out[i], cmd(fmt.Sprintf("key:%012d", rng.IntN(keys)))...)
+		}
+	}
+	return out
+}
+
+// BenchmarkPipelineGetRandom is 16 pipelined GETs of random keys of a
+// 100,000-key keyspace: unlike BenchmarkPipelineGet, the key table and
+// records are mostly out of the L1/L2 caches, as under redis-benchmark -r.
+func BenchmarkPipelineGetRandom(b *testing.B) {
+	benchPipelineBatches(b, 100000, randomBatches(8192, 100000, func(k string) string {
+		return fmt.Sprintf("*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n", len(k), k)
+	}))
+}
+
+// BenchmarkPipelineSetRandom is BenchmarkPipelineGetRandom with SETs of
+// 3-byte values (every key exists: overwrites).
+func BenchmarkPipelineSetRandom(b *testing.B) {
+	benchPipelineBatches(b, 100000, randomBatches(8192, 100000, func(k string) string {
+		return fmt.Sprintf("*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$3\r\nxxx\r\n", len(k), k)
+	}))
 }

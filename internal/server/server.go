@@ -389,7 +389,8 @@ type conn struct {
 	// ncMu guards nc against the move from an event loop to a goroutine
 	// (loop_linux.go) for the goroutines that close the connection.
 	ncMu sync.Mutex
-	lp   *loopState // event loop state; nil once on a goroutine
+	lp   *loopState      // event loop state; nil once on a goroutine
+	pf   exec.Prefetcher // a pipelined batch's keys (prefetch)
 	// Going back to a loop (loop.go, canRejoin): fromLoop, the
 	// connection left one; streak, commands run since on its goroutine
 	// without one that may wait.
@@ -540,6 +541,9 @@ func (c *conn) run() bool {
 		if len(args) == 0 {
 			continue
 		}
+		if c.rd.Fresh() && c.rd.Buffered() > 0 && c.s.store.PrefetchPays() {
+			c.prefetch(args) // a pipelined batch arrived
+		}
 		if c.lp != nil && c.lp.mustLeave(c) {
 			c.lp.args = args
 			return true
@@ -551,6 +555,17 @@ func (c *conn) run() bool {
 			return true
 		}
 	}
+}
+
+// prefetch warms the CPU caches for the keys of the command just read
+// (args) and of those buffered behind it (exec.Prefetcher,
+// keyspace.Store.Prefetch).
+func (c *conn) prefetch(args [][]byte) {
+	p, e := &c.pf, c.s.exec
+	if p.Add(e, args) {
+		c.rd.Ahead(8, func(a [][]byte) bool { return p.Add(e, a) })
+	}
+	p.Run(e, c.cl)
 }
 
 // execute runs one command; false means the connection is to be closed.

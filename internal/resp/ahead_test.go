@@ -1,0 +1,160 @@
+package resp
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"testing"
+)
+
+// chunkReader returns its data at most n bytes per Read.
+type chunkReader struct {
+	data []byte
+	n    int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	m := min(len(p), c.n, len(c.data))
+	copy(p, c.data[:m])
+	c.data = c.data[m:]
+	return m, nil
+}
+
+type readResult struct {
+	args [][]byte
+	err  string
+}
+
+// readChunked reads every command of data in chunks of n bytes; with ahead,
+// it calls Ahead after each command and checks that what Ahead saw is
+// what the following ReadCommands return.
+func readChunked(t *testing.T, data []byte, n int, ahead bool) []readResult {
+	return readChunkedMax(t, data, n, ahead, 8)
+}
+
+func readChunkedMax(t *testing.T, data []byte, n int, ahead bool, maxArgs int) []readResult {
+	r := NewReader(&chunkReader{data: data, n: n}, Limits{MaxQueryBuf: 1 << 20})
+	var out []readResult
+	var pending [][][]byte // commands Ahead reported, not yet read
+	for {
+		args, err := r.ReadCommand()
+		if err != nil {
+			out = append(out, readResult{err: err.Error()})
+			if len(pending) > 0 {
+				t.Fatalf("Ahead reported %q, then ReadCommand failed: %v", pending[0], err)
+			}
+			return out
+		}
+		out = append(out, readResult{args: copyArgs(args)})
+		if len(args) > 0 && len(pending) > 0 {
+			if !equalArgs(pending[0], args) {
+				t.Fatalf("Ahead reported %q, ReadCommand returned %q", pending[0], args)
+			}
+			pending = pending[1:]
+		}
+		if ahead {
+			seen := 0
+			r.Ahead(maxArgs, func(a [][]byte) bool {
+				if len(a) > maxArgs {
+					t.Fatalf("Ahead reported %d arguments, more than %d", len(a), maxArgs)
+				}
+				if seen < len(pending) {
+					if !equalArgs(pending[seen], a) {
+						t.Fatalf("Ahead reported %q, then %q", pending[seen], a)
+					}
+				} else {
+					pending = append(pending, copyArgs(a))
+				}
+				seen++
+				return seen < 3 || len(a)%2 == 0 // stop early sometimes
+			})
+		}
+	}
+}
+
+func copyArgs(args [][]byte) [][]byte {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		out[i] = bytes.Clone(a)
+	}
+	return out
+}
+
+func equalArgs(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkAhead checks that Ahead changes nothing ReadCommand returns, for
+// several read sizes.
+func checkAhead(t *testing.T, data []byte) {
+	for _, n := range []int{1, 3, 7, 64, 1 << 20} {
+		want := readChunked(t, data, n, false)
+		got := readChunked(t, data, n, true)
+		if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+			t.Fatalf("chunks of %d: with Ahead %q, without %q", n, got, want)
+		}
+	}
+}
+
+func TestAhead(t *testing.T) {
+	for _, data := range []string{
+		"",
+		"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
+		"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nvv\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
+		"*0\r\n*1\r\n$4\r\nPING\r\n\r\nPING x\r\n*1\r\n$4\r\nPING\r\n",
+		"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPI",                        // incomplete last command
+		"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n*x\r\n",            // protocol error after two
+		"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$10\r\nabc",         // pending bulk
+		"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n:5\r\n*1\r\n+x\r\n", // expected '$'
+	} {
+		checkAhead(t, []byte(data))
+	}
+	var batch []byte
+	for i := 0; i < 16; i++ {
+		batch = fmt.Appendf(batch, "*2\r\n$3\r\nGET\r\n$16\r\nkey:%012d\r\n", i)
+	}
+	checkAhead(t, batch)
+	// a command past maxArgs stops Ahead before it: the commands after it
+	// are not reported
+	big := "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*5\r\n$4\r\nMSET\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n"
+	checkAhead(t, []byte(big))
+	r := NewReader(&chunkReader{data: []byte(big), n: len(big)}, Limits{})
+	if _, err := r.ReadCommand(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ maxArgs, want int }{{4, 0}, {5, 2}} {
+		seen := 0
+		r.Ahead(tc.maxArgs, func([][]byte) bool { seen++; return true })
+		if seen != tc.want {
+			t.Fatalf("maxArgs %d: Ahead reported %d commands, want %d", tc.maxArgs, seen, tc.want)
+		}
+	}
+}
+
+// FuzzAhead checks that calling Ahead after every command changes nothing
+// that ReadCommand returns, and that Ahead reports exactly the commands
+// ReadCommand returns next.
+func FuzzAhead(f *testing.F) {
+	for _, s := range []string{
+		"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
+		"PING\r\nPING\r\n*1\r\n$4\r\nPING\r\n",
+		"*0\r\n*-1\r\n*1\r\n$-1\r\n",
+		"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*abc\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkAhead(t, data)
+	})
+}
