@@ -2,6 +2,7 @@ package keyspace
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 	"unsafe"
 )
@@ -221,4 +222,38 @@ func TestEmbstrMark(t *testing.T) {
 		t.Fatal("a list was marked")
 	}
 	db.MarkEmbstr([]byte("missing")) // no-op
+}
+
+// TestDecodeStrFastPath checks decodeStr's one-byte-length fast path and
+// recExpiry's direct decoding against the general decoder, for keys and
+// values on both sides of the one-byte uvarint limit, raw or not, with
+// and without an expiry.
+func TestDecodeStrFastPath(t *testing.T) {
+	for _, kl := range []int{0, 1, 127, 128, 300} {
+		for _, vl := range []int{0, 1, 127, 128, 20000} {
+			for _, spare := range []int{0, 5} {
+				for _, exp := range []int64{0, 1, 1 << 62} {
+					key := bytes.Repeat([]byte{'k'}, kl)
+					v := make([]byte, vl, vl+spare)
+					for i := range v {
+						v[i] = byte(i)
+					}
+					p := newStrRec(7, key, v, exp)
+					name := fmt.Sprintf("k%d/v%d/spare%d/exp%d", kl, vl, spare, exp)
+					if got, want := decodeStr(p), decodeStrSlow(p, hdrOf(p).flags); got != want {
+						t.Errorf("%s: decodeStr = %+v, want %+v", name, got, want)
+					}
+					if got := recExpiry(p); got != exp {
+						t.Errorf("%s: recExpiry = %d", name, got)
+					}
+					if !recKeyIs(p, key) {
+						t.Errorf("%s: recKeyIs false", name)
+					}
+					if e := entryOf(p); !bytes.Equal(e.str, v) || e.Exp != exp {
+						t.Errorf("%s: entryOf = %q exp %d", name, e.str, e.Exp)
+					}
+				}
+			}
+		}
+	}
 }
