@@ -257,3 +257,55 @@ func TestDecodeStrFastPath(t *testing.T) {
 		}
 	}
 }
+
+// TestStringSlot: GetStringSlot reads as GetString does and
+// SetStringKeepTTLAt writes as SetStringKeepTTL does (value, expiry kept,
+// memory accounting), for a missing key, a string, an expired key and a
+// key of another type.
+func TestStringSlot(t *testing.T) {
+	s := New(1, Hooks{})
+	db := s.DB(0, 1000)
+	db.SetString([]byte("s"), []byte("41"), 0)
+	db.SetString([]byte("ttl"), []byte("7"), 5000)
+	db.SetString([]byte("gone"), []byte("1"), 500) // expired at Now 1000
+	db.Set([]byte("obj"), NewList(), 0)
+	for _, tc := range []struct {
+		key       string
+		want      string
+		found     bool
+		wrongType bool
+		exp       int64
+	}{
+		{"missing", "", false, false, 0},
+		{"s", "41", true, false, 0},
+		{"ttl", "7", true, false, 5000},
+		{"gone", "", false, false, 0},
+		{"obj", "", true, true, 0},
+	} {
+		key := []byte(tc.key)
+		v, slot, found, err := db.GetStringSlot(key)
+		if found != tc.found || (err != nil) != tc.wrongType || string(v) != tc.want {
+			t.Fatalf("%s: GetStringSlot = %q, %v, %v", tc.key, v, found, err)
+		}
+		if tc.wrongType {
+			continue
+		}
+		db.SetStringKeepTTLAt(slot, key, []byte("new"))
+		got, found, err := db.GetString(key)
+		if string(got) != "new" || !found || err != nil {
+			t.Fatalf("%s: after SetStringKeepTTLAt: %q, %v, %v", tc.key, got, found, err)
+		}
+		e, _ := db.Lookup(key)
+		if e.Exp != tc.exp {
+			t.Errorf("%s: expiry %d, want %d", tc.key, e.Exp, tc.exp)
+		}
+	}
+	before := s.UsedMemory()
+	db.SetStringKeepTTL([]byte("s"), []byte("newer"))
+	d1 := s.UsedMemory() - before
+	_, slot, _, _ := db.GetStringSlot([]byte("s"))
+	db.SetStringKeepTTLAt(slot, []byte("s"), []byte("new"))
+	if d2 := s.UsedMemory() - before; d2 != 0 || d1 == 0 {
+		t.Errorf("memory accounting: +%d after a longer value, %d back at the same value", d1, d2)
+	}
+}
