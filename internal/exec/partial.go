@@ -107,9 +107,13 @@ func (p *partial) observe(c *command.Ctx, d time.Duration) {
 		p.argbuf = append(p.argbuf, p.keep(a))
 	}
 	p.pend = append(p.pend, pending{kind: pendObserve, obs: int32(len(p.obs))})
-	p.obs = append(p.obs, observed{d: d})
+	if n := len(p.obs); n < cap(p.obs) {
+		p.obs = p.obs[:n+1] // overwritten whole below: no zeroing first
+	} else {
+		p.obs = append(p.obs, observed{})
+	}
 	x := &p.obs[len(p.obs)-1]
-	x.ctx = *c
+	x.ctx, x.d = *c, d
 	x.ctx.Args = p.argbuf[start:len(p.argbuf):len(p.argbuf)]
 	x.ctx.W = nil
 }
