@@ -197,7 +197,16 @@ func recKeyIs(p unsafe.Pointer, key []byte) bool {
 	if hdrOf(p).flags&recObj != 0 {
 		return (*objRec)(p).key == string(key)
 	}
-	r := decodeStr(p)
+	// one-byte lengths, not raw (decodeStr's fast path), without the call
+	f := hdrOf(p).flags
+	if kl, vl := *(*byte)(unsafe.Add(p, 5)), *(*byte)(unsafe.Add(p, 6)); (kl|vl) < 0x80 && f&recRaw == 0 {
+		off := uintptr(7)
+		if f&recExp != 0 {
+			off = 15
+		}
+		return int(kl) == len(key) && bytes.Equal(recBytes(p, off, len(key)), key)
+	}
+	r := decodeStrSlow(p, f)
 	return r.klen == len(key) && bytes.Equal(recBytes(p, r.keyOff, r.klen), key)
 }
 

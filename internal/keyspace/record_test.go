@@ -249,6 +249,16 @@ func TestDecodeStrFastPath(t *testing.T) {
 					if !recKeyIs(p, key) {
 						t.Errorf("%s: recKeyIs false", name)
 					}
+					if recKeyIs(p, append(bytes.Clone(key), 'k')) {
+						t.Errorf("%s: recKeyIs true for a longer key", name)
+					}
+					if kl > 0 {
+						other := bytes.Clone(key)
+						other[kl-1] = 'x'
+						if recKeyIs(p, other) {
+							t.Errorf("%s: recKeyIs true for another key", name)
+						}
+					}
 					if e := entryOf(p); !bytes.Equal(e.str, v) || e.Exp != exp {
 						t.Errorf("%s: entryOf = %q exp %d", name, e.str, e.Exp)
 					}
