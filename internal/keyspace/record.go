@@ -242,7 +242,11 @@ func recSize(p unsafe.Pointer) uint32 {
 	if hdrOf(p).flags&recObj != 0 {
 		return (*objRec)(p).size
 	}
-	r := decodeStr(p)
+	f := hdrOf(p).flags
+	if kl, vl := *(*byte)(unsafe.Add(p, 5)), *(*byte)(unsafe.Add(p, 6)); (kl|vl) < 0x80 && f&recRaw == 0 {
+		return clampSize(int64(kl) + entryOverhead + int64(vl)) // decodeStr's fast path
+	}
+	r := decodeStrSlow(p, f)
 	return clampSize(int64(r.klen) + entryOverhead + int64(r.vcap))
 }
 

@@ -243,6 +243,10 @@ func TestDecodeStrFastPath(t *testing.T) {
 					if got, want := decodeStr(p), decodeStrSlow(p, hdrOf(p).flags); got != want {
 						t.Errorf("%s: decodeStr = %+v, want %+v", name, got, want)
 					}
+					r := decodeStrSlow(p, hdrOf(p).flags)
+					if got, want := recSize(p), clampSize(int64(r.klen)+entryOverhead+int64(r.vcap)); got != want {
+						t.Errorf("%s: recSize = %d, want %d", name, got, want)
+					}
 					if got := recExpiry(p); got != exp {
 						t.Errorf("%s: recExpiry = %d", name, got)
 					}
