@@ -28,6 +28,10 @@ type Ctx struct {
 	// clock reads (ns; zero: not timed yet); its statistics measure from
 	// there.
 	Start int64
+	// End, when the handler sets it, is a clock read (as Start) it took
+	// as its last act: the executor takes it as the command's end
+	// instead of reading the clock again (EVAL, EVALSHA).
+	End int64
 	// InScript is set when the command runs from redis.call.
 	InScript bool
 	// Touched collects keys modified by this command (for WATCH, client

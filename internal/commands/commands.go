@@ -177,6 +177,25 @@ func ParseInt(b []byte) (int64, bool) {
 	if b[0] == '-' && (len(b) == 1 || b[1] == '0') {
 		return 0, false
 	}
+	// Up to 18 digits cannot overflow: no strconv call (and no error value).
+	neg := b[0] == '-'
+	d := b
+	if neg {
+		d = b[1:]
+	}
+	if len(d) <= 18 {
+		var n int64
+		for _, ch := range d {
+			if ch < '0' || ch > '9' {
+				return 0, false
+			}
+			n = n*10 + int64(ch-'0')
+		}
+		if neg {
+			n = -n
+		}
+		return n, true
+	}
 	n, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil {
 		return 0, false

@@ -249,7 +249,13 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 	ew := &scall.ew
 	*ew = errWatch{ReplyWriter: c.W, c: c}
 	run.W = ew
-	h.scripts.mon.Begin(run)
+	// The run starts at its command's start and ends at its command's end
+	// (one clock, package mono): two clock reads fewer per call.
+	if c.Start != 0 {
+		h.scripts.mon.BeginAt(run, c.Start)
+	} else {
+		h.scripts.mon.Begin(run)
+	}
 	start := run.Started()
 	call(keys, args)
 	if run.Retrying() {
@@ -278,10 +284,11 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 		h.scripts.mon.Begin(run)
 		call(keys, args)
 	}
-	h.ScriptDone(metric, stats, script.Since(start), ew.failed)
-	// --- end ops
 	h.scripts.mon.End(run)
 	sc.Finish()
+	end := script.Now()
+	h.ScriptDone(metric, stats, time.Duration(end-start), ew.failed) // ops
+	c.End = end
 }
 
 // scriptDeniesOOM reports whether the script named by arg (its body, or

@@ -589,12 +589,14 @@ func (h *Handlers) decrby(c *command.Ctx) {
 
 func (h *Handlers) incrDecr(c *command.Ctx, by int64) {
 	key := c.Args[1]
-	v, found, ok := getString(c, key)
-	if !ok {
+	v, slot, found, err := c.DB.GetStringSlot(key) // one lookup for the read and the write
+	if err != nil {
+		c.Error(ErrWrongType)
 		return
 	}
 	var cur int64
 	if found {
+		var ok bool
 		if cur, ok = ParseInt(v); !ok {
 			c.Error(ErrNotInt)
 			return
@@ -607,7 +609,7 @@ func (h *Handlers) incrDecr(c *command.Ctx, by int64) {
 	n := cur + by
 	// stored with cap == len so OBJECT ENCODING says "int"
 	var tmp [20]byte
-	c.DB.SetStringKeepTTL(key, strconv.AppendInt(tmp[:0], n, 10))
+	c.DB.SetStringKeepTTLAt(slot, key, strconv.AppendInt(tmp[:0], n, 10))
 	c.Modified(key)
 	c.Event('$', "incrby", key)
 	c.W.Int(n)

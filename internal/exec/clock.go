@@ -3,6 +3,8 @@ package exec
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/crescent-db/crescent/internal/mono"
 )
 
 // reanchor is how long a clock anchor serves before the wall clock is read
@@ -19,7 +21,6 @@ const reanchor = int64(50 * time.Millisecond)
 // differs from time.Now only while the system clock is stepped or slewed
 // (by at most the step, for at most 50 ms; a slew of 500 ppm is 25 µs).
 type clock struct {
-	base   time.Time // the monotonic origin (New)
 	anchor atomic.Pointer[anchor]
 }
 
@@ -29,12 +30,9 @@ type anchor struct {
 	wallNs int64 // Unix ns
 }
 
-// start sets the origin; readings before it are not meaningful.
-func (k *clock) start() { k.base = time.Now() }
-
-// read returns the monotonic time in ns since start, at least 1 (0
-// stands for no reading).
-func (k *clock) read() int64 { return int64(time.Since(k.base)) + 1 }
+// read returns the monotonic time in ns (mono.Now: the clock script runs
+// use too), at least 1 (0 stands for no reading).
+func (k *clock) read() int64 { return mono.Now() }
 
 // unixMs returns the Unix time in ms of reading mono.
 func (k *clock) unixMs(mono int64) int64 {
@@ -47,7 +45,7 @@ func (k *clock) unixMs(mono int64) int64 {
 
 func (k *clock) renew() *anchor {
 	t := time.Now()
-	a := &anchor{mono: int64(t.Sub(k.base)) + 1, wallNs: t.UnixNano()}
+	a := &anchor{mono: mono.Of(t), wallNs: t.UnixNano()}
 	k.anchor.Store(a)
 	return a
 }

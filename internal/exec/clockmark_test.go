@@ -86,7 +86,6 @@ func TestExecuteScratchReused(t *testing.T) {
 // TestClockUnixMs: the executor's wall time follows the system clock.
 func TestClockUnixMs(t *testing.T) {
 	var k clock
-	k.start()
 	for i := 0; i < 3; i++ {
 		before := time.Now().UnixMilli()
 		got := k.unixMs(k.read())
@@ -98,5 +97,38 @@ func TestClockUnixMs(t *testing.T) {
 			t.Fatalf("read = %d, want > 0", r)
 		}
 		time.Sleep(60 * time.Millisecond) // past reanchor: a new anchor
+	}
+}
+
+// TestCtxEnd: a handler that leaves its last clock read in Ctx.End (a
+// script) has it taken as the command's end, on the same clock as Start;
+// without it the executor reads the clock.
+func TestCtxEnd(t *testing.T) {
+	e := newTestExecutor(t)
+	hour := int64(time.Hour)
+	e.Table.Handle("ping", func(c *command.Ctx) {
+		if string(c.Args[len(c.Args)-1]) == "late" {
+			c.End = c.Start + hour
+		}
+		c.W.Simple("PONG")
+	})
+	for _, tc := range []struct {
+		args             []string
+		minUsec, maxUsec int64
+	}{
+		{[]string{"PING", "late"}, hour / 1000, hour/1000 + int64(time.Second/time.Microsecond)},
+		{[]string{"PING"}, 0, int64(time.Second / time.Microsecond)},
+	} {
+		e.ResetStats()
+		cl := command.NewClient(1)
+		args := make([][]byte, len(tc.args))
+		for i, a := range tc.args {
+			args[i] = []byte(a)
+		}
+		e.Execute(cl, args, resp.NewWriter())
+		spec, _ := e.Lookup(args)
+		if u := e.StatFor(spec).Usec.Load(); u < tc.minUsec || u > tc.maxUsec {
+			t.Errorf("%v: usec = %d, want [%d, %d]", tc.args, u, tc.minUsec, tc.maxUsec)
+		}
 	}
 }

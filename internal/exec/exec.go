@@ -109,7 +109,6 @@ type Executor struct {
 func New(t *command.Table, s *keyspace.Store) *Executor {
 	e := &Executor{Table: t, Store: s, errStats: map[string]int64{}, watches: &watchRegistry{}}
 	e.stats.Store(&map[*command.Spec]*Stat{})
-	e.clock.start()
 	e.Touched = e.touchWatched
 	e.blocks.init()
 	e.errFn = e.CountError
@@ -348,7 +347,10 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, one *[1][][]byte) {
 	if c.Client != nil && c.Client.WouldWait {
 		return // declined for NoWait before any effect (a script)
 	}
-	end := e.clock.read()
+	end := c.End // a handler's last clock read (scripts), else a fresh one
+	if end == 0 {
+		end = e.clock.read()
+	}
 	if cl := c.Client; cl != nil && u == nil && one != nil {
 		// a client's own command (Execute): its end may start the next
 		// one (Client.ClockMark), while it is served by an event loop

@@ -107,9 +107,13 @@ func (p *partial) observe(c *command.Ctx, d time.Duration) {
 		p.argbuf = append(p.argbuf, p.keep(a))
 	}
 	p.pend = append(p.pend, pending{kind: pendObserve, obs: int32(len(p.obs))})
-	p.obs = append(p.obs, observed{d: d})
+	if n := len(p.obs); n < cap(p.obs) {
+		p.obs = p.obs[:n+1] // overwritten whole below: no zeroing first
+	} else {
+		p.obs = append(p.obs, observed{})
+	}
 	x := &p.obs[len(p.obs)-1]
-	x.ctx = *c
+	x.ctx, x.d = *c, d
 	x.ctx.Args = p.argbuf[start:len(p.argbuf):len(p.argbuf)]
 	x.ctx.W = nil
 }
@@ -189,21 +193,22 @@ func (s *ScriptCall) escalate() {
 
 // acquire makes sure s may run spec in partial mode: the command needs
 // only shards, which s holds or takes now without waiting. Otherwise it
-// stops the script for a rerun and returns false.
-func (s *ScriptCall) acquire(spec *command.Spec, args [][]byte) bool {
+// stops the script for a rerun and returns false. keys are the command's
+// key positions (appended to kb), for saveKeys.
+func (s *ScriptCall) acquire(spec *command.Spec, args [][]byte, kb []int) (keys []int, ok bool) {
 	if s.restart {
-		return false
+		return nil, false
 	}
 	if !partialOK(spec, args) {
 		s.escalate()
-		return false
+		return nil, false
 	}
 	if spec.Lock == command.LockNone {
-		return true
+		return nil, true
 	}
 	p := &s.part
-	var kb [8]int
-	for _, k := range spec.KeysInto(args, kb[:0]) {
+	keys = spec.KeysInto(args, kb)
+	for _, k := range keys {
 		if k >= len(args) {
 			continue
 		}
@@ -213,12 +218,12 @@ func (s *ScriptCall) acquire(spec *command.Spec, args [][]byte) bool {
 		}
 		if !s.E.Store.TryLockShard(sh) {
 			s.escalate()
-			return false
+			return nil, false
 		}
 		p.set(sh)
 		p.extra = append(p.extra, sh)
 	}
-	return true
+	return keys, true
 }
 
 // partialOK reports whether spec can run under partial locks at all.
@@ -253,13 +258,13 @@ func hasWord(args [][]byte, w string) bool {
 
 // saveKeys copies the entries of a write command's keys to the undo log
 // (once per key). It stops the script for a rerun and returns false when a
-// value is too large or cannot be copied.
-func (s *ScriptCall) saveKeys(spec *command.Spec, args [][]byte) bool {
+// value is too large or cannot be copied. keys are the key positions
+// acquire found.
+func (s *ScriptCall) saveKeys(args [][]byte, keys []int) bool {
 	p := &s.part
 	db := s.E.Store.DB(s.Client.DB, s.Now)
-	var kb [8]int
 next:
-	for _, k := range spec.KeysInto(args, kb[:0]) {
+	for _, k := range keys {
 		if k >= len(args) {
 			continue
 		}

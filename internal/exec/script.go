@@ -154,9 +154,14 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		return
 	}
 	p := &s.part
-	if p.on && !s.acquire(spec, args) {
-		w.Error(errRestart) // the script stops; nobody sees this reply
-		return
+	var kb [8]int
+	var keys []int // the key positions acquire found, for saveKeys
+	if p.on {
+		var ok bool
+		if keys, ok = s.acquire(spec, args, kb[:0]); !ok {
+			w.Error(errRestart) // the script stops; nobody sees this reply
+			return
+		}
 	}
 	// ACL, with the caller's user; logged with context "lua" (acl.go).
 	if msg := e.CheckACLScript(s.Caller, spec, args); msg != "" {
@@ -171,7 +176,7 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		s.reject(spec, w, ErrOOM)
 		return
 	}
-	if p.on && spec.Has(command.FlagWrite) && !s.saveKeys(spec, args) {
+	if p.on && spec.Has(command.FlagWrite) && !s.saveKeys(args, keys) {
 		w.Error(errRestart)
 		return
 	}

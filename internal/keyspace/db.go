@@ -244,6 +244,53 @@ func (db DB) SetStringKeepTTL(key, v []byte) {
 	db.store(ds, h, sh, key, p, oldSize, exp, newStrRec(access, key, v, exp))
 }
 
+// StrSlot is where GetStringSlot found a key, for SetStringKeepTTLAt:
+// a read-modify-write (INCR) looks its key up once. It is valid while the
+// caller holds the key's shard and changes nothing else in the database.
+type StrSlot struct {
+	ds *dbShard
+	h  uint64
+	sh int
+	p  unsafe.Pointer // nil: no live key
+}
+
+// GetStringSlot is GetString that also returns the key's slot.
+func (db DB) GetStringSlot(key []byte) ([]byte, StrSlot, bool, error) {
+	ds, h, sh, p := db.live(key)
+	slot := StrSlot{ds, h, sh, p}
+	if p == nil {
+		if db.hits {
+			db.s.shards[sh].misses.Add(1)
+		}
+		return nil, slot, false, nil
+	}
+	if db.hits {
+		db.s.shards[sh].hits.Add(1)
+	}
+	hd := hdrOf(p)
+	hd.access = db.s.touch(hd.access, db.Now)
+	if hd.flags&recObj != 0 {
+		return nil, slot, true, ErrWrongType
+	}
+	return strValue(p, decodeStr(p)), slot, true, nil
+}
+
+// SetStringKeepTTLAt is SetStringKeepTTL for the key GetStringSlot found
+// at slot.
+func (db DB) SetStringKeepTTLAt(slot StrSlot, key, v []byte) {
+	p := slot.p
+	if p == nil {
+		db.SetStringKeepTTL(key, v)
+		return
+	}
+	v = v[:len(v):len(v)]
+	oldSize, exp := recSize(p), recExpiry(p)
+	hd := hdrOf(p)
+	access := db.s.touch(hd.access, db.Now)
+	hd.access = access
+	db.store(slot.ds, slot.h, slot.sh, key, p, oldSize, exp, newStrRec(access, key, v, exp))
+}
+
 // MarkEmbstr marks key's string value as one that OBJECT ENCODING reports
 // "embstr" even when it reads as an integer (Entry.Embstr). The mark stays
 // with the value (expiry changes keep it) until the key is written again.

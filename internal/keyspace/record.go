@@ -74,13 +74,35 @@ func uvarintAt(p unsafe.Pointer, off uintptr) (int, uintptr) {
 	}
 }
 
+// skipUvarint returns the offset just past the uvarint at off.
+func skipUvarint(p unsafe.Pointer, off uintptr) uintptr {
+	for *(*byte)(unsafe.Add(p, off)) >= 0x80 {
+		off++
+	}
+	return off + 1
+}
+
 func u32At(p unsafe.Pointer, off uintptr) uint32 {
 	return binary.LittleEndian.Uint32(unsafe.Slice((*byte)(unsafe.Add(p, off)), 4))
 }
 
 func decodeStr(p unsafe.Pointer) strRec {
-	var r strRec
 	f := hdrOf(p).flags
+	// Most records: a key and a value shorter than 128 bytes, not raw.
+	if kl, vl := *(*byte)(unsafe.Add(p, 5)), *(*byte)(unsafe.Add(p, 6)); (kl|vl) < 0x80 && f&recRaw == 0 {
+		r := strRec{klen: int(kl), vlen: int(vl), vcap: int(vl), keyOff: 7}
+		if f&recExp != 0 {
+			r.expOff = 7
+			r.keyOff = 15
+		}
+		return r
+	}
+	return decodeStrSlow(p, f)
+}
+
+// decodeStrSlow is decodeStr for any record.
+func decodeStrSlow(p unsafe.Pointer, f uint8) strRec {
+	var r strRec
 	r.klen, r.keyOff = uvarintAt(p, 5)
 	if f&recRaw != 0 {
 		r.lenOff = r.keyOff
@@ -175,7 +197,16 @@ func recKeyIs(p unsafe.Pointer, key []byte) bool {
 	if hdrOf(p).flags&recObj != 0 {
 		return (*objRec)(p).key == string(key)
 	}
-	r := decodeStr(p)
+	// one-byte lengths, not raw (decodeStr's fast path), without the call
+	f := hdrOf(p).flags
+	if kl, vl := *(*byte)(unsafe.Add(p, 5)), *(*byte)(unsafe.Add(p, 6)); (kl|vl) < 0x80 && f&recRaw == 0 {
+		off := uintptr(7)
+		if f&recExp != 0 {
+			off = 15
+		}
+		return int(kl) == len(key) && bytes.Equal(recBytes(p, off, len(key)), key)
+	}
+	r := decodeStrSlow(p, f)
 	return r.klen == len(key) && bytes.Equal(recBytes(p, r.keyOff, r.klen), key)
 }
 
@@ -188,8 +219,15 @@ func recExpiry(p unsafe.Pointer) int64 {
 	if f&recExp == 0 {
 		return 0
 	}
-	r := decodeStr(p)
-	return int64(binary.LittleEndian.Uint64(recBytes(p, r.expOff, 8)))
+	// The expiry follows the key length and the value length (or the raw
+	// value's length and capacity).
+	off := skipUvarint(p, 5)
+	if f&recRaw != 0 {
+		off += 8
+	} else {
+		off = skipUvarint(p, off)
+	}
+	return int64(binary.LittleEndian.Uint64(recBytes(p, off, 8)))
 }
 
 func strValue(p unsafe.Pointer, r strRec) []byte {
@@ -204,7 +242,11 @@ func recSize(p unsafe.Pointer) uint32 {
 	if hdrOf(p).flags&recObj != 0 {
 		return (*objRec)(p).size
 	}
-	r := decodeStr(p)
+	f := hdrOf(p).flags
+	if kl, vl := *(*byte)(unsafe.Add(p, 5)), *(*byte)(unsafe.Add(p, 6)); (kl|vl) < 0x80 && f&recRaw == 0 {
+		return clampSize(int64(kl) + entryOverhead + int64(vl)) // decodeStr's fast path
+	}
+	r := decodeStrSlow(p, f)
 	return clampSize(int64(r.klen) + entryOverhead + int64(r.vcap))
 }
 

@@ -2,6 +2,7 @@ package keyspace
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 	"unsafe"
 )
@@ -221,4 +222,104 @@ func TestEmbstrMark(t *testing.T) {
 		t.Fatal("a list was marked")
 	}
 	db.MarkEmbstr([]byte("missing")) // no-op
+}
+
+// TestDecodeStrFastPath checks decodeStr's one-byte-length fast path and
+// recExpiry's direct decoding against the general decoder, for keys and
+// values on both sides of the one-byte uvarint limit, raw or not, with
+// and without an expiry.
+func TestDecodeStrFastPath(t *testing.T) {
+	for _, kl := range []int{0, 1, 127, 128, 300} {
+		for _, vl := range []int{0, 1, 127, 128, 20000} {
+			for _, spare := range []int{0, 5} {
+				for _, exp := range []int64{0, 1, 1 << 62} {
+					key := bytes.Repeat([]byte{'k'}, kl)
+					v := make([]byte, vl, vl+spare)
+					for i := range v {
+						v[i] = byte(i)
+					}
+					p := newStrRec(7, key, v, exp)
+					name := fmt.Sprintf("k%d/v%d/spare%d/exp%d", kl, vl, spare, exp)
+					if got, want := decodeStr(p), decodeStrSlow(p, hdrOf(p).flags); got != want {
+						t.Errorf("%s: decodeStr = %+v, want %+v", name, got, want)
+					}
+					r := decodeStrSlow(p, hdrOf(p).flags)
+					if got, want := recSize(p), clampSize(int64(r.klen)+entryOverhead+int64(r.vcap)); got != want {
+						t.Errorf("%s: recSize = %d, want %d", name, got, want)
+					}
+					if got := recExpiry(p); got != exp {
+						t.Errorf("%s: recExpiry = %d", name, got)
+					}
+					if !recKeyIs(p, key) {
+						t.Errorf("%s: recKeyIs false", name)
+					}
+					if recKeyIs(p, append(bytes.Clone(key), 'k')) {
+						t.Errorf("%s: recKeyIs true for a longer key", name)
+					}
+					if kl > 0 {
+						other := bytes.Clone(key)
+						other[kl-1] = 'x'
+						if recKeyIs(p, other) {
+							t.Errorf("%s: recKeyIs true for another key", name)
+						}
+					}
+					if e := entryOf(p); !bytes.Equal(e.str, v) || e.Exp != exp {
+						t.Errorf("%s: entryOf = %q exp %d", name, e.str, e.Exp)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestStringSlot: GetStringSlot reads as GetString does and
+// SetStringKeepTTLAt writes as SetStringKeepTTL does (value, expiry kept,
+// memory accounting), for a missing key, a string, an expired key and a
+// key of another type.
+func TestStringSlot(t *testing.T) {
+	s := New(1, Hooks{})
+	db := s.DB(0, 1000)
+	db.SetString([]byte("s"), []byte("41"), 0)
+	db.SetString([]byte("ttl"), []byte("7"), 5000)
+	db.SetString([]byte("gone"), []byte("1"), 500) // expired at Now 1000
+	db.Set([]byte("obj"), NewList(), 0)
+	for _, tc := range []struct {
+		key       string
+		want      string
+		found     bool
+		wrongType bool
+		exp       int64
+	}{
+		{"missing", "", false, false, 0},
+		{"s", "41", true, false, 0},
+		{"ttl", "7", true, false, 5000},
+		{"gone", "", false, false, 0},
+		{"obj", "", true, true, 0},
+	} {
+		key := []byte(tc.key)
+		v, slot, found, err := db.GetStringSlot(key)
+		if found != tc.found || (err != nil) != tc.wrongType || string(v) != tc.want {
+			t.Fatalf("%s: GetStringSlot = %q, %v, %v", tc.key, v, found, err)
+		}
+		if tc.wrongType {
+			continue
+		}
+		db.SetStringKeepTTLAt(slot, key, []byte("new"))
+		got, found, err := db.GetString(key)
+		if string(got) != "new" || !found || err != nil {
+			t.Fatalf("%s: after SetStringKeepTTLAt: %q, %v, %v", tc.key, got, found, err)
+		}
+		e, _ := db.Lookup(key)
+		if e.Exp != tc.exp {
+			t.Errorf("%s: expiry %d, want %d", tc.key, e.Exp, tc.exp)
+		}
+	}
+	before := s.UsedMemory()
+	db.SetStringKeepTTL([]byte("s"), []byte("newer"))
+	d1 := s.UsedMemory() - before
+	_, slot, _, _ := db.GetStringSlot([]byte("s"))
+	db.SetStringKeepTTLAt(slot, []byte("s"), []byte("new"))
+	if d2 := s.UsedMemory() - before; d2 != 0 || d1 == 0 {
+		t.Errorf("memory accounting: +%d after a longer value, %d back at the same value", d1, d2)
+	}
 }

@@ -16,13 +16,6 @@ func TypeName(v any) string {
 
 // GetString returns the string at key. A missing key yields (nil, false, nil).
 func (db DB) GetString(key []byte) ([]byte, bool, error) {
-	e, ok := db.Lookup(key)
-	if !ok {
-		return nil, false, nil
-	}
-	b, isStr := e.Str()
-	if !isStr {
-		return nil, true, ErrWrongType
-	}
-	return b, true, nil
+	v, _, found, err := db.GetStringSlot(key) // Lookup without building an Entry
+	return v, found, err
 }

@@ -44,6 +44,14 @@ func (c *Cache) GetSha(sha []byte) *Script {
 	if len(sha) != 40 {
 		return nil
 	}
+	// Shas are stored in lower case, as clients send them: a hit needs no
+	// case folding.
+	c.mu.RLock()
+	s := c.m[string(sha)]
+	c.mu.RUnlock()
+	if s != nil {
+		return s
+	}
 	var lower [40]byte
 	for i, ch := range sha {
 		if 'A' <= ch && ch <= 'Z' {
@@ -52,7 +60,7 @@ func (c *Cache) GetSha(sha []byte) *Script {
 		lower[i] = ch
 	}
 	c.mu.RLock()
-	s := c.m[string(lower[:])]
+	s = c.m[string(lower[:])]
 	c.mu.RUnlock()
 	return s
 }

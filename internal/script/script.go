@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crescent-db/crescent/internal/mono"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
@@ -288,12 +289,13 @@ func (r *Run) Kill() {
 	}
 }
 
-// epoch anchors the runs' clock (set once, at start-up).
-var epoch = time.Now()
+// monoNow is the runs' clock: nanoseconds on the monotonic clock (the
+// executor's, package mono), never 0 (one clock read where time.Now takes
+// two).
+func monoNow() int64 { return mono.Now() }
 
-// monoNow is the runs' clock: nanoseconds since epoch on the monotonic
-// clock, never 0 (one clock read where time.Now takes two).
-func monoNow() int64 { return int64(time.Since(epoch)) + 1 }
+// Now reads the runs' clock (the executor's: mono.Now).
+func Now() int64 { return mono.Now() }
 
 // Started returns when the run last began (Monitor.Begin) on the runs'
 // clock, for Since.
@@ -334,8 +336,12 @@ type Monitor struct {
 }
 
 // Begin marks r as running.
-func (m *Monitor) Begin(r *Run) {
-	r.start.Store(monoNow())
+func (m *Monitor) Begin(r *Run) { m.BeginAt(r, monoNow()) }
+
+// BeginAt is Begin with the start read already (Now, or the command's
+// Start: the same clock).
+func (m *Monitor) BeginAt(r *Run, start int64) {
+	r.start.Store(start)
 	m.mu.Lock()
 	m.runs = append(m.runs, r)
 	m.oldest.Store(m.runs[0].start.Load())

@@ -133,3 +133,16 @@ func boxedString[T any](b []byte) LValue {
 	vi.word = unsafe.Pointer(&x.s)
 	return v
 }
+
+// clearRegs sets the registers of s (above a new top) to nil. The usual
+// range is a few registers: plain stores cost less than the call to
+// memclrHasPointers and its bulk write barrier that clear(s) makes. CRESCENT
+func clearRegs(s []LValue) {
+	if len(s) > 8 {
+		clear(s)
+		return
+	}
+	for i := 0; i < len(s); i++ {
+		s[i] = nil
+	}
+}

@@ -605,6 +605,12 @@ func (tb *LTable) rawGetStringH(key string, h uint32) LValue {
 // proxies of the sandbox are built). ok is false when the lookup needs the
 // generic path: no value found, or an __index that is not a table. CRESCENT
 func (tb *LTable) indexStringH(key string, h uint32) (LValue, bool) {
+	if rt := tb.readThrough; rt != nil {
+		if v := rt.rawGetStringH(key, h); v != LNil {
+			return v, true
+		}
+		return nil, false
+	}
 	if v := tb.rawGetStringH(key, h); v != LNil {
 		return v, true
 	}
@@ -621,6 +627,14 @@ func (tb *LTable) indexStringH(key string, h uint32) (LValue, bool) {
 	}
 	return nil, false
 }
+
+// SetReadThrough makes the VM's fast paths for constant string keys read
+// absent keys of tb straight from t, as if through a metatable whose
+// __index is t, skipping tb itself and its metatable (nil turns it off).
+// The caller guarantees what makes this exact: tb stays empty (a read-only
+// proxy) and its metatable's __index is t for as long as it is set; a key
+// absent from t still takes the generic path (t's own metatable). CRESCENT
+func (tb *LTable) SetReadThrough(t *LTable) { tb.readThrough = t }
 
 // indexHash is luaStrHash("__index"). CRESCENT
 var indexHash = luaStrHash("__index")

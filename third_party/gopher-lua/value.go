@@ -145,6 +145,10 @@ type LTable struct {
 	array    []LValue
 	node     []tnode
 	lastfree int
+
+	// readThrough, when set, is where reads of tb's absent string keys
+	// go directly (SetReadThrough). CRESCENT
+	readThrough *LTable
 }
 
 func (tb *LTable) String() string   { return fmt.Sprintf("table: %p", tb) }

@@ -931,9 +931,7 @@ func copyReturnValues(L *LState, regv, start, n, b int) { // +inline-start
 			rg.top = regm + n
 			if rg.top < oldtop {
 				nilRange := rg.array[rg.top:oldtop]
-				for i := range nilRange {
-					nilRange[i] = nil
-				}
+				clearRegs(nilRange) // CRESCENT
 			}
 		}
 	} else {
@@ -969,9 +967,7 @@ func copyReturnValues(L *LState, regv, start, n, b int) { // +inline-start
 			rg.top = regv + n
 			if rg.top < oldtop {
 				nilRange := rg.array[rg.top:oldtop]
-				for i := range nilRange {
-					nilRange[i] = nil
-				}
+				clearRegs(nilRange) // CRESCENT
 			}
 		}
 		if b > 1 && n > (b-1) {
@@ -999,9 +995,7 @@ func copyReturnValues(L *LState, regv, start, n, b int) { // +inline-start
 				rg.top = regm + n
 				if rg.top < oldtop {
 					nilRange := rg.array[rg.top:oldtop]
-					for i := range nilRange {
-						nilRange[i] = nil
-					}
+					clearRegs(nilRange) // CRESCENT
 				}
 			}
 		}
@@ -1089,9 +1083,7 @@ func callGFunction(L *LState, tailcall bool) bool {
 		rg.top = regv + n
 		if rg.top < oldtop {
 			nilRange := rg.array[rg.top:oldtop]
-			for i := range nilRange {
-				nilRange[i] = nil
-			}
+			clearRegs(nilRange) // CRESCENT
 		}
 	}
 	L.stack.Pop()
@@ -2355,9 +2347,7 @@ func init() {
 					rg.top = regv + n
 					if rg.top < oldtop {
 						nilRange := rg.array[rg.top:oldtop]
-						for i := range nilRange {
-							nilRange[i] = nil
-						}
+						clearRegs(nilRange) // CRESCENT
 					}
 				}
 				cf.Base = base
@@ -2432,9 +2422,7 @@ func init() {
 							rg.top = regm + n
 							if rg.top < oldtop {
 								nilRange := rg.array[rg.top:oldtop]
-								for i := range nilRange {
-									nilRange[i] = nil
-								}
+								clearRegs(nilRange) // CRESCENT
 							}
 						}
 					} else {
@@ -2470,9 +2458,7 @@ func init() {
 							rg.top = regv + n
 							if rg.top < oldtop {
 								nilRange := rg.array[rg.top:oldtop]
-								for i := range nilRange {
-									nilRange[i] = nil
-								}
+								clearRegs(nilRange) // CRESCENT
 							}
 						}
 						if b > 1 && n > (b-1) {
@@ -2500,9 +2486,7 @@ func init() {
 								rg.top = regm + n
 								if rg.top < oldtop {
 									nilRange := rg.array[rg.top:oldtop]
-									for i := range nilRange {
-										nilRange[i] = nil
-									}
+									clearRegs(nilRange) // CRESCENT
 								}
 							}
 						}
@@ -2542,9 +2526,7 @@ func init() {
 						rg.top = regm + n
 						if rg.top < oldtop {
 							nilRange := rg.array[rg.top:oldtop]
-							for i := range nilRange {
-								nilRange[i] = nil
-							}
+							clearRegs(nilRange) // CRESCENT
 						}
 					}
 				} else {
@@ -2580,9 +2562,7 @@ func init() {
 						rg.top = regv + n
 						if rg.top < oldtop {
 							nilRange := rg.array[rg.top:oldtop]
-							for i := range nilRange {
-								nilRange[i] = nil
-							}
+							clearRegs(nilRange) // CRESCENT
 						}
 					}
 					if b > 1 && n > (b-1) {
@@ -2610,9 +2590,7 @@ func init() {
 							rg.top = regm + n
 							if rg.top < oldtop {
 								nilRange := rg.array[rg.top:oldtop]
-								for i := range nilRange {
-									nilRange[i] = nil
-								}
+								clearRegs(nilRange) // CRESCENT
 							}
 						}
 					}
@@ -2701,9 +2679,7 @@ func init() {
 								// setting them to nil rather than LNil lets us invoke the golang memclr opto
 								if rg.top < oldtopi {
 									nilRange := rg.array[rg.top:oldtopi]
-									for i := range nilRange {
-										nilRange[i] = nil
-									}
+									clearRegs(nilRange) // CRESCENT
 								}
 								//for i := rg.top; i < oldtop; i++ {
 								//	rg.array[i] = LNil
@@ -2789,9 +2765,7 @@ func init() {
 				// setting them to nil rather than LNil lets us invoke the golang memclr opto
 				if rg.top < oldtopi {
 					nilRange := rg.array[rg.top:oldtopi]
-					for i := range nilRange {
-						nilRange[i] = nil
-					}
+					clearRegs(nilRange) // CRESCENT
 				}
 				//for i := rg.top; i < oldtop; i++ {
 				//	rg.array[i] = LNil
@@ -3029,9 +3003,7 @@ func init() {
 				rg.top = regv + n
 				if rg.top < oldtop {
 					nilRange := rg.array[rg.top:oldtop]
-					for i := range nilRange {
-						nilRange[i] = nil
-					}
+					clearRegs(nilRange) // CRESCENT
 				}
 			}
 			return 0

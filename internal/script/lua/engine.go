@@ -505,6 +505,7 @@ func (e *Engine) newState() *state {
 	gpmt.RawSetString("__index", g)
 	gpmt.RawSetString("__newindex", L.NewFunction(readonlyError))
 	L.SetMetatable(s.gproxy, gpmt)
+	s.gproxy.SetReadThrough(g)
 	s.proxies[s.gproxy] = g
 	g.RawSetString("_G", s.gproxy)
 
@@ -524,6 +525,9 @@ func (s *state) protect(t *glua.LTable) *glua.LTable {
 	mt.RawSetString("__index", t)
 	mt.RawSetString("__newindex", L.NewFunction(readonlyError))
 	L.SetMetatable(p, mt)
+	// p stays empty (every write path checks s.proxies) and mt is never
+	// handed out: the VM may read t directly.
+	p.SetReadThrough(t)
 	s.proxies[p] = t
 	return p
 }

@@ -356,3 +356,30 @@ func TestArgTablesFresh(t *testing.T) {
 		t.Errorf("no keys: %q", got)
 	}
 }
+
+// TestReadThroughProxies: reads of globals and library fields take the
+// VM's read-through fast path (LTable.SetReadThrough); they must see what
+// the proxy's metatable would give, absent names must still reach the
+// nonexistent-global error, and writes must still be refused (the answers
+// of Redis 7.0.15).
+func TestReadThroughProxies(t *testing.T) {
+	e := New(Options{})
+	for _, tc := range []struct{ code, want string }{
+		{"return type(redis.call)", "$8\r\nfunction\r\n"},
+		{"return string.format('%d', 7)", "$1\r\n7\r\n"},
+		{"return _G.tostring(12)", "$2\r\n12\r\n"},
+		{"return type(_G._G.redis.sha1hex)", "$8\r\nfunction\r\n"},
+		{"return tostring(rawget(string, 'nope'))", "$3\r\nnil\r\n"},
+		{"return tostring(string.nope)", "$3\r\nnil\r\n"},
+		{"return tostring(getmetatable(string))", "$3\r\nnil\r\n"},
+		{"return KEYS[1]", "$1\r\nk\r\n"},
+		{"return nope", "-ERR user_script:1: Script attempted to access nonexistent global variable 'nope' script: "},
+		{"string.format = 1", "-ERR user_script:1: Attempt to modify a readonly table script: "},
+		{"x = 1", "-ERR user_script:1: Attempt to modify a readonly table script: "},
+	} {
+		got := run(t, e, 2, tc.code, "k")
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: got %q, want prefix %q", tc.code, got, tc.want)
+		}
+	}
+}

@@ -110,6 +110,7 @@ func (s *state) loadLibrary(proto *glua.FunctionProto, timeout time.Duration, lo
 	s.loading = lc
 	s.run = &script.Run{Log: log, Resp: 2}
 	s.gpmt.RawSetString("__index", s.loadG)
+	s.gproxy.SetReadThrough(s.loadG)
 	var ctx context.Context
 	var cancel context.CancelFunc
 	if timeout > 0 {
@@ -124,6 +125,7 @@ func (s *state) loadLibrary(proto *glua.FunctionProto, timeout time.Duration, lo
 	cancel()
 	s.renewContext()
 	s.gpmt.RawSetString("__index", s.realG)
+	s.gproxy.SetReadThrough(s.realG)
 	s.loading = nil
 	s.run = nil
 	if err != nil {
