@@ -2,6 +2,7 @@ package keyspace
 
 import (
 	"math/rand/v2"
+	"unsafe"
 )
 
 // zslMaxLevel and zslP are Redis's skiplist parameters.
@@ -10,12 +11,16 @@ const (
 	zslP        = 0.25
 )
 
-// ZNode is one element of a sorted set, in score order.
+// ZNode is one element of a sorted set, in score order. Its skiplist
+// levels follow it in the same allocation (newZNode), as the flexible
+// level array of Redis's nodes does: a walk reads a node's score and the
+// level it follows, which sit side by side (one cache line for most
+// nodes), and a node costs no separate slice.
 type ZNode struct {
+	backward *ZNode
 	Member   string
 	Score    float64
-	backward *ZNode
-	level    []zLevel
+	// levels follow (zNodeN)
 }
 
 type zLevel struct {
@@ -23,8 +28,13 @@ type zLevel struct {
 	span    int
 }
 
+// lv returns level i of n, which has more than i levels (newZNode).
+func (n *ZNode) lv(i int) *zLevel {
+	return (*zLevel)(unsafe.Add(unsafe.Pointer(n), unsafe.Sizeof(ZNode{})+uintptr(i)*unsafe.Sizeof(zLevel{})))
+}
+
 // Next returns the following element, or nil.
-func (n *ZNode) Next() *ZNode { return n.level[0].forward }
+func (n *ZNode) Next() *ZNode { return n.lv(0).forward }
 
 // Prev returns the preceding element, or nil.
 func (n *ZNode) Prev() *ZNode { return n.backward }
@@ -48,7 +58,7 @@ type ZSet struct {
 func NewZSet(listpack bool) *ZSet {
 	return &ZSet{
 		dict:     make(map[string]float64),
-		header:   &ZNode{level: make([]zLevel, zslMaxLevel)},
+		header:   newZNode("", 0, zslMaxLevel),
 		level:    1,
 		listpack: listpack,
 	}
@@ -92,7 +102,7 @@ func (z *ZSet) Score(member string) (float64, bool) {
 }
 
 // First returns the lowest element, or nil.
-func (z *ZSet) First() *ZNode { return z.header.level[0].forward }
+func (z *ZSet) First() *ZNode { return z.header.lv(0).forward }
 
 // Last returns the highest element, or nil.
 func (z *ZSet) Last() *ZNode { return z.tail }
@@ -101,10 +111,9 @@ func zless(s1 float64, m1 string, s2 float64, m2 string) bool {
 	return s1 < s2 || (s1 == s2 && m1 < m2)
 }
 
-// Nodes with their levels in the same allocation, for the common heights
-// (3 in 4 nodes have one level, 1 in 16 three or more): a skiplist walk
-// then touches one cache line per hop instead of two, as Redis's nodes
-// with their flexible level array do.
+// Nodes with their levels in the same allocation, by height (3 in 4
+// nodes have one level, 1 in 16 three or more). ZNode.lv relies on the
+// levels starting right after the ZNode.
 type (
 	zNode1 struct {
 		ZNode
@@ -122,26 +131,38 @@ type (
 		ZNode
 		lv [4]zLevel
 	}
+	zNode8 struct {
+		ZNode
+		lv [8]zLevel
+	}
+	zNode16 struct {
+		ZNode
+		lv [16]zLevel
+	}
+	zNodeMax struct {
+		ZNode
+		lv [zslMaxLevel]zLevel
+	}
 )
 
-// newZNode returns a node of lvl levels.
+// newZNode returns a node of at least lvl levels.
 func newZNode(member string, score float64, lvl int) *ZNode {
 	var x *ZNode
-	switch lvl {
-	case 1:
-		n := &zNode1{}
-		n.level, x = n.lv[:], &n.ZNode
-	case 2:
-		n := &zNode2{}
-		n.level, x = n.lv[:], &n.ZNode
-	case 3:
-		n := &zNode3{}
-		n.level, x = n.lv[:], &n.ZNode
-	case 4:
-		n := &zNode4{}
-		n.level, x = n.lv[:], &n.ZNode
+	switch {
+	case lvl <= 1:
+		x = &(&zNode1{}).ZNode
+	case lvl == 2:
+		x = &(&zNode2{}).ZNode
+	case lvl == 3:
+		x = &(&zNode3{}).ZNode
+	case lvl == 4:
+		x = &(&zNode4{}).ZNode
+	case lvl <= 8:
+		x = &(&zNode8{}).ZNode
+	case lvl <= 16:
+		x = &(&zNode16{}).ZNode
 	default:
-		x = &ZNode{level: make([]zLevel, lvl)}
+		x = &(&zNodeMax{}).ZNode
 	}
 	x.Member, x.Score = member, score
 	return x
@@ -196,8 +217,8 @@ func (z *ZSet) insert(score float64, member string) {
 		} else {
 			rank[i] = rank[i+1]
 		}
-		for f := x.level[i].forward; f != nil && zless(f.Score, f.Member, score, member); f = x.level[i].forward {
-			rank[i] += x.level[i].span
+		for f := x.lv(i).forward; f != nil && zless(f.Score, f.Member, score, member); f = x.lv(i).forward {
+			rank[i] += x.lv(i).span
 			x = f
 		}
 		update[i] = x
@@ -207,25 +228,25 @@ func (z *ZSet) insert(score float64, member string) {
 		for i := z.level; i < lvl; i++ {
 			rank[i] = 0
 			update[i] = z.header
-			update[i].level[i].span = z.length
+			update[i].lv(i).span = z.length
 		}
 		z.level = lvl
 	}
 	x = newZNode(member, score, lvl)
 	for i := 0; i < lvl; i++ {
-		x.level[i].forward = update[i].level[i].forward
-		update[i].level[i].forward = x
-		x.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
-		update[i].level[i].span = rank[0] - rank[i] + 1
+		x.lv(i).forward = update[i].lv(i).forward
+		update[i].lv(i).forward = x
+		x.lv(i).span = update[i].lv(i).span - (rank[0] - rank[i])
+		update[i].lv(i).span = rank[0] - rank[i] + 1
 	}
 	for i := lvl; i < z.level; i++ {
-		update[i].level[i].span++
+		update[i].lv(i).span++
 	}
 	if update[0] != z.header {
 		x.backward = update[0]
 	}
-	if x.level[0].forward != nil {
-		x.level[0].forward.backward = x
+	if x.lv(0).forward != nil {
+		x.lv(0).forward.backward = x
 	} else {
 		z.tail = x
 	}
@@ -234,19 +255,19 @@ func (z *ZSet) insert(score float64, member string) {
 
 func (z *ZSet) deleteNode(x *ZNode, update *[zslMaxLevel]*ZNode) {
 	for i := 0; i < z.level; i++ {
-		if update[i].level[i].forward == x {
-			update[i].level[i].span += x.level[i].span - 1
-			update[i].level[i].forward = x.level[i].forward
+		if update[i].lv(i).forward == x {
+			update[i].lv(i).span += x.lv(i).span - 1
+			update[i].lv(i).forward = x.lv(i).forward
 		} else {
-			update[i].level[i].span--
+			update[i].lv(i).span--
 		}
 	}
-	if x.level[0].forward != nil {
-		x.level[0].forward.backward = x.backward
+	if x.lv(0).forward != nil {
+		x.lv(0).forward.backward = x.backward
 	} else {
 		z.tail = x.backward
 	}
-	for z.level > 1 && z.header.level[z.level-1].forward == nil {
+	for z.level > 1 && z.header.lv(z.level-1).forward == nil {
 		z.level--
 	}
 	z.length--
@@ -256,12 +277,12 @@ func (z *ZSet) remove(score float64, member string) {
 	var update [zslMaxLevel]*ZNode
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && zless(f.Score, f.Member, score, member); f = x.level[i].forward {
+		for f := x.lv(i).forward; f != nil && zless(f.Score, f.Member, score, member); f = x.lv(i).forward {
 			x = f
 		}
 		update[i] = x
 	}
-	x = x.level[0].forward
+	x = x.lv(0).forward
 	if x != nil && x.Score == score && x.Member == member {
 		z.deleteNode(x, &update)
 	}
@@ -276,8 +297,8 @@ func (z *ZSet) Rank(member string) (int, bool) {
 	rank := 0
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && (zless(f.Score, f.Member, score, member) || (f.Score == score && f.Member == member)); f = x.level[i].forward {
-			rank += x.level[i].span
+		for f := x.lv(i).forward; f != nil && (zless(f.Score, f.Member, score, member) || (f.Score == score && f.Member == member)); f = x.lv(i).forward {
+			rank += x.lv(i).span
 			x = f
 		}
 		if x != z.header && x.Member == member {
@@ -296,9 +317,9 @@ func (z *ZSet) ByRank(r int) *ZNode {
 	traversed := 0
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && traversed+x.level[i].span <= target {
-			traversed += x.level[i].span
-			x = x.level[i].forward
+		for x.lv(i).forward != nil && traversed+x.lv(i).span <= target {
+			traversed += x.lv(i).span
+			x = x.lv(i).forward
 		}
 		if traversed == target {
 			return x
@@ -340,11 +361,11 @@ func (z *ZSet) FirstInRange(r *ScoreRange) *ZNode {
 	}
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && !r.GteMin(f.Score); f = x.level[i].forward {
+		for f := x.lv(i).forward; f != nil && !r.GteMin(f.Score); f = x.lv(i).forward {
 			x = f
 		}
 	}
-	x = x.level[0].forward
+	x = x.lv(0).forward
 	if x == nil || !r.LteMax(x.Score) {
 		return nil
 	}
@@ -358,7 +379,7 @@ func (z *ZSet) LastInRange(r *ScoreRange) *ZNode {
 	}
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && r.LteMax(f.Score); f = x.level[i].forward {
+		for f := x.lv(i).forward; f != nil && r.LteMax(f.Score); f = x.lv(i).forward {
 			x = f
 		}
 	}
@@ -428,11 +449,11 @@ func (z *ZSet) FirstInLex(r *LexRange) *ZNode {
 	}
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && !r.GteMin(f.Member); f = x.level[i].forward {
+		for f := x.lv(i).forward; f != nil && !r.GteMin(f.Member); f = x.lv(i).forward {
 			x = f
 		}
 	}
-	x = x.level[0].forward
+	x = x.lv(0).forward
 	if x == nil || !r.LteMax(x.Member) {
 		return nil
 	}
@@ -446,7 +467,7 @@ func (z *ZSet) LastInLex(r *LexRange) *ZNode {
 	}
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && r.LteMax(f.Member); f = x.level[i].forward {
+		for f := x.lv(i).forward; f != nil && r.LteMax(f.Member); f = x.lv(i).forward {
 			x = f
 		}
 	}

@@ -99,3 +99,23 @@ func BenchmarkZSetSet(b *testing.B) {
 		z.Set(fmt.Sprint(i%100000), float64(i%1000))
 	}
 }
+
+// BenchmarkZSetUpdateRandom is redis-benchmark's ZADD with -r 100000: a
+// random member of a set of ~63k gets a random score, so most calls move
+// an existing member (two skiplist walks over nodes out of the caches).
+func BenchmarkZSetUpdateRandom(b *testing.B) {
+	z := NewZSet(false)
+	rng := rand.New(rand.NewPCG(1, 2))
+	members := make([]string, 100000)
+	for i := range members {
+		members[i] = fmt.Sprintf("element:%012d", i)
+	}
+	for i := 0; i < 100000; i++ {
+		z.Set(members[rng.IntN(100000)], float64(rng.IntN(100000)))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		z.Set(members[rng.IntN(100000)], float64(rng.IntN(100000)))
+	}
+}
