@@ -281,6 +281,10 @@ func TestTxOverlap(t *testing.T) {
 func TestFcallClonesRunInParallel(t *testing.T) {
 	srv := newInProcess(t)
 	ex := srv.Exec()
+	// a waiting call must not get BUSY however slow the machine is
+	if r := runCmd(ex, "CONFIG", "SET", "busy-reply-threshold", "600000"); r != "+OK\r\n" {
+		t.Fatalf("CONFIG SET: %q", r)
+	}
 	for _, lib := range []string{
 		"#!lua name=par\n" +
 			"local step = 7\n" +
