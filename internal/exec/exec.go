@@ -15,6 +15,7 @@ import (
 	"github.com/crescent-db/crescent/internal/acl"
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/mono"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
@@ -579,16 +580,21 @@ func (e *Executor) lockNoWait(spec *command.Spec, l *Locks) (ok, first bool) {
 // to get the worker running again, which on a loaded machine takes the
 // kernel milliseconds, while every connection of the worker's batch waits
 // (docs/design/concurrency.md, "Tail latency: where the p99 goes"). An
-// ordinary command holds a shard for a few microseconds.
+// ordinary command holds a shard for a few microseconds. With a single
+// P the holder cannot run while the worker spins: it tries once and
+// parks, as sync.Mutex does.
 func (e *Executor) spinLock(l *Locks) bool {
-	deadline := time.Now().Add(lockSpin)
+	if runtime.GOMAXPROCS(0) == 1 {
+		return e.tryLock(l)
+	}
+	deadline := mono.Now() + int64(lockSpin)
 	for {
 		for i := 0; i < 64; i++ {
 			if e.tryLock(l) {
 				return true
 			}
 		}
-		if time.Now().After(deadline) {
+		if mono.Now() > deadline {
 			return false
 		}
 	}

@@ -12,15 +12,21 @@ import (
 // the trace measurements in docs/design/concurrency.md show it.)
 func TestSpinLock(t *testing.T) {
 	tests := []struct {
-		name string
-		held bool
-		want bool
+		name  string
+		held  bool
+		procs int // GOMAXPROCS for the call (0: unchanged)
+		want  bool
 	}{
-		{"free", false, true},
-		{"held past the spin", true, false},
+		{"free", false, 0, true},
+		{"held past the spin", true, 0, false},
+		{"free, one P", false, 1, true},
+		{"held, one P", true, 1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.procs > 0 {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(tt.procs))
+			}
 			e := newTestExecutor(t)
 			l := &Locks{Shards: []int{e.Store.ShardOf([]byte("k"))}}
 			var done atomic.Bool
