@@ -99,11 +99,17 @@ func (h *lockHarness) mustWait(what string, ch <-chan string) {
 // otherShard returns a key named prefix+n that is not in the shard of any
 // of keys.
 func (h *lockHarness) otherShard(prefix string, keys ...string) string {
+	return otherShard(h.ex, prefix, keys...)
+}
+
+// otherShard returns a key named prefix+n that is not in the shard of any
+// of keys in ex's keyspace.
+func otherShard(ex *exec.Executor, prefix string, keys ...string) string {
 	for n := 0; ; n++ {
 		k := fmt.Sprintf("%s%d", prefix, n)
 		ok := true
 		for _, x := range keys {
-			if h.ex.Store.ShardOf([]byte(k)) == h.ex.Store.ShardOf([]byte(x)) {
+			if ex.Store.ShardOf([]byte(k)) == ex.Store.ShardOf([]byte(x)) {
 				ok = false
 			}
 		}
@@ -297,13 +303,16 @@ func TestFcallClonesRunInParallel(t *testing.T) {
 			t.Fatalf("FUNCTION LOAD: %s", r)
 		}
 	}
+	// keys in other shards than the long function's: only the Lua state
+	// is shared
+	b, c := otherShard(ex, "par:b", "par:a"), otherShard(ex, "par:c", "par:a")
 	done := make(chan string, 1)
 	go func() { done <- runCmd(ex, "FCALL", "long", "1", "par:a", "200000000") }()
 	waitFor(t, "the long function to start", func() bool {
 		return strings.Contains(runCmd(ex, "FUNCTION", "STATS"), "long")
 	})
 	for i := 0; i < 3; i++ {
-		if r := runCmd(ex, "FCALL", "short", "1", "par:b", "v"); r != "*3\r\n:7\r\n$1\r\nv\r\n:27\r\n" {
+		if r := runCmd(ex, "FCALL", "short", "1", b, "v"); r != "*3\r\n:7\r\n$1\r\nv\r\n:27\r\n" {
 			t.Fatalf("FCALL short while long runs replied %q", r)
 		}
 	}
@@ -313,7 +322,7 @@ func TestFcallClonesRunInParallel(t *testing.T) {
 	default:
 	}
 	count := make(chan string, 1)
-	go func() { count <- runCmd(ex, "FCALL", "count", "1", "par:c") }()
+	go func() { count <- runCmd(ex, "FCALL", "count", "1", c) }()
 	select {
 	case r := <-count:
 		t.Fatalf("a function with library state ran beside the long one: %q", r)

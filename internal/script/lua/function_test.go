@@ -153,3 +153,21 @@ func TestFrozenArgTables(t *testing.T) {
 		prev = lf.st.fnKeys
 	}
 }
+
+// TestClonesEnabled: the functions of a library without state may run in
+// clones, those of a library that assigns an upvalue may not; the first
+// load, which also creates the functions' state, qualifies like the rest.
+func TestClonesEnabled(t *testing.T) {
+	e := New(Options{})
+	free := load(t, e, "\nlocal k = 'SET'\nredis.register_function('a', function(keys) return k end)\n"+
+		"redis.register_function('b', function(keys) return 1 end)")
+	held := load(t, e, "\nlocal n = 0\nredis.register_function('c', function(keys) n = n + 1 return n end)")
+	for _, f := range free {
+		if lf := f.Fn.(*libFunc); lf.clones == nil || lf.name != f.Name {
+			t.Errorf("%s: no clones", f.Name)
+		}
+	}
+	if lf := held[0].Fn.(*libFunc); lf.clones != nil {
+		t.Error("c, a function with library state, may run in a clone")
+	}
+}
