@@ -14,6 +14,8 @@ type encLimits struct {
 	hashEntries atomic.Int64
 	hashValue   atomic.Int64
 	setIntset   atomic.Int64
+	zsetEntries atomic.Int64
+	zsetValue   atomic.Int64
 }
 
 func (h *Handlers) registerTypes() {
@@ -27,6 +29,8 @@ func (h *Handlers) registerTypes() {
 	watch("hash-max-listpack-entries", &h.enc.hashEntries)
 	watch("hash-max-listpack-value", &h.enc.hashValue)
 	watch("set-max-intset-entries", &h.enc.setIntset)
+	watch("zset-max-listpack-entries", &h.enc.zsetEntries)
+	watch("zset-max-listpack-value", &h.enc.zsetValue)
 	h.registerLists()
 	h.registerHashes()
 	h.registerSets()

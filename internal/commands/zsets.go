@@ -71,12 +71,10 @@ func (h *Handlers) registerZSets() {
 	t.Handle("zscan", h.zscan)
 }
 
-// zlimits returns zset-max-listpack-entries and zset-max-listpack-value.
+// zlimits returns zset-max-listpack-entries and zset-max-listpack-value
+// (cached in h.enc: no config lock, no name lookup per ZADD).
 func (h *Handlers) zlimits() (entries, value int) {
-	if h.Config == nil {
-		return 128, 64
-	}
-	return int(h.Config.Int("zset-max-listpack-entries")), int(h.Config.Int("zset-max-listpack-value"))
+	return int(h.enc.zsetEntries.Load()), int(h.enc.zsetValue.Load())
 }
 
 // getZSet fetches the sorted set at key; ok is false when a WRONGTYPE
@@ -97,12 +95,21 @@ func getZSet(c *command.Ctx, key []byte) (z *keyspace.ZSet, ok bool) {
 // zaddMember inserts or updates member and converts the reported encoding
 // like Redis's zsetAdd when a new member makes the set too big.
 func zaddMember(z *keyspace.ZSet, member string, score float64, entries, value int) bool {
-	if z.IsListpack() {
-		if _, exists := z.Score(member); !exists && (z.Len()+1 > entries || len(member) > value) {
-			z.SetListpack(false)
-		}
+	if n := z.Node(member); n != nil {
+		z.UpdateScore(n, score)
+		return false
 	}
-	return z.Set(member, score)
+	zinsertMember(z, member, score, entries, value)
+	return true
+}
+
+// zinsertMember adds member, which is not in z, converting the reported
+// encoding like Redis's zsetAdd when it makes the set too big.
+func zinsertMember(z *keyspace.ZSet, member string, score float64, entries, value int) {
+	if z.IsListpack() && (z.Len()+1 > entries || len(member) > value) {
+		z.SetListpack(false)
+	}
+	z.Insert(member, score)
 }
 
 // newZSetFor returns an empty set whose encoding is the one Redis picks for a
@@ -206,8 +213,8 @@ done:
 	for j := 0; j < elements; j++ {
 		score := scores[j]
 		member := c.Args[scoreidx+j*2+1]
-		cur, exists := z.Score(string(member))
-		if exists {
+		if node := z.Node(string(member)); node != nil {
+			cur := node.Score
 			if nx {
 				continue
 			}
@@ -223,12 +230,12 @@ done:
 			}
 			newscore = score
 			if score != cur {
-				z.Set(string(member), score)
+				z.UpdateScore(node, score)
 				updated++
 			}
 			processed++
 		} else if !xx {
-			zaddMember(z, string(member), score, entries, value)
+			zinsertMember(z, string(member), score, entries, value)
 			newscore = score
 			added++
 			processed++

@@ -40,12 +40,13 @@ func (n *ZNode) Next() *ZNode { return n.lv(0).forward }
 func (n *ZNode) Prev() *ZNode { return n.backward }
 
 // ZSet is a sorted set: a skiplist with spans (for ranks) plus a map from
-// member to score, as in Redis. The listpack flag only mirrors the encoding
+// member to its node (whose score it reads), as Redis's dict points at the
+// node's score. The listpack flag only mirrors the encoding
 // Redis would use (OBJECT ENCODING): small sets start as "listpack" and are
 // converted to "skiplist" once they grow past zset-max-listpack-entries or
 // hold a member longer than zset-max-listpack-value.
 type ZSet struct {
-	dict     map[string]float64
+	dict     map[string]*ZNode
 	header   *ZNode
 	tail     *ZNode
 	length   int
@@ -57,7 +58,7 @@ type ZSet struct {
 // encoding.
 func NewZSet(listpack bool) *ZSet {
 	return &ZSet{
-		dict:     make(map[string]float64),
+		dict:     make(map[string]*ZNode),
 		header:   newZNode("", 0, zslMaxLevel),
 		level:    1,
 		listpack: listpack,
@@ -85,7 +86,6 @@ func (z *ZSet) SetListpack(v bool) {
 		for n := z.First(); n != nil; n = n.Next() {
 			if n.Score == 0 {
 				n.Score = 0
-				z.dict[n.Member] = 0
 			}
 		}
 	}
@@ -97,9 +97,15 @@ func (z *ZSet) Len() int { return z.length }
 
 // Score returns member's score.
 func (z *ZSet) Score(member string) (float64, bool) {
-	s, ok := z.dict[member]
-	return s, ok
+	if n := z.dict[member]; n != nil {
+		return n.Score, true
+	}
+	return 0, false
 }
+
+// Node returns member's element, or nil. Its score changes only through
+// UpdateScore.
+func (z *ZSet) Node(member string) *ZNode { return z.dict[member] }
 
 // First returns the lowest element, or nil.
 func (z *ZSet) First() *ZNode { return z.header.lv(0).forward }
@@ -179,51 +185,78 @@ func randomLevel() int {
 // Set adds member with score, or updates its score. It reports whether the
 // member was added.
 func (z *ZSet) Set(member string, score float64) bool {
+	if n := z.dict[member]; n != nil {
+		z.UpdateScore(n, score)
+		return false
+	}
+	z.Insert(member, score)
+	return true
+}
+
+// Insert adds member, which is not in z, with score.
+func (z *ZSet) Insert(member string, score float64) {
 	if z.listpack && score == 0 {
 		// a listpack stores scores as text, where -0 reads back as 0
 		score = 0
 	}
-	if old, ok := z.dict[member]; ok {
-		if old != score {
-			z.remove(old, member)
-			z.insert(score, member)
-			z.dict[member] = score
-		}
-		return false
+	lvl := randomLevel()
+	x := newZNode(member, score, lvl)
+	z.insert(x, lvl)
+	z.dict[member] = x
+}
+
+// UpdateScore gives n, an element of z, the score score. Like Redis's
+// zslUpdateScore it changes the score in place when n keeps its position
+// (no walk); otherwise it unlinks n and links it again at its new place,
+// reusing the node and its levels (no allocation).
+func (z *ZSet) UpdateScore(n *ZNode, score float64) {
+	if z.listpack && score == 0 {
+		score = 0
 	}
-	z.insert(score, member)
-	z.dict[member] = score
-	return true
+	if n.Score == score {
+		return
+	}
+	prev, next := n.backward, n.lv(0).forward
+	if (prev == nil || zless(prev.Score, prev.Member, score, n.Member)) &&
+		(next == nil || zless(score, n.Member, next.Score, next.Member)) {
+		n.Score = score
+		return
+	}
+	lvl := z.unlink(n)
+	n.Score = score
+	z.insert(n, lvl)
 }
 
 // Remove deletes member, reporting whether it was present.
 func (z *ZSet) Remove(member string) bool {
-	s, ok := z.dict[member]
-	if !ok {
+	n := z.dict[member]
+	if n == nil {
 		return false
 	}
-	z.remove(s, member)
+	z.unlink(n)
 	delete(z.dict, member)
 	return true
 }
 
-func (z *ZSet) insert(score float64, member string) {
+// insert links x, with lvl levels (all of them unlinked, every field but
+// Member and Score to be overwritten), in order.
+func (z *ZSet) insert(x *ZNode, lvl int) {
+	score, member := x.Score, x.Member
 	var update [zslMaxLevel]*ZNode
 	var rank [zslMaxLevel]int
-	x := z.header
+	p := z.header
 	for i := z.level - 1; i >= 0; i-- {
 		if i == z.level-1 {
 			rank[i] = 0
 		} else {
 			rank[i] = rank[i+1]
 		}
-		for f := x.lv(i).forward; f != nil && zless(f.Score, f.Member, score, member); f = x.lv(i).forward {
-			rank[i] += x.lv(i).span
-			x = f
+		for f := p.lv(i).forward; f != nil && zless(f.Score, f.Member, score, member); f = p.lv(i).forward {
+			rank[i] += p.lv(i).span
+			p = f
 		}
-		update[i] = x
+		update[i] = p
 	}
-	lvl := randomLevel()
 	if lvl > z.level {
 		for i := z.level; i < lvl; i++ {
 			rank[i] = 0
@@ -232,7 +265,6 @@ func (z *ZSet) insert(score float64, member string) {
 		}
 		z.level = lvl
 	}
-	x = newZNode(member, score, lvl)
 	for i := 0; i < lvl; i++ {
 		x.lv(i).forward = update[i].lv(i).forward
 		update[i].lv(i).forward = x
@@ -242,6 +274,7 @@ func (z *ZSet) insert(score float64, member string) {
 	for i := lvl; i < z.level; i++ {
 		update[i].lv(i).span++
 	}
+	x.backward = nil
 	if update[0] != z.header {
 		x.backward = update[0]
 	}
@@ -253,9 +286,13 @@ func (z *ZSet) insert(score float64, member string) {
 	z.length++
 }
 
-func (z *ZSet) deleteNode(x *ZNode, update *[zslMaxLevel]*ZNode) {
+// deleteNode unlinks x, whose predecessors at each level are update, and
+// returns how many levels x has.
+func (z *ZSet) deleteNode(x *ZNode, update *[zslMaxLevel]*ZNode) int {
+	lvl := 0
 	for i := 0; i < z.level; i++ {
 		if update[i].lv(i).forward == x {
+			lvl++
 			update[i].lv(i).span += x.lv(i).span - 1
 			update[i].lv(i).forward = x.lv(i).forward
 		} else {
@@ -271,10 +308,14 @@ func (z *ZSet) deleteNode(x *ZNode, update *[zslMaxLevel]*ZNode) {
 		z.level--
 	}
 	z.length--
+	return lvl
 }
 
-func (z *ZSet) remove(score float64, member string) {
+// unlink removes n, an element of z, from the skiplist and returns how
+// many levels it has.
+func (z *ZSet) unlink(n *ZNode) int {
 	var update [zslMaxLevel]*ZNode
+	score, member := n.Score, n.Member
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
 		for f := x.lv(i).forward; f != nil && zless(f.Score, f.Member, score, member); f = x.lv(i).forward {
@@ -282,18 +323,19 @@ func (z *ZSet) remove(score float64, member string) {
 		}
 		update[i] = x
 	}
-	x = x.lv(0).forward
-	if x != nil && x.Score == score && x.Member == member {
-		z.deleteNode(x, &update)
+	if x.lv(0).forward != n {
+		panic("keyspace: sorted-set node not in its skiplist")
 	}
+	return z.deleteNode(n, &update)
 }
 
 // Rank returns member's 0-based rank in ascending order.
 func (z *ZSet) Rank(member string) (int, bool) {
-	score, ok := z.dict[member]
-	if !ok {
+	n := z.dict[member]
+	if n == nil {
 		return 0, false
 	}
+	score := n.Score
 	rank := 0
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
