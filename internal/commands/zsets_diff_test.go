@@ -18,6 +18,16 @@ var zsetCases = []dtCase{
 		"ZADD k 0 a", "ZADD k incr 0 a",
 		"ZADD k inf x", "ZADD k incr -inf x", "ZINCRBY k -inf x", "ZINCRBY k +inf x", "ZSCORE k x",
 	}},
+	{"zadd-update-place", []string{
+		"ZADD k 1 a 2 b 3 c 3 d 5 e", "ZADD k CH 2.5 b", "ZADD k CH 3 e", "ZADD k CH 2 c", "ZRANGE k 0 -1 WITHSCORES",
+		"ZRANK k c", "ZRANK k e", "ZADD k -10 a 100 a", "ZINCRBY k 0.25 b", "ZRANGE k 0 -1 WITHSCORES", "ZADD k -0 b",
+		"ZSCORE k b", "ZADD k 0 b", "ZADD k CH -0 b", "ZRANGE k 0 -1 WITHSCORES", "ZADD k GT CH 3 d", "ZADD k LT CH 2.9 d",
+		"ZRANGE k 0 -1 WITHSCORES", "ZREVRANK k d", "OBJECT ENCODING k",
+		"CONFIG SET zset-max-listpack-entries 3", "ZADD s 1 a 2 b 3 c", "OBJECT ENCODING s", "ZADD s 0 c", "OBJECT ENCODING s",
+		"ZADD s 4 d", "OBJECT ENCODING s", "ZRANGE s 0 -1 WITHSCORES", "CONFIG SET zset-max-listpack-entries 128",
+		"CONFIG SET zset-max-listpack-value 2", "ZADD v 1 ab", "OBJECT ENCODING v", "ZADD v 2 abc", "OBJECT ENCODING v",
+		"CONFIG SET zset-max-listpack-value 64",
+	}},
 	{"zincrby", []string{
 		"ZINCRBY k 1 a", "ZINCRBY k 2.5 a", "ZINCRBY k abc a", "ZINCRBY k 1e308 a", "ZINCRBY k 1e308 a", "ZINCRBY k 1e308 a", "SET str x", "ZINCRBY str 1 a",
 		"ZADD k 1", "ZINCRBY k 1", "ZINCRBY k 1 a b",
