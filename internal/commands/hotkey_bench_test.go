@@ -62,15 +62,21 @@ func BenchmarkHotKey(b *testing.B) {
 		{"sadd", func(r *rand.Rand) []string { return []string{"SADD", "myset", randElem(r)} }},
 		{"hset", func(r *rand.Rand) []string { return []string{"HSET", "myhash", randElem(r), "xxx"} }},
 		{"lpush", func(r *rand.Rand) []string { return []string{"LPUSH", "mylist", "xxx"} }},
+		{"lpop", nil}, // LPOP of a list the fill's 100k LPUSHes made (empty past that)
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			exe := rawExecutor(b)
-			for _, a := range hotkeyArgs(100000, 1, tc.mk) {
+			mk, run := tc.mk, tc.mk
+			if mk == nil {
+				mk = func(*rand.Rand) []string { return []string{"LPUSH", "mylist", "xxx"} }
+				run = func(*rand.Rand) []string { return []string{"LPOP", "mylist"} }
+			}
+			for _, a := range hotkeyArgs(100000, 1, mk) {
 				exe(a)
 			}
 			const n = 1 << 16
-			args := hotkeyArgs(n, 2, tc.mk)
+			args := hotkeyArgs(n, 2, run)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
