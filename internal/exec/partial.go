@@ -133,7 +133,12 @@ func (s *ScriptCall) StartPartial(held *Locks, stop Retrier) bool {
 	}
 	p.on, p.held, p.mask, p.dirty = true, held, [4]uint64{}, 0
 	p.undo, p.pend, p.obs, p.extra, p.arena = p.undo[:0], p.pend[:0], p.obs[:0], p.extra[:0], p.arena[:0]
-	clear(p.argbuf)
+	// argbuf and, in commit, pend and obs are truncated, not cleared: what
+	// their stale entries reference is the reused arena, specs and the
+	// script client (obs drops a call's own allocations, below), and a
+	// pooled ScriptCall does not outlive two collections. clear() of a
+	// few entries costs memclrHasPointers and its bulk barrier, ~60-90
+	// instructions each (docs/design/lua-engine.md, eighth pass).
 	p.argbuf = p.argbuf[:0]
 	for _, sh := range held.Shards {
 		p.set(sh)
@@ -314,15 +319,20 @@ func (s *ScriptCall) commit() {
 		case pendObserve:
 			o := &p.obs[x.obs]
 			e.recordDur(&o.ctx, o.d)
+			// what the handler allocated for itself
+			o.ctx.Propagate, o.ctx.Block, o.ctx.Held = nil, nil, nil
 		}
 	}
-	clear(p.pend)
-	clear(p.obs)
 	p.obs = p.obs[:0]
 	if p.dirty > 0 {
 		e.Dirty.Add(p.dirty)
 	}
-	clear(p.undo) // nothing is undone any more: drop the copies now
+	// nothing is undone any more: drop the copies now (plain stores, see
+	// StartPartial)
+	for i := 0; i < len(p.undo); i++ {
+		u := &p.undo[i]
+		*u = keyspace.Saved{}
+	}
 	p.pend, p.undo, p.dirty = p.pend[:0], p.undo[:0], 0
 }
 
