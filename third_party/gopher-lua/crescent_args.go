@@ -156,3 +156,11 @@ func clearRegs(s []LValue) {
 		s[i] = nil
 	}
 }
+
+// Args returns the arguments of the running Go function, L.Get(1) to
+// L.Get(L.GetTop()), as a view of the stack: valid until the function
+// pushes, pops or calls, and not to be written. One bounds computation
+// instead of L.Get's per argument. CRESCENT
+func (ls *LState) Args() []LValue {
+	return ls.reg.array[ls.currentLocalBase():ls.reg.top]
+}

@@ -70,3 +70,45 @@ func TestClearValues(t *testing.T) {
 		}
 	}
 }
+
+// TestArgs checks LState.Args against Get/GetTop inside a Go function
+// called with 0 to 3 arguments, also from a nested call frame.
+func TestArgs(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	var got [][]LValue
+	L.SetGlobal("f", L.NewFunction(func(L *LState) int {
+		a := L.Args()
+		if len(a) != L.GetTop() {
+			t.Errorf("len(Args()) = %d, GetTop() = %d", len(a), L.GetTop())
+		}
+		for i, v := range a {
+			if v != L.Get(i+1) {
+				t.Errorf("Args()[%d] = %v, Get(%d) = %v", i, v, i+1, L.Get(i+1))
+			}
+		}
+		got = append(got, append([]LValue(nil), a...))
+		return 0
+	}))
+	if err := L.DoString(`f() f(1) f("a", 2, true)
+		local function g(x) local y = x .. "!" f(y, x) return y end
+		g("z")`); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"[]", "[1]", "[a 2 true]", "[z! z]"}
+	if len(got) != len(want) {
+		t.Fatalf("%d calls, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		s := "["
+		for j, v := range got[i] {
+			if j > 0 {
+				s += " "
+			}
+			s += v.String()
+		}
+		if s += "]"; s != w {
+			t.Errorf("call %d: args %s, want %s", i, s, w)
+		}
+	}
+}

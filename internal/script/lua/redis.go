@@ -84,31 +84,22 @@ func raiseError(L *glua.LState, msg string) {
 // callArgs converts the Lua arguments of redis.call into argv, reusing the
 // state's buffers. ok is false when an argument is not a string or number.
 func (s *state) callArgs(L *glua.LState, from int) ([][]byte, bool) {
-	n := L.GetTop()
-	size := 0
-	for i := from; i <= n; i++ {
-		switch v := L.Get(i).(type) {
-		case glua.LString:
-			size += len(v)
-		case glua.LNumber:
-			size += 32
-		default:
-			return nil, false
-		}
-	}
-	if cap(s.argbuf) < size {
-		s.argbuf = make([]byte, 0, size+64)
-	}
+	// One pass over the stack: argv's slices stay valid when buf grows
+	// (each keeps the array it was cut from), and buf keeps its capacity
+	// from call to call.
 	buf := s.argbuf[:0]
 	argv := s.argv[:0]
-	for i := from; i <= n; i++ {
+	for _, v := range L.Args()[from-1:] {
 		start := len(buf)
-		switch v := L.Get(i).(type) {
+		switch v := v.(type) {
 		case glua.LString:
 			buf = append(buf, v...)
 		case glua.LNumber:
 			buf = strconv.AppendFloat(buf, float64(v), 'g', 17, 64)
 			buf = fixExp(buf, start, float64(v))
+		default:
+			s.argbuf, s.argv = buf, argv
+			return nil, false
 		}
 		argv = append(argv, buf[start:len(buf):len(buf)])
 	}
