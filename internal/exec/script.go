@@ -55,6 +55,7 @@ type ScriptCall struct {
 	ctx     command.Ctx
 	stop    Retrier // stops the script's code for a rerun
 	restart bool    // stopped for a rerun with the whole keyspace
+	pooled  bool    // from NewScriptCall: Release puts it back
 }
 
 type effect struct {
@@ -65,6 +66,20 @@ type effect struct {
 // NewScriptCall prepares a script run for caller at time now. The script's
 // client starts in the caller's database with RESP2.
 func (e *Executor) NewScriptCall(caller, scriptClient *command.Client, now int64, readOnly bool) *ScriptCall {
+	s, _ := e.scripts.Get().(*ScriptCall)
+	if s == nil {
+		s = &ScriptCall{}
+	}
+	e.InitScriptCall(s, caller, scriptClient, now, readOnly)
+	s.pooled = true
+	return s
+}
+
+// InitScriptCall is NewScriptCall in storage the caller owns (a zero
+// ScriptCall or one Released): no pool round trip per script (EVALSHA's
+// per-call state lives in one pooled object, commands.scriptCall).
+// Release does not pool s.
+func (e *Executor) InitScriptCall(s *ScriptCall, caller, scriptClient *command.Client, now int64, readOnly bool) {
 	scriptClient.DB = caller.DB
 	scriptClient.Proto = 2
 	scriptClient.Flags = command.ClientScript
@@ -72,16 +87,13 @@ func (e *Executor) NewScriptCall(caller, scriptClient *command.Client, now int64
 	scriptClient.ACLUser = caller.ACLUser
 	scriptClient.Authed = true
 	scriptClient.Caller = caller
-	s, _ := e.scripts.Get().(*ScriptCall)
-	if s == nil {
-		s = &ScriptCall{}
-	}
 	s.E, s.Client, s.Caller, s.Now, s.ReadOnly = e, scriptClient, caller, now, readOnly
 	s.propagate = e.Propagate != nil && (e.Propagating == nil || e.Propagating())
-	return s
+	s.pooled = false
 }
 
-// Release recycles s after Finish; s must not be used afterwards.
+// Release recycles s after Finish; s must not be used afterwards (but
+// for a new InitScriptCall by its owner).
 func (s *ScriptCall) Release() {
 	e := s.E
 	s.wrote.Store(false)
@@ -94,7 +106,9 @@ func (s *ScriptCall) Release() {
 	if cap(s.part.arena) > 64<<10 || cap(s.part.pend) > 1024 || cap(s.part.obs) > 256 || cap(s.part.undo) > 1024 {
 		s.part = partial{}
 	}
-	e.scripts.Put(s)
+	if s.pooled {
+		e.scripts.Put(s)
+	}
 }
 
 // DB is the database the script's commands currently run in.
