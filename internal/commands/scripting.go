@@ -245,8 +245,8 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 	// A script holding only the shards of its keys (exec.Locks in c.Held)
 	// runs in partial mode; stopped for a rerun, it runs again below with
 	// the whole keyspace.
-	if held, ok := c.Held.(*exec.Locks); ok {
-		sc.StartPartial(held, run)
+	if held, ok := c.Held.(*exec.Locks); ok && sc.StartPartial(held, run) {
+		run.ArgBytes, run.ArgSlices = sc.ArgBuffers() // no copy per held-back call
 	}
 	// --- ops: per-script metrics (memory_ops.go)
 	ew := &scall.ew
@@ -284,6 +284,7 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 		}
 		run.Restart()
 		run.Resp = 2
+		run.ArgBytes, run.ArgSlices = nil, nil // exclusive: nothing held back
 		h.scripts.mon.Begin(run)
 		call(keys, args)
 	}

@@ -102,9 +102,14 @@ func (p *partial) keep(b []byte) []byte {
 // observe holds back the statistics and Observe of a call.
 // The entry is built in place: a pending holds a whole Ctx.
 func (p *partial) observe(c *command.Ctx, d time.Duration) {
-	start := len(p.argbuf)
-	for _, a := range c.Args {
-		p.argbuf = append(p.argbuf, p.keep(a))
+	args := c.Args
+	if n := len(p.argbuf) - len(args); n < 0 || len(args) == 0 || &p.argbuf[n] != &args[0] {
+		// not built in the log by the engine (ArgBuffers): copied
+		start := len(p.argbuf)
+		for _, a := range args {
+			p.argbuf = append(p.argbuf, p.keep(a))
+		}
+		args = p.argbuf[start:len(p.argbuf):len(p.argbuf)]
 	}
 	p.pend = append(p.pend, pending{kind: pendObserve, obs: int32(len(p.obs))})
 	if n := len(p.obs); n < cap(p.obs) {
@@ -114,7 +119,7 @@ func (p *partial) observe(c *command.Ctx, d time.Duration) {
 	}
 	x := &p.obs[len(p.obs)-1]
 	x.ctx, x.d = *c, d
-	x.ctx.Args = p.argbuf[start:len(p.argbuf):len(p.argbuf)]
+	x.ctx.Args = args
 	x.ctx.W = nil
 }
 
@@ -152,6 +157,17 @@ func (s *ScriptCall) StartPartial(held *Locks, stop Retrier) bool {
 		p.errFn = func(msg string) { p.add(pending{kind: pendError, event: msg}) }
 	}
 	return true
+}
+
+// ArgBuffers returns where the script engine should build the arguments
+// of s's redis.call commands (script.Run.ArgBytes and ArgSlices): in
+// partial mode, the log's own arena and argument list, where observe
+// keeps them until Commit without a copy; nil otherwise.
+func (s *ScriptCall) ArgBuffers() (*[]byte, *[][]byte) {
+	if !s.part.on {
+		return nil, nil
+	}
+	return &s.part.arena, &s.part.argbuf
 }
 
 // Partial reports whether s runs in partial mode.

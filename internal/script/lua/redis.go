@@ -82,13 +82,19 @@ func raiseError(L *glua.LState, msg string) {
 }
 
 // callArgs converts the Lua arguments of redis.call into argv, reusing the
-// state's buffers. ok is false when an argument is not a string or number.
+// state's buffers, or appending to the run's (script.Run.ArgBytes), which
+// the host keeps. ok is false when an argument is not a string or number.
 func (s *state) callArgs(L *glua.LState, from int) ([][]byte, bool) {
 	// One pass over the stack: argv's slices stay valid when buf grows
 	// (each keeps the array it was cut from), and buf keeps its capacity
 	// from call to call.
-	buf := s.argbuf[:0]
-	argv := s.argv[:0]
+	bufp, argvp := &s.argbuf, &s.argv
+	buf, argv := s.argbuf[:0], s.argv[:0]
+	if r := s.run; r != nil && r.ArgBytes != nil {
+		bufp, argvp = r.ArgBytes, r.ArgSlices
+		buf, argv = *bufp, *argvp
+	}
+	first := len(argv)
 	for _, v := range L.Args()[from-1:] {
 		start := len(buf)
 		switch v := v.(type) {
@@ -98,14 +104,13 @@ func (s *state) callArgs(L *glua.LState, from int) ([][]byte, bool) {
 			buf = strconv.AppendFloat(buf, float64(v), 'g', 17, 64)
 			buf = fixExp(buf, start, float64(v))
 		default:
-			s.argbuf, s.argv = buf, argv
+			*bufp, *argvp = buf, argv
 			return nil, false
 		}
 		argv = append(argv, buf[start:len(buf):len(buf)])
 	}
-	s.argbuf = buf
-	s.argv = argv
-	return argv, true
+	*bufp, *argvp = buf, argv
+	return argv[first:len(argv):len(argv)], true
 }
 
 // fixExp rewrites Go's exponent ("e+20", "e-07") the C way: at least two
