@@ -56,6 +56,46 @@ type ScriptCall struct {
 	stop    Retrier // stops the script's code for a rerun
 	restart bool    // stopped for a rerun with the whole keyspace
 	pooled  bool    // from NewScriptCall: Release puts it back
+
+	// names caches the specs of the last commands called, by their exact
+	// name, for the table names: a script calls the same few commands
+	// with the same spelling, and an exact compare costs less than the
+	// table's case-folding hash and compare. It survives Release.
+	names    [4]nameEntry
+	namesTab *command.Table
+	nextName uint8
+}
+
+// nameEntry is one cached command (ScriptCall.resolve).
+type nameEntry struct {
+	n    uint8
+	name [15]byte
+	spec *command.Spec
+}
+
+// resolve is e.Table.Resolve(args) through s.names. Only commands
+// without subcommands are cached: their spec does not depend on args[1].
+func (s *ScriptCall) resolve(t *command.Table, args [][]byte) (cmd, spec *command.Spec) {
+	name := args[0]
+	if s.namesTab != t {
+		s.names, s.namesTab, s.nextName = [4]nameEntry{}, t, 0
+	}
+	if len(name) == 0 || len(name) > len(s.names[0].name) {
+		return t.Resolve(args)
+	}
+	for i := range s.names {
+		if x := &s.names[i]; int(x.n) == len(name) && string(x.name[:x.n]) == string(name) {
+			return x.spec, x.spec
+		}
+	}
+	cmd, spec = t.Resolve(args)
+	if cmd != nil && spec == cmd && len(cmd.Subs) == 0 {
+		x := &s.names[s.nextName&3]
+		s.nextName++
+		x.n = uint8(copy(x.name[:], name))
+		x.spec = cmd
+	}
+	return cmd, spec
 }
 
 type effect struct {
@@ -154,7 +194,7 @@ func (s *ScriptCall) CheckACL(args [][]byte) (allowed bool, msg string) {
 // written to w as the error texts Redis uses; writes are recorded as
 // effects for Finish.
 func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWriter) {
-	cmd, spec := e.Table.Resolve(args)
+	cmd, spec := s.resolve(e.Table, args)
 	if cmd == nil || (spec == nil && len(args) >= 2) {
 		s.reject(nil, w, ErrScriptUnknown)
 		return

@@ -53,3 +53,36 @@ func TestInitScriptCallReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptCallResolve checks the command cache of redis.call against
+// Table.Resolve: exact spellings, case variants, containers (not cached:
+// the spec depends on the subcommand), unknown and long names, and more
+// distinct names than the cache holds, each resolved several times.
+func TestScriptCallResolve(t *testing.T) {
+	e := newTestExecutor(t)
+	var s ScriptCall
+	names := [][]string{
+		{"GET", "k"}, {"get", "k"}, {"GeT", "k"}, {"incr", "k"}, {"INCR", "k"},
+		{"config", "get", "x"}, {"CONFIG", "set", "x", "y"}, {"config", "nosuch"}, {"config"},
+		{"nosuchcommand"}, {"georadiusbymember_ro", "k", "m", "1", "km"}, {""},
+		{"set", "k", "v"}, {"expire", "k", "1"}, {"rpush", "k", "v"}, {"decr", "k"},
+	}
+	for round := 0; round < 3; round++ {
+		for _, n := range names {
+			args := make([][]byte, len(n))
+			for i, a := range n {
+				args[i] = []byte(a)
+			}
+			wc, ws := e.Table.Resolve(args)
+			gc, gs := s.resolve(e.Table, args)
+			if gc != wc || gs != ws {
+				t.Errorf("round %d, %q: resolve = %v, %v; Table.Resolve = %v, %v", round, n, gc, gs, wc, ws)
+			}
+		}
+	}
+	// another table drops what the cache holds
+	other := newTestExecutor(t)
+	if c, _ := s.resolve(other.Table, [][]byte{[]byte("GET"), []byte("k")}); c != other.Table.LookupString("get") {
+		t.Errorf("a spec of the previous table served for another table")
+	}
+}
