@@ -84,6 +84,8 @@ type partial struct {
 	arena  []byte
 	argbuf [][]byte
 
+	stats statCache // commit's statistics records, kept across scripts
+
 	touchFn  func(db int, key []byte)
 	notifyFn func(class byte, event string, db int, key []byte)
 	errFn    func(msg string)
@@ -334,7 +336,7 @@ func (s *ScriptCall) commit() {
 			}
 		case pendObserve:
 			o := &p.obs[x.obs]
-			e.recordDur(&o.ctx, o.d)
+			e.recordStat(&o.ctx, o.d, e.statFor(&p.stats, o.ctx.Spec))
 			// what the handler allocated for itself
 			o.ctx.Propagate, o.ctx.Block, o.ctx.Held = nil, nil, nil
 		}

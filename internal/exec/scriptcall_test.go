@@ -60,6 +60,7 @@ func TestInitScriptCallReuse(t *testing.T) {
 // distinct names than the cache holds, each resolved several times.
 func TestScriptCallResolve(t *testing.T) {
 	e := newTestExecutor(t)
+	serve(e.Table)
 	var s ScriptCall
 	names := [][]string{
 		{"GET", "k"}, {"get", "k"}, {"GeT", "k"}, {"incr", "k"}, {"INCR", "k"},
@@ -74,6 +75,9 @@ func TestScriptCallResolve(t *testing.T) {
 				args[i] = []byte(a)
 			}
 			wc, ws := e.Table.Resolve(args)
+			if len(n[0]) > 0 && n[0] != "nosuchcommand" && wc == nil {
+				t.Fatalf("%q is not served", n)
+			}
 			gc, gs := s.resolve(e.Table, args)
 			if gc != wc || gs != ws {
 				t.Errorf("round %d, %q: resolve = %v, %v; Table.Resolve = %v, %v", round, n, gc, gs, wc, ws)
@@ -82,7 +86,45 @@ func TestScriptCallResolve(t *testing.T) {
 	}
 	// another table drops what the cache holds
 	other := newTestExecutor(t)
-	if c, _ := s.resolve(other.Table, [][]byte{[]byte("GET"), []byte("k")}); c != other.Table.LookupString("get") {
+	serve(other.Table)
+	if c, _ := s.resolve(other.Table, [][]byte{[]byte("GET"), []byte("k")}); c == nil || c != other.Table.LookupString("get") {
 		t.Errorf("a spec of the previous table served for another table")
+	}
+}
+
+// TestStatCache checks statFor against StatFor: the same records while
+// the record map stands (with more specs than the cache holds, and first
+// calls that grow the map), fresh ones after ResetStats.
+func TestStatCache(t *testing.T) {
+	e := newTestExecutor(t)
+	var c statCache
+	var specs []*command.Spec
+	for _, n := range []string{"get", "set", "incr", "decr", "expire", "rpush", "get", "set"} {
+		s := e.Table.Find(n)
+		if s == nil {
+			t.Fatalf("no spec for %s", n)
+		}
+		specs = append(specs, s)
+	}
+	for round := 0; round < 3; round++ {
+		for _, s := range specs {
+			if got, want := e.statFor(&c, s), e.StatFor(s); got != want {
+				t.Fatalf("round %d, %s: statFor %p, StatFor %p", round, s.Name, got, want)
+			}
+		}
+		old := e.StatFor(specs[0])
+		old.Calls.Add(1)
+		e.ResetStats()
+		got := e.statFor(&c, specs[0])
+		if got == old || got != e.StatFor(specs[0]) || got.Calls.Load() != 0 {
+			t.Fatalf("round %d: after ResetStats statFor gave the old record", round)
+		}
+	}
+}
+
+// serve attaches a no-op handler to the commands the tests above call.
+func serve(t *command.Table) {
+	for _, n := range []string{"get", "incr", "config|get", "config|set", "georadiusbymember_ro", "set", "expire", "rpush", "decr"} {
+		t.Handle(n, func(*command.Ctx) {})
 	}
 }
