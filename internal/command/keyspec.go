@@ -98,8 +98,8 @@ func (k *KeySpec) Keys(args [][]byte, dst []int) []int {
 		if idx >= argc {
 			return dst
 		}
-		n, err := strconv.Atoi(string(args[idx]))
-		if err != nil || n < 0 {
+		n, ok := keyNum(args[idx])
+		if !ok {
 			return dst
 		}
 		start := first + k.FirstKey
@@ -112,6 +112,25 @@ func (k *KeySpec) Keys(args [][]byte, dst []int) []int {
 		}
 	}
 	return dst
+}
+
+// keyNum parses a keynum argument (EVAL's numkeys...) as strconv.Atoi,
+// rejecting negative counts. Up to 9 plain digits are read in place: no
+// string conversion, no strconv (EVALSHA's lock set reads it per call).
+func keyNum(b []byte) (int, bool) {
+	if len(b) > 0 && len(b) <= 9 {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				goto general
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+general:
+	n, err := strconv.Atoi(string(b))
+	return n, err == nil && n >= 0
 }
 
 // Keys returns the positions in args of the command's keys, from its key

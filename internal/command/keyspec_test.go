@@ -3,6 +3,7 @@ package command
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -72,4 +73,19 @@ func BenchmarkKeysInto(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzKeyNum checks keyNum against strconv.Atoi, the parse it shortcuts.
+func FuzzKeyNum(f *testing.F) {
+	for _, s := range []string{"0", "1", "2", "007", "123456789", "1234567890", "-1", "+1", " 1", "1x", "", "99999999999999999999", "-0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, ok := keyNum([]byte(s))
+		want, err := strconv.Atoi(s)
+		wantOK := err == nil && want >= 0
+		if ok != wantOK || ok && n != want {
+			t.Fatalf("keyNum(%q) = %d, %v; want %d, %v", s, n, ok, want, wantOK)
+		}
+	})
 }

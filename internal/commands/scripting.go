@@ -22,10 +22,9 @@ type scripting struct {
 	mon    script.Monitor
 	// libs are the FUNCTION libraries (functions.go).
 	libs *script.Libraries
-	// clients are the fake clients scripts' commands run as, one per
-	// running script (scripts on disjoint keys run in parallel).
-	clients sync.Pool
-	// calls are the per-call states of EVAL and FCALL (scriptCall).
+	// calls are the per-call states of EVAL and FCALL (scriptCall), each
+	// with the fake client its script's commands run as (scripts on
+	// disjoint keys run in parallel).
 	calls sync.Pool
 	// log is h.scriptLog, made once (a method value per call allocates).
 	log func(level int, msg string)
@@ -45,8 +44,7 @@ func (h *Handlers) registerScripting() {
 		cache:  script.NewCache(),
 		engine: lua.New(lua.Options{Version: RedisVersion, VersionNum: versionNum(RedisVersion)}),
 	}
-	h.scripts.clients.New = func() any { return command.NewClient(0) }
-	h.scripts.calls.New = func() any { return new(scriptCall) }
+	h.scripts.calls.New = func() any { return &scriptCall{client: command.NewClient(0)} }
 	h.scripts.log = h.scriptLog
 	h.scripts.mon.Threshold = func() time.Duration {
 		return time.Duration(h.Config.Int("busy-reply-threshold")) * time.Millisecond
@@ -189,6 +187,12 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 type scriptCall struct {
 	run script.Run
 	ew  errWatch
+	// client is the fake client the script's commands run as and sc its
+	// executor state: one pool round trip per script call instead of
+	// three. A scriptCall left to the collector takes them along, so a
+	// Run still referenced never sees its Host reused.
+	client *command.Client
+	sc     exec.ScriptCall
 }
 
 func (h *Handlers) getScriptCall() *scriptCall { return h.scripts.calls.Get().(*scriptCall) }
@@ -230,9 +234,8 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 	run := &scall.run
 	keys := c.Args[3 : 3+numkeys]
 	args := c.Args[3+numkeys:]
-	client := h.scripts.clients.Get().(*command.Client)
-	defer h.scripts.clients.Put(client)
-	sc := h.Exec.NewScriptCall(c.Client, client, c.DB.Now, run.ReadOnly)
+	sc := &scall.sc
+	h.Exec.InitScriptCall(sc, c.Client, scall.client, c.DB.Now, run.ReadOnly)
 	defer sc.Release()
 	sc.DenyOOM = run.Flags&script.FlagAllowOOM == 0 && h.overMaxmemory()
 	run.Host, run.Resp, run.Log = sc, 2, h.scripts.log
@@ -242,8 +245,8 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 	// A script holding only the shards of its keys (exec.Locks in c.Held)
 	// runs in partial mode; stopped for a rerun, it runs again below with
 	// the whole keyspace.
-	if held, ok := c.Held.(*exec.Locks); ok {
-		sc.StartPartial(held, run)
+	if held, ok := c.Held.(*exec.Locks); ok && sc.StartPartial(held, run) {
+		run.ArgBytes, run.ArgSlices = sc.ArgBuffers() // no copy per held-back call
 	}
 	// --- ops: per-script metrics (memory_ops.go)
 	ew := &scall.ew
@@ -281,6 +284,7 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 		}
 		run.Restart()
 		run.Resp = 2
+		run.ArgBytes, run.ArgSlices = nil, nil // exclusive: nothing held back
 		h.scripts.mon.Begin(run)
 		call(keys, args)
 	}

@@ -143,6 +143,36 @@ func (e *Executor) StatFor(s *command.Spec) *Stat {
 	return st
 }
 
+// statCache is a few specs' statistics records, valid while the record
+// map is the one they came from (CONFIG RESETSTAT replaces it): a pointer
+// compare instead of a map lookup for the handful of commands a script
+// calls.
+type statCache struct {
+	m    *map[*command.Spec]*Stat
+	spec [4]*command.Spec
+	st   [4]*Stat
+	next uint8
+}
+
+// statFor is e.StatFor(s) through c.
+func (e *Executor) statFor(c *statCache, s *command.Spec) *Stat {
+	if m := e.stats.Load(); m != c.m {
+		*c = statCache{m: m}
+	}
+	for i := range c.spec {
+		if c.spec[i] == s {
+			return c.st[i]
+		}
+	}
+	st := e.StatFor(s)
+	if e.stats.Load() == c.m { // not a record of a map created meanwhile
+		i := c.next & 3
+		c.spec[i], c.st[i] = s, st
+		c.next++
+	}
+	return st
+}
+
 // Stats calls fn for each command with statistics.
 func (e *Executor) Stats(fn func(s *command.Spec, st *Stat)) {
 	cur := *e.stats.Load()

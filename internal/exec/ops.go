@@ -97,8 +97,12 @@ func (e *Executor) recordCall(c *command.Ctx, start int64) {
 
 // recordDur is recordCall for a call that took d.
 func (e *Executor) recordDur(c *command.Ctx, d time.Duration) {
+	e.recordStat(c, d, e.StatFor(c.Spec))
+}
+
+// recordStat is recordDur with c.Spec's statistics record st.
+func (e *Executor) recordStat(c *command.Ctx, d time.Duration, st *Stat) {
 	usec := int64(d / time.Microsecond)
-	st := e.StatFor(c.Spec)
 	cl := c.Client
 	switch {
 	case c.Rejected:

@@ -84,6 +84,8 @@ type partial struct {
 	arena  []byte
 	argbuf [][]byte
 
+	stats statCache // commit's statistics records, kept across scripts
+
 	touchFn  func(db int, key []byte)
 	notifyFn func(class byte, event string, db int, key []byte)
 	errFn    func(msg string)
@@ -102,9 +104,14 @@ func (p *partial) keep(b []byte) []byte {
 // observe holds back the statistics and Observe of a call.
 // The entry is built in place: a pending holds a whole Ctx.
 func (p *partial) observe(c *command.Ctx, d time.Duration) {
-	start := len(p.argbuf)
-	for _, a := range c.Args {
-		p.argbuf = append(p.argbuf, p.keep(a))
+	args := c.Args
+	if n := len(p.argbuf) - len(args); n < 0 || len(args) == 0 || &p.argbuf[n] != &args[0] {
+		// not built in the log by the engine (ArgBuffers): copied
+		start := len(p.argbuf)
+		for _, a := range args {
+			p.argbuf = append(p.argbuf, p.keep(a))
+		}
+		args = p.argbuf[start:len(p.argbuf):len(p.argbuf)]
 	}
 	p.pend = append(p.pend, pending{kind: pendObserve, obs: int32(len(p.obs))})
 	if n := len(p.obs); n < cap(p.obs) {
@@ -114,7 +121,7 @@ func (p *partial) observe(c *command.Ctx, d time.Duration) {
 	}
 	x := &p.obs[len(p.obs)-1]
 	x.ctx, x.d = *c, d
-	x.ctx.Args = p.argbuf[start:len(p.argbuf):len(p.argbuf)]
+	x.ctx.Args = args
 	x.ctx.W = nil
 }
 
@@ -133,7 +140,12 @@ func (s *ScriptCall) StartPartial(held *Locks, stop Retrier) bool {
 	}
 	p.on, p.held, p.mask, p.dirty = true, held, [4]uint64{}, 0
 	p.undo, p.pend, p.obs, p.extra, p.arena = p.undo[:0], p.pend[:0], p.obs[:0], p.extra[:0], p.arena[:0]
-	clear(p.argbuf)
+	// argbuf and, in commit, pend and obs are truncated, not cleared: what
+	// their stale entries reference is the reused arena, specs and the
+	// script client (obs drops a call's own allocations, below), and a
+	// pooled ScriptCall does not outlive two collections. clear() of a
+	// few entries costs memclrHasPointers and its bulk barrier, ~60-90
+	// instructions each (docs/design/lua-engine.md, eighth pass).
 	p.argbuf = p.argbuf[:0]
 	for _, sh := range held.Shards {
 		p.set(sh)
@@ -147,6 +159,17 @@ func (s *ScriptCall) StartPartial(held *Locks, stop Retrier) bool {
 		p.errFn = func(msg string) { p.add(pending{kind: pendError, event: msg}) }
 	}
 	return true
+}
+
+// ArgBuffers returns where the script engine should build the arguments
+// of s's redis.call commands (script.Run.ArgBytes and ArgSlices): in
+// partial mode, the log's own arena and argument list, where observe
+// keeps them until Commit without a copy; nil otherwise.
+func (s *ScriptCall) ArgBuffers() (*[]byte, *[][]byte) {
+	if !s.part.on {
+		return nil, nil
+	}
+	return &s.part.arena, &s.part.argbuf
 }
 
 // Partial reports whether s runs in partial mode.
@@ -313,16 +336,21 @@ func (s *ScriptCall) commit() {
 			}
 		case pendObserve:
 			o := &p.obs[x.obs]
-			e.recordDur(&o.ctx, o.d)
+			e.recordStat(&o.ctx, o.d, e.statFor(&p.stats, o.ctx.Spec))
+			// what the handler allocated for itself
+			o.ctx.Propagate, o.ctx.Block, o.ctx.Held = nil, nil, nil
 		}
 	}
-	clear(p.pend)
-	clear(p.obs)
 	p.obs = p.obs[:0]
 	if p.dirty > 0 {
 		e.Dirty.Add(p.dirty)
 	}
-	clear(p.undo) // nothing is undone any more: drop the copies now
+	// nothing is undone any more: drop the copies now (plain stores, see
+	// StartPartial)
+	for i := 0; i < len(p.undo); i++ {
+		u := &p.undo[i]
+		*u = keyspace.Saved{}
+	}
 	p.pend, p.undo, p.dirty = p.pend[:0], p.undo[:0], 0
 }
 

@@ -55,6 +55,47 @@ type ScriptCall struct {
 	ctx     command.Ctx
 	stop    Retrier // stops the script's code for a rerun
 	restart bool    // stopped for a rerun with the whole keyspace
+	pooled  bool    // from NewScriptCall: Release puts it back
+
+	// names caches the specs of the last commands called, by their exact
+	// name, for the table names: a script calls the same few commands
+	// with the same spelling, and an exact compare costs less than the
+	// table's case-folding hash and compare. It survives Release.
+	names    [4]nameEntry
+	namesTab *command.Table
+	nextName uint8
+}
+
+// nameEntry is one cached command (ScriptCall.resolve).
+type nameEntry struct {
+	n    uint8
+	name [15]byte
+	spec *command.Spec
+}
+
+// resolve is e.Table.Resolve(args) through s.names. Only commands
+// without subcommands are cached: their spec does not depend on args[1].
+func (s *ScriptCall) resolve(t *command.Table, args [][]byte) (cmd, spec *command.Spec) {
+	name := args[0]
+	if s.namesTab != t {
+		s.names, s.namesTab, s.nextName = [4]nameEntry{}, t, 0
+	}
+	if len(name) == 0 || len(name) > len(s.names[0].name) {
+		return t.Resolve(args)
+	}
+	for i := range s.names {
+		if x := &s.names[i]; int(x.n) == len(name) && string(x.name[:x.n]) == string(name) {
+			return x.spec, x.spec
+		}
+	}
+	cmd, spec = t.Resolve(args)
+	if cmd != nil && spec == cmd && len(cmd.Subs) == 0 {
+		x := &s.names[s.nextName&3]
+		s.nextName++
+		x.n = uint8(copy(x.name[:], name))
+		x.spec = cmd
+	}
+	return cmd, spec
 }
 
 type effect struct {
@@ -65,6 +106,20 @@ type effect struct {
 // NewScriptCall prepares a script run for caller at time now. The script's
 // client starts in the caller's database with RESP2.
 func (e *Executor) NewScriptCall(caller, scriptClient *command.Client, now int64, readOnly bool) *ScriptCall {
+	s, _ := e.scripts.Get().(*ScriptCall)
+	if s == nil {
+		s = &ScriptCall{}
+	}
+	e.InitScriptCall(s, caller, scriptClient, now, readOnly)
+	s.pooled = true
+	return s
+}
+
+// InitScriptCall is NewScriptCall in storage the caller owns (a zero
+// ScriptCall or one Released): no pool round trip per script (EVALSHA's
+// per-call state lives in one pooled object, commands.scriptCall).
+// Release does not pool s.
+func (e *Executor) InitScriptCall(s *ScriptCall, caller, scriptClient *command.Client, now int64, readOnly bool) {
 	scriptClient.DB = caller.DB
 	scriptClient.Proto = 2
 	scriptClient.Flags = command.ClientScript
@@ -72,16 +127,13 @@ func (e *Executor) NewScriptCall(caller, scriptClient *command.Client, now int64
 	scriptClient.ACLUser = caller.ACLUser
 	scriptClient.Authed = true
 	scriptClient.Caller = caller
-	s, _ := e.scripts.Get().(*ScriptCall)
-	if s == nil {
-		s = &ScriptCall{}
-	}
 	s.E, s.Client, s.Caller, s.Now, s.ReadOnly = e, scriptClient, caller, now, readOnly
 	s.propagate = e.Propagate != nil && (e.Propagating == nil || e.Propagating())
-	return s
+	s.pooled = false
 }
 
-// Release recycles s after Finish; s must not be used afterwards.
+// Release recycles s after Finish; s must not be used afterwards (but
+// for a new InitScriptCall by its owner).
 func (s *ScriptCall) Release() {
 	e := s.E
 	s.wrote.Store(false)
@@ -94,7 +146,9 @@ func (s *ScriptCall) Release() {
 	if cap(s.part.arena) > 64<<10 || cap(s.part.pend) > 1024 || cap(s.part.obs) > 256 || cap(s.part.undo) > 1024 {
 		s.part = partial{}
 	}
-	e.scripts.Put(s)
+	if s.pooled {
+		e.scripts.Put(s)
+	}
 }
 
 // DB is the database the script's commands currently run in.
@@ -140,7 +194,7 @@ func (s *ScriptCall) CheckACL(args [][]byte) (allowed bool, msg string) {
 // written to w as the error texts Redis uses; writes are recorded as
 // effects for Finish.
 func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWriter) {
-	cmd, spec := e.Table.Resolve(args)
+	cmd, spec := s.resolve(e.Table, args)
 	if cmd == nil || (spec == nil && len(args) >= 2) {
 		s.reject(nil, w, ErrScriptUnknown)
 		return

@@ -218,6 +218,15 @@ type Run struct {
 	// that the loop's other connections are served meanwhile.
 	Detach func()
 
+	// ArgBytes and ArgSlices, when set, are where the engine builds
+	// redis.call's arguments: it appends each call's bytes and slices and
+	// never reuses what they hold, so the host may keep a call's arguments
+	// until the run is finished (exec's partial-lock log holds its calls'
+	// statistics back until then). When nil the engine reuses its own
+	// buffers from call to call.
+	ArgBytes  *[]byte
+	ArgSlices *[][]byte
+
 	start  atomic.Int64 // monoNow at Begin
 	killed atomic.Bool
 	retry  atomic.Bool

@@ -89,10 +89,15 @@ func argBlock[H, B any](n, size int) ([]LString, []byte) {
 // the same layout (array and hash parts, hence iteration order and
 // borders) as a new table would.
 func (tb *LTable) ResetArray(n int) bool {
-	if (tb.Metatable != LNil && tb.Metatable != nil) || len(tb.node) != 0 || n > cap(tb.array) {
+	switch tb.Metatable.(type) {
+	case nil, *LNilType: // a type switch: comparing with LNil calls ifaceeq
+	default:
 		return false
 	}
-	clear(tb.array[:cap(tb.array)])
+	if len(tb.node) != 0 || n > cap(tb.array) {
+		return false
+	}
+	clearRegs(tb.array[:cap(tb.array)])
 	tb.array = tb.array[:n]
 	tb.lastfree = 0
 	return true
@@ -137,6 +142,11 @@ func boxedString[T any](b []byte) LValue {
 // clearRegs sets the registers of s (above a new top) to nil. The usual
 // range is a few registers: plain stores cost less than the call to
 // memclrHasPointers and its bulk write barrier that clear(s) makes. CRESCENT
+// ClearValues sets the values of s to nil: with plain stores when s is
+// short (clear() of a few values calls memclrHasPointers, whose bulk
+// barrier alone costs more than the stores). CRESCENT
+func ClearValues(s []LValue) { clearRegs(s) }
+
 func clearRegs(s []LValue) {
 	if len(s) > 8 {
 		clear(s)
@@ -145,4 +155,12 @@ func clearRegs(s []LValue) {
 	for i := 0; i < len(s); i++ {
 		s[i] = nil
 	}
+}
+
+// Args returns the arguments of the running Go function, L.Get(1) to
+// L.Get(L.GetTop()), as a view of the stack: valid until the function
+// pushes, pops or calls, and not to be written. One bounds computation
+// instead of L.Get's per argument. CRESCENT
+func (ls *LState) Args() []LValue {
+	return ls.reg.array[ls.currentLocalBase():ls.reg.top]
 }

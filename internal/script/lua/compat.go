@@ -65,12 +65,25 @@ func luaTostring(L *glua.LState) int {
 // luaO_str2d does (strtod, hex via strtoul, surrounding spaces).
 func luaTonumber(orig *glua.LFunction) glua.LGFunction {
 	return func(L *glua.LState) int {
-		if L.GetTop() >= 2 && L.Get(2) != glua.LNil {
-			if b, ok := L.Get(2).(glua.LNumber); !ok || b != 10 {
+		// The arguments read once off the stack (L.Args): GetTop, Get and
+		// CheckAny each recompute the frame's base (tonumber runs three
+		// times per call of the seed's rate limiter).
+		args := L.Args()
+		if len(args) >= 2 {
+			switch b := args[1].(type) {
+			case nil, *glua.LNilType: // tonumber(x, nil): base 10
+			case glua.LNumber:
+				if b != 10 {
+					return orig.GFunction(L)
+				}
+			default:
 				return orig.GFunction(L)
 			}
 		}
-		switch v := L.CheckAny(1).(type) {
+		if len(args) == 0 {
+			L.CheckAny(1) // raises "value expected"
+		}
+		switch v := args[0].(type) {
 		case glua.LNumber:
 			L.Push(v)
 		case glua.LString:

@@ -251,7 +251,7 @@ func (s *state) setArgs(keys, args [][]byte) {
 	vals := glua.AppendStringValues(s.argVals[:0], keys, args)
 	s.keysT = s.fillArgTable(s.keysT, "KEYS", vals[:len(keys)])
 	s.argvT = s.fillArgTable(s.argvT, "ARGV", vals[len(keys):])
-	clear(vals)
+	glua.ClearValues(vals)
 	s.argVals = vals[:0]
 }
 

@@ -71,6 +71,11 @@ func (h *fakeHost) Call(args [][]byte, w resp.ReplyWriter) {
 		w.Array(2)
 		w.Error("ERR inner")
 		w.Int(1)
+	case "echo": // the arguments after the name, as redis.call passed them
+		w.Array(len(args) - 1)
+		for _, a := range args[1:] {
+			w.Bulk(a)
+		}
 	case "write":
 		h.wrote.Store(true)
 		w.OK()
@@ -380,6 +385,37 @@ func TestReadThroughProxies(t *testing.T) {
 		got := run(t, e, 2, tc.code, "k")
 		if !strings.HasPrefix(got, tc.want) {
 			t.Errorf("%s: got %q, want prefix %q", tc.code, got, tc.want)
+		}
+	}
+}
+
+// TestCallArgs checks redis.call's argument conversion (luaRedisGenericCommand):
+// strings as they are, numbers with %.17g, anything else an error; the
+// reused buffers must not mix one call's arguments with the next's.
+func TestCallArgs(t *testing.T) {
+	e := New(Options{})
+	long := strings.Repeat("x", 300)
+	cases := []struct {
+		name, code, want string
+	}{
+		{"none", "return redis.call('echo')", "*0\r\n"},
+		{"strings", "return redis.call('echo', 'a', '', 'bc')", "*3\r\n$1\r\na\r\n$0\r\n\r\n$2\r\nbc\r\n"},
+		{"numbers", "return redis.call('echo', 1, -2, 0.5, 1e20, 1/3)",
+			"*5\r\n$1\r\n1\r\n$2\r\n-2\r\n$3\r\n0.5\r\n$5\r\n1e+20\r\n$19\r\n0.33333333333333331\r\n"},
+		{"inf nan", "return redis.call('echo', 1/0, -1/0)", "*2\r\n$3\r\ninf\r\n$4\r\n-inf\r\n"},
+		{"growing buffer", "redis.call('echo', 'x') return redis.call('echo', 'a', '" + long + "', 7)",
+			"*3\r\n$1\r\na\r\n$300\r\n" + long + "\r\n$1\r\n7\r\n"},
+		{"two calls", "local a = redis.call('echo', 'first', 'x') local b = redis.call('echo', 'y') return {a[1], a[2], b[1]}",
+			"*3\r\n$5\r\nfirst\r\n$1\r\nx\r\n$1\r\ny\r\n"},
+		{"table arg", "return redis.pcall('echo', {})", "-ERR Lua redis lib command arguments must be strings or integers\r\n"},
+		{"bool arg", "return redis.pcall('echo', 'a', true)", "-ERR Lua redis lib command arguments must be strings or integers\r\n"},
+		{"nil arg", "return redis.pcall('echo', 'a', nil, 'b')", "-ERR Lua redis lib command arguments must be strings or integers\r\n"},
+		{"no args", "return redis.pcall()", "-ERR Please specify at least one argument for this redis lib call\r\n"},
+	}
+	for _, c := range cases {
+		got := run(t, e, 2, c.code)
+		if got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
 		}
 	}
 }

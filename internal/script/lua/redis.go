@@ -82,39 +82,35 @@ func raiseError(L *glua.LState, msg string) {
 }
 
 // callArgs converts the Lua arguments of redis.call into argv, reusing the
-// state's buffers. ok is false when an argument is not a string or number.
+// state's buffers, or appending to the run's (script.Run.ArgBytes), which
+// the host keeps. ok is false when an argument is not a string or number.
 func (s *state) callArgs(L *glua.LState, from int) ([][]byte, bool) {
-	n := L.GetTop()
-	size := 0
-	for i := from; i <= n; i++ {
-		switch v := L.Get(i).(type) {
-		case glua.LString:
-			size += len(v)
-		case glua.LNumber:
-			size += 32
-		default:
-			return nil, false
-		}
+	// One pass over the stack: argv's slices stay valid when buf grows
+	// (each keeps the array it was cut from), and buf keeps its capacity
+	// from call to call.
+	bufp, argvp := &s.argbuf, &s.argv
+	buf, argv := s.argbuf[:0], s.argv[:0]
+	if r := s.run; r != nil && r.ArgBytes != nil {
+		bufp, argvp = r.ArgBytes, r.ArgSlices
+		buf, argv = *bufp, *argvp
 	}
-	if cap(s.argbuf) < size {
-		s.argbuf = make([]byte, 0, size+64)
-	}
-	buf := s.argbuf[:0]
-	argv := s.argv[:0]
-	for i := from; i <= n; i++ {
+	first := len(argv)
+	for _, v := range L.Args()[from-1:] {
 		start := len(buf)
-		switch v := L.Get(i).(type) {
+		switch v := v.(type) {
 		case glua.LString:
 			buf = append(buf, v...)
 		case glua.LNumber:
 			buf = strconv.AppendFloat(buf, float64(v), 'g', 17, 64)
 			buf = fixExp(buf, start, float64(v))
+		default:
+			*bufp, *argvp = buf, argv
+			return nil, false
 		}
 		argv = append(argv, buf[start:len(buf):len(buf)])
 	}
-	s.argbuf = buf
-	s.argv = argv
-	return argv, true
+	*bufp, *argvp = buf, argv
+	return argv[first:len(argv):len(argv)], true
 }
 
 // fixExp rewrites Go's exponent ("e+20", "e-07") the C way: at least two
