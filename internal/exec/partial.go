@@ -313,7 +313,7 @@ func (s *ScriptCall) commit() {
 			}
 		case pendObserve:
 			o := &p.obs[x.obs]
-			e.recordDur(&o.ctx, o.d)
+			e.recordDur(&o.ctx, o.d, nil)
 		}
 	}
 	clear(p.pend)
