@@ -287,6 +287,10 @@ func (e *Executor) LocksFor(spec *command.Spec, args [][]byte, l *Locks) {
 		return
 	}
 
+	if len(args) > 1 && spec.OnlyKeyIs1() { // the common shape, without KeysInto
+		l.Shards = append(l.Shards, e.Store.ShardOf(args[1]))
+		return
+	}
 	var kb [8]int
 	keys := spec.KeysInto(args, kb[:0])
 	for _, k := range keys {
