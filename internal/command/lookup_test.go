@@ -95,3 +95,36 @@ func TestRepeats(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkResolveGet and BenchmarkRepeatsGet compare the table lookup of
+// a pipelined GET with the previous-command check the executor tries
+// first (Spec.Repeats).
+func BenchmarkResolveGet(b *testing.B) {
+	tb, err := NewTable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tb.Handle("get", func(*Ctx) {})
+	args := [][]byte{[]byte("GET"), []byte("key:000000000001")}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, sub := tb.Resolve(args); sub == nil || !sub.CheckArity(len(args)) {
+			b.Fatal("no get")
+		}
+	}
+}
+
+func BenchmarkRepeatsGet(b *testing.B) {
+	tb, err := NewTable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := tb.Handle("get", func(*Ctx) {})
+	args := [][]byte{[]byte("GET"), []byte("key:000000000001")}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if !s.Repeats(args) {
+			b.Fatal("not a repeat")
+		}
+	}
+}
