@@ -157,6 +157,19 @@ func (s *Spec) KeysInto(args [][]byte, dst []int) []int {
 	return dst
 }
 
+// OnlyKeyIs1 reports whether a call's keys are args[1] alone when it has
+// two arguments or more (none otherwise): the command's only key spec has
+// the simple index shape for one key at 1 (GET, SET, INCR, HSET, LPUSH...).
+// The executor's lock choice skips KeysInto for these; TestOnlyKeyIs1
+// checks it against KeysInto.
+func (s *Spec) OnlyKeyIs1() bool {
+	if s.GetKeys != nil || len(s.KeySpecs) != 1 {
+		return false
+	}
+	k := &s.KeySpecs[0]
+	return k.simple && k.BeginIndex == 1 && k.LastKey == 0
+}
+
 // FirstKeyIs1 reports whether args[1] is a key of every call of the
 // command: its first key spec has the simple index shape and begins at 1
 // (GET, SET, INCR, HSET, DEL...). A cheap test for hints such as a

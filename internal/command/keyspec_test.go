@@ -89,3 +89,44 @@ func FuzzKeyNum(f *testing.F) {
 		}
 	})
 }
+
+// TestOnlyKeyIs1 checks OnlyKeyIs1, the executor's shortcut for choosing
+// a command's lock, against KeysInto: for every command and subcommand
+// it reports, calls of 2 to 7 arguments have exactly the key args[1].
+func TestOnlyKeyIs1(t *testing.T) {
+	tb, err := NewTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range tb.meta {
+		for _, x := range append([]*Spec{s}, s.Subs...) {
+			if !x.OnlyKeyIs1() {
+				continue
+			}
+			n++
+			for argc := 2; argc <= 7; argc++ {
+				args := make([][]byte, argc)
+				for i := range args {
+					args[i] = []byte("1")
+				}
+				if got := x.KeysInto(args, nil); len(got) != 1 || got[0] != 1 {
+					t.Fatalf("%s with %d arguments: keys %v, want [1]", x.Name, argc, got)
+				}
+			}
+		}
+	}
+	for _, name := range []string{"get", "set", "incr", "hset", "lpush", "sadd", "zadd"} {
+		if !tb.meta[name].OnlyKeyIs1() {
+			t.Errorf("%s: OnlyKeyIs1 false", name)
+		}
+	}
+	for _, name := range []string{"mget", "mset", "del", "eval", "rename", "ping"} {
+		if tb.meta[name].OnlyKeyIs1() {
+			t.Errorf("%s: OnlyKeyIs1 true", name)
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d commands with one key at 1", n)
+	}
+}

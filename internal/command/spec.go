@@ -142,6 +142,15 @@ func (s *Spec) CheckArity(n int) bool {
 	return n >= -s.Arity
 }
 
+// Repeats reports whether args call s, a served top-level command
+// without subcommands, with a valid arity: what Table.Resolve and
+// CheckArity would find, checked without a table lookup (the executor
+// tries the client's previous command first).
+func (s *Spec) Repeats(args [][]byte) bool {
+	return s.Parent == nil && len(s.Subs) == 0 && s.Handler != nil &&
+		s.CheckArity(len(args)) && len(args) > 0 && equalFold(args[0], s.Name)
+}
+
 // DisplayName is the name used in error messages: "get", or "config|get".
 func (s *Spec) DisplayName() string { return s.Name }
 

@@ -317,6 +317,10 @@ func (e *Executor) LocksFor(spec *command.Spec, args [][]byte, l *Locks) {
 		return
 	}
 
+	if len(args) > 1 && spec.OnlyKeyIs1() { // the common shape, without KeysInto
+		l.Shards = append(l.Shards, e.Store.ShardOf(args[1]))
+		return
+	}
 	var kb [8]int
 	keys := spec.KeysInto(args, kb[:0])
 	for _, k := range keys {
@@ -366,10 +370,17 @@ func (e *Executor) Run(c *command.Ctx) { e.RunIn(c, nil) }
 // effects are added to u (see PropagateUnit) instead of propagated.
 func (e *Executor) RunIn(c *command.Ctx, u *Unit) { e.runIn(c, u, nil) }
 
-// runIn is RunIn; one, when not nil, holds the one-command effect list
-// handed to Propagate (which does not keep it), so that propagating a
-// client's command allocates nothing.
-func (e *Executor) runIn(c *command.Ctx, u *Unit, one *[1][][]byte) {
+// runIn is RunIn; f, when not nil, is the client's frame (Execute): it
+// holds the one-command effect list handed to Propagate (which does not
+// keep it), so that propagating a client's command allocates nothing,
+// and caches the command's statistics record.
+func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
+	var one *[1][][]byte
+	var st *Stat
+	if f != nil {
+		one = &f.prop
+		st = f.statOf(e, c.Spec)
+	}
 	start := c.Start
 	if start == 0 {
 		start = e.clock.read()
@@ -391,7 +402,7 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, one *[1][][]byte) {
 			cl.ClockMark = 0
 		}
 	}
-	e.recordDur(c, time.Duration(end-start)) // stats, histogram, Observe (ops.go)
+	e.recordDur(c, time.Duration(end-start), st) // stats, histogram, Observe (ops.go)
 	if c.Dirty > 0 {
 		e.Dirty.AddFor(c.Client, int64(c.Dirty))
 		if u != nil && c.Spec.Has(command.FlagWrite) {
@@ -436,7 +447,12 @@ func (e *Executor) emit(cl *command.Client, db int, cmds [][][]byte) {
 
 // Execute runs one client command and writes its reply to w.
 func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
-	spec, errMsg := e.Lookup(args)
+	// a pipeline repeats its command: the client's previous one is
+	// checked first (Spec.Repeats), then the table
+	spec, errMsg := cl.LastCmd.Load(), ""
+	if spec == nil || !spec.Repeats(args) {
+		spec, errMsg = e.Lookup(args)
+	}
 	if spec == nil {
 		cl.LastCmd.Store(e.misused(args))
 		cl.MayWait = false
@@ -481,7 +497,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	}
 	// kept as it is: the next command's NewCtx overwrites the whole
 	// context, and what it still refers to until then is the client's
-	defer func() { cl.Scratch = f }()
+	// (given back at every return below; a panic loses it to the pool)
 	locks, c := &f.locks, &f.ctx
 	e.LocksFor(spec, args, locks)
 	if spec.Lock == command.LockTx {
@@ -499,6 +515,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		if !ok {
 			cl.WouldWait = true // event loop: run it on a goroutine instead
 			cl.LockBusy = true
+			cl.Scratch = f
 			return
 		}
 		atOnce = first
@@ -506,6 +523,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		if msg := e.lockOrBusy(locks); msg != "" {
 			e.StatFor(spec).RejectedCalls.Add(1)
 			e.reject(cl, args, w, msg)
+			cl.Scratch = f
 			return
 		}
 	} else {
@@ -527,7 +545,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	if spec.Lock == command.LockScript {
 		c.Held = locks // the script may take more shards, or all (partial.go)
 	}
-	e.runIn(c, nil, &f.prop)
+	e.runIn(c, nil, f)
 	// blocking commands: register under the locks, park after (block.go)
 	var wt *waiter
 	if c.Block != nil {
@@ -541,6 +559,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	if wt != nil {
 		e.park(wt, spec, args, w, c.Block)
 	}
+	cl.Scratch = f
 }
 
 // MayWait reports whether spec may make its caller wait for long or
@@ -643,6 +662,28 @@ type frame struct {
 	ctx   command.Ctx
 	locks Locks
 	prop  [1][][]byte // the command's effect for Propagate (runIn)
+	// the statistics record of statSpec in the map statMap (statOf)
+	statMap  *map[*command.Spec]*Stat
+	statSpec *command.Spec
+	stat     *Stat
+}
+
+// statOf returns spec's statistics record (StatFor), remembered for the
+// client's next command: a pipeline repeats the same command, and the
+// map lookup costs more than the command's other bookkeeping. The record
+// is reused only while the map it came from is current (a command's
+// first call and CONFIG RESETSTAT replace it).
+func (f *frame) statOf(e *Executor, spec *command.Spec) *Stat {
+	m := e.stats.Load()
+	if f.statMap == m && f.statSpec == spec {
+		return f.stat
+	}
+	st := (*m)[spec]
+	if st == nil {
+		return e.StatFor(spec) // creates it, in a new map
+	}
+	f.statMap, f.statSpec, f.stat = m, spec, st
+	return st
 }
 
 func (e *Executor) getFrame() *frame {

@@ -92,17 +92,16 @@ func (h *Histogram) Percentile(p float64) float64 {
 // recordCall updates c's command statistics after its handler ran and
 // hands it to Observe.
 func (e *Executor) recordCall(c *command.Ctx, start int64) {
-	e.recordDur(c, time.Duration(e.clock.read()-start))
+	e.recordDur(c, time.Duration(e.clock.read()-start), nil)
 }
 
-// recordDur is recordCall for a call that took d.
-func (e *Executor) recordDur(c *command.Ctx, d time.Duration) {
-	e.recordStat(c, d, e.StatFor(c.Spec))
-}
-
-// recordStat is recordDur with c.Spec's statistics record st.
-func (e *Executor) recordStat(c *command.Ctx, d time.Duration, st *Stat) {
+// recordDur is recordCall for a call that took d; st is c.Spec's
+// statistics record when the caller has it (nil: StatFor).
+func (e *Executor) recordDur(c *command.Ctx, d time.Duration, st *Stat) {
 	usec := int64(d / time.Microsecond)
+	if st == nil {
+		st = e.StatFor(c.Spec)
+	}
 	cl := c.Client
 	switch {
 	case c.Rejected:

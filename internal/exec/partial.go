@@ -336,7 +336,7 @@ func (s *ScriptCall) commit() {
 			}
 		case pendObserve:
 			o := &p.obs[x.obs]
-			e.recordStat(&o.ctx, o.d, e.statFor(&p.stats, o.ctx.Spec))
+			e.recordDur(&o.ctx, o.d, e.statFor(&p.stats, o.ctx.Spec))
 			// what the handler allocated for itself
 			o.ctx.Propagate, o.ctx.Block, o.ctx.Held = nil, nil, nil
 		}

@@ -12,6 +12,7 @@ import (
 type Prefetcher struct {
 	keys [keyspace.PrefetchMax][]byte
 	n    int
+	last *command.Spec // the command last looked up: a batch repeats it
 }
 
 // Add notes the key of args if args is a keyed command of the client's
@@ -25,7 +26,11 @@ func (p *Prefetcher) Add(e *Executor, args [][]byte) bool {
 	if len(args) < 2 {
 		return true
 	}
-	cmd := e.Table.Lookup(args[0])
+	cmd := p.last
+	if cmd == nil || !cmd.Repeats(args) {
+		cmd = e.Table.Lookup(args[0])
+		p.last = cmd
+	}
 	if cmd == nil || len(cmd.Subs) != 0 || cmd.Lock != command.LockKeys || !cmd.FirstKeyIs1() {
 		return true
 	}
