@@ -61,43 +61,142 @@ func luaTostring(L *glua.LState) int {
 	return 1
 }
 
-// luaTonumber is tonumber() parsing base-10 strings as Lua 5.1's
-// luaO_str2d does (strtod, hex via strtoul, surrounding spaces).
-func luaTonumber(orig *glua.LFunction) glua.LGFunction {
-	return func(L *glua.LState) int {
-		// The arguments read once off the stack (L.Args): GetTop, Get and
-		// CheckAny each recompute the frame's base (tonumber runs three
-		// times per call of the seed's rate limiter).
-		args := L.Args()
-		if len(args) >= 2 {
-			switch b := args[1].(type) {
-			case nil, *glua.LNilType: // tonumber(x, nil): base 10
-			case glua.LNumber:
-				if b != 10 {
-					return orig.GFunction(L)
-				}
-			default:
-				return orig.GFunction(L)
-			}
-		}
-		if len(args) == 0 {
-			L.CheckAny(1) // raises "value expected"
-		}
-		switch v := args[0].(type) {
+// luaTonumber is Lua 5.1's tonumber(): base-10 strings parse as
+// luaO_str2d does (strtod, hex via strtoul, surrounding spaces); any other
+// base as luaB_tonumber does, with C's strtoul (a sign, a 0x prefix in
+// base 16, saturation at 2^64-1) on the argument as a C string.
+func luaTonumber(L *glua.LState) int {
+	// The arguments read once off the stack (L.Args): GetTop, Get and
+	// CheckAny each recompute the frame's base (tonumber runs three times
+	// per call of the seed's rate limiter).
+	args := L.Args()
+	base := int32(10)
+	if len(args) >= 2 {
+		switch b := args[1].(type) {
+		case nil, *glua.LNilType: // tonumber(x, nil): base 10
 		case glua.LNumber:
-			L.Push(v)
+			base = luaInt(float64(b))
 		case glua.LString:
-			if f, ok := glua.Str2Number(string(v)); ok {
-				L.Push(glua.NumberValue(f))
-			} else {
-				L.Push(glua.LNil)
+			f, ok := glua.Str2Number(string(b))
+			if !ok {
+				L.TypeError(2, glua.LTNumber)
 			}
+			base = luaInt(float64(f))
 		default:
+			L.TypeError(2, glua.LTNumber)
+		}
+	}
+	if len(args) == 0 {
+		L.CheckAny(1) // raises "value expected"
+	}
+	if base != 10 {
+		var s string
+		switch v := args[0].(type) {
+		case glua.LString:
+			s = string(v)
+		case glua.LNumber:
+			s = fmtNumber(float64(v))
+		default:
+			L.TypeError(1, glua.LTString)
+		}
+		if base < 2 || base > 36 {
+			L.ArgError(2, "base out of range")
+		}
+		if n, ok := strtoulBase(s, int(base)); ok {
+			L.Push(glua.LNumber(float64(n)))
+		} else {
 			L.Push(glua.LNil)
 		}
 		return 1
 	}
+	switch v := args[0].(type) {
+	case glua.LNumber:
+		L.Push(v)
+	case glua.LString:
+		if f, ok := glua.Str2Number(string(v)); ok {
+			L.Push(glua.NumberValue(f))
+		} else {
+			L.Push(glua.LNil)
+		}
+	default:
+		L.Push(glua.LNil)
+	}
+	return 1
 }
+
+// luaInt is luaL_checkint's conversion of a number on x86-64: truncation
+// to a 64-bit integer (out of range and NaN give its minimum, as cvttsd2si
+// does), then to a C int.
+func luaInt(f float64) int32 {
+	if !(f > -9.223372036854775808e18 && f < 9.223372036854775808e18) {
+		return 0 // int32(math.MinInt64)
+	}
+	return int32(int64(f))
+}
+
+// strtoulBase is luaB_tonumber's parse of s in base (2..36): C's strtoul
+// on s up to its first NUL (leading white space, a sign, "0x" in base 16,
+// saturation at 2^64-1, a negated result wrapping), then only white space
+// after the digits. ok is false without a digit or with other trailing
+// characters.
+func strtoulBase(s string, base int) (n uint64, ok bool) {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
+	i := 0
+	for i < len(s) && isCSpace(s[i]) {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	if base == 16 && i+2 < len(s) && s[i] == '0' && (s[i+1]|0x20) == 'x' && digitVal(s[i+2]) < 16 {
+		i += 2
+	}
+	start, over := i, false
+	for ; i < len(s); i++ {
+		d := digitVal(s[i])
+		if d >= base {
+			break
+		}
+		if n > (math.MaxUint64-uint64(d))/uint64(base) {
+			over = true
+		}
+		n = n*uint64(base) + uint64(d)
+	}
+	if i == start {
+		return 0, false
+	}
+	for i < len(s) && isCSpace(s[i]) {
+		i++
+	}
+	if i != len(s) {
+		return 0, false
+	}
+	switch {
+	case over:
+		return math.MaxUint64, true
+	case neg:
+		return -n, true
+	}
+	return n, true
+}
+
+// digitVal is a digit's value in bases up to 36 (99 for anything else).
+func digitVal(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c|0x20 >= 'a' && c|0x20 <= 'z':
+		return int(c|0x20-'a') + 10
+	}
+	return 99
+}
+
+// isCSpace is C's isspace in the C locale.
+func isCSpace(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' }
 
 func luaCollectgarbage(L *glua.LState) int {
 	switch L.OptString(1, "collect") {
@@ -111,4 +210,3 @@ func luaCollectgarbage(L *glua.LState) int {
 	return 1
 }
 
-var _ = math.Inf

@@ -452,7 +452,7 @@ func (e *Engine) newState() *state {
 	g.RawSetString("gcinfo", L.NewFunction(luaGcinfo))
 	g.RawSetString("collectgarbage", L.NewFunction(luaCollectgarbage))
 	g.RawSetString("tostring", L.NewFunction(luaTostring))
-	g.RawSetString("tonumber", L.NewFunction(luaTonumber(src.RawGetString("tonumber").(*glua.LFunction))))
+	g.RawSetString("tonumber", L.NewFunction(luaTonumber))
 
 	// string: gopher-lua's functions, with a capped rep and no dump.
 	str := src.RawGetString("string").(*glua.LTable)
