@@ -209,4 +209,3 @@ func luaCollectgarbage(L *glua.LState) int {
 	}
 	return 1
 }
-
