@@ -67,24 +67,31 @@ func startProc(t testing.TB, bin, dir string, args ...string) *proc {
 	go func() { p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() { p.kill() })
 	deadline := time.Now().Add(10 * time.Second)
+	var last string // the last try's outcome, for the failure message
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.done:
 			t.Fatalf("%s exited early: %s", filepath.Base(bin), p.out.String())
 		default:
 		}
-		if c, err := net.Dial("tcp", p.addr()); err == nil {
+		c, err := net.DialTimeout("tcp", p.addr(), 2*time.Second)
+		if err == nil {
 			// ready once PING answers PONG (Redis answers LOADING first)
+			c.SetDeadline(time.Now().Add(2 * time.Second))
 			cl := &client{c: c, r: bufio.NewReader(c)}
-			r, _ := cl.do("PING")
+			var r string
+			r, err = cl.do("PING")
 			c.Close()
 			if r == "PONG" {
 				return p
 			}
+			last = fmt.Sprintf("PING: %q, %v", r, err)
+		} else {
+			last = err.Error()
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("%s did not start: %s", bin, p.out.String())
+	t.Fatalf("%s did not start on port %d (last try: %s): %s", bin, p.port, last, p.out.String())
 	return nil
 }
 
