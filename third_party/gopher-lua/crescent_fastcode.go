@@ -34,12 +34,15 @@ const (
 	opEqRK
 	opLtRK
 	opLeRK
-	opFastMax = opLeRK
+	// FORLOOP of a loop with a numKernel (crescent_kernel.go): fastLoop
+	// returns it for mainLoopWithContext to run the kernel.
+	opForLoopK
+	opFastMax = opForLoopK
 )
 
 // The opcode field has 6 bits; fastLoop's switch lists the 64 values.
-var _ [63 - opFastMax - 8]struct{}
-var _ [opFastMax + 8 - 63]struct{}
+var _ [63 - opFastMax - 7]struct{}
+var _ [opFastMax + 7 - 63]struct{}
 
 // fastCodeOf returns the fast paths' copy of proto's code (see above).
 func fastCodeOf(proto *FunctionProto) []uint64 {

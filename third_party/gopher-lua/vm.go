@@ -107,6 +107,20 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 			pc, top, steps = fastLoop(rg.alloc, codep, kbase, regs, pc, rg.top-lbase, steps)
 			rg.top = top + lbase
 			inst = proto.Code[pc-1] // not a specialized instruction (fastCode)
+			// CRESCENT: a loop with a numKernel (crescent_kernel.go) runs
+			// on floats until a FORLOOP that ends it or reaches a check;
+			// the generic handler below runs that one. fastLoop counted
+			// the FORLOOP as one instruction: the kernel counts it.
+			if steps&(ctxCheckEvery-1) != 0 && int(inst>>26) == OP_FORLOOP && proto.kernels != nil {
+				if k := proto.kernels[pc-1]; k != nil {
+					var ran bool
+					steps, ran = k.run(rg.alloc, regs, steps-1)
+					steps++
+					if ran && lbase+k.top > rg.top {
+						rg.top = lbase + k.top
+					}
+				}
+			}
 			// CRESCENT: the interrupt (SCRIPT KILL, deadline) and memory
 			// checks run every ctxCheckEvery instructions, as Redis's Lua
 			// hook does, instead of a channel select per instruction.
@@ -856,8 +870,8 @@ loop:
 			}
 			pc += sbx
 		case OP_MOVEN, OP_LOADBOOL, OP_LOADNIL, OP_GETUPVAL, OP_GETGLOBAL, OP_GETTABLE, OP_GETTABLEKS, OP_SETGLOBAL, OP_SETUPVAL, OP_SETTABLE, OP_SETTABLEKS, OP_NEWTABLE, OP_SELF, OP_POW, OP_UNM, OP_NOT, OP_LEN, OP_CONCAT, OP_TESTSET, OP_CALL, OP_TAILCALL, OP_RETURN, OP_FORPREP, OP_TFORLOOP, OP_SETLIST, OP_CLOSE, OP_CLOSURE, OP_VARARG, OP_NOP,
-			opFastMax + 1, opFastMax + 2, opFastMax + 3, opFastMax + 4,
-			opFastMax + 5, opFastMax + 6, opFastMax + 7, opFastMax + 8:
+			opForLoopK, opFastMax + 1, opFastMax + 2, opFastMax + 3,
+			opFastMax + 4, opFastMax + 5, opFastMax + 6, opFastMax + 7:
 			// every other opcode, listed so that the switch's jump table
 			// covers all 64 values and needs no range check
 			break loop
