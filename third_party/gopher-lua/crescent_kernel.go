@@ -37,8 +37,8 @@ type numKernel struct {
 	top    int       // 1 + the highest register the loop writes (frame-relative)
 	regs   []uint8   // slot i < len(regs) is register regs[i]; 0-3 are FORLOOP's A..A+3
 	consts []float64 // slots len(regs)... hold these constants
-	ops    []uint32 // kernelOp packed: op (0-7), a<<8, b<<16, c<<24
-	wrote  []uint8 // the register slots the loop writes
+	ops    []uint32  // kernelOp packed: op (0-7), a<<8, b<<16, c<<24
+	wrote  []uint8   // the register slots the loop writes
 }
 
 // kernelOp is one body instruction on slots: f[a] = f[b] op f[c].
