@@ -255,6 +255,9 @@ return function(x, y)
 		for i = x, x + 40, (y % 5) - 2 do s = s + i n = n + 1 if n > 100 then break end end
 	end
 	out[#out+1] = f(s) .. "/" .. n
+	local t = x -- a loop run by a numKernel (crescent_kernel.go)
+	for i = 1, 20 do t = t * 0.5 + i % 7 - y / 3 + x % y - -i ^ 0.5 end
+	out[#out+1] = f(t)
 	return table.concat(out, " ")
 end`
 
