@@ -342,7 +342,7 @@ func TestScriptOverlap(t *testing.T) {
 	var done atomic.Bool
 	longErr := make(chan error, 1)
 	go func() {
-		err := long.Eval(ctx, "local x = 0 for i = 1, 5000000 do x = x + i % 7 end redis.call('SET', KEYS[1], x) return 1", []string{"overlap:a"}).Err()
+		err := long.Eval(ctx, "local x = 0 for i = 1, 20000000 do x = x + i % 7 end redis.call('SET', KEYS[1], x) return 1", []string{"overlap:a"}).Err()
 		done.Store(true)
 		longErr <- err
 	}()

@@ -226,7 +226,7 @@ func TestFcallDisjointConcurrent(t *testing.T) {
 
 // TestTxOverlap measures how long a short EXEC and a short GET on other
 // keys take while a long EXEC (200,000 queued INCRs) or a long function
-// (a 3M-iteration loop) runs: before EXEC and FCALL locked only their
+// (a 12M-iteration loop) runs: before EXEC and FCALL locked only their
 // shards they waited for the whole long one.
 func TestTxOverlap(t *testing.T) {
 	if testing.Short() {
@@ -236,7 +236,7 @@ func TestTxOverlap(t *testing.T) {
 	ex := srv.Exec()
 	w := resp.NewWriter()
 	ex.Execute(command.NewClient(0), strArgs("FUNCTION", "LOAD", "#!lua name=ovl\n"+
-		"redis.register_function('long', function(keys, args) local x = 0 for i = 1, 3000000 do x = x + i % 7 end redis.call('SET', keys[1], x) return 1 end)"), w)
+		"redis.register_function('long', function(keys, args) local x = 0 for i = 1, 12000000 do x = x + i % 7 end redis.call('SET', keys[1], x) return 1 end)"), w)
 	if w.Buf[0] == '-' {
 		t.Fatalf("FUNCTION LOAD: %s", w.Buf)
 	}

@@ -512,7 +512,7 @@ func TestLoopLockBusyComesBack(t *testing.T) {
 		c.do("PING")
 	}
 	// runs long enough to detach, holding k's shard
-	long.send("EVAL", "local x = 0 for i = 1, 1000000 do x = x + 1 end return redis.call('INCR', KEYS[1])", "1", "k")
+	long.send("EVAL", "local x = 0 for i = 1, 10000000 do x = x + 1 end return redis.call('INCR', KEYS[1])", "1", "k")
 	time.Sleep(10 * time.Millisecond)
 	busy.send("SET", "k", "10") // waits for the script
 	if r := busy.read(60 * time.Second); r != "+OK\r\n" {

@@ -1378,8 +1378,9 @@ func compileFunctionExpr(context *funcContext, funcexpr *ast.FunctionExpr, ec *e
 		context.Proto.stringHashes = append(context.Proto.stringHashes, luaStrHash(sv)) // CRESCENT
 	}
 	patchCode(context)
-	context.Proto.fastRegs = fastRegsOf(context.Proto.Code) // CRESCENT
-	context.Proto.fastCode = fastCodeOf(context.Proto)      // CRESCENT
+	context.Proto.fastRegs = fastRegsOf(context.Proto.Code)                  // CRESCENT
+	context.Proto.fastCode = fastCodeOf(context.Proto)                       // CRESCENT
+	context.Proto.kernels = kernelsOf(context.Proto, context.Proto.fastCode) // CRESCENT
 } // }}}
 
 func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expcontext) { // {{{

@@ -27,18 +27,22 @@ const (
 	opModRK
 	// R(A) := R(B) % k, k an integer constant in [1, 511] held in the C
 	// field itself (not its constant index): an integer path when R(B)
-	// is a shared number (alloc.go).
+	// is a shared number (alloc.go). The high word of its fastCode entry
+	// is modMagic(k), not predecoded offsets.
 	opModRKI
 	// if (R(B) == K(C)) ~= A then pc++ (and <, <=), K(C) a number
 	opEqRK
 	opLtRK
 	opLeRK
-	opFastMax = opLeRK
+	// FORLOOP of a loop with a numKernel (crescent_kernel.go): fastLoop
+	// returns it for mainLoopWithContext to run the kernel.
+	opForLoopK
+	opFastMax = opForLoopK
 )
 
 // The opcode field has 6 bits; fastLoop's switch lists the 64 values.
-var _ [63 - opFastMax - 8]struct{}
-var _ [opFastMax + 8 - 63]struct{}
+var _ [63 - opFastMax - 7]struct{}
+var _ [opFastMax + 7 - 63]struct{}
 
 // fastCodeOf returns the fast paths' copy of proto's code (see above).
 func fastCodeOf(proto *FunctionProto) []uint64 {
@@ -90,9 +94,25 @@ func fastCodeOf(proto *FunctionProto) []uint64 {
 	}
 	fast := make([]uint64, len(code))
 	for pc, inst := range code {
+		if int(inst>>26) == opModRKI {
+			fast[pc] = uint64(inst) | uint64(modMagic(inst>>9&0x1ff))<<32
+			continue
+		}
 		fast[pc] = uint64(inst) | predecode(proto.Code[pc])<<32
 	}
 	return fast
+}
+
+// modMagic returns ceil(2^32/k) modulo 2^32 for k in [1, 511]: opModRKI's
+// high word. For every a < 2^20, a mod k is ((a*c mod 2^32) * k) >> 32
+// (Lemire, Kaser and Kurz, "Faster remainder by direct computation":
+// exact when the 32 bits cover a's 20 and k's 9; for k = 1, c is 0 and
+// so is the result). fastLoop's operand a = index + 1024(k-1) is below
+// 17408 + 1024*510 < 2^20 (TestModMagic checks every pair). Two
+// multiplications replace a 64-bit division, which costs tens of cycles
+// and pins the dividend and remainder to AX and DX.
+func modMagic(k uint32) uint32 {
+	return uint32((1<<32 + uint64(k) - 1) / uint64(k))
 }
 
 // predecode returns the high word of an instruction of fastCode: for

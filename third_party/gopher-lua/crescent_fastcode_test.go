@@ -112,6 +112,21 @@ func TestFastModInt(t *testing.T) {
 	}
 }
 
+// TestModMagic checks opModRKI's remainder by multiplications against
+// Go's % for every divisor in [1, 511] and every shared integer, with
+// the operand fastLoop gives it (the index plus 1024(k-1)).
+func TestModMagic(t *testing.T) {
+	for k := uint64(1); k <= 0x1ff; k++ {
+		c := uint64(modMagic(uint32(k)))
+		for idx := uint64(0); idx < uint64(len(sharedNumbers)); idx++ {
+			a := idx + uint64(-sharedMin)*(k-1)
+			if got, want := (uint64(uint32(a*c))*k)>>32, a%k; got != want {
+				t.Fatalf("k %d, index %d: %d, want %d", k, idx, got, want)
+			}
+		}
+	}
+}
+
 // TestFastCodeOf checks which instructions are specialized, and that
 // the specialized copy differs from Code only in opcodes.
 func TestFastCodeOf(t *testing.T) {
@@ -126,7 +141,11 @@ func TestFastCodeOf(t *testing.T) {
 	seen := map[int]int{}
 	for pc, inst := range p.Code {
 		f := uint32(p.fastCode[pc])
-		if hi, want := p.fastCode[pc]>>32, predecode(inst); hi != want {
+		want := predecode(inst)
+		if int(f>>26) == opModRKI {
+			want = uint64(modMagic(f >> 9 & 0x1ff))
+		}
+		if hi := p.fastCode[pc] >> 32; hi != want {
 			t.Fatalf("pc %d: predecoded %x, want %x", pc, hi, want)
 		}
 		if int(f>>26) == opModRKI { // C holds the divisor
@@ -236,6 +255,9 @@ return function(x, y)
 		for i = x, x + 40, (y % 5) - 2 do s = s + i n = n + 1 if n > 100 then break end end
 	end
 	out[#out+1] = f(s) .. "/" .. n
+	local t = x -- a loop run by a numKernel (crescent_kernel.go)
+	for i = 1, 20 do t = t * 0.5 + i % 7 - y / 3 + x % y - -i ^ 0.5 end
+	out[#out+1] = f(t)
 	return table.concat(out, " ")
 end`
 

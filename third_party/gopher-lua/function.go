@@ -49,6 +49,9 @@ type FunctionProto struct {
 	// (crescent_fastcode.go); nil when unknown (then the generic handlers
 	// run it). CRESCENT
 	fastCode []uint64
+	// kernels holds the numKernel of each FORLOOP that has one, by pc
+	// (crescent_kernel.go); nil when none has. CRESCENT
+	kernels []*numKernel
 }
 
 /* Upvalue {{{ */

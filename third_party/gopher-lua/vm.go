@@ -107,6 +107,20 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 			pc, top, steps = fastLoop(rg.alloc, codep, kbase, regs, pc, rg.top-lbase, steps)
 			rg.top = top + lbase
 			inst = proto.Code[pc-1] // not a specialized instruction (fastCode)
+			// CRESCENT: a loop with a numKernel (crescent_kernel.go) runs
+			// on floats until a FORLOOP that ends it or reaches a check;
+			// the generic handler below runs that one. fastLoop counted
+			// the FORLOOP as one instruction: the kernel counts it.
+			if steps&(ctxCheckEvery-1) != 0 && int(inst>>26) == OP_FORLOOP && proto.kernels != nil {
+				if k := proto.kernels[pc-1]; k != nil {
+					var ran bool
+					steps, ran = k.run(rg.alloc, regs, steps-1)
+					steps++
+					if ran && lbase+k.top > rg.top {
+						rg.top = lbase + k.top
+					}
+				}
+			}
 			// CRESCENT: the interrupt (SCRIPT KILL, deadline) and memory
 			// checks run every ctxCheckEvery instructions, as Redis's Lua
 			// hook does, instead of a channel select per instruction.
@@ -409,6 +423,18 @@ loop:
 			}
 		case opAddRR:
 			lhs, rhs := wordsAt(regs, inst&0xff), wordsOff(regs, uintptr(inst64>>48))
+			if o1, o2 := uintptr(lhs.word)-uintptr(unsafe.Pointer(&sharedNumbers)), uintptr(rhs.word)-uintptr(unsafe.Pointer(&sharedNumbers)); o1|o2 < 1<<17 && o1+o2-uintptr(-sharedMin)*8 < unsafe.Sizeof(sharedNumbers) {
+				// Two shared integers with a shared sum: no float work.
+				o := o1 + o2 - uintptr(-sharedMin)*8
+				a16 := uintptr(uint16(inst64 >> 32))
+				d := wordsOff(regs, a16)
+				d.itab = nitab
+				d.word = unsafe.Add(unsafe.Pointer(&sharedNumbers), o)
+				if int(a16) >= top {
+					top = int(a16) + 16
+				}
+				continue
+			}
 			if lhs.itab != nitab || rhs.itab != nitab {
 				break loop
 			}
@@ -659,35 +685,44 @@ loop:
 			}
 		case opModRKI:
 			lhs := wordsAt(regs, inst&0xff)
-			k := uintptr(inst>>9) & 0x1ff // the divisor itself, in [1, 511]
-			var np *float64               // the result's float: shared or boxed
+			k := uintptr(inst>>9) & 0x1ff    // the divisor itself, in [1, 511]
+			a16 := uintptr(inst>>14) & 0xff0 // A*16 (the high word is modMagic)
 			if off := uintptr(lhs.word) - uintptr(unsafe.Pointer(&sharedNumbers)); off < unsafe.Sizeof(sharedNumbers) {
 				// A shared integer modulo an integer k in [1, 511]: the
 				// result is the integer in [0, k) that luaModulo gives
 				// (exact for these operands: TestFastModInt).
 				// The operand is off/8+sharedMin; adding -sharedMin*k
 				// (a multiple of k) makes it non-negative, so an unsigned
-				// remainder is the floored modulo.
-				m := (off/8 + uintptr(-sharedMin)*(k-1)) % k
-				np = (*float64)(unsafe.Add(unsafe.Pointer(&sharedNumbers), (m+uintptr(-sharedMin))*8))
-			} else {
-				if lhs.itab != nitab {
-					break loop
+				// remainder is the floored modulo, computed by
+				// multiplications (modMagic). This path ends here, not
+				// at a join with the float path below, whose float
+				// constants the register allocator would load on it.
+				a := uint64(off/8 + uintptr(-sharedMin)*(k-1))
+				m := uintptr((uint64(uint32(a*(inst64>>32))) * uint64(k)) >> 32)
+				d := wordsOff(regs, a16)
+				d.itab = nitab
+				d.word = unsafe.Add(unsafe.Pointer(&sharedNumbers), (m+uintptr(-sharedMin))*8)
+				if int(a16) >= top {
+					top = int(a16) + 16
 				}
-				v1, v2 := *(*float64)(lhs.word), float64(k)
-				r := v1 - floor(v1/v2)*v2 // luaModulo
-				if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
-					np = &sharedNumbers[u]
-				} else if len(al.fptrs) < cap(al.fptrs) {
-					n := len(al.fptrs)
-					al.fptrs = al.fptrs[:n+1]
-					np = &al.fptrs[n]
-					*np = float64(r)
-				} else {
-					break loop // the generic path allocates a block
-				}
+				continue
 			}
-			a16 := uintptr(uint16(inst64 >> 32))
+			if lhs.itab != nitab {
+				break loop
+			}
+			v1, v2 := *(*float64)(lhs.word), float64(k)
+			r := v1 - floor(v1/v2)*v2 // luaModulo
+			var np *float64           // the result's float: shared or boxed
+			if u := sharedIndex(float64(r)); u < uint64(len(sharedNumbers)) {
+				np = &sharedNumbers[u]
+			} else if len(al.fptrs) < cap(al.fptrs) {
+				n := len(al.fptrs)
+				al.fptrs = al.fptrs[:n+1]
+				np = &al.fptrs[n]
+				*np = float64(r)
+			} else {
+				break loop // the generic path allocates a block
+			}
 			d := wordsOff(regs, a16)
 			d.itab = nitab
 			d.word = unsafe.Pointer(np)
@@ -835,14 +870,29 @@ loop:
 			}
 			pc += sbx
 		case OP_MOVEN, OP_LOADBOOL, OP_LOADNIL, OP_GETUPVAL, OP_GETGLOBAL, OP_GETTABLE, OP_GETTABLEKS, OP_SETGLOBAL, OP_SETUPVAL, OP_SETTABLE, OP_SETTABLEKS, OP_NEWTABLE, OP_SELF, OP_POW, OP_UNM, OP_NOT, OP_LEN, OP_CONCAT, OP_TESTSET, OP_CALL, OP_TAILCALL, OP_RETURN, OP_FORPREP, OP_TFORLOOP, OP_SETLIST, OP_CLOSE, OP_CLOSURE, OP_VARARG, OP_NOP,
-			opFastMax + 1, opFastMax + 2, opFastMax + 3, opFastMax + 4,
-			opFastMax + 5, opFastMax + 6, opFastMax + 7, opFastMax + 8:
+			opForLoopK, opFastMax + 1, opFastMax + 2, opFastMax + 3,
+			opFastMax + 4, opFastMax + 5, opFastMax + 6, opFastMax + 7:
 			// every other opcode, listed so that the switch's jump table
 			// covers all 64 values and needs no range check
 			break loop
 		}
 	}
 	return pc, top >> 4, steps + 1
+}
+
+// sharedSum returns the byte offset in sharedNumbers of the sum of the
+// numbers at p1 and p2 when both are shared integers (words of LValues
+// pointing into sharedNumbers, which only numbers do) and so is their
+// sum, else a value >= unsafe.Sizeof(sharedNumbers). The sum of two
+// integers of the range is exact, and never -0 (x + -x is +0, as in
+// floats). CRESCENT
+func sharedSum(p1, p2 unsafe.Pointer) uintptr {
+	base := uintptr(unsafe.Pointer(&sharedNumbers))
+	o1, o2 := uintptr(p1)-base, uintptr(p2)-base
+	if o1 >= unsafe.Sizeof(sharedNumbers) || o2 >= unsafe.Sizeof(sharedNumbers) {
+		return unsafe.Sizeof(sharedNumbers)
+	}
+	return o1 + o2 - uintptr(-sharedMin)*8
 }
 
 // wordsOff returns the words of the value at byte offset off of the
