@@ -154,17 +154,14 @@ func (ls *eventLoops) newWorker() *eventLoop {
 }
 
 // wait returns the next ready events, parking in Go's netpoller while
-// there are none. The caller has just polled and found none: the first
-// poll is left out (an event that came since then is an edge the
-// netpoller reports).
-func (ls *eventLoops) wait(events []unix.EpollEvent) int {
-	n := 0
-	polled := true
+// there are none, and whether it parked. It polls first: the netpoller
+// forgets, as RawRead begins (prepareRead), a readiness it saw before, so
+// a poll made before the call would not cover events that came between
+// it and the park.
+func (ls *eventLoops) wait(events []unix.EpollEvent) (int, bool) {
+	n, polls := 0, 0
 	err := ls.epRC.Read(func(uintptr) bool {
-		if polled {
-			polled = false
-			return false
-		}
+		polls++
 		k, err := rawEpollWait(ls.epfd, events)
 		if err != nil {
 			return err != unix.EINTR && err != unix.EAGAIN
@@ -176,7 +173,7 @@ func (ls *eventLoops) wait(events []unix.EpollEvent) int {
 		ls.s.log.Error("epoll_wait", "err", err)
 		time.Sleep(10 * time.Millisecond)
 	}
-	return n
+	return n, polls > 1
 }
 
 // tickLoops wakes the loops from the cron while the idle timeout is set:
@@ -296,15 +293,7 @@ func (l *eventLoop) run() {
 			return
 		}
 		if l.next >= l.n {
-			// Poll without the netpoller first: a worker parks (and
-			// queues behind the one parked) only when nothing is ready.
-			l.n, _ = rawEpollWait(ls.epfd, l.events)
-			if l.n <= 0 && len(l.again) == 0 {
-				l.n = l.park()
-			}
-			if l.n < 0 {
-				l.n = 0
-			}
+			l.n = l.poll()
 			l.next = 0
 			if l.n == len(l.events) {
 				ls.wakeIdle() // more may be ready than one batch
@@ -356,31 +345,38 @@ func (l *eventLoop) run() {
 	}
 }
 
-// park waits for work when a poll found none: in Go's netpoller when no
-// other worker waits there, or else idle until a busy worker or the stop
-// wakes it. So while one worker keeps up with the load, the others sleep:
-// a connection's readiness wakes one goroutine, and no second worker is
+// poll returns the next ready events, waiting for some when none are
+// ready and no claimed connection is to be served again: in Go's
+// netpoller when no other worker waits there, or else idle until a busy
+// worker or the stop wakes it (then it returns 0, to poll again). So
+// while one worker keeps up with the load the others sleep: a
+// connection's readiness wakes one goroutine, and no second worker is
 // woken only to find nothing to do (docs/design/concurrency.md, "Adaptive
-// workers"). It returns the events found, or 0 to poll again.
+// workers").
 //
-// No event is left unseen: a worker idles only while another one holds
-// watching, which is then either parked in the netpoller (the event wakes
-// it) or about to poll again after its batch.
-func (l *eventLoop) park() int {
+// No event is left unseen: a worker idles only after it found another one
+// holding watching, which then either waits in the netpoller (an event
+// wakes it) or is about to serve what it found and poll again.
+func (l *eventLoop) poll() int {
 	ls := l.ls
-	l.parked = true
-	if !ls.watching.CompareAndSwap(false, true) {
-		ls.idle.Add(1)
-		select {
-		case <-ls.idleCh:
-		case <-ls.done:
-		}
-		ls.idle.Add(-1)
-		return 0
+	if len(l.again) == 0 && ls.watching.CompareAndSwap(false, true) {
+		n, parked := ls.wait(l.events)
+		ls.watching.Store(false)
+		l.parked = l.parked || parked
+		return n
 	}
-	n := ls.wait(l.events)
-	ls.watching.Store(false)
-	return n
+	n, _ := rawEpollWait(ls.epfd, l.events)
+	if n > 0 || len(l.again) > 0 {
+		return max(n, 0)
+	}
+	l.parked = true
+	ls.idle.Add(1)
+	select {
+	case <-ls.idleCh:
+	case <-ls.done:
+	}
+	ls.idle.Add(-1)
+	return 0
 }
 
 // wakeIdle wakes an idle worker, if there is one.
