@@ -34,7 +34,7 @@ type eventLoops struct {
 	ep   *os.File
 	epRC syscall.RawConn
 
-	// Parking (park): at most one worker waits in the netpoller
+	// Parking (eventLoop.poll): at most one worker waits in the netpoller
 	// (watching); the others idle on idleCh, woken by a worker that finds
 	// more ready connections than it serves at once (wakeIdle), or by
 	// done at stop.
