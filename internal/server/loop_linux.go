@@ -30,10 +30,18 @@ type eventLoops struct {
 	// ep is epfd in Go's netpoller: a worker parks as an ordinary
 	// goroutine when there is nothing to do (an epoll descriptor is
 	// readable while it has ready events), instead of blocking a thread
-	// in epoll_wait(2). Its read lock lets one worker wait at a time: the
-	// others queue behind it (leader/follower).
+	// in epoll_wait(2).
 	ep   *os.File
 	epRC syscall.RawConn
+
+	// Parking (eventLoop.poll): at most one worker waits in the netpoller
+	// (watching); the others idle on idleCh, woken by a worker that finds
+	// more ready connections than it serves at once (wakeIdle), or by
+	// done at stop.
+	watching atomic.Bool
+	idle     atomic.Int32 // workers idling on idleCh
+	idleCh   chan struct{}
+	done     chan struct{} // closed by stopLoops
 
 	mu       sync.Mutex
 	conns    map[int32]*loopState // by descriptor
@@ -58,9 +66,16 @@ type eventLoop struct {
 	// events that came while they were claimed, to serve again.
 	toFlush []*conn
 	again   []*loopState
-	// yielded is when the worker last let other goroutines run.
-	yielded time.Time
+	// yielded is when the worker last let other goroutines run (yielded
+	// or parked), wokeIdle when it last woke an idle worker (wakeIdle) or
+	// parked; parked: it parked since its last batch.
+	yielded, wokeIdle time.Time
+	parked            bool
 }
+
+// wakeAfter is how long a worker may stay busy, finding connections ready
+// at every poll, before it wakes an idle worker to share the load.
+const wakeAfter = 200 * time.Microsecond
 
 // yieldEvery is how long a busy worker may keep its P between yields.
 const yieldEvery = 100 * time.Microsecond
@@ -95,7 +110,10 @@ func (s *Server) stopLoops() {
 	if s.loops == nil {
 		return
 	}
-	s.loops.stopping.Store(true)
+	if s.loops.stopping.Swap(true) {
+		return
+	}
+	close(s.loops.done)
 	s.loops.wake()
 }
 
@@ -127,7 +145,8 @@ func newEventLoops(s *Server) (*eventLoops, error) {
 		unix.Close(evfd)
 		return nil, err
 	}
-	return &eventLoops{s: s, epfd: epfd, evfd: evfd, ep: ep, epRC: rc, conns: map[int32]*loopState{}}, nil
+	return &eventLoops{s: s, epfd: epfd, evfd: evfd, ep: ep, epRC: rc, conns: map[int32]*loopState{},
+		idleCh: make(chan struct{}, runtime.GOMAXPROCS(0)), done: make(chan struct{})}, nil
 }
 
 func (ls *eventLoops) newWorker() *eventLoop {
@@ -135,10 +154,14 @@ func (ls *eventLoops) newWorker() *eventLoop {
 }
 
 // wait returns the next ready events, parking in Go's netpoller while
-// there are none.
-func (ls *eventLoops) wait(events []unix.EpollEvent) int {
-	n := 0
+// there are none, and whether it parked. It polls first: the netpoller
+// forgets, as RawRead begins (prepareRead), a readiness it saw before, so
+// a poll made before the call would not cover events that came between
+// it and the park.
+func (ls *eventLoops) wait(events []unix.EpollEvent) (int, bool) {
+	n, polls := 0, 0
 	err := ls.epRC.Read(func(uintptr) bool {
+		polls++
 		k, err := rawEpollWait(ls.epfd, events)
 		if err != nil {
 			return err != unix.EINTR && err != unix.EAGAIN
@@ -150,7 +173,7 @@ func (ls *eventLoops) wait(events []unix.EpollEvent) int {
 		ls.s.log.Error("epoll_wait", "err", err)
 		time.Sleep(10 * time.Millisecond)
 	}
-	return n
+	return n, polls > 1
 }
 
 // tickLoops wakes the loops from the cron while the idle timeout is set:
@@ -270,16 +293,11 @@ func (l *eventLoop) run() {
 			return
 		}
 		if l.next >= l.n {
-			// Poll without the netpoller first: a worker parks (and
-			// queues behind the one parked) only when nothing is ready.
-			l.n, _ = rawEpollWait(ls.epfd, l.events)
-			if l.n <= 0 && len(l.again) == 0 {
-				l.n = ls.wait(l.events)
-			}
-			if l.n < 0 {
-				l.n = 0
-			}
+			l.n = l.poll()
 			l.next = 0
+			if l.n == len(l.events) {
+				ls.wakeIdle() // more may be ready than one batch
+			}
 		}
 		for l.next < l.n {
 			ev := l.events[l.next]
@@ -306,11 +324,67 @@ func (l *eventLoop) run() {
 		// Its syscalls being raw, a busy worker never gives its P up on
 		// its own: it lets other goroutines (connections on goroutines,
 		// timers, the collector) run at least every yieldEvery, between
-		// batches. A yield after every batch cost 2–15% of the server CPU
-		// of an unpipelined GET (docs/design/concurrency.md).
-		if now := time.Now(); now.Sub(l.yielded) >= yieldEvery {
+		// batches, unless it parked meanwhile (parking gives the P up). A
+		// yield after every batch cost 2–15% of the server CPU of an
+		// unpipelined GET, and one every 100 µs whether or not the worker
+		// parked meanwhile made half of its futex calls: runtime.Gosched
+		// wakes a thread (docs/design/concurrency.md, "Adaptive workers").
+		now := time.Now()
+		if l.parked {
+			l.parked = false
+			l.yielded, l.wokeIdle = now, now
+		}
+		if now.Sub(l.wokeIdle) >= wakeAfter {
+			ls.wakeIdle() // busy for a while: work for two
+			l.wokeIdle = now
+		}
+		if now.Sub(l.yielded) >= yieldEvery {
 			runtime.Gosched()
 			l.yielded = now
+		}
+	}
+}
+
+// poll returns the next ready events, waiting for some when none are
+// ready and no claimed connection is to be served again: in Go's
+// netpoller when no other worker waits there, or else idle until a busy
+// worker or the stop wakes it (then it returns 0, to poll again). So
+// while one worker keeps up with the load the others sleep: a
+// connection's readiness wakes one goroutine, and no second worker is
+// woken only to find nothing to do (docs/design/concurrency.md, "Adaptive
+// workers").
+//
+// No event is left unseen: a worker idles only after it found another one
+// holding watching, which then either waits in the netpoller (an event
+// wakes it) or is about to serve what it found and poll again.
+func (l *eventLoop) poll() int {
+	ls := l.ls
+	if len(l.again) == 0 && ls.watching.CompareAndSwap(false, true) {
+		n, parked := ls.wait(l.events)
+		ls.watching.Store(false)
+		l.parked = l.parked || parked
+		return n
+	}
+	n, _ := rawEpollWait(ls.epfd, l.events)
+	if n > 0 || len(l.again) > 0 {
+		return max(n, 0)
+	}
+	l.parked = true
+	ls.idle.Add(1)
+	select {
+	case <-ls.idleCh:
+	case <-ls.done:
+	}
+	ls.idle.Add(-1)
+	return 0
+}
+
+// wakeIdle wakes an idle worker, if there is one.
+func (ls *eventLoops) wakeIdle() {
+	if ls.idle.Load() > 0 {
+		select {
+		case ls.idleCh <- struct{}{}:
+		default: // enough wake-ups queued
 		}
 	}
 }
