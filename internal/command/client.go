@@ -83,6 +83,11 @@ type Client struct {
 	// WouldWait reports that Execute declined a command for NoWait,
 	// before it had any effect.
 	WouldWait bool
+	// BeforePark, set by an event loop for its connections, is called
+	// before the executor parks the serving worker on a lock it spun on
+	// in vain: while that worker sleeps, another one must watch for
+	// events (the loop's other workers may all be idle).
+	BeforePark func()
 	// LockBusy, set with WouldWait, reports that the command was declined
 	// only because its keys' locks were busy for a while (a passing
 	// conflict), not for what it does: its connection comes back to the

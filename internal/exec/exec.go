@@ -511,7 +511,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	// since the client's previous command ended (Client.ClockMark)
 	atOnce := false
 	if cl.NoWait {
-		ok, first := e.lockNoWait(spec, locks)
+		ok, first := e.lockNoWait(cl, spec, locks)
 		if !ok {
 			cl.WouldWait = true // event loop: run it on a goroutine instead
 			cl.LockBusy = true
@@ -595,7 +595,7 @@ func MayWait(spec *command.Spec) bool {
 // is allowed, and so is a short wait for a script's (noWaitSpin).
 //
 // first reports that it got l at the first try, without waiting.
-func (e *Executor) lockNoWait(spec *command.Spec, l *Locks) (ok, first bool) {
+func (e *Executor) lockNoWait(cl *command.Client, spec *command.Spec, l *Locks) (ok, first bool) {
 	if e.tryLock(l) {
 		if len(l.Shards) > 0 || e.Busy == nil || !e.Busy.Slow() || spec.Has(command.FlagAllowBusy) {
 			return true, true
@@ -607,6 +607,9 @@ func (e *Executor) lockNoWait(spec *command.Spec, l *Locks) (ok, first bool) {
 	}
 	if e.Busy == nil || !e.Busy.Running() {
 		if !e.spinLock(l) {
+			if cl.BeforePark != nil {
+				cl.BeforePark() // another worker watches meanwhile
+			}
 			e.Lock(l)
 		}
 		return true, false

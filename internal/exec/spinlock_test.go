@@ -4,6 +4,9 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
 )
 
 // spinLock takes a free shard, and gives up, holding nothing, on one held
@@ -69,8 +72,9 @@ func BenchmarkLockNoWaitHotShard(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		l := &Locks{Shards: []int{shard}}
+		cl := &command.Client{}
 		for pb.Next() {
-			if ok, _ := e.lockNoWait(spec, l); !ok {
+			if ok, _ := e.lockNoWait(cl, spec, l); !ok {
 				b.Fatal("declined")
 			}
 			for i := 0; i < 50; i++ { // a short command
@@ -79,4 +83,38 @@ func BenchmarkLockNoWaitHotShard(b *testing.B) {
 			e.Unlock(l)
 		}
 	})
+}
+
+// A worker that parks on a lock after its spin first calls the client's
+// BeforePark (an event loop wakes an idle worker to watch for events
+// meanwhile); one that gets the lock at once or while spinning does not.
+func TestLockNoWaitBeforePark(t *testing.T) {
+	e := newTestExecutor(t)
+	spec, _ := e.Lookup([][]byte{[]byte("GET")})
+	l := &Locks{Shards: []int{e.Store.ShardOf([]byte("k"))}}
+	var parks atomic.Int32
+	cl := &command.Client{NoWait: true, BeforePark: func() { parks.Add(1) }}
+
+	if ok, first := e.lockNoWait(cl, spec, l); !ok || !first {
+		t.Fatalf("free lock: ok %v, first %v", ok, first)
+	}
+	e.Unlock(l)
+	if n := parks.Load(); n != 0 {
+		t.Fatalf("free lock: BeforePark called %d times", n)
+	}
+
+	e.Lock(l) // held until the worker is about to park (or 5 s: a failure)
+	go func() {
+		for deadline := time.Now().Add(5 * time.Second); parks.Load() == 0 && time.Now().Before(deadline); {
+			time.Sleep(lockSpin)
+		}
+		e.Unlock(l)
+	}()
+	if ok, first := e.lockNoWait(cl, spec, l); !ok || first {
+		t.Fatalf("held lock: ok %v, first %v", ok, first)
+	}
+	e.Unlock(l)
+	if n := parks.Load(); n != 1 {
+		t.Fatalf("held lock: BeforePark called %d times, want 1", n)
+	}
 }

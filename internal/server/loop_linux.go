@@ -243,6 +243,7 @@ func (s *Server) adoptConn(c *conn) bool {
 	c.nc, c.lp = lf, st
 	c.cl.NoWait = true
 	c.cl.Detach = c.detachFromLoop
+	c.cl.BeforePark = ls.wakeIdle
 	c.ncMu.Unlock()
 	old.Close() // leaves Go's poller; the duplicate keeps the socket
 	ls.mu.Lock()
@@ -520,7 +521,7 @@ func (c *conn) detachFromLoop() {
 	l.ls.forget(c)
 	st.detached, st.leave = true, true
 	c.cl.NoWait = false
-	c.cl.Detach = nil
+	c.cl.Detach, c.cl.BeforePark = nil, nil
 	nw := l.ls.newWorker()
 	nw.n = copy(nw.events, l.events[l.next:l.n])
 	nw.again = append(nw.again, l.again...) // claimed: the new worker serves them
@@ -635,7 +636,7 @@ func (l *eventLoop) handoff(c *conn) {
 	}
 	c.nc, c.lp = nc, nil
 	c.cl.NoWait = false
-	c.cl.Detach = nil
+	c.cl.Detach, c.cl.BeforePark = nil, nil
 	c.fromLoop, c.streak = true, 0
 	// A move for a passing reason comes back at once: a connection on a
 	// goroutine is served by a netpoller wake-up of its own per request,
