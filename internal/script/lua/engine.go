@@ -861,7 +861,13 @@ func (s *state) pairs(L *glua.LState) int {
 
 // pcall is Lua's pcall, except that a killed script stays killed.
 func (s *state) pcall(L *glua.LState) int {
-	L.CheckAny(1)
+	if L.GetTop() == 0 {
+		// Redis's luaRedisPcall pushes its result placeholder (true)
+		// under the arguments and calls it when there are none.
+		L.Push(glua.LFalse)
+		L.Push(glua.LString("attempt to call a boolean value"))
+		return 2
+	}
 	v := L.Get(1)
 	if v.Type() != glua.LTFunction && L.GetMetaField(v, "__call").Type() != glua.LTFunction {
 		L.Push(glua.LFalse)
