@@ -243,6 +243,11 @@ func (ls *LState) OptUserData(n int, d *LUserData) *LUserData {
 // CRESCENT: a function called from Go (pcall(string.rep)) is '?', as
 // in C Lua.
 func (ls *LState) ArgError(n int, message string) {
+	if ls.calledAsMethod() { // CRESCENT: luaL_argerror does not count self
+		if n--; n == 0 {
+			ls.RaiseError("calling %v on bad self (%v)", ls.argFuncName(), message)
+		}
+	}
 	ls.RaiseError("bad argument #%v to %v (%v)", n, ls.argFuncName(), message)
 }
 

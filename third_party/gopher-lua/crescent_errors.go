@@ -85,3 +85,34 @@ func asciiMap(s string, lo, hi byte) string {
 	}
 	return string(b)
 }
+
+// calledAsMethod reports whether the running Go function was called as
+// obj:name(...) by a Lua function (ldebug.c's namewhat "method").
+func (ls *LState) calledAsMethod() bool {
+	fr := ls.currentFrame
+	if fr == nil || fr.Parent == nil || fr.Parent.Fn.IsG {
+		return false
+	}
+	pc := fr.Parent.Pc - 1
+	for _, call := range fr.Parent.Fn.Proto.DbgCalls {
+		if call.Pc == pc {
+			return call.Method
+		}
+	}
+	return false
+}
+
+// LostTailCall reports whether stack level (as GetStack counts) is a
+// call lost to a tail call: lua_getstack finds it, but it has no function
+// and no position (luaL_where gives ""), where GetStack answers with the
+// bottom frame.
+func (ls *LState) LostTailCall(level int) bool {
+	frame := ls.currentFrame
+	for ; level > 0 && frame != nil; frame = frame.Parent {
+		level--
+		if !frame.Fn.IsG {
+			level -= frame.TailCall
+		}
+	}
+	return level < 0
+}

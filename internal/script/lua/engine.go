@@ -555,6 +555,9 @@ func protectedTableError(L *glua.LState) int {
 
 // where mimics luaL_where(L, level).
 func where(L *glua.LState, level int) string {
+	if L.LostTailCall(level) {
+		return "" // lua_getstack's tail call marker: no position
+	}
 	dbg, ok := L.GetStack(level)
 	if !ok {
 		return ""
