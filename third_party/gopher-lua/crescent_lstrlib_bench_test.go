@@ -29,3 +29,14 @@ func BenchmarkStrGsubCapture(b *testing.B) {
 func BenchmarkStrGmatch(b *testing.B) {
 	benchVM(b, `local n = 0 for w in string.gmatch("one two three four five", "%a+") do n = n + #w end return n`)
 }
+
+// table.sort of 100 numbers, without and with a comparator (ltablib.c's
+// auxsort in crescent_sort.go). CRESCENT
+
+func BenchmarkTableSort(b *testing.B) {
+	benchVM(b, `local t = {} for i = 1, 100 do t[i] = (i * 7919) % 101 end table.sort(t) return t[1]`)
+}
+
+func BenchmarkTableSortFunc(b *testing.B) {
+	benchVM(b, `local t = {} for i = 1, 100 do t[i] = (i * 7919) % 101 end table.sort(t, function(a, b) return a > b end) return t[1]`)
+}

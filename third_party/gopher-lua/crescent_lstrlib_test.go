@@ -111,6 +111,12 @@ func TestLstrlib(t *testing.T) {
 		{`string.upper('a\195\169')`, "'A\xc3\xa9'"},
 		{`select('#x', 1, 2)`, `2`},
 		{`string.rep('x', '3')`, `'xxx'`},
+		{`pcall(function() return ('x'):rep() end)`, `false|'<string>:1: bad argument #1 to 'rep' (number expected, got no value)'`},
+		{`pcall(function() return ('x').char('y') end)`, `false|'<string>:1: bad argument #1 to 'char' (number expected, got string)'`},
+		// table.sort is ltablib.c's quicksort: ties come out in its order
+		{`(function() local t = {} for i=1,20 do t[i] = {k = i % 3, v = i} end table.sort(t, function(a,b) return a.k < b.k end) local r = {} for i=1,20 do r[i]=t[i].v end return table.concat(r, ',') end)()`, `'15,9,6,12,18,3,13,1,16,19,10,4,7,17,2,11,8,14,5,20'`},
+		{`pcall(table.sort, {5,4,3,2,1,6,7,8,9,10,11,12}, function(a, b) return true end)`, `false|'invalid order function for sorting'`},
+		{`(function() local t = {5, 1, 4} table.sort(t, nil) return table.concat(t, ',') end)()`, `'1,4,5'`},
 	} {
 		if got := evalList(L, c.expr); got != c.want {
 			t.Errorf("%s:\n got  %s\n want %s", c.expr, got, c.want)

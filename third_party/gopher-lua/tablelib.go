@@ -20,6 +20,9 @@ var tableFuncs = map[string]LGFunction{
 }
 
 func tableSort(L *LState) int {
+	if true { // CRESCENT: Lua 5.1's sort (crescent_sort.go)
+		return tableSort51(L)
+	}
 	tbl := L.CheckTable(1)
 	// CRESCENT: sort t[1..#t] through the table's API (C Lua layout).
 	n := tbl.Len()
