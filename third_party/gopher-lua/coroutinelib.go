@@ -39,25 +39,21 @@ func coCreate(L *LState) int {
 }
 
 func coYield(L *LState) int {
+	// CRESCENT: lua_yield's check: not from the main thread, nor across a
+	// call made from Go (pcall, a sort comparator, a metamethod).
+	if L.G.MainThread == L || L.Parent == nil || L.nCcalls > 0 {
+		L.runError("attempt to yield across metamethod/C-call boundary")
+	}
 	return -1
 }
 
 func coResume(L *LState) int {
 	th := coArg(L)
-	if L.G.CurrentThread == th {
-		msg := "can not resume a running thread"
+	// CRESCENT: lbaselib.c's auxresume: "cannot resume dead coroutine"
+	if st := L.Status(th); st != "suspended" {
+		msg := "cannot resume " + st + " coroutine"
 		if th.wrapped {
-			L.RaiseError(msg)
-			return 0
-		}
-		L.Push(LFalse)
-		L.Push(LString(msg))
-		return 2
-	}
-	if th.Dead {
-		msg := "can not resume a dead thread"
-		if th.wrapped {
-			L.RaiseError(msg)
+			L.RaiseError("%s", msg)
 			return 0
 		}
 		L.Push(LFalse)
