@@ -467,6 +467,18 @@ func baseXPCall(L *LState) int {
 			L.Push(LString("error in error handling"))
 			return 1
 		})
+	} else {
+		// An error in the handler is LUA_ERRERR, "error in error handling".
+		h := errfunc
+		errfunc = L.NewFunction(func(L *LState) int {
+			msg := L.Get(1)
+			L.Push(h)
+			L.Push(msg)
+			if err := L.PCall(1, 1, nil); err != nil {
+				L.Push(LString("error in error handling"))
+			}
+			return 1
+		})
 	}
 	if fn.Type() != LTFunction && L.GetMetaField(fn, "__call").Type() != LTFunction {
 		L.SetTop(0)

@@ -113,6 +113,9 @@ func TestLstrlib(t *testing.T) {
 		{`string.rep('x', '3')`, `'xxx'`},
 		{`pcall(function() return ('x'):rep() end)`, `false|'<string>:1: bad argument #1 to 'rep' (number expected, got no value)'`},
 		{`pcall(function() return ('x').char('y') end)`, `false|'<string>:1: bad argument #1 to 'char' (number expected, got string)'`},
+		{`pcall(math.fmod, 'x', {})`, `false|'bad argument #2 to '?' (number expected, got table)'`},
+		{`xpcall(function() error('a') end, function(e) error('b') end)`, `false|'error in error handling'`},
+		{`xpcall(function() return 1, 2 end, 1, 5)`, `true|1|2`},
 		// table.sort is ltablib.c's quicksort: ties come out in its order
 		{`(function() local t = {} for i=1,20 do t[i] = {k = i % 3, v = i} end table.sort(t, function(a,b) return a.k < b.k end) local r = {} for i=1,20 do r[i]=t[i].v end return table.concat(r, ',') end)()`, `'15,9,6,12,18,3,13,1,16,19,10,4,7,17,2,11,8,14,5,20'`},
 		{`pcall(table.sort, {5,4,3,2,1,6,7,8,9,10,11,12}, function(a, b) return true end)`, `false|'invalid order function for sorting'`},

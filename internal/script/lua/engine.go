@@ -807,14 +807,10 @@ func (s *state) setmetatable(L *glua.LState) int {
 	return 1
 }
 
+// argError is luaL_argerror (the fork's ArgError: '?' for a function not
+// called by name from Lua, self not counted in obj:name() calls).
 func argError(L *glua.LState, n int, msg string) {
-	name := "?"
-	if dbg, ok := L.GetStack(0); ok {
-		if _, err := L.GetInfo("n", dbg, glua.LNil); err == nil && dbg.Name != "" {
-			name = dbg.Name
-		}
-	}
-	raise(L, fmt.Sprintf("bad argument #%d to '%s' (%s)", n, name, msg))
+	L.ArgError(n, msg)
 }
 
 func (s *state) rawget(L *glua.LState) int {
