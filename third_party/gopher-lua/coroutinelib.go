@@ -94,14 +94,32 @@ func coStatus(L *LState) int {
 	return 1
 }
 
+// wrapaux is lbaselib.c's luaB_auxwrap. CRESCENT: the coroutine runs as
+// for coroutine.resume; an error is raised again in the caller, a string
+// prefixed with luaL_where(L, 1) (so a message gets the position twice,
+// as in C Lua).
 func wrapaux(L *LState) int {
 	L.Insert(L.ToThread(UpvalueIndex(1)), 1)
-	return coResume(L)
+	n := coResume(L)
+	first := L.GetTop() - n + 1
+	if !LVAsBool(L.Get(first)) {
+		e := L.Get(L.GetTop())
+		switch e.(type) {
+		case LString, LNumber: // lua_isstring
+			prefix := L.luaLWhere()
+			if prefix != "" {
+				prefix += " "
+			}
+			e = LString(prefix + e.String())
+		}
+		L.Error(e, 0)
+	}
+	L.Remove(first)
+	return n - 1
 }
 
 func coWrap(L *LState) int {
 	coCreate(L)
-	L.CheckThread(L.GetTop()).wrapped = true
 	v := L.Get(L.GetTop())
 	L.Pop(1)
 	L.Push(L.NewClosure(wrapaux, v))
@@ -117,4 +135,12 @@ func coArg(L *LState) *LState {
 		L.ArgError(1, "coroutine expected")
 	}
 	return th
+}
+
+// CoroutineWrapCall is the function coroutine.wrap returns, for a host
+// that wraps it: the running Go function must have the coroutine as its
+// first upvalue. Called in the host's own frame (not through Call), its
+// errors get the position of the Lua caller as in C Lua. CRESCENT
+func CoroutineWrapCall(L *LState) int {
+	return wrapaux(L)
 }
