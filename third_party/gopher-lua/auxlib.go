@@ -22,8 +22,7 @@ func (ls *LState) CheckInt(n int) int {
 	if intv, ok := v.(LNumber); ok {
 		return int(intv)
 	}
-	ls.TypeError(n, LTNumber)
-	return 0
+	return int(ls.argNumber(n, v)) // CRESCENT: lua_tointeger converts strings
 }
 
 func (ls *LState) CheckInt64(n int) int64 {
@@ -31,8 +30,7 @@ func (ls *LState) CheckInt64(n int) int64 {
 	if intv, ok := v.(LNumber); ok {
 		return int64(intv)
 	}
-	ls.TypeError(n, LTNumber)
-	return 0
+	return int64(ls.argNumber(n, v)) // CRESCENT: lua_tointeger converts strings
 }
 
 func (ls *LState) CheckNumber(n int) LNumber {
@@ -123,7 +121,7 @@ func (ls *LState) CheckTypes(n int, typs ...LValueType) {
 	for _, typ := range typs {
 		buf = append(buf, typ.String())
 	}
-	ls.ArgError(n, strings.Join(buf, " or ")+" expected, got "+ls.Get(n).Type().String())
+	ls.ArgError(n, strings.Join(buf, " or ")+" expected, got "+ls.argTypeName(n))
 }
 
 func (ls *LState) CheckOption(n int, options []string) int {
@@ -149,8 +147,7 @@ func (ls *LState) OptInt(n int, d int) int {
 	if intv, ok := v.(LNumber); ok {
 		return int(intv)
 	}
-	ls.TypeError(n, LTNumber)
-	return 0
+	return int(ls.argNumber(n, v)) // CRESCENT: lua_tointeger converts strings
 }
 
 func (ls *LState) OptInt64(n int, d int64) int64 {
@@ -161,8 +158,7 @@ func (ls *LState) OptInt64(n int, d int64) int64 {
 	if intv, ok := v.(LNumber); ok {
 		return int64(intv)
 	}
-	ls.TypeError(n, LTNumber)
-	return 0
+	return int64(ls.argNumber(n, v)) // CRESCENT: lua_tointeger converts strings
 }
 
 func (ls *LState) OptNumber(n int, d LNumber) LNumber {
@@ -173,8 +169,7 @@ func (ls *LState) OptNumber(n int, d LNumber) LNumber {
 	if lv, ok := v.(LNumber); ok {
 		return lv
 	}
-	ls.TypeError(n, LTNumber)
-	return 0
+	return ls.argNumber(n, v) // CRESCENT: lua_tonumber converts strings
 }
 
 func (ls *LState) OptString(n int, d string) string {
@@ -184,6 +179,9 @@ func (ls *LState) OptString(n int, d string) string {
 	}
 	if lv, ok := v.(LString); ok {
 		return string(lv)
+	}
+	if LVCanConvToString(v) { // CRESCENT: numbers are strings to lua_tolstring
+		return ls.ToString(n)
 	}
 	ls.TypeError(n, LTString)
 	return ""
@@ -241,12 +239,22 @@ func (ls *LState) OptUserData(n int, d *LUserData) *LUserData {
 
 /* error operations {{{ */
 
+// ArgError raises luaL_argerror's "bad argument #n to 'f' (message)".
+// CRESCENT: a function called from Go (pcall(string.rep)) is '?', as
+// in C Lua.
 func (ls *LState) ArgError(n int, message string) {
-	ls.RaiseError("bad argument #%v to %v (%v)", n, ls.rawFrameFuncName(ls.currentFrame), message)
+	if ls.calledAsMethod() { // CRESCENT: luaL_argerror does not count self
+		if n--; n == 0 {
+			ls.RaiseError("calling %v on bad self (%v)", ls.argFuncName(), message)
+		}
+	}
+	ls.RaiseError("bad argument #%v to %v (%v)", n, ls.argFuncName(), message)
 }
 
+// TypeError raises luaL_typerror's message for argument n: "no value"
+// for an argument past the last (CRESCENT: upstream said nil).
 func (ls *LState) TypeError(n int, typ LValueType) {
-	ls.RaiseError("bad argument #%v to %v (%v expected, got %v)", n, ls.rawFrameFuncName(ls.currentFrame), typ.String(), ls.Get(n).Type().String())
+	ls.ArgError(n, typ.String()+" expected, got "+ls.argTypeName(n))
 }
 
 /* }}} */

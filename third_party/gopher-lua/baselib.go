@@ -56,6 +56,7 @@ var baseFuncs = map[string]LGFunction{
 }
 
 func baseAssert(L *LState) int {
+	L.CheckAny(1) // CRESCENT: luaL_checkany, as Lua 5.1
 	if !L.ToBool(1) {
 		L.RaiseError(L.OptString(2, "assertion failed!"))
 		return 0
@@ -316,29 +317,24 @@ func baseRawSet(L *LState) int {
 	return 0
 }
 
+// baseSelect is Lua 5.1's luaB_select. CRESCENT: a string starting with
+// '#' counts, anything else must be a number.
 func baseSelect(L *LState) int {
-	L.CheckTypes(1, LTNumber, LTString)
-	switch lv := L.Get(1).(type) {
-	case LNumber:
-		idx := int(lv)
-		num := L.GetTop()
-		if idx < 0 {
-			idx = num + idx
-		} else if idx > num {
-			idx = num
-		}
-		if 1 > idx {
-			L.ArgError(1, "index out of range")
-		}
-		return num - idx
-	case LString:
-		if string(lv) != "#" {
-			L.ArgError(1, "invalid string '"+string(lv)+"'")
-		}
-		L.Push(LNumber(L.GetTop() - 1))
+	n := L.GetTop()
+	if s, ok := L.Get(1).(LString); ok && len(s) > 0 && s[0] == '#' {
+		L.Push(LNumber(n - 1))
 		return 1
 	}
-	return 0
+	i := L.CheckInt(1)
+	if i < 0 {
+		i = n + i
+	} else if i > n {
+		i = n
+	}
+	if i < 1 {
+		L.ArgError(1, "index out of range")
+	}
+	return n - i
 }
 
 func baseSetFEnv(L *LState) int {
@@ -457,11 +453,43 @@ func baseUnpack(L *LState) int {
 	return ret
 }
 
+// baseXPCall is xpcall. CRESCENT: as Lua 5.1's luaB_xpcall, the handler
+// must be given (any value), extra arguments are dropped, calling a value
+// that is not a function is an error for the handler, and a handler that
+// is not a function is an "error in error handling".
 func baseXPCall(L *LState) int {
-	fn := L.CheckFunction(1)
-	errfunc := L.CheckFunction(2)
-
-	top := L.GetTop()
+	L.CheckAny(2)
+	L.SetTop(2)
+	fn := L.Get(1)
+	errfunc, ok := L.Get(2).(*LFunction)
+	if !ok {
+		errfunc = L.NewFunction(func(L *LState) int {
+			L.Push(LString("error in error handling"))
+			return 1
+		})
+	} else {
+		// An error in the handler is LUA_ERRERR, "error in error handling".
+		h := errfunc
+		errfunc = L.NewFunction(func(L *LState) int {
+			msg := L.Get(1)
+			L.Push(h)
+			L.Push(msg)
+			if err := L.PCall(1, 1, nil); err != nil {
+				L.Push(LString("error in error handling"))
+			}
+			return 1
+		})
+	}
+	if fn.Type() != LTFunction && L.GetMetaField(fn, "__call").Type() != LTFunction {
+		L.SetTop(0)
+		L.Push(errfunc)
+		L.Push(LString("attempt to call a " + fn.Type().String() + " value"))
+		L.Call(1, 1)
+		L.Insert(LFalse, 1)
+		return 2
+	}
+	L.SetTop(0)
+	top := 0
 	L.Push(fn)
 	if err := L.PCall(0, MultRet, errfunc); err != nil {
 		L.Push(LFalse)

@@ -17,7 +17,10 @@ var coFuncs = map[string]LGFunction{
 }
 
 func coCreate(L *LState) int {
-	fn := L.CheckFunction(1)
+	fn, ok := L.Get(1).(*LFunction)
+	if !ok || fn.IsG { // CRESCENT: Lua 5.1's check and message
+		L.ArgError(1, "Lua function expected")
+	}
 	newthread, _ := L.NewThread()
 	base := 0
 	newthread.stack.Push(callFrame{
@@ -36,25 +39,21 @@ func coCreate(L *LState) int {
 }
 
 func coYield(L *LState) int {
+	// CRESCENT: lua_yield's check: not from the main thread, nor across a
+	// call made from Go (pcall, a sort comparator, a metamethod).
+	if L.G.MainThread == L || L.Parent == nil || L.nCcalls > 0 {
+		L.runError("attempt to yield across metamethod/C-call boundary")
+	}
 	return -1
 }
 
 func coResume(L *LState) int {
-	th := L.CheckThread(1)
-	if L.G.CurrentThread == th {
-		msg := "can not resume a running thread"
+	th := coArg(L)
+	// CRESCENT: lbaselib.c's auxresume: "cannot resume dead coroutine"
+	if st := L.Status(th); st != "suspended" {
+		msg := "cannot resume " + st + " coroutine"
 		if th.wrapped {
-			L.RaiseError(msg)
-			return 0
-		}
-		L.Push(LFalse)
-		L.Push(LString(msg))
-		return 2
-	}
-	if th.Dead {
-		msg := "can not resume a dead thread"
-		if th.wrapped {
-			L.RaiseError(msg)
+			L.RaiseError("%s", msg)
 			return 0
 		}
 		L.Push(LFalse)
@@ -91,18 +90,36 @@ func coRunning(L *LState) int {
 }
 
 func coStatus(L *LState) int {
-	L.Push(LString(L.Status(L.CheckThread(1))))
+	L.Push(LString(L.Status(coArg(L))))
 	return 1
 }
 
+// wrapaux is lbaselib.c's luaB_auxwrap. CRESCENT: the coroutine runs as
+// for coroutine.resume; an error is raised again in the caller, a string
+// prefixed with luaL_where(L, 1) (so a message gets the position twice,
+// as in C Lua).
 func wrapaux(L *LState) int {
 	L.Insert(L.ToThread(UpvalueIndex(1)), 1)
-	return coResume(L)
+	n := coResume(L)
+	first := L.GetTop() - n + 1
+	if !LVAsBool(L.Get(first)) {
+		e := L.Get(L.GetTop())
+		switch e.(type) {
+		case LString, LNumber: // lua_isstring
+			prefix := L.luaLWhere()
+			if prefix != "" {
+				prefix += " "
+			}
+			e = LString(prefix + e.String())
+		}
+		L.Error(e, 0)
+	}
+	L.Remove(first)
+	return n - 1
 }
 
 func coWrap(L *LState) int {
 	coCreate(L)
-	L.CheckThread(L.GetTop()).wrapped = true
 	v := L.Get(L.GetTop())
 	L.Pop(1)
 	L.Push(L.NewClosure(wrapaux, v))
@@ -110,3 +127,20 @@ func coWrap(L *LState) int {
 }
 
 //
+
+// coArg is lbaselib.c's getco: argument 1 must be a coroutine. CRESCENT
+func coArg(L *LState) *LState {
+	th, ok := L.Get(1).(*LState)
+	if !ok {
+		L.ArgError(1, "coroutine expected")
+	}
+	return th
+}
+
+// CoroutineWrapCall is the function coroutine.wrap returns, for a host
+// that wraps it: the running Go function must have the coroutine as its
+// first upvalue. Called in the host's own frame (not through Call), its
+// errors get the position of the Lua caller as in C Lua. CRESCENT
+func CoroutineWrapCall(L *LState) int {
+	return wrapaux(L)
+}

@@ -32,9 +32,9 @@ func (ls *LState) enterCCall() {
 func (ls *LState) typeError(obj LValue, op string, reg int) {
 	t := obj.Type().String()
 	if kind, name := ls.regName(reg, obj); kind != "" {
-		ls.RaiseError("attempt to %s %s '%s' (a %s value)", op, kind, name, t)
+		ls.runError("attempt to %s %s '%s' (a %s value)", op, kind, name, t)
 	}
-	ls.RaiseError("attempt to %s a %s value", op, t)
+	ls.runError("attempt to %s a %s value", op, t)
 }
 
 // indexError raises the error for indexing obj, which is the operand of
@@ -52,9 +52,9 @@ func (ls *LState) indexError(obj LValue, first bool) {
 func (ls *LState) orderError(lhs, rhs LValue) {
 	t1, t2 := lhs.Type().String(), rhs.Type().String()
 	if t1[2] == t2[2] {
-		ls.RaiseError("attempt to compare two %s values", t1)
+		ls.runError("attempt to compare two %s values", t1)
 	}
-	ls.RaiseError("attempt to compare %s with %s", t1, t2)
+	ls.runError("attempt to compare %s with %s", t1, t2)
 }
 
 // arithError raises luaG_aritherror's message: about the first operand

@@ -6,12 +6,6 @@
 
 package lua
 
-import (
-	"errors"
-
-	"github.com/yuin/gopher-lua/pm"
-)
-
 // stopRequested reports whether the script must stop now: its context is
 // done (SCRIPT KILL, deadline) or the host's memory check fails.
 func (ls *LState) stopRequested() bool {
@@ -32,16 +26,4 @@ func (ls *LState) raiseStopped() {
 		ls.RaiseError(ls.ctx.Err().Error())
 	}
 	ls.MemoryError()
-}
-
-// findPattern is pm.Find, interruptible; errors are raised as Lua errors.
-func (ls *LState) findPattern(pat string, src []byte, offset, limit int) []*pm.MatchData {
-	mds, err := pm.FindFunc(pat, src, offset, limit, ls.stopRequested)
-	if err != nil {
-		if errors.Is(err, pm.ErrStopped) {
-			ls.raiseStopped()
-		}
-		ls.RaiseError(err.Error())
-	}
-	return mds
 }

@@ -20,6 +20,9 @@ type DbgLocalInfo struct {
 type DbgCall struct {
 	Name string
 	Pc   int
+	// Method is set for a call written obj:name(...) (ldebug.c's
+	// namewhat "method"). CRESCENT
+	Method bool
 }
 
 type FunctionProto struct {

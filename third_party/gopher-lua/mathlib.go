@@ -66,7 +66,8 @@ func mathAtan(L *LState) int {
 }
 
 func mathAtan2(L *LState) int {
-	L.Push(LNumber(math.Atan2(float64(L.CheckNumber(1)), float64(L.CheckNumber(2)))))
+	y := L.CheckNumber(2) // CRESCENT: C (gcc) checks the 2nd argument first
+	L.Push(LNumber(math.Atan2(float64(L.CheckNumber(1)), float64(y))))
 	return 1
 }
 
@@ -101,7 +102,8 @@ func mathFloor(L *LState) int {
 }
 
 func mathFmod(L *LState) int {
-	L.Push(LNumber(math.Mod(float64(L.CheckNumber(1)), float64(L.CheckNumber(2)))))
+	y := L.CheckNumber(2) // CRESCENT: C (gcc) checks the 2nd argument first
+	L.Push(LNumber(math.Mod(float64(L.CheckNumber(1)), float64(y))))
 	return 1
 }
 
@@ -113,7 +115,8 @@ func mathFrexp(L *LState) int {
 }
 
 func mathLdexp(L *LState) int {
-	L.Push(LNumber(math.Ldexp(float64(L.CheckNumber(1)), L.CheckInt(2))))
+	e := L.CheckInt(2) // CRESCENT: C (gcc) checks the 2nd argument first
+	L.Push(LNumber(math.Ldexp(float64(L.CheckNumber(1)), e)))
 	return 1
 }
 
@@ -128,9 +131,7 @@ func mathLog10(L *LState) int {
 }
 
 func mathMax(L *LState) int {
-	if L.GetTop() == 0 {
-		L.RaiseError("wrong number of arguments")
-	}
+	// CRESCENT: no argument is luaL_checknumber's error, as in Lua 5.1
 	max := L.CheckNumber(1)
 	top := L.GetTop()
 	for i := 2; i <= top; i++ {
@@ -144,9 +145,7 @@ func mathMax(L *LState) int {
 }
 
 func mathMin(L *LState) int {
-	if L.GetTop() == 0 {
-		L.RaiseError("wrong number of arguments")
-	}
+	// CRESCENT: no argument is luaL_checknumber's error, as in Lua 5.1
 	min := L.CheckNumber(1)
 	top := L.GetTop()
 	for i := 2; i <= top; i++ {
@@ -174,7 +173,8 @@ func mathModf(L *LState) int {
 }
 
 func mathPow(L *LState) int {
-	L.Push(LNumber(math.Pow(float64(L.CheckNumber(1)), float64(L.CheckNumber(2)))))
+	y := L.CheckNumber(2) // CRESCENT: C (gcc) checks the 2nd argument first
+	L.Push(LNumber(math.Pow(float64(L.CheckNumber(1)), float64(y))))
 	return 1
 }
 

@@ -749,7 +749,11 @@ func (ls *LState) raiseError(level int, format string, args ...interface{}) {
 	if len(args) > 0 {
 		message = fmt.Sprintf(format, args...)
 	}
-	if level > 0 {
+	if level == 1 { // CRESCENT: luaL_where(L, 1) (crescent_errors.go)
+		if pos := ls.luaLWhere(); pos != "" {
+			message = pos + " " + message
+		}
+	} else if level > 1 {
 		message = fmt.Sprintf("%v %v", ls.where(level-1, true), message)
 	}
 	if ls.reg.IsFull() {
@@ -1960,9 +1964,9 @@ func (ls *LState) GetTable(obj LValue, key LValue) LValue {
 
 func (ls *LState) RawSet(tb *LTable, key LValue, value LValue) {
 	if n, ok := key.(LNumber); ok && math.IsNaN(float64(n)) {
-		ls.RaiseError("table index is NaN")
+		ls.runError("table index is NaN") // CRESCENT: luaG_runerror
 	} else if key == LNil {
-		ls.RaiseError("table index is nil")
+		ls.runError("table index is nil")
 	}
 	tb.RawSet(key, value)
 }

@@ -3,8 +3,6 @@ package lua
 import (
 	"fmt"
 	"strings"
-
-	"github.com/yuin/gopher-lua/pm"
 )
 
 const emptyLString LString = LString("")
@@ -14,9 +12,7 @@ func OpenString(L *LState) int {
 	//_, ok := L.G.builtinMts[int(LTString)]
 	//if !ok {
 	mod = L.RegisterModule(StringLibName, strFuncs).(*LTable)
-	gmatch := L.NewClosure(strGmatch, L.NewFunction(strGmatchIter))
-	mod.RawSetString("gmatch", gmatch)
-	mod.RawSetString("gfind", gmatch)
+	mod.RawSetString("gfind", mod.RawGetString("gmatch")) // CRESCENT: crescent_lstrlib.go
 	mod.RawSetString("__index", mod)
 	L.G.builtinMts[int(LTString)] = mod
 	//}
@@ -30,6 +26,7 @@ var strFuncs = map[string]LGFunction{
 	"dump":    strDump,
 	"find":    strFind,
 	"format":  strFormat,
+	"gmatch":  strGmatch,
 	"gsub":    strGsub,
 	"len":     strLen,
 	"lower":   strLower,
@@ -76,7 +73,11 @@ func strChar(L *LState) int {
 	top := L.GetTop()
 	bytes := make([]byte, L.GetTop())
 	for i := 1; i <= top; i++ {
-		bytes[i-1] = uint8(L.CheckInt(i))
+		c := L.CheckInt(i)
+		if c != int(uint8(c)) { // CRESCENT: Lua 5.1's check
+			L.ArgError(i, "invalid value")
+		}
+		bytes[i-1] = uint8(c)
 	}
 	L.Push(LString(string(bytes)))
 	return 1
@@ -85,49 +86,6 @@ func strChar(L *LState) int {
 func strDump(L *LState) int {
 	L.RaiseError("GopherLua does not support the string.dump")
 	return 0
-}
-
-func strFind(L *LState) int {
-	str := L.CheckString(1)
-	pattern := L.CheckString(2)
-	if len(pattern) == 0 {
-		L.Push(LNumber(1))
-		L.Push(LNumber(0))
-		return 2
-	}
-	init := luaIndex2StringIndex(str, L.OptInt(3, 1), true)
-	plain := false
-	if L.GetTop() == 4 {
-		plain = LVAsBool(L.Get(4))
-	}
-
-	if plain {
-		pos := strings.Index(str[init:], pattern)
-		if pos < 0 {
-			L.Push(LNil)
-			return 1
-		}
-		L.Push(LNumber(init+pos) + 1)
-		L.Push(LNumber(init + pos + len(pattern)))
-		return 2
-	}
-
-	mds := L.findPattern(pattern, unsafeFastStringToReadOnlyBytes(str), init, 1) // CRESCENT: interruptible
-	if len(mds) == 0 {
-		L.Push(LNil)
-		return 1
-	}
-	md := mds[0]
-	L.Push(LNumber(md.Capture(0) + 1))
-	L.Push(LNumber(md.Capture(1)))
-	for i := 2; i < md.CaptureLength(); i += 2 {
-		if md.IsPosCapture(i) {
-			L.Push(LNumber(md.Capture(i)))
-		} else {
-			L.Push(LString(str[md.Capture(i):md.Capture(i+1)]))
-		}
-	}
-	return md.CaptureLength()/2 + 1
 }
 
 func strFormat(L *LState) int {
@@ -145,120 +103,6 @@ func strFormat(L *LState) int {
 	return 1
 }
 
-func strGsub(L *LState) int {
-	str := L.CheckString(1)
-	pat := L.CheckString(2)
-	L.CheckTypes(3, LTString, LTTable, LTFunction)
-	repl := L.CheckAny(3)
-	limit := L.OptInt(4, -1)
-
-	mds := L.findPattern(pat, unsafeFastStringToReadOnlyBytes(str), 0, limit) // CRESCENT: interruptible
-	if len(mds) == 0 {
-		L.SetTop(1)
-		L.Push(LNumber(0))
-		return 2
-	}
-	switch lv := repl.(type) {
-	case LString:
-		L.Push(LString(strGsubStr(L, str, string(lv), mds)))
-	case *LTable:
-		L.Push(LString(strGsubTable(L, str, lv, mds)))
-	case *LFunction:
-		L.Push(LString(strGsubFunc(L, str, lv, mds)))
-	}
-	L.Push(LNumber(len(mds)))
-	return 2
-}
-
-type replaceInfo struct {
-	Indicies []int
-	String   string
-}
-
-func checkCaptureIndex(L *LState, m *pm.MatchData, idx int) {
-	if idx <= 2 {
-		return
-	}
-	if idx >= m.CaptureLength() {
-		L.RaiseError("invalid capture index")
-	}
-}
-
-func capturedString(L *LState, m *pm.MatchData, str string, idx int) string {
-	checkCaptureIndex(L, m, idx)
-	if idx >= m.CaptureLength() && idx == 2 {
-		idx = 0
-	}
-	if m.IsPosCapture(idx) {
-		return fmt.Sprint(m.Capture(idx))
-	} else {
-		return str[m.Capture(idx):m.Capture(idx+1)]
-	}
-
-}
-
-func strGsubDoReplace(L *LState, str string, info []replaceInfo) string {
-	// CRESCENT: upstream rebuilt the whole string for every match
-	// (quadratic: a gsub with a million matches never ended); this builds
-	// the result once, in order, and caps its size like concatenation.
-	n := len(str)
-	for _, r := range info {
-		n += len(r.String) - (r.Indicies[1] - r.Indicies[0])
-		L.checkStringSize(n)
-	}
-	buf := make([]byte, 0, n)
-	last := 0
-	for _, r := range info {
-		buf = append(buf, str[last:r.Indicies[0]]...)
-		buf = append(buf, r.String...)
-		last = r.Indicies[1]
-	}
-	buf = append(buf, str[last:]...)
-	return string(buf)
-}
-
-func strGsubStr(L *LState, str string, repl string, matches []*pm.MatchData) string {
-	// CRESCENT: Lua 5.1's add_s: "%d" is a capture ("%0" the whole match),
-	// '%' before anything else stands for that character (a trailing '%'
-	// for the NUL that ends the C string).
-	infoList := make([]replaceInfo, 0, len(matches))
-	if strings.IndexByte(repl, '%') < 0 { // the same text for every match
-		for _, match := range matches {
-			infoList = append(infoList, replaceInfo{[]int{match.Capture(0), match.Capture(1)}, repl})
-		}
-		return strGsubDoReplace(L, str, infoList)
-	}
-	var b []byte
-	for _, match := range matches {
-		start, end := match.Capture(0), match.Capture(1)
-		b = b[:0]
-		for i := 0; i < len(repl); i++ {
-			c := repl[i]
-			if c != '%' {
-				b = append(b, c)
-				continue
-			}
-			i++
-			if i == len(repl) {
-				b = append(b, 0)
-				continue
-			}
-			c = repl[i]
-			switch {
-			case c == '0':
-				b = append(b, str[start:end]...)
-			case c >= '1' && c <= '9':
-				b = append(b, capturedString(L, match, str, 2*(int(c)-48))...)
-			default:
-				b = append(b, c)
-			}
-		}
-		infoList = append(infoList, replaceInfo{[]int{start, end}, string(b)})
-	}
-
-	return strGsubDoReplace(L, str, infoList)
-}
-
 // gsubValue is Lua 5.1's add_value check of a table's or function's
 // replacement: false and nil keep the match, strings and numbers replace
 // it, anything else is an error. CRESCENT
@@ -274,97 +118,6 @@ func gsubValue(L *LState, v LValue) (string, bool) {
 	return "", false
 }
 
-func strGsubTable(L *LState, str string, repl *LTable, matches []*pm.MatchData) string {
-	infoList := make([]replaceInfo, 0, len(matches))
-	for _, match := range matches {
-		idx := 0
-		if match.CaptureLength() > 2 { // has captures
-			idx = 2
-		}
-		var value LValue
-		if match.IsPosCapture(idx) {
-			value = L.GetTable(repl, LNumber(match.Capture(idx)))
-		} else {
-			value = L.GetField(repl, str[match.Capture(idx):match.Capture(idx+1)])
-		}
-		if r, ok := gsubValue(L, value); ok {
-			infoList = append(infoList, replaceInfo{[]int{match.Capture(0), match.Capture(1)}, r})
-		}
-	}
-	return strGsubDoReplace(L, str, infoList)
-}
-
-func strGsubFunc(L *LState, str string, repl *LFunction, matches []*pm.MatchData) string {
-	infoList := make([]replaceInfo, 0, len(matches))
-	for _, match := range matches {
-		start, end := match.Capture(0), match.Capture(1)
-		L.Push(repl)
-		nargs := 0
-		if match.CaptureLength() > 2 { // has captures
-			for i := 2; i < match.CaptureLength(); i += 2 {
-				if match.IsPosCapture(i) {
-					L.Push(LNumber(match.Capture(i)))
-				} else {
-					L.Push(LString(capturedString(L, match, str, i)))
-				}
-				nargs++
-			}
-		} else {
-			L.Push(LString(capturedString(L, match, str, 0)))
-			nargs++
-		}
-		L.Call(nargs, 1)
-		ret := L.reg.Pop()
-		if r, ok := gsubValue(L, ret); ok {
-			infoList = append(infoList, replaceInfo{[]int{start, end}, r})
-		}
-	}
-	return strGsubDoReplace(L, str, infoList)
-}
-
-type strMatchData struct {
-	str     string
-	pos     int
-	matches []*pm.MatchData
-}
-
-func strGmatchIter(L *LState) int {
-	md := L.CheckUserData(1).Value.(*strMatchData)
-	str := md.str
-	matches := md.matches
-	idx := md.pos
-	md.pos += 1
-	if idx == len(matches) {
-		return 0
-	}
-	L.Push(L.Get(1))
-	match := matches[idx]
-	if match.CaptureLength() == 2 {
-		L.Push(LString(str[match.Capture(0):match.Capture(1)]))
-		return 1
-	}
-
-	for i := 2; i < match.CaptureLength(); i += 2 {
-		if match.IsPosCapture(i) {
-			L.Push(LNumber(match.Capture(i)))
-		} else {
-			L.Push(LString(str[match.Capture(i):match.Capture(i+1)]))
-		}
-	}
-	return match.CaptureLength()/2 - 1
-}
-
-func strGmatch(L *LState) int {
-	str := L.CheckString(1)
-	pattern := L.CheckString(2)
-	mds := L.findPattern(pattern, []byte(str), 0, -1) // CRESCENT: interruptible
-	L.Push(L.Get(UpvalueIndex(1)))
-	ud := L.NewUserData()
-	ud.Value = &strMatchData{str, 0, mds}
-	L.Push(ud)
-	return 2
-}
-
 func strLen(L *LState) int {
 	str := L.CheckString(1)
 	L.Push(LNumber(len(str)))
@@ -373,44 +126,8 @@ func strLen(L *LState) int {
 
 func strLower(L *LState) int {
 	str := L.CheckString(1)
-	L.Push(LString(strings.ToLower(str)))
+	L.Push(LString(asciiMap(str, 'A', 'Z'))) // CRESCENT: C locale tolower
 	return 1
-}
-
-func strMatch(L *LState) int {
-	str := L.CheckString(1)
-	pattern := L.CheckString(2)
-	offset := L.OptInt(3, 1)
-	l := len(str)
-	if offset < 0 {
-		offset = l + offset + 1
-	}
-	offset--
-	if offset < 0 {
-		offset = 0
-	}
-
-	mds := L.findPattern(pattern, unsafeFastStringToReadOnlyBytes(str), offset, 1) // CRESCENT: interruptible
-	if len(mds) == 0 {
-		L.Push(LNil)
-		return 0
-	}
-	md := mds[0]
-	nsubs := md.CaptureLength() / 2
-	switch nsubs {
-	case 1:
-		L.Push(LString(str[md.Capture(0):md.Capture(1)]))
-		return 1
-	default:
-		for i := 2; i < md.CaptureLength(); i += 2 {
-			if md.IsPosCapture(i) {
-				L.Push(LNumber(md.Capture(i)))
-			} else {
-				L.Push(LString(str[md.Capture(i):md.Capture(i+1)]))
-			}
-		}
-		return nsubs - 1
-	}
 }
 
 func strRep(L *LState) int {
@@ -450,7 +167,7 @@ func strSub(L *LState) int {
 
 func strUpper(L *LState) int {
 	str := L.CheckString(1)
-	L.Push(LString(strings.ToUpper(str)))
+	L.Push(LString(asciiMap(str, 'a', 'z'))) // CRESCENT: C locale toupper
 	return 1
 }
 

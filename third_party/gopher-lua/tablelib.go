@@ -20,6 +20,9 @@ var tableFuncs = map[string]LGFunction{
 }
 
 func tableSort(L *LState) int {
+	if true { // CRESCENT: Lua 5.1's sort (crescent_sort.go)
+		return tableSort51(L)
+	}
 	tbl := L.CheckTable(1)
 	// CRESCENT: sort t[1..#t] through the table's API (C Lua layout).
 	n := tbl.Len()
@@ -48,13 +51,20 @@ func tableMaxN(L *LState) int {
 	return 1
 }
 
+// tableRemove is Lua 5.1's tremove. CRESCENT: a position outside 1..#t
+// removes nothing and returns nothing.
 func tableRemove(L *LState) int {
 	tbl := L.CheckTable(1)
-	if L.GetTop() == 1 {
-		L.Push(tbl.Remove(-1))
-	} else {
-		L.Push(tbl.Remove(L.CheckInt(2)))
+	e := tbl.Len()
+	pos := L.OptInt(2, e)
+	if pos < 1 || pos > e { // position is outside bounds
+		return 0 // nothing to remove
 	}
+	L.Push(tbl.RawGetInt(pos))
+	for ; pos < e; pos++ {
+		tbl.RawSetInt(pos, tbl.RawGetInt(pos+1))
+	}
+	tbl.RawSetInt(e, LNil)
 	return 1
 }
 
@@ -94,18 +104,28 @@ func tableConcat(L *LState) int {
 	return 1
 }
 
+// tableInsert is Lua 5.1's tinsert. CRESCENT: positions past the end
+// grow the array, and any other number of arguments than 2 or 3 is an
+// error.
 func tableInsert(L *LState) int {
 	tbl := L.CheckTable(1)
-	nargs := L.GetTop()
-	if nargs == 1 {
-		L.RaiseError("wrong number of arguments")
+	e := tbl.Len() + 1 // first empty element
+	var pos int
+	switch L.GetTop() {
+	case 2:
+		pos = e // insert the new element at the end
+	case 3:
+		pos = L.CheckInt(2)
+		if pos > e {
+			e = pos // grow the array if necessary
+		}
+		for i := e; i > pos; i-- { // move up elements
+			tbl.RawSetInt(i, tbl.RawGetInt(i-1))
+		}
+	default:
+		L.RaiseError("wrong number of arguments to 'insert'")
 	}
-
-	if L.GetTop() == 2 {
-		tbl.Append(L.Get(2))
-		return 0
-	}
-	tbl.Insert(int(L.CheckInt(2)), L.CheckAny(3))
+	L.RawSetInt(tbl, pos, L.Get(L.GetTop()))
 	return 0
 }
 

@@ -29,18 +29,19 @@ func (s *state) guardCoroutines(L *glua.LState, co *glua.LTable) {
 	wrap := co.RawGetString("wrap").(*glua.LFunction)
 	co.RawSetString("wrap", L.NewFunction(func(L *glua.LState) int {
 		wrap.GFunction(L)
-		fn := L.Get(-1)
+		fn := L.Get(-1).(*glua.LFunction)
 		L.Pop(1)
-		L.Push(L.NewFunction(func(L *glua.LState) int {
+		// The guard runs the wrapped coroutine in its own frame, with the
+		// coroutine as its upvalue (not through Call, which would make
+		// the Lua caller invisible to luaL_where's position).
+		L.Push(L.NewClosure(func(L *glua.LState) int {
 			if s.coDepth >= maxCoroutineDepth {
 				L.RaiseError(errCStackOverflow)
 			}
 			s.coDepth++
 			defer func() { s.coDepth-- }()
-			L.Insert(fn, 1)
-			L.Call(L.GetTop()-1, glua.MultRet)
-			return L.GetTop()
-		}))
+			return glua.CoroutineWrapCall(L)
+		}, fn.Upvalues[0].Value()))
 		return 1
 	}))
 }

@@ -555,6 +555,9 @@ func protectedTableError(L *glua.LState) int {
 
 // where mimics luaL_where(L, level).
 func where(L *glua.LState, level int) string {
+	if L.LostTailCall(level) {
+		return "" // lua_getstack's tail call marker: no position
+	}
 	dbg, ok := L.GetStack(level)
 	if !ok {
 		return ""
@@ -804,14 +807,10 @@ func (s *state) setmetatable(L *glua.LState) int {
 	return 1
 }
 
+// argError is luaL_argerror (the fork's ArgError: '?' for a function not
+// called by name from Lua, self not counted in obj:name() calls).
 func argError(L *glua.LState, n int, msg string) {
-	name := "?"
-	if dbg, ok := L.GetStack(0); ok {
-		if _, err := L.GetInfo("n", dbg, glua.LNil); err == nil && dbg.Name != "" {
-			name = dbg.Name
-		}
-	}
-	raise(L, fmt.Sprintf("bad argument #%d to '%s' (%s)", n, name, msg))
+	L.ArgError(n, msg)
 }
 
 func (s *state) rawget(L *glua.LState) int {
@@ -861,7 +860,13 @@ func (s *state) pairs(L *glua.LState) int {
 
 // pcall is Lua's pcall, except that a killed script stays killed.
 func (s *state) pcall(L *glua.LState) int {
-	L.CheckAny(1)
+	if L.GetTop() == 0 {
+		// Redis's luaRedisPcall pushes its result placeholder (true)
+		// under the arguments and calls it when there are none.
+		L.Push(glua.LFalse)
+		L.Push(glua.LString("attempt to call a boolean value"))
+		return 2
+	}
 	v := L.Get(1)
 	if v.Type() != glua.LTFunction && L.GetMetaField(v, "__call").Type() != glua.LTFunction {
 		L.Push(glua.LFalse)

@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -69,26 +68,9 @@ func raise(L *lua.LState, format string, args ...interface{}) {
 	L.Error(lua.LString(where(L)+msg), 0)
 }
 
-// funcName returns the name under which the running Go function was called,
-// as luaL_argerror would report it ("?" when unknown).
-func funcName(L *lua.LState) string {
-	dbg, ok := L.GetStack(0)
-	if !ok {
-		return "?"
-	}
-	if _, err := L.GetInfo("n", dbg, lua.LNil); err != nil {
-		return "?"
-	}
-	name := dbg.Name
-	if name == "" || name == "(anonymous)" || name == "main chunk" || strings.HasPrefix(name, "<") {
-		return "?"
-	}
-	return name
-}
-
 // argError mimics luaL_argerror.
 func argError(L *lua.LState, n int, msg string) {
-	raise(L, "bad argument #%d to '%s' (%s)", n, funcName(L), msg)
+	L.ArgError(n, msg)
 }
 
 // typeName mimics luaL_typename: "no value" for absent arguments.
