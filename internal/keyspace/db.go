@@ -162,7 +162,7 @@ func (db DB) SetString(key, v []byte, exp int64) {
 func (db DB) SetStringCond(key, v []byte, exp int64, nx, xx bool) (found, stored bool) {
 	ds, h, sh, old := db.live(key)
 	found = old != nil
-	access := db.s.newAccess(db.Now)
+	var access uint32
 	var oldSize uint32
 	var oldExp int64
 	if found {
@@ -171,10 +171,15 @@ func (db DB) SetStringCond(key, v []byte, exp int64, nx, xx bool) (found, stored
 			hdrOf(old).access = access
 			return true, false
 		}
+		if overwriteStr(old, access, v, exp) {
+			return true, true
+		}
 		oldSize = recSize(old)
 		oldExp = recExpiry(old)
 	} else if xx {
 		return false, false
+	} else {
+		access = db.s.newAccess(db.Now)
 	}
 	db.store(ds, h, sh, key, old, oldSize, oldExp, newStrRec(access, key, v[:len(v):len(v)], exp))
 	return found, true

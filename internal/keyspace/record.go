@@ -167,6 +167,53 @@ func newStrRec(access uint32, key, v []byte, exp int64) unsafe.Pointer {
 	return unsafe.Pointer(&b[0])
 }
 
+// overwriteStr stores the string v with expiry exp (0: none) and access
+// in record p itself when p is a string record whose new version would
+// have exactly its layout: not raw (a value stored by SET has no spare
+// capacity), a value of v's length, and an expiry field exactly when exp
+// is not 0. It reports whether it did; the record's key, size (and so the
+// accounted memory) and volatile status are then unchanged. The old value
+// bytes are overwritten: only SET's plain path (SetStringCond) uses it,
+// which hands out no value bytes, and nothing keeps a record's value bytes
+// past the command that read them under the shard's lock (replies, the
+// snapshot and Save copy them).
+func overwriteStr(p unsafe.Pointer, access uint32, v []byte, exp int64) bool {
+	hd := hdrOf(p)
+	f := hd.flags
+	if f&(recObj|recRaw) != 0 || (f&recExp != 0) != (exp != 0) {
+		return false
+	}
+	var off uintptr
+	kl, vl := *(*byte)(unsafe.Add(p, 5)), *(*byte)(unsafe.Add(p, 6))
+	if (kl | vl) < 0x80 {
+		// decodeStr's fast path: one-byte lengths
+		if int(vl) != len(v) {
+			return false
+		}
+		off = 7
+	} else {
+		r := decodeStrSlow(p, f)
+		if r.vlen != len(v) {
+			return false
+		}
+		if exp != 0 {
+			binary.LittleEndian.PutUint64(recBytes(p, r.expOff, 8), uint64(exp))
+		}
+		copy(recBytes(p, r.keyOff+uintptr(r.klen), len(v)), v)
+		hd.access = access
+		hd.flags = f &^ recEmb
+		return true
+	}
+	if exp != 0 {
+		binary.LittleEndian.PutUint64(recBytes(p, off, 8), uint64(exp))
+		off += 8
+	}
+	copy(recBytes(p, off+uintptr(kl), len(v)), v)
+	hd.access = access
+	hd.flags = f &^ recEmb // a new value: Redis encodes it afresh
+	return true
+}
+
 func uvarintLen(n int) int {
 	l := 1
 	for n >= 0x80 {
