@@ -208,6 +208,16 @@ func parseSetOpts(c *command.Ctx, from int, isGet bool) (o setOpts, ok bool) {
 }
 
 func (h *Handlers) set(c *command.Ctx) {
+	if len(c.Args) == 3 {
+		// SET key value, without options (redis-benchmark's SET): what
+		// setGeneric does with no options, without parsing them
+		key := c.Args[1]
+		c.DB.SetStringCond(key, c.Args[2], 0, false, false)
+		c.Modified(key)
+		c.Event('$', "set", key)
+		c.W.OK()
+		return
+	}
 	o, ok := parseSetOpts(c, 3, false)
 	if !ok {
 		return

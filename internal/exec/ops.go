@@ -128,7 +128,13 @@ func (e *Executor) recordDur(c *command.Ctx, d time.Duration, st *Stat) {
 func (e *Executor) clientTouch(cl *command.Client) func(db int, key []byte) {
 	if cl.Touch == nil {
 		cl.Touch = func(db int, key []byte) {
-			e.touchFn(db, key)
+			// e.touchFn's body, one indirect call less per modified key
+			if f := e.Touched; f != nil {
+				f(db, key)
+			}
+			if e.blocks.count.Load() != 0 {
+				e.blocks.touched(db, key)
+			}
 			if f := e.TouchedBy; f != nil {
 				f(cl, db, key)
 			}
