@@ -812,6 +812,14 @@ func (h *Handlers) unpause() {
 // clients are paused (all commands, or with WRITE the ones that may write:
 // write and may_replicate commands, EXEC of a transaction with writes).
 func (h *Handlers) pauseWait(cl *command.Client, spec *command.Spec) (waited bool) {
+	if h.ops.pause.Load() == nil { // small enough to inline: no call when not paused
+		return false
+	}
+	return h.pauseHold(cl, spec)
+}
+
+// pauseHold is pauseWait while a CLIENT PAUSE may be in force.
+func (h *Handlers) pauseHold(cl *command.Client, spec *command.Spec) (waited bool) {
 	for {
 		p := h.ops.pause.Load()
 		if p == nil {

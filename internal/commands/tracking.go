@@ -398,10 +398,14 @@ func (h *Handlers) trackObserve(c *command.Ctx) {
 // (but not by itself with NOLOOP), and so do BCAST clients with a
 // matching prefix.
 func (h *Handlers) trackTouched(by *command.Client, db int, key []byte) {
-	t := &h.ops.tr
-	if t.n.Load() == 0 {
-		return
+	if h.ops.tr.n.Load() != 0 { // small enough to inline: no call when nobody tracks
+		h.trackInvalidate(by, key)
 	}
+}
+
+// trackInvalidate is trackTouched when some client tracks keys.
+func (h *Handlers) trackInvalidate(by *command.Client, key []byte) {
+	t := &h.ops.tr
 	var targets []*trackState
 	t.mu.Lock()
 	if m := t.table[string(key)]; m != nil {

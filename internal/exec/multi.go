@@ -89,10 +89,14 @@ func (e *Executor) watchReg() *watchRegistry { return e.watches }
 // touchWatched is the default Touched hook: it marks the clients watching
 // key in db dirty. The caller holds key's shard lock.
 func (e *Executor) touchWatched(db int, key []byte) {
-	r := e.watchReg()
-	if r.n.Load() == 0 {
-		return
+	if e.watchReg().n.Load() != 0 { // small enough to inline: no call when nobody watches
+		e.markWatched(db, key)
 	}
+}
+
+// markWatched is touchWatched when some client watches keys.
+func (e *Executor) markWatched(db int, key []byte) {
+	r := e.watchReg()
 	sh := &r.shards[e.Store.ShardOf(key)]
 	sh.mu.Lock()
 	for _, we := range sh.m[string(key)] {

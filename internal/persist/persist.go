@@ -143,6 +143,16 @@ func (m *Manager) propagate(db int, cmds [][][]byte) {
 }
 
 func (m *Manager) wrote(cl *command.Client) {
+	if m.aofw.Load() != nil { // inlined: no call with the AOF off
+		m.wroteTo(cl)
+	}
+}
+
+// wroteTo records in cl the AOF offset its last write reached (not
+// inlined, so that wrote is).
+//
+//go:noinline
+func (m *Manager) wroteTo(cl *command.Client) {
 	if w := m.aofw.Load(); w != nil && cl != nil {
 		cl.WriteOffset.Store(w.End())
 	}

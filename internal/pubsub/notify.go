@@ -120,6 +120,13 @@ func (h *Hub) SetNotifyFlags(f uint32) { h.notify.Store(f) }
 // as payload and on __keyevent@<db>__:<event> with the key as payload, as
 // enabled by notify-keyspace-events. It is cheap when notifications are off.
 func (h *Hub) Notify(class byte, event string, db int, key []byte) {
+	if h.notify.Load() != 0 { // small enough to inline: no call when notifications are off
+		h.notifyOn(class, event, db, key)
+	}
+}
+
+// notifyOn is Notify when some notification class is enabled.
+func (h *Hub) notifyOn(class byte, event string, db int, key []byte) {
 	f := h.notify.Load()
 	if f == 0 || f&ClassFlag(class) == 0 || class == 'A' {
 		return
