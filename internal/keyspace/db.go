@@ -158,7 +158,9 @@ func (db DB) SetString(key, v []byte, exp int64) {
 // does, and an existing key's access is recorded once), reports whether
 // it existed, and stores a copy of v with expiry exp unless nx and it
 // existed, or xx and it did not. It is Exists then SetString with one hash
-// and one table lookup instead of two.
+// and one table lookup instead of two. A string of v's length with an
+// expiry field exactly when exp is set is overwritten in place (no
+// allocation; value bytes read earlier from it change: see record.go).
 func (db DB) SetStringCond(key, v []byte, exp int64, nx, xx bool) (found, stored bool) {
 	ds, h, sh, old := db.live(key)
 	found = old != nil

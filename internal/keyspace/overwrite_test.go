@@ -193,3 +193,28 @@ func TestSetOverwriteConditions(t *testing.T) {
 		t.Fatalf("expired: exp %d volatile %d", e.Exp, later.Volatile())
 	}
 }
+
+// BenchmarkSetStringCond is SET over existing keys: same-length values
+// (overwritten in place, no allocation) and a length change (a new record).
+func BenchmarkSetStringCond(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		vals [2]string
+	}{{"same-length", [2]string{"xxx", "yyy"}}, {"new-length", [2]string{"xxx", "yyyy"}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			s := New(1, Hooks{})
+			db := s.DB(0, 1000)
+			keys := make([][]byte, 1024)
+			for i := range keys {
+				keys[i] = []byte(fmt.Sprintf("key:%012d", i))
+				db.SetString(keys[i], []byte(tc.vals[1]), 0)
+			}
+			vals := [2][]byte{[]byte(tc.vals[0]), []byte(tc.vals[1])}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				db.SetStringCond(keys[i&1023], vals[i>>10&1], 0, false, false)
+			}
+		})
+	}
+}

@@ -25,8 +25,12 @@ import (
 // A record is owned by its shard and changed only under the shard's lock,
 // and only in its header (access, the length of a raw value, the expiry)
 // or past a raw value's length (APPEND grows it in its spare capacity). Key
-// and value bytes handed out alias the record and stay valid: a new value
-// gets a new record.
+// bytes handed out alias the record and stay valid: a new value gets a new
+// record, except a plain SET of a value of the old one's length and
+// expiry presence (overwriteStr), which rewrites the value bytes in place.
+// Value bytes are therefore valid only while the caller holds the shard and
+// writes nothing with SetStringCond: every reader copies them (replies,
+// snapshots, Save) before releasing the lock.
 
 // recHdr is the common prefix of every record.
 type recHdr struct {
