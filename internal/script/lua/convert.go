@@ -284,7 +284,7 @@ func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, depth int) {
 		f, ok1 := vt.RawGetString("format").(glua.LString)
 		s, ok2 := vt.RawGetString("string").(glua.LString)
 		if ok1 && ok2 {
-			w.Verbatim(string(f), string(s))
+			w.Verbatim(verbatimFormat(string(f)), string(s))
 			return
 		}
 	}
@@ -331,4 +331,17 @@ func mapNewlines(s string) string {
 		}, s)
 	}
 	return s
+}
+
+// verbatimFormat is the three-byte format addReplyVerbatim writes: the
+// format's bytes up to its first NUL, at most three, padded with spaces
+// ('markdown' is "mar", 'a' is "a  ").
+func verbatimFormat(f string) string {
+	if i := strings.IndexByte(f, 0); i >= 0 {
+		f = f[:i]
+	}
+	if len(f) >= 3 {
+		return f[:3]
+	}
+	return f + "   "[len(f):]
 }
