@@ -82,3 +82,26 @@ func TestCollectgarbage(t *testing.T) {
 		t.Errorf("after Reset: got %q, want 200", got)
 	}
 }
+
+// TestCString checks the NUL truncation of status and error texts.
+func TestCString(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"abc", "abc"}, {"a\x00b", "a"}, {"\x00", ""}, {"", ""}, {"ab\x00\x00", "ab"},
+	} {
+		if got := cString(c.in); got != c.want {
+			t.Errorf("cString(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	e := New(Options{})
+	for _, c := range []struct{ code, want string }{
+		{`return {err='x\0y'}`, "-x\r\n"},
+		{`return {ok='a\0b'}`, "+a\r\n"},
+		{`return redis.error_reply('x\0y')`, "-ERR x\r\n"},
+		{`return redis.error_reply('x\0y').err`, "$5\r\nERR x\r\n"},
+		{`return redis.status_reply('a\0b').ok`, "$3\r\na\x00b\r\n"},
+	} {
+		if got := run(t, e, 2, c.code); got != c.want {
+			t.Errorf("%s\n got %q\nwant %q", c.code, got, c.want)
+		}
+	}
+}

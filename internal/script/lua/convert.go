@@ -265,11 +265,11 @@ func writeReply(w resp.ReplyWriter, v glua.LValue, scriptResp, depth int) {
 
 func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, depth int) {
 	if e, ok := t.RawGetString("err").(glua.LString); ok {
-		script.WriteError(w, string(e), t.RawGetString("ignore_error_stats_update") == glua.LTrue)
+		script.WriteError(w, cString(string(e)), t.RawGetString("ignore_error_stats_update") == glua.LTrue)
 		return
 	}
 	if s, ok := t.RawGetString("ok").(glua.LString); ok {
-		w.Simple(mapNewlines(string(s)))
+		w.Simple(mapNewlines(cString(string(s))))
 		return
 	}
 	if d, ok := t.RawGetString("double").(glua.LNumber); ok {
@@ -319,6 +319,16 @@ func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, depth int) {
 	for i := 1; i <= n; i++ {
 		writeReply(w, t.RawGetInt(i), scriptResp, depth+1)
 	}
+}
+
+// cString is s as C reads it through lua_tostring and sdsnew: up to its
+// first NUL. Redis's status and error replies, and error_reply's text, are
+// built so.
+func cString(s string) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 func mapNewlines(s string) string {

@@ -333,6 +333,7 @@ func (s *state) writeError(run *script.Run, err error) {
 	} else {
 		msg = "ERR unknown error"
 	}
+	msg = cString(msg) // luaExtractErrorInformation's sdsnew
 	if run.Killed() {
 		msg = script.ErrKilled
 	}
