@@ -410,6 +410,7 @@ type funcContext struct {
 	labelPc         map[int]int
 	gotosCount      int
 	unresolvedGotos map[int]*gotoLabelDesc
+	constIdx        map[LValue]int // CRESCENT: ConstIndex's index of Proto.Constants
 }
 
 func newFuncContext(sourcename string, parent *funcContext) *funcContext {
@@ -520,14 +521,19 @@ func (fc *funcContext) GetLabelPc(label int) int {
 }
 
 func (fc *funcContext) ConstIndex(value LValue) int {
-	ctype := value.Type()
-	for i, lv := range fc.Proto.Constants {
-		if lv.Type() == ctype && lv == value {
-			return i
-		}
+	// CRESCENT: an index of the constants (addk's table in lcode.c), not a
+	// scan of them: a constructor of n constants compiled in O(n^2).
+	// Interface equality as the scan's: NaN is never found, 0 and -0 are
+	// one constant (as in Lua, whose table keys they are).
+	if i, ok := fc.constIdx[value]; ok {
+		return i
 	}
 	fc.Proto.Constants = append(fc.Proto.Constants, value)
 	v := len(fc.Proto.Constants) - 1
+	if fc.constIdx == nil {
+		fc.constIdx = make(map[LValue]int)
+	}
+	fc.constIdx[value] = v
 	if v > opMaxArgBx {
 		raiseCompileError(fc, fc.Proto.LineDefined, "too many constants")
 	}
@@ -1397,7 +1403,14 @@ func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expc
 	tablepc := code.LastPC()
 	regbase := reg
 
+	// CRESCENT: lparser.c's constructor: positional items are stored by
+	// SETLIST every FieldsPerFlush items and after the last one (B = 0,
+	// up to the top, when that one is a call or '...'). Keyed fields
+	// neither flush nor take part: a keyed last field whose value is a
+	// call is one value, and a keyed field after a full flush does not
+	// store the flushed items a second time.
 	arraycount := 0
+	pending := 0
 	lastvararg := false
 	for i, field := range ex.Fields {
 		islast := i == len(ex.Fields)-1
@@ -1408,6 +1421,7 @@ func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expc
 			} else {
 				reg += compileExpr(context, reg, field.Value, ecnone(0))
 				arraycount += 1
+				pending += 1
 			}
 		} else {
 			regorg := reg
@@ -1422,18 +1436,16 @@ func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expc
 			code.AddABC(opcode, tablereg, b, c, sline(ex))
 			reg = regorg
 		}
-		flush := arraycount % FieldsPerFlush
-		if (arraycount != 0 && (flush == 0 || islast)) || lastvararg {
+		if pending == FieldsPerFlush || (islast && (pending > 0 || lastvararg)) {
 			reg = regbase
-			num := flush
-			if num == 0 {
-				num = FieldsPerFlush
-			}
-			c := (arraycount-1)/FieldsPerFlush + 1
-			b := num
-			if islast && isVarArgReturnExpr(field.Value) {
+			b := pending
+			nelems := arraycount // luaK_setlist's nelems: the items so far
+			if lastvararg {
 				b = 0
+				nelems++
 			}
+			pending = 0
+			c := (nelems-1)/FieldsPerFlush + 1
 			line := field.Value
 			if field.Key != nil {
 				line = field.Key
@@ -1443,7 +1455,7 @@ func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expc
 			}
 			code.AddABC(OP_SETLIST, tablereg, b, c, sline(line))
 			if c == 0 {
-				code.Add(uint32(c), sline(line))
+				code.Add(uint32((nelems-1)/FieldsPerFlush+1), sline(line))
 			}
 		}
 	}
@@ -1893,6 +1905,9 @@ func patchCode(context *funcContext) { // {{{
 				context.Code.SetC(pc-moven, intMin(moven-1, opMaxArgsC))
 			}
 			moven = 0
+		}
+		if curop == OP_SETLIST && opGetArgC(inst) == 0 {
+			pc++ // CRESCENT: the next word is SETLIST's C, not an instruction
 		}
 	}
 	maxreg++
