@@ -56,3 +56,24 @@ func TestTableConstructor(t *testing.T) {
 		L.Close()
 	}
 }
+
+// BenchmarkCompileConstants compiles a constructor of 2,000 numbers
+// (ConstIndex: one map probe per constant, not a scan of the constants).
+func BenchmarkCompileConstants(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("return {")
+	for i := 1; i <= 2000; i++ {
+		sb.WriteString(strconv.Itoa(i))
+		sb.WriteByte(',')
+	}
+	sb.WriteString("}")
+	src := sb.String()
+	L := NewState()
+	defer L.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := L.LoadString(src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
