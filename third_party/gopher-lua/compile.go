@@ -695,7 +695,7 @@ func compileStmt(context *funcContext, stmt ast.Stmt, isLastStmt bool) { // {{{
 func compileAssignStmtLeft(context *funcContext, stmt *ast.AssignStmt) (int, []*assigncontext) { // {{{
 	reg := context.RegTop()
 	acs := make([]*assigncontext, 0, len(stmt.Lhs))
-	for _, lhs := range stmt.Lhs {
+	for i, lhs := range stmt.Lhs {
 		switch st := lhs.(type) {
 		case *ast.IdentExpr:
 			identtype := getIdentRefType(context, context, st)
@@ -706,7 +706,13 @@ func compileAssignStmtLeft(context *funcContext, stmt *ast.AssignStmt) (int, []*
 			case ecUpvalue:
 				context.Upvalues.RegisterUnique(st.Value)
 			case ecLocal:
-				ec.reg = context.FindLocalVar(st.Value)
+				// CRESCENT: only the last target is computed straight into
+				// its local (lparser.c's restassign stores the last
+				// expression directly); the others go through temporaries,
+				// or `a, b = b, a` assigned a before reading it.
+				if i == len(stmt.Lhs)-1 {
+					ec.reg = context.FindLocalVar(st.Value)
+				}
 			}
 			acs = append(acs, &assigncontext{ec, 0, 0, false, false})
 		case *ast.AttrGetExpr:
@@ -717,6 +723,16 @@ func compileAssignStmtLeft(context *funcContext, stmt *ast.AssignStmt) (int, []*
 			if _, ok := st.Key.(*ast.StringExpr); ok {
 				ac.keyks = true
 			}
+			// CRESCENT: lparser.c's check_conflict: the stores run from the
+			// last target to the first, so a table or key held in a local
+			// assigned by a later target is copied first (`t[i], i = 5, 2`).
+			for _, r := range []*int{&ac.ec.reg, &ac.keyrk} {
+				if !opIsK(*r) && *r < context.RegTop() && localAssignedAfter(context, stmt.Lhs[i+1:], *r) {
+					context.Code.AddABC(OP_MOVE, reg, *r, 0, sline(st))
+					*r = reg
+					reg++
+				}
+			}
 			acs = append(acs, ac)
 
 		default:
@@ -725,6 +741,17 @@ func compileAssignStmtLeft(context *funcContext, stmt *ast.AssignStmt) (int, []*
 	}
 	return reg, acs
 } // }}}
+
+// localAssignedAfter reports whether one of lhs is the local in register
+// r. CRESCENT
+func localAssignedAfter(context *funcContext, lhs []ast.Expr, r int) bool {
+	for _, e := range lhs {
+		if id, ok := e.(*ast.IdentExpr); ok && getIdentRefType(context, context, id) == ecLocal && context.FindLocalVar(id.Value) == r {
+			return true
+		}
+	}
+	return false
+}
 
 func compileAssignStmtRight(context *funcContext, stmt *ast.AssignStmt, reg int, acs []*assigncontext) (int, []*assigncontext) { // {{{
 	lennames := len(stmt.Lhs)
@@ -760,7 +787,10 @@ func compileAssignStmtRight(context *funcContext, stmt *ast.AssignStmt, reg int,
 		idx := reg
 		reginc := compileExpr(context, reg, expr, ec)
 		if ec.ctype == ecTable {
-			if _, ok := expr.(*ast.LogicalOpExpr); !ok {
+			// CRESCENT: with several targets a value is not read from a
+			// local in place (a later target may assign that local first:
+			// `t.x, a = a, 2`); constants still are.
+			if _, ok := expr.(*ast.LogicalOpExpr); !ok && (lennames == 1 || opGetOpCode(context.Code.Last()) == OP_LOADK) {
 				context.Code.PropagateKMV(context.RegTop(), &ac.valuerk, &reg, reginc)
 			} else {
 				ac.valuerk = idx

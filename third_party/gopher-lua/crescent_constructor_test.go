@@ -77,3 +77,31 @@ func BenchmarkCompileConstants(b *testing.B) {
 		}
 	}
 }
+
+// TestMultipleAssignment checks lparser.c's restassign: values first,
+// stores from the last target to the first, check_conflict's copies.
+func TestMultipleAssignment(t *testing.T) {
+	cases := []struct{ code, want string }{
+		{"local a, b = 1, 2 a, b = b, a return a .. b", "21"},
+		{"local a, b, c = 1, 2, 3 a, b, c = c, a, b return a .. b .. c", "312"},
+		{"local a, b = 1, 2 local function f() return a end a, b = b, a return a .. b .. f()", "212"},
+		{"local function g() return 10, 20 end local a, b, c = 1, 2, 3 a, b, c = c, g() return a .. ' ' .. b .. ' ' .. c", "3 10 20"},
+		{"local a = 1 local t = {} a, t.x = 2, a return a .. t.x", "21"},
+		{"local a = 1 local t = {} t.x, a = a, 2 return a .. t.x", "21"},
+		{"local t = {} local i = 1 t[i], i = 5, 2 return tostring(t[1]) .. tostring(t[2]) .. i", "5nil2"},
+		{"local t = {} local i = 1 i, t[i] = 2, 5 return tostring(t[1]) .. tostring(t[2]) .. i", "5nil2"},
+		{"local t, u = {}, {} local old = t t.x, t = 1, u return tostring(old.x) .. tostring(u.x)", "1nil"},
+		{"local a, b = 1, 2 local t = {} t[a], a, t[b], b = 'x', 10, 'y', 20 return t[1] .. t[2] .. a .. b", "xy1020"},
+		{"local a, b = 1, 2 a, b = b return tostring(a) .. tostring(b)", "2nil"},
+		{"g1, g2 = 1, 2 g1, g2 = g2, g1 return g1 .. g2", "21"},
+	}
+	for _, c := range cases {
+		L := NewState()
+		if err := L.DoString(c.code); err != nil {
+			t.Errorf("%s: %v", c.code, err)
+		} else if got := L.Get(-1).String(); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.code, got, c.want)
+		}
+		L.Close()
+	}
+}
