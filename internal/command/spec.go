@@ -54,9 +54,15 @@ func ParseFlag(s string) (Flag, bool) {
 	return 0, false
 }
 
-// Names returns the flag names set in f, in Redis's order.
+// hiddenFlags are the flags COMMAND INFO does not list ("Hidden on
+// purpose" in Redis 7.0's addReplyCommandFlags).
+const hiddenFlags = FlagMayReplicate | FlagSentinel | FlagOnlySentinel | FlagProtected
+
+// Names returns the flag names set in f that COMMAND INFO lists, in
+// Redis's order.
 func (f Flag) Names() []string {
 	var out []string
+	f &^= hiddenFlags
 	for i, n := range flagNames {
 		if f&(1<<i) != 0 {
 			out = append(out, n)

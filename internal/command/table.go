@@ -249,6 +249,12 @@ func TreeMap(v any) map[string]any {
 	return m
 }
 
+// mayReplicate70 are the commands (not noscript) Redis 7.0 marks
+// MAY_REPLICATE, a flag COMMAND INFO hides: read-only scripts refuse them
+// ("Write commands are not allowed from read-only scripts.") and CLIENT
+// PAUSE WRITE holds them.
+var mayReplicate70 = map[string]bool{"publish": true, "spublish": true, "pfcount": true}
+
 func specFromInfo(info any, parent *Spec) (*Spec, error) {
 	f := items(info)
 	if len(f) < 10 {
@@ -266,6 +272,9 @@ func specFromInfo(info any, parent *Spec) (*Spec, error) {
 		if b, ok := ParseFlag(str(fl)); ok {
 			s.Flags |= b
 		}
+	}
+	if mayReplicate70[s.Name] {
+		s.Flags |= FlagMayReplicate
 	}
 	for _, c := range items(f[6]) {
 		s.ACL = append(s.ACL, str(c))

@@ -410,6 +410,7 @@ type funcContext struct {
 	labelPc         map[int]int
 	gotosCount      int
 	unresolvedGotos map[int]*gotoLabelDesc
+	constIdx        map[LValue]int // CRESCENT: ConstIndex's index of Proto.Constants
 }
 
 func newFuncContext(sourcename string, parent *funcContext) *funcContext {
@@ -520,14 +521,19 @@ func (fc *funcContext) GetLabelPc(label int) int {
 }
 
 func (fc *funcContext) ConstIndex(value LValue) int {
-	ctype := value.Type()
-	for i, lv := range fc.Proto.Constants {
-		if lv.Type() == ctype && lv == value {
-			return i
-		}
+	// CRESCENT: an index of the constants (addk's table in lcode.c), not a
+	// scan of them: a constructor of n constants compiled in O(n^2).
+	// Interface equality as the scan's: NaN is never found, 0 and -0 are
+	// one constant (as in Lua, whose table keys they are).
+	if i, ok := fc.constIdx[value]; ok {
+		return i
 	}
 	fc.Proto.Constants = append(fc.Proto.Constants, value)
 	v := len(fc.Proto.Constants) - 1
+	if fc.constIdx == nil {
+		fc.constIdx = make(map[LValue]int)
+	}
+	fc.constIdx[value] = v
 	if v > opMaxArgBx {
 		raiseCompileError(fc, fc.Proto.LineDefined, "too many constants")
 	}
@@ -689,7 +695,7 @@ func compileStmt(context *funcContext, stmt ast.Stmt, isLastStmt bool) { // {{{
 func compileAssignStmtLeft(context *funcContext, stmt *ast.AssignStmt) (int, []*assigncontext) { // {{{
 	reg := context.RegTop()
 	acs := make([]*assigncontext, 0, len(stmt.Lhs))
-	for _, lhs := range stmt.Lhs {
+	for i, lhs := range stmt.Lhs {
 		switch st := lhs.(type) {
 		case *ast.IdentExpr:
 			identtype := getIdentRefType(context, context, st)
@@ -700,7 +706,13 @@ func compileAssignStmtLeft(context *funcContext, stmt *ast.AssignStmt) (int, []*
 			case ecUpvalue:
 				context.Upvalues.RegisterUnique(st.Value)
 			case ecLocal:
-				ec.reg = context.FindLocalVar(st.Value)
+				// CRESCENT: only the last target is computed straight into
+				// its local (lparser.c's restassign stores the last
+				// expression directly); the others go through temporaries,
+				// or `a, b = b, a` assigned a before reading it.
+				if i == len(stmt.Lhs)-1 {
+					ec.reg = context.FindLocalVar(st.Value)
+				}
 			}
 			acs = append(acs, &assigncontext{ec, 0, 0, false, false})
 		case *ast.AttrGetExpr:
@@ -711,6 +723,16 @@ func compileAssignStmtLeft(context *funcContext, stmt *ast.AssignStmt) (int, []*
 			if _, ok := st.Key.(*ast.StringExpr); ok {
 				ac.keyks = true
 			}
+			// CRESCENT: lparser.c's check_conflict: the stores run from the
+			// last target to the first, so a table or key held in a local
+			// assigned by a later target is copied first (`t[i], i = 5, 2`).
+			for _, r := range []*int{&ac.ec.reg, &ac.keyrk} {
+				if !opIsK(*r) && *r < context.RegTop() && localAssignedAfter(context, stmt.Lhs[i+1:], *r) {
+					context.Code.AddABC(OP_MOVE, reg, *r, 0, sline(st))
+					*r = reg
+					reg++
+				}
+			}
 			acs = append(acs, ac)
 
 		default:
@@ -719,6 +741,17 @@ func compileAssignStmtLeft(context *funcContext, stmt *ast.AssignStmt) (int, []*
 	}
 	return reg, acs
 } // }}}
+
+// localAssignedAfter reports whether one of lhs is the local in register
+// r. CRESCENT
+func localAssignedAfter(context *funcContext, lhs []ast.Expr, r int) bool {
+	for _, e := range lhs {
+		if id, ok := e.(*ast.IdentExpr); ok && getIdentRefType(context, context, id) == ecLocal && context.FindLocalVar(id.Value) == r {
+			return true
+		}
+	}
+	return false
+}
 
 func compileAssignStmtRight(context *funcContext, stmt *ast.AssignStmt, reg int, acs []*assigncontext) (int, []*assigncontext) { // {{{
 	lennames := len(stmt.Lhs)
@@ -754,7 +787,10 @@ func compileAssignStmtRight(context *funcContext, stmt *ast.AssignStmt, reg int,
 		idx := reg
 		reginc := compileExpr(context, reg, expr, ec)
 		if ec.ctype == ecTable {
-			if _, ok := expr.(*ast.LogicalOpExpr); !ok {
+			// CRESCENT: with several targets a value is not read from a
+			// local in place (a later target may assign that local first:
+			// `t.x, a = a, 2`); constants still are.
+			if _, ok := expr.(*ast.LogicalOpExpr); !ok && (lennames == 1 || opGetOpCode(context.Code.Last()) == OP_LOADK) {
 				context.Code.PropagateKMV(context.RegTop(), &ac.valuerk, &reg, reginc)
 			} else {
 				ac.valuerk = idx
@@ -1397,7 +1433,14 @@ func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expc
 	tablepc := code.LastPC()
 	regbase := reg
 
+	// CRESCENT: lparser.c's constructor: positional items are stored by
+	// SETLIST every FieldsPerFlush items and after the last one (B = 0,
+	// up to the top, when that one is a call or '...'). Keyed fields
+	// neither flush nor take part: a keyed last field whose value is a
+	// call is one value, and a keyed field after a full flush does not
+	// store the flushed items a second time.
 	arraycount := 0
+	pending := 0
 	lastvararg := false
 	for i, field := range ex.Fields {
 		islast := i == len(ex.Fields)-1
@@ -1408,6 +1451,7 @@ func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expc
 			} else {
 				reg += compileExpr(context, reg, field.Value, ecnone(0))
 				arraycount += 1
+				pending += 1
 			}
 		} else {
 			regorg := reg
@@ -1422,18 +1466,16 @@ func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expc
 			code.AddABC(opcode, tablereg, b, c, sline(ex))
 			reg = regorg
 		}
-		flush := arraycount % FieldsPerFlush
-		if (arraycount != 0 && (flush == 0 || islast)) || lastvararg {
+		if pending == FieldsPerFlush || (islast && (pending > 0 || lastvararg)) {
 			reg = regbase
-			num := flush
-			if num == 0 {
-				num = FieldsPerFlush
-			}
-			c := (arraycount-1)/FieldsPerFlush + 1
-			b := num
-			if islast && isVarArgReturnExpr(field.Value) {
+			b := pending
+			nelems := arraycount // luaK_setlist's nelems: the items so far
+			if lastvararg {
 				b = 0
+				nelems++
 			}
+			pending = 0
+			c := (nelems-1)/FieldsPerFlush + 1
 			line := field.Value
 			if field.Key != nil {
 				line = field.Key
@@ -1443,7 +1485,7 @@ func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expc
 			}
 			code.AddABC(OP_SETLIST, tablereg, b, c, sline(line))
 			if c == 0 {
-				code.Add(uint32(c), sline(line))
+				code.Add(uint32((nelems-1)/FieldsPerFlush+1), sline(line))
 			}
 		}
 	}
@@ -1893,6 +1935,9 @@ func patchCode(context *funcContext) { // {{{
 				context.Code.SetC(pc-moven, intMin(moven-1, opMaxArgsC))
 			}
 			moven = 0
+		}
+		if curop == OP_SETLIST && opGetArgC(inst) == 0 {
+			pc++ // CRESCENT: the next word is SETLIST's C, not an instruction
 		}
 	}
 	maxreg++

@@ -4,6 +4,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"sync/atomic"
 
 	glua "github.com/yuin/gopher-lua"
 )
@@ -198,12 +199,51 @@ func digitVal(c byte) int {
 // isCSpace is C's isspace in the C locale.
 func isCSpace(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' }
 
-func luaCollectgarbage(L *glua.LState) int {
-	switch L.OptString(1, "collect") {
+// gcParams are the collector's pause and step multiplier a Lua state
+// keeps (lua_gc LUA_GCSETPAUSE/SETSTEPMUL): collectgarbage('setpause', n)
+// answers the previous value. EVAL scripts share one set, as they share
+// Redis's one Lua VM; functions have their own VM and so their own set.
+// gopher-lua's collector is Go's, so the values change nothing else.
+type gcParams struct {
+	pause, stepmul atomic.Int32
+}
+
+// init gives p Lua 5.1's defaults (LUAI_GCPAUSE, LUAI_GCMUL).
+func (p *gcParams) init() {
+	p.pause.Store(200)
+	p.stepmul.Store(200)
+}
+
+// gcOptions are luaB_collectgarbage's options, in lbaselib.c's order.
+var gcOptions = [...]string{"stop", "restart", "collect", "count", "step", "setpause", "setstepmul"}
+
+// collectgarbage is luaB_collectgarbage: luaL_checkoption (default
+// "collect"), the second argument read by luaL_optint for every option,
+// "count" in kilobytes, "step" a boolean (a cycle never ends on one step
+// here), setpause/setstepmul the previous value, the others 0.
+func (s *state) collectgarbage(L *glua.LState) int {
+	name := L.OptString(1, "collect")
+	opt := -1
+	for i, o := range gcOptions {
+		if o == name {
+			opt = i
+			break
+		}
+	}
+	if opt < 0 {
+		L.ArgError(1, "invalid option '"+name+"'")
+		return 0
+	}
+	ex := int32(L.OptInt(2, 0)) // luaL_optint: an int
+	switch gcOptions[opt] {
 	case "count":
 		L.Push(glua.LNumber(32))
 	case "step":
 		L.Push(glua.LFalse)
+	case "setpause":
+		L.Push(glua.LNumber(s.gc.pause.Swap(ex)))
+	case "setstepmul":
+		L.Push(glua.LNumber(s.gc.stepmul.Swap(ex)))
 	default:
 		L.Push(glua.LNumber(0))
 	}

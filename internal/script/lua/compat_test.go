@@ -1,6 +1,7 @@
 package lua
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -40,4 +41,67 @@ func itoa(n int) string {
 		return string(rune('0' + n))
 	}
 	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+// TestVerbatimFormat checks the three-byte format of a {verbatim_string=}
+// reply (addReplyVerbatim).
+func TestVerbatimFormat(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"txt", "txt"}, {"markdown", "mar"}, {"mkd", "mkd"}, {"a", "a  "},
+		{"", "   "}, {"ab", "ab "}, {"a\x00bc", "a  "}, {"\x00", "   "},
+	} {
+		if got := verbatimFormat(c.in); got != c.want {
+			t.Errorf("verbatimFormat(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestCollectgarbage checks luaB_collectgarbage's options and the
+// parameters kept across scripts of one engine (and reset by Reset).
+func TestCollectgarbage(t *testing.T) {
+	e := New(Options{})
+	steps := []struct{ code, want string }{
+		{`return tostring(collectgarbage('setpause', 150.7))`, "200"},
+		{`return tostring(collectgarbage('setpause', '120'))`, "150"},
+		{`return tostring(collectgarbage('setpause'))`, "120"},
+		{`return tostring(collectgarbage('setstepmul', 300))`, "200"},
+		{`return tostring(collectgarbage('setstepmul', 2^31))`, "300"},
+		{`return tostring(collectgarbage('setstepmul'))`, "-2147483648"},
+		{`return tostring(collectgarbage()) .. tostring(collectgarbage('step'))`, "0false"},
+		{`local ok, err = pcall(collectgarbage, 'COUNT') return err`, "bad argument #1 to '?' (invalid option 'COUNT')"},
+		{`local ok, err = pcall(collectgarbage, 'collect', {}) return err`, "bad argument #2 to '?' (number expected, got table)"},
+	}
+	for _, c := range steps {
+		want := "$" + strconv.Itoa(len(c.want)) + "\r\n" + c.want + "\r\n"
+		if got := run(t, e, 2, c.code); got != want {
+			t.Errorf("%s\n got %q\nwant %q", c.code, got, want)
+		}
+	}
+	e.Reset()
+	if got := run(t, e, 2, `return tostring(collectgarbage('setpause', 100))`); got != "$3\r\n200\r\n" {
+		t.Errorf("after Reset: got %q, want 200", got)
+	}
+}
+
+// TestCString checks the NUL truncation of status and error texts.
+func TestCString(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"abc", "abc"}, {"a\x00b", "a"}, {"\x00", ""}, {"", ""}, {"ab\x00\x00", "ab"},
+	} {
+		if got := cString(c.in); got != c.want {
+			t.Errorf("cString(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	e := New(Options{})
+	for _, c := range []struct{ code, want string }{
+		{`return {err='x\0y'}`, "-x\r\n"},
+		{`return {ok='a\0b'}`, "+a\r\n"},
+		{`return redis.error_reply('x\0y')`, "-ERR x\r\n"},
+		{`return redis.error_reply('x\0y').err`, "$5\r\nERR x\r\n"},
+		{`return redis.status_reply('a\0b').ok`, "$3\r\na\x00b\r\n"},
+	} {
+		if got := run(t, e, 2, c.code); got != c.want {
+			t.Errorf("%s\n got %q\nwant %q", c.code, got, c.want)
+		}
+	}
 }

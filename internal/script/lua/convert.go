@@ -265,11 +265,11 @@ func writeReply(w resp.ReplyWriter, v glua.LValue, scriptResp, depth int) {
 
 func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, depth int) {
 	if e, ok := t.RawGetString("err").(glua.LString); ok {
-		script.WriteError(w, string(e), t.RawGetString("ignore_error_stats_update") == glua.LTrue)
+		script.WriteError(w, cString(string(e)), t.RawGetString("ignore_error_stats_update") == glua.LTrue)
 		return
 	}
 	if s, ok := t.RawGetString("ok").(glua.LString); ok {
-		w.Simple(mapNewlines(string(s)))
+		w.Simple(mapNewlines(cString(string(s))))
 		return
 	}
 	if d, ok := t.RawGetString("double").(glua.LNumber); ok {
@@ -284,7 +284,7 @@ func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, depth int) {
 		f, ok1 := vt.RawGetString("format").(glua.LString)
 		s, ok2 := vt.RawGetString("string").(glua.LString)
 		if ok1 && ok2 {
-			w.Verbatim(string(f), string(s))
+			w.Verbatim(verbatimFormat(string(f)), string(s))
 			return
 		}
 	}
@@ -321,6 +321,16 @@ func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, depth int) {
 	}
 }
 
+// cString is s as C reads it through lua_tostring and sdsnew: up to its
+// first NUL. Redis's status and error replies, and error_reply's text, are
+// built so.
+func cString(s string) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
 func mapNewlines(s string) string {
 	if strings.ContainsAny(s, "\r\n") {
 		return strings.Map(func(r rune) rune {
@@ -331,4 +341,17 @@ func mapNewlines(s string) string {
 		}, s)
 	}
 	return s
+}
+
+// verbatimFormat is the three-byte format addReplyVerbatim writes: the
+// format's bytes up to its first NUL, at most three, padded with spaces
+// ('markdown' is "mar", 'a' is "a  ").
+func verbatimFormat(f string) string {
+	if i := strings.IndexByte(f, 0); i >= 0 {
+		f = f[:i]
+	}
+	if len(f) >= 3 {
+		return f[:3]
+	}
+	return f + "   "[len(f):]
 }

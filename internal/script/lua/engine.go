@@ -53,6 +53,10 @@ type Engine struct {
 	// (function.go): fmu serializes loading and calls.
 	fmu sync.Mutex
 	fst *state
+
+	// gc and fgc are collectgarbage's parameters of the EVAL scripts'
+	// states and of the functions' (compat.go).
+	gc, fgc gcParams
 }
 
 // New returns an engine.
@@ -68,6 +72,8 @@ func New(opts Options) *Engine {
 		opts.MaxMemory = 1 << 30
 	}
 	e := &Engine{opts: opts}
+	e.gc.init()
+	e.fgc.init()
 	e.rng.seed(0x1234ABCD)
 	e.rng.x = 0x1234ABCD330E
 	return e
@@ -327,6 +333,7 @@ func (s *state) writeError(run *script.Run, err error) {
 	} else {
 		msg = "ERR unknown error"
 	}
+	msg = cString(msg) // luaExtractErrorInformation's sdsnew
 	if run.Killed() {
 		msg = script.ErrKilled
 	}
@@ -351,6 +358,7 @@ func fmtNumber(f float64) string { return glua.FormatNumber(f) }
 // state is one sandboxed Lua state.
 type state struct {
 	e      *Engine
+	gc     *gcParams // collectgarbage's parameters: &e.gc or &e.fgc
 	L      *glua.LState
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -407,7 +415,7 @@ func (e *Engine) newState() *state {
 		CallStackSize:       maxCalls - 3,
 		MinimizeStackMemory: false,
 	})
-	s := &state{e: e, L: L, proxies: map[*glua.LTable]*glua.LTable{},
+	s := &state{e: e, gc: &e.gc, L: L, proxies: map[*glua.LTable]*glua.LTable{},
 		fns: map[*glua.FunctionProto]*glua.LFunction{}}
 	s.lw.s = s
 	s.renewContext()
@@ -450,7 +458,7 @@ func (e *Engine) newState() *state {
 	g.RawSetString("pcall", L.NewFunction(s.pcall))
 	g.RawSetString("unpack", L.NewFunction(luaUnpack))
 	g.RawSetString("gcinfo", L.NewFunction(luaGcinfo))
-	g.RawSetString("collectgarbage", L.NewFunction(luaCollectgarbage))
+	g.RawSetString("collectgarbage", L.NewFunction(s.collectgarbage))
 	g.RawSetString("tostring", L.NewFunction(luaTostring))
 	g.RawSetString("tonumber", L.NewFunction(luaTonumber))
 
@@ -970,6 +978,7 @@ func (e *Engine) Reset() {
 	e.free = nil
 	e.all -= len(free)
 	e.mu.Unlock()
+	e.gc.init() // a new VM's collector parameters
 	for _, s := range free {
 		s.L.Close()
 	}

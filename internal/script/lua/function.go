@@ -52,6 +52,7 @@ func (e *Engine) funcState() *state {
 // functions' state, or one of a library's clones (clone.go).
 func (e *Engine) newFuncState() *state {
 	s := e.newState()
+	s.gc = &e.fgc
 	L := s.L
 	// What EVAL has and functions have not: the error handler as a global
 	// (functions keep it in the registry) and the EVAL-only redis calls.

@@ -167,7 +167,7 @@ func errorReply(L *glua.LState) int {
 		L.Push(errorTable(L, "wrong number or type of arguments"))
 		return 1
 	}
-	msg := string(v)
+	msg := cString(string(v)) // sdscatfmt("-%s") / sdsnew
 	if !strings.HasPrefix(msg, "-") {
 		msg = "-" + msg
 	}
