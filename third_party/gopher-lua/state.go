@@ -2007,6 +2007,9 @@ func (ls *LState) ObjLen(v1 LValue) int {
 	if v1.Type() == LTString {
 		return len(string(v1.(LString)))
 	}
+	if tb, ok := v1.(*LTable); ok { // CRESCENT: lua_objlen ignores __len
+		return tb.Len()
+	}
 	op := ls.metaOp1(v1, "__len")
 	if op.Type() == LTFunction {
 		ls.Push(op)

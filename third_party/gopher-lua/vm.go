@@ -1785,6 +1785,8 @@ func init() {
 			RA := lbase + A
 			B := int(inst & 0x1ff) //GETB
 			switch lv := L.rkValue(B).(type) {
+			case *LTable: // CRESCENT: Lua 5.1's # ignores a table's __len (luaV_execute's OP_LEN)
+				reg.SetNumber(RA, LNumber(lv.Len()))
 			case LString:
 				// this section is inlined by go-inline
 				// source function is 'func (rg *registry) SetNumber(regi int, vali LNumber) ' in '_state.go'
