@@ -1,35 +1,23 @@
 package commands_test
 
 import (
-	"io"
-	"log/slog"
 	"strconv"
 	"testing"
 
-	"github.com/crescent-db/crescent/internal/command"
-	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/resp"
-	"github.com/crescent-db/crescent/internal/server"
 )
 
-// dtExecutor returns a server's executor for direct command calls.
+// dtExecutor returns a server's executor for direct command calls
+// (rawExecutor with string arguments).
 func dtExecutor(b *testing.B) func(args ...string) *resp.Writer {
 	b.Helper()
-	srv, err := server.New(config.New(), slog.New(slog.NewTextHandler(io.Discard, nil)), "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	e := srv.Exec()
-	cl := command.NewClient(1)
-	w := resp.NewWriter()
+	raw := rawExecutor(b)
 	return func(args ...string) *resp.Writer {
 		bs := make([][]byte, len(args))
 		for i, a := range args {
 			bs[i] = []byte(a)
 		}
-		w.Reset()
-		e.Execute(cl, bs, w)
-		return w
+		return raw(bs)
 	}
 }
 
