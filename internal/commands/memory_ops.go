@@ -387,6 +387,14 @@ func (s *opsSampler) sample(now time.Time, cur [3]int64) {
 	s.last, s.lastOps = now, cur
 }
 
+// reset forgets the samples (CONFIG RESETSTAT resets the counters they
+// are taken from, as Redis's resetServerStats clears inst_metric).
+func (s *opsSampler) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last, s.lastOps, s.samples, s.idx = time.Time{}, [3]int64{}, [3][opsSamples]float64{}, 0
+}
+
 func (s *opsSampler) rate(i int) float64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()

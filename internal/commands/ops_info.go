@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/exec"
@@ -163,6 +164,14 @@ func (h *Handlers) resetOpsStats() {
 	h.Net.Hits.Store(0)
 	h.Net.Misses.Store(0)
 	h.ops.lazyFreed.Store(0)
+	// the rest of Redis's resetServerStats (the command that resets them
+	// counts itself afterwards, as in Redis)
+	h.Exec.TotalCmds.Reset()
+	h.Exec.EvictedKeys.Store(0)
+	for _, n := range []*atomic.Int64{&h.Net.TotalConns, &h.Net.RejectedConns, &h.Net.NetInput, &h.Net.NetOutput, &h.Net.ExpiredKeys} {
+		n.Store(0)
+	}
+	h.ops.ops.reset()
 }
 
 // configRewrite is CONFIG REWRITE.

@@ -671,6 +671,9 @@ func (h *Handlers) infoSections() []InfoSection {
 			h.Exec.Stats(func(s *command.Spec, st *exec.Stat) {
 				calls := st.Calls.Load()
 				usec := st.Usec.Load()
+				if calls == 0 && st.RejectedCalls.Load() == 0 && st.FailedCalls.Load() == 0 {
+					return // not called since the last reset (Redis lists none such)
+				}
 				per := 0.0
 				if calls > 0 {
 					per = float64(usec) / float64(calls)

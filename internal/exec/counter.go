@@ -45,3 +45,11 @@ func (c *Counter) Load() int64 {
 	}
 	return t
 }
+
+// Reset sets the counter to zero (CONFIG RESETSTAT). Adds that race with
+// it may survive it.
+func (c *Counter) Reset() {
+	for i := range c.s {
+		c.s[i].n.Store(0)
+	}
+}

@@ -379,7 +379,6 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 	var st *Stat
 	if f != nil {
 		one = &f.prop
-		st = f.statOf(e, c.Spec)
 	}
 	start := c.Start
 	if start == 0 {
@@ -401,6 +400,11 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 		} else {
 			cl.ClockMark = 0
 		}
+	}
+	if f != nil {
+		// looked up after the handler: CONFIG RESETSTAT counts itself in
+		// the statistics it just reset, as in Redis
+		st = f.statOf(e, c.Spec)
 	}
 	e.recordDur(c, time.Duration(end-start), st) // stats, histogram, Observe (ops.go)
 	if c.Dirty > 0 {

@@ -590,3 +590,36 @@ func TestOpsMiscDiff(t *testing.T) {
 		}},
 	})
 }
+
+// TestResetStatDiff: CONFIG RESETSTAT resets what Redis's resetServerStats
+// does (commands, connections, network bytes, command statistics), and
+// counts itself afterwards.
+func TestResetStatDiff(t *testing.T) {
+	redisAddr := startRedis(t)
+	crAddr, _ := startCrescent(t)
+	stats := func(addr string) string {
+		c := dialRaw(t, addr)
+		for _, args := range [][]string{
+			{"SET", "a", "b"}, {"GET", "a"}, {"CONFIG", "RESETSTAT"}, {"GET", "a"},
+		} {
+			c.do(args...)
+		}
+		var out []string
+		for _, l := range strings.Split(c.do("INFO", "stats")+c.do("INFO", "commandstats"), "\r\n") {
+			for _, p := range []string{"total_connections_received:", "total_commands_processed:",
+				"total_net_input_bytes:", "rejected_connections:", "expired_keys:", "evicted_keys:", "cmdstat_"} {
+				if strings.HasPrefix(l, p) {
+					if i := strings.Index(l, ",usec="); i >= 0 { // timings vary
+						l = l[:i]
+					}
+					out = append(out, l)
+				}
+			}
+		}
+		sort.Strings(out) // Redis lists commandstats in its dict's order
+		return strings.Join(out, " ")
+	}
+	if want, got := stats(redisAddr), stats(crAddr); want != got {
+		t.Fatalf("redis %q\ncrescent %q", want, got)
+	}
+}
