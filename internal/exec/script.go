@@ -57,43 +57,31 @@ type ScriptCall struct {
 	restart bool    // stopped for a rerun with the whole keyspace
 	pooled  bool    // from NewScriptCall: Release puts it back
 
-	// names caches the specs of the last commands called, by their exact
-	// name, for the table names: a script calls the same few commands
-	// with the same spelling, and an exact compare costs less than the
-	// table's case-folding hash and compare. It survives Release.
-	names    [4]nameEntry
+	// names caches the specs of the last commands called, for the table
+	// namesTab: a script calls the same few commands, and Spec.Repeats
+	// (the check a client's repeated command uses) costs less than the
+	// table's hash lookup. It survives Release.
+	names    [4]*command.Spec
 	namesTab *command.Table
 	nextName uint8
 }
 
-// nameEntry is one cached command (ScriptCall.resolve).
-type nameEntry struct {
-	n    uint8
-	name [15]byte
-	spec *command.Spec
-}
-
 // resolve is e.Table.Resolve(args) through s.names. Only commands
-// without subcommands are cached: their spec does not depend on args[1].
+// without subcommands are cached (Spec.Repeats): their spec does not
+// depend on args[1].
 func (s *ScriptCall) resolve(t *command.Table, args [][]byte) (cmd, spec *command.Spec) {
-	name := args[0]
 	if s.namesTab != t {
-		s.names, s.namesTab, s.nextName = [4]nameEntry{}, t, 0
+		s.names, s.namesTab, s.nextName = [4]*command.Spec{}, t, 0
 	}
-	if len(name) == 0 || len(name) > len(s.names[0].name) {
-		return t.Resolve(args)
-	}
-	for i := range s.names {
-		if x := &s.names[i]; int(x.n) == len(name) && string(x.name[:x.n]) == string(name) {
-			return x.spec, x.spec
+	for _, x := range s.names {
+		if x != nil && x.Repeats(args) {
+			return x, x
 		}
 	}
 	cmd, spec = t.Resolve(args)
-	if cmd != nil && spec == cmd && len(cmd.Subs) == 0 {
-		x := &s.names[s.nextName&3]
+	if cmd != nil && spec == cmd && cmd.Repeats(args) {
+		s.names[s.nextName&3] = cmd
 		s.nextName++
-		x.n = uint8(copy(x.name[:], name))
-		x.spec = cmd
 	}
 	return cmd, spec
 }
