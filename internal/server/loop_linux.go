@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -27,15 +28,23 @@ type eventLoops struct {
 	s    *Server
 	epfd int
 	evfd int // eventfd (level-triggered): wakes workers for requests, timeouts and stop
-	// ep is epfd in Go's netpoller: a worker parks as an ordinary
-	// goroutine when there is nothing to do (an epoll descriptor is
-	// readable while it has ready events), instead of blocking a thread
-	// in epoll_wait(2).
+	// rawWait is how long the watching worker blocks in epoll_pwait(2) as
+	// a raw system call, keeping its P, before it blocks as an ordinary
+	// system call (eventLoop.wait); 0 with GOMAXPROCS 1, where the
+	// worker parks in the netpoller instead.
+	rawWait time.Duration
+	// ep is epfd in Go's netpoller, only when rawWait is 0: a worker
+	// parks there as an ordinary goroutine (an epoll descriptor is
+	// readable while it has ready events). Otherwise epfd stays out of
+	// it: a nested epoll descriptor wakes the thread that waits in the
+	// runtime's epoll each time a connection gets ready, even while a
+	// worker waits on epfd itself or is busy (with it, raw waits cost
+	// 0.7–0.9 context switches per unpipelined GET instead of 0.2).
 	ep   *os.File
 	epRC syscall.RawConn
 
-	// Parking (eventLoop.poll): at most one worker waits in the netpoller
-	// (watching); the others idle on idleCh, woken by a worker that finds
+	// Parking (eventLoop.poll): at most one worker waits on epfd
+	// (watching; eventLoop.wait); the others idle on idleCh, woken by a worker that finds
 	// more ready connections than it serves at once (wakeIdle), or by
 	// done at stop.
 	watching atomic.Bool
@@ -71,6 +80,8 @@ type eventLoop struct {
 	// parked; parked: it parked since its last batch.
 	yielded, wokeIdle time.Time
 	parked            bool
+	// rawOK: GOMAXPROCS was 2 or more at the last park (eventLoop.wait).
+	rawOK bool
 }
 
 // wakeAfter is how long a worker may stay busy, finding connections ready
@@ -138,31 +149,116 @@ func newEventLoops(s *Server) (*eventLoops, error) {
 		unix.Close(evfd)
 		return nil, err
 	}
-	ep := os.NewFile(uintptr(epfd), "epoll")
-	rc, err := ep.SyscallConn()
-	if err != nil {
-		ep.Close()
-		unix.Close(evfd)
-		return nil, err
+	rw := s.loopRawWait
+	switch {
+	case rw == 0:
+		rw = rawWaitDefault
+	case rw < 0:
+		rw = 0
 	}
-	return &eventLoops{s: s, epfd: epfd, evfd: evfd, ep: ep, epRC: rc, conns: map[int32]*loopState{},
-		idleCh: make(chan struct{}, runtime.GOMAXPROCS(0)), done: make(chan struct{})}, nil
+	if runtime.GOMAXPROCS(0) < 2 || strings.Contains(os.Getenv("GODEBUG"), "asyncpreemptoff=1") {
+		rw = 0 // no other P; no signal would reach a raw wait
+	}
+	ls := &eventLoops{s: s, epfd: epfd, evfd: evfd, conns: map[int32]*loopState{},
+		idleCh: make(chan struct{}, runtime.GOMAXPROCS(0)), done: make(chan struct{}), rawWait: rw}
+	if rw == 0 {
+		ep := os.NewFile(uintptr(epfd), "epoll")
+		rc, err := ep.SyscallConn()
+		if err != nil {
+			ep.Close()
+			unix.Close(evfd)
+			return nil, err
+		}
+		ls.ep, ls.epRC = ep, rc
+	}
+	return ls, nil
 }
+
+// rawWaitDefault is eventLoops.rawWait: short, so that nothing the
+// runtime would run on the waiting worker's P (a goroutine it readied just
+// before, its timers) waits long for an idle P to take it, and an idle
+// server soon gives its P up.
+const rawWaitDefault = 2 * time.Millisecond
+
+// sleptAfter is how long a raw epoll_pwait(2) must have taken for the
+// worker to count it as a wait (eventLoop.parked): a call that finds
+// events ready returns within a few microseconds, a sleep and wake-up of
+// the thread takes longer.
+const sleptAfter = 5 * time.Microsecond
 
 func (ls *eventLoops) newWorker() *eventLoop {
-	return &eventLoop{ls: ls, s: ls.s, events: make([]unix.EpollEvent, loopBatch)}
+	return &eventLoop{ls: ls, s: ls.s, events: make([]unix.EpollEvent, loopBatch), rawOK: runtime.GOMAXPROCS(0) >= 2}
 }
 
-// wait returns the next ready events, parking in Go's netpoller while
-// there are none, and whether it parked. It polls first: the netpoller
-// forgets, as RawRead begins (prepareRead), a readiness it saw before, so
-// a poll made before the call would not cover events that came between
-// it and the park.
-func (ls *eventLoops) wait(events []unix.EpollEvent) (int, bool) {
+// wait returns the next ready events, waiting for some when none are
+// ready, and whether it waited (gave the thread up).
+//
+// With GOMAXPROCS >= 2 it blocks in epoll_pwait(2) as a raw system call
+// (no entersyscall) for up to rawWait: the thread sleeps in the kernel
+// holding its P, and one call returns the events, as Redis's one
+// epoll_wait does, instead of a park in the netpoller (a scheduler pass
+// and about five epoll_pwait calls). Only the watching worker does so, so
+// every other goroutine keeps at least one P. The runtime still reaches
+// it: a stop-the-world or a preemption signals its thread (SIGURG), and
+// epoll_pwait fails with EINTR after any signal handler (it is never
+// restarted, signal(7)), so the worker is back in Go code and stops at its
+// next function call. When nothing came within rawWait it blocks as an
+// ordinary system call (sleepWait), which gives the P up, so an idle
+// server holds no P (docs/design/concurrency.md, "Raw waits").
+func (l *eventLoop) wait() (int, bool) {
+	ls := l.ls
+	if ls.epRC != nil {
+		return ls.netpollWait(l.events)
+	}
+	if l.rawOK {
+		start := time.Now()
+		n, err := rawEpollWait(ls.epfd, l.events, int(ls.rawWait/time.Millisecond))
+		if n > 0 || err != nil {
+			// events, or EINTR (a signal: back to Go code, so the
+			// runtime can stop the worker; the caller polls again)
+			return max(n, 0), time.Since(start) >= sleptAfter
+		}
+	}
+	n := ls.sleepWait(l.events)
+	// re-checked after each long wait: GOMAXPROCS may have changed, and
+	// a raw wait on the only P would keep every other goroutine waiting
+	l.rawOK = runtime.GOMAXPROCS(0) >= 2
+	return n, true
+}
+
+// sleepWait blocks in epoll_pwait(2) as an ordinary system call until
+// events come: the runtime hands the P to other goroutines meanwhile.
+// It returns 0 after a signal.
+func (ls *eventLoops) sleepWait(events []unix.EpollEvent) int {
+	n, _, e := syscall.Syscall6(unix.SYS_EPOLL_PWAIT, uintptr(ls.epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), ^uintptr(0), 0, 0) // timeout -1
+	if e != 0 {
+		if e != unix.EINTR {
+			ls.s.log.Error("epoll_wait", "err", e)
+			time.Sleep(10 * time.Millisecond)
+		}
+		return 0
+	}
+	return int(n)
+}
+
+// netpollWait is wait with GOMAXPROCS 1: it returns the next ready
+// events, parking in Go's netpoller while there are none, and whether it
+// parked. It polls first: the
+// netpoller forgets, as RawRead begins (prepareRead), a readiness it saw
+// before, so a poll made before the call would not cover events that came
+// between it and the park.
+func (ls *eventLoops) netpollWait(events []unix.EpollEvent) (int, bool) {
+	if ls.epRC == nil {
+		n, _, e := syscall.Syscall6(unix.SYS_EPOLL_PWAIT, uintptr(ls.epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), ^uintptr(0), 0, 0)
+		if e != 0 {
+			return 0, true
+		}
+		return int(n), true
+	}
 	n, polls := 0, 0
 	err := ls.epRC.Read(func(uintptr) bool {
 		polls++
-		k, err := rawEpollWait(ls.epfd, events)
+		k, err := rawEpollWait(ls.epfd, events, 0)
 		if err != nil {
 			return err != unix.EINTR && err != unix.EAGAIN
 		}
@@ -356,17 +452,17 @@ func (l *eventLoop) run() {
 // workers").
 //
 // No event is left unseen: a worker idles only after it found another one
-// holding watching, which then either waits in the netpoller (an event
+// holding watching, which then either waits on epfd (an event
 // wakes it) or is about to serve what it found and poll again.
 func (l *eventLoop) poll() int {
 	ls := l.ls
 	if len(l.again) == 0 && ls.watching.CompareAndSwap(false, true) {
-		n, parked := ls.wait(l.events)
+		n, parked := l.wait()
 		ls.watching.Store(false)
 		l.parked = l.parked || parked
 		return n
 	}
-	n, _ := rawEpollWait(ls.epfd, l.events)
+	n, _ := rawEpollWait(ls.epfd, l.events, 0)
 	if n > 0 || len(l.again) > 0 {
 		return max(n, 0)
 	}
@@ -587,7 +683,11 @@ func (ls *eventLoops) closeAll() {
 	for _, st := range ls.served() {
 		ls.drop(st.c)
 	}
-	ls.ep.Close()
+	if ls.ep != nil {
+		ls.ep.Close()
+	} else {
+		unix.Close(ls.epfd)
+	}
 	unix.Close(ls.evfd)
 }
 
@@ -819,8 +919,10 @@ func rawIO(trap uintptr, fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
-func rawEpollWait(epfd int, events []unix.EpollEvent) (int, error) {
-	n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+// rawEpollWait is epoll_pwait(2) waiting up to msec milliseconds (0: a
+// poll). Only the watching worker waits (eventLoop.wait).
+func rawEpollWait(epfd int, events []unix.EpollEvent, msec int) (int, error) {
+	n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), uintptr(msec), 0, 0)
 	if e != 0 {
 		return 0, e
 	}

@@ -70,8 +70,11 @@ type Server struct {
 	tlsListeners []net.Listener
 	clientLimits clientLimits
 
-	loops     *eventLoops  // event-loop front end (loop.go); nil when off
-	loopMoves atomic.Int64 // connections moved from a loop to a goroutine
+	loops *eventLoops // event-loop front end (loop.go); nil when off
+	// loopRawWait overrides eventLoops.rawWait when not 0 (tests;
+	// negative: no raw waits).
+	loopRawWait time.Duration
+	loopMoves   atomic.Int64 // connections moved from a loop to a goroutine
 }
 
 // maxBaseMemory caps the start-up heap counted in used_memory.
