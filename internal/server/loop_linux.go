@@ -191,7 +191,8 @@ func (ls *eventLoops) newWorker() *eventLoop {
 }
 
 // wait returns the next ready events, waiting for some when none are
-// ready, and whether it waited (gave the thread up).
+// ready, and whether it parked (eventLoop.parked: it waited, and others
+// could run meanwhile).
 //
 // With GOMAXPROCS >= 2 it blocks in epoll_pwait(2) as a raw system call
 // (no entersyscall) for up to rawWait: the thread sleeps in the kernel
@@ -216,7 +217,14 @@ func (l *eventLoop) wait() (int, bool) {
 		if n > 0 || err != nil {
 			// events, or EINTR (a signal: back to Go code, so the
 			// runtime can stop the worker; the caller polls again)
-			return max(n, 0), time.Since(start) >= sleptAfter
+			// A sleep counts as a park only while every other worker
+			// idles: a goroutine this worker readied (a connection it
+			// moved, a pub/sub writer) waits in its P's run queue,
+			// which an idle P's thread takes over; with another
+			// worker busy, no P would, so the worker goes on yielding
+			// every yieldEvery, as when it does not wait.
+			slept := time.Since(start) >= sleptAfter
+			return max(n, 0), slept && ls.idle.Load() >= ls.workers.Load()-1
 		}
 	}
 	n := ls.sleepWait(l.events)
@@ -443,8 +451,8 @@ func (l *eventLoop) run() {
 }
 
 // poll returns the next ready events, waiting for some when none are
-// ready and no claimed connection is to be served again: in Go's
-// netpoller when no other worker waits there, or else idle until a busy
+// ready and no claimed connection is to be served again: on epfd
+// (wait) when no other worker waits there, or else idle until a busy
 // worker or the stop wakes it (then it returns 0, to poll again). So
 // while one worker keeps up with the load the others sleep: a
 // connection's readiness wakes one goroutine, and no second worker is
@@ -627,6 +635,10 @@ func (c *conn) detachFromLoop() {
 	l.again = l.again[:0]
 	l.s.wg.Add(1)
 	go nw.run() // counted in ls.workers in place of this goroutine
+	// The new worker waits in this P's run queue while the script runs
+	// on; the watching worker, blocked raw on its own P (wait), would
+	// not take it over. Let it run first.
+	runtime.Gosched()
 }
 
 func (l *eventLoop) serveRequests() {
