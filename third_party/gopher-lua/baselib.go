@@ -134,8 +134,8 @@ func baseGetMetatable(L *LState) int {
 }
 
 func ipairsaux(L *LState) int {
+	i := L.CheckInt(2) // CRESCENT: lbaselib.c checks the index first
 	tb := L.CheckTable(1)
-	i := L.CheckInt(2)
 	i++
 	v := tb.RawGetInt(i)
 	if v == LNil {

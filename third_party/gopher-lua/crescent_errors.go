@@ -45,10 +45,11 @@ func (ls *LState) argTypeName(n int) string {
 
 // argFuncName is the name luaL_argerror gives the running function: the
 // name it was called by, '?' when none is known (called from Go, or
-// through an expression that is not a name).
+// through an expression that is not a name); a generic for's iterator is
+// the local '(for generator)'.
 func (ls *LState) argFuncName() string {
 	name := ls.rawFrameFuncName(ls.currentFrame)
-	if name == "" || name[0] == '(' || name[0] == '<' {
+	if name == "" || name[0] == '(' && name != "(for generator)" || name[0] == '<' {
 		return "'?'"
 	}
 	return "'" + name + "'"

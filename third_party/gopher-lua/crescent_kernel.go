@@ -245,7 +245,7 @@ func (k *numKernel) run(al *allocator, regs unsafe.Pointer, steps uint32) (uint3
 				x, y := f[b], f[c]
 				f[a] = x - float64(floor(x/y)*y) // luaModulo
 			case kPow:
-				f[a] = math.Pow(f[b], f[c])
+				f[a] = cNaN2(math.Pow(f[b], f[c]), f[b], f[c]) // C NaN
 			case kUnm:
 				f[a] = -f[b]
 			case kMove:

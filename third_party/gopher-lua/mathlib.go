@@ -61,7 +61,8 @@ func mathAsin(L *LState) int {
 }
 
 func mathAtan(L *LState) int {
-	L.Push(LNumber(math.Atan(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Atan(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
@@ -77,12 +78,14 @@ func mathCeil(L *LState) int {
 }
 
 func mathCos(L *LState) int {
-	L.Push(LNumber(math.Cos(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Cos(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
 func mathCosh(L *LState) int {
-	L.Push(LNumber(math.Cosh(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Cosh(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
@@ -92,7 +95,8 @@ func mathDeg(L *LState) int {
 }
 
 func mathExp(L *LState) int {
-	L.Push(LNumber(math.Exp(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Exp(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
@@ -103,7 +107,8 @@ func mathFloor(L *LState) int {
 
 func mathFmod(L *LState) int {
 	y := L.CheckNumber(2) // CRESCENT: C (gcc) checks the 2nd argument first
-	L.Push(LNumber(math.Mod(float64(L.CheckNumber(1)), float64(y))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN2(math.Mod(x, float64(y)), x, float64(y)))) // CRESCENT: C NaN
 	return 1
 }
 
@@ -121,7 +126,8 @@ func mathLdexp(L *LState) int {
 }
 
 func mathLog(L *LState) int {
-	L.Push(LNumber(math.Log(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Log(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
@@ -174,7 +180,8 @@ func mathModf(L *LState) int {
 
 func mathPow(L *LState) int {
 	y := L.CheckNumber(2) // CRESCENT: C (gcc) checks the 2nd argument first
-	L.Push(LNumber(math.Pow(float64(L.CheckNumber(1)), float64(y))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN2(math.Pow(x, float64(y)), x, float64(y)))) // CRESCENT: C NaN
 	return 1
 }
 
@@ -204,27 +211,32 @@ func mathRandomseed(L *LState) int {
 }
 
 func mathSin(L *LState) int {
-	L.Push(LNumber(math.Sin(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Sin(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
 func mathSinh(L *LState) int {
-	L.Push(LNumber(math.Sinh(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Sinh(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
 func mathSqrt(L *LState) int {
-	L.Push(LNumber(math.Sqrt(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Sqrt(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
 func mathTan(L *LState) int {
-	L.Push(LNumber(math.Tan(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Tan(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
 func mathTanh(L *LState) int {
-	L.Push(LNumber(math.Tanh(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Tanh(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
