@@ -81,6 +81,27 @@ func New(opts Options) *Engine {
 
 type compiled struct {
 	proto *glua.FunctionProto
+	// countsMem: the script names collectgarbage or gcinfo, so its runs
+	// read the heap baseline at the start (memUsed).
+	countsMem bool
+}
+
+// namesMemCount reports whether p or a function nested in it has the
+// string constant "collectgarbage" or "gcinfo" (a global read or a field
+// name): such scripts may ask for their memory use, which is measured
+// from the heap at the start of the run.
+func namesMemCount(p *glua.FunctionProto) bool {
+	for _, k := range p.Constants {
+		if str, ok := k.(glua.LString); ok && (str == "collectgarbage" || str == "gcinfo") {
+			return true
+		}
+	}
+	for _, f := range p.FunctionPrototypes {
+		if namesMemCount(f) {
+			return true
+		}
+	}
+	return false
 }
 
 // Compile compiles code as the chunk name.
@@ -111,7 +132,7 @@ func (e *Engine) Compile(name string, code []byte) (script.Function, error) {
 	}
 	// Lua 5.1 gives the main chunk no implicit 'arg' table.
 	proto.IsVarArg &^= glua.VarArgNeedsArg
-	return &compiled{proto: proto}, nil
+	return &compiled{proto: proto, countsMem: namesMemCount(proto)}, nil
 }
 
 // parseError renders gopher-lua's parse errors the way Lua 5.1's
@@ -206,6 +227,7 @@ func (e *Engine) Call(run *script.Run, fn script.Function, keys, args [][]byte) 
 	// reading runtime metrics costs as much as a short script. A run that
 	// ends before the first check cannot have allocated without bound.
 	s.memBase, s.ticks = -1, 0
+	s.mc.begin(c.countsMem)
 	s.setArgs(keys, args)
 	lf := s.fns[c.proto]
 	if lf == nil {
@@ -375,6 +397,8 @@ type state struct {
 	// memBase the heap size at the run's first periodic check (-1 before).
 	memErr    *glua.LUserData
 	memBase   int64
+	memProtos map[*glua.FunctionProto]bool // countsMem of called functions
+	mc        memCounter                   // collectgarbage('count')
 	memSample []metrics.Sample
 	ticks     uint32 // periodic checks in this run
 	broken    bool
@@ -421,6 +445,12 @@ func (e *Engine) newState() *state {
 	s.renewContext()
 	s.memErr = L.NewUserData()
 	s.memSample = []metrics.Sample{{Name: heapMetric}}
+	s.mc.init()
+	before, _ := s.mc.read()
+	defer func() {
+		after, _ := s.mc.read()
+		s.mc.size = max(0, after-before)
+	}()
 	L.SetMemoryLimits(&glua.MemoryLimits{MaxString: e.opts.MaxString, Check: s.outOfMemory, CheckEvery: checkEvery, Error: s.memErr})
 	for _, lib := range []struct {
 		name string
@@ -457,7 +487,7 @@ func (e *Engine) newState() *state {
 	g.RawSetString("pairs", L.NewClosure(s.pairs, next))
 	g.RawSetString("pcall", L.NewFunction(s.pcall))
 	g.RawSetString("unpack", L.NewFunction(luaUnpack))
-	g.RawSetString("gcinfo", L.NewFunction(luaGcinfo))
+	g.RawSetString("gcinfo", L.NewFunction(s.gcinfo))
 	g.RawSetString("collectgarbage", L.NewFunction(s.collectgarbage))
 	g.RawSetString("tostring", L.NewFunction(luaTostring))
 	g.RawSetString("tonumber", L.NewFunction(luaTonumber))
@@ -647,11 +677,6 @@ func strDump(L *glua.LState) int {
 	L.CheckFunction(1)
 	raise(L, "unable to dump given function")
 	return 0
-}
-
-func luaGcinfo(L *glua.LState) int {
-	L.Push(glua.LNumber(32))
-	return 1
 }
 
 // luaUnpack is unpack() with Lua 5.1's "too many results" check.

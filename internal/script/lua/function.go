@@ -339,6 +339,19 @@ func (e *Engine) callFunction(run *script.Run, f *libFunc, keys, args [][]byte) 
 	f.st.callFunction(run, f.fn, f.frozen, keys, args)
 }
 
+// countsMem is namesMemCount(p), remembered per function.
+func (s *state) countsMem(p *glua.FunctionProto) bool {
+	m, ok := s.memProtos[p]
+	if !ok {
+		if s.memProtos == nil || len(s.memProtos) > 4096 {
+			s.memProtos = map[*glua.FunctionProto]bool{}
+		}
+		m = namesMemCount(p)
+		s.memProtos[p] = m
+	}
+	return m
+}
+
 // callFunction runs fn, a function of a library loaded in s; frozen is
 // libFunc.frozen.
 func (s *state) callFunction(run *script.Run, fn *glua.LFunction, frozen bool, keys, args [][]byte) {
@@ -350,6 +363,7 @@ func (s *state) callFunction(run *script.Run, fn *glua.LFunction, frozen bool, k
 	}
 	s.run = run
 	s.memBase, s.ticks = -1, 0
+	s.mc.begin(fn.Proto != nil && s.countsMem(fn.Proto))
 	run.SetInterrupt(s.cancel)
 	L := s.L
 	L.Push(fn)
