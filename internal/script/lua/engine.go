@@ -416,8 +416,6 @@ type state struct {
 	// fnKeys and fnArgs are the keys and args tables of the last call of
 	// a frozen function (libFunc.frozen), reused like keysT and argvT.
 	fnKeys, fnArgs *glua.LTable
-
-	coDepth int // nested coroutine resumes (coguard.go)
 }
 
 func (s *state) renewContext() {
@@ -518,7 +516,6 @@ func (e *Engine) newState() *state {
 	math.RawSetString("randomseed", L.NewFunction(func(L *glua.LState) int { s.needAll(L); return e.mathRandomseed(L) }))
 
 	co := src.RawGetString("coroutine").(*glua.LTable)
-	s.guardCoroutines(L, co) // bounded nesting (coguard.go)
 
 	s.errFn = L.NewFunction(s.errHandler)
 	g.RawSetString("__redis__err__handler", s.errFn)
