@@ -400,8 +400,7 @@ type state struct {
 	// looked (periodic check or reservation; -1 before).
 	memErr    *glua.LUserData
 	memBase   int64
-	memProtos map[*glua.FunctionProto]bool // countsMem of called functions
-	mc        memCounter                   // collectgarbage('count')
+	mc        memCounter // collectgarbage('count')
 	memSample []metrics.Sample
 	ticks     uint32 // periodic checks in this run
 	broken    bool
