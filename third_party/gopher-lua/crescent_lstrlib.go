@@ -542,7 +542,7 @@ func strGsub(L *LState) int {
 	default:
 		L.ArgError(3, "string/function/table expected")
 	}
-	maxS := L.OptInt(4, len(src)+1)
+	maxS := L.OptCInt(4, len(src)+1) // luaL_optint
 	ms := matchState{src: src, pat: p, L: L}
 	p0 := 0
 	anchor := ms.pc(0) == '^'

@@ -107,10 +107,10 @@ func (ls *LState) checkBuffer(n int, asked *int) {
 func tableConcat51(L *LState) int {
 	sep := L.OptString(2, "")
 	tbl := L.CheckTable(1)
-	i := L.OptInt(3, 1)
+	i := L.OptCInt(3, 1) // luaL_optint, luaL_checkint
 	last := tbl.Len()
 	if L.Get(4) != LNil {
-		last = L.CheckInt(4)
+		last = L.CheckCInt(4)
 	}
 	var b []byte
 	asked := 0

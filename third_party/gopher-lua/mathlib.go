@@ -120,7 +120,7 @@ func mathFrexp(L *LState) int {
 }
 
 func mathLdexp(L *LState) int {
-	e := L.CheckInt(2) // CRESCENT: C (gcc) checks the 2nd argument first
+	e := L.CheckCInt(2) // CRESCENT: luaL_checkint; C (gcc) checks the 2nd argument first
 	L.Push(LNumber(math.Ldexp(float64(L.CheckNumber(1)), e)))
 	return 1
 }
@@ -172,7 +172,11 @@ func mathMod(L *LState) int {
 }
 
 func mathModf(L *LState) int {
-	v1, v2 := math.Modf(float64(L.CheckNumber(1)))
+	x := float64(L.CheckNumber(1))
+	v1, v2 := math.Modf(x)
+	if math.IsInf(x, 0) { // CRESCENT: C's modf: the fraction of ±inf is ±0
+		v2 = math.Copysign(0, x)
+	}
 	L.Push(LNumber(v1))
 	L.Push(LNumber(v2))
 	return 2
@@ -181,7 +185,7 @@ func mathModf(L *LState) int {
 func mathPow(L *LState) int {
 	y := L.CheckNumber(2) // CRESCENT: C (gcc) checks the 2nd argument first
 	x := float64(L.CheckNumber(1))
-	L.Push(LNumber(cNaN2(math.Pow(x, float64(y)), x, float64(y)))) // CRESCENT: C NaN
+	L.Push(LNumber(cPow(x, float64(y)))) // CRESCENT: glibc's NaN signs
 	return 1
 }
 

@@ -3153,7 +3153,7 @@ func numberArith(L *LState, opcode int, lhs, rhs LNumber) LNumber {
 	case OP_POW:
 		flhs := float64(lhs)
 		frhs := float64(rhs)
-		return LNumber(cNaN2(math.Pow(flhs, frhs), flhs, frhs)) // CRESCENT: C NaN
+		return LNumber(cPow(flhs, frhs)) // CRESCENT: glibc's NaN signs
 	}
 	panic("should not reach here")
 	return LNumber(0)
