@@ -134,8 +134,8 @@ func baseGetMetatable(L *LState) int {
 }
 
 func ipairsaux(L *LState) int {
+	i := L.CheckCInt(2) // CRESCENT: lbaselib.c checks the index first
 	tb := L.CheckTable(1)
-	i := L.CheckInt(2)
 	i++
 	v := tb.RawGetInt(i)
 	if v == LNil {
@@ -325,7 +325,7 @@ func baseSelect(L *LState) int {
 		L.Push(LNumber(n - 1))
 		return 1
 	}
-	i := L.CheckInt(1)
+	i := L.CheckCInt(1) // CRESCENT: luaL_checkint
 	if i < 0 {
 		i = n + i
 	} else if i > n {

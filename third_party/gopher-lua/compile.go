@@ -1137,7 +1137,13 @@ func compileGenericForStmt(context *funcContext, stmt *ast.GenericForStmt) { // 
 	context.RegisterLocalVar("(for state)")
 	context.RegisterLocalVar("(for control)")
 
-	compileRegAssignment(context, stmt.Names, stmt.Exprs, context.RegTop()-3, 3, sline(stmt))
+	// CRESCENT: the expression list is adjusted to the three hidden
+	// variables (lparser.c's forlist: adjust_assign(ls, 3, explist1(ls,
+	// &e), &e)), whatever the number of loop names: with the names as
+	// targets, `for k, v in next, t` left the control variable to whatever
+	// the constructor of t had put in its register.
+	forNames := [3]string{"(for generator)", "(for state)", "(for control)"}
+	compileRegAssignment(context, forNames[:], stmt.Exprs, context.RegTop()-3, 3, sline(stmt))
 
 	code.AddASbx(OP_JMP, 0, fllabel, sline(stmt))
 
@@ -1152,6 +1158,10 @@ func compileGenericForStmt(context *funcContext, stmt *ast.GenericForStmt) { // 
 
 	context.SetLabelPc(fllabel, code.LastPC())
 	code.AddABC(OP_TFORLOOP, rgen, 0, nnames, sline(stmt))
+	// CRESCENT: ldebug.c's getfuncname names the function a TFORLOOP calls
+	// after its register, the local "(for generator)" (argument errors:
+	// "bad argument #1 to '(for generator)'").
+	context.Proto.DbgCalls = append(context.Proto.DbgCalls, DbgCall{Pc: code.LastPC(), Name: "(for generator)"})
 	code.AddASbx(OP_JMP, 0, bodylabel, sline(stmt))
 
 	context.SetLabelPc(endlabel, code.LastPC())

@@ -41,7 +41,7 @@ func coCreate(L *LState) int {
 func coYield(L *LState) int {
 	// CRESCENT: lua_yield's check: not from the main thread, nor across a
 	// call made from Go (pcall, a sort comparator, a metamethod).
-	if L.G.MainThread == L || L.Parent == nil || L.nCcalls > 0 {
+	if L.G.MainThread == L || L.Parent == nil || L.nCcalls > L.baseCcalls {
 		L.runError("attempt to yield across metamethod/C-call boundary")
 	}
 	return -1
@@ -50,8 +50,25 @@ func coYield(L *LState) int {
 func coResume(L *LState) int {
 	th := coArg(L)
 	// CRESCENT: lbaselib.c's auxresume: "cannot resume dead coroutine"
-	if st := L.Status(th); st != "suspended" {
+	// CRESCENT: lua_setlevel and lua_resume: the coroutine goes on with
+	// its resumer's count of nested C calls, and fails to start past
+	// LUAI_MAXCCALLS (each nested resume counts one, as do pcall and
+	// metamethods in between), so nested coroutines, which run on the
+	// resumer's Go stack, stop at C Lua's depth.
+	st := L.Status(th)
+	if st == "suspended" && L.nCcalls >= maxCCalls {
+		st = ""
+	}
+	if st != "suspended" {
 		msg := "cannot resume " + st + " coroutine"
+		if st == "" {
+			msg = "C stack overflow"
+			if !th.isStarted() {
+				// resume_error replaced the coroutine's function
+				// with the message: it is dead
+				th.Dead = true
+			}
+		}
 		if th.wrapped {
 			L.RaiseError("%s", msg)
 			return 0
@@ -62,6 +79,8 @@ func coResume(L *LState) int {
 	}
 	th.Parent = L
 	L.G.CurrentThread = th
+	th.nCcalls = L.nCcalls + 1 // CRESCENT: lua_setlevel, ++nCcalls
+	th.baseCcalls = th.nCcalls
 	if !th.isStarted() {
 		cf := th.stack.Last()
 		th.currentFrame = cf
@@ -135,12 +154,4 @@ func coArg(L *LState) *LState {
 		L.ArgError(1, "coroutine expected")
 	}
 	return th
-}
-
-// CoroutineWrapCall is the function coroutine.wrap returns, for a host
-// that wraps it: the running Go function must have the coroutine as its
-// first upvalue. Called in the host's own frame (not through Call), its
-// errors get the position of the Lua caller as in C Lua. CRESCENT
-func CoroutineWrapCall(L *LState) int {
-	return wrapaux(L)
 }

@@ -16,11 +16,13 @@ func (ls *LState) enterCCall() {
 	ls.nCcalls++
 	if ls.nCcalls >= maxCCalls {
 		if ls.nCcalls == maxCCalls {
-			ls.RaiseError("C stack overflow")
+			// luaG_runerror: the position of the running function when
+			// it is Lua code (a metamethod), none for a Go caller (pcall)
+			ls.runError("C stack overflow")
 		}
 		if ls.nCcalls >= maxCCalls+maxCCalls>>3 {
 			// An error while handling the stack error (LUA_ERRERR).
-			ls.RaiseError("error in error handling")
+			ls.raiseError(0, "error in error handling")
 		}
 	}
 }

@@ -3,6 +3,8 @@
 
 package lua
 
+import "math"
+
 // luaLWhere is luaL_where(L, 1) for an error raised by the running
 // function: the position of the Lua function that called it when it is a
 // Go function (luaL_error in a C function), or its own when it is a Lua
@@ -45,10 +47,11 @@ func (ls *LState) argTypeName(n int) string {
 
 // argFuncName is the name luaL_argerror gives the running function: the
 // name it was called by, '?' when none is known (called from Go, or
-// through an expression that is not a name).
+// through an expression that is not a name); a generic for's iterator is
+// the local '(for generator)'.
 func (ls *LState) argFuncName() string {
 	name := ls.rawFrameFuncName(ls.currentFrame)
-	if name == "" || name[0] == '(' || name[0] == '<' {
+	if name == "" || name[0] == '(' && name != "(for generator)" || name[0] == '<' {
 		return "'?'"
 	}
 	return "'" + name + "'"
@@ -115,4 +118,29 @@ func (ls *LState) LostTailCall(level int) bool {
 		}
 	}
 	return level < 0
+}
+
+// CheckCInt is luaL_checkint: the number (or numeric string) converted to
+// a C long, then truncated to an int, as on x86-64 (2^32 + 2 is 2,
+// out-of-range values LONG_MIN's low half, 0).
+func (ls *LState) CheckCInt(n int) int {
+	return int(int32(cLong(float64(ls.CheckNumber(n)))))
+}
+
+// OptCInt is luaL_optint: d when argument n is absent or nil, else
+// CheckCInt.
+func (ls *LState) OptCInt(n int, d int) int {
+	if ls.Get(n) == LNil {
+		return d
+	}
+	return ls.CheckCInt(n)
+}
+
+// cInt converts f to a C int as x86-64 does ((int)f): NaN and values
+// outside the int range become INT_MIN.
+func cInt(f float64) int32 {
+	if f != f || f >= 2147483648.0 || f <= -2147483649.0 {
+		return math.MinInt32
+	}
+	return int32(f)
 }

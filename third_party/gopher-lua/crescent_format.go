@@ -264,7 +264,7 @@ func strFormat51(L *LState) int {
 		i = p + 1
 		switch verb {
 		case 'c':
-			ch := byte(int32(cLong(float64(L.CheckNumber(arg)))))
+			ch := byte(cInt(float64(L.CheckNumber(arg)))) // (int)luaL_checknumber
 			if ch == 0 {
 				// sprintf wrote a NUL: strlen(buff) keeps what precedes it.
 				if spec.width > 1 && !spec.minus {

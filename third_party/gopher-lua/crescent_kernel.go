@@ -1,9 +1,6 @@
 package lua
 
-import (
-	"math"
-	"unsafe"
-)
+import "unsafe"
 
 // CRESCENT: numeric for loops run on unboxed floats.
 //
@@ -245,7 +242,7 @@ func (k *numKernel) run(al *allocator, regs unsafe.Pointer, steps uint32) (uint3
 				x, y := f[b], f[c]
 				f[a] = x - float64(floor(x/y)*y) // luaModulo
 			case kPow:
-				f[a] = math.Pow(f[b], f[c])
+				f[a] = cPow(f[b], f[c]) // glibc's NaN signs
 			case kUnm:
 				f[a] = -f[b]
 			case kMove:

@@ -542,7 +542,7 @@ func strGsub(L *LState) int {
 	default:
 		L.ArgError(3, "string/function/table expected")
 	}
-	maxS := L.OptInt(4, len(src)+1)
+	maxS := L.OptCInt(4, len(src)+1) // luaL_optint
 	ms := matchState{src: src, pat: p, L: L}
 	p0 := 0
 	anchor := ms.pc(0) == '^'
@@ -554,6 +554,7 @@ func strGsub(L *LState) int {
 		news = LVAsString(repl)
 	}
 	var b []byte
+	asked := 0 // CRESCENT: checkBuffer
 	s, n := 0, 0
 	for n < maxS {
 		ms.level = 0
@@ -561,7 +562,7 @@ func strGsub(L *LState) int {
 		if e >= 0 {
 			n++
 			b = ms.addValue(b, repl, news, s, e)
-			L.checkStringSize(len(b))
+			L.checkBuffer(len(b), &asked)
 		}
 		if e > s { // non-empty match: skip it
 			s = e
@@ -578,8 +579,8 @@ func strGsub(L *LState) int {
 	if n == 0 {
 		L.Push(LString(src)) // no match: the subject itself
 	} else {
+		L.checkBuffer(len(b)+len(src)-s, &asked)
 		b = append(b, src[s:]...)
-		L.checkStringSize(len(b))
 		L.Push(LString(b))
 	}
 	L.Push(LNumber(n))

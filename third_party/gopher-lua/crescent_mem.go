@@ -12,6 +12,16 @@ type MemoryLimits struct {
 	// MaxString is the longest string concatenation ('..', table.concat)
 	// may build; 0 means no limit.
 	MaxString int
+	// Reserve, when set, is asked before a string of ReserveMin bytes or
+	// more is built ('..', table.concat and gsub as their buffer
+	// doubles, the host's string.rep): false means the script's memory
+	// budget cannot take n more bytes. Asking costs about as much as
+	// copying a few KB, so small strings are left to Check; without it, a
+	// loop of big allocations could exhaust the machine between two
+	// periodic checks.
+	Reserve func(n int) bool
+	// ReserveMin is the size from which Reserve is asked; 0 means 1MB.
+	ReserveMin int
 	// Check is called every CheckEvery instructions; true means out of
 	// memory.
 	Check func() bool
@@ -27,6 +37,9 @@ type MemoryLimits struct {
 func (ls *LState) SetMemoryLimits(m *MemoryLimits) {
 	if m != nil && m.CheckEvery == 0 {
 		m.CheckEvery = 1 << 16
+	}
+	if m != nil && m.ReserveMin <= 0 {
+		m.ReserveMin = 1 << 20
 	}
 	ls.mem = m
 	ls.memSteps = 0
@@ -52,10 +65,37 @@ func (ls *LState) memStep(n uint32) {
 	}
 }
 
-// checkStringSize raises the memory error when n exceeds MaxString.
+// checkStringSize raises the memory error when a string of n bytes
+// exceeds MaxString or, from ReserveMin bytes, the budget (Reserve).
 func (ls *LState) checkStringSize(n int) {
-	if ls.mem != nil && ls.mem.MaxString > 0 && n > ls.mem.MaxString {
+	m := ls.mem
+	if m == nil {
+		return
+	}
+	if m.MaxString > 0 && n > m.MaxString {
 		ls.MemoryError()
+	}
+	if n >= m.ReserveMin && m.Reserve != nil && !m.Reserve(n) {
+		ls.MemoryError()
+	}
+}
+
+// checkBuffer is checkStringSize for a buffer that grows to n bytes, asking
+// Reserve only each time the buffer has doubled since the last time
+// (*asked: the size last asked for).
+func (ls *LState) checkBuffer(n int, asked *int) {
+	m := ls.mem
+	if m == nil {
+		return
+	}
+	if m.MaxString > 0 && n > m.MaxString {
+		ls.MemoryError()
+	}
+	if n >= m.ReserveMin && n >= 2**asked && m.Reserve != nil {
+		*asked = n
+		if !m.Reserve(n) {
+			ls.MemoryError()
+		}
 	}
 }
 
@@ -67,12 +107,13 @@ func (ls *LState) checkStringSize(n int) {
 func tableConcat51(L *LState) int {
 	sep := L.OptString(2, "")
 	tbl := L.CheckTable(1)
-	i := L.OptInt(3, 1)
+	i := L.OptCInt(3, 1) // luaL_optint, luaL_checkint
 	last := tbl.Len()
 	if L.Get(4) != LNil {
-		last = L.CheckInt(4)
+		last = L.CheckCInt(4)
 	}
 	var b []byte
+	asked := 0
 	add := func(k int) {
 		v := tbl.RawGetInt(k)
 		if !LVCanConvToString(v) {
@@ -84,7 +125,7 @@ func tableConcat51(L *LState) int {
 		case LNumber:
 			b = AppendNumber(b, float64(x))
 		}
-		L.checkStringSize(len(b))
+		L.checkBuffer(len(b), &asked)
 	}
 	for ; i < last; i++ {
 		add(i)
@@ -96,3 +137,7 @@ func tableConcat51(L *LState) int {
 	L.Push(LString(b))
 	return 1
 }
+
+// CheckStringSize raises the memory error unless a string of n bytes may
+// be built (MaxString, Reserve), for host functions that build strings.
+func (ls *LState) CheckStringSize(n int) { ls.checkStringSize(n) }

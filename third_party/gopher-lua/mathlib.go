@@ -61,7 +61,8 @@ func mathAsin(L *LState) int {
 }
 
 func mathAtan(L *LState) int {
-	L.Push(LNumber(math.Atan(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Atan(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
@@ -77,12 +78,14 @@ func mathCeil(L *LState) int {
 }
 
 func mathCos(L *LState) int {
-	L.Push(LNumber(math.Cos(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Cos(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
 func mathCosh(L *LState) int {
-	L.Push(LNumber(math.Cosh(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Cosh(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
@@ -92,7 +95,8 @@ func mathDeg(L *LState) int {
 }
 
 func mathExp(L *LState) int {
-	L.Push(LNumber(math.Exp(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Exp(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
@@ -103,7 +107,8 @@ func mathFloor(L *LState) int {
 
 func mathFmod(L *LState) int {
 	y := L.CheckNumber(2) // CRESCENT: C (gcc) checks the 2nd argument first
-	L.Push(LNumber(math.Mod(float64(L.CheckNumber(1)), float64(y))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN2(math.Mod(x, float64(y)), x, float64(y)))) // CRESCENT: C NaN
 	return 1
 }
 
@@ -115,13 +120,14 @@ func mathFrexp(L *LState) int {
 }
 
 func mathLdexp(L *LState) int {
-	e := L.CheckInt(2) // CRESCENT: C (gcc) checks the 2nd argument first
+	e := L.CheckCInt(2) // CRESCENT: luaL_checkint; C (gcc) checks the 2nd argument first
 	L.Push(LNumber(math.Ldexp(float64(L.CheckNumber(1)), e)))
 	return 1
 }
 
 func mathLog(L *LState) int {
-	L.Push(LNumber(math.Log(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Log(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
@@ -166,7 +172,11 @@ func mathMod(L *LState) int {
 }
 
 func mathModf(L *LState) int {
-	v1, v2 := math.Modf(float64(L.CheckNumber(1)))
+	x := float64(L.CheckNumber(1))
+	v1, v2 := math.Modf(x)
+	if math.IsInf(x, 0) { // CRESCENT: C's modf: the fraction of ±inf is ±0
+		v2 = math.Copysign(0, x)
+	}
 	L.Push(LNumber(v1))
 	L.Push(LNumber(v2))
 	return 2
@@ -174,7 +184,8 @@ func mathModf(L *LState) int {
 
 func mathPow(L *LState) int {
 	y := L.CheckNumber(2) // CRESCENT: C (gcc) checks the 2nd argument first
-	L.Push(LNumber(math.Pow(float64(L.CheckNumber(1)), float64(y))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cPow(x, float64(y)))) // CRESCENT: glibc's NaN signs
 	return 1
 }
 
@@ -204,27 +215,32 @@ func mathRandomseed(L *LState) int {
 }
 
 func mathSin(L *LState) int {
-	L.Push(LNumber(math.Sin(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Sin(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
 func mathSinh(L *LState) int {
-	L.Push(LNumber(math.Sinh(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Sinh(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
 func mathSqrt(L *LState) int {
-	L.Push(LNumber(math.Sqrt(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Sqrt(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
 func mathTan(L *LState) int {
-	L.Push(LNumber(math.Tan(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Tan(x), x))) // CRESCENT: C NaN
 	return 1
 }
 
 func mathTanh(L *LState) int {
-	L.Push(LNumber(math.Tanh(float64(L.CheckNumber(1)))))
+	x := float64(L.CheckNumber(1))
+	L.Push(LNumber(cNaN1(math.Tanh(x), x))) // CRESCENT: C NaN
 	return 1
 }
 

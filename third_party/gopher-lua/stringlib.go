@@ -73,7 +73,7 @@ func strChar(L *LState) int {
 	top := L.GetTop()
 	bytes := make([]byte, L.GetTop())
 	for i := 1; i <= top; i++ {
-		c := L.CheckInt(i)
+		c := L.CheckCInt(i)     // CRESCENT: luaL_checkint
 		if c != int(uint8(c)) { // CRESCENT: Lua 5.1's check
 			L.ArgError(i, "invalid value")
 		}

@@ -115,7 +115,7 @@ func tableInsert(L *LState) int {
 	case 2:
 		pos = e // insert the new element at the end
 	case 3:
-		pos = L.CheckInt(2)
+		pos = L.CheckCInt(2) // CRESCENT: luaL_checkint
 		if pos > e {
 			e = pos // grow the array if necessary
 		}

@@ -197,6 +197,7 @@ type LState struct {
 	ctx          context.Context
 	ctxCancelFn  context.CancelFunc
 	nCcalls      int           // CRESCENT: Lua 5.1's nCcalls (see crescent_debug.go)
+	baseCcalls   int           // CRESCENT: nCcalls when the coroutine was last resumed
 	mem          *MemoryLimits // CRESCENT: see crescent_mem.go
 	memSteps     uint32
 	ctxSteps     uint32 // CRESCENT: instructions since the last interrupt check (vm.go)

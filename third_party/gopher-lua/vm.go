@@ -2756,34 +2756,22 @@ func init() {
 			A := int(inst>>18) & 0xff //GETA
 			RA := lbase + A
 			Sbx := int(inst&0x3ffff) - opMaxArgSbx //GETSBX
-			if init, ok1 := reg.Get(RA).(LNumber); ok1 {
-				if step, ok2 := reg.Get(RA + 2).(LNumber); ok2 {
-					// this section is inlined by go-inline
-					// source function is 'func (rg *registry) SetNumber(regi int, vali LNumber) ' in '_state.go'
-					{
-						rg := reg
-						regi := RA
-						vali := LNumber(init - step)
-						newSize := regi + 1
-						// this section is inlined by go-inline
-						// source function is 'func (rg *registry) checkSize(requiredSize int) ' in '_state.go'
-						{
-							requiredSize := newSize
-							if requiredSize > cap(rg.array) {
-								rg.resize(requiredSize)
-							}
-						}
-						rg.array[regi] = rg.alloc.LNumber2I(vali)
-						if regi >= rg.top {
-							rg.top = regi + 1
-						}
-					}
-				} else {
-					L.RaiseError("'for' step must be a number")
-				}
-			} else {
+			// CRESCENT: lvm.c's OP_FORPREP: the initial value, the limit and
+			// the step are checked in that order and converted in place
+			// (tonumber: numeric strings are numbers), so the loop sees
+			// numbers only.
+			init, ok := forPrepNumber(reg, RA)
+			if !ok {
 				L.RaiseError("'for' initial value must be a number")
 			}
+			if _, ok := forPrepNumber(reg, RA+1); !ok {
+				L.RaiseError("'for' limit must be a number")
+			}
+			step, ok := forPrepNumber(reg, RA+2)
+			if !ok {
+				L.RaiseError("'for' step must be a number")
+			}
+			reg.SetNumber(RA, init-step)
 			cf.Pc += Sbx
 			return 0
 		},
@@ -3134,6 +3122,22 @@ func luaModulo(lhs, rhs LNumber) LNumber {
 	return LNumber(a - math.Floor(a/b)*b)
 }
 
+// forPrepNumber is lvm.c's tonumber on a numeric for's control register
+// regi: a number as is, a string Lua reads as a number replaced by that
+// number (as luaV_tonumber's in-place conversion).
+func forPrepNumber(reg *registry, regi int) (LNumber, bool) { // CRESCENT
+	switch v := reg.Get(regi).(type) {
+	case LNumber:
+		return v, true
+	case LString:
+		if n, err := parseNumber(string(v)); err == nil {
+			reg.SetNumber(regi, n)
+			return n, true
+		}
+	}
+	return 0, false
+}
+
 func numberArith(L *LState, opcode int, lhs, rhs LNumber) LNumber {
 	switch opcode {
 	case OP_ADD:
@@ -3149,7 +3153,7 @@ func numberArith(L *LState, opcode int, lhs, rhs LNumber) LNumber {
 	case OP_POW:
 		flhs := float64(lhs)
 		frhs := float64(rhs)
-		return LNumber(math.Pow(flhs, frhs))
+		return LNumber(cPow(flhs, frhs)) // CRESCENT: glibc's NaN signs
 	}
 	panic("should not reach here")
 	return LNumber(0)

@@ -3,6 +3,8 @@ package lua
 import (
 	"math"
 	"regexp"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"sync/atomic"
 
@@ -217,10 +219,100 @@ func (p *gcParams) init() {
 // gcOptions are luaB_collectgarbage's options, in lbaselib.c's order.
 var gcOptions = [...]string{"stop", "restart", "collect", "count", "step", "setpause", "setstepmul"}
 
+// collectMin is the allocation of a run beyond which
+// collectgarbage('collect') runs Go's collector: below it the script has
+// little garbage of its own to free, and a full collection of the
+// server's heap on every call of a script that calls collectgarbage()
+// would cost far more than Lua's collection of its own small heap.
+const collectMin = 1 << 20
+
+// allocsMetric is the cumulative size of the objects allocated on Go's
+// heap.
+const allocsMetric = "/gc/heap/allocs:bytes"
+
+// memCounter is collectgarbage('count') of a state. gopher-lua allocates
+// from Go's heap with no per-VM accounting, so the count is: the state's
+// size when it was built (size: what was allocated meanwhile, its
+// libraries and stacks, about 500 KB), plus every byte allocated on Go's heap since the
+// run started (the garbage of the script included, as Lua counts its own
+// until a collection), minus what collectgarbage('collect') freed, never
+// below size. It grows when the script allocates, shrinks when a
+// collection frees what the script dropped, and is not moved by
+// collections of other garbage in between (a live-heap difference would
+// be). Allocations of other clients running at the same time count too:
+// the heap is the process's.
+type memCounter struct {
+	sample [2]metrics.Sample // allocsMetric, heapMetric
+	size   int64
+	// base is allocsMetric when the run started (-1 before the first
+	// reading: runs of scripts that do not name collectgarbage or gcinfo
+	// read it at their first count, as reading costs ~0.4µs), moved up by
+	// what collections freed.
+	base int64
+}
+
+// init prepares m's samples.
+func (m *memCounter) init() {
+	m.sample[0].Name = allocsMetric
+	m.sample[1].Name = heapMetric
+	m.base = -1
+}
+
+// read returns the allocation and live heap counters.
+func (m *memCounter) read() (allocs, heap int64) {
+	metrics.Read(m.sample[:])
+	for i := range m.sample {
+		if m.sample[i].Value.Kind() != metrics.KindUint64 {
+			return 0, 0
+		}
+	}
+	return int64(m.sample[0].Value.Uint64()), int64(m.sample[1].Value.Uint64())
+}
+
+// begin starts counting a run: now when the script may ask (countsMem),
+// else at its first count.
+func (m *memCounter) begin(now bool) {
+	m.base = -1
+	if now {
+		m.base, _ = m.read()
+	}
+}
+
+// used is the count in bytes.
+func (m *memCounter) used() int64 {
+	allocs, _ := m.read()
+	if m.base < 0 {
+		m.base = allocs
+	}
+	return m.size + max(0, allocs-m.base)
+}
+
+// collect is collectgarbage('collect'): Go's collector runs once the run
+// has allocated collectMin or more since its start or last collection;
+// what it frees is taken off the count (the base moves so that only what
+// is left of the script's allocations counts).
+func (m *memCounter) collect() {
+	grown := m.used() - m.size
+	if grown < collectMin {
+		return
+	}
+	_, before := m.read()
+	runtime.GC()
+	allocs, after := m.read()
+	m.base = allocs - max(0, grown-max(0, before-after))
+}
+
+// gcinfo is Lua 5.1's gcinfo: collectgarbage('count') in whole kilobytes.
+func (s *state) gcinfo(L *glua.LState) int {
+	L.Push(glua.LNumber(s.mc.used() >> 10))
+	return 1
+}
+
 // collectgarbage is luaB_collectgarbage: luaL_checkoption (default
 // "collect"), the second argument read by luaL_optint for every option,
-// "count" in kilobytes, "step" a boolean (a cycle never ends on one step
-// here), setpause/setstepmul the previous value, the others 0.
+// "count" the VM's memory in kilobytes with fractions (memCounter), "step" a
+// boolean (a cycle never ends on one step here), setpause/setstepmul the
+// previous value, the others 0.
 func (s *state) collectgarbage(L *glua.LState) int {
 	name := L.OptString(1, "collect")
 	opt := -1
@@ -237,7 +329,10 @@ func (s *state) collectgarbage(L *glua.LState) int {
 	ex := int32(L.OptInt(2, 0)) // luaL_optint: an int
 	switch gcOptions[opt] {
 	case "count":
-		L.Push(glua.LNumber(32))
+		L.Push(glua.LNumber(float64(s.mc.used()) / 1024))
+	case "collect":
+		s.mc.collect()
+		L.Push(glua.LNumber(0))
 	case "step":
 		L.Push(glua.LFalse)
 	case "setpause":

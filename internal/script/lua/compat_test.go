@@ -83,6 +83,23 @@ func TestCollectgarbage(t *testing.T) {
 	}
 }
 
+// TestCollectgarbageCount checks that collectgarbage('count') follows
+// the script's allocations: it grows with a big table and shrinks once
+// the table is dropped and collected; gcinfo is its integer part.
+func TestCollectgarbageCount(t *testing.T) {
+	e := New(Options{})
+	for _, c := range []struct{ code, want string }{
+		{`local a = collectgarbage('count') local t = {} for i = 1, 1e5 do t[i] = {} end return collectgarbage('count') - a > 2000`, ":1\r\n"},
+		{`local t = {} for i = 1, 1e5 do t[i] = {} end local a = collectgarbage('count') t = nil collectgarbage() return a - collectgarbage('count') > 2000`, ":1\r\n"},
+		{`local c = collectgarbage('count') return c > 0 and math.floor(c * 1024) == c * 1024`, ":1\r\n"},
+		{`local g, c = gcinfo(), collectgarbage('count') return g <= c and c - g < 1024`, ":1\r\n"},
+	} {
+		if got := run(t, e, 2, c.code); got != c.want {
+			t.Errorf("%s\n got %q\nwant %q", c.code, got, c.want)
+		}
+	}
+}
+
 // TestCString checks the NUL truncation of status and error texts.
 func TestCString(t *testing.T) {
 	for _, c := range []struct{ in, want string }{

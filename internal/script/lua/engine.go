@@ -31,13 +31,15 @@ type Options struct {
 	// Version and VersionNum are redis.REDIS_VERSION and REDIS_VERSION_NUM.
 	Version    string
 	VersionNum int
-	// MaxString caps strings built by string.rep, concatenation and
-	// table.concat (and reports "not enough memory" beyond it, as an
-	// allocation failure would). Default 512MB.
+	// MaxString caps strings built by string.rep, concatenation,
+	// table.concat and gsub (and reports "not enough memory" beyond it, as
+	// an allocation failure would). Default MaxMemory/2.
 	MaxString int
 	// MaxMemory caps the heap growth of one script run, checked every 64K
-	// Lua instructions (gopher-lua has no allocator hook): beyond it the
-	// script fails with "not enough memory". Default 1GB.
+	// Lua instructions and before building a string of 1MB or more
+	// (gopher-lua has no allocator hook): beyond it the script fails with
+	// "not enough memory". Default: an eighth of the machine's memory,
+	// between 1GB and 4GB (memlimit.go).
 	MaxMemory int64
 }
 
@@ -65,11 +67,11 @@ func New(opts Options) *Engine {
 		opts.Version = "7.0.15"
 		opts.VersionNum = 0x07000f
 	}
-	if opts.MaxString <= 0 {
-		opts.MaxString = 512 << 20
-	}
 	if opts.MaxMemory <= 0 {
-		opts.MaxMemory = 1 << 30
+		opts.MaxMemory = defaultMaxMemory()
+	}
+	if opts.MaxString <= 0 {
+		opts.MaxString = int(opts.MaxMemory / 2)
 	}
 	e := &Engine{opts: opts}
 	e.gc.init()
@@ -81,6 +83,27 @@ func New(opts Options) *Engine {
 
 type compiled struct {
 	proto *glua.FunctionProto
+	// countsMem: the script names collectgarbage or gcinfo, so its runs
+	// read the heap baseline at the start (memUsed).
+	countsMem bool
+}
+
+// namesMemCount reports whether p or a function nested in it has the
+// string constant "collectgarbage" or "gcinfo" (a global read or a field
+// name): such scripts may ask for their memory use, which is measured
+// from the heap at the start of the run.
+func namesMemCount(p *glua.FunctionProto) bool {
+	for _, k := range p.Constants {
+		if str, ok := k.(glua.LString); ok && (str == "collectgarbage" || str == "gcinfo") {
+			return true
+		}
+	}
+	for _, f := range p.FunctionPrototypes {
+		if namesMemCount(f) {
+			return true
+		}
+	}
+	return false
 }
 
 // Compile compiles code as the chunk name.
@@ -111,7 +134,7 @@ func (e *Engine) Compile(name string, code []byte) (script.Function, error) {
 	}
 	// Lua 5.1 gives the main chunk no implicit 'arg' table.
 	proto.IsVarArg &^= glua.VarArgNeedsArg
-	return &compiled{proto: proto}, nil
+	return &compiled{proto: proto, countsMem: namesMemCount(proto)}, nil
 }
 
 // parseError renders gopher-lua's parse errors the way Lua 5.1's
@@ -206,6 +229,7 @@ func (e *Engine) Call(run *script.Run, fn script.Function, keys, args [][]byte) 
 	// reading runtime metrics costs as much as a short script. A run that
 	// ends before the first check cannot have allocated without bound.
 	s.memBase, s.ticks = -1, 0
+	s.mc.begin(c.countsMem)
 	s.setArgs(keys, args)
 	lf := s.fns[c.proto]
 	if lf == nil {
@@ -372,9 +396,11 @@ type state struct {
 	errFn   *glua.LFunction
 	// Memory limits: memErr is the value raised on out-of-memory (pcall
 	// and the error handler let it through as C Lua does LUA_ERRMEM);
-	// memBase the heap size at the run's first periodic check (-1 before).
+	// memBase the live heap as of the last collection when the run first
+	// looked (periodic check or reservation; -1 before).
 	memErr    *glua.LUserData
 	memBase   int64
+	mc        memCounter // collectgarbage('count')
 	memSample []metrics.Sample
 	ticks     uint32 // periodic checks in this run
 	broken    bool
@@ -392,8 +418,6 @@ type state struct {
 	// fnKeys and fnArgs are the keys and args tables of the last call of
 	// a frozen function (libFunc.frozen), reused like keysT and argvT.
 	fnKeys, fnArgs *glua.LTable
-
-	coDepth int // nested coroutine resumes (coguard.go)
 }
 
 func (s *state) renewContext() {
@@ -420,8 +444,15 @@ func (e *Engine) newState() *state {
 	s.lw.s = s
 	s.renewContext()
 	s.memErr = L.NewUserData()
-	s.memSample = []metrics.Sample{{Name: heapMetric}}
-	L.SetMemoryLimits(&glua.MemoryLimits{MaxString: e.opts.MaxString, Check: s.outOfMemory, CheckEvery: checkEvery, Error: s.memErr})
+	s.memSample = []metrics.Sample{{Name: heapMetric}, {Name: liveMetric}}
+	s.mc.init()
+	before, _ := s.mc.read()
+	defer func() {
+		after, _ := s.mc.read()
+		s.mc.size = max(0, after-before)
+	}()
+	L.SetMemoryLimits(&glua.MemoryLimits{MaxString: e.opts.MaxString, Check: s.outOfMemory, CheckEvery: checkEvery,
+		Reserve: s.reserve, Error: s.memErr})
 	for _, lib := range []struct {
 		name string
 		fn   glua.LGFunction
@@ -457,7 +488,7 @@ func (e *Engine) newState() *state {
 	g.RawSetString("pairs", L.NewClosure(s.pairs, next))
 	g.RawSetString("pcall", L.NewFunction(s.pcall))
 	g.RawSetString("unpack", L.NewFunction(luaUnpack))
-	g.RawSetString("gcinfo", L.NewFunction(luaGcinfo))
+	g.RawSetString("gcinfo", L.NewFunction(s.gcinfo))
 	g.RawSetString("collectgarbage", L.NewFunction(s.collectgarbage))
 	g.RawSetString("tostring", L.NewFunction(luaTostring))
 	g.RawSetString("tonumber", L.NewFunction(luaTonumber))
@@ -488,7 +519,6 @@ func (e *Engine) newState() *state {
 	math.RawSetString("randomseed", L.NewFunction(func(L *glua.LState) int { s.needAll(L); return e.mathRandomseed(L) }))
 
 	co := src.RawGetString("coroutine").(*glua.LTable)
-	s.guardCoroutines(L, co) // bounded nesting (coguard.go)
 
 	s.errFn = L.NewFunction(s.errHandler)
 	g.RawSetString("__redis__err__handler", s.errFn)
@@ -649,11 +679,6 @@ func strDump(L *glua.LState) int {
 	return 0
 }
 
-func luaGcinfo(L *glua.LState) int {
-	L.Push(glua.LNumber(32))
-	return 1
-}
-
 // luaUnpack is unpack() with Lua 5.1's "too many results" check.
 func luaUnpack(L *glua.LState) int {
 	tb := L.CheckTable(1)
@@ -699,9 +724,10 @@ func (e *Engine) strRep(L *glua.LState) int {
 		L.Push(glua.LString(""))
 		return 1
 	}
-	if len(str)*n/n != len(str) || len(str)*n > e.opts.MaxString {
+	if len(str)*n/n != len(str) {
 		L.MemoryError()
 	}
+	L.CheckStringSize(len(str) * n)
 	L.Push(glua.LString(strings.Repeat(str, n)))
 	return 1
 }
@@ -987,15 +1013,41 @@ func (e *Engine) Reset() {
 // errMemory is C Lua's LUA_ERRMEM message.
 const errMemory = "not enough memory"
 
-// heapMetric is the live-and-unswept heap the memory budget compares.
-const heapMetric = "/memory/classes/heap/objects:bytes"
+// heapMetric is the live-and-unswept heap the memory budget compares;
+// liveMetric the heap the last collection found live, the budget's
+// baseline: a baseline with garbage in it (other scripts', other
+// clients') would give the run that much more room once a collection
+// frees it.
+const (
+	heapMetric = "/memory/classes/heap/objects:bytes"
+	liveMetric = "/gc/heap/live:bytes"
+)
 
+// heapBytes reads sample (heapMetric first) and returns the heap.
 func heapBytes(sample []metrics.Sample) int64 {
 	metrics.Read(sample)
-	if sample[0].Value.Kind() != metrics.KindUint64 {
+	return sampleBytes(sample, 0)
+}
+
+// sampleBytes is sample i as read last, 0 when unavailable.
+func sampleBytes(sample []metrics.Sample, i int) int64 {
+	if i >= len(sample) || sample[i].Value.Kind() != metrics.KindUint64 {
 		return 0
 	}
-	return int64(sample[0].Value.Uint64())
+	return int64(sample[i].Value.Uint64())
+}
+
+// memBaseline sets the run's memory baseline if it has none yet, and
+// returns the heap now.
+func (s *state) memBaseline() int64 {
+	heap := heapBytes(s.memSample)
+	if s.memBase < 0 {
+		s.memBase = heap
+		if live := sampleBytes(s.memSample, 1); live > 0 && live < heap {
+			s.memBase = live
+		}
+	}
+	return heap
 }
 
 // The VM's periodic check runs every checkEvery instructions (about
@@ -1010,8 +1062,8 @@ const (
 )
 
 // outOfMemory is the VM's periodic check: heap growth since the run
-// started over MaxMemory, confirmed after a collection (garbage the script
-// left behind does not count).
+// started (memBase) over MaxMemory, confirmed after a collection (garbage
+// does not count).
 func (s *state) outOfMemory() bool {
 	s.ticks++
 	if r := s.run; r != nil && r.Detach != nil && r.Elapsed() >= detachAfter {
@@ -1025,7 +1077,7 @@ func (s *state) outOfMemory() bool {
 		return false
 	}
 	if s.memBase < 0 {
-		s.memBase = heapBytes(s.memSample)
+		s.memBaseline()
 		return false
 	}
 	if heapBytes(s.memSample)-s.memBase <= s.e.opts.MaxMemory {

@@ -32,6 +32,9 @@ type libFunc struct {
 	// assigns, nothing mutable it reaches, read-only globals): they are
 	// reused.
 	frozen bool
+	// countsMem: the function names collectgarbage or gcinfo
+	// (namesMemCount), so its calls read the memory baseline at the start.
+	countsMem bool
 }
 
 // loadCtx collects the functions a loading library registers.
@@ -293,7 +296,7 @@ func (s *state) registerFunction(L *glua.LState) int {
 			raiseError(L, script.ErrFuncExistsInLb)
 		}
 	}
-	f.Fn = &libFunc{st: s, fn: cb}
+	f.Fn = &libFunc{st: s, fn: cb, countsMem: cb.Proto != nil && namesMemCount(cb.Proto)}
 	lc.funcs = append(lc.funcs, f)
 	return 0
 }
@@ -325,7 +328,7 @@ func readFlags(t *glua.LTable) (script.Flags, bool) {
 func (e *Engine) callFunction(run *script.Run, f *libFunc, keys, args [][]byte) {
 	if f.clones != nil && !e.fmu.TryLock() {
 		if c := f.clones.get(e); c != nil {
-			c.s.callFunction(run, c.fns[f.name], true, keys, args)
+			c.s.callFunction(run, c.fns[f.name], true, f.countsMem, keys, args)
 			f.clones.put(c)
 			return
 		}
@@ -336,12 +339,12 @@ func (e *Engine) callFunction(run *script.Run, f *libFunc, keys, args [][]byte) 
 		return
 	}
 	defer e.fmu.Unlock()
-	f.st.callFunction(run, f.fn, f.frozen, keys, args)
+	f.st.callFunction(run, f.fn, f.frozen, f.countsMem, keys, args)
 }
 
-// callFunction runs fn, a function of a library loaded in s; frozen is
-// libFunc.frozen.
-func (s *state) callFunction(run *script.Run, fn *glua.LFunction, frozen bool, keys, args [][]byte) {
+// callFunction runs fn, a function of a library loaded in s; frozen and
+// countsMem are libFunc's.
+func (s *state) callFunction(run *script.Run, fn *glua.LFunction, frozen, countsMem bool, keys, args [][]byte) {
 	if s.ctx.Err() != nil {
 		s.renewContext()
 	}
@@ -350,6 +353,7 @@ func (s *state) callFunction(run *script.Run, fn *glua.LFunction, frozen bool, k
 	}
 	s.run = run
 	s.memBase, s.ticks = -1, 0
+	s.mc.begin(countsMem)
 	run.SetInterrupt(s.cancel)
 	L := s.L
 	L.Push(fn)
