@@ -8,7 +8,9 @@ package commands
 // not supported.
 
 import (
+	"math"
 	"strconv"
+	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/resp"
@@ -57,9 +59,19 @@ func (h *Handlers) wait(c *command.Ctx) {
 		c.Error(ErrNotInt)
 		return
 	}
-	deadline, ok := parseTimeoutMs(c, c.Args[2])
+	ms, ok := ParseInt(c.Args[2])
 	if !ok {
+		c.Error(errTimeoutNotInt)
 		return
+	}
+	if ms < 0 {
+		c.Error(errTimeoutNegative)
+		return
+	}
+	var deadline time.Time // zero: forever
+	if ms > 0 && ms <= math.MaxInt64-c.Now() {
+		// past that, Redis 7.0's deadline overflows and never comes
+		deadline = time.UnixMilli(c.Now() + ms)
 	}
 	const acked = 0 // replicas that acknowledged the client's writes
 	if acked >= n || !canBlock(c) {

@@ -390,6 +390,14 @@ func (h *Handlers) commandGetKeysAndFlags(c *command.Ctx) {
 		// SET and BITFIELD: flags depend on the arguments
 		out = append(out, kf{1, variable})
 	}
+	if spec.GetKeys != nil && variable == nil && len(spec.KeySpecs) > 0 {
+		// a key extraction function (MIGRATE's): its keys have the flags
+		// of the command's first key spec, as Redis's getkeys procs give
+		variable = spec.KeySpecs[0].Flags
+		for _, p := range spec.GetKeys(args) {
+			out = append(out, kf{p, variable})
+		}
+	}
 	for i := 0; i < len(spec.KeySpecs) && variable == nil; i++ {
 		for _, p := range spec.KeySpecs[i].Keys(args, nil) {
 			out = append(out, kf{p, spec.KeySpecs[i].Flags})
