@@ -173,8 +173,15 @@ func (h *Handlers) migrate(c *command.Ctx) {
 		c.W.Simple("NOKEY")
 		return
 	}
-	if c.Client != nil && c.Client.NoWait && c.Client.Detach != nil {
-		c.Client.Detach() // network round trips: leave the event loop
+	// network round trips: leave the event loop (from a script, the
+	// connection that runs it, whose goroutine this is)
+	if cl := c.Client; cl != nil {
+		if c.InScript && cl.Caller != nil {
+			cl = cl.Caller
+		}
+		if cl.NoWait && cl.Detach != nil {
+			cl.Detach()
+		}
 	}
 	req := migrateRequest(o, found)
 	var replies [][]byte
