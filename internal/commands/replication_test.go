@@ -284,6 +284,13 @@ func testMigrate(t *testing.T, srcS, dstS *difftest.Server) {
 	expect(src, "-IOERR error or timeout writing to target instance\r\n", "MIGRATE", host, "1", "set", "0", "100")
 	expect(src, ":1\r\n", "EXISTS", "set")
 
+	// from a script
+	expect(src, "+OK\r\n", "SET", "scripted", "v")
+	expect(src, "+OK\r\n", "EVAL", "return redis.call('migrate', ARGV[1], ARGV[2], KEYS[1], 0, 5000)", "1", "scripted", host, p)
+	expect(src, ":0\r\n", "EXISTS", "scripted")
+	expect(dst, "+OK\r\n", "SELECT", "0")
+	expect(dst, "$1\r\nv\r\n", "GET", "scripted")
+
 	// a target with a password and an ACL user
 	expect(dst, "+OK\r\n", "ACL", "SETUSER", "mover", "on", ">secret", "~*", "+@all")
 	expect(dst, "+OK\r\n", "CONFIG", "SET", "requirepass", "topsecret")
