@@ -101,12 +101,15 @@ func parseMigrate(c *command.Ctx) (*migrateOpts, bool) {
 			}
 			j++
 			o.password, o.auth = c.Args[j], true
+			redact(c, j)
 		case EqualFold(a, "auth2"):
 			if more < 2 {
 				c.Error(ErrSyntax)
 				return nil, false
 			}
 			o.username, o.password, o.auth = c.Args[j+1], c.Args[j+2], true
+			redact(c, j+1)
+			redact(c, j+2)
 			j += 2
 		case EqualFold(a, "keys"):
 			if len(c.Args[3]) != 0 {
@@ -136,6 +139,11 @@ func parseMigrate(c *command.Ctx) (*migrateOpts, bool) {
 	o.addr = net.JoinHostPort(string(c.Args[1]), string(c.Args[2]))
 	return o, true
 }
+
+// redact hides argument j from MONITOR and SLOWLOG, which show the
+// command's arguments after it ran, as Redis's
+// redactClientCommandArgument does for MIGRATE's credentials.
+func redact(c *command.Ctx, j int) { c.Args[j] = []byte("(redacted)") }
 
 // migrateKey is a key found here, with what is sent for it.
 type migrateKey struct {

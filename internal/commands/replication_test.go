@@ -355,3 +355,36 @@ func readIncrAOF(t *testing.T, dir string) string {
 	}
 	return all.String()
 }
+
+// TestMigrateRedactsCredentials checks that MIGRATE's AUTH and AUTH2
+// values reach neither SLOWLOG nor MONITOR, as in Redis.
+func TestMigrateRedactsCredentials(t *testing.T) {
+	s := difftest.StartCrescent(t, "--slowlog-log-slower-than", "0")
+	mon := difftest.Dial(t, s)
+	if got := string(mon.MustDo(t, "MONITOR")); got != "+OK\r\n" {
+		t.Fatalf("MONITOR = %q", got)
+	}
+	c := difftest.Dial(t, s)
+	c.MustDo(t, "SET", "k", "v")
+	c.MustDo(t, "MIGRATE", "127.0.0.1", "1", "k", "0", "10", "COPY", "AUTH", "secret1")
+	c.MustDo(t, "MIGRATE", "127.0.0.1", "1", "k", "0", "10", "AUTH2", "user1", "secret2")
+	slow := string(c.MustDo(t, "SLOWLOG", "GET", "4"))
+	var fed strings.Builder
+	for i := 0; i < 3; i++ { // SET and the two MIGRATEs
+		line, err := mon.ReadWithin(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fed.Write(line)
+	}
+	for what, out := range map[string]string{"SLOWLOG": slow, "MONITOR": fed.String()} {
+		for _, secret := range []string{"secret1", "user1", "secret2"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%s shows %q: %q", what, secret, out)
+			}
+		}
+		if n := strings.Count(out, "(redacted)"); n != 3 {
+			t.Errorf("%s shows (redacted) %d times, want 3: %q", what, n, out)
+		}
+	}
+}
