@@ -114,8 +114,11 @@ func New(d Deps) *Handlers {
 	h.registerPubSub()
 	h.registerScripting()
 	h.registerPersistence()
-	h.registerFunctions() // functions.go
-	h.registerOps()       // operating: MONITOR, SLOWLOG, LATENCY, tracking, MEMORY (ops.go)
+	h.registerFunctions()   // functions.go
+	h.registerOps()         // operating: MONITOR, SLOWLOG, LATENCY, tracking, MEMORY (ops.go)
+	h.registerReplication() // ROLE, WAIT, REPLICAOF... (replication.go)
+	h.registerCluster()     // cluster support disabled (cluster.go)
+	h.registerAdmin()       // MODULE, LOLWUT, CONFIG HELP, SCRIPT DEBUG (admin.go)
 	// ACL last: it indexes every declared command.
 	h.registerACL()
 	h.ACL = acl.New(h.Table)

@@ -3,6 +3,8 @@ package commands
 import (
 	"encoding/binary"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/crescent-db/crescent/internal/command"
 )
@@ -39,6 +41,7 @@ func (h *Handlers) registerHyperLogLog() {
 	t.Handle("pfcount", h.pfcount)
 	t.Handle("pfmerge", h.pfmerge)
 	t.Handle("pfselftest", func(c *command.Ctx) { c.W.OK() })
+	t.Handle("pfdebug", h.pfdebug)
 }
 
 // murmurHash64A is MurmurHash2, 64-bit version A, reading little-endian.
@@ -654,4 +657,83 @@ func (h *Handlers) pfmerge(c *command.Ctx) {
 	c.Modified(key)
 	c.Event('$', "pfadd", key)
 	c.W.OK()
+}
+
+// pfdebug implements PFDEBUG GETREG|DECODE|ENCODING|TODENSE key, as
+// Redis's pfdebugCommand: GETREG and TODENSE turn a sparse HLL dense.
+func (h *Handlers) pfdebug(c *command.Ctx) {
+	sub, key := c.Args[1], c.Args[2]
+	s, found, ok := getHLL(c, key)
+	if !ok {
+		return
+	}
+	if !found {
+		c.Error("ERR The specified key does not exist")
+		return
+	}
+	toDense := func() bool {
+		d, ok := hllSparseToDense(s)
+		if !ok {
+			c.Error(errHLLInvalid)
+			return false
+		}
+		c.DB.Update(key, d)
+		c.Dirty++ // Redis forces propagation on the encoding change
+		s = d
+		return true
+	}
+	switch {
+	case EqualFold(sub, "getreg"):
+		if s[4] == hllSparse && !toDense() {
+			return
+		}
+		regs := s[hllHdrSize:]
+		c.W.Array(hllRegisters)
+		for j := 0; j < hllRegisters; j++ {
+			c.W.Int(int64(hllDenseGet(regs, j)))
+		}
+	case EqualFold(sub, "decode"):
+		if s[4] != hllSparse {
+			c.Error("ERR HLL encoding is not sparse")
+			return
+		}
+		var b strings.Builder
+		p := s[hllHdrSize:]
+		for i := 0; i < len(p); {
+			switch {
+			case isZero(p[i]):
+				b.WriteString("z:" + strconv.Itoa(zeroLen(p[i])) + " ")
+				i++
+			case isXZero(p[i]):
+				if i+1 >= len(p) {
+					// Redis reads past the end here; stop instead
+					i = len(p)
+					break
+				}
+				b.WriteString("Z:" + strconv.Itoa(xzeroLen(p[i:])) + " ")
+				i += 2
+			default:
+				b.WriteString("v:" + strconv.Itoa(valValue(p[i])) + "," + strconv.Itoa(valLen(p[i])) + " ")
+				i++
+			}
+		}
+		c.W.BulkString(strings.Trim(b.String(), " "))
+	case EqualFold(sub, "encoding"):
+		if s[4] == hllSparse {
+			c.W.Simple("sparse")
+		} else {
+			c.W.Simple("dense")
+		}
+	case EqualFold(sub, "todense"):
+		conv := int64(0)
+		if s[4] == hllSparse {
+			if !toDense() {
+				return
+			}
+			conv = 1
+		}
+		c.W.Int(conv)
+	default:
+		c.Error("ERR Unknown PFDEBUG subcommand '" + string(sub) + "'")
+	}
 }

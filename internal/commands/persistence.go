@@ -37,6 +37,8 @@ func (h *Handlers) registerPersistence() {
 	t.Handle("lastsave", h.lastsave, none)
 	t.Handle("dump", h.dump)
 	t.Handle("restore", h.restore)
+	t.Handle("restore-asking", h.restore) // what MIGRATE sends in cluster mode
+	t.Handle("migrate", h.migrate, command.WithGetKeys(migrateGetKeys))
 }
 
 const errNoPersistence = "ERR persistence is not available"

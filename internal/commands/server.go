@@ -353,6 +353,9 @@ func (h *Handlers) getKeys(c *command.Ctx) (*command.Spec, []int, bool) {
 	}
 	keys := spec.Keys(args)
 	if len(keys) == 0 {
+		if spec.Has(command.FlagNoMandatoryKeys) {
+			return spec, nil, true // EVAL with no keys...: an empty list
+		}
 		if spec.FirstKey == 0 && len(spec.KeySpecs) == 0 && spec.GetKeys == nil {
 			c.Error("ERR The command has no key arguments")
 		} else {
@@ -390,7 +393,30 @@ func (h *Handlers) commandGetKeysAndFlags(c *command.Ctx) {
 		// SET and BITFIELD: flags depend on the arguments
 		out = append(out, kf{1, variable})
 	}
-	for i := 0; i < len(spec.KeySpecs) && variable == nil; i++ {
+	done := variable != nil
+	if spec.GetKeys != nil && !done && len(spec.KeySpecs) > 0 {
+		// a key extraction function (SORT's, MIGRATE's), as Redis's getkeys
+		// procs: the key where the first key spec begins has its flags,
+		// the others those of the last spec (SORT's STORE, MIGRATE's KEYS),
+		// which is incomplete only as a spec
+		first := spec.KeySpecs[0]
+		last := spec.KeySpecs[len(spec.KeySpecs)-1].Flags
+		var other []string
+		for _, f := range last {
+			if f != "incomplete" {
+				other = append(other, f)
+			}
+		}
+		for _, p := range spec.GetKeys(args) {
+			if first.BeginType == "index" && p == first.BeginIndex {
+				out = append(out, kf{p, first.Flags})
+			} else {
+				out = append(out, kf{p, other})
+			}
+		}
+		done = true
+	}
+	for i := 0; i < len(spec.KeySpecs) && !done; i++ {
 		for _, p := range spec.KeySpecs[i].Keys(args, nil) {
 			out = append(out, kf{p, spec.KeySpecs[i].Flags})
 		}

@@ -27,8 +27,31 @@ type HashFieldGetter interface {
 
 func (h *Handlers) registerSort() {
 	t := h.Table
-	t.Handle("sort", func(c *command.Ctx) { h.sortGeneric(c, false) })
+	t.Handle("sort", func(c *command.Ctx) { h.sortGeneric(c, false) }, command.WithGetKeys(sortGetKeys))
 	t.Handle("sort_ro", func(c *command.Ctx) { h.sortGeneric(c, true) })
+}
+
+// sortGetKeys is Redis's sortGetKeys: the key at 1 and the argument after
+// the last STORE (its key specs cannot find it), skipping the arguments of
+// LIMIT, GET and BY. Locking the STORE key's shard depends on it.
+func sortGetKeys(args [][]byte) []int {
+	keys := []int{1}
+	store := -1
+	for i := 2; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case EqualFold(a, "limit"):
+			i += 2
+		case EqualFold(a, "get"), EqualFold(a, "by"):
+			i++
+		case EqualFold(a, "store") && i+1 < len(args):
+			store = i + 1 // the loop goes on from the key itself, as in Redis
+		}
+	}
+	if store >= 0 {
+		keys = append(keys, store)
+	}
+	return keys
 }
 
 type sortItem struct {
