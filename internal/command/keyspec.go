@@ -163,7 +163,7 @@ func (s *Spec) KeysInto(args [][]byte, dst []int) []int {
 // The executor's lock choice skips KeysInto for these; TestOnlyKeyIs1
 // checks it against KeysInto.
 func (s *Spec) OnlyKeyIs1() bool {
-	if s.GetKeys != nil || len(s.KeySpecs) != 1 {
+	if s.GetKeys != nil || s.LockAllIf != nil || len(s.KeySpecs) != 1 {
 		return false
 	}
 	k := &s.KeySpecs[0]

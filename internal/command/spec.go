@@ -112,7 +112,12 @@ type Spec struct {
 	// GetKeys, when set, extracts keys for commands whose key specs cannot
 	// (SORT, MIGRATE...).
 	GetKeys func(args [][]byte) []int
-	subIdx  map[string]*Spec
+	// LockAllIf, when set, reports whether a call reads or writes keys
+	// its key specs cannot name (SORT ... BY/GET patterns): such a call
+	// takes the whole keyspace, and a script or transaction cannot run it
+	// under partial locks.
+	LockAllIf func(args [][]byte) bool
+	subIdx    map[string]*Spec
 }
 
 // Has reports whether s has flag f.

@@ -153,6 +153,10 @@ func WithLock(l Lock) Option { return func(s *Spec) { s.Lock = l } }
 // WithGetKeys sets a key extraction function for the command.
 func WithGetKeys(f func(args [][]byte) []int) Option { return func(s *Spec) { s.GetKeys = f } }
 
+// WithLockAllIf makes the calls for which f reports true take the whole
+// keyspace (see Spec.LockAllIf).
+func WithLockAllIf(f func(args [][]byte) bool) Option { return func(s *Spec) { s.LockAllIf = f } }
+
 // Lookup finds a served command by name, case-insensitively.
 func (t *Table) Lookup(name []byte) *Spec {
 	b := &t.fast[fastSlot(name)]

@@ -27,8 +27,23 @@ type HashFieldGetter interface {
 
 func (h *Handlers) registerSort() {
 	t := h.Table
-	t.Handle("sort", func(c *command.Ctx) { h.sortGeneric(c, false) }, command.WithGetKeys(sortGetKeys))
-	t.Handle("sort_ro", func(c *command.Ctx) { h.sortGeneric(c, true) })
+	byGet := command.WithLockAllIf(sortReadsPatterns)
+	t.Handle("sort", func(c *command.Ctx) { h.sortGeneric(c, false) }, command.WithGetKeys(sortGetKeys), byGet)
+	t.Handle("sort_ro", func(c *command.Ctx) { h.sortGeneric(c, true) }, byGet)
+}
+
+// sortReadsPatterns reports whether a SORT call has a BY or GET option:
+// their patterns name keys in any shard, so the call takes the whole
+// keyspace. (A BY without '*' reads nothing, but Redis parses options
+// positionally and so does this test: a key or a LIMIT argument spelled
+// "by" or "get" only costs a wider lock.)
+func sortReadsPatterns(args [][]byte) bool {
+	for _, a := range args[min(2, len(args)):] {
+		if len(a) == 2 && bytes.EqualFold(a, []byte("by")) || len(a) == 3 && bytes.EqualFold(a, []byte("get")) {
+			return true
+		}
+	}
+	return false
 }
 
 // sortGetKeys is Redis's sortGetKeys: the key at 1 and the argument after

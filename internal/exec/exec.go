@@ -316,6 +316,10 @@ func (e *Executor) LocksFor(spec *command.Spec, args [][]byte, l *Locks) {
 	case command.LockNone:
 		return
 	}
+	if spec.LockAllIf != nil && spec.LockAllIf(args) {
+		l.All = true
+		return
+	}
 
 	if len(args) > 1 && spec.OnlyKeyIs1() { // the common shape, without KeysInto
 		l.Shards = append(l.Shards, e.Store.ShardOf(args[1]))

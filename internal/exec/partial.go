@@ -259,13 +259,14 @@ func partialOK(spec *command.Spec, args [][]byte) bool {
 		// that publishes or changes the server
 		return !spec.Has(command.FlagWrite | command.FlagMayReplicate | command.FlagPubSub | command.FlagAdmin)
 	}
+	if spec.LockAllIf != nil && spec.LockAllIf(args) {
+		return false
+	}
 	switch spec.Name {
 	case "move": // writes another database
 		return false
 	case "copy": // COPY ... DB n writes another database
 		return !hasWord(args[3:], "db")
-	case "sort", "sort_ro": // BY / GET patterns read keys of any shard
-		return !hasWord(args[2:], "by") && !hasWord(args[2:], "get")
 	}
 	return true
 }
