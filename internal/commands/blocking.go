@@ -1,9 +1,9 @@
 package commands
 
 import (
+	"bytes"
 	"math"
-	"strconv"
-	"strings"
+	"math/big"
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
@@ -16,36 +16,85 @@ const (
 	errTimeoutNotFloat = "ERR timeout is not a float or out of range"
 	errTimeoutNotInt   = "ERR timeout is not an integer or out of range"
 	errTimeoutNegative = "ERR timeout is negative"
-	errTimeoutRange    = "ERR timeout is out of range"
 )
 
 // parseTimeout parses a blocking command's timeout in seconds (fractional;
-// 0 waits forever) as Redis's getTimeoutFromObjectOrReply does, writing the
-// error reply on failure. It returns the deadline (zero: forever).
+// 0 waits forever) as Redis 7.0's getTimeoutFromObjectOrReply does,
+// writing the error reply on failure. It returns the deadline (zero:
+// forever).
 func parseTimeout(c *command.Ctx, arg []byte) (time.Time, bool) {
-	f, ok := parseLongDoubleArg(arg)
-	if !ok {
-		c.Error(errTimeoutNotFloat)
+	ms, errText := timeoutMs(arg)
+	if errText != "" {
+		c.Error(errText)
 		return time.Time{}, false
 	}
-	ms := f * 1000
+	return timeoutDeadline(c, ms), true
+}
+
+// timeoutMs is getTimeoutFromObjectOrReply's arithmetic for a timeout in
+// seconds: strtold, times 1000 and ceill in x87 long double (64-bit
+// mantissa), then the cast to long long, whose overflow gives LLONG_MIN,
+// reported as a negative timeout. It returns the milliseconds, or the
+// error text.
+func timeoutMs(arg []byte) (int64, string) {
+	if n, ok := ParseInt(arg); ok && n >= 0 && n <= math.MaxInt64/1000 {
+		return n * 1000, "" // the common case, exact
+	}
+	f, ok := parseRedisLongDouble(arg)
+	if !ok || len(arg) >= 5*1024 { // string2ld's MAX_LONG_DOUBLE_CHARS
+		return 0, errTimeoutNotFloat
+	}
+	var ms float64
+	switch {
+	case math.IsInf(f, 0) && bytes.ContainsAny(arg, "iI"): // inf, infinity
+		ms = f
+	case bytes.ContainsAny(arg, "xX"): // hexadecimal: exact in a double when it fits
+		ms = math.Ceil(f * 1000)
+	default:
+		x, _, err := big.ParseFloat(string(arg), 10, 64, big.ToNearestEven)
+		if err != nil {
+			return 0, errTimeoutNotFloat
+		}
+		if x.Sign() != 0 {
+			// strtold's ERANGE: past long double's range, or below its
+			// smallest denormal (a result of 0)
+			if e := x.MantExp(nil); e > 16384 || e < -16444 {
+				return 0, errTimeoutNotFloat
+			}
+		}
+		x.Mul(x, big.NewFloat(1000).SetPrec(64))
+		if x.Sign() >= 0 || x.Cmp(big.NewFloat(-1)) > 0 {
+			// ceill: a value in (-1, 0] becomes 0 (forever); a negative
+			// one stays negative
+			i, acc := x.Int(nil)
+			if x.Sign() > 0 && acc == big.Below {
+				i.Add(i, big.NewInt(1))
+			}
+			if !i.IsInt64() {
+				return 0, errTimeoutNegative
+			}
+			return max(i.Int64(), 0), ""
+		}
+		return 0, errTimeoutNegative
+	}
 	if ms < 0 && ms > -1 {
-		ms = 0 // (long long) truncates towards zero
+		ms = 0
 	}
-	// (long long) of a value out of range is LLONG_MIN on x86: negative
-	if ms < 0 || ms >= math.MaxInt64 || math.IsInf(ms, 0) {
-		c.Error(errTimeoutNegative)
-		return time.Time{}, false
+	if ms < 0 || ms >= math.MaxInt64 || math.IsNaN(ms) {
+		return 0, errTimeoutNegative
 	}
-	n := int64(ms)
-	if n == 0 {
-		return time.Time{}, true
+	return int64(ms), ""
+}
+
+// timeoutDeadline is the deadline ms milliseconds from now (zero: forever,
+// for 0). Redis 7.0 adds ms to the clock without an overflow check, and a
+// client whose deadline overflows blocks until it is unblocked: so does
+// one here.
+func timeoutDeadline(c *command.Ctx, ms int64) time.Time {
+	if ms <= 0 || ms > math.MaxInt64-c.Now() {
+		return time.Time{}
 	}
-	if n > math.MaxInt64-c.Now() {
-		c.Error(errTimeoutRange)
-		return time.Time{}, false
-	}
-	return time.UnixMilli(c.Now() + n), true
+	return time.UnixMilli(c.Now() + ms)
 }
 
 // parseTimeoutMs parses a timeout in milliseconds (XREAD BLOCK style).
@@ -59,34 +108,7 @@ func parseTimeoutMs(c *command.Ctx, arg []byte) (time.Time, bool) {
 		c.Error(errTimeoutNegative)
 		return time.Time{}, false
 	}
-	if n == 0 {
-		return time.Time{}, true
-	}
-	if n > math.MaxInt64-c.Now() {
-		c.Error(errTimeoutRange)
-		return time.Time{}, false
-	}
-	return time.UnixMilli(c.Now() + n), true
-}
-
-// parseLongDoubleArg parses a float argument as strtold does in
-// string2ld: no spaces, no NaN.
-func parseLongDoubleArg(b []byte) (float64, bool) {
-	if len(b) == 0 || b[0] == ' ' || b[len(b)-1] == ' ' || b[0] == '\t' {
-		return 0, false
-	}
-	s := string(b)
-	if strings.ContainsAny(s, "_") {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil && !strings.Contains(err.Error(), "range") {
-		return 0, false
-	}
-	if math.IsNaN(f) {
-		return 0, false
-	}
-	return f, true
+	return timeoutDeadline(c, n), true
 }
 
 // canBlock reports whether the command may park its client: not from a

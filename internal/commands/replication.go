@@ -8,9 +8,7 @@ package commands
 // not supported.
 
 import (
-	"math"
 	"strconv"
-	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/resp"
@@ -68,11 +66,7 @@ func (h *Handlers) wait(c *command.Ctx) {
 		c.Error(errTimeoutNegative)
 		return
 	}
-	var deadline time.Time // zero: forever
-	if ms > 0 && ms <= math.MaxInt64-c.Now() {
-		// past that, Redis 7.0's deadline overflows and never comes
-		deadline = time.UnixMilli(c.Now() + ms)
-	}
+	deadline := timeoutDeadline(c, ms)
 	const acked = 0 // replicas that acknowledged the client's writes
 	if acked >= n || !canBlock(c) {
 		c.W.Int(acked)

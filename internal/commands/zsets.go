@@ -25,8 +25,6 @@ const (
 	errZLexScores    = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
 	errNotPositive   = "ERR value is out of range, must be positive"
 	errWeightFloat   = "ERR weight value is not a float"
-	errTimeoutFloat  = "ERR timeout is not a float or out of range"
-	errTimeoutNeg    = "ERR timeout is negative"
 	errNumkeysZero   = "ERR numkeys should be greater than 0"
 	errCountZero     = "ERR count should be greater than 0"
 	errInvalidCursor = "ERR invalid cursor"
@@ -869,38 +867,6 @@ func (h *Handlers) zpopMinMax(c *command.Ctx, max bool) {
 	h.zpop(c, c.Args[1:2], max, false, count, nested, false)
 }
 
-// blockTimeout parses a blocking command's timeout in seconds into an
-// absolute deadline (zero: forever).
-func blockTimeout(c *command.Ctx, arg []byte) (time.Time, bool) {
-	f, ok := parseRedisLongDouble(arg)
-	if !ok {
-		c.Error(errTimeoutFloat)
-		return time.Time{}, false
-	}
-	msf := f * 1000
-	if msf < 0 && msf > -1 {
-		msf = 0
-	}
-	if msf < 0 {
-		c.Error(errTimeoutNeg)
-		return time.Time{}, false
-	}
-	if msf >= math.MaxInt64 {
-		// the C cast overflows to LLONG_MIN
-		c.Error(errTimeoutNeg)
-		return time.Time{}, false
-	}
-	if int64(msf) > math.MaxInt64-c.Now() {
-		c.Error(errTimeoutRange)
-		return time.Time{}, false
-	}
-	ms := int64(msf)
-	if ms == 0 {
-		return time.Time{}, true
-	}
-	return time.UnixMilli(c.Now() + ms), true
-}
-
 // blockOrTimeout parks the client on keys, or replies as on timeout when
 // blocking is not allowed (scripts, MULTI).
 func blockOrTimeout(c *command.Ctx, keys [][]byte, deadline time.Time) {
@@ -918,7 +884,7 @@ func blockOrTimeout(c *command.Ctx, keys [][]byte, deadline time.Time) {
 
 func (h *Handlers) bzpopMinMax(c *command.Ctx, max bool) {
 	keys := c.Args[1 : len(c.Args)-1]
-	deadline, ok := blockTimeout(c, c.Args[len(c.Args)-1])
+	deadline, ok := parseTimeout(c, c.Args[len(c.Args)-1])
 	if !ok {
 		return
 	}
@@ -944,7 +910,7 @@ func (h *Handlers) zmpop(c *command.Ctx, numkeysIdx int, block bool) {
 	var deadline time.Time
 	if block {
 		var ok bool
-		if deadline, ok = blockTimeout(c, c.Args[1]); !ok {
+		if deadline, ok = parseTimeout(c, c.Args[1]); !ok {
 			return
 		}
 	}
