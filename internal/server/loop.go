@@ -129,6 +129,19 @@ func eventLoopDefault() string {
 // to a goroutine.
 func (s *Server) LoopMoves() int64 { return s.loopMoves.Load() }
 
+// LoopSteals returns how many ready connections a loop worker took from
+// another worker's batch (steal_linux.go).
+func (s *Server) LoopSteals() int64 { return s.loopSteals.Load() }
+
+// loopHooks are the event loops' test settings, set before the server
+// runs: stealWake replaces stealWakeMin when not 0, and batchHook, when
+// set, runs on a worker after it took a batch of n ready events, before
+// it serves them.
+type loopHooks struct {
+	stealWake int
+	batchHook func(n int)
+}
+
 // LoopConns returns how many connections event loops serve now.
 func (s *Server) LoopConns() int {
 	s.mu.Lock()

@@ -3,6 +3,7 @@
 package server
 
 import (
+	"cmp"
 	"io"
 	"net"
 	"os"
@@ -59,7 +60,7 @@ type eventLoops struct {
 	// connections wakes an idle worker, to share it (stealWakeMin);
 	// batchHook, when set (tests), runs after a worker took a batch.
 	stealWake int
-	batchHook func(l *eventLoop, n int)
+	batchHook func(n int)
 }
 
 // eventLoop is one worker of the loops: a goroutine serving ready
@@ -171,7 +172,7 @@ func newEventLoops(s *Server) (*eventLoops, error) {
 	}
 	return &eventLoops{s: s, epfd: epfd, evfd: evfd, ep: ep, epRC: rc, conns: map[int32]*loopState{},
 		idleCh: make(chan struct{}, runtime.GOMAXPROCS(0)), done: make(chan struct{}),
-		stealWake: stealWakeMin}, nil
+		stealWake: cmp.Or(s.loopHooks.stealWake, stealWakeMin), batchHook: s.loopHooks.batchHook}, nil
 }
 
 func (ls *eventLoops) newWorker() *eventLoop {
@@ -327,7 +328,7 @@ func (l *eventLoop) run() {
 				ls.wakeIdle()
 			}
 			if ls.batchHook != nil && n > 0 {
-				ls.batchHook(l, n)
+				ls.batchHook(n)
 			}
 		}
 		for {

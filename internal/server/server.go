@@ -79,6 +79,7 @@ type Server struct {
 	loopDelay     exec.Histogram
 	loopDelayUsec atomic.Int64
 	loopSteals    atomic.Int64 // ready connections taken from another worker's batch
+	loopHooks     loopHooks    // tests only (export_test.go)
 }
 
 // maxBaseMemory caps the start-up heap counted in used_memory.
