@@ -17,12 +17,13 @@ import (
 // serves a connection at a time), runs the connection's usual code
 // (conn.run: resp.Reader, exec.Execute, resp.Writer, output limits) until
 // the input is drained, reading once per readiness when the read comes
-// back short and the peer has not hung up (EPOLLRDHUP), and writes the
-// batch's replies, one write(2) each, before it lets the connections go.
-// So an unpipelined request costs one read and one write, with no
-// goroutine parking or waking, and a worker the kernel preempts holds up
-// only its own batch: the other workers go on serving every other
-// connection.
+// back short and the peer has not hung up (EPOLLRDHUP), and writes each
+// connection's replies, one write(2), right after serving it, before it
+// lets the connection go. So an unpipelined request costs one read and one
+// write, with no goroutine parking or waking, and a worker the kernel
+// preempts holds up only the connection it is serving: the other workers
+// go on serving every other connection, the unserved rest of its batch
+// included (steal_linux.go).
 //
 // Whatever may wait moves the connection, permanently and with its input,
 // output and client state, to the goroutine-per-connection path: a

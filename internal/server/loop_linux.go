@@ -78,9 +78,10 @@ type eventLoop struct {
 	bmu     sync.Mutex
 	events  []unix.EpollEvent
 	next, n int
-	// toFlush: connections served in this batch, claimed, whose replies
-	// are to be written (flushBatch); again: connections claimed with
-	// events that came while they were claimed, to serve again.
+	// toFlush: connections served, claimed, whose replies are to be
+	// written (flushBatch, right after each); again: connections claimed
+	// with events that came while they were claimed, to serve again after
+	// the batch.
 	toFlush []*conn
 	again   []*loopState
 	// polledAt is when the poll that returned the batch did (mono.Now;
@@ -102,7 +103,8 @@ const yieldEvery = 100 * time.Microsecond
 
 // loopBatch is how many ready connections a worker takes per epoll_wait:
 // few enough that a preempted worker holds up only a few of them, while
-// the other workers serve the rest.
+// the other workers serve the rest (and steal the rest of its batch:
+// steal_linux.go).
 const loopBatch = 16
 
 // startLoops starts the event-loop workers: event-loops of them, or
@@ -481,9 +483,13 @@ func (st *loopState) release() bool {
 }
 
 // flushBatch writes the replies of the connections served since the last
-// call, after the whole batch of ready connections was read and run, as
-// Redis does before it sleeps, and releases them. A connection with
-// events that came while it was claimed goes to l.again.
+// call and releases them. The worker calls it after each connection it
+// served, not once after the whole batch as Redis does before it sleeps:
+// a worker the kernel preempts in the middle of a batch then holds back
+// no finished replies, and another worker may serve the connection again
+// at once (docs/design/concurrency.md, "seventh session"); the number of
+// writes is the same. A connection with events that came while it was
+// claimed goes to l.again.
 func (l *eventLoop) flushBatch() {
 	if len(l.toFlush) == 0 {
 		return
@@ -495,14 +501,15 @@ func (l *eventLoop) flushBatch() {
 		if st == nil || st.loop != l || st.detached {
 			continue // moved meanwhile; its goroutine writes
 		}
-		if err := c.flush(); err != nil {
+		switch err := c.flush(); {
+		case err != nil:
 			// shut down only: the hang-up comes as an event
 			// (this may run inside a detaching script, holding its locks)
 			c.close()
-		} else if len(st.fd.pending) > 0 {
+		case len(st.fd.pending) > 0:
 			l.handoff(c) // the socket did not take it all
 			continue
-		} else {
+		default:
 			l.recordDelay(now)
 		}
 		if st.release() {
