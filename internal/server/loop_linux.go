@@ -52,7 +52,7 @@ type eventLoops struct {
 	stopping atomic.Bool
 	workers  atomic.Int32 // running workers; the last to stop closes the rest
 
-	// Stealing (steal.go's part of the loops, "seventh session" in
+	// Stealing (steal_linux.go; "seventh session" in
 	// docs/design/concurrency.md): every worker's batch, so that a worker
 	// with nothing of its own serves the unserved rest of another's.
 	all atomic.Pointer[[]*eventLoop] // the workers, copy-on-write under mu
@@ -73,7 +73,7 @@ type eventLoop struct {
 	s  *Server
 	// events holds the batch; next is the first event not served yet
 	// and n its end. bmu guards next and n, and events[next:n]: another
-	// worker may take (steal) the rest of the batch (takeBatch); the
+	// worker may take (steal) the rest of the batch (stealBatch); the
 	// owner writes events only once it has taken them all.
 	bmu     sync.Mutex
 	events  []unix.EpollEvent
