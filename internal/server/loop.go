@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
 )
@@ -135,12 +136,13 @@ func (s *Server) LoopMoves() int64 { return s.loopMoves.Load() }
 func (s *Server) LoopSteals() int64 { return s.loopSteals.Load() }
 
 // loopHooks are the event loops' test settings, set before the server
-// runs: stealWake replaces stealWakeMin when not 0, and batchHook, when
-// set, runs on a worker after it took a batch of n ready events, before
-// it serves them.
+// runs: stealWake and stealAfter replace stealWakeMin and stealAfter when
+// not 0, and batchHook, when set, runs on a worker after it took a batch
+// of n ready events, before it serves them.
 type loopHooks struct {
-	stealWake int
-	batchHook func(n int)
+	stealWake  int
+	stealAfter time.Duration
+	batchHook  func(n int)
 }
 
 // LoopConns returns how many connections event loops serve now.

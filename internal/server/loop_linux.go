@@ -59,8 +59,10 @@ type eventLoops struct {
 	// stealWake: a worker that takes a batch of at least this many ready
 	// connections wakes an idle worker, to share it (stealWakeMin);
 	// batchHook, when set (tests), runs after a worker took a batch.
-	stealWake int
-	batchHook func(n int)
+	// stealAfter: stealAfter, or the tests' setting.
+	stealWake  int
+	stealAfter time.Duration
+	batchHook  func(n int)
 }
 
 // eventLoop is one worker of the loops: a goroutine serving ready
@@ -85,8 +87,9 @@ type eventLoop struct {
 	toFlush []*conn
 	again   []*loopState
 	// polledAt is when the poll that returned the batch did (mono.Now;
-	// the reply-delay histogram, Server.loopDelay).
-	polledAt int64
+	// the reply-delay histogram, Server.loopDelay); progress, under bmu,
+	// when the owner last took an event of it (stealBatch).
+	polledAt, progress int64
 	// yielded is when the worker last let other goroutines run (yielded
 	// or parked), wokeIdle when it last woke an idle worker (wakeIdle) or
 	// parked; parked: it parked since its last batch.
@@ -174,7 +177,8 @@ func newEventLoops(s *Server) (*eventLoops, error) {
 	}
 	return &eventLoops{s: s, epfd: epfd, evfd: evfd, ep: ep, epRC: rc, conns: map[int32]*loopState{},
 		idleCh: make(chan struct{}, runtime.GOMAXPROCS(0)), done: make(chan struct{}),
-		stealWake: cmp.Or(s.loopHooks.stealWake, stealWakeMin), batchHook: s.loopHooks.batchHook}, nil
+		stealWake: cmp.Or(s.loopHooks.stealWake, stealWakeMin), stealAfter: cmp.Or(s.loopHooks.stealAfter, stealAfter),
+		batchHook: s.loopHooks.batchHook}, nil
 }
 
 func (ls *eventLoops) newWorker() *eventLoop {

@@ -32,7 +32,7 @@ func TestLoopStalledBatchIsStolen(t *testing.T) {
 			<-release // the owner stalls with n unserved events
 		}
 	}
-	addr, s := startCrescentWith(t, func(s *server.Server) { s.SetLoopHooks(1, hook) },
+	addr, s := startCrescentWith(t, func(s *server.Server) { s.SetLoopHooks(1, 0, hook) },
 		"event-loop", "yes", "event-loops", "2")
 	const clients = 16
 	conns := make([]net.Conn, clients)
@@ -95,13 +95,13 @@ func TestLoopStalledBatchIsStolen(t *testing.T) {
 }
 
 // TestLoopStealKeepsOrder: pipelined clients, with workers stealing each
-// other's batches (every batch of two or more wakes the other worker),
-// get every reply in order.
+// other's batches at once (not only stalled ones; every batch of two or
+// more wakes the other worker), get every reply in order.
 func TestLoopStealKeepsOrder(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		t.Skip("needs two loop workers")
 	}
-	addr, s := startCrescentWith(t, func(s *server.Server) { s.SetLoopHooks(1, nil) },
+	addr, s := startCrescentWith(t, func(s *server.Server) { s.SetLoopHooks(1, time.Nanosecond, nil) },
 		"event-loop", "yes", "event-loops", "2")
 	const clients, rounds, depth = 16, 300, 16
 	errs := make(chan error, clients)

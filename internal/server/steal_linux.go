@@ -3,7 +3,11 @@
 package server
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
+
+	"github.com/crescent-db/crescent/internal/mono"
 )
 
 // Stealing the rest of a batch (docs/design/concurrency.md, "seventh
@@ -18,6 +22,13 @@ import (
 // idle worker to do that. claim still makes one worker serve a
 // connection at a time, so replies keep their order.
 
+// stealAfter is how long the owner of a batch must have made no progress
+// (taken no event) before another worker steals from it: a worker that
+// runs takes its next connection within microseconds, and sharing every
+// batch between running workers cost 10–20% more CPU per request on a
+// quiet machine (docs/design/concurrency.md, "seventh session").
+const stealAfter = 200 * time.Microsecond
+
 // stealWakeMin is the smallest batch whose taker wakes an idle worker
 // (eventLoops.stealWake).
 const stealWakeMin = 4
@@ -28,7 +39,7 @@ func (l *eventLoop) setBatch(n int, polledAt int64) {
 	l.bmu.Lock()
 	l.next, l.n = 0, max(n, 0)
 	if n > 0 {
-		l.polledAt = polledAt
+		l.polledAt, l.progress = polledAt, polledAt
 	}
 	l.bmu.Unlock()
 }
@@ -43,6 +54,7 @@ func (l *eventLoop) take() (unix.EpollEvent, bool) {
 	}
 	ev := l.events[l.next]
 	l.next++
+	l.progress = mono.Now()
 	l.bmu.Unlock()
 	return ev, true
 }
@@ -55,7 +67,8 @@ func (l *eventLoop) batchDone() bool {
 }
 
 // stealBatch makes half (rounded up) of the unserved rest of the fullest
-// other batch l's batch, from its end, and reports whether there was one.
+// other batch whose owner made no progress for stealAfter l's batch, from
+// its end, and reports whether there was one.
 // l's own batch must be done.
 func (l *eventLoop) stealBatch() bool {
 	all := l.ls.all.Load()
@@ -64,12 +77,16 @@ func (l *eventLoop) stealBatch() bool {
 	}
 	var victim *eventLoop
 	most := 0
+	stale := mono.Now() - int64(l.ls.stealAfter)
 	for _, w := range *all {
 		if w == l {
 			continue
 		}
 		w.bmu.Lock()
 		r := w.n - w.next
+		if w.progress > stale {
+			r = 0 // its owner is running
+		}
 		w.bmu.Unlock()
 		if r > most {
 			victim, most = w, r
@@ -92,7 +109,7 @@ func (l *eventLoop) stealBatch() bool {
 	l.bmu.Lock()
 	copy(l.events, got[:k])
 	l.next, l.n = 0, k
-	l.polledAt = at
+	l.polledAt, l.progress = at, mono.Now()
 	l.bmu.Unlock()
 	l.s.loopSteals.Add(int64(k))
 	return true

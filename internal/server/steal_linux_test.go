@@ -5,6 +5,7 @@ package server
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,7 +14,7 @@ import (
 // unserved rest of another's, from its end; the owner and any number of
 // thieves together take every event exactly once.
 func TestLoopStealBatch(t *testing.T) {
-	ls := &eventLoops{s: &Server{}}
+	ls := &eventLoops{s: &Server{}, stealAfter: stealAfter}
 	owner, thief := ls.newWorker(), ls.newWorker()
 	ls.all.Store(&[]*eventLoop{owner, thief})
 	for i := range 10 {
@@ -23,6 +24,12 @@ func TestLoopStealBatch(t *testing.T) {
 	if ev, ok := owner.take(); !ok || ev.Fd != 100 {
 		t.Fatalf("owner took %v %v", ev.Fd, ok)
 	}
+	if thief.stealBatch() {
+		t.Fatal("stole from a batch whose owner is running")
+	}
+	owner.bmu.Lock()
+	owner.progress -= int64(time.Second) // the owner stalls
+	owner.bmu.Unlock()
 	if !thief.stealBatch() {
 		t.Fatal("nothing stolen from a batch with 9 events left")
 	}
@@ -53,7 +60,7 @@ func TestLoopStealBatch(t *testing.T) {
 // from them: every event is served once (run with -race).
 func TestLoopStealBatchRace(t *testing.T) {
 	const workers, batches = 4, 3000
-	ls := &eventLoops{s: &Server{}}
+	ls := &eventLoops{s: &Server{}, stealAfter: time.Nanosecond} // steal at once
 	ws := make([]*eventLoop, workers)
 	for i := range ws {
 		ws[i] = ls.newWorker()
