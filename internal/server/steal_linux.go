@@ -17,7 +17,8 @@ import (
 // reached yet until it runs again, milliseconds later on a loaded
 // machine; no other worker would hear of them. So a worker's batch is
 // shared: a worker whose own batch is done takes half of the unserved
-// rest of another worker's batch before it polls (stealBatch), and a
+// rest of another worker's batch before it polls, if that worker took
+// nothing from it for stealAfter (stealBatch), and a
 // worker that takes a batch of stealWakeMin connections or more wakes an
 // idle worker to do that. claim still makes one worker serve a
 // connection at a time, so replies keep their order.
