@@ -293,6 +293,7 @@ func TestHostileScripts(t *testing.T) {
 		{"debug.getupvalue", "return debug.getupvalue(redis.call, 1)", false, ""},
 		{"newproxy", "local p = newproxy(true) getmetatable(p).__gc = function() end return 1", false, ""},
 		{"string.rep bomb", "return #string.rep('x', 2^31)", false, ""}, // INT_MIN count: ""
+		{"string.rep 1e10 (crescent only: redis-server allocates 1.4 GB)", "return #string.rep('x', 1e10)", true, ""},
 		{"string.rep 16 GB (crescent only: redis-server allocates it)", "return #string.rep('xxxxxxxx', 2^31 - 1)", true, ""},
 		{"string.rep loop past the budget (crescent only: redis-server allocates it)", "local t = {} for i = 1, 100 do t[i] = string.rep('x', 2^30) end return #t", true, ""},
 		{"string.rep table bomb", "local t = {} for i = 1, 100 do t[i] = string.rep('y', 2^20) end return #table.concat(t)", false, ""},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
 )
@@ -17,12 +18,13 @@ import (
 // serves a connection at a time), runs the connection's usual code
 // (conn.run: resp.Reader, exec.Execute, resp.Writer, output limits) until
 // the input is drained, reading once per readiness when the read comes
-// back short and the peer has not hung up (EPOLLRDHUP), and writes the
-// batch's replies, one write(2) each, before it lets the connections go.
-// So an unpipelined request costs one read and one write, with no
-// goroutine parking or waking, and a worker the kernel preempts holds up
-// only its own batch: the other workers go on serving every other
-// connection.
+// back short and the peer has not hung up (EPOLLRDHUP), and writes each
+// connection's replies, one write(2), right after serving it, before it
+// lets the connection go. So an unpipelined request costs one read and one
+// write, with no goroutine parking or waking, and a worker the kernel
+// preempts holds up only the connection it is serving: the other workers
+// go on serving every other connection, the unserved rest of its batch
+// included (steal_linux.go).
 //
 // Whatever may wait moves the connection, permanently and with its input,
 // output and client state, to the goroutine-per-connection path: a
@@ -128,6 +130,20 @@ func eventLoopDefault() string {
 // LoopMoves returns how many times a connection moved from an event loop
 // to a goroutine.
 func (s *Server) LoopMoves() int64 { return s.loopMoves.Load() }
+
+// LoopSteals returns how many ready connections a loop worker took from
+// another worker's batch (steal_linux.go).
+func (s *Server) LoopSteals() int64 { return s.loopSteals.Load() }
+
+// loopHooks are the event loops' test settings, set before the server
+// runs: stealWake and stealAfter replace stealWakeMin and stealAfter when
+// not 0, and batchHook, when set, runs on a worker after it took a batch
+// of n ready events, before it serves them.
+type loopHooks struct {
+	stealWake  int
+	stealAfter time.Duration
+	batchHook  func(n int)
+}
 
 // LoopConns returns how many connections event loops serve now.
 func (s *Server) LoopConns() int {

@@ -3,6 +3,7 @@
 package server
 
 import (
+	"cmp"
 	"io"
 	"net"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/crescent-db/crescent/internal/mono"
 )
 
 // eventLoops is the event-loop front end (nil when event-loop is off):
@@ -57,6 +60,18 @@ type eventLoops struct {
 	requests []*conn              // connections to move to a goroutine
 	stopping atomic.Bool
 	workers  atomic.Int32 // running workers; the last to stop closes the rest
+
+	// Stealing (steal_linux.go; "seventh session" in
+	// docs/design/concurrency.md): every worker's batch, so that a worker
+	// with nothing of its own serves the unserved rest of another's.
+	all atomic.Pointer[[]*eventLoop] // the workers, copy-on-write under mu
+	// stealWake: a worker that takes a batch of at least this many ready
+	// connections wakes an idle worker, to share it (stealWakeMin);
+	// batchHook, when set (tests), runs after a worker took a batch.
+	// stealAfter: stealAfter, or the tests' setting.
+	stealWake  int
+	stealAfter time.Duration
+	batchHook  func(n int)
 }
 
 // eventLoop is one worker of the loops: a goroutine serving ready
@@ -67,14 +82,23 @@ type eventLoops struct {
 type eventLoop struct {
 	ls *eventLoops
 	s  *Server
-	// events holds the batch; next is the first event not served yet.
+	// events holds the batch; next is the first event not served yet
+	// and n its end. bmu guards next and n, and events[next:n]: another
+	// worker may take (steal) the rest of the batch (stealBatch); the
+	// owner writes events only once it has taken them all.
+	bmu     sync.Mutex
 	events  []unix.EpollEvent
 	next, n int
-	// toFlush: connections served in this batch, claimed, whose replies
-	// are to be written (flushBatch); again: connections claimed with
-	// events that came while they were claimed, to serve again.
+	// toFlush: connections served, claimed, whose replies are to be
+	// written (flushBatch, right after each); again: connections claimed
+	// with events that came while they were claimed, to serve again after
+	// the batch.
 	toFlush []*conn
 	again   []*loopState
+	// polledAt is when the poll that returned the batch did (mono.Now;
+	// the reply-delay histogram, Server.loopDelay); progress, under bmu,
+	// when the owner last took an event of it (stealBatch).
+	polledAt, progress int64
 	// yielded is when the worker last let other goroutines run (yielded
 	// or parked), wokeIdle when it last woke an idle worker (wakeIdle) or
 	// parked; parked: it parked since its last batch.
@@ -93,7 +117,8 @@ const yieldEvery = 100 * time.Microsecond
 
 // loopBatch is how many ready connections a worker takes per epoll_wait:
 // few enough that a preempted worker holds up only a few of them, while
-// the other workers serve the rest.
+// the other workers serve the rest (and steal the rest of its batch:
+// steal_linux.go).
 const loopBatch = 16
 
 // startLoops starts the event-loop workers: event-loops of them, or
@@ -108,9 +133,14 @@ func (s *Server) startLoops() error {
 		return err
 	}
 	ls.workers.Store(int32(n))
-	for i := 0; i < n; i++ {
+	ws := make([]*eventLoop, n)
+	for i := range ws {
+		ws[i] = ls.newWorker()
+	}
+	ls.all.Store(&ws)
+	for _, w := range ws {
 		s.wg.Add(1)
-		go ls.newWorker().run()
+		go w.run()
 	}
 	s.loops = ls
 	return nil
@@ -160,7 +190,9 @@ func newEventLoops(s *Server) (*eventLoops, error) {
 		rw = 0 // no other P; no signal would reach a raw wait
 	}
 	ls := &eventLoops{s: s, epfd: epfd, evfd: evfd, conns: map[int32]*loopState{},
-		idleCh: make(chan struct{}, runtime.GOMAXPROCS(0)), done: make(chan struct{}), rawWait: rw}
+		idleCh: make(chan struct{}, runtime.GOMAXPROCS(0)), done: make(chan struct{}), rawWait: rw,
+		stealWake: cmp.Or(s.loopHooks.stealWake, stealWakeMin), stealAfter: cmp.Or(s.loopHooks.stealAfter, stealAfter),
+		batchHook: s.loopHooks.batchHook}
 	if rw == 0 {
 		ep := os.NewFile(uintptr(epfd), "epoll")
 		rc, err := ep.SyscallConn()
@@ -397,16 +429,23 @@ func (l *eventLoop) run() {
 			l.exit() // replaced one that saw the stop wake-up
 			return
 		}
-		if l.next >= l.n {
-			l.n = l.poll()
-			l.next = 0
-			if l.n == len(l.events) {
-				ls.wakeIdle() // more may be ready than one batch
+		if l.batchDone() && !l.stealBatch() {
+			n := l.poll()
+			l.setBatch(n, mono.Now())
+			if n == len(l.events) || n >= ls.stealWake && n > 1 {
+				// more may be ready than one batch; or another worker
+				// is to serve the rest of this one if this one stalls
+				ls.wakeIdle()
+			}
+			if ls.batchHook != nil && n > 0 {
+				ls.batchHook(n)
 			}
 		}
-		for l.next < l.n {
-			ev := l.events[l.next]
-			l.next++
+		for {
+			ev, ok := l.take()
+			if !ok {
+				break
+			}
 			if int(ev.Fd) == ls.evfd {
 				l.woken()
 				continue
@@ -414,8 +453,11 @@ func (l *eventLoop) run() {
 			ls.mu.Lock()
 			st := ls.conns[ev.Fd]
 			ls.mu.Unlock()
-			if st != nil && st.claim(ev.Events, l) && !l.handle(st, ev.Events) {
-				return // detached: a new worker took over
+			if st != nil && st.claim(ev.Events, l) {
+				if !l.handle(st, ev.Events) {
+					return // detached: a new worker took over
+				}
+				l.flushBatch() // its replies now, not after the batch
 			}
 		}
 		for len(l.again) > 0 {
@@ -424,8 +466,8 @@ func (l *eventLoop) run() {
 			if !l.handle(st, 0) {
 				return // detached
 			}
+			l.flushBatch()
 		}
-		l.flushBatch()
 		// Its syscalls being raw, a busy worker never gives its P up on
 		// its own: it lets other goroutines (connections on goroutines,
 		// timers, the collector) run at least every yieldEvery, between
@@ -549,29 +591,48 @@ func (st *loopState) release() bool {
 }
 
 // flushBatch writes the replies of the connections served since the last
-// call, after the whole batch of ready connections was read and run, as
-// Redis does before it sleeps, and releases them. A connection with
-// events that came while it was claimed goes to l.again.
+// call and releases them. The worker calls it after each connection it
+// served, not once after the whole batch as Redis does before it sleeps:
+// a worker the kernel preempts in the middle of a batch then holds back
+// no finished replies, and another worker may serve the connection again
+// at once (docs/design/concurrency.md, "seventh session"); the number of
+// writes is the same. A connection with events that came while it was
+// claimed goes to l.again.
 func (l *eventLoop) flushBatch() {
+	if len(l.toFlush) == 0 {
+		return
+	}
+	now := mono.Now()
 	for i, c := range l.toFlush {
 		l.toFlush[i] = nil
 		st := c.lp
 		if st == nil || st.loop != l || st.detached {
 			continue // moved meanwhile; its goroutine writes
 		}
-		if err := c.flush(); err != nil {
+		switch err := c.flush(); {
+		case err != nil:
 			// shut down only: the hang-up comes as an event
 			// (this may run inside a detaching script, holding its locks)
 			c.close()
-		} else if len(st.fd.pending) > 0 {
+		case len(st.fd.pending) > 0:
 			l.handoff(c) // the socket did not take it all
 			continue
+		default:
+			l.recordDelay(now)
 		}
 		if st.release() {
 			l.again = append(l.again, st)
 		}
 	}
 	l.toFlush = l.toFlush[:0]
+}
+
+// recordDelay counts a connection whose replies were written at now, in
+// the histogram of reply delays (Server.loopDelay).
+func (l *eventLoop) recordDelay(now int64) {
+	usec := (now - l.polledAt) / 1000
+	l.s.loopDelay.Record(usec)
+	l.s.loopDelayUsec.Add(usec)
 }
 
 // handle serves a connection claimed by l. It reports false when the
@@ -627,7 +688,12 @@ func (c *conn) detachFromLoop() {
 	c.cl.NoWait = false
 	c.cl.Detach, c.cl.BeforePark = nil, nil
 	nw := l.ls.newWorker()
+	l.bmu.Lock()
 	nw.n = copy(nw.events, l.events[l.next:l.n])
+	l.next = l.n
+	l.bmu.Unlock()
+	nw.polledAt = l.polledAt
+	l.ls.replaceWorker(l, nw)
 	nw.again = append(nw.again, l.again...) // claimed: the new worker serves them
 	for _, st := range nw.again {
 		st.loop = nw

@@ -158,6 +158,9 @@ func (s *Server) Metrics() string {
 	for _, h := range hs {
 		writeHist(&b, "crescent_command_duration_seconds", fmt.Sprintf("cmd=%q", h.name), &h.st.Hist, h.st.Usec.Load())
 	}
+	b.WriteString("# HELP crescent_loop_reply_delay_seconds Event-loop connections: time from the epoll_wait that reported one to its replies' write.\n# TYPE crescent_loop_reply_delay_seconds histogram\n")
+	writeHist(&b, "crescent_loop_reply_delay_seconds", `loop="all"`, &s.loopDelay, s.loopDelayUsec.Load())
+	counter("crescent_loop_steals_total", "Ready connections an event-loop worker took from another worker's batch.", s.loopSteals.Load())
 	b.WriteString("# HELP crescent_errors_total Error replies by prefix.\n# TYPE crescent_errors_total counter\n")
 	for p, n := range s.exec.ErrorStats() {
 		fmt.Fprintf(&b, "crescent_errors_total{prefix=%q} %d\n", p, n)

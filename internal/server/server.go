@@ -75,6 +75,14 @@ type Server struct {
 	// negative: no raw waits).
 	loopRawWait time.Duration
 	loopMoves   atomic.Int64 // connections moved from a loop to a goroutine
+	// loopDelay: for each connection a loop worker served, the time from
+	// the epoll_wait that reported it to its replies' write (µs; the
+	// tail-latency metric of docs/design/concurrency.md, "seventh
+	// session"); loopDelayUsec is their sum.
+	loopDelay     exec.Histogram
+	loopDelayUsec atomic.Int64
+	loopSteals    atomic.Int64 // ready connections taken from another worker's batch
+	loopHooks     loopHooks    // tests only (export_test.go)
 }
 
 // maxBaseMemory caps the start-up heap counted in used_memory.

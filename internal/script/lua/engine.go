@@ -38,8 +38,8 @@ type Options struct {
 	// MaxMemory caps the heap growth of one script run, checked every 64K
 	// Lua instructions and before building a string of 1MB or more
 	// (gopher-lua has no allocator hook): beyond it the script fails with
-	// "not enough memory". Default: an eighth of the machine's memory,
-	// between 1GB and 4GB (memlimit.go).
+	// "not enough memory". Default: a quarter of the machine's memory,
+	// between 64MB and 1GB (memlimit.go).
 	MaxMemory int64
 }
 

@@ -11,20 +11,24 @@ import (
 // script builds whatever malloc gives it (string.rep('x', 1e10) is a
 // 1.4 GB string there: luaL_checkint truncates 1e10 to 1410065408) and the
 // server aborts when malloc fails. Crescent refuses instead, with C Lua's
-// "not enough memory", what would exhaust the machine, and otherwise
-// builds what Redis builds: the budget is an eighth of the memory the
-// process may use (the machine's, or its cgroup's limit when lower), at
-// least 1 GB and at most 4 GB (3 GB on a 24 GB machine: a 1.4 GB
-// string.rep, a 600 MB concatenation of two 300 MB strings or gsub
-// result pass), and one string may take half of it (it and one copy fit).
+// "not enough memory": the budget is a quarter of the memory the process
+// may use (the machine's, or its cgroup's limit when lower), at most 1 GB
+// and at least 64 MB, and one string may take half of it (it and one copy
+// fit). Scripts run in parallel on disjoint keys, each with its own
+// budget, so the cap keeps a few hostile scripts from taking the machine;
+// and a script that does run into it (a table grown until it fails) costs
+// seconds, not tens of seconds. An eighth of the machine's memory, up to
+// 4 GB, was tried: it built Redis's 1.4 GB string.rep, but a hostile
+// table-growth script then took over 30 s under the race detector, and
+// two such scripts 8 GB.
 const (
-	minMaxMemory = 1 << 30
-	maxMaxMemory = 4 << 30
+	minMaxMemory = 64 << 20
+	maxMaxMemory = 1 << 30
 )
 
 // defaultMaxMemory is Options.MaxMemory's default: the budget above.
 func defaultMaxMemory() int64 {
-	return min(max(memoryLimit()/8, minMaxMemory), maxMaxMemory)
+	return min(max(memoryLimit()/4, minMaxMemory), maxMaxMemory)
 }
 
 // memoryLimit is the memory the process may use: MemTotal of
