@@ -366,11 +366,22 @@ func TestLoopLongScriptDetaches(t *testing.T) {
 	}
 	long.send("EVAL", "while true do end", "1", "spin")
 	time.Sleep(50 * time.Millisecond)
+	// keys outside spin's shard (the hash seed is random): a command on
+	// spin's shard would wait for the script, up to busy-reply-threshold
+	spinShard := s.Exec().Store.ShardOf([]byte("spin"))
+	key := func(i int) string {
+		for j := 0; ; j++ {
+			k := fmt.Sprintf("other%d.%d", i, j)
+			if s.Exec().Store.ShardOf([]byte(k)) != spinShard {
+				return k
+			}
+		}
+	}
 	for i, o := range others {
 		if r := o.do("PING"); r != "+PONG\r\n" {
 			t.Fatalf("client %d during the script: %q", i, r)
 		}
-		if r := o.do("SET", fmt.Sprintf("other%d", i), "v"); r != "+OK\r\n" {
+		if r := o.do("SET", key(i), "v"); r != "+OK\r\n" {
 			t.Fatalf("client %d SET during the script: %q", i, r)
 		}
 	}
