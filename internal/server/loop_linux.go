@@ -288,13 +288,6 @@ func (ls *eventLoops) sleepWait(events []unix.EpollEvent) int {
 // before, so a poll made before the call would not cover events that came
 // between it and the park.
 func (ls *eventLoops) netpollWait(events []unix.EpollEvent) (int, bool) {
-	if ls.epRC == nil {
-		n, _, e := syscall.Syscall6(unix.SYS_EPOLL_PWAIT, uintptr(ls.epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), ^uintptr(0), 0, 0)
-		if e != 0 {
-			return 0, true
-		}
-		return int(n), true
-	}
 	n, polls := 0, 0
 	err := ls.epRC.Read(func(uintptr) bool {
 		polls++
