@@ -683,6 +683,9 @@ func (h *Handlers) infoSections() []InfoSection {
 		}},
 		{"stats", true, h.statsInfo}, // ops: memory_ops.go
 		{"replication", true, func() []string {
+			if h.Repl != nil {
+				return h.Repl.ReplicationInfo()
+			}
 			return []string{"role:master", "connected_slaves:0", "master_failover_state:no-failover",
 				"master_replid:" + h.RunID(), "master_replid2:0000000000000000000000000000000000000000",
 				"master_repl_offset:0", "second_repl_offset:-1", "repl_backlog_active:0",
