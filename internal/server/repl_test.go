@@ -418,3 +418,21 @@ func TestRedisCliRDB(t *testing.T) {
 	}
 	c.MustDo(t, "SET", "after", "1")
 }
+
+// TestReplicaPing: PING goes down the stream every
+// repl-ping-replica-period seconds and counts in the offset.
+func TestReplicaPing(t *testing.T) {
+	addr, _ := startCrescent(t, "repl-ping-replica-period", "1")
+	c := difftest.Connect(t, addr)
+	nc, rd, off := rawReplica(t, addr)
+	ping := string(difftest.EncodeStrings("PING"))
+	got := make([]byte, len(ping))
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(rd, got); err != nil || string(got) != ping {
+		t.Fatalf("stream = %q, %v; want %q", got, err, ping)
+	}
+	end, _ := strconv.ParseInt(infoField(t, c, "replication", "master_repl_offset"), 10, 64)
+	if end < off+int64(len(ping)) || (end-off)%int64(len(ping)) != 0 {
+		t.Fatalf("offset %d after PINGs from %d", end, off)
+	}
+}
