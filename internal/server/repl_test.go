@@ -436,3 +436,28 @@ func TestReplicaPing(t *testing.T) {
 		t.Fatalf("offset %d after PINGs from %d", end, off)
 	}
 }
+
+// TestReplicaExpiredDel: a key that expires on Crescent (here lazily, on
+// access) is deleted on the replica by a DEL in the stream, as Redis
+// does: a replica never expires keys by itself.
+func TestReplicaExpiredDel(t *testing.T) {
+	addr, _ := startCrescent(t)
+	c := difftest.Connect(t, addr)
+	nc, rd, _ := rawReplica(t, addr)
+	c.MustDo(t, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+	c.MustDo(t, "SET", "k", "v", "PX", "30")
+	time.Sleep(60 * time.Millisecond)
+	if r := string(c.MustDo(t, "GET", "k")); r != "$-1\r\n" {
+		t.Fatalf("GET = %q", r)
+	}
+	head := string(difftest.EncodeStrings("SELECT", "0")) + "*5\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n$4\r\nPXAT\r\n$13\r\n"
+	del := string(difftest.EncodeStrings("DEL", "k"))
+	got := make([]byte, len(head)+13+2+len(del))
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(rd, got); err != nil {
+		t.Fatalf("stream %q: %v", got, err)
+	}
+	if !strings.HasPrefix(string(got), head) || !strings.HasSuffix(string(got), "\r\n"+del) {
+		t.Fatalf("stream %q: want SET k v PXAT <ms>, then %q", got, del)
+	}
+}
