@@ -163,7 +163,15 @@ func TestReplicaOfCrescent(t *testing.T) {
 	if difftest.RedisBinary() == "" {
 		t.Skip("redis-server not found in PATH (set REDIS_SERVER): no real replica to test against")
 	}
-	addr, _ := startCrescent(t)
+	t.Run("aof-off", func(t *testing.T) { replicaOfCrescent(t) })
+	// the AOF and the stream are fed side by side
+	t.Run("aof-on", func(t *testing.T) { replicaOfCrescent(t, "appendonly", "yes") })
+}
+
+// replicaOfCrescent runs a redis-server replica of a Crescent started with
+// directives, under writes before, during and after the sync.
+func replicaOfCrescent(t *testing.T, directives ...string) {
+	addr, _ := startCrescent(t, directives...)
 	_, port, _ := net.SplitHostPort(addr)
 	c := difftest.Connect(t, addr)
 	for i := 0; i < 200; i++ { // before the sync
