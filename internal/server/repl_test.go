@@ -469,3 +469,30 @@ func TestReplicaExpiredDel(t *testing.T) {
 		t.Fatalf("stream %q: want SET k v PXAT <ms>, then %q", got, del)
 	}
 }
+
+// TestReplicaClientType: a replica is flagged S in CLIENT LIST, listed
+// and killed by TYPE replica (not normal), and not in connected_clients.
+func TestReplicaClientType(t *testing.T) {
+	addr, _ := startCrescent(t)
+	c := difftest.Connect(t, addr)
+	rawReplica(t, addr)
+	list := func(typ string) string {
+		v, _, _ := difftest.Parse(c.MustDo(t, "CLIENT", "LIST", "TYPE", typ))
+		return string(v.Str)
+	}
+	if l := list("replica"); strings.Count(l, "\n") != 1 || !strings.Contains(l, " flags=S ") {
+		t.Fatalf("CLIENT LIST TYPE replica = %q", l)
+	}
+	if l := list("normal"); strings.Contains(l, "flags=S") || strings.Count(l, "\n") != 1 {
+		t.Fatalf("CLIENT LIST TYPE normal = %q", l)
+	}
+	if n := infoField(t, c, "clients", "connected_clients"); n != "1" {
+		t.Fatalf("connected_clients:%s", n)
+	}
+	if r := string(c.MustDo(t, "CLIENT", "KILL", "TYPE", "slave")); r != ":1\r\n" {
+		t.Fatalf("CLIENT KILL TYPE slave = %q", r)
+	}
+	replWaitFor(t, "the killed replica to go", 5*time.Second, func() bool {
+		return infoField(t, c, "replication", "connected_slaves") == "0"
+	})
+}
