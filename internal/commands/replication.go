@@ -231,6 +231,7 @@ func (h *Handlers) sync(c *command.Ctx) {
 		}
 	}
 	cl.Flags |= command.ClientReplica | command.ClientReplyOff
+	cl.Publish() // a replica from now on for CLIENT LIST and INFO, as in Redis
 	psync := EqualFold(c.Args[0], "psync")
 	if err := h.Repl.FullSync(cl, conn, psync, rc.rdbOnly, rc.port, ip); err != nil {
 		h.Log.Warn("replica sync failed", "addr", cl.Addr, "err", err)
