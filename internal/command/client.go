@@ -19,6 +19,7 @@ const (
 	ClientReplySkip
 	ClientNoTouch
 	ClientLoading // replays the AOF: obeyed without limits
+	ClientReplica // a replica fed the replication stream (after SYNC/PSYNC)
 )
 
 // Client is a connection's state as commands see it.
@@ -66,6 +67,10 @@ type Client struct {
 	// WriteOffset is the AOF offset just past this client's last write,
 	// set by the persistence layer; replies wait until it is durable.
 	WriteOffset atomic.Int64
+	// ReplOffset is the replication stream's offset just past this
+	// client's last write (set only while replicas are attached); WAIT
+	// counts the replicas that acknowledged it.
+	ReplOffset atomic.Int64
 	// Touch is the client's modification hook, built once by the
 	// executor (WATCH, blocked clients and client-side caching).
 	Touch func(db int, key []byte)

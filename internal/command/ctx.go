@@ -73,6 +73,10 @@ type BlockRequest struct {
 	// (copied); nil re-runs the original arguments. XREAD uses it to keep
 	// "$" resolved to the ID it had on the first call.
 	Args [][]byte
+	// Wake, when set (a request without keys: WAIT), is closed when the
+	// command may be served now: it is run again, and blocks anew (with a
+	// new Wake) when it still cannot answer.
+	Wake <-chan struct{}
 }
 
 // Now is the command's time in Unix ms (frozen during a script).

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -68,6 +69,13 @@ type Handlers struct {
 	// BeforeShutdown runs before SHUTDOWN stops the server (persistence
 	// saves there); an error aborts the shutdown.
 	BeforeShutdown func(args [][]byte) error
+	// Repl, when set, is the master side of replication (persist.Manager):
+	// SYNC, PSYNC, REPLCONF ACK, WAIT, ROLE and INFO replication use it.
+	Repl Replication
+	// ReplicaConn, when set, hands a replica's socket to SYNC/PSYNC: it
+	// flushes the client's pending replies and returns the socket of the
+	// connection, which must be on a goroutine of its own (nil if not).
+	ReplicaConn func(cl *command.Client) net.Conn
 	// PersistenceInfo, ExtraMemoryInfo and ExtraInfo extend INFO.
 	PersistenceInfo func() []string
 	ExtraMemoryInfo func() []string

@@ -241,6 +241,9 @@ func (h *Handlers) clientSetInfo(c *command.Ctx) {
 func (h *Handlers) clientInfoLine(cl, from *command.Client, now int64) string {
 	v := cl.ViewFrom(from)
 	flags := ""
+	if v.Flags&command.ClientReplica != 0 {
+		flags += "S"
+	}
 	if v.Flags&command.ClientMulti != 0 {
 		flags += "x"
 	}
@@ -314,8 +317,7 @@ func (h *Handlers) clientList(c *command.Ctx) {
 		if ids != nil && !ids[cl.ID] {
 			continue
 		}
-		isPubSub := cl.ViewFrom(c.Client).Flags&command.ClientPubSub != 0
-		if typ == "pubsub" && !isPubSub || typ == "normal" && isPubSub || typ == "master" || typ == "replica" || typ == "slave" {
+		if !clientOfType(cl.ViewFrom(c.Client).Flags, typ) {
 			continue
 		}
 		b.WriteString(h.clientInfoLine(cl, c.Client, now))
@@ -404,8 +406,7 @@ func (h *Handlers) clientKill(c *command.Ctx) {
 		if id != -1 && cl.ID != id || addr != "" && cl.Addr != addr || laddr != "" && cl.LAddr != laddr || user != "" && v.User != user {
 			continue
 		}
-		isPubSub := v.Flags&command.ClientPubSub != 0
-		if typ == "pubsub" && !isPubSub || typ == "normal" && isPubSub || typ == "master" || typ == "replica" || typ == "slave" {
+		if !clientOfType(v.Flags, typ) {
 			continue
 		}
 		if cl == c.Client && skipme {
@@ -504,3 +505,21 @@ var clientHelpLines = []string{
 }
 
 func (h *Handlers) clientHelp(c *command.Ctx) { writeHelp(c, clientHelpLines) }
+
+// clientOfType reports whether a client with flags is of CLIENT LIST/KILL
+// TYPE typ ("": any): replicas are their own type, no client is a master.
+func clientOfType(flags int, typ string) bool {
+	replica := flags&command.ClientReplica != 0
+	pubsub := flags&command.ClientPubSub != 0
+	switch typ {
+	case "":
+		return true
+	case "normal":
+		return !replica && !pubsub
+	case "pubsub":
+		return pubsub
+	case "replica", "slave":
+		return replica
+	}
+	return false // master: Crescent is never a replica
+}

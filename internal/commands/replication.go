@@ -1,28 +1,65 @@
 package commands
 
-// Replication commands of a standalone master without replicas: ROLE,
-// WAIT, REPLICAOF/SLAVEOF, FAILOVER, and the replica side of the protocol
-// (PSYNC, SYNC, REPLCONF). Crescent does not replicate: it is always a
-// master, no replica can attach, and it cannot become a replica, so these
-// reply as Redis 7.0 does in that state, or with an error saying what is
-// not supported.
+// Replication commands. Crescent is always a master: replicas (a Redis
+// 7.0 replica, redis-cli --rdb) attach with SYNC or PSYNC, which is
+// always a full resynchronization (persist.Manager.FullSync), then get the
+// stream of write commands and acknowledge it with REPLCONF ACK; WAIT
+// counts their acknowledgements. Crescent cannot become a replica:
+// REPLICAOF host port is refused.
 
 import (
+	"net"
 	"strconv"
 
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/persist"
 	"github.com/crescent-db/crescent/internal/resp"
 )
+
+// Replication is the master side of replication (persist.Manager).
+type Replication interface {
+	FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, listeningPort int, ip string) error
+	ReplicaAck(cl *command.Client, off int64) bool
+	AckedReplicas(off int64) (n int, wake <-chan struct{})
+	RequestAcks()
+	ReplOffset() int64
+	Replicas() []persist.ReplicaInfo
+	ReplicationInfo() []string
+}
 
 const (
 	errInvalidMasterPort = "ERR Invalid master port"
 	// errNoReplicaMode answers REPLICAOF host port.
-	errNoReplicaMode = "ERR REPLICAOF <host> <port> is not supported: Crescent does not implement replication and cannot run as a replica"
-	// errNoSync answers SYNC and PSYNC.
-	errNoSync = "ERR SYNC and PSYNC are not supported: Crescent does not implement replication"
+	errNoReplicaMode = "ERR REPLICAOF <host> <port> is not supported: Crescent can feed replicas but cannot run as a replica"
+	// errNoSync answers SYNC and PSYNC where replication is not wired.
+	errNoSync = "ERR SYNC and PSYNC are not supported here"
 	// netHostStrLen is Redis's NET_HOST_STR_LEN (REPLCONF ip-address).
 	netHostStrLen = 256
+	// replExtra is the Client.Extra key of a client's REPLCONF settings.
+	replExtra = "replconf"
 )
+
+// replConf is what a (future) replica told with REPLCONF before SYNC.
+type replConf struct {
+	port    int
+	ip      string
+	rdbOnly bool
+}
+
+func replConfOf(cl *command.Client) *replConf {
+	if cl == nil {
+		return &replConf{}
+	}
+	if rc, ok := cl.Extra[replExtra].(*replConf); ok {
+		return rc
+	}
+	if cl.Extra == nil {
+		cl.Extra = map[string]any{}
+	}
+	rc := &replConf{}
+	cl.Extra[replExtra] = rc
+	return rc
+}
 
 func (h *Handlers) registerReplication() {
 	t := h.Table
@@ -37,20 +74,33 @@ func (h *Handlers) registerReplication() {
 	t.Handle("replconf", h.replconf, none)
 }
 
-// role implements ROLE: a master at replication offset 0 (nothing is
-// replicated, as INFO replication's master_repl_offset says) with no
-// replicas.
+// role implements ROLE: master, the replication offset and, for each
+// replica, its address, listening port and acknowledged offset.
 func (h *Handlers) role(c *command.Ctx) {
 	c.W.Array(3)
 	c.W.BulkString("master")
-	c.W.Int(0)
-	c.W.Array(0)
+	if h.Repl == nil {
+		c.W.Int(0)
+		c.W.Array(0)
+		return
+	}
+	c.W.Int(h.Repl.ReplOffset())
+	reps := h.Repl.Replicas()
+	c.W.Array(len(reps))
+	for _, r := range reps {
+		c.W.Array(3)
+		c.W.BulkString(r.IP)
+		c.W.BulkString(strconv.Itoa(r.Port))
+		c.W.BulkString(strconv.FormatInt(r.Offset, 10))
+	}
 }
 
-// wait implements WAIT numreplicas timeout. No replica ever acknowledges,
-// so it answers 0 at once when numreplicas <= 0 or inside MULTI, and
-// otherwise blocks the client until the timeout (0: forever) or CLIENT
-// UNBLOCK, then answers 0, as Redis does without replicas.
+// wait implements WAIT numreplicas timeout: the number of replicas that
+// acknowledged the stream up to the client's last write. It answers at
+// once when that reaches numreplicas, numreplicas <= 0 or inside MULTI;
+// otherwise it asks the replicas for an acknowledgement (REPLCONF GETACK)
+// and blocks the client until enough arrive, the timeout (0: forever) or
+// CLIENT UNBLOCK, then answers the count.
 func (h *Handlers) wait(c *command.Ctx) {
 	n, ok := ParseInt(c.Args[1])
 	if !ok {
@@ -67,12 +117,26 @@ func (h *Handlers) wait(c *command.Ctx) {
 		return
 	}
 	deadline := timeoutDeadline(c, ms)
-	const acked = 0 // replicas that acknowledged the client's writes
-	if acked >= n || !canBlock(c) {
-		c.W.Int(acked)
+	acked := func() (int64, <-chan struct{}) {
+		if h.Repl == nil {
+			return 0, nil
+		}
+		k, wake := h.Repl.AckedReplicas(c.Client.ReplOffset.Load())
+		return int64(k), wake
+	}
+	k, wake := acked()
+	if k >= n || !canBlock(c) {
+		c.W.Int(k)
 		return
 	}
-	block(c, nil, deadline, func(w resp.ReplyWriter) { w.Int(acked) })
+	if h.Repl != nil && !c.Retry {
+		h.Repl.RequestAcks()
+	}
+	block(c, nil, deadline, func(w resp.ReplyWriter) {
+		k, _ := acked()
+		w.Int(k)
+	})
+	c.Block.Wake = wake
 }
 
 // replicaOf implements REPLICAOF (and SLAVEOF): NO ONE is what Crescent
@@ -131,8 +195,53 @@ func (h *Handlers) failover(c *command.Ctx) {
 	c.Error("ERR FAILOVER requires connected replicas.")
 }
 
-// sync implements SYNC and PSYNC: no replica can attach to Crescent.
-func (h *Handlers) sync(c *command.Ctx) { c.Error(errNoSync) }
+// sync implements SYNC and PSYNC: a full resynchronization of the
+// calling client, which becomes a replica (PSYNC's replication id and
+// offset are not used: there is no backlog for a partial one). The
+// connection is on a goroutine of its own (SYNC is an administrative
+// command, exec.MayWait), which sends the snapshot; the stream then goes
+// out from a writer goroutine, and the client's commands (REPLCONF ACK)
+// get no replies, as in Redis.
+func (h *Handlers) sync(c *command.Ctx) {
+	cl := c.Client
+	if h.Repl == nil || h.ReplicaConn == nil || cl == nil {
+		c.Error(errNoSync)
+		return
+	}
+	if cl.Flags&command.ClientReplica != 0 {
+		return // already a replica: ignored, as in Redis
+	}
+	if cl.Flags&command.ClientMulti != 0 {
+		c.Error("ERR Command not allowed inside a transaction")
+		return
+	}
+	if cl.NoWait && cl.Detach != nil {
+		cl.Detach()
+	}
+	conn := h.ReplicaConn(cl)
+	if conn == nil {
+		c.Error("ERR SYNC needs a connection of its own")
+		return
+	}
+	rc := replConfOf(cl)
+	ip := rc.ip
+	if ip == "" {
+		if host, _, err := net.SplitHostPort(cl.Addr); err == nil {
+			ip = host
+		}
+	}
+	cl.Flags |= command.ClientReplica | command.ClientReplyOff
+	cl.Publish() // a replica from now on for CLIENT LIST and INFO, as in Redis
+	psync := EqualFold(c.Args[0], "psync")
+	if err := h.Repl.FullSync(cl, conn, psync, rc.rdbOnly, rc.port, ip); err != nil {
+		h.Log.Warn("replica sync failed", "addr", cl.Addr, "err", err)
+		cl.Flags |= command.ClientCloseAfterReply
+		return
+	}
+	if rc.rdbOnly {
+		cl.Flags |= command.ClientCloseAfterReply // only the RDB, then close
+	}
+}
 
 // replconf implements REPLCONF as Redis answers a client that is not a
 // replica: it checks the options a replica sends before PSYNC (which then
@@ -147,19 +256,28 @@ func (h *Handlers) replconf(c *command.Ctx) {
 		opt, val := c.Args[j], c.Args[j+1]
 		switch {
 		case EqualFold(opt, "listening-port"):
-			if _, ok := ParseInt(val); !ok {
+			port, ok := ParseInt(val)
+			if !ok {
 				c.Error(ErrNotInt)
 				return
 			}
+			replConfOf(c.Client).port = int(port)
 		case EqualFold(opt, "ip-address"):
 			if len(val) >= netHostStrLen {
 				c.Error("ERR REPLCONF ip-address provided by replica instance is too long: " +
 					strconv.Itoa(len(val)) + " bytes")
 				return
 			}
+			replConfOf(c.Client).ip = string(val)
 		case EqualFold(opt, "capa"):
-		case EqualFold(opt, "ack"), EqualFold(opt, "getack"):
-			return // from a client that is not a replica (or, for GETACK, of a master): no reply
+		case EqualFold(opt, "ack"):
+			// a replica's acknowledgement (no reply); ignored from others
+			if off, ok := ParseInt(val); ok && h.Repl != nil && c.Client.Flags&command.ClientReplica != 0 {
+				h.Repl.ReplicaAck(c.Client, off)
+			}
+			return
+		case EqualFold(opt, "getack"):
+			return // only a master sends it (to its replicas): no reply
 		case EqualFold(opt, "rdb-only"):
 			n, ok := ParseInt(val)
 			if !ok {
@@ -170,6 +288,7 @@ func (h *Handlers) replconf(c *command.Ctx) {
 				c.Error("ERR value is out of range, value must between 0 and 1")
 				return
 			}
+			replConfOf(c.Client).rdbOnly = n == 1
 		case EqualFold(opt, "rdb-filter-only"):
 			filters, err := resp.SplitArgs(val, nil)
 			if err != nil {

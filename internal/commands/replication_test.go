@@ -137,7 +137,8 @@ func testWaitBlocks(t *testing.T, addr string) {
 }
 
 // TestReplicationRefused checks what differs from Redis on purpose:
-// Crescent cannot become a replica nor feed one, and says so.
+// Crescent cannot become a replica, and says so (feeding replicas is
+// tested in internal/server, repl_test.go).
 func TestReplicationRefused(t *testing.T) {
 	s := difftest.StartCrescent(t)
 	c := difftest.Dial(t, s)
@@ -147,8 +148,6 @@ func TestReplicationRefused(t *testing.T) {
 	}{
 		{[]string{"REPLICAOF", "127.0.0.1", "6379"}, "-ERR REPLICAOF <host> <port> is not supported"},
 		{[]string{"SLAVEOF", "localhost", "0"}, "-ERR REPLICAOF <host> <port> is not supported"},
-		{[]string{"SYNC"}, "-ERR SYNC and PSYNC are not supported"},
-		{[]string{"PSYNC", "?", "-1"}, "-ERR SYNC and PSYNC are not supported"},
 		{[]string{"SCRIPT", "DEBUG", "YES"}, "-ERR SCRIPT DEBUG YES/SYNC is not supported"},
 		{[]string{"SCRIPT", "DEBUG", "sync"}, "-ERR SCRIPT DEBUG YES/SYNC is not supported"},
 		{[]string{"LOLWUT", "VERSION", "5"}, "-ERR LOLWUT VERSION 5 and 6 are not supported"},

@@ -622,8 +622,11 @@ func (h *Handlers) infoSections() []InfoSection {
 			}
 		}},
 		{"clients", true, func() []string {
-			blocked, pubsub := h.Exec.BlockedClients(), 0
+			blocked, pubsub, replicas := h.Exec.BlockedClients(), 0, 0
 			for _, cl := range clients {
+				if cl.View().Flags&command.ClientReplica != 0 {
+					replicas++ // not counted in connected_clients, as in Redis
+				}
 				if h.SubCounts != nil {
 					if a, b, c := h.SubCounts(cl); a+b+c > 0 {
 						pubsub++
@@ -634,7 +637,7 @@ func (h *Handlers) infoSections() []InfoSection {
 			}
 			trackClients, _, _, _ := h.TrackingStats()
 			return []string{
-				fmt.Sprintf("connected_clients:%d", len(clients)),
+				fmt.Sprintf("connected_clients:%d", len(clients)-replicas),
 				"cluster_connections:0",
 				"maxclients:" + h.Config.Get("maxclients"),
 				"client_recent_max_input_buffer:0",
@@ -683,6 +686,9 @@ func (h *Handlers) infoSections() []InfoSection {
 		}},
 		{"stats", true, h.statsInfo}, // ops: memory_ops.go
 		{"replication", true, func() []string {
+			if h.Repl != nil {
+				return h.Repl.ReplicationInfo()
+			}
 			return []string{"role:master", "connected_slaves:0", "master_failover_state:no-failover",
 				"master_replid:" + h.RunID(), "master_replid2:0000000000000000000000000000000000000000",
 				"master_repl_offset:0", "second_repl_offset:-1", "repl_backlog_active:0",

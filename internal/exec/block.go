@@ -201,6 +201,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		defer t.Stop()
 		timer = t.C
 	}
+	wake := req.Wake // nil: never ready
 	retry := func() bool {
 		var locks Locks
 		e.LocksFor(spec, args, &locks)
@@ -210,6 +211,9 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		c.Retry = true
 		e.Run(&c)
 		served := c.Block == nil
+		if !served {
+			wake = c.Block.Wake
+		}
 		if served {
 			e.blocks.mu.Lock()
 			e.blocks.unregisterLocked(w)
@@ -250,6 +254,12 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		select {
 		case <-w.wake:
 			if turn() {
+				return
+			}
+		case <-wake:
+			// a keyless request (WAIT) that may be served now: no
+			// drainer hands it turns, so it retries by itself
+			if retry() {
 				return
 			}
 		case <-timer:

@@ -116,8 +116,10 @@ func (e *Executor) markWatched(db int, key []byte) {
 }
 
 // KeyExpired signals that key was deleted because its time passed: WATCH
-// counts it as a modification and an "expired" notification is emitted. It
-// is meant for keyspace.Hooks.Expired (called under the key's shard lock).
+// counts it as a modification, an "expired" notification is emitted and,
+// while anything keeps propagated writes (the AOF, replicas), a DEL is
+// propagated. It is meant for keyspace.Hooks.Expired (called under the
+// key's shard lock).
 func (e *Executor) KeyExpired(db int, key string) {
 	if e.watchReg().n.Load() != 0 {
 		e.touchWatched(db, []byte(key))
@@ -125,6 +127,12 @@ func (e *Executor) KeyExpired(db int, key string) {
 	e.touchedNoClient(db, []byte(key)) // client tracking (ops.go)
 	if e.Notify != nil {
 		e.Notify('x', "expired", db, []byte(key))
+	}
+	if e.Propagate != nil && e.Propagating != nil && e.Propagating() {
+		// as Redis: the AOF and the replicas get a DEL (a replica does not
+		// expire keys by itself); under the key's shard lock, like every
+		// propagation
+		e.Propagate(db, [][][]byte{{[]byte("DEL"), []byte(key)}})
 	}
 }
 

@@ -45,9 +45,13 @@ type ScriptCall struct {
 
 	wrote   atomic.Bool
 	effects []effect
-	// propagate: the effects are recorded (Executor.Propagating when the
-	// script started)
+	// propagate: the effects are recorded (Executor.Propagating at the
+	// script's first write, read under that key's lock: a snapshot's cut,
+	// which turns the AOF or a replica's stream on, cannot fall between
+	// that write and the script's end, since the script keeps its locks)
 	propagate bool
+	// propagateKnown: propagate was decided (first write)
+	propagateKnown bool
 
 	part partial // partial-lock mode state (partial.go)
 	// ctx is the context of the running redis.call (calls never nest):
@@ -116,7 +120,7 @@ func (e *Executor) InitScriptCall(s *ScriptCall, caller, scriptClient *command.C
 	scriptClient.Authed = true
 	scriptClient.Caller = caller
 	s.E, s.Client, s.Caller, s.Now, s.ReadOnly = e, scriptClient, caller, now, readOnly
-	s.propagate = e.Propagate != nil && (e.Propagating == nil || e.Propagating())
+	s.propagate, s.propagateKnown = false, false
 	s.pooled = false
 }
 
@@ -250,6 +254,10 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 			p.dirty += int64(c.Dirty)
 		} else {
 			e.Dirty.Add(int64(c.Dirty))
+		}
+		if spec.Has(command.FlagWrite) && !s.propagateKnown {
+			s.propagate = e.Propagate != nil && (e.Propagating == nil || e.Propagating())
+			s.propagateKnown = true
 		}
 		if spec.Has(command.FlagWrite) && s.propagate {
 			db := c.DB.Index()

@@ -76,6 +76,14 @@ type Manager struct {
 	// Functions, when set, are the FUNCTION libraries saved with the data.
 	Functions FunctionLibraries
 
+	// repl is the master side of replication (repl.go); replOn says that
+	// replicas are attached, so that propagation feeds them.
+	repl   replication
+	replOn atomic.Bool
+	// ReplicaLimit, when set, returns client-output-buffer-limit's
+	// replica class: hard and soft limits in bytes, soft seconds.
+	ReplicaLimit func() (hard, soft, softSecs int64)
+
 	wg sync.WaitGroup
 }
 
@@ -92,6 +100,7 @@ type FunctionLibraries interface {
 func New(cfg *config.Config, log *slog.Logger, store *keyspace.Store, ex *exec.Executor, codecs *rdb.Codecs, version string) *Manager {
 	m := &Manager{cfg: cfg, log: log, store: store, exec: ex, codecs: codecs, version: version,
 		lastSave: time.Now().Unix(), lastBgsaveOK: true, lastRewriteOK: true, lastBgsaveSecs: -1, lastRewriteSecs: -1}
+	m.repl.id, m.repl.lastDB, m.repl.stop = newReplID(), -1, make(chan struct{})
 	return m
 }
 
@@ -112,7 +121,7 @@ func (m *Manager) aofPrefix() string {
 // opens the AOF when appendonly is yes. Call it after Load, before serving.
 func (m *Manager) Start() error {
 	m.exec.Propagate = m.propagate
-	m.exec.Propagating = func() bool { return m.aofw.Load() != nil }
+	m.exec.Propagating = func() bool { return m.aofw.Load() != nil || m.replOn.Load() }
 	m.exec.Wrote = m.wrote
 	m.cfg.OnChange("appendfsync", func(v string) {
 		if w := m.aofw.Load(); w != nil {
@@ -136,25 +145,37 @@ func (m *Manager) Start() error {
 	return nil
 }
 
+// propagate is Executor.Propagate: the AOF and, when replicas are
+// attached, the replication stream (one atomic load otherwise). Both are
+// fed under the written keys' locks, which a snapshot's cut excludes.
 func (m *Manager) propagate(db int, cmds [][][]byte) {
 	if w := m.aofw.Load(); w != nil {
 		w.Append(db, cmds)
 	}
+	if m.replOn.Load() {
+		m.feedReplicas(db, cmds)
+	}
 }
 
 func (m *Manager) wrote(cl *command.Client) {
-	if m.aofw.Load() != nil { // inlined: no call with the AOF off
+	if m.aofw.Load() != nil || m.replOn.Load() { // inlined: no call with neither
 		m.wroteTo(cl)
 	}
 }
 
-// wroteTo records in cl the AOF offset its last write reached (not
-// inlined, so that wrote is).
+// wroteTo records in cl the AOF offset and the replication offset its
+// last write reached (not inlined, so that wrote is).
 //
 //go:noinline
 func (m *Manager) wroteTo(cl *command.Client) {
-	if w := m.aofw.Load(); w != nil && cl != nil {
+	if cl == nil {
+		return
+	}
+	if w := m.aofw.Load(); w != nil {
 		cl.WriteOffset.Store(w.End())
+	}
+	if m.replOn.Load() {
+		cl.ReplOffset.Store(m.repl.offset.Load())
 	}
 }
 
@@ -871,6 +892,7 @@ func (m *Manager) Shutdown(args [][]byte) error {
 
 // Close waits for background jobs and closes the AOF.
 func (m *Manager) Close() error {
+	m.repl.stopOnce.Do(func() { close(m.repl.stop) })
 	m.wg.Wait()
 	if w := m.aofw.Swap(nil); w != nil {
 		return w.Close()

@@ -31,6 +31,7 @@ import (
 //     "-ERR max number of clients reached" and is closed.
 type clientLimits struct {
 	normal  atomic.Pointer[outputLimit]
+	replica atomic.Pointer[outputLimit] // the replication stream (persist)
 	timeout *config.Var
 	// appendonly and appendfsync: under "always" a reply waits for the
 	// group commit, which an event loop must not do for one client
@@ -65,8 +66,9 @@ func (s *Server) setupClientLimits(cfg *config.Config) {
 		if err != nil {
 			return
 		}
-		n := all["normal"]
+		n, r := all["normal"], all["slave"]
 		s.clientLimits.normal.Store(&n)
+		s.clientLimits.replica.Store(&r)
 	}
 	cfg.OnChange("client-output-buffer-limit", load)
 	load(cfg.Get("client-output-buffer-limit"))
@@ -256,4 +258,30 @@ func (c *conn) writeAll(bufs net.Buffers, n int) (int64, error) {
 			return total, err
 		}
 	}
+}
+
+// replicaLimit returns client-output-buffer-limit's replica class, which
+// bounds each replica's queued stream (persist.Manager.ReplicaLimit).
+func (l *clientLimits) replicaLimit() (hard, soft, softSecs int64) {
+	if r := l.replica.Load(); r != nil {
+		return r.hard, r.soft, r.softSecs
+	}
+	return 0, 0, 0
+}
+
+// replicaConn hands cl's socket to SYNC/PSYNC (commands.Handlers.
+// ReplicaConn): the connection must be on its own goroutine (the one
+// running the command); its pending replies are written first. It never
+// goes back to an event loop (canRejoin).
+func (s *Server) replicaConn(cl *command.Client) net.Conn {
+	s.mu.Lock()
+	c := s.clients[cl.ID]
+	s.mu.Unlock()
+	if c == nil || c.lp != nil || c.pushWriter {
+		return nil
+	}
+	if err := c.flush(); err != nil {
+		return nil
+	}
+	return c.netConn()
 }

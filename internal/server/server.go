@@ -150,6 +150,9 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	s.persist = persist.New(cfg, logger, s.store, s.exec, codecs, commands.RedisVersion)
 	s.persist.Functions = commands.FunctionStore{Libs: s.cmds.Functions()}
 	s.cmds.Persist = s.persist
+	s.cmds.Repl = s.persist
+	s.cmds.ReplicaConn = s.replicaConn
+	s.persist.ReplicaLimit = s.clientLimits.replicaLimit
 	s.cmds.PersistenceInfo = s.persist.Info
 	s.cmds.BeforeShutdown = s.persist.Shutdown
 	if err := s.persist.Load(); err != nil {

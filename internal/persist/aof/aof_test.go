@@ -130,3 +130,38 @@ func BenchmarkAppend(b *testing.B) {
 		w.Append(0, cmd)
 	}
 }
+
+// TestAppendUnitWrapsOnce: a unit handed over already wrapped in
+// MULTI/EXEC (Executor.PropagateUnit) is not wrapped again; one of several
+// commands that is not is wrapped; SELECT comes only when the db changes.
+func TestAppendUnitWrapsOnce(t *testing.T) {
+	cmd := func(a ...string) [][]byte {
+		out := make([][]byte, len(a))
+		for i, s := range a {
+			out[i] = []byte(s)
+		}
+		return out
+	}
+	enc := func(cmds ...[][]byte) string {
+		var b []byte
+		for _, c := range cmds {
+			b = AppendCommand(b, c)
+		}
+		return string(b)
+	}
+	last := -1
+	got := string(AppendUnit(nil, &last, 0, [][][]byte{cmd("MULTI"), cmd("SET", "a", "1"), cmd("DEL", "b"), cmd("EXEC")}))
+	want := enc(cmd("SELECT", "0"), cmd("MULTI"), cmd("SET", "a", "1"), cmd("DEL", "b"), cmd("EXEC"))
+	if got != want {
+		t.Fatalf("wrapped unit:\n got %q\nwant %q", got, want)
+	}
+	got = string(AppendUnit(nil, &last, 0, [][][]byte{cmd("SET", "a", "1"), cmd("DEL", "b")}))
+	want = enc(cmd("MULTI"), cmd("SET", "a", "1"), cmd("DEL", "b"), cmd("EXEC"))
+	if got != want {
+		t.Fatalf("unwrapped unit:\n got %q\nwant %q", got, want)
+	}
+	got = string(AppendUnit(nil, &last, 2, [][][]byte{cmd("SET", "a", "1")}))
+	if want = enc(cmd("SELECT", "2"), cmd("SET", "a", "1")); got != want {
+		t.Fatalf("db change:\n got %q\nwant %q", got, want)
+	}
+}

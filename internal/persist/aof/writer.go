@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,25 +116,40 @@ var (
 	cmdExec  = [][]byte{[]byte("EXEC")}
 )
 
+// AppendUnit encodes the effects of one unit run in database db as the
+// AOF records them (and the replication stream carries them): SELECT
+// first when db differs from *lastDB (which it then updates), and MULTI/
+// EXEC around units of several commands.
+func AppendUnit(b []byte, lastDB *int, db int, cmds [][][]byte) []byte {
+	if db != *lastDB {
+		b = AppendCommand(b, [][]byte{[]byte("SELECT"), []byte(strconv.Itoa(db))})
+		*lastDB = db
+	}
+	// a unit from Executor.PropagateUnit comes wrapped already
+	wrap := len(cmds) > 1 && !isMulti(cmds[0])
+	if wrap {
+		b = AppendCommand(b, cmdMulti)
+	}
+	for _, c := range cmds {
+		b = AppendCommand(b, c)
+	}
+	if wrap {
+		b = AppendCommand(b, cmdExec)
+	}
+	return b
+}
+
+func isMulti(c [][]byte) bool {
+	return len(c) == 1 && len(c[0]) == 5 && strings.EqualFold(string(c[0]), "multi")
+}
+
 // Append records the effects of one unit in database db: SELECT when the
 // database changed, and MULTI/EXEC around units of several commands. It
 // returns the logical offset just past the unit.
 func (w *Writer) Append(db int, cmds [][][]byte) int64 {
 	w.mu.Lock()
 	n := len(w.buf)
-	if db != w.lastDB {
-		w.buf = AppendCommand(w.buf, [][]byte{[]byte("SELECT"), []byte(strconv.Itoa(db))})
-		w.lastDB = db
-	}
-	if len(cmds) > 1 {
-		w.buf = AppendCommand(w.buf, cmdMulti)
-	}
-	for _, c := range cmds {
-		w.buf = AppendCommand(w.buf, c)
-	}
-	if len(cmds) > 1 {
-		w.buf = AppendCommand(w.buf, cmdExec)
-	}
+	w.buf = AppendUnit(w.buf, &w.lastDB, db, cmds)
 	w.end += int64(len(w.buf) - n)
 	end := w.end
 	first := n == 0

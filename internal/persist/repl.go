@@ -1,0 +1,455 @@
+package persist
+
+// Replication, master side: full resynchronization of a replica (SYNC,
+// PSYNC) from an RDB snapshot, then the stream of write commands, as the
+// AOF records them, from the snapshot's cut on. See docs/design/
+// persistence.md, "Replication: Crescent as a master".
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/persist/aof"
+)
+
+// Replica states, as INFO replication names them.
+const (
+	replStateWaitBgsave = "wait_bgsave"
+	replStateSendBulk   = "send_bulk"
+	replStateOnline     = "online"
+)
+
+// errReplicaGone ends a full sync whose replica disconnected.
+var errReplicaGone = errors.New("replica disconnected")
+
+// ReplicaInfo describes one attached replica (ROLE, INFO replication).
+type ReplicaInfo struct {
+	IP     string
+	Port   int
+	State  string // wait_bgsave, send_bulk, online
+	Offset int64  // last offset the replica acknowledged
+	Lag    int64  // seconds since its last acknowledgement
+}
+
+// replication is the master's replication state: the replicas and the
+// stream they are fed.
+type replication struct {
+	id string // master_replid: 40 hex characters
+
+	mu       sync.Mutex // the stream's order; held while feeding
+	lastDB   int        // database the stream last selected (-1: none)
+	replicas []*replica
+	scratch  []byte
+	pinging  bool // the PING goroutine runs
+	offset   atomic.Int64
+
+	ackMu sync.Mutex
+	ackCh chan struct{} // closed (and replaced) on every ACK: WAIT retries
+
+	stop     chan struct{} // closed by Manager.Close
+	stopOnce sync.Once
+}
+
+// replica is one attached replica.
+type replica struct {
+	cl   *command.Client
+	conn net.Conn
+	ip   string
+	port int
+
+	state atomic.Pointer[string]
+
+	mu    sync.Mutex // buf, spare
+	buf   []byte     // stream bytes not yet written
+	spare []byte
+	wake  chan struct{}
+
+	softSince time.Time // over the soft limit since (replication.mu)
+	dropped   bool      // removed from the list (replication.mu)
+
+	ackOff  atomic.Int64
+	ackTime atomic.Int64 // Unix ms of the last ACK (or of going online)
+}
+
+func (r *replica) setState(s string) { r.state.Store(&s) }
+
+func newReplID() string {
+	var b [20]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand does not fail on supported platforms
+		panic(fmt.Errorf("replication id: %w", err))
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// ReplID is master_replid.
+func (m *Manager) ReplID() string { return m.repl.id }
+
+// ReplOffset is master_repl_offset: bytes fed to the replication stream.
+func (m *Manager) ReplOffset() int64 { return m.repl.offset.Load() }
+
+// feedReplicas appends one unit's effects to the replication stream
+// (Executor.Propagate, under the written keys' locks).
+func (m *Manager) feedReplicas(db int, cmds [][][]byte) {
+	rp := &m.repl
+	rp.mu.Lock()
+	b := aof.AppendUnit(rp.scratch[:0], &rp.lastDB, db, cmds)
+	m.appendStreamLocked(b)
+	if cap(b) <= 64<<10 {
+		rp.scratch = b[:0]
+	}
+	rp.mu.Unlock()
+}
+
+// feedRaw appends one command that selects no database (PING, REPLCONF
+// GETACK) to the stream.
+func (m *Manager) feedRaw(args ...string) {
+	cmd := make([][]byte, len(args))
+	for i, a := range args {
+		cmd[i] = []byte(a)
+	}
+	rp := &m.repl
+	rp.mu.Lock()
+	if len(rp.replicas) > 0 {
+		m.appendStreamLocked(aof.AppendCommand(nil, cmd))
+	}
+	rp.mu.Unlock()
+}
+
+// appendStreamLocked counts b in the offset and queues it for every
+// replica; a replica past its output buffer limit is dropped. Requires
+// repl.mu.
+func (m *Manager) appendStreamLocked(b []byte) {
+	rp := &m.repl
+	rp.offset.Add(int64(len(b)))
+	var hard, soft, secs int64
+	if m.ReplicaLimit != nil {
+		hard, soft, secs = m.ReplicaLimit()
+	}
+	for i := 0; i < len(rp.replicas); i++ {
+		r := rp.replicas[i]
+		r.mu.Lock()
+		r.buf = append(r.buf, b...)
+		n := int64(len(r.buf))
+		r.mu.Unlock()
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+		over := hard > 0 && n >= hard
+		if soft > 0 && n >= soft {
+			if r.softSince.IsZero() {
+				r.softSince = time.Now()
+			} else if time.Since(r.softSince) > time.Duration(secs)*time.Second {
+				over = true
+			}
+		} else {
+			r.softSince = time.Time{}
+		}
+		if over {
+			m.log.Warn("Client scheduled to be closed ASAP for overcoming of output buffer limits.",
+				"id", r.cl.ID, "addr", r.cl.Addr, "class", "replica", "pending", n)
+			m.removeReplicaLocked(r)
+			r.cl.Close() // the connection closes; the writer stops
+			i--
+		}
+	}
+}
+
+// removeReplicaLocked takes r off the list. Requires repl.mu.
+func (m *Manager) removeReplicaLocked(r *replica) {
+	rp := &m.repl
+	if r.dropped {
+		return
+	}
+	r.dropped = true
+	for i, x := range rp.replicas {
+		if x == r {
+			copy(rp.replicas[i:], rp.replicas[i+1:])
+			rp.replicas[len(rp.replicas)-1] = nil
+			rp.replicas = rp.replicas[:len(rp.replicas)-1]
+			break
+		}
+	}
+	if len(rp.replicas) == 0 {
+		m.replOn.Store(false)
+	}
+}
+
+func (m *Manager) dropReplica(r *replica) {
+	m.repl.mu.Lock()
+	m.removeReplicaLocked(r)
+	m.repl.mu.Unlock()
+	r.cl.Close()
+}
+
+// acquireSnapshot takes the snapshot slot (as a BGSAVE, which the sync's
+// snapshot is for INFO and for BGSAVE itself), waiting while another
+// snapshot runs.
+func (m *Manager) acquireSnapshot(cl *command.Client) error {
+	for {
+		m.mu.Lock()
+		if !m.bgsave && !m.rewrite {
+			m.bgsave = true
+			m.bgsaveStart = time.Now()
+			m.mu.Unlock()
+			return nil
+		}
+		m.mu.Unlock()
+		select {
+		case <-cl.Kill:
+			return errReplicaGone
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (m *Manager) releaseSnapshot() {
+	m.mu.Lock()
+	m.bgsave = false
+	m.mu.Unlock()
+}
+
+// FullSync serves SYNC (psync false) or PSYNC (always a full
+// resynchronization) for the replica client cl on conn, from the calling
+// connection's own goroutine: it takes a snapshot whose cut registers the
+// replica in the stream (so that every write is either in the snapshot or
+// in the stream, never both, never neither), sends "+FULLRESYNC <replid>
+// <offset>" (PSYNC) and the RDB as a bulk, then hands the stream to a
+// writer goroutine. With rdbOnly (REPLCONF rdb-only 1) it sends only the
+// RDB: the caller then closes the connection. listeningPort is REPLCONF
+// listening-port's value (0: none).
+func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, listeningPort int, ip string) error {
+	r := &replica{cl: cl, conn: conn, ip: ip, port: listeningPort, wake: make(chan struct{}, 1)}
+	r.setState(replStateWaitBgsave)
+	if err := m.acquireSnapshot(cl); err != nil {
+		return err
+	}
+	// keep the replica's link alive while the snapshot is written, as
+	// Redis does with newlines (a replica skips them)
+	stopAlive, aliveDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(aliveDone)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopAlive:
+				return
+			case <-t.C:
+				conn.Write([]byte("\n"))
+			}
+		}
+	}()
+	var off int64
+	atCut := func() error {
+		// the keyspace is locked: no write is being propagated
+		rp := &m.repl
+		rp.mu.Lock()
+		off = rp.offset.Load()
+		if !rdbOnly {
+			rp.lastDB = -1 // the stream's next write selects its database
+			rp.replicas = append(rp.replicas, r)
+			m.replOn.Store(true)
+			if !rp.pinging {
+				rp.pinging = true
+				go m.pingReplicas()
+			}
+		}
+		rp.mu.Unlock()
+		return nil
+	}
+	name := fmt.Sprintf("temp-repl-%d-%d.rdb", os.Getpid(), cl.ID)
+	_, size, f, err := m.writeSnapshotFile(m.path(name), name+".tmp", formatRDB, false, false, true, atCut)
+	m.releaseSnapshot()
+	close(stopAlive)
+	<-aliveDone
+	if err != nil {
+		m.dropReplica(r)
+		return fmt.Errorf("snapshot for replica: %w", err)
+	}
+	os.Remove(m.path(name)) // f stays readable
+	defer f.Close()
+	r.setState(replStateSendBulk)
+	m.log.Info("Starting full resync with replica", "addr", cl.Addr, "offset", off, "rdb_bytes", size)
+	var head []byte
+	if psync {
+		head = fmt.Appendf(head, "+FULLRESYNC %s %d\r\n", m.repl.id, off)
+	}
+	head = fmt.Appendf(head, "$%d\r\n", size)
+	if _, err := conn.Write(head); err == nil {
+		_, err = io.Copy(conn, f)
+	}
+	if err != nil {
+		m.dropReplica(r)
+		return fmt.Errorf("sending the RDB to the replica: %w", err)
+	}
+	if rdbOnly {
+		return nil
+	}
+	r.ackTime.Store(time.Now().UnixMilli())
+	r.setState(replStateOnline)
+	m.log.Info("Synchronization with replica succeeded", "addr", cl.Addr)
+	go m.replicaWriter(r)
+	return nil
+}
+
+// replicaWriter writes r's queued stream to its socket until the replica
+// is dropped or its connection closes.
+func (m *Manager) replicaWriter(r *replica) {
+	defer m.dropReplica(r)
+	select {
+	case r.wake <- struct{}{}: // what queued during the sync
+	default:
+	}
+	for {
+		select {
+		case <-r.wake:
+		case <-r.cl.Kill:
+			return
+		}
+		r.mu.Lock()
+		data := r.buf
+		r.buf, r.spare = r.spare[:0], nil
+		r.mu.Unlock()
+		if len(data) == 0 {
+			continue
+		}
+		if _, err := r.conn.Write(data); err != nil {
+			m.log.Info("Connection with replica lost", "addr", r.cl.Addr, "err", err)
+			return
+		}
+		if cap(data) <= 1<<20 {
+			r.mu.Lock()
+			r.spare = data[:0]
+			r.mu.Unlock()
+		}
+	}
+}
+
+// pingReplicas feeds PING to the stream every repl-ping-replica-period
+// seconds while replicas are attached, as Redis does.
+func (m *Manager) pingReplicas() {
+	rp := &m.repl
+	for {
+		period := m.cfg.Int("repl-ping-replica-period")
+		if period <= 0 {
+			period = 10
+		}
+		select {
+		case <-rp.stop:
+			rp.mu.Lock()
+			rp.pinging = false
+			rp.mu.Unlock()
+			return
+		case <-time.After(time.Duration(period) * time.Second):
+		}
+		rp.mu.Lock()
+		if len(rp.replicas) == 0 {
+			rp.pinging = false
+			rp.mu.Unlock()
+			return
+		}
+		rp.mu.Unlock()
+		m.feedRaw("PING")
+	}
+}
+
+// ReplicaAck records REPLCONF ACK offset from replica cl; it returns false
+// when cl is not an attached replica.
+func (m *Manager) ReplicaAck(cl *command.Client, off int64) bool {
+	rp := &m.repl
+	rp.mu.Lock()
+	var r *replica
+	for _, x := range rp.replicas {
+		if x.cl == cl {
+			r = x
+			break
+		}
+	}
+	rp.mu.Unlock()
+	if r == nil {
+		return false
+	}
+	if off > r.ackOff.Load() {
+		r.ackOff.Store(off)
+	}
+	r.ackTime.Store(time.Now().UnixMilli())
+	rp.ackMu.Lock()
+	if rp.ackCh != nil {
+		close(rp.ackCh)
+		rp.ackCh = nil
+	}
+	rp.ackMu.Unlock()
+	return true
+}
+
+// AckedReplicas counts the online replicas whose acknowledged offset
+// reached off; wake is closed at the next acknowledgement (WAIT).
+func (m *Manager) AckedReplicas(off int64) (n int, wake <-chan struct{}) {
+	rp := &m.repl
+	rp.ackMu.Lock()
+	if rp.ackCh == nil {
+		rp.ackCh = make(chan struct{})
+	}
+	wake = rp.ackCh
+	rp.ackMu.Unlock()
+	rp.mu.Lock()
+	for _, r := range rp.replicas {
+		if *r.state.Load() == replStateOnline && r.ackOff.Load() >= off {
+			n++
+		}
+	}
+	rp.mu.Unlock()
+	return n, wake
+}
+
+// RequestAcks feeds REPLCONF GETACK * to the stream (WAIT), so that the
+// replicas acknowledge at once instead of at their next second.
+func (m *Manager) RequestAcks() {
+	if m.replOn.Load() {
+		m.feedRaw("REPLCONF", "GETACK", "*")
+	}
+}
+
+// Replicas describes the attached replicas.
+func (m *Manager) Replicas() []ReplicaInfo {
+	rp := &m.repl
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	now := time.Now().UnixMilli()
+	out := make([]ReplicaInfo, 0, len(rp.replicas))
+	for _, r := range rp.replicas {
+		lag := int64(0)
+		if t := r.ackTime.Load(); t != 0 {
+			lag = (now - t) / 1000
+		}
+		out = append(out, ReplicaInfo{IP: r.ip, Port: r.port, State: *r.state.Load(), Offset: r.ackOff.Load(), Lag: lag})
+	}
+	return out
+}
+
+// ReplicationInfo returns INFO replication's lines.
+func (m *Manager) ReplicationInfo() []string {
+	reps := m.Replicas()
+	lines := []string{"role:master", "connected_slaves:" + strconv.Itoa(len(reps))}
+	for i, r := range reps {
+		lines = append(lines, fmt.Sprintf("slave%d:ip=%s,port=%d,state=%s,offset=%d,lag=%d", i, r.IP, r.Port, r.State, r.Offset, r.Lag))
+	}
+	return append(lines, "master_failover_state:no-failover",
+		"master_replid:"+m.repl.id, "master_replid2:0000000000000000000000000000000000000000",
+		"master_repl_offset:"+strconv.FormatInt(m.ReplOffset(), 10), "second_repl_offset:-1",
+		// no backlog: every PSYNC is a full resynchronization
+		"repl_backlog_active:0", "repl_backlog_size:1048576",
+		"repl_backlog_first_byte_offset:0", "repl_backlog_histlen:0")
+}
