@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -173,13 +174,8 @@ func (m *Manager) removeReplicaLocked(r *replica) {
 		return
 	}
 	r.dropped = true
-	for i, x := range rp.replicas {
-		if x == r {
-			copy(rp.replicas[i:], rp.replicas[i+1:])
-			rp.replicas[len(rp.replicas)-1] = nil
-			rp.replicas = rp.replicas[:len(rp.replicas)-1]
-			break
-		}
+	if i := slices.Index(rp.replicas, r); i >= 0 {
+		rp.replicas = slices.Delete(rp.replicas, i, i+1) // clears the freed slot
 	}
 	if len(rp.replicas) == 0 {
 		m.replOn.Store(false)

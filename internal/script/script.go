@@ -8,6 +8,7 @@ package script
 import (
 	"crypto/sha1"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -360,13 +361,8 @@ func (m *Monitor) BeginAt(r *Run, start int64) {
 // End marks r as no longer running.
 func (m *Monitor) End(r *Run) {
 	m.mu.Lock()
-	for i, x := range m.runs {
-		if x == r {
-			copy(m.runs[i:], m.runs[i+1:])
-			m.runs[len(m.runs)-1] = nil
-			m.runs = m.runs[:len(m.runs)-1]
-			break
-		}
+	if i := slices.Index(m.runs, r); i >= 0 {
+		m.runs = slices.Delete(m.runs, i, i+1) // clears the freed slot
 	}
 	if len(m.runs) > 0 {
 		m.oldest.Store(m.runs[0].start.Load())
