@@ -31,6 +31,8 @@ const (
 	errInvalidMasterPort = "ERR Invalid master port"
 	// errNoReplicaMode answers REPLICAOF host port.
 	errNoReplicaMode = "ERR REPLICAOF <host> <port> is not supported: Crescent can feed replicas but cannot run as a replica"
+	// errNoFailover answers FAILOVER with replicas attached.
+	errNoFailover = "ERR FAILOVER is not supported: Crescent cannot run as a replica after handing the master role over"
 	// errNoSync answers SYNC and PSYNC where replication is not wired.
 	errNoSync = "ERR SYNC and PSYNC are not supported here"
 	// netHostStrLen is Redis's NET_HOST_STR_LEN (REPLCONF ip-address).
@@ -107,16 +109,10 @@ func (h *Handlers) wait(c *command.Ctx) {
 		c.Error(ErrNotInt)
 		return
 	}
-	ms, ok := ParseInt(c.Args[2])
+	deadline, ok := parseTimeoutMs(c, c.Args[2])
 	if !ok {
-		c.Error(errTimeoutNotInt)
 		return
 	}
-	if ms < 0 {
-		c.Error(errTimeoutNegative)
-		return
-	}
-	deadline := timeoutDeadline(c, ms)
 	acked := func() (int64, <-chan struct{}) {
 		if h.Repl == nil {
 			return 0, nil
@@ -155,7 +151,8 @@ func (h *Handlers) replicaOf(c *command.Ctx) {
 }
 
 // failover implements FAILOVER: after parsing its options as Redis does,
-// it fails for want of replicas.
+// it fails, for want of replicas or, with replicas, because Crescent
+// cannot run as a replica once it handed the master role over.
 func (h *Handlers) failover(c *command.Ctx) {
 	if len(c.Args) == 2 && EqualFold(c.Args[1], "abort") {
 		c.Error("ERR No failover in progress.")
@@ -191,6 +188,10 @@ func (h *Handlers) failover(c *command.Ctx) {
 			c.Error(ErrSyntax)
 			return
 		}
+	}
+	if h.Repl != nil && len(h.Repl.Replicas()) > 0 {
+		c.Error(errNoFailover)
+		return
 	}
 	c.Error("ERR FAILOVER requires connected replicas.")
 }
@@ -243,10 +244,9 @@ func (h *Handlers) sync(c *command.Ctx) {
 	}
 }
 
-// replconf implements REPLCONF as Redis answers a client that is not a
-// replica: it checks the options a replica sends before PSYNC (which then
-// fails) and answers OK; ACK and GETACK, which only a replica link uses,
-// get no reply at all, as in Redis.
+// replconf implements REPLCONF: it checks and records the options a
+// replica sends before SYNC/PSYNC and answers OK; ACK (a replica's
+// acknowledgement) and GETACK get no reply at all, as in Redis.
 func (h *Handlers) replconf(c *command.Ctx) {
 	if len(c.Args)%2 == 0 {
 		c.Error(ErrSyntax)

@@ -242,6 +242,11 @@ func replicaOfCrescent(t *testing.T, directives ...string) {
 	if !strings.HasPrefix(role, "*3\r\n$6\r\nmaster\r\n:"+off+"\r\n*1\r\n*3\r\n$9\r\n127.0.0.1\r\n$"+strconv.Itoa(len(rport))+"\r\n"+rport+"\r\n") {
 		t.Fatalf("ROLE = %q", role)
 	}
+	// with a replica, FAILOVER is refused for what Crescent cannot do
+	// (become a replica), not for a want of replicas
+	if r := string(c.MustDo(t, "FAILOVER")); !strings.HasPrefix(r, "-ERR FAILOVER is not supported") {
+		t.Fatalf("FAILOVER = %q", r)
+	}
 	// WAIT of a client that never wrote counts every online replica;
 	// more replicas than attached times out with the count
 	c2 := difftest.Connect(t, addr)
