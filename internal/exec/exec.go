@@ -470,7 +470,9 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	if cl.LastCmd.Load() != spec { // a store is a locked instruction
 		cl.LastCmd.Store(spec)
 	}
-	if cl.MayWait = MayWait(spec); cl.MayWait && cl.NoWait {
+	// A script under the Lua debugger (SCRIPT DEBUG) waits for its user.
+	debug := cl.LuaDebug != 0 && spec.Lock == command.LockScript
+	if cl.MayWait = MayWait(spec) || debug; cl.MayWait && cl.NoWait {
 		cl.WouldWait = true // event loop: run it on a goroutine instead
 		return
 	}
@@ -508,6 +510,9 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	// (given back at every return below; a panic loses it to the pool)
 	locks, c := &f.locks, &f.ctx
 	e.LocksFor(spec, args, locks)
+	if debug {
+		locks.All = true // it stops anywhere: nothing else may run meanwhile
+	}
 	if spec.Lock == command.LockTx {
 		e.TxLocks(cl, locks) // EXEC: its queue's shards (multi.go)
 	}
