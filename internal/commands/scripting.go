@@ -193,6 +193,11 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 	h.putScriptCall(sc)
 }
 
+// errDebugUndo ends a SCRIPT DEBUG YES session whose script ran a
+// command the session could not undo at its end. (Redis forks the
+// session, so it never needs to.)
+const errDebugUndo = "ERR the script ran a command whose effects a SCRIPT DEBUG YES session cannot undo; debug it with SCRIPT DEBUG SYNC (its writes are kept)"
+
 // debugSession makes run a Lua debugging session (SCRIPT DEBUG YES or
 // SYNC, Redis's evalGenericCommandWithDebugging): the debugger talks to
 // the client directly while the script runs, and the connection closes
@@ -299,6 +304,14 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 	}
 	start := run.Started()
 	call(keys, args)
+	if run.Retrying() && run.Debug != nil {
+		// SCRIPT DEBUG YES: a command whose effects the undo log cannot
+		// hold (FLUSHALL, MOVE...) stopped it; it cannot start again
+		h.scripts.mon.End(run)
+		sc.Rollback()
+		c.Error(errDebugUndo)
+		return
+	}
 	if run.Retrying() {
 		h.scripts.mon.End(run)
 		if c.Client.NoWait {
@@ -327,6 +340,9 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 		call(keys, args)
 	}
 	h.scripts.mon.End(run)
+	if run.Debug != nil && sc.Partial() {
+		sc.Rollback() // SCRIPT DEBUG YES: the dataset as it was
+	}
 	sc.Finish()
 	end := script.Now()
 	h.ScriptDone(metric, stats, time.Duration(end-start), ew.failed) // ops

@@ -511,7 +511,17 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	locks, c := &f.locks, &f.ctx
 	e.LocksFor(spec, args, locks)
 	if debug {
-		locks.All = true // it stops anywhere: nothing else may run meanwhile
+		// It stops anywhere, so nothing else may run meanwhile. Under
+		// SCRIPT DEBUG YES its writes are undone at its end, which the
+		// partial-lock undo log does (ScriptCall.Rollback): it holds
+		// every shard that way instead of the whole keyspace.
+		locks.All = cl.LuaDebug == command.DebugSync
+		if !locks.All {
+			locks.Shards = locks.Shards[:0]
+			for sh := range keyspace.NumShards {
+				locks.Shards = append(locks.Shards, sh)
+			}
+		}
 	}
 	if spec.Lock == command.LockTx {
 		e.TxLocks(cl, locks) // EXEC: its queue's shards (multi.go)
