@@ -118,6 +118,13 @@ type Client struct {
 	Scratch any
 	// killed is set by Close (see Killed).
 	killed atomic.Bool
+	// LuaDebug is the client's SCRIPT DEBUG mode: 0 (NO), DebugAsync
+	// (YES) or DebugSync (SYNC). Its next EVAL runs under the Lua
+	// debugger, and the connection closes after it.
+	LuaDebug int
+	// DebugConn, set by the connection, is its direct I/O for a Lua
+	// debugging session.
+	DebugConn DebugIO
 	// Detach, set while an event loop serves the connection, moves it
 	// off the loop from inside a command that runs long (a script that
 	// keeps running): the loop's other connections go on with a new loop
@@ -125,6 +132,21 @@ type Client struct {
 	// connection's own. NoWait is false afterwards. Only the goroutine
 	// running the client's command may call it.
 	Detach func()
+}
+
+// SCRIPT DEBUG modes (Client.LuaDebug).
+const (
+	DebugAsync = 1 // YES: the script's writes are undone at its end
+	DebugSync  = 2 // SYNC: they stay
+)
+
+// DebugIO is a connection's direct I/O while a script runs under the Lua
+// debugger (script.DebugConn).
+type DebugIO interface {
+	// ReadCommand returns the client's next command, waiting for it.
+	ReadCommand() ([][]byte, error)
+	// Write sends p to the client now.
+	Write(p []byte) error
 }
 
 // WatchedKey is one WATCHed key.

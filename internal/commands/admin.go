@@ -1,8 +1,8 @@
 package commands
 
 // Administrative commands with little to do in Crescent: MODULE (no
-// module can be loaded), LOLWUT, CONFIG HELP and SCRIPT DEBUG (no Lua
-// debugger).
+// module can be loaded), LOLWUT, CONFIG HELP and SCRIPT DEBUG (its
+// mode; the debugger is in internal/script/lua/ldb.go).
 
 import (
 	"strconv"
@@ -16,8 +16,9 @@ const (
 	errModuleNotAllowed = `ERR MODULE command not allowed. If the enable-module-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`
 	errModuleLoad       = "ERR Error loading the extension. Please check the server logs."
 	errModuleUnload     = "ERR Error unloading module: no such module with that name"
-	// errNoLuaDebugger answers SCRIPT DEBUG YES and SYNC.
-	errNoLuaDebugger = "ERR SCRIPT DEBUG YES/SYNC is not supported: Crescent has no Lua debugger"
+	// errNoLuaDebugger answers SCRIPT DEBUG YES and SYNC from a client
+	// without a connection of its own (the AOF loader).
+	errNoLuaDebugger = "ERR SCRIPT DEBUG YES/SYNC needs a client connection"
 )
 
 func (h *Handlers) registerAdmin() {
@@ -85,8 +86,8 @@ func (h *Handlers) moduleUnload(c *command.Ctx) {
 	c.Error(errModuleUnload)
 }
 
-// scriptDebug implements SCRIPT DEBUG: NO is what every client is; YES and
-// SYNC would start Redis's Lua debugger (LDB), which Crescent lacks.
+// scriptDebug implements SCRIPT DEBUG: YES and SYNC make the client's
+// next EVAL run under the Lua debugger (scripting.go, evalDebug).
 func (h *Handlers) scriptDebug(c *command.Ctx) {
 	if c.Client != nil && c.Client.Flags&command.ClientMulti != 0 {
 		// inside EXEC the transaction's reply is pending, as in Redis
@@ -95,9 +96,16 @@ func (h *Handlers) scriptDebug(c *command.Ctx) {
 	}
 	switch {
 	case EqualFold(c.Args[2], "no"):
+		c.Client.LuaDebug = 0
 		c.W.OK()
-	case EqualFold(c.Args[2], "yes"), EqualFold(c.Args[2], "sync"):
+	case c.Client.DebugConn == nil: // not a network client
 		c.Error(errNoLuaDebugger)
+	case EqualFold(c.Args[2], "yes"):
+		c.Client.LuaDebug = command.DebugAsync
+		c.W.OK()
+	case EqualFold(c.Args[2], "sync"):
+		c.Client.LuaDebug = command.DebugSync
+		c.W.OK()
 	default:
 		c.Error("ERR Use SCRIPT DEBUG YES/SYNC/NO")
 	}

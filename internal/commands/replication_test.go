@@ -148,8 +148,6 @@ func TestReplicationRefused(t *testing.T) {
 	}{
 		{[]string{"REPLICAOF", "127.0.0.1", "6379"}, "-ERR REPLICAOF <host> <port> is not supported"},
 		{[]string{"SLAVEOF", "localhost", "0"}, "-ERR REPLICAOF <host> <port> is not supported"},
-		{[]string{"SCRIPT", "DEBUG", "YES"}, "-ERR SCRIPT DEBUG YES/SYNC is not supported"},
-		{[]string{"SCRIPT", "DEBUG", "sync"}, "-ERR SCRIPT DEBUG YES/SYNC is not supported"},
 		{[]string{"LOLWUT", "VERSION", "5"}, "-ERR LOLWUT VERSION 5 and 6 are not supported"},
 		{[]string{"LOLWUT", "VERSION", "6", "1", "1"}, "-ERR LOLWUT VERSION 5 and 6 are not supported"},
 		{[]string{"ROLE"}, "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n"},

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -143,6 +144,15 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 		c.Rejected = true
 		return
 	}
+	debug := c.Client.LuaDebug != 0 && c.Client.Flags&command.ClientMulti == 0 && c.Client.DebugConn != nil
+	if debug && bySha {
+		if len(c.Args[1]) != 40 {
+			c.Error(errNoScript)
+		} else {
+			c.Error("ERR Please use EVAL instead of EVALSHA for debugging")
+		}
+		return
+	}
 	numkeys, ok := parseNumKeys(c, ErrNotInt)
 	if !ok {
 		return
@@ -174,10 +184,43 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 	sc := h.getScriptCall()
 	run := &sc.run
 	run.Name, run.Flags, run.ReadOnly = s.Sha, s.Flags, readOnly
+	if debug {
+		h.debugSession(c, run)
+	}
 	h.runScript(c, sc, numkeys, s.Sha, &s.Stats, func(keys, args [][]byte) {
 		h.scripts.engine.Call(run, s.Fn, keys, args)
 	})
 	h.putScriptCall(sc)
+}
+
+// errDebugUndo ends a SCRIPT DEBUG YES session whose script ran a
+// command the session could not undo at its end. (Redis forks the
+// session, so it never needs to.)
+const errDebugUndo = "ERR the script ran a command whose effects a SCRIPT DEBUG YES session cannot undo; debug it with SCRIPT DEBUG SYNC (its writes are kept)"
+
+// debugSession makes run a Lua debugging session (SCRIPT DEBUG YES or
+// SYNC, Redis's evalGenericCommandWithDebugging): the debugger talks to
+// the client directly while the script runs, and the connection closes
+// after the script's reply. The executor runs the call on the
+// connection's goroutine, holding the whole keyspace (MayWait, LocksFor).
+func (h *Handlers) debugSession(c *command.Ctx, run *script.Run) {
+	// The debugger reads the client's next commands into the buffer the
+	// call's arguments are in: they get a copy of their own.
+	args := make([][]byte, len(c.Args))
+	for i, a := range c.Args {
+		args[i] = bytes.Clone(a)
+	}
+	c.Args = args
+	timeout := h.scripts.mon.Threshold()
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	run.Debug = &script.Debug{Conn: c.Client.DebugConn, Source: args[1], Timeout: timeout}
+	c.Client.Flags |= command.ClientCloseAfterReply
+	c.Client.LuaDebug = 0
+	if h.Log != nil {
+		h.Log.Warn("Lua debugging session started", "client", c.Client.Addr)
+	}
 }
 
 // scriptCall is the per-call state of EVAL and FCALL: the Run and the
@@ -261,6 +304,14 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 	}
 	start := run.Started()
 	call(keys, args)
+	if run.Retrying() && run.Debug != nil {
+		// SCRIPT DEBUG YES: a command whose effects the undo log cannot
+		// hold (FLUSHALL, MOVE...) stopped it; it cannot start again
+		h.scripts.mon.End(run)
+		sc.Rollback()
+		c.Error(errDebugUndo)
+		return
+	}
 	if run.Retrying() {
 		h.scripts.mon.End(run)
 		if c.Client.NoWait {
@@ -289,6 +340,9 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 		call(keys, args)
 	}
 	h.scripts.mon.End(run)
+	if run.Debug != nil && sc.Partial() {
+		sc.Rollback() // SCRIPT DEBUG YES: the dataset as it was
+	}
 	sc.Finish()
 	end := script.Now()
 	h.ScriptDone(metric, stats, time.Duration(end-start), ew.failed) // ops

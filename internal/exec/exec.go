@@ -470,7 +470,9 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	if cl.LastCmd.Load() != spec { // a store is a locked instruction
 		cl.LastCmd.Store(spec)
 	}
-	if cl.MayWait = MayWait(spec); cl.MayWait && cl.NoWait {
+	// A script under the Lua debugger (SCRIPT DEBUG) waits for its user.
+	debug := cl.LuaDebug != 0 && spec.Lock == command.LockScript
+	if cl.MayWait = MayWait(spec) || debug; cl.MayWait && cl.NoWait {
 		cl.WouldWait = true // event loop: run it on a goroutine instead
 		return
 	}
@@ -508,6 +510,19 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	// (given back at every return below; a panic loses it to the pool)
 	locks, c := &f.locks, &f.ctx
 	e.LocksFor(spec, args, locks)
+	if debug {
+		// It stops anywhere, so nothing else may run meanwhile. Under
+		// SCRIPT DEBUG YES its writes are undone at its end, which the
+		// partial-lock undo log does (ScriptCall.Rollback): it holds
+		// every shard that way instead of the whole keyspace.
+		locks.All = cl.LuaDebug == command.DebugSync
+		if !locks.All {
+			locks.Shards = locks.Shards[:0]
+			for sh := range keyspace.NumShards {
+				locks.Shards = append(locks.Shards, sh)
+			}
+		}
+	}
 	if spec.Lock == command.LockTx {
 		e.TxLocks(cl, locks) // EXEC: its queue's shards (multi.go)
 	}

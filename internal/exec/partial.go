@@ -2,6 +2,7 @@ package exec
 
 import (
 	"bytes"
+	"math"
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
@@ -74,6 +75,7 @@ type observed struct {
 // partial is a ScriptCall's partial-lock state.
 type partial struct {
 	on     bool
+	whole  bool      // held has every shard: a SCRIPT DEBUG YES session
 	held   *Locks    // the caller's lock set (Execute's)
 	mask   [4]uint64 // shards held, the caller's and extra
 	extra  []int     // shards taken by the script itself
@@ -150,6 +152,7 @@ func (s *ScriptCall) StartPartial(held *Locks, stop Retrier) bool {
 	for _, sh := range held.Shards {
 		p.set(sh)
 	}
+	p.whole = len(held.Shards) == keyspace.NumShards
 	s.stop = stop
 	if p.touchFn == nil { // built once per pooled ScriptCall
 		p.touchFn = func(db int, key []byte) { p.add(pending{kind: pendTouch, db: db, key: p.keep(key)}) }
@@ -181,8 +184,8 @@ func (s *ScriptCall) Restarting() bool { return s.restart }
 
 // NeedAll implements script.Escalator.
 func (s *ScriptCall) NeedAll() bool {
-	if !s.part.on {
-		return true
+	if !s.part.on || s.part.whole {
+		return true // no other script can run meanwhile
 	}
 	s.escalate()
 	return false
@@ -298,11 +301,14 @@ next:
 				continue next
 			}
 		}
-		if len(p.undo) >= maxUndoKeys {
+		limit := uint32(maxUndoBytes)
+		if p.whole {
+			limit = math.MaxUint32 // a debugging session: no rerun possible
+		} else if len(p.undo) >= maxUndoKeys {
 			s.escalate()
 			return false
 		}
-		sv, ok := db.SaveIn(p.keep(key), maxUndoBytes, &p.arena)
+		sv, ok := db.SaveIn(p.keep(key), limit, &p.arena)
 		if !ok {
 			s.escalate()
 			return false
@@ -373,6 +379,12 @@ func (s *ScriptCall) Escalate() string {
 	s.abandon()
 	return s.E.HoldAll(s.part.held)
 }
+
+// Rollback undoes the writes of a script run in partial mode and drops
+// its held-back side effects: a SCRIPT DEBUG YES session leaves the
+// dataset as it found it, as Redis's forked session does. The locks stay
+// held (the caller releases them).
+func (s *ScriptCall) Rollback() { s.abandon() }
 
 // Decline undoes what a partial-mode script stopped for a rerun did and
 // releases its locks, taking nothing: the caller, a client that must not

@@ -219,6 +219,12 @@ type Run struct {
 	// that the loop's other connections are served meanwhile.
 	Detach func()
 
+	// Debug, when set, runs the script under the Lua debugger (SCRIPT
+	// DEBUG YES or SYNC, Redis's LDB): the engine stops at its first
+	// line and serves debugger commands read from the client, writing its
+	// output to the client directly.
+	Debug *Debug
+
 	// ArgBytes and ArgSlices, when set, are where the engine builds
 	// redis.call's arguments: it appends each call's bytes and slices and
 	// never reuses what they hold, so the host may keep a call's arguments
@@ -238,6 +244,31 @@ type Run struct {
 	mu     sync.Mutex
 	stop   func() // set by the engine: interrupts the running code
 }
+
+// DebugConn is a debugging client's connection, used directly while a
+// script runs under the debugger.
+type DebugConn interface {
+	// ReadCommand returns the client's next command (a debugger
+	// command), waiting for it; an error means the client is gone.
+	ReadCommand() ([][]byte, error)
+	// Write sends p to the client now.
+	Write(p []byte) error
+}
+
+// Debug is a debugging session's setting (Run.Debug).
+type Debug struct {
+	Conn DebugConn
+	// Source is the script's code, which the debugger lists.
+	Source []byte
+	// Timeout is how long the script may run without stopping before
+	// the debugger stops it ("timeout reached, infinite loop?"): the busy
+	// threshold, or 5 s when that is 0.
+	Timeout time.Duration
+}
+
+// ResetStart makes the run start now: a script the debugger stopped
+// does not count the time it waited for its user.
+func (r *Run) ResetStart() { r.start.Store(monoNow()) }
 
 // Reusable reports whether r, once its run ended (Monitor.End), is held
 // by nobody but its owner: the Monitor never handed it out. Only then may

@@ -3,6 +3,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -435,6 +436,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	c.rd.BeforeRead = c.beforeRead // flush, then arm the idle timeout (limits.go)
 	cl.Flush = func() { c.flush() }
 	cl.WatchClose = c.watchClose
+	cl.DebugConn = debugConn{c}
 	s.mu.Lock()
 	s.clients[id] = c
 	s.mu.Unlock()
@@ -480,6 +482,34 @@ func (c *conn) flush() error {
 		c.w.Reset()
 	}
 	return err
+}
+
+// debugConn is a connection's command.DebugIO: a script under the Lua
+// debugger (SCRIPT DEBUG) reads the client's debugger commands and writes
+// its output itself, on the connection's goroutine, while it runs.
+type debugConn struct{ c *conn }
+
+// ReadCommand reads the client's next command (copied: the script's
+// call still refers to the read buffer).
+func (d debugConn) ReadCommand() ([][]byte, error) {
+	c := d.c
+	c.streak = 0 // no going back to an event loop in the middle of a command
+	c.prepareRead()
+	args, err := c.rd.ReadCommand()
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		out[i] = bytes.Clone(a)
+	}
+	return out, nil
+}
+
+// Write sends p now, after any reply still buffered.
+func (d debugConn) Write(p []byte) error {
+	d.c.w.Buf = append(d.c.w.Buf, p...)
+	return d.c.flush()
 }
 
 // finish removes a connection that is done.

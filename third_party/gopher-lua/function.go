@@ -194,7 +194,9 @@ func (fn *LFunction) LocalName(regno, pc int) (string, bool) {
 		return "", false
 	}
 	p := fn.Proto
-	for i := 0; i < len(p.DbgLocals) && p.DbgLocals[i].StartPc < pc; i++ {
+	// CRESCENT: <= as luaF_getlocalname (StartPc is the first pc where
+	// the local is live)
+	for i := 0; i < len(p.DbgLocals) && p.DbgLocals[i].StartPc <= pc; i++ {
 		if pc < p.DbgLocals[i].EndPc {
 			regno--
 			if regno == 0 {

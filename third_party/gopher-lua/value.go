@@ -200,7 +200,8 @@ type LState struct {
 	baseCcalls   int           // CRESCENT: nCcalls when the coroutine was last resumed
 	mem          *MemoryLimits // CRESCENT: see crescent_mem.go
 	memSteps     uint32
-	ctxSteps     uint32 // CRESCENT: instructions since the last interrupt check (vm.go)
+	ctxSteps     uint32     // CRESCENT: instructions since the last interrupt check (vm.go)
+	hook         *hookState // CRESCENT: SetHook (crescent_hook.go)
 }
 
 func (ls *LState) String() string   { return fmt.Sprintf("thread: %p", ls) }

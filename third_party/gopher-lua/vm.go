@@ -80,7 +80,7 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		}
 		// specialized and predecoded instructions (crescent_fastcode.go)
 		codep := unsafe.Pointer(unsafe.SliceData(proto.fastCode))
-		if codep == nil {
+		if codep == nil || L.hook != nil { // CRESCENT: a hook sees every instruction
 			fast = false
 		}
 		kbase := unsafe.Pointer(unsafe.SliceData(proto.Constants))
@@ -90,6 +90,9 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		// reloaded after).
 		steps := L.ctxSteps
 		if !fast { // one instruction by its generic handler
+			if L.hook != nil {
+				L.traceExec(cf, pc) // may run Lua code
+			}
 			inst := proto.Code[pc]
 			cf.Pc = pc + 1
 			L.ctxSteps = steps + 1

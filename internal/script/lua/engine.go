@@ -240,7 +240,38 @@ func (e *Engine) Call(run *script.Run, fn script.Function, keys, args [][]byte) 
 		s.fns[c.proto] = lf
 	}
 	L.Push(lf)
+	if run.Debug != nil {
+		s.debugCall(run)
+		return
+	}
 	s.pcallReply(run, 0)
+}
+
+// debugCall runs the function on the stack under the debugger, then
+// ends the session: the last log lines and "<endsession>" go to the
+// client before the script's reply.
+func (s *state) debugCall(run *script.Run) {
+	l := newLDB(run.Debug, run)
+	s.ldb = l
+	s.L.SetHook(func(L *glua.LState, ev glua.HookEvent, line int) { l.hook(s, L, ev, line) }, ldbCountHook)
+	defer func() {
+		s.L.SetHook(nil, 0)
+		s.ldb = nil
+	}()
+	L := s.L
+	err := L.PCall(0, 1, s.errFn)
+	run.SetInterrupt(nil)
+	l.log("<endsession>")
+	l.send()
+	if run.Retrying() {
+		// stopped to run again: the caller answers
+	} else if err != nil {
+		s.writeError(run, err)
+	} else {
+		writeReply(run.W, L.Get(-1), run.Resp, 0)
+	}
+	L.SetTop(0)
+	s.run = nil
 }
 
 // pcallReply calls the function on the stack with its nargs arguments,
@@ -406,6 +437,7 @@ type state struct {
 	broken    bool
 	fns       map[*glua.FunctionProto]*glua.LFunction
 	run       *script.Run
+	ldb       *ldb         // the debugging session of the run, if any (ldb.go)
 	loading   *loadCtx     // set while a FUNCTION library loads (function.go)
 	loadG     *glua.LTable // the globals a library sees while it loads
 	lw        luaWriter

@@ -34,8 +34,8 @@ func (s *state) redisLib() *glua.LTable {
 		"setresp":            s.setresp,
 		"set_repl":           setRepl,
 		"replicate_commands": func(L *glua.LState) int { L.Push(glua.LTrue); return 1 },
-		"breakpoint":         func(L *glua.LState) int { L.Push(glua.LFalse); return 1 },
-		"debug":              func(L *glua.LState) int { return 0 },
+		"breakpoint":         s.breakpoint,
+		"debug":              s.debugLog,
 		"acl_check_cmd":      s.aclCheckCmd,
 	}
 	for name, fn := range fns {
@@ -140,7 +140,11 @@ func (s *state) call(L *glua.LState, raise bool) int {
 	}
 	run := s.run
 	s.lw.reset(run.Resp)
-	run.Host.Call(argv, &s.lw)
+	if s.ldb != nil && s.ldb.step {
+		s.callDebug(argv) // logs the command and its reply (ldb.go)
+	} else {
+		run.Host.Call(argv, &s.lw)
+	}
 	v, isErr := s.lw.result()
 	if isErr {
 		v.(*glua.LTable).RawSetString("ignore_error_stats_update", glua.LTrue)
@@ -153,6 +157,9 @@ func (s *state) call(L *glua.LState, raise bool) int {
 }
 
 func (s *state) callError(L *glua.LState, raise bool, msg string) int {
+	if s.ldb != nil && s.ldb.step {
+		s.ldb.log("<error> " + msg)
+	}
 	t := errorTable(L, msg)
 	if raise {
 		L.Error(t, 0)
