@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"sort"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -35,8 +36,8 @@ func (db DB) locate(key []byte) (*dbShard, uint64, int) {
 }
 
 // setVolatile records that the key hashed h changed from expiry oldExp to
-// newExp (0: none).
-func (ds *dbShard) setVolatile(h uint64, oldExp, newExp int64) {
+// newExp (0: none). vol is the shard's count of volatile keys (shard.vol).
+func (ds *dbShard) setVolatile(h uint64, oldExp, newExp int64, vol *atomic.Int64) {
 	switch {
 	case oldExp == 0 && newExp != 0:
 		if ds.volatile == nil {
@@ -44,11 +45,18 @@ func (ds *dbShard) setVolatile(h uint64, oldExp, newExp int64) {
 		}
 		ds.volatile[h] = struct{}{}
 		ds.nvol++
+		vol.Add(1)
 	case oldExp != 0 && newExp == 0:
 		ds.nvol--
+		vol.Add(-1)
 		ds.dropVolatile(h)
 	}
 }
+
+// HasVolatile reports, without the shard's lock, whether shard sh holds
+// keys with an expiry in any database: active expiry skips the others
+// without locking them or reading the clock.
+func (s *Store) HasVolatile(sh int) bool { return s.shards[sh].vol.Load() > 0 }
 
 // dropVolatile forgets h as volatile unless another key under h has an
 // expiry.
@@ -68,7 +76,7 @@ func (db DB) remove(ds *dbShard, h uint64, sh int, p unsafe.Pointer) {
 	exp := recExpiry(p)
 	ds.keys.del(h, p)
 	if exp != 0 {
-		ds.setVolatile(h, exp, 0)
+		ds.setVolatile(h, exp, 0, &db.s.shards[sh].vol)
 	}
 	db.s.shards[sh].used.Add(-int64(recSize(p)))
 }
@@ -222,7 +230,7 @@ func (db DB) store(ds *dbShard, h uint64, sh int, key []byte, old unsafe.Pointer
 	if d := int64(recSize(p)) - int64(oldSize); d != 0 {
 		db.s.shards[sh].used.Add(d)
 	}
-	ds.setVolatile(h, oldExp, recExpiry(p))
+	ds.setVolatile(h, oldExp, recExpiry(p), &db.s.shards[sh].vol)
 }
 
 // SetKeepTTL stores val at key, keeping its current expiry if any.
@@ -392,7 +400,7 @@ func (db DB) SetExpire(key []byte, exp int64) bool {
 	if np != p {
 		db.store(ds, h, sh, key, p, recSize(p), oldExp, np)
 	} else {
-		ds.setVolatile(h, oldExp, exp)
+		ds.setVolatile(h, oldExp, exp, &db.s.shards[sh].vol)
 	}
 	return true
 }
@@ -425,6 +433,7 @@ func (db DB) Flush() {
 			return true
 		})
 		db.s.shards[i].used.Add(-n)
+		db.s.shards[i].vol.Add(-int64(db.s.shards[i].dbs[db.idx].nvol))
 		db.s.shards[i].dbs[db.idx] = dbShard{}
 	}
 }

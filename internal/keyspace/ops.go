@@ -75,6 +75,7 @@ func (s *Store) DetachAll() *Detached {
 		d.shards[i] = s.shards[i].dbs
 		s.shards[i].dbs = make([]dbShard, s.ndb)
 		s.shards[i].used.Store(0)
+		s.shards[i].vol.Store(0)
 	}
 	return d
 }
@@ -89,6 +90,7 @@ func (s *Store) DetachDB(db int) *Detached {
 	for i := range s.shards {
 		old := s.shards[i].dbs[db]
 		d.shards[i] = []dbShard{old}
+		s.shards[i].vol.Add(-int64(old.nvol))
 		s.shards[i].dbs[db] = dbShard{}
 	}
 	return d

@@ -3,6 +3,7 @@ package keyspace
 import (
 	"bytes"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"unsafe"
 )
@@ -128,11 +129,15 @@ func TestTableCollisions(t *testing.T) {
 		t.Fatalf("each: %v", seen)
 	}
 	var ds dbShard
+	var vol atomic.Int64
 	ds.keys = tb
-	ds.setVolatile(h, 0, 5)
+	ds.setVolatile(h, 0, 5, &vol)
 	tb.del(h, rb)
 	ds.keys = tb
-	ds.setVolatile(h, 5, 0)
+	ds.setVolatile(h, 5, 0, &vol)
+	if vol.Load() != 0 {
+		t.Fatalf("shard count %d", vol.Load())
+	}
 	if tb.n != 1 || tb.get(h, b) != nil || tb.get(h, a) != ra2 || ds.nvol != 0 || len(ds.volatile) != 0 {
 		t.Fatalf("collision delete: n %d nvol %d", tb.n, ds.nvol)
 	}
@@ -168,6 +173,7 @@ func TestExpiryCounts(t *testing.T) {
 	if avg := s.AvgTTL(0, 5000, 100); avg != 7000 {
 		t.Fatalf("avg ttl %d", avg)
 	}
+	checkVolatileCounts(t, s)
 }
 
 // TestEmbstrMark: MarkEmbstr's mark stays with the value through expiry
@@ -321,5 +327,75 @@ func TestStringSlot(t *testing.T) {
 	db.SetStringKeepTTLAt(slot, []byte("s"), []byte("new"))
 	if d2 := s.UsedMemory() - before; d2 != 0 || d1 == 0 {
 		t.Errorf("memory accounting: +%d after a longer value, %d back at the same value", d1, d2)
+	}
+}
+
+// checkVolatileCounts checks the per-shard counts of volatile keys that
+// active expiry reads without locks (HasVolatile) against the databases'.
+func checkVolatileCounts(t *testing.T, s *Store) {
+	t.Helper()
+	for sh := range s.shards {
+		var n int64
+		for db := range s.shards[sh].dbs {
+			n += int64(s.shards[sh].dbs[db].nvol)
+		}
+		if got := s.shards[sh].vol.Load(); got != n || s.HasVolatile(sh) != (n > 0) {
+			t.Fatalf("shard %d: count %d, databases hold %d", sh, got, n)
+		}
+	}
+}
+
+// TestVolatileShardCounts keeps the lock-free per-shard counts right
+// through every way keys gain or lose an expiry, or go away.
+func TestVolatileShardCounts(t *testing.T) {
+	s := New(4, Hooks{})
+	fill := func(db int) {
+		v := s.DB(db, 1000)
+		for i := 0; i < 200; i++ {
+			k := []byte(fmt.Sprintf("k%d", i))
+			v.SetString(k, []byte("v"), int64(i%3)*5000) // 0: no expiry
+		}
+	}
+	for db := 0; db < 4; db++ {
+		fill(db)
+	}
+	checkVolatileCounts(t, s)
+	v := s.DB(1, 1000)
+	for i := 0; i < 200; i += 2 {
+		k := []byte(fmt.Sprintf("k%d", i))
+		v.SetExpire(k, 0)     // PERSIST
+		v.SetExpire(k, 90000) // EXPIRE
+		v.SetStringKeepTTL(k, []byte("w"))
+	}
+	for i := 0; i < 200; i += 5 {
+		v.Delete([]byte(fmt.Sprintf("k%d", i)))
+	}
+	checkVolatileCounts(t, s)
+	s.SwapDB(0, 3)
+	checkVolatileCounts(t, s)
+	s.DB(2, 1000).Flush()
+	checkVolatileCounts(t, s)
+	s.ReleaseAccounting(s.DetachDB(1))
+	checkVolatileCounts(t, s)
+	for sh := 0; sh < NumShards; sh++ {
+		for db := 0; db < 4; db++ {
+			for { // keys past their time (10000 > 5000) expire
+				sampled, n := s.ActiveExpire(sh, db, 10000, 20)
+				if sampled == 0 || n == 0 {
+					break
+				}
+			}
+		}
+	}
+	checkVolatileCounts(t, s)
+	s.DetachAll()
+	checkVolatileCounts(t, s)
+	fill(0)
+	s.FlushAll()
+	checkVolatileCounts(t, s)
+	for sh := 0; sh < NumShards; sh++ {
+		if s.HasVolatile(sh) {
+			t.Fatalf("shard %d volatile after FLUSHALL", sh)
+		}
 	}
 }

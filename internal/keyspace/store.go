@@ -69,6 +69,7 @@ type shard struct {
 	mu   sync.Mutex
 	dbs  []dbShard
 	used atomic.Int64 // accounted bytes of the shard's entries, all dbs
+	vol  atomic.Int64 // keys with an expiry, all dbs (HasVolatile)
 	// keyspace hits and misses of read commands, per shard so that cores
 	// never share the counters' cache line
 	hits, misses atomic.Int64
@@ -161,5 +162,6 @@ func (s *Store) FlushAll() {
 			s.shards[i].dbs[j] = dbShard{}
 		}
 		s.shards[i].used.Store(0)
+		s.shards[i].vol.Store(0)
 	}
 }

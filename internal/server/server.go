@@ -23,6 +23,7 @@ import (
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/gctune"
 	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/mono"
 	"github.com/crescent-db/crescent/internal/persist"
 	"github.com/crescent-db/crescent/internal/persist/codec"
 	"github.com/crescent-db/crescent/internal/persist/rdb"
@@ -373,21 +374,28 @@ func (s *Server) cron(ctx context.Context) {
 // expire cycle does: keep going in a shard while more than a quarter of
 // the sample was expired, within a time budget.
 func (s *Server) activeExpire(start int, budget time.Duration) int {
-	deadline := time.Now().Add(budget)
+	begin := mono.Now()
 	sh := start
 	for i := 0; i < keyspace.NumShards; i++ {
 		sh = (start + i) % keyspace.NumShards
+		if !s.store.HasVolatile(sh) {
+			// nothing to sample: no lock taken, no clock read (a read
+			// costs ~0.3 µs on a VM that traps the TSC, and most shards
+			// of most servers hold no volatile keys)
+			continue
+		}
 		s.store.LockShard(sh)
+		now := s.exec.Now()
 		for db := 0; db < s.store.NumDBs(); db++ {
 			for {
-				sampled, expired := s.store.ActiveExpire(sh, db, s.exec.Now(), 20)
+				sampled, expired := s.store.ActiveExpire(sh, db, now, 20)
 				if sampled == 0 || expired*4 <= sampled {
 					break
 				}
 			}
 		}
 		s.store.UnlockShard(sh)
-		if time.Now().After(deadline) {
+		if time.Duration(mono.Now()-begin) > budget {
 			return (sh + 1) % keyspace.NumShards
 		}
 	}
