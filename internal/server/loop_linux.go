@@ -101,9 +101,15 @@ type eventLoop struct {
 	polledAt, progress int64
 	// yielded is when the worker last let other goroutines run (yielded
 	// or parked), wokeIdle when it last woke an idle worker (wakeIdle) or
-	// parked; parked: it parked since its last batch.
-	yielded, wokeIdle time.Time
+	// parked (mono.Now); parked: it parked since its last batch.
+	yielded, wokeIdle int64
 	parked            bool
+	// clock is the worker's latest clock reading (mono.Now): the poll's,
+	// or the end of the last command it ran (Client.ClockMark). Taking
+	// an event, writing replies and the yield check use it instead of
+	// reading the clock again: a read costs 30-100 ns on this kind of
+	// VM (docs/design/concurrency.md, "Clock reads").
+	clock int64
 	// rawOK: GOMAXPROCS was 2 or more at the last park (eventLoop.wait).
 	rawOK bool
 }
@@ -244,7 +250,7 @@ func (l *eventLoop) wait() (int, bool) {
 		return ls.netpollWait(l.events)
 	}
 	if l.rawOK {
-		start := time.Now()
+		start := mono.Now()
 		n, err := rawEpollWait(ls.epfd, l.events, int(ls.rawWait/time.Millisecond))
 		if n > 0 || err != nil {
 			// events, or EINTR (a signal: back to Go code, so the
@@ -255,7 +261,7 @@ func (l *eventLoop) wait() (int, bool) {
 			// which an idle P's thread takes over; with another
 			// worker busy, no P would, so the worker goes on yielding
 			// every yieldEvery, as when it does not wait.
-			slept := time.Since(start) >= sleptAfter
+			slept := mono.Now()-start >= int64(sleptAfter)
 			return max(n, 0), slept && ls.idle.Load() >= ls.workers.Load()-1
 		}
 	}
@@ -424,7 +430,7 @@ func (l *eventLoop) run() {
 		}
 		if l.batchDone() && !l.stealBatch() {
 			n := l.poll()
-			l.setBatch(n, mono.Now())
+			l.setBatch(n, mono.Now()) // the worker's clock (eventLoop.clock)
 			if n == len(l.events) || n >= ls.stealWake && n > 1 {
 				// more may be ready than one batch; or another worker
 				// is to serve the rest of this one if this one stalls
@@ -469,16 +475,16 @@ func (l *eventLoop) run() {
 		// unpipelined GET, and one every 100 µs whether or not the worker
 		// parked meanwhile made half of its futex calls: runtime.Gosched
 		// wakes a thread (docs/design/concurrency.md, "Adaptive workers").
-		now := time.Now()
+		now := l.clock // read at the end of the batch's last command, or its poll
 		if l.parked {
 			l.parked = false
 			l.yielded, l.wokeIdle = now, now
 		}
-		if now.Sub(l.wokeIdle) >= wakeAfter {
+		if now-l.wokeIdle >= int64(wakeAfter) {
 			ls.wakeIdle() // busy for a while: work for two
 			l.wokeIdle = now
 		}
-		if now.Sub(l.yielded) >= yieldEvery {
+		if now-l.yielded >= int64(yieldEvery) {
 			runtime.Gosched()
 			l.yielded = now
 		}
@@ -595,7 +601,12 @@ func (l *eventLoop) flushBatch() {
 	if len(l.toFlush) == 0 {
 		return
 	}
-	now := mono.Now()
+	// the end of the last command served is when its replies go out
+	now := l.toFlush[len(l.toFlush)-1].cl.ClockMark
+	if now == 0 {
+		now = mono.Now()
+	}
+	l.clock = now
 	for i, c := range l.toFlush {
 		l.toFlush[i] = nil
 		st := c.lp
@@ -685,7 +696,7 @@ func (c *conn) detachFromLoop() {
 	nw.n = copy(nw.events, l.events[l.next:l.n])
 	l.next = l.n
 	l.bmu.Unlock()
-	nw.polledAt = l.polledAt
+	nw.polledAt, nw.clock = l.polledAt, mono.Now()
 	l.ls.replaceWorker(l, nw)
 	nw.again = append(nw.again, l.again...) // claimed: the new worker serves them
 	for _, st := range nw.again {

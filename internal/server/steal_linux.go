@@ -39,6 +39,7 @@ const stealWakeMin = 4
 func (l *eventLoop) setBatch(n int, polledAt int64) {
 	l.bmu.Lock()
 	l.next, l.n = 0, max(n, 0)
+	l.clock = polledAt
 	if n > 0 {
 		l.polledAt, l.progress = polledAt, polledAt
 	}
@@ -55,7 +56,7 @@ func (l *eventLoop) take() (unix.EpollEvent, bool) {
 	}
 	ev := l.events[l.next]
 	l.next++
-	l.progress = mono.Now()
+	l.progress = l.clock // the worker's latest reading: its last command's end
 	l.bmu.Unlock()
 	return ev, true
 }
@@ -110,7 +111,8 @@ func (l *eventLoop) stealBatch() bool {
 	l.bmu.Lock()
 	copy(l.events, got[:k])
 	l.next, l.n = 0, k
-	l.polledAt, l.progress = at, mono.Now()
+	l.clock = mono.Now()
+	l.polledAt, l.progress = at, l.clock
 	l.bmu.Unlock()
 	l.s.loopSteals.Add(int64(k))
 	return true

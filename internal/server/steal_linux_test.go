@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/crescent-db/crescent/internal/mono"
 )
 
 // TestLoopStealBatch: a worker with an empty batch takes half of the
@@ -20,7 +22,8 @@ func TestLoopStealBatch(t *testing.T) {
 	for i := range 10 {
 		owner.events[i] = unix.EpollEvent{Fd: int32(100 + i)}
 	}
-	owner.setBatch(10, 42)
+	at := mono.Now()
+	owner.setBatch(10, at)
 	if ev, ok := owner.take(); !ok || ev.Fd != 100 {
 		t.Fatalf("owner took %v %v", ev.Fd, ok)
 	}
@@ -37,8 +40,8 @@ func TestLoopStealBatch(t *testing.T) {
 	for ev, ok := thief.take(); ok; ev, ok = thief.take() {
 		got = append(got, ev.Fd)
 	}
-	if len(got) != 5 || got[0] != 105 || got[4] != 109 || thief.polledAt != 42 {
-		t.Fatalf("stole %v at %d, want 105..109 at 42", got, thief.polledAt)
+	if len(got) != 5 || got[0] != 105 || got[4] != 109 || thief.polledAt != at {
+		t.Fatalf("stole %v at %d, want 105..109 at %d", got, thief.polledAt, at)
 	}
 	if ls.s.loopSteals.Load() != 5 {
 		t.Fatalf("steals counted %d, want 5", ls.s.loopSteals.Load())
