@@ -39,10 +39,7 @@ func (db DB) locate(key []byte) (*dbShard, uint64, int) {
 func (ds *dbShard) setVolatile(h uint64, oldExp, newExp int64) {
 	switch {
 	case oldExp == 0 && newExp != 0:
-		if ds.volatile == nil {
-			ds.volatile = make(map[uint64]struct{})
-		}
-		ds.volatile[h] = struct{}{}
+		ds.volatile.add(h)
 		ds.nvol++
 	case oldExp != 0 && newExp == 0:
 		ds.nvol--
@@ -59,7 +56,7 @@ func (ds *dbShard) dropVolatile(h uint64) {
 		return !keep
 	})
 	if !keep {
-		delete(ds.volatile, h)
+		ds.volatile.del(h)
 	}
 }
 
@@ -546,9 +543,10 @@ func (db DB) Scan(cursor uint64, count int, filter func(key string, e Entry) boo
 func (s *Store) ActiveExpire(sh, db int, now int64, sample int) (sampled, expired int) {
 	ds := s.dbShard(sh, db)
 	v := DB{s: s, idx: db, Now: now}
-	for h := range ds.volatile {
+	// from where the previous call stopped (Redis's expires cursor)
+	ds.volCursor = ds.volatile.each(ds.volCursor, func(h uint64) bool {
 		if sampled >= sample {
-			break
+			return false
 		}
 		sampled++
 		var dead []unsafe.Pointer
@@ -566,7 +564,8 @@ func (s *Store) ActiveExpire(sh, db int, now int64, sample int) (sampled, expire
 				expired++
 			}
 		}
-	}
+		return true
+	})
 	return
 }
 

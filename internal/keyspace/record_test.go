@@ -133,7 +133,7 @@ func TestTableCollisions(t *testing.T) {
 	tb.del(h, rb)
 	ds.keys = tb
 	ds.setVolatile(h, 5, 0)
-	if tb.n != 1 || tb.get(h, b) != nil || tb.get(h, a) != ra2 || ds.nvol != 0 || len(ds.volatile) != 0 {
+	if tb.n != 1 || tb.get(h, b) != nil || tb.get(h, a) != ra2 || ds.nvol != 0 || ds.volatile.len() != 0 {
 		t.Fatalf("collision delete: n %d nvol %d", tb.n, ds.nvol)
 	}
 	tb.del(h, ra2)
