@@ -73,12 +73,11 @@ func (h *Handlers) expireGeneric(c *command.Ctx, basetime int64, scale int64) {
 		return
 	}
 	when += basetime
-	e, found := c.DB.Lookup(key)
+	cur, slot, found := c.DB.ExpirySlot(key) // cur 0: no expiry (Redis's -1)
 	if !found {
 		c.W.Int(0)
 		return
 	}
-	cur := e.Exp // 0: no expiry (Redis's -1)
 	switch {
 	case nx && cur != 0,
 		xx && cur == 0,
@@ -95,7 +94,7 @@ func (h *Handlers) expireGeneric(c *command.Ctx, basetime int64, scale int64) {
 		c.W.Int(1)
 		return
 	}
-	c.DB.SetExpire(key, when)
+	c.DB.SetExpireAt(slot, key, when)
 	c.Modified(key)
 	// propagate as PEXPIREAT with the absolute time, options kept
 	c.Propagate = pexpireAt(c.Args, when)

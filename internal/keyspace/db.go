@@ -394,6 +394,44 @@ func (db DB) SetExpire(key []byte, exp int64) bool {
 	return true
 }
 
+// ExpirySlot is Lookup for the expire commands: it reports whether key
+// has a live value (recording the access as Lookup does), its expiry (0:
+// none) and its slot, where SetExpireAt then writes a new expiry without
+// a second lookup. The slot is valid as StrSlot's, for a value of any type.
+func (db DB) ExpirySlot(key []byte) (int64, StrSlot, bool) {
+	ds, h, sh, p := db.live(key)
+	slot := StrSlot{ds, h, sh, p}
+	if p == nil {
+		if db.hits {
+			db.s.shards[sh].misses.Add(1)
+		}
+		return 0, slot, false
+	}
+	if db.hits {
+		db.s.shards[sh].hits.Add(1)
+	}
+	hd := hdrOf(p)
+	hd.access = db.s.touch(hd.access, db.Now)
+	return recExpiry(p), slot, true
+}
+
+// SetExpireAt is SetExpire for the key ExpirySlot found at slot (a slot
+// without a live key: no change, false).
+func (db DB) SetExpireAt(slot StrSlot, key []byte, exp int64) bool {
+	p := slot.p
+	if p == nil {
+		return false
+	}
+	oldExp := recExpiry(p)
+	np := setRecExpiry(p, exp)
+	if np != p {
+		db.store(slot.ds, slot.h, slot.sh, key, p, recSize(p), oldExp, np)
+	} else {
+		slot.ds.setVolatile(slot.h, oldExp, exp)
+	}
+	return true
+}
+
 // Size returns the number of keys (including expired keys not yet
 // reclaimed, as Redis's DBSIZE does). Requires LockAll.
 func (db DB) Size() int {
