@@ -588,14 +588,18 @@ func (s *Store) ActiveExpire(sh, db int, now int64, sample int) (sampled, expire
 		}
 		sampled++
 		var dead []unsafe.Pointer
+		volatile := false // a key under h has an expiry
 		ds.keys.bucket(h, func(p unsafe.Pointer) bool {
-			if exp := recExpiry(p); exp != 0 && exp <= now {
-				dead = append(dead, p)
+			if exp := recExpiry(p); exp != 0 {
+				volatile = true
+				if exp <= now {
+					dead = append(dead, p)
+				}
 			}
 			return true
 		})
-		if len(dead) == 0 {
-			ds.dropVolatile(h) // a stale hash after a collision
+		if !volatile {
+			ds.volatile.del(h) // a stale hash after a collision
 		}
 		for _, p := range dead {
 			if v.expireIfNeeded(ds, h, sh, p) {
