@@ -73,12 +73,11 @@ func (h *Handlers) expireGeneric(c *command.Ctx, basetime int64, scale int64) {
 		return
 	}
 	when += basetime
-	e, found := c.DB.Lookup(key)
+	cur, slot, found := c.DB.ExpirySlot(key) // cur 0: no expiry (Redis's -1)
 	if !found {
 		c.W.Int(0)
 		return
 	}
-	cur := e.Exp // 0: no expiry (Redis's -1)
 	switch {
 	case nx && cur != 0,
 		xx && cur == 0,
@@ -95,16 +94,39 @@ func (h *Handlers) expireGeneric(c *command.Ctx, basetime int64, scale int64) {
 		c.W.Int(1)
 		return
 	}
-	c.DB.SetExpire(key, when)
+	c.DB.SetExpireAt(slot, key, when)
 	c.Modified(key)
 	// propagate as PEXPIREAT with the absolute time, options kept
-	p := make([][]byte, len(c.Args))
-	copy(p, c.Args)
-	p[0] = []byte("PEXPIREAT")
-	p[2] = []byte(strconv.FormatInt(when, 10))
-	c.Propagate = [][][]byte{p}
+	c.Propagate = pexpireAt(c.Args, when)
 	c.Event('g', "expire", key)
 	c.W.Int(1)
+}
+
+// pexpireProp is what EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT without
+// options propagate (PEXPIREAT key ms), built in one allocation.
+type pexpireProp struct {
+	cmds [1][][]byte
+	args [3][]byte
+	name [9]byte
+	when [20]byte // an int64 in decimal
+}
+
+// pexpireAt returns the effect of an expire command with arguments args
+// that set the absolute expiry when (ms): PEXPIREAT with args' key and
+// options. The result shares only the key and options with args.
+func pexpireAt(args [][]byte, when int64) [][][]byte {
+	if len(args) == 3 {
+		p := new(pexpireProp)
+		copy(p.name[:], "PEXPIREAT")
+		p.args = [3][]byte{p.name[:], args[1], strconv.AppendInt(p.when[:0], when, 10)}
+		p.cmds[0] = p.args[:]
+		return p.cmds[:]
+	}
+	p := make([][]byte, len(args))
+	copy(p, args)
+	p[0] = []byte("PEXPIREAT")
+	p[2] = strconv.AppendInt(nil, when, 10)
+	return [][][]byte{p}
 }
 
 // ttlGeneric serves TTL, PTTL, EXPIRETIME and PEXPIRETIME.

@@ -200,3 +200,51 @@ func BenchmarkEvalshaReserve(b *testing.B) {
 func BenchmarkEvalshaFloatLoop(b *testing.B) {
 	benchEvalsha(b, "local x = 0.5\nfor i = 1, 1000 do x = x + i * 1.5 end\nredis.call('SET', KEYS[1], x)\nreturn tostring(x)", nil, "1", "cpu:1")
 }
+
+// BenchmarkEvalshaRateLimiterNewKeys is the rate limiter as
+// redis-benchmark drives it (bench/compare.sh, -r 100000): each call on a
+// key not seen before, so GET misses, INCR creates the key and EXPIRE
+// gives it a TTL (a volatile key per call).
+func BenchmarkEvalshaRateLimiterNewKeys(b *testing.B) {
+	benchEvalshaKeys(b, rateLimitScript, "rl:%d", func(key string) []string {
+		return []string{"1", key, "100", "60"}
+	})
+}
+
+// BenchmarkEvalshaReserveStocked is the inventory script with stock left:
+// GET, DECR and an RPUSH to a new list per call.
+func BenchmarkEvalshaReserveStocked(b *testing.B) {
+	benchEvalshaKeys(b, reserveScript, "res:%d", func(key string) []string {
+		return []string{"2", "inv", key, "u"}
+	}, "SET", "inv", "100000000000")
+}
+
+// benchEvalshaKeys runs EVALSHA of body with the arguments args returns
+// for a new key (format keyf, a counter) per call; setup runs first.
+func benchEvalshaKeys(b *testing.B, body, keyf string, args func(key string) []string, setup ...string) {
+	srv := newInProcess(b)
+	ex := srv.Exec()
+	cl := command.NewClient(1)
+	w := resp.NewWriter()
+	if len(setup) > 0 {
+		ex.Execute(cl, strArgs(setup...), w)
+	}
+	ex.Execute(cl, strArgs("SCRIPT", "LOAD", body), w)
+	sha := script.SHA1Hex([]byte(body))
+	// the argument vectors are built before the timer starts
+	argvs := make([][][]byte, b.N+1)
+	for i := range argvs {
+		argvs[i] = strArgs(append([]string{"EVALSHA", sha}, args(fmt.Sprintf(keyf, i))...)...)
+	}
+	w.Reset()
+	ex.Execute(cl, argvs[b.N], w)
+	if w.Buf[0] == '-' {
+		b.Fatalf("EVALSHA: %s", w.Buf)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w.Reset()
+		ex.Execute(cl, argvs[i], w)
+	}
+}

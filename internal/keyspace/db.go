@@ -40,10 +40,7 @@ func (db DB) locate(key []byte) (*dbShard, uint64, int) {
 func (ds *dbShard) setVolatile(h uint64, oldExp, newExp int64, vol *atomic.Int64) {
 	switch {
 	case oldExp == 0 && newExp != 0:
-		if ds.volatile == nil {
-			ds.volatile = make(map[uint64]struct{})
-		}
-		ds.volatile[h] = struct{}{}
+		ds.volatile.add(h)
 		ds.nvol++
 		vol.Add(1)
 	case oldExp != 0 && newExp == 0:
@@ -67,7 +64,7 @@ func (ds *dbShard) dropVolatile(h uint64) {
 		return !keep
 	})
 	if !keep {
-		delete(ds.volatile, h)
+		ds.volatile.del(h)
 	}
 }
 
@@ -405,6 +402,44 @@ func (db DB) SetExpire(key []byte, exp int64) bool {
 	return true
 }
 
+// ExpirySlot is Lookup for the expire commands: it reports whether key
+// has a live value (recording the access as Lookup does), its expiry (0:
+// none) and its slot, where SetExpireAt then writes a new expiry without
+// a second lookup. The slot is valid as StrSlot's, for a value of any type.
+func (db DB) ExpirySlot(key []byte) (int64, StrSlot, bool) {
+	ds, h, sh, p := db.live(key)
+	slot := StrSlot{ds, h, sh, p}
+	if p == nil {
+		if db.hits {
+			db.s.shards[sh].misses.Add(1)
+		}
+		return 0, slot, false
+	}
+	if db.hits {
+		db.s.shards[sh].hits.Add(1)
+	}
+	hd := hdrOf(p)
+	hd.access = db.s.touch(hd.access, db.Now)
+	return recExpiry(p), slot, true
+}
+
+// SetExpireAt is SetExpire for the key ExpirySlot found at slot (a slot
+// without a live key: no change, false).
+func (db DB) SetExpireAt(slot StrSlot, key []byte, exp int64) bool {
+	p := slot.p
+	if p == nil {
+		return false
+	}
+	oldExp := recExpiry(p)
+	np := setRecExpiry(p, exp)
+	if np != p {
+		db.store(slot.ds, slot.h, slot.sh, key, p, recSize(p), oldExp, np)
+	} else {
+		slot.ds.setVolatile(slot.h, oldExp, exp, &db.s.shards[slot.sh].vol)
+	}
+	return true
+}
+
 // Size returns the number of keys (including expired keys not yet
 // reclaimed, as Redis's DBSIZE does). Requires LockAll.
 func (db DB) Size() int {
@@ -555,27 +590,33 @@ func (db DB) Scan(cursor uint64, count int, filter func(key string, e Entry) boo
 func (s *Store) ActiveExpire(sh, db int, now int64, sample int) (sampled, expired int) {
 	ds := s.dbShard(sh, db)
 	v := DB{s: s, idx: db, Now: now}
-	for h := range ds.volatile {
+	// from where the previous call stopped (Redis's expires cursor)
+	ds.volCursor = ds.volatile.each(ds.volCursor, func(h uint64) bool {
 		if sampled >= sample {
-			break
+			return false
 		}
 		sampled++
 		var dead []unsafe.Pointer
+		volatile := false // a key under h has an expiry
 		ds.keys.bucket(h, func(p unsafe.Pointer) bool {
-			if exp := recExpiry(p); exp != 0 && exp <= now {
-				dead = append(dead, p)
+			if exp := recExpiry(p); exp != 0 {
+				volatile = true
+				if exp <= now {
+					dead = append(dead, p)
+				}
 			}
 			return true
 		})
-		if len(dead) == 0 {
-			ds.dropVolatile(h) // a stale hash after a collision
+		if !volatile {
+			ds.volatile.del(h) // a stale hash after a collision
 		}
 		for _, p := range dead {
 			if v.expireIfNeeded(ds, h, sh, p) {
 				expired++
 			}
 		}
-	}
+		return true
+	})
 	return
 }
 

@@ -9,8 +9,20 @@ type List struct {
 	n    int
 }
 
-// NewList returns an empty list.
-func NewList() *List { return &List{} }
+// NewList returns an empty list, with room for four elements in the same
+// allocation (a list is made to be pushed to: RPUSH of a new key then
+// allocates once for the list, not for the list and its first array).
+func NewList() *List {
+	x := &listWithRoom{}
+	x.List.buf = x.room[:]
+	return &x.List
+}
+
+// listWithRoom is a List and the first array of its ring buffer.
+type listWithRoom struct {
+	List
+	room [4][]byte
+}
 
 // TypeName implements TYPE.
 func (l *List) TypeName() string { return "list" }

@@ -189,11 +189,9 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 				return true
 			}
 			if p.Volatile {
-				for h := range ds.volatile {
-					if !ds.keys.bucket(h, pick) {
-						break
-					}
-				}
+				ds.volatile.each(rand.IntN(ds.volatile.span()), func(h uint64) bool {
+					return ds.keys.bucket(h, pick)
+				})
 			} else {
 				ds.keys.each(func(_ uint64, q unsafe.Pointer) bool { return pick(q) })
 			}

@@ -1,6 +1,9 @@
 package keyspace
 
-import "unsafe"
+import (
+	"math/rand/v2"
+	"unsafe"
+)
 
 // KeyspaceStats returns the keyspace hits and misses counted by read
 // commands' lookups (INFO keyspace_hits / keyspace_misses).
@@ -27,9 +30,9 @@ func (s *Store) AvgTTL(db int, now int64, sample int) int64 {
 	var sum, n int64
 	for i := range s.shards {
 		ds := &s.shards[i].dbs[db]
-		for h := range ds.volatile {
+		ds.volatile.each(rand.IntN(ds.volatile.span()), func(h uint64) bool {
 			if int(n) >= sample {
-				break
+				return false
 			}
 			ds.keys.bucket(h, func(p unsafe.Pointer) bool {
 				if exp := recExpiry(p); exp > now {
@@ -38,7 +41,8 @@ func (s *Store) AvgTTL(db int, now int64, sample int) int64 {
 				}
 				return true
 			})
-		}
+			return true
+		})
 		if int(n) >= sample {
 			break
 		}

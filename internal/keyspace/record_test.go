@@ -138,7 +138,7 @@ func TestTableCollisions(t *testing.T) {
 	if vol.Load() != 0 {
 		t.Fatalf("shard count %d", vol.Load())
 	}
-	if tb.n != 1 || tb.get(h, b) != nil || tb.get(h, a) != ra2 || ds.nvol != 0 || len(ds.volatile) != 0 {
+	if tb.n != 1 || tb.get(h, b) != nil || tb.get(h, a) != ra2 || ds.nvol != 0 || ds.volatile.len() != 0 {
 		t.Fatalf("collision delete: n %d nvol %d", tb.n, ds.nvol)
 	}
 	tb.del(h, ra2)
@@ -396,6 +396,47 @@ func TestVolatileShardCounts(t *testing.T) {
 	for sh := 0; sh < NumShards; sh++ {
 		if s.HasVolatile(sh) {
 			t.Fatalf("shard %d volatile after FLUSHALL", sh)
+		}
+	}
+}
+
+// TestExpirySlot compares ExpirySlot + SetExpireAt with Lookup +
+// SetExpire on two equal stores: found, expiry, volatile count, size and
+// used memory after every change, for strings (short and long, with and
+// without an expiry), an expired key, an object and a missing key.
+func TestExpirySlot(t *testing.T) {
+	fill := func() (*Store, DB) {
+		s := New(1, Hooks{})
+		db := s.DB(0, 1000)
+		db.SetString([]byte("s"), []byte("41"), 0)
+		db.SetString([]byte("ttl"), []byte("7"), 5000)
+		db.SetString([]byte("long"), bytes.Repeat([]byte("x"), 300), 9000)
+		db.SetString([]byte("gone"), []byte("1"), 500) // expired at Now 1000
+		db.Set([]byte("obj"), NewList(), 0)
+		db.Set([]byte("objttl"), NewList(), 7000)
+		return s, db
+	}
+	s1, a := fill()
+	s2, b := fill()
+	for _, key := range []string{"s", "ttl", "long", "gone", "obj", "objttl", "missing"} {
+		for _, exp := range []int64{3000, 3000, 8000, 0, 0, 2000} {
+			k := []byte(key)
+			cur, slot, found := a.ExpirySlot(k)
+			e, found2 := b.Lookup(k)
+			if found != found2 || cur != e.Exp {
+				t.Fatalf("%s: ExpirySlot = %d, %v; Lookup = %d, %v", key, cur, found, e.Exp, found2)
+			}
+			ok1 := a.SetExpireAt(slot, k, exp)
+			ok2 := b.SetExpire(k, exp)
+			if ok1 != ok2 || ok1 != found {
+				t.Fatalf("%s exp %d: SetExpireAt %v, SetExpire %v", key, exp, ok1, ok2)
+			}
+			ea, _ := a.Peek(k)
+			eb, _ := b.Peek(k)
+			if ea.Exp != eb.Exp || ea.Size() != eb.Size() || a.Volatile() != b.Volatile() || a.Size() != b.Size() || s1.UsedMemory() != s2.UsedMemory() {
+				t.Fatalf("%s exp %d: exp %d/%d size %d/%d volatile %d/%d keys %d/%d used %d/%d", key, exp,
+					ea.Exp, eb.Exp, ea.Size(), eb.Size(), a.Volatile(), b.Volatile(), a.Size(), b.Size(), s1.UsedMemory(), s2.UsedMemory())
+			}
 		}
 	}
 }

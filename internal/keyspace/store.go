@@ -61,8 +61,9 @@ type dbShard struct {
 	keys table // key -> record (table.go, record.go)
 	// hashes of keys with an expiry, for active expiration (after a hash
 	// collision possibly one too many: ActiveExpire drops it), and their count
-	volatile map[uint64]struct{}
-	nvol     int
+	volatile  volSet
+	nvol      int
+	volCursor int // where ActiveExpire's next sample starts in volatile
 }
 
 type shard struct {

@@ -140,3 +140,33 @@ func TestSetEncodings(t *testing.T) {
 		}
 	}
 }
+
+// TestNewListRoom: a new list takes its first four elements, at either
+// end, without a second allocation, and keeps order when it then grows.
+func TestNewListRoom(t *testing.T) {
+	v := []byte("v")
+	if n := testing.AllocsPerRun(100, func() {
+		l := NewList()
+		l.PushBack(v)
+		l.PushFront(v)
+		l.PushBack(v)
+		l.PushFront(v)
+	}); n != 1 {
+		t.Errorf("NewList and 4 pushes: %v allocations, want 1", n)
+	}
+	l := NewList()
+	for i := 0; i < 10; i++ {
+		if i%2 == 0 {
+			l.PushBack([]byte{byte('0' + i)})
+		} else {
+			l.PushFront([]byte{byte('0' + i)})
+		}
+	}
+	var got []byte
+	for _, e := range l.Elements() {
+		got = append(got, e...)
+	}
+	if string(got) != "9753102468" {
+		t.Errorf("elements %q", got)
+	}
+}

@@ -101,8 +101,7 @@ func (s *state) callArgs(L *glua.LState, from int) ([][]byte, bool) {
 		case glua.LString:
 			buf = append(buf, v...)
 		case glua.LNumber:
-			buf = strconv.AppendFloat(buf, float64(v), 'g', 17, 64)
-			buf = fixExp(buf, start, float64(v))
+			buf = appendNumberArg(buf, float64(v))
 		default:
 			*bufp, *argvp = buf, argv
 			return nil, false
@@ -111,6 +110,20 @@ func (s *state) callArgs(L *glua.LState, from int) ([][]byte, bool) {
 	}
 	*bufp, *argvp = buf, argv
 	return argv[first:len(argv):len(argv)], true
+}
+
+// appendNumberArg appends f as redis.call passes a number argument: "%.17g"
+// (Redis's fpconv_dtoa) in C's notation. An integral value below 1e15 in
+// magnitude, the common case (counts, TTLs, limits), prints as that integer
+// under "%.17g", so it takes strconv.AppendInt; negative zero ("-0") and
+// everything else take the general path.
+func appendNumberArg(buf []byte, f float64) []byte {
+	if i := int64(f); float64(i) == f && i > -1e15 && i < 1e15 && (i != 0 || !math.Signbit(f)) {
+		return strconv.AppendInt(buf, i, 10)
+	}
+	start := len(buf)
+	buf = strconv.AppendFloat(buf, f, 'g', 17, 64)
+	return fixExp(buf, start, f)
 }
 
 // fixExp rewrites Go's exponent ("e+20", "e-07") the C way: at least two
