@@ -1,0 +1,762 @@
+package cluster
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+)
+
+// Config configures a node.
+type Config struct {
+	// Dir holds the raft state (Dir/cluster-raft).
+	Dir string
+	// ConfigFile is the nodes.conf path (cluster-config-file): the node
+	// id, and the configuration as Redis writes it (informational).
+	ConfigFile string
+	// IP is the announced IP (cluster-announce-ip; "" learns it at the
+	// first MEET, as Redis).
+	IP string
+	// BindIP is the address the bus listens on ("" all).
+	BindIP string
+	// Port is the client port announced (MOVED, CLUSTER SLOTS).
+	Port int
+	// BusPort is the cluster bus port (raft and the join protocol).
+	BusPort int
+	// NodeTimeout is cluster-node-timeout: raft's timeouts derive from it,
+	// and a follower out of touch with a leader for that long is down.
+	NodeTimeout time.Duration
+	Logger      *slog.Logger
+}
+
+// Local is this server's cluster member: its raft instance over the bus
+// port, the replicated State, and the View the command path reads.
+type Local struct {
+	cfg  Config
+	id   string
+	view atomic.Pointer[View]
+	ok   atomic.Bool // cluster_state ok (slots covered, quorum)
+	hasQ atomic.Bool // in touch with a raft quorum
+
+	ln      net.Listener // the bus
+	layer   atomic.Pointer[streamLayer]
+	mu      sync.Mutex // raft (re)starts
+	raft    *raft.Raft
+	trans   *raft.NetworkTransport
+	store   *raftboltdb.BoltStore
+	fsm     *fsm
+	joining time.Time // raft restarted empty to join a group, at
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	hlog    hclog.Logger
+}
+
+// rpcMagic opens a join-protocol connection on the bus (raft's own start
+// with an RPC type byte below 8).
+const rpcMagic = 0xC7
+
+// Start opens the bus, restores or creates the node's identity and raft
+// state, and starts serving.
+func Start(cfg Config) (*Local, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.NodeTimeout <= 0 {
+		cfg.NodeTimeout = 15 * time.Second
+	}
+	n := &Local{cfg: cfg, stop: make(chan struct{})}
+	n.hlog = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn,
+		Output: slogWriter{cfg.Logger}})
+	id, err := readMyID(cfg.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	if id == "" {
+		id = NewID()
+	}
+	n.id = id
+	n.publish(NewState())
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindIP, strconv.Itoa(cfg.BusPort)))
+	if err != nil {
+		return nil, fmt.Errorf("cluster bus: %w", err)
+	}
+	n.ln = ln
+	if err := n.startRaft(false); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	n.wg.Add(2)
+	go n.acceptBus()
+	go n.maintain()
+	return n, nil
+}
+
+// NewID returns a random 40-hex-digit node id.
+func NewID() string {
+	var b [20]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ID returns the node id.
+func (n *Local) ID() string { return n.id }
+
+// View returns the current configuration view.
+func (n *Local) View() *View { return n.view.Load() }
+
+// StateOK reports cluster_state ok: every slot assigned and a raft quorum
+// in reach.
+func (n *Local) StateOK() bool { return n.ok.Load() }
+
+// Port returns the client port.
+func (n *Local) Port() int { return n.cfg.Port }
+
+// raftDir is where raft keeps its log and snapshots.
+func (n *Local) raftDir() string { return filepath.Join(n.cfg.Dir, "cluster-raft") }
+
+// raftAddr is this node's raft address.
+func (n *Local) raftAddr() string {
+	ip := n.cfg.IP
+	if ip == "" {
+		ip = n.cfg.BindIP
+	}
+	if ip == "" || ip == "0.0.0.0" || ip == "::" {
+		ip = "127.0.0.1"
+	}
+	return net.JoinHostPort(ip, strconv.Itoa(n.cfg.BusPort))
+}
+
+// myInfo is this node as it announces itself.
+func (n *Local) myInfo() NodeInfo {
+	info := NodeInfo{ID: n.id, IP: n.cfg.IP, Port: n.cfg.Port, BusPort: n.cfg.BusPort, Raft: n.raftAddr()}
+	if v := n.View(); v != nil && v.Myself != nil && v.Myself.IP != "" && info.IP == "" {
+		info.IP = v.Myself.IP
+	}
+	return info
+}
+
+// timeouts derived from cluster-node-timeout
+func (n *Local) heartbeat() time.Duration {
+	return min(max(n.cfg.NodeTimeout/10, 50*time.Millisecond), 2*time.Second)
+}
+
+// startRaft starts raft on the bus; wipe first deletes the raft state and
+// starts empty, to join a group (no bootstrap).
+func (n *Local) startRaft(wipe bool) error {
+	dir := n.raftDir()
+	if wipe {
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cluster raft dir: %w", err)
+	}
+	store, err := raftboltdb.NewBoltStore(filepath.Join(dir, "raft.db"))
+	if err != nil {
+		return fmt.Errorf("cluster raft store: %w", err)
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, n.hlog)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("cluster raft snapshots: %w", err)
+	}
+	layer := &streamLayer{addr: n.ln.Addr(), conns: make(chan net.Conn, 16), done: make(chan struct{})}
+	n.layer.Store(layer)
+	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream: layer, MaxPool: 3, Timeout: 2 * time.Second, Logger: n.hlog})
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(n.id)
+	hb := n.heartbeat()
+	rc.HeartbeatTimeout, rc.ElectionTimeout = hb, hb
+	rc.LeaderLeaseTimeout = hb / 2
+	rc.CommitTimeout = min(hb/4, 50*time.Millisecond)
+	rc.SnapshotThreshold = 1024
+	rc.Logger = n.hlog
+	f := &fsm{n: n, st: NewState()}
+	existing, err := raft.HasExistingState(store, store, snaps)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	if !existing && !wipe {
+		conf := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter,
+			ID: raft.ServerID(n.id), Address: raft.ServerAddress(n.raftAddr())}}}
+		if err := raft.BootstrapCluster(rc, store, store, snaps, trans, conf); err != nil {
+			store.Close()
+			return fmt.Errorf("cluster raft bootstrap: %w", err)
+		}
+	}
+	r, err := raft.NewRaft(rc, f, store, store, snaps, trans)
+	if err != nil {
+		store.Close()
+		trans.Close()
+		return fmt.Errorf("cluster raft: %w", err)
+	}
+	n.raft, n.trans, n.store, n.fsm = r, trans, store, f
+	if wipe {
+		n.joining = time.Now()
+		n.publish(NewState())
+	} else {
+		n.joining = time.Time{}
+	}
+	return nil
+}
+
+// stopRaft shuts raft down (n.mu held).
+func (n *Local) stopRaft() {
+	if n.raft == nil {
+		return
+	}
+	n.raft.Shutdown().Error()
+	n.trans.Close()
+	n.store.Close()
+	n.raft = nil
+}
+
+// Close stops the node.
+func (n *Local) Close() error {
+	close(n.stop)
+	n.ln.Close()
+	n.mu.Lock()
+	n.stopRaft()
+	n.mu.Unlock()
+	n.wg.Wait()
+	return nil
+}
+
+func (n *Local) currentFSM() *fsm {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.fsm
+}
+
+func (n *Local) currentRaft() *raft.Raft {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.raft
+}
+
+// publish makes s (which must not change afterwards) the current view and
+// writes the config file.
+func (n *Local) publish(s *State) {
+	if s.Nodes[n.id] == nil { // not in the configuration (yet): show myself
+		s = s.clone()
+		info := NodeInfo{ID: n.id, IP: n.cfg.IP, Port: n.cfg.Port, BusPort: n.cfg.BusPort, Raft: n.raftAddr()}
+		s.Nodes[n.id] = &info
+	}
+	v := NewView(s, n.id)
+	n.view.Store(v)
+	n.updateOK()
+	if n.cfg.ConfigFile != "" {
+		if err := writeConfigFile(n.cfg.ConfigFile, v); err != nil {
+			n.cfg.Logger.Warn("writing the cluster config file", "err", err)
+		}
+	}
+}
+
+func (n *Local) updateOK() {
+	v := n.View()
+	n.ok.Store(v != nil && v.assigned == Slots && n.hasQ.Load())
+}
+
+// maintain watches the quorum, announces this node once raft runs, and
+// bootstraps a node whose join never completed.
+func (n *Local) maintain() {
+	defer n.wg.Done()
+	t := time.NewTicker(n.heartbeat() / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+		n.mu.Lock()
+		r, joining, f := n.raft, n.joining, n.fsm
+		n.mu.Unlock()
+		if r == nil {
+			continue
+		}
+		q := false
+		switch r.State() {
+		case raft.Leader:
+			q = true
+		case raft.Follower:
+			addr, _ := r.LeaderWithID()
+			q = addr != "" && time.Since(r.LastContact()) < n.cfg.NodeTimeout
+		}
+		n.hasQ.Store(q)
+		n.updateOK()
+		if r.State() == raft.Leader {
+			v := n.View()
+			mine, want := v.State.Nodes[n.id], n.myInfo()
+			if !f.has(n.id) || (mine.Port != want.Port || mine.BusPort != want.BusPort ||
+				(want.IP != "" && mine.IP != want.IP)) {
+				data, _ := json.Marshal(&Op{Kind: OpAddNode, Info: &want})
+				r.Apply(data, n.heartbeat()*4)
+			}
+		}
+		if !joining.IsZero() && time.Since(joining) > 4*n.cfg.NodeTimeout {
+			// nobody took this node in: serve alone again
+			n.mu.Lock()
+			if n.raft == r && r.LastContact().IsZero() {
+				n.cfg.Logger.Warn("cluster: join did not complete; bootstrapping alone")
+				n.stopRaft()
+				if err := n.startRaft(true); err == nil {
+					n.stopRaft()
+					n.startRaft(false)
+				}
+			}
+			n.mu.Unlock()
+		}
+	}
+}
+
+// ErrTimeout is returned when no raft leader took a change in time.
+var ErrTimeout = errors.New("CLUSTERDOWN The cluster configuration could not be changed (no raft leader reachable)")
+
+// Propose makes op a raft log entry (through the leader) and returns its
+// outcome: Redis's error reply, "" when applied.
+func (n *Local) Propose(op *Op) (string, error) {
+	if op.Kind != OpAddNode && !n.currentFSM().has(n.id) {
+		// not yet announced (raft just started): announce first
+		me := n.myInfo()
+		if _, err := n.leaderCall(&rpcReq{T: "apply", Op: &Op{Kind: OpAddNode, Info: &me}}); err != nil {
+			return "", err
+		}
+	}
+	return n.leaderCall(&rpcReq{T: "apply", Op: op})
+}
+
+// leaderCall runs req on the raft leader: here if this node leads, else
+// over the bus, retrying until a leader answers or the timeout.
+func (n *Local) leaderCall(req *rpcReq) (string, error) {
+	deadline := time.Now().Add(max(5*time.Second, 2*n.cfg.NodeTimeout))
+	for {
+		r := n.currentRaft()
+		if r != nil && r.State() == raft.Leader {
+			reply, err := n.onLeader(r, req)
+			if err == nil || time.Now().After(deadline) {
+				return reply, err
+			}
+		} else if r != nil {
+			if addr, _ := r.LeaderWithID(); addr != "" {
+				resp, err := call(string(addr), req)
+				if err == nil && resp.Err == "" {
+					return resp.Reply, nil
+				}
+				if err == nil && !resp.Retry {
+					return "", errors.New(resp.Err)
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			return "", ErrTimeout
+		}
+		time.Sleep(n.heartbeat() / 2)
+	}
+}
+
+// onLeader runs req on this node, the leader.
+func (n *Local) onLeader(r *raft.Raft, req *rpcReq) (string, error) {
+	timeout := max(5*time.Second, 2*n.cfg.NodeTimeout)
+	switch req.T {
+	case "apply":
+		data, _ := json.Marshal(req.Op)
+		f := r.Apply(data, timeout)
+		if err := f.Error(); err != nil {
+			return "", err
+		}
+		reply, _ := f.Response().(string)
+		if reply == "" && req.Op.Kind == OpForget {
+			if err := r.RemoveServer(raft.ServerID(req.Op.Target), 0, timeout).Error(); err != nil {
+				return "", err
+			}
+		}
+		return reply, nil
+	case "join":
+		// the joining node was reset to an empty raft state: describe it,
+		// with the slots it served alone, then make it a voter
+		data, _ := json.Marshal(&Op{Kind: OpAddNode, Info: req.Info, Slots: req.Slots})
+		f := r.Apply(data, timeout)
+		if err := f.Error(); err != nil {
+			return "", err
+		}
+		if err := r.AddVoter(raft.ServerID(req.Info.ID), raft.ServerAddress(req.Info.Raft), 0, timeout).Error(); err != nil {
+			return "", err
+		}
+		return "", nil
+	}
+	return "", fmt.Errorf("unknown request %q", req.T)
+}
+
+// Meet joins the node at ip:port (bus port busPort) and this node into one
+// raft group: the one that serves alone is reset and added to the other's
+// group as a voter, bringing along the slots it served. Two groups of
+// several nodes each are not merged (an error).
+func (n *Local) Meet(ip string, port, busPort int) error {
+	addr := net.JoinHostPort(ip, strconv.Itoa(busPort))
+	v := n.View()
+	me := n.myInfo()
+	resp, err := callFrom(addr, &rpcReq{T: "prepare", Info: &me, Alone: n.alone(), Known: len(v.State.Nodes)})
+	if err != nil {
+		return fmt.Errorf("ERR cluster bus %s: %v", addr, err)
+	}
+	if resp.Err != "" {
+		return errors.New(resp.Err)
+	}
+	if resp.Same {
+		return nil
+	}
+	if me.IP == "" && resp.YourIP != "" && n.cfg.IP == "" { // learnt from the peer, as Redis
+		me.IP = resp.YourIP
+		if _, err := n.Propose(&Op{Kind: OpAddNode, Info: &me}); err != nil {
+			return err
+		}
+	}
+	peer := *resp.Info
+	peer.IP, peer.Port, peer.BusPort = ip, port, busPort
+	if resp.JoinMe { // the peer is in a group and this node is alone: join it
+		n.mu.Lock()
+		slots := n.View().State.SlotsOf(n.id)
+		n.stopRaft()
+		err := n.startRaft(true)
+		n.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		me.Raft = n.raftAddr()
+		r, err := call(addr, &rpcReq{T: "join", Info: &me, Slots: slots})
+		if err != nil {
+			return err
+		}
+		if r.Err != "" {
+			return errors.New(r.Err)
+		}
+		return nil
+	}
+	// the peer reset itself: add it to this node's group
+	_, err = n.leaderCall(&rpcReq{T: "join", Info: &peer, Slots: resp.Slots})
+	return err
+}
+
+// alone reports whether this node is the only member of its raft group.
+func (n *Local) alone() bool {
+	r := n.currentRaft()
+	if r == nil {
+		return false
+	}
+	cf := r.GetConfiguration()
+	if cf.Error() != nil {
+		return false
+	}
+	s := cf.Configuration().Servers
+	return len(s) <= 1
+}
+
+// rpcReq and rpcResp are the join protocol's messages (one JSON line
+// each way).
+type rpcReq struct {
+	T     string    `json:"t"` // apply, join, prepare
+	Op    *Op       `json:"op,omitempty"`
+	Info  *NodeInfo `json:"info,omitempty"`
+	Slots []int     `json:"slots,omitempty"`
+	Alone bool      `json:"alone,omitempty"`
+	Known int       `json:"known,omitempty"`
+}
+
+type rpcResp struct {
+	Reply  string    `json:"reply,omitempty"` // Redis error reply of an applied op
+	Err    string    `json:"err,omitempty"`
+	Retry  bool      `json:"retry,omitempty"` // not the leader (any more)
+	Info   *NodeInfo `json:"info,omitempty"`
+	Slots  []int     `json:"slots,omitempty"`
+	Same   bool      `json:"same,omitempty"`   // already in one group
+	JoinMe bool      `json:"joinme,omitempty"` // the caller must join
+	YourIP string    `json:"yourip,omitempty"`
+}
+
+func call(addr string, req *rpcReq) (*rpcResp, error) { return callFrom(addr, req) }
+
+func callFrom(addr string, req *rpcReq) (*rpcResp, error) {
+	nc, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	b, _ := json.Marshal(req)
+	if _, err := nc.Write(append(append([]byte{rpcMagic}, b...), '\n')); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(nc).ReadBytes('\n')
+	if err != nil {
+		return nil, err
+	}
+	var resp rpcResp
+	if err := json.Unmarshal(line, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// acceptBus serves the bus: raft connections go to the current raft
+// transport, join-protocol ones are answered here.
+func (n *Local) acceptBus() {
+	defer n.wg.Done()
+	for {
+		nc, err := n.ln.Accept()
+		if err != nil {
+			select {
+			case <-n.stop:
+				return
+			default:
+			}
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		go n.route(nc)
+	}
+}
+
+func (n *Local) route(nc net.Conn) {
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(nc)
+	b, err := br.Peek(1)
+	if err != nil {
+		nc.Close()
+		return
+	}
+	nc.SetReadDeadline(time.Time{})
+	if b[0] != rpcMagic {
+		if !n.layer.Load().push(&peekedConn{Conn: nc, r: br}) {
+			nc.Close()
+		}
+		return
+	}
+	defer nc.Close()
+	br.ReadByte()
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return
+	}
+	var req rpcReq
+	var resp *rpcResp
+	if err := json.Unmarshal(line, &req); err != nil {
+		resp = &rpcResp{Err: "ERR bad cluster bus request"}
+	} else {
+		resp = n.serve(&req, nc)
+	}
+	out, _ := json.Marshal(resp)
+	nc.Write(append(out, '\n'))
+	if req.T == "prepare" && resp.Info != nil && !resp.JoinMe && !resp.Same && resp.Err == "" {
+		// this node joins the caller's group: start over empty
+		n.mu.Lock()
+		n.stopRaft()
+		if err := n.startRaft(true); err != nil {
+			n.cfg.Logger.Warn("cluster: restarting raft to join", "err", err)
+		}
+		n.mu.Unlock()
+	}
+}
+
+// serve answers a join-protocol request.
+func (n *Local) serve(req *rpcReq, nc net.Conn) *rpcResp {
+	switch req.T {
+	case "apply", "join":
+		r := n.currentRaft()
+		if r == nil || r.State() != raft.Leader {
+			return &rpcResp{Err: "not the leader", Retry: true}
+		}
+		if req.T == "join" && req.Info != nil && req.Info.Raft == "" {
+			return &rpcResp{Err: "ERR join without a raft address"}
+		}
+		reply, err := n.onLeader(r, req)
+		if err != nil {
+			return &rpcResp{Err: err.Error(), Retry: true}
+		}
+		return &rpcResp{Reply: reply}
+	case "prepare":
+		if req.Info == nil {
+			return &rpcResp{Err: "ERR bad prepare"}
+		}
+		v := n.View()
+		me := n.myInfo()
+		resp := &rpcResp{Info: &me}
+		if host, _, err := net.SplitHostPort(nc.RemoteAddr().String()); err == nil {
+			resp.YourIP = host
+		}
+		if n.currentFSM().has(req.Info.ID) {
+			resp.Same = true
+			return resp
+		}
+		if n.alone() {
+			resp.Slots = v.State.SlotsOf(n.id)
+			return resp // and restart empty (route)
+		}
+		if req.Alone {
+			resp.JoinMe = true
+			return resp
+		}
+		return &rpcResp{Err: "ERR CLUSTER MEET of two nodes that are both in a cluster of several nodes is not supported"}
+	}
+	return &rpcResp{Err: "ERR unknown cluster bus request"}
+}
+
+// peekedConn is a connection whose first bytes were buffered.
+type peekedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *peekedConn) Read(b []byte) (int, error) { return c.r.Read(b) }
+
+// streamLayer hands raft the bus connections that are raft's.
+type streamLayer struct {
+	addr  net.Addr
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (l *streamLayer) push(c net.Conn) bool {
+	select {
+	case <-l.done:
+		return false
+	case l.conns <- c:
+		return true
+	}
+}
+
+// Accept implements net.Listener.
+func (l *streamLayer) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close implements net.Listener (the bus listener itself stays open).
+func (l *streamLayer) Close() error { l.once.Do(func() { close(l.done) }); return nil }
+
+// Addr implements net.Listener.
+func (l *streamLayer) Addr() net.Addr { return l.addr }
+
+// Dial implements raft.StreamLayer.
+func (l *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	return net.DialTimeout("tcp", string(addr), timeout)
+}
+
+// fsm applies the raft log to the State.
+type fsm struct {
+	n  *Local
+	mu sync.Mutex
+	st *State
+}
+
+func (f *fsm) has(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.st.Nodes[id] != nil
+}
+
+// Apply implements raft.FSM.
+func (f *fsm) Apply(l *raft.Log) any {
+	var op Op
+	if err := json.Unmarshal(l.Data, &op); err != nil {
+		return "ERR bad cluster log entry"
+	}
+	f.mu.Lock()
+	reply := f.st.Apply(&op)
+	snap := f.st.clone()
+	f.mu.Unlock()
+	f.n.publish(snap)
+	return reply
+}
+
+// Snapshot implements raft.FSM.
+func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, err := json.Marshal(f.st)
+	return fsmSnapshot(b), err
+}
+
+// Restore implements raft.FSM.
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	st := NewState()
+	if err := json.NewDecoder(rc).Decode(st); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.st = st
+	snap := st.clone()
+	f.mu.Unlock()
+	f.n.publish(snap)
+	return nil
+}
+
+type fsmSnapshot []byte
+
+func (s fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	if _, err := sink.Write(s); err != nil {
+		sink.Cancel()
+		return err
+	}
+	return sink.Close()
+}
+
+func (s fsmSnapshot) Release() {}
+
+// clone returns a deep copy of s.
+func (s *State) clone() *State {
+	c := &State{CurrentEpoch: s.CurrentEpoch, Owner: s.Owner, Nodes: make(map[string]*NodeInfo, len(s.Nodes)),
+		Migrating: map[string]map[int]string{}, Importing: map[string]map[int]string{}}
+	for id, n := range s.Nodes {
+		nn := *n
+		c.Nodes[id] = &nn
+	}
+	for _, p := range [][2]map[string]map[int]string{{s.Migrating, c.Migrating}, {s.Importing, c.Importing}} {
+		for id, m := range p[0] {
+			if len(m) == 0 {
+				continue
+			}
+			mm := make(map[int]string, len(m))
+			for k, v := range m {
+				mm[k] = v
+			}
+			p[1][id] = mm
+		}
+	}
+	return c
+}
+
+// slogWriter adapts raft's hclog output to the server's logger.
+type slogWriter struct{ l *slog.Logger }
+
+func (w slogWriter) Write(b []byte) (int, error) {
+	w.l.Warn(strings.TrimSpace(string(b)))
+	return len(b), nil
+}

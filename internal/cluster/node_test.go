@@ -1,0 +1,108 @@
+package cluster
+
+import (
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// freePorts returns a client port p and its bus port p+10000, both free a
+// moment ago.
+func freePorts(t *testing.T) (int, int) {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if p+10000 > 65535 {
+			continue
+		}
+		if bl, err := net.Listen("tcp", "127.0.0.1:"+itoa(p+10000)); err == nil {
+			bl.Close()
+			return p, p + 10000
+		}
+	}
+	t.Fatal("no free port pair")
+	return 0, 0
+}
+
+func itoa(n int) string { return (&NodeInfo{Port: n}).portString() }
+
+func startLocal(t *testing.T) *Local {
+	t.Helper()
+	dir := t.TempDir()
+	p, bus := freePorts(t)
+	n, err := Start(Config{Dir: dir, ConfigFile: filepath.Join(dir, "nodes.conf"), BindIP: "127.0.0.1",
+		Port: p, BusPort: bus, NodeTimeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// waitFor polls cond until it holds or 10 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timeout waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSingleNodeAddSlots(t *testing.T) {
+	n := startLocal(t)
+	slots := make([]int, Slots)
+	for i := range slots {
+		slots[i] = i
+	}
+	reply, err := n.Propose(&Op{Kind: OpAddSlots, Node: n.ID(), Slots: slots})
+	if err != nil || reply != "" {
+		t.Fatalf("addslots: %q %v", reply, err)
+	}
+	waitFor(t, "state ok", n.StateOK)
+	if reply, _ := n.Propose(&Op{Kind: OpAddSlots, Node: n.ID(), Slots: []int{5}}); reply != "ERR Slot 5 is already busy" {
+		t.Fatalf("busy: %q", reply)
+	}
+	v := n.View()
+	if v.Myself == nil || v.Owner(0) != v.Myself || v.Assigned() != Slots {
+		t.Fatalf("view: %+v", v.Myself)
+	}
+}
+
+func TestThreeNodesMeet(t *testing.T) {
+	a, b, c := startLocal(t), startLocal(t), startLocal(t)
+	// b serves slots alone before it meets a: it brings them along
+	if r, err := b.Propose(&Op{Kind: OpAddSlots, Node: b.ID(), Slots: []int{100, 101}}); err != nil || r != "" {
+		t.Fatal(r, err)
+	}
+	for _, o := range []*Local{b, c} {
+		if err := a.Meet("127.0.0.1", o.Port(), o.cfg.BusPort); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, o := range []*Local{a, b, c} {
+		waitFor(t, "3 nodes everywhere", func() bool { return len(o.View().Nodes) == 3 && o.View().Owner(100) != nil })
+	}
+	// a change proposed on a follower goes through the leader
+	if r, err := c.Propose(&Op{Kind: OpAddSlots, Node: c.ID(), Slots: []int{7}}); err != nil || r != "" {
+		t.Fatal(r, err)
+	}
+	for _, o := range []*Local{a, b, c} {
+		waitFor(t, "slot 7 owned by c", func() bool { n := o.View().Owner(7); return n != nil && n.ID == c.ID() })
+		if n := o.View().Owner(100); n == nil || n.ID != b.ID() {
+			t.Fatalf("slot 100 owner %v", n)
+		}
+	}
+	// meeting a member again is a no-op
+	if err := b.Meet("127.0.0.1", c.Port(), c.cfg.BusPort); err != nil {
+		t.Fatal(err)
+	}
+}
