@@ -353,8 +353,8 @@ func (n *Local) leaderCall(req *rpcReq) (string, error) {
 		r := n.currentRaft()
 		if r != nil && r.State() == raft.Leader {
 			reply, err := n.onLeader(r, req)
-			if err == nil || time.Now().After(deadline) {
-				return reply, err
+			if !errors.Is(err, raft.ErrNotLeader) || time.Now().After(deadline) {
+				return reply, err // another error may have applied it: no retry
 			}
 		} else if r != nil {
 			if addr, _ := r.LeaderWithID(); addr != "" {
@@ -592,7 +592,7 @@ func (n *Local) serve(req *rpcReq, nc net.Conn) *rpcResp {
 		}
 		reply, err := n.onLeader(r, req)
 		if err != nil {
-			return &rpcResp{Err: err.Error(), Retry: true}
+			return &rpcResp{Err: err.Error(), Retry: errors.Is(err, raft.ErrNotLeader)}
 		}
 		return &rpcResp{Reply: reply}
 	case "prepare":

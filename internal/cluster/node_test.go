@@ -37,7 +37,7 @@ func startLocal(t *testing.T) *Local {
 	dir := t.TempDir()
 	p, bus := freePorts(t)
 	n, err := Start(Config{Dir: dir, ConfigFile: filepath.Join(dir, "nodes.conf"), BindIP: "127.0.0.1",
-		Port: p, BusPort: bus, NodeTimeout: 500 * time.Millisecond})
+		Port: p, BusPort: bus, NodeTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
