@@ -48,11 +48,12 @@ type Config struct {
 // Local is this server's cluster member: its raft instance over the bus
 // port, the replicated State, and the View the command path reads.
 type Local struct {
-	cfg  Config
-	id   string
-	view atomic.Pointer[View]
-	ok   atomic.Bool // cluster_state ok (slots covered, quorum)
-	hasQ atomic.Bool // in touch with a raft quorum
+	cfg       Config
+	idv       atomic.Pointer[string] // the node id (a hard RESET changes it)
+	view      atomic.Pointer[View]
+	ok        atomic.Bool // cluster_state ok (slots covered, quorum)
+	hasQ      atomic.Bool // in touch with a raft quorum
+	readsDown atomic.Bool // cluster-allow-reads-when-down
 
 	ln      net.Listener // the bus
 	layer   atomic.Pointer[streamLayer]
@@ -90,7 +91,7 @@ func Start(cfg Config) (*Local, error) {
 	if id == "" {
 		id = NewID()
 	}
-	n.id = id
+	n.idv.Store(&id)
 	n.publish(NewState())
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindIP, strconv.Itoa(cfg.BusPort)))
 	if err != nil {
@@ -115,7 +116,7 @@ func NewID() string {
 }
 
 // ID returns the node id.
-func (n *Local) ID() string { return n.id }
+func (n *Local) ID() string { return *n.idv.Load() }
 
 // View returns the current configuration view.
 func (n *Local) View() *View { return n.view.Load() }
@@ -144,7 +145,7 @@ func (n *Local) raftAddr() string {
 
 // myInfo is this node as it announces itself.
 func (n *Local) myInfo() NodeInfo {
-	info := NodeInfo{ID: n.id, IP: n.cfg.IP, Port: n.cfg.Port, BusPort: n.cfg.BusPort, Raft: n.raftAddr()}
+	info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.cfg.Port, BusPort: n.cfg.BusPort, Raft: n.raftAddr()}
 	if v := n.View(); v != nil && v.Myself != nil && v.Myself.IP != "" && info.IP == "" {
 		info.IP = v.Myself.IP
 	}
@@ -182,7 +183,7 @@ func (n *Local) startRaft(wipe bool) error {
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: layer, MaxPool: 3, Timeout: 2 * time.Second, Logger: n.hlog})
 	rc := raft.DefaultConfig()
-	rc.LocalID = raft.ServerID(n.id)
+	rc.LocalID = raft.ServerID(n.ID())
 	hb := n.heartbeat()
 	rc.HeartbeatTimeout, rc.ElectionTimeout = hb, hb
 	rc.LeaderLeaseTimeout = hb / 2
@@ -197,7 +198,7 @@ func (n *Local) startRaft(wipe bool) error {
 	}
 	if !existing && !wipe {
 		conf := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter,
-			ID: raft.ServerID(n.id), Address: raft.ServerAddress(n.raftAddr())}}}
+			ID: raft.ServerID(n.ID()), Address: raft.ServerAddress(n.raftAddr())}}}
 		if err := raft.BootstrapCluster(rc, store, store, snaps, trans, conf); err != nil {
 			store.Close()
 			return fmt.Errorf("cluster raft bootstrap: %w", err)
@@ -256,12 +257,12 @@ func (n *Local) currentRaft() *raft.Raft {
 // publish makes s (which must not change afterwards) the current view and
 // writes the config file.
 func (n *Local) publish(s *State) {
-	if s.Nodes[n.id] == nil { // not in the configuration (yet): show myself
+	if s.Nodes[n.ID()] == nil { // not in the configuration (yet): show myself
 		s = s.clone()
-		info := NodeInfo{ID: n.id, IP: n.cfg.IP, Port: n.cfg.Port, BusPort: n.cfg.BusPort, Raft: n.raftAddr()}
-		s.Nodes[n.id] = &info
+		info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.cfg.Port, BusPort: n.cfg.BusPort, Raft: n.raftAddr()}
+		s.Nodes[n.ID()] = &info
 	}
-	v := NewView(s, n.id)
+	v := NewView(s, n.ID())
 	n.view.Store(v)
 	n.updateOK()
 	if n.cfg.ConfigFile != "" {
@@ -306,8 +307,8 @@ func (n *Local) maintain() {
 		n.updateOK()
 		if r.State() == raft.Leader {
 			v := n.View()
-			mine, want := v.State.Nodes[n.id], n.myInfo()
-			if !f.has(n.id) || (mine.Port != want.Port || mine.BusPort != want.BusPort ||
+			mine, want := v.State.Nodes[n.ID()], n.myInfo()
+			if !f.has(n.ID()) || (mine.Port != want.Port || mine.BusPort != want.BusPort ||
 				(want.IP != "" && mine.IP != want.IP)) {
 				data, _ := json.Marshal(&Op{Kind: OpAddNode, Info: &want})
 				r.Apply(data, n.heartbeat()*4)
@@ -319,9 +320,10 @@ func (n *Local) maintain() {
 			if n.raft == r && r.LastContact().IsZero() {
 				n.cfg.Logger.Warn("cluster: join did not complete; bootstrapping alone")
 				n.stopRaft()
-				if err := n.startRaft(true); err == nil {
-					n.stopRaft()
-					n.startRaft(false)
+				if err := os.RemoveAll(n.raftDir()); err == nil {
+					if err := n.startRaft(false); err != nil {
+						n.cfg.Logger.Warn("cluster: restarting raft", "err", err)
+					}
 				}
 			}
 			n.mu.Unlock()
@@ -335,7 +337,7 @@ var ErrTimeout = errors.New("CLUSTERDOWN The cluster configuration could not be 
 // Propose makes op a raft log entry (through the leader) and returns its
 // outcome: Redis's error reply, "" when applied.
 func (n *Local) Propose(op *Op) (string, error) {
-	if op.Kind != OpAddNode && !n.currentFSM().has(n.id) {
+	if op.Kind != OpAddNode && !n.currentFSM().has(n.ID()) {
 		// not yet announced (raft just started): announce first
 		me := n.myInfo()
 		if _, err := n.leaderCall(&rpcReq{T: "apply", Op: &Op{Kind: OpAddNode, Info: &me}}); err != nil {
@@ -435,7 +437,7 @@ func (n *Local) Meet(ip string, port, busPort int) error {
 	peer.IP, peer.Port, peer.BusPort = ip, port, busPort
 	if resp.JoinMe { // the peer is in a group and this node is alone: join it
 		n.mu.Lock()
-		slots := n.View().State.SlotsOf(n.id)
+		slots := n.View().State.SlotsOf(n.ID())
 		n.stopRaft()
 		err := n.startRaft(true)
 		n.mu.Unlock()
@@ -610,7 +612,7 @@ func (n *Local) serve(req *rpcReq, nc net.Conn) *rpcResp {
 			return resp
 		}
 		if n.alone() {
-			resp.Slots = v.State.SlotsOf(n.id)
+			resp.Slots = v.State.SlotsOf(n.ID())
 			return resp // and restart empty (route)
 		}
 		if req.Alone {
@@ -759,4 +761,39 @@ type slogWriter struct{ l *slog.Logger }
 func (w slogWriter) Write(b []byte) (int, error) {
 	w.l.Warn(strings.TrimSpace(string(b)))
 	return len(b), nil
+}
+
+// SetReadsWhenDown sets cluster-allow-reads-when-down.
+func (n *Local) SetReadsWhenDown(on bool) { n.readsDown.Store(on) }
+
+// Route decides where q runs (View.Route with the current state).
+func (n *Local) Route(q *Query) (kind, slot int, to *Node) {
+	return n.View().Route(q, n.ok.Load(), n.readsDown.Load())
+}
+
+// Reset is CLUSTER RESET: this node leaves its group (the others forget
+// it), and starts over alone with an empty configuration; hard also takes
+// a new node id.
+func (n *Local) Reset(hard bool) error {
+	if !n.alone() {
+		reply, err := n.leaderCall(&rpcReq{T: "apply", Op: &Op{Kind: OpForget, Target: n.ID()}})
+		if err != nil {
+			return err
+		}
+		if reply != "" {
+			return errors.New(reply)
+		}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.stopRaft()
+	if hard {
+		id := NewID()
+		n.idv.Store(&id)
+	}
+	if err := os.RemoveAll(n.raftDir()); err != nil {
+		return err
+	}
+	n.publish(NewState())
+	return n.startRaft(false)
 }
