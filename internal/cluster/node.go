@@ -354,7 +354,7 @@ func (n *Local) leaderCall(req *rpcReq) (string, error) {
 	for {
 		r := n.currentRaft()
 		if r != nil && r.State() == raft.Leader {
-			reply, err := n.onLeader(r, req)
+			reply, _, err := n.onLeader(r, req)
 			if !errors.Is(err, raft.ErrNotLeader) || time.Now().After(deadline) {
 				return reply, err // another error may have applied it: no retry
 			}
@@ -362,6 +362,7 @@ func (n *Local) leaderCall(req *rpcReq) (string, error) {
 			if addr, _ := r.LeaderWithID(); addr != "" {
 				resp, err := call(string(addr), req)
 				if err == nil && resp.Err == "" {
+					n.waitApplied(resp.Index, deadline)
 					return resp.Reply, nil
 				}
 				if err == nil && !resp.Retry {
@@ -376,37 +377,51 @@ func (n *Local) leaderCall(req *rpcReq) (string, error) {
 	}
 }
 
-// onLeader runs req on this node, the leader.
-func (n *Local) onLeader(r *raft.Raft, req *rpcReq) (string, error) {
+// onLeader runs req on this node, the leader; index is the raft log
+// index the caller waits for before it replies (read your writes).
+func (n *Local) onLeader(r *raft.Raft, req *rpcReq) (reply string, index uint64, err error) {
 	timeout := max(5*time.Second, 2*n.cfg.NodeTimeout)
 	switch req.T {
 	case "apply":
 		data, _ := json.Marshal(req.Op)
 		f := r.Apply(data, timeout)
 		if err := f.Error(); err != nil {
-			return "", err
+			return "", 0, err
 		}
 		reply, _ := f.Response().(string)
 		if reply == "" && req.Op.Kind == OpForget {
 			if err := r.RemoveServer(raft.ServerID(req.Op.Target), 0, timeout).Error(); err != nil {
-				return "", err
+				return "", 0, err
 			}
 		}
-		return reply, nil
+		return reply, f.Index(), nil
 	case "join":
 		// the joining node was reset to an empty raft state: describe it,
 		// with the slots it served alone, then make it a voter
 		data, _ := json.Marshal(&Op{Kind: OpAddNode, Info: req.Info, Slots: req.Slots})
 		f := r.Apply(data, timeout)
 		if err := f.Error(); err != nil {
-			return "", err
+			return "", 0, err
 		}
-		if err := r.AddVoter(raft.ServerID(req.Info.ID), raft.ServerAddress(req.Info.Raft), 0, timeout).Error(); err != nil {
-			return "", err
+		v := r.AddVoter(raft.ServerID(req.Info.ID), raft.ServerAddress(req.Info.Raft), 0, timeout)
+		if err := v.Error(); err != nil {
+			return "", 0, err
 		}
-		return "", nil
+		return "", f.Index(), nil
 	}
-	return "", fmt.Errorf("unknown request %q", req.T)
+	return "", 0, fmt.Errorf("unknown request %q", req.T)
+}
+
+// waitApplied waits until this node's configuration includes raft log
+// index (or the deadline).
+func (n *Local) waitApplied(index uint64, deadline time.Time) {
+	for index > 0 && time.Now().Before(deadline) {
+		r := n.currentRaft()
+		if r == nil || r.AppliedIndex() >= index {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // Meet joins the node at ip:port (bus port busPort) and this node into one
@@ -486,6 +501,7 @@ type rpcReq struct {
 
 type rpcResp struct {
 	Reply  string    `json:"reply,omitempty"` // Redis error reply of an applied op
+	Index  uint64    `json:"index,omitempty"` // its raft log index
 	Err    string    `json:"err,omitempty"`
 	Retry  bool      `json:"retry,omitempty"` // not the leader (any more)
 	Info   *NodeInfo `json:"info,omitempty"`
@@ -592,11 +608,11 @@ func (n *Local) serve(req *rpcReq, nc net.Conn) *rpcResp {
 		if req.T == "join" && req.Info != nil && req.Info.Raft == "" {
 			return &rpcResp{Err: "ERR join without a raft address"}
 		}
-		reply, err := n.onLeader(r, req)
+		reply, index, err := n.onLeader(r, req)
 		if err != nil {
 			return &rpcResp{Err: err.Error(), Retry: errors.Is(err, raft.ErrNotLeader)}
 		}
-		return &rpcResp{Reply: reply}
+		return &rpcResp{Reply: reply, Index: index}
 	case "prepare":
 		if req.Info == nil {
 			return &rpcResp{Err: "ERR bad prepare"}
