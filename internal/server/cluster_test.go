@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crescent-db/crescent/internal/difftest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -280,6 +281,139 @@ func arrayOf(t *testing.T, raw string) []string {
 	var out []string
 	for i := 1; i+1 < len(lines); i += 2 {
 		out = append(out, lines[i+1])
+	}
+	return out
+}
+
+// TestClusterDiffSingleNode compares replies with a real redis-server in
+// cluster mode, both single nodes serving every slot; node ids and ports
+// are replaced by placeholders.
+func TestClusterDiffSingleNode(t *testing.T) {
+	raddr := startRedis(t, "--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(freePort(t)))
+	caddr := startClusterNode(t)
+	conns := map[string]*rawConn{"redis": dialRaw(t, raddr), "crescent": dialRaw(t, caddr)}
+	norm := map[string]func(string) string{}
+	ids := map[string]string{}
+	for name, c := range conns {
+		id := bulkString(t, c.mustDo("CLUSTER", "MYID"))
+		ids[name] = id
+		port := portOf(map[string]string{"redis": raddr, "crescent": caddr}[name])
+		bus := "@" + busPortOf(t, []*rawConn{c}, "x", []string{"x"})
+		norm[name] = func(s string) string {
+			return strings.NewReplacer(id, "<id>", port, "<port>", bus, "@<bus>").Replace(s)
+		}
+	}
+	cmds := [][]string{
+		{"CLUSTER", "INFO"}, // before: fail, nothing assigned (cluster_size aside)
+		{"GET", "foo"},
+		{"CLUSTER", "ADDSLOTSRANGE", "0", "16383"},
+	}
+	run := func(cmds [][]string) {
+		t.Helper()
+		for _, cmd := range cmds {
+			rcmd, ccmd := withSelf(cmd, ids["redis"]), withSelf(cmd, ids["crescent"])
+			r, c := conns["redis"].mustDo(rcmd...), conns["crescent"].mustDo(ccmd...)
+			r, c = norm["redis"](r), norm["crescent"](c)
+			if strings.Contains(r, "cluster_slots_assigned:0\r") { // Redis computes cluster_size later
+				r = strings.Replace(r, "cluster_size:1", "cluster_size:0", 1)
+			}
+			if cmd[0] == "CLUSTER" && cmd[1] == "GETKEYSINSLOT" { // in any order
+				r, c = string(difftest.SortedReply([]byte(r))), string(difftest.SortedReply([]byte(c)))
+			}
+			if r != c {
+				t.Errorf("%q:\n redis    %q\n crescent %q", cmd, r, c)
+			}
+		}
+	}
+	run(cmds[1:])
+	for _, a := range []string{raddr, caddr} {
+		waitClusterOK(t, a, 1)
+	}
+	run([][]string{
+		{"CLUSTER", "INFO"},
+		{"CLUSTER", "NODES"},
+		{"CLUSTER", "SLOTS"},
+		{"CLUSTER", "SHARDS"},
+		{"CLUSTER", "LINKS"},
+		{"CLUSTER", "MYID", "x"},
+		{"CLUSTER", "KEYSLOT", "{user}a"},
+		{"CLUSTER", "KEYSLOT"},
+		{"CLUSTER", "COUNTKEYSINSLOT", "16384"},
+		{"CLUSTER", "COUNTKEYSINSLOT", "x"},
+		{"CLUSTER", "GETKEYSINSLOT", "1", "-1"},
+		{"CLUSTER", "GETKEYSINSLOT", "x", "1"},
+		{"MSET", "a", "1", "b", "2"},
+		{"MSET", "a", "1", "{a}b", "2"},
+		{"CLUSTER", "COUNTKEYSINSLOT", "15495"},
+		{"CLUSTER", "GETKEYSINSLOT", "15495", "5"},
+		{"CLUSTER", "GETKEYSINSLOT", "15495", "0"},
+		{"GET", "foo"},
+		{"SELECT", "1"},
+		{"SELECT", "x"},
+		{"SWAPDB", "0", "1"},
+		{"MOVE", "a", "1"},
+		{"EVAL", "return 1", "2", "a", "b"},
+		{"EVAL", "return redis.call('get','zz')", "0"},
+		{"EVAL", "redis.call('get','a'); return redis.call('get','b')", "0"},
+		{"CLUSTER", "ADDSLOTS", "0"},
+		{"CLUSTER", "ADDSLOTS", "16384"},
+		{"CLUSTER", "ADDSLOTS", "x"},
+		{"CLUSTER", "ADDSLOTSRANGE", "5", "1"},
+		{"CLUSTER", "ADDSLOTSRANGE", "1", "2", "3"},
+		{"CLUSTER", "DELSLOTS", "0"},
+		{"CLUSTER", "DELSLOTS", "0"},
+		{"CLUSTER", "DELSLOTSRANGE", "0", "1"},
+		{"CLUSTER", "ADDSLOTS", "0", "0"},
+		{"CLUSTER", "ADDSLOTS", "0"},
+		{"CLUSTER", "ADDSLOTSRANGE", "0", "1", "1", "3"},
+		{"CLUSTER", "SETSLOT", "1", "foo"},
+		{"CLUSTER", "SETSLOT", "1", "node"},
+		{"CLUSTER", "SETSLOT", "16384", "stable"},
+		{"CLUSTER", "SETSLOT", "1", "migrating", "ffffffffffffffffffffffffffffffffffffffff"},
+		{"CLUSTER", "SETSLOT", "1", "importing", "<self>"},
+		{"CLUSTER", "SETSLOT", "1", "node", "ffffffffffffffffffffffffffffffffffffffff"},
+		{"CLUSTER", "SETSLOT", "15495", "node", "<self>"},
+		{"CLUSTER", "SETSLOT", "1", "stable"},
+		{"CLUSTER", "FORGET", "<self>"},
+		{"CLUSTER", "FORGET", "ffffffffffffffffffffffffffffffffffffffff"},
+		{"CLUSTER", "COUNT-FAILURE-REPORTS", "<self>"},
+		{"CLUSTER", "COUNT-FAILURE-REPORTS", "ffffffffffffffffffffffffffffffffffffffff"},
+		{"CLUSTER", "REPLICAS", "<self>"},
+		{"CLUSTER", "MEET", "1.2.3.4", "abc"},
+		{"CLUSTER", "MEET", "1.2.3.4", "1", "x"},
+		{"CLUSTER", "MEET", "1.2.3.4", "99999999"},
+		{"CLUSTER", "MEET", "not-an-ip", "1"},
+		{"CLUSTER", "SET-CONFIG-EPOCH", "-1"},
+		{"CLUSTER", "SET-CONFIG-EPOCH", "x"},
+		{"CLUSTER", "SET-CONFIG-EPOCH", "5"},
+		{"CLUSTER", "SET-CONFIG-EPOCH", "6"},
+		{"CLUSTER", "INFO"},
+		{"CLUSTER", "BUMPEPOCH"},
+		{"CLUSTER", "FLUSHSLOTS"},
+		{"CLUSTER", "RESET", "foo"},
+		{"CLUSTER", "RESET"},
+		{"CLUSTER", "FAILOVER"},
+		{"CLUSTER", "HELP"},
+		{"CLUSTER", "NOSUCH"},
+		{"ASKING"},
+		{"READONLY"},
+		{"READWRITE"},
+		{"SET", "{a}c", "1"},
+		{"MULTI"},
+		{"SET", "x", "1"},
+		{"SET", "y", "1"},
+		{"EXEC"},
+		{"EXEC"},
+	})
+}
+
+// withSelf replaces the argument <self> of cmd by id.
+func withSelf(cmd []string, id string) []string {
+	out := append([]string(nil), cmd...)
+	for i, a := range out {
+		if a == "<self>" {
+			out[i] = id
+		}
 	}
 	return out
 }
