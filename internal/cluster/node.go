@@ -186,7 +186,7 @@ func (n *Local) startRaft(wipe bool) error {
 	rc.LocalID = raft.ServerID(n.ID())
 	hb := n.heartbeat()
 	rc.HeartbeatTimeout, rc.ElectionTimeout = hb, hb
-	rc.LeaderLeaseTimeout = hb / 2
+	rc.LeaderLeaseTimeout = hb
 	rc.CommitTimeout = min(hb/4, 50*time.Millisecond)
 	rc.SnapshotThreshold = 1024
 	rc.Logger = n.hlog
@@ -283,6 +283,7 @@ func (n *Local) maintain() {
 	defer n.wg.Done()
 	t := time.NewTicker(n.heartbeat() / 2)
 	defer t.Stop()
+	var lastQuorum time.Time
 	for {
 		select {
 		case <-n.stop:
@@ -295,15 +296,18 @@ func (n *Local) maintain() {
 		if r == nil {
 			continue
 		}
-		q := false
+		// in touch with a quorum: leading, or following a leader heard
+		// from lately; lost only after cluster-node-timeout without (an
+		// election in between does not take the cluster down)
 		switch r.State() {
 		case raft.Leader:
-			q = true
+			lastQuorum = time.Now()
 		case raft.Follower:
-			addr, _ := r.LeaderWithID()
-			q = addr != "" && time.Since(r.LastContact()) < n.cfg.NodeTimeout
+			if addr, _ := r.LeaderWithID(); addr != "" && time.Since(r.LastContact()) < n.cfg.NodeTimeout {
+				lastQuorum = time.Now()
+			}
 		}
-		n.hasQ.Store(q)
+		n.hasQ.Store(time.Since(lastQuorum) < n.cfg.NodeTimeout)
 		n.updateOK()
 		if r.State() == raft.Leader {
 			v := n.View()
@@ -416,8 +420,8 @@ func (n *Local) onLeader(r *raft.Raft, req *rpcReq) (reply string, index uint64,
 // index (or the deadline).
 func (n *Local) waitApplied(index uint64, deadline time.Time) {
 	for index > 0 && time.Now().Before(deadline) {
-		r := n.currentRaft()
-		if r == nil || r.AppliedIndex() >= index {
+		f := n.currentFSM()
+		if f == nil || f.applied.Load() >= index {
 			return
 		}
 		time.Sleep(2 * time.Millisecond)
@@ -654,14 +658,22 @@ type streamLayer struct {
 	conns chan net.Conn
 	done  chan struct{}
 	once  sync.Once
+	mu    sync.Mutex
 }
 
 func (l *streamLayer) push(c net.Conn) bool {
+	l.mu.Lock() // not after Close drained conns
+	defer l.mu.Unlock()
 	select {
 	case <-l.done:
 		return false
+	default:
+	}
+	select {
 	case l.conns <- c:
 		return true
+	default:
+		return false // raft is not accepting: the peer retries
 	}
 }
 
@@ -675,8 +687,24 @@ func (l *streamLayer) Accept() (net.Conn, error) {
 	}
 }
 
-// Close implements net.Listener (the bus listener itself stays open).
-func (l *streamLayer) Close() error { l.once.Do(func() { close(l.done) }); return nil }
+// Close implements net.Listener (the bus listener itself stays open); the
+// connections raft did not take are closed.
+func (l *streamLayer) Close() error {
+	l.once.Do(func() {
+		l.mu.Lock()
+		close(l.done)
+		l.mu.Unlock()
+		for {
+			select {
+			case c := <-l.conns:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
+	return nil
+}
 
 // Addr implements net.Listener.
 func (l *streamLayer) Addr() net.Addr { return l.addr }
@@ -688,9 +716,10 @@ func (l *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.
 
 // fsm applies the raft log to the State.
 type fsm struct {
-	n  *Local
-	mu sync.Mutex
-	st *State
+	n       *Local
+	mu      sync.Mutex
+	st      *State
+	applied atomic.Uint64 // the last log index applied and published
 }
 
 func (f *fsm) has(id string) bool {
@@ -710,6 +739,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 	snap := f.st.clone()
 	f.mu.Unlock()
 	f.n.publish(snap)
+	f.applied.Store(l.Index)
 	return reply
 }
 

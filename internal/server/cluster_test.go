@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/crescent-db/crescent/internal/difftest"
+	"github.com/crescent-db/crescent/internal/server"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -22,7 +23,7 @@ import (
 func startClusterNode(t *testing.T, directives ...string) string {
 	t.Helper()
 	addr, _ := startCrescent(t, append([]string{"cluster-enabled", "yes",
-		"cluster-port", strconv.Itoa(freePort(t)), "cluster-node-timeout", "1000"}, directives...)...)
+		"cluster-port", strconv.Itoa(freePort(t)), "cluster-node-timeout", "3000"}, directives...)...)
 	return addr
 }
 
@@ -118,7 +119,13 @@ func TestClusterSingleNode(t *testing.T) {
 }
 
 func TestClusterThreeNodes(t *testing.T) {
-	addrs := []string{startClusterNode(t), startClusterNode(t), startClusterNode(t)}
+	var srvs []*server.Server
+	var addrs []string
+	for i := 0; i < 3; i++ {
+		a, s := startCrescent(t, "cluster-enabled", "yes", "cluster-port", strconv.Itoa(freePort(t)),
+			"cluster-node-timeout", "3000")
+		addrs, srvs = append(addrs, a), append(srvs, s)
+	}
 	cs := make([]*rawConn, 3)
 	for i, a := range addrs {
 		cs[i] = dialRaw(t, a)
@@ -155,6 +162,9 @@ func TestClusterThreeNodes(t *testing.T) {
 	const n = 500
 	for i := 0; i < n; i++ {
 		if err := cc.Set(ctx, fmt.Sprint("k", i), i, 0).Err(); err != nil {
+			for _, c := range cs {
+				t.Log(c.mustDo("CLUSTER", "INFO"))
+			}
 			t.Fatal(err)
 		}
 	}
@@ -244,6 +254,27 @@ func TestClusterThreeNodes(t *testing.T) {
 	// another node's slot cannot be made MIGRATING here
 	if r := cs[1].mustDo("CLUSTER", "SETSLOT", "0", "MIGRATING", ids[2]); r != "-ERR I'm not the owner of hash slot 0\r\n" {
 		t.Fatalf("SETSLOT MIGRATING of another node's slot: %q", r)
+	}
+
+	// without a raft quorum the last node refuses its keys
+	srvs[1].Shutdown()
+	srvs[2].Shutdown()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := cs[0].mustDo("GET", "k1")
+		if r == "-CLUSTERDOWN The cluster is down\r\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET without quorum: %q", r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := cs[0].mustDo("CLUSTER", "INFO"); !strings.HasPrefix(r, "$") || !strings.Contains(r, "cluster_state:fail") {
+		t.Fatalf("CLUSTER INFO without quorum: %q", r)
+	}
+	if r := cs[0].mustDo("PING"); r != "+PONG\r\n" {
+		t.Fatalf("PING: %q", r)
 	}
 }
 
