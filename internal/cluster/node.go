@@ -54,6 +54,7 @@ type Local struct {
 	ok        atomic.Bool // cluster_state ok (slots covered, quorum)
 	hasQ      atomic.Bool // in touch with a raft quorum
 	readsDown atomic.Bool // cluster-allow-reads-when-down
+	partialOK atomic.Bool // cluster-require-full-coverage no
 
 	ln      net.Listener // the bus
 	layer   atomic.Pointer[streamLayer]
@@ -274,7 +275,7 @@ func (n *Local) publish(s *State) {
 
 func (n *Local) updateOK() {
 	v := n.View()
-	n.ok.Store(v != nil && v.assigned == Slots && n.hasQ.Load())
+	n.ok.Store(v != nil && (v.assigned == Slots || n.partialOK.Load()) && n.hasQ.Load())
 }
 
 // maintain watches the quorum, announces this node once raft runs, and
@@ -807,6 +808,13 @@ type slogWriter struct{ l *slog.Logger }
 func (w slogWriter) Write(b []byte) (int, error) {
 	w.l.Warn(strings.TrimSpace(string(b)))
 	return len(b), nil
+}
+
+// SetRequireFullCoverage sets cluster-require-full-coverage: with no,
+// the state is ok with unassigned slots too.
+func (n *Local) SetRequireFullCoverage(on bool) {
+	n.partialOK.Store(!on)
+	n.updateOK()
 }
 
 // SetReadsWhenDown sets cluster-allow-reads-when-down.

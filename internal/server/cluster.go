@@ -48,6 +48,8 @@ func (s *Server) startCluster() (stop func(), err error) {
 		return nil, err
 	}
 	n.SetReadsWhenDown(s.cfg.Bool("cluster-allow-reads-when-down"))
+	n.SetRequireFullCoverage(s.cfg.Bool("cluster-require-full-coverage"))
+	s.cfg.OnChange("cluster-require-full-coverage", func(v string) { n.SetRequireFullCoverage(v == "yes") })
 	s.cfg.OnChange("cluster-allow-reads-when-down", func(v string) { n.SetReadsWhenDown(v == "yes") })
 	s.exec.Cluster = n
 	s.cmds.Cluster = n

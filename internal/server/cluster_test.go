@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crescent-db/crescent/internal/cluster"
 	"github.com/crescent-db/crescent/internal/difftest"
 	"github.com/crescent-db/crescent/internal/server"
 	"github.com/redis/go-redis/v9"
@@ -115,6 +116,33 @@ func TestClusterSingleNode(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+
+	// an unassigned slot: the cluster is down for every key, or only for
+	// that slot's with cluster-require-full-coverage no
+	var in0 string
+	for i := 0; in0 == ""; i++ {
+		if k := fmt.Sprint("s", i); cluster.KeySlot([]byte(k)) == 0 {
+			in0 = k
+		}
+	}
+	if r := c.mustDo("CLUSTER", "DELSLOTS", "0"); r != "+OK\r\n" {
+		t.Fatalf("DELSLOTS: %q", r)
+	}
+	for _, tc := range []struct{ cmd, want string }{
+		{"GET " + in0, "-CLUSTERDOWN Hash slot not served\r\n"},
+		{"GET {u}a", "-CLUSTERDOWN The cluster is down\r\n"},
+		{"CONFIG SET cluster-require-full-coverage no", "+OK\r\n"},
+		{"GET {u}a", "$1\r\n1\r\n"},
+		{"GET " + in0, "-CLUSTERDOWN Hash slot not served\r\n"},
+		{"CONFIG SET cluster-require-full-coverage yes", "+OK\r\n"},
+		{"CONFIG SET cluster-allow-reads-when-down yes", "+OK\r\n"},
+		{"GET {u}a", "$1\r\n1\r\n"},
+		{"SET {u}a 2", "-CLUSTERDOWN The cluster is down and only accepts read commands\r\n"},
+	} {
+		if r := c.mustDo(strings.Fields(tc.cmd)...); r != tc.want {
+			t.Errorf("%s: %q, want %q", tc.cmd, r, tc.want)
+		}
 	}
 }
 
