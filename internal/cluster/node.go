@@ -147,8 +147,11 @@ func (n *Local) raftAddr() string {
 // myInfo is this node as it announces itself.
 func (n *Local) myInfo() NodeInfo {
 	info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.cfg.Port, BusPort: n.cfg.BusPort, Raft: n.raftAddr()}
-	if v := n.View(); v != nil && v.Myself != nil && v.Myself.IP != "" && info.IP == "" {
-		info.IP = v.Myself.IP
+	if v := n.View(); v != nil && v.Myself != nil {
+		if v.Myself.IP != "" && info.IP == "" {
+			info.IP = v.Myself.IP
+		}
+		info.Epoch = v.Myself.Epoch // kept when joining a group
 	}
 	return info
 }
@@ -319,7 +322,13 @@ func (n *Local) maintain() {
 				r.Apply(data, n.heartbeat()*4)
 			}
 		}
-		if !joining.IsZero() && time.Since(joining) > 4*n.cfg.NodeTimeout {
+		if !joining.IsZero() && !r.LastContact().IsZero() && f.has(n.ID()) {
+			n.mu.Lock()
+			if n.raft == r {
+				n.joining = time.Time{} // a leader took this node in
+			}
+			n.mu.Unlock()
+		} else if !joining.IsZero() && time.Since(joining) > 4*n.cfg.NodeTimeout {
 			// nobody took this node in: serve alone again
 			n.mu.Lock()
 			if n.raft == r && r.LastContact().IsZero() {
@@ -465,14 +474,21 @@ func (n *Local) Meet(ip string, port, busPort int) error {
 			return err
 		}
 		me.Raft = n.raftAddr()
-		r, err := call(addr, &rpcReq{T: "join", Info: &me, Slots: slots})
-		if err != nil {
-			return err
+		deadline := time.Now().Add(max(5*time.Second, 2*n.cfg.NodeTimeout))
+		for {
+			r, err := call(addr, &rpcReq{T: "join", Info: &me, Slots: slots})
+			if err == nil && r.Err == "" {
+				n.waitJoined(deadline)
+				return nil
+			}
+			if time.Now().After(deadline) || (err == nil && !r.Retry) {
+				if err == nil {
+					err = errors.New(r.Err)
+				}
+				return err
+			}
+			time.Sleep(n.heartbeat() / 2)
 		}
-		if r.Err != "" {
-			return errors.New(r.Err)
-		}
-		return nil
 	}
 	// the peer reset itself: add it to this node's group
 	_, err = n.leaderCall(&rpcReq{T: "join", Info: &peer, Slots: resp.Slots})
@@ -481,8 +497,10 @@ func (n *Local) Meet(ip string, port, busPort int) error {
 
 // alone reports whether this node is the only member of its raft group.
 func (n *Local) alone() bool {
-	r := n.currentRaft()
-	if r == nil {
+	n.mu.Lock()
+	r, joining := n.raft, !n.joining.IsZero()
+	n.mu.Unlock()
+	if r == nil || joining {
 		return false
 	}
 	cf := r.GetConfiguration()
@@ -502,6 +520,8 @@ type rpcReq struct {
 	Slots []int     `json:"slots,omitempty"`
 	Alone bool      `json:"alone,omitempty"`
 	Known int       `json:"known,omitempty"`
+	// Forwarded: relayed once by a follower (not relayed again)
+	Forwarded bool `json:"fwd,omitempty"`
 }
 
 type rpcResp struct {
@@ -589,17 +609,20 @@ func (n *Local) route(nc net.Conn) {
 	} else {
 		resp = n.serve(&req, nc)
 	}
-	out, _ := json.Marshal(resp)
-	nc.Write(append(out, '\n'))
 	if req.T == "prepare" && resp.Info != nil && !resp.JoinMe && !resp.Same && resp.Err == "" {
-		// this node joins the caller's group: start over empty
+		// this node joins the caller's group: start over empty, before
+		// the caller's leader sends it anything (if the caller never
+		// comes back, maintain bootstraps it alone again)
 		n.mu.Lock()
 		n.stopRaft()
 		if err := n.startRaft(true); err != nil {
 			n.cfg.Logger.Warn("cluster: restarting raft to join", "err", err)
+			resp = &rpcResp{Err: "ERR " + err.Error()}
 		}
 		n.mu.Unlock()
 	}
+	out, _ := json.Marshal(resp)
+	nc.Write(append(out, '\n'))
 }
 
 // serve answers a join-protocol request.
@@ -607,6 +630,16 @@ func (n *Local) serve(req *rpcReq, nc net.Conn) *rpcResp {
 	switch req.T {
 	case "apply", "join":
 		r := n.currentRaft()
+		if r != nil && r.State() != raft.Leader && !req.Forwarded {
+			// relay to the leader (a joining node knows only this one)
+			if addr, _ := r.LeaderWithID(); addr != "" {
+				fwd := *req
+				fwd.Forwarded = true
+				if resp, err := call(string(addr), &fwd); err == nil {
+					return resp
+				}
+			}
+		}
 		if r == nil || r.State() != raft.Leader {
 			return &rpcResp{Err: "not the leader", Retry: true}
 		}
@@ -850,4 +883,15 @@ func (n *Local) Reset(hard bool) error {
 	}
 	n.publish(NewState())
 	return n.startRaft(false)
+}
+
+// waitJoined waits until this node, joining a group, has the group's
+// configuration with itself in it (or the deadline).
+func (n *Local) waitJoined(deadline time.Time) {
+	for time.Now().Before(deadline) {
+		if f := n.currentFSM(); f != nil && f.has(n.ID()) {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -83,13 +83,21 @@ func TestThreeNodesMeet(t *testing.T) {
 	if r, err := b.Propose(&Op{Kind: OpAddSlots, Node: b.ID(), Slots: []int{100, 101}}); err != nil || r != "" {
 		t.Fatal(r, err)
 	}
-	for _, o := range []*Local{b, c} {
-		if err := a.Meet("127.0.0.1", o.Port(), o.cfg.BusPort); err != nil {
-			t.Fatal(err)
-		}
+	// b, alone, joins a's group; then c, alone, meets b (in a group of
+	// two, whose leader is a): c joins that group, through b
+	if err := a.Meet("127.0.0.1", b.Port(), b.cfg.BusPort); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.Propose(&Op{Kind: OpAddSlots, Node: c.ID(), Slots: []int{200}}); err != nil || r != "" {
+		t.Fatal(r, err)
+	}
+	if err := c.Meet("127.0.0.1", b.Port(), b.cfg.BusPort); err != nil {
+		t.Fatal(err)
 	}
 	for _, o := range []*Local{a, b, c} {
-		waitFor(t, "3 nodes everywhere", func() bool { return len(o.View().Nodes) == 3 && o.View().Owner(100) != nil })
+		waitFor(t, "3 nodes everywhere", func() bool {
+			return len(o.View().Nodes) == 3 && o.View().Owner(100) != nil && o.View().Owner(200) != nil
+		})
 	}
 	// a change proposed on a follower goes through the leader
 	if r, err := c.Propose(&Op{Kind: OpAddSlots, Node: c.ID(), Slots: []int{7}}); err != nil || r != "" {
@@ -99,6 +107,9 @@ func TestThreeNodesMeet(t *testing.T) {
 		waitFor(t, "slot 7 owned by c", func() bool { n := o.View().Owner(7); return n != nil && n.ID == c.ID() })
 		if n := o.View().Owner(100); n == nil || n.ID != b.ID() {
 			t.Fatalf("slot 100 owner %v", n)
+		}
+		if n := o.View().Owner(200); n == nil || n.ID != c.ID() {
+			t.Fatalf("slot 200 owner %v", n)
 		}
 	}
 	// meeting a member again is a no-op

@@ -160,9 +160,10 @@ func (s *State) Apply(op *Op) string {
 		if n == nil {
 			return "ERR Unknown node " + op.Target
 		}
-		if _, ok := s.Importing[op.Target][op.Slot]; ok {
+		if _, ok := s.Importing[op.Target][op.Slot]; ok && (n.Epoch == 0 || n.Epoch != s.CurrentEpoch) {
 			// the importing node takes the slot: a new config epoch
-			// (Redis's clusterBumpConfigEpochWithoutConsensus)
+			// unless it has the greatest already (Redis's
+			// clusterBumpConfigEpochWithoutConsensus)
 			s.CurrentEpoch++
 			n.Epoch = s.CurrentEpoch
 		}
