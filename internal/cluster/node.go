@@ -853,9 +853,10 @@ func (n *Local) SetRequireFullCoverage(on bool) {
 // SetReadsWhenDown sets cluster-allow-reads-when-down.
 func (n *Local) SetReadsWhenDown(on bool) { n.readsDown.Store(on) }
 
-// Route decides where q runs (View.Route with the current state).
-func (n *Local) Route(q *Query) (kind, slot int, to *Node) {
-	return n.View().Route(q, n.ok.Load(), n.readsDown.Load())
+// Routing returns the current view, whether the cluster state is ok,
+// and cluster-allow-reads-when-down: what View.Route needs.
+func (n *Local) Routing() (v *View, ok, readsWhenDown bool) {
+	return n.View(), n.ok.Load(), n.readsDown.Load()
 }
 
 // Reset is CLUSTER RESET: this node leaves its group (the others forget

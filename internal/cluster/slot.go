@@ -7,6 +7,8 @@
 // See docs/design/cluster.md.
 package cluster
 
+import "bytes"
+
 // Slots is the number of hash slots.
 const Slots = 16384
 
@@ -38,17 +40,9 @@ func crc16(b []byte) uint16 {
 // KeySlot returns the hash slot of key: CRC16 of the key, or of the part
 // between the first '{' and the next '}' when that part is not empty.
 func KeySlot(key []byte) int {
-	for i, c := range key {
-		if c == '{' {
-			for j := i + 1; j < len(key); j++ {
-				if key[j] == '}' {
-					if j == i+1 {
-						break // "{}": the whole key
-					}
-					return int(crc16(key[i+1:j]) & (Slots - 1))
-				}
-			}
-			break
+	if i := bytes.IndexByte(key, '{'); i >= 0 {
+		if j := bytes.IndexByte(key[i+1:], '}'); j > 0 { // "{}": the whole key
+			return int(crc16(key[i+1:i+1+j]) & (Slots - 1))
 		}
 	}
 	return int(crc16(key) & (Slots - 1))

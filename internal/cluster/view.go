@@ -22,6 +22,7 @@ type View struct {
 	owner  [Slots]*Node
 	// this node's MIGRATING and IMPORTING slots, and their peers
 	migrating, importing map[int]*Node
+	stable               bool // no slot MIGRATING or IMPORTING here
 	assigned             int
 }
 
@@ -53,6 +54,7 @@ func NewView(s *State, myID string) *View {
 			v.importing[sl] = p
 		}
 	}
+	v.stable = len(v.migrating) == 0 && len(v.importing) == 0
 	return v
 }
 
@@ -127,6 +129,12 @@ type Query struct {
 // kind (RedirNone: here), the slot (-1 without keys) and the node of a
 // MOVED or ASK redirection. ok reports whether the cluster state is ok.
 func (v *View) Route(q *Query, ok, readsWhenDown bool) (kind, slot int, to *Node) {
+	if len(q.Keys) == 1 && ok && v.stable { // the common case: one key, no migration
+		s := KeySlot(q.Keys[0])
+		if n := v.owner[s]; n != nil && n == v.Myself {
+			return RedirNone, s, n
+		}
+	}
 	slot = -1
 	var n *Node
 	var first []byte

@@ -39,6 +39,9 @@ func (e *Executor) clusterCheck(cl *command.Client, spec *command.Spec, args [][
 				}
 			}
 		}
+	} else if len(args) > 1 && spec.OnlyKeyIs1() { // the common shape, without KeysInto
+		q.Keys = args[1:2]
+		q.Write = spec.Has(command.FlagWrite)
 	} else {
 		keys := spec.KeysInto(args, kb[:0])
 		if len(keys) == 0 {
@@ -57,7 +60,8 @@ func (e *Executor) clusterCheck(cl *command.Client, spec *command.Spec, args [][
 		return ""
 	}
 	q.Exists = e.keyExistsLocked
-	kind, slot, to := e.Cluster.Route(&q)
+	v, ok, readsDown := e.Cluster.Routing()
+	kind, slot, to := v.Route(&q, ok, readsDown)
 	if kind == cluster.RedirNone {
 		return ""
 	}
@@ -99,7 +103,8 @@ func (e *Executor) scriptClusterCheck(s *ScriptCall, spec *command.Spec, args []
 	}
 	db := e.Store.DB(0, s.Now)
 	q.Exists = db.Exists
-	kind, _, _ := e.Cluster.Route(&q)
+	v, ok, readsDown := e.Cluster.Routing()
+	kind, _, _ := v.Route(&q, ok, readsDown)
 	switch kind {
 	case cluster.RedirNone:
 		return ""
@@ -111,7 +116,10 @@ func (e *Executor) scriptClusterCheck(s *ScriptCall, spec *command.Spec, args []
 	return cluster.ErrScriptNonLocal
 }
 
-// ClusterRouter routes commands in cluster mode (cluster.Local).
+// ClusterRouter gives what routing a command needs in cluster mode
+// (cluster.Local): the current view, whether the cluster state is ok, and
+// cluster-allow-reads-when-down. The executor calls View.Route itself, so
+// that the query stays on its stack.
 type ClusterRouter interface {
-	Route(q *cluster.Query) (kind, slot int, to *cluster.Node)
+	Routing() (v *cluster.View, ok, readsWhenDown bool)
 }
