@@ -15,8 +15,9 @@ import (
 // ASKING flag, which holds for one command (or one transaction).
 func (e *Executor) clusterCheck(cl *command.Client, spec *command.Spec, args [][]byte) string {
 	asking := cl.Flags&command.ClientAsking != 0
-	if asking && cl.Flags&command.ClientMulti == 0 && spec.Name != "asking" {
-		cl.Flags &^= command.ClientAsking
+	if asking && (cl.Flags&command.ClientMulti == 0 || spec.Lock == command.LockTx) &&
+		spec.Name != "asking" && spec.Name != "multi" {
+		cl.Flags &^= command.ClientAsking // kept through MULTI, up to EXEC
 	}
 	if cl.Flags&command.ClientLoading != 0 {
 		return "" // the AOF is obeyed

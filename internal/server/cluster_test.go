@@ -246,6 +246,16 @@ func TestClusterThreeNodes(t *testing.T) {
 	if r := cs[0].mustDo("MGET", "{foo}new", "{foo}none"); r != "-TRYAGAIN Multiple keys request during rehashing of slot\r\n" {
 		t.Fatalf("MGET on the importing node with a missing key: %q", r)
 	}
+	// ASKING holds through a transaction, then ends with EXEC
+	cs[0].mustDo("ASKING")
+	cs[0].mustDo("MULTI")
+	cs[0].mustDo("GET", "{foo}new")
+	if r := cs[0].mustDo("EXEC"); r != "*1\r\n$1\r\n1\r\n" {
+		t.Fatalf("EXEC after ASKING: %q", r)
+	}
+	if r := cs[0].mustDo("GET", "{foo}new"); !strings.HasPrefix(r, "-MOVED") {
+		t.Fatalf("GET after EXEC: %q", r)
+	}
 	keys := arrayOf(t, cs[2].mustDo("CLUSTER", "GETKEYSINSLOT", slot, "100"))
 	if len(keys) != 2 {
 		t.Fatalf("GETKEYSINSLOT: %q", keys)
