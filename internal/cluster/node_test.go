@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"net"
+	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
@@ -115,5 +117,67 @@ func TestThreeNodesMeet(t *testing.T) {
 	// meeting a member again is a no-op
 	if err := b.Meet("127.0.0.1", c.Port(), c.cfg.BusPort); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRestart: a node keeps its id (cluster-config-file) and its
+// configuration (the raft log in dir) across a restart.
+func TestRestart(t *testing.T) {
+	dir := t.TempDir()
+	p, bus := freePorts(t)
+	cfg := Config{Dir: dir, ConfigFile: filepath.Join(dir, "nodes.conf"), BindIP: "127.0.0.1",
+		Port: p, BusPort: bus, NodeTimeout: time.Second}
+	n, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := n.ID()
+	if r, err := n.Propose(&Op{Kind: OpAddSlots, Node: id, Slots: []int{1, 2, 3}}); err != nil || r != "" {
+		t.Fatal(r, err)
+	}
+	n.Close()
+	if got, err := readMyID(cfg.ConfigFile); err != nil || got != id {
+		t.Fatalf("config file id %q, %v; want %q", got, err, id)
+	}
+	n, err = Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if n.ID() != id {
+		t.Fatalf("id %q after restart, want %q", n.ID(), id)
+	}
+	waitFor(t, "slots back", func() bool { o := n.View().Owner(2); return o != nil && o.ID == id })
+	// RESET HARD: a new id, nothing assigned
+	if err := n.Reset(true); err != nil {
+		t.Fatal(err)
+	}
+	if n.ID() == id || n.View().Owner(2) != nil {
+		t.Fatalf("after RESET HARD: id %q owner %v", n.ID(), n.View().Owner(2))
+	}
+	if r, err := n.Propose(&Op{Kind: OpAddSlots, Node: n.ID(), Slots: []int{2}}); err != nil || r != "" {
+		t.Fatal(r, err)
+	}
+}
+
+func TestReadMyID(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ text, id, err string }{
+		{"", "", ""},
+		{"vars currentEpoch 0 lastVoteEpoch 0\n", "", ""},
+		{idB + " :1@2 master - 0 0 0 connected\n" + idA + " :7000@17000 myself,master - 0 0 0 connected 0-5\n", idA, ""},
+		{"xyz :7000@17000 myself,master - 0 0 0 connected\n", "", "bad node id"},
+	} {
+		path := filepath.Join(dir, "nodes.conf")
+		if err := os.WriteFile(path, []byte(tc.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		id, err := readMyID(path)
+		if id != tc.id || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%q: %q, %v", tc.text, id, err)
+		}
+	}
+	if id, err := readMyID(filepath.Join(dir, "none")); id != "" || err != nil {
+		t.Errorf("missing file: %q, %v", id, err)
 	}
 }
