@@ -3,8 +3,8 @@ package cluster
 import (
 	"net"
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
