@@ -103,6 +103,8 @@ func Start(cfg Config) (*Local, error) {
 		ln.Close()
 		return nil, err
 	}
+	n.hasQ.Store(n.currentFSM().has(n.ID())) // restored: serve it (maintain)
+	n.updateOK()
 	n.wg.Add(2)
 	go n.acceptBus()
 	go n.maintain()
@@ -235,9 +237,15 @@ func (n *Local) stopRaft() {
 	n.raft = nil
 }
 
-// Close stops the node.
+// Close stops the node. A snapshot taken first lets the next start
+// restore the configuration at once, before raft replays its log.
 func (n *Local) Close() error {
 	close(n.stop)
+	n.mu.Lock()
+	if n.raft != nil {
+		n.raft.Snapshot().Error() // ErrNothingNewToSnapshot is fine
+	}
+	n.mu.Unlock()
 	n.ln.Close()
 	n.mu.Lock()
 	n.stopRaft()
@@ -285,9 +293,15 @@ func (n *Local) updateOK() {
 // bootstraps a node whose join never completed.
 func (n *Local) maintain() {
 	defer n.wg.Done()
-	t := time.NewTicker(n.heartbeat() / 2)
+	t := time.NewTicker(min(n.heartbeat()/4, 100*time.Millisecond))
 	defer t.Stop()
-	var lastQuorum time.Time
+	// a restarted node serves the configuration it restored for up to
+	// node-timeout before it must have found its quorum again (as a Redis
+	// node serves its nodes.conf)
+	lastQuorum := time.Now()
+	if !n.currentFSM().has(n.ID()) {
+		lastQuorum = time.Time{}
+	}
 	for {
 		select {
 		case <-n.stop:
@@ -402,6 +416,8 @@ func (n *Local) onLeader(r *raft.Raft, req *rpcReq) (reply string, index uint64,
 		if err := f.Error(); err != nil {
 			return "", 0, err
 		}
+		n.hasQ.Store(true) // a majority just took it (maintain keeps it up to date)
+		n.updateOK()
 		reply, _ := f.Response().(string)
 		if reply == "" && req.Op.Kind == OpForget {
 			if err := r.RemoveServer(raft.ServerID(req.Op.Target), 0, timeout).Error(); err != nil {
