@@ -17,12 +17,17 @@ func (v *View) NodesLines(pong int64) []string {
 	for _, n := range v.Nodes {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s %s:%d@%d ", n.ID, n.IP, n.Port, n.BusPort)
-		if n.Myself {
+		link := "connected"
+		switch {
+		case n.Myself:
 			b.WriteString("myself,master - 0 0 ")
-		} else {
+		case n.Fail:
+			fmt.Fprintf(&b, "master,fail - 0 %d ", pong)
+			link = "disconnected"
+		default:
 			fmt.Fprintf(&b, "master - 0 %d ", pong)
 		}
-		fmt.Fprintf(&b, "%d connected", n.Epoch)
+		fmt.Fprintf(&b, "%d %s", n.Epoch, link)
 		for _, r := range Ranges(v.State.Owner[:], n.ID) {
 			if r.Start == r.End {
 				fmt.Fprintf(&b, " %d", r.Start)

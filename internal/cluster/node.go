@@ -64,9 +64,13 @@ type Local struct {
 	store   *raftboltdb.BoltStore
 	fsm     *fsm
 	joining time.Time // raft restarted empty to join a group, at
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	hlog    hclog.Logger
+	obs     chan raft.Observation
+	// peers the raft leader failed to reach, since (failure detection)
+	failMu    sync.Mutex
+	failSince map[string]time.Time
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	hlog      hclog.Logger
 }
 
 // rpcMagic opens a join-protocol connection on the bus (raft's own start
@@ -82,7 +86,8 @@ func Start(cfg Config) (*Local, error) {
 	if cfg.NodeTimeout <= 0 {
 		cfg.NodeTimeout = 15 * time.Second
 	}
-	n := &Local{cfg: cfg, stop: make(chan struct{})}
+	n := &Local{cfg: cfg, stop: make(chan struct{}), obs: make(chan raft.Observation, 64),
+		failSince: map[string]time.Time{}}
 	n.hlog = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn,
 		Output: slogWriter{cfg.Logger}})
 	id, err := readMyID(cfg.ConfigFile)
@@ -105,7 +110,8 @@ func Start(cfg Config) (*Local, error) {
 	}
 	n.hasQ.Store(n.currentFSM().has(n.ID())) // restored: serve it (maintain)
 	n.updateOK()
-	n.wg.Add(2)
+	n.wg.Add(3)
+	go n.observe()
 	go n.acceptBus()
 	go n.maintain()
 	return n, nil
@@ -216,6 +222,13 @@ func (n *Local) startRaft(wipe bool) error {
 		trans.Close()
 		return fmt.Errorf("cluster raft: %w", err)
 	}
+	r.RegisterObserver(raft.NewObserver(n.obs, false, func(o *raft.Observation) bool {
+		switch o.Data.(type) {
+		case raft.FailedHeartbeatObservation, raft.ResumedHeartbeatObservation, raft.LeaderObservation:
+			return true
+		}
+		return false
+	}))
 	n.raft, n.trans, n.store, n.fsm = r, trans, store, f
 	if wipe {
 		n.joining = time.Now()
@@ -286,7 +299,7 @@ func (n *Local) publish(s *State) {
 
 func (n *Local) updateOK() {
 	v := n.View()
-	n.ok.Store(v != nil && (v.assigned == Slots || n.partialOK.Load()) && n.hasQ.Load())
+	n.ok.Store(v != nil && ((v.assigned == Slots && v.failing == 0) || n.partialOK.Load()) && n.hasQ.Load())
 }
 
 // maintain watches the quorum, announces this node once raft runs, and
@@ -299,6 +312,7 @@ func (n *Local) maintain() {
 	// node-timeout before it must have found its quorum again (as a Redis
 	// node serves its nodes.conf)
 	lastQuorum := time.Now()
+	var leadingSince time.Time
 	if !n.currentFSM().has(n.ID()) {
 		lastQuorum = time.Time{}
 	}
@@ -327,6 +341,14 @@ func (n *Local) maintain() {
 		}
 		n.hasQ.Store(time.Since(lastQuorum) < n.cfg.NodeTimeout)
 		n.updateOK()
+		if r.State() == raft.Leader {
+			if leadingSince.IsZero() {
+				leadingSince = time.Now()
+			}
+			n.checkFailures(r, leadingSince)
+		} else {
+			leadingSince = time.Time{}
+		}
 		if r.State() == raft.Leader {
 			v := n.View()
 			mine, want := v.State.Nodes[n.ID()], n.myInfo()
@@ -910,5 +932,62 @@ func (n *Local) waitJoined(deadline time.Time) {
 			return
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// observe records the peers the raft leader fails to reach (heartbeat
+// observations), for checkFailures.
+func (n *Local) observe() {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case o := <-n.obs:
+			n.failMu.Lock()
+			switch d := o.Data.(type) {
+			case raft.FailedHeartbeatObservation:
+				if _, ok := n.failSince[string(d.PeerID)]; !ok {
+					n.failSince[string(d.PeerID)] = time.Now()
+				}
+			case raft.ResumedHeartbeatObservation:
+				delete(n.failSince, string(d.PeerID))
+			case raft.LeaderObservation: // a new term: start over
+				clear(n.failSince)
+			}
+			n.failMu.Unlock()
+		}
+	}
+}
+
+// checkFailures, on the leader, flags the nodes it has not reached for
+// cluster-node-timeout as failing, and clears the flag of a node it
+// reaches again, or has had no failure with for a node-timeout of its
+// leadership (a flag set under a previous leader).
+func (n *Local) checkFailures(r *raft.Raft, leadingSince time.Time) {
+	now := time.Now()
+	for _, nd := range n.View().Nodes {
+		if nd.Myself {
+			continue
+		}
+		n.failMu.Lock()
+		since, failing := n.failSince[nd.ID]
+		n.failMu.Unlock()
+		var want bool
+		switch {
+		case failing && now.Sub(since) > n.cfg.NodeTimeout:
+			want = true
+		case failing:
+			continue // not for long enough to decide
+		case nd.Fail && now.Sub(leadingSince) < n.cfg.NodeTimeout:
+			continue // flagged before this leader: wait and see
+		}
+		if want == nd.Fail {
+			continue
+		}
+		data, _ := json.Marshal(&Op{Kind: OpFail, Target: nd.ID, Fail: want})
+		if r.Apply(data, n.heartbeat()*4).Error() != nil {
+			return
+		}
 	}
 }

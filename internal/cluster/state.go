@@ -17,6 +17,9 @@ type NodeInfo struct {
 	Raft string `json:"raft"`
 	// Epoch is the node's config epoch.
 	Epoch uint64 `json:"epoch"`
+	// Fail: the raft leader has not reached the node for
+	// cluster-node-timeout (Redis's FAIL flag).
+	Fail bool `json:"fail,omitempty"`
 }
 
 // State is the replicated cluster configuration: every node applies the
@@ -53,6 +56,7 @@ const (
 	OpSetNode   = "setnode"    // Slot is owned by Target from now on
 	OpEpoch     = "epoch"      // SET-CONFIG-EPOCH: Node's config epoch is Epoch
 	OpBumpEpoch = "bumpepoch"  // Node takes a new config epoch
+	OpFail      = "fail"       // Target is failing (Fail) or reachable again
 )
 
 // Op is one change of the configuration: a raft log entry.
@@ -64,6 +68,7 @@ type Op struct {
 	Slot   int       `json:"sl,omitempty"`
 	Target string    `json:"t,omitempty"`
 	Epoch  uint64    `json:"e,omitempty"`
+	Fail   bool      `json:"f,omitempty"`
 }
 
 // Apply makes op's change, or none when it fails, and returns the error
@@ -182,6 +187,12 @@ func (s *State) Apply(op *Op) string {
 		}
 		n.Epoch = op.Epoch
 		s.CurrentEpoch = max(s.CurrentEpoch, op.Epoch)
+	case OpFail:
+		n := s.Nodes[op.Target]
+		if n == nil {
+			return "ERR Unknown node " + op.Target
+		}
+		n.Fail = op.Fail
 	case OpBumpEpoch:
 		n := s.Nodes[op.Node]
 		if n == nil {

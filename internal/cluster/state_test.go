@@ -35,6 +35,9 @@ func TestStateApply(t *testing.T) {
 		{Op{Kind: OpEpoch, Node: idA, Epoch: 5}, "ERR The user can assign a config epoch only when the node does not know any other node."},
 		{Op{Kind: OpBumpEpoch, Node: idA}, ""},
 		{Op{Kind: OpForget, Target: idC}, "ERR Unknown node " + idC},
+		{Op{Kind: OpFail, Target: idC, Fail: true}, "ERR Unknown node " + idC},
+		{Op{Kind: OpFail, Target: idA, Fail: true}, ""},
+		{Op{Kind: OpFail, Target: idA}, ""},
 		{Op{Kind: "nonsense"}, "ERR unknown cluster operation nonsense"},
 	} {
 		if got := s.Apply(&tc.op); got != tc.reply {
@@ -50,6 +53,14 @@ func TestStateApply(t *testing.T) {
 	if s.Nodes[idB].Epoch != 1 || s.Nodes[idA].Epoch != 2 || s.CurrentEpoch != 2 {
 		t.Fatalf("epochs: a=%d b=%d current=%d", s.Nodes[idA].Epoch, s.Nodes[idB].Epoch, s.CurrentEpoch)
 	}
+	s.Apply(&Op{Kind: OpFail, Target: idB, Fail: true})
+	if v := NewView(s, idA); v.FailingSlots() != 2 || !v.Node(idB).Fail || v.Node(idA).Fail {
+		t.Fatalf("failing slots %d", v.FailingSlots())
+	}
+	if v := NewView(s, idB); v.FailingSlots() != 0 { // a node never counts itself
+		t.Fatalf("failing slots seen by the failed node: %d", v.FailingSlots())
+	}
+	s.Apply(&Op{Kind: OpFail, Target: idB})
 	// a snapshot restores the same state
 	b, err := json.Marshal(s)
 	if err != nil {

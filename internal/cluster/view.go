@@ -24,6 +24,7 @@ type View struct {
 	migrating, importing map[int]*Node
 	stable               bool // no slot MIGRATING or IMPORTING here
 	assigned             int
+	failing              int // assigned slots whose owner is flagged fail
 }
 
 // NewView builds the view of s from node myID; s must not change after.
@@ -42,6 +43,9 @@ func NewView(s *State, myID string) *View {
 		if id != "" {
 			v.owner[i] = v.byID[id]
 			v.assigned++
+			if v.owner[i].Fail && !v.owner[i].Myself {
+				v.failing++
+			}
 		}
 	}
 	for sl, peer := range s.Migrating[myID] {
@@ -66,6 +70,10 @@ func (v *View) Owner(slot int) *Node { return v.owner[slot] }
 
 // Assigned returns the number of assigned slots.
 func (v *View) Assigned() int { return v.assigned }
+
+// FailingSlots returns the number of assigned slots whose owner is
+// flagged fail (cluster_slots_fail).
+func (v *View) FailingSlots() int { return v.failing }
 
 // Migrating returns the target of a slot this node migrates, or nil.
 func (v *View) Migrating(slot int) *Node { return v.migrating[slot] }

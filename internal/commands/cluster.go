@@ -117,9 +117,9 @@ func (h *Handlers) clusterInfo(c *command.Ctx, n *cluster.Local) {
 	lines := []string{
 		"cluster_state:" + state,
 		"cluster_slots_assigned:" + strconv.Itoa(v.Assigned()),
-		"cluster_slots_ok:" + strconv.Itoa(v.Assigned()),
+		"cluster_slots_ok:" + strconv.Itoa(v.Assigned()-v.FailingSlots()),
 		"cluster_slots_pfail:0",
-		"cluster_slots_fail:0",
+		"cluster_slots_fail:" + strconv.Itoa(v.FailingSlots()),
 		"cluster_known_nodes:" + strconv.Itoa(len(v.Nodes)),
 		"cluster_size:" + strconv.Itoa(v.Size()),
 		"cluster_current_epoch:" + strconv.FormatUint(v.State.CurrentEpoch, 10),
@@ -188,7 +188,11 @@ func (h *Handlers) clusterShards(c *command.Ctx, n *cluster.Local) {
 		c.W.BulkString("replication-offset")
 		c.W.Int(0)
 		c.W.BulkString("health")
-		c.W.BulkString("online")
+		if nd.Fail {
+			c.W.BulkString("fail")
+		} else {
+			c.W.BulkString("online")
+		}
 	}
 }
 

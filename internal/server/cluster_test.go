@@ -294,20 +294,41 @@ func TestClusterThreeNodes(t *testing.T) {
 		t.Fatalf("SETSLOT MIGRATING of another node's slot: %q", r)
 	}
 
-	// without a raft quorum the last node refuses its keys
-	srvs[1].Shutdown()
+	// a node down for node-timeout is flagged fail: its slots are not
+	// served, so the cluster is down (full coverage required)
+	bus2 := busPortOf(t, cs, addrs[2], addrs)
 	srvs[2].Shutdown()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		r := cs[0].mustDo("GET", "k1")
-		if r == "-CLUSTERDOWN The cluster is down\r\n" {
+	waitDown := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			r := cs[0].mustDo("GET", "k1")
+			if r == "-CLUSTERDOWN The cluster is down\r\n" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s: %q", what, r)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitDown("with a failed node")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		r := cs[1].mustDo("CLUSTER", "NODES")
+		if strings.Contains(r, ids[2]+" "+addrs[2]+"@"+bus2+" master,fail ") {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("GET without quorum: %q", r)
+			t.Fatalf("CLUSTER NODES with a failed node: %q", r)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
+	if r := cs[0].mustDo("CLUSTER", "INFO"); !strings.Contains(r, "cluster_state:fail") ||
+		!strings.Contains(r, "cluster_slots_fail:5460\r\n") {
+		t.Fatalf("CLUSTER INFO with a failed node: %q", r)
+	}
+	// without a raft quorum the last node is down too
+	srvs[1].Shutdown()
+	waitDown("without quorum")
 	if r := cs[0].mustDo("CLUSTER", "INFO"); !strings.HasPrefix(r, "$") || !strings.Contains(r, "cluster_state:fail") {
 		t.Fatalf("CLUSTER INFO without quorum: %q", r)
 	}
