@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -126,5 +125,3 @@ func validID(id string) bool {
 	}
 	return true
 }
-
-var _ = strconv.Itoa

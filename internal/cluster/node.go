@@ -484,7 +484,7 @@ func (n *Local) Meet(ip string, port, busPort int) error {
 	addr := net.JoinHostPort(ip, strconv.Itoa(busPort))
 	v := n.View()
 	me := n.myInfo()
-	resp, err := callFrom(addr, &rpcReq{T: "prepare", Info: &me, Alone: n.alone(), Known: len(v.State.Nodes)})
+	resp, err := call(addr, &rpcReq{T: "prepare", Info: &me, Alone: n.alone(), Known: len(v.State.Nodes)})
 	if err != nil {
 		return fmt.Errorf("ERR cluster bus %s: %v", addr, err)
 	}
@@ -574,9 +574,8 @@ type rpcResp struct {
 	YourIP string    `json:"yourip,omitempty"`
 }
 
-func call(addr string, req *rpcReq) (*rpcResp, error) { return callFrom(addr, req) }
-
-func callFrom(addr string, req *rpcReq) (*rpcResp, error) {
+// call sends req to the bus at addr and returns the reply.
+func call(addr string, req *rpcReq) (*rpcResp, error) {
 	nc, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		return nil, err

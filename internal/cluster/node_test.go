@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func freePorts(t *testing.T) (int, int) {
 	return 0, 0
 }
 
-func itoa(n int) string { return (&NodeInfo{Port: n}).portString() }
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func startLocal(t *testing.T) *Local {
 	t.Helper()

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 )
 
 // NodeInfo is a node as the replicated configuration knows it.
@@ -314,5 +313,3 @@ func (s *State) sortedIDs() []string {
 	sort.Strings(ids)
 	return ids
 }
-
-func (n *NodeInfo) portString() string { return strconv.Itoa(n.Port) }
