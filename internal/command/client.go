@@ -18,8 +18,10 @@ const (
 	ClientReplySkipNext
 	ClientReplySkip
 	ClientNoTouch
-	ClientLoading // replays the AOF: obeyed without limits
-	ClientReplica // a replica fed the replication stream (after SYNC/PSYNC)
+	ClientLoading  // replays the AOF: obeyed without limits
+	ClientReplica  // a replica fed the replication stream (after SYNC/PSYNC)
+	ClientAsking   // cluster: ASKING was sent (one command or transaction)
+	ClientReadOnly // cluster: READONLY was sent
 )
 
 // Client is a connection's state as commands see it.

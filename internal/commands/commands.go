@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/crescent-db/crescent/internal/acl"
+	"github.com/crescent-db/crescent/internal/cluster"
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/exec"
@@ -91,6 +92,9 @@ type Handlers struct {
 	// policies in Cron; set by the server.
 	Persist Persistence
 	ops     *opsState // MONITOR, SLOWLOG, LATENCY, tracking... (ops.go)
+	// Cluster is this server's cluster node (cluster-enabled yes; set by
+	// the server before it serves), nil without cluster mode (cluster.go).
+	Cluster *cluster.Local
 }
 
 // RunID returns the server's random run id.
@@ -125,7 +129,7 @@ func New(d Deps) *Handlers {
 	h.registerFunctions()   // functions.go
 	h.registerOps()         // operating: MONITOR, SLOWLOG, LATENCY, tracking, MEMORY (ops.go)
 	h.registerReplication() // ROLE, WAIT, REPLICAOF... (replication.go)
-	h.registerCluster()     // cluster support disabled (cluster.go)
+	h.registerCluster()     // CLUSTER, ASKING, READONLY, READWRITE (cluster.go)
 	h.registerAdmin()       // MODULE, LOLWUT, CONFIG HELP, SCRIPT DEBUG (admin.go)
 	// ACL last: it indexes every declared command.
 	h.registerACL()

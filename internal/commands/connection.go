@@ -91,6 +91,10 @@ func (h *Handlers) selectDB(c *command.Ctx) {
 		c.Error(errIntRange)
 		return
 	}
+	if h.Cluster != nil && n != 0 {
+		c.Error("ERR SELECT is not allowed in cluster mode")
+		return
+	}
 	if n < 0 || n >= int64(h.Store.NumDBs()) {
 		c.Error(ErrDBIndex)
 		return

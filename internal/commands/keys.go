@@ -333,6 +333,10 @@ func (h *Handlers) copyCmd(c *command.Ctx) {
 }
 
 func (h *Handlers) move(c *command.Ctx) {
+	if h.Cluster != nil {
+		c.Error("ERR MOVE is not allowed in cluster mode")
+		return
+	}
 	key := c.Args[1]
 	dstIdx, ok := dbArg(c, c.Args[2])
 	if !ok {
@@ -365,6 +369,10 @@ func (h *Handlers) move(c *command.Ctx) {
 }
 
 func (h *Handlers) swapdb(c *command.Ctx) {
+	if h.Cluster != nil {
+		c.Error("ERR SWAPDB is not allowed in cluster mode")
+		return
+	}
 	a, ok := ParseInt(c.Args[1])
 	if !ok || a < -1<<31 || a > 1<<31-1 {
 		c.Error("ERR invalid first DB index")

@@ -75,6 +75,7 @@ func migrateGetKeys(args [][]byte) []int {
 
 // migrateOpts are MIGRATE's parsed arguments.
 type migrateOpts struct {
+	asking             bool // cluster mode: RESTORE-ASKING (the target imports the slot)
 	addr               string
 	db                 int64
 	timeout            time.Duration
@@ -154,6 +155,9 @@ type migrateKey struct {
 
 func (h *Handlers) migrate(c *command.Ctx) {
 	o, ok := parseMigrate(c)
+	if ok {
+		o.asking = h.Cluster != nil
+	}
 	if !ok {
 		return
 	}
@@ -290,7 +294,11 @@ func migrateRequest(o *migrateOpts, keys []migrateKey) []byte {
 		} else {
 			w.Array(4)
 		}
-		w.BulkString("RESTORE")
+		if o.asking {
+			w.BulkString("RESTORE-ASKING")
+		} else {
+			w.BulkString("RESTORE")
+		}
 		w.Bulk(k.key)
 		w.BulkString(strconv.FormatInt(k.ttl, 10))
 		w.Bulk(k.payload)

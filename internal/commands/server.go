@@ -729,7 +729,9 @@ func (h *Handlers) infoSections() []InfoSection {
 			return out
 		}},
 		{"latencystats", true, h.latencyStatsInfo}, // ops: memory_ops.go
-		{"cluster", true, func() []string { return []string{"cluster_enabled:0"} }},
+		{"cluster", true, func() []string {
+			return []string{"cluster_enabled:" + map[bool]string{false: "0", true: "1"}[h.Cluster != nil]}
+		}},
 		{"keyspace", true, func() []string {
 			var out []string
 			for i := 0; i < h.Store.NumDBs(); i++ {

@@ -88,6 +88,10 @@ type Executor struct {
 	Pause func(cl *command.Client, spec *command.Spec) bool
 	// --- end operating hooks
 
+	// Cluster, when set (cluster-enabled yes), routes every command with
+	// keys: MOVED, ASK, CROSSSLOT... (cluster.go).
+	Cluster ClusterRouter
+
 	// stats is copied on write (a command's first call, CONFIG
 	// RESETSTAT): every command reads it, and a read lock's shared
 	// counter would bounce between cores.
@@ -484,6 +488,12 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	if msg := e.CheckACL(cl, spec, args); msg != "" {
 		e.reject(cl, args, w, msg)
 		return
+	}
+	if e.Cluster != nil { // cluster mode: slot checks (cluster.go)
+		if msg := e.clusterCheck(cl, spec, args); msg != "" {
+			e.reject(cl, args, w, msg)
+			return
+		}
 	}
 	if msg := e.CheckMemory(spec); msg != "" {
 		e.reject(cl, args, w, msg)

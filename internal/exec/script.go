@@ -226,6 +226,12 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		w.Error(errRestart)
 		return
 	}
+	if e.Cluster != nil { // cluster mode: keys of slots served here (cluster.go)
+		if msg := e.scriptClusterCheck(s, spec, args); msg != "" {
+			s.reject(spec, w, msg)
+			return
+		}
+	}
 	if spec.Has(command.FlagWrite) {
 		s.wrote.Store(true)
 	}

@@ -248,6 +248,13 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopMetrics()
+	if s.cfg.Bool("cluster-enabled") { // cluster.go
+		stopCluster, err := s.startCluster()
+		if err != nil {
+			return fmt.Errorf("cluster: %w", err)
+		}
+		defer stopCluster()
+	}
 	if s.cfg.Bool("event-loop") {
 		if err := s.startLoops(); err != nil {
 			return fmt.Errorf("event loops: %w", err)

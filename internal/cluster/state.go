@@ -1,0 +1,315 @@
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// NodeInfo is a node as the replicated configuration knows it.
+type NodeInfo struct {
+	ID      string `json:"id"`
+	IP      string `json:"ip"` // announced client IP ("" until known)
+	Port    int    `json:"port"`
+	BusPort int    `json:"bus"`
+	// Raft is the node's raft transport address (ip:bus port).
+	Raft string `json:"raft"`
+	// Epoch is the node's config epoch.
+	Epoch uint64 `json:"epoch"`
+	// Fail: the raft leader has not reached the node for
+	// cluster-node-timeout (Redis's FAIL flag).
+	Fail bool `json:"fail,omitempty"`
+}
+
+// State is the replicated cluster configuration: every node applies the
+// same operations (Op) in the same order, so every node holds the same
+// State. It is not safe for concurrent use (the FSM serializes it).
+type State struct {
+	CurrentEpoch uint64               `json:"current_epoch"`
+	Nodes        map[string]*NodeInfo `json:"nodes"`
+	// Owner is the owner node id of each slot ("" unassigned).
+	Owner [Slots]string `json:"-"`
+	// Migrating: node id -> slot -> target node id (SETSLOT MIGRATING
+	// run on that node).
+	Migrating map[string]map[int]string `json:"migrating"`
+	// Importing: node id -> slot -> source node id.
+	Importing map[string]map[int]string `json:"importing"`
+}
+
+// NewState returns an empty configuration.
+func NewState() *State {
+	return &State{Nodes: map[string]*NodeInfo{}, Migrating: map[string]map[int]string{},
+		Importing: map[string]map[int]string{}}
+}
+
+// Op kinds.
+const (
+	OpAddNode   = "addnode"    // Node: add or update (address, and Slots when not busy)
+	OpForget    = "forget"     // Target: remove the node, unassign its slots
+	OpAddSlots  = "addslots"   // Node takes Slots (each unassigned)
+	OpDelSlots  = "delslots"   // Slots become unassigned (each assigned)
+	OpFlush     = "flushslots" // Node's slots become unassigned
+	OpMigrating = "migrating"  // Node migrates Slot to Target
+	OpImporting = "importing"  // Node imports Slot from Target
+	OpStable    = "stable"     // Node clears Slot's migrating/importing state
+	OpSetNode   = "setnode"    // Slot is owned by Target from now on
+	OpEpoch     = "epoch"      // SET-CONFIG-EPOCH: Node's config epoch is Epoch
+	OpBumpEpoch = "bumpepoch"  // Node takes a new config epoch
+	OpFail      = "fail"       // Target is failing (Fail) or reachable again
+)
+
+// Op is one change of the configuration: a raft log entry.
+type Op struct {
+	Kind   string    `json:"k"`
+	Node   string    `json:"n,omitempty"` // the node the change is made on
+	Info   *NodeInfo `json:"i,omitempty"` // OpAddNode
+	Slots  []int     `json:"s,omitempty"`
+	Slot   int       `json:"sl,omitempty"`
+	Target string    `json:"t,omitempty"`
+	Epoch  uint64    `json:"e,omitempty"`
+	Fail   bool      `json:"f,omitempty"`
+}
+
+// Apply makes op's change, or none when it fails, and returns the error
+// reply Redis gives for that failure ("" on success). It is
+// deterministic: it depends on s and op only.
+func (s *State) Apply(op *Op) string {
+	switch op.Kind {
+	case OpAddNode:
+		in := *op.Info
+		if n := s.Nodes[in.ID]; n != nil {
+			in.Epoch = max(in.Epoch, n.Epoch)
+			if in.IP == "" {
+				in.IP = n.IP
+			}
+		}
+		s.Nodes[in.ID] = &in
+		s.CurrentEpoch = max(s.CurrentEpoch, in.Epoch)
+		for _, sl := range op.Slots { // slots the node served alone (MEET)
+			if sl >= 0 && sl < Slots && s.Owner[sl] == "" {
+				s.Owner[sl] = in.ID
+			}
+		}
+	case OpForget:
+		if s.Nodes[op.Target] == nil {
+			return "ERR Unknown node " + op.Target
+		}
+		delete(s.Nodes, op.Target)
+		for i := range s.Owner {
+			if s.Owner[i] == op.Target {
+				s.Owner[i] = ""
+			}
+		}
+		delete(s.Migrating, op.Target)
+		delete(s.Importing, op.Target)
+		for _, m := range []map[string]map[int]string{s.Migrating, s.Importing} {
+			for _, slots := range m {
+				for sl, peer := range slots {
+					if peer == op.Target {
+						delete(slots, sl)
+					}
+				}
+			}
+		}
+	case OpAddSlots:
+		if s.Nodes[op.Node] == nil {
+			return "ERR Unknown node " + op.Node
+		}
+		for _, sl := range op.Slots {
+			if s.Owner[sl] != "" {
+				return fmt.Sprintf("ERR Slot %d is already busy", sl)
+			}
+		}
+		for _, sl := range op.Slots {
+			delete(s.Importing[op.Node], sl)
+			s.Owner[sl] = op.Node
+		}
+	case OpDelSlots:
+		for _, sl := range op.Slots {
+			if s.Owner[sl] == "" {
+				return fmt.Sprintf("ERR Slot %d is already unassigned", sl)
+			}
+		}
+		for _, sl := range op.Slots {
+			s.clearSlot(sl)
+			s.Owner[sl] = ""
+		}
+	case OpFlush:
+		for i := range s.Owner {
+			if s.Owner[i] == op.Node {
+				s.Owner[i] = ""
+			}
+		}
+	case OpMigrating:
+		if s.Owner[op.Slot] != op.Node {
+			return fmt.Sprintf("ERR I'm not the owner of hash slot %d", op.Slot)
+		}
+		if s.Nodes[op.Target] == nil {
+			return "ERR I don't know about node " + op.Target
+		}
+		setIn(s.Migrating, op.Node, op.Slot, op.Target)
+	case OpImporting:
+		if s.Owner[op.Slot] == op.Node {
+			return fmt.Sprintf("ERR I'm already the owner of hash slot %d", op.Slot)
+		}
+		if s.Nodes[op.Target] == nil {
+			return "ERR I don't know about node " + op.Target
+		}
+		setIn(s.Importing, op.Node, op.Slot, op.Target)
+	case OpStable:
+		delete(s.Migrating[op.Node], op.Slot)
+		delete(s.Importing[op.Node], op.Slot)
+	case OpSetNode:
+		n := s.Nodes[op.Target]
+		if n == nil {
+			return "ERR Unknown node " + op.Target
+		}
+		if _, ok := s.Importing[op.Target][op.Slot]; ok && (n.Epoch == 0 || n.Epoch != s.CurrentEpoch) {
+			// the importing node takes the slot: a new config epoch
+			// unless it has the greatest already (Redis's
+			// clusterBumpConfigEpochWithoutConsensus)
+			s.CurrentEpoch++
+			n.Epoch = s.CurrentEpoch
+		}
+		s.clearSlot(op.Slot)
+		s.Owner[op.Slot] = op.Target
+	case OpEpoch:
+		n := s.Nodes[op.Node]
+		if n == nil {
+			return "ERR Unknown node " + op.Node
+		}
+		if len(s.Nodes) > 1 {
+			return "ERR The user can assign a config epoch only when the node does not know any other node."
+		}
+		if n.Epoch != 0 {
+			return "ERR Node config epoch is already non-zero"
+		}
+		n.Epoch = op.Epoch
+		s.CurrentEpoch = max(s.CurrentEpoch, op.Epoch)
+	case OpFail:
+		n := s.Nodes[op.Target]
+		if n == nil {
+			return "ERR Unknown node " + op.Target
+		}
+		n.Fail = op.Fail
+	case OpBumpEpoch:
+		n := s.Nodes[op.Node]
+		if n == nil {
+			return "ERR Unknown node " + op.Node
+		}
+		s.CurrentEpoch++
+		n.Epoch = s.CurrentEpoch
+	default:
+		return "ERR unknown cluster operation " + op.Kind
+	}
+	return ""
+}
+
+// clearSlot forgets every node's migrating/importing state of slot.
+func (s *State) clearSlot(slot int) {
+	for _, m := range []map[string]map[int]string{s.Migrating, s.Importing} {
+		for _, slots := range m {
+			delete(slots, slot)
+		}
+	}
+}
+
+func setIn(m map[string]map[int]string, node string, slot int, peer string) {
+	if m[node] == nil {
+		m[node] = map[int]string{}
+	}
+	m[node][slot] = peer
+}
+
+// SlotsOf returns the slots node owns, ascending.
+func (s *State) SlotsOf(node string) []int {
+	var out []int
+	for i := range s.Owner {
+		if s.Owner[i] == node {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// stateJSON is State's encoding: slot owners as ranges per node.
+type stateJSON struct {
+	CurrentEpoch uint64                    `json:"current_epoch"`
+	Nodes        map[string]*NodeInfo      `json:"nodes"`
+	Ranges       map[string][][2]int       `json:"ranges"`
+	Migrating    map[string]map[int]string `json:"migrating"`
+	Importing    map[string]map[int]string `json:"importing"`
+}
+
+// MarshalJSON encodes s (raft snapshots).
+func (s *State) MarshalJSON() ([]byte, error) {
+	j := stateJSON{CurrentEpoch: s.CurrentEpoch, Nodes: s.Nodes, Ranges: map[string][][2]int{},
+		Migrating: s.Migrating, Importing: s.Importing}
+	for _, r := range Ranges(s.Owner[:], "") {
+		j.Ranges[r.Node] = append(j.Ranges[r.Node], [2]int{r.Start, r.End})
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON decodes what MarshalJSON encoded.
+func (s *State) UnmarshalJSON(b []byte) error {
+	var j stateJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = *NewState()
+	s.CurrentEpoch = j.CurrentEpoch
+	if j.Nodes != nil {
+		s.Nodes = j.Nodes
+	}
+	if j.Migrating != nil {
+		s.Migrating = j.Migrating
+	}
+	if j.Importing != nil {
+		s.Importing = j.Importing
+	}
+	for id, rs := range j.Ranges {
+		for _, r := range rs {
+			if r[0] < 0 || r[1] >= Slots || r[0] > r[1] {
+				return fmt.Errorf("cluster state: bad slot range %v", r)
+			}
+			for i := r[0]; i <= r[1]; i++ {
+				s.Owner[i] = id
+			}
+		}
+	}
+	return nil
+}
+
+// SlotRange is a run of consecutive slots with one owner.
+type SlotRange struct {
+	Node       string
+	Start, End int
+}
+
+// Ranges returns the runs of owner, ascending; only node's when node is
+// not "", else every assigned run.
+func Ranges(owner []string, node string) []SlotRange {
+	var out []SlotRange
+	for i := 0; i < len(owner); {
+		j := i
+		for j+1 < len(owner) && owner[j+1] == owner[i] {
+			j++
+		}
+		if owner[i] != "" && (node == "" || owner[i] == node) {
+			out = append(out, SlotRange{owner[i], i, j})
+		}
+		i = j + 1
+	}
+	return out
+}
+
+// sortedIDs returns the node ids of s, sorted.
+func (s *State) sortedIDs() []string {
+	ids := make([]string, 0, len(s.Nodes))
+	for id := range s.Nodes {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}

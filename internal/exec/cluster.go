@@ -1,0 +1,126 @@
+package exec
+
+import (
+	"github.com/crescent-db/crescent/internal/cluster"
+	"github.com/crescent-db/crescent/internal/command"
+)
+
+// Cluster mode's slot checks (docs/design/cluster.md): Execute and
+// CallFromScript call these only when Executor.Cluster is set, so that a
+// server without cluster mode pays one predictable branch per command.
+
+// clusterCheck routes a client's command as Redis's processCommand does
+// with getNodeByQuery: "" to run it here, else the error reply (MOVED,
+// ASK, CROSSSLOT, TRYAGAIN, CLUSTERDOWN). It also consumes the client's
+// ASKING flag, which holds for one command (or one transaction).
+func (e *Executor) clusterCheck(cl *command.Client, spec *command.Spec, args [][]byte) string {
+	asking := cl.Flags&command.ClientAsking != 0
+	if asking && (cl.Flags&command.ClientMulti == 0 || spec.Lock == command.LockTx) &&
+		spec.Name != "asking" && spec.Name != "multi" {
+		cl.Flags &^= command.ClientAsking // kept through MULTI, up to EXEC
+	}
+	if cl.Flags&command.ClientLoading != 0 {
+		return "" // the AOF is obeyed
+	}
+	q := cluster.Query{Asking: asking || spec.Has(command.FlagAsking), Migrate: spec.Name == "migrate"}
+	var kb [8]int
+	if spec.Lock == command.LockTx { // EXEC: every queued command's keys
+		if cl.Flags&command.ClientMulti == 0 {
+			return ""
+		}
+		for _, a := range cl.Queue {
+			_, s := e.Table.Resolve(a)
+			if s == nil {
+				continue
+			}
+			q.Write = q.Write || s.Has(command.FlagWrite)
+			for _, k := range s.KeysInto(a, kb[:0]) {
+				if k < len(a) {
+					q.Keys = append(q.Keys, a[k])
+				}
+			}
+		}
+	} else if len(args) > 1 && spec.OnlyKeyIs1() { // the common shape, without KeysInto
+		q.Keys = args[1:2]
+		q.Write = spec.Has(command.FlagWrite)
+	} else {
+		keys := spec.KeysInto(args, kb[:0])
+		if len(keys) == 0 {
+			return "" // no keys: served here in every case
+		}
+		var ab [8][]byte
+		q.Keys = ab[:0]
+		for _, k := range keys {
+			if k < len(args) {
+				q.Keys = append(q.Keys, args[k])
+			}
+		}
+		q.Write = spec.Has(command.FlagWrite)
+	}
+	if len(q.Keys) == 0 {
+		return ""
+	}
+	q.Exists = e.keyExistsLocked
+	v, ok, readsDown := e.Cluster.Routing()
+	kind, slot, to := v.Route(&q, ok, readsDown)
+	if kind == cluster.RedirNone {
+		return ""
+	}
+	if spec.Lock == command.LockTx {
+		e.Discard(cl) // Redis discards the transaction
+	}
+	return cluster.Reply(kind, slot, to)
+}
+
+// keyExistsLocked reports whether key exists in db 0, under its shard's
+// lock (the command's own locks are not taken yet).
+func (e *Executor) keyExistsLocked(key []byte) bool {
+	sh := []int{e.Store.ShardOf(key)}
+	e.Store.LockShards(sh)
+	defer e.Store.UnlockShards(sh)
+	return e.Store.DB(0, e.Now()).Exists(key)
+}
+
+// scriptClusterCheck is scriptVerifyClusterState: a command a script
+// runs must be on a key of a slot this node serves. The script holds the
+// key's shard already (or the whole keyspace).
+func (e *Executor) scriptClusterCheck(s *ScriptCall, spec *command.Spec, args [][]byte) string {
+	if s.Caller != nil && s.Caller.Flags&command.ClientLoading != 0 {
+		return ""
+	}
+	var kb [8]int
+	keys := spec.KeysInto(args, kb[:0])
+	if len(keys) == 0 {
+		return ""
+	}
+	q := cluster.Query{Write: spec.Has(command.FlagWrite), Migrate: spec.Name == "migrate"}
+	if s.Caller != nil {
+		q.Asking = s.Caller.Flags&command.ClientAsking != 0 || spec.Has(command.FlagAsking)
+	}
+	for _, k := range keys {
+		if k < len(args) {
+			q.Keys = append(q.Keys, args[k])
+		}
+	}
+	db := e.Store.DB(0, s.Now)
+	q.Exists = db.Exists
+	v, ok, readsDown := e.Cluster.Routing()
+	kind, _, _ := v.Route(&q, ok, readsDown)
+	switch kind {
+	case cluster.RedirNone:
+		return ""
+	case cluster.RedirDownROState:
+		return cluster.ErrScriptDownRO
+	case cluster.RedirDownState:
+		return cluster.ErrScriptDown
+	}
+	return cluster.ErrScriptNonLocal
+}
+
+// ClusterRouter gives what routing a command needs in cluster mode
+// (cluster.Local): the current view, whether the cluster state is ok, and
+// cluster-allow-reads-when-down. The executor calls View.Route itself, so
+// that the query stays on its stack.
+type ClusterRouter interface {
+	Routing() (v *cluster.View, ok, readsWhenDown bool)
+}

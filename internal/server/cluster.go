@@ -1,0 +1,58 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/cluster"
+)
+
+// startCluster starts this server's cluster node (cluster-enabled yes):
+// the bus on cluster-port (default port+10000), raft state in dir, the
+// node id in cluster-config-file. The executor routes commands through it
+// and CLUSTER serves it from then on. stop closes it.
+func (s *Server) startCluster() (stop func(), err error) {
+	port := s.Port()
+	if ap := int(s.cfg.Int("cluster-announce-port")); ap != 0 {
+		port = ap
+	}
+	bus := int(s.cfg.Int("cluster-port"))
+	if bus == 0 {
+		bus = s.Port() + 10000
+	}
+	if bus > 65535 {
+		return nil, fmt.Errorf("cluster bus port %d out of range (set cluster-port)", bus)
+	}
+	bind := ""
+	if f := strings.Fields(s.cfg.Get("bind")); len(f) > 0 {
+		bind = strings.TrimPrefix(f[0], "-")
+		if bind == "*" || bind == "0.0.0.0" {
+			bind = ""
+		}
+	}
+	dir := s.cfg.Get("dir")
+	file := s.cfg.Get("cluster-config-file")
+	if !filepath.IsAbs(file) && filepath.IsAbs(dir) {
+		file = filepath.Join(dir, file)
+	}
+	if !filepath.IsAbs(dir) {
+		dir = "." // the process runs in dir (cmd/crescent chdirs there)
+	}
+	n, err := cluster.Start(cluster.Config{Dir: dir, ConfigFile: file, IP: s.cfg.Get("cluster-announce-ip"),
+		BindIP: bind, Port: port, BusPort: bus, Logger: s.log,
+		NodeTimeout: time.Duration(s.cfg.Int("cluster-node-timeout")) * time.Millisecond})
+	if err != nil {
+		return nil, err
+	}
+	n.SetReadsWhenDown(s.cfg.Bool("cluster-allow-reads-when-down"))
+	n.SetRequireFullCoverage(s.cfg.Bool("cluster-require-full-coverage"))
+	s.cfg.OnChange("cluster-require-full-coverage", func(v string) { n.SetRequireFullCoverage(v == "yes") })
+	s.cfg.OnChange("cluster-allow-reads-when-down", func(v string) { n.SetReadsWhenDown(v == "yes") })
+	s.exec.Cluster = n
+	s.cmds.Cluster = n
+	s.log.Info("Cluster node started", "id", n.ID(), "bus", net.JoinHostPort(bind, fmt.Sprint(bus)))
+	return func() { n.Close() }, nil
+}
