@@ -20,6 +20,7 @@ const (
 	ClientNoTouch
 	ClientLoading // replays the AOF: obeyed without limits
 	ClientReplica // a replica fed the replication stream (after SYNC/PSYNC)
+	ClientMaster  // a replica's link to its master: applies the stream
 )
 
 // Client is a connection's state as commands see it.

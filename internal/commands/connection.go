@@ -401,7 +401,13 @@ func (h *Handlers) clientKill(c *command.Ctx) {
 		}
 	}
 	killed := 0
-	for _, cl := range h.Server.ClientList() {
+	clients := h.Server.ClientList()
+	if h.Repl != nil {
+		if mc := h.Repl.MasterClient(); mc != nil {
+			clients = append(clients, mc) // a replica's link (TYPE master)
+		}
+	}
+	for _, cl := range clients {
 		v := cl.ViewFrom(c.Client)
 		if id != -1 && cl.ID != id || addr != "" && cl.Addr != addr || laddr != "" && cl.LAddr != laddr || user != "" && v.User != user {
 			continue
@@ -507,19 +513,23 @@ var clientHelpLines = []string{
 func (h *Handlers) clientHelp(c *command.Ctx) { writeHelp(c, clientHelpLines) }
 
 // clientOfType reports whether a client with flags is of CLIENT LIST/KILL
-// TYPE typ ("": any): replicas are their own type, no client is a master.
+// TYPE typ ("": any): replicas and a replica's link to its master are
+// their own types.
 func clientOfType(flags int, typ string) bool {
 	replica := flags&command.ClientReplica != 0
 	pubsub := flags&command.ClientPubSub != 0
+	master := flags&command.ClientMaster != 0
 	switch typ {
 	case "":
 		return true
+	case "master":
+		return master
 	case "normal":
-		return !replica && !pubsub
+		return !replica && !pubsub && !master
 	case "pubsub":
 		return pubsub
 	case "replica", "slave":
 		return replica
 	}
-	return false // master: Crescent is never a replica
+	return false
 }

@@ -1,24 +1,34 @@
 package commands
 
-// Replication commands. Crescent is always a master: replicas (a Redis
-// 7.0 replica, redis-cli --rdb) attach with SYNC or PSYNC, which is
-// always a full resynchronization (persist.Manager.FullSync), then get the
-// stream of write commands and acknowledge it with REPLCONF ACK; WAIT
-// counts their acknowledgements. Crescent cannot become a replica:
-// REPLICAOF host port is refused.
+// Replication commands. As a master, replicas (a Redis 7.0 replica,
+// redis-cli --rdb) attach with SYNC or PSYNC, a partial resynchronization
+// from the backlog when it holds their offset (TryPartialSync), else a
+// full one (persist.Manager.FullSync), then get the stream of write
+// commands and acknowledge it with REPLCONF ACK; WAIT counts their
+// acknowledgements. REPLICAOF host port makes the server a replica
+// (persist.Manager.ReplicaOf); REPLICAOF NO ONE a master again.
 
 import (
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/persist"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
-// Replication is the master side of replication (persist.Manager).
+// Replication is replication, both sides (persist.Manager).
 type Replication interface {
 	FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, listeningPort int, ip string) error
+	TryPartialSync(cl *command.Client, conn net.Conn, replid string, offset int64, psync2 bool, listeningPort int, ip string) (bool, error)
+	SyncRefused() string
+	SyncStats() (full, partialOK, partialErr int64)
+	ReplicaOf(host string, port int)
+	ReplicaOfNoOne()
+	IsReplica() (host string, port int, ok bool)
+	ReplicaRole() (state string, offset int64)
+	MasterClient() *command.Client
 	ReplicaAck(cl *command.Client, off int64) bool
 	AckedReplicas(off int64) (n int, wake <-chan struct{})
 	RequestAcks()
@@ -29,8 +39,6 @@ type Replication interface {
 
 const (
 	errInvalidMasterPort = "ERR Invalid master port"
-	// errNoReplicaMode answers REPLICAOF host port.
-	errNoReplicaMode = "ERR REPLICAOF <host> <port> is not supported: Crescent can feed replicas but cannot run as a replica"
 	// errNoFailover answers FAILOVER with replicas attached.
 	errNoFailover = "ERR FAILOVER is not supported: Crescent cannot run as a replica after handing the master role over"
 	// errNoSync answers SYNC and PSYNC where replication is not wired.
@@ -46,6 +54,7 @@ type replConf struct {
 	port    int
 	ip      string
 	rdbOnly bool
+	psync2  bool // capa psync2: +CONTINUE names the replication id
 }
 
 func replConfOf(cl *command.Client) *replConf {
@@ -79,6 +88,19 @@ func (h *Handlers) registerReplication() {
 // role implements ROLE: master, the replication offset and, for each
 // replica, its address, listening port and acknowledged offset.
 func (h *Handlers) role(c *command.Ctx) {
+	if h.Repl != nil {
+		if host, port, ok := h.Repl.IsReplica(); ok {
+			// slave, the master's address, the link's state, the offset
+			state, off := h.Repl.ReplicaRole()
+			c.W.Array(5)
+			c.W.BulkString("slave")
+			c.W.BulkString(host)
+			c.W.Int(int64(port))
+			c.W.BulkString(state)
+			c.W.Int(off)
+			return
+		}
+	}
 	c.W.Array(3)
 	c.W.BulkString("master")
 	if h.Repl == nil {
@@ -135,11 +157,19 @@ func (h *Handlers) wait(c *command.Ctx) {
 	c.Block.Wake = wake
 }
 
-// replicaOf implements REPLICAOF (and SLAVEOF): NO ONE is what Crescent
-// always is; a master address is refused after Redis's checks of the port.
+// replicaOf implements REPLICAOF (and SLAVEOF), as Redis 7.0: NO ONE
+// makes a replica a master again (keeping its data); host port starts the
+// link to a master in the background and answers at once.
 func (h *Handlers) replicaOf(c *command.Ctx) {
 	if EqualFold(c.Args[1], "no") && EqualFold(c.Args[2], "one") {
+		if h.Repl != nil {
+			h.Repl.ReplicaOfNoOne()
+		}
 		c.W.OK()
+		return
+	}
+	if c.Client != nil && c.Client.Flags&command.ClientReplica != 0 {
+		c.Error("ERR Command is not valid when client is a replica.")
 		return
 	}
 	port, ok := ParseInt(c.Args[2])
@@ -147,7 +177,17 @@ func (h *Handlers) replicaOf(c *command.Ctx) {
 		c.Error(errInvalidMasterPort)
 		return
 	}
-	c.Error(errNoReplicaMode)
+	if h.Repl == nil {
+		c.Error("ERR replication is not available here")
+		return
+	}
+	host := string(c.Args[1])
+	if mh, mp, ok := h.Repl.IsReplica(); ok && strings.EqualFold(mh, host) && mp == int(port) {
+		c.W.Simple("OK Already connected to specified master")
+		return
+	}
+	h.Repl.ReplicaOf(host, int(port))
+	c.W.OK()
 }
 
 // failover implements FAILOVER: after parsing its options as Redis does,
@@ -216,6 +256,10 @@ func (h *Handlers) sync(c *command.Ctx) {
 		c.Error("ERR Command not allowed inside a transaction")
 		return
 	}
+	if msg := h.Repl.SyncRefused(); msg != "" {
+		c.Error(msg) // a replica whose link is down
+		return
+	}
 	if cl.NoWait && cl.Detach != nil {
 		cl.Detach()
 	}
@@ -234,6 +278,19 @@ func (h *Handlers) sync(c *command.Ctx) {
 	cl.Flags |= command.ClientReplica | command.ClientReplyOff
 	cl.Publish() // a replica from now on for CLIENT LIST and INFO, as in Redis
 	psync := EqualFold(c.Args[0], "psync")
+	if psync && !rc.rdbOnly {
+		if off, ok := ParseInt(c.Args[2]); ok {
+			done, err := h.Repl.TryPartialSync(cl, conn, string(c.Args[1]), off, rc.psync2, rc.port, ip)
+			if err != nil {
+				h.Log.Warn("replica partial sync failed", "addr", cl.Addr, "err", err)
+				cl.Flags |= command.ClientCloseAfterReply
+				return
+			}
+			if done {
+				return
+			}
+		}
+	}
 	if err := h.Repl.FullSync(cl, conn, psync, rc.rdbOnly, rc.port, ip); err != nil {
 		h.Log.Warn("replica sync failed", "addr", cl.Addr, "err", err)
 		cl.Flags |= command.ClientCloseAfterReply
@@ -270,6 +327,9 @@ func (h *Handlers) replconf(c *command.Ctx) {
 			}
 			replConfOf(c.Client).ip = string(val)
 		case EqualFold(opt, "capa"):
+			if EqualFold(val, "psync2") {
+				replConfOf(c.Client).psync2 = true
+			}
 		case EqualFold(opt, "ack"):
 			// a replica's acknowledgement (no reply); ignored from others
 			if off, ok := ParseInt(val); ok && h.Repl != nil && c.Client.Flags&command.ClientReplica != 0 {

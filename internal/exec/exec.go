@@ -67,6 +67,9 @@ type Executor struct {
 	BaseMemory int64
 	// EvictedKeys counts keys removed by maxmemory (INFO evicted_keys).
 	EvictedKeys atomic.Int64
+	// Guard holds the replica states commands are checked against
+	// (GuardLoading, GuardReadOnly; guard.go): 0 on a master.
+	Guard atomic.Uint32
 	// Busy, when set, reports a running script: past busy-reply-threshold,
 	// commands without the allow_busy flag get BUSY instead of waiting.
 	Busy BusyMonitor
@@ -364,6 +367,9 @@ func (e *Executor) NewCtx(c *command.Ctx, cl *command.Client, spec *command.Spec
 	if spec != nil && spec.Has(command.FlagReadOnly) {
 		c.DB = c.DB.CountingHits() // keyspace_hits / keyspace_misses
 	}
+	if cl.Flags&command.ClientMaster != 0 {
+		c.DB = c.DB.AsMaster() // a replica applying its master's stream
+	}
 }
 
 // Run executes spec's handler with locks already held, then records stats
@@ -486,6 +492,13 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	if msg := e.CheckMemory(spec); msg != "" {
 		e.reject(cl, args, w, msg)
 		return
+	}
+	// a replica's checks: LOADING, READONLY (guard.go); one atomic load
+	if g := e.Guard.Load(); g != 0 {
+		if msg := e.guard(g, cl, spec); msg != "" {
+			e.reject(cl, args, w, msg)
+			return
+		}
 	}
 	// MULTI queueing and the RESP2 subscribed-mode check (multi.go).
 	if cl.Flags&(command.ClientMulti|command.ClientPubSub) != 0 && e.intercept(cl, spec, args, w) {

@@ -80,6 +80,12 @@ type Manager struct {
 	// replicas are attached, so that propagation feeds them.
 	repl   replication
 	replOn atomic.Bool
+	// link is the replica side (replica.go): the link to the master, nil
+	// on a master; linkMu orders REPLICAOF changes; applyMu is held while
+	// a master's command (a whole transaction) is applied and counted.
+	link    atomic.Pointer[masterLink]
+	linkMu  sync.Mutex
+	applyMu sync.Mutex
 	// ReplicaLimit, when set, returns client-output-buffer-limit's
 	// replica class: hard and soft limits in bytes, soft seconds.
 	ReplicaLimit func() (hard, soft, softSecs int64)
@@ -100,7 +106,7 @@ type FunctionLibraries interface {
 func New(cfg *config.Config, log *slog.Logger, store *keyspace.Store, ex *exec.Executor, codecs *rdb.Codecs, version string) *Manager {
 	m := &Manager{cfg: cfg, log: log, store: store, exec: ex, codecs: codecs, version: version,
 		lastSave: time.Now().Unix(), lastBgsaveOK: true, lastRewriteOK: true, lastBgsaveSecs: -1, lastRewriteSecs: -1}
-	m.repl.id, m.repl.lastDB, m.repl.stop = newReplID(), -1, make(chan struct{})
+	m.repl.id, m.repl.id2, m.repl.off2, m.repl.lastDB, m.repl.stop = newReplID(), zeroReplID, -1, -1, make(chan struct{})
 	return m
 }
 
@@ -152,7 +158,7 @@ func (m *Manager) propagate(db int, cmds [][][]byte) {
 	if w := m.aofw.Load(); w != nil {
 		w.Append(db, cmds)
 	}
-	if m.replOn.Load() {
+	if m.replOn.Load() && m.link.Load() == nil { // a replica passes its master's stream on
 		m.feedReplicas(db, cmds)
 	}
 }
@@ -893,6 +899,9 @@ func (m *Manager) Shutdown(args [][]byte) error {
 // Close waits for background jobs and closes the AOF.
 func (m *Manager) Close() error {
 	m.repl.stopOnce.Do(func() { close(m.repl.stop) })
+	m.linkMu.Lock()
+	m.stopLinkLocked() // a replica's link to its master
+	m.linkMu.Unlock()
 	m.wg.Wait()
 	if w := m.aofw.Swap(nil); w != nil {
 		return w.Close()

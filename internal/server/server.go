@@ -163,6 +163,17 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 		return nil, err
 	}
 	s.Durable = s.persist.Durable
+	// replication: the replicaof directive starts the link to the master
+	cfg.OnChange("replica-read-only", func(string) { s.persist.ReadOnlyChanged() })
+	if v := cfg.Get("replicaof"); v != "" {
+		f := strings.Fields(v)
+		port, err := strconv.Atoi(f[len(f)-1])
+		if len(f) != 2 || err != nil || port < 0 || port > 65535 {
+			s.persist.Close()
+			return nil, fmt.Errorf("replicaof %q: expected <host> <port>", v)
+		}
+		s.persist.ReplicaOf(f[0], port)
+	}
 	return s, nil
 }
 
@@ -359,7 +370,9 @@ func (s *Server) cron(ctx context.Context) {
 		case <-t.C:
 		}
 		s.clockMs.Store(time.Now().UnixMilli())
-		if s.cmds.ActiveExpireEnabled() { // DEBUG SET-ACTIVE-EXPIRE, CLIENT PAUSE (ops)
+		// DEBUG SET-ACTIVE-EXPIRE, CLIENT PAUSE (ops); a replica's keys
+		// are deleted by its master's DELs
+		if s.cmds.ActiveExpireEnabled() && !s.store.Replica() {
 			next = s.activeExpire(next, 25*time.Millisecond/time.Duration(hz)*10/10)
 		}
 		s.cmds.Cron()
