@@ -89,6 +89,9 @@ type Manager struct {
 	// ReplicaLimit, when set, returns client-output-buffer-limit's
 	// replica class: hard and soft limits in bytes, soft seconds.
 	ReplicaLimit func() (hard, soft, softSecs int64)
+	// ListenPort, when set, is the port this server listens on, which a
+	// replica announces to its master (REPLCONF listening-port).
+	ListenPort func() int
 
 	wg sync.WaitGroup
 }

@@ -338,6 +338,9 @@ func (m *Manager) linkOnce(l *masterLink) error {
 	port := m.cfg.Get("replica-announce-port")
 	if port == "0" || port == "" {
 		port = m.cfg.Get("port")
+		if m.ListenPort != nil {
+			port = strconv.Itoa(m.ListenPort())
+		}
 	}
 	if err := send("REPLCONF", "listening-port", port); err != nil {
 		return err

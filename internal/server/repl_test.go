@@ -104,6 +104,8 @@ func replDataset(t *testing.T, addr string) []string {
 				val = difftest.SortedReply(c.MustDo(t, "SMEMBERS", k))
 			case "zset":
 				val = c.MustDo(t, "ZRANGE", k, "0", "-1", "WITHSCORES")
+			case "stream":
+				val = c.MustDo(t, "XRANGE", k, "-", "+")
 			default:
 				val = []byte("?")
 			}

@@ -153,6 +153,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	s.cmds.Repl = s.persist
 	s.cmds.ReplicaConn = s.replicaConn
 	s.persist.ReplicaLimit = s.clientLimits.replicaLimit
+	s.persist.ListenPort = s.Port
 	s.cmds.PersistenceInfo = s.persist.Info
 	s.cmds.BeforeShutdown = s.persist.Shutdown
 	if err := s.persist.Load(); err != nil {
