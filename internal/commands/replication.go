@@ -119,6 +119,15 @@ func (h *Handlers) role(c *command.Ctx) {
 	}
 }
 
+// isReplica reports whether the server replicates a master.
+func (h *Handlers) isReplica() bool {
+	if h.Repl == nil {
+		return false
+	}
+	_, _, ok := h.Repl.IsReplica()
+	return ok
+}
+
 // wait implements WAIT numreplicas timeout: the number of replicas that
 // acknowledged the stream up to the client's last write. It answers at
 // once when that reaches numreplicas, numreplicas <= 0 or inside MULTI;
@@ -126,6 +135,10 @@ func (h *Handlers) role(c *command.Ctx) {
 // and blocks the client until enough arrive, the timeout (0: forever) or
 // CLIENT UNBLOCK, then answers the count.
 func (h *Handlers) wait(c *command.Ctx) {
+	if h.isReplica() {
+		c.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+		return
+	}
 	n, ok := ParseInt(c.Args[1])
 	if !ok {
 		c.Error(ErrNotInt)
@@ -228,6 +241,10 @@ func (h *Handlers) failover(c *command.Ctx) {
 			c.Error(ErrSyntax)
 			return
 		}
+	}
+	if h.isReplica() {
+		c.Error("ERR FAILOVER is not valid when server is a replica.")
+		return
 	}
 	if h.Repl != nil && len(h.Repl.Replicas()) > 0 {
 		c.Error(errNoFailover)

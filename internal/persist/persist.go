@@ -92,6 +92,9 @@ type Manager struct {
 	// ListenPort, when set, is the port this server listens on, which a
 	// replica announces to its master (REPLCONF listening-port).
 	ListenPort func() int
+	// replSnap, set by FullSync at its cut (it holds the snapshot slot),
+	// adds the stream's position to the snapshot's aux fields.
+	replSnap replSnapInfo
 
 	wg sync.WaitGroup
 }
@@ -137,6 +140,7 @@ func (m *Manager) Start() error {
 			w.SetPolicy(aof.ParsePolicy(v))
 		}
 	})
+	m.cfg.OnChange("repl-backlog-size", func(string) { m.resizeBacklog() })
 	m.cfg.OnChange("appendonly", func(v string) {
 		var err error
 		if v == "yes" {
@@ -313,6 +317,18 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase, held b
 		rw.Checksum = m.cfg.Bool("rdbchecksum")
 		if err := rw.AuxFields(m.version, time.Now().Unix(), 0, aofBase); err != nil {
 			return 0, err
+		}
+		if rs := m.replSnap; rs.on {
+			// a replica's snapshot (FullSync, which holds the snapshot
+			// slot): the stream's database, id and offset, as Redis's
+			// rdbSaveInfoAuxFields; its replica's master client starts in
+			// that database
+			for _, kv := range [][2]string{{"repl-stream-db", strconv.Itoa(rs.db)}, {"repl-id", rs.id},
+				{"repl-offset", strconv.FormatInt(rs.off, 10)}} {
+				if err := rw.Aux(kv[0], kv[1]); err != nil {
+					return 0, err
+				}
+			}
 		}
 	}
 	// function libraries come before the data, as Redis writes them

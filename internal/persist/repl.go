@@ -66,6 +66,14 @@ type replication struct {
 	stopOnce sync.Once
 }
 
+// replSnapInfo is the stream's position in a snapshot for a replica.
+type replSnapInfo struct {
+	on  bool
+	db  int
+	id  string
+	off int64
+}
+
 // replica is one attached replica.
 type replica struct {
 	cl   *command.Client
@@ -290,6 +298,10 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 		rp := &m.repl
 		rp.mu.Lock()
 		off, id = rp.offset.Load(), rp.id
+		// the database the stream is in at the cut: a master's next
+		// write selects its own (0 then, as Redis); a replica passes
+		// its master's stream on, in its master client's database
+		m.replSnap = replSnapInfo{on: true, id: id, off: off, db: m.masterDB()}
 		if !rdbOnly {
 			rp.lastDB = -1 // the stream's next write selects its database
 			m.attachLocked(r)
@@ -302,6 +314,7 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 	}
 	name := fmt.Sprintf("temp-repl-%d-%d.rdb", os.Getpid(), cl.ID)
 	_, size, f, err := m.writeSnapshotFile(m.path(name), name+".tmp", formatRDB, false, false, true, atCut)
+	m.replSnap = replSnapInfo{}
 	releaseApply()
 	m.releaseSnapshot()
 	close(stopAlive)
@@ -392,6 +405,19 @@ func (m *Manager) ensureBacklogLocked() {
 	}
 }
 
+// resizeBacklog applies CONFIG SET repl-backlog-size: the newest bytes
+// that fit stay.
+func (m *Manager) resizeBacklog() {
+	rp := &m.repl
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if b := rp.backlog; b != nil {
+		nb := newBacklog(m.cfg.Int("repl-backlog-size"), b.end-int64(b.histlen))
+		nb.add(b.since(b.first()))
+		rp.backlog = nb
+	}
+}
+
 // pingReplicas runs while replicas are attached or the backlog exists:
 // it feeds PING to the stream every repl-ping-replica-period seconds (not
 // on a replica, which passes its master's on), and frees the backlog of a
@@ -463,6 +489,7 @@ func (m *Manager) TryPartialSync(cl *command.Client, conn net.Conn, replid strin
 		return false, nil
 	}
 	r.buf = b.since(offset)
+	sent := len(r.buf)
 	rp.lastDB = -1 // conservatively: the next write selects its database
 	id := rp.id
 	r.setState(replStateOnline)
@@ -478,7 +505,7 @@ func (m *Manager) TryPartialSync(cl *command.Client, conn net.Conn, replid strin
 		m.dropReplica(r)
 		return true, fmt.Errorf("answering the replica: %w", err)
 	}
-	m.log.Info("Partial resynchronization request accepted", "addr", cl.Addr, "offset", offset, "bytes", len(r.buf))
+	m.log.Info("Partial resynchronization request accepted", "addr", cl.Addr, "offset", offset, "bytes", sent)
 	go m.replicaWriter(r)
 	return true, nil
 }

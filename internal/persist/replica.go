@@ -54,6 +54,10 @@ type masterLink struct {
 	syncTotal atomic.Int64 // RDB bytes of the running sync (-1: unknown)
 	syncRead  atomic.Int64
 	everUp    bool // the stream was applied once: PSYNC may continue (run's goroutine)
+	// db is the database the master's stream is in: from the snapshot
+	// (repl-stream-db), then the master client's when a connection ends,
+	// so that a partial resync goes on in it (run's goroutine, applyMu)
+	db int
 
 	mu   sync.Mutex
 	conn net.Conn        // the current connection (mu)
@@ -100,6 +104,21 @@ func (m *Manager) MasterClient() *command.Client {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.cl
+}
+
+// masterDB is the database the master's stream is in, on a replica
+// (0 on a master). Requires applyMu on a replica.
+func (m *Manager) masterDB() int {
+	l := m.link.Load()
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cl != nil {
+		return l.cl.DB
+	}
+	return l.db
 }
 
 // syncRefused says why a replica of this server cannot sync now ("": it
@@ -211,6 +230,13 @@ func (m *Manager) runLink(l *masterLink) {
 	defer close(l.done)
 	for {
 		err := m.linkOnce(l)
+		m.applyMu.Lock()
+		l.mu.Lock()
+		if l.cl != nil && l.everUp {
+			l.db = l.cl.DB // a partial resync goes on in it
+		}
+		l.mu.Unlock()
+		m.applyMu.Unlock()
 		l.mu.Lock()
 		if l.conn != nil {
 			l.conn.Close()
@@ -513,17 +539,21 @@ func (m *Manager) receiveSnapshot(l *masterLink, br *bufio.Reader, timeout func(
 	m.log.Info("MASTER <-> REPLICA sync: Flushing old data, loading the DB in memory", "bytes", l.syncRead.Load())
 	// the new dataset: FLUSHALL and FUNCTION FLUSH as the master client
 	// (WATCH, tracking, the AOF see them), then the snapshot
+	// from here the data is not the old stream's: no PSYNC continues it
+	// until this sync completes
+	l.everUp = false
+	m.exec.SetGuard(exec.GuardLoading, true)
+	m.loading.Store(true)
 	cl := m.newMasterClient(l)
 	w := resp.NewWriter()
 	for _, c := range [][][]byte{{[]byte("FLUSHALL")}, {[]byte("FUNCTION"), []byte("FLUSH")}} {
 		m.exec.Execute(cl, c, w)
 		w.Reset()
 	}
-	m.exec.SetGuard(exec.GuardLoading, true)
-	m.loading.Store(true)
 	m.loadedKeys, m.loadedExpired = 0, 0
 	start := time.Now()
-	err = m.loadRDBNoExpire(rdb.NewDecoder(bufio.NewReaderSize(f, 1<<20)))
+	streamDB := 0
+	err = m.loadRDBNoExpire(rdb.NewDecoder(bufio.NewReaderSize(f, 1<<20)), &streamDB)
 	m.loading.Store(false)
 	m.exec.SetGuard(exec.GuardLoading, false)
 	if err != nil {
@@ -545,6 +575,7 @@ func (m *Manager) receiveSnapshot(l *masterLink, br *bufio.Reader, timeout func(
 	rp.mu.Unlock()
 	l.readOff.Store(off)
 	l.everUp = true
+	l.db = streamDB
 	if m.aofw.Load() != nil {
 		// the AOF restarts from the new dataset, as Redis's
 		m.BGRewriteAOF()
@@ -558,6 +589,7 @@ func (m *Manager) newMasterClient(l *masterLink) *command.Client {
 	cl.Flags |= command.ClientMaster
 	cl.Addr = net.JoinHostPort(l.host, strconv.Itoa(l.port))
 	cl.Created = time.Now().UnixMilli()
+	cl.DB = l.db
 	cl.Publish()
 	l.mu.Lock()
 	if l.cl != nil {
@@ -570,7 +602,7 @@ func (m *Manager) newMasterClient(l *masterLink) *command.Client {
 
 // loadRDBNoExpire loads a master's snapshot: keys whose time passed are
 // loaded too (the master's DEL removes them), as a Redis replica does.
-func (m *Manager) loadRDBNoExpire(d *rdb.Decoder) error {
+func (m *Manager) loadRDBNoExpire(d *rdb.Decoder, streamDB *int) error {
 	m.store.LockAll()
 	defer m.store.UnlockAll()
 	h := &rdb.LoadHandler{Codecs: m.codecs,
@@ -587,6 +619,13 @@ func (m *Manager) loadRDBNoExpire(d *rdb.Decoder) error {
 				return nil
 			}
 			return m.Functions.LoadCode(code, true)
+		},
+		Aux: func(k, v []byte) {
+			if string(k) == "repl-stream-db" {
+				if n, err := strconv.Atoi(string(v)); err == nil && n >= 0 && n < m.store.NumDBs() {
+					*streamDB = n
+				}
+			}
 		},
 	}
 	return rdb.Load(d, h)

@@ -180,7 +180,14 @@ func crescentReplica(t *testing.T, maddr string) {
 		func() { mc.MustDo(t, "CLIENT", "KILL", "TYPE", "replica") },
 	} {
 		ok := infoField(t, mc, "stats", "sync_partial_ok")
+		// the stream is in database 4 when the link breaks: it goes on
+		// there (a master does not select it again after +CONTINUE)
+		mc.MustDo(t, "SELECT", "4")
+		mc.MustDo(t, "SET", "before-kill", strconv.Itoa(round))
+		replOffsetsMeet(t, mc, rc)
 		kill()
+		mc.MustDo(t, "SET", "after-kill", strconv.Itoa(round))
+		mc.MustDo(t, "SELECT", "0")
 		replicaWrites(t, mc, 300+100*round, 350+100*round)
 		replWaitFor(t, "a partial resync", 20*time.Second, func() bool {
 			return infoField(t, mc, "stats", "sync_partial_ok") != ok
@@ -281,5 +288,56 @@ func TestRedisReplicaPartialResync(t *testing.T) {
 		if got := infoField(t, c, "replication", field); got != want {
 			t.Errorf("INFO %s:%s, want %s", field, got, want)
 		}
+	}
+}
+
+// TestReplicaOfReplica: master -> Crescent replica A -> replica B (a
+// redis-server when there is one, else Crescent). A passes its master's
+// stream on; B follows across a break of either link, continuing from
+// A's backlog.
+func TestReplicaOfReplica(t *testing.T) {
+	maddr, _ := startCrescent(t)
+	mc := difftest.Connect(t, maddr)
+	replicaWrites(t, mc, 0, 50)
+	a, _ := startCrescent(t)
+	ac := difftest.Connect(t, a)
+	mhost, mport, _ := net.SplitHostPort(maddr)
+	ac.MustDo(t, "REPLICAOF", mhost, mport)
+	replOffsetsMeet(t, mc, ac)
+	ahost, aport, _ := net.SplitHostPort(a)
+	var b string
+	if difftest.RedisBinary() != "" {
+		b = difftest.StartRedis(t).Addr
+	} else {
+		b, _ = startCrescent(t)
+	}
+	bc := difftest.Connect(t, b)
+	bc.MustDo(t, "REPLICAOF", ahost, aport)
+	replicaWrites(t, mc, 50, 100)
+	replOffsetsMeet(t, mc, ac)
+	replOffsetsMeet(t, ac, bc)
+	compareDatasets(t, replDataset(t, maddr), replDataset(t, b))
+	if got, want := infoField(t, bc, "replication", "master_replid"), infoField(t, mc, "replication", "master_replid"); got != want {
+		t.Fatalf("B's master_replid %s, want the top master's %s", got, want)
+	}
+	// A's link to its master breaks: A continues, B is not disturbed
+	ac.MustDo(t, "CLIENT", "KILL", "TYPE", "master")
+	replicaWrites(t, mc, 100, 150)
+	replOffsetsMeet(t, mc, ac)
+	replOffsetsMeet(t, ac, bc)
+	// B's link to A breaks: B continues from A's backlog
+	ac.MustDo(t, "CLIENT", "KILL", "TYPE", "replica")
+	replicaWrites(t, mc, 150, 200)
+	replWaitFor(t, "B's partial resync with A", 20*time.Second, func() bool {
+		return infoField(t, ac, "stats", "sync_partial_ok") == "1"
+	})
+	replOffsetsMeet(t, mc, ac)
+	replOffsetsMeet(t, ac, bc)
+	compareDatasets(t, replDataset(t, maddr), replDataset(t, b))
+	if f := infoField(t, mc, "stats", "sync_full"); f != "1" {
+		t.Fatalf("the master's sync_full:%s, want 1", f)
+	}
+	if f := infoField(t, ac, "stats", "sync_full"); f != "1" {
+		t.Fatalf("A's sync_full:%s, want 1", f)
 	}
 }

@@ -164,18 +164,29 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 		return nil, err
 	}
 	s.Durable = s.persist.Durable
-	// replication: the replicaof directive starts the link to the master
 	cfg.OnChange("replica-read-only", func(string) { s.persist.ReadOnlyChanged() })
-	if v := cfg.Get("replicaof"); v != "" {
-		f := strings.Fields(v)
-		port, err := strconv.Atoi(f[len(f)-1])
-		if len(f) != 2 || err != nil || port < 0 || port > 65535 {
-			s.persist.Close()
-			return nil, fmt.Errorf("replicaof %q: expected <host> <port>", v)
-		}
-		s.persist.ReplicaOf(f[0], port)
+	if _, _, err := s.replicaOfDirective(); err != nil { // started by Run
+		s.persist.Close()
+		return nil, err
 	}
 	return s, nil
+}
+
+// replicaOfDirective parses the replicaof directive ("": none).
+func (s *Server) replicaOfDirective() (string, int, error) {
+	v := s.cfg.Get("replicaof")
+	if v == "" {
+		return "", 0, nil
+	}
+	f := strings.Fields(v)
+	if len(f) != 2 {
+		return "", 0, fmt.Errorf("replicaof %q: expected <host> <port>", v)
+	}
+	port, err := strconv.Atoi(f[1])
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("replicaof %q: invalid master port", v)
+	}
+	return f[0], port, nil
 }
 
 // Exec returns the server's executor.
@@ -264,6 +275,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.log.Info("Ready to accept connections", "addr", s.Addr().String())
+	if host, port, _ := s.replicaOfDirective(); host != "" {
+		s.persist.ReplicaOf(host, port) // the link announces the port just opened
+	}
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
 		go s.accept(ln, false)
