@@ -40,7 +40,7 @@ type Replication interface {
 const (
 	errInvalidMasterPort = "ERR Invalid master port"
 	// errNoFailover answers FAILOVER with replicas attached.
-	errNoFailover = "ERR FAILOVER is not supported: Crescent cannot run as a replica after handing the master role over"
+	errNoFailover = "ERR FAILOVER is not supported: Crescent does not coordinate the hand-over to a replica"
 	// errNoSync answers SYNC and PSYNC where replication is not wired.
 	errNoSync = "ERR SYNC and PSYNC are not supported here"
 	// netHostStrLen is Redis's NET_HOST_STR_LEN (REPLCONF ip-address).
