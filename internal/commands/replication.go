@@ -12,6 +12,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/persist"
@@ -29,6 +30,9 @@ type Replication interface {
 	IsReplica() (host string, port int, ok bool)
 	ReplicaRole() (state string, offset int64)
 	MasterClient() *command.Client
+	ReplID() string
+	Failover(req persist.FailoverRequest) error
+	AbortFailover() error
 	ReplicaAck(cl *command.Client, off int64) bool
 	AckedReplicas(off int64) (n int, wake <-chan struct{})
 	RequestAcks()
@@ -39,8 +43,6 @@ type Replication interface {
 
 const (
 	errInvalidMasterPort = "ERR Invalid master port"
-	// errNoFailover answers FAILOVER with replicas attached.
-	errNoFailover = "ERR FAILOVER is not supported: Crescent does not coordinate the hand-over to a replica"
 	// errNoSync answers SYNC and PSYNC where replication is not wired.
 	errNoSync = "ERR SYNC and PSYNC are not supported here"
 	// netHostStrLen is Redis's NET_HOST_STR_LEN (REPLCONF ip-address).
@@ -203,16 +205,27 @@ func (h *Handlers) replicaOf(c *command.Ctx) {
 	c.W.OK()
 }
 
-// failover implements FAILOVER: after parsing its options as Redis does,
-// it fails, for want of replicas or, with replicas, because Crescent
-// cannot run as a replica once it handed the master role over.
+// failover implements FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT
+// ms], as Redis 7.0: writes are paused until a replica (the target, or
+// the first one) acknowledged the whole stream, then this server becomes
+// its replica with PSYNC ... FAILOVER, which promotes it.
 func (h *Handlers) failover(c *command.Ctx) {
 	if len(c.Args) == 2 && EqualFold(c.Args[1], "abort") {
-		c.Error("ERR No failover in progress.")
+		if h.Repl == nil {
+			c.Error("ERR No failover in progress.")
+			return
+		}
+		if err := h.Repl.AbortFailover(); err != nil {
+			c.Error("ERR " + err.Error())
+			return
+		}
+		c.W.OK()
 		return
 	}
 	var timeout int64
-	host, force := false, false
+	var host string
+	var port int64
+	hasHost, force := false, false
 	for j := 1; j < len(c.Args); j++ {
 		a := c.Args[j]
 		switch {
@@ -228,12 +241,13 @@ func (h *Handlers) failover(c *command.Ctx) {
 			}
 			timeout = n
 			j++
-		case EqualFold(a, "to") && j+2 < len(c.Args) && !host:
-			if _, ok := ParseInt(c.Args[j+2]); !ok {
+		case EqualFold(a, "to") && j+2 < len(c.Args) && !hasHost:
+			n, ok := ParseInt(c.Args[j+2])
+			if !ok {
 				c.Error(ErrNotInt)
 				return
 			}
-			host = true
+			host, port, hasHost = string(c.Args[j+1]), n, true
 			j += 2
 		case EqualFold(a, "force") && !force:
 			force = true
@@ -246,11 +260,36 @@ func (h *Handlers) failover(c *command.Ctx) {
 		c.Error("ERR FAILOVER is not valid when server is a replica.")
 		return
 	}
-	if h.Repl != nil && len(h.Repl.Replicas()) > 0 {
-		c.Error(errNoFailover)
+	if h.Repl == nil || len(h.Repl.Replicas()) == 0 {
+		c.Error("ERR FAILOVER requires connected replicas.")
 		return
 	}
-	c.Error("ERR FAILOVER requires connected replicas.")
+	if force && (timeout == 0 || !hasHost) {
+		c.Error("ERR FAILOVER with force option requires both a timeout and target HOST and IP.")
+		return
+	}
+	err := h.Repl.Failover(persist.FailoverRequest{Host: host, Port: int(port),
+		Timeout: time.Duration(timeout) * time.Millisecond, Force: force,
+		Pause: h.pauseForFailover, Unpause: h.unpause})
+	if err != nil {
+		c.Error("ERR " + err.Error())
+		return
+	}
+	c.W.OK()
+}
+
+// pauseForFailover holds clients' writes back until FAILOVER ends
+// (unpause), as CLIENT PAUSE WRITE with no deadline.
+func (h *Handlers) pauseForFailover() {
+	o := h.ops
+	o.pauseMu.Lock()
+	p := &pauseState{until: time.Now().Add(100 * 365 * 24 * time.Hour), done: make(chan struct{})}
+	if old := o.pause.Load(); old != nil {
+		p.all = old.all
+		close(old.done)
+	}
+	o.pause.Store(p)
+	o.pauseMu.Unlock()
 }
 
 // sync implements SYNC and PSYNC: a full resynchronization of the
@@ -272,6 +311,20 @@ func (h *Handlers) sync(c *command.Ctx) {
 	if cl.Flags&command.ClientMulti != 0 {
 		c.Error("ERR Command not allowed inside a transaction")
 		return
+	}
+	if len(c.Args) > 3 && EqualFold(c.Args[0], "psync") {
+		// PSYNC <replid> <offset> FAILOVER: the old master of this
+		// replica hands its role over (its FAILOVER), as Redis
+		if !EqualFold(c.Args[3], "failover") {
+			c.Error(ErrSyntax)
+			return
+		}
+		if string(c.Args[1]) != h.Repl.ReplID() {
+			c.Error("ERR PSYNC FAILOVER replid must match my replid.")
+			return
+		}
+		h.Log.Info("Failover request received", "replid", string(c.Args[1]))
+		h.Repl.ReplicaOfNoOne()
 	}
 	if msg := h.Repl.SyncRefused(); msg != "" {
 		c.Error(msg) // a replica whose link is down

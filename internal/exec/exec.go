@@ -489,7 +489,9 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		e.reject(cl, args, w, msg)
 		return
 	}
-	if msg := e.CheckMemory(spec); msg != "" {
+	if msg := e.CheckMemory(spec); msg != "" && cl.Flags&command.ClientMaster == 0 {
+		// a replica obeys its master whatever its memory (Redis's
+		// replica-ignore-maxmemory)
 		e.reject(cl, args, w, msg)
 		return
 	}

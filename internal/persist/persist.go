@@ -95,6 +95,10 @@ type Manager struct {
 	// replSnap, set by FullSync at its cut (it holds the snapshot slot),
 	// adds the stream's position to the snapshot's aux fields.
 	replSnap replSnapInfo
+	// FAILOVER (failover.go)
+	foMu    sync.Mutex
+	fo      *failover
+	foState atomic.Pointer[string]
 
 	wg sync.WaitGroup
 }

@@ -604,7 +604,7 @@ func (m *Manager) ReplicationInfo() []string {
 	if b := rp.backlog; b != nil {
 		active, first, hist = 1, b.first(), int64(b.histlen)
 	}
-	return append(lines, "master_failover_state:no-failover",
+	return append(lines, "master_failover_state:"+m.FailoverState(),
 		"master_replid:"+rp.id, "master_replid2:"+rp.id2,
 		"master_repl_offset:"+strconv.FormatInt(rp.offset.Load(), 10),
 		"second_repl_offset:"+strconv.FormatInt(rp.off2, 10),

@@ -54,6 +54,10 @@ type masterLink struct {
 	syncTotal atomic.Int64 // RDB bytes of the running sync (-1: unknown)
 	syncRead  atomic.Int64
 	everUp    bool // the stream was applied once: PSYNC may continue (run's goroutine)
+	// failover: the first PSYNC is "PSYNC <replid> <offset> FAILOVER"
+	// (FAILOVER); failoverRefused: the target refused it
+	failover        bool
+	failoverRefused atomic.Bool
 	// db is the database the master's stream is in: from the snapshot
 	// (repl-stream-db), then the master client's when a connection ends,
 	// so that a partial resync goes on in it (run's goroutine, applyMu)
@@ -141,14 +145,18 @@ func (m *Manager) SyncRefused() string {
 // the replicaof directive): the link connects in the background. The
 // data stays until the master's snapshot replaces it; replicas of this
 // server are disconnected (they resync through it).
-func (m *Manager) ReplicaOf(host string, port int) {
+func (m *Manager) ReplicaOf(host string, port int) { m.replicaOf(host, port, false) }
+
+// replicaOf is ReplicaOf; with failover the link's PSYNC asks the target
+// to take the master role over (FAILOVER).
+func (m *Manager) replicaOf(host string, port int, failover bool) {
 	m.linkMu.Lock()
 	defer m.linkMu.Unlock()
 	if l := m.link.Load(); l != nil && l.host == host && l.port == port {
 		return // already (Redis answers "+OK Already connected to specified master")
 	}
 	m.stopLinkLocked()
-	l := &masterLink{host: host, port: port, stop: make(chan struct{}), done: make(chan struct{})}
+	l := &masterLink{host: host, port: port, stop: make(chan struct{}), done: make(chan struct{}), failover: failover}
 	l.setState(linkConnect)
 	l.downSince.Store(time.Now().Unix())
 	l.syncTotal.Store(-1)
@@ -400,12 +408,21 @@ func (m *Manager) linkOnce(l *masterLink) error {
 		id, next = rp.id, strconv.FormatInt(rp.offset.Load()+1, 10)
 		rp.mu.Unlock()
 	}
-	if err := send("PSYNC", id, next); err != nil {
+	psync := []string{"PSYNC", id, next}
+	if l.failover {
+		psync = append(psync, "FAILOVER")
+	}
+	if err := send(psync...); err != nil {
 		return err
 	}
 	if r, err = reply(); err != nil {
 		return err
 	}
+	if l.failover && r[0] == '-' {
+		l.failoverRefused.Store(true)
+		return fmt.Errorf("the failover target refused PSYNC FAILOVER: %s", r)
+	}
+	l.failover = false
 	switch {
 	case strings.HasPrefix(r, "+FULLRESYNC"):
 		f := strings.Fields(r)

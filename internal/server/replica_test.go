@@ -341,3 +341,61 @@ func TestReplicaOfReplica(t *testing.T) {
 		t.Fatalf("A's sync_full:%s, want 1", f)
 	}
 }
+
+// TestFailover: FAILOVER on a master hands its role to its replica, which
+// continues the old master with a partial resync; each side Crescent or
+// redis-server.
+func TestFailover(t *testing.T) {
+	redis := difftest.RedisBinary() != ""
+	for _, tc := range []struct {
+		name                      string
+		redisMaster, redisReplica bool
+	}{
+		{"crescent to crescent", false, false},
+		{"redis to crescent", true, false},
+		{"crescent to redis", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if (tc.redisMaster || tc.redisReplica) && !redis {
+				t.Skip("redis-server not found in PATH (set REDIS_SERVER)")
+			}
+			start := func(isRedis bool) string {
+				if isRedis {
+					return difftest.StartRedis(t, "--repl-diskless-sync-delay", "0").Addr
+				}
+				a, _ := startCrescent(t)
+				return a
+			}
+			maddr, raddr := start(tc.redisMaster), start(tc.redisReplica)
+			mc, rc := difftest.Connect(t, maddr), difftest.Connect(t, raddr)
+			replicaWrites(t, mc, 0, 40)
+			mhost, mport, _ := net.SplitHostPort(maddr)
+			rhost, rport, _ := net.SplitHostPort(raddr)
+			rc.MustDo(t, "REPLICAOF", mhost, mport)
+			replOffsetsMeet(t, mc, rc)
+			replWaitFor(t, "the replica online on its master", 20*time.Second, func() bool {
+				return strings.Contains(infoField(t, mc, "replication", "slave0"), ",state=online,")
+			})
+			if r := string(mc.MustDo(t, "FAILOVER", "TO", rhost, rport, "TIMEOUT", "20000")); r != "+OK\r\n" {
+				t.Fatalf("FAILOVER = %q", r)
+			}
+			replWaitFor(t, "the hand-over", 20*time.Second, func() bool {
+				return infoField(t, rc, "replication", "role") == "master" &&
+					infoField(t, mc, "replication", "master_link_status") == "up" &&
+					infoField(t, mc, "replication", "master_failover_state") == "no-failover"
+			})
+			if got := infoField(t, mc, "replication", "master_port"); got != rport {
+				t.Fatalf("the old master replicates port %s, want %s", got, rport)
+			}
+			replicaWrites(t, rc, 100, 140)
+			replOffsetsMeet(t, rc, mc)
+			compareDatasets(t, replDataset(t, raddr), replDataset(t, maddr))
+			if n := infoField(t, rc, "stats", "sync_partial_ok"); n != "1" {
+				t.Fatalf("the new master's sync_partial_ok:%s (sync_full:%s), want 1", n, infoField(t, rc, "stats", "sync_full"))
+			}
+			if r := string(mc.MustDo(t, "SET", "k", "v")); !strings.HasPrefix(r, "-READONLY") {
+				t.Fatalf("SET on the old master = %q", r)
+			}
+		})
+	}
+}
