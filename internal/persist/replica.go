@@ -49,7 +49,7 @@ type masterLink struct {
 
 	state     atomic.Pointer[string]
 	lastIO    atomic.Int64 // Unix ms of the last byte from the master
-	downSince atomic.Int64 // Unix s the link went down (0: up)
+	downSince atomic.Int64 // Unix s the link went down (0: up, or never up)
 	readOff   atomic.Int64 // slave_read_repl_offset
 	syncTotal atomic.Int64 // RDB bytes of the running sync (-1: unknown)
 	syncRead  atomic.Int64
@@ -158,7 +158,6 @@ func (m *Manager) replicaOf(host string, port int, failover bool) {
 	m.stopLinkLocked()
 	l := &masterLink{host: host, port: port, stop: make(chan struct{}), done: make(chan struct{}), failover: failover}
 	l.setState(linkConnect)
-	l.downSince.Store(time.Now().Unix())
 	l.syncTotal.Store(-1)
 	m.store.SetReplica(true)
 	m.exec.SetGuard(exec.GuardReadOnly, m.cfg.Bool("replica-read-only"))
@@ -256,8 +255,8 @@ func (m *Manager) runLink(l *masterLink) {
 		}
 		l.mu.Unlock()
 		m.exec.SetGuard(exec.GuardLoading, false)
-		if l.downSince.Load() == 0 {
-			l.downSince.Store(time.Now().Unix())
+		if l.State() == linkConnected {
+			l.downSince.Store(time.Now().Unix()) // -1 until a link that was up breaks, as Redis
 		}
 		l.setState(linkConnect)
 		select {

@@ -399,3 +399,31 @@ func TestFailover(t *testing.T) {
 		})
 	}
 }
+
+// TestReplicaAuth: masterauth (the default user's password) and
+// masteruser + masterauth (an ACL user) authenticate the link.
+func TestReplicaAuth(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		directive []string
+	}{
+		{"masterauth", []string{"masterauth", "secret"}},
+		{"masteruser", []string{"masteruser", "repl", "masterauth", "pw"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			maddr, _ := startCrescent(t, "requirepass", "secret")
+			mc := difftest.Connect(t, maddr)
+			mc.MustDo(t, "AUTH", "secret")
+			mc.MustDo(t, "ACL", "SETUSER", "repl", "on", ">pw", "+@all", "~*")
+			mc.MustDo(t, "SET", "k", "v")
+			raddr, _ := startCrescent(t, tc.directive...)
+			rc := difftest.Connect(t, raddr)
+			mhost, mport, _ := net.SplitHostPort(maddr)
+			rc.MustDo(t, "REPLICAOF", mhost, mport)
+			replOffsetsMeet(t, mc, rc)
+			if r := string(rc.MustDo(t, "GET", "k")); r != "$1\r\nv\r\n" {
+				t.Fatalf("GET k on the replica = %q", r)
+			}
+		})
+	}
+}
