@@ -193,10 +193,11 @@ func (m *Manager) ReplicaOfNoOne() {
 	rp.id = newReplID()
 	m.dropAllReplicasLocked()
 	m.link.Store(nil)
+	id, id2 := rp.id, rp.id2
 	rp.mu.Unlock()
 	m.store.SetReplica(false)
 	m.exec.SetGuard(exec.GuardReadOnly|exec.GuardLoading, false)
-	m.log.Info("MASTER MODE enabled (user request)", "replid", rp.id, "replid2", rp.id2)
+	m.log.Info("MASTER MODE enabled (user request)", "replid", id, "replid2", id2)
 }
 
 // ReadOnlyChanged applies CONFIG SET replica-read-only.
@@ -232,7 +233,7 @@ func (m *Manager) dropAllReplicasLocked() {
 }
 
 // runLink keeps the link up until it is stopped: each connection ends
-// with an error, and the next one starts a second later, as Redis's cron.
+// with an error, and the next one starts soon after.
 func (m *Manager) runLink(l *masterLink) {
 	defer close(l.done)
 	for {
@@ -255,8 +256,12 @@ func (m *Manager) runLink(l *masterLink) {
 		}
 		l.mu.Unlock()
 		m.exec.SetGuard(exec.GuardLoading, false)
+		// a link that was up retries at once (Redis's cron: within a
+		// second), a failed attempt a second later
+		retry := time.Second
 		if l.State() == linkConnected {
 			l.downSince.Store(time.Now().Unix()) // -1 until a link that was up breaks, as Redis
+			retry = 50 * time.Millisecond
 		}
 		l.setState(linkConnect)
 		select {
@@ -268,7 +273,7 @@ func (m *Manager) runLink(l *masterLink) {
 		select {
 		case <-l.stop:
 			return
-		case <-time.After(time.Second):
+		case <-time.After(retry):
 		}
 	}
 }
@@ -566,7 +571,6 @@ func (m *Manager) receiveSnapshot(l *masterLink, br *bufio.Reader, timeout func(
 		m.exec.Execute(cl, c, w)
 		w.Reset()
 	}
-	m.loadedKeys, m.loadedExpired = 0, 0
 	start := time.Now()
 	streamDB := 0
 	err = m.loadRDBNoExpire(rdb.NewDecoder(bufio.NewReaderSize(f, 1<<20)), &streamDB)
@@ -575,7 +579,7 @@ func (m *Manager) receiveSnapshot(l *masterLink, br *bufio.Reader, timeout func(
 	if err != nil {
 		return fmt.Errorf("failed trying to load the MASTER synchronization DB from disk: %w", err)
 	}
-	m.log.Info("MASTER <-> REPLICA sync: Finished with success", "keys", m.loadedKeys, "seconds", time.Since(start).Seconds())
+	m.log.Info("MASTER <-> REPLICA sync: Finished with success", "seconds", time.Since(start).Seconds())
 	rp := &m.repl
 	rp.mu.Lock()
 	rp.id, rp.id2, rp.off2 = id, zeroReplID, -1
@@ -619,8 +623,9 @@ func (m *Manager) newMasterClient(l *masterLink) *command.Client {
 // loadRDBNoExpire loads a master's snapshot: keys whose time passed are
 // loaded too (the master's DEL removes them), as a Redis replica does.
 func (m *Manager) loadRDBNoExpire(d *rdb.Decoder, streamDB *int) error {
-	m.store.LockAll()
+	m.store.LockAll() // INFO (rdb_last_load_keys_*) reads the counts under it too
 	defer m.store.UnlockAll()
+	m.loadedKeys, m.loadedExpired = 0, 0
 	h := &rdb.LoadHandler{Codecs: m.codecs,
 		Key: func(db int, key []byte, val any, exp int64) error {
 			if db >= m.store.NumDBs() {
