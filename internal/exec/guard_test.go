@@ -33,8 +33,15 @@ func TestGuard(t *testing.T) {
 		{GuardLoading, normal, "info", ""},     // loading flag
 		{GuardLoading, normal, "replconf", ""}, // loading flag
 		{GuardLoading, master, "set", ""},
-		{GuardLoading | GuardReadOnly, normal, "set", ErrLoading},
+		{GuardLoading | GuardReadOnly, normal, "set", ErrReadOnlyReplica},
+		{GuardLoading | GuardReadOnly, normal, "get", ErrLoading},
 		{GuardLoading | GuardReadOnly, normal, "info", ""},
+		{GuardMasterDown, normal, "get", ErrMasterDown},
+		{GuardMasterDown, normal, "ping", ErrMasterDown},
+		{GuardMasterDown, normal, "info", ""},      // stale flag
+		{GuardMasterDown, normal, "replicaof", ""}, // stale flag
+		{GuardMasterDown, master, "set", ""},
+		{GuardMasterDown | GuardLoading, normal, "get", ErrMasterDown},
 	} {
 		if e.Table.LookupString(tc.cmd) == nil {
 			e.Table.Handle(tc.cmd, func(*command.Ctx) {}) // the metadata's flags

@@ -72,6 +72,12 @@ type masterLink struct {
 
 func (l *masterLink) setState(s string) { l.state.Store(&s) }
 
+// staleGuard sets GuardMasterDown for a link that is up or not:
+// replica-serve-stale-data no refuses commands while it is down.
+func (m *Manager) staleGuard(up bool) {
+	m.exec.SetGuard(exec.GuardMasterDown, !up && !m.cfg.Bool("replica-serve-stale-data"))
+}
+
 // State is ROLE's link state.
 func (l *masterLink) State() string { return *l.state.Load() }
 
@@ -161,6 +167,7 @@ func (m *Manager) replicaOf(host string, port int, failover bool) {
 	l.syncTotal.Store(-1)
 	m.store.SetReplica(true)
 	m.exec.SetGuard(exec.GuardReadOnly, m.cfg.Bool("replica-read-only"))
+	m.staleGuard(false)
 	rp := &m.repl
 	rp.mu.Lock()
 	if rp.backlog != nil {
@@ -196,14 +203,16 @@ func (m *Manager) ReplicaOfNoOne() {
 	id, id2 := rp.id, rp.id2
 	rp.mu.Unlock()
 	m.store.SetReplica(false)
-	m.exec.SetGuard(exec.GuardReadOnly|exec.GuardLoading, false)
+	m.exec.SetGuard(exec.GuardReadOnly|exec.GuardLoading|exec.GuardMasterDown, false)
 	m.log.Info("MASTER MODE enabled (user request)", "replid", id, "replid2", id2)
 }
 
-// ReadOnlyChanged applies CONFIG SET replica-read-only.
+// ReadOnlyChanged applies CONFIG SET replica-read-only and
+// replica-serve-stale-data.
 func (m *Manager) ReadOnlyChanged() {
-	if m.link.Load() != nil {
+	if l := m.link.Load(); l != nil {
 		m.exec.SetGuard(exec.GuardReadOnly, m.cfg.Bool("replica-read-only"))
+		m.staleGuard(l.State() == linkConnected)
 	}
 }
 
@@ -256,6 +265,7 @@ func (m *Manager) runLink(l *masterLink) {
 		}
 		l.mu.Unlock()
 		m.exec.SetGuard(exec.GuardLoading, false)
+		m.staleGuard(false)
 		// a link that was up retries at once (Redis's cron: within a
 		// second), a failed attempt a second later
 		retry := time.Second
@@ -660,6 +670,7 @@ func (m *Manager) applyStream(l *masterLink, conn net.Conn, br *bufio.Reader, ti
 	cl := m.newMasterClient(l)
 	rp := &m.repl
 	l.setState(linkConnected)
+	m.staleGuard(true)
 	l.downSince.Store(0)
 	l.readOff.Store(rp.offset.Load())
 	m.log.Info("MASTER <-> REPLICA sync: the link is up", "host", l.host, "port", l.port)

@@ -165,6 +165,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	}
 	s.Durable = s.persist.Durable
 	cfg.OnChange("replica-read-only", func(string) { s.persist.ReadOnlyChanged() })
+	cfg.OnChange("replica-serve-stale-data", func(string) { s.persist.ReadOnlyChanged() })
 	if _, _, err := s.replicaOfDirective(); err != nil { // started by Run
 		s.persist.Close()
 		return nil, err
