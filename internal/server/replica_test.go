@@ -155,7 +155,9 @@ func crescentReplica(t *testing.T, maddr string) {
 	rc.MustDo(t, "SELECT", "9")
 	mc.MustDo(t, "SET", "ttl", "v", "PX", "100")
 	replOffsetsMeet(t, mc, rc)
-	time.Sleep(150 * time.Millisecond) // the key's time passes (no poll can see it sooner)
+	replWaitFor(t, "the key's time to pass", 10*time.Second, func() bool {
+		return string(rc.MustDo(t, "PTTL", "ttl")) == ":-2\r\n"
+	})
 	if r := string(rc.MustDo(t, "GET", "ttl")); r != "$-1\r\n" {
 		t.Fatalf("GET of an expired key on the replica = %q", r)
 	}
