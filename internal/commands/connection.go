@@ -244,6 +244,9 @@ func (h *Handlers) clientInfoLine(cl, from *command.Client, now int64) string {
 	if v.Flags&command.ClientReplica != 0 {
 		flags += "S"
 	}
+	if v.Flags&command.ClientMaster != 0 {
+		flags += "M"
+	}
 	if v.Flags&command.ClientMulti != 0 {
 		flags += "x"
 	}
@@ -311,7 +314,7 @@ func (h *Handlers) clientList(c *command.Ctx) {
 	}
 	now := time.Now().UnixMilli()
 	var b strings.Builder
-	clients := h.Server.ClientList()
+	clients := h.allClients()
 	sortClients(clients)
 	for _, cl := range clients {
 		if ids != nil && !ids[cl.ID] {
@@ -324,6 +327,18 @@ func (h *Handlers) clientList(c *command.Ctx) {
 		b.WriteByte('\n')
 	}
 	c.W.Verbatim("txt", b.String())
+}
+
+// allClients is the connections' clients and, on a replica, the client
+// applying its master's stream (CLIENT LIST, CLIENT KILL).
+func (h *Handlers) allClients() []*command.Client {
+	clients := h.Server.ClientList()
+	if h.Repl != nil {
+		if mc := h.Repl.MasterClient(); mc != nil {
+			clients = append(clients, mc)
+		}
+	}
+	return clients
 }
 
 func sortClients(cs []*command.Client) {
@@ -401,13 +416,7 @@ func (h *Handlers) clientKill(c *command.Ctx) {
 		}
 	}
 	killed := 0
-	clients := h.Server.ClientList()
-	if h.Repl != nil {
-		if mc := h.Repl.MasterClient(); mc != nil {
-			clients = append(clients, mc) // a replica's link (TYPE master)
-		}
-	}
-	for _, cl := range clients {
+	for _, cl := range h.allClients() {
 		v := cl.ViewFrom(c.Client)
 		if id != -1 && cl.ID != id || addr != "" && cl.Addr != addr || laddr != "" && cl.LAddr != laddr || user != "" && v.User != user {
 			continue

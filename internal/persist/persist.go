@@ -92,6 +92,9 @@ type Manager struct {
 	// ListenPort, when set, is the port this server listens on, which a
 	// replica announces to its master (REPLCONF listening-port).
 	ListenPort func() int
+	// NewClientID, when set, numbers the client a replica applies its
+	// master's stream as (CLIENT LIST id=).
+	NewClientID func() int64
 	// replSnap, set by FullSync at its cut (it holds the snapshot slot),
 	// adds the stream's position to the snapshot's aux fields.
 	replSnap replSnapInfo

@@ -615,10 +615,21 @@ func (m *Manager) receiveSnapshot(l *masterLink, br *bufio.Reader, timeout func(
 
 // newMasterClient makes the client that applies the master's stream.
 func (m *Manager) newMasterClient(l *masterLink) *command.Client {
-	cl := command.NewClient(-2)
+	id := int64(-2)
+	if m.NewClientID != nil {
+		id = m.NewClientID()
+	}
+	cl := command.NewClient(id)
 	cl.Flags |= command.ClientMaster
+	cl.User = "(superuser)" // as Redis's CLIENT LIST names it
 	cl.Addr = net.JoinHostPort(l.host, strconv.Itoa(l.port))
+	l.mu.Lock()
+	if l.conn != nil {
+		cl.Addr, cl.LAddr = l.conn.RemoteAddr().String(), l.conn.LocalAddr().String()
+	}
+	l.mu.Unlock()
 	cl.Created = time.Now().UnixMilli()
+	cl.LastTime.Store(cl.Created)
 	cl.DB = l.db
 	cl.Publish()
 	l.mu.Lock()
@@ -732,6 +743,7 @@ func (m *Manager) applyStream(l *masterLink, conn net.Conn, br *bufio.Reader, ti
 			}
 		case len(args) == 1 && strings.EqualFold(string(args[0]), "ping"):
 		default:
+			cl.LastTime.Store(time.Now().UnixMilli()) // CLIENT LIST idle=
 			m.exec.Execute(cl, args, w)
 			if b := w.Buf; len(b) > 0 && b[0] == '-' {
 				m.log.Warn("command from master failed", "cmd", string(args[0]), "reply", strings.TrimSpace(string(b)))

@@ -429,3 +429,29 @@ func TestReplicaAuth(t *testing.T) {
 		})
 	}
 }
+
+// TestMasterClientListed: a replica lists the client applying its
+// master's stream in CLIENT LIST (flags=M, TYPE master), as Redis.
+func TestMasterClientListed(t *testing.T) {
+	maddr, _ := startCrescent(t)
+	mc := difftest.Connect(t, maddr)
+	mc.MustDo(t, "SET", "k", "v")
+	raddr, _ := startCrescent(t)
+	rc := difftest.Connect(t, raddr)
+	mhost, mport, _ := net.SplitHostPort(maddr)
+	rc.MustDo(t, "REPLICAOF", mhost, mport)
+	replOffsetsMeet(t, mc, rc)
+	v, _, err := difftest.Parse(rc.MustDo(t, "CLIENT", "LIST", "TYPE", "master"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := string(v.Str)
+	if !strings.Contains(line, " addr="+maddr+" ") || !strings.Contains(line, " flags=M ") ||
+		!strings.Contains(line, " user=(superuser) ") || strings.Count(line, "\n") != 1 {
+		t.Fatalf("CLIENT LIST TYPE master = %q", line)
+	}
+	v, _, _ = difftest.Parse(rc.MustDo(t, "CLIENT", "LIST", "TYPE", "normal"))
+	if strings.Contains(string(v.Str), "flags=M") {
+		t.Fatalf("the master client is listed as normal: %q", v.Str)
+	}
+}

@@ -154,6 +154,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	s.cmds.ReplicaConn = s.replicaConn
 	s.persist.ReplicaLimit = s.clientLimits.replicaLimit
 	s.persist.ListenPort = s.Port
+	s.persist.NewClientID = func() int64 { return s.nextID.Add(1) }
 	s.cmds.PersistenceInfo = s.persist.Info
 	s.cmds.BeforeShutdown = s.persist.Shutdown
 	if err := s.persist.Load(); err != nil {
