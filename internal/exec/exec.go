@@ -68,7 +68,8 @@ type Executor struct {
 	// EvictedKeys counts keys removed by maxmemory (INFO evicted_keys).
 	EvictedKeys atomic.Int64
 	// Guard holds the replica states commands are checked against
-	// (GuardLoading, GuardReadOnly; guard.go): 0 on a master.
+	// (GuardReadOnly, GuardMasterDown, GuardLoading; guard.go): 0 on a
+	// master, so that Execute pays one atomic load for them.
 	Guard atomic.Uint32
 	// Busy, when set, reports a running script: past busy-reply-threshold,
 	// commands without the allow_busy flag get BUSY instead of waiting.
@@ -495,7 +496,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		e.reject(cl, args, w, msg)
 		return
 	}
-	// a replica's checks: LOADING, READONLY (guard.go); one atomic load
+	// a replica's checks: READONLY, MASTERDOWN, LOADING (guard.go)
 	if g := e.Guard.Load(); g != 0 {
 		if msg := e.guard(g, cl, spec); msg != "" {
 			e.reject(cl, args, w, msg)
