@@ -97,7 +97,7 @@ type Manager struct {
 	NewClientID func() int64
 	// replSnap, set by FullSync at its cut (it holds the snapshot slot),
 	// adds the stream's position to the snapshot's aux fields.
-	replSnap replSnapInfo
+	replSnap atomic.Pointer[replSnapInfo]
 	// FAILOVER (failover.go)
 	foMu    sync.Mutex
 	fo      *failover
@@ -325,7 +325,7 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase, held b
 		if err := rw.AuxFields(m.version, time.Now().Unix(), 0, aofBase); err != nil {
 			return 0, err
 		}
-		if rs := m.replSnap; rs.on {
+		if rs := m.replSnap.Load(); rs != nil {
 			// a replica's snapshot (FullSync, which holds the snapshot
 			// slot): the stream's database, id and offset, as Redis's
 			// rdbSaveInfoAuxFields; its replica's master client starts in

@@ -68,7 +68,6 @@ type replication struct {
 
 // replSnapInfo is the stream's position in a snapshot for a replica.
 type replSnapInfo struct {
-	on  bool
 	db  int
 	id  string
 	off int64
@@ -301,7 +300,7 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 		// the database the stream is in at the cut: a master's next
 		// write selects its own (0 then, as Redis); a replica passes
 		// its master's stream on, in its master client's database
-		m.replSnap = replSnapInfo{on: true, id: id, off: off, db: m.masterDB()}
+		m.replSnap.Store(&replSnapInfo{id: id, off: off, db: m.masterDB()})
 		if !rdbOnly {
 			rp.lastDB = -1 // the stream's next write selects its database
 			m.attachLocked(r)
@@ -314,7 +313,7 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 	}
 	name := fmt.Sprintf("temp-repl-%d-%d.rdb", os.Getpid(), cl.ID)
 	_, size, f, err := m.writeSnapshotFile(m.path(name), name+".tmp", formatRDB, false, false, true, atCut)
-	m.replSnap = replSnapInfo{}
+	m.replSnap.Store(nil)
 	releaseApply()
 	m.releaseSnapshot()
 	close(stopAlive)
