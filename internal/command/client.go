@@ -22,6 +22,7 @@ const (
 	ClientReplica  // a replica fed the replication stream (after SYNC/PSYNC)
 	ClientAsking   // cluster: ASKING was sent (one command or transaction)
 	ClientReadOnly // cluster: READONLY was sent
+	ClientMaster   // a replica's link to its master: applies the stream
 )
 
 // Client is a connection's state as commands see it.

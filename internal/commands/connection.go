@@ -248,6 +248,9 @@ func (h *Handlers) clientInfoLine(cl, from *command.Client, now int64) string {
 	if v.Flags&command.ClientReplica != 0 {
 		flags += "S"
 	}
+	if v.Flags&command.ClientMaster != 0 {
+		flags += "M"
+	}
 	if v.Flags&command.ClientMulti != 0 {
 		flags += "x"
 	}
@@ -315,7 +318,7 @@ func (h *Handlers) clientList(c *command.Ctx) {
 	}
 	now := time.Now().UnixMilli()
 	var b strings.Builder
-	clients := h.Server.ClientList()
+	clients := h.allClients()
 	sortClients(clients)
 	for _, cl := range clients {
 		if ids != nil && !ids[cl.ID] {
@@ -328,6 +331,18 @@ func (h *Handlers) clientList(c *command.Ctx) {
 		b.WriteByte('\n')
 	}
 	c.W.Verbatim("txt", b.String())
+}
+
+// allClients is the connections' clients and, on a replica, the client
+// applying its master's stream (CLIENT LIST, CLIENT KILL).
+func (h *Handlers) allClients() []*command.Client {
+	clients := h.Server.ClientList()
+	if h.Repl != nil {
+		if mc := h.Repl.MasterClient(); mc != nil {
+			clients = append(clients, mc)
+		}
+	}
+	return clients
 }
 
 func sortClients(cs []*command.Client) {
@@ -405,7 +420,7 @@ func (h *Handlers) clientKill(c *command.Ctx) {
 		}
 	}
 	killed := 0
-	for _, cl := range h.Server.ClientList() {
+	for _, cl := range h.allClients() {
 		v := cl.ViewFrom(c.Client)
 		if id != -1 && cl.ID != id || addr != "" && cl.Addr != addr || laddr != "" && cl.LAddr != laddr || user != "" && v.User != user {
 			continue
@@ -511,19 +526,23 @@ var clientHelpLines = []string{
 func (h *Handlers) clientHelp(c *command.Ctx) { writeHelp(c, clientHelpLines) }
 
 // clientOfType reports whether a client with flags is of CLIENT LIST/KILL
-// TYPE typ ("": any): replicas are their own type, no client is a master.
+// TYPE typ ("": any): replicas and a replica's link to its master are
+// their own types.
 func clientOfType(flags int, typ string) bool {
 	replica := flags&command.ClientReplica != 0
 	pubsub := flags&command.ClientPubSub != 0
+	master := flags&command.ClientMaster != 0
 	switch typ {
 	case "":
 		return true
+	case "master":
+		return master
 	case "normal":
-		return !replica && !pubsub
+		return !replica && !pubsub && !master
 	case "pubsub":
 		return pubsub
 	case "replica", "slave":
 		return replica
 	}
-	return false // master: Crescent is never a replica
+	return false
 }

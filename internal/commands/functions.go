@@ -82,6 +82,15 @@ func (h *Handlers) scriptDenyOOM(flags script.Flags) bool {
 		flags&(script.FlagAllowOOM|script.FlagNoWrites) == 0 && h.overMaxmemory()
 }
 
+// scriptReadOnlyReplica reports whether a script with flags is refused
+// on a read-only replica: one that declares flags without no-writes is a
+// write command there, as Redis's processCommand sees it (a script
+// without flags runs, and its writes fail).
+func (h *Handlers) scriptReadOnlyReplica(c *command.Ctx, flags script.Flags) bool {
+	return flags&(script.FlagEvalCompat|script.FlagNoWrites) == 0 &&
+		h.Exec.Guard.Load()&exec.GuardReadOnly != 0 && c.Client.Flags&command.ClientMaster == 0
+}
+
 // scriptFlagsCheck applies a script's declared flags before it runs, as
 // scriptPrepareForRun: no-cluster, and the write flag under *_RO. It
 // returns the error reply or "".
@@ -107,6 +116,10 @@ func (h *Handlers) fcall(c *command.Ctx, ro bool) {
 	}
 	if h.scriptDenyOOM(f.Flags) {
 		c.Error(exec.ErrOOM)
+		return
+	}
+	if h.scriptReadOnlyReplica(c, f.Flags) {
+		c.Error(exec.ErrReadOnlyReplica)
 		return
 	}
 	numkeys, ok := parseNumKeys(c, errFuncBadNumKeys)

@@ -23,6 +23,10 @@ func (h *Handlers) statsInfo() []string {
 	o := h.ops
 	kbps := func(i int) string { return fmt.Sprintf("%.2f", o.ops.rate(i)/1024) }
 	errs := h.Exec.ErrorStats()
+	var syncFull, syncOK, syncErr int64
+	if h.Repl != nil {
+		syncFull, syncOK, syncErr = h.Repl.SyncStats()
+	}
 	return []string{
 		fmt.Sprintf("total_connections_received:%d", h.Net.TotalConns.Load()),
 		fmt.Sprintf("total_commands_processed:%d", h.Exec.TotalCmds.Load()),
@@ -36,9 +40,9 @@ func (h *Handlers) statsInfo() []string {
 		"instantaneous_input_repl_kbps:0.00",
 		"instantaneous_output_repl_kbps:0.00",
 		fmt.Sprintf("rejected_connections:%d", h.Net.RejectedConns.Load()),
-		"sync_full:0",
-		"sync_partial_ok:0",
-		"sync_partial_err:0",
+		fmt.Sprintf("sync_full:%d", syncFull),
+		fmt.Sprintf("sync_partial_ok:%d", syncOK),
+		fmt.Sprintf("sync_partial_err:%d", syncErr),
 		fmt.Sprintf("expired_keys:%d", h.Net.ExpiredKeys.Load()),
 		"expired_stale_perc:0.00",
 		"expired_time_cap_reached_count:0",

@@ -1,24 +1,38 @@
 package commands
 
-// Replication commands. Crescent is always a master: replicas (a Redis
-// 7.0 replica, redis-cli --rdb) attach with SYNC or PSYNC, which is
-// always a full resynchronization (persist.Manager.FullSync), then get the
-// stream of write commands and acknowledge it with REPLCONF ACK; WAIT
-// counts their acknowledgements. Crescent cannot become a replica:
-// REPLICAOF host port is refused.
+// Replication commands. As a master, replicas (a Redis 7.0 replica,
+// redis-cli --rdb) attach with SYNC or PSYNC, a partial resynchronization
+// from the backlog when it holds their offset (TryPartialSync), else a
+// full one (persist.Manager.FullSync), then get the stream of write
+// commands and acknowledge it with REPLCONF ACK; WAIT counts their
+// acknowledgements. REPLICAOF host port makes the server a replica
+// (persist.Manager.ReplicaOf); REPLICAOF NO ONE a master again.
 
 import (
 	"net"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/persist"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
-// Replication is the master side of replication (persist.Manager).
+// Replication is replication, both sides (persist.Manager).
 type Replication interface {
 	FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, listeningPort int, ip string) error
+	TryPartialSync(cl *command.Client, conn net.Conn, replid string, offset int64, psync2 bool, listeningPort int, ip string) (bool, error)
+	SyncRefused() string
+	SyncStats() (full, partialOK, partialErr int64)
+	ReplicaOf(host string, port int)
+	ReplicaOfNoOne()
+	IsReplica() (host string, port int, ok bool)
+	ReplicaRole() (state string, offset int64)
+	MasterClient() *command.Client
+	ReplID() string
+	Failover(req persist.FailoverRequest) error
+	AbortFailover() error
 	ReplicaAck(cl *command.Client, off int64) bool
 	AckedReplicas(off int64) (n int, wake <-chan struct{})
 	RequestAcks()
@@ -29,10 +43,6 @@ type Replication interface {
 
 const (
 	errInvalidMasterPort = "ERR Invalid master port"
-	// errNoReplicaMode answers REPLICAOF host port.
-	errNoReplicaMode = "ERR REPLICAOF <host> <port> is not supported: Crescent can feed replicas but cannot run as a replica"
-	// errNoFailover answers FAILOVER with replicas attached.
-	errNoFailover = "ERR FAILOVER is not supported: Crescent cannot run as a replica after handing the master role over"
 	// errNoSync answers SYNC and PSYNC where replication is not wired.
 	errNoSync = "ERR SYNC and PSYNC are not supported here"
 	// netHostStrLen is Redis's NET_HOST_STR_LEN (REPLCONF ip-address).
@@ -46,6 +56,7 @@ type replConf struct {
 	port    int
 	ip      string
 	rdbOnly bool
+	psync2  bool // capa psync2: +CONTINUE names the replication id
 }
 
 func replConfOf(cl *command.Client) *replConf {
@@ -79,6 +90,19 @@ func (h *Handlers) registerReplication() {
 // role implements ROLE: master, the replication offset and, for each
 // replica, its address, listening port and acknowledged offset.
 func (h *Handlers) role(c *command.Ctx) {
+	if h.Repl != nil {
+		if host, port, ok := h.Repl.IsReplica(); ok {
+			// slave, the master's address, the link's state, the offset
+			state, off := h.Repl.ReplicaRole()
+			c.W.Array(5)
+			c.W.BulkString("slave")
+			c.W.BulkString(host)
+			c.W.Int(int64(port))
+			c.W.BulkString(state)
+			c.W.Int(off)
+			return
+		}
+	}
 	c.W.Array(3)
 	c.W.BulkString("master")
 	if h.Repl == nil {
@@ -97,6 +121,15 @@ func (h *Handlers) role(c *command.Ctx) {
 	}
 }
 
+// isReplica reports whether the server replicates a master.
+func (h *Handlers) isReplica() bool {
+	if h.Repl == nil {
+		return false
+	}
+	_, _, ok := h.Repl.IsReplica()
+	return ok
+}
+
 // wait implements WAIT numreplicas timeout: the number of replicas that
 // acknowledged the stream up to the client's last write. It answers at
 // once when that reaches numreplicas, numreplicas <= 0 or inside MULTI;
@@ -104,6 +137,10 @@ func (h *Handlers) role(c *command.Ctx) {
 // and blocks the client until enough arrive, the timeout (0: forever) or
 // CLIENT UNBLOCK, then answers the count.
 func (h *Handlers) wait(c *command.Ctx) {
+	if h.isReplica() {
+		c.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+		return
+	}
 	n, ok := ParseInt(c.Args[1])
 	if !ok {
 		c.Error(ErrNotInt)
@@ -135,11 +172,19 @@ func (h *Handlers) wait(c *command.Ctx) {
 	c.Block.Wake = wake
 }
 
-// replicaOf implements REPLICAOF (and SLAVEOF): NO ONE is what Crescent
-// always is; a master address is refused after Redis's checks of the port.
+// replicaOf implements REPLICAOF (and SLAVEOF), as Redis 7.0: NO ONE
+// makes a replica a master again (keeping its data); host port starts the
+// link to a master in the background and answers at once.
 func (h *Handlers) replicaOf(c *command.Ctx) {
 	if EqualFold(c.Args[1], "no") && EqualFold(c.Args[2], "one") {
+		if h.Repl != nil {
+			h.Repl.ReplicaOfNoOne()
+		}
 		c.W.OK()
+		return
+	}
+	if c.Client != nil && c.Client.Flags&command.ClientReplica != 0 {
+		c.Error("ERR Command is not valid when client is a replica.")
 		return
 	}
 	port, ok := ParseInt(c.Args[2])
@@ -147,19 +192,40 @@ func (h *Handlers) replicaOf(c *command.Ctx) {
 		c.Error(errInvalidMasterPort)
 		return
 	}
-	c.Error(errNoReplicaMode)
+	if h.Repl == nil {
+		c.Error("ERR replication is not available here")
+		return
+	}
+	host := string(c.Args[1])
+	if mh, mp, ok := h.Repl.IsReplica(); ok && strings.EqualFold(mh, host) && mp == int(port) {
+		c.W.Simple("OK Already connected to specified master")
+		return
+	}
+	h.Repl.ReplicaOf(host, int(port))
+	c.W.OK()
 }
 
-// failover implements FAILOVER: after parsing its options as Redis does,
-// it fails, for want of replicas or, with replicas, because Crescent
-// cannot run as a replica once it handed the master role over.
+// failover implements FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT
+// ms], as Redis 7.0: writes are paused until a replica (the target, or
+// the first one) acknowledged the whole stream, then this server becomes
+// its replica with PSYNC ... FAILOVER, which promotes it.
 func (h *Handlers) failover(c *command.Ctx) {
 	if len(c.Args) == 2 && EqualFold(c.Args[1], "abort") {
-		c.Error("ERR No failover in progress.")
+		if h.Repl == nil {
+			c.Error("ERR No failover in progress.")
+			return
+		}
+		if err := h.Repl.AbortFailover(); err != nil {
+			c.Error("ERR " + err.Error())
+			return
+		}
+		c.W.OK()
 		return
 	}
 	var timeout int64
-	host, force := false, false
+	var host string
+	var port int64
+	hasHost, force := false, false
 	for j := 1; j < len(c.Args); j++ {
 		a := c.Args[j]
 		switch {
@@ -175,12 +241,13 @@ func (h *Handlers) failover(c *command.Ctx) {
 			}
 			timeout = n
 			j++
-		case EqualFold(a, "to") && j+2 < len(c.Args) && !host:
-			if _, ok := ParseInt(c.Args[j+2]); !ok {
+		case EqualFold(a, "to") && j+2 < len(c.Args) && !hasHost:
+			n, ok := ParseInt(c.Args[j+2])
+			if !ok {
 				c.Error(ErrNotInt)
 				return
 			}
-			host = true
+			host, port, hasHost = string(c.Args[j+1]), n, true
 			j += 2
 		case EqualFold(a, "force") && !force:
 			force = true
@@ -189,11 +256,40 @@ func (h *Handlers) failover(c *command.Ctx) {
 			return
 		}
 	}
-	if h.Repl != nil && len(h.Repl.Replicas()) > 0 {
-		c.Error(errNoFailover)
+	if h.isReplica() {
+		c.Error("ERR FAILOVER is not valid when server is a replica.")
 		return
 	}
-	c.Error("ERR FAILOVER requires connected replicas.")
+	if h.Repl == nil || len(h.Repl.Replicas()) == 0 {
+		c.Error("ERR FAILOVER requires connected replicas.")
+		return
+	}
+	if force && (timeout == 0 || !hasHost) {
+		c.Error("ERR FAILOVER with force option requires both a timeout and target HOST and IP.")
+		return
+	}
+	err := h.Repl.Failover(persist.FailoverRequest{Host: host, Port: int(port),
+		Timeout: time.Duration(timeout) * time.Millisecond, Force: force,
+		Pause: h.pauseForFailover, Unpause: h.unpause})
+	if err != nil {
+		c.Error("ERR " + err.Error())
+		return
+	}
+	c.W.OK()
+}
+
+// pauseForFailover holds clients' writes back until FAILOVER ends
+// (unpause), as CLIENT PAUSE WRITE with no deadline.
+func (h *Handlers) pauseForFailover() {
+	o := h.ops
+	o.pauseMu.Lock()
+	p := &pauseState{until: time.Now().Add(100 * 365 * 24 * time.Hour), done: make(chan struct{})}
+	if old := o.pause.Load(); old != nil {
+		p.all = old.all
+		close(old.done)
+	}
+	o.pause.Store(p)
+	o.pauseMu.Unlock()
 }
 
 // sync implements SYNC and PSYNC: a full resynchronization of the
@@ -216,6 +312,24 @@ func (h *Handlers) sync(c *command.Ctx) {
 		c.Error("ERR Command not allowed inside a transaction")
 		return
 	}
+	if len(c.Args) > 3 && EqualFold(c.Args[0], "psync") {
+		// PSYNC <replid> <offset> FAILOVER: the old master of this
+		// replica hands its role over (its FAILOVER), as Redis
+		if !EqualFold(c.Args[3], "failover") {
+			c.Error(ErrSyntax)
+			return
+		}
+		if string(c.Args[1]) != h.Repl.ReplID() {
+			c.Error("ERR PSYNC FAILOVER replid must match my replid.")
+			return
+		}
+		h.Log.Info("Failover request received", "replid", string(c.Args[1]))
+		h.Repl.ReplicaOfNoOne()
+	}
+	if msg := h.Repl.SyncRefused(); msg != "" {
+		c.Error(msg) // a replica whose link is down
+		return
+	}
 	if cl.NoWait && cl.Detach != nil {
 		cl.Detach()
 	}
@@ -234,6 +348,19 @@ func (h *Handlers) sync(c *command.Ctx) {
 	cl.Flags |= command.ClientReplica | command.ClientReplyOff
 	cl.Publish() // a replica from now on for CLIENT LIST and INFO, as in Redis
 	psync := EqualFold(c.Args[0], "psync")
+	if psync && !rc.rdbOnly {
+		if off, ok := ParseInt(c.Args[2]); ok {
+			done, err := h.Repl.TryPartialSync(cl, conn, string(c.Args[1]), off, rc.psync2, rc.port, ip)
+			if err != nil {
+				h.Log.Warn("replica partial sync failed", "addr", cl.Addr, "err", err)
+				cl.Flags |= command.ClientCloseAfterReply
+				return
+			}
+			if done {
+				return
+			}
+		}
+	}
 	if err := h.Repl.FullSync(cl, conn, psync, rc.rdbOnly, rc.port, ip); err != nil {
 		h.Log.Warn("replica sync failed", "addr", cl.Addr, "err", err)
 		cl.Flags |= command.ClientCloseAfterReply
@@ -270,6 +397,9 @@ func (h *Handlers) replconf(c *command.Ctx) {
 			}
 			replConfOf(c.Client).ip = string(val)
 		case EqualFold(opt, "capa"):
+			if EqualFold(val, "psync2") {
+				replConfOf(c.Client).psync2 = true
+			}
 		case EqualFold(opt, "ack"):
 			// a replica's acknowledgement (no reply); ignored from others
 			if off, ok := ParseInt(val); ok && h.Repl != nil && c.Client.Flags&command.ClientReplica != 0 {

@@ -136,18 +136,32 @@ func testWaitBlocks(t *testing.T, addr string) {
 	})
 }
 
-// TestReplicationRefused checks what differs from Redis on purpose:
-// Crescent cannot become a replica, and says so (feeding replicas is
-// tested in internal/server, repl_test.go).
+// TestReplicationRefused checks the replication commands' answers with
+// no master to reach (REPLICAOF answers at once, as Redis, and the link
+// keeps trying), and what differs from Redis on purpose (replication
+// itself is tested in internal/server, repl_test.go and replica_test.go).
 func TestReplicationRefused(t *testing.T) {
 	s := difftest.StartCrescent(t)
 	c := difftest.Dial(t, s)
+	port := strconv.Itoa(difftest.FreePort(t)) // nothing listens there
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"REPLICAOF", "127.0.0.1", "6379"}, "-ERR REPLICAOF <host> <port> is not supported"},
-		{[]string{"SLAVEOF", "localhost", "0"}, "-ERR REPLICAOF <host> <port> is not supported"},
+		{[]string{"REPLICAOF", "127.0.0.1", "65536"}, "-ERR Invalid master port"},
+		{[]string{"REPLICAOF", "127.0.0.1", port}, "+OK\r\n"},
+		{[]string{"SLAVEOF", "127.0.0.1", port}, "+OK Already connected to specified master\r\n"},
+		{[]string{"ROLE"}, "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:" + port + "\r\n$"},
+		{[]string{"SET", "k", "v"}, "-READONLY You can't write against a read only replica.\r\n"},
+		{[]string{"GET", "k"}, "$-1\r\n"},
+		{[]string{"CONFIG", "SET", "replica-serve-stale-data", "no"}, "+OK\r\n"},
+		{[]string{"GET", "k"}, "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n"},
+		{[]string{"SET", "k", "v"}, "-READONLY You can't write against a read only replica.\r\n"},
+		{[]string{"CONFIG", "SET", "replica-serve-stale-data", "yes"}, "+OK\r\n"},
+		{[]string{"GET", "k"}, "$-1\r\n"},
+		{[]string{"SYNC"}, "-NOMASTERLINK Can't SYNC while not connected with my master\r\n"},
+		{[]string{"REPLICAOF", "NO", "ONE"}, "+OK"},
+		{[]string{"SET", "k", "v"}, "+OK"},
 		{[]string{"LOLWUT", "VERSION", "5"}, "-ERR LOLWUT VERSION 5 and 6 are not supported"},
 		{[]string{"LOLWUT", "VERSION", "6", "1", "1"}, "-ERR LOLWUT VERSION 5 and 6 are not supported"},
 		{[]string{"ROLE"}, "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n"},

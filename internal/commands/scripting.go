@@ -176,6 +176,10 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 		c.Error(exec.ErrOOM)
 		return
 	}
+	if h.scriptReadOnlyReplica(c, s.Flags) { // functions.go
+		c.Error(exec.ErrReadOnlyReplica)
+		return
+	}
 	if msg := h.scriptFlagsCheck(s.Flags, ro); msg != "" {
 		c.Error(msg)
 		return

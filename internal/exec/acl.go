@@ -32,6 +32,9 @@ func (e *Executor) CheckACL(cl *command.Client, spec *command.Spec, args [][]byt
 	if res == acl.OK {
 		return "" // the common case: no context to name, nothing to log
 	}
+	if cl.Flags&command.ClientMaster != 0 {
+		return "" // a replica obeys its master
+	}
 	ctx := "toplevel"
 	if cl.Flags&command.ClientScript != 0 {
 		ctx = "lua"

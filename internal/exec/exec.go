@@ -67,6 +67,10 @@ type Executor struct {
 	BaseMemory int64
 	// EvictedKeys counts keys removed by maxmemory (INFO evicted_keys).
 	EvictedKeys atomic.Int64
+	// Guard holds the replica states commands are checked against
+	// (GuardReadOnly, GuardMasterDown, GuardLoading; guard.go): 0 on a
+	// master, so that Execute pays one atomic load for them.
+	Guard atomic.Uint32
 	// Busy, when set, reports a running script: past busy-reply-threshold,
 	// commands without the allow_busy flag get BUSY instead of waiting.
 	Busy BusyMonitor
@@ -368,6 +372,9 @@ func (e *Executor) NewCtx(c *command.Ctx, cl *command.Client, spec *command.Spec
 	if spec != nil && spec.Has(command.FlagReadOnly) {
 		c.DB = c.DB.CountingHits() // keyspace_hits / keyspace_misses
 	}
+	if cl.Flags&command.ClientMaster != 0 {
+		c.DB = c.DB.AsMaster() // a replica applying its master's stream
+	}
 }
 
 // Run executes spec's handler with locks already held, then records stats
@@ -495,9 +502,18 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 			return
 		}
 	}
-	if msg := e.CheckMemory(spec); msg != "" {
+	if msg := e.CheckMemory(spec); msg != "" && cl.Flags&command.ClientMaster == 0 {
+		// a replica obeys its master whatever its memory (Redis's
+		// replica-ignore-maxmemory)
 		e.reject(cl, args, w, msg)
 		return
+	}
+	// a replica's checks: READONLY, MASTERDOWN, LOADING (guard.go)
+	if g := e.Guard.Load(); g != 0 {
+		if msg := e.guard(g, cl, spec); msg != "" {
+			e.reject(cl, args, w, msg)
+			return
+		}
 	}
 	// MULTI queueing and the RESP2 subscribed-mode check (multi.go).
 	if cl.Flags&(command.ClientMulti|command.ClientPubSub) != 0 && e.intercept(cl, spec, args, w) {

@@ -218,6 +218,10 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		s.reject(spec, w, ErrScriptReadOnly)
 		return
 	}
+	if spec.Has(command.FlagWrite) && e.Guard.Load()&GuardReadOnly != 0 && s.Caller.Flags&command.ClientMaster == 0 {
+		s.reject(spec, w, ErrReadOnlyReplica) // a read-only replica (guard.go)
+		return
+	}
 	if s.DenyOOM && !s.wrote.Load() && spec.Has(command.FlagDenyOOM) {
 		s.reject(spec, w, ErrOOM)
 		return

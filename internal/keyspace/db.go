@@ -17,7 +17,14 @@ type DB struct {
 	Now int64
 	// hits: Lookup counts keyspace hits and misses (read commands).
 	hits bool
+	// master: the view of a replica's master link (AsMaster)
+	master bool
 }
+
+// AsMaster returns the view the commands of a replica's master run with:
+// on a replica, keys whose time passed still exist for them (the master
+// has not expired them yet; its DEL will come).
+func (db DB) AsMaster() DB { db.master = true; return db }
 
 // CountingHits returns the view with keyspace hit/miss counting on, as
 // Redis's lookupKeyRead: the executor uses it for read-only commands.
@@ -80,6 +87,14 @@ func (db DB) remove(ds *dbShard, h uint64, sh int, p unsafe.Pointer) {
 
 func (db DB) expireIfNeeded(ds *dbShard, h uint64, sh int, p unsafe.Pointer) bool {
 	if exp := recExpiry(p); exp != 0 && exp <= db.Now {
+		if db.s.replica.Load() { // only once a key's time passed
+			if db.master {
+				return false
+			}
+			if db.hits {
+				return true // a read: missing, but kept for the master's DEL
+			}
+		}
 		k := recKey(p)
 		db.remove(ds, h, sh, p)
 		if db.s.hooks.Expired != nil {

@@ -92,7 +92,19 @@ type Store struct {
 	hooks  Hooks
 	lfu    atomic.Bool
 	snap   atomic.Pointer[snapshot] // a running snapshot (snapshot.go)
+	// replica: the store is a replica's, whose keys are deleted by the
+	// master's DELs, not by their time passing (SetReplica)
+	replica atomic.Bool
 }
+
+// SetReplica turns replica expiry on or off. On a replica, as in Redis
+// 7.0, a key whose time passed is not deleted on access: a read command
+// (a view CountingHits) sees it missing, the master's commands (a view
+// AsMaster) still see it, and a write of another client deletes it.
+func (s *Store) SetReplica(on bool) { s.replica.Store(on) }
+
+// Replica reports whether replica expiry is on (SetReplica).
+func (s *Store) Replica() bool { return s.replica.Load() }
 
 // New returns a store with n databases.
 func New(n int, hooks Hooks) *Store {

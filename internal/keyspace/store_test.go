@@ -101,3 +101,32 @@ func BenchmarkGlobalSetGet(b *testing.B) {
 		}
 	})
 }
+
+// TestReplicaExpiry: on a replica, a key whose time passed is missing for
+// reads but kept (the master's DEL removes it), alive for the master's
+// commands, and deleted by another client's write; off a replica it is
+// deleted on access.
+func TestReplicaExpiry(t *testing.T) {
+	expired := 0
+	s := New(1, Hooks{Expired: func(int, string) { expired++ }})
+	s.DB(0, 1000).Set([]byte("k"), []byte("v"), 1500)
+	s.SetReplica(true)
+	later := s.DB(0, 2000)
+	if _, ok := later.CountingHits().Lookup([]byte("k")); ok {
+		t.Fatal("a read on a replica sees an expired key")
+	}
+	if later.Size() != 1 || expired != 0 {
+		t.Fatalf("a read on a replica deleted the expired key (size %d, expired %d)", later.Size(), expired)
+	}
+	if _, ok := later.AsMaster().Lookup([]byte("k")); !ok {
+		t.Fatal("the master's command does not see a key its master has not expired")
+	}
+	if later.Exists([]byte("k")) || later.Size() != 0 || expired != 1 {
+		t.Fatalf("a write's lookup on a replica kept the expired key (size %d, expired %d)", later.Size(), expired)
+	}
+	s.SetReplica(false)
+	s.DB(0, 1000).Set([]byte("k"), []byte("v"), 1500)
+	if _, ok := later.CountingHits().Lookup([]byte("k")); ok || later.Size() != 0 {
+		t.Fatal("off a replica, a read does not delete an expired key")
+	}
+}

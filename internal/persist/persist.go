@@ -80,9 +80,28 @@ type Manager struct {
 	// replicas are attached, so that propagation feeds them.
 	repl   replication
 	replOn atomic.Bool
+	// link is the replica side (replica.go): the link to the master, nil
+	// on a master; linkMu orders REPLICAOF changes; applyMu is held while
+	// a master's command (a whole transaction) is applied and counted.
+	link    atomic.Pointer[masterLink]
+	linkMu  sync.Mutex
+	applyMu sync.Mutex
 	// ReplicaLimit, when set, returns client-output-buffer-limit's
 	// replica class: hard and soft limits in bytes, soft seconds.
 	ReplicaLimit func() (hard, soft, softSecs int64)
+	// ListenPort, when set, is the port this server listens on, which a
+	// replica announces to its master (REPLCONF listening-port).
+	ListenPort func() int
+	// NewClientID, when set, numbers the client a replica applies its
+	// master's stream as (CLIENT LIST id=).
+	NewClientID func() int64
+	// replSnap, set by FullSync at its cut (it holds the snapshot slot),
+	// adds the stream's position to the snapshot's aux fields.
+	replSnap atomic.Pointer[replSnapInfo]
+	// FAILOVER (failover.go)
+	foMu    sync.Mutex
+	fo      *failover
+	foState atomic.Pointer[string]
 
 	wg sync.WaitGroup
 }
@@ -100,7 +119,7 @@ type FunctionLibraries interface {
 func New(cfg *config.Config, log *slog.Logger, store *keyspace.Store, ex *exec.Executor, codecs *rdb.Codecs, version string) *Manager {
 	m := &Manager{cfg: cfg, log: log, store: store, exec: ex, codecs: codecs, version: version,
 		lastSave: time.Now().Unix(), lastBgsaveOK: true, lastRewriteOK: true, lastBgsaveSecs: -1, lastRewriteSecs: -1}
-	m.repl.id, m.repl.lastDB, m.repl.stop = newReplID(), -1, make(chan struct{})
+	m.repl.id, m.repl.id2, m.repl.off2, m.repl.lastDB, m.repl.stop = newReplID(), zeroReplID, -1, -1, make(chan struct{})
 	return m
 }
 
@@ -128,6 +147,7 @@ func (m *Manager) Start() error {
 			w.SetPolicy(aof.ParsePolicy(v))
 		}
 	})
+	m.cfg.OnChange("repl-backlog-size", func(string) { m.resizeBacklog() })
 	m.cfg.OnChange("appendonly", func(v string) {
 		var err error
 		if v == "yes" {
@@ -152,7 +172,7 @@ func (m *Manager) propagate(db int, cmds [][][]byte) {
 	if w := m.aofw.Load(); w != nil {
 		w.Append(db, cmds)
 	}
-	if m.replOn.Load() {
+	if m.replOn.Load() && m.link.Load() == nil { // a replica passes its master's stream on
 		m.feedReplicas(db, cmds)
 	}
 }
@@ -304,6 +324,18 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase, held b
 		rw.Checksum = m.cfg.Bool("rdbchecksum")
 		if err := rw.AuxFields(m.version, time.Now().Unix(), 0, aofBase); err != nil {
 			return 0, err
+		}
+		if rs := m.replSnap.Load(); rs != nil {
+			// a replica's snapshot (FullSync, which holds the snapshot
+			// slot): the stream's database, id and offset, as Redis's
+			// rdbSaveInfoAuxFields; its replica's master client starts in
+			// that database
+			for _, kv := range [][2]string{{"repl-stream-db", strconv.Itoa(rs.db)}, {"repl-id", rs.id},
+				{"repl-offset", strconv.FormatInt(rs.off, 10)}} {
+				if err := rw.Aux(kv[0], kv[1]); err != nil {
+					return 0, err
+				}
+			}
 		}
 	}
 	// function libraries come before the data, as Redis writes them
@@ -893,6 +925,9 @@ func (m *Manager) Shutdown(args [][]byte) error {
 // Close waits for background jobs and closes the AOF.
 func (m *Manager) Close() error {
 	m.repl.stopOnce.Do(func() { close(m.repl.stop) })
+	m.linkMu.Lock()
+	m.stopLinkLocked() // a replica's link to its master
+	m.linkMu.Unlock()
 	m.wg.Wait()
 	if w := m.aofw.Swap(nil); w != nil {
 		return w.Close()

@@ -42,23 +42,35 @@ type ReplicaInfo struct {
 	Lag    int64  // seconds since its last acknowledgement
 }
 
-// replication is the master's replication state: the replicas and the
-// stream they are fed.
+// replication is the master's replication state: the replicas, the
+// stream they are fed and its backlog.
 type replication struct {
-	id string // master_replid: 40 hex characters
-
 	mu       sync.Mutex // the stream's order; held while feeding
+	id       string     // master_replid: 40 hex characters (mu)
+	id2      string     // master_replid2 (mu): the previous id, or zeros
+	off2     int64      // second_repl_offset (mu): -1, or the first offset id2 is valid to
 	lastDB   int        // database the stream last selected (-1: none)
 	replicas []*replica
 	scratch  []byte
-	pinging  bool // the PING goroutine runs
+	pinging  bool      // the PING goroutine runs
+	backlog  *backlog  // nil until a replica attaches (mu)
+	idleFrom time.Time // no replica attached since (mu; zero: some are)
 	offset   atomic.Int64
+
+	syncFull, syncPartialOK, syncPartialErr atomic.Int64 // INFO stats
 
 	ackMu sync.Mutex
 	ackCh chan struct{} // closed (and replaced) on every ACK: WAIT retries
 
 	stop     chan struct{} // closed by Manager.Close
 	stopOnce sync.Once
+}
+
+// replSnapInfo is the stream's position in a snapshot for a replica.
+type replSnapInfo struct {
+	db  int
+	id  string
+	off int64
 }
 
 // replica is one attached replica.
@@ -94,7 +106,18 @@ func newReplID() string {
 }
 
 // ReplID is master_replid.
-func (m *Manager) ReplID() string { return m.repl.id }
+func (m *Manager) ReplID() string {
+	m.repl.mu.Lock()
+	defer m.repl.mu.Unlock()
+	return m.repl.id
+}
+
+// SyncStats returns INFO stats' sync_full, sync_partial_ok and
+// sync_partial_err.
+func (m *Manager) SyncStats() (full, partialOK, partialErr int64) {
+	rp := &m.repl
+	return rp.syncFull.Load(), rp.syncPartialOK.Load(), rp.syncPartialErr.Load()
+}
 
 // ReplOffset is master_repl_offset: bytes fed to the replication stream.
 func (m *Manager) ReplOffset() int64 { return m.repl.offset.Load() }
@@ -121,7 +144,7 @@ func (m *Manager) feedRaw(args ...string) {
 	}
 	rp := &m.repl
 	rp.mu.Lock()
-	if len(rp.replicas) > 0 {
+	if len(rp.replicas) > 0 && m.link.Load() == nil { // a replica passes its master's on
 		m.appendStreamLocked(aof.AppendCommand(nil, cmd))
 	}
 	rp.mu.Unlock()
@@ -133,6 +156,9 @@ func (m *Manager) feedRaw(args ...string) {
 func (m *Manager) appendStreamLocked(b []byte) {
 	rp := &m.repl
 	rp.offset.Add(int64(len(b)))
+	if rp.backlog != nil {
+		rp.backlog.add(b)
+	}
 	var hard, soft, secs int64
 	if m.ReplicaLimit != nil {
 		hard, soft, secs = m.ReplicaLimit()
@@ -178,7 +204,10 @@ func (m *Manager) removeReplicaLocked(r *replica) {
 		rp.replicas = slices.Delete(rp.replicas, i, i+1) // clears the freed slot
 	}
 	if len(rp.replicas) == 0 {
-		m.replOn.Store(false)
+		rp.idleFrom = time.Now()
+		if rp.backlog == nil {
+			m.replOn.Store(false)
+		}
 	}
 }
 
@@ -248,25 +277,44 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 		}
 	}()
 	var off int64
+	var id string
+	// on a replica, the cut falls between two applied commands of the
+	// master (applyMu, taken before the keyspace as the applier does)
+	var applyHeld bool
+	if m.link.Load() != nil {
+		m.applyMu.Lock()
+		applyHeld = true
+	}
+	releaseApply := func() {
+		if applyHeld {
+			applyHeld = false
+			m.applyMu.Unlock()
+		}
+	}
 	atCut := func() error {
+		defer releaseApply()
 		// the keyspace is locked: no write is being propagated
 		rp := &m.repl
 		rp.mu.Lock()
-		off = rp.offset.Load()
+		off, id = rp.offset.Load(), rp.id
+		// the database the stream is in at the cut: a master's next
+		// write selects its own (0 then, as Redis); a replica passes
+		// its master's stream on, in its master client's database
+		m.replSnap.Store(&replSnapInfo{id: id, off: off, db: m.masterDB()})
 		if !rdbOnly {
 			rp.lastDB = -1 // the stream's next write selects its database
-			rp.replicas = append(rp.replicas, r)
-			m.replOn.Store(true)
-			if !rp.pinging {
-				rp.pinging = true
-				go m.pingReplicas()
-			}
+			m.attachLocked(r)
 		}
 		rp.mu.Unlock()
 		return nil
 	}
+	if !rdbOnly {
+		m.repl.syncFull.Add(1)
+	}
 	name := fmt.Sprintf("temp-repl-%d-%d.rdb", os.Getpid(), cl.ID)
 	_, size, f, err := m.writeSnapshotFile(m.path(name), name+".tmp", formatRDB, false, false, true, atCut)
+	m.replSnap.Store(nil)
+	releaseApply()
 	m.releaseSnapshot()
 	close(stopAlive)
 	<-aliveDone
@@ -280,7 +328,7 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 	m.log.Info("Starting full resync with replica", "addr", cl.Addr, "offset", off, "rdb_bytes", size)
 	var head []byte
 	if psync {
-		head = fmt.Appendf(head, "+FULLRESYNC %s %d\r\n", m.repl.id, off)
+		head = fmt.Appendf(head, "+FULLRESYNC %s %d\r\n", id, off)
 	}
 	head = fmt.Appendf(head, "$%d\r\n", size)
 	if _, err := conn.Write(head); err == nil {
@@ -333,32 +381,132 @@ func (m *Manager) replicaWriter(r *replica) {
 	}
 }
 
-// pingReplicas feeds PING to the stream every repl-ping-replica-period
-// seconds while replicas are attached, as Redis does.
+// attachLocked adds r to the stream's replicas, creating the backlog
+// and starting the PING goroutine when needed. Requires repl.mu.
+func (m *Manager) attachLocked(r *replica) {
+	rp := &m.repl
+	rp.replicas = append(rp.replicas, r)
+	rp.idleFrom = time.Time{}
+	m.ensureBacklogLocked()
+	m.replOn.Store(true)
+	if !rp.pinging {
+		rp.pinging = true
+		go m.pingReplicas()
+	}
+}
+
+// ensureBacklogLocked creates the backlog (repl-backlog-size) when there
+// is none: its first byte is the stream's next. Requires repl.mu.
+func (m *Manager) ensureBacklogLocked() {
+	rp := &m.repl
+	if rp.backlog == nil {
+		rp.backlog = newBacklog(m.cfg.Int("repl-backlog-size"), rp.offset.Load())
+	}
+}
+
+// resizeBacklog applies CONFIG SET repl-backlog-size: the newest bytes
+// that fit stay.
+func (m *Manager) resizeBacklog() {
+	rp := &m.repl
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if b := rp.backlog; b != nil {
+		nb := newBacklog(m.cfg.Int("repl-backlog-size"), b.end-int64(b.histlen))
+		nb.add(b.since(b.first()))
+		rp.backlog = nb
+	}
+}
+
+// pingReplicas runs while replicas are attached or the backlog exists:
+// it feeds PING to the stream every repl-ping-replica-period seconds (not
+// on a replica, which passes its master's on), and frees the backlog of a
+// master repl-backlog-ttl seconds after its last replica left, as Redis
+// does (a new replication id then refuses partial resyncs).
 func (m *Manager) pingReplicas() {
 	rp := &m.repl
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	lastPing := time.Now()
 	for {
-		period := m.cfg.Int("repl-ping-replica-period")
-		if period <= 0 {
-			period = 10
-		}
 		select {
 		case <-rp.stop:
 			rp.mu.Lock()
 			rp.pinging = false
 			rp.mu.Unlock()
 			return
-		case <-time.After(time.Duration(period) * time.Second):
+		case <-t.C:
 		}
+		period := m.cfg.Int("repl-ping-replica-period")
+		if period <= 0 {
+			period = 10
+		}
+		isReplica := m.link.Load() != nil
 		rp.mu.Lock()
-		if len(rp.replicas) == 0 {
+		if len(rp.replicas) == 0 && rp.backlog != nil && !isReplica && !rp.idleFrom.IsZero() {
+			if ttl := m.cfg.Int("repl-backlog-ttl"); ttl > 0 && time.Since(rp.idleFrom) > time.Duration(ttl)*time.Second {
+				m.log.Info("Replication backlog freed after its ttl with no replica", "ttl", ttl)
+				rp.backlog = nil
+				rp.id, rp.id2, rp.off2 = newReplID(), zeroReplID, -1
+				m.replOn.Store(false)
+			}
+		}
+		if len(rp.replicas) == 0 && rp.backlog == nil {
 			rp.pinging = false
 			rp.mu.Unlock()
 			return
 		}
+		ping := len(rp.replicas) > 0 && !isReplica && time.Since(lastPing) >= time.Duration(period)*time.Second
 		rp.mu.Unlock()
-		m.feedRaw("PING")
+		if ping {
+			lastPing = time.Now()
+			m.feedRaw("PING")
+		}
 	}
+}
+
+// TryPartialSync serves PSYNC replid offset as Redis's
+// masterTryPartialResynchronization: when replid is the stream's id (or
+// its previous one, up to second_repl_offset) and offset is within the
+// backlog, it answers +CONTINUE and attaches cl as a replica fed from
+// offset on, and reports true; otherwise the caller runs a full sync.
+func (m *Manager) TryPartialSync(cl *command.Client, conn net.Conn, replid string, offset int64, psync2 bool, listeningPort int, ip string) (bool, error) {
+	rp := &m.repl
+	r := &replica{cl: cl, conn: conn, ip: ip, port: listeningPort, wake: make(chan struct{}, 1)}
+	rp.mu.Lock()
+	if m.syncRefused() != "" {
+		rp.mu.Unlock()
+		return false, nil
+	}
+	b := rp.backlog
+	ok := (replid == rp.id || (replid == rp.id2 && offset <= rp.off2)) &&
+		b != nil && offset >= b.first() && offset <= rp.offset.Load()+1
+	if !ok {
+		if replid != "?" {
+			rp.syncPartialErr.Add(1)
+		}
+		rp.mu.Unlock()
+		return false, nil
+	}
+	r.buf = b.since(offset)
+	sent := len(r.buf)
+	rp.lastDB = -1 // conservatively: the next write selects its database
+	id := rp.id
+	r.setState(replStateOnline)
+	r.ackTime.Store(time.Now().UnixMilli())
+	m.attachLocked(r)
+	rp.syncPartialOK.Add(1)
+	rp.mu.Unlock()
+	line := "+CONTINUE\r\n"
+	if psync2 {
+		line = "+CONTINUE " + id + "\r\n"
+	}
+	if _, err := conn.Write([]byte(line)); err != nil {
+		m.dropReplica(r)
+		return true, fmt.Errorf("answering the replica: %w", err)
+	}
+	m.log.Info("Partial resynchronization request accepted", "addr", cl.Addr, "offset", offset, "bytes", sent)
+	go m.replicaWriter(r)
+	return true, nil
 }
 
 // ReplicaAck records REPLCONF ACK offset from replica cl; it returns false
@@ -438,14 +586,29 @@ func (m *Manager) Replicas() []ReplicaInfo {
 // ReplicationInfo returns INFO replication's lines.
 func (m *Manager) ReplicationInfo() []string {
 	reps := m.Replicas()
-	lines := []string{"role:master", "connected_slaves:" + strconv.Itoa(len(reps))}
+	var lines []string
+	if l := m.link.Load(); l != nil {
+		lines = l.infoLines(m)
+	} else {
+		lines = []string{"role:master"}
+	}
+	lines = append(lines, "connected_slaves:"+strconv.Itoa(len(reps)))
 	for i, r := range reps {
 		lines = append(lines, fmt.Sprintf("slave%d:ip=%s,port=%d,state=%s,offset=%d,lag=%d", i, r.IP, r.Port, r.State, r.Offset, r.Lag))
 	}
-	return append(lines, "master_failover_state:no-failover",
-		"master_replid:"+m.repl.id, "master_replid2:0000000000000000000000000000000000000000",
-		"master_repl_offset:"+strconv.FormatInt(m.ReplOffset(), 10), "second_repl_offset:-1",
-		// no backlog: every PSYNC is a full resynchronization
-		"repl_backlog_active:0", "repl_backlog_size:1048576",
-		"repl_backlog_first_byte_offset:0", "repl_backlog_histlen:0")
+	rp := &m.repl
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	active, first, hist := 0, int64(0), int64(0)
+	if b := rp.backlog; b != nil {
+		active, first, hist = 1, b.first(), int64(b.histlen)
+	}
+	return append(lines, "master_failover_state:"+m.FailoverState(),
+		"master_replid:"+rp.id, "master_replid2:"+rp.id2,
+		"master_repl_offset:"+strconv.FormatInt(rp.offset.Load(), 10),
+		"second_repl_offset:"+strconv.FormatInt(rp.off2, 10),
+		"repl_backlog_active:"+strconv.Itoa(active),
+		"repl_backlog_size:"+strconv.FormatInt(m.cfg.Int("repl-backlog-size"), 10),
+		"repl_backlog_first_byte_offset:"+strconv.FormatInt(first, 10),
+		"repl_backlog_histlen:"+strconv.FormatInt(hist, 10))
 }

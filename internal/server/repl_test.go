@@ -104,6 +104,8 @@ func replDataset(t *testing.T, addr string) []string {
 				val = difftest.SortedReply(c.MustDo(t, "SMEMBERS", k))
 			case "zset":
 				val = c.MustDo(t, "ZRANGE", k, "0", "-1", "WITHSCORES")
+			case "stream":
+				val = c.MustDo(t, "XRANGE", k, "-", "+")
 			default:
 				val = []byte("?")
 			}
@@ -242,10 +244,16 @@ func replicaOfCrescent(t *testing.T, directives ...string) {
 	if !strings.HasPrefix(role, "*3\r\n$6\r\nmaster\r\n:"+off+"\r\n*1\r\n*3\r\n$9\r\n127.0.0.1\r\n$"+strconv.Itoa(len(rport))+"\r\n"+rport+"\r\n") {
 		t.Fatalf("ROLE = %q", role)
 	}
-	// with a replica, FAILOVER is refused for what Crescent cannot do
-	// (become a replica), not for a want of replicas
-	if r := string(c.MustDo(t, "FAILOVER")); !strings.HasPrefix(r, "-ERR FAILOVER is not supported") {
-		t.Fatalf("FAILOVER = %q", r)
+	// FAILOVER's checks with a replica attached (the hand-over itself:
+	// replica_test.go, TestFailover)
+	for _, tc := range [][2]string{
+		{"FAILOVER ABORT", "-ERR No failover in progress.\r\n"},
+		{"FAILOVER TO 127.0.0.1 1", "-ERR FAILOVER target HOST and PORT is not a replica.\r\n"},
+		{"FAILOVER FORCE", "-ERR FAILOVER with force option requires both a timeout and target HOST and IP.\r\n"},
+	} {
+		if r := string(c.MustDo(t, strings.Fields(tc[0])...)); r != tc[1] {
+			t.Fatalf("%s = %q, want %q", tc[0], r, tc[1])
+		}
 	}
 	// WAIT of a client that never wrote counts every online replica;
 	// more replicas than attached times out with the count

@@ -155,6 +155,8 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	s.cmds.Repl = s.persist
 	s.cmds.ReplicaConn = s.replicaConn
 	s.persist.ReplicaLimit = s.clientLimits.replicaLimit
+	s.persist.ListenPort = s.Port
+	s.persist.NewClientID = func() int64 { return s.nextID.Add(1) }
 	s.cmds.PersistenceInfo = s.persist.Info
 	s.cmds.BeforeShutdown = s.persist.Shutdown
 	if err := s.persist.Load(); err != nil {
@@ -165,7 +167,30 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 		return nil, err
 	}
 	s.Durable = s.persist.Durable
+	cfg.OnChange("replica-read-only", func(string) { s.persist.ReadOnlyChanged() })
+	cfg.OnChange("replica-serve-stale-data", func(string) { s.persist.ReadOnlyChanged() })
+	if _, _, err := s.replicaOfDirective(); err != nil { // started by Run
+		s.persist.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// replicaOfDirective parses the replicaof directive ("": none).
+func (s *Server) replicaOfDirective() (string, int, error) {
+	v := s.cfg.Get("replicaof")
+	if v == "" {
+		return "", 0, nil
+	}
+	f := strings.Fields(v)
+	if len(f) != 2 {
+		return "", 0, fmt.Errorf("replicaof %q: expected <host> <port>", v)
+	}
+	port, err := strconv.Atoi(f[1])
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("replicaof %q: invalid master port", v)
+	}
+	return f[0], port, nil
 }
 
 // Exec returns the server's executor.
@@ -261,6 +286,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.log.Info("Ready to accept connections", "addr", s.Addr().String())
+	if host, port, _ := s.replicaOfDirective(); host != "" {
+		s.persist.ReplicaOf(host, port) // the link announces the port just opened
+	}
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
 		go s.accept(ln, false)
@@ -368,7 +396,9 @@ func (s *Server) cron(ctx context.Context) {
 		case <-t.C:
 		}
 		s.clockMs.Store(time.Now().UnixMilli())
-		if s.cmds.ActiveExpireEnabled() { // DEBUG SET-ACTIVE-EXPIRE, CLIENT PAUSE (ops)
+		// DEBUG SET-ACTIVE-EXPIRE, CLIENT PAUSE (ops); a replica's keys
+		// are deleted by its master's DELs
+		if s.cmds.ActiveExpireEnabled() && !s.store.Replica() {
 			next = s.activeExpire(next, 25*time.Millisecond/time.Duration(hz)*10/10)
 		}
 		s.cmds.Cron()
