@@ -25,11 +25,10 @@ func Clone(v any) (any, bool) {
 
 // Clone implements Cloner.
 func (l *List) Clone() any {
-	out := &List{buf: make([][]byte, l.n)}
+	out := NewList()
 	for i := 0; i < l.n; i++ {
-		out.buf[i] = append([]byte(nil), l.buf[(l.head+i)%len(l.buf)]...)
+		out.PushBack(append([]byte(nil), l.Index(i)...))
 	}
-	out.n = l.n
 	return out
 }
 
