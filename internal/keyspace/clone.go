@@ -25,6 +25,13 @@ func Clone(v any) (any, bool) {
 
 // Clone implements Cloner.
 func (l *List) Clone() any {
+	if l.n <= listBlock {
+		elems := make([][]byte, l.n)
+		for i := range elems {
+			elems[i] = append([]byte(nil), l.Index(i)...)
+		}
+		return listOf(elems)
+	}
 	out := NewList()
 	for i := 0; i < l.n; i++ {
 		out.PushBack(append([]byte(nil), l.Index(i)...))

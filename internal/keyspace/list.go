@@ -1,30 +1,61 @@
 package keyspace
 
-// List is a Redis list: a deque of fixed-size blocks of elements (a ring
-// of pointers to blocks of listBlock elements, as C++'s std::deque), so
-// that pushes and pops at both ends are O(1), indexing is O(1), and a
-// push never copies the list: a growing list adds a block, and only the
-// ring of block pointers (listBlock times smaller than the list) is ever
-// copied when it doubles. (A ring buffer of the elements themselves
-// copied the whole list at every doubling: at 524,288 elements an LPUSH
-// stopped its shard for a 25 MB allocation and a 12 MB copy.) Elements
-// are stored as given: callers copy arguments before pushing them.
+// List is a Redis list with two representations, so that small lists stay
+// compact and large ones never copy themselves:
+//
+//   - small mode (d == nil), up to listBlock elements: a ring buffer of the
+//     elements (buf), growing 4, 8, ..., listBlock. A 3-element list costs
+//     its 48-byte header and 4 slice headers (144 bytes), where one block
+//     would cost 3 KiB: millions of small lists (queues, recent items) are
+//     common.
+//   - block mode (d != nil), past listBlock elements: a deque of fixed
+//     blocks of listBlock elements (a ring of pointers to blocks, as C++'s
+//     std::deque), so that a growing list adds a block and only the ring of
+//     block pointers (listBlock times smaller than the list) is ever copied
+//     when it doubles. (A ring buffer of the elements themselves copied the
+//     whole list at every doubling: at 524,288 elements an LPUSH stopped
+//     its shard for a 25 MB allocation and a 12 MB copy.)
+//
+// A small list that would grow past listBlock elements moves into one
+// block (one copy of listBlock elements); a block list that shrinks to
+// listSmallMin elements moves back into a ring buffer of 2*listSmallMin.
+// The gap between the two thresholds keeps a push and a pop at the edge
+// from converting every time: a conversion follows at least
+// listBlock-listSmallMin single-element operations, so pushes and pops stay
+// O(1) amortized. Indexing is O(1) in both modes. Elements are stored as
+// given: callers copy arguments before pushing them.
 type List struct {
-	dir   []*listBlk // ring of blocks; len is 0 or a power of two
+	buf  [][]byte // small mode: the ring buffer; nil in block mode
+	head int      // small mode: buf index of element 0; block mode: its slot in the first block
+	n    int
+	d    *listDeque // block mode; nil in small mode
+}
+
+// listDeque is the block-mode part of a List.
+type listDeque struct {
+	dir   []*listBlk // ring of blocks; len is a power of two
 	first int        // dir index of the block holding element 0
-	head  int        // position of element 0 in that block
-	n     int
-	spare *listBlk // an emptied block (all nil) kept for the next one
+	spare *listBlk   // an emptied block (all nil) kept for the next one
 }
 
 // listBlock is the number of elements in one block (3 KiB of slice
-// headers).
+// headers) and the most a small-mode list holds.
 const listBlock = 128
+
+// listSmallMin is the length at which a block-mode list that shrinks
+// returns to small mode.
+const listSmallMin = 32
 
 type listBlk [listBlock][]byte
 
 // NewList returns an empty list.
 func NewList() *List { return &List{} }
+
+// listOf returns a small-mode list of the given elements (at most
+// listBlock), its buffer exactly their number.
+func listOf(elems [][]byte) *List {
+	return &List{buf: elems, n: len(elems)}
+}
 
 // TypeName implements TYPE.
 func (l *List) TypeName() string { return "list" }
@@ -36,17 +67,21 @@ func (l *List) Encoding() string { return "quicklist" }
 // Len is the number of elements.
 func (l *List) Len() int { return l.n }
 
-// at returns the slot of element i (0 <= i <= Len, within a block).
+// at returns the slot of element i (0 <= i <= Len; i == Len only where a
+// slot for it exists: a small buffer with room, a block with room).
 func (l *List) at(i int) *[]byte {
 	p := l.head + i
-	return &l.dir[(l.first+p/listBlock)&(len(l.dir)-1)][p%listBlock]
+	if d := l.d; d != nil {
+		return &d.dir[(d.first+p/listBlock)&(len(d.dir)-1)][p%listBlock]
+	}
+	if p >= len(l.buf) {
+		p -= len(l.buf)
+	}
+	return &l.buf[p]
 }
 
-// blocks is the number of blocks in use.
+// blocks is the number of blocks in use (block mode).
 func (l *List) blocks() int {
-	if l.n == 0 {
-		return 0
-	}
 	return (l.head + l.n + listBlock - 1) / listBlock
 }
 
@@ -56,61 +91,116 @@ func (l *List) Index(i int) []byte { return *l.at(i) }
 // SetIndex replaces element i (0 <= i < Len).
 func (l *List) SetIndex(i int, v []byte) { *l.at(i) = v }
 
+// resizeSmall moves the elements to the start of a ring buffer of c.
+func (l *List) resizeSmall(c int) {
+	nb := make([][]byte, c)
+	if l.head+l.n <= len(l.buf) {
+		copy(nb, l.buf[l.head:l.head+l.n])
+	} else {
+		k := copy(nb, l.buf[l.head:])
+		copy(nb[k:], l.buf[:l.n-k])
+	}
+	l.buf, l.head = nb, 0
+}
+
+// roomSmall makes room for one more element in small mode and reports
+// true, or moves a full list of listBlock elements into block mode and
+// reports false.
+func (l *List) roomSmall() bool {
+	if l.n < len(l.buf) {
+		return true
+	}
+	if l.n >= listBlock {
+		l.toBlocks()
+		return false
+	}
+	l.resizeSmall(min(max(4, 2*len(l.buf)), listBlock))
+	return true
+}
+
+// shrinkSmall halves a small buffer while it is less than a quarter used.
+func (l *List) shrinkSmall() {
+	if len(l.buf) > 64 && l.n < len(l.buf)/4 {
+		l.resizeSmall(len(l.buf) / 2)
+	}
+}
+
+// toBlocks moves a small list (at most listBlock elements) into one block.
+func (l *List) toBlocks() {
+	b := new(listBlk)
+	for i := 0; i < l.n; i++ {
+		b[i] = *l.at(i)
+	}
+	dir := make([]*listBlk, 4)
+	dir[0] = b
+	l.d = &listDeque{dir: dir}
+	l.buf, l.head = nil, 0
+}
+
+// toSmall moves a block list of at most listSmallMin elements into a
+// ring buffer of 2*listSmallMin, dropping the blocks.
+func (l *List) toSmall() {
+	nb := make([][]byte, 2*listSmallMin)
+	for i := 0; i < l.n; i++ {
+		nb[i] = *l.at(i)
+	}
+	l.buf, l.head, l.d = nb, 0, nil
+}
+
 // resizeDir moves the blocks in use to the start of a ring of c entries.
 func (l *List) resizeDir(c int) {
+	d := l.d
 	nd := make([]*listBlk, c)
 	for i, nb := 0, l.blocks(); i < nb; i++ {
-		nd[i] = l.dir[(l.first+i)&(len(l.dir)-1)]
+		nd[i] = d.dir[(d.first+i)&(len(d.dir)-1)]
 	}
-	l.dir, l.first = nd, 0
+	d.dir, d.first = nd, 0
 }
 
 // newBlock returns an empty block for a block count of nb+1.
 func (l *List) newBlock(nb int) *listBlk {
-	if nb+1 > len(l.dir) {
-		l.resizeDir(max(4, 2*len(l.dir)))
+	d := l.d
+	if nb+1 > len(d.dir) {
+		l.resizeDir(2 * len(d.dir))
 	}
-	if b := l.spare; b != nil {
-		l.spare = nil
+	if b := d.spare; b != nil {
+		d.spare = nil
 		return b
 	}
 	return new(listBlk)
 }
 
 // release drops block j of the ring, which holds no element any more.
-func (l *List) release(j int) {
-	if l.spare == nil {
-		l.spare = l.dir[j]
+func (d *listDeque) release(j int) {
+	if d.spare == nil {
+		d.spare = d.dir[j]
 	}
-	l.dir[j] = nil
+	d.dir[j] = nil
 }
 
-// emptied resets a list whose last element was just removed.
-func (l *List) emptied() {
-	for j, b := range l.dir {
-		if b != nil {
-			l.release(j)
-		}
-	}
-	if len(l.dir) > 8 {
-		l.dir = nil
-	}
-	l.first, l.head = 0, 0
-}
-
-// shrink halves the ring while it is at most a quarter used.
-func (l *List) shrink() {
-	if len(l.dir) > 16 && l.blocks() < len(l.dir)/4 {
-		l.resizeDir(len(l.dir) / 2)
+// shrinkDir halves the ring while it is at most a quarter used.
+func (l *List) shrinkDir() {
+	if d := l.d; len(d.dir) > 16 && l.blocks() < len(d.dir)/4 {
+		l.resizeDir(len(d.dir) / 2)
 	}
 }
 
 // PushFront adds v at the head.
 func (l *List) PushFront(v []byte) {
+	if l.d == nil && l.roomSmall() {
+		l.head--
+		if l.head < 0 {
+			l.head += len(l.buf)
+		}
+		l.buf[l.head] = v
+		l.n++
+		return
+	}
 	if l.head == 0 {
 		b := l.newBlock(l.blocks())
-		l.first = (l.first - 1) & (len(l.dir) - 1)
-		l.dir[l.first] = b
+		d := l.d
+		d.first = (d.first - 1) & (len(d.dir) - 1)
+		d.dir[d.first] = b
 		l.head = listBlock
 	}
 	l.head--
@@ -120,9 +210,15 @@ func (l *List) PushFront(v []byte) {
 
 // PushBack adds v at the tail.
 func (l *List) PushBack(v []byte) {
+	if l.d == nil && l.roomSmall() {
+		*l.at(l.n) = v
+		l.n++
+		return
+	}
 	if nb := l.blocks(); l.head+l.n == nb*listBlock {
 		b := l.newBlock(nb)
-		l.dir[(l.first+nb)&(len(l.dir)-1)] = b
+		d := l.d
+		d.dir[(d.first+nb)&(len(d.dir)-1)] = b
 	}
 	*l.at(l.n) = v
 	l.n++
@@ -134,16 +230,24 @@ func (l *List) PopFront() []byte {
 	v := *s
 	*s = nil
 	l.n--
-	if l.n == 0 {
-		l.emptied()
+	l.head++
+	if l.d == nil {
+		if l.head == len(l.buf) {
+			l.head = 0
+		}
+		l.shrinkSmall()
 		return v
 	}
-	l.head++
+	if l.n <= listSmallMin {
+		l.toSmall()
+		return v
+	}
 	if l.head == listBlock {
-		l.release(l.first)
-		l.first = (l.first + 1) & (len(l.dir) - 1)
+		d := l.d
+		d.release(d.first)
+		d.first = (d.first + 1) & (len(d.dir) - 1)
 		l.head = 0
-		l.shrink()
+		l.shrinkDir()
 	}
 	return v
 }
@@ -154,14 +258,19 @@ func (l *List) PopBack() []byte {
 	v := *s
 	*s = nil
 	l.n--
-	if l.n == 0 {
-		l.emptied()
+	if l.d == nil {
+		l.shrinkSmall()
+		return v
+	}
+	if l.n <= listSmallMin {
+		l.toSmall()
 		return v
 	}
 	if p := l.head + l.n; p%listBlock == 0 {
 		// the removed element was the only one of the last block
-		l.release((l.first + p/listBlock) & (len(l.dir) - 1))
-		l.shrink()
+		d := l.d
+		d.release((d.first + p/listBlock) & (len(d.dir) - 1))
+		l.shrinkDir()
 	}
 	return v
 }

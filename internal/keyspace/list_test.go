@@ -2,14 +2,17 @@ package keyspace
 
 import (
 	"bytes"
+	"runtime"
 	"strconv"
 	"testing"
 )
 
-// checkList verifies List's block invariants against the model m: the
-// elements in order, every slot outside the elements nil (so the GC keeps
-// nothing removed alive and a reused block starts empty), ring entries
-// outside the blocks in use nil, the spare block empty.
+// checkList verifies List's invariants against the model m: the elements
+// in order; the mode (small mode holds at most listBlock elements in a
+// ring buffer of at most listBlock, block mode more than listSmallMin);
+// every slot outside the elements nil (so the GC keeps nothing removed
+// alive and a reused block starts empty), ring entries outside the blocks
+// in use nil, the spare block empty.
 func checkList(t testing.TB, l *List, m [][]byte) {
 	t.Helper()
 	if l.Len() != len(m) {
@@ -20,19 +23,41 @@ func checkList(t testing.TB, l *List, m [][]byte) {
 			t.Fatalf("index %d = %q want %q", i, l.Index(i), m[i])
 		}
 	}
-	if l.head < 0 || l.head >= listBlock || (l.n == 0 && (l.head != 0 || l.first != 0)) {
-		t.Fatalf("head %d first %d n %d", l.head, l.first, l.n)
+	if l.d == nil {
+		if l.n > len(l.buf) || len(l.buf) > listBlock || l.head < 0 || (len(l.buf) > 0 && l.head >= len(l.buf)) {
+			t.Fatalf("small mode: n %d head %d buffer %d", l.n, l.head, len(l.buf))
+		}
+		for s := range l.buf {
+			p := s - l.head // element index of the slot
+			if p < 0 {
+				p += len(l.buf)
+			}
+			if p >= l.n && l.buf[s] != nil {
+				t.Fatalf("small slot %d (element %d of %d) not nil", s, p, l.n)
+			}
+		}
+		return
 	}
-	if d := len(l.dir); d&(d-1) != 0 {
-		t.Fatalf("ring of %d", d)
+	d := l.d
+	if l.buf != nil {
+		t.Fatalf("block mode with a small buffer of %d", len(l.buf))
+	}
+	if l.n <= listSmallMin {
+		t.Fatalf("block mode with %d elements", l.n)
+	}
+	if l.head < 0 || l.head >= listBlock {
+		t.Fatalf("head %d first %d n %d", l.head, d.first, l.n)
+	}
+	if n := len(d.dir); n == 0 || n&(n-1) != 0 {
+		t.Fatalf("ring of %d", n)
 	}
 	nb := l.blocks()
-	if nb > len(l.dir) {
-		t.Fatalf("%d blocks in a ring of %d", nb, len(l.dir))
+	if nb > len(d.dir) {
+		t.Fatalf("%d blocks in a ring of %d", nb, len(d.dir))
 	}
-	for j := range l.dir {
-		k := (j - l.first) & (len(l.dir) - 1) // block number of ring entry j
-		b := l.dir[j]
+	for j := range d.dir {
+		k := (j - d.first) & (len(d.dir) - 1) // block number of ring entry j
+		b := d.dir[j]
 		if k >= nb {
 			if b != nil {
 				t.Fatalf("ring entry %d (block %d of %d) not nil", j, k, nb)
@@ -49,12 +74,29 @@ func checkList(t testing.TB, l *List, m [][]byte) {
 			}
 		}
 	}
-	if l.spare != nil {
-		for s := range l.spare {
-			if l.spare[s] != nil {
+	if d.spare != nil {
+		for s := range d.spare {
+			if d.spare[s] != nil {
 				t.Fatalf("spare block slot %d not nil", s)
 			}
 		}
+	}
+}
+
+// modeModel follows which mode a List must be in: block mode once it
+// holds more than listBlock elements, small mode once it holds
+// listSmallMin or fewer, unchanged in between.
+type modeModel struct{ block bool }
+
+func (mm *modeModel) check(t testing.TB, l *List, n int) {
+	t.Helper()
+	if n > listBlock {
+		mm.block = true
+	} else if n <= listSmallMin {
+		mm.block = false
+	}
+	if got := l.d != nil; got != mm.block {
+		t.Fatalf("%d elements: block mode %v want %v", n, got, mm.block)
 	}
 }
 
@@ -78,11 +120,22 @@ func TestListBlocks(t *testing.T) {
 		{"insert and remove in the middle", []op{{"pb", 300}, {"ins", 400}, {"rm", 650}}},
 		{"trim and filter", []op{{"pb", 1000}, {"trim", 1}, {"filter", 1}, {"pf", 500}, {"trim", 1}}},
 		{"empty trim", []op{{"pb", 200}, {"trimall", 1}, {"pb", 5}}},
+		{"small to blocks and back at the front", []op{{"pf", 129}, {"pf-", 97}, {"pf", 97}, {"pf-", 129}}},
+		{"small to blocks and back at the back", []op{{"pb", 129}, {"pb-", 97}, {"pb", 97}, {"pb-", 129}}},
+		{"queue through both modes", []op{{"pf", 129}, {"pb-", 97}, {"pf", 200}, {"pb-", 232}}},
+		{"flap at the upper edge", []op{{"pb", 128}, {"pbpop", 300}, {"pfpop", 300}, {"pb", 1}, {"pb-", 1}, {"pbpop", 300}}},
+		{"flap at the lower edge", []op{{"pb", 129}, {"pb-", 96}, {"pbpop", 300}, {"pb-", 1}, {"pfpop", 300}, {"pf", 1}, {"pfpop", 300}}},
+		{"insert into a full small list", []op{{"pb", 128}, {"ins", 1}, {"rm", 97}, {"ins", 97}}},
+		{"insert and remove across both edges", []op{{"pb", 20}, {"ins", 300}, {"rm", 300}, {"ins", 150}}},
+		{"trim blocks to small", []op{{"pb", 300}, {"trimsmall", 1}, {"pf", 200}, {"trimsmall", 1}}},
+		{"filter blocks to small", []op{{"pb", 60}, {"pf", 100}, {"filter", 1}, {"filter", 1}, {"pb", 200}, {"filter", 1}}},
+		{"small grow and shrink", []op{{"pb", 100}, {"pf-", 90}, {"pb", 100}, {"pb-", 105}, {"pf", 5}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			l := NewList()
 			var m [][]byte
+			var mm modeModel
 			seq := 0
 			next := func() []byte { seq++; return []byte(strconv.Itoa(seq)) }
 			for _, st := range tc.steps {
@@ -109,6 +162,7 @@ func TestListBlocks(t *testing.T) {
 					case "pfpop":
 						v := next()
 						l.PushFront(v)
+						mm.check(t, l, len(m)+1)
 						if got := l.PopFront(); !bytes.Equal(got, v) {
 							t.Fatalf("PopFront %q want %q", got, v)
 						}
@@ -124,6 +178,16 @@ func TestListBlocks(t *testing.T) {
 						s, e := len(m)/5, len(m)-len(m)/3
 						l.Trim(s, e)
 						m = append([][]byte(nil), m[s:e+1]...)
+					case "pbpop":
+						v := next()
+						l.PushBack(v)
+						mm.check(t, l, len(m)+1)
+						if got := l.PopBack(); !bytes.Equal(got, v) {
+							t.Fatalf("PopBack %q want %q", got, v)
+						}
+					case "trimsmall":
+						l.Trim(5, 20)
+						m = append([][]byte(nil), m[5:21]...)
 					case "trimall":
 						l.Trim(1, 0)
 						m = nil
@@ -142,6 +206,7 @@ func TestListBlocks(t *testing.T) {
 						m = k
 					}
 					checkList(t, l, m)
+					mm.check(t, l, len(m))
 				}
 			}
 			c := l.Clone().(*List)
@@ -158,6 +223,7 @@ func FuzzList(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		l := NewList()
 		var m [][]byte
+		var mm modeModel
 		for i, o := range ops {
 			v := []byte(strconv.Itoa(i))
 			arg := int(o >> 3)
@@ -209,7 +275,9 @@ func FuzzList(f *testing.F) {
 				m = k
 			}
 			checkList(t, l, m)
+			mm.check(t, l, len(m))
 		}
+		checkList(t, l.Clone().(*List), m)
 	})
 }
 
@@ -225,5 +293,85 @@ func BenchmarkListPushPop(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		l.PushFront(v)
 		l.PopFront()
+	}
+}
+
+// smallListBytes returns the heap bytes allocated per list to build
+// lists lists of n elements each by RPUSH, and the bytes per list still
+// live after a collection (the elements themselves are shared: only the
+// lists' own memory counts).
+func smallListBytes(lists, n int) (allocated, live float64) {
+	v := []byte("x")
+	ls := make([]*List, lists)
+	var a, b, c runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&a)
+	for i := range ls {
+		l := NewList()
+		for range n {
+			l.PushBack(v)
+		}
+		ls[i] = l
+	}
+	runtime.ReadMemStats(&b)
+	runtime.GC()
+	runtime.ReadMemStats(&c)
+	runtime.KeepAlive(ls)
+	return float64(b.TotalAlloc-a.TotalAlloc) / float64(lists),
+		(float64(c.HeapAlloc) - float64(a.HeapAlloc)) / float64(lists)
+}
+
+// TestListSmallMemory checks that a small list costs what the ring buffer
+// of elements cost before block mode existed (a 48-byte header and 4
+// slice headers for 3 elements: 144 bytes), not a 3 KiB block: millions
+// of small lists are common.
+func TestListSmallMemory(t *testing.T) {
+	for _, tc := range []struct{ n, max int }{
+		{1, 48 + 4*24 + 16},
+		{3, 48 + 4*24 + 16},
+		{10, 48 + 16*24 + 16},
+	} {
+		allocated, live := smallListBytes(10000, tc.n)
+		t.Logf("%d elements: %.0f bytes allocated, %.0f live per list", tc.n, allocated, live)
+		if live > float64(tc.max) {
+			t.Errorf("%d elements: %.0f bytes live per list, want at most %d", tc.n, live, tc.max)
+		}
+	}
+}
+
+// TestListEdgeAllocs checks the hysteresis between the modes: pushes and
+// pops that alternate at either threshold allocate nothing once the list
+// is in its mode (no conversion each time).
+func TestListEdgeAllocs(t *testing.T) {
+	v := []byte("x")
+	for _, tc := range []struct {
+		name       string
+		fill, drop int
+	}{
+		{"upper edge, block mode", listBlock + 1, 1},
+		{"lower edge, small mode", listBlock + 1, listBlock + 1 - listSmallMin},
+	} {
+		l := NewList()
+		for range tc.fill {
+			l.PushBack(v)
+		}
+		for range tc.drop {
+			l.PopBack()
+		}
+		block := l.d != nil
+		for _, pair := range []func(){
+			func() { l.PushBack(v); l.PopBack() },
+			func() { l.PopBack(); l.PushBack(v) },
+			func() { l.PushFront(v); l.PopFront() },
+			func() { l.PopFront(); l.PushFront(v) },
+		} {
+			pair() // a spare block in place
+			if a := testing.AllocsPerRun(200, pair); a != 0 {
+				t.Errorf("%s: %v allocations per push and pop", tc.name, a)
+			}
+		}
+		if (l.d != nil) != block {
+			t.Errorf("%s: mode changed", tc.name)
+		}
 	}
 }
