@@ -72,7 +72,8 @@ func (l *List) Len() int { return l.n }
 func (l *List) at(i int) *[]byte {
 	p := l.head + i
 	if d := l.d; d != nil {
-		return &d.dir[(d.first+p/listBlock)&(len(d.dir)-1)][p%listBlock]
+		u := uint(p)
+		return &d.dir[(uint(d.first)+u/listBlock)&uint(len(d.dir)-1)][u%listBlock]
 	}
 	if p >= len(l.buf) {
 		p -= len(l.buf)
@@ -103,13 +104,10 @@ func (l *List) resizeSmall(c int) {
 	l.buf, l.head = nb, 0
 }
 
-// roomSmall makes room for one more element in small mode and reports
-// true, or moves a full list of listBlock elements into block mode and
-// reports false.
+// roomSmall makes room for one more element in a full small buffer and
+// reports true, or moves a full list of listBlock elements into block
+// mode and reports false.
 func (l *List) roomSmall() bool {
-	if l.n < len(l.buf) {
-		return true
-	}
 	if l.n >= listBlock {
 		l.toBlocks()
 		return false
@@ -187,63 +185,80 @@ func (l *List) shrinkDir() {
 
 // PushFront adds v at the head.
 func (l *List) PushFront(v []byte) {
-	if l.d == nil && l.roomSmall() {
-		l.head--
-		if l.head < 0 {
-			l.head += len(l.buf)
+	d := l.d
+	if d == nil {
+		if l.n < len(l.buf) || l.roomSmall() {
+			l.head--
+			if l.head < 0 {
+				l.head += len(l.buf)
+			}
+			l.buf[l.head] = v
+			l.n++
+			return
 		}
-		l.buf[l.head] = v
-		l.n++
-		return
+		d = l.d
 	}
 	if l.head == 0 {
 		b := l.newBlock(l.blocks())
-		d := l.d
 		d.first = (d.first - 1) & (len(d.dir) - 1)
 		d.dir[d.first] = b
 		l.head = listBlock
 	}
 	l.head--
 	l.n++
-	*l.at(0) = v
+	d.dir[d.first][l.head] = v
 }
 
 // PushBack adds v at the tail.
 func (l *List) PushBack(v []byte) {
-	if l.d == nil && l.roomSmall() {
-		*l.at(l.n) = v
-		l.n++
-		return
+	d := l.d
+	if d == nil {
+		if l.n < len(l.buf) || l.roomSmall() {
+			p := l.head + l.n
+			if p >= len(l.buf) {
+				p -= len(l.buf)
+			}
+			l.buf[p] = v
+			l.n++
+			return
+		}
+		d = l.d
 	}
-	if nb := l.blocks(); l.head+l.n == nb*listBlock {
-		b := l.newBlock(nb)
-		d := l.d
-		d.dir[(d.first+nb)&(len(d.dir)-1)] = b
+	p := uint(l.head + l.n) // slot of the new element, from the first block's start
+	if p%listBlock == 0 {
+		// the last block is full: add block p/listBlock (newBlock may
+		// move the ring, so the index is computed after it)
+		b := l.newBlock(int(p / listBlock))
+		d.dir[(uint(d.first)+p/listBlock)&uint(len(d.dir)-1)] = b
 	}
-	*l.at(l.n) = v
+	d.dir[(uint(d.first)+p/listBlock)&uint(len(d.dir)-1)][p%listBlock] = v
 	l.n++
 }
 
 // PopFront removes and returns the head (the list must not be empty).
 func (l *List) PopFront() []byte {
-	s := l.at(0)
-	v := *s
-	*s = nil
-	l.n--
-	l.head++
-	if l.d == nil {
+	d := l.d
+	if d == nil {
+		v := l.buf[l.head]
+		l.buf[l.head] = nil
+		l.n--
+		l.head++
 		if l.head == len(l.buf) {
 			l.head = 0
 		}
 		l.shrinkSmall()
 		return v
 	}
+	b := d.dir[d.first]
+	v := b[l.head]
+	b[l.head] = nil
+	l.n--
+	l.head++
 	if l.n <= listSmallMin {
 		l.toSmall()
 		return v
 	}
 	if l.head == listBlock {
-		d := l.d
 		d.release(d.first)
 		d.first = (d.first + 1) & (len(d.dir) - 1)
 		l.head = 0
@@ -254,22 +269,31 @@ func (l *List) PopFront() []byte {
 
 // PopBack removes and returns the tail (the list must not be empty).
 func (l *List) PopBack() []byte {
-	s := l.at(l.n - 1)
-	v := *s
-	*s = nil
-	l.n--
-	if l.d == nil {
+	d := l.d
+	if d == nil {
+		p := l.head + l.n - 1
+		if p >= len(l.buf) {
+			p -= len(l.buf)
+		}
+		v := l.buf[p]
+		l.buf[p] = nil
+		l.n--
 		l.shrinkSmall()
 		return v
 	}
+	p := uint(l.head + l.n - 1)
+	j := (uint(d.first) + p/listBlock) & uint(len(d.dir)-1)
+	b := d.dir[j]
+	v := b[p%listBlock]
+	b[p%listBlock] = nil
+	l.n--
 	if l.n <= listSmallMin {
 		l.toSmall()
 		return v
 	}
-	if p := l.head + l.n; p%listBlock == 0 {
+	if p%listBlock == 0 {
 		// the removed element was the only one of the last block
-		d := l.d
-		d.release((d.first + p/listBlock) & (len(d.dir) - 1))
+		d.release(int(j))
 		l.shrinkDir()
 	}
 	return v
