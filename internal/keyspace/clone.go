@@ -25,11 +25,17 @@ func Clone(v any) (any, bool) {
 
 // Clone implements Cloner.
 func (l *List) Clone() any {
-	out := &List{buf: make([][]byte, l.n)}
-	for i := 0; i < l.n; i++ {
-		out.buf[i] = append([]byte(nil), l.buf[(l.head+i)%len(l.buf)]...)
+	if l.n <= listBlock {
+		elems := make([][]byte, l.n)
+		for i := range elems {
+			elems[i] = append([]byte(nil), l.Index(i)...)
+		}
+		return listOf(elems)
 	}
-	out.n = l.n
+	out := NewList()
+	for i := 0; i < l.n; i++ {
+		out.PushBack(append([]byte(nil), l.Index(i)...))
+	}
 	return out
 }
 

@@ -26,6 +26,9 @@ func (s *Set) HasMember(member string) bool { return s.Has([]byte(member)) }
 
 // ListFrom returns a list holding elems (owned by the list from now on).
 func ListFrom(elems [][]byte) *List {
+	if len(elems) <= listBlock {
+		return listOf(append([][]byte(nil), elems...))
+	}
 	l := NewList()
 	for _, e := range elems {
 		l.PushBack(e)

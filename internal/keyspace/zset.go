@@ -208,7 +208,7 @@ func (z *ZSet) Insert(member string, score float64) {
 // UpdateScore gives n, an element of z, the score score. Like Redis's
 // zslUpdateScore it changes the score in place when n keeps its position
 // (no walk); otherwise it unlinks n and links it again at its new place,
-// reusing the node and its levels (no allocation).
+// reusing the node and its levels (no allocation; see move).
 func (z *ZSet) UpdateScore(n *ZNode, score float64) {
 	if z.listpack && score == 0 {
 		score = 0
@@ -222,9 +222,83 @@ func (z *ZSet) UpdateScore(n *ZNode, score float64) {
 		n.Score = score
 		return
 	}
-	lvl := z.unlink(n)
+	z.move(n, score)
+}
+
+// move gives n, an element of z, the score score and links it at its new
+// place. It is unlink then insert of the same node (its levels kept),
+// except for what a move leaves unchanged, which it does not write: at a
+// level above n's own where the old and the new predecessors are the
+// same node, the span's decrement and increment cancel, and the length
+// and level stay. The top of the skiplist (the header, the tall nodes),
+// which every operation walks, is where the two positions share their
+// predecessors: those lines stay clean, so a core that reads them next
+// finds them in its own cache (concurrency.md, "Single-hot-key writes,
+// second pass").
+func (z *ZSet) move(n *ZNode, score float64) {
+	var prev, update [zslMaxLevel]*ZNode
+	var rank [zslMaxLevel]int
+	member := n.Member
+	x := z.header
+	for i := z.level - 1; i >= 0; i-- {
+		for f := x.lv(i).forward; f != nil && zless(f.Score, f.Member, n.Score, member); f = x.lv(i).forward {
+			x = f
+		}
+		prev[i] = x
+	}
+	if x.lv(0).forward != n {
+		panic("keyspace: sorted-set node not in its skiplist")
+	}
+	// unlink n at its own levels 0..h-1
+	h := 0
+	for h < z.level && prev[h].lv(h).forward == n {
+		l := prev[h].lv(h)
+		l.span += n.lv(h).span - 1
+		l.forward = n.lv(h).forward
+		h++
+	}
+	if f := n.lv(0).forward; f != nil {
+		f.backward = n.backward
+	} else {
+		z.tail = n.backward
+	}
 	n.Score = score
-	z.insert(n, lvl)
+	// The new place. The spans of prev[i], i >= h, still count n; a walk
+	// that follows one adds 1 to rank[i] and so to every rank below it,
+	// which cancels in the differences rank[0]-rank[i] (i < h) used here.
+	x = z.header
+	for i := z.level - 1; i >= 0; i-- {
+		if i < z.level-1 {
+			rank[i] = rank[i+1]
+		}
+		for f := x.lv(i).forward; f != nil && zless(f.Score, f.Member, score, member); f = x.lv(i).forward {
+			rank[i] += x.lv(i).span
+			x = f
+		}
+		update[i] = x
+	}
+	for i := 0; i < h; i++ {
+		u, l := update[i].lv(i), n.lv(i)
+		l.forward = u.forward
+		u.forward = n
+		l.span = u.span - (rank[0] - rank[i])
+		u.span = rank[0] - rank[i] + 1
+	}
+	for i := h; i < z.level; i++ {
+		if prev[i] != update[i] {
+			prev[i].lv(i).span--
+			update[i].lv(i).span++
+		}
+	}
+	n.backward = nil
+	if update[0] != z.header {
+		n.backward = update[0]
+	}
+	if f := n.lv(0).forward; f != nil {
+		f.backward = n
+	} else {
+		z.tail = n
+	}
 }
 
 // Remove deletes member, reporting whether it was present.

@@ -230,3 +230,43 @@ func FuzzZSetUpdateScore(f *testing.F) {
 		zsetOps(t, data, lp)
 	})
 }
+
+// TestZSetMoveTall checks every move in sets large enough for tall nodes
+// (where move skips the span writes that cancel) against remove+insert,
+// with ties, moves to both ends and moves of the first and last elements.
+func TestZSetMoveTall(t *testing.T) {
+	for _, size := range []int{2, 50, 700} {
+		r := rand.New(rand.NewPCG(uint64(size), 5))
+		z, ref := NewZSet(false), NewZSet(false)
+		members := make([]string, size)
+		for i := range members {
+			members[i] = "m" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+			s := float64(r.IntN(size))
+			z.Insert(members[i], s)
+			ref.Insert(members[i], s)
+		}
+		for step := 0; step < 3000; step++ {
+			var n *ZNode
+			switch step % 5 {
+			case 0:
+				n = z.First()
+			case 1:
+				n = z.Last()
+			default:
+				n = z.Node(members[r.IntN(size)])
+			}
+			s := float64(r.IntN(size+2) - 1) // ties, and past both ends
+			if step%7 == 0 {
+				s = math.Inf(2*(step%2) - 1)
+			}
+			m := n.Member
+			z.UpdateScore(n, s)
+			if old, _ := ref.Score(m); old != s {
+				ref.Remove(m)
+				ref.Insert(m, s)
+			}
+			checkZSet(t, z)
+			sameZSet(t, z, ref)
+		}
+	}
+}
