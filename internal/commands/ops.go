@@ -16,6 +16,7 @@ import (
 	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/pubsub"
+	"github.com/crescent-db/crescent/internal/resp"
 )
 
 // opsState is the state of the operating commands.
@@ -214,7 +215,7 @@ func (h *Handlers) monitorFeed(c *command.Ctx) {
 	b = append(b, ']')
 	for _, a := range c.Args {
 		b = append(b, ' ')
-		b = appendRepr(b, a)
+		b = resp.AppendRepr(b, a)
 	}
 	b = append(b, '\r', '\n')
 	m := pubsub.NewRaw(b)
@@ -224,35 +225,6 @@ func (h *Handlers) monitorFeed(c *command.Ctx) {
 		s.Deliver(m)
 	}
 	o.monMu.RUnlock()
-}
-
-// appendRepr quotes s as Redis's sdscatrepr.
-func appendRepr(b, s []byte) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for _, ch := range s {
-		switch ch {
-		case '\\', '"':
-			b = append(b, '\\', ch)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case 7:
-			b = append(b, '\\', 'a')
-		case 8:
-			b = append(b, '\\', 'b')
-		default:
-			if ch >= 32 && ch < 127 {
-				b = append(b, ch)
-			} else {
-				b = append(b, '\\', 'x', hex[ch>>4], hex[ch&15])
-			}
-		}
-	}
-	return append(b, '"')
 }
 
 // --- SLOWLOG

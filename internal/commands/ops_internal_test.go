@@ -3,6 +3,8 @@ package commands
 import (
 	"strings"
 	"testing"
+
+	"github.com/crescent-db/crescent/internal/resp"
 )
 
 func TestLatencyGraph(t *testing.T) {
@@ -25,7 +27,7 @@ func TestLatencyGraph(t *testing.T) {
 }
 
 func TestAppendRepr(t *testing.T) {
-	if got := string(appendRepr(nil, []byte("a\"b\\\n\r\t\a\b\x01\xff z"))); got != `"a\"b\\\n\r\t\a\b\x01\xff z"` {
+	if got := string(resp.AppendRepr(nil, []byte("a\"b\\\n\r\t\a\b\x01\xff z"))); got != `"a\"b\\\n\r\t\a\b\x01\xff z"` {
 		t.Fatalf("repr: %s", got)
 	}
 }

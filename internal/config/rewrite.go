@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/crescent-db/crescent/internal/resp"
 )
 
 // RewriteSignature starts the lines CONFIG REWRITE appends.
@@ -185,33 +187,4 @@ func FormatMemory(b int64) string {
 }
 
 // Repr quotes s as Redis's sdscatrepr.
-func Repr(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch ch {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(ch)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case 7:
-			b.WriteString(`\a`)
-		case 8:
-			b.WriteString(`\b`)
-		default:
-			if ch >= 32 && ch < 127 {
-				b.WriteByte(ch)
-			} else {
-				fmt.Fprintf(&b, `\x%02x`, ch)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+func Repr(s string) string { return string(resp.AppendRepr(nil, []byte(s))) }

@@ -578,35 +578,7 @@ func respToHuman(b *strings.Builder, r []byte) []byte {
 }
 
 // reprString quotes s as Redis's sdscatrepr does.
-func reprString(s []byte) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, c := range s {
-		switch c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if c >= 0x20 && c < 0x7f {
-				b.WriteByte(c)
-			} else {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+func reprString(s []byte) string { return string(resp.AppendRepr(nil, s)) }
 
 // reprValue is ldbCatStackValueRec: a Lua value in the debugger's form.
 func reprValue(v glua.LValue, level int) string {
