@@ -244,12 +244,10 @@ func (e *Engine) Call(run *script.Run, fn script.Function, keys, args [][]byte) 
 		s.debugCall(run)
 		return
 	}
-	s.pcallReply(run, 0)
+	s.pcallReply(run, 0, nil)
 }
 
-// debugCall runs the function on the stack under the debugger, then
-// ends the session: the last log lines and "<endsession>" go to the
-// client before the script's reply.
+// debugCall runs the function on the stack under the debugger.
 func (s *state) debugCall(run *script.Run) {
 	l := newLDB(run.Debug, run)
 	s.ldb = l
@@ -258,28 +256,21 @@ func (s *state) debugCall(run *script.Run) {
 		s.L.SetHook(nil, 0)
 		s.ldb = nil
 	}()
-	L := s.L
-	err := L.PCall(0, 1, s.errFn)
-	run.SetInterrupt(nil)
-	l.log("<endsession>")
-	l.send()
-	if run.Retrying() {
-		// stopped to run again: the caller answers
-	} else if err != nil {
-		s.writeError(run, err)
-	} else {
-		writeReply(run.W, L.Get(-1), run.Resp, 0)
-	}
-	L.SetTop(0)
-	s.run = nil
+	s.pcallReply(run, 0, l)
 }
 
 // pcallReply calls the function on the stack with its nargs arguments,
-// writes its result or error to run.W and resets the state.
-func (s *state) pcallReply(run *script.Run, nargs int) {
+// writes its result or error to run.W and resets the state. A debugging
+// session (l, else nil) ends first: its last log lines and
+// "<endsession>" go to the client before the script's reply.
+func (s *state) pcallReply(run *script.Run, nargs int, l *ldb) {
 	L := s.L
 	err := L.PCall(nargs, 1, s.errFn)
 	run.SetInterrupt(nil)
+	if l != nil {
+		l.log("<endsession>")
+		l.send()
+	}
 	if run.Retrying() {
 		// stopped to run again with the whole keyspace: no reply
 	} else if err != nil {

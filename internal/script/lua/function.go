@@ -370,7 +370,7 @@ func (s *state) callFunction(run *script.Run, fn *glua.LFunction, frozen, counts
 	}
 	clear(vals)
 	s.argVals = vals[:0]
-	s.pcallReply(run, 2)
+	s.pcallReply(run, 2, nil)
 }
 
 // lockFunctions takes fmu for run. Functions share one Lua state, so they
