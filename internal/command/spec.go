@@ -37,7 +37,28 @@ const (
 	FlagMovableKeys
 	FlagAllowBusy
 	FlagModuleNoCluster
+	// FlagResizes (Crescent's own, never listed by COMMAND) marks the
+	// write commands of the collection types (@list, @hash, @set,
+	// @sortedset, @stream, @geo): they change a value in place, so the
+	// executor re-measures their keys for memory accounting afterwards.
+	FlagResizes
 )
+
+// collectionCategories are the ACL categories of FlagResizes.
+var collectionCategories = []string{"@list", "@hash", "@set", "@sortedset", "@stream", "@geo"}
+
+// resizes reports whether s gets FlagResizes.
+func (s *Spec) resizes() bool {
+	if !s.Has(FlagWrite) {
+		return false
+	}
+	for _, c := range collectionCategories {
+		if s.HasCategory(c) {
+			return true
+		}
+	}
+	return false
+}
 
 var flagNames = []string{"write", "readonly", "denyoom", "module", "admin", "pubsub",
 	"noscript", "blocking", "loading", "stale", "skip_monitor", "skip_slowlog", "asking",

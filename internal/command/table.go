@@ -119,6 +119,9 @@ func (t *Table) Handle(name string, h Handler, opts ...Option) *Spec {
 	for _, o := range opts {
 		o(s)
 	}
+	if s.resizes() {
+		s.Flags |= FlagResizes
+	}
 	top := s
 	if s.Parent != nil {
 		top = s.Parent

@@ -302,6 +302,18 @@ func (e *Executor) misused(args [][]byte) *command.Spec {
 	}
 }
 
+// remeasure re-measures the keys a collection write changed in place
+// (command.FlagResizes), for memory accounting: used_memory, MEMORY USAGE
+// and maxmemory see a list, hash, set, sorted set or stream grow.
+func remeasure(c *command.Ctx) {
+	var kb [8]int
+	for _, k := range c.Spec.KeysInto(c.Args, kb[:0]) {
+		if k < len(c.Args) {
+			c.DB.Resized(c.Args[k])
+		}
+	}
+}
+
 // Locks is a set of shard ids computed for a command.
 type Locks struct {
 	All    bool
@@ -402,6 +414,9 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 	c.Spec.Handler(c)
 	if c.Client != nil && c.Client.WouldWait {
 		return // declined for NoWait before any effect (a script)
+	}
+	if c.Dirty > 0 && c.Spec.Has(command.FlagResizes) {
+		remeasure(c)
 	}
 	end := c.End // a handler's last clock read (scripts), else a fresh one
 	if end == 0 {

@@ -254,6 +254,9 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	}
 	start := e.clock.read()
 	spec.Handler(c)
+	if c.Dirty > 0 && spec.Has(command.FlagResizes) {
+		remeasure(c)
+	}
 	if p.on {
 		p.observe(c, time.Duration(e.clock.read()-start))
 	} else {

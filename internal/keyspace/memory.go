@@ -237,3 +237,97 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 	}
 	return true
 }
+
+// Memory estimates of the collection types (Sizer), for used_memory,
+// MEMORY USAGE and maxmemory. Like Redis's MEMORY USAGE (objectComputeSize
+// with SAMPLES 5), each samples a few elements spread over the value and
+// extrapolates, so that a measurement costs O(1) whatever the size: the
+// executor re-measures a key after every write of its type
+// (command.FlagResizes, DB.Resized).
+
+// memSamples is how many elements an estimate looks at.
+const memSamples = 8
+
+// sampleBytes returns the estimated total of size(i) over n elements from
+// up to memSamples of them, evenly spread.
+func sampleBytes(n int, size func(i int) int) int64 {
+	if n <= 0 {
+		return 0
+	}
+	k := min(n, memSamples)
+	var sum int64
+	for j := 0; j < k; j++ {
+		sum += int64(size(j * n / k))
+	}
+	return sum * int64(n) / int64(k)
+}
+
+// Per-element overheads: a slice header (24 bytes) or string header (16),
+// and Go map entries (about 48 bytes with their share of buckets).
+const (
+	sliceHdr = 24
+	strHdr   = 16
+	mapEntry = 48
+)
+
+// MemoryUsage implements Sizer.
+func (l *List) MemoryUsage() int64 {
+	n := int64(48)
+	if l.d != nil {
+		n += int64(len(l.d.dir))*8 + int64(l.blocks())*listBlock*sliceHdr
+	} else {
+		n += int64(cap(l.buf)) * sliceHdr
+	}
+	return n + sampleBytes(l.n, func(i int) int { return len(l.Index(i)) })
+}
+
+// MemoryUsage implements Sizer.
+func (h *Hash) MemoryUsage() int64 {
+	per := strHdr + sliceHdr
+	if h.idx != nil {
+		per += mapEntry
+	}
+	return 48 + int64(per*len(h.fields)) +
+		sampleBytes(len(h.fields), func(i int) int { return len(h.fields[i]) + len(h.vals[i]) })
+}
+
+// MemoryUsage implements Sizer.
+func (s *Set) MemoryUsage() int64 {
+	if s.idx == nil {
+		return 48 + int64(cap(s.ints))*8
+	}
+	return 48 + int64((strHdr+mapEntry)*len(s.members)) +
+		sampleBytes(len(s.members), func(i int) int { return len(s.members[i]) })
+}
+
+// MemoryUsage implements Sizer: a skiplist node (its header, score and
+// on average 1.33 levels) and a dict entry per member. The members
+// sampled are the first ones (a rank lookup per sample would cost a ZADD
+// more than the insert), as Redis's MEMORY USAGE samples.
+func (z *ZSet) MemoryUsage() int64 {
+	const node = 8 + strHdr + 8 + 24 + mapEntry
+	n := int64(64 + node*z.length)
+	k, sum := 0, 0
+	for x := z.First(); x != nil && k < memSamples; x = x.Next() {
+		sum += len(x.Member)
+		k++
+	}
+	if k > 0 {
+		n += int64(sum) * int64(z.length) / int64(k)
+	}
+	return n
+}
+
+// MemoryUsage implements Sizer: the entries' encoded blocks, estimated
+// from a sample of blocks, and the consumer groups.
+func (s *Stream) MemoryUsage() int64 {
+	n := int64(96) + int64(len(s.groups))*256
+	return n + sampleBytes(len(s.blocks), func(i int) int {
+		b := s.blocks[i]
+		m := 128 + cap(b.data)
+		for _, f := range b.masterFields {
+			m += sliceHdr + len(f)
+		}
+		return m
+	})
+}
