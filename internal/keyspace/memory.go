@@ -240,8 +240,9 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 
 // Memory estimates of the collection types (Sizer), for used_memory,
 // MEMORY USAGE and maxmemory. Like Redis's MEMORY USAGE (objectComputeSize
-// with SAMPLES 5), each samples a few elements spread over the value and
-// extrapolates, so that a measurement costs O(1) whatever the size: the
+// with SAMPLES 5), each samples its first few elements and extrapolates
+// (a sorted set counts its members' bytes instead), so that a measurement
+// costs O(1) whatever the size: the
 // executor re-measures a key after every write of its type
 // (command.FlagResizes, DB.Resized).
 
@@ -249,7 +250,9 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 const memSamples = 8
 
 // sampleBytes returns the estimated total of size(i) over n elements from
-// up to memSamples of them, evenly spread.
+// the first memSamples of them, as Redis's MEMORY USAGE samples. They sit
+// together in memory: samples spread over a large value missed the CPU
+// caches once each and cost a pipelined LPUSH 15-25% of its throughput.
 func sampleBytes(n int, size func(i int) int) int64 {
 	if n <= 0 {
 		return 0
@@ -257,7 +260,7 @@ func sampleBytes(n int, size func(i int) int) int64 {
 	k := min(n, memSamples)
 	var sum int64
 	for j := 0; j < k; j++ {
-		sum += int64(size(j * n / k))
+		sum += int64(size(j))
 	}
 	return sum * int64(n) / int64(k)
 }
@@ -301,21 +304,11 @@ func (s *Set) MemoryUsage() int64 {
 }
 
 // MemoryUsage implements Sizer: a skiplist node (its header, score and
-// on average 1.33 levels) and a dict entry per member. The members
-// sampled are the first ones (a rank lookup per sample would cost a ZADD
-// more than the insert), as Redis's MEMORY USAGE samples.
+// on average 1.33 levels) and a dict entry per member, and the members'
+// bytes (counted as they come and go: sampling would chase pointers).
 func (z *ZSet) MemoryUsage() int64 {
 	const node = 8 + strHdr + 8 + 24 + mapEntry
-	n := int64(64 + node*z.length)
-	k, sum := 0, 0
-	for x := z.First(); x != nil && k < memSamples; x = x.Next() {
-		sum += len(x.Member)
-		k++
-	}
-	if k > 0 {
-		n += int64(sum) * int64(z.length) / int64(k)
-	}
-	return n
+	return int64(64 + node*z.length + z.memberBytes)
 }
 
 // MemoryUsage implements Sizer: the entries' encoded blocks, estimated

@@ -52,6 +52,8 @@ type ZSet struct {
 	length   int
 	level    int
 	listpack bool
+	// memberBytes is the total length of the members (MemoryUsage)
+	memberBytes int
 }
 
 // NewZSet returns an empty sorted set; listpack selects the reported
@@ -358,6 +360,7 @@ func (z *ZSet) insert(x *ZNode, lvl int) {
 		z.tail = x
 	}
 	z.length++
+	z.memberBytes += len(x.Member)
 }
 
 // deleteNode unlinks x, whose predecessors at each level are update, and
@@ -382,6 +385,7 @@ func (z *ZSet) deleteNode(x *ZNode, update *[zslMaxLevel]*ZNode) int {
 		z.level--
 	}
 	z.length--
+	z.memberBytes -= len(x.Member)
 	return lvl
 }
 

@@ -13,9 +13,10 @@ func checkZSet(t testing.TB, z *ZSet) {
 	t.Helper()
 	pos := map[*ZNode]int{}
 	var prev *ZNode
-	i := 0
+	i, bytes := 0, 0
 	for n := z.First(); n != nil; n = n.Next() {
 		i++
+		bytes += len(n.Member)
 		pos[n] = i
 		if n.backward != prev {
 			t.Fatalf("backward of %q is wrong", n.Member)
@@ -30,6 +31,9 @@ func checkZSet(t testing.TB, z *ZSet) {
 	}
 	if z.tail != prev || i != z.length || len(z.dict) != z.length {
 		t.Fatalf("tail/length: %d nodes, length %d, dict %d", i, z.length, len(z.dict))
+	}
+	if bytes != z.memberBytes {
+		t.Fatalf("members hold %d bytes, memberBytes %d", bytes, z.memberBytes)
 	}
 	for l := 0; l < z.level; l++ {
 		rank := 0
