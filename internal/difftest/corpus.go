@@ -92,6 +92,10 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 			return nil, err
 		}
 		all = append(all, c)
+		// Some corpus lines make redis-server build strings of tens of MB
+		// (about 1 s on a quiet machine): on a loaded CI machine they took
+		// past the default 10 s, so a corpus reply may take 30 s.
+		r.Timeout, c.Timeout = 30*time.Second, 30*time.Second
 		cp := &connPair{r, c}
 		conns[n] = cp
 		return cp, nil
