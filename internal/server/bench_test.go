@@ -42,8 +42,11 @@ func (r *loopReader) Read(p []byte) (int, error) {
 
 // BenchmarkParseAndGet measures the server's per-command path without the
 // network: RESP parse, lookup, locks, GET handler, reply encoding.
-func BenchmarkParseAndGet(b *testing.B) {
-	s := newTestServer(b)
+func BenchmarkParseAndGet(b *testing.B) { benchParseAndGet(b, newTestServer(b)) }
+
+// benchParseAndGet runs pipelined GETs of one key through s's parser and
+// executor (BenchmarkParseAndGet, BenchmarkParseAndGetCluster).
+func benchParseAndGet(b *testing.B, s *Server) {
 	cl := command.NewClient(1)
 	w := resp.NewWriter()
 	s.exec.Execute(cl, [][]byte{[]byte("SET"), []byte("key:1"), []byte("hello world")}, w)
@@ -63,6 +66,9 @@ func BenchmarkParseAndGet(b *testing.B) {
 		if len(w.Buf) > 64*1024 {
 			w.Reset()
 		}
+	}
+	if !bytes.Contains(w.Buf, []byte("hello world")) {
+		b.Fatalf("no GET reply: %q", w.Buf[:min(len(w.Buf), 100)])
 	}
 }
 
