@@ -61,7 +61,7 @@ func TestLuaDebuggerDiff(t *testing.T) {
 			w("s"), w("p"), w("p a"), w("p KEYS"), w("p ARGV"), w("b"), w("b 5"), w("b"), w("b 99"),
 			w("b x"), w("b -4"), w("b -5"), w("b 5 6"), w("b 0"), w("b 5"),
 			w("s"), w("p nope"), []string{"e", "a+1"}, w("e local x = 3"), w("e error('boom')"),
-			w("e ("), w("e"), w("eval return KEYS[1]"), w("r ping"), w("r get k1"), w("redis incr k1"),
+			w("e ("), w("e"), w("eval return KEYS[1]"), w("r ping"), w("r get k1"), w("r mget k1 nokey"), w("redis incr k1"),
 			w("r"), w("t"), w("l"), w("l 2 1"), w("l 0"), w("list 5 0"), w("w"), w("whole"),
 			w("m"), w("m 10"), w("maxlen 0"), w("m 100"), w("foo"), w("h"), w("help"),
 			w("s"), w("n"), w("next"), w("p")), "c")},

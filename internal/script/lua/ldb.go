@@ -534,23 +534,9 @@ func respToHuman(b *strings.Builder, r []byte) []byte {
 			b.WriteString("NULL")
 			return rest
 		}
-		b.WriteByte('[')
-		for j := int64(0); j < n; j++ {
-			rest = respToHuman(b, rest)
-			if j != n-1 {
-				b.WriteByte(',')
-			}
-		}
-		b.WriteByte(']')
+		return respItems(b, rest, n, "[", "]")
 	case '~':
-		b.WriteString("~(")
-		for j := int64(0); j < n; j++ {
-			rest = respToHuman(b, rest)
-			if j != n-1 {
-				b.WriteByte(',')
-			}
-		}
-		b.WriteByte(')')
+		return respItems(b, rest, n, "~(", ")")
 	case '%':
 		b.WriteByte('{')
 		for j := int64(0); j < n; j++ {
@@ -575,6 +561,20 @@ func respToHuman(b *strings.Builder, r []byte) []byte {
 		b.Write(head)
 	}
 	return rest
+}
+
+// respItems appends the n replies at the start of r, comma-separated
+// between open and close, and returns the rest of r.
+func respItems(b *strings.Builder, r []byte, n int64, open, close string) []byte {
+	b.WriteString(open)
+	for j := int64(0); j < n; j++ {
+		r = respToHuman(b, r)
+		if j != n-1 {
+			b.WriteByte(',')
+		}
+	}
+	b.WriteString(close)
+	return r
 }
 
 // reprString quotes s as Redis's sdscatrepr does.
