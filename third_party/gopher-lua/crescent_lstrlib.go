@@ -437,6 +437,10 @@ func (ms *matchState) pushCaptures(s, e int) int {
 	return n
 }
 
+// luaiMaxCStack is Lua 5.1's LUAI_MAXCSTACK: how many values a C function
+// may have on its stack (luaL_checkstack).
+const luaiMaxCStack = 8000
+
 // posRelat is lstrlib.c's posrelat: a negative position counts from the
 // end of a string of length n.
 func posRelat(pos, n int) int {

@@ -37,36 +37,30 @@ var strFuncs = map[string]LGFunction{
 	"upper":   strUpper,
 }
 
+// strByte is lstrlib.c's str_byte. CRESCENT: Lua 5.1's position rules
+// (posrelat, clamping) and its C stack limit.
 func strByte(L *LState) int {
 	str := L.CheckString(1)
-	start := L.OptInt(2, 1) - 1
-	end := L.OptInt(3, -1)
 	l := len(str)
-	if start < 0 {
-		start = l + start + 1
+	posi := posRelat(L.OptInt(2, 1), l)
+	pose := posRelat(L.OptInt(3, posi), l)
+	if posi <= 0 {
+		posi = 1
 	}
-	if end < 0 {
-		end = l + end + 1
+	if pose > l {
+		pose = l
 	}
-
-	if L.GetTop() == 2 {
-		if start < 0 || start >= l {
-			return 0
-		}
-		L.Push(LNumber(str[start]))
-		return 1
+	if posi > pose {
+		return 0 // empty interval; return no values
 	}
-
-	start = intMax(start, 0)
-	end = intMin(end, l)
-	if end < 0 || end <= start || start >= l {
-		return 0
+	n := pose - posi + 1
+	if n > luaiMaxCStack-L.GetTop() { // luaL_checkstack
+		L.RaiseError("stack overflow (string slice too long)")
 	}
-
-	for i := start; i < end; i++ {
-		L.Push(LNumber(str[i]))
+	for i := 0; i < n; i++ {
+		L.Push(LNumber(str[posi+i-1]))
 	}
-	return end - start
+	return n
 }
 
 func strChar(L *LState) int {
@@ -132,7 +126,7 @@ func strLower(L *LState) int {
 
 func strRep(L *LState) int {
 	str := L.CheckString(1)
-	n := L.CheckInt(2)
+	n := L.CheckCInt(2) // CRESCENT: luaL_checkint, an int
 	if n < 0 {
 		L.Push(emptyLString)
 	} else {
@@ -152,15 +146,23 @@ func strReverse(L *LState) int {
 	return 1
 }
 
+// strSub is lstrlib.c's str_sub. CRESCENT: Lua 5.1's position rules, so
+// that huge, infinite and NaN positions clamp as they do in C.
 func strSub(L *LState) int {
 	str := L.CheckString(1)
-	start := luaIndex2StringIndex(str, L.CheckInt(2), true)
-	end := luaIndex2StringIndex(str, L.OptInt(3, -1), false)
 	l := len(str)
-	if start >= l || end < start {
-		L.Push(emptyLString)
+	start := posRelat(L.CheckInt(2), l)
+	end := posRelat(L.OptInt(3, -1), l)
+	if start < 1 {
+		start = 1
+	}
+	if end > l {
+		end = l
+	}
+	if start <= end {
+		L.Push(LString(str[start-1 : end]))
 	} else {
-		L.Push(LString(str[start:end]))
+		L.Push(emptyLString)
 	}
 	return 1
 }
@@ -169,21 +171,6 @@ func strUpper(L *LState) int {
 	str := L.CheckString(1)
 	L.Push(LString(asciiMap(str, 'a', 'z'))) // CRESCENT: C locale toupper
 	return 1
-}
-
-func luaIndex2StringIndex(str string, i int, start bool) int {
-	if start && i != 0 {
-		i -= 1
-	}
-	l := len(str)
-	if i < 0 {
-		i = l + i + 1
-	}
-	i = intMax(0, i)
-	if !start && i > l {
-		i = l
-	}
-	return i
 }
 
 //

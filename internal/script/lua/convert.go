@@ -265,7 +265,9 @@ func writeReply(w resp.ReplyWriter, v glua.LValue, scriptResp, depth int) {
 
 func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, depth int) {
 	if e, ok := t.RawGetString("err").(glua.LString); ok {
-		script.WriteError(w, cString(string(e)), t.RawGetString("ignore_error_stats_update") == glua.LTrue)
+		// addReplyErrorFormatEx("-%s") trims trailing CR/LF before it
+		// maps the others to spaces
+		script.WriteError(w, strings.TrimRight(cString(string(e)), "\r\n"), t.RawGetString("ignore_error_stats_update") == glua.LTrue)
 		return
 	}
 	if s, ok := t.RawGetString("ok").(glua.LString); ok {

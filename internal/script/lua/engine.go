@@ -945,11 +945,17 @@ func (s *state) pcall(L *glua.LState) int {
 		if obj == s.memErr {
 			obj = glua.LString(errMemory)
 		}
-		// Redis's pcall returns the message of an error table.
+		// Redis's pcall returns the message of an error table. When
+		// the table's err field is not a string, luaRedisPcall leaves
+		// it on the stack: a third result (even nil).
 		if t, ok := obj.(*glua.LTable); ok {
-			switch e := t.RawGetString("err").(type) {
+			switch e := L.GetField(t, "err").(type) { // lua_getfield
 			case glua.LString, glua.LNumber:
 				obj = e
+			default:
+				L.Push(obj)
+				L.Push(e)
+				return 3
 			}
 		}
 		if str, ok := obj.(glua.LString); ok {

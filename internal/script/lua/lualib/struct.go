@@ -157,9 +157,10 @@ func cUint64(f float64) uint64 {
 		return uint64(int64(f))
 	}
 	// gcc subtracts 2^63, converts with cvttsd2si and flips the top bit.
+	// Past 2^64 (and +inf) cvttsd2si gives 1<<63, which the flip clears.
 	d := f - 9223372036854775808.0
 	if d >= 9223372036854775808.0 {
-		return 1 << 63
+		return 0
 	}
 	return uint64(int64(d)) ^ (1 << 63)
 }
