@@ -148,6 +148,7 @@ func (m *Manager) Start() error {
 		}
 	})
 	m.cfg.OnChange("repl-backlog-size", func(string) { m.resizeBacklog() })
+	m.startReplGuards() // min-replicas-to-write, replica-ignore-maxmemory (minreplicas.go)
 	m.cfg.OnChange("appendonly", func(v string) {
 		var err error
 		if v == "yes" {

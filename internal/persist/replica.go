@@ -178,6 +178,7 @@ func (m *Manager) replicaOf(host string, port int, failover bool) {
 	}
 	m.link.Store(l)
 	m.dropAllReplicasLocked()
+	m.refreshGoodLocked() // a replica: no min-replicas-to-write, replica-ignore-maxmemory (minreplicas.go)
 	rp.mu.Unlock()
 	m.log.Info("Connecting to MASTER", "host", host, "port", port)
 	go m.runLink(l)
@@ -200,6 +201,7 @@ func (m *Manager) ReplicaOfNoOne() {
 	rp.id = newReplID()
 	m.dropAllReplicasLocked()
 	m.link.Store(nil)
+	m.refreshGoodLocked() // a master again (minreplicas.go)
 	id, id2 := rp.id, rp.id2
 	rp.mu.Unlock()
 	m.store.SetReplica(false)
