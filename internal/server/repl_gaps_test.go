@@ -133,3 +133,28 @@ func TestReplicaIgnoresMaxmemory(t *testing.T) {
 		t.Fatalf("a client's SET with replica-ignore-maxmemory yes = %q", r)
 	}
 }
+
+// TestWaitBlocksForever: WAIT with timeout 0 waits for the replica's ACK of
+// the client's last write however long it takes, as Redis.
+func TestWaitBlocksForever(t *testing.T) {
+	addr, _ := startCrescent(t)
+	c := difftest.Connect(t, addr)
+	nc, _, _ := rawReplica(t, addr)
+	c.MustDo(t, "SET", "k", "v")
+	end, _ := strconv.ParseInt(infoField(t, c, "replication", "master_repl_offset"), 10, 64)
+	if err := c.SendCmd("WAIT", "1", "0"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.ReadWithin(300 * time.Millisecond); err == nil {
+		t.Fatalf("WAIT 1 0 answered %q before the ACK", r)
+	}
+	nc.Write(difftest.EncodeStrings("REPLCONF", "ACK", strconv.FormatInt(end-1, 10)))
+	if r, err := c.ReadWithin(300 * time.Millisecond); err == nil {
+		t.Fatalf("WAIT 1 0 answered %q after an ACK short of the write", r)
+	}
+	nc.Write(difftest.EncodeStrings("REPLCONF", "ACK", strconv.FormatInt(end, 10)))
+	r, err := c.ReadWithin(5 * time.Second)
+	if err != nil || string(r) != ":1\r\n" {
+		t.Fatalf("WAIT 1 0 after the ACK = %q, %v", r, err)
+	}
+}
