@@ -27,10 +27,14 @@ const (
 	// (the default): nothing is evicted and no command is refused for
 	// maxmemory (Redis's isSafeToPerformEvictions). No command check.
 	GuardIgnoreMaxmemory
+	// GuardAsyncLoading: a replica loads its master's snapshot beside
+	// the data it serves (repl-diskless-load swapdb). Commands with the
+	// no_async_loading flag get ErrLoading.
+	GuardAsyncLoading
 )
 
 // guardChecks are the Guard bits that refuse commands.
-const guardChecks = GuardReadOnly | GuardLoading | GuardMasterDown | GuardNoReplicas
+const guardChecks = GuardReadOnly | GuardLoading | GuardMasterDown | GuardNoReplicas | GuardAsyncLoading
 
 // Replica and replication errors (Redis 7.0 texts).
 const (
@@ -79,6 +83,8 @@ func (e *Executor) guard(g uint32, cl *command.Client, spec *command.Spec, args 
 	case g&GuardMasterDown != 0 && !stale:
 		msg = ErrMasterDown
 	case g&GuardLoading != 0 && !loading:
+		msg = ErrLoading
+	case g&GuardAsyncLoading != 0 && spec.Has(command.FlagNoAsyncLoading):
 		msg = ErrLoading
 	}
 	if msg != "" && isExec {

@@ -87,6 +87,10 @@ func TestGuard(t *testing.T) {
 		{GuardReadOnly, normal, "exec", errExecAbortFor + ErrReadOnlyReplica, nil, [][]string{{"set", "a", "1"}}},
 		{GuardLoading, normal, "exec", errExecAbortFor + ErrLoading, nil, [][]string{{"info"}, {"get", "a"}}},
 		{GuardLoading, normal, "exec", "", nil, [][]string{{"info"}}},
+		{GuardAsyncLoading, normal, "get", "", nil, nil},
+		{GuardAsyncLoading, normal, "set", "", nil, nil},
+		{GuardAsyncLoading, normal, "replicaof", ErrLoading, nil, nil},
+		{GuardAsyncLoading, normal, "bgsave", ErrLoading, nil, nil},
 	} {
 		if e.Table.LookupString(tc.cmd) == nil {
 			e.Table.Handle(tc.cmd, func(*command.Ctx) {}) // the metadata's flags
