@@ -738,14 +738,17 @@ func (m *Manager) applyStream(l *masterLink, conn net.Conn, br *bufio.Reader, ti
 	}()
 	lastDeadline := time.Now()
 	for {
-		if time.Since(lastDeadline) > time.Second {
-			timeout()
-			lastDeadline = time.Now()
-		}
 		before := r.Offset()
-		args, err := r.Next()
+		// the arguments are valid until the next call, as a client's:
+		// what keeps them copies them (the MULTI queue, pending below)
+		args, err := r.NextShared()
 		if err != nil {
 			return fmt.Errorf("reading the stream from master: %w", err)
+		}
+		now := time.Now() // one clock read per command
+		if now.Sub(lastDeadline) > time.Second {
+			timeout()
+			lastDeadline = now
 		}
 		n := r.Offset() - before
 		l.readOff.Store(r.Offset())
@@ -761,7 +764,7 @@ func (m *Manager) applyStream(l *masterLink, conn net.Conn, br *bufio.Reader, ti
 			}
 		case len(args) == 1 && strings.EqualFold(string(args[0]), "ping"):
 		default:
-			cl.LastTime.Store(time.Now().UnixMilli()) // CLIENT LIST idle=
+			cl.LastTime.Store(now.UnixMilli()) // CLIENT LIST idle=
 			m.exec.Execute(cl, args, w)
 			if b := w.Buf; len(b) > 0 && b[0] == '-' {
 				m.log.Warn("command from master failed", "cmd", string(args[0]), "reply", strings.TrimSpace(string(b)))
