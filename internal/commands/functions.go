@@ -71,7 +71,8 @@ func (h *Handlers) overMaxmemory() bool {
 		return false
 	}
 	max, _, _ := h.Exec.Memory()
-	return max > 0 && h.Exec.UsedMemory() > max
+	// a replica with replica-ignore-maxmemory yes is never over (guard.go)
+	return max > 0 && h.Exec.UsedMemory() > max && h.Exec.Guard.Load()&exec.GuardIgnoreMaxmemory == 0
 }
 
 // scriptDenyOOM reports whether a script with flags is refused over
@@ -101,8 +102,17 @@ func (h *Handlers) scriptFlagsCheck(flags script.Flags, ro bool) string {
 	if flags&script.FlagNoCluster != 0 && h.Config.Bool("cluster-enabled") {
 		return errScriptNoCluster
 	}
+	// exec's guard refuses these first (Executor.ScriptFlags); kept in
+	// Redis's order for a state that changes in between
+	g := h.Exec.Guard.Load()
+	if g&exec.GuardMasterDown != 0 && flags&script.FlagAllowStale == 0 {
+		return exec.ErrScriptNotStale
+	}
 	if flags&script.FlagNoWrites == 0 && ro {
 		return errROWriteFlag
+	}
+	if flags&script.FlagNoWrites == 0 && g&exec.GuardNoReplicas != 0 {
+		return exec.ErrNoReplicas
 	}
 	return ""
 }

@@ -51,6 +51,7 @@ func (h *Handlers) registerScripting() {
 		return time.Duration(h.Config.Int("busy-reply-threshold")) * time.Millisecond
 	}
 	h.Exec.Busy = &h.scripts.mon
+	h.Exec.ScriptFlags = h.scriptCmdFlags
 	t := h.Table
 	// A script locks the shards of its keys and takes more as it runs, or
 	// everything when it has no keys (exec.ScriptCall).
@@ -178,6 +179,12 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 	}
 	if h.scriptReadOnlyReplica(c, s.Flags) { // functions.go
 		c.Error(exec.ErrReadOnlyReplica)
+		return
+	}
+	if compat && h.Exec.Guard.Load()&exec.GuardMasterDown != 0 {
+		// a script without flags does not run on a stale replica
+		// (Redis 7.0's scriptPrepareForRun): a failed call, not a rejection
+		c.Error(exec.ErrMasterDown)
 		return
 	}
 	if msg := h.scriptFlagsCheck(s.Flags, ro); msg != "" {
@@ -357,22 +364,62 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 // its sha for EVALSHA) has the deny-oom command flag: it declares flags
 // (shebang) without allow-oom or no-writes.
 func (h *Handlers) scriptDeniesOOM(arg []byte, bySha bool) bool {
-	var flags script.Flags
+	flags, ok := h.evalFlags(arg, bySha)
+	return ok && flags&script.FlagEvalCompat == 0 && flags&(script.FlagAllowOOM|script.FlagNoWrites) == 0
+}
+
+// evalFlags returns the flags of EVAL's script (bySha: EVALSHA's) before
+// it runs, as Redis's evalGetCommandFlags finds them: the cached script's,
+// else the shebang's; ok is false for an unknown sha or a bad shebang.
+func (h *Handlers) evalFlags(arg []byte, bySha bool) (flags script.Flags, ok bool) {
 	if bySha {
 		s := h.scripts.cache.GetSha(arg)
 		if s == nil {
-			return false
+			return 0, false
 		}
-		flags = s.Flags
-	} else if s := h.scripts.cache.Get(script.SHA1Hex(arg)); s != nil {
-		flags = s.Flags
-	} else {
-		var msg string
-		if flags, _, msg = script.ParseShebang(arg); msg != "" {
-			return false
-		}
+		return s.Flags, true
 	}
-	return flags&script.FlagEvalCompat == 0 && flags&(script.FlagAllowOOM|script.FlagNoWrites) == 0
+	if s := h.scripts.cache.Get(script.SHA1Hex(arg)); s != nil {
+		return s.Flags, true
+	}
+	flags, _, msg := script.ParseShebang(arg)
+	return flags, msg == ""
+}
+
+// scriptCmdFlags is exec.Executor.ScriptFlags: the write and stale flags
+// of a script or function that declares flags, as Redis's
+// scriptFlagsToCmdFlags (write unless no-writes, stale with allow-stale).
+func (h *Handlers) scriptCmdFlags(spec *command.Spec, args [][]byte) (write, stale, declared bool) {
+	if len(args) < 2 {
+		return false, false, false
+	}
+	var flags script.Flags
+	switch spec.Name {
+	case "eval", "eval_ro":
+		f, ok := h.evalFlags(args[1], false)
+		if !ok {
+			return false, false, false
+		}
+		flags = f
+	case "evalsha", "evalsha_ro":
+		f, ok := h.evalFlags(args[1], true)
+		if !ok {
+			return false, false, false
+		}
+		flags = f
+	case "fcall", "fcall_ro":
+		f := h.scripts.libs.Function(string(args[1]))
+		if f == nil {
+			return false, false, false
+		}
+		flags = f.Flags
+	default:
+		return false, false, false
+	}
+	if flags&script.FlagEvalCompat != 0 {
+		return false, false, false
+	}
+	return flags&script.FlagNoWrites == 0, flags&script.FlagAllowStale != 0, true
 }
 
 // scriptErrWriter counts a script's error replies on its EVAL's Ctx as

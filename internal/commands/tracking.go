@@ -435,6 +435,10 @@ func (h *Handlers) trackInvalidate(by *command.Client, key []byte) {
 
 // trackingFlush sends every tracking client the null invalidation of
 // FLUSHALL / FLUSHDB and forgets the table.
+// TrackingFlush tells every client-side caching client that all keys
+// changed, as FLUSHALL does (a replica replacing its dataset).
+func (h *Handlers) TrackingFlush() { h.trackingFlush() }
+
 func (h *Handlers) trackingFlush() {
 	t := &h.ops.tr
 	if t.n.Load() == 0 {

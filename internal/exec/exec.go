@@ -67,10 +67,17 @@ type Executor struct {
 	BaseMemory int64
 	// EvictedKeys counts keys removed by maxmemory (INFO evicted_keys).
 	EvictedKeys atomic.Int64
-	// Guard holds the replica states commands are checked against
-	// (GuardReadOnly, GuardMasterDown, GuardLoading; guard.go): 0 on a
-	// master, so that Execute pays one atomic load for them.
+	// Guard holds the replication states commands are checked against
+	// (GuardReadOnly, GuardMasterDown, GuardLoading, GuardNoReplicas,
+	// GuardIgnoreMaxmemory; guard.go): 0 on a master without
+	// min-replicas-to-write, so that Execute pays one atomic load for them.
 	Guard atomic.Uint32
+	// ScriptFlags, when set, gives the write and stale flags of EVAL,
+	// EVALSHA, FCALL or their _RO forms called with args as Redis's
+	// getCommandFlags does: declared reports a script or function that
+	// declares flags (a shebang; every function); otherwise the
+	// command's own flags apply. Only Guard's checks call it.
+	ScriptFlags func(spec *command.Spec, args [][]byte) (write, stale, declared bool)
 	// Busy, when set, reports a running script: past busy-reply-threshold,
 	// commands without the allow_busy flag get BUSY instead of waiting.
 	Busy BusyMonitor
@@ -517,16 +524,16 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 			return
 		}
 	}
-	if msg := e.CheckMemory(spec); msg != "" && cl.Flags&command.ClientMaster == 0 {
-		// a replica obeys its master whatever its memory (Redis's
-		// replica-ignore-maxmemory)
+	if msg := e.CheckMemory(spec); msg != "" {
+		// a replica with replica-ignore-maxmemory yes never gets here
+		// (CheckMemory); with no, Redis refuses its master's writes too
 		e.reject(cl, args, w, msg)
 		return
 	}
-	// a replica's checks: READONLY, MASTERDOWN, LOADING (guard.go)
+	// replication's checks: NOREPLICAS, READONLY, MASTERDOWN, LOADING (guard.go)
 	if g := e.Guard.Load(); g != 0 {
-		if msg := e.guard(g, cl, spec); msg != "" {
-			e.reject(cl, args, w, msg)
+		if msg := e.guard(g, cl, spec, args); msg != "" {
+			e.rejectGuard(cl, spec, args, w, msg)
 			return
 		}
 	}

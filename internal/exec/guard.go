@@ -1,9 +1,13 @@
 package exec
 
-import "github.com/crescent-db/crescent/internal/command"
+import (
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/resp"
+)
 
-// A replica's checks. Executor.Guard is 0 on a master, so that Execute
-// pays one atomic load for them; a replica sets its bits.
+// A replica's checks, and a master's min-replicas-to-write. Executor.Guard
+// is 0 on a master without min-replicas-to-write, so that Execute pays one
+// atomic load for them; the replication code sets its bits.
 const (
 	// GuardReadOnly: a replica with replica-read-only yes. Clients'
 	// write commands get ErrReadOnlyReplica; its master's do not.
@@ -13,33 +17,101 @@ const (
 	GuardLoading
 	// GuardMasterDown: a replica whose link is down, with
 	// replica-serve-stale-data no. Commands without the stale flag get
-	// ErrMasterDown.
+	// ErrMasterDown; inside a script, ErrScriptStale.
 	GuardMasterDown
+	// GuardNoReplicas: a master with min-replicas-to-write and
+	// min-replicas-max-lag set whose good replicas are fewer than
+	// min-replicas-to-write. Write commands get ErrNoReplicas.
+	GuardNoReplicas
+	// GuardIgnoreMaxmemory: a replica with replica-ignore-maxmemory yes
+	// (the default): nothing is evicted and no command is refused for
+	// maxmemory (Redis's isSafeToPerformEvictions). No command check.
+	GuardIgnoreMaxmemory
+	// GuardAsyncLoading: a replica loads its master's snapshot beside
+	// the data it serves (repl-diskless-load swapdb). Commands with the
+	// no_async_loading flag get ErrLoading.
+	GuardAsyncLoading
 )
 
-// Replica errors (Redis 7.0 texts).
+// guardChecks are the Guard bits that refuse commands.
+const guardChecks = GuardReadOnly | GuardLoading | GuardMasterDown | GuardNoReplicas | GuardAsyncLoading
+
+// Replica and replication errors (Redis 7.0 texts).
 const (
 	ErrReadOnlyReplica = "READONLY You can't write against a read only replica."
 	ErrLoading         = "LOADING Redis is loading the dataset in memory"
 	ErrMasterDown      = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+	ErrNoReplicas      = "NOREPLICAS Not enough good replicas to write."
+	// ErrScriptStale is redis.call's error for a command without the
+	// stale flag while the link is down (replica-serve-stale-data no).
+	ErrScriptStale = "ERR Can not execute the command on a stale replica"
+	// ErrScriptNotStale refuses a script that declares flags without
+	// allow-stale while the link is down (Redis's scriptPrepareForRun).
+	ErrScriptNotStale = "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set"
+	errExecAbortFor   = "EXECABORT Transaction discarded because of: "
 )
 
-// guard checks spec from cl against the replica states g (Guard), in
-// Redis's processCommand order.
-func (e *Executor) guard(g uint32, cl *command.Client, spec *command.Spec) string {
-	if cl.Flags&(command.ClientMaster|command.ClientLoading) != 0 {
+// guard checks spec from cl against the states g (Guard), in Redis's
+// processCommand order, with the flags Redis's getCommandFlags gives:
+// a script's declared flags (ScriptFlags) for EVAL and FCALL, and for
+// EXEC its queue's (write when one queued command writes, not stale or
+// not loading when one is not).
+func (e *Executor) guard(g uint32, cl *command.Client, spec *command.Spec, args [][]byte) string {
+	if g&guardChecks == 0 || cl.Flags&(command.ClientMaster|command.ClientLoading) != 0 {
 		return ""
 	}
-	if g&GuardReadOnly != 0 && spec.Has(command.FlagWrite) {
-		return ErrReadOnlyReplica
+	write, stale, loading := e.guardFlags(spec, args)
+	isExec := spec.Lock == command.LockTx && cl.Flags&command.ClientMulti != 0
+	if isExec {
+		for _, q := range cl.Queue {
+			qs, _ := e.Lookup(q)
+			if qs == nil {
+				continue
+			}
+			w, s, l := e.guardFlags(qs, q)
+			write = write || w
+			stale = stale && s
+			loading = loading && l
+		}
 	}
-	if g&GuardMasterDown != 0 && !spec.Has(command.FlagStale) {
-		return ErrMasterDown
+	msg := ""
+	switch {
+	case g&GuardNoReplicas != 0 && write:
+		msg = ErrNoReplicas
+	case g&GuardReadOnly != 0 && write:
+		msg = ErrReadOnlyReplica
+	case g&GuardMasterDown != 0 && !stale:
+		msg = ErrMasterDown
+	case g&GuardLoading != 0 && !loading:
+		msg = ErrLoading
+	case g&GuardAsyncLoading != 0 && spec.Has(command.FlagNoAsyncLoading):
+		msg = ErrLoading
 	}
-	if g&GuardLoading != 0 && !spec.Has(command.FlagLoading) {
-		return ErrLoading
+	if msg != "" && isExec {
+		msg = errExecAbortFor + msg
 	}
-	return ""
+	return msg
+}
+
+// guardFlags returns the write, stale and loading flags guard checks for
+// spec called with args.
+func (e *Executor) guardFlags(spec *command.Spec, args [][]byte) (write, stale, loading bool) {
+	write, stale, loading = spec.Has(command.FlagWrite), spec.Has(command.FlagStale), spec.Has(command.FlagLoading)
+	if spec.Lock == command.LockScript && e.ScriptFlags != nil {
+		if w, s, ok := e.ScriptFlags(spec, args); ok {
+			write, stale = w, s
+		}
+	}
+	return write, stale, loading
+}
+
+// rejectGuard answers a command guard refused: a rejected call, and for
+// EXEC the end of the transaction (Redis's execCommandAbort).
+func (e *Executor) rejectGuard(cl *command.Client, spec *command.Spec, args [][]byte, w *resp.Writer, msg string) {
+	if spec.Lock == command.LockTx && cl.Flags&command.ClientMulti != 0 {
+		e.Discard(cl)
+	}
+	e.rejectSpec(cl, spec, args, w, msg)
 }
 
 // SetGuard sets (on) or clears the bits of mask in Guard.

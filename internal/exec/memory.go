@@ -25,7 +25,10 @@ func (e *Executor) CheckMemory(spec *command.Spec) string {
 		return ""
 	}
 	max, policy, samples := e.Memory()
-	if max <= 0 || e.UsedMemory() <= max {
+	if max <= 0 || e.UsedMemory() <= max || e.Guard.Load()&GuardIgnoreMaxmemory != 0 {
+		// a replica with replica-ignore-maxmemory yes neither evicts nor
+		// refuses: it stays an exact copy of its master (Redis's
+		// isSafeToPerformEvictions)
 		return ""
 	}
 	if !e.Evict(max, policy, samples) && spec.Has(command.FlagDenyOOM) {

@@ -199,6 +199,14 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		s.reject(spec, w, ErrScriptNoScript)
 		return
 	}
+	// a replica's stale link (replica-serve-stale-data no): only commands
+	// flagged stale run (Redis's scriptVerifyAllowStale); a master's
+	// min-replicas-to-write below (guard.go)
+	g := e.Guard.Load()
+	if g&GuardMasterDown != 0 && !spec.Has(command.FlagStale) {
+		s.reject(spec, w, ErrScriptStale)
+		return
+	}
 	p := &s.part
 	var kb [8]int
 	var keys []int // the key positions acquire found, for saveKeys
@@ -218,8 +226,14 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		s.reject(spec, w, ErrScriptReadOnly)
 		return
 	}
-	if spec.Has(command.FlagWrite) && e.Guard.Load()&GuardReadOnly != 0 && s.Caller.Flags&command.ClientMaster == 0 {
+	if spec.Has(command.FlagWrite) && g&GuardReadOnly != 0 && s.Caller.Flags&command.ClientMaster == 0 {
 		s.reject(spec, w, ErrReadOnlyReplica) // a read-only replica (guard.go)
+		return
+	}
+	if spec.Has(command.FlagWrite) && g&GuardNoReplicas != 0 && !s.wrote.Load() {
+		// too few good replicas; a script that already wrote goes on,
+		// as Redis's scriptVerifyWriteCommandAllow
+		s.reject(spec, w, ErrNoReplicas)
 		return
 	}
 	if s.DenyOOM && !s.wrote.Load() && spec.Has(command.FlagDenyOOM) {

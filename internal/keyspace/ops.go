@@ -119,3 +119,32 @@ func (s *Store) ReleaseAccounting(d *Detached) {
 // HashForDebug returns a stable pseudo address for key (DEBUG OBJECT's
 // "Value at").
 func HashForDebug(key []byte) uint64 { return 0x7f0000000000 | uint64(len(key))<<4 }
+
+// Sibling returns an empty store with s's databases, key hashing and
+// settings (LFU, replica expiry) and no hooks, to be filled while s serves
+// and then installed by Replace (a replica's diskless load with
+// repl-diskless-load swapdb).
+func (s *Store) Sibling() *Store {
+	o := &Store{ndb: s.ndb, seed: s.seed}
+	o.lfu.Store(s.lfu.Load())
+	o.replica.Store(s.replica.Load())
+	for i := range o.shards {
+		o.shards[i].dbs = make([]dbShard, s.ndb)
+	}
+	return o
+}
+
+// Replace installs o's data (o from s.Sibling, no longer used) in s in
+// O(shards) and returns s's old data, which the caller drops outside the
+// lock. Requires LockAll.
+func (s *Store) Replace(o *Store) *Detached {
+	d := &Detached{shards: make([][]dbShard, len(s.shards))}
+	for i := range s.shards {
+		d.shards[i] = s.shards[i].dbs
+		s.shards[i].dbs = o.shards[i].dbs
+		o.shards[i].dbs = nil
+		s.shards[i].used.Store(o.shards[i].used.Load())
+		s.shards[i].vol.Store(o.shards[i].vol.Load())
+	}
+	return d
+}

@@ -58,3 +58,47 @@ func BenchmarkFlushAllDetach(b *testing.B) {
 		s.UnlockAll()
 	}
 }
+
+// TestSiblingReplace: a sibling's keys land in the same shards of s (the
+// same hashing), with their accounting and expiries, and s's old data is
+// handed back.
+func TestSiblingReplace(t *testing.T) {
+	s := New(3, Hooks{})
+	s.LockAll()
+	defer s.UnlockAll()
+	s.DB(0, 0).Set([]byte("old"), []byte("1"), 0)
+	o := s.Sibling()
+	o.LockAll()
+	for i := 0; i < 3000; i++ {
+		exp := int64(0)
+		if i%3 == 0 {
+			exp = 1 << 40
+		}
+		o.DB(i%3, 0).Set([]byte("k"+strconv.Itoa(i)), []byte("v"), exp)
+	}
+	used := o.UsedMemory()
+	o.UnlockAll()
+	if s.DB(0, 0).Size() != 1 {
+		t.Fatal("loading the sibling changed s")
+	}
+	old := s.Replace(o)
+	if old.Keys() != 1 {
+		t.Fatalf("old data: %d keys", old.Keys())
+	}
+	if s.UsedMemory() != used {
+		t.Fatalf("used memory %d after Replace, the sibling had %d", s.UsedMemory(), used)
+	}
+	for i := 0; i < 3000; i++ {
+		e, ok := s.DB(i%3, 0).Lookup([]byte("k" + strconv.Itoa(i)))
+		if !ok || (i%3 == 0) != (e.Exp != 0) {
+			t.Fatalf("key %d after Replace: %v %+v", i, ok, e)
+		}
+	}
+	if _, ok := s.DB(0, 0).Lookup([]byte("old")); ok {
+		t.Fatal("old key still there")
+	}
+	sh := s.ShardOf([]byte("k0"))
+	if !s.HasVolatile(sh) {
+		t.Fatal("expiry count not carried over")
+	}
+}

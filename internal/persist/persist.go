@@ -70,6 +70,7 @@ type Manager struct {
 	loadedKeys       int64
 	loadedExpired    int64
 	loading          atomic.Bool
+	asyncLoading     atomic.Bool // a swapdb load while the old data serves (diskless.go)
 
 	lzf sync.Pool // *rdb.LZFState, reused by snapshot visits
 
@@ -95,6 +96,9 @@ type Manager struct {
 	// NewClientID, when set, numbers the client a replica applies its
 	// master's stream as (CLIENT LIST id=).
 	NewClientID func() int64
+	// FlushTracking, when set, tells client-side caching clients that
+	// every key changed (a swapdb diskless load replacing the dataset).
+	FlushTracking func()
 	// replSnap, set by FullSync at its cut (it holds the snapshot slot),
 	// adds the stream's position to the snapshot's aux fields.
 	replSnap atomic.Pointer[replSnapInfo]
@@ -148,6 +152,7 @@ func (m *Manager) Start() error {
 		}
 	})
 	m.cfg.OnChange("repl-backlog-size", func(string) { m.resizeBacklog() })
+	m.startReplGuards() // min-replicas-to-write, replica-ignore-maxmemory (minreplicas.go)
 	m.cfg.OnChange("appendonly", func(v string) {
 		var err error
 		if v == "yes" {
@@ -966,7 +971,7 @@ func (m *Manager) Info() []string {
 	}
 	lines := []string{
 		"loading:" + b(m.loading.Load()),
-		"async_loading:0",
+		"async_loading:" + b(m.asyncLoading.Load()),
 		"current_cow_peak:0",
 		"current_cow_size:0",
 		"current_cow_size_age:0",

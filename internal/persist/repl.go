@@ -56,6 +56,7 @@ type replication struct {
 	backlog  *backlog  // nil until a replica attaches (mu)
 	idleFrom time.Time // no replica attached since (mu; zero: some are)
 	offset   atomic.Int64
+	good     atomic.Int64 // good replicas at the last refresh (minreplicas.go)
 
 	syncFull, syncPartialOK, syncPartialErr atomic.Int64 // INFO stats
 
@@ -209,6 +210,7 @@ func (m *Manager) removeReplicaLocked(r *replica) {
 			m.replOn.Store(false)
 		}
 	}
+	m.refreshGoodLocked() // min-replicas-to-write (minreplicas.go)
 }
 
 func (m *Manager) dropReplica(r *replica) {
@@ -343,6 +345,7 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 	}
 	r.ackTime.Store(time.Now().UnixMilli())
 	r.setState(replStateOnline)
+	m.refreshGoodReplicas() // min-replicas-to-write (minreplicas.go)
 	m.log.Info("Synchronization with replica succeeded", "addr", cl.Addr)
 	go m.replicaWriter(r)
 	return nil
@@ -442,6 +445,7 @@ func (m *Manager) pingReplicas() {
 		}
 		isReplica := m.link.Load() != nil
 		rp.mu.Lock()
+		m.refreshGoodLocked() // every second, as Redis's replicationCron
 		if len(rp.replicas) == 0 && rp.backlog != nil && !isReplica && !rp.idleFrom.IsZero() {
 			if ttl := m.cfg.Int("repl-backlog-ttl"); ttl > 0 && time.Since(rp.idleFrom) > time.Duration(ttl)*time.Second {
 				m.log.Info("Replication backlog freed after its ttl with no replica", "ttl", ttl)
@@ -494,6 +498,7 @@ func (m *Manager) TryPartialSync(cl *command.Client, conn net.Conn, replid strin
 	r.setState(replStateOnline)
 	r.ackTime.Store(time.Now().UnixMilli())
 	m.attachLocked(r)
+	m.refreshGoodLocked() // min-replicas-to-write (minreplicas.go)
 	rp.syncPartialOK.Add(1)
 	rp.mu.Unlock()
 	line := "+CONTINUE\r\n"
@@ -593,6 +598,9 @@ func (m *Manager) ReplicationInfo() []string {
 		lines = []string{"role:master"}
 	}
 	lines = append(lines, "connected_slaves:"+strconv.Itoa(len(reps)))
+	if l := m.goodReplicasInfo(); l != "" {
+		lines = append(lines, l)
+	}
 	for i, r := range reps {
 		lines = append(lines, fmt.Sprintf("slave%d:ip=%s,port=%d,state=%s,offset=%d,lag=%d", i, r.IP, r.Port, r.State, r.Offset, r.Lag))
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/exec"
+	"github.com/crescent-db/crescent/internal/keyspace"
 	"github.com/crescent-db/crescent/internal/persist/aof"
 	"github.com/crescent-db/crescent/internal/persist/rdb"
 	"github.com/crescent-db/crescent/internal/resp"
@@ -178,6 +179,7 @@ func (m *Manager) replicaOf(host string, port int, failover bool) {
 	}
 	m.link.Store(l)
 	m.dropAllReplicasLocked()
+	m.refreshGoodLocked() // a replica: no min-replicas-to-write, replica-ignore-maxmemory (minreplicas.go)
 	rp.mu.Unlock()
 	m.log.Info("Connecting to MASTER", "host", host, "port", port)
 	go m.runLink(l)
@@ -200,6 +202,7 @@ func (m *Manager) ReplicaOfNoOne() {
 	rp.id = newReplID()
 	m.dropAllReplicasLocked()
 	m.link.Store(nil)
+	m.refreshGoodLocked() // a master again (minreplicas.go)
 	id, id2 := rp.id, rp.id2
 	rp.mu.Unlock()
 	m.store.SetReplica(false)
@@ -496,6 +499,9 @@ func (m *Manager) receiveSnapshot(l *masterLink, br *bufio.Reader, timeout func(
 		return fmt.Errorf("bad protocol from MASTER, the first byte is not '$': %q", head)
 	}
 	timeout()
+	if m.disklessLoad() { // repl-diskless-load (diskless.go)
+		return m.receiveDiskless(l, br, timeout, head, id, off)
+	}
 	name := m.path(fmt.Sprintf("temp-%d.%d.rdb", time.Now().Unix(), os.Getpid()))
 	f, err := os.Create(name)
 	if err != nil {
@@ -590,6 +596,13 @@ func (m *Manager) receiveSnapshot(l *masterLink, br *bufio.Reader, timeout func(
 		return fmt.Errorf("failed trying to load the MASTER synchronization DB from disk: %w", err)
 	}
 	m.log.Info("MASTER <-> REPLICA sync: Finished with success", "seconds", time.Since(start).Seconds())
+	m.syncLoaded(l, id, off, streamDB)
+	return nil
+}
+
+// syncLoaded makes the stream continue from the master's snapshot just
+// loaded: its id and offset, a new backlog, no replicas of the old data.
+func (m *Manager) syncLoaded(l *masterLink, id string, off int64, streamDB int) {
 	rp := &m.repl
 	rp.mu.Lock()
 	rp.id, rp.id2, rp.off2 = id, zeroReplID, -1
@@ -610,7 +623,6 @@ func (m *Manager) receiveSnapshot(l *masterLink, br *bufio.Reader, timeout func(
 		// the AOF restarts from the new dataset, as Redis's
 		m.BGRewriteAOF()
 	}
-	return nil
 }
 
 // newMasterClient makes the client that applies the master's stream.
@@ -647,21 +659,27 @@ func (m *Manager) loadRDBNoExpire(d *rdb.Decoder, streamDB *int) error {
 	m.store.LockAll() // INFO (rdb_last_load_keys_*) reads the counts under it too
 	defer m.store.UnlockAll()
 	m.loadedKeys, m.loadedExpired = 0, 0
+	return m.loadRDBInto(m.store, d, streamDB, &m.loadedKeys, func(code []byte) error {
+		if m.Functions == nil {
+			return nil
+		}
+		return m.Functions.LoadCode(code, true)
+	})
+}
+
+// loadRDBInto is loadRDBNoExpire into store (held by the caller), counting
+// keys into *keys and handing function libraries to fn.
+func (m *Manager) loadRDBInto(store *keyspace.Store, d *rdb.Decoder, streamDB *int, keys *int64, fn func(code []byte) error) error {
 	h := &rdb.LoadHandler{Codecs: m.codecs,
 		Key: func(db int, key []byte, val any, exp int64) error {
-			if db >= m.store.NumDBs() {
-				return fmt.Errorf("the master's snapshot has database %d, this server has %d", db, m.store.NumDBs())
+			if db >= store.NumDBs() {
+				return fmt.Errorf("the master's snapshot has database %d, this server has %d", db, store.NumDBs())
 			}
-			m.store.DB(db, 0).Set(key, val, exp)
-			m.loadedKeys++
+			store.DB(db, 0).Set(key, val, exp)
+			*keys++
 			return nil
 		},
-		Function: func(code []byte) error {
-			if m.Functions == nil {
-				return nil
-			}
-			return m.Functions.LoadCode(code, true)
-		},
+		Function: fn,
 		Aux: func(k, v []byte) {
 			if string(k) == "repl-stream-db" {
 				if n, err := strconv.Atoi(string(v)); err == nil && n >= 0 && n < m.store.NumDBs() {
@@ -720,14 +738,17 @@ func (m *Manager) applyStream(l *masterLink, conn net.Conn, br *bufio.Reader, ti
 	}()
 	lastDeadline := time.Now()
 	for {
-		if time.Since(lastDeadline) > time.Second {
-			timeout()
-			lastDeadline = time.Now()
-		}
 		before := r.Offset()
-		args, err := r.Next()
+		// the arguments are valid until the next call, as a client's:
+		// what keeps them copies them (the MULTI queue, pending below)
+		args, err := r.NextShared()
 		if err != nil {
 			return fmt.Errorf("reading the stream from master: %w", err)
+		}
+		now := time.Now() // one clock read per command
+		if now.Sub(lastDeadline) > time.Second {
+			timeout()
+			lastDeadline = now
 		}
 		n := r.Offset() - before
 		l.readOff.Store(r.Offset())
@@ -743,7 +764,7 @@ func (m *Manager) applyStream(l *masterLink, conn net.Conn, br *bufio.Reader, ti
 			}
 		case len(args) == 1 && strings.EqualFold(string(args[0]), "ping"):
 		default:
-			cl.LastTime.Store(time.Now().UnixMilli()) // CLIENT LIST idle=
+			cl.LastTime.Store(now.UnixMilli()) // CLIENT LIST idle=
 			m.exec.Execute(cl, args, w)
 			if b := w.Buf; len(b) > 0 && b[0] == '-' {
 				m.log.Warn("command from master failed", "cmd", string(args[0]), "reply", strings.TrimSpace(string(b)))

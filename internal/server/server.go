@@ -157,6 +157,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	s.persist.ReplicaLimit = s.clientLimits.replicaLimit
 	s.persist.ListenPort = s.Port
 	s.persist.NewClientID = func() int64 { return s.nextID.Add(1) }
+	s.persist.FlushTracking = s.cmds.TrackingFlush // a swapdb diskless load (persist/diskless.go)
 	s.cmds.PersistenceInfo = s.persist.Info
 	s.cmds.BeforeShutdown = s.persist.Shutdown
 	if err := s.persist.Load(); err != nil {

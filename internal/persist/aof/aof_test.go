@@ -2,10 +2,13 @@ package aof
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -54,26 +57,100 @@ func TestReader(t *testing.T) {
 		{"bad-length", "*x\r\n", 0, ErrFormat, 0},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			r := NewReader(bufio.NewReader(strings.NewReader(c.in)), 0)
-			n := 0
-			var err error
-			for {
-				var args [][]byte
-				args, err = r.Next()
+		for _, shared := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/shared:%v", c.name, shared), func(t *testing.T) {
+				r := NewReader(bufio.NewReader(strings.NewReader(c.in)), 0)
+				n := 0
+				var err error
+				for {
+					var args [][]byte
+					if shared {
+						args, err = r.NextShared()
+					} else {
+						args, err = r.Next()
+					}
+					if err != nil {
+						break
+					}
+					if string(args[2]) != "v\r\n" {
+						t.Fatalf("args %q", args)
+					}
+					n++
+				}
+				if c.wantErr == nil && err != io.EOF || c.wantErr != nil && !errors.Is(err, c.wantErr) {
+					t.Fatalf("err %v, want %v", err, c.wantErr)
+				}
+				if n != c.n || r.Offset() != c.off {
+					t.Fatalf("read %d records, offset %d; want %d, %d", n, r.Offset(), c.n, c.off)
+				}
+			})
+		}
+	}
+}
+
+// FuzzReaderShared: NextShared reads what Next reads (arguments, errors,
+// offsets), its arguments intact until the next call although they share
+// one buffer (an argument's append must not reach the next one).
+func FuzzReaderShared(f *testing.F) {
+	f.Add(string(AppendCommand(nil, [][]byte{[]byte("SET"), []byte("k"), []byte("v")})) + "*1\r\n$4\r\nPING\r\n")
+	f.Add("#TS:1\r\n*2\r\n$0\r\n\r\n$3\r\na\r\n\r\n*1\r\n$-1\r\n")
+	f.Add(string(AppendCommand(nil, [][]byte{[]byte("RPUSH"), []byte("l"), bytes.Repeat([]byte("x"), 5000), []byte("y")})))
+	f.Fuzz(func(t *testing.T, in string) {
+		a := NewReader(bufio.NewReaderSize(strings.NewReader(in), 16), 7)
+		b := NewReader(bufio.NewReaderSize(strings.NewReader(in), 16), 7)
+		for {
+			x, errX := a.Next()
+			y, errY := b.NextShared()
+			if (errX == nil) != (errY == nil) || errX != nil && errX.Error() != errY.Error() {
+				t.Fatalf("errors %v / %v", errX, errY)
+			}
+			if a.Offset() != b.Offset() {
+				t.Fatalf("offsets %d / %d", a.Offset(), b.Offset())
+			}
+			if errX != nil {
+				return
+			}
+			if len(x) != len(y) {
+				t.Fatalf("args %q / %q", x, y)
+			}
+			for i := range x {
+				if !bytes.Equal(x[i], y[i]) || cap(y[i]) != len(y[i]) {
+					t.Fatalf("arg %d: %q / %q (cap %d)", i, x[i], y[i], cap(y[i]))
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkReaderNext reads a replica's stream of SETs, each argument
+// allocated (Next) or in the reader's buffers (NextShared).
+func BenchmarkReaderNext(b *testing.B) {
+	var stream []byte
+	for i := 0; i < 1000; i++ {
+		stream = AppendCommand(stream, [][]byte{[]byte("SET"), []byte("key:" + strconv.Itoa(100000+i)), []byte("xxx")})
+	}
+	for _, shared := range []bool{false, true} {
+		b.Run(fmt.Sprintf("shared=%v", shared), func(b *testing.B) {
+			b.ReportAllocs()
+			rd := bytes.NewReader(stream)
+			br := bufio.NewReaderSize(rd, 64<<10)
+			r := NewReader(br, 0)
+			for i := 0; i < b.N; i++ {
+				var err error
+				if shared {
+					_, err = r.NextShared()
+				} else {
+					_, err = r.Next()
+				}
+				if err == io.EOF {
+					rd.Reset(stream)
+					br.Reset(rd)
+					i--
+					continue
+				}
 				if err != nil {
-					break
+					b.Fatal(err)
 				}
-				if string(args[2]) != "v\r\n" {
-					t.Fatalf("args %q", args)
-				}
-				n++
-			}
-			if c.wantErr == nil && err != io.EOF || c.wantErr != nil && !errors.Is(err, c.wantErr) {
-				t.Fatalf("err %v, want %v", err, c.wantErr)
-			}
-			if n != c.n || r.Offset() != c.off {
-				t.Fatalf("read %d records, offset %d; want %d, %d", n, r.Offset(), c.n, c.off)
 			}
 		})
 	}

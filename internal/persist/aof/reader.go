@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 )
 
@@ -18,6 +19,10 @@ var ErrFormat = errors.New("bad AOF format")
 type Reader struct {
 	r   *bufio.Reader
 	off int64 // offset of the next unread byte
+	// NextShared's buffers: the arguments' bytes, their ends, the slice
+	buf  []byte
+	ends []int
+	args [][]byte
 }
 
 // NewReader reads records from r, whose first byte is at offset off of
@@ -45,7 +50,17 @@ func (r *Reader) line(n *int64) ([]byte, error) {
 // Next returns the next command, io.EOF at a clean end, or an error
 // wrapping ErrTruncated or ErrFormat; Offset stays at the start of the bad
 // record.
-func (r *Reader) Next() ([][]byte, error) {
+func (r *Reader) Next() ([][]byte, error) { return r.next(false) }
+
+// NextShared is Next with the command in buffers the reader reuses: the
+// arguments are valid until the next call, as a client's are (a
+// replica's stream: no allocation per command).
+func (r *Reader) NextShared() ([][]byte, error) { return r.next(true) }
+
+// sharedMax bounds the buffer NextShared keeps between commands.
+const sharedMax = 1 << 20
+
+func (r *Reader) next(shared bool) ([][]byte, error) {
 	var n int64
 	b, err := r.r.ReadByte()
 	if err != nil {
@@ -75,8 +90,16 @@ func (r *Reader) Next() ([][]byte, error) {
 	if err != nil || argc < 1 || argc > 1<<20 {
 		return nil, ErrFormat
 	}
-	args := make([][]byte, argc)
-	for i := range args {
+	var args [][]byte
+	if shared {
+		if cap(r.buf) > sharedMax {
+			r.buf, r.ends, r.args = nil, nil, nil
+		}
+		r.buf, r.ends = r.buf[:0], r.ends[:0]
+	} else {
+		args = make([][]byte, argc)
+	}
+	for i := 0; i < argc; i++ {
 		c, err := r.r.ReadByte()
 		if err != nil {
 			return nil, ErrTruncated
@@ -93,7 +116,14 @@ func (r *Reader) Next() ([][]byte, error) {
 		if err != nil || sz < 0 || sz > 1<<32 {
 			return nil, ErrFormat
 		}
-		a := make([]byte, sz+2)
+		var a []byte
+		if shared {
+			start := len(r.buf)
+			r.buf = slices.Grow(r.buf, sz+2)[:start+sz+2]
+			a = r.buf[start:]
+		} else {
+			a = make([]byte, sz+2)
+		}
 		m, err := io.ReadFull(r.r, a)
 		n += int64(m)
 		if err != nil {
@@ -102,7 +132,21 @@ func (r *Reader) Next() ([][]byte, error) {
 		if a[sz] != '\r' || a[sz+1] != '\n' {
 			return nil, ErrFormat
 		}
-		args[i] = a[:sz]
+		if shared {
+			r.ends = append(r.ends, len(r.buf)-2)
+		} else {
+			args[i] = a[:sz]
+		}
+	}
+	if shared {
+		// sliced once the buffer stopped growing
+		args = r.args[:0]
+		start := 0
+		for _, end := range r.ends {
+			args = append(args, r.buf[start:end:end])
+			start = end + 2
+		}
+		r.args = args
 	}
 	r.off += n
 	return args, nil

@@ -1,0 +1,258 @@
+package persist
+
+// repl-diskless-load on a replica: the master's RDB is decoded as it
+// arrives on the socket, without a temporary file, when the option asks
+// for it. See docs/design/persistence.md, "Diskless load".
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/exec"
+	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/persist/rdb"
+	"github.com/crescent-db/crescent/internal/resp"
+)
+
+// disklessLoad reports whether the next full sync loads from the socket,
+// as Redis's useDisklessLoad: always with swapdb, with on-empty-db only
+// while the keyspace has no key.
+func (m *Manager) disklessLoad() bool {
+	switch m.cfg.Get("repl-diskless-load") {
+	case "swapdb":
+		return true
+	case "on-empty-db":
+		m.store.LockAll()
+		defer m.store.UnlockAll()
+		for i := 0; i < m.store.NumDBs(); i++ {
+			if m.store.DB(i, 0).Size() > 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// receiveDiskless loads the master's snapshot, whose bulk header is head,
+// from the socket. on-empty-db: into the (empty) keyspace, with LOADING
+// meanwhile; a failure empties it again, as Redis's. swapdb: into a
+// sibling store while the old data stays; when the master's replid is the
+// one this replica had (the same history, further on) clients keep being
+// served from the old data meanwhile (Redis 7.0's async loading), else
+// they get LOADING; the new data replaces the old in one step at the end,
+// and a failure leaves the old data in place.
+func (m *Manager) receiveDiskless(l *masterLink, br *bufio.Reader, timeout func(), head, id string, off int64) error {
+	payload, drain, err := syncPayload(l, br, timeout, head)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	streamDB := 0
+	dec := rdb.NewDecoder(bufio.NewReaderSize(payload, 1<<20))
+	if m.cfg.Get("repl-diskless-load") != "swapdb" {
+		m.log.Info("MASTER <-> REPLICA sync: Loading DB in memory from the socket (on-empty-db)")
+		l.everUp = false
+		m.exec.SetGuard(exec.GuardLoading, true)
+		m.loading.Store(true)
+		m.flushAsMaster(l)
+		err := m.loadRDBNoExpire(dec, &streamDB)
+		if err == nil {
+			err = drain()
+		}
+		m.loading.Store(false)
+		m.exec.SetGuard(exec.GuardLoading, false)
+		if err != nil {
+			m.flushAsMaster(l) // the half-loaded data goes
+			return fmt.Errorf("failed trying to load the MASTER synchronization DB from socket: %w", err)
+		}
+	} else {
+		async := id == m.ReplID()
+		m.log.Info("MASTER <-> REPLICA sync: Loading DB in memory from the socket into a new dataset (swapdb)", "async", async)
+		guard := uint32(exec.GuardLoading)
+		if async {
+			guard = exec.GuardAsyncLoading
+			m.asyncLoading.Store(true)
+		} else {
+			m.loading.Store(true)
+		}
+		m.exec.SetGuard(guard, true)
+		sib := m.store.Sibling()
+		var codes [][]byte
+		var keys int64
+		sib.LockAll()
+		err := m.loadRDBInto(sib, dec, &streamDB, &keys, func(code []byte) error {
+			codes = append(codes, bytes.Clone(code))
+			return nil
+		})
+		sib.UnlockAll()
+		if err == nil {
+			err = drain()
+		}
+		if err == nil {
+			select {
+			case <-l.stop:
+				err = errLinkStopped
+			default:
+			}
+		}
+		if err == nil {
+			l.everUp = false
+			m.swapIn(l, sib, codes, keys)
+		}
+		m.loading.Store(false)
+		m.asyncLoading.Store(false)
+		m.exec.SetGuard(guard, false)
+		if err != nil {
+			m.log.Warn("MASTER <-> REPLICA sync: Discarding the half-loaded data, the old data stays", "err", err)
+			return fmt.Errorf("failed trying to load the MASTER synchronization DB from socket: %w", err)
+		}
+	}
+	m.log.Info("MASTER <-> REPLICA sync: Finished with success", "seconds", time.Since(start).Seconds(), "bytes", l.syncRead.Load())
+	m.syncLoaded(l, id, off, streamDB)
+	return nil
+}
+
+// flushAsMaster runs FLUSHALL and FUNCTION FLUSH as the master client
+// (WATCH, tracking and the AOF see them).
+func (m *Manager) flushAsMaster(l *masterLink) {
+	cl := m.newMasterClient(l)
+	w := resp.NewWriter()
+	for _, c := range [][][]byte{{[]byte("FLUSHALL")}, {[]byte("FUNCTION"), []byte("FLUSH")}} {
+		m.exec.Execute(cl, c, w)
+		w.Reset()
+	}
+}
+
+// swapIn replaces the dataset with sib's and the function libraries with
+// codes, as Redis's swapMainDbWithTempDb: WATCHed keys of the old and the
+// new data are touched, tracking clients are told to flush, the AOF gets a
+// FLUSHALL (syncLoaded then rewrites it from the new data).
+func (m *Manager) swapIn(l *masterLink, sib *keyspace.Store, codes [][]byte, keys int64) {
+	cl := m.newMasterClient(l)
+	w := resp.NewWriter()
+	m.exec.Execute(cl, [][]byte{[]byte("FUNCTION"), []byte("FLUSH")}, w)
+	m.store.LockAll()
+	n := m.store.NumDBs()
+	for i := 0; i < n; i++ {
+		m.exec.TouchAllWatched(i, -1) // the old data's keys
+	}
+	m.store.Replace(sib) // the old data is dropped once unreferenced
+	for i := 0; i < n; i++ {
+		m.exec.TouchAllWatched(i, -1) // the new data's
+	}
+	m.loadedKeys, m.loadedExpired = keys, 0
+	if m.Functions != nil {
+		for _, code := range codes {
+			if err := m.Functions.LoadCode(code, true); err != nil {
+				m.log.Warn("loading a function library of the master's snapshot", "err", err)
+			}
+		}
+	}
+	if m.exec.Propagate != nil {
+		m.exec.Propagate(0, [][][]byte{{[]byte("FLUSHALL")}})
+	}
+	m.store.UnlockAll()
+	if m.FlushTracking != nil {
+		m.FlushTracking()
+	}
+}
+
+// syncPayload returns a reader of the snapshot's bytes as they arrive
+// (head is "$<len>" or "$EOF:<40-byte mark>") and drain, which reads what
+// is left of them once the RDB is decoded and fails when the payload
+// ended early.
+func syncPayload(l *masterLink, br *bufio.Reader, timeout func(), head string) (io.Reader, func() error, error) {
+	l.syncRead.Store(0)
+	src := linkPayload{br: br, timeout: timeout, read: &l.syncRead}
+	if mark, ok := strings.CutPrefix(head, "$EOF:"); ok {
+		if len(mark) != 40 {
+			return nil, nil, fmt.Errorf("bad EOF mark from MASTER: %q", head)
+		}
+		l.syncTotal.Store(-1)
+		r := &eofMarkReader{r: src, mark: []byte(mark), chunk: make([]byte, 64<<10)}
+		return r, func() error {
+			_, err := io.Copy(io.Discard, r)
+			return err
+		}, nil
+	}
+	size, err := strconv.ParseInt(head[1:], 10, 64)
+	if err != nil || size < 0 {
+		return nil, nil, fmt.Errorf("bad RDB length from MASTER: %q", head)
+	}
+	l.syncTotal.Store(size)
+	lr := &io.LimitedReader{R: src, N: size}
+	return lr, func() error {
+		if _, err := io.Copy(io.Discard, lr); err != nil {
+			return err
+		}
+		if lr.N > 0 {
+			return io.ErrUnexpectedEOF
+		}
+		return nil
+	}, nil
+}
+
+// linkPayload reads the link for a snapshot: each read renews the link's
+// timeout and counts into INFO's master_sync_read_bytes.
+type linkPayload struct {
+	br      *bufio.Reader
+	timeout func()
+	read    *atomic.Int64
+}
+
+func (p linkPayload) Read(b []byte) (int, error) {
+	p.timeout()
+	n, err := p.br.Read(b)
+	p.read.Add(int64(n))
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF // the link closed mid-snapshot
+	}
+	return n, err
+}
+
+// eofMarkReader returns the bytes of r up to mark, which ends the
+// payload: the master sends nothing after it until the replica's first
+// ACK, so the mark is the last thing read. The last len(mark) bytes read
+// are held back until more arrive.
+type eofMarkReader struct {
+	r     io.Reader
+	mark  []byte
+	chunk []byte
+	pend  []byte // read, not yet returned
+	done  bool   // the mark was read: pend is the payload's end
+}
+
+func (e *eofMarkReader) Read(p []byte) (int, error) {
+	for {
+		if e.done {
+			if len(e.pend) == 0 {
+				return 0, io.EOF
+			}
+			n := copy(p, e.pend)
+			e.pend = e.pend[n:]
+			return n, nil
+		}
+		if safe := len(e.pend) - len(e.mark); safe > 0 {
+			n := copy(p, e.pend[:safe])
+			e.pend = append(e.pend[:0], e.pend[n:]...)
+			return n, nil
+		}
+		n, err := e.r.Read(e.chunk)
+		e.pend = append(e.pend, e.chunk[:n]...)
+		if len(e.pend) >= len(e.mark) && bytes.Equal(e.pend[len(e.pend)-len(e.mark):], e.mark) {
+			e.pend = e.pend[:len(e.pend)-len(e.mark)]
+			e.done = true
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+}
