@@ -464,9 +464,10 @@ func (h *Handlers) clusterMeet(c *command.Ctx, n *cluster.Local) {
 	clusterReply(c, "", n.Meet(ip.String(), int(port), int(bus)))
 }
 
-// UnknownSubcommandOf is the unknown subcommand error for c's arguments.
+// UnknownSubcommandOf is the error of a CLUSTER subcommand with a wrong
+// number of arguments (Redis 7.0's addReplySubcommandSyntaxError).
 func UnknownSubcommandOf(c *command.Ctx) string {
-	return "ERR unknown subcommand '" + string(c.Args[1]) + "'. Try CLUSTER HELP."
+	return "ERR unknown subcommand or wrong number of arguments for '" + string(c.Args[1]) + "'. Try CLUSTER HELP."
 }
 
 func (h *Handlers) clusterForget(c *command.Ctx, n *cluster.Local) {

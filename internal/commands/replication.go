@@ -215,7 +215,7 @@ func (h *Handlers) replicaOf(c *command.Ctx) {
 // its replica with PSYNC ... FAILOVER, which promotes it.
 func (h *Handlers) failover(c *command.Ctx) {
 	if h.Cluster != nil { // cluster mode: CLUSTER FAILOVER (cluster_repl.go)
-		c.Error("ERR FAILOVER not allowed in cluster mode.")
+		c.Error("ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.")
 		return
 	}
 	if len(c.Args) == 2 && EqualFold(c.Args[1], "abort") {

@@ -212,7 +212,8 @@ func TestClusterReplicasAndFailover(t *testing.T) {
 		{0, []string{"CLUSTER", "FAILOVER"}, "-ERR You should send CLUSTER FAILOVER to a replica\r\n"},
 		{3, []string{"CLUSTER", "FAILOVER", "NOW"}, "-ERR syntax error\r\n"},
 		{0, []string{"REPLICAOF", "127.0.0.1", "1"}, "-ERR REPLICAOF not allowed in cluster mode.\r\n"},
-		{0, []string{"FAILOVER"}, "-ERR FAILOVER not allowed in cluster mode.\r\n"},
+		{0, []string{"FAILOVER"}, "-ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.\r\n"},
+		{3, []string{"CLUSTER", "FAILOVER", "FORCE", "x"}, "-ERR unknown subcommand or wrong number of arguments for 'FAILOVER'. Try CLUSTER HELP.\r\n"},
 	} {
 		if r := cs[tc.c].mustDo(tc.cmd...); r != tc.want {
 			t.Errorf("%v on node %d: %q, want %q", tc.cmd, tc.c, r, tc.want)
