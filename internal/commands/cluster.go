@@ -499,7 +499,10 @@ func (h *Handlers) clusterReset(c *command.Ctx, n *cluster.Local) {
 		c.Error(ErrSyntax)
 		return
 	}
-	if h.keysInDB0() != 0 {
+	if v := n.View(); v.Myself != nil && v.Myself.Master != "" {
+		// a replica becomes an empty master (cluster_repl.go)
+		h.resetReplica()
+	} else if h.keysInDB0() != 0 {
 		c.Error("ERR CLUSTER RESET can't be called with master nodes containing keys")
 		return
 	}

@@ -133,3 +133,19 @@ func (h *Handlers) clusterReplicas(c *command.Ctx, n *cluster.Local) {
 		c.W.BulkString(v.NodeLine(r, now))
 	}
 }
+
+// resetReplica is CLUSTER RESET's part on a replica, as Redis: the link
+// to the master stops and the data is dropped.
+func (h *Handlers) resetReplica() {
+	if h.Repl != nil {
+		h.Repl.ReplicaOfNoOne()
+	}
+	st := h.Store
+	st.LockAll()
+	for i := 0; i < st.NumDBs(); i++ {
+		h.Exec.TouchAllWatched(i, -1)
+	}
+	h.trackingFlush()
+	st.DetachAll() // dropped: the GC reclaims the old maps
+	st.UnlockAll()
+}

@@ -370,6 +370,21 @@ func TestClusterReplicasAndFailover(t *testing.T) {
 		l := nodesLine(cs[2], ids[1])
 		return !strings.Contains(l, "fail"), l
 	})
+
+	// CLUSTER RESET on a replica that holds keys: an empty master, alone
+	if r := cs[5].mustDo("DBSIZE"); r == ":0\r\n" {
+		t.Fatalf("replica 5 holds no keys")
+	}
+	if r := cs[5].mustDo("CLUSTER", "RESET"); r != "+OK\r\n" {
+		t.Fatalf("CLUSTER RESET on a replica: %q", r)
+	}
+	if r := cs[5].mustDo("DBSIZE"); r != ":0\r\n" {
+		t.Fatalf("DBSIZE after RESET: %q", r)
+	}
+	pollUntil(t, 5*time.Second, "reset replica is a master", func() (bool, string) {
+		r := cs[5].mustDo("ROLE")
+		return strings.HasPrefix(r, "*3\r\n$6\r\nmaster\r\n"), r
+	})
 }
 
 // TestClusterCreateReplicasRedisCli forms the cluster with redis-cli
