@@ -371,6 +371,23 @@ func TestClusterReplicasAndFailover(t *testing.T) {
 		return !strings.Contains(l, "fail"), l
 	})
 
+	// CLUSTER FAILOVER TAKEOVER: the old master takes its slots back
+	// without the handshake, with the data it replicated
+	if r := cs[1].mustDo("CLUSTER", "FAILOVER", "TAKEOVER"); r != "+OK\r\n" {
+		t.Fatalf("CLUSTER FAILOVER TAKEOVER: %q", r)
+	}
+	pollUntil(t, 10*time.Second, "node 1 master again, node 4 its replica", func() (bool, string) {
+		l1, l4 := nodesLine(cs[1], ids[1]), nodesLine(cs[1], ids[4])
+		return strings.Contains(l1, "myself,master - ") && strings.Contains(l1, " 5461-10922") &&
+			strings.Contains(l4, " slave "+ids[1]+" "), l1 + " / " + l4
+	})
+	cs[1].mustDo("READWRITE")
+	for _, k := range master1Keys {
+		if r := cs[1].mustDo("GET", k); r != fmt.Sprintf("$%d\r\n%s\r\n", len(k)-1, k[1:]) {
+			t.Fatalf("GET %s on node 1 after TAKEOVER: %q", k, r)
+		}
+	}
+
 	// CLUSTER RESET on a replica that holds keys: an empty master, alone
 	if r := cs[5].mustDo("DBSIZE"); r == ":0\r\n" {
 		t.Fatalf("replica 5 holds no keys")
