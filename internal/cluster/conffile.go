@@ -14,32 +14,48 @@ import (
 func (v *View) NodesLines(pong int64) []string {
 	out := make([]string, 0, len(v.Nodes))
 	for _, n := range v.Nodes {
-		var b strings.Builder
-		fmt.Fprintf(&b, "%s %s:%d@%d ", n.ID, n.IP, n.Port, n.BusPort)
-		link := "connected"
-		switch {
-		case n.Myself:
-			b.WriteString("myself,master - 0 0 ")
-		case n.Fail:
-			fmt.Fprintf(&b, "master,fail - 0 %d ", pong)
-			link = "disconnected"
-		default:
-			fmt.Fprintf(&b, "master - 0 %d ", pong)
-		}
-		fmt.Fprintf(&b, "%d %s", n.Epoch, link)
-		for _, r := range Ranges(v.State.Owner[:], n.ID) {
-			if r.Start == r.End {
-				fmt.Fprintf(&b, " %d", r.Start)
-			} else {
-				fmt.Fprintf(&b, " %d-%d", r.Start, r.End)
-			}
-		}
-		if n.Myself {
-			b.WriteString(v.migrationMarks())
-		}
-		out = append(out, b.String())
+		out = append(out, v.NodeLine(n, pong))
 	}
 	return out
+}
+
+// NodeLine renders n as CLUSTER NODES (and CLUSTER REPLICAS) does.
+func (v *View) NodeLine(n *Node, pong int64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s:%d@%d ", n.ID, n.IP, n.Port, n.BusPort)
+	link := "connected"
+	if n.Myself {
+		b.WriteString("myself,")
+	}
+	master, epoch := "-", n.Epoch
+	if m := v.MasterOf(n); m != nil {
+		// a replica shows its master's config epoch (it announces it)
+		b.WriteString("slave")
+		master, epoch = m.ID, m.Epoch
+	} else {
+		b.WriteString("master")
+	}
+	if n.Fail && !n.Myself {
+		b.WriteString(",fail")
+		link = "disconnected"
+	}
+	if n.Myself {
+		fmt.Fprintf(&b, " %s 0 0 ", master)
+	} else {
+		fmt.Fprintf(&b, " %s 0 %d ", master, pong)
+	}
+	fmt.Fprintf(&b, "%d %s", epoch, link)
+	for _, r := range Ranges(v.State.Owner[:], n.ID) {
+		if r.Start == r.End {
+			fmt.Fprintf(&b, " %d", r.Start)
+		} else {
+			fmt.Fprintf(&b, " %d-%d", r.Start, r.End)
+		}
+	}
+	if n.Myself {
+		b.WriteString(v.migrationMarks())
+	}
+	return b.String()
 }
 
 // migrationMarks renders this node's MIGRATING and IMPORTING slots as

@@ -71,6 +71,12 @@ type Local struct {
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	hlog      hclog.Logger
+
+	// replication (replicas and failover: replication.go)
+	replMu   sync.Mutex
+	repl     Replication
+	changed  chan struct{} // a new view was published (follow)
+	mfPaused atomic.Bool   // writes paused for a replica's manual failover
 }
 
 // rpcMagic opens a join-protocol connection on the bus (raft's own start
@@ -87,7 +93,7 @@ func Start(cfg Config) (*Local, error) {
 		cfg.NodeTimeout = 15 * time.Second
 	}
 	n := &Local{cfg: cfg, stop: make(chan struct{}), obs: make(chan raft.Observation, 64),
-		failSince: map[string]time.Time{}}
+		failSince: map[string]time.Time{}, changed: make(chan struct{}, 1)}
 	n.hlog = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn,
 		Output: slogWriter{cfg.Logger}})
 	id, err := readMyID(cfg.ConfigFile)
@@ -110,10 +116,11 @@ func Start(cfg Config) (*Local, error) {
 	}
 	n.hasQ.Store(n.currentFSM().has(n.ID())) // restored: serve it (maintain)
 	n.updateOK()
-	n.wg.Add(3)
+	n.wg.Add(4)
 	go n.observe()
 	go n.acceptBus()
 	go n.maintain()
+	go n.follow()
 	return n, nil
 }
 
@@ -290,6 +297,10 @@ func (n *Local) publish(s *State) {
 	v := NewView(s, n.ID())
 	n.view.Store(v)
 	n.updateOK()
+	select {
+	case n.changed <- struct{}{}: // follow: maybe a new master
+	default:
+	}
 	if n.cfg.ConfigFile != "" {
 		if err := writeConfigFile(n.cfg.ConfigFile, v); err != nil {
 			n.cfg.Logger.Warn("writing the cluster config file", "err", err)
@@ -572,16 +583,22 @@ type rpcResp struct {
 	Same   bool      `json:"same,omitempty"`   // already in one group
 	JoinMe bool      `json:"joinme,omitempty"` // the caller must join
 	YourIP string    `json:"yourip,omitempty"`
+	Offset int64     `json:"offset,omitempty"` // replication offset (mfstart, offset)
 }
 
 // call sends req to the bus at addr and returns the reply.
 func call(addr string, req *rpcReq) (*rpcResp, error) {
-	nc, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	return callWithin(addr, req, 30*time.Second)
+}
+
+// callWithin is call with a deadline for the whole exchange.
+func callWithin(addr string, req *rpcReq, d time.Duration) (*rpcResp, error) {
+	nc, err := net.DialTimeout("tcp", addr, min(d, 2*time.Second))
 	if err != nil {
 		return nil, err
 	}
 	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	nc.SetDeadline(time.Now().Add(d))
 	b, _ := json.Marshal(req)
 	if _, err := nc.Write(append(append([]byte{rpcMagic}, b...), '\n')); err != nil {
 		return nil, err
@@ -688,6 +705,8 @@ func (n *Local) serve(req *rpcReq, nc net.Conn) *rpcResp {
 			return &rpcResp{Err: err.Error(), Retry: errors.Is(err, raft.ErrNotLeader)}
 		}
 		return &rpcResp{Reply: reply, Index: index}
+	case "mfstart", "offset":
+		return n.serveReplication(req)
 	case "prepare":
 		if req.Info == nil {
 			return &rpcResp{Err: "ERR bad prepare"}
@@ -989,4 +1008,5 @@ func (n *Local) checkFailures(r *raft.Raft, leadingSince time.Time) {
 			return
 		}
 	}
+	n.autoFailover(r)
 }

@@ -19,6 +19,9 @@ type NodeInfo struct {
 	// Fail: the raft leader has not reached the node for
 	// cluster-node-timeout (Redis's FAIL flag).
 	Fail bool `json:"fail,omitempty"`
+	// Master is the id of the master this node replicates ("": a
+	// master). CLUSTER REPLICATE and failovers change it.
+	Master string `json:"master,omitempty"`
 }
 
 // State is the replicated cluster configuration: every node applies the
@@ -56,6 +59,11 @@ const (
 	OpEpoch     = "epoch"      // SET-CONFIG-EPOCH: Node's config epoch is Epoch
 	OpBumpEpoch = "bumpepoch"  // Node takes a new config epoch
 	OpFail      = "fail"       // Target is failing (Fail) or reachable again
+	OpReplicate = "replicate"  // Node becomes a replica of Target
+	// OpFailover: Node, a replica of Target, takes Target's slots with a
+	// new config epoch; Target and its other replicas replicate Node.
+	// With Fail (an automatic failover) only while Target is failing.
+	OpFailover = "failover"
 )
 
 // Op is one change of the configuration: a raft log entry.
@@ -82,6 +90,7 @@ func (s *State) Apply(op *Op) string {
 			if in.IP == "" {
 				in.IP = n.IP
 			}
+			in.Master = n.Master // only REPLICATE and failovers change it
 		}
 		s.Nodes[in.ID] = &in
 		s.CurrentEpoch = max(s.CurrentEpoch, in.Epoch)
@@ -95,6 +104,11 @@ func (s *State) Apply(op *Op) string {
 			return "ERR Unknown node " + op.Target
 		}
 		delete(s.Nodes, op.Target)
+		for _, n := range s.Nodes {
+			if n.Master == op.Target {
+				n.Master = "" // its replicas become masters without slots
+			}
+		}
 		for i := range s.Owner {
 			if s.Owner[i] == op.Target {
 				s.Owner[i] = ""
@@ -192,6 +206,10 @@ func (s *State) Apply(op *Op) string {
 			return "ERR Unknown node " + op.Target
 		}
 		n.Fail = op.Fail
+	case OpReplicate:
+		return s.replicate(op)
+	case OpFailover:
+		return s.failover(op)
 	case OpBumpEpoch:
 		n := s.Nodes[op.Node]
 		if n == nil {
@@ -203,6 +221,79 @@ func (s *State) Apply(op *Op) string {
 		return "ERR unknown cluster operation " + op.Kind
 	}
 	return ""
+}
+
+// replicate is OpReplicate, with CLUSTER REPLICATE's checks and texts
+// (the "no keys" part is checked by the node itself before proposing).
+func (s *State) replicate(op *Op) string {
+	n, m := s.Nodes[op.Node], s.Nodes[op.Target]
+	switch {
+	case n == nil:
+		return "ERR Unknown node " + op.Node
+	case m == nil:
+		return "ERR Unknown node " + op.Target
+	case n == m:
+		return "ERR Can't replicate myself"
+	case m.Master != "":
+		return "ERR I can only replicate a master, not a replica."
+	}
+	if n.Master == "" && s.ownsSlots(n.ID) {
+		return "ERR To set a master the node must be empty and without assigned slots."
+	}
+	n.Master = m.ID
+	for _, r := range s.Nodes { // a master's replicas follow it
+		if r.Master == n.ID {
+			r.Master = m.ID
+		}
+	}
+	delete(s.Migrating, n.ID)
+	delete(s.Importing, n.ID)
+	return ""
+}
+
+// failover is OpFailover: the replica Node is promoted in its master's
+// place. Two replicas racing for one master cannot both win: the second
+// entry finds its node a replica of the first.
+func (s *State) failover(op *Op) string {
+	n, m := s.Nodes[op.Node], s.Nodes[op.Target]
+	switch {
+	case n == nil:
+		return "ERR Unknown node " + op.Node
+	case m == nil:
+		return "ERR Unknown node " + op.Target
+	case n.Master != m.ID:
+		return "ERR Failover refused: " + op.Node + " is not a replica of " + op.Target
+	case op.Fail && !m.Fail:
+		return "ERR Failover refused: the master " + op.Target + " is reachable again"
+	}
+	s.CurrentEpoch++
+	n.Epoch = s.CurrentEpoch
+	n.Master = ""
+	n.Fail = false
+	for i := range s.Owner {
+		if s.Owner[i] == m.ID {
+			s.Owner[i] = n.ID
+		}
+	}
+	delete(s.Migrating, m.ID)
+	delete(s.Importing, m.ID)
+	for _, r := range s.Nodes {
+		if r.Master == m.ID {
+			r.Master = n.ID
+		}
+	}
+	m.Master = n.ID
+	return ""
+}
+
+// ownsSlots reports whether node owns at least one slot.
+func (s *State) ownsSlots(node string) bool {
+	for i := range s.Owner {
+		if s.Owner[i] == node {
+			return true
+		}
+	}
+	return false
 }
 
 // clearSlot forgets every node's migrating/importing state of slot.

@@ -24,12 +24,17 @@ type View struct {
 	migrating, importing map[int]*Node
 	stable               bool // no slot MIGRATING or IMPORTING here
 	assigned             int
-	failing              int // assigned slots whose owner is flagged fail
+	failing              int                // assigned slots whose owner is flagged fail
+	replicas             map[string][]*Node // master id -> its replicas, by id
+	// masterOfMine: this node's master when it is a replica (READONLY
+	// reads of its slots are served here)
+	masterOfMine *Node
 }
 
 // NewView builds the view of s from node myID; s must not change after.
 func NewView(s *State, myID string) *View {
-	v := &View{State: s, byID: map[string]*Node{}, migrating: map[int]*Node{}, importing: map[int]*Node{}}
+	v := &View{State: s, byID: map[string]*Node{}, migrating: map[int]*Node{}, importing: map[int]*Node{},
+		replicas: map[string][]*Node{}}
 	for _, id := range s.sortedIDs() {
 		n := &Node{NodeInfo: *s.Nodes[id], Myself: id == myID}
 		n.Addr = n.IP + ":" + strconv.Itoa(n.Port)
@@ -38,6 +43,14 @@ func NewView(s *State, myID string) *View {
 		if n.Myself {
 			v.Myself = n
 		}
+	}
+	for _, n := range v.Nodes { // sorted by id: so are the replicas
+		if n.Master != "" && v.byID[n.Master] != nil {
+			v.replicas[n.Master] = append(v.replicas[n.Master], n)
+		}
+	}
+	if v.Myself != nil && v.Myself.Master != "" {
+		v.masterOfMine = v.byID[v.Myself.Master]
 	}
 	for i, id := range s.Owner {
 		if id != "" {
@@ -64,6 +77,18 @@ func NewView(s *State, myID string) *View {
 
 // Node returns the node with id, or nil.
 func (v *View) Node(id string) *Node { return v.byID[id] }
+
+// Replicas returns the replicas of the master with id, sorted by id.
+func (v *View) Replicas(id string) []*Node { return v.replicas[id] }
+
+// MasterOf returns the master nd replicates, or nil (a master, or a
+// master this view does not know).
+func (v *View) MasterOf(nd *Node) *Node {
+	if nd == nil || nd.Master == "" {
+		return nil
+	}
+	return v.byID[nd.Master]
+}
 
 // Owner returns the owner of slot, or nil.
 func (v *View) Owner(slot int) *Node { return v.owner[slot] }
@@ -128,6 +153,9 @@ type Query struct {
 	// Migrate: the command is MIGRATE (served by the node that has the
 	// slot in MIGRATING or IMPORTING state).
 	Migrate bool
+	// ReadOnly: the client sent READONLY (a replica then serves reads
+	// of its master's slots).
+	ReadOnly bool
 	// Exists reports whether a key exists here (db 0); consulted only
 	// for slots being migrated or imported.
 	Exists func(key []byte) bool
@@ -192,6 +220,10 @@ func (v *View) Route(q *Query, ok, readsWhenDown bool) (kind, slot int, to *Node
 		if multiple && missing > 0 {
 			return RedirUnstable, slot, nil
 		}
+		return RedirNone, slot, v.Myself
+	}
+	// a READONLY client reading, on a replica, a slot of its master
+	if q.ReadOnly && !q.Write && n == v.masterOfMine && n != nil {
 		return RedirNone, slot, v.Myself
 	}
 	if n != v.Myself {

@@ -57,19 +57,15 @@ func (h *Handlers) registerCluster() {
 		"cluster|set-config-epoch":      h.clusterSetConfigEpoch,
 		"cluster|bumpepoch":             h.clusterBumpEpoch,
 		"cluster|count-failure-reports": h.clusterNodeArg(func(c *command.Ctx) { c.W.Int(0) }),
-		"cluster|replicas":              h.clusterNodeArg(func(c *command.Ctx) { c.W.Array(0) }),
-		"cluster|slaves":                h.clusterNodeArg(func(c *command.Ctx) { c.W.Array(0) }),
+		"cluster|replicas":              h.clusterReplicas,
+		"cluster|slaves":                h.clusterReplicas,
 		"cluster|saveconfig":            func(c *command.Ctx, _ *cluster.Local) { c.W.OK() },
 		"cluster|help":                  func(c *command.Ctx, _ *cluster.Local) { writeHelp(c, clusterHelp) },
-		"cluster|failover": func(c *command.Ctx, _ *cluster.Local) {
-			c.Error("ERR You should send CLUSTER FAILOVER to a replica")
-		},
-		"cluster|replicate": func(c *command.Ctx, _ *cluster.Local) {
-			c.Error("ERR CLUSTER REPLICATE is not supported: Crescent cluster nodes are masters only")
-		},
-		"asking":    func(c *command.Ctx, _ *cluster.Local) { c.Client.Flags |= command.ClientAsking; c.W.OK() },
-		"readonly":  func(c *command.Ctx, _ *cluster.Local) { c.Client.Flags |= command.ClientReadOnly; c.W.OK() },
-		"readwrite": func(c *command.Ctx, _ *cluster.Local) { c.Client.Flags &^= command.ClientReadOnly; c.W.OK() },
+		"cluster|failover":              h.clusterFailover,
+		"cluster|replicate":             h.clusterReplicate,
+		"asking":                        func(c *command.Ctx, _ *cluster.Local) { c.Client.Flags |= command.ClientAsking; c.W.OK() },
+		"readonly":                      func(c *command.Ctx, _ *cluster.Local) { c.Client.Flags |= command.ClientReadOnly; c.W.OK() },
+		"readwrite":                     func(c *command.Ctx, _ *cluster.Local) { c.Client.Flags &^= command.ClientReadOnly; c.W.OK() },
 	} {
 		t.Handle(name, on(fn), none)
 	}
@@ -148,22 +144,37 @@ func (h *Handlers) clusterSlots(c *command.Ctx, n *cluster.Local) {
 	c.W.Array(len(rs))
 	for _, r := range rs {
 		nd := v.Node(r.Node)
-		c.W.Array(3)
+		var reps []*cluster.Node
+		for _, rp := range v.Replicas(nd.ID) {
+			if !rp.Fail { // Redis leaves failed replicas out
+				reps = append(reps, rp)
+			}
+		}
+		c.W.Array(3 + len(reps))
 		c.W.Int(int64(r.Start))
 		c.W.Int(int64(r.End))
-		c.W.Array(4)
-		c.W.BulkString(nd.IP)
-		c.W.Int(int64(nd.Port))
-		c.W.BulkString(nd.ID)
-		c.W.Map(0)
+		for _, x := range append([]*cluster.Node{nd}, reps...) {
+			c.W.Array(4)
+			c.W.BulkString(x.IP)
+			c.W.Int(int64(x.Port))
+			c.W.BulkString(x.ID)
+			c.W.Map(0)
+		}
 	}
 }
 
-// clusterShards is CLUSTER SHARDS: one shard per node (no replicas).
+// clusterShards is CLUSTER SHARDS: one shard per master (with or
+// without slots), its nodes the master then its replicas.
 func (h *Handlers) clusterShards(c *command.Ctx, n *cluster.Local) {
 	v := n.View()
-	c.W.Array(len(v.Nodes))
+	var masters []*cluster.Node
 	for _, nd := range v.Nodes {
+		if v.MasterOf(nd) == nil {
+			masters = append(masters, nd)
+		}
+	}
+	c.W.Array(len(masters))
+	for _, nd := range masters {
 		c.W.Map(2)
 		c.W.BulkString("slots")
 		rs := cluster.Ranges(v.State.Owner[:], nd.ID)
@@ -173,25 +184,36 @@ func (h *Handlers) clusterShards(c *command.Ctx, n *cluster.Local) {
 			c.W.Int(int64(r.End))
 		}
 		c.W.BulkString("nodes")
-		c.W.Array(1)
-		c.W.Map(7)
-		c.W.BulkString("id")
-		c.W.BulkString(nd.ID)
-		c.W.BulkString("port")
-		c.W.Int(int64(nd.Port))
-		c.W.BulkString("ip")
-		c.W.BulkString(nd.IP)
-		c.W.BulkString("endpoint")
-		c.W.BulkString(nd.IP)
-		c.W.BulkString("role")
-		c.W.BulkString("master")
-		c.W.BulkString("replication-offset")
-		c.W.Int(0)
-		c.W.BulkString("health")
-		if nd.Fail {
-			c.W.BulkString("fail")
-		} else {
-			c.W.BulkString("online")
+		reps := v.Replicas(nd.ID)
+		c.W.Array(1 + len(reps))
+		for _, x := range append([]*cluster.Node{nd}, reps...) {
+			c.W.Map(7)
+			c.W.BulkString("id")
+			c.W.BulkString(x.ID)
+			c.W.BulkString("port")
+			c.W.Int(int64(x.Port))
+			c.W.BulkString("ip")
+			c.W.BulkString(x.IP)
+			c.W.BulkString("endpoint")
+			c.W.BulkString(x.IP)
+			c.W.BulkString("role")
+			if x == nd {
+				c.W.BulkString("master")
+			} else {
+				c.W.BulkString("replica")
+			}
+			c.W.BulkString("replication-offset")
+			var off int64 // other nodes' offsets are not exchanged
+			if x.Myself && h.Repl != nil {
+				off = h.Repl.ReplOffset()
+			}
+			c.W.Int(off)
+			c.W.BulkString("health")
+			if x.Fail {
+				c.W.BulkString("fail")
+			} else {
+				c.W.BulkString("online")
+			}
 		}
 	}
 }
@@ -442,9 +464,10 @@ func (h *Handlers) clusterMeet(c *command.Ctx, n *cluster.Local) {
 	clusterReply(c, "", n.Meet(ip.String(), int(port), int(bus)))
 }
 
-// UnknownSubcommandOf is the unknown subcommand error for c's arguments.
+// UnknownSubcommandOf is the error of a CLUSTER subcommand with a wrong
+// number of arguments (Redis 7.0's addReplySubcommandSyntaxError).
 func UnknownSubcommandOf(c *command.Ctx) string {
-	return "ERR unknown subcommand '" + string(c.Args[1]) + "'. Try CLUSTER HELP."
+	return "ERR unknown subcommand or wrong number of arguments for '" + string(c.Args[1]) + "'. Try CLUSTER HELP."
 }
 
 func (h *Handlers) clusterForget(c *command.Ctx, n *cluster.Local) {
@@ -476,7 +499,10 @@ func (h *Handlers) clusterReset(c *command.Ctx, n *cluster.Local) {
 		c.Error(ErrSyntax)
 		return
 	}
-	if h.keysInDB0() != 0 {
+	if v := n.View(); v.Myself != nil && v.Myself.Master != "" {
+		// a replica becomes an empty master (cluster_repl.go)
+		h.resetReplica()
+	} else if h.keysInDB0() != 0 {
 		c.Error("ERR CLUSTER RESET can't be called with master nodes containing keys")
 		return
 	}

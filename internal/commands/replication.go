@@ -176,6 +176,10 @@ func (h *Handlers) wait(c *command.Ctx) {
 // makes a replica a master again (keeping its data); host port starts the
 // link to a master in the background and answers at once.
 func (h *Handlers) replicaOf(c *command.Ctx) {
+	if h.Cluster != nil { // cluster mode: CLUSTER REPLICATE (cluster_repl.go)
+		c.Error("ERR REPLICAOF not allowed in cluster mode.")
+		return
+	}
 	if EqualFold(c.Args[1], "no") && EqualFold(c.Args[2], "one") {
 		if h.Repl != nil {
 			h.Repl.ReplicaOfNoOne()
@@ -210,6 +214,10 @@ func (h *Handlers) replicaOf(c *command.Ctx) {
 // the first one) acknowledged the whole stream, then this server becomes
 // its replica with PSYNC ... FAILOVER, which promotes it.
 func (h *Handlers) failover(c *command.Ctx) {
+	if h.Cluster != nil { // cluster mode: CLUSTER FAILOVER (cluster_repl.go)
+		c.Error("ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.")
+		return
+	}
 	if len(c.Args) == 2 && EqualFold(c.Args[1], "abort") {
 		if h.Repl == nil {
 			c.Error("ERR No failover in progress.")

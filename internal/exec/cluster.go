@@ -19,10 +19,11 @@ func (e *Executor) clusterCheck(cl *command.Client, spec *command.Spec, args [][
 		spec.Name != "asking" && spec.Name != "multi" {
 		cl.Flags &^= command.ClientAsking // kept through MULTI, up to EXEC
 	}
-	if cl.Flags&command.ClientLoading != 0 {
-		return "" // the AOF is obeyed
+	if cl.Flags&(command.ClientLoading|command.ClientMaster) != 0 {
+		return "" // the AOF, and a replica's master, are obeyed
 	}
-	q := cluster.Query{Asking: asking || spec.Has(command.FlagAsking), Migrate: spec.Name == "migrate"}
+	q := cluster.Query{Asking: asking || spec.Has(command.FlagAsking), Migrate: spec.Name == "migrate",
+		ReadOnly: cl.Flags&command.ClientReadOnly != 0}
 	var kb [8]int
 	if spec.Lock == command.LockTx { // EXEC: every queued command's keys
 		if cl.Flags&command.ClientMulti == 0 {
@@ -85,7 +86,7 @@ func (e *Executor) keyExistsLocked(key []byte) bool {
 // runs must be on a key of a slot this node serves. The script holds the
 // key's shard already (or the whole keyspace).
 func (e *Executor) scriptClusterCheck(s *ScriptCall, spec *command.Spec, args [][]byte) string {
-	if s.Caller != nil && s.Caller.Flags&command.ClientLoading != 0 {
+	if s.Caller != nil && s.Caller.Flags&(command.ClientLoading|command.ClientMaster) != 0 {
 		return ""
 	}
 	var kb [8]int
@@ -96,6 +97,7 @@ func (e *Executor) scriptClusterCheck(s *ScriptCall, spec *command.Spec, args []
 	q := cluster.Query{Write: spec.Has(command.FlagWrite), Migrate: spec.Name == "migrate"}
 	if s.Caller != nil {
 		q.Asking = s.Caller.Flags&command.ClientAsking != 0 || spec.Has(command.FlagAsking)
+		q.ReadOnly = s.Caller.Flags&command.ClientReadOnly != 0
 	}
 	for _, k := range keys {
 		if k < len(args) {

@@ -543,6 +543,13 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	}
 	if e.Pause != nil && e.Pause(cl, spec) { // CLIENT PAUSE (ops.go)
 		cl.ClockMark = 0 // it waited
+		// cluster mode: a manual failover moved the slots meanwhile
+		if e.Cluster != nil {
+			if msg := e.clusterCheck(cl, spec, args); msg != "" {
+				e.reject(cl, args, w, msg)
+				return
+			}
+		}
 	}
 	// The context and lock set escape (handlers are called through
 	// function values), so they are recycled rather than allocated: the

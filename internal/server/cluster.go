@@ -53,6 +53,9 @@ func (s *Server) startCluster() (stop func(), err error) {
 	s.cfg.OnChange("cluster-allow-reads-when-down", func(v string) { n.SetReadsWhenDown(v == "yes") })
 	s.exec.Cluster = n
 	s.cmds.Cluster = n
+	if r := s.cmds.ClusterReplication(); r != nil {
+		n.SetReplication(r) // replicas and failover follow the configuration
+	}
 	s.log.Info("Cluster node started", "id", n.ID(), "bus", net.JoinHostPort(bind, fmt.Sprint(bus)))
 	return func() { n.Close() }, nil
 }
