@@ -109,6 +109,9 @@ func (h *Handlers) scriptMemoryInfo() []string {
 // compileScript returns the cached script for body, compiling and caching
 // it when new. On failure it returns the error reply.
 func (h *Handlers) compileScript(body []byte) (*script.Script, string) {
+	if s := h.scripts.cache.GetBody(body); s != nil {
+		return s, "" // EVAL of a cached script: no SHA1, no allocation
+	}
 	sha := script.SHA1Hex(body)
 	if s := h.scripts.cache.Get(sha); s != nil {
 		return s, ""
@@ -364,7 +367,7 @@ func (h *Handlers) scriptDeniesOOM(arg []byte, bySha bool) bool {
 			return false
 		}
 		flags = s.Flags
-	} else if s := h.scripts.cache.Get(script.SHA1Hex(arg)); s != nil {
+	} else if s := h.scripts.cache.GetBody(arg); s != nil {
 		flags = s.Flags
 	} else {
 		var msg string
