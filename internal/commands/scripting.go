@@ -110,6 +110,9 @@ func (h *Handlers) scriptMemoryInfo() []string {
 // compileScript returns the cached script for body, compiling and caching
 // it when new. On failure it returns the error reply.
 func (h *Handlers) compileScript(body []byte) (*script.Script, string) {
+	if s := h.scripts.cache.GetBody(body); s != nil {
+		return s, "" // EVAL of a cached script: no SHA1, no allocation
+	}
 	sha := script.SHA1Hex(body)
 	if s := h.scripts.cache.Get(sha); s != nil {
 		return s, ""
@@ -379,7 +382,7 @@ func (h *Handlers) evalFlags(arg []byte, bySha bool) (flags script.Flags, ok boo
 		}
 		return s.Flags, true
 	}
-	if s := h.scripts.cache.Get(script.SHA1Hex(arg)); s != nil {
+	if s := h.scripts.cache.GetBody(arg); s != nil {
 		return s.Flags, true
 	}
 	flags, _, msg := script.ParseShebang(arg)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
@@ -222,24 +223,39 @@ func BenchmarkEvalshaReserveStocked(b *testing.B) {
 // benchEvalshaKeys runs EVALSHA of body with the arguments args returns
 // for a new key (format keyf, a counter) per call; setup runs first.
 func benchEvalshaKeys(b *testing.B, body, keyf string, args func(key string) []string, setup ...string) {
+	var pre [][]string
+	if len(setup) > 0 {
+		pre = append(pre, setup)
+	}
+	pre = append(pre, []string{"SCRIPT", "LOAD", body})
+	benchScriptKeys(b, pre, []string{"EVALSHA", script.SHA1Hex([]byte(body))}, keyf, args)
+}
+
+// benchScriptKeys runs the commands setup, then per call the command
+// prefix followed by what args returns for a new key (format keyf, a
+// counter): EVAL, EVALSHA or FCALL as redis-benchmark drives them with
+// -r 100000.
+func benchScriptKeys(b *testing.B, setup [][]string, prefix []string, keyf string, args func(key string) []string) {
 	srv := newInProcess(b)
 	ex := srv.Exec()
 	cl := command.NewClient(1)
 	w := resp.NewWriter()
-	if len(setup) > 0 {
-		ex.Execute(cl, strArgs(setup...), w)
+	for _, s := range setup {
+		w.Reset()
+		ex.Execute(cl, strArgs(s...), w)
+		if w.Buf[0] == '-' {
+			b.Fatalf("%q: %s", s, w.Buf)
+		}
 	}
-	ex.Execute(cl, strArgs("SCRIPT", "LOAD", body), w)
-	sha := script.SHA1Hex([]byte(body))
 	// the argument vectors are built before the timer starts
 	argvs := make([][][]byte, b.N+1)
 	for i := range argvs {
-		argvs[i] = strArgs(append([]string{"EVALSHA", sha}, args(fmt.Sprintf(keyf, i))...)...)
+		argvs[i] = strArgs(append(slices.Clone(prefix), args(fmt.Sprintf(keyf, i))...)...)
 	}
 	w.Reset()
 	ex.Execute(cl, argvs[b.N], w)
 	if w.Buf[0] == '-' {
-		b.Fatalf("EVALSHA: %s", w.Buf)
+		b.Fatalf("%s: %s", prefix[0], w.Buf)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -247,4 +263,31 @@ func benchEvalshaKeys(b *testing.B, body, keyf string, args func(key string) []s
 		w.Reset()
 		ex.Execute(cl, argvs[i], w)
 	}
+}
+
+// rateLimitLib is the rate limiter as a FUNCTION library, as
+// bench/compare.sh loads it (FCALL rate 1 key limit window).
+const rateLimitLib = "#!lua name=ratelib\nredis.register_function('rate', function(KEYS, ARGV)\n" + rateLimitScript + "\nend)"
+
+// BenchmarkFcallRateLimiterNewKeys is BenchmarkEvalshaRateLimiterNewKeys
+// through FCALL (bench/compare.sh's fcall-rate).
+func BenchmarkFcallRateLimiterNewKeys(b *testing.B) {
+	benchScriptKeys(b, [][]string{{"FUNCTION", "LOAD", rateLimitLib}}, []string{"FCALL", "rate"}, "rl:%d",
+		func(key string) []string { return []string{"1", key, "100", "60"} })
+}
+
+// incrScript is bench/compare.sh's eval-body script, sent with each call.
+const incrScript = "return redis.call('incr', KEYS[1])"
+
+// BenchmarkEvalBodyNewKeys is EVAL with the script's body each call
+// (bench/compare.sh's eval-body): the body's SHA1 and the cache lookup on
+// top of what BenchmarkEvalshaIncrNewKeys does.
+func BenchmarkEvalBodyNewKeys(b *testing.B) {
+	benchScriptKeys(b, nil, []string{"EVAL", incrScript}, "ev:%d",
+		func(key string) []string { return []string{"1", key} })
+}
+
+// BenchmarkEvalshaIncrNewKeys is BenchmarkEvalBodyNewKeys by sha.
+func BenchmarkEvalshaIncrNewKeys(b *testing.B) {
+	benchEvalshaKeys(b, incrScript, "ev:%d", func(key string) []string { return []string{"1", key} })
 }

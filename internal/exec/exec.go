@@ -67,6 +67,12 @@ type Executor struct {
 	BaseMemory int64
 	// EvictedKeys counts keys removed by maxmemory (INFO evicted_keys).
 	EvictedKeys atomic.Int64
+	// LockConflicts counts the event-loop commands (Client.NoWait) whose
+	// shards were held at their first try while a script ran, and
+	// LockDeclines those of them that did not get the shards within
+	// noWaitSpin and were declined to run on a goroutine (lockNoWait;
+	// /metrics; concurrency.md, "Pipelined inventory script").
+	LockConflicts, LockDeclines atomic.Int64
 	// Guard holds the replication states commands are checked against
 	// (GuardReadOnly, GuardMasterDown, GuardLoading, GuardNoReplicas,
 	// GuardIgnoreMaxmemory; guard.go): 0 on a master without
@@ -694,6 +700,7 @@ func (e *Executor) lockNoWait(cl *command.Client, spec *command.Spec, l *Locks) 
 	}
 	// A script may hold it. Scripts are mostly short: retry for a little
 	// while before moving the connection off the loop.
+	e.LockConflicts.Add(1)
 	deadline := time.Now().Add(noWaitSpin)
 	for !e.Busy.Slow() && time.Now().Before(deadline) {
 		runtime.Gosched()
@@ -701,6 +708,7 @@ func (e *Executor) lockNoWait(cl *command.Client, spec *command.Spec, l *Locks) 
 			return true, false
 		}
 	}
+	e.LockDeclines.Add(1)
 	return false, false
 }
 

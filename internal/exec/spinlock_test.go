@@ -118,3 +118,48 @@ func TestLockNoWaitBeforePark(t *testing.T) {
 		t.Fatalf("held lock: BeforePark called %d times, want 1", n)
 	}
 }
+
+// runningScript is a BusyMonitor with a short script always running.
+type runningScript struct{}
+
+func (runningScript) Running() bool     { return true }
+func (runningScript) Slow() bool        { return false }
+func (runningScript) BusyError() string { return "" }
+
+// An event-loop command that finds its shard held while a script runs
+// counts a conflict, and a decline when it gives up after noWaitSpin; one
+// that gets its shard at once counts neither (LockConflicts,
+// LockDeclines on /metrics).
+func TestLockNoWaitConflictCounts(t *testing.T) {
+	tests := []struct {
+		name              string
+		held              bool
+		wantOK            bool
+		conflicts, declin int64
+	}{
+		{"free", false, true, 0, 0},
+		{"held by a script past the spin", true, false, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestExecutor(t)
+			e.Busy = runningScript{}
+			spec, _ := e.Lookup([][]byte{[]byte("EVALSHA")})
+			l := &Locks{Shards: []int{e.Store.ShardOf([]byte("k"))}}
+			cl := &command.Client{NoWait: true}
+			if tt.held {
+				e.Lock(l)
+			}
+			ok, _ := e.lockNoWait(cl, spec, l)
+			if ok || tt.held {
+				e.Unlock(l)
+			}
+			if ok != tt.wantOK {
+				t.Fatalf("lockNoWait = %v, want %v", ok, tt.wantOK)
+			}
+			if c, d := e.LockConflicts.Load(), e.LockDeclines.Load(); c != tt.conflicts || d != tt.declin {
+				t.Fatalf("conflicts %d, declines %d; want %d, %d", c, d, tt.conflicts, tt.declin)
+			}
+		})
+	}
+}

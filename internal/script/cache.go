@@ -18,13 +18,18 @@ type Script struct {
 
 // Cache holds EVAL scripts by sha1 (SCRIPT LOAD, EVAL, EVALSHA).
 type Cache struct {
-	mu  sync.RWMutex
-	m   map[string]*Script
-	mem int64
+	mu sync.RWMutex
+	m  map[string]*Script
+	// body indexes the same scripts by their text: EVAL of a cached
+	// script costs a map hash of the body instead of its SHA1, the hex
+	// encoding and two allocations. The keys are the scripts' own Body
+	// strings, so the index holds no second copy of a text.
+	body map[string]*Script
+	mem  int64
 }
 
 // NewCache returns an empty cache.
-func NewCache() *Cache { return &Cache{m: map[string]*Script{}} }
+func NewCache() *Cache { return &Cache{m: map[string]*Script{}, body: map[string]*Script{}} }
 
 // scriptOverhead approximates Redis's per-script bookkeeping (dict entry,
 // sha sds, body robj) so used_memory_scripts_eval grows similarly.
@@ -65,8 +70,18 @@ func (c *Cache) GetSha(sha []byte) *Script {
 	return s
 }
 
+// GetBody returns the script whose text is body (EVAL's argument), or
+// nil; it does not allocate. A script found this way is the one Get
+// returns for SHA1Hex(body).
+func (c *Cache) GetBody(body []byte) *Script {
+	c.mu.RLock()
+	s := c.body[string(body)]
+	c.mu.RUnlock()
+	return s
+}
+
 // Add stores s unless a script with its sha is present, and returns the
-// cached script.
+// cached script. s.Sha must be SHA1Hex of s.Body.
 func (c *Cache) Add(s *Script) *Script {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -74,6 +89,7 @@ func (c *Cache) Add(s *Script) *Script {
 		return old
 	}
 	c.m[s.Sha] = s
+	c.body[s.Body] = s
 	c.mem += int64(len(s.Body)+len(s.Sha)) + scriptOverhead
 	return s
 }
@@ -82,6 +98,7 @@ func (c *Cache) Add(s *Script) *Script {
 func (c *Cache) Flush() {
 	c.mu.Lock()
 	c.m = map[string]*Script{}
+	c.body = map[string]*Script{}
 	c.mem = 0
 	c.mu.Unlock()
 }

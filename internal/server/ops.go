@@ -161,6 +161,9 @@ func (s *Server) Metrics() string {
 	b.WriteString("# HELP crescent_loop_reply_delay_seconds Event-loop connections: time from the epoll_wait that reported one to its replies' write.\n# TYPE crescent_loop_reply_delay_seconds histogram\n")
 	writeHist(&b, "crescent_loop_reply_delay_seconds", `loop="all"`, &s.loopDelay, s.loopDelayUsec.Load())
 	counter("crescent_loop_steals_total", "Ready connections an event-loop worker took from another worker's batch.", s.loopSteals.Load())
+	counter("crescent_loop_moves_total", "Connections that moved from an event loop to a goroutine of their own.", s.loopMoves.Load())
+	counter("crescent_lock_conflicts_total", "Event-loop commands whose shards were held at the first try while a script ran.", s.exec.LockConflicts.Load())
+	counter("crescent_lock_declines_total", "Of those, commands that did not get their shards within the spin and moved to a goroutine.", s.exec.LockDeclines.Load())
 	b.WriteString("# HELP crescent_errors_total Error replies by prefix.\n# TYPE crescent_errors_total counter\n")
 	for p, n := range s.exec.ErrorStats() {
 		fmt.Fprintf(&b, "crescent_errors_total{prefix=%q} %d\n", p, n)

@@ -413,6 +413,11 @@ func TestMetricsEndpoint(t *testing.T) {
 	if fams["crescent_script_duration_seconds"] == nil {
 		t.Fatal("no script histogram")
 	}
+	for _, name := range []string{"crescent_loop_moves_total", "crescent_lock_conflicts_total", "crescent_lock_declines_total"} {
+		if f := fams[name]; f == nil || len(f.Metric) != 1 || f.Metric[0].Counter == nil {
+			t.Fatalf("no counter %s: %v", name, f)
+		}
+	}
 }
 
 // TestConfigRewriteDiff: the same config file rewritten by redis-server
