@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -157,4 +158,77 @@ func FuzzAhead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkAhead(t, data)
 	})
+}
+
+// TestAheadParsedOnce: the multibulk commands Ahead parsed are returned by
+// ReadCommand from what Ahead kept (not parsed again), equal to a fresh
+// parse, whatever fn did with its arguments; a change of the limits or of
+// Unauthenticated in between makes ReadCommand parse again under the new
+// ones, as a new read does.
+func TestAheadParsedOnce(t *testing.T) {
+	var batch []byte
+	for i := 0; i < 5; i++ {
+		batch = fmt.Appendf(batch, "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$3\r\nxxx\r\n", i)
+	}
+	batch = append(batch, "PING inline\r\n*1\r\n$4\r\nPING\r\n"...)
+	want := readChunked(t, batch, len(batch), false)
+
+	r := NewReader(&chunkReader{data: batch, n: len(batch)}, Limits{})
+	var got []readResult
+	first, err := r.ReadCommand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, readResult{args: copyArgs(first)})
+	seen := 0
+	r.Ahead(8, func(a [][]byte) bool {
+		seen++
+		a[0] = nil // fn may scribble on its scratch
+		return true
+	})
+	if seen != 6 || len(r.parsed.cmds) != 5 {
+		t.Fatalf("Ahead saw %d commands, kept %d; want 6, 5 (not the inline one)", seen, len(r.parsed.cmds))
+	}
+	for i := 1; i < len(want); i++ {
+		before := r.parsed.next
+		args, err := r.ReadCommand()
+		if err != nil {
+			got = append(got, readResult{err: err.Error()})
+			break
+		}
+		got = append(got, readResult{args: copyArgs(args)})
+		fromAhead := r.parsed.next > before && r.parsed.cmds[r.parsed.next-1].pos+r.parsed.cmds[r.parsed.next-1].n == len(batch)-r.Buffered()
+		if isInline := i == 5; fromAhead == isInline {
+			t.Fatalf("command %d %q: from Ahead %v", i, args, fromAhead)
+		}
+	}
+	if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+
+	// limits tightened after Ahead: the same errors as without Ahead
+	long := "*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$20\r\nkey:0000000000000001\r\n"
+	many := "*1\r\n$4\r\nPING\r\n*11\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n"
+	for _, tc := range []struct {
+		data string
+		set  func(r *Reader)
+		err  string
+	}{
+		{long, func(r *Reader) { r.Limits.MaxBulkLen = 10 }, "invalid bulk length"},
+		{many, func(r *Reader) { r.Unauthenticated = true }, "unauthenticated multibulk length"},
+	} {
+		r := NewReader(&chunkReader{data: []byte(tc.data), n: len(tc.data)}, Limits{})
+		if _, err := r.ReadCommand(); err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		r.Ahead(16, func([][]byte) bool { seen++; return true })
+		if seen != 1 {
+			t.Fatalf("Ahead saw %d commands", seen)
+		}
+		tc.set(r)
+		if _, err := r.ReadCommand(); err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Fatalf("after the limit changed: %v, want %q", err, tc.err)
+		}
+	}
 }

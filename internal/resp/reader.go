@@ -63,6 +63,47 @@ type Reader struct {
 	fresh bool
 	// ahead is Ahead's argument scratch.
 	ahead [][]byte
+	// parsed holds the multibulk commands Ahead parsed, which ReadCommand
+	// then returns without parsing them again (see Ahead).
+	parsed parsedAhead
+}
+
+// parsedAhead is what Ahead parsed: cmds[next:] are commands at increasing
+// positions of the buffer, their arguments in args. It is valid until the
+// buffer changes (fill clears it) and only under the limits it was parsed
+// with.
+type parsedAhead struct {
+	cmds   []aheadCmd
+	next   int
+	args   [][]byte
+	limits Limits
+	unauth bool
+}
+
+// aheadCmd is one command Ahead parsed: it starts at buf[pos] and takes
+// n bytes; its arguments are args[lo:hi].
+type aheadCmd struct {
+	pos, n, lo, hi int
+}
+
+// maxParsedAhead bounds the commands one Ahead keeps parsed.
+const maxParsedAhead = 32
+
+// fromAhead returns the command at r.r if Ahead parsed it under the
+// current limits, as parse would (its arguments copied into r.args).
+func (r *Reader) fromAhead() ([][]byte, int, bool) {
+	p := &r.parsed
+	for p.next < len(p.cmds) && p.cmds[p.next].pos < r.r {
+		p.next++ // passed by (an inline command parsed in between)
+	}
+	if p.next == len(p.cmds) || p.cmds[p.next].pos != r.r || p.limits != r.Limits || p.unauth != r.Unauthenticated {
+		return nil, 0, false
+	}
+	c := p.cmds[p.next]
+	p.next++
+	r.pendingBulk, r.argStart = 0, 0
+	r.args = append(r.args[:0], p.args[c.lo:c.hi]...)
+	return r.args, c.n, true
 }
 
 // TookRead reports whether the reader read from the underlying reader
@@ -89,18 +130,30 @@ func (r *Reader) Fresh() bool {
 // maxArgs arguments, which it does not parse (a huge MSET costs no second
 // parse, and the scratch stays small). The arguments alias the buffer
 // and a scratch slice: fn must not keep them past the next ReadCommand.
+// The multibulk commands it parses are kept parsed: ReadCommand returns
+// them without a second parse while the buffer and the limits are
+// unchanged.
 func (r *Reader) Ahead(maxArgs int, fn func(args [][]byte) bool) {
 	pos, pend, argStart, args := r.r, r.pendingBulk, r.argStart, r.args
 	r.args = r.ahead
+	p := &r.parsed
+	p.cmds, p.next, p.args = p.cmds[:0], 0, p.args[:0]
+	p.limits, p.unauth = r.Limits, r.Unauthenticated
 	for r.r < r.w {
 		if r.buf[r.r] == '*' {
 			if count, _, ok := header(r.buf[r.r:r.w], 0); !ok || count > int64(maxArgs) {
 				break
 			}
 		}
+		multi := r.buf[r.r] == '*'
 		a, n, err := r.parse()
 		if err != nil || n == 0 {
 			break
+		}
+		if multi && len(p.cmds) < maxParsedAhead {
+			lo := len(p.args)
+			p.args = append(p.args, a...)
+			p.cmds = append(p.cmds, aheadCmd{pos: r.r, n: n, lo: lo, hi: len(p.args)})
 		}
 		r.r += n
 		if len(a) > 0 && !fn(a) {
@@ -128,6 +181,10 @@ func (r *Reader) Buffered() int { return r.w - r.r }
 // fill reads more data from the underlying reader, compacting or growing the
 // buffer as needed so that at least need bytes of unread data fit.
 func (r *Reader) fill(need int) error {
+	if p := &r.parsed; len(p.cmds) > 0 { // positions may move
+		clear(p.args) // and an old buffer is not kept
+		p.cmds, p.args = p.cmds[:0], p.args[:0]
+	}
 	if r.r > 0 && (r.r == r.w || len(r.buf)-r.w < need) {
 		// compact; arguments from the previous command are no longer live
 		n := copy(r.buf, r.buf[r.r:r.w])
@@ -173,6 +230,12 @@ func (r *Reader) fill(need int) error {
 func (r *Reader) ReadCommand() ([][]byte, error) {
 	for {
 		if r.r < r.w {
+			if len(r.parsed.cmds) > 0 {
+				if args, n, ok := r.fromAhead(); ok {
+					r.r += n
+					return args, nil
+				}
+			}
 			args, n, err := r.parse()
 			if err != nil {
 				return nil, err
