@@ -61,27 +61,29 @@ type Reader struct {
 	didRead bool
 	// fresh is set by every read that brought data (see Fresh).
 	fresh bool
-	// ahead is Ahead's argument scratch.
-	ahead [][]byte
 	// parsed holds the multibulk commands Ahead parsed, which ReadCommand
 	// then returns without parsing them again (see Ahead).
 	parsed parsedAhead
 }
 
 // parsedAhead is what Ahead parsed: cmds[next:] are commands at increasing
-// positions of the buffer, their arguments in args. It is valid until the
-// buffer changes (fill clears it) and only under the limits it was parsed
-// with.
+// positions of the buffer, their arguments in args[cur]. It is valid until
+// the buffer changes (fill clears it) and only under the limits it was
+// parsed with. Ahead parses into the args array that the command
+// ReadCommand returned last does not use (last), so a command's arguments
+// stay valid until the next ReadCommand, as a parsed one's do.
 type parsedAhead struct {
 	cmds   []aheadCmd
 	next   int
-	args   [][]byte
+	args   [2][][]byte
+	cur    int // args[cur] holds cmds' arguments
+	last   int // the args array of the command ReadCommand returned last, -1: none
 	limits Limits
 	unauth bool
 }
 
 // aheadCmd is one command Ahead parsed: it starts at buf[pos] and takes
-// n bytes; its arguments are args[lo:hi].
+// n bytes; its arguments are args[cur][lo:hi].
 type aheadCmd struct {
 	pos, n, lo, hi int
 }
@@ -90,7 +92,7 @@ type aheadCmd struct {
 const maxParsedAhead = 32
 
 // fromAhead returns the command at r.r if Ahead parsed it under the
-// current limits, as parse would (its arguments copied into r.args).
+// current limits, as parse would.
 func (r *Reader) fromAhead() ([][]byte, int, bool) {
 	p := &r.parsed
 	for p.next < len(p.cmds) && p.cmds[p.next].pos < r.r {
@@ -99,11 +101,11 @@ func (r *Reader) fromAhead() ([][]byte, int, bool) {
 	if p.next == len(p.cmds) || p.cmds[p.next].pos != r.r || p.limits != r.Limits || p.unauth != r.Unauthenticated {
 		return nil, 0, false
 	}
-	c := p.cmds[p.next]
+	c := &p.cmds[p.next]
 	p.next++
 	r.pendingBulk, r.argStart = 0, 0
-	r.args = append(r.args[:0], p.args[c.lo:c.hi]...)
-	return r.args, c.n, true
+	p.last = p.cur
+	return p.args[p.cur][c.lo:c.hi:c.hi], c.n, true
 }
 
 // TookRead reports whether the reader read from the underlying reader
@@ -129,39 +131,50 @@ func (r *Reader) Fresh() bool {
 // (ReadCommand then reports the error), and at a multibulk of more than
 // maxArgs arguments, which it does not parse (a huge MSET costs no second
 // parse, and the scratch stays small). The arguments alias the buffer
-// and a scratch slice: fn must not keep them past the next ReadCommand.
-// The multibulk commands it parses are kept parsed: ReadCommand returns
-// them without a second parse while the buffer and the limits are
-// unchanged.
+// and a scratch slice: fn must neither change nor keep them. The
+// multibulk commands it parses are kept parsed: ReadCommand returns them
+// without a second parse while the buffer and the limits are unchanged.
 func (r *Reader) Ahead(maxArgs int, fn func(args [][]byte) bool) {
-	pos, pend, argStart, args := r.r, r.pendingBulk, r.argStart, r.args
-	r.args = r.ahead
+	pos, pend, argStart, saved := r.r, r.pendingBulk, r.argStart, r.args
 	p := &r.parsed
-	p.cmds, p.next, p.args = p.cmds[:0], 0, p.args[:0]
+	p.cur = 0
+	if p.last == 0 {
+		p.cur = 1 // the last command's arguments stay valid
+	}
+	args := p.args[p.cur][:0]
+	if args == nil {
+		args = make([][]byte, 0, 64)
+	}
+	p.cmds, p.next = p.cmds[:0], 0
 	p.limits, p.unauth = r.Limits, r.Unauthenticated
 	for r.r < r.w {
-		if r.buf[r.r] == '*' {
+		multi := r.buf[r.r] == '*'
+		if multi {
 			if count, _, ok := header(r.buf[r.r:r.w], 0); !ok || count > int64(maxArgs) {
 				break
 			}
 		}
-		multi := r.buf[r.r] == '*'
+		lo := len(args)
+		r.args = args[lo:] // parse appends here: no copy when it fits
 		a, n, err := r.parse()
 		if err != nil || n == 0 {
 			break
 		}
 		if multi && len(p.cmds) < maxParsedAhead {
-			lo := len(p.args)
-			p.args = append(p.args, a...)
-			p.cmds = append(p.cmds, aheadCmd{pos: r.r, n: n, lo: lo, hi: len(p.args)})
+			if len(a) > 0 && (lo+len(a) > cap(args) || &args[:lo+1][lo] != &a[0]) {
+				args = append(args, a...) // parse grew its own array
+			} else {
+				args = args[:lo+len(a)]
+			}
+			p.cmds = append(p.cmds, aheadCmd{pos: r.r, n: n, lo: lo, hi: len(args)})
 		}
 		r.r += n
 		if len(a) > 0 && !fn(a) {
 			break
 		}
 	}
-	r.ahead = r.args
-	r.r, r.pendingBulk, r.argStart, r.args = pos, pend, argStart, args
+	p.args[p.cur] = args
+	r.r, r.pendingBulk, r.argStart, r.args = pos, pend, argStart, saved
 }
 
 // NewReader returns a reader over rd.
@@ -182,8 +195,8 @@ func (r *Reader) Buffered() int { return r.w - r.r }
 // buffer as needed so that at least need bytes of unread data fit.
 func (r *Reader) fill(need int) error {
 	if p := &r.parsed; len(p.cmds) > 0 { // positions may move
-		clear(p.args) // and an old buffer is not kept
-		p.cmds, p.args = p.cmds[:0], p.args[:0]
+		clear(p.args[p.cur]) // and an old buffer is not kept
+		p.cmds = p.cmds[:0]
 	}
 	if r.r > 0 && (r.r == r.w || len(r.buf)-r.w < need) {
 		// compact; arguments from the previous command are no longer live
