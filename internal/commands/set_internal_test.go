@@ -31,8 +31,9 @@ type setOutcome struct {
 }
 
 // runSet runs SET key value over a store prepared by setup, through set
-// (fast: its plain path) or through setGeneric with no options.
-func runSet(t *testing.T, setup func(db keyspace.DB), proto int, fast bool) setOutcome {
+// (how "plain": its plain path), through setGeneric with no options
+// ("generic"), or as MSET key value ("mset").
+func runSet(t *testing.T, setup func(db keyspace.DB), proto int, how string) setOutcome {
 	t.Helper()
 	const now = 1_000_000
 	s := keyspace.New(1, keyspace.Hooks{})
@@ -54,10 +55,16 @@ func runSet(t *testing.T, setup func(db keyspace.DB), proto int, fast bool) setO
 		},
 	}
 	h := &Handlers{}
-	if fast {
+	switch how {
+	case "plain":
 		h.set(c)
-	} else {
+	case "generic":
 		h.setGeneric(c, setOpts{}, c.Args[1], c.Args[2], "set", false)
+	case "mset":
+		c.Args[0] = []byte("MSET")
+		h.mset(c)
+	default:
+		t.Fatalf("runSet: %q", how)
 	}
 	out.Reply, out.Dirty, out.Propagate, out.Failed = string(w.Buf), c.Dirty, c.Propagate, c.Failed
 	e, ok := db.Peek(key)
@@ -75,7 +82,8 @@ func runSet(t *testing.T, setup func(db keyspace.DB), proto int, fast bool) setO
 
 // TestSetPlainPath: SET key value without options takes set's own path;
 // it must do exactly what setGeneric does with no options, whatever the
-// key held before.
+// key held before. So must MSET key value (Redis's setKey for both: an
+// expired key deleted first, a same-length value written in place).
 func TestSetPlainPath(t *testing.T) {
 	key := []byte("key:000000000001")
 	setups := []struct {
@@ -100,10 +108,13 @@ func TestSetPlainPath(t *testing.T) {
 	for _, tt := range setups {
 		for _, proto := range []int{2, 3} {
 			t.Run(fmt.Sprintf("%s/resp%d", tt.name, proto), func(t *testing.T) {
-				got := runSet(t, tt.setup, proto, true)
-				want := runSet(t, tt.setup, proto, false)
+				got := runSet(t, tt.setup, proto, "plain")
+				want := runSet(t, tt.setup, proto, "generic")
 				if !reflect.DeepEqual(got, want) {
 					t.Fatalf("plain path\n%+v\nsetGeneric\n%+v", got, want)
+				}
+				if ms := runSet(t, tt.setup, proto, "mset"); !reflect.DeepEqual(ms, want) {
+					t.Fatalf("MSET\n%+v\nsetGeneric\n%+v", ms, want)
 				}
 				if got.Reply != "+OK\r\n" || got.Value != "xxx" || got.Exp != 0 || got.Dirty != 1 || got.ValueAlias {
 					t.Fatalf("unexpected outcome %+v", got)

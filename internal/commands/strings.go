@@ -416,7 +416,9 @@ func (h *Handlers) mset(c *command.Ctx) {
 
 func (h *Handlers) msetPairs(c *command.Ctx) {
 	for i := 1; i+1 < len(c.Args); i += 2 {
-		c.DB.SetString(c.Args[i], c.Args[i+1], 0) // copies
+		// SET's store (Redis's setKey: an expired key is deleted first; a
+		// value of the old one's length is written in place); it copies
+		c.DB.SetStringCond(c.Args[i], c.Args[i+1], 0, false, false)
 		c.Modified(c.Args[i])
 		c.Event('$', "set", c.Args[i])
 	}

@@ -303,7 +303,9 @@ func (db DB) GetStringSlot(key []byte) ([]byte, StrSlot, bool, error) {
 }
 
 // SetStringKeepTTLAt is SetStringKeepTTL for the key GetStringSlot found
-// at slot.
+// at slot. A string of v's length is overwritten in place, as
+// SetStringCond does (value bytes read earlier from it change: the caller
+// must be done with the value GetStringSlot returned).
 func (db DB) SetStringKeepTTLAt(slot StrSlot, key, v []byte) {
 	p := slot.p
 	if p == nil {
@@ -311,9 +313,13 @@ func (db DB) SetStringKeepTTLAt(slot StrSlot, key, v []byte) {
 		return
 	}
 	v = v[:len(v):len(v)]
-	oldSize, exp := recSize(p), recExpiry(p)
+	exp := recExpiry(p)
 	hd := hdrOf(p)
 	access := db.s.touch(hd.access, db.Now)
+	if overwriteStr(p, access, v, exp) {
+		return // INCR of a value that keeps its length: no allocation
+	}
+	oldSize := recSize(p)
 	hd.access = access
 	db.store(slot.ds, slot.h, slot.sh, key, p, oldSize, exp, newStrRec(access, key, v, exp))
 }

@@ -27,6 +27,7 @@ type overwriteCase struct {
 	oldEmb               bool  // the old value is marked embstr
 	oldObj               bool  // the old value is a list
 	lfu                  bool
+	keepTTL              bool // INCR's store (GetStringSlot, SetStringKeepTTLAt): newExp is the old expiry
 }
 
 // checkSetOverwrite runs SetStringCond over an existing key set up as c
@@ -68,10 +69,18 @@ func checkSetOverwrite(t *testing.T, c overwriteCase) {
 		db.MarkEmbstr(key)
 	}
 	before := recordOf(db, key)
+	if c.keepTTL {
+		c.newExp = c.oldExp
+	}
 	inPlace := !c.oldObj && c.oldSpare == 0 && c.oldLen == c.newLen && (c.oldExp != 0) == (c.newExp != 0)
 
-	found, stored := db.SetStringCond(key, newVal, c.newExp, false, false)
-	if !found || !stored {
+	if c.keepTTL {
+		_, slot, found, err := db.GetStringSlot(key)
+		if !found || err != nil {
+			t.Fatalf("found %v err %v", found, err)
+		}
+		db.SetStringKeepTTLAt(slot, key, newVal)
+	} else if found, stored := db.SetStringCond(key, newVal, c.newExp, false, false); !found || !stored {
 		t.Fatalf("found %v stored %v", found, stored)
 	}
 	rdb.SetStringCond(key, newVal, c.newExp, false, false)
@@ -116,8 +125,9 @@ func checkSetOverwrite(t *testing.T, c overwriteCase) {
 	}
 }
 
-// TestSetOverwriteInPlace: SET over a string of the same length and
-// expiry presence reuses the record (the pipelined SET's allocation),
+// TestSetOverwriteInPlace: SET (and MSET) over a string of the same length
+// and expiry presence, and INCR's store keeping the expiry, reuse the record
+// (the pipelined SET's allocation),
 // with the same result as a new record, for keys and values on both
 // sides of the one-byte length limit, raw, embstr-marked, object and
 // expiring old values, LRU and LFU.
@@ -140,6 +150,13 @@ func TestSetOverwriteInPlace(t *testing.T) {
 		overwriteCase{klen: 16, oldLen: 3, newLen: 3, lfu: true},
 		overwriteCase{klen: 200, oldLen: 300, newLen: 300, oldExp: 8_000_000, newExp: 9_000_000, lfu: true},
 	)
+	// INCR's store keeps the expiry: every length and expiry case again
+	for _, c := range cases {
+		if !c.oldObj && c.newExp == c.oldExp {
+			c.keepTTL = true
+			cases = append(cases, c)
+		}
+	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) { checkSetOverwrite(t, c) })
 	}
@@ -149,8 +166,11 @@ func FuzzSetOverwrite(f *testing.F) {
 	f.Add(uint16(16), uint16(3), uint16(3), uint8(0), false, false, false, false)
 	f.Add(uint16(130), uint16(200), uint16(200), uint8(0), true, true, false, false)
 	f.Add(uint16(1), uint16(2), uint16(2), uint8(3), false, false, true, false)
+	f.Add(uint16(16), uint16(5), uint16(5), uint8(0x80), true, false, false, false)
 	f.Fuzz(func(t *testing.T, kl, ol, nl uint16, spare uint8, oldExp, newExp, emb, obj bool) {
-		c := overwriteCase{klen: int(kl % 400), oldLen: int(ol % 400), newLen: int(nl % 400), oldSpare: int(spare), oldEmb: emb, oldObj: obj}
+		// spare's high bit chooses INCR's store (not over a list)
+		c := overwriteCase{klen: int(kl % 400), oldLen: int(ol % 400), newLen: int(nl % 400), oldSpare: int(spare & 0x7f), oldEmb: emb, oldObj: obj,
+			keepTTL: spare&0x80 != 0 && !obj}
 		if oldExp {
 			c.oldExp = 8_000_000
 		}

@@ -26,7 +26,7 @@ import (
 // and only in its header (access, the length of a raw value, the expiry)
 // or past a raw value's length (APPEND grows it in its spare capacity). Key
 // bytes handed out alias the record and stay valid: a new value gets a new
-// record, except a plain SET of a value of the old one's length and
+// record, except a SET, MSET or INCR of a value of the old one's length and
 // expiry presence (overwriteStr), which rewrites the value bytes in place.
 // Value bytes are therefore valid only while the caller holds the shard and
 // writes nothing with SetStringCond: every reader copies them (replies,
@@ -177,8 +177,9 @@ func newStrRec(access uint32, key, v []byte, exp int64) unsafe.Pointer {
 // capacity), a value of v's length, and an expiry field exactly when exp
 // is not 0. It reports whether it did; the record's key, size (and so the
 // accounted memory) and volatile status are then unchanged. The old value
-// bytes are overwritten: only SET's plain path (SetStringCond) uses it,
-// which hands out no value bytes, and nothing keeps a record's value bytes
+// bytes are overwritten: only SET's and MSET's store (SetStringCond) and
+// INCR's (SetStringKeepTTLAt, after parsing the old value) use it, which
+// hand out no value bytes, and nothing keeps a record's value bytes
 // past the command that read them under the shard's lock (replies, the
 // snapshot and Save copy them).
 func overwriteStr(p unsafe.Pointer, access uint32, v []byte, exp int64) bool {

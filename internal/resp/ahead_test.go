@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -157,4 +158,113 @@ func FuzzAhead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkAhead(t, data)
 	})
+}
+
+// TestAheadParsedOnce: the multibulk commands Ahead parsed are returned by
+// ReadCommand from what Ahead kept (not parsed again), equal to a fresh
+// parse; a change of the limits or of
+// Unauthenticated in between makes ReadCommand parse again under the new
+// ones, as a new read does.
+func TestAheadParsedOnce(t *testing.T) {
+	var batch []byte
+	for i := 0; i < 5; i++ {
+		batch = fmt.Appendf(batch, "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$3\r\nxxx\r\n", i)
+	}
+	batch = append(batch, "PING inline\r\n*1\r\n$4\r\nPING\r\n"...)
+	want := readChunked(t, batch, len(batch), false)
+
+	r := NewReader(&chunkReader{data: batch, n: len(batch)}, Limits{})
+	var got []readResult
+	first, err := r.ReadCommand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, readResult{args: copyArgs(first)})
+	seen := 0
+	r.Ahead(8, func(a [][]byte) bool {
+		seen++
+		return true
+	})
+	if seen != 6 || len(r.parsed.cmds) != 5 {
+		t.Fatalf("Ahead saw %d commands, kept %d; want 6, 5 (not the inline one)", seen, len(r.parsed.cmds))
+	}
+	for i := 1; i < len(want); i++ {
+		before := r.parsed.next
+		args, err := r.ReadCommand()
+		if err != nil {
+			got = append(got, readResult{err: err.Error()})
+			break
+		}
+		fromAhead := r.parsed.next > before && r.parsed.cmds[r.parsed.next-1].pos+r.parsed.cmds[r.parsed.next-1].n == len(batch)-r.Buffered()
+		kept := copyArgs(args)
+		// Aheads between two ReadCommands leave the last one's arguments
+		r.Ahead(8, func([][]byte) bool { return true })
+		r.Ahead(8, func([][]byte) bool { return true })
+		if !equalArgs(args, kept) {
+			t.Fatalf("command %d: arguments changed by Ahead: %q, were %q", i, args, kept)
+		}
+		got = append(got, readResult{args: kept})
+		if isInline := i == 5; fromAhead == isInline {
+			t.Fatalf("command %d %q: from Ahead %v", i, args, fromAhead)
+		}
+	}
+	if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+
+	// limits tightened after Ahead: the same errors as without Ahead
+	long := "*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$20\r\nkey:0000000000000001\r\n"
+	many := "*1\r\n$4\r\nPING\r\n*11\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n"
+	for _, tc := range []struct {
+		data string
+		set  func(r *Reader)
+		err  string
+	}{
+		{long, func(r *Reader) { r.Limits.MaxBulkLen = 10 }, "invalid bulk length"},
+		{many, func(r *Reader) { r.Unauthenticated = true }, "unauthenticated multibulk length"},
+	} {
+		r := NewReader(&chunkReader{data: []byte(tc.data), n: len(tc.data)}, Limits{})
+		if _, err := r.ReadCommand(); err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		r.Ahead(16, func([][]byte) bool { seen++; return true })
+		if seen != 1 {
+			t.Fatalf("Ahead saw %d commands", seen)
+		}
+		tc.set(r)
+		if _, err := r.ReadCommand(); err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Fatalf("after the limit changed: %v, want %q", err, tc.err)
+		}
+	}
+}
+
+// BenchmarkReadAhead reads a batch of 16 pipelined SETs as a loop
+// connection does when it prefetches: the first command, Ahead over the
+// other 15, then their ReadCommands (served from what Ahead parsed).
+func BenchmarkReadAhead(b *testing.B) {
+	var batch []byte
+	for i := 0; i < 16; i++ {
+		batch = fmt.Appendf(batch, "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$3\r\nxxx\r\n", i*7919)
+	}
+	src := &chunkReader{}
+	r := NewReader(src, Limits{})
+	keys := 0
+	b.ReportAllocs()
+	b.SetBytes(int64(len(batch)))
+	for i := 0; i < b.N; i++ {
+		src.data, src.n = batch, len(batch)
+		if _, err := r.ReadCommand(); err != nil {
+			b.Fatal(err)
+		}
+		r.Ahead(8, func(a [][]byte) bool { keys += len(a[1]); return true })
+		for j := 1; j < 16; j++ {
+			if _, err := r.ReadCommand(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if keys == 0 {
+		b.Fatal("Ahead saw nothing")
+	}
 }

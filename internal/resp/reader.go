@@ -61,8 +61,51 @@ type Reader struct {
 	didRead bool
 	// fresh is set by every read that brought data (see Fresh).
 	fresh bool
-	// ahead is Ahead's argument scratch.
-	ahead [][]byte
+	// parsed holds the multibulk commands Ahead parsed, which ReadCommand
+	// then returns without parsing them again (see Ahead).
+	parsed parsedAhead
+}
+
+// parsedAhead is what Ahead parsed: cmds[next:] are commands at increasing
+// positions of the buffer, their arguments in args[cur]. It is valid until
+// the buffer changes (fill clears it) and only under the limits it was
+// parsed with. Ahead parses into the args array that the command
+// ReadCommand returned last does not use (last), so a command's arguments
+// stay valid until the next ReadCommand, as a parsed one's do.
+type parsedAhead struct {
+	cmds   []aheadCmd
+	next   int
+	args   [2][][]byte
+	cur    int // args[cur] holds cmds' arguments
+	last   int // the args array of the command ReadCommand returned last, -1: none
+	limits Limits
+	unauth bool
+}
+
+// aheadCmd is one command Ahead parsed: it starts at buf[pos] and takes
+// n bytes; its arguments are args[cur][lo:hi].
+type aheadCmd struct {
+	pos, n, lo, hi int
+}
+
+// maxParsedAhead bounds the commands one Ahead keeps parsed.
+const maxParsedAhead = 32
+
+// fromAhead returns the command at r.r if Ahead parsed it under the
+// current limits, as parse would.
+func (r *Reader) fromAhead() ([][]byte, int, bool) {
+	p := &r.parsed
+	for p.next < len(p.cmds) && p.cmds[p.next].pos < r.r {
+		p.next++ // passed by (an inline command parsed in between)
+	}
+	if p.next == len(p.cmds) || p.cmds[p.next].pos != r.r || p.limits != r.Limits || p.unauth != r.Unauthenticated {
+		return nil, 0, false
+	}
+	c := &p.cmds[p.next]
+	p.next++
+	r.pendingBulk, r.argStart = 0, 0
+	p.last = p.cur
+	return p.args[p.cur][c.lo:c.hi:c.hi], c.n, true
 }
 
 // TookRead reports whether the reader read from the underlying reader
@@ -88,27 +131,50 @@ func (r *Reader) Fresh() bool {
 // (ReadCommand then reports the error), and at a multibulk of more than
 // maxArgs arguments, which it does not parse (a huge MSET costs no second
 // parse, and the scratch stays small). The arguments alias the buffer
-// and a scratch slice: fn must not keep them past the next ReadCommand.
+// and a scratch slice: fn must neither change nor keep them. The
+// multibulk commands it parses are kept parsed: ReadCommand returns them
+// without a second parse while the buffer and the limits are unchanged.
 func (r *Reader) Ahead(maxArgs int, fn func(args [][]byte) bool) {
-	pos, pend, argStart, args := r.r, r.pendingBulk, r.argStart, r.args
-	r.args = r.ahead
+	pos, pend, argStart, saved := r.r, r.pendingBulk, r.argStart, r.args
+	p := &r.parsed
+	p.cur = 0
+	if p.last == 0 {
+		p.cur = 1 // the last command's arguments stay valid
+	}
+	args := p.args[p.cur][:0]
+	if args == nil {
+		args = make([][]byte, 0, 64)
+	}
+	p.cmds, p.next = p.cmds[:0], 0
+	p.limits, p.unauth = r.Limits, r.Unauthenticated
 	for r.r < r.w {
-		if r.buf[r.r] == '*' {
+		multi := r.buf[r.r] == '*'
+		if multi {
 			if count, _, ok := header(r.buf[r.r:r.w], 0); !ok || count > int64(maxArgs) {
 				break
 			}
 		}
+		lo := len(args)
+		r.args = args[lo:] // parse appends here: no copy when it fits
 		a, n, err := r.parse()
 		if err != nil || n == 0 {
 			break
+		}
+		if multi && len(p.cmds) < maxParsedAhead {
+			if len(a) > 0 && (lo+len(a) > cap(args) || &args[:lo+1][lo] != &a[0]) {
+				args = append(args, a...) // parse grew its own array
+			} else {
+				args = args[:lo+len(a)]
+			}
+			p.cmds = append(p.cmds, aheadCmd{pos: r.r, n: n, lo: lo, hi: len(args)})
 		}
 		r.r += n
 		if len(a) > 0 && !fn(a) {
 			break
 		}
 	}
-	r.ahead = r.args
-	r.r, r.pendingBulk, r.argStart, r.args = pos, pend, argStart, args
+	p.args[p.cur] = args
+	r.r, r.pendingBulk, r.argStart, r.args = pos, pend, argStart, saved
 }
 
 // NewReader returns a reader over rd.
@@ -128,6 +194,10 @@ func (r *Reader) Buffered() int { return r.w - r.r }
 // fill reads more data from the underlying reader, compacting or growing the
 // buffer as needed so that at least need bytes of unread data fit.
 func (r *Reader) fill(need int) error {
+	if p := &r.parsed; len(p.cmds) > 0 { // positions may move
+		clear(p.args[p.cur]) // and an old buffer is not kept
+		p.cmds = p.cmds[:0]
+	}
 	if r.r > 0 && (r.r == r.w || len(r.buf)-r.w < need) {
 		// compact; arguments from the previous command are no longer live
 		n := copy(r.buf, r.buf[r.r:r.w])
@@ -173,6 +243,12 @@ func (r *Reader) fill(need int) error {
 func (r *Reader) ReadCommand() ([][]byte, error) {
 	for {
 		if r.r < r.w {
+			if len(r.parsed.cmds) > 0 {
+				if args, n, ok := r.fromAhead(); ok {
+					r.r += n
+					return args, nil
+				}
+			}
 			args, n, err := r.parse()
 			if err != nil {
 				return nil, err

@@ -63,11 +63,17 @@ func benchPipeline(b *testing.B, cmd func(i int) string) {
 // benchPipelineBatches is benchPipeline over a rotation of batches, on a
 // keyspace of keys keys (key:%012d, 3-byte values) set beforehand.
 func benchPipelineBatches(b *testing.B, keys int, batches [][]byte) {
+	benchPipelineKeys(b, keys, "key:", "xxx", batches)
+}
+
+// benchPipelineKeys is benchPipelineBatches with keys named prefix%012d
+// holding val.
+func benchPipelineKeys(b *testing.B, keys int, prefix, val string, batches [][]byte) {
 	s := newTestServer(b)
 	nc := &batchConn{}
 	c := s.newConn(nc)
 	for i := 0; i < keys; i++ {
-		s.exec.Execute(c.cl, [][]byte{[]byte("SET"), fmt.Appendf(nil, "key:%012d", i), []byte("xxx")}, c.w)
+		s.exec.Execute(c.cl, [][]byte{[]byte("SET"), fmt.Appendf(nil, "%s%012d", prefix, i), []byte(val)}, c.w)
 		c.w.Reset()
 	}
 	c.lp = &loopState{fd: &loopFD{fd: -1}}
@@ -136,5 +142,32 @@ func BenchmarkPipelineGetRandom(b *testing.B) {
 func BenchmarkPipelineSetRandom(b *testing.B) {
 	benchPipelineBatches(b, 100000, randomBatches(8192, 100000, func(k string) string {
 		return fmt.Sprintf("*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$3\r\nxxx\r\n", len(k), k)
+	}))
+}
+
+// BenchmarkPipelineMSetRandom is 16 pipelined MSETs of 10 random keys of
+// the 100,000-key keyspace each (redis-benchmark's mset, pipelined):
+// ten shards locked per command, every key an overwrite.
+func BenchmarkPipelineMSetRandom(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	batches := make([][]byte, 1024)
+	for i := range batches {
+		for j := 0; j < 16; j++ {
+			batches[i] = append(batches[i], "*21\r\n$4\r\nMSET\r\n"...)
+			for k := 0; k < 10; k++ {
+				batches[i] = fmt.Appendf(batches[i], "$16\r\nkey:%012d\r\n$3\r\nxxx\r\n", rng.IntN(100000))
+			}
+		}
+	}
+	benchPipelineBatches(b, 100000, batches)
+}
+
+// BenchmarkPipelineIncrRandom is BenchmarkPipelineSetRandom with INCRs
+// of random keys of 100,000 that hold 3-digit numbers (a value that keeps
+// its length, as most of redis-benchmark's increments do).
+func BenchmarkPipelineIncrRandom(b *testing.B) {
+	benchPipelineKeys(b, 100000, "counter:", "100", randomBatches(8192, 100000, func(k string) string {
+		k = "counter:" + k[len("key:"):]
+		return fmt.Sprintf("*2\r\n$4\r\nINCR\r\n$%d\r\n%s\r\n", len(k), k)
 	}))
 }
