@@ -61,7 +61,7 @@ type Ctx struct {
 	// the whole keyspace (EXEC).
 	Held any
 	// Resizes holds the collection records a FlagResizes command's DB
-	// view handed out (keyspace.DB.Tracking), for the executor to
+	// view handed out (keyspace.DB.Track), for the executor to
 	// re-measure after the handler (memory accounting).
 	Resizes keyspace.Resizes
 }

@@ -111,7 +111,7 @@ var resizeCases = map[string]resizeCase{
 // checks that afterwards each key's accounted size, and used_memory, are
 // what a fresh measurement of the values gives: a command whose handler
 // reached its value by a path that does not track it for re-measuring
-// (keyspace.DB.Tracking) fails here. A new collection command fails it
+// (keyspace.DB.Track) fails here. A new collection command fails it
 // until it has a case in resizeCases.
 func TestCollectionWritesRemeasure(t *testing.T) {
 	srv, err := server.New(config.New(), slog.New(slog.NewTextHandler(io.Discard, nil)), "")

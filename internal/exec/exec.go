@@ -391,7 +391,7 @@ func (e *Executor) NewCtx(c *command.Ctx, cl *command.Client, spec *command.Spec
 	if spec != nil && spec.Has(command.FlagReadOnly) {
 		c.DB = c.DB.CountingHits() // keyspace_hits / keyspace_misses
 	} else if spec != nil && spec.Has(command.FlagResizes) {
-		c.DB = c.DB.Tracking(&c.Resizes) // for remeasure
+		c.DB.Track(&c.Resizes) // for remeasure
 	}
 	if cl.Flags&command.ClientMaster != 0 {
 		c.DB = c.DB.AsMaster() // a replica applying its master's stream

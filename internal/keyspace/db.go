@@ -19,7 +19,7 @@ type DB struct {
 	hits bool
 	// master: the view of a replica's master link (AsMaster)
 	master bool
-	// rs, when not nil, tracks the object records handed out (Tracking)
+	// rs, when not nil, tracks the object records handed out (Track)
 	rs *Resizes
 }
 
@@ -114,7 +114,12 @@ func (db DB) expireIfNeeded(ds *dbShard, h uint64, sh int, p unsafe.Pointer) boo
 func (db DB) live(key []byte) (*dbShard, uint64, int, unsafe.Pointer) {
 	ds, h, sh := db.locate(key)
 	p := ds.keys.get(h, key)
-	if p == nil || db.expireIfNeeded(ds, h, sh, p) {
+	if p == nil {
+		return ds, h, sh, nil
+	}
+	// recExpiry's object case inline: a collection without an expiry
+	// skips the call
+	if hd := hdrOf(p); (hd.flags&recObj == 0 || (*objRec)(p).exp != 0) && db.expireIfNeeded(ds, h, sh, p) {
 		return ds, h, sh, nil
 	}
 	if db.rs != nil && hdrOf(p).flags&recObj != 0 {
@@ -154,8 +159,22 @@ func (db DB) Peek(key []byte) (Entry, bool) {
 // Get returns key's value, or nil when it does not exist. A string comes
 // back as a []byte (boxing it allocates: use GetString on hot paths).
 func (db DB) Get(key []byte) any {
-	e, _ := db.Lookup(key)
-	return e.Value()
+	_, _, sh, p := db.live(key)
+	if p == nil {
+		if db.hits {
+			db.s.shards[sh].misses.Add(1)
+		}
+		return nil
+	}
+	if db.hits {
+		db.s.shards[sh].hits.Add(1)
+	}
+	hd := hdrOf(p)
+	hd.access = db.s.touch(hd.access, db.Now)
+	if hd.flags&recObj != 0 {
+		return (*objRec)(p).val // Lookup's entry without decoding it
+	}
+	return entryOf(p).Value()
 }
 
 // Exists reports whether key exists.

@@ -6,7 +6,7 @@ import "unsafe"
 // "Collections in used_memory"). A write of a list, hash, set, sorted set
 // or stream changes its value in place, after which the key's accounted
 // size must be measured again. The DB view such a command runs with
-// tracks (Tracking) every object record its lookups hand out and its
+// tracks (Track) every object record its lookups hand out and its
 // stores create, whatever keyspace call the handler made; Remeasure then
 // measures those records where they are, without looking their keys up
 // again. A record that left its table meanwhile (deleted, expired,
@@ -19,7 +19,7 @@ import "unsafe"
 const resizesMax = 4
 
 // Resizes is the set of object records a command's DB view handed out
-// or created since Tracking. Its zero value is empty.
+// or created since Track. Its zero value is empty.
 type Resizes struct {
 	recs [resizesMax]unsafe.Pointer
 	shs  [resizesMax]uint8 // each record's shard
@@ -27,12 +27,12 @@ type Resizes struct {
 	over bool // more records than recs holds
 }
 
-// Tracking returns the view with record tracking into rs (reset first):
-// Remeasure then re-measures what the view's calls handed out.
-func (db DB) Tracking(rs *Resizes) DB {
+// Track turns record tracking into rs (reset first) on for the view:
+// Remeasure then re-measures what the view's calls handed out. (It sets
+// the view in place: a copy of a 48-byte view per command is measurable.)
+func (db *DB) Track(rs *Resizes) {
 	rs.n, rs.over = 0, false
 	db.rs = rs
-	return db
 }
 
 // track records the object record p of shard sh.
@@ -52,7 +52,7 @@ func (rs *Resizes) track(p unsafe.Pointer, sh int) {
 }
 
 // Remeasure measures again, in place, every object record still in its
-// table that the view handed out or created since Tracking, updating the
+// table that the view handed out or created since Track, updating the
 // shards' accounted memory, and forgets them. It reports false when that
 // may not cover every record the command changed (the view tracks
 // nothing, or tracked more than it holds): the caller then re-measures
