@@ -45,6 +45,7 @@ func BenchmarkCollectionWrite(b *testing.B) {
 				s.DB(0, 0).Set(key, tc.value(), 0)
 				var rs Resizes
 				b.ReportAllocs()
+				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					db := s.DB(0, 0)
 					if !byKey {
