@@ -60,6 +60,10 @@ type Ctx struct {
 	// LockScript command, which may extend it; nil when the caller holds
 	// the whole keyspace (EXEC).
 	Held any
+	// Resizes holds the collection records a FlagResizes command's DB
+	// view handed out (keyspace.DB.Track), for the executor to
+	// re-measure after the handler (memory accounting).
+	Resizes keyspace.Resizes
 }
 
 // BlockRequest describes how a blocked command waits.

@@ -316,10 +316,17 @@ func (e *Executor) misused(args [][]byte) *command.Spec {
 	}
 }
 
-// remeasure re-measures the keys a collection write changed in place
+// remeasure re-measures the values a collection write changed in place
 // (command.FlagResizes), for memory accounting: used_memory, MEMORY USAGE
-// and maxmemory see a list, hash, set, sorted set or stream grow.
+// and maxmemory see a list, hash, set, sorted set or stream grow. The
+// records the command's view handed out are measured where they are
+// (keyspace.DB.Remeasure); only when that may miss some (more records
+// than it tracks, a view without tracking) are the command's keys looked
+// up again by name.
 func remeasure(c *command.Ctx) {
+	if c.DB.Remeasure() {
+		return
+	}
 	var kb [8]int
 	for _, k := range c.Spec.KeysInto(c.Args, kb[:0]) {
 		if k < len(c.Args) {
@@ -404,6 +411,8 @@ func (e *Executor) NewCtx(c *command.Ctx, cl *command.Client, spec *command.Spec
 		DB: e.Store.DB(cl.DB, now), Touched: e.clientTouch(cl), Notify: e.Notify, OnError: e.errFn}
 	if spec != nil && spec.Has(command.FlagReadOnly) {
 		c.DB = c.DB.CountingHits() // keyspace_hits / keyspace_misses
+	} else if spec != nil && spec.Has(command.FlagResizes) {
+		c.DB.Track(&c.Resizes) // for remeasure
 	}
 	if cl.Flags&command.ClientMaster != 0 {
 		c.DB = c.DB.AsMaster() // a replica applying its master's stream

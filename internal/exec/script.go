@@ -259,6 +259,8 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		OnError: e.errFn}
 	if spec.Has(command.FlagReadOnly) {
 		c.DB = c.DB.CountingHits()
+	} else if spec.Has(command.FlagResizes) {
+		c.DB.Track(&c.Resizes) // for remeasure
 	}
 	if p.on { // side effects wait for Commit
 		c.Touched, c.OnError = p.touchFn, p.errFn

@@ -19,6 +19,8 @@ type DB struct {
 	hits bool
 	// master: the view of a replica's master link (AsMaster)
 	master bool
+	// rs, when not nil, tracks the object records handed out (Track)
+	rs *Resizes
 }
 
 // AsMaster returns the view the commands of a replica's master run with:
@@ -79,6 +81,9 @@ func (ds *dbShard) dropVolatile(h uint64) {
 func (db DB) remove(ds *dbShard, h uint64, sh int, p unsafe.Pointer) {
 	exp := recExpiry(p)
 	ds.keys.del(h, p)
+	if hd := hdrOf(p); hd.flags&recObj != 0 {
+		hd.flags |= recDead // Remeasure skips it
+	}
 	if exp != 0 {
 		ds.setVolatile(h, exp, 0, &db.s.shards[sh].vol)
 	}
@@ -109,8 +114,16 @@ func (db DB) expireIfNeeded(ds *dbShard, h uint64, sh int, p unsafe.Pointer) boo
 func (db DB) live(key []byte) (*dbShard, uint64, int, unsafe.Pointer) {
 	ds, h, sh := db.locate(key)
 	p := ds.keys.get(h, key)
-	if p == nil || db.expireIfNeeded(ds, h, sh, p) {
+	if p == nil {
 		return ds, h, sh, nil
+	}
+	// recExpiry's object case inline: a collection without an expiry
+	// skips the call
+	if hd := hdrOf(p); (hd.flags&recObj == 0 || (*objRec)(p).exp != 0) && db.expireIfNeeded(ds, h, sh, p) {
+		return ds, h, sh, nil
+	}
+	if db.rs != nil && hdrOf(p).flags&recObj != 0 {
+		db.rs.track(p, sh)
 	}
 	return ds, h, sh, p
 }
@@ -146,8 +159,22 @@ func (db DB) Peek(key []byte) (Entry, bool) {
 // Get returns key's value, or nil when it does not exist. A string comes
 // back as a []byte (boxing it allocates: use GetString on hot paths).
 func (db DB) Get(key []byte) any {
-	e, _ := db.Lookup(key)
-	return e.Value()
+	_, _, sh, p := db.live(key)
+	if p == nil {
+		if db.hits {
+			db.s.shards[sh].misses.Add(1)
+		}
+		return nil
+	}
+	if db.hits {
+		db.s.shards[sh].hits.Add(1)
+	}
+	hd := hdrOf(p)
+	hd.access = db.s.touch(hd.access, db.Now)
+	if hd.flags&recObj != 0 {
+		return (*objRec)(p).val // Lookup's entry without decoding it
+	}
+	return entryOf(p).Value()
 }
 
 // Exists reports whether key exists.
@@ -239,6 +266,15 @@ func (db DB) newRec(key []byte, old unsafe.Pointer, val any, str []byte, exp int
 
 func (db DB) store(ds *dbShard, h uint64, sh int, key []byte, old unsafe.Pointer, oldSize uint32, oldExp int64, p unsafe.Pointer) {
 	ds.keys.set(h, key, old, p)
+	if old != nil && old != p && hdrOf(old).flags&recObj != 0 {
+		hdrOf(old).flags |= recDead // replaced: Remeasure skips it
+	}
+	if hd := hdrOf(p); hd.flags&recObj != 0 {
+		hd.flags &^= recDead // back in a table (MOVE...)
+		if db.rs != nil {
+			db.rs.track(p, sh)
+		}
+	}
 	if d := int64(recSize(p)) - int64(oldSize); d != 0 {
 		db.s.shards[sh].used.Add(d)
 	}
@@ -371,6 +407,9 @@ func (db DB) replace(ds *dbShard, h uint64, sh int, key []byte, p unsafe.Pointer
 			o.val = val
 			o.size = entrySizeLen(len(key), val)
 			db.s.shards[sh].used.Add(int64(o.size) - int64(oldSize))
+			if db.rs != nil {
+				db.rs.track(p, sh) // val may change further
+			}
 			return
 		}
 	}
@@ -384,14 +423,15 @@ func (db DB) replace(ds *dbShard, h uint64, sh int, key []byte, p unsafe.Pointer
 }
 
 // Resized re-measures key's value after a handler changed it in place (a
-// list grown by LPUSH...), for memory accounting.
+// list grown by LPUSH...), for memory accounting, looking the key up by
+// name: the fallback of Remeasure, which measures the records it tracked
+// without a lookup.
 func (db DB) Resized(key []byte) {
 	ds, h, sh := db.locate(key)
 	if p := ds.keys.get(h, key); p != nil && hdrOf(p).flags&recObj != 0 {
 		o := (*objRec)(p)
 		old := o.size
 		o.size = entrySizeLen(len(key), o.val)
-		o.access = db.s.touch(o.access, db.Now)
 		db.s.shards[sh].used.Add(int64(o.size) - int64(old))
 	}
 }

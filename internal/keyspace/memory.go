@@ -19,9 +19,17 @@ type Sizer interface {
 
 func entrySizeLen(klen int, val any) uint32 {
 	n := int64(klen) + entryOverhead
-	switch v := val.(type) {
+	switch v := val.(type) { // the concrete types first: no interface switch
 	case []byte:
 		n += int64(cap(v))
+	case *List:
+		n += v.MemoryUsage()
+	case *Hash:
+		n += v.MemoryUsage()
+	case *Set:
+		n += v.MemoryUsage()
+	case *ZSet:
+		n += v.MemoryUsage()
 	case Sizer:
 		n += v.MemoryUsage()
 	default:
@@ -253,14 +261,22 @@ const memSamples = 8
 // the first memSamples of them, as Redis's MEMORY USAGE samples. They sit
 // together in memory: samples spread over a large value missed the CPU
 // caches once each and cost a pipelined LPUSH 15-25% of its throughput.
+// The hot types sum their samples in a loop of their own and call
+// extrapolate (the same result without a closure call per sample).
 func sampleBytes(n int, size func(i int) int) int64 {
-	if n <= 0 {
-		return 0
-	}
 	k := min(n, memSamples)
 	var sum int64
 	for j := 0; j < k; j++ {
 		sum += int64(size(j))
+	}
+	return extrapolate(sum, n, k)
+}
+
+// extrapolate returns the estimated total over n elements of which the
+// first k (min(n, memSamples)) sum to sum.
+func extrapolate(sum int64, n, k int) int64 {
+	if k <= 0 {
+		return 0
 	}
 	return sum * int64(n) / int64(k)
 }
@@ -281,7 +297,22 @@ func (l *List) MemoryUsage() int64 {
 	} else {
 		n += int64(cap(l.buf)) * sliceHdr
 	}
-	return n + sampleBytes(l.n, func(i int) int { return len(l.Index(i)) })
+	k := min(l.n, memSamples)
+	var sum int64
+	if l.d == nil && l.head+k <= len(l.buf) {
+		for _, e := range l.buf[l.head : l.head+k] { // no wrap-around
+			sum += int64(len(e))
+		}
+	} else if l.d != nil && l.head+k <= listBlock {
+		for _, e := range l.d.dir[l.d.first][l.head : l.head+k] { // in the first block
+			sum += int64(len(e))
+		}
+	} else {
+		for j := 0; j < k; j++ {
+			sum += int64(len(l.Index(j)))
+		}
+	}
+	return n + extrapolate(sum, l.n, k)
 }
 
 // MemoryUsage implements Sizer.
@@ -290,8 +321,13 @@ func (h *Hash) MemoryUsage() int64 {
 	if h.idx != nil {
 		per += mapEntry
 	}
-	return 48 + int64(per*len(h.fields)) +
-		sampleBytes(len(h.fields), func(i int) int { return len(h.fields[i]) + len(h.vals[i]) })
+	n := len(h.fields)
+	k := min(n, memSamples)
+	var sum int64
+	for j, f := range h.fields[:k] {
+		sum += int64(len(f) + len(h.vals[j]))
+	}
+	return 48 + int64(per*n) + extrapolate(sum, n, k)
 }
 
 // MemoryUsage implements Sizer.
@@ -299,8 +335,13 @@ func (s *Set) MemoryUsage() int64 {
 	if s.idx == nil {
 		return 48 + int64(cap(s.ints))*8
 	}
-	return 48 + int64((strHdr+mapEntry)*len(s.members)) +
-		sampleBytes(len(s.members), func(i int) int { return len(s.members[i]) })
+	n := len(s.members)
+	k := min(n, memSamples)
+	var sum int64
+	for _, m := range s.members[:k] {
+		sum += int64(len(m))
+	}
+	return 48 + int64((strHdr+mapEntry)*n) + extrapolate(sum, n, k)
 }
 
 // MemoryUsage implements Sizer: a skiplist node (its header, score and

@@ -39,10 +39,11 @@ type recHdr struct {
 }
 
 const (
-	recObj uint8 = 1 << iota // an objRec
-	recExp                   // a string record with an expiry field
-	recRaw                   // a string record with spare capacity
-	recEmb                   // a string Redis keeps "embstr" though it reads as an integer (Entry.Embstr)
+	recObj  uint8 = 1 << iota // an objRec
+	recExp                    // a string record with an expiry field
+	recRaw                    // a string record with spare capacity
+	recEmb                    // a string Redis keeps "embstr" though it reads as an integer (Entry.Embstr)
+	recDead                   // an objRec no longer in its table (resize.go)
 )
 
 // objRec holds a key whose value is not a string (list, hash, set...).

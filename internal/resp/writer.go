@@ -46,17 +46,41 @@ func (w *Writer) Error(msg string) {
 }
 
 // Int writes :n.
-func (w *Writer) Int(n int64) {
-	w.Buf = append(w.Buf, ':')
-	w.Buf = strconv.AppendInt(w.Buf, n, 10)
-	w.Buf = append(w.Buf, '\r', '\n')
+func (w *Writer) Int(n int64) { w.Buf = appendLine(w.Buf, ':', n) }
+
+// appendLine appends c, the decimal n and CRLF to buf: an integer reply
+// or a length header in one append (three appends and strconv's general
+// formatting cost an LPUSH reply ~180 instructions).
+func appendLine(buf []byte, c byte, n int64) []byte {
+	if n >= 0 && n < 10 {
+		return append(buf, c, byte('0'+n), '\r', '\n')
+	}
+	var tmp [24]byte // c, '-', 19 digits, CRLF
+	i := len(tmp) - 2
+	tmp[i], tmp[i+1] = '\r', '\n'
+	u := uint64(n)
+	if n < 0 {
+		u = -u
+	}
+	for u >= 10 {
+		i--
+		tmp[i] = byte('0' + u%10)
+		u /= 10
+	}
+	i--
+	tmp[i] = byte('0' + u)
+	if n < 0 {
+		i--
+		tmp[i] = '-'
+	}
+	i--
+	tmp[i] = c
+	return append(buf, tmp[i:]...)
 }
 
 // Bulk writes a bulk string.
 func (w *Writer) Bulk(b []byte) {
-	w.Buf = append(w.Buf, '$')
-	w.Buf = strconv.AppendInt(w.Buf, int64(len(b)), 10)
-	w.Buf = append(w.Buf, '\r', '\n')
+	w.Buf = appendLine(w.Buf, '$', int64(len(b)))
 	w.Buf = append(w.Buf, b...)
 	w.Buf = append(w.Buf, '\r', '\n')
 }
@@ -94,11 +118,7 @@ func (w *Writer) NullArray() {
 	}
 }
 
-func (w *Writer) header(c byte, n int) {
-	w.Buf = append(w.Buf, c)
-	w.Buf = strconv.AppendInt(w.Buf, int64(n), 10)
-	w.Buf = append(w.Buf, '\r', '\n')
-}
+func (w *Writer) header(c byte, n int) { w.Buf = appendLine(w.Buf, c, int64(n)) }
 
 // Array writes an array header of n elements.
 func (w *Writer) Array(n int) { w.header('*', n) }
