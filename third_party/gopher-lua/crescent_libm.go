@@ -37,10 +37,21 @@ func fastTwoSum(a, b float64) (s, e float64) {
 	return
 }
 
+// twoProd is Dekker's exact product (math.FMA is a function call, not an
+// instruction, below GOAMD64=v3): |a|, |b| < 2^995, and no underflow.
 func twoProd(a, b float64) (p, e float64) {
+	// Veltkamp's splits into 26-bit halves (2^27 + 1)
+	ca, cb := 0x1.0000002p27*a, 0x1.0000002p27*b
+	ah, bh := ca-(ca-a), cb-(cb-b)
 	p = a * b
-	e = math.FMA(a, b, -p)
+	e = ((ah*bh - p) + ah*(b-bh) + (a-ah)*bh) + (a-ah)*(b-bh)
 	return
+}
+
+// roundInt is math.RoundToEven(x) for |x| < 2^51 (the addition rounds).
+func roundInt(x float64) float64 {
+	const magic = 0x1.8p52
+	return (x + magic) - magic
 }
 
 func ddAdd(ah, al, bh, bl float64) (float64, float64) {
@@ -50,6 +61,13 @@ func ddAdd(ah, al, bh, bl float64) (float64, float64) {
 	s, e = fastTwoSum(s, e)
 	e += f
 	return fastTwoSum(s, e)
+}
+
+// ddAddS is a + b for double-doubles when there is no cancellation (the
+// polynomials' Horner steps): one error-free sum fewer than ddAdd.
+func ddAddS(ah, al, bh, bl float64) (float64, float64) {
+	s, e := twoSum(ah, bh)
+	return fastTwoSum(s, e+(al+bl))
 }
 
 func ddMul(ah, al, bh, bl float64) (float64, float64) {
@@ -115,7 +133,7 @@ func roundScaled(hi, lo float64, k int) float64 {
 
 // expDD is exp(zh + zl) as (hi + lo) * 2^k, hi in [0.7, 1.5). |zh| < 750.
 func expDD(zh, zl float64) (hi, lo float64, k int) {
-	kf := math.RoundToEven(zh * (64 / ln20))
+	kf := roundInt(zh * (64 / ln20))
 	n := int(kf)
 	// r = z - n ln2/64, the three parts of ln2/64 exact products by n
 	p1, e1 := twoProd(kf, ln20/64)
@@ -126,17 +144,17 @@ func expDD(zh, zl float64) (hi, lo float64, k int) {
 	// double-double, the rest in double)
 	t := 1.0/5040 + rh*(1.0/40320+rh*(1.0/362880+rh*(1.0/3628800+rh*(1.0/39916800))))
 	ph, pl := ddMulD(rh, rl, t)
-	ph, pl = ddAdd(ph, pl, 0x1.6c16c16c16c17p-10, -0x1.f49f49f49f49fp-65)
+	ph, pl = ddAddS(ph, pl, 0x1.6c16c16c16c17p-10, -0x1.f49f49f49f49fp-65)
 	ph, pl = ddMul(ph, pl, rh, rl)
-	ph, pl = ddAdd(ph, pl, 0x1.1111111111111p-7, 0x1.1111111111111p-63)
+	ph, pl = ddAddS(ph, pl, 0x1.1111111111111p-7, 0x1.1111111111111p-63)
 	ph, pl = ddMul(ph, pl, rh, rl)
-	ph, pl = ddAdd(ph, pl, 0x1.5555555555555p-5, 0x1.5555555555555p-59)
+	ph, pl = ddAddS(ph, pl, 0x1.5555555555555p-5, 0x1.5555555555555p-59)
 	ph, pl = ddMul(ph, pl, rh, rl)
-	ph, pl = ddAdd(ph, pl, 0x1.5555555555555p-3, 0x1.5555555555555p-57)
+	ph, pl = ddAddS(ph, pl, 0x1.5555555555555p-3, 0x1.5555555555555p-57)
 	ph, pl = ddMul(ph, pl, rh, rl)
-	ph, pl = ddAdd(ph, pl, 0.5, 0)
+	ph, pl = ddAddS(ph, pl, 0.5, 0)
 	ph, pl = ddMul(ph, pl, rh, rl)
-	ph, pl = ddAdd(ph, pl, 1, 0)
+	ph, pl = ddAddS(ph, pl, 1, 0)
 	ph, pl = ddMul(ph, pl, rh, rl) // exp(r) - 1
 	j := n & 63
 	th, tl := exp2Tab[2*j], exp2Tab[2*j+1]
@@ -179,22 +197,23 @@ func logDD(x float64) (float64, float64) {
 		e++
 	}
 	// m in [0.75, 1.5): log(m) = log(c) + log1p(t), t = (m - c)/c
-	j := int(math.RoundToEven((m - 0.75) * 128))
+	j := int(roundInt((m - 0.75) * 128))
 	c := 0.75 + float64(j)/128
 	d := m - c // exact
 	th := d / c
-	tl := math.FMA(-th, c, d) / c
+	uh, ul := twoProd(th, c)
+	tl := ((d - uh) - ul) / c
 	// log1p(t) = 2 atanh(s), s = t/(2 + t), |s| <= 2^-9
 	ah, al := ddAdd(2, 0, th, tl)
 	sh, sl := ddDiv(th, tl, ah, al)
 	s2h, s2l := ddMul(sh, sl, sh, sl)
 	q := 1.0/9 + s2h*(1.0/11+s2h*(1.0/13))
 	ph, pl := ddMulD(s2h, s2l, q)
-	ph, pl = ddAdd(ph, pl, seventh0, seventh1)
+	ph, pl = ddAddS(ph, pl, seventh0, seventh1)
 	ph, pl = ddMul(ph, pl, s2h, s2l)
-	ph, pl = ddAdd(ph, pl, fifth0, fifth1)
+	ph, pl = ddAddS(ph, pl, fifth0, fifth1)
 	ph, pl = ddMul(ph, pl, s2h, s2l)
-	ph, pl = ddAdd(ph, pl, third0, third1)
+	ph, pl = ddAddS(ph, pl, third0, third1)
 	ph, pl = ddMul(ph, pl, s2h, s2l)
 	ph, pl = ddMul(ph, pl, sh, sl) // s^3/3 + s^5/5 + ...
 	ph, pl = ddAdd(ph, pl, sh, sl)

@@ -18,7 +18,7 @@ func reduceDD(x float64) (rh, rl float64, q int) {
 	}
 	if ax < 0x1p20 {
 		// Cody and Waite: pi/2 in four parts, each product exact
-		kf := math.RoundToEven(x * (2 / math.Pi))
+		kf := roundInt(x * (2 / math.Pi))
 		p1, e1 := twoProd(kf, pio20)
 		rh, rl = twoSum(x-p1, -e1) // x - p1 is exact
 		p2, e2 := twoProd(kf, pio21)
@@ -112,7 +112,7 @@ func payneHanek(x float64) (rh, rl float64, q int) {
 // sinCosDD is sin and cos of r (|r| <= 0.83) as double-doubles: r = a + t
 // with a = i/64 from the table, |t| <= 1/128, Taylor series for t.
 func sinCosDD(rh, rl float64) (sh, sl, ch, cl float64) {
-	i := int(math.RoundToEven(rh * 64))
+	i := int(roundInt(rh * 64))
 	sg := 1.0
 	if i < 0 {
 		i, sg = -i, -1
@@ -122,16 +122,16 @@ func sinCosDD(rh, rl float64) (sh, sl, ch, cl float64) {
 	// sin t = t + t^3 (-1/6 + t^2 (1/120 + t^2 (-1/5040 + ...)))
 	ps := 1.0/120 + t2h*(-1.0/5040+t2h*(1.0/362880+t2h*(-1.0/39916800)))
 	ph, pl := ddMulD(t2h, t2l, ps)
-	ph, pl = ddAdd(ph, pl, -0x1.5555555555555p-3, -0x1.5555555555555p-57)
+	ph, pl = ddAddS(ph, pl, -0x1.5555555555555p-3, -0x1.5555555555555p-57)
 	ph, pl = ddMul(ph, pl, t2h, t2l)
 	ph, pl = ddMul(ph, pl, th, tl)
 	sth, stl := ddAdd(th, tl, ph, pl)
 	// cos t - 1 = t^2 (-1/2 + t^2 (1/24 + t^2 (-1/720 + ...)))
 	pc := -0x1.6c16c16c16c17p-10 + t2h*(1.0/40320+t2h*(-1.0/3628800+t2h*(1.0/479001600)))
 	ph, pl = ddMulD(t2h, t2l, pc)
-	ph, pl = ddAdd(ph, pl, 0x1.5555555555555p-5, 0x1.5555555555555p-59)
+	ph, pl = ddAddS(ph, pl, 0x1.5555555555555p-5, 0x1.5555555555555p-59)
 	ph, pl = ddMul(ph, pl, t2h, t2l)
-	ph, pl = ddAdd(ph, pl, -0.5, 0)
+	ph, pl = ddAddS(ph, pl, -0.5, 0)
 	cth, ctl := ddMul(ph, pl, t2h, t2l) // cos t - 1
 	ah, al, bh, bl := sg*sinCosTab[4*i], sg*sinCosTab[4*i+1], sinCosTab[4*i+2], sinCosTab[4*i+3]
 	// sin(a + t) = sin a + (sin a (cos t - 1) + cos a sin t)
@@ -334,6 +334,11 @@ func cAtan2(y, x float64) float64 {
 		return math.Copysign(math.Pi/2, y)
 	}
 	ay, ax := math.Abs(y), math.Abs(x)
+	// scale to the larger's binade (exactly, unless the smaller
+	// underflows: then the quotient is below 2^-900 anyway), for Dekker's
+	// products
+	_, e := math.Frexp(math.Max(ax, ay))
+	ay, ax = math.Ldexp(ay, -e), math.Ldexp(ax, -e)
 	var h, l float64
 	if ay <= ax {
 		th, tl := ddDiv(ay, 0, ax, 0)

@@ -9,12 +9,13 @@
  * with a checksum of its arguments' bits. Hand-picked arguments (special
  * values, exact and halfway-looking cases) are written with their results.
  *
- * Format:  "= name count" then count results, "# xor <hex>" (the
+ * Format:  "= name count seed" then count results, "# xor <hex>" (the
  * arguments' checksum), then "! x [y] result" lines.  NaNs are "nan" or
  * "-nan" (%a prints their sign). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static uint64_t st;
@@ -156,7 +157,10 @@ static const double specials[] = {
 	0x1.6a09e667f3bcdp-1, 0x1.6a09e667f3bccp-1, 1.0/0.0, -1.0/0.0,
 };
 
-int main(void) {
+int main(int argc, char **argv) {
+	/* gen [seed [count]]: another seed and count, for a bigger check */
+	uint64_t seed = argc > 1 ? strtoull(argv[1], 0, 0) : 0x5eed0000ULL;
+	int count = argc > 2 ? atoi(argv[2]) : 0;
 	static const struct fn fns[] = {
 		{"pow", 0, 4000, 0, pow},   {"exp", 1, 2000, exp, 0},     {"log", 2, 2000, log, 0},
 		{"log10", 2, 2000, log10, 0}, {"sin", 3, 2000, sin, 0},   {"cos", 3, 2000, cos, 0},
@@ -173,10 +177,11 @@ int main(void) {
 	double nan = fb(0x7ff8000000000000ULL), nnan = fb(0xfff8000000000000ULL);
 	for (unsigned k = 0; k < sizeof fns / sizeof fns[0]; k++) {
 		const struct fn *f = &fns[k];
-		st = 0x5eed0000ULL + k;
+		st = seed + k;
 		uint64_t sum = 0;
-		printf("= %s %d\n", f->name, f->n);
-		for (int i = 0; i < f->n; i++) {
+		int n = count ? count : f->n;
+		printf("= %s %d %#llx\n", f->name, n, (unsigned long long)seed);
+		for (int i = 0; i < n; i++) {
 			double x = 0, y = 0;
 			gen(f->kind, i, &x, &y);
 			sum ^= bf(x) * 3 + bf(y);
