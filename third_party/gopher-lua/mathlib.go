@@ -91,7 +91,7 @@ func mathCosh(L *LState) int {
 }
 
 func mathDeg(L *LState) int {
-	L.Push(LNumber(float64(L.CheckNumber(1)) * 180 / math.Pi))
+	L.Push(LNumber(float64(L.CheckNumber(1)) / (math.Pi / 180))) // CRESCENT: x/RADIANS_PER_DEGREE as lmathlib.c
 	return 1
 }
 
@@ -191,7 +191,7 @@ func mathPow(L *LState) int {
 }
 
 func mathRad(L *LState) int {
-	L.Push(LNumber(float64(L.CheckNumber(1)) * math.Pi / 180))
+	L.Push(LNumber(float64(L.CheckNumber(1)) * (math.Pi / 180))) // CRESCENT: x*RADIANS_PER_DEGREE as lmathlib.c
 	return 1
 }
 
