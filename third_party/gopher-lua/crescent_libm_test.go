@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"math"
+	"math/big"
 	"os"
 	"strconv"
 	"strings"
@@ -398,4 +399,38 @@ func TestExpm1Builds(t *testing.T) {
 			t.Errorf("expm1F(%x, plain) = %#x, glibc %#x", x, got, c.plain)
 		}
 	}
+}
+
+// FuzzPowInt checks that pow with an integer exponent is correctly
+// rounded: x^n computed exactly with math/big (1/x^n to 4000 bits), then
+// rounded once, subnormal results included.
+func FuzzPowInt(f *testing.F) {
+	for _, c := range []struct {
+		x float64
+		n int16
+	}{{3, 34}, {7.504971332295192, 48}, {1.05, 30}, {3.7, 425}, {134217727, 3}, {262145, 5},
+		{0.5, 1074}, {0.5, 1075}, {1.5, -1800}, {-2.5, 33}, {1e-300, 2}, {1e300, -2}, {0x1p-1074, -1}} {
+		f.Add(c.x, c.n)
+	}
+	f.Fuzz(func(t *testing.T, x float64, n int16) {
+		if x != x || math.IsInf(x, 0) || x == 0 || n > 2000 || n < -2000 {
+			return
+		}
+		m := int(n)
+		if m < 0 {
+			m = -m
+		}
+		z := new(big.Float).SetPrec(uint(53*m + 64)).SetFloat64(1)
+		b := new(big.Float).SetFloat64(x)
+		for i := 0; i < m; i++ {
+			z.Mul(z, b)
+		}
+		if n < 0 {
+			z = new(big.Float).SetPrec(4000).Quo(new(big.Float).SetPrec(4000).SetFloat64(1), z)
+		}
+		want, _ := z.Float64()
+		if got := cPow(x, float64(n)); !sameBits(got, want) {
+			t.Errorf("pow(%x, %d) = %x, correctly rounded %x", x, n, got, want)
+		}
+	})
 }
