@@ -1,15 +1,15 @@
 // CRESCENT: this file is not part of upstream gopher-lua. The math library's
-// transcendental functions as glibc computes them, bit for bit.
+// exp, log, log10 and pow as Redis's Lua gets them from glibc's libm.
 //
-// Redis's Lua calls glibc's libm, whose exp, log, pow (ARM's optimized
-// routines) and sin, cos, tan, atan... (IBM's accurate library) return the
-// correctly rounded result in all but very rare cases; Go's math package
-// differs in the last bit for a large share of arguments (and its Log is
-// wrong for subnormals). The functions here evaluate in double-double
-// arithmetic (about 2^-100 relative error, see docs/design/lua.md) and
-// round once, so that they are correctly rounded except within about 2^-45
-// of a rounding boundary; special values (NaN signs, infinities, -0,
-// overflow and underflow) are glibc's.
+// glibc's exp, log and pow (ARM's optimized routines) are correctly rounded
+// but for about 0.02-0.1% of arguments; Go's math package differs from
+// them in the last bit for 10-70% (and its Log is wrong for subnormals).
+// The functions here evaluate in double-double arithmetic (about 2^-100
+// relative error) and round once, so that they are correctly rounded
+// unless the exact value lies within about 2^-45 ulp of a rounding
+// boundary; special values (NaN signs, infinities, -0, overflow, underflow
+// to subnormals) are glibc's. See crescent_libm.md for the method and the
+// measurements.
 
 package lua
 
