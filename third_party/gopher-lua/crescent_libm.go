@@ -37,15 +37,11 @@ func fastTwoSum(a, b float64) (s, e float64) {
 	return
 }
 
-// twoProd is Dekker's exact product (math.FMA is a function call, not an
-// instruction, below GOAMD64=v3): |a|, |b| < 2^995, and no underflow.
+// twoProd is the exact product a*b = p + e: math.FMA is an instruction
+// on CPUs with FMA (a function call, exact too, elsewhere).
 func twoProd(a, b float64) (p, e float64) {
-	// Veltkamp's splits into 26-bit halves (2^27 + 1)
-	ca, cb := 0x1.0000002p27*a, 0x1.0000002p27*b
-	ah, bh := ca-(ca-a), cb-(cb-b)
 	p = a * b
-	e = ((ah*bh - p) + ah*(b-bh) + (a-ah)*bh) + (a-ah)*(b-bh)
-	return
+	return p, math.FMA(a, b, -p)
 }
 
 // roundInt is math.RoundToEven(x) for |x| < 2^51 (the addition rounds).
@@ -55,12 +51,15 @@ func roundInt(x float64) float64 {
 }
 
 func ddAdd(ah, al, bh, bl float64) (float64, float64) {
-	s, e := twoSum(ah, bh)
-	t, f := twoSum(al, bl)
-	e += t
-	s, e = fastTwoSum(s, e)
-	e += f
-	return fastTwoSum(s, e)
+	// twoSum(ah, bh) = s + (error), twoSum(al, bl) = t + (error), then
+	// two fastTwoSums, written out for the inliner
+	s, t := ah+bh, al+bl
+	v, w := s-ah, t-al
+	e := (ah - (s - v)) + (bh - v) + t
+	h := s + e
+	e = e - (h - s) + ((al - (t - w)) + (bl - w))
+	s = h + e
+	return s, e - (s - h)
 }
 
 // ddAddS is a + b for double-doubles when there is no cancellation (the
@@ -71,27 +70,26 @@ func ddAddS(ah, al, bh, bl float64) (float64, float64) {
 }
 
 func ddMul(ah, al, bh, bl float64) (float64, float64) {
-	p, e := twoProd(ah, bh)
-	e += ah*bl + al*bh
-	return fastTwoSum(p, e)
+	p := ah * bh
+	e := math.FMA(ah, bh, -p) + (ah*bl + al*bh)
+	s := p + e
+	return s, e - (s - p)
 }
 
 func ddMulD(ah, al, b float64) (float64, float64) {
-	p, e := twoProd(ah, b)
-	e += al * b
-	return fastTwoSum(p, e)
+	p := ah * b
+	e := math.FMA(ah, b, -p) + al*b
+	s := p + e
+	return s, e - (s - p)
 }
 
+// ddDiv is a / b: one correction step (relative error about 2^-104).
 func ddDiv(ah, al, bh, bl float64) (float64, float64) {
 	q1 := ah / bh
-	ph, pl := ddMulD(bh, bl, q1)
-	rh, rl := ddAdd(ah, al, -ph, -pl)
-	q2 := rh / bh
-	ph, pl = ddMulD(bh, bl, q2)
-	rh, _ = ddAdd(rh, rl, -ph, -pl)
-	q3 := rh / bh
-	q1, q2 = fastTwoSum(q1, q2)
-	return ddAdd(q1, q2, q3, 0)
+	r := math.FMA(-q1, bh, ah) + (al - q1*bl) // a - q1 b; the first part exact
+	q2 := r / bh
+	s := q1 + q2
+	return s, q2 - (s - q1)
 }
 
 // ddSqrt is the square root of a positive double-double.
