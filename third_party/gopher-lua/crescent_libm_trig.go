@@ -337,8 +337,8 @@ func cAtan2(y, x float64) float64 {
 	}
 	ay, ax := math.Abs(y), math.Abs(x)
 	// scale to the larger's binade (exactly, unless the smaller
-	// underflows: then the quotient is below 2^-900 anyway), for Dekker's
-	// products
+	// underflows: then the quotient is below 2^-900 anyway), so that the
+	// double-double division's low parts do not underflow
 	_, e := math.Frexp(math.Max(ax, ay))
 	ay, ax = math.Ldexp(ay, -e), math.Ldexp(ax, -e)
 	var h, l float64
