@@ -402,16 +402,19 @@ func ulp(x float64) float64 {
 }
 
 // powExact is pow(x, y) for a positive finite x from exact (math/big)
-// arithmetic when y is an integer or half an integer with x^y of limited
-// size, r otherwise: the cases whose result may be exactly halfway between
-// two doubles.
+// arithmetic when 4y is an integer of at most 64, r otherwise: the cases
+// whose result may be exactly halfway between two doubles (rare: cPow
+// comes here only when its double-double result is that close).
 func powExact(x, y, r float64) float64 {
 	halves := 0
 	for y != math.Trunc(y) && halves < 2 {
 		y *= 2
 		halves++
 	}
-	if y != math.Trunc(y) || math.Abs(y) > 2048 {
+	if y != math.Trunc(y) || math.Abs(y) > 64 {
+		// an exact result halfway between two doubles has 54 bits: the
+		// odd part of x's significand to the power |y| (>= 3^|y|) is
+		// below 2^54, |y| <= 34
 		return r
 	}
 	n := int(math.Abs(y))
