@@ -1329,7 +1329,7 @@ func foldArith(op string, l, r LNumber) LNumber {
 	case "%":
 		return luaModulo(l, r)
 	case "^":
-		return LNumber(math.Pow(float64(l), float64(r)))
+		return LNumber(cPow(float64(l), float64(r))) // CRESCENT: glibc's pow
 	}
 	return 0
 }
@@ -1360,7 +1360,7 @@ func constFold(exp ast.Expr) ast.Expr { // {{{
 			case "%":
 				return &constLValueExpr{Value: luaModulo(lvalue, rvalue)}
 			case "^":
-				return &constLValueExpr{Value: LNumber(math.Pow(float64(lvalue), float64(rvalue)))}
+				return &constLValueExpr{Value: LNumber(cPow(float64(lvalue), float64(rvalue)))} // CRESCENT: glibc's pow
 			default:
 				panic(fmt.Sprintf("unknown binop: %v", expr.Operator))
 			}

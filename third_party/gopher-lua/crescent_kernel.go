@@ -242,7 +242,7 @@ func (k *numKernel) run(al *allocator, regs unsafe.Pointer, steps uint32) (uint3
 				x, y := f[b], f[c]
 				f[a] = x - float64(floor(x/y)*y) // luaModulo
 			case kPow:
-				f[a] = cPow(f[b], f[c]) // glibc's NaN signs
+				f[a] = cPow(f[b], f[c]) // glibc's pow
 			case kUnm:
 				f[a] = -f[b]
 			case kMove:

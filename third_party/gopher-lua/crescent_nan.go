@@ -39,28 +39,3 @@ func cNaN2(r, x, y float64) float64 {
 	}
 	return r
 }
-
-// cPow is glibc's pow (x86-64) where its result is a NaN: a NaN exponent
-// is propagated (x + y), a NaN base too (x * x) but with its sign flipped
-// when it is negative and the exponent an odd integer (pow(-nan, 1) is
-// nan), a domain error (a negative base, a non-integral exponent) is the
-// default NaN. pow(x, 0) and pow(1, y) are 1, as in Go.
-func cPow(x, y float64) float64 {
-	r := math.Pow(x, y)
-	if r == r {
-		return r
-	}
-	switch {
-	case y != y:
-		if x != x {
-			return x
-		}
-		return y
-	case x != x:
-		if math.Signbit(x) && y == math.Trunc(y) && math.Abs(y) < 1<<53 && int64(y)%2 != 0 {
-			return math.Copysign(x, 1)
-		}
-		return x
-	}
-	return defaultNaN
-}

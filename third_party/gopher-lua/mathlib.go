@@ -51,24 +51,25 @@ func mathAbs(L *LState) int {
 }
 
 func mathAcos(L *LState) int {
-	L.Push(LNumber(math.Acos(float64(L.CheckNumber(1)))))
+	L.Push(LNumber(cAcos(float64(L.CheckNumber(1))))) // CRESCENT: glibc's acos
 	return 1
 }
 
 func mathAsin(L *LState) int {
-	L.Push(LNumber(math.Asin(float64(L.CheckNumber(1)))))
+	L.Push(LNumber(cAsin(float64(L.CheckNumber(1))))) // CRESCENT: glibc's asin
 	return 1
 }
 
 func mathAtan(L *LState) int {
 	x := float64(L.CheckNumber(1))
-	L.Push(LNumber(cNaN1(math.Atan(x), x))) // CRESCENT: C NaN
+	L.Push(LNumber(cAtan(x))) // CRESCENT: glibc's atan
 	return 1
 }
 
 func mathAtan2(L *LState) int {
-	y := L.CheckNumber(2) // CRESCENT: C (gcc) checks the 2nd argument first
-	L.Push(LNumber(math.Atan2(float64(L.CheckNumber(1)), float64(y))))
+	// CRESCENT: C (gcc) checks the 2nd argument first; glibc's atan2
+	y := L.CheckNumber(2)
+	L.Push(LNumber(cAtan2(float64(L.CheckNumber(1)), float64(y))))
 	return 1
 }
 
@@ -79,24 +80,24 @@ func mathCeil(L *LState) int {
 
 func mathCos(L *LState) int {
 	x := float64(L.CheckNumber(1))
-	L.Push(LNumber(cNaN1(math.Cos(x), x))) // CRESCENT: C NaN
+	L.Push(LNumber(cCos(x))) // CRESCENT: glibc's cos
 	return 1
 }
 
 func mathCosh(L *LState) int {
 	x := float64(L.CheckNumber(1))
-	L.Push(LNumber(cNaN1(math.Cosh(x), x))) // CRESCENT: C NaN
+	L.Push(LNumber(cCosh(x))) // CRESCENT: glibc's cosh
 	return 1
 }
 
 func mathDeg(L *LState) int {
-	L.Push(LNumber(float64(L.CheckNumber(1)) * 180 / math.Pi))
+	L.Push(LNumber(float64(L.CheckNumber(1)) / (math.Pi / 180))) // CRESCENT: x/RADIANS_PER_DEGREE as lmathlib.c
 	return 1
 }
 
 func mathExp(L *LState) int {
 	x := float64(L.CheckNumber(1))
-	L.Push(LNumber(cNaN1(math.Exp(x), x))) // CRESCENT: C NaN
+	L.Push(LNumber(cExp(x))) // CRESCENT: glibc's exp
 	return 1
 }
 
@@ -127,12 +128,12 @@ func mathLdexp(L *LState) int {
 
 func mathLog(L *LState) int {
 	x := float64(L.CheckNumber(1))
-	L.Push(LNumber(cNaN1(math.Log(x), x))) // CRESCENT: C NaN
+	L.Push(LNumber(cLog(x))) // CRESCENT: glibc's log
 	return 1
 }
 
 func mathLog10(L *LState) int {
-	L.Push(LNumber(math.Log10(float64(L.CheckNumber(1)))))
+	L.Push(LNumber(cLog10(float64(L.CheckNumber(1))))) // CRESCENT: glibc's log10
 	return 1
 }
 
@@ -185,12 +186,12 @@ func mathModf(L *LState) int {
 func mathPow(L *LState) int {
 	y := L.CheckNumber(2) // CRESCENT: C (gcc) checks the 2nd argument first
 	x := float64(L.CheckNumber(1))
-	L.Push(LNumber(cPow(x, float64(y)))) // CRESCENT: glibc's NaN signs
+	L.Push(LNumber(cPow(x, float64(y)))) // CRESCENT: glibc's pow
 	return 1
 }
 
 func mathRad(L *LState) int {
-	L.Push(LNumber(float64(L.CheckNumber(1)) * math.Pi / 180))
+	L.Push(LNumber(float64(L.CheckNumber(1)) * (math.Pi / 180))) // CRESCENT: x*RADIANS_PER_DEGREE as lmathlib.c
 	return 1
 }
 
@@ -216,13 +217,13 @@ func mathRandomseed(L *LState) int {
 
 func mathSin(L *LState) int {
 	x := float64(L.CheckNumber(1))
-	L.Push(LNumber(cNaN1(math.Sin(x), x))) // CRESCENT: C NaN
+	L.Push(LNumber(cSin(x))) // CRESCENT: glibc's sin
 	return 1
 }
 
 func mathSinh(L *LState) int {
 	x := float64(L.CheckNumber(1))
-	L.Push(LNumber(cNaN1(math.Sinh(x), x))) // CRESCENT: C NaN
+	L.Push(LNumber(cSinh(x))) // CRESCENT: glibc's sinh
 	return 1
 }
 
@@ -234,13 +235,13 @@ func mathSqrt(L *LState) int {
 
 func mathTan(L *LState) int {
 	x := float64(L.CheckNumber(1))
-	L.Push(LNumber(cNaN1(math.Tan(x), x))) // CRESCENT: C NaN
+	L.Push(LNumber(cTan(x))) // CRESCENT: glibc's tan
 	return 1
 }
 
 func mathTanh(L *LState) int {
 	x := float64(L.CheckNumber(1))
-	L.Push(LNumber(cNaN1(math.Tanh(x), x))) // CRESCENT: C NaN
+	L.Push(LNumber(cTanh(x))) // CRESCENT: glibc's tanh
 	return 1
 }
 

@@ -3156,7 +3156,7 @@ func numberArith(L *LState, opcode int, lhs, rhs LNumber) LNumber {
 	case OP_POW:
 		flhs := float64(lhs)
 		frhs := float64(rhs)
-		return LNumber(cPow(flhs, frhs)) // CRESCENT: glibc's NaN signs
+		return LNumber(cPow(flhs, frhs)) // CRESCENT: glibc's pow
 	}
 	panic("should not reach here")
 	return LNumber(0)
