@@ -240,7 +240,7 @@ func randomLuaCommand(rng *rand.Rand) []string {
 		f, a := g.structFmt()
 		body = fmt.Sprintf("local s = struct.pack(%s, %s) return {s, struct.unpack(%s, s)}", f, a, f)
 	case 15:
-		body = "return tostring(" + g.num() + " " + g.pick("+", "-", "*", "/", "%", "..") + " " + g.num() + ")"
+		body = "return tostring(" + g.num() + " " + g.pick("+", "-", "*", "/", "%", "..", "^") + " " + g.num() + ")"
 	case 16:
 		body = fmt.Sprintf("return string.format(%s, %s)",
 			g.pick("'%d'", "'%5.2f'", "'%g'", "'%.3g'", "'%x'", "'%X'", "'%o'", "'%e'", "'%i'",
@@ -263,7 +263,8 @@ func randomLuaCommand(rng *rand.Rand) []string {
 			"find("+g.str()+", "+g.pick("'%d+'", "'l+'", "'[a-z]'", "'.'", "'('")+")",
 			"gsub("+g.str()+", "+g.pick("'%s'", "'o'", "'%w+'", "'(%d)'")+", '<%0>')"))
 	case 22:
-		body = "return {math." + g.pick("floor", "ceil", "abs", "sqrt", "fmod", "modf", "frexp", "ldexp", "max", "min") +
+		body = "return {math." + g.pick("floor", "ceil", "abs", "sqrt", "fmod", "modf", "frexp", "ldexp", "max", "min",
+			"exp", "log", "log10", "sin", "cos", "tan", "atan", "atan2", "pow", "sinh", "tanh", "asin") +
 			"(" + g.num() + g.pick("", ", 3") + ")}"
 	default:
 		body = "return {pcall(" + g.pick("error", "redis.error_reply", "redis.status_reply", "assert") + ", " + g.value(1) + ")}"
