@@ -347,6 +347,7 @@ func TestHostileScripts(t *testing.T) {
 		{"collectgarbage stop", "collectgarbage('stop') local t = {} for i = 1, 1000 do t[i] = {} end collectgarbage('restart') return 1", false, ""},
 		{"error with table", "error({err = 'x'})", true, ""},
 		{"error with nil", "error(nil)", true, ""},
+		{"error with a table without err (crescent only: crashes redis-server 7.0)", "error({b = 1})", true, ""},
 		{"error_reply huge", "return redis.error_reply(string.rep('e', 1000000))", true, ""},
 		{"status_reply with CRLF", "return redis.status_reply('OK\\r\\n+INJECTED')", false, ""},
 		{"error_reply with CRLF", "return redis.error_reply('ERR x\\r\\n+INJECTED')", true, ""},
@@ -401,5 +402,37 @@ func TestHostileScripts(t *testing.T) {
 				t.Logf("same type, different text\nredis:    %.200q\ncrescent: %.200q", want, got)
 			}
 		})
+	}
+}
+
+// TestLongLibraryLoopsStoppable checks that a script stuck in a long loop
+// of a library function written in Go (table.insert at a far position
+// shifts 2^31 slots: C Lua runs it without its hook, so redis-server hangs
+// for minutes and SCRIPT KILL cannot stop it) still leaves the server
+// answering, gets BUSY replies past the threshold, and is stopped by
+// SCRIPT KILL.
+func TestLongLibraryLoopsStoppable(t *testing.T) {
+	addr, _ := startCrescent(t, "busy-reply-threshold", "100")
+	a, b := dialRaw(t, addr), dialRaw(t, addr)
+	a.send("EVAL", "local t = {3, 1, 2} table.insert(t, -2^31, 'x') return #t", "1", "k")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := b.do("SET", "k", "v") // the script's key: BUSY once past the threshold
+		if strings.HasPrefix(r, "-BUSY") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no BUSY while the script runs: %q", r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := b.do("SCRIPT", "KILL"); r != "+OK\r\n" {
+		t.Fatalf("SCRIPT KILL: %q", r)
+	}
+	if r := a.read(10 * time.Second); !strings.HasPrefix(r, "-ERR Script killed by user with SCRIPT KILL") {
+		t.Fatalf("the script's reply: %q", r)
+	}
+	if r := b.do("SET", "k", "v"); r != "+OK\r\n" {
+		t.Fatalf("after the kill: %q", r)
 	}
 }

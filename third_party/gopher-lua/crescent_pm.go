@@ -27,3 +27,23 @@ func (ls *LState) raiseStopped() {
 	}
 	ls.MemoryError()
 }
+
+// goLoopCheckEvery is how many iterations a long loop of a library
+// function written in Go (table.insert's shift, table.sort's comparisons)
+// runs between two stopRequested checks.
+const goLoopCheckEvery = 1 << 12
+
+// loopStep counts one iteration of such a loop in *n and, every
+// goLoopCheckEvery of them, runs the VM's periodic check: a library call
+// that loops for long (table.insert(t, -2^31, v) shifts 2^31 slots; C Lua
+// does it without its hook, so Redis cannot stop it) still honours SCRIPT
+// KILL, the memory limit and the host's check (which moves a long script
+// off its event loop), instead of holding everything until it returns.
+func (ls *LState) loopStep(n *int) {
+	if *n++; *n >= goLoopCheckEvery {
+		*n = 0
+		if ls.stopRequested() {
+			ls.raiseStopped()
+		}
+	}
+}

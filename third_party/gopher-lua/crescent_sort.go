@@ -9,13 +9,15 @@ package lua
 // luaSorter is the state of one table.sort: the table and the comparator
 // (nil: lua_lessthan).
 type luaSorter struct {
-	L  *LState
-	t  *LTable
-	fn *LFunction
+	L     *LState
+	t     *LTable
+	fn    *LFunction
+	steps int // comparisons since the last loopStep check
 }
 
 // less is ltablib.c's sort_comp.
 func (s *luaSorter) less(a, b LValue) bool {
+	s.L.loopStep(&s.steps) // a sort of millions of elements stays stoppable
 	if s.fn != nil {
 		L := s.L
 		L.Push(s.fn)

@@ -119,8 +119,10 @@ func tableInsert(L *LState) int {
 		if pos > e {
 			e = pos // grow the array if necessary
 		}
+		steps := 0
 		for i := e; i > pos; i-- { // move up elements
 			tbl.RawSetInt(i, tbl.RawGetInt(i-1))
+			L.loopStep(&steps) // CRESCENT: stoppable
 		}
 	default:
 		L.RaiseError("wrong number of arguments to 'insert'")
