@@ -119,9 +119,18 @@ func formSixNodes(t *testing.T) ([]*clNode, []*rawConn, []string) {
 		ids[i] = bulkString(t, cs[i].mustDo("CLUSTER", "MYID"))
 	}
 	for _, n := range nodes[1:] {
-		if r := cs[0].mustDo("CLUSTER", "MEET", "127.0.0.1", strconv.Itoa(n.port), strconv.Itoa(n.bus)); r != "+OK\r\n" {
-			t.Fatalf("MEET: %q", r)
-		}
+		// a raft leader on a loaded machine (-race) may lose its lease
+		// while it commits: the MEET is then tried again, as a client would
+		pollUntil(t, 30*time.Second, "MEET", func() (bool, string) {
+			r := cs[0].mustDo("CLUSTER", "MEET", "127.0.0.1", strconv.Itoa(n.port), strconv.Itoa(n.bus))
+			if strings.Contains(r, "leadership lost") {
+				return false, r
+			}
+			if r != "+OK\r\n" {
+				t.Fatalf("MEET: %q", r)
+			}
+			return true, r
+		})
 	}
 	for i, c := range cs { // every node has the six (the new voters caught up)
 		pollUntil(t, 20*time.Second, fmt.Sprintf("node %d knows 6 nodes", i), func() (bool, string) {

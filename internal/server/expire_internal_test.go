@@ -28,14 +28,14 @@ func TestActiveExpireStopsWhenClean(t *testing.T) {
 		return s.store.DB(0, now).Size()
 	}
 	fill(now + 3600_000)
-	if next := s.activeExpire(0, time.Second); next != expireCleanShards {
+	if next := s.activeExpire(0, time.Minute); next != expireCleanShards {
 		t.Fatalf("a clean tick from shard 0 stopped before shard %d, want %d", next, expireCleanShards)
 	}
-	if next := s.activeExpire(40, time.Second); next != 40+expireCleanShards {
+	if next := s.activeExpire(40, time.Minute); next != 40+expireCleanShards {
 		t.Fatalf("a clean tick from shard 40 stopped before shard %d", next)
 	}
 	fill(now - 1) // all due (not read, so not expired lazily)
-	if next := s.activeExpire(7, time.Second); next != 7 {
+	if next := s.activeExpire(7, time.Minute); next != 7 {
 		t.Fatalf("a dirty tick stopped before shard %d, want all %d", next, keyspace.NumShards)
 	}
 	if n := size(); n > 20000/10 {
