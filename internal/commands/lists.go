@@ -444,11 +444,7 @@ func (h *Handlers) lpos(c *command.Ctx) {
 			i++
 		case EqualFold(a, "count") && more:
 			n, ok := ParseInt(c.Args[i+1])
-			if !ok {
-				c.Error(ErrNotInt)
-				return
-			}
-			if n < 0 {
+			if !ok || n < 0 { // Redis: the same message for a non-number
 				c.Error(errLposCount)
 				return
 			}
@@ -456,11 +452,7 @@ func (h *Handlers) lpos(c *command.Ctx) {
 			i++
 		case EqualFold(a, "maxlen") && more:
 			n, ok := ParseInt(c.Args[i+1])
-			if !ok {
-				c.Error(ErrNotInt)
-				return
-			}
-			if n < 0 {
+			if !ok || n < 0 { // Redis: the same message for a non-number
 				c.Error(errLposMaxlen)
 				return
 			}
