@@ -293,6 +293,10 @@ func (h *Handlers) hincrbyfloat(c *command.Ctx) {
 		c.Error(ErrNotFloat)
 		return
 	}
+	if incr.f.IsInf() { // Redis checks it before the key's type
+		c.Error("ERR value is NaN or Infinity")
+		return
+	}
 	hs, ok := getHash(c, key)
 	if !ok {
 		return
@@ -305,10 +309,6 @@ func (h *Handlers) hincrbyfloat(c *command.Ctx) {
 				return
 			}
 		}
-	}
-	if incr.f.IsInf() {
-		c.Error("ERR value is NaN or Infinity")
-		return
 	}
 	if cur.f.IsInf() {
 		c.Error(errHashNaNInf)
