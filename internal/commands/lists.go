@@ -263,17 +263,18 @@ func (h *Handlers) lrange(c *command.Ctx) {
 }
 
 func (h *Handlers) lindex(c *command.Ctx) {
-	idx, okI := ParseInt(c.Args[2])
-	if !okI {
-		c.Error(ErrNotInt)
-		return
-	}
+	// Redis looks the key up before it parses the index
 	l, ok := getList(c, c.Args[1])
 	if !ok {
 		return
 	}
 	if l == nil {
 		c.W.Null()
+		return
+	}
+	idx, okI := ParseInt(c.Args[2])
+	if !okI {
+		c.Error(ErrNotInt)
 		return
 	}
 	if idx < 0 {
