@@ -348,6 +348,10 @@ func (h *Handlers) hrandfield(c *command.Ctx) {
 		c.Error(ErrNotInt)
 		return
 	}
+	if count == math.MinInt64 { // Redis checks the range before the syntax
+		c.Error(errRangeLong)
+		return
+	}
 	withValues := false
 	if len(c.Args) == 4 {
 		if !EqualFold(c.Args[3], "withvalues") {
@@ -357,10 +361,6 @@ func (h *Handlers) hrandfield(c *command.Ctx) {
 		withValues = true
 	} else if len(c.Args) > 4 {
 		c.Error(ErrSyntax)
-		return
-	}
-	if count == math.MinInt64 {
-		c.Error(errRangeLong)
 		return
 	}
 	if withValues && (count < -math.MaxInt64/2 || count > math.MaxInt64/2) {
