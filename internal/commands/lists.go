@@ -378,8 +378,10 @@ func (h *Handlers) lrem(c *command.Ctx) {
 		})
 	default:
 		// from the tail: find the positions to drop first
+		// (-count as unsigned: Redis's -LONG_MIN stays negative and never
+		// equals the number removed, so every match goes)
 		drop := map[int]bool{}
-		for i := l.Len() - 1; i >= 0 && int64(len(drop)) < -count; i-- {
+		for i := l.Len() - 1; i >= 0 && uint64(len(drop)) < uint64(-count); i-- {
 			if bytes.Equal(l.Index(i), v) {
 				drop[i] = true
 			}
