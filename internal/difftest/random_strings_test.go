@@ -142,6 +142,9 @@ func randomStringsCommand(rng *rand.Rand) []string {
 				"9223372036854775807", "-9223372036854775808", "9223372036854775808",
 				"1.7976931348623157e308", "0.1", "5e-324", "10.50")
 		case 2:
+			if rng.IntN(2) == 0 {
+				return strings.Repeat("z", 43+rng.IntN(3)) // embstr up to 44 bytes
+			}
 			return strings.Repeat("ab", 20+rng.IntN(20))
 		default:
 			return pick("hello", "world", "ohello", "hellow", "a", "b", "abcde", "ACGTACGT", "ACGTTTGA")
@@ -151,8 +154,14 @@ func randomStringsCommand(rng *rand.Rand) []string {
 		if rng.IntN(3) == 0 {
 			return strconv.Itoa(rng.IntN(12) - 2)
 		}
-		if rng.IntN(12) == 0 {
-			return strings.Repeat("m", 70)
+		switch rng.IntN(24) {
+		case 0:
+			return strings.Repeat("m", 70) // past the listpack value limit
+		case 1:
+			return strings.Repeat("m", 63+rng.IntN(3)) // 63, 64, 65 bytes
+		case 2:
+			// not integers for an intset (or an integer past int64)
+			return pick("-0", "01", "9223372036854775808", "-9223372036854775808", " 1", "1.0")
 		}
 		return fmt.Sprintf("m%d", rng.IntN(10))
 	}
@@ -194,7 +203,7 @@ func randomStringsCommand(rng *rand.Rand) []string {
 		return nil
 	}
 	var cmd []string
-	switch rng.IntN(73) {
+	switch rng.IntN(76) {
 	case 0, 1, 2:
 		cmd = []string{"SET", key(), strVal()}
 		for n := rng.IntN(4); n > 0; n-- {
@@ -455,6 +464,12 @@ func randomStringsCommand(rng *rand.Rand) []string {
 		}
 	case 64:
 		return stateCommand()
+	case 65:
+		cmd = []string{"LREM", key(), pick("0", "1", "-1", "2", "-2", "9223372036854775807", "-9223372036854775808", "x"), member()}
+	case 66:
+		cmd = []string{"MOVE", key(), pick("1", "0", "16", "x")}
+	case 67:
+		cmd = []string{"HMGET", key(), member(), member()}
 	default:
 		return scripted(randomStringsCommand(rng))
 	}
