@@ -205,7 +205,7 @@ func randomStringsCommand(rng *rand.Rand) []string {
 		return nil
 	}
 	var cmd []string
-	switch rng.IntN(76) {
+	switch rng.IntN(78) {
 	case 0, 1, 2:
 		cmd = []string{"SET", key(), strVal()}
 		for n := rng.IntN(4); n > 0; n-- {
@@ -240,7 +240,8 @@ func randomStringsCommand(rng *rand.Rand) []string {
 		cmd = []string{"STRLEN", key()}
 	case 9, 10:
 		cmd = []string{"INCRBYFLOAT", key(), pick("0.1", "1.25", "-3", "1e17", "-1.5e-5", "3",
-			"inf", "1e308", "5.0e3", "0x10", "nan", "", " 1", "1e-300", "10.50", "-0", "17e2", "1.7976931348623157e308")}
+			"inf", "1e308", "5.0e3", "0x10", "nan", "", " 1", "1e-300", "10.50", "-0", "17e2", "1.7976931348623157e308",
+			"0.3333333333333333333333", "1e-20", "123456789012345678901234567890", "-9223372036854775808", "1e4932", "0x1p-3")}
 	case 11:
 		cmd = []string{pick("DECRBY", "INCRBY"), key(), pick("1", "-1", "9223372036854775807",
 			"-9223372036854775808", "1.5", "x", "100")}
@@ -472,6 +473,13 @@ func randomStringsCommand(rng *rand.Rand) []string {
 		cmd = []string{"MOVE", key(), pick("1", "0", "16", "x")}
 	case 67:
 		cmd = []string{"HMGET", key(), member(), member()}
+	case 68:
+		cmd := randomStringsCommand(rng)
+		if sc := scripted(cmd); sc[0] == "EVAL" && sc[1] == scriptBody {
+			sc[1] = scriptBody2
+			return sc
+		}
+		return cmd
 	default:
 		return scripted(randomStringsCommand(rng))
 	}
@@ -511,6 +519,13 @@ func stateCommand() []string {
 		"w_m1", "w_1", "w_m2", "w_2"}
 }
 
+// scriptBody runs ARGV as a command in RESP3 mode; a script's default,
+// RESP2, is in scriptBody2.
+const (
+	scriptBody  = "redis.setresp(3) return redis.call(unpack(ARGV))"
+	scriptBody2 = "return redis.pcall(unpack(ARGV))"
+)
+
 // scripted runs cmd from a script in RESP3 mode, its reply converted back
 // to the connection's protocol; pseudo-commands and connection commands are
 // left as they are.
@@ -519,7 +534,7 @@ func scripted(cmd []string) []string {
 	case "ROUNDTRIP", "HELLO", "SELECT", "EVAL":
 		return cmd
 	}
-	return append([]string{"EVAL", "redis.setresp(3) return redis.call(unpack(ARGV))", "0"}, cmd...)
+	return append([]string{"EVAL", scriptBody, "0"}, cmd...)
 }
 
 // sortTies drops LIMIT and STORE from a SORT with a BY pattern that has a
