@@ -4,6 +4,7 @@ package cnum
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 )
@@ -11,7 +12,8 @@ import (
 // Strtod mimics glibc's strtod in the C locale: it parses the longest
 // prefix of s forming a number (leading white space skipped) and returns the
 // value, the bytes consumed (0: no conversion) and whether errno would be
-// ERANGE (overflow to ±HUGE_VAL or underflow to zero).
+// ERANGE (overflow to ±HUGE_VAL, underflow to zero or to an inexact
+// subnormal).
 func Strtod(s string) (f float64, n int, erange bool) {
 	i := 0
 	for i < len(s) && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')) {
@@ -98,7 +100,16 @@ func Strtod(s string) (f float64, n int, erange bool) {
 	if f == 0 && nonzero {
 		erange = true
 	}
+	if f != 0 && f < 0x1p-1022 && !erange && !exactDecimal(s[i:j], f) {
+		erange = true // glibc: an inexact subnormal result underflows too
+	}
 	return sign(f), j, erange
+}
+
+// exactDecimal reports whether the decimal number text is exactly f.
+func exactDecimal(text string, f float64) bool {
+	r, ok := new(big.Rat).SetString(text)
+	return ok && r.Cmp(new(big.Rat).SetFloat64(f)) == 0
 }
 
 // strtodHex parses the part of a hexadecimal float after "0x".

@@ -2,8 +2,12 @@ package cnum
 
 import (
 	"math"
+	"math/big"
 	"testing"
 )
+
+// exactSubnormal is 2^-1070 written out exactly (1070 decimals).
+var exactSubnormal = new(big.Float).SetFloat64(0x1p-1070).Text('f', 1070)
 
 func TestStrtod(t *testing.T) {
 	for _, tc := range []struct {
@@ -23,6 +27,12 @@ func TestStrtod(t *testing.T) {
 		{"abc", 0, 0, false},
 		{".", 0, 0, false},
 		{"5.", 5, 2, false},
+		// glibc: ERANGE for an inexact subnormal, not for an exact one
+		{"5e-324", 5e-324, 6, true},
+		{"-1e-310", -1e-310, 7, true},
+		{"2.2250738585072009e-308", 2.2250738585072009e-308, 23, true},
+		{"2.2250738585072014e-308", 2.2250738585072014e-308, 23, false},
+		{exactSubnormal, 0x1p-1070, len(exactSubnormal), false},
 	} {
 		f, n, erange := Strtod(tc.in)
 		if f != tc.f || n != tc.n || erange != tc.erange {

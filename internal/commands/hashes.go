@@ -293,6 +293,10 @@ func (h *Handlers) hincrbyfloat(c *command.Ctx) {
 		c.Error(ErrNotFloat)
 		return
 	}
+	if incr.f.IsInf() { // Redis checks it before the key's type
+		c.Error("ERR value is NaN or Infinity")
+		return
+	}
 	hs, ok := getHash(c, key)
 	if !ok {
 		return
@@ -305,10 +309,6 @@ func (h *Handlers) hincrbyfloat(c *command.Ctx) {
 				return
 			}
 		}
-	}
-	if incr.f.IsInf() {
-		c.Error("ERR value is NaN or Infinity")
-		return
 	}
 	if cur.f.IsInf() {
 		c.Error(errHashNaNInf)
@@ -348,6 +348,10 @@ func (h *Handlers) hrandfield(c *command.Ctx) {
 		c.Error(ErrNotInt)
 		return
 	}
+	if count == math.MinInt64 { // Redis checks the range before the syntax
+		c.Error(errRangeLong)
+		return
+	}
 	withValues := false
 	if len(c.Args) == 4 {
 		if !EqualFold(c.Args[3], "withvalues") {
@@ -357,10 +361,6 @@ func (h *Handlers) hrandfield(c *command.Ctx) {
 		withValues = true
 	} else if len(c.Args) > 4 {
 		c.Error(ErrSyntax)
-		return
-	}
-	if count == math.MinInt64 {
-		c.Error(errRangeLong)
 		return
 	}
 	if withValues && (count < -math.MaxInt64/2 || count > math.MaxInt64/2) {

@@ -263,17 +263,18 @@ func (h *Handlers) lrange(c *command.Ctx) {
 }
 
 func (h *Handlers) lindex(c *command.Ctx) {
-	idx, okI := ParseInt(c.Args[2])
-	if !okI {
-		c.Error(ErrNotInt)
-		return
-	}
+	// Redis looks the key up before it parses the index
 	l, ok := getList(c, c.Args[1])
 	if !ok {
 		return
 	}
 	if l == nil {
 		c.W.Null()
+		return
+	}
+	idx, okI := ParseInt(c.Args[2])
+	if !okI {
+		c.Error(ErrNotInt)
 		return
 	}
 	if idx < 0 {
@@ -377,8 +378,10 @@ func (h *Handlers) lrem(c *command.Ctx) {
 		})
 	default:
 		// from the tail: find the positions to drop first
+		// (-count as unsigned: Redis's -LONG_MIN stays negative and never
+		// equals the number removed, so every match goes)
 		drop := map[int]bool{}
-		for i := l.Len() - 1; i >= 0 && int64(len(drop)) < -count; i-- {
+		for i := l.Len() - 1; i >= 0 && uint64(len(drop)) < uint64(-count); i-- {
 			if bytes.Equal(l.Index(i), v) {
 				drop[i] = true
 			}
@@ -444,11 +447,7 @@ func (h *Handlers) lpos(c *command.Ctx) {
 			i++
 		case EqualFold(a, "count") && more:
 			n, ok := ParseInt(c.Args[i+1])
-			if !ok {
-				c.Error(ErrNotInt)
-				return
-			}
-			if n < 0 {
+			if !ok || n < 0 { // Redis: the same message for a non-number
 				c.Error(errLposCount)
 				return
 			}
@@ -456,11 +455,7 @@ func (h *Handlers) lpos(c *command.Ctx) {
 			i++
 		case EqualFold(a, "maxlen") && more:
 			n, ok := ParseInt(c.Args[i+1])
-			if !ok {
-				c.Error(ErrNotInt)
-				return
-			}
-			if n < 0 {
+			if !ok || n < 0 { // Redis: the same message for a non-number
 				c.Error(errLposMaxlen)
 				return
 			}

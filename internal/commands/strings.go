@@ -545,7 +545,7 @@ func (h *Handlers) setrange(c *command.Ctx) {
 		c.W.Int(int64(len(v)))
 		return
 	}
-	if off+int64(len(val)) > h.maxBulk() {
+	if off > h.maxBulk()-int64(len(val)) { // off+len(val) may overflow
 		c.Error(errStringSize)
 		return
 	}
