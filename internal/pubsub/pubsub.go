@@ -329,7 +329,7 @@ func (h *Hub) Publish(channel, payload []byte) int {
 	ch := string(channel)
 	h.pats.mu.RLock()
 	for pat, l := range h.pats.m {
-		if !glob.Match(pat, ch, false) {
+		if !matchChannel(pat, ch) {
 			continue
 		}
 		m := NewMessage("pmessage", []byte(pat), channel, payload)
@@ -340,6 +340,18 @@ func (h *Hub) Publish(channel, payload []byte) int {
 	}
 	h.pats.mu.RUnlock()
 	return n
+}
+
+// matchChannel reports whether channel matches the glob pattern as Redis
+// 7.0's stringmatchlen says: its loop runs while both pattern and string
+// are left, so the empty channel matches only the empty pattern ("*" does
+// not match it: PUBLISH "" reaches no PSUBSCRIBE *, PUBSUB CHANNELS * does
+// not list it).
+func matchChannel(pattern, channel string) bool {
+	if channel == "" {
+		return pattern == ""
+	}
+	return glob.Match(pattern, channel, false)
 }
 
 // SPublish sends payload to the subscribers of shard channel channel.
@@ -373,7 +385,7 @@ func (h *Hub) Channels(k Kind, pattern string, match bool) []string {
 		r := &regs[i]
 		r.mu.RLock()
 		for n := range r.m {
-			if !match || glob.Match(pattern, n, false) {
+			if !match || matchChannel(pattern, n) {
 				out = append(out, n)
 			}
 		}
