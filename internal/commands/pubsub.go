@@ -41,6 +41,12 @@ func (h *Handlers) registerPubSub() {
 // one [kind, name, count] reply (a push in RESP3) per argument.
 func (h *Handlers) subscriber(k pubsub.Kind, reply string) command.Handler {
 	return func(c *command.Ctx) {
+		if k == pubsub.Shard && c.Client.Flags&command.ClientMulti != 0 {
+			// run by EXEC, which denies blocking: Redis 7.0 lets SUBSCRIBE
+			// and PSUBSCRIBE through there, not SSUBSCRIBE
+			c.Error("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client")
+			return
+		}
 		for _, a := range c.Args[1:] {
 			n := h.PubSub.Subscribe(c.Client.ID, k, string(a))
 			c.W.Push(3)
