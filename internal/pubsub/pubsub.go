@@ -322,7 +322,32 @@ func (h *Hub) Remove(id int64) {
 // Publish sends payload to the subscribers of channel and of the patterns
 // matching it, and returns the number of deliveries.
 func (h *Hub) Publish(channel, payload []byte) int {
-	n := h.fanout(&h.chans[maphash.Bytes(h.seed, channel)%numShards], "message", channel, payload)
+	return h.PublishFrom(channel, payload, Self{})
+}
+
+// Self is the publishing client when it writes its own messages inline:
+// Redis 7.0 appends a message for the publisher itself to its reply
+// buffer as it publishes, so it comes before PUBLISH's reply (and inside
+// EXEC's array, where EXEC ran the PUBLISH). Deliveries to client ID are
+// appended to *Buf, encoded for Proto, instead of going to its Sink; a zero
+// Self (Buf nil) delivers to sinks.
+type Self struct {
+	ID    int64
+	Buf   *[]byte
+	Proto int
+}
+
+func (s Self) deliver(c *client, m *Message) {
+	if s.Buf != nil && c.id == s.ID {
+		*s.Buf = m.AppendTo(*s.Buf, s.Proto)
+		return
+	}
+	c.sink.Deliver(m)
+}
+
+// PublishFrom is Publish by the client self.
+func (h *Hub) PublishFrom(channel, payload []byte, self Self) int {
+	n := h.fanout(&h.chans[maphash.Bytes(h.seed, channel)%numShards], "message", channel, payload, self)
 	if h.npats.Load() == 0 {
 		return n
 	}
@@ -334,7 +359,7 @@ func (h *Hub) Publish(channel, payload []byte) int {
 		}
 		m := NewMessage("pmessage", []byte(pat), channel, payload)
 		for _, c := range l.list {
-			c.sink.Deliver(m)
+			self.deliver(c, m)
 		}
 		n += len(l.list)
 	}
@@ -356,10 +381,15 @@ func matchChannel(pattern, channel string) bool {
 
 // SPublish sends payload to the subscribers of shard channel channel.
 func (h *Hub) SPublish(channel, payload []byte) int {
-	return h.fanout(&h.shards[maphash.Bytes(h.seed, channel)%numShards], "smessage", channel, payload)
+	return h.SPublishFrom(channel, payload, Self{})
 }
 
-func (h *Hub) fanout(r *registry, kind string, channel, payload []byte) int {
+// SPublishFrom is SPublish by the client self.
+func (h *Hub) SPublishFrom(channel, payload []byte, self Self) int {
+	return h.fanout(&h.shards[maphash.Bytes(h.seed, channel)%numShards], "smessage", channel, payload, self)
+}
+
+func (h *Hub) fanout(r *registry, kind string, channel, payload []byte, self Self) int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	l := r.m[string(channel)]
@@ -368,7 +398,7 @@ func (h *Hub) fanout(r *registry, kind string, channel, payload []byte) int {
 	}
 	m := NewMessage(kind, nil, channel, payload)
 	for _, c := range l.list {
-		c.sink.Deliver(m)
+		self.deliver(c, m)
 	}
 	return len(l.list)
 }
