@@ -130,9 +130,24 @@ func (tc *txClient) track(args []string, replies []byte) {
 		if bytes.HasPrefix(first, []byte("+OK\r\n")) {
 			tc.inMulti = true
 		}
-	case "EXEC", "DISCARD", "RESET":
-		tc.inMulti = false
+	default:
+		if leavesMulti(args, first) {
+			tc.inMulti = false
+		}
 	}
+}
+
+// leavesMulti reports whether cmd, answered rep, ends a transaction: EXEC
+// always does (refused, it aborts), DISCARD and RESET unless refused (with
+// the wrong arity they are flagged errors and the transaction goes on).
+func leavesMulti(cmd []string, rep []byte) bool {
+	switch strings.ToUpper(cmd[0]) {
+	case "EXEC":
+		return true
+	case "DISCARD", "RESET":
+		return len(rep) > 0 && rep[0] != '-'
+	}
+	return false
 }
 
 // txExchange sends cmd (nil: none) and a sentinel on conn and returns every
@@ -165,10 +180,9 @@ func txExchange(conn *Conn, cmd []string, inMulti bool, marker int) ([]byte, err
 			// then a sentinel as below, in the state the command left:
 			// an EXEC may answer more than its array announces (a
 			// SUBSCRIBE of several channels in it, as Redis does)
-			name := strings.ToUpper(cmd[0])
 			if isMulti {
 				inMulti = bytes.Equal(rep, []byte("+OK\r\n"))
-			} else if name == "EXEC" || name == "DISCARD" || name == "RESET" {
+			} else if leavesMulti(cmd, rep) {
 				inMulti = false
 			}
 		}
@@ -396,8 +410,9 @@ func unsubscribeOrder(kind string, b []byte) []byte {
 	return fmt.Appendf(out, " channels %q", names)
 }
 
-// pmessageOrder sorts each run of consecutive pmessages in b: one PUBLISH
-// reaches a client's patterns in the order of Redis's dict of patterns.
+// pmessageOrder sorts each run of consecutive pmessages in b, and in the
+// arrays of b (EXEC's): one PUBLISH reaches a client's patterns in the
+// order of Redis's dict of patterns.
 func pmessageOrder(b []byte) []byte {
 	var out []byte
 	var run [][]byte
@@ -421,6 +436,15 @@ func pmessageOrder(b []byte) []byte {
 			continue
 		}
 		flush()
+		if v.Type == '*' && len(v.Elems) > 0 { // EXEC's array: its elements too
+			var elems []byte
+			for _, e := range v.Elems {
+				elems = append(elems, e.Raw...)
+			}
+			out = append(out, raw[:bytes.Index(raw, []byte("\r\n"))+2]...)
+			out = append(out, pmessageOrder(elems)...)
+			continue
+		}
 		out = append(out, raw...)
 	}
 	flush()
