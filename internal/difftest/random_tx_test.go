@@ -243,6 +243,10 @@ func txNormalize(args []string, b []byte) []byte {
 // whether it is in a transaction (commands whose reply cannot be compared
 // inside EXEC's array, HELLO's and PUBSUB CHANNELS', are not drawn there).
 //
+// Left out as inherent: QUIT (closes the connection), keys expiring by
+// time under a WATCH (whether a 1 ms TTL has passed by the next step is
+// timing), CLIENT ID/LIST/INFO (ids, addresses, ages).
+//
 // Known gap, left out: a script's PUBLISH to a channel its own client
 // subscribes to. Redis writes that message into the client's output at
 // once, before EVAL's reply; Crescent delivers it after (a script's
