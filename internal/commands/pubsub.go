@@ -5,6 +5,7 @@ import (
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/pubsub"
+	"github.com/crescent-db/crescent/internal/resp"
 )
 
 // registerPubSub attaches the pub/sub commands. Subscriptions live in
@@ -41,6 +42,12 @@ func (h *Handlers) registerPubSub() {
 // one [kind, name, count] reply (a push in RESP3) per argument.
 func (h *Handlers) subscriber(k pubsub.Kind, reply string) command.Handler {
 	return func(c *command.Ctx) {
+		if k == pubsub.Shard && c.Client.Flags&command.ClientMulti != 0 {
+			// run by EXEC, which denies blocking: Redis 7.0 lets SUBSCRIBE
+			// and PSUBSCRIBE through there, not SSUBSCRIBE
+			c.Error("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client")
+			return
+		}
 		for _, a := range c.Args[1:] {
 			n := h.PubSub.Subscribe(c.Client.ID, k, string(a))
 			c.W.Push(3)
@@ -97,11 +104,22 @@ func (h *Handlers) unsubscriber(k pubsub.Kind, reply string) command.Handler {
 }
 
 func (h *Handlers) publish(c *command.Ctx) {
-	c.W.Int(int64(h.PubSub.Publish(c.Args[1], c.Args[2])))
+	c.W.Int(int64(h.PubSub.PublishFrom(c.Args[1], c.Args[2], publisher(c))))
 }
 
 func (h *Handlers) spublish(c *command.Ctx) {
-	c.W.Int(int64(h.PubSub.SPublish(c.Args[1], c.Args[2])))
+	c.W.Int(int64(h.PubSub.SPublishFrom(c.Args[1], c.Args[2], publisher(c))))
+}
+
+// publisher has a client's messages to itself written inline, before
+// PUBLISH's reply, as Redis does (pubsub.Self). From a script they still
+// go to the connection's sink, so they follow the script's reply.
+func publisher(c *command.Ctx) pubsub.Self {
+	w, ok := c.W.(*resp.Writer)
+	if c.InScript || c.Client == nil || !ok {
+		return pubsub.Self{}
+	}
+	return pubsub.Self{ID: c.Client.ID, Buf: &w.Buf, Proto: w.Proto}
 }
 
 func (h *Handlers) pubsubChannels(k pubsub.Kind) command.Handler {

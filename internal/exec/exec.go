@@ -543,7 +543,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	}
 	if e.Cluster != nil { // cluster mode: slot checks (cluster.go)
 		if msg := e.clusterCheck(cl, spec, args); msg != "" {
-			e.reject(cl, args, w, msg)
+			e.rejectKeep(cl, w, msg)
 			return
 		}
 	}
@@ -569,7 +569,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		// cluster mode: a manual failover moved the slots meanwhile
 		if e.Cluster != nil {
 			if msg := e.clusterCheck(cl, spec, args); msg != "" {
-				e.reject(cl, args, w, msg)
+				e.rejectKeep(cl, w, msg)
 				return
 			}
 		}
@@ -805,6 +805,23 @@ func (e *Executor) putFrame(f *frame) {
 }
 
 func (e *Executor) reject(cl *command.Client, args [][]byte, w *resp.Writer, msg string) {
+	// EXEC refused before it runs (arity, NOAUTH, NOPERM, OOM, BUSY, the
+	// RESP2 subscribed context) ends the transaction, in MULTI or not
+	// (WATCHes too), and says so: Redis's rejectCommand calls
+	// execCommandAbort, whose message drops the leading "ERR ". Guard
+	// (guard.go) aborts by itself; cluster redirections use rejectKeep.
+	if !strings.HasPrefix(msg, "EXECABORT") {
+		if cmd, _ := e.Table.Resolve(args); cmd != nil && cmd.Lock == command.LockTx {
+			e.Discard(cl)
+			msg = errExecAbortFor + strings.TrimPrefix(msg, "ERR ")
+		}
+	}
+	e.rejectKeep(cl, w, msg)
+}
+
+// rejectKeep is reject without EXEC's abort (a cluster redirection of
+// EXEC discards the transaction itself and replies with the plain error).
+func (e *Executor) rejectKeep(cl *command.Client, w *resp.Writer, msg string) {
 	w.Error(msg)
 	e.CountError(msg)
 	if cl.Flags&command.ClientMulti != 0 {

@@ -322,19 +322,44 @@ func (h *Hub) Remove(id int64) {
 // Publish sends payload to the subscribers of channel and of the patterns
 // matching it, and returns the number of deliveries.
 func (h *Hub) Publish(channel, payload []byte) int {
-	n := h.fanout(&h.chans[maphash.Bytes(h.seed, channel)%numShards], "message", channel, payload)
+	return h.PublishFrom(channel, payload, Self{})
+}
+
+// Self is the publishing client when it writes its own messages inline:
+// Redis 7.0 appends a message for the publisher itself to its reply
+// buffer as it publishes, so it comes before PUBLISH's reply (and inside
+// EXEC's array, where EXEC ran the PUBLISH). Deliveries to client ID are
+// appended to *Buf, encoded for Proto, instead of going to its Sink; a zero
+// Self (Buf nil) delivers to sinks.
+type Self struct {
+	ID    int64
+	Buf   *[]byte
+	Proto int
+}
+
+func (s Self) deliver(c *client, m *Message) {
+	if s.Buf != nil && c.id == s.ID {
+		*s.Buf = m.AppendTo(*s.Buf, s.Proto)
+		return
+	}
+	c.sink.Deliver(m)
+}
+
+// PublishFrom is Publish by the client self.
+func (h *Hub) PublishFrom(channel, payload []byte, self Self) int {
+	n := h.fanout(&h.chans[maphash.Bytes(h.seed, channel)%numShards], "message", channel, payload, self)
 	if h.npats.Load() == 0 {
 		return n
 	}
 	ch := string(channel)
 	h.pats.mu.RLock()
 	for pat, l := range h.pats.m {
-		if !glob.Match(pat, ch, false) {
+		if !matchChannel(pat, ch) {
 			continue
 		}
 		m := NewMessage("pmessage", []byte(pat), channel, payload)
 		for _, c := range l.list {
-			c.sink.Deliver(m)
+			self.deliver(c, m)
 		}
 		n += len(l.list)
 	}
@@ -342,12 +367,29 @@ func (h *Hub) Publish(channel, payload []byte) int {
 	return n
 }
 
-// SPublish sends payload to the subscribers of shard channel channel.
-func (h *Hub) SPublish(channel, payload []byte) int {
-	return h.fanout(&h.shards[maphash.Bytes(h.seed, channel)%numShards], "smessage", channel, payload)
+// matchChannel reports whether channel matches the glob pattern as Redis
+// 7.0's stringmatchlen says: its loop runs while both pattern and string
+// are left, so the empty channel matches only the empty pattern ("*" does
+// not match it: PUBLISH "" reaches no PSUBSCRIBE *, PUBSUB CHANNELS * does
+// not list it).
+func matchChannel(pattern, channel string) bool {
+	if channel == "" {
+		return pattern == ""
+	}
+	return glob.Match(pattern, channel, false)
 }
 
-func (h *Hub) fanout(r *registry, kind string, channel, payload []byte) int {
+// SPublish sends payload to the subscribers of shard channel channel.
+func (h *Hub) SPublish(channel, payload []byte) int {
+	return h.SPublishFrom(channel, payload, Self{})
+}
+
+// SPublishFrom is SPublish by the client self.
+func (h *Hub) SPublishFrom(channel, payload []byte, self Self) int {
+	return h.fanout(&h.shards[maphash.Bytes(h.seed, channel)%numShards], "smessage", channel, payload, self)
+}
+
+func (h *Hub) fanout(r *registry, kind string, channel, payload []byte, self Self) int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	l := r.m[string(channel)]
@@ -356,7 +398,7 @@ func (h *Hub) fanout(r *registry, kind string, channel, payload []byte) int {
 	}
 	m := NewMessage(kind, nil, channel, payload)
 	for _, c := range l.list {
-		c.sink.Deliver(m)
+		self.deliver(c, m)
 	}
 	return len(l.list)
 }
@@ -373,7 +415,7 @@ func (h *Hub) Channels(k Kind, pattern string, match bool) []string {
 		r := &regs[i]
 		r.mu.RLock()
 		for n := range r.m {
-			if !match || glob.Match(pattern, n, false) {
+			if !match || matchChannel(pattern, n) {
 				out = append(out, n)
 			}
 		}

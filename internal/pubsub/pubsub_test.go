@@ -194,3 +194,71 @@ func BenchmarkNotifyDisabled(b *testing.B) {
 		h.Notify('$', "set", 0, key)
 	}
 }
+
+type recSink struct{ got []byte }
+
+func (s *recSink) Deliver(m *Message) { s.got = m.AppendTo(s.got, 2) }
+
+// TestPublishFromSelf checks that the publisher's own messages go to its
+// buffer, encoded for its protocol, and everyone else's to their sinks.
+func TestPublishFromSelf(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		self     int64
+		proto    int
+		wantSelf string
+		wantN    int
+	}{
+		{"resp3 self", 1, 3, ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n>4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$2\r\nch\r\n$1\r\nm\r\n", 3},
+		{"resp2 self", 1, 2, "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n*4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$2\r\nch\r\n$1\r\nm\r\n", 3},
+		{"not subscribed", 9, 3, "", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sinks := map[int64]*recSink{1: {}, 2: {}}
+			h := New(func(id int64) Sink { return sinks[id] })
+			h.Subscribe(1, Channel, "ch")
+			h.Subscribe(1, Pattern, "c*")
+			h.Subscribe(2, Channel, "ch")
+			var buf []byte
+			n := h.PublishFrom([]byte("ch"), []byte("m"), Self{ID: tc.self, Buf: &buf, Proto: tc.proto})
+			if n != tc.wantN || string(buf) != tc.wantSelf {
+				t.Fatalf("n %d buf %q, want %d %q", n, buf, tc.wantN, tc.wantSelf)
+			}
+			if want := "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n"; string(sinks[2].got) != want {
+				t.Fatalf("other client got %q", sinks[2].got)
+			}
+			if tc.wantSelf != "" && len(sinks[1].got) != 0 {
+				t.Fatalf("publisher's sink got %q", sinks[1].got)
+			}
+		})
+	}
+}
+
+// TestMatchChannelEmpty: Redis 7.0's stringmatchlen matches the empty
+// string with the empty pattern only.
+func TestMatchChannelEmpty(t *testing.T) {
+	for _, tc := range []struct {
+		pat, ch string
+		want    bool
+	}{
+		{"*", "", false}, {"**", "", false}, {"", "", true}, {"?", "", false},
+		{"*", "a", true}, {"", "a", false}, {"a*", "a", true},
+	} {
+		if got := matchChannel(tc.pat, tc.ch); got != tc.want {
+			t.Errorf("matchChannel(%q, %q) = %v", tc.pat, tc.ch, got)
+		}
+	}
+}
+
+func BenchmarkPublishFromSelf(b *testing.B) {
+	h := New(func(int64) Sink { return nullSink{} })
+	h.Subscribe(1, Channel, "ch")
+	h.Subscribe(2, Channel, "ch")
+	ch, msg := []byte("ch"), []byte("hello world")
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = buf[:0]
+		h.PublishFrom(ch, msg, Self{ID: 1, Buf: &buf, Proto: 3})
+	}
+}
