@@ -864,7 +864,8 @@ func (h *Handlers) xread(c *command.Ctx) {
 		}
 	}
 
-	// Decide which streams are served now, creating consumers on the way.
+	// Decide which streams are served now, creating the consumers of those
+	// served on the way.
 	serve := make([]bool, n)
 	served := 0
 	var prop [][][]byte
@@ -881,6 +882,9 @@ func (h *Handlers) xread(c *command.Ctx) {
 			} else if st.s.Len() > 0 && st.group.LastID.Less(st.s.LastValidID()) {
 				serve[k] = true
 				st.id = st.group.LastID
+			}
+			if !serve[k] {
+				continue // Redis 7.0 creates the consumer only when it serves it
 			}
 			cons := st.group.Consumer(consumerName)
 			if cons == nil {
