@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -1774,7 +1775,7 @@ func (h *Handlers) xinfoStream(c *command.Ctx, s *keyspace.Stream) {
 	w.BulkString("radix-tree-keys")
 	w.Int(int64(s.NumBlocks()))
 	w.BulkString("radix-tree-nodes")
-	w.Int(int64(radixNodes(s.NumBlocks())))
+	w.Int(int64(radixNodes(s)))
 	w.BulkString("last-generated-id")
 	writeID(w, s.LastID)
 	w.BulkString("max-deleted-entry-id")
@@ -1847,13 +1848,52 @@ func (h *Handlers) xinfoStream(c *command.Ctx, s *keyspace.Stream) {
 	}
 }
 
-// radixNodes approximates the node count of Redis's radix tree holding n
-// listpack keys (our blocks live in a sorted slice, not a rax).
-func radixNodes(n int) int {
-	if n == 0 {
-		return 1
+// radixNodes is the node count of the radix tree Redis keeps a stream's
+// listpacks in, keyed by their master IDs as 16 big-endian bytes: our
+// blocks live in a sorted slice, and the rax Redis builds for a set of
+// fixed-length keys has one shape (a compressed node for each run of bytes
+// the keys below share, a branch node where they diverge, a leaf for each
+// key), whatever the order the keys came and went in.
+func radixNodes(s *keyspace.Stream) int {
+	keys := make([][16]byte, s.NumBlocks())
+	for i := range keys {
+		master, _, _, _ := s.BlockInfo(i)
+		binary.BigEndian.PutUint64(keys[i][:8], master.Ms)
+		binary.BigEndian.PutUint64(keys[i][8:], master.Seq)
 	}
-	return n + 1
+	if len(keys) == 0 {
+		return 1 // the empty root
+	}
+	return raxNodes(keys, 0)
+}
+
+// raxNodes counts the nodes of the rax holding the sorted, distinct keys
+// below depth d, where they all share their first d bytes.
+func raxNodes(keys [][16]byte, d int) int {
+	if d == 16 {
+		return 1 // the key's leaf
+	}
+	if len(keys) == 1 {
+		return 2 // the rest of the key compressed, then its leaf
+	}
+	first, last := &keys[0], &keys[len(keys)-1]
+	l := 0
+	for d+l < 16 && first[d+l] == last[d+l] {
+		l++
+	}
+	if l > 0 {
+		return 1 + raxNodes(keys, d+l) // a compressed node of the shared bytes
+	}
+	n := 1 // a branch node, one child per distinct byte
+	for i := 0; i < len(keys); {
+		j := i + 1
+		for j < len(keys) && keys[j][d] == keys[i][d] {
+			j++
+		}
+		n += raxNodes(keys[i:j], d+1)
+		i = j
+	}
+	return n
 }
 
 func collectPEL(p *keyspace.PEL, count int64) []*keyspace.PendingEntry {
