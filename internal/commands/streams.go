@@ -872,6 +872,10 @@ func (h *Handlers) xread(c *command.Ctx) {
 	var prop [][][]byte
 	consumers := make([]*keyspace.Consumer, n)
 	now := c.Now()
+	// delivered is where each group read with ">" will be once the
+	// streams before have been served: a stream named twice is served
+	// twice only while the first read (with COUNT) left new entries.
+	var delivered map[*keyspace.Group]keyspace.StreamID
 	for k := range streams {
 		st := &streams[k]
 		if st.s == nil {
@@ -880,9 +884,21 @@ func (h *Handlers) xread(c *command.Ctx) {
 		if group {
 			if !st.gt {
 				serve[k] = true
-			} else if st.s.Len() > 0 && st.group.LastID.Less(st.s.LastValidID()) {
-				serve[k] = true
-				st.id = st.group.LastID
+			} else {
+				last, ok := delivered[st.group]
+				if !ok {
+					last = st.group.LastID
+				}
+				if st.s.Len() > 0 && last.Less(st.s.LastValidID()) {
+					serve[k] = true
+					st.id = last
+					if n > 1 {
+						if delivered == nil {
+							delivered = make(map[*keyspace.Group]keyspace.StreamID)
+						}
+						delivered[st.group] = nthAfter(st.s, last, count)
+					}
+				}
 			}
 			if !serve[k] {
 				continue // Redis 7.0 creates the consumer only when it serves it
@@ -947,6 +963,19 @@ func (h *Handlers) xread(c *command.Ctx) {
 			c.Propagate = [][][]byte{}
 		}
 	}
+}
+
+// nthAfter returns the ID of the count-th entry of s after id (the last
+// entry when count is 0 or there are fewer).
+func nthAfter(s *keyspace.Stream, id keyspace.StreamID, count int64) keyspace.StreamID {
+	start, _ := id.Incr()
+	var seen int64
+	s.Range(start, keyspace.MaxStreamID, false, func(e keyspace.StreamID, _ [][]byte) bool {
+		id = e
+		seen++
+		return count == 0 || seen < count
+	})
+	return id
 }
 
 // servePEL writes a consumer's pending entries from start (XREADGROUP with
