@@ -862,6 +862,9 @@ func (h *Handlers) xread(c *command.Ctx) {
 				return
 			}
 			st.id = id
+			// Redis marks > with the maximal ID: naming that ID reads new
+			// entries too
+			st.gt = group && id == keyspace.MaxStreamID
 		}
 	}
 
