@@ -1361,7 +1361,7 @@ func (h *Handlers) xclaim(c *command.Ctx) {
 			continue
 		}
 		if force && pe == nil {
-			pe = &keyspace.PendingEntry{ID: id}
+			pe = &keyspace.PendingEntry{ID: id, DeliveryCount: 1} // as Redis's streamCreateNACK
 			g.PEL.Insert(pe)
 		}
 		if pe == nil {
