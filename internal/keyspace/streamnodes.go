@@ -45,7 +45,7 @@ func (s *Stream) LoadBlock(master StreamID, fields [][]byte) error {
 
 // LoadEntry appends an entry (fv copied), deleted or not, to the last
 // block started by LoadBlock. Live entries count in Len; the caller sets
-// the stream's IDs and counters. Call DropEmptyBlock when a block is done.
+// the stream's IDs and counters.
 func (s *Stream) LoadEntry(id StreamID, fv [][]byte, deleted bool) error {
 	b := s.blocks[len(s.blocks)-1]
 	if id.Less(b.master) || b.count > 0 && !b.last.Less(id) || b.count == math.MaxInt32 {
@@ -59,14 +59,6 @@ func (s *Stream) LoadEntry(id StreamID, fv [][]byte, deleted bool) error {
 		s.length++
 	}
 	return nil
-}
-
-// DropEmptyBlock removes the last block if it has no live entry (Redis
-// never keeps such a node).
-func (s *Stream) DropEmptyBlock() {
-	if n := len(s.blocks); n > 0 && s.blocks[n-1].live == 0 {
-		s.removeBlock(n - 1)
-	}
 }
 
 // Clone implements Cloner: a deep copy of entries, groups, consumers and
