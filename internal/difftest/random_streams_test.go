@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestRandomStreams runs seeded random stream commands over a few keys
+// TestRandomStreamCommands runs seeded random stream commands over a few keys
 // against Redis and Crescent and compares every reply, in RESP2 and RESP3:
 // XADD with explicit, partial and automatic IDs, NOMKSTREAM and every
 // trimming option, range reads, deletion and trimming, consumer groups and
@@ -23,7 +23,7 @@ import (
 // either small or past the year 2100 (then * is deterministic), and
 // streamNormalize writes IDs of the current era as TIME-ID. Idle times and
 // delivery or seen times depend on the clock too and are zeroed.
-func TestRandomStreams(t *testing.T) {
+func TestRandomStreamCommands(t *testing.T) {
 	n := 0
 	randomRun{gen: randomStreamCommand, salt: 0x57e4,
 		setup: func(t *testing.T, conn *Conn) {
@@ -424,7 +424,7 @@ func randomStreamCommand(rng *rand.Rand) []string {
 		return []string{"OBJECT", "ENCODING", key()}
 	case 45:
 		// the entry limit of nodes, 0 for none (the byte limit is set per
-		// seed: see TestRandomStreams)
+		// seed: see TestRandomStreamCommands)
 		return []string{"CONFIG", "SET", "stream-node-max-entries", pick("0", "1", "2", "4", "100")}
 	case 46:
 		// options that never block: a stream with new entries, or a
