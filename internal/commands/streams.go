@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -861,15 +862,23 @@ func (h *Handlers) xread(c *command.Ctx) {
 				return
 			}
 			st.id = id
+			// Redis marks > with the maximal ID: naming that ID reads new
+			// entries too
+			st.gt = group && id == keyspace.MaxStreamID
 		}
 	}
 
-	// Decide which streams are served now, creating consumers on the way.
+	// Decide which streams are served now, creating the consumers of those
+	// served on the way.
 	serve := make([]bool, n)
 	served := 0
 	var prop [][][]byte
 	consumers := make([]*keyspace.Consumer, n)
 	now := c.Now()
+	// delivered is where each group read with ">" will be once the
+	// streams before have been served: a stream named twice is served
+	// twice only while the first read (with COUNT) left new entries.
+	var delivered map[*keyspace.Group]keyspace.StreamID
 	for k := range streams {
 		st := &streams[k]
 		if st.s == nil {
@@ -878,9 +887,24 @@ func (h *Handlers) xread(c *command.Ctx) {
 		if group {
 			if !st.gt {
 				serve[k] = true
-			} else if st.s.Len() > 0 && st.group.LastID.Less(st.s.LastValidID()) {
-				serve[k] = true
-				st.id = st.group.LastID
+			} else {
+				last, ok := delivered[st.group]
+				if !ok {
+					last = st.group.LastID
+				}
+				if st.s.Len() > 0 && last.Less(st.s.LastValidID()) {
+					serve[k] = true
+					st.id = last
+					if n > 1 {
+						if delivered == nil {
+							delivered = make(map[*keyspace.Group]keyspace.StreamID)
+						}
+						delivered[st.group] = nthAfter(st.s, last, count)
+					}
+				}
+			}
+			if !serve[k] {
+				continue // Redis 7.0 creates the consumer only when it serves it
 			}
 			cons := st.group.Consumer(consumerName)
 			if cons == nil {
@@ -942,6 +966,19 @@ func (h *Handlers) xread(c *command.Ctx) {
 			c.Propagate = [][][]byte{}
 		}
 	}
+}
+
+// nthAfter returns the ID of the count-th entry of s after id (the last
+// entry when count is 0 or there are fewer).
+func nthAfter(s *keyspace.Stream, id keyspace.StreamID, count int64) keyspace.StreamID {
+	start, _ := id.Incr()
+	var seen int64
+	s.Range(start, keyspace.MaxStreamID, false, func(e keyspace.StreamID, _ [][]byte) bool {
+		id = e
+		seen++
+		return count == 0 || seen < count
+	})
+	return id
 }
 
 // servePEL writes a consumer's pending entries from start (XREADGROUP with
@@ -1324,7 +1361,7 @@ func (h *Handlers) xclaim(c *command.Ctx) {
 			continue
 		}
 		if force && pe == nil {
-			pe = &keyspace.PendingEntry{ID: id}
+			pe = &keyspace.PendingEntry{ID: id, DeliveryCount: 1} // as Redis's streamCreateNACK
 			g.PEL.Insert(pe)
 		}
 		if pe == nil {
@@ -1770,7 +1807,7 @@ func (h *Handlers) xinfoStream(c *command.Ctx, s *keyspace.Stream) {
 	w.BulkString("radix-tree-keys")
 	w.Int(int64(s.NumBlocks()))
 	w.BulkString("radix-tree-nodes")
-	w.Int(int64(radixNodes(s.NumBlocks())))
+	w.Int(int64(radixNodes(s)))
 	w.BulkString("last-generated-id")
 	writeID(w, s.LastID)
 	w.BulkString("max-deleted-entry-id")
@@ -1843,13 +1880,52 @@ func (h *Handlers) xinfoStream(c *command.Ctx, s *keyspace.Stream) {
 	}
 }
 
-// radixNodes approximates the node count of Redis's radix tree holding n
-// listpack keys (our blocks live in a sorted slice, not a rax).
-func radixNodes(n int) int {
-	if n == 0 {
-		return 1
+// radixNodes is the node count of the radix tree Redis keeps a stream's
+// listpacks in, keyed by their master IDs as 16 big-endian bytes: our
+// blocks live in a sorted slice, and the rax Redis builds for a set of
+// fixed-length keys has one shape (a compressed node for each run of bytes
+// the keys below share, a branch node where they diverge, a leaf for each
+// key), whatever the order the keys came and went in.
+func radixNodes(s *keyspace.Stream) int {
+	keys := make([][16]byte, s.NumBlocks())
+	for i := range keys {
+		master, _, _, _ := s.BlockInfo(i)
+		binary.BigEndian.PutUint64(keys[i][:8], master.Ms)
+		binary.BigEndian.PutUint64(keys[i][8:], master.Seq)
 	}
-	return n + 1
+	if len(keys) == 0 {
+		return 1 // the empty root
+	}
+	return raxNodes(keys, 0)
+}
+
+// raxNodes counts the nodes of the rax holding the sorted, distinct keys
+// below depth d, where they all share their first d bytes.
+func raxNodes(keys [][16]byte, d int) int {
+	if d == 16 {
+		return 1 // the key's leaf
+	}
+	if len(keys) == 1 {
+		return 2 // the rest of the key compressed, then its leaf
+	}
+	first, last := &keys[0], &keys[len(keys)-1]
+	l := 0
+	for d+l < 16 && first[d+l] == last[d+l] {
+		l++
+	}
+	if l > 0 {
+		return 1 + raxNodes(keys, d+l) // a compressed node of the shared bytes
+	}
+	n := 1 // a branch node, one child per distinct byte
+	for i := 0; i < len(keys); {
+		j := i + 1
+		for j < len(keys) && keys[j][d] == keys[i][d] {
+			j++
+		}
+		n += raxNodes(keys[i:j], d+1)
+		i = j
+	}
+	return n
 }
 
 func collectPEL(p *keyspace.PEL, count int64) []*keyspace.PendingEntry {

@@ -615,9 +615,8 @@ func (s *Stream) trim(wholeBlock func(*streamBlock) bool, stopAt func(StreamID) 
 			}
 			off = next
 		}
-		if b.live == 0 {
-			s.removeBlock(0)
-		}
+		// a block left without live entries stays, as Redis keeps the
+		// node (until a later trim removes it whole)
 		break
 	}
 	if s.length == 0 {

@@ -34,9 +34,10 @@ func (s *Stream) BlockEntries(i int, fn func(id StreamID, deleted bool, fv [][]b
 var ErrStreamOrder = errors.New("stream entries out of order")
 
 // LoadBlock starts a new block with the given master ID and field names
-// (kept, not copied), for loading a stream node.
+// (kept, not copied), for loading a stream node. Nodes come in the order
+// of their master IDs.
 func (s *Stream) LoadBlock(master StreamID, fields [][]byte) error {
-	if n := len(s.blocks); n > 0 && !s.blocks[n-1].last.Less(master) {
+	if n := len(s.blocks); n > 0 && !s.blocks[n-1].master.Less(master) {
 		return ErrStreamOrder
 	}
 	s.newBlock(master, fields)
@@ -45,10 +46,13 @@ func (s *Stream) LoadBlock(master StreamID, fields [][]byte) error {
 
 // LoadEntry appends an entry (fv copied), deleted or not, to the last
 // block started by LoadBlock. Live entries count in Len; the caller sets
-// the stream's IDs and counters. Call DropEmptyBlock when a block is done.
+// the stream's IDs and counters. An entry may follow a greater deleted
+// one, as in Redis: XSETID can set the last ID below a deleted entry (XADD
+// s 9-0 f v, XADD s 18446744073709551615-0 f v, XDEL s
+// 18446744073709551615-0, XSETID s 10-0, XADD s 11-0 f v).
 func (s *Stream) LoadEntry(id StreamID, fv [][]byte, deleted bool) error {
 	b := s.blocks[len(s.blocks)-1]
-	if id.Less(b.master) || b.count > 0 && !b.last.Less(id) || b.count == math.MaxInt32 {
+	if id.Less(b.master) || b.count == math.MaxInt32 {
 		return ErrStreamOrder
 	}
 	b.appendEntry(id, fv)
@@ -59,14 +63,6 @@ func (s *Stream) LoadEntry(id StreamID, fv [][]byte, deleted bool) error {
 		s.length++
 	}
 	return nil
-}
-
-// DropEmptyBlock removes the last block if it has no live entry (Redis
-// never keeps such a node).
-func (s *Stream) DropEmptyBlock() {
-	if n := len(s.blocks); n > 0 && s.blocks[n-1].live == 0 {
-		s.removeBlock(n - 1)
-	}
 }
 
 // Clone implements Cloner: a deep copy of entries, groups, consumers and

@@ -255,8 +255,7 @@ func loadNode(d *rdb.Decoder, s *keyspace.Stream, master keyspace.StreamID, lp [
 	if gotLive != live || gotDeleted != deleted {
 		return d.Corrupt("stream node: master entry counts %d/%d, found %d/%d", live, deleted, gotLive, gotDeleted)
 	}
-	s.DropEmptyBlock()
-	return nil
+	return nil // a node without live entries stays, as in Redis
 }
 
 func loadID(d *rdb.Decoder) (keyspace.StreamID, error) {
