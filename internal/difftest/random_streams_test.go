@@ -124,8 +124,6 @@ func writeNormalized(out *bytes.Buffer, v Value, xpending, zero bool) {
 }
 
 // pick2 returns one of cmds.
-func pick2(rng *rand.Rand, cmds ...[]string) []string { return cmds[rng.IntN(len(cmds))] }
-
 func randomStreamCommand(rng *rand.Rand) []string {
 	pick := func(s ...string) string { return s[rng.IntN(len(s))] }
 	keys := []string{"s1", "s2", "s3", "str", "lst"}

@@ -387,6 +387,7 @@ func randomTxCommand(rng *rand.Rand, x int, inMulti bool) []string {
 	}
 }
 
+// pick2 returns one of the given commands (shared by the random tests).
 func pick2(rng *rand.Rand, s ...[]string) []string { return s[rng.IntN(len(s))] }
 
 // unsubscribeOrder normalizes the replies of an UNSUBSCRIBE-family command
