@@ -409,10 +409,10 @@ func parseBitfieldType(b []byte) (signed bool, nbits int, ok bool) {
 	if len(b) < 2 {
 		return false, 0, false
 	}
-	switch b[0] {
-	case 'i', 'I':
+	switch b[0] { // lower case only, as Redis
+	case 'i':
 		signed = true
-	case 'u', 'U':
+	case 'u':
 	default:
 		return false, 0, false
 	}
