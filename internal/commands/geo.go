@@ -399,10 +399,22 @@ func parseLonLat(c *command.Ctx, args [][]byte) (float64, float64, bool) {
 		return 0, 0, false
 	}
 	if lon < geoLongMin || lon > geoLongMax || lat < geoLatMin || lat > geoLatMax {
-		c.Error(fmt.Sprintf("ERR invalid longitude,latitude pair %f,%f", lon, lat))
+		c.Error("ERR invalid longitude,latitude pair " + cFormatF(lon) + "," + cFormatF(lat))
 		return 0, 0, false
 	}
 	return lon, lat, true
+}
+
+// cFormatF formats f as C's printf("%f") does: infinities as "inf" and
+// "-inf" where Go's %f writes "+Inf" and "-Inf".
+func cFormatF(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	return fmt.Sprintf("%f", f)
 }
 
 func geoUnit(c *command.Ctx, u []byte) (float64, bool) {
