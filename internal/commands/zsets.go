@@ -466,10 +466,15 @@ func (h *Handlers) zlexcount(c *command.Ctx) {
 	}
 	n := 0
 	if first := z.FirstInLex(&r); first != nil {
-		last := z.LastInLex(&r)
+		// With different scores the lex order is not the set's order and
+		// the range may have a first element but no last one: count to the
+		// end then, as Redis's zlexcountCommand does.
 		r1, _ := z.Rank(first.Member)
-		r2, _ := z.Rank(last.Member)
-		n = r2 - r1 + 1
+		n = z.Len() - r1
+		if last := z.LastInLex(&r); last != nil {
+			r2, _ := z.Rank(last.Member)
+			n = r2 - r1 + 1
+		}
 	}
 	c.W.Int(int64(n))
 }
