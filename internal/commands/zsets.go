@@ -1124,11 +1124,7 @@ func (h *Handlers) zsetOp(c *command.Ctx, dstkey []byte, numkeysIdx int, op int,
 		case cardOnly && remaining >= 2 && EqualFold(a, "limit"):
 			j++
 			n, ok := ParseInt(c.Args[j])
-			if !ok {
-				c.Error(ErrNotInt)
-				return
-			}
-			if n < 0 {
+			if !ok || n < 0 { // one error for both, as Redis (and SINTERCARD)
 				c.Error("ERR LIMIT can't be negative")
 				return
 			}
