@@ -1211,6 +1211,11 @@ func (h *Handlers) zsetOp(c *command.Ctx, dstkey []byte, numkeysIdx int, op int,
 	}
 	entries, value := h.zlimits()
 	out := newZSetFor(len(res), maxlen, entries, value)
+	if dstkey == nil {
+		// Redis replies from its skiplist result, where a -0 score (a
+		// weight of -1 on 0) stays -0; only a stored result turns listpack
+		out = keyspace.NewZSet(false)
+	}
 	for _, e := range res {
 		out.Set(e.member, e.score)
 	}
