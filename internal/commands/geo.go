@@ -124,8 +124,28 @@ func areaToLonLat(a geoArea) (float64, float64) {
 
 // decodeGeoScore returns the longitude and latitude a score encodes.
 func decodeGeoScore(score float64) (float64, float64) {
-	h := geoHashBits{bits: uint64(score), step: geoStepMax}
+	h := geoHashBits{bits: cDoubleToUint64(score), step: geoStepMax}
 	return areaToLonLat(geohashDecode(geoLongRange, geoLatRange, h))
+}
+
+// cDoubleToUint64 converts f as Redis's (GeoHashFix52Bits)score cast does
+// when built by GCC for x86-64 (the reference build): below 2^63 through a
+// signed conversion (negative scores wrap), above by subtracting 2^63; an
+// out-of-range value (1e300, inf) converts to the "integer indefinite"
+// 0x8000000000000000, which the 2^63 path flips to 0. Go's own conversion
+// of such values is implementation-specific.
+func cDoubleToUint64(f float64) uint64 {
+	const two63 = 1 << 63
+	cvt := func(f float64) uint64 { // cvttsd2si
+		if !(f > -two63-1024 && f < two63) { // out of range or NaN
+			return 1 << 63
+		}
+		return uint64(int64(f))
+	}
+	if f < two63 {
+		return cvt(f)
+	}
+	return cvt(f-two63) ^ 1<<63
 }
 
 // encodeGeoScore returns the 52-bit score of a point.
