@@ -72,8 +72,14 @@ func randomZsetCommand(rng *rand.Rand) []string {
 	// commands can turn into sorted sets of any scores stay out.
 	lkey := func() string { return pick("zl", "zl", "zl", "zl", "zlstr", "nolex") }
 	gkey := func() string { return pick("g", "g", "g", "g2", "z1", "str", "none") }
-	hkey := func() string { return pick("h1", "h2", "h3", "h1", "str", "z1", "none") }
-	bkey := func() string { return pick("b1", "b2", "b3", "b1", "h1", "z1", "none", "str") }
+	// Bit writes (SETBIT, BITFIELD, BITOP, APPEND) never reach a
+	// HyperLogLog key: a sparse HLL with a damaged or trailing opcode makes
+	// Redis read past its end (undefined, and its answers differ from run
+	// to run of the C code's allocation). HLL keys are read as bitmaps; the
+	// PF commands meet a plain string (hstr) and a sorted set (zl).
+	hkey := func() string { return pick("h1", "h2", "h3", "h1", "hstr", "zl", "hnone") }
+	bkey := func() string { return pick("b1", "b2", "b3", "b1", "z1", "none", "str") }
+	bread := func() string { return pick(bkey(), hkey()) }
 	member := func() string {
 		switch rng.IntN(8) {
 		case 0:
@@ -461,9 +467,9 @@ func randomZsetCommand(rng *rand.Rand) []string {
 		if rng.IntN(10) == 0 {
 			off = pick("-1", "4294967295", "4294967296", "x")
 		}
-		return []string{"GETBIT", bkey(), off}
+		return []string{"GETBIT", bread(), off}
 	case 61, 62:
-		a := []string{"BITCOUNT", bkey()}
+		a := []string{"BITCOUNT", bread()}
 		if rng.IntN(4) > 0 {
 			a = append(a, index(), index())
 			if rng.IntN(2) == 0 {
@@ -474,7 +480,7 @@ func randomZsetCommand(rng *rand.Rand) []string {
 		}
 		return a
 	case 63, 64:
-		a := []string{"BITPOS", bkey(), pick("0", "1", "1", "2", "x")}
+		a := []string{"BITPOS", bread(), pick("0", "1", "1", "2", "x")}
 		if rng.IntN(4) > 0 {
 			a = append(a, index())
 			if rng.IntN(2) == 0 {
@@ -492,12 +498,12 @@ func randomZsetCommand(rng *rand.Rand) []string {
 		if op == "NOT" && rng.IntN(4) > 0 {
 			n = 1
 		}
-		return keys(a, n, bkey)
+		return keys(a, n, bread)
 	case 67, 68, 69, 70:
 		ro := rng.IntN(5) == 0
 		a := []string{"BITFIELD", bkey()}
 		if ro {
-			a[0] = "BITFIELD_RO"
+			a = []string{"BITFIELD_RO", bread()}
 		}
 		for n := 1 + rng.IntN(3); n > 0; n-- {
 			switch op := rng.IntN(5); {
@@ -513,7 +519,7 @@ func randomZsetCommand(rng *rand.Rand) []string {
 		}
 		return a
 	case 71:
-		return []string{"SET", pick("str", bkey(), hkey(), "zlstr"), pick("abc", "", "\xff\x00\x0f", "HYLL", "12345678901234567890")}
+		return []string{"SET", pick("str", bkey(), "hstr", "zlstr"), pick("abc", "", "\xff\x00\x0f", "HYLL", "12345678901234567890")}
 	case 72:
 		return []string{"APPEND", bkey(), pick("a", "\xff", "\x00\x00")}
 	case 73:
@@ -521,7 +527,8 @@ func randomZsetCommand(rng *rand.Rand) []string {
 	case 74:
 		return []string{"HELLO", pick("2", "3")}
 	case 75:
-		return []string{"COPY", pick(zkey(), hkey(), bkey()), pick(zkey(), hkey(), bkey()), "REPLACE"}
+		key := []func() string{zkey, hkey, bkey}[rng.IntN(3)] // within one family: see hkey
+		return []string{"COPY", key(), key(), "REPLACE"}
 	case 76:
 		if rng.IntN(3) == 0 {
 			return []string{"ROUNDTRIP", pick(zkey(), gkey(), hkey(), bkey())} // see roundTrip
