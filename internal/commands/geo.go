@@ -3,7 +3,7 @@ package commands
 import (
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/crescent-db/crescent/internal/command"
@@ -763,11 +763,24 @@ func (h *Handlers) georadius(c *command.Ctx, srcIdx int, flags int) {
 	if count != 0 && int64(returned) > count {
 		returned = int(count)
 	}
-	switch sortDir {
-	case 1:
-		sort.SliceStable(points, func(a, b int) bool { return points[a].dist < points[b].dist })
-	case -1:
-		sort.SliceStable(points, func(a, b int) bool { return points[a].dist > points[b].dist })
+	// Redis sorts all the matches with qsort (glibc's is a stable merge
+	// sort) but only the first COUNT with its pqsort, whose order of equal
+	// distances is its own.
+	if sortDir != 0 {
+		byDist := func(a, b geoPoint) int {
+			switch {
+			case a.dist > b.dist:
+				return sortDir
+			case a.dist == b.dist:
+				return 0
+			}
+			return -sortDir
+		}
+		if returned == len(points) {
+			slices.SortStableFunc(points, byDist)
+		} else {
+			pqsort(points, byDist, 0, returned-1)
+		}
 	}
 	points = points[:returned]
 	if storekey == nil {
