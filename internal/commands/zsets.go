@@ -703,14 +703,13 @@ func (h *Handlers) zrangeGeneric(c *command.Ctx, argStart int, store bool, rt zr
 		c.W.Int(0)
 		return
 	}
+	// Like Redis's zrangeResultBeginStore, start a listpack and add the
+	// elements in reply order, converting when one makes it too big: the
+	// ones added before that keep a listpack's 0 for a -0 score.
 	entries, value := h.zlimits()
-	maxlen := 0
+	out := keyspace.NewZSet(true)
 	for _, n := range nodes {
-		maxlen = max(maxlen, len(n.Member))
-	}
-	out := newZSetFor(len(nodes), maxlen, entries, value)
-	for _, n := range nodes {
-		out.Set(n.Member, n.Score)
+		zinsertMember(out, n.Member, n.Score, entries, value)
 	}
 	c.DB.Set(dst, out, 0)
 	c.Modified(dst)
