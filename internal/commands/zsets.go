@@ -703,11 +703,12 @@ func (h *Handlers) zrangeGeneric(c *command.Ctx, argStart int, store bool, rt zr
 		c.W.Int(0)
 		return
 	}
-	// Like Redis's zrangeResultBeginStore, start a listpack and add the
-	// elements in reply order, converting when one makes it too big: the
-	// ones added before that keep a listpack's 0 for a -0 score.
+	// Like Redis's zrangeResultBeginStore, start a listpack (unless a rank
+	// range's known length is already too many) and add the elements in
+	// reply order, converting when one makes it too big: the ones added
+	// before that keep a listpack's 0 for a -0 score.
 	entries, value := h.zlimits()
-	out := keyspace.NewZSet(true)
+	out := keyspace.NewZSet(rt == zrScore || rt == zrLex || len(nodes) <= entries)
 	for _, n := range nodes {
 		zinsertMember(out, n.Member, n.Score, entries, value)
 	}
