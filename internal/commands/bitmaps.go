@@ -409,10 +409,10 @@ func parseBitfieldType(b []byte) (signed bool, nbits int, ok bool) {
 	if len(b) < 2 {
 		return false, 0, false
 	}
-	switch b[0] {
-	case 'i', 'I':
+	switch b[0] { // lower case only, as Redis
+	case 'i':
 		signed = true
-	case 'u', 'U':
+	case 'u':
 	default:
 		return false, 0, false
 	}
@@ -558,10 +558,6 @@ func (h *Handlers) bitfield(c *command.Ctx, ro bool) {
 		o := bfOp{op: op, offset: off, bits: nbits, signed: signed, ow: ow}
 		if op != 0 {
 			readonly = false
-			if ro {
-				c.Error(errBitfieldRO)
-				return
-			}
 			if o.val, ok = ParseInt(c.Args[j+3]); !ok {
 				c.Error(ErrNotInt)
 				return
@@ -572,6 +568,10 @@ func (h *Handlers) bitfield(c *command.Ctx, ro bool) {
 			j += 2
 		}
 		ops = append(ops, o)
+	}
+	if !readonly && ro { // after parsing every operation, as Redis
+		c.Error(errBitfieldRO)
+		return
 	}
 	var buf []byte
 	existed := false

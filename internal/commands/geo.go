@@ -3,7 +3,7 @@ package commands
 import (
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/crescent-db/crescent/internal/command"
@@ -124,8 +124,28 @@ func areaToLonLat(a geoArea) (float64, float64) {
 
 // decodeGeoScore returns the longitude and latitude a score encodes.
 func decodeGeoScore(score float64) (float64, float64) {
-	h := geoHashBits{bits: uint64(score), step: geoStepMax}
+	h := geoHashBits{bits: cDoubleToUint64(score), step: geoStepMax}
 	return areaToLonLat(geohashDecode(geoLongRange, geoLatRange, h))
+}
+
+// cDoubleToUint64 converts f as Redis's (GeoHashFix52Bits)score cast does
+// when built by GCC for x86-64 (the reference build): below 2^63 through a
+// signed conversion (negative scores wrap), above by subtracting 2^63; an
+// out-of-range value (1e300, inf) converts to the "integer indefinite"
+// 0x8000000000000000, which the 2^63 path flips to 0. Go's own conversion
+// of such values is implementation-specific.
+func cDoubleToUint64(f float64) uint64 {
+	const two63 = 1 << 63
+	cvt := func(f float64) uint64 { // cvttsd2si
+		if !(f > -two63-1024 && f < two63) { // out of range or NaN
+			return 1 << 63
+		}
+		return uint64(int64(f))
+	}
+	if f < two63 {
+		return cvt(f)
+	}
+	return cvt(f-two63) ^ 1<<63
 }
 
 // encodeGeoScore returns the 52-bit score of a point.
@@ -399,10 +419,22 @@ func parseLonLat(c *command.Ctx, args [][]byte) (float64, float64, bool) {
 		return 0, 0, false
 	}
 	if lon < geoLongMin || lon > geoLongMax || lat < geoLatMin || lat > geoLatMax {
-		c.Error(fmt.Sprintf("ERR invalid longitude,latitude pair %f,%f", lon, lat))
+		c.Error("ERR invalid longitude,latitude pair " + cFormatF(lon) + "," + cFormatF(lat))
 		return 0, 0, false
 	}
 	return lon, lat, true
+}
+
+// cFormatF formats f as C's printf("%f") does: infinities as "inf" and
+// "-inf" where Go's %f writes "+Inf" and "-Inf".
+func cFormatF(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	return fmt.Sprintf("%f", f)
 }
 
 func geoUnit(c *command.Ctx, u []byte) (float64, bool) {
@@ -731,11 +763,24 @@ func (h *Handlers) georadius(c *command.Ctx, srcIdx int, flags int) {
 	if count != 0 && int64(returned) > count {
 		returned = int(count)
 	}
-	switch sortDir {
-	case 1:
-		sort.SliceStable(points, func(a, b int) bool { return points[a].dist < points[b].dist })
-	case -1:
-		sort.SliceStable(points, func(a, b int) bool { return points[a].dist > points[b].dist })
+	// Redis sorts all the matches with qsort (glibc's is a stable merge
+	// sort) but only the first COUNT with its pqsort, whose order of equal
+	// distances is its own.
+	if sortDir != 0 {
+		byDist := func(a, b geoPoint) int {
+			switch {
+			case a.dist > b.dist:
+				return sortDir
+			case a.dist == b.dist:
+				return 0
+			}
+			return -sortDir
+		}
+		if returned == len(points) {
+			slices.SortStableFunc(points, byDist)
+		} else {
+			pqsort(points, byDist, 0, returned-1)
+		}
 	}
 	points = points[:returned]
 	if storekey == nil {

@@ -540,6 +540,7 @@ func (h *Handlers) pfadd(c *command.Ctx) {
 	}
 	if updated > 0 {
 		hllInvalidate(s)
+		s = hllRaw(s)
 		if found {
 			c.DB.Update(key, s)
 		} else {
@@ -551,7 +552,21 @@ func (h *Handlers) pfadd(c *command.Ctx) {
 		c.W.Int(1)
 		return
 	}
+	if found && cap(old) == len(old) {
+		c.DB.Update(key, hllRaw(old)) // unshared all the same
+	}
 	c.W.Int(0)
+}
+
+// hllRaw returns s marked "raw" for OBJECT ENCODING (with spare capacity,
+// copying it if it has none): Redis creates HyperLogLogs as raw strings and
+// PFADD, PFCOUNT and PFMERGE unshare the value they touch (turning an
+// embstr one, as RESTORE makes, raw) even when they change nothing.
+func hllRaw(s []byte) []byte {
+	if cap(s) > len(s) {
+		return s
+	}
+	return rawString(s, 1)
 }
 
 func (h *Handlers) pfcount(c *command.Ctx) {
@@ -587,6 +602,9 @@ func (h *Handlers) pfcount(c *command.Ctx) {
 		return
 	}
 	if s[15]&(1<<7) == 0 {
+		if cap(s) == len(s) {
+			c.DB.Update(key, hllRaw(s))
+		}
 		c.W.Int(int64(binary.LittleEndian.Uint64(s[8:16])))
 		return
 	}
@@ -596,7 +614,7 @@ func (h *Handlers) pfcount(c *command.Ctx) {
 		return
 	}
 	card := hllCountHisto(&histo)
-	ns := append([]byte(nil), s...) // copy-on-write
+	ns := rawString(s, 1) // copy-on-write
 	binary.LittleEndian.PutUint64(ns[8:16], card)
 	c.DB.Update(key, ns)
 	c.Modified(key)
@@ -649,6 +667,7 @@ func (h *Handlers) pfmerge(c *command.Ctx) {
 		}
 	}
 	hllInvalidate(s)
+	s = hllRaw(s)
 	if found {
 		c.DB.Update(key, s)
 	} else {

@@ -466,10 +466,15 @@ func (h *Handlers) zlexcount(c *command.Ctx) {
 	}
 	n := 0
 	if first := z.FirstInLex(&r); first != nil {
-		last := z.LastInLex(&r)
+		// With different scores the lex order is not the set's order and
+		// the range may have a first element but no last one: count to the
+		// end then, as Redis's zlexcountCommand does.
 		r1, _ := z.Rank(first.Member)
-		r2, _ := z.Rank(last.Member)
-		n = r2 - r1 + 1
+		n = z.Len() - r1
+		if last := z.LastInLex(&r); last != nil {
+			r2, _ := z.Rank(last.Member)
+			n = r2 - r1 + 1
+		}
 	}
 	c.W.Int(int64(n))
 }
@@ -698,14 +703,14 @@ func (h *Handlers) zrangeGeneric(c *command.Ctx, argStart int, store bool, rt zr
 		c.W.Int(0)
 		return
 	}
+	// Like Redis's zrangeResultBeginStore, start a listpack (unless a rank
+	// range's known length is already too many) and add the elements in
+	// reply order, converting when one makes it too big: the ones added
+	// before that keep a listpack's 0 for a -0 score.
 	entries, value := h.zlimits()
-	maxlen := 0
+	out := keyspace.NewZSet(rt == zrScore || rt == zrLex || len(nodes) <= entries)
 	for _, n := range nodes {
-		maxlen = max(maxlen, len(n.Member))
-	}
-	out := newZSetFor(len(nodes), maxlen, entries, value)
-	for _, n := range nodes {
-		out.Set(n.Member, n.Score)
+		zinsertMember(out, n.Member, n.Score, entries, value)
 	}
 	c.DB.Set(dst, out, 0)
 	c.Modified(dst)
@@ -1119,11 +1124,7 @@ func (h *Handlers) zsetOp(c *command.Ctx, dstkey []byte, numkeysIdx int, op int,
 		case cardOnly && remaining >= 2 && EqualFold(a, "limit"):
 			j++
 			n, ok := ParseInt(c.Args[j])
-			if !ok {
-				c.Error(ErrNotInt)
-				return
-			}
-			if n < 0 {
+			if !ok || n < 0 { // one error for both, as Redis (and SINTERCARD)
 				c.Error("ERR LIMIT can't be negative")
 				return
 			}
@@ -1210,6 +1211,11 @@ func (h *Handlers) zsetOp(c *command.Ctx, dstkey []byte, numkeysIdx int, op int,
 	}
 	entries, value := h.zlimits()
 	out := newZSetFor(len(res), maxlen, entries, value)
+	if dstkey == nil {
+		// Redis replies from its skiplist result, where a -0 score (a
+		// weight of -1 on 0) stays -0; only a stored result turns listpack
+		out = keyspace.NewZSet(false)
+	}
 	for _, e := range res {
 		out.Set(e.member, e.score)
 	}
