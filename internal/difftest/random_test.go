@@ -20,20 +20,26 @@ type randomRun struct {
 	normalize func(args []string, reply []byte) []byte
 }
 
-// run plays 1500 commands per seed against Redis and Crescent and fails at
-// the first reply that differs, printing the commands that led to it.
-func (rr randomRun) run(t *testing.T) {
-	p := StartPair(t)
+// randomSeeds are the seeds a random test plays: 1 to 4, 1 with -short, or
+// 1 to N with CRESCENT_RANDOM_SEEDS=N (more seeds by hand).
+func randomSeeds() []uint64 {
 	seeds := []uint64{1, 2, 3, 4}
 	if n, err := strconv.Atoi(os.Getenv("CRESCENT_RANDOM_SEEDS")); err == nil && n > 0 {
-		seeds = seeds[:0] // more seeds by hand: CRESCENT_RANDOM_SEEDS=30
+		seeds = seeds[:0]
 		for i := 1; i <= n; i++ {
 			seeds = append(seeds, uint64(i))
 		}
 	} else if testing.Short() {
 		seeds = seeds[:1]
 	}
-	for _, seed := range seeds {
+	return seeds
+}
+
+// run plays 1500 commands per seed against Redis and Crescent and fails at
+// the first reply that differs, printing the commands that led to it.
+func (rr randomRun) run(t *testing.T) {
+	p := StartPair(t)
+	for _, seed := range randomSeeds() {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			r, c := Dial(t, p.Redis), Dial(t, p.Crescent)
 			for _, conn := range []*Conn{r, c} {

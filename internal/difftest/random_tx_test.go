@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,16 +26,7 @@ import (
 // byte, so the order of replies and pushes on each client is checked.
 func TestRandomTxPubSub(t *testing.T) {
 	p := StartPair(t)
-	seeds := []uint64{1, 2, 3, 4}
-	if n, err := strconv.Atoi(os.Getenv("CRESCENT_RANDOM_SEEDS")); err == nil && n > 0 {
-		seeds = seeds[:0]
-		for i := 1; i <= n; i++ {
-			seeds = append(seeds, uint64(i))
-		}
-	} else if testing.Short() {
-		seeds = seeds[:1]
-	}
-	for _, seed := range seeds {
+	for _, seed := range randomSeeds() {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			runTxSeed(t, p, seed)
 		})

@@ -173,6 +173,19 @@ func randomZsetCommand(rng *rand.Rand) []string {
 	dist := func() string {
 		return pick("0", "1", "50", "100", "200", "1000", "-1", "x", "1e6", "0.5", "inf")
 	}
+	// geoCenterShape appends GEOSEARCH's center (FROMMEMBER/FROMLONLAT)
+	// and shape (BYRADIUS/BYBOX) to a
+	geoCenterShape := func(a []string) []string {
+		if rng.IntN(2) == 0 {
+			a = append(a, "FROMMEMBER", gmember())
+		} else {
+			a = append(a, "FROMLONLAT", lon(), lat())
+		}
+		if rng.IntN(2) == 0 {
+			return append(a, "BYRADIUS", dist(), unit())
+		}
+		return append(a, "BYBOX", dist(), dist(), unit())
+	}
 	geoOpts := func(a []string, store bool) []string {
 		if rng.IntN(2) == 0 {
 			a = append(a, pick("ASC", "DESC", "asc"))
@@ -395,34 +408,13 @@ func randomZsetCommand(rng *rand.Rand) []string {
 	case 39:
 		return keys([]string{"GEOHASH", gkey()}, rng.IntN(3), gmember)
 	case 40, 41, 42:
-		a := []string{"GEOSEARCH", gkey()}
-		if rng.IntN(2) == 0 {
-			a = append(a, "FROMMEMBER", gmember())
-		} else {
-			a = append(a, "FROMLONLAT", lon(), lat())
-		}
-		if rng.IntN(2) == 0 {
-			a = append(a, "BYRADIUS", dist(), unit())
-		} else {
-			a = append(a, "BYBOX", dist(), dist(), unit())
-		}
+		a := geoCenterShape([]string{"GEOSEARCH", gkey()})
 		if rng.IntN(15) == 0 { // both or neither center/shape
 			a = append(a, pick("FROMMEMBER", "BYRADIUS", "BYBOX"), "a", "1", "m")
 		}
 		return geoOpts(a, false)
 	case 43:
-		a := []string{"GEOSEARCHSTORE", gkey(), gkey()}
-		if rng.IntN(2) == 0 {
-			a = append(a, "FROMMEMBER", gmember())
-		} else {
-			a = append(a, "FROMLONLAT", lon(), lat())
-		}
-		if rng.IntN(2) == 0 {
-			a = append(a, "BYRADIUS", dist(), unit())
-		} else {
-			a = append(a, "BYBOX", dist(), dist(), unit())
-		}
-		return geoOpts(a, true)
+		return geoOpts(geoCenterShape([]string{"GEOSEARCHSTORE", gkey(), gkey()}), true)
 	case 44, 45:
 		var a []string
 		if rng.IntN(2) == 0 {
