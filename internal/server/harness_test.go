@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -180,5 +181,19 @@ func runDiff(t *testing.T, scenarios []scenario) {
 				}
 			}
 		})
+	}
+}
+
+// waitEvalRunning waits until some client's current command, as CLIENT
+// LIST (asked through c) shows it, is an EVAL: the script sent on another
+// connection has started.
+func waitEvalRunning(t *testing.T, c *rawConn) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(c.do("CLIENT", "LIST"), "cmd=eval") {
+		if time.Now().After(deadline) {
+			t.Fatal("the script did not start")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

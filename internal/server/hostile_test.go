@@ -421,17 +421,12 @@ func TestLongLibraryLoopsStoppable(t *testing.T) {
 	addr, _ := startCrescent(t, "busy-reply-threshold", "100")
 	a, b := dialRaw(t, addr), dialRaw(t, addr)
 	a.send("EVAL", "local t = {3, 1, 2} table.insert(t, -2^31, 'x') return #t", "1", "k")
-	deadline := time.Now().Add(30 * time.Second)
 	// the script has started and run past the first millisecond: a
 	// command that comes sooner queues on its key's lock for the whole
 	// script (without event loops) instead of getting BUSY
-	for !strings.Contains(b.do("CLIENT", "LIST"), "cmd=eval") {
-		if time.Now().After(deadline) {
-			t.Fatal("the script did not start")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitEvalRunning(t, b)
 	time.Sleep(50 * time.Millisecond)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		r := b.do("SET", "k", "v") // the script's key: BUSY once past the threshold
 		if strings.HasPrefix(r, "-BUSY") {

@@ -527,13 +527,7 @@ func TestLoopLockBusyComesBack(t *testing.T) {
 	long.send("EVAL", "local x = 0 for i = 1, 10000000 do x = x + 1 end return redis.call('INCR', KEYS[1])", "1", "k")
 	// the script has started (a fixed sleep was too short on a loaded
 	// machine: the SET then ran first, without waiting)
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(blocker.do("CLIENT", "LIST"), "cmd=eval") {
-		if time.Now().After(deadline) {
-			t.Fatal("the script did not start")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitEvalRunning(t, blocker)
 	busy.send("SET", "k", "10") // waits for the script
 	if r := busy.read(60 * time.Second); r != "+OK\r\n" {
 		t.Fatalf("SET during the script: %q", r)
