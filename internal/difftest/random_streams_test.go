@@ -35,12 +35,7 @@ func TestRandomStreamCommands(t *testing.T) {
 			// when the next entry would pass the limit.
 			bytes := []string{"4096", "60", "1", "200", "0"}[n/2%5]
 			n++
-			conn.MustDo(t, "CONFIG", "SET", "stream-node-max-entries", "4")
-			conn.MustDo(t, "CONFIG", "SET", "stream-node-max-bytes", bytes)
-			t.Cleanup(func() {
-				conn.Do("CONFIG", "SET", "stream-node-max-entries", "100")
-				conn.Do("CONFIG", "SET", "stream-node-max-bytes", "4096")
-			})
+			setConfigFor(t, conn, "stream-node-max-entries", "4", "stream-node-max-bytes", bytes)
 		},
 		normalize: streamNormalize}.run(t)
 }

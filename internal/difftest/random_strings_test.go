@@ -20,14 +20,8 @@ import (
 func TestRandomStrings(t *testing.T) {
 	randomRun{gen: randomStringsCommand, salt: 0x5791,
 		setup: func(t *testing.T, conn *Conn) {
-			conn.MustDo(t, "CONFIG", "SET", "hash-max-listpack-entries", "8")
-			conn.MustDo(t, "CONFIG", "SET", "set-max-intset-entries", "8")
-			conn.MustDo(t, "CONFIG", "SET", "list-max-listpack-size", "4")
-			t.Cleanup(func() {
-				conn.Do("CONFIG", "SET", "hash-max-listpack-entries", "128")
-				conn.Do("CONFIG", "SET", "set-max-intset-entries", "512")
-				conn.Do("CONFIG", "SET", "list-max-listpack-size", "-2")
-			})
+			setConfigFor(t, conn, "hash-max-listpack-entries", "8", "set-max-intset-entries", "8",
+				"list-max-listpack-size", "4")
 		},
 		normalize: normStrings}.run(t)
 }

@@ -35,6 +35,22 @@ func randomSeeds() []uint64 {
 	return seeds
 }
 
+// setConfigFor sets CONFIG name/value pairs on conn for the rest of the
+// test and puts the previous values back at its end.
+func setConfigFor(t *testing.T, conn *Conn, kv ...string) {
+	t.Helper()
+	for i := 0; i+1 < len(kv); i += 2 {
+		name := kv[i]
+		v, _, err := Parse(conn.MustDo(t, "CONFIG", "GET", name))
+		if err != nil || len(v.Elems) != 2 {
+			t.Fatalf("difftest: CONFIG GET %s: %v %q", name, err, v.Raw)
+		}
+		old := string(v.Elems[1].Str)
+		conn.MustDo(t, "CONFIG", "SET", name, kv[i+1])
+		t.Cleanup(func() { conn.Do("CONFIG", "SET", name, old) })
+	}
+}
+
 // run plays 1500 commands per seed against Redis and Crescent and fails at
 // the first reply that differs, printing the commands that led to it.
 func (rr randomRun) run(t *testing.T) {
@@ -239,16 +255,8 @@ func TestRandomTypes(t *testing.T) {
 	randomRun{gen: randomTypeCommand, salt: 0x7e5,
 		setup: func(t *testing.T, conn *Conn) {
 			// small thresholds so that encodings convert both ways
-			conn.MustDo(t, "CONFIG", "SET", "hash-max-listpack-entries", "8")
-			conn.MustDo(t, "CONFIG", "SET", "set-max-intset-entries", "8")
-			conn.MustDo(t, "CONFIG", "SET", "zset-max-listpack-entries", "8")
-			conn.MustDo(t, "CONFIG", "SET", "list-max-listpack-size", "4")
-			t.Cleanup(func() {
-				conn.Do("CONFIG", "SET", "hash-max-listpack-entries", "128")
-				conn.Do("CONFIG", "SET", "set-max-intset-entries", "512")
-				conn.Do("CONFIG", "SET", "zset-max-listpack-entries", "128")
-				conn.Do("CONFIG", "SET", "list-max-listpack-size", "-2")
-			})
+			setConfigFor(t, conn, "hash-max-listpack-entries", "8", "set-max-intset-entries", "8",
+				"zset-max-listpack-entries", "8", "list-max-listpack-size", "4")
 		},
 		normalize: func(args []string, b []byte) []byte {
 			if unordered[args[0]] {

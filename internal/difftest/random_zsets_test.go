@@ -21,12 +21,7 @@ func TestRandomZsets(t *testing.T) {
 	randomRun{gen: randomZsetCommand, salt: 0x25e7,
 		setup: func(t *testing.T, conn *Conn) {
 			// small thresholds so that sorted sets convert both ways
-			conn.MustDo(t, "CONFIG", "SET", "zset-max-listpack-entries", "8")
-			conn.MustDo(t, "CONFIG", "SET", "hll-sparse-max-bytes", "200")
-			t.Cleanup(func() {
-				conn.Do("CONFIG", "SET", "zset-max-listpack-entries", "128")
-				conn.Do("CONFIG", "SET", "hll-sparse-max-bytes", "3000")
-			})
+			setConfigFor(t, conn, "zset-max-listpack-entries", "8", "hll-sparse-max-bytes", "200")
 		},
 		normalize: func(args []string, b []byte) []byte {
 			switch args[0] {
