@@ -435,3 +435,13 @@ func (f FunctionStore) LoadCode(code []byte, replace bool) error {
 	}
 	return nil
 }
+
+// Prepare compiles a snapshot's libraries without putting them in force;
+// install replaces every library with them (the keyspace held whole).
+func (f FunctionStore) Prepare(codes [][]byte) (install func(), err error) {
+	p, msg := f.Libs.Prepare(codes)
+	if msg != "" {
+		return nil, fmt.Errorf("loading function library: %s", msg)
+	}
+	return func() { f.Libs.Install(p) }, nil
+}

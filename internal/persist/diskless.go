@@ -102,9 +102,13 @@ func (m *Manager) receiveDiskless(l *masterLink, br *bufio.Reader, timeout func(
 			default:
 			}
 		}
+		install := func() {}
+		if err == nil && m.Functions != nil {
+			install, err = m.Functions.Prepare(codes)
+		}
 		if err == nil {
 			l.everUp = false
-			m.swapIn(l, sib, codes, keys)
+			m.swapIn(sib, install, keys)
 		}
 		m.loading.Store(false)
 		m.asyncLoading.Store(false)
@@ -131,13 +135,13 @@ func (m *Manager) flushAsMaster(l *masterLink) {
 }
 
 // swapIn replaces the dataset with sib's and the function libraries with
-// codes, as Redis's swapMainDbWithTempDb: WATCHed keys of the old and the
-// new data are touched, tracking clients are told to flush, the AOF gets a
-// FLUSHALL (syncLoaded then rewrites it from the new data).
-func (m *Manager) swapIn(l *masterLink, sib *keyspace.Store, codes [][]byte, keys int64) {
-	cl := m.newMasterClient(l)
-	w := resp.NewWriter()
-	m.exec.Execute(cl, [][]byte{[]byte("FUNCTION"), []byte("FLUSH")}, w)
+// the ones install puts in place, in one step under the whole keyspace, as
+// Redis's swapMainDbWithTempDb and functionsLibCtxSwapWithCurrent: no
+// client sees the new data with the old libraries, or no libraries.
+// WATCHed keys of the old and the new data are touched, tracking clients
+// are told to flush, the AOF gets a FLUSHALL and a FUNCTION FLUSH
+// (syncLoaded then rewrites it from the new data).
+func (m *Manager) swapIn(sib *keyspace.Store, install func(), keys int64) {
 	m.store.LockAll()
 	n := m.store.NumDBs()
 	for i := 0; i < n; i++ {
@@ -148,15 +152,9 @@ func (m *Manager) swapIn(l *masterLink, sib *keyspace.Store, codes [][]byte, key
 		m.exec.TouchAllWatched(i, -1) // the new data's
 	}
 	m.loadedKeys, m.loadedExpired = keys, 0
-	if m.Functions != nil {
-		for _, code := range codes {
-			if err := m.Functions.LoadCode(code, true); err != nil {
-				m.log.Warn("loading a function library of the master's snapshot", "err", err)
-			}
-		}
-	}
+	install()
 	if m.exec.Propagate != nil {
-		m.exec.Propagate(0, [][][]byte{{[]byte("FLUSHALL")}})
+		m.exec.Propagate(0, [][][]byte{{[]byte("FLUSHALL")}, {[]byte("FUNCTION"), []byte("FLUSH")}})
 	}
 	m.store.UnlockAll()
 	if m.FlushTracking != nil {

@@ -113,10 +113,13 @@ type Manager struct {
 // FunctionLibraries is what persistence needs from FUNCTION: the code of
 // every library (read with the keyspace locked, so it is consistent with
 // the data) and loading one library (at startup, or by DEBUG RELOAD, where
-// replace lets it replace a library of the same name).
+// replace lets it replace a library of the same name); Prepare compiles a
+// snapshot's libraries aside and returns install, which puts them in place
+// of every library at once (a swapdb diskless load).
 type FunctionLibraries interface {
 	Codes() [][]byte
 	LoadCode(code []byte, replace bool) error
+	Prepare(codes [][]byte) (install func(), err error)
 }
 
 // New returns a manager; call Load, then Start.

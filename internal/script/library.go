@@ -257,6 +257,34 @@ func (r *Libraries) Load(code []byte, replace bool, timeout time.Duration) (stri
 	return r.create(r.set, code, replace, timeout)
 }
 
+// Prepared is a set of libraries compiled by Prepare and not yet in
+// force; Install puts it in place of the current libraries.
+type Prepared struct{ set *libSet }
+
+// Prepare compiles codes (a snapshot's libraries) into a new set without
+// touching the current libraries, as Redis loads a swapdb replica's
+// functions into a temporary context. It returns Redis's error text
+// without "ERR " when one fails.
+func (r *Libraries) Prepare(codes [][]byte) (*Prepared, string) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	tmp := newLibSet()
+	for _, code := range codes {
+		if _, msg := r.create(tmp, code, false, 0); msg != "" {
+			return nil, msg
+		}
+	}
+	return &Prepared{set: tmp}, ""
+}
+
+// Install replaces every library with p's in one step (the caller holds
+// the whole keyspace, so no FCALL sees neither set or a mix).
+func (r *Libraries) Install(p *Prepared) {
+	r.mu.Lock()
+	r.set = p.set
+	r.mu.Unlock()
+}
+
 // Function returns the function named name (case-insensitively), or nil.
 func (r *Libraries) Function(name string) *FunctionInfo {
 	r.mu.RLock()

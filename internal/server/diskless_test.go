@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/crescent-db/crescent/internal/difftest"
+	"github.com/crescent-db/crescent/internal/persist/rdb"
 )
 
 // repl-diskless-load on a Crescent replica: a fake master sends snapshots
@@ -285,5 +288,88 @@ func TestDisklessLoadNoDisk(t *testing.T) {
 			}
 			rc.MustDo(t, "REPLICAOF", "NO", "ONE")
 		})
+	}
+}
+
+// TestDisklessSwapFunctions: a swapdb load replaces the data and the
+// function libraries in one step. A client calling a function that reads
+// a key throughout the swap sees the old library with the old data or the
+// new library with the new data: never "Function not found" (the
+// libraries were flushed before the keyspace was taken) nor a mix.
+func TestDisklessSwapFunctions(t *testing.T) {
+	src, _ := startCrescent(t)
+	sc := difftest.Connect(t, src)
+	lib := func(v string) string {
+		return "#!lua name=swaplib\nredis.register_function{function_name='f', flags={'no-writes'}, callback=function(keys) return {'" + v + "', redis.call('GET', keys[1])} end}"
+	}
+	sc.MustDo(t, "FUNCTION", "LOAD", lib("1"))
+	sc.MustDo(t, "SET", "gen", "1")
+	rdb1 := snapshotOf(t, src)
+	sc.MustDo(t, "FUNCTION", "LOAD", "REPLACE", lib("2"))
+	sc.MustDo(t, "SET", "gen", "2")
+	for i := range 2000 {
+		sc.MustDo(t, "SET", "k:"+strconv.Itoa(i), strings.Repeat("v", 100))
+	}
+	rdb2 := snapshotOf(t, src)
+
+	fm := startFakeMaster(t)
+	raddr, _ := startCrescent(t, "repl-diskless-load", "swapdb")
+	rc := difftest.Connect(t, raddr)
+	rc.MustDo(t, "REPLICAOF", "127.0.0.1", fm.port())
+	const old, neu = "*2\r\n$1\r\n1\r\n$1\r\n1\r\n", "*2\r\n$1\r\n2\r\n$1\r\n2\r\n"
+	fcall := func(c *difftest.Conn) string { return string(c.MustDo(t, "FCALL_RO", "f", "1", "gen")) }
+	l := fm.next(t)
+	fmt.Fprintf(l.nc, "+FULLRESYNC %s 0\r\n$%d\r\n", fakeID, len(rdb1))
+	l.nc.Write(rdb1)
+	replWaitFor(t, "the first sync", 10*time.Second, func() bool { return fcall(rc) == old })
+
+	// the same history: the old data and library serve while the new load
+	l.nc.Close()
+	l = fm.next(t)
+	fmt.Fprintf(l.nc, "+FULLRESYNC %s 100\r\n$%d\r\n", fakeID, len(rdb2))
+	half := len(rdb2) / 2
+	l.nc.Write(rdb2[:half])
+	replWaitFor(t, "the async load to start", 10*time.Second, func() bool {
+		return infoField(t, rc, "persistence", "async_loading") == "1"
+	})
+	hc := difftest.Connect(t, raddr)
+	seen := make(chan string, 1)
+	go func() {
+		for {
+			r := fcall(hc)
+			if r != old {
+				seen <- r
+				return
+			}
+		}
+	}()
+	l.nc.Write(rdb2[half:])
+	select {
+	case r := <-seen:
+		if r != neu {
+			t.Fatalf("FCALL during the swap = %q, want the old or the new library and data", r)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("FCALL never saw the new library")
+	}
+
+	// a snapshot whose library fails to load on the replica fails the
+	// sync as Redis's does: the data and the library stay as they were
+	// (the library's code is altered and the RDB's checksum made again)
+	bad := bytes.Replace(rdb1, []byte("register_function{"), []byte("register_functioX{"), 1)
+	if bytes.Equal(bad, rdb1) {
+		t.Fatal("the library's code is not in the snapshot")
+	}
+	binary.LittleEndian.PutUint64(bad[len(bad)-8:], rdb.NewCRCTable().Update(0, bad[:len(bad)-8]))
+	l.nc.Close()
+	l = fm.next(t)
+	fmt.Fprintf(l.nc, "+FULLRESYNC %s 300\r\n$%d\r\n", fakeID, len(bad))
+	l.nc.Write(bad)
+	select {
+	case <-fm.conns: // the sync failed: it reconnects
+	case <-time.After(10 * time.Second):
+	}
+	if r := fcall(rc); r != neu {
+		t.Fatalf("FCALL after a sync whose library failed = %q, want the data and library before it", r)
 	}
 }
