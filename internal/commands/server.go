@@ -340,124 +340,62 @@ func (h *Handlers) commandList(c *command.Ctx) {
 	}
 }
 
-func (h *Handlers) getKeys(c *command.Ctx) (*command.Spec, []int, bool) {
+// getKeys resolves COMMAND GETKEYS's command as Redis's
+// getKeysSubcommandImpl: the command, or its subcommand when it has some
+// and a second argument is given (lookupCommand, not strict: an unknown
+// subcommand is an invalid command, a container alone is itself), then
+// whether it has keys at all, then its arity; the keys are Redis's
+// getKeysFromCommandWithSpecs's (command.Spec.RedisKeys).
+func (h *Handlers) getKeys(c *command.Ctx) ([]command.KeyRef, bool) {
 	args := c.Args[2:]
-	spec, errMsg := h.Exec.Lookup(args)
-	if spec == nil {
-		if strings.HasPrefix(errMsg, "ERR unknown command") {
-			c.Error("ERR Invalid command specified")
-		} else {
-			c.Error("ERR Invalid number of arguments specified for command")
-		}
-		return nil, nil, false
+	spec := h.Table.Lookup(args[0])
+	if spec != nil && len(spec.Subs) > 0 && len(args) > 1 {
+		spec = spec.Sub(args[1])
 	}
-	keys := spec.Keys(args)
-	if len(keys) == 0 {
-		if spec.Has(command.FlagNoMandatoryKeys) {
-			return spec, nil, true // EVAL with no keys...: an empty list
-		}
-		if spec.FirstKey == 0 && len(spec.KeySpecs) == 0 && spec.GetKeys == nil {
-			c.Error("ERR The command has no key arguments")
-		} else {
-			c.Error("ERR Invalid arguments specified for command")
-		}
-		return nil, nil, false
+	switch {
+	case spec == nil:
+		c.Error("ERR Invalid command specified")
+		return nil, false
+	case !spec.HasKeys():
+		c.Error("ERR The command has no key arguments")
+		return nil, false
+	case !spec.CheckArity(len(args)):
+		c.Error("ERR Invalid number of arguments specified for command")
+		return nil, false
 	}
-	return spec, keys, true
+	keys := spec.RedisKeys(args)
+	if len(keys) == 0 && !spec.Has(command.FlagNoMandatoryKeys) {
+		c.Error("ERR Invalid arguments specified for command")
+		return nil, false
+	}
+	return keys, true // EVAL with no keys...: an empty list
 }
 
 func (h *Handlers) commandGetKeys(c *command.Ctx) {
-	_, keys, ok := h.getKeys(c)
+	keys, ok := h.getKeys(c)
 	if !ok {
 		return
 	}
 	c.W.Array(len(keys))
 	for _, k := range keys {
-		c.W.Bulk(c.Args[2+k])
+		c.W.Bulk(c.Args[2+k.Pos])
 	}
 }
 
 func (h *Handlers) commandGetKeysAndFlags(c *command.Ctx) {
-	spec, _, ok := h.getKeys(c)
+	keys, ok := h.getKeys(c)
 	if !ok {
 		return
 	}
-	args := c.Args[2:]
-	type kf struct {
-		pos   int
-		flags []string
-	}
-	var out []kf
-	variable := variableKeyFlags(spec.Name, args)
-	if variable != nil {
-		// SET and BITFIELD: flags depend on the arguments
-		out = append(out, kf{1, variable})
-	}
-	done := variable != nil
-	if spec.GetKeys != nil && !done && len(spec.KeySpecs) > 0 {
-		// a key extraction function (SORT's, MIGRATE's), as Redis's getkeys
-		// procs: the key where the first key spec begins has its flags,
-		// the others those of the last spec (SORT's STORE, MIGRATE's KEYS),
-		// which is incomplete only as a spec
-		first := spec.KeySpecs[0]
-		last := spec.KeySpecs[len(spec.KeySpecs)-1].Flags
-		var other []string
-		for _, f := range last {
-			if f != "incomplete" {
-				other = append(other, f)
-			}
-		}
-		for _, p := range spec.GetKeys(args) {
-			if first.BeginType == "index" && p == first.BeginIndex {
-				out = append(out, kf{p, first.Flags})
-			} else {
-				out = append(out, kf{p, other})
-			}
-		}
-		done = true
-	}
-	for i := 0; i < len(spec.KeySpecs) && !done; i++ {
-		for _, p := range spec.KeySpecs[i].Keys(args, nil) {
-			out = append(out, kf{p, spec.KeySpecs[i].Flags})
-		}
-	}
-	c.W.Array(len(out))
-	for _, k := range out {
+	c.W.Array(len(keys))
+	for _, k := range keys {
 		c.W.Array(2)
-		c.W.Bulk(args[k.pos])
-		c.W.Set(len(k.flags))
-		for _, f := range k.flags {
+		c.W.Bulk(c.Args[2+k.Pos])
+		c.W.Set(len(k.Flags))
+		for _, f := range k.Flags {
 			c.W.Simple(f)
 		}
 	}
-}
-
-// variableKeyFlags returns the key flags of commands whose key spec has
-// the variable_flags flag, as Redis's getkeys procs compute them.
-func variableKeyFlags(name string, args [][]byte) []string {
-	switch name {
-	case "set":
-		for _, a := range args[3:] {
-			if EqualFold(a, "get") {
-				return []string{"RW", "access", "update"}
-			}
-		}
-		return []string{"OW", "update"}
-	case "bitfield":
-		for i := 2; i < len(args); i++ {
-			rem := len(args) - i - 1
-			switch {
-			case EqualFold(args[i], "get") && rem >= 2:
-				i += 2
-			case EqualFold(args[i], "overflow") && rem >= 1:
-				i++
-			default: // SET, INCRBY or a syntax error: assume a write
-				return []string{"RW", "access", "update"}
-			}
-		}
-		return []string{"RO", "access"}
-	}
-	return nil
 }
 
 func (h *Handlers) configGet(c *command.Ctx) {

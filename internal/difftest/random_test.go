@@ -12,8 +12,11 @@ import (
 
 // randomRun describes a randomized differential test: gen draws the next
 // command, setup prepares each fresh connection, normalize maps replies
-// whose text may legitimately differ to a common form.
+// whose text may legitimately differ to a common form; prepare, when set,
+// runs once the servers are up, before the first seed (to read what gen
+// draws from, such as Redis's command list).
 type randomRun struct {
+	prepare   func(t *testing.T, p *Pair)
 	gen       func(*rand.Rand) []string
 	salt      uint64
 	setup     func(t *testing.T, conn *Conn)
@@ -55,6 +58,9 @@ func setConfigFor(t *testing.T, conn *Conn, kv ...string) {
 // the first reply that differs, printing the commands that led to it.
 func (rr randomRun) run(t *testing.T) {
 	p := StartPair(t)
+	if rr.prepare != nil {
+		rr.prepare(t, p)
+	}
 	for _, seed := range randomSeeds() {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			r, c := Dial(t, p.Redis), Dial(t, p.Crescent)
