@@ -58,10 +58,10 @@ func (h *Handlers) bitOffset(c *command.Ctx, arg []byte, hash bool, nbits int) (
 // stringForBitWrite returns a private copy of key's string grown to hold
 // bit maxbit (copy-on-write: stored strings may be shared), and whether the
 // key existed. ok is false when an error was written.
-func stringForBitWrite(c *command.Ctx, key []byte, maxbit int64) (buf []byte, existed, ok bool) {
+func stringForBitWrite(c *command.Ctx, key []byte, maxbit int64) (buf []byte, existed, grew, ok bool) {
 	old, found, ok := getString(c, key)
 	if !ok {
-		return nil, found, false
+		return nil, found, false, false
 	}
 	need := int(maxbit>>3) + 1
 	// Redis unshares the value into a raw string: the one spare byte only
@@ -69,7 +69,7 @@ func stringForBitWrite(c *command.Ctx, key []byte, maxbit int64) (buf []byte, ex
 	n := max(need, len(old))
 	buf = make([]byte, n, n+1)
 	copy(buf, old)
-	return buf, found, true
+	return buf, found, need > len(old), true
 }
 
 // storeBitString stores a string built by stringForBitWrite, keeping the
@@ -93,7 +93,7 @@ func (h *Handlers) setbit(c *command.Ctx) {
 		c.Error(errBitValue)
 		return
 	}
-	buf, existed, ok := stringForBitWrite(c, key, off)
+	buf, existed, grew, ok := stringForBitWrite(c, key, off)
 	if !ok {
 		return
 	}
@@ -101,9 +101,13 @@ func (h *Handlers) setbit(c *command.Ctx) {
 	bit := byte(7 - off&7)
 	old := buf[byteIdx] >> bit & 1
 	buf[byteIdx] = buf[byteIdx]&^(1<<bit) | byte(on)<<bit
-	storeBitString(c, key, buf, existed)
-	c.Modified(key)
-	c.Event('$', "setbit", key)
+	storeBitString(c, key, buf, existed) // a raw string even when unchanged, as Redis unshares it
+	if !existed || grew || old != byte(on) {
+		// Redis 7.0 signals, notifies and counts a change only when the
+		// key is new, grew or the bit flipped
+		c.Modified(key)
+		c.Event('$', "setbit", key)
+	}
 	c.W.Int(int64(old))
 }
 
@@ -574,7 +578,7 @@ func (h *Handlers) bitfield(c *command.Ctx, ro bool) {
 		return
 	}
 	var buf []byte
-	existed := false
+	existed, grew := false, false
 	if readonly {
 		s, _, ok := getString(c, key)
 		if !ok {
@@ -583,7 +587,7 @@ func (h *Handlers) bitfield(c *command.Ctx, ro bool) {
 		buf = s
 	} else {
 		var ok bool
-		if buf, existed, ok = stringForBitWrite(c, key, highest); !ok {
+		if buf, existed, grew, ok = stringForBitWrite(c, key, highest); !ok {
 			return
 		}
 	}
@@ -598,7 +602,6 @@ func (h *Handlers) bitfield(c *command.Ctx, ro bool) {
 			}
 			continue
 		}
-		changes++
 		if o.signed {
 			oldv := getSignedBits(buf, o.offset, o.bits)
 			var newv, ret int64
@@ -624,6 +627,9 @@ func (h *Handlers) bitfield(c *command.Ctx, ro bool) {
 			} else {
 				c.W.Int(ret)
 				setUnsignedBits(buf, o.offset, o.bits, uint64(newv))
+				if grew || oldv != newv { // Redis 7.0 counts a change only then
+					changes++
+				}
 			}
 		} else {
 			oldv := getUnsignedBits(buf, o.offset, o.bits)
@@ -647,6 +653,9 @@ func (h *Handlers) bitfield(c *command.Ctx, ro bool) {
 			} else {
 				c.W.Int(int64(ret))
 				setUnsignedBits(buf, o.offset, o.bits, newv)
+				if grew || oldv != newv {
+					changes++
+				}
 			}
 		}
 	}

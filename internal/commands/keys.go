@@ -468,7 +468,7 @@ func ValueEncoding(v any) string {
 }
 
 func (h *Handlers) objectEncoding(c *command.Ctx) {
-	e, ok := c.DB.Lookup(c.Args[2])
+	e, ok := c.DB.Inspect(c.Args[2])
 	if !ok {
 		c.W.Null()
 		return
@@ -487,7 +487,7 @@ func (h *Handlers) lfuPolicy() bool {
 // OBJECT FREQ and IDLETIME read the entry's access field without touching
 // it (keyspace.Entry.Access: LFU counter or LRU clock by policy).
 func (h *Handlers) objectFreq(c *command.Ctx) {
-	e, ok := c.DB.Peek(c.Args[2])
+	e, ok := c.DB.Inspect(c.Args[2])
 	if !ok {
 		c.W.Null()
 		return
@@ -500,7 +500,7 @@ func (h *Handlers) objectFreq(c *command.Ctx) {
 }
 
 func (h *Handlers) objectIdletime(c *command.Ctx) {
-	e, ok := c.DB.Peek(c.Args[2])
+	e, ok := c.DB.Inspect(c.Args[2])
 	if !ok {
 		c.W.Null()
 		return
@@ -513,7 +513,7 @@ func (h *Handlers) objectIdletime(c *command.Ctx) {
 }
 
 func (h *Handlers) objectRefcount(c *command.Ctx) {
-	e, ok := c.DB.Lookup(c.Args[2])
+	e, ok := c.DB.Inspect(c.Args[2])
 	if !ok {
 		c.W.Null()
 		return

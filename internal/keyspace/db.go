@@ -128,13 +128,22 @@ func (db DB) live(key []byte) (*dbShard, uint64, int, unsafe.Pointer) {
 	return ds, h, sh, p
 }
 
+// miss counts a read command's keyspace miss of key in shard sh, and
+// calls the Miss hook when it is on.
+func (db DB) miss(sh int, key []byte) {
+	db.s.shards[sh].misses.Add(1)
+	if db.s.missOn.Load() {
+		db.s.hooks.Miss(db.idx, key)
+	}
+}
+
 // Lookup returns the live entry for key, deleting it first if expired,
 // and records the access for LRU/LFU eviction and OBJECT IDLETIME/FREQ.
 func (db DB) Lookup(key []byte) (Entry, bool) {
 	_, _, sh, p := db.live(key)
 	if p == nil {
 		if db.hits {
-			db.s.shards[sh].misses.Add(1)
+			db.miss(sh, key)
 		}
 		return Entry{}, false
 	}
@@ -143,6 +152,24 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 	}
 	h := hdrOf(p)
 	h.access = db.s.touch(h.access, db.Now)
+	return entryOf(p), true
+}
+
+// Inspect is Lookup for OBJECT (Redis's objectCommandLookup: LOOKUP_NOTOUCH
+// and LOOKUP_NONOTIFY): a read command's hit or miss is counted, but the
+// access is not recorded and a miss is no "keymiss" event.
+func (db DB) Inspect(key []byte) (Entry, bool) {
+	_, _, sh, p := db.live(key)
+	if db.hits {
+		if p == nil {
+			db.s.shards[sh].misses.Add(1)
+		} else {
+			db.s.shards[sh].hits.Add(1)
+		}
+	}
+	if p == nil {
+		return Entry{}, false
+	}
 	return entryOf(p), true
 }
 
@@ -162,7 +189,7 @@ func (db DB) Get(key []byte) any {
 	_, _, sh, p := db.live(key)
 	if p == nil {
 		if db.hits {
-			db.s.shards[sh].misses.Add(1)
+			db.miss(sh, key)
 		}
 		return nil
 	}
@@ -266,6 +293,9 @@ func (db DB) newRec(key []byte, old unsafe.Pointer, val any, str []byte, exp int
 
 func (db DB) store(ds *dbShard, h uint64, sh int, key []byte, old unsafe.Pointer, oldSize uint32, oldExp int64, p unsafe.Pointer) {
 	ds.keys.set(h, key, old, p)
+	if old == nil && db.s.newOn.Load() {
+		db.s.hooks.New(db.idx, key)
+	}
 	if old != nil && old != p && hdrOf(old).flags&recObj != 0 {
 		hdrOf(old).flags |= recDead // replaced: Remeasure skips it
 	}
@@ -323,7 +353,7 @@ func (db DB) GetStringSlot(key []byte) ([]byte, StrSlot, bool, error) {
 	slot := StrSlot{ds, h, sh, p}
 	if p == nil {
 		if db.hits {
-			db.s.shards[sh].misses.Add(1)
+			db.miss(sh, key)
 		}
 		return nil, slot, false, nil
 	}
@@ -472,7 +502,7 @@ func (db DB) ExpirySlot(key []byte) (int64, StrSlot, bool) {
 	slot := StrSlot{ds, h, sh, p}
 	if p == nil {
 		if db.hits {
-			db.s.shards[sh].misses.Add(1)
+			db.miss(sh, key)
 		}
 		return 0, slot, false
 	}

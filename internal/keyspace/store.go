@@ -81,6 +81,12 @@ type shard struct {
 type Hooks struct {
 	// Expired is called when a key is deleted because its time passed.
 	Expired func(db int, key string)
+	// New is called when a key is added (Redis's dbAdd: the "new"
+	// keyspace event), while SetKeyEvents turned it on.
+	New func(db int, key []byte)
+	// Miss is called when a read command's lookup misses (Redis's
+	// "keymiss" event), while SetKeyEvents turned it on.
+	Miss func(db int, key []byte)
 }
 
 // Store is the set of databases.
@@ -95,6 +101,16 @@ type Store struct {
 	// replica: the store is a replica's, whose keys are deleted by the
 	// master's DELs, not by their time passing (SetReplica)
 	replica atomic.Bool
+	// newOn, missOn: call hooks.New, hooks.Miss (SetKeyEvents)
+	newOn, missOn atomic.Bool
+}
+
+// SetKeyEvents turns the New and Miss hooks on or off (the n and m classes
+// of notify-keyspace-events): off, they cost one load where a key is added
+// or a read misses.
+func (s *Store) SetKeyEvents(newKeys, misses bool) {
+	s.newOn.Store(newKeys && s.hooks.New != nil)
+	s.missOn.Store(misses && s.hooks.Miss != nil)
 }
 
 // SetReplica turns replica expiry on or off. On a replica, as in Redis

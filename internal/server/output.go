@@ -364,19 +364,34 @@ func (c *conn) writeBuffers(bufs net.Buffers, n int) error {
 func (s *Server) setupPubSub(cfg *config.Config) error {
 	s.pubsub = pubsub.New(s.sinkFor)
 	s.exec.Notify = s.pubsub.Notify
-	cfg.SetNormalizer("notify-keyspace-events", pubsub.NormalizeNotifyFlags)
-	cfg.OnChange("notify-keyspace-events", func(v string) {
-		f, _ := pubsub.ParseNotifyFlags(v)
+	setFlags := func(f uint32) {
 		s.pubsub.SetNotifyFlags(f)
+		// the n and m classes come from the keyspace's hooks (server.go)
+		out := f&(pubsub.NotifyKeyspace|pubsub.NotifyKeyevent) != 0
+		s.store.SetKeyEvents(out && f&pubsub.NotifyNew != 0, out && f&pubsub.NotifyKeyMiss != 0)
+	}
+	// CONFIG GET shows the flags as Redis's keyspaceEventsFlagsToString,
+	// which leaves n out when it shows A: the flags in force are the ones
+	// parsed from what CONFIG SET was given, kept by the normalizer for
+	// the change hook.
+	var parsed atomic.Uint32
+	cfg.SetNormalizer("notify-keyspace-events", func(v string) (string, error) {
+		f, err := pubsub.ParseNotifyFlags(v)
+		if err != nil {
+			return "", err
+		}
+		parsed.Store(f)
+		return pubsub.FormatNotifyFlags(f), nil
 	})
+	cfg.OnChange("notify-keyspace-events", func(string) { setFlags(parsed.Load()) })
 	f, err := pubsub.ParseNotifyFlags(cfg.Get("notify-keyspace-events"))
 	if err != nil {
 		return fmt.Errorf("notify-keyspace-events: %w", err)
 	}
-	s.pubsub.SetNotifyFlags(f)
 	if v := pubsub.FormatNotifyFlags(f); v != cfg.Get("notify-keyspace-events") {
 		cfg.Set("notify-keyspace-events", v) // canonical form for CONFIG GET
 	}
+	setFlags(f)
 	cfg.SetNormalizer("client-output-buffer-limit", normalizeOutputLimits(func() string {
 		return cfg.Get("client-output-buffer-limit")
 	}))

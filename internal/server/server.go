@@ -108,6 +108,8 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 			s.stats.ExpiredKeys.Add(1)
 			s.exec.KeyExpired(db, key) // WATCH and the "expired" event
 		},
+		New:  func(db int, key []byte) { s.pubsub.Notify('n', "new", db, key) },
+		Miss: func(db int, key []byte) { s.pubsub.Notify('m', "keymiss", db, key) },
 	})
 	s.exec = exec.New(table, s.store)
 	codecs := rdb.NewCodecs()
