@@ -99,6 +99,10 @@ func TestPipelinePrefetch(t *testing.T) {
 	got, gotStats := run(true)
 	want, wantStats := run(false)
 	for i := range want {
+		if cmds[i][0] == "TTL" && strings.HasPrefix(got[i], ":") && strings.HasPrefix(want[i], ":") &&
+			got[i][1] != '-' && want[i][1] != '-' {
+			continue // seconds left: the two runs may be a second apart on a loaded machine
+		}
 		if got[i] != want[i] {
 			t.Fatalf("command %d %q: pipelined %q, alone %q", i, cmds[i], got[i], want[i])
 		}
