@@ -347,14 +347,17 @@ func (h *Handlers) bitop(c *command.Ctx) {
 	dst := c.Args[2]
 	srcs := make([][]byte, 0, len(c.Args)-3)
 	maxlen := 0
+	saved := readingView(c)
 	for _, k := range c.Args[3:] {
 		s, _, ok := getString(c, k)
 		if !ok {
+			c.DB = saved
 			return
 		}
 		srcs = append(srcs, s)
 		maxlen = max(maxlen, len(s))
 	}
+	c.DB = saved
 	if maxlen == 0 {
 		if c.DB.Delete(dst) {
 			c.Modified(dst)
@@ -580,7 +583,9 @@ func (h *Handlers) bitfield(c *command.Ctx, ro bool) {
 	var buf []byte
 	existed, grew := false, false
 	if readonly {
+		saved := readingView(c) // lookupKeyRead, in BITFIELD too
 		s, _, ok := getString(c, key)
+		c.DB = saved
 		if !ok {
 			return
 		}

@@ -583,7 +583,9 @@ const (
 func (h *Handlers) georadius(c *command.Ctx, srcIdx int, flags int) {
 	var storekey []byte
 	storedist := false
+	saved := readingView(c) // lookupKeyRead, with STORE too
 	z, ok := getZSet(c, c.Args[srcIdx])
+	c.DB = saved
 	if !ok {
 		return
 	}

@@ -624,6 +624,8 @@ func (h *Handlers) pfcount(c *command.Ctx) {
 func (h *Handlers) pfmerge(c *command.Ctx) {
 	max := make([]uint8, hllRegisters)
 	useDense := false
+	saved := readingView(c) // every key, the destination first, as Redis
+	defer func() { c.DB = saved }()
 	for _, k := range c.Args[1:] {
 		s, found, ok := getHLL(c, k)
 		if !ok {
@@ -641,6 +643,7 @@ func (h *Handlers) pfmerge(c *command.Ctx) {
 		}
 	}
 	key := c.Args[1]
+	c.DB = saved
 	old, found, _ := getString(c, key)
 	var s []byte
 	if !found {

@@ -306,7 +306,9 @@ func (h *Handlers) copyCmd(c *command.Ctx) {
 		c.Error(errSameObject)
 		return
 	}
+	saved := readingView(c)
 	e, ok := c.DB.Lookup(src)
+	c.DB = saved
 	if !ok {
 		c.W.Int(0)
 		return

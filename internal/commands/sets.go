@@ -461,7 +461,9 @@ func storeSet(c *command.Ctx, dst []byte, s *keyspace.Set, event string) {
 }
 
 func (h *Handlers) sinterstore(c *command.Ctx) {
+	saved := readingView(c)
 	sets, ok := loadSets(c, c.Args[2:])
+	c.DB = saved
 	if !ok {
 		return
 	}
@@ -536,7 +538,9 @@ func (h *Handlers) sdiff(c *command.Ctx) {
 }
 
 func (h *Handlers) sunionstore(c *command.Ctx) {
+	saved := readingView(c)
 	sets, ok := loadSets(c, c.Args[2:])
+	c.DB = saved
 	if !ok {
 		return
 	}
@@ -544,7 +548,9 @@ func (h *Handlers) sunionstore(c *command.Ctx) {
 }
 
 func (h *Handlers) sdiffstore(c *command.Ctx) {
+	saved := readingView(c)
 	sets, ok := loadSets(c, c.Args[2:])
+	c.DB = saved
 	if !ok {
 		return
 	}

@@ -238,7 +238,10 @@ func (h *Handlers) setGeneric(c *command.Ctx, o setOpts, key, val []byte, cmd st
 	var found bool
 	if o.get {
 		var ok bool
-		if old, found, ok = getString(c, key); !ok {
+		saved := readingView(c)
+		old, found, ok = getString(c, key)
+		c.DB = saved
+		if !ok {
 			return
 		}
 		writeOld(c, old, found)
@@ -324,7 +327,9 @@ func (h *Handlers) psetex(c *command.Ctx) {
 
 func (h *Handlers) getset(c *command.Ctx) {
 	key := c.Args[1]
+	saved := readingView(c)
 	old, found, ok := getString(c, key)
+	c.DB = saved
 	if !ok {
 		return
 	}
@@ -337,7 +342,9 @@ func (h *Handlers) getset(c *command.Ctx) {
 
 func (h *Handlers) getdel(c *command.Ctx) {
 	key := c.Args[1]
+	saved := readingView(c)
 	v, found, ok := getString(c, key)
+	c.DB = saved
 	if !ok {
 		return
 	}
@@ -357,7 +364,9 @@ func (h *Handlers) getex(c *command.Ctx) {
 	if !ok {
 		return
 	}
+	saved := readingView(c)
 	v, found, ok := getString(c, key)
+	c.DB = saved
 	if !ok {
 		return
 	}

@@ -681,7 +681,14 @@ func (h *Handlers) zrangeGeneric(c *command.Ctx, argStart int, store bool, rt zr
 			return
 		}
 	}
+	var saved keyspace.DB
+	if store {
+		saved = readingView(c) // ZRANGESTORE's source: lookupKeyRead
+	}
 	z, ok := getZSet(c, key)
+	if store {
+		c.DB = saved
+	}
 	if !ok {
 		return
 	}
@@ -1066,6 +1073,11 @@ func (h *Handlers) zsetOp(c *command.Ctx, dstkey []byte, numkeysIdx int, op int,
 	}
 	src := make([]zsrc, setnum)
 	j := numkeysIdx + 1
+	if dstkey != nil {
+		// the sources of a STORE variant are read lookups (Redis's
+		// lookupKeyRead): back to the write view when this returns
+		defer func(saved keyspace.DB) { c.DB = saved }(readingView(c))
+	}
 	for i := range src {
 		v := c.DB.Get(c.Args[j])
 		switch x := v.(type) {

@@ -146,6 +146,15 @@ func TestKeyspaceEvents(t *testing.T) {
 			{"BITFIELD", "b", "SET", "u8", "400", "0"}, {"BITFIELD", "nb", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "300"}}},
 		{"KEAm", [][]string{{"OBJECT", "ENCODING", "nokey"}, {"OBJECT", "FREQ", "nokey"}, {"GET", "nokey"},
 			{"EXISTS", "nokey"}, {"HGET", "nokey", "f"}}},
+		// the read lookups of write commands (lookupKeyRead): keymiss, and
+		// INFO's keyspace_hits and keyspace_misses
+		{"KEAm", [][]string{{"SET", "a", "1", "GET"}, {"SET", "a", "2", "GET"}, {"GETDEL", "n1"}, {"GETEX", "a"},
+			{"GETSET", "n2", "v"}, {"SADD", "s", "m"}, {"SUNIONSTORE", "d", "s", "n3"}, {"SINTERSTORE", "d", "n4"},
+			{"SDIFFSTORE", "d", "s", "n5"}, {"ZADD", "z", "1", "m"}, {"ZUNIONSTORE", "d", "2", "z", "n6"},
+			{"ZINTERSTORE", "d", "1", "n7"}, {"ZDIFFSTORE", "d", "1", "z"}, {"ZRANGESTORE", "d", "n8", "0", "1"},
+			{"GEORADIUS", "n9", "0", "0", "1", "m", "STORE", "d"}, {"GEOSEARCHSTORE", "d", "n10", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "m"},
+			{"BITOP", "OR", "d", "a", "n11"}, {"PFMERGE", "h", "n12"}, {"PFMERGE", "h", "n12"}, {"COPY", "n13", "d"},
+			{"COPY", "a", "d2"}, {"BITFIELD", "n14", "GET", "u8", "0"}, {"BITFIELD", "a", "SET", "u8", "0", "1"}}},
 	}
 	p := StartPair(t)
 	for _, tc := range cases {
@@ -155,6 +164,7 @@ func TestKeyspaceEvents(t *testing.T) {
 			main[i].MustDo(t, "FLUSHALL")
 			setConfigFor(t, main[i], "notify-keyspace-events", tc.flags)
 			sub[i].MustDo(t, "PSUBSCRIBE", "__key*__:*")
+			main[i].MustDo(t, "CONFIG", "RESETSTAT")
 		}
 		for _, cmd := range tc.cmds {
 			var reps, notes [2][]byte
@@ -164,6 +174,17 @@ func TestKeyspaceEvents(t *testing.T) {
 			if !bytes.Equal(reps[0], reps[1]) || !bytes.Equal(notes[0], notes[1]) {
 				t.Errorf("%s %q:\n  redis:    %q %s\n  crescent: %q %s", tc.flags, cmd, reps[0], notes[0], reps[1], notes[1])
 			}
+		}
+		var stats [2]string
+		for i := range main {
+			for _, l := range strings.Split(string(main[i].MustDo(t, "INFO", "stats")), "\r\n") {
+				if strings.HasPrefix(l, "keyspace_") {
+					stats[i] += l + " "
+				}
+			}
+		}
+		if stats[0] != stats[1] {
+			t.Errorf("%s %q: INFO stats\n  redis:    %s\n  crescent: %s", tc.flags, tc.cmds, stats[0], stats[1])
 		}
 	}
 }
