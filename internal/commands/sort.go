@@ -111,6 +111,9 @@ func sortLookup(db keyspace.DB, pattern, subst []byte) ([]byte, bool) {
 }
 
 func (h *Handlers) sortGeneric(c *command.Ctx, readonly bool) {
+	// the key and the BY/GET patterns' keys are read lookups (Redis's
+	// lookupKeyRead, SORT ... STORE included); STORE's write counts nothing
+	defer func(saved keyspace.DB) { c.DB = saved }(readingView(c))
 	var desc, alpha, dontsort bool
 	var limitStart, limitCount int64 = 0, -1
 	var sortby, storekey []byte

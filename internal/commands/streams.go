@@ -1099,7 +1099,9 @@ func setIDProp(key, groupName []byte, g *keyspace.Group) [][]byte {
 }
 
 func (h *Handlers) xack(c *command.Ctx) {
+	saved := readingView(c) // lookupKeyRead
 	s, ok := getStream(c, c.Args[1])
+	c.DB = saved
 	if !ok {
 		return
 	}
@@ -1257,7 +1259,9 @@ func claimTo(g *keyspace.Group, pe *keyspace.PendingEntry, cons *keyspace.Consum
 func (h *Handlers) xclaim(c *command.Ctx) {
 	args := c.Args
 	key := args[1]
+	saved := readingView(c) // lookupKeyRead
 	s, ok := getStream(c, key)
+	c.DB = saved
 	if !ok {
 		return
 	}
@@ -1449,7 +1453,9 @@ func (h *Handlers) xautoclaim(c *command.Ctx) {
 			return
 		}
 	}
+	saved := readingView(c) // lookupKeyRead
 	s, ok := getStream(c, key)
+	c.DB = saved
 	if !ok {
 		return
 	}

@@ -154,7 +154,10 @@ func TestKeyspaceEvents(t *testing.T) {
 			{"ZINTERSTORE", "d", "1", "n7"}, {"ZDIFFSTORE", "d", "1", "z"}, {"ZRANGESTORE", "d", "n8", "0", "1"},
 			{"GEORADIUS", "n9", "0", "0", "1", "m", "STORE", "d"}, {"GEOSEARCHSTORE", "d", "n10", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "m"},
 			{"BITOP", "OR", "d", "a", "n11"}, {"PFMERGE", "h", "n12"}, {"PFMERGE", "h", "n12"}, {"COPY", "n13", "d"},
-			{"COPY", "a", "d2"}, {"BITFIELD", "n14", "GET", "u8", "0"}, {"BITFIELD", "a", "SET", "u8", "0", "1"}}},
+			{"COPY", "a", "d2"}, {"BITFIELD", "n14", "GET", "u8", "0"}, {"BITFIELD", "a", "SET", "u8", "0", "1"},
+			{"SORT", "n15"}, {"SORT", "n16", "STORE", "d"}, {"RPUSH", "l", "1", "2"},
+			{"SORT", "l", "BY", "w_*", "GET", "h_*->f", "GET", "#"}, {"XACK", "n17", "g", "1-1"},
+			{"XCLAIM", "n18", "g", "c", "0", "1-1"}, {"XAUTOCLAIM", "n19", "g", "c", "0", "0"}}},
 	}
 	p := StartPair(t)
 	for _, tc := range cases {
