@@ -454,7 +454,7 @@ func (h *Handlers) scriptLoad(c *command.Ctx) {
 func (h *Handlers) scriptExists(c *command.Ctx) {
 	c.W.Array(len(c.Args) - 2)
 	for _, a := range c.Args[2:] {
-		if h.scripts.cache.Get(string(a)) != nil {
+		if h.scripts.cache.GetSha(a) != nil { // any case, as Redis's dict
 			c.W.Int(1)
 		} else {
 			c.W.Int(0)
