@@ -157,6 +157,12 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 		}
 		return
 	}
+	if bySha && len(c.Args[1]) != 40 {
+		// Redis's evalShaCommand: no sha of another length can match,
+		// before numkeys is read
+		c.Error(errNoScript)
+		return
+	}
 	numkeys, ok := parseNumKeys(c, ErrNotInt)
 	if !ok {
 		return
