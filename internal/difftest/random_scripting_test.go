@@ -186,6 +186,11 @@ func normScripting(args []string, b []byte) []byte {
 		return replyShape(b)
 	case name == "ZRANDMEMBER":
 		return randomReplyShape(b)
+	case name == "DUMP":
+		// a stream's payload holds its consumers' seen times
+		if v, _, err := Parse(b); err == nil && v.Type == '$' && len(v.Str) > 0 && (v.Str[0] == 15 || v.Str[0] == 19 || v.Str[0] == 21) {
+			return replyShape(b)
+		}
 	case name != "" && name[0] == 'X':
 		return streamNormalize(append([]string{name}, args[1:]...), b)
 	}
@@ -515,7 +520,7 @@ func TestFunctionReplaceCaseVariants(t *testing.T) {
 		{[]string{"FCALL", "fa", "0"}, "$5\r\nlower\r\n"},
 		{[]string{"FCALL", "FA", "0"}, "$5\r\nlower\r\n"},
 		{[]string{"FCALL", "taken", "0"}, ":0\r\n"},
-		{[]string{"FUNCTION", "STATS"}, "*4\r\n$14\r\nrunning_script\r\n*-1\r\n$7\r\nengines\r\n*2\r\n$3\r\nLUA\r\n" +
+		{[]string{"FUNCTION", "STATS"}, "*4\r\n$14\r\nrunning_script\r\n$-1\r\n$7\r\nengines\r\n*2\r\n$3\r\nLUA\r\n" +
 			"*4\r\n$15\r\nlibraries_count\r\n:2\r\n$15\r\nfunctions_count\r\n:3\r\n"},
 	} {
 		if got := string(conn.MustDo(t, c.args...)); got != c.want {
