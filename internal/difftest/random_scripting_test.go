@@ -35,6 +35,7 @@ func TestRandomScripting(t *testing.T) {
 				"hll-sparse-max-bytes", "200", "stream-node-max-entries", "4")
 			conn.MustDo(t, "FUNCTION", "FLUSH")
 			conn.MustDo(t, "SCRIPT", "FLUSH")
+			conn.MustDo(t, "CONFIG", "RESETSTAT")
 			conn.MustDo(t, "FUNCTION", "LOAD", scriptingLib)
 			t.Cleanup(func() { conn.Do("FUNCTION", "FLUSH") })
 		},
@@ -180,6 +181,16 @@ func normScripting(args []string, b []byte) []byte {
 	}
 	name := strings.ToUpper(args[0])
 	switch {
+	case name == "INFO":
+		// calls, rejected and failed calls (not the time spent), sorted:
+		// Redis lists commands in its dict's order
+		v, _, err := Parse(b)
+		if err != nil || len(v.Str) == 0 {
+			return b
+		}
+		lines := strings.Split(string(usecRe.ReplaceAll(v.Str, nil)), "\r\n")
+		sort.Strings(lines)
+		return []byte(strings.Join(lines, "\n"))
 	case name == "FUNCTION" && len(args) > 1 && strings.EqualFold(args[1], "LIST"):
 		return functionListNorm(b)
 	case name == "FUNCTION" && len(args) > 1 && strings.EqualFold(args[1], "DUMP"):
@@ -198,6 +209,7 @@ func normScripting(args []string, b []byte) []byte {
 }
 
 var (
+	usecRe      = regexp.MustCompile(`usec(_per_call)?=[0-9.]+,`)
 	collisionRe = regexp.MustCompile(`^-ERR (Library|Function) \S+ already exists`)
 	// eraIDRe is a stream ID made by * (see eraID) in a dumped reply
 	eraIDRe = regexp.MustCompile(`1[0-9]{12}-[0-9]+`)
@@ -296,9 +308,19 @@ func dataCommand(rng *rand.Rand) []string {
 // randomScriptingCommand is one command of TestRandomScripting.
 func randomScriptingCommand(rng *rand.Rand) []string {
 	pick := func(s ...string) string { return pickS(rng, s...) }
-	switch rng.IntN(40) {
+	switch rng.IntN(42) {
 	case 0:
 		return []string{"HELLO", pick("2", "3")}
+	case 40:
+		// how scripts' commands and errors are counted
+		return []string{"INFO", pick("errorstats", "commandstats")}
+	case 41:
+		// the command table as redis.acl_check_cmd sees it
+		cmd := dataCommand(rng)
+		if rng.IntN(4) == 0 {
+			cmd = refusedInScript(rng)[3:]
+		}
+		return append([]string{"EVAL", "return redis.acl_check_cmd(unpack(ARGV))", "0"}, cmd...)
 	case 1, 2, 3:
 		return scriptManagement(rng)
 	case 4, 5, 6:
