@@ -479,7 +479,16 @@ func libraryCode(rng *rand.Rand) string {
 		return pick("return #keys", "return args[1]", "return redis.call('GET', keys[1])",
 			"return redis.call('SET', keys[1], args[1])", "return {keys[1], args}", "return redis.setresp(3)",
 			"redis.setresp(3) return redis.call('HGETALL', keys[1])", "return redis.call('PING')", "error('fail')",
-			"return redis.error_reply('LIBERR x')", "return nil", "return 1.5")
+			"return redis.error_reply('LIBERR x')", "return nil", "return 1.5",
+			// the function environment: no KEYS/ARGV globals, read-only
+			// globals, no register_function at run time
+			"return KEYS[1]", "x = 1 return x", "return redis.register_function('z', function() end)",
+			"return redis.REDIS_VERSION ~= nil", "return redis.call('FUNCTION', 'LIST')",
+			"redis.set_repl(redis.REPL_NONE) return 1", "return redis.acl_check_cmd('SET', 'k', 'v')",
+			"return {pcall(redis.call, 'SET')}", "return redis.setresp(4)", "return redis.pcall('FCALL', 'fa', 0)",
+			"return {redis.call('SET', keys[1], args[1] or 'x', 'GET')}", "return redis.status_reply('S')",
+			"return {err='e1'}", "return {ok='o1'}", "return {double=1.5}", "return {map={a=1}}",
+			"return "+luaGen{rng}.value(0))
 	}
 	flags := func() string {
 		var f []string
