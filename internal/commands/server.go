@@ -340,30 +340,202 @@ func (h *Handlers) commandList(c *command.Ctx) {
 	}
 }
 
+// getKeys is Redis 7.0's getKeysSubcommandImpl: the command named (a
+// container alone names itself; an unknown one, or subcommand, is
+// invalid), whether it has keys at all, its arity, then its keys as
+// getKeysFromCommandWithSpecs finds them (redisGetKeys).
 func (h *Handlers) getKeys(c *command.Ctx) (*command.Spec, []int, bool) {
+	spec, keys, _, ok := h.getKeysProc(c)
+	return spec, keys, ok
+}
+
+// getKeysProc is getKeys also telling whether genericGetKeys found the
+// keys (Redis gives them no flags).
+func (h *Handlers) getKeysProc(c *command.Ctx) (*command.Spec, []int, bool, bool) {
 	args := c.Args[2:]
-	spec, errMsg := h.Exec.Lookup(args)
-	if spec == nil {
-		if strings.HasPrefix(errMsg, "ERR unknown command") {
-			c.Error("ERR Invalid command specified")
-		} else {
-			c.Error("ERR Invalid number of arguments specified for command")
-		}
-		return nil, nil, false
+	cmd, spec := h.Exec.Table.Resolve(args)
+	if cmd != nil && spec == nil && len(args) < 2 {
+		spec = cmd
 	}
-	keys := spec.Keys(args)
+	if spec == nil {
+		c.Error("ERR Invalid command specified")
+		return nil, nil, false, false
+	}
+	if spec.FirstKey == 0 && len(spec.KeySpecs) == 0 && spec.GetKeys == nil {
+		c.Error("ERR The command has no key arguments")
+		return nil, nil, false, false
+	}
+	if !spec.CheckArity(len(args)) {
+		c.Error("ERR Invalid number of arguments specified for command")
+		return nil, nil, false, false
+	}
+	keys, generic := redisGetKeys(spec, args)
 	if len(keys) == 0 {
 		if spec.Has(command.FlagNoMandatoryKeys) {
-			return spec, nil, true // EVAL with no keys...: an empty list
+			return spec, nil, false, true // EVAL with no keys...: an empty list
 		}
-		if spec.FirstKey == 0 && len(spec.KeySpecs) == 0 && spec.GetKeys == nil {
-			c.Error("ERR The command has no key arguments")
-		} else {
-			c.Error("ERR Invalid arguments specified for command")
-		}
-		return nil, nil, false
+		c.Error("ERR Invalid arguments specified for command")
+		return nil, nil, false, false
 	}
-	return spec, keys, true
+	return spec, keys, generic, true
+}
+
+// redisGetKeys returns the keys of args as Redis 7.0's
+// getKeysFromCommandWithSpecs finds them for COMMAND GETKEYS: from the key
+// specs when every one is valid (strictSpecKeys), else from the command's
+// getkeys procedure (SORT's, MIGRATE's, or genericGetKeys for the numkeys
+// commands, with atoi's leniency; generic is then true), else none.
+func redisGetKeys(spec *command.Spec, args [][]byte) (keys []int, generic bool) {
+	if keys, ok := strictSpecKeys(spec, args); ok {
+		return keys, false
+	}
+	if spec.GetKeys != nil {
+		return spec.GetKeys(args), false
+	}
+	if spec.Name == "sort_ro" {
+		return []int{1}, false // sortROGetKeys: the key is always there
+	}
+	if g, ok := numkeysProcs[spec.Name]; ok {
+		return genericGetKeys(args, g[0], g[1], g[2]), true
+	}
+	return nil, false
+}
+
+// numkeysProcs are the genericGetKeys arguments (store key, numkeys and
+// first key positions) of the commands whose Redis getkeys procedure is
+// genericGetKeys with a step of 1.
+var numkeysProcs = map[string][3]int{
+	"eval": {0, 2, 3}, "evalsha": {0, 2, 3}, "eval_ro": {0, 2, 3}, "evalsha_ro": {0, 2, 3},
+	"fcall": {0, 2, 3}, "fcall_ro": {0, 2, 3}, "blmpop": {0, 2, 3}, "bzmpop": {0, 2, 3},
+	"zunionstore": {1, 2, 3}, "zinterstore": {1, 2, 3}, "zdiffstore": {1, 2, 3},
+	"zunion": {0, 1, 2}, "zinter": {0, 1, 2}, "zdiff": {0, 1, 2}, "zintercard": {0, 1, 2},
+	"sintercard": {0, 1, 2}, "lmpop": {0, 1, 2}, "zmpop": {0, 1, 2},
+}
+
+// genericGetKeys is Redis's: numkeys read with atoi, no keys unless
+// 1 <= numkeys <= the arguments left; the store key, if any, comes last.
+func genericGetKeys(args [][]byte, store, count, first int) []int {
+	num := cAtoi(args[count])
+	if num < 1 || num > int64(len(args)-first) {
+		return nil
+	}
+	keys := make([]int, 0, num+1)
+	for i := 0; i < int(num); i++ {
+		keys = append(keys, first+i)
+	}
+	if store != 0 {
+		keys = append(keys, store)
+	}
+	return keys
+}
+
+// cAtoi is C's atoi: leading white space, a sign, the digits up to the
+// first other byte (saturated far past any argument count).
+func cAtoi(b []byte) int64 {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || (b[i] >= '\t' && b[i] <= '\r')) {
+		i++
+	}
+	neg := false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	var n int64
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		if n < 1<<40 {
+			n = n*10 + int64(b[i]-'0')
+		}
+	}
+	if neg {
+		return -n
+	}
+	return n
+}
+
+// strictSpecKeys is Redis 7.0's getKeysUsingKeySpecs without partial
+// results: a keyword is searched between startfrom and the last argument
+// (excluded; not found: the spec is skipped), numkeys must be a plain
+// integer >= 0, and a spec whose first or last key falls outside the
+// arguments (or whose last is before its first: numkeys 0) makes the
+// whole lookup invalid (ok false), as does an incomplete spec.
+func strictSpecKeys(spec *command.Spec, args [][]byte) (keys []int, ok bool) {
+	argc := len(args)
+	for i := range spec.KeySpecs {
+		k := &spec.KeySpecs[i]
+		if k.HasFlag("not_key") {
+			continue
+		}
+		first := 0
+		switch k.BeginType {
+		case "index":
+			first = k.BeginIndex
+		case "keyword":
+			start, end := k.StartFrom, argc-1
+			if k.StartFrom <= 0 {
+				start, end = argc+k.StartFrom, 1
+			}
+			for j := start; j != end; {
+				if j >= argc || j < 1 {
+					break
+				}
+				if strings.EqualFold(string(args[j]), k.Keyword) {
+					first = j + 1
+					break
+				}
+				if start <= end {
+					j++
+				} else {
+					j--
+				}
+			}
+			if first == 0 {
+				continue
+			}
+		default:
+			return nil, false
+		}
+		var last, step int
+		switch k.FindType {
+		case "range":
+			step = k.KeyStep
+			switch {
+			case k.LastKey >= 0:
+				last = first + k.LastKey
+			case k.Limit == 0:
+				last = argc + k.LastKey
+			default:
+				last = first + (argc-first)/k.Limit + k.LastKey
+			}
+		case "keynum":
+			step = k.KeyStep
+			if k.KeyNumIdx >= argc-first {
+				return nil, false
+			}
+			s := string(args[first+k.KeyNumIdx])
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n < 0 || strconv.FormatInt(n, 10) != s || n > int64(argc) {
+				return nil, false
+			}
+			first += k.FirstKey
+			last = first + int(n) - 1
+		default:
+			return nil, false
+		}
+		if last >= argc || last < first || first >= argc {
+			return nil, false
+		}
+		if step < 1 {
+			step = 1
+		}
+		for j := first; j <= last; j += step {
+			keys = append(keys, j)
+		}
+		if k.HasFlag("incomplete") {
+			return nil, false // not reliable: the getkeys procedure decides
+		}
+	}
+	return keys, true
 }
 
 func (h *Handlers) commandGetKeys(c *command.Ctx) {
@@ -378,8 +550,18 @@ func (h *Handlers) commandGetKeys(c *command.Ctx) {
 }
 
 func (h *Handlers) commandGetKeysAndFlags(c *command.Ctx) {
-	spec, _, ok := h.getKeys(c)
+	spec, keys, generic, ok := h.getKeysProc(c)
 	if !ok {
+		return
+	}
+	if generic {
+		// genericGetKeys sets no flags
+		c.W.Array(len(keys))
+		for _, k := range keys {
+			c.W.Array(2)
+			c.W.Bulk(c.Args[2+k])
+			c.W.Set(0)
+		}
 		return
 	}
 	args := c.Args[2:]
