@@ -56,11 +56,12 @@ const scriptingLib = "#!lua name=crlib\n" +
 	"redis.register_function('rdump', function(keys, args) redis.setresp(3) return dump(redis.pcall(unpack(args))) end)\n"
 
 // luaDump is a Lua function dump(v) that writes a value as text, table
-// keys sorted, numbers with 17 digits: it shows exactly what a reply
+// keys sorted by their own text (tables too: a RESP3 set of statuses has
+// tables as keys), numbers with 17 digits: it shows exactly what a reply
 // became in Lua.
 const luaDump = "function dump(v) local t = type(v) " +
 	"if t == 'table' then local ks = {} for k in pairs(v) do ks[#ks+1] = k end " +
-	"table.sort(ks, function(a, b) return type(a) .. tostring(a) < type(b) .. tostring(b) end) " +
+	"table.sort(ks, function(a, b) return dump(a) < dump(b) end) " +
 	"local p = {} for _, k in ipairs(ks) do p[#p+1] = dump(k) .. '=' .. dump(v[k]) end " +
 	"return '{' .. table.concat(p, ',') .. '}' " +
 	"elseif t == 'string' then return string.format('%q', v) " +
@@ -308,7 +309,11 @@ func dataCommand(rng *rand.Rand) []string {
 // randomScriptingCommand is one command of TestRandomScripting.
 func randomScriptingCommand(rng *rand.Rand) []string {
 	pick := func(s ...string) string { return pickS(rng, s...) }
-	switch rng.IntN(42) {
+	switch rng.IntN(43) {
+	case 42:
+		// the key specs of the command table, as scripts and clients see
+		// them
+		return append([]string{"COMMAND", pick("GETKEYS", "GETKEYSANDFLAGS")}, dataCommand(rng)...)
 	case 0:
 		return []string{"HELLO", pick("2", "3")}
 	case 40:
@@ -478,7 +483,7 @@ func libraryCode(rng *rand.Rand) string {
 	body := func() string {
 		return pick("return #keys", "return args[1]", "return redis.call('GET', keys[1])",
 			"return redis.call('SET', keys[1], args[1])", "return {keys[1], args}", "return redis.setresp(3)",
-			"redis.setresp(3) return redis.call('HGETALL', keys[1])", "return redis.call('PING')", "error('fail')",
+			"redis.setresp(3) return redis.call('ZRANGE', keys[1], 0, -1, 'WITHSCORES')", "return redis.call('PING')", "error('fail')",
 			"return redis.error_reply('LIBERR x')", "return nil", "return 1.5",
 			// the function environment: no KEYS/ARGV globals, read-only
 			// globals, no register_function at run time
