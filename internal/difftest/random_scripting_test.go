@@ -663,7 +663,7 @@ func refusedInScript(rng *rand.Rand) []string {
 		[]string{"DEBUG", "SLEEP", "0"}, []string{"CONFIG", "GET", "maxmemory"}, []string{"COMMAND", "COUNT"},
 		[]string{"ACL", "WHOAMI"}, []string{"READONLY"},
 		[]string{"ASKING"}, []string{"CLUSTER", "INFO"}, []string{"FAILOVER", "ABORT"},
-		[]string{"PFDEBUG", "GETREG", "x"}, []string{"LASTSAVE"}, []string{"NOSUCHCMD"})
+		[]string{"PFDEBUG", "GETREG", "x"}, []string{"NOSUCHCMD"})
 	switch rng.IntN(5) {
 	case 0:
 		return append([]string{"EVAL", wrapPcall, "0"}, cmd...)
