@@ -602,7 +602,10 @@ func functionManagement(rng *rand.Rand) []string {
 		return []string{"FUNCTION", "RESTORE", pick("", "bogus", "\xf5\xc0\x01\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00",
 			"\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00"), pick("APPEND", "REPLACE", "FLUSH", "BOGUS")}[:3+rng.IntN(2)]
 	case 8, 9:
-		cmd := []string{"FUNCTION-ROUNDTRIP", pick("same", "flush", "corrupt", "truncate", "delete")}
+		cmd := []string{"FUNCTION-ROUNDTRIP", pick("same", "flush", "corrupt", "truncate", "delete", "load", "load")}
+		if cmd[1] == "load" {
+			cmd = append(cmd, libraryCode(rng))
+		}
 		if rng.IntN(4) > 0 {
 			cmd = append(cmd, pick("APPEND", "REPLACE", "FLUSH", "append", "BOGUS"))
 		}
@@ -622,8 +625,10 @@ func functionManagement(rng *rand.Rand) []string {
 
 // functionRoundTrip runs the pseudo-command FUNCTION-ROUNDTRIP mode
 // [policy]: FUNCTION DUMP, then (mode) nothing, FUNCTION FLUSH, a changed
-// last byte (the checksum), a payload cut short, or FUNCTION DELETE la;
-// then FUNCTION RESTORE payload [policy]. The reply is RESTORE's.
+// last byte (the checksum), a payload cut short, FUNCTION DELETE la, or
+// FUNCTION LOAD REPLACE code (mode load code: the libraries change, so
+// RESTORE meets collisions); then FUNCTION RESTORE payload [policy]. The
+// reply is RESTORE's.
 func functionRoundTrip(t *testing.T, conn *Conn, args []string) []byte {
 	t.Helper()
 	dump := conn.MustDo(t, "FUNCTION", "DUMP")
@@ -641,6 +646,10 @@ func functionRoundTrip(t *testing.T, conn *Conn, args []string) []byte {
 		payload = payload[:len(payload)/2]
 	case "delete":
 		conn.MustDo(t, "FUNCTION", "DELETE", "la")
+	case "load":
+		// the libraries change between DUMP and RESTORE: collisions
+		conn.MustDo(t, "FUNCTION", "LOAD", "REPLACE", args[2])
+		args = args[1:]
 	}
 	return conn.MustDo(t, append([]string{"FUNCTION", "RESTORE", payload}, args[2:]...)...)
 }
