@@ -164,7 +164,7 @@ func TestFunctionLoadTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "-ERR Error registering functions: FUNCTION LOAD timeout\r\n"; r != want {
+	if want := "-ERR Error registering functions: ERR FUNCTION LOAD timeout\r\n"; r != want {
 		t.Fatalf("got %q, want %q", r, want)
 	}
 	if d := time.Since(start); d > 3*time.Second {

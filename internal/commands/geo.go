@@ -397,6 +397,11 @@ func writeHumanDouble(w resp.ReplyWriter, f float64) {
 			rw.Raw([]byte("\r\n"))
 			return
 		}
+		// another writer (a script's reply to Lua) gets the double that
+		// text reads as, as Redis's Lua conversion parses it with strtod
+		if v, err := strconv.ParseFloat(string(b), 64); err == nil {
+			f = v
+		}
 		w.Double(f)
 		return
 	}

@@ -534,6 +534,12 @@ func (h *Handlers) pfadd(c *command.Ctx) {
 		case 1:
 			updated++
 		case -1:
+			// Redis changes the HLL in place: the registers the elements
+			// before the corrupt part raised stay raised (the cached
+			// cardinality is not invalidated, nothing is signalled)
+			if found {
+				c.DB.Update(key, hllRaw(s))
+			}
 			c.Error(errHLLInvalid)
 			return
 		}

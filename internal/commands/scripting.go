@@ -157,6 +157,12 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 		}
 		return
 	}
+	if bySha && len(c.Args[1]) != 40 {
+		// Redis's evalShaCommand: no sha of another length can match,
+		// before numkeys is read
+		c.Error(errNoScript)
+		return
+	}
 	numkeys, ok := parseNumKeys(c, ErrNotInt)
 	if !ok {
 		return
@@ -454,7 +460,7 @@ func (h *Handlers) scriptLoad(c *command.Ctx) {
 func (h *Handlers) scriptExists(c *command.Ctx) {
 	c.W.Array(len(c.Args) - 2)
 	for _, a := range c.Args[2:] {
-		if h.scripts.cache.Get(string(a)) != nil {
+		if h.scripts.cache.GetSha(a) != nil { // any case, as Redis's dict
 			c.W.Int(1)
 		} else {
 			c.W.Int(0)

@@ -114,6 +114,9 @@ func TestRandomKeyspace(t *testing.T) {
 // reply is RESTORE's.
 func roundTrip(t *testing.T, conn *Conn, args []string) []byte {
 	t.Helper()
+	if args[0] == "FUNCTION-ROUNDTRIP" {
+		return functionRoundTrip(t, conn, args)
+	}
 	if args[0] != "ROUNDTRIP" {
 		return conn.MustDo(t, args...)
 	}

@@ -518,7 +518,13 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		spec, errMsg = e.Lookup(args)
 	}
 	if spec == nil {
-		cl.LastCmd.Store(e.misused(args))
+		m := e.misused(args)
+		cl.LastCmd.Store(m)
+		if m != nil {
+			// a wrong arity: a rejected call of the command (Redis's
+			// rejectCommand counts c->cmd's rejected_calls)
+			e.StatFor(m).RejectedCalls.Add(1)
+		}
 		cl.MayWait = false
 		e.reject(cl, args, w, errMsg)
 		return

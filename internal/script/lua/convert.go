@@ -28,6 +28,7 @@ type lwFrame struct {
 	n, i  int
 	key   glua.LValue
 	half  bool
+	grown bool // t is built key by key, nils included (see open)
 }
 
 var _ resp.ReplyWriter = (*luaWriter)(nil)
@@ -60,7 +61,10 @@ func (w *luaWriter) value(v glua.LValue) {
 		switch f.kind {
 		case 'a':
 			f.i++
-			if v != glua.LNil {
+			if v == glua.LNil && !f.grown {
+				f.regrow(w.s.L)
+			}
+			if v != glua.LNil || f.grown {
 				f.t.RawSetInt(f.i, v)
 			}
 		case 'm':
@@ -87,6 +91,24 @@ func (w *luaWriter) value(v glua.LValue) {
 	}
 }
 
+// regrow rebuilds an array frame's presized table key by key, as Redis's
+// lua_newtable and lua_settable build it, before the first nil element (a
+// RESP3 null): from then on the table's layout, and so its length (#) and
+// pairs order, depend on the order of insertion and on nil keys.
+func (f *lwFrame) regrow(L *glua.LState) {
+	t := L.CreateTable(0, 0)
+	for j := 1; j < f.i; j++ {
+		t.RawSetInt(j, f.t.RawGetInt(j))
+	}
+	f.t, f.outer, f.grown = t, t, true
+}
+
+// open starts an aggregate of n elements. Redis builds every aggregate
+// from an empty table (lua_newtable), so where a key lands (pairs order,
+// and # with nils) follows the table's growth: maps and sets are built key
+// by key too. An array without nils ends as an array part of the next
+// power of two, so it is presized to that; one with a nil is rebuilt by
+// regrow.
 func (w *luaWriter) open(kind byte, n int) {
 	L := w.s.L
 	if n < 0 {
@@ -96,15 +118,15 @@ func (w *luaWriter) open(kind byte, n int) {
 	var outer glua.LValue
 	switch kind {
 	case 'a':
-		t = L.CreateTable(n, 0)
+		t = L.CreateTable(ceilPow2(n), 0)
 		outer = t
 	case 'm':
-		t = L.CreateTable(0, n)
+		t = L.CreateTable(0, 0)
 		o := L.CreateTable(0, 1)
 		o.RawSetString("map", t)
 		outer = o
 	case 's':
-		t = L.CreateTable(0, n)
+		t = L.CreateTable(0, 0)
 		o := L.CreateTable(0, 1)
 		o.RawSetString("set", t)
 		outer = o
@@ -114,6 +136,18 @@ func (w *luaWriter) open(kind byte, n int) {
 		return
 	}
 	w.stack = append(w.stack, lwFrame{outer: outer, t: t, kind: kind, n: n})
+}
+
+// ceilPow2 is the least power of two >= n (0 for 0).
+func ceilPow2(n int) int {
+	p := 1
+	for p < n {
+		p <<= 1
+	}
+	if n == 0 {
+		return 0
+	}
+	return p
 }
 
 func (w *luaWriter) single(field string, v glua.LValue) {
@@ -218,9 +252,9 @@ func (w *luaWriter) BigNumber(n string) {
 // Verbatim implements resp.ReplyWriter.
 func (w *luaWriter) Verbatim(format, s string) {
 	if w.proto >= 3 {
-		t := w.s.L.CreateTable(0, 2)
-		t.RawSetString("format", glua.LString(format))
+		t := w.s.L.CreateTable(0, 0) // grown as in Redis: string, then format
 		t.RawSetString("string", glua.LString(s))
+		t.RawSetString("format", glua.LString(format))
 		w.single("verbatim_string", t)
 		return
 	}

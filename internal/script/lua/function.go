@@ -84,7 +84,7 @@ func (e *Engine) newFuncState() *state {
 const (
 	errLoadCompile  = "Error compiling function: "
 	errLoadRegister = "Error registering functions: "
-	errLoadTimeout  = "FUNCTION LOAD timeout"
+	errLoadTimeout  = "ERR FUNCTION LOAD timeout" // Redis pushes it as an error table (luaPushError)
 )
 
 // LoadLibrary runs a library's code in the load environment and returns

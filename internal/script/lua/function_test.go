@@ -90,7 +90,7 @@ func TestLoadLibraryErrors(t *testing.T) {
 	}
 	start := time.Now()
 	_, err := e.LoadLibrary([]byte("\nwhile true do end"), 50*time.Millisecond, nil)
-	if err == nil || err.Error() != "Error registering functions: FUNCTION LOAD timeout" || time.Since(start) > 2*time.Second {
+	if err == nil || err.Error() != "Error registering functions: ERR FUNCTION LOAD timeout" || time.Since(start) > 2*time.Second {
 		t.Fatalf("timeout: %v", err)
 	}
 }
