@@ -627,6 +627,9 @@ func (r *Registry) applySelector(s *selector, op string) error {
 					return fail(msgSyntax)
 				}
 			}
+			if flags == 0 {
+				return fail(msgSyntax) // "%~k", "%": no permission named
+			}
 		}
 		pat := ""
 		if off <= len(op) {
