@@ -411,7 +411,9 @@ func MergeSelectorArgs(ops []string) (merged []string, bad int) {
 	open := -1
 	var cur string
 	for j, op := range ops {
-		if open < 0 && len(op) > 0 && op[0] == '(' && op[len(op)-1] != ')' {
+		// a word opening a selector starts it over, even inside an open
+		// one (Redis drops what came before)
+		if len(op) > 0 && op[0] == '(' && op[len(op)-1] != ')' {
 			cur, open = op, j
 			continue
 		}
