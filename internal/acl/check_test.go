@@ -136,6 +136,14 @@ func TestPasswords(t *testing.T) {
 	if r.DefaultNeedsAuth() {
 		t.Error("requirepass cleared")
 	}
+	// the same requirepass again changes nothing (Redis 7.0 applies a
+	// directive only when its value changes)
+	r.SetDefaultPassword("pw")
+	r.SetUser("default", []string{"nopass"})
+	r.SetDefaultPassword("pw")
+	if r.DefaultNeedsAuth() {
+		t.Error("an unchanged requirepass was applied again")
+	}
 }
 
 func TestLogGrouping(t *testing.T) {
