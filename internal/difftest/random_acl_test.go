@@ -139,8 +139,13 @@ func runACLSeed(t *testing.T, p *Pair, seed uint64) {
 			reps[i] = aclNormalize(args, reps[i])
 		}
 		if !bytes.Equal(reps[0], reps[1]) {
-			t.Fatalf("step %d: %q\n  redis:    %q\n  crescent: %q\nlast commands:\n  %s",
-				step, args, reps[0], reps[1], strings.Join(hist, "\n  "))
+			var users []string
+			for _, s := range sides {
+				l, _ := s.admin.Do("ACL", "LIST")
+				users = append(users, fmt.Sprintf("%s: %q", s.srv.Name, l))
+			}
+			t.Fatalf("step %d: %q\n  redis:    %q\n  crescent: %q\nlast commands:\n  %s\nusers:\n  %s",
+				step, args, reps[0], reps[1], strings.Join(hist, "\n  "), strings.Join(users, "\n  "))
 		}
 		if onUser {
 			g.track(args, reps[0])
@@ -632,6 +637,10 @@ func (g *aclGen) userCommand(inMulti bool) []string {
 	case 12:
 		return []string{"AUTH", g.password()}
 	case 13:
+		if inMulti {
+			// ACL LOG's times and ids could not be normalized in EXEC's array
+			return []string{"AUTH", "u1", "p1"}
+		}
 		return g.pick2([]string{"AUTH"}, []string{"AUTH", "a", "b", "c"}, []string{"AUTH", "u1", "p1"},
 			[]string{"AUTH", "u2", "p2"}, []string{"ACL", "LOG", "1"})
 	case 14, 15:

@@ -123,7 +123,9 @@ func (c *conn) prepareRead() {
 	l := &c.s.clientLimits
 	c.rd.Limits.MaxBulkLen = l.maxBulk.Int()
 	c.rd.Limits.MaxQueryBuf = int(l.maxQuery.Int())
-	c.rd.Unauthenticated = !c.cl.Authed
+	// Redis's authRequired: a client that never authenticated is free of
+	// the caps once the default user needs no password
+	c.rd.Unauthenticated = !c.cl.Authed && c.s.cmds.ACL.DefaultNeedsAuth()
 }
 
 // beforeRead runs before the reader blocks: it flushes the replies, then
