@@ -230,3 +230,24 @@ func (r *Registry) CheckChannel(u *User, channel string, literal bool) bool {
 	}
 	return false
 }
+
+// UnrestrictedKeyRead reports whether one of u's selectors both allows
+// spec with args and reads every key: allkeys, or the pattern "*" with read
+// permission (Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess with
+// CMD_KEY_ACCESS, which SORT's BY and GET options require).
+func (r *Registry) UnrestrictedKeyRead(u *User, spec *command.Spec, args [][]byte) bool {
+	for _, s := range u.st.Load().selectors {
+		if res, _ := r.checkSelector(s, spec, args); res != OK {
+			continue
+		}
+		if s.allKeys {
+			return true
+		}
+		for _, p := range s.keys {
+			if p.flags&permRead != 0 && p.pat == "*" {
+				return true
+			}
+		}
+	}
+	return false
+}
