@@ -154,7 +154,16 @@ func (r *Registry) checkSelector(s *selector, spec *command.Spec, args [][]byte)
 			}
 		}
 	}
-	if !s.allKeys {
+	if !s.allKeys && spec.GetKeys != nil && hasUnknownKeySpec(spec) {
+		// a key spec that cannot find its keys (SORT's STORE key): Redis
+		// asks the command's getkeys function, each key needing the
+		// permissions of the key spec that finds it, else the unknown one's
+		for _, pos := range spec.GetKeys(args) {
+			if pos < len(args) && !s.keyOK(string(args[pos]), getKeysPerms(spec, args, pos)) {
+				return DeniedKey, pos
+			}
+		}
+	} else if !s.allKeys {
 		var buf [8]int
 		for i := range spec.KeySpecs {
 			ks := &spec.KeySpecs[i]
@@ -200,6 +209,40 @@ func (r *Registry) checkSelector(s *selector, spec *command.Spec, args [][]byte)
 		}
 	}
 	return OK, 0
+}
+
+// hasUnknownKeySpec reports whether one of spec's key specs cannot find
+// its keys (begin_search unknown).
+func hasUnknownKeySpec(spec *command.Spec) bool {
+	for i := range spec.KeySpecs {
+		if spec.KeySpecs[i].BeginType == "unknown" && !spec.KeySpecs[i].HasFlag("not_key") {
+			return true
+		}
+	}
+	return false
+}
+
+// getKeysPerms returns the permissions the key at pos (found by GetKeys)
+// requires: those of the key spec that finds it, else of the unknown one.
+func getKeysPerms(spec *command.Spec, args [][]byte, pos int) int {
+	var buf [8]int
+	need := permAll
+	for i := range spec.KeySpecs {
+		ks := &spec.KeySpecs[i]
+		if ks.HasFlag("not_key") {
+			continue
+		}
+		if ks.BeginType == "unknown" {
+			need = keyPerms(ks)
+			continue
+		}
+		for _, p := range ks.Keys(args, buf[:0]) {
+			if p == pos {
+				return keyPerms(ks)
+			}
+		}
+	}
+	return need
 }
 
 // CheckKey reports whether u may access key with the given permissions
