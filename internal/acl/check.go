@@ -73,9 +73,17 @@ func variablePerms(spec *command.Spec, args [][]byte) int {
 		}
 		return permWrite
 	case "bitfield":
-		for _, a := range args[2:] {
-			s := string(a)
-			if strings.EqualFold(s, "set") || strings.EqualFold(s, "incrby") {
+		// Redis's bitfieldGetKeys: read-only when every operation is a GET
+		// (or OVERFLOW) with its arguments; SET, INCRBY or anything it
+		// cannot parse (a syntax error to come) needs read and write
+		for i := 2; i < len(args); i++ {
+			rem := len(args) - i - 1
+			switch a := string(args[i]); {
+			case strings.EqualFold(a, "get") && rem >= 2:
+				i += 2
+			case strings.EqualFold(a, "overflow") && rem >= 1:
+				i++
+			default:
 				return permAll
 			}
 		}

@@ -211,6 +211,9 @@ func aclNormalize(args []string, b []byte) []byte {
 		return ""
 	}
 	switch up(0) {
+	case "EXEC", "EVAL", "FCALL":
+		// ACL GETUSER run in a transaction or a script
+		return aclRewrite(b, aclSortSingles)
 	case "HELLO":
 		return []byte("<hello>")
 	case "ACL":
