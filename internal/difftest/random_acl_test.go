@@ -78,7 +78,7 @@ func runACLSeed(t *testing.T, p *Pair, seed uint64) {
 		// the users of an earlier seed, and the default user's rules
 		a.MustDo(t, "ACL", "DELUSER", "u1", "u2", "u3")
 		a.MustDo(t, "ACL", "SETUSER", "default", "reset", "on", "nopass", "+@all", "~*", "&*")
-		setConfigFor(t, a, "requirepass", "", "acl-pubsub-default", "resetchannels")
+		setConfigFor(t, a, "requirepass", "", "acl-pubsub-default", "resetchannels", "acllog-max-len", "128")
 		a.MustDo(t, "ACL", "LOG", "RESET")
 		s.dialUser(t)
 		boot.Close()
@@ -497,7 +497,10 @@ func (g *aclGen) adminCommand() []string {
 		if r.IntN(4) == 0 {
 			return []string{"CONFIG", "SET", "acl-pubsub-default", g.pick("allchannels", "resetchannels", "bogus")}
 		}
-		return []string{"CONFIG", "GET", g.pick("requirepass", "acl-pubsub-default")}
+		if r.IntN(4) == 0 {
+			return []string{"CONFIG", "SET", "acllog-max-len", g.pick("2", "0", "128", "-1")}
+		}
+		return []string{"CONFIG", "GET", g.pick("requirepass", "acl-pubsub-default", "acllog-max-len")}
 	case 17:
 		return []string{"PUBLISH", g.channel(), "m"}
 	case 18:
@@ -651,6 +654,15 @@ func (g *aclGen) userCommand(inMulti bool) []string {
 	case 16:
 		return []string{"SUBUNSUB", g.pick("", "P"), g.channel(), g.channel()}
 	case 17:
+		switch r.IntN(4) {
+		case 0:
+			// its own user included: the reply, then the connection
+			// closes
+			return []string{"ACL", "DELUSER", g.user()}
+		case 1:
+			a := []string{"ACL", "SETUSER", g.user()}
+			return append(a, g.rule()...)
+		}
 		return []string{"RESET"}
 	case 18, 19:
 		a := []string{"HELLO", g.pick("2", "3", "3")}
