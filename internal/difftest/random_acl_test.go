@@ -391,14 +391,17 @@ func (g *aclGen) rule() []string {
 		return []string{">" + pw}
 	case 2, 3:
 		return []string{g.pick("~k*", "~rk*", "~wk*", "~obj:*", "~x", "~", "~*", "%R~rk*", "%W~wk*",
-			"%RW~obj:*", "%R~*", "%W~*", "%r~k1", "%WR~k2", "%X~k", "%~k", "%R", "%RR~k", "~k 1", "allkeys", "resetkeys")}
+			"%RW~obj:*", "%R~*", "%W~*", "%r~k1", "%WR~k2", "%X~k", "%~k", "%R", "%RR~k", "~k 1", "allkeys", "resetkeys",
+			"~k[12]", "%R~?k*", "~\\*", "%W~[^r]*")}
 	case 4:
-		return []string{g.pick("&ch1", "&ch*", "&news.*", "&*", "&", "allchannels", "resetchannels", "&x y")}
+		return []string{g.pick("&ch1", "&ch*", "&news.*", "&*", "&", "allchannels", "resetchannels", "&x y",
+			"&ch[12]", "&news.?", "&\\*")}
 	case 5, 6, 7:
 		cmd := g.pick("get", "set", "mget", "mset", "del", "incr", "lpush", "lmove", "sort", "sort_ro", "publish",
 			"subscribe", "psubscribe", "unsubscribe", "eval", "evalsha", "fcall", "multi", "exec", "ping", "copy",
 			"rename", "object", "config", "client", "acl", "bitfield", "bitfield_ro", "zunionstore", "exists",
-			"select", "flushdb", "keys", "nosuchcmd", "GET", "hello", "auth", "spublish", "ssubscribe")
+			"select", "flushdb", "keys", "nosuchcmd", "GET", "hello", "auth", "spublish", "ssubscribe",
+			"pfcount", "watch", "xread", "lmpop", "eval_ro", "fcall_ro", "pubsub", "command", "strlen", "geosearchstore")
 		return []string{g.pick("+", "-", "+", "+") + cmd}
 	case 8:
 		return []string{g.pick("+config|get", "-config|set", "+config|set", "+client|setname", "+client|getname",
@@ -406,7 +409,8 @@ func (g *aclGen) rule() []string {
 			"+config|", "+config|get|x", "-select|0", "+object|encoding", "-client|getname", "+nosuch|x", "+acl|log")}
 	case 9, 10:
 		return []string{g.pick("+", "-") + "@" + g.pick("read", "write", "keyspace", "string", "list", "pubsub",
-			"scripting", "transaction", "connection", "admin", "dangerous", "fast", "slow", "all", "bogus", "READ")}
+			"scripting", "transaction", "connection", "admin", "dangerous", "fast", "slow", "all", "bogus", "READ",
+			"hyperloglog", "stream", "geo", "sortedset", "set", "hash", "bitmap", "blocking")}
 	case 11:
 		return []string{g.pick("allcommands", "nocommands", "reset", "clearselectors")}
 	case 12:
@@ -593,8 +597,63 @@ func (g *aclGen) plainCommand() []string {
 		return []string{"FCALL", "racl_get", "1", k()}
 	case 28:
 		return []string{g.pick("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"), g.channel(), g.channel()}
+	case 29:
+		return g.moreCommand()
 	}
 	return []string{"TYPE", k()}
+}
+
+// moreCommand draws commands whose key specs differ: keynum, keyword,
+// several keys with different flags, keys that need no permission.
+func (g *aclGen) moreCommand() []string {
+	k := g.key
+	switch g.rng.IntN(22) {
+	case 0:
+		return []string{"PFCOUNT", k(), k()} // RW: a read-only user may not
+	case 1:
+		return []string{"PFADD", k(), "a"}
+	case 2:
+		// explicit ids: generated ones are the clock's
+		return []string{"XADD", k(), g.pick("1-1", "2-1", "3-0"), "f", "v"}
+	case 3:
+		return []string{"XREAD", "COUNT", "1", "STREAMS", k(), k(), "0", "0"}
+	case 4:
+		return []string{"LMPOP", "2", k(), k(), "LEFT"}
+	case 5:
+		return []string{"SINTERCARD", "2", k(), k()}
+	case 6:
+		return []string{"SMOVE", k(), k(), "m"}
+	case 7:
+		return []string{g.pick("GETEX", "GETDEL"), k()}
+	case 8:
+		return []string{"EXPIRE", k(), "100"}
+	case 9:
+		return []string{"WATCH", k()} // no access flag: any pattern will do
+	case 10:
+		return []string{"LCS", k(), k()}
+	case 11:
+		return []string{"RENAMENX", k(), k()}
+	case 12:
+		return []string{"TOUCH", k(), k()}
+	case 13:
+		return []string{"EVAL_RO", "return redis.call('GET', KEYS[1])", "1", k()}
+	case 14:
+		return []string{"FCALL_RO", "racl_get", "1", k()}
+	case 15:
+		return []string{"PUBSUB", g.pick("NUMSUB", "CHANNELS", "SHARDNUMSUB"), g.channel()}
+	case 16:
+		return []string{"GEOSEARCHSTORE", k(), k(), "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"}
+	case 17:
+		return []string{"ZADD", k(), "1", "m"}
+	case 18:
+		return []string{"SETRANGE", k(), "0", "x"}
+	case 19:
+		return []string{"COMMAND", "GETKEYS", "SET", k(), "v"}
+	case 20:
+		return []string{"UNLINK", k()}
+	}
+	// (not MEMORY USAGE: its figures are the allocator's)
+	return []string{"STRLEN", k()}
 }
 
 // userCommand draws a command for the user client (inMulti: queued in
