@@ -470,7 +470,12 @@ func (h *Handlers) clientNoEvict(c *command.Ctx) {
 
 // userExists reports whether an ACL user exists (only "default" until ACL
 // users are served).
-func (h *Handlers) userExists(name string) bool { return name == "default" }
+func (h *Handlers) userExists(name string) bool {
+	if h.ACL == nil {
+		return name == "default"
+	}
+	return h.ACL.Get(name) != nil
+}
 
 var clientHelpLines = []string{
 	"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

@@ -513,6 +513,11 @@ func (g *aclGen) adminCommand() []string {
 		}
 		return []string{"CONFIG", "GET", g.pick("requirepass", "acl-pubsub-default", "acllog-max-len")}
 	case 17:
+		if r.IntN(3) == 0 {
+			// the user client too when it is one of theirs (not the
+			// default user: a client of an earlier seed may linger)
+			return []string{"CLIENT", "KILL", "USER", g.pick("u1", "u2", "u3", "nosuch")}
+		}
 		return []string{"PUBLISH", g.channel(), "m"}
 	case 18:
 		return []string{"SET", g.key(), g.pick("1", "v", "w_1")}
@@ -687,6 +692,9 @@ func (g *aclGen) userCommand(inMulti bool) []string {
 		cmd := g.plainCommand()
 		if cmd[0] == "SUBSCRIBE" || cmd[0] == "PSUBSCRIBE" || cmd[0] == "SSUBSCRIBE" {
 			cmd = []string{"PUBLISH", g.channel(), "m"}
+		}
+		if r.IntN(20) == 0 {
+			cmd = g.pick2([]string{"AUTH", "u1", "p1"}, []string{"ACL", "WHOAMI"}, []string{"HELLO"}, []string{"MULTI"})
 		}
 		switch r.IntN(4) {
 		case 0:
