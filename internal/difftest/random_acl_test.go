@@ -479,7 +479,7 @@ func (g *aclGen) adminCommand() []string {
 			g.pick("~k*", "%R~rk*", "~*", "%W~wk*"), g.pick("+@all", "+@read", "+@write", "+get", "+@string"),
 			g.pick("&ch*", "resetchannels", "allchannels")}
 	case 7:
-		return []string{"ACL", "GETUSER", g.pick("u1", "u2", "u3", "default", "nosuch")}
+		return []string{"ACL", "GETUSER", g.pick("u1", "u2", "u3", "default", "nosuch", "")}
 	case 8:
 		return []string{"ACL", "LIST"}
 	case 9:
@@ -520,6 +520,10 @@ func (g *aclGen) adminCommand() []string {
 		}
 		return []string{"PUBLISH", g.channel(), "m"}
 	case 18:
+		if r.IntN(4) == 0 {
+			// ACL LOG, GETUSER, LIST... in RESP3 too
+			return []string{"HELLO", g.pick("2", "3")}
+		}
 		return []string{"SET", g.key(), g.pick("1", "v", "w_1")}
 	}
 	return g.pick2([]string{"ACL"}, []string{"ACL", "NOSUCH"}, []string{"ACL", "SETUSER"}, []string{"ACL", "GETUSER"},
