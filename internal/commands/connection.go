@@ -334,9 +334,18 @@ func (h *Handlers) clientList(c *command.Ctx) {
 }
 
 // allClients is the connections' clients and, on a replica, the client
-// applying its master's stream (CLIENT LIST, CLIENT KILL).
+// applying its master's stream (CLIENT LIST, CLIENT KILL). Clients already
+// killed are left out, though their connections may not have closed yet:
+// Redis frees another client at once (a second CLIENT KILL USER finds 0).
 func (h *Handlers) allClients() []*command.Client {
 	clients := h.Server.ClientList()
+	live := clients[:0]
+	for _, cl := range clients {
+		if !cl.Killed() {
+			live = append(live, cl)
+		}
+	}
+	clients = live
 	if h.Repl != nil {
 		if mc := h.Repl.MasterClient(); mc != nil {
 			clients = append(clients, mc)
