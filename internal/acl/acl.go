@@ -211,6 +211,8 @@ type Registry struct {
 	mu    sync.RWMutex
 	users map[string]*User
 	def   *User
+	// requirepass is the value SetDefaultPassword last applied.
+	requirepass string
 
 	logMu sync.Mutex
 	log   []*LogEntry // newest first
@@ -316,10 +318,17 @@ func (r *Registry) DefaultNeedsAuth() bool {
 }
 
 // SetDefaultPassword applies requirepass to the default user: resetpass,
-// then >pass, or nopass when pass is empty.
+// then >pass, or nopass when pass is empty. Like Redis 7.0's CONFIG SET,
+// which runs a directive's apply function only when its value changes, it
+// does nothing when pass is the requirepass it last applied (the default
+// user keeps whatever ACL SETUSER gave it since).
 func (r *Registry) SetDefaultPassword(pass string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if pass == r.requirepass {
+		return
+	}
+	r.requirepass = pass
 	st := r.def.st.Load().clone()
 	_ = r.apply(st, "resetpass")
 	if pass != "" {
@@ -411,7 +420,9 @@ func MergeSelectorArgs(ops []string) (merged []string, bad int) {
 	open := -1
 	var cur string
 	for j, op := range ops {
-		if open < 0 && len(op) > 0 && op[0] == '(' && op[len(op)-1] != ')' {
+		// a word opening a selector starts it over, even inside an open
+		// one (Redis drops what came before)
+		if len(op) > 0 && op[0] == '(' && op[len(op)-1] != ')' {
 			cur, open = op, j
 			continue
 		}
@@ -626,6 +637,9 @@ func (r *Registry) applySelector(s *selector, op string) error {
 				} else {
 					return fail(msgSyntax)
 				}
+			}
+			if flags == 0 {
+				return fail(msgSyntax) // "%~k", "%": no permission named
 			}
 		}
 		pat := ""

@@ -73,9 +73,17 @@ func variablePerms(spec *command.Spec, args [][]byte) int {
 		}
 		return permWrite
 	case "bitfield":
-		for _, a := range args[2:] {
-			s := string(a)
-			if strings.EqualFold(s, "set") || strings.EqualFold(s, "incrby") {
+		// Redis's bitfieldGetKeys: read-only when every operation is a GET
+		// (or OVERFLOW) with its arguments; SET, INCRBY or anything it
+		// cannot parse (a syntax error to come) needs read and write
+		for i := 2; i < len(args); i++ {
+			rem := len(args) - i - 1
+			switch a := string(args[i]); {
+			case strings.EqualFold(a, "get") && rem >= 2:
+				i += 2
+			case strings.EqualFold(a, "overflow") && rem >= 1:
+				i++
+			default:
 				return permAll
 			}
 		}
@@ -154,7 +162,16 @@ func (r *Registry) checkSelector(s *selector, spec *command.Spec, args [][]byte)
 			}
 		}
 	}
-	if !s.allKeys {
+	if !s.allKeys && spec.GetKeys != nil && hasUnknownKeySpec(spec) {
+		// a key spec that cannot find its keys (SORT's STORE key): Redis
+		// asks the command's getkeys function, each key needing the
+		// permissions of the key spec that finds it, else the unknown one's
+		for _, pos := range spec.GetKeys(args) {
+			if pos < len(args) && !s.keyOK(string(args[pos]), getKeysPerms(spec, args, pos)) {
+				return DeniedKey, pos
+			}
+		}
+	} else if !s.allKeys {
 		var buf [8]int
 		for i := range spec.KeySpecs {
 			ks := &spec.KeySpecs[i]
@@ -202,6 +219,40 @@ func (r *Registry) checkSelector(s *selector, spec *command.Spec, args [][]byte)
 	return OK, 0
 }
 
+// hasUnknownKeySpec reports whether one of spec's key specs cannot find
+// its keys (begin_search unknown).
+func hasUnknownKeySpec(spec *command.Spec) bool {
+	for i := range spec.KeySpecs {
+		if spec.KeySpecs[i].BeginType == "unknown" && !spec.KeySpecs[i].HasFlag("not_key") {
+			return true
+		}
+	}
+	return false
+}
+
+// getKeysPerms returns the permissions the key at pos (found by GetKeys)
+// requires: those of the key spec that finds it, else of the unknown one.
+func getKeysPerms(spec *command.Spec, args [][]byte, pos int) int {
+	var buf [8]int
+	need := permAll
+	for i := range spec.KeySpecs {
+		ks := &spec.KeySpecs[i]
+		if ks.HasFlag("not_key") {
+			continue
+		}
+		if ks.BeginType == "unknown" {
+			need = keyPerms(ks)
+			continue
+		}
+		for _, p := range ks.Keys(args, buf[:0]) {
+			if p == pos {
+				return keyPerms(ks)
+			}
+		}
+	}
+	return need
+}
+
 // CheckKey reports whether u may access key with the given permissions
 // (read and/or write), in any selector.
 func (r *Registry) CheckKey(u *User, key string, read, write bool) bool {
@@ -226,6 +277,27 @@ func (r *Registry) CheckChannel(u *User, channel string, literal bool) bool {
 	for _, s := range u.st.Load().selectors {
 		if s.channelOK(channel, literal) {
 			return true
+		}
+	}
+	return false
+}
+
+// UnrestrictedKeyRead reports whether one of u's selectors both allows
+// spec with args and reads every key: allkeys, or the pattern "*" with read
+// permission (Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess with
+// CMD_KEY_ACCESS, which SORT's BY and GET options require).
+func (r *Registry) UnrestrictedKeyRead(u *User, spec *command.Spec, args [][]byte) bool {
+	for _, s := range u.st.Load().selectors {
+		if res, _ := r.checkSelector(s, spec, args); res != OK {
+			continue
+		}
+		if s.allKeys {
+			return true
+		}
+		for _, p := range s.keys {
+			if p.flags&permRead != 0 && p.pat == "*" {
+				return true
+			}
 		}
 	}
 	return false

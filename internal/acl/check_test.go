@@ -22,6 +22,8 @@ func TestCheck(t *testing.T) {
 		"sel":  {"on", "+get", "~a*", "(+set ~b*)"},
 		"fa":   {"on", "allkeys", "+select|0", "+config|get"},
 		"none": {"on"},
+		"ro":   {"on", "%R~r*", "%W~w*", "+@all"},
+		"star": {"on", "%RW~*", "+@all"}, // a listed *, not allkeys
 	}
 	for n, rules := range users {
 		if err := r.SetUser(n, rules); err != nil {
@@ -61,6 +63,20 @@ func TestCheck(t *testing.T) {
 		{"none", "ping", DeniedCommand, 0},
 		{"none", "hello 3", OK, 0},
 		{"default", "flushall", OK, 0},
+		// (SORT's STORE key: the getkeys function is the commands
+		// package's; testdata/acl_random.txt checks it)
+		// BITFIELD is read-only only when every operation is GET/OVERFLOW
+		{"ro", "bitfield r1 get u8 0", OK, 0},
+		{"ro", "bitfield r1 get u8 0 overflow sat get i4 1", OK, 0},
+		{"ro", "bitfield r1 get u8 0 1", DeniedKey, 1},
+		{"ro", "bitfield r1 get u8", DeniedKey, 1},
+		{"ro", "bitfield r1 set u8 0 1", DeniedKey, 1},
+		{"ro", "bitfield r1", OK, 0},
+		{"star", "get k", OK, 0},
+	}
+	// stringmatchlen: a listed * does not match the empty key
+	if res, _ := r.Check(r.Get("star"), r.table.Find("get"), [][]byte{[]byte("get"), {}}); res != DeniedKey {
+		t.Errorf("get \"\" as %%RW~*: %v, want key", res)
 	}
 	for _, c := range cases {
 		t.Run(c.user+" "+c.cmd, func(t *testing.T) {
@@ -93,6 +109,11 @@ func TestRuleErrors(t *testing.T) {
 		{[]string{"%X~a"}, "Error in ACL SETUSER modifier '%X~a': Syntax error"},
 		{[]string{"(+get", "~a"}, "Unmatched parenthesis in acl selector starting at '(+get'."},
 		{[]string{"(+nosuch ~a)"}, "Error in ACL SETUSER modifier '(+nosuch ~a)': Unknown command or category name in ACL"},
+		{[]string{"%~a"}, "Error in ACL SETUSER modifier '%~a': Syntax error"},
+		{[]string{"%"}, "Error in ACL SETUSER modifier '%': Syntax error"},
+		// a "(" word inside an open selector starts it over
+		{[]string{"( ", "(+nosuch", "~a)"}, "Error in ACL SETUSER modifier '(+nosuch ~a)': Unknown command or category name in ACL"},
+		{[]string{"(+get", "~a", "(+set"}, "Unmatched parenthesis in acl selector starting at '(+set'."},
 	}
 	for _, c := range cases {
 		r := newTestRegistry(t)
@@ -135,6 +156,14 @@ func TestPasswords(t *testing.T) {
 	r.SetDefaultPassword("")
 	if r.DefaultNeedsAuth() {
 		t.Error("requirepass cleared")
+	}
+	// the same requirepass again changes nothing (Redis 7.0 applies a
+	// directive only when its value changes)
+	r.SetDefaultPassword("pw")
+	r.SetUser("default", []string{"nopass"})
+	r.SetDefaultPassword("pw")
+	if r.DefaultNeedsAuth() {
+		t.Error("an unchanged requirepass was applied again")
 	}
 }
 

@@ -194,7 +194,7 @@ func (h *Handlers) aclCat(c *command.Ctx) {
 		return
 	}
 	if len(c.Args) > 3 {
-		c.Error(ErrSyntax)
+		c.Error(subArityError(c, "ACL"))
 		return
 	}
 	cat := acl.CategoryIndex(string(c.Args[2]))
@@ -226,7 +226,7 @@ func (h *Handlers) aclCat(c *command.Ctx) {
 func (h *Handlers) aclLog(c *command.Ctx) {
 	count := 10
 	if len(c.Args) > 3 {
-		c.Error(ErrSyntax)
+		c.Error(subArityError(c, "ACL"))
 		return
 	}
 	if len(c.Args) == 3 {
@@ -307,7 +307,7 @@ func (h *Handlers) aclDryRun(c *command.Ctx) {
 func (h *Handlers) aclGenPass(c *command.Ctx) {
 	bits := int64(256)
 	if len(c.Args) > 3 {
-		c.Error(ErrSyntax)
+		c.Error(subArityError(c, "ACL"))
 		return
 	}
 	if len(c.Args) == 3 {

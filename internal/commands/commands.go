@@ -5,9 +5,11 @@ package commands
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -136,6 +138,12 @@ func New(d Deps) *Handlers {
 	h.ACL = acl.New(h.Table)
 	h.ACL.AllChannelsDefault = func() bool { return h.Config.Get("acl-pubsub-default") == "allchannels" }
 	h.ACL.LogMax = func() int { return int(h.Config.Int("acllog-max-len")) }
+	h.Config.SetNormalizer("acllog-max-len", func(v string) (string, error) {
+		if strings.HasPrefix(v, "-") {
+			return "", errors.New("argument must be between 0 and 9223372036854775807 inclusive")
+		}
+		return v, nil
+	})
 	h.ACL.Now = func() int64 { return time.Now().UnixMilli() }
 	if p := h.Config.Get("requirepass"); p != "" {
 		h.ACL.SetDefaultPassword(p)

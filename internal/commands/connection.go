@@ -161,7 +161,7 @@ func (h *Handlers) hello(c *command.Ctx) {
 		}
 	}
 	if !c.Client.Authed {
-		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
 	if setName {
@@ -334,9 +334,18 @@ func (h *Handlers) clientList(c *command.Ctx) {
 }
 
 // allClients is the connections' clients and, on a replica, the client
-// applying its master's stream (CLIENT LIST, CLIENT KILL).
+// applying its master's stream (CLIENT LIST, CLIENT KILL). Clients already
+// killed are left out, though their connections may not have closed yet:
+// Redis frees another client at once (a second CLIENT KILL USER finds 0).
 func (h *Handlers) allClients() []*command.Client {
 	clients := h.Server.ClientList()
+	live := clients[:0]
+	for _, cl := range clients {
+		if !cl.Killed() {
+			live = append(live, cl)
+		}
+	}
+	clients = live
 	if h.Repl != nil {
 		if mc := h.Repl.MasterClient(); mc != nil {
 			clients = append(clients, mc)
@@ -470,7 +479,12 @@ func (h *Handlers) clientNoEvict(c *command.Ctx) {
 
 // userExists reports whether an ACL user exists (only "default" until ACL
 // users are served).
-func (h *Handlers) userExists(name string) bool { return name == "default" }
+func (h *Handlers) userExists(name string) bool {
+	if h.ACL == nil {
+		return name == "default"
+	}
+	return h.ACL.Get(name) != nil
+}
 
 var clientHelpLines = []string{
 	"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

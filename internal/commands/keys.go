@@ -228,7 +228,7 @@ func (h *Handlers) scan(c *command.Ctx) {
 			if o.TypeName != nil && !EqualFold([]byte(keyspace.TypeName(e.Value())), typ) {
 				return false
 			}
-			return o.Match == nil || glob.Match(pat, k, false)
+			return o.Match == nil || pat == "*" || glob.Match(pat, k, false)
 		}
 	}
 	keys, next := c.DB.Scan(cursor, o.Count, filter)

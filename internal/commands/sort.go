@@ -118,6 +118,9 @@ func (h *Handlers) sortGeneric(c *command.Ctx, readonly bool) {
 	var limitStart, limitCount int64 = 0, -1
 	var sortby, storekey []byte
 	var gets [][]byte
+	// BY a pattern and GET read keys no key spec names: they need read
+	// access to every key (Redis 7.0)
+	fullKeyRead := func() bool { return h.Exec == nil || h.Exec.FullKeyRead(c.Client, c.Spec, c.Args) }
 	for j := 2; j < len(c.Args); j++ {
 		left := len(c.Args) - j - 1
 		a := c.Args[j]
@@ -146,9 +149,16 @@ func (h *Handlers) sortGeneric(c *command.Ctx, readonly bool) {
 			sortby = c.Args[j+1]
 			if bytes.IndexByte(sortby, '*') < 0 {
 				dontsort = true
+			} else if !fullKeyRead() {
+				c.Error("ERR BY option of SORT denied due to insufficient ACL permissions.")
+				return
 			}
 			j++
 		case EqualFold(a, "get") && left >= 1:
+			if !fullKeyRead() {
+				c.Error("ERR GET option of SORT denied due to insufficient ACL permissions.")
+				return
+			}
 			gets = append(gets, c.Args[j+1])
 			j++
 		default:

@@ -141,3 +141,13 @@ func (e *Executor) CheckACLExec(cl *command.Client, spec *command.Spec, args [][
 	return "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. " +
 		"This command is no longer allowed for the following reason: " + reason
 }
+
+// FullKeyRead reports whether cl's user may run spec with args with read
+// access to every key, as SORT's BY and GET options require; clients that
+// apply a master's stream or the AOF have no user and may.
+func (e *Executor) FullKeyRead(cl *command.Client, spec *command.Spec, args [][]byte) bool {
+	if e.ACL == nil || cl.Flags&(command.ClientMaster|command.ClientLoading) != 0 {
+		return true
+	}
+	return e.ACL.UnrestrictedKeyRead(e.UserOf(cl), spec, args)
+}

@@ -3,7 +3,15 @@ package glob
 
 // Match reports whether s matches the Redis glob pattern (*, ?, [...], \x),
 // as stringmatchlen does. nocase folds ASCII case.
+//
+// Like stringmatchlen, no pattern but the empty one matches the empty
+// string, not even "*" (its loop stops when either runs out): an ACL key
+// pattern ~* or a PSUBSCRIBE * does not match the key or channel "". KEYS
+// and SCAN treat MATCH * apart, as Redis does.
 func Match(pattern, s string, nocase bool) bool {
+	if s == "" {
+		return pattern == ""
+	}
 	return globMatch(pattern, s, nocase, 0)
 }
 

@@ -54,6 +54,11 @@ type Reader struct {
 	// client must still AUTH, caps multibulk counts at 10 and bulk
 	// lengths at 16384, as Redis does.
 	Unauthenticated bool
+	// AuthRequired, when set, is asked when a cap would apply to an
+	// Unauthenticated client: false lifts it (Redis's authRequired: the
+	// default user may have become nopass since the server last set
+	// Unauthenticated, before a blocking read).
+	AuthRequired func() bool
 	// BeforeRead, when set, runs before the reader blocks on the
 	// underlying reader (the server flushes pending replies there).
 	BeforeRead func() error
@@ -299,7 +304,7 @@ func (r *Reader) parse() ([][]byte, int, error) {
 	if count > maxMultibulk {
 		return nil, 0, &ProtocolError{"invalid multibulk length"}
 	}
-	if count > 10 && r.Unauthenticated {
+	if count > 10 && r.unauthenticated() {
 		return nil, 0, &ProtocolError{"unauthenticated multibulk length"}
 	}
 	if count <= 0 {
@@ -332,7 +337,7 @@ func (r *Reader) parse() ([][]byte, int, error) {
 		if n > r.Limits.MaxBulkLen {
 			return nil, 0, &ProtocolError{"invalid bulk length"}
 		}
-		if n > 16384 && r.Unauthenticated {
+		if n > 16384 && r.unauthenticated() {
 			return nil, 0, &ProtocolError{"unauthenticated bulk length"}
 		}
 		end := next + int(n)
@@ -464,4 +469,9 @@ func (r *Reader) parseInline(b []byte) ([][]byte, int, error) {
 		return nil, nl + 1, nil
 	}
 	return args, nl + 1, nil
+}
+
+// unauthenticated reports whether the unauthenticated caps apply now.
+func (r *Reader) unauthenticated() bool {
+	return r.Unauthenticated && (r.AuthRequired == nil || r.AuthRequired())
 }

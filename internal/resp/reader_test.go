@@ -245,6 +245,13 @@ func TestUnauthenticatedCaps(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%.20q: %q, want %q", c.in, got, c.want)
 		}
+		// AuthRequired false (the default user became nopass): no caps
+		r = NewReader(strings.NewReader(c.in+strings.Repeat("$1\r\na\r\n", 11)), Limits{})
+		r.Unauthenticated = true
+		r.AuthRequired = func() bool { return false }
+		if _, err := r.ReadCommand(); err != nil && strings.Contains(err.Error(), "unauthenticated") {
+			t.Errorf("%.20q with AuthRequired false: %v", c.in, err)
+		}
 	}
 }
 

@@ -124,6 +124,12 @@ func (c *conn) prepareRead() {
 	c.rd.Limits.MaxBulkLen = l.maxBulk.Int()
 	c.rd.Limits.MaxQueryBuf = int(l.maxQuery.Int())
 	c.rd.Unauthenticated = !c.cl.Authed
+	// Redis's authRequired, asked when a cap would apply: a client that
+	// never authenticated is free of the caps once the default user needs
+	// no password, even if that changed while it waited for input
+	if c.rd.AuthRequired == nil {
+		c.rd.AuthRequired = c.s.cmds.ACL.DefaultNeedsAuth
+	}
 }
 
 // beforeRead runs before the reader blocks: it flushes the replies, then
