@@ -372,7 +372,7 @@ func (l *Locks) lazyScript() bool {
 
 // LocksFor computes the locks spec needs for args.
 func (e *Executor) LocksFor(spec *command.Spec, args [][]byte, l *Locks) {
-	l.All, l.Shared, l.Declared = false, false, nil
+	l.All, l.Shared = false, false // Declared: nil but after lazyScript
 	l.Shards = l.buf[:0]
 	switch spec.Lock {
 	case command.LockAll, command.LockTx: // LockTx: see TxLocks
@@ -645,6 +645,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 			cl.WouldWait = true // event loop: run it on a goroutine instead
 			cl.LockBusy = true
 			cl.Scratch = f
+			locks.Declared = nil
 			return
 		}
 		atOnce = first
@@ -675,15 +676,16 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		c.Held = locks // the script may take more shards, or all (partial.go)
 	}
 	e.runIn(c, nil, f)
-	if lazy && cl.WouldWait && cl.LockBusy {
+	if lazy {
 		// A shard it tried was busy: the script was stopped and undone,
 		// holding nothing now. It runs again holding its declared shards
 		// from the start, as a command does (waiting for them as
 		// lockNoWait allows, else on the connection's goroutine).
-		if !e.rerunDeclared(cl, spec, args, w, locks, f) {
+		if cl.WouldWait && cl.LockBusy && !e.rerunDeclared(cl, spec, args, w, locks, f) {
 			cl.Scratch = f
 			return
 		}
+		locks.Declared = nil
 	}
 	// blocking commands: register under the locks, park after (block.go)
 	var wt *waiter
@@ -711,6 +713,7 @@ func (e *Executor) rerunDeclared(cl *command.Client, spec *command.Spec, args []
 	locks.Shards, locks.Declared, locks.Shared = locks.Declared, nil, false
 	e.LazyReruns.Add(1)
 	if ok, _ := e.lockNoWait(cl, spec, locks); !ok {
+		// the connection's goroutine runs it (LocksFor again)
 		cl.WouldWait, cl.LockBusy = true, true
 		return false
 	}
