@@ -638,8 +638,12 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	// A script on an event loop takes its declared keys' shards at their
 	// first access: one that never touches a key does not hold its shard
 	// (concurrency.md, "Script tail latency, second pass").
-	lazy := cl.NoWait && spec.Lock == command.LockScript && !debug && locks.lazyScript()
+	// locks.Declared is nil but for such a script's lock set, and is
+	// cleared when it ends.
 	if cl.NoWait {
+		if spec.Lock == command.LockScript && !debug {
+			locks.lazyScript()
+		}
 		ok, first := e.lockNoWait(cl, spec, locks)
 		if !ok {
 			cl.WouldWait = true // event loop: run it on a goroutine instead
@@ -676,7 +680,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		c.Held = locks // the script may take more shards, or all (partial.go)
 	}
 	e.runIn(c, nil, f)
-	if lazy {
+	if locks.Declared != nil {
 		// A shard it tried was busy: the script was stopped and undone,
 		// holding nothing now. It runs again holding its declared shards
 		// from the start, as a command does (waiting for them as
