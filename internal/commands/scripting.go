@@ -256,6 +256,15 @@ type scriptCall struct {
 	// Run still referenced never sees its Host reused.
 	client *command.Client
 	sc     exec.ScriptCall
+	settle func() // sc.Settle, built once per pooled scriptCall
+}
+
+// settleFn returns sc.Settle as a func without an allocation per call.
+func (s *scriptCall) settleFn() func() {
+	if s.settle == nil {
+		s.settle = s.sc.Settle
+	}
+	return s.settle
 }
 
 func (h *Handlers) getScriptCall() *scriptCall { return h.scripts.calls.Get().(*scriptCall) }
@@ -310,6 +319,9 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 	// the whole keyspace.
 	if held, ok := c.Held.(*exec.Locks); ok && sc.StartPartial(held, run) {
 		run.ArgBytes, run.ArgSlices = sc.ArgBuffers() // no copy per held-back call
+		if sc.Lazy() {
+			run.Settle = scall.settleFn() // a long script takes all its keys
+		}
 	}
 	// --- ops: per-script metrics (memory_ops.go)
 	ew := &scall.ew
@@ -337,7 +349,12 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 		if c.Client.NoWait {
 			// On an event loop: undo, and run it again on the
 			// connection's own goroutine, where it may wait for the
-			// whole keyspace (exec.MayWait).
+			// whole keyspace (exec.MayWait). Stopped for a busy shard,
+			// it may first run again on the loop holding its declared
+			// shards (exec.Executor.Execute), and its connection comes
+			// back to the loop after it, as a command's whose lock was
+			// busy (Client.LockBusy).
+			c.Client.LockBusy = sc.ShardBusy()
 			sc.Decline()
 			c.Client.WouldWait = true
 			return

@@ -236,9 +236,18 @@ func benchEvalshaKeys(b *testing.B, body, keyf string, args func(key string) []s
 // counter): EVAL, EVALSHA or FCALL as redis-benchmark drives them with
 // -r 100000.
 func benchScriptKeys(b *testing.B, setup [][]string, prefix []string, keyf string, args func(key string) []string) {
+	benchScriptKeysOn(b, false, setup, prefix, keyf, args)
+}
+
+// benchScriptKeysOn is benchScriptKeys for a client on an event loop
+// when noWait (Client.NoWait): a script takes its declared keys' shards
+// at their first access (concurrency.md, "Script tail latency, second
+// pass").
+func benchScriptKeysOn(b *testing.B, noWait bool, setup [][]string, prefix []string, keyf string, args func(key string) []string) {
 	srv := newInProcess(b)
 	ex := srv.Exec()
 	cl := command.NewClient(1)
+	cl.NoWait = noWait
 	w := resp.NewWriter()
 	for _, s := range setup {
 		w.Reset()
@@ -290,4 +299,30 @@ func BenchmarkEvalBodyNewKeys(b *testing.B) {
 // BenchmarkEvalshaIncrNewKeys is BenchmarkEvalBodyNewKeys by sha.
 func BenchmarkEvalshaIncrNewKeys(b *testing.B) {
 	benchEvalshaKeys(b, incrScript, "ev:%d", func(key string) []string { return []string{"1", key} })
+}
+
+// BenchmarkEvalshaRateLimiterNewKeysLoop is
+// BenchmarkEvalshaRateLimiterNewKeys as an event loop runs it: the
+// declared key's shard is taken at its first access.
+func BenchmarkEvalshaRateLimiterNewKeysLoop(b *testing.B) {
+	benchScriptKeysOn(b, true, [][]string{{"SCRIPT", "LOAD", rateLimitScript}}, []string{"EVALSHA", script.SHA1Hex([]byte(rateLimitScript))}, "rl:%d",
+		func(key string) []string { return []string{"1", key, "100", "60"} })
+}
+
+// BenchmarkEvalshaReserveOutOfStock is the inventory script as
+// bench/compare.sh drives it: two unrelated new keys per call, so GET
+// misses and the script returns 0 having touched only KEYS[1]; on a
+// goroutine's client (both shards locked up front) and on an event
+// loop's (only KEYS[1]'s shard taken).
+func BenchmarkEvalshaReserveOutOfStock(b *testing.B) {
+	for _, loop := range []bool{false, true} {
+		name := "goroutine"
+		if loop {
+			name = "loop"
+		}
+		b.Run(name, func(b *testing.B) {
+			benchScriptKeysOn(b, loop, [][]string{{"SCRIPT", "LOAD", reserveScript}}, []string{"EVALSHA", script.SHA1Hex([]byte(reserveScript))}, "%d",
+				func(key string) []string { return []string{"2", "inv:" + key, "orders:" + key, "order"} })
+		})
+	}
 }

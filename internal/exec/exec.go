@@ -74,6 +74,13 @@ type Executor struct {
 	// noWaitSpin and were declined to run on a goroutine (lockNoWait;
 	// /metrics; concurrency.md, "Pipelined inventory script").
 	LockConflicts, LockDeclines atomic.Int64
+	// LockConflictWait is the time (ns) those commands waited, until they
+	// got their shards or were declined.
+	LockConflictWait atomic.Int64
+	// LazyReruns counts the event-loop scripts that found a shard busy
+	// when they took it at a key's first access, and ran again holding
+	// their declared shards from the start (rerunDeclared).
+	LazyReruns atomic.Int64
 	// Guard holds the replication states commands are checked against
 	// (GuardReadOnly, GuardMasterDown, GuardLoading, GuardNoReplicas,
 	// GuardIgnoreMaxmemory; guard.go): 0 on a master without
@@ -343,12 +350,29 @@ type Locks struct {
 	// of keyless commands: nothing that needs the whole keyspace runs
 	// in the middle of it).
 	Shared bool
-	buf    [16]int // MSET of redis-benchmark's 10 keys takes 10 shards
+	// Declared, for a script on an event loop, holds the shards of its
+	// declared keys that it takes at their first access rather than up
+	// front (Shards is then empty and Shared set; lazyScript). Lock and
+	// Unlock ignore it.
+	Declared []int
+	buf      [16]int // MSET of redis-benchmark's 10 keys takes 10 shards
+}
+
+// lazyScript makes l, a script's lock set, take only the global lock
+// shared: the script takes its declared keys' shards at their first
+// access (partial.go). It reports whether it did (not for a script that
+// holds the whole keyspace).
+func (l *Locks) lazyScript() bool {
+	if l.All || len(l.Shards) == 0 {
+		return false
+	}
+	l.Declared, l.Shards, l.Shared = l.Shards, nil, true
+	return true
 }
 
 // LocksFor computes the locks spec needs for args.
 func (e *Executor) LocksFor(spec *command.Spec, args [][]byte, l *Locks) {
-	l.All, l.Shared = false, false
+	l.All, l.Shared = false, false // Declared: nil but after lazyScript
 	l.Shards = l.buf[:0]
 	switch spec.Lock {
 	case command.LockAll, command.LockTx: // LockTx: see TxLocks
@@ -617,12 +641,21 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	// atOnce: the locks were taken at the first try, so nothing waited
 	// since the client's previous command ended (Client.ClockMark)
 	atOnce := false
+	// A script on an event loop takes its declared keys' shards at their
+	// first access: one that never touches a key does not hold its shard
+	// (concurrency.md, "Script tail latency, second pass").
+	// locks.Declared is nil but for such a script's lock set, and is
+	// cleared when it ends.
 	if cl.NoWait {
+		if spec.Lock == command.LockScript && !debug {
+			locks.lazyScript()
+		}
 		ok, first := e.lockNoWait(cl, spec, locks)
 		if !ok {
 			cl.WouldWait = true // event loop: run it on a goroutine instead
 			cl.LockBusy = true
 			cl.Scratch = f
+			locks.Declared = nil
 			return
 		}
 		atOnce = first
@@ -653,6 +686,17 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		c.Held = locks // the script may take more shards, or all (partial.go)
 	}
 	e.runIn(c, nil, f)
+	if locks.Declared != nil {
+		// A shard it tried was busy: the script was stopped and undone,
+		// holding nothing now. It runs again holding its declared shards
+		// from the start, as a command does (waiting for them as
+		// lockNoWait allows, else on the connection's goroutine).
+		if cl.WouldWait && cl.LockBusy && !e.rerunDeclared(cl, spec, args, w, locks, f) {
+			cl.Scratch = f
+			return
+		}
+		locks.Declared = nil
+	}
 	// blocking commands: register under the locks, park after (block.go)
 	var wt *waiter
 	if c.Block != nil {
@@ -667,6 +711,33 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		e.park(wt, spec, args, w, c.Block)
 	}
 	cl.Scratch = f
+}
+
+// rerunDeclared runs again a script that lazyScript let take its
+// declared shards at their first access, after one of them was busy:
+// this time it holds them (locks.Declared) from the start. It reports
+// false, with cl.WouldWait set and nothing held, when they are not free
+// within lockNoWait's wait.
+func (e *Executor) rerunDeclared(cl *command.Client, spec *command.Spec, args [][]byte, w *resp.Writer, locks *Locks, f *frame) bool {
+	cl.WouldWait, cl.LockBusy = false, false
+	locks.Shards, locks.Declared, locks.Shared = locks.Declared, nil, false
+	e.LazyReruns.Add(1)
+	if ok, _ := e.lockNoWait(cl, spec, locks); !ok {
+		// the connection's goroutine runs it (LocksFor again)
+		cl.WouldWait, cl.LockBusy = true, true
+		return false
+	}
+	c := &f.ctx
+	start := e.clock.read()
+	now := e.clock.unixMs(start)
+	if e.Clock != nil {
+		now = e.Clock()
+	}
+	e.NewCtx(c, cl, spec, args, w, now)
+	c.Start = start
+	c.Held = locks
+	e.runIn(c, nil, f)
+	return true
 }
 
 // MayWait reports whether spec may make its caller wait for long or
@@ -704,7 +775,7 @@ func MayWait(spec *command.Spec) bool {
 // first reports that it got l at the first try, without waiting.
 func (e *Executor) lockNoWait(cl *command.Client, spec *command.Spec, l *Locks) (ok, first bool) {
 	if e.tryLock(l) {
-		if len(l.Shards) > 0 || e.Busy == nil || !e.Busy.Slow() || spec.Has(command.FlagAllowBusy) {
+		if len(l.Shards) > 0 || len(l.Declared) > 0 || e.Busy == nil || !e.Busy.Slow() || spec.Has(command.FlagAllowBusy) {
 			return true, true
 		}
 		// the whole keyspace, or no keys, while a script runs long: the
@@ -724,13 +795,25 @@ func (e *Executor) lockNoWait(cl *command.Client, spec *command.Spec, l *Locks) 
 	// A script may hold it. Scripts are mostly short: retry for a little
 	// while before moving the connection off the loop.
 	e.LockConflicts.Add(1)
+	t0 := mono.Now()
 	deadline := time.Now().Add(noWaitSpin)
 	for !e.Busy.Slow() && time.Now().Before(deadline) {
+		// Gosched runs what waits for this P (a connection's goroutine
+		// the lock may have been handed to); osYield then lets the
+		// kernel run the holder, when it is a thread it took off a core
+		// (concurrency.md, "Script tail latency, second pass").
 		runtime.Gosched()
 		if e.tryLock(l) {
+			e.LockConflictWait.Add(mono.Now() - t0)
+			return true, false
+		}
+		osYield()
+		if e.tryLock(l) {
+			e.LockConflictWait.Add(mono.Now() - t0)
 			return true, false
 		}
 	}
+	e.LockConflictWait.Add(mono.Now() - t0)
 	e.LockDeclines.Add(1)
 	return false, false
 }

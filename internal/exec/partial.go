@@ -74,11 +74,16 @@ type observed struct {
 
 // partial is a ScriptCall's partial-lock state.
 type partial struct {
-	on     bool
-	whole  bool      // held has every shard: a SCRIPT DEBUG YES session
-	held   *Locks    // the caller's lock set (Execute's)
-	mask   [4]uint64 // shards held, the caller's and extra
-	extra  []int     // shards taken by the script itself
+	on    bool
+	whole bool      // held has every shard: a SCRIPT DEBUG YES session
+	held  *Locks    // the caller's lock set (Execute's)
+	mask  [4]uint64 // shards held, the caller's and extra
+	extra []int     // shards taken by the script itself
+	// declared: the shards of the declared keys, not held at the start
+	// (Locks.Declared): taken at a key's first access or by Settle
+	declared []int
+	// busy: a shard the script tried was held by someone else
+	busy   bool
 	undo   []keyspace.Saved
 	pend   []pending
 	obs    []observed
@@ -140,7 +145,7 @@ func (s *ScriptCall) StartPartial(held *Locks, stop Retrier) bool {
 	if held == nil || held.All {
 		return false
 	}
-	p.on, p.held, p.mask, p.dirty = true, held, [4]uint64{}, 0
+	p.on, p.held, p.mask, p.dirty, p.declared, p.busy = true, held, [4]uint64{}, 0, held.Declared, false
 	p.undo, p.pend, p.obs, p.extra, p.arena = p.undo[:0], p.pend[:0], p.obs[:0], p.extra[:0], p.arena[:0]
 	// argbuf and, in commit, pend and obs are truncated, not cleared: what
 	// their stale entries reference is the reused arena, specs and the
@@ -242,15 +247,53 @@ func (s *ScriptCall) acquire(spec *command.Spec, args [][]byte, kb []int) (keys 
 		if p.has(sh) {
 			continue
 		}
-		if !s.E.Store.TryLockShard(sh) {
-			s.escalate()
+		if !s.take(sh) {
 			return nil, false
 		}
-		p.set(sh)
-		p.extra = append(p.extra, sh)
 	}
 	return keys, true
 }
+
+// take tries shard sh's lock for the rest of the script; when it is
+// busy it stops the script for a rerun.
+func (s *ScriptCall) take(sh int) bool {
+	p := &s.part
+	if !s.E.Store.TryLockShard(sh) {
+		p.busy = true
+		s.escalate()
+		return false
+	}
+	p.set(sh)
+	p.extra = append(p.extra, sh)
+	return true
+}
+
+// Lazy reports whether s takes the shards of its declared keys at their
+// first access (Locks.Declared); Settle then takes those it has not.
+func (s *ScriptCall) Lazy() bool { return s.part.on && len(s.part.declared) > 0 }
+
+// Settle takes the shards of s's declared keys that it does not hold yet,
+// without waiting; when one is busy it stops the script for a rerun. The
+// engine calls it once a script has run a while (script.Run.Settle): a
+// long script then holds its keys as one that took them at its start
+// does, so that commands on them get BUSY past the threshold and a late
+// access cannot make it start over.
+func (s *ScriptCall) Settle() {
+	p := &s.part
+	if !p.on || s.restart {
+		return
+	}
+	for _, sh := range p.declared {
+		if !p.has(sh) && !s.take(sh) {
+			return
+		}
+	}
+	p.declared = nil
+}
+
+// ShardBusy reports whether s was stopped because a shard it tried was
+// busy (rather than for a command that needs the whole keyspace).
+func (s *ScriptCall) ShardBusy() bool { return s.part.busy }
 
 // partialOK reports whether spec can run under partial locks at all.
 func partialOK(spec *command.Spec, args [][]byte) bool {
@@ -410,7 +453,7 @@ func (s *ScriptCall) abandon() {
 	p.undo, p.pend, p.obs, p.dirty = p.undo[:0], p.pend[:0], p.obs[:0], 0
 	s.effects = s.effects[:0]
 	s.releaseExtra()
-	p.on, s.restart = false, false
+	p.on, s.restart, p.declared, p.busy = false, false, nil, false
 	s.wrote.Store(false)
 	s.Client.DB, s.Client.Proto = s.Caller.DB, 2
 }

@@ -134,7 +134,7 @@ func (s *ScriptCall) Release() {
 	s.ctx = command.Ctx{}
 	clear(s.effects)
 	s.effects = s.effects[:0]
-	s.part.on, s.part.held = false, nil
+	s.part.on, s.part.held, s.part.declared, s.part.busy = false, nil, nil, false
 	if cap(s.part.arena) > 64<<10 || cap(s.part.pend) > 1024 || cap(s.part.obs) > 256 || cap(s.part.undo) > 1024 {
 		s.part = partial{}
 	}

@@ -160,6 +160,10 @@ func TestLockNoWaitConflictCounts(t *testing.T) {
 			if c, d := e.LockConflicts.Load(), e.LockDeclines.Load(); c != tt.conflicts || d != tt.declin {
 				t.Fatalf("conflicts %d, declines %d; want %d, %d", c, d, tt.conflicts, tt.declin)
 			}
+			// the wait is timed: at least noWaitSpin when declined
+			if w := time.Duration(e.LockConflictWait.Load()); tt.declin > 0 && w < noWaitSpin || tt.conflicts == 0 && w != 0 {
+				t.Fatalf("LockConflictWait %v", w)
+			}
 		})
 	}
 }

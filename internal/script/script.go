@@ -218,6 +218,11 @@ type Run struct {
 	// periodic check): the caller's connection leaves its event loop so
 	// that the loop's other connections are served meanwhile.
 	Detach func()
+	// Settle, when set, is called once, from the running code's
+	// goroutine, at the engine's first periodic check (a script that
+	// runs more than a few thousand instructions): a script that takes
+	// its keys' locks at their first access then takes the rest.
+	Settle func()
 
 	// Debug, when set, runs the script under the Lua debugger (SCRIPT
 	// DEBUG YES or SYNC, Redis's LDB): the engine stops at its first

@@ -163,6 +163,9 @@ func (s *Server) Metrics() string {
 	counter("crescent_loop_steals_total", "Ready connections an event-loop worker took from another worker's batch.", s.loopSteals.Load())
 	counter("crescent_loop_moves_total", "Connections that moved from an event loop to a goroutine of their own.", s.loopMoves.Load())
 	counter("crescent_lock_conflicts_total", "Event-loop commands whose shards were held at the first try while a script ran.", s.exec.LockConflicts.Load())
+	b.WriteString("# HELP crescent_lock_conflict_wait_seconds_total Time those commands waited for their shards on the loop.\n# TYPE crescent_lock_conflict_wait_seconds_total counter\n")
+	fmt.Fprintf(&b, "crescent_lock_conflict_wait_seconds_total %s\n", fmtFloat(float64(s.exec.LockConflictWait.Load())/1e9))
+	counter("crescent_script_lazy_reruns_total", "Event-loop scripts that found a shard busy at a key's first access and ran again holding their declared shards.", s.exec.LazyReruns.Load())
 	counter("crescent_lock_declines_total", "Of those, commands that did not get their shards within the spin and moved to a goroutine.", s.exec.LockDeclines.Load())
 	b.WriteString("# HELP crescent_errors_total Error replies by prefix.\n# TYPE crescent_errors_total counter\n")
 	for p, n := range s.exec.ErrorStats() {

@@ -1095,6 +1095,11 @@ const (
 // does not count).
 func (s *state) outOfMemory() bool {
 	s.ticks++
+	if r := s.run; r != nil && r.Settle != nil {
+		f := r.Settle
+		r.Settle = nil
+		f()
+	}
 	if r := s.run; r != nil && r.Detach != nil && r.Elapsed() >= detachAfter {
 		// the script has run a while: let its event loop go on without
 		// it (script.Run.Detach)
