@@ -51,8 +51,9 @@ type Executor struct {
 	// defaults to the WATCH signal (see multi.go); to add a consumer, wrap
 	// the previous value and call it.
 	Touched func(db int, key []byte)
-	// Notify emits keyspace notifications.
-	Notify func(class byte, event string, db int, key []byte)
+	// Notify emits keyspace notifications on behalf of a client (nil:
+	// none), which gets its own before its command's reply.
+	Notify func(class byte, event string, db int, key []byte, from *command.Client)
 	// AuthRequired reports whether clients not authenticated must
 	// authenticate (the default user has a password or is off).
 	AuthRequired func() bool

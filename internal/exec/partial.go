@@ -89,7 +89,7 @@ type partial struct {
 	stats statCache // commit's statistics records, kept across scripts
 
 	touchFn  func(db int, key []byte)
-	notifyFn func(class byte, event string, db int, key []byte)
+	notifyFn func(class byte, event string, db int, key []byte, from *command.Client)
 	errFn    func(msg string)
 }
 
@@ -156,7 +156,7 @@ func (s *ScriptCall) StartPartial(held *Locks, stop Retrier) bool {
 	s.stop = stop
 	if p.touchFn == nil { // built once per pooled ScriptCall
 		p.touchFn = func(db int, key []byte) { p.add(pending{kind: pendTouch, db: db, key: p.keep(key)}) }
-		p.notifyFn = func(class byte, event string, db int, key []byte) {
+		p.notifyFn = func(class byte, event string, db int, key []byte, _ *command.Client) {
 			p.add(pending{kind: pendNotify, class: class, event: event, db: db, key: p.keep(key)})
 		}
 		p.errFn = func(msg string) { p.add(pending{kind: pendError, event: msg}) }
@@ -321,6 +321,23 @@ next:
 // commit replays the held-back side effects, all locks still held.
 func (s *ScriptCall) commit() {
 	p, e := &s.part, s.E
+	// The caller's own notifications go before the script's reply, which
+	// is already written: it is set aside meanwhile (only when some
+	// notification was held back).
+	var reply []byte
+	cut := false
+	if out := s.Caller.Out; out != nil && e.Notify != nil && s.replyAt >= 0 && s.replyAt <= len(*out) {
+		for i := range p.pend {
+			if p.pend[i].kind == pendNotify {
+				cut = true
+				break
+			}
+		}
+		if cut {
+			reply = append(reply, (*out)[s.replyAt:]...)
+			*out = (*out)[:s.replyAt]
+		}
+	}
 	var touch func(db int, key []byte)
 	for i := range p.pend {
 		x := &p.pend[i]
@@ -332,7 +349,7 @@ func (s *ScriptCall) commit() {
 			touch(x.db, x.key)
 		case pendNotify:
 			if e.Notify != nil {
-				e.Notify(x.class, x.event, x.db, x.key)
+				e.Notify(x.class, x.event, x.db, x.key, s.Caller)
 			}
 		case pendError:
 			e.CountError(x.event)
@@ -347,6 +364,9 @@ func (s *ScriptCall) commit() {
 			// what the handler allocated for itself
 			o.ctx.Propagate, o.ctx.Block, o.ctx.Held = nil, nil, nil
 		}
+	}
+	if cut {
+		*s.Caller.Out = append(*s.Caller.Out, reply...)
 	}
 	p.obs = p.obs[:0]
 	if p.dirty > 0 {

@@ -60,6 +60,10 @@ type ScriptCall struct {
 	stop    Retrier // stops the script's code for a rerun
 	restart bool    // stopped for a rerun with the whole keyspace
 	pooled  bool    // from NewScriptCall: Release puts it back
+	// replyAt is where the script's reply starts in Caller.Out (-1: no
+	// such buffer): commit puts the caller's own held-back keyspace
+	// notifications there, before the reply.
+	replyAt int
 
 	// names caches the specs of the last commands called, for the table
 	// namesTab: a script calls the same few commands, and Spec.Repeats
@@ -122,6 +126,10 @@ func (e *Executor) InitScriptCall(s *ScriptCall, caller, scriptClient *command.C
 	s.E, s.Client, s.Caller, s.Now, s.ReadOnly = e, scriptClient, caller, now, readOnly
 	s.propagate, s.propagateKnown = false, false
 	s.pooled = false
+	s.replyAt = -1
+	if caller.Out != nil {
+		s.replyAt = len(*caller.Out)
+	}
 }
 
 // Release recycles s after Finish; s must not be used afterwards (but
