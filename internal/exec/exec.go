@@ -605,10 +605,10 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	if spec.Lock == command.LockTx {
 		e.TxLocks(cl, locks) // EXEC: its queue's shards (multi.go)
 	}
-	// A command queues on the lock like any other unless the running
-	// script is already slow: then it polls, so that it can be answered
-	// BUSY past the threshold (lockOrBusy). Short scripts are thus served
-	// in lock order instead of by sleeping pollers.
+	// A command queues on the lock like any other while no script runs.
+	// While one does, it polls (lockWhileScript), so that it can be
+	// answered BUSY past the threshold (lockOrBusy) however early in the
+	// script it came.
 	// atOnce: the locks were taken at the first try, so nothing waited
 	// since the client's previous command ended (Client.ClockMark)
 	atOnce := false
@@ -621,8 +621,8 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 			return
 		}
 		atOnce = first
-	} else if e.Busy != nil && e.Busy.Slow() && !spec.Has(command.FlagAllowBusy) {
-		if msg := e.lockOrBusy(locks); msg != "" {
+	} else if e.Busy != nil && e.Busy.Running() && !spec.Has(command.FlagAllowBusy) {
+		if msg := e.lockWhileScript(locks); msg != "" {
 			e.StatFor(spec).RejectedCalls.Add(1)
 			e.reject(cl, args, w, msg)
 			cl.Scratch = f

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -356,6 +357,34 @@ type BusyMonitor interface {
 	// BusyError returns the BUSY error text once the script has run past
 	// the threshold, else "".
 	BusyError() string
+}
+
+// lockWhileScript takes l while a script runs (a connection's own
+// goroutine; event loops use lockNoWait). Once the script is slow it is
+// lockOrBusy. Before, it tries l until it gets it, the script ends (then
+// it waits for l like any command) or turns slow: queueing on the lock
+// instead would wait out a script that started less than the slow time
+// ago to its end, however long it ran, where Redis (and the event-loop
+// path) answers BUSY past busy-reply-threshold. The wait lasts at most
+// the slow time (1 ms, or the threshold when shorter).
+func (e *Executor) lockWhileScript(l *Locks) string {
+	for i := 0; ; i++ {
+		if e.Busy.Slow() {
+			return e.lockOrBusy(l)
+		}
+		if e.tryLock(l) {
+			return ""
+		}
+		if !e.Busy.Running() {
+			e.Lock(l)
+			return ""
+		}
+		if i < 32 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
 }
 
 // lockOrBusy takes l while a script may be running: it gives up with the
