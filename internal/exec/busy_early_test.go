@@ -10,16 +10,23 @@ import (
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
-// clockScript is a BusyMonitor whose script started at start: slow after
-// slow, BUSY after busy, running until ended.
+// clockScript is a BusyMonitor whose script started at start, BUSY after
+// busy, running until ended. It turns slow slow after the first time it
+// is asked: the command then surely comes before the script is slow,
+// however late the test's goroutine runs.
 type clockScript struct {
 	start      time.Time
 	slow, busy time.Duration
+	asked      atomic.Int64 // first Slow call, Unix ns
 	ended      atomic.Bool
 }
 
 func (m *clockScript) Running() bool { return !m.ended.Load() }
-func (m *clockScript) Slow() bool    { return m.Running() && time.Since(m.start) >= m.slow }
+func (m *clockScript) Slow() bool {
+	now := time.Now().UnixNano()
+	m.asked.CompareAndSwap(0, now)
+	return m.Running() && time.Duration(now-m.asked.Load()) >= m.slow
+}
 func (m *clockScript) BusyError() string {
 	if m.Running() && time.Since(m.start) >= m.busy {
 		return "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
@@ -44,7 +51,7 @@ func TestBusyEarlyCommand(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newTestExecutor(t)
 			e.Table.Handle("set", func(c *command.Ctx) { c.W.OK() })
-			m := &clockScript{start: time.Now(), slow: 50 * time.Millisecond, busy: 100 * time.Millisecond}
+			m := &clockScript{start: time.Now(), slow: time.Millisecond, busy: 100 * time.Millisecond}
 			e.Busy = m
 			held := &Locks{Shards: []int{e.Store.ShardOf([]byte("k"))}, Shared: true}
 			e.Lock(held) // the script's key

@@ -7,6 +7,7 @@ import (
 
 	"github.com/crescent-db/crescent/internal/acl"
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/mono"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
@@ -361,13 +362,17 @@ type BusyMonitor interface {
 
 // lockWhileScript takes l while a script runs (a connection's own
 // goroutine; event loops use lockNoWait). Once the script is slow it is
-// lockOrBusy. Before, it tries l until it gets it, the script ends (then
-// it waits for l like any command) or turns slow: queueing on the lock
-// instead would wait out a script that started less than the slow time
-// ago to its end, however long it ran, where Redis (and the event-loop
-// path) answers BUSY past busy-reply-threshold. The wait lasts at most
-// the slow time (1 ms, or the threshold when shorter).
+// lockOrBusy. Before, it tries l until it gets it, the script ends or
+// turns slow, for at most earlyPoll: queueing on the lock at once would
+// wait out a script that started less than the slow time ago to its end,
+// however long it ran, where Redis (and the event-loop path) answers BUSY
+// past busy-reply-threshold. A script that runs on becomes slow within
+// earlyPoll; when none did, the one that held l ended, and the command
+// queues for l like any other (a lock of the whole keyspace keeps its
+// place that way under a stream of short scripts, where polling for it
+// could starve).
 func (e *Executor) lockWhileScript(l *Locks) string {
+	deadline := mono.Now() + int64(earlyPoll)
 	for i := 0; ; i++ {
 		if e.Busy.Slow() {
 			return e.lockOrBusy(l)
@@ -375,7 +380,7 @@ func (e *Executor) lockWhileScript(l *Locks) string {
 		if e.tryLock(l) {
 			return ""
 		}
-		if !e.Busy.Running() {
+		if !e.Busy.Running() || mono.Now() > deadline {
 			e.Lock(l)
 			return ""
 		}
@@ -386,6 +391,10 @@ func (e *Executor) lockWhileScript(l *Locks) string {
 		}
 	}
 }
+
+// earlyPoll bounds lockWhileScript's polling before a script is slow:
+// twice the slow time (script.Monitor's slowAfter).
+const earlyPoll = 2 * time.Millisecond
 
 // lockOrBusy takes l while a script may be running: it gives up with the
 // BUSY error as soon as a script passes the busy threshold while l is not
