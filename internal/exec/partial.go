@@ -322,21 +322,11 @@ next:
 func (s *ScriptCall) commit() {
 	p, e := &s.part, s.E
 	// The caller's own notifications go before the script's reply, which
-	// is already written: it is set aside meanwhile (only when some
-	// notification was held back).
-	var reply []byte
-	cut := false
-	if out := s.Caller.Out; out != nil && e.Notify != nil && s.replyAt >= 0 && s.replyAt <= len(*out) {
-		for i := range p.pend {
-			if p.pend[i].kind == pendNotify {
-				cut = true
-				break
-			}
-		}
-		if cut {
-			reply = append(reply, (*out)[s.replyAt:]...)
-			*out = (*out)[:s.replyAt]
-		}
+	// is already written: those appended after it (inline, see
+	// command.Client.Out) are moved in front of it below.
+	out, end := s.Caller.Out, -1
+	if out != nil && s.replyAt >= 0 && s.replyAt <= len(*out) {
+		end = len(*out)
 	}
 	var touch func(db int, key []byte)
 	for i := range p.pend {
@@ -365,8 +355,13 @@ func (s *ScriptCall) commit() {
 			o.ctx.Propagate, o.ctx.Block, o.ctx.Held = nil, nil, nil
 		}
 	}
-	if cut {
-		*s.Caller.Out = append(*s.Caller.Out, reply...)
+	if end >= 0 && len(*out) > end {
+		// [replyAt, end) is the reply, [end, len) the pushes: swap them
+		// (a copy only when the caller got some of its notifications)
+		b := *out
+		reply := append([]byte(nil), b[s.replyAt:end]...)
+		n := copy(b[s.replyAt:], b[end:])
+		copy(b[s.replyAt+n:], reply)
 	}
 	p.obs = p.obs[:0]
 	if p.dirty > 0 {
