@@ -55,8 +55,8 @@ func Strtod(s string) (f float64, n int, erange bool) {
 		return nan, n, false
 	}
 	if len(rest) >= 2 && rest[0] == '0' && (rest[1]|0x20) == 'x' {
-		if f, n, ok := strtodHex(rest[2:]); ok {
-			return sign(f), i + 2 + n, false
+		if f, n, erange, ok := strtodHex(rest[2:]); ok {
+			return sign(f), i + 2 + n, erange
 		}
 		return sign(0), i + 1, false
 	}
@@ -100,20 +100,32 @@ func Strtod(s string) (f float64, n int, erange bool) {
 	if f == 0 && nonzero {
 		erange = true
 	}
-	if f != 0 && f < 0x1p-1022 && !erange && !exactDecimal(s[i:j], f) {
-		erange = true // glibc: an inexact subnormal result underflows too
+	if f != 0 && f <= 0x1p-1022 && !erange {
+		if r, ok := new(big.Rat).SetString(s[i:j]); ok {
+			erange = underflows(r, f)
+		}
 	}
 	return sign(f), j, erange
 }
 
-// exactDecimal reports whether the decimal number text is exactly f.
-func exactDecimal(text string, f float64) bool {
-	r, ok := new(big.Rat).SetString(text)
-	return ok && r.Cmp(new(big.Rat).SetFloat64(f)) == 0
+// tinyBound is where glibc's strtod on x86 starts calling a value tiny:
+// x86 detects tininess after rounding, and glibc rounds to the normal
+// precision (53 bits, exponent unbounded) for that test, so a value is
+// tiny when it is below 2^-1022 - 2^-1076 (half an ulp under the smallest
+// normal, where rounding reaches it).
+var tinyBound = new(big.Rat).SetFrac(big.NewInt(1<<54-1), new(big.Int).Lsh(big.NewInt(1), 1076))
+
+// underflows reports whether glibc's strtod sets ERANGE for the exact
+// value r, which it rounds to f (0 < f <= 2^-1022): r is tiny and f is
+// inexact. A value just under 2^-1022 that rounds up to it still
+// underflows when it is tiny ("2.2250738585072012e-308").
+func underflows(r *big.Rat, f float64) bool {
+	return r.Cmp(tinyBound) < 0 && r.Cmp(new(big.Rat).SetFloat64(f)) != 0
 }
 
-// strtodHex parses the part of a hexadecimal float after "0x".
-func strtodHex(s string) (float64, int, bool) {
+// strtodHex parses the part of a hexadecimal float after "0x", with
+// whether glibc sets ERANGE (overflow, or a tiny inexact result).
+func strtodHex(s string) (float64, int, bool, bool) {
 	j := 0
 	digits := 0
 	for j < len(s) && hexDigit(s[j]) {
@@ -128,7 +140,7 @@ func strtodHex(s string) (float64, int, bool) {
 		}
 	}
 	if digits == 0 {
-		return 0, 0, false
+		return 0, 0, false, false
 	}
 	mant := s[:j]
 	exp := "p0"
@@ -151,13 +163,28 @@ func strtodHex(s string) (float64, int, bool) {
 	if strings.HasPrefix(mant, ".") {
 		mant = "0" + mant
 	}
-	f, err := strconv.ParseFloat("0x"+mant+exp, 64)
+	text := "0x" + mant + exp
+	f, err := strconv.ParseFloat(text, 64)
+	erange := false
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
-			return 0, 0, false
+			return 0, 0, false, false
+		}
+		erange = true // overflow
+	}
+	switch {
+	case erange || strings.Trim(mant, "0.") == "": // overflow, or a zero
+	case f == 0: // underflow to zero
+		erange = true
+	case f <= 0x1p-1022:
+		// exactly: 4 bits a digit (the exponent does not cost precision)
+		x, _, err := big.ParseFloat(text, 0, uint(4*len(mant)+64), big.ToNearestEven)
+		if err == nil {
+			r, _ := x.Rat(nil)
+			erange = underflows(r, f)
 		}
 	}
-	return f, j, true
+	return f, j, erange, true
 }
 
 func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }

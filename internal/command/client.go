@@ -128,6 +128,13 @@ type Client struct {
 	// DebugConn, set by the connection, is its direct I/O for a Lua
 	// debugging session.
 	DebugConn DebugIO
+	// Out, set by a connection, is its reply buffer: a pub/sub message
+	// that the client's own command (or its script, or EXEC) sends to the
+	// client itself is appended there as it is published, before the
+	// command's reply, as Redis 7.0 writes it (commands.PushSelf). Only the
+	// goroutine running the client's command appends. nil: such messages
+	// go through the client's sink like everyone else's.
+	Out *[]byte
 	// Detach, set while an event loop serves the connection, moves it
 	// off the loop from inside a command that runs long (a script that
 	// keeps running): the loop's other connections go on with a new loop

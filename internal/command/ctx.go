@@ -37,8 +37,10 @@ type Ctx struct {
 	// Touched collects keys modified by this command (for WATCH, client
 	// tracking and blocked clients).
 	Touched func(db int, key []byte)
-	// Notify emits a keyspace notification of class ('g', '$', 'l', ...).
-	Notify func(class byte, event string, db int, key []byte)
+	// Notify emits a keyspace notification of class ('g', '$', 'l', ...)
+	// on behalf of client from (the command's Client; nil: none), which
+	// gets its own notifications before the command's reply.
+	Notify func(class byte, event string, db int, key []byte, from *Client)
 	// Block, set by a blocking command (BLPOP, BZPOPMIN, XREAD BLOCK...)
 	// that found nothing to serve, asks the executor to park the client
 	// without locks until one of Block.Keys is modified or the deadline
@@ -112,6 +114,6 @@ func (c *Ctx) Modified(key []byte) {
 // Event emits a keyspace notification for key.
 func (c *Ctx) Event(class byte, event string, key []byte) {
 	if c.Notify != nil {
-		c.Notify(class, event, c.DB.Index(), key)
+		c.Notify(class, event, c.DB.Index(), key, c.Client)
 	}
 }

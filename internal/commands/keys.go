@@ -278,7 +278,7 @@ func touchIn(c *command.Ctx, db int, key []byte) {
 
 func eventIn(c *command.Ctx, db int, event string, key []byte) {
 	if c.Notify != nil {
-		c.Notify('g', event, db, key)
+		c.Notify('g', event, db, key, c.Client)
 	}
 }
 

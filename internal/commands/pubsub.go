@@ -5,7 +5,6 @@ import (
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/pubsub"
-	"github.com/crescent-db/crescent/internal/resp"
 )
 
 // registerPubSub attaches the pub/sub commands. Subscriptions live in
@@ -112,14 +111,27 @@ func (h *Handlers) spublish(c *command.Ctx) {
 }
 
 // publisher has a client's messages to itself written inline, before
-// PUBLISH's reply, as Redis does (pubsub.Self). From a script they still
-// go to the connection's sink, so they follow the script's reply.
-func publisher(c *command.Ctx) pubsub.Self {
-	w, ok := c.W.(*resp.Writer)
-	if c.InScript || c.Client == nil || !ok {
+// PUBLISH's reply (or the script's, or inside EXEC's array), as Redis does
+// (pubsub.Self).
+func publisher(c *command.Ctx) pubsub.Self { return PushSelf(c.Client) }
+
+// PushSelf is the pubsub.Self of client cl (or, for a script's client, of
+// the client that ran the script): its messages to itself are appended to
+// its connection's reply buffer (command.Client.Out) as they are
+// published, so they come before its command's reply, as Redis 7.0 writes
+// them. A client without such a buffer, or whose replies are off or
+// skipped (CLIENT REPLY), gets them through its sink.
+func PushSelf(cl *command.Client) pubsub.Self {
+	if cl == nil {
 		return pubsub.Self{}
 	}
-	return pubsub.Self{ID: c.Client.ID, Buf: &w.Buf, Proto: w.Proto}
+	if cl.Caller != nil {
+		cl = cl.Caller
+	}
+	if cl.Out == nil || cl.Flags&(command.ClientReplyOff|command.ClientReplySkip|command.ClientReplySkipNext) != 0 {
+		return pubsub.Self{}
+	}
+	return pubsub.Self{ID: cl.ID, Buf: cl.Out, Proto: cl.Proto}
 }
 
 func (h *Handlers) pubsubChannels(k pubsub.Kind) command.Handler {

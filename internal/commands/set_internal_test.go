@@ -50,7 +50,7 @@ func runSet(t *testing.T, setup func(db keyspace.DB), proto int, how string) set
 		Touched: func(db int, key []byte) {
 			out.Touched = append(out.Touched, fmt.Sprintf("%d:%s", db, key))
 		},
-		Notify: func(class byte, event string, db int, key []byte) {
+		Notify: func(class byte, event string, db int, key []byte, _ *command.Client) {
 			out.Notified = append(out.Notified, fmt.Sprintf("%c:%s:%d:%s", class, event, db, key))
 		},
 	}

@@ -296,7 +296,15 @@ func (h *Handlers) sortGeneric(c *command.Ctx, readonly bool) {
 			}
 			return r
 		}
-		sort.SliceStable(items, func(i, j int) bool { return cmp(&items[i], &items[j]) < 0 })
+		if sortby != nil && (start != 0 || end != n-1) {
+			// Redis sorts a BY with a LIMIT with pqsort: the order it
+			// leaves equal weights in (ALPHA BY with equal or missing
+			// weights) is its own
+			pqsort(items, func(a, b sortItem) int { return cmp(&a, &b) }, int(start), int(end))
+		} else {
+			// glibc's qsort, a merge sort: stable
+			sort.SliceStable(items, func(i, j int) bool { return cmp(&items[i], &items[j]) < 0 })
+		}
 	}
 	if convErr {
 		c.Error("ERR One or more scores can't be converted into double")

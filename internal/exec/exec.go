@@ -51,8 +51,9 @@ type Executor struct {
 	// defaults to the WATCH signal (see multi.go); to add a consumer, wrap
 	// the previous value and call it.
 	Touched func(db int, key []byte)
-	// Notify emits keyspace notifications.
-	Notify func(class byte, event string, db int, key []byte)
+	// Notify emits keyspace notifications on behalf of a client (nil:
+	// none), which gets its own before its command's reply.
+	Notify func(class byte, event string, db int, key []byte, from *command.Client)
 	// AuthRequired reports whether clients not authenticated must
 	// authenticate (the default user has a password or is off).
 	AuthRequired func() bool
@@ -634,10 +635,10 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	if spec.Lock == command.LockTx {
 		e.TxLocks(cl, locks) // EXEC: its queue's shards (multi.go)
 	}
-	// A command queues on the lock like any other unless the running
-	// script is already slow: then it polls, so that it can be answered
-	// BUSY past the threshold (lockOrBusy). Short scripts are thus served
-	// in lock order instead of by sleeping pollers.
+	// A command queues on the lock like any other while no script runs.
+	// While one does, it polls (lockWhileScript), so that it can be
+	// answered BUSY past the threshold (lockOrBusy) however early in the
+	// script it came.
 	// atOnce: the locks were taken at the first try, so nothing waited
 	// since the client's previous command ended (Client.ClockMark)
 	atOnce := false
@@ -659,8 +660,8 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 			return
 		}
 		atOnce = first
-	} else if e.Busy != nil && e.Busy.Slow() && !spec.Has(command.FlagAllowBusy) {
-		if msg := e.lockOrBusy(locks); msg != "" {
+	} else if e.Busy != nil && e.Busy.Running() && !spec.Has(command.FlagAllowBusy) {
+		if msg := e.lockWhileScript(locks); msg != "" {
 			e.StatFor(spec).RejectedCalls.Add(1)
 			e.reject(cl, args, w, msg)
 			cl.Scratch = f

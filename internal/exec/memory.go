@@ -51,7 +51,7 @@ func (e *Executor) Evict(max int64, policy string, samples int) bool {
 		}
 		e.touchedNoClient(db, k) // client tracking (ops.go)
 		if e.Notify != nil {
-			e.Notify('e', "evicted", db, k)
+			e.Notify('e', "evicted", db, k, nil)
 		}
 		if e.Propagate != nil {
 			e.Propagate(db, [][][]byte{{[]byte("DEL"), k}})

@@ -126,7 +126,7 @@ func (e *Executor) KeyExpired(db int, key string) {
 	}
 	e.touchedNoClient(db, []byte(key)) // client tracking (ops.go)
 	if e.Notify != nil {
-		e.Notify('x', "expired", db, []byte(key))
+		e.Notify('x', "expired", db, []byte(key), nil)
 	}
 	if e.Propagate != nil && e.Propagating != nil && e.Propagating() {
 		// as Redis: the AOF and the replicas get a DEL (a replica does not

@@ -94,7 +94,7 @@ type partial struct {
 	stats statCache // commit's statistics records, kept across scripts
 
 	touchFn  func(db int, key []byte)
-	notifyFn func(class byte, event string, db int, key []byte)
+	notifyFn func(class byte, event string, db int, key []byte, from *command.Client)
 	errFn    func(msg string)
 }
 
@@ -161,7 +161,7 @@ func (s *ScriptCall) StartPartial(held *Locks, stop Retrier) bool {
 	s.stop = stop
 	if p.touchFn == nil { // built once per pooled ScriptCall
 		p.touchFn = func(db int, key []byte) { p.add(pending{kind: pendTouch, db: db, key: p.keep(key)}) }
-		p.notifyFn = func(class byte, event string, db int, key []byte) {
+		p.notifyFn = func(class byte, event string, db int, key []byte, _ *command.Client) {
 			p.add(pending{kind: pendNotify, class: class, event: event, db: db, key: p.keep(key)})
 		}
 		p.errFn = func(msg string) { p.add(pending{kind: pendError, event: msg}) }
@@ -364,6 +364,13 @@ next:
 // commit replays the held-back side effects, all locks still held.
 func (s *ScriptCall) commit() {
 	p, e := &s.part, s.E
+	// The caller's own notifications go before the script's reply, which
+	// is already written: those appended after it (inline, see
+	// command.Client.Out) are moved in front of it below.
+	out, end := s.Caller.Out, -1
+	if out != nil && s.replyAt >= 0 && s.replyAt <= len(*out) {
+		end = len(*out)
+	}
 	var touch func(db int, key []byte)
 	for i := range p.pend {
 		x := &p.pend[i]
@@ -375,7 +382,7 @@ func (s *ScriptCall) commit() {
 			touch(x.db, x.key)
 		case pendNotify:
 			if e.Notify != nil {
-				e.Notify(x.class, x.event, x.db, x.key)
+				e.Notify(x.class, x.event, x.db, x.key, s.Caller)
 			}
 		case pendError:
 			e.CountError(x.event)
@@ -390,6 +397,14 @@ func (s *ScriptCall) commit() {
 			// what the handler allocated for itself
 			o.ctx.Propagate, o.ctx.Block, o.ctx.Held = nil, nil, nil
 		}
+	}
+	if end >= 0 && len(*out) > end {
+		// [replyAt, end) is the reply, [end, len) the pushes: swap them
+		// (a copy only when the caller got some of its notifications)
+		b := *out
+		reply := append([]byte(nil), b[s.replyAt:end]...)
+		n := copy(b[s.replyAt:], b[end:])
+		copy(b[s.replyAt+n:], reply)
 	}
 	p.obs = p.obs[:0]
 	if p.dirty > 0 {

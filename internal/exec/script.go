@@ -1,11 +1,13 @@
 package exec
 
 import (
+	"runtime"
 	"sync/atomic"
 	"time"
 
 	"github.com/crescent-db/crescent/internal/acl"
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/mono"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
@@ -60,6 +62,10 @@ type ScriptCall struct {
 	stop    Retrier // stops the script's code for a rerun
 	restart bool    // stopped for a rerun with the whole keyspace
 	pooled  bool    // from NewScriptCall: Release puts it back
+	// replyAt is where the script's reply starts in Caller.Out (-1: no
+	// such buffer): commit puts the caller's own held-back keyspace
+	// notifications there, before the reply.
+	replyAt int
 
 	// names caches the specs of the last commands called, for the table
 	// namesTab: a script calls the same few commands, and Spec.Repeats
@@ -122,6 +128,10 @@ func (e *Executor) InitScriptCall(s *ScriptCall, caller, scriptClient *command.C
 	s.E, s.Client, s.Caller, s.Now, s.ReadOnly = e, scriptClient, caller, now, readOnly
 	s.propagate, s.propagateKnown = false, false
 	s.pooled = false
+	s.replyAt = -1
+	if caller.Out != nil {
+		s.replyAt = len(*caller.Out)
+	}
 }
 
 // Release recycles s after Finish; s must not be used afterwards (but
@@ -349,6 +359,42 @@ type BusyMonitor interface {
 	// the threshold, else "".
 	BusyError() string
 }
+
+// lockWhileScript takes l while a script runs (a connection's own
+// goroutine; event loops use lockNoWait). Once the script is slow it is
+// lockOrBusy. Before, it tries l until it gets it, the script ends or
+// turns slow, for at most earlyPoll: queueing on the lock at once would
+// wait out a script that started less than the slow time ago to its end,
+// however long it ran, where Redis (and the event-loop path) answers BUSY
+// past busy-reply-threshold. A script that runs on becomes slow within
+// earlyPoll; when none did, the one that held l ended, and the command
+// queues for l like any other (a lock of the whole keyspace keeps its
+// place that way under a stream of short scripts, where polling for it
+// could starve).
+func (e *Executor) lockWhileScript(l *Locks) string {
+	deadline := mono.Now() + int64(earlyPoll)
+	for i := 0; ; i++ {
+		if e.Busy.Slow() {
+			return e.lockOrBusy(l)
+		}
+		if e.tryLock(l) {
+			return ""
+		}
+		if !e.Busy.Running() || mono.Now() > deadline {
+			e.Lock(l)
+			return ""
+		}
+		if i < 32 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+}
+
+// earlyPoll bounds lockWhileScript's polling before a script is slow:
+// twice the slow time (script.Monitor's slowAfter).
+const earlyPoll = 2 * time.Millisecond
 
 // lockOrBusy takes l while a script may be running: it gives up with the
 // BUSY error as soon as a script passes the busy threshold while l is not

@@ -494,11 +494,16 @@ func (s *Stream) Exists(id StreamID) bool {
 	b := s.blocks[bi]
 	for off := 0; off < len(b.data); {
 		eid, flags, next := b.skip(off)
-		if eid == id {
-			return flags&sfDeleted == 0
-		}
-		if id.Less(eid) {
-			return false
+		// as Redis's iterator: deleted entries are skipped before the
+		// range check (after XSETID below a deleted entry, a live one may
+		// follow a greater deleted one in a block)
+		if flags&sfDeleted == 0 {
+			if eid == id {
+				return true
+			}
+			if id.Less(eid) {
+				return false
+			}
 		}
 		off = next
 	}
@@ -539,13 +544,14 @@ func (s *Stream) Delete(id StreamID) bool {
 	b := s.blocks[bi]
 	for off := 0; off < len(b.data); {
 		eid, flags, next := b.skip(off)
+		if flags&sfDeleted != 0 { // skipped first, as in Exists
+			off = next
+			continue
+		}
 		if id.Less(eid) {
 			return false
 		}
 		if eid == id {
-			if flags&sfDeleted != 0 {
-				return false
-			}
 			b.data[off] |= sfDeleted
 			b.live--
 			s.length--

@@ -121,12 +121,24 @@ func (h *Hub) SetNotifyFlags(f uint32) { h.notify.Store(f) }
 // enabled by notify-keyspace-events. It is cheap when notifications are off.
 func (h *Hub) Notify(class byte, event string, db int, key []byte) {
 	if h.notify.Load() != 0 { // small enough to inline: no call when notifications are off
-		h.notifyOn(class, event, db, key)
+		h.notifyOn(class, event, db, key, Self{})
+	}
+}
+
+// Notifying reports whether some notification class is enabled (Notify
+// and NotifyFrom do nothing otherwise).
+func (h *Hub) Notifying() bool { return h.notify.Load() != 0 }
+
+// NotifyFrom is Notify on behalf of the client self, which gets its own
+// notifications inline (see Self).
+func (h *Hub) NotifyFrom(class byte, event string, db int, key []byte, self Self) {
+	if h.notify.Load() != 0 {
+		h.notifyOn(class, event, db, key, self)
 	}
 }
 
 // notifyOn is Notify when some notification class is enabled.
-func (h *Hub) notifyOn(class byte, event string, db int, key []byte) {
+func (h *Hub) notifyOn(class byte, event string, db int, key []byte, self Self) {
 	f := h.notify.Load()
 	if f == 0 || f&ClassFlag(class) == 0 || class == 'A' {
 		return
@@ -137,13 +149,13 @@ func (h *Hub) notifyOn(class byte, event string, db int, key []byte) {
 		ch = strconv.AppendInt(ch, int64(db), 10)
 		ch = append(ch, "__:"...)
 		ch = append(ch, key...)
-		h.Publish(ch, []byte(event))
+		h.PublishFrom(ch, []byte(event), self)
 	}
 	if f&NotifyKeyevent != 0 {
 		ch := append(buf[:0], "__keyevent@"...)
 		ch = strconv.AppendInt(ch, int64(db), 10)
 		ch = append(ch, "__:"...)
 		ch = append(ch, event...)
-		h.Publish(ch, key)
+		h.PublishFrom(ch, key, self)
 	}
 }

@@ -262,3 +262,30 @@ func BenchmarkPublishFromSelf(b *testing.B) {
 		h.PublishFrom(ch, msg, Self{ID: 1, Buf: &buf, Proto: 3})
 	}
 }
+
+// TestNotifyFromSelf checks that a client's own keyspace notifications go
+// to its buffer (before its command's reply) and others' to their sinks.
+func TestNotifyFromSelf(t *testing.T) {
+	sinks := map[int64]*recSink{1: {}, 2: {}}
+	h := New(func(id int64) Sink { return sinks[id] })
+	h.Subscribe(1, Channel, "__keyspace@0__:k")
+	h.Subscribe(2, Channel, "__keyspace@0__:k")
+	var buf []byte
+	self := Self{ID: 1, Buf: &buf, Proto: 3}
+	h.NotifyFrom('$', "set", 0, []byte("k"), self)
+	if len(buf) != 0 || h.Notifying() {
+		t.Fatalf("notification while disabled: %q", buf)
+	}
+	f, _ := ParseNotifyFlags("K$")
+	h.SetNotifyFlags(f)
+	h.NotifyFrom('$', "set", 0, []byte("k"), self)
+	if want := ">3\r\n$7\r\nmessage\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n"; string(buf) != want {
+		t.Fatalf("self got %q, want %q", buf, want)
+	}
+	if len(sinks[1].got) != 0 {
+		t.Fatalf("self's sink got %q", sinks[1].got)
+	}
+	if want := "*3\r\n$7\r\nmessage\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n"; string(sinks[2].got) != want {
+		t.Fatalf("other client got %q", sinks[2].got)
+	}
+}

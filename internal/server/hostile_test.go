@@ -421,9 +421,8 @@ func TestLongLibraryLoopsStoppable(t *testing.T) {
 	addr, _ := startCrescent(t, "busy-reply-threshold", "100")
 	a, b := dialRaw(t, addr), dialRaw(t, addr)
 	a.send("EVAL", "local t = {3, 1, 2} table.insert(t, -2^31, 'x') return #t", "1", "k")
-	// the script has started and run past the first millisecond: a
-	// command that comes sooner queues on its key's lock for the whole
-	// script (without event loops) instead of getting BUSY
+	// the script has started (a SET that comes before it takes its key
+	// runs first and gets OK, not BUSY)
 	waitEvalRunning(t, b)
 	time.Sleep(50 * time.Millisecond)
 	deadline := time.Now().Add(30 * time.Second)

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/commands"
 	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/pubsub"
 )
@@ -363,7 +365,11 @@ func (c *conn) writeBuffers(bufs net.Buffers, n int) error {
 // and the configuration it depends on.
 func (s *Server) setupPubSub(cfg *config.Config) error {
 	s.pubsub = pubsub.New(s.sinkFor)
-	s.exec.Notify = s.pubsub.Notify
+	s.exec.Notify = func(class byte, event string, db int, key []byte, from *command.Client) {
+		if s.pubsub.Notifying() {
+			s.pubsub.NotifyFrom(class, event, db, key, commands.PushSelf(from))
+		}
+	}
 	setFlags := func(f uint32) {
 		s.pubsub.SetNotifyFlags(f)
 		// the n and m classes come from the keyspace's hooks (server.go)

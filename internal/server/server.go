@@ -493,6 +493,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	cl.Authed = !s.cmds.ACL.DefaultNeedsAuth()
 	cl.Publish()
 	c := &conn{s: s, nc: nc, cl: cl, w: resp.NewWriter()}
+	cl.Out = &c.w.Buf // the client's own pushes (commands.PushSelf)
 	c.wake = make(chan struct{}, 1)
 	c.proto.Store(int32(cl.Proto))
 	c.rd = resp.NewReader(countingReader{connReader{c}, &s.stats.NetInput}, resp.Limits{
