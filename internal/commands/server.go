@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/glob"
 	"github.com/crescent-db/crescent/internal/resp"
@@ -447,8 +448,18 @@ func (h *Handlers) configSet(c *command.Ctx) {
 	for i, a := range args {
 		pairs[i] = string(a)
 	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if h.Config.Sensitive(pairs[i]) {
+			redact(c, 2+i+1) // migrate.go
+		}
+	}
 	// internal/config: Redis's configSetCommand (checks, set, rollback)
-	if err := h.Config.SetArgs(pairs, h.protectedAllowed("enable-protected-configs", c.Client)); err != nil {
+	loading := h.Exec.Guard.Load()&exec.GuardLoading != 0
+	if err := h.Config.SetArgs(pairs, h.protectedAllowed("enable-protected-configs", c.Client), loading); err != nil {
+		if err == config.ErrLoading {
+			c.Error(err.Error())
+			return
+		}
 		c.Error("ERR " + err.Error())
 		return
 	}

@@ -594,7 +594,9 @@ func (c *Config) runHooks(d *directive, v string) {
 // answer), then the values are set in order; when one fails the ones set
 // before it are restored. Hooks run once all are set. The error is the
 // reply's text without "ERR ".
-func (c *Config) SetArgs(args []string, protectedOK bool) error {
+// While loading (a replica loads its master's snapshot), a DENY_LOADING
+// directive fails the command with ErrLoading, as Redis.
+func (c *Config) SetArgs(args []string, protectedOK, loading bool) error {
 	type item struct {
 		d    *directive // the directive
 		e    *directive // the entry named (an alias's own entry)
@@ -614,6 +616,9 @@ func (c *Config) SetArgs(args []string, protectedOK bool) error {
 		}
 		if d.flags&fProtected != 0 && !protectedOK {
 			return fmt.Errorf("CONFIG SET failed (possibly related to argument '%s') - can't set protected config", name)
+		}
+		if loading && d.flags&fDenyLoading != 0 {
+			return ErrLoading
 		}
 		for _, it := range items {
 			if it.e == e { // an alias and its directive are two entries, as in Redis
@@ -643,6 +648,19 @@ func (c *Config) SetArgs(args []string, protectedOK bool) error {
 		}
 	}
 	return nil
+}
+
+// ErrLoading is CONFIG SET's error for a DENY_LOADING directive while
+// loading (the reply's text).
+var ErrLoading = errors.New("LOADING Redis is loading the dataset in memory")
+
+// Sensitive reports whether name is a SENSITIVE directive (masterauth,
+// requirepass...): CONFIG SET hides its value from MONITOR and SLOWLOG.
+func (c *Config) Sensitive(name string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	d := c.lookup(name)
+	return d != nil && d.flags&fSensitive != 0
 }
 
 // GetArgs is CONFIG GET with its patterns, as Redis 7.0's configGetCommand:
@@ -715,11 +733,9 @@ func (c *Config) Get(name string) string {
 	return ""
 }
 
-// Int returns a numeric directive's value.
-func (c *Config) Int(name string) int64 {
-	n, _ := strconv.ParseInt(c.Get(name), 10, 64)
-	return n
-}
+// Int returns a numeric directive's value (unsigned values above the
+// int64 range clamp to math.MaxInt64, as Var.Int).
+func (c *Config) Int(name string) int64 { return numValue(c.Get(name)) }
 
 // Bool returns a yes/no directive's value.
 func (c *Config) Bool(name string) bool { return c.Get(name) == "yes" }
