@@ -106,6 +106,9 @@ func isValidProcTitleTemplate(t string) error {
 	return nil
 }
 
+// Strtoll is strtoll(s, &end, 10) with *end == '\0' (see strtoll10).
+func Strtoll(s string) (int64, bool) { return strtoll10(s) }
+
 // strtoll10 is strtoll(s, &end, 10) with *end == '\0' required: leading
 // white space and a sign are accepted, overflow saturates, and no digits
 // at all is 0 only when s is empty (end stays at s).
