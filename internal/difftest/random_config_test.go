@@ -241,8 +241,8 @@ func (g *configGen) command(rng *rand.Rand) []string {
 	switch rng.IntN(20) {
 	case 0:
 		return []string{"HELLO", pickStr(rng, "2", "3")}
-	case 1:
-		return []string{"CONFIG", "RESETSTAT"}
+	case 1: // no config file: CONFIG REWRITE fails alike
+		return []string{"CONFIG", pickStr(rng, "RESETSTAT", "RESETSTAT", "REWRITE", "HELP", "resetstat")}
 	case 2, 3, 4, 5:
 		a := []string{"CONFIG", "GET"}
 		for n := 1 + rng.IntN(3); n > 0; n-- {
