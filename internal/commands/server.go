@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/glob"
 	"github.com/crescent-db/crescent/internal/resp"
@@ -399,27 +400,17 @@ func (h *Handlers) commandGetKeysAndFlags(c *command.Ctx) {
 }
 
 func (h *Handlers) configGet(c *command.Ctx) {
-	seen := map[string]bool{}
-	var pairs [][2]string
-	for _, p := range c.Args[2:] {
-		for _, kv := range h.Config.Match(string(p)) {
-			if !seen[kv[0]] {
-				seen[kv[0]] = true
-				pairs = append(pairs, kv)
-			}
-		}
+	patterns := make([]string, len(c.Args)-2)
+	for i, p := range c.Args[2:] {
+		patterns[i] = string(p)
 	}
+	pairs := h.Config.GetArgs(patterns) // internal/config: Redis's configGetCommand
 	c.W.Map(len(pairs))
 	for _, kv := range pairs {
 		c.W.BulkString(kv[0])
 		c.W.BulkString(kv[1])
 	}
 }
-
-// protectedConfigs may be changed at run time only where
-// enable-protected-configs allows it: a client that can point dir and
-// dbfilename anywhere can make SAVE write files where it likes.
-var protectedConfigs = map[string]bool{"dir": true, "dbfilename": true}
 
 // protectedAllowed is Redis's allowProtectedAction: directive (one of the
 // enable-*-command / enable-protected-configs options) is "yes", or
@@ -453,28 +444,24 @@ func (h *Handlers) configSet(c *command.Ctx) {
 		c.Error(ErrSyntax)
 		return
 	}
-	seen := map[string]bool{}
-	for i := 0; i < len(args); i += 2 {
-		name := strings.ToLower(string(args[i]))
-		if !h.Config.Known(name) {
-			c.Error(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", args[i]))
-			return
-		}
-		if protectedConfigs[h.Config.Canonical(name)] && !h.protectedAllowed("enable-protected-configs", c.Client) {
-			c.Error(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - can't set protected config", args[i]))
-			return
-		}
-		if seen[name] {
-			c.Error(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - duplicate parameter", args[i]))
-			return
-		}
-		seen[name] = true
+	pairs := make([]string, len(args))
+	for i, a := range args {
+		pairs[i] = string(a)
 	}
-	for i := 0; i < len(args); i += 2 {
-		if err := h.Config.Set(string(args[i]), string(args[i+1])); err != nil {
-			c.Error(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", args[i], err))
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if h.Config.Sensitive(pairs[i]) {
+			redact(c, 2+i+1) // migrate.go
+		}
+	}
+	// internal/config: Redis's configSetCommand (checks, set, rollback)
+	loading := h.Exec.Guard.Load()&exec.GuardLoading != 0
+	if err := h.Config.SetArgs(pairs, h.protectedAllowed("enable-protected-configs", c.Client), loading); err != nil {
+		if err == config.ErrLoading {
+			c.Error(err.Error())
 			return
 		}
+		c.Error("ERR " + err.Error())
+		return
 	}
 	c.W.OK()
 }

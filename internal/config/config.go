@@ -4,7 +4,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path"
 	"sort"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/crescent-db/crescent/internal/glob"
 	"github.com/crescent-db/crescent/internal/resp"
@@ -22,20 +25,36 @@ type kind int
 const (
 	kString kind = iota
 	kBool
-	kInt
-	kMem
 	kEnum
+	kNum
+	kSpecial
 )
 
+// directive is one entry of Redis's standardConfig table (table.go), or
+// one of Crescent's own (Declare).
 type directive struct {
 	name      string
+	aliasName string // the other name of this directive ("" when none)
+	alias     string // canonical name when this entry is the alias
 	kind      kind
-	def       string
-	immutable bool
-	enum      []string
-	alias     string // canonical name when this is an alias
-	// norm, when set, validates a value and returns its canonical form.
+	flags     int
+	def       string // default, as CONFIG GET shows it
+	// kEnum
+	enum []enumItem
+	// kNum
+	ntype  numType
+	lo, hi int64
+	nflags int
+	// validators and special setters
+	valid     func(string) error
+	boolValid func(bool) error
+	special   func(args []string) (string, error)
+	// norm, when set, validates a value and returns its canonical form
+	// (set from outside by SetNormalizer).
 	norm func(string) (string, error)
+	// crescent marks Crescent's own directives (Declare): their values
+	// are checked only by their type.
+	crescent bool
 }
 
 // Config is the set of directive values. It is safe for concurrent use.
@@ -59,8 +78,20 @@ type Var struct {
 
 func (v *Var) store(val string) {
 	v.s.Store(&val)
-	n, _ := strconv.ParseInt(val, 10, 64)
-	v.n.Store(n)
+	v.n.Store(numValue(val))
+}
+
+// numValue is a directive value as a number: 0 when not numeric, unsigned
+// values above the int64 range clamp to math.MaxInt64.
+func numValue(val string) int64 {
+	n, err := strconv.ParseInt(val, 10, 64)
+	if err != nil {
+		if u, uerr := strconv.ParseUint(val, 10, 64); uerr == nil && u > math.MaxInt64 {
+			return math.MaxInt64
+		}
+		return 0
+	}
+	return n
 }
 
 // String returns the directive's value.
@@ -86,103 +117,24 @@ func (c *Config) Var(name string) *Var {
 	return v
 }
 
-var aliases = map[string]string{
-	"lua-time-limit":                "busy-reply-threshold",
-	"hash-max-ziplist-entries":      "hash-max-listpack-entries",
-	"hash-max-ziplist-value":        "hash-max-listpack-value",
-	"list-max-ziplist-size":         "list-max-listpack-size",
-	"zset-max-ziplist-entries":      "zset-max-listpack-entries",
-	"zset-max-ziplist-value":        "zset-max-listpack-value",
-	"slaveof":                       "replicaof",
-	"slave-announce-ip":             "replica-announce-ip",
-	"slave-announce-port":           "replica-announce-port",
-	"slave-ignore-maxmemory":        "replica-ignore-maxmemory",
-	"slave-lazy-flush":              "replica-lazy-flush",
-	"slave-priority":                "replica-priority",
-	"slave-read-only":               "replica-read-only",
-	"slave-serve-stale-data":        "replica-serve-stale-data",
-	"min-slaves-max-lag":            "min-replicas-max-lag",
-	"min-slaves-to-write":           "min-replicas-to-write",
-	"repl-ping-slave-period":        "repl-ping-replica-period",
-	"cluster-slave-no-failover":     "cluster-replica-no-failover",
-	"cluster-slave-validity-factor": "cluster-replica-validity-factor",
-}
-
-var memDirectives = []string{"maxmemory", "proto-max-bulk-len", "client-query-buffer-limit",
-	"auto-aof-rewrite-min-size", "repl-backlog-size", "active-defrag-ignore-bytes",
-	"maxmemory-clients", "stream-node-max-bytes", "hash-max-listpack-value",
-	"zset-max-listpack-value", "cluster-link-sendbuf-limit"}
-
-var immutable = []string{"daemonize", "databases", "unixsocket", "unixsocketperm",
-	"supervised", "pidfile", "syslog-enabled", "syslog-ident", "syslog-facility",
-	"always-show-logo", "cluster-enabled", "cluster-config-file", "cluster-port",
-	"io-threads", "io-threads-do-reads", "aclfile", "logfile", "enable-debug-command",
-	"enable-module-command", "enable-protected-configs", "set-proc-title",
-	"disable-thp", "tcp-backlog", "appenddirname", "appendfilename", "bind-source-addr"}
-
-var enums = map[string][]string{
-	"appendfsync":                     {"always", "everysec", "no"},
-	"loglevel":                        {"debug", "verbose", "notice", "warning"},
-	"maxmemory-policy":                {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"},
-	"supervised":                      {"upstart", "systemd", "auto", "no"},
-	"enable-debug-command":            {"no", "yes", "local"},
-	"enable-module-command":           {"no", "yes", "local"},
-	"enable-protected-configs":        {"no", "yes", "local"},
-	"protected-mode":                  {"yes", "no"},
-	"shutdown-on-sigint":              {"default", "save", "nosave", "now", "force"},
-	"shutdown-on-sigterm":             {"default", "save", "nosave", "now", "force"},
-	"repl-diskless-load":              {"disabled", "on-empty-db", "swapdb"},
-	"propagation-error-behavior":      {"ignore", "panic", "panic-on-replicas"},
-	"acl-pubsub-default":              {"allchannels", "resetchannels"},
-	"cluster-preferred-endpoint-type": {"ip", "hostname", "unknown-endpoint"},
-	"tls-auth-clients":                {"no", "yes", "optional"},
-	"oom-score-adj":                   {"no", "yes", "relative", "absolute"},
-}
-
 // New returns a configuration holding Redis 7.0's defaults, except that
 // Crescent binds to 127.0.0.1 only and dir defaults to the working
 // directory.
 func New() *Config {
 	c := &Config{vals: map[string]string{}, vars: map[string]*Var{}, dirs: map[string]*directive{}, hooks: map[string][]func(string){}}
-	for _, d := range redisDefaults {
-		name, def := d[0], d[1]
-		if canon, ok := aliases[name]; ok {
-			c.dirs[name] = &directive{name: name, alias: canon}
-			continue
+	for _, d := range standardConfigs() {
+		if d.name == "bind" {
+			d.def = "127.0.0.1 -::1"
 		}
-		k := kString
-		switch {
-		case def == "yes" || def == "no":
-			k = kBool
-		case isInt(def):
-			k = kInt
+		if d.name == "save" {
+			d.special = setSave
 		}
-		dir := &directive{name: name, kind: k, def: def}
-		c.dirs[name] = dir
-		c.order = append(c.order, name)
-		c.vals[name] = def
-	}
-	for _, m := range memDirectives {
-		c.dirs[m].kind = kMem
-	}
-	for _, m := range immutable {
-		c.dirs[m].immutable = true
-	}
-	for n, e := range enums {
-		// a yes/no default made it a bool; an enum with other values
-		// (tls-auth-clients optional, enable-debug-command local,
-		// oom-score-adj relative...) is an enum
-		if c.dirs[n].kind != kBool || len(e) > 2 {
-			c.dirs[n].kind = kEnum
+		c.dirs[d.name] = d
+		c.order = append(c.order, d.name)
+		c.vals[d.name] = d.def
+		if d.aliasName != "" {
+			c.dirs[d.aliasName] = &directive{name: d.aliasName, alias: d.name}
 		}
-		c.dirs[n].enum = e
-	}
-	// "relative" is another name for "yes" (CONFIG GET shows yes)
-	c.dirs["oom-score-adj"].norm = func(v string) (string, error) {
-		if v == "relative" {
-			return "yes", nil
-		}
-		return v, nil
 	}
 	if wd, err := os.Getwd(); err == nil {
 		c.vals["dir"] = wd
@@ -195,13 +147,16 @@ func New() *Config {
 func (c *Config) Declare(name, def string, mutable bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := kString
+	d := &directive{name: name, kind: kString, def: def, crescent: true}
 	if def == "yes" || def == "no" {
-		k = kBool
+		d.kind = kBool
 	} else if isInt(def) {
-		k = kInt
+		d.kind, d.lo, d.hi = kNum, math.MinInt64, math.MaxInt64
 	}
-	c.dirs[name] = &directive{name: name, kind: k, def: def, immutable: !mutable}
+	if !mutable {
+		d.flags |= fImmutable
+	}
+	c.dirs[name] = d
 	c.vals[name] = def
 	c.order = append(c.order, name)
 	sort.Strings(c.order)
@@ -213,24 +168,101 @@ func isInt(s string) bool {
 }
 
 // ParseMemory parses a Redis memory value: 100, 1k, 1kb, 2mb, 1gb (k = 1000,
-// kb = 1024).
+// kb = 1024), as Redis's memtoull; values above the int64 range fail.
 func ParseMemory(s string) (int64, bool) {
-	s = strings.ToLower(s)
-	mul := int64(1)
-	for _, u := range []struct {
-		suf string
-		m   int64
-	}{{"kb", 1024}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1000}, {"m", 1000 * 1000}, {"g", 1000 * 1000 * 1000}, {"b", 1}} {
-		if strings.HasSuffix(s, u.suf) {
-			s, mul = strings.TrimSuffix(s, u.suf), u.m
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
+	n, ok := MemToULL(s)
+	if !ok || n > math.MaxInt64 {
 		return 0, false
 	}
-	return n * mul, true
+	return int64(n), true
+}
+
+// MemToULL is Redis's memtoull: digits and an optional unit (b, k, kb, m,
+// mb, g, gb, any case). As Redis: no sign, an empty number is 0, a number
+// past the uint64 range saturates, the multiplication wraps.
+func MemToULL(s string) (uint64, bool) {
+	if strings.HasPrefix(s, "-") {
+		return 0, false
+	}
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	var mul uint64
+	switch u := strings.ToLower(s[i:]); u {
+	case "", "b":
+		mul = 1
+	case "k":
+		mul = 1000
+	case "kb":
+		mul = 1024
+	case "m":
+		mul = 1000 * 1000
+	case "mb":
+		mul = 1024 * 1024
+	case "g":
+		mul = 1000 * 1000 * 1000
+	case "gb":
+		mul = 1024 * 1024 * 1024
+	default:
+		return 0, false
+	}
+	if i >= 128 {
+		return 0, false
+	}
+	var val uint64
+	if i > 0 {
+		v, err := strconv.ParseUint(s[:i], 10, 64)
+		if err != nil {
+			v = math.MaxUint64 // strtoull saturates; Redis does not check ERANGE
+		}
+		val = v
+	}
+	return val * mul, true
+}
+
+// String2LL is Redis's string2ll: a strict decimal int64 (no sign but a
+// leading '-', no leading zeros, no spaces).
+func String2LL(s string) (int64, bool) {
+	if len(s) == 0 || len(s) > 20 {
+		return 0, false
+	}
+	if s == "0" {
+		return 0, true
+	}
+	p := s
+	neg := false
+	if p[0] == '-' {
+		neg = true
+		p = p[1:]
+		if len(p) == 0 {
+			return 0, false
+		}
+	}
+	if p[0] < '1' || p[0] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(p); i++ {
+		ch := p[i]
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		if v > (math.MaxUint64-uint64(ch-'0'))/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(ch-'0')
+	}
+	if neg {
+		if v > uint64(math.MaxInt64)+1 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
 }
 
 // Canonical returns the name of the directive name refers to (its own, or
@@ -250,39 +282,217 @@ func (c *Config) lookup(name string) *directive {
 	return d
 }
 
+// entry is the table entry for name itself: an alias's own entry (whose
+// name is the alias) or the directive; nil when unknown.
+func (c *Config) entry(name string) *directive { return c.dirs[strings.ToLower(name)] }
+
+// splitArgs splits a multi-argument value as Redis's sdssplitlen on " ":
+// "" gives no arguments, each space separates (empty arguments included).
+func splitArgs(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, " ")
+}
+
+// formatNum renders a numeric value as Redis's numericConfigGet.
+func (d *directive) formatNum(v int64) string {
+	switch {
+	case d.nflags&nPercent != 0 && v < 0:
+		return strconv.FormatInt(-v, 10) + "%"
+	case d.nflags&nMemory != 0:
+		return strconv.FormatUint(uint64(v), 10)
+	case d.nflags&nOctal != 0:
+		return strconv.FormatUint(uint64(v), 8)
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+// parseNum is Redis's numericParseString and numericBoundaryCheck.
+func (d *directive) parseNum(value string) (int64, error) {
+	var n int64
+	ok := false
+	if d.nflags&nMemory != 0 {
+		if u, mok := MemToULL(value); mok {
+			n, ok = int64(u), true
+		}
+	}
+	if !ok && d.nflags&nPercent != 0 && len(value) > 1 && value[len(value)-1] == '%' {
+		if p, pok := String2LL(value[:len(value)-1]); pok && p >= 0 {
+			n, ok = -p, true
+		}
+	}
+	if !ok && d.nflags&nOctal != 0 {
+		if o, ook := strtollBase8(value); ook {
+			n, ok = o, true
+		}
+	}
+	if !ok && d.nflags == 0 {
+		n, ok = String2LL(value)
+	}
+	if !ok {
+		switch {
+		case d.nflags&nMemory != 0 && d.nflags&nPercent != 0:
+			return 0, errors.New("argument must be a memory or percent value")
+		case d.nflags&nMemory != 0:
+			return 0, errors.New("argument must be a memory value")
+		case d.nflags&nOctal != 0:
+			return 0, errors.New("argument couldn't be parsed as an octal number")
+		}
+		return 0, errors.New("argument couldn't be parsed into an integer")
+	}
+	if d.ntype == tUnsigned {
+		u, lo, hi := uint64(n), uint64(d.lo), uint64(d.hi)
+		if u > hi || u < lo {
+			if d.nflags&nOctal != 0 {
+				return 0, fmt.Errorf("argument must be between %o and %o inclusive", lo, hi)
+			}
+			return 0, fmt.Errorf("argument must be between %d and %d inclusive", lo, hi)
+		}
+		return n, nil
+	}
+	if d.nflags&nPercent != 0 && n < 0 {
+		if n < d.lo {
+			return 0, fmt.Errorf("percentage argument must be less or equal to %d", -d.lo)
+		}
+		return n, nil
+	}
+	if n > d.hi || n < d.lo {
+		return 0, fmt.Errorf("argument must be between %d and %d inclusive", d.lo, d.hi)
+	}
+	return n, nil
+}
+
+// strtollBase8 is strtoll(s, &end, 8) with *end == '\0' and no ERANGE.
+func strtollBase8(s string) (int64, bool) {
+	t := strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if t != "" && (t[0] == '+' || t[0] == '-') {
+		neg = t[0] == '-'
+		t = t[1:]
+	}
+	if t == "" {
+		return 0, s == "" // no digits: end is s itself
+	}
+	var v uint64
+	for i := 0; i < len(t); i++ {
+		if t[i] < '0' || t[i] > '7' {
+			return 0, false
+		}
+		v = v*8 + uint64(t[i]-'0')
+		if v > uint64(math.MaxInt64)+1 {
+			return 0, false
+		}
+	}
+	if neg {
+		return -int64(v), true
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// parseEnum is Redis's configEnumGetValue and configEnumGetName: a
+// multi-argument enum is a set of bit flags.
+func (d *directive) parseEnum(value string) (string, error) {
+	args := []string{value}
+	multi := d.flags&fMultiArg != 0
+	if multi {
+		args = splitArgs(value)
+	}
+	val, ok := 0, len(args) > 0
+	for _, a := range args {
+		matched := false
+		for _, e := range d.enum {
+			if strings.EqualFold(a, e.name) {
+				val |= e.val
+				matched = true
+			}
+		}
+		if !matched {
+			ok = false
+			break
+		}
+	}
+	if !ok {
+		names := make([]string, len(d.enum))
+		for i, e := range d.enum {
+			names[i] = e.name
+		}
+		msg := "argument(s) must be one of the following: " + strings.Join(names, ", ")
+		if len(msg) > 255 { // Redis's 256-byte loadbuf
+			msg = msg[:255]
+		}
+		return "", errors.New(msg)
+	}
+	if d.name == "shutdown-on-sigint" || d.name == "shutdown-on-sigterm" {
+		if val&1 != 0 && val&2 != 0 {
+			return "", errors.New("shutdown options SAVE and NOSAVE can't be used simultaneously")
+		}
+	}
+	unmatched := val
+	var names []string
+	for _, e := range d.enum {
+		if val == e.val {
+			return e.name, nil
+		}
+		if multi && e.val != 0 && e.val == unmatched&e.val {
+			names = append(names, e.name)
+			unmatched &^= e.val
+		}
+	}
+	if len(names) == 0 || unmatched != 0 {
+		return "unknown", nil
+	}
+	return strings.Join(names, " "), nil
+}
+
 // normalize validates value for d and returns the form CONFIG GET shows.
 func normalize(d *directive, value string) (string, error) {
 	switch d.kind {
 	case kBool:
+		var b bool
 		switch strings.ToLower(value) {
 		case "yes":
-			return "yes", nil
+			b = true
 		case "no":
-			return "no", nil
+		default:
+			return "", errors.New("argument must be 'yes' or 'no'")
 		}
-		return "", fmt.Errorf("argument must be 'yes' or 'no'")
-	case kInt:
-		n, err := strconv.ParseInt(value, 10, 64)
+		if d.boolValid != nil {
+			if err := d.boolValid(b); err != nil {
+				return "", err
+			}
+		}
+		if b {
+			return "yes", nil
+		}
+		return "no", nil
+	case kNum:
+		n, err := d.parseNum(value)
 		if err != nil {
-			if m, ok := ParseMemory(value); ok {
-				return strconv.FormatInt(m, 10), nil
-			}
-			return "", fmt.Errorf("argument couldn't be parsed into an integer")
+			return "", err
 		}
-		return strconv.FormatInt(n, 10), nil
-	case kMem:
-		n, ok := ParseMemory(value)
-		if !ok {
-			return "", fmt.Errorf("argument must be a memory value")
-		}
-		return strconv.FormatInt(n, 10), nil
+		return d.formatNum(n), nil
 	case kEnum:
-		for _, e := range d.enum {
-			if strings.EqualFold(e, value) {
-				return e, nil
+		return d.parseEnum(value)
+	case kString:
+		if d.valid != nil {
+			if err := d.valid(value); err != nil {
+				return "", err
 			}
 		}
-		return "", fmt.Errorf("argument(s) must be one of the following: %s", strings.Join(d.enum, ", "))
+	case kSpecial:
+		if d.special != nil {
+			var args []string
+			if d.flags&fMultiArg != 0 {
+				args = splitArgs(value)
+			} else {
+				args = []string{value}
+			}
+			return d.special(args)
+		}
 	}
 	return value, nil
 }
@@ -295,23 +505,49 @@ func (c *Config) set(name, value string, startup bool) error {
 	if d == nil {
 		return fmt.Errorf("unknown option %q", name)
 	}
-	if d.immutable && !startup {
+	if d.flags&fImmutable != 0 && !startup {
 		return fmt.Errorf("can't set immutable config")
 	}
-	v, err := normalize(d, value)
+	v, err := c.parse(d, value, startup)
 	if err != nil {
 		return err
 	}
+	c.store(d, v)
+	c.runHooks(d, v)
+	return nil
+}
+
+// parse validates value for d and returns the value CONFIG GET will show.
+// For dir it changes the working directory (at run time), as Redis.
+func (c *Config) parse(d *directive, value string, startup bool) (string, error) {
+	v, err := normalize(d, value)
+	if err != nil {
+		return "", err
+	}
 	if d.norm != nil {
 		if v, err = d.norm(v); err != nil {
-			return err
+			return "", err
 		}
 	}
-	switch d.name {
-	case "dir":
+	if d.name == "hz" { // updateHZ: out of range values are capped to 1..500
+		if n, _ := strconv.ParseInt(v, 10, 64); n < 1 {
+			v = "1"
+		} else if n > 500 {
+			v = "500"
+		}
+	}
+	if d.name == "repl-backlog-size" { // resizeReplicationBacklog: at least 16kb
+		if n, _ := strconv.ParseInt(v, 10, 64); n < 16*1024 {
+			v = "16384"
+		}
+	}
+	if d.name == "dir" {
 		if !startup {
 			if err := os.Chdir(v); err != nil {
-				return fmt.Errorf("%w", err)
+				return "", errors.New(chdirError(err))
+			}
+			if wd, err := os.Getwd(); err == nil {
+				return wd, nil
 			}
 		}
 		if !path.IsAbs(v) {
@@ -319,47 +555,154 @@ func (c *Config) set(name, value string, startup bool) error {
 				v = path.Join(wd, v)
 			}
 		}
-	case "port", "tls-port":
-		n, _ := strconv.Atoi(v)
-		if n < 0 || n > 65535 {
-			return fmt.Errorf("argument must be between 0 and 65535 inclusive")
-		}
-	case "proto-max-bulk-len", "client-query-buffer-limit":
-		if n, _ := strconv.ParseInt(v, 10, 64); n < 1<<20 {
-			return fmt.Errorf("argument must be between 1048576 and 9223372036854775807 inclusive")
-		}
-	case "maxclients":
-		if n, _ := strconv.ParseInt(v, 10, 64); n < 1 || n > 4294967295 {
-			return fmt.Errorf("argument must be between 1 and 4294967295 inclusive")
-		}
-	case "databases":
-		n, _ := strconv.Atoi(v)
-		if n < 1 {
-			return fmt.Errorf("argument must be between 1 and 2147483647 inclusive")
-		}
-	case "save":
-		f := strings.Fields(v)
-		if len(f)%2 != 0 {
-			return fmt.Errorf("Invalid save parameters")
-		}
-		for _, x := range f {
-			if n, err := strconv.ParseInt(x, 10, 64); err != nil || n < 0 {
-				return fmt.Errorf("Invalid save parameters")
-			}
-		}
-		v = strings.Join(f, " ")
 	}
+	return v, nil
+}
+
+// chdirError is strerror(errno) for a failed chdir.
+func chdirError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		if en, ok := pe.Err.(syscall.Errno); ok {
+			return strerrorText(en)
+		}
+	}
+	return err.Error()
+}
+
+func (c *Config) store(d *directive, v string) {
 	c.mu.Lock()
 	c.vals[d.name] = v
 	if vr := c.vars[d.name]; vr != nil {
 		vr.store(v)
 	}
-	hooks := c.hooks[d.name]
 	c.mu.Unlock()
+}
+
+func (c *Config) runHooks(d *directive, v string) {
+	c.mu.RLock()
+	hooks := c.hooks[d.name]
+	c.mu.RUnlock()
 	for _, h := range hooks {
 		h(v)
 	}
+}
+
+// SetArgs is CONFIG SET with its name/value pairs, as Redis 7.0's
+// configSetCommand: every name is checked first (unknown, immutable,
+// protected unless protectedOK, duplicate: the first problem is the
+// answer), then the values are set in order; when one fails the ones set
+// before it are restored. Hooks run once all are set. The error is the
+// reply's text without "ERR ".
+// While loading (a replica loads its master's snapshot), a DENY_LOADING
+// directive fails the command with ErrLoading, as Redis.
+func (c *Config) SetArgs(args []string, protectedOK, loading bool) error {
+	type item struct {
+		d    *directive // the directive
+		e    *directive // the entry named (an alias's own entry)
+		name string
+		val  string
+	}
+	items := make([]item, 0, len(args)/2)
+	for i := 0; i+1 < len(args); i += 2 {
+		name := args[i]
+		e := c.entry(name)
+		if e == nil {
+			return fmt.Errorf("Unknown option or number of arguments for CONFIG SET - '%s'", name)
+		}
+		d := c.lookup(name)
+		if d.flags&fImmutable != 0 {
+			return fmt.Errorf("CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", name)
+		}
+		if d.flags&fProtected != 0 && !protectedOK {
+			return fmt.Errorf("CONFIG SET failed (possibly related to argument '%s') - can't set protected config", name)
+		}
+		if loading && d.flags&fDenyLoading != 0 {
+			return ErrLoading
+		}
+		for _, it := range items {
+			if it.e == e { // an alias and its directive are two entries, as in Redis
+				return fmt.Errorf("CONFIG SET failed (possibly related to argument '%s') - duplicate parameter", name)
+			}
+		}
+		items = append(items, item{d: d, e: e, name: name, val: args[i+1]})
+	}
+	old := make([]string, len(items))
+	for i, it := range items {
+		old[i] = c.Get(it.d.name)
+		v, err := c.parse(it.d, it.val, false)
+		if err != nil {
+			for j := i - 1; j >= 0; j-- { // restore, latest first
+				if items[j].d.name == "dir" {
+					os.Chdir(old[j])
+				}
+				c.store(items[j].d, old[j])
+			}
+			return fmt.Errorf("CONFIG SET failed (possibly related to argument '%s') - %s", it.e.name, err)
+		}
+		c.store(it.d, v)
+	}
+	for i, it := range items {
+		if v := c.Get(it.d.name); v != old[i] {
+			c.runHooks(it.d, v)
+		}
+	}
 	return nil
+}
+
+// ErrLoading is CONFIG SET's error for a DENY_LOADING directive while
+// loading (the reply's text).
+var ErrLoading = errors.New("LOADING Redis is loading the dataset in memory")
+
+// Sensitive reports whether name is a SENSITIVE directive (masterauth,
+// requirepass...): CONFIG SET hides its value from MONITOR and SLOWLOG.
+func (c *Config) Sensitive(name string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	d := c.lookup(name)
+	return d != nil && d.flags&fSensitive != 0
+}
+
+// GetArgs is CONFIG GET with its patterns, as Redis 7.0's configGetCommand:
+// a name without glob characters is looked up (hidden directives
+// included) and answered under the name as given; a pattern matches every
+// name and alias but hidden ones. A directive is answered once per name
+// (case-insensitively), the first time it is asked for.
+func (c *Config) GetArgs(patterns []string) [][2]string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out [][2]string
+	seen := map[string]bool{}
+	var names []string
+	for _, p := range patterns {
+		if !strings.ContainsAny(p, "[*?") {
+			l := strings.ToLower(p)
+			if seen[l] {
+				continue
+			}
+			if d := c.lookup(p); d != nil {
+				seen[l] = true
+				out = append(out, [2]string{p, c.vals[d.name]})
+			}
+			continue
+		}
+		if names == nil {
+			names = make([]string, 0, len(c.dirs))
+			for n := range c.dirs {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+		}
+		for _, n := range names {
+			d := c.lookup(n)
+			if d.flags&fHidden != 0 || seen[n] || !glob.Match(p, n, true) {
+				continue
+			}
+			seen[n] = true
+			out = append(out, [2]string{n, c.vals[d.name]})
+		}
+	}
+	return out
 }
 
 // SetNormalizer makes fn validate name's new values and give the form
@@ -390,11 +733,9 @@ func (c *Config) Get(name string) string {
 	return ""
 }
 
-// Int returns a numeric directive's value.
-func (c *Config) Int(name string) int64 {
-	n, _ := strconv.ParseInt(c.Get(name), 10, 64)
-	return n
-}
+// Int returns a numeric directive's value (unsigned values above the
+// int64 range clamp to math.MaxInt64, as Var.Int).
+func (c *Config) Int(name string) int64 { return numValue(c.Get(name)) }
 
 // Bool returns a yes/no directive's value.
 func (c *Config) Bool(name string) bool { return c.Get(name) == "yes" }
@@ -415,7 +756,7 @@ func (c *Config) Match(pattern string) [][2]string {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if !glob.Match(pattern, n, true) || seen[n] {
+		if !glob.Match(pattern, n, true) || seen[n] || c.lookup(n).flags&fHidden != 0 {
 			continue
 		}
 		seen[n] = true

@@ -128,12 +128,12 @@ func formatDirective(d *directive, val string) ([]string, bool) {
 		return []string{"save " + val}, force
 	case n == "client-output-buffer-limit":
 		return formatOutputLimits(val, d.def)
-	case d.kind == kMem:
-		if v, ok := ParseMemory(val); ok {
-			def, _ := ParseMemory(d.def)
-			return []string{n + " " + FormatMemory(v)}, v != def
+	case d.kind == kNum && d.nflags&nMemory != 0 && !strings.HasSuffix(val, "%"):
+		if v, ok := MemToULL(val); ok {
+			def, _ := MemToULL(d.def)
+			return []string{n + " " + FormatMemory(int64(v))}, v != def
 		}
-	case d.kind == kString && !plainStrings[n]:
+	case (d.kind == kString || n == "dir" || n == "notify-keyspace-events") && !plainStrings[n]:
 		return []string{n + " " + Repr(val)}, force
 	}
 	if val == "" {

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -121,6 +122,7 @@ func (q *chunkQueue) reset() { q.chunks, q.n = nil, 0 }
 // outputLimit is a client-output-buffer-limit class.
 type outputLimit struct {
 	hard, soft, softSecs int64
+	rawHard, rawSoft     uint64 // as set (CONFIG GET shows these)
 }
 
 // limits holds the pubsub class limit, updated by CONFIG SET.
@@ -131,35 +133,52 @@ type limits struct {
 var errBufLimit = errors.New("Wrong number of arguments in buffer limit configuration.")
 
 // parseOutputLimits parses client-output-buffer-limit ("class hard soft
-// seconds" groups) into its classes.
+// seconds" groups, split on single spaces) into its classes, as Redis's
+// updateClientOutputBufferLimit: memory values as memtoull, the seconds
+// as strtoll into an int.
 func parseOutputLimits(v string) (map[string]outputLimit, []string, error) {
-	f := strings.Fields(v)
+	var f []string
+	if v != "" {
+		f = strings.Split(v, " ")
+	}
 	if len(f)%4 != 0 {
 		return nil, nil, errBufLimit
 	}
 	out := map[string]outputLimit{}
 	var order []string
 	for i := 0; i < len(f); i += 4 {
-		class := strings.ToLower(f[i])
-		switch class {
-		case "normal", "pubsub":
-		case "slave", "replica":
+		var class string
+		switch {
+		case strings.EqualFold(f[i], "normal"):
+			class = "normal"
+		case strings.EqualFold(f[i], "pubsub"):
+			class = "pubsub"
+		case strings.EqualFold(f[i], "slave"), strings.EqualFold(f[i], "replica"):
 			class = "slave"
 		default:
 			return nil, nil, errors.New("Invalid client class specified in buffer limit configuration.")
 		}
-		hard, ok1 := config.ParseMemory(f[i+1])
-		soft, ok2 := config.ParseMemory(f[i+2])
-		secs, err := strconv.ParseInt(f[i+3], 10, 64)
-		if !ok1 || !ok2 || err != nil || hard < 0 || soft < 0 || secs < 0 {
+		hard, ok1 := config.MemToULL(f[i+1])
+		soft, ok2 := config.MemToULL(f[i+2])
+		secs, ok3 := config.Strtoll(f[i+3])
+		secs = int64(int32(secs)) // Redis keeps it in an int
+		if !ok1 || !ok2 || !ok3 || secs < 0 {
 			return nil, nil, errors.New("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
 		}
 		if _, seen := out[class]; !seen {
 			order = append(order, class)
 		}
-		out[class] = outputLimit{hard, soft, secs}
+		out[class] = outputLimit{clampLimit(hard), clampLimit(soft), secs, hard, soft}
 	}
 	return out, order, nil
+}
+
+// clampLimit is a limit in bytes as an int64 (larger ones never trigger).
+func clampLimit(u uint64) int64 {
+	if u > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(u)
 }
 
 // normalizeOutputLimits merges a CONFIG SET value into the current one and
@@ -183,8 +202,8 @@ func normalizeOutputLimits(cur func() string) func(string) (string, error) {
 			if b.Len() > 0 {
 				b.WriteByte(' ')
 			}
-			b.WriteString(class + " " + strconv.FormatInt(l.hard, 10) + " " +
-				strconv.FormatInt(l.soft, 10) + " " + strconv.FormatInt(l.softSecs, 10))
+			b.WriteString(class + " " + strconv.FormatUint(l.rawHard, 10) + " " +
+				strconv.FormatUint(l.rawSoft, 10) + " " + strconv.FormatInt(l.softSecs, 10))
 		}
 		return b.String(), nil
 	}

@@ -44,8 +44,9 @@ var tlsDirectives = []string{"tls-cert-file", "tls-key-file", "tls-key-file-pass
 // the configuration the TLS listeners use.
 func (s *Server) setupTLS(cfg *config.Config) error {
 	cfg.SetNormalizer("tls-protocols", func(v string) (string, error) {
-		if _, _, err := parseTLSProtocols(v); err != nil {
-			return "", err
+		// as Redis: checked only when TLS is in use (applyTlsCfg)
+		if _, _, err := parseTLSProtocols(v); err != nil && cfg.Int("tls-port") != 0 {
+			return "", errors.New("Unable to update TLS configuration. Check server logs.")
 		}
 		return v, nil
 	})
