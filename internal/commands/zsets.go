@@ -912,13 +912,6 @@ func (h *Handlers) blockingZpop(c *command.Ctx, keys [][]byte, max bool, deadlin
 }
 
 func (h *Handlers) zmpop(c *command.Ctx, numkeysIdx int, block bool) {
-	var deadline time.Time
-	if block {
-		var ok bool
-		if deadline, ok = parseTimeout(c, c.Args[1]); !ok {
-			return
-		}
-	}
 	numkeys, ok := ParseInt(c.Args[numkeysIdx])
 	if !ok || numkeys < 1 {
 		c.Error(errNumkeysZero)
@@ -959,6 +952,12 @@ func (h *Handlers) zmpop(c *command.Ctx, numkeysIdx int, block bool) {
 	}
 	keys := c.Args[numkeysIdx+1 : whereIdx]
 	if block {
+		// as Redis 7.0's blockingGenericZpopCommand: the timeout is
+		// parsed after numkeys, the direction and COUNT
+		deadline, ok := parseTimeout(c, c.Args[1])
+		if !ok {
+			return
+		}
 		h.blockingZpop(c, keys, max, deadline, count, true, true)
 		return
 	}
