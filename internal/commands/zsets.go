@@ -898,6 +898,13 @@ func (h *Handlers) bzpopMinMax(c *command.Ctx, max bool) {
 
 func (h *Handlers) blockingZpop(c *command.Ctx, keys [][]byte, max bool, deadline time.Time, count int64, nested, nilWhenEmpty bool) {
 	for _, k := range keys {
+		if c.Retry {
+			// woken: as Redis 7.0 serves a ready key only when it holds
+			// a sorted set, a key of another type is skipped, not an error
+			if _, isZSet := c.DB.Get(k).(*keyspace.ZSet); !isZSet {
+				continue
+			}
+		}
 		z, ok := getZSet(c, k)
 		if !ok {
 			return
