@@ -393,6 +393,9 @@ func (h *Handlers) swapdb(c *command.Ctx) {
 		h.Exec.TouchAllWatched(int(a), int(b))
 		h.Exec.TouchAllWatched(int(b), int(a))
 		c.DB.Store().SwapDB(int(a), int(b))
+		// clients blocked on keys that now exist are served
+		h.Exec.TouchBlockedKeys(int(a))
+		h.Exec.TouchBlockedKeys(int(b))
 	}
 	c.Dirty++
 	c.W.OK()

@@ -149,6 +149,31 @@ func (b *blocking) drain() {
 	}
 }
 
+// TouchBlockedKeys marks ready the keys of db that clients wait on and
+// that exist, as Redis 7.0's scanDatabaseForReadyKeys after SWAPDB: the
+// waiters stay on their database, whose contents changed. Called with
+// the whole keyspace locked.
+func (e *Executor) TouchBlockedKeys(db int) {
+	b := &e.blocks
+	if b.count.Load() == 0 {
+		return
+	}
+	b.mu.Lock()
+	var keys []string
+	for k := range b.queues {
+		if k.db == db {
+			keys = append(keys, k.key)
+		}
+	}
+	b.mu.Unlock()
+	d := e.Store.DB(db, e.Now())
+	for _, k := range keys {
+		if _, ok := d.Lookup([]byte(k)); ok {
+			b.touched(db, []byte(k))
+		}
+	}
+}
+
 // BlockedClients is the number of clients parked by a blocking command
 // (INFO blocked_clients).
 func (e *Executor) BlockedClients() int { return int(e.blocks.count.Load()) }
