@@ -49,6 +49,10 @@ type Ctx struct {
 	// was modified. A key of the wrong type then does not end the wait
 	// (Redis serves blocked clients only from keys of the awaited type).
 	Retry bool
+	// Ready is, in a Retry, the key whose turn woke the command (nil for a
+	// keyless wait). As Redis 7.0 serves a blocked client from the key
+	// that became ready, a woken command serves that key only.
+	Ready []byte
 	// Failed is set once the command replied an error (its failed_calls).
 	Failed bool
 	// Rejected is set by a handler that refused to run the command (a

@@ -804,12 +804,27 @@ func (h *Handlers) xread(c *command.Ctx) {
 		c.Error("ERR Missing GROUP option for XREADGROUP")
 		return
 	}
-	n := (len(args) - streamsArg) / 2
+	nAll := (len(args) - streamsArg) / 2
+	n, base := nAll, 0
+	if rerun && c.Ready != nil {
+		// woken: as Redis 7.0, only the stream that became ready is
+		// served (with the ID of its first occurrence), in a reply of
+		// one stream, and at most 1000 entries when COUNT was 0
+		for k := 0; k < nAll; k++ {
+			if string(args[streamsArg+k]) == string(c.Ready) {
+				n, base = 1, k
+				break
+			}
+		}
+		if count == 0 {
+			count = 1000
+		}
+	}
 	streams := make([]xStream, n)
 	for k := 0; k < n; k++ {
 		st := &streams[k]
-		st.key = args[streamsArg+k]
-		st.idx = streamsArg + n + k
+		st.key = args[streamsArg+base+k]
+		st.idx = streamsArg + nAll + base + k
 		v := c.DB.Get(st.key)
 		if v != nil {
 			s, isStream := v.(*keyspace.Stream)

@@ -899,8 +899,12 @@ func (h *Handlers) bzpopMinMax(c *command.Ctx, max bool) {
 func (h *Handlers) blockingZpop(c *command.Ctx, keys [][]byte, max bool, deadline time.Time, count int64, nested, nilWhenEmpty bool) {
 	for _, k := range keys {
 		if c.Retry {
-			// woken: as Redis 7.0 serves a ready key only when it holds
-			// a sorted set, a key of another type is skipped, not an error
+			// woken: as Redis 7.0, only the key that became ready is
+			// served, and only when it holds a sorted set (a key of
+			// another type is skipped, not an error)
+			if c.Ready != nil && string(k) != string(c.Ready) {
+				continue
+			}
 			if _, isZSet := c.DB.Get(k).(*keyspace.ZSet); !isZSet {
 				continue
 			}

@@ -35,7 +35,7 @@ type waiter struct {
 	cl      *command.Client
 	db      int
 	keys    []string
-	wake    chan struct{} // a turn handed by the drainer
+	wake    chan blockKey // a turn handed by the drainer, for that key
 	done    chan bool     // the waiter's answer: served?
 	unblock chan bool     // CLIENT UNBLOCK (true: ERROR, false: TIMEOUT)
 	handing bool          // a turn was handed and not answered yet (mu)
@@ -138,7 +138,7 @@ func (b *blocking) drain() {
 			w := q[0]
 			w.handing = true
 			b.mu.Unlock()
-			w.wake <- struct{}{}
+			w.wake <- k
 			served := <-w.done
 			b.mu.Lock()
 			if !served {
@@ -227,13 +227,14 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		timer = t.C
 	}
 	wake := req.Wake // nil: never ready
-	retry := func() bool {
+	retry := func(ready []byte) bool {
 		var locks Locks
 		e.LocksFor(spec, args, &locks)
 		var c command.Ctx
 		e.Lock(&locks)
 		e.NewCtx(&c, w.cl, spec, args, rw, e.Now())
 		c.Retry = true
+		c.Ready = ready
 		e.Run(&c)
 		served := c.Block == nil
 		if !served {
@@ -248,8 +249,8 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		e.Unlock(&locks)
 		return served
 	}
-	turn := func() bool {
-		served := retry()
+	turn := func(k blockKey) bool {
+		served := retry([]byte(k.key))
 		if !served {
 			e.blocks.mu.Lock()
 			w.handing = false
@@ -265,8 +266,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		b.mu.Lock()
 		if w.handing {
 			b.mu.Unlock()
-			<-w.wake
-			if turn() {
+			if turn(<-w.wake) {
 				return false
 			}
 			b.mu.Lock()
@@ -277,14 +277,14 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 	}
 	for {
 		select {
-		case <-w.wake:
-			if turn() {
+		case k := <-w.wake:
+			if turn(k) {
 				return
 			}
 		case <-wake:
 			// a keyless request (WAIT) that may be served now: no
 			// drainer hands it turns, so it retries by itself
-			if retry() {
+			if retry(nil) {
 				return
 			}
 		case <-timer:
@@ -312,7 +312,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 // newWaiter registers cl as waiting for req's keys. Called with the
 // command's locks held.
 func (e *Executor) newWaiter(cl *command.Client, req *command.BlockRequest) *waiter {
-	w := &waiter{cl: cl, db: cl.DB, wake: make(chan struct{}, 1), done: make(chan bool, 1),
+	w := &waiter{cl: cl, db: cl.DB, wake: make(chan blockKey, 1), done: make(chan bool, 1),
 		unblock: make(chan bool, 1)}
 	seen := make(map[string]bool, len(req.Keys))
 	for _, k := range req.Keys {
