@@ -159,3 +159,28 @@ func (h *Handlers) clientUnblock(c *command.Ctx) {
 		c.W.Int(0)
 	}
 }
+
+// storeExists and storeModified bracket a STORE-style command's
+// replacement of dst (SORT STORE, ZUNIONSTORE and the other sorted-set
+// stores, GEO* STORE): storeExists, before c.DB.Set, tells whether dst
+// exists; storeModified is c.Modified(dst), except that replacing an
+// existing key does not wake clients blocked on it, as Redis 7.0's setKey
+// overwrites an existing key with dbOverwrite, which does not signal them
+// (dbAdd, for a new key, does).
+func (h *Handlers) storeExists(c *command.Ctx, dst []byte) bool {
+	if h.Exec == nil || h.Exec.BlockedClients() == 0 {
+		return false
+	}
+	_, exists := c.DB.Peek(dst)
+	return exists
+}
+
+func (h *Handlers) storeModified(c *command.Ctx, dst []byte, existed bool) {
+	if !existed {
+		c.Modified(dst)
+		return
+	}
+	h.Exec.NoWake(c.DB.Index(), dst, true)
+	c.Modified(dst)
+	h.Exec.NoWake(c.DB.Index(), dst, false)
+}

@@ -47,6 +47,7 @@ type blocking struct {
 	byClient map[int64]*waiter
 	ready    []blockKey
 	readySet map[blockKey]struct{}
+	noWake   map[blockKey]struct{} // see NoWake
 	nready   atomic.Int32
 	count    atomic.Int64
 	drainMu  sync.Mutex
@@ -66,6 +67,10 @@ func (b *blocking) touched(db int, key []byte) {
 	}
 	b.mu.Lock()
 	k := blockKey{db, string(key)}
+	if _, quiet := b.noWake[k]; quiet {
+		b.mu.Unlock()
+		return
+	}
 	if _, ok := b.queues[k]; ok {
 		if _, dup := b.readySet[k]; !dup {
 			b.readySet[k] = struct{}{}
@@ -147,6 +152,26 @@ func (b *blocking) drain() {
 		}
 		b.mu.Unlock()
 	}
+}
+
+// NoWake, with on, makes touches of key in db by the calling command
+// (which holds the key's lock) not mark it ready for blocked clients
+// until NoWake(db, key, false): WATCH still sees them. It serves Redis
+// 7.0's setKey on an existing key (dbOverwrite), which does not signal
+// blocked clients.
+func (e *Executor) NoWake(db int, key []byte, on bool) {
+	b := &e.blocks
+	b.mu.Lock()
+	k := blockKey{db, string(key)}
+	if on {
+		if b.noWake == nil {
+			b.noWake = map[blockKey]struct{}{}
+		}
+		b.noWake[k] = struct{}{}
+	} else {
+		delete(b.noWake, k)
+	}
+	b.mu.Unlock()
 }
 
 // TouchBlockedKeys marks ready the keys of db that clients wait on and
