@@ -21,9 +21,10 @@ import (
 // EXEC included: they release their locks, shards or all, only at their end),
 // Execute drains the ready list: for each ready key it hands a turn to the
 // key's waiters in arrival order, one at a time; a waiter re-executes its
-// command with locks and reports whether it was served. The first waiter
-// that is not served (the key is empty again) keeps its place and ends the
-// round for that key. Draining is serialized by drainMu, so the pusher's
+// command with locks and reports whether it was served. A waiter that is
+// not served keeps its place; when the key is gone (emptied) that ends
+// the round for the key, when it exists (of a type the waiter does not
+// wait for, or a stream short of its ID) the turn passes to the next. Draining is serialized by drainMu, so the pusher's
 // command returns only after the waiters it woke have been served.
 
 type blockKey struct {
@@ -35,11 +36,20 @@ type waiter struct {
 	cl      *command.Client
 	db      int
 	keys    []string
-	wake    chan blockKey // a turn handed by the drainer, for that key
-	done    chan bool     // the waiter's answer: served?
-	unblock chan bool     // CLIENT UNBLOCK (true: ERROR, false: TIMEOUT)
-	handing bool          // a turn was handed and not answered yet (mu)
+	wake    chan blockKey   // a turn handed by the drainer, for that key
+	done    chan turnResult // the waiter's answer to a turn
+	unblock chan bool       // CLIENT UNBLOCK (true: ERROR, false: TIMEOUT)
+	handing bool            // a turn was handed and not answered yet (mu)
 }
+
+// turnResult is a waiter's answer to a turn on a ready key.
+type turnResult int8
+
+const (
+	turnStop   turnResult = iota // not served, and no later waiter can be
+	turnServed                   // served: its reply is written
+	turnPass                     // not served; the next waiter may be
+)
 
 type blocking struct {
 	mu       sync.Mutex
@@ -135,19 +145,31 @@ func (b *blocking) drain() {
 		b.ready = b.ready[1:]
 		delete(b.readySet, k)
 		b.nready.Store(int32(len(b.ready)))
+		var passed map[*waiter]bool // waiters that let the turn pass
 		for {
-			q := b.queues[k]
-			if len(q) == 0 {
+			var w *waiter
+			for _, x := range b.queues[k] {
+				if !passed[x] {
+					w = x
+					break
+				}
+			}
+			if w == nil {
 				break
 			}
-			w := q[0]
 			w.handing = true
 			b.mu.Unlock()
 			w.wake <- k
-			served := <-w.done
+			res := <-w.done
 			b.mu.Lock()
-			if !served {
+			if res == turnStop {
 				break
+			}
+			if res == turnPass {
+				if passed == nil {
+					passed = map[*waiter]bool{}
+				}
+				passed[w] = true
 			}
 		}
 		b.mu.Unlock()
@@ -252,7 +274,13 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		timer = t.C
 	}
 	wake := req.Wake // nil: never ready
-	retry := func(ready []byte) bool {
+	// retry runs the command again; pass (when not served) says that
+	// the ready key exists, of a type or in a state this waiter cannot
+	// use, so that the turn goes on to the next waiter (Redis serves the
+	// waiters of a ready key of its type, and every XREAD waiter whose ID
+	// the stream passed); an absent key (a list or sorted set emptied)
+	// ends the round.
+	retry := func(ready []byte) (served, pass bool) {
 		var locks Locks
 		e.LocksFor(spec, args, &locks)
 		var c command.Ctx
@@ -261,9 +289,12 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		c.Retry = true
 		c.Ready = ready
 		e.Run(&c)
-		served := c.Block == nil
+		served = c.Block == nil
 		if !served {
 			wake = c.Block.Wake
+			if ready != nil {
+				_, pass = c.DB.Peek(ready)
+			}
 		}
 		if served {
 			e.blocks.mu.Lock()
@@ -272,16 +303,21 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 			e.blocks.mu.Unlock()
 		}
 		e.Unlock(&locks)
-		return served
+		return served, pass
 	}
 	turn := func(k blockKey) bool {
-		served := retry([]byte(k.key))
+		served, pass := retry([]byte(k.key))
+		res := turnServed
 		if !served {
 			e.blocks.mu.Lock()
 			w.handing = false
 			e.blocks.mu.Unlock()
+			res = turnStop
+			if pass {
+				res = turnPass
+			}
 		}
-		w.done <- served
+		w.done <- res
 		return served
 	}
 	// stop leaves the queues; it reports false when a turn handed at the
@@ -309,7 +345,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		case <-wake:
 			// a keyless request (WAIT) that may be served now: no
 			// drainer hands it turns, so it retries by itself
-			if retry(nil) {
+			if served, _ := retry(nil); served {
 				return
 			}
 		case <-timer:
@@ -337,7 +373,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 // newWaiter registers cl as waiting for req's keys. Called with the
 // command's locks held.
 func (e *Executor) newWaiter(cl *command.Client, req *command.BlockRequest) *waiter {
-	w := &waiter{cl: cl, db: cl.DB, wake: make(chan blockKey, 1), done: make(chan bool, 1),
+	w := &waiter{cl: cl, db: cl.DB, wake: make(chan blockKey, 1), done: make(chan turnResult, 1),
 		unblock: make(chan bool, 1)}
 	seen := make(map[string]bool, len(req.Keys))
 	for _, k := range req.Keys {
