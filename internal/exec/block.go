@@ -40,6 +40,7 @@ type waiter struct {
 	done    chan turnResult // the waiter's answer to a turn
 	unblock chan bool       // CLIENT UNBLOCK (true: ERROR, false: TIMEOUT)
 	handing bool            // a turn was handed and not answered yet (mu)
+	timed   bool            // blocked with a timeout (clients_in_timeout_table)
 }
 
 // turnResult is a waiter's answer to a turn on a ready key.
@@ -60,6 +61,7 @@ type blocking struct {
 	noWake   map[blockKey]struct{} // see NoWake
 	nready   atomic.Int32
 	count    atomic.Int64
+	timed    atomic.Int64 // waiters with a deadline
 	drainMu  sync.Mutex
 }
 
@@ -99,6 +101,9 @@ func (b *blocking) register(w *waiter) {
 	}
 	b.byClient[w.cl.ID] = w
 	b.count.Add(1)
+	if w.timed {
+		b.timed.Add(1)
+	}
 	b.mu.Unlock()
 }
 
@@ -109,6 +114,9 @@ func (b *blocking) unregisterLocked(w *waiter) {
 	}
 	delete(b.byClient, w.cl.ID)
 	b.count.Add(-1)
+	if w.timed {
+		b.timed.Add(-1)
+	}
 	for _, k := range w.keys {
 		bk := blockKey{w.db, k}
 		q := b.queues[bk]
@@ -224,6 +232,11 @@ func (e *Executor) TouchBlockedKeys(db int) {
 // BlockedClients is the number of clients parked by a blocking command
 // (INFO blocked_clients).
 func (e *Executor) BlockedClients() int { return int(e.blocks.count.Load()) }
+
+// ClientsInTimeoutTable is the number of parked clients that have a
+// timeout (INFO clients_in_timeout_table: Redis 7.0 keeps only those in
+// its table of timeouts).
+func (e *Executor) ClientsInTimeoutTable() int { return int(e.blocks.timed.Load()) }
 
 // IsBlocked reports whether the client with this id is parked.
 func (e *Executor) IsBlocked(id int64) bool {
@@ -373,7 +386,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 // newWaiter registers cl as waiting for req's keys. Called with the
 // command's locks held.
 func (e *Executor) newWaiter(cl *command.Client, req *command.BlockRequest) *waiter {
-	w := &waiter{cl: cl, db: cl.DB, wake: make(chan blockKey, 1), done: make(chan turnResult, 1),
+	w := &waiter{cl: cl, db: cl.DB, timed: !req.Deadline.IsZero(), wake: make(chan blockKey, 1), done: make(chan turnResult, 1),
 		unblock: make(chan bool, 1)}
 	seen := make(map[string]bool, len(req.Keys))
 	for _, k := range req.Keys {
