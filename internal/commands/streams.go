@@ -27,10 +27,6 @@ const (
 	errBlockedNoKey    = "UNBLOCKED the stream key no longer exists"
 )
 
-// xBlockedMarker is the Client.Extra key set while an XREAD/XREADGROUP is
-// parked, so that the re-run knows it serves a blocked client.
-const xBlockedMarker = "streams.blocked"
-
 func (h *Handlers) registerStreams() {
 	t := h.Table
 	t.Handle("xadd", h.xadd)
@@ -715,13 +711,10 @@ type xStream struct {
 // xread implements XREAD and XREADGROUP.
 func (h *Handlers) xread(c *command.Ctx) {
 	group := len(c.Args[0]) == 10
-	rerun := false
-	if c.Client != nil && c.Client.Extra != nil {
-		if _, ok := c.Client.Extra[xBlockedMarker]; ok {
-			rerun = true
-			delete(c.Client.Extra, xBlockedMarker)
-		}
-	}
+	// a re-run for a parked client (a Client.Extra marker before: one
+	// left behind by CLIENT UNBLOCK ERROR made the client's next
+	// XREADGROUP answer as woken)
+	rerun := c.Retry
 	timeout := int64(-1)
 	var count int64
 	countGiven := false
@@ -1083,23 +1076,11 @@ func (h *Handlers) blockXRead(c *command.Ctx, streams []xStream, timeout int64, 
 	if timeout > 0 {
 		deadline = time.UnixMilli(timeout)
 	}
-	cl := c.Client
-	if cl != nil {
-		if cl.Extra == nil {
-			cl.Extra = map[string]any{}
-		}
-		cl.Extra[xBlockedMarker] = true
-	}
 	c.Block = &command.BlockRequest{
-		Keys:     keys,
-		Deadline: deadline,
-		Args:     args,
-		OnTimeout: func(w resp.ReplyWriter) {
-			if cl != nil && cl.Extra != nil {
-				delete(cl.Extra, xBlockedMarker)
-			}
-			w.NullArray()
-		},
+		Keys:      keys,
+		Deadline:  deadline,
+		Args:      args,
+		OnTimeout: replyNullArray,
 	}
 }
 
