@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -221,6 +222,7 @@ func (e *Executor) TouchBlockedKeys(db int) {
 		}
 	}
 	b.mu.Unlock()
+	slices.Sort(keys) // deterministic (Redis: its dict's order)
 	d := e.Store.DB(db, e.Now())
 	for _, k := range keys {
 		if _, ok := d.Lookup([]byte(k)); ok {
