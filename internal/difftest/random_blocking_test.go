@@ -634,15 +634,29 @@ func TestBlockingInfoCounts(t *testing.T) {
 	for _, srv := range []*Server{p.Redis, p.Crescent} {
 		t.Run(srv.Name, func(t *testing.T) {
 			ctl := Dial(t, srv)
+			var ids []string
 			for _, cmd := range [][]string{{"BLPOP", "ic1", "0"}, {"XREAD", "BLOCK", "100000", "STREAMS", "ic2", "$"}} {
 				conn := Dial(t, srv)
-				if _, blk, err := SendAndWaitBlocked(conn, ctl, clientID(t, conn), cmd...); err != nil || !blk {
+				id := clientID(t, conn)
+				if _, blk, err := SendAndWaitBlocked(conn, ctl, id, cmd...); err != nil || !blk {
 					t.Fatalf("%q: blocked %v, %v", cmd, blk, err)
 				}
+				ids = append(ids, id)
 			}
 			got := string(blockNormalize([]string{"BLOCKEDCLIENTS"}, ctl.MustDo(t, "INFO", "clients")))
 			if want := "blocked_clients:2 clients_in_timeout_table:1 "; got != want {
 				t.Errorf("INFO clients: %q, want %q", got, want)
+			}
+			// CLIENT UNBLOCK takes effect before it returns (Crescent
+			// once left the client counted until its goroutine ran)
+			ctl.MustDo(t, "CLIENT", "UNBLOCK", ids[0])
+			if blk, err := IsBlocked(ctl, ids[0]); err != nil || blk {
+				t.Errorf("CLIENT LIST right after CLIENT UNBLOCK: blocked %v, %v", blk, err)
+			}
+			ctl.MustDo(t, "CLIENT", "UNBLOCK", ids[1], "ERROR")
+			got = string(blockNormalize([]string{"BLOCKEDCLIENTS"}, ctl.MustDo(t, "INFO", "clients")))
+			if want := "blocked_clients:0 clients_in_timeout_table:0 "; got != want {
+				t.Errorf("INFO clients right after CLIENT UNBLOCK: %q, want %q", got, want)
 			}
 		})
 	}

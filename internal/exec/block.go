@@ -260,6 +260,12 @@ func (e *Executor) Unblock(id int64, withError bool) bool {
 	}
 	select {
 	case w.unblock <- withError:
+		if !w.handing {
+			// out of the queues now, as Redis unblocks at once: CLIENT
+			// LIST and INFO that follow no longer count it (its reply
+			// is written by its own goroutine, which finds it gone)
+			b.unregisterLocked(w)
+		}
 	default: // already being unblocked
 	}
 	return true
