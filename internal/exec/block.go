@@ -205,6 +205,31 @@ func (e *Executor) NoWake(db int, key []byte, on bool) {
 	b.mu.Unlock()
 }
 
+// BlockedKeys returns, sorted, the keys of db that clients wait on.
+func (e *Executor) BlockedKeys(db int) []string {
+	b := &e.blocks
+	if b.count.Load() == 0 {
+		return nil
+	}
+	b.mu.Lock()
+	var keys []string
+	for k := range b.queues {
+		if k.db == db {
+			keys = append(keys, k.key)
+		}
+	}
+	b.mu.Unlock()
+	slices.Sort(keys)
+	return keys
+}
+
+// TouchKeys marks keys of db ready for the clients blocked on them.
+func (e *Executor) TouchKeys(db int, keys []string) {
+	for _, k := range keys {
+		e.blocks.touched(db, []byte(k))
+	}
+}
+
 // TouchBlockedKeys marks ready the keys of db that clients wait on and
 // that exist, as Redis 7.0's scanDatabaseForReadyKeys after SWAPDB: the
 // waiters stay on their database, whose contents changed. Called with
