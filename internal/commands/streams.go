@@ -747,7 +747,7 @@ func (h *Handlers) xread(c *command.Ctx) {
 					// check (7.0 has no "timeout is out of range"): the
 					// wrapped deadline never passes, so this blocks
 					// until woken
-					n = 0
+					n = math.MaxInt64
 				} else {
 					n += c.Now()
 				}
