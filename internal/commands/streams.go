@@ -904,7 +904,9 @@ func (h *Handlers) xread(c *command.Ctx) {
 				if !ok {
 					last = st.group.LastID
 				}
-				if st.s.Len() > 0 && last.Less(st.s.LastValidID()) {
+				// woken, Redis 7.0 compares with the stream's last ID
+				// (an entry trimmed away at once still serves, empty)
+				if st.s.Len() > 0 && last.Less(st.s.LastValidID()) || rerun && last.Less(st.s.LastID) {
 					serve[k] = true
 					st.id = last
 					if n > 1 {
@@ -926,7 +928,7 @@ func (h *Handlers) xread(c *command.Ctx) {
 			}
 			cons.SeenTime = now
 			consumers[k] = cons
-		} else if st.s.Len() > 0 && st.id.Less(st.s.LastValidID()) {
+		} else if st.s.Len() > 0 && st.id.Less(st.s.LastValidID()) || rerun && st.id.Less(st.s.LastID) {
 			serve[k] = true
 		}
 		if serve[k] {
