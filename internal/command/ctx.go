@@ -85,6 +85,9 @@ type BlockRequest struct {
 	// command may be served now: it is run again, and blocks anew (with a
 	// new Wake) when it still cannot answer.
 	Wake <-chan struct{}
+	// AnswersGone marks a request answered when its key is gone
+	// (XREADGROUP: an error): a turn on an absent key still reaches it.
+	AnswersGone bool
 }
 
 // Now is the command's time in Unix ms (frozen during a script).

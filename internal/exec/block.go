@@ -42,6 +42,7 @@ type waiter struct {
 	unblock chan bool       // CLIENT UNBLOCK (true: ERROR, false: TIMEOUT)
 	handing bool            // a turn was handed and not answered yet (mu)
 	timed   bool            // blocked with a timeout (clients_in_timeout_table)
+	gone    bool            // answers when its key is gone (BlockRequest.AnswersGone)
 }
 
 // turnResult is a waiter's answer to a turn on a ready key.
@@ -155,10 +156,11 @@ func (b *blocking) drain() {
 		delete(b.readySet, k)
 		b.nready.Store(int32(len(b.ready)))
 		var passed map[*waiter]bool // waiters that let the turn pass
+		goneOnly := false           // the key is gone: only AnswersGone waiters
 		for {
 			var w *waiter
 			for _, x := range b.queues[k] {
-				if !passed[x] {
+				if !passed[x] && (!goneOnly || x.gone) {
 					w = x
 					break
 				}
@@ -172,9 +174,9 @@ func (b *blocking) drain() {
 			res := <-w.done
 			b.mu.Lock()
 			if res == turnStop {
-				break
+				goneOnly = true
 			}
-			if res == turnPass {
+			if res != turnServed {
 				if passed == nil {
 					passed = map[*waiter]bool{}
 				}
@@ -419,7 +421,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 // newWaiter registers cl as waiting for req's keys. Called with the
 // command's locks held.
 func (e *Executor) newWaiter(cl *command.Client, req *command.BlockRequest) *waiter {
-	w := &waiter{cl: cl, db: cl.DB, timed: !req.Deadline.IsZero(), wake: make(chan blockKey, 1), done: make(chan turnResult, 1),
+	w := &waiter{cl: cl, db: cl.DB, timed: !req.Deadline.IsZero(), gone: req.AnswersGone, wake: make(chan blockKey, 1), done: make(chan turnResult, 1),
 		unblock: make(chan bool, 1)}
 	seen := make(map[string]bool, len(req.Keys))
 	for _, k := range req.Keys {
