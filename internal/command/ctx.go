@@ -51,6 +51,10 @@ type Ctx struct {
 	// was modified. A key of the wrong type then does not end the wait
 	// (Redis serves blocked clients only from keys of the awaited type).
 	Retry bool
+	// Ready is, in a Retry, the key whose turn woke the command (nil for a
+	// keyless wait). As Redis 7.0 serves a blocked client from the key
+	// that became ready, a woken command serves that key only.
+	Ready []byte
 	// Failed is set once the command replied an error (its failed_calls).
 	Failed bool
 	// Rejected is set by a handler that refused to run the command (a
@@ -83,6 +87,9 @@ type BlockRequest struct {
 	// command may be served now: it is run again, and blocks anew (with a
 	// new Wake) when it still cannot answer.
 	Wake <-chan struct{}
+	// AnswersGone marks a request answered when its key is gone
+	// (XREADGROUP: an error): a turn on an absent key still reaches it.
+	AnswersGone bool
 }
 
 // Now is the command's time in Unix ms (frozen during a script).

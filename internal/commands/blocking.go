@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/keyspace"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
@@ -89,10 +90,14 @@ func timeoutMs(arg []byte) (int64, string) {
 // timeoutDeadline is the deadline ms milliseconds from now (zero: forever,
 // for 0). Redis 7.0 adds ms to the clock without an overflow check, and a
 // client whose deadline overflows blocks until it is unblocked: so does
-// one here.
+// one here, with a deadline that never comes (not zero: Redis counts it
+// in clients_in_timeout_table).
 func timeoutDeadline(c *command.Ctx, ms int64) time.Time {
-	if ms <= 0 || ms > math.MaxInt64-c.Now() {
+	if ms <= 0 {
 		return time.Time{}
+	}
+	if ms > math.MaxInt64-c.Now() {
+		return time.UnixMilli(math.MaxInt64)
 	}
 	return time.UnixMilli(c.Now() + ms)
 }
@@ -158,4 +163,45 @@ func (h *Handlers) clientUnblock(c *command.Ctx) {
 	} else {
 		c.W.Int(0)
 	}
+}
+
+// storeExists and storeModified bracket a STORE-style command's
+// replacement of dst (SORT STORE, ZUNIONSTORE and the other sorted-set
+// stores, GEO* STORE): storeExists, before c.DB.Set, tells whether dst
+// exists; storeModified is c.Modified(dst), except that replacing an
+// existing key does not wake clients blocked on it, as Redis 7.0's setKey
+// overwrites an existing key with dbOverwrite, which does not signal them
+// (dbAdd, for a new key, does).
+func (h *Handlers) storeExists(c *command.Ctx, dst []byte) bool {
+	if h.Exec == nil || h.Exec.BlockedClients() == 0 {
+		return false
+	}
+	_, exists := c.DB.Peek(dst)
+	return exists
+}
+
+func (h *Handlers) storeModified(c *command.Ctx, dst []byte, existed bool) {
+	if !existed {
+		c.Modified(dst)
+		return
+	}
+	h.Exec.NoWake(c.DB.Index(), dst, true)
+	c.Modified(dst)
+	h.Exec.NoWake(c.DB.Index(), dst, false)
+}
+
+// blockedStreams returns the keys of database db that clients wait on and
+// that hold a stream. FLUSHDB, FLUSHALL and SWAPDB mark them ready once
+// they are gone (Redis 7.0.15's scanDatabaseForDeletedStreams): an
+// XREADGROUP blocked on one is unblocked with an error.
+func (h *Handlers) blockedStreams(st *keyspace.Store, db int, now int64) []string {
+	var out []string
+	for _, k := range h.Exec.BlockedKeys(db) {
+		if e, ok := st.DB(db, now).Peek([]byte(k)); ok {
+			if _, isStream := e.Value().(*keyspace.Stream); isStream {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
 }

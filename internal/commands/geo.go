@@ -838,8 +838,9 @@ func (h *Handlers) georadius(c *command.Ctx, srcIdx int, flags int) {
 		}
 		out.Set(p.member, score)
 	}
+	existed := h.storeExists(c, storekey)
 	c.DB.Set(storekey, out, 0)
-	c.Modified(storekey)
+	h.storeModified(c, storekey, existed)
 	c.Dirty += len(points) - 1
 	if flags&geoSearch != 0 {
 		c.Event('z', "geosearchstore", storekey)

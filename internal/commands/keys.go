@@ -394,7 +394,15 @@ func (h *Handlers) swapdb(c *command.Ctx) {
 		// WATCH: keys that exist in either database change (LockAll held)
 		h.Exec.TouchAllWatched(int(a), int(b))
 		h.Exec.TouchAllWatched(int(b), int(a))
+		sa := h.blockedStreams(c.DB.Store(), int(a), c.DB.Now)
+		sb := h.blockedStreams(c.DB.Store(), int(b), c.DB.Now)
 		c.DB.Store().SwapDB(int(a), int(b))
+		// clients blocked on keys that now exist are served, and those
+		// on streams that are gone are told
+		h.Exec.TouchBlockedKeys(int(a))
+		h.Exec.TouchBlockedKeys(int(b))
+		h.Exec.TouchKeys(int(a), sa)
+		h.Exec.TouchKeys(int(b), sb)
 	}
 	c.Dirty++
 	c.W.OK()
@@ -416,7 +424,9 @@ func (h *Handlers) flushdb(c *command.Ctx) {
 	n := c.DB.Size()
 	h.Exec.TouchAllWatched(c.DB.Index(), -1) // before anything changes
 	h.trackingFlush()
+	gone := h.blockedStreams(c.DB.Store(), c.DB.Index(), c.DB.Now)
 	h.lazyFree(c.DB.Store().DetachDB(c.DB.Index()), h.flushAsync(c), true)
+	h.Exec.TouchKeys(c.DB.Index(), gone)
 	// always propagated, even when the database was already empty
 	c.Dirty += n + 1
 	c.W.OK()
@@ -433,8 +443,15 @@ func (h *Handlers) flushall(c *command.Ctx) {
 		h.Exec.TouchAllWatched(i, -1)
 	}
 	h.trackingFlush()
+	gone := make([][]string, st.NumDBs())
+	for i := range gone {
+		gone[i] = h.blockedStreams(st, i, c.DB.Now)
+	}
 	// O(shards): the old maps are dropped, the GC reclaims them
 	h.lazyFree(st.DetachAll(), h.flushAsync(c), false)
+	for i, ks := range gone {
+		h.Exec.TouchKeys(i, ks)
+	}
 	c.Dirty += n + 1
 	c.W.OK()
 }

@@ -623,6 +623,10 @@ func (h *Handlers) brpoplpush(c *command.Ctx) {
 func (h *Handlers) popFirstNonEmpty(c *command.Ctx, keys [][]byte, where int, count int64) bool {
 	for _, key := range keys {
 		if c.Retry {
+			// woken: only the key that became ready is served
+			if c.Ready != nil && !bytes.Equal(key, c.Ready) {
+				continue
+			}
 			if _, isList := c.DB.Get(key).(*keyspace.List); !isList {
 				continue
 			}

@@ -570,7 +570,7 @@ func (h *Handlers) infoSections() []InfoSection {
 				fmt.Sprintf("blocked_clients:%d", blocked),
 				fmt.Sprintf("tracking_clients:%d", trackClients),
 				fmt.Sprintf("pubsub_clients:%d", pubsub),
-				fmt.Sprintf("clients_in_timeout_table:%d", blocked),
+				fmt.Sprintf("clients_in_timeout_table:%d", h.Exec.ClientsInTimeoutTable()),
 			}
 		}},
 		{"memory", true, func() []string {

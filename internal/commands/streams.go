@@ -27,10 +27,6 @@ const (
 	errBlockedNoKey    = "UNBLOCKED the stream key no longer exists"
 )
 
-// xBlockedMarker is the Client.Extra key set while an XREAD/XREADGROUP is
-// parked, so that the re-run knows it serves a blocked client.
-const xBlockedMarker = "streams.blocked"
-
 func (h *Handlers) registerStreams() {
 	t := h.Table
 	t.Handle("xadd", h.xadd)
@@ -715,13 +711,10 @@ type xStream struct {
 // xread implements XREAD and XREADGROUP.
 func (h *Handlers) xread(c *command.Ctx) {
 	group := len(c.Args[0]) == 10
-	rerun := false
-	if c.Client != nil && c.Client.Extra != nil {
-		if _, ok := c.Client.Extra[xBlockedMarker]; ok {
-			rerun = true
-			delete(c.Client.Extra, xBlockedMarker)
-		}
-	}
+	// a re-run for a parked client (a Client.Extra marker before: one
+	// left behind by CLIENT UNBLOCK ERROR made the client's next
+	// XREADGROUP answer as woken)
+	rerun := c.Retry
 	timeout := int64(-1)
 	var count int64
 	countGiven := false
@@ -750,10 +743,14 @@ func (h *Handlers) xread(c *command.Ctx) {
 			}
 			if n > 0 {
 				if n > math.MaxInt64-c.Now() {
-					c.Error("ERR timeout is out of range")
-					return
+					// Redis 7.0 adds the clock without an overflow
+					// check (7.0 has no "timeout is out of range"): the
+					// wrapped deadline never passes, so this blocks
+					// until woken
+					n = math.MaxInt64
+				} else {
+					n += c.Now()
 				}
-				n += c.Now()
 			}
 			timeout = n
 		case EqualFold(o, "count") && more > 0:
@@ -800,12 +797,27 @@ func (h *Handlers) xread(c *command.Ctx) {
 		c.Error("ERR Missing GROUP option for XREADGROUP")
 		return
 	}
-	n := (len(args) - streamsArg) / 2
+	nAll := (len(args) - streamsArg) / 2
+	n, base := nAll, 0
+	if rerun && c.Ready != nil {
+		// woken: as Redis 7.0, only the stream that became ready is
+		// served (with the ID of its first occurrence), in a reply of
+		// one stream, and at most 1000 entries when COUNT was 0
+		for k := 0; k < nAll; k++ {
+			if string(args[streamsArg+k]) == string(c.Ready) {
+				n, base = 1, k
+				break
+			}
+		}
+		if count == 0 {
+			count = 1000
+		}
+	}
 	streams := make([]xStream, n)
 	for k := 0; k < n; k++ {
 		st := &streams[k]
-		st.key = args[streamsArg+k]
-		st.idx = streamsArg + n + k
+		st.key = args[streamsArg+base+k]
+		st.idx = streamsArg + nAll + base + k
 		v := c.DB.Get(st.key)
 		if v != nil {
 			s, isStream := v.(*keyspace.Stream)
@@ -892,7 +904,9 @@ func (h *Handlers) xread(c *command.Ctx) {
 				if !ok {
 					last = st.group.LastID
 				}
-				if st.s.Len() > 0 && last.Less(st.s.LastValidID()) {
+				// woken, Redis 7.0 compares with the stream's last ID
+				// (an entry trimmed away at once still serves, empty)
+				if st.s.Len() > 0 && last.Less(st.s.LastValidID()) || rerun && last.Less(st.s.LastID) {
 					serve[k] = true
 					st.id = last
 					if n > 1 {
@@ -914,7 +928,7 @@ func (h *Handlers) xread(c *command.Ctx) {
 			}
 			cons.SeenTime = now
 			consumers[k] = cons
-		} else if st.s.Len() > 0 && st.id.Less(st.s.LastValidID()) {
+		} else if st.s.Len() > 0 && st.id.Less(st.s.LastValidID()) || rerun && st.id.Less(st.s.LastID) {
 			serve[k] = true
 		}
 		if serve[k] {
@@ -1064,23 +1078,13 @@ func (h *Handlers) blockXRead(c *command.Ctx, streams []xStream, timeout int64, 
 	if timeout > 0 {
 		deadline = time.UnixMilli(timeout)
 	}
-	cl := c.Client
-	if cl != nil {
-		if cl.Extra == nil {
-			cl.Extra = map[string]any{}
-		}
-		cl.Extra[xBlockedMarker] = true
-	}
 	c.Block = &command.BlockRequest{
-		Keys:     keys,
-		Deadline: deadline,
-		Args:     args,
-		OnTimeout: func(w resp.ReplyWriter) {
-			if cl != nil && cl.Extra != nil {
-				delete(cl.Extra, xBlockedMarker)
-			}
-			w.NullArray()
-		},
+		Keys:      keys,
+		Deadline:  deadline,
+		Args:      args,
+		OnTimeout: replyNullArray,
+		// a group reader is told when its stream goes away
+		AnswersGone: len(c.Args[0]) == 10,
 	}
 }
 

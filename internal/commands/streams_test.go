@@ -35,6 +35,7 @@ func newServer(t testing.TB) *server.Server {
 
 type runOpts struct {
 	inScript bool
+	retry    bool // a parked command's re-run (Ctx.Retry)
 }
 
 func (h *harness) runAt(now int64, o runOpts, args ...string) (string, *command.BlockRequest) {
@@ -61,6 +62,7 @@ func (h *harness) runArgv(now int64, o runOpts, argv [][]byte) (string, *command
 	var c command.Ctx
 	h.e.NewCtx(&c, h.cl, spec, argv, w, now)
 	c.InScript = o.inScript
+	c.Retry = o.retry
 	h.e.Run(&c)
 	h.e.Unlock(&l)
 	return string(w.Buf), c.Block
@@ -152,11 +154,11 @@ func TestXReadBlockRequest(t *testing.T) {
 		t.Fatalf("timeout reply %q", w.Buf)
 	}
 	// nothing new: the re-run blocks again
-	if out, b2 := h.runArgv(now, runOpts{}, b.Args); out != "" || b2 == nil {
+	if out, b2 := h.runArgv(now, runOpts{retry: true}, b.Args); out != "" || b2 == nil {
 		t.Fatalf("re-run without data: %q", out)
 	}
 	h.do(now, "XADD", "s", "6-1", "b", "2")
-	out, b2 := h.runArgv(now, runOpts{}, b.Args)
+	out, b2 := h.runArgv(now, runOpts{retry: true}, b.Args)
 	if b2 != nil || out != "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n6-1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n" {
 		t.Fatalf("re-run after XADD: %q", out)
 	}
@@ -203,7 +205,7 @@ func TestXReadGroupBlock(t *testing.T) {
 		t.Fatalf("block request: %+v", b)
 	}
 	h.do(now, "XADD", "s", "1-1", "a", "1")
-	out, b2 := h.runArgv(now, runOpts{}, b.Args)
+	out, b2 := h.runArgv(now, runOpts{retry: true}, b.Args)
 	if b2 != nil || !strings.Contains(out, "1-1") {
 		t.Fatalf("served after XADD: %q", out)
 	}
@@ -214,7 +216,7 @@ func TestXReadGroupBlock(t *testing.T) {
 	// the group is destroyed while blocked
 	_, b = h.runAt(now, runOpts{}, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
 	h.do(now, "XGROUP", "DESTROY", "s", "g")
-	if out, _ := h.runArgv(now, runOpts{}, b.Args); out != "-NOGROUP the consumer group this client was blocked on no longer exists\r\n" {
+	if out, _ := h.runArgv(now, runOpts{retry: true}, b.Args); out != "-NOGROUP the consumer group this client was blocked on no longer exists\r\n" {
 		t.Fatalf("destroyed group: %q", out)
 	}
 	// a fresh call gets the ordinary error
@@ -225,7 +227,7 @@ func TestXReadGroupBlock(t *testing.T) {
 	h.do(now, "XGROUP", "CREATE", "s", "g", "$")
 	_, b = h.runAt(now, runOpts{}, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
 	h.do(now, "DEL", "s")
-	if out, _ := h.runArgv(now, runOpts{}, b.Args); out != "-UNBLOCKED the stream key no longer exists\r\n" {
+	if out, _ := h.runArgv(now, runOpts{retry: true}, b.Args); out != "-UNBLOCKED the stream key no longer exists\r\n" {
 		t.Fatalf("deleted key: %q", out)
 	}
 }

@@ -719,8 +719,9 @@ func (h *Handlers) zrangeGeneric(c *command.Ctx, argStart int, store bool, rt zr
 	for _, n := range nodes {
 		zinsertMember(out, n.Member, n.Score, entries, value)
 	}
+	existed := h.storeExists(c, dst)
 	c.DB.Set(dst, out, 0)
-	c.Modified(dst)
+	h.storeModified(c, dst, existed)
 	c.Event('z', "zrangestore", dst)
 	c.W.Int(int64(len(nodes)))
 }
@@ -905,6 +906,17 @@ func (h *Handlers) bzpopMinMax(c *command.Ctx, max bool) {
 
 func (h *Handlers) blockingZpop(c *command.Ctx, keys [][]byte, max bool, deadline time.Time, count int64, nested, nilWhenEmpty bool) {
 	for _, k := range keys {
+		if c.Retry {
+			// woken: as Redis 7.0, only the key that became ready is
+			// served, and only when it holds a sorted set (a key of
+			// another type is skipped, not an error)
+			if c.Ready != nil && string(k) != string(c.Ready) {
+				continue
+			}
+			if _, isZSet := c.DB.Get(k).(*keyspace.ZSet); !isZSet {
+				continue
+			}
+		}
 		z, ok := getZSet(c, k)
 		if !ok {
 			return
@@ -919,13 +931,6 @@ func (h *Handlers) blockingZpop(c *command.Ctx, keys [][]byte, max bool, deadlin
 }
 
 func (h *Handlers) zmpop(c *command.Ctx, numkeysIdx int, block bool) {
-	var deadline time.Time
-	if block {
-		var ok bool
-		if deadline, ok = parseTimeout(c, c.Args[1]); !ok {
-			return
-		}
-	}
 	numkeys, ok := ParseInt(c.Args[numkeysIdx])
 	if !ok || numkeys < 1 {
 		c.Error(errNumkeysZero)
@@ -966,6 +971,12 @@ func (h *Handlers) zmpop(c *command.Ctx, numkeysIdx int, block bool) {
 	}
 	keys := c.Args[numkeysIdx+1 : whereIdx]
 	if block {
+		// as Redis 7.0's blockingGenericZpopCommand: the timeout is
+		// parsed after numkeys, the direction and COUNT
+		deadline, ok := parseTimeout(c, c.Args[1])
+		if !ok {
+			return
+		}
 		h.blockingZpop(c, keys, max, deadline, count, true, true)
 		return
 	}
@@ -1233,9 +1244,10 @@ func (h *Handlers) zsetOp(c *command.Ctx, dstkey []byte, numkeysIdx int, op int,
 	}
 	if dstkey != nil {
 		if out.Len() > 0 {
+			existed := h.storeExists(c, dstkey)
 			c.DB.Set(dstkey, out, 0)
 			c.W.Int(int64(out.Len()))
-			c.Modified(dstkey)
+			h.storeModified(c, dstkey, existed)
 			c.Event('z', [...]string{"zunionstore", "zinterstore", "zdiffstore"}[op], dstkey)
 		} else {
 			c.W.Int(0)

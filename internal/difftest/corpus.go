@@ -3,6 +3,7 @@ package difftest
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -65,7 +66,12 @@ func (p *Pair) RunFile(t *testing.T, path string) {
 	p.Run(t, filepath.Base(path), string(data))
 }
 
-type connPair struct{ r, c *Conn }
+type connPair struct {
+	r, c       *Conn
+	rid, cid   string // CLIENT ID on each server, read by the first @block
+	pending    bool   // an @block is waiting for its @recv
+	pendingCmd string
+}
 
 // Run runs corpus text (see the package doc for the format) against p.
 // name labels failures.
@@ -96,7 +102,7 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 		// (about 1 s on a quiet machine): on a loaded CI machine they took
 		// past the default 10 s, so a corpus reply may take 30 s.
 		r.Timeout, c.Timeout = 30*time.Second, 30*time.Second
-		cp := &connPair{r, c}
+		cp := &connPair{r: r, c: c}
 		conns[n] = cp
 		return cp, nil
 	}
@@ -160,6 +166,28 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 						skipping = true
 						break
 					}
+				}
+				continue
+			case "@block":
+				if err := p.corpusBlock(cur, rest); err != nil {
+					t.Errorf("%s: %s: %v", where, line, err)
+				}
+				continue
+			case "@recv":
+				if !cur.pending {
+					t.Fatalf("%s: @recv without a blocked @block", where)
+				}
+				cur.pending = false
+				rr, err := cur.r.Read()
+				if err != nil {
+					t.Fatalf("%s: @recv (%s): redis: %v", where, cur.pendingCmd, err)
+				}
+				cr, err := cur.c.Read()
+				if err != nil {
+					t.Fatalf("%s: @recv (%s): crescent: %v", where, cur.pendingCmd, err)
+				}
+				if !bytes.Equal(rr, cr) {
+					t.Errorf("%s: @recv (%s)\n  redis:    %q\n  crescent: %q", where, cur.pendingCmd, rr, cr)
 				}
 				continue
 			case "@conn":
@@ -387,4 +415,114 @@ func SortedReply(raw []byte) []byte {
 	sort.Slice(items, func(i, j int) bool { return bytes.Compare(items[i], items[j]) < 0 })
 	hdr := raw[:bytes.Index(raw, []byte("\r\n"))+2]
 	return append(append([]byte(nil), hdr...), bytes.Join(items, nil)...)
+}
+
+// corpusBlock runs an @block line on cp: the command is sent on both
+// servers, and each either answers (compared) or shows the client blocked.
+func (p *Pair) corpusBlock(cp *connPair, line string) error {
+	if cp.pending {
+		return fmt.Errorf("@block while an earlier @block waits for @recv")
+	}
+	args, err := resp.SplitArgs([]byte(line), nil)
+	if err != nil || len(args) == 0 {
+		return fmt.Errorf("cannot parse command %q", line)
+	}
+	strs := make([]string, len(args))
+	for i, a := range args {
+		strs[i] = string(a)
+	}
+	type side struct {
+		srv  *Server
+		conn *Conn
+		id   *string
+		rep  []byte
+		blk  bool
+	}
+	sides := []*side{{srv: p.Redis, conn: cp.r, id: &cp.rid}, {srv: p.Crescent, conn: cp.c, id: &cp.cid}}
+	for _, s := range sides {
+		if *s.id == "" {
+			v, _, err := Parse(mustRead(s.conn.Do("CLIENT", "ID")))
+			if err != nil || v.Type != ':' {
+				return fmt.Errorf("%s: CLIENT ID: %v %q", s.srv.Name, err, v.Raw)
+			}
+			*s.id = string(v.Str)
+		}
+		ctl, err := DialAddr(s.srv.Addr)
+		if err != nil {
+			return err
+		}
+		s.rep, s.blk, err = SendAndWaitBlocked(s.conn, ctl, *s.id, strs...)
+		ctl.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %v", s.srv.Name, err)
+		}
+	}
+	r, c := sides[0], sides[1]
+	switch {
+	case r.blk && c.blk:
+		cp.pending, cp.pendingCmd = true, line
+		return nil
+	case r.blk != c.blk:
+		return fmt.Errorf("blocked on redis %v (reply %q), on crescent %v (reply %q)", r.blk, r.rep, c.blk, c.rep)
+	case !bytes.Equal(r.rep, c.rep):
+		return fmt.Errorf("\n  redis:    %q\n  crescent: %q", r.rep, c.rep)
+	}
+	return nil
+}
+
+func mustRead(b []byte, err error) []byte {
+	if err != nil {
+		return []byte(err.Error())
+	}
+	return b
+}
+
+// IsBlocked reports whether CLIENT LIST ID id, asked on ctl, shows that
+// client with the b flag (parked in a blocking command).
+func IsBlocked(ctl *Conn, id string) (bool, error) {
+	rep, err := ctl.Do("CLIENT", "LIST", "ID", id)
+	if err != nil {
+		return false, err
+	}
+	v, _, err := Parse(rep)
+	if err != nil {
+		return false, err
+	}
+	if v.Type != '$' && v.Type != '=' && v.Type != '+' {
+		return false, fmt.Errorf("CLIENT LIST ID %s: %q", id, rep)
+	}
+	for _, f := range strings.Fields(string(v.Str)) {
+		if flags, ok := strings.CutPrefix(f, "flags="); ok {
+			return strings.Contains(flags, "b"), nil
+		}
+	}
+	return false, fmt.Errorf("CLIENT LIST ID %s: no flags in %q", id, rep)
+}
+
+// SendAndWaitBlocked sends args on conn (whose CLIENT ID is id) and waits,
+// without relying on timing, until either its reply arrives (returned) or
+// CLIENT LIST on ctl shows the client blocked (blocked true; the reply is
+// left to read later). It gives up after 10 s.
+func SendAndWaitBlocked(conn, ctl *Conn, id string, args ...string) (reply []byte, blocked bool, err error) {
+	if err := conn.SendCmd(args...); err != nil {
+		return nil, false, err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 100 * time.Microsecond; time.Now().Before(deadline); wait = min(2*wait, 5*time.Millisecond) {
+		conn.nc.SetReadDeadline(time.Now().Add(wait))
+		if _, err := conn.rd.Peek(1); err == nil {
+			rep, err := conn.Read()
+			return rep, false, err
+		} else if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+			return nil, false, err
+		}
+		blk, err := IsBlocked(ctl, id)
+		if err != nil {
+			return nil, false, err
+		}
+		if blk {
+			return nil, true, nil
+		}
+	}
+	return nil, false, fmt.Errorf("%q: no reply and not blocked after 10s", args)
 }

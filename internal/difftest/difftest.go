@@ -47,6 +47,16 @@
 //	                           "0" is the cursor; all returned elements are
 //	                           compared as a sorted multiset
 //	@redis CMD / @crescent CMD run on one server only (reply ignored)
+//	@block CMD ...             send CMD on the current connection and wait
+//	                           until the server shows that client blocked
+//	                           (CLIENT LIST flag b, asked on a connection of
+//	                           the runner's own); its reply is read later
+//	                           by @recv. A reply instead of blocking is
+//	                           compared as usual (and there is nothing to
+//	                           @recv); blocking on one server only fails.
+//	@recv                      read and compare the reply of the current
+//	                           connection's @block (after the command that
+//	                           wakes it)
 //	@requires CMD ...          skip the rest of the paragraph (up to the next
 //	                           blank line) when Crescent does not serve one
 //	                           of the commands (groups written in parallel)

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,9 +22,10 @@ import (
 // EXEC included: they release their locks, shards or all, only at their end),
 // Execute drains the ready list: for each ready key it hands a turn to the
 // key's waiters in arrival order, one at a time; a waiter re-executes its
-// command with locks and reports whether it was served. The first waiter
-// that is not served (the key is empty again) keeps its place and ends the
-// round for that key. Draining is serialized by drainMu, so the pusher's
+// command with locks and reports whether it was served. A waiter that is
+// not served keeps its place; when the key is gone (emptied) that ends
+// the round for the key, when it exists (of a type the waiter does not
+// wait for, or a stream short of its ID) the turn passes to the next. Draining is serialized by drainMu, so the pusher's
 // command returns only after the waiters it woke have been served.
 
 type blockKey struct {
@@ -35,11 +37,22 @@ type waiter struct {
 	cl      *command.Client
 	db      int
 	keys    []string
-	wake    chan struct{} // a turn handed by the drainer
-	done    chan bool     // the waiter's answer: served?
-	unblock chan bool     // CLIENT UNBLOCK (true: ERROR, false: TIMEOUT)
-	handing bool          // a turn was handed and not answered yet (mu)
+	wake    chan blockKey   // a turn handed by the drainer, for that key
+	done    chan turnResult // the waiter's answer to a turn
+	unblock chan bool       // CLIENT UNBLOCK (true: ERROR, false: TIMEOUT)
+	handing bool            // a turn was handed and not answered yet (mu)
+	timed   bool            // blocked with a timeout (clients_in_timeout_table)
+	gone    bool            // answers when its key is gone (BlockRequest.AnswersGone)
 }
+
+// turnResult is a waiter's answer to a turn on a ready key.
+type turnResult int8
+
+const (
+	turnStop   turnResult = iota // not served, and no later waiter can be
+	turnServed                   // served: its reply is written
+	turnPass                     // not served; the next waiter may be
+)
 
 type blocking struct {
 	mu       sync.Mutex
@@ -47,8 +60,10 @@ type blocking struct {
 	byClient map[int64]*waiter
 	ready    []blockKey
 	readySet map[blockKey]struct{}
+	noWake   map[blockKey]struct{} // see NoWake
 	nready   atomic.Int32
 	count    atomic.Int64
+	timed    atomic.Int64 // waiters with a deadline
 	drainMu  sync.Mutex
 }
 
@@ -66,6 +81,10 @@ func (b *blocking) touched(db int, key []byte) {
 	}
 	b.mu.Lock()
 	k := blockKey{db, string(key)}
+	if _, quiet := b.noWake[k]; quiet {
+		b.mu.Unlock()
+		return
+	}
 	if _, ok := b.queues[k]; ok {
 		if _, dup := b.readySet[k]; !dup {
 			b.readySet[k] = struct{}{}
@@ -84,6 +103,9 @@ func (b *blocking) register(w *waiter) {
 	}
 	b.byClient[w.cl.ID] = w
 	b.count.Add(1)
+	if w.timed {
+		b.timed.Add(1)
+	}
 	b.mu.Unlock()
 }
 
@@ -94,6 +116,9 @@ func (b *blocking) unregisterLocked(w *waiter) {
 	}
 	delete(b.byClient, w.cl.ID)
 	b.count.Add(-1)
+	if w.timed {
+		b.timed.Add(-1)
+	}
 	for _, k := range w.keys {
 		bk := blockKey{w.db, k}
 		q := b.queues[bk]
@@ -130,28 +155,117 @@ func (b *blocking) drain() {
 		b.ready = b.ready[1:]
 		delete(b.readySet, k)
 		b.nready.Store(int32(len(b.ready)))
+		var passed map[*waiter]bool // waiters that let the turn pass
+		goneOnly := false           // the key is gone: only AnswersGone waiters
 		for {
-			q := b.queues[k]
-			if len(q) == 0 {
+			var w *waiter
+			for _, x := range b.queues[k] {
+				if !passed[x] && (!goneOnly || x.gone) {
+					w = x
+					break
+				}
+			}
+			if w == nil {
 				break
 			}
-			w := q[0]
 			w.handing = true
 			b.mu.Unlock()
-			w.wake <- struct{}{}
-			served := <-w.done
+			w.wake <- k
+			res := <-w.done
 			b.mu.Lock()
-			if !served {
-				break
+			if res == turnStop {
+				goneOnly = true
+			}
+			if res != turnServed {
+				if passed == nil {
+					passed = map[*waiter]bool{}
+				}
+				passed[w] = true
 			}
 		}
 		b.mu.Unlock()
 	}
 }
 
+// NoWake, with on, makes touches of key in db by the calling command
+// (which holds the key's lock) not mark it ready for blocked clients
+// until NoWake(db, key, false): WATCH still sees them. It serves Redis
+// 7.0's setKey on an existing key (dbOverwrite), which does not signal
+// blocked clients.
+func (e *Executor) NoWake(db int, key []byte, on bool) {
+	b := &e.blocks
+	b.mu.Lock()
+	k := blockKey{db, string(key)}
+	if on {
+		if b.noWake == nil {
+			b.noWake = map[blockKey]struct{}{}
+		}
+		b.noWake[k] = struct{}{}
+	} else {
+		delete(b.noWake, k)
+	}
+	b.mu.Unlock()
+}
+
+// BlockedKeys returns, sorted, the keys of db that clients wait on.
+func (e *Executor) BlockedKeys(db int) []string {
+	b := &e.blocks
+	if b.count.Load() == 0 {
+		return nil
+	}
+	b.mu.Lock()
+	var keys []string
+	for k := range b.queues {
+		if k.db == db {
+			keys = append(keys, k.key)
+		}
+	}
+	b.mu.Unlock()
+	slices.Sort(keys)
+	return keys
+}
+
+// TouchKeys marks keys of db ready for the clients blocked on them.
+func (e *Executor) TouchKeys(db int, keys []string) {
+	for _, k := range keys {
+		e.blocks.touched(db, []byte(k))
+	}
+}
+
+// TouchBlockedKeys marks ready the keys of db that clients wait on and
+// that exist, as Redis 7.0's scanDatabaseForReadyKeys after SWAPDB: the
+// waiters stay on their database, whose contents changed. Called with
+// the whole keyspace locked.
+func (e *Executor) TouchBlockedKeys(db int) {
+	b := &e.blocks
+	if b.count.Load() == 0 {
+		return
+	}
+	b.mu.Lock()
+	var keys []string
+	for k := range b.queues {
+		if k.db == db {
+			keys = append(keys, k.key)
+		}
+	}
+	b.mu.Unlock()
+	slices.Sort(keys) // deterministic (Redis: its dict's order)
+	d := e.Store.DB(db, e.Now())
+	for _, k := range keys {
+		if _, ok := d.Lookup([]byte(k)); ok {
+			b.touched(db, []byte(k))
+		}
+	}
+}
+
 // BlockedClients is the number of clients parked by a blocking command
 // (INFO blocked_clients).
 func (e *Executor) BlockedClients() int { return int(e.blocks.count.Load()) }
+
+// ClientsInTimeoutTable is the number of parked clients that have a
+// timeout (INFO clients_in_timeout_table: Redis 7.0 keeps only those in
+// its table of timeouts).
+func (e *Executor) ClientsInTimeoutTable() int { return int(e.blocks.timed.Load()) }
 
 // IsBlocked reports whether the client with this id is parked.
 func (e *Executor) IsBlocked(id int64) bool {
@@ -173,6 +287,12 @@ func (e *Executor) Unblock(id int64, withError bool) bool {
 	}
 	select {
 	case w.unblock <- withError:
+		if !w.handing {
+			// out of the queues now, as Redis unblocks at once: CLIENT
+			// LIST and INFO that follow no longer count it (its reply
+			// is written by its own goroutine, which finds it gone)
+			b.unregisterLocked(w)
+		}
 	default: // already being unblocked
 	}
 	return true
@@ -202,17 +322,27 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		timer = t.C
 	}
 	wake := req.Wake // nil: never ready
-	retry := func() bool {
+	// retry runs the command again; pass (when not served) says that
+	// the ready key exists, of a type or in a state this waiter cannot
+	// use, so that the turn goes on to the next waiter (Redis serves the
+	// waiters of a ready key of its type, and every XREAD waiter whose ID
+	// the stream passed); an absent key (a list or sorted set emptied)
+	// ends the round.
+	retry := func(ready []byte) (served, pass bool) {
 		var locks Locks
 		e.LocksFor(spec, args, &locks)
 		var c command.Ctx
 		e.Lock(&locks)
 		e.NewCtx(&c, w.cl, spec, args, rw, e.Now())
 		c.Retry = true
+		c.Ready = ready
 		e.Run(&c)
-		served := c.Block == nil
+		served = c.Block == nil
 		if !served {
 			wake = c.Block.Wake
+			if ready != nil {
+				_, pass = c.DB.Peek(ready)
+			}
 		}
 		if served {
 			e.blocks.mu.Lock()
@@ -221,16 +351,21 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 			e.blocks.mu.Unlock()
 		}
 		e.Unlock(&locks)
-		return served
+		return served, pass
 	}
-	turn := func() bool {
-		served := retry()
+	turn := func(k blockKey) bool {
+		served, pass := retry([]byte(k.key))
+		res := turnServed
 		if !served {
 			e.blocks.mu.Lock()
 			w.handing = false
 			e.blocks.mu.Unlock()
+			res = turnStop
+			if pass {
+				res = turnPass
+			}
 		}
-		w.done <- served
+		w.done <- res
 		return served
 	}
 	// stop leaves the queues; it reports false when a turn handed at the
@@ -240,8 +375,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		b.mu.Lock()
 		if w.handing {
 			b.mu.Unlock()
-			<-w.wake
-			if turn() {
+			if turn(<-w.wake) {
 				return false
 			}
 			b.mu.Lock()
@@ -252,14 +386,14 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 	}
 	for {
 		select {
-		case <-w.wake:
-			if turn() {
+		case k := <-w.wake:
+			if turn(k) {
 				return
 			}
 		case <-wake:
 			// a keyless request (WAIT) that may be served now: no
 			// drainer hands it turns, so it retries by itself
-			if retry() {
+			if served, _ := retry(nil); served {
 				return
 			}
 		case <-timer:
@@ -287,7 +421,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 // newWaiter registers cl as waiting for req's keys. Called with the
 // command's locks held.
 func (e *Executor) newWaiter(cl *command.Client, req *command.BlockRequest) *waiter {
-	w := &waiter{cl: cl, db: cl.DB, wake: make(chan struct{}, 1), done: make(chan bool, 1),
+	w := &waiter{cl: cl, db: cl.DB, timed: !req.Deadline.IsZero(), gone: req.AnswersGone, wake: make(chan blockKey, 1), done: make(chan turnResult, 1),
 		unblock: make(chan bool, 1)}
 	seen := make(map[string]bool, len(req.Keys))
 	for _, k := range req.Keys {
