@@ -643,7 +643,10 @@ func (c *Config) SetArgs(args []string, protectedOK, loading bool) error {
 		c.store(it.d, v)
 	}
 	for i, it := range items {
-		if v := c.Get(it.d.name); v != old[i] {
+		// a directive with its own normalizer may show the same value for
+		// other settings (notify-keyspace-events hides n behind A): its
+		// hook runs every time
+		if v := c.Get(it.d.name); v != old[i] || it.d.norm != nil {
 			c.runHooks(it.d, v)
 		}
 	}
