@@ -136,6 +136,11 @@ func (b *blocking) unregisterLocked(w *waiter) {
 	}
 }
 
+// ServeReady serves the waiters of keys marked ready outside a command
+// (TouchBlockedKeys after a replica's swapdb load); Execute does it after
+// every command.
+func (e *Executor) ServeReady() { e.blocks.drain() }
+
 // drain serves the ready keys' waiters in arrival order.
 func (b *blocking) drain() {
 	if b.nready.Load() == 0 {

@@ -138,8 +138,9 @@ func (m *Manager) flushAsMaster(l *masterLink) {
 // the ones install puts in place, in one step under the whole keyspace, as
 // Redis's swapMainDbWithTempDb and functionsLibCtxSwapWithCurrent: no
 // client sees the new data with the old libraries, or no libraries.
-// WATCHed keys of the old and the new data are touched, tracking clients
-// are told to flush, the AOF gets a FLUSHALL and a FUNCTION FLUSH
+// WATCHed keys of the old and the new data are touched, clients blocked
+// on keys that exist now are served, tracking clients are told to flush,
+// the AOF gets a FLUSHALL and a FUNCTION FLUSH
 // (syncLoaded then rewrites it from the new data).
 func (m *Manager) swapIn(sib *keyspace.Store, install func(), keys int64) {
 	m.store.LockAll()
@@ -150,6 +151,7 @@ func (m *Manager) swapIn(sib *keyspace.Store, install func(), keys int64) {
 	m.store.Replace(sib) // the old data is dropped once unreferenced
 	for i := 0; i < n; i++ {
 		m.exec.TouchAllWatched(i, -1) // the new data's
+		m.exec.TouchBlockedKeys(i)    // scanDatabaseForReadyKeys: XREAD BLOCK waiters
 	}
 	m.loadedKeys, m.loadedExpired = keys, 0
 	install()
@@ -157,6 +159,7 @@ func (m *Manager) swapIn(sib *keyspace.Store, install func(), keys int64) {
 		m.exec.Propagate(0, [][][]byte{{[]byte("FLUSHALL")}, {[]byte("FUNCTION"), []byte("FLUSH")}})
 	}
 	m.store.UnlockAll()
+	m.exec.ServeReady()
 	if m.FlushTracking != nil {
 		m.FlushTracking()
 	}

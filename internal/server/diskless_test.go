@@ -307,6 +307,7 @@ func TestDisklessSwapFunctions(t *testing.T) {
 	rdb1 := snapshotOf(t, src)
 	sc.MustDo(t, "FUNCTION", "LOAD", "REPLACE", lib("2"))
 	sc.MustDo(t, "SET", "gen", "2")
+	sc.MustDo(t, "XADD", "st", "1-1", "f", "v")
 	for i := range 2000 {
 		sc.MustDo(t, "SET", "k:"+strconv.Itoa(i), strings.Repeat("v", 100))
 	}
@@ -332,6 +333,15 @@ func TestDisklessSwapFunctions(t *testing.T) {
 	replWaitFor(t, "the async load to start", 10*time.Second, func() bool {
 		return infoField(t, rc, "persistence", "async_loading") == "1"
 	})
+	// a client blocked on a stream the new data has is served at the swap
+	// (Redis's scanDatabaseForReadyKeys)
+	bc := difftest.Connect(t, raddr)
+	if err := bc.SendCmd("XREAD", "BLOCK", "0", "STREAMS", "st", "0"); err != nil {
+		t.Fatal(err)
+	}
+	replWaitFor(t, "XREAD to block", 10*time.Second, func() bool {
+		return infoField(t, rc, "clients", "blocked_clients") == "1"
+	})
 	hc := difftest.Connect(t, raddr)
 	seen := make(chan string, 1)
 	go func() {
@@ -351,6 +361,9 @@ func TestDisklessSwapFunctions(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("FCALL never saw the new library")
+	}
+	if r, err := bc.ReadWithin(10 * time.Second); err != nil || !strings.Contains(string(r), "1-1") {
+		t.Fatalf("XREAD BLOCK on a stream that came with the swap: %q, %v", r, err)
 	}
 
 	// a snapshot whose library fails to load on the replica fails the
