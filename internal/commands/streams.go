@@ -818,7 +818,14 @@ func (h *Handlers) xread(c *command.Ctx) {
 		st := &streams[k]
 		st.key = args[streamsArg+base+k]
 		st.idx = streamsArg + nAll + base + k
-		v := c.DB.Get(st.key)
+		var v any
+		if group && !rerun {
+			saved := readingView(c) // XREADGROUP's lookupKeyRead
+			v = c.DB.Get(st.key)
+			c.DB = saved
+		} else {
+			v = c.DB.Get(st.key)
+		}
 		if v != nil {
 			s, isStream := v.(*keyspace.Stream)
 			if !isStream {
@@ -878,6 +885,16 @@ func (h *Handlers) xread(c *command.Ctx) {
 			// entries too
 			st.gt = group && id == keyspace.MaxStreamID
 		}
+	}
+
+	if !rerun {
+		// Redis's xreadCommand looks every stream up again when it serves
+		// them (lookupKeyRead): a second keyspace hit or miss, and keymiss
+		saved := readingView(c)
+		for k := range streams {
+			c.DB.Get(streams[k].key)
+		}
+		c.DB = saved
 	}
 
 	// Decide which streams are served now, creating the consumers of those
@@ -1425,6 +1442,12 @@ func xclaimPropArg(key, groupName []byte, g *keyspace.Group, pe *keyspace.Pendin
 func (h *Handlers) xautoclaim(c *command.Ctx) {
 	args := c.Args
 	key := args[1]
+	// the key is looked up first, as in Redis's xautoclaimCommand (its
+	// lookupKeyRead: a keyspace hit or miss, keymiss), its type checked
+	// after the arguments
+	saved := readingView(c)
+	c.DB.Get(key)
+	c.DB = saved
 	minIdle, ok := ParseInt(args[4])
 	if !ok {
 		c.Error("ERR Invalid min-idle-time argument for XAUTOCLAIM")
@@ -1457,9 +1480,7 @@ func (h *Handlers) xautoclaim(c *command.Ctx) {
 			return
 		}
 	}
-	saved := readingView(c) // lookupKeyRead
 	s, ok := getStream(c, key)
-	c.DB = saved
 	if !ok {
 		return
 	}
