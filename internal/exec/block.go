@@ -242,19 +242,11 @@ func (e *Executor) TouchKeys(db int, keys []string) {
 // waiters stay on their database, whose contents changed. Called with
 // the whole keyspace locked.
 func (e *Executor) TouchBlockedKeys(db int) {
-	b := &e.blocks
-	if b.count.Load() == 0 {
+	keys := e.BlockedKeys(db) // sorted: deterministic (Redis: its dict's order)
+	if len(keys) == 0 {
 		return
 	}
-	b.mu.Lock()
-	var keys []string
-	for k := range b.queues {
-		if k.db == db {
-			keys = append(keys, k.key)
-		}
-	}
-	b.mu.Unlock()
-	slices.Sort(keys) // deterministic (Redis: its dict's order)
+	b := &e.blocks
 	d := e.Store.DB(db, e.Now())
 	for _, k := range keys {
 		if _, ok := d.Lookup([]byte(k)); ok {
