@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/crescent-db/crescent/internal/glob"
+	"github.com/crescent-db/crescent/internal/persist/listpack"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
@@ -221,50 +222,6 @@ func MemToULL(s string) (uint64, bool) {
 	return val * mul, true
 }
 
-// String2LL is Redis's string2ll: a strict decimal int64 (no sign but a
-// leading '-', no leading zeros, no spaces).
-func String2LL(s string) (int64, bool) {
-	if len(s) == 0 || len(s) > 20 {
-		return 0, false
-	}
-	if s == "0" {
-		return 0, true
-	}
-	p := s
-	neg := false
-	if p[0] == '-' {
-		neg = true
-		p = p[1:]
-		if len(p) == 0 {
-			return 0, false
-		}
-	}
-	if p[0] < '1' || p[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for i := 0; i < len(p); i++ {
-		ch := p[i]
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-uint64(ch-'0'))/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(ch-'0')
-	}
-	if neg {
-		if v > uint64(math.MaxInt64)+1 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
-
 // Canonical returns the name of the directive name refers to (its own, or
 // the one it is an alias of), lower case; "" when unknown.
 func (c *Config) Canonical(name string) string {
@@ -318,7 +275,7 @@ func (d *directive) parseNum(value string) (int64, error) {
 		}
 	}
 	if !ok && d.nflags&nPercent != 0 && len(value) > 1 && value[len(value)-1] == '%' {
-		if p, pok := String2LL(value[:len(value)-1]); pok && p >= 0 {
+		if p, pok := listpack.ParseInt([]byte(value[:len(value)-1])); pok && p >= 0 {
 			n, ok = -p, true
 		}
 	}
@@ -328,7 +285,7 @@ func (d *directive) parseNum(value string) (int64, error) {
 		}
 	}
 	if !ok && d.nflags == 0 {
-		n, ok = String2LL(value)
+		n, ok = listpack.ParseInt([]byte(value)) // Redis's string2ll
 	}
 	if !ok {
 		switch {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/crescent-db/crescent/internal/persist/listpack"
 )
 
 // TestSetValues checks values against Redis 7.0.15's answers (verified on
@@ -147,14 +149,15 @@ func TestHooksSeeCanonical(t *testing.T) {
 	}
 }
 
-// FuzzString2LL: Redis's string2ll accepts exactly the canonical decimal
-// form of an int64.
+// FuzzString2LL: Redis's string2ll, which CONFIG SET's integers go
+// through (listpack.ParseInt), accepts exactly the canonical decimal form
+// of an int64.
 func FuzzString2LL(f *testing.F) {
 	for _, s := range []string{"0", "-0", "007", "+1", "9223372036854775807", "-9223372036854775808", "9223372036854775808", "", "-", " 1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, ok := String2LL(s)
+		n, ok := listpack.ParseInt([]byte(s))
 		p, err := strconv.ParseInt(s, 10, 64)
 		want := err == nil && strconv.FormatInt(p, 10) == s
 		if ok != want || ok && n != p {
