@@ -547,17 +547,10 @@ func (h *Handlers) infoSections() []InfoSection {
 			}
 		}},
 		{"clients", true, func() []string {
-			blocked, pubsub, replicas := h.Exec.BlockedClients(), 0, 0
+			blocked, replicas := h.Exec.BlockedClients(), 0
 			for _, cl := range clients {
 				if cl.View().Flags&command.ClientReplica != 0 {
 					replicas++ // not counted in connected_clients, as in Redis
-				}
-				if h.SubCounts != nil {
-					if a, b, c := h.SubCounts(cl); a+b+c > 0 {
-						pubsub++
-					}
-				} else if cl.View().Flags&command.ClientPubSub != 0 {
-					pubsub++
 				}
 			}
 			trackClients, _, _, _ := h.TrackingStats()
@@ -569,7 +562,6 @@ func (h *Handlers) infoSections() []InfoSection {
 				"client_recent_max_output_buffer:0",
 				fmt.Sprintf("blocked_clients:%d", blocked),
 				fmt.Sprintf("tracking_clients:%d", trackClients),
-				fmt.Sprintf("pubsub_clients:%d", pubsub),
 				fmt.Sprintf("clients_in_timeout_table:%d", h.Exec.ClientsInTimeoutTable()),
 			}
 		}},
