@@ -107,12 +107,20 @@ func run(args []string) error {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	go func() {
-		if sig, ok := <-sigs; ok {
+		for sig := range sigs {
 			name := "SIGTERM"
 			if sig == syscall.SIGINT {
 				name = "SIGINT"
+				// a second SIGINT while the first waits for replicas:
+				// the user wants out now (as Redis, exit status 1)
+				if srv.ShutdownPending() {
+					logger.Warn("You insist... exiting now.")
+					os.Exit(1)
+				}
 			}
-			srv.SignalShutdown(name)
+			if !srv.SignalShutdown(name) {
+				logger.Warn(name + " received but errors trying to shut down the server, check the logs for more information")
+			}
 		}
 	}()
 	return srv.Run(context.Background())

@@ -93,7 +93,8 @@ type Handlers struct {
 	// Persist serves SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE and the save
 	// policies in Cron; set by the server.
 	Persist Persistence
-	ops     *opsState // MONITOR, SLOWLOG, LATENCY, tracking... (ops.go)
+	ops     *opsState     // MONITOR, SLOWLOG, LATENCY, tracking... (ops.go)
+	shut    shutdownState // a SHUTDOWN waiting for replicas (shutdown.go)
 	// Cluster is this server's cluster node (cluster-enabled yes; set by
 	// the server before it serves), nil without cluster mode (cluster.go).
 	Cluster *cluster.Local

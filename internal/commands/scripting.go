@@ -533,16 +533,9 @@ func (h *Handlers) scriptHelp(c *command.Ctx) {
 	}
 }
 
-// scriptShutdownCheck returns the BUSY error SHUTDOWN gets while a script
-// runs past the busy threshold, unless NOSAVE is given.
-func (h *Handlers) scriptShutdownCheck(args [][]byte) string {
-	for _, a := range args {
-		if EqualFold(a, "nosave") {
-			return ""
-		}
-	}
-	return h.scripts.mon.BusyError()
-}
+// scriptShutdownCheck returns the BUSY error SHUTDOWN without NOSAVE
+// gets while a script runs past the busy threshold ("" if none).
+func (h *Handlers) scriptShutdownCheck() string { return h.scripts.mon.BusyError() }
 
 // closeScripting stops a running script (shutdown).
 func (h *Handlers) closeScripting() { h.scripts.mon.KillAny() }

@@ -474,34 +474,6 @@ func (h *Handlers) configResetStat(c *command.Ctx) {
 
 func (h *Handlers) dbsize(c *command.Ctx) { c.W.Int(int64(c.DB.Size())) }
 
-func (h *Handlers) shutdown(c *command.Ctx) {
-	for _, a := range c.Args[1:] {
-		switch {
-		case EqualFold(a, "nosave"), EqualFold(a, "save"), EqualFold(a, "now"), EqualFold(a, "force"), EqualFold(a, "abort"):
-		default:
-			c.Error(ErrSyntax)
-			return
-		}
-	}
-	if c.InScript {
-		c.Error("ERR Command not allowed inside a script")
-		return
-	}
-	if msg := h.scriptShutdownCheck(c.Args[1:]); msg != "" { // scripting.go
-		c.Error(msg)
-		return
-	}
-	if h.BeforeShutdown != nil {
-		if err := h.BeforeShutdown(c.Args[1:]); err != nil {
-			c.Error("ERR " + err.Error())
-			return
-		}
-	}
-	h.Log.Warn("User requested shutdown...")
-	h.Server.RequestShutdown()
-	c.Client.Flags |= command.ClientCloseAfterReply
-}
-
 // InfoSection adds a section to INFO. Sections are written in the order
 // added; fn returns "name:value" lines.
 type InfoSection struct {

@@ -331,16 +331,17 @@ func (s *Server) Run(ctx context.Context) error {
 // Shutdown asks Run to return.
 func (s *Server) Shutdown() { s.shutdownOnce.Do(func() { close(s.shutdownCh) }) }
 
-// SignalShutdown stops the server as SIGTERM/SIGINT do in Redis: a final
-// RDB save when save points are configured, then Shutdown. (Cancelling
-// Run's context stops without saving.)
-func (s *Server) SignalShutdown(sig string) {
-	s.log.Warn("Received " + sig + " scheduling shutdown...")
-	if err := s.persist.Shutdown(nil); err != nil {
-		s.log.Error("saving on shutdown", "err", err)
-	}
-	s.Shutdown()
-}
+// SignalShutdown is SIGTERM's or SIGINT's shutdown (sig names the
+// signal), as in Redis 7.0: with the flags of shutdown-on-sigterm or
+// shutdown-on-sigint it waits for lagging replicas (shutdown-timeout),
+// saves when save points are configured, and stops. It reports false when
+// the save failed: the server then goes on serving, as Redis does.
+// (Cancelling Run's context stops without saving.)
+func (s *Server) SignalShutdown(sig string) bool { return s.cmds.SignalShutdown(sig) }
+
+// ShutdownPending reports whether a SHUTDOWN (or a signal) waits for
+// lagging replicas before the server stops.
+func (s *Server) ShutdownPending() bool { return s.cmds.ShutdownPending() }
 
 func (s *Server) accept(ln net.Listener, isTLS bool) {
 	defer s.wg.Done()
