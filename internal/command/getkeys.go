@@ -157,10 +157,10 @@ func (k *KeySpec) specFlags() []string {
 	return f
 }
 
-// redisAtoi is C's atoi as Redis's getkeys procedures call it: leading
+// Atoi is C's atoi as Redis calls it (the getkeys procedures, DEBUG): leading
 // white space, a sign, the digits up to the first other byte; strtol's
 // saturation, then the cast to int.
-func redisAtoi(b []byte) int {
+func Atoi(b []byte) int {
 	i := 0
 	for i < len(b) && (b[i] == ' ' || b[i] >= '\t' && b[i] <= '\r') {
 		i++
@@ -199,7 +199,7 @@ func genericGetKeys(storeKey, keyCount, firstKey int) func(args [][]byte) []KeyR
 		if keyCount >= len(args) {
 			return nil
 		}
-		num := redisAtoi(args[keyCount])
+		num := Atoi(args[keyCount])
 		if num < 1 || num > len(args)-firstKey {
 			return nil
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/persist/codec"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
@@ -60,7 +61,11 @@ func (h *Handlers) memoryUsage(c *command.Ctx) {
 				c.Error(ErrNotInt)
 				return
 			}
-			_ = n // sizes are maintained exactly: no sampling needed
+			if n < 0 {
+				c.Error(ErrSyntax)
+				return
+			}
+			// sizes are maintained exactly: no sampling needed
 			i++
 			continue
 		}
@@ -185,6 +190,10 @@ var debugHelp = []string{
 	"CHANGE-REPL-ID",
 	"    Change the replication IDs of the instance.",
 	"    Dangerous: should be used only for testing the replication subsystem.",
+	"DIGEST",
+	"    Output a hex signature representing the current DB content.",
+	"DIGEST-VALUE <key> [<key> ...]",
+	"    Output a hex signature of the values of all the specified keys.",
 	"ERROR <string>",
 	"    Return a Redis protocol error with <string> as message. Useful for clients",
 	"    unit tests to simulate Redis errors.",
@@ -197,6 +206,10 @@ var debugHelp = []string{
 	"    it is used instead of the 'key' prefix. These are not propagated to",
 	"    replicas. Cluster slots are not respected so keys not belonging to the",
 	"    current node can be created in cluster mode.",
+	"PROTOCOL <type>",
+	"    Reply with a test value of the specified type. <type> can be: string,",
+	"    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+	"    true, false.",
 	"RELOAD [option ...]",
 	"    Save the RDB on disk and reload it back to memory. Valid <option> values:",
 	"    * MERGE: conflicting keys will be loaded from RDB.",
@@ -239,22 +252,17 @@ func (h *Handlers) debug(c *command.Ctx) {
 		time.Sleep(time.Duration(f * float64(time.Second)))
 		c.W.OK()
 	case sub == "set-active-expire" && n == 3:
-		on, ok := ParseInt(c.Args[2])
-		if !ok {
-			c.Error(ErrNotInt)
-			return
-		}
-		h.ops.activeExpireOff.Store(on == 0)
+		// atoi, as Redis: anything not a number is 0 (off)
+		h.ops.activeExpireOff.Store(command.Atoi(c.Args[2]) == 0)
 		c.W.OK()
 	case sub == "object" && n == 3:
-		e, ok := c.DB.Peek(c.Args[2])
-		if !ok {
-			c.Error(ErrNoSuchKey)
-			return
-		}
-		idle := keyspace.IdleSeconds(e.Access, c.Now())
-		c.W.Simple(fmt.Sprintf("Value at:0x%012x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d",
-			uint64(keyspace.HashForDebug(c.Args[2])), EntryEncoding(e), e.Size(), e.Access&(1<<24-1), idle))
+		h.debugObject(c)
+	case sub == "digest" && n == 2:
+		h.debugDigest(c, false)
+	case sub == "digest-value" && n >= 2:
+		h.debugDigest(c, true)
+	case sub == "protocol" && n == 3:
+		debugProtocol(c)
 	case sub == "change-repl-id" && n == 2:
 		c.W.OK()
 	case sub == "log" && n == 3:
@@ -268,6 +276,96 @@ func (h *Handlers) debug(c *command.Ctx) {
 		h.debugReload(c)
 	default:
 		c.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", c.Args[1]))
+	}
+}
+
+// debugObject is DEBUG OBJECT key: Redis's fields, serializedlength the
+// value's RDB encoding's length, and a quicklist's ql_* fields for lists.
+func (h *Handlers) debugObject(c *command.Ctx) {
+	e, ok := c.DB.Peek(c.Args[2])
+	if !ok {
+		c.Error(ErrNoSuchKey)
+		return
+	}
+	serialized := 0
+	if p, err := h.Codecs.Dump(e.Value(), h.Config.Bool("rdbcompression")); err == nil {
+		serialized = len(p) - 11 // the type byte, the version and the CRC
+	}
+	extra := ""
+	if l, ok := e.Value().(*keyspace.List); ok {
+		nodes, size, fill := codec.QuicklistStats(l, codec.ConfigLimits(h.Config))
+		compressed := 0
+		if h.Config.Int("list-compress-depth") != 0 {
+			compressed = 1
+		}
+		extra = fmt.Sprintf(" ql_nodes:%d ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d ql_uncompressed_size:%d",
+			nodes, float64(l.Len())/float64(nodes), fill, compressed, size)
+	}
+	idle := keyspace.IdleSeconds(e.Access, c.Now())
+	c.W.Simple(fmt.Sprintf("Value at:0x%012x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s",
+		uint64(keyspace.HashForDebug(c.Args[2])), EntryEncoding(e), serialized, e.Access&(1<<24-1), idle, extra))
+}
+
+// debugProtocol is DEBUG PROTOCOL type: one reply of each RESP type, as
+// Redis sends them (client libraries test their parsers with it).
+func debugProtocol(c *command.Ctx) {
+	w := c.W
+	resp3 := w.ProtoVersion() >= 3
+	switch strings.ToLower(string(c.Args[2])) {
+	case "string":
+		w.BulkString("Hello World")
+	case "integer":
+		w.Int(12345)
+	case "double":
+		w.Double(3.141)
+	case "bignum":
+		w.BigNumber("1234567999999999999999999999999999999")
+	case "null":
+		w.Null()
+	case "array":
+		w.Array(3)
+		for j := int64(0); j < 3; j++ {
+			w.Int(j)
+		}
+	case "set":
+		w.Set(3)
+		for j := int64(0); j < 3; j++ {
+			w.Int(j)
+		}
+	case "map":
+		w.Map(3)
+		for j := int64(0); j < 3; j++ {
+			w.Int(j)
+			w.Bool(j == 1)
+		}
+	case "attrib":
+		if aw, ok := w.(interface{ Attribute(n int) }); ok && resp3 {
+			aw.Attribute(1)
+			w.BulkString("key-popularity")
+			w.Array(2)
+			w.BulkString("key:123")
+			w.Int(90)
+		}
+		// attributes are not replies: a real one follows
+		w.BulkString("Some real reply following the attribute")
+	case "push":
+		if !resp3 {
+			c.Error("ERR RESP2 is not supported by this command")
+			return
+		}
+		w.Push(2)
+		w.BulkString("server-cpu-usage")
+		w.Int(42)
+		// a push is not the command's reply: a real one follows
+		w.BulkString("Some real reply following the push reply")
+	case "verbatim":
+		w.Verbatim("txt", "This is a verbatim\nstring")
+	case "true":
+		w.Bool(true)
+	case "false":
+		w.Bool(false)
+	default:
+		c.Error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
 	}
 }
 

@@ -320,11 +320,12 @@ func (h *Handlers) sync(c *command.Ctx) {
 		c.Error("ERR Command not allowed inside a transaction")
 		return
 	}
-	if len(c.Args) > 3 && EqualFold(c.Args[0], "psync") {
+	if len(c.Args) > 3 && EqualFold(c.Args[0], "psync") && EqualFold(c.Args[3], "failover") {
 		// PSYNC <replid> <offset> FAILOVER: the old master of this
-		// replica hands its role over (its FAILOVER), as Redis
-		if !EqualFold(c.Args[3], "failover") {
-			c.Error(ErrSyntax)
+		// replica hands its role over (its FAILOVER), as Redis; any
+		// other fourth argument is ignored, as there
+		if !h.isReplica() {
+			c.Error("ERR PSYNC FAILOVER can't be sent to a master.")
 			return
 		}
 		if string(c.Args[1]) != h.Repl.ReplID() {
@@ -337,6 +338,13 @@ func (h *Handlers) sync(c *command.Ctx) {
 	if msg := h.Repl.SyncRefused(); msg != "" {
 		c.Error(msg) // a replica whose link is down
 		return
+	}
+	if EqualFold(c.Args[0], "psync") {
+		if _, ok := ParseInt(c.Args[2]); !ok {
+			h.Log.Warn("Replica " + cl.Addr + " asks for synchronization but with a wrong offset")
+			c.Error(ErrNotInt)
+			return
+		}
 	}
 	if cl.NoWait && cl.Detach != nil {
 		cl.Detach()
@@ -357,16 +365,15 @@ func (h *Handlers) sync(c *command.Ctx) {
 	cl.Publish() // a replica from now on for CLIENT LIST and INFO, as in Redis
 	psync := EqualFold(c.Args[0], "psync")
 	if psync && !rc.rdbOnly {
-		if off, ok := ParseInt(c.Args[2]); ok {
-			done, err := h.Repl.TryPartialSync(cl, conn, string(c.Args[1]), off, rc.psync2, rc.port, ip)
-			if err != nil {
-				h.Log.Warn("replica partial sync failed", "addr", cl.Addr, "err", err)
-				cl.Flags |= command.ClientCloseAfterReply
-				return
-			}
-			if done {
-				return
-			}
+		off, _ := ParseInt(c.Args[2]) // checked above
+		done, err := h.Repl.TryPartialSync(cl, conn, string(c.Args[1]), off, rc.psync2, rc.port, ip)
+		if err != nil {
+			h.Log.Warn("replica partial sync failed", "addr", cl.Addr, "err", err)
+			cl.Flags |= command.ClientCloseAfterReply
+			return
+		}
+		if done {
+			return
 		}
 	}
 	if err := h.Repl.FullSync(cl, conn, psync, rc.rdbOnly, rc.port, ip); err != nil {

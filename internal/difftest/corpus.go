@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -198,7 +199,7 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 					t.Fatalf("%s: %v", where, err)
 				}
 				continue
-			case "@shape", "@sorted", "@ignore", "@type", "@scan", "@redis", "@crescent":
+			case "@shape", "@sorted", "@ignore", "@type", "@scan", "@redis", "@crescent", "@object":
 				mode = word[1:]
 				line = rest
 			default:
@@ -249,6 +250,8 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 			same = Shape(rr) == Shape(cr)
 		case "sorted":
 			same = bytes.Equal(SortedReply(rr), SortedReply(cr))
+		case "object":
+			same = bytes.Equal(maskDebugObject(rr), maskDebugObject(cr))
 		}
 		if !same {
 			t.Errorf("%s: %s\n  redis:    %q\n  crescent: %q", where, line, rr, cr)
@@ -525,4 +528,14 @@ func SendAndWaitBlocked(conn, ctl *Conn, id string, args ...string) (reply []byt
 		}
 	}
 	return nil, false, fmt.Errorf("%q: no reply and not blocked after 10s", args)
+}
+
+// debugObjectVolatile matches what DEBUG OBJECT shows that differs between
+// any two servers: the value's address and its access clock.
+var debugObjectVolatile = regexp.MustCompile(`Value at:0x[0-9a-f]+|lru:[0-9]+ lru_seconds_idle:[0-9]+`)
+
+// maskDebugObject blanks the volatile fields of a DEBUG OBJECT reply
+// (the @object directive).
+func maskDebugObject(b []byte) []byte {
+	return debugObjectVolatile.ReplaceAll(b, []byte("<volatile>"))
 }

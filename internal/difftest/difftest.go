@@ -42,6 +42,8 @@
 //	@ignore CMD ...            run on both, compare nothing (setup whose reply
 //	                           differs legitimately)
 //	@type CMD ...              compare only the reply's first byte (RESP type)
+//	@object CMD ...            compare with DEBUG OBJECT's address and access
+//	                           clock (Value at:, lru:, lru_seconds_idle:) masked
 //	@scan CMD ... 0 ...        iterate a SCAN-family command to the end: the
 //	                           first argument after the name that is exactly
 //	                           "0" is the cursor; all returned elements are

@@ -581,6 +581,34 @@ func (db DB) ForEach(fn func(key string, e Entry) bool) {
 	}
 }
 
+// ForEachStored is ForEach over every stored key, including logically
+// expired ones not reclaimed yet (DEBUG DIGEST, which Redis computes over
+// its dictionaries). Requires LockAll.
+func (db DB) ForEachStored(fn func(key string, e Entry) bool) {
+	for i := range db.s.shards {
+		more := true
+		db.s.shards[i].dbs[db.idx].keys.each(func(_ uint64, p unsafe.Pointer) bool {
+			more = fn(recKey(p), entryOf(p))
+			return more
+		})
+		if !more {
+			return
+		}
+	}
+}
+
+// PeekStored returns key's entry even when it is logically expired (not
+// reclaimed yet), without recording an access or deleting it (DEBUG
+// DIGEST-VALUE, which Redis serves from the dictionary directly).
+func (db DB) PeekStored(key []byte) (Entry, bool) {
+	ds, h, _ := db.locate(key)
+	p := ds.keys.get(h, key)
+	if p == nil {
+		return Entry{}, false
+	}
+	return entryOf(p), true
+}
+
 // RandomKey returns a random live key, or "" and false. Requires LockAll.
 func (db DB) RandomKey() (string, bool) {
 	total := db.Size()

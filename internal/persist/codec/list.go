@@ -94,6 +94,29 @@ func (c listCodec) nodes(l *keyspace.List) []int {
 	return out
 }
 
+// QuicklistStats describes the quicklist Redis 7.0 keeps for l with the
+// limits lim (the node layout DUMP and RDB files use): its node count, the
+// total bytes of its nodes (a packed node's listpack; a plain node's
+// element) and its fill (list-max-listpack-size as the quicklist keeps
+// it), for DEBUG OBJECT's ql_* fields.
+func QuicklistStats(l *keyspace.List, lim Limits) (nodes, bytes, fill int) {
+	c := listCodec{lim: lim}
+	i := 0
+	for _, n := range c.nodes(l) {
+		nodes++
+		if n < 0 {
+			bytes += len(l.Index(i))
+			i++
+			continue
+		}
+		bytes += listpack.Empty
+		for end := i + n; i < end; i++ {
+			bytes += listpack.StringSize(l.Index(i))
+		}
+	}
+	return nodes, bytes, clampFill(lim.ListFill())
+}
+
 // Save writes LIST_QUICKLIST_2.
 func (c listCodec) Save(e *rdb.Encoder, v any) (byte, error) {
 	l := v.(*keyspace.List)
