@@ -264,6 +264,10 @@ func (h *Handlers) debug(c *command.Ctx) {
 	case sub == "protocol" && n == 3:
 		debugProtocol(c)
 	case sub == "change-repl-id" && n == 2:
+		h.Log.Warn("Changing replication IDs after receiving DEBUG change-repl-id")
+		if h.Repl != nil {
+			h.Repl.ChangeReplID()
+		}
 		c.W.OK()
 	case sub == "log" && n == 3:
 		h.Log.Warn("DEBUG LOG: " + string(c.Args[2]))

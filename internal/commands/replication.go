@@ -31,6 +31,7 @@ type Replication interface {
 	ReplicaRole() (state string, offset int64)
 	MasterClient() *command.Client
 	ReplID() string
+	ChangeReplID()
 	Failover(req persist.FailoverRequest) error
 	AbortFailover() error
 	ReplicaAck(cl *command.Client, off int64) bool

@@ -113,6 +113,15 @@ func (m *Manager) ReplID() string {
 	return m.repl.id
 }
 
+// ChangeReplID is DEBUG CHANGE-REPL-ID (Redis's changeReplicationId and
+// clearReplicationId2): a new random master_replid, and no previous one.
+func (m *Manager) ChangeReplID() {
+	m.repl.mu.Lock()
+	defer m.repl.mu.Unlock()
+	m.repl.id = newReplID()
+	m.repl.id2, m.repl.off2 = zeroReplID, -1
+}
+
 // SyncStats returns INFO stats' sync_full, sync_partial_ok and
 // sync_partial_err.
 func (m *Manager) SyncStats() (full, partialOK, partialErr int64) {

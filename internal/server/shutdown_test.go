@@ -118,3 +118,25 @@ func TestShutdownReplicaTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestDebugChangeReplID checks DEBUG CHANGE-REPL-ID: a new master_replid,
+// master_replid2 zeros and second_repl_offset -1 (it answered OK and
+// changed nothing).
+func TestDebugChangeReplID(t *testing.T) {
+	addr, _ := startCrescent(t, "enable-debug-command", "yes")
+	c := dialRaw(t, addr)
+	before := infoField(t, c.dc, "replication", "master_replid")
+	if r := c.mustDo("DEBUG", "CHANGE-REPL-ID"); r != "+OK\r\n" {
+		t.Fatalf("DEBUG CHANGE-REPL-ID: %q", r)
+	}
+	after := infoField(t, c.dc, "replication", "master_replid")
+	if after == before || len(after) != 40 {
+		t.Errorf("master_replid %q -> %q, want a new 40-character id", before, after)
+	}
+	if id2 := infoField(t, c.dc, "replication", "master_replid2"); id2 != strings.Repeat("0", 40) {
+		t.Errorf("master_replid2 %q, want zeros", id2)
+	}
+	if off := infoField(t, c.dc, "replication", "second_repl_offset"); off != "-1" {
+		t.Errorf("second_repl_offset %q, want -1", off)
+	}
+}
