@@ -40,29 +40,14 @@ func (r clusterRepl) Follow(ip string, port int) {
 // then every shard taken once, so that the writes already past the pause
 // have reached the replication stream before its offset is read.
 func (r clusterRepl) PauseWrites(d time.Duration) int64 {
-	o := r.h.ops
-	o.pauseMu.Lock()
-	until := time.Now().Add(d)
-	old := o.pause.Load()
-	p := &pauseState{until: until, done: make(chan struct{})}
-	if old != nil && time.Now().Before(old.until) {
-		p.all = old.all
-		if old.until.After(until) {
-			p.until = old.until
-		}
-	}
-	o.pause.Store(p)
-	if old != nil {
-		close(old.done)
-	}
-	o.pauseMu.Unlock()
+	r.h.pauseFor(pauseByFailover, time.Now().Add(d), false)
 	r.h.Store.LockAll()
 	r.h.Store.UnlockAll() // a barrier: nothing is done under it
 	return r.h.Repl.ReplOffset()
 }
 
 // Unpause implements cluster.Replication.
-func (r clusterRepl) Unpause() { r.h.unpause() }
+func (r clusterRepl) Unpause() { r.h.unpauseFor(pauseByFailover) }
 
 // clusterReplicate is CLUSTER REPLICATE <node-id>, with Redis's checks
 // (the state machine checks them again in the log's order).

@@ -39,8 +39,9 @@ type opsState struct {
 
 	tr tracker
 
-	pauseMu sync.Mutex
-	pause   atomic.Pointer[pauseState]
+	pauseMu  sync.Mutex
+	pause    atomic.Pointer[pauseState]     // the pause in force (nil: none)
+	purposes [numPausePurposes]pauseRequest // why (pauseMu)
 
 	activeExpireOff atomic.Bool // DEBUG SET-ACTIVE-EXPIRE 0
 	lazyPending     atomic.Int64
@@ -706,15 +707,105 @@ var latencyHelp = []string{
 
 // --- CLIENT PAUSE
 
+// pauseState is the pause in force: the union of the active purposes'
+// requests (ALL if any is ALL) until the first of them ends (until), when
+// it is computed again (pauseHold); end is the last one's end (INFO).
+// done is closed when it is replaced.
 type pauseState struct {
-	until time.Time
+	until, end time.Time
+	all        bool
+	done       chan struct{}
+}
+
+// pausePurpose is why clients are paused, as Redis's pause_purpose: each
+// purpose keeps its own mode and deadline, and ending one (CLIENT
+// UNPAUSE, the end of a FAILOVER or of a shutdown's wait for replicas)
+// leaves the others in force.
+type pausePurpose int
+
+const (
+	pauseByCommand  pausePurpose = iota // CLIENT PAUSE
+	pauseByFailover                     // FAILOVER, CLUSTER FAILOVER
+	pauseByShutdown                     // SHUTDOWN waiting for replicas
+	numPausePurposes
+)
+
+// pauseRequest is one purpose's pause (on: in force until until).
+type pauseRequest struct {
+	on    bool
 	all   bool
-	done  chan struct{}
+	until time.Time
+}
+
+// pauseFor pauses clients for purpose until until (writes only unless
+// all), keeping an earlier request's longer deadline and stricter mode,
+// as Redis's pauseClients.
+func (h *Handlers) pauseFor(purpose pausePurpose, until time.Time, all bool) {
+	o := h.ops
+	o.pauseMu.Lock()
+	defer o.pauseMu.Unlock()
+	now := time.Now()
+	r := &o.purposes[purpose]
+	if r.on && now.Before(r.until) {
+		all = all || r.all
+		if r.until.After(until) {
+			until = r.until
+		}
+	}
+	*r = pauseRequest{on: true, all: all, until: until}
+	h.publishPauseLocked(now)
+}
+
+// unpauseFor ends purpose's pause (Redis's unpauseClients).
+func (h *Handlers) unpauseFor(purpose pausePurpose) {
+	o := h.ops
+	o.pauseMu.Lock()
+	defer o.pauseMu.Unlock()
+	o.purposes[purpose].on = false
+	h.publishPauseLocked(time.Now())
+}
+
+// publishPauseLocked computes the pause in force at now from the
+// purposes' requests, drops the ended ones and replaces the published
+// state (closing its done, so that held commands look again). Requires
+// pauseMu.
+func (h *Handlers) publishPauseLocked(now time.Time) {
+	o := h.ops
+	var next *pauseState
+	for i := range o.purposes {
+		r := &o.purposes[i]
+		if !r.on {
+			continue
+		}
+		if !now.Before(r.until) {
+			r.on = false
+			continue
+		}
+		if next == nil {
+			next = &pauseState{until: r.until, end: r.until, done: make(chan struct{})}
+		}
+		next.all = next.all || r.all
+		if r.until.Before(next.until) {
+			next.until = r.until
+		}
+		if r.until.After(next.end) {
+			next.end = r.until
+		}
+	}
+	var old *pauseState
+	if next == nil {
+		old = o.pause.Swap(nil)
+	} else {
+		old = o.pause.Swap(next)
+	}
+	if old != nil {
+		close(old.done)
+	}
 }
 
 func (h *Handlers) pauseExpired() bool {
 	p := h.ops.pause.Load()
-	return p == nil || !time.Now().Before(p.until)
+	return p == nil || !time.Now().Before(p.end)
 }
 
 func (h *Handlers) clientPause(c *command.Ctx) {
@@ -742,42 +833,15 @@ func (h *Handlers) clientPause(c *command.Ctx) {
 			return
 		}
 	}
-	o := h.ops
-	o.pauseMu.Lock()
-	until := time.Now().Add(time.Duration(ms) * time.Millisecond)
-	old := o.pause.Load()
-	if old != nil && time.Now().Before(old.until) {
-		// Redis keeps the most restrictive mode and the longest deadline
-		if old.all && !all {
-			all = true
-		}
-		if old.until.After(until) {
-			until = old.until
-		}
-	}
-	p := &pauseState{until: until, all: all, done: make(chan struct{})}
-	o.pause.Store(p)
-	if old != nil {
-		close(old.done)
-	}
-	o.pauseMu.Unlock()
+	h.pauseFor(pauseByCommand, time.Now().Add(time.Duration(ms)*time.Millisecond), all)
 	c.W.OK()
 }
 
 func validIntArg(b []byte) bool { _, ok := ParseInt(b); return ok }
 
 func (h *Handlers) clientUnpause(c *command.Ctx) {
-	h.unpause()
+	h.unpauseFor(pauseByCommand)
 	c.W.OK()
-}
-
-func (h *Handlers) unpause() {
-	o := h.ops
-	o.pauseMu.Lock()
-	if p := o.pause.Swap(nil); p != nil {
-		close(p.done)
-	}
-	o.pauseMu.Unlock()
 }
 
 // pauseWait is the executor's Pause hook: it holds a command back while
@@ -801,13 +865,13 @@ func (h *Handlers) pauseHold(cl *command.Client, spec *command.Spec) (waited boo
 			return waited
 		}
 		d := time.Until(p.until)
-		if d <= 0 {
+		if d <= 0 { // a purpose's pause ended: compute the rest
 			h.ops.pauseMu.Lock()
-			if h.ops.pause.CompareAndSwap(p, nil) {
-				close(p.done)
+			if h.ops.pause.Load() == p {
+				h.publishPauseLocked(time.Now())
 			}
 			h.ops.pauseMu.Unlock()
-			return waited
+			continue
 		}
 		waited = true
 		t := time.NewTimer(d)
@@ -840,8 +904,8 @@ func (h *Handlers) mayWrite(cl *command.Client, spec *command.Spec) bool {
 // clients are paused and until when.
 func (h *Handlers) PauseInfo() (bool, time.Time) {
 	p := h.ops.pause.Load()
-	if p == nil || !time.Now().Before(p.until) {
+	if p == nil || !time.Now().Before(p.end) {
 		return false, time.Time{}
 	}
-	return true, p.until
+	return true, p.end
 }

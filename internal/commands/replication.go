@@ -279,7 +279,7 @@ func (h *Handlers) failover(c *command.Ctx) {
 	}
 	err := h.Repl.Failover(persist.FailoverRequest{Host: host, Port: int(port),
 		Timeout: time.Duration(timeout) * time.Millisecond, Force: force,
-		Pause: h.pauseForFailover, Unpause: h.unpause})
+		Pause: h.pauseForFailover, Unpause: h.unpauseFailover})
 	if err != nil {
 		c.Error("ERR " + err.Error())
 		return
@@ -288,18 +288,14 @@ func (h *Handlers) failover(c *command.Ctx) {
 }
 
 // pauseForFailover holds clients' writes back until FAILOVER ends
-// (unpause), as CLIENT PAUSE WRITE with no deadline.
-func (h *Handlers) pauseForFailover() {
-	o := h.ops
-	o.pauseMu.Lock()
-	p := &pauseState{until: time.Now().Add(100 * 365 * 24 * time.Hour), done: make(chan struct{})}
-	if old := o.pause.Load(); old != nil {
-		p.all = old.all
-		close(old.done)
-	}
-	o.pause.Store(p)
-	o.pauseMu.Unlock()
-}
+// (unpauseFailover), as CLIENT PAUSE WRITE with no deadline.
+func (h *Handlers) pauseForFailover() { h.pauseFor(pauseByFailover, farFuture(), false) }
+
+// unpauseFailover ends FAILOVER's pause.
+func (h *Handlers) unpauseFailover() { h.unpauseFor(pauseByFailover) }
+
+// farFuture is the deadline of a pause that lasts until it is ended.
+func farFuture() time.Time { return time.Now().Add(100 * 365 * 24 * time.Hour) }
 
 // sync implements SYNC and PSYNC: a full resynchronization of the
 // calling client, which becomes a replica (PSYNC's replication id and

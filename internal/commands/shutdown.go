@@ -221,7 +221,7 @@ func (h *Handlers) startShutdown(flags shutdownFlags) (*pendingShutdown, error) 
 		if h.ops.pause.Load() == nil {
 			h.Repl.RequestAcks() // sendGetackToReplicas
 		}
-		h.pauseForFailover() // writes wait (PAUSE_DURING_SHUTDOWN)
+		h.pauseFor(pauseByShutdown, farFuture(), false) // writes wait
 		h.Log.Info("Waiting for replicas before shutting down.")
 		go h.awaitReplicas(p)
 		return p, errShutdownWaiting
@@ -325,6 +325,6 @@ func (h *Handlers) abortShutdown() bool {
 // h.shut.mu held.
 func (h *Handlers) cancelShutdownLocked(p *pendingShutdown) {
 	h.shut.pending = nil
-	h.unpause()
+	h.unpauseFor(pauseByShutdown)
 	close(p.done)
 }

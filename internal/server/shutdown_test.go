@@ -33,6 +33,11 @@ func shutdownAbortTranscript(t *testing.T, addr string) []string {
 	b.send("SET", "k2", "v2")
 	add("SET during the wait (paused)", b.read(200*time.Millisecond))
 	add("GET during the wait", a.do("GET", "k"))
+	// CLIENT PAUSE and UNPAUSE end only their own pause, not the wait's
+	add("CLIENT PAUSE 50 ALL", a.do("CLIENT", "PAUSE", "50", "ALL"))
+	add("CLIENT UNPAUSE", a.do("CLIENT", "UNPAUSE"))
+	add("the SET still paused", b.read(200*time.Millisecond))
+	add("GET after CLIENT UNPAUSE", a.do("GET", "k"))
 	add("SHUTDOWN ABORT", a.do("SHUTDOWN", "ABORT"))
 	add("first SHUTDOWN's reply", s.read(2*time.Second))
 	add("second SHUTDOWN's reply", s2.read(2*time.Second))
