@@ -220,18 +220,17 @@ func (h *Handlers) scan(c *command.Ctx) {
 	if !ok {
 		return
 	}
-	var filter func(string, keyspace.Entry) bool
-	if o.Match != nil || o.TypeName != nil {
+	var match func(string) bool
+	if o.Match != nil && string(o.Match) != "*" {
 		pat := string(o.Match)
-		typ := string(o.TypeName)
-		filter = func(k string, e keyspace.Entry) bool {
-			if o.TypeName != nil && !EqualFold([]byte(keyspace.TypeName(e.Value())), typ) {
-				return false
-			}
-			return o.Match == nil || pat == "*" || glob.Match(pat, k, false)
-		}
+		match = func(k string) bool { return glob.Match(pat, k, false) }
 	}
-	keys, next := c.DB.Scan(cursor, o.Count, filter)
+	var typ func(keyspace.Entry) bool
+	if o.TypeName != nil {
+		name := o.TypeName
+		typ = func(e keyspace.Entry) bool { return EqualFold([]byte(keyspace.TypeName(e.Value())), string(name)) }
+	}
+	keys, next := c.DB.Scan(cursor, o.Count, match, typ)
 	c.W.Array(2)
 	c.W.BulkString(strconv.FormatUint(next, 10))
 	c.W.Array(len(keys))

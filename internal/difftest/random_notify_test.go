@@ -180,6 +180,12 @@ func TestKeyspaceEvents(t *testing.T) {
 			{"SORT", "l", "BY", "w_*", "GET", "h_*->f", "GET", "#"}, {"XACK", "n17", "g", "1-1"},
 			{"XCLAIM", "n18", "g", "c", "0", "1-1"}, {"XAUTOCLAIM", "n19", "g", "c", "0", "0"},
 			{"XREADGROUP", "GROUP", "g", "c", "STREAMS", "n20", ">"}}},
+		// SCAN reclaims the expired keys it visits that pass MATCH (an
+		// "expired" event each); with TYPE each is a read: a hit, or a
+		// miss and a "keymiss" for an expired one
+		{"KEAm", [][]string{{"DEBUG", "SET-ACTIVE-EXPIRE", "0"}, {"SET", "a", "1"}, {"SET", "b", "1", "PX", "1"},
+			{"SET", "xb", "1", "PX", "1"}, {"DEBUG", "SLEEP", "0.02"}, {"DBSIZE"}, {"SCAN", "0", "MATCH", "x*", "COUNT", "100"},
+			{"DBSIZE"}, {"SCAN", "0", "TYPE", "string", "COUNT", "100"}, {"DBSIZE"}, {"DEBUG", "SET-ACTIVE-EXPIRE", "1"}}},
 	}
 	p := StartPair(t)
 	for _, tc := range cases {

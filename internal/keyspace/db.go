@@ -654,34 +654,52 @@ func scanOrder(h uint64) uint64 {
 	return (h&(NumShards-1))<<56 | (h>>8)&(1<<56-1)
 }
 
-// Scan returns up to about count live keys whose scan position is at or
-// after cursor, accepted by filter (nil: all), and the cursor to continue
-// from (0 when done). A key present for the whole scan is always returned.
-// Requires LockAll.
-func (db DB) Scan(cursor uint64, count int, filter func(key string, e Entry) bool) ([]string, uint64) {
+// Scan returns the live keys of one SCAN step from cursor (about count
+// positions visited) and the next cursor (0: done); a key present for the
+// whole scan is always returned. As Redis's
+// scanGenericCommand, a key that passes match (nil: any) is then checked:
+// with typ (SCAN TYPE) it is looked up as a read (a keyspace hit, or for
+// an expired key a miss, with the view's hit counting) and kept only if
+// typ accepts it; an expired key is reclaimed as an access would (the
+// Expired hook: its DEL propagated, its event sent) and left out. Keys
+// match refuses are not touched. Requires LockAll.
+func (db DB) Scan(cursor uint64, count int, match func(key string) bool, typ func(e Entry) bool) ([]string, uint64) {
 	if count < 1 {
 		count = 10
 	}
 	type item struct {
-		pos uint64
-		rec unsafe.Pointer
+		pos, h uint64
+		rec    unsafe.Pointer
 	}
 	var out []string
 	sh := int(cursor >> 56)
 	for ; sh < NumShards; sh++ {
 		var items []item
-		db.s.shards[sh].dbs[db.idx].keys.each(func(h uint64, p unsafe.Pointer) bool {
+		ds := &db.s.shards[sh].dbs[db.idx]
+		ds.keys.each(func(h uint64, p unsafe.Pointer) bool {
 			if pos := scanOrder(h); pos >= cursor {
-				items = append(items, item{pos, p})
+				items = append(items, item{pos, h, p})
 			}
 			return true
 		})
 		sort.Slice(items, func(i, j int) bool { return items[i].pos < items[j].pos })
 		for i := 0; i < len(items); i++ {
 			it := items[i]
-			if exp := recExpiry(it.rec); !(exp != 0 && exp <= db.Now) {
-				k := recKey(it.rec)
-				if filter == nil || filter(k, entryOf(it.rec)) {
+			if k := recKey(it.rec); match == nil || match(k) {
+				expired := db.expireIfNeeded(ds, it.h, sh, it.rec)
+				switch {
+				case typ != nil && expired:
+					if db.hits {
+						db.miss(sh, []byte(k))
+					}
+				case typ != nil:
+					if db.hits {
+						db.s.shards[sh].hits.Add(1)
+					}
+					if typ(entryOf(it.rec)) {
+						out = append(out, k)
+					}
+				case !expired:
 					out = append(out, k)
 				}
 			}

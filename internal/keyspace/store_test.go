@@ -34,7 +34,7 @@ func TestScanReturnsEveryStableKey(t *testing.T) {
 	var cur uint64
 	step := 0
 	for {
-		keys, next := db.Scan(cur, 37, nil)
+		keys, next := db.Scan(cur, 37, nil, nil)
 		for _, k := range keys {
 			seen[k] = true
 		}
