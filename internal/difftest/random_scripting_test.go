@@ -28,7 +28,7 @@ import (
 // and corrupt payloads, FCALL with bad numkeys. See normScripting for what
 // is normalised.
 func TestRandomScripting(t *testing.T) {
-	randomRun{gen: randomScriptingCommand, salt: 0x5c1f,
+	randomRun{gen: randomScriptingCommand, salt: 0x5c1f, clockStreams: true,
 		setup: func(t *testing.T, conn *Conn) {
 			setConfigFor(t, conn, "hash-max-listpack-entries", "8", "set-max-intset-entries", "8",
 				"list-max-listpack-size", "4", "zset-max-listpack-entries", "8",

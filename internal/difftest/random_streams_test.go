@@ -25,7 +25,7 @@ import (
 // delivery or seen times depend on the clock too and are zeroed.
 func TestRandomStreamCommands(t *testing.T) {
 	n := 0
-	randomRun{gen: randomStreamCommand, salt: 0x57e4, clockData: true,
+	randomRun{gen: randomStreamCommand, salt: 0x57e4, clockStreams: true,
 		setup: func(t *testing.T, conn *Conn) {
 			// The byte limit changes only between seeds, on empty servers:
 			// lowering it below the size of a stream's last node makes

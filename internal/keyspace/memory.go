@@ -65,61 +65,99 @@ func (s *Store) SetLFU(on bool) { s.lfu.Store(on) }
 // LFU reports whether Entry.Access holds LFU counters.
 func (s *Store) LFU() bool { return s.lfu.Load() }
 
-// LFU parameters (Redis's defaults: lfu-log-factor 10, lfu-decay-time 1).
-const (
-	lfuInit      = 5
-	lfuLogFactor = 10
-)
+// SetLFUParams sets lfu-log-factor (how slowly the counter grows) and
+// lfu-decay-time (minutes per decrement of an idle key's counter; 0: no
+// decay).
+func (s *Store) SetLFUParams(logFactor, decayTime int64) {
+	s.lfuLog.Store(logFactor + 1)
+	s.lfuDecay.Store(decayTime + 1)
+}
+
+func (s *Store) lfuParams() (logFactor, decayTime int64) {
+	logFactor, decayTime = s.lfuLog.Load()-1, s.lfuDecay.Load()-1
+	if logFactor < 0 { // the zero Store: Redis's defaults
+		logFactor = 10
+	}
+	if decayTime < 0 {
+		decayTime = 1
+	}
+	return logFactor, decayTime
+}
+
+// lfuInit is a new key's LFU counter (Redis's LFU_INIT_VAL).
+const lfuInit = 5
+
+// lfuMinutes is Redis's LFUGetTimeInMinutes: minutes, 16 bits.
+func lfuMinutes(nowMs int64) uint32 { return uint32(nowMs/60000) & 0xffff }
 
 func (s *Store) newAccess(nowMs int64) uint32 {
 	if s.lfu.Load() {
-		return uint32(nowMs/60000&0xffff)<<8 | lfuInit
+		return lfuMinutes(nowMs)<<8 | lfuInit
 	}
 	return uint32(nowMs / 1000)
 }
 
-// touch returns the access field after one more access at nowMs.
+// touch returns the access field after one more access at nowMs:
+// Redis's updateLFU (decay, then LFULogIncr) or the LRU clock.
 func (s *Store) touch(a uint32, nowMs int64) uint32 {
 	if !s.lfu.Load() {
 		return uint32(nowMs / 1000)
 	}
-	c := LFUCounter(a, nowMs)
+	c := s.LFUCounter(a, nowMs)
 	if c < 255 {
+		logFactor, _ := s.lfuParams()
 		base := float64(c) - lfuInit
 		if base < 0 {
 			base = 0
 		}
-		if rand.Float64() < 1.0/(base*lfuLogFactor+1) {
+		if rand.Float64() < 1.0/(base*float64(logFactor)+1) {
 			c++
 		}
 	}
-	return uint32(nowMs/60000&0xffff)<<8 | uint32(c)
+	return lfuMinutes(nowMs)<<8 | uint32(c)
 }
 
-// LFUCounter returns the decayed LFU counter of an access field at nowMs
-// (one decrement per idle minute, lfu-decay-time 1).
-func LFUCounter(a uint32, nowMs int64) int {
-	last := int64(a >> 8)
-	now := nowMs / 60000 & 0xffff
-	elapsed := now - last
-	if elapsed < 0 {
-		elapsed += 0x10000
-	}
+// LFUCounter returns the LFU counter of an access field at nowMs, decayed
+// as Redis's LFUDecrAndReturn: one decrement per lfu-decay-time minutes
+// since the field's 16-bit minute stamp. A field written as an LRU clock
+// (before the policy became LFU) reads as Redis reads its 24-bit lru.
+func (s *Store) LFUCounter(a uint32, nowMs int64) int {
+	ldt := (a >> 8) & 0xffff
 	c := int64(a & 0xff)
-	if elapsed >= c {
-		return 0
+	_, decay := s.lfuParams()
+	if decay == 0 {
+		return int(c)
 	}
-	return int(c - elapsed)
+	now := lfuMinutes(nowMs)
+	var elapsed int64
+	if now >= ldt {
+		elapsed = int64(now - ldt)
+	} else { // LFUTimeElapsed: the minute stamp wrapped
+		elapsed = int64(65535 - ldt + now)
+	}
+	if periods := elapsed / decay; periods > 0 {
+		if periods > c {
+			return 0
+		}
+		c -= periods
+	}
+	return int(c)
 }
+
+// lruClockMax is Redis's LRU_CLOCK_MAX: its objects keep a 24-bit clock.
+const lruClockMax = 1<<24 - 1
 
 // IdleSeconds returns the seconds since the last access of an LRU access
-// field at nowMs (OBJECT IDLETIME).
+// field at nowMs (OBJECT IDLETIME), as Redis's estimateObjectIdleTime
+// computes it on its 24-bit clock (so a field written as an LFU counter,
+// before the policy became LRU, reads as in Redis).
 func IdleSeconds(a uint32, nowMs int64) int64 {
-	d := int64(uint32(nowMs/1000) - a)
-	if d < 0 {
-		return 0
+	clock := int64(nowMs/1000) & lruClockMax
+	lru := int64(a) & lruClockMax
+	if clock >= lru {
+		return clock - lru
 	}
-	return d
+	return clock + (lruClockMax - lru)
 }
 
 // Policy is a maxmemory-policy.
@@ -213,7 +251,7 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 			case PolicyLRU:
 				score = float64(IdleSeconds(e.Access, nowMs))
 			case PolicyLFU:
-				score = 255 - float64(LFUCounter(e.Access, nowMs))
+				score = 255 - float64(s.LFUCounter(e.Access, nowMs))
 			case PolicyTTL:
 				score = -float64(e.Exp)
 			case PolicyRandom:

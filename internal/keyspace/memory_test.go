@@ -71,11 +71,30 @@ func TestAccessClock(t *testing.T) {
 		s.DB(0, 0).Lookup([]byte("f"))
 	}
 	e, _ = s.DB(0, 0).Peek([]byte("f"))
-	if c := LFUCounter(e.Access, 0); c <= lfuInit {
+	if c := s.LFUCounter(e.Access, 0); c <= lfuInit {
 		t.Fatalf("LFU counter %d after 1000 hits", c)
 	}
-	if c := LFUCounter(e.Access, 10*60000); c != LFUCounter(e.Access, 0)-10 {
+	if c := s.LFUCounter(e.Access, 10*60000); c != s.LFUCounter(e.Access, 0)-10 {
 		t.Fatalf("decay: %d", c)
+	}
+	// lfu-decay-time: minutes per decrement, 0 for none
+	s.SetLFUParams(10, 5)
+	if c := s.LFUCounter(e.Access, 10*60000); c != s.LFUCounter(e.Access, 0)-2 {
+		t.Fatalf("decay with lfu-decay-time 5: %d", c)
+	}
+	s.SetLFUParams(10, 0)
+	if c := s.LFUCounter(e.Access, 1000*60000); c != s.LFUCounter(e.Access, 0) {
+		t.Fatalf("decay with lfu-decay-time 0: %d", c)
+	}
+	// an LRU clock read as an LFU field, and the reverse, as Redis reads
+	// its 24-bit lru (after a policy change): a counter of at most 255
+	s.SetLFUParams(10, 1)
+	lru := uint32(1764116566) // seconds of 2025
+	if c := s.LFUCounter(lru, 1764116566000); c < 0 || c > 255 {
+		t.Fatalf("LFU counter of an LRU clock: %d", c)
+	}
+	if d := IdleSeconds(lfuMinutes(1764116566000)<<8|5, 1764116566000); d < 0 || d > lruClockMax {
+		t.Fatalf("idle seconds of an LFU field: %d", d)
 	}
 }
 
