@@ -100,7 +100,7 @@ type Store struct {
 	// lfuLog and lfuDecay are lfu-log-factor and lfu-decay-time, plus
 	// one so that the zero Store has Redis's defaults (SetLFUParams)
 	lfuLog, lfuDecay atomic.Int64
-	snap   atomic.Pointer[snapshot] // a running snapshot (snapshot.go)
+	snap             atomic.Pointer[snapshot] // a running snapshot (snapshot.go)
 	// replica: the store is a replica's, whose keys are deleted by the
 	// master's DELs, not by their time passing (SetReplica)
 	replica atomic.Bool
