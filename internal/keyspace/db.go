@@ -609,39 +609,41 @@ func (db DB) PeekStored(key []byte) (Entry, bool) {
 	return entryOf(p), true
 }
 
-// RandomKey returns a random live key, or "" and false. Requires LockAll.
+// RandomKey returns a random live key, or "" and false. As Redis's
+// dbRandomKey, an expired key it picks is reclaimed (the Expired hook) and
+// another one is picked; a replica, which keeps expired keys for its
+// master's DEL, gives up picking after 100 of them and walks the keys.
+// Requires LockAll.
 func (db DB) RandomKey() (string, bool) {
-	total := db.Size()
-	if total == 0 {
-		return "", false
-	}
 	for tries := 0; tries < 100; tries++ {
+		total := db.Size()
+		if total == 0 {
+			return "", false
+		}
 		n := rand.IntN(total)
 		for i := range db.s.shards {
-			t := &db.s.shards[i].dbs[db.idx].keys
-			if n >= t.n {
-				n -= t.n
+			ds := &db.s.shards[i].dbs[db.idx]
+			if n >= ds.keys.n {
+				n -= ds.keys.n
 				continue
 			}
-			var out string
-			found := false
-			t.each(func(_ uint64, p unsafe.Pointer) bool {
+			var rec unsafe.Pointer
+			var h uint64
+			ds.keys.each(func(hh uint64, p unsafe.Pointer) bool {
 				if n > 0 {
 					n--
 					return true
 				}
-				if exp := recExpiry(p); !(exp != 0 && exp <= db.Now) {
-					out, found = recKey(p), true
-				}
+				rec, h = p, hh
 				return false
 			})
-			if found {
-				return out, true
+			if rec != nil && !db.expireIfNeeded(ds, h, i, rec) {
+				return recKey(rec), true
 			}
 			break
 		}
 	}
-	// mostly expired keys: fall back to a walk
+	// a replica's expired keys: fall back to a walk
 	var out string
 	found := false
 	db.ForEach(func(k string, _ Entry) bool { out, found = k, true; return false })
