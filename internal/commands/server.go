@@ -552,18 +552,17 @@ func (h *Handlers) infoSections() []InfoSection {
 			lines = append(lines,
 				fmt.Sprintf("total_system_memory:%d", totalMemory()),
 				"total_system_memory_human:"+humanBytes(totalMemory()),
+			)
+			if h.ExtraMemoryInfo != nil { // scripts and functions, where Redis has them
+				lines = append(lines, h.ExtraMemoryInfo()...)
+			}
+			lines = append(lines,
 				"maxmemory:"+h.Config.Get("maxmemory"),
 				"maxmemory_human:"+humanBytes(h.Config.Int("maxmemory")),
 				"maxmemory_policy:"+h.Config.Get("maxmemory-policy"),
-				fmt.Sprintf("mem_fragmentation_ratio:%.2f", float64(rss)/float64(max(ms.HeapAlloc, 1))),
-				"mem_allocator:go",
 			)
 			lines = append(lines, h.memoryInfoTail(&ms, rss)...) // ops: fragmentation, lazyfree
-			lines = append(lines, fmt.Sprintf("go_gc_cycles:%d", ms.NumGC))
-			if h.ExtraMemoryInfo != nil {
-				lines = append(lines, h.ExtraMemoryInfo()...)
-			}
-			return lines
+			return append(lines, fmt.Sprintf("go_gc_cycles:%d", ms.NumGC))
 		}},
 		{"persistence", true, func() []string {
 			if h.PersistenceInfo != nil {
