@@ -79,21 +79,15 @@ func (f shutdownFlags) words() [][]byte {
 }
 
 // sigShutdownFlags reads a shutdown-on-sigterm / shutdown-on-sigint value
-// ("default", or any of save, nosave, now, force).
+// ("default", or any of save, nosave, now, force; CONFIG SET checked it).
 func sigShutdownFlags(v string) shutdownFlags {
-	var f shutdownFlags
+	var words [][]byte
 	for _, w := range strings.Fields(v) {
-		switch strings.ToLower(w) {
-		case "save":
-			f |= shutSave
-		case "nosave":
-			f |= shutNoSave
-		case "now":
-			f |= shutNow
-		case "force":
-			f |= shutForce
+		if !strings.EqualFold(w, "default") {
+			words = append(words, []byte(w))
 		}
 	}
+	f, _, _ := parseShutdownFlags(words)
 	return f
 }
 
