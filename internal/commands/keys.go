@@ -536,14 +536,19 @@ func (h *Handlers) objectRefcount(c *command.Ctx) {
 		c.W.Null()
 		return
 	}
-	// Redis shares the integers 0..9999 (refcount INT_MAX)
+	c.W.Int(h.refcount(e))
+}
+
+// refcount is a value's refcount as Redis would show it: the integers
+// 0..9999 are shared objects (refcount INT_MAX) unless maxmemory with an
+// LRU/LFU policy disables them; anything else 1.
+func (h *Handlers) refcount(e keyspace.Entry) int64 {
 	if b, isStr := e.Str(); isStr && cap(b) == len(b) && len(b) <= 4 && !e.Embstr() {
 		if n, ok := ParseInt(b); ok && n >= 0 && n < 10000 && !h.noSharedIntegers() {
-			c.W.Int(2147483647)
-			return
+			return 2147483647
 		}
 	}
-	c.W.Int(1)
+	return 1
 }
 
 // noSharedIntegers reports whether maxmemory with an LRU/LFU policy

@@ -72,7 +72,7 @@ func (h *Handlers) memoryUsage(c *command.Ctx) {
 		c.Error(ErrSyntax)
 		return
 	}
-	e, ok := c.DB.Peek(c.Args[2])
+	e, ok := c.DB.PeekStored(c.Args[2]) // dictFind, as Redis: an expired key not reclaimed yet counts
 	if !ok {
 		c.W.Null()
 		return
@@ -286,7 +286,7 @@ func (h *Handlers) debug(c *command.Ctx) {
 // debugObject is DEBUG OBJECT key: Redis's fields, serializedlength the
 // value's RDB encoding's length, and a quicklist's ql_* fields for lists.
 func (h *Handlers) debugObject(c *command.Ctx) {
-	e, ok := c.DB.Peek(c.Args[2])
+	e, ok := c.DB.PeekStored(c.Args[2]) // dictFind, as Redis: no expiry check
 	if !ok {
 		c.Error(ErrNoSuchKey)
 		return
@@ -306,8 +306,8 @@ func (h *Handlers) debugObject(c *command.Ctx) {
 			nodes, float64(l.Len())/float64(nodes), fill, compressed, size)
 	}
 	idle := keyspace.IdleSeconds(e.Access, c.Now())
-	c.W.Simple(fmt.Sprintf("Value at:0x%012x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s",
-		uint64(keyspace.HashForDebug(c.Args[2])), EntryEncoding(e), serialized, e.Access&(1<<24-1), idle, extra))
+	c.W.Simple(fmt.Sprintf("Value at:0x%012x refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s",
+		uint64(keyspace.HashForDebug(c.Args[2])), h.refcount(e), EntryEncoding(e), serialized, e.Access&(1<<24-1), idle, extra))
 }
 
 // debugProtocol is DEBUG PROTOCOL type: one reply of each RESP type, as

@@ -599,7 +599,8 @@ func (db DB) ForEachStored(fn func(key string, e Entry) bool) {
 
 // PeekStored returns key's entry even when it is logically expired (not
 // reclaimed yet), without recording an access or deleting it (DEBUG
-// DIGEST-VALUE, which Redis serves from the dictionary directly).
+// DIGEST-VALUE, DEBUG OBJECT and MEMORY USAGE, which Redis serves from the
+// dictionary directly).
 func (db DB) PeekStored(key []byte) (Entry, bool) {
 	ds, h, _ := db.locate(key)
 	p := ds.keys.get(h, key)
