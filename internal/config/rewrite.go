@@ -125,7 +125,13 @@ func formatDirective(d *directive, val string) ([]string, bool) {
 		if val == "" {
 			return []string{`save ""`}, force
 		}
-		return []string{"save " + val}, force
+		// one line per save point, as Redis's rewriteConfigSaveOption
+		f := strings.Fields(val)
+		var out []string
+		for i := 0; i+1 < len(f); i += 2 {
+			out = append(out, "save "+f[i]+" "+f[i+1])
+		}
+		return out, force
 	case n == "client-output-buffer-limit":
 		return formatOutputLimits(val, d.def)
 	case d.kind == kNum && d.nflags&nMemory != 0 && !strings.HasSuffix(val, "%"):

@@ -50,3 +50,22 @@ func TestRewrite(t *testing.T) {
 		t.Errorf("Repr = %s", r)
 	}
 }
+
+// TestRewriteSave checks that save points are written one per line, as
+// Redis's rewriteConfigSaveOption: the file's save line takes the first,
+// the others are appended.
+func TestRewriteSave(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.conf")
+	os.WriteFile(path, []byte("port 7000\nsave \"\"\n# a comment\n"), 0o644)
+	c := New()
+	c.Set("save", "100 10 60 1000")
+	if err := c.Rewrite(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	got := string(b)
+	if !strings.Contains(got, "\nsave 100 10\n# a comment\n") || !strings.Contains(got, "\nsave 60 1000\n") {
+		t.Errorf("rewritten file:\n%s", got)
+	}
+}
+
