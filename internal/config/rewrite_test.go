@@ -68,4 +68,3 @@ func TestRewriteSave(t *testing.T) {
 		t.Errorf("rewritten file:\n%s", got)
 	}
 }
-
