@@ -166,6 +166,7 @@ func (h *Handlers) Close() {
 // Cron runs periodic work (called hz times a second).
 func (h *Handlers) Cron() {
 	h.opsCron()
+	h.evictClients() // maxmemory-clients (client_evict.go)
 	if h.Persist != nil {
 		h.Persist.Cron()
 	}

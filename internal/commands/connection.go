@@ -284,9 +284,17 @@ func (h *Handlers) clientInfoLine(cl, from *command.Client, now int64) string {
 	if h.SubCounts != nil {
 		sub, psub, ssub = h.SubCounts(cl)
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=%d oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
+	// replies not written yet: the first 16 KiB stand for Redis's static
+	// reply buffer (obl), the rest for its list of 16 KiB blocks (oll,
+	// omem), which is what a slow consumer grows
+	obl, omem := obuf, 0
+	if obuf > 16384 {
+		obl, omem = 16384, obuf-16384
+	}
+	oll := (omem + 16383) / 16384
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=%d oll=%d omem=%d tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
 		cl.ID, cl.Addr, cl.LAddr, cl.FD, cl.Name(), (now-cl.Created)/1000, (now-cl.LastTime.Load())/1000,
-		flags, v.DB, sub, psub, ssub, multi, qbuf, 16384-qbuf, obuf, 16384+qbuf, last, v.User, redir, v.Proto)
+		flags, v.DB, sub, psub, ssub, multi, qbuf, 16384-qbuf, obl, oll, omem, clientBaseMemory+qbuf+obuf, last, v.User, redir, v.Proto)
 }
 
 func (h *Handlers) clientList(c *command.Ctx) {

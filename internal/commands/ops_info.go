@@ -48,7 +48,7 @@ func (h *Handlers) statsInfo() []string {
 		"expired_time_cap_reached_count:0",
 		"expire_cycle_cpu_milliseconds:0",
 		fmt.Sprintf("evicted_keys:%d", h.Exec.EvictedKeys.Load()),
-		"evicted_clients:0",
+		fmt.Sprintf("evicted_clients:%d", h.ops.evictedClients.Load()),
 		"total_eviction_exceeded_time:0",
 		"current_eviction_exceeded_time:0",
 		fmt.Sprintf("keyspace_hits:%d", hits),
