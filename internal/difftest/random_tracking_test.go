@@ -32,7 +32,14 @@ import (
 // tracking-table-max-keys is set (a segment of steps), the keys evicted
 // from the table are picked at random by both servers: the messages are
 // then not compared, only that the table holds at most that many keys, and
-// a FLUSHALL ends the segment (the tables start over alike).
+// a FLUSHALL ends the segment (the tables start over alike). A client that
+// is the redirection target of another gets the invalidations its own
+// command causes where Redis's code for that command signals the key:
+// before its reply for SET, DEL or INCR, after it for HSET, LPUSH, ZADD
+// or GETDEL (they reply first); such pushes are compared as if they came
+// after the reply. Redis sends a flush's nulls in its client list's
+// order, which its clientsCron rotates: a FLUSHALL's or FLUSHDB's
+// messages are compared sorted.
 func TestRandomTracking(t *testing.T) {
 	p := StartPair(t)
 	if f := os.Getenv("CRESCENT_TRACK_REPLAY"); f != "" {
@@ -45,6 +52,7 @@ func TestRandomTracking(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := newTrackHarness(t, p)
+		h.loose = true
 		for _, st := range steps {
 			h.run(t, st)
 		}
@@ -53,6 +61,7 @@ func TestRandomTracking(t *testing.T) {
 	for _, seed := range randomSeeds() {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			h := newTrackHarness(t, p)
+			h.loose = true
 			g := &trackGen{rng: rand.New(rand.NewPCG(seed, 0x7ac4)), h: h}
 			var all []trackStep
 			defer func() {
@@ -89,6 +98,10 @@ type trackHarness struct {
 	names [2]map[string]string // client ID -> name, per server
 	kills int
 	evict int // steps left in a tracking-table-max-keys segment
+	// loose: the pushes a client gets before a reply of its own are
+	// compared as if they came after it (see TestRandomTracking)
+	loose bool
+	carry [2]string // loose: the pushes before the reply of the step's client
 	max   int
 	hist  []string
 }
@@ -228,6 +241,28 @@ func (h *trackHarness) normIDs(i int, args []string, b []byte) []byte {
 	return []byte(strings.Join(lines, "\r\n"))
 }
 
+// clientInfo keeps the tracking fields of a CLIENT INFO reply: flags,
+// and redir with the client's name for its ID.
+func (h *trackHarness) clientInfo(i int, b []byte) []byte {
+	v, _, err := Parse(b)
+	if err != nil || v.Type != '$' && v.Type != '=' {
+		return b
+	}
+	var keep []string
+	for _, f := range strings.Fields(string(v.Str)) {
+		if strings.HasPrefix(f, "flags=") {
+			keep = append(keep, f)
+		}
+		if id, ok := strings.CutPrefix(f, "redir="); ok {
+			if n, ok := h.names[i][id]; ok {
+				id = "<" + n + ">"
+			}
+			keep = append(keep, "redir="+id)
+		}
+	}
+	return []byte(strings.Join(keep, " "))
+}
+
 // isPong reports whether b answers a PING: +PONG, or the pong array of a
 // RESP2 subscriber.
 func isPong(b []byte) bool {
@@ -242,7 +277,7 @@ func (h *trackHarness) exchange(t *testing.T, i int, conn *Conn, args []string) 
 	if err := conn.SendCmd(h.subst(i, args)...); err != nil {
 		t.Fatalf("%v: %v", args, err)
 	}
-	var out strings.Builder
+	var out, before strings.Builder
 	for {
 		b, err := conn.ReadWithin(10 * time.Second)
 		if err != nil {
@@ -251,12 +286,21 @@ func (h *trackHarness) exchange(t *testing.T, i int, conn *Conn, args []string) 
 		if b[0] == '>' && !strings.Contains(strings.ToUpper(args[0]), "SUBSCRIBE") ||
 			bytes.HasPrefix(b, []byte("*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n")) {
 			if h.evict == 0 { // evictions pick their keys at random
-				fmt.Fprintf(&out, "  push %q\n", h.normIDs(i, nil, b))
+				fmt.Fprintf(&before, "  push %q\n", h.normIDs(i, nil, b))
 			}
 			continue
 		}
 		if strings.EqualFold(args[0], "HELLO") {
 			b = b[:1]
+		}
+		if len(args) == 2 && strings.EqualFold(args[0], "CLIENT") && strings.EqualFold(args[1], "INFO") {
+			b = h.clientInfo(i, b)
+		}
+		if h.loose {
+			// compared with the messages read after the step
+			h.carry[i] += strings.ReplaceAll(before.String(), "  push ", "  msg ")
+		} else {
+			out.WriteString(before.String())
 		}
 		fmt.Fprintf(&out, "  reply %q\n", h.normIDs(i, args, b))
 		return out.String()
@@ -309,6 +353,7 @@ func (h *trackHarness) run(t *testing.T, st trackStep) {
 			if st.On != "ctl" {
 				conn = h.conn(st.On).conn[i]
 			}
+			h.carry[i] = ""
 			for _, c := range st.Cmds {
 				tr[i] += h.exchange(t, i, conn, c)
 			}
@@ -332,6 +377,9 @@ func (h *trackHarness) run(t *testing.T, st trackStep) {
 	for i := range h.ctl {
 		for _, tc := range h.conns {
 			m := h.messages(t, i, tc.conn[i])
+			if tc.name == st.On {
+				m = h.carry[i] + m
+			}
 			if st.flushes() {
 				// Redis sends a flush's nulls in its client list's order,
 				// which its clientsCron rotates as time passes
@@ -344,7 +392,9 @@ func (h *trackHarness) run(t *testing.T, st trackStep) {
 	}
 	if h.evict > 0 {
 		for i := range h.ctl {
-			if n := trackingKeys(t, h.ctl[i]); n > h.max {
+			// Redis cuts the table before a command, only while some
+			// client tracks
+			if n := trackingKeys(t, h.ctl[i]); n > h.max && trackingClients(t, h.ctl[i]) > 0 {
 				t.Fatalf("server %d: %d keys in the tracking table, tracking-table-max-keys %d\nlast steps:\n  %s\n%s",
 					i, n, h.max, strings.Join(h.hist, "\n  "), h.ctl[i].MustDo(t, "INFO", "clients"))
 			}
@@ -393,13 +443,25 @@ func sortedArray(b []byte) []byte {
 // trackingKeys returns INFO's tracking_total_keys.
 func trackingKeys(t *testing.T, ctl *Conn) int {
 	t.Helper()
-	for _, l := range strings.Split(string(ctl.MustDo(t, "INFO", "stats")), "\r\n") {
-		if v, ok := strings.CutPrefix(l, "tracking_total_keys:"); ok {
+	return infoInt(t, ctl, "stats", "tracking_total_keys")
+}
+
+// trackingClients returns INFO's tracking_clients.
+func trackingClients(t *testing.T, ctl *Conn) int {
+	t.Helper()
+	return infoInt(t, ctl, "clients", "tracking_clients")
+}
+
+// infoInt returns the integer field name of INFO section.
+func infoInt(t *testing.T, ctl *Conn, section, name string) int {
+	t.Helper()
+	for _, l := range strings.Split(string(ctl.MustDo(t, "INFO", section)), "\r\n") {
+		if v, ok := strings.CutPrefix(l, name+":"); ok {
 			n, _ := strconv.Atoi(v)
 			return n
 		}
 	}
-	t.Fatal("INFO stats without tracking_total_keys")
+	t.Fatalf("INFO %s without %s", section, name)
 	return 0
 }
 
@@ -455,6 +517,7 @@ func (g *trackGen) tracking(self string) []string {
 	if g.rng.IntN(30) == 0 {
 		a[2] = g.pick([]string{"maybe", "yes", ""})
 	}
+	var prefixes []string
 	for n := g.rng.IntN(4); n > 0; n-- {
 		switch g.rng.IntN(10) {
 		case 0, 1:
@@ -462,7 +525,11 @@ func (g *trackGen) tracking(self string) []string {
 		case 2, 3:
 			a = append(a, "BCAST")
 		case 4, 5:
-			a = append(a, "PREFIX", g.pick(trackPrefixes))
+			p := g.pick(trackPrefixes)
+			if !redisDoubleReply(prefixes, p) {
+				prefixes = append(prefixes, p)
+				a = append(a, "PREFIX", p)
+			}
 		case 6:
 			a = append(a, "OPTIN")
 		case 7:
@@ -474,6 +541,22 @@ func (g *trackGen) tracking(self string) []string {
 		}
 	}
 	return a
+}
+
+// redisDoubleReply reports whether adding prefix p to the PREFIX options
+// given may make Redis 7.0 answer twice: its checkPrefixCollisionsOrReply
+// returns the index of the first of two overlapping given prefixes as its
+// verdict, so for any index but 0 it replies the error, then enables
+// tracking and replies +OK as well. That case is left out here and
+// tested on Crescent alone (TestTrackingPrefixOverlap).
+func redisDoubleReply(given []string, p string) bool {
+	for i, q := range given {
+		n := min(len(p), len(q))
+		if i > 0 && p[:n] == q[:n] {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *trackGen) read() []string {
@@ -590,7 +673,7 @@ func (g *trackGen) next() trackStep {
 	case 7:
 		return trackStep{On: on, Cmds: [][]string{{"MULTI"}, {"CLIENT", "CACHING", g.pick([]string{"yes", "no"})}, g.read(), g.read(), {"EXEC"}}}
 	case 8, 9:
-		return trackStep{On: on, Cmds: [][]string{{"CLIENT", g.pick([]string{"GETREDIR", "TRACKINGINFO"})}}}
+		return trackStep{On: on, Cmds: [][]string{{"CLIENT", g.pick([]string{"GETREDIR", "TRACKINGINFO", "INFO"})}}}
 	case 10:
 		c := [][]string{{"MULTI"}}
 		for n := 1 + g.rng.IntN(4); n > 0; n-- {
@@ -658,6 +741,9 @@ func TestTrackingCases(t *testing.T) {
 		name  string
 		steps []trackStep
 	}{
+		{"redirect to itself", []trackStep{
+			on("c0", "CLIENT", "TRACKING", "on", "REDIRECT", "$id:c0"), on("c0", "CLIENT", "GETREDIR"),
+			on("c0", "GET", "k"), on("c1", "SET", "k", "1")}},
 		{"prefix without bcast is checked first", []trackStep{
 			on("c3", "CLIENT", "TRACKING", "on", "BCAST"), on("c3", "CLIENT", "TRACKING", "on", "PREFIX", "q")}},
 		{"caching needs tracking, then the right mode", []trackStep{
@@ -713,4 +799,19 @@ func TestTrackingCases(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTrackingPrefixOverlap checks the case Redis 7.0 answers twice (an
+// error, then +OK, see redisDoubleReply) on Crescent alone: one error,
+// and tracking stays off.
+func TestTrackingPrefixOverlap(t *testing.T) {
+	s := StartCrescent(t)
+	c := Dial(t, s)
+	want := "-ERR Prefix 'b' overlaps with another provided prefix 'bc'. Prefixes for a single client must not overlap.\r\n"
+	if got := c.MustDo(t, "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "PREFIX", "b", "PREFIX", "bc"); string(got) != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if got := c.MustDo(t, "CLIENT", "GETREDIR"); string(got) != ":-1\r\n" {
+		t.Fatalf("CLIENT GETREDIR: got %q, want :-1 (tracking off)", got)
+	}
 }
