@@ -192,14 +192,20 @@ func (h *Handlers) clientTracking(c *command.Ctx) {
 		}
 		msg = checkPrefixes(prefixes, have)
 	}
+	t.mu.Unlock()
 	if msg != "" {
-		t.mu.Unlock()
 		c.Error(msg)
 		return
 	}
+	// the client's own entry changes only on its own connection
+	var sink pubsub.Sink
+	if h.ops.sinks != nil && old == nil {
+		sink = h.ops.sinks(c.Client.ID)
+	}
+	t.mu.Lock()
 	st := old
 	if st == nil {
-		st = &trackState{cl: c.Client}
+		st = &trackState{cl: c.Client, sink: sink}
 		t.clients[c.Client.ID] = st
 		t.n.Store(int32(len(t.clients)))
 	}
@@ -223,9 +229,6 @@ func (h *Handlers) clientTracking(c *command.Ctx) {
 		sort.Strings(st.prefixes)
 	}
 	t.mu.Unlock()
-	if st.sink == nil && h.ops.sinks != nil {
-		st.sink = h.ops.sinks(c.Client.ID)
-	}
 	c.W.OK()
 }
 
@@ -676,7 +679,7 @@ const trackingChannel = "__redis__:invalidate"
 func (h *Handlers) sendInvalidation(st *trackState, cur *command.Client, proto []byte) {
 	t := &h.ops.tr
 	t.mu.Lock()
-	redirect := st.redirect
+	redirect, own := st.redirect, st.sink
 	t.mu.Unlock()
 	if proto == nil {
 		p := st.cl.View().Proto
@@ -696,7 +699,7 @@ func (h *Handlers) sendInvalidation(st *trackState, cur *command.Client, proto [
 		t.mu.Unlock()
 		return
 	}
-	sink := st.sink
+	sink := own
 	if redirect > 0 {
 		sink = nil
 		if h.ops.sinks != nil {
@@ -708,8 +711,8 @@ func (h *Handlers) sendInvalidation(st *trackState, cur *command.Client, proto [
 			b = append(b, ">2\r\n$21\r\ntracking-redir-broken\r\n:"...)
 			b = strconv.AppendInt(b, redirect, 10)
 			b = append(b, '\r', '\n')
-			if st.sink != nil {
-				st.sink.Deliver(pubsub.NewDual(nil, b))
+			if own != nil {
+				own.Deliver(pubsub.NewDual(nil, b))
 			}
 			return
 		}
