@@ -651,7 +651,7 @@ func (g *trackGen) next() trackStep {
 		}
 		return trackStep{On: on, Cmds: [][]string{g.read()}}
 	}
-	switch g.rng.IntN(40) {
+	switch g.rng.IntN(42) {
 	case 0, 1, 2, 3, 4:
 		return trackStep{On: on, Cmds: [][]string{g.tracking(on)}}
 	case 5, 6:
@@ -725,6 +725,33 @@ func (g *trackGen) next() trackStep {
 		return trackStep{On: on, Cmds: [][]string{{"HELLO", g.pick([]string{"2", "3"})}}}
 	case 16:
 		return trackStep{On: on, Cmds: [][]string{{"SELECT", g.pick([]string{"0", "1", "2"})}, g.command(), {"SELECT", "0"}}}
+	case 17:
+		// tracking changes inside a transaction
+		c := [][]string{{"MULTI"}}
+		for n := 1 + g.rng.IntN(4); n > 0; n-- {
+			switch g.rng.IntN(4) {
+			case 0:
+				c = append(c, g.tracking(on))
+			case 1:
+				c = append(c, []string{"CLIENT", "CACHING", g.pick([]string{"yes", "no"})})
+			default:
+				c = append(c, g.command())
+			}
+		}
+		return trackStep{On: on, Cmds: append(c, []string{"EXEC"})}
+	case 18:
+		// pub/sub on the invalidation channel, and tracking clients that
+		// subscribe (RESP3 keeps running commands, RESP2 until RESET)
+		switch g.rng.IntN(4) {
+		case 0:
+			return trackStep{On: on, Cmds: [][]string{{"SUBSCRIBE", "__redis__:invalidate"}}}
+		case 1:
+			return trackStep{On: on, Cmds: [][]string{{"UNSUBSCRIBE"}}}
+		}
+		return trackStep{On: on, Cmds: [][]string{{"PUBLISH", "__redis__:invalidate", g.val()}}}
+	case 19:
+		return trackStep{On: on, Cmds: [][]string{{"EVAL", "return redis.call('MGET', KEYS[1], KEYS[2])", "2", g.key(), g.key()},
+			{"FCALL", "rget", "1", g.key()}}}
 	}
 	if g.rng.IntN(2) == 0 {
 		return trackStep{On: on, Cmds: [][]string{g.read()}}
