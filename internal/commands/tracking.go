@@ -289,6 +289,14 @@ func (h *Handlers) trackingOff(cl *command.Client) {
 	t.mu.Unlock()
 }
 
+// trackingGone drops what a closed client's command left to send.
+func (h *Handlers) trackingGone(cl *command.Client) {
+	t := &h.ops.tr
+	t.mu.Lock()
+	delete(t.later, cl.ID)
+	t.mu.Unlock()
+}
+
 func (h *Handlers) clientTrackingInfo(c *command.Ctx) {
 	t := &h.ops.tr
 	flags := []string{"off"}
