@@ -408,7 +408,7 @@ func (s *opsSampler) rate(i int) float64 {
 // opsCron samples the counters behind INFO's instantaneous_* fields.
 func (h *Handlers) opsCron() {
 	if h.ops.tr.pending.Load() { // keys the active expiry deleted
-		h.trackBroadcast()
+		h.trackBroadcast(true)
 	}
 	h.ops.ops.sample(time.Now(), [3]int64{h.Exec.TotalCmds.Load(), h.Net.NetInput.Load(), h.Net.NetOutput.Load()})
 }

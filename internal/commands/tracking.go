@@ -57,6 +57,9 @@ type tracker struct {
 	prefixes map[string]*bcastState
 	n        atomic.Int32 // tracking clients
 	pending  atomic.Bool  // some bcastState has keys
+	// cmdKeys: some of them were modified by a command, which sends them
+	// when it is over (the cron sends only the server's: expiry)
+	cmdKeys bool
 	// later holds the invalidations of a client's own command for the
 	// client it redirects to, until the command is over (Redis's
 	// tracking_pending_keys), by client id.
@@ -439,7 +442,7 @@ func (h *Handlers) trackObserve(c *command.Ctx) {
 			h.sendInvalidation(m.st, nil, m.proto)
 		}
 		if t.pending.Load() {
-			h.trackBroadcast()
+			h.trackBroadcast(false)
 		}
 		h.trackLimit()
 	}
@@ -542,6 +545,7 @@ func (h *Handlers) trackInvalidate(by *command.Client, key []byte, bcast bool) {
 			if strings.HasPrefix(string(key), p) {
 				bs.keys[string(key)] = byID
 				t.pending.Store(true)
+				t.cmdKeys = t.cmdKeys || by != nil
 			}
 		}
 	}
@@ -570,7 +574,11 @@ func (h *Handlers) trackInvalidate(by *command.Client, key []byte, bcast bool) {
 // trackBroadcast sends the BCAST clients the keys modified under their
 // prefixes since the last time: prefixes and keys in Redis's (byte)
 // order, without a NOLOOP client's own keys.
-func (h *Handlers) trackBroadcast() {
+//
+// cron is set for the server's cron, which sends only the keys the
+// active expiry deleted: keys of a running command wait for its end, as
+// Redis never sends them in the middle of a command.
+func (h *Handlers) trackBroadcast(cron bool) {
 	t := &h.ops.tr
 	type send struct {
 		st    *trackState
@@ -578,7 +586,12 @@ func (h *Handlers) trackBroadcast() {
 	}
 	var out []send
 	t.mu.Lock()
+	if cron && t.cmdKeys {
+		t.mu.Unlock()
+		return
+	}
 	t.pending.Store(false)
+	t.cmdKeys = false
 	ps := make([]string, 0, len(t.prefixes))
 	for p, bs := range t.prefixes {
 		if len(bs.keys) > 0 {

@@ -794,6 +794,9 @@ func TestTrackingCases(t *testing.T) {
 			on("c0", "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "PREFIX", "b"),
 			on("c1", "MSET", "b2", "1", "a", "2", "b1", "3"),
 			{On: "c1", Cmds: [][]string{{"MULTI"}, {"SET", "a2", "1"}, {"DEL", "a2"}, {"SET", "b", "1"}, {"EXEC"}}}}},
+		{"bcast: the cron does not send a running command's keys", []trackStep{
+			on("c0", "CLIENT", "TRACKING", "on", "BCAST"),
+			{On: "c1", Cmds: [][]string{{"MULTI"}, {"SET", "a", "1"}, {"DEBUG", "SLEEP", "0.25"}, {"SET", "b", "1"}, {"EXEC"}}}}},
 		{"flush: the flushing client's redirected null comes last", []trackStep{
 			on("c0", "HELLO", "2"), on("c0", "CLIENT", "TRACKING", "on", "REDIRECT", "$id:s1"),
 			on("s1", "CLIENT", "TRACKING", "on"), on("c0", "FLUSHALL")}},
