@@ -130,7 +130,7 @@ func (h *Handlers) resetReplica() {
 	for i := 0; i < st.NumDBs(); i++ {
 		h.Exec.TouchAllWatched(i, -1)
 	}
-	h.trackingFlush()
+	h.trackingFlush(nil)
 	st.DetachAll() // dropped: the GC reclaims the old maps
 	st.UnlockAll()
 }

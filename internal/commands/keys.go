@@ -422,7 +422,7 @@ func (h *Handlers) flushdb(c *command.Ctx) {
 	}
 	n := c.DB.Size()
 	h.Exec.TouchAllWatched(c.DB.Index(), -1) // before anything changes
-	h.trackingFlush()
+	h.trackingFlush(c.Client)
 	gone := h.blockedStreams(c.DB.Store(), c.DB.Index(), c.DB.Now)
 	h.lazyFree(c.DB.Store().DetachDB(c.DB.Index()), h.flushAsync(c), true)
 	h.Exec.TouchKeys(c.DB.Index(), gone)
@@ -441,7 +441,7 @@ func (h *Handlers) flushall(c *command.Ctx) {
 		n += st.DB(i, c.DB.Now).Size()
 		h.Exec.TouchAllWatched(i, -1)
 	}
-	h.trackingFlush()
+	h.trackingFlush(c.Client)
 	gone := make([][]string, st.NumDBs())
 	for i := range gone {
 		gone[i] = h.blockedStreams(st, i, c.DB.Now)

@@ -403,7 +403,7 @@ func (h *Handlers) debugReload(c *command.Ctx) {
 			for i := 0; i < st.NumDBs(); i++ {
 				h.Exec.TouchAllWatched(i, -1)
 			}
-			h.trackingFlush()
+			h.trackingFlush(c.Client)
 			st.DetachAll() // dropped: the GC reclaims the old maps
 			h.scripts.libs.Flush()
 		}
@@ -509,6 +509,9 @@ func (s *opsSampler) rate(i int) float64 {
 
 // opsCron samples the counters behind INFO's instantaneous_* fields.
 func (h *Handlers) opsCron() {
+	if h.ops.tr.pending.Load() { // keys the active expiry deleted
+		h.trackBroadcast(true)
+	}
 	h.ops.ops.sample(time.Now(), [3]int64{h.Exec.TotalCmds.Load(), h.Net.NetInput.Load(), h.Net.NetOutput.Load()})
 }
 

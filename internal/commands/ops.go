@@ -111,6 +111,7 @@ func (h *Handlers) opsReset(cl *command.Client) {
 func (h *Handlers) opsGone(cl *command.Client) {
 	h.monitorRemove(cl.ID)
 	h.trackingOff(cl)
+	h.trackingGone(cl)
 }
 
 // observe is the executor's Observe hook: it runs after every command.

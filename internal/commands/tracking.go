@@ -3,11 +3,17 @@ package commands
 // Client-side caching: CLIENT TRACKING / CACHING / GETREDIR /
 // TRACKINGINFO and the invalidation messages, as Redis 7.0's tracking.c.
 // The table maps key names (in every database, as Redis) to the clients
-// that read them; a modified key is invalidated once and forgotten.
+// that read them; a modified key is invalidated once and forgotten. BCAST
+// clients get the keys modified under their prefixes once the command
+// that modified them is over (Redis: before the event loop sleeps), one
+// array per prefix.
 
 import (
-	"bytes"
+	"math/bits"
+	"slices"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -15,7 +21,9 @@ import (
 	"github.com/crescent-db/crescent/internal/pubsub"
 )
 
-// trackState is one tracking client's mode.
+// trackState is one tracking client's mode. Its fields change under
+// tracker.mu (CLIENT TRACKING on again changes them in place, as Redis's
+// flags).
 type trackState struct {
 	cl       *command.Client
 	sink     pubsub.Sink
@@ -24,24 +32,51 @@ type trackState struct {
 	optin    bool
 	optout   bool
 	noloop   bool
-	prefixes []string
-	caching  atomic.Int32 // CLIENT CACHING: 0 unset, 1 yes, 2 no
-	broken   atomic.Bool  // redirect client gone
+	prefixes []string    // BCAST prefixes, sorted
+	caching  atomic.Bool // CLIENT CACHING yes|no given for the next command
+	broken   atomic.Bool // redirect client gone
+	// scriptRead: a script's command read keys for this client; Redis
+	// 7.0 then remembers the keys of the script's own command (its
+	// trackingRememberKeys reads the caller's argv).
+	scriptRead atomic.Bool
+}
+
+// bcastState is one BCAST prefix: its clients and the keys modified
+// under it since the last broadcast, each with the client that modified
+// it last (0: the server), for NOLOOP.
+type bcastState struct {
+	clients map[int64]*trackState
+	keys    map[string]int64
 }
 
 type tracker struct {
-	mu      sync.Mutex
-	clients map[int64]*trackState
-	table   map[string]map[int64]struct{}
-	items   int
-	bcast   map[string]map[int64]*trackState // prefix -> clients
-	n       atomic.Int32                     // tracking clients
+	mu       sync.Mutex
+	clients  map[int64]*trackState
+	table    map[string]map[int64]struct{}
+	items    int
+	prefixes map[string]*bcastState
+	n        atomic.Int32 // tracking clients
+	pending  atomic.Bool  // some bcastState has keys
+	// cmdKeys: some of them were modified by a command, which sends them
+	// when it is over (the cron sends only the server's: expiry)
+	cmdKeys bool
+	// later holds the invalidations of a client's own command for the
+	// client it redirects to, until the command is over (Redis's
+	// tracking_pending_keys), by client id.
+	later map[int64][]laterMsg
+}
+
+// laterMsg is an invalidation waiting for the end of a command.
+type laterMsg struct {
+	st    *trackState
+	proto []byte
 }
 
 func (t *tracker) init() {
 	t.clients = map[int64]*trackState{}
 	t.table = map[string]map[int64]struct{}{}
-	t.bcast = map[string]map[int64]*trackState{}
+	t.prefixes = map[string]*bcastState{}
+	t.later = map[int64][]laterMsg{}
 }
 
 func (h *Handlers) registerTracking() {
@@ -66,7 +101,13 @@ func (h *Handlers) trackingOf(cl *command.Client) *trackState {
 // TrackingFlags returns CLIENT LIST's tracking flags of cl (t, B, R) and
 // its redir field (-1 when not tracking).
 func (h *Handlers) TrackingFlags(cl *command.Client) (string, int64) {
-	st := h.trackingOf(cl)
+	t := &h.ops.tr
+	if t.n.Load() == 0 {
+		return "", -1
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.clients[cl.ID]
 	if st == nil {
 		return "", -1
 	}
@@ -80,149 +121,139 @@ func (h *Handlers) TrackingFlags(cl *command.Client) (string, int64) {
 	return f, st.redirect
 }
 
+// clientTracking is CLIENT TRACKING, with Redis 7.0's checks in its
+// order: the options (REDIRECT's client must exist, even for OFF), then
+// ON's compatibility checks against each other and the client's mode.
 func (h *Handlers) clientTracking(c *command.Ctx) {
-	on := false
-	switch {
-	case EqualFold(c.Args[2], "on"):
-		on = true
-	case EqualFold(c.Args[2], "off"):
-	default:
-		c.Error(ErrSyntax)
-		return
-	}
-	st := &trackState{cl: c.Client}
+	var redirect int64
+	var bcast, optin, optout, noloop bool
+	var prefixes []string
 	for i := 3; i < len(c.Args); i++ {
 		more := len(c.Args) - i - 1
 		switch {
 		case EqualFold(c.Args[i], "redirect") && more >= 1:
 			i++
+			if redirect != 0 {
+				c.Error("ERR A client can only redirect to a single other client")
+				return
+			}
 			id, err := strconv.ParseInt(string(c.Args[i]), 10, 64)
 			if err != nil {
 				c.Error(ErrNotInt)
 				return
 			}
-			if id == c.Client.ID {
-				// redirecting to self is allowed in Redis only via 0
-				st.redirect = 0
-				continue
-			}
 			if !h.clientExists(id) {
 				c.Error("ERR The client ID you want redirect to does not exist")
 				return
 			}
-			st.redirect = id
+			redirect = id
 		case EqualFold(c.Args[i], "bcast"):
-			st.bcast = true
+			bcast = true
 		case EqualFold(c.Args[i], "optin"):
-			st.optin = true
+			optin = true
 		case EqualFold(c.Args[i], "optout"):
-			st.optout = true
+			optout = true
 		case EqualFold(c.Args[i], "noloop"):
-			st.noloop = true
+			noloop = true
 		case EqualFold(c.Args[i], "prefix") && more >= 1:
 			i++
-			st.prefixes = append(st.prefixes, string(c.Args[i]))
+			prefixes = append(prefixes, string(c.Args[i]))
 		default:
 			c.Error(ErrSyntax)
 			return
 		}
 	}
-	t := &h.ops.tr
-	if !on {
+	switch {
+	case EqualFold(c.Args[2], "on"):
+	case EqualFold(c.Args[2], "off"):
 		h.trackingOff(c.Client)
 		c.W.OK()
 		return
+	default:
+		c.Error(ErrSyntax)
+		return
 	}
+	t := &h.ops.tr
 	t.mu.Lock()
 	old := t.clients[c.Client.ID]
-	t.mu.Unlock()
-	if old != nil && old.bcast != st.bcast {
-		c.Error("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.")
-		return
-	}
-	if len(st.prefixes) > 0 && !st.bcast {
-		c.Error("ERR PREFIX option requires BCAST mode to be enabled")
-		return
-	}
-	if old != nil && (old.optin != st.optin || old.optout != st.optout) && (old.optin || old.optout) {
-		c.Error("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.")
-		return
-	}
-	if st.optin && st.optout {
-		c.Error("ERR You can't specify both OPTIN mode and OPTOUT mode")
-		return
-	}
-	if (st.optin || st.optout) && st.bcast {
-		c.Error("ERR OPTIN and OPTOUT are not compatible with BCAST")
-		return
-	}
-	if st.bcast {
-		all := st.prefixes
+	msg := ""
+	switch {
+	case !bcast && len(prefixes) > 0:
+		msg = "ERR PREFIX option requires BCAST mode to be enabled"
+	case old != nil && old.bcast != bcast:
+		msg = "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."
+	case bcast && (optin || optout):
+		msg = "ERR OPTIN and OPTOUT are not compatible with BCAST"
+	case optin && optout:
+		msg = "ERR You can't specify both OPTIN mode and OPTOUT mode"
+	case old != nil && (optin && old.optout || optout && old.optin):
+		msg = "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode."
+	case bcast:
+		var have []string
 		if old != nil {
-			all = append(append([]string(nil), old.prefixes...), st.prefixes...)
+			have = old.prefixes
 		}
-		if msg := checkPrefixes(st.prefixes, all); msg != "" {
-			c.Error(msg)
-			return
-		}
+		msg = checkPrefixes(prefixes, have)
 	}
-	if h.ops.sinks != nil {
-		st.sink = h.ops.sinks(c.Client.ID)
+	t.mu.Unlock()
+	if msg != "" {
+		c.Error(msg)
+		return
+	}
+	// the client's own entry changes only on its own connection
+	var sink pubsub.Sink
+	if h.ops.sinks != nil && old == nil {
+		sink = h.ops.sinks(c.Client.ID)
 	}
 	t.mu.Lock()
-	if old != nil {
-		// re-enabling keeps the mode; prefixes accumulate, options update
-		st.prefixes = append(append([]string(nil), old.prefixes...), st.prefixes...)
-		st.prefixes = uniqStrings(st.prefixes)
-		if old.optin || old.optout {
-			st.optin, st.optout = old.optin, old.optout
+	st := old
+	if st == nil {
+		st = &trackState{cl: c.Client, sink: sink}
+		t.clients[c.Client.ID] = st
+		t.n.Store(int32(len(t.clients)))
+	}
+	st.redirect, st.bcast, st.optin, st.optout, st.noloop = redirect, bcast, optin, optout, noloop
+	st.broken.Store(false)
+	if bcast {
+		if len(prefixes) == 0 {
+			prefixes = []string{""}
 		}
-	}
-	if st.bcast && len(st.prefixes) == 0 {
-		st.prefixes = []string{""}
-	}
-	t.clients[c.Client.ID] = st
-	for _, p := range st.prefixes {
-		m := t.bcast[p]
-		if m == nil {
-			m = map[int64]*trackState{}
-			t.bcast[p] = m
+		for _, p := range prefixes {
+			bs := t.prefixes[p]
+			if bs == nil {
+				bs = &bcastState{clients: map[int64]*trackState{}, keys: map[string]int64{}}
+				t.prefixes[p] = bs
+			}
+			if _, ok := bs.clients[c.Client.ID]; !ok {
+				bs.clients[c.Client.ID] = st
+				st.prefixes = append(st.prefixes, p)
+			}
 		}
-		m[c.Client.ID] = st
+		sort.Strings(st.prefixes)
 	}
-	t.n.Store(int32(len(t.clients)))
 	t.mu.Unlock()
 	c.W.OK()
 }
 
-func uniqStrings(s []string) []string {
-	seen := map[string]bool{}
-	out := s[:0]
-	for _, x := range s {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
+// checkPrefixes rejects prefixes that overlap (one a prefix of the
+// other) an existing prefix of the client or a later one of the same
+// command, as Redis's checkPrefixCollisionsOrReply.
+func checkPrefixes(added, have []string) string {
+	overlap := func(a, b string) bool {
+		n := min(len(a), len(b))
+		return a[:n] == b[:n]
 	}
-	return out
-}
-
-// checkPrefixes rejects overlapping prefixes (one a prefix of another) as
-// Redis's checkPrefixCollisionsOrReply.
-func checkPrefixes(added, all []string) string {
 	for i, p := range added {
-		for j, q := range all {
-			if p == q {
-				continue
+		for _, q := range have {
+			if overlap(q, p) {
+				return "ERR Prefix '" + p + "' overlaps with an existing prefix '" + q + "'. Prefixes for a single client must not overlap."
 			}
-			if j < len(all)-len(added) || j-(len(all)-len(added)) != i {
-				if len(p) <= len(q) && q[:len(p)] == p || len(q) < len(p) && p[:len(q)] == q {
-					a, b := p, q
-					if j < len(all)-len(added) {
-						return "ERR Prefix '" + a + "' overlaps with an existing prefix '" + b + "'. Prefixes for a single client must not overlap."
-					}
-					return "ERR Prefix '" + a + "' overlaps with another provided prefix '" + b + "'. Prefixes for a single client must not overlap."
-				}
+		}
+		for _, q := range added[i+1:] {
+			if overlap(p, q) {
+				// Redis 7.0 then also enables tracking and replies +OK
+				// when i > 0 (it returns i as success): one reply here
+				return "ERR Prefix '" + p + "' overlaps with another provided prefix '" + q + "'. Prefixes for a single client must not overlap."
 			}
 		}
 	}
@@ -239,6 +270,7 @@ func (h *Handlers) clientExists(id int64) bool {
 }
 
 // trackingOff disables tracking for cl (CLIENT TRACKING OFF, RESET, close).
+// Its keys stay in the table (Redis forgets them lazily).
 func (h *Handlers) trackingOff(cl *command.Client) {
 	t := &h.ops.tr
 	if t.n.Load() == 0 {
@@ -248,10 +280,10 @@ func (h *Handlers) trackingOff(cl *command.Client) {
 	if st := t.clients[cl.ID]; st != nil {
 		delete(t.clients, cl.ID)
 		for _, p := range st.prefixes {
-			if m := t.bcast[p]; m != nil {
-				delete(m, cl.ID)
-				if len(m) == 0 {
-					delete(t.bcast, p)
+			if bs := t.prefixes[p]; bs != nil {
+				delete(bs.clients, cl.ID)
+				if len(bs.clients) == 0 {
+					delete(t.prefixes, p)
 				}
 			}
 		}
@@ -260,29 +292,34 @@ func (h *Handlers) trackingOff(cl *command.Client) {
 	t.mu.Unlock()
 }
 
+// trackingGone drops what a closed client's command left to send.
+func (h *Handlers) trackingGone(cl *command.Client) {
+	t := &h.ops.tr
+	t.mu.Lock()
+	delete(t.later, cl.ID)
+	t.mu.Unlock()
+}
+
 func (h *Handlers) clientTrackingInfo(c *command.Ctx) {
-	st := h.trackingOf(c.Client)
-	c.W.Map(3)
-	c.W.BulkString("flags")
-	var flags []string
+	t := &h.ops.tr
+	flags := []string{"off"}
 	redir := int64(-1)
 	var prefixes []string
-	if st == nil {
-		flags = []string{"off"}
-	} else {
-		flags = append(flags, "on")
+	t.mu.Lock()
+	if st := t.clients[c.Client.ID]; st != nil {
+		flags = []string{"on"}
 		if st.bcast {
 			flags = append(flags, "bcast")
 		}
 		if st.optin {
 			flags = append(flags, "optin")
-			if st.caching.Load() == 1 {
+			if st.caching.Load() {
 				flags = append(flags, "caching-yes")
 			}
 		}
 		if st.optout {
 			flags = append(flags, "optout")
-			if st.caching.Load() == 2 {
+			if st.caching.Load() {
 				flags = append(flags, "caching-no")
 			}
 		}
@@ -293,12 +330,11 @@ func (h *Handlers) clientTrackingInfo(c *command.Ctx) {
 			flags = append(flags, "broken_redirect")
 		}
 		redir = st.redirect
-		if st.bcast {
-			for _, p := range st.prefixes {
-				prefixes = append(prefixes, p)
-			}
-		}
+		prefixes = slices.Clone(st.prefixes)
 	}
+	t.mu.Unlock()
+	c.W.Map(3)
+	c.W.BulkString("flags")
 	c.W.Set(len(flags))
 	for _, f := range flags {
 		c.W.BulkString(f)
@@ -313,43 +349,55 @@ func (h *Handlers) clientTrackingInfo(c *command.Ctx) {
 }
 
 func (h *Handlers) clientCaching(c *command.Ctx) {
+	t := &h.ops.tr
+	var optin, optout bool
 	st := h.trackingOf(c.Client)
-	if st == nil || !st.optin && !st.optout {
+	if st == nil {
 		c.Error("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
 		return
 	}
+	t.mu.Lock()
+	optin, optout = st.optin, st.optout
+	t.mu.Unlock()
 	switch {
 	case EqualFold(c.Args[2], "yes"):
-		if !st.optin {
+		if !optin {
 			c.Error("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.")
 			return
 		}
-		st.caching.Store(1)
 	case EqualFold(c.Args[2], "no"):
-		if !st.optout {
+		if !optout {
 			c.Error("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.")
 			return
 		}
-		st.caching.Store(2)
 	default:
 		c.Error(ErrSyntax)
 		return
 	}
+	st.caching.Store(true)
 	c.W.OK()
 }
 
 func (h *Handlers) clientGetRedir(c *command.Ctx) {
-	st := h.trackingOf(c.Client)
-	if st == nil {
-		c.W.Int(-1)
+	t := &h.ops.tr
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if st := t.clients[c.Client.ID]; st != nil {
+		c.W.Int(st.redirect)
 		return
 	}
-	c.W.Int(st.redirect)
+	c.W.Int(-1)
 }
 
-// trackObserve runs after each command while some client tracks: a read
-// command's keys are remembered for its client (for redis.call, the
-// script's caller), honouring OPTIN/OPTOUT and CLIENT CACHING.
+// trackObserve runs after each command while some client tracks. A read
+// command's keys are remembered for its client, honouring OPTIN/OPTOUT
+// and CLIENT CACHING; a read in a script (EVAL_RO, FCALL_RO and the like
+// are not reads themselves) makes Redis 7.0 remember the keys of the
+// script's command, once it is over. After a client's command, outside
+// MULTI, its CLIENT CACHING is spent unless the command was a CLIENT
+// subcommand (Redis's resetClient). After a command of a client (not a
+// MULTI's queued one, nor a script's), the BCAST clients get the keys
+// modified meanwhile and the table is cut to tracking-table-max-keys.
 func (h *Handlers) trackObserve(c *command.Ctx) {
 	cl := c.Client
 	if c.InScript {
@@ -357,39 +405,95 @@ func (h *Handlers) trackObserve(c *command.Ctx) {
 			return
 		}
 	}
-	st := h.trackingOf(cl)
-	if st == nil {
-		return
-	}
-	name := c.Spec.Name
-	if c.Spec.Has(command.FlagReadOnly) && !st.bcast && name != "eval_ro" && name != "evalsha_ro" && name != "fcall_ro" {
+	t := &h.ops.tr
+	top := !c.InScript && cl.Flags&command.ClientMulti == 0
+	if st := h.trackingOf(cl); st != nil {
+		t.mu.Lock()
+		bcast, optin, optout := st.bcast, st.optin, st.optout
+		t.mu.Unlock()
+		name := c.Spec.Name
 		caching := st.caching.Load()
-		if !(st.optin && caching != 1 || st.optout && caching == 2) {
-			var kb [8]int
-			t := &h.ops.tr
-			keys := c.Spec.KeysInto(c.Args, kb[:0])
-			t.mu.Lock()
-			for _, k := range keys {
-				if k >= len(c.Args) {
-					continue
-				}
-				key := string(c.Args[k])
-				m := t.table[key]
-				if m == nil {
-					m = map[int64]struct{}{}
-					t.table[key] = m
-				}
-				if _, ok := m[cl.ID]; !ok {
-					m[cl.ID] = struct{}{}
-					t.items++
-				}
+		remember := !bcast && !(optin && !caching || optout && caching)
+		if remember && c.Spec.Has(command.FlagReadOnly) && name != "eval_ro" && name != "evalsha_ro" && name != "fcall_ro" {
+			if c.InScript {
+				st.scriptRead.Store(true)
+			} else {
+				h.trackRemember(cl, c.Spec, c.Args)
 			}
-			t.mu.Unlock()
+		}
+		if !c.InScript && st.scriptRead.Load() {
+			st.scriptRead.Store(false)
+			if remember {
+				h.trackRemember(cl, c.Spec, c.Args)
+			}
+		}
+		if top && name != "client" && !strings.HasPrefix(name, "client|") && caching {
+			st.caching.Store(false)
 		}
 	}
-	// CLIENT CACHING applies to the next command only (all of a MULTI)
-	if !c.InScript && cl.Flags&command.ClientMulti == 0 && name != "client|caching" && st.caching.Load() != 0 {
-		st.caching.Store(0)
+	if top {
+		t.mu.Lock()
+		later := t.later[cl.ID]
+		if later != nil {
+			delete(t.later, cl.ID)
+		}
+		t.mu.Unlock()
+		for _, m := range later {
+			h.sendInvalidation(m.st, nil, m.proto)
+		}
+		if t.pending.Load() {
+			h.trackBroadcast(false)
+		}
+		h.trackLimit()
+	}
+}
+
+// trackRemember adds the keys of args to cl's entries in the table.
+func (h *Handlers) trackRemember(cl *command.Client, spec *command.Spec, args [][]byte) {
+	var kb [8]int
+	keys := spec.KeysInto(args, kb[:0])
+	t := &h.ops.tr
+	t.mu.Lock()
+	for _, k := range keys {
+		if k >= len(args) {
+			continue
+		}
+		key := string(args[k])
+		m := t.table[key]
+		if m == nil {
+			m = map[int64]struct{}{}
+			t.table[key] = m
+		}
+		if _, ok := m[cl.ID]; !ok {
+			m[cl.ID] = struct{}{}
+			t.items++
+		}
+	}
+	t.mu.Unlock()
+}
+
+// trackLimit evicts keys from the table, picked at random as Redis's
+// trackingLimitUsedSlots does, while it holds more than
+// tracking-table-max-keys keys: their clients get an invalidation.
+func (h *Handlers) trackLimit() {
+	max := int(h.Config.Int("tracking-table-max-keys"))
+	if max <= 0 {
+		return
+	}
+	t := &h.ops.tr
+	for {
+		t.mu.Lock()
+		if len(t.table) <= max {
+			t.mu.Unlock()
+			return
+		}
+		var key string
+		for k := range t.table { // Go's map order is random
+			key = k
+			break
+		}
+		t.mu.Unlock()
+		h.trackInvalidate(nil, []byte(key), false)
 	}
 }
 
@@ -399,61 +503,176 @@ func (h *Handlers) trackObserve(c *command.Ctx) {
 // matching prefix.
 func (h *Handlers) trackTouched(by *command.Client, db int, key []byte) {
 	if h.ops.tr.n.Load() != 0 { // small enough to inline: no call when nobody tracks
-		h.trackInvalidate(by, key)
+		h.trackInvalidate(by, key, true)
 	}
 }
 
-// trackInvalidate is trackTouched when some client tracks keys.
-func (h *Handlers) trackInvalidate(by *command.Client, key []byte) {
+// trackOrder sorts client ids as Redis's radix tree of ids holds them:
+// by the bytes of the id in memory (little-endian).
+func trackOrder(ids []int64) {
+	slices.SortFunc(ids, func(a, b int64) int {
+		x, y := bits.ReverseBytes64(uint64(a)), bits.ReverseBytes64(uint64(b))
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	})
+}
+
+// trackInvalidate is trackTouched when some client tracks keys; bcast
+// says whether BCAST clients hear of it (not for an eviction from the
+// table).
+func (h *Handlers) trackInvalidate(by *command.Client, key []byte, bcast bool) {
 	t := &h.ops.tr
 	var targets []*trackState
+	// cur is the client whose command runs (Redis's current_client): a
+	// script's caller. BCAST's NOLOOP compares the modifier itself, which
+	// for redis.call is the script's client (id 0), as Redis 7.0.
+	cur := by
+	if by != nil && by.Caller != nil {
+		cur = by.Caller
+	}
 	t.mu.Lock()
-	if m := t.table[string(key)]; m != nil {
-		for id := range m {
-			if st := t.clients[id]; st != nil && !st.bcast {
-				targets = append(targets, st)
+	if bcast {
+		var byID int64
+		if by != nil {
+			byID = by.ID
+		}
+		for p, bs := range t.prefixes {
+			if strings.HasPrefix(string(key), p) {
+				bs.keys[string(key)] = byID
+				t.pending.Store(true)
+				t.cmdKeys = t.cmdKeys || by != nil
 			}
+		}
+	}
+	if m := t.table[string(key)]; m != nil {
+		ids := make([]int64, 0, len(m))
+		for id := range m {
+			ids = append(ids, id)
+		}
+		trackOrder(ids)
+		for _, id := range ids {
+			st := t.clients[id]
+			if st == nil || st.bcast || st.noloop && cur != nil && cur.ID == id {
+				continue
+			}
+			targets = append(targets, st)
 		}
 		t.items -= len(m)
 		delete(t.table, string(key))
 	}
-	for p, m := range t.bcast {
-		if bytes.HasPrefix(key, []byte(p)) {
-			for _, st := range m {
-				targets = append(targets, st)
-			}
-		}
-	}
 	t.mu.Unlock()
 	for _, st := range targets {
-		if st.noloop && by != nil && by.ID == st.cl.ID {
-			continue
-		}
-		h.sendInvalidation(st, key, false)
+		h.sendInvalidation(st, cur, appendKeyArray(nil, key))
 	}
 }
 
-// trackingFlush sends every tracking client the null invalidation of
-// FLUSHALL / FLUSHDB and forgets the table.
-// TrackingFlush tells every client-side caching client that all keys
-// changed, as FLUSHALL does (a replica replacing its dataset).
-func (h *Handlers) TrackingFlush() { h.trackingFlush() }
-
-func (h *Handlers) trackingFlush() {
+// trackBroadcast sends the BCAST clients the keys modified under their
+// prefixes since the last time: prefixes and keys in Redis's (byte)
+// order, without a NOLOOP client's own keys.
+//
+// cron is set for the server's cron, which sends only the keys the
+// active expiry deleted: keys of a running command wait for its end, as
+// Redis never sends them in the middle of a command.
+func (h *Handlers) trackBroadcast(cron bool) {
 	t := &h.ops.tr
-	if t.n.Load() == 0 {
+	type send struct {
+		st    *trackState
+		proto []byte
+	}
+	var out []send
+	t.mu.Lock()
+	if cron && t.cmdKeys {
+		t.mu.Unlock()
 		return
 	}
+	t.pending.Store(false)
+	t.cmdKeys = false
+	ps := make([]string, 0, len(t.prefixes))
+	for p, bs := range t.prefixes {
+		if len(bs.keys) > 0 {
+			ps = append(ps, p)
+		}
+	}
+	sort.Strings(ps)
+	for _, p := range ps {
+		bs := t.prefixes[p]
+		keys := make([]string, 0, len(bs.keys))
+		for k := range bs.keys {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		ids := make([]int64, 0, len(bs.clients))
+		for id := range bs.clients {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			st := bs.clients[id]
+			var b []byte
+			n := 0
+			for _, k := range keys {
+				if !st.noloop || bs.keys[k] != id {
+					n++
+				}
+			}
+			if n == 0 {
+				continue
+			}
+			b = append(b, '*')
+			b = strconv.AppendInt(b, int64(n), 10)
+			b = append(b, '\r', '\n')
+			for _, k := range keys {
+				if !st.noloop || bs.keys[k] != id {
+					b = appendBulk(b, k)
+				}
+			}
+			out = append(out, send{st, b})
+		}
+		bs.keys = map[string]int64{}
+	}
+	t.mu.Unlock()
+	for _, s := range out {
+		h.sendInvalidation(s.st, nil, s.proto)
+	}
+}
+
+func appendBulk(b []byte, s string) []byte {
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, s...)
+	return append(b, '\r', '\n')
+}
+
+// TrackingFlush tells every client-side caching client that all keys
+// changed, as FLUSHALL does (a replica replacing its dataset).
+func (h *Handlers) TrackingFlush() { h.trackingFlush(nil) }
+
+// trackingFlush sends every tracking client, in the order they connected,
+// the null invalidation of FLUSHALL / FLUSHDB (by is the client that
+// flushed) and forgets the table, also when nobody tracks any more.
+func (h *Handlers) trackingFlush(by *command.Client) {
+	t := &h.ops.tr
 	t.mu.Lock()
-	targets := make([]*trackState, 0, len(t.clients))
-	for _, st := range t.clients {
-		targets = append(targets, st)
+	ids := make([]int64, 0, len(t.clients))
+	for id := range t.clients {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	targets := make([]*trackState, len(ids))
+	for i, id := range ids {
+		targets[i] = t.clients[id]
 	}
 	t.table = map[string]map[int64]struct{}{}
 	t.items = 0
 	t.mu.Unlock()
 	for _, st := range targets {
-		h.sendInvalidation(st, nil, true)
+		h.sendInvalidation(st, by, nil)
 	}
 }
 
@@ -463,32 +682,58 @@ func (h *Handlers) TrackingStats() (clients, keys, items, prefixes int) {
 	t := &h.ops.tr
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.clients), len(t.table), t.items, len(t.bcast)
+	return len(t.clients), len(t.table), t.items, len(t.prefixes)
 }
 
 const trackingChannel = "__redis__:invalidate"
 
-// sendInvalidation delivers an invalidation of key (null: a flush) to st's
-// client, or to its redirection: a RESP3 push "invalidate", or in RESP2 a
-// message on __redis__:invalidate when the redirection target is
-// subscribed. A RESP2 client without redirection gets nothing, as in
-// Redis.
-func (h *Handlers) sendInvalidation(st *trackState, key []byte, null bool) {
-	sink := st.sink
-	redirected := st.redirect > 0
-	if redirected {
+// sendInvalidation delivers an invalidation (proto: the keys' array; nil:
+// the null of a flush, in the tracking client's protocol as Redis) to
+// st's client, or to its redirection: a RESP3 push "invalidate", or in
+// RESP2 a message on __redis__:invalidate when the redirection target is
+// subscribed to anything. A RESP2 client without redirection gets
+// nothing, as in Redis. cur is the client whose command caused it: a
+// message for it that is not its own invalidation goes into its reply
+// now, before the reply (Redis writes it at once; its own invalidations
+// wait for the end of the command, as Crescent's deliveries to the
+// running client do).
+func (h *Handlers) sendInvalidation(st *trackState, cur *command.Client, proto []byte) {
+	t := &h.ops.tr
+	t.mu.Lock()
+	redirect, own := st.redirect, st.sink
+	t.mu.Unlock()
+	if proto == nil {
+		p := st.cl.View().Proto
+		if cur != nil && cur.ID == st.cl.ID {
+			p = cur.Proto
+		}
+		if p >= 3 {
+			proto = []byte("_\r\n")
+		} else {
+			proto = []byte("$-1\r\n")
+		}
+	}
+	if cur != nil && st.cl.ID == cur.ID && redirect > 0 && redirect != cur.ID {
+		// its own command's invalidation goes out once the command is over
+		t.mu.Lock()
+		t.later[cur.ID] = append(t.later[cur.ID], laterMsg{st, proto})
+		t.mu.Unlock()
+		return
+	}
+	sink := own
+	if redirect > 0 {
 		sink = nil
 		if h.ops.sinks != nil {
-			sink = h.ops.sinks(st.redirect)
+			sink = h.ops.sinks(redirect)
 		}
 		if sink == nil {
 			st.broken.Store(true)
 			var b []byte
 			b = append(b, ">2\r\n$21\r\ntracking-redir-broken\r\n:"...)
-			b = strconv.AppendInt(b, st.redirect, 10)
+			b = strconv.AppendInt(b, redirect, 10)
 			b = append(b, '\r', '\n')
-			if st.sink != nil {
-				st.sink.Deliver(pubsub.NewDual(nil, b))
+			if own != nil {
+				own.Deliver(pubsub.NewDual(nil, b))
 			}
 			return
 		}
@@ -498,26 +743,22 @@ func (h *Handlers) sendInvalidation(st *trackState, key []byte, null bool) {
 	}
 	var r2, r3 []byte
 	r3 = append(r3, ">2\r\n$10\r\ninvalidate\r\n"...)
-	if null {
-		r3 = append(r3, "_\r\n"...)
-	} else {
-		r3 = appendKeyArray(r3, key)
-	}
-	if redirected && h.PubSub != nil && h.PubSub.Total(st.redirect) > 0 {
+	r3 = append(r3, proto...)
+	if redirect > 0 && h.PubSub != nil && h.PubSub.Total(redirect) > 0 {
 		r2 = append(r2, "*3\r\n$7\r\nmessage\r\n$20\r\n"+trackingChannel+"\r\n"...)
-		if null {
-			r2 = append(r2, "$-1\r\n"...)
-		} else {
-			r2 = appendKeyArray(r2, key)
+		r2 = append(r2, proto...)
+	}
+	m := pubsub.NewDual(r2, r3)
+	if cur != nil && redirect == cur.ID && st.cl.ID != cur.ID {
+		if self := PushSelf(cur); self.Buf != nil {
+			*self.Buf = m.AppendTo(*self.Buf, self.Proto)
+			return
 		}
 	}
-	sink.Deliver(pubsub.NewDual(r2, r3))
+	sink.Deliver(m)
 }
 
 func appendKeyArray(b, key []byte) []byte {
-	b = append(b, "*1\r\n$"...)
-	b = strconv.AppendInt(b, int64(len(key)), 10)
-	b = append(b, '\r', '\n')
-	b = append(b, key...)
-	return append(b, '\r', '\n')
+	b = append(b, "*1\r\n"...)
+	return appendBulk(b, string(key))
 }

@@ -106,8 +106,9 @@ type Executor struct {
 	// LATENCY and metrics.
 	Observe func(c *command.Ctx, d time.Duration)
 	// TouchedBy, when set, is called after Touched for every modified key
-	// with the client that changed it (the script caller for redis.call;
-	// nil for expiry and eviction): client-side caching invalidation.
+	// with the client that changed it (for redis.call the script's
+	// client, whose Caller ran the script; nil for expiry and eviction):
+	// client-side caching invalidation.
 	TouchedBy func(cl *command.Client, db int, key []byte)
 	// Pause, when set, runs before a command takes its locks and waits
 	// while CLIENT PAUSE holds it back; it reports whether it waited.

@@ -377,7 +377,7 @@ func (s *ScriptCall) commit() {
 		switch x.kind {
 		case pendTouch:
 			if touch == nil {
-				touch = e.clientTouch(s.Caller)
+				touch = e.clientTouch(s.Client)
 			}
 			touch(x.db, x.key)
 		case pendNotify:
