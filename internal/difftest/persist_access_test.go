@@ -59,3 +59,55 @@ func TestRestoreAccessFields(t *testing.T) {
 		})
 	}
 }
+
+// TestRDBAccessFields: under an LRU policy an RDB holds each key's idle
+// time, under an LFU policy its counter (Redis's IDLE and FREQ records),
+// and loading sets them back: a redis-server loading Crescent's file, a
+// Crescent loading Redis's and Crescent after DEBUG RELOAD read what
+// redis-server reads from its own file (Crescent wrote neither record and
+// skipped both).
+func TestRDBAccessFields(t *testing.T) {
+	for _, tc := range []struct{ policy, opt, val, read string }{
+		{"allkeys-lru", "IDLETIME", "1000", "IDLETIME"},
+		{"volatile-lru", "IDLETIME", "86400", "IDLETIME"},
+		{"allkeys-lfu", "FREQ", "100", "FREQ"},
+		{"volatile-lfu", "FREQ", "7", "FREQ"},
+		// noeviction writes neither record: a loaded key is fresh
+		{"noeviction", "IDLETIME", "1000", "IDLETIME"},
+	} {
+		t.Run(tc.policy, func(t *testing.T) {
+			rdir, cdir := persistDir(t), persistDir(t)
+			args := []string{"--maxmemory-policy", tc.policy}
+			r := Dial(t, StartRedis(t, append(args, "--dir", rdir)...))
+			c := Dial(t, StartCrescent(t, append(args, "--dir", cdir)...))
+			for _, conn := range []*Conn{r, c} {
+				conn.MustDo(t, "SET", "src", "a string value")
+				v, _, _ := Parse(conn.MustDo(t, "DUMP", "src"))
+				conn.MustDo(t, "RESTORE", "k", "0", string(v.Str), tc.opt, tc.val)
+				if rep := conn.MustDo(t, "SAVE"); string(rep) != "+OK\r\n" {
+					t.Fatalf("SAVE: %q", rep)
+				}
+			}
+			read := func(conn *Conn) int64 {
+				t.Helper()
+				v, _, _ := Parse(conn.MustDo(t, "OBJECT", tc.read, "k"))
+				n, err := strconv.ParseInt(string(v.Str), 10, 64)
+				if v.Type != ':' || err != nil {
+					t.Fatalf("OBJECT %s: %q", tc.read, v.Raw)
+				}
+				return n
+			}
+			want := read(Dial(t, StartRedis(t, append(args, "--dir", copyDir(t, rdir))...)))
+			c.MustDo(t, "DEBUG", "RELOAD")
+			for name, conn := range map[string]*Conn{
+				"redis loading crescent's RDB": Dial(t, StartRedis(t, append(args, "--dir", copyDir(t, cdir))...)),
+				"crescent loading redis's RDB": Dial(t, StartCrescent(t, append(args, "--dir", copyDir(t, rdir))...)),
+				"crescent after DEBUG RELOAD":  c,
+			} {
+				if got := read(conn); got-want > 1 || want-got > 1 {
+					t.Errorf("%s: OBJECT %s %d, redis-server from its own file %d", name, tc.read, got, want)
+				}
+			}
+		})
+	}
+}
