@@ -55,18 +55,31 @@ const persistDBs = 4
 // persistSeed plays one seed: see TestRandomPersistence.
 func persistSeed(t *testing.T, seed uint64) {
 	rdir, cdir := persistDir(t), persistDir(t)
-	rs := StartRedis(t, "--dir", rdir)
-	cs := StartCrescent(t, "--dir", cdir)
+	// the policy decides what RDBs hold of each key's accesses (IDLE, FREQ)
+	policy := []string{"noeviction", "allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu"}[seed%5]
+	rs := StartRedis(t, "--dir", rdir, "--maxmemory-policy", policy)
+	cs := StartCrescent(t, "--dir", cdir, "--maxmemory-policy", policy)
 	r, c := Dial(t, rs), Dial(t, cs)
 	g := newPersistGen(seed)
+	// CRESCENT_PERSIST_TRACE=text logs the commands holding text (and
+	// those that change database or limits), to follow one key
+	trace := os.Getenv("CRESCENT_PERSIST_TRACE")
 	play := func(n int) {
+		// the comparisons leave the connections in database 0
+		for _, conn := range []*Conn{r, c} {
+			conn.MustDo(t, "SELECT", strconv.Itoa(g.db))
+		}
 		for i := 0; i < n; i++ {
 			args := g.next()
 			g.hist = append(g.hist, strings.Join(args, " "))
 			if len(g.hist) > histLen {
 				g.hist = g.hist[1:]
 			}
-			rrep, crep := r.MustDo(t, args...), c.MustDo(t, args...)
+			if trace != "" && (strings.Contains(strings.Join(args, " "), trace) ||
+				args[0] == "SELECT" || args[0] == "SWAPDB" || args[0] == "CONFIG") {
+				t.Logf("trace: %q", shortArgs(args))
+			}
+			rrep, crep := persistDo(t, r, args), persistDo(t, c, args)
 			if args[0] == "FUNCTION" && (len(rrep) == 0 || rrep[0] != '-') {
 				rrep, crep = nil, nil // FUNCTION LIST's order is dict order in Redis
 			}
@@ -78,7 +91,7 @@ func persistSeed(t *testing.T, seed uint64) {
 	}
 	play(250)
 	time.Sleep(5 * time.Millisecond) // the PX 1 keys are gone
-	cfg := g.configArgs()
+	cfg := append(g.configArgs(), "--maxmemory-policy", policy)
 	t.Logf("limits at the end: %q", cfg)
 	live := func(what string) {
 		t.Helper()
@@ -94,11 +107,15 @@ func persistSeed(t *testing.T, seed uint64) {
 		}
 	}
 	checkRDB(t, filepath.Join(cdir, "dump.rdb"))
-	ref := persistData(t, Dial(t, StartRedis(t, append(cfg, "--dir", copyDir(t, rdir))...)))
+	// loaded from the same file, the access information is compared too
+	refConn := Dial(t, StartRedis(t, append(cfg, "--dir", copyDir(t, rdir))...))
+	refAccess := persistAccess(t, refConn)
+	ref := persistData(t, refConn)
 	compareData(t, "redis loading crescent's RDB", ref,
 		persistData(t, Dial(t, StartRedis(t, append(cfg, "--dir", copyDir(t, cdir))...))))
-	compareData(t, "crescent loading redis's RDB", ref,
-		persistData(t, Dial(t, StartCrescent(t, append(cfg, "--dir", copyDir(t, rdir))...))))
+	cr := Dial(t, StartCrescent(t, append(cfg, "--dir", copyDir(t, rdir))...))
+	compareData(t, "crescent loading redis's RDB (OBJECT FREQ / IDLETIME)", refAccess, persistAccess(t, cr))
+	compareData(t, "crescent loading redis's RDB", ref, persistData(t, cr))
 	compareData(t, "crescent loading its own RDB", ref,
 		persistData(t, Dial(t, StartCrescent(t, append(cfg, "--dir", copyDir(t, cdir))...))))
 
@@ -155,6 +172,23 @@ func persistSeed(t *testing.T, seed uint64) {
 		}
 	}
 	t.Logf("seed %d: %d keys, encodings %v, %d DUMPs compared byte for byte", seed, keys, enc, g.dumpsCompared)
+}
+
+// persistDo runs args on conn, except for the pseudo-command ACCESS key
+// IDLETIME|FREQ n: the key is put back from its DUMP by RESTORE ... REPLACE
+// with that option (its TTL dropped), so that keys have access
+// information of their own for the RDB's IDLE and FREQ records.
+func persistDo(t *testing.T, conn *Conn, args []string) []byte {
+	t.Helper()
+	if args[0] != "ACCESS" {
+		return conn.MustDo(t, args...)
+	}
+	dump := conn.MustDo(t, "DUMP", args[1])
+	v, _, err := Parse(dump)
+	if err != nil || v.Null {
+		return dump
+	}
+	return conn.MustDo(t, "RESTORE", args[1], "0", string(v.Str), "REPLACE", args[2], args[3])
 }
 
 // shortArgs cuts long arguments for a failure message.
@@ -370,8 +404,22 @@ func maskAOF(lines []string) []string {
 	out := make([]string, len(lines))
 	for i, l := range lines {
 		out[i] = l
-		if strings.Contains(l, " ZRANGE ") {
-			out[i] = strings.ReplaceAll(l, `\r\n$2\r\n-0\r\n`, `\r\n$1\r\n0\r\n`)
+		if j := strings.Index(l, " ZRANGE "); j >= 0 {
+			raw, err := strconv.Unquote(l[j+8:])
+			v, _, perr := Parse([]byte(raw))
+			if err != nil || perr != nil {
+				continue
+			}
+			var b bytes.Buffer
+			fmt.Fprintf(&b, "*%d\r\n", len(v.Elems))
+			for k, e := range v.Elems {
+				if k%2 == 1 && string(e.Str) == "-0" {
+					b.WriteString("$1\r\n0\r\n") // a score
+					continue
+				}
+				b.Write(e.Raw)
+			}
+			out[i] = fmt.Sprintf("%s %q", l[:j+7], b.Bytes())
 			continue
 		}
 		j := strings.Index(l, " XINFO ")
@@ -434,6 +482,44 @@ func writeMasked(out *bytes.Buffer, v Value) {
 		}
 		writeMasked(out, e)
 	}
+}
+
+// persistAccess reads OBJECT FREQ (LFU policies) or OBJECT IDLETIME (in
+// hundreds of seconds: the test lasts seconds, the keys restored with an
+// idle time have thousands) of every key but integers, before anything
+// touches them (OBJECT ENCODING does not).
+func persistAccess(t *testing.T, conn *Conn) []string {
+	t.Helper()
+	v, _, _ := Parse(conn.MustDo(t, "CONFIG", "GET", "maxmemory-policy"))
+	sub := "IDLETIME"
+	if strings.HasSuffix(string(v.Elems[1].Str), "-lfu") {
+		sub = "FREQ"
+	}
+	var lines []string
+	for db := 0; db < persistDBs; db++ {
+		conn.MustDo(t, "SELECT", strconv.Itoa(db))
+		kv, _, _ := Parse(conn.MustDo(t, "KEYS", "*"))
+		var keys []string
+		for _, e := range kv.Elems {
+			keys = append(keys, string(e.Str))
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if string(conn.MustDo(t, "OBJECT", "ENCODING", k)) == "$3\r\nint\r\n" {
+				// Redis shares the objects of small integers, and their
+				// access information (not Crescent)
+				continue
+			}
+			rv, _, _ := Parse(conn.MustDo(t, "OBJECT", sub, k))
+			n, _ := strconv.ParseInt(string(rv.Str), 10, 64)
+			if sub == "IDLETIME" {
+				n /= 100
+			}
+			lines = append(lines, fmt.Sprintf("db%d %q %s %d", db, k, sub, n))
+		}
+	}
+	conn.MustDo(t, "SELECT", "0")
+	return lines
 }
 
 // compareData fails with the first differences between two datasets.
@@ -674,7 +760,7 @@ func (g *persistGen) key(prefix string, n int) string {
 // next draws the next command.
 func (g *persistGen) next() []string {
 	rng := g.rng
-	switch rng.IntN(40) {
+	switch rng.IntN(42) {
 	case 0:
 		g.db = rng.IntN(persistDBs)
 		return []string{"SELECT", strconv.Itoa(g.db)}
@@ -837,7 +923,7 @@ func (g *persistGen) next() []string {
 	case 38:
 		return []string{"HLEN", g.key("hsh", 6)}
 	case 39:
-		switch rng.IntN(3) {
+		switch rng.IntN(4) {
 		case 0:
 			a, b := rng.IntN(persistDBs), rng.IntN(persistDBs)
 			g.swapDirty(a, b)
@@ -851,6 +937,11 @@ func (g *persistGen) next() []string {
 			}
 			return []string{"SET", k, v}
 		}
+		if rng.IntN(2) == 0 {
+			return []string{"ACCESS", g.anyKey(), "IDLETIME", strconv.Itoa(rng.IntN(3) * 1000)}
+		}
+		return []string{"ACCESS", g.anyKey(), "FREQ", strconv.Itoa(rng.IntN(256))}
+	case 40:
 		return []string{"SET", g.key("str", 6), g.value(20), "KEEPTTL"}
 	}
 	return []string{"TYPE", g.anyKey()}
