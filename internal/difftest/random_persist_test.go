@@ -115,6 +115,7 @@ func persistSeed(t *testing.T, seed uint64) {
 		persistData(t, Dial(t, StartRedis(t, append(cfg, "--dir", copyDir(t, cdir))...))))
 	cr := Dial(t, StartCrescent(t, append(cfg, "--dir", copyDir(t, rdir))...))
 	compareData(t, "crescent loading redis's RDB (OBJECT FREQ / IDLETIME)", refAccess, persistAccess(t, cr))
+	compareData(t, "crescent loading redis's RDB (keys loaded and expired)", loadCounts(t, refConn), loadCounts(t, cr))
 	compareData(t, "crescent loading redis's RDB", ref, persistData(t, cr))
 	compareData(t, "crescent loading its own RDB", ref,
 		persistData(t, Dial(t, StartCrescent(t, append(cfg, "--dir", copyDir(t, cdir))...))))
@@ -520,6 +521,20 @@ func persistAccess(t *testing.T, conn *Conn) []string {
 	}
 	conn.MustDo(t, "SELECT", "0")
 	return lines
+}
+
+// loadCounts are INFO persistence's counts of the last load: keys loaded,
+// and keys skipped as expired (the PX 1 keys a SAVE may still hold).
+func loadCounts(t *testing.T, conn *Conn) []string {
+	t.Helper()
+	var out []string
+	for _, l := range strings.Split(string(conn.MustDo(t, "INFO", "persistence")), "\r\n") {
+		if strings.HasPrefix(l, "rdb_last_load_keys_") {
+			out = append(out, l)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // compareData fails with the first differences between two datasets.
@@ -1090,11 +1105,22 @@ func (g *persistGen) streamOther() []string {
 
 // function loads a library (or replaces one) with a function or two.
 func (g *persistGen) function() []string {
+	rng := g.rng
+	switch rng.IntN(4) {
+	case 0:
+		// a function's writes reach the AOF as their effects
+		return []string{"FCALL", fmt.Sprintf("lib%d_push", rng.IntN(3)), "2", g.key("lst", 6), g.key("int", 4), g.value(20)}
+	case 1:
+		g.dirtyList[g.dbKey("lst:5")] = true
+		return []string{"EVAL", "redis.call('LPUSH', KEYS[1], ARGV[1]); redis.call('HSET', KEYS[2], ARGV[1], ARGV[1]); " +
+			"return redis.call('INCRBY', KEYS[3], 2)", "3", "lst:5", g.key("hsh", 6), g.key("int", 4), g.value(20)}
+	}
 	g.libs++
 	name := fmt.Sprintf("lib%d", g.rng.IntN(3))
 	code := fmt.Sprintf("#!lua name=%s\nredis.register_function('%s_get', function(keys, args) return redis.call('GET', keys[1]) end)\n"+
-		"redis.register_function{function_name='%s_ro%d', callback=function() return %d end, flags={'no-writes'}, description='d%d'}\n",
-		name, name, name, g.libs, g.libs, g.libs)
+		"redis.register_function{function_name='%s_ro%d', callback=function() return %d end, flags={'no-writes'}, description='d%d'}\n"+
+		"redis.register_function('%s_push', function(keys, args) redis.call('RPUSH', keys[1], args[1]) return redis.call('INCR', keys[2]) end)\n",
+		name, name, name, g.libs, g.libs, g.libs, name)
 	if g.rng.IntN(2) == 0 {
 		return []string{"FUNCTION", "LOAD", "REPLACE", code}
 	}
