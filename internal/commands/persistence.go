@@ -207,6 +207,9 @@ func (h *Handlers) restore(c *command.Ctx) {
 		return
 	}
 	c.DB.Set(key, v, ttl)
+	if a, ok := c.DB.Store().AccessFrom(idle, freq, c.Now()); ok {
+		c.DB.SetAccess(key, a)
+	}
 	if ttl != 0 && !absTTL {
 		// propagate the TTL as an absolute time
 		args := append([][]byte{}, c.Args...)

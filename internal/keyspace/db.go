@@ -173,6 +173,17 @@ func (db DB) Inspect(key []byte) (Entry, bool) {
 	return entryOf(p), true
 }
 
+// SetAccess sets key's access field (LRU clock or LFU counter) to a,
+// without counting an access; it reports whether key exists.
+func (db DB) SetAccess(key []byte, a uint32) bool {
+	_, _, _, p := db.live(key)
+	if p == nil {
+		return false
+	}
+	hdrOf(p).access = a
+	return true
+}
+
 // Peek is Lookup without recording an access (OBJECT, DEBUG, no-touch
 // clients).
 func (db DB) Peek(key []byte) (Entry, bool) {

@@ -101,7 +101,9 @@ func (h *Hash) Set(field, val []byte, lim HashLimits) bool {
 	copy(v, val)
 	if i := h.find(field); i >= 0 {
 		h.vals[i] = v
-		if h.idx == nil && len(val) > lim.Value {
+		// as Redis's hashTypeSet, an update converts too when the hash
+		// has more entries than a (since lowered) limit allows
+		if h.idx == nil && (len(val) > lim.Value || len(h.fields) > lim.Entries) {
 			h.convert()
 		}
 		return false

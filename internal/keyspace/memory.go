@@ -90,18 +90,25 @@ const lfuInit = 5
 // lfuMinutes is Redis's LFUGetTimeInMinutes: minutes, 16 bits.
 func lfuMinutes(nowMs int64) uint32 { return uint32(nowMs/60000) & 0xffff }
 
+// lruClockMax is Redis's LRU_CLOCK_MAX: the LRU clock is the Unix time in
+// seconds on 24 bits, as the lru field of Redis's objects.
+const lruClockMax = 1<<24 - 1
+
+// lruClock is Redis's LRU_CLOCK at nowMs.
+func lruClock(nowMs int64) uint32 { return uint32(nowMs/1000) & lruClockMax }
+
 func (s *Store) newAccess(nowMs int64) uint32 {
 	if s.lfu.Load() {
 		return lfuMinutes(nowMs)<<8 | lfuInit
 	}
-	return uint32(nowMs / 1000)
+	return lruClock(nowMs)
 }
 
 // touch returns the access field after one more access at nowMs:
 // Redis's updateLFU (decay, then LFULogIncr) or the LRU clock.
 func (s *Store) touch(a uint32, nowMs int64) uint32 {
 	if !s.lfu.Load() {
-		return uint32(nowMs / 1000)
+		return lruClock(nowMs)
 	}
 	c := s.LFUCounter(a, nowMs)
 	if c < 255 {
@@ -144,20 +151,40 @@ func (s *Store) LFUCounter(a uint32, nowMs int64) int {
 	return int(c)
 }
 
-// lruClockMax is Redis's LRU_CLOCK_MAX: its objects keep a 24-bit clock.
-const lruClockMax = 1<<24 - 1
-
 // IdleSeconds returns the seconds since the last access of an LRU access
-// field at nowMs (OBJECT IDLETIME), as Redis's estimateObjectIdleTime
-// computes it on its 24-bit clock (so a field written as an LFU counter,
-// before the policy became LRU, reads as in Redis).
+// field at nowMs (OBJECT IDLETIME), as Redis's estimateObjectIdleTime: a
+// field ahead of the clock is taken as wrapped around it.
 func IdleSeconds(a uint32, nowMs int64) int64 {
-	clock := int64(nowMs/1000) & lruClockMax
-	lru := int64(a) & lruClockMax
-	if clock >= lru {
-		return clock - lru
+	c := int64(lruClock(nowMs))
+	l := int64(a & lruClockMax)
+	if c >= l {
+		return c - l
 	}
-	return clock + (lruClockMax - lru)
+	return c + lruClockMax - l
+}
+
+// AccessFrom returns the access field Redis's objectSetLRUOrLFU gives an
+// object restored (RESTORE's IDLETIME and FREQ) or loaded (an RDB's IDLE and
+// FREQ records) at nowMs: with LFU counters, the counter freq when freq >=
+// 0; otherwise the access idle seconds ago when idle >= 0 (24-bit clock
+// arithmetic and the int64 product included, as Redis computes them). ok is
+// false when neither applies: the field then stays as it is.
+func (s *Store) AccessFrom(idle, freq, nowMs int64) (a uint32, ok bool) {
+	if s.lfu.Load() {
+		if freq < 0 {
+			return 0, false
+		}
+		return uint32(nowMs/60000&0xffff)<<8 | uint32(freq&0xff), true
+	}
+	if idle < 0 {
+		return 0, false
+	}
+	idle = idle * 1000 / 1000 // lru_idle*lru_multiplier/LRU_CLOCK_RESOLUTION
+	abs := int64(lruClock(nowMs)) - idle
+	if abs < 0 {
+		abs += lruClockMax
+	}
+	return uint32(abs) & lruClockMax, true
 }
 
 // Policy is a maxmemory-policy.

@@ -98,6 +98,55 @@ func TestAccessClock(t *testing.T) {
 	}
 }
 
+// TestAccessFrom checks RESTORE's and loading's access fields against
+// values read from redis-server 7.0.15 (OBJECT IDLETIME after RESTORE ...
+// IDLETIME n, OBJECT FREQ after FREQ n), on its 24-bit LRU clock.
+func TestAccessFrom(t *testing.T) {
+	const now = int64(1764200000) * 1000 // clock 575_... (Unix seconds & 2^24-1)
+	for _, tc := range []struct {
+		lfu        bool
+		idle, freq int64
+		ok         bool
+		read       int64 // OBJECT IDLETIME or FREQ
+	}{
+		{false, 0, -1, true, 0},
+		{false, 1000, -1, true, 1000},
+		{false, 16777215, -1, true, 0},
+		{false, 16777216, -1, true, 1},
+		{false, 100000000, -1, true, 16113920},
+		{false, 9223372036854775807, -1, true, 16777214},
+		{false, -1, 100, false, 0},
+		{true, -1, 0, true, 0},
+		{true, -1, 255, true, 255},
+		{true, 1000, -1, false, 0},
+	} {
+		s := New(1, Hooks{})
+		s.SetLFU(tc.lfu)
+		a, ok := s.AccessFrom(tc.idle, tc.freq, now)
+		if ok != tc.ok {
+			t.Fatalf("%+v: ok %v", tc, ok)
+		}
+		if !ok {
+			continue
+		}
+		got := IdleSeconds(a, now)
+		if tc.lfu {
+			got = int64(s.LFUCounter(a, now))
+		}
+		if got != tc.read {
+			t.Errorf("%+v: read %d", tc, got)
+		}
+		db := s.DB(0, now)
+		db.Set([]byte("k"), []byte("v"), 0)
+		if !db.SetAccess([]byte("k"), a) || db.SetAccess([]byte("nokey"), a) {
+			t.Fatal("SetAccess: existence")
+		}
+		if e, _ := db.Peek([]byte("k")); e.Access != a {
+			t.Fatalf("SetAccess: %d, want %d", e.Access, a)
+		}
+	}
+}
+
 func TestEvictOne(t *testing.T) {
 	cases := []struct {
 		policy string

@@ -110,6 +110,11 @@ func (m *Manager) loadRDBHeld(d *rdb.Decoder, replace bool) error {
 			}
 			return nil
 		},
+		Access: func(db int, key []byte, idle, freq int64) {
+			if a, ok := m.store.AccessFrom(idle, freq, now); ok && db < m.store.NumDBs() {
+				m.store.DB(db, now).SetAccess(key, a)
+			}
+		},
 		Aux: func(k, v []byte) {
 			if string(k) == "redis-ver" {
 				m.log.Info("Loading RDB produced by version " + string(v))

@@ -245,6 +245,15 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase, held b
 	sizes := make([][2]uint64, ndb)
 	var dirty int64
 	var libs [][]byte
+	// as Redis, the access information of each key under an LRU or LFU
+	// policy (rdbSaveKeyValuePair)
+	var saveLRU, saveLFU bool
+	switch m.cfg.Get("maxmemory-policy") {
+	case "allkeys-lru", "volatile-lru":
+		saveLRU = true
+	case "allkeys-lfu", "volatile-lfu":
+		saveLFU = true
+	}
 	visit := func(sh int) {
 		per := make([][]byte, ndb)
 		st, _ := m.lzf.Get().(*rdb.LZFState)
@@ -264,7 +273,14 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase, held b
 				if format == formatRDB {
 					// expired keys not yet reclaimed are saved, as Redis
 					// does: loading skips them (rdb_last_load_keys_expired)
-					errs[sh] = m.codecs.KeyValue(&e, []byte(key), ent.Value(), ent.Exp)
+					idle, freq := int64(-1), -1
+					switch {
+					case saveLRU:
+						idle = keyspace.IdleSeconds(ent.Access, now)
+					case saveLFU:
+						freq = m.store.LFUCounter(ent.Access, now)
+					}
+					errs[sh] = m.codecs.KeyValueAccess(&e, []byte(key), ent.Value(), ent.Exp, idle, freq)
 					return
 				}
 				if ent.Exp != 0 && ent.Exp <= now {

@@ -679,6 +679,12 @@ func (m *Manager) loadRDBInto(store *keyspace.Store, d *rdb.Decoder, streamDB *i
 			*keys++
 			return nil
 		},
+		Access: func(db int, key []byte, idle, freq int64) {
+			now := m.exec.Now()
+			if a, ok := store.AccessFrom(idle, freq, now); ok && db < store.NumDBs() {
+				store.DB(db, now).SetAccess(key, a)
+			}
+		},
 		Function: fn,
 		Aux: func(k, v []byte) {
 			if string(k) == "repl-stream-db" {

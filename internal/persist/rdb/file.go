@@ -78,10 +78,26 @@ func SelectDB(e *Encoder, db int, size, expires uint64) {
 
 // KeyValue appends one key's record: its expiry, type, key and value.
 func (c *Codecs) KeyValue(e *Encoder, key []byte, v any, exp int64) error {
+	return c.KeyValueAccess(e, key, v, exp, -1, -1)
+}
+
+// KeyValueAccess is KeyValue with the key's access information, as Redis
+// writes it under an LRU policy (idle >= 0: an IDLE record, seconds) or an
+// LFU policy (freq >= 0: a FREQ record, the decayed counter), between the
+// expiry and the type.
+func (c *Codecs) KeyValueAccess(e *Encoder, key []byte, v any, exp, idle int64, freq int) error {
 	at := len(e.Buf)
 	if exp != 0 {
 		e.Byte(OpExpireTimeMS)
 		e.Millis(exp)
+	}
+	if idle >= 0 {
+		e.Byte(OpIdle)
+		e.Len(uint64(idle))
+	}
+	if freq >= 0 {
+		e.Byte(OpFreq)
+		e.Byte(byte(freq))
 	}
 	cd, err := c.For(v)
 	if err != nil {
@@ -120,6 +136,9 @@ type LoadHandler struct {
 	// Key receives each key; exp is the absolute expiry in Unix ms (0:
 	// none). It is called for expired keys too: the caller decides.
 	Key func(db int, key []byte, val any, exp int64) error
+	// Access, when set, receives the IDLE (seconds) and FREQ records
+	// that came before a key, after Key; -1 for a record absent.
+	Access func(db int, key []byte, idle, freq int64)
 	// Aux receives auxiliary fields (optional).
 	Aux func(key, val []byte)
 	// Function receives a function library's code (optional: skipped).
@@ -144,6 +163,7 @@ func Load(d *Decoder, h *LoadHandler) error {
 	}
 	db := 0
 	var exp int64
+	idle, freq := int64(-1), int64(-1)
 	for {
 		t, err := d.Byte()
 		if err != nil {
@@ -187,13 +207,17 @@ func Load(d *Decoder, h *LoadHandler) error {
 			}
 			exp = int64(binary.LittleEndian.Uint32(b[:])) * 1000
 		case OpFreq:
-			if _, err := d.Byte(); err != nil {
+			b, err := d.Byte()
+			if err != nil {
 				return err
 			}
+			freq = int64(b)
 		case OpIdle:
-			if _, err := d.Len(); err != nil {
+			n, err := d.Len()
+			if err != nil {
 				return err
 			}
+			idle = int64(n)
 		case OpAux:
 			k, err := d.String()
 			if err != nil {
@@ -228,7 +252,7 @@ func Load(d *Decoder, h *LoadHandler) error {
 			}
 			v, err := h.Codecs.LoadValue(d, t)
 			if errors.Is(err, ErrEmptyKey) {
-				exp = 0 // Redis skips empty keys
+				exp, idle, freq = 0, -1, -1 // Redis skips empty keys
 				continue
 			}
 			if err != nil {
@@ -237,7 +261,10 @@ func Load(d *Decoder, h *LoadHandler) error {
 			if err := h.Key(db, key, v, exp); err != nil {
 				return err
 			}
-			exp = 0
+			if h.Access != nil && (idle >= 0 || freq >= 0) {
+				h.Access(db, key, idle, freq)
+			}
+			exp, idle, freq = 0, -1, -1
 		}
 	}
 }

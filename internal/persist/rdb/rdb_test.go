@@ -3,6 +3,7 @@ package rdb
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,6 +92,41 @@ func TestDumpRedisString(t *testing.T) {
 	bad[2] ^= 1
 	if _, err := c.Restore(bad); !errors.Is(err, ErrPayloadVersion) {
 		t.Fatalf("corrupt payload: %v", err)
+	}
+}
+
+// TestAccessRecords: KeyValueAccess writes Redis's IDLE and FREQ records
+// between the expiry and the type, and Load hands them to Access for that
+// key only.
+func TestAccessRecords(t *testing.T) {
+	c := NewCodecs()
+	e := Encoder{}
+	c.KeyValueAccess(&e, []byte("a"), []byte("x"), 0, 1000, -1)
+	want := []byte{OpIdle, 0x43, 0xe8, 0, 1, 'a', 1, 'x'}
+	if !bytes.Equal(e.Buf, want) {
+		t.Fatalf("IDLE record: % x, want % x", e.Buf, want)
+	}
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf)
+	e = Encoder{}
+	SelectDB(&e, 0, 3, 1)
+	c.KeyValueAccess(&e, []byte("a"), []byte("x"), 0, 1000, -1)
+	c.KeyValueAccess(&e, []byte("b"), []byte("x"), 1234567890123, -1, 77)
+	c.KeyValue(&e, []byte("c"), []byte("x"), 0)
+	w.Write(e.Buf)
+	w.Close()
+	var got []string
+	h := &LoadHandler{Codecs: c,
+		Key: func(int, []byte, any, int64) error { return nil },
+		Access: func(db int, key []byte, idle, freq int64) {
+			got = append(got, fmt.Sprintf("%d %s %d %d", db, key, idle, freq))
+		},
+	}
+	if err := Load(NewDecoder(bytes.NewReader(buf.Bytes())), h); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "0 a 1000 -1,0 b -1 77" {
+		t.Fatalf("Access calls: %q", got)
 	}
 }
 
