@@ -323,6 +323,9 @@ func (e *Executor) Exec(c *command.Ctx) {
 	c.W.Array(len(queue))
 	var u Unit
 	for _, args := range queue {
+		if cl.ReplyBoundary != nil {
+			cl.ReplyBoundary() // CLIENT REPLY in the queue
+		}
 		spec, msg := e.Lookup(args)
 		if spec == nil { // the table cannot change, but be safe
 			c.W.Error(msg)

@@ -480,7 +480,8 @@ type conn struct {
 	qbuf     atomic.Int64 // query buffer length, for CLIENT LIST from other clients
 	outbox                // pushes from other goroutines (output.go)
 
-	connLimits // output limit and idle timeout state (limits.go)
+	connLimits           // output limit and idle timeout state (limits.go)
+	gate       replyGate // CLIENT REPLY OFF/SKIP (reply.go)
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
@@ -502,6 +503,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	})
 	c.rd.BeforeRead = c.beforeRead // flush, then arm the idle timeout (limits.go)
 	cl.Flush = func() { c.flush() }
+	cl.ReplyBoundary = c.replyBoundary
 	cl.WatchClose = c.watchClose
 	cl.DebugConn = debugConn{c}
 	s.mu.Lock()
@@ -528,9 +530,6 @@ func (c *conn) netConn() net.Conn {
 
 func (c *conn) flush() error {
 	c.cl.ClockMark = 0 // a write takes time (Client.ClockMark)
-	if c.cl.Flags&command.ClientReplyOff != 0 {
-		c.w.Reset()
-	}
 	if len(c.w.Buf) == 0 && !c.inBatch {
 		return nil
 	}
@@ -692,9 +691,11 @@ func (c *conn) execute(args [][]byte) bool {
 	c.w.Proto = c.cl.Proto
 	c.qbuf.Store(int64(c.rd.Buffered()))
 	c.beginCommand()
+	c.muteStart() // CLIENT REPLY OFF/SKIP (reply.go)
 	c.s.exec.Execute(c.cl, args, c.w)
 	c.cl.Publish()      // what CLIENT LIST and others read of it
 	if c.cl.WouldWait { // event loop: not run, it moves to a goroutine
+		c.muteEnd(false)
 		c.cl.WouldWait = false
 		c.lp.args, c.lp.leave, c.lp.lockBusy = args, true, c.cl.LockBusy
 		c.cl.LockBusy = false
@@ -707,6 +708,8 @@ func (c *conn) execute(args [][]byte) bool {
 			c.streak++
 		}
 	}
+	c.muteEnd(true)
+	c.commandDone()
 	c.endCommand()
 	c.w.Proto = c.cl.Proto
 	if c.cl.Flags&command.ClientCloseAfterReply != 0 {
