@@ -125,6 +125,7 @@ func (e *Executor) KeyExpired(db int, key string) {
 		e.touchWatched(db, []byte(key))
 	}
 	e.touchedNoClient(db, []byte(key)) // client tracking (ops.go)
+	e.blocks.gone(db, []byte(key))
 	if e.Notify != nil {
 		e.Notify('x', "expired", db, []byte(key), nil)
 	}

@@ -293,8 +293,10 @@ func (db DB) newRec(key []byte, old unsafe.Pointer, val any, str []byte, exp int
 
 func (db DB) store(ds *dbShard, h uint64, sh int, key []byte, old unsafe.Pointer, oldSize uint32, oldExp int64, p unsafe.Pointer) {
 	ds.keys.set(h, key, old, p)
-	if old == nil && db.s.newOn.Load() {
-		db.s.hooks.New(db.idx, key)
+	if old == nil {
+		if f := db.s.newOn.Load(); f != 0 {
+			db.s.keyAdded(f, db.idx, key)
+		}
 	}
 	if old != nil && old != p && hdrOf(old).flags&recObj != 0 {
 		hdrOf(old).flags |= recDead // replaced: Remeasure skips it

@@ -101,16 +101,58 @@ type Store struct {
 	// replica: the store is a replica's, whose keys are deleted by the
 	// master's DELs, not by their time passing (SetReplica)
 	replica atomic.Bool
-	// newOn, missOn: call hooks.New, hooks.Miss (SetKeyEvents)
-	newOn, missOn atomic.Bool
+	// newOn: call hooks.New (newEvents, SetKeyEvents) and added
+	// (newAdded, SignalAdded) where a key is added; missOn: call
+	// hooks.Miss (SetKeyEvents)
+	newOn  atomic.Uint32
+	missOn atomic.Bool
+	// added is called where a key is added while newAdded is on (OnAdded)
+	added func(db int, key []byte)
 }
+
+// newOn's bits.
+const (
+	newEvents = 1 << iota // the "new" keyspace event (hooks.New)
+	newAdded              // Store.added: clients wait on keys
+)
 
 // SetKeyEvents turns the New and Miss hooks on or off (the n and m classes
 // of notify-keyspace-events): off, they cost one load where a key is added
 // or a read misses.
 func (s *Store) SetKeyEvents(newKeys, misses bool) {
-	s.newOn.Store(newKeys && s.hooks.New != nil)
+	if newKeys && s.hooks.New != nil {
+		s.newOn.Or(newEvents)
+	} else {
+		s.newOn.And(^uint32(newEvents))
+	}
 	s.missOn.Store(misses && s.hooks.Miss != nil)
+}
+
+// OnAdded sets the function that SignalAdded turns on: it is called,
+// under the key's shard lock, wherever a key is added (created, or put in
+// place of a deleted one by RENAME, COPY, RESTORE, MOVE: Redis's dbAdd),
+// not where an existing key is changed or overwritten. Set it before the
+// store is used.
+func (s *Store) OnAdded(fn func(db int, key []byte)) { s.added = fn }
+
+// SignalAdded turns the OnAdded function on or off: off, it costs the
+// load that the "new" event's hook already costs.
+func (s *Store) SignalAdded(on bool) {
+	if on && s.added != nil {
+		s.newOn.Or(newAdded)
+	} else {
+		s.newOn.And(^uint32(newAdded))
+	}
+}
+
+// keyAdded calls the hooks of a key added (newOn's bits f).
+func (s *Store) keyAdded(f uint32, db int, key []byte) {
+	if f&newEvents != 0 {
+		s.hooks.New(db, key)
+	}
+	if f&newAdded != 0 {
+		s.added(db, key)
+	}
 }
 
 // SetReplica turns replica expiry on or off. On a replica, as in Redis

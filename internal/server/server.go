@@ -403,6 +403,9 @@ func (s *Server) cron(ctx context.Context) {
 		// are deleted by its master's DELs
 		if s.cmds.ActiveExpireEnabled() && !s.store.Replica() {
 			next = s.activeExpire(next, 25*time.Millisecond/time.Duration(hz)*10/10)
+			// an expired stream unblocks its XREADGROUP clients, as
+			// Redis's beforeSleep serves them after the cycle
+			s.exec.ServeReady()
 		}
 		s.cmds.Cron()
 		s.gc.Tick()
