@@ -370,6 +370,11 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		var c command.Ctx
 		e.Lock(&locks)
 		e.NewCtx(&c, w.cl, spec, args, rw, e.Now())
+		if spec.Has(command.FlagReadOnly) {
+			// Redis serves a woken XREAD without a lookup that counts
+			// keyspace_hits or keyspace_misses
+			c.DB = e.Store.DB(w.cl.DB, c.DB.Now)
+		}
 		c.Retry = true
 		c.Ready = ready
 		e.Run(&c)
