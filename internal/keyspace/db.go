@@ -21,7 +21,14 @@ type DB struct {
 	master bool
 	// rs, when not nil, tracks the object records handed out (Track)
 	rs *Resizes
+	// load: keys added are loaded from a snapshot (Loading)
+	load bool
 }
+
+// Loading returns the view a snapshot is loaded through: the keys it adds
+// call neither the "new" event's hook nor OnAdded's function, as Redis's
+// rdbLoad adds them with dbAddRDBLoad, which notifies and signals nobody.
+func (db DB) Loading() DB { db.load = true; return db }
 
 // AsMaster returns the view the commands of a replica's master run with:
 // on a replica, keys whose time passed still exist for them (the master
@@ -294,7 +301,7 @@ func (db DB) newRec(key []byte, old unsafe.Pointer, val any, str []byte, exp int
 func (db DB) store(ds *dbShard, h uint64, sh int, key []byte, old unsafe.Pointer, oldSize uint32, oldExp int64, p unsafe.Pointer) {
 	ds.keys.set(h, key, old, p)
 	if old == nil {
-		if f := db.s.newOn.Load(); f != 0 {
+		if f := db.s.newOn.Load(); f != 0 && !db.load {
 			db.s.keyAdded(f, db.idx, key)
 		}
 	}
