@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/crescent-db/crescent/internal/acl"
 	"github.com/crescent-db/crescent/internal/command"
@@ -265,7 +266,7 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	}
 	c := &s.ctx
 	*c = command.Ctx{Args: args, Spec: spec, W: w, Client: s.Client,
-		DB: e.Store.DB(s.Client.DB, s.Now), Touched: e.clientTouch(s.Caller), Notify: e.Notify, InScript: true,
+		DB: e.Store.DBFor(s.Client.DB, s.Now, unsafe.Pointer(c)), Touched: e.clientTouch(s.Caller), Notify: e.Notify, InScript: true,
 		OnError: e.errFn}
 	if spec.Has(command.FlagReadOnly) {
 		c.DB = c.DB.CountingHits()

@@ -13,6 +13,7 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // NumShards is the number of lock shards. A power of two.
@@ -82,8 +83,9 @@ type Hooks struct {
 	// Expired is called when a key is deleted because its time passed.
 	Expired func(db int, key string)
 	// New is called when a key is added (Redis's dbAdd: the "new"
-	// keyspace event), while SetKeyEvents turned it on.
-	New func(db int, key []byte)
+	// keyspace event), while SetKeyEvents turned it on; by is what the
+	// view that added it was given by DB.WithEvents (nil: none).
+	New func(db int, key []byte, by unsafe.Pointer)
 	// Miss is called when a read command's lookup misses (Redis's
 	// "keymiss" event), while SetKeyEvents turned it on.
 	Miss func(db int, key []byte)
@@ -146,9 +148,9 @@ func (s *Store) SignalAdded(on bool) {
 }
 
 // keyAdded calls the hooks of a key added (newOn's bits f).
-func (s *Store) keyAdded(f uint32, db int, key []byte) {
+func (s *Store) keyAdded(f uint32, db int, key []byte, by unsafe.Pointer) {
 	if f&newEvents != 0 {
-		s.hooks.New(db, key)
+		s.hooks.New(db, key, by)
 	}
 	if f&newAdded != 0 {
 		s.added(db, key)
@@ -214,7 +216,12 @@ func (s *Store) UnlockAll() { s.global.Unlock() }
 
 // DB returns a view of database i at time now (Unix ms). The caller must
 // hold the locks covering the keys it touches through the view.
-func (s *Store) DB(i int, now int64) DB { return DB{s: s, idx: i, Now: now} }
+func (s *Store) DB(i int, now int64) DB { return DB{s: s, idx: int32(i), Now: now} }
+
+// DBFor is DB(i, now).WithEvents(by), built at once (a command's view).
+func (s *Store) DBFor(i int, now int64, by unsafe.Pointer) DB {
+	return DB{s: s, idx: int32(i), Now: now, by: by}
+}
 
 func (s *Store) dbShard(sh, db int) *dbShard { return &s.shards[sh].dbs[db] }
 

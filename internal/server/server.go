@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/commands"
@@ -108,7 +109,15 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 			s.stats.ExpiredKeys.Add(1)
 			s.exec.KeyExpired(db, key) // WATCH and the "expired" event
 		},
-		New:  func(db int, key []byte) { s.pubsub.Notify('n', "new", db, key) },
+		New: func(db int, key []byte, by unsafe.Pointer) {
+			// a command's: where its other events go (keyspace.DB.WithEvents,
+			// given the *command.Ctx by exec and commands)
+			if c := (*command.Ctx)(by); c != nil && c.Notify != nil {
+				c.Notify('n', "new", db, key, c.Client)
+				return
+			}
+			s.pubsub.Notify('n', "new", db, key)
+		},
 		Miss: func(db int, key []byte) { s.pubsub.Notify('m', "keymiss", db, key) },
 	})
 	s.exec = exec.New(table, s.store)
