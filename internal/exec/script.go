@@ -269,7 +269,12 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		DB: e.Store.DBFor(s.Client.DB, s.Now, unsafe.Pointer(c)), Touched: e.clientTouch(s.Caller), Notify: e.Notify, InScript: true,
 		OnError: e.errFn}
 	if spec.Has(command.FlagReadOnly) {
-		c.DB = c.DB.CountingHits()
+		if p.on { // the counts wait for Commit too
+			c.DB = c.DB.HoldingHits()
+			p.hits = true
+		} else {
+			c.DB = c.DB.CountingHits()
+		}
 	} else if spec.Has(command.FlagResizes) {
 		c.DB.Track(&c.Resizes) // for remeasure
 	}

@@ -19,6 +19,8 @@ type DB struct {
 	master bool
 	// load: keys added are loaded from a snapshot (Loading)
 	load bool
+	// hold: hits and misses wait in the shard (HoldingHits)
+	hold bool
 	// Now is the time, in Unix ms, used for expiry checks.
 	Now int64
 	// rs, when not nil, tracks the object records handed out (Track)
@@ -50,6 +52,21 @@ func (db DB) AsMaster() DB { db.master = true; return db }
 // CountingHits returns the view with keyspace hit/miss counting on, as
 // Redis's lookupKeyRead: the executor uses it for read-only commands.
 func (db DB) CountingHits() DB { db.hits = true; return db }
+
+// HoldingHits is CountingHits for a script in partial-lock mode, which
+// holds the shards it reads: the counts wait in each shard until the
+// script commits (Store.CommitHits) or is undone (Store.DropHits), so
+// that an attempt stopped for a rerun counts nothing.
+func (db DB) HoldingHits() DB { db.hits, db.hold = true, true; return db }
+
+// hit counts a read command's keyspace hit in shard sh.
+func (db DB) hit(sh int) {
+	if db.hold {
+		db.s.shards[sh].heldHits++
+		return
+	}
+	db.s.shards[sh].hits.Add(1)
+}
 
 // Index is the database number.
 func (db DB) Index() int { return int(db.idx) }
@@ -150,7 +167,11 @@ func (db DB) live(key []byte) (*dbShard, uint64, int, unsafe.Pointer) {
 // miss counts a read command's keyspace miss of key in shard sh, and
 // calls the Miss hook when it is on.
 func (db DB) miss(sh int, key []byte) {
-	db.s.shards[sh].misses.Add(1)
+	if db.hold {
+		db.s.shards[sh].heldMisses++
+	} else {
+		db.s.shards[sh].misses.Add(1)
+	}
 	if db.s.missOn.Load() {
 		db.s.hooks.Miss(int(db.idx), key)
 	}
@@ -167,7 +188,7 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 		return Entry{}, false
 	}
 	if db.hits {
-		db.s.shards[sh].hits.Add(1)
+		db.hit(sh)
 	}
 	h := hdrOf(p)
 	h.access = db.s.touch(h.access, db.Now)
@@ -181,9 +202,13 @@ func (db DB) Inspect(key []byte) (Entry, bool) {
 	_, _, sh, p := db.live(key)
 	if db.hits {
 		if p == nil {
-			db.s.shards[sh].misses.Add(1)
+			if db.hold {
+				db.s.shards[sh].heldMisses++
+			} else {
+				db.s.shards[sh].misses.Add(1)
+			}
 		} else {
-			db.s.shards[sh].hits.Add(1)
+			db.hit(sh)
 		}
 	}
 	if p == nil {
@@ -213,7 +238,7 @@ func (db DB) Get(key []byte) any {
 		return nil
 	}
 	if db.hits {
-		db.s.shards[sh].hits.Add(1)
+		db.hit(sh)
 	}
 	hd := hdrOf(p)
 	hd.access = db.s.touch(hd.access, db.Now)
@@ -379,7 +404,7 @@ func (db DB) GetStringSlot(key []byte) ([]byte, StrSlot, bool, error) {
 		return nil, slot, false, nil
 	}
 	if db.hits {
-		db.s.shards[sh].hits.Add(1)
+		db.hit(sh)
 	}
 	hd := hdrOf(p)
 	hd.access = db.s.touch(hd.access, db.Now)
@@ -528,7 +553,7 @@ func (db DB) ExpirySlot(key []byte) (int64, StrSlot, bool) {
 		return 0, slot, false
 	}
 	if db.hits {
-		db.s.shards[sh].hits.Add(1)
+		db.hit(sh)
 	}
 	hd := hdrOf(p)
 	hd.access = db.s.touch(hd.access, db.Now)

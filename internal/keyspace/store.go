@@ -75,7 +75,32 @@ type shard struct {
 	// keyspace hits and misses of read commands, per shard so that cores
 	// never share the counters' cache line
 	hits, misses atomic.Int64
-	_            [16]byte // keep shards on separate cache lines
+	// hits and misses counted by a script in partial-lock mode, which
+	// holds mu (DB.HoldingHits), until it ends (CommitHits) or its
+	// attempt is undone (DropHits); in the padding that keeps shards on
+	// separate cache lines
+	heldHits, heldMisses int64
+}
+
+// CommitHits adds to shard sh's keyspace_hits and keyspace_misses those a
+// script counted there through a HoldingHits view. Requires sh's lock.
+func (s *Store) CommitHits(sh int) {
+	x := &s.shards[sh]
+	if x.heldHits != 0 {
+		x.hits.Add(x.heldHits)
+		x.heldHits = 0
+	}
+	if x.heldMisses != 0 {
+		x.misses.Add(x.heldMisses)
+		x.heldMisses = 0
+	}
+}
+
+// DropHits forgets the hits and misses a script counted in shard sh
+// through a HoldingHits view (its attempt was undone). Requires sh's lock.
+func (s *Store) DropHits(sh int) {
+	x := &s.shards[sh]
+	x.heldHits, x.heldMisses = 0, 0
 }
 
 // Hooks are called by the keyspace, with the key's shard locked.
