@@ -6,6 +6,14 @@ import (
 )
 
 // Client flags.
+//
+// ClientReplyOff and ClientReplySkip silence the client's replies, not
+// its pushes (pub/sub messages, keyspace notifications, invalidations),
+// as Redis 7.0's CLIENT_PUSHING does: a reply is dropped when either flag
+// is set when it is written, so replies queued before CLIENT REPLY OFF in
+// a pipeline still go out. ClientReplySkipNext becomes ClientReplySkip
+// after the command that set it, and ClientReplySkip is cleared after the
+// next command (Redis's resetClient).
 const (
 	ClientMulti     = 1 << iota // inside MULTI
 	ClientDirtyCAS              // a WATCHed key changed
@@ -14,9 +22,9 @@ const (
 	ClientCloseAfterReply
 	ClientScript // the fake client that runs redis.call
 	ClientNoEvict
-	ClientReplyOff
-	ClientReplySkipNext
-	ClientReplySkip
+	ClientReplyOff      // CLIENT REPLY OFF: replies are dropped, pushes are not
+	ClientReplySkipNext // CLIENT REPLY SKIP ran: the next command's reply is dropped
+	ClientReplySkip     // this command's reply is dropped (CLIENT REPLY SKIP before it)
 	ClientNoTouch
 	ClientLoading  // replays the AOF: obeyed without limits
 	ClientReplica  // a replica fed the replication stream (after SYNC/PSYNC)
@@ -24,6 +32,9 @@ const (
 	ClientReadOnly // cluster: READONLY was sent
 	ClientMaster   // a replica's link to its master: applies the stream
 )
+
+// ClientRepliesMuted are the flags under which a reply is dropped.
+const ClientRepliesMuted = ClientReplyOff | ClientReplySkip
 
 // Client is a connection's state as commands see it.
 type Client struct {
@@ -62,6 +73,12 @@ type Client struct {
 	// Flush, set by the connection, writes buffered replies to the socket
 	// (before a blocking command parks the client).
 	Flush func()
+	// ReplyBoundary, set by the connection, ends a stretch of replies
+	// and starts the next one inside a command that runs others (EXEC
+	// calls it before each queued command): CLIENT REPLY OFF/ON/SKIP
+	// decide each stretch's fate on their own, as Redis decides each
+	// reply when it is added (ClientReplyOff).
+	ReplyBoundary func()
 	// WatchClose, set by the connection, watches the socket while the
 	// client is blocked and calls Close when the peer hangs up (so a
 	// disconnected client never consumes a pushed element). The returned

@@ -165,29 +165,13 @@ func (h *Handlers) clientUnblock(c *command.Ctx) {
 	}
 }
 
-// storeExists and storeModified bracket a STORE-style command's
-// replacement of dst (SORT STORE, ZUNIONSTORE and the other sorted-set
-// stores, GEO* STORE): storeExists, before c.DB.Set, tells whether dst
-// exists; storeModified is c.Modified(dst), except that replacing an
-// existing key does not wake clients blocked on it, as Redis 7.0's setKey
-// overwrites an existing key with dbOverwrite, which does not signal them
-// (dbAdd, for a new key, does).
-func (h *Handlers) storeExists(c *command.Ctx, dst []byte) bool {
-	if h.Exec == nil || h.Exec.BlockedClients() == 0 {
-		return false
+// added wakes the clients blocked on key in db although it existed
+// before, as XADD and XGROUP DESTROY signal them in Redis (a key added
+// wakes them by itself: exec's blocking.added).
+func (h *Handlers) added(db int, key []byte) {
+	if h.Exec != nil {
+		h.Exec.Wake(db, key)
 	}
-	_, exists := c.DB.Peek(dst)
-	return exists
-}
-
-func (h *Handlers) storeModified(c *command.Ctx, dst []byte, existed bool) {
-	if !existed {
-		c.Modified(dst)
-		return
-	}
-	h.Exec.NoWake(c.DB.Index(), dst, true)
-	c.Modified(dst)
-	h.Exec.NoWake(c.DB.Index(), dst, false)
 }
 
 // blockedStreams returns the keys of database db that clients wait on and

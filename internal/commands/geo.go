@@ -838,9 +838,8 @@ func (h *Handlers) georadius(c *command.Ctx, srcIdx int, flags int) {
 		}
 		out.Set(p.member, score)
 	}
-	existed := h.storeExists(c, storekey)
 	c.DB.Set(storekey, out, 0)
-	h.storeModified(c, storekey, existed)
+	c.Modified(storekey)
 	c.Dirty += len(points) - 1
 	if flags&geoSearch != 0 {
 		c.Event('z', "geosearchstore", storekey)

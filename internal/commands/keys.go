@@ -2,6 +2,7 @@ package commands
 
 import (
 	"strconv"
+	"unsafe"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/glob"
@@ -312,7 +313,7 @@ func (h *Handlers) copyCmd(c *command.Ctx) {
 		c.W.Int(0)
 		return
 	}
-	dst := c.DB.Store().DB(dstIdx, c.DB.Now)
+	dst := c.DB.Store().DB(dstIdx, c.DB.Now).WithEvents(unsafe.Pointer(c))
 	exists := dst.Exists(dstKey)
 	if exists && !replace {
 		c.W.Int(0)
@@ -352,7 +353,7 @@ func (h *Handlers) move(c *command.Ctx) {
 		c.W.Int(0)
 		return
 	}
-	dst := c.DB.Store().DB(dstIdx, c.DB.Now)
+	dst := c.DB.Store().DB(dstIdx, c.DB.Now).WithEvents(unsafe.Pointer(c))
 	if dst.Exists(key) {
 		c.W.Int(0)
 		return

@@ -5,6 +5,7 @@ import (
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/pubsub"
+	"github.com/crescent-db/crescent/internal/resp"
 )
 
 // registerPubSub attaches the pub/sub commands. Subscriptions live in
@@ -47,15 +48,30 @@ func (h *Handlers) subscriber(k pubsub.Kind, reply string) command.Handler {
 			c.Error("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client")
 			return
 		}
+		w, done := confirmations(c)
 		for _, a := range c.Args[1:] {
 			n := h.PubSub.Subscribe(c.Client.ID, k, string(a))
-			c.W.Push(3)
-			c.W.BulkString(reply)
-			c.W.Bulk(a)
-			c.W.Int(int64(n))
+			w.Push(3)
+			w.BulkString(reply)
+			w.Bulk(a)
+			w.Int(int64(n))
 		}
+		done()
 		c.Client.Flags |= command.ClientPubSub
 	}
+}
+
+// confirmations returns where (UN)SUBSCRIBE writes its confirmations, and
+// a func to call once they are written. Redis sends them as pushes, which
+// CLIENT REPLY OFF and SKIP do not silence: a muted client gets them among
+// its pushes (Client.Out), others in its reply.
+func confirmations(c *command.Ctx) (resp.ReplyWriter, func()) {
+	cl := c.Client
+	if cl.Flags&command.ClientRepliesMuted == 0 || cl.Out == nil {
+		return c.W, func() {}
+	}
+	w := &resp.Writer{Buf: *cl.Out, Proto: cl.Proto}
+	return w, func() { *cl.Out = w.Buf }
 }
 
 // unsubscriber returns the handler of UNSUBSCRIBE, PUNSUBSCRIBE or
@@ -65,6 +81,8 @@ func (h *Handlers) unsubscriber(k pubsub.Kind, reply string) command.Handler {
 	return func(c *command.Ctx) {
 		id := c.Client.ID
 		names := c.Args[1:]
+		w, done := confirmations(c)
+		defer done()
 		if len(names) == 0 {
 			subs := h.PubSub.Subscriptions(id, k)
 			if len(subs) == 0 {
@@ -75,25 +93,25 @@ func (h *Handlers) unsubscriber(k pubsub.Kind, reply string) command.Handler {
 				} else {
 					n = sub + psub
 				}
-				c.W.Push(3)
-				c.W.BulkString(reply)
-				c.W.Null()
-				c.W.Int(int64(n))
+				w.Push(3)
+				w.BulkString(reply)
+				w.Null()
+				w.Int(int64(n))
 			}
 			for _, s := range subs {
 				n := h.PubSub.Unsubscribe(id, k, s)
-				c.W.Push(3)
-				c.W.BulkString(reply)
-				c.W.BulkString(s)
-				c.W.Int(int64(n))
+				w.Push(3)
+				w.BulkString(reply)
+				w.BulkString(s)
+				w.Int(int64(n))
 			}
 		} else {
 			for _, a := range names {
 				n := h.PubSub.Unsubscribe(id, k, string(a))
-				c.W.Push(3)
-				c.W.BulkString(reply)
-				c.W.Bulk(a)
-				c.W.Int(int64(n))
+				w.Push(3)
+				w.BulkString(reply)
+				w.Bulk(a)
+				w.Int(int64(n))
 			}
 		}
 		if h.PubSub.Total(id) == 0 {
@@ -119,8 +137,8 @@ func publisher(c *command.Ctx) pubsub.Self { return PushSelf(c.Client) }
 // the client that ran the script): its messages to itself are appended to
 // its connection's reply buffer (command.Client.Out) as they are
 // published, so they come before its command's reply, as Redis 7.0 writes
-// them. A client without such a buffer, or whose replies are off or
-// skipped (CLIENT REPLY), gets them through its sink.
+// them (also under CLIENT REPLY OFF or SKIP, which silence replies, not
+// pushes). A client without such a buffer gets them through its sink.
 func PushSelf(cl *command.Client) pubsub.Self {
 	if cl == nil {
 		return pubsub.Self{}
@@ -128,7 +146,7 @@ func PushSelf(cl *command.Client) pubsub.Self {
 	if cl.Caller != nil {
 		cl = cl.Caller
 	}
-	if cl.Out == nil || cl.Flags&(command.ClientReplyOff|command.ClientReplySkip|command.ClientReplySkipNext) != 0 {
+	if cl.Out == nil {
 		return pubsub.Self{}
 	}
 	return pubsub.Self{ID: cl.ID, Buf: cl.Out, Proto: cl.Proto}

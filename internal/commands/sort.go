@@ -350,9 +350,8 @@ func (h *Handlers) sortGeneric(c *command.Ctx, readonly bool) {
 			c.Error("ERR SORT STORE is not available: no list type")
 			return
 		}
-		existed := h.storeExists(c, storekey)
 		c.DB.Set(storekey, lv, 0)
-		h.storeModified(c, storekey, existed)
+		c.Modified(storekey)
 		c.Dirty += int(outputlen) - 1
 		c.Event('l', "sortstore", storekey)
 	} else if c.DB.Delete(storekey) {

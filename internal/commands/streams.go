@@ -477,6 +477,7 @@ func (h *Handlers) xadd(c *command.Ctx) {
 	s.Append(id, c.Args[fieldPos:], maxEntries, maxBytes)
 	writeID(c.W, id)
 	c.Modified(key)
+	h.added(c.DB.Index(), key) // XADD signals waiters on an existing stream
 	c.Event('t', "xadd", key)
 	prop := c.Args
 	if !a.idGiven || !a.seqGiven {
@@ -1667,6 +1668,7 @@ func (h *Handlers) xgroup(c *command.Ctx) {
 		c.W.Int(1)
 		// wakes XREADGROUP clients blocked on the group (they get NOGROUP)
 		c.Modified(key)
+		h.added(c.DB.Index(), key)
 		c.Event('t', "xgroup-destroy", key)
 	case sub == "createconsumer" && len(args) == 5:
 		if g.CreateConsumer(args[4], c.Now()) == nil {

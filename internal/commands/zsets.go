@@ -719,9 +719,8 @@ func (h *Handlers) zrangeGeneric(c *command.Ctx, argStart int, store bool, rt zr
 	for _, n := range nodes {
 		zinsertMember(out, n.Member, n.Score, entries, value)
 	}
-	existed := h.storeExists(c, dst)
 	c.DB.Set(dst, out, 0)
-	h.storeModified(c, dst, existed)
+	c.Modified(dst)
 	c.Event('z', "zrangestore", dst)
 	c.W.Int(int64(len(nodes)))
 }
@@ -1244,10 +1243,9 @@ func (h *Handlers) zsetOp(c *command.Ctx, dstkey []byte, numkeysIdx int, op int,
 	}
 	if dstkey != nil {
 		if out.Len() > 0 {
-			existed := h.storeExists(c, dstkey)
 			c.DB.Set(dstkey, out, 0)
 			c.W.Int(int64(out.Len()))
-			h.storeModified(c, dstkey, existed)
+			c.Modified(dstkey)
 			c.Event('z', [...]string{"zunionstore", "zinterstore", "zdiffstore"}[op], dstkey)
 		} else {
 			c.W.Int(0)

@@ -332,16 +332,11 @@ func blockNormalize(args []string, b []byte) []byte {
 // addresses, ages: the harness reads them itself and writes @A, @B, @C
 // for the clients' ids in CLIENT UNBLOCK).
 //
-// Known gap, left out: Redis 7.0 signals blocked clients only when a key
-// is created (dbAdd), by XADD, and for deleted streams; Crescent wakes
-// them on any change of the key. The two differ only for a client that
-// waits on a key of its type that exists without having served it, which
-// a STORE (SORT, ZUNIONSTORE...) replacing a key of another type makes
-// (setKey's dbOverwrite does not signal; Crescent does not wake either,
-// see storeModified), after which Redis leaves the client blocked through
-// later pushes to that key and Crescent serves it at the next one. STORE
-// commands write to l3/z3 here, which no client blocks on (RENAME and
-// COPY move them around).
+// Redis 7.0 signals blocked clients only when a key is added (dbAdd), by
+// XADD and XGROUP DESTROY, and for deleted streams, and Crescent does the
+// same (exec/block.go): STOREs (SORT, ZUNIONSTORE...) write to the keys
+// clients block on too, replacing them with a value of another type, after
+// which both leave the clients blocked through later pushes.
 type blockGen struct {
 	rng *rand.Rand
 	seq int // the next stream entry ID's milliseconds
@@ -519,9 +514,8 @@ func (g *blockGen) waker() []string {
 	case 10:
 		return []string{"ZINCRBY", g.key("z"), "1", g.elem()}
 	case 11:
-		// STORE destinations are keys no client blocks on: see the gap
-		// noted on blockGen
-		return []string{g.pick("ZUNIONSTORE", "ZINTERSTORE"), "z3", "2", g.key("z"), g.key("z")}
+		dst := g.pick("z3", g.key(g.pick("z", "l", "s")))
+		return []string{g.pick("ZUNIONSTORE", "ZINTERSTORE"), dst, "2", g.key("z"), g.key("z")}
 	case 12, 13, 14:
 		a := []string{"XADD", g.key("s")}
 		if rng.IntN(6) == 0 {
@@ -578,7 +572,7 @@ func (g *blockGen) waker() []string {
 	case 36:
 		return []string{"BLOCKEDCLIENTS"} // INFO clients' blocked_clients
 	case 37:
-		return []string{"SORT", g.key("l"), "ALPHA", "STORE", "l3"}
+		return []string{"SORT", g.key("l"), "ALPHA", "STORE", g.pick("l3", g.key(g.pick("l", "z", "s")))}
 	case 38:
 		return []string{"GEOADD", g.key("z"), "1", "2", g.elem()}
 	default:

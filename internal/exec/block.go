@@ -17,8 +17,15 @@ import (
 // shard locks are still held (so no push can slip in between the check and
 // the registration), releases the locks and parks the connection goroutine.
 //
-// Every modified key goes through Executor.touched; a key with waiters is
-// put on a ready list. After any command releases its locks (a script or
+// A key with waiters is put on a ready list when Redis 7.0 signals it
+// (signalKeyAsReady): when the key is added (keyspace.Store.OnAdded: Redis's
+// dbAdd, for a new key or one put in place of a deleted one by RENAME, COPY,
+// RESTORE, MOVE), on XADD and XGROUP DESTROY (Executor.Wake), when it is
+// deleted (Executor.touched finds it gone: an XREADGROUP client is told),
+// and for every waited key that exists after SWAPDB or a load
+// (TouchBlockedKeys). A change to a key that exists wakes nobody: a push
+// to a list that replaced the string a BLPOP client waits on leaves it
+// blocked, as does a STORE (setKey's dbOverwrite) over it. After any command releases its locks (a script or
 // EXEC included: they release their locks, shards or all, only at their end),
 // Execute drains the ready list: for each ready key it hands a turn to the
 // key's waiters in arrival order, one at a time; a waiter re-executes its
@@ -60,31 +67,54 @@ type blocking struct {
 	byClient map[int64]*waiter
 	ready    []blockKey
 	readySet map[blockKey]struct{}
-	noWake   map[blockKey]struct{} // see NoWake
 	nready   atomic.Int32
 	count    atomic.Int64
 	timed    atomic.Int64 // waiters with a deadline
 	drainMu  sync.Mutex
+
+	// present reports whether key exists in db and holds a stream (the
+	// caller holds its shard's lock); signal turns the keyspace's OnAdded
+	// call on or off.
+	present func(db int, key []byte) (exists, stream bool)
+	signal  func(on bool)
 }
 
-func (b *blocking) init() {
+func (b *blocking) init(present func(db int, key []byte) (exists, stream bool), signal func(on bool)) {
 	b.queues = map[blockKey][]*waiter{}
 	b.byClient = map[int64]*waiter{}
 	b.readySet = map[blockKey]struct{}{}
+	b.present, b.signal = present, signal
 }
 
-// touched marks key ready when clients wait on it. Called under the key's
-// shard lock.
+// touched, for a modified key, marks it ready when clients wait on it and
+// it is gone (deleted, emptied), or, for the XREADGROUP clients, is no
+// longer a stream (Redis's signalDeletedKeyAsReady). Called under the
+// key's shard lock.
 func (b *blocking) touched(db int, key []byte) {
 	if b.count.Load() == 0 {
 		return
 	}
 	b.mu.Lock()
-	k := blockKey{db, string(key)}
-	if _, quiet := b.noWake[k]; quiet {
-		b.mu.Unlock()
+	q, ok := b.queues[blockKey{db, string(key)}]
+	gone := false // a waiter answers a deleted stream
+	for _, w := range q {
+		gone = gone || w.gone
+	}
+	b.mu.Unlock()
+	if !ok {
 		return
 	}
+	// the lookup may delete the key if its time passed, whose hook
+	// (KeyExpired) takes mu
+	if exists, stream := b.present(db, key); !exists || gone && !stream {
+		b.mark(db, key)
+	}
+}
+
+// mark puts key on the ready list if clients wait on it.
+func (b *blocking) mark(db int, key []byte) {
+	b.mu.Lock()
+	k := blockKey{db, string(key)}
 	if _, ok := b.queues[k]; ok {
 		if _, dup := b.readySet[k]; !dup {
 			b.readySet[k] = struct{}{}
@@ -95,6 +125,32 @@ func (b *blocking) touched(db int, key []byte) {
 	b.mu.Unlock()
 }
 
+// added is the keyspace's OnAdded function: key was added (Redis's
+// dbAdd signals its waiters). Called under the key's shard lock.
+func (b *blocking) added(db int, key []byte) {
+	if b.count.Load() != 0 {
+		b.mark(db, key)
+	}
+}
+
+// Wake marks key ready for the clients blocked on it although it existed
+// before: XADD and XGROUP DESTROY signal them in Redis. Called under the
+// key's shard lock.
+func (e *Executor) Wake(db int, key []byte) {
+	if e.blocks.count.Load() != 0 {
+		e.blocks.mark(db, key)
+	}
+}
+
+// gone marks key ready if clients wait on it: it was deleted outside a
+// command (its time passed, evicted), which Redis signals for a stream.
+// Called under the key's shard lock.
+func (b *blocking) gone(db int, key []byte) {
+	if b.count.Load() != 0 {
+		b.mark(db, key)
+	}
+}
+
 func (b *blocking) register(w *waiter) {
 	b.mu.Lock()
 	for _, k := range w.keys {
@@ -102,7 +158,9 @@ func (b *blocking) register(w *waiter) {
 		b.queues[bk] = append(b.queues[bk], w)
 	}
 	b.byClient[w.cl.ID] = w
-	b.count.Add(1)
+	if b.count.Add(1) == 1 {
+		b.signal(true) // under mu: on and off in order
+	}
 	if w.timed {
 		b.timed.Add(1)
 	}
@@ -115,7 +173,9 @@ func (b *blocking) unregisterLocked(w *waiter) {
 		return
 	}
 	delete(b.byClient, w.cl.ID)
-	b.count.Add(-1)
+	if b.count.Add(-1) == 0 {
+		b.signal(false)
+	}
 	if w.timed {
 		b.timed.Add(-1)
 	}
@@ -192,26 +252,6 @@ func (b *blocking) drain() {
 	}
 }
 
-// NoWake, with on, makes touches of key in db by the calling command
-// (which holds the key's lock) not mark it ready for blocked clients
-// until NoWake(db, key, false): WATCH still sees them. It serves Redis
-// 7.0's setKey on an existing key (dbOverwrite), which does not signal
-// blocked clients.
-func (e *Executor) NoWake(db int, key []byte, on bool) {
-	b := &e.blocks
-	b.mu.Lock()
-	k := blockKey{db, string(key)}
-	if on {
-		if b.noWake == nil {
-			b.noWake = map[blockKey]struct{}{}
-		}
-		b.noWake[k] = struct{}{}
-	} else {
-		delete(b.noWake, k)
-	}
-	b.mu.Unlock()
-}
-
 // BlockedKeys returns, sorted, the keys of db that clients wait on.
 func (e *Executor) BlockedKeys(db int) []string {
 	b := &e.blocks
@@ -246,11 +286,10 @@ func (e *Executor) TouchBlockedKeys(db int) {
 	if len(keys) == 0 {
 		return
 	}
-	b := &e.blocks
 	d := e.Store.DB(db, e.Now())
 	for _, k := range keys {
 		if _, ok := d.Lookup([]byte(k)); ok {
-			b.touched(db, []byte(k))
+			e.blocks.mark(db, []byte(k))
 		}
 	}
 }
@@ -331,6 +370,11 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 		var c command.Ctx
 		e.Lock(&locks)
 		e.NewCtx(&c, w.cl, spec, args, rw, e.Now())
+		if spec.Has(command.FlagReadOnly) {
+			// Redis serves a woken XREAD without a lookup that counts
+			// keyspace_hits or keyspace_misses
+			c.DB = e.Store.DB(w.cl.DB, c.DB.Now)
+		}
 		c.Retry = true
 		c.Ready = ready
 		e.Run(&c)

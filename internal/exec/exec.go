@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/crescent-db/crescent/internal/acl"
 	"github.com/crescent-db/crescent/internal/command"
@@ -142,7 +143,15 @@ func New(t *command.Table, s *keyspace.Store) *Executor {
 	e := &Executor{Table: t, Store: s, errStats: map[string]int64{}, watches: &watchRegistry{}}
 	e.stats.Store(&map[*command.Spec]*Stat{})
 	e.Touched = e.touchWatched
-	e.blocks.init()
+	e.blocks.init(func(db int, key []byte) (bool, bool) {
+		en, ok := s.DB(db, e.Now()).Peek(key)
+		if !ok {
+			return false, false
+		}
+		_, stream := en.Value().(*keyspace.Stream)
+		return true, stream
+	}, s.SignalAdded)
+	s.OnAdded(e.blocks.added)
 	e.errFn = e.CountError
 	e.touchFn = func(db int, key []byte) {
 		if e.Touched != nil {
@@ -434,7 +443,7 @@ func (e *Executor) Unlock(l *Locks) {
 // NewCtx prepares a context for running spec with the needed locks held.
 func (e *Executor) NewCtx(c *command.Ctx, cl *command.Client, spec *command.Spec, args [][]byte, w resp.ReplyWriter, now int64) {
 	*c = command.Ctx{Args: args, Spec: spec, W: w, Client: cl,
-		DB: e.Store.DB(cl.DB, now), Touched: e.clientTouch(cl), Notify: e.Notify, OnError: e.errFn}
+		DB: e.Store.DBFor(cl.DB, now, unsafe.Pointer(c)), Touched: e.clientTouch(cl), Notify: e.Notify, OnError: e.errFn}
 	if spec != nil && spec.Has(command.FlagReadOnly) {
 		c.DB = c.DB.CountingHits() // keyspace_hits / keyspace_misses
 	} else if spec != nil && spec.Has(command.FlagResizes) {

@@ -50,6 +50,7 @@ func (e *Executor) Evict(max int64, policy string, samples int) bool {
 			e.Touched(db, k)
 		}
 		e.touchedNoClient(db, k) // client tracking (ops.go)
+		e.blocks.gone(db, k)
 		if e.Notify != nil {
 			e.Notify('e', "evicted", db, k, nil)
 		}

@@ -125,6 +125,7 @@ func (e *Executor) KeyExpired(db int, key string) {
 		e.touchWatched(db, []byte(key))
 	}
 	e.touchedNoClient(db, []byte(key)) // client tracking (ops.go)
+	e.blocks.gone(db, []byte(key))
 	if e.Notify != nil {
 		e.Notify('x', "expired", db, []byte(key), nil)
 	}
@@ -323,6 +324,9 @@ func (e *Executor) Exec(c *command.Ctx) {
 	c.W.Array(len(queue))
 	var u Unit
 	for _, args := range queue {
+		if cl.ReplyBoundary != nil {
+			cl.ReplyBoundary() // CLIENT REPLY in the queue
+		}
 		spec, msg := e.Lookup(args)
 		if spec == nil { // the table cannot change, but be safe
 			c.W.Error(msg)

@@ -103,22 +103,52 @@ func (e *Executor) recordDur(c *command.Ctx, d time.Duration, st *Stat) {
 		st = e.StatFor(c.Spec)
 	}
 	cl := c.Client
+	if c.Retry || c.Block != nil {
+		e.recordBlocking(c, usec, st)
+	} else {
+		switch {
+		case c.Rejected:
+			st.RejectedCalls.AddFor(cl, 1)
+		case c.Failed:
+			st.FailedCalls.AddFor(cl, 1)
+			fallthrough
+		default:
+			st.Calls.AddFor(cl, 1)
+		}
+		if usec != 0 { // most fast commands take less than a microsecond
+			st.Usec.AddFor(cl, usec)
+		}
+		st.Hist.recordFor(cl, usec)
+		e.TotalCmds.AddFor(cl, 1)
+	}
+	if f := e.Observe; f != nil {
+		f(c, d)
+	}
+}
+
+// recordBlocking is recordDur for a blocking command that blocks (Block
+// set) or runs again when woken (Retry), counted as Redis 7.0 counts it:
+// one call and one total_commands_processed when it blocks (call()), its
+// failure or rejection and its latency sample when it ends
+// (updateStatsOnUnblock); a run that blocks again counts nothing but its
+// time.
+func (e *Executor) recordBlocking(c *command.Ctx, usec int64, st *Stat) {
+	cl := c.Client
 	switch {
+	case !c.Retry:
+		st.Calls.AddFor(cl, 1)
+		e.TotalCmds.AddFor(cl, 1)
+	case c.Block != nil: // still blocked
 	case c.Rejected:
 		st.RejectedCalls.AddFor(cl, 1)
 	case c.Failed:
 		st.FailedCalls.AddFor(cl, 1)
-		fallthrough
-	default:
-		st.Calls.AddFor(cl, 1)
 	}
-	if usec != 0 { // most fast commands take less than a microsecond
+	if usec != 0 {
 		st.Usec.AddFor(cl, usec)
 	}
-	st.Hist.recordFor(cl, usec)
-	e.TotalCmds.AddFor(cl, 1)
-	if f := e.Observe; f != nil {
-		f(c, d)
+	if c.Retry && c.Block == nil {
+		st.Hist.recordFor(cl, usec)
 	}
 }
 

@@ -83,7 +83,10 @@ type partial struct {
 	// (Locks.Declared): taken at a key's first access or by Settle
 	declared []int
 	// busy: a shard the script tried was held by someone else
-	busy   bool
+	busy bool
+	// hits: keyspace hits and misses wait in the held shards
+	// (keyspace.DB.HoldingHits)
+	hits   bool
 	undo   []keyspace.Saved
 	pend   []pending
 	obs    []observed
@@ -99,7 +102,8 @@ type partial struct {
 }
 
 func (p *partial) has(sh int) bool { return p.mask[sh>>6]&(1<<(sh&63)) != 0 }
-func (p *partial) set(sh int)      { p.mask[sh>>6] |= 1 << (sh & 63) }
+
+func (p *partial) set(sh int) { p.mask[sh>>6] |= 1 << (sh & 63) }
 
 func (p *partial) add(x pending) { p.pend = append(p.pend, x) }
 
@@ -145,7 +149,7 @@ func (s *ScriptCall) StartPartial(held *Locks, stop Retrier) bool {
 	if held == nil || held.All {
 		return false
 	}
-	p.on, p.held, p.mask, p.dirty, p.declared, p.busy = true, held, [4]uint64{}, 0, held.Declared, false
+	p.on, p.held, p.mask, p.dirty, p.declared, p.busy, p.hits = true, held, [4]uint64{}, 0, held.Declared, false, false
 	p.undo, p.pend, p.obs, p.extra, p.arena = p.undo[:0], p.pend[:0], p.obs[:0], p.extra[:0], p.arena[:0]
 	// argbuf and, in commit, pend and obs are truncated, not cleared: what
 	// their stale entries reference is the reused arena, specs and the
@@ -410,6 +414,15 @@ func (s *ScriptCall) commit() {
 	if p.dirty > 0 {
 		e.Dirty.Add(p.dirty)
 	}
+	if p.hits {
+		for _, sh := range p.held.Shards {
+			e.Store.CommitHits(sh)
+		}
+		for _, sh := range p.extra {
+			e.Store.CommitHits(sh)
+		}
+		p.hits = false
+	}
 	// nothing is undone any more: drop the copies now (plain stores, see
 	// StartPartial)
 	for i := 0; i < len(p.undo); i++ {
@@ -466,6 +479,15 @@ func (s *ScriptCall) abandon() {
 	clear(p.pend)
 	clear(p.obs)
 	p.undo, p.pend, p.obs, p.dirty = p.undo[:0], p.pend[:0], p.obs[:0], 0
+	if p.hits { // the stopped attempt counts nothing
+		for _, sh := range p.held.Shards {
+			e.Store.DropHits(sh)
+		}
+		for _, sh := range p.extra {
+			e.Store.DropHits(sh)
+		}
+		p.hits = false
+	}
 	s.effects = s.effects[:0]
 	s.releaseExtra()
 	p.on, s.restart, p.declared, p.busy = false, false, nil, false

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/crescent-db/crescent/internal/acl"
 	"github.com/crescent-db/crescent/internal/command"
@@ -265,10 +266,15 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	}
 	c := &s.ctx
 	*c = command.Ctx{Args: args, Spec: spec, W: w, Client: s.Client,
-		DB: e.Store.DB(s.Client.DB, s.Now), Touched: e.clientTouch(s.Client), Notify: e.Notify, InScript: true,
+		DB: e.Store.DBFor(s.Client.DB, s.Now, unsafe.Pointer(c)), Touched: e.clientTouch(s.Client), Notify: e.Notify, InScript: true,
 		OnError: e.errFn}
 	if spec.Has(command.FlagReadOnly) {
-		c.DB = c.DB.CountingHits()
+		if p.on { // the counts wait for Commit too
+			c.DB = c.DB.HoldingHits()
+			p.hits = true
+		} else {
+			c.DB = c.DB.CountingHits()
+		}
 	} else if spec.Has(command.FlagResizes) {
 		c.DB.Track(&c.Resizes) // for remeasure
 	}

@@ -12,16 +12,37 @@ import (
 // caller to hold the locks of the shards it touches.
 type DB struct {
 	s   *Store
-	idx int
-	// Now is the time, in Unix ms, used for expiry checks.
-	Now int64
+	idx int32 // and the three flags: one word
 	// hits: Lookup counts keyspace hits and misses (read commands).
 	hits bool
 	// master: the view of a replica's master link (AsMaster)
 	master bool
+	// load: keys added are loaded from a snapshot (Loading)
+	load bool
+	// hold: hits and misses wait in the shard (HoldingHits)
+	hold bool
+	// Now is the time, in Unix ms, used for expiry checks.
+	Now int64
 	// rs, when not nil, tracks the object records handed out (Track)
 	rs *Resizes
+	// by is the command adding keys through this view (WithEvents),
+	// handed to the "new" event's hook: one word, with idx an int32
+	// packed with the flags, so that a view stays 40 bytes (views are
+	// copied with every call: 56 bytes cost a SET 35 instructions)
+	by unsafe.Pointer
 }
+
+// WithEvents returns the view of a command (by, opaque here: the caller
+// and the "new" event's hook agree on its type) for the keys it adds: the
+// hook (Hooks.New) gets by, so that the event goes where the command's
+// other events go (before its reply for a client subscribed to its own
+// events, held back with a script's).
+func (db DB) WithEvents(by unsafe.Pointer) DB { db.by = by; return db }
+
+// Loading returns the view a snapshot is loaded through: the keys it adds
+// call neither the "new" event's hook nor OnAdded's function, as Redis's
+// rdbLoad adds them with dbAddRDBLoad, which notifies and signals nobody.
+func (db DB) Loading() DB { db.load = true; return db }
 
 // AsMaster returns the view the commands of a replica's master run with:
 // on a replica, keys whose time passed still exist for them (the master
@@ -32,8 +53,23 @@ func (db DB) AsMaster() DB { db.master = true; return db }
 // Redis's lookupKeyRead: the executor uses it for read-only commands.
 func (db DB) CountingHits() DB { db.hits = true; return db }
 
+// HoldingHits is CountingHits for a script in partial-lock mode, which
+// holds the shards it reads: the counts wait in each shard until the
+// script commits (Store.CommitHits) or is undone (Store.DropHits), so
+// that an attempt stopped for a rerun counts nothing.
+func (db DB) HoldingHits() DB { db.hits, db.hold = true, true; return db }
+
+// hit counts a read command's keyspace hit in shard sh.
+func (db DB) hit(sh int) {
+	if db.hold {
+		db.s.shards[sh].heldHits++
+		return
+	}
+	db.s.shards[sh].hits.Add(1)
+}
+
 // Index is the database number.
-func (db DB) Index() int { return db.idx }
+func (db DB) Index() int { return int(db.idx) }
 
 // Store returns the store this view belongs to.
 func (db DB) Store() *Store { return db.s }
@@ -41,7 +77,7 @@ func (db DB) Store() *Store { return db.s }
 func (db DB) locate(key []byte) (*dbShard, uint64, int) {
 	h := db.s.Hash(key)
 	sh := int(h & (NumShards - 1))
-	return db.s.dbShard(sh, db.idx), h, sh
+	return db.s.dbShard(sh, int(db.idx)), h, sh
 }
 
 // setVolatile records that the key hashed h changed from expiry oldExp to
@@ -103,7 +139,7 @@ func (db DB) expireIfNeeded(ds *dbShard, h uint64, sh int, p unsafe.Pointer) boo
 		k := recKey(p)
 		db.remove(ds, h, sh, p)
 		if db.s.hooks.Expired != nil {
-			db.s.hooks.Expired(db.idx, k)
+			db.s.hooks.Expired(int(db.idx), k)
 		}
 		return true
 	}
@@ -131,9 +167,13 @@ func (db DB) live(key []byte) (*dbShard, uint64, int, unsafe.Pointer) {
 // miss counts a read command's keyspace miss of key in shard sh, and
 // calls the Miss hook when it is on.
 func (db DB) miss(sh int, key []byte) {
-	db.s.shards[sh].misses.Add(1)
+	if db.hold {
+		db.s.shards[sh].heldMisses++
+	} else {
+		db.s.shards[sh].misses.Add(1)
+	}
 	if db.s.missOn.Load() {
-		db.s.hooks.Miss(db.idx, key)
+		db.s.hooks.Miss(int(db.idx), key)
 	}
 }
 
@@ -148,7 +188,7 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 		return Entry{}, false
 	}
 	if db.hits {
-		db.s.shards[sh].hits.Add(1)
+		db.hit(sh)
 	}
 	h := hdrOf(p)
 	h.access = db.s.touch(h.access, db.Now)
@@ -162,9 +202,13 @@ func (db DB) Inspect(key []byte) (Entry, bool) {
 	_, _, sh, p := db.live(key)
 	if db.hits {
 		if p == nil {
-			db.s.shards[sh].misses.Add(1)
+			if db.hold {
+				db.s.shards[sh].heldMisses++
+			} else {
+				db.s.shards[sh].misses.Add(1)
+			}
 		} else {
-			db.s.shards[sh].hits.Add(1)
+			db.hit(sh)
 		}
 	}
 	if p == nil {
@@ -205,7 +249,7 @@ func (db DB) Get(key []byte) any {
 		return nil
 	}
 	if db.hits {
-		db.s.shards[sh].hits.Add(1)
+		db.hit(sh)
 	}
 	hd := hdrOf(p)
 	hd.access = db.s.touch(hd.access, db.Now)
@@ -304,8 +348,10 @@ func (db DB) newRec(key []byte, old unsafe.Pointer, val any, str []byte, exp int
 
 func (db DB) store(ds *dbShard, h uint64, sh int, key []byte, old unsafe.Pointer, oldSize uint32, oldExp int64, p unsafe.Pointer) {
 	ds.keys.set(h, key, old, p)
-	if old == nil && db.s.newOn.Load() {
-		db.s.hooks.New(db.idx, key)
+	if old == nil {
+		if f := db.s.newOn.Load(); f != 0 && !db.load {
+			db.s.keyAdded(f, int(db.idx), key, db.by)
+		}
 	}
 	if old != nil && old != p && hdrOf(old).flags&recObj != 0 {
 		hdrOf(old).flags |= recDead // replaced: Remeasure skips it
@@ -369,7 +415,7 @@ func (db DB) GetStringSlot(key []byte) ([]byte, StrSlot, bool, error) {
 		return nil, slot, false, nil
 	}
 	if db.hits {
-		db.s.shards[sh].hits.Add(1)
+		db.hit(sh)
 	}
 	hd := hdrOf(p)
 	hd.access = db.s.touch(hd.access, db.Now)
@@ -518,7 +564,7 @@ func (db DB) ExpirySlot(key []byte) (int64, StrSlot, bool) {
 		return 0, slot, false
 	}
 	if db.hits {
-		db.s.shards[sh].hits.Add(1)
+		db.hit(sh)
 	}
 	hd := hdrOf(p)
 	hd.access = db.s.touch(hd.access, db.Now)
@@ -740,7 +786,7 @@ func (db DB) Scan(cursor uint64, count int, match func(key string) bool, typ fun
 // holds that shard's lock.
 func (s *Store) ActiveExpire(sh, db int, now int64, sample int) (sampled, expired int) {
 	ds := s.dbShard(sh, db)
-	v := DB{s: s, idx: db, Now: now}
+	v := DB{s: s, idx: int32(db), Now: now}
 	// from where the previous call stopped (Redis's expires cursor)
 	ds.volCursor = ds.volatile.each(ds.volCursor, func(h uint64) bool {
 		if sampled >= sample {

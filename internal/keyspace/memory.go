@@ -304,7 +304,7 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 	if rec == nil {
 		return true // gone meanwhile: progress anyway
 	}
-	DB{s: s, idx: best.db}.remove(ds, h, best.sh, rec)
+	DB{s: s, idx: int32(best.db)}.remove(ds, h, best.sh, rec)
 	if onEvict != nil {
 		onEvict(best.db, best.key)
 	}

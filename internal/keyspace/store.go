@@ -13,6 +13,7 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // NumShards is the number of lock shards. A power of two.
@@ -74,7 +75,32 @@ type shard struct {
 	// keyspace hits and misses of read commands, per shard so that cores
 	// never share the counters' cache line
 	hits, misses atomic.Int64
-	_            [16]byte // keep shards on separate cache lines
+	// hits and misses counted by a script in partial-lock mode, which
+	// holds mu (DB.HoldingHits), until it ends (CommitHits) or its
+	// attempt is undone (DropHits); in the padding that keeps shards on
+	// separate cache lines
+	heldHits, heldMisses int64
+}
+
+// CommitHits adds to shard sh's keyspace_hits and keyspace_misses those a
+// script counted there through a HoldingHits view. Requires sh's lock.
+func (s *Store) CommitHits(sh int) {
+	x := &s.shards[sh]
+	if x.heldHits != 0 {
+		x.hits.Add(x.heldHits)
+		x.heldHits = 0
+	}
+	if x.heldMisses != 0 {
+		x.misses.Add(x.heldMisses)
+		x.heldMisses = 0
+	}
+}
+
+// DropHits forgets the hits and misses a script counted in shard sh
+// through a HoldingHits view (its attempt was undone). Requires sh's lock.
+func (s *Store) DropHits(sh int) {
+	x := &s.shards[sh]
+	x.heldHits, x.heldMisses = 0, 0
 }
 
 // Hooks are called by the keyspace, with the key's shard locked.
@@ -82,8 +108,9 @@ type Hooks struct {
 	// Expired is called when a key is deleted because its time passed.
 	Expired func(db int, key string)
 	// New is called when a key is added (Redis's dbAdd: the "new"
-	// keyspace event), while SetKeyEvents turned it on.
-	New func(db int, key []byte)
+	// keyspace event), while SetKeyEvents turned it on; by is what the
+	// view that added it was given by DB.WithEvents (nil: none).
+	New func(db int, key []byte, by unsafe.Pointer)
 	// Miss is called when a read command's lookup misses (Redis's
 	// "keymiss" event), while SetKeyEvents turned it on.
 	Miss func(db int, key []byte)
@@ -104,16 +131,58 @@ type Store struct {
 	// replica: the store is a replica's, whose keys are deleted by the
 	// master's DELs, not by their time passing (SetReplica)
 	replica atomic.Bool
-	// newOn, missOn: call hooks.New, hooks.Miss (SetKeyEvents)
-	newOn, missOn atomic.Bool
+	// newOn: call hooks.New (newEvents, SetKeyEvents) and added
+	// (newAdded, SignalAdded) where a key is added; missOn: call
+	// hooks.Miss (SetKeyEvents)
+	newOn  atomic.Uint32
+	missOn atomic.Bool
+	// added is called where a key is added while newAdded is on (OnAdded)
+	added func(db int, key []byte)
 }
+
+// newOn's bits.
+const (
+	newEvents = 1 << iota // the "new" keyspace event (hooks.New)
+	newAdded              // Store.added: clients wait on keys
+)
 
 // SetKeyEvents turns the New and Miss hooks on or off (the n and m classes
 // of notify-keyspace-events): off, they cost one load where a key is added
 // or a read misses.
 func (s *Store) SetKeyEvents(newKeys, misses bool) {
-	s.newOn.Store(newKeys && s.hooks.New != nil)
+	if newKeys && s.hooks.New != nil {
+		s.newOn.Or(newEvents)
+	} else {
+		s.newOn.And(^uint32(newEvents))
+	}
 	s.missOn.Store(misses && s.hooks.Miss != nil)
+}
+
+// OnAdded sets the function that SignalAdded turns on: it is called,
+// under the key's shard lock, wherever a key is added (created, or put in
+// place of a deleted one by RENAME, COPY, RESTORE, MOVE: Redis's dbAdd),
+// not where an existing key is changed or overwritten. Set it before the
+// store is used.
+func (s *Store) OnAdded(fn func(db int, key []byte)) { s.added = fn }
+
+// SignalAdded turns the OnAdded function on or off: off, it costs the
+// load that the "new" event's hook already costs.
+func (s *Store) SignalAdded(on bool) {
+	if on && s.added != nil {
+		s.newOn.Or(newAdded)
+	} else {
+		s.newOn.And(^uint32(newAdded))
+	}
+}
+
+// keyAdded calls the hooks of a key added (newOn's bits f).
+func (s *Store) keyAdded(f uint32, db int, key []byte, by unsafe.Pointer) {
+	if f&newEvents != 0 {
+		s.hooks.New(db, key, by)
+	}
+	if f&newAdded != 0 {
+		s.added(db, key)
+	}
 }
 
 // SetReplica turns replica expiry on or off. On a replica, as in Redis
@@ -175,7 +244,12 @@ func (s *Store) UnlockAll() { s.global.Unlock() }
 
 // DB returns a view of database i at time now (Unix ms). The caller must
 // hold the locks covering the keys it touches through the view.
-func (s *Store) DB(i int, now int64) DB { return DB{s: s, idx: i, Now: now} }
+func (s *Store) DB(i int, now int64) DB { return DB{s: s, idx: int32(i), Now: now} }
+
+// DBFor is DB(i, now).WithEvents(by), built at once (a command's view).
+func (s *Store) DBFor(i int, now int64, by unsafe.Pointer) DB {
+	return DB{s: s, idx: int32(i), Now: now, by: by}
+}
 
 func (s *Store) dbShard(sh, db int) *dbShard { return &s.shards[sh].dbs[db] }
 

@@ -55,7 +55,7 @@ func (db DB) Save(key []byte, max uint32) (Saved, bool) { return db.SaveIn(key, 
 // unchanged until the Saved is restored or dropped (growing *arena is
 // fine: the old array stays alive while referenced).
 func (db DB) SaveIn(key []byte, max uint32, arena *[]byte) (Saved, bool) {
-	sv := Saved{db: db.idx, key: key}
+	sv := Saved{db: int(db.idx), key: key}
 	ds, h, _ := db.locate(key)
 	p := ds.keys.get(h, key)
 	if p == nil {

@@ -97,7 +97,7 @@ func (m *Manager) loadRDBHeld(d *rdb.Decoder, replace bool) error {
 				m.loadedExpired++
 				return nil
 			}
-			v := m.store.DB(db, now)
+			v := m.store.DB(db, now).Loading()
 			if !replace {
 				if _, dup := v.Peek(key); dup {
 					return fmt.Errorf("RDB has duplicated key '%s' in DB %d", key, db)

@@ -675,7 +675,7 @@ func (m *Manager) loadRDBInto(store *keyspace.Store, d *rdb.Decoder, streamDB *i
 			if db >= store.NumDBs() {
 				return fmt.Errorf("the master's snapshot has database %d, this server has %d", db, store.NumDBs())
 			}
-			store.DB(db, 0).Set(key, val, exp)
+			store.DB(db, 0).Loading().Set(key, val, exp)
 			*keys++
 			return nil
 		},

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/commands"
@@ -108,7 +109,15 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 			s.stats.ExpiredKeys.Add(1)
 			s.exec.KeyExpired(db, key) // WATCH and the "expired" event
 		},
-		New:  func(db int, key []byte) { s.pubsub.Notify('n', "new", db, key) },
+		New: func(db int, key []byte, by unsafe.Pointer) {
+			// a command's: where its other events go (keyspace.DB.WithEvents,
+			// given the *command.Ctx by exec and commands)
+			if c := (*command.Ctx)(by); c != nil && c.Notify != nil {
+				c.Notify('n', "new", db, key, c.Client)
+				return
+			}
+			s.pubsub.Notify('n', "new", db, key)
+		},
 		Miss: func(db int, key []byte) { s.pubsub.Notify('m', "keymiss", db, key) },
 	})
 	s.exec = exec.New(table, s.store)
@@ -409,6 +418,9 @@ func (s *Server) cron(ctx context.Context) {
 		// are deleted by its master's DELs
 		if s.cmds.ActiveExpireEnabled() && !s.store.Replica() {
 			next = s.activeExpire(next, 25*time.Millisecond/time.Duration(hz)*10/10)
+			// an expired stream unblocks its XREADGROUP clients, as
+			// Redis's beforeSleep serves them after the cycle
+			s.exec.ServeReady()
 		}
 		s.cmds.Cron()
 		s.gc.Tick()
@@ -486,7 +498,8 @@ type conn struct {
 	qbuf     atomic.Int64 // query buffer length, for CLIENT LIST from other clients
 	outbox                // pushes from other goroutines (output.go)
 
-	connLimits // output limit and idle timeout state (limits.go)
+	connLimits           // output limit and idle timeout state (limits.go)
+	gate       replyGate // CLIENT REPLY OFF/SKIP (reply.go)
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
@@ -508,6 +521,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	})
 	c.rd.BeforeRead = c.beforeRead // flush, then arm the idle timeout (limits.go)
 	cl.Flush = func() { c.flush() }
+	cl.ReplyBoundary = c.replyBoundary
 	cl.WatchClose = c.watchClose
 	cl.DebugConn = debugConn{c}
 	s.mu.Lock()
@@ -534,9 +548,6 @@ func (c *conn) netConn() net.Conn {
 
 func (c *conn) flush() error {
 	c.cl.ClockMark = 0 // a write takes time (Client.ClockMark)
-	if c.cl.Flags&command.ClientReplyOff != 0 {
-		c.w.Reset()
-	}
 	if len(c.w.Buf) == 0 && !c.inBatch {
 		return nil
 	}
@@ -698,9 +709,11 @@ func (c *conn) execute(args [][]byte) bool {
 	c.w.Proto = c.cl.Proto
 	c.qbuf.Store(int64(c.rd.Buffered()))
 	c.beginCommand()
+	c.muteStart() // CLIENT REPLY OFF/SKIP (reply.go)
 	c.s.exec.Execute(c.cl, args, c.w)
 	c.cl.Publish()      // what CLIENT LIST and others read of it
 	if c.cl.WouldWait { // event loop: not run, it moves to a goroutine
+		c.muteEnd(false)
 		c.cl.WouldWait = false
 		c.lp.args, c.lp.leave, c.lp.lockBusy = args, true, c.cl.LockBusy
 		c.cl.LockBusy = false
@@ -713,6 +726,8 @@ func (c *conn) execute(args [][]byte) bool {
 			c.streak++
 		}
 	}
+	c.muteEnd(true)
+	c.commandDone()
 	c.endCommand()
 	c.w.Proto = c.cl.Proto
 	if c.cl.Flags&command.ClientCloseAfterReply != 0 {
