@@ -97,13 +97,17 @@ func (s *Store) touch(a uint32, nowMs int64) uint32 {
 }
 
 // LFUCounter returns the decayed LFU counter of an access field at nowMs
-// (one decrement per idle minute, lfu-decay-time 1).
+// (one decrement per idle minute, lfu-decay-time 1), as Redis's
+// LFUDecrAndReturn: the last decrement time is the 16 bits above the
+// counter, so that an access field written as an LRU clock (a key last
+// touched before maxmemory-policy became *-lfu) gives a counter of 0..255,
+// not a huge one.
 func LFUCounter(a uint32, nowMs int64) int {
-	last := int64(a >> 8)
+	last := int64(a>>8) & 0xffff
 	now := nowMs / 60000 & 0xffff
 	elapsed := now - last
-	if elapsed < 0 {
-		elapsed += 0x10000
+	if elapsed < 0 { // LFUTimeElapsed: the minutes clock wrapped
+		elapsed = 65535 - last + now
 	}
 	c := int64(a & 0xff)
 	if elapsed >= c {

@@ -119,3 +119,49 @@ func TestEvictOne(t *testing.T) {
 		t.Fatal("noeviction evicted")
 	}
 }
+
+// TestLFUCounterRange checks LFUCounter against Redis's LFUDecrAndReturn,
+// including access fields written as LRU clocks (seconds) before the policy
+// became *-lfu: the counter stays within 0..255 (OBJECT FREQ, --hotkeys).
+func TestLFUCounterRange(t *testing.T) {
+	const now = int64(1795736631000) // ms
+	nowMin := uint32(now / 60000 & 0xffff)
+	cases := []struct {
+		name   string
+		access uint32
+		want   int
+	}{
+		{"fresh", nowMin<<8 | 5, 5},
+		{"three minutes idle", (nowMin-3)<<8 | 5, 2},
+		{"idle longer than the counter", (nowMin-30)<<8 | 5, 0},
+		{"minutes clock wrapped", 0xffff<<8 | 200, lfuRedis(0xffff<<8|200, now)},
+		{"LRU clock of now", uint32(now / 1000), lfuRedis(uint32(now/1000), now)},
+		{"LRU clock of a minute ago", uint32(now/1000 - 60), lfuRedis(uint32(now/1000-60), now)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := LFUCounter(tc.access, now)
+			if got != tc.want || got < 0 || got > 255 {
+				t.Fatalf("LFUCounter(%#x) = %d, want %d", tc.access, got, tc.want)
+			}
+		})
+	}
+}
+
+// lfuRedis is Redis 7.0's LFUDecrAndReturn on a 24-bit lru field holding
+// the low bits of a.
+func lfuRedis(a uint32, nowMs int64) int {
+	ldt := int64(a>>8) & 0xffff
+	counter := int64(a & 255)
+	now := nowMs / 60000 & 0xffff
+	var periods int64
+	if now >= ldt {
+		periods = now - ldt
+	} else {
+		periods = 65535 - ldt + now
+	}
+	if periods > counter {
+		return 0
+	}
+	return int(counter - periods)
+}
