@@ -113,6 +113,11 @@ func (h *Handlers) auth(c *command.Ctx) {
 	if len(c.Args) == 3 {
 		user, pass = string(c.Args[1]), string(c.Args[2])
 	}
+	// MONITOR and SLOWLOG show the credentials as "(redacted)", as
+	// Redis's authCommand redacts them (migrate.go).
+	for j := 1; j < len(c.Args); j++ {
+		redact(c, j)
+	}
 	if len(c.Args) == 2 && h.ACL.Default().NoPass() {
 		c.Error(errAuthNoPass)
 		return
@@ -142,14 +147,18 @@ func (h *Handlers) hello(c *command.Ctx) {
 	}
 	var name []byte
 	setName := false
+	// As Redis's helloCommand: the options are parsed first (the last AUTH
+	// wins, its credentials redacted for MONITOR and SLOWLOG), then the
+	// client authenticates.
+	var user, pass string
+	auth := false
 	for ; i < len(c.Args); i++ {
 		more := len(c.Args) - i - 1
 		switch {
 		case EqualFold(c.Args[i], "auth") && more >= 2:
-			if !h.authenticate(c, string(c.Args[i+1]), string(c.Args[i+2])) {
-				c.Error(ErrWrongPass)
-				return
-			}
+			user, pass, auth = string(c.Args[i+1]), string(c.Args[i+2]), true
+			redact(c, i+1)
+			redact(c, i+2)
 			i += 2
 		case EqualFold(c.Args[i], "setname") && more >= 1:
 			name = c.Args[i+1]
@@ -159,6 +168,10 @@ func (h *Handlers) hello(c *command.Ctx) {
 			c.Error(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", c.Args[i]))
 			return
 		}
+	}
+	if auth && !h.authenticate(c, user, pass) {
+		c.Error(ErrWrongPass)
+		return
 	}
 	if !c.Client.Authed {
 		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
