@@ -468,8 +468,12 @@ func (l *ldb) redis(s *state, L *glua.LState, args []string) {
 	for _, a := range args[1:] {
 		L.Push(glua.LString(a))
 	}
-	L.PCall(len(args)-1, 1, nil) // its error is logged already
-	L.Pop(1)
+	// An error is logged already; PCall then leaves the stack at its base
+	// (nothing to pop: popping would take a register of the script's own
+	// frame, whose result then came out wrong).
+	if err := L.PCall(len(args)-1, 1, nil); err == nil {
+		L.Pop(1)
+	}
 }
 
 // logCall logs a redis.call command while stepping: its first ten
