@@ -73,6 +73,8 @@ func TestLuaDebuggerDiff(t *testing.T) {
 		{"redis.pcall error while stepping", 2, ldbEnd(ldbSession("SYNC", "local r = redis.pcall('incr', KEYS[1])\nreturn r", w("s")), "s")},
 		{"redis command error keeps the script's values", 2, ldbEnd(ldbSession("SYNC", "local a = {1, 2}\nlocal b = 'x'\nlocal c = 3\nreturn {a[2], b, c}",
 			w("s"), w("s"), w("r incr k1"), w("p")), "c")},
+		{"commands refused before they run", 2, ldbEnd(ldbSession("SYNC", "#!lua flags=no-writes\nlocal a = 1\nreturn redis.pcall('nosuch')",
+			w("r incr"), w("r nosuch x"), w("r subscribe x"), w("r set a b"), w("r"), w("s")), "c")},
 		{"redis.breakpoint", 2, ldbEnd(ldbSession("SYNC", "redis.breakpoint()\nlocal x = 1\nx = x + 1\nreturn x", w("c")), "c")},
 		{"functions and loops", 2, ldbEnd(ldbSession("SYNC", nested, w("s"), w("s"), w("s"), w("s"), w("t"), w("p"), w("s"), w("s")), "c")},
 		{"values", 2, ldbEnd(ldbSession("SYNC", values, w("s"), w("s"), w("s"), w("s"), w("p"), w("p nest"), w("m 0"), w("p nest")), "c")},
