@@ -25,6 +25,13 @@ const (
 	ClientMaster   // a replica's link to its master: applies the stream
 )
 
+// RDBFilter is what a replica asked to leave out of the RDB it is sent
+// (REPLCONF rdb-filter-only, redis-cli --functions-rdb).
+type RDBFilter struct {
+	NoData      bool // no keys
+	NoFunctions bool // no function libraries
+}
+
 // Client is a connection's state as commands see it.
 type Client struct {
 	ID     int64

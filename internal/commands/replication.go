@@ -21,7 +21,7 @@ import (
 
 // Replication is replication, both sides (persist.Manager).
 type Replication interface {
-	FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, listeningPort int, ip string) error
+	FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, filter command.RDBFilter, listeningPort int, ip string) error
 	TryPartialSync(cl *command.Client, conn net.Conn, replid string, offset int64, psync2 bool, listeningPort int, ip string) (bool, error)
 	SyncRefused() string
 	SyncStats() (full, partialOK, partialErr int64)
@@ -57,6 +57,7 @@ type replConf struct {
 	ip      string
 	rdbOnly bool
 	psync2  bool // capa psync2: +CONTINUE names the replication id
+	filter  command.RDBFilter
 }
 
 func replConfOf(cl *command.Client) *replConf {
@@ -369,7 +370,7 @@ func (h *Handlers) sync(c *command.Ctx) {
 			}
 		}
 	}
-	if err := h.Repl.FullSync(cl, conn, psync, rc.rdbOnly, rc.port, ip); err != nil {
+	if err := h.Repl.FullSync(cl, conn, psync, rc.rdbOnly, rc.filter, rc.port, ip); err != nil {
 		h.Log.Warn("replica sync failed", "addr", cl.Addr, "err", err)
 		cl.Flags |= command.ClientCloseAfterReply
 		return
@@ -433,12 +434,16 @@ func (h *Handlers) replconf(c *command.Ctx) {
 				c.Error("ERR Missing rdb-filter-only values")
 				return
 			}
+			// as Redis: everything is left out but what is named
+			filter := command.RDBFilter{NoData: true, NoFunctions: true}
 			for _, f := range filters {
 				if !EqualFold(f, "functions") {
 					c.Error("ERR Unsupported rdb-filter-only option: " + string(f))
 					return
 				}
+				filter.NoFunctions = false
 			}
+			replConfOf(c.Client).filter = filter
 		default:
 			c.Error("ERR Unrecognized REPLCONF option: " + string(opt))
 			return
