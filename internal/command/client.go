@@ -25,11 +25,13 @@ const (
 	ClientMaster   // a replica's link to its master: applies the stream
 )
 
-// RDBFilter is what a replica asked to leave out of the RDB it is sent
-// (REPLCONF rdb-filter-only, redis-cli --functions-rdb).
-type RDBFilter struct {
+// RDBRequest is how a replica asked for the RDB it is sent: what to leave
+// out of it (REPLCONF rdb-filter-only, redis-cli --functions-rdb), and
+// whether it reads the "$EOF:<mark>" bulk form (REPLCONF capa eof).
+type RDBRequest struct {
 	NoData      bool // no keys
 	NoFunctions bool // no function libraries
+	CapaEOF     bool // REPLCONF capa eof
 }
 
 // Client is a connection's state as commands see it.

@@ -21,7 +21,7 @@ import (
 
 // Replication is replication, both sides (persist.Manager).
 type Replication interface {
-	FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, filter command.RDBFilter, listeningPort int, ip string) error
+	FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, filter command.RDBRequest, listeningPort int, ip string) error
 	TryPartialSync(cl *command.Client, conn net.Conn, replid string, offset int64, psync2 bool, listeningPort int, ip string) (bool, error)
 	SyncRefused() string
 	SyncStats() (full, partialOK, partialErr int64)
@@ -57,7 +57,7 @@ type replConf struct {
 	ip      string
 	rdbOnly bool
 	psync2  bool // capa psync2: +CONTINUE names the replication id
-	filter  command.RDBFilter
+	filter  command.RDBRequest
 }
 
 func replConfOf(cl *command.Client) *replConf {
@@ -409,6 +409,9 @@ func (h *Handlers) replconf(c *command.Ctx) {
 			if EqualFold(val, "psync2") {
 				replConfOf(c.Client).psync2 = true
 			}
+			if EqualFold(val, "eof") {
+				replConfOf(c.Client).filter.CapaEOF = true
+			}
 		case EqualFold(opt, "ack"):
 			// a replica's acknowledgement (no reply); ignored from others
 			if off, ok := ParseInt(val); ok && h.Repl != nil && c.Client.Flags&command.ClientReplica != 0 {
@@ -435,7 +438,8 @@ func (h *Handlers) replconf(c *command.Ctx) {
 				return
 			}
 			// as Redis: everything is left out but what is named
-			filter := command.RDBFilter{NoData: true, NoFunctions: true}
+			rc := replConfOf(c.Client)
+			filter := command.RDBRequest{NoData: true, NoFunctions: true, CapaEOF: rc.filter.CapaEOF}
 			for _, f := range filters {
 				if !EqualFold(f, "functions") {
 					c.Error("ERR Unsupported rdb-filter-only option: " + string(f))
@@ -443,7 +447,7 @@ func (h *Handlers) replconf(c *command.Ctx) {
 				}
 				filter.NoFunctions = false
 			}
-			replConfOf(c.Client).filter = filter
+			rc.filter = filter
 		default:
 			c.Error("ERR Unrecognized REPLCONF option: " + string(opt))
 			return

@@ -72,7 +72,7 @@ type replSnapInfo struct {
 	db     int
 	id     string
 	off    int64
-	filter command.RDBFilter // REPLCONF rdb-filter-only
+	filter command.RDBRequest // REPLCONF rdb-filter-only
 }
 
 // replica is one attached replica.
@@ -259,7 +259,7 @@ func (m *Manager) releaseSnapshot() {
 // the function libraries out of the RDB (REPLCONF rdb-filter-only, as
 // redis-cli --functions-rdb asks). listeningPort is REPLCONF
 // listening-port's value (0: none).
-func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, filter command.RDBFilter, listeningPort int, ip string) error {
+func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, filter command.RDBRequest, listeningPort int, ip string) error {
 	r := &replica{cl: cl, conn: conn, ip: ip, port: listeningPort, wake: make(chan struct{}, 1)}
 	r.setState(replStateWaitBgsave)
 	if err := m.acquireSnapshot(cl); err != nil {
@@ -335,9 +335,25 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 	if psync {
 		head = fmt.Appendf(head, "+FULLRESYNC %s %d\r\n", id, off)
 	}
-	head = fmt.Appendf(head, "$%d\r\n", size)
-	if _, err := conn.Write(head); err == nil {
+	// An rdb-only replica (redis-cli --rdb) that reads the EOF form gets
+	// it where Redis 7.0 sends it a diskless RDB: with repl-diskless-sync
+	// or a filter (startBgsaveForReplication's socket_target). Nothing
+	// follows the mark, so no replica ACK needs to be awaited first.
+	var mark []byte
+	if rdbOnly && filter.CapaEOF && (m.cfg.Bool("repl-diskless-sync") || filter.NoData || filter.NoFunctions) {
+		var rb [20]byte
+		rand.Read(rb[:])
+		mark = hex.AppendEncode(nil, rb[:])
+		head = fmt.Appendf(head, "$EOF:%s\r\n", mark)
+	} else {
+		head = fmt.Appendf(head, "$%d\r\n", size)
+	}
+	_, err = conn.Write(head)
+	if err == nil {
 		_, err = io.Copy(conn, f)
+	}
+	if err == nil && mark != nil {
+		_, err = conn.Write(mark)
 	}
 	if err != nil {
 		m.dropReplica(r)
