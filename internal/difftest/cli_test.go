@@ -95,7 +95,7 @@ var cliDataset = [][]string{
 	{"XADD", "stream:1", "1-1", "f", "v"},
 	{"XADD", "stream:1", "2-1", "f", "v"},
 	{"SET", "ttl:1", "v", "EX", "1000"},
-	{"FUNCTION", "LOAD", "#!lua name=cli\nredis.register_function('cli_f', function(keys, args) return #keys end)"},
+	{"FUNCTION", "LOAD", "#!lua name=cli\nredis.register_function('cli_f', function(keys, args) if #keys > 0 then redis.call('get', keys[1]) end return #keys end)"},
 }
 
 func cliLoad(t *testing.T, s *Server) {
@@ -427,6 +427,8 @@ func cliMonitor(t *testing.T, bin string, p *Pair) {
 		{"AUTH", "secret"}, {"AUTH", "user", "secret"}, {"AUTH", "a", "b", "c"},
 		{"HELLO", "3", "AUTH", "default", "secret"}, {"HELLO", "2", "AUTH", "default", "x", "SETNAME", "n1"},
 		{"NOSUCH", "x"}, {"EVAL", "return redis.pcall('nosuch')", "0"},
+		{"FCALL", "nofunc", "0"}, {"FCALL_RO", "cli_f", "1", "fk"}, {"FCALL", "cli_f", "x"},
+		{"MULTI"}, {"FCALL", "cli_f", "1", "fk"}, {"EVALSHA", "0000000000000000000000000000000000000000", "0"}, {"EXEC"},
 		{"CONFIG", "SET", "maxmemory-policy", "noeviction"},
 		{"PING"}, {"ECHO", "monitor-end"},
 	}
