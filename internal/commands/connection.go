@@ -147,18 +147,20 @@ func (h *Handlers) hello(c *command.Ctx) {
 	}
 	var name []byte
 	setName := false
-	// As Redis's helloCommand: the options are parsed first (the last AUTH
-	// wins, its credentials redacted for MONITOR and SLOWLOG), then the
-	// client authenticates.
-	var user, pass string
-	auth := false
 	for ; i < len(c.Args); i++ {
 		more := len(c.Args) - i - 1
 		switch {
 		case EqualFold(c.Args[i], "auth") && more >= 2:
-			user, pass, auth = string(c.Args[i+1]), string(c.Args[i+2]), true
+			// as Redis 7.0's helloCommand: authenticated at once (an
+			// option after it is not parsed if it fails), the
+			// credentials redacted for MONITOR and SLOWLOG
+			user, pass := string(c.Args[i+1]), string(c.Args[i+2])
 			redact(c, i+1)
 			redact(c, i+2)
+			if !h.authenticate(c, user, pass) {
+				c.Error(ErrWrongPass)
+				return
+			}
 			i += 2
 		case EqualFold(c.Args[i], "setname") && more >= 1:
 			name = c.Args[i+1]
@@ -168,10 +170,6 @@ func (h *Handlers) hello(c *command.Ctx) {
 			c.Error(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", c.Args[i]))
 			return
 		}
-	}
-	if auth && !h.authenticate(c, user, pass) {
-		c.Error(ErrWrongPass)
-		return
 	}
 	if !c.Client.Authed {
 		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
