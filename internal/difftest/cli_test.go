@@ -95,6 +95,15 @@ var cliDataset = [][]string{
 	{"XADD", "stream:1", "1-1", "f", "v"},
 	{"XADD", "stream:1", "2-1", "f", "v"},
 	{"SET", "ttl:1", "v", "EX", "1000"},
+	// db 4: collections past the listpack limits, for the RDB checks
+	{"SELECT", "4"},
+	{"EVAL", "for i = 1, 300 do redis.call('rpush', 'bl', i); redis.call('hset', 'bh', 'f' .. i, i); " +
+		"redis.call('sadd', 'bs', 'm' .. i); redis.call('sadd', 'bi', i); redis.call('zadd', 'bz', i / 7, 'm' .. i) end " +
+		"for i = 1, 200 do redis.call('xadd', 'bx', i .. '-1', 'f', i) end " +
+		"redis.call('xgroup', 'create', 'bx', 'g', '0'); redis.call('xreadgroup', 'group', 'g', 'c', 'count', 3, 'streams', 'bx', '>'); " +
+		"redis.call('set', 'bstr', string.rep('x', 5000)); redis.call('pfadd', 'hll', 'a', 'b', 'c'); " +
+		"redis.call('set', 'px', 'v', 'pxat', 4102444800000); return 1", "0"},
+	{"SELECT", "0"},
 	{"FUNCTION", "LOAD", "#!lua name=cli\nredis.register_function('cli_f', function(keys, args) if #keys > 0 then redis.call('get', keys[1]) end return #keys end)"},
 }
 
