@@ -541,7 +541,9 @@ func TestRedisBenchmark(t *testing.T) {
 	p := StartPair(t)
 	auth := StartPair(t) // requirepass set below: StartRedis waits for a PONG
 	for _, s := range []*Server{auth.Redis, auth.Crescent} {
-		Dial(t, s).MustDo(t, "CONFIG", "SET", "requirepass", "pass")
+		c := Dial(t, s)
+		c.MustDo(t, "ACL", "SETUSER", "bench", "on", ">bpass", "~*", "+@all")
+		c.MustDo(t, "CONFIG", "SET", "requirepass", "pass")
 	}
 	// "NAME: N requests per second, ..." (-q) or "NAME","N",... (--csv);
 	// progress lines end in \r
@@ -568,6 +570,9 @@ func TestRedisBenchmark(t *testing.T) {
 		{"random keys and size", false, []string{"-q", "-n", "500", "-r", "1000", "-d", "100", "-t", "set,get"}},
 		{"script", false, []string{"-q", "-n", "500", "-r", "100", "eval", "return redis.call('incr', KEYS[1])", "1", "ctr:__rand_int__"}},
 		{"a pass", true, []string{"-q", "-n", "500", "-a", "pass", "-t", "ping,set,get"}},
+		{"user", true, []string{"-q", "-n", "300", "--user", "bench", "-a", "bpass", "-t", "set,get"}},
+		{"enable-tracking", false, []string{"-q", "-n", "500", "--enable-tracking", "-t", "set,get"}},
+		{"x", false, []string{"-q", "-n", "300", "-x", "set", "xkey"}},
 		{"no auth", true, []string{"-q", "-n", "100", "-t", "get"}},
 	}
 	for _, tc := range cases {
