@@ -515,7 +515,7 @@ func (h *Handlers) objectFreq(c *command.Ctx) {
 		c.Error(errNoLFU)
 		return
 	}
-	c.W.Int(int64(keyspace.LFUCounter(e.Access, c.Now())))
+	c.W.Int(int64(h.Store.LFUCounter(e.Access, c.Now())))
 }
 
 func (h *Handlers) objectIdletime(c *command.Ctx) {

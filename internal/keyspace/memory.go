@@ -65,10 +65,20 @@ func (s *Store) SetLFU(on bool) { s.lfu.Store(on) }
 // LFU reports whether Entry.Access holds LFU counters.
 func (s *Store) LFU() bool { return s.lfu.Load() }
 
-// LFU parameters (Redis's defaults: lfu-log-factor 10, lfu-decay-time 1).
+// SetLFUParams sets lfu-log-factor (how slowly the counter grows) and
+// lfu-decay-time (the minutes per decrement of an idle key's counter; 0:
+// never), as Redis's LFULogIncr and LFUDecrAndReturn use them.
+func (s *Store) SetLFUParams(logFactor, decayTime int64) {
+	s.lfuLog.Store(logFactor)
+	s.lfuDecay.Store(decayTime)
+}
+
+// LFU parameters: the counter of a new key (LFU_INIT_VAL) and Redis's
+// defaults of lfu-log-factor and lfu-decay-time.
 const (
-	lfuInit      = 5
-	lfuLogFactor = 10
+	lfuInit             = 5
+	lfuLogFactorDefault = 10
+	lfuDecayDefault     = 1
 )
 
 func (s *Store) newAccess(nowMs int64) uint32 {
@@ -83,26 +93,32 @@ func (s *Store) touch(a uint32, nowMs int64) uint32 {
 	if !s.lfu.Load() {
 		return uint32(nowMs / 1000)
 	}
-	c := LFUCounter(a, nowMs)
+	c := s.LFUCounter(a, nowMs)
 	if c < 255 {
 		base := float64(c) - lfuInit
 		if base < 0 {
 			base = 0
 		}
-		if rand.Float64() < 1.0/(base*lfuLogFactor+1) {
+		if rand.Float64() < 1.0/(base*float64(s.lfuLog.Load())+1) {
 			c++
 		}
 	}
 	return uint32(nowMs/60000&0xffff)<<8 | uint32(c)
 }
 
-// LFUCounter returns the decayed LFU counter of an access field at nowMs
-// (one decrement per idle minute, lfu-decay-time 1), as Redis's
+// LFUCounter returns the decayed LFU counter of an access field at nowMs,
+// with the store's lfu-decay-time (OBJECT FREQ, eviction).
+func (s *Store) LFUCounter(a uint32, nowMs int64) int {
+	return LFUDecay(a, nowMs, s.lfuDecay.Load())
+}
+
+// LFUDecay returns the counter of an access field at nowMs, decremented
+// once per decayTime idle minutes (0: never), as Redis's
 // LFUDecrAndReturn: the last decrement time is the 16 bits above the
 // counter, so that an access field written as an LRU clock (a key last
 // touched before maxmemory-policy became *-lfu) gives a counter of 0..255,
 // not a huge one.
-func LFUCounter(a uint32, nowMs int64) int {
+func LFUDecay(a uint32, nowMs, decayTime int64) int {
 	last := int64(a>>8) & 0xffff
 	now := nowMs / 60000 & 0xffff
 	elapsed := now - last
@@ -110,10 +126,14 @@ func LFUCounter(a uint32, nowMs int64) int {
 		elapsed = 65535 - last + now
 	}
 	c := int64(a & 0xff)
-	if elapsed >= c {
+	if decayTime <= 0 {
+		return int(c)
+	}
+	periods := elapsed / decayTime
+	if periods >= c {
 		return 0
 	}
-	return int(c - elapsed)
+	return int(c - periods)
 }
 
 // IdleSeconds returns the seconds since the last access of an LRU access
@@ -217,7 +237,7 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 			case PolicyLRU:
 				score = float64(IdleSeconds(e.Access, nowMs))
 			case PolicyLFU:
-				score = 255 - float64(LFUCounter(e.Access, nowMs))
+				score = 255 - float64(s.LFUCounter(e.Access, nowMs))
 			case PolicyTTL:
 				score = -float64(e.Exp)
 			case PolicyRandom:

@@ -71,10 +71,10 @@ func TestAccessClock(t *testing.T) {
 		s.DB(0, 0).Lookup([]byte("f"))
 	}
 	e, _ = s.DB(0, 0).Peek([]byte("f"))
-	if c := LFUCounter(e.Access, 0); c <= lfuInit {
+	if c := s.LFUCounter(e.Access, 0); c <= lfuInit {
 		t.Fatalf("LFU counter %d after 1000 hits", c)
 	}
-	if c := LFUCounter(e.Access, 10*60000); c != LFUCounter(e.Access, 0)-10 {
+	if c := s.LFUCounter(e.Access, 10*60000); c != s.LFUCounter(e.Access, 0)-10 {
 		t.Fatalf("decay: %d", c)
 	}
 }
@@ -140,9 +140,9 @@ func TestLFUCounterRange(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := LFUCounter(tc.access, now)
+			got := LFUDecay(tc.access, now, 1)
 			if got != tc.want || got < 0 || got > 255 {
-				t.Fatalf("LFUCounter(%#x) = %d, want %d", tc.access, got, tc.want)
+				t.Fatalf("LFUDecay(%#x) = %d, want %d", tc.access, got, tc.want)
 			}
 		})
 	}
@@ -164,4 +164,43 @@ func lfuRedis(a uint32, nowMs int64) int {
 		return 0
 	}
 	return int(counter - periods)
+}
+
+// TestLFUParams checks lfu-decay-time (minutes per decrement, 0: none)
+// and lfu-log-factor (0: every access counts) as Redis uses them.
+func TestLFUParams(t *testing.T) {
+	const now = int64(1795736631000)
+	nowMin := uint32(now / 60000 & 0xffff)
+	decay := []struct {
+		name   string
+		access uint32
+		decay  int64
+		want   int
+	}{
+		{"decay 0 keeps the counter", (nowMin-30)<<8 | 20, 0, 20},
+		{"decay 2: 7 minutes are 3 periods", (nowMin-7)<<8 | 20, 2, 17},
+		{"decay 1: 7 minutes", (nowMin-7)<<8 | 20, 1, 13},
+		{"decay 10: 7 minutes are none", (nowMin-7)<<8 | 20, 10, 20},
+	}
+	for _, tc := range decay {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := LFUDecay(tc.access, now, tc.decay); got != tc.want {
+				t.Fatalf("LFUDecay = %d, want %d", got, tc.want)
+			}
+		})
+	}
+	t.Run("log factor 0", func(t *testing.T) {
+		s := New(1, Hooks{})
+		s.SetLFU(true)
+		s.SetLFUParams(0, 0)
+		db := s.DB(0, now)
+		db.Set([]byte("k"), []byte("v"), 0)
+		for i := 0; i < 20; i++ {
+			db.Lookup([]byte("k"))
+		}
+		e, _ := db.Peek([]byte("k"))
+		if c := s.LFUCounter(e.Access, now); c != lfuInit+20 {
+			t.Fatalf("counter %d after 20 hits with lfu-log-factor 0, want %d", c, lfuInit+20)
+		}
+	})
 }

@@ -97,7 +97,9 @@ type Store struct {
 	seed   maphash.Seed
 	hooks  Hooks
 	lfu    atomic.Bool
-	snap   atomic.Pointer[snapshot] // a running snapshot (snapshot.go)
+	// lfuLog, lfuDecay: lfu-log-factor and lfu-decay-time (SetLFUParams)
+	lfuLog, lfuDecay atomic.Int64
+	snap             atomic.Pointer[snapshot] // a running snapshot (snapshot.go)
 	// replica: the store is a replica's, whose keys are deleted by the
 	// master's DELs, not by their time passing (SetReplica)
 	replica atomic.Bool
@@ -125,6 +127,7 @@ func (s *Store) Replica() bool { return s.replica.Load() }
 // New returns a store with n databases.
 func New(n int, hooks Hooks) *Store {
 	s := &Store{ndb: n, seed: maphash.MakeSeed(), hooks: hooks}
+	s.SetLFUParams(lfuLogFactorDefault, lfuDecayDefault)
 	for i := range s.shards {
 		s.shards[i].dbs = make([]dbShard, n)
 	}

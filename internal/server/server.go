@@ -150,6 +150,11 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	setLFU := func(p string) { s.store.SetLFU(strings.HasSuffix(p, "-lfu")) }
 	setLFU(cfg.Get("maxmemory-policy"))
 	cfg.OnChange("maxmemory-policy", setLFU)
+	lfuLog, lfuDecay := cfg.Var("lfu-log-factor"), cfg.Var("lfu-decay-time")
+	setLFUParams := func(string) { s.store.SetLFUParams(lfuLog.Int(), lfuDecay.Int()) }
+	setLFUParams("")
+	cfg.OnChange("lfu-log-factor", setLFUParams)
+	cfg.OnChange("lfu-decay-time", setLFUParams)
 	// persistence: load the dataset, then hook the AOF in
 	s.persist = persist.New(cfg, logger, s.store, s.exec, codecs, commands.RedisVersion)
 	s.persist.Functions = commands.FunctionStore{Libs: s.cmds.Functions()}
