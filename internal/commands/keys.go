@@ -59,10 +59,12 @@ func (h *Handlers) del(c *command.Ctx) {
 }
 
 // exists serves EXISTS and TOUCH: both count the live keys, repeats included.
+// exists and typeCmd look keys up without touching them (Redis's
+// LOOKUP_NOTOUCH): OBJECT FREQ and IDLETIME do not change.
 func (h *Handlers) exists(c *command.Ctx) {
 	n := 0
 	for _, k := range c.Args[1:] {
-		if c.DB.Exists(k) {
+		if _, ok := c.DB.LookupNoTouch(k); ok {
 			n++
 		}
 	}
@@ -70,7 +72,15 @@ func (h *Handlers) exists(c *command.Ctx) {
 }
 
 func (h *Handlers) typeCmd(c *command.Ctx) {
-	c.W.Simple(keyspace.TypeName(c.DB.Get(c.Args[1])))
+	e, ok := c.DB.LookupNoTouch(c.Args[1])
+	switch _, isStr := e.Str(); {
+	case !ok:
+		c.W.Simple("none")
+	case isStr:
+		c.W.Simple("string")
+	default:
+		c.W.Simple(keyspace.TypeName(e.Value()))
+	}
 }
 
 func (h *Handlers) rename(c *command.Ctx)   { h.renameGeneric(c, false) }

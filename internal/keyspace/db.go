@@ -155,6 +155,23 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 	return entryOf(p), true
 }
 
+// LookupNoTouch is Lookup without recording the access (Redis's
+// LOOKUP_NOTOUCH, as EXISTS and TYPE use it): hits, misses and the keymiss
+// event as Lookup, the LRU clock and LFU counter untouched.
+func (db DB) LookupNoTouch(key []byte) (Entry, bool) {
+	_, _, sh, p := db.live(key)
+	if p == nil {
+		if db.hits {
+			db.miss(sh, key)
+		}
+		return Entry{}, false
+	}
+	if db.hits {
+		db.s.shards[sh].hits.Add(1)
+	}
+	return entryOf(p), true
+}
+
 // Inspect is Lookup for OBJECT (Redis's objectCommandLookup: LOOKUP_NOTOUCH
 // and LOOKUP_NONOTIFY): a read command's hit or miss is counted, but the
 // access is not recorded and a miss is no "keymiss" event.
