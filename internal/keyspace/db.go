@@ -398,7 +398,9 @@ func (db DB) SetStringKeepTTLAt(slot StrSlot, key, v []byte) {
 	v = v[:len(v):len(v)]
 	exp := recExpiry(p)
 	hd := hdrOf(p)
-	access := db.s.touch(hd.access, db.Now)
+	// GetStringSlot recorded the access already: one more would count
+	// INCR twice in the LFU counter (Redis: lookupKeyWrite's only)
+	access := hd.access
 	if overwriteStr(p, access, v, exp) {
 		return // INCR of a value that keeps its length: no allocation
 	}
