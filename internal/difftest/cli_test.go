@@ -360,9 +360,10 @@ func cliHotkeys(t *testing.T, bin string, p *Pair) {
 		{name: "hotkeys", args: []string{"-n", "7", "--hotkeys"}, norm: hot},
 		{name: "hotkeys pattern", args: []string{"-n", "7", "--hotkeys", "--pattern", "h*"}, norm: hot},
 		// db 0's keys were written under noeviction (LRU clocks): each
-		// server's counters are then arbitrary, only the keys are compared
+		// server's counters are then arbitrary, and so is which 16 of the
+		// keys are listed: only the number of keys sampled is compared
 		{name: "hotkeys on LRU-made keys", args: []string{"--hotkeys"}, norm: func(s string) string {
-			return hot(regexp.MustCompile(`counter:? [0-9]+`).ReplaceAllString(s, "counter N"))
+			return regexp.MustCompile(`Sampled [0-9]+ keys`).FindString(s)
 		}},
 	})
 	// keys written under an LRU policy, read under LFU: a counter in
