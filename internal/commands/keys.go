@@ -17,7 +17,7 @@ func (h *Handlers) registerKeys() {
 	t.Handle("del", h.del)
 	t.Handle("unlink", h.del)
 	t.Handle("exists", h.exists)
-	t.Handle("touch", h.exists)
+	t.Handle("touch", h.touch)
 	t.Handle("type", h.typeCmd)
 	t.Handle("rename", h.rename)
 	t.Handle("renamenx", h.renamenx)
@@ -65,6 +65,17 @@ func (h *Handlers) exists(c *command.Ctx) {
 	n := 0
 	for _, k := range c.Args[1:] {
 		if _, ok := c.DB.LookupNoTouch(k); ok {
+			n++
+		}
+	}
+	c.W.Int(int64(n))
+}
+
+// touch is EXISTS that records the accesses (Redis's lookupKeyRead).
+func (h *Handlers) touch(c *command.Ctx) {
+	n := 0
+	for _, k := range c.Args[1:] {
+		if c.DB.Exists(k) {
 			n++
 		}
 	}
