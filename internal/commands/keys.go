@@ -121,6 +121,7 @@ func (h *Handlers) renameGeneric(c *command.Ctx, nx bool) {
 	}
 	c.DB.Set(dst, e.Value(), e.Exp)
 	keepEmbstr(c.DB, dst, e)
+	c.DB.SetAccess(dst, e.Access) // the value keeps its LRU/LFU data, as in Redis
 	c.DB.Delete(src)
 	c.Modified(src)
 	c.Modified(dst)

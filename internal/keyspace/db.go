@@ -409,6 +409,16 @@ func (db DB) SetStringKeepTTLAt(slot StrSlot, key, v []byte) {
 	db.store(slot.ds, slot.h, slot.sh, key, p, oldSize, exp, newStrRec(access, key, v, exp))
 }
 
+// SetAccess sets key's access field (LRU clock or LFU counter) to a, as
+// Redis keeps an object's lru when it moves to another key (RENAME). It is
+// a no-op when key does not exist.
+func (db DB) SetAccess(key []byte, a uint32) {
+	ds, h, _ := db.locate(key)
+	if p := ds.keys.get(h, key); p != nil {
+		hdrOf(p).access = a
+	}
+}
+
 // MarkEmbstr marks key's string value as one that OBJECT ENCODING reports
 // "embstr" even when it reads as an integer (Entry.Embstr). The mark stays
 // with the value (expiry changes keep it) until the key is written again.
@@ -429,13 +439,15 @@ func (db DB) Update(key []byte, val any) {
 	}
 }
 
-// replace stores val in place of key's record p, keeping its expiry.
+// replace stores val in place of key's record p, keeping its expiry and
+// its access field: its callers (APPEND, SETRANGE, INCRBYFLOAT, SET
+// KEEPTTL, SETBIT, PFADD...) looked the key up first, which recorded the
+// access, as Redis's dbSetValue keeps the old object's LFU data.
 func (db DB) replace(ds *dbShard, h uint64, sh int, key []byte, p unsafe.Pointer, val any) {
 	oldSize := recSize(p)
 	exp := recExpiry(p)
 	hd := hdrOf(p)
-	access := db.s.touch(hd.access, db.Now)
-	hd.access = access
+	access := hd.access
 	if v, ok := val.([]byte); ok && hd.flags&recObj == 0 {
 		r := decodeStr(p)
 		if old := strValue(p, r); r.vcap > 0 && cap(v) == r.vcap && unsafe.SliceData(v) == unsafe.SliceData(old) &&
