@@ -382,6 +382,7 @@ func (h *Handlers) move(c *command.Ctx) {
 	}
 	dst.Set(key, e.Value(), e.Exp)
 	keepEmbstr(dst, key, e)
+	dst.SetAccess(key, e.Access) // the value keeps its LRU/LFU data, as in Redis
 	c.DB.Delete(key)
 	c.Modified(key)
 	if c.Touched != nil {
