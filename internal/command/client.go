@@ -36,6 +36,15 @@ const (
 // ClientRepliesMuted are the flags under which a reply is dropped.
 const ClientRepliesMuted = ClientReplyOff | ClientReplySkip
 
+// RDBRequest is how a replica asked for the RDB it is sent: what to leave
+// out of it (REPLCONF rdb-filter-only, redis-cli --functions-rdb), and
+// whether it reads the "$EOF:<mark>" bulk form (REPLCONF capa eof).
+type RDBRequest struct {
+	NoData      bool // no keys
+	NoFunctions bool // no function libraries
+	CapaEOF     bool // REPLCONF capa eof
+}
+
 // Client is a connection's state as commands see it.
 type Client struct {
 	ID     int64

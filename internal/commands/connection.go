@@ -113,6 +113,11 @@ func (h *Handlers) auth(c *command.Ctx) {
 	if len(c.Args) == 3 {
 		user, pass = string(c.Args[1]), string(c.Args[2])
 	}
+	// MONITOR and SLOWLOG show the credentials as "(redacted)", as
+	// Redis's authCommand redacts them (migrate.go).
+	for j := 1; j < len(c.Args); j++ {
+		redact(c, j)
+	}
 	if len(c.Args) == 2 && h.ACL.Default().NoPass() {
 		c.Error(errAuthNoPass)
 		return
@@ -146,7 +151,13 @@ func (h *Handlers) hello(c *command.Ctx) {
 		more := len(c.Args) - i - 1
 		switch {
 		case EqualFold(c.Args[i], "auth") && more >= 2:
-			if !h.authenticate(c, string(c.Args[i+1]), string(c.Args[i+2])) {
+			// as Redis 7.0's helloCommand: authenticated at once (an
+			// option after it is not parsed if it fails), the
+			// credentials redacted for MONITOR and SLOWLOG
+			user, pass := string(c.Args[i+1]), string(c.Args[i+2])
+			redact(c, i+1)
+			redact(c, i+2)
+			if !h.authenticate(c, user, pass) {
 				c.Error(ErrWrongPass)
 				return
 			}

@@ -131,7 +131,7 @@ func pexpireAt(args [][]byte, when int64) [][][]byte {
 
 // ttlGeneric serves TTL, PTTL, EXPIRETIME and PEXPIRETIME.
 func (h *Handlers) ttlGeneric(c *command.Ctx, ms, abs bool) {
-	e, found := c.DB.Lookup(c.Args[1])
+	e, found := c.DB.LookupNoTouch(c.Args[1]) // Redis's LOOKUP_NOTOUCH
 	if !found {
 		c.W.Int(-2)
 		return

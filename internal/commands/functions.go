@@ -117,8 +117,20 @@ func (h *Handlers) scriptFlagsCheck(flags script.Flags, ro bool) string {
 	return ""
 }
 
-// fcall implements FCALL and FCALL_RO.
+// fcall implements FCALL and FCALL_RO. As Redis's fcallCommandGeneric, it
+// shows the call to MONITOR first, before the commands it runs and before
+// any check (a function not found is shown too).
 func (h *Handlers) fcall(c *command.Ctx, ro bool) {
+	if c.Client.NoWait && h.ops.nmon.Load() > 0 {
+		// MONITOR would show a call declined on the loop twice (eval)
+		c.Client.WouldWait = true
+		return
+	}
+	h.MonitorFeed(c) // skip_monitor (ops.go)
+	h.fcallRun(c, ro)
+}
+
+func (h *Handlers) fcallRun(c *command.Ctx, ro bool) {
 	f := h.scripts.libs.Function(string(c.Args[1]))
 	if f == nil {
 		c.Error(errFuncNotFound)
@@ -159,11 +171,10 @@ func (h *Handlers) fcall(c *command.Ctx, ro bool) {
 			c.Rejected = true
 			return
 		}
-		h.fcall(c, ro)
+		h.fcallRun(c, ro)
 		return
 	}
 	readOnly := ro || f.Flags&script.FlagNoWrites != 0
-	h.MonitorFeed(c) // skip_monitor: shown before the commands it calls (ops.go)
 	sc := h.getScriptCall()
 	run := &sc.run
 	run.Name, run.Flags, run.ReadOnly, run.Function, run.Command = f.Name, f.Flags, readOnly, true, c.Args

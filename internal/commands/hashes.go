@@ -99,8 +99,9 @@ func (h *Handlers) hsetnx(c *command.Ctx) {
 		c.W.Int(0)
 		return
 	}
-	if hs, ok = hashForWrite(c, key); !ok {
-		return
+	if hs == nil { // getHash above looked the key up (one access, as Redis)
+		hs = keyspace.NewHash()
+		c.DB.Set(key, hs, 0)
 	}
 	hs.Set(c.Args[2], c.Args[3], h.hashLimits())
 	c.Modified(key)
@@ -268,8 +269,9 @@ func (h *Handlers) hincrby(c *command.Ctx) {
 		return
 	}
 	cur += incr
-	if hs, ok = hashForWrite(c, key); !ok {
-		return
+	if hs == nil { // getHash above looked the key up (one access, as Redis)
+		hs = keyspace.NewHash()
+		c.DB.Set(key, hs, 0)
 	}
 	var buf [24]byte
 	hs.Set(c.Args[2], strconv.AppendInt(buf[:0], cur, 10), h.hashLimits())
@@ -320,8 +322,9 @@ func (h *Handlers) hincrbyfloat(c *command.Ctx) {
 		return
 	}
 	out := []byte(sum.Format())
-	if hs, ok = hashForWrite(c, key); !ok {
-		return
+	if hs == nil { // getHash above looked the key up (one access, as Redis)
+		hs = keyspace.NewHash()
+		c.DB.Set(key, hs, 0)
 	}
 	hs.Set(c.Args[2], out, h.hashLimits())
 	c.Modified(key)

@@ -18,7 +18,7 @@ func (h *Handlers) registerKeys() {
 	t.Handle("del", h.del)
 	t.Handle("unlink", h.del)
 	t.Handle("exists", h.exists)
-	t.Handle("touch", h.exists)
+	t.Handle("touch", h.touch)
 	t.Handle("type", h.typeCmd)
 	t.Handle("rename", h.rename)
 	t.Handle("renamenx", h.renamenx)
@@ -60,7 +60,20 @@ func (h *Handlers) del(c *command.Ctx) {
 }
 
 // exists serves EXISTS and TOUCH: both count the live keys, repeats included.
+// exists and typeCmd look keys up without touching them (Redis's
+// LOOKUP_NOTOUCH): OBJECT FREQ and IDLETIME do not change.
 func (h *Handlers) exists(c *command.Ctx) {
+	n := 0
+	for _, k := range c.Args[1:] {
+		if _, ok := c.DB.LookupNoTouch(k); ok {
+			n++
+		}
+	}
+	c.W.Int(int64(n))
+}
+
+// touch is EXISTS that records the accesses (Redis's lookupKeyRead).
+func (h *Handlers) touch(c *command.Ctx) {
 	n := 0
 	for _, k := range c.Args[1:] {
 		if c.DB.Exists(k) {
@@ -71,7 +84,15 @@ func (h *Handlers) exists(c *command.Ctx) {
 }
 
 func (h *Handlers) typeCmd(c *command.Ctx) {
-	c.W.Simple(keyspace.TypeName(c.DB.Get(c.Args[1])))
+	e, ok := c.DB.LookupNoTouch(c.Args[1])
+	switch _, isStr := e.Str(); {
+	case !ok:
+		c.W.Simple("none")
+	case isStr:
+		c.W.Simple("string")
+	default:
+		c.W.Simple(keyspace.TypeName(e.Value()))
+	}
 }
 
 func (h *Handlers) rename(c *command.Ctx)   { h.renameGeneric(c, false) }
@@ -101,6 +122,7 @@ func (h *Handlers) renameGeneric(c *command.Ctx, nx bool) {
 	}
 	c.DB.Set(dst, e.Value(), e.Exp)
 	keepEmbstr(c.DB, dst, e)
+	c.DB.SetAccess(dst, e.Access) // the value keeps its LRU/LFU data, as in Redis
 	c.DB.Delete(src)
 	c.Modified(src)
 	c.Modified(dst)
@@ -360,6 +382,7 @@ func (h *Handlers) move(c *command.Ctx) {
 	}
 	dst.Set(key, e.Value(), e.Exp)
 	keepEmbstr(dst, key, e)
+	dst.SetAccess(key, e.Access) // the value keeps its LRU/LFU data, as in Redis
 	c.DB.Delete(key)
 	c.Modified(key)
 	if c.Touched != nil {

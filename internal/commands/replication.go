@@ -21,7 +21,7 @@ import (
 
 // Replication is replication, both sides (persist.Manager).
 type Replication interface {
-	FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, listeningPort int, ip string) error
+	FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, filter command.RDBRequest, listeningPort int, ip string) error
 	TryPartialSync(cl *command.Client, conn net.Conn, replid string, offset int64, psync2 bool, listeningPort int, ip string) (bool, error)
 	SyncRefused() string
 	SyncStats() (full, partialOK, partialErr int64)
@@ -58,6 +58,7 @@ type replConf struct {
 	ip      string
 	rdbOnly bool
 	psync2  bool // capa psync2: +CONTINUE names the replication id
+	filter  command.RDBRequest
 }
 
 func replConfOf(cl *command.Client) *replConf {
@@ -373,7 +374,7 @@ func (h *Handlers) sync(c *command.Ctx) {
 			return
 		}
 	}
-	if err := h.Repl.FullSync(cl, conn, psync, rc.rdbOnly, rc.port, ip); err != nil {
+	if err := h.Repl.FullSync(cl, conn, psync, rc.rdbOnly, rc.filter, rc.port, ip); err != nil {
 		h.Log.Warn("replica sync failed", "addr", cl.Addr, "err", err)
 		cl.Flags |= command.ClientCloseAfterReply
 		return
@@ -412,6 +413,9 @@ func (h *Handlers) replconf(c *command.Ctx) {
 			if EqualFold(val, "psync2") {
 				replConfOf(c.Client).psync2 = true
 			}
+			if EqualFold(val, "eof") {
+				replConfOf(c.Client).filter.CapaEOF = true
+			}
 		case EqualFold(opt, "ack"):
 			// a replica's acknowledgement (no reply); ignored from others
 			if off, ok := ParseInt(val); ok && h.Repl != nil && c.Client.Flags&command.ClientReplica != 0 {
@@ -437,12 +441,17 @@ func (h *Handlers) replconf(c *command.Ctx) {
 				c.Error("ERR Missing rdb-filter-only values")
 				return
 			}
+			// as Redis: everything is left out but what is named
+			rc := replConfOf(c.Client)
+			filter := command.RDBRequest{NoData: true, NoFunctions: true, CapaEOF: rc.filter.CapaEOF}
 			for _, f := range filters {
 				if !EqualFold(f, "functions") {
 					c.Error("ERR Unsupported rdb-filter-only option: " + string(f))
 					return
 				}
+				filter.NoFunctions = false
 			}
+			rc.filter = filter
 		default:
 			c.Error("ERR Unrecognized REPLCONF option: " + string(opt))
 			return

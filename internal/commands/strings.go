@@ -393,7 +393,7 @@ func (h *Handlers) getex(c *command.Ctx) {
 		c.Propagate = [][][]byte{{[]byte("PEXPIREAT"), key, []byte(strconv.FormatInt(exp, 10))}}
 		c.Event('g', "expire", key)
 	case o.persist:
-		if e, _ := c.DB.Lookup(key); e.Exp != 0 {
+		if e, _ := c.DB.Peek(key); e.Exp != 0 { // getString recorded the access
 			c.DB.SetExpire(key, 0)
 			c.Modified(key)
 			c.Propagate = [][][]byte{{[]byte("PERSIST"), key}}

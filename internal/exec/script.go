@@ -317,8 +317,20 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	}
 }
 
+// RejectWatcher is implemented by a reply writer that wants to know that
+// a script's command was refused before it ran (unknown, arity, noscript,
+// ACL, read-only...): the Lua debugger logs such an error as Redis's
+// luaPushError does, without a <reply> line (script/lua/ldb.go).
+type RejectWatcher interface {
+	// Rejected is called with the error text before it is written.
+	Rejected(msg string)
+}
+
 // reject is scriptReject, deferred to Commit in partial mode.
 func (s *ScriptCall) reject(spec *command.Spec, w resp.ReplyWriter, msg string) {
+	if rw, ok := w.(RejectWatcher); ok {
+		rw.Rejected(msg)
+	}
 	if s.part.on {
 		w.Error(msg)
 		s.part.add(pending{kind: pendReject, spec: spec, event: msg})

@@ -195,6 +195,23 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 	return entryOf(p), true
 }
 
+// LookupNoTouch is Lookup without recording the access (Redis's
+// LOOKUP_NOTOUCH, as EXISTS and TYPE use it): hits, misses and the keymiss
+// event as Lookup, the LRU clock and LFU counter untouched.
+func (db DB) LookupNoTouch(key []byte) (Entry, bool) {
+	_, _, sh, p := db.live(key)
+	if p == nil {
+		if db.hits {
+			db.miss(sh, key)
+		}
+		return Entry{}, false
+	}
+	if db.hits {
+		db.s.shards[sh].hits.Add(1)
+	}
+	return entryOf(p), true
+}
+
 // Inspect is Lookup for OBJECT (Redis's objectCommandLookup: LOOKUP_NOTOUCH
 // and LOOKUP_NONOTIFY): a read command's hit or miss is counted, but the
 // access is not recorded and a miss is no "keymiss" event.
@@ -217,16 +234,6 @@ func (db DB) Inspect(key []byte) (Entry, bool) {
 	return entryOf(p), true
 }
 
-// SetAccess sets key's access field (LRU clock or LFU counter) to a,
-// without counting an access; it reports whether key exists.
-func (db DB) SetAccess(key []byte, a uint32) bool {
-	_, _, _, p := db.live(key)
-	if p == nil {
-		return false
-	}
-	hdrOf(p).access = a
-	return true
-}
 
 // Peek is Lookup without recording an access (OBJECT, DEBUG, no-touch
 // clients).
@@ -438,13 +445,29 @@ func (db DB) SetStringKeepTTLAt(slot StrSlot, key, v []byte) {
 	v = v[:len(v):len(v)]
 	exp := recExpiry(p)
 	hd := hdrOf(p)
-	access := db.s.touch(hd.access, db.Now)
+	// GetStringSlot recorded the access already: one more would count
+	// INCR twice in the LFU counter (Redis: lookupKeyWrite's only)
+	access := hd.access
 	if overwriteStr(p, access, v, exp) {
 		return // INCR of a value that keeps its length: no allocation
 	}
 	oldSize := recSize(p)
 	hd.access = access
 	db.store(slot.ds, slot.h, slot.sh, key, p, oldSize, exp, newStrRec(access, key, v, exp))
+}
+
+// SetAccess sets key's access field (LRU clock or LFU counter) to a,
+// without counting an access: as Redis keeps an object's lru when it moves
+// to another key (RENAME, MOVE), or sets it from RESTORE's or an RDB's
+// IDLE/FREQ. It reports whether key exists.
+func (db DB) SetAccess(key []byte, a uint32) bool {
+	ds, h, _ := db.locate(key)
+	p := ds.keys.get(h, key)
+	if p == nil {
+		return false
+	}
+	hdrOf(p).access = a
+	return true
 }
 
 // MarkEmbstr marks key's string value as one that OBJECT ENCODING reports
@@ -467,13 +490,15 @@ func (db DB) Update(key []byte, val any) {
 	}
 }
 
-// replace stores val in place of key's record p, keeping its expiry.
+// replace stores val in place of key's record p, keeping its expiry and
+// its access field: its callers (APPEND, SETRANGE, INCRBYFLOAT, SET
+// KEEPTTL, SETBIT, PFADD...) looked the key up first, which recorded the
+// access, as Redis's dbSetValue keeps the old object's LFU data.
 func (db DB) replace(ds *dbShard, h uint64, sh int, key []byte, p unsafe.Pointer, val any) {
 	oldSize := recSize(p)
 	exp := recExpiry(p)
 	hd := hdrOf(p)
-	access := db.s.touch(hd.access, db.Now)
-	hd.access = access
+	access := hd.access
 	if v, ok := val.([]byte); ok && hd.flags&recObj == 0 {
 		r := decodeStr(p)
 		if old := strValue(p, r); r.vcap > 0 && cap(v) == r.vcap && unsafe.SliceData(v) == unsafe.SliceData(old) &&

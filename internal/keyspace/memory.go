@@ -125,14 +125,22 @@ func (s *Store) touch(a uint32, nowMs int64) uint32 {
 }
 
 // LFUCounter returns the LFU counter of an access field at nowMs, decayed
-// as Redis's LFUDecrAndReturn: one decrement per lfu-decay-time minutes
-// since the field's 16-bit minute stamp. A field written as an LRU clock
-// (before the policy became LFU) reads as Redis reads its 24-bit lru.
+// with the store's lfu-decay-time (OBJECT FREQ, eviction).
 func (s *Store) LFUCounter(a uint32, nowMs int64) int {
+	_, decay := s.lfuParams()
+	return LFUDecay(a, nowMs, decay)
+}
+
+// LFUDecay returns the counter of an access field at nowMs, decremented
+// once per decayTime idle minutes (0: never), as Redis's
+// LFUDecrAndReturn: the last decrement time is the 16 bits above the
+// counter, so that an access field written as an LRU clock (a key last
+// touched before maxmemory-policy became *-lfu) gives a counter of 0..255
+// as Redis reads its 24-bit lru, not a huge one.
+func LFUDecay(a uint32, nowMs, decayTime int64) int {
 	ldt := (a >> 8) & 0xffff
 	c := int64(a & 0xff)
-	_, decay := s.lfuParams()
-	if decay == 0 {
+	if decayTime <= 0 {
 		return int(c)
 	}
 	now := lfuMinutes(nowMs)
@@ -142,13 +150,10 @@ func (s *Store) LFUCounter(a uint32, nowMs int64) int {
 	} else { // LFUTimeElapsed: the minute stamp wrapped
 		elapsed = int64(65535 - ldt + now)
 	}
-	if periods := elapsed / decay; periods > 0 {
-		if periods > c {
-			return 0
-		}
-		c -= periods
+	if periods := elapsed / decayTime; periods < c {
+		return int(c - periods)
 	}
-	return int(c)
+	return 0
 }
 
 // IdleSeconds returns the seconds since the last access of an LRU access

@@ -187,3 +187,88 @@ func TestEvictOne(t *testing.T) {
 		t.Fatal("noeviction evicted")
 	}
 }
+
+// TestLFUCounterRange checks LFUCounter against Redis's LFUDecrAndReturn,
+// including access fields written as LRU clocks (seconds) before the policy
+// became *-lfu: the counter stays within 0..255 (OBJECT FREQ, --hotkeys).
+func TestLFUCounterRange(t *testing.T) {
+	const now = int64(1795736631000) // ms
+	nowMin := uint32(now / 60000 & 0xffff)
+	cases := []struct {
+		name   string
+		access uint32
+		want   int
+	}{
+		{"fresh", nowMin<<8 | 5, 5},
+		{"three minutes idle", (nowMin-3)<<8 | 5, 2},
+		{"idle longer than the counter", (nowMin-30)<<8 | 5, 0},
+		{"minutes clock wrapped", 0xffff<<8 | 200, lfuRedis(0xffff<<8|200, now)},
+		{"LRU clock of now", uint32(now / 1000), lfuRedis(uint32(now/1000), now)},
+		{"LRU clock of a minute ago", uint32(now/1000 - 60), lfuRedis(uint32(now/1000-60), now)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := LFUDecay(tc.access, now, 1)
+			if got != tc.want || got < 0 || got > 255 {
+				t.Fatalf("LFUDecay(%#x) = %d, want %d", tc.access, got, tc.want)
+			}
+		})
+	}
+}
+
+// lfuRedis is Redis 7.0's LFUDecrAndReturn on a 24-bit lru field holding
+// the low bits of a.
+func lfuRedis(a uint32, nowMs int64) int {
+	ldt := int64(a>>8) & 0xffff
+	counter := int64(a & 255)
+	now := nowMs / 60000 & 0xffff
+	var periods int64
+	if now >= ldt {
+		periods = now - ldt
+	} else {
+		periods = 65535 - ldt + now
+	}
+	if periods > counter {
+		return 0
+	}
+	return int(counter - periods)
+}
+
+// TestLFUParams checks lfu-decay-time (minutes per decrement, 0: none)
+// and lfu-log-factor (0: every access counts) as Redis uses them.
+func TestLFUParams(t *testing.T) {
+	const now = int64(1795736631000)
+	nowMin := uint32(now / 60000 & 0xffff)
+	decay := []struct {
+		name   string
+		access uint32
+		decay  int64
+		want   int
+	}{
+		{"decay 0 keeps the counter", (nowMin-30)<<8 | 20, 0, 20},
+		{"decay 2: 7 minutes are 3 periods", (nowMin-7)<<8 | 20, 2, 17},
+		{"decay 1: 7 minutes", (nowMin-7)<<8 | 20, 1, 13},
+		{"decay 10: 7 minutes are none", (nowMin-7)<<8 | 20, 10, 20},
+	}
+	for _, tc := range decay {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := LFUDecay(tc.access, now, tc.decay); got != tc.want {
+				t.Fatalf("LFUDecay = %d, want %d", got, tc.want)
+			}
+		})
+	}
+	t.Run("log factor 0", func(t *testing.T) {
+		s := New(1, Hooks{})
+		s.SetLFU(true)
+		s.SetLFUParams(0, 0)
+		db := s.DB(0, now)
+		db.Set([]byte("k"), []byte("v"), 0)
+		for i := 0; i < 20; i++ {
+			db.Lookup([]byte("k"))
+		}
+		e, _ := db.Peek([]byte("k"))
+		if c := s.LFUCounter(e.Access, now); c != lfuInit+20 {
+			t.Fatalf("counter %d after 20 hits with lfu-log-factor 0, want %d", c, lfuInit+20)
+		}
+	})
+}

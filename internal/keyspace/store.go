@@ -197,6 +197,7 @@ func (s *Store) Replica() bool { return s.replica.Load() }
 // New returns a store with n databases.
 func New(n int, hooks Hooks) *Store {
 	s := &Store{ndb: n, seed: maphash.MakeSeed(), hooks: hooks}
+	s.SetLFUParams(10, 1) // Redis's defaults of lfu-log-factor and lfu-decay-time
 	for i := range s.shards {
 		s.shards[i].dbs = make([]dbShard, n)
 	}

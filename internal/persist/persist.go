@@ -362,6 +362,14 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase, held b
 			}
 		}
 	}
+	noData := false
+	if rs := m.replSnap.Load(); rs != nil {
+		// REPLCONF rdb-filter-only (redis-cli --functions-rdb)
+		if rs.filter.NoFunctions {
+			libs = nil
+		}
+		noData = rs.filter.NoData
+	}
 	// function libraries come before the data, as Redis writes them
 	for _, code := range libs {
 		if format == formatRDB {
@@ -385,6 +393,10 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase, held b
 		}
 		if errs[sh] != nil {
 			return 0, errs[sh]
+		}
+		if noData {
+			chunks[sh] = nil
+			continue
 		}
 		for db, b := range chunks[sh] {
 			if len(b) == 0 {

@@ -69,9 +69,10 @@ type replication struct {
 
 // replSnapInfo is the stream's position in a snapshot for a replica.
 type replSnapInfo struct {
-	db  int
-	id  string
-	off int64
+	db     int
+	id     string
+	off    int64
+	filter command.RDBRequest // REPLCONF rdb-filter-only
 }
 
 // replica is one attached replica.
@@ -263,9 +264,11 @@ func (m *Manager) releaseSnapshot() {
 // in the stream, never both, never neither), sends "+FULLRESYNC <replid>
 // <offset>" (PSYNC) and the RDB as a bulk, then hands the stream to a
 // writer goroutine. With rdbOnly (REPLCONF rdb-only 1) it sends only the
-// RDB: the caller then closes the connection. listeningPort is REPLCONF
+// RDB: the caller then closes the connection. filter leaves the keys or
+// the function libraries out of the RDB (REPLCONF rdb-filter-only, as
+// redis-cli --functions-rdb asks). listeningPort is REPLCONF
 // listening-port's value (0: none).
-func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, listeningPort int, ip string) error {
+func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, filter command.RDBRequest, listeningPort int, ip string) error {
 	r := &replica{cl: cl, conn: conn, ip: ip, port: listeningPort, wake: make(chan struct{}, 1)}
 	r.setState(replStateWaitBgsave)
 	if err := m.acquireSnapshot(cl); err != nil {
@@ -311,7 +314,7 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 		// the database the stream is in at the cut: a master's next
 		// write selects its own (0 then, as Redis); a replica passes
 		// its master's stream on, in its master client's database
-		m.replSnap.Store(&replSnapInfo{id: id, off: off, db: m.masterDB()})
+		m.replSnap.Store(&replSnapInfo{id: id, off: off, db: m.masterDB(), filter: filter})
 		if !rdbOnly {
 			rp.lastDB = -1 // the stream's next write selects its database
 			m.attachLocked(r)
@@ -341,9 +344,25 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 	if psync {
 		head = fmt.Appendf(head, "+FULLRESYNC %s %d\r\n", id, off)
 	}
-	head = fmt.Appendf(head, "$%d\r\n", size)
-	if _, err := conn.Write(head); err == nil {
+	// An rdb-only replica (redis-cli --rdb) that reads the EOF form gets
+	// it where Redis 7.0 sends it a diskless RDB: with repl-diskless-sync
+	// or a filter (startBgsaveForReplication's socket_target). Nothing
+	// follows the mark, so no replica ACK needs to be awaited first.
+	var mark []byte
+	if rdbOnly && filter.CapaEOF && (m.cfg.Bool("repl-diskless-sync") || filter.NoData || filter.NoFunctions) {
+		var rb [20]byte
+		rand.Read(rb[:])
+		mark = hex.AppendEncode(nil, rb[:])
+		head = fmt.Appendf(head, "$EOF:%s\r\n", mark)
+	} else {
+		head = fmt.Appendf(head, "$%d\r\n", size)
+	}
+	_, err = conn.Write(head)
+	if err == nil {
 		_, err = io.Copy(conn, f)
+	}
+	if err == nil && mark != nil {
+		_, err = conn.Write(mark)
 	}
 	if err != nil {
 		m.dropReplica(r)

@@ -468,8 +468,12 @@ func (l *ldb) redis(s *state, L *glua.LState, args []string) {
 	for _, a := range args[1:] {
 		L.Push(glua.LString(a))
 	}
-	L.PCall(len(args)-1, 1, nil) // its error is logged already
-	L.Pop(1)
+	// An error is logged already; PCall then leaves the stack at its base
+	// (nothing to pop: popping would take a register of the script's own
+	// frame, whose result then came out wrong).
+	if err := L.PCall(len(args)-1, 1, nil); err == nil {
+		L.Pop(1)
+	}
 }
 
 // logCall logs a redis.call command while stepping: its first ten
@@ -683,9 +687,33 @@ func (s *state) callDebug(argv [][]byte) {
 	l.logCall(argv)
 	var w resp.Writer
 	w.Proto = s.run.Resp
-	tee := teeWriter{a: &s.lw, b: &w}
+	var rejected rejectNote
+	tee := teeWriter{a: &s.lw, b: &w, rejected: &rejected}
 	s.run.Host.Call(argv, tee)
+	if rejected.set {
+		// refused before it ran (Redis's scriptCall error): luaPushError
+		// logs the message, and there is no reply to log
+		l.log("<error> " + rejectText(rejected.msg))
+		return
+	}
 	l.logReply(w.Buf)
+}
+
+// rejectNote records the error of a command refused before it ran.
+type rejectNote struct {
+	set bool
+	msg string
+}
+
+// rejectText is the text Redis 7.0's scriptCall gives a refusal: its own
+// messages without the ERR code (luaPushError adds it back for the
+// script), shared error replies (READONLY, OOM, NOREPLICAS...) as their
+// whole protocol line.
+func rejectText(msg string) string {
+	if m, ok := strings.CutPrefix(msg, "ERR "); ok {
+		return m
+	}
+	return "-" + msg + "\r\n"
 }
 
 var ldbHelp = []string{
@@ -721,8 +749,15 @@ var ldbHelp = []string{
 	"                     next line of code.",
 }
 
-// teeWriter writes a reply to two writers.
-type teeWriter struct{ a, b resp.ReplyWriter }
+// teeWriter writes a reply to two writers, and notes a refusal (the
+// executor's RejectWatcher) in rejected.
+type teeWriter struct {
+	a, b     resp.ReplyWriter
+	rejected *rejectNote
+}
+
+// Rejected implements exec.RejectWatcher.
+func (t teeWriter) Rejected(msg string) { *t.rejected = rejectNote{set: true, msg: msg} }
 
 func (t teeWriter) Simple(s string)     { t.a.Simple(s); t.b.Simple(s) }
 func (t teeWriter) OK()                 { t.a.OK(); t.b.OK() }
