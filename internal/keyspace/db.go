@@ -234,7 +234,6 @@ func (db DB) Inspect(key []byte) (Entry, bool) {
 	return entryOf(p), true
 }
 
-
 // Peek is Lookup without recording an access (OBJECT, DEBUG, no-touch
 // clients).
 func (db DB) Peek(key []byte) (Entry, bool) {
