@@ -207,7 +207,7 @@ func (db DB) LookupNoTouch(key []byte) (Entry, bool) {
 		return Entry{}, false
 	}
 	if db.hits {
-		db.s.shards[sh].hits.Add(1)
+		db.hit(sh)
 	}
 	return entryOf(p), true
 }
@@ -778,7 +778,7 @@ func (db DB) Scan(cursor uint64, count int, match func(key string) bool, typ fun
 					}
 				case typ != nil:
 					if db.hits {
-						db.s.shards[sh].hits.Add(1)
+						db.hit(sh)
 					}
 					if typ(entryOf(it.rec)) {
 						out = append(out, k)
