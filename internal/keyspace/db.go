@@ -167,28 +167,46 @@ func (db DB) live(key []byte) (*dbShard, uint64, int, unsafe.Pointer) {
 // miss counts a read command's keyspace miss of key in shard sh, and
 // calls the Miss hook when it is on.
 func (db DB) miss(sh int, key []byte) {
-	if db.hold {
-		db.s.shards[sh].heldMisses++
-	} else {
-		db.s.shards[sh].misses.Add(1)
-	}
+	db.countMiss(sh)
 	if db.s.missOn.Load() {
 		db.s.hooks.Miss(int(db.idx), key)
 	}
 }
 
+// countMiss counts a keyspace miss in shard sh (held back while a lazy
+// script attempt may still be undone).
+func (db DB) countMiss(sh int) {
+	if db.hold {
+		db.s.shards[sh].heldMisses++
+	} else {
+		db.s.shards[sh].misses.Add(1)
+	}
+}
+
+// read returns key's live record (nil: none), deleting it first if
+// expired, and with the view's hit counting counts the hit or the miss;
+// keymiss: a miss also sends the "keymiss" event.
+func (db DB) read(key []byte, keymiss bool) unsafe.Pointer {
+	_, _, sh, p := db.live(key)
+	if db.hits {
+		switch {
+		case p != nil:
+			db.hit(sh)
+		case keymiss:
+			db.miss(sh, key)
+		default:
+			db.countMiss(sh)
+		}
+	}
+	return p
+}
+
 // Lookup returns the live entry for key, deleting it first if expired,
 // and records the access for LRU/LFU eviction and OBJECT IDLETIME/FREQ.
 func (db DB) Lookup(key []byte) (Entry, bool) {
-	_, _, sh, p := db.live(key)
+	p := db.read(key, true)
 	if p == nil {
-		if db.hits {
-			db.miss(sh, key)
-		}
 		return Entry{}, false
-	}
-	if db.hits {
-		db.hit(sh)
 	}
 	h := hdrOf(p)
 	h.access = db.s.touch(h.access, db.Now)
@@ -199,39 +217,20 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 // LOOKUP_NOTOUCH, as EXISTS and TYPE use it): hits, misses and the keymiss
 // event as Lookup, the LRU clock and LFU counter untouched.
 func (db DB) LookupNoTouch(key []byte) (Entry, bool) {
-	_, _, sh, p := db.live(key)
-	if p == nil {
-		if db.hits {
-			db.miss(sh, key)
-		}
-		return Entry{}, false
+	if p := db.read(key, true); p != nil {
+		return entryOf(p), true
 	}
-	if db.hits {
-		db.hit(sh)
-	}
-	return entryOf(p), true
+	return Entry{}, false
 }
 
 // Inspect is Lookup for OBJECT (Redis's objectCommandLookup: LOOKUP_NOTOUCH
 // and LOOKUP_NONOTIFY): a read command's hit or miss is counted, but the
 // access is not recorded and a miss is no "keymiss" event.
 func (db DB) Inspect(key []byte) (Entry, bool) {
-	_, _, sh, p := db.live(key)
-	if db.hits {
-		if p == nil {
-			if db.hold {
-				db.s.shards[sh].heldMisses++
-			} else {
-				db.s.shards[sh].misses.Add(1)
-			}
-		} else {
-			db.hit(sh)
-		}
+	if p := db.read(key, false); p != nil {
+		return entryOf(p), true
 	}
-	if p == nil {
-		return Entry{}, false
-	}
-	return entryOf(p), true
+	return Entry{}, false
 }
 
 // Peek is Lookup without recording an access (OBJECT, DEBUG, no-touch
