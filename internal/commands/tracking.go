@@ -9,6 +9,7 @@ package commands
 // array per prefix.
 
 import (
+	"maps"
 	"math/bits"
 	"slices"
 	"sort"
@@ -659,11 +660,7 @@ func (h *Handlers) TrackingFlush() { h.trackingFlush(nil) }
 func (h *Handlers) trackingFlush(by *command.Client) {
 	t := &h.ops.tr
 	t.mu.Lock()
-	ids := make([]int64, 0, len(t.clients))
-	for id := range t.clients {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(t.clients))
 	targets := make([]*trackState, len(ids))
 	for i, id := range ids {
 		targets[i] = t.clients[id]
