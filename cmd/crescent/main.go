@@ -51,7 +51,8 @@ func run(args []string) error {
 		defer trace.Stop()
 	}
 	cfg := config.New()
-	server.DeclareConfig(cfg) // metrics-port, log-format
+	server.DeclareProcessConfig(cfg) // adaptive-procs on: this process is the server's
+	server.DeclareConfig(cfg)        // metrics-port, log-format
 	fileText, cfgFile := "", ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
 		switch args[0] {

@@ -36,15 +36,19 @@ type eventLoops struct {
 	// system call (eventLoop.wait); 0 with GOMAXPROCS 1, where the
 	// worker parks in the netpoller instead.
 	rawWait time.Duration
-	// ep is epfd in Go's netpoller, only when rawWait is 0: a worker
-	// parks there as an ordinary goroutine (an epoll descriptor is
-	// readable while it has ready events). Otherwise epfd stays out of
-	// it: a nested epoll descriptor wakes the thread that waits in the
+	// np is a duplicate of epfd in Go's netpoller, only while the
+	// process has a single P (always when rawWait is 0): a worker parks
+	// there as an ordinary goroutine (an epoll descriptor is readable
+	// while it has ready events), and the runtime polls the goroutine
+	// connections' sockets with it. With more Ps epfd stays out of it: a
+	// nested epoll descriptor wakes the thread that waits in the
 	// runtime's epoll each time a connection gets ready, even while a
 	// worker waits on epfd itself or is busy (with it, raw waits cost
-	// 0.7–0.9 context switches per unpipelined GET instead of 0.2).
-	ep   *os.File
-	epRC syscall.RawConn
+	// 0.7–0.9 context switches per unpipelined GET instead of 0.2). The
+	// P-count governor (procs.go) switches it with useNetpoll; npMu
+	// orders the switches.
+	np   atomic.Pointer[netpollEP]
+	npMu sync.Mutex
 
 	// Parking (eventLoop.poll): at most one worker waits on epfd
 	// (watching; eventLoop.wait); the others idle on idleCh, woken by a worker that finds
@@ -139,6 +143,7 @@ func (s *Server) startLoops() error {
 		return err
 	}
 	ls.workers.Store(int32(n))
+	s.procs.Store(int32(runtime.GOMAXPROCS(0))) // until the governor sets it (procs.go)
 	ws := make([]*eventLoop, n)
 	for i := range ws {
 		ws[i] = ls.newWorker()
@@ -200,16 +205,60 @@ func newEventLoops(s *Server) (*eventLoops, error) {
 		stealWake: cmp.Or(s.loopHooks.stealWake, stealWakeMin), stealAfter: cmp.Or(s.loopHooks.stealAfter, stealAfter),
 		batchHook: s.loopHooks.batchHook}
 	if rw == 0 {
-		ep := os.NewFile(uintptr(epfd), "epoll")
-		rc, err := ep.SyscallConn()
+		np, err := newNetpollEP(epfd)
 		if err != nil {
-			ep.Close()
+			unix.Close(epfd)
 			unix.Close(evfd)
 			return nil, err
 		}
-		ls.ep, ls.epRC = ep, rc
+		ls.np.Store(np)
 	}
 	return ls, nil
+}
+
+// netpollEP is a duplicate of the loops' epoll descriptor registered in
+// Go's netpoller (eventLoops.np).
+type netpollEP struct {
+	f  *os.File
+	rc syscall.RawConn
+}
+
+// newNetpollEP registers a duplicate of epfd in Go's netpoller (epfd is
+// non-blocking, and so is the duplicate: they share the file).
+func newNetpollEP(epfd int) (*netpollEP, error) {
+	fd, err := unix.FcntlInt(uintptr(epfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "epoll")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &netpollEP{f: f, rc: rc}, nil
+}
+
+// useNetpoll makes the workers wait in Go's netpoller (on: the process
+// has a single P) or by raw waits (off; kept on when raw waits are off).
+// A worker parked in the netpoller when it is switched off wakes with an
+// error and waits again the other way.
+func (ls *eventLoops) useNetpoll(on bool) {
+	ls.npMu.Lock()
+	defer ls.npMu.Unlock()
+	switch {
+	case on && ls.np.Load() == nil:
+		np, err := newNetpollEP(ls.epfd)
+		if err != nil {
+			ls.s.log.Error("event loops: epoll in the netpoller", "err", err)
+			return
+		}
+		ls.np.Store(np)
+	case !on && ls.rawWait > 0:
+		if np := ls.np.Swap(nil); np != nil {
+			np.f.Close()
+		}
+	}
 }
 
 // rawWaitDefault is eventLoops.rawWait: short, so that nothing the
@@ -246,10 +295,10 @@ func (ls *eventLoops) newWorker() *eventLoop {
 // server holds no P (docs/design/concurrency.md, "Raw waits").
 func (l *eventLoop) wait() (int, bool) {
 	ls := l.ls
-	if ls.epRC != nil {
-		return ls.netpollWait(l.events)
+	if np := ls.np.Load(); np != nil {
+		return ls.netpollWait(np, l.events)
 	}
-	if l.rawOK {
+	if l.rawOK && ls.s.procs.Load() >= 2 {
 		start := mono.Now()
 		n, err := rawEpollWait(ls.epfd, l.events, int(ls.rawWait/time.Millisecond))
 		if n > 0 || err != nil {
@@ -288,14 +337,14 @@ func (ls *eventLoops) sleepWait(events []unix.EpollEvent) int {
 }
 
 // netpollWait is wait with GOMAXPROCS 1: it returns the next ready
-// events, parking in Go's netpoller while there are none, and whether it
-// parked. It polls first: the
+// events, parking in Go's netpoller (on np) while there are none, and
+// whether it parked. It polls first: the
 // netpoller forgets, as RawRead begins (prepareRead), a readiness it saw
 // before, so a poll made before the call would not cover events that came
 // between it and the park.
-func (ls *eventLoops) netpollWait(events []unix.EpollEvent) (int, bool) {
+func (ls *eventLoops) netpollWait(np *netpollEP, events []unix.EpollEvent) (int, bool) {
 	n, polls := 0, 0
-	err := ls.epRC.Read(func(uintptr) bool {
+	err := np.rc.Read(func(uintptr) bool {
 		polls++
 		k, err := rawEpollWait(ls.epfd, events, 0)
 		if err != nil {
@@ -304,7 +353,7 @@ func (ls *eventLoops) netpollWait(events []unix.EpollEvent) (int, bool) {
 		n = k
 		return k > 0
 	})
-	if err != nil {
+	if err != nil && ls.np.Load() == np { // else: switched to raw waits (useNetpoll)
 		ls.s.log.Error("epoll_wait", "err", err)
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -431,7 +480,7 @@ func (l *eventLoop) run() {
 		if l.batchDone() && !l.stealBatch() {
 			n := l.poll()
 			l.setBatch(n, mono.Now()) // the worker's clock (eventLoop.clock)
-			if n == len(l.events) || n >= ls.stealWake && n > 1 {
+			if (n == len(l.events) || n >= ls.stealWake && n > 1) && ls.s.procs.Load() >= 2 {
 				// more may be ready than one batch; or another worker
 				// is to serve the rest of this one if this one stalls
 				ls.wakeIdle()
@@ -480,7 +529,7 @@ func (l *eventLoop) run() {
 			l.parked = false
 			l.yielded, l.wokeIdle = now, now
 		}
-		if now-l.wokeIdle >= int64(wakeAfter) {
+		if now-l.wokeIdle >= int64(wakeAfter) && ls.s.procs.Load() >= 2 {
 			ls.wakeIdle() // busy for a while: work for two
 			l.wokeIdle = now
 		}
@@ -765,11 +814,11 @@ func (ls *eventLoops) closeAll() {
 	for _, st := range ls.served() {
 		ls.drop(st.c)
 	}
-	if ls.ep != nil {
-		ls.ep.Close()
-	} else {
-		unix.Close(ls.epfd)
+	ls.useNetpoll(false)
+	if np := ls.np.Load(); np != nil { // raw waits off: kept until now
+		np.f.Close()
 	}
+	unix.Close(ls.epfd)
 	unix.Close(ls.evfd)
 }
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -37,6 +38,20 @@ func DeclareConfig(cfg *config.Config) {
 	}
 	if !cfg.Known("event-loops") {
 		cfg.Declare("event-loops", "0", false) // how many; 0: GOMAXPROCS
+	}
+	if !cfg.Known("adaptive-procs") {
+		// GOMAXPROCS is the process's: only the server binary, which owns
+		// its process, adapts it by default (DeclareProcessConfig)
+		cfg.Declare("adaptive-procs", "no", true)
+	}
+}
+
+// DeclareProcessConfig declares the directives whose defaults differ when
+// the server owns its process (the crescent binary): adaptive-procs, which
+// changes GOMAXPROCS (procs.go), is on. Call it before DeclareConfig.
+func DeclareProcessConfig(cfg *config.Config) {
+	if !cfg.Known("adaptive-procs") {
+		cfg.Declare("adaptive-procs", "yes", true)
 	}
 }
 
@@ -165,6 +180,8 @@ func (s *Server) Metrics() string {
 	counter("crescent_lock_conflicts_total", "Event-loop commands whose shards were held at the first try while a script ran.", s.exec.LockConflicts.Load())
 	b.WriteString("# HELP crescent_lock_conflict_wait_seconds_total Time those commands waited for their shards on the loop.\n# TYPE crescent_lock_conflict_wait_seconds_total counter\n")
 	fmt.Fprintf(&b, "crescent_lock_conflict_wait_seconds_total %s\n", fmtFloat(float64(s.exec.LockConflictWait.Load())/1e9))
+	gauge("crescent_gomaxprocs", "Ps the Go runtime runs goroutines on (adaptive-procs changes it with the load).", float64(runtime.GOMAXPROCS(0)))
+	counter("crescent_procs_changes_total", "Times the P-count governor changed GOMAXPROCS (adaptive-procs).", s.procChanges.Load())
 	counter("crescent_script_lazy_reruns_total", "Event-loop scripts that found a shard busy at a key's first access and ran again holding their declared shards.", s.exec.LazyReruns.Load())
 	counter("crescent_lock_declines_total", "Of those, commands that did not get their shards within the spin and moved to a goroutine.", s.exec.LockDeclines.Load())
 	b.WriteString("# HELP crescent_errors_total Error replies by prefix.\n# TYPE crescent_errors_total counter\n")

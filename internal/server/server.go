@@ -74,6 +74,12 @@ type Server struct {
 	clientLimits clientLimits
 
 	loops *eventLoops // event-loop front end (loop.go); nil when off
+	// procs is GOMAXPROCS as the P-count governor last set it (procs.go;
+	// the loops read it to choose how to wait), procChanges how many times
+	// it changed it.
+	procs       atomic.Int32
+	procChanges atomic.Int64
+	procSrc     procSource // nil: the machine's statistics (tests set it)
 	// loopRawWait overrides eventLoops.rawWait when not 0 (tests;
 	// negative: no raw waits).
 	loopRawWait time.Duration
@@ -302,6 +308,7 @@ func (s *Server) Run(ctx context.Context) error {
 			return fmt.Errorf("event loops: %w", err)
 		}
 	}
+	stopGovernor := s.startProcGovernor() // procs.go
 	s.log.Info("Ready to accept connections", "addr", s.Addr().String())
 	if host, port, _ := s.replicaOfDirective(); host != "" {
 		s.persist.ReplicaOf(host, port) // the link announces the port just opened
@@ -333,6 +340,7 @@ func (s *Server) Run(ctx context.Context) error {
 		c.close()
 	}
 	s.mu.Unlock()
+	stopGovernor() // before the loops close their epoll descriptor
 	s.stopLoops()
 	s.wg.Wait()
 	if err := s.persist.Close(); err != nil {

@@ -1,7 +1,6 @@
 package lua
 
 import (
-	"runtime"
 	"sync"
 	"time"
 
@@ -17,7 +16,7 @@ import (
 // where its library was loaded. When the functions' state is busy, such a
 // function runs in a clone: a state of its own where the same compiled
 // library was loaded again. Clones are made on demand, at most GOMAXPROCS
-// per library, and belong to one load of the library: FUNCTION LOAD
+// (as the engine was made: Engine.procs) per library, and belong to one load of the library: FUNCTION LOAD
 // REPLACE, DELETE and FLUSH leave them to the garbage collector with the
 // functions that point at them.
 
@@ -51,7 +50,7 @@ func (e *Engine) enableClones(proto *glua.FunctionProto, fns []*script.FunctionI
 	if load > cloneLoadMax {
 		return
 	}
-	lc := &libClones{proto: proto, max: max(1, runtime.GOMAXPROCS(0))}
+	lc := &libClones{proto: proto, max: max(1, e.procs)}
 	for _, f := range fns {
 		if f.Rerunnable {
 			lf := f.Fn.(*libFunc)

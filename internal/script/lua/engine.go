@@ -59,6 +59,12 @@ type Engine struct {
 	// gc and fgc are collectgarbage's parameters of the EVAL scripts'
 	// states and of the functions' (compat.go).
 	gc, fgc gcParams
+
+	// procs is GOMAXPROCS when the engine was made: how many calls can
+	// run at once, and so the most clones a library needs (clone.go).
+	// Read then, because the server's governor may lower GOMAXPROCS for a
+	// while (internal/server, procs.go).
+	procs int
 }
 
 // New returns an engine.
@@ -73,7 +79,7 @@ func New(opts Options) *Engine {
 	if opts.MaxString <= 0 {
 		opts.MaxString = int(opts.MaxMemory / 2)
 	}
-	e := &Engine{opts: opts}
+	e := &Engine{opts: opts, procs: runtime.GOMAXPROCS(0)}
 	e.gc.init()
 	e.fgc.init()
 	e.rng.seed(0x1234ABCD)
