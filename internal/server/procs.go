@@ -41,6 +41,12 @@ type procSample struct {
 	idle float64       // idle CPU of the machine in the window, in cores
 }
 
+// procWindow is the governor's sampling period: short, so that a burst of
+// scripts gets its cores back within one or two windows; /proc/stat counts
+// in 10 ms ticks, which over 50 ms on 2 CPUs measures idle CPU to about
+// 0.2 cores, enough for procUpIdle (a wrong guess costs a few windows).
+const procWindow = 50 * time.Millisecond
+
 const (
 	// procUpBusy: the process uses at least this share of its Ps...
 	procUpBusy = 0.85
@@ -48,11 +54,11 @@ const (
 	// then it gets twice the Ps (at most max).
 	procUpIdle = 0.4
 	// procDownBusy: the process uses less than this share of its Ps for
-	// procDownWindows windows in a row: then it gets half of them. At 2
+	// procDownWindows windows in a row (200 ms): then it gets half of them. At 2
 	// Ps that is 1.15 cores, above what one P can give (about 1), so a
 	// load that fits one P is moved to one, and one that needs two stays.
 	procDownBusy    = 0.575
-	procDownWindows = 3
+	procDownWindows = 4
 	// flapWindow, minHold, maxHold: the back-off when going up did not
 	// pay (the count came down again soon after).
 	flapWindow = time.Second

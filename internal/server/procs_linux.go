@@ -17,9 +17,6 @@ import (
 	"github.com/crescent-db/crescent/internal/mono"
 )
 
-// procWindow is the governor's sampling period.
-const procWindow = 100 * time.Millisecond
-
 // procGovernorOwner is the server whose governor sets GOMAXPROCS, which
 // belongs to the whole process: with several servers in one process
 // (tests), only the first one that asks governs.
@@ -156,7 +153,6 @@ func (p *procSampler) sample() (procSample, bool) {
 		return procSample{}, false
 	}
 	// idle cores: the idle share of the ticks, times the CPUs counted
-	// (ticks are 10 ms: coarse over 100 ms, fine for the thresholds)
 	share := float64(idle-prev.idle) / float64(all-prev.all)
 	return procSample{
 		now:  now,

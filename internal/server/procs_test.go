@@ -1,66 +1,70 @@
 package server
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
 
 // TestProcGovernorNext drives the governor's decision with made-up
 // windows: each step is the process's CPU use and the machine's idle
-// cores in one 100 ms window, and the P count expected after it.
+// cores in one window, and the P count expected after it.
 func TestProcGovernorNext(t *testing.T) {
 	type step struct {
 		busy, idle float64 // cores
 		want       int
 	}
-	const w = 100 * time.Millisecond
+	rep := func(n int, st step) []step { return slices.Repeat([]step{st}, n) }
+	seq := func(parts ...[]step) []step { return slices.Concat(parts...) }
+	const w = procWindow
+	hold := int(minHold / w) // windows of the first back-off
 	tests := []struct {
 		name  string
 		max   int
 		start int
 		steps []step
 	}{
-		{"idle server drops to one P after three windows", 2, 2, []step{
-			{0.01, 1.9, 2}, {0.01, 1.9, 2}, {0.01, 1.9, 1}, {0.01, 1.9, 1},
-		}},
-		{"one core's worth of work (unpipelined) goes to one P and stays", 2, 2, []step{
-			{0.95, 0.2, 2}, {0.95, 0.2, 2}, {0.95, 0.2, 1},
-			{0.97, 0.15, 1}, {0.97, 0.15, 1}, {0.97, 0.15, 1},
-		}},
-		{"saturated P with idle machine (pipelined scripts) gets two", 2, 1, []step{
-			{0.98, 0.7, 2}, {1.7, 0.1, 2}, {1.7, 0.1, 2}, {1.7, 0.1, 2},
-		}},
+		{"idle server drops to one P after four windows", 2, 2, seq(
+			rep(3, step{0.01, 1.9, 2}), rep(2, step{0.01, 1.9, 1}),
+		)},
+		{"one core's worth of work (unpipelined) goes to one P and stays", 2, 2, seq(
+			rep(3, step{0.95, 0.2, 2}), rep(1, step{0.95, 0.2, 1}), rep(5, step{0.97, 0.15, 1}),
+		)},
+		{"saturated P with idle machine (pipelined scripts) gets two", 2, 1, seq(
+			rep(1, step{0.98, 0.7, 2}), rep(5, step{1.7, 0.1, 2}),
+		)},
 		{"saturated P without idle CPU keeps one", 2, 1, []step{
 			{0.99, 0.3, 1}, {0.99, 0.39, 1}, {0.99, 0.1, 1},
 		}},
 		{"idle machine but an unbusy P keeps one", 2, 1, []step{
 			{0.5, 1.4, 1}, {0.84, 1.0, 1},
 		}},
-		{"a dip shorter than three windows keeps two", 2, 2, []step{
-			{1.6, 0.2, 2}, {0.3, 1.5, 2}, {0.3, 1.5, 2}, {1.6, 0.2, 2}, {0.3, 1.5, 2}, {0.3, 1.5, 2}, {0.3, 1.5, 1},
-		}},
-		{"going up that does not pay backs off", 2, 1, []step{
-			// up, then the second P is not used: down after 3 windows,
-			// within flapWindow, so no new try for minHold (10 windows)
-			{0.95, 1.0, 2}, {1.0, 0.9, 2}, {1.0, 0.9, 2}, {1.0, 0.9, 1},
-			{0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1},
-			{0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1},
-			{0.95, 1.0, 2}, // hold over: tries again
-			{1.0, 0.9, 2}, {1.0, 0.9, 2}, {1.0, 0.9, 1},
-			// the hold doubled: 20 windows now
-			{0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1},
-			{0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1},
-			{0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1},
-			{0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1}, {0.95, 1.0, 1},
-			{0.95, 1.0, 2},
-		}},
-		{"more cores: doubling up and halving down", 8, 1, []step{
-			{1.0, 6.0, 2}, {1.9, 5.0, 4}, {3.8, 3.0, 8}, {5.0, 1.5, 8},
-			{2.0, 5.0, 8}, {2.0, 5.0, 8}, {2.0, 5.0, 4}, {2.0, 5.0, 4},
-		}},
-		{"never above max nor below one", 2, 2, []step{
-			{2.0, 0.9, 2}, {0, 2, 2}, {0, 2, 2}, {0, 2, 1}, {0, 2, 1}, {0, 2, 1}, {0, 2, 1},
-		}},
+		{"a dip shorter than four windows keeps two", 2, 2, seq(
+			rep(1, step{1.6, 0.2, 2}), rep(3, step{0.3, 1.5, 2}), rep(1, step{1.6, 0.2, 2}),
+			rep(3, step{0.3, 1.5, 2}), rep(1, step{0.3, 1.5, 1}),
+		)},
+		{"going up that does not pay backs off", 2, 1, seq(
+			// up, then the second P is not used: down after 4 windows,
+			// within flapWindow, so no new try for minHold
+			rep(1, step{0.95, 1.0, 2}), rep(3, step{1.0, 0.9, 2}), rep(1, step{1.0, 0.9, 1}),
+			rep(hold-1, step{0.95, 1.0, 1}),
+			rep(1, step{0.95, 1.0, 2}), // the hold is over: tries again
+			rep(3, step{1.0, 0.9, 2}), rep(1, step{1.0, 0.9, 1}),
+			rep(2*hold-1, step{0.95, 1.0, 1}), // the hold doubled
+			rep(1, step{0.95, 1.0, 2}),
+			// this time the second P is used: it stays, and a later
+			// down (long after going up) clears the back-off
+			rep(int(flapWindow/w)+1, step{1.7, 0.2, 2}),
+			rep(3, step{0.3, 1.5, 2}), rep(1, step{0.3, 1.5, 1}),
+			rep(1, step{0.95, 1.0, 2}),
+		)},
+		{"more cores: doubling up and halving down", 8, 1, seq(
+			[]step{{1.0, 6.0, 2}, {1.9, 5.0, 4}, {3.8, 3.0, 8}, {5.0, 1.5, 8}},
+			rep(3, step{2.0, 5.0, 8}), rep(2, step{2.0, 5.0, 4}),
+		)},
+		{"never above max nor below one", 2, 2, seq(
+			rep(1, step{2.0, 0.9, 2}), rep(3, step{0, 2, 2}), rep(4, step{0, 2, 1}),
+		)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
