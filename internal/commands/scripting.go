@@ -256,7 +256,8 @@ type scriptCall struct {
 	// Run still referenced never sees its Host reused.
 	client *command.Client
 	sc     exec.ScriptCall
-	settle func() // sc.Settle, built once per pooled scriptCall
+	settle func()                      // sc.Settle, built once per pooled scriptCall
+	log    func(level int, msg string) // sc.WriteLog, likewise
 }
 
 // settleFn returns sc.Settle as a func without an allocation per call.
@@ -265,6 +266,14 @@ func (s *scriptCall) settleFn() func() {
 		s.settle = s.sc.Settle
 	}
 	return s.settle
+}
+
+// logFn returns sc.WriteLog as a func without an allocation per call.
+func (s *scriptCall) logFn() func(level int, msg string) {
+	if s.log == nil {
+		s.log = s.sc.WriteLog
+	}
+	return s.log
 }
 
 func (h *Handlers) getScriptCall() *scriptCall { return h.scripts.calls.Get().(*scriptCall) }
@@ -311,6 +320,7 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 	defer sc.Release()
 	sc.DenyOOM = run.Flags&script.FlagAllowOOM == 0 && h.overMaxmemory()
 	run.Host, run.Resp, run.Log = sc, 2, h.scripts.log
+	sc.Log = h.scripts.log
 	if c.Client.NoWait {
 		run.Detach = c.Client.Detach // a long script leaves the event loop
 	}
@@ -319,6 +329,7 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 	// the whole keyspace.
 	if held, ok := c.Held.(*exec.Locks); ok && sc.StartPartial(held, run) {
 		run.ArgBytes, run.ArgSlices = sc.ArgBuffers() // no copy per held-back call
+		run.Log = scall.logFn()                       // lines wait for Commit
 		if sc.Lazy() {
 			run.Settle = scall.settleFn() // a long script takes all its keys
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/resp"
+	"github.com/crescent-db/crescent/internal/server"
 )
 
 // lockHarness runs commands through an in-process executor and can stop
@@ -24,8 +25,10 @@ type lockHarness struct {
 	once    sync.Once
 }
 
-func newLockHarness(t *testing.T) *lockHarness {
-	srv := newInProcess(t)
+func newLockHarness(t *testing.T) *lockHarness { return lockHarnessOn(t, newInProcess(t)) }
+
+// lockHarnessOn is newLockHarness on srv.
+func lockHarnessOn(t *testing.T, srv *server.Server) *lockHarness {
 	h := &lockHarness{t: t, ex: srv.Exec(), entered: make(chan string, 1), release: make(chan struct{})}
 	prev := h.ex.Observe
 	h.ex.Observe = func(c *command.Ctx, d time.Duration) {

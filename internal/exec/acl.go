@@ -60,10 +60,27 @@ func (e *Executor) CheckACL(cl *command.Client, spec *command.Spec, args [][]byt
 // it logs with context "lua" and returns Redis's script error text
 // (without "ERR ") or "".
 func (e *Executor) CheckACLScript(cl *command.Client, spec *command.Spec, args [][]byte) string {
+	return e.checkACLScript(cl, spec, args, nil)
+}
+
+// checkACLScript is CheckACLScript for a script's call; a denial's log
+// entry waits in p when it is in partial mode (Commit adds it, an attempt
+// stopped for a rerun drops it), but in a debugging session, which never
+// reruns.
+func (e *Executor) checkACLScript(cl *command.Client, spec *command.Spec, args [][]byte, p *partial) string {
 	if e.ACL == nil {
 		return ""
 	}
-	res, _ := e.checkACL(cl, spec, args, "lua")
+	u := e.UserOf(cl)
+	res, pos := e.ACL.Check(u, spec, args)
+	if res != acl.OK {
+		le := e.deniedEntry(cl, u, spec, args, res, pos, "lua")
+		if p != nil && p.on && !p.whole {
+			p.holdACL(le)
+		} else {
+			e.ACL.AddLog(le)
+		}
+	}
 	switch res {
 	case acl.OK:
 		return ""
@@ -88,6 +105,11 @@ func (e *Executor) checkACL(cl *command.Client, spec *command.Spec, args [][]byt
 
 // logDenied records a denial in the ACL log.
 func (e *Executor) logDenied(cl *command.Client, u *acl.User, spec *command.Spec, args [][]byte, res acl.Reason, pos int, ctx string) {
+	e.ACL.AddLog(e.deniedEntry(cl, u, spec, args, res, pos, ctx))
+}
+
+// deniedEntry is the ACL log entry of a denial.
+func (e *Executor) deniedEntry(cl *command.Client, u *acl.User, spec *command.Spec, args [][]byte, res acl.Reason, pos int, ctx string) acl.LogEntry {
 	le := acl.LogEntry{Reason: res, Context: ctx, Username: u.Name(), Created: e.Now()}
 	switch res {
 	case acl.DeniedCommand:
@@ -98,7 +120,7 @@ func (e *Executor) logDenied(cl *command.Client, u *acl.User, spec *command.Spec
 	if e.ClientInfo != nil {
 		le.ClientInfo = e.ClientInfo(cl)
 	}
-	e.ACL.AddLog(le)
+	return le
 }
 
 // LogAuthFailure records a failed AUTH or HELLO AUTH in the ACL log.

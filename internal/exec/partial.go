@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/crescent-db/crescent/internal/acl"
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/keyspace"
 )
@@ -19,9 +20,10 @@ import (
 // holding a lock out of order there is no deadlock). Before a write the
 // previous entries of the command's keys are copied to an undo log, and the
 // side effects that others could see before the script ends (WATCH and
-// blocked-client signals, keyspace notifications, client-side caching
-// invalidations, statistics, MONITOR and SLOWLOG, the dirty counter,
-// propagation) are held back until Commit, which replays them in order
+// blocked-client signals, keyspace notifications (keymiss included),
+// client-side caching invalidations, statistics, MONITOR and SLOWLOG, the
+// dirty counter, propagation, ACL LOG entries, redis.log lines) are held
+// back until Commit, which replays them in order
 // with every lock still held. When the script needs what it cannot take
 // this way (a busy shard, a command that needs the whole keyspace, a
 // side effect that cannot wait, a value too large to copy) it is stopped,
@@ -50,6 +52,8 @@ const (
 	pendError
 	pendReject
 	pendObserve
+	pendLog // a redis.log line: class the level, event the line
+	pendACL // an ACL LOG entry: partial.acl[obs]
 )
 
 // pending is a side effect held back until Commit. It is kept small (a
@@ -59,7 +63,7 @@ const (
 type pending struct {
 	kind  pendKind
 	class byte
-	obs   int32 // pendObserve: index in partial.obs
+	obs   int32 // pendObserve: index in partial.obs; pendACL: in partial.acl
 	db    int
 	key   []byte // arena
 	event string // pendNotify; pendError, pendReject: the message
@@ -86,10 +90,13 @@ type partial struct {
 	busy bool
 	// hits: keyspace hits and misses wait in the held shards
 	// (keyspace.DB.HoldingHits)
-	hits   bool
-	undo   []keyspace.Saved
-	pend   []pending
-	obs    []observed
+	hits bool
+	undo []keyspace.Saved
+	pend []pending
+	obs  []observed
+	// acl: the ACL LOG entries of calls the script's user may not run,
+	// added at Commit (only a denied call appends one)
+	acl    []acl.LogEntry
 	dirty  int64
 	arena  []byte
 	argbuf [][]byte
@@ -136,6 +143,27 @@ func (p *partial) observe(c *command.Ctx, d time.Duration) {
 	x.ctx.W = nil
 }
 
+// holdACL holds back the ACL LOG entry of a call the script's user may
+// not run: a stopped attempt must not log it (its rerun does).
+func (p *partial) holdACL(le acl.LogEntry) {
+	p.pend = append(p.pend, pending{kind: pendACL, obs: int32(len(p.acl))})
+	p.acl = append(p.acl, le)
+}
+
+// WriteLog writes a redis.log line of s's script through s.Log; in
+// partial mode it waits for Commit, so that an attempt stopped for a
+// rerun writes nothing (the rerun writes it again). A debugging session
+// holding every shard never reruns: its lines are written at once.
+func (s *ScriptCall) WriteLog(level int, msg string) {
+	if s.part.on && !s.part.whole {
+		s.part.add(pending{kind: pendLog, class: byte(level), event: msg})
+		return
+	}
+	if s.Log != nil {
+		s.Log(level, msg)
+	}
+}
+
 // Retrier stops a script's code for a rerun (script.Run's Retry). An
 // interface rather than a func: a method value would cost an allocation
 // per script call.
@@ -150,7 +178,7 @@ func (s *ScriptCall) StartPartial(held *Locks, stop Retrier) bool {
 		return false
 	}
 	p.on, p.held, p.mask, p.dirty, p.declared, p.busy, p.hits = true, held, [4]uint64{}, 0, held.Declared, false, false
-	p.undo, p.pend, p.obs, p.extra, p.arena = p.undo[:0], p.pend[:0], p.obs[:0], p.extra[:0], p.arena[:0]
+	p.undo, p.pend, p.obs, p.extra, p.arena, p.acl = p.undo[:0], p.pend[:0], p.obs[:0], p.extra[:0], p.arena[:0], p.acl[:0]
 	// argbuf and, in commit, pend and obs are truncated, not cleared: what
 	// their stale entries reference is the reused arena, specs and the
 	// script client (obs drops a call's own allocations, below), and a
@@ -400,7 +428,17 @@ func (s *ScriptCall) commit() {
 			e.recordDur(&o.ctx, o.d, e.statFor(&p.stats, o.ctx.Spec))
 			// what the handler allocated for itself
 			o.ctx.Propagate, o.ctx.Block, o.ctx.Held = nil, nil, nil
+		case pendLog:
+			if s.Log != nil {
+				s.Log(int(x.class), x.event)
+			}
+		case pendACL:
+			e.ACL.AddLog(p.acl[x.obs])
 		}
+	}
+	if len(p.acl) > 0 {
+		clear(p.acl)
+		p.acl = p.acl[:0]
 	}
 	if end >= 0 && len(*out) > end {
 		// [replyAt, end) is the reply, [end, len) the pushes: swap them
@@ -478,7 +516,8 @@ func (s *ScriptCall) abandon() {
 	}
 	clear(p.pend)
 	clear(p.obs)
-	p.undo, p.pend, p.obs, p.dirty = p.undo[:0], p.pend[:0], p.obs[:0], 0
+	clear(p.acl) // the stopped attempt's denials are logged by the rerun
+	p.undo, p.pend, p.obs, p.acl, p.dirty = p.undo[:0], p.pend[:0], p.obs[:0], p.acl[:0], 0
 	if p.hits { // the stopped attempt counts nothing
 		for _, sh := range p.held.Shards {
 			e.Store.DropHits(sh)

@@ -45,6 +45,9 @@ type ScriptCall struct {
 	// memory was over maxmemory when the script started and it is not
 	// allow-oom (Redis's scriptVerifyOOM).
 	DenyOOM bool
+	// Log receives the script's redis.log lines (WriteLog): at once,
+	// or at Commit in partial mode.
+	Log func(level int, msg string)
 
 	wrote   atomic.Bool
 	effects []effect
@@ -141,7 +144,7 @@ func (s *ScriptCall) Release() {
 	e := s.E
 	s.wrote.Store(false)
 	s.Client.Caller = nil
-	s.E, s.Client, s.Caller, s.DenyOOM, s.stop, s.restart = nil, nil, nil, false, nil, false
+	s.E, s.Client, s.Caller, s.DenyOOM, s.stop, s.restart, s.Log = nil, nil, nil, false, nil, false, nil
 	s.ctx = command.Ctx{}
 	clear(s.effects)
 	s.effects = s.effects[:0]
@@ -228,8 +231,9 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 			return
 		}
 	}
-	// ACL, with the caller's user; logged with context "lua" (acl.go).
-	if msg := e.CheckACLScript(s.Caller, spec, args); msg != "" {
+	// ACL, with the caller's user; logged with context "lua" (acl.go),
+	// at Commit in partial mode.
+	if msg := e.checkACLScript(s.Caller, spec, args, p); msg != "" {
 		s.reject(spec, w, "ERR "+msg)
 		return
 	}

@@ -169,7 +169,7 @@ func (db DB) live(key []byte) (*dbShard, uint64, int, unsafe.Pointer) {
 func (db DB) miss(sh int, key []byte) {
 	db.countMiss(sh)
 	if db.s.missOn.Load() {
-		db.s.hooks.Miss(int(db.idx), key)
+		db.s.hooks.Miss(int(db.idx), key, db.by)
 	}
 }
 

@@ -112,8 +112,11 @@ type Hooks struct {
 	// view that added it was given by DB.WithEvents (nil: none).
 	New func(db int, key []byte, by unsafe.Pointer)
 	// Miss is called when a read command's lookup misses (Redis's
-	// "keymiss" event), while SetKeyEvents turned it on.
-	Miss func(db int, key []byte)
+	// "keymiss" event), while SetKeyEvents turned it on; by is what the
+	// view that missed was given by DB.WithEvents (nil: none), as for
+	// New: the event goes where the command's other events go (held back
+	// with a script's that may still be undone).
+	Miss func(db int, key []byte, by unsafe.Pointer)
 }
 
 // Store is the set of databases.

@@ -124,7 +124,15 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 			}
 			s.pubsub.Notify('n', "new", db, key)
 		},
-		Miss: func(db int, key []byte) { s.pubsub.Notify('m', "keymiss", db, key) },
+		Miss: func(db int, key []byte, by unsafe.Pointer) {
+			// as New: a script's miss waits with its other events
+			// (exec's partial mode), and a stopped attempt's is dropped
+			if c := (*command.Ctx)(by); c != nil && c.Notify != nil {
+				c.Notify('m', "keymiss", db, key, c.Client)
+				return
+			}
+			s.pubsub.Notify('m', "keymiss", db, key)
+		},
 	})
 	s.exec = exec.New(table, s.store)
 	codecs := rdb.NewCodecs()

@@ -1,0 +1,239 @@
+package commands_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/difftest"
+	"github.com/crescent-db/crescent/internal/resp"
+	"github.com/crescent-db/crescent/internal/server"
+)
+
+// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newServingLockHarness is newLockHarness on a server that also listens
+// on a loopback port (for subscribers and monitors) and logs to logw.
+func newServingLockHarness(t *testing.T, logw io.Writer) (*lockHarness, string) {
+	t.Helper()
+	cfg := config.New()
+	if err := cfg.Load("", []string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--loglevel", "debug"}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := lockHarnessOn(t, srv)
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		h.unblock()
+		cancel()
+		<-done
+	})
+	return h, srv.Addr().String()
+}
+
+// rerunLazy runs EVAL body with KEYS a and "block" on an event-loop
+// client (cl.NoWait) while another command holds block's shard: the
+// script's first attempt takes a's shard, runs until it touches block,
+// is stopped and undone, and runs again once block is free. It returns
+// the script's reply.
+func (h *lockHarness) rerunLazy(cl *command.Client, body, a string) string {
+	h.t.Helper()
+	first := h.blockInside("SET block x")
+	reruns := h.ex.LazyReruns.Load()
+	cl.NoWait = true
+	done := make(chan string, 1)
+	go func() {
+		w := resp.NewWriter()
+		h.ex.Execute(cl, strArgs("EVAL", body, "2", a, "block"), w)
+		done <- string(w.Buf)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); h.ex.LazyReruns.Load() == reruns; {
+		if time.Now().After(deadline) {
+			h.t.Fatal("the script never found block's shard busy")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	h.mustWait("the rerun", done)
+	h.unblock()
+	got := h.mustFinish("the rerun", done)
+	h.mustFinish("SET block", first)
+	cl.NoWait = false
+	return got
+}
+
+// A script stopped for a rerun leaves no trace of its first attempt:
+// what it did before it found block's shard busy happens once, as in
+// Redis, which runs it once. Each case's script acts on KEYS[1] (a), then
+// reads KEYS[2] (block), whose shard another command holds.
+func TestLazyRerunLeavesNoTrace(t *testing.T) {
+	type env struct {
+		h     *lockHarness
+		admin *command.Client // runs the checks
+		cl    *command.Client // runs the script
+		addr  string          // the server's address
+		logs  *syncBuffer     // its log
+		a     string          // KEYS[1]
+		sub   *difftest.Conn  // a subscriber, when setup made one
+	}
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, e *env)
+		body  string // the part before the read of block
+		check func(t *testing.T, e *env)
+	}{
+		{
+			name: "ACL LOG entry of a denied call",
+			setup: func(t *testing.T, e *env) {
+				e.h.run(e.admin, "ACL SETUSER u on >p +@all -set ~*")
+				if got := e.h.run(e.cl, "AUTH u p"); got != "+OK\r\n" {
+					t.Fatalf("AUTH: %q", got)
+				}
+			},
+			body: "redis.pcall('set', KEYS[1], 'v')",
+			check: func(t *testing.T, e *env) {
+				log := e.h.run(e.admin, "ACL LOG")
+				if n := strings.Count(log, "\r\nreason\r\n"); n != 1 || !strings.Contains(log, "$5\r\ncount\r\n:1\r\n") {
+					t.Fatalf("ACL LOG has %d entries, want one with count 1: %q", n, log)
+				}
+			},
+		},
+		{
+			name: "redis.log line",
+			body: "redis.log(redis.LOG_WARNING, 'lazy12-line')",
+			check: func(t *testing.T, e *env) {
+				if n := strings.Count(e.logs.String(), "lazy12-line"); n != 1 {
+					t.Fatalf("the log has %d lines of the script, want 1:\n%s", n, e.logs.String())
+				}
+			},
+		},
+		{
+			name: "keymiss event",
+			setup: func(t *testing.T, e *env) {
+				e.h.run(e.admin, "CONFIG SET notify-keyspace-events Em")
+				e.sub = difftest.Connect(t, e.addr)
+				e.sub.MustDo(t, "SUBSCRIBE", "__keyevent@0__:keymiss")
+			},
+			body: "redis.call('get', KEYS[1])",
+			check: func(t *testing.T, e *env) {
+				if r, err := e.sub.Read(); err != nil || !strings.Contains(string(r), e.a) {
+					t.Fatalf("keymiss event: %q, %v", r, err)
+				}
+				if r, err := e.sub.ReadWithin(200 * time.Millisecond); err == nil {
+					t.Fatalf("a second event: %q", r)
+				}
+			},
+		},
+		{
+			name:  "commandstats of a call",
+			setup: func(t *testing.T, e *env) { e.h.run(e.admin, "CONFIG RESETSTAT") },
+			body:  "redis.call('incr', KEYS[1])",
+			check: func(t *testing.T, e *env) {
+				if info := e.h.run(e.admin, "INFO commandstats"); !strings.Contains(info, "cmdstat_incr:calls=1,") {
+					t.Fatalf("INCR not counted once: %s", info)
+				}
+			},
+		},
+		{
+			name: "errorstats of a failed call",
+			setup: func(t *testing.T, e *env) {
+				e.h.run(e.admin, "CONFIG RESETSTAT", "SET "+e.a+" notanumber")
+			},
+			body: "redis.pcall('incr', KEYS[1])",
+			check: func(t *testing.T, e *env) {
+				if info := e.h.run(e.admin, "INFO errorstats"); !strings.Contains(info, "errorstat_ERR:count=1\r\n") {
+					t.Fatalf("the error not counted once: %s", info)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &env{logs: &syncBuffer{}, admin: command.NewClient(0), cl: command.NewClient(0)}
+			e.h, e.addr = newServingLockHarness(t, e.logs)
+			e.a = e.h.otherShard("a", "block")
+			if tt.setup != nil {
+				tt.setup(t, e)
+			}
+			if got := e.h.rerunLazy(e.cl, tt.body+" return redis.call('get', KEYS[2])", e.a); got != "$1\r\nx\r\n" {
+				t.Fatalf("script replied %q", got)
+			}
+			tt.check(t, e)
+		})
+	}
+}
+
+// MONITOR shows the commands of a script stopped for a rerun once: an
+// undeclared key's busy shard stops the first attempt on a connection's
+// own goroutine (a monitor keeps scripts off the event loops), which runs
+// it again holding the whole keyspace.
+func TestRerunMonitorOnce(t *testing.T) {
+	h, addr := newServingLockHarness(t, io.Discard)
+	a := h.otherShard("a", "block")
+	mon := difftest.Connect(t, addr)
+	mon.MustDo(t, "MONITOR")
+	first := h.blockInside("SET block x")
+	done := make(chan string, 1)
+	go func() {
+		w := resp.NewWriter()
+		h.ex.Execute(command.NewClient(0), strArgs("EVAL", "redis.call('incr', KEYS[1]) return redis.call('get', 'block')", "1", a), w)
+		done <- string(w.Buf)
+	}()
+	var lines []string
+	// the EVAL line comes before the script runs
+	for len(lines) < 1 {
+		r, err := mon.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(r))
+	}
+	h.mustWait("the rerun", done)
+	h.unblock()
+	h.mustFinish("the rerun", done)
+	h.mustFinish("SET block", first)
+	for {
+		r, err := mon.ReadWithin(300 * time.Millisecond)
+		if err != nil {
+			break
+		}
+		lines = append(lines, string(r))
+	}
+	all := strings.Join(lines, "")
+	if n := strings.Count(all, `"incr"`); n != 1 {
+		t.Fatalf("MONITOR showed INCR %d times:\n%s", n, all)
+	}
+}
