@@ -1,0 +1,303 @@
+package server
+
+// Client eviction (maxmemory-clients), at the points where Redis 7.0
+// checks it. Redis keeps each evictable client's memory, as last measured,
+// in a total and in "memory usage buckets" (one per power of two, all
+// clients under 32 KiB in the first), measured after every command, after
+// each read from the socket and after each write to it; before every
+// command (processCommand's evictClients) and once per event-loop
+// iteration (beforeSleep), while the total of the normal and pub/sub
+// clients is at or past the limit, it closes the clients of the highest
+// bucket first, in the order they entered it. A client closed before its
+// own command does not run it, nor get the replies still buffered.
+//
+// Crescent keeps the same measurements per connection (connMem) and
+// checks at the same points: before each command (execute), after a read
+// (connReader), at the end of a batch (after its replies are flushed,
+// Redis's beforeSleep) and from the cron, which also measures the clients
+// Redis measures only there (CLIENT NO-EVICT ones: their memory counts in
+// the total, but they are never chosen). Replicas are in no bucket and out
+// of the total, as Redis's replica client type. A batch's replies that a
+// goroutine wrote to the socket before the batch ended still count
+// (connMem.batchOut): Redis holds them in the output buffer until
+// beforeSleep, and a pipelined burst of large replies is evicted there
+// before its next command.
+//
+// With maxmemory-clients 0 (the default), a command pays one atomic load
+// and a compare (evictLimit), and nothing is measured.
+
+import (
+	"errors"
+	"math/bits"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/config"
+)
+
+// clientBaseMemory is what a client counts besides its buffers (as CLIENT
+// LIST's tot-mem: the read buffer).
+const clientBaseMemory = 16384
+
+// Redis's CLIENT_MEM_USAGE_BUCKET_MIN_LOG and _MAX_LOG: the first bucket
+// holds the clients under 32 KiB, the last those of 8 GiB and more.
+const (
+	memBucketMinLog = 15
+	memBucketMaxLog = 33
+)
+
+// minClientEvictionLimit is Redis's floor for maxmemory-clients (128 KiB),
+// so that a tiny setting does not cut off every client.
+const minClientEvictionLimit = 128 * 1024
+
+// errEvicted ends a connection that client eviction closed.
+var errEvicted = errors.New("client evicted (maxmemory-clients)")
+
+// clientEviction is the server's eviction state.
+type clientEviction struct {
+	limit atomic.Int64  // maxmemory-clients in bytes; 0: off
+	total atomic.Int64  // recorded memory of the normal and pub/sub clients
+	seq   atomic.Uint64 // orders the entries into buckets
+	mu    sync.Mutex    // one eviction pass at a time
+}
+
+// connMem is a connection's recorded memory (Redis's last_memory_usage
+// and mem_usage_bucket).
+type connMem struct {
+	memMu    sync.Mutex // orders the records of one connection
+	mem      int64      // recorded, counted in clientEviction.total
+	bucket   int        // bucket index, -1: in none (not evictable)
+	seq      uint64     // when it entered its bucket
+	gone     bool       // closed: records no more
+	batchOut int64      // replies written during the current batch (serving goroutine)
+}
+
+// memBucket is the bucket of a client using mem bytes (getMemUsageBucket).
+func memBucket(mem int64) int {
+	b := bits.Len64(uint64(mem))
+	return min(max(b, memBucketMinLog), memBucketMaxLog) - memBucketMinLog
+}
+
+// clientEvictionLimit is maxmemory-clients in bytes as Redis's
+// getClientEvictionLimit: a percentage is of maxmemory (none without
+// maxmemory), and at least 128 KiB; 0 is off.
+func clientEvictionLimit(cfg *config.Config) int64 {
+	v := cfg.Get("maxmemory-clients")
+	var limit int64
+	if pct, ok := strings.CutSuffix(v, "%"); ok {
+		n, _ := strconv.ParseInt(pct, 10, 64)
+		mm := cfg.Int("maxmemory")
+		if n <= 0 || mm <= 0 {
+			return 0
+		}
+		limit = int64(float64(mm) * float64(n) / 100)
+	} else {
+		limit = cfg.Int("maxmemory-clients")
+	}
+	if limit <= 0 {
+		return 0
+	}
+	return max(limit, minClientEvictionLimit)
+}
+
+// setupClientEviction follows maxmemory-clients and maxmemory.
+func (s *Server) setupClientEviction(cfg *config.Config) {
+	apply := func(string) {
+		was := s.evict.limit.Swap(clientEvictionLimit(cfg))
+		if s.evict.limit.Load() > 0 && was == 0 {
+			s.measureClients() // nothing was measured while it was off
+		}
+	}
+	cfg.OnChange("maxmemory-clients", apply)
+	cfg.OnChange("maxmemory", apply)
+	apply("")
+}
+
+// evictable reports whether eviction may choose a client with these flags.
+func evictable(flags int) bool {
+	return flags&(command.ClientNoEvict|command.ClientReplica|command.ClientMaster) == 0
+}
+
+// record sets c's recorded memory. A client that may not be evicted leaves
+// its bucket; with measured false its memory stays as last recorded (Redis
+// measures those only from its cron).
+func (s *Server) record(c *conn, mem int64, flags int, measured bool) {
+	if flags&(command.ClientReplica|command.ClientMaster) != 0 {
+		mem, measured = 0, true // another client type: not in the total
+	}
+	c.memMu.Lock()
+	defer c.memMu.Unlock()
+	if c.gone {
+		return
+	}
+	if measured {
+		s.evict.total.Add(mem - c.mem)
+		c.mem = mem
+	}
+	b := -1
+	if evictable(flags) {
+		b = memBucket(c.mem)
+	}
+	if b != c.bucket {
+		c.bucket = b
+		c.seq = s.evict.seq.Add(1) // enters at the bucket's tail
+	}
+}
+
+// forget removes a closed connection's memory from the total.
+func (s *Server) forget(c *conn) {
+	c.memMu.Lock()
+	defer c.memMu.Unlock()
+	if !c.gone {
+		c.gone = true
+		s.evict.total.Add(-c.mem)
+		c.mem, c.bucket = 0, -1
+	}
+}
+
+// ownMemory is c's memory as its serving goroutine sees it: the read
+// buffer, the query buffer (qbuf: what is buffered, with the arguments
+// of the command about to run), the replies of the batch and the pushes
+// not written yet.
+func (c *conn) ownMemory(qbuf int64) int64 {
+	c.omu.Lock()
+	pending := c.out.n + len(c.deferred) + c.inflight
+	c.omu.Unlock()
+	return clientBaseMemory + qbuf + int64(len(c.w.Buf)) + c.batchOut + int64(pending)
+}
+
+// evictCheck measures c (serving goroutine) when it may be evicted, then
+// evicts while the clients hold limit or more. false: c itself was.
+func (c *conn) evictCheck(limit, qbuf int64) bool {
+	if evictable(c.cl.Flags) {
+		c.s.record(c, c.ownMemory(qbuf), c.cl.Flags, true)
+	} else {
+		c.s.record(c, 0, c.cl.Flags, false)
+	}
+	if c.s.evict.total.Load() >= limit {
+		c.s.evictClients(limit)
+	}
+	return !c.closed.Load()
+}
+
+// argsLen is the bytes of a command's arguments (Redis's argv_len_sum).
+func argsLen(args [][]byte) int64 {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	return int64(n)
+}
+
+// afterRead runs after a read of n bytes brought the buffered input to
+// qbuf: a command arriving in pieces counts as it grows, as Redis's query
+// buffer. An error: the client was evicted.
+func (c *conn) afterRead(qbuf int64) error {
+	limit := c.s.evict.limit.Load()
+	if limit <= 0 {
+		return nil
+	}
+	c.qbuf.Store(qbuf)
+	if !c.evictCheck(limit, qbuf) {
+		return errEvicted
+	}
+	return nil
+}
+
+// endBatch runs once a batch's replies are flushed (Redis's beforeSleep,
+// which writes the replies and then evicts).
+func (c *conn) endBatch() {
+	c.batchOut = 0
+	if limit := c.s.evict.limit.Load(); limit > 0 && !c.closed.Load() {
+		c.evictCheck(limit, c.qbuf.Load())
+	}
+}
+
+// measureClients records every client's memory, from what other
+// goroutines can see of it (the cron; Redis's clientsCron). Clients in the
+// middle of a batch measure themselves.
+func (s *Server) measureClients() {
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.clients))
+	for _, c := range s.clients {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.omu.Lock()
+		busy := c.batch
+		pending := c.out.n + len(c.deferred) + c.inflight
+		c.omu.Unlock()
+		if busy {
+			continue
+		}
+		s.record(c, clientBaseMemory+c.qbuf.Load()+int64(pending), c.cl.View().Flags, true)
+	}
+}
+
+// evictionCron measures the clients and evicts (the cron, hz times a
+// second), so that an idle client past the limit goes too.
+func (s *Server) evictionCron() {
+	limit := s.evict.limit.Load()
+	if limit <= 0 {
+		return
+	}
+	s.measureClients()
+	if s.evict.total.Load() >= limit {
+		s.evictClients(limit)
+	}
+}
+
+// evictClients closes clients, from the highest bucket down and in the
+// order they entered it, while the recorded total is limit or more
+// (Redis's evictClients).
+func (s *Server) evictClients(limit int64) {
+	s.evict.mu.Lock()
+	defer s.evict.mu.Unlock()
+	if s.evict.total.Load() < limit {
+		return
+	}
+	type cand struct {
+		c      *conn
+		bucket int
+		seq    uint64
+	}
+	s.mu.Lock()
+	cands := make([]cand, 0, len(s.clients))
+	for _, c := range s.clients {
+		c.memMu.Lock()
+		if c.bucket >= 0 && !c.gone {
+			cands = append(cands, cand{c, c.bucket, c.seq})
+		}
+		c.memMu.Unlock()
+	}
+	s.mu.Unlock()
+	slices.SortFunc(cands, func(a, b cand) int {
+		if a.bucket != b.bucket {
+			return b.bucket - a.bucket
+		}
+		if a.seq < b.seq {
+			return -1
+		}
+		if a.seq > b.seq {
+			return 1
+		}
+		return 0
+	})
+	for _, x := range cands {
+		if s.evict.total.Load() < limit {
+			return
+		}
+		s.log.Info("Evicting client: " + s.cmds.ClientInfoLine(x.c.cl))
+		x.c.close()
+		s.forget(x.c)
+		s.stats.EvictedClients.Add(1)
+	}
+	if s.evict.total.Load() >= limit {
+		s.log.Warn("Over client maxmemory after evicting all evictable clients")
+	}
+}
