@@ -292,7 +292,11 @@ func (s *Server) evictClients(limit int64) {
 		if s.evict.total.Load() < limit {
 			return
 		}
-		s.log.Info("Evicting client: " + s.cmds.ClientInfoLine(x.c.cl))
+		x.c.memMu.Lock()
+		mem := x.c.mem
+		x.c.memMu.Unlock()
+		// (not CLIENT INFO's line as Redis: this may run under a script's locks)
+		s.log.Info("Evicting client", "id", x.c.cl.ID, "addr", x.c.cl.Addr, "tot-mem", mem)
 		x.c.close()
 		s.forget(x.c)
 		s.stats.EvictedClients.Add(1)
