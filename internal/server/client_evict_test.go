@@ -135,6 +135,7 @@ func burstEvictionOutcome(t *testing.T, addr string, config []string, limit stri
 		fmt.Fprintf(&out, "%s gone=%v; ", b.name, gone)
 	}
 	time.Sleep(300 * time.Millisecond) // a cron's turn or three
+
 	check := dialRaw(t, addr) // the admin may have been evicted too
 	for _, b := range bursts {
 		fmt.Fprintf(&out, "n:%s=%q ", b.name, check.mustDo("GET", "n:"+b.name))
