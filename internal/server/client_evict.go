@@ -63,6 +63,12 @@ type clientEviction struct {
 	total atomic.Int64  // recorded memory of the normal and pub/sub clients
 	seq   atomic.Uint64 // orders the entries into buckets
 	mu    sync.Mutex    // one eviction pass at a time
+
+	// stalled: subscribers delivered to while their socket did not take
+	// what they had (Deliver), measured at the next batch's end as Redis
+	// measures a client after its write attempt in beforeSleep
+	stalledMu sync.Mutex
+	stalled   []*conn
 }
 
 // connMem is a connection's recorded memory (Redis's last_memory_usage
@@ -74,6 +80,7 @@ type connMem struct {
 	seq      uint64     // when it entered its bucket
 	gone     bool       // closed: records no more
 	batchOut int64      // replies written during the current batch (serving goroutine)
+	stalled  atomic.Bool
 }
 
 // memBucket is the bucket of a client using mem bytes (getMemUsageBucket).
@@ -209,11 +216,35 @@ func (c *conn) afterRead(qbuf int64) error {
 }
 
 // endBatch runs once a batch's replies are flushed (Redis's beforeSleep,
-// which writes the replies and then evicts).
+// which writes the replies, measures the clients it wrote to and then
+// evicts).
 func (c *conn) endBatch() {
 	c.batchOut = 0
 	if limit := c.s.evict.limit.Load(); limit > 0 && !c.closed.Load() {
+		c.s.measureStalled()
 		c.evictCheck(limit, c.qbuf.Load())
+	}
+}
+
+// noteStalled marks c, delivered to while its push writer is in a write
+// (omu held), for measuring at the next batch's end.
+func (c *conn) noteStalled() {
+	if c.stalled.CompareAndSwap(false, true) {
+		c.s.evict.stalledMu.Lock()
+		c.s.evict.stalled = append(c.s.evict.stalled, c)
+		c.s.evict.stalledMu.Unlock()
+	}
+}
+
+// measureStalled measures the clients noteStalled marked.
+func (s *Server) measureStalled() {
+	s.evict.stalledMu.Lock()
+	list := s.evict.stalled
+	s.evict.stalled = nil
+	s.evict.stalledMu.Unlock()
+	for _, c := range list {
+		c.stalled.Store(false)
+		s.measure(c)
 	}
 }
 
@@ -228,13 +259,18 @@ func (s *Server) measureClients() {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.omu.Lock()
-		busy := c.batch
-		pending := c.out.n + len(c.deferred) + c.inflight
-		c.omu.Unlock()
-		if busy {
-			continue
-		}
+		s.measure(c)
+	}
+}
+
+// measure records c's memory from another goroutine, unless c is in the
+// middle of a batch.
+func (s *Server) measure(c *conn) {
+	c.omu.Lock()
+	busy := c.batch
+	pending := c.out.n + len(c.deferred) + c.inflight
+	c.omu.Unlock()
+	if !busy {
 		s.record(c, clientBaseMemory+c.qbuf.Load()+int64(pending), c.cl.View().Flags, true)
 	}
 }

@@ -257,6 +257,8 @@ func (c *conn) Deliver(m *pubsub.Message) {
 	if over {
 		c.out.reset()
 		c.deferred = nil
+	} else if c.inflight > 0 && !c.batch && c.s.evict.limit.Load() > 0 {
+		c.noteStalled() // maxmemory-clients (client_evict.go)
 	}
 	wake := !c.batch
 	c.omu.Unlock()
