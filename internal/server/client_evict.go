@@ -81,7 +81,16 @@ type connMem struct {
 	gone     bool       // closed: records no more
 	batchOut int64      // replies written during the current batch (serving goroutine)
 	stalled  atomic.Bool
+	// fatQbuf is Redis's query buffer after an argument of 32 kB or more
+	// (PROTO_MBULK_BIG_ARG): it is reallocated at that argument's size and
+	// kept until the second pass of its cron (clientsCronResizeQueryBuffer)
+	// after the argument; fatPasses counts those passes.
+	fatQbuf   atomic.Int64
+	fatPasses atomic.Int32
 }
+
+// bigArg is Redis's PROTO_MBULK_BIG_ARG.
+const bigArg = 32 * 1024
 
 // memBucket is the bucket of a client using mem bytes (getMemUsageBucket).
 func memBucket(mem int64) int {
@@ -174,7 +183,7 @@ func (c *conn) ownMemory(qbuf int64) int64 {
 	c.omu.Lock()
 	pending := c.out.n + len(c.deferred) + c.inflight
 	c.omu.Unlock()
-	return clientBaseMemory + qbuf + int64(len(c.w.Buf)) + c.batchOut + int64(pending)
+	return clientBaseMemory + qbuf + c.fatQbuf.Load() + int64(len(c.w.Buf)) + c.batchOut + int64(pending)
 }
 
 // evictCheck measures c (serving goroutine) when it may be evicted, then
@@ -191,13 +200,26 @@ func (c *conn) evictCheck(limit, qbuf int64) bool {
 	return !c.closed.Load()
 }
 
-// argsLen is the bytes of a command's arguments (Redis's argv_len_sum).
-func argsLen(args [][]byte) int64 {
-	n := 0
+// beforeCommand is the check before a command (serving goroutine): the
+// query buffer counts the command's arguments (Redis's argv_len_sum); an
+// argument of 32 kB or more leaves Redis's query buffer at its size for
+// the commands after it (connMem.fatQbuf). false: c was evicted.
+func (c *conn) beforeCommand(limit int64, args [][]byte) bool {
+	n, big := 0, 0
 	for _, a := range args {
 		n += len(a)
+		if len(a) >= bigArg {
+			big = len(a)
+		}
 	}
-	return int64(n)
+	if !c.evictCheck(limit, c.qbuf.Load()+int64(n)) {
+		return false
+	}
+	if big > 0 {
+		c.fatQbuf.Store(int64(big) + 2)
+		c.fatPasses.Store(0)
+	}
+	return true
 }
 
 // afterRead runs after a read of n bytes brought the buffered input to
@@ -271,7 +293,7 @@ func (s *Server) measure(c *conn) {
 	pending := c.out.n + len(c.deferred) + c.inflight
 	c.omu.Unlock()
 	if !busy {
-		s.record(c, clientBaseMemory+c.qbuf.Load()+int64(pending), c.cl.View().Flags, true)
+		s.record(c, clientBaseMemory+c.qbuf.Load()+c.fatQbuf.Load()+int64(pending), c.cl.View().Flags, true)
 	}
 }
 
@@ -286,6 +308,13 @@ func (s *Server) evictionCron() {
 	if s.evict.total.Load() >= limit {
 		s.evictClients(limit)
 	}
+	s.mu.Lock()
+	for _, c := range s.clients {
+		if c.fatQbuf.Load() > 0 && c.fatPasses.Add(1) >= 2 {
+			c.fatQbuf.Store(0) // Redis's cron shrinks it on its second pass
+		}
+	}
+	s.mu.Unlock()
 }
 
 // evictClients closes clients, from the highest bucket down and in the

@@ -155,7 +155,9 @@ func burstEvictionOutcome(t *testing.T, addr string, config []string, limit stri
 // evicts: before each command and after each read, not only from a cron.
 // A pipelined burst whose replies pass maxmemory-clients loses its client
 // before the next command runs (its counter stops at 3); a command arriving
-// with a 2 MB argument is not run; CLIENT NO-EVICT spares its client (and
+// with a 2 MB argument is not run; a 300 kB argument keeps Redis's query
+// buffer at that size for the commands after it, so that burst goes one
+// GET earlier; CLIENT NO-EVICT spares its client (and
 // its memory is not counted at command time, so the others stay);
 // maxmemory-clients as a percentage of maxmemory; a limit under 128 kB
 // counts as 128 kB. The old cron-only eviction let every burst run to
@@ -174,6 +176,9 @@ func TestClientEvictionPerCommand(t *testing.T) {
 		{name: "no-evict", limit: "1mb", bursts: []evictBurst{pipelinedGets("a", 10, true), pipelinedGets("b", 10, false)}},
 		{name: "percentage", config: []string{"maxmemory", "100mb"}, limit: "1%", bursts: []evictBurst{pipelinedGets("a", 10, false)}},
 		{name: "percentage without maxmemory", config: []string{"maxmemory", "0"}, limit: "1%", bursts: []evictBurst{pipelinedGets("a", 4, false)}},
+		{name: "big argument", limit: "1mb", bursts: []evictBurst{{name: "f", cmds: [][]string{
+			{"SET", "fat", strings.Repeat("f", 300000)}, {"INCR", "n:f"}, {"GET", "big"}, {"INCR", "n:f"},
+			{"GET", "big"}, {"INCR", "n:f"}, {"GET", "big"}, {"INCR", "n:f"}}}}},
 		{name: "floor of 128 kB", limit: "1000", bursts: []evictBurst{{name: "s", cmds: [][]string{
 			{"INCR", "n:s"}, {"SETRANGE", "k", "49999", "z"}, {"INCR", "n:s"}, {"GET", "k"}, {"INCR", "n:s"}}}}},
 	}

@@ -714,7 +714,7 @@ func (c *conn) execute(args [][]byte) bool {
 	c.cl.LastTime.Store(c.s.clockMs.Load()) // a cron-updated clock: CLIENT LIST idle is in seconds
 	c.w.Proto = c.cl.Proto
 	c.qbuf.Store(int64(c.rd.Buffered()))
-	if limit := c.s.evict.limit.Load(); limit > 0 && !c.evictCheck(limit, c.qbuf.Load()+argsLen(args)) {
+	if limit := c.s.evict.limit.Load(); limit > 0 && !c.beforeCommand(limit, args) {
 		return false // evicted before its command (client_evict.go): no flush
 	}
 	c.beginCommand()
