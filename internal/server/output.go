@@ -370,6 +370,9 @@ func (c *conn) writeOut(endBatch bool) error {
 		if err != nil {
 			return err
 		}
+		if c.s.evict.limit.Load() > 0 {
+			c.s.measure(c) // Redis measures a client after each write (client_evict.go)
+		}
 	}
 }
 
