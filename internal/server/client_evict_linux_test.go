@@ -68,10 +68,12 @@ func TestClientEvictionStalledSubscriber(t *testing.T) {
 	cres, _ := startCrescent(t)
 	rc, re := stalledSubscriberOutcome(t, redis)
 	cc, ce := stalledSubscriberOutcome(t, cres)
-	// Redis counts its allocator's size classes, Crescent the bytes: one
-	// message of difference is allowed. The receivers stop at once.
+	// Redis counts its allocator's size classes, Crescent the bytes, and
+	// a blocked push writer's chunk (up to 256 kB) counts whole though the
+	// kernel may have taken part of it: three messages of difference are
+	// allowed. The receivers stop at once.
 	rn, cn := strings.Count(rc, "1"), strings.Count(cc, "1")
-	if abs(rn-cn) > 1 || !strings.HasPrefix(cc, strings.Repeat("1", cn)) || re != ce {
+	if abs(rn-cn) > 3 || !strings.HasPrefix(cc, strings.Repeat("1", cn)) || re != ce {
 		t.Errorf("receivers per PUBLISH %s (%d), evicted_clients %s\n  redis: %s (%d), %s", cc, cn, ce, rc, rn, re)
 	}
 	if re != "1" {
