@@ -16,8 +16,6 @@ import (
 // that never reads, sets maxmemory-clients 2mb, then publishes 100 kB
 // messages one round trip at a time: it returns the PUBLISH replies (the
 // receiver counts) and evicted_clients.
-func abs(n int) int { return max(n, -n) }
-
 func stalledSubscriberOutcome(t *testing.T, addr string) (string, string) {
 	t.Helper()
 	admin := dialRaw(t, addr)
@@ -69,11 +67,14 @@ func TestClientEvictionStalledSubscriber(t *testing.T) {
 	rc, re := stalledSubscriberOutcome(t, redis)
 	cc, ce := stalledSubscriberOutcome(t, cres)
 	// Redis counts its allocator's size classes, Crescent the bytes, and
-	// a blocked push writer's chunk (up to 256 kB) counts whole though the
-	// kernel may have taken part of it: three messages of difference are
-	// allowed. The receivers stop at once.
+	// a push writer inside a write counts its chunk (up to 256 kB) whole,
+	// though the kernel may have taken part of it: up to three messages
+	// later than Redis. Earlier is possible when the writer goroutine
+	// waits for a CPU in the middle of a write (2 runs in 15 on a loaded
+	// 2-core machine with CRESCENT_EVENT_LOOP=no): not before the limit's
+	// worth (20 messages) was delivered. The receivers stop at once.
 	rn, cn := strings.Count(rc, "1"), strings.Count(cc, "1")
-	if abs(rn-cn) > 3 || !strings.HasPrefix(cc, strings.Repeat("1", cn)) || re != ce {
+	if cn > rn+3 || cn < 20 || !strings.HasPrefix(cc, strings.Repeat("1", cn)) || re != ce {
 		t.Errorf("receivers per PUBLISH %s (%d), evicted_clients %s\n  redis: %s (%d), %s", cc, cn, ce, rc, rn, re)
 	}
 	if re != "1" {
