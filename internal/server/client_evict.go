@@ -23,8 +23,12 @@ package server
 // beforeSleep, and a pipelined burst of large replies is evicted there
 // before its next command.
 //
+// A subscriber delivered to while its push writer is inside a write is
+// measured at the next batch's end (noteStalled), and a push writer
+// measures its client after each write, as Redis after writeToClient.
+//
 // With maxmemory-clients 0 (the default), a command pays one atomic load
-// and a compare (evictLimit), and nothing is measured.
+// and a compare (clientEviction.limit), and nothing is measured.
 
 import (
 	"errors"
