@@ -40,6 +40,9 @@ type NetStats struct {
 	ExpiredKeys   atomic.Int64
 	Hits          atomic.Int64
 	Misses        atomic.Int64
+	// EvictedClients counts the clients closed by maxmemory-clients
+	// (INFO evicted_clients).
+	EvictedClients atomic.Int64
 }
 
 // Deps are the handlers' dependencies, wired once by the server.
@@ -166,7 +169,6 @@ func (h *Handlers) Close() {
 // Cron runs periodic work (called hz times a second).
 func (h *Handlers) Cron() {
 	h.opsCron()
-	h.evictClients() // maxmemory-clients (client_evict.go)
 	if h.Persist != nil {
 		h.Persist.Cron()
 	}

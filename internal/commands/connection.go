@@ -308,6 +308,10 @@ func (h *Handlers) clientInfoLine(cl, from *command.Client, now int64) string {
 		flags, v.DB, sub, psub, ssub, multi, qbuf, 16384-qbuf, obl, oll, omem, clientBaseMemory+qbuf+obuf, last, v.User, redir, v.Proto)
 }
 
+// clientBaseMemory is what CLIENT LIST's tot-mem counts for any client
+// besides its buffers: the read buffer.
+const clientBaseMemory = 16384
+
 func (h *Handlers) clientList(c *command.Ctx) {
 	var ids map[int64]bool
 	typ := ""

@@ -43,8 +43,7 @@ type opsState struct {
 	pause    atomic.Pointer[pauseState]     // the pause in force (nil: none)
 	purposes [numPausePurposes]pauseRequest // why (pauseMu)
 
-	activeExpireOff atomic.Bool  // DEBUG SET-ACTIVE-EXPIRE 0
-	evictedClients  atomic.Int64 // INFO evicted_clients (client_evict.go)
+	activeExpireOff atomic.Bool // DEBUG SET-ACTIVE-EXPIRE 0
 	lazyPending     atomic.Int64
 	lazyFreed       atomic.Int64
 

@@ -48,7 +48,7 @@ func (h *Handlers) statsInfo() []string {
 		"expired_time_cap_reached_count:0",
 		"expire_cycle_cpu_milliseconds:0",
 		fmt.Sprintf("evicted_keys:%d", h.Exec.EvictedKeys.Load()),
-		fmt.Sprintf("evicted_clients:%d", h.ops.evictedClients.Load()),
+		fmt.Sprintf("evicted_clients:%d", h.Net.EvictedClients.Load()),
 		"total_eviction_exceeded_time:0",
 		"current_eviction_exceeded_time:0",
 		fmt.Sprintf("keyspace_hits:%d", hits),
@@ -174,7 +174,7 @@ func (h *Handlers) resetOpsStats() {
 	// counts itself afterwards, as in Redis)
 	h.Exec.TotalCmds.Reset()
 	h.Exec.EvictedKeys.Store(0)
-	for _, n := range []*atomic.Int64{&h.Net.TotalConns, &h.Net.RejectedConns, &h.Net.NetInput, &h.Net.NetOutput, &h.Net.ExpiredKeys} {
+	for _, n := range []*atomic.Int64{&h.Net.TotalConns, &h.Net.RejectedConns, &h.Net.NetInput, &h.Net.NetOutput, &h.Net.ExpiredKeys, &h.Net.EvictedClients} {
 		n.Store(0)
 	}
 	h.ops.ops.reset()

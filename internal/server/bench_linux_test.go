@@ -90,6 +90,7 @@ func benchPipelineKeys(b *testing.B, keys int, prefix, val string, batches [][]b
 			b.Fatal("the connection left the loop")
 		}
 		c.flush() // the loop writes after the batch (flushBatch)
+		c.endBatch()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/16, "ns/cmd")

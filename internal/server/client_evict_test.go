@@ -1,6 +1,9 @@
 package server_test
 
 import (
+	"errors"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +60,138 @@ func TestClientEviction(t *testing.T) {
 		if cg == noEvict {
 			t.Errorf("no-evict %v: subscriber gone %v", noEvict, cg)
 		}
+	}
+}
+
+// evictBurst is one client's pipelined burst: its commands go out in one
+// write, then the test reads until the burst's last reply or the end of
+// the connection.
+type evictBurst struct {
+	name    string
+	noEvict bool // CLIENT NO-EVICT ON before the limit is set
+	cmds    [][]string
+}
+
+// pipelinedGets is n times INCR n:name and GET big (400 kB): past 1 MB
+// at the third GET.
+func pipelinedGets(name string, n int, noEvict bool) evictBurst {
+	b := evictBurst{name: name, noEvict: noEvict}
+	for range n {
+		b.cmds = append(b.cmds, []string{"INCR", "n:" + name}, []string{"GET", "big"})
+	}
+	return b
+}
+
+// burstEvictionOutcome sets config (name, value pairs), stores big, sets
+// maxmemory-clients to limit, runs the bursts one after the other, and
+// describes what became of them: each client gone or not and its counter,
+// the keys that exist, evicted_clients before and after CONFIG RESETSTAT.
+func burstEvictionOutcome(t *testing.T, addr string, config []string, limit string, bursts []evictBurst, keys []string) string {
+	t.Helper()
+	admin := dialRaw(t, addr)
+	admin.mustDo("CONFIG", "SET", "maxmemory-clients", "0")
+	for i := 0; i+1 < len(config); i += 2 {
+		admin.mustDo("CONFIG", "SET", config[i], config[i+1])
+	}
+	// no argument of 32 kB or more: Redis keeps such a client's query
+	// buffer at the argument's size until its cron shrinks it
+	admin.mustDo("SETRANGE", "big", "399999", "x")
+	conns := make([]*rawConn, len(bursts))
+	for i, b := range bursts {
+		conns[i] = dialRaw(t, addr)
+		if b.noEvict {
+			conns[i].mustDo("CLIENT", "NO-EVICT", "ON")
+		}
+	}
+	admin.mustDo("CONFIG", "SET", "maxmemory-clients", limit)
+	var out strings.Builder
+	for i, b := range bursts {
+		var burst []byte
+		for _, c := range b.cmds {
+			burst = append(burst, encodeCmd(c)...)
+		}
+		end := "end-" + b.name
+		burst = append(burst, encodeCmd([]string{"ECHO", end})...)
+		conns[i].nc.Write(burst) // an evicted client may see the write fail
+		gone := false
+		var got []byte
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+			conns[i].nc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+			buf := make([]byte, 1<<20)
+			n, err := conns[i].nc.Read(buf)
+			got = append(got, buf[:n]...)
+			if strings.HasSuffix(string(got), end+"\r\n") {
+				break
+			}
+			if err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					continue
+				}
+				gone = true
+				break
+			}
+		}
+		fmt.Fprintf(&out, "%s gone=%v; ", b.name, gone)
+	}
+	time.Sleep(300 * time.Millisecond) // a cron's turn or three
+
+	check := dialRaw(t, addr) // the admin may have been evicted too
+	for _, b := range bursts {
+		fmt.Fprintf(&out, "n:%s=%q ", b.name, check.mustDo("GET", "n:"+b.name))
+	}
+	for _, k := range keys {
+		fmt.Fprintf(&out, "exists %s=%q ", k, check.mustDo("EXISTS", k))
+	}
+	fmt.Fprintf(&out, "evicted_clients=%s", infoField(t, check.dc, "stats", "evicted_clients"))
+	check.mustDo("CONFIG", "RESETSTAT")
+	fmt.Fprintf(&out, " after RESETSTAT %s", infoField(t, check.dc, "stats", "evicted_clients"))
+	check.mustDo("CONFIG", "SET", "maxmemory-clients", "0")
+	check.mustDo("FLUSHALL")
+	return out.String()
+}
+
+// TestClientEvictionPerCommand compares with redis-server where Redis 7.0
+// evicts: before each command and after each read, not only from a cron.
+// A pipelined burst whose replies pass maxmemory-clients loses its client
+// before the next command runs (its counter stops at 3); a command arriving
+// with a 2 MB argument is not run; a 300 kB argument keeps Redis's query
+// buffer at that size for the commands after it, so that burst goes one
+// GET earlier; CLIENT NO-EVICT spares its client (and
+// its memory is not counted at command time, so the others stay);
+// maxmemory-clients as a percentage of maxmemory; a limit under 128 kB
+// counts as 128 kB. The old cron-only eviction let every burst run to
+// its end.
+func TestClientEvictionPerCommand(t *testing.T) {
+	cases := []struct {
+		name   string
+		config []string
+		limit  string
+		bursts []evictBurst
+		keys   []string
+	}{
+		{name: "pipelined output", limit: "1mb", bursts: []evictBurst{pipelinedGets("a", 10, false)}},
+		{name: "query buffer", limit: "1mb", keys: []string{"huge"}, bursts: []evictBurst{{name: "q", cmds: [][]string{
+			{"SET", "huge", strings.Repeat("y", 2000000)}, {"INCR", "n:q"}}}}},
+		{name: "no-evict", limit: "1mb", bursts: []evictBurst{pipelinedGets("a", 10, true), pipelinedGets("b", 10, false)}},
+		{name: "percentage", config: []string{"maxmemory", "100mb"}, limit: "1%", bursts: []evictBurst{pipelinedGets("a", 10, false)}},
+		{name: "percentage without maxmemory", config: []string{"maxmemory", "0"}, limit: "1%", bursts: []evictBurst{pipelinedGets("a", 4, false)}},
+		{name: "big argument", limit: "1mb", bursts: []evictBurst{{name: "f", cmds: [][]string{
+			{"SET", "fat", strings.Repeat("f", 300000)}, {"INCR", "n:f"}, {"GET", "big"}, {"INCR", "n:f"},
+			{"GET", "big"}, {"INCR", "n:f"}, {"GET", "big"}, {"INCR", "n:f"}}}}},
+		{name: "floor of 128 kB", limit: "1000", bursts: []evictBurst{{name: "s", cmds: [][]string{
+			{"INCR", "n:s"}, {"SETRANGE", "k", "49999", "z"}, {"INCR", "n:s"}, {"GET", "k"}, {"INCR", "n:s"}}}}},
+	}
+	redis := startRedis(t)
+	cres, _ := startCrescent(t)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			want := burstEvictionOutcome(t, redis, tc.config, tc.limit, tc.bursts, tc.keys)
+			got := burstEvictionOutcome(t, cres, tc.config, tc.limit, tc.bursts, tc.keys)
+			if got != want {
+				t.Errorf("crescent: %s\n    redis: %s", got, want)
+			}
+			t.Log(want)
+		})
 	}
 }

@@ -142,6 +142,7 @@ func (c *conn) beforeRead() error {
 	if err := c.flush(); err != nil {
 		return err
 	}
+	c.endBatch() // maxmemory-clients (client_evict.go)
 	t := c.s.clientLimits.timeout.Int()
 	if t > 0 && c.cl.Flags&command.ClientPubSub == 0 {
 		c.readDeadline = true

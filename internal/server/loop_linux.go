@@ -672,6 +672,7 @@ func (l *eventLoop) flushBatch() {
 			continue
 		default:
 			l.recordDelay(now)
+			c.endBatch() // maxmemory-clients (client_evict.go)
 		}
 		if st.release() {
 			l.again = append(l.again, st)

@@ -76,7 +76,16 @@ func (c countingReader) Read(p []byte) (int, error) {
 // connection leaves an event loop).
 type connReader struct{ c *conn }
 
-func (r connReader) Read(p []byte) (int, error) { return r.c.nc.Read(p) }
+func (r connReader) Read(p []byte) (int, error) {
+	n, err := r.c.nc.Read(p)
+	if n > 0 && r.c.s.evict.limit.Load() > 0 {
+		// the buffered input grows by n (client_evict.go)
+		if e := r.c.afterRead(int64(r.c.rd.Buffered() + n)); e != nil {
+			return 0, e
+		}
+	}
+	return n, err
+}
 
 // startMetrics serves /metrics on metrics-port (0: off). It returns a
 // function that stops the listener.

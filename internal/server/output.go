@@ -257,6 +257,8 @@ func (c *conn) Deliver(m *pubsub.Message) {
 	if over {
 		c.out.reset()
 		c.deferred = nil
+	} else if c.inflight > 0 && !c.batch && c.s.evict.limit.Load() > 0 {
+		c.noteStalled() // maxmemory-clients (client_evict.go)
 	}
 	wake := !c.batch
 	c.omu.Unlock()
@@ -367,6 +369,9 @@ func (c *conn) writeOut(endBatch bool) error {
 		c.omu.Unlock()
 		if err != nil {
 			return err
+		}
+		if c.s.evict.limit.Load() > 0 {
+			c.s.measure(c) // Redis measures a client after each write (client_evict.go)
 		}
 	}
 }

@@ -59,7 +59,8 @@ type Server struct {
 	gc    *gctune.Tuner // GC headroom for a large keyspace (cron)
 
 	pubsub *pubsub.Hub
-	limits limits // client-output-buffer-limit (output.go)
+	limits limits         // client-output-buffer-limit (output.go)
+	evict  clientEviction // maxmemory-clients (client_evict.go)
 	// persistence (internal/persist): snapshots and the AOF. Durable, when
 	// set, blocks a connection's flush until the client's last write is on
 	// disk (appendfsync always: group commit).
@@ -144,6 +145,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 		return nil, err
 	}
 	s.setupClientLimits(cfg)
+	s.setupClientEviction(cfg)
 	s.cmds = commands.New(commands.Deps{
 		Config: cfg, Store: s.store, Exec: s.exec, Table: table, Log: logger,
 		Server: s, Net: &s.stats, Started: s.started, ConfigFile: configFile,
@@ -439,6 +441,7 @@ func (s *Server) cron(ctx context.Context) {
 			s.exec.ServeReady()
 		}
 		s.cmds.Cron()
+		s.evictionCron() // maxmemory-clients (client_evict.go)
 		s.gc.Tick()
 		s.tickLoops() // idle timeout (loop.go)
 	}
@@ -513,6 +516,7 @@ type conn struct {
 	streak   int
 	qbuf     atomic.Int64 // query buffer length, for CLIENT LIST from other clients
 	outbox                // pushes from other goroutines (output.go)
+	connMem               // maxmemory-clients accounting (client_evict.go)
 
 	connLimits           // output limit and idle timeout state (limits.go)
 	gate       replyGate // CLIENT REPLY OFF/SKIP (reply.go)
@@ -528,6 +532,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	cl.Authed = !s.cmds.ACL.DefaultNeedsAuth()
 	cl.Publish()
 	c := &conn{s: s, nc: nc, cl: cl, w: resp.NewWriter()}
+	c.bucket = -1
 	cl.Out = &c.w.Buf // the client's own pushes (commands.PushSelf)
 	c.wake = make(chan struct{}, 1)
 	c.proto.Store(int32(cl.Proto))
@@ -618,6 +623,7 @@ func (c *conn) finish() {
 	c.s.mu.Lock()
 	delete(c.s.clients, c.cl.ID)
 	c.s.mu.Unlock()
+	c.s.forget(c)
 	c.s.cmds.ClientGone(c.cl)
 }
 
@@ -724,6 +730,9 @@ func (c *conn) execute(args [][]byte) bool {
 	c.cl.LastTime.Store(c.s.clockMs.Load()) // a cron-updated clock: CLIENT LIST idle is in seconds
 	c.w.Proto = c.cl.Proto
 	c.qbuf.Store(int64(c.rd.Buffered()))
+	if limit := c.s.evict.limit.Load(); limit > 0 && !c.beforeCommand(limit, args) {
+		return false // evicted before its command (client_evict.go): no flush
+	}
 	c.beginCommand()
 	c.muteStart() // CLIENT REPLY OFF/SKIP (reply.go)
 	c.s.exec.Execute(c.cl, args, c.w)
@@ -754,9 +763,11 @@ func (c *conn) execute(args [][]byte) bool {
 		return false
 	}
 	if len(c.w.Buf) > 64*1024 {
+		out := c.batchOut + int64(len(c.w.Buf)) // Redis would still hold them (client_evict.go)
 		if err := c.flush(); err != nil {
 			return false
 		}
+		c.batchOut = out
 	}
 	return true
 }

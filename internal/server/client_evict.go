@@ -1,0 +1,376 @@
+package server
+
+// Client eviction (maxmemory-clients), at the points where Redis 7.0
+// checks it. Redis keeps each evictable client's memory, as last measured,
+// in a total and in "memory usage buckets" (one per power of two, all
+// clients under 32 KiB in the first), measured after every command, after
+// each read from the socket and after each write to it; before every
+// command (processCommand's evictClients) and once per event-loop
+// iteration (beforeSleep), while the total of the normal and pub/sub
+// clients is at or past the limit, it closes the clients of the highest
+// bucket first, in the order they entered it. A client closed before its
+// own command does not run it, nor get the replies still buffered.
+//
+// Crescent keeps the same measurements per connection (connMem) and
+// checks at the same points: before each command (execute), after a read
+// (connReader), at the end of a batch (after its replies are flushed,
+// Redis's beforeSleep) and from the cron, which also measures the clients
+// Redis measures only there (CLIENT NO-EVICT ones: their memory counts in
+// the total, but they are never chosen). Replicas are in no bucket and out
+// of the total, as Redis's replica client type. A batch's replies that a
+// goroutine wrote to the socket before the batch ended still count
+// (connMem.batchOut): Redis holds them in the output buffer until
+// beforeSleep, and a pipelined burst of large replies is evicted there
+// before its next command.
+//
+// A subscriber delivered to while its push writer is inside a write is
+// measured at the next batch's end (noteStalled), and a push writer
+// measures its client after each write, as Redis after writeToClient.
+//
+// With maxmemory-clients 0 (the default), a command pays one atomic load
+// and a compare (clientEviction.limit), and nothing is measured.
+
+import (
+	"errors"
+	"math/bits"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/config"
+)
+
+// clientBaseMemory is what a client counts besides its buffers (as CLIENT
+// LIST's tot-mem: the read buffer).
+const clientBaseMemory = 16384
+
+// Redis's CLIENT_MEM_USAGE_BUCKET_MIN_LOG and _MAX_LOG: the first bucket
+// holds the clients under 32 KiB, the last those of 8 GiB and more.
+const (
+	memBucketMinLog = 15
+	memBucketMaxLog = 33
+)
+
+// minClientEvictionLimit is Redis's floor for maxmemory-clients (128 KiB),
+// so that a tiny setting does not cut off every client.
+const minClientEvictionLimit = 128 * 1024
+
+// errEvicted ends a connection that client eviction closed.
+var errEvicted = errors.New("client evicted (maxmemory-clients)")
+
+// clientEviction is the server's eviction state.
+type clientEviction struct {
+	limit atomic.Int64  // maxmemory-clients in bytes; 0: off
+	total atomic.Int64  // recorded memory of the normal and pub/sub clients
+	seq   atomic.Uint64 // orders the entries into buckets
+	mu    sync.Mutex    // one eviction pass at a time
+
+	// stalled: subscribers delivered to while their socket did not take
+	// what they had (Deliver), measured at the next batch's end as Redis
+	// measures a client after its write attempt in beforeSleep
+	stalledMu sync.Mutex
+	stalled   []*conn
+}
+
+// connMem is a connection's recorded memory (Redis's last_memory_usage
+// and mem_usage_bucket).
+type connMem struct {
+	memMu    sync.Mutex // orders the records of one connection
+	mem      int64      // recorded, counted in clientEviction.total
+	bucket   int        // bucket index, -1: in none (not evictable)
+	seq      uint64     // when it entered its bucket
+	gone     bool       // closed: records no more
+	batchOut int64      // replies written during the current batch (serving goroutine)
+	stalled  atomic.Bool
+	// fatQbuf is Redis's query buffer after an argument of 32 kB or more
+	// (PROTO_MBULK_BIG_ARG): it is reallocated at that argument's size and
+	// kept until the second pass of its cron (clientsCronResizeQueryBuffer)
+	// after the argument; fatPasses counts those passes.
+	fatQbuf   atomic.Int64
+	fatPasses atomic.Int32
+}
+
+// bigArg is Redis's PROTO_MBULK_BIG_ARG.
+const bigArg = 32 * 1024
+
+// memBucket is the bucket of a client using mem bytes (getMemUsageBucket).
+func memBucket(mem int64) int {
+	b := bits.Len64(uint64(mem))
+	return min(max(b, memBucketMinLog), memBucketMaxLog) - memBucketMinLog
+}
+
+// clientEvictionLimit is maxmemory-clients in bytes as Redis's
+// getClientEvictionLimit: a percentage is of maxmemory (none without
+// maxmemory), and at least 128 KiB; 0 is off.
+func clientEvictionLimit(cfg *config.Config) int64 {
+	v := cfg.Get("maxmemory-clients")
+	var limit int64
+	if pct, ok := strings.CutSuffix(v, "%"); ok {
+		n, _ := strconv.ParseInt(pct, 10, 64)
+		mm := cfg.Int("maxmemory")
+		if n <= 0 || mm <= 0 {
+			return 0
+		}
+		limit = int64(float64(mm) * float64(n) / 100)
+	} else {
+		limit = cfg.Int("maxmemory-clients")
+	}
+	if limit <= 0 {
+		return 0
+	}
+	return max(limit, minClientEvictionLimit)
+}
+
+// setupClientEviction follows maxmemory-clients and maxmemory.
+func (s *Server) setupClientEviction(cfg *config.Config) {
+	apply := func(string) {
+		was := s.evict.limit.Swap(clientEvictionLimit(cfg))
+		if s.evict.limit.Load() > 0 && was == 0 {
+			s.measureClients() // nothing was measured while it was off
+		}
+	}
+	cfg.OnChange("maxmemory-clients", apply)
+	cfg.OnChange("maxmemory", apply)
+	apply("")
+}
+
+// evictable reports whether eviction may choose a client with these flags.
+func evictable(flags int) bool {
+	return flags&(command.ClientNoEvict|command.ClientReplica|command.ClientMaster) == 0
+}
+
+// record sets c's recorded memory. A client that may not be evicted leaves
+// its bucket; with measured false its memory stays as last recorded (Redis
+// measures those only from its cron).
+func (s *Server) record(c *conn, mem int64, flags int, measured bool) {
+	if flags&(command.ClientReplica|command.ClientMaster) != 0 {
+		mem, measured = 0, true // another client type: not in the total
+	}
+	c.memMu.Lock()
+	defer c.memMu.Unlock()
+	if c.gone {
+		return
+	}
+	if measured {
+		s.evict.total.Add(mem - c.mem)
+		c.mem = mem
+	}
+	b := -1
+	if evictable(flags) {
+		b = memBucket(c.mem)
+	}
+	if b != c.bucket {
+		c.bucket = b
+		c.seq = s.evict.seq.Add(1) // enters at the bucket's tail
+	}
+}
+
+// forget removes a closed connection's memory from the total.
+func (s *Server) forget(c *conn) {
+	c.memMu.Lock()
+	defer c.memMu.Unlock()
+	if !c.gone {
+		c.gone = true
+		s.evict.total.Add(-c.mem)
+		c.mem, c.bucket = 0, -1
+	}
+}
+
+// ownMemory is c's memory as its serving goroutine sees it: the read
+// buffer, the query buffer (qbuf: what is buffered, with the arguments
+// of the command about to run), the replies of the batch and the pushes
+// not written yet.
+func (c *conn) ownMemory(qbuf int64) int64 {
+	c.omu.Lock()
+	pending := c.out.n + len(c.deferred) + c.inflight
+	c.omu.Unlock()
+	return clientBaseMemory + qbuf + c.fatQbuf.Load() + int64(len(c.w.Buf)) + c.batchOut + int64(pending)
+}
+
+// evictCheck measures c (serving goroutine) when it may be evicted, then
+// evicts while the clients hold limit or more. false: c itself was.
+func (c *conn) evictCheck(limit, qbuf int64) bool {
+	if evictable(c.cl.Flags) {
+		c.s.record(c, c.ownMemory(qbuf), c.cl.Flags, true)
+	} else {
+		c.s.record(c, 0, c.cl.Flags, false)
+	}
+	if c.s.evict.total.Load() >= limit {
+		c.s.evictClients(limit)
+	}
+	return !c.closed.Load()
+}
+
+// beforeCommand is the check before a command (serving goroutine): the
+// query buffer counts the command's arguments (Redis's argv_len_sum); an
+// argument of 32 kB or more leaves Redis's query buffer at its size for
+// the commands after it (connMem.fatQbuf). false: c was evicted.
+func (c *conn) beforeCommand(limit int64, args [][]byte) bool {
+	n, big := 0, 0
+	for _, a := range args {
+		n += len(a)
+		if len(a) >= bigArg {
+			big = len(a)
+		}
+	}
+	if !c.evictCheck(limit, c.qbuf.Load()+int64(n)) {
+		return false
+	}
+	if big > 0 {
+		c.fatQbuf.Store(int64(big) + 2)
+		c.fatPasses.Store(0)
+	}
+	return true
+}
+
+// afterRead runs after a read of n bytes brought the buffered input to
+// qbuf: a command arriving in pieces counts as it grows, as Redis's query
+// buffer. An error: the client was evicted.
+func (c *conn) afterRead(qbuf int64) error {
+	limit := c.s.evict.limit.Load()
+	if limit <= 0 {
+		return nil
+	}
+	c.qbuf.Store(qbuf)
+	if !c.evictCheck(limit, qbuf) {
+		return errEvicted
+	}
+	return nil
+}
+
+// endBatch runs once a batch's replies are flushed (Redis's beforeSleep,
+// which writes the replies, measures the clients it wrote to and then
+// evicts).
+func (c *conn) endBatch() {
+	c.batchOut = 0
+	if limit := c.s.evict.limit.Load(); limit > 0 && !c.closed.Load() {
+		c.s.measureStalled()
+		c.evictCheck(limit, c.qbuf.Load())
+	}
+}
+
+// noteStalled marks c, delivered to while its push writer is in a write
+// (omu held), for measuring at the next batch's end.
+func (c *conn) noteStalled() {
+	if c.stalled.CompareAndSwap(false, true) {
+		c.s.evict.stalledMu.Lock()
+		c.s.evict.stalled = append(c.s.evict.stalled, c)
+		c.s.evict.stalledMu.Unlock()
+	}
+}
+
+// measureStalled measures the clients noteStalled marked.
+func (s *Server) measureStalled() {
+	s.evict.stalledMu.Lock()
+	list := s.evict.stalled
+	s.evict.stalled = nil
+	s.evict.stalledMu.Unlock()
+	for _, c := range list {
+		c.stalled.Store(false)
+		s.measure(c)
+	}
+}
+
+// measureClients records every client's memory, from what other
+// goroutines can see of it (the cron; Redis's clientsCron). Clients in the
+// middle of a batch measure themselves.
+func (s *Server) measureClients() {
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.clients))
+	for _, c := range s.clients {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		s.measure(c)
+	}
+}
+
+// measure records c's memory from another goroutine, unless c is in the
+// middle of a batch.
+func (s *Server) measure(c *conn) {
+	c.omu.Lock()
+	busy := c.batch
+	pending := c.out.n + len(c.deferred) + c.inflight
+	c.omu.Unlock()
+	if !busy {
+		s.record(c, clientBaseMemory+c.qbuf.Load()+c.fatQbuf.Load()+int64(pending), c.cl.View().Flags, true)
+	}
+}
+
+// evictionCron measures the clients and evicts (the cron, hz times a
+// second), so that an idle client past the limit goes too.
+func (s *Server) evictionCron() {
+	limit := s.evict.limit.Load()
+	if limit <= 0 {
+		return
+	}
+	s.measureClients()
+	if s.evict.total.Load() >= limit {
+		s.evictClients(limit)
+	}
+	s.mu.Lock()
+	for _, c := range s.clients {
+		if c.fatQbuf.Load() > 0 && c.fatPasses.Add(1) >= 2 {
+			c.fatQbuf.Store(0) // Redis's cron shrinks it on its second pass
+		}
+	}
+	s.mu.Unlock()
+}
+
+// evictClients closes clients, from the highest bucket down and in the
+// order they entered it, while the recorded total is limit or more
+// (Redis's evictClients).
+func (s *Server) evictClients(limit int64) {
+	s.evict.mu.Lock()
+	defer s.evict.mu.Unlock()
+	if s.evict.total.Load() < limit {
+		return
+	}
+	type cand struct {
+		c      *conn
+		bucket int
+		seq    uint64
+	}
+	s.mu.Lock()
+	cands := make([]cand, 0, len(s.clients))
+	for _, c := range s.clients {
+		c.memMu.Lock()
+		if c.bucket >= 0 && !c.gone {
+			cands = append(cands, cand{c, c.bucket, c.seq})
+		}
+		c.memMu.Unlock()
+	}
+	s.mu.Unlock()
+	slices.SortFunc(cands, func(a, b cand) int {
+		if a.bucket != b.bucket {
+			return b.bucket - a.bucket
+		}
+		if a.seq < b.seq {
+			return -1
+		}
+		if a.seq > b.seq {
+			return 1
+		}
+		return 0
+	})
+	for _, x := range cands {
+		if s.evict.total.Load() < limit {
+			return
+		}
+		x.c.memMu.Lock()
+		mem := x.c.mem
+		x.c.memMu.Unlock()
+		// (not CLIENT INFO's line as Redis: this may run under a script's locks)
+		s.log.Info("Evicting client", "id", x.c.cl.ID, "addr", x.c.cl.Addr, "tot-mem", mem)
+		x.c.close()
+		s.forget(x.c)
+		s.stats.EvictedClients.Add(1)
+	}
+	if s.evict.total.Load() >= limit {
+		s.log.Warn("Over client maxmemory after evicting all evictable clients")
+	}
+}
