@@ -1,6 +1,7 @@
 package difftest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +115,111 @@ func TestTrackingPushPosition(t *testing.T) {
 				t.Errorf("redis:    %q\ncrescent: %q", got[0], got[1])
 			}
 		})
+	}
+}
+
+// TestTrackingNoloopServerDeletes checks the invalidation a tracking
+// client gets for a key the server itself deletes while it runs a
+// command, with and without NOLOOP: Redis compares its current_client,
+// so a NOLOOP client whose own read finds the key expired (alone, in
+// MULTI, in a script), whose command evicts it for maxmemory or whose
+// command cuts the tracking table gets nothing; without NOLOOP the
+// expiry's invalidation comes after the reply, an eviction's before it.
+// The evicted table key is picked at random: its name is not compared.
+func TestTrackingNoloopServerDeletes(t *testing.T) {
+	type step struct {
+		on   string // "c0" (the tracking client, RESP3) or "ctl"
+		cmds [][]string
+	}
+	c0 := func(cmds ...[]string) step { return step{"c0", cmds} }
+	ctl := func(args ...string) step { return step{"ctl", [][]string{args}} }
+	expired := []step{ctl("DEBUG", "SET-ACTIVE-EXPIRE", "0"), ctl("SET", "k", "v", "PX", "30"),
+		c0([]string{"GET", "k"}), ctl("SLEEP")}
+	cases := []struct {
+		name  string
+		steps []step
+		loose bool // the command that evicts may differ: pushes compared apart
+	}{
+		{"lazy expiry by its read", append(expired, c0([]string{"GET", "k"})), false},
+		{"lazy expiry by its EXISTS", append(expired, c0([]string{"EXISTS", "k"})), false},
+		{"lazy expiry in its MULTI", append(expired, c0([]string{"MULTI"}, []string{"GET", "k"}, []string{"EXEC"})), false},
+		{"lazy expiry in its script", append(expired, c0([]string{"EVAL", "return redis.call('GET', KEYS[1])", "1", "k"})), false},
+		{"lazy expiry by another client", append(expired, ctl("GET", "k"), c0([]string{"PING"})), false},
+		{"maxmemory eviction before its command", []step{
+			ctl("CONFIG", "SET", "maxmemory-policy", "volatile-lru"), ctl("SET", "a", strings.Repeat("x", 20000), "EX", "1000"),
+			// the client's own SETRANGE (a short command: Redis counts
+			// query buffers) goes over maxmemory, its next command evicts
+			// (Crescent's eviction samples may miss the key at first)
+			c0([]string{"EXISTS", "a"}), ctl("MAXMEMORY"), c0([]string{"SETRANGE", "b", "399999", "y"}),
+			c0([]string{"PING"}), c0([]string{"PING"})}, true},
+		{"table eviction before its command", []step{
+			c0([]string{"MGET", "a", "b"}), ctl("CONFIG", "SET", "tracking-table-max-keys", "1"), c0([]string{"PING"})}, false},
+	}
+	p := StartPair(t, "--enable-debug-command", "yes")
+	for _, tc := range cases {
+		for _, noloop := range []bool{false, true} {
+			name := tc.name
+			if noloop {
+				name += " noloop"
+			}
+			t.Run(name, func(t *testing.T) {
+				var got [2]string
+				for i, s := range []*Server{p.Redis, p.Crescent} {
+					ctl, c0 := Dial(t, s), Dial(t, s)
+					ctl.MustDo(t, "FLUSHALL")
+					if err := c0.Hello3(); err != nil {
+						t.Fatal(err)
+					}
+					on := []string{"CLIENT", "TRACKING", "on"}
+					if noloop {
+						on = append(on, "NOLOOP")
+					}
+					c0.MustDo(t, on...)
+					for _, st := range tc.steps {
+						switch {
+						case st.on == "ctl" && st.cmds[0][0] == "SLEEP":
+							time.Sleep(80 * time.Millisecond)
+						case st.on == "ctl" && st.cmds[0][0] == "MAXMEMORY":
+							used := infoInt(t, ctl, "memory", "used_memory")
+							ctl.MustDo(t, "CONFIG", "SET", "maxmemory", fmt.Sprint(used+200000))
+						case st.on == "ctl":
+							ctl.MustDo(t, st.cmds[0]...)
+						default:
+							for _, c := range append(st.cmds, []string{"ECHO", "end"}) {
+								if err := c0.SendCmd(c...); err != nil {
+									t.Fatal(err)
+								}
+							}
+							for {
+								b, err := c0.ReadWithin(5 * time.Second)
+								if err != nil {
+									t.Fatalf("server %d: %v (got %q)", i, err, got[i])
+								}
+								if string(b) == "$3\r\nend\r\n" {
+									break
+								}
+								got[i] += string(b)
+							}
+							got[i] += "|"
+						}
+					}
+					ctl.MustDo(t, "CONFIG", "SET", "maxmemory", "0")
+					ctl.MustDo(t, "CONFIG", "SET", "maxmemory-policy", "noeviction")
+					ctl.MustDo(t, "CONFIG", "SET", "tracking-table-max-keys", "0")
+					ctl.MustDo(t, "DEBUG", "SET-ACTIVE-EXPIRE", "1")
+					ctl.Close()
+					c0.Close()
+					// the table's evicted key is random
+					got[i] = strings.NewReplacer("$1\r\na\r\n", "$1\r\n?\r\n", "$1\r\nb\r\n", "$1\r\n?\r\n").Replace(got[i])
+					if tc.loose {
+						const push = ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\n?\r\n"
+						got[i] = fmt.Sprintf("%s (%d pushes)", strings.ReplaceAll(got[i], push, ""), strings.Count(got[i], push))
+					}
+				}
+				if got[0] != got[1] {
+					t.Errorf("redis:    %q\ncrescent: %q", got[0], got[1])
+				}
+			})
+		}
 	}
 }
