@@ -40,7 +40,7 @@ import (
 // order, which its clientsCron rotates: a FLUSHALL's or FLUSHDB's
 // messages are compared sorted.
 func TestRandomTracking(t *testing.T) {
-	p := StartPair(t)
+	p := StartPair(t, "--enable-debug-command", "yes") // DEBUG SET-ACTIVE-EXPIRE
 	if f := os.Getenv("CRESCENT_TRACK_REPLAY"); f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -158,9 +158,11 @@ func (h *trackHarness) conn(name string) *trackConn {
 // the control connection.
 type trackStep struct {
 	On    string        `json:"on"`
+	Pre   [][]string    `json:"pre,omitempty"` // on ctl, before Cmds
 	Cmds  [][]string    `json:"cmds"`
 	Wait  time.Duration `json:"wait,omitempty"`
-	After [][]string    `json:"after,omitempty"` // on ctl, after the wait
+	Then  [][]string    `json:"then,omitempty"`  // on the same client, after the wait
+	After [][]string    `json:"after,omitempty"` // on ctl, after the wait and Then
 	Kill  bool          `json:"kill,omitempty"`  // kill and replace the victim v
 	Max   int           `json:"max,omitempty"`   // > 0: start a tracking-table-max-keys segment
 }
@@ -171,8 +173,14 @@ func (s trackStep) String() string {
 		parts = append(parts, strings.Join(c, " "))
 	}
 	out := s.On + ": " + strings.Join(parts, " ; ")
+	for _, c := range s.Pre {
+		out = "ctl: " + strings.Join(c, " ") + " ; " + out
+	}
 	if s.Wait > 0 {
 		out += fmt.Sprintf(" ; wait %v", s.Wait)
+	}
+	for _, c := range s.Then {
+		out += " ; " + strings.Join(c, " ")
 	}
 	for _, c := range s.After {
 		out += " ; ctl: " + strings.Join(c, " ")
@@ -341,6 +349,9 @@ func (h *trackHarness) run(t *testing.T, st trackStep) {
 			if st.On != "ctl" {
 				conn = h.conn(st.On).conn[i]
 			}
+			for _, c := range st.Pre {
+				h.ctl[i].MustDo(t, c...)
+			}
 			for _, c := range st.Cmds {
 				tr[i] += h.exchange(t, i, conn, c)
 			}
@@ -348,6 +359,11 @@ func (h *trackHarness) run(t *testing.T, st trackStep) {
 	}
 	if st.Wait > 0 {
 		time.Sleep(st.Wait)
+	}
+	for i := range h.ctl {
+		for _, c := range st.Then {
+			tr[i] += h.exchange(t, i, h.conn(st.On).conn[i], c)
+		}
 	}
 	for i := range h.ctl {
 		for _, c := range st.After {
@@ -694,6 +710,19 @@ func (g *trackGen) next() trackStep {
 		for _, db := range []string{"0", "1", "2"} {
 			// TOUCH deletes the key where active expiry did not yet
 			after = append(after, []string{"SELECT", db}, append([]string{"TOUCH"}, trackKeys...), []string{"KEYS", "*"})
+		}
+		if g.rng.IntN(2) == 0 {
+			// the client's own read finds the key expired (active expiry
+			// off meanwhile): NOLOOP compares the client whose command
+			// runs, its own invalidation follows the reply
+			read := g.pick([]string{"GET", "EXISTS", "TYPE", "EVAL", "MGET"})
+			then := []string{read, k}
+			if read == "EVAL" {
+				then = []string{"EVAL", "return redis.call('GET', KEYS[1])", "1", k}
+			}
+			after = append([][]string{{"DEBUG", "SET-ACTIVE-EXPIRE", "1"}}, after...)
+			return trackStep{On: on, Pre: [][]string{{"DEBUG", "SET-ACTIVE-EXPIRE", "0"}}, Cmds: [][]string{c},
+				Wait: 60 * time.Millisecond, Then: [][]string{then}, After: after}
 		}
 		return trackStep{On: on, Cmds: [][]string{c}, Wait: 60 * time.Millisecond, After: after}
 	case 14:
