@@ -58,7 +58,11 @@ type tracker struct {
 	items    int
 	prefixes map[string]*bcastState
 	n        atomic.Int32 // tracking clients
-	pending  atomic.Bool  // some bcastState has keys
+	// live: some client tracks or the table holds keys (of clients that
+	// stopped tracking since, which Redis forgets only when their key is
+	// modified): modified keys must be looked up. Set under mu.
+	live    atomic.Bool
+	pending atomic.Bool // some bcastState has keys
 	// cmdKeys: some of them were modified by a command, which sends them
 	// when it is over (the cron sends only the server's: expiry)
 	cmdKeys bool
@@ -74,6 +78,13 @@ type laterMsg struct {
 	st    *trackState
 	proto []byte
 	self  *pubsub.Message
+}
+
+// setLive updates live. Requires mu.
+func (t *tracker) setLive() {
+	if live := len(t.clients) > 0 || len(t.table) > 0; live != t.live.Load() {
+		t.live.Store(live)
+	}
 }
 
 func (t *tracker) init() {
@@ -215,6 +226,7 @@ func (h *Handlers) clientTracking(c *command.Ctx) {
 		st = &trackState{cl: c.Client, sink: sink}
 		t.clients[c.Client.ID] = st
 		t.n.Store(int32(len(t.clients)))
+		t.setLive()
 	}
 	st.redirect, st.bcast, st.optin, st.optout, st.noloop = redirect, bcast, optin, optout, noloop
 	st.broken.Store(false)
@@ -293,6 +305,7 @@ func (h *Handlers) trackingOff(cl *command.Client) {
 		}
 	}
 	t.n.Store(int32(len(t.clients)))
+	t.setLive()
 	t.mu.Unlock()
 }
 
@@ -497,6 +510,7 @@ func (h *Handlers) trackRemember(cl *command.Client, spec *command.Spec, args []
 			t.items++
 		}
 	}
+	t.setLive()
 	t.mu.Unlock()
 }
 
@@ -530,9 +544,11 @@ func (h *Handlers) trackLimit(cur *command.Client) {
 // trackTouched is the executor's TouchedBy hook: key was modified by by.
 // Clients that read it get an invalidation (but not the client whose
 // command runs, with NOLOOP), and so do BCAST clients with a matching
-// prefix.
+// prefix. While the table holds keys, also with nobody tracking, the key
+// is forgotten: a client that read it, stopped and tracks again gets no
+// invalidation for it, as in Redis.
 func (h *Handlers) trackTouched(by *command.Client, db int, key []byte) {
-	if h.ops.tr.n.Load() != 0 { // small enough to inline: no call when nobody tracks
+	if h.ops.tr.live.Load() { // small enough to inline: no call when nobody tracks
 		h.trackInvalidate(by, by, key, true, true)
 	}
 }
@@ -545,7 +561,7 @@ func (h *Handlers) trackTouched(by *command.Client, db int, key []byte) {
 // tracks expired gets no invalidation; BCAST's NOLOOP compares the
 // modifier, none here, so BCAST clients always hear of it.
 func (h *Handlers) trackServerTouched(cur *command.Client, running bool, db int, key []byte) {
-	if h.ops.tr.n.Load() != 0 {
+	if h.ops.tr.live.Load() {
 		h.trackInvalidate(nil, cur, key, true, running)
 	}
 }
@@ -608,6 +624,7 @@ func (h *Handlers) trackInvalidate(by, cur *command.Client, key []byte, bcast, r
 		}
 		t.items -= len(m)
 		delete(t.table, string(key))
+		t.setLive()
 	}
 	t.mu.Unlock()
 	for _, st := range targets {
@@ -710,6 +727,7 @@ func (h *Handlers) trackingFlush(by *command.Client) {
 	}
 	t.table = map[string]map[int64]struct{}{}
 	t.items = 0
+	t.setLive()
 	t.mu.Unlock()
 	for _, st := range targets {
 		h.sendInvalidation(st, by, nil, true)

@@ -827,6 +827,9 @@ func TestTrackingCases(t *testing.T) {
 			on("c0", "CLIENT", "TRACKING", "on", "REDIRECT", "$id:s1", "BCAST", "NOLOOP"),
 			on("c0", "EVAL", "redis.call('SET', ARGV[1], 'u') return redis.call('GET', KEYS[1])", "1", "x", "l"),
 			on("c0", "SET", "m", "1")}},
+		{"a key modified while nobody tracks is forgotten", []trackStep{
+			on("c0", "CLIENT", "TRACKING", "on"), on("c0", "GET", "h"), on("c0", "CLIENT", "TRACKING", "off"),
+			on("c1", "SET", "h", "1"), on("c0", "CLIENT", "TRACKING", "on"), on("c2", "SET", "h", "2")}},
 		{"tracking-table-max-keys evicts", []trackStep{
 			on("c0", "CLIENT", "TRACKING", "on"), on("c0", "MGET", "a", "b", "c"),
 			{On: "ctl", Max: 1, Cmds: [][]string{{"CONFIG", "SET", "tracking-table-max-keys", "1"}}}}},
