@@ -95,11 +95,13 @@ func (h *Handlers) expireGeneric(c *command.Ctx, basetime int64, scale int64) {
 		return
 	}
 	c.DB.SetExpireAt(slot, key, when)
+	// Redis replies before it signals the key (expireGenericCommand): a
+	// tracking invalidation for this client's output follows the reply
+	c.W.Int(1)
 	c.Modified(key)
 	// propagate as PEXPIREAT with the absolute time, options kept
 	c.Propagate = pexpireAt(c.Args, when)
 	c.Event('g', "expire", key)
-	c.W.Int(1)
 }
 
 // pexpireProp is what EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT without

@@ -80,13 +80,16 @@ func (h *Handlers) hset(c *command.Ctx) {
 			created++
 		}
 	}
-	c.Modified(key)
-	c.Event('h', "hset", key)
+	// Redis replies before it signals the key (hsetCommand and the other
+	// hash writes but HDEL): a tracking invalidation for this client's
+	// output follows the reply
 	if c.Spec.Name == "hmset" {
 		c.W.OK()
 	} else {
 		c.W.Int(int64(created))
 	}
+	c.Modified(key)
+	c.Event('h', "hset", key)
 }
 
 func (h *Handlers) hsetnx(c *command.Ctx) {
@@ -104,9 +107,9 @@ func (h *Handlers) hsetnx(c *command.Ctx) {
 		c.DB.Set(key, hs, 0)
 	}
 	hs.Set(c.Args[2], c.Args[3], h.hashLimits())
+	c.W.Int(1) // before the key is signalled, as Redis
 	c.Modified(key)
 	c.Event('h', "hset", key)
-	c.W.Int(1)
 }
 
 func (h *Handlers) hget(c *command.Ctx) {
@@ -275,9 +278,9 @@ func (h *Handlers) hincrby(c *command.Ctx) {
 	}
 	var buf [24]byte
 	hs.Set(c.Args[2], strconv.AppendInt(buf[:0], cur, 10), h.hashLimits())
+	c.W.Int(cur) // before the key is signalled, as Redis
 	c.Modified(key)
 	c.Event('h', "hincrby", key)
-	c.W.Int(cur)
 }
 
 // parseIntLoose parses a stored value as string2ll does (canonical int64).
@@ -327,10 +330,10 @@ func (h *Handlers) hincrbyfloat(c *command.Ctx) {
 		c.DB.Set(key, hs, 0)
 	}
 	hs.Set(c.Args[2], out, h.hashLimits())
+	c.W.Bulk(out) // before the key is signalled, as Redis
 	c.Modified(key)
 	c.Event('h', "hincrbyfloat", key)
 	c.Propagate = [][][]byte{{[]byte("HSET"), key, c.Args[2], out}}
-	c.W.Bulk(out)
 }
 
 func (h *Handlers) hrandfield(c *command.Ctx) {

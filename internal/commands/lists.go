@@ -129,9 +129,11 @@ func (h *Handlers) pushGeneric(c *command.Ctx, where int, xx bool) {
 	for _, v := range copyArgs(c.Args[2:]) {
 		listPush(l, where, v)
 	}
+	// Redis replies before it signals the key (pushGenericCommand): a
+	// tracking invalidation for this client's output follows the reply
+	c.W.Int(int64(l.Len()))
 	c.Modified(key)
 	c.Event('l', pushEvent(where), key)
-	c.W.Int(int64(l.Len()))
 }
 
 func (h *Handlers) lpush(c *command.Ctx)  { h.pushGeneric(c, listHead, false) }
@@ -310,9 +312,9 @@ func (h *Handlers) lset(c *command.Ctx) {
 		return
 	}
 	l.SetIndex(int(idx), Copy(c.Args[3]))
+	c.W.OK() // before the key is signalled, as Redis's lsetCommand
 	c.Modified(key)
 	c.Event('l', "lset", key)
-	c.W.OK()
 }
 
 func (h *Handlers) linsert(c *command.Ctx) {
@@ -553,12 +555,15 @@ func (h *Handlers) moveOnce(c *command.Ctx, src, dst []byte, from, to int) (serv
 		c.DB.Set(dst, dl, 0)
 	}
 	listPush(dl, to, v)
+	// Redis's order (lmoveGenericCommand): dst signalled, the reply,
+	// then src signalled, so that a tracking invalidation for this
+	// client's output sits where Redis puts it
 	c.Modified(dst)
 	c.Event('l', pushEvent(to), dst)
+	c.W.Bulk(v)
 	c.Event('l', popEvent(from), src)
 	listEmptied(c, src, sl)
 	c.Modified(src)
-	c.W.Bulk(v)
 	return true
 }
 

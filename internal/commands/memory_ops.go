@@ -512,6 +512,9 @@ func (h *Handlers) opsCron() {
 	if h.ops.tr.pending.Load() { // keys the active expiry deleted
 		h.trackBroadcast(true)
 	}
+	if h.Exec.Guard.Load()&exec.GuardTrackLimit != 0 {
+		h.trackLimit(nil) // Redis's serverCron does it too, with no client
+	}
 	h.ops.ops.sample(time.Now(), [3]int64{h.Exec.TotalCmds.Load(), h.Net.NetInput.Load(), h.Net.NetOutput.Load()})
 }
 

@@ -77,6 +77,8 @@ func (h *Handlers) registerOps() {
 	h.Config.OnChange("slowlog-max-len", func(string) { h.slowTrim() })
 	h.Exec.Observe = h.observe
 	h.Exec.TouchedBy = h.trackTouched
+	h.Exec.ServerTouched = h.trackServerTouched
+	h.Exec.TrackLimit = h.trackLimit
 	h.Exec.Pause = h.pauseWait
 	t := h.Table
 	none := command.WithLock(command.LockNone)

@@ -187,11 +187,13 @@ func (h *Handlers) spop(c *command.Ctx) {
 		i := rand.IntN(s.Len())
 		m := []byte(s.Member(i))
 		s.RemoveAt(i)
-		c.Modified(key)
+		// Redis's order (spopCommand): the event, the reply, then the
+		// key signalled, a tracking invalidation for this client after it
 		c.Event('s', "spop", key)
 		c.Propagate = [][][]byte{{[]byte("SREM"), key, m}}
-		setEmptied(c, key, s)
 		c.W.Bulk(m)
+		setEmptied(c, key, s)
+		c.Modified(key)
 		return
 	}
 	count, ok := ParseInt(c.Args[2])

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/pubsub"
 )
 
@@ -57,20 +58,33 @@ type tracker struct {
 	items    int
 	prefixes map[string]*bcastState
 	n        atomic.Int32 // tracking clients
-	pending  atomic.Bool  // some bcastState has keys
+	// live: some client tracks or the table holds keys (of clients that
+	// stopped tracking since, which Redis forgets only when their key is
+	// modified): modified keys must be looked up. Set under mu.
+	live    atomic.Bool
+	pending atomic.Bool // some bcastState has keys
 	// cmdKeys: some of them were modified by a command, which sends them
 	// when it is over (the cron sends only the server's: expiry)
 	cmdKeys bool
-	// later holds the invalidations of a client's own command for the
-	// client it redirects to, until the command is over (Redis's
-	// tracking_pending_keys), by client id.
+	// later holds the invalidations of a client's own command for
+	// itself or the client it redirects to, until the command is over
+	// (Redis's tracking_pending_keys), by client id.
 	later map[int64][]laterMsg
 }
 
-// laterMsg is an invalidation waiting for the end of a command.
+// laterMsg is an invalidation waiting for the end of a command: for the
+// client it redirects to (st, proto), or for the client itself (self).
 type laterMsg struct {
 	st    *trackState
 	proto []byte
+	self  *pubsub.Message
+}
+
+// setLive updates live. Requires mu.
+func (t *tracker) setLive() {
+	if live := len(t.clients) > 0 || len(t.table) > 0; live != t.live.Load() {
+		t.live.Store(live)
+	}
 }
 
 func (t *tracker) init() {
@@ -212,6 +226,7 @@ func (h *Handlers) clientTracking(c *command.Ctx) {
 		st = &trackState{cl: c.Client, sink: sink}
 		t.clients[c.Client.ID] = st
 		t.n.Store(int32(len(t.clients)))
+		t.setLive()
 	}
 	st.redirect, st.bcast, st.optin, st.optout, st.noloop = redirect, bcast, optin, optout, noloop
 	st.broken.Store(false)
@@ -290,6 +305,7 @@ func (h *Handlers) trackingOff(cl *command.Client) {
 		}
 	}
 	t.n.Store(int32(len(t.clients)))
+	t.setLive()
 	t.mu.Unlock()
 }
 
@@ -397,8 +413,10 @@ func (h *Handlers) clientGetRedir(c *command.Ctx) {
 // script's command, once it is over. After a client's command, outside
 // MULTI, its CLIENT CACHING is spent unless the command was a CLIENT
 // subcommand (Redis's resetClient). After a command of a client (not a
-// MULTI's queued one, nor a script's), the BCAST clients get the keys
-// modified meanwhile and the table is cut to tracking-table-max-keys.
+// MULTI's queued one, nor a script's), its own pending invalidations go
+// out after its reply, the BCAST clients get the keys modified meanwhile
+// and a table over tracking-table-max-keys is marked for a cut before the
+// next command.
 func (h *Handlers) trackObserve(c *command.Ctx) {
 	cl := c.Client
 	if c.InScript {
@@ -440,13 +458,35 @@ func (h *Handlers) trackObserve(c *command.Ctx) {
 		}
 		t.mu.Unlock()
 		for _, m := range later {
-			h.sendInvalidation(m.st, nil, m.proto)
+			if m.self == nil {
+				h.sendInvalidation(m.st, nil, m.proto, false)
+			} else if self := PushSelf(cl); self.Buf != nil {
+				*self.Buf = m.self.AppendTo(*self.Buf, self.Proto) // after the reply
+			} else if m.st.sink != nil {
+				m.st.sink.Deliver(m.self)
+			}
 		}
 		if t.pending.Load() {
 			h.trackBroadcast(false)
 		}
-		h.trackLimit()
+		h.trackOverLimit()
 	}
+}
+
+// trackOverLimit marks the table for eviction before the next command
+// (exec.GuardTrackLimit) when it holds more than tracking-table-max-keys
+// keys: Redis cuts it in processCommand, before a command, not after.
+func (h *Handlers) trackOverLimit() {
+	max := int(h.Config.Int("tracking-table-max-keys"))
+	if max <= 0 {
+		return
+	}
+	t := &h.ops.tr
+	t.mu.Lock()
+	if len(t.table) > max && h.Exec.Guard.Load()&exec.GuardTrackLimit == 0 {
+		h.Exec.SetGuard(exec.GuardTrackLimit, true)
+	}
+	t.mu.Unlock()
 }
 
 // trackRemember adds the keys of args to cl's entries in the table.
@@ -470,21 +510,24 @@ func (h *Handlers) trackRemember(cl *command.Client, spec *command.Spec, args []
 			t.items++
 		}
 	}
+	t.setLive()
 	t.mu.Unlock()
 }
 
-// trackLimit evicts keys from the table, picked at random as Redis's
-// trackingLimitUsedSlots does, while it holds more than
-// tracking-table-max-keys keys: their clients get an invalidation.
-func (h *Handlers) trackLimit() {
+// trackLimit is the executor's TrackLimit hook, run before cur's command
+// (nil: from the cron) while the table is marked over its limit: it
+// evicts keys, picked at random as Redis's trackingLimitUsedSlots does,
+// while the table holds more than tracking-table-max-keys keys; their
+// clients get an invalidation, but for a NOLOOP cur, as in Redis (its
+// current_client is the client about to run a command), and for cur at
+// once, before its reply. Only while some client tracks, as Redis.
+func (h *Handlers) trackLimit(cur *command.Client) {
 	max := int(h.Config.Int("tracking-table-max-keys"))
-	if max <= 0 {
-		return
-	}
 	t := &h.ops.tr
 	for {
 		t.mu.Lock()
-		if len(t.table) <= max {
+		if max <= 0 || len(t.table) <= max || t.n.Load() == 0 {
+			h.Exec.SetGuard(exec.GuardTrackLimit, false)
 			t.mu.Unlock()
 			return
 		}
@@ -494,17 +537,32 @@ func (h *Handlers) trackLimit() {
 			break
 		}
 		t.mu.Unlock()
-		h.trackInvalidate(nil, []byte(key), false)
+		h.trackInvalidate(nil, cur, []byte(key), false, false)
 	}
 }
 
-// trackTouched is the executor's TouchedBy hook: key was modified by by
-// (nil for expiry and eviction). Clients that read it get an invalidation
-// (but not by itself with NOLOOP), and so do BCAST clients with a
-// matching prefix.
+// trackTouched is the executor's TouchedBy hook: key was modified by by.
+// Clients that read it get an invalidation (but not the client whose
+// command runs, with NOLOOP), and so do BCAST clients with a matching
+// prefix. While the table holds keys, also with nobody tracking, the key
+// is forgotten: a client that read it, stopped and tracks again gets no
+// invalidation for it, as in Redis.
 func (h *Handlers) trackTouched(by *command.Client, db int, key []byte) {
-	if h.ops.tr.n.Load() != 0 { // small enough to inline: no call when nobody tracks
-		h.trackInvalidate(by, key, true)
+	if h.ops.tr.live.Load() { // small enough to inline: no call when nobody tracks
+		h.trackInvalidate(by, by, key, true, true)
+	}
+}
+
+// trackServerTouched is the executor's ServerTouched hook: the server
+// deleted key (expiry, maxmemory eviction) during or just before cur's
+// command (nil: the active expiry). As Redis's trackingInvalidateKey
+// with a NULL client, NOLOOP compares the client whose command runs
+// (server.current_client): a NOLOOP client whose own read finds a key it
+// tracks expired gets no invalidation; BCAST's NOLOOP compares the
+// modifier, none here, so BCAST clients always hear of it.
+func (h *Handlers) trackServerTouched(cur *command.Client, running bool, db int, key []byte) {
+	if h.ops.tr.live.Load() {
+		h.trackInvalidate(nil, cur, key, true, running)
 	}
 }
 
@@ -523,18 +581,19 @@ func trackOrder(ids []int64) {
 	})
 }
 
-// trackInvalidate is trackTouched when some client tracks keys; bcast
-// says whether BCAST clients hear of it (not for an eviction from the
-// table).
-func (h *Handlers) trackInvalidate(by *command.Client, key []byte, bcast bool) {
+// trackInvalidate is trackTouched when some client tracks keys: by is
+// the client that modified key (nil: the server), cur the client whose
+// command runs or is about to (nil: none), running whether it runs
+// already; bcast says whether BCAST clients hear of it (not for an
+// eviction from the table).
+func (h *Handlers) trackInvalidate(by, cur *command.Client, key []byte, bcast, running bool) {
 	t := &h.ops.tr
 	var targets []*trackState
-	// cur is the client whose command runs (Redis's current_client): a
-	// script's caller. BCAST's NOLOOP compares the modifier itself, which
-	// for redis.call is the script's client (id 0), as Redis 7.0.
-	cur := by
-	if by != nil && by.Caller != nil {
-		cur = by.Caller
+	// cur is Redis's current_client: for a script, its caller. BCAST's
+	// NOLOOP compares the modifier itself, which for redis.call is the
+	// script's client (id 0), as Redis 7.0.
+	if cur != nil && cur.Caller != nil {
+		cur = cur.Caller
 	}
 	t.mu.Lock()
 	if bcast {
@@ -546,7 +605,7 @@ func (h *Handlers) trackInvalidate(by *command.Client, key []byte, bcast bool) {
 			if strings.HasPrefix(string(key), p) {
 				bs.keys[string(key)] = byID
 				t.pending.Store(true)
-				t.cmdKeys = t.cmdKeys || by != nil
+				t.cmdKeys = t.cmdKeys || cur != nil
 			}
 		}
 	}
@@ -565,10 +624,11 @@ func (h *Handlers) trackInvalidate(by *command.Client, key []byte, bcast bool) {
 		}
 		t.items -= len(m)
 		delete(t.table, string(key))
+		t.setLive()
 	}
 	t.mu.Unlock()
 	for _, st := range targets {
-		h.sendInvalidation(st, cur, appendKeyArray(nil, key))
+		h.sendInvalidation(st, cur, appendKeyArray(nil, key), running)
 	}
 }
 
@@ -638,7 +698,7 @@ func (h *Handlers) trackBroadcast(cron bool) {
 	}
 	t.mu.Unlock()
 	for _, s := range out {
-		h.sendInvalidation(s.st, nil, s.proto)
+		h.sendInvalidation(s.st, nil, s.proto, false)
 	}
 }
 
@@ -667,9 +727,10 @@ func (h *Handlers) trackingFlush(by *command.Client) {
 	}
 	t.table = map[string]map[int64]struct{}{}
 	t.items = 0
+	t.setLive()
 	t.mu.Unlock()
 	for _, st := range targets {
-		h.sendInvalidation(st, by, nil)
+		h.sendInvalidation(st, by, nil, true)
 	}
 }
 
@@ -693,8 +754,11 @@ const trackingChannel = "__redis__:invalidate"
 // message for it that is not its own invalidation goes into its reply
 // now, before the reply (Redis writes it at once; its own invalidations
 // wait for the end of the command, as Crescent's deliveries to the
-// running client do).
-func (h *Handlers) sendInvalidation(st *trackState, cur *command.Client, proto []byte) {
+// running client do). Before its command runs (running false: maxmemory
+// and tracking-table-max-keys evictions), everything for cur goes into
+// its output at once, before the reply, as Redis's trackingInvalidateKey
+// defers only while the current client executes a command.
+func (h *Handlers) sendInvalidation(st *trackState, cur *command.Client, proto []byte, running bool) {
 	t := &h.ops.tr
 	t.mu.Lock()
 	redirect, own := st.redirect, st.sink
@@ -710,10 +774,10 @@ func (h *Handlers) sendInvalidation(st *trackState, cur *command.Client, proto [
 			proto = []byte("$-1\r\n")
 		}
 	}
-	if cur != nil && st.cl.ID == cur.ID && redirect > 0 && redirect != cur.ID {
+	if running && cur != nil && st.cl.ID == cur.ID && redirect > 0 && redirect != cur.ID {
 		// its own command's invalidation goes out once the command is over
 		t.mu.Lock()
-		t.later[cur.ID] = append(t.later[cur.ID], laterMsg{st, proto})
+		t.later[cur.ID] = append(t.later[cur.ID], laterMsg{st: st, proto: proto})
 		t.mu.Unlock()
 		return
 	}
@@ -746,7 +810,19 @@ func (h *Handlers) sendInvalidation(st *trackState, cur *command.Client, proto [
 		r2 = append(r2, proto...)
 	}
 	m := pubsub.NewDual(r2, r3)
-	if cur != nil && redirect == cur.ID && st.cl.ID != cur.ID {
+	to := st.cl.ID
+	if redirect > 0 {
+		to = redirect
+	}
+	if cur != nil && to == cur.ID {
+		if st.cl.ID == cur.ID && running {
+			// its own invalidation during its own command: after the
+			// reply (Redis's tracking_pending_keys)
+			t.mu.Lock()
+			t.later[cur.ID] = append(t.later[cur.ID], laterMsg{st: st, self: m})
+			t.mu.Unlock()
+			return
+		}
 		if self := PushSelf(cur); self.Buf != nil {
 			*self.Buf = m.AppendTo(*self.Buf, self.Proto)
 			return

@@ -825,6 +825,10 @@ func (h *Handlers) zpop(c *command.Ctx, keys [][]byte, max bool, emitKey bool, c
 		c.W.Bulk(key)
 		c.W.Array(int(n))
 	}
+	// Redis signals the key between the reply's header(s) and its
+	// elements (genericZpopCommand): a tracking invalidation for this
+	// client's output sits there
+	c.Modified(key)
 	for i := int64(0); i < n; i++ {
 		var e *keyspace.ZNode
 		if max {
@@ -840,7 +844,6 @@ func (h *Handlers) zpop(c *command.Ctx, keys [][]byte, max bool, emitKey bool, c
 		c.W.BulkString(member)
 		c.W.Double(score)
 	}
-	c.Modified(key)
 	c.Dirty += int(n) - 1
 	if max {
 		c.Event('z', "zpopmax", key)
@@ -1244,8 +1247,8 @@ func (h *Handlers) zsetOp(c *command.Ctx, dstkey []byte, numkeysIdx int, op int,
 	if dstkey != nil {
 		if out.Len() > 0 {
 			c.DB.Set(dstkey, out, 0)
+			c.Modified(dstkey) // Redis's setKey signals it before the reply
 			c.W.Int(int64(out.Len()))
-			c.Modified(dstkey)
 			c.Event('z', [...]string{"zunionstore", "zinterstore", "zdiffstore"}[op], dstkey)
 		} else {
 			c.W.Int(0)

@@ -34,14 +34,13 @@ import (
 // then not compared, only that the table holds at most that many keys, and
 // a FLUSHALL ends the segment (the tables start over alike). A client that
 // is the redirection target of another gets the invalidations its own
-// command causes where Redis's code for that command signals the key:
-// before its reply for SET, DEL or INCR, after it for HSET, LPUSH, ZADD
-// or GETDEL (they reply first); such pushes are compared as if they came
-// after the reply. Redis sends a flush's nulls in its client list's
+// command causes where Redis's code for that command signals the key
+// (before its reply for SET, after it for HSET, between the header and
+// the elements for ZPOPMIN): compared where they come. Redis sends a flush's nulls in its client list's
 // order, which its clientsCron rotates: a FLUSHALL's or FLUSHDB's
 // messages are compared sorted.
 func TestRandomTracking(t *testing.T) {
-	p := StartPair(t)
+	p := StartPair(t, "--enable-debug-command", "yes") // DEBUG SET-ACTIVE-EXPIRE
 	if f := os.Getenv("CRESCENT_TRACK_REPLAY"); f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -52,7 +51,6 @@ func TestRandomTracking(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := newTrackHarness(t, p)
-		h.loose = true
 		for _, st := range steps {
 			h.run(t, st)
 		}
@@ -61,7 +59,6 @@ func TestRandomTracking(t *testing.T) {
 	for _, seed := range randomSeeds() {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			h := newTrackHarness(t, p)
-			h.loose = true
 			g := &trackGen{rng: rand.New(rand.NewPCG(seed, 0x7ac4)), h: h}
 			var all []trackStep
 			defer func() {
@@ -98,10 +95,6 @@ type trackHarness struct {
 	names [2]map[string]string // client ID -> name, per server
 	kills int
 	evict int // steps left in a tracking-table-max-keys segment
-	// loose: the pushes a client gets before a reply of its own are
-	// compared as if they came after it (see TestRandomTracking)
-	loose bool
-	carry [2]string // loose: the pushes before the reply of the step's client
 	max   int
 	hist  []string
 }
@@ -165,9 +158,11 @@ func (h *trackHarness) conn(name string) *trackConn {
 // the control connection.
 type trackStep struct {
 	On    string        `json:"on"`
+	Pre   [][]string    `json:"pre,omitempty"` // on ctl, before Cmds
 	Cmds  [][]string    `json:"cmds"`
 	Wait  time.Duration `json:"wait,omitempty"`
-	After [][]string    `json:"after,omitempty"` // on ctl, after the wait
+	Then  [][]string    `json:"then,omitempty"`  // on the same client, after the wait
+	After [][]string    `json:"after,omitempty"` // on ctl, after the wait and Then
 	Kill  bool          `json:"kill,omitempty"`  // kill and replace the victim v
 	Max   int           `json:"max,omitempty"`   // > 0: start a tracking-table-max-keys segment
 }
@@ -178,8 +173,14 @@ func (s trackStep) String() string {
 		parts = append(parts, strings.Join(c, " "))
 	}
 	out := s.On + ": " + strings.Join(parts, " ; ")
+	for _, c := range s.Pre {
+		out = "ctl: " + strings.Join(c, " ") + " ; " + out
+	}
 	if s.Wait > 0 {
 		out += fmt.Sprintf(" ; wait %v", s.Wait)
+	}
+	for _, c := range s.Then {
+		out += " ; " + strings.Join(c, " ")
 	}
 	for _, c := range s.After {
 		out += " ; ctl: " + strings.Join(c, " ")
@@ -296,12 +297,7 @@ func (h *trackHarness) exchange(t *testing.T, i int, conn *Conn, args []string) 
 		if len(args) == 2 && strings.EqualFold(args[0], "CLIENT") && strings.EqualFold(args[1], "INFO") {
 			b = h.clientInfo(i, b)
 		}
-		if h.loose {
-			// compared with the messages read after the step
-			h.carry[i] += strings.ReplaceAll(before.String(), "  push ", "  msg ")
-		} else {
-			out.WriteString(before.String())
-		}
+		out.WriteString(before.String())
 		fmt.Fprintf(&out, "  reply %q\n", h.normIDs(i, args, b))
 		return out.String()
 	}
@@ -353,7 +349,9 @@ func (h *trackHarness) run(t *testing.T, st trackStep) {
 			if st.On != "ctl" {
 				conn = h.conn(st.On).conn[i]
 			}
-			h.carry[i] = ""
+			for _, c := range st.Pre {
+				h.ctl[i].MustDo(t, c...)
+			}
 			for _, c := range st.Cmds {
 				tr[i] += h.exchange(t, i, conn, c)
 			}
@@ -361,6 +359,11 @@ func (h *trackHarness) run(t *testing.T, st trackStep) {
 	}
 	if st.Wait > 0 {
 		time.Sleep(st.Wait)
+	}
+	for i := range h.ctl {
+		for _, c := range st.Then {
+			tr[i] += h.exchange(t, i, h.conn(st.On).conn[i], c)
+		}
 	}
 	for i := range h.ctl {
 		for _, c := range st.After {
@@ -377,9 +380,6 @@ func (h *trackHarness) run(t *testing.T, st trackStep) {
 	for i := range h.ctl {
 		for _, tc := range h.conns {
 			m := h.messages(t, i, tc.conn[i])
-			if tc.name == st.On {
-				m = h.carry[i] + m
-			}
 			if st.flushes() {
 				// Redis sends a flush's nulls in its client list's order,
 				// which its clientsCron rotates as time passes
@@ -594,7 +594,7 @@ func (g *trackGen) read() []string {
 
 func (g *trackGen) write() []string {
 	k := g.key()
-	switch g.rng.IntN(22) {
+	switch g.rng.IntN(27) {
 	case 0, 1, 2, 3:
 		return []string{"SET", k, g.val()}
 	case 4:
@@ -631,6 +631,16 @@ func (g *trackGen) write() []string {
 		return []string{"COPY", k, g.key(), "REPLACE"}
 	case 20:
 		return []string{"SELECT", g.pick([]string{"0", "0", "1", "2"})}
+	case 21:
+		return []string{"ZPOPMIN", k, g.pick([]string{"1", "2"})}
+	case 22:
+		return []string{"LMOVE", k, g.key(), "LEFT", "RIGHT"}
+	case 23:
+		return []string{"HINCRBY", k, "f", "1"}
+	case 24:
+		return []string{"SPOP", k}
+	case 25:
+		return []string{"ZUNIONSTORE", k, "2", k, g.key()}
 	}
 	return []string{"SET", k, g.val(), "KEEPTTL", "GET"}
 }
@@ -700,6 +710,19 @@ func (g *trackGen) next() trackStep {
 		for _, db := range []string{"0", "1", "2"} {
 			// TOUCH deletes the key where active expiry did not yet
 			after = append(after, []string{"SELECT", db}, append([]string{"TOUCH"}, trackKeys...), []string{"KEYS", "*"})
+		}
+		if g.rng.IntN(2) == 0 {
+			// the client's own read finds the key expired (active expiry
+			// off meanwhile): NOLOOP compares the client whose command
+			// runs, its own invalidation follows the reply
+			read := g.pick([]string{"GET", "EXISTS", "TYPE", "EVAL", "MGET"})
+			then := []string{read, k}
+			if read == "EVAL" {
+				then = []string{"EVAL", "return redis.call('GET', KEYS[1])", "1", k}
+			}
+			after = append([][]string{{"DEBUG", "SET-ACTIVE-EXPIRE", "1"}}, after...)
+			return trackStep{On: on, Pre: [][]string{{"DEBUG", "SET-ACTIVE-EXPIRE", "0"}}, Cmds: [][]string{c},
+				Wait: 60 * time.Millisecond, Then: [][]string{then}, After: after}
 		}
 		return trackStep{On: on, Cmds: [][]string{c}, Wait: 60 * time.Millisecond, After: after}
 	case 14:
@@ -804,6 +827,9 @@ func TestTrackingCases(t *testing.T) {
 			on("c0", "CLIENT", "TRACKING", "on", "REDIRECT", "$id:s1", "BCAST", "NOLOOP"),
 			on("c0", "EVAL", "redis.call('SET', ARGV[1], 'u') return redis.call('GET', KEYS[1])", "1", "x", "l"),
 			on("c0", "SET", "m", "1")}},
+		{"a key modified while nobody tracks is forgotten", []trackStep{
+			on("c0", "CLIENT", "TRACKING", "on"), on("c0", "GET", "h"), on("c0", "CLIENT", "TRACKING", "off"),
+			on("c1", "SET", "h", "1"), on("c0", "CLIENT", "TRACKING", "on"), on("c2", "SET", "h", "2")}},
 		{"tracking-table-max-keys evicts", []trackStep{
 			on("c0", "CLIENT", "TRACKING", "on"), on("c0", "MGET", "a", "b", "c"),
 			{On: "ctl", Max: 1, Cmds: [][]string{{"CONFIG", "SET", "tracking-table-max-keys", "1"}}}}},

@@ -108,9 +108,19 @@ type Executor struct {
 	Observe func(c *command.Ctx, d time.Duration)
 	// TouchedBy, when set, is called after Touched for every modified key
 	// with the client that changed it (for redis.call the script's
-	// client, whose Caller ran the script; nil for expiry and eviction):
-	// client-side caching invalidation.
+	// client, whose Caller ran the script): client-side caching
+	// invalidation.
 	TouchedBy func(cl *command.Client, db int, key []byte)
+	// ServerTouched, when set, is called for every key the server itself
+	// deleted (expiry, maxmemory eviction) with the client whose command
+	// caused it (Redis's current_client; nil for the active expiry) and
+	// whether that command was running already: client-side caching
+	// invalidation, whose NOLOOP leaves that client out.
+	ServerTouched func(cur *command.Client, running bool, db int, key []byte)
+	// TrackLimit, when set, runs before a command while Guard has
+	// GuardTrackLimit: client tracking's table eviction, cl being the
+	// client whose command is about to run.
+	TrackLimit func(cl *command.Client)
 	// Pause, when set, runs before a command takes its locks and waits
 	// while CLIENT PAUSE holds it back; it reports whether it waited.
 	Pause func(cl *command.Client, spec *command.Spec) bool
@@ -588,7 +598,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 			return
 		}
 	}
-	if msg := e.CheckMemory(spec); msg != "" {
+	if msg := e.CheckMemory(cl, spec); msg != "" {
 		// a replica with replica-ignore-maxmemory yes never gets here
 		// (CheckMemory); with no, Redis refuses its master's writes too
 		e.reject(cl, args, w, msg)
@@ -596,6 +606,9 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	}
 	// replication's checks: NOREPLICAS, READONLY, MASTERDOWN, LOADING (guard.go)
 	if g := e.Guard.Load(); g != 0 {
+		if g&GuardTrackLimit != 0 && e.TrackLimit != nil {
+			e.TrackLimit(cl)
+		}
 		if msg := e.guard(g, cl, spec, args); msg != "" {
 			e.rejectGuard(cl, spec, args, w, msg)
 			return

@@ -31,6 +31,11 @@ const (
 	// the data it serves (repl-diskless-load swapdb). Commands with the
 	// no_async_loading flag get ErrLoading.
 	GuardAsyncLoading
+	// GuardTrackLimit: client tracking's table holds more keys than
+	// tracking-table-max-keys. Before the next command (of any client),
+	// TrackLimit evicts keys from it, as Redis's processCommand calls
+	// trackingLimitUsedSlots. No command check.
+	GuardTrackLimit
 )
 
 // guardChecks are the Guard bits that refuse commands.

@@ -19,8 +19,9 @@ const maxEvictPerCall = 10000
 // CheckMemory runs before a command, as Redis's performEvictions: when
 // used memory is over maxmemory it evicts keys by maxmemory-policy; if
 // still over (noeviction, or nothing left to evict) a denyoom command gets
-// the OOM error. It returns "" to go on.
-func (e *Executor) CheckMemory(spec *command.Spec) string {
+// the OOM error. It returns "" to go on. cl is the client whose command
+// is about to run (Redis's current_client while it evicts).
+func (e *Executor) CheckMemory(cl *command.Client, spec *command.Spec) string {
 	if e.Memory == nil {
 		return ""
 	}
@@ -31,7 +32,7 @@ func (e *Executor) CheckMemory(spec *command.Spec) string {
 		// isSafeToPerformEvictions)
 		return ""
 	}
-	if !e.Evict(max, policy, samples) && spec.Has(command.FlagDenyOOM) {
+	if !e.Evict(cl, max, policy, samples) && spec.Has(command.FlagDenyOOM) {
 		return ErrOOM
 	}
 	return ""
@@ -39,8 +40,9 @@ func (e *Executor) CheckMemory(spec *command.Spec) string {
 
 // Evict removes keys by policy until used memory is at most max. It
 // reports whether it got there. Evicted keys are counted, notified
-// ("evicted"), signalled to WATCH and propagated as DEL.
-func (e *Executor) Evict(max int64, policy string, samples int) bool {
+// ("evicted"), signalled to WATCH and to client tracking (cur: the client
+// whose command is about to run, nil: none) and propagated as DEL.
+func (e *Executor) Evict(cur *command.Client, max int64, policy string, samples int) bool {
 	p := keyspace.ParsePolicy(policy)
 	now := e.Now()
 	onEvict := func(db int, key string) {
@@ -49,7 +51,7 @@ func (e *Executor) Evict(max int64, policy string, samples int) bool {
 		if e.Touched != nil {
 			e.Touched(db, k)
 		}
-		e.touchedNoClient(db, k) // client tracking (ops.go)
+		e.touchedNoClient(cur, false, db, k) // client tracking (ops.go)
 		e.blocks.gone(db, k)
 		if e.Notify != nil {
 			e.Notify('e', "evicted", db, k, nil)

@@ -118,13 +118,14 @@ func (e *Executor) markWatched(db int, key []byte) {
 // KeyExpired signals that key was deleted because its time passed: WATCH
 // counts it as a modification, an "expired" notification is emitted and,
 // while anything keeps propagated writes (the AOF, replicas), a DEL is
-// propagated. It is meant for keyspace.Hooks.Expired (called under the
-// key's shard lock).
-func (e *Executor) KeyExpired(db int, key string) {
+// propagated. cur is the client whose command found it expired (nil: the
+// active expiry), for client tracking's NOLOOP. It is meant for
+// keyspace.Hooks.Expired (called under the key's shard lock).
+func (e *Executor) KeyExpired(db int, key string, cur *command.Client) {
 	if e.watchReg().n.Load() != 0 {
 		e.touchWatched(db, []byte(key))
 	}
-	e.touchedNoClient(db, []byte(key)) // client tracking (ops.go)
+	e.touchedNoClient(cur, true, db, []byte(key)) // client tracking (ops.go)
 	e.blocks.gone(db, []byte(key))
 	if e.Notify != nil {
 		e.Notify('x', "expired", db, []byte(key), nil)

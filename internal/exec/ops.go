@@ -174,9 +174,11 @@ func (e *Executor) clientTouch(cl *command.Client) func(db int, key []byte) {
 }
 
 // touchedNoClient signals a modification made by the server itself
-// (eviction, expiry) to TouchedBy.
-func (e *Executor) touchedNoClient(db int, key []byte) {
-	if f := e.TouchedBy; f != nil {
-		f(nil, db, key)
+// (eviction, expiry) to ServerTouched: cur is the client whose command
+// caused it (nil: none), running whether that command runs already (a
+// lookup's expiry) or not yet (maxmemory eviction before it).
+func (e *Executor) touchedNoClient(cur *command.Client, running bool, db int, key []byte) {
+	if f := e.ServerTouched; f != nil {
+		f(cur, running, db, key)
 	}
 }

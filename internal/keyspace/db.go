@@ -139,7 +139,7 @@ func (db DB) expireIfNeeded(ds *dbShard, h uint64, sh int, p unsafe.Pointer) boo
 		k := recKey(p)
 		db.remove(ds, h, sh, p)
 		if db.s.hooks.Expired != nil {
-			db.s.hooks.Expired(int(db.idx), k)
+			db.s.hooks.Expired(int(db.idx), k, db.by)
 		}
 		return true
 	}

@@ -105,8 +105,10 @@ func (s *Store) DropHits(sh int) {
 
 // Hooks are called by the keyspace, with the key's shard locked.
 type Hooks struct {
-	// Expired is called when a key is deleted because its time passed.
-	Expired func(db int, key string)
+	// Expired is called when a key is deleted because its time passed;
+	// by is what the view that found it was given by DB.WithEvents or
+	// Store.DBFor (a command's context; nil for the active expiry).
+	Expired func(db int, key string, by unsafe.Pointer)
 	// New is called when a key is added (Redis's dbAdd: the "new"
 	// keyspace event), while SetKeyEvents turned it on; by is what the
 	// view that added it was given by DB.WithEvents (nil: none).

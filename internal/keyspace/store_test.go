@@ -1,6 +1,8 @@
 package keyspace
 
 import (
+	"unsafe"
+
 	"fmt"
 	"strconv"
 	"sync"
@@ -108,7 +110,7 @@ func BenchmarkGlobalSetGet(b *testing.B) {
 // deleted on access.
 func TestReplicaExpiry(t *testing.T) {
 	expired := 0
-	s := New(1, Hooks{Expired: func(int, string) { expired++ }})
+	s := New(1, Hooks{Expired: func(int, string, unsafe.Pointer) { expired++ }})
 	s.DB(0, 1000).Set([]byte("k"), []byte("v"), 1500)
 	s.SetReplica(true)
 	later := s.DB(0, 2000)

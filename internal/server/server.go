@@ -112,9 +112,14 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 		shutdownCh: make(chan struct{}), started: time.Now()}
 	s.clockMs.Store(s.started.UnixMilli())
 	s.store = keyspace.New(int(cfg.Int("databases")), keyspace.Hooks{
-		Expired: func(db int, key string) {
+		Expired: func(db int, key string, by unsafe.Pointer) {
 			s.stats.ExpiredKeys.Add(1)
-			s.exec.KeyExpired(db, key) // WATCH and the "expired" event
+			// a command's lookup (by: its *command.Ctx) or the active expiry
+			var cur *command.Client
+			if c := (*command.Ctx)(by); c != nil {
+				cur = c.Client
+			}
+			s.exec.KeyExpired(db, key, cur) // WATCH and the "expired" event
 		},
 		New: func(db int, key []byte, by unsafe.Pointer) {
 			// a command's: where its other events go (keyspace.DB.WithEvents,
