@@ -56,7 +56,7 @@ var configDiffers = map[string]bool{
 }
 
 // crescentOwnConfigs are Crescent's directives that Redis does not have.
-var crescentOwnConfigs = map[string]bool{"event-loop": true, "event-loops": true, "log-format": true, "metrics-port": true}
+var crescentOwnConfigs = map[string]bool{"adaptive-procs": true, "event-loop": true, "event-loops": true, "log-format": true, "metrics-port": true}
 
 // normalizeConfigReply drops HELLO's reply (server name, version, id) and
 // sorts CONFIG GET's pairs (Redis answers in its dict's order), without
