@@ -489,6 +489,14 @@ func (l *eventLoop) run() {
 				ls.batchHook(n)
 			}
 		}
+		// With several Ps each connection's replies go out as soon as it
+		// is served: a worker the kernel takes off its core mid-batch
+		// would hold them ("Tail latency: stealing the rest of a stalled
+		// batch"). With one P nothing else serves meanwhile anyway, and
+		// writing them after the batch, as Redis does in beforeSleep,
+		// gives the clients' next requests time to arrive together, for
+		// the next poll, instead of waking the worker for each.
+		eachNow := ls.s.procs.Load() >= 2
 		for {
 			ev, ok := l.take()
 			if !ok {
@@ -505,9 +513,12 @@ func (l *eventLoop) run() {
 				if !l.handle(st, ev.Events) {
 					return // detached: a new worker took over
 				}
-				l.flushBatch() // its replies now, not after the batch
+				if eachNow {
+					l.flushBatch() // its replies now, not after the batch
+				}
 			}
 		}
+		l.flushBatch()
 		for len(l.again) > 0 {
 			st := l.again[0]
 			l.again = l.again[1:]
