@@ -480,10 +480,17 @@ func (l *eventLoop) run() {
 		if l.batchDone() && !l.stealBatch() {
 			n := l.poll()
 			l.setBatch(n, mono.Now()) // the worker's clock (eventLoop.clock)
-			if (n == len(l.events) || n >= ls.stealWake && n > 1) && ls.s.procs.Load() >= 2 {
+			if multiP := ls.s.procs.Load() >= 2; multiP && (n == len(l.events) || n >= ls.stealWake && n > 1) {
 				// more may be ready than one batch; or another worker
 				// is to serve the rest of this one if this one stalls
 				ls.wakeIdle()
+			} else if !multiP && n == len(l.events) {
+				// at one P, a whole batch: the governor may add Ps now
+				// (procs.go) rather than at its next window
+				select {
+				case ls.s.procPoke <- struct{}{}:
+				default:
+				}
 			}
 			if ls.batchHook != nil && n > 0 {
 				ls.batchHook(n)

@@ -64,6 +64,12 @@ const (
 	flapWindow = time.Second
 	minHold    = time.Second
 	maxHold    = 30 * time.Second
+	// procIdleBusy: a window where the process used less than this many
+	// cores ends a load; the back-off starts again from nothing.
+	procIdleBusy = 0.05
+	// procPokeMin: the shortest window a loop's request for more Ps is
+	// measured over.
+	procPokeMin = 10 * time.Millisecond
 )
 
 // next returns the P count for the next window, given the current count
@@ -73,10 +79,12 @@ func (g *procGovernor) next(cur int, s procSample) int {
 		return cur
 	}
 	busy := float64(s.cpu) / float64(s.wall) // cores used
-	if cur < g.max && busy >= procUpBusy*float64(cur) && s.idle >= procUpIdle && s.now >= g.holdUntil {
-		g.low = 0
-		g.upAt = s.now
-		return min(g.max, cur*2)
+	if busy < procIdleBusy {
+		// the load ended: the next one starts without the back-off
+		g.hold, g.holdUntil = 0, 0
+	}
+	if n := g.up(cur, s); n != cur {
+		return n
 	}
 	if cur > 1 && busy < procDownBusy*float64(cur) {
 		g.low++
@@ -94,4 +102,22 @@ func (g *procGovernor) next(cur int, s procSample) int {
 	}
 	g.low = 0
 	return cur
+}
+
+// up returns twice cur (at most max) when the sample shows the Ps busy and
+// the machine with idle CPU, and no back-off holds; else cur. The event
+// loops ask for it between windows (Server.procPoke) when a worker at one
+// P takes a whole batch: a burst then gets its Ps within a few
+// milliseconds instead of one or two windows.
+func (g *procGovernor) up(cur int, s procSample) int {
+	if s.wall <= 0 || cur >= g.max || s.now < g.holdUntil {
+		return cur
+	}
+	busy := float64(s.cpu) / float64(s.wall)
+	if busy < procUpBusy*float64(cur) || s.idle < procUpIdle {
+		return cur
+	}
+	g.low = 0
+	g.upAt = s.now
+	return min(g.max, cur*2)
 }

@@ -50,20 +50,34 @@ func (s *Server) startProcGovernor() (stop func()) {
 		t := time.NewTicker(procWindow)
 		defer t.Stop()
 		src.sample() // the first window starts now
+		last := mono.Now()
 		for {
+			poked := false
 			select {
 			case <-done:
 				return
 			case <-t.C:
+			case <-s.procPoke:
+				// a loop worker at one P took a whole batch: measure the
+				// window so far, for going up only
+				if mono.Now()-last < int64(procPokeMin) {
+					continue
+				}
+				poked = true
 			}
 			cur := int(s.procs.Load())
 			smp, ok := src.sample()
+			last = mono.Now()
 			next := maxP
 			if s.cfg.Bool("adaptive-procs") {
 				if !ok {
 					continue
 				}
-				next = g.next(cur, smp)
+				if poked {
+					next = g.up(cur, smp)
+				} else {
+					next = g.next(cur, smp)
+				}
 			}
 			if next != cur {
 				s.setProcs(next)
@@ -73,6 +87,9 @@ func (s *Server) startProcGovernor() (stop func()) {
 	return func() {
 		close(done)
 		<-finished
+		if c, ok := src.(interface{ Close() error }); ok {
+			c.Close()
+		}
 		s.setProcs(maxP)
 		procGovernorOwner.Store(nil)
 	}
@@ -134,6 +151,9 @@ func newProcSampler() (*procSampler, error) {
 	}
 	return p, nil
 }
+
+// Close closes /proc/stat.
+func (p *procSampler) Close() error { return p.stat.Close() }
 
 // sample returns the window since the previous call; ok is false for
 // the first call and after a read error.

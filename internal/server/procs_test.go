@@ -58,6 +58,12 @@ func TestProcGovernorNext(t *testing.T) {
 			rep(3, step{0.3, 1.5, 2}), rep(1, step{0.3, 1.5, 1}),
 			rep(1, step{0.95, 1.0, 2}),
 		)},
+		{"an idle window ends the load and its back-off", 2, 1, seq(
+			rep(1, step{0.95, 1.0, 2}), rep(3, step{1.0, 0.9, 2}), rep(1, step{1.0, 0.9, 1}),
+			rep(2, step{0.95, 1.0, 1}), // held
+			rep(1, step{0.01, 1.9, 1}), // the load ends
+			rep(1, step{0.95, 1.0, 2}), // a new one goes up at once
+		)},
 		{"more cores: doubling up and halving down", 8, 1, seq(
 			[]step{{1.0, 6.0, 2}, {1.9, 5.0, 4}, {3.8, 3.0, 8}, {5.0, 1.5, 8}},
 			rep(3, step{2.0, 5.0, 8}), rep(2, step{2.0, 5.0, 4}),
@@ -88,5 +94,32 @@ func TestProcGovernorNoWindow(t *testing.T) {
 	g := &procGovernor{max: 2}
 	if got := g.next(2, procSample{}); got != 2 {
 		t.Fatalf("got %d", got)
+	}
+}
+
+// TestProcGovernorUp checks the loops' early request (a whole batch at
+// one P): only up, only with room, not during a back-off.
+func TestProcGovernorUp(t *testing.T) {
+	const w = 15 * time.Millisecond
+	smp := func(now int64, busy, idle float64) procSample {
+		return procSample{now: now, wall: w, cpu: time.Duration(busy * float64(w)), idle: idle}
+	}
+	g := &procGovernor{max: 2}
+	now := int64(time.Hour)
+	if got := g.up(1, smp(now, 0.6, 1.5)); got != 1 {
+		t.Fatalf("not busy: %d", got)
+	}
+	if got := g.up(1, smp(now, 1.0, 0.2)); got != 1 {
+		t.Fatalf("no room: %d", got)
+	}
+	if got := g.up(2, smp(now, 1.0, 1.0)); got != 2 {
+		t.Fatalf("at max: %d", got)
+	}
+	if got := g.up(1, smp(now, 1.0, 1.0)); got != 2 {
+		t.Fatalf("busy with room: %d, want 2", got)
+	}
+	g.holdUntil = now + int64(time.Second)
+	if got := g.up(1, smp(now+int64(w), 1.0, 1.0)); got != 1 {
+		t.Fatalf("held: %d", got)
 	}
 }

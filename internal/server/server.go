@@ -81,6 +81,9 @@ type Server struct {
 	procs       atomic.Int32
 	procChanges atomic.Int64
 	procSrc     procSource // nil: the machine's statistics (tests set it)
+	// procPoke: a loop worker at one P that took a whole batch asks the
+	// governor to look now (procGovernor.up).
+	procPoke chan struct{}
 	// loopRawWait overrides eventLoops.rawWait when not 0 (tests;
 	// negative: no raw waits).
 	loopRawWait time.Duration
@@ -109,7 +112,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	}
 	DeclareConfig(cfg) // metrics-port, log-format (ops.go)
 	s := &Server{cfg: cfg, log: logger, table: table, clients: map[int64]*conn{},
-		shutdownCh: make(chan struct{}), started: time.Now()}
+		shutdownCh: make(chan struct{}), started: time.Now(), procPoke: make(chan struct{}, 1)}
 	s.clockMs.Store(s.started.UnixMilli())
 	s.store = keyspace.New(int(cfg.Int("databases")), keyspace.Hooks{
 		Expired: func(db int, key string, by unsafe.Pointer) {
