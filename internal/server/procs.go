@@ -52,7 +52,7 @@ const (
 	procUpBusy = 0.85
 	// procUpIdle: ...and the machine has at least this many idle cores:
 	// then it gets twice the Ps (at most max).
-	procUpIdle = 0.4
+	procUpIdle = 0.5
 	// procDownBusy: the process uses less than this share of its Ps for
 	// procDownWindows windows in a row (200 ms): then it gets half of them. At 2
 	// Ps that is 1.15 cores, above what one P can give (about 1), so a
@@ -68,8 +68,13 @@ const (
 	// cores ends a load; the back-off starts again from nothing.
 	procIdleBusy = 0.05
 	// procPokeMin: the shortest window a loop's request for more Ps is
-	// measured over.
-	procPokeMin = 10 * time.Millisecond
+	// measured over; procPokeIdle: the idle cores it needs. Over 20 ms
+	// /proc/stat has two ticks per CPU, so idle comes in half-core steps
+	// on 2 CPUs: 0.9 asks for two idle ticks (a client of a steady
+	// unpipelined load, busy most of the other core, rarely leaves them;
+	// a pipelined burst's leaves them within a few tries).
+	procPokeMin  = 20 * time.Millisecond
+	procPokeIdle = 0.9
 )
 
 // next returns the P count for the next window, given the current count
@@ -83,7 +88,7 @@ func (g *procGovernor) next(cur int, s procSample) int {
 		// the load ended: the next one starts without the back-off
 		g.hold, g.holdUntil = 0, 0
 	}
-	if n := g.up(cur, s); n != cur {
+	if n := g.upIf(cur, s, procUpIdle); n != cur {
 		return n
 	}
 	if cur > 1 && busy < procDownBusy*float64(cur) {
@@ -104,17 +109,22 @@ func (g *procGovernor) next(cur int, s procSample) int {
 	return cur
 }
 
-// up returns twice cur (at most max) when the sample shows the Ps busy and
-// the machine with idle CPU, and no back-off holds; else cur. The event
-// loops ask for it between windows (Server.procPoke) when a worker at one
-// P takes a whole batch: a burst then gets its Ps within a few
-// milliseconds instead of one or two windows.
+// up returns twice cur (at most max) when a short sample shows the Ps busy
+// and the machine with idle CPU (procPokeIdle), and no back-off holds;
+// else cur. The event loops ask for it between windows (Server.procPoke)
+// when a worker at one P takes a whole batch: a burst then gets its Ps
+// within a few tens of milliseconds instead of one or two windows.
 func (g *procGovernor) up(cur int, s procSample) int {
+	return g.upIf(cur, s, procPokeIdle)
+}
+
+// upIf is up with idle as the idle cores needed.
+func (g *procGovernor) upIf(cur int, s procSample, idle float64) int {
 	if s.wall <= 0 || cur >= g.max || s.now < g.holdUntil {
 		return cur
 	}
 	busy := float64(s.cpu) / float64(s.wall)
-	if busy < procUpBusy*float64(cur) || s.idle < procUpIdle {
+	if busy < procUpBusy*float64(cur) || s.idle < idle {
 		return cur
 	}
 	g.low = 0

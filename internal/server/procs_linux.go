@@ -101,6 +101,7 @@ func (s *Server) setProcs(n int) {
 	if int(s.procs.Load()) == n {
 		return
 	}
+	s.procChanges.Add(1) // first: whoever sees the new count sees it counted
 	// the workers wait in the netpoller with one P, by raw waits with
 	// more (eventLoops.np): switched on before going down, off after going
 	// up, so that no raw wait holds a lone P
@@ -112,7 +113,6 @@ func (s *Server) setProcs(n int) {
 	if n > 1 {
 		s.loops.useNetpoll(false)
 	}
-	s.procChanges.Add(1)
 }
 
 // procSource gives the governor its windows (procSampler; tests set

@@ -100,7 +100,7 @@ func TestProcGovernorNoWindow(t *testing.T) {
 // TestProcGovernorUp checks the loops' early request (a whole batch at
 // one P): only up, only with room, not during a back-off.
 func TestProcGovernorUp(t *testing.T) {
-	const w = 15 * time.Millisecond
+	const w = procPokeMin
 	smp := func(now int64, busy, idle float64) procSample {
 		return procSample{now: now, wall: w, cpu: time.Duration(busy * float64(w)), idle: idle}
 	}
@@ -111,6 +111,9 @@ func TestProcGovernorUp(t *testing.T) {
 	}
 	if got := g.up(1, smp(now, 1.0, 0.2)); got != 1 {
 		t.Fatalf("no room: %d", got)
+	}
+	if got := g.up(1, smp(now, 1.0, 0.5)); got != 1 {
+		t.Fatalf("half a core idle over a short window: %d, want 1 (one idle tick may be chance)", got)
 	}
 	if got := g.up(2, smp(now, 1.0, 1.0)); got != 2 {
 		t.Fatalf("at max: %d", got)
