@@ -65,4 +65,11 @@ func SampleProcs(d time.Duration, work func()) (ProcWindow, time.Duration, error
 
 // LoopNetpoll reports whether the loop workers wait in Go's netpoller
 // (a single P) rather than by raw waits.
-func LoopNetpoll(s *Server) bool { return s.loops != nil && s.loops.np.Load() != nil }
+// Call it after a command got its reply: the client's registration under
+// s.mu orders the loops' start before this read.
+func LoopNetpoll(s *Server) bool {
+	s.mu.Lock()
+	ls := s.loops
+	s.mu.Unlock()
+	return ls != nil && ls.np.Load() != nil
+}

@@ -75,6 +75,7 @@ func TestAdaptiveProcs(t *testing.T) {
 		}
 	}
 
+	expect("+PONG\r\n", "PING")
 	if server.LoopNetpoll(s) {
 		t.Fatal("the workers wait in the netpoller with every P")
 	}
