@@ -423,6 +423,13 @@ func startHookedCrescent(t *testing.T, hook func(*server.Server)) string {
 		t.Fatal(err)
 	}
 	hook(srv)
+	return serveInProcess(t, srv)
+}
+
+// serveInProcess makes srv listen on its loopback port and serve until
+// the test ends; it returns the address.
+func serveInProcess(t *testing.T, srv *server.Server) string {
+	t.Helper()
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}

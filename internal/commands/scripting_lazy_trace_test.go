@@ -2,7 +2,6 @@ package commands_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"strings"
@@ -48,21 +47,9 @@ func newServingLockHarness(t *testing.T, logw io.Writer) (*lockHarness, string) 
 		t.Fatal(err)
 	}
 	h := lockHarnessOn(t, srv)
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		srv.Run(ctx)
-	}()
-	t.Cleanup(func() {
-		h.unblock()
-		cancel()
-		<-done
-	})
-	return h, srv.Addr().String()
+	addr := serveInProcess(t, srv)
+	t.Cleanup(h.unblock) // runs before serveInProcess's stop
+	return h, addr
 }
 
 // rerunLazy runs EVAL body with KEYS a and "block" on an event-loop
