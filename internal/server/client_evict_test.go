@@ -186,6 +186,14 @@ func TestClientEvictionPerCommand(t *testing.T) {
 	cres, _ := startCrescent(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if raceEnabled && tc.name == "no-evict" {
+				// whether b and the admin go before b's first command
+				// depends on a's reply memory still being counted when
+				// b's burst arrives (Redis's cron shrinks it); under the
+				// race detector Crescent is several times slower and the
+				// outcome then depends on that timing (one CI run in two)
+				t.Skip("timing-dependent under the race detector; runs without -race")
+			}
 			want := burstEvictionOutcome(t, redis, tc.config, tc.limit, tc.bursts, tc.keys)
 			got := burstEvictionOutcome(t, cres, tc.config, tc.limit, tc.bursts, tc.keys)
 			if got != want {
