@@ -662,17 +662,8 @@ func (h *Handlers) trackBroadcast(cron bool) {
 	sort.Strings(ps)
 	for _, p := range ps {
 		bs := t.prefixes[p]
-		keys := make([]string, 0, len(bs.keys))
-		for k := range bs.keys {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		ids := make([]int64, 0, len(bs.clients))
-		for id := range bs.clients {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
-		for _, id := range ids {
+		keys := slices.Sorted(maps.Keys(bs.keys))
+		for _, id := range slices.Sorted(maps.Keys(bs.clients)) {
 			st := bs.clients[id]
 			var b []byte
 			n := 0
