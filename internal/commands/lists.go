@@ -123,7 +123,7 @@ func (h *Handlers) pushGeneric(c *command.Ctx, where int, xx bool) {
 			c.W.Int(0)
 			return
 		}
-		l = keyspace.NewList()
+		l = h.newList()
 		c.DB.Set(key, l, 0)
 	}
 	for _, v := range copyArgs(c.Args[2:]) {
@@ -340,9 +340,10 @@ func (h *Handlers) linsert(c *command.Ctx) {
 	for i := 0; i < l.Len(); i++ {
 		if bytes.Equal(l.Index(i), pivot) {
 			if after {
-				i++
+				l.InsertAfter(i, Copy(c.Args[4]))
+			} else {
+				l.InsertBefore(i, Copy(c.Args[4]))
 			}
-			l.Insert(i, Copy(c.Args[4]))
 			c.Modified(key)
 			c.Event('l', "linsert", key)
 			c.W.Int(int64(l.Len()))
@@ -551,7 +552,7 @@ func (h *Handlers) moveOnce(c *command.Ctx, src, dst []byte, from, to int) (serv
 	}
 	v := listPop(sl, from)
 	if dl == nil {
-		dl = keyspace.NewList()
+		dl = h.newList()
 		c.DB.Set(dst, dl, 0)
 	}
 	listPush(dl, to, v)

@@ -297,7 +297,7 @@ func (h *Handlers) debugObject(c *command.Ctx) {
 	}
 	extra := ""
 	if l, ok := e.Value().(*keyspace.List); ok {
-		nodes, size, fill := codec.QuicklistStats(l, codec.ConfigLimits(h.Config))
+		nodes, size, fill := codec.QuicklistStats(l)
 		compressed := 0
 		if h.Config.Int("list-compress-depth") != 0 {
 			compressed = 1

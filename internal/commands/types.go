@@ -16,6 +16,7 @@ type encLimits struct {
 	setIntset   atomic.Int64
 	zsetEntries atomic.Int64
 	zsetValue   atomic.Int64
+	listFill    atomic.Int64 // list-max-listpack-size, kept by each new list
 }
 
 func (h *Handlers) registerTypes() {
@@ -31,6 +32,7 @@ func (h *Handlers) registerTypes() {
 	watch("set-max-intset-entries", &h.enc.setIntset)
 	watch("zset-max-listpack-entries", &h.enc.zsetEntries)
 	watch("zset-max-listpack-value", &h.enc.zsetValue)
+	watch("list-max-listpack-size", &h.enc.listFill)
 	h.registerLists()
 	h.registerHashes()
 	h.registerSets()
@@ -38,6 +40,12 @@ func (h *Handlers) registerTypes() {
 
 func (h *Handlers) hashLimits() keyspace.HashLimits {
 	return keyspace.HashLimits{Entries: int(h.enc.hashEntries.Load()), Value: int(h.enc.hashValue.Load())}
+}
+
+// newList returns an empty list created as Redis's pushes and moves
+// create one: with the current list-max-listpack-size as its fill.
+func (h *Handlers) newList() *keyspace.List {
+	return keyspace.NewListFill(int(h.enc.listFill.Load()))
 }
 
 func (h *Handlers) maxIntset() int { return int(h.enc.setIntset.Load()) }

@@ -23,19 +23,23 @@ func Clone(v any) (any, bool) {
 	return nil, false
 }
 
-// Clone implements Cloner.
+// Clone implements Cloner: the copy keeps the quicklist layout and fill,
+// as quicklistDup does.
 func (l *List) Clone() any {
+	var out *List
 	if l.n <= listBlock {
 		elems := make([][]byte, l.n)
 		for i := range elems {
 			elems[i] = append([]byte(nil), l.Index(i)...)
 		}
-		return listOf(elems)
+		out = listOf(elems)
+	} else {
+		out = NewList()
+		for i := 0; i < l.n; i++ {
+			out.pushBack(append([]byte(nil), l.Index(i)...))
+		}
 	}
-	out := NewList()
-	for i := 0; i < l.n; i++ {
-		out.PushBack(append([]byte(nil), l.Index(i)...))
-	}
+	out.q, out.qsz = l.q.clone(), l.qsz
 	return out
 }
 

@@ -24,14 +24,20 @@ func (s *Set) ForEachMember(fn func(member string) bool) {
 // HasMember reports whether member is in the set.
 func (s *Set) HasMember(member string) bool { return s.Has([]byte(member)) }
 
-// ListFrom returns a list holding elems (owned by the list from now on).
+// ListFrom returns a list holding elems (owned by the list from now on),
+// laid out as pushing them at the tail under the default fill does (SORT
+// ... STORE: Redis 7.0 creates that list without applying
+// list-max-listpack-size).
 func ListFrom(elems [][]byte) *List {
+	var l *List
 	if len(elems) <= listBlock {
-		return listOf(append([][]byte(nil), elems...))
+		l = listOf(append([][]byte(nil), elems...))
+	} else {
+		l = NewList()
+		for _, e := range elems {
+			l.pushBack(e)
+		}
 	}
-	l := NewList()
-	for _, e := range elems {
-		l.PushBack(e)
-	}
+	l.layoutByPushes()
 	return l
 }

@@ -29,6 +29,11 @@ type List struct {
 	head int      // small mode: buf index of element 0; block mode: its slot in the first block
 	n    int
 	d    *listDeque // block mode; nil in small mode
+	// Redis 7.0's quicklist layout of the list (quicklist.go): q is nil
+	// while the list is one packed node (or empty) of fill -2, whose
+	// listpack size is qsz.
+	q   *quicklist
+	qsz int64
 }
 
 // listDeque is the block-mode part of a List.
@@ -100,9 +105,6 @@ func (l *List) blocks() int {
 
 // Index returns element i (0 <= i < Len).
 func (l *List) Index(i int) []byte { return *l.at(i) }
-
-// SetIndex replaces element i (0 <= i < Len).
-func (l *List) SetIndex(i int, v []byte) { *l.at(i) = v }
 
 // resizeSmall moves the elements to the start of a ring buffer of c.
 func (l *List) resizeSmall(c int) {
@@ -195,8 +197,8 @@ func (l *List) shrinkDir() {
 	}
 }
 
-// PushFront adds v at the head.
-func (l *List) PushFront(v []byte) {
+// pushFront adds v at the head (elements only; the layout is the caller's).
+func (l *List) pushFront(v []byte) {
 	d := l.d
 	if d == nil {
 		if l.n < len(l.buf) || l.roomSmall() {
@@ -221,8 +223,8 @@ func (l *List) PushFront(v []byte) {
 	d.dir[d.first][l.head] = v
 }
 
-// PushBack adds v at the tail.
-func (l *List) PushBack(v []byte) {
+// pushBack adds v at the tail (elements only).
+func (l *List) pushBack(v []byte) {
 	d := l.d
 	if d == nil {
 		if l.n < len(l.buf) || l.roomSmall() {
@@ -247,8 +249,9 @@ func (l *List) PushBack(v []byte) {
 	l.n++
 }
 
-// PopFront removes and returns the head (the list must not be empty).
-func (l *List) PopFront() []byte {
+// popFront removes and returns the head (elements only; the list must
+// not be empty).
+func (l *List) popFront() []byte {
 	d := l.d
 	if d == nil {
 		v := l.buf[l.head]
@@ -279,8 +282,9 @@ func (l *List) PopFront() []byte {
 	return v
 }
 
-// PopBack removes and returns the tail (the list must not be empty).
-func (l *List) PopBack() []byte {
+// popBack removes and returns the tail (elements only; the list must not
+// be empty).
+func (l *List) popBack() []byte {
 	d := l.d
 	if d == nil {
 		p := l.head + l.n - 1
@@ -311,24 +315,25 @@ func (l *List) PopBack() []byte {
 	return v
 }
 
-// Insert puts v before element i (0 <= i <= Len), shifting the shorter side.
-func (l *List) Insert(i int, v []byte) {
+// insert puts v before element i (0 <= i <= Len), shifting the shorter
+// side (elements only).
+func (l *List) insert(i int, v []byte) {
 	if i == 0 {
-		l.PushFront(v)
+		l.pushFront(v)
 		return
 	}
 	if i == l.n {
-		l.PushBack(v)
+		l.pushBack(v)
 		return
 	}
 	if i < l.n/2 {
 		// shift the first i elements one step towards the front
-		l.PushFront(*l.at(0))
+		l.pushFront(*l.at(0))
 		for j := 1; j < i; j++ {
 			*l.at(j) = *l.at(j + 1)
 		}
 	} else {
-		l.PushBack(*l.at(l.n - 1))
+		l.pushBack(*l.at(l.n - 1))
 		for j := l.n - 2; j > i; j-- {
 			*l.at(j) = *l.at(j - 1)
 		}
@@ -336,51 +341,17 @@ func (l *List) Insert(i int, v []byte) {
 	*l.at(i) = v
 }
 
-// Remove deletes element i (0 <= i < Len).
-func (l *List) Remove(i int) {
+// remove deletes element i (0 <= i < Len; elements only).
+func (l *List) remove(i int) {
 	if i < l.n/2 {
 		for j := i; j > 0; j-- {
 			*l.at(j) = *l.at(j - 1)
 		}
-		l.PopFront()
+		l.popFront()
 		return
 	}
 	for j := i; j < l.n-1; j++ {
 		*l.at(j) = *l.at(j + 1)
 	}
-	l.PopBack()
-}
-
-// Filter keeps the elements for which keep returns true, in order, and
-// returns how many were removed.
-func (l *List) Filter(keep func(i int, v []byte) bool) int {
-	w, n := 0, l.n
-	for r := 0; r < n; r++ {
-		v := *l.at(r)
-		if keep(r, v) {
-			*l.at(w) = v
-			w++
-		}
-	}
-	for l.n > w {
-		l.PopBack()
-	}
-	return n - w
-}
-
-// Trim keeps elements start..stop inclusive (0 <= start <= stop < Len);
-// with start > stop it empties the list.
-func (l *List) Trim(start, stop int) {
-	if start > stop || start >= l.n {
-		for l.n > 0 {
-			l.PopBack()
-		}
-		return
-	}
-	for l.n > stop+1 {
-		l.PopBack()
-	}
-	for range start {
-		l.PopFront()
-	}
+	l.popBack()
 }

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/crescent-db/crescent/internal/persist/listpack"
 )
 
 // checkList verifies List's invariants against the model m: the elements
@@ -23,6 +25,7 @@ func checkList(t testing.TB, l *List, m [][]byte) {
 			t.Fatalf("index %d = %q want %q", i, l.Index(i), m[i])
 		}
 	}
+	checkLayout(t, l)
 	if l.d == nil {
 		if l.n > len(l.buf) || len(l.buf) > listBlock || l.head < 0 || (len(l.buf) > 0 && l.head >= len(l.buf)) {
 			t.Fatalf("small mode: n %d head %d buffer %d", l.n, l.head, len(l.buf))
@@ -83,6 +86,48 @@ func checkList(t testing.TB, l *List, m [][]byte) {
 	}
 }
 
+// checkLayout verifies the quicklist layout against the elements: the
+// node counts add up to Len, no node is empty, a packed node's size is its
+// listpack's (listpack.Empty plus its entries), a plain node holds one
+// element and its length.
+func checkLayout(t testing.TB, l *List) {
+	t.Helper()
+	if l.q == nil {
+		want := int64(0)
+		if l.n > 0 {
+			want = listpack.Empty
+			for i := 0; i < l.n; i++ {
+				want += elemSize(l.Index(i))
+			}
+		}
+		if l.qsz != want {
+			t.Fatalf("one node of %d elements: size %d want %d", l.n, l.qsz, want)
+		}
+		return
+	}
+	i := 0
+	for k, nd := range l.QuicklistNodes() {
+		if nd.Count <= 0 || i+nd.Count > l.n {
+			t.Fatalf("node %d: %d elements at %d of %d", k, nd.Count, i, l.n)
+		}
+		want := int64(listpack.Empty)
+		if nd.Plain {
+			want = int64(len(l.Index(i)))
+		} else {
+			for j := i; j < i+nd.Count; j++ {
+				want += elemSize(l.Index(j))
+			}
+		}
+		if nd.Size != want {
+			t.Fatalf("node %d: size %d want %d", k, nd.Size, want)
+		}
+		i += nd.Count
+	}
+	if i != l.n {
+		t.Fatalf("nodes hold %d elements, list %d", i, l.n)
+	}
+}
+
 // modeModel follows which mode a List must be in: block mode once it
 // holds more than listBlock elements, small mode once it holds
 // listSmallMin or fewer, unchanged in between.
@@ -118,6 +163,7 @@ func TestListBlocks(t *testing.T) {
 		{"alternate at a boundary", []op{{"pf", 128}, {"pfpop", 600}, {"pb-", 128}}},
 		{"grow, shrink, grow", []op{{"pb", 5000}, {"pf-", 4990}, {"pf", 300}, {"pb-", 310}}},
 		{"insert and remove in the middle", []op{{"pb", 300}, {"ins", 400}, {"rm", 650}}},
+		{"set, insert, filter", []op{{"pb", 300}, {"set", 400}, {"ins", 400}, {"set", 100}, {"filter", 1}, {"pf", 50}, {"rm", 300}}},
 		{"trim and filter", []op{{"pb", 1000}, {"trim", 1}, {"filter", 1}, {"pf", 500}, {"trim", 1}}},
 		{"empty trim", []op{{"pb", 200}, {"trimall", 1}, {"pb", 5}}},
 		{"small to blocks and back at the front", []op{{"pf", 129}, {"pf-", 97}, {"pf", 97}, {"pf-", 129}}},
@@ -170,6 +216,10 @@ func TestListBlocks(t *testing.T) {
 						v, at := next(), (i*7919)%(len(m)+1)
 						l.Insert(at, v)
 						m = append(m[:at], append([][]byte{v}, m[at:]...)...)
+					case "set":
+						v, at := next(), (i*7919)%len(m)
+						l.SetIndex(at, bytes.Repeat(v, 1+i%300))
+						m[at] = bytes.Repeat(v, 1+i%300)
 					case "rm":
 						at := (i * 7919) % len(m)
 						l.Remove(at)

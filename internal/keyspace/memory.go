@@ -361,7 +361,10 @@ const (
 
 // MemoryUsage implements Sizer.
 func (l *List) MemoryUsage() int64 {
-	n := int64(48)
+	n := int64(64)
+	if l.q != nil {
+		n += 48 + int64(len(l.q.ring))*16
+	}
 	if l.d != nil {
 		n += int64(len(l.d.dir))*8 + int64(l.blocks())*listBlock*sliceHdr
 	} else {

@@ -81,7 +81,10 @@ func TestSampledEstimates(t *testing.T) {
 				l.PushFront(elem(1000 + i))
 				l.PopBack()
 			}
-			want := int64(48)
+			want := int64(64)
+			if l.q != nil {
+				want += 48 + int64(len(l.q.ring))*16
+			}
 			if l.d != nil {
 				want += int64(len(l.d.dir))*8 + int64(l.blocks())*listBlock*sliceHdr
 			} else {
