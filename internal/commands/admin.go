@@ -111,11 +111,12 @@ func (h *Handlers) scriptDebug(c *command.Ctx) {
 	}
 }
 
-// lolwut implements LOLWUT [VERSION v]: Redis 7.0 has no art of its own
-// and answers its version line (lolwutUnstableCommand). The art of
-// versions 5 and 6 is not drawn.
+// lolwut implements LOLWUT [VERSION v] [args...] as lolwutCommand: the art
+// of Redis 5 for VERSION 5, of Redis 6 for VERSION 6 (lolwut.go), else
+// (Redis 7.0 has none of its own) the version line.
 func (h *Handlers) lolwut(c *command.Ctx) {
 	v := RedisVersion
+	args := c.Args[1:]
 	if len(c.Args) >= 3 && EqualFold(c.Args[1], "version") {
 		n, ok := ParseInt(c.Args[2])
 		if !ok {
@@ -123,10 +124,14 @@ func (h *Handlers) lolwut(c *command.Ctx) {
 			return
 		}
 		v = strconv.FormatUint(uint64(uint32(n)), 10) + ".0.0" // "%u.0.0" of an unsigned int
+		args = c.Args[3:]
 	}
-	if v[0] == '5' && v[1] == '.' || v[0] == '6' && v[1] == '.' {
-		c.Error("ERR LOLWUT VERSION 5 and 6 are not supported by Crescent")
-		return
+	switch {
+	case v[0] == '5' && v[1] == '.' && v[2] != '9' || v[0] == '4' && v[1] == '.' && v[2] == '9':
+		h.lolwut5(c, args)
+	case v[0] == '6' && v[1] == '.' && v[2] != '9' || v[0] == '5' && v[1] == '.' && v[2] == '9':
+		h.lolwut6(c, args)
+	default:
+		c.W.Verbatim("txt", "Redis ver. "+RedisVersion+"\n")
 	}
-	c.W.Verbatim("txt", "Redis ver. "+RedisVersion+"\n")
 }

@@ -93,6 +93,8 @@ type Handlers struct {
 	// enc caches the small-encoding limits of hashes and sets (types.go)
 	enc     encLimits
 	scripts *scripting // EVAL / SCRIPT state (scripting.go)
+	// lolwutArt is the random source of LOLWUT VERSION 5 and 6 (lolwut.go)
+	lolwutArt lolwutState
 	// Persist serves SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE and the save
 	// policies in Cron; set by the server.
 	Persist Persistence

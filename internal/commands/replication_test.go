@@ -162,8 +162,8 @@ func TestReplicationRefused(t *testing.T) {
 		{[]string{"SYNC"}, "-NOMASTERLINK Can't SYNC while not connected with my master\r\n"},
 		{[]string{"REPLICAOF", "NO", "ONE"}, "+OK"},
 		{[]string{"SET", "k", "v"}, "+OK"},
-		{[]string{"LOLWUT", "VERSION", "5"}, "-ERR LOLWUT VERSION 5 and 6 are not supported"},
-		{[]string{"LOLWUT", "VERSION", "6", "1", "1"}, "-ERR LOLWUT VERSION 5 and 6 are not supported"},
+		{[]string{"LOLWUT", "VERSION", "5"}, "$9817\r\n"},
+		{[]string{"LOLWUT", "VERSION", "6", "1", "1"}, "$146\r\n\x1b[0;97;107m \x1b[0m\nDedicated"},
 		{[]string{"ROLE"}, "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n"},
 		{[]string{"REPLICAOF", "NO", "ONE"}, "+OK"},
 	} {
