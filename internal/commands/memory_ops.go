@@ -298,8 +298,8 @@ func (h *Handlers) debugObject(c *command.Ctx) {
 	extra := ""
 	if l, ok := e.Value().(*keyspace.List); ok {
 		nodes, size, fill := codec.QuicklistStats(l)
-		compressed := 0
-		if h.Config.Int("list-compress-depth") != 0 {
+		compressed := 0 // the list's own depth != 0, as debug.c prints it
+		if l.CompressDepth() != 0 {
 			compressed = 1
 		}
 		extra = fmt.Sprintf(" ql_nodes:%d ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d ql_uncompressed_size:%d",

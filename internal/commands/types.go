@@ -17,6 +17,7 @@ type encLimits struct {
 	zsetEntries atomic.Int64
 	zsetValue   atomic.Int64
 	listFill    atomic.Int64 // list-max-listpack-size, kept by each new list
+	listDepth   atomic.Int64 // list-compress-depth, kept by each new list
 }
 
 func (h *Handlers) registerTypes() {
@@ -33,6 +34,7 @@ func (h *Handlers) registerTypes() {
 	watch("zset-max-listpack-entries", &h.enc.zsetEntries)
 	watch("zset-max-listpack-value", &h.enc.zsetValue)
 	watch("list-max-listpack-size", &h.enc.listFill)
+	watch("list-compress-depth", &h.enc.listDepth)
 	h.registerLists()
 	h.registerHashes()
 	h.registerSets()
@@ -43,9 +45,10 @@ func (h *Handlers) hashLimits() keyspace.HashLimits {
 }
 
 // newList returns an empty list created as Redis's pushes and moves
-// create one: with the current list-max-listpack-size as its fill.
+// create one: with the current list-max-listpack-size and
+// list-compress-depth.
 func (h *Handlers) newList() *keyspace.List {
-	return keyspace.NewListFill(int(h.enc.listFill.Load()))
+	return keyspace.NewListFill(int(h.enc.listFill.Load()), int(h.enc.listDepth.Load()))
 }
 
 func (h *Handlers) maxIntset() int { return int(h.enc.setIntset.Load()) }

@@ -24,6 +24,7 @@ const (
 	qlEstimateOver    = 8       // SIZE_ESTIMATE_OVERHEAD
 	qlMergeSlack      = 11      // _quicklistNodeAllowMerge's "- 11"
 	qlFillMax         = 1<<15 - 1
+	qlCompressMax     = 1<<16 - 1 // COMPRESS_MAX
 )
 
 // qlOptimization are the node sizes of fills -1 to -5.
@@ -49,11 +50,13 @@ type qlNode struct {
 }
 
 // quicklist is the node layout of a list with more than one node (or a
-// fill other than the default): a ring of nodes, head first.
+// fill or compress depth other than the defaults): a ring of nodes, head
+// first.
 type quicklist struct {
-	ring []qlNode // len is a power of two (or 0)
-	h, n int
-	fill int
+	ring     []qlNode // len is a power of two (or 0)
+	h, n     int
+	fill     int
+	compress int // list-compress-depth at creation (DEBUG OBJECT's ql_compressed)
 }
 
 // QuicklistNode describes one node of a list's quicklist layout.
@@ -63,15 +66,25 @@ type QuicklistNode struct {
 	Plain bool  // a PLAIN node: one element of at least 1 GB
 }
 
-// NewListFill returns an empty list whose nodes follow fill (the
-// list-max-listpack-size in force when Redis creates the list; a list
-// keeps it for its life, as a quicklist does).
-func NewListFill(fill int) *List {
+// NewListFill returns an empty list whose nodes follow fill and whose
+// compress depth is compress (the list-max-listpack-size and
+// list-compress-depth in force when Redis creates the list; a list keeps
+// them for its life, as a quicklist does).
+func NewListFill(fill, compress int) *List {
 	l := NewList()
-	if f := ClampFill(fill); f != qlDefaultFill {
-		l.q = &quicklist{fill: f}
+	f, d := ClampFill(fill), min(max(compress, 0), qlCompressMax)
+	if f != qlDefaultFill || d != 0 {
+		l.q = &quicklist{fill: f, compress: d}
 	}
 	return l
+}
+
+// CompressDepth is the list-compress-depth the list was created with.
+func (l *List) CompressDepth() int {
+	if l.q == nil {
+		return 0
+	}
+	return l.q.compress
 }
 
 // Fill is the list-max-listpack-size the list's quicklist was created with.

@@ -16,6 +16,7 @@ import (
 // encoding of loaded values and how lists are split into nodes.
 type Limits struct {
 	ListFill    func() int // list-max-listpack-size
+	ListDepth   func() int // list-compress-depth
 	HashEntries func() int // hash-max-listpack-entries
 	HashValue   func() int // hash-max-listpack-value
 	SetIntset   func() int // set-max-intset-entries
@@ -26,7 +27,7 @@ type Limits struct {
 // DefaultLimits are Redis 7.0's defaults.
 func DefaultLimits() Limits {
 	c := func(n int) func() int { return func() int { return n } }
-	return Limits{ListFill: c(-2), HashEntries: c(128), HashValue: c(64),
+	return Limits{ListFill: c(-2), ListDepth: c(0), HashEntries: c(128), HashValue: c(64),
 		SetIntset: c(512), ZSetEntries: c(128), ZSetValue: c(64)}
 }
 
@@ -36,7 +37,7 @@ func ConfigLimits(cfg *config.Config) Limits {
 		x := cfg.Var(name)
 		return func() int { return int(x.Int()) }
 	}
-	return Limits{ListFill: v("list-max-listpack-size"),
+	return Limits{ListFill: v("list-max-listpack-size"), ListDepth: v("list-compress-depth"),
 		HashEntries: v("hash-max-listpack-entries"), HashValue: v("hash-max-listpack-value"),
 		SetIntset:   v("set-max-intset-entries"),
 		ZSetEntries: v("zset-max-listpack-entries"), ZSetValue: v("zset-max-listpack-value")}

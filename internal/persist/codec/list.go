@@ -61,11 +61,11 @@ func (c listCodec) Save(e *rdb.Encoder, v any) (byte, error) {
 	return rdb.TypeListQuicklist2, nil
 }
 
-// Load reads every list form, with the list-max-listpack-size in force
-// (rdbLoadObject): the nodes of a quicklist stay as they were written;
+// Load reads every list form, with the list-max-listpack-size and
+// list-compress-depth in force (rdbLoadObject): the nodes of a quicklist stay as they were written;
 // the elements of the older forms are pushed at the tail one by one.
 func (c listCodec) Load(d *rdb.Decoder, t byte) (any, error) {
-	l := keyspace.NewListFill(c.lim.ListFill())
+	l := keyspace.NewListFill(c.lim.ListFill(), c.lim.ListDepth())
 	push := func(elems [][]byte) {
 		for _, x := range elems {
 			l.PushBack(x)
