@@ -10,7 +10,7 @@ import (
 // TestRandomQuicklist plays seeded random list edits (pushes at both ends,
 // LINSERT next to a pivot, LSET, LREM, LTRIM, pops with counts, LMOVE,
 // SORT ... STORE, COPY, DUMP+RESTORE, CONFIG SET list-max-listpack-size
-// between them) with elements from 1 byte to 9 kB, and compares every
+// and list-compress-depth between them) with elements from 1 byte to 9 kB, and compares every
 // DUMP payload byte for byte and DEBUG OBJECT's quicklist fields: Redis
 // 7.0's node boundaries follow the list's history (quicklist.c's push,
 // insert-split-merge and delete rules, each list keeping the fill it was
@@ -18,7 +18,7 @@ import (
 func TestRandomQuicklist(t *testing.T) {
 	randomRun{gen: randomQuicklistCommand, salt: 0x9c11,
 		setup: func(t *testing.T, conn *Conn) {
-			setConfigFor(t, conn, "list-max-listpack-size", "-2")
+			setConfigFor(t, conn, "list-max-listpack-size", "-2", "list-compress-depth", "0")
 		},
 		normalize: normQuicklist}.run(t)
 }
@@ -86,9 +86,11 @@ func randomQuicklistCommand(rng *rand.Rand) []string {
 		return []string{"SORT", key(), "BY", "nosort", "STORE", key()}
 	case r < 68:
 		return []string{"COPY", key(), key(), "REPLACE"}
-	case r < 71:
+	case r < 70:
 		return []string{"CONFIG", "SET", "list-max-listpack-size",
 			pick("-1", "-2", "-2", "-3", "-4", "-5", "0", "1", "2", "3", "4", "8", "16", "100")}
+	case r < 71:
+		return []string{"CONFIG", "SET", "list-compress-depth", pick("0", "0", "1", "2")}
 	case r < 73:
 		return []string{"EVAL", dumpRestore, "1", key()}
 	case r < 74:
