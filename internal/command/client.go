@@ -108,6 +108,11 @@ type Client struct {
 	// Caller, for the client a script's commands run as, is the client
 	// that ran the script.
 	Caller *Client
+	// Tracking is set while the client has CLIENT TRACKING on (Redis's
+	// CLIENT_TRACKING flag), by the client-side caching tracker: after a
+	// command of a client without it, the tracker asks nothing under its
+	// lock.
+	Tracking atomic.Bool
 	// NoWait, set by a connection served by an event loop, asks the
 	// executor never to wait (see exec.Executor.Execute): a command that
 	// could block, wait for a running script or CLIENT PAUSE, or poll for
