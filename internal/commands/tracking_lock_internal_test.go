@@ -3,7 +3,9 @@ package commands
 import (
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,5 +104,94 @@ func lockTestRun(t *testing.T, e *exec.Executor, cl *command.Client, cmd string)
 	e.Execute(cl, args, w)
 	if len(w.Buf) > 0 && w.Buf[0] == '-' {
 		t.Errorf("%s: %s", cmd, w.Buf)
+	}
+}
+
+// TestTrackingConcurrentCounts runs tracking clients (default, BCAST,
+// one turning tracking off and on), writers, FLUSHALL and changes of
+// tracking-table-max-keys at once (run it with -race), then checks the
+// sharded table's counts against its contents.
+func TestTrackingConcurrentCounts(t *testing.T) {
+	h, e := newLockTestHandlers(t)
+	const rounds = 300
+	key := func(i int) string { return "k:" + strconv.Itoa(i%40) }
+	workers := []func(cl *command.Client, i int) string{
+		func(cl *command.Client, i int) string { // tracking reader
+			if i == 0 {
+				return "CLIENT TRACKING on"
+			}
+			return "MGET " + key(i) + " " + key(i*7)
+		},
+		func(cl *command.Client, i int) string { // BCAST client writing
+			if i == 0 {
+				return "CLIENT TRACKING on BCAST PREFIX k:1"
+			}
+			return "SET " + key(i*3) + " 1"
+		},
+		func(cl *command.Client, i int) string { // on and off
+			switch i % 5 {
+			case 0:
+				return "CLIENT TRACKING on NOLOOP"
+			case 4:
+				return "CLIENT TRACKING off"
+			}
+			return "GET " + key(i*11)
+		},
+		func(cl *command.Client, i int) string { // writer
+			if i%50 == 49 {
+				return "FLUSHALL"
+			}
+			return "INCR " + key(i*5)
+		},
+		func(cl *command.Client, i int) string { // the limit
+			switch i % 20 {
+			case 0:
+				return "CONFIG SET tracking-table-max-keys 5"
+			case 10:
+				return "CONFIG SET tracking-table-max-keys 0"
+			}
+			return "DEL " + key(i*13)
+		},
+	}
+	var wg sync.WaitGroup
+	for n, work := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl := command.NewClient(int64(100 + n))
+			cl.Proto = 3
+			for i := range rounds {
+				lockTestRun(t, e, cl, work(cl, i))
+			}
+		}()
+	}
+	wg.Wait()
+	tr := &h.ops.tr
+	var keys, items int
+	for i := range tr.shards {
+		sh := &tr.shards[i]
+		sh.mu.Lock()
+		if int(sh.n.Load()) != len(sh.keys) {
+			t.Errorf("shard %d: n %d, %d keys", i, sh.n.Load(), len(sh.keys))
+		}
+		n := 0
+		for _, m := range sh.keys {
+			n += len(m)
+		}
+		if n != sh.items {
+			t.Errorf("shard %d: items %d, counted %d", i, sh.items, n)
+		}
+		keys += len(sh.keys)
+		items += n
+		sh.mu.Unlock()
+	}
+	if got := tr.keys.Load(); got != int64(keys) {
+		t.Errorf("keys %d, the shards hold %d", got, keys)
+	}
+	if got, want := tr.live.Load(), int64(keys)+int64(tr.n.Load()); got != want {
+		t.Errorf("live %d, want %d", got, want)
+	}
+	if _, k, it, _ := h.TrackingStats(); k != keys || it != items {
+		t.Errorf("TrackingStats: %d keys %d items, want %d %d", k, it, keys, items)
 	}
 }
