@@ -37,7 +37,8 @@ import (
 
 // trackState is one tracking client's mode. Its fields change under
 // tracker.mu (CLIENT TRACKING on again changes them in place, as Redis's
-// flags).
+// flags), only in the client's own commands: these read them without
+// the lock (trackObserveClient), the other clients' under it.
 type trackState struct {
 	cl       *command.Client
 	sink     pubsub.Sink
@@ -198,14 +199,9 @@ func (h *Handlers) registerTracking() {
 }
 
 // trackingOf returns cl's tracking state, nil when it does not track.
-func (h *Handlers) trackingOf(cl *command.Client) *trackState {
-	if !cl.Tracking.Load() {
-		return nil
-	}
-	t := &h.ops.tr
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.clients[cl.ID]
+func trackingOf(cl *command.Client) *trackState {
+	st, _ := cl.Tracking.Load().(*trackState)
+	return st
 }
 
 // TrackingFlags returns CLIENT LIST's tracking flags of cl (t, B, R) and
@@ -322,7 +318,7 @@ func (h *Handlers) clientTracking(c *command.Ctx) {
 		t.clients[c.Client.ID] = st
 		t.n.Store(int32(len(t.clients)))
 		t.live.Add(1)
-		c.Client.Tracking.Store(true)
+		c.Client.Tracking.Store(st)
 	}
 	st.redirect, st.bcast, st.optin, st.optout, st.noloop = redirect, bcast, optin, optout, noloop
 	st.broken.Store(false)
@@ -393,7 +389,7 @@ func (h *Handlers) trackingOff(cl *command.Client) {
 	if st := t.clients[cl.ID]; st != nil {
 		delete(t.clients, cl.ID)
 		t.live.Add(-1)
-		cl.Tracking.Store(false)
+		cl.Tracking.Store((*trackState)(nil))
 		for _, p := range st.prefixes {
 			if bs := t.prefixes[p]; bs != nil {
 				delete(bs.clients, cl.ID)
@@ -471,7 +467,7 @@ func (h *Handlers) clientTrackingInfo(c *command.Ctx) {
 func (h *Handlers) clientCaching(c *command.Ctx) {
 	t := &h.ops.tr
 	var optin, optout bool
-	st := h.trackingOf(c.Client)
+	st := trackingOf(c.Client)
 	if st == nil {
 		c.Error("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
 		return
@@ -529,8 +525,8 @@ func (h *Handlers) trackObserve(c *command.Ctx) {
 	}
 	t := &h.ops.tr
 	top := !c.InScript && cl.Flags&command.ClientMulti == 0
-	if cl.Tracking.Load() {
-		h.trackObserveClient(c, cl, top)
+	if st := trackingOf(cl); st != nil {
+		h.trackObserveClient(c, cl, st, top)
 	}
 	if top {
 		if t.nlater.Load() != 0 {
@@ -545,36 +541,27 @@ func (h *Handlers) trackObserve(c *command.Ctx) {
 	}
 }
 
-// trackObserveClient is trackObserve's part for a tracking client cl.
-func (h *Handlers) trackObserveClient(c *command.Ctx, cl *command.Client, top bool) {
-	t := &h.ops.tr
-	t.mu.Lock()
-	st := t.clients[cl.ID]
-	var bcast, optin, optout bool
-	if st != nil {
-		bcast, optin, optout = st.bcast, st.optin, st.optout
+// trackObserveClient is trackObserve's part for a tracking client cl,
+// whose state is st: in cl's command, st's mode is read without a lock.
+func (h *Handlers) trackObserveClient(c *command.Ctx, cl *command.Client, st *trackState, top bool) {
+	name := c.Spec.Name
+	caching := st.caching.Load()
+	remember := !st.bcast && !(st.optin && !caching || st.optout && caching)
+	if remember && c.Spec.Has(command.FlagReadOnly) && name != "eval_ro" && name != "evalsha_ro" && name != "fcall_ro" {
+		if c.InScript {
+			st.scriptRead.Store(true)
+		} else {
+			h.trackRemember(cl, c.Spec, c.Args)
+		}
 	}
-	t.mu.Unlock()
-	if st != nil {
-		name := c.Spec.Name
-		caching := st.caching.Load()
-		remember := !bcast && !(optin && !caching || optout && caching)
-		if remember && c.Spec.Has(command.FlagReadOnly) && name != "eval_ro" && name != "evalsha_ro" && name != "fcall_ro" {
-			if c.InScript {
-				st.scriptRead.Store(true)
-			} else {
-				h.trackRemember(cl, c.Spec, c.Args)
-			}
+	if !c.InScript && st.scriptRead.Load() {
+		st.scriptRead.Store(false)
+		if remember {
+			h.trackRemember(cl, c.Spec, c.Args)
 		}
-		if !c.InScript && st.scriptRead.Load() {
-			st.scriptRead.Store(false)
-			if remember {
-				h.trackRemember(cl, c.Spec, c.Args)
-			}
-		}
-		if top && name != "client" && !strings.HasPrefix(name, "client|") && caching {
-			st.caching.Store(false)
-		}
+	}
+	if top && name != "client" && !strings.HasPrefix(name, "client|") && caching {
+		st.caching.Store(false)
 	}
 }
 

@@ -12,12 +12,13 @@ import (
 // BenchmarkTrackingParallel runs GET or SET of keys of the goroutine's
 // own from GOMAXPROCS ordinary clients, through the executor, with
 // nobody tracking, with one client in CLIENT TRACKING (default mode,
-// having read 100 keys nobody else touches) and with one BCAST client
-// on a prefix the others' keys do not have: compare -cpu 1,2. The
-// ordinary clients' commands should cost the same in the three cases
-// (no process-wide lock taken for them).
+// having read 100 keys nobody else touches), with one BCAST client on a
+// prefix the others' keys do not have, and with every client tracking
+// ("all": the GETs are then remembered, the SETs invalidate them):
+// compare -cpu 1,2. The ordinary clients' commands should cost the same
+// in the first three cases (no process-wide lock taken for them).
 func BenchmarkTrackingParallel(b *testing.B) {
-	for _, mode := range []string{"none", "tracker", "bcast"} {
+	for _, mode := range []string{"none", "tracker", "bcast", "all"} {
 		for _, cmd := range []string{"GET", "SET"} {
 			b.Run(mode+"/"+cmd, func(b *testing.B) {
 				benchTrackingParallel(b, mode, cmd)
@@ -54,6 +55,10 @@ func benchTrackingParallel(b *testing.B, mode, cmd string) {
 		g := id.Add(1)
 		cl := command.NewClient(g + 1)
 		w := resp.NewWriter()
+		if mode == "all" {
+			cl.Proto = 3
+			ex.Execute(cl, strArgs("CLIENT", "TRACKING", "on"), w)
+		}
 		var argv [64][][]byte
 		for k := range argv {
 			key := fmt.Sprintf("k:%d:%d", g, k)
