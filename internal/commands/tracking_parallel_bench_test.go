@@ -2,11 +2,16 @@ package commands_test
 
 import (
 	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/resp"
+	"github.com/crescent-db/crescent/internal/server"
 )
 
 // BenchmarkTrackingParallel runs GET or SET of keys of the goroutine's
@@ -27,15 +32,17 @@ func BenchmarkTrackingParallel(b *testing.B) {
 	}
 }
 
-func benchTrackingParallel(b *testing.B, mode, cmd string) {
-	srv := newInProcess(b)
-	ex := srv.Exec()
-	w0 := resp.NewWriter()
+// trackingBenchSetup prepares a server for the tracking benchmarks: mode
+// "tracker" adds a default-mode tracking client that read 100 keys
+// cache:N, "bcast" a BCAST client on the prefix cache:.
+func trackingBenchSetup(tb testing.TB, mode string) *server.Server {
+	srv := newInProcess(tb)
+	w := resp.NewWriter()
 	run := func(cl *command.Client, args ...string) {
-		w0.Reset()
-		ex.Execute(cl, strArgs(args...), w0)
-		if len(w0.Buf) > 0 && w0.Buf[0] == '-' {
-			b.Fatalf("%v: %s", args, w0.Buf)
+		w.Reset()
+		srv.Exec().Execute(cl, strArgs(args...), w)
+		if len(w.Buf) > 0 && w.Buf[0] == '-' {
+			tb.Fatalf("%v: %s", args, w.Buf)
 		}
 	}
 	tc := command.NewClient(1 << 20)
@@ -49,6 +56,12 @@ func benchTrackingParallel(b *testing.B, mode, cmd string) {
 	case "bcast":
 		run(tc, "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "cache:")
 	}
+	return srv
+}
+
+func benchTrackingParallel(b *testing.B, mode, cmd string) {
+	srv := trackingBenchSetup(b, mode)
+	ex := srv.Exec()
 	var id atomic.Int64
 	defer reportCores(b)()
 	b.RunParallel(func(pb *testing.PB) {
@@ -73,4 +86,47 @@ func benchTrackingParallel(b *testing.B, mode, cmd string) {
 			ex.Execute(cl, argv[i&63], w)
 		}
 	})
+}
+
+// TestTrackingProbe runs, when CRESCENT_TRACK_PROBE is MODE:CMD:N, N
+// GETs or SETs (CMD) of 64 keys from one client on one locked thread,
+// beside the tracking client of MODE (trackingBenchSetup's, or "self":
+// the client itself tracks, RESP3), for instruction counts: run the test
+// binary under valgrind --tool=callgrind with N and with 0 (CGO_ENABLED=0
+// GOGC=off GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1) and divide the
+// difference by N (docs/design/concurrency.md, "Client tracking off the
+// hot path").
+func TestTrackingProbe(t *testing.T) {
+	spec := strings.Split(os.Getenv("CRESCENT_TRACK_PROBE"), ":")
+	if len(spec) != 3 {
+		t.Skip("CRESCENT_TRACK_PROBE=MODE:CMD:N not set")
+	}
+	mode, cmd := spec[0], spec[1]
+	n, err := strconv.Atoi(spec[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	ex := trackingBenchSetup(t, mode).Exec()
+	cl := command.NewClient(7)
+	w := resp.NewWriter()
+	if mode == "self" {
+		cl.Proto = 3
+		ex.Execute(cl, strArgs("CLIENT", "TRACKING", "on"), w)
+	}
+	var argv [64][][]byte
+	for k := range argv {
+		key := fmt.Sprintf("k:%d", k)
+		if cmd == "SET" {
+			argv[k] = strArgs("SET", key, "v")
+		} else {
+			argv[k] = strArgs("GET", key)
+		}
+		ex.Execute(cl, argv[k], w)
+	}
+	for i := 0; i < n; i++ {
+		w.Reset()
+		ex.Execute(cl, argv[i&63], w)
+	}
 }
