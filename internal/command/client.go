@@ -108,6 +108,12 @@ type Client struct {
 	// Caller, for the client a script's commands run as, is the client
 	// that ran the script.
 	Caller *Client
+	// Tracking holds the client's client-side caching state while it has
+	// CLIENT TRACKING on (Redis's CLIENT_TRACKING flag), set by the
+	// tracker in internal/commands (untyped to avoid an import cycle; a
+	// nil one once it stopped): after a command of a client without it,
+	// the tracker takes no lock.
+	Tracking atomic.Value
 	// NoWait, set by a connection served by an event loop, asks the
 	// executor never to wait (see exec.Executor.Execute): a command that
 	// could block, wait for a running script or CLIENT PAUSE, or poll for

@@ -73,7 +73,7 @@ func (h *Handlers) registerOps() {
 	o.slowThr = h.Config.Var("slowlog-log-slower-than")
 	o.slowMax = h.Config.Var("slowlog-max-len")
 	o.latThr = h.Config.Var("latency-monitor-threshold")
-	o.tr.init()
+	o.tr.init(h.Config)
 	h.Config.OnChange("slowlog-max-len", func(string) { h.slowTrim() })
 	h.Exec.Observe = h.observe
 	h.Exec.TouchedBy = h.trackTouched

@@ -7,10 +7,20 @@ package commands
 // clients get the keys modified under their prefixes once the command
 // that modified them is over (Redis: before the event loop sleeps), one
 // array per prefix.
+//
+// Locks: the table is sharded as the keyspace (a key's tracking shard is
+// its keyspace shard), each shard with its own lock and an atomic count
+// of its keys; the clients, the BCAST prefixes and the pending messages
+// are under tracker.mu. A command of a client that does not track, on
+// keys nobody tracks and under no BCAST prefix, reads atomics only (the
+// client's Tracking flag, the shard's count, the prefix snapshot): no
+// process-wide lock (docs/design/concurrency.md, "Client tracking off the
+// hot path").
 
 import (
 	"maps"
 	"math/bits"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
@@ -19,13 +29,16 @@ import (
 	"sync/atomic"
 
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/exec"
+	"github.com/crescent-db/crescent/internal/keyspace"
 	"github.com/crescent-db/crescent/internal/pubsub"
 )
 
 // trackState is one tracking client's mode. Its fields change under
 // tracker.mu (CLIENT TRACKING on again changes them in place, as Redis's
-// flags).
+// flags), only in the client's own commands: these read them without
+// the lock (trackObserveClient), the other clients' under it.
 type trackState struct {
 	cl       *command.Client
 	sink     pubsub.Sink
@@ -52,17 +65,29 @@ type bcastState struct {
 }
 
 type tracker struct {
+	_ cacheLinePad
+	// read after every command while some client tracks, written
+	// rarely: a line of their own, away from the locks
+	n       atomic.Int32 // tracking clients
+	pending atomic.Bool  // some bcastState has keys
+	nlater  atomic.Int32 // len(later)
+	// pfx is the BCAST prefixes (t.prefixes' keys), nil when there are
+	// none: a modified key takes mu only when one of them matches it
+	pfx     atomic.Pointer[[]string]
+	maxKeys *config.Var // tracking-table-max-keys
+	_       cacheLinePad
+	// live is the number of tracking clients plus the keys in the table
+	// (all shards; changed under the shard's lock): a modified key is
+	// looked up while it is not 0, also with nobody tracking while the
+	// table holds keys (of clients that stopped tracking since, which
+	// Redis forgets only when their key is modified). keys is the keys.
+	live atomic.Int64
+	keys atomic.Int64
+	_    cacheLinePad
+
 	mu       sync.Mutex
 	clients  map[int64]*trackState
-	table    map[string]map[int64]struct{}
-	items    int
 	prefixes map[string]*bcastState
-	n        atomic.Int32 // tracking clients
-	// live: some client tracks or the table holds keys (of clients that
-	// stopped tracking since, which Redis forgets only when their key is
-	// modified): modified keys must be looked up. Set under mu.
-	live    atomic.Bool
-	pending atomic.Bool // some bcastState has keys
 	// cmdKeys: some of them were modified by a command, which sends them
 	// when it is over (the cron sends only the server's: expiry)
 	cmdKeys bool
@@ -70,6 +95,22 @@ type tracker struct {
 	// itself or the client it redirects to, until the command is over
 	// (Redis's tracking_pending_keys), by client id.
 	later map[int64][]laterMsg
+
+	shards [keyspace.NumShards]trackShard
+}
+
+// cacheLinePad keeps what is around it on cache lines of its own.
+type cacheLinePad [64]byte
+
+// trackShard is the part of the table whose keys are in one keyspace
+// shard: key name (any database, as Redis) to the ids of the clients
+// that read it.
+type trackShard struct {
+	mu    sync.Mutex
+	n     atomic.Int32 // len(keys)
+	items int          // sum of the clients of each key
+	keys  map[string]map[int64]struct{}
+	_     [64 - 8 - 4 - 4 - 8 - 8]byte
 }
 
 // laterMsg is an invalidation waiting for the end of a command: for the
@@ -80,18 +121,72 @@ type laterMsg struct {
 	self  *pubsub.Message
 }
 
-// setLive updates live. Requires mu.
-func (t *tracker) setLive() {
-	if live := len(t.clients) > 0 || len(t.table) > 0; live != t.live.Load() {
-		t.live.Store(live)
+// addKeys counts n keys more (or fewer) in the table.
+func (t *tracker) addKeys(n int64) {
+	t.keys.Add(n)
+	t.live.Add(n)
+}
+
+// setPrefixes publishes t.prefixes' keys to pfx. Requires mu.
+func (t *tracker) setPrefixes() {
+	if len(t.prefixes) == 0 {
+		t.pfx.Store(nil)
+		return
+	}
+	ps := slices.Sorted(maps.Keys(t.prefixes))
+	t.pfx.Store(&ps)
+}
+
+// setLater updates nlater. Requires mu.
+func (t *tracker) setLater() { t.nlater.Store(int32(len(t.later))) }
+
+func (t *tracker) init(cfg *config.Config) {
+	t.clients = map[int64]*trackState{}
+	t.prefixes = map[string]*bcastState{}
+	t.later = map[int64][]laterMsg{}
+	for i := range t.shards {
+		t.shards[i].keys = map[string]map[int64]struct{}{}
+	}
+	t.maxKeys = cfg.Var("tracking-table-max-keys")
+}
+
+// trackShard returns the part of the table key is in.
+func (h *Handlers) trackShard(key []byte) *trackShard {
+	return &h.ops.tr.shards[h.Store.ShardOf(key)]
+}
+
+// add records that client id read key. Requires sh.mu.
+func (t *tracker) add(sh *trackShard, key []byte, id int64) {
+	m := sh.keys[string(key)]
+	if m == nil {
+		m = map[int64]struct{}{}
+		sh.keys[string(key)] = m
+		sh.n.Add(1)
+		t.addKeys(1)
+	}
+	if _, ok := m[id]; !ok {
+		m[id] = struct{}{}
+		sh.items++
 	}
 }
 
-func (t *tracker) init() {
-	t.clients = map[int64]*trackState{}
-	t.table = map[string]map[int64]struct{}{}
-	t.prefixes = map[string]*bcastState{}
-	t.later = map[int64][]laterMsg{}
+// remove forgets key and returns the ids of the clients that read it,
+// in Redis's order (trackOrder). Requires sh.mu.
+func (t *tracker) remove(sh *trackShard, key []byte) []int64 {
+	m := sh.keys[string(key)]
+	if m == nil {
+		return nil
+	}
+	ids := make([]int64, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	trackOrder(ids)
+	sh.items -= len(m)
+	delete(sh.keys, string(key))
+	sh.n.Add(-1)
+	t.addKeys(-1)
+	return ids
 }
 
 func (h *Handlers) registerTracking() {
@@ -103,14 +198,10 @@ func (h *Handlers) registerTracking() {
 	t.Handle("client|getredir", h.clientGetRedir, none)
 }
 
-func (h *Handlers) trackingOf(cl *command.Client) *trackState {
-	t := &h.ops.tr
-	if t.n.Load() == 0 {
-		return nil
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.clients[cl.ID]
+// trackingOf returns cl's tracking state, nil when it does not track.
+func trackingOf(cl *command.Client) *trackState {
+	st, _ := cl.Tracking.Load().(*trackState)
+	return st
 }
 
 // TrackingFlags returns CLIENT LIST's tracking flags of cl (t, B, R) and
@@ -226,7 +317,8 @@ func (h *Handlers) clientTracking(c *command.Ctx) {
 		st = &trackState{cl: c.Client, sink: sink}
 		t.clients[c.Client.ID] = st
 		t.n.Store(int32(len(t.clients)))
-		t.setLive()
+		t.live.Add(1)
+		c.Client.Tracking.Store(st)
 	}
 	st.redirect, st.bcast, st.optin, st.optout, st.noloop = redirect, bcast, optin, optout, noloop
 	st.broken.Store(false)
@@ -246,6 +338,7 @@ func (h *Handlers) clientTracking(c *command.Ctx) {
 			}
 		}
 		sort.Strings(st.prefixes)
+		t.setPrefixes()
 	}
 	t.mu.Unlock()
 	c.W.OK()
@@ -295,6 +388,8 @@ func (h *Handlers) trackingOff(cl *command.Client) {
 	t.mu.Lock()
 	if st := t.clients[cl.ID]; st != nil {
 		delete(t.clients, cl.ID)
+		t.live.Add(-1)
+		cl.Tracking.Store((*trackState)(nil))
 		for _, p := range st.prefixes {
 			if bs := t.prefixes[p]; bs != nil {
 				delete(bs.clients, cl.ID)
@@ -303,17 +398,21 @@ func (h *Handlers) trackingOff(cl *command.Client) {
 				}
 			}
 		}
+		t.setPrefixes()
 	}
 	t.n.Store(int32(len(t.clients)))
-	t.setLive()
 	t.mu.Unlock()
 }
 
 // trackingGone drops what a closed client's command left to send.
 func (h *Handlers) trackingGone(cl *command.Client) {
 	t := &h.ops.tr
+	if t.nlater.Load() == 0 { // entries for cl come from its own commands, over now
+		return
+	}
 	t.mu.Lock()
 	delete(t.later, cl.ID)
+	t.setLater()
 	t.mu.Unlock()
 }
 
@@ -368,7 +467,7 @@ func (h *Handlers) clientTrackingInfo(c *command.Ctx) {
 func (h *Handlers) clientCaching(c *command.Ctx) {
 	t := &h.ops.tr
 	var optin, optout bool
-	st := h.trackingOf(c.Client)
+	st := trackingOf(c.Client)
 	if st == nil {
 		c.Error("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
 		return
@@ -426,64 +525,77 @@ func (h *Handlers) trackObserve(c *command.Ctx) {
 	}
 	t := &h.ops.tr
 	top := !c.InScript && cl.Flags&command.ClientMulti == 0
-	if st := h.trackingOf(cl); st != nil {
-		t.mu.Lock()
-		bcast, optin, optout := st.bcast, st.optin, st.optout
-		t.mu.Unlock()
-		name := c.Spec.Name
-		caching := st.caching.Load()
-		remember := !bcast && !(optin && !caching || optout && caching)
-		if remember && c.Spec.Has(command.FlagReadOnly) && name != "eval_ro" && name != "evalsha_ro" && name != "fcall_ro" {
-			if c.InScript {
-				st.scriptRead.Store(true)
-			} else {
-				h.trackRemember(cl, c.Spec, c.Args)
-			}
-		}
-		if !c.InScript && st.scriptRead.Load() {
-			st.scriptRead.Store(false)
-			if remember {
-				h.trackRemember(cl, c.Spec, c.Args)
-			}
-		}
-		if top && name != "client" && !strings.HasPrefix(name, "client|") && caching {
-			st.caching.Store(false)
-		}
+	if st := trackingOf(cl); st != nil {
+		h.trackObserveClient(c, cl, st, top)
 	}
 	if top {
-		t.mu.Lock()
-		later := t.later[cl.ID]
-		if later != nil {
-			delete(t.later, cl.ID)
-		}
-		t.mu.Unlock()
-		for _, m := range later {
-			if m.self == nil {
-				h.sendInvalidation(m.st, nil, m.proto, false)
-			} else if self := PushSelf(cl); self.Buf != nil {
-				*self.Buf = m.self.AppendTo(*self.Buf, self.Proto) // after the reply
-			} else if m.st.sink != nil {
-				m.st.sink.Deliver(m.self)
-			}
+		if t.nlater.Load() != 0 {
+			h.trackSendLater(cl)
 		}
 		if t.pending.Load() {
 			h.trackBroadcast(false)
 		}
-		h.trackOverLimit()
+		if max := t.maxKeys.Int(); max > 0 && t.keys.Load() > max {
+			h.trackOverLimit()
+		}
+	}
+}
+
+// trackObserveClient is trackObserve's part for a tracking client cl,
+// whose state is st: in cl's command, st's mode is read without a lock.
+func (h *Handlers) trackObserveClient(c *command.Ctx, cl *command.Client, st *trackState, top bool) {
+	name := c.Spec.Name
+	caching := st.caching.Load()
+	remember := !st.bcast && !(st.optin && !caching || st.optout && caching)
+	if remember && c.Spec.Has(command.FlagReadOnly) && name != "eval_ro" && name != "evalsha_ro" && name != "fcall_ro" {
+		if c.InScript {
+			st.scriptRead.Store(true)
+		} else {
+			h.trackRemember(cl, c.Spec, c.Args)
+		}
+	}
+	if !c.InScript && st.scriptRead.Load() {
+		st.scriptRead.Store(false)
+		if remember {
+			h.trackRemember(cl, c.Spec, c.Args)
+		}
+	}
+	if top && name != "client" && !strings.HasPrefix(name, "client|") && caching {
+		st.caching.Store(false)
+	}
+}
+
+// trackSendLater sends, after cl's command, the invalidations it caused
+// for itself or its redirection (Redis's tracking_pending_keys).
+func (h *Handlers) trackSendLater(cl *command.Client) {
+	t := &h.ops.tr
+	t.mu.Lock()
+	later := t.later[cl.ID]
+	if later != nil {
+		delete(t.later, cl.ID)
+		t.setLater()
+	}
+	t.mu.Unlock()
+	for _, m := range later {
+		if m.self == nil {
+			h.sendInvalidation(m.st, nil, m.proto, false)
+		} else if self := PushSelf(cl); self.Buf != nil {
+			*self.Buf = m.self.AppendTo(*self.Buf, self.Proto) // after the reply
+		} else if m.st.sink != nil {
+			m.st.sink.Deliver(m.self)
+		}
 	}
 }
 
 // trackOverLimit marks the table for eviction before the next command
 // (exec.GuardTrackLimit) when it holds more than tracking-table-max-keys
 // keys: Redis cuts it in processCommand, before a command, not after.
+// trackObserve calls it when its look at the counts says so; under mu,
+// as trackLimit clears the mark.
 func (h *Handlers) trackOverLimit() {
-	max := int(h.Config.Int("tracking-table-max-keys"))
-	if max <= 0 {
-		return
-	}
 	t := &h.ops.tr
 	t.mu.Lock()
-	if len(t.table) > max && h.Exec.Guard.Load()&exec.GuardTrackLimit == 0 {
+	if max := t.maxKeys.Int(); max > 0 && t.keys.Load() > max && h.Exec.Guard.Load()&exec.GuardTrackLimit == 0 {
 		h.Exec.SetGuard(exec.GuardTrackLimit, true)
 	}
 	t.mu.Unlock()
@@ -494,24 +606,35 @@ func (h *Handlers) trackRemember(cl *command.Client, spec *command.Spec, args []
 	var kb [8]int
 	keys := spec.KeysInto(args, kb[:0])
 	t := &h.ops.tr
-	t.mu.Lock()
 	for _, k := range keys {
 		if k >= len(args) {
 			continue
 		}
-		key := string(args[k])
-		m := t.table[key]
-		if m == nil {
-			m = map[int64]struct{}{}
-			t.table[key] = m
-		}
-		if _, ok := m[cl.ID]; !ok {
-			m[cl.ID] = struct{}{}
-			t.items++
-		}
+		sh := h.trackShard(args[k])
+		sh.mu.Lock()
+		t.add(sh, args[k], cl.ID)
+		sh.mu.Unlock()
 	}
-	t.setLive()
-	t.mu.Unlock()
+}
+
+// randomKey returns a key of the table picked at random (false when
+// it is empty): a random shard's, or the next non-empty one's, first in
+// Go's (random) map order.
+func (t *tracker) randomKey() (string, bool) {
+	start := rand.IntN(len(t.shards))
+	for i := range t.shards {
+		sh := &t.shards[(start+i)%len(t.shards)]
+		if sh.n.Load() == 0 {
+			continue
+		}
+		sh.mu.Lock()
+		for k := range sh.keys {
+			sh.mu.Unlock()
+			return k, true
+		}
+		sh.mu.Unlock()
+	}
+	return "", false
 }
 
 // trackLimit is the executor's TrackLimit hook, run before cur's command
@@ -522,19 +645,18 @@ func (h *Handlers) trackRemember(cl *command.Client, spec *command.Spec, args []
 // current_client is the client about to run a command), and for cur at
 // once, before its reply. Only while some client tracks, as Redis.
 func (h *Handlers) trackLimit(cur *command.Client) {
-	max := int(h.Config.Int("tracking-table-max-keys"))
 	t := &h.ops.tr
 	for {
+		max := t.maxKeys.Int()
 		t.mu.Lock()
-		if max <= 0 || len(t.table) <= max || t.n.Load() == 0 {
+		key, ok := "", false
+		if max > 0 && t.keys.Load() > max && t.n.Load() != 0 {
+			key, ok = t.randomKey()
+		}
+		if !ok {
 			h.Exec.SetGuard(exec.GuardTrackLimit, false)
 			t.mu.Unlock()
 			return
-		}
-		var key string
-		for k := range t.table { // Go's map order is random
-			key = k
-			break
 		}
 		t.mu.Unlock()
 		h.trackInvalidate(nil, cur, []byte(key), false, false)
@@ -548,7 +670,7 @@ func (h *Handlers) trackLimit(cur *command.Client) {
 // is forgotten: a client that read it, stopped and tracks again gets no
 // invalidation for it, as in Redis.
 func (h *Handlers) trackTouched(by *command.Client, db int, key []byte) {
-	if h.ops.tr.live.Load() { // small enough to inline: no call when nobody tracks
+	if h.ops.tr.live.Load() != 0 { // small enough to inline: no call when nobody tracks
 		h.trackInvalidate(by, by, key, true, true)
 	}
 }
@@ -561,7 +683,7 @@ func (h *Handlers) trackTouched(by *command.Client, db int, key []byte) {
 // tracks expired gets no invalidation; BCAST's NOLOOP compares the
 // modifier, none here, so BCAST clients always hear of it.
 func (h *Handlers) trackServerTouched(cur *command.Client, running bool, db int, key []byte) {
-	if h.ops.tr.live.Load() {
+	if h.ops.tr.live.Load() != 0 {
 		h.trackInvalidate(nil, cur, key, true, running)
 	}
 }
@@ -595,12 +717,12 @@ func (h *Handlers) trackInvalidate(by, cur *command.Client, key []byte, bcast, r
 	if cur != nil && cur.Caller != nil {
 		cur = cur.Caller
 	}
-	t.mu.Lock()
-	if bcast {
+	if ps := t.pfx.Load(); bcast && ps != nil && anyPrefix(*ps, key) {
 		var byID int64
 		if by != nil {
 			byID = by.ID
 		}
+		t.mu.Lock()
 		for p, bs := range t.prefixes {
 			if strings.HasPrefix(string(key), p) {
 				bs.keys[string(key)] = byID
@@ -608,23 +730,28 @@ func (h *Handlers) trackInvalidate(by, cur *command.Client, key []byte, bcast, r
 				t.cmdKeys = t.cmdKeys || cur != nil
 			}
 		}
+		t.mu.Unlock()
 	}
-	if m := t.table[string(key)]; m != nil {
-		ids := make([]int64, 0, len(m))
-		for id := range m {
-			ids = append(ids, id)
+	if t.keys.Load() == 0 {
+		return
+	}
+	sh := h.trackShard(key)
+	if sh.n.Load() == 0 {
+		return
+	}
+	sh.mu.Lock()
+	ids := t.remove(sh, key)
+	sh.mu.Unlock()
+	if ids == nil {
+		return
+	}
+	t.mu.Lock()
+	for _, id := range ids {
+		st := t.clients[id]
+		if st == nil || st.bcast || st.noloop && cur != nil && cur.ID == id {
+			continue
 		}
-		trackOrder(ids)
-		for _, id := range ids {
-			st := t.clients[id]
-			if st == nil || st.bcast || st.noloop && cur != nil && cur.ID == id {
-				continue
-			}
-			targets = append(targets, st)
-		}
-		t.items -= len(m)
-		delete(t.table, string(key))
-		t.setLive()
+		targets = append(targets, st)
 	}
 	t.mu.Unlock()
 	for _, st := range targets {
@@ -693,6 +820,16 @@ func (h *Handlers) trackBroadcast(cron bool) {
 	}
 }
 
+// anyPrefix reports whether key starts with one of ps.
+func anyPrefix(ps []string, key []byte) bool {
+	for _, p := range ps {
+		if len(key) >= len(p) && string(key[:len(p)]) == p {
+			return true
+		}
+	}
+	return false
+}
+
 func appendBulk(b []byte, s string) []byte {
 	b = append(b, '$')
 	b = strconv.AppendInt(b, int64(len(s)), 10)
@@ -716,9 +853,18 @@ func (h *Handlers) trackingFlush(by *command.Client) {
 	for i, id := range ids {
 		targets[i] = t.clients[id]
 	}
-	t.table = map[string]map[int64]struct{}{}
-	t.items = 0
-	t.setLive()
+	for i := range t.shards {
+		sh := &t.shards[i]
+		if sh.n.Load() == 0 {
+			continue
+		}
+		sh.mu.Lock()
+		t.addKeys(-int64(len(sh.keys)))
+		clear(sh.keys)
+		sh.items = 0
+		sh.n.Store(0)
+		sh.mu.Unlock()
+	}
 	t.mu.Unlock()
 	for _, st := range targets {
 		h.sendInvalidation(st, by, nil, true)
@@ -729,9 +875,18 @@ func (h *Handlers) trackingFlush(by *command.Client) {
 // tracking_total_items and tracking_total_prefixes.
 func (h *Handlers) TrackingStats() (clients, keys, items, prefixes int) {
 	t := &h.ops.tr
+	for i := range t.shards {
+		sh := &t.shards[i]
+		if sh.n.Load() != 0 {
+			sh.mu.Lock()
+			keys += len(sh.keys)
+			items += sh.items
+			sh.mu.Unlock()
+		}
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.clients), len(t.table), t.items, len(t.prefixes)
+	return len(t.clients), keys, items, len(t.prefixes)
 }
 
 const trackingChannel = "__redis__:invalidate"
@@ -769,6 +924,7 @@ func (h *Handlers) sendInvalidation(st *trackState, cur *command.Client, proto [
 		// its own command's invalidation goes out once the command is over
 		t.mu.Lock()
 		t.later[cur.ID] = append(t.later[cur.ID], laterMsg{st: st, proto: proto})
+		t.setLater()
 		t.mu.Unlock()
 		return
 	}
@@ -811,6 +967,7 @@ func (h *Handlers) sendInvalidation(st *trackState, cur *command.Client, proto [
 			// reply (Redis's tracking_pending_keys)
 			t.mu.Lock()
 			t.later[cur.ID] = append(t.later[cur.ID], laterMsg{st: st, self: m})
+			t.setLater()
 			t.mu.Unlock()
 			return
 		}
