@@ -694,7 +694,9 @@ func (h *Handlers) xsetid(c *command.Ctx) {
 	if !maxDel.IsZero() {
 		s.MaxDeletedID = maxDel
 	}
-	c.Modified(key)
+	// Redis 7.0's xsetidCommand only counts the change: no
+	// signalModifiedKey, so no WATCH abort and no invalidation
+	c.Dirty++
 	c.Event('t', "xsetid", key)
 	c.W.OK()
 }
@@ -1666,8 +1668,10 @@ func (h *Handlers) xgroup(c *command.Ctx) {
 		}
 		s.DestroyGroup(args[3])
 		c.W.Int(1)
-		// wakes XREADGROUP clients blocked on the group (they get NOGROUP)
-		c.Modified(key)
+		// wakes XREADGROUP clients blocked on the group (they get
+		// NOGROUP); as in Redis 7.0, the key is not signalled as
+		// modified (no WATCH abort, no invalidation)
+		c.Dirty++
 		h.added(c.DB.Index(), key)
 		c.Event('t', "xgroup-destroy", key)
 	case sub == "createconsumer" && len(args) == 5:
