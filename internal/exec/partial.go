@@ -372,7 +372,8 @@ next:
 		}
 		key := args[k]
 		for i := range p.undo {
-			if p.undo[i].DB() == db.Index() && bytes.Equal(p.undo[i].Key(), key) {
+			// a saved access field alone does not undo a write
+			if u := &p.undo[i]; !u.AccessOnly() && u.DB() == db.Index() && bytes.Equal(u.Key(), key) {
 				continue next
 			}
 		}
@@ -389,6 +390,39 @@ next:
 			return false
 		}
 		p.undo = append(p.undo, sv)
+	}
+	return true
+}
+
+// saveAccess saves the access fields (LFU counters) of a read-only
+// command's keys to the undo log (once per key, before the first access of
+// the attempt): Redis runs the script once, so a stopped attempt's reads
+// must not bump a counter the rerun bumps again (LRU clocks need no save:
+// both attempts set the same frozen time). It stops the script for a rerun
+// and returns false past maxUndoKeys entries, as saveKeys. keys are the
+// key positions acquire found.
+func (s *ScriptCall) saveAccess(args [][]byte, keys []int) bool {
+	p := &s.part
+	db := s.E.Store.DB(s.Client.DB, s.Now)
+next:
+	for _, k := range keys {
+		if k >= len(args) {
+			continue
+		}
+		key := args[k]
+		for i := range p.undo {
+			// any earlier entry restores an older access field
+			if u := &p.undo[i]; u.DB() == db.Index() && bytes.Equal(u.Key(), key) {
+				continue next
+			}
+		}
+		if !p.whole && len(p.undo) >= maxUndoKeys {
+			s.escalate()
+			return false
+		}
+		if sv, ok := db.SaveAccess(p.keep(key)); ok {
+			p.undo = append(p.undo, sv)
+		}
 	}
 	return true
 }
