@@ -121,6 +121,15 @@ func (h *Handlers) observe(c *command.Ctx, d time.Duration) {
 	if o.nmon.Load() > 0 && !c.Retry && !c.Spec.Has(command.FlagAdmin|command.FlagSkipMonitor) {
 		h.monitorFeed(c)
 	}
+	if c.Block != nil {
+		// blocked (or woken and blocked again): as Redis's call(), which
+		// leaves a blocked client's SLOWLOG entry and latency sample to
+		// its unblocking (updateStatsOnUnblock)
+		if o.tr.n.Load() > 0 {
+			h.trackObserve(c)
+		}
+		return
+	}
 	usec := int64(d / time.Microsecond)
 	if thr := o.slowThr.Int(); thr >= 0 && usec >= thr && !c.Spec.Has(command.FlagSkipSlowlog) && o.slowMax.Int() > 0 {
 		h.slowPush(c, usec)
