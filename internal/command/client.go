@@ -108,6 +108,10 @@ type Client struct {
 	// Caller, for the client a script's commands run as, is the client
 	// that ran the script.
 	Caller *Client
+	// Script, for the client a script's commands run as, is the
+	// executor's state of the script's run (*exec.ScriptCall), which the
+	// executor's keyspace hooks find through a command's context.
+	Script any
 	// NoWait, set by a connection served by an event loop, asks the
 	// executor never to wait (see exec.Executor.Execute): a command that
 	// could block, wait for a running script or CLIENT PAUSE, or poll for

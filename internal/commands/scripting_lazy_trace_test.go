@@ -60,6 +60,13 @@ func newServingLockHarness(t *testing.T, logw io.Writer) (*lockHarness, string) 
 // the script's reply.
 func (h *lockHarness) rerunLazy(cl *command.Client, body, a string) string {
 	h.t.Helper()
+	return h.rerunLazyDuring(cl, body, a, nil)
+}
+
+// rerunLazyDuring is rerunLazy calling during, when not nil, after the
+// first attempt was stopped and while the rerun waits for block.
+func (h *lockHarness) rerunLazyDuring(cl *command.Client, body, a string, during func()) string {
+	h.t.Helper()
 	first := h.blockInside("SET block x")
 	reruns := h.ex.LazyReruns.Load()
 	cl.NoWait = true
@@ -76,6 +83,9 @@ func (h *lockHarness) rerunLazy(cl *command.Client, body, a string) string {
 		time.Sleep(time.Millisecond)
 	}
 	h.mustWait("the rerun", done)
+	if during != nil {
+		during()
+	}
 	h.unblock()
 	got := h.mustFinish("the rerun", done)
 	h.mustFinish("SET block", first)
@@ -303,5 +313,68 @@ func TestRerunMonitorOnce(t *testing.T) {
 	all := strings.Join(lines, "")
 	if n := strings.Count(all, `"incr"`); n != 1 {
 		t.Fatalf("MONITOR showed INCR %d times:\n%s", n, all)
+	}
+}
+
+// A client blocked on a key that a stopped script attempt adds is not
+// woken by that attempt: the key is signalled ready at the commit of the
+// run that stays (held back as the script's other effects), so a command
+// another client runs meanwhile (whose end serves the ready keys) hands
+// the waiter no turn. In Redis the script runs once: the waiter is served
+// once, and a blocked command's SLOWLOG entry and statistics are made
+// when it is served (updateStatsOnUnblock), not by a wake-up that finds
+// nothing.
+func TestLazyRerunWakesNobody(t *testing.T) {
+	for _, tt := range []struct {
+		name, block, body, served string
+	}{
+		{"BLPOP and LPUSH", "BLPOP %s 0", "redis.call('lpush', KEYS[1], 'x')", "*2\r\n$%d\r\n%s\r\n$1\r\nx\r\n"},
+		{"BLPOP and RENAME", "BLPOP %s 0", "redis.call('rpush', KEYS[1]..'{t}', 'x') redis.call('rename', KEYS[1]..'{t}', KEYS[1])", "*2\r\n$%d\r\n%s\r\n$1\r\nx\r\n"},
+		{"XREAD and XADD", "XREAD BLOCK 0 STREAMS %s 0", "redis.call('xadd', KEYS[1], '1-1', 'f', 'x')", "*1\r\n*2\r\n$%d\r\n%s\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nx\r\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newLockHarness(t)
+			// a's shard after block's if there is one (the hash seed is
+			// the process's): the rerun waits for block's shard (LockShards
+			// takes them in order) without holding a's, which a turn
+			// handed to the waiter would take (without the fix, PING would
+			// not end)
+			a := h.otherShard("a", "block")
+			for i := 0; i < 1000 && h.ex.Store.ShardOf([]byte(a)) < h.ex.Store.ShardOf([]byte("block")); i++ {
+				a = h.otherShard(fmt.Sprintf("a%d-", i), "block")
+			}
+			admin := command.NewClient(0)
+			h.run(admin, "CONFIG SET slowlog-log-slower-than 0", "SLOWLOG RESET", "CONFIG RESETSTAT")
+			if strings.HasPrefix(tt.body, "redis.call('xadd'") {
+				h.run(admin, "XADD "+a+" 1-0 f v", "XDEL "+a+" 1-0") // an empty stream: XREAD 0 blocks
+			}
+			waiter := command.NewClient(0)
+			served := make(chan string, 1)
+			go func() {
+				w := resp.NewWriter()
+				h.ex.Execute(waiter, strArgs(strings.Fields(fmt.Sprintf(tt.block, a))...), w)
+				served <- string(w.Buf)
+			}()
+			for deadline := time.Now().Add(10 * time.Second); !h.ex.IsBlocked(waiter.ID); {
+				if time.Now().After(deadline) {
+					t.Fatal("the waiter never blocked")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			h.rerunLazyDuring(command.NewClient(0), tt.body+" return redis.call('get', KEYS[2])", a, func() {
+				// its end serves the keys marked ready
+				h.mustFinish("PING", h.start("PING"))
+				if !h.ex.IsBlocked(waiter.ID) {
+					t.Error("the waiter was served by the stopped attempt")
+				}
+			})
+			if got, want := h.mustFinish("the waiter", served), fmt.Sprintf(tt.served, len(a), a); got != want {
+				t.Fatalf("the waiter got %q, want %q", got, want)
+			}
+			cmd := strings.Fields(tt.block)[0]
+			if n := strings.Count(h.run(admin, "SLOWLOG GET 100"), "$"+fmt.Sprint(len(cmd))+"\r\n"+cmd+"\r\n"); n != 1 {
+				t.Errorf("SLOWLOG has %d entries of %s, want 1", n, cmd)
+			}
+		})
 	}
 }

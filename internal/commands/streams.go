@@ -477,7 +477,7 @@ func (h *Handlers) xadd(c *command.Ctx) {
 	s.Append(id, c.Args[fieldPos:], maxEntries, maxBytes)
 	writeID(c.W, id)
 	c.Modified(key)
-	h.added(c.DB.Index(), key) // XADD signals waiters on an existing stream
+	h.added(c, key) // XADD signals waiters on an existing stream
 	c.Event('t', "xadd", key)
 	prop := c.Args
 	if !a.idGiven || !a.seqGiven {
@@ -1672,7 +1672,7 @@ func (h *Handlers) xgroup(c *command.Ctx) {
 		// NOGROUP); as in Redis 7.0, the key is not signalled as
 		// modified (no WATCH abort, no invalidation)
 		c.Dirty++
-		h.added(c.DB.Index(), key)
+		h.added(c, key)
 		c.Event('t', "xgroup-destroy", key)
 	case sub == "createconsumer" && len(args) == 5:
 		if g.CreateConsumer(args[4], c.Now()) == nil {

@@ -54,6 +54,9 @@ const (
 	pendObserve
 	pendLog // a redis.log line: class the level, event the line
 	pendACL // an ACL LOG entry: partial.acl[obs]
+	// pendReady: key signalled ready for blocked clients (added, XADD,
+	// XGROUP DESTROY; Executor.signalReady)
+	pendReady
 )
 
 // pending is a side effect held back until Commit. It is kept small (a
@@ -468,6 +471,10 @@ func (s *ScriptCall) commit() {
 			}
 		case pendACL:
 			e.ACL.AddLog(p.acl[x.obs])
+		case pendReady:
+			if e.blocks.count.Load() != 0 {
+				e.blocks.mark(x.db, x.key)
+			}
 		}
 	}
 	if len(p.acl) > 0 {
