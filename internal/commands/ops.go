@@ -124,8 +124,10 @@ func (h *Handlers) observe(c *command.Ctx, d time.Duration) {
 	if c.Block != nil {
 		// blocked (or woken and blocked again): as Redis's call(), which
 		// leaves a blocked client's SLOWLOG entry and latency sample to
-		// its unblocking (updateStatsOnUnblock)
-		if o.tr.n.Load() > 0 {
+		// its unblocking (updateStatsOnUnblock); a read that blocks
+		// tracks its keys (call()'s trackingRememberKeys), a woken one
+		// does not (below)
+		if o.tr.n.Load() > 0 && !c.Retry {
 			h.trackObserve(c)
 		}
 		return
@@ -143,7 +145,9 @@ func (h *Handlers) observe(c *command.Ctx, d time.Duration) {
 			h.latencyAdd(ev, ms)
 		}
 	}
-	if o.tr.n.Load() > 0 {
+	// a woken command is served outside call() in Redis 7.0: a served
+	// XREAD does not track its keys again
+	if o.tr.n.Load() > 0 && !c.Retry {
 		h.trackObserve(c)
 	}
 }
