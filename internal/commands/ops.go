@@ -147,7 +147,7 @@ func (h *Handlers) observe(c *command.Ctx, d time.Duration) {
 	}
 	// a woken command is served outside call() in Redis 7.0: a served
 	// XREAD does not track its keys again
-	if o.tr.n.Load() > 0 && !c.Retry {
+	if (o.tr.n.Load() > 0 || o.tr.nlater.Load() > 0) && !c.Retry {
 		h.trackObserve(c)
 	}
 }

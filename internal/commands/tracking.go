@@ -70,6 +70,10 @@ type tracker struct {
 	// itself or the client it redirects to, until the command is over
 	// (Redis's tracking_pending_keys), by client id.
 	later map[int64][]laterMsg
+	// nlater is len(later), for observe: a command that turned its
+	// client's tracking off (the last tracking client's: n is 0) still
+	// sends what it left in later, as Redis sends its pending keys
+	nlater atomic.Int32
 }
 
 // laterMsg is an invalidation waiting for the end of a command: for the
@@ -314,6 +318,7 @@ func (h *Handlers) trackingGone(cl *command.Client) {
 	t := &h.ops.tr
 	t.mu.Lock()
 	delete(t.later, cl.ID)
+	t.nlater.Store(int32(len(t.later)))
 	t.mu.Unlock()
 }
 
@@ -455,6 +460,7 @@ func (h *Handlers) trackObserve(c *command.Ctx) {
 		later := t.later[cl.ID]
 		if later != nil {
 			delete(t.later, cl.ID)
+			t.nlater.Store(int32(len(t.later)))
 		}
 		t.mu.Unlock()
 		for _, m := range later {
@@ -769,6 +775,7 @@ func (h *Handlers) sendInvalidation(st *trackState, cur *command.Client, proto [
 		// its own command's invalidation goes out once the command is over
 		t.mu.Lock()
 		t.later[cur.ID] = append(t.later[cur.ID], laterMsg{st: st, proto: proto})
+		t.nlater.Store(int32(len(t.later)))
 		t.mu.Unlock()
 		return
 	}
@@ -811,6 +818,7 @@ func (h *Handlers) sendInvalidation(st *trackState, cur *command.Client, proto [
 			// reply (Redis's tracking_pending_keys)
 			t.mu.Lock()
 			t.later[cur.ID] = append(t.later[cur.ID], laterMsg{st: st, self: m})
+			t.nlater.Store(int32(len(t.later)))
 			t.mu.Unlock()
 			return
 		}
