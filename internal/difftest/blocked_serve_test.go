@@ -95,6 +95,15 @@ func TestBlockedServeAsClient(t *testing.T) {
 			{"w", "HELLO 3;PSUBSCRIBE __keyevent@0__:*"},
 			{"w", "@block XREADGROUP GROUP g c BLOCK 0 STREAMS s >"},
 			{"p", "XADD s 1-1 f v"}, {"w", "PING"}}},
+		{"zpopmin keyspace events to the client itself", []step{
+			{"t", "CONFIG SET notify-keyspace-events KEA"},
+			{"w", "HELLO 3;PSUBSCRIBE __keyevent@0__:*"},
+			{"p", "ZADD z 1 a 2 b 3 c"}, {"w", "ZPOPMIN z;ZPOPMAX z 2;ZADD y 1 a;BZPOPMIN y 0;ZADD x 1 a;ZMPOP 1 x MIN;PING"}}},
+		{"bzpopmin keyspace event to the served client itself", []step{
+			{"t", "CONFIG SET notify-keyspace-events KEA"},
+			{"w", "HELLO 3;SUBSCRIBE __keyevent@0__:zpopmin __keyevent@0__:del"},
+			{"w", "@block BZPOPMIN z 0"},
+			{"p", "ZADD z 1 a"}, {"w", "PING"}}},
 		{"bzpopmin keyspace event to the pusher", []step{
 			{"t", "CONFIG SET notify-keyspace-events KEA"},
 			{"p", "HELLO 3;SUBSCRIBE __keyevent@0__:zpopmin"},
