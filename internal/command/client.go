@@ -114,6 +114,10 @@ type Client struct {
 	// nil one once it stopped): after a command of a client without it,
 	// the tracker takes no lock.
 	Tracking atomic.Value
+	// Script, for the client a script's commands run as, is the
+	// executor's state of the script's run (*exec.ScriptCall), which the
+	// executor's keyspace hooks find through a command's context.
+	Script any
 	// NoWait, set by a connection served by an event loop, asks the
 	// executor never to wait (see exec.Executor.Execute): a command that
 	// could block, wait for a running script or CLIENT PAUSE, or poll for

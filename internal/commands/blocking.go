@@ -165,12 +165,12 @@ func (h *Handlers) clientUnblock(c *command.Ctx) {
 	}
 }
 
-// added wakes the clients blocked on key in db although it existed
-// before, as XADD and XGROUP DESTROY signal them in Redis (a key added
-// wakes them by itself: exec's blocking.added).
-func (h *Handlers) added(db int, key []byte) {
+// added wakes the clients blocked on key in c's database although it
+// existed before, as XADD and XGROUP DESTROY signal them in Redis (a key
+// added wakes them by itself: exec's keyAdded).
+func (h *Handlers) added(c *command.Ctx, key []byte) {
 	if h.Exec != nil {
-		h.Exec.Wake(db, key)
+		h.Exec.Wake(c, c.DB.Index(), key)
 	}
 }
 

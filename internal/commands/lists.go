@@ -564,7 +564,7 @@ func (h *Handlers) moveOnce(c *command.Ctx, src, dst []byte, from, to int) (serv
 	c.W.Bulk(v)
 	c.Event('l', popEvent(from), src)
 	listEmptied(c, src, sl)
-	c.Modified(src)
+	servedPopModified(c, src, true)
 	return true
 }
 
@@ -663,12 +663,26 @@ func (h *Handlers) popFirstNonEmpty(c *command.Ctx, keys [][]byte, where int, co
 			}
 			c.Propagate = [][][]byte{{popName, key, []byte(strconv.FormatInt(count, 10))}}
 		}
-		c.Modified(key)
+		servedPopModified(c, key, count < 0)
 		c.Event('l', popEvent(where), key)
 		listEmptied(c, key, l)
 		return true
 	}
 	return false
+}
+
+// servedPopModified records the pop of an element from list key. A woken
+// BLPOP, BRPOP, BLMOVE or BRPOPLPUSH (single, the command's form) does
+// not signal its source as modified (no invalidation, no WATCH abort):
+// Redis 7.0 serves them in serveClientBlockedOnList, which leaves
+// signalModifiedKey out ("already called when an element was pushed");
+// a woken BLMPOP signals it (its serving path pops as LMPOP does).
+func servedPopModified(c *command.Ctx, key []byte, single bool) {
+	if c.Retry && single {
+		c.Dirty++
+		return
+	}
+	c.Modified(key)
 }
 
 func (h *Handlers) bpopGeneric(c *command.Ctx, where int) {

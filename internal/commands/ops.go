@@ -121,6 +121,17 @@ func (h *Handlers) observe(c *command.Ctx, d time.Duration) {
 	if o.nmon.Load() > 0 && !c.Retry && !c.Spec.Has(command.FlagAdmin|command.FlagSkipMonitor) {
 		h.monitorFeed(c)
 	}
+	if c.Block != nil {
+		// blocked (or woken and blocked again): as Redis's call(), which
+		// leaves a blocked client's SLOWLOG entry and latency sample to
+		// its unblocking (updateStatsOnUnblock); a read that blocks
+		// tracks its keys (call()'s trackingRememberKeys), a woken one
+		// does not (below)
+		if o.tr.n.Load() > 0 && !c.Retry {
+			h.trackObserve(c)
+		}
+		return
+	}
 	usec := int64(d / time.Microsecond)
 	if thr := o.slowThr.Int(); thr >= 0 && usec >= thr && !c.Spec.Has(command.FlagSkipSlowlog) && o.slowMax.Int() > 0 {
 		h.slowPush(c, usec)
@@ -134,7 +145,9 @@ func (h *Handlers) observe(c *command.Ctx, d time.Duration) {
 			h.latencyAdd(ev, ms)
 		}
 	}
-	if o.tr.n.Load() > 0 {
+	// a woken command is served outside call() in Redis 7.0: a served
+	// XREAD does not track its keys again
+	if (o.tr.n.Load() > 0 || o.tr.nlater.Load() > 0) && !c.Retry {
 		h.trackObserve(c)
 	}
 }

@@ -477,7 +477,7 @@ func (h *Handlers) xadd(c *command.Ctx) {
 	s.Append(id, c.Args[fieldPos:], maxEntries, maxBytes)
 	writeID(c.W, id)
 	c.Modified(key)
-	h.added(c.DB.Index(), key) // XADD signals waiters on an existing stream
+	h.added(c, key) // XADD signals waiters on an existing stream
 	c.Event('t', "xadd", key)
 	prop := c.Args
 	if !a.idGiven || !a.seqGiven {
@@ -694,7 +694,9 @@ func (h *Handlers) xsetid(c *command.Ctx) {
 	if !maxDel.IsZero() {
 		s.MaxDeletedID = maxDel
 	}
-	c.Modified(key)
+	// Redis 7.0's xsetidCommand only counts the change: no
+	// signalModifiedKey, so no WATCH abort and no invalidation
+	c.Dirty++
 	c.Event('t', "xsetid", key)
 	c.W.OK()
 }
@@ -1666,9 +1668,11 @@ func (h *Handlers) xgroup(c *command.Ctx) {
 		}
 		s.DestroyGroup(args[3])
 		c.W.Int(1)
-		// wakes XREADGROUP clients blocked on the group (they get NOGROUP)
-		c.Modified(key)
-		h.added(c.DB.Index(), key)
+		// wakes XREADGROUP clients blocked on the group (they get
+		// NOGROUP); as in Redis 7.0, the key is not signalled as
+		// modified (no WATCH abort, no invalidation)
+		c.Dirty++
+		h.added(c, key)
 		c.Event('t', "xgroup-destroy", key)
 	case sub == "createconsumer" && len(args) == 5:
 		if g.CreateConsumer(args[4], c.Now()) == nil {

@@ -825,10 +825,16 @@ func (h *Handlers) zpop(c *command.Ctx, keys [][]byte, max bool, emitKey bool, c
 		c.W.Bulk(key)
 		c.W.Array(int(n))
 	}
-	// Redis signals the key between the reply's header(s) and its
-	// elements (genericZpopCommand): a tracking invalidation for this
-	// client's output sits there
+	// Redis signals the key and sends the zpopmin/zpopmax event between
+	// the reply's header(s) and its elements (genericZpopCommand): a
+	// tracking invalidation or a RESP3 keyspace event for this client's
+	// output sits there (the "del" of an emptied key after the elements)
 	c.Modified(key)
+	if max {
+		c.Event('z', "zpopmax", key)
+	} else {
+		c.Event('z', "zpopmin", key)
+	}
 	for i := int64(0); i < n; i++ {
 		var e *keyspace.ZNode
 		if max {
@@ -845,11 +851,6 @@ func (h *Handlers) zpop(c *command.Ctx, keys [][]byte, max bool, emitKey bool, c
 		c.W.Double(score)
 	}
 	c.Dirty += int(n) - 1
-	if max {
-		c.Event('z', "zpopmax", key)
-	} else {
-		c.Event('z', "zpopmin", key)
-	}
 	deleteIfEmpty(c, key, z)
 	name := "ZPOPMIN"
 	if max {

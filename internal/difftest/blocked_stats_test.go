@@ -18,7 +18,9 @@ func atoi(s string) int {
 // commandstats and in total_commands_processed (Redis counts it in call(),
 // when it blocks), its failure when it ends with one, one latency sample
 // (LATENCY HISTOGRAM's calls), and no keyspace_hits or keyspace_misses for
-// the runs that serve it (Redis serves a woken XREAD without a lookup).
+// the runs that serve it (Redis serves a woken XREAD without a lookup), and
+// one SLOWLOG entry, made when it is served, not when it blocks or is woken
+// for nothing.
 func TestBlockedStats(t *testing.T) {
 	p := StartPair(t)
 	cases := []struct {
@@ -35,6 +37,8 @@ func TestBlockedStats(t *testing.T) {
 		{"xread", nil, "XREAD BLOCK 0 STREAMS bs:s $", []string{"XADD bs:s 1-1 f v"}, []string{"xread"}},
 		{"xread woken in vain", []string{"XADD bs:s 1-1 f v"}, "XREAD BLOCK 0 STREAMS bs:s 5-0", []string{"XADD bs:s 2-1 f v", "XADD bs:s 6-1 f v"}, []string{"xread"}},
 		{"xreadgroup", []string{"XADD bs:s 1-1 f v", "XGROUP CREATE bs:s g $"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS bs:s >", []string{"XADD bs:s 2-1 f v"}, []string{"xreadgroup"}},
+		{"blpop woken by a key added and emptied", nil, "BLPOP bs:k 0", []string{"MULTI", "RPUSH bs:k x", "LPOP bs:k", "EXEC", "RPUSH bs:k y"}, []string{"blpop"}},
+		{"xread woken in vain on an empty stream", []string{"XADD bs:s 1-1 f v", "XDEL bs:s 1-1"}, "XREAD BLOCK 0 STREAMS bs:s 1-1", []string{"XGROUP CREATE bs:s g $", "XGROUP DESTROY bs:s g", "XADD bs:s 2-1 f v"}, []string{"xread"}},
 		{"xreadgroup deleted", []string{"XADD bs:s 1-1 f v", "XGROUP CREATE bs:s g $"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS bs:s >", []string{"DEL bs:s"}, []string{"xreadgroup"}},
 	}
 	stats := regexp.MustCompile(`(keyspace_hits|keyspace_misses):\d+`)
@@ -50,7 +54,7 @@ func TestBlockedStats(t *testing.T) {
 			return "", err
 		}
 		defer b.Close()
-		for _, l := range append(append([]string{"FLUSHALL"}, setup...), "CONFIG RESETSTAT") {
+		for _, l := range append(append([]string{"FLUSHALL"}, setup...), "CONFIG RESETSTAT", "CONFIG SET slowlog-log-slower-than 0", "SLOWLOG RESET") {
 			if _, err := b.DoLine(l); err != nil {
 				return "", err
 			}
@@ -109,6 +113,18 @@ func TestBlockedStats(t *testing.T) {
 				return "", fmt.Errorf("LATENCY HISTOGRAM %s: %q", c, h)
 			}
 			out = append(out, c+" latency samples="+n[1])
+		}
+		// SLOWLOG entries of the blocking command: one, when it is served
+		// or times out (Redis: updateStatsOnUnblock), none when it blocks
+		// or is woken for nothing
+		sl, err := b.Do("SLOWLOG", "GET", "1000")
+		if err != nil {
+			return "", err
+		}
+		name := strings.Fields(block)[0]
+		out = append(out, fmt.Sprintf("slowlog entries of %s: %d", name, strings.Count(string(sl), fmt.Sprintf("$%d\r\n%s\r\n", len(name), name))))
+		if _, err := b.Do("CONFIG", "SET", "slowlog-log-slower-than", "10000"); err != nil {
+			return "", err
 		}
 		return strings.Join(out, "\n"), nil
 	}

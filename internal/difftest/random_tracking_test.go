@@ -561,7 +561,7 @@ func redisDoubleReply(given []string, p string) bool {
 
 func (g *trackGen) read() []string {
 	k := g.key()
-	switch g.rng.IntN(16) {
+	switch g.rng.IntN(18) {
 	case 0, 1, 2:
 		return []string{"GET", k}
 	case 3:
@@ -588,13 +588,17 @@ func (g *trackGen) read() []string {
 		return []string{"HGETALL", k}
 	case 14:
 		return []string{"GETRANGE", k, "0", "2"}
+	case 15:
+		return []string{"XRANGE", k, "-", "+"}
+	case 16:
+		return []string{"XLEN", k}
 	}
 	return []string{"ZRANGE", k, "0", "-1"}
 }
 
 func (g *trackGen) write() []string {
 	k := g.key()
-	switch g.rng.IntN(27) {
+	switch g.rng.IntN(31) {
 	case 0, 1, 2, 3:
 		return []string{"SET", k, g.val()}
 	case 4:
@@ -641,8 +645,41 @@ func (g *trackGen) write() []string {
 		return []string{"SPOP", k}
 	case 25:
 		return []string{"ZUNIONSTORE", k, "2", k, g.key()}
+	case 26, 27, 28, 29:
+		return g.streamWrite(k)
 	}
 	return []string{"SET", k, g.val(), "KEEPTTL", "GET"}
+}
+
+// streamWrite is a stream command on k: those that signal the key
+// (XADD, XDEL, XTRIM, XGROUP CREATE MKSTREAM of a new key) and those that
+// change a stream without signalling it in Redis 7.0 (XSETID, the other
+// XGROUP subcommands, XREADGROUP, XACK, XCLAIM, XAUTOCLAIM). IDs are
+// explicit (a time-chosen one would differ between the servers).
+func (g *trackGen) streamWrite(k string) []string {
+	switch g.rng.IntN(12) {
+	case 0, 1:
+		return []string{"XADD", k, "999999999999-*", "f", g.val()}
+	case 2:
+		return []string{"XSETID", k, g.pick([]string{"999999999999-100", "1-1", "9999999999999-0"})}
+	case 3:
+		return []string{"XGROUP", "CREATE", k, "g", g.pick([]string{"$", "0"}), "MKSTREAM"}
+	case 4:
+		return []string{"XGROUP", "DESTROY", k, "g"}
+	case 5:
+		return []string{"XGROUP", "SETID", k, "g", "0"}
+	case 6:
+		return []string{"XGROUP", g.pick([]string{"CREATECONSUMER", "DELCONSUMER"}), k, "g", "c"}
+	case 7:
+		return []string{"XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", k, ">"}
+	case 8:
+		return []string{"XACK", k, "g", "999999999999-0", "999999999999-1"}
+	case 9:
+		return []string{"XAUTOCLAIM", k, "g", "c2", "0", "0", "JUSTID"}
+	case 10:
+		return []string{"XDEL", k, "999999999999-0"}
+	}
+	return []string{"XTRIM", k, "MAXLEN", "1"}
 }
 
 func (g *trackGen) command() []string {
@@ -791,6 +828,10 @@ func TestTrackingCases(t *testing.T) {
 		name  string
 		steps []trackStep
 	}{
+		{"own write, then tracking off in the same MULTI", []trackStep{
+			on("c1", "CLIENT", "TRACKING", "on"), on("c1", "GET", "l"),
+			{On: "c1", Cmds: [][]string{{"MULTI"}, {"SET", "l", "1"}, {"CLIENT", "TRACKING", "off"}, {"EXEC"}}},
+			on("c1", "GET", "l")}},
 		{"redirect to itself", []trackStep{
 			on("c0", "CLIENT", "TRACKING", "on", "REDIRECT", "$id:c0"), on("c0", "CLIENT", "GETREDIR"),
 			on("c0", "GET", "k"), on("c1", "SET", "k", "1")}},

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/resp"
@@ -125,21 +126,37 @@ func (b *blocking) mark(db int, key []byte) {
 	b.mu.Unlock()
 }
 
-// added is the keyspace's OnAdded function: key was added (Redis's
-// dbAdd signals its waiters). Called under the key's shard lock.
-func (b *blocking) added(db int, key []byte) {
-	if b.count.Load() != 0 {
-		b.mark(db, key)
+// keyAdded is the keyspace's OnAdded function: key was added (Redis's
+// dbAdd signals its waiters) by the command whose context is by (nil:
+// none). Called under the key's shard lock.
+func (e *Executor) keyAdded(db int, key []byte, by unsafe.Pointer) {
+	if e.blocks.count.Load() != 0 {
+		e.signalReady((*command.Ctx)(by), db, key)
 	}
 }
 
 // Wake marks key ready for the clients blocked on it although it existed
-// before: XADD and XGROUP DESTROY signal them in Redis. Called under the
-// key's shard lock.
-func (e *Executor) Wake(db int, key []byte) {
+// before: XADD and XGROUP DESTROY signal them in Redis. c is the command
+// that does it. Called under the key's shard lock.
+func (e *Executor) Wake(c *command.Ctx, db int, key []byte) {
 	if e.blocks.count.Load() != 0 {
-		e.blocks.mark(db, key)
+		e.signalReady(c, db, key)
 	}
+}
+
+// signalReady marks key ready, or, for a command of a script in partial
+// mode, holds the mark back until the script commits: an attempt that is
+// stopped and undone must wake nobody (a woken XREAD would be served from
+// the undone entries' stream ID, a BLPOP retried for nothing).
+func (e *Executor) signalReady(c *command.Ctx, db int, key []byte) {
+	if c != nil && c.InScript {
+		if s, _ := c.Client.Script.(*ScriptCall); s != nil && s.part.on {
+			p := &s.part
+			p.add(pending{kind: pendReady, db: db, key: p.keep(key)})
+			return
+		}
+	}
+	e.blocks.mark(db, key)
 }
 
 // gone marks key ready if clients wait on it: it was deleted outside a

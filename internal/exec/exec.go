@@ -161,7 +161,7 @@ func New(t *command.Table, s *keyspace.Store) *Executor {
 		_, stream := en.Value().(*keyspace.Stream)
 		return true, stream
 	}, s.SignalAdded)
-	s.OnAdded(e.blocks.added)
+	s.OnAdded(e.keyAdded)
 	e.errFn = e.CountError
 	e.touchFn = func(db int, key []byte) {
 		if e.Touched != nil {

@@ -54,6 +54,9 @@ const (
 	pendObserve
 	pendLog // a redis.log line: class the level, event the line
 	pendACL // an ACL LOG entry: partial.acl[obs]
+	// pendReady: key signalled ready for blocked clients (added, XADD,
+	// XGROUP DESTROY; Executor.signalReady)
+	pendReady
 )
 
 // pending is a side effect held back until Commit. It is kept small (a
@@ -372,7 +375,8 @@ next:
 		}
 		key := args[k]
 		for i := range p.undo {
-			if p.undo[i].DB() == db.Index() && bytes.Equal(p.undo[i].Key(), key) {
+			// a saved access field alone does not undo a write
+			if u := &p.undo[i]; !u.AccessOnly() && u.DB() == db.Index() && bytes.Equal(u.Key(), key) {
 				continue next
 			}
 		}
@@ -389,6 +393,39 @@ next:
 			return false
 		}
 		p.undo = append(p.undo, sv)
+	}
+	return true
+}
+
+// saveAccess saves the access fields (LFU counters) of a read-only
+// command's keys to the undo log (once per key, before the first access of
+// the attempt): Redis runs the script once, so a stopped attempt's reads
+// must not bump a counter the rerun bumps again (LRU clocks need no save:
+// both attempts set the same frozen time). It stops the script for a rerun
+// and returns false past maxUndoKeys entries, as saveKeys. keys are the
+// key positions acquire found.
+func (s *ScriptCall) saveAccess(args [][]byte, keys []int) bool {
+	p := &s.part
+	db := s.E.Store.DB(s.Client.DB, s.Now)
+next:
+	for _, k := range keys {
+		if k >= len(args) {
+			continue
+		}
+		key := args[k]
+		for i := range p.undo {
+			// any earlier entry restores an older access field
+			if u := &p.undo[i]; u.DB() == db.Index() && bytes.Equal(u.Key(), key) {
+				continue next
+			}
+		}
+		if !p.whole && len(p.undo) >= maxUndoKeys {
+			s.escalate()
+			return false
+		}
+		if sv, ok := db.SaveAccess(p.keep(key)); ok {
+			p.undo = append(p.undo, sv)
+		}
 	}
 	return true
 }
@@ -434,6 +471,10 @@ func (s *ScriptCall) commit() {
 			}
 		case pendACL:
 			e.ACL.AddLog(p.acl[x.obs])
+		case pendReady:
+			if e.blocks.count.Load() != 0 {
+				e.blocks.mark(x.db, x.key)
+			}
 		}
 	}
 	if len(p.acl) > 0 {

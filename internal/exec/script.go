@@ -129,6 +129,7 @@ func (e *Executor) InitScriptCall(s *ScriptCall, caller, scriptClient *command.C
 	scriptClient.ACLUser = caller.ACLUser
 	scriptClient.Authed = true
 	scriptClient.Caller = caller
+	scriptClient.Script = s
 	s.E, s.Client, s.Caller, s.Now, s.ReadOnly = e, scriptClient, caller, now, readOnly
 	s.propagate, s.propagateKnown = false, false
 	s.pooled = false
@@ -143,7 +144,7 @@ func (e *Executor) InitScriptCall(s *ScriptCall, caller, scriptClient *command.C
 func (s *ScriptCall) Release() {
 	e := s.E
 	s.wrote.Store(false)
-	s.Client.Caller = nil
+	s.Client.Caller, s.Client.Script = nil, nil
 	s.E, s.Client, s.Caller, s.DenyOOM, s.stop, s.restart, s.Log = nil, nil, nil, false, nil, false, nil
 	s.ctx = command.Ctx{}
 	clear(s.effects)
@@ -256,6 +257,10 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		return
 	}
 	if p.on && spec.Has(command.FlagWrite) && !s.saveKeys(args, keys) {
+		w.Error(errRestart)
+		return
+	}
+	if p.on && spec.Has(command.FlagReadOnly) && e.Store.LFU() && !s.saveAccess(args, keys) {
 		w.Error(errRestart)
 		return
 	}

@@ -142,7 +142,7 @@ type Store struct {
 	newOn  atomic.Uint32
 	missOn atomic.Bool
 	// added is called where a key is added while newAdded is on (OnAdded)
-	added func(db int, key []byte)
+	added func(db int, key []byte, by unsafe.Pointer)
 }
 
 // newOn's bits.
@@ -166,9 +166,10 @@ func (s *Store) SetKeyEvents(newKeys, misses bool) {
 // OnAdded sets the function that SignalAdded turns on: it is called,
 // under the key's shard lock, wherever a key is added (created, or put in
 // place of a deleted one by RENAME, COPY, RESTORE, MOVE: Redis's dbAdd),
-// not where an existing key is changed or overwritten. Set it before the
-// store is used.
-func (s *Store) OnAdded(fn func(db int, key []byte)) { s.added = fn }
+// not where an existing key is changed or overwritten, with the adding
+// view's by (DB.WithEvents: the command's context; nil for none). Set it
+// before the store is used.
+func (s *Store) OnAdded(fn func(db int, key []byte, by unsafe.Pointer)) { s.added = fn }
 
 // SignalAdded turns the OnAdded function on or off: off, it costs the
 // load that the "new" event's hook already costs.
@@ -186,7 +187,7 @@ func (s *Store) keyAdded(f uint32, db int, key []byte, by unsafe.Pointer) {
 		s.hooks.New(db, key, by)
 	}
 	if f&newAdded != 0 {
-		s.added(db, key)
+		s.added(db, key, by)
 	}
 }
 

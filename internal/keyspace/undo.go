@@ -30,6 +30,28 @@ type Saved struct {
 	// lent: rec is a string record in the caller's arena (SaveIn), which
 	// is reused: Restore stores a copy of it.
 	lent bool
+	// only: the key's access field alone was saved (SaveAccess), in acc
+	only bool
+	acc  uint32
+}
+
+// AccessOnly reports whether sv holds only the key's access field
+// (SaveAccess), not its record: it does not undo a write.
+func (sv *Saved) AccessOnly() bool { return sv.only }
+
+// SaveAccess returns key's access field (LRU clock or LFU counter) for
+// Restore, which puts it back on the key's record then (if the key still
+// exists): a read that is undone leaves the counter as it found it. It
+// reports false, saving nothing, when key does not exist (a read of a
+// missing key records no access). The caller holds key's shard; the Saved
+// keeps key, as Save's.
+func (db DB) SaveAccess(key []byte) (Saved, bool) {
+	ds, h, _ := db.locate(key)
+	p := ds.keys.get(h, key)
+	if p == nil {
+		return Saved{}, false
+	}
+	return Saved{db: int(db.idx), key: key, only: true, acc: hdrOf(p).access}, true
 }
 
 // maxLentRec bounds the string records SaveIn copies to its arena.
@@ -104,13 +126,19 @@ func strRecLen(r strRec) int {
 }
 
 // Restore puts a saved record back (or removes the key when it did not
-// exist), with its expiry, access clock and memory accounting. The caller
-// holds the key's shard.
+// exist), with its expiry, access clock and memory accounting; for a
+// SaveAccess, the access field alone. The caller holds the key's shard.
 func (s *Store) Restore(sv *Saved) {
 	db := s.DB(sv.db, 0)
 	key := sv.key
 	ds, h, sh := db.locate(key)
 	cur := ds.keys.get(h, key)
+	if sv.only {
+		if cur != nil {
+			hdrOf(cur).access = sv.acc
+		}
+		return
+	}
 	if sv.lent {
 		n := strRecLen(decodeStr(sv.rec))
 		b := make([]byte, n)
