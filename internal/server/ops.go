@@ -78,9 +78,10 @@ type connReader struct{ c *conn }
 
 func (r connReader) Read(p []byte) (int, error) {
 	n, err := r.c.nc.Read(p)
-	if n > 0 && r.c.s.evict.limit.Load() > 0 {
+	if n > 0 {
 		// the buffered input grows by n (client_evict.go)
-		if e := r.c.afterRead(int64(r.c.rd.Buffered() + n)); e != nil {
+		q := int64(r.c.rd.Buffered() + n)
+		if e := r.c.afterRead(q, max(0, int64(r.c.rd.Room()-n))); e != nil {
 			return 0, e
 		}
 	}
