@@ -196,7 +196,9 @@ func readBurst(c *rawConn, end string) (gone bool) {
 // with a 2 MB argument is not run; a 300 kB argument keeps Redis's query
 // buffer at that size for the commands after it, so that burst goes one
 // GET earlier; CLIENT NO-EVICT spares its client (and
-// its memory is not counted at command time, so the others stay);
+// its memory is not counted at command time, so the others stay, unless
+// the cron measured it with its replies unwritten: then they go, in Redis
+// as in Crescent; "no-evict unread" makes sure it does);
 // maxmemory-clients as a percentage of maxmemory; a limit under 128 kB
 // counts as 128 kB. The old cron-only eviction let every burst run to
 // its end.
@@ -207,11 +209,17 @@ func TestClientEvictionPerCommand(t *testing.T) {
 		limit  string
 		bursts []evictBurst
 		keys   []string
+		// cronCaught: the outcome's part when a cron pass fell while a
+		// NO-EVICT client's replies were unwritten, and the part when none
+		// did. Which one happens is timing, in Redis as in Crescent: either
+		// is accepted from either server.
+		cronCaught [2]string
 	}{
 		{name: "pipelined output", limit: "1mb", bursts: []evictBurst{pipelinedGets("a", 10, false)}},
 		{name: "query buffer", limit: "1mb", keys: []string{"huge"}, bursts: []evictBurst{{name: "q", cmds: [][]string{
 			{"SET", "huge", strings.Repeat("y", 2000000)}, {"INCR", "n:q"}}}}},
-		{name: "no-evict", limit: "1mb", bursts: []evictBurst{pipelinedGets("a", 10, true), pipelinedGets("b", 10, false)}},
+		{name: "no-evict", limit: "1mb", bursts: []evictBurst{pipelinedGets("a", 10, true), pipelinedGets("b", 10, false)},
+			cronCaught: [2]string{`n:b="$-1\r\n" evicted_clients=2`, `n:b="$1\r\n3\r\n" evicted_clients=1`}},
 		{name: "no-evict unread", limit: "1mb", bursts: []evictBurst{unread(pipelinedGets("a", 20, true)), pipelinedGets("b", 10, false)}},
 		{name: "percentage", config: []string{"maxmemory", "100mb"}, limit: "1%", bursts: []evictBurst{pipelinedGets("a", 10, false)}},
 		{name: "percentage without maxmemory", config: []string{"maxmemory", "0"}, limit: "1%", bursts: []evictBurst{pipelinedGets("a", 4, false)}},
@@ -231,6 +239,11 @@ func TestClientEvictionPerCommand(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			want := burstEvictionOutcome(t, redis, tc.config, tc.limit, tc.bursts, tc.keys)
 			got := burstEvictionOutcome(t, cres, tc.config, tc.limit, tc.bursts, tc.keys)
+			if c := tc.cronCaught; c[0] != "" {
+				t.Logf("a cron pass saw the NO-EVICT client's replies unwritten: crescent %v, redis %v",
+					strings.Contains(got, c[0]), strings.Contains(want, c[0]))
+				got, want = strings.Replace(got, c[0], c[1], 1), strings.Replace(want, c[0], c[1], 1)
+			}
 			if got != want {
 				t.Errorf("crescent: %s\n    redis: %s", got, want)
 			}

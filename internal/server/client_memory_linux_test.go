@@ -16,6 +16,20 @@ import (
 // clientFieldRe matches the numeric fields of a CLIENT LIST line.
 var clientFieldRe = regexp.MustCompile(`(\S+?)=(-?\d+)\b`)
 
+// statsClientsRe finds MEMORY STATS's clients.normal in a RESP2 reply.
+var statsClientsRe = regexp.MustCompile(`clients\.normal\r\n:(\d+)`)
+
+// statsClients is MEMORY STATS's clients.normal.
+func statsClients(t *testing.T, c *rawConn) int64 {
+	t.Helper()
+	m := statsClientsRe.FindStringSubmatch(c.mustDo("MEMORY", "STATS"))
+	if m == nil {
+		t.Fatal("no clients.normal in MEMORY STATS")
+	}
+	n, _ := strconv.ParseInt(m[1], 10, 64)
+	return n
+}
+
 // clientFields returns the numeric fields of the CLIENT LIST line of the
 // client named name, in the reply list.
 func clientFields(t *testing.T, list, name string) map[string]int64 {
@@ -73,6 +87,7 @@ func clientMemoryFigures(t *testing.T, addr string) map[string]int64 {
 	m := memClients(t, obs)
 	out["partial: mem_clients_normal grew by"] = m - base
 	base = m
+	statsBase := statsClients(t, obs)
 
 	// a subscriber that does not read, 8 MB of messages (the kernel takes
 	// about 2.8 MB of them; a push writer's write in progress counts whole,
@@ -98,6 +113,7 @@ func clientMemoryFigures(t *testing.T, addr string) map[string]int64 {
 	out["subscriber: omem"] = f["omem"]
 	out["subscriber: tot-mem beyond an idle client"] = f["tot-mem"] - idleMem
 	out["subscriber: mem_clients_normal grew by"] = memClients(t, obs) - base
+	out["subscriber: MEMORY STATS clients.normal grew by"] = statsClients(t, obs) - statsBase
 
 	// a client's own view of the replies of its batch: 5 pipelined GETs
 	// of 400 kB, then CLIENT INFO
