@@ -133,6 +133,26 @@ func clientMemoryFigures(t *testing.T, addr string) map[string]int64 {
 	}
 	out["own batch: tot-mem beyond an idle client"] = f["tot-mem"] - idleMem
 
+	// a client that does not read the replies of 20 pipelined GETs of
+	// 400 kB, seen by another: Redis has run them all and holds what the
+	// kernel did not take; Crescent's connection, once its socket is full,
+	// goes on on a goroutine blocked in a write: it shows the replies of
+	// the batch so far (the kernel's share and the write in progress)
+	{
+		u := dialRaw(t, addr)
+		u.mustDo("CLIENT", "SETNAME", "unread")
+		burst = burst[:0]
+		for range 20 {
+			burst = append(burst, encodeCmd([]string{"GET", "big"})...)
+		}
+		u.nc.Write(burst)
+		time.Sleep(cronPasses)
+		f = clientFields(t, obs.mustDo("CLIENT", "LIST"), "unread")
+		out["unread replies: omem"] = f["omem"]
+		out["unread replies: tot-mem beyond an idle client"] = f["tot-mem"] - idleMem
+		u.nc.Close()
+	}
+
 	// a 300 kB argument with client eviction off: the query buffer stays
 	// at its size for a while (until the cron's second pass)
 	x := dialRaw(t, addr)
@@ -156,7 +176,8 @@ func clientMemoryFigures(t *testing.T, addr string) map[string]int64 {
 // argument (with maxmemory-clients 0). The figures cannot be equal (Redis
 // counts its allocator's size classes, its client struct and a reply
 // buffer that shrinks when idle; Crescent 16 KiB per client), so each must
-// be within 15% + 32 KiB of Redis's (qbuf, argv-mem and obl within 15%).
+// be within 15% + 32 KiB of Redis's (qbuf, argv-mem and obl within 15%;
+// the replies a client does not read, within 25%).
 // The old code showed 0 for all but the subscriber's omem, and
 // mem_clients_normal counted 16 KiB per client whatever it held.
 func TestClientMemory(t *testing.T) {
@@ -173,7 +194,14 @@ func TestClientMemory(t *testing.T) {
 		if strings.HasSuffix(k, ": qbuf") || strings.HasSuffix(k, ": argv-mem") || strings.HasSuffix(k, ": obl") {
 			slack = 0 // the same bytes in both
 		}
-		if float64(diff) > 0.15*float64(max(want, -want))+slack {
+		rel := 0.15
+		if strings.HasPrefix(k, "unread replies") {
+			// Redis: 8 MB less the kernel's share, a 400 kB reply block
+			// partly written counting whole; Crescent: the replies its
+			// batch wrote before the write that blocks (see above)
+			rel = 0.25
+		}
+		if float64(diff) > rel*float64(max(want, -want))+slack {
 			t.Errorf("%s: crescent %d, redis %d", k, g, want)
 		} else {
 			t.Log(fmt.Sprintf("%s: crescent %d, redis %d", k, g, want))
