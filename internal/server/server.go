@@ -800,9 +800,9 @@ func (s *Server) ClientList() []*command.Client {
 // ClientMemory implements commands.Server: a client's buffers for CLIENT
 // LIST, as eviction counts them (client_evict.go). self is the client
 // running the command, on its serving goroutine: it sees its own batch's
-// replies and its query buffer since the last read, as Redis shows a
-// client its own (the commands of the read before the current one, which
-// Redis trims once they have all run).
+// replies, and its query buffer since the last read began, with the
+// commands of that read already run (Redis trims them from its query
+// buffer only after the read's last command).
 func (s *Server) ClientMemory(id int64, self bool) commands.ClientMem {
 	s.mu.Lock()
 	c := s.clients[id]
