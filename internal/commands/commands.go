@@ -42,6 +42,7 @@ type ClientMem struct {
 	Base int64 // what every client holds (the read buffer)
 	Qbuf int64 // the query buffer's bytes
 	Room int64 // what is still to come of a big argument being read
+	Argv int64 // the arguments before it (argv-mem; the caller counts its own)
 	Fat  int64 // the query buffer kept at a big argument's size
 	Out  int64 // replies and pushes not written yet
 }

@@ -290,7 +290,7 @@ func (h *Handlers) clientInfoLine(cl, from *command.Client, self [][]byte, now i
 		multi = v.Multi
 	}
 	m := h.Server.ClientMemory(cl.ID, self != nil)
-	argv := 0
+	argv := int(m.Argv)
 	for _, a := range self {
 		argv += len(a)
 	}

@@ -77,8 +77,10 @@ type Reader struct {
 	// big is the length of the last argument of BigArg bytes or more the
 	// reader had to wait for (TakeBig); want, while it waits for such an
 	// argument, is how many bytes from r the buffer holds once it is
-	// complete (Room). Both are set on the incomplete path only.
-	big, want int
+	// complete (Room), bigFrom where its data starts and bigArgv the
+	// length of the arguments before it (Partial). All are set on the
+	// incomplete path only.
+	big, want, bigFrom, bigArgv int
 	// readFrom is r when the last read from rd began (Held).
 	readFrom int
 }
@@ -104,6 +106,14 @@ func (r *Reader) Room() int {
 	}
 	return max(0, r.want-(r.w-r.r))
 }
+
+// Partial reports, while the reader waits for the rest of an argument of
+// BigArg bytes or more, how many buffered bytes come before its data (the
+// command's header and the arguments before it) and the length of those
+// arguments: Redis moves them out of its query buffer into the command's
+// argv (CLIENT LIST's argv-mem) and keeps only the big argument's data
+// there. Only meaningful while Room is more than 0.
+func (r *Reader) Partial() (skip, argv int) { return r.bigFrom, r.bigArgv }
 
 // Held reports the bytes read since the last read from rd began, with
 // what was left unparsed then: Redis's query buffer while it runs the
@@ -392,7 +402,10 @@ func (r *Reader) parse() ([][]byte, int, error) {
 			r.argStart = pos
 			r.want = 0
 			if n >= BigArg {
-				r.big, r.want = int(n), end+2
+				r.big, r.want, r.bigFrom, r.bigArgv = int(n), end+2, next, 0
+				for _, a := range args {
+					r.bigArgv += len(a)
+				}
 			}
 			r.args = args
 			return nil, 0, nil

@@ -95,6 +95,10 @@ type connMem struct {
 	// being read (resp.Reader.Room): Redis's query buffer is allocated
 	// for the whole argument once its length is read.
 	qroom atomic.Int64
+	// qargv is, meanwhile, the length of the arguments before it: Redis
+	// has moved them into the command's argv (CLIENT LIST's argv-mem),
+	// and qbuf holds the big argument's data alone.
+	qargv atomic.Int64
 	// unsent is the replies handed to the socket that it has not taken
 	// yet: an event loop's pending output (loopFD), or a large write in
 	// progress on a goroutine (writeOut). Redis still holds those in its
@@ -258,21 +262,22 @@ func (c *conn) noteFat(big int) {
 	c.fatPasses.Store(0)
 }
 
-// afterRead runs after a read brought the buffered input to qbuf, with
-// room bytes still to come of a big argument: a command arriving in
-// pieces counts as it grows, as Redis's query buffer. It records both
-// for CLIENT LIST, and with eviction on, measures and checks. An error:
-// the client was evicted.
-func (c *conn) afterRead(qbuf, room int64) error {
+// afterRead runs after a read brought the query buffer to qbuf, with
+// room bytes still to come of a big argument and argv bytes of arguments
+// before it: a command arriving in pieces counts as it grows, as Redis's
+// query buffer. It records them for CLIENT LIST, and with eviction on,
+// measures and checks. An error: the client was evicted.
+func (c *conn) afterRead(qbuf, room, argv int64) error {
 	c.qbuf.Store(qbuf)
 	if room != 0 || c.qroom.Load() != 0 {
 		c.qroom.Store(room)
+		c.qargv.Store(argv)
 	}
 	limit := c.s.evict.limit.Load()
 	if limit <= 0 {
 		return nil
 	}
-	if !c.evictCheck(limit, qbuf+room) {
+	if !c.evictCheck(limit, qbuf+room+argv) {
 		return errEvicted
 	}
 	return nil
@@ -342,7 +347,7 @@ func (s *Server) measure(c *conn) {
 // left unparsed after the last command or read, with what is still to
 // come of a big argument.
 func (c *conn) otherMemory(out int64) int64 {
-	return clientBaseMemory + c.qbuf.Load() + c.qroom.Load() + c.fatQbuf.Load() + out
+	return clientBaseMemory + c.qbuf.Load() + c.qroom.Load() + c.qargv.Load() + c.fatQbuf.Load() + out
 }
 
 // evictionCron measures the clients, whether eviction is on or not (INFO's

@@ -83,6 +83,7 @@ func clientMemoryFigures(t *testing.T, addr string) map[string]int64 {
 	f := clientFields(t, obs.mustDo("CLIENT", "LIST"), "partial")
 	out["partial: qbuf"] = f["qbuf"]
 	out["partial: qbuf-free"] = f["qbuf-free"]
+	out["partial: argv-mem"] = f["argv-mem"]
 	out["partial: tot-mem beyond an idle client"] = f["tot-mem"] - idleMem
 	m := memClients(t, obs)
 	out["partial: mem_clients_normal grew by"] = m - base

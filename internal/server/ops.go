@@ -81,7 +81,12 @@ func (r connReader) Read(p []byte) (int, error) {
 	if n > 0 {
 		// the buffered input grows by n (client_evict.go)
 		q := int64(r.c.rd.Buffered() + n)
-		if e := r.c.afterRead(q, max(0, int64(r.c.rd.Room()-n))); e != nil {
+		var room, skip, argv int64
+		if w := r.c.rd.Room() - n; w > 0 { // a big argument still coming
+			s, a := r.c.rd.Partial()
+			room, skip, argv = int64(w), int64(s), int64(a)
+		}
+		if e := r.c.afterRead(q-skip, room, argv); e != nil {
 			return 0, e
 		}
 	}

@@ -814,7 +814,7 @@ func (s *Server) ClientMemory(id int64, self bool) commands.ClientMem {
 	if self {
 		m.Qbuf, m.Out = int64(c.rd.Held()), c.ownOutput()
 	} else {
-		m.Qbuf, m.Room = c.qbuf.Load(), c.qroom.Load()
+		m.Qbuf, m.Room, m.Argv = c.qbuf.Load(), c.qroom.Load(), c.qargv.Load()
 		m.Out, _ = c.otherOutput()
 	}
 	m.Fat = c.fatQbuf.Load()
