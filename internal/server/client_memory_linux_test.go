@@ -154,6 +154,19 @@ func clientMemoryFigures(t *testing.T, addr string) map[string]int64 {
 		u.nc.Close()
 	}
 
+	// one reply of 6 MB, not read: its batch ends with it partly written
+	// (what is left counts, not the whole reply)
+	{
+		obs.mustDo("SETRANGE", "big6", "5999999", "x")
+		u := dialRaw(t, addr)
+		u.mustDo("CLIENT", "SETNAME", "unread6")
+		u.nc.Write(encodeCmd([]string{"GET", "big6"}))
+		time.Sleep(cronPasses)
+		f = clientFields(t, obs.mustDo("CLIENT", "LIST"), "unread6")
+		out["unread replies, one of 6 MB: omem"] = f["omem"]
+		u.nc.Close()
+	}
+
 	// a 300 kB argument with client eviction off: the query buffer stays
 	// at its size for a while (until the cron's second pass)
 	x := dialRaw(t, addr)

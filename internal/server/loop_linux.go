@@ -686,10 +686,6 @@ func (l *eventLoop) flushBatch() {
 			// (this may run inside a detaching script, holding its locks)
 			c.close()
 		case len(st.fd.pending) > 0:
-			// the batch is over: what the socket did not take is what
-			// counts now (unsent, client_evict.go), as in Redis after
-			// beforeSleep's write
-			c.endBatch()
 			l.handoff(c) // the socket did not take it all
 			continue
 		default:
