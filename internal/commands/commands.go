@@ -26,9 +26,25 @@ import (
 // Server is what handlers need from the server around them.
 type Server interface {
 	ClientList() []*command.Client
-	ClientBuffers(id int64) (qbuf, obuf int)
+	// ClientMemory is a client's buffers for CLIENT LIST; self: the client
+	// running the command.
+	ClientMemory(id int64, self bool) ClientMem
+	// ClientsMemory is the memory of the normal and pub/sub clients as
+	// last measured (INFO mem_clients_normal).
+	ClientsMemory() int64
 	RequestShutdown()
 	Port() int
+}
+
+// ClientMem is a client's memory as CLIENT LIST shows it (Redis's
+// getClientMemoryUsage), in bytes.
+type ClientMem struct {
+	Base int64 // what every client holds (the read buffer)
+	Qbuf int64 // the query buffer's bytes
+	Room int64 // what is still to come of a big argument being read
+	Argv int64 // the arguments before it (argv-mem; the caller counts its own)
+	Fat  int64 // the query buffer kept at a big argument's size
+	Out  int64 // replies and pushes not written yet
 }
 
 // NetStats are server-wide counters kept by the network layer.
@@ -158,9 +174,10 @@ func New(d Deps) *Handlers {
 	return h
 }
 
-// ClientInfoLine renders cl as CLIENT INFO does.
+// ClientInfoLine renders cl as CLIENT INFO does (its buffers as other
+// clients see them).
 func (h *Handlers) ClientInfoLine(cl *command.Client) string {
-	return h.clientInfoLine(cl, cl, time.Now().UnixMilli())
+	return h.clientInfoLine(cl, cl, nil, time.Now().UnixMilli())
 }
 
 // Close stops background work owned by handlers.

@@ -253,7 +253,10 @@ func (h *Handlers) clientSetInfo(c *command.Ctx) {
 
 // clientInfoLine renders cl for the client from (CLIENT LIST, CLIENT
 // INFO): cl's own state when from is cl, else what cl last published.
-func (h *Handlers) clientInfoLine(cl, from *command.Client, now int64) string {
+// self is the arguments of the command cl is running when the line is
+// for cl itself, from its serving goroutine (its argv-mem, and it sees its
+// own batch's replies and query buffer); nil otherwise.
+func (h *Handlers) clientInfoLine(cl, from *command.Client, self [][]byte, now int64) string {
 	v := cl.ViewFrom(from)
 	flags := ""
 	if v.Flags&command.ClientReplica != 0 {
@@ -286,7 +289,11 @@ func (h *Handlers) clientInfoLine(cl, from *command.Client, now int64) string {
 	if v.Flags&command.ClientMulti != 0 {
 		multi = v.Multi
 	}
-	qbuf, obuf := h.Server.ClientBuffers(cl.ID)
+	m := h.Server.ClientMemory(cl.ID, self != nil)
+	argv := int(m.Argv)
+	for _, a := range self {
+		argv += len(a)
+	}
 	last := "NULL"
 	if spec := cl.LastCmd.Load(); spec != nil {
 		last = spec.Name
@@ -298,19 +305,19 @@ func (h *Handlers) clientInfoLine(cl, from *command.Client, now int64) string {
 	// replies not written yet: the first 16 KiB stand for Redis's static
 	// reply buffer (obl), the rest for its list of 16 KiB blocks (oll,
 	// omem), which is what a slow consumer grows
-	obl, omem := obuf, 0
-	if obuf > 16384 {
-		obl, omem = 16384, obuf-16384
+	obl, omem := m.Out, int64(0)
+	if m.Out > 16384 {
+		obl, omem = 16384, m.Out-16384
 	}
 	oll := (omem + 16383) / 16384
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=%d oll=%d omem=%d tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
+	// the query buffer: the read buffer's 16 KiB, or the size Redis
+	// allocates for a big argument (being read, or kept after one)
+	qfree := max(16384-m.Qbuf, m.Room, m.Fat-m.Qbuf, 0)
+	total := m.Base + m.Qbuf + m.Room + m.Fat + int64(argv) + m.Out
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=16384 rbp=0 obl=%d oll=%d omem=%d tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
 		cl.ID, cl.Addr, cl.LAddr, cl.FD, cl.Name(), (now-cl.Created)/1000, (now-cl.LastTime.Load())/1000,
-		flags, v.DB, sub, psub, ssub, multi, qbuf, 16384-qbuf, obl, oll, omem, clientBaseMemory+qbuf+obuf, last, v.User, redir, v.Proto)
+		flags, v.DB, sub, psub, ssub, multi, m.Qbuf, qfree, argv, obl, oll, omem, total, last, v.User, redir, v.Proto)
 }
-
-// clientBaseMemory is what CLIENT LIST's tot-mem counts for any client
-// besides its buffers: the read buffer.
-const clientBaseMemory = 16384
 
 func (h *Handlers) clientList(c *command.Ctx) {
 	var ids map[int64]bool
@@ -350,7 +357,11 @@ func (h *Handlers) clientList(c *command.Ctx) {
 		if !clientOfType(cl.ViewFrom(c.Client).Flags, typ) {
 			continue
 		}
-		b.WriteString(h.clientInfoLine(cl, c.Client, now))
+		var self [][]byte
+		if cl == c.Client {
+			self = c.Args
+		}
+		b.WriteString(h.clientInfoLine(cl, c.Client, self, now))
 		b.WriteByte('\n')
 	}
 	c.W.Verbatim("txt", b.String())
@@ -386,7 +397,7 @@ func sortClients(cs []*command.Client) {
 }
 
 func (h *Handlers) clientInfo(c *command.Ctx) {
-	c.W.Verbatim("txt", h.clientInfoLine(c.Client, c.Client, time.Now().UnixMilli())+"\n")
+	c.W.Verbatim("txt", h.clientInfoLine(c.Client, c.Client, c.Args, time.Now().UnixMilli())+"\n")
 }
 
 func (h *Handlers) clientKill(c *command.Ctx) {

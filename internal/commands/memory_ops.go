@@ -96,7 +96,7 @@ func (h *Handlers) memoryStats(c *command.Ctx) {
 	add("startup.allocated", h.Exec.BaseMemory)
 	add("replication.backlog", int64(0))
 	add("clients.slaves", int64(0))
-	add("clients.normal", int64(len(h.Server.ClientList())*16384))
+	add("clients.normal", h.Server.ClientsMemory()) // as INFO mem_clients_normal
 	add("cluster.links", int64(0))
 	add("aof.buffer", int64(0))
 	add("lua.caches", int64(0))

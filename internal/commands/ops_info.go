@@ -142,7 +142,7 @@ func (h *Handlers) memoryInfoTail(ms *runtime.MemStats, rss int64) []string {
 		"mem_replication_backlog:0",
 		"mem_total_replication_buffers:0",
 		"mem_clients_slaves:0",
-		fmt.Sprintf("mem_clients_normal:%d", len(h.Server.ClientList())*16384),
+		fmt.Sprintf("mem_clients_normal:%d", h.Server.ClientsMemory()),
 		"mem_cluster_links:0",
 		"mem_aof_buffer:0",
 		"mem_allocator:go",

@@ -36,6 +36,11 @@ const (
 	maxCommand = 1 << 30
 )
 
+// BigArg is Redis's PROTO_MBULK_BIG_ARG: Redis reads a bulk argument of
+// this many bytes or more that has not fully arrived into a query buffer
+// allocated at the argument's size (Reader.TakeBig, Reader.Room).
+const BigArg = 32 * 1024
+
 // Reader parses client commands. Arguments returned by ReadCommand alias the
 // reader's buffer and are valid until the next call to ReadCommand or Fill.
 type Reader struct {
@@ -69,7 +74,51 @@ type Reader struct {
 	// parsed holds the multibulk commands Ahead parsed, which ReadCommand
 	// then returns without parsing them again (see Ahead).
 	parsed parsedAhead
+	// big is the length of the last argument of BigArg bytes or more the
+	// reader had to wait for (TakeBig); want, while it waits for such an
+	// argument, is how many bytes from r the buffer holds once it is
+	// complete (Room), bigFrom where its data starts and bigArgv the
+	// length of the arguments before it (Partial). All are set on the
+	// incomplete path only.
+	big, want, bigFrom, bigArgv int
+	// readFrom is r when the last read from rd began (Held).
+	readFrom int
 }
+
+// TakeBig returns the length of the last argument of BigArg bytes or more
+// that did not arrive in one piece, once: Redis then keeps a query buffer
+// of that size for the commands after it.
+func (r *Reader) TakeBig() int {
+	b := r.big
+	if b != 0 {
+		r.big = 0
+	}
+	return b
+}
+
+// Room reports, while the reader waits for the rest of an argument of
+// BigArg bytes or more, how many of its bytes have still to come (Redis
+// allocates its query buffer for the whole argument once it sees the
+// length); otherwise 0.
+func (r *Reader) Room() int {
+	if r.pendingBulk == 0 || r.want == 0 {
+		return 0
+	}
+	return max(0, r.want-(r.w-r.r))
+}
+
+// Partial reports, while the reader waits for the rest of an argument of
+// BigArg bytes or more, how many buffered bytes come before its data (the
+// command's header and the arguments before it) and the length of those
+// arguments: Redis moves them out of its query buffer into the command's
+// argv (CLIENT LIST's argv-mem) and keeps only the big argument's data
+// there. Only meaningful while Room is more than 0.
+func (r *Reader) Partial() (skip, argv int) { return r.bigFrom, r.bigArgv }
+
+// Held reports the bytes read since the last read from rd began, with
+// what was left unparsed then: Redis's query buffer while it runs the
+// commands of one read (CLIENT LIST's qbuf for the client itself).
+func (r *Reader) Held() int { return r.w - r.readFrom }
 
 // parsedAhead is what Ahead parsed: cmds[next:] are commands at increasing
 // positions of the buffer, their arguments in args[cur]. It is valid until
@@ -141,6 +190,7 @@ func (r *Reader) Fresh() bool {
 // without a second parse while the buffer and the limits are unchanged.
 func (r *Reader) Ahead(maxArgs int, fn func(args [][]byte) bool) {
 	pos, pend, argStart, saved := r.r, r.pendingBulk, r.argStart, r.args
+	big, want := r.big, r.want
 	p := &r.parsed
 	p.cur = 0
 	if p.last == 0 {
@@ -180,6 +230,7 @@ func (r *Reader) Ahead(maxArgs int, fn func(args [][]byte) bool) {
 	}
 	p.args[p.cur] = args
 	r.r, r.pendingBulk, r.argStart, r.args = pos, pend, argStart, saved
+	r.big, r.want = big, want
 }
 
 // NewReader returns a reader over rd.
@@ -227,6 +278,7 @@ func (r *Reader) fill(need int) error {
 		r.buf = nb
 	}
 	r.didRead = true
+	r.readFrom = r.r
 	n, err := r.rd.Read(r.buf[r.w:])
 	r.w += n
 	if n > 0 {
@@ -348,6 +400,13 @@ func (r *Reader) parse() ([][]byte, int, error) {
 			}
 			r.pendingBulk = missing
 			r.argStart = pos
+			r.want = 0
+			if n >= BigArg {
+				r.big, r.want, r.bigFrom, r.bigArgv = int(n), end+2, next, 0
+				for _, a := range args {
+					r.bigArgv += len(a)
+				}
+			}
 			r.args = args
 			return nil, 0, nil
 		}

@@ -3,6 +3,7 @@ package resp
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -267,4 +268,94 @@ func TestQueryBufferPerArgument(t *testing.T) {
 	if _, err := r.ReadCommand(); err != ErrBufferLimit {
 		t.Fatalf("2MB argument under a 1MB limit: %v", err)
 	}
+}
+
+// chunks is a reader that returns one piece per Read, then EOF; before
+// each read it calls seen with the reader's Room, for TestReaderBigArg.
+type chunks struct {
+	parts    []string
+	r        *Reader
+	rooms    []int
+	partials [][2]int // Partial before each read while Room > 0
+}
+
+func (c *chunks) Read(p []byte) (int, error) {
+	if len(c.parts) == 0 {
+		return 0, io.EOF
+	}
+	c.rooms = append(c.rooms, c.r.Room())
+	if c.r.Room() > 0 {
+		skip, argv := c.r.Partial()
+		c.partials = append(c.partials, [2]int{skip, argv})
+	}
+	n := copy(p, c.parts[0])
+	c.parts[0] = c.parts[0][n:]
+	if c.parts[0] == "" {
+		c.parts = c.parts[1:]
+	}
+	return n, nil
+}
+
+// TestReaderBigArg checks what the reader tells of Redis's query buffer:
+// an argument of BigArg bytes or more that comes in pieces is reported
+// once by TakeBig, with the room still to come while it arrives (Room); a
+// small one in pieces is not; Held is what the last read brought, with
+// what was left unparsed before it (a partial command's start).
+func TestReaderBigArg(t *testing.T) {
+	big := strings.Repeat("v", 40000)
+	setBig := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$40000\r\n" + big + "\r\n"
+	hdr := len("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$40000\r\n")
+	cases := []struct {
+		name  string
+		parts []string
+		big   []int // TakeBig after each command
+		rooms []int // Room before each read
+		held  []int // Held after each command
+		// Partial while waiting: the header and SET k before the data
+		partials [][2]int
+	}{
+		{"big in pieces", []string{setBig[:hdr+100], setBig[hdr+100:], "*1\r\n$4\r\nPING\r\n"},
+			[]int{40000, 0}, []int{0, 40002 - 100, 0}, []int{len(setBig), 14}, [][2]int{{hdr, 4}}},
+		// the first read (16 kB) holds a PING and the start of the SET
+		{"big after a pipelined command", []string{"*1\r\n$4\r\nPING\r\n" + setBig},
+			[]int{0, 40000}, []int{0, hdr + 40002 - (16384 - 14)}, []int{16384, len(setBig)}, [][2]int{{hdr, 4}}},
+		{"small in pieces", []string{"*2\r\n$4\r\nECHO\r\n$5\r\nhe", "llo\r\n"},
+			[]int{0}, []int{0, 0}, []int{25}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &chunks{parts: tc.parts}
+			r := NewReader(src, Limits{})
+			src.r = r
+			var bigs, held []int
+			if skip, argv := r.Partial(); skip != 0 || argv != 0 {
+				t.Errorf("Partial before any read: %d %d", skip, argv)
+			}
+			for {
+				if _, err := r.ReadCommand(); err != nil {
+					break
+				}
+				bigs = append(bigs, r.TakeBig())
+				held = append(held, r.Held())
+			}
+			if !slicesEqual(bigs, tc.big) || !slicesEqual(src.rooms, tc.rooms) || !slicesEqual(held, tc.held) {
+				t.Errorf("TakeBig %v Room %v Held %v, want %v %v %v", bigs, src.rooms, held, tc.big, tc.rooms, tc.held)
+			}
+			if fmt.Sprint(src.partials) != fmt.Sprint(tc.partials) {
+				t.Errorf("Partial %v, want %v", src.partials, tc.partials)
+			}
+		})
+	}
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

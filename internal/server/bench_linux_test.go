@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -80,6 +81,11 @@ func benchPipelineKeys(b *testing.B, keys int, prefix, val string, batches [][]b
 	c.cl.NoWait = true
 	s.exec.Execute(c.cl, [][]byte{[]byte("SET"), []byte("key:000000000001"), []byte("xxx")}, c.w)
 	c.w.Reset()
+	// one thread for the whole run: callgrind's instruction counts
+	// (docs/design/introspection-and-events.md) then do not depend on
+	// which thread the scheduler picks
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := processCPU()

@@ -91,10 +91,28 @@ type connMem struct {
 	// after the argument; fatPasses counts those passes.
 	fatQbuf   atomic.Int64
 	fatPasses atomic.Int32
+	// qroom is what is still to come of an argument of 32 kB or more
+	// being read (resp.Reader.Room): Redis's query buffer is allocated
+	// for the whole argument once its length is read.
+	qroom atomic.Int64
+	// qargv is, meanwhile, the length of the arguments before it: Redis
+	// has moved them into the command's argv (CLIENT LIST's argv-mem),
+	// and qbuf holds the big argument's data alone.
+	qargv atomic.Int64
+	// unsent is the replies handed to the socket that it has not taken
+	// yet: an event loop's pending output (loopFD), or a large write in
+	// progress on a goroutine (writeOut). Redis still holds those in its
+	// output buffer.
+	unsent atomic.Int64
+	// heldOut is batchOut for the other goroutines (the cron, CLIENT
+	// LIST): the replies of the current batch already flushed, with the
+	// chunk being flushed; 0 outside a batch that flushed.
+	heldOut atomic.Int64
 }
 
-// bigArg is Redis's PROTO_MBULK_BIG_ARG.
-const bigArg = 32 * 1024
+// unsentMin is the size from which a reply write on a goroutine counts as
+// unsent while it lasts (smaller ones do not fill a socket's buffer).
+const unsentMin = 64 * 1024
 
 // memBucket is the bucket of a client using mem bytes (getMemUsageBucket).
 func memBucket(mem int64) int {
@@ -184,10 +202,29 @@ func (s *Server) forget(c *conn) {
 // of the command about to run), the replies of the batch and the pushes
 // not written yet.
 func (c *conn) ownMemory(qbuf int64) int64 {
+	return clientBaseMemory + qbuf + c.fatQbuf.Load() + c.ownOutput()
+}
+
+// ownOutput is what c has to write as its serving goroutine sees it: the
+// replies of the batch (those already flushed too: Redis holds them until
+// the batch ends, and those the socket did not take) and the pushes not
+// written.
+func (c *conn) ownOutput() int64 {
 	c.omu.Lock()
 	pending := c.out.n + len(c.deferred) + c.inflight
 	c.omu.Unlock()
-	return clientBaseMemory + qbuf + c.fatQbuf.Load() + int64(len(c.w.Buf)) + c.batchOut + int64(pending)
+	return int64(len(c.w.Buf)) + max(c.batchOut, c.unsent.Load()) + int64(pending)
+}
+
+// otherOutput is what c has to write as other goroutines see it: the
+// pushes not written, the replies the socket did not take yet and those
+// its current batch flushed.
+func (c *conn) otherOutput() (out int64, busy bool) {
+	c.omu.Lock()
+	busy = c.batch
+	pending := c.out.n + len(c.deferred) + c.inflight
+	c.omu.Unlock()
+	return int64(pending) + max(c.heldOut.Load(), c.unsent.Load()), busy
 }
 
 // evictCheck measures c (serving goroutine) when it may be evicted, then
@@ -205,37 +242,42 @@ func (c *conn) evictCheck(limit, qbuf int64) bool {
 }
 
 // beforeCommand is the check before a command (serving goroutine): the
-// query buffer counts the command's arguments (Redis's argv_len_sum); an
-// argument of 32 kB or more leaves Redis's query buffer at its size for
-// the commands after it (connMem.fatQbuf). false: c was evicted.
+// query buffer counts the command's arguments (Redis's argv_len_sum).
+// false: c was evicted.
 func (c *conn) beforeCommand(limit int64, args [][]byte) bool {
-	n, big := 0, 0
+	n := 0
 	for _, a := range args {
 		n += len(a)
-		if len(a) >= bigArg {
-			big = len(a)
-		}
 	}
-	if !c.evictCheck(limit, c.qbuf.Load()+int64(n)) {
-		return false
-	}
-	if big > 0 {
-		c.fatQbuf.Store(int64(big) + 2)
-		c.fatPasses.Store(0)
-	}
-	return true
+	return c.evictCheck(limit, c.qbuf.Load()+int64(n))
 }
 
-// afterRead runs after a read of n bytes brought the buffered input to
-// qbuf: a command arriving in pieces counts as it grows, as Redis's query
-// buffer. An error: the client was evicted.
-func (c *conn) afterRead(qbuf int64) error {
+// noteFat records, after its command's check, an argument of big bytes
+// (32 kB or more) that did not arrive in one piece: Redis's query buffer
+// stays at its size for the commands after it, until the second pass of
+// its cron (connMem.fatQbuf). Whether eviction is on or not: CLIENT LIST
+// shows it, and a limit set meanwhile counts it.
+func (c *conn) noteFat(big int) {
+	c.fatQbuf.Store(int64(big) + 2)
+	c.fatPasses.Store(0)
+}
+
+// afterRead runs after a read brought the query buffer to qbuf, with
+// room bytes still to come of a big argument and argv bytes of arguments
+// before it: a command arriving in pieces counts as it grows, as Redis's
+// query buffer. It records them for CLIENT LIST, and with eviction on,
+// measures and checks. An error: the client was evicted.
+func (c *conn) afterRead(qbuf, room, argv int64) error {
+	c.qbuf.Store(qbuf)
+	if room != 0 || c.qroom.Load() != 0 {
+		c.qroom.Store(room)
+		c.qargv.Store(argv)
+	}
 	limit := c.s.evict.limit.Load()
 	if limit <= 0 {
 		return nil
 	}
-	c.qbuf.Store(qbuf)
-	if !c.evictCheck(limit, qbuf) {
+	if !c.evictCheck(limit, qbuf+room+argv) {
 		return errEvicted
 	}
 	return nil
@@ -245,7 +287,10 @@ func (c *conn) afterRead(qbuf int64) error {
 // which writes the replies, measures the clients it wrote to and then
 // evicts).
 func (c *conn) endBatch() {
-	c.batchOut = 0
+	if c.batchOut != 0 {
+		c.batchOut = 0
+		c.heldOut.Store(0)
+	}
 	if limit := c.s.evict.limit.Load(); limit > 0 && !c.closed.Load() {
 		c.s.measureStalled()
 		c.evictCheck(limit, c.qbuf.Load())
@@ -292,24 +337,26 @@ func (s *Server) measureClients() {
 // measure records c's memory from another goroutine, unless c is in the
 // middle of a batch.
 func (s *Server) measure(c *conn) {
-	c.omu.Lock()
-	busy := c.batch
-	pending := c.out.n + len(c.deferred) + c.inflight
-	c.omu.Unlock()
-	if !busy {
-		s.record(c, clientBaseMemory+c.qbuf.Load()+c.fatQbuf.Load()+int64(pending), c.cl.View().Flags, true)
+	if out, busy := c.otherOutput(); !busy {
+		s.record(c, c.otherMemory(out), c.cl.View().Flags, true)
 	}
 }
 
-// evictionCron measures the clients and evicts (the cron, hz times a
-// second), so that an idle client past the limit goes too.
+// otherMemory is c's memory as other goroutines see it, with out bytes
+// to write (otherOutput): as ownMemory, the query buffer being what was
+// left unparsed after the last command or read, with what is still to
+// come of a big argument.
+func (c *conn) otherMemory(out int64) int64 {
+	return clientBaseMemory + c.qbuf.Load() + c.qroom.Load() + c.qargv.Load() + c.fatQbuf.Load() + out
+}
+
+// evictionCron measures the clients, whether eviction is on or not (INFO's
+// mem_clients_normal; Redis's clientsCron measures every client), and
+// evicts (the cron, hz times a second), so that an idle client past the
+// limit goes too.
 func (s *Server) evictionCron() {
-	limit := s.evict.limit.Load()
-	if limit <= 0 {
-		return
-	}
 	s.measureClients()
-	if s.evict.total.Load() >= limit {
+	if limit := s.evict.limit.Load(); limit > 0 && s.evict.total.Load() >= limit {
 		s.evictClients(limit)
 	}
 	s.mu.Lock()

@@ -420,7 +420,7 @@ func (s *Server) adoptConn(c *conn) bool {
 		unix.Close(fd)
 		return false
 	}
-	lf := &loopFD{fd: fd, laddr: sc.LocalAddr(), raddr: sc.RemoteAddr()}
+	lf := &loopFD{fd: fd, laddr: sc.LocalAddr(), raddr: sc.RemoteAddr(), unsent: &c.unsent}
 	st := &loopState{c: c, fd: lf}
 	c.ncMu.Lock()
 	old := c.nc
@@ -929,6 +929,7 @@ func (c *conn) resumeOwn(st *loopState) bool {
 		c.wmu.Lock()
 		_, err := c.writeAll(net.Buffers{p}, len(p))
 		c.wmu.Unlock()
+		c.unsent.Store(0) // counted until the socket took it (client_evict.go)
 		if err != nil {
 			return false
 		}
@@ -957,6 +958,9 @@ type loopFD struct {
 	hup     bool   // the peer hung up (EPOLLRDHUP): read until EOF
 	pending []byte // output the socket did not take
 	err     error
+	// unsent, the connection's count of replies not taken by the socket
+	// (client_evict.go), follows pending for the other goroutines
+	unsent *atomic.Int64
 }
 
 func (f *loopFD) Read(p []byte) (int, error) {
@@ -996,6 +1000,7 @@ func (f *loopFD) Write(b []byte) (int, error) {
 	}
 	if len(f.pending) > 0 {
 		f.pending = append(f.pending, b...)
+		f.noteUnsent()
 		return len(b), nil
 	}
 	n := len(b)
@@ -1006,6 +1011,7 @@ func (f *loopFD) Write(b []byte) (int, error) {
 			continue
 		case err == unix.EAGAIN:
 			f.pending = append([]byte(nil), b...)
+			f.noteUnsent()
 			return n, nil
 		case err != nil:
 			f.err = err
@@ -1014,6 +1020,13 @@ func (f *loopFD) Write(b []byte) (int, error) {
 		b = b[k:]
 	}
 	return n, nil
+}
+
+// noteUnsent publishes how much output the socket did not take.
+func (f *loopFD) noteUnsent() {
+	if f.unsent != nil {
+		f.unsent.Store(int64(len(f.pending)))
+	}
 }
 
 // Close shuts the socket down; the loop releases it.

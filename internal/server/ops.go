@@ -78,9 +78,15 @@ type connReader struct{ c *conn }
 
 func (r connReader) Read(p []byte) (int, error) {
 	n, err := r.c.nc.Read(p)
-	if n > 0 && r.c.s.evict.limit.Load() > 0 {
+	if n > 0 {
 		// the buffered input grows by n (client_evict.go)
-		if e := r.c.afterRead(int64(r.c.rd.Buffered() + n)); e != nil {
+		q := int64(r.c.rd.Buffered() + n)
+		var room, skip, argv int64
+		if w := r.c.rd.Room() - n; w > 0 { // a big argument still coming
+			s, a := r.c.rd.Partial()
+			room, skip, argv = int64(w), int64(s), int64(a)
+		}
+		if e := r.c.afterRead(q-skip, room, argv); e != nil {
 			return 0, e
 		}
 	}

@@ -335,7 +335,13 @@ func (c *conn) writeOut(endBatch bool) error {
 		c.batch = false
 		if c.out.n == 0 && len(c.deferred) == 0 {
 			c.omu.Unlock()
-			return c.writeReply(c.w.Buf)
+			if len(c.w.Buf) < unsentMin || c.lp != nil { // a loop's socket keeps its own (loopFD)
+				return c.writeReply(c.w.Buf)
+			}
+			c.unsent.Store(int64(len(c.w.Buf))) // until the socket took it (client_evict.go)
+			err := c.writeReply(c.w.Buf)
+			c.unsent.Store(0)
+			return err
 		}
 		pending, n := c.out.take(0)
 		d := c.deferred

@@ -732,14 +732,19 @@ func (c *conn) execute(args [][]byte) bool {
 		c.flush()
 		return false
 	}
+	fat := 0
 	if c.rd.TookRead() {
-		c.cl.ClockMark = 0 // time passed: not a pipeline's next command
+		c.cl.ClockMark = 0   // time passed: not a pipeline's next command
+		fat = c.rd.TakeBig() // an argument of 32 kB or more came in pieces
 	}
 	c.cl.LastTime.Store(c.s.clockMs.Load()) // a cron-updated clock: CLIENT LIST idle is in seconds
 	c.w.Proto = c.cl.Proto
 	c.qbuf.Store(int64(c.rd.Buffered()))
 	if limit := c.s.evict.limit.Load(); limit > 0 && !c.beforeCommand(limit, args) {
 		return false // evicted before its command (client_evict.go): no flush
+	}
+	if fat > 0 {
+		c.noteFat(fat)
 	}
 	c.beginCommand()
 	c.muteStart() // CLIENT REPLY OFF/SKIP (reply.go)
@@ -772,6 +777,7 @@ func (c *conn) execute(args [][]byte) bool {
 	}
 	if len(c.w.Buf) > 64*1024 {
 		out := c.batchOut + int64(len(c.w.Buf)) // Redis would still hold them (client_evict.go)
+		c.heldOut.Store(out)
 		if err := c.flush(); err != nil {
 			return false
 		}
@@ -791,20 +797,34 @@ func (s *Server) ClientList() []*command.Client {
 	return out
 }
 
-// ClientBuffers implements commands.Server: query buffer and output
-// buffer sizes for CLIENT LIST.
-func (s *Server) ClientBuffers(id int64) (qbuf, obuf int) {
+// ClientMemory implements commands.Server: a client's buffers for CLIENT
+// LIST, as eviction counts them (client_evict.go). self is the client
+// running the command, on its serving goroutine: it sees its own batch's
+// replies, and its query buffer since the last read began, with the
+// commands of that read already run (Redis trims them from its query
+// buffer only after the read's last command).
+func (s *Server) ClientMemory(id int64, self bool) commands.ClientMem {
 	s.mu.Lock()
 	c := s.clients[id]
 	s.mu.Unlock()
 	if c == nil {
-		return 0, 0
+		return commands.ClientMem{}
 	}
-	c.omu.Lock()
-	obuf = c.out.n + len(c.deferred) + c.inflight
-	c.omu.Unlock()
-	return int(c.qbuf.Load()), obuf
+	var m commands.ClientMem
+	if self {
+		m.Qbuf, m.Out = int64(c.rd.Held()), c.ownOutput()
+	} else {
+		m.Qbuf, m.Room, m.Argv = c.qbuf.Load(), c.qroom.Load(), c.qargv.Load()
+		m.Out, _ = c.otherOutput()
+	}
+	m.Fat = c.fatQbuf.Load()
+	m.Base = clientBaseMemory
+	return m
 }
+
+// ClientsMemory implements commands.Server: the memory of the normal and
+// pub/sub clients as last measured (INFO's mem_clients_normal).
+func (s *Server) ClientsMemory() int64 { return s.evict.total.Load() }
 
 // RequestShutdown implements commands.Server.
 func (s *Server) RequestShutdown() { s.Shutdown() }
