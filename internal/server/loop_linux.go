@@ -5,6 +5,7 @@ package server
 import (
 	"cmp"
 	"io"
+	"math"
 	"net"
 	"os"
 	"runtime"
@@ -501,9 +502,12 @@ func (l *eventLoop) run() {
 				// more may be ready than one batch; or another worker
 				// is to serve the rest of this one if this one stalls
 				ls.wakeIdle()
-			} else if !multiP && n >= loopBatch {
+			} else if !multiP && n >= loopBatch && l.clock >= ls.s.procPokeAt.Load() {
 				// at one P, a multi-P batch's worth: the governor may add Ps now
-				// (procs.go) rather than at its next window
+				// (procs.go) rather than at its next window; once per window
+				// (Server.procPokeAt: each send wakes its goroutine, on the
+				// only P, and one look is all a window allows)
+				ls.s.procPokeAt.Store(math.MaxInt64)
 				select {
 				case ls.s.procPoke <- struct{}{}:
 				default:

@@ -1,6 +1,9 @@
 package server
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // procGovernor adapts the number of Ps (GOMAXPROCS) to the load, between
 // 1 and the count the process started with (docs/design/concurrency.md,
@@ -116,6 +119,17 @@ func (g *procGovernor) next(cur int, s procSample) int {
 // within a few tens of milliseconds instead of one or two windows.
 func (g *procGovernor) up(cur int, s procSample) int {
 	return g.upIf(cur, s, procPokeIdle)
+}
+
+// pokeAt returns from when (ns, the samples' clock) a loop may ask for a
+// look (Server.procPokeAt), the count being cur after a sample at now: a
+// window of procPokeMin later, and not before the back-off ends; never at
+// the most Ps, where a look could not add any.
+func (g *procGovernor) pokeAt(cur int, now int64) int64 {
+	if cur >= g.max {
+		return math.MaxInt64
+	}
+	return max(now+int64(procPokeMin), g.holdUntil)
 }
 
 // upIf is up with idle as the idle cores needed.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -124,5 +125,30 @@ func TestProcGovernorUp(t *testing.T) {
 	g.holdUntil = now + int64(time.Second)
 	if got := g.up(1, smp(now+int64(w), 1.0, 1.0)); got != 1 {
 		t.Fatalf("held: %d", got)
+	}
+}
+
+// TestProcGovernorPokeAt checks when the loops may ask for a look: a
+// procPokeMin window after the last one, not during a back-off, and never
+// at the most Ps.
+func TestProcGovernorPokeAt(t *testing.T) {
+	now := int64(time.Hour)
+	tests := []struct {
+		name      string
+		max, cur  int
+		holdUntil int64
+		want      int64
+	}{
+		{"one P: a window later", 2, 1, 0, now + int64(procPokeMin)},
+		{"every P: never", 2, 2, 0, math.MaxInt64},
+		{"held: when the back-off ends", 2, 1, now + int64(time.Second), now + int64(time.Second)},
+		{"back-off over: a window later", 2, 1, now - 1, now + int64(procPokeMin)},
+		{"4 of 8 Ps: a window later", 8, 4, 0, now + int64(procPokeMin)},
+	}
+	for _, tc := range tests {
+		g := &procGovernor{max: tc.max, holdUntil: tc.holdUntil}
+		if got := g.pokeAt(tc.cur, now); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got-now, tc.want-now)
+		}
 	}
 }
