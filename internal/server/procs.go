@@ -49,6 +49,8 @@ type procSample struct {
 	wall time.Duration // the window's length
 	cpu  time.Duration // CPU the process used in the window (user + system)
 	idle float64       // idle CPU of the machine in the window, in cores
+	// exact: idle is from the CPUs' idle states (µs), not 10 ms ticks
+	exact bool
 	// The Go heap at the end of the window (runtime/metrics; zero when
 	// unknown): heap is what its objects occupy, live what the last
 	// collection found live, goal the next one's heap goal; cycles counts
@@ -88,8 +90,11 @@ const (
 	// on 2 CPUs: 0.9 asks for two idle ticks (a client of a steady
 	// unpipelined load, busy most of the other core, rarely leaves them;
 	// a pipelined burst's leaves them within a few tries).
-	procPokeMin  = 20 * time.Millisecond
-	procPokeIdle = 0.9
+	// procPokeIdleExact is procPokeIdle when the idle time is exact
+	// (cpuidle, procSample.exact).
+	procPokeMin       = 20 * time.Millisecond
+	procPokeIdle      = 0.9
+	procPokeIdleExact = 0.5
 	// gcNear, gcMinLive, gcHoldMax: the count goes from one P to two when
 	// the heap is past gcNear of the way from the live heap to the goal
 	// (Go's pacer starts a collection between 0.70 and 0.95 of it, and
@@ -178,11 +183,15 @@ func (g *procGovernor) forGC(cur int, s procSample) (held, gcUp bool) {
 }
 
 // up returns twice cur (at most max) when a short sample shows the Ps busy
-// and the machine with idle CPU (procPokeIdle), and no back-off holds;
+// and the machine with idle CPU (procPokeIdle, procPokeIdleExact), and no
+// back-off holds;
 // else cur. The event loops ask for it between windows (Server.procPoke)
 // when a worker at one P takes a whole batch: a burst then gets its Ps
 // within a few tens of milliseconds instead of one or two windows.
 func (g *procGovernor) up(cur int, s procSample) int {
+	if s.exact {
+		return g.upIf(cur, s, procPokeIdleExact)
+	}
 	return g.upIf(cur, s, procPokeIdle)
 }
 

@@ -278,7 +278,7 @@ func (p *procSampler) sample() (procSample, bool) {
 		}
 		idle = float64(d) / float64(wall)
 	}
-	smp := procSample{now: now, wall: wall, cpu: cpu - prevCPU, idle: idle}
+	smp := procSample{now: now, wall: wall, cpu: cpu - prevCPU, idle: idle, exact: us != nil}
 	p.readHeap(&smp)
 	return smp, true
 }

@@ -119,6 +119,12 @@ func TestProcGovernorUp(t *testing.T) {
 	if got := g.up(2, smp(now, 1.0, 1.0)); got != 2 {
 		t.Fatalf("at max: %d", got)
 	}
+	exact := smp(now, 1.0, 0.5)
+	exact.exact = true
+	if got := g.up(1, exact); got != 2 {
+		t.Fatalf("half a core idle, measured exactly: %d, want 2", got)
+	}
+	g.upAt = 0
 	if got := g.up(1, smp(now, 1.0, 1.0)); got != 2 {
 		t.Fatalf("busy with room: %d, want 2", got)
 	}
