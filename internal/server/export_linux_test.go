@@ -73,3 +73,8 @@ func LoopNetpoll(s *Server) bool {
 	s.mu.Unlock()
 	return ls != nil && ls.np.Load() != nil
 }
+
+// CPUIdle is cpuIdle: one CPU's idle time over a window.
+func CPUIdle(wall, fromStates time.Duration, ticks uint64) time.Duration {
+	return cpuIdle(wall, fromStates, ticks)
+}

@@ -14,13 +14,14 @@ import (
 // A plain TCP connection is taken out of Go's netpoller at accept and
 // registered in one epoll instance (edge-triggered, EPOLLIN|EPOLLRDHUP)
 // shared by GOMAXPROCS worker goroutines. A worker takes up to loopBatch
-// ready connections at a time, claims each (loopState.claim: one worker
-// serves a connection at a time), runs the connection's usual code
-// (conn.run: resp.Reader, exec.Execute, resp.Writer, output limits) until
-// the input is drained, reading once per readiness when the read comes
-// back short and the peer has not hung up (EPOLLRDHUP), and writes each
+// ready connections at a time (every ready one, up to loopBatchOneP, at
+// one P), claims each (loopState.claim: one worker serves a connection at
+// a time), runs the connection's usual code (conn.run: resp.Reader,
+// exec.Execute, resp.Writer, output limits) until the input is drained,
+// reading once per readiness when the read comes back short and the peer
+// has not hung up (EPOLLRDHUP), and with several Ps writes each
 // connection's replies, one write(2), right after serving it, before it
-// lets the connection go. So an unpipelined request costs one read and one
+// lets the connection go (at one P, after the batch, as Redis does). So an unpipelined request costs one read and one
 // write, with no goroutine parking or waking, and a worker the kernel
 // preempts holds up only the connection it is serving: the other workers
 // go on serving every other connection, the unserved rest of its batch

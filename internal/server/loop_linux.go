@@ -5,6 +5,7 @@ package server
 import (
 	"cmp"
 	"io"
+	"math"
 	"net"
 	"os"
 	"runtime"
@@ -130,6 +131,13 @@ const yieldEvery = 100 * time.Microsecond
 // the other workers serve the rest (and steal the rest of its batch:
 // steal_linux.go).
 const loopBatch = 16
+
+// loopBatchOneP is how many a worker takes per epoll_wait at one P, where
+// no other worker could serve the rest meanwhile anyway: all that are
+// ready, as Redis's one epoll_wait takes them, so that a round of 50
+// unpipelined clients costs one poll instead of four
+// (docs/design/concurrency.md, "Whole batches at one P").
+const loopBatchOneP = 256
 
 // startLoops starts the event-loop workers: event-loops of them, or
 // GOMAXPROCS when it is 0.
@@ -274,7 +282,7 @@ const rawWaitDefault = 2 * time.Millisecond
 const sleptAfter = 5 * time.Microsecond
 
 func (ls *eventLoops) newWorker() *eventLoop {
-	return &eventLoop{ls: ls, s: ls.s, events: make([]unix.EpollEvent, loopBatch), rawOK: runtime.GOMAXPROCS(0) >= 2}
+	return &eventLoop{ls: ls, s: ls.s, events: make([]unix.EpollEvent, loopBatchOneP), rawOK: runtime.GOMAXPROCS(0) >= 2}
 }
 
 // wait returns the next ready events, waiting for some when none are
@@ -295,12 +303,13 @@ func (ls *eventLoops) newWorker() *eventLoop {
 // server holds no P (docs/design/concurrency.md, "Raw waits").
 func (l *eventLoop) wait() (int, bool) {
 	ls := l.ls
+	events := l.batchBuf()
 	if np := ls.np.Load(); np != nil {
-		return ls.netpollWait(np, l.events)
+		return ls.netpollWait(np, events)
 	}
 	if l.rawOK && ls.s.procs.Load() >= 2 {
 		start := mono.Now()
-		n, err := rawEpollWait(ls.epfd, l.events, int(ls.rawWait/time.Millisecond))
+		n, err := rawEpollWait(ls.epfd, events, int(ls.rawWait/time.Millisecond))
 		if n > 0 || err != nil {
 			// events, or EINTR (a signal: back to Go code, so the
 			// runtime can stop the worker; the caller polls again)
@@ -314,11 +323,20 @@ func (l *eventLoop) wait() (int, bool) {
 			return max(n, 0), slept && ls.idle.Load() >= ls.workers.Load()-1
 		}
 	}
-	n := ls.sleepWait(l.events)
+	n := ls.sleepWait(events)
 	// re-checked after each long wait: GOMAXPROCS may have changed, and
 	// a raw wait on the only P would keep every other goroutine waiting
 	l.rawOK = runtime.GOMAXPROCS(0) >= 2
 	return n, true
+}
+
+// batchBuf is where the next poll puts its events: loopBatch of them with
+// several Ps, loopBatchOneP with one.
+func (l *eventLoop) batchBuf() []unix.EpollEvent {
+	if l.ls.s.procs.Load() >= 2 {
+		return l.events[:loopBatch]
+	}
+	return l.events
 }
 
 // sleepWait blocks in epoll_pwait(2) as an ordinary system call until
@@ -480,13 +498,16 @@ func (l *eventLoop) run() {
 		if l.batchDone() && !l.stealBatch() {
 			n := l.poll()
 			l.setBatch(n, mono.Now()) // the worker's clock (eventLoop.clock)
-			if multiP := ls.s.procs.Load() >= 2; multiP && (n == len(l.events) || n >= ls.stealWake && n > 1) {
+			if multiP := ls.s.procs.Load() >= 2; multiP && (n == loopBatch || n >= ls.stealWake && n > 1) {
 				// more may be ready than one batch; or another worker
 				// is to serve the rest of this one if this one stalls
 				ls.wakeIdle()
-			} else if !multiP && n == len(l.events) {
-				// at one P, a whole batch: the governor may add Ps now
-				// (procs.go) rather than at its next window
+			} else if !multiP && n >= loopBatch && l.clock >= ls.s.procPokeAt.Load() {
+				// at one P, a multi-P batch's worth: the governor may add Ps now
+				// (procs.go) rather than at its next window; once per window
+				// (Server.procPokeAt: each send wakes its goroutine, on the
+				// only P, and one look is all a window allows)
+				ls.s.procPokeAt.Store(math.MaxInt64)
 				select {
 				case ls.s.procPoke <- struct{}{}:
 				default:
@@ -578,7 +599,7 @@ func (l *eventLoop) poll() int {
 		l.parked = l.parked || parked
 		return n
 	}
-	n, _ := rawEpollWait(ls.epfd, l.events, 0)
+	n, _ := rawEpollWait(ls.epfd, l.batchBuf(), 0)
 	if n > 0 || len(l.again) > 0 {
 		return max(n, 0)
 	}

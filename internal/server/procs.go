@@ -1,6 +1,9 @@
 package server
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // procGovernor adapts the number of Ps (GOMAXPROCS) to the load, between
 // 1 and the count the process started with (docs/design/concurrency.md,
@@ -31,6 +34,13 @@ type procGovernor struct {
 	// tries again.
 	upAt, holdUntil int64
 	hold            time.Duration
+	// gcUntil: the count went up for a collection (forGC) and stays up
+	// while fewer than gcUntil collections have completed, until
+	// gcDeadline at most: gcHoldMax after the heap last grew (gcHeap, its
+	// largest since); gcAfter: no going up for a collection while fewer
+	// than gcAfter have completed (one that did not come).
+	gcUntil, gcAfter, gcHeap uint64
+	gcDeadline               int64
 }
 
 // procSample is one window's measurement.
@@ -39,6 +49,13 @@ type procSample struct {
 	wall time.Duration // the window's length
 	cpu  time.Duration // CPU the process used in the window (user + system)
 	idle float64       // idle CPU of the machine in the window, in cores
+	// exact: idle is from the CPUs' idle states (µs), not 10 ms ticks
+	exact bool
+	// The Go heap at the end of the window (runtime/metrics; zero when
+	// unknown): heap is what its objects occupy, live what the last
+	// collection found live, goal the next one's heap goal; cycles counts
+	// the completed collections.
+	heap, live, goal, cycles uint64
 }
 
 // procWindow is the governor's sampling period: short, so that a burst of
@@ -73,8 +90,21 @@ const (
 	// on 2 CPUs: 0.9 asks for two idle ticks (a client of a steady
 	// unpipelined load, busy most of the other core, rarely leaves them;
 	// a pipelined burst's leaves them within a few tries).
-	procPokeMin  = 20 * time.Millisecond
-	procPokeIdle = 0.9
+	// procPokeIdleExact is procPokeIdle when the idle time is exact
+	// (cpuidle, procSample.exact).
+	procPokeMin       = 20 * time.Millisecond
+	procPokeIdle      = 0.9
+	procPokeIdleExact = 0.5
+	// gcNear, gcMinLive, gcHoldMax: the count goes from one P to two when
+	// the heap is past gcNear of the way from the live heap to the goal
+	// (Go's pacer starts a collection between 0.70 and 0.95 of it, and
+	// GOMAXPROCS cannot change while one runs: runtime.GOMAXPROCS waits
+	// for its end) and the live heap is at least gcMinLive, and stays up
+	// until that collection has completed, or the heap has not grown for
+	// gcHoldMax (forGC).
+	gcNear    = 0.6
+	gcMinLive = 32 << 20
+	gcHoldMax = 2 * time.Second
 )
 
 // next returns the P count for the next window, given the current count
@@ -88,8 +118,16 @@ func (g *procGovernor) next(cur int, s procSample) int {
 		// the load ended: the next one starts without the back-off
 		g.hold, g.holdUntil = 0, 0
 	}
+	held, gcUp := g.forGC(cur, s)
 	if n := g.upIf(cur, s, procUpIdle); n != cur {
 		return n
+	}
+	if gcUp {
+		return min(g.max, 2)
+	}
+	if held {
+		g.low = 0
+		return cur
 	}
 	if cur > 1 && busy < procDownBusy*float64(cur) {
 		g.low++
@@ -109,13 +147,63 @@ func (g *procGovernor) next(cur int, s procSample) int {
 	return cur
 }
 
+// forGC is the rule for collections. With one P, Go's collector runs
+// as a "fractional" worker that takes the P for as long as it is behind a
+// quarter of the time since the mark began, so its runs grow with the
+// mark: with a 68 MB heap, marks of 0.5-0.9 s took the only P for 7 ms at
+// the median, 117 ms at worst (docs/design/concurrency.md, "Collections
+// at one P"), and no connection was served meanwhile. With a second P
+// the event loop's goroutine moves to the other P while a mark worker has
+// its own. GOMAXPROCS cannot change during a collection (the runtime
+// waits for its end), so the second P must come before it starts. So
+// forGC reports gcUp, go from one P to two, when a collection of a heap
+// of gcMinLive or more is near (gcNear), and held while the
+// count that went up for one must stay up: until the collection has
+// completed, or the heap has not grown for gcHoldMax.
+func (g *procGovernor) forGC(cur int, s procSample) (held, gcUp bool) {
+	if g.gcUntil != 0 {
+		if s.heap > g.gcHeap { // still growing: the collection is coming
+			g.gcHeap, g.gcDeadline = s.heap, s.now+int64(gcHoldMax)
+		}
+		if s.cycles < g.gcUntil && s.now < g.gcDeadline {
+			return true, false
+		}
+		if s.cycles < g.gcUntil {
+			g.gcAfter = g.gcUntil // outlasted: not again for this one
+		}
+		g.gcUntil = 0
+	}
+	if cur != 1 || g.max < 2 || s.live < gcMinLive || s.goal <= s.live || s.cycles < g.gcAfter ||
+		float64(s.heap) < float64(s.live)+gcNear*float64(s.goal-s.live) {
+		return false, false
+	}
+	g.gcUntil, g.gcHeap, g.gcDeadline = s.cycles+1, s.heap, s.now+int64(gcHoldMax)
+	g.low = 0
+	return true, true
+}
+
 // up returns twice cur (at most max) when a short sample shows the Ps busy
-// and the machine with idle CPU (procPokeIdle), and no back-off holds;
+// and the machine with idle CPU (procPokeIdle, procPokeIdleExact), and no
+// back-off holds;
 // else cur. The event loops ask for it between windows (Server.procPoke)
 // when a worker at one P takes a whole batch: a burst then gets its Ps
 // within a few tens of milliseconds instead of one or two windows.
 func (g *procGovernor) up(cur int, s procSample) int {
+	if s.exact {
+		return g.upIf(cur, s, procPokeIdleExact)
+	}
 	return g.upIf(cur, s, procPokeIdle)
+}
+
+// pokeAt returns from when (ns, the samples' clock) a loop may ask for a
+// look (Server.procPokeAt), the count being cur after a sample at now: a
+// window of procPokeMin later, and not before the back-off ends; never at
+// the most Ps, where a look could not add any.
+func (g *procGovernor) pokeAt(cur int, now int64) int64 {
+	if cur >= g.max {
+		return math.MaxInt64
+	}
+	return max(now+int64(procPokeMin), g.holdUntil)
 }
 
 // upIf is up with idle as the idle cores needed.

@@ -132,3 +132,28 @@ func TestProcSampler(t *testing.T) {
 		t.Fatalf("idle %.2f cores, want within [0, %d]", w.Idle, runtime.NumCPU())
 	}
 }
+
+// TestCPUIdle checks how a CPU's idle time over a window combines its
+// cpuidle states' time (exact, without an idle period still going on)
+// with /proc/stat's ticks (10 ms each, with it).
+func TestCPUIdle(t *testing.T) {
+	const wall = 20 * time.Millisecond
+	tests := []struct {
+		name   string
+		states time.Duration
+		ticks  uint64
+		want   time.Duration
+	}{
+		{"busy", 0, 0, 0},
+		{"short idle periods: the exact figure", 3 * time.Millisecond, 1, 3 * time.Millisecond},
+		{"a tick's chance does not count", 1 * time.Millisecond, 1, 1 * time.Millisecond},
+		{"asleep the whole window: the ticks less one", 0, 2, 10 * time.Millisecond},
+		{"asleep since the middle", 4 * time.Millisecond, 3, 20 * time.Millisecond},
+		{"never more than the window", 25 * time.Millisecond, 2, wall},
+	}
+	for _, tc := range tests {
+		if got := server.CPUIdle(wall, tc.states, tc.ticks); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

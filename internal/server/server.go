@@ -84,6 +84,11 @@ type Server struct {
 	// procPoke: a loop worker at one P that took a whole batch asks the
 	// governor to look now (procGovernor.up).
 	procPoke chan struct{}
+	// procPokeAt: the loops send on procPoke only from this time (mono
+	// ns): the governor sets it to when a look could change the count (a
+	// window of procPokeMin since its last sample, and no back-off), or
+	// to never (already at every P, adaptive-procs no).
+	procPokeAt atomic.Int64
 	// loopRawWait overrides eventLoops.rawWait when not 0 (tests;
 	// negative: no raw waits).
 	loopRawWait time.Duration
