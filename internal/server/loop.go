@@ -21,11 +21,11 @@ import (
 // reading once per readiness when the read comes back short and the peer
 // has not hung up (EPOLLRDHUP), and with several Ps writes each
 // connection's replies, one write(2), right after serving it, before it
-// lets the connection go (at one P, after the batch, as Redis does). So an unpipelined request costs one read and one
-// write, with no goroutine parking or waking, and a worker the kernel
-// preempts holds up only the connection it is serving: the other workers
-// go on serving every other connection, the unserved rest of its batch
-// included (steal_linux.go).
+// lets the connection go (at one P, after the batch, as Redis does). So
+// an unpipelined request costs one read and one write, with no goroutine
+// parking or waking, and a worker the kernel preempts holds up only the
+// connection it is serving: the other workers go on serving every other
+// connection, the unserved rest of its batch included (steal_linux.go).
 //
 // Whatever may wait moves the connection, permanently and with its input,
 // output and client state, to the goroutine-per-connection path: a

@@ -34,13 +34,6 @@ type procGovernor struct {
 	// tries again.
 	upAt, holdUntil int64
 	hold            time.Duration
-	// gcUntil: the count went up for a collection (forGC) and stays up
-	// while fewer than gcUntil collections have completed, until
-	// gcDeadline at most: gcHoldMax after the heap last grew (gcHeap, its
-	// largest since); gcAfter: no going up for a collection while fewer
-	// than gcAfter have completed (one that did not come).
-	gcUntil, gcAfter, gcHeap uint64
-	gcDeadline               int64
 }
 
 // procSample is one window's measurement.
@@ -51,11 +44,6 @@ type procSample struct {
 	idle float64       // idle CPU of the machine in the window, in cores
 	// exact: idle is from the CPUs' idle states (µs), not 10 ms ticks
 	exact bool
-	// The Go heap at the end of the window (runtime/metrics; zero when
-	// unknown): heap is what its objects occupy, live what the last
-	// collection found live, goal the next one's heap goal; cycles counts
-	// the completed collections.
-	heap, live, goal, cycles uint64
 }
 
 // procWindow is the governor's sampling period: short, so that a burst of
@@ -91,20 +79,12 @@ const (
 	// unpipelined load, busy most of the other core, rarely leaves them;
 	// a pipelined burst's leaves them within a few tries).
 	// procPokeIdleExact is procPokeIdle when the idle time is exact
-	// (cpuidle, procSample.exact).
+	// (cpuidle, procSample.exact): over 20 ms at one P, an unpipelined
+	// EVALSHA load left 0.09 idle cores at the median, 0.50 at the 99th
+	// percentile; a pipelined one 0.70, 0.56 at the 10th.
 	procPokeMin       = 20 * time.Millisecond
 	procPokeIdle      = 0.9
-	procPokeIdleExact = 0.5
-	// gcNear, gcMinLive, gcHoldMax: the count goes from one P to two when
-	// the heap is past gcNear of the way from the live heap to the goal
-	// (Go's pacer starts a collection between 0.70 and 0.95 of it, and
-	// GOMAXPROCS cannot change while one runs: runtime.GOMAXPROCS waits
-	// for its end) and the live heap is at least gcMinLive, and stays up
-	// until that collection has completed, or the heap has not grown for
-	// gcHoldMax (forGC).
-	gcNear    = 0.6
-	gcMinLive = 32 << 20
-	gcHoldMax = 2 * time.Second
+	procPokeIdleExact = 0.6
 )
 
 // next returns the P count for the next window, given the current count
@@ -118,16 +98,8 @@ func (g *procGovernor) next(cur int, s procSample) int {
 		// the load ended: the next one starts without the back-off
 		g.hold, g.holdUntil = 0, 0
 	}
-	held, gcUp := g.forGC(cur, s)
 	if n := g.upIf(cur, s, procUpIdle); n != cur {
 		return n
-	}
-	if gcUp {
-		return min(g.max, 2)
-	}
-	if held {
-		g.low = 0
-		return cur
 	}
 	if cur > 1 && busy < procDownBusy*float64(cur) {
 		g.low++
@@ -145,41 +117,6 @@ func (g *procGovernor) next(cur int, s procSample) int {
 	}
 	g.low = 0
 	return cur
-}
-
-// forGC is the rule for collections. With one P, Go's collector runs
-// as a "fractional" worker that takes the P for as long as it is behind a
-// quarter of the time since the mark began, so its runs grow with the
-// mark: with a 68 MB heap, marks of 0.5-0.9 s took the only P for 7 ms at
-// the median, 117 ms at worst (docs/design/concurrency.md, "Collections
-// at one P"), and no connection was served meanwhile. With a second P
-// the event loop's goroutine moves to the other P while a mark worker has
-// its own. GOMAXPROCS cannot change during a collection (the runtime
-// waits for its end), so the second P must come before it starts. So
-// forGC reports gcUp, go from one P to two, when a collection of a heap
-// of gcMinLive or more is near (gcNear), and held while the
-// count that went up for one must stay up: until the collection has
-// completed, or the heap has not grown for gcHoldMax.
-func (g *procGovernor) forGC(cur int, s procSample) (held, gcUp bool) {
-	if g.gcUntil != 0 {
-		if s.heap > g.gcHeap { // still growing: the collection is coming
-			g.gcHeap, g.gcDeadline = s.heap, s.now+int64(gcHoldMax)
-		}
-		if s.cycles < g.gcUntil && s.now < g.gcDeadline {
-			return true, false
-		}
-		if s.cycles < g.gcUntil {
-			g.gcAfter = g.gcUntil // outlasted: not again for this one
-		}
-		g.gcUntil = 0
-	}
-	if cur != 1 || g.max < 2 || s.live < gcMinLive || s.goal <= s.live || s.cycles < g.gcAfter ||
-		float64(s.heap) < float64(s.live)+gcNear*float64(s.goal-s.live) {
-		return false, false
-	}
-	g.gcUntil, g.gcHeap, g.gcDeadline = s.cycles+1, s.heap, s.now+int64(gcHoldMax)
-	g.low = 0
-	return true, true
 }
 
 // up returns twice cur (at most max) when a short sample shows the Ps busy

@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"runtime"
-	"runtime/metrics"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -155,8 +154,7 @@ type procSampler struct {
 	// spare: the buffers of the next read (swapped with ticks and us)
 	spareT, spareU []uint64
 	all            uint64
-	ok             bool             // the fields above hold a sample
-	heapS          []metrics.Sample // readHeap's
+	ok             bool // the fields above hold a sample
 }
 
 // maxIdleFiles bounds the cpuidle files a sampler keeps open (a few
@@ -278,38 +276,7 @@ func (p *procSampler) sample() (procSample, bool) {
 		}
 		idle = float64(d) / float64(wall)
 	}
-	smp := procSample{now: now, wall: wall, cpu: cpu - prevCPU, idle: idle, exact: us != nil}
-	p.readHeap(&smp)
-	return smp, true
-}
-
-// heapMetrics are the runtime/metrics the governor's collection rule
-// reads (procGovernor.forGC), in procSample's order.
-var heapMetrics = [...]string{
-	"/memory/classes/heap/objects:bytes",
-	"/gc/heap/live:bytes",
-	"/gc/heap/goal:bytes",
-	"/gc/cycles/total:gc-cycles",
-}
-
-// readHeap fills the Go heap's figures of smp (left zero if the runtime
-// does not have them).
-func (p *procSampler) readHeap(smp *procSample) {
-	if p.heapS == nil {
-		p.heapS = make([]metrics.Sample, len(heapMetrics))
-		for i, n := range heapMetrics {
-			p.heapS[i].Name = n
-		}
-	}
-	metrics.Read(p.heapS)
-	var v [len(heapMetrics)]uint64
-	for i := range p.heapS {
-		if p.heapS[i].Value.Kind() != metrics.KindUint64 {
-			return
-		}
-		v[i] = p.heapS[i].Value.Uint64()
-	}
-	smp.heap, smp.live, smp.goal, smp.cycles = v[0], v[1], v[2], v[3]
+	return procSample{now: now, wall: wall, cpu: cpu - prevCPU, idle: idle, exact: us != nil}, true
 }
 
 // cpuIdle is one CPU's idle time over a window of length wall, from its

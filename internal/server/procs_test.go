@@ -121,8 +121,12 @@ func TestProcGovernorUp(t *testing.T) {
 	}
 	exact := smp(now, 1.0, 0.5)
 	exact.exact = true
+	if got := g.up(1, exact); got != 1 {
+		t.Fatalf("half a core idle, measured exactly: %d, want 1 (an unpipelined load's 99th percentile)", got)
+	}
+	exact.idle = 0.65
 	if got := g.up(1, exact); got != 2 {
-		t.Fatalf("half a core idle, measured exactly: %d, want 2", got)
+		t.Fatalf("0.65 cores idle, measured exactly: %d, want 2 (a pipelined load's)", got)
 	}
 	g.upAt = 0
 	if got := g.up(1, smp(now, 1.0, 1.0)); got != 2 {
@@ -155,77 +159,6 @@ func TestProcGovernorPokeAt(t *testing.T) {
 		g := &procGovernor{max: tc.max, holdUntil: tc.holdUntil}
 		if got := g.pokeAt(tc.cur, now); got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got-now, tc.want-now)
-		}
-	}
-}
-
-// TestProcGovernorGC drives the collection rule: one P goes to two when a
-// collection of a big enough heap is near, and stays there until it has
-// completed (or gcHoldMax), whatever the load.
-func TestProcGovernorGC(t *testing.T) {
-	const mb = 1 << 20
-	type step struct {
-		busy   float64 // cores
-		heap   float64 // MB
-		live   uint64  // MB
-		cycles uint64
-		want   int
-	}
-	rep := func(n int, st step) []step { return slices.Repeat([]step{st}, n) }
-	seq := func(parts ...[]step) []step { return slices.Concat(parts...) }
-	const w = procWindow
-	holdMax := int(gcHoldMax / w)
-	// grow: n windows of the heap growing by 1/16 MB each from heap MB
-	grow := func(n int, heap float64, want int) []step {
-		var st []step
-		for i := range n {
-			st = append(st, step{0.9, heap + float64(i+1)/16, 32, 5, want})
-		}
-		return st
-	}
-	tests := []struct {
-		name  string
-		max   int
-		steps []step
-	}{
-		{"a collection near: two Ps until it completed, then back to one", 2, seq(
-			rep(2, step{0.9, 50, 32, 5, 1}), // goal 64: 50 is 0.56 of the way
-			rep(1, step{0.9, 52, 32, 5, 2}), // past gcNear (51.2)
-			rep(6, step{0.9, 60, 32, 5, 2}), // marking: held although one core's worth
-			rep(3, step{0.9, 40, 36, 6, 2}), // completed: the usual four windows down
-			rep(2, step{0.9, 40, 36, 6, 1}),
-		)},
-		{"a slow load: held while the heap grows, however long", 2, seq(
-			rep(1, step{0.9, 52, 32, 5, 2}),
-			grow(2*holdMax, 52, 2),
-			rep(1, step{0.9, 60, 36, 6, 2}), // completed
-		)},
-		{"a small heap's collections are short: one P stays", 2, seq(
-			rep(5, step{0.9, 40, 24, 5, 1}), // under gcMinLive: 40 is past 0.6 of 24..56
-		)},
-		{"a collection that does not come (the heap stopped growing): back down after gcHoldMax, not up again for it", 2, seq(
-			rep(1, step{0.9, 60, 32, 5, 2}),
-			rep(holdMax-1, step{0.9, 60, 32, 5, 2}),
-			rep(3, step{0.9, 60, 32, 5, 2}), // released: four windows down
-			rep(3, step{0.9, 60, 32, 5, 1}), // still near, but the same collection
-			rep(1, step{0.9, 60, 32, 6, 2}), // it completed; the next one is near
-		)},
-		{"one P only: nothing to go to", 1, seq(
-			rep(3, step{0.9, 60, 32, 5, 1}),
-		)},
-	}
-	for _, tc := range tests {
-		g := &procGovernor{max: tc.max}
-		now := int64(time.Hour)
-		cur := 1
-		for i, st := range tc.steps {
-			now += int64(w)
-			live := st.live * mb
-			cur = g.next(cur, procSample{now: now, wall: w, cpu: time.Duration(st.busy * float64(w)),
-				heap: uint64(st.heap * mb), live: live, goal: live + 32*mb, cycles: st.cycles})
-			if cur != st.want {
-				t.Fatalf("%s: step %d: %d Ps, want %d", tc.name, i, cur, st.want)
-			}
 		}
 	}
 }
