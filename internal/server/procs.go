@@ -22,7 +22,8 @@ import (
 //
 // next is the decision, a pure function of the samples, so that the
 // tests drive it with made-up ones; the sampling (process CPU from
-// getrusage, machine idle from /proc/stat) is in procs_linux.go.
+// getrusage, machine idle from the CPUs' cpuidle states or /proc/stat)
+// is in procs_linux.go.
 type procGovernor struct {
 	max int // the Ps the process started with (the upper bound)
 	// low counts consecutive windows below the down threshold.
