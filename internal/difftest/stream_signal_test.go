@@ -3,7 +3,6 @@ package difftest
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestStreamSignals checks, for the stream commands that change a
@@ -76,20 +75,8 @@ func TestStreamSignals(t *testing.T) {
 				w.MustDo(t, "MULTI")
 				w.MustDo(t, "PING")
 				got[i] += " exec " + string(w.MustDo(t, "EXEC"))
-				if err := tr.SendCmd("PING"); err != nil {
-					t.Fatal(err)
-				}
 				got[i] += " pushes "
-				for {
-					r, err := tr.ReadWithin(5 * time.Second)
-					if err != nil {
-						t.Fatalf("server %d: %v (got %q)", i, err, got[i])
-					}
-					if string(r) == "+PONG\r\n" {
-						break
-					}
-					got[i] += string(r)
-				}
+				got[i] += pushesUntilPong(t, tr, i, got[i])
 				for _, c := range []*Conn{ctl, tr, w, b} {
 					c.Close()
 				}

@@ -94,19 +94,7 @@ func TestTrackingPushPosition(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				if err := s1.SendCmd("PING"); err != nil {
-					t.Fatal(err)
-				}
-				for {
-					b, err := s1.ReadWithin(5 * time.Second)
-					if err != nil {
-						t.Fatalf("server %d: %v (got %q)", i, err, got[i])
-					}
-					if string(b) == "+PONG\r\n" {
-						break
-					}
-					got[i] += string(b)
-				}
+				got[i] += pushesUntilPong(t, s1, i, got[i])
 				for _, c := range []*Conn{ctl, s1, c2} {
 					c.Close()
 				}
@@ -221,5 +209,27 @@ func TestTrackingNoloopServerDeletes(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// pushesUntilPong sends c a PING and returns what c receives before the
+// PONG: the pushes (invalidations, messages) already on their way to it.
+// server and sofar name the server and what the caller got so far, for
+// the failure message.
+func pushesUntilPong(t *testing.T, c *Conn, server int, sofar string) string {
+	t.Helper()
+	if err := c.SendCmd("PING"); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	for {
+		b, err := c.ReadWithin(5 * time.Second)
+		if err != nil {
+			t.Fatalf("server %d: %v (got %q)", server, err, sofar+got)
+		}
+		if string(b) == "+PONG\r\n" {
+			return got
+		}
+		got += string(b)
 	}
 }
