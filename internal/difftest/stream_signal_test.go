@@ -58,12 +58,7 @@ func TestStreamSignals(t *testing.T) {
 			var got [2]string
 			for i, s := range []*Server{p.Redis, p.Crescent} {
 				ctl := Dial(t, s)
-				ctl.MustDo(t, "FLUSHALL")
-				for _, c := range strings.Split(tc.setup, ";") {
-					if c != "" {
-						ctl.MustDo(t, strings.Fields(c)...)
-					}
-				}
+				flushAndRun(t, ctl, tc.setup)
 				tr, w, b := Dial(t, s), Dial(t, s), Dial(t, s)
 				if err := tr.Hello3(); err != nil {
 					t.Fatal(err)

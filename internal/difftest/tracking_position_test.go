@@ -74,12 +74,7 @@ func TestTrackingPushPosition(t *testing.T) {
 			var got [2]string
 			for i, s := range []*Server{p.Redis, p.Crescent} {
 				ctl := Dial(t, s)
-				ctl.MustDo(t, "FLUSHALL")
-				for _, c := range strings.Split(tc.setup, ";") {
-					if c != "" {
-						ctl.MustDo(t, strings.Fields(c)...)
-					}
-				}
+				flushAndRun(t, ctl, tc.setup)
 				s1 := Dial(t, s)
 				if err := s1.Hello3(); err != nil {
 					t.Fatal(err)
@@ -231,5 +226,17 @@ func pushesUntilPong(t *testing.T, c *Conn, server int, sofar string) string {
 			return got
 		}
 		got += string(b)
+	}
+}
+
+// flushAndRun empties c's server and runs setup's commands on c, separated
+// by ";" (fields separated by spaces).
+func flushAndRun(t *testing.T, c *Conn, setup string) {
+	t.Helper()
+	c.MustDo(t, "FLUSHALL")
+	for _, cmd := range strings.Split(setup, ";") {
+		if cmd != "" {
+			c.MustDo(t, strings.Fields(cmd)...)
+		}
 	}
 }
