@@ -368,18 +368,12 @@ func hasWord(args [][]byte, w string) bool {
 func (s *ScriptCall) saveKeys(args [][]byte, keys []int) bool {
 	p := &s.part
 	db := s.E.Store.DB(s.Client.DB, s.Now)
-next:
 	for _, k := range keys {
-		if k >= len(args) {
+		// a saved access field alone does not undo a write
+		if k >= len(args) || p.undoHas(db.Index(), args[k], false) {
 			continue
 		}
 		key := args[k]
-		for i := range p.undo {
-			// a saved access field alone does not undo a write
-			if u := &p.undo[i]; !u.AccessOnly() && u.DB() == db.Index() && bytes.Equal(u.Key(), key) {
-				continue next
-			}
-		}
 		limit := uint32(maxUndoBytes)
 		if p.whole {
 			limit = math.MaxUint32 // a debugging session: no rerun possible
@@ -397,6 +391,18 @@ next:
 	return true
 }
 
+// undoHas reports whether the undo log has an entry for key of database
+// db: one that restores its value, or with access, any (one that restores
+// only its access field too).
+func (p *partial) undoHas(db int, key []byte, access bool) bool {
+	for i := range p.undo {
+		if u := &p.undo[i]; (access || !u.AccessOnly()) && u.DB() == db && bytes.Equal(u.Key(), key) {
+			return true
+		}
+	}
+	return false
+}
+
 // saveAccess saves the access fields (LFU counters) of a read-only
 // command's keys to the undo log (once per key, before the first access of
 // the attempt): Redis runs the script once, so a stopped attempt's reads
@@ -407,18 +413,12 @@ next:
 func (s *ScriptCall) saveAccess(args [][]byte, keys []int) bool {
 	p := &s.part
 	db := s.E.Store.DB(s.Client.DB, s.Now)
-next:
 	for _, k := range keys {
-		if k >= len(args) {
+		// any earlier entry restores an older access field
+		if k >= len(args) || p.undoHas(db.Index(), args[k], true) {
 			continue
 		}
 		key := args[k]
-		for i := range p.undo {
-			// any earlier entry restores an older access field
-			if u := &p.undo[i]; u.DB() == db.Index() && bytes.Equal(u.Key(), key) {
-				continue next
-			}
-		}
 		if !p.whole && len(p.undo) >= maxUndoKeys {
 			s.escalate()
 			return false
