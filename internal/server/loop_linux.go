@@ -134,9 +134,9 @@ const loopBatch = 16
 
 // loopBatchOneP is how many a worker takes per epoll_wait at one P, where
 // no other worker could serve the rest meanwhile anyway: all that are
-// ready, as Redis's one epoll_wait takes them, so that a round of 50
-// unpipelined clients costs one poll instead of four
-// (docs/design/concurrency.md, "Whole batches at one P").
+// ready, as Redis's one epoll_wait takes them, so that 50 ready clients
+// take one poll, not four (docs/design/concurrency.md, "The governor's own
+// cost, exact idle time, whole batches at one P").
 const loopBatchOneP = 256
 
 // startLoops starts the event-loop workers: event-loops of them, or
