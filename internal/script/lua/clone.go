@@ -20,9 +20,9 @@ import (
 // REPLACE, DELETE and FLUSH leave them to the garbage collector with the
 // functions that point at them.
 
-// cloneLoadMax is the longest a library may take to load and still get
-// clones: a clone is loaded by the FCALL that needs it, while it holds
-// its keys.
+// cloneLoadMax is the most CPU time a library's load may take (on its
+// thread: onThreadCPU) for it still to get clones: a clone is loaded by the
+// FCALL that needs it, while it holds its keys.
 const cloneLoadMax = 5 * time.Millisecond
 
 // libClones are the clones of one loaded library.

@@ -98,12 +98,12 @@ func (e *Engine) LoadLibrary(code []byte, timeout time.Duration, log func(level 
 	e.fmu.Lock()
 	defer e.fmu.Unlock()
 	s := e.funcState() // created on first use: not part of the load's time
-	start := time.Now()
-	fns, err := s.loadLibrary(proto, timeout, log)
+	var fns []*script.FunctionInfo
+	cost := onThreadCPU(func() { fns, err = s.loadLibrary(proto, timeout, log) })
 	if err != nil {
 		return nil, err
 	}
-	e.enableClones(proto, fns, time.Since(start))
+	e.enableClones(proto, fns, cost)
 	return fns, nil
 }
 

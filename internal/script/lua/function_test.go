@@ -170,4 +170,11 @@ func TestClonesEnabled(t *testing.T) {
 	if lf := held[0].Fn.(*libFunc); lf.clones != nil {
 		t.Error("c, a function with library state, may run in a clone")
 	}
+	// A library whose load costs more than cloneLoadMax of CPU gets none:
+	// its clones would be as slow to load, while the FCALL holds its keys.
+	slow := load(t, e, "\nlocal s = 0\nfor i = 1, 10000000 do s = s + i end\n"+
+		"redis.register_function('d', function(keys) return 1 end)")
+	if lf := slow[0].Fn.(*libFunc); lf.clones != nil {
+		t.Error("d, of a library slow to load, may run in a clone")
+	}
 }
