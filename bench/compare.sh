@@ -2,8 +2,9 @@
 # Side-by-side benchmark: Crescent vs redis-server on this machine.
 # Builds Crescent, starts both on free loopback ports with the same settings,
 # runs redis-benchmark against each in alternation (A B A B ...), and prints the
-# median requests/s of each, the median of the per-round ratios, and p50/p99
-# latencies of the median round.
+# median requests/s of each, the median of the per-round ratios, the medians
+# over rounds of p50 and p99 latency, and the median of the per-round p99
+# ratios (p99x, Crescent / Redis).
 #
 #   bench/compare.sh [-r ROUNDS] [-n REQUESTS] [-w WORKLOADS] [-m]
 #     -r rounds (default 3), -n requests per run (default 200000),
@@ -95,7 +96,7 @@ run() { # port args... -> "rps p50 p99"
 }
 median() { sort -g | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
 
-printf "%-22s %12s %12s %7s %16s %16s\n" workload crescent redis ratio "p50/p99 cres" "p50/p99 redis"
+printf "%-22s %12s %12s %7s %16s %16s %6s\n" workload crescent redis ratio "p50/p99 cres" "p50/p99 redis" p99x
 for w in "${WORKLOADS[@]}"; do
   name=${w%%|*}; args=${w#*|}
   if [ -n "$ONLY" ] && [[ ",$ONLY," != *",$name,"* ]]; then continue; fi
@@ -105,11 +106,16 @@ for w in "${WORKLOADS[@]}"; do
     eval "run $PR $args" >>"$OUT/r"
   done
   c=$(awk '{print $1}' "$OUT/c" | median); rr=$(awk '{print $1}' "$OUT/r" | median)
-  cl=$(awk -v m="$c" '$1==m {print $2"/"$3; exit}' "$OUT/c"); rl=$(awk -v m="$rr" '$1==m {print $2"/"$3; exit}' "$OUT/r")
+  # latencies: the median over rounds of each percentile (one round's p99 swings by 2x)
+  cl=$(awk '{print $2}' "$OUT/c" | median)/$(awk '{print $3}' "$OUT/c" | median)
+  rl=$(awk '{print $2}' "$OUT/r" | median)/$(awk '{print $3}' "$OUT/r" | median)
   # the median of per-round ratios (rounds alternate, so each pair shares conditions)
   ratio=$(paste -d' ' "$OUT/c" "$OUT/r" | awk '{ if ($4>0) printf "%.4f\n", $1/$4 }' | median)
   ratio=$(awk -v x="$ratio" 'BEGIN { if (x=="") print "n/a"; else printf "%.2f", x }')
-  printf "%-22s %12s %12s %7s %16s %16s\n" "$name" "$c" "$rr" "$ratio" "$cl" "$rl"
+  # p99x: the median of per-round p99 ratios, Crescent / Redis (lower is better)
+  p99x=$(paste -d' ' "$OUT/c" "$OUT/r" | awk '{ if ($6>0) printf "%.4f\n", $3/$6 }' | median)
+  p99x=$(awk -v x="$p99x" 'BEGIN { if (x=="") print "n/a"; else printf "%.2f", x }')
+  printf "%-22s %12s %12s %7s %16s %16s %6s\n" "$name" "$c" "$rr" "$ratio" "$cl" "$rl" "$p99x"
 done
 
 if [ "$MEM" = 1 ]; then
