@@ -384,8 +384,12 @@ func TestListSmallMemory(t *testing.T) {
 		{10, 48 + 4*24 + 16*24 + 16},
 	} {
 		allocated, live := smallListBytes(10000, tc.n)
-		t.Logf("%d elements: %.0f bytes allocated, %.0f live per list", tc.n, allocated, live)
-		if live > float64(tc.max) {
+		t.Logf("%d elements: %.1f bytes allocated, %.1f live per list", tc.n, allocated, live)
+		// a byte per list of slack: the heap figures are the process's, and
+		// a test or runtime goroutine allocating alongside (on a busy CI
+		// machine: 160.3 live for 160) must not fail it; the next size
+		// class up is 16 bytes away
+		if live > float64(tc.max)+1 {
 			t.Errorf("%d elements: %.0f bytes live per list, want at most %d", tc.n, live, tc.max)
 		}
 	}
