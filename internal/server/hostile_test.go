@@ -238,15 +238,24 @@ func TestSlowClients(t *testing.T) {
 		}
 		done <- slow.read(2 * time.Second)
 	}()
+	// A server that waited for the slow client would hold every PING of
+	// the 700 ms it takes to send its command; a busy machine delays one
+	// now and then (up to 476 ms at load average 20), so a few slow ones
+	// are allowed, not most.
+	slowPings := 0
 	for i := 0; i < 20; i++ {
 		start := time.Now()
 		if r := ctl.do("PING"); r != "+PONG\r\n" {
 			t.Fatal(r)
 		}
 		if d := time.Since(start); d > 200*time.Millisecond {
-			t.Errorf("PING took %v beside slow clients", d)
+			slowPings++
+			t.Logf("PING took %v beside slow clients", d)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if slowPings > 5 {
+		t.Errorf("%d of 20 PINGs took over 200 ms beside slow clients", slowPings)
 	}
 	if r := <-done; r != "+PONG\r\n" {
 		t.Fatalf("slow client: %q", r)

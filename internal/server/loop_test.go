@@ -518,7 +518,9 @@ func TestLoopFcall(t *testing.T) {
 // right after (rejoin with Client.LockBusy), where one that left for a
 // command that may wait (BLPOP) stays off for rejoinAfter commands.
 func TestLoopLockBusyComesBack(t *testing.T) {
-	addr, s := startLoopServer(t)
+	// the script must not pass the BUSY threshold on a loaded machine (it
+	// took over 5 s at load average 20): SET is to wait for it, not be refused
+	addr, s := startLoopServer(t, "busy-reply-threshold", "120000")
 	long, busy, blocker := dialRaw(t, addr), dialRaw(t, addr), dialRaw(t, addr)
 	for _, c := range []*rawConn{long, busy, blocker} {
 		c.do("PING")

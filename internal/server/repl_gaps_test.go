@@ -32,7 +32,7 @@ func TestMinReplicasToWrite(t *testing.T) {
 		t.Fatalf("min_slaves_good_slaves:%s", g)
 	}
 	nc, _, off := rawReplica(t, addr)
-	replWaitFor(t, "the replica to count", 5*time.Second, func() bool { return set() == "+OK\r\n" })
+	replWaitFor(t, "the replica to count", 20*time.Second, func() bool { return set() == "+OK\r\n" })
 	if g := infoField(t, c, "replication", "min_slaves_good_slaves"); g != "1" {
 		t.Fatalf("min_slaves_good_slaves:%s with an online replica", g)
 	}
@@ -41,16 +41,16 @@ func TestMinReplicasToWrite(t *testing.T) {
 		t.Fatalf("EVAL = %q", r)
 	}
 	// no ACK: past the lag, it no longer counts
-	replWaitFor(t, "the silent replica to stop counting", 10*time.Second, func() bool { return set() == errNoReplicas })
+	replWaitFor(t, "the silent replica to stop counting", 20*time.Second, func() bool { return set() == errNoReplicas })
 	if r := string(c.MustDo(t, "EVAL", "return redis.call('set','k','w')", "0")); !strings.HasPrefix(r, "-NOREPLICAS ") {
 		t.Fatalf("EVAL with a lagging replica = %q", r)
 	}
 	// an ACK makes it good again (at the next refresh, within a second)
 	nc.Write(difftest.EncodeStrings("REPLCONF", "ACK", strconv.FormatInt(off, 10)))
-	replWaitFor(t, "the replica to count after its ACK", 5*time.Second, func() bool { return set() == "+OK\r\n" })
+	replWaitFor(t, "the replica to count after its ACK", 20*time.Second, func() bool { return set() == "+OK\r\n" })
 	// it hangs up: at once
 	nc.Close()
-	replWaitFor(t, "the replica to be dropped", 5*time.Second, func() bool {
+	replWaitFor(t, "the replica to be dropped", 20*time.Second, func() bool {
 		return infoField(t, c, "replication", "connected_slaves") == "0"
 	})
 	if r := set(); r != errNoReplicas {
