@@ -143,6 +143,11 @@ type Store struct {
 	missOn atomic.Bool
 	// added is called where a key is added while newAdded is on (OnAdded)
 	added func(db int, key []byte, by unsafe.Pointer)
+	// slots lists database 0's keys by hash slot (cluster mode: slots.go;
+	// nil without), slotOf computing a key's slot; replaced only under
+	// LockAll
+	slots  *slotIndex
+	slotOf func(key []byte) int
 }
 
 // newOn's bits.
@@ -266,6 +271,9 @@ func (s *Store) SwapDB(a, b int) {
 		d := s.shards[i].dbs
 		d[a], d[b] = d[b], d[a]
 	}
+	if a == 0 || b == 0 {
+		s.rebuildSlots()
+	}
 }
 
 // FlushAll empties every database. Requires LockAll.
@@ -277,4 +285,5 @@ func (s *Store) FlushAll() {
 		s.shards[i].used.Store(0)
 		s.shards[i].vol.Store(0)
 	}
+	s.rebuildSlots()
 }
