@@ -358,7 +358,7 @@ func (db DB) store(ds *dbShard, h uint64, sh int, key []byte, old unsafe.Pointer
 	ds.keys.set(h, key, old, p)
 	if old == nil {
 		if ix := db.s.slots; ix != nil && db.idx == 0 {
-			ix.add(h, key)
+			ix.add(&ds.keys, h, key, p)
 		}
 		if f := db.s.newOn.Load(); f != 0 && !db.load {
 			db.s.keyAdded(f, int(db.idx), key, db.by)

@@ -137,6 +137,7 @@ func (s *Store) Sibling() *Store {
 	}
 	if s.slotOf != nil {
 		o.IndexSlots(s.slotOf)
+		o.slots.small = s.slots.small
 	}
 	return o
 }

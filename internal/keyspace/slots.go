@@ -31,23 +31,32 @@ const NumSlots = 16384
 // slotIndex lists database 0's keys by slot.
 type slotIndex struct {
 	slotOf func(key []byte) int
+	small  int // slotSmall (tests lower it)
 	slots  [NumSlots]slotKeys
 }
 
 // slotKeys is one slot's keys: the hashes of its keys in the order they
-// were added (ents, oldest first; an entry whose pos no longer points at it
-// is a deleted key's, skipped and dropped by compact), and per hash its
-// live entry. Keys whose 64-bit hashes collide share one entry (n counts
-// them): the walk resolves a hash to every key of the slot under it.
+// were added (ents, oldest first), one entry per hash. Up to slotSmall
+// entries, a deleted key's entry is found by a scan and removed; past
+// that, pos maps each hash to its entry, and a deleted key's entry stays
+// until compact drops it (an entry is live while pos points at it).
+//
+// Keys whose 64-bit hashes collide (distinct keys the table keeps side by
+// side) share their hash's entry: dup counts the keys beyond the first
+// (nil while there are none, as almost always), and the walk resolves an
+// entry to every key of the slot under its hash.
 type slotKeys struct {
 	mu   sync.Mutex
 	n    int // keys
 	ents []uint64
-	pos  map[uint64]slotPos
+	pos  map[uint64]int32
+	dup  map[uint64]int32
 }
 
-// slotPos is the live entry of a hash in ents and how many keys have it.
-type slotPos struct{ i, n int32 }
+// slotSmall is the number of entries up to which a slot has no map: a
+// scan of them costs less than a map, and a slot of a million-key node
+// holds about 61 keys.
+const slotSmall = 128
 
 // IndexSlots turns the slot→keys index on (cluster-enabled yes), with
 // slotOf as the hash slot of a key, and indexes the keys database 0
@@ -66,13 +75,35 @@ func (s *Store) rebuildSlots() {
 	if s.slotOf == nil {
 		return
 	}
-	ix := &slotIndex{slotOf: s.slotOf}
+	small := slotSmall
+	if s.slots != nil {
+		small = s.slots.small
+	}
+	ix := &slotIndex{slotOf: s.slotOf, small: small}
 	for i := range s.shards {
 		if len(s.shards[i].dbs) == 0 {
 			continue
 		}
-		s.shards[i].dbs[0].keys.each(func(h uint64, p unsafe.Pointer) bool {
-			ix.add(h, keyBytes(recKey(p)))
+		t := &s.shards[i].dbs[0].keys
+		t.each(func(h uint64, p unsafe.Pointer) bool {
+			k := keyBytes(recKey(p))
+			slot := ix.slotOf(k)
+			sk := &ix.slots[slot]
+			sk.n++
+			// the first key of the slot under h (in the bucket's order)
+			// has the entry
+			first := true
+			t.bucket(h, func(q unsafe.Pointer) bool {
+				if q != p && ix.slotOf(keyBytes(recKey(q))) == slot {
+					first = false
+				}
+				return q != p
+			})
+			if first {
+				sk.insert(h, ix.small)
+			} else {
+				sk.addDup(h)
+			}
 			return true
 		})
 	}
@@ -82,59 +113,116 @@ func (s *Store) rebuildSlots() {
 // keyBytes returns k's bytes without copying them (not to be written).
 func keyBytes(k string) []byte { return unsafe.Slice(unsafe.StringData(k), len(k)) }
 
-// add indexes a new key hashed h.
-func (ix *slotIndex) add(h uint64, key []byte) {
-	sk := &ix.slots[ix.slotOf(key)]
+// add indexes key, just added to t under hash h as record p.
+func (ix *slotIndex) add(t *table, h uint64, key []byte, p unsafe.Pointer) {
+	slot := ix.slotOf(key)
+	// another key of the slot under h (a hash collision) has the entry
+	collide := false
+	t.bucket(h, func(q unsafe.Pointer) bool {
+		if q != p && ix.slotOf(keyBytes(recKey(q))) == slot {
+			collide = true
+		}
+		return !collide
+	})
+	sk := &ix.slots[slot]
 	sk.mu.Lock()
 	sk.n++
-	if p, ok := sk.pos[h]; ok { // a hash collision within the slot
-		p.n++
-		sk.pos[h] = p
+	if collide {
+		sk.addDup(h)
 	} else {
-		if sk.pos == nil {
-			sk.pos = make(map[uint64]slotPos)
-		}
-		sk.pos[h] = slotPos{int32(len(sk.ents)), 1}
-		sk.ents = append(sk.ents, h)
+		sk.insert(h, ix.small)
 	}
 	sk.mu.Unlock()
 }
 
-// del unindexes the removed key hashed h.
+// del unindexes key, just removed from the table, hashed h.
 func (ix *slotIndex) del(h uint64, key []byte) {
 	sk := &ix.slots[ix.slotOf(key)]
 	sk.mu.Lock()
-	p, ok := sk.pos[h]
-	if ok {
-		sk.n--
-		if p.n > 1 {
-			p.n--
-			sk.pos[h] = p
+	sk.n--
+	if d := sk.dup[h]; d > 0 { // a key sharing the entry remains
+		if d == 1 {
+			delete(sk.dup, h)
+			if len(sk.dup) == 0 {
+				sk.dup = nil
+			}
 		} else {
-			delete(sk.pos, h)
+			sk.dup[h] = d - 1
 		}
-		switch {
-		case sk.n == 0:
-			sk.ents, sk.pos = nil, nil
-		case len(sk.ents) > 2*len(sk.pos)+16:
-			sk.compact()
-		}
+	} else {
+		sk.remove(h, ix.small)
 	}
 	sk.mu.Unlock()
 }
 
-// compact drops the entries of deleted keys, keeping the order.
+func (sk *slotKeys) addDup(h uint64) {
+	if sk.dup == nil {
+		sk.dup = make(map[uint64]int32)
+	}
+	sk.dup[h]++
+}
+
+// insert adds an entry for h, the newest.
+func (sk *slotKeys) insert(h uint64, small int) {
+	if sk.pos != nil {
+		sk.pos[h] = int32(len(sk.ents))
+		sk.ents = append(sk.ents, h)
+		return
+	}
+	sk.ents = append(sk.ents, h)
+	if len(sk.ents) > small {
+		sk.pos = make(map[uint64]int32, 2*small)
+		for i, e := range sk.ents {
+			sk.pos[e] = int32(i)
+		}
+	}
+}
+
+// remove drops h's entry.
+func (sk *slotKeys) remove(h uint64, small int) {
+	if sk.pos == nil {
+		for i := len(sk.ents) - 1; i >= 0; i-- {
+			if sk.ents[i] == h {
+				copy(sk.ents[i:], sk.ents[i+1:])
+				sk.ents = sk.ents[:len(sk.ents)-1]
+				break
+			}
+		}
+		if len(sk.ents) == 0 && cap(sk.ents) > small {
+			sk.ents = nil
+		}
+		return
+	}
+	delete(sk.pos, h)
+	switch {
+	case len(sk.pos) <= small/2: // back to a scanned slot
+		sk.compact()
+		sk.pos = nil
+	case len(sk.ents) > 2*len(sk.pos):
+		sk.compact()
+	}
+}
+
+// live reports whether entry i (hash h) is a live one.
+func (sk *slotKeys) live(i int, h uint64) bool {
+	if sk.pos == nil {
+		return true
+	}
+	j, ok := sk.pos[h]
+	return ok && int(j) == i
+}
+
+// compact drops the entries of deleted keys, keeping the order (pos: the
+// live entries' new places).
 func (sk *slotKeys) compact() {
 	j := 0
 	for i, h := range sk.ents {
-		if p := sk.pos[h]; int(p.i) == i && p.n > 0 {
-			p.i = int32(j)
-			sk.pos[h] = p
+		if sk.live(i, h) {
+			sk.pos[h] = int32(j)
 			sk.ents[j] = h
 			j++
 		}
 	}
-	clear(sk.ents[j:])
 	if j < cap(sk.ents)/4 {
 		sk.ents = append([]uint64(nil), sk.ents[:j]...)
 	} else {
@@ -182,7 +270,7 @@ func (db DB) KeysInSlot(slot, max int, slotOf func(key []byte) int) []string {
 	sk := &ix.slots[slot]
 	for i := len(sk.ents) - 1; i >= 0 && len(out) < max; i-- {
 		h := sk.ents[i]
-		if p, ok := sk.pos[h]; !ok || int(p.i) != i {
+		if !sk.live(i, h) {
 			continue
 		}
 		db.s.shards[h&(NumShards-1)].dbs[0].keys.bucket(h, func(p unsafe.Pointer) bool {

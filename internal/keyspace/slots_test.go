@@ -60,9 +60,14 @@ func TestSlotIndexRandom(t *testing.T) {
 			}})
 			s.SetKeyEvents(true, false)
 			s.IndexSlots(testSlotOf)
+			if seed%2 == 0 {
+				s.slots.small = 4 // slots with a map, and back
+			}
 			now := int64(1000)
+			large := 0 // steps after which a slot had a map (past slotSmall keys)
+			defer func() { t.Logf("%d steps with a map", large) }()
 			key := func() []byte {
-				return []byte(fmt.Sprintf("%c:%d", 'a'+r.IntN(5), r.IntN(60)))
+				return []byte(fmt.Sprintf("%c:%d", 'a'+r.IntN(3), r.IntN(400)))
 			}
 			for step := 0; step < 3000; step++ {
 				db := s.DB(0, now)
@@ -175,6 +180,12 @@ func TestSlotIndexRandom(t *testing.T) {
 						}
 					}
 				}
+				for i := range s.slots.slots {
+					if s.slots.slots[i].pos != nil {
+						large++
+						break
+					}
+				}
 				if !ordered { // take the index's order as the model's
 					order = order[:0]
 					for slot := 0; slot < 8; slot++ {
@@ -189,25 +200,84 @@ func TestSlotIndexRandom(t *testing.T) {
 	}
 }
 
-// TestSlotIndexCollision checks the index's handling of distinct keys
-// whose hashes are equal: one entry, counted per key.
+// TestSlotIndexCollision checks keys whose 64-bit hashes are equal (put
+// in the table directly: the store's hash cannot be made to collide):
+// they share one entry of their slot, each is counted and listed once,
+// and the index stays right as they go, also through a rebuild.
 func TestSlotIndexCollision(t *testing.T) {
-	ix := &slotIndex{slotOf: testSlotOf}
-	ix.add(7, []byte("a:1"))
-	ix.add(7, []byte("a:2"))
-	ix.add(9, []byte("a:3"))
-	sk := &ix.slots[testSlotOf([]byte("a:1"))]
-	if sk.n != 3 || len(sk.ents) != 2 || sk.pos[7].n != 2 {
-		t.Fatalf("after adds: n %d ents %v pos %v", sk.n, sk.ents, sk.pos)
+	s := New(1, Hooks{})
+	s.IndexSlots(testSlotOf)
+	db := s.DB(0, 0)
+	const h = 0x1234567800 // shard 0
+	ds := &s.shards[0].dbs[0]
+	var recs []unsafe.Pointer
+	for _, k := range []string{"a:1", "a:2", "b:1"} { // a:* share a slot
+		p := newStrRec(0, []byte(k), []byte("v"), 0)
+		ds.keys.set(h, []byte(k), nil, p)
+		s.slots.add(&ds.keys, h, []byte(k), p)
+		recs = append(recs, p)
 	}
-	ix.del(7, []byte("a:1"))
-	if sk.n != 2 || sk.pos[7].n != 1 {
-		t.Fatalf("after one delete: n %d pos %v", sk.n, sk.pos)
+	db.SetString([]byte("a:3"), []byte("v"), 0)
+	slotA, slotB := testSlotOf([]byte("a:1")), testSlotOf([]byte("b:1"))
+	check := func(what string, wantA, wantB []string) {
+		t.Helper()
+		for _, c := range []struct {
+			slot int
+			want []string
+		}{{slotA, wantA}, {slotB, wantB}} {
+			got := slices.Sorted(slices.Values(db.KeysInSlot(c.slot, 100, testSlotOf)))
+			if n := db.CountKeysInSlot(c.slot, testSlotOf); n != len(c.want) || !slices.Equal(got, c.want) {
+				t.Fatalf("%s: slot %d: count %d keys %q, want %q", what, c.slot, n, got, c.want)
+			}
+		}
 	}
-	ix.del(7, []byte("a:2"))
-	ix.del(9, []byte("a:3"))
-	if sk.n != 0 || sk.ents != nil || sk.pos != nil {
-		t.Fatalf("after deletes: n %d ents %v pos %v", sk.n, sk.ents, sk.pos)
+	check("added", []string{"a:1", "a:2", "a:3"}, []string{"b:1"})
+	if sk := &s.slots.slots[slotA]; len(sk.ents) != 2 || sk.dup[h] != 1 {
+		t.Fatalf("slot a: ents %v dup %v", sk.ents, sk.dup)
+	}
+	s.rebuildSlots()
+	check("rebuilt", []string{"a:1", "a:2", "a:3"}, []string{"b:1"})
+	db.remove(ds, h, 0, recs[0])
+	check("a:1 removed", []string{"a:2", "a:3"}, []string{"b:1"})
+	db.remove(ds, h, 0, recs[1])
+	db.remove(ds, h, 0, recs[2])
+	check("all removed", []string{"a:3"}, nil)
+	if sk := &s.slots.slots[slotA]; len(sk.ents) != 1 || sk.dup != nil {
+		t.Fatalf("slot a: ents %v dup %v", sk.ents, sk.dup)
+	}
+}
+
+// TestSlotIndexLarge checks a slot past slotSmall keys (a map of entries,
+// compaction) and back, in order.
+func TestSlotIndexLarge(t *testing.T) {
+	s := New(1, Hooks{})
+	s.IndexSlots(func([]byte) int { return 5 })
+	db := s.DB(0, 0)
+	var want []string // newest first
+	for i := 0; i < 3*slotSmall; i++ {
+		k := fmt.Sprint("k", i)
+		db.SetString([]byte(k), []byte("v"), 0)
+		want = append([]string{k}, want...)
+	}
+	for i := 0; i < 3*slotSmall; i += 3 { // every third: compactions
+		db.Delete([]byte(fmt.Sprint("k", i)))
+		want = slices.DeleteFunc(want, func(k string) bool { return k == fmt.Sprint("k", i) })
+		if got := db.KeysInSlot(5, 1000, nil); !slices.Equal(got, want) {
+			t.Fatalf("after deleting k%d: %q, want %q", i, got, want)
+		}
+	}
+	if s.slots.slots[5].pos == nil {
+		t.Fatal("no map past slotSmall keys")
+	}
+	for len(want) > 3 {
+		db.Delete([]byte(want[len(want)/2]))
+		want = slices.Delete(want, len(want)/2, len(want)/2+1)
+		if got := db.KeysInSlot(5, 1000, nil); !slices.Equal(got, want) || db.CountKeysInSlot(5, nil) != len(want) {
+			t.Fatalf("%d keys: %q, want %q", len(want), got, want)
+		}
+	}
+	if s.slots.slots[5].pos != nil {
+		t.Fatal("still a map with 3 keys")
 	}
 }
 
@@ -262,4 +332,43 @@ func TestSlotIndexConcurrent(t *testing.T) {
 			t.Fatalf("slot %d: count %d, walk %d", slot, n, len(walk[slot]))
 		}
 	}
+}
+
+// BenchmarkAddDelete adds and deletes keys (the paths that keep the slot
+// index), without the index (a server without cluster mode: it must cost
+// nothing) and with it.
+func BenchmarkAddDelete(b *testing.B) {
+	for _, indexed := range []bool{false, true} {
+		b.Run(map[bool]string{false: "off", true: "cluster"}[indexed], func(b *testing.B) {
+			s := New(1, Hooks{})
+			if indexed {
+				s.IndexSlots(fnvSlot)
+			}
+			db := s.DB(0, 1000)
+			keys := make([][]byte, 1024)
+			for i := range keys {
+				keys[i] = []byte(fmt.Sprintf("key:%012d", i))
+			}
+			v := []byte("value")
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if i&1024 == 0 {
+					db.SetString(keys[i&1023], v, 0)
+				} else {
+					db.Delete(keys[i&1023])
+				}
+			}
+		})
+	}
+}
+
+// fnvSlot is a slot function over 16384 slots for benchmarks (the FNV-1a
+// hash of the key: CRC16 is the cluster package's).
+func fnvSlot(key []byte) int {
+	h := uint32(2166136261)
+	for _, c := range key {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return int(h % NumSlots)
 }
