@@ -357,11 +357,8 @@ func (db DB) newRec(key []byte, old unsafe.Pointer, val any, str []byte, exp int
 func (db DB) store(ds *dbShard, h uint64, sh int, key []byte, old unsafe.Pointer, oldSize uint32, oldExp int64, p unsafe.Pointer) {
 	ds.keys.set(h, key, old, p)
 	if old == nil {
-		if ix := db.s.slots; ix != nil && db.idx == 0 {
-			ix.add(&ds.keys, h, key, p)
-		}
-		if f := db.s.newOn.Load(); f != 0 && !db.load {
-			db.s.keyAdded(f, int(db.idx), key, db.by)
+		if f := db.s.newOn.Load(); f != 0 {
+			db.keyAdded(f, ds, h, key, p)
 		}
 	}
 	if old != nil && old != p && hdrOf(old).flags&recObj != 0 {

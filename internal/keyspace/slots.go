@@ -17,8 +17,9 @@ import (
 // expiry, eviction, an undone script write), and replaced where whole
 // databases go (Flush, DetachDB, DetachAll, FlushAll, SwapDB, Replace).
 // Overwriting a key's value keeps its place, as Redis's dbOverwrite does.
-// Without cluster mode the store has no index: adding or removing a key
-// then costs one load and branch more.
+// Without cluster mode the store has no index: adding a key costs nothing
+// more (the index is one of the flags already tested there), removing
+// one a load and a branch.
 //
 // A slot's keys hash to any lock shard, so two commands holding different
 // shards may add keys of one slot at once: each slot has its own mutex.
@@ -64,6 +65,7 @@ const slotSmall = 128
 func (s *Store) IndexSlots(slotOf func(key []byte) int) {
 	s.slotOf = slotOf
 	s.rebuildSlots()
+	s.newOn.Or(newSlots)
 }
 
 // SlotsIndexed reports whether the slot→keys index is on.
