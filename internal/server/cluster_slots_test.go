@@ -33,7 +33,11 @@ func slotCmd(r *rand.Rand) (cmd []string, expires bool) {
 		return fmt.Sprintf("%s%d", tag, r.IntN(8))
 	}
 	k, k2 := key(), key()
-	switch n := r.IntN(40); n {
+	switch n := r.IntN(42); n {
+	case 40: // keys the script does not declare (exec's partial-lock mode)
+		return []string{"EVAL", "redis.call('del', ARGV[1]); redis.call('set', ARGV[2], 'e'); return redis.call('exists', KEYS[1])", "1", k, k2, key()}, false
+	case 41:
+		return []string{"EVAL", "return redis.call('rename', ARGV[1], ARGV[2])", "0", k, k2}, false
 	case 0, 1, 2, 3:
 		return []string{"SET", k, "v"}, false
 	case 4:
@@ -221,6 +225,23 @@ func TestClusterSlotIndexRandom(t *testing.T) {
 			if len(got) == 2 && got[0] != got[1] {
 				t.Fatalf("step %d %q: slot %d:\n crescent %q\n redis    %q", step, cmds, slot, got[0], got[1])
 			}
+		}
+	}
+	// a reload (save, flush, load): the loaded keys are indexed
+	for _, k := range []string{"{a}x", "{b}x", "{c}x", "plain1", "plain2"} {
+		conns[0].mustDo("SET", k, "before reload")
+	}
+	if r := conns[0].mustDo("DEBUG", "RELOAD"); r != "+OK\r\n" {
+		t.Fatalf("DEBUG RELOAD: %q", r)
+	}
+	for _, k := range []string{"{a}", "{b}", "{c}", "plain1", "plain2"} {
+		slot := cluster.KeySlot([]byte(k))
+		s := strconv.Itoa(slot)
+		want := walk(slot)
+		cnt := conns[0].mustDo("CLUSTER", "COUNTKEYSINSLOT", s)
+		keys := slices.Sorted(slices.Values(arrayOf(t, conns[0].mustDo("CLUSTER", "GETKEYSINSLOT", s, "100"))))
+		if len(want) == 0 || cnt != ":"+strconv.Itoa(len(want))+"\r\n" || !slices.Equal(keys, want) {
+			t.Fatalf("after DEBUG RELOAD: slot %d: count %q keys %q, walk %q", slot, cnt, keys, want)
 		}
 	}
 	t.Logf("%d steps, %d slots checked (%d holding two keys or more), against redis-server too: %v",
