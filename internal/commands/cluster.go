@@ -13,7 +13,6 @@ import (
 
 	"github.com/crescent-db/crescent/internal/cluster"
 	"github.com/crescent-db/crescent/internal/command"
-	"github.com/crescent-db/crescent/internal/keyspace"
 )
 
 // errClusterDisabled is Redis's reply to cluster commands without cluster
@@ -344,27 +343,6 @@ func (h *Handlers) keysInDB0() int {
 	return h.Store.DB(0, time.Now().UnixMilli()).Size()
 }
 
-// keysInSlot returns up to max keys of slot in db (max < 0: all, only
-// counted when keys is false); the whole keyspace is held.
-func keysInSlot(db keyspace.DB, slot, max int, keys bool) (int, []string) {
-	cnt := 0
-	var out []string
-	db.ForEach(func(k string, _ keyspace.Entry) bool {
-		if cluster.KeySlot([]byte(k)) != slot {
-			return true
-		}
-		if max >= 0 && cnt >= max {
-			return false
-		}
-		cnt++
-		if keys {
-			out = append(out, k)
-		}
-		return true
-	})
-	return cnt, out
-}
-
 func (h *Handlers) clusterCountKeys(c *command.Ctx, n *cluster.Local) {
 	s, ok := ParseInt(c.Args[2])
 	if !ok {
@@ -375,8 +353,7 @@ func (h *Handlers) clusterCountKeys(c *command.Ctx, n *cluster.Local) {
 		c.Error("ERR Invalid slot")
 		return
 	}
-	cnt, _ := keysInSlot(h.Store.DB(0, c.DB.Now), int(s), -1, false)
-	c.W.Int(int64(cnt))
+	c.W.Int(int64(h.Store.DB(0, c.DB.Now).CountKeysInSlot(int(s), cluster.KeySlot)))
 }
 
 func (h *Handlers) clusterGetKeys(c *command.Ctx, n *cluster.Local) {
@@ -390,7 +367,7 @@ func (h *Handlers) clusterGetKeys(c *command.Ctx, n *cluster.Local) {
 		c.Error("ERR Invalid slot or number of keys")
 		return
 	}
-	_, keys := keysInSlot(h.Store.DB(0, c.DB.Now), int(s), int(min(max, 1<<31)), true)
+	keys := h.Store.DB(0, c.DB.Now).KeysInSlot(int(s), int(min(max, 1<<31)), cluster.KeySlot)
 	c.W.Array(len(keys))
 	for _, k := range keys {
 		c.W.BulkString(k)
@@ -423,7 +400,7 @@ func (h *Handlers) clusterSetSlot(c *command.Ctx, n *cluster.Local) {
 		}
 		if o := v.Owner(slot); o != nil && o == v.Myself && op.Target != n.ID() {
 			h.Store.LockAll()
-			cnt, _ := keysInSlot(h.Store.DB(0, time.Now().UnixMilli()), slot, 1, false)
+			cnt := h.Store.DB(0, time.Now().UnixMilli()).CountKeysInSlot(slot, cluster.KeySlot)
 			h.Store.UnlockAll()
 			if cnt != 0 {
 				c.Error("ERR Can't assign hashslot " + strconv.Itoa(slot) +

@@ -117,6 +117,9 @@ func (ds *dbShard) dropVolatile(h uint64) {
 func (db DB) remove(ds *dbShard, h uint64, sh int, p unsafe.Pointer) {
 	exp := recExpiry(p)
 	ds.keys.del(h, p)
+	if ix := db.s.slots; ix != nil && db.idx == 0 {
+		ix.del(h, keyBytes(recKey(p)))
+	}
 	if hd := hdrOf(p); hd.flags&recObj != 0 {
 		hd.flags |= recDead // Remeasure skips it
 	}
@@ -354,8 +357,8 @@ func (db DB) newRec(key []byte, old unsafe.Pointer, val any, str []byte, exp int
 func (db DB) store(ds *dbShard, h uint64, sh int, key []byte, old unsafe.Pointer, oldSize uint32, oldExp int64, p unsafe.Pointer) {
 	ds.keys.set(h, key, old, p)
 	if old == nil {
-		if f := db.s.newOn.Load(); f != 0 && !db.load {
-			db.s.keyAdded(f, int(db.idx), key, db.by)
+		if f := db.s.newOn.Load(); f != 0 {
+			db.keyAdded(f, ds, h, key, p)
 		}
 	}
 	if old != nil && old != p && hdrOf(old).flags&recObj != 0 {
@@ -641,6 +644,9 @@ func (db DB) Flush() {
 		db.s.shards[i].used.Add(-n)
 		db.s.shards[i].vol.Add(-int64(db.s.shards[i].dbs[db.idx].nvol))
 		db.s.shards[i].dbs[db.idx] = dbShard{}
+	}
+	if db.idx == 0 {
+		db.s.rebuildSlots()
 	}
 }
 

@@ -81,6 +81,7 @@ func (s *Store) DetachAll() *Detached {
 		s.shards[i].used.Store(0)
 		s.shards[i].vol.Store(0)
 	}
+	s.rebuildSlots()
 	return d
 }
 
@@ -96,6 +97,9 @@ func (s *Store) DetachDB(db int) *Detached {
 		d.shards[i] = []dbShard{old}
 		s.shards[i].vol.Add(-int64(old.nvol))
 		s.shards[i].dbs[db] = dbShard{}
+	}
+	if db == 0 {
+		s.rebuildSlots()
 	}
 	return d
 }
@@ -131,6 +135,10 @@ func (s *Store) Sibling() *Store {
 	for i := range o.shards {
 		o.shards[i].dbs = make([]dbShard, s.ndb)
 	}
+	if s.slotOf != nil {
+		o.IndexSlots(s.slotOf)
+		o.slots.small = s.slots.small
+	}
 	return o
 }
 
@@ -145,6 +153,13 @@ func (s *Store) Replace(o *Store) *Detached {
 		o.shards[i].dbs = nil
 		s.shards[i].used.Store(o.shards[i].used.Load())
 		s.shards[i].vol.Store(o.shards[i].vol.Load())
+	}
+	if s.slotOf != nil {
+		if o.slots == nil {
+			s.rebuildSlots()
+		} else {
+			s.slots, o.slots = o.slots, nil
+		}
 	}
 	return d
 }

@@ -137,18 +137,25 @@ type Store struct {
 	// master's DELs, not by their time passing (SetReplica)
 	replica atomic.Bool
 	// newOn: call hooks.New (newEvents, SetKeyEvents) and added
-	// (newAdded, SignalAdded) where a key is added; missOn: call
+	// (newAdded, SignalAdded), and index the slot (newSlots, IndexSlots),
+	// where a key is added; missOn: call
 	// hooks.Miss (SetKeyEvents)
 	newOn  atomic.Uint32
 	missOn atomic.Bool
 	// added is called where a key is added while newAdded is on (OnAdded)
 	added func(db int, key []byte, by unsafe.Pointer)
+	// slots lists database 0's keys by hash slot (cluster mode: slots.go;
+	// nil without), slotOf computing a key's slot; replaced only under
+	// LockAll
+	slots  *slotIndex
+	slotOf func(key []byte) int
 }
 
 // newOn's bits.
 const (
 	newEvents = 1 << iota // the "new" keyspace event (hooks.New)
 	newAdded              // Store.added: clients wait on keys
+	newSlots              // the slot→keys index (IndexSlots)
 )
 
 // SetKeyEvents turns the New and Miss hooks on or off (the n and m classes
@@ -181,13 +188,21 @@ func (s *Store) SignalAdded(on bool) {
 	}
 }
 
-// keyAdded calls the hooks of a key added (newOn's bits f).
-func (s *Store) keyAdded(f uint32, db int, key []byte, by unsafe.Pointer) {
+// keyAdded indexes key, just added to ds under hash h as record p, by
+// slot (newSlots) and calls the hooks of a key added (newOn's bits f)
+// unless the view is loading.
+func (db DB) keyAdded(f uint32, ds *dbShard, h uint64, key []byte, p unsafe.Pointer) {
+	if f&newSlots != 0 && db.idx == 0 {
+		db.s.slots.add(&ds.keys, h, key, p)
+	}
+	if db.load {
+		return
+	}
 	if f&newEvents != 0 {
-		s.hooks.New(db, key, by)
+		db.s.hooks.New(int(db.idx), key, db.by)
 	}
 	if f&newAdded != 0 {
-		s.added(db, key, by)
+		db.s.added(int(db.idx), key, db.by)
 	}
 }
 
@@ -266,6 +281,9 @@ func (s *Store) SwapDB(a, b int) {
 		d := s.shards[i].dbs
 		d[a], d[b] = d[b], d[a]
 	}
+	if a == 0 || b == 0 {
+		s.rebuildSlots()
+	}
 }
 
 // FlushAll empties every database. Requires LockAll.
@@ -277,4 +295,5 @@ func (s *Store) FlushAll() {
 		s.shards[i].used.Store(0)
 		s.shards[i].vol.Store(0)
 	}
+	s.rebuildSlots()
 }

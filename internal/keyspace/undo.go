@@ -129,7 +129,9 @@ func strRecLen(r strRec) int {
 // exist), with its expiry, access clock and memory accounting; for a
 // SaveAccess, the access field alone. The caller holds the key's shard.
 func (s *Store) Restore(sv *Saved) {
-	db := s.DB(sv.db, 0)
+	// a key put back is no "new" key: no event, no signal to blocked
+	// clients (the view of a load); the slot index still lists it
+	db := s.DB(sv.db, 0).Loading()
 	key := sv.key
 	ds, h, sh := db.locate(key)
 	cur := ds.keys.get(h, key)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestSaveInArena checks that records saved to an arena (SaveIn) restore
@@ -162,5 +163,33 @@ func BenchmarkSetStringKeepTTL(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		var tmp [20]byte
 		db.SetStringKeepTTL(k, append(tmp[:0], "12346"...))
+	}
+}
+
+// TestRestoreNoNewEvent checks that undoing a script's deletion puts the
+// key back without the "new" event or the added signal (Redis never sees
+// the undone attempt), while the slot index lists the key again.
+func TestRestoreNoNewEvent(t *testing.T) {
+	var events []string
+	s := New(1, Hooks{New: func(_ int, key []byte, _ unsafe.Pointer) { events = append(events, string(key)) }})
+	s.SetKeyEvents(true, false)
+	var signals []string
+	s.OnAdded(func(_ int, key []byte, _ unsafe.Pointer) { signals = append(signals, string(key)) })
+	s.SignalAdded(true)
+	s.IndexSlots(testSlotOf)
+	db := s.DB(0, 0)
+	db.SetString([]byte("a:k"), []byte("v"), 0)
+	sv, ok := db.Save([]byte("a:k"), 1<<20)
+	if !ok {
+		t.Fatal("save failed")
+	}
+	db.Delete([]byte("a:k"))
+	events, signals = nil, nil
+	s.Restore(&sv)
+	if events != nil || signals != nil {
+		t.Fatalf("restore: new events %q, added signals %q", events, signals)
+	}
+	if got := db.KeysInSlot(testSlotOf([]byte("a:k")), 10, testSlotOf); len(got) != 1 || got[0] != "a:k" {
+		t.Fatalf("slot keys after restore: %q", got)
 	}
 }

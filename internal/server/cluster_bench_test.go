@@ -1,9 +1,13 @@
 package server
 
 import (
+	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/crescent-db/crescent/internal/cluster"
+	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/resp"
 )
 
 // staticRouter routes with a fixed view whose node owns every slot: the
@@ -30,4 +34,46 @@ func BenchmarkParseAndGetCluster(b *testing.B) {
 	s := newTestServer(b)
 	s.exec.Cluster = newStaticRouter()
 	benchParseAndGet(b, s)
+}
+
+// BenchmarkSetDelCluster is cluster mode's SET of a new key and DEL of it
+// (pipelined, 16 keys of distinct slots), with and without the slot→keys
+// index (keyspace/slots.go): what the index costs a write that adds or
+// removes a key.
+func BenchmarkSetDelCluster(b *testing.B) {
+	for _, indexed := range []bool{false, true} {
+		b.Run(map[bool]string{false: "no-index", true: "index"}[indexed], func(b *testing.B) {
+			s := newTestServer(b)
+			s.exec.Cluster = newStaticRouter()
+			if indexed {
+				s.store.IndexSlots(cluster.KeySlot)
+			}
+			cl := command.NewClient(1)
+			w := resp.NewWriter()
+			var batch bytes.Buffer
+			for _, cmd := range []string{"SET", "DEL"} {
+				for i := 0; i < 16; i++ {
+					k := fmt.Sprintf("key:%d", i)
+					if cmd == "SET" {
+						fmt.Fprintf(&batch, "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$5\r\nvalue\r\n", len(k), k)
+					} else {
+						fmt.Fprintf(&batch, "*2\r\n$3\r\nDEL\r\n$%d\r\n%s\r\n", len(k), k)
+					}
+				}
+			}
+			rd := resp.NewReader(&loopReader{data: batch.Bytes()}, resp.Limits{})
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				args, err := rd.ReadCommand()
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.exec.Execute(cl, args, w)
+				if len(w.Buf) > 64*1024 {
+					w.Reset()
+				}
+			}
+		})
+	}
 }

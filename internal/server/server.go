@@ -18,6 +18,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/crescent-db/crescent/internal/cluster"
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/commands"
 	"github.com/crescent-db/crescent/internal/config"
@@ -148,6 +149,10 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 			s.pubsub.Notify('m', "keymiss", db, key)
 		},
 	})
+	if cfg.Bool("cluster-enabled") {
+		// the slot→keys index (keyspace/slots.go), before any key is loaded
+		s.store.IndexSlots(cluster.KeySlot)
+	}
 	s.exec = exec.New(table, s.store)
 	codecs := rdb.NewCodecs()
 	codec.Register(codecs, codec.ConfigLimits(cfg)) // lists, hashes, sets, zsets, streams
