@@ -56,6 +56,17 @@ func seedRange(count, from string, short bool) []uint64 {
 	return seeds
 }
 
+// seedOf is the seed a subtest of randomRun.run plays (from its name,
+// ".../seedN"), for a setup that varies with the seed.
+func seedOf(t *testing.T) uint64 {
+	name := t.Name()
+	n, err := strconv.ParseUint(name[strings.LastIndex(name, "/seed")+len("/seed"):], 10, 64)
+	if err != nil {
+		t.Fatalf("difftest: %s is not a seed's subtest", name)
+	}
+	return n
+}
+
 // setConfigFor sets CONFIG name/value pairs on conn for the rest of the
 // test and puts the previous values back at its end.
 func setConfigFor(t *testing.T, conn *Conn, kv ...string) {
