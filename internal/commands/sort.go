@@ -223,7 +223,11 @@ func (h *Handlers) sortGeneric(c *command.Ctx, readonly bool) {
 		set.ForEachMember(func(m string) bool { elems = append(elems, []byte(m)); return true })
 	}
 	n := int64(len(elems))
-	start := max(limitStart, 0)
+	// as Redis 7.0.15, the LIMIT is first clamped to the input's size, so
+	// that start+count cannot overflow (LIMIT 3 9223372036854775807 wrapped
+	// to a negative end, then to a reply header of 2^63-1 elements)
+	start := min(max(limitStart, 0), n)
+	limitCount = min(max(limitCount, -1), n)
 	end := n - 1
 	if limitCount >= 0 {
 		end = start + limitCount - 1

@@ -577,7 +577,13 @@ func (h *Handlers) trackSendLater(cl *command.Client) {
 	}
 	t.mu.Unlock()
 	for _, m := range later {
-		if m.self == nil {
+		t.mu.Lock()
+		redirect := m.st.redirect
+		t.mu.Unlock()
+		if m.self == nil || redirect > 0 && redirect != cl.ID {
+			// Redis's sendTrackingMessage reads the redirection when it
+			// sends: one that a later CLIENT TRACKING of the same MULTI
+			// set gets the client's own invalidations too
 			h.sendInvalidation(m.st, nil, m.proto, false)
 		} else if self := PushSelf(cl); self.Buf != nil {
 			*self.Buf = m.self.AppendTo(*self.Buf, self.Proto) // after the reply
@@ -966,7 +972,7 @@ func (h *Handlers) sendInvalidation(st *trackState, cur *command.Client, proto [
 			// its own invalidation during its own command: after the
 			// reply (Redis's tracking_pending_keys)
 			t.mu.Lock()
-			t.later[cur.ID] = append(t.later[cur.ID], laterMsg{st: st, self: m})
+			t.later[cur.ID] = append(t.later[cur.ID], laterMsg{st: st, proto: proto, self: m})
 			t.setLater()
 			t.mu.Unlock()
 			return

@@ -794,17 +794,22 @@ type Line struct {
 }
 
 // ParseText parses redis.conf syntax: one directive per line, arguments
-// split and unquoted as Redis does, # comments and blank lines ignored.
+// split and unquoted as Redis does, # comments and blank lines ignored, and
+// so are lines with no arguments (only spaces, or a NUL first: Redis
+// splits C strings).
 func ParseText(text string) ([]Line, error) {
 	var out []Line
-	for i, raw := range strings.Split(text, "\n") {
-		t := strings.TrimSpace(raw)
+	for i, raw := range strings.Split(cText(text), "\n") {
+		t := strings.Trim(raw, " \t\r\n") // sdstrim's set, not every space
 		if t == "" || t[0] == '#' {
 			continue
 		}
 		a, err := resp.SplitArgs([]byte(t), nil)
 		if err != nil {
 			return nil, fmt.Errorf("line %d (%s): Unbalanced quotes in configuration line", i+1, t)
+		}
+		if len(a) == 0 {
+			continue
 		}
 		l := Line{Num: i + 1, Text: t}
 		for _, x := range a {
@@ -813,6 +818,35 @@ func ParseText(text string) ([]Line, error) {
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// configMaxLine is Redis's CONFIG_MAX_LINE: the size of the chunks in
+// which redis-server reads a config file.
+const configMaxLine = 1024
+
+// cText is a config file's text as redis-server sees it: it reads the file
+// with fgets in chunks of at most configMaxLine bytes, each ending at a
+// newline or at the chunk's size, and appends each as a C string, so that
+// a chunk loses its bytes from a NUL on, newline included (the line then
+// goes on with the next one).
+func cText(text string) string {
+	if strings.IndexByte(text, 0) < 0 {
+		return text
+	}
+	var b strings.Builder
+	for len(text) > 0 {
+		n := min(configMaxLine, len(text))
+		if i := strings.IndexByte(text[:n], '\n'); i >= 0 {
+			n = i + 1
+		}
+		chunk := text[:n]
+		text = text[n:]
+		if j := strings.IndexByte(chunk, 0); j >= 0 {
+			chunk = chunk[:j]
+		}
+		b.WriteString(chunk)
+	}
+	return b.String()
 }
 
 // ParseArgs turns redis-server style arguments into directive lines: each

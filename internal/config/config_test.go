@@ -130,3 +130,38 @@ func TestUserDirectives(t *testing.T) {
 		t.Fatal("user lines leaked into directives")
 	}
 }
+
+// TestParseTextCStrings checks the lines ParseText finds where redis-server
+// reads a config file as C strings: a NUL ends its fgets chunk (newline
+// included, so the line goes on with the next one), a line with no
+// arguments is skipped, and only sdstrim's spaces are trimmed (redis-server
+// 7.0.15 answered each case by hand: a NUL line once made Load panic).
+func TestParseTextCStrings(t *testing.T) {
+	long := strings.Repeat("a", configMaxLine-1)
+	for _, tc := range []struct {
+		name, text string
+		want       string // the lines' arguments, "|" between lines
+	}{
+		{"nul line", "\x00", ""},
+		{"nul joins", "port 7500\n\x00\n\x00junk here\nfoo\x00bar\nhz 5\n", "port 7500|foohz 5"},
+		{"nul mid-args", "port 7500\x00 x\nhz 5", "port 7500hz 5"},
+		{"nul in a second chunk", "x" + long + "\x00y\nhz 5", "x" + long + "hz 5"},
+		{"nul past a chunk", long + "\nhz 5\x00", long + "|hz 5"},
+		{"spaces only", " \v\f\t\r", ""},
+		{"nel is no space", "\xc2\x85\nport 1", "\xc2\x85|port 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lines, err := ParseText(tc.text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, l := range lines {
+				got = append(got, strings.Join(l.Args, " "))
+			}
+			if g := strings.Join(got, "|"); g != tc.want {
+				t.Errorf("ParseText(%q) = %q, want %q", tc.text, g, tc.want)
+			}
+		})
+	}
+}

@@ -28,8 +28,10 @@ import (
 // and corrupt payloads, FCALL with bad numkeys. See normScripting for what
 // is normalised.
 func TestRandomScripting(t *testing.T) {
+	clock := streamClock{}
 	randomRun{gen: randomScriptingCommand, salt: 0x5c1f, clockStreams: true,
 		setup: func(t *testing.T, conn *Conn) {
+			clear(clock)
 			setConfigFor(t, conn, "hash-max-listpack-entries", "8", "set-max-intset-entries", "8",
 				"list-max-listpack-size", "4", "zset-max-listpack-entries", "8",
 				"hll-sparse-max-bytes", "200", "stream-node-max-entries", "4")
@@ -39,7 +41,13 @@ func TestRandomScripting(t *testing.T) {
 			conn.MustDo(t, "FUNCTION", "LOAD", scriptingLib)
 			t.Cleanup(func() { conn.Do("FUNCTION", "FLUSH") })
 		},
-		normalize: normScripting}.run(t)
+		normalize: func(args []string, b []byte) []byte {
+			b = normScripting(args, b)
+			if inner := innerCommand(args); inner != nil {
+				args = inner
+			}
+			return clock.mark(args, b)
+		}}.run(t)
 }
 
 // scriptingLib holds the functions that run a command given as arguments:

@@ -27,18 +27,44 @@ type randomRun struct {
 }
 
 // randomSeeds are the seeds a random test plays: 1 to 4, 1 with -short, or
-// 1 to N with CRESCENT_RANDOM_SEEDS=N (more seeds by hand).
+// N seeds with CRESCENT_RANDOM_SEEDS=N (more seeds by hand). They start at 1,
+// or at F with CRESCENT_RANDOM_SEED_FROM=F, so that fresh seeds can be run
+// without replaying those already run.
 func randomSeeds() []uint64 {
-	seeds := []uint64{1, 2, 3, 4}
-	if n, err := strconv.Atoi(os.Getenv("CRESCENT_RANDOM_SEEDS")); err == nil && n > 0 {
-		seeds = seeds[:0]
-		for i := 1; i <= n; i++ {
-			seeds = append(seeds, uint64(i))
+	return seedRange(os.Getenv("CRESCENT_RANDOM_SEEDS"), os.Getenv("CRESCENT_RANDOM_SEED_FROM"), testing.Short())
+}
+
+// seedRange is randomSeeds on the two variables' values: count seeds (4, or
+// 1 when short, if count is not a positive number) from from (1 if from is
+// not a positive number).
+func seedRange(count, from string, short bool) []uint64 {
+	n, err := strconv.Atoi(count)
+	if err != nil || n <= 0 {
+		n = 4
+		if short {
+			n = 1
 		}
-	} else if testing.Short() {
-		seeds = seeds[:1]
+	}
+	first, err := strconv.ParseUint(from, 10, 64)
+	if err != nil || first == 0 {
+		first = 1
+	}
+	seeds := make([]uint64, 0, n)
+	for i := range uint64(n) {
+		seeds = append(seeds, first+i)
 	}
 	return seeds
+}
+
+// seedOf is the seed a subtest of randomRun.run plays (from its name,
+// ".../seedN"), for a setup that varies with the seed.
+func seedOf(t *testing.T) uint64 {
+	name := t.Name()
+	n, err := strconv.ParseUint(name[strings.LastIndex(name, "/seed")+len("/seed"):], 10, 64)
+	if err != nil {
+		t.Fatalf("difftest: %s is not a seed's subtest", name)
+	}
+	return n
 }
 
 // setConfigFor sets CONFIG name/value pairs on conn for the rest of the
@@ -451,4 +477,26 @@ func digestDiff(t *testing.T, r, c *Conn, skipStreams bool) string {
 			r.MustDo(t, "INFO", "keyspace"), c.MustDo(t, "INFO", "keyspace")))
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestSeedRange checks which seeds CRESCENT_RANDOM_SEEDS and
+// CRESCENT_RANDOM_SEED_FROM select.
+func TestSeedRange(t *testing.T) {
+	for _, tc := range []struct {
+		count, from string
+		short       bool
+		want        []uint64
+	}{
+		{"", "", false, []uint64{1, 2, 3, 4}},
+		{"", "", true, []uint64{1}},
+		{"3", "", true, []uint64{1, 2, 3}},
+		{"2", "100", false, []uint64{100, 101}},
+		{"", "7", false, []uint64{7, 8, 9, 10}},
+		{"x", "0", false, []uint64{1, 2, 3, 4}},
+		{"-1", "-5", true, []uint64{1}},
+	} {
+		if got := seedRange(tc.count, tc.from, tc.short); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("seedRange(%q, %q, %v) = %v, want %v", tc.count, tc.from, tc.short, got, tc.want)
+		}
+	}
 }

@@ -832,6 +832,11 @@ func TestTrackingCases(t *testing.T) {
 			on("c1", "CLIENT", "TRACKING", "on"), on("c1", "GET", "l"),
 			{On: "c1", Cmds: [][]string{{"MULTI"}, {"SET", "l", "1"}, {"CLIENT", "TRACKING", "off"}, {"EXEC"}}},
 			on("c1", "GET", "l")}},
+		{"own write, then a redirection in the same MULTI (seed 5099)", []trackStep{
+			on("s0", "SUBSCRIBE", "__redis__:invalidate"),
+			on("c1", "CLIENT", "TRACKING", "on"), on("c1", "SET", "p", "v"), on("c1", "GET", "p"),
+			{On: "c1", Cmds: [][]string{{"MULTI"}, {"GETDEL", "p"}, {"CLIENT", "TRACKING", "on", "REDIRECT", "$id:s0"}, {"EXEC"}}},
+			on("c1", "GET", "p")}},
 		{"redirect to itself", []trackStep{
 			on("c0", "CLIENT", "TRACKING", "on", "REDIRECT", "$id:c0"), on("c0", "CLIENT", "GETREDIR"),
 			on("c0", "GET", "k"), on("c1", "SET", "k", "1")}},

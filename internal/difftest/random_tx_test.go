@@ -425,22 +425,24 @@ func pmessageOrder(b []byte) []byte {
 			return append(out, b...)
 		}
 		raw := b[:len(b)-len(rest)]
-		b = rest
 		if (v.Type == '*' || v.Type == '>') && len(v.Elems) == 4 && string(v.Elems[0].Str) == "pmessage" {
 			run = append(run, raw)
+			b = rest
 			continue
 		}
 		flush()
-		if v.Type == '*' && len(v.Elems) > 0 { // EXEC's array: its elements too
-			var elems []byte
-			for _, e := range v.Elems {
-				elems = append(elems, e.Raw...)
-			}
-			out = append(out, raw[:bytes.Index(raw, []byte("\r\n"))+2]...)
-			out = append(out, pmessageOrder(elems)...)
+		if v.Type == '*' && len(v.Elems) > 0 {
+			// EXEC's array: only its header is kept as it is, its
+			// elements go on as the stream, for RESP3 pushes come among
+			// them (two pmessages of one PUBLISH in a MULTI, seed 5044,
+			// were the array's first element and the next item)
+			hdr := bytes.Index(raw, []byte("\r\n")) + 2
+			out = append(out, raw[:hdr]...)
+			b = b[hdr:]
 			continue
 		}
 		out = append(out, raw...)
+		b = rest
 	}
 	flush()
 	return out

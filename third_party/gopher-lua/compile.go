@@ -1524,10 +1524,23 @@ func compileArithmeticOpExpr(context *funcContext, reg int, expr *ast.Arithmetic
 	}
 	expr, _ = exp.(*ast.ArithmeticOpExpr)
 	a := savereg(ec, reg)
-	b := reg
-	compileExprWithKMVPropagation(context, expr.Lhs, &reg, &b)
-	c := reg
-	compileExprWithKMVPropagation(context, expr.Rhs, &reg, &c)
+	var b, c int
+	if _, numeral := lnumberValue(constFold(expr.Lhs)); numeral {
+		// CRESCENT: Lua 5.1 leaves a numeral left operand as it is until
+		// the right one is compiled (luaK_infix, then codearith's
+		// exp2RK of e2 before e1), so the right one's constants come
+		// first in the table, where 0 and -0 are one constant and the
+		// first one wins: tostring(0/-1 - -1/0) is inf, not -inf.
+		c = reg
+		compileExprWithKMVPropagation(context, expr.Rhs, &reg, &c)
+		b = reg
+		compileExprWithKMVPropagation(context, expr.Lhs, &reg, &b)
+	} else {
+		b = reg
+		compileExprWithKMVPropagation(context, expr.Lhs, &reg, &b)
+		c = reg
+		compileExprWithKMVPropagation(context, expr.Rhs, &reg, &c)
+	}
 
 	op := 0
 	switch expr.Operator {

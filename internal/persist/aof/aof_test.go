@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -240,5 +241,31 @@ func TestAppendUnitWrapsOnce(t *testing.T) {
 	got = string(AppendUnit(nil, &last, 2, [][][]byte{cmd("SET", "a", "1")}))
 	if want = enc(cmd("SELECT", "2"), cmd("SET", "a", "1")); got != want {
 		t.Fatalf("db change:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestReaderHugeLength reads records whose argument claims up to 4 GB on
+// a stream of a few bytes: the reader must find them truncated without
+// allocating what they claim (FuzzReaderShared's worker ran out of memory
+// on "$3999999991").
+func TestReaderHugeLength(t *testing.T) {
+	for _, in := range []string{
+		"*1\r\n$4294967296\r\nabc",
+		"*3\r\n$3999999991\r\nk\r\n$1\r\nv\r\n*1\r\n$4\r\nPING\r\n",
+		"*2\r\n$1\r\nk\r\n$2000000\r\n" + strings.Repeat("x", 3000),
+	} {
+		for _, shared := range []bool{false, true} {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			rd := NewReader(bufio.NewReader(strings.NewReader(in)), 0)
+			_, err := rd.next(shared)
+			runtime.ReadMemStats(&after)
+			if !errors.Is(err, ErrTruncated) {
+				t.Errorf("%.30q shared %v: %v, want truncated", in, shared, err)
+			}
+			if a := after.TotalAlloc - before.TotalAlloc; a > 8<<20 {
+				t.Errorf("%.30q shared %v: %d bytes allocated", in, shared, a)
+			}
+		}
 	}
 }

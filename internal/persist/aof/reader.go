@@ -119,15 +119,12 @@ func (r *Reader) next(shared bool) ([][]byte, error) {
 		var a []byte
 		if shared {
 			start := len(r.buf)
-			r.buf = slices.Grow(r.buf, sz+2)[:start+sz+2]
+			if r.buf, err = r.readBulk(r.buf, sz+2, &n); err != nil {
+				return nil, err
+			}
 			a = r.buf[start:]
-		} else {
-			a = make([]byte, sz+2)
-		}
-		m, err := io.ReadFull(r.r, a)
-		n += int64(m)
-		if err != nil {
-			return nil, ErrTruncated
+		} else if a, err = r.readBulk(make([]byte, 0, min(sz+2, readChunk)), sz+2, &n); err != nil {
+			return nil, err
 		}
 		if a[sz] != '\r' || a[sz+1] != '\n' {
 			return nil, ErrFormat
@@ -150,6 +147,29 @@ func (r *Reader) next(shared bool) ([][]byte, error) {
 	}
 	r.off += n
 	return args, nil
+}
+
+// readChunk bounds how far readBulk grows its buffer past the bytes read.
+const readChunk = 1 << 20
+
+// readBulk appends the next size bytes to dst, adding n's count of bytes
+// read. It grows dst as the bytes come (by append's rule, so at most twice
+// what was read, or readChunk) rather than by size at once: a corrupt
+// length of up to 4 GB on a short stream costs no more memory than the
+// stream holds (FuzzReaderShared's worker ran out of memory on one).
+func (r *Reader) readBulk(dst []byte, size int, n *int64) ([]byte, error) {
+	for size > 0 {
+		k := min(size, readChunk)
+		start := len(dst)
+		dst = slices.Grow(dst, k)[:start+k]
+		m, err := io.ReadFull(r.r, dst[start:])
+		*n += int64(m)
+		if err != nil {
+			return nil, ErrTruncated
+		}
+		size -= k
+	}
+	return dst, nil
 }
 
 // PositionError locates a loading error.
