@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -120,11 +121,36 @@ func TestLazyRerunLeavesNoTrace(t *testing.T) {
 			}
 		}
 	}
+	// restoreIdle makes a idle for 1000 s (RESTORE ... IDLETIME)
+	restoreIdle := func(t *testing.T, e *lazyEnv) {
+		e.h.run(e.admin, "SET tmp v")
+		payload := e.h.run(e.admin, "DUMP tmp")
+		payload = payload[strings.Index(payload, "\r\n")+2 : len(payload)-2]
+		w := resp.NewWriter()
+		e.h.ex.Execute(e.admin, strArgs("RESTORE", e.a, "0", payload, "IDLETIME", "1000"), w)
+		if got := e.h.run(e.admin, "OBJECT IDLETIME "+e.a); string(w.Buf) != "+OK\r\n" || got != ":1000\r\n" {
+			t.Fatalf("RESTORE: %q, OBJECT IDLETIME %q", w.Buf, got)
+		}
+	}
+	// between reads a's OBJECT field from another client while the stopped
+	// attempt waits for its rerun: in Redis's serial order the script has
+	// not run yet; the idle time may have passed another second since RESTORE
+	between := func(sub string, lo, hi int) func(t *testing.T, e *lazyEnv) {
+		return func(t *testing.T, e *lazyEnv) {
+			got := e.h.mustFinish("OBJECT", e.h.start("OBJECT "+sub+" "+e.a))
+			if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(got, ":"), "\r\n")); err != nil || n < lo || n > hi {
+				t.Errorf("OBJECT %s between the attempts = %q, want %d to %d", sub, got, lo, hi)
+			}
+		}
+	}
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, e *lazyEnv)
 		body  string // the part before the read of block
-		check func(t *testing.T, e *lazyEnv)
+		// during, when not nil, runs after the first attempt was stopped,
+		// before the rerun
+		during func(t *testing.T, e *lazyEnv)
+		check  func(t *testing.T, e *lazyEnv)
 	}{
 		{
 			name: "ACL LOG entry of a denied call",
@@ -247,6 +273,37 @@ func TestLazyRerunLeavesNoTrace(t *testing.T) {
 			},
 		},
 		{
+			// the stopped attempt's read is undone: the clock is the old one
+			// until the rerun reads the key
+			name:   "LRU clock of a read, between the attempts",
+			setup:  restoreIdle,
+			body:   "redis.call('get', KEYS[1]) redis.call('strlen', KEYS[1])",
+			during: between("IDLETIME", 1000, 1002),
+			check: func(t *testing.T, e *lazyEnv) {
+				if got := e.h.run(e.admin, "OBJECT IDLETIME "+e.a); got != ":0\r\n" {
+					t.Fatalf("OBJECT IDLETIME = %q, want 0", got)
+				}
+			},
+		},
+		{
+			name:   "LRU clock of a read then a write, between the attempts",
+			setup:  restoreIdle,
+			body:   "redis.call('get', KEYS[1]) redis.call('append', KEYS[1], 'w')",
+			during: between("IDLETIME", 1000, 1002),
+			check: func(t *testing.T, e *lazyEnv) {
+				if got := e.h.run(e.admin, "GET "+e.a); got != "$2\r\nvw\r\n" {
+					t.Fatalf("GET = %q, want vw", got)
+				}
+			},
+		},
+		{
+			name:   "LFU counter of a read, between the attempts",
+			setup:  lfuSetup,
+			body:   "redis.call('get', KEYS[1])",
+			during: between("FREQ", 5, 5),
+			check:  wantFreq(6),
+		},
+		{
 			name:  "LFU counter of a write then a read",
 			setup: lfuSetup,
 			body:  "redis.call('append', KEYS[1], 'w') redis.call('get', KEYS[1])",
@@ -264,10 +321,20 @@ func TestLazyRerunLeavesNoTrace(t *testing.T) {
 			e := &lazyEnv{logs: &syncBuffer{}, admin: command.NewClient(0), cl: command.NewClient(0)}
 			e.h, e.addr = newServingLockHarness(t, e.logs)
 			e.a = e.h.otherShard("a", "block")
+			// a's shard after block's if there is one: the rerun waits for
+			// block's shard without holding a's (TestLazyRerunWakesNobody),
+			// so that during can read a
+			for i := 0; i < 1000 && e.h.ex.Store.ShardOf([]byte(e.a)) < e.h.ex.Store.ShardOf([]byte("block")); i++ {
+				e.a = e.h.otherShard(fmt.Sprintf("a%d-", i), "block")
+			}
 			if tt.setup != nil {
 				tt.setup(t, e)
 			}
-			if got := e.h.rerunLazy(e.cl, tt.body+" return redis.call('get', KEYS[2])", e.a); got != "$1\r\nx\r\n" {
+			var during func()
+			if tt.during != nil {
+				during = func() { tt.during(t, e) }
+			}
+			if got := e.h.rerunLazyDuring(e.cl, tt.body+" return redis.call('get', KEYS[2])", e.a, during); got != "$1\r\nx\r\n" {
 				t.Fatalf("script replied %q", got)
 			}
 			tt.check(t, e)

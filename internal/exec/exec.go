@@ -162,6 +162,7 @@ func New(t *command.Table, s *keyspace.Store) *Executor {
 		return true, stream
 	}, s.SignalAdded)
 	s.OnAdded(e.keyAdded)
+	s.OnHeldAccess(e.heldAccess)
 	e.errFn = e.CountError
 	e.touchFn = func(db int, key []byte) {
 		if e.Touched != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"time"
+	"unsafe"
 
 	"github.com/crescent-db/crescent/internal/acl"
 	"github.com/crescent-db/crescent/internal/command"
@@ -403,30 +404,36 @@ func (p *partial) undoHas(db int, key []byte, access bool) bool {
 	return false
 }
 
-// saveAccess saves the access fields (LFU counters) of a read-only
-// command's keys to the undo log (once per key, before the first access of
-// the attempt): Redis runs the script once, so a stopped attempt's reads
-// must not bump a counter the rerun bumps again (LRU clocks need no save:
-// both attempts set the same frozen time). It stops the script for a rerun
-// and returns false past maxUndoKeys entries, as saveKeys. keys are the
-// key positions acquire found.
-func (s *ScriptCall) saveAccess(args [][]byte, keys []int) bool {
-	p := &s.part
-	db := s.E.Store.DB(s.Client.DB, s.Now)
-	for _, k := range keys {
-		// any earlier entry restores an older access field
-		if k >= len(args) || p.undoHas(db.Index(), args[k], true) {
-			continue
-		}
-		key := args[k]
-		if !p.whole && len(p.undo) >= maxUndoKeys {
-			s.escalate()
-			return false
-		}
-		if sv, ok := db.SaveAccess(p.keep(key)); ok {
-			p.undo = append(p.undo, sv)
-		}
+// heldAccess is the keyspace's OnHeldAccess function: a read command of a
+// partial-mode script (a HoldingHits view, by its context) changes key's
+// access field (LRU clock or LFU counter) from old. Redis runs the script
+// once, so a stopped attempt's reads must leave the field as they found
+// it, for the rerun to move it once and for anyone reading OBJECT
+// IDLETIME or FREQ between the attempts: old goes to the undo log, once
+// per key and attempt (an earlier entry restores an older field). Past
+// maxUndoKeys entries the script is stopped for a rerun; a stopped
+// attempt's reads then change nothing. Called under the key's shard lock.
+func (e *Executor) heldAccess(db int, key []byte, old uint32, by unsafe.Pointer) bool {
+	c := (*command.Ctx)(by)
+	if c == nil {
+		return true
 	}
+	s, _ := c.Client.Script.(*ScriptCall)
+	if s == nil || !s.part.on {
+		return true
+	}
+	p := &s.part
+	if s.restart {
+		return false
+	}
+	if p.undoHas(db, key, true) {
+		return true
+	}
+	if !p.whole && len(p.undo) >= maxUndoKeys {
+		s.escalate()
+		return false
+	}
+	p.undo = append(p.undo, keyspace.AccessSaved(db, p.keep(key), old))
 	return true
 }
 

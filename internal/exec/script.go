@@ -260,10 +260,6 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		w.Error(errRestart)
 		return
 	}
-	if p.on && spec.Has(command.FlagReadOnly) && e.Store.LFU() && !s.saveAccess(args, keys) {
-		w.Error(errRestart)
-		return
-	}
 	if e.Cluster != nil { // cluster mode: keys of slots served here (cluster.go)
 		if msg := e.scriptClusterCheck(s, spec, args); msg != "" {
 			s.reject(spec, w, msg)

@@ -68,6 +68,18 @@ func (db DB) hit(sh int) {
 	db.s.shards[sh].hits.Add(1)
 }
 
+// heldTouch records a read command's access to key, whose record's header
+// is hd, through a HoldingHits view: a change of the access field (LRU
+// clock or LFU counter, Store.touch) is first handed to the
+// Store.OnHeldAccess function, which may keep the field as it is.
+func (db DB) heldTouch(hd *recHdr, key []byte) {
+	a := db.s.touch(hd.access, db.Now)
+	if fn := db.s.heldAccess; a != hd.access && fn != nil && !fn(int(db.idx), key, hd.access, db.by) {
+		return
+	}
+	hd.access = a
+}
+
 // Index is the database number.
 func (db DB) Index() int { return int(db.idx) }
 
@@ -211,8 +223,11 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 	if p == nil {
 		return Entry{}, false
 	}
-	h := hdrOf(p)
-	h.access = db.s.touch(h.access, db.Now)
+	if h := hdrOf(p); db.hold {
+		db.heldTouch(h, key)
+	} else {
+		h.access = db.s.touch(h.access, db.Now)
+	}
 	return entryOf(p), true
 }
 
@@ -260,7 +275,11 @@ func (db DB) Get(key []byte) any {
 		db.hit(sh)
 	}
 	hd := hdrOf(p)
-	hd.access = db.s.touch(hd.access, db.Now)
+	if db.hold {
+		db.heldTouch(hd, key)
+	} else {
+		hd.access = db.s.touch(hd.access, db.Now)
+	}
 	if hd.flags&recObj != 0 {
 		return (*objRec)(p).val // Lookup's entry without decoding it
 	}
@@ -426,7 +445,11 @@ func (db DB) GetStringSlot(key []byte) ([]byte, StrSlot, bool, error) {
 		db.hit(sh)
 	}
 	hd := hdrOf(p)
-	hd.access = db.s.touch(hd.access, db.Now)
+	if db.hold {
+		db.heldTouch(hd, key)
+	} else {
+		hd.access = db.s.touch(hd.access, db.Now)
+	}
 	if hd.flags&recObj != 0 {
 		return nil, slot, true, ErrWrongType
 	}
@@ -593,7 +616,11 @@ func (db DB) ExpirySlot(key []byte) (int64, StrSlot, bool) {
 		db.hit(sh)
 	}
 	hd := hdrOf(p)
-	hd.access = db.s.touch(hd.access, db.Now)
+	if db.hold {
+		db.heldTouch(hd, key)
+	} else {
+		hd.access = db.s.touch(hd.access, db.Now)
+	}
 	return recExpiry(p), slot, true
 }
 

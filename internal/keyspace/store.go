@@ -149,6 +149,9 @@ type Store struct {
 	// LockAll
 	slots  *slotIndex
 	slotOf func(key []byte) int
+	// heldAccess is called where a HoldingHits view changes a key's
+	// access field (OnHeldAccess)
+	heldAccess func(db int, key []byte, old uint32, by unsafe.Pointer) bool
 }
 
 // newOn's bits.
@@ -177,6 +180,18 @@ func (s *Store) SetKeyEvents(newKeys, misses bool) {
 // view's by (DB.WithEvents: the command's context; nil for none). Set it
 // before the store is used.
 func (s *Store) OnAdded(fn func(db int, key []byte, by unsafe.Pointer)) { s.added = fn }
+
+// OnHeldAccess sets the function called, under the key's shard lock,
+// before a read through a HoldingHits view (a script's attempt that may
+// be undone) changes a key's access field (LRU clock or LFU counter) from
+// old: the caller may save old to put it back (AccessSaved) if the
+// attempt is undone, so that a stopped attempt's reads leave the key's
+// idle time and counter as they found them. The view's by (DB.WithEvents)
+// names the reading command. fn reports whether the access is recorded;
+// false keeps the field as it is. Set it before the store is used.
+func (s *Store) OnHeldAccess(fn func(db int, key []byte, old uint32, by unsafe.Pointer) bool) {
+	s.heldAccess = fn
+}
 
 // SignalAdded turns the OnAdded function on or off: off, it costs the
 // load that the "new" event's hook already costs.

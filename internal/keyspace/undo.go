@@ -30,28 +30,21 @@ type Saved struct {
 	// lent: rec is a string record in the caller's arena (SaveIn), which
 	// is reused: Restore stores a copy of it.
 	lent bool
-	// only: the key's access field alone was saved (SaveAccess), in acc
+	// only: the key's access field alone was saved (AccessSaved), in acc
 	only bool
 	acc  uint32
 }
 
 // AccessOnly reports whether sv holds only the key's access field
-// (SaveAccess), not its record: it does not undo a write.
+// (AccessSaved), not its record: it does not undo a write.
 func (sv *Saved) AccessOnly() bool { return sv.only }
 
-// SaveAccess returns key's access field (LRU clock or LFU counter) for
-// Restore, which puts it back on the key's record then (if the key still
-// exists): a read that is undone leaves the counter as it found it. It
-// reports false, saving nothing, when key does not exist (a read of a
-// missing key records no access). The caller holds key's shard; the Saved
-// keeps key, as Save's.
-func (db DB) SaveAccess(key []byte) (Saved, bool) {
-	ds, h, _ := db.locate(key)
-	p := ds.keys.get(h, key)
-	if p == nil {
-		return Saved{}, false
-	}
-	return Saved{db: int(db.idx), key: key, only: true, acc: hdrOf(p).access}, true
+// AccessSaved returns the Saved that puts access field acc (an LRU clock
+// or LFU counter) back on key of database db, if the key still exists,
+// when restored: what a read through a HoldingHits view replaced
+// (Store.OnHeldAccess). The Saved keeps key, as Save's.
+func AccessSaved(db int, key []byte, acc uint32) Saved {
+	return Saved{db: db, key: key, only: true, acc: acc}
 }
 
 // maxLentRec bounds the string records SaveIn copies to its arena.
@@ -127,7 +120,7 @@ func strRecLen(r strRec) int {
 
 // Restore puts a saved record back (or removes the key when it did not
 // exist), with its expiry, access clock and memory accounting; for a
-// SaveAccess, the access field alone. The caller holds the key's shard.
+// AccessSaved, the access field alone. The caller holds the key's shard.
 func (s *Store) Restore(sv *Saved) {
 	// a key put back is no "new" key: no event, no signal to blocked
 	// clients (the view of a load); the slot index still lists it

@@ -33,19 +33,29 @@ func QuicklistStats(l *keyspace.List) (nodes, bytes, fill int) {
 	return nodes, bytes, l.Fill()
 }
 
-// Save writes LIST_QUICKLIST_2.
+// Save writes LIST_QUICKLIST_2. The nodes past the list's compress depth
+// from both ends are the ones Redis holds LZF-compressed: they are written
+// as rdbSaveObject writes them, compressed even with rdbcompression no.
 func (c listCodec) Save(e *rdb.Encoder, v any) (byte, error) {
 	l := v.(*keyspace.List)
 	nodes := l.QuicklistNodes()
 	e.Len(uint64(len(nodes)))
+	depth := l.CompressDepth()
+	put := func(k int, s []byte) {
+		if depth > 0 && k >= depth && k < len(nodes)-depth {
+			e.CompressedNode(s)
+		} else {
+			e.String(s)
+		}
+	}
 	var b listpack.Builder
 	var buf []byte
 	i := 0
-	for _, nd := range nodes {
+	for k, nd := range nodes {
 		n := nd.Count
 		if nd.Plain {
 			e.Len(containerPlain)
-			e.String(l.Index(i))
+			put(k, l.Index(i))
 			i++
 			continue
 		}
@@ -55,7 +65,7 @@ func (c listCodec) Save(e *rdb.Encoder, v any) (byte, error) {
 			b.String(l.Index(i))
 		}
 		lp := b.Finish()
-		e.String(lp)
+		put(k, lp)
 		buf = lp
 	}
 	return rdb.TypeListQuicklist2, nil

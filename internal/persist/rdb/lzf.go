@@ -38,13 +38,17 @@ type LZFState struct {
 func NewLZFState() *LZFState { return &LZFState{tab: make([]uint64, 1<<lzfHLog)} }
 
 // Compress is LZFCompress using s's table.
-func (s *LZFState) Compress(in []byte) []byte {
+func (s *LZFState) Compress(in []byte) []byte { return s.compressTo(in, len(in)-4) }
+
+// compressTo compresses in into at most outLen bytes (nil when they do not
+// suffice), with a fresh table.
+func (s *LZFState) compressTo(in []byte, outLen int) []byte {
 	s.epoch++
 	if s.epoch == 1<<32 {
 		clear(s.tab)
 		s.epoch = 1
 	}
-	return s.compress(in, len(in)-4)
+	return s.compress(in, outLen)
 }
 
 func (s *LZFState) get(slot int) int {

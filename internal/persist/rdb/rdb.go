@@ -135,6 +135,36 @@ func (e *Encoder) String(s []byte) {
 	e.Buf = append(e.Buf, s...)
 }
 
+// Quicklist node compression thresholds (quicklist.c): a node shorter than
+// minCompressBytes is never compressed, nor one LZF shortens by fewer than
+// minCompressImprove+1 bytes.
+const (
+	minCompressBytes   = 48
+	minCompressImprove = 8
+)
+
+// CompressedNode appends the bytes of a quicklist node Redis holds
+// LZF-compressed (an inner node of a list under list-compress-depth). Redis
+// writes such a node's LZF bytes whatever rdbcompression says
+// (rdbSaveObject's rdbSaveLzfBlob); a node it could not compress
+// (__quicklistCompressNode: under 48 bytes, or LZF saving fewer than 9)
+// is held raw and written as String writes it.
+func (e *Encoder) CompressedNode(s []byte) {
+	if len(s) >= minCompressBytes {
+		if e.LZF == nil {
+			e.LZF = NewLZFState()
+		}
+		if c := e.LZF.compressTo(s, len(s)); c != nil && len(c)+minCompressImprove < len(s) {
+			e.Buf = append(e.Buf, encVal<<6|encLZF)
+			e.Len(uint64(len(c)))
+			e.Len(uint64(len(s)))
+			e.Buf = append(e.Buf, c...)
+			return
+		}
+	}
+	e.String(s)
+}
+
 // Int appends n as an int-encoded string (n must fit in 32 bits).
 func (e *Encoder) Int(n int64) {
 	switch {
