@@ -35,6 +35,8 @@ type procGovernor struct {
 	// tries again.
 	upAt, holdUntil int64
 	hold            time.Duration
+	// upRun counts consecutive samples that would add Ps (procUpSamples)
+	upRun int
 }
 
 // procSample is one window's measurement.
@@ -86,6 +88,15 @@ const (
 	procPokeMin       = 20 * time.Millisecond
 	procPokeIdle      = 0.9
 	procPokeIdleExact = 0.6
+	// procUpSamples: the consecutive samples (windows or looks) that must
+	// show busy Ps and idle CPU before Ps are added. An unpipelined load
+	// at one P leaves 0.6 idle cores in about one 20 ms window in a
+	// hundred, so with one sample the governor tried a second P about
+	// once per 2 s benchmark run, and the 200 ms at two Ps that followed
+	// (slower there, and the switches' stops) put its p99 above Redis's;
+	// a pipelined load leaves that much in most windows, so a second
+	// look, 20 ms later, costs it little.
+	procUpSamples = 2
 )
 
 // next returns the P count for the next window, given the current count
@@ -147,12 +158,18 @@ func (g *procGovernor) pokeAt(cur int, now int64) int64 {
 // upIf is up with idle as the idle cores needed.
 func (g *procGovernor) upIf(cur int, s procSample, idle float64) int {
 	if s.wall <= 0 || cur >= g.max || s.now < g.holdUntil {
+		g.upRun = 0
 		return cur
 	}
 	busy := float64(s.cpu) / float64(s.wall)
 	if busy < procUpBusy*float64(cur) || s.idle < idle {
+		g.upRun = 0
 		return cur
 	}
+	if g.upRun++; g.upRun < procUpSamples {
+		return cur
+	}
+	g.upRun = 0
 	g.low = 0
 	g.upAt = s.now
 	return min(g.max, cur*2)

@@ -31,8 +31,12 @@ func TestProcGovernorNext(t *testing.T) {
 		{"one core's worth of work (unpipelined) goes to one P and stays", 2, 2, seq(
 			rep(3, step{0.95, 0.2, 2}), rep(1, step{0.95, 0.2, 1}), rep(5, step{0.97, 0.15, 1}),
 		)},
-		{"saturated P with idle machine (pipelined scripts) gets two", 2, 1, seq(
-			rep(1, step{0.98, 0.7, 2}), rep(5, step{1.7, 0.1, 2}),
+		{"saturated P with idle machine (pipelined scripts) gets two after two windows", 2, 1, seq(
+			rep(1, step{0.98, 0.7, 1}), rep(1, step{0.98, 0.7, 2}), rep(5, step{1.7, 0.1, 2}),
+		)},
+		{"a lone window with room (unpipelined, now and then) keeps one", 2, 1, seq(
+			rep(3, step{0.97, 0.1, 1}), rep(1, step{0.97, 0.7, 1}), rep(3, step{0.97, 0.1, 1}),
+			rep(1, step{0.97, 0.7, 1}), rep(1, step{0.97, 0.2, 1}), rep(1, step{0.97, 0.7, 1}),
 		)},
 		{"saturated P without idle CPU keeps one", 2, 1, []step{
 			{0.99, 0.3, 1}, {0.99, 0.39, 1}, {0.99, 0.1, 1},
@@ -47,26 +51,28 @@ func TestProcGovernorNext(t *testing.T) {
 		{"going up that does not pay backs off", 2, 1, seq(
 			// up, then the second P is not used: down after 4 windows,
 			// within flapWindow, so no new try for minHold
-			rep(1, step{0.95, 1.0, 2}), rep(3, step{1.0, 0.9, 2}), rep(1, step{1.0, 0.9, 1}),
-			rep(hold-1, step{0.95, 1.0, 1}),
+			rep(1, step{0.95, 1.0, 1}), rep(1, step{0.95, 1.0, 2}),
+			rep(3, step{1.0, 0.9, 2}), rep(1, step{1.0, 0.9, 1}),
+			rep(hold, step{0.95, 1.0, 1}),
 			rep(1, step{0.95, 1.0, 2}), // the hold is over: tries again
 			rep(3, step{1.0, 0.9, 2}), rep(1, step{1.0, 0.9, 1}),
-			rep(2*hold-1, step{0.95, 1.0, 1}), // the hold doubled
+			rep(2*hold, step{0.95, 1.0, 1}), // the hold doubled
 			rep(1, step{0.95, 1.0, 2}),
 			// this time the second P is used: it stays, and a later
 			// down (long after going up) clears the back-off
 			rep(int(flapWindow/w)+1, step{1.7, 0.2, 2}),
 			rep(3, step{0.3, 1.5, 2}), rep(1, step{0.3, 1.5, 1}),
-			rep(1, step{0.95, 1.0, 2}),
+			rep(1, step{0.95, 1.0, 1}), rep(1, step{0.95, 1.0, 2}),
 		)},
 		{"an idle window ends the load and its back-off", 2, 1, seq(
-			rep(1, step{0.95, 1.0, 2}), rep(3, step{1.0, 0.9, 2}), rep(1, step{1.0, 0.9, 1}),
+			rep(1, step{0.95, 1.0, 1}), rep(1, step{0.95, 1.0, 2}),
+			rep(3, step{1.0, 0.9, 2}), rep(1, step{1.0, 0.9, 1}),
 			rep(2, step{0.95, 1.0, 1}), // held
 			rep(1, step{0.01, 1.9, 1}), // the load ends
-			rep(1, step{0.95, 1.0, 2}), // a new one goes up at once
+			rep(1, step{0.95, 1.0, 1}), rep(1, step{0.95, 1.0, 2}), // a new one goes up at its second window
 		)},
 		{"more cores: doubling up and halving down", 8, 1, seq(
-			[]step{{1.0, 6.0, 2}, {1.9, 5.0, 4}, {3.8, 3.0, 8}, {5.0, 1.5, 8}},
+			[]step{{1.0, 6.0, 1}, {1.0, 6.0, 2}, {1.9, 5.0, 2}, {1.9, 5.0, 4}, {3.8, 3.0, 4}, {3.8, 3.0, 8}, {5.0, 1.5, 8}},
 			rep(3, step{2.0, 5.0, 8}), rep(2, step{2.0, 5.0, 4}),
 		)},
 		{"never above max nor below one", 2, 2, seq(
@@ -125,13 +131,26 @@ func TestProcGovernorUp(t *testing.T) {
 		t.Fatalf("half a core idle, measured exactly: %d, want 1 (an unpipelined load's 99th percentile)", got)
 	}
 	exact.idle = 0.65
+	if got := g.up(1, exact); got != 1 {
+		t.Fatalf("0.65 cores idle, measured exactly, once: %d, want 1 (an unpipelined load's, now and then)", got)
+	}
 	if got := g.up(1, exact); got != 2 {
-		t.Fatalf("0.65 cores idle, measured exactly: %d, want 2 (a pipelined load's)", got)
+		t.Fatalf("0.65 cores idle, measured exactly, twice running: %d, want 2 (a pipelined load's)", got)
 	}
 	g.upAt = 0
-	if got := g.up(1, smp(now, 1.0, 1.0)); got != 2 {
-		t.Fatalf("busy with room: %d, want 2", got)
+	if got := g.up(1, smp(now, 1.0, 1.0)); got != 1 {
+		t.Fatalf("busy with room, once: %d, want 1", got)
 	}
+	if got := g.up(1, smp(now, 0.5, 1.0)); got != 1 {
+		t.Fatalf("not busy: %d", got)
+	}
+	if got := g.up(1, smp(now, 1.0, 1.0)); got != 1 {
+		t.Fatalf("busy with room, once after a look without: %d, want 1", got)
+	}
+	if got := g.up(1, smp(now, 1.0, 1.0)); got != 2 {
+		t.Fatalf("busy with room, twice running: %d, want 2", got)
+	}
+	g.up(1, smp(now, 1.0, 1.0))
 	g.holdUntil = now + int64(time.Second)
 	if got := g.up(1, smp(now+int64(w), 1.0, 1.0)); got != 1 {
 		t.Fatalf("held: %d", got)
