@@ -67,8 +67,8 @@ func TestProcGovernorNext(t *testing.T) {
 		{"an idle window ends the load and its back-off", 2, 1, seq(
 			rep(1, step{0.95, 1.0, 1}), rep(1, step{0.95, 1.0, 2}),
 			rep(3, step{1.0, 0.9, 2}), rep(1, step{1.0, 0.9, 1}),
-			rep(2, step{0.95, 1.0, 1}), // held
-			rep(1, step{0.01, 1.9, 1}), // the load ends
+			rep(2, step{0.95, 1.0, 1}),                             // held
+			rep(1, step{0.01, 1.9, 1}),                             // the load ends
 			rep(1, step{0.95, 1.0, 1}), rep(1, step{0.95, 1.0, 2}), // a new one goes up at its second window
 		)},
 		{"more cores: doubling up and halving down", 8, 1, seq(
