@@ -132,9 +132,8 @@ func (g *procGovernor) next(cur int, s procSample) int {
 }
 
 // up returns twice cur (at most max) when a short sample shows the Ps busy
-// and the machine with idle CPU (procPokeIdle, procPokeIdleExact), and no
-// back-off holds;
-// else cur. The event loops ask for it between windows (Server.procPoke)
+// and the machine with idle CPU (procPokeIdle, procPokeIdleExact), as the
+// sample before it did (procUpSamples), and no back-off holds; else cur. The event loops ask for it between windows (Server.procPoke)
 // when a worker at one P takes a whole batch: a burst then gets its Ps
 // within a few tens of milliseconds instead of one or two windows.
 func (g *procGovernor) up(cur int, s procSample) int {
