@@ -77,7 +77,10 @@ type Client struct {
 	// Watched keys: db and key.
 	Watched []WatchedKey
 	// Kill is closed to ask the connection to close.
-	Kill     chan struct{}
+	Kill chan struct{}
+	// OnKill, when set, runs once when Close is first called (after Kill
+	// is closed), on the caller's goroutine: it must not block.
+	OnKill   func()
 	killOnce sync.Once
 	// Flush, set by the connection, writes buffered replies to the socket
 	// (before a blocking command parks the client).
@@ -224,6 +227,9 @@ func (c *Client) Close() {
 	c.killOnce.Do(func() {
 		c.killed.Store(true)
 		close(c.Kill)
+		if c.OnKill != nil {
+			c.OnKill()
+		}
 	})
 }
 

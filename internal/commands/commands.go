@@ -45,6 +45,7 @@ type ClientMem struct {
 	Argv int64 // the arguments before it (argv-mem; the caller counts its own)
 	Fat  int64 // the query buffer kept at a big argument's size
 	Out  int64 // replies and pushes not written yet
+	Cap  int64 // the read buffer's size (0: released while idle)
 }
 
 // NetStats are server-wide counters kept by the network layer.

@@ -241,7 +241,37 @@ func NewReader(rd io.Reader, lim Limits) *Reader {
 	if lim.MaxQueryBuf <= 0 {
 		lim.MaxQueryBuf = 1 << 30
 	}
-	return &Reader{rd: rd, buf: make([]byte, initialBuffer), Limits: lim}
+	return &Reader{rd: rd, Limits: lim} // the buffer comes with the first read
+}
+
+// shrinkAbove: a buffer larger than this (grown for a big argument or a
+// large pipelined batch) is dropped once everything in it was consumed,
+// when the next read begins: a client that sent one 64 MB SET does not
+// keep 64 MB for the rest of its life (Redis's query buffer goes to the
+// argument and a fresh one is started). A steady pipeline of larger
+// batches regrows it, one allocation per such batch.
+const shrinkAbove = 64 * 1024
+
+// Cap is the size of the read buffer (0 while it is released).
+func (r *Reader) Cap() int { return len(r.buf) }
+
+// Release drops the read buffer when it holds nothing (no unparsed input,
+// no command in progress) and reports whether it did; the next read
+// allocates a new one. The server calls it for clients idle for a while,
+// as Redis's cron frees an idle client's query buffer. Arguments returned
+// before stay valid (they keep the old buffer alive while referenced).
+func (r *Reader) Release() bool {
+	if r.buf == nil || r.r != r.w || r.pendingBulk != 0 {
+		return false
+	}
+	// the last commands' arguments alias the buffer: they would keep it
+	p := &r.parsed
+	clear(p.args[0])
+	clear(p.args[1])
+	p.cmds = p.cmds[:0]
+	clear(r.args[:cap(r.args)])
+	r.buf, r.r, r.w, r.readFrom, r.argStart = nil, 0, 0, 0, 0
+	return true
 }
 
 // Buffered reports how many unparsed bytes are already in the buffer.
@@ -253,6 +283,9 @@ func (r *Reader) fill(need int) error {
 	if p := &r.parsed; len(p.cmds) > 0 { // positions may move
 		clear(p.args[p.cur]) // and an old buffer is not kept
 		p.cmds = p.cmds[:0]
+	}
+	if r.r == r.w && len(r.buf) > shrinkAbove {
+		r.buf, r.r, r.w = nil, 0, 0 // all consumed: start small again
 	}
 	if r.r > 0 && (r.r == r.w || len(r.buf)-r.w < need) {
 		// compact; arguments from the previous command are no longer live
@@ -267,7 +300,13 @@ func (r *Reader) fill(need int) error {
 		if r.w+need > max(r.Limits.MaxQueryBuf, maxCommand)+maxInline {
 			return ErrBufferLimit
 		}
-		size := 2 * len(r.buf)
+		size := max(2*len(r.buf), initialBuffer)
+		if need >= BigArg {
+			// the rest of a big argument: exactly what the command
+			// needs, as Redis sizes its query buffer for a big bulk (a
+			// 64 MB value held 128 MB while it was read)
+			size = max(size, r.w+need)
+		}
 		for size < r.w+need {
 			size *= 2
 		}

@@ -12,11 +12,22 @@ type Writer struct {
 	Proto int
 }
 
-// NewWriter returns a RESP2 writer.
-func NewWriter() *Writer { return &Writer{Buf: make([]byte, 0, 16*1024), Proto: 2} }
+// NewWriter returns a RESP2 writer. Its buffer grows with the first
+// reply: an idle connection holds none.
+func NewWriter() *Writer { return &Writer{Proto: 2} }
 
 // Reset empties the buffer, keeping its capacity.
 func (w *Writer) Reset() { w.Buf = w.Buf[:0] }
+
+// Release drops an empty buffer and reports whether it did (the next
+// reply allocates one): for an idle connection.
+func (w *Writer) Release() bool {
+	if len(w.Buf) != 0 || w.Buf == nil {
+		return false
+	}
+	w.Buf = nil
+	return true
+}
 
 // Len is the number of buffered bytes.
 func (w *Writer) Len() int { return len(w.Buf) }

@@ -132,6 +132,10 @@ func eventLoopDefault() string {
 // to a goroutine.
 func (s *Server) LoopMoves() int64 { return s.loopMoves.Load() }
 
+// IdleReleases returns how many read buffers idle loop connections
+// released (eventLoop.releaseIdle).
+func (s *Server) IdleReleases() int64 { return s.idleReleases.Load() }
+
 // LoopSteals returns how many ready connections a loop worker took from
 // another worker's batch (steal_linux.go).
 func (s *Server) LoopSteals() int64 { return s.loopSteals.Load() }

@@ -65,6 +65,9 @@ type eventLoops struct {
 	requests []*conn              // connections to move to a goroutine
 	stopping atomic.Bool
 	workers  atomic.Int32 // running workers; the last to stop closes the rest
+	// sweep: the cron asked for the buffers of idle connections to be
+	// released (releaseIdle)
+	sweep atomic.Bool
 
 	// Stealing (steal_linux.go; "seventh session" in
 	// docs/design/concurrency.md): every worker's batch, so that a worker
@@ -380,11 +383,54 @@ func (ls *eventLoops) netpollWait(np *netpollEP, events []unix.EpollEvent) (int,
 
 // tickLoops wakes the loops from the cron while the idle timeout is set:
 // they move their connections to goroutines, which arm read deadlines.
+// Once in every sweepEvery ticks it asks them to release the buffers of
+// idle connections (releaseIdle).
 func (s *Server) tickLoops() {
-	if s.loops == nil || s.clientLimits.timeout.Int() <= 0 {
+	if s.loops == nil {
 		return
 	}
-	s.loops.wake()
+	s.loopTicks++
+	if s.loopTicks%sweepEvery == 0 && s.loops.sweep.CompareAndSwap(false, true) {
+		s.loops.wake()
+		return
+	}
+	if s.clientLimits.timeout.Int() > 0 {
+		s.loops.wake()
+	}
+}
+
+// sweepEvery: the cron ticks (hz, 10 a second by default) between two
+// sweeps of idle connections: Redis's clientsCron also visits each client
+// about once a second.
+const sweepEvery = 10
+
+// idleRelease is how long a loop connection must have been idle for its
+// read and reply buffers to be released (Redis's
+// clientsCronResizeQueryBuffer frees the query buffer of a client idle
+// for more than 2 seconds). An idle connection then holds about 4 KiB
+// instead of 36 KiB; its next request allocates a read buffer again.
+const idleRelease = 2 * time.Second
+
+// releaseIdle releases the read and reply buffers of the connections no
+// worker serves that have been idle for idleRelease (their last command
+// began that long ago). It claims each, as a worker does to serve it: a
+// connection whose events come meanwhile is served after the batch.
+func (l *eventLoop) releaseIdle() {
+	cutoff := l.s.clockMs.Load() - idleRelease.Milliseconds()
+	for _, st := range l.ls.served() {
+		c := st.c
+		if c.cl.LastTime.Load() > cutoff || !l.ls.serving(st) || !st.claim(0, l) {
+			continue
+		}
+		if c.rd.Release() {
+			c.qcap.Store(0)
+			l.s.idleReleases.Add(1)
+		}
+		c.w.Release()
+		if st.release() {
+			l.again = append(l.again, st)
+		}
+	}
 }
 
 func (ls *eventLoops) wake() {
@@ -399,7 +445,6 @@ func (s *Server) adopt(c *conn) bool {
 	if !s.adoptConn(c) {
 		return false
 	}
-	c.watchKill()
 	return true
 }
 
@@ -641,6 +686,9 @@ func (l *eventLoop) woken() {
 	var b [8]byte
 	unix.Read(ls.evfd, b[:])
 	l.serveRequests()
+	if ls.sweep.CompareAndSwap(true, false) {
+		l.releaseIdle()
+	}
 	if l.s.clientLimits.timeout.Int() > 0 {
 		l.handoffAll() // the idle timeout needs read deadlines
 	}

@@ -100,8 +100,13 @@ type Server struct {
 	// session"); loopDelayUsec is their sum.
 	loopDelay     exec.Histogram
 	loopDelayUsec atomic.Int64
-	loopSteals    atomic.Int64 // ready connections taken from another worker's batch
-	loopHooks     loopHooks    // tests only (export_test.go)
+	// loopTicks counts the cron's ticks (tickLoops; the cron's goroutine
+	// only); idleReleases the read buffers idle loop connections released
+	// (eventLoop.releaseIdle).
+	loopTicks    int
+	idleReleases atomic.Int64
+	loopSteals   atomic.Int64 // ready connections taken from another worker's batch
+	loopHooks    loopHooks    // tests only (export_test.go)
 }
 
 // maxBaseMemory caps the start-up heap counted in used_memory.
@@ -533,6 +538,7 @@ type conn struct {
 	fromLoop bool
 	streak   int
 	qbuf     atomic.Int64 // query buffer length, for CLIENT LIST from other clients
+	qcap     atomic.Int64 // the read buffer's size, for the same (Reader.Cap)
 	outbox                // pushes from other goroutines (output.go)
 	connMem               // maxmemory-clients accounting (client_evict.go)
 
@@ -563,6 +569,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	cl.ReplyBoundary = c.replyBoundary
 	cl.WatchClose = c.watchClose
 	cl.DebugConn = debugConn{c}
+	cl.OnKill = func() { go c.killed() }
 	s.mu.Lock()
 	s.clients[id] = c
 	s.mu.Unlock()
@@ -600,7 +607,7 @@ func (c *conn) flush() error {
 	err := c.writeOut(true) // also ends the batch (output.go)
 	c.inBatch = false
 	if cap(c.w.Buf) > 1<<20 {
-		c.w.Buf = make([]byte, 0, 16*1024)
+		c.w.Buf = nil // the next reply starts small again
 	} else {
 		c.w.Reset()
 	}
@@ -645,25 +652,22 @@ func (c *conn) finish() {
 	c.s.cmds.ClientGone(c.cl)
 }
 
-// watchKill closes the socket (or wakes the goroutine blocked on it) when
-// the client is killed.
-func (c *conn) watchKill() {
-	go func() {
-		<-c.cl.Kill
-		c.ncMu.Lock()
-		nc := c.nc
-		c.ncMu.Unlock()
-		if lf, ok := nc.(*loopFD); ok {
-			lf.Close() // the event loop sees the hang-up
-			return
-		}
-		// wake a blocked read or write; the serving loop then exits
-		nc.SetDeadline(time.Now())
-	}()
+// killed closes the socket (or wakes the goroutine blocked on it) of a
+// client that was killed: Client.OnKill starts it, so that no goroutine
+// waits for it meanwhile (one per connection was 2 KiB of stack each).
+func (c *conn) killed() {
+	c.ncMu.Lock()
+	nc := c.nc
+	c.ncMu.Unlock()
+	if lf, ok := nc.(*loopFD); ok {
+		lf.Close() // the event loop sees the hang-up
+		return
+	}
+	// wake a blocked read or write; the serving loop then exits
+	nc.SetDeadline(time.Now())
 }
 
 func (c *conn) serve() {
-	c.watchKill()
 	if !c.handshake() || !c.runOwn() {
 		c.finish()
 	}
@@ -750,6 +754,9 @@ func (c *conn) execute(args [][]byte) bool {
 	c.cl.LastTime.Store(c.s.clockMs.Load()) // a cron-updated clock: CLIENT LIST idle is in seconds
 	c.w.Proto = c.cl.Proto
 	c.qbuf.Store(int64(c.rd.Buffered()))
+	if n := int64(c.rd.Cap()); n != c.qcap.Load() {
+		c.qcap.Store(n)
+	}
 	if limit := c.s.evict.limit.Load(); limit > 0 && !c.beforeCommand(limit, args) {
 		return false // evicted before its command (client_evict.go): no flush
 	}
@@ -822,9 +829,9 @@ func (s *Server) ClientMemory(id int64, self bool) commands.ClientMem {
 	}
 	var m commands.ClientMem
 	if self {
-		m.Qbuf, m.Out = int64(c.rd.Held()), c.ownOutput()
+		m.Qbuf, m.Out, m.Cap = int64(c.rd.Held()), c.ownOutput(), int64(c.rd.Cap())
 	} else {
-		m.Qbuf, m.Room, m.Argv = c.qbuf.Load(), c.qroom.Load(), c.qargv.Load()
+		m.Qbuf, m.Room, m.Argv, m.Cap = c.qbuf.Load(), c.qroom.Load(), c.qargv.Load(), c.qcap.Load()
 		m.Out, _ = c.otherOutput()
 	}
 	m.Fat = c.fatQbuf.Load()
