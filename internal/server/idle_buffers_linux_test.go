@@ -64,6 +64,34 @@ func TestIdleClientBuffers(t *testing.T) {
 			}
 		})
 	}
+	// a subscriber (on a goroutine, in both event-loop modes) frees its
+	// query buffer the same way, and still gets messages and runs commands
+	for _, tc := range []struct{ name, addr string }{{"redis subscriber", redisAddr}, {"crescent subscriber", addr}} {
+		t.Run(tc.name, func(t *testing.T) {
+			obs := dialRaw(t, tc.addr)
+			c := dialRaw(t, tc.addr)
+			c.mustDo("CLIENT", "SETNAME", "listener")
+			c.send("SUBSCRIBE", "news")
+			c.read(5 * time.Second)
+			if free := idleQbufFree(t, obs, "listener"); free != 0 {
+				t.Fatalf("subscriber qbuf-free=%d after more than 2 s idle, want 0", free)
+			}
+			obs.mustDo("PUBLISH", "news", "hello")
+			if got := c.read(5 * time.Second); got != "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n" {
+				t.Fatalf("message after idleness: %q", got)
+			}
+			c.send("PING")
+			if got := c.read(5 * time.Second); got != "*2\r\n$4\r\npong\r\n$0\r\n\r\n" {
+				t.Fatalf("PING after idleness: %q", got)
+			}
+			// killed while it waits with its buffer released
+			obs.mustDo("CLIENT", "KILL", "SKIPME", "yes", "TYPE", "pubsub")
+			c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if n, err := c.nc.Read(make([]byte, 16)); err == nil {
+				t.Fatalf("killed subscriber: read %d bytes, no hang-up", n)
+			}
+		})
+	}
 	t.Run("memory", func(t *testing.T) {
 		const n = 400
 		before := srv.IdleReleases()

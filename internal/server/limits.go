@@ -157,6 +157,9 @@ func (c *conn) beforeRead() error {
 	if c.fromLoop && c.lp == nil && c.streak >= rejoinAfter && c.canRejoin() {
 		return errRejoin // back to an event loop (loop.go)
 	}
+	if c.cl.Flags&command.ClientPubSub != 0 {
+		return c.idleWait() // a subscriber's read buffer (idlewait_linux.go)
+	}
 	return nil
 }
 

@@ -55,8 +55,11 @@ var txScenarios = []scenario{
 		cmd(0, "MULTI"), cmd(0, "GET", "tx:dw"), cmd(0, "EXEC"),
 	}},
 	{name: "watch-expired-during", steps: []step{
-		cmd(0, "SET", "tx:x", "v", "PX", "30"), cmd(0, "WATCH", "tx:x"),
-		{c: 0, cmd: []string{"MULTI"}, sleep: 80 * time.Millisecond}, cmd(0, "PING"), cmd(0, "EXEC"),
+		// PX 200: the WATCH must come before the expiry on both servers
+		// (at 30 ms a loaded machine's stall made it a WATCH of an
+		// expired key on one of them: EXEC then succeeds)
+		cmd(0, "SET", "tx:x", "v", "PX", "200"), cmd(0, "WATCH", "tx:x"),
+		{c: 0, cmd: []string{"MULTI"}, sleep: 400 * time.Millisecond}, cmd(0, "PING"), cmd(0, "EXEC"),
 	}},
 	{name: "watch-exec-failure-clears-watch", conns: 2, steps: []step{
 		cmd(0, "WATCH", "tx:c"), cmd(1, "SET", "tx:c", "1"), cmd(0, "MULTI"), cmd(0, "EXEC"),
