@@ -39,7 +39,7 @@ type Server interface {
 // ClientMem is a client's memory as CLIENT LIST shows it (Redis's
 // getClientMemoryUsage), in bytes.
 type ClientMem struct {
-	Base int64 // what every client holds (the read buffer)
+	Base int64 // what every client holds besides its buffers (its structures)
 	Qbuf int64 // the query buffer's bytes
 	Room int64 // what is still to come of a big argument being read
 	Argv int64 // the arguments before it (argv-mem; the caller counts its own)

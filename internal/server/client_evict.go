@@ -43,9 +43,21 @@ import (
 	"github.com/crescent-db/crescent/internal/config"
 )
 
-// clientBaseMemory is what a client counts besides its buffers (as CLIENT
-// LIST's tot-mem: the read buffer).
-const clientBaseMemory = 16384
+// clientStructMemory is what a client counts besides its buffers (CLIENT
+// LIST's tot-mem; Redis counts its client struct, 1,800 bytes for an
+// idle client whose query buffer was freed): its connection and client
+// structures, about 3.5 KiB of heap measured per idle connection,
+// client side included (TestIdleClientBuffers).
+const clientStructMemory = 2048
+
+// queryMemory is a client's query buffer as Redis counts it: the
+// allocation, which holds the buffered bytes and the room for the rest of
+// a big argument; here the read buffer's size (0 once an idle client
+// released it), or what Redis would allocate (buffered + room, the buffer
+// Redis keeps after a big argument: fat), whichever is larger.
+func queryMemory(capacity, buffered, room, fat int64) int64 {
+	return max(capacity, buffered+room, fat)
+}
 
 // Redis's CLIENT_MEM_USAGE_BUCKET_MIN_LOG and _MAX_LOG: the first bucket
 // holds the clients under 32 KiB, the last those of 8 GiB and more.
@@ -202,7 +214,7 @@ func (s *Server) forget(c *conn) {
 // of the command about to run), the replies of the batch and the pushes
 // not written yet.
 func (c *conn) ownMemory(qbuf int64) int64 {
-	return clientBaseMemory + qbuf + c.fatQbuf.Load() + c.ownOutput()
+	return clientStructMemory + queryMemory(int64(c.rd.Cap()), qbuf, 0, c.fatQbuf.Load()) + c.ownOutput()
 }
 
 // ownOutput is what c has to write as its serving goroutine sees it: the
@@ -347,7 +359,7 @@ func (s *Server) measure(c *conn) {
 // left unparsed after the last command or read, with what is still to
 // come of a big argument.
 func (c *conn) otherMemory(out int64) int64 {
-	return clientBaseMemory + c.qbuf.Load() + c.qroom.Load() + c.qargv.Load() + c.fatQbuf.Load() + out
+	return clientStructMemory + queryMemory(c.qcap.Load(), c.qbuf.Load(), c.qroom.Load(), c.fatQbuf.Load()) + c.qargv.Load() + out
 }
 
 // evictionCron measures the clients, whether eviction is on or not (INFO's

@@ -47,6 +47,10 @@ func TestIdleClientBuffers(t *testing.T) {
 			if free := idleQbufFree(t, obs, "sleeper"); free != 0 {
 				t.Fatalf("qbuf-free=%d after more than 2 s idle, want 0", free)
 			}
+			// Redis: 1,800 bytes (its client struct); Crescent 2,048
+			if mem := clientFields(t, obs.mustDo("CLIENT", "LIST"), "sleeper")["tot-mem"]; mem > 4096 {
+				t.Fatalf("tot-mem=%d after the query buffer was freed, want at most 4096", mem)
+			}
 			// back from idleness: a pipeline, then a command in two pieces
 			c.nc.Write([]byte("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$5\r\nhel"))
 			if got := c.read(5*time.Second) + c.read(5*time.Second); got != "$1\r\nv\r\n+PONG\r\n" {

@@ -835,7 +835,7 @@ func (s *Server) ClientMemory(id int64, self bool) commands.ClientMem {
 		m.Out, _ = c.otherOutput()
 	}
 	m.Fat = c.fatQbuf.Load()
-	m.Base = clientBaseMemory
+	m.Base = clientStructMemory
 	return m
 }
 
