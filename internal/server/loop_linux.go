@@ -419,7 +419,9 @@ func (l *eventLoop) releaseIdle() {
 	cutoff := l.s.clockMs.Load() - idleRelease.Milliseconds()
 	for _, st := range l.ls.served() {
 		c := st.c
-		if c.cl.LastTime.Load() > cutoff || !l.ls.serving(st) || !st.claim(0, l) {
+		// qcap 0: released already, or never read (no locks for those;
+		// a command after a release publishes its buffer's size again)
+		if c.qcap.Load() == 0 || c.cl.LastTime.Load() > cutoff || !l.ls.serving(st) || !st.claim(0, l) {
 			continue
 		}
 		if c.rd.Release() {
