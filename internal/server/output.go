@@ -23,9 +23,10 @@ import (
 // must never block). They meet in the outbox:
 //
 //   - out holds bytes waiting for the socket, in order. Deliver appends
-//     there when the serving goroutine has no unflushed replies, and wakes
-//     the connection's writer goroutine (started on the first subscription),
-//     so a client blocked in Read still gets its messages promptly.
+//     there when the serving goroutine has no unflushed replies, and starts
+//     a writer goroutine unless one runs (kickWriter; from the first
+//     subscription on), so a client blocked in Read still gets its messages
+//     promptly.
 //   - While the serving goroutine is inside a batch (it has read a command
 //     and not yet flushed), Deliver appends to deferred instead; the serving
 //     goroutine moves deferred into c.w after each command, so a message
@@ -50,9 +51,10 @@ type outbox struct {
 
 	hasDeferred atomic.Bool
 	proto       atomic.Int32 // the client's protocol, for encoding pushes
-	wake        chan struct{}
-	writerOnce  sync.Once
-	pushWriter  bool // the push writer runs (serving goroutine)
+	// writerOn: pushes are written as they come (startWriter); writing:
+	// a writer goroutine runs (kickWriter)
+	writerOn, writing atomic.Bool
+	pushWriter        bool // startWriter was called (serving goroutine)
 
 	inBatch bool // serving goroutine's copy of batch
 }
@@ -269,34 +271,47 @@ func (c *conn) Deliver(m *pubsub.Message) {
 		return
 	}
 	if wake {
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
+		c.kickWriter()
 	}
 }
 
-// startWriter starts the goroutine that writes pushes while the serving
-// goroutine waits for input. It runs on the serving goroutine.
+// startWriter makes c's pushes be written while its serving goroutine
+// waits for input (kickWriter). It runs on the serving goroutine.
 func (c *conn) startWriter() {
-	c.writerOnce.Do(func() {
+	if !c.pushWriter {
 		c.pushWriter = true
-		c.s.wg.Add(1)
-		go func() {
-			defer c.s.wg.Done()
-			for {
-				select {
-				case <-c.wake:
-				case <-c.cl.Kill:
-					return
-				}
-				if err := c.writeOut(false); err != nil {
-					c.close()
-					return
-				}
-			}
-		}()
-	})
+		c.writerOn.Store(true)
+		c.kickWriter() // pushes delivered before, if any
+	}
+}
+
+// kickWriter starts a goroutine that writes the pushes queued outside a
+// batch, unless one runs. It exits when the queue is empty: an idle
+// subscriber has no writer goroutine (a long-lived one cost 2 KiB of stack
+// per subscriber; docs/design/memory.md, "Idle connections").
+func (c *conn) kickWriter() {
+	if c.writerOn.Load() && c.writing.CompareAndSwap(false, true) {
+		go c.writePushes()
+	}
+}
+
+// writePushes writes queued pushes until none is left (kickWriter).
+func (c *conn) writePushes() {
+	for {
+		if err := c.writeOut(false); err != nil {
+			c.close() // writing stays set: no writer for a closed connection
+			return
+		}
+		c.writing.Store(false)
+		// a push queued after writeOut's last look found writing set
+		// and started no writer: look again
+		c.omu.Lock()
+		more := c.out.n > 0 && !c.batch
+		c.omu.Unlock()
+		if !more || !c.writing.CompareAndSwap(false, true) {
+			return
+		}
+	}
 }
 
 // beginCommand marks the start of a batch (serving goroutine).

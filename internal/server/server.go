@@ -558,7 +558,6 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	c := &conn{s: s, nc: nc, cl: cl, w: resp.NewWriter()}
 	c.bucket = -1
 	cl.Out = &c.w.Buf // the client's own pushes (commands.PushSelf)
-	c.wake = make(chan struct{}, 1)
 	c.proto.Store(int32(cl.Proto))
 	c.rd = resp.NewReader(countingReader{connReader{c}, &s.stats.NetInput}, resp.Limits{
 		MaxBulkLen:  s.cfg.Int("proto-max-bulk-len"),
