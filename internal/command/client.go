@@ -47,10 +47,13 @@ type RDBRequest struct {
 
 // Client is a connection's state as commands see it.
 type Client struct {
-	ID     int64
-	Addr   string
-	LAddr  string
-	FD     int
+	ID    int64
+	Addr  string
+	LAddr string
+	// FD is the socket's descriptor (CLIENT LIST fd=; 0 when unknown): the
+	// connection sets it when the socket changes (an event loop serves a
+	// duplicate), while other clients read it
+	FD     atomic.Int32
 	DB     int
 	Proto  int
 	Flags  int

@@ -318,7 +318,7 @@ func (h *Handlers) clientInfoLine(cl, from *command.Client, self [][]byte, now i
 	// rest of a big argument (queryMemory in the server)
 	total := m.Base + max(m.Cap, m.Qbuf+m.Room, m.Fat) + int64(argv) + m.Out
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=16384 rbp=0 obl=%d oll=%d omem=%d tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
-		cl.ID, cl.Addr, cl.LAddr, cl.FD, cl.Name(), (now-cl.Created)/1000, (now-cl.LastTime.Load())/1000,
+		cl.ID, cl.Addr, cl.LAddr, cl.FD.Load(), cl.Name(), (now-cl.Created)/1000, (now-cl.LastTime.Load())/1000,
 		flags, v.DB, sub, psub, ssub, multi, m.Qbuf, qfree, argv, obl, oll, omem, total, last, v.User, redir, v.Proto)
 }
 

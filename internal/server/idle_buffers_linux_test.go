@@ -5,6 +5,7 @@ package server_test
 import (
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -136,4 +137,24 @@ func TestIdleClientBuffers(t *testing.T) {
 			t.Fatalf("%d bytes per idle connection, want under 8 KiB", per)
 		}
 	})
+}
+
+// TestClientListFD: CLIENT LIST shows the client's socket descriptor (it
+// showed fd=0 for every client), on an event loop and after a blocking
+// command moved the connection to a goroutine.
+func TestClientListFD(t *testing.T) {
+	addr, _ := startCrescent(t)
+	c := dialRaw(t, addr)
+	c.mustDo("CLIENT", "SETNAME", "fdcheck")
+	check := func(when string) {
+		t.Helper()
+		fd := clientFields(t, c.mustDo("CLIENT", "LIST"), "fdcheck")["fd"]
+		link, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+		if fd <= 0 || err != nil || !strings.HasPrefix(link, "socket:") {
+			t.Fatalf("%s: fd=%d (%q, %v), want the socket's descriptor", when, fd, link, err)
+		}
+	}
+	check("on a loop")
+	c.mustDo("BLPOP", "nolist", "0.01")
+	check("after BLPOP")
 }

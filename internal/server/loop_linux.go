@@ -486,6 +486,7 @@ func (s *Server) adoptConn(c *conn) bool {
 		return false
 	}
 	lf := &loopFD{fd: fd, laddr: sc.LocalAddr(), raddr: sc.RemoteAddr(), unsent: &c.unsent}
+	c.cl.FD.Store(int32(fd))
 	st := &loopState{c: c, fd: lf}
 	c.ncMu.Lock()
 	old := c.nc
@@ -956,6 +957,7 @@ func (l *eventLoop) handoff(c *conn) {
 		return
 	}
 	c.nc, c.lp = nc, nil
+	c.noteFD(nc)
 	c.cl.NoWait = false
 	c.cl.Detach, c.cl.BeforePark = nil, nil
 	c.fromLoop, c.streak = true, 0

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -569,6 +570,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	cl.WatchClose = c.watchClose
 	cl.DebugConn = debugConn{c}
 	cl.OnKill = func() { go c.killed() }
+	c.noteFD(nc)
 	s.mu.Lock()
 	s.clients[id] = c
 	s.mu.Unlock()
@@ -649,6 +651,18 @@ func (c *conn) finish() {
 	c.s.mu.Unlock()
 	c.s.forget(c)
 	c.s.cmds.ClientGone(c.cl)
+}
+
+// noteFD records the descriptor of nc, c's socket, for CLIENT LIST.
+func (c *conn) noteFD(nc net.Conn) {
+	if t, ok := nc.(*tls.Conn); ok {
+		nc = t.NetConn()
+	}
+	if sc, ok := nc.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) { c.cl.FD.Store(int32(fd)) })
+		}
+	}
 }
 
 // killed closes the socket (or wakes the goroutine blocked on it) of a
