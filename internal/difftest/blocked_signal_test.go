@@ -104,6 +104,26 @@ func TestBlockedTypeSignals(t *testing.T) {
 			"@conn w\n@block BZPOPMIN late k 0\n@conn main\nDEBUG SET-ACTIVE-EXPIRE 0\nXADD k 1-1 f v\nZADD z2 2 m\nPEXPIRE k 1\n@sleep 20ms\nMULTI\nSET k v\nZUNIONSTORE k 1 z2\nEXEC\nDEBUG SET-ACTIVE-EXPIRE 1\n" + zsetWake},
 		{"expired list, SET, ZUNIONSTORE in MULTI",
 			"@conn w\n@block BZPOPMIN late k 0\n@conn main\nDEBUG SET-ACTIVE-EXPIRE 0\nRPUSH k x\nZADD z2 2 m\nPEXPIRE k 1\n@sleep 20ms\nMULTI\nSET k v\nZUNIONSTORE k 1 z2\nEXEC\nDEBUG SET-ACTIVE-EXPIRE 1\n" + zsetWake},
+		{"stream overwritten by SET KEEPTTL, ZUNIONSTORE, a stream waiter elsewhere",
+			streamGate + "@conn w\n@block BZPOPMIN late k 0\n@conn main\nXADD k 1-1 f v\nZADD z2 2 m\nMULTI\nSET k v KEEPTTL\nZUNIONSTORE k 1 z2\nEXEC\n" +
+				"@conn w\n@recv\n" + streamOpen},
+		{"stream overwritten by SETEX, ZUNIONSTORE, no stream waiter",
+			"@conn w\n@block BZPOPMIN late k 0\n@conn main\nXADD k 1-1 f v\nZADD z2 2 m\nMULTI\nSETEX k 100 v\nZUNIONSTORE k 1 z2\nEXEC\n" + zsetWake},
+		{"stream overwritten by SUNIONSTORE, ZUNIONSTORE, a stream waiter elsewhere",
+			streamGate + "@conn w\n@block BZPOPMIN late k 0\n@conn main\nXADD k 1-1 f v\nZADD z2 2 m\nSADD st a\nMULTI\nSUNIONSTORE k st\nZUNIONSTORE k 1 z2\nEXEC\n" +
+				"@conn w\n@recv\n" + streamOpen},
+		{"stream overwritten by BITOP, ZUNIONSTORE, no stream waiter",
+			"@conn w\n@block BZPOPMIN late k 0\n@conn main\nXADD k 1-1 f v\nZADD z2 2 m\nSET b1 x\nMULTI\nBITOP NOT k b1\nZUNIONSTORE k 1 z2\nEXEC\n" + zsetWake},
+		{"zset copied over a stream (COPY REPLACE), a stream waiter elsewhere",
+			streamGate + "@conn w\n@block BZPOPMIN late k 0\n@conn main\nXADD k 1-1 f v\nZADD z2 2 m\nCOPY z2 k REPLACE\n@conn w\n@recv\n" + streamOpen},
+		{"a script overwrites a stream, a stream waiter elsewhere",
+			streamGate + "@conn w\n@block BZPOPMIN late k 0\n@conn main\nXADD k 1-1 f v\nZADD z2 2 m\n" +
+				"EVAL \"redis.call('set', KEYS[1], 'v'); return redis.call('zunionstore', KEYS[1], 1, KEYS[2])\" 2 k z2\n@conn w\n@recv\n" + streamOpen},
+		{"a script overwrites a stream, no stream waiter",
+			"@conn w\n@block BZPOPMIN late k 0\n@conn main\nXADD k 1-1 f v\nZADD z2 2 m\n" +
+				"EVAL \"redis.call('set', KEYS[1], 'v'); return redis.call('zunionstore', KEYS[1], 1, KEYS[2])\" 2 k z2\n" + zsetWake},
+		{"a served BLMOVE pushes to a key whose waiter waits for a sorted set",
+			"@conn a\n@block BLMOVE src k LEFT LEFT 0\n@conn w\n@block BZPOPMIN late k 0\n@conn main\nZADD z2 2 m\nRPUSH src x\n@conn a\n@recv\n@conn main\nZUNIONSTORE k 1 z2\n" + zsetWake},
 		{"XREADGROUP on a stream overwritten by SET",
 			"@conn main\nXGROUP CREATE k g $ MKSTREAM\n@conn w\n@block XREADGROUP GROUP g c BLOCK 0 STREAMS k >\n@conn main\nSET k v\n@conn w\n@recv\n"},
 	}
