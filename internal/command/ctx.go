@@ -90,7 +90,25 @@ type BlockRequest struct {
 	// AnswersGone marks a request answered when its key is gone
 	// (XREADGROUP: an error): a turn on an absent key still reaches it.
 	AnswersGone bool
+	// Type is the type of value the command waits for; a key is made
+	// ready for its waiters by a signal of a type some client waits for
+	// (Redis's blocked_clients_by_type).
+	Type BlockType
 }
+
+// BlockType is the type of value a blocked command waits for: Redis's
+// BLOCKED_LIST, BLOCKED_ZSET and BLOCKED_STREAM (BlockNone: WAIT and
+// others without keys).
+type BlockType int8
+
+// The block types.
+const (
+	BlockNone BlockType = iota
+	BlockList
+	BlockZSet
+	BlockStream
+	NumBlockTypes
+)
 
 // Now is the command's time in Unix ms (frozen during a script).
 func (c *Ctx) Now() int64 { return c.DB.Now }

@@ -124,14 +124,15 @@ func canBlock(c *command.Ctx) bool {
 		c.Client.Flags&(command.ClientMulti|command.ClientScript) == 0
 }
 
-// block asks the executor to park the client on keys (copied here) until
-// deadline; onTimeout writes the reply sent when it passes.
-func block(c *command.Ctx, keys [][]byte, deadline time.Time, onTimeout func(w resp.ReplyWriter)) {
+// block asks the executor to park the client on keys (copied here),
+// waiting for a value of type typ, until deadline; onTimeout writes the
+// reply sent when it passes.
+func block(c *command.Ctx, typ command.BlockType, keys [][]byte, deadline time.Time, onTimeout func(w resp.ReplyWriter)) {
 	ks := make([][]byte, len(keys))
 	for i, k := range keys {
 		ks[i] = Copy(k)
 	}
-	c.Block = &command.BlockRequest{Keys: ks, Deadline: deadline, OnTimeout: onTimeout}
+	c.Block = &command.BlockRequest{Keys: ks, Deadline: deadline, OnTimeout: onTimeout, Type: typ}
 }
 
 func replyNullArray(w resp.ReplyWriter) { w.NullArray() }
@@ -175,16 +176,28 @@ func (h *Handlers) added(c *command.Ctx, key []byte) {
 }
 
 // blockedStreams returns the keys of database db that clients wait on and
-// that hold a stream. FLUSHDB, FLUSHALL and SWAPDB mark them ready once
-// they are gone (Redis 7.0.15's scanDatabaseForDeletedStreams): an
-// XREADGROUP blocked on one is unblocked with an error.
-func (h *Handlers) blockedStreams(st *keyspace.Store, db int, now int64) []string {
+// that hold a stream, except those that hold a stream in database other
+// too (-1: none). FLUSHDB, FLUSHALL and SWAPDB (other: the database
+// swapped in) signal them as streams gone (Redis 7.0.15's
+// scanDatabaseForDeletedStreams): an XREADGROUP blocked on one is
+// unblocked with an error, and the waiters of whatever the key holds
+// afterwards are served.
+func (h *Handlers) blockedStreams(st *keyspace.Store, db, other int, now int64) []string {
+	isStream := func(db int, k string) bool {
+		if db < 0 {
+			return false
+		}
+		e, ok := st.DB(db, now).Peek([]byte(k))
+		if !ok {
+			return false
+		}
+		_, s := e.Value().(*keyspace.Stream)
+		return s
+	}
 	var out []string
 	for _, k := range h.Exec.BlockedKeys(db) {
-		if e, ok := st.DB(db, now).Peek([]byte(k)); ok {
-			if _, isStream := e.Value().(*keyspace.Stream); isStream {
-				out = append(out, k)
-			}
+		if isStream(db, k) && !isStream(other, k) {
+			out = append(out, k)
 		}
 	}
 	return out

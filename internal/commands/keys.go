@@ -417,15 +417,16 @@ func (h *Handlers) swapdb(c *command.Ctx) {
 		// WATCH: keys that exist in either database change (LockAll held)
 		h.Exec.TouchAllWatched(int(a), int(b))
 		h.Exec.TouchAllWatched(int(b), int(a))
-		sa := h.blockedStreams(c.DB.Store(), int(a), c.DB.Now)
-		sb := h.blockedStreams(c.DB.Store(), int(b), c.DB.Now)
+		sa := h.blockedStreams(c.DB.Store(), int(a), int(b), c.DB.Now)
+		sb := h.blockedStreams(c.DB.Store(), int(b), int(a), c.DB.Now)
 		c.DB.Store().SwapDB(int(a), int(b))
-		// clients blocked on keys that now exist are served, and those
-		// on streams that are gone are told
+		// as Redis 7.0's dbSwapDatabases: the streams that are gone
+		// first (their XREADGROUP clients are told), then the waited
+		// keys that now exist
+		h.Exec.StreamsGone(int(a), sa)
+		h.Exec.StreamsGone(int(b), sb)
 		h.Exec.TouchBlockedKeys(int(a))
 		h.Exec.TouchBlockedKeys(int(b))
-		h.Exec.TouchKeys(int(a), sa)
-		h.Exec.TouchKeys(int(b), sb)
 	}
 	c.Dirty++
 	c.W.OK()
@@ -447,9 +448,9 @@ func (h *Handlers) flushdb(c *command.Ctx) {
 	n := c.DB.Size()
 	h.Exec.TouchAllWatched(c.DB.Index(), -1) // before anything changes
 	h.trackingFlush(c.Client)
-	gone := h.blockedStreams(c.DB.Store(), c.DB.Index(), c.DB.Now)
+	gone := h.blockedStreams(c.DB.Store(), c.DB.Index(), -1, c.DB.Now)
 	h.lazyFree(c.DB.Store().DetachDB(c.DB.Index()), h.flushAsync(c), true)
-	h.Exec.TouchKeys(c.DB.Index(), gone)
+	h.Exec.StreamsGone(c.DB.Index(), gone)
 	// always propagated, even when the database was already empty
 	c.Dirty += n + 1
 	c.W.OK()
@@ -468,12 +469,12 @@ func (h *Handlers) flushall(c *command.Ctx) {
 	h.trackingFlush(c.Client)
 	gone := make([][]string, st.NumDBs())
 	for i := range gone {
-		gone[i] = h.blockedStreams(st, i, c.DB.Now)
+		gone[i] = h.blockedStreams(st, i, -1, c.DB.Now)
 	}
 	// O(shards): the old maps are dropped, the GC reclaims them
 	h.lazyFree(st.DetachAll(), h.flushAsync(c), false)
 	for i, ks := range gone {
-		h.Exec.TouchKeys(i, ks)
+		h.Exec.StreamsGone(i, ks)
 	}
 	c.Dirty += n + 1
 	c.W.OK()

@@ -586,7 +586,7 @@ func (h *Handlers) lmoveGeneric(c *command.Ctx, src, dst []byte, from, to int, t
 			c.W.Null()
 			return
 		}
-		block(c, [][]byte{src}, deadline, replyNullArray)
+		block(c, command.BlockList, [][]byte{src}, deadline, replyNullArray)
 		return
 	}
 	if !h.moveOnce(c, src, dst, from, to) {
@@ -698,7 +698,7 @@ func (h *Handlers) bpopGeneric(c *command.Ctx, where int) {
 		c.W.NullArray()
 		return
 	}
-	block(c, keys, deadline, replyNullArray)
+	block(c, command.BlockList, keys, deadline, replyNullArray)
 }
 
 func (h *Handlers) blpop(c *command.Ctx) { h.bpopGeneric(c, listHead) }
@@ -767,7 +767,7 @@ func (h *Handlers) blmpop(c *command.Ctx) {
 		c.W.NullArray()
 		return
 	}
-	block(c, keys, deadline, replyNullArray)
+	block(c, command.BlockList, keys, deadline, replyNullArray)
 }
 
 var _ resp.ReplyWriter = (*resp.Writer)(nil)

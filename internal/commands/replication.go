@@ -167,7 +167,7 @@ func (h *Handlers) wait(c *command.Ctx) {
 	if h.Repl != nil && !c.Retry {
 		h.Repl.RequestAcks()
 	}
-	block(c, nil, deadline, func(w resp.ReplyWriter) {
+	block(c, command.BlockNone, nil, deadline, func(w resp.ReplyWriter) {
 		k, _ := acked()
 		w.Int(k)
 	})

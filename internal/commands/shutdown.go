@@ -163,7 +163,7 @@ func (h *Handlers) shutdown(c *command.Ctx) {
 
 // blockOnShutdown parks c until the pending shutdown p ends.
 func (h *Handlers) blockOnShutdown(c *command.Ctx, p *pendingShutdown) {
-	block(c, nil, time.Time{}, nil)
+	block(c, command.BlockNone, nil, time.Time{}, nil)
 	c.Block.Wake = p.done
 }
 

@@ -1103,6 +1103,7 @@ func (h *Handlers) blockXRead(c *command.Ctx, streams []xStream, timeout int64, 
 		Deadline:  deadline,
 		Args:      args,
 		OnTimeout: replyNullArray,
+		Type:      command.BlockStream,
 		// a group reader is told when its stream goes away
 		AnswersGone: len(c.Args[0]) == 10,
 	}

@@ -894,7 +894,7 @@ func blockOrTimeout(c *command.Ctx, keys [][]byte, deadline time.Time) {
 	for i, k := range keys {
 		ks[i] = Copy(k)
 	}
-	c.Block = &command.BlockRequest{Keys: ks, Deadline: deadline,
+	c.Block = &command.BlockRequest{Keys: ks, Deadline: deadline, Type: command.BlockZSet,
 		OnTimeout: func(w resp.ReplyWriter) { w.NullArray() }}
 }
 

@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/keyspace"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
@@ -21,12 +22,18 @@ import (
 // A key with waiters is put on a ready list when Redis 7.0 signals it
 // (signalKeyAsReady): when the key is added (keyspace.Store.OnAdded: Redis's
 // dbAdd, for a new key or one put in place of a deleted one by RENAME, COPY,
-// RESTORE, MOVE), on XADD and XGROUP DESTROY (Executor.Wake), when it is
-// deleted (Executor.touched finds it gone: an XREADGROUP client is told),
-// and for every waited key that exists after SWAPDB or a load
-// (TouchBlockedKeys). A change to a key that exists wakes nobody: a push
-// to a list that replaced the string a BLPOP client waits on leaves it
-// blocked, as does a STORE (setKey's dbOverwrite) over it. After any command releases its locks (a script or
+// RESTORE, MOVE), on XADD and XGROUP DESTROY (Executor.Wake), when a stream
+// leaves it (keyspace.Store.OnStreamGone: deleted, expired, evicted,
+// overwritten; flushed or swapped away: StreamsGone), and for every waited
+// key that exists after SWAPDB or a load (TouchBlockedKeys). Each signal
+// has a type, the added value's (a stream for the others), and marks the
+// key only while some client, on any key, waits for that type (Redis's
+// blocked_clients_by_type): a stream overwritten by a sorted set wakes a
+// BZPOPMIN waiting on it only while a client waits on a stream. A change to
+// a key that exists wakes nobody: a push to a list that replaced the string
+// a BLPOP client waits on leaves it blocked, as does a STORE (setKey's
+// dbOverwrite) over it, and so does a list or sorted set deleted or
+// emptied. After any command releases its locks (a script or
 // EXEC included: they release their locks, shards or all, only at their end),
 // Execute drains the ready list: for each ready key it hands a turn to the
 // key's waiters in arrival order, one at a time; a waiter re-executes its
@@ -51,6 +58,7 @@ type waiter struct {
 	handing bool            // a turn was handed and not answered yet (mu)
 	timed   bool            // blocked with a timeout (clients_in_timeout_table)
 	gone    bool            // answers when its key is gone (BlockRequest.AnswersGone)
+	typ     command.BlockType
 }
 
 // turnResult is a waiter's answer to a turn on a ready key.
@@ -71,45 +79,39 @@ type blocking struct {
 	nready   atomic.Int32
 	count    atomic.Int64
 	timed    atomic.Int64 // waiters with a deadline
-	drainMu  sync.Mutex
+	// byType counts the waiters by the type they wait for (Redis's
+	// blocked_clients_by_type)
+	byType  [command.NumBlockTypes]atomic.Int64
+	drainMu sync.Mutex
 
-	// present reports whether key exists in db and holds a stream (the
-	// caller holds its shard's lock); signal turns the keyspace's OnAdded
-	// call on or off.
-	present func(db int, key []byte) (exists, stream bool)
-	signal  func(on bool)
+	// signal turns the keyspace's OnAdded and OnStreamGone calls on or off
+	signal func(on bool)
 }
 
-func (b *blocking) init(present func(db int, key []byte) (exists, stream bool), signal func(on bool)) {
+func (b *blocking) init(signal func(on bool)) {
 	b.queues = map[blockKey][]*waiter{}
 	b.byClient = map[int64]*waiter{}
 	b.readySet = map[blockKey]struct{}{}
-	b.present, b.signal = present, signal
+	b.signal = signal
 }
 
-// touched, for a modified key, marks it ready when clients wait on it and
-// it is gone (deleted, emptied), or, for the XREADGROUP clients, is no
-// longer a stream (Redis's signalDeletedKeyAsReady). Called under the
-// key's shard lock.
-func (b *blocking) touched(db int, key []byte) {
-	if b.count.Load() == 0 {
-		return
+// blockTypeOf is the type of waiter a value of val's type can serve
+// (BlockNone: none).
+func blockTypeOf(val any) command.BlockType {
+	switch val.(type) {
+	case *keyspace.List:
+		return command.BlockList
+	case *keyspace.ZSet:
+		return command.BlockZSet
+	case *keyspace.Stream:
+		return command.BlockStream
 	}
-	b.mu.Lock()
-	q, ok := b.queues[blockKey{db, string(key)}]
-	gone := false // a waiter answers a deleted stream
-	for _, w := range q {
-		gone = gone || w.gone
-	}
-	b.mu.Unlock()
-	if !ok {
-		return
-	}
-	// the lookup may delete the key if its time passed, whose hook
-	// (KeyExpired) takes mu
-	if exists, stream := b.present(db, key); !exists || gone && !stream {
-		b.mark(db, key)
-	}
+	return command.BlockNone
+}
+
+// waitedFor reports whether some client waits for a value of type t.
+func (b *blocking) waitedFor(t command.BlockType) bool {
+	return t != command.BlockNone && b.byType[t].Load() != 0
 }
 
 // mark puts key on the ready list if clients wait on it.
@@ -126,20 +128,31 @@ func (b *blocking) mark(db int, key []byte) {
 	b.mu.Unlock()
 }
 
-// keyAdded is the keyspace's OnAdded function: key was added (Redis's
-// dbAdd signals its waiters) by the command whose context is by (nil:
-// none). Called under the key's shard lock.
-func (e *Executor) keyAdded(db int, key []byte, by unsafe.Pointer) {
-	if e.blocks.count.Load() != 0 {
+// keyAdded is the keyspace's OnAdded function: key was added with value
+// val (Redis's dbAdd signals its waiters with val's type) by the command
+// whose context is by (nil: none). Called under the key's shard lock.
+func (e *Executor) keyAdded(db int, key []byte, val any, by unsafe.Pointer) {
+	if e.blocks.waitedFor(blockTypeOf(val)) {
 		e.signalReady((*command.Ctx)(by), db, key)
 	}
 }
 
-// Wake marks key ready for the clients blocked on it although it existed
-// before: XADD and XGROUP DESTROY signal them in Redis. c is the command
-// that does it. Called under the key's shard lock.
+// streamGone is the keyspace's OnStreamGone function: a stream left key
+// (Redis's dbGenericDelete and dbSetValue signal its waiters with the
+// stream type, whatever the key holds now). Called under the key's shard
+// lock.
+func (e *Executor) streamGone(db int, key []byte, by unsafe.Pointer) {
+	if e.blocks.waitedFor(command.BlockStream) {
+		e.signalReady((*command.Ctx)(by), db, key)
+	}
+}
+
+// Wake marks key, a stream, ready for the clients blocked on it although
+// it existed before: XADD and XGROUP DESTROY signal them in Redis (with
+// the stream type). c is the command that does it. Called under the key's
+// shard lock.
 func (e *Executor) Wake(c *command.Ctx, db int, key []byte) {
-	if e.blocks.count.Load() != 0 {
+	if e.blocks.waitedFor(command.BlockStream) {
 		e.signalReady(c, db, key)
 	}
 }
@@ -159,15 +172,6 @@ func (e *Executor) signalReady(c *command.Ctx, db int, key []byte) {
 	e.blocks.mark(db, key)
 }
 
-// gone marks key ready if clients wait on it: it was deleted outside a
-// command (its time passed, evicted), which Redis signals for a stream.
-// Called under the key's shard lock.
-func (b *blocking) gone(db int, key []byte) {
-	if b.count.Load() != 0 {
-		b.mark(db, key)
-	}
-}
-
 func (b *blocking) register(w *waiter) {
 	b.mu.Lock()
 	for _, k := range w.keys {
@@ -175,6 +179,7 @@ func (b *blocking) register(w *waiter) {
 		b.queues[bk] = append(b.queues[bk], w)
 	}
 	b.byClient[w.cl.ID] = w
+	b.byType[w.typ].Add(1)
 	if b.count.Add(1) == 1 {
 		b.signal(true) // under mu: on and off in order
 	}
@@ -190,6 +195,7 @@ func (b *blocking) unregisterLocked(w *waiter) {
 		return
 	}
 	delete(b.byClient, w.cl.ID)
+	b.byType[w.typ].Add(-1)
 	if b.count.Add(-1) == 0 {
 		b.signal(false)
 	}
@@ -287,17 +293,24 @@ func (e *Executor) BlockedKeys(db int) []string {
 	return keys
 }
 
-// TouchKeys marks keys of db ready for the clients blocked on them.
-func (e *Executor) TouchKeys(db int, keys []string) {
+// StreamsGone marks keys of db, streams flushed or swapped away, ready
+// for the clients blocked on them while some client waits on a stream
+// (Redis 7.0's scanDatabaseForDeletedStreams: an XREADGROUP client is
+// told).
+func (e *Executor) StreamsGone(db int, keys []string) {
+	if !e.blocks.waitedFor(command.BlockStream) {
+		return
+	}
 	for _, k := range keys {
-		e.blocks.touched(db, []byte(k))
+		e.blocks.mark(db, []byte(k))
 	}
 }
 
 // TouchBlockedKeys marks ready the keys of db that clients wait on and
-// that exist, as Redis 7.0's scanDatabaseForReadyKeys after SWAPDB: the
-// waiters stay on their database, whose contents changed. Called with
-// the whole keyspace locked.
+// that exist, each while some client waits for its type, as Redis 7.0's
+// scanDatabaseForReadyKeys after SWAPDB: the waiters stay on their
+// database, whose contents changed. Called with the whole keyspace
+// locked.
 func (e *Executor) TouchBlockedKeys(db int) {
 	keys := e.BlockedKeys(db) // sorted: deterministic (Redis: its dict's order)
 	if len(keys) == 0 {
@@ -305,7 +318,7 @@ func (e *Executor) TouchBlockedKeys(db int) {
 	}
 	d := e.Store.DB(db, e.Now())
 	for _, k := range keys {
-		if _, ok := d.Lookup([]byte(k)); ok {
+		if en, ok := d.Lookup([]byte(k)); ok && e.blocks.waitedFor(blockTypeOf(en.Value())) {
 			e.blocks.mark(db, []byte(k))
 		}
 	}
@@ -479,7 +492,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 // newWaiter registers cl as waiting for req's keys. Called with the
 // command's locks held.
 func (e *Executor) newWaiter(cl *command.Client, req *command.BlockRequest) *waiter {
-	w := &waiter{cl: cl, db: cl.DB, timed: !req.Deadline.IsZero(), gone: req.AnswersGone, wake: make(chan blockKey, 1), done: make(chan turnResult, 1),
+	w := &waiter{cl: cl, db: cl.DB, timed: !req.Deadline.IsZero(), gone: req.AnswersGone, typ: req.Type, wake: make(chan blockKey, 1), done: make(chan turnResult, 1),
 		unblock: make(chan bool, 1)}
 	seen := make(map[string]bool, len(req.Keys))
 	for _, k := range req.Keys {

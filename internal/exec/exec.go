@@ -153,22 +153,15 @@ func New(t *command.Table, s *keyspace.Store) *Executor {
 	e := &Executor{Table: t, Store: s, errStats: map[string]int64{}, watches: &watchRegistry{}}
 	e.stats.Store(&map[*command.Spec]*Stat{})
 	e.Touched = e.touchWatched
-	e.blocks.init(func(db int, key []byte) (bool, bool) {
-		en, ok := s.DB(db, e.Now()).Peek(key)
-		if !ok {
-			return false, false
-		}
-		_, stream := en.Value().(*keyspace.Stream)
-		return true, stream
-	}, s.SignalAdded)
+	e.blocks.init(s.SignalAdded)
 	s.OnAdded(e.keyAdded)
+	s.OnStreamGone(e.streamGone)
 	s.OnHeldAccess(e.heldAccess)
 	e.errFn = e.CountError
 	e.touchFn = func(db int, key []byte) {
 		if e.Touched != nil {
 			e.Touched(db, key)
 		}
-		e.blocks.touched(db, key)
 	}
 	return e
 }

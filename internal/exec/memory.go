@@ -52,7 +52,6 @@ func (e *Executor) Evict(cur *command.Client, max int64, policy string, samples 
 			e.Touched(db, k)
 		}
 		e.touchedNoClient(cur, false, db, k) // client tracking (ops.go)
-		e.blocks.gone(db, k)
 		if e.Notify != nil {
 			e.Notify('e', "evicted", db, k, nil)
 		}

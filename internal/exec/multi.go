@@ -126,7 +126,6 @@ func (e *Executor) KeyExpired(db int, key string, cur *command.Client) {
 		e.touchWatched(db, []byte(key))
 	}
 	e.touchedNoClient(cur, true, db, []byte(key)) // client tracking (ops.go)
-	e.blocks.gone(db, []byte(key))
 	if e.Notify != nil {
 		e.Notify('x', "expired", db, []byte(key), nil)
 	}

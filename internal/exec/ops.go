@@ -152,8 +152,8 @@ func (e *Executor) recordBlocking(c *command.Ctx, usec int64, st *Stat) {
 	}
 }
 
-// clientTouch returns cl's modification hook: the WATCH / blocked-client
-// chain (Touched), then TouchedBy naming cl as the modifier. It is built
+// clientTouch returns cl's modification hook: the WATCH chain (Touched),
+// then TouchedBy naming cl as the modifier. It is built
 // once per client.
 func (e *Executor) clientTouch(cl *command.Client) func(db int, key []byte) {
 	if cl.Touch == nil {
@@ -161,9 +161,6 @@ func (e *Executor) clientTouch(cl *command.Client) func(db int, key []byte) {
 			// e.touchFn's body, one indirect call less per modified key
 			if f := e.Touched; f != nil {
 				f(db, key)
-			}
-			if e.blocks.count.Load() != 0 {
-				e.blocks.touched(db, key)
 			}
 			if f := e.TouchedBy; f != nil {
 				f(cl, db, key)

@@ -152,6 +152,9 @@ func (db DB) expireIfNeeded(ds *dbShard, h uint64, sh int, p unsafe.Pointer) boo
 			}
 		}
 		k := recKey(p)
+		if db.s.newOn.Load()&newAdded != 0 { // clients wait on keys
+			db.streamLeft([]byte(k), p, nil)
+		}
 		db.remove(ds, h, sh, p)
 		if db.s.hooks.Expired != nil {
 			db.s.hooks.Expired(int(db.idx), k, db.by)
@@ -334,6 +337,7 @@ func (db DB) SetStringCond(key, v []byte, exp int64, nx, xx bool) (found, stored
 		}
 		oldSize = recSize(old)
 		oldExp = recExpiry(old)
+		db.streamLeft(key, old, nil)
 	} else if xx {
 		return false, false
 	} else {
@@ -354,6 +358,7 @@ func (db DB) put(key []byte, val any, str []byte, exp int64) {
 		access = db.s.touch(hdrOf(old).access, db.Now)
 		oldSize = recSize(old)
 		oldExp = recExpiry(old)
+		db.streamLeft(key, old, val)
 	}
 	db.store(ds, h, sh, key, old, oldSize, oldExp, db.newRec(key, old, val, str, exp, access))
 }
@@ -418,6 +423,7 @@ func (db DB) SetStringKeepTTL(key, v []byte) {
 	hd := hdrOf(p)
 	access := db.s.touch(hd.access, db.Now)
 	hd.access = access
+	db.streamLeft(key, p, nil)
 	db.store(ds, h, sh, key, p, oldSize, exp, newStrRec(access, key, v, exp))
 }
 
@@ -519,6 +525,7 @@ func (db DB) Update(key []byte, val any) {
 // KEEPTTL, SETBIT, PFADD...) looked the key up first, which recorded the
 // access, as Redis's dbSetValue keeps the old object's LFU data.
 func (db DB) replace(ds *dbShard, h uint64, sh int, key []byte, p unsafe.Pointer, val any) {
+	db.streamLeft(key, p, val)
 	oldSize := recSize(p)
 	exp := recExpiry(p)
 	hd := hdrOf(p)
@@ -578,6 +585,7 @@ func (db DB) Delete(key []byte) bool {
 	if p == nil {
 		return false
 	}
+	db.streamLeft(key, p, nil)
 	db.remove(ds, h, sh, p)
 	return true
 }

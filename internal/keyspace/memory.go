@@ -309,7 +309,9 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 	if rec == nil {
 		return true // gone meanwhile: progress anyway
 	}
-	DB{s: s, idx: int32(best.db)}.remove(ds, h, best.sh, rec)
+	db := DB{s: s, idx: int32(best.db)}
+	db.streamLeft(key, rec, nil)
+	db.remove(ds, h, best.sh, rec)
 	if onEvict != nil {
 		onEvict(best.db, best.key)
 	}

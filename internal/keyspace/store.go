@@ -142,8 +142,10 @@ type Store struct {
 	// hooks.Miss (SetKeyEvents)
 	newOn  atomic.Uint32
 	missOn atomic.Bool
-	// added is called where a key is added while newAdded is on (OnAdded)
-	added func(db int, key []byte, by unsafe.Pointer)
+	// added is called where a key is added while newAdded is on
+	// (OnAdded), streamGone where a stream leaves a key (OnStreamGone)
+	added      func(db int, key []byte, val any, by unsafe.Pointer)
+	streamGone func(db int, key []byte, by unsafe.Pointer)
 	// slots lists database 0's keys by hash slot (cluster mode: slots.go;
 	// nil without), slotOf computing a key's slot; replaced only under
 	// LockAll
@@ -176,10 +178,19 @@ func (s *Store) SetKeyEvents(newKeys, misses bool) {
 // OnAdded sets the function that SignalAdded turns on: it is called,
 // under the key's shard lock, wherever a key is added (created, or put in
 // place of a deleted one by RENAME, COPY, RESTORE, MOVE: Redis's dbAdd),
-// not where an existing key is changed or overwritten, with the adding
-// view's by (DB.WithEvents: the command's context; nil for none). Set it
-// before the store is used.
-func (s *Store) OnAdded(fn func(db int, key []byte, by unsafe.Pointer)) { s.added = fn }
+// not where an existing key is changed or overwritten, with the value
+// added (nil for a string) and the adding view's by (DB.WithEvents: the
+// command's context; nil for none). Set it before the store is used.
+func (s *Store) OnAdded(fn func(db int, key []byte, val any, by unsafe.Pointer)) { s.added = fn }
+
+// OnStreamGone sets the function that SignalAdded turns on with OnAdded's:
+// it is called, under the key's shard lock, wherever a stream leaves its
+// key: deleted (DB.Delete), its time passed, evicted, or overwritten by
+// another value (Redis's dbGenericDelete and dbSetValue signal a stream's
+// waiters there), not where a script's attempt is undone nor where a
+// database is flushed or swapped. by is as for OnAdded. Set it before the
+// store is used.
+func (s *Store) OnStreamGone(fn func(db int, key []byte, by unsafe.Pointer)) { s.streamGone = fn }
 
 // OnHeldAccess sets the function called, under the key's shard lock,
 // before a read through a HoldingHits view (a script's attempt that may
@@ -217,8 +228,29 @@ func (db DB) keyAdded(f uint32, ds *dbShard, h uint64, key []byte, p unsafe.Poin
 		db.s.hooks.New(int(db.idx), key, db.by)
 	}
 	if f&newAdded != 0 {
-		db.s.added(int(db.idx), key, db.by)
+		var val any
+		if hdrOf(p).flags&recObj != 0 {
+			val = (*objRec)(p).val
+		}
+		db.s.added(int(db.idx), key, val, db.by)
 	}
+}
+
+// streamLeft calls the streamGone function (OnStreamGone) if record p,
+// leaving key, holds a stream that is not next (the key's next value; nil:
+// none or a string), while SignalAdded has it on.
+func (db DB) streamLeft(key []byte, p unsafe.Pointer, next any) {
+	if db.s.newOn.Load()&newAdded == 0 || db.load || db.s.streamGone == nil || hdrOf(p).flags&recObj == 0 {
+		return
+	}
+	s, ok := (*objRec)(p).val.(*Stream)
+	if !ok {
+		return
+	}
+	if n, ok := next.(*Stream); ok && n == s {
+		return
+	}
+	db.s.streamGone(int(db.idx), key, db.by)
 }
 
 // SetReplica turns replica expiry on or off. On a replica, as in Redis

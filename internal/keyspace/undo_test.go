@@ -174,7 +174,7 @@ func TestRestoreNoNewEvent(t *testing.T) {
 	s := New(1, Hooks{New: func(_ int, key []byte, _ unsafe.Pointer) { events = append(events, string(key)) }})
 	s.SetKeyEvents(true, false)
 	var signals []string
-	s.OnAdded(func(_ int, key []byte, _ unsafe.Pointer) { signals = append(signals, string(key)) })
+	s.OnAdded(func(_ int, key []byte, _ any, _ unsafe.Pointer) { signals = append(signals, string(key)) })
 	s.SignalAdded(true)
 	s.IndexSlots(testSlotOf)
 	db := s.DB(0, 0)
