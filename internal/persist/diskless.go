@@ -148,10 +148,23 @@ func (m *Manager) swapIn(sib *keyspace.Store, install func(), keys int64) {
 	for i := 0; i < n; i++ {
 		m.exec.TouchAllWatched(i, -1) // the old data's keys
 	}
+	// Redis 7.0's swapMainDbWithTempDb: the waited streams the new data
+	// does not have as streams are signalled gone first
+	// (scanDatabaseForDeletedStreams), then the waited keys that exist
+	gone := make([][]string, n)
+	now := m.exec.Now()
+	for i := 0; i < n; i++ {
+		for _, k := range m.exec.BlockedKeys(i) {
+			if isStream(m.store, i, k, now) && !isStream(sib, i, k, now) {
+				gone[i] = append(gone[i], k)
+			}
+		}
+	}
 	m.store.Replace(sib) // the old data is dropped once unreferenced
 	for i := 0; i < n; i++ {
 		m.exec.TouchAllWatched(i, -1) // the new data's
-		m.exec.TouchBlockedKeys(i)    // scanDatabaseForReadyKeys: XREAD BLOCK waiters
+		m.exec.StreamsGone(i, gone[i])
+		m.exec.TouchBlockedKeys(i) // scanDatabaseForReadyKeys: XREAD BLOCK waiters
 	}
 	m.loadedKeys, m.loadedExpired = keys, 0
 	install()
@@ -163,6 +176,16 @@ func (m *Manager) swapIn(sib *keyspace.Store, install func(), keys int64) {
 	if m.FlushTracking != nil {
 		m.FlushTracking()
 	}
+}
+
+// isStream reports whether key k of database db in st holds a stream.
+func isStream(st *keyspace.Store, db int, k string, now int64) bool {
+	e, ok := st.DB(db, now).Peek([]byte(k))
+	if !ok {
+		return false
+	}
+	_, s := e.Value().(*keyspace.Stream)
+	return s
 }
 
 // syncPayload returns a reader of the snapshot's bytes as they arrive

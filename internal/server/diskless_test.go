@@ -386,3 +386,53 @@ func TestDisklessSwapFunctions(t *testing.T) {
 		t.Fatalf("FCALL after a sync whose library failed = %q, want the data and library before it", r)
 	}
 }
+
+// TestDisklessSwapSignalsStreams: a diskless load with swapdb signals the
+// waited streams the new data no longer holds, as Redis 7.0's
+// swapMainDbWithTempDb does (scanDatabaseForDeletedStreams): an
+// XREADGROUP client blocked on one (replica-read-only no) is answered that
+// the key is gone; one blocked on a stream the new data still holds stays
+// blocked.
+func TestDisklessSwapSignalsStreams(t *testing.T) {
+	src, _ := startCrescent(t)
+	sc := difftest.Connect(t, src)
+	for _, k := range []string{"gone", "kept"} {
+		sc.MustDo(t, "XADD", k, "1-1", "f", "v")
+		sc.MustDo(t, "XGROUP", "CREATE", k, "g", "$")
+	}
+	rdb1 := snapshotOf(t, src)
+	sc.MustDo(t, "DEL", "gone")
+	sc.MustDo(t, "SET", "gone", "now a string")
+	rdb2 := snapshotOf(t, src)
+
+	fm := startFakeMaster(t)
+	raddr, _ := startCrescent(t, "repl-diskless-load", "swapdb", "replica-read-only", "no")
+	rc := difftest.Connect(t, raddr)
+	rc.MustDo(t, "REPLICAOF", "127.0.0.1", fm.port())
+	l := fm.next(t)
+	fmt.Fprintf(l.nc, "+FULLRESYNC %s 0\r\n$%d\r\n", fakeID, len(rdb1))
+	l.nc.Write(rdb1)
+	replWaitFor(t, "the first sync", 10*time.Second, func() bool {
+		return string(rc.MustDo(t, "TYPE", "gone")) == "+stream\r\n"
+	})
+	waiters := map[string]*rawConn{}
+	for _, k := range []string{"gone", "kept"} {
+		w := dialRaw(t, raddr)
+		w.send("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", k, ">")
+		waiters[k] = w
+	}
+	replWaitFor(t, "two blocked clients", 5*time.Second, func() bool {
+		return infoField(t, rc, "clients", "blocked_clients") == "2"
+	})
+	// the same history: swapdb
+	l.nc.Close()
+	l = fm.next(t)
+	fmt.Fprintf(l.nc, "+FULLRESYNC %s 100\r\n$%d\r\n", fakeID, len(rdb2))
+	l.nc.Write(rdb2)
+	if got := waiters["gone"].read(10 * time.Second); got != "-UNBLOCKED the stream key no longer exists\r\n" {
+		t.Fatalf("XREADGROUP on a stream the load replaced: %q", got)
+	}
+	if b := infoField(t, rc, "clients", "blocked_clients"); b != "1" {
+		t.Fatalf("blocked_clients=%s after the load, want 1 (the kept stream's)", b)
+	}
+}
