@@ -66,10 +66,12 @@ type Ctx struct {
 	// LockScript command, which may extend it; nil when the caller holds
 	// the whole keyspace (EXEC).
 	Held any
-	// Resizes holds the collection records a FlagResizes command's DB
-	// view handed out (keyspace.DB.Track), for the executor to
-	// re-measure after the handler (memory accounting).
-	Resizes keyspace.Resizes
+	// Scratch is the command's keyspace state that its DB view refers
+	// to: the collection records a FlagResizes command's view handed out
+	// (keyspace.DB.Track), for the executor to re-measure after the
+	// handler (memory accounting), and the hash of its key the executor
+	// computed for its lock (keyspace.DB.NoteHash).
+	Scratch keyspace.Scratch
 }
 
 // BlockRequest describes how a blocked command waits.

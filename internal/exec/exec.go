@@ -370,7 +370,12 @@ type Locks struct {
 	// front (Shards is then empty and Shared set; lazyScript). Lock and
 	// Unlock ignore it.
 	Declared []int
-	buf      [16]int // MSET of redis-benchmark's 10 keys takes 10 shards
+	// hash1 is the store's hash of args[1] when has1 is set: a command
+	// whose only key is args[1] (Spec.OnlyKeyIs1) hashes it once, for its
+	// shard here and for the keyspace's table (keyspace.DB.NoteHash)
+	hash1 uint64
+	has1  bool
+	buf   [16]int // MSET of redis-benchmark's 10 keys takes 10 shards
 }
 
 // lazyScript makes l, a script's lock set, take only the global lock
@@ -387,7 +392,7 @@ func (l *Locks) lazyScript() bool {
 
 // LocksFor computes the locks spec needs for args.
 func (e *Executor) LocksFor(spec *command.Spec, args [][]byte, l *Locks) {
-	l.All, l.Shared = false, false // Declared: nil but after lazyScript
+	l.All, l.Shared, l.has1 = false, false, false // Declared: nil but after lazyScript
 	l.Shards = l.buf[:0]
 	switch spec.Lock {
 	case command.LockAll, command.LockTx: // LockTx: see TxLocks
@@ -402,7 +407,9 @@ func (e *Executor) LocksFor(spec *command.Spec, args [][]byte, l *Locks) {
 	}
 
 	if len(args) > 1 && spec.OnlyKeyIs1() { // the common shape, without KeysInto
-		l.Shards = append(l.Shards, e.Store.ShardOf(args[1]))
+		h := e.Store.Hash(args[1])
+		l.Shards = append(l.Shards, int(h&(keyspace.NumShards-1)))
+		l.hash1, l.has1 = h, true
 		return
 	}
 	var kb [16]int
@@ -451,7 +458,7 @@ func (e *Executor) NewCtx(c *command.Ctx, cl *command.Client, spec *command.Spec
 	if spec != nil && spec.Has(command.FlagReadOnly) {
 		c.DB = c.DB.CountingHits() // keyspace_hits / keyspace_misses
 	} else if spec != nil && spec.Has(command.FlagResizes) {
-		c.DB.Track(&c.Resizes) // for remeasure
+		c.DB.Track(&c.Scratch) // for remeasure
 	}
 	if cl.Flags&command.ClientMaster != 0 {
 		c.DB = c.DB.AsMaster() // a replica applying its master's stream
@@ -699,6 +706,9 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		now = e.Clock()
 	}
 	e.NewCtx(c, cl, spec, args, w, now)
+	if locks.has1 {
+		c.DB.NoteHash(&c.Scratch, args[1], locks.hash1)
+	}
 	c.Start = start
 	if spec.Lock == command.LockScript {
 		c.Held = locks // the script may take more shards, or all (partial.go)

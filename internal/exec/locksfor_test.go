@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/resp"
 )
 
 // locksForRef is LocksFor's key path as it was: every key's shard, sorted
@@ -117,5 +118,63 @@ func TestLocksForMSETAllocs(t *testing.T) {
 	var l Locks
 	if n := testing.AllocsPerRun(100, func() { e.LocksFor(spec, args, &l) }); n != 0 {
 		t.Fatalf("%v allocations", n)
+	}
+}
+
+// TestExecuteNotesKeyHash: a command whose only key is args[1] (GET,
+// SET, INCR, LPUSH...) runs with the hash LocksFor computed for its lock
+// noted in its view (keyspace.DB.NoteHash), so that the keyspace does not
+// hash the key again; multi-key and keyless commands, and scripts, get no
+// note. The note is the right hash: the handler's write is found by a
+// fresh lookup.
+func TestExecuteNotesKeyHash(t *testing.T) {
+	tests := []struct {
+		args  []string
+		noted bool
+	}{
+		{[]string{"set", "k1", "v"}, true},
+		{[]string{"get", "k1"}, true},
+		{[]string{"incr", "k2"}, true},
+		{[]string{"lpush", "k3", "a", "b"}, true},
+		{[]string{"mset", "k1", "v", "k2", "v"}, false},
+		{[]string{"del", "k1", "k2"}, false},
+		{[]string{"ping"}, false},
+		{[]string{"eval", "return 1", "1", "k1"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.args[0], func(t *testing.T) {
+			e := newTestExecutor(t)
+			var noted, copyNoted bool
+			ran := false
+			opts := []command.Option{}
+			if tc.args[0] == "eval" {
+				opts = append(opts, command.WithLock(command.LockScript))
+			}
+			e.Table.Handle(tc.args[0], func(c *command.Ctx) {
+				ran = true
+				if len(c.Args) > 1 {
+					noted = c.DB.Noted(c.Args[1])
+					copyNoted = c.DB.Noted(slices.Clone(c.Args[1]))
+					if tc.args[0] == "set" {
+						c.DB.Set(c.Args[1], []byte("v"), 0)
+					}
+				}
+				c.W.OK()
+			}, opts...)
+			a := make([][]byte, len(tc.args))
+			for i, s := range tc.args {
+				a[i] = []byte(s)
+			}
+			e.Execute(command.NewClient(1), a, resp.NewWriter())
+			if !ran {
+				t.Fatal("the handler did not run")
+			}
+			if noted != tc.noted || copyNoted {
+				t.Fatalf("noted %v (a copy: %v), want %v", noted, copyNoted, tc.noted)
+			}
+			if tc.args[0] == "set" && e.Store.DB(0, 0).Get([]byte("k1")) == nil {
+				t.Fatal("SET's key is not found by a fresh lookup")
+			}
+		})
 	}
 }

@@ -281,7 +281,7 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 			c.DB = c.DB.CountingHits()
 		}
 	} else if spec.Has(command.FlagResizes) {
-		c.DB.Track(&c.Resizes) // for remeasure
+		c.DB.Track(&c.Scratch) // for remeasure
 	}
 	if p.on { // side effects wait for Commit
 		c.Touched, c.OnError = p.touchFn, p.errFn

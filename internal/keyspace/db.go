@@ -23,8 +23,10 @@ type DB struct {
 	hold bool
 	// Now is the time, in Unix ms, used for expiry checks.
 	Now int64
-	// rs, when not nil, tracks the object records handed out (Track)
-	rs *Resizes
+	// x, when not nil, is the command's Scratch: the object records
+	// handed out are tracked there (Track), and it may hold a key's hash
+	// the caller already computed (NoteHash)
+	x *Scratch
 	// by is the command adding keys through this view (WithEvents),
 	// handed to the "new" event's hook: one word, with idx an int32
 	// packed with the flags, so that a view stays 40 bytes (views are
@@ -87,7 +89,14 @@ func (db DB) Index() int { return int(db.idx) }
 func (db DB) Store() *Store { return db.s }
 
 func (db DB) locate(key []byte) (*dbShard, uint64, int) {
-	h := db.s.Hash(key)
+	var h uint64
+	// the hash noted for key (NoteHash), else a fresh one: DB.hash,
+	// written out so that locate calls maphash directly
+	if x := db.x; x != nil && x.hk == uintptr(unsafe.Pointer(unsafe.SliceData(key))) && x.hn == len(key) {
+		h = x.h
+	} else {
+		h = db.s.Hash(key)
+	}
 	sh := int(h & (NumShards - 1))
 	return db.s.dbShard(sh, int(db.idx)), h, sh
 }
@@ -176,8 +185,8 @@ func (db DB) live(key []byte) (*dbShard, uint64, int, unsafe.Pointer) {
 	if hd := hdrOf(p); (hd.flags&recObj == 0 || (*objRec)(p).exp != 0) && db.expireIfNeeded(ds, h, sh, p) {
 		return ds, h, sh, nil
 	}
-	if db.rs != nil && hdrOf(p).flags&recObj != 0 {
-		db.rs.track(p, sh)
+	if hdrOf(p).flags&recObj != 0 && db.x != nil && db.x.tracking {
+		db.x.track(p, sh)
 	}
 	return ds, h, sh, p
 }
@@ -390,8 +399,8 @@ func (db DB) store(ds *dbShard, h uint64, sh int, key []byte, old unsafe.Pointer
 	}
 	if hd := hdrOf(p); hd.flags&recObj != 0 {
 		hd.flags &^= recDead // back in a table (MOVE...)
-		if db.rs != nil {
-			db.rs.track(p, sh)
+		if db.x != nil && db.x.tracking {
+			db.x.track(p, sh)
 		}
 	}
 	if d := int64(recSize(p)) - int64(oldSize); d != 0 {
@@ -550,8 +559,8 @@ func (db DB) replace(ds *dbShard, h uint64, sh int, key []byte, p unsafe.Pointer
 			o.val = val
 			o.size = entrySizeLen(len(key), val)
 			db.s.shards[sh].used.Add(int64(o.size) - int64(oldSize))
-			if db.rs != nil {
-				db.rs.track(p, sh) // val may change further
+			if db.x != nil && db.x.tracking {
+				db.x.track(p, sh) // val may change further
 			}
 			return
 		}

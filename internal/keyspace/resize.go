@@ -25,14 +25,18 @@ type Resizes struct {
 	shs  [resizesMax]uint8 // each record's shard
 	n    uint8
 	over bool // more records than recs holds
+	// tracking: DB.Track turned tracking on for the view referring to it
+	// (a Scratch's; in the struct's padding)
+	tracking bool
 }
 
-// Track turns record tracking into rs (reset first) on for the view:
-// Remeasure then re-measures what the view's calls handed out. (It sets
-// the view in place: a copy of a 48-byte view per command is measurable.)
-func (db *DB) Track(rs *Resizes) {
-	rs.n, rs.over = 0, false
-	db.rs = rs
+// Track turns record tracking into x's Resizes (reset first) on for the
+// view: Remeasure then re-measures what the view's calls handed out. (It
+// sets the view in place: a copy of a 48-byte view per command is
+// measurable.)
+func (db *DB) Track(x *Scratch) {
+	x.n, x.over, x.tracking = 0, false, true
+	db.x = x
 }
 
 // track records the object record p of shard sh.
@@ -58,10 +62,10 @@ func (rs *Resizes) track(p unsafe.Pointer, sh int) {
 // nothing, or tracked more than it holds): the caller then re-measures
 // its keys by name with Resized as well.
 func (db DB) Remeasure() bool {
-	rs := db.rs
-	if rs == nil {
+	if db.x == nil || !db.x.tracking {
 		return false
 	}
+	rs := &db.x.Resizes
 	for i := range int(rs.n) {
 		o := (*objRec)(rs.recs[i])
 		rs.recs[i] = nil

@@ -43,7 +43,7 @@ func BenchmarkCollectionWrite(b *testing.B) {
 				s := New(1, Hooks{})
 				key := []byte(tc.key)
 				s.DB(0, 0).Set(key, tc.value(), 0)
-				var rs Resizes
+				var rs Scratch
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
@@ -75,7 +75,7 @@ func TestRemeasureSkipsRemoved(t *testing.T) {
 	db := s.DB(0, 0)
 	k := []byte("l")
 	db.Set(k, NewList(), 0)
-	var rs Resizes
+	var rs Scratch
 	db.Track(&rs)
 	l := db.Get(k).(*List)
 	l.PushBack([]byte("0123456789"))
