@@ -106,13 +106,16 @@ func (m *Manager) receiveDiskless(l *masterLink, br *bufio.Reader, timeout func(
 		if err == nil && m.Functions != nil {
 			install, err = m.Functions.Prepare(codes)
 		}
+		loaded := func() {
+			m.loading.Store(false)
+			m.asyncLoading.Store(false)
+			m.exec.SetGuard(guard, false)
+		}
 		if err == nil {
 			l.everUp = false
-			m.swapIn(sib, install, keys)
+			m.swapIn(sib, install, keys, loaded)
 		}
-		m.loading.Store(false)
-		m.asyncLoading.Store(false)
-		m.exec.SetGuard(guard, false)
+		loaded()
 		if err != nil {
 			m.log.Warn("MASTER <-> REPLICA sync: Discarding the half-loaded data, the old data stays", "err", err)
 			return fmt.Errorf("failed trying to load the MASTER synchronization DB from socket: %w", err)
@@ -141,8 +144,9 @@ func (m *Manager) flushAsMaster(l *masterLink) {
 // WATCHed keys of the old and the new data are touched, clients blocked
 // on keys that exist now are served, tracking clients are told to flush,
 // the AOF gets a FLUSHALL and a FUNCTION FLUSH
-// (syncLoaded then rewrites it from the new data).
-func (m *Manager) swapIn(sib *keyspace.Store, install func(), keys int64) {
+// (syncLoaded then rewrites it from the new data). loaded ends the load
+// (INFO loading flags, the LOADING guard) before the keyspace is unlocked.
+func (m *Manager) swapIn(sib *keyspace.Store, install func(), keys int64, loaded func()) {
 	m.store.LockAll()
 	n := m.store.NumDBs()
 	for i := 0; i < n; i++ {
@@ -171,6 +175,9 @@ func (m *Manager) swapIn(sib *keyspace.Store, install func(), keys int64) {
 	if m.exec.Propagate != nil {
 		m.exec.Propagate(0, [][][]byte{{[]byte("FLUSHALL")}, {[]byte("FUNCTION"), []byte("FLUSH")}})
 	}
+	// the load ends before anyone sees the new data (INFO async_loading
+	// read right after the first command that sees it says 0)
+	loaded()
 	m.store.UnlockAll()
 	m.exec.ServeReady()
 	if m.FlushTracking != nil {
