@@ -958,6 +958,9 @@ func (l *eventLoop) handoff(c *conn) {
 	}
 	c.nc, c.lp = nc, nil
 	c.noteFD(nc)
+	// net.FileConn turns the runtime's default keep-alive (15 s) on: put
+	// tcp-keepalive's back (or off)
+	l.s.setKeepAlive(nc)
 	c.cl.NoWait = false
 	c.cl.Detach, c.cl.BeforePark = nil, nil
 	c.fromLoop, c.streak = true, 0

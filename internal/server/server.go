@@ -281,7 +281,11 @@ func (s *Server) listenAll(port string) ([]net.Listener, error) {
 		if addr == "*" {
 			addr = "0.0.0.0"
 		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(addr, port))
+		// KeepAlive -1: the runtime sets no keep-alive options of its own on
+		// accepted connections; setKeepAlive sets tcp-keepalive's (the
+		// runtime's default 15 s ones were set, then set again: 9 socket
+		// options per connection where Redis sets 5)
+		ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(context.Background(), "tcp", net.JoinHostPort(addr, port))
 		if err != nil {
 			if optional {
 				continue
