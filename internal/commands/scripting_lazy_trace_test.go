@@ -121,6 +121,12 @@ func TestLazyRerunLeavesNoTrace(t *testing.T) {
 			}
 		}
 	}
+	// wantIdle0: the rerun read the key (OBJECT IDLETIME 0)
+	wantIdle0 := func(t *testing.T, e *lazyEnv) {
+		if got := e.h.run(e.admin, "OBJECT IDLETIME "+e.a); got != ":0\r\n" {
+			t.Fatalf("OBJECT IDLETIME = %q, want 0", got)
+		}
+	}
 	// restoreIdle makes a idle for 1000 s (RESTORE ... IDLETIME)
 	restoreIdle := func(t *testing.T, e *lazyEnv) {
 		e.h.run(e.admin, "SET tmp v")
@@ -265,12 +271,8 @@ func TestLazyRerunLeavesNoTrace(t *testing.T) {
 					t.Fatalf("RESTORE: %q, OBJECT IDLETIME %q", w.Buf, got)
 				}
 			},
-			body: "redis.call('get', KEYS[1])",
-			check: func(t *testing.T, e *lazyEnv) {
-				if got := e.h.run(e.admin, "OBJECT IDLETIME "+e.a); got != ":0\r\n" {
-					t.Fatalf("OBJECT IDLETIME = %q, want 0", got)
-				}
-			},
+			body:  "redis.call('get', KEYS[1])",
+			check: wantIdle0,
 		},
 		{
 			// the stopped attempt's read is undone: the clock is the old one
@@ -279,11 +281,7 @@ func TestLazyRerunLeavesNoTrace(t *testing.T) {
 			setup:  restoreIdle,
 			body:   "redis.call('get', KEYS[1]) redis.call('strlen', KEYS[1])",
 			during: between("IDLETIME", 1000, 1002),
-			check: func(t *testing.T, e *lazyEnv) {
-				if got := e.h.run(e.admin, "OBJECT IDLETIME "+e.a); got != ":0\r\n" {
-					t.Fatalf("OBJECT IDLETIME = %q, want 0", got)
-				}
-			},
+			check:  wantIdle0,
 		},
 		{
 			name:   "LRU clock of a read then a write, between the attempts",

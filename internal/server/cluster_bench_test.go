@@ -61,19 +61,7 @@ func BenchmarkSetDelCluster(b *testing.B) {
 					}
 				}
 			}
-			rd := resp.NewReader(&loopReader{data: batch.Bytes()}, resp.Limits{})
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				args, err := rd.ReadCommand()
-				if err != nil {
-					b.Fatal(err)
-				}
-				s.exec.Execute(cl, args, w)
-				if len(w.Buf) > 64*1024 {
-					w.Reset()
-				}
-			}
+			runBatches(b, s, cl, w, batch.Bytes())
 		})
 	}
 }
