@@ -287,7 +287,7 @@ func (s *Server) replicaConn(cl *command.Client) net.Conn {
 	s.mu.Lock()
 	c := s.clients[cl.ID]
 	s.mu.Unlock()
-	if c == nil || c.lp != nil || c.pushWriter {
+	if c == nil || c.lp != nil || c.writerOn.Load() {
 		return nil
 	}
 	if err := c.flush(); err != nil {

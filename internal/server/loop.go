@@ -54,7 +54,7 @@ var errRejoin = errors.New("rejoin an event loop")
 // canRejoin reports whether a connection on a goroutine may go back to a
 // loop (it is not a push sink, and no setting would send it off again).
 func (c *conn) canRejoin() bool {
-	if c.pushWriter || c.closed.Load() || c.cl.Flags&(command.ClientPubSub|command.ClientCloseAfterReply|command.ClientReplica) != 0 {
+	if c.writerOn.Load() || c.closed.Load() || c.cl.Flags&(command.ClientPubSub|command.ClientCloseAfterReply|command.ClientReplica) != 0 {
 		return false
 	}
 	l := &c.s.clientLimits

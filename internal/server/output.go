@@ -51,10 +51,10 @@ type outbox struct {
 
 	hasDeferred atomic.Bool
 	proto       atomic.Int32 // the client's protocol, for encoding pushes
-	// writerOn: pushes are written as they come (startWriter); writing:
-	// a writer goroutine runs (kickWriter)
+	// writerOn: pushes are written as they come (startWriter; such a
+	// connection never goes back to an event loop); writing: a writer
+	// goroutine runs (kickWriter)
 	writerOn, writing atomic.Bool
-	pushWriter        bool // startWriter was called (serving goroutine)
 
 	inBatch bool // serving goroutine's copy of batch
 }
@@ -278,9 +278,7 @@ func (c *conn) Deliver(m *pubsub.Message) {
 // startWriter makes c's pushes be written while its serving goroutine
 // waits for input (kickWriter). It runs on the serving goroutine.
 func (c *conn) startWriter() {
-	if !c.pushWriter {
-		c.pushWriter = true
-		c.writerOn.Store(true)
+	if !c.writerOn.Swap(true) {
 		c.kickWriter() // pushes delivered before, if any
 	}
 }
