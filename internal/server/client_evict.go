@@ -50,6 +50,17 @@ import (
 // client side included (TestIdleClientBuffers).
 const clientStructMemory = 2048
 
+// releaseBuffers drops c's read and reply buffers when they hold nothing
+// (an idle client: eventLoop.releaseIdle, conn.idleWait); only whoever
+// serves c may call it.
+func (c *conn) releaseBuffers() {
+	if c.rd.Release() {
+		c.qcap.Store(0)
+		c.s.idleReleases.Add(1)
+	}
+	c.w.Release()
+}
+
 // queryMemory is a client's query buffer as Redis counts it: the
 // allocation, which holds the buffered bytes and the room for the rest of
 // a big argument; here the read buffer's size (0 once an idle client

@@ -47,11 +47,7 @@ func (c *conn) idleWait() error {
 	if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
 		return err
 	}
-	if c.rd.Release() {
-		c.qcap.Store(0)
-		c.s.idleReleases.Add(1)
-	}
-	c.w.Release()
+	c.releaseBuffers()
 	return waitReadable(rc)
 }
 

@@ -424,11 +424,7 @@ func (l *eventLoop) releaseIdle() {
 		if c.qcap.Load() == 0 || c.cl.LastTime.Load() > cutoff || !l.ls.serving(st) || !st.claim(0, l) {
 			continue
 		}
-		if c.rd.Release() {
-			c.qcap.Store(0)
-			l.s.idleReleases.Add(1)
-		}
-		c.w.Release()
+		c.releaseBuffers()
 		if st.release() {
 			l.again = append(l.again, st)
 		}
