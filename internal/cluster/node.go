@@ -51,10 +51,12 @@ type Local struct {
 	cfg       Config
 	idv       atomic.Pointer[string] // the node id (a hard RESET changes it)
 	view      atomic.Pointer[View]
-	ok        atomic.Bool // cluster_state ok (slots covered, quorum)
-	hasQ      atomic.Bool // in touch with a raft quorum
-	readsDown atomic.Bool // cluster-allow-reads-when-down
-	partialOK atomic.Bool // cluster-require-full-coverage no
+	ok        atomic.Bool  // cluster_state ok (slots covered, quorum)
+	hasQ      atomic.Bool  // in touch with a raft quorum
+	readsDown atomic.Bool  // cluster-allow-reads-when-down
+	partialOK atomic.Bool  // cluster-require-full-coverage no
+	noMigrate atomic.Bool  // cluster-allow-replica-migration no
+	barrier   atomic.Int64 // cluster-migration-barrier
 
 	ln      net.Listener // the bus
 	layer   atomic.Pointer[streamLayer]
@@ -94,6 +96,7 @@ func Start(cfg Config) (*Local, error) {
 	}
 	n := &Local{cfg: cfg, stop: make(chan struct{}), obs: make(chan raft.Observation, 64),
 		failSince: map[string]time.Time{}, changed: make(chan struct{}, 1)}
+	n.barrier.Store(1) // Redis's default cluster-migration-barrier
 	n.hlog = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn,
 		Output: slogWriter{cfg.Logger}})
 	id, err := readMyID(cfg.ConfigFile)

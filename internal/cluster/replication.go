@@ -77,7 +77,8 @@ func (n *Local) follow() {
 	defer n.wg.Done()
 	t := time.NewTicker(max(n.heartbeat(), 100*time.Millisecond))
 	defer t.Stop()
-	following := "" // "ip:port" of the master followed; "" a master
+	following := ""                   // "ip:port" of the master followed; "" a master
+	orphans := map[string]time.Time{} // orphaned masters, since (checkMigration)
 	for {
 		select {
 		case <-n.stop:
@@ -107,7 +108,87 @@ func (n *Local) follow() {
 			n.mfPaused.Store(false)
 			rp.Unpause()
 		}
+		if op := n.checkMigration(v, orphans, time.Now()); op != nil {
+			n.cfg.Logger.Info("cluster: migrating to orphaned master", "master", op.Target)
+			if msg, err := n.Propose(op); err != nil || msg != "" {
+				n.cfg.Logger.Info("cluster: replica migration not applied", "master", op.Target, "reply", msg, "err", err)
+			}
+		}
 	}
+}
+
+// migrationDelay is Redis's CLUSTER_SLAVE_MIGRATION_DELAY: how long a
+// master stays orphaned before a replica migrates to it, so that after a
+// failover the promoted node's own replicas have time to follow it.
+const migrationDelay = 5 * time.Second
+
+// SetReplicaMigration sets cluster-allow-replica-migration and
+// cluster-migration-barrier, this node's own settings as a replica.
+func (n *Local) SetReplicaMigration(allow bool, barrier int) {
+	n.noMigrate.Store(!allow)
+	n.barrier.Store(int64(barrier))
+}
+
+// checkMigration is Redis's replica migration (clusterHandleSlaveMigration
+// and its conditions in clusterCron), run by each replica on its own
+// view: when some master is orphaned (serving slots, no working replica,
+// had one: State.Orphaned), this node's master has the most working
+// replicas of all masters, at least two and more than this node's
+// cluster-migration-barrier, and this node has the smallest id among the
+// working replicas of the masters with that many, it returns the OpMigrate
+// moving it to the orphan (the one with the smallest id) once that master
+// has been orphaned for migrationDelay. since records when each master
+// was first seen orphaned. The state machine checks the entry again when
+// it applies (State.migrate).
+//
+// One difference from Redis: a replica flagged fail is never the
+// candidate (in Redis a failed replica with the smallest id is, and no
+// migration happens until it is reachable again).
+func (n *Local) checkMigration(v *View, since map[string]time.Time, now time.Time) *Op {
+	me := v.Myself
+	if me == nil || me.Master == "" || me.Fail || n.noMigrate.Load() || !n.StateOK() {
+		clear(since)
+		return nil
+	}
+	s := v.State
+	most, target := 0, ""
+	working := map[string]int{}  // working masters -> their working replicas
+	for _, nd := range v.Nodes { // sorted by id
+		if nd.Master != "" || nd.Fail {
+			delete(since, nd.ID)
+			continue
+		}
+		w := s.WorkingReplicas(nd.ID)
+		working[nd.ID] = w
+		most = max(most, w)
+		if !s.Orphaned(nd.ID) {
+			delete(since, nd.ID)
+			continue
+		}
+		if _, ok := since[nd.ID]; !ok {
+			since[nd.ID] = now
+		}
+		if target == "" {
+			target = nd.ID
+		}
+	}
+	mine, ok := working[me.Master]
+	barrier := int(n.barrier.Load())
+	if target == "" || !ok || most < 2 || mine != most || mine <= barrier {
+		return nil
+	}
+	for _, nd := range v.Nodes { // sorted: the first working replica of such a master is the candidate
+		if nd.Master != "" && !nd.Fail && working[nd.Master] == most {
+			if nd.ID != me.ID {
+				return nil
+			}
+			break
+		}
+	}
+	if now.Sub(since[target]) <= migrationDelay {
+		return nil
+	}
+	return &Op{Kind: OpMigrate, Node: me.ID, Target: target, Barrier: barrier}
 }
 
 // Replicate is CLUSTER REPLICATE: this node becomes a replica of master

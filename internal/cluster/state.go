@@ -22,6 +22,11 @@ type NodeInfo struct {
 	// Master is the id of the master this node replicates ("": a
 	// master). CLUSTER REPLICATE and failovers change it.
 	Master string `json:"master,omitempty"`
+	// MigrateTo: the node, a master, had a replica (it gained one, or
+	// was promoted from one), so an orphaned replica may migrate to it
+	// when it has none left (Redis's CLUSTER_NODE_MIGRATE_TO). Cleared
+	// when it becomes a replica.
+	MigrateTo bool `json:"mt,omitempty"`
 }
 
 // State is the replicated cluster configuration: every node applies the
@@ -60,6 +65,10 @@ const (
 	OpBumpEpoch = "bumpepoch"  // Node takes a new config epoch
 	OpFail      = "fail"       // Target is failing (Fail) or reachable again
 	OpReplicate = "replicate"  // Node becomes a replica of Target
+	// OpMigrate: Node, a replica, moves to the orphaned master Target
+	// (replica migration), if its master keeps more than Barrier working
+	// replicas and Target is still orphaned.
+	OpMigrate = "migrate"
 	// OpFailover: Node, a replica of Target, takes Target's slots with a
 	// new config epoch; Target and its other replicas replicate Node.
 	// With Fail (an automatic failover) only while Target is failing.
@@ -76,6 +85,9 @@ type Op struct {
 	Target string    `json:"t,omitempty"`
 	Epoch  uint64    `json:"e,omitempty"`
 	Fail   bool      `json:"f,omitempty"`
+	// Barrier is the migrating replica's cluster-migration-barrier
+	// (OpMigrate).
+	Barrier int `json:"b,omitempty"`
 }
 
 // Apply makes op's change, or none when it fails, and returns the error
@@ -90,7 +102,8 @@ func (s *State) Apply(op *Op) string {
 			if in.IP == "" {
 				in.IP = n.IP
 			}
-			in.Master = n.Master // only REPLICATE and failovers change it
+			in.Master = n.Master // only REPLICATE, failovers and migrations change it
+			in.MigrateTo = n.MigrateTo
 		}
 		s.Nodes[in.ID] = &in
 		s.CurrentEpoch = max(s.CurrentEpoch, in.Epoch)
@@ -210,6 +223,8 @@ func (s *State) Apply(op *Op) string {
 		return s.replicate(op)
 	case OpFailover:
 		return s.failover(op)
+	case OpMigrate:
+		return s.migrate(op)
 	case OpBumpEpoch:
 		n := s.Nodes[op.Node]
 		if n == nil {
@@ -240,7 +255,8 @@ func (s *State) replicate(op *Op) string {
 	if n.Master == "" && s.ownsSlots(n.ID) {
 		return "ERR To set a master the node must be empty and without assigned slots."
 	}
-	n.Master = m.ID
+	n.Master, n.MigrateTo = m.ID, false
+	m.MigrateTo = true
 	for _, r := range s.Nodes { // a master's replicas follow it
 		if r.Master == n.ID {
 			r.Master = m.ID
@@ -270,6 +286,7 @@ func (s *State) failover(op *Op) string {
 	n.Epoch = s.CurrentEpoch
 	n.Master = ""
 	n.Fail = false
+	n.MigrateTo = true // it failed over a master that had replicas
 	for i := range s.Owner {
 		if s.Owner[i] == m.ID {
 			s.Owner[i] = n.ID
@@ -282,8 +299,51 @@ func (s *State) failover(op *Op) string {
 			r.Master = n.ID
 		}
 	}
-	m.Master = n.ID
+	m.Master, m.MigrateTo = n.ID, false
 	return ""
+}
+
+// migrate is OpMigrate, Redis's clusterHandleSlaveMigration decided by
+// the replica (Local.checkMigration) and checked again here against the
+// configuration the entry applies to: a migration racing a failover, a
+// CLUSTER REPLICATE or another migration is refused if it no longer
+// holds.
+func (s *State) migrate(op *Op) string {
+	n, t := s.Nodes[op.Node], s.Nodes[op.Target]
+	switch {
+	case n == nil:
+		return "ERR Unknown node " + op.Node
+	case t == nil:
+		return "ERR Unknown node " + op.Target
+	case n.Master == "" || n.Master == t.ID:
+		return "ERR Migration refused: " + op.Node + " is not a replica of another master"
+	case s.WorkingReplicas(n.Master) <= op.Barrier:
+		return "ERR Migration refused: its master would be left with too few replicas"
+	case !s.Orphaned(t.ID):
+		return "ERR Migration refused: " + op.Target + " is not an orphaned master"
+	}
+	n.Master = t.ID
+	return ""
+}
+
+// WorkingReplicas returns how many replicas of master id are not flagged
+// fail (Redis's clusterCountNonFailingSlaves).
+func (s *State) WorkingReplicas(id string) int {
+	c := 0
+	for _, r := range s.Nodes {
+		if r.Master == id && !r.Fail {
+			c++
+		}
+	}
+	return c
+}
+
+// Orphaned reports whether id is a master a replica may migrate to: not
+// failing, serving slots, without a working replica, and one that had a
+// replica (MigrateTo), as Redis's orphaned-master test.
+func (s *State) Orphaned(id string) bool {
+	n := s.Nodes[id]
+	return n != nil && n.Master == "" && !n.Fail && n.MigrateTo && s.WorkingReplicas(id) == 0 && s.ownsSlots(id)
 }
 
 // ownsSlots reports whether node owns at least one slot.

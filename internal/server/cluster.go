@@ -51,6 +51,12 @@ func (s *Server) startCluster() (stop func(), err error) {
 	n.SetRequireFullCoverage(s.cfg.Bool("cluster-require-full-coverage"))
 	s.cfg.OnChange("cluster-require-full-coverage", func(v string) { n.SetRequireFullCoverage(v == "yes") })
 	s.cfg.OnChange("cluster-allow-reads-when-down", func(v string) { n.SetReadsWhenDown(v == "yes") })
+	migration := func(string) {
+		n.SetReplicaMigration(s.cfg.Bool("cluster-allow-replica-migration"), int(s.cfg.Int("cluster-migration-barrier")))
+	}
+	migration("")
+	s.cfg.OnChange("cluster-allow-replica-migration", migration)
+	s.cfg.OnChange("cluster-migration-barrier", migration)
 	s.exec.Cluster = n
 	s.cmds.Cluster = n
 	if r := s.cmds.ClusterReplication(); r != nil {

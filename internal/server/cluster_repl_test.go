@@ -119,18 +119,7 @@ func formSixNodes(t *testing.T) ([]*clNode, []*rawConn, []string) {
 		ids[i] = bulkString(t, cs[i].mustDo("CLUSTER", "MYID"))
 	}
 	for _, n := range nodes[1:] {
-		// a raft leader on a loaded machine (-race) may lose its lease
-		// while it commits: the MEET is then tried again, as a client would
-		pollUntil(t, 30*time.Second, "MEET", func() (bool, string) {
-			r := cs[0].mustDo("CLUSTER", "MEET", "127.0.0.1", strconv.Itoa(n.port), strconv.Itoa(n.bus))
-			if strings.Contains(r, "leadership lost") {
-				return false, r
-			}
-			if r != "+OK\r\n" {
-				t.Fatalf("MEET: %q", r)
-			}
-			return true, r
-		})
+		meet(t, cs[0], n)
 	}
 	for i, c := range cs { // every node has the six (the new voters caught up)
 		pollUntil(t, 20*time.Second, fmt.Sprintf("node %d knows 6 nodes", i), func() (bool, string) {
@@ -140,17 +129,40 @@ func formSixNodes(t *testing.T) ([]*clNode, []*rawConn, []string) {
 	}
 	ranges := [][2]int{{0, 5460}, {5461, 10922}, {10923, 16383}}
 	for i := 0; i < 3; i++ {
-		if r := cs[i].mustDo("CLUSTER", "ADDSLOTSRANGE", strconv.Itoa(ranges[i][0]), strconv.Itoa(ranges[i][1])); r != "+OK\r\n" {
-			t.Fatalf("ADDSLOTSRANGE: %q", r)
-		}
+		clusterChange(t, cs[i], "", "CLUSTER", "ADDSLOTSRANGE", strconv.Itoa(ranges[i][0]), strconv.Itoa(ranges[i][1]))
 	}
 	for i := 3; i < 6; i++ {
-		if r := cs[i].mustDo("CLUSTER", "REPLICATE", ids[i-3]); r != "+OK\r\n" {
-			t.Fatalf("REPLICATE: %q", r)
-		}
+		clusterChange(t, cs[i], "", "CLUSTER", "REPLICATE", ids[i-3])
 	}
 	waitReplicas(t, nodes, cs)
 	return nodes, cs, ids
+}
+
+// clusterChange runs a CLUSTER command that changes the configuration
+// and fails the test unless it answers OK. A raft leader on a loaded
+// machine (-race, other tests) may lose its lease while it commits: the
+// command is then tried again, as a client would, and an answer equal to
+// done (the first try was applied after all) counts as OK.
+func clusterChange(t *testing.T, c *rawConn, done string, args ...string) {
+	t.Helper()
+	pollUntil(t, 30*time.Second, strings.Join(args[:2], " "), func() (bool, string) {
+		r := c.mustDo(args...)
+		switch {
+		case strings.Contains(r, "leadership lost") || strings.HasPrefix(r, "-CLUSTERDOWN"):
+			return false, r
+		case r == "+OK\r\n" || (done != "" && r == done):
+			return true, r
+		}
+		t.Fatalf("%v: %q", args, r)
+		return false, r
+	})
+}
+
+// meet has the node of c MEET n.
+func meet(t *testing.T, c *rawConn, n *clNode) {
+	t.Helper()
+	clusterChange(t, c, "-ERR CLUSTER MEET of two nodes that are both in a cluster of several nodes is not supported\r\n",
+		"CLUSTER", "MEET", "127.0.0.1", strconv.Itoa(n.port), strconv.Itoa(n.bus))
 }
 
 // waitReplicas waits until every node's cluster state is ok and every
@@ -449,5 +461,109 @@ func TestClusterCreateReplicasRedisCli(t *testing.T) {
 	}
 	if os.Getenv("CRESCENT_TEST_VERBOSE") != "" {
 		t.Logf("%s", out)
+	}
+}
+
+// TestClusterReplicaMigration: master 0 has two replicas (3 and 6),
+// master 1 one (4). When replica 4 stops, master 1 is orphaned, and the
+// replica of master 0 with the smaller id migrates to it (Redis's replica
+// migration, docs/design/cluster.md), unless its
+// cluster-allow-replica-migration is no or its cluster-migration-barrier
+// would be crossed.
+func TestClusterReplicaMigration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seven raft nodes")
+	}
+	nodes, cs, ids := formSixNodes(t)
+	n6 := newClNode(t)
+	c6 := dialRaw(t, n6.addr)
+	id6 := bulkString(t, c6.mustDo("CLUSTER", "MYID"))
+	meet(t, cs[0], n6)
+	pollUntil(t, 20*time.Second, "node 6 knows 7 nodes", func() (bool, string) {
+		info := c6.mustDo("CLUSTER", "INFO")
+		return strings.Contains(info, "cluster_known_nodes:7\r\n"), info
+	})
+	clusterChange(t, c6, "", "CLUSTER", "REPLICATE", ids[0])
+	pollUntil(t, 20*time.Second, "node 6 replicates master 0", func() (bool, string) {
+		return replInfo(c6, "replication", "master_link_status") == "up", c6.mustDo("INFO", "replication")
+	})
+	cand, other, cc := 3, 6, cs[3] // the candidate: the smaller id
+	if id6 < ids[3] {
+		cand, other, cc = 6, 3, c6
+	}
+	idOf := func(i int) string {
+		if i == 6 {
+			return id6
+		}
+		return ids[i]
+	}
+	// keys of master 1's slots (5461-10922), written before and after
+	var keys []string
+	for i := 0; len(keys) < 20; i++ {
+		k := fmt.Sprint("m", i)
+		if sl := cluster.KeySlot([]byte(k)); sl >= 5461 && sl <= 10922 {
+			keys = append(keys, k)
+			if r := cs[1].mustDo("SET", k, k); r != "+OK\r\n" {
+				t.Fatalf("SET %s: %q", k, r)
+			}
+		}
+	}
+	// the candidate does not allow migration
+	if r := cc.mustDo("CONFIG", "SET", "cluster-allow-replica-migration", "no"); r != "+OK\r\n" {
+		t.Fatal(r)
+	}
+	nodes[4].stop()
+	pollUntil(t, 10*replNodeTimeout*time.Millisecond, "replica 4 flagged fail", func() (bool, string) {
+		l := nodesLine(cs[1], ids[4])
+		return strings.Contains(l, "fail"), l
+	})
+	masterOf := func(c *rawConn, i int) string { // on c, the master of node i
+		f := strings.Fields(nodesLine(c, idOf(i)))
+		if len(f) < 4 {
+			return ""
+		}
+		return f[3]
+	}
+	unmoved := func(what string) {
+		t.Helper()
+		for _, i := range []int{3, 6} {
+			if m := masterOf(cs[0], i); m != ids[0] {
+				t.Fatalf("%s: node %d moved to %s", what, i, m)
+			}
+		}
+	}
+	time.Sleep(6 * time.Second) // past the 5 s an orphan waits
+	unmoved("allow-replica-migration no")
+	// the candidate allows it, but master 0 would be left with one
+	// replica, not more than its barrier of 2
+	cc.mustDo("CONFIG", "SET", "cluster-migration-barrier", "2")
+	cc.mustDo("CONFIG", "SET", "cluster-allow-replica-migration", "yes")
+	time.Sleep(2 * time.Second)
+	unmoved("migration barrier 2")
+	// barrier 1: the candidate moves to master 1, the other stays
+	start := time.Now()
+	cc.mustDo("CONFIG", "SET", "cluster-migration-barrier", "1")
+	for _, i := range []int{0, 1, 2, 5} {
+		pollUntil(t, 20*time.Second, fmt.Sprintf("node %d sees the migration", i), func() (bool, string) {
+			return masterOf(cs[i], cand) == ids[1] && masterOf(cs[i], other) == ids[0], nodesLine(cs[i], idOf(cand))
+		})
+	}
+	t.Logf("migrated %v after the barrier was lowered", time.Since(start))
+	pollUntil(t, 20*time.Second, "the candidate replicates master 1", func() (bool, string) {
+		return replInfo(cc, "replication", "master_port") == strconv.Itoa(nodes[1].port) &&
+			replInfo(cc, "replication", "master_link_status") == "up", cc.mustDo("INFO", "replication")
+	})
+	if r := cs[1].mustDo("SET", "m-after", "x"); !strings.HasPrefix(r, "+OK") && !strings.HasPrefix(r, "-MOVED") {
+		t.Fatalf("SET after the migration: %q", r)
+	}
+	cc.mustDo("READONLY")
+	for _, k := range keys {
+		pollUntil(t, 5*time.Second, k+" on the migrated replica", func() (bool, string) {
+			r := cc.mustDo("GET", k)
+			return r == fmt.Sprintf("$%d\r\n%s\r\n", len(k), k), r
+		})
+	}
+	if r := cs[1].mustDo("CLUSTER", "REPLICAS", ids[1]); !strings.Contains(r, idOf(cand)+" ") {
+		t.Fatalf("CLUSTER REPLICAS of master 1: %q", r)
 	}
 }
