@@ -39,6 +39,9 @@ func (v *View) NodeLine(n *Node, pong int64) string {
 		b.WriteString(",fail")
 		link = "disconnected"
 	}
+	if n.NoFailover && n.Master != "" {
+		b.WriteString(",nofailover")
+	}
 	if n.Myself {
 		fmt.Fprintf(&b, " %s 0 0 ", master)
 	} else {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -169,5 +170,53 @@ func TestCheckMigration(t *testing.T) {
 	n.ok.Store(false)
 	if op := n.checkMigration(NewView(s, idD), since, t0.Add(time.Hour)); op != nil || len(since) != 0 {
 		t.Fatalf("cluster state fail: %+v", op)
+	}
+}
+
+// TestDataTooOld is Redis's data-age rule for automatic failovers
+// (cluster-replica-validity-factor), node-timeout 15 s, ping period 10 s.
+func TestDataTooOld(t *testing.T) {
+	const nt, ping = 15 * time.Second, 10 * time.Second
+	for _, tc := range []struct {
+		age    time.Duration
+		factor int64
+		old    bool
+	}{
+		{0, 10, false},
+		{nt, 10, false},
+		// the master's node-timeout is taken off: 15 + 10 + 150 s is the limit
+		{175 * time.Second, 10, false},
+		{175*time.Second + time.Millisecond, 10, true},
+		{25 * time.Second, 1, false},
+		{40 * time.Second, 1, false},
+		{40*time.Second + time.Millisecond, 1, true},
+		// an age below node-timeout is not reduced
+		{11 * time.Second, 0, true},
+	} {
+		if got := dataTooOld(tc.age, nt, ping, tc.factor); got != tc.old {
+			t.Errorf("age %v factor %d: too old %v, want %v", tc.age, tc.factor, got, tc.old)
+		}
+	}
+}
+
+// TestNoFailoverFlag: CLUSTER NODES shows nofailover on a replica with
+// cluster-replica-no-failover, after its other flags as Redis orders them.
+func TestNoFailoverFlag(t *testing.T) {
+	s := migrationState(t)
+	s.Apply(&Op{Kind: OpAddNode, Info: &NodeInfo{ID: idD, IP: "127.0.0.1", Port: 100, NoFailover: true}})
+	s.Apply(&Op{Kind: OpAddNode, Info: &NodeInfo{ID: idA, IP: "127.0.0.1", Port: 97, NoFailover: true}})
+	s.Apply(&Op{Kind: OpFail, Target: idD, Fail: true})
+	v := NewView(s, idB)
+	if l := v.NodeLine(v.Node(idD), 0); !strings.Contains(l, " slave,fail,nofailover "+idA+" ") {
+		t.Fatalf("replica: %q", l)
+	}
+	if l := v.NodeLine(v.Node(idA), 0); !strings.Contains(l, " master - ") {
+		t.Fatalf("a master shows no nofailover flag: %q", l)
+	}
+	if s.Nodes[idD].Master != idA {
+		t.Fatal("the re-announcement changed the master")
+	}
+	if l := NewView(s, idD).NodeLine(NewView(s, idD).Myself, 0); !strings.Contains(l, " myself,slave,nofailover ") {
+		t.Fatalf("myself: %q", l)
 	}
 }

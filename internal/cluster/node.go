@@ -57,6 +57,10 @@ type Local struct {
 	partialOK atomic.Bool  // cluster-require-full-coverage no
 	noMigrate atomic.Bool  // cluster-allow-replica-migration no
 	barrier   atomic.Int64 // cluster-migration-barrier
+	// failover limits of this node as a replica (SetFailoverLimits)
+	noFailover atomic.Bool  // cluster-replica-no-failover
+	validity   atomic.Int64 // cluster-replica-validity-factor
+	pingPeriod atomic.Int64 // repl-ping-replica-period (ns)
 
 	ln      net.Listener // the bus
 	layer   atomic.Pointer[streamLayer]
@@ -96,7 +100,9 @@ func Start(cfg Config) (*Local, error) {
 	}
 	n := &Local{cfg: cfg, stop: make(chan struct{}), obs: make(chan raft.Observation, 64),
 		failSince: map[string]time.Time{}, changed: make(chan struct{}, 1)}
-	n.barrier.Store(1) // Redis's default cluster-migration-barrier
+	n.barrier.Store(1) // Redis's defaults
+	n.validity.Store(10)
+	n.pingPeriod.Store(int64(10 * time.Second))
 	n.hlog = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn,
 		Output: slogWriter{cfg.Logger}})
 	id, err := readMyID(cfg.ConfigFile)
@@ -164,7 +170,8 @@ func (n *Local) raftAddr() string {
 
 // myInfo is this node as it announces itself.
 func (n *Local) myInfo() NodeInfo {
-	info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.cfg.Port, BusPort: n.cfg.BusPort, Raft: n.raftAddr()}
+	info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.cfg.Port, BusPort: n.cfg.BusPort, Raft: n.raftAddr(),
+		NoFailover: n.noFailover.Load()}
 	if v := n.View(); v != nil && v.Myself != nil {
 		if v.Myself.IP != "" && info.IP == "" {
 			info.IP = v.Myself.IP
@@ -587,6 +594,7 @@ type rpcResp struct {
 	JoinMe bool      `json:"joinme,omitempty"` // the caller must join
 	YourIP string    `json:"yourip,omitempty"`
 	Offset int64     `json:"offset,omitempty"` // replication offset (mfstart, offset)
+	TooOld bool      `json:"old,omitempty"`    // the replica's data is too old to promote (offset)
 }
 
 // call sends req to the bus at addr and returns the reply.

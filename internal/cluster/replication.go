@@ -25,6 +25,10 @@ type Replication interface {
 	// ReplOffset is the replication offset: the one applied on a
 	// replica, master_repl_offset on a master.
 	ReplOffset() int64
+	// DataAge is how old a replica's data may be: the time since the
+	// last byte from its master, or since its link went down; false when
+	// the link was never up.
+	DataAge() (time.Duration, bool)
 	// Follow makes the server a replica of ip:port, or a master again
 	// (keeping its data) when ip is "".
 	Follow(ip string, port int)
@@ -108,6 +112,14 @@ func (n *Local) follow() {
 			n.mfPaused.Store(false)
 			rp.Unpause()
 		}
+		if me := v.Myself; me != nil && me.NoFailover != n.noFailover.Load() {
+			// announce cluster-replica-no-failover (CLUSTER NODES'
+			// nofailover flag; autoFailover skips the replica)
+			info := n.myInfo()
+			if _, err := n.Propose(&Op{Kind: OpAddNode, Info: &info}); err != nil {
+				n.cfg.Logger.Info("cluster: announcing cluster-replica-no-failover", "err", err)
+			}
+		}
 		if op := n.checkMigration(v, orphans, time.Now()); op != nil {
 			n.cfg.Logger.Info("cluster: migrating to orphaned master", "master", op.Target)
 			if msg, err := n.Propose(op); err != nil || msg != "" {
@@ -115,6 +127,45 @@ func (n *Local) follow() {
 			}
 		}
 	}
+}
+
+// SetFailoverLimits sets this node's own limits as a replica on automatic
+// failovers: cluster-replica-no-failover (never promoted automatically;
+// a manual CLUSTER FAILOVER still is), cluster-replica-validity-factor and
+// repl-ping-replica-period (tooOld).
+func (n *Local) SetFailoverLimits(noFailover bool, validityFactor int, pingPeriod time.Duration) {
+	n.noFailover.Store(noFailover)
+	n.validity.Store(int64(validityFactor))
+	n.pingPeriod.Store(int64(pingPeriod))
+	select {
+	case n.changed <- struct{}{}: // follow announces the flag
+	default:
+	}
+}
+
+// tooOld reports whether this replica's data is too old for it to be
+// promoted automatically, Redis's CLUSTER_CANT_FAILOVER_DATA_AGE: with a
+// validity factor f > 0, when the data age less node-timeout (the time
+// the master took to be flagged fail) exceeds repl-ping-replica-period +
+// f × node-timeout. A replica whose link was never up is too old.
+func (n *Local) tooOld(rp Replication) bool {
+	f := n.validity.Load()
+	if f <= 0 {
+		return false
+	}
+	age, ok := rp.DataAge()
+	if !ok {
+		return true
+	}
+	return dataTooOld(age, n.cfg.NodeTimeout, time.Duration(n.pingPeriod.Load()), f)
+}
+
+// dataTooOld is tooOld's rule (Redis's clusterHandleSlaveFailover).
+func dataTooOld(age, nodeTimeout, pingPeriod time.Duration, factor int64) bool {
+	if age > nodeTimeout {
+		age -= nodeTimeout
+	}
+	return age > pingPeriod+time.Duration(factor)*nodeTimeout
 }
 
 // migrationDelay is Redis's CLUSTER_SLAVE_MIGRATION_DELAY: how long a
@@ -272,7 +323,7 @@ func (n *Local) serveReplication(req *rpcReq) *rpcResp {
 		return &rpcResp{Err: "ERR no replication here"}
 	}
 	if req.T == "offset" {
-		return &rpcResp{Offset: rp.ReplOffset()}
+		return &rpcResp{Offset: rp.ReplOffset(), TooOld: n.tooOld(rp)}
 	}
 	v := n.View()
 	if req.Info == nil || v.Myself == nil || v.Myself.Master != "" {
@@ -298,19 +349,19 @@ func (n *Local) autoFailover(r *raft.Raft) {
 		var best *Node
 		var bestOff int64
 		for _, c := range v.Replicas(m.ID) {
-			if c.Fail {
+			if c.Fail || c.NoFailover {
 				continue
 			}
 			var off int64
 			if c.Myself {
 				rp := n.replication()
-				if rp == nil {
+				if rp == nil || n.tooOld(rp) {
 					continue
 				}
 				off = rp.ReplOffset()
 			} else {
 				resp, err := callWithin(c.Raft, &rpcReq{T: "offset"}, max(2*n.heartbeat(), 200*time.Millisecond))
-				if err != nil || resp.Err != "" {
+				if err != nil || resp.Err != "" || resp.TooOld {
 					continue
 				}
 				off = resp.Offset

@@ -27,6 +27,9 @@ type NodeInfo struct {
 	// when it has none left (Redis's CLUSTER_NODE_MIGRATE_TO). Cleared
 	// when it becomes a replica.
 	MigrateTo bool `json:"mt,omitempty"`
+	// NoFailover: the node's cluster-replica-no-failover (a replica
+	// shows the nofailover flag and is not promoted automatically).
+	NoFailover bool `json:"nf,omitempty"`
 }
 
 // State is the replicated cluster configuration: every node applies the

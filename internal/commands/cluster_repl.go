@@ -27,6 +27,9 @@ func (h *Handlers) ClusterReplication() cluster.Replication {
 // ReplOffset implements cluster.Replication.
 func (r clusterRepl) ReplOffset() int64 { return r.h.Repl.ReplOffset() }
 
+// DataAge implements cluster.Replication.
+func (r clusterRepl) DataAge() (time.Duration, bool) { return r.h.Repl.MasterDataAge() }
+
 // Follow implements cluster.Replication.
 func (r clusterRepl) Follow(ip string, port int) {
 	if ip == "" {

@@ -38,6 +38,7 @@ type Replication interface {
 	AckedReplicas(off int64) (n int, wake <-chan struct{})
 	RequestAcks()
 	ReplOffset() int64
+	MasterDataAge() (time.Duration, bool)
 	Replicas() []persist.ReplicaInfo
 	ReplicationInfo() []string
 }

@@ -133,6 +133,26 @@ func (m *Manager) SyncStats() (full, partialOK, partialErr int64) {
 // ReplOffset is master_repl_offset: bytes fed to the replication stream.
 func (m *Manager) ReplOffset() int64 { return m.repl.offset.Load() }
 
+// MasterDataAge is how old a replica's data may be, Redis's data_age for
+// cluster-replica-validity-factor: the time since the last byte from its
+// master while the link is up, else since the link went down. ok is false
+// when this server is not a replica or its link was never up (Redis then
+// counts from the epoch).
+func (m *Manager) MasterDataAge() (age time.Duration, ok bool) {
+	l := m.link.Load()
+	if l == nil {
+		return 0, false
+	}
+	now := time.Now()
+	if l.State() == linkConnected {
+		return now.Sub(time.UnixMilli(l.lastIO.Load())), true
+	}
+	if d := l.downSince.Load(); d > 0 {
+		return now.Sub(time.Unix(d, 0)), true
+	}
+	return 0, false
+}
+
 // feedReplicas appends one unit's effects to the replication stream
 // (Executor.Propagate, under the written keys' locks).
 func (m *Manager) feedReplicas(db int, cmds [][][]byte) {

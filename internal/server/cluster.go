@@ -55,6 +55,14 @@ func (s *Server) startCluster() (stop func(), err error) {
 		n.SetReplicaMigration(s.cfg.Bool("cluster-allow-replica-migration"), int(s.cfg.Int("cluster-migration-barrier")))
 	}
 	migration("")
+	limits := func(string) {
+		n.SetFailoverLimits(s.cfg.Bool("cluster-replica-no-failover"), int(s.cfg.Int("cluster-replica-validity-factor")),
+			time.Duration(s.cfg.Int("repl-ping-replica-period"))*time.Second)
+	}
+	limits("")
+	for _, name := range []string{"cluster-replica-no-failover", "cluster-replica-validity-factor", "repl-ping-replica-period"} {
+		s.cfg.OnChange(name, limits)
+	}
 	s.cfg.OnChange("cluster-allow-replica-migration", migration)
 	s.cfg.OnChange("cluster-migration-barrier", migration)
 	s.exec.Cluster = n

@@ -469,7 +469,9 @@ func TestClusterCreateReplicasRedisCli(t *testing.T) {
 // replica of master 0 with the smaller id migrates to it (Redis's replica
 // migration, docs/design/cluster.md), unless its
 // cluster-allow-replica-migration is no or its cluster-migration-barrier
-// would be crossed.
+// would be crossed. Then master 1 stops, and its new replica is promoted
+// only once neither its cluster-replica-no-failover nor its
+// cluster-replica-validity-factor holds it back.
 func TestClusterReplicaMigration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seven raft nodes")
@@ -565,5 +567,51 @@ func TestClusterReplicaMigration(t *testing.T) {
 	}
 	if r := cs[1].mustDo("CLUSTER", "REPLICAS", ids[1]); !strings.Contains(r, idOf(cand)+" ") {
 		t.Fatalf("CLUSTER REPLICAS of master 1: %q", r)
+	}
+
+	// the limits on automatic failover: master 1 stops while its replica
+	// has cluster-replica-no-failover, then data too old for its
+	// cluster-replica-validity-factor; neither promotes it
+	cc.mustDo("CONFIG", "SET", "cluster-replica-no-failover", "yes")
+	for _, i := range []int{0, 2, 5} {
+		pollUntil(t, 10*time.Second, fmt.Sprintf("nofailover flag on node %d", i), func() (bool, string) {
+			l := nodesLine(cs[i], idOf(cand))
+			return strings.Contains(l, " slave,nofailover "+ids[1]+" "), l
+		})
+	}
+	if l := nodesLine(cc, idOf(cand)); !strings.Contains(l, " myself,slave,nofailover ") {
+		t.Fatalf("CLUSTER NODES on the replica itself: %q", l)
+	}
+	stopped := time.Now()
+	nodes[1].stop()
+	pollUntil(t, 10*replNodeTimeout*time.Millisecond, "master 1 flagged fail", func() (bool, string) {
+		l := nodesLine(cs[0], ids[1])
+		return strings.Contains(l, "master,fail"), l
+	})
+	notPromoted := func(what string) {
+		t.Helper()
+		if l := nodesLine(cs[0], idOf(cand)); !strings.Contains(l, " slave") {
+			t.Fatalf("%s: promoted: %q", what, l)
+		}
+	}
+	time.Sleep(2 * time.Second)
+	notPromoted("cluster-replica-no-failover yes")
+	// the link has been down since the stop: with a factor of 1 and a
+	// ping period of 1 s, data older than 3 + 1 + 3 s is too old
+	cc.mustDo("CONFIG", "SET", "cluster-replica-validity-factor", "1", "repl-ping-replica-period", "1")
+	time.Sleep(time.Until(stopped.Add(8 * time.Second)))
+	cc.mustDo("CONFIG", "SET", "cluster-replica-no-failover", "no")
+	time.Sleep(2 * time.Second)
+	notPromoted("data too old")
+	cc.mustDo("CONFIG", "SET", "cluster-replica-validity-factor", "0") // no limit
+	pollUntil(t, 20*time.Second, "the replica promoted", func() (bool, string) {
+		l := nodesLine(cs[0], idOf(cand))
+		return strings.Contains(l, " master - ") && strings.Contains(l, " 5461-10922"), l
+	})
+	cc.mustDo("READWRITE")
+	for _, k := range keys {
+		if r := cc.mustDo("GET", k); r != fmt.Sprintf("$%d\r\n%s\r\n", len(k), k) {
+			t.Fatalf("GET %s on the promoted replica: %q", k, r)
+		}
 	}
 }
