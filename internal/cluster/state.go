@@ -244,12 +244,10 @@ func (s *State) Apply(op *Op) string {
 // replicate is OpReplicate, with CLUSTER REPLICATE's checks and texts
 // (the "no keys" part is checked by the node itself before proposing).
 func (s *State) replicate(op *Op) string {
-	n, m := s.Nodes[op.Node], s.Nodes[op.Target]
+	n, m, unknown := s.nodeAndTarget(op)
 	switch {
-	case n == nil:
-		return "ERR Unknown node " + op.Node
-	case m == nil:
-		return "ERR Unknown node " + op.Target
+	case unknown != "":
+		return unknown
 	case n == m:
 		return "ERR Can't replicate myself"
 	case m.Master != "":
@@ -274,12 +272,10 @@ func (s *State) replicate(op *Op) string {
 // place. Two replicas racing for one master cannot both win: the second
 // entry finds its node a replica of the first.
 func (s *State) failover(op *Op) string {
-	n, m := s.Nodes[op.Node], s.Nodes[op.Target]
+	n, m, unknown := s.nodeAndTarget(op)
 	switch {
-	case n == nil:
-		return "ERR Unknown node " + op.Node
-	case m == nil:
-		return "ERR Unknown node " + op.Target
+	case unknown != "":
+		return unknown
 	case n.Master != m.ID:
 		return "ERR Failover refused: " + op.Node + " is not a replica of " + op.Target
 	case op.Fail && !m.Fail:
@@ -306,18 +302,29 @@ func (s *State) failover(op *Op) string {
 	return ""
 }
 
+// nodeAndTarget returns op's Node and Target, or the error reply naming
+// the first of them the configuration does not know.
+func (s *State) nodeAndTarget(op *Op) (n, target *NodeInfo, unknown string) {
+	n, target = s.Nodes[op.Node], s.Nodes[op.Target]
+	switch {
+	case n == nil:
+		return nil, nil, "ERR Unknown node " + op.Node
+	case target == nil:
+		return nil, nil, "ERR Unknown node " + op.Target
+	}
+	return n, target, ""
+}
+
 // migrate is OpMigrate, Redis's clusterHandleSlaveMigration decided by
 // the replica (Local.checkMigration) and checked again here against the
 // configuration the entry applies to: a migration racing a failover, a
 // CLUSTER REPLICATE or another migration is refused if it no longer
 // holds.
 func (s *State) migrate(op *Op) string {
-	n, t := s.Nodes[op.Node], s.Nodes[op.Target]
+	n, t, unknown := s.nodeAndTarget(op)
 	switch {
-	case n == nil:
-		return "ERR Unknown node " + op.Node
-	case t == nil:
-		return "ERR Unknown node " + op.Target
+	case unknown != "":
+		return unknown
 	case n.Master == "" || n.Master == t.ID:
 		return "ERR Migration refused: " + op.Node + " is not a replica of another master"
 	case s.WorkingReplicas(n.Master) <= op.Barrier:
