@@ -935,7 +935,9 @@ func (n *Local) Reset(hard bool) error {
 		if err != nil {
 			return err
 		}
-		if reply != "" {
+		// "Unknown node" for this node: a try that leaderCall repeated
+		// (its answer lost to a change of leader) had already applied
+		if reply != "" && reply != "ERR Unknown node "+n.ID() {
 			return errors.New(reply)
 		}
 	}

@@ -582,7 +582,6 @@ func TestClusterReplicaMigration(t *testing.T) {
 	if l := nodesLine(cc, idOf(cand)); !strings.Contains(l, " myself,slave,nofailover ") {
 		t.Fatalf("CLUSTER NODES on the replica itself: %q", l)
 	}
-	stopped := time.Now()
 	nodes[1].stop()
 	pollUntil(t, 10*replNodeTimeout*time.Millisecond, "master 1 flagged fail", func() (bool, string) {
 		l := nodesLine(cs[0], ids[1])
@@ -596,10 +595,13 @@ func TestClusterReplicaMigration(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 	notPromoted("cluster-replica-no-failover yes")
-	// the link has been down since the stop: with a factor of 1 and a
-	// ping period of 1 s, data older than 3 + 1 + 3 s is too old
+	// with a factor of 1 and a ping period of 1 s, data older than
+	// 3 + 1 + 3 s is too old: the replica's link has been down for 8 s
 	cc.mustDo("CONFIG", "SET", "cluster-replica-validity-factor", "1", "repl-ping-replica-period", "1")
-	time.Sleep(time.Until(stopped.Add(8 * time.Second)))
+	pollUntil(t, 30*time.Second, "the link down for 8 s", func() (bool, string) {
+		d, err := strconv.Atoi(replInfo(cc, "replication", "master_link_down_since_seconds"))
+		return err == nil && d >= 8, cc.mustDo("INFO", "replication")
+	})
 	cc.mustDo("CONFIG", "SET", "cluster-replica-no-failover", "no")
 	time.Sleep(2 * time.Second)
 	notPromoted("data too old")
@@ -609,9 +611,10 @@ func TestClusterReplicaMigration(t *testing.T) {
 		return strings.Contains(l, " master - ") && strings.Contains(l, " 5461-10922"), l
 	})
 	cc.mustDo("READWRITE")
-	for _, k := range keys {
-		if r := cc.mustDo("GET", k); r != fmt.Sprintf("$%d\r\n%s\r\n", len(k), k) {
-			t.Fatalf("GET %s on the promoted replica: %q", k, r)
-		}
+	for _, k := range keys { // once its cluster state is ok again
+		pollUntil(t, 10*time.Second, k+" on the promoted replica", func() (bool, string) {
+			r := cc.mustDo("GET", k)
+			return r == fmt.Sprintf("$%d\r\n%s\r\n", len(k), k), r
+		})
 	}
 }
