@@ -630,7 +630,7 @@ func (d debugConn) ReadCommand() ([][]byte, error) {
 	c := d.c
 	c.streak = 0 // no going back to an event loop in the middle of a command
 	c.prepareRead()
-	args, err := c.rd.ReadCommand()
+	args, err := c.readCommand(false) // the script's arguments alias the buffer: kept
 	if err != nil {
 		return nil, err
 	}
@@ -710,7 +710,8 @@ func (c *conn) runOwn() bool {
 func (c *conn) run() bool {
 	for {
 		c.prepareRead() // live reader limits (limits.go)
-		args, err := c.rd.ReadCommand()
+		// an idle client's buffers are released meanwhile (idle.go)
+		args, err := c.readCommand(true)
 		if err != nil {
 			if err == errWouldBlock {
 				return true // event loop: wait for input
