@@ -46,6 +46,8 @@ type ClientMem struct {
 	Fat  int64 // the query buffer kept at a big argument's size
 	Out  int64 // replies and pushes not written yet
 	Cap  int64 // the read buffer's size (0: released while idle)
+	Rbs  int64 // the reply buffer's size (0: none yet, or released while idle)
+	Rbp  int64 // the most the reply buffer held in one batch lately (Redis's buf_peak)
 }
 
 // NetStats are server-wide counters kept by the network layer.

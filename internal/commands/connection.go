@@ -317,9 +317,9 @@ func (h *Handlers) clientInfoLine(cl, from *command.Client, self [][]byte, now i
 	// the query buffer's allocation holds its bytes and the room for the
 	// rest of a big argument (queryMemory in the server)
 	total := m.Base + max(m.Cap, m.Qbuf+m.Room, m.Fat) + int64(argv) + m.Out
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=16384 rbp=0 obl=%d oll=%d omem=%d tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=%d rbp=%d obl=%d oll=%d omem=%d tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
 		cl.ID, cl.Addr, cl.LAddr, cl.FD.Load(), cl.Name(), (now-cl.Created)/1000, (now-cl.LastTime.Load())/1000,
-		flags, v.DB, sub, psub, ssub, multi, m.Qbuf, qfree, argv, obl, oll, omem, total, last, v.User, redir, v.Proto)
+		flags, v.DB, sub, psub, ssub, multi, m.Qbuf, qfree, argv, m.Rbs, m.Rbp, obl, oll, omem, total, last, v.User, redir, v.Proto)
 }
 
 func (h *Handlers) clientList(c *command.Ctx) {

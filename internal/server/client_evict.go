@@ -58,7 +58,10 @@ func (c *conn) releaseBuffers() {
 		c.qcap.Store(0)
 		c.s.idleReleases.Add(1)
 	}
-	c.w.Release()
+	if c.w.Release() { // CLIENT LIST rbs, rbp (noteReplyBuffer)
+		c.rcap.Store(0)
+		c.rpeak.Store(0)
+	}
 }
 
 // queryMemory is a client's query buffer as Redis counts it: the

@@ -42,9 +42,6 @@ func TestIdleClientBuffers(t *testing.T) {
 			c := dialRaw(t, tc.addr)
 			c.mustDo("CLIENT", "SETNAME", "sleeper")
 			c.mustDo("SET", "k", "v")
-			if tc.name == "crescent" && srv.LoopConns() == 0 {
-				t.Skip("connections on goroutines (event-loop no): their read buffers are not released")
-			}
 			if free := idleQbufFree(t, obs, "sleeper"); free != 0 {
 				t.Fatalf("qbuf-free=%d after more than 2 s idle, want 0", free)
 			}

@@ -45,6 +45,7 @@ type clientLimits struct {
 type connLimits struct {
 	replySoftSince time.Time // since when the soft output limit is exceeded
 	readDeadline   bool      // an idle-timeout read deadline is armed
+	idleState                // the idle release on a goroutine (idle.go)
 }
 
 // writeTick bounds one blocked write on a plain connection, so that a
@@ -146,21 +147,19 @@ func (c *conn) beforeRead() error {
 	t := c.s.clientLimits.timeout.Int()
 	if t > 0 && c.cl.Flags&command.ClientPubSub == 0 {
 		c.readDeadline = true
-		return c.nc.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+		return c.armTimeout(time.Duration(t) * time.Second) // or the idle release's (idle.go)
 	}
+	c.timeoutAt = time.Time{}
 	if c.readDeadline {
-		c.readDeadline = false
+		c.readDeadline, c.idleArmed = false, false
 		if err := c.nc.SetReadDeadline(time.Time{}); err != nil {
 			return err
 		}
 	}
-	if c.fromLoop && c.lp == nil && c.streak >= rejoinAfter && c.canRejoin() {
+	if c.fromLoop && c.lp == nil && c.streak >= rejoinAfter && !c.held && c.canRejoin() {
 		return errRejoin // back to an event loop (loop.go)
 	}
-	if c.cl.Flags&command.ClientPubSub != 0 {
-		return c.idleWait() // a subscriber's read buffer (idlewait_linux.go)
-	}
-	return nil
+	return c.armIdle() // release the buffers once idle (idle.go)
 }
 
 // limitFor returns the output limit class of the client.

@@ -404,13 +404,6 @@ func (s *Server) tickLoops() {
 // about once a second.
 const sweepEvery = 10
 
-// idleRelease is how long a loop connection must have been idle for its
-// read and reply buffers to be released (Redis's
-// clientsCronResizeQueryBuffer frees the query buffer of a client idle
-// for more than 2 seconds). An idle connection then holds about 4 KiB
-// instead of 36 KiB; its next request allocates a read buffer again.
-const idleRelease = 2 * time.Second
-
 // releaseIdle releases the read and reply buffers of the connections no
 // worker serves that have been idle for idleRelease (their last command
 // began that long ago). It claims each, as a worker does to serve it: a
@@ -953,6 +946,7 @@ func (l *eventLoop) handoff(c *conn) {
 		return
 	}
 	c.nc, c.lp = nc, nil
+	c.idleArmed = false // a new socket: no deadline (idle.go)
 	c.noteFD(nc)
 	// net.FileConn turns the runtime's default keep-alive (15 s) on: put
 	// tcp-keepalive's back (or off)

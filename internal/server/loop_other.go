@@ -19,9 +19,6 @@ func (s *Server) rejoin(c *conn) bool { return false }
 func (c *conn) requestSink() bool     { return false }
 func (s *Server) tickLoops()          {}
 
-// idleWait releases nothing off Linux (idlewait_linux.go).
-func (c *conn) idleWait() error { return nil }
-
 // procSource is Linux-only (procs_linux.go).
 type procSource interface{}
 

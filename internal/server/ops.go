@@ -77,7 +77,13 @@ func (c countingReader) Read(p []byte) (int, error) {
 type connReader struct{ c *conn }
 
 func (r connReader) Read(p []byte) (int, error) {
-	n, err := r.c.nc.Read(p)
+	var n int
+	var err error
+	if r.c.held { // the byte an idle wait read (idle.go)
+		p[0], r.c.held, n = r.c.heldByte[0], false, 1
+	} else {
+		n, err = r.c.readArmed(p)
+	}
 	if n > 0 {
 		// the buffered input grows by n (client_evict.go)
 		q := int64(r.c.rd.Buffered() + n)

@@ -544,8 +544,12 @@ type conn struct {
 	streak   int
 	qbuf     atomic.Int64 // query buffer length, for CLIENT LIST from other clients
 	qcap     atomic.Int64 // the read buffer's size, for the same (Reader.Cap)
-	outbox                // pushes from other goroutines (output.go)
-	connMem               // maxmemory-clients accounting (client_evict.go)
+	// the reply buffer's size and peak (CLIENT LIST rbs, rbp), published
+	// after each batch (noteReplyBuffer); rpeakAt: when the peak started
+	rcap, rpeak atomic.Int64
+	rpeakAt     int64
+	outbox      // pushes from other goroutines (output.go)
+	connMem     // maxmemory-clients accounting (client_evict.go)
 
 	connLimits           // output limit and idle timeout state (limits.go)
 	gate       replyGate // CLIENT REPLY OFF/SKIP (reply.go)
@@ -611,12 +615,36 @@ func (c *conn) flush() error {
 	}
 	err := c.writeOut(true) // also ends the batch (output.go)
 	c.inBatch = false
+	used := len(c.w.Buf)
 	if cap(c.w.Buf) > 1<<20 {
 		c.w.Buf = nil // the next reply starts small again
 	} else {
 		c.w.Reset()
 	}
+	c.noteReplyBuffer(used)
 	return err
+}
+
+// replyPeakReset is how long the reply buffer's peak (CLIENT LIST rbp) is
+// kept: Redis's reply_buffer_peak_reset_time (5 s) starts it again from
+// what the buffer holds then.
+const replyPeakReset = 5000 // ms
+
+// noteReplyBuffer publishes, after a batch's replies were written, the
+// reply buffer's size (CLIENT LIST rbs) and its peak (rbp: the most one
+// batch put in it, over the last replyPeakReset) for the other clients'
+// CLIENT LIST; used is what the batch put in it.
+func (c *conn) noteReplyBuffer(used int) {
+	if n := int64(cap(c.w.Buf)); n != c.rcap.Load() {
+		c.rcap.Store(n)
+	}
+	u := int64(used)
+	if now := c.s.clockMs.Load(); now-c.rpeakAt >= replyPeakReset {
+		c.rpeakAt = now
+		c.rpeak.Store(u)
+	} else if u > c.rpeak.Load() {
+		c.rpeak.Store(u)
+	}
 }
 
 // debugConn is a connection's command.DebugIO: a script under the Lua
@@ -630,7 +658,7 @@ func (d debugConn) ReadCommand() ([][]byte, error) {
 	c := d.c
 	c.streak = 0 // no going back to an event loop in the middle of a command
 	c.prepareRead()
-	args, err := c.rd.ReadCommand()
+	args, err := c.readCommand(false) // the script's arguments alias the buffer: kept
 	if err != nil {
 		return nil, err
 	}
@@ -710,7 +738,8 @@ func (c *conn) runOwn() bool {
 func (c *conn) run() bool {
 	for {
 		c.prepareRead() // live reader limits (limits.go)
-		args, err := c.rd.ReadCommand()
+		// an idle client's buffers are released meanwhile (idle.go)
+		args, err := c.readCommand(true)
 		if err != nil {
 			if err == errWouldBlock {
 				return true // event loop: wait for input
@@ -847,8 +876,10 @@ func (s *Server) ClientMemory(id int64, self bool) commands.ClientMem {
 	var m commands.ClientMem
 	if self {
 		m.Qbuf, m.Out, m.Cap = int64(c.rd.Held()), c.ownOutput(), int64(c.rd.Cap())
+		m.Rbs, m.Rbp = int64(cap(c.w.Buf)), max(c.rpeak.Load(), int64(len(c.w.Buf)))
 	} else {
 		m.Qbuf, m.Room, m.Argv, m.Cap = c.qbuf.Load(), c.qroom.Load(), c.qargv.Load(), c.qcap.Load()
+		m.Rbs, m.Rbp = c.rcap.Load(), c.rpeak.Load()
 		m.Out, _ = c.otherOutput()
 	}
 	m.Fat = c.fatQbuf.Load()

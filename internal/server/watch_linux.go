@@ -21,6 +21,10 @@ func (c *conn) watchClose() func() {
 	if err != nil {
 		return func() {}
 	}
+	// no deadline while it waits (an idle-release or idle-timeout one
+	// would end the watch): the next read arms them again (idle.go)
+	c.idleArmed, c.readDeadline = false, false
+	c.nc.SetReadDeadline(time.Time{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
