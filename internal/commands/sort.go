@@ -267,6 +267,14 @@ func (h *Handlers) sortGeneric(c *command.Ctx, readonly bool) {
 		items[i].score = f
 	}
 	if !dontsort {
+		// ALPHA compares binary-safe with STORE (compareStringObjects),
+		// else as C strings (strcoll, in the C locale strcmp): up to the
+		// first NUL, so "b\x00" and "b" are equal and stay in the input's
+		// order
+		alphaCompare := bytes.Compare
+		if storekey == nil {
+			alphaCompare = cstringCompare
+		}
 		cmp := func(a, b *sortItem) int {
 			var r int
 			switch {
@@ -290,10 +298,10 @@ func (h *Handlers) sortGeneric(c *command.Ctx, readonly bool) {
 						r = 1
 					}
 				default:
-					r = bytes.Compare(a.cmpobj, b.cmpobj)
+					r = alphaCompare(a.cmpobj, b.cmpobj)
 				}
 			default:
-				r = bytes.Compare(a.obj, b.obj)
+				r = alphaCompare(a.obj, b.obj)
 			}
 			if desc {
 				r = -r
@@ -363,4 +371,16 @@ func (h *Handlers) sortGeneric(c *command.Ctx, readonly bool) {
 		c.Event('g', "del", storekey)
 	}
 	c.W.Int(outputlen)
+}
+
+// cstringCompare compares a and b as C strings, as strcmp does: each ends
+// at its first NUL byte, and the bytes compare unsigned.
+func cstringCompare(a, b []byte) int {
+	if i := bytes.IndexByte(a, 0); i >= 0 {
+		a = a[:i]
+	}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return bytes.Compare(a, b)
 }

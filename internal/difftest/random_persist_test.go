@@ -79,7 +79,12 @@ func persistSeed(t *testing.T, seed uint64) {
 				args[0] == "SELECT" || args[0] == "SWAPDB" || args[0] == "CONFIG") {
 				t.Logf("trace: %q", shortArgs(args))
 			}
-			rrep, crep := persistDo(t, r, args), persistDo(t, c, args)
+			var rrep, crep []byte
+			if args[0] == "ACCESS" {
+				rrep, crep = accessDo(t, r, c, args)
+			} else {
+				rrep, crep = r.MustDo(t, args...), c.MustDo(t, args...)
+			}
 			if args[0] == "FUNCTION" && (len(rrep) == 0 || rrep[0] != '-') {
 				rrep, crep = nil, nil // FUNCTION LIST's order is dict order in Redis
 			}
@@ -175,21 +180,33 @@ func persistSeed(t *testing.T, seed uint64) {
 	t.Logf("seed %d: %d keys, encodings %v, %d DUMPs compared byte for byte", seed, keys, enc, g.dumpsCompared)
 }
 
-// persistDo runs args on conn, except for the pseudo-command ACCESS key
-// IDLETIME|FREQ n: the key is put back from its DUMP by RESTORE ... REPLACE
-// with that option (its TTL dropped), so that keys have access
-// information of their own for the RDB's IDLE and FREQ records.
-func persistDo(t *testing.T, conn *Conn, args []string) []byte {
+// accessDo runs the pseudo-command ACCESS key IDLETIME|FREQ n on both
+// servers: the key is put back from its DUMP by RESTORE ... REPLACE with
+// that option (its TTL dropped), so that keys have access information of
+// their own for the RDB's IDLE and FREQ records. Each server restores its
+// own DUMP, except a hash Redis holds as a hash table: that DUMP lists the
+// fields in the order of Redis's dict (seeded per process), and a RESTORE
+// under limits the hash now fits makes a listpack in that order, which
+// Crescent cannot know (seed 30108: two fields, DUMPs differing in their
+// order). Crescent then restores Redis's payload, so both listpacks hold
+// Redis's order.
+func accessDo(t *testing.T, r, c *Conn, args []string) (rrep, crep []byte) {
 	t.Helper()
-	if args[0] != "ACCESS" {
-		return conn.MustDo(t, args...)
+	rdump, cdump := r.MustDo(t, "DUMP", args[1]), c.MustDo(t, "DUMP", args[1])
+	rv, _, rerr := Parse(rdump)
+	cv, _, cerr := Parse(cdump)
+	if rerr != nil || cerr != nil || rv.Null || cv.Null {
+		return rdump, cdump
 	}
-	dump := conn.MustDo(t, "DUMP", args[1])
-	v, _, err := Parse(dump)
-	if err != nil || v.Null {
-		return dump
+	payload := cv.Str
+	if bytes.Contains(r.MustDo(t, "OBJECT", "ENCODING", args[1]), []byte("hashtable")) &&
+		bytes.Equal(r.MustDo(t, "TYPE", args[1]), []byte("+hash\r\n")) {
+		payload = rv.Str
 	}
-	return conn.MustDo(t, "RESTORE", args[1], "0", string(v.Str), "REPLACE", args[2], args[3])
+	restore := func(conn *Conn, payload []byte) []byte {
+		return conn.MustDo(t, "RESTORE", args[1], "0", string(payload), "REPLACE", args[2], args[3])
+	}
+	return restore(r, rv.Str), restore(c, payload)
 }
 
 // shortArgs cuts long arguments for a failure message.

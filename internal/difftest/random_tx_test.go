@@ -289,8 +289,18 @@ func randomTxCommand(rng *rand.Rand, x int, inMulti bool) []string {
 	case 15:
 		return []string{"DEL", key()}
 	case 16:
-		// negative expiry deletes the key: touches a watched key
-		return []string{pick("EXPIRE", "PEXPIRE"), key(), pick("-1", "100", "0", "x", "9223372036854775807")}
+		// negative expiry deletes the key: touches a watched key. The
+		// positive one outlives the seed in both units (100 s): a key
+		// expiring during a seed (PEXPIRE k 100) races the servers'
+		// active expiry and the step between the two servers (DBSIZE
+		// and EXISTS differed, seeds 30087 and 30236, 1 run in 3).
+		cmd := pick("EXPIRE", "PEXPIRE")
+		k := key()
+		ttl := pick("-1", "100", "0", "x", "9223372036854775807")
+		if cmd == "PEXPIRE" && ttl == "100" {
+			ttl = "100000"
+		}
+		return []string{cmd, k, ttl}
 	case 17:
 		return []string{pick("FLUSHDB", "FLUSHALL")}
 	case 18:

@@ -360,6 +360,11 @@ func (db DB) SetStringCond(key, v []byte, exp int64, nx, xx bool) (found, stored
 func (db DB) put(key []byte, val any, str []byte, exp int64) {
 	ds, h, sh := db.locate(key)
 	old := ds.keys.get(h, key)
+	// Redis's setKey looks the key up for writing first: an expired one is
+	// deleted (its "expired" event) and the value is a new key ("new")
+	if old != nil && db.expireIfNeeded(ds, h, sh, old) {
+		old = nil
+	}
 	access := db.s.newAccess(db.Now)
 	var oldSize uint32
 	var oldExp int64
