@@ -359,10 +359,7 @@ func (h *Handlers) bitop(c *command.Ctx) {
 	}
 	c.DB = saved
 	if maxlen == 0 {
-		if c.DB.Delete(dst) {
-			c.Modified(dst)
-			c.Event('g', "del", dst)
-		}
+		deleteDestination(c, dst)
 		c.W.Int(0)
 		return
 	}

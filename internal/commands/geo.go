@@ -744,10 +744,7 @@ func (h *Handlers) georadius(c *command.Ctx, srcIdx int, flags int) {
 	}
 	if z == nil {
 		if storekey != nil {
-			if c.DB.Delete(storekey) {
-				c.Modified(storekey)
-				c.Event('g', "del", storekey)
-			}
+			deleteDestination(c, storekey)
 			c.W.Int(0)
 		} else {
 			c.W.Array(0)
@@ -818,10 +815,7 @@ func (h *Handlers) georadius(c *command.Ctx, srcIdx int, flags int) {
 		return
 	}
 	if len(points) == 0 {
-		if c.DB.Delete(storekey) {
-			c.Modified(storekey)
-			c.Event('g', "del", storekey)
-		}
+		deleteDestination(c, storekey)
 		c.W.Int(0)
 		return
 	}

@@ -445,14 +445,22 @@ func (h *Handlers) buildSet(add func(put func(m []byte))) *keyspace.Set {
 	return out
 }
 
+// deleteDestination is Redis's dbDelete of a store command's destination
+// when its result is empty (SUNIONSTORE, ZRANGESTORE, BITOP, SORT STORE,
+// GEOSEARCHSTORE...): what is stored there is deleted, an expired key not
+// yet reclaimed included, with the "del" event, not "expired".
+func deleteDestination(c *command.Ctx, key []byte) {
+	if c.DB.DeleteStored(key) {
+		c.Modified(key)
+		c.Event('g', "del", key)
+	}
+}
+
 // storeSet stores s at dst (deleting dst when s is empty) and replies with
 // its size.
 func storeSet(c *command.Ctx, dst []byte, s *keyspace.Set, event string) {
 	if s.Len() == 0 {
-		if c.DB.Delete(dst) {
-			c.Modified(dst)
-			c.Event('g', "del", dst)
-		}
+		deleteDestination(c, dst)
 		c.W.Int(0)
 		return
 	}

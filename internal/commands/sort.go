@@ -366,9 +366,8 @@ func (h *Handlers) sortGeneric(c *command.Ctx, readonly bool) {
 		c.Modified(storekey)
 		c.Dirty += int(outputlen) - 1
 		c.Event('l', "sortstore", storekey)
-	} else if c.DB.Delete(storekey) {
-		c.Modified(storekey)
-		c.Event('g', "del", storekey)
+	} else {
+		deleteDestination(c, storekey)
 	}
 	c.W.Int(outputlen)
 }

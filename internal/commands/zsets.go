@@ -703,10 +703,7 @@ func (h *Handlers) zrangeGeneric(c *command.Ctx, argStart int, store bool, rt zr
 	}
 	dst := c.Args[1]
 	if len(nodes) == 0 {
-		if c.DB.Delete(dst) {
-			c.Modified(dst)
-			c.Event('g', "del", dst)
-		}
+		deleteDestination(c, dst)
 		c.W.Int(0)
 		return
 	}
@@ -1253,10 +1250,7 @@ func (h *Handlers) zsetOp(c *command.Ctx, dstkey []byte, numkeysIdx int, op int,
 			c.Event('z', [...]string{"zunionstore", "zinterstore", "zdiffstore"}[op], dstkey)
 		} else {
 			c.W.Int(0)
-			if c.DB.Delete(dstkey) {
-				c.Modified(dstkey)
-				c.Event('g', "del", dstkey)
-			}
+			deleteDestination(c, dstkey)
 		}
 		return
 	}

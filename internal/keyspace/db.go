@@ -604,6 +604,21 @@ func (db DB) Delete(key []byte) bool {
 	return true
 }
 
+// DeleteStored removes what is stored at key, whatever its expiry, as
+// Redis's dbDelete: a store command whose result is empty deletes its
+// destination this way, so an expired key not yet reclaimed is deleted
+// (the command's "del"), not expired. It reports whether a key was there.
+func (db DB) DeleteStored(key []byte) bool {
+	ds, h, sh := db.locate(key)
+	p := ds.keys.get(h, key)
+	if p == nil {
+		return false
+	}
+	db.streamLeft(key, p, nil)
+	db.remove(ds, h, sh, p)
+	return true
+}
+
 // SetExpire sets an existing key's absolute expiry (0 removes it). It
 // reports whether the key exists.
 func (db DB) SetExpire(key []byte, exp int64) bool {
