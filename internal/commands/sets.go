@@ -3,6 +3,7 @@ package commands
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -457,17 +458,18 @@ func deleteDestination(c *command.Ctx, key []byte) {
 }
 
 // storeSet stores s at dst (deleting dst when s is empty) and replies with
-// its size.
+// its size. As Redis, the reply comes before the event: a RESP3 client
+// subscribed to its own events sees the reply first.
 func storeSet(c *command.Ctx, dst []byte, s *keyspace.Set, event string) {
 	if s.Len() == 0 {
-		deleteDestination(c, dst)
 		c.W.Int(0)
+		deleteDestination(c, dst)
 		return
 	}
 	c.DB.Set(dst, s, 0)
 	c.Modified(dst)
-	c.Event('s', event, dst)
 	c.W.Int(int64(s.Len()))
+	c.Event('s', event, dst)
 }
 
 func (h *Handlers) sinterstore(c *command.Ctx) {
@@ -475,6 +477,12 @@ func (h *Handlers) sinterstore(c *command.Ctx) {
 	sets, ok := loadSets(c, c.Args[2:])
 	c.DB = saved
 	if !ok {
+		return
+	}
+	if slices.Contains(sets, nil) {
+		// a missing key: Redis's early answer deletes dst before its reply
+		deleteDestination(c, c.Args[1])
+		c.W.Int(0)
 		return
 	}
 	out := h.buildSet(func(put func([]byte)) {

@@ -119,7 +119,8 @@ func (e *Executor) markWatched(db int, key []byte) {
 // counts it as a modification, an "expired" notification is emitted and,
 // while anything keeps propagated writes (the AOF, replicas), a DEL is
 // propagated. cur is the client whose command found it expired (nil: the
-// active expiry), for client tracking's NOLOOP. It is meant for
+// active expiry), for client tracking's NOLOOP and the order of its own
+// notifications. It is meant for
 // keyspace.Hooks.Expired (called under the key's shard lock).
 func (e *Executor) KeyExpired(db int, key string, cur *command.Client) {
 	if e.watchReg().n.Load() != 0 {
@@ -127,7 +128,10 @@ func (e *Executor) KeyExpired(db int, key string, cur *command.Client) {
 	}
 	e.touchedNoClient(cur, true, db, []byte(key)) // client tracking (ops.go)
 	if e.Notify != nil {
-		e.Notify('x', "expired", db, []byte(key), nil)
+		// from cur: a RESP3 client subscribed to its own events gets
+		// "expired" in its reply stream, before its command's other
+		// events, as Redis's lookup sends it first
+		e.Notify('x', "expired", db, []byte(key), cur)
 	}
 	if e.Propagate != nil && e.Propagating != nil && e.Propagating() {
 		// as Redis: the AOF and the replicas get a DEL (a replica does not
