@@ -39,7 +39,7 @@ func (v *View) NodeLine(n *Node, pong int64) string {
 		b.WriteString(",fail")
 		link = "disconnected"
 	}
-	if n.NoFailover && n.Master != "" {
+	if n.NoFailover { // on a master too, as Redis's clusterUpdateMyselfFlags
 		b.WriteString(",nofailover")
 	}
 	if n.Myself {
