@@ -579,9 +579,11 @@ func TestClusterReplicaMigration(t *testing.T) {
 			return strings.Contains(l, " slave,nofailover "+ids[1]+" "), l
 		})
 	}
-	if l := nodesLine(cc, idOf(cand)); !strings.Contains(l, " myself,slave,nofailover ") {
-		t.Fatalf("CLUSTER NODES on the replica itself: %q", l)
-	}
+	// the replica's own view applies the entry on its own time too
+	pollUntil(t, 10*time.Second, "nofailover flag on the replica itself", func() (bool, string) {
+		l := nodesLine(cc, idOf(cand))
+		return strings.Contains(l, " myself,slave,nofailover "), l
+	})
 	nodes[1].stop()
 	pollUntil(t, 10*replNodeTimeout*time.Millisecond, "master 1 flagged fail", func() (bool, string) {
 		l := nodesLine(cs[0], ids[1])
