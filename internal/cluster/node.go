@@ -66,7 +66,7 @@ type Local struct {
 	layer   atomic.Pointer[streamLayer]
 	mu      sync.Mutex // raft (re)starts
 	raft    *raft.Raft
-	trans   *raft.NetworkTransport
+	trans   *guardedTransport
 	store   *raftboltdb.BoltStore
 	fsm     *fsm
 	joining time.Time // raft restarted empty to join a group, at
@@ -209,8 +209,8 @@ func (n *Local) startRaft(wipe bool) error {
 	}
 	layer := &streamLayer{addr: n.ln.Addr(), conns: make(chan net.Conn, 16), done: make(chan struct{})}
 	n.layer.Store(layer)
-	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream: layer, MaxPool: 3, Timeout: 2 * time.Second, Logger: n.hlog})
+	trans := &guardedTransport{NetworkTransport: raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream: layer, MaxPool: 3, Timeout: 2 * time.Second, Logger: n.hlog})}
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(n.ID())
 	hb := n.heartbeat()
@@ -262,6 +262,7 @@ func (n *Local) stopRaft() {
 		return
 	}
 	n.raft.Shutdown().Error()
+	n.trans.quiesce() // a heartbeat still being handled must not meet a closed store
 	n.trans.Close()
 	n.store.Close()
 	n.raft = nil
@@ -420,9 +421,16 @@ func (n *Local) Propose(op *Op) (string, error) {
 
 // leaderCall runs req on the raft leader: here if this node leads, else
 // over the bus, retrying until a leader answers or the timeout.
+//
+// It gives up with ErrStopped as soon as the node is closing, even in the
+// middle of a bus call, so that Close does not wait for a background
+// proposal (an announcement, a migration) to time out.
 func (n *Local) leaderCall(req *rpcReq) (string, error) {
 	deadline := time.Now().Add(max(5*time.Second, 2*n.cfg.NodeTimeout))
 	for {
+		if n.stopping() {
+			return "", ErrStopped
+		}
 		r := n.currentRaft()
 		if r != nil && r.State() == raft.Leader {
 			reply, _, err := n.onLeader(r, req)
@@ -431,7 +439,9 @@ func (n *Local) leaderCall(req *rpcReq) (string, error) {
 			}
 		} else if r != nil {
 			if addr, _ := r.LeaderWithID(); addr != "" {
-				resp, err := call(string(addr), req)
+				// the leader's own apply waits up to the same timeout:
+				// a second more lets its answer arrive
+				resp, err := callStop(string(addr), req, time.Until(deadline)+time.Second, n.stop)
 				if err == nil && resp.Err == "" {
 					n.waitApplied(resp.Index, deadline)
 					return resp.Reply, nil
@@ -444,7 +454,24 @@ func (n *Local) leaderCall(req *rpcReq) (string, error) {
 		if time.Now().After(deadline) {
 			return "", ErrTimeout
 		}
-		time.Sleep(n.heartbeat() / 2)
+		select {
+		case <-n.stop:
+			return "", ErrStopped
+		case <-time.After(n.heartbeat() / 2):
+		}
+	}
+}
+
+// ErrStopped is returned by a change asked while the node is closing.
+var ErrStopped = errors.New("CLUSTERDOWN The cluster node is shutting down")
+
+// stopping tells whether Close was called.
+func (n *Local) stopping() bool {
+	select {
+	case <-n.stop:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -488,7 +515,7 @@ func (n *Local) onLeader(r *raft.Raft, req *rpcReq) (reply string, index uint64,
 // waitApplied waits until this node's configuration includes raft log
 // index (or the deadline).
 func (n *Local) waitApplied(index uint64, deadline time.Time) {
-	for index > 0 && time.Now().Before(deadline) {
+	for index > 0 && time.Now().Before(deadline) && !n.stopping() {
 		f := n.currentFSM()
 		if f == nil || f.applied.Load() >= index {
 			return
@@ -604,11 +631,28 @@ func call(addr string, req *rpcReq) (*rpcResp, error) {
 
 // callWithin is call with a deadline for the whole exchange.
 func callWithin(addr string, req *rpcReq, d time.Duration) (*rpcResp, error) {
+	return callStop(addr, req, d, nil)
+}
+
+// callStop is callWithin that also gives up when stop is closed (nil:
+// never).
+func callStop(addr string, req *rpcReq, d time.Duration, stop <-chan struct{}) (*rpcResp, error) {
 	nc, err := net.DialTimeout("tcp", addr, min(d, 2*time.Second))
 	if err != nil {
 		return nil, err
 	}
 	defer nc.Close()
+	if stop != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-stop:
+				nc.Close() // ends the read below
+			case <-done:
+			}
+		}()
+	}
 	nc.SetDeadline(time.Now().Add(d))
 	b, _ := json.Marshal(req)
 	if _, err := nc.Write(append(append([]byte{rpcMagic}, b...), '\n')); err != nil {

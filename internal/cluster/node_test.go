@@ -185,3 +185,47 @@ func TestReadMyID(t *testing.T) {
 		t.Errorf("missing file: %q, %v", id, err)
 	}
 }
+
+// TestLeaderCallStops: a change in flight gives up as soon as the node
+// closes, instead of retrying until its deadline (5 s or more) and holding
+// Close up.
+func TestLeaderCallStops(t *testing.T) {
+	n := &Local{cfg: Config{NodeTimeout: time.Second}, stop: make(chan struct{})}
+	time.AfterFunc(50*time.Millisecond, func() { close(n.stop) })
+	start := time.Now()
+	_, err := n.leaderCall(&rpcReq{T: "apply", Op: &Op{Kind: OpAddNode}})
+	if err != ErrStopped {
+		t.Fatalf("leaderCall on a closing node: %v, want ErrStopped", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("leaderCall took %v after Close", d)
+	}
+}
+
+// TestCallStop: a bus call to a peer that never answers ends when stop is
+// closed, not at its 30 s deadline.
+func TestCallStop(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // read nothing, answer nothing
+		}
+	}()
+	stop := make(chan struct{})
+	time.AfterFunc(50*time.Millisecond, func() { close(stop) })
+	start := time.Now()
+	if _, err := callStop(ln.Addr().String(), &rpcReq{T: "apply"}, 30*time.Second, stop); err == nil {
+		t.Fatal("callStop to a silent peer: no error")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("callStop took %v after stop", d)
+	}
+}
