@@ -423,40 +423,45 @@ func (h *Handlers) evalFlags(arg []byte, bySha bool) (flags script.Flags, ok boo
 	return flags, msg == ""
 }
 
-// scriptCmdFlags is exec.Executor.ScriptFlags: the write and stale flags
-// of a script or function that declares flags, as Redis's
-// scriptFlagsToCmdFlags (write unless no-writes, stale with allow-stale).
-func (h *Handlers) scriptCmdFlags(spec *command.Spec, args [][]byte) (write, stale, declared bool) {
+// scriptCmdFlags is exec.Executor.ScriptFlags: the command flags of a
+// script or function that declares flags, as Redis's
+// scriptFlagsToCmdFlags (write unless no-writes, stale with allow-stale,
+// deny-oom unless allow-oom or no-writes).
+func (h *Handlers) scriptCmdFlags(spec *command.Spec, args [][]byte) (exec.ScriptCmdFlags, bool) {
 	if len(args) < 2 {
-		return false, false, false
+		return exec.ScriptCmdFlags{}, false
 	}
 	var flags script.Flags
 	switch spec.Name {
 	case "eval", "eval_ro":
 		f, ok := h.evalFlags(args[1], false)
 		if !ok {
-			return false, false, false
+			return exec.ScriptCmdFlags{}, false
 		}
 		flags = f
 	case "evalsha", "evalsha_ro":
 		f, ok := h.evalFlags(args[1], true)
 		if !ok {
-			return false, false, false
+			return exec.ScriptCmdFlags{}, false
 		}
 		flags = f
 	case "fcall", "fcall_ro":
 		f := h.scripts.libs.Function(string(args[1]))
 		if f == nil {
-			return false, false, false
+			return exec.ScriptCmdFlags{}, false
 		}
 		flags = f.Flags
 	default:
-		return false, false, false
+		return exec.ScriptCmdFlags{}, false
 	}
 	if flags&script.FlagEvalCompat != 0 {
-		return false, false, false
+		return exec.ScriptCmdFlags{}, false
 	}
-	return flags&script.FlagNoWrites == 0, flags&script.FlagAllowStale != 0, true
+	return exec.ScriptCmdFlags{
+		Write:   flags&script.FlagNoWrites == 0,
+		Stale:   flags&script.FlagAllowStale != 0,
+		DenyOOM: flags&(script.FlagNoWrites|script.FlagAllowOOM) == 0,
+	}, true
 }
 
 // scriptErrWriter counts a script's error replies on its EVAL's Ctx as

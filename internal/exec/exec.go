@@ -88,12 +88,13 @@ type Executor struct {
 	// GuardIgnoreMaxmemory; guard.go): 0 on a master without
 	// min-replicas-to-write, so that Execute pays one atomic load for them.
 	Guard atomic.Uint32
-	// ScriptFlags, when set, gives the write and stale flags of EVAL,
-	// EVALSHA, FCALL or their _RO forms called with args as Redis's
-	// getCommandFlags does: declared reports a script or function that
-	// declares flags (a shebang; every function); otherwise the
-	// command's own flags apply. Only Guard's checks call it.
-	ScriptFlags func(spec *command.Spec, args [][]byte) (write, stale, declared bool)
+	// ScriptFlags, when set, gives the command flags of EVAL, EVALSHA,
+	// FCALL or their _RO forms called with args as Redis's
+	// getCommandFlags does. ok reports a script or function that declares
+	// flags (a shebang; every function); otherwise the command's own flags
+	// apply. Only Guard's checks, and the maxmemory check of a
+	// transaction's queue, call it.
+	ScriptFlags func(spec *command.Spec, args [][]byte) (f ScriptCmdFlags, ok bool)
 	// Busy, when set, reports a running script: past busy-reply-threshold,
 	// commands without the allow_busy flag get BUSY instead of waiting.
 	Busy BusyMonitor
@@ -599,10 +600,11 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 			return
 		}
 	}
-	if msg := e.CheckMemory(cl, spec); msg != "" {
+	if msg := e.CheckMemory(cl, spec, args); msg != "" {
 		// a replica with replica-ignore-maxmemory yes never gets here
-		// (CheckMemory); with no, Redis refuses its master's writes too
-		e.reject(cl, args, w, msg)
+		// (CheckMemory); with no, Redis refuses its master's writes too.
+		// A rejected call (Redis's rejectCommand).
+		e.rejectSpec(cl, spec, args, w, msg)
 		return
 	}
 	// replication's checks: NOREPLICAS, READONLY, MASTERDOWN, LOADING (guard.go)

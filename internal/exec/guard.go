@@ -103,8 +103,8 @@ func (e *Executor) guard(g uint32, cl *command.Client, spec *command.Spec, args 
 func (e *Executor) guardFlags(spec *command.Spec, args [][]byte) (write, stale, loading bool) {
 	write, stale, loading = spec.Has(command.FlagWrite), spec.Has(command.FlagStale), spec.Has(command.FlagLoading)
 	if spec.Lock == command.LockScript && e.ScriptFlags != nil {
-		if w, s, ok := e.ScriptFlags(spec, args); ok {
-			write, stale = w, s
+		if f, ok := e.ScriptFlags(spec, args); ok {
+			write, stale = f.Write, f.Stale
 		}
 	}
 	return write, stale, loading
@@ -126,4 +126,16 @@ func (e *Executor) SetGuard(mask uint32, on bool) {
 	} else {
 		e.Guard.And(^mask)
 	}
+}
+
+// ScriptCmdFlags are the command flags a script's declared flags stand for
+// (Redis's scriptFlagsToCmdFlags).
+type ScriptCmdFlags struct {
+	// Write: the script may write (no no-writes flag).
+	Write bool
+	// Stale: it may run on a stale replica (allow-stale).
+	Stale bool
+	// DenyOOM: it is refused over maxmemory (neither allow-oom nor
+	// no-writes).
+	DenyOOM bool
 }

@@ -16,16 +16,12 @@ func TestGuard(t *testing.T) {
 	e.Table.Handle("exec", func(*command.Ctx) {}, command.WithLock(command.LockTx))
 	// a script's flags as commands.scriptCmdFlags reports them: "w" writes,
 	// "s" is allow-stale, "" is a script without flags
-	e.ScriptFlags = func(spec *command.Spec, args [][]byte) (write, stale, declared bool) {
-		if len(args) < 2 {
-			return false, false, false
+	e.ScriptFlags = func(spec *command.Spec, args [][]byte) (ScriptCmdFlags, bool) {
+		if len(args) < 2 || len(args[1]) == 0 {
+			return ScriptCmdFlags{}, false
 		}
-		switch f := string(args[1]); f {
-		case "":
-			return false, false, false
-		default:
-			return strings.Contains(f, "w"), strings.Contains(f, "s"), true
-		}
+		f := string(args[1])
+		return ScriptCmdFlags{Write: strings.Contains(f, "w"), Stale: strings.Contains(f, "s")}, true
 	}
 	normal := command.NewClient(1)
 	master := command.NewClient(2)

@@ -18,10 +18,11 @@ const maxEvictPerCall = 10000
 
 // CheckMemory runs before a command, as Redis's performEvictions: when
 // used memory is over maxmemory it evicts keys by maxmemory-policy; if
-// still over (noeviction, or nothing left to evict) a denyoom command gets
-// the OOM error. It returns "" to go on. cl is the client whose command
-// is about to run (Redis's current_client while it evicts).
-func (e *Executor) CheckMemory(cl *command.Client, spec *command.Spec) string {
+// still over (noeviction, or nothing left to evict) a command that
+// deniesOOM gets the OOM error. It returns "" to go on. cl is the client
+// whose command (spec, args) is about to run (Redis's current_client
+// while it evicts).
+func (e *Executor) CheckMemory(cl *command.Client, spec *command.Spec, args [][]byte) string {
 	if e.Memory == nil {
 		return ""
 	}
@@ -32,10 +33,47 @@ func (e *Executor) CheckMemory(cl *command.Client, spec *command.Spec) string {
 		// isSafeToPerformEvictions)
 		return ""
 	}
-	if !e.Evict(cl, max, policy, samples) && spec.Has(command.FlagDenyOOM) {
+	if !e.Evict(cl, max, policy, samples) && e.deniesOOM(cl, spec, args) {
 		return ErrOOM
 	}
 	return ""
+}
+
+// deniesOOM tells whether a command is refused over maxmemory, as Redis
+// 7.0's processCommand: a deny-oom command; in MULTI every command but
+// EXEC, DISCARD, QUIT and RESET (queueing takes memory); and EXEC when
+// a queued command is deny-oom, a script declaring flags without
+// allow-oom or no-writes included (Redis's mstate.cmd_flags, gathered
+// while queueing; here looked up from the queue, only when over the
+// limit).
+func (e *Executor) deniesOOM(cl *command.Client, spec *command.Spec, args [][]byte) bool {
+	if cl.Flags&command.ClientMulti != 0 {
+		if spec.Lock != command.LockTx {
+			switch rootName(spec) {
+			case "discard", "quit", "reset":
+				return false
+			}
+			return true
+		}
+		for _, q := range cl.Queue {
+			if qs, _ := e.Lookup(q); qs != nil && e.commandDeniesOOM(qs, q) {
+				return true
+			}
+		}
+		return false
+	}
+	return spec.Has(command.FlagDenyOOM)
+}
+
+// commandDeniesOOM is a command's deny-oom flag, a script's declared
+// flags standing in for EVAL's and FCALL's (Redis's getCommandFlags).
+func (e *Executor) commandDeniesOOM(spec *command.Spec, args [][]byte) bool {
+	if spec.Lock == command.LockScript && e.ScriptFlags != nil {
+		if f, ok := e.ScriptFlags(spec, args); ok {
+			return f.DenyOOM
+		}
+	}
+	return spec.Has(command.FlagDenyOOM)
 }
 
 // Evict removes keys by policy until used memory is at most max. It

@@ -1,0 +1,120 @@
+package difftest
+
+import (
+	"bytes"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/crescent-db/crescent/internal/resp"
+)
+
+// TestOOMStats compares, with Redis's, what commands refused over
+// maxmemory leave in INFO commandstats and errorstats: a rejected call of
+// the command (Redis's rejectCommand), in and out of MULTI, for a queued
+// read, and for EXEC refused because of its queue (a plain deny-oom
+// command or a script declaring flags without allow-oom), whose
+// transaction ends. Steps run on two connections: "a" does the work, "b"
+// moves maxmemory.
+func TestOOMStats(t *testing.T) {
+	p := StartPair(t)
+	cases := []struct {
+		name  string
+		steps []string // "a CMD" or "b CMD"
+	}{
+		{"set", []string{"b CONFIG SET maxmemory 1", "a SET k v", "a GET k", "b CONFIG SET maxmemory 0"}},
+		{"queued read", []string{"a SET x v", "a MULTI", "b CONFIG SET maxmemory 1", "a GET x", "a PING",
+			"b CONFIG SET maxmemory 0", "a EXEC", "a PING"}},
+		{"discard and quit-free", []string{"a MULTI", "b CONFIG SET maxmemory 1", "a DISCARD", "a MULTI", "a MULTI", "a WATCH x",
+			"b CONFIG SET maxmemory 0", "a EXEC"}},
+		{"exec with a deny-oom command", []string{"a MULTI", "a SET x 1", "a GET x", "b CONFIG SET maxmemory 1", "a EXEC",
+			"b CONFIG SET maxmemory 0", "a GET x", "a EXEC"}},
+		{"exec with reads only", []string{"a SET x v", "a MULTI", "a GET x", "a EVAL \"return 1\" 0",
+			"a EVAL \"#!lua flags=no-writes\nreturn 2\" 0", "a EVAL \"#!lua flags=allow-oom\nreturn redis.call('set','x','w')\" 0",
+			"b CONFIG SET maxmemory 1", "a EXEC", "b CONFIG SET maxmemory 0", "a GET x"}},
+		{"exec with a script declaring flags", []string{"a MULTI", "a EVAL \"#!lua\nreturn 1\" 0", "b CONFIG SET maxmemory 1",
+			"a EXEC", "b CONFIG SET maxmemory 0", "a EXEC"}},
+		{"exec with a function", []string{"a FUNCTION LOAD REPLACE \"#!lua name=oomlib\nredis.register_function('w', function() return 1 end)\nredis.register_function{function_name='r', callback=function() return 2 end, flags={'no-writes'}}\"",
+			"a MULTI", "a FCALL r 0", "b CONFIG SET maxmemory 1", "a EXEC", "b CONFIG SET maxmemory 0",
+			"a MULTI", "a FCALL w 0", "b CONFIG SET maxmemory 1", "a EXEC", "b CONFIG SET maxmemory 0"}},
+		{"watch ends with the refused exec", []string{"a SET x 1", "a WATCH x", "a MULTI", "a INCR x", "b CONFIG SET maxmemory 1",
+			"a EXEC", "b CONFIG SET maxmemory 0", "b SET x 5", "a MULTI", "a INCR x", "a EXEC"}},
+	}
+	usec := regexp.MustCompile(`usec=\d+,usec_per_call=[\d.]+,`)
+	run := func(s *Server, steps []string) (string, error) {
+		conns := map[string]*Conn{}
+		for _, n := range []string{"a", "b"} {
+			c, err := DialAddr(s.Addr)
+			if err != nil {
+				return "", err
+			}
+			defer c.Close()
+			conns[n] = c
+		}
+		var out strings.Builder
+		for _, l := range []string{"FLUSHALL", "FUNCTION FLUSH", "CONFIG RESETSTAT"} {
+			if _, err := conns["b"].DoLine(l); err != nil {
+				return "", err
+			}
+		}
+		for _, st := range steps {
+			who, line, _ := strings.Cut(st, " ")
+			args, err := splitLine(line)
+			if err != nil {
+				return "", err
+			}
+			rep, err := conns[who].Do(args...)
+			if err != nil {
+				return "", err
+			}
+			out.WriteString(st + " -> " + string(bytes.TrimSpace(rep)) + "\n")
+		}
+		var stats []string // sorted: Redis lists commands in its dict's order
+		for _, sec := range []string{"commandstats", "errorstats"} {
+			rep, err := conns["b"].Do("INFO", sec)
+			if err != nil {
+				return "", err
+			}
+			for _, l := range strings.Split(string(rep), "\r\n") {
+				if strings.HasPrefix(l, "cmdstat_info") || strings.HasPrefix(l, "cmdstat_config") || strings.HasPrefix(l, "cmdstat_function") {
+					continue
+				}
+				if strings.HasPrefix(l, "cmdstat_") || strings.HasPrefix(l, "errorstat_") {
+					stats = append(stats, usec.ReplaceAllString(l, ""))
+				}
+			}
+		}
+		sort.Strings(stats)
+		out.WriteString(strings.Join(stats, "\n"))
+		return out.String(), nil
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := run(p.Redis, tc.steps)
+			if err != nil {
+				t.Fatalf("redis: %v", err)
+			}
+			c, err := run(p.Crescent, tc.steps)
+			if err != nil {
+				t.Fatalf("crescent: %v", err)
+			}
+			if r != c {
+				t.Errorf("differs\nredis:\n%s\ncrescent:\n%s", r, c)
+			}
+		})
+	}
+}
+
+// splitLine splits a command line as the corpus does (quotes, escapes).
+func splitLine(line string) ([]string, error) {
+	args, err := resp.SplitArgs([]byte(line), nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = string(a)
+	}
+	return out, nil
+}
