@@ -585,17 +585,20 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		cl.WouldWait = true // event loop: run it on a goroutine instead
 		return
 	}
+	// Refusals from here on are rejected calls of the command (Redis's
+	// rejectCommand, and its cluster redirection).
 	if !cl.Authed && !spec.Has(command.FlagNoAuth) && (e.AuthRequired == nil || e.AuthRequired()) {
-		e.reject(cl, args, w, ErrNoAuth)
+		e.rejectSpec(cl, spec, args, w, ErrNoAuth)
 		return
 	}
 	// ACL and maxmemory (acl.go, memory.go).
 	if msg := e.CheckACL(cl, spec, args); msg != "" {
-		e.reject(cl, args, w, msg)
+		e.rejectSpec(cl, spec, args, w, msg)
 		return
 	}
 	if e.Cluster != nil { // cluster mode: slot checks (cluster.go)
 		if msg := e.clusterCheck(cl, spec, args); msg != "" {
+			e.StatFor(spec).RejectedCalls.Add(1)
 			e.rejectKeep(cl, w, msg)
 			return
 		}

@@ -10,14 +10,18 @@ import (
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
-// TestOOMStats compares, with Redis's, what commands refused over
-// maxmemory leave in INFO commandstats and errorstats: a rejected call of
-// the command (Redis's rejectCommand), in and out of MULTI, for a queued
-// read, and for EXEC refused because of its queue (a plain deny-oom
-// command or a script declaring flags without allow-oom), whose
-// transaction ends. Steps run on two connections: "a" does the work, "b"
-// moves maxmemory.
-func TestOOMStats(t *testing.T) {
+// TestErrorStats compares, with Redis's, the replies and what failed and
+// rejected calls leave in INFO commandstats, errorstats and
+// total_error_replies. Commands refused over maxmemory: a rejected call
+// of the command (Redis's rejectCommand), in and out of MULTI, for a
+// queued read, and for EXEC refused because of its queue (a plain
+// deny-oom command or a script declaring flags without allow-oom), whose
+// transaction ends. Then the failures and rejections Redis's own INFO
+// tests check: AUTH, inside EXEC and scripts, NOGROUP, unknown commands
+// and arity, NOPERM, NOAUTH. Steps run on connections named by their
+// first word: "a" does the work, "b" moves maxmemory and ACLs, "c" is
+// opened at its first step.
+func TestErrorStats(t *testing.T) {
 	p := StartPair(t)
 	cases := []struct {
 		name  string
@@ -38,10 +42,24 @@ func TestOOMStats(t *testing.T) {
 		{"exec with a function", []string{"a FUNCTION LOAD REPLACE \"#!lua name=oomlib\nredis.register_function('w', function() return 1 end)\nredis.register_function{function_name='r', callback=function() return 2 end, flags={'no-writes'}}\"",
 			"a MULTI", "a FCALL r 0", "b CONFIG SET maxmemory 1", "a EXEC", "b CONFIG SET maxmemory 0",
 			"a MULTI", "a FCALL w 0", "b CONFIG SET maxmemory 1", "a EXEC", "b CONFIG SET maxmemory 0"}},
+		// errors and rejections Redis's own INFO tests check, in our words
+		{"auth failure", []string{"a AUTH k"}},
+		{"auth failure inside exec", []string{"a MULTI", "a SET a b", "a AUTH a", "a EXEC", "a EXEC"}},
+		{"pcall failure inside a script", []string{"a EVAL \"redis.pcall('XGROUP', 'CREATECONSUMER', 's1', 'g', 'c') return\" 0",
+			"a EVAL \"return redis.call('XGROUP', 'CREATECONSUMER', 's1', 'g', 'c')\" 0", "a EVAL a", "a EVAL \"return redis.pcall('nosuch')\" 0",
+			"a EVAL \"return redis.error_reply('MY err')\" 0", "a EVAL \"return {err='x'}\" 0", "a EVAL \"error('boom')\" 0"}},
+		{"nogroup", []string{"a XADD s * f v", "a XGROUP CREATECONSUMER s g c", "a XREADGROUP GROUP g c STREAMS s >"}},
+		{"unknown command and arity", []string{"a ASDF", "a SET k", "a SET k1 v1", "a GET", "a CONFIG GET", "a CONFIG NOSUCH", "a OBJECT"}},
+		{"rejected inside multi", []string{"a MULTI", "a SET", "a EXEC", "a MULTI", "a NOSUCH", "a EXEC", "a DISCARD", "a WATCH"}},
+		{"wrongtype and syntax", []string{"a SET s v", "a LPUSH s x", "a SET k v XX NX", "a INCR s", "a ZADD z NX GT 1 m"}},
+		{"noperm", []string{"b ACL SETUSER alice on >p1pp0 ~cached:* +get +info +config", "a AUTH alice p1pp0", "a SET a b",
+			"a GET other", "a GET cached:1", "b ACL DELUSER alice"}},
+		{"noauth", []string{"b CONFIG SET requirepass pw", "c GET k", "c MULTI", "c AUTH pw", "c GET k", "b CONFIG SET requirepass \"\""}},
 		{"watch ends with the refused exec", []string{"a SET x 1", "a WATCH x", "a MULTI", "a INCR x", "b CONFIG SET maxmemory 1",
 			"a EXEC", "b CONFIG SET maxmemory 0", "b SET x 5", "a MULTI", "a INCR x", "a EXEC"}},
 	}
 	usec := regexp.MustCompile(`usec=\d+,usec_per_call=[\d.]+,`)
+	streamID := regexp.MustCompile(`\d{13}-\d+`)
 	run := func(s *Server, steps []string) (string, error) {
 		conns := map[string]*Conn{}
 		for _, n := range []string{"a", "b"} {
@@ -60,6 +78,14 @@ func TestOOMStats(t *testing.T) {
 		}
 		for _, st := range steps {
 			who, line, _ := strings.Cut(st, " ")
+			if conns[who] == nil { // a connection opened at its first step
+				c, err := DialAddr(s.Addr)
+				if err != nil {
+					return "", err
+				}
+				defer c.Close()
+				conns[who] = c
+			}
 			args, err := splitLine(line)
 			if err != nil {
 				return "", err
@@ -68,10 +94,11 @@ func TestOOMStats(t *testing.T) {
 			if err != nil {
 				return "", err
 			}
-			out.WriteString(st + " -> " + string(bytes.TrimSpace(rep)) + "\n")
+			rep = streamID.ReplaceAll(bytes.TrimSpace(rep), []byte("<id>"))
+			out.WriteString(st + " -> " + string(rep) + "\n")
 		}
 		var stats []string // sorted: Redis lists commands in its dict's order
-		for _, sec := range []string{"commandstats", "errorstats"} {
+		for _, sec := range []string{"commandstats", "errorstats", "stats"} {
 			rep, err := conns["b"].Do("INFO", sec)
 			if err != nil {
 				return "", err
@@ -80,7 +107,7 @@ func TestOOMStats(t *testing.T) {
 				if strings.HasPrefix(l, "cmdstat_info") || strings.HasPrefix(l, "cmdstat_config") || strings.HasPrefix(l, "cmdstat_function") {
 					continue
 				}
-				if strings.HasPrefix(l, "cmdstat_") || strings.HasPrefix(l, "errorstat_") {
+				if strings.HasPrefix(l, "cmdstat_") || strings.HasPrefix(l, "errorstat_") || strings.HasPrefix(l, "total_error_replies:") {
 					stats = append(stats, usec.ReplaceAllString(l, ""))
 				}
 			}
