@@ -190,6 +190,9 @@ var debugHelp = []string{
 	"CHANGE-REPL-ID",
 	"    Change the replication IDs of the instance.",
 	"    Dangerous: should be used only for testing the replication subsystem.",
+	"CONFIG-REWRITE-FORCE-ALL",
+	"    Like CONFIG REWRITE but writes all configuration options, including",
+	"    keywords not listed in original configuration file or default values.",
 	"DIGEST",
 	"    Output a hex signature representing the current DB content.",
 	"DIGEST-VALUE <key> [<key> ...]",
@@ -276,6 +279,8 @@ func (h *Handlers) debug(c *command.Ctx) {
 		c.Error(string(c.Args[2]))
 	case sub == "populate" && n >= 3 && n <= 5:
 		h.debugPopulate(c)
+	case sub == "config-rewrite-force-all" && n == 2:
+		h.debugConfigRewriteForceAll(c)
 	case sub == "reload":
 		h.debugReload(c)
 	default:

@@ -4,11 +4,13 @@ package commands
 // memory breakdown.
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/exec"
@@ -186,6 +188,43 @@ func (h *Handlers) configRewrite(c *command.Ctx) {
 		c.Error("ERR The server is running without a config file")
 		return
 	}
+	if err := h.rewriteConfig(false); err != nil {
+		h.Log.Warn("CONFIG REWRITE failed", "err", err)
+		c.Error("ERR Rewriting config file: " + err.Error())
+		return
+	}
+	h.Log.Info("CONFIG REWRITE executed with success.")
+	c.W.OK()
+}
+
+// debugConfigRewriteForceAll is DEBUG CONFIG-REWRITE-FORCE-ALL: CONFIG
+// REWRITE writing every directive, defaults included.
+func (h *Handlers) debugConfigRewriteForceAll(c *command.Ctx) {
+	if h.ConfigFile == "" {
+		// Redis opens a NULL path: EFAULT
+		c.Error("ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address")
+		return
+	}
+	if err := h.rewriteConfig(true); err != nil {
+		c.Error("ERR CONFIG-REWRITE-FORCE-ALL failed: " + errnoText(err))
+		return
+	}
+	c.W.OK()
+}
+
+// errnoText is strerror's text for err's errno, else err's text.
+func errnoText(err error) string {
+	var no syscall.Errno
+	if errors.As(err, &no) {
+		s := no.Error()
+		return strings.ToUpper(s[:1]) + s[1:]
+	}
+	return err.Error()
+}
+
+// rewriteConfig rewrites the config file with the ACL's users (unless an
+// aclfile keeps them); forceAll writes every directive.
+func (h *Handlers) rewriteConfig(forceAll bool) error {
 	extra := map[string][]string{}
 	if h.Config.Get("aclfile") == "" && h.ACL != nil {
 		var users []string
@@ -194,11 +233,5 @@ func (h *Handlers) configRewrite(c *command.Ctx) {
 		}
 		extra["user"] = users
 	}
-	if err := h.Config.Rewrite(h.ConfigFile, extra); err != nil {
-		h.Log.Warn("CONFIG REWRITE failed", "err", err)
-		c.Error("ERR Rewriting config file: " + err.Error())
-		return
-	}
-	h.Log.Info("CONFIG REWRITE executed with success.")
-	c.W.OK()
+	return h.Config.Rewrite(h.ConfigFile, extra, forceAll)
 }

@@ -42,8 +42,9 @@ const (
 
 func (h *Handlers) registerScripting() {
 	h.scripts = &scripting{
-		cache:  script.NewCache(),
-		engine: lua.New(lua.Options{Version: RedisVersion, VersionNum: versionNum(RedisVersion)}),
+		cache: script.NewCache(),
+		engine: lua.New(lua.Options{Version: RedisVersion, VersionNum: versionNum(RedisVersion),
+			DeprecatedAPI: h.Config != nil && h.Config.Bool("lua-enable-deprecated-api")}),
 	}
 	h.scripts.calls.New = func() any { return &scriptCall{client: command.NewClient(0)} }
 	h.scripts.log = h.scriptLog

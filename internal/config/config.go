@@ -758,6 +758,11 @@ func (c *Config) Load(fileText string, args []string) error {
 		} else {
 			val = strings.Join(l.Args[1:], " ")
 		}
+		if name == "client-output-buffer-limit" {
+			// each line sets its classes and keeps the others (the
+			// server's normalizer merges them: later classes win)
+			val = c.Get(name) + " " + val
+		}
 		if name == "user" {
 			c.mu.Lock()
 			c.users = append(c.users, append([]string(nil), l.Args[1:]...))

@@ -25,6 +25,19 @@ var plainStrings = map[string]bool{
 // by address, so it is always "changed").
 var alwaysWritten = map[string]bool{"dir": true, "latency-tracking-info-percentiles": true}
 
+// nullWhenEmpty are the string directives Redis 7.0 holds as NULL when
+// empty (and the CPU lists it never writes): a forced rewrite leaves them
+// out, as redis-server 7.0.15's DEBUG CONFIG-REWRITE-FORCE-ALL does.
+var nullWhenEmpty = map[string]bool{
+	"requirepass": true, "masterauth": true, "masteruser": true, "replicaof": true, "unixsocket": true,
+	"cluster-announce-hostname": true, "cluster-announce-ip": true, "replica-announce-ip": true,
+	"bind-source-addr": true, "tls-ca-cert-dir": true, "tls-ca-cert-file": true, "tls-cert-file": true,
+	"tls-ciphers": true, "tls-ciphersuites": true, "tls-client-cert-file": true, "tls-client-key-file": true,
+	"tls-client-key-file-pass": true, "tls-dh-params-file": true, "tls-key-file": true, "tls-key-file-pass": true,
+	"tls-protocols": true, "server_cpulist": true, "bio_cpulist": true, "aof_rewrite_cpulist": true,
+	"bgsave_cpulist": true, "pidfile": true,
+}
+
 // Rewrite rewrites the configuration file at path as Redis's CONFIG
 // REWRITE: comments, blank lines, unknown lines and the order of the file
 // are kept; each directive's lines are replaced in place by its current
@@ -33,7 +46,12 @@ var alwaysWritten = map[string]bool{"dir": true, "latency-tracking-info-percenti
 // CONFIG REWRITE" line. extra supplies lines for directives the Config
 // does not hold (e.g. "user" from the ACL), always written. The file is
 // replaced atomically.
-func (c *Config) Rewrite(path string, extra map[string][]string) error {
+//
+// With forceAll (DEBUG CONFIG-REWRITE-FORCE-ALL) every directive is
+// written, at its default too, except those Redis leaves out: an empty
+// value of a directive Redis keeps as NULL (nullWhenEmpty) and bind at
+// its default.
+func (c *Config) Rewrite(path string, extra map[string][]string, forceAll bool) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
@@ -96,7 +114,10 @@ func (c *Config) Rewrite(path string, extra map[string][]string) error {
 		if d == nil || d.alias != "" {
 			continue
 		}
-		want, force := formatDirective(d, val)
+		want, force := formatDirective(d, val, forceAll)
+		if forceAll && !(nullWhenEmpty[name] && val == "") && !(name == "bind" && val == d.def) {
+			force = true
+		}
 		write(name, want, force || alwaysWritten[name])
 	}
 	for name, want := range extra {
@@ -117,7 +138,7 @@ func (c *Config) Rewrite(path string, extra map[string][]string) error {
 
 // formatDirective returns the config file lines for a directive's value
 // and whether it differs from the default (and so must be written).
-func formatDirective(d *directive, val string) ([]string, bool) {
+func formatDirective(d *directive, val string, forceAll bool) ([]string, bool) {
 	force := val != d.def
 	n := d.name
 	switch {
@@ -133,7 +154,7 @@ func formatDirective(d *directive, val string) ([]string, bool) {
 		}
 		return out, force
 	case n == "client-output-buffer-limit":
-		return formatOutputLimits(val, d.def)
+		return formatOutputLimits(val, d.def, forceAll)
 	case d.kind == kNum && d.nflags&nMemory != 0 && !strings.HasSuffix(val, "%"):
 		if v, ok := MemToULL(val); ok {
 			def, _ := MemToULL(d.def)
@@ -150,7 +171,7 @@ func formatDirective(d *directive, val string) ([]string, bool) {
 
 // formatOutputLimits writes one line per class that differs from its
 // default, as Redis.
-func formatOutputLimits(val, def string) ([]string, bool) {
+func formatOutputLimits(val, def string, forceAll bool) ([]string, bool) {
 	parse := func(s string) map[string][3]int64 {
 		out := map[string][3]int64{}
 		f := strings.Fields(s)
@@ -170,7 +191,7 @@ func formatOutputLimits(val, def string) ([]string, bool) {
 	var out []string
 	for _, class := range []string{"normal", "replica", "pubsub"} {
 		v, ok := cur[class]
-		if !ok || v == defs[class] {
+		if !ok || (v == defs[class] && !forceAll) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("client-output-buffer-limit %s %s %s %d", class, FormatMemory(v[0]), FormatMemory(v[1]), v[2]))

@@ -20,7 +20,7 @@ func TestRewrite(t *testing.T) {
 	c.Set("maxmemory", "0")
 	c.Set("timeout", "30")
 	c.Set("notify-keyspace-events", "KA")
-	if err := c.Rewrite(path, map[string][]string{"user": {"user default on nopass ~* &* +@all"}}); err != nil {
+	if err := c.Rewrite(path, map[string][]string{"user": {"user default on nopass ~* &* +@all"}}, false); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
@@ -35,7 +35,7 @@ func TestRewrite(t *testing.T) {
 		}
 	}
 	// a second rewrite is stable
-	if err := c.Rewrite(path, map[string][]string{"user": {"user default on nopass ~* &* +@all"}}); err != nil {
+	if err := c.Rewrite(path, map[string][]string{"user": {"user default on nopass ~* &* +@all"}}, false); err != nil {
 		t.Fatal(err)
 	}
 	if b2, _ := os.ReadFile(path); string(b2) != got {
@@ -59,7 +59,7 @@ func TestRewriteSave(t *testing.T) {
 	os.WriteFile(path, []byte("port 7000\nsave \"\"\n# a comment\n"), 0o644)
 	c := New()
 	c.Set("save", "100 10 60 1000")
-	if err := c.Rewrite(path, nil); err != nil {
+	if err := c.Rewrite(path, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)

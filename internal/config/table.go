@@ -134,6 +134,9 @@ func standardConfigs() []*directive {
 		boolCfg("crash-log-enabled", "", 0, true),
 		boolCfg("crash-memcheck-enabled", "", 0, true),
 		boolCfg("use-exit-on-panic", "", fHidden, false),
+		// Debian's 7.0.15 security updates: getfenv, setfenv and newproxy
+		// in scripts only with yes
+		boolCfg("lua-enable-deprecated-api", "", fImmutable|fHidden, false),
 		boolCfg("disable-thp", "", fImmutable, true),
 		boolCfg("cluster-allow-replica-migration", "", 0, true),
 		boolCfg("replica-announced", "", 0, true),

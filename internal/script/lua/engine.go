@@ -41,6 +41,9 @@ type Options struct {
 	// "not enough memory". Default: a quarter of the machine's memory,
 	// between 64MB and 1GB (memlimit.go).
 	MaxMemory int64
+	// DeprecatedAPI (lua-enable-deprecated-api yes) gives scripts Lua
+	// 5.1's getfenv, setfenv and newproxy, which Redis hides by default.
+	DeprecatedAPI bool
 }
 
 // Engine runs Lua scripts.
@@ -246,6 +249,13 @@ func (e *Engine) Call(run *script.Run, fn script.Function, keys, args [][]byte) 
 		s.fns[c.proto] = lf
 	}
 	L.Push(lf)
+	if e.opts.DeprecatedAPI {
+		// setfenv can change the script's environment, or the state's
+		// (level 0): in Redis that lasts, and after setfenv(0, {}) every
+		// later script fails ("error in error handling") until SCRIPT
+		// FLUSH. Here it lasts only for this run.
+		defer func() { lf.Env, L.Env = s.gproxy, s.gproxy }()
+	}
 	if run.Debug != nil {
 		s.debugCall(run)
 		return
@@ -521,6 +531,11 @@ func (e *Engine) newState() *state {
 	g.RawSetString("collectgarbage", L.NewFunction(s.collectgarbage))
 	g.RawSetString("tostring", L.NewFunction(luaTostring))
 	g.RawSetString("tonumber", L.NewFunction(luaTonumber))
+	if e.opts.DeprecatedAPI {
+		for _, name := range []string{"getfenv", "setfenv", "newproxy"} {
+			g.RawSetString(name, src.RawGetString(name))
+		}
+	}
 
 	// string: gopher-lua's functions, with a capped rep and no dump.
 	str := src.RawGetString("string").(*glua.LTable)

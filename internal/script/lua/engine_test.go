@@ -419,3 +419,32 @@ func TestCallArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestDeprecatedAPI: getfenv, setfenv and newproxy exist only with
+// lua-enable-deprecated-api yes (Options.DeprecatedAPI), and a script's
+// setfenv, even of the whole state (level 0), does not outlive its run.
+func TestDeprecatedAPI(t *testing.T) {
+	off := New(Options{})
+	for _, name := range []string{"getfenv", "setfenv", "newproxy"} {
+		if got := run(t, off, 2, "return type("+name+")"); !strings.Contains(got, "nonexistent global variable '"+name+"'") {
+			t.Errorf("%s without the option: %q", name, got)
+		}
+	}
+	on := New(Options{DeprecatedAPI: true})
+	for _, tc := range []struct{ code, want string }{
+		{"return type(getfenv)", "$8\r\nfunction\r\n"},
+		{"return getfenv(1) == _G", ":1\r\n"},
+		{"return type(getmetatable(newproxy(true)))", "$5\r\ntable\r\n"},
+		{"local f = function() return x end setfenv(f, {x=5}) return f()", ":5\r\n"},
+		{"setfenv(0, {})", "$-1\r\n"},
+		{"return type(redis.call)", "$8\r\nfunction\r\n"}, // the state's environment is back
+		{"setfenv(1, {})", "$-1\r\n"},
+		{"setfenv(1, {})", "$-1\r\n"}, // the script's own too
+		{"return type(redis)", "$5\r\ntable\r\n"},
+		{"getfenv(1).x = 1", "Attempt to modify a readonly table"},
+	} {
+		if got := run(t, on, 2, tc.code); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.code, got, tc.want)
+		}
+	}
+}
