@@ -94,6 +94,10 @@ type Executor struct {
 	// declares flags (a shebang; every function); otherwise the
 	// command's own flags apply. Only Guard's checks call it.
 	ScriptFlags func(spec *command.Spec, args [][]byte) (write, stale, declared bool)
+	// ScriptNoScriptAllowed is DEBUG SET-DISABLE-DENY-SCRIPTS (Redis's
+	// script_disable_deny_script): scripts may call commands flagged
+	// noscript (DEBUG, the blocking commands...).
+	ScriptNoScriptAllowed atomic.Bool
 	// Busy, when set, reports a running script: past busy-reply-threshold,
 	// commands without the allow_busy flag get BUSY instead of waiting.
 	Busy BusyMonitor

@@ -210,7 +210,7 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		s.reject(spec, w, ErrScriptArity)
 		return
 	}
-	if spec.Has(command.FlagNoScript) {
+	if spec.Has(command.FlagNoScript) && !e.ScriptNoScriptAllowed.Load() {
 		s.reject(spec, w, ErrScriptNoScript)
 		return
 	}
