@@ -407,3 +407,80 @@ func TestSuiteScriptFlushFromScript(t *testing.T) {
 		}
 	}
 }
+
+// TestSuiteBusyPipelined is Redis's "timedout script does not cause a false
+// dead client" and "link is still usable" cases: a script that loops on
+// redis.call('ping') is pipelined with a PING; past the busy threshold
+// another client gets BUSY, kills the script, and the first client gets the
+// kill error then its PONG. A long script under the threshold's watch that
+// ends by itself leaves its client usable.
+func TestSuiteBusyPipelined(t *testing.T) {
+	const loop = "while 1 do redis.call('ping') end"
+	cases := []struct {
+		name  string
+		setup []string // run by the first client before the pipeline
+		run   []string // the script's command
+		kill  string
+	}{
+		{"eval", nil, []string{"EVAL", loop, "0"}, "SCRIPT KILL"},
+		{"fcall", []string{"FUNCTION", "LOAD", "REPLACE", "#!lua name=test\nredis.register_function('test', function() " + loop + " end)"},
+			[]string{"FCALL", "test", "0"}, "FUNCTION KILL"},
+	}
+	run := func(s *Server, setup, script []string, kill string) []string {
+		c1, c2 := Dial(t, s), Dial(t, s)
+		var out []string
+		do := func(c *Conn, line string) string {
+			r, err := c.DoLine(line)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", s.Name, line, err)
+			}
+			return string(r)
+		}
+		out = append(out, do(c2, "CONFIG SET busy-reply-threshold 10"))
+		if setup != nil {
+			r, err := c1.Do(setup...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, string(r))
+		}
+		if err := c1.Send(append(EncodeStrings(script...), EncodeStrings("PING")...)); err != nil {
+			t.Fatal(err)
+		}
+		busy := ""
+		for i := 0; i < 500 && !strings.HasPrefix(busy, "-BUSY"); i++ {
+			time.Sleep(10 * time.Millisecond)
+			busy = do(c2, "PING")
+		}
+		out = append(out, busy, do(c2, kill))
+		for i := 0; i < 500; i++ {
+			if do(c2, "PING") == "+PONG\r\n" {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		for i := 0; i < 2; i++ {
+			r, err := c1.ReadWithin(10 * time.Second)
+			if err != nil {
+				t.Fatalf("%s: pipelined reply %d: %v", s.Name, i, err)
+			}
+			out = append(out, string(r))
+		}
+		out = append(out,
+			do(c1, `EVAL "for i=1,100000 do redis.call('ping') end return 'ok'" 0`),
+			do(c1, "PING"),
+			do(c2, "CONFIG SET busy-reply-threshold 5000"),
+			do(c2, "FUNCTION FLUSH"))
+		return out
+	}
+	r, c := StartRedis(t), StartCrescent(t)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			want := run(r, tc.setup, tc.run, tc.kill)
+			got := run(c, tc.setup, tc.run, tc.kill)
+			if fmt.Sprintf("%q", want) != fmt.Sprintf("%q", got) {
+				t.Errorf("\n  redis:    %q\n  crescent: %q", want, got)
+			}
+		})
+	}
+}
