@@ -1,10 +1,13 @@
 package difftest
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -335,18 +338,23 @@ func TestSuiteScriptingStream(t *testing.T) {
 
 // TestSuiteSetRepl is Redis's "selective replication" case: with
 // redis.set_repl, only the writes made under REPL_ALL or REPL_REPLICA reach
-// the replica. Crescent accepts redis.set_repl but ignores it (every write
-// is replicated and written to the AOF): a known difference
-// (docs/design/lua-engine.md, "Known differences"), skipped until the
-// effects carry their targets.
+// the replica (REPL_NONE propagates nothing, REPL_AOF the AOF only), and
+// the stream wraps the script's propagated writes in MULTI/EXEC.
 func TestSuiteSetRepl(t *testing.T) {
-	t.Skip("known difference: redis.set_repl is accepted and ignored (docs/design/lua-engine.md)")
+	script := `EVAL "redis.call('set','a','1'); redis.set_repl(redis.REPL_NONE); redis.call('set','b','2'); redis.set_repl(redis.REPL_AOF); redis.call('set','c','3'); redis.set_repl(redis.REPL_ALL); redis.call('set','d','4')" 0`
 	steps := []replStep{
 		{on: "r", line: "REPLICAOF $MASTER"},
-		{on: "m", line: `EVAL "redis.call('set','a','1'); redis.set_repl(redis.REPL_NONE); redis.call('set','b','2'); redis.set_repl(redis.REPL_AOF); redis.call('set','c','3'); redis.set_repl(redis.REPL_ALL); redis.call('set','d','4')" 0`},
+		{on: "r", mode: "link"},
+		{on: "m", line: script},
+		{on: "m", line: `EVAL "redis.set_repl(redis.REPL_AOF); redis.call('set','e','5'); redis.call('select','3'); redis.call('set','f','6')" 0`},
+		{on: "m", line: `EVAL "redis.set_repl(redis.REPL_REPLICA); redis.call('set','g','7')" 0`},
+		{on: "m", line: `EVAL "redis.set_repl(redis.REPL_NONE); redis.call('set','h','8')" 0`},
+		{on: "m", line: `EVAL "redis.call('set','i','9')" 0`},
 		{on: "m", mode: "sync"},
-		{on: "r", line: "MGET a b c d"},
-		{on: "m", line: "MGET a b c d"},
+		{on: "r", line: "MGET a b c d e g h i"},
+		{on: "m", line: "MGET a b c d e g h i"},
+		{on: "r", line: "SELECT 3"},
+		{on: "r", line: "GET f"},
 	}
 	want := runReplSteps(t, StartRedis, steps)
 	got := runReplSteps(t, StartCrescent, steps)
@@ -354,6 +362,25 @@ func TestSuiteSetRepl(t *testing.T) {
 		if want[i] != got[i] {
 			t.Errorf("step %d (%s %s):\n  redis:    %q\n  crescent: %q", i, steps[i].on, steps[i].line, want[i], got[i])
 		}
+	}
+	// the replication stream itself
+	run := func(s *Server) []string {
+		c, sync := Dial(t, s), Dial(t, s)
+		if err := sync.SendCmd("SYNC"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		for _, l := range []string{script, `EVAL "redis.set_repl(redis.REPL_AOF); redis.call('set','e','5'); redis.call('set','f','6')" 0`, "SET end 1"} {
+			if _, err := c.DoLine(l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return readStream(t, sync, "SET end 1")
+	}
+	rs := run(StartRedis(t, "--repl-diskless-sync", "no"))
+	cs := run(StartCrescent(t, "--repl-diskless-sync", "no"))
+	if strings.Join(rs, "\n") != strings.Join(cs, "\n") {
+		t.Errorf("stream:\n  redis:    %q\n  crescent: %q", rs, cs)
 	}
 }
 
@@ -482,5 +509,61 @@ func TestSuiteBusyPipelined(t *testing.T) {
 				t.Errorf("\n  redis:    %q\n  crescent: %q", want, got)
 			}
 		})
+	}
+}
+
+// TestSuiteSetReplAOF is the AOF half of Redis's "selective replication"
+// case (Redis reads it back with DEBUG LOADAOF, which Crescent lacks): the
+// AOF gets the writes made under REPL_ALL and REPL_AOF only. The SET
+// commands of the AOF's increment files are compared.
+func TestSuiteSetReplAOF(t *testing.T) {
+	run := func(start func(testing.TB, ...string) *Server) []string {
+		dir := t.TempDir()
+		s := start(t, "--appendonly", "yes", "--aof-use-rdb-preamble", "no", "--dir", dir)
+		c := Dial(t, s)
+		for _, l := range []string{
+			`EVAL "redis.call('set','a','1'); redis.set_repl(redis.REPL_NONE); redis.call('set','b','2'); redis.set_repl(redis.REPL_AOF); redis.call('set','c','3'); redis.set_repl(redis.REPL_REPLICA); redis.call('set','d','4'); redis.set_repl(redis.REPL_ALL); redis.call('set','e','5')" 0`,
+			"SET end 1",
+		} {
+			if r, err := c.DoLine(l); err != nil || r[0] == '-' {
+				t.Fatalf("%s: %s: %q %v", s.Name, l, r, err)
+			}
+		}
+		var sets []string
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			sets = sets[:0]
+			files, _ := filepath.Glob(filepath.Join(dir, "appendonlydir", "*.incr.aof"))
+			for _, f := range files {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rd := bufio.NewReader(bytes.NewReader(data))
+				for {
+					raw, err := ReadReply(rd)
+					if err != nil {
+						break
+					}
+					v, _, err := Parse(raw)
+					if err != nil || len(v.Elems) == 0 {
+						continue
+					}
+					name := strings.ToUpper(string(v.Elems[0].Str))
+					if name == "SET" || name == "MULTI" || name == "EXEC" {
+						sets = append(sets, name+" "+string(v.Elems[len(v.Elems)-1].Str))
+					}
+				}
+			}
+			if len(sets) > 0 && sets[len(sets)-1] == "SET 1" || time.Now().After(deadline) {
+				return sets
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	want, got := run(StartRedis), run(StartCrescent)
+	t.Logf("redis's AOF: %q", want)
+	if strings.Join(want, ",") != strings.Join(got, ",") {
+		t.Errorf("AOF:\n  redis:    %q\n  crescent: %q", want, got)
 	}
 }

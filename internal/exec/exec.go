@@ -40,6 +40,9 @@ type Executor struct {
 	// Propagate receives the effects of a write command, with its shards
 	// still locked so that per-key order is preserved.
 	Propagate func(db int, cmds [][][]byte)
+	// PropagateTargets, when set, is Propagate for effects that go to the
+	// AOF only or to the replicas only (a script's redis.set_repl).
+	PropagateTargets func(db int, cmds [][][]byte, aof, replicas bool)
 	// Propagating, when set, reports whether Propagate keeps anything
 	// now (the AOF is on): a script records its effects only then, read
 	// once when it starts.
