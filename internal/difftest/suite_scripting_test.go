@@ -350,9 +350,15 @@ func TestSuiteSetRepl(t *testing.T) {
 		{on: "m", line: `EVAL "redis.set_repl(redis.REPL_REPLICA); redis.call('set','g','7')" 0`},
 		{on: "m", line: `EVAL "redis.set_repl(redis.REPL_NONE); redis.call('set','h','8')" 0`},
 		{on: "m", line: `EVAL "redis.call('set','i','9')" 0`},
+		// inside MULTI/EXEC
+		{on: "m", line: "MULTI"},
+		{on: "m", line: "SET j 10"},
+		{on: "m", line: `EVAL "redis.set_repl(redis.REPL_AOF); redis.call('set','k','11')" 0`},
+		{on: "m", line: "SET l 12"},
+		{on: "m", line: "EXEC"},
 		{on: "m", mode: "sync"},
-		{on: "r", line: "MGET a b c d e g h i"},
-		{on: "m", line: "MGET a b c d e g h i"},
+		{on: "r", line: "MGET a b c d e g h i j k l"},
+		{on: "m", line: "MGET a b c d e g h i j k l"},
 		{on: "r", line: "SELECT 3"},
 		{on: "r", line: "GET f"},
 	}
