@@ -258,6 +258,10 @@ func (h *Handlers) debug(c *command.Ctx) {
 		// atoi, as Redis: anything not a number is 0 (off)
 		h.ops.activeExpireOff.Store(command.Atoi(c.Args[2]) == 0)
 		c.W.OK()
+	case sub == "set-disable-deny-scripts" && n == 3:
+		// atoi, as Redis: anything not a number is 0 (scripts denied again)
+		h.Exec.ScriptNoScriptAllowed.Store(command.Atoi(c.Args[2]) != 0)
+		c.W.OK()
 	case sub == "object" && n == 3:
 		h.debugObject(c)
 	case sub == "digest" && n == 2:

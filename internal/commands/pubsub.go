@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/pubsub"
@@ -42,10 +43,12 @@ func (h *Handlers) registerPubSub() {
 // one [kind, name, count] reply (a push in RESP3) per argument.
 func (h *Handlers) subscriber(k pubsub.Kind, reply string) command.Handler {
 	return func(c *command.Ctx) {
-		if k == pubsub.Shard && c.Client.Flags&command.ClientMulti != 0 {
+		if c.InScript || (k == pubsub.Shard && c.Client.Flags&command.ClientMulti != 0) {
 			// run by EXEC, which denies blocking: Redis 7.0 lets SUBSCRIBE
-			// and PSUBSCRIBE through there, not SSUBSCRIBE
-			c.Error("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client")
+			// and PSUBSCRIBE through there, not SSUBSCRIBE; a script's
+			// client denies blocking always (DEBUG SET-DISABLE-DENY-SCRIPTS
+			// lets scripts call them)
+			c.Error("ERR " + strings.ToUpper(reply) + " isn't allowed for a DENY BLOCKING client")
 			return
 		}
 		w, done := confirmations(c)

@@ -510,9 +510,29 @@ func (h *Handlers) scriptFlush(c *command.Ctx) {
 		c.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
 		return
 	}
+	if c.InScript && !calledByFunction(c.Client) {
+		// reachable with DEBUG SET-DISABLE-DENY-SCRIPTS 1 only: Redis 7.0.15
+		// frees the Lua state the script runs on and crashes
+		c.Error(errScriptFlushInScript)
+		return
+	}
 	h.scripts.cache.Flush()
 	h.scripts.engine.Reset()
 	c.W.OK()
+}
+
+// errScriptFlushInScript answers SCRIPT FLUSH run by an EVAL script, which
+// crashes redis-server 7.0.15 (Crescent refuses it as a noscript command).
+const errScriptFlushInScript = "ERR This Redis command is not allowed from script"
+
+// calledByFunction reports whether cl, a script's client, runs for a
+// FCALL or FCALL_RO (its caller's command).
+func calledByFunction(cl *command.Client) bool {
+	if cl == nil || cl.Caller == nil {
+		return false
+	}
+	sp := cl.Caller.LastCmd.Load()
+	return sp != nil && (sp.Name == "fcall" || sp.Name == "fcall_ro")
 }
 
 func (h *Handlers) scriptKill(c *command.Ctx) {

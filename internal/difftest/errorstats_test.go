@@ -86,7 +86,7 @@ func TestErrorStats(t *testing.T) {
 				defer c.Close()
 				conns[who] = c
 			}
-			args, err := splitLine(line)
+			args, err := splitArgsLine(line)
 			if err != nil {
 				return "", err
 			}
@@ -133,8 +133,8 @@ func TestErrorStats(t *testing.T) {
 	}
 }
 
-// splitLine splits a command line as the corpus does (quotes, escapes).
-func splitLine(line string) ([]string, error) {
+// splitArgsLine splits a command line as the corpus does (quotes, escapes).
+func splitArgsLine(line string) ([]string, error) {
 	args, err := resp.SplitArgs([]byte(line), nil)
 	if err != nil {
 		return nil, err

@@ -40,6 +40,9 @@ type Executor struct {
 	// Propagate receives the effects of a write command, with its shards
 	// still locked so that per-key order is preserved.
 	Propagate func(db int, cmds [][][]byte)
+	// PropagateTargets, when set, is Propagate for effects that go to the
+	// AOF only or to the replicas only (a script's redis.set_repl).
+	PropagateTargets func(db int, cmds [][][]byte, aof, replicas bool)
 	// Propagating, when set, reports whether Propagate keeps anything
 	// now (the AOF is on): a script records its effects only then, read
 	// once when it starts.
@@ -95,6 +98,10 @@ type Executor struct {
 	// apply. Only Guard's checks, and the maxmemory check of a
 	// transaction's queue, call it.
 	ScriptFlags func(spec *command.Spec, args [][]byte) (f ScriptCmdFlags, ok bool)
+	// ScriptNoScriptAllowed is DEBUG SET-DISABLE-DENY-SCRIPTS (Redis's
+	// script_disable_deny_script): scripts may call commands flagged
+	// noscript (DEBUG, the blocking commands...).
+	ScriptNoScriptAllowed atomic.Bool
 	// Busy, when set, reports a running script: past busy-reply-threshold,
 	// commands without the allow_busy flag get BUSY instead of waiting.
 	Busy BusyMonitor

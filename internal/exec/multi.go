@@ -458,18 +458,38 @@ func (e *Executor) PropagateUnit(u *Unit, cl *command.Client) {
 	if u.ops == 0 || e.Propagate == nil {
 		return
 	}
+	e.emit(cl, u.db, u.stream(u.ops > 1))
+}
+
+// stream returns u's commands as propagated: back to u's first database
+// at the end, wrapped in MULTI/EXEC when wrap is set.
+func (u *Unit) stream(wrap bool) [][][]byte {
 	cmds := u.cmds
 	if u.cur != u.db {
 		cmds = append(cmds, selectCmd(u.db))
 	}
-	if u.ops > 1 {
+	if wrap {
 		wrapped := make([][][]byte, 0, len(cmds)+2)
 		wrapped = append(wrapped, [][]byte{[]byte("MULTI")})
 		wrapped = append(wrapped, cmds...)
 		wrapped = append(wrapped, [][]byte{[]byte("EXEC")})
 		cmds = wrapped
 	}
-	e.emit(cl, u.db, cmds)
+	return cmds
+}
+
+// propagateTo hands u's effects to the AOF only or to the replicas only
+// (PropagateTargets; redis.set_repl), wrapped in MULTI/EXEC when wrap is
+// set, on behalf of cl. Without PropagateTargets, only effects for both
+// would be propagated: none are.
+func (e *Executor) propagateTo(u *Unit, wrap, aof, replicas bool, cl *command.Client) {
+	if u.ops == 0 || e.PropagateTargets == nil {
+		return
+	}
+	e.PropagateTargets(u.db, u.stream(wrap), aof, replicas)
+	if e.Wrote != nil && cl != nil {
+		e.Wrote(cl)
+	}
 }
 
 // copyArgs copies args into one allocation (queued commands outlive the

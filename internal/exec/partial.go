@@ -576,6 +576,7 @@ func (s *ScriptCall) abandon() {
 		p.hits = false
 	}
 	s.effects = s.effects[:0]
+	s.replSkip, s.replSplit = 0, false
 	s.releaseExtra()
 	p.on, s.restart, p.declared, p.busy = false, false, nil, false
 	s.wrote.Store(false)

@@ -51,6 +51,11 @@ type ScriptCall struct {
 
 	wrote   atomic.Bool
 	effects []effect
+	// replSkip is what redis.set_repl turned off for the next writes
+	// (skipAOF, skipReplicas; 0: both get them, as REPL_ALL)
+	replSkip uint8
+	// replSplit: an effect was recorded with a replSkip
+	replSplit bool
 	// propagate: the effects are recorded (Executor.Propagating at the
 	// script's first write, read under that key's lock: a snapshot's cut,
 	// which turns the AOF or a replica's stream on, cannot fall between
@@ -101,9 +106,21 @@ func (s *ScriptCall) resolve(t *command.Table, args [][]byte) (cmd, spec *comman
 }
 
 type effect struct {
-	db  int
-	cmd [][]byte
+	db   int
+	cmd  [][]byte
+	skip uint8 // skipAOF, skipReplicas: targets redis.set_repl turned off
 }
+
+// The targets of an effect that redis.set_repl turned off.
+const (
+	skipAOF      = 1 // REPL_AOF not set
+	skipReplicas = 2 // REPL_REPLICA not set
+)
+
+// SetRepl implements redis.set_repl: flags is REPL_NONE (0), REPL_AOF (1),
+// REPL_REPLICA (2) or REPL_ALL (3), for the script's next writes. A write
+// with neither is not propagated at all, as in Redis's call().
+func (s *ScriptCall) SetRepl(flags int) { s.replSkip = uint8(3 &^ flags) }
 
 // NewScriptCall prepares a script run for caller at time now. The script's
 // client starts in the caller's database with RESP2.
@@ -149,6 +166,7 @@ func (s *ScriptCall) Release() {
 	s.ctx = command.Ctx{}
 	clear(s.effects)
 	s.effects = s.effects[:0]
+	s.replSkip, s.replSplit = 0, false
 	s.part.on, s.part.held, s.part.declared, s.part.busy = false, nil, nil, false
 	if cap(s.part.arena) > 64<<10 || cap(s.part.pend) > 1024 || cap(s.part.obs) > 256 || cap(s.part.undo) > 1024 {
 		s.part = partial{}
@@ -210,7 +228,7 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		s.reject(spec, w, ErrScriptArity)
 		return
 	}
-	if spec.Has(command.FlagNoScript) {
+	if spec.Has(command.FlagNoScript) && !e.ScriptNoScriptAllowed.Load() {
 		s.reject(spec, w, ErrScriptNoScript)
 		return
 	}
@@ -309,14 +327,17 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 			s.propagate = e.Propagate != nil && (e.Propagating == nil || e.Propagating())
 			s.propagateKnown = true
 		}
-		if spec.Has(command.FlagWrite) && s.propagate {
+		if spec.Has(command.FlagWrite) && s.propagate && s.replSkip != skipAOF|skipReplicas {
 			db := c.DB.Index()
+			if s.replSkip != 0 {
+				s.replSplit = true
+			}
 			if c.Propagate != nil {
 				for _, p := range c.Propagate {
-					s.effects = append(s.effects, effect{db, p})
+					s.effects = append(s.effects, effect{db, p, s.replSkip})
 				}
 			} else {
-				s.effects = append(s.effects, effect{db, copyArgs(args)})
+				s.effects = append(s.effects, effect{db, copyArgs(args), s.replSkip})
 			}
 		}
 	}
@@ -361,13 +382,37 @@ func (s *ScriptCall) Finish() {
 		s.commit()
 		defer s.releaseExtra()
 	}
-	var u Unit
-	for _, ef := range s.effects {
-		u.Add(ef.db, [][][]byte{ef.cmd})
+	if s.replSplit {
+		s.finishSplit()
+	} else {
+		var u Unit
+		for _, ef := range s.effects {
+			u.Add(ef.db, [][][]byte{ef.cmd})
+		}
+		s.E.PropagateUnit(&u, s.Caller)
 	}
-	s.E.PropagateUnit(&u, s.Caller)
 	clear(s.effects)
 	s.effects = s.effects[:0]
+	s.replSkip, s.replSplit = 0, false
+}
+
+// finishSplit propagates effects that redis.set_repl sent to the AOF only
+// or to the replicas only: as Redis 7.0's propagatePendingCommands, MULTI
+// and EXEC go to both when the script propagates more than one command,
+// each command to its own targets.
+func (s *ScriptCall) finishSplit() {
+	var aof, repl Unit
+	for _, ef := range s.effects {
+		if ef.skip&skipAOF == 0 {
+			aof.Add(ef.db, [][][]byte{ef.cmd})
+		}
+		if ef.skip&skipReplicas == 0 {
+			repl.Add(ef.db, [][][]byte{ef.cmd})
+		}
+	}
+	wrap := len(s.effects) > 1
+	s.E.propagateTo(&aof, wrap, true, false, s.Caller)
+	s.E.propagateTo(&repl, wrap, false, true, s.Caller)
 }
 
 // BusyMonitor reports a script running past busy-reply-threshold.

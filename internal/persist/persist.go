@@ -147,6 +147,7 @@ func (m *Manager) aofPrefix() string {
 // opens the AOF when appendonly is yes. Call it after Load, before serving.
 func (m *Manager) Start() error {
 	m.exec.Propagate = m.propagate
+	m.exec.PropagateTargets = m.propagateTargets
 	m.exec.Propagating = func() bool { return m.aofw.Load() != nil || m.replOn.Load() }
 	m.exec.Wrote = m.wrote
 	m.cfg.OnChange("appendfsync", func(v string) {
@@ -181,6 +182,17 @@ func (m *Manager) propagate(db int, cmds [][][]byte) {
 		w.Append(db, cmds)
 	}
 	if m.replOn.Load() && m.link.Load() == nil { // a replica passes its master's stream on
+		m.feedReplicas(db, cmds)
+	}
+}
+
+// propagateTargets is Executor.PropagateTargets: propagate to the AOF
+// only, or to the replicas only.
+func (m *Manager) propagateTargets(db int, cmds [][][]byte, aof, replicas bool) {
+	if w := m.aofw.Load(); aof && w != nil {
+		w.Append(db, cmds)
+	}
+	if replicas && m.replOn.Load() && m.link.Load() == nil {
 		m.feedReplicas(db, cmds)
 	}
 }

@@ -111,10 +111,13 @@ func ParseMetadata(code []byte) (md Metadata, msg string) {
 	if len(code) < 2 || code[0] != '#' || code[1] != '!' {
 		return md, ErrLibMissingMeta
 	}
+	// strchr(code, '\n'): a NUL before the first newline ends the search
 	end := -1
 	for i, c := range code {
-		if c == '\n' {
-			end = i
+		if c == '\n' || c == 0 {
+			if c == '\n' {
+				end = i
+			}
 			break
 		}
 	}

@@ -22,6 +22,8 @@ func TestParseMetadata(t *testing.T) {
 		{"", "", "", ErrLibMissingMeta},
 		{"#!lua name=x", "", "", ErrLibInvalidMeta},
 		{"#!lua name=\"x\n", "", "", ErrLibInvalidMeta},
+		{"#!lua name=a\x00b\ncode", "", "", ErrLibInvalidMeta},
+		{"#!lua name=ab\ncode\x00", "lua", "ab", ""},
 		{"#!lua\n", "", "", ErrLibNoName},
 		{"#!lua foo=bar name=x\n", "", "", "Invalid metadata value given: foo=bar"},
 		{"#!lua name=x name=y\n", "", "", ErrLibNameTwice},

@@ -149,6 +149,13 @@ type Host interface {
 	CheckACL(args [][]byte) (allowed bool, msg string)
 }
 
+// Replicator is implemented by a Host that propagates a script's writes:
+// redis.set_repl's flags (REPL_NONE 0, REPL_AOF 1, REPL_REPLICA 2,
+// REPL_ALL 3) for the script's next writes.
+type Replicator interface {
+	SetRepl(flags int)
+}
+
 // Escalator is implemented by a Host whose script may hold only some
 // shards of the keyspace.
 type Escalator interface {

@@ -83,6 +83,9 @@ func TestLuaDebuggerDiff(t *testing.T) {
 			w("s"), w("s"), w("s")), "s")},
 		{"sync keeps", 2, ldbEnd(ldbSession("SYNC", "redis.call('set', KEYS[1], 'changed')\nredis.call('set', 'k2', 'new')\nreturn redis.call('get', KEYS[1])",
 			w("s"), w("s")), "s")},
+		{"NULs in debugger commands, a redis command of 100 arguments", 2, ldbEnd(ldbSession("SYNC", "return 'hello'",
+			[]string{"hello\x00world"}, []string{"hello\x00"}, []string{"\x00hello"}, []string{"\x00hello\x00"},
+			append([]string{"redis"}, strings.Fields(strings.Repeat("test ", 100))...)), "c")},
 		{"evalsha", 1, []step{
 			cmd(0, "SCRIPT", "DEBUG", "YES"),
 			cmd(0, "EVALSHA", "aaaa", "0"),

@@ -264,13 +264,31 @@ func (w *luaWriter) Verbatim(format, s string) {
 // ProtoVersion implements resp.ReplyWriter.
 func (w *luaWriter) ProtoVersion() int { return w.proto }
 
-// maxReplyDepth mirrors the Lua C stack limit that stops Redis's
-// luaReplyToRedisReply on deeply nested (or self-referencing) tables.
-const maxReplyDepth = maxCStack - 6
+// Redis's luaReplyToRedisReply starts on every value, whatever its type, with
+// lua_checkstack(lua, 4), which fails once the Lua stack would pass
+// LUAI_MAXCSTACK: that value is replaced by "reached lua stack limit". The
+// stack holds replySlots0 slots at the script's reply; an array element adds
+// one (the table, the element), a set member three (table, set table, key,
+// key copy), a map value three and a map key four (table, map table, key,
+// value, key copy). The counts are those of redis-server 7.0.15 (a chain of
+// 7994 arrays nests, the 7995th array's element is the error).
+const (
+	replySlots0    = 2
+	replyMaxSlots  = maxCStack - 4
+	replyArraySlot = 1
+	replySetSlots  = 3
+	replyMapKey    = 4
+	replyMapValue  = 3
+)
 
 // writeReply writes the Lua value v as the script's reply, as Redis's
-// luaReplyToRedisReply does. resp is the script's redis.setresp version.
-func writeReply(w resp.ReplyWriter, v glua.LValue, scriptResp, depth int) {
+// luaReplyToRedisReply does. resp is the script's redis.setresp version;
+// slots is the Lua stack Redis would hold at v (replySlots0 at the top).
+func writeReply(w resp.ReplyWriter, v glua.LValue, scriptResp, slots int) {
+	if slots > replyMaxSlots {
+		script.WriteError(w, "ERR reached lua stack limit", false)
+		return
+	}
 	switch x := v.(type) {
 	case glua.LString:
 		w.BulkString(string(x))
@@ -287,17 +305,13 @@ func writeReply(w resp.ReplyWriter, v glua.LValue, scriptResp, depth int) {
 	case glua.LNumber:
 		w.Int(toInt64(float64(x)))
 	case *glua.LTable:
-		if depth >= maxReplyDepth {
-			script.WriteError(w, "ERR reached lua stack limit", false)
-			return
-		}
-		writeTable(w, x, scriptResp, depth)
+		writeTable(w, x, scriptResp, slots)
 	default:
 		w.Null()
 	}
 }
 
-func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, depth int) {
+func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, slots int) {
 	if e, ok := t.RawGetString("err").(glua.LString); ok {
 		// addReplyErrorFormatEx("-%s") trims trailing CR/LF before it
 		// maps the others to spaces
@@ -331,8 +345,8 @@ func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, depth int) {
 		}
 		w.Map(n)
 		for k, v := m.Next(glua.LNil); k != glua.LNil; k, v = m.Next(k) {
-			writeReply(w, k, scriptResp, depth+1)
-			writeReply(w, v, scriptResp, depth+1)
+			writeReply(w, k, scriptResp, slots+replyMapKey)
+			writeReply(w, v, scriptResp, slots+replyMapValue)
 		}
 		return
 	}
@@ -343,7 +357,7 @@ func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, depth int) {
 		}
 		w.Set(n)
 		for k, _ := m.Next(glua.LNil); k != glua.LNil; k, _ = m.Next(k) {
-			writeReply(w, k, scriptResp, depth+1)
+			writeReply(w, k, scriptResp, slots+replySetSlots)
 		}
 		return
 	}
@@ -353,7 +367,7 @@ func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, depth int) {
 	}
 	w.Array(n)
 	for i := 1; i <= n; i++ {
-		writeReply(w, t.RawGetInt(i), scriptResp, depth+1)
+		writeReply(w, t.RawGetInt(i), scriptResp, slots+replyArraySlot)
 	}
 }
 

@@ -32,7 +32,7 @@ func (s *state) redisLib() *glua.LTable {
 		"sha1hex":            sha1hex,
 		"log":                s.log,
 		"setresp":            s.setresp,
-		"set_repl":           setRepl,
+		"set_repl":           s.setRepl,
 		"replicate_commands": func(L *glua.LState) int { L.Push(glua.LTrue); return 1 },
 		"breakpoint":         s.breakpoint,
 		"debug":              s.debugLog,
@@ -276,7 +276,7 @@ func (s *state) setresp(L *glua.LState) int {
 	return 0
 }
 
-func setRepl(L *glua.LState) int {
+func (s *state) setRepl(L *glua.LState) int {
 	if L.GetTop() != 1 {
 		raiseError(L, "redis.set_repl() requires two arguments.")
 	}
@@ -286,6 +286,12 @@ func setRepl(L *glua.LState) int {
 	}
 	if f&^replAll != 0 {
 		raiseError(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
+	}
+	if s.run == nil {
+		return 0
+	}
+	if r, ok := s.run.Host.(script.Replicator); ok {
+		r.SetRepl(f)
 	}
 	return 0
 }
