@@ -178,7 +178,8 @@ var selfOrderCases = []struct{ setup, cmd string }{
 // time (PEXPIRE 1 and a pause, active expiry off) so that the command
 // finds them expired. The events mode has two more forms, "multi-pre" and
 // "eval-pre", whose transaction or script first sets another key, so
-// that the command's own events (an expired key's first) follow others.
+// that the command's own events (an expired key's first) follow others,
+// and "eval-nokeys", a script that declares no key.
 // Everything the client gets up to an ECHO's answer is compared
 // byte for byte with redis-server's. CRESCENT_SELF_ORDER=name runs the
 // cases whose command starts with name.
@@ -212,8 +213,8 @@ func TestSelfOrder(t *testing.T) {
 		keys := commandKeys(t, rc, cmd)
 		for _, mode := range []string{"events", "tracking"} {
 			for _, expired := range []bool{false, true} {
-				for _, form := range []string{"plain", "multi", "eval", "multi-pre", "eval-pre"} {
-					if mode == "tracking" && strings.HasSuffix(form, "-pre") {
+				for _, form := range []string{"plain", "multi", "eval", "multi-pre", "eval-pre", "eval-nokeys"} {
+					if mode == "tracking" && (strings.HasSuffix(form, "-pre") || form == "eval-nokeys") {
 						continue
 					}
 					name := fmt.Sprintf("%s/%s/%s", tc.cmd, mode, form)
@@ -299,6 +300,9 @@ func selfOrderRun(t *testing.T, s *Server, mode, form string, cmd, keys []string
 		}
 		ev := append([]string{"EVAL", body, fmt.Sprint(len(keys))}, keys...)
 		send = append(send, append(ev, cmd...))
+	case "eval-nokeys":
+		// no key declared: Crescent runs it holding the whole keyspace
+		send = append(send, append([]string{"EVAL", "return redis.call(unpack(ARGV))", "0"}, cmd...))
 	case "eval-pre":
 		body := "redis.call('set', KEYS[1], '1') return redis.call(unpack(ARGV))"
 		ev := append([]string{"EVAL", body, fmt.Sprint(len(keys) + 1), "ord:pre"}, keys...)
