@@ -592,6 +592,12 @@ func (h *Handlers) bitfield(c *command.Ctx, ro bool) {
 		if buf, existed, grew, ok = stringForBitWrite(c, key, highest); !ok {
 			return
 		}
+		if !existed {
+			// Redis's lookupStringForBitCommand adds the key before the
+			// reply (its "new" event first); the bits are stored below
+			c.DB.Set(key, buf, 0)
+			existed = true
+		}
 	}
 	c.W.Array(len(ops))
 	changes := 0

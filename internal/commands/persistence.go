@@ -189,7 +189,7 @@ func (h *Handlers) restore(c *command.Ctx) {
 	}
 	deleted := false
 	if replace {
-		deleted = c.DB.Delete(key)
+		deleted = c.DB.DeleteStored(key) // dbDelete: an expired key gets no "expired"
 	}
 	if ttl != 0 && !absTTL {
 		ttl += c.Now()

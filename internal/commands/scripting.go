@@ -319,6 +319,11 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 	sc := &scall.sc
 	h.Exec.InitScriptCall(sc, c.Client, scall.client, c.DB.Now, run.ReadOnly)
 	defer sc.Release()
+	if st := trackingOf(c.Client); st != nil {
+		// the script's reads remember its keys (trackObserveClient)
+		st.script = c
+		defer func() { st.script = nil }()
+	}
 	sc.DenyOOM = run.Flags&script.FlagAllowOOM == 0 && h.overMaxmemory()
 	run.Host, run.Resp, run.Log = sc, 2, h.scripts.log
 	sc.Log = h.scripts.log

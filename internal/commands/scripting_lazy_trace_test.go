@@ -201,6 +201,26 @@ func TestLazyRerunLeavesNoTrace(t *testing.T) {
 			},
 		},
 		{
+			// the stopped attempt deleted the key: its event goes out
+			// once, when it stops (the rerun finds the key gone)
+			name: "expired event",
+			setup: func(t *testing.T, e *lazyEnv) {
+				e.h.run(e.admin, "CONFIG SET notify-keyspace-events Ex", "DEBUG SET-ACTIVE-EXPIRE 0", "SET "+e.a+" v PXAT 1")
+				e.sub = difftest.Connect(t, e.addr)
+				e.sub.MustDo(t, "SUBSCRIBE", "__keyevent@0__:expired")
+			},
+			body: "redis.call('get', KEYS[1])",
+			check: func(t *testing.T, e *lazyEnv) {
+				e.h.run(e.admin, "DEBUG SET-ACTIVE-EXPIRE 1")
+				if r, err := e.sub.Read(); err != nil || !strings.Contains(string(r), e.a) {
+					t.Fatalf("expired event: %q, %v", r, err)
+				}
+				if r, err := e.sub.ReadWithin(200 * time.Millisecond); err == nil {
+					t.Fatalf("a second event: %q", r)
+				}
+			},
+		},
+		{
 			name:  "commandstats of a call",
 			setup: func(t *testing.T, e *lazyEnv) { e.h.run(e.admin, "CONFIG RESETSTAT") },
 			body:  "redis.call('incr', KEYS[1])",

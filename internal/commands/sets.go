@@ -211,15 +211,17 @@ func (h *Handlers) spop(c *command.Ctx) {
 		return
 	}
 	n := s.Len()
+	// Redis's order (spopWithCountCommand): the event before the reply;
+	// an emptied key's del after it, then the key signalled
+	c.Event('s', "spop", key)
 	if count >= int64(n) {
 		c.W.Set(n)
 		for i := 0; i < n; i++ {
 			writeMember(c, s, i)
 		}
 		c.DB.Delete(key)
-		c.Modified(key)
-		c.Event('s', "spop", key)
 		c.Event('g', "del", key)
+		c.Modified(key)
 		c.Propagate = [][][]byte{{[]byte("DEL"), key}}
 		return
 	}
@@ -233,7 +235,6 @@ func (h *Handlers) spop(c *command.Ctx) {
 		c.W.Bulk(m)
 	}
 	c.Modified(key)
-	c.Event('s', "spop", key)
 	c.Propagate = [][][]byte{prop}
 }
 

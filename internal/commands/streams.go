@@ -696,9 +696,10 @@ func (h *Handlers) xsetid(c *command.Ctx) {
 	}
 	// Redis 7.0's xsetidCommand only counts the change: no
 	// signalModifiedKey, so no WATCH abort and no invalidation
+	// (and, as Redis, the reply before the event)
 	c.Dirty++
-	c.Event('t', "xsetid", key)
 	c.W.OK()
+	c.Event('t', "xsetid", key)
 }
 
 // xStream is one key of an XREAD/XREADGROUP.
@@ -708,7 +709,10 @@ type xStream struct {
 	group *keyspace.Group
 	id    keyspace.StreamID // entries must be greater than this
 	gt    bool              // ">" (XREADGROUP new entries)
-	idx   int               // index of the ID argument
+	// newCons: XREADGROUP created its consumer; the event goes out
+	// after the stream's name in the reply, as Redis sends it
+	newCons bool
+	idx     int // index of the ID argument
 }
 
 // xread implements XREAD and XREADGROUP.
@@ -943,7 +947,13 @@ func (h *Handlers) xread(c *command.Ctx) {
 			cons := st.group.Consumer(consumerName)
 			if cons == nil {
 				cons = st.group.CreateConsumer(consumerName, now)
-				c.Event('t', "xgroup-createconsumer", st.key)
+				if c.Retry {
+					// woken: Redis's serveClientBlockedOnKey creates it
+					// before the reply
+					c.Event('t', "xgroup-createconsumer", st.key)
+				} else {
+					st.newCons = true
+				}
 				prop = append(prop, [][]byte{[]byte("XGROUP"), []byte("CREATECONSUMER"), st.key, groupName, consumerName})
 			}
 			cons.SeenTime = now
@@ -971,6 +981,9 @@ func (h *Handlers) xread(c *command.Ctx) {
 				c.W.Array(2)
 			}
 			c.W.Bulk(st.key)
+			if st.newCons {
+				c.Event('t', "xgroup-createconsumer", st.key)
+			}
 			start, _ := st.id.Incr()
 			if !group {
 				writeRange(c.W, st.s, start, keyspace.MaxStreamID, count, false, nil)
@@ -1379,6 +1392,7 @@ func (h *Handlers) xclaim(c *command.Ctx) {
 	var prop [][][]byte
 	var cons *keyspace.Consumer
 	var out []keyspace.StreamID
+	consAt := -1 // the consumer was created for out[consAt]
 	for k, id := range ids {
 		pe := g.PEL.Get(id)
 		if !s.Exists(id) {
@@ -1402,7 +1416,7 @@ func (h *Handlers) xclaim(c *command.Ctx) {
 		if cons == nil {
 			if cons = g.Consumer(args[3]); cons == nil {
 				cons = g.CreateConsumer(args[3], now)
-				c.Event('t', "xgroup-createconsumer", key)
+				consAt = len(out)
 			}
 			cons.SeenTime = now
 		}
@@ -1422,7 +1436,11 @@ func (h *Handlers) xclaim(c *command.Ctx) {
 		prop = append(prop, setIDProp(key, args[2], g))
 	}
 	c.W.Array(len(out))
-	for _, id := range out {
+	for i, id := range out {
+		if i == consAt {
+			// Redis creates it in its loop, after the (deferred) header
+			c.Event('t', "xgroup-createconsumer", key)
+		}
 		if justID {
 			writeID(c.W, id)
 		} else if !writeOneEntry(c.W, s, id) {
@@ -1501,6 +1519,7 @@ func (h *Handlers) xautoclaim(c *command.Ctx) {
 	var cons *keyspace.Consumer
 	var claimed, deleted []keyspace.StreamID
 	var prop [][][]byte
+	consAt := -1 // the consumer was created for claimed[consAt]
 	cur := start
 	var next *keyspace.PendingEntry
 	atEnd := false
@@ -1535,7 +1554,7 @@ func (h *Handlers) xautoclaim(c *command.Ctx) {
 		if cons == nil {
 			if cons = g.Consumer(args[3]); cons == nil {
 				cons = g.CreateConsumer(args[3], now)
-				c.Event('t', "xgroup-createconsumer", key)
+				consAt = len(claimed)
 			}
 			cons.SeenTime = now
 		}
@@ -1556,7 +1575,11 @@ func (h *Handlers) xautoclaim(c *command.Ctx) {
 		writeID(c.W, keyspace.StreamID{})
 	}
 	c.W.Array(len(claimed))
-	for _, id := range claimed {
+	for i, id := range claimed {
+		if i == consAt {
+			// Redis creates it in its loop, after the (deferred) headers
+			c.Event('t', "xgroup-createconsumer", key)
+		}
 		if justID {
 			writeID(c.W, id)
 		} else {

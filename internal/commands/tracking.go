@@ -50,10 +50,12 @@ type trackState struct {
 	prefixes []string    // BCAST prefixes, sorted
 	caching  atomic.Bool // CLIENT CACHING yes|no given for the next command
 	broken   atomic.Bool // redirect client gone
-	// scriptRead: a script's command read keys for this client; Redis
-	// 7.0 then remembers the keys of the script's own command (its
-	// trackingRememberKeys reads the caller's argv).
-	scriptRead atomic.Bool
+	// script is the client's running EVAL/FCALL (set by runScript, read
+	// by the client's own goroutine only): a read of the script's
+	// command makes Redis 7.0 remember the keys of the script's own
+	// command at once (its trackingRememberKeys reads the caller's argv),
+	// so that a later write of the script invalidates them.
+	script *command.Ctx
 }
 
 // bcastState is one BCAST prefix: its clients and the keys modified
@@ -509,7 +511,8 @@ func (h *Handlers) clientGetRedir(c *command.Ctx) {
 // command's keys are remembered for its client, honouring OPTIN/OPTOUT
 // and CLIENT CACHING; a read in a script (EVAL_RO, FCALL_RO and the like
 // are not reads themselves) makes Redis 7.0 remember the keys of the
-// script's command, once it is over. After a client's command, outside
+// script's command, then (a held-back read of a partial-mode script: when
+// it is replayed, in order with the script's writes). After a client's command, outside
 // MULTI, its CLIENT CACHING is spent unless the command was a CLIENT
 // subcommand (Redis's resetClient). After a command of a client (not a
 // MULTI's queued one, nor a script's), its own pending invalidations go
@@ -548,16 +551,10 @@ func (h *Handlers) trackObserveClient(c *command.Ctx, cl *command.Client, st *tr
 	caching := st.caching.Load()
 	remember := !st.bcast && !(st.optin && !caching || st.optout && caching)
 	if remember && c.Spec.Has(command.FlagReadOnly) && name != "eval_ro" && name != "evalsha_ro" && name != "fcall_ro" {
-		if c.InScript {
-			st.scriptRead.Store(true)
-		} else {
+		if !c.InScript {
 			h.trackRemember(cl, c.Spec, c.Args)
-		}
-	}
-	if !c.InScript && st.scriptRead.Load() {
-		st.scriptRead.Store(false)
-		if remember {
-			h.trackRemember(cl, c.Spec, c.Args)
+		} else if sc := st.script; sc != nil {
+			h.trackRemember(cl, sc.Spec, sc.Args)
 		}
 	}
 	if top && name != "client" && !strings.HasPrefix(name, "client|") && caching {

@@ -703,8 +703,9 @@ func (h *Handlers) zrangeGeneric(c *command.Ctx, argStart int, store bool, rt zr
 	}
 	dst := c.Args[1]
 	if len(nodes) == 0 {
-		deleteDestination(c, dst)
+		// Redis's zrangeResultFinalizeStore: the reply, then the del
 		c.W.Int(0)
+		deleteDestination(c, dst)
 		return
 	}
 	// Like Redis's zrangeResultBeginStore, start a listpack (unless a rank
@@ -718,8 +719,8 @@ func (h *Handlers) zrangeGeneric(c *command.Ctx, argStart int, store bool, rt zr
 	}
 	c.DB.Set(dst, out, 0)
 	c.Modified(dst)
+	c.W.Int(int64(len(nodes))) // before the event, as Redis
 	c.Event('z', "zrangestore", dst)
-	c.W.Int(int64(len(nodes)))
 }
 
 func (h *Handlers) zremrange(c *command.Ctx, rt zrangeType) {

@@ -126,18 +126,37 @@ func (e *Executor) KeyExpired(db int, key string, cur *command.Client) {
 	if e.watchReg().n.Load() != 0 {
 		e.touchWatched(db, []byte(key))
 	}
-	e.touchedNoClient(cur, true, db, []byte(key)) // client tracking (ops.go)
-	if e.Notify != nil {
-		// from cur: a RESP3 client subscribed to its own events gets
-		// "expired" in its reply stream, before its command's other
-		// events, as Redis's lookup sends it first
-		e.Notify('x', "expired", db, []byte(key), cur)
+	if cur != nil && cur.Script != nil {
+		if s, _ := cur.Script.(*ScriptCall); s != nil && s.part.on {
+			// a partial-mode script's: the invalidation and the event
+			// wait for its commit, in order with its other effects (a
+			// stopped attempt's go out when it stops: its rerun finds
+			// the key gone)
+			p := &s.part
+			p.add(pending{kind: pendExpired, db: db, key: p.keep([]byte(key))})
+		} else {
+			e.expiredEffects(cur, db, []byte(key))
+		}
+	} else {
+		e.expiredEffects(cur, db, []byte(key))
 	}
 	if e.Propagate != nil && e.Propagating != nil && e.Propagating() {
 		// as Redis: the AOF and the replicas get a DEL (a replica does not
 		// expire keys by itself); under the key's shard lock, like every
 		// propagation
 		e.Propagate(db, [][][]byte{{[]byte("DEL"), []byte(key)}})
+	}
+}
+
+// expiredEffects are KeyExpired's invalidation and event of key, found
+// expired by cur's command (nil: the active expiry).
+func (e *Executor) expiredEffects(cur *command.Client, db int, key []byte) {
+	e.touchedNoClient(cur, true, db, key) // client tracking (ops.go)
+	if e.Notify != nil {
+		// from cur: a RESP3 client subscribed to its own events gets
+		// "expired" in its reply stream, before its command's other
+		// events, as Redis's lookup sends it first
+		e.Notify('x', "expired", db, key, cur)
 	}
 }
 

@@ -58,6 +58,9 @@ const (
 	// pendReady: key signalled ready for blocked clients (added, XADD,
 	// XGROUP DESTROY; Executor.signalReady)
 	pendReady
+	// pendExpired: a key the script found expired (KeyExpired): its
+	// invalidation and "expired" event
+	pendExpired
 )
 
 // pending is a side effect held back until Commit. It is kept small (a
@@ -482,6 +485,8 @@ func (s *ScriptCall) commit() {
 			if e.blocks.count.Load() != 0 {
 				e.blocks.mark(x.db, x.key)
 			}
+		case pendExpired:
+			e.expiredEffects(s.Client, x.db, x.key)
 		}
 	}
 	if len(p.acl) > 0 {
@@ -561,6 +566,12 @@ func (s *ScriptCall) abandon() {
 	for i := len(p.undo) - 1; i >= 0; i-- {
 		e.Store.Restore(&p.undo[i])
 		p.undo[i] = keyspace.Saved{}
+	}
+	for i := range p.pend {
+		// the keys found expired stay deleted: their effects go now
+		if x := &p.pend[i]; x.kind == pendExpired {
+			e.expiredEffects(s.Client, x.db, x.key)
+		}
 	}
 	clear(p.pend)
 	clear(p.obs)

@@ -155,8 +155,8 @@ var pubsubScenarios = []scenario{
 		cmd(1, "CONFIG", "SET", "notify-keyspace-events", ""),
 	}},
 	// a RESP3 client subscribed to its own events: the "expired" of a key
-	// its command finds expired comes first (seeds16; inside a script it
-	// still comes after the script's events); a set store replies before
+	// its command finds expired comes first (seeds16; inside a script, at
+	// the lookup too: evord17, difftest.TestSelfOrder); a set store replies before
 	// its event, except SINTERSTORE's early answer for a missing key
 	{name: "keyspace-self-expired-resp3", steps: []step{
 		hello3(0), cmd(0, "CONFIG", "SET", "notify-keyspace-events", "KEA"),
