@@ -398,6 +398,10 @@ func (h *Handlers) hrandfield(c *command.Ctx) {
 			c.W.Array(k)
 		}
 	}
+	if count < -maxRandomRepeats {
+		c.Error(errRandomRepeats)
+		return
+	}
 	if count < 0 {
 		k := int(-count)
 		header(k)

@@ -238,6 +238,18 @@ func (h *Handlers) spop(c *command.Ctx) {
 	c.Propagate = [][][]byte{prop}
 }
 
+// maxRandomRepeats bounds the repeats a negative count asks of SRANDMEMBER,
+// HRANDFIELD and ZRANDMEMBER. Redis 7.0 takes any count down to
+// -9223372036854775807 and then builds a reply of that many elements:
+// past a few billion it never finishes (or runs out of memory) and, as its
+// reply is built in one go, stalls every other client meanwhile. Crescent
+// answers such a count (on a key that exists) with errRandomRepeats instead.
+const maxRandomRepeats = math.MaxInt32
+
+// errRandomRepeats is the error of a negative count past maxRandomRepeats:
+// the text Redis gives to an out-of-range count with WITHSCORES.
+const errRandomRepeats = "ERR value is out of range"
+
 func (h *Handlers) srandmember(c *command.Ctx) {
 	key := c.Args[1]
 	if len(c.Args) > 3 {
@@ -274,6 +286,10 @@ func (h *Handlers) srandmember(c *command.Ctx) {
 		return
 	}
 	n := s.Len()
+	if count < -maxRandomRepeats {
+		c.Error(errRandomRepeats)
+		return
+	}
 	if count < 0 {
 		c.W.Array(int(-count))
 		for j := int64(0); j < -count; j++ {

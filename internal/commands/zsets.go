@@ -1327,6 +1327,10 @@ func (h *Handlers) zrandmemberCount(c *command.Ctx, l int64, withscores bool) {
 			c.W.Array(int(n))
 		}
 	}
+	if l < -maxRandomRepeats {
+		c.Error(errRandomRepeats)
+		return
+	}
 	if l < 0 || l == 1 {
 		count := l
 		if count < 0 {
