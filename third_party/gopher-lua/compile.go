@@ -102,6 +102,14 @@ func eline(pos ast.PositionHolder) int {
 	return line
 }
 
+// lineOr is line, or pos's first line if line is 0 (unknown).
+func lineOr(line int, pos ast.PositionHolder) int {
+	if line != 0 {
+		return line
+	}
+	return pos.Line()
+}
+
 func savereg(ec *expcontext, reg int) int {
 	if ec.ctype != ecLocal || ec.reg == regNotDefined {
 		return reg
@@ -1806,7 +1814,8 @@ func compileFuncCallExpr(context *funcContext, reg int, expr *ast.FuncCallExpr, 
 		b := reg
 		compileExprWithMVPropagation(context, expr.Receiver, &reg, &b)
 		c := loadRk(context, &reg, expr, LString(expr.Method))
-		context.Code.AddABC(OP_SELF, funcreg, b, c, sline(expr))
+		// CRESCENT: Lua 5.1 emits SELF once the method's name is read
+		context.Code.AddABC(OP_SELF, funcreg, b, c, lineOr(expr.MethodLine, expr))
 		// increments a register for an implicit "self"
 		reg = b + 1
 		reg2 := funcreg + 2
@@ -1829,7 +1838,8 @@ func compileFuncCallExpr(context *funcContext, reg int, expr *ast.FuncCallExpr, 
 	if islastvararg {
 		b = 0
 	}
-	context.Code.AddABC(OP_CALL, funcreg, b, ec.varargopt+2, sline(expr))
+	// CRESCENT: Lua 5.1 puts CALL on the line of the arguments' opening token
+	context.Code.AddABC(OP_CALL, funcreg, b, ec.varargopt+2, lineOr(expr.CallLine, expr))
 	context.Proto.DbgCalls = append(context.Proto.DbgCalls, DbgCall{Pc: context.Code.LastPC(), Name: name, Method: expr.Func == nil})
 
 	if ec.varargopt == 0 && shouldmove(ec, funcreg) {

@@ -444,10 +444,16 @@ functioncall:
         prefixexp args {
             $$ = &ast.FuncCallExpr{Func: $1, Args: $2}
             $$.SetLine($1.Line())
+            lx := yylex.(*Lexer)
+            $$.(*ast.FuncCallExpr).CallLine = lx.argsLine
+            $$.SetLastLine(lx.argsEnd)
         } |
         prefixexp ':' TIdent args {
-            $$ = &ast.FuncCallExpr{Method: $3.Str, Receiver: $1, Args: $4}
+            $$ = &ast.FuncCallExpr{Method: $3.Str, Receiver: $1, Args: $4, MethodLine: $3.Pos.Line}
             $$.SetLine($1.Line())
+            lx := yylex.(*Lexer)
+            $$.(*ast.FuncCallExpr).CallLine = lx.argsLine
+            $$.SetLastLine(lx.argsEnd)
         }
 
 args:
@@ -456,18 +462,22 @@ args:
                yylex.(*Lexer).TokenError($1, "ambiguous syntax (function call x new statement)")
             }
             $$ = []ast.Expr{}
+            yylex.(*Lexer).argsLine, yylex.(*Lexer).argsEnd = $1.Pos.Line, $2.Pos.Line
         } |
         '(' exprlist ')' {
             if yylex.(*Lexer).PNewLine {
                yylex.(*Lexer).TokenError($1, "ambiguous syntax (function call x new statement)")
             }
             $$ = $2
+            yylex.(*Lexer).argsLine, yylex.(*Lexer).argsEnd = $1.Pos.Line, $3.Pos.Line
         } |
         tableconstructor {
             $$ = []ast.Expr{$1}
+            yylex.(*Lexer).argsLine, yylex.(*Lexer).argsEnd = $1.Line(), endLine($1)
         } | 
         string {
             $$ = []ast.Expr{$1}
+            yylex.(*Lexer).argsLine, yylex.(*Lexer).argsEnd = $1.Line(), $1.Line()
         }
 
 function:
