@@ -562,6 +562,15 @@ func (fc *funcContext) RegisterLocalVar(name string) int {
 	return ret
 }
 
+// activateLocals makes the debug records of the locals registered from
+// index from on start at pc: Lua 5.1 activates a statement's locals once
+// their initial values are computed.
+func activateLocals(fc *funcContext, from, pc int) {
+	for _, l := range fc.Proto.DbgLocals[from:] {
+		l.StartPc = pc
+	}
+}
+
 func (fc *funcContext) FindLocalVarAndBlock(name string) (int, *codeBlock) {
 	for block := fc.Block; block != nil; block = block.Parent {
 		if index := block.LocalVars.Find(name); index > -1 {
@@ -1097,6 +1106,7 @@ func compileNumberForStmt(context *funcContext, stmt *ast.NumberForStmt) { // {{
 	ec := &expcontext{}
 
 	context.EnterBlock(endlabel, stmt)
+	hidden := len(context.Proto.DbgLocals)
 	reg := context.RegTop()
 	rindex := context.RegisterLocalVar("(for index)")
 	ecupdate(ec, ecLocal, rindex, 0)
@@ -1116,6 +1126,10 @@ func compileNumberForStmt(context *funcContext, stmt *ast.NumberForStmt) { // {{
 	ecupdate(ec, ecLocal, rstep, 0)
 	compileExpr(context, reg, stmt.Step, ec)
 
+	// CRESCENT: the hidden variables are active from FORPREP on (lparser.c's
+	// forbody: adjustlocalvars after the expressions): an error in an
+	// expression names its operands, not '(for limit)'
+	activateLocals(context, hidden, code.LastPC()+1)
 	code.AddASbx(OP_FORPREP, rindex, 0, sline(stmt))
 
 	context.RegisterLocalVar(stmt.Name)
@@ -1141,6 +1155,7 @@ func compileGenericForStmt(context *funcContext, stmt *ast.GenericForStmt) { // 
 	nnames := len(stmt.Names)
 
 	context.EnterBlock(endlabel, stmt)
+	hidden := len(context.Proto.DbgLocals)
 	rgen := context.RegisterLocalVar("(for generator)")
 	context.RegisterLocalVar("(for state)")
 	context.RegisterLocalVar("(for control)")
@@ -1153,6 +1168,8 @@ func compileGenericForStmt(context *funcContext, stmt *ast.GenericForStmt) { // 
 	forNames := [3]string{"(for generator)", "(for state)", "(for control)"}
 	compileRegAssignment(context, forNames[:], stmt.Exprs, context.RegTop()-3, 3, sline(stmt))
 
+	// CRESCENT: active from the loop's first jump on, as in fornum above
+	activateLocals(context, hidden, code.LastPC()+1)
 	code.AddASbx(OP_JMP, 0, fllabel, sline(stmt))
 
 	for _, name := range stmt.Names {
