@@ -834,6 +834,23 @@ func compileAssignStmtRight(context *funcContext, stmt *ast.AssignStmt, reg int,
 } // }}}
 
 func compileAssignStmt(context *funcContext, stmt *ast.AssignStmt) { // {{{
+	// CRESCENT: Lua 5.1 stores once the expression list is read
+	// (luaK_storevar after explist1): a store's error (a global written
+	// under Redis's protection, a nil table) names the line of the list's
+	// last token
+	compileAssignStmtAt(context, stmt, exprEndLine(stmt.Rhs[len(stmt.Rhs)-1]))
+} // }}}
+
+// exprEndLine is the line of e's last token, the ')' around it included.
+func exprEndLine(e ast.Expr) int {
+	if p, ok := e.(interface{ ParenLine() int }); ok && p.ParenLine() != 0 {
+		return p.ParenLine()
+	}
+	return eline(e)
+}
+
+// compileAssignStmtAt compiles stmt with its stores on line.
+func compileAssignStmtAt(context *funcContext, stmt *ast.AssignStmt, line int) { // {{{
 	code := context.Code
 	lennames := len(stmt.Lhs)
 	reg, acs := compileAssignStmtLeft(context, stmt)
@@ -848,17 +865,17 @@ func compileAssignStmt(context *funcContext, stmt *ast.AssignStmt) { // {{{
 				reg -= 1
 			}
 		case ecGlobal:
-			code.AddABx(OP_SETGLOBAL, reg, context.ConstIndex(LString(ex.(*ast.IdentExpr).Value)), sline(ex))
+			code.AddABx(OP_SETGLOBAL, reg, context.ConstIndex(LString(ex.(*ast.IdentExpr).Value)), line)
 			reg -= 1
 		case ecUpvalue:
-			code.AddABC(OP_SETUPVAL, reg, context.Upvalues.RegisterUnique(ex.(*ast.IdentExpr).Value), 0, sline(ex))
+			code.AddABC(OP_SETUPVAL, reg, context.Upvalues.RegisterUnique(ex.(*ast.IdentExpr).Value), 0, line)
 			reg -= 1
 		case ecTable:
 			opcode := OP_SETTABLE
 			if acs[i].keyks {
 				opcode = OP_SETTABLEKS
 			}
-			code.AddABC(opcode, acs[i].ec.reg, acs[i].keyrk, acs[i].valuerk, sline(ex))
+			code.AddABC(opcode, acs[i].ec.reg, acs[i].keyrk, acs[i].valuerk, line)
 			if !opIsK(acs[i].valuerk) {
 				reg -= 1
 			}
@@ -1096,7 +1113,8 @@ func compileFuncDefStmt(context *funcContext, stmt *ast.FuncDefStmt) { // {{{
 		astmt := &ast.AssignStmt{Lhs: []ast.Expr{stmt.Name.Func}, Rhs: []ast.Expr{stmt.Func}}
 		astmt.SetLine(sline(stmt.Func))
 		astmt.SetLastLine(eline(stmt.Func))
-		compileAssignStmt(context, astmt)
+		// lparser.c's funcstat: the store is on the 'function' line
+		compileAssignStmtAt(context, astmt, sline(stmt))
 	}
 } // }}}
 
