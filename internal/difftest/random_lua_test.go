@@ -161,7 +161,9 @@ func (g luaGen) structFmt() (string, string) {
 func randomLuaCommand(rng *rand.Rand) []string {
 	g := luaGen{rng}
 	var body string
-	switch rng.IntN(34) {
+	switch rng.IntN(36) {
+	case 34, 35:
+		body = g.libCall()
 	case 24:
 		body = fmt.Sprintf("return {%s}", g.pick(
 			"table.concat({"+g.scalar()+", "+g.scalar()+"}, "+g.str()+")",
@@ -286,4 +288,59 @@ func (g luaGen) tokenSoup() string {
 		parts = append(parts, toks[g.rng.IntN(len(toks))])
 	}
 	return strings.Join(parts, " ")
+}
+
+// libCall is a script calling the parts of Redis's Lua library the other
+// cases never reach: math.random (Redis reseeds it for every script, so its
+// sequence is the same on every call), string.match/gmatch/lower and
+// gsub with tables and functions, table.maxn, xpcall, coroutines,
+// metatables, rawget/rawset, the globals protection (a new or missing
+// global), redis.set_repl/replicate_commands/log/breakpoint/debug,
+// redis.setresp and redis.sha1hex with bad arguments, the cjson and
+// cmsgpack settings and partial unpacking, struct.size and bit.tohex with
+// a width. Nothing that prints an address (tostring of a function or a
+// table) or reads the garbage collector.
+func (g luaGen) libCall() string {
+	a, b := g.scalar(), g.scalar()
+	return "return {" + g.pick(
+		"math.random()", "math.random("+g.num()+")", "math.random("+g.num()+", "+g.num()+")",
+		"(function() math.randomseed("+g.num()+") return math.random(100), math.random() end)()",
+		"string.match("+g.str()+", "+g.pick("'(%a+)'", "'(%d+)(%a*)'", "'^%s*(.-)%s*$'", "'%'", "'[%a'", "'()'", "'%f[%w]%w+'", "'%b()'")+")",
+		"(function() local t = {} for w in string.gmatch("+g.str()+", "+g.pick("'%a+'", "'.'", "'%d'", "''")+") t[#t+1] = w end return t end)()",
+		"string.lower("+g.str()+")", "string.gsub("+g.str()+", '%w', {a='A', ['1']=true, l=false})",
+		"string.gsub("+g.str()+", '(%w)', function(c) return "+g.pick("c .. c", "nil", "false", "1", "{}")+" end)",
+		"string.gsub("+g.str()+", "+g.pick("''", "'%w'", "'.'")+", "+g.pick("'%1'", "'%2'", "'%%'", "'%'", "'-'")+", "+g.pick("1", "0", "-1", "2.5")+")",
+		"string.rep("+g.str()+", "+g.pick("0", "-1", "2", "2.7")+")", "string.char("+g.pick("-1", "256", "65, 66", "72.9")+")",
+		"string.byte("+g.str()+", "+g.num()+", "+g.num()+")",
+		"table.maxn({"+a+", "+b+", [10]=1, [2.5]=2})", "table.concat({"+a+", {}, "+b+"})",
+		"xpcall(function() error("+g.value(1)+") end, function(e) return type(e) end)",
+		"xpcall(function() return "+a+" end, print)",
+		"pcall("+g.value(1)+")", "pcall()", "pcall(error)",
+		"(function() local co = coroutine.create(function(x) local y = coroutine.yield(x) return y end) "+
+			"return coroutine.resume(co, "+a+"), coroutine.resume(co, "+b+"), coroutine.resume(co), coroutine.status(co) end)()",
+		"pcall(coroutine.wrap(function() error('in co') end))",
+		"setmetatable({}, {__index = function(t, k) return k end}).x",
+		"tostring(setmetatable({}, {__tostring = function() return "+g.str()+" end}))",
+		"pcall(setmetatable, {}, "+g.pick("nil", "1", "{}", "'x'")+")",
+		"getmetatable('').__index == string", "rawget({"+a+"}, 1)", "rawequal("+a+", "+b+")",
+		"pcall(rawset, _G, 'newglobal', 1)", "pcall(function() newglobal = 1 end)", "pcall(function() return nosuchglobal end)",
+		"pcall(loadstring, 'return 1')", "type(loadstring)", "type(dofile)", "type(print)", "_VERSION",
+		"redis.set_repl("+g.pick("redis.REPL_ALL", "redis.REPL_NONE", "99", "'x'", "")+")",
+		"redis.replicate_commands()", "redis.breakpoint()", "redis.debug("+a+")",
+		"redis.log("+g.pick("redis.LOG_WARNING", "redis.LOG_DEBUG", "99", "'x'")+", "+a+")", "pcall(redis.log)",
+		"pcall(redis.setresp, "+g.pick("1", "4", "'3'", "2.5", "")+")", "pcall(redis.sha1hex)", "redis.sha1hex("+a+", "+b+")",
+		"pcall(redis.error_reply, "+g.pick("1", "{}", "")+")", "pcall(redis.status_reply)",
+		"redis.REDIS_VERSION", "redis.REDIS_VERSION_NUM", "redis.LOG_NOTICE",
+		"cjson.encode_keep_buffer("+g.pick("true", "false", "'on'", "1")+")",
+		"(function() cjson.encode_number_precision("+g.pick("1", "3", "14", "0", "15")+") return cjson.encode("+g.num()+") end)()",
+		"(function() cjson.encode_invalid_numbers("+g.pick("true", "false", "'null'")+") return pcall(cjson.encode, "+g.num()+") end)()",
+		"(function() cjson.decode_invalid_numbers("+g.pick("true", "false")+") return pcall(cjson.decode, "+g.pick("'NaN'", "'-Infinity'", "'0x10'", "'1'")+") end)()",
+		"cjson.decode('null') == cjson.null", "cjson.encode({cjson.null})", "pcall(cjson.encode, {[true]=1})",
+		"cmsgpack.unpack_one(cmsgpack.pack("+a+", "+b+"))", "cmsgpack.unpack_one(cmsgpack.pack("+a+", "+b+"), "+g.pick("0", "1", "2", "-1")+")",
+		"cmsgpack.unpack_limit(cmsgpack.pack("+a+", "+b+", 3), "+g.pick("0", "1", "2", "5")+", "+g.pick("0", "1", "-1")+")",
+		"pcall(cmsgpack.unpack_limit, "+g.str()+", "+g.pick("1", "-1", "0")+")",
+		"pcall(cmsgpack.pack)", "struct.size("+g.pick("'>i4 d'", "'bB'", "'!8 i1 d'", "'c5'", "'i16'")+")",
+		"pcall(struct.size, "+g.pick("'s'", "'z'", "'c0'", "'x'")+")",
+		"pcall(struct.unpack, '>i4', "+g.str()+", "+g.pick("1", "3", "0", "100")+")",
+		"bit.tohex("+g.num()+", "+g.pick("-4", "0", "2", "8", "100")+")") + "}"
 }

@@ -267,7 +267,7 @@ func randomTxCommand(rng *rand.Rand, x int, inMulti bool) []string {
 		}
 		return a
 	}
-	switch rng.IntN(44) {
+	switch rng.IntN(47) {
 	case 0, 1, 2:
 		return []string{"MULTI"}
 	case 3, 4:
@@ -382,6 +382,19 @@ func randomTxCommand(rng *rand.Rand, x int, inMulti bool) []string {
 			[]string{"HELLO", "4"}, []string{"HELLO", "x"})
 	case 42:
 		return []string{"EXISTS", key(), key()}
+	case 44, 45:
+		// other writes to a watched key: each must abort the WATCH as in
+		// Redis (signalModifiedKey), a no-op write (a missing source, an
+		// unchanged value) must not
+		k, k2 := key(), key()
+		return pick2(rng, []string{"RENAME", k, k2}, []string{"RENAMENX", k, k2}, []string{"COPY", k, k2},
+			[]string{"COPY", k, k2, "REPLACE"}, []string{"COPY", k, k2, "DB", "1"}, []string{"GETDEL", k},
+			[]string{"APPEND", k, pick("", "a")}, []string{"SETRANGE", k, "0", pick("", "z")},
+			[]string{"UNLINK", k, k2}, []string{"GETEX", k, "PERSIST"}, []string{"GETEX", k, "EX", "100"},
+			[]string{"SET", k, "v", pick("NX", "XX", "GET", "KEEPTTL")}, []string{"PERSIST", k},
+			[]string{"LMOVE", k, k2, "LEFT", "RIGHT"}, []string{"RPOP", k}, []string{"LTRIM", k, "0", pick("0", "-1", "5")},
+			[]string{"SORT", k, "STORE", k2}, []string{"MSETNX", k, "1", k2, "2"}, []string{"INCRBYFLOAT", k, pick("0", "1.5")},
+			[]string{"OBJECT", "ENCODING", k}, []string{"TOUCH", k}, []string{"TYPE", k})
 	default:
 		return []string{"DBSIZE"}
 	}

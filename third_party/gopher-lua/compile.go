@@ -102,6 +102,14 @@ func eline(pos ast.PositionHolder) int {
 	return line
 }
 
+// lineOr is line, or pos's first line if line is 0 (unknown).
+func lineOr(line int, pos ast.PositionHolder) int {
+	if line != 0 {
+		return line
+	}
+	return pos.Line()
+}
+
 func savereg(ec *expcontext, reg int) int {
 	if ec.ctype != ecLocal || ec.reg == regNotDefined {
 		return reg
@@ -554,6 +562,15 @@ func (fc *funcContext) RegisterLocalVar(name string) int {
 	return ret
 }
 
+// activateLocals makes the debug records of the locals registered from
+// index from on start at pc: Lua 5.1 activates a statement's locals once
+// their initial values are computed.
+func activateLocals(fc *funcContext, from, pc int) {
+	for _, l := range fc.Proto.DbgLocals[from:] {
+		l.StartPc = pc
+	}
+}
+
 func (fc *funcContext) FindLocalVarAndBlock(name string) (int, *codeBlock) {
 	for block := fc.Block; block != nil; block = block.Parent {
 		if index := block.LocalVars.Find(name); index > -1 {
@@ -817,6 +834,23 @@ func compileAssignStmtRight(context *funcContext, stmt *ast.AssignStmt, reg int,
 } // }}}
 
 func compileAssignStmt(context *funcContext, stmt *ast.AssignStmt) { // {{{
+	// CRESCENT: Lua 5.1 stores once the expression list is read
+	// (luaK_storevar after explist1): a store's error (a global written
+	// under Redis's protection, a nil table) names the line of the list's
+	// last token
+	compileAssignStmtAt(context, stmt, exprEndLine(stmt.Rhs[len(stmt.Rhs)-1]))
+} // }}}
+
+// exprEndLine is the line of e's last token, the ')' around it included.
+func exprEndLine(e ast.Expr) int {
+	if p, ok := e.(interface{ ParenLine() int }); ok && p.ParenLine() != 0 {
+		return p.ParenLine()
+	}
+	return eline(e)
+}
+
+// compileAssignStmtAt compiles stmt with its stores on line.
+func compileAssignStmtAt(context *funcContext, stmt *ast.AssignStmt, line int) { // {{{
 	code := context.Code
 	lennames := len(stmt.Lhs)
 	reg, acs := compileAssignStmtLeft(context, stmt)
@@ -831,17 +865,17 @@ func compileAssignStmt(context *funcContext, stmt *ast.AssignStmt) { // {{{
 				reg -= 1
 			}
 		case ecGlobal:
-			code.AddABx(OP_SETGLOBAL, reg, context.ConstIndex(LString(ex.(*ast.IdentExpr).Value)), sline(ex))
+			code.AddABx(OP_SETGLOBAL, reg, context.ConstIndex(LString(ex.(*ast.IdentExpr).Value)), line)
 			reg -= 1
 		case ecUpvalue:
-			code.AddABC(OP_SETUPVAL, reg, context.Upvalues.RegisterUnique(ex.(*ast.IdentExpr).Value), 0, sline(ex))
+			code.AddABC(OP_SETUPVAL, reg, context.Upvalues.RegisterUnique(ex.(*ast.IdentExpr).Value), 0, line)
 			reg -= 1
 		case ecTable:
 			opcode := OP_SETTABLE
 			if acs[i].keyks {
 				opcode = OP_SETTABLEKS
 			}
-			code.AddABC(opcode, acs[i].ec.reg, acs[i].keyrk, acs[i].valuerk, sline(ex))
+			code.AddABC(opcode, acs[i].ec.reg, acs[i].keyrk, acs[i].valuerk, line)
 			if !opIsK(acs[i].valuerk) {
 				reg -= 1
 			}
@@ -1079,7 +1113,8 @@ func compileFuncDefStmt(context *funcContext, stmt *ast.FuncDefStmt) { // {{{
 		astmt := &ast.AssignStmt{Lhs: []ast.Expr{stmt.Name.Func}, Rhs: []ast.Expr{stmt.Func}}
 		astmt.SetLine(sline(stmt.Func))
 		astmt.SetLastLine(eline(stmt.Func))
-		compileAssignStmt(context, astmt)
+		// lparser.c's funcstat: the store is on the 'function' line
+		compileAssignStmtAt(context, astmt, sline(stmt))
 	}
 } // }}}
 
@@ -1089,6 +1124,7 @@ func compileNumberForStmt(context *funcContext, stmt *ast.NumberForStmt) { // {{
 	ec := &expcontext{}
 
 	context.EnterBlock(endlabel, stmt)
+	hidden := len(context.Proto.DbgLocals)
 	reg := context.RegTop()
 	rindex := context.RegisterLocalVar("(for index)")
 	ecupdate(ec, ecLocal, rindex, 0)
@@ -1108,6 +1144,10 @@ func compileNumberForStmt(context *funcContext, stmt *ast.NumberForStmt) { // {{
 	ecupdate(ec, ecLocal, rstep, 0)
 	compileExpr(context, reg, stmt.Step, ec)
 
+	// CRESCENT: the hidden variables are active from FORPREP on (lparser.c's
+	// forbody: adjustlocalvars after the expressions): an error in an
+	// expression names its operands, not '(for limit)'
+	activateLocals(context, hidden, code.LastPC()+1)
 	code.AddASbx(OP_FORPREP, rindex, 0, sline(stmt))
 
 	context.RegisterLocalVar(stmt.Name)
@@ -1133,6 +1173,7 @@ func compileGenericForStmt(context *funcContext, stmt *ast.GenericForStmt) { // 
 	nnames := len(stmt.Names)
 
 	context.EnterBlock(endlabel, stmt)
+	hidden := len(context.Proto.DbgLocals)
 	rgen := context.RegisterLocalVar("(for generator)")
 	context.RegisterLocalVar("(for state)")
 	context.RegisterLocalVar("(for control)")
@@ -1145,6 +1186,8 @@ func compileGenericForStmt(context *funcContext, stmt *ast.GenericForStmt) { // 
 	forNames := [3]string{"(for generator)", "(for state)", "(for control)"}
 	compileRegAssignment(context, forNames[:], stmt.Exprs, context.RegTop()-3, 3, sline(stmt))
 
+	// CRESCENT: active from the loop's first jump on, as in fornum above
+	activateLocals(context, hidden, code.LastPC()+1)
 	code.AddASbx(OP_JMP, 0, fllabel, sline(stmt))
 
 	for _, name := range stmt.Names {
@@ -1247,7 +1290,7 @@ func compileExpr(context *funcContext, reg int, expr ast.Expr, ec *expcontext) i
 		if _, ok := ex.Key.(*ast.StringExpr); ok {
 			opcode = OP_GETTABLEKS
 		}
-		code.AddABC(opcode, a, b, c, sline(ex))
+		code.AddABC(opcode, a, b, c, eline(ex))
 		return sused
 	case *ast.TableExpr:
 		compileTableExpr(context, reg, ex, ec)
@@ -1557,7 +1600,9 @@ func compileArithmeticOpExpr(context *funcContext, reg int, expr *ast.Arithmetic
 	case "^":
 		op = OP_POW
 	}
-	context.Code.AddABC(op, a, b, c, sline(expr))
+	// CRESCENT: Lua 5.1 emits the operator once its right operand is
+	// read: a runtime error names the line of the expression's last token
+	context.Code.AddABC(op, a, b, c, eline(expr))
 } // }}}
 
 func compileStringConcatOpExpr(context *funcContext, reg int, expr *ast.StringConcatOpExpr, ec *expcontext) { // {{{
@@ -1578,7 +1623,7 @@ func compileStringConcatOpExpr(context *funcContext, reg int, expr *ast.StringCo
 	for pc := code.LastPC(); pc != 0 && opGetOpCode(code.At(pc)) == OP_CONCAT; pc-- {
 		code.Pop()
 	}
-	code.AddABC(OP_CONCAT, a, basereg, basereg+crange, sline(expr))
+	code.AddABC(OP_CONCAT, a, basereg, basereg+crange, eline(expr))
 } // }}}
 
 func compileUnaryOpExpr(context *funcContext, reg int, expr ast.Expr, ec *expcontext) { // {{{
@@ -1616,7 +1661,7 @@ func compileUnaryOpExpr(context *funcContext, reg int, expr ast.Expr, ec *expcon
 	a := savereg(ec, reg)
 	b := reg
 	compileExprWithMVPropagation(context, operandexpr, &reg, &b)
-	code.AddABC(opcode, a, b, 0, sline(expr))
+	code.AddABC(opcode, a, b, 0, eline(expr))
 } // }}}
 
 func compileRelationalOpExprAux(context *funcContext, reg int, expr *ast.RelationalOpExpr, flip int, label int) { // {{{
@@ -1627,19 +1672,19 @@ func compileRelationalOpExprAux(context *funcContext, reg int, expr *ast.Relatio
 	compileExprWithKMVPropagation(context, expr.Rhs, &reg, &c)
 	switch expr.Operator {
 	case "<":
-		code.AddABC(OP_LT, 0^flip, b, c, sline(expr))
+		code.AddABC(OP_LT, 0^flip, b, c, eline(expr))
 	case ">":
-		code.AddABC(OP_LT, 0^flip, c, b, sline(expr))
+		code.AddABC(OP_LT, 0^flip, c, b, eline(expr))
 	case "<=":
-		code.AddABC(OP_LE, 0^flip, b, c, sline(expr))
+		code.AddABC(OP_LE, 0^flip, b, c, eline(expr))
 	case ">=":
-		code.AddABC(OP_LE, 0^flip, c, b, sline(expr))
+		code.AddABC(OP_LE, 0^flip, c, b, eline(expr))
 	case "==":
-		code.AddABC(OP_EQ, 0^flip, b, c, sline(expr))
+		code.AddABC(OP_EQ, 0^flip, b, c, eline(expr))
 	case "~=":
-		code.AddABC(OP_EQ, 1^flip, b, c, sline(expr))
+		code.AddABC(OP_EQ, 1^flip, b, c, eline(expr))
 	}
-	code.AddASbx(OP_JMP, 0, label, sline(expr))
+	code.AddASbx(OP_JMP, 0, label, eline(expr))
 } // }}}
 
 func compileRelationalOpExpr(context *funcContext, reg int, expr *ast.RelationalOpExpr, ec *expcontext) { // {{{
@@ -1804,7 +1849,8 @@ func compileFuncCallExpr(context *funcContext, reg int, expr *ast.FuncCallExpr, 
 		b := reg
 		compileExprWithMVPropagation(context, expr.Receiver, &reg, &b)
 		c := loadRk(context, &reg, expr, LString(expr.Method))
-		context.Code.AddABC(OP_SELF, funcreg, b, c, sline(expr))
+		// CRESCENT: Lua 5.1 emits SELF once the method's name is read
+		context.Code.AddABC(OP_SELF, funcreg, b, c, lineOr(expr.MethodLine, expr))
 		// increments a register for an implicit "self"
 		reg = b + 1
 		reg2 := funcreg + 2
@@ -1827,7 +1873,8 @@ func compileFuncCallExpr(context *funcContext, reg int, expr *ast.FuncCallExpr, 
 	if islastvararg {
 		b = 0
 	}
-	context.Code.AddABC(OP_CALL, funcreg, b, ec.varargopt+2, sline(expr))
+	// CRESCENT: Lua 5.1 puts CALL on the line of the arguments' opening token
+	context.Code.AddABC(OP_CALL, funcreg, b, ec.varargopt+2, lineOr(expr.CallLine, expr))
 	context.Proto.DbgCalls = append(context.Proto.DbgCalls, DbgCall{Pc: context.Code.LastPC(), Name: name, Method: expr.Func == nil})
 
 	if ec.varargopt == 0 && shouldmove(ec, funcreg) {

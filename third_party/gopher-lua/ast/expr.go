@@ -82,6 +82,10 @@ type FuncCallExpr struct {
 	Method    string
 	Args      []Expr
 	AdjustRet bool
+	// CRESCENT: CallLine is the line of the arguments' opening token
+	// (where Lua 5.1 puts the CALL), MethodLine the method name's (its
+	// SELF); 0 if unknown
+	CallLine, MethodLine int
 }
 
 type LogicalOpExpr struct {

@@ -429,6 +429,10 @@ type Lexer struct {
 	PNewLine      bool
 	Token         ast.Token
 	PrevTokenType int
+	// CRESCENT: the lines of the last call arguments reduced (their
+	// opening and closing tokens), read by the function call rule
+	// reduced right after them
+	argsLine, argsEnd int
 }
 
 func (lx *Lexer) Lex(lval *yySymType) int {
@@ -454,7 +458,7 @@ func (lx *Lexer) TokenError(tok ast.Token, message string) {
 }
 
 func Parse(reader io.Reader, name string) (chunk []ast.Stmt, err error) {
-	lexer := &Lexer{NewScanner(reader, name), nil, false, ast.Token{Str: ""}, TNil}
+	lexer := &Lexer{scanner: NewScanner(reader, name), Token: ast.Token{Str: ""}, PrevTokenType: TNil}
 	chunk = nil
 	defer func() {
 		if e := recover(); e != nil {

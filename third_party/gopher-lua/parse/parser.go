@@ -105,6 +105,9 @@ var yyToknames = [...]string{
 	"TString",
 	"'{'",
 	"'('",
+	"'}'",
+	"']'",
+	"')'",
 	"'>'",
 	"'<'",
 	"'+'",
@@ -120,10 +123,7 @@ var yyToknames = [...]string{
 	"':'",
 	"'.'",
 	"'['",
-	"']'",
 	"'#'",
-	"')'",
-	"'}'",
 }
 
 var yyStatenames = [...]string{}
@@ -132,7 +132,7 @@ const yyEofCode = 1
 const yyErrCode = 2
 const yyInitialStackSize = 16
 
-//line parser.go.y:525
+//line parser.go.y:560
 
 func TokenName(c int) string {
 	if c >= TAnd && c-TAnd < len(yyToknames) {
@@ -143,117 +143,133 @@ func TokenName(c int) string {
 	return string([]byte{byte(c)})
 }
 
+// endLine is the line of an expression's last token, where Lua 5.1's
+// one-pass code generator stands when it emits the instruction that
+// finishes the expression (an operator's, an index's): its lastline.
+func endLine(e ast.Expr) int {
+	if p, ok := e.(interface{ ParenLine() int }); ok && p.ParenLine() != 0 {
+		return p.ParenLine()
+	}
+	if l := e.LastLine(); l != 0 {
+		return l
+	}
+	return e.Line()
+}
+
 //line yacctab:1
 var yyExca = [...]int8{
 	-1, 1,
 	1, -1,
 	-2, 0,
 	-1, 19,
-	48, 33,
-	49, 33,
+	51, 33,
+	52, 33,
 	-2, 70,
 	-1, 97,
-	48, 34,
-	49, 34,
+	51, 34,
+	52, 34,
 	-2, 70,
 }
 
 const yyPrivate = 57344
 
-const yyLast = 616
+const yyLast = 648
 
 var yyAct = [...]uint8{
-	26, 92, 52, 25, 47, 88, 158, 58, 142, 118,
-	141, 167, 54, 69, 56, 55, 35, 139, 41, 42,
-	49, 160, 34, 67, 63, 137, 50, 64, 112, 113,
-	69, 109, 51, 48, 46, 45, 147, 85, 86, 87,
-	115, 110, 24, 95, 43, 44, 99, 96, 78, 136,
-	50, 171, 143, 103, 69, 108, 51, 84, 79, 80,
-	81, 82, 83, 89, 84, 111, 110, 41, 42, 49,
+	26, 92, 52, 25, 47, 88, 167, 58, 147, 41,
+	42, 49, 54, 109, 56, 55, 35, 112, 113, 139,
+	69, 69, 34, 67, 63, 160, 50, 48, 46, 45,
+	171, 142, 51, 141, 115, 110, 143, 85, 86, 87,
+	43, 44, 108, 95, 78, 24, 99, 96, 158, 118,
+	50, 110, 69, 103, 84, 89, 51, 79, 80, 81,
+	82, 83, 155, 84, 23, 111, 33, 154, 22, 9,
 	119, 120, 121, 122, 123, 124, 125, 126, 127, 128,
-	129, 130, 131, 132, 133, 134, 81, 82, 83, 170,
-	84, 153, 155, 33, 154, 144, 9, 138, 40, 23,
-	153, 19, 62, 22, 114, 101, 146, 149, 148, 151,
-	150, 71, 100, 152, 66, 50, 65, 61, 50, 157,
-	156, 51, 57, 64, 51, 70, 116, 106, 192, 21,
-	173, 174, 172, 76, 77, 75, 74, 78, 98, 159,
-	189, 95, 161, 97, 162, 72, 73, 79, 80, 81,
-	82, 83, 68, 84, 184, 183, 177, 169, 164, 104,
-	140, 168, 117, 53, 1, 91, 135, 175, 32, 20,
-	176, 8, 178, 60, 59, 180, 179, 3, 165, 28,
-	4, 39, 2, 187, 186, 27, 37, 0, 188, 0,
-	0, 29, 0, 191, 71, 0, 0, 0, 0, 0,
-	31, 0, 93, 30, 41, 42, 22, 0, 70, 0,
-	36, 0, 0, 0, 0, 0, 76, 77, 75, 74,
-	78, 94, 0, 38, 71, 90, 0, 0, 72, 73,
-	79, 80, 81, 82, 83, 0, 84, 0, 70, 0,
-	0, 0, 0, 163, 0, 0, 76, 77, 75, 74,
-	78, 0, 0, 0, 0, 0, 0, 0, 72, 73,
-	79, 80, 81, 82, 83, 28, 84, 39, 0, 0,
-	0, 27, 37, 145, 0, 0, 0, 29, 0, 0,
-	0, 0, 0, 0, 0, 0, 31, 0, 23, 30,
-	41, 42, 22, 28, 0, 39, 36, 0, 0, 27,
-	37, 0, 0, 0, 0, 29, 0, 0, 0, 38,
-	102, 0, 0, 0, 31, 0, 93, 30, 41, 42,
-	22, 28, 0, 39, 36, 0, 0, 27, 37, 0,
-	0, 0, 0, 29, 0, 94, 71, 38, 181, 0,
-	0, 0, 31, 0, 23, 30, 41, 42, 22, 0,
-	70, 0, 36, 0, 0, 0, 0, 0, 76, 77,
-	75, 74, 78, 71, 0, 38, 0, 0, 0, 0,
-	72, 73, 79, 80, 81, 82, 83, 70, 84, 0,
-	0, 182, 0, 0, 0, 76, 77, 75, 74, 78,
-	71, 0, 190, 0, 0, 0, 0, 72, 73, 79,
-	80, 81, 82, 83, 70, 84, 0, 0, 166, 0,
-	0, 0, 76, 77, 75, 74, 78, 71, 0, 0,
-	0, 0, 0, 0, 72, 73, 79, 80, 81, 82,
-	83, 70, 84, 0, 185, 0, 0, 0, 0, 76,
-	77, 75, 74, 78, 71, 0, 0, 0, 0, 0,
-	0, 72, 73, 79, 80, 81, 82, 83, 70, 84,
-	0, 107, 0, 0, 0, 0, 76, 77, 75, 74,
-	78, 71, 0, 105, 0, 0, 0, 0, 72, 73,
+	129, 130, 131, 132, 133, 134, 81, 82, 83, 153,
+	84, 40, 114, 62, 19, 144, 137, 138, 64, 41,
+	42, 49, 170, 101, 153, 136, 146, 149, 148, 151,
+	150, 98, 100, 152, 64, 50, 66, 65, 50, 157,
+	156, 51, 61, 57, 51, 116, 106, 21, 28, 192,
+	39, 173, 174, 172, 27, 37, 97, 189, 184, 159,
+	29, 95, 161, 183, 162, 177, 169, 164, 104, 31,
+	68, 93, 30, 41, 42, 22, 90, 53, 1, 140,
+	91, 168, 36, 135, 32, 20, 8, 175, 60, 59,
+	176, 3, 178, 94, 38, 180, 179, 165, 4, 28,
+	2, 39, 0, 187, 186, 27, 37, 0, 188, 0,
+	0, 29, 0, 191, 0, 0, 0, 0, 0, 0,
+	31, 0, 93, 30, 41, 42, 22, 0, 28, 0,
+	39, 0, 0, 36, 27, 37, 0, 0, 0, 0,
+	29, 0, 0, 0, 94, 38, 0, 0, 0, 31,
+	0, 23, 30, 41, 42, 22, 0, 28, 102, 39,
+	0, 0, 36, 27, 37, 0, 0, 0, 0, 29,
+	0, 71, 0, 181, 38, 0, 0, 0, 31, 0,
+	23, 30, 41, 42, 22, 70, 0, 0, 0, 0,
+	0, 36, 0, 76, 77, 75, 74, 78, 0, 0,
+	0, 71, 0, 38, 0, 0, 0, 0, 72, 73,
+	79, 80, 81, 82, 83, 70, 84, 0, 0, 182,
+	0, 0, 0, 76, 77, 75, 74, 78, 0, 0,
+	0, 71, 0, 190, 0, 0, 0, 0, 72, 73,
+	79, 80, 81, 82, 83, 70, 84, 0, 0, 166,
+	0, 0, 0, 76, 77, 75, 74, 78, 0, 0,
+	0, 71, 0, 0, 0, 0, 0, 0, 72, 73,
+	79, 80, 81, 82, 83, 70, 84, 0, 185, 0,
+	0, 0, 0, 76, 77, 75, 74, 78, 0, 0,
+	0, 71, 0, 0, 0, 0, 0, 0, 72, 73,
 	79, 80, 81, 82, 83, 70, 84, 0, 0, 0,
-	0, 0, 0, 76, 77, 75, 74, 78, 71, 0,
-	0, 0, 0, 0, 0, 72, 73, 79, 80, 81,
-	82, 83, 70, 84, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 76, 77, 75, 74, 78, 0, 0,
+	0, 71, 0, 0, 0, 0, 163, 0, 72, 73,
+	79, 80, 81, 82, 83, 70, 84, 0, 0, 0,
+	0, 0, 0, 76, 77, 75, 74, 78, 0, 0,
+	0, 71, 0, 0, 0, 0, 145, 0, 72, 73,
+	79, 80, 81, 82, 83, 70, 84, 0, 0, 0,
+	0, 0, 0, 76, 77, 75, 74, 78, 0, 0,
+	0, 71, 0, 0, 0, 0, 0, 117, 72, 73,
+	79, 80, 81, 82, 83, 70, 84, 0, 107, 0,
+	0, 0, 0, 76, 77, 75, 74, 78, 0, 0,
+	0, 71, 0, 105, 0, 0, 0, 0, 72, 73,
+	79, 80, 81, 82, 83, 70, 84, 0, 0, 0,
+	0, 0, 0, 76, 77, 75, 74, 78, 0, 0,
+	0, 71, 0, 0, 0, 0, 0, 0, 72, 73,
+	79, 80, 81, 82, 83, 70, 84, 0, 0, 0,
+	0, 0, 0, 76, 77, 75, 74, 78, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 72, 73,
+	79, 80, 81, 82, 83, 0, 84, 7, 10, 0,
+	0, 0, 0, 14, 15, 13, 0, 16, 71, 0,
+	0, 6, 12, 0, 0, 0, 11, 18, 0, 0,
+	0, 0, 0, 0, 17, 23, 0, 0, 0, 22,
 	76, 77, 75, 74, 78, 0, 0, 0, 0, 0,
-	0, 0, 72, 73, 79, 80, 81, 82, 83, 0,
-	84, 7, 10, 0, 0, 0, 0, 14, 15, 13,
-	0, 16, 71, 0, 0, 6, 12, 0, 0, 0,
-	11, 18, 0, 0, 0, 0, 0, 0, 17, 23,
-	0, 0, 0, 22, 76, 77, 75, 74, 78, 0,
-	0, 0, 0, 5, 0, 0, 72, 73, 79, 80,
-	81, 82, 83, 0, 84, 76, 77, 75, 74, 78,
-	0, 0, 0, 0, 0, 0, 0, 72, 73, 79,
-	80, 81, 82, 83, 0, 84,
+	0, 0, 5, 0, 0, 72, 73, 79, 80, 81,
+	82, 83, 0, 84, 76, 77, 75, 74, 78, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 72,
+	73, 79, 80, 81, 82, 83, 0, 84,
 }
 
 var yyPact = [...]int16{
-	-1000, -1000, 536, -5, -1000, -1000, 311, -1000, -4, -17,
-	-1000, 311, -1000, 311, 89, 84, 90, 83, 81, -1000,
-	-1000, -1000, 311, -1000, -1000, -36, 494, -1000, -1000, -1000,
-	-1000, -1000, -1000, -17, -1000, -1000, 311, 311, 311, 26,
-	-1000, -1000, 169, 311, 66, 311, 79, -1000, 72, 255,
-	-1000, -1000, 150, -1000, 467, 104, 440, 7, 17, 26,
-	-22, -1000, 71, -8, -1000, 94, -1000, 107, -46, 311,
-	311, 311, 311, 311, 311, 311, 311, 311, 311, 311,
-	311, 311, 311, 311, 311, 11, 11, 11, -1000, -6,
-	-1000, -39, -1000, 4, 311, 494, -36, -1000, -17, 220,
-	-1000, 32, -1000, -19, -1000, -1000, 311, -1000, 311, 311,
-	67, -1000, 61, 59, 26, 311, -1000, -1000, -1000, 494,
-	548, 569, 18, 18, 18, 18, 18, 18, 18, 44,
-	44, 11, 11, 11, 11, -49, -1000, -1000, -28, -1000,
-	283, -1000, -1000, 311, 190, -1000, -1000, -1000, 149, 494,
-	-1000, 359, 5, -1000, -1000, -1000, -1000, -36, -1000, 148,
-	58, -1000, 494, 3, -1000, 123, 311, -1000, 147, -1000,
-	-1000, 311, -1000, -1000, 311, 332, 146, -1000, 494, 145,
-	413, -1000, 311, -1000, -1000, -1000, 131, 386, -1000, -1000,
-	-1000, 119, -1000,
+	-32768, -32768, 562, -5, -32768, -32768, 227, -32768, -11, -26,
+	-32768, 227, -32768, 227, 90, 89, 81, 84, 83, -32768,
+	-32768, -32768, 227, -32768, -32768, -31, 517, -32768, -32768, -32768,
+	-32768, -32768, -32768, -26, -32768, -32768, 227, 227, 227, 18,
+	-32768, -32768, 118, 227, 31, 227, 79, -32768, 70, 198,
+	-32768, -32768, 139, -32768, 487, 103, 457, -9, -1, 18,
+	-36, -32768, 59, -17, -32768, 93, -32768, 427, 9, 227,
+	227, 227, 227, 227, 227, 227, 227, 227, 227, 227,
+	227, 227, 227, 227, 227, 5, 5, 5, -32768, 65,
+	-32768, -19, -32768, -15, 227, 517, -31, -32768, -26, 397,
+	-32768, 64, -32768, -32, -32768, -32768, 227, -32768, 227, 227,
+	56, -32768, 34, 29, 18, 227, -32768, -32768, -32768, 517,
+	574, 598, 14, 14, 14, 14, 14, 14, 14, 41,
+	41, 5, 5, 5, 5, 8, -32768, -32768, -27, -32768,
+	169, -32768, -32768, 227, 367, -32768, -32768, -32768, 138, 517,
+	-32768, 277, 0, -32768, -32768, -32768, -32768, -31, -32768, 137,
+	71, -32768, 517, -21, -32768, 124, 227, -32768, 136, -32768,
+	-32768, 227, -32768, -32768, 227, 247, 134, -32768, 517, 129,
+	337, -32768, 227, -32768, -32768, -32768, 128, 307, -32768, -32768,
+	-32768, 120, -32768,
 }
 
 var yyPgo = [...]uint8{
-	0, 163, 182, 2, 180, 178, 177, 174, 173, 171,
-	98, 7, 3, 0, 22, 93, 129, 169, 4, 168,
-	5, 166, 16, 165, 1, 160,
+	0, 157, 180, 2, 178, 177, 171, 169, 168, 166,
+	91, 7, 3, 0, 22, 66, 127, 165, 4, 164,
+	5, 163, 16, 160, 1, 159,
 }
 
 var yyR1 = [...]int8{
@@ -283,25 +299,25 @@ var yyR2 = [...]int8{
 }
 
 var yyChk = [...]int16{
-	-1000, -1, -2, -6, -4, 47, 19, 5, -9, -15,
+	-32768, -1, -2, -6, -4, 50, 19, 5, -9, -15,
 	6, 24, 20, 13, 11, 12, 15, 32, 25, -10,
-	-17, -16, 37, 33, 47, -12, -13, 16, 10, 22,
-	34, 31, -19, -15, -14, -22, 41, 17, 54, 12,
-	-10, 35, 36, 48, 49, 52, 51, -18, 50, 37,
+	-17, -16, 37, 33, 50, -12, -13, 16, 10, 22,
+	34, 31, -19, -15, -14, -22, 44, 17, 56, 12,
+	-10, 35, 36, 51, 52, 55, 54, -18, 53, 37,
 	-22, -14, -3, -1, -13, -3, -13, 33, -11, -7,
-	-8, 33, 12, -11, 33, 33, 33, -13, -16, 49,
-	18, 4, 38, 39, 29, 28, 26, 27, 30, 40,
-	41, 42, 43, 44, 46, -13, -13, -13, -20, 37,
-	56, -23, -24, 33, 52, -13, -12, -10, -15, -13,
-	33, 33, 55, -12, 9, 6, 23, 21, 48, 14,
-	49, -20, 50, 51, 33, 48, 32, 55, 55, -13,
+	-8, 33, 12, -11, 33, 33, 33, -13, -16, 52,
+	18, 4, 41, 42, 29, 28, 26, 27, 30, 43,
+	44, 45, 46, 47, 49, -13, -13, -13, -20, 37,
+	38, -23, -24, 33, 55, -13, -12, -10, -15, -13,
+	33, 33, 40, -12, 9, 6, 23, 21, 51, 14,
+	52, -20, 53, 54, 33, 51, 32, 40, 40, -13,
 	-13, -13, -13, -13, -13, -13, -13, -13, -13, -13,
-	-13, -13, -13, -13, -13, -21, 55, 31, -11, 56,
-	-25, 49, 47, 48, -13, 53, -18, 55, -3, -13,
-	-3, -13, -12, 33, 33, 33, -20, -12, 55, -3,
-	49, -24, -13, 53, 9, -5, 49, 6, -3, 9,
-	31, 48, 9, 7, 8, -13, -3, 9, -13, -3,
-	-13, 6, 49, 9, 9, 21, -3, -13, -3, 9,
+	-13, -13, -13, -13, -13, -21, 40, 31, -11, 38,
+	-25, 52, 50, 51, -13, 39, -18, 40, -3, -13,
+	-3, -13, -12, 33, 33, 33, -20, -12, 40, -3,
+	52, -24, -13, 39, 9, -5, 52, 6, -3, 9,
+	31, 51, 9, 7, 8, -13, -3, 9, -13, -3,
+	-13, 6, 52, 9, 9, 21, -3, -13, -3, 9,
 	6, -3, 9,
 }
 
@@ -332,23 +348,23 @@ var yyTok1 = [...]int8{
 	1, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 	3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 	3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-	3, 3, 3, 3, 3, 54, 3, 44, 3, 3,
-	37, 55, 42, 40, 49, 41, 51, 43, 3, 3,
-	3, 3, 3, 3, 3, 3, 3, 3, 50, 47,
-	39, 48, 38, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 56, 3, 47, 3, 3,
+	37, 40, 45, 43, 52, 44, 54, 46, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 53, 50,
+	42, 51, 41, 3, 3, 3, 3, 3, 3, 3,
 	3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 	3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-	3, 52, 3, 53, 46, 3, 3, 3, 3, 3,
+	3, 55, 3, 39, 49, 3, 3, 3, 3, 3,
 	3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 	3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-	3, 3, 3, 36, 3, 56,
+	3, 3, 3, 36, 3, 38,
 }
 
 var yyTok2 = [...]int8{
 	2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
 	12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
 	22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
-	32, 33, 34, 35, 45,
+	32, 33, 34, 35, 48,
 }
 
 var yyTok3 = [...]int8{
@@ -394,7 +410,7 @@ func yyNewParser() yyParser {
 	return &yyParserImpl{}
 }
 
-const yyFlag = -1000
+const yyFlag = -32768
 
 func yyTokname(c int) string {
 	if c >= 1 && c-1 < len(yyToknames) {
@@ -968,314 +984,347 @@ yydefault:
 		{
 			yyVAL.expr = &ast.AttrGetExpr{Object: yyDollar[1].expr, Key: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(yyDollar[4].token.Pos.Line)
 		}
 	case 37:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:261
+//line parser.go.y:262
 		{
 			key := &ast.StringExpr{Value: yyDollar[3].token.Str}
 			key.SetLine(yyDollar[3].token.Pos.Line)
 			yyVAL.expr = &ast.AttrGetExpr{Object: yyDollar[1].expr, Key: key}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(yyDollar[3].token.Pos.Line)
 		}
 	case 38:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:269
+//line parser.go.y:271
 		{
 			yyVAL.namelist = []string{yyDollar[1].token.Str}
 		}
 	case 39:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:272
+//line parser.go.y:274
 		{
 			yyVAL.namelist = append(yyDollar[1].namelist, yyDollar[3].token.Str)
 		}
 	case 40:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:277
+//line parser.go.y:279
 		{
 			yyVAL.exprlist = []ast.Expr{yyDollar[1].expr}
 		}
 	case 41:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:280
+//line parser.go.y:282
 		{
 			yyVAL.exprlist = append(yyDollar[1].exprlist, yyDollar[3].expr)
 		}
 	case 42:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:285
+//line parser.go.y:287
 		{
 			yyVAL.expr = &ast.NilExpr{}
 			yyVAL.expr.SetLine(yyDollar[1].token.Pos.Line)
 		}
 	case 43:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:289
+//line parser.go.y:291
 		{
 			yyVAL.expr = &ast.FalseExpr{}
 			yyVAL.expr.SetLine(yyDollar[1].token.Pos.Line)
 		}
 	case 44:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:293
+//line parser.go.y:295
 		{
 			yyVAL.expr = &ast.TrueExpr{}
 			yyVAL.expr.SetLine(yyDollar[1].token.Pos.Line)
 		}
 	case 45:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:297
+//line parser.go.y:299
 		{
 			yyVAL.expr = &ast.NumberExpr{Value: yyDollar[1].token.Str}
 			yyVAL.expr.SetLine(yyDollar[1].token.Pos.Line)
 		}
 	case 46:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:301
+//line parser.go.y:303
 		{
 			yyVAL.expr = &ast.Comma3Expr{}
 			yyVAL.expr.SetLine(yyDollar[1].token.Pos.Line)
 		}
 	case 47:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:305
+//line parser.go.y:307
 		{
 			yyVAL.expr = yyDollar[1].expr
 		}
 	case 48:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:308
+//line parser.go.y:310
 		{
 			yyVAL.expr = yyDollar[1].expr
 		}
 	case 49:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:311
+//line parser.go.y:313
 		{
 			yyVAL.expr = yyDollar[1].expr
 		}
 	case 50:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:314
+//line parser.go.y:316
 		{
 			yyVAL.expr = yyDollar[1].expr
 		}
 	case 51:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:317
+//line parser.go.y:319
 		{
 			yyVAL.expr = &ast.LogicalOpExpr{Lhs: yyDollar[1].expr, Operator: "or", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 52:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:321
+//line parser.go.y:324
 		{
 			yyVAL.expr = &ast.LogicalOpExpr{Lhs: yyDollar[1].expr, Operator: "and", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 53:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:325
+//line parser.go.y:329
 		{
 			yyVAL.expr = &ast.RelationalOpExpr{Lhs: yyDollar[1].expr, Operator: ">", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 54:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:329
+//line parser.go.y:334
 		{
 			yyVAL.expr = &ast.RelationalOpExpr{Lhs: yyDollar[1].expr, Operator: "<", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 55:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:333
+//line parser.go.y:339
 		{
 			yyVAL.expr = &ast.RelationalOpExpr{Lhs: yyDollar[1].expr, Operator: ">=", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 56:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:337
+//line parser.go.y:344
 		{
 			yyVAL.expr = &ast.RelationalOpExpr{Lhs: yyDollar[1].expr, Operator: "<=", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 57:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:341
+//line parser.go.y:349
 		{
 			yyVAL.expr = &ast.RelationalOpExpr{Lhs: yyDollar[1].expr, Operator: "==", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 58:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:345
+//line parser.go.y:354
 		{
 			yyVAL.expr = &ast.RelationalOpExpr{Lhs: yyDollar[1].expr, Operator: "~=", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 59:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:349
+//line parser.go.y:359
 		{
 			yyVAL.expr = &ast.StringConcatOpExpr{Lhs: yyDollar[1].expr, Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 60:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:353
+//line parser.go.y:364
 		{
 			yyVAL.expr = &ast.ArithmeticOpExpr{Lhs: yyDollar[1].expr, Operator: "+", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 61:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:357
+//line parser.go.y:369
 		{
 			yyVAL.expr = &ast.ArithmeticOpExpr{Lhs: yyDollar[1].expr, Operator: "-", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 62:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:361
+//line parser.go.y:374
 		{
 			yyVAL.expr = &ast.ArithmeticOpExpr{Lhs: yyDollar[1].expr, Operator: "*", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 63:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:365
+//line parser.go.y:379
 		{
 			yyVAL.expr = &ast.ArithmeticOpExpr{Lhs: yyDollar[1].expr, Operator: "/", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 64:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:369
+//line parser.go.y:384
 		{
 			yyVAL.expr = &ast.ArithmeticOpExpr{Lhs: yyDollar[1].expr, Operator: "%", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 65:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:373
+//line parser.go.y:389
 		{
 			yyVAL.expr = &ast.ArithmeticOpExpr{Lhs: yyDollar[1].expr, Operator: "^", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
 		}
 	case 66:
 		yyDollar = yyS[yypt-2 : yypt+1]
-//line parser.go.y:377
+//line parser.go.y:394
 		{
 			yyVAL.expr = &ast.UnaryMinusOpExpr{Expr: yyDollar[2].expr}
 			yyVAL.expr.SetLine(yyDollar[2].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[2].expr))
 		}
 	case 67:
 		yyDollar = yyS[yypt-2 : yypt+1]
-//line parser.go.y:381
+//line parser.go.y:399
 		{
 			yyVAL.expr = &ast.UnaryNotOpExpr{Expr: yyDollar[2].expr}
 			yyVAL.expr.SetLine(yyDollar[2].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[2].expr))
 		}
 	case 68:
 		yyDollar = yyS[yypt-2 : yypt+1]
-//line parser.go.y:385
+//line parser.go.y:404
 		{
 			yyVAL.expr = &ast.UnaryLenOpExpr{Expr: yyDollar[2].expr}
 			yyVAL.expr.SetLine(yyDollar[2].expr.Line())
+			yyVAL.expr.SetLastLine(endLine(yyDollar[2].expr))
 		}
 	case 69:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:391
+//line parser.go.y:411
 		{
 			yyVAL.expr = &ast.StringExpr{Value: yyDollar[1].token.Str}
 			yyVAL.expr.SetLine(yyDollar[1].token.Pos.Line)
 		}
 	case 70:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:397
+//line parser.go.y:417
 		{
 			yyVAL.expr = yyDollar[1].expr
 		}
 	case 71:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:400
+//line parser.go.y:420
 		{
 			yyVAL.expr = yyDollar[1].expr
 		}
 	case 72:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:403
+//line parser.go.y:423
 		{
 			yyVAL.expr = yyDollar[1].expr
 		}
 	case 73:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:406
+//line parser.go.y:426
 		{
 			if ex, ok := yyDollar[2].expr.(*ast.Comma3Expr); ok {
 				ex.AdjustRet = true
 			}
 			yyVAL.expr = yyDollar[2].expr
 			yyVAL.expr.SetLine(yyDollar[1].token.Pos.Line)
+			if p, ok := yyVAL.expr.(interface{ SetParenLine(int) }); ok {
+				p.SetParenLine(yyDollar[3].token.Pos.Line)
+			}
 		}
 	case 74:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:415
+//line parser.go.y:438
 		{
 			yyDollar[2].expr.(*ast.FuncCallExpr).AdjustRet = true
 			yyVAL.expr = yyDollar[2].expr
 		}
 	case 75:
 		yyDollar = yyS[yypt-2 : yypt+1]
-//line parser.go.y:421
+//line parser.go.y:444
 		{
 			yyVAL.expr = &ast.FuncCallExpr{Func: yyDollar[1].expr, Args: yyDollar[2].exprlist}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			lx := yylex.(*Lexer)
+			yyVAL.expr.(*ast.FuncCallExpr).CallLine = lx.argsLine
+			yyVAL.expr.SetLastLine(lx.argsEnd)
 		}
 	case 76:
 		yyDollar = yyS[yypt-4 : yypt+1]
-//line parser.go.y:425
+//line parser.go.y:451
 		{
-			yyVAL.expr = &ast.FuncCallExpr{Method: yyDollar[3].token.Str, Receiver: yyDollar[1].expr, Args: yyDollar[4].exprlist}
+			yyVAL.expr = &ast.FuncCallExpr{Method: yyDollar[3].token.Str, Receiver: yyDollar[1].expr, Args: yyDollar[4].exprlist, MethodLine: yyDollar[3].token.Pos.Line}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
+			lx := yylex.(*Lexer)
+			yyVAL.expr.(*ast.FuncCallExpr).CallLine = lx.argsLine
+			yyVAL.expr.SetLastLine(lx.argsEnd)
 		}
 	case 77:
 		yyDollar = yyS[yypt-2 : yypt+1]
-//line parser.go.y:431
+//line parser.go.y:460
 		{
 			if yylex.(*Lexer).PNewLine {
 				yylex.(*Lexer).TokenError(yyDollar[1].token, "ambiguous syntax (function call x new statement)")
 			}
 			yyVAL.exprlist = []ast.Expr{}
+			yylex.(*Lexer).argsLine, yylex.(*Lexer).argsEnd = yyDollar[1].token.Pos.Line, yyDollar[2].token.Pos.Line
 		}
 	case 78:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:437
+//line parser.go.y:467
 		{
 			if yylex.(*Lexer).PNewLine {
 				yylex.(*Lexer).TokenError(yyDollar[1].token, "ambiguous syntax (function call x new statement)")
 			}
 			yyVAL.exprlist = yyDollar[2].exprlist
+			yylex.(*Lexer).argsLine, yylex.(*Lexer).argsEnd = yyDollar[1].token.Pos.Line, yyDollar[3].token.Pos.Line
 		}
 	case 79:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:443
+//line parser.go.y:474
 		{
 			yyVAL.exprlist = []ast.Expr{yyDollar[1].expr}
+			yylex.(*Lexer).argsLine, yylex.(*Lexer).argsEnd = yyDollar[1].expr.Line(), endLine(yyDollar[1].expr)
 		}
 	case 80:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:446
+//line parser.go.y:478
 		{
 			yyVAL.exprlist = []ast.Expr{yyDollar[1].expr}
+			yylex.(*Lexer).argsLine, yylex.(*Lexer).argsEnd = yyDollar[1].expr.Line(), yyDollar[1].expr.Line()
 		}
 	case 81:
 		yyDollar = yyS[yypt-2 : yypt+1]
-//line parser.go.y:451
+//line parser.go.y:484
 		{
 			yyVAL.expr = &ast.FunctionExpr{ParList: yyDollar[2].funcexpr.ParList, Stmts: yyDollar[2].funcexpr.Stmts}
 			yyVAL.expr.SetLine(yyDollar[1].token.Pos.Line)
@@ -1283,7 +1332,7 @@ yydefault:
 		}
 	case 82:
 		yyDollar = yyS[yypt-5 : yypt+1]
-//line parser.go.y:458
+//line parser.go.y:491
 		{
 			yyVAL.funcexpr = &ast.FunctionExpr{ParList: yyDollar[2].parlist, Stmts: yyDollar[4].stmts}
 			yyVAL.funcexpr.SetLine(yyDollar[1].token.Pos.Line)
@@ -1291,7 +1340,7 @@ yydefault:
 		}
 	case 83:
 		yyDollar = yyS[yypt-4 : yypt+1]
-//line parser.go.y:463
+//line parser.go.y:496
 		{
 			yyVAL.funcexpr = &ast.FunctionExpr{ParList: &ast.ParList{HasVargs: false, Names: []string{}}, Stmts: yyDollar[3].stmts}
 			yyVAL.funcexpr.SetLine(yyDollar[1].token.Pos.Line)
@@ -1299,84 +1348,86 @@ yydefault:
 		}
 	case 84:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:470
+//line parser.go.y:503
 		{
 			yyVAL.parlist = &ast.ParList{HasVargs: true, Names: []string{}}
 		}
 	case 85:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:473
+//line parser.go.y:506
 		{
 			yyVAL.parlist = &ast.ParList{HasVargs: false, Names: []string{}}
 			yyVAL.parlist.Names = append(yyVAL.parlist.Names, yyDollar[1].namelist...)
 		}
 	case 86:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:477
+//line parser.go.y:510
 		{
 			yyVAL.parlist = &ast.ParList{HasVargs: true, Names: []string{}}
 			yyVAL.parlist.Names = append(yyVAL.parlist.Names, yyDollar[1].namelist...)
 		}
 	case 87:
 		yyDollar = yyS[yypt-2 : yypt+1]
-//line parser.go.y:484
+//line parser.go.y:517
 		{
 			yyVAL.expr = &ast.TableExpr{Fields: []*ast.Field{}}
 			yyVAL.expr.SetLine(yyDollar[1].token.Pos.Line)
+			yyVAL.expr.SetLastLine(yyDollar[2].token.Pos.Line)
 		}
 	case 88:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:488
+//line parser.go.y:522
 		{
 			yyVAL.expr = &ast.TableExpr{Fields: yyDollar[2].fieldlist}
 			yyVAL.expr.SetLine(yyDollar[1].token.Pos.Line)
+			yyVAL.expr.SetLastLine(yyDollar[3].token.Pos.Line)
 		}
 	case 89:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:495
+//line parser.go.y:530
 		{
 			yyVAL.fieldlist = []*ast.Field{yyDollar[1].field}
 		}
 	case 90:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:498
+//line parser.go.y:533
 		{
 			yyVAL.fieldlist = append(yyDollar[1].fieldlist, yyDollar[3].field)
 		}
 	case 91:
 		yyDollar = yyS[yypt-2 : yypt+1]
-//line parser.go.y:501
+//line parser.go.y:536
 		{
 			yyVAL.fieldlist = yyDollar[1].fieldlist
 		}
 	case 92:
 		yyDollar = yyS[yypt-3 : yypt+1]
-//line parser.go.y:506
+//line parser.go.y:541
 		{
 			yyVAL.field = &ast.Field{Key: &ast.StringExpr{Value: yyDollar[1].token.Str}, Value: yyDollar[3].expr}
 			yyVAL.field.Key.SetLine(yyDollar[1].token.Pos.Line)
 		}
 	case 93:
 		yyDollar = yyS[yypt-5 : yypt+1]
-//line parser.go.y:510
+//line parser.go.y:545
 		{
 			yyVAL.field = &ast.Field{Key: yyDollar[2].expr, Value: yyDollar[5].expr}
 		}
 	case 94:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:513
+//line parser.go.y:548
 		{
 			yyVAL.field = &ast.Field{Value: yyDollar[1].expr}
 		}
 	case 95:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:518
+//line parser.go.y:553
 		{
 			yyVAL.fieldsep = ","
 		}
 	case 96:
 		yyDollar = yyS[yypt-1 : yypt+1]
-//line parser.go.y:521
+//line parser.go.y:556
 		{
 			yyVAL.fieldsep = ";"
 		}

@@ -55,7 +55,7 @@ import (
 %token<token> TAnd TBreak TDo TElse TElseIf TEnd TFalse TFor TFunction TIf TIn TLocal TNil TNot TOr TReturn TRepeat TThen TTrue TUntil TWhile TGoto
 
 /* Literals */
-%token<token> TEqeq TNeq TLte TGte T2Comma T3Comma T2Colon TIdent TNumber TString '{' '('
+%token<token> TEqeq TNeq TLte TGte T2Comma T3Comma T2Colon TIdent TNumber TString '{' '(' '}' ']' ')'
 
 /* Operators */
 %left TOr
@@ -257,12 +257,14 @@ var:
         prefixexp '[' expr ']' {
             $$ = &ast.AttrGetExpr{Object: $1, Key: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine($4.Pos.Line)
         } | 
         prefixexp '.' TIdent {
             key := &ast.StringExpr{Value:$3.Str}
             key.SetLine($3.Pos.Line)
             $$ = &ast.AttrGetExpr{Object: $1, Key: key}
             $$.SetLine($1.Line())
+            $$.SetLastLine($3.Pos.Line)
         }
 
 namelist:
@@ -317,74 +319,92 @@ expr:
         expr TOr expr {
             $$ = &ast.LogicalOpExpr{Lhs: $1, Operator: "or", Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         expr TAnd expr {
             $$ = &ast.LogicalOpExpr{Lhs: $1, Operator: "and", Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         expr '>' expr {
             $$ = &ast.RelationalOpExpr{Lhs: $1, Operator: ">", Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         expr '<' expr {
             $$ = &ast.RelationalOpExpr{Lhs: $1, Operator: "<", Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         expr TGte expr {
             $$ = &ast.RelationalOpExpr{Lhs: $1, Operator: ">=", Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         expr TLte expr {
             $$ = &ast.RelationalOpExpr{Lhs: $1, Operator: "<=", Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         expr TEqeq expr {
             $$ = &ast.RelationalOpExpr{Lhs: $1, Operator: "==", Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         expr TNeq expr {
             $$ = &ast.RelationalOpExpr{Lhs: $1, Operator: "~=", Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         expr T2Comma expr {
             $$ = &ast.StringConcatOpExpr{Lhs: $1, Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         expr '+' expr {
             $$ = &ast.ArithmeticOpExpr{Lhs: $1, Operator: "+", Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         expr '-' expr {
             $$ = &ast.ArithmeticOpExpr{Lhs: $1, Operator: "-", Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         expr '*' expr {
             $$ = &ast.ArithmeticOpExpr{Lhs: $1, Operator: "*", Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         expr '/' expr {
             $$ = &ast.ArithmeticOpExpr{Lhs: $1, Operator: "/", Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         expr '%' expr {
             $$ = &ast.ArithmeticOpExpr{Lhs: $1, Operator: "%", Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         expr '^' expr {
             $$ = &ast.ArithmeticOpExpr{Lhs: $1, Operator: "^", Rhs: $3}
             $$.SetLine($1.Line())
+            $$.SetLastLine(endLine($3))
         } |
         '-' expr %prec UNARY {
             $$ = &ast.UnaryMinusOpExpr{Expr: $2}
             $$.SetLine($2.Line())
+            $$.SetLastLine(endLine($2))
         } |
         TNot expr %prec UNARY {
             $$ = &ast.UnaryNotOpExpr{Expr: $2}
             $$.SetLine($2.Line())
+            $$.SetLastLine(endLine($2))
         } |
         '#' expr %prec UNARY {
             $$ = &ast.UnaryLenOpExpr{Expr: $2}
             $$.SetLine($2.Line())
+            $$.SetLastLine(endLine($2))
         }
 
 string: 
@@ -409,6 +429,9 @@ prefixexp:
             }
             $$ = $2
             $$.SetLine($1.Pos.Line)
+            if p, ok := $$.(interface{ SetParenLine(int) }); ok {
+                p.SetParenLine($3.Pos.Line)
+            }
         }
 
 afunctioncall:
@@ -421,10 +444,16 @@ functioncall:
         prefixexp args {
             $$ = &ast.FuncCallExpr{Func: $1, Args: $2}
             $$.SetLine($1.Line())
+            lx := yylex.(*Lexer)
+            $$.(*ast.FuncCallExpr).CallLine = lx.argsLine
+            $$.SetLastLine(lx.argsEnd)
         } |
         prefixexp ':' TIdent args {
-            $$ = &ast.FuncCallExpr{Method: $3.Str, Receiver: $1, Args: $4}
+            $$ = &ast.FuncCallExpr{Method: $3.Str, Receiver: $1, Args: $4, MethodLine: $3.Pos.Line}
             $$.SetLine($1.Line())
+            lx := yylex.(*Lexer)
+            $$.(*ast.FuncCallExpr).CallLine = lx.argsLine
+            $$.SetLastLine(lx.argsEnd)
         }
 
 args:
@@ -433,18 +462,22 @@ args:
                yylex.(*Lexer).TokenError($1, "ambiguous syntax (function call x new statement)")
             }
             $$ = []ast.Expr{}
+            yylex.(*Lexer).argsLine, yylex.(*Lexer).argsEnd = $1.Pos.Line, $2.Pos.Line
         } |
         '(' exprlist ')' {
             if yylex.(*Lexer).PNewLine {
                yylex.(*Lexer).TokenError($1, "ambiguous syntax (function call x new statement)")
             }
             $$ = $2
+            yylex.(*Lexer).argsLine, yylex.(*Lexer).argsEnd = $1.Pos.Line, $3.Pos.Line
         } |
         tableconstructor {
             $$ = []ast.Expr{$1}
+            yylex.(*Lexer).argsLine, yylex.(*Lexer).argsEnd = $1.Line(), endLine($1)
         } | 
         string {
             $$ = []ast.Expr{$1}
+            yylex.(*Lexer).argsLine, yylex.(*Lexer).argsEnd = $1.Line(), $1.Line()
         }
 
 function:
@@ -484,10 +517,12 @@ tableconstructor:
         '{' '}' {
             $$ = &ast.TableExpr{Fields: []*ast.Field{}}
             $$.SetLine($1.Pos.Line)
+            $$.SetLastLine($2.Pos.Line)
         } |
         '{' fieldlist '}' {
             $$ = &ast.TableExpr{Fields: $2}
             $$.SetLine($1.Pos.Line)
+            $$.SetLastLine($3.Pos.Line)
         }
 
 
@@ -533,3 +568,16 @@ func TokenName(c int) string {
     return string([]byte{byte(c)})
 }
 
+
+// endLine is the line of an expression's last token, where Lua 5.1's
+// one-pass code generator stands when it emits the instruction that
+// finishes the expression (an operator's, an index's): its lastline.
+func endLine(e ast.Expr) int {
+	if p, ok := e.(interface{ ParenLine() int }); ok && p.ParenLine() != 0 {
+		return p.ParenLine()
+	}
+	if l := e.LastLine(); l != 0 {
+		return l
+	}
+	return e.Line()
+}
