@@ -95,12 +95,6 @@ func runReplSteps(t *testing.T, start func(t testing.TB, args ...string) *Server
 	return out
 }
 
-// splitLine splits a command without quotes into its arguments.
-func splitLine(t *testing.T, line string) []string {
-	t.Helper()
-	return strings.Fields(line)
-}
-
 // waitLink waits for the replica's link to its master to be up.
 func waitLink(r *Conn) error {
 	deadline := time.Now().Add(20 * time.Second)
