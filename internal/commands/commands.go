@@ -48,9 +48,9 @@ type ClientMem struct {
 	// Redis's reply buffer in use (obl), its reply blocks (oll) and
 	// their memory (omem) for the output not written yet
 	Obl, Oll, Omem int64
-	Cap  int64 // the read buffer's size (0: released while idle)
-	Rbs  int64 // the reply buffer's size (0: none yet, or released while idle)
-	Rbp  int64 // the most the reply buffer held in one batch lately (Redis's buf_peak)
+	Cap            int64 // the read buffer's size (0: released while idle)
+	Rbs            int64 // the reply buffer's size (0: none yet, or released while idle)
+	Rbp            int64 // the most the reply buffer held in one batch lately (Redis's buf_peak)
 }
 
 // NetStats are server-wide counters kept by the network layer.
