@@ -41,6 +41,7 @@ import (
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/resp"
 )
 
 // clientStructMemory is what a client counts besides its buffers (CLIENT
@@ -244,7 +245,11 @@ func (c *conn) ownFigures() outFigures {
 	c.omu.Lock()
 	pending := c.out.n + len(c.deferred) + c.inflight
 	c.omu.Unlock()
-	return heldFigures(max(c.batchOut, c.unsent.Load()), c.w, int64(pending))
+	held, marks := c.unsent.Load(), []resp.Mark(nil)
+	if c.batchOut >= held {
+		held, marks = c.batchOut, c.unit.held // the serving goroutine writes them
+	}
+	return heldFigures(held, marks, c.w, int64(pending))
 }
 
 // otherOutput is what c has to write as other goroutines see it: the
@@ -263,7 +268,7 @@ func (c *conn) otherFigures() (f outFigures, busy bool) {
 	pending := int64(c.out.n + len(c.deferred) + c.inflight)
 	c.omu.Unlock()
 	if held := c.heldOut.Load(); held > 0 {
-		return redisOutput(held+pending, 0, nil), busy
+		return c.heldOutFigures(held, pending), busy
 	}
 	return c.unitFigures(pending), busy
 }
@@ -331,6 +336,7 @@ func (c *conn) endBatch() {
 	if c.batchOut != 0 {
 		c.batchOut = 0
 		c.heldOut.Store(0)
+		c.dropHeld()
 	}
 	if limit := c.s.evict.limit.Load(); limit > 0 && !c.closed.Load() {
 		c.s.measureStalled()

@@ -182,7 +182,7 @@ func (c *conn) overOutputLimit() bool {
 	// the batch so far (outmodel.go)
 	var omem int64
 	if held := c.batchOut + int64(len(c.w.Buf)); held > redisReplyBuf {
-		omem = heldFigures(c.batchOut, c.w, 0).omem
+		omem = heldFigures(c.batchOut, c.unit.held, c.w, 0).omem
 	}
 	if !l.over(omem, &c.replySoftSince) {
 		return false

@@ -124,6 +124,42 @@ type outUnit struct {
 	mu    sync.Mutex
 	n     int64
 	marks []resp.Mark
+	// held: the large chunks of the replies the current batch flushed
+	// (connMem.batchOut, heldOut), from the batch's start; written by
+	// the serving goroutine only
+	held []resp.Mark
+}
+
+// holdMarks records the large chunks of replies the batch flushes, base
+// bytes after its start (serving goroutine).
+func (c *conn) holdMarks(base int64, marks []resp.Mark) {
+	if len(marks) == 0 {
+		return
+	}
+	u := &c.unit
+	u.mu.Lock()
+	for _, m := range marks {
+		u.held = append(u.held, resp.Mark{Off: m.Off + int(base), Len: m.Len})
+	}
+	u.mu.Unlock()
+}
+
+// dropHeld forgets them when the batch ends (serving goroutine).
+func (c *conn) dropHeld() {
+	if u := &c.unit; len(u.held) > 0 {
+		u.mu.Lock()
+		u.held = u.held[:0]
+		u.mu.Unlock()
+	}
+}
+
+// heldOutFigures is what other goroutines see of a batch that flushed
+// held bytes of replies, followed by more bytes of pushes.
+func (c *conn) heldOutFigures(held, more int64) outFigures {
+	u := &c.unit
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return redisOutput(held+more, 0, u.held)
 }
 
 // extendUnit adds n bytes with their large chunks to c's unit (a new one
@@ -163,19 +199,23 @@ func (c *conn) unitFigures(more int64) outFigures {
 }
 
 // heldFigures is held bytes of replies not written (Redis's batch has not
-// ended), then the reply buffer's with its large chunks, then more bytes,
-// as Redis's buffer would hold them.
-func heldFigures(held int64, w *resp.Writer, more int64) outFigures {
+// ended; heldMarks their large chunks), then the reply buffer's with its
+// large chunks, then more bytes, as Redis's buffer would hold them.
+func heldFigures(held int64, heldMarks []resp.Mark, w *resp.Writer, more int64) outFigures {
 	n := held + int64(len(w.Buf)) + more
 	if n <= redisReplyBuf {
 		return outFigures{obl: n}
 	}
-	if held == 0 || len(w.Marks) == 0 {
+	if len(w.Marks) == 0 {
+		return redisOutput(n, 0, heldMarks)
+	}
+	if held == 0 {
 		return redisOutput(n, 0, w.Marks)
 	}
-	marks := make([]resp.Mark, len(w.Marks))
-	for i, m := range w.Marks {
-		marks[i] = resp.Mark{Off: m.Off + int(held), Len: m.Len}
+	marks := make([]resp.Mark, 0, len(heldMarks)+len(w.Marks))
+	marks = append(marks, heldMarks...)
+	for _, m := range w.Marks {
+		marks = append(marks, resp.Mark{Off: m.Off + int(held), Len: m.Len})
 	}
 	return redisOutput(n, 0, marks)
 }

@@ -844,9 +844,11 @@ func (c *conn) execute(args [][]byte) bool {
 			// counts as Redis would hold it (outmodel.go)
 			c.batchOut = 0
 			c.heldOut.Store(0)
+			c.dropHeld()
 			return c.flush() == nil
 		}
 		out := c.batchOut + int64(len(c.w.Buf)) // Redis would still hold them (client_evict.go)
+		c.holdMarks(c.batchOut, c.w.Marks)
 		c.heldOut.Store(out)
 		if err := c.flush(); err != nil {
 			return false
