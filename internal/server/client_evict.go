@@ -135,6 +135,10 @@ type connMem struct {
 	// LIST): the replies of the current batch already flushed, with the
 	// chunk being flushed; 0 outside a batch that flushed.
 	heldOut atomic.Int64
+	// pushDone is the pushes written since the push writer last found
+	// nothing left: Redis's buffer holds the rest from that point on
+	// (outmodel.go)
+	pushDone atomic.Int64
 	// unit is the layout of the output unsent counts (outmodel.go)
 	unit outUnit
 }

@@ -66,7 +66,7 @@ func unreadFigures(t *testing.T, addr, name string, obs *rawConn, cmds ...[]stri
 // replies counted until the batch ended), and 6 MB less what was written
 // for the large reply.
 func TestClientOutputUnread(t *testing.T) {
-	run := func(addr string) (lr, big map[string]int64) {
+	run := func(addr string) (lr, big, mon map[string]int64) {
 		obs := dialRaw(t, addr)
 		var push []string
 		push = append(push, "RPUSH", "l")
@@ -79,11 +79,37 @@ func TestClientOutputUnread(t *testing.T) {
 		obs.mustDo("SETRANGE", "big6", "5999999", "x")
 		lr = unreadFigures(t, addr, "lrange", obs, []string{"LRANGE", "l", "0", "-1"})
 		big = unreadFigures(t, addr, "big6", obs, []string{"GET", "big6"})
-		return lr, big
+		// a MONITOR client that does not read, fed 4 MB of SETs
+		mon = unreadFigures(t, addr, "mon", obs, []string{"MONITOR"})
+		v := strings.Repeat("v", 1000)
+		for range 20 {
+			var b []byte
+			for i := range 200 {
+				b = append(b, encodeCmd([]string{"SET", "k" + strconv.Itoa(i), v})...)
+			}
+			obs.nc.Write(b)
+			for range 200 {
+				obs.read(5 * time.Second)
+			}
+		}
+		mon = unreadFigures(t, addr, "mon2", obs) // settled
+		mon = clientFields(t, obs.mustDo("CLIENT", "LIST"), "mon")
+		return lr, big, mon
 	}
-	rl, rb := run(startRedis(t))
+	rl, rb, rm := run(startRedis(t))
 	cres, _ := startCrescent(t)
-	cl, cb := run(cres)
+	cl, cb, cm := run(cres)
+	t.Logf("MONITOR: redis obl=%d oll=%d omem=%d, crescent obl=%d oll=%d omem=%d",
+		rm["obl"], rm["oll"], rm["omem"], cm["obl"], cm["oll"], cm["omem"])
+	for _, f := range []struct {
+		who string
+		m   map[string]int64
+	}{{"redis", rm}, {"crescent", cm}} {
+		if f.m["obl"]%16384 != 0 || f.m["oll"] == 0 || f.m["omem"] != f.m["oll"]*20504 {
+			t.Errorf("MONITOR, %s: obl=%d oll=%d omem=%d: want obl 0 or 16,384 and omem = oll x 20,504",
+				f.who, f.m["obl"], f.m["oll"], f.m["omem"])
+		}
+	}
 	t.Logf("LRANGE 4.3 MB: redis obl=%d oll=%d omem=%d, crescent obl=%d oll=%d omem=%d",
 		rl["obl"], rl["oll"], rl["omem"], cl["obl"], cl["oll"], cl["omem"])
 	t.Logf("GET 6 MB: redis obl=%d oll=%d omem=%d, crescent obl=%d oll=%d omem=%d",

@@ -186,8 +186,9 @@ func (c *conn) clearUnit() {
 // pushes queued behind it), as Redis's buffer would hold them.
 func (c *conn) unitFigures(more int64) outFigures {
 	left := c.unsent.Load()
-	if left == 0 {
-		return redisOutput(more, 0, nil)
+	if left == 0 { // pushes: from where their writer last drained them
+		done := c.pushDone.Load()
+		return redisOutput(done+more, done, nil)
 	}
 	u := &c.unit
 	u.mu.Lock()

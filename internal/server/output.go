@@ -429,12 +429,18 @@ func (c *conn) writeOut(endBatch bool) error {
 		if n == 0 {
 			return nil
 		}
-		err := c.writeBuffers(chunks, n)
+		err := c.writePushChunks(chunks)
 		c.omu.Lock()
 		c.inflight = 0
+		drained := c.out.n == 0
 		c.omu.Unlock()
 		if err != nil {
 			return err
+		}
+		if drained && c.pushDone.Load() != 0 {
+			// Redis's buffer restarts from its reply buffer once
+			// drained (outmodel.go, unitFigures)
+			c.pushDone.Store(0)
 		}
 		if c.s.evict.limit.Load() > 0 {
 			c.s.measure(c) // Redis measures a client after each write (client_evict.go)
@@ -442,11 +448,14 @@ func (c *conn) writeOut(endBatch bool) error {
 	}
 }
 
-func (c *conn) writeBuffers(bufs net.Buffers, n int) error {
-	if n == 0 {
-		return nil
+// writePushChunks writes queued pushes, counting them in pushDone as the
+// socket takes them (writevTracked) or after the write.
+func (c *conn) writePushChunks(bufs net.Buffers) error {
+	w, ok, err := c.writevTracked(bufs)
+	if !ok {
+		w, err = bufs.WriteTo(c.nc)
+		c.pushDone.Add(w)
 	}
-	w, err := bufs.WriteTo(c.nc)
 	c.s.stats.NetOutput.Add(w)
 	return err
 }
