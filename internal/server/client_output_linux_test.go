@@ -207,3 +207,50 @@ func TestPubSubSoftLimit(t *testing.T) {
 	}
 	t.Logf("%q", got[len(got)-4:])
 }
+
+// TestMonitorLimitClass: a MONITOR client is of the normal class for
+// client-output-buffer-limit, as Redis's getClientType: a pubsub limit
+// does not close it, a normal one does. The old code checked it against
+// the pubsub class.
+func TestMonitorLimitClass(t *testing.T) {
+	run := func(addr string) []string {
+		ctl := dialRaw(t, addr)
+		count := func() string {
+			return strconv.Itoa(strings.Count(ctl.mustDo("CLIENT", "LIST"), "name=mon "))
+		}
+		flood := func() {
+			v := strings.Repeat("v", 10000)
+			for range 10 { // 8 MB: more than either kernel takes
+				var b []byte
+				for i := range 80 {
+					b = append(b, encodeCmd([]string{"SET", "k" + strconv.Itoa(i), v})...)
+				}
+				ctl.nc.Write(b)
+				for range 80 {
+					ctl.read(5 * time.Second)
+				}
+			}
+			time.Sleep(cronPasses)
+		}
+		var out []string
+		for _, limit := range []string{"pubsub 100000 0 0", "normal 100000 0 0"} {
+			ctl.mustDo("CONFIG", "SET", "client-output-buffer-limit", limit)
+			nc := dialSmallRcv(t, addr)
+			nc.Write(append(encodeCmd([]string{"CLIENT", "SETNAME", "mon"}), encodeCmd([]string{"MONITOR"})...))
+			time.Sleep(cronPasses)
+			flood()
+			out = append(out, limit+": "+count())
+			nc.Close()
+			time.Sleep(cronPasses)
+		}
+		ctl.mustDo("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0 pubsub 32mb 8mb 60")
+		return out
+	}
+	want := run(startRedis(t))
+	addr, _ := startCrescent(t)
+	got := run(addr)
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("redis %q\ncrescent %q", want, got)
+	}
+	t.Logf("%q", got)
+}
