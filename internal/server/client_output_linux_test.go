@@ -105,8 +105,10 @@ func TestClientOutputUnread(t *testing.T) {
 		who string
 		m   map[string]int64
 	}{{"redis", rm}, {"crescent", cm}} {
-		if f.m["obl"]%16384 != 0 || f.m["oll"] == 0 || f.m["omem"] != f.m["oll"]*20504 {
-			t.Errorf("MONITOR, %s: obl=%d oll=%d omem=%d: want obl 0 or 16,384 and omem = oll x 20,504",
+		// obl: Redis's cron resizes an idle client's reply buffer (1 KiB
+		// and up, doubling while full), so it may show less than 16 KiB
+		if f.m["obl"] > 16384 || f.m["oll"] == 0 || f.m["omem"] != f.m["oll"]*20504 {
+			t.Errorf("MONITOR, %s: obl=%d oll=%d omem=%d: want obl <= 16,384 and omem = oll x 20,504",
 				f.who, f.m["obl"], f.m["oll"], f.m["omem"])
 		}
 	}

@@ -413,9 +413,13 @@ func (c *conn) writeOut(endBatch bool) error {
 		_, err := c.writeAll(bufs, n+len(c.w.Buf)+len(d))
 		c.omu.Lock()
 		c.inflight = 0
+		drained := c.out.n == 0
 		c.omu.Unlock()
 		if err != nil {
 			return err
+		}
+		if drained && c.pushDone.Load() != 0 {
+			c.pushDone.Store(0) // drained (outmodel.go, unitFigures)
 		}
 	} else {
 		c.omu.Unlock()
