@@ -44,10 +44,13 @@ type ClientMem struct {
 	Room int64 // what is still to come of a big argument being read
 	Argv int64 // the arguments before it (argv-mem; the caller counts its own)
 	Fat  int64 // the query buffer kept at a big argument's size
-	Out  int64 // replies and pushes not written yet
-	Cap  int64 // the read buffer's size (0: released while idle)
-	Rbs  int64 // the reply buffer's size (0: none yet, or released while idle)
-	Rbp  int64 // the most the reply buffer held in one batch lately (Redis's buf_peak)
+	Out  int64 // replies and pushes not written yet, as Redis would hold them (Obl + Omem)
+	// Redis's reply buffer in use (obl), its reply blocks (oll) and
+	// their memory (omem) for the output not written yet
+	Obl, Oll, Omem int64
+	Cap            int64 // the read buffer's size (0: released while idle)
+	Rbs            int64 // the reply buffer's size (0: none yet, or released while idle)
+	Rbp            int64 // the most the reply buffer held in one batch lately (Redis's buf_peak)
 }
 
 // NetStats are server-wide counters kept by the network layer.

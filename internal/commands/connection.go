@@ -302,14 +302,9 @@ func (h *Handlers) clientInfoLine(cl, from *command.Client, self [][]byte, now i
 	if h.SubCounts != nil {
 		sub, psub, ssub = h.SubCounts(cl)
 	}
-	// replies not written yet: the first 16 KiB stand for Redis's static
-	// reply buffer (obl), the rest for its list of 16 KiB blocks (oll,
-	// omem), which is what a slow consumer grows
-	obl, omem := m.Out, int64(0)
-	if m.Out > 16384 {
-		obl, omem = 16384, m.Out-16384
-	}
-	oll := (omem + 16383) / 16384
+	// replies not written yet, as Redis's reply buffer (obl) and its
+	// list of reply blocks (oll, omem) would hold them (the server's model)
+	obl, oll, omem := m.Obl, m.Oll, m.Omem
 	// the query buffer: the read buffer (16 KiB, none once an idle client
 	// released it), or the size Redis allocates for a big argument (being
 	// read, or kept after one)

@@ -10,6 +10,30 @@ import (
 type Writer struct {
 	Buf   []byte
 	Proto int
+	// Marks are the chunks of more than BigChunk bytes appended to Buf
+	// (a large bulk string's body, pre-encoded RESP), in order: Redis
+	// gives such a chunk a reply block of its own size, which its CLIENT
+	// LIST omem and output limits count whole until its last byte is
+	// written (the server's model of Redis's output buffer).
+	Marks []Mark
+}
+
+// Mark is a chunk of Buf: Len bytes from Off.
+type Mark struct{ Off, Len int }
+
+// BigChunk is the size past which a chunk is marked: Redis's reply block
+// size (PROTO_REPLY_CHUNK_BYTES).
+const BigChunk = 16 * 1024
+
+// mark records a chunk of n bytes about to be appended to Buf.
+func (w *Writer) mark(n int) { w.Marks = append(w.Marks, Mark{len(w.Buf), n}) }
+
+// Truncate cuts Buf to n bytes, with the marks past it.
+func (w *Writer) Truncate(n int) {
+	w.Buf = w.Buf[:n]
+	for len(w.Marks) > 0 && w.Marks[len(w.Marks)-1].Off+w.Marks[len(w.Marks)-1].Len > n {
+		w.Marks = w.Marks[:len(w.Marks)-1]
+	}
 }
 
 // NewWriter returns a RESP2 writer. Its buffer grows with the first
@@ -17,7 +41,7 @@ type Writer struct {
 func NewWriter() *Writer { return &Writer{Proto: 2} }
 
 // Reset empties the buffer, keeping its capacity.
-func (w *Writer) Reset() { w.Buf = w.Buf[:0] }
+func (w *Writer) Reset() { w.Buf, w.Marks = w.Buf[:0], w.Marks[:0] }
 
 // Release drops an empty buffer and reports whether it did (the next
 // reply allocates one): for an idle connection.
@@ -25,7 +49,7 @@ func (w *Writer) Release() bool {
 	if len(w.Buf) != 0 || w.Buf == nil {
 		return false
 	}
-	w.Buf = nil
+	w.Buf, w.Marks = nil, nil
 	return true
 }
 
@@ -92,6 +116,9 @@ func appendLine(buf []byte, c byte, n int64) []byte {
 // Bulk writes a bulk string.
 func (w *Writer) Bulk(b []byte) {
 	w.Buf = appendLine(w.Buf, '$', int64(len(b)))
+	if len(b) > BigChunk {
+		w.mark(len(b))
+	}
 	w.Buf = append(w.Buf, b...)
 	w.Buf = append(w.Buf, '\r', '\n')
 }
@@ -101,6 +128,9 @@ func (w *Writer) BulkString(s string) {
 	w.Buf = append(w.Buf, '$')
 	w.Buf = strconv.AppendInt(w.Buf, int64(len(s)), 10)
 	w.Buf = append(w.Buf, '\r', '\n')
+	if len(s) > BigChunk {
+		w.mark(len(s))
+	}
 	w.Buf = append(w.Buf, s...)
 	w.Buf = append(w.Buf, '\r', '\n')
 }
@@ -229,6 +259,9 @@ func (w *Writer) Verbatim(format, s string) {
 		w.header('=', len(s)+4)
 		w.Buf = append(w.Buf, format...)
 		w.Buf = append(w.Buf, ':')
+		if len(s) > BigChunk {
+			w.mark(len(s))
+		}
 		w.Buf = append(w.Buf, s...)
 		w.Buf = append(w.Buf, '\r', '\n')
 		return
@@ -237,7 +270,12 @@ func (w *Writer) Verbatim(format, s string) {
 }
 
 // Raw appends pre-encoded RESP.
-func (w *Writer) Raw(b []byte) { w.Buf = append(w.Buf, b...) }
+func (w *Writer) Raw(b []byte) {
+	if len(b) > BigChunk {
+		w.mark(len(b))
+	}
+	w.Buf = append(w.Buf, b...)
+}
 
 // ReplyWriter receives a command's reply. *Writer encodes it as RESP; the
 // scripting layer builds Lua values from it directly.

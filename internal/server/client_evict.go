@@ -41,6 +41,7 @@ import (
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/config"
+	"github.com/crescent-db/crescent/internal/resp"
 )
 
 // clientStructMemory is what a client counts besides its buffers (CLIENT
@@ -134,6 +135,12 @@ type connMem struct {
 	// LIST): the replies of the current batch already flushed, with the
 	// chunk being flushed; 0 outside a batch that flushed.
 	heldOut atomic.Int64
+	// pushDone is the pushes written since the push writer last found
+	// nothing left: Redis's buffer holds the rest from that point on
+	// (outmodel.go)
+	pushDone atomic.Int64
+	// unit is the layout of the output unsent counts (outmodel.go)
+	unit outUnit
 }
 
 // unsentMin is the size from which a reply write on a goroutine counts as
@@ -231,26 +238,43 @@ func (c *conn) ownMemory(qbuf int64) int64 {
 	return clientStructMemory + queryMemory(int64(c.rd.Cap()), qbuf, 0, c.fatQbuf.Load()) + c.ownOutput()
 }
 
-// ownOutput is what c has to write as its serving goroutine sees it: the
-// replies of the batch (those already flushed too: Redis holds them until
-// the batch ends, and those the socket did not take) and the pushes not
-// written.
-func (c *conn) ownOutput() int64 {
+// ownOutput is what c has to write as its serving goroutine sees it, as
+// Redis's output buffer would hold it (outmodel.go): the replies of the
+// batch (those already flushed too: Redis holds them until the batch ends,
+// and those the socket did not take) and the pushes not written.
+func (c *conn) ownOutput() int64 { return c.ownFigures().total() }
+
+// ownFigures is ownOutput's obl, oll and omem.
+func (c *conn) ownFigures() outFigures {
 	c.omu.Lock()
 	pending := c.out.n + len(c.deferred) + c.inflight
 	c.omu.Unlock()
-	return int64(len(c.w.Buf)) + max(c.batchOut, c.unsent.Load()) + int64(pending)
+	held, marks := c.unsent.Load(), []resp.Mark(nil)
+	if c.batchOut >= held {
+		held, marks = c.batchOut, c.unit.held // the serving goroutine writes them
+	}
+	return heldFigures(held, marks, c.w, int64(pending))
 }
 
 // otherOutput is what c has to write as other goroutines see it: the
-// pushes not written, the replies the socket did not take yet and those
-// its current batch flushed.
+// pushes not written, what is left of the replies the socket did not take
+// yet, or the replies its current batch flushed (Redis holds them all
+// until the batch ends), as Redis's output buffer would hold them.
 func (c *conn) otherOutput() (out int64, busy bool) {
+	f, busy := c.otherFigures()
+	return f.total(), busy
+}
+
+// otherFigures is otherOutput's obl, oll and omem.
+func (c *conn) otherFigures() (f outFigures, busy bool) {
 	c.omu.Lock()
 	busy = c.batch
-	pending := c.out.n + len(c.deferred) + c.inflight
+	pending := int64(c.out.n + len(c.deferred) + c.inflight)
 	c.omu.Unlock()
-	return int64(pending) + max(c.heldOut.Load(), c.unsent.Load()), busy
+	if held := c.heldOut.Load(); held > 0 {
+		return c.heldOutFigures(held, pending), busy
+	}
+	return c.unitFigures(pending), busy
 }
 
 // evictCheck measures c (serving goroutine) when it may be evicted, then
@@ -316,6 +340,7 @@ func (c *conn) endBatch() {
 	if c.batchOut != 0 {
 		c.batchOut = 0
 		c.heldOut.Store(0)
+		c.dropHeld()
 	}
 	if limit := c.s.evict.limit.Load(); limit > 0 && !c.closed.Load() {
 		c.s.measureStalled()
@@ -357,6 +382,7 @@ func (s *Server) measureClients() {
 	s.mu.Unlock()
 	for _, c := range conns {
 		s.measure(c)
+		c.checkPushLimit() // client-output-buffer-limit (output.go)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
@@ -177,7 +178,13 @@ func (c *conn) overOutputLimit() bool {
 	if l == nil || (l.hard == 0 && l.soft == 0) {
 		return false
 	}
-	if !l.over(int64(len(c.w.Buf)), &c.replySoftSince) {
+	// Redis checks its list of reply blocks (omem), with the replies of
+	// the batch so far (outmodel.go)
+	var omem int64
+	if held := c.batchOut + int64(len(c.w.Buf)); held > redisReplyBuf {
+		omem = heldFigures(c.batchOut, c.unit.held, c.w, 0).omem
+	}
+	if !l.over(omem, &c.replySoftSince) {
 		return false
 	}
 	c.outputLimitReached()
@@ -207,6 +214,13 @@ func (c *conn) writeReply(b []byte) error {
 // or the idle timeout is configured, a write that makes no progress is
 // re-checked against them every writeTick.
 func (c *conn) writeAll(bufs net.Buffers, n int) (int64, error) {
+	return c.writeAllTracked(bufs, n, false)
+}
+
+// writeAllTracked is writeAll; with track, the caller counts the bytes in
+// unsent, and a single buffer on a plain socket is written write(2) by
+// write(2), each taken off unsent as it goes (writeTracked).
+func (c *conn) writeAllTracked(bufs net.Buffers, n int, track bool) (int64, error) {
 	timeout := time.Duration(c.s.clientLimits.timeout.Int()) * time.Second
 	l := c.limitFor()
 	watch := timeout > 0 || (l != nil && l.soft > 0)
@@ -215,9 +229,7 @@ func (c *conn) writeAll(bufs net.Buffers, n int) (int64, error) {
 		var err error
 		if len(bufs) == 1 {
 			// one buffer (the usual reply batch): write(2), not writev(2)
-			var k int
-			k, err = c.nc.Write(bufs[0])
-			w = int64(k)
+			w, err = c.writeOne(&bufs, track)
 		} else {
 			w, err = bufs.WriteTo(c.nc)
 		}
@@ -239,7 +251,13 @@ func (c *conn) writeAll(bufs net.Buffers, n int) (int64, error) {
 		} else {
 			c.nc.SetWriteDeadline(time.Now().Add(writeTick))
 		}
-		w, err := bufs.WriteTo(c.nc)
+		var w int64
+		var err error
+		if track && len(bufs) == 1 {
+			w, err = c.writeOne(&bufs, true)
+		} else {
+			w, err = bufs.WriteTo(c.nc)
+		}
 		c.s.stats.NetOutput.Add(w)
 		total += w
 		if err == nil {
@@ -293,4 +311,66 @@ func (s *Server) replicaConn(cl *command.Client) net.Conn {
 		return nil
 	}
 	return c.netConn()
+}
+
+// writeOne writes the one buffer of bufs, consuming what was written
+// (as net.Buffers.WriteTo), tracked as writeAllTracked says.
+func (c *conn) writeOne(bufs *net.Buffers, track bool) (int64, error) {
+	b := (*bufs)[0]
+	var k int
+	var err error
+	ok := false
+	if track {
+		k, ok, err = c.writeTracked(b)
+	}
+	if !ok {
+		k, err = c.nc.Write(b)
+	}
+	(*bufs)[0] = b[k:]
+	return int64(k), err
+}
+
+// writeTracked writes b to c's plain socket write(2) by write(2), taking
+// what each one wrote off unsent, so that other clients see the output's
+// progress as Redis's (outmodel.go). It makes the write(2) calls
+// net.Conn.Write would, waiting in the runtime's poller (and its
+// deadline) when the socket is full. ok false: not a plain socket (TLS),
+// nothing written.
+func (c *conn) writeTracked(b []byte) (n int, ok bool, err error) {
+	sc, isSC := c.nc.(syscall.Conn)
+	if !isSC {
+		return 0, false, nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return 0, false, nil
+	}
+	for len(b) > 0 {
+		var werr error
+		err = rc.Write(func(fd uintptr) bool {
+			for {
+				k, e := syscall.Write(int(fd), b)
+				switch {
+				case e == syscall.EINTR:
+					continue
+				case e == syscall.EAGAIN:
+					return false // wait until writable
+				case e != nil:
+					werr = e
+					return true
+				}
+				b = b[k:]
+				n += k
+				c.unsent.Add(-int64(k))
+				return true
+			}
+		})
+		if err == nil {
+			err = werr
+		}
+		if err != nil {
+			return n, true, err
+		}
+	}
+	return n, true, nil
 }

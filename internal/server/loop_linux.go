@@ -993,9 +993,10 @@ func (c *conn) resumeOwn(st *loopState) bool {
 	if p := st.fd.pending; len(p) > 0 {
 		c.s.stats.NetOutput.Add(-int64(len(p))) // counted when queued
 		c.wmu.Lock()
-		_, err := c.writeAll(net.Buffers{p}, len(p))
+		_, err := c.writeAllTracked(net.Buffers{p}, len(p), true) // unsent follows it (outmodel.go)
 		c.wmu.Unlock()
 		c.unsent.Store(0) // counted until the socket took it (client_evict.go)
+		c.clearUnit()
 		if err != nil {
 			return false
 		}

@@ -252,10 +252,7 @@ func (c *conn) Deliver(m *pubsub.Message) {
 	} else {
 		c.out.appendMsg(m, proto)
 	}
-	over := false
-	if l := c.s.limits.pubsub.Load(); l != nil {
-		over = l.over(int64(c.out.n+len(c.deferred)+c.inflight), &c.softSince)
-	}
+	over := c.pushesOver()
 	if over {
 		c.out.reset()
 		c.deferred = nil
@@ -272,6 +269,48 @@ func (c *conn) Deliver(m *pubsub.Message) {
 	}
 	if wake {
 		c.kickWriter()
+	}
+}
+
+// pushesOver checks the pushes not written against c's class of
+// client-output-buffer-limit (omu held): pubsub for a subscriber, normal
+// for a MONITOR client, as Redis's getClientType. Redis checks its reply
+// blocks (omem), here the bytes queued (outmodel.go: within one block of
+// it, the 16 KiB reply buffer aside).
+func (c *conn) pushesOver() bool {
+	l := c.s.limits.pubsub.Load()
+	if c.cl.View().Flags&command.ClientPubSub == 0 {
+		l = c.s.clientLimits.normal.Load()
+	}
+	if l == nil || (l.hard == 0 && l.soft == 0) {
+		return false
+	}
+	var omem int64
+	if n := int64(c.out.n + len(c.deferred) + c.inflight); n > redisReplyBuf {
+		omem = redisOutput(n, 0, nil).omem
+	}
+	return l.over(omem, &c.softSince)
+}
+
+// checkPushLimit is the cron's check of c's pushes against its output
+// limit (Redis's clientsCron checks every client's: a subscriber that
+// stays over the soft limit is closed once its seconds passed, without a
+// new message).
+func (c *conn) checkPushLimit() {
+	if c.closed.Load() || !c.writerOn.Load() {
+		return
+	}
+	c.omu.Lock()
+	over := c.pushesOver()
+	if over {
+		c.out.reset()
+		c.deferred = nil
+	}
+	c.omu.Unlock()
+	if over {
+		c.s.log.Warn("Client scheduled to be closed ASAP for overcoming of output buffer limits.",
+			"id", c.cl.ID, "addr", c.cl.Addr)
+		c.close()
 	}
 }
 
@@ -349,11 +388,19 @@ func (c *conn) writeOut(endBatch bool) error {
 		if c.out.n == 0 && len(c.deferred) == 0 {
 			c.omu.Unlock()
 			if len(c.w.Buf) < unsentMin || c.lp != nil { // a loop's socket keeps its own (loopFD)
-				return c.writeReply(c.w.Buf)
+				err := c.writeReply(c.w.Buf)
+				if c.lp != nil && c.unsent.Load() != 0 {
+					c.extendUnit(len(c.w.Buf), c.w.Marks) // what the loop's socket did not take (outmodel.go)
+				}
+				return err
 			}
-			c.unsent.Store(int64(len(c.w.Buf))) // until the socket took it (client_evict.go)
-			err := c.writeReply(c.w.Buf)
+			// until the socket took it (client_evict.go), followed write
+			// by write (outmodel.go)
+			c.extendUnit(len(c.w.Buf), c.w.Marks)
+			c.unsent.Store(int64(len(c.w.Buf)))
+			_, err := c.writeAllTracked(net.Buffers{c.w.Buf}, len(c.w.Buf), true)
 			c.unsent.Store(0)
+			c.clearUnit()
 			return err
 		}
 		pending, n := c.out.take(0)
@@ -366,9 +413,13 @@ func (c *conn) writeOut(endBatch bool) error {
 		_, err := c.writeAll(bufs, n+len(c.w.Buf)+len(d))
 		c.omu.Lock()
 		c.inflight = 0
+		drained := c.out.n == 0
 		c.omu.Unlock()
 		if err != nil {
 			return err
+		}
+		if drained && c.pushDone.Load() != 0 {
+			c.pushDone.Store(0) // drained (outmodel.go, unitFigures)
 		}
 	} else {
 		c.omu.Unlock()
@@ -382,12 +433,18 @@ func (c *conn) writeOut(endBatch bool) error {
 		if n == 0 {
 			return nil
 		}
-		err := c.writeBuffers(chunks, n)
+		err := c.writePushChunks(chunks)
 		c.omu.Lock()
 		c.inflight = 0
+		drained := c.out.n == 0
 		c.omu.Unlock()
 		if err != nil {
 			return err
+		}
+		if drained && c.pushDone.Load() != 0 {
+			// Redis's buffer restarts from its reply buffer once
+			// drained (outmodel.go, unitFigures)
+			c.pushDone.Store(0)
 		}
 		if c.s.evict.limit.Load() > 0 {
 			c.s.measure(c) // Redis measures a client after each write (client_evict.go)
@@ -395,11 +452,14 @@ func (c *conn) writeOut(endBatch bool) error {
 	}
 }
 
-func (c *conn) writeBuffers(bufs net.Buffers, n int) error {
-	if n == 0 {
-		return nil
+// writePushChunks writes queued pushes, counting them in pushDone as the
+// socket takes them (writevTracked) or after the write.
+func (c *conn) writePushChunks(bufs net.Buffers) error {
+	w, ok, err := c.writevTracked(bufs)
+	if !ok {
+		w, err = bufs.WriteTo(c.nc)
+		c.pushDone.Add(w)
 	}
-	w, err := bufs.WriteTo(c.nc)
 	c.s.stats.NetOutput.Add(w)
 	return err
 }

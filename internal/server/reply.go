@@ -41,7 +41,7 @@ func (c *conn) muteEnd(cut bool) {
 	if cut && c.cl.Flags&command.ClientRepliesMuted != 0 {
 		// a flush in the middle of the command (the Lua debugger's
 		// output) already sent what came before
-		c.w.Buf = c.w.Buf[:min(g.mark, len(c.w.Buf))]
+		c.w.Truncate(min(g.mark, len(c.w.Buf)))
 	}
 	c.w.Buf = append(c.w.Buf, g.pushes...)
 	if cap(g.pushes) > 64*1024 {

@@ -618,9 +618,8 @@ func (c *conn) flush() error {
 	used := len(c.w.Buf)
 	if cap(c.w.Buf) > 1<<20 {
 		c.w.Buf = nil // the next reply starts small again
-	} else {
-		c.w.Reset()
 	}
+	c.w.Reset()
 	c.noteReplyBuffer(used)
 	return err
 }
@@ -839,7 +838,17 @@ func (c *conn) execute(args [][]byte) bool {
 		return false
 	}
 	if len(c.w.Buf) > 64*1024 {
+		if c.rd.Buffered() == 0 {
+			// the read's last command: Redis's batch ends with it and
+			// its replies are written; what the socket does not take
+			// counts as Redis would hold it (outmodel.go)
+			c.batchOut = 0
+			c.heldOut.Store(0)
+			c.dropHeld()
+			return c.flush() == nil
+		}
 		out := c.batchOut + int64(len(c.w.Buf)) // Redis would still hold them (client_evict.go)
+		c.holdMarks(c.batchOut, c.w.Marks)
 		c.heldOut.Store(out)
 		if err := c.flush(); err != nil {
 			return false
@@ -874,14 +883,17 @@ func (s *Server) ClientMemory(id int64, self bool) commands.ClientMem {
 		return commands.ClientMem{}
 	}
 	var m commands.ClientMem
+	var f outFigures
 	if self {
-		m.Qbuf, m.Out, m.Cap = int64(c.rd.Held()), c.ownOutput(), int64(c.rd.Cap())
+		m.Qbuf, m.Cap = int64(c.rd.Held()), int64(c.rd.Cap())
+		f = c.ownFigures()
 		m.Rbs, m.Rbp = int64(cap(c.w.Buf)), max(c.rpeak.Load(), int64(len(c.w.Buf)))
 	} else {
 		m.Qbuf, m.Room, m.Argv, m.Cap = c.qbuf.Load(), c.qroom.Load(), c.qargv.Load(), c.qcap.Load()
 		m.Rbs, m.Rbp = c.rcap.Load(), c.rpeak.Load()
-		m.Out, _ = c.otherOutput()
+		f, _ = c.otherFigures()
 	}
+	m.Out, m.Obl, m.Oll, m.Omem = f.total(), f.obl, f.oll, f.omem
 	m.Fat = c.fatQbuf.Load()
 	m.Base = clientStructMemory
 	return m

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"net"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// writevTracked writes bufs to c's plain socket writev(2) by writev(2),
+// as net.Buffers.WriteTo would, adding what each call wrote to pushDone
+// and taking it off inflight, so that other clients see a stuck push
+// writer's progress as Redis's (outmodel.go). ok false: not a plain
+// socket (TLS), nothing written.
+func (c *conn) writevTracked(bufs net.Buffers) (n int64, ok bool, err error) {
+	sc, isSC := c.nc.(syscall.Conn)
+	if !isSC {
+		return 0, false, nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return 0, false, nil
+	}
+	for len(bufs) > 0 {
+		var werr error
+		err = rc.Write(func(fd uintptr) bool {
+			for {
+				k, e := unix.Writev(int(fd), bufs)
+				switch {
+				case e == unix.EINTR:
+					continue
+				case e == unix.EAGAIN:
+					return false // wait until writable
+				case e != nil:
+					werr = e
+					return true
+				}
+				consume(&bufs, k)
+				n += int64(k)
+				c.pushDone.Add(int64(k))
+				c.omu.Lock()
+				c.inflight -= k
+				c.omu.Unlock()
+				return true
+			}
+		})
+		if err == nil {
+			err = werr
+		}
+		if err != nil {
+			return n, true, err
+		}
+	}
+	return n, true, nil
+}
+
+// consume drops k written bytes from the front of b.
+func consume(b *net.Buffers, k int) {
+	for len(*b) > 0 {
+		n := len((*b)[0])
+		if n > k {
+			(*b)[0] = (*b)[0][k:]
+			return
+		}
+		k -= n
+		*b = (*b)[1:]
+	}
+}
