@@ -126,17 +126,16 @@ func (e *Executor) KeyExpired(db int, key string, cur *command.Client) {
 	if e.watchReg().n.Load() != 0 {
 		e.touchWatched(db, []byte(key))
 	}
-	if cur != nil && cur.Script != nil {
-		if s, _ := cur.Script.(*ScriptCall); s != nil && s.part.on {
-			// a partial-mode script's: the invalidation and the event
-			// wait for its commit, in order with its other effects (a
-			// stopped attempt's go out when it stops: its rerun finds
-			// the key gone)
-			p := &s.part
-			p.add(pending{kind: pendExpired, db: db, key: p.keep([]byte(key))})
-		} else {
-			e.expiredEffects(cur, db, []byte(key))
-		}
+	var s *ScriptCall
+	if cur != nil {
+		s, _ = cur.Script.(*ScriptCall)
+	}
+	if s != nil && s.part.on {
+		// a partial-mode script's: the invalidation and the event wait
+		// for its commit, in order with its other effects (a stopped
+		// attempt's go out when it stops: its rerun finds the key gone)
+		p := &s.part
+		p.add(pending{kind: pendExpired, db: db, key: p.keep([]byte(key))})
 	} else {
 		e.expiredEffects(cur, db, []byte(key))
 	}

@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
@@ -330,47 +329,11 @@ func (c *conn) writeOne(bufs *net.Buffers, track bool) (int64, error) {
 	return int64(k), err
 }
 
-// writeTracked writes b to c's plain socket write(2) by write(2), taking
-// what each one wrote off unsent, so that other clients see the output's
-// progress as Redis's (outmodel.go). It makes the write(2) calls
-// net.Conn.Write would, waiting in the runtime's poller (and its
-// deadline) when the socket is full. ok false: not a plain socket (TLS),
-// nothing written.
-func (c *conn) writeTracked(b []byte) (n int, ok bool, err error) {
-	sc, isSC := c.nc.(syscall.Conn)
-	if !isSC {
-		return 0, false, nil
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return 0, false, nil
-	}
-	for len(b) > 0 {
-		var werr error
-		err = rc.Write(func(fd uintptr) bool {
-			for {
-				k, e := syscall.Write(int(fd), b)
-				switch {
-				case e == syscall.EINTR:
-					continue
-				case e == syscall.EAGAIN:
-					return false // wait until writable
-				case e != nil:
-					werr = e
-					return true
-				}
-				b = b[k:]
-				n += k
-				c.unsent.Add(-int64(k))
-				return true
-			}
-		})
-		if err == nil {
-			err = werr
-		}
-		if err != nil {
-			return n, true, err
-		}
-	}
-	return n, true, nil
+// writeTracked writes b to c's plain socket write(2) by write(2)
+// (rawWrite), taking what each one wrote off unsent, so that other
+// clients see the output's progress as Redis's (outmodel.go). ok false:
+// not a plain socket (TLS), nothing written.
+func (c *conn) writeTracked(b []byte) (int, bool, error) {
+	n, ok, err := c.rawWrite(net.Buffers{b}, func(k int) { c.unsent.Add(-int64(k)) })
+	return int(n), ok, err
 }

@@ -12,7 +12,21 @@ import (
 // and taking it off inflight, so that other clients see a stuck push
 // writer's progress as Redis's (outmodel.go). ok false: not a plain
 // socket (TLS), nothing written.
-func (c *conn) writevTracked(bufs net.Buffers) (n int64, ok bool, err error) {
+func (c *conn) writevTracked(bufs net.Buffers) (int64, bool, error) {
+	return c.rawWrite(bufs, func(k int) {
+		c.pushDone.Add(int64(k))
+		c.omu.Lock()
+		c.inflight -= k
+		c.omu.Unlock()
+	})
+}
+
+// rawWrite writes bufs to c's plain socket, write(2) for one buffer and
+// writev(2) for several, making the calls net.Conn.Write and
+// net.Buffers.WriteTo would and waiting in the runtime's poller (and its
+// deadline) when the socket is full; took gets what each call wrote. ok
+// false: not a plain socket (TLS), nothing written.
+func (c *conn) rawWrite(bufs net.Buffers, took func(k int)) (n int64, ok bool, err error) {
 	sc, isSC := c.nc.(syscall.Conn)
 	if !isSC {
 		return 0, false, nil
@@ -25,7 +39,13 @@ func (c *conn) writevTracked(bufs net.Buffers) (n int64, ok bool, err error) {
 		var werr error
 		err = rc.Write(func(fd uintptr) bool {
 			for {
-				k, e := unix.Writev(int(fd), bufs)
+				var k int
+				var e error
+				if len(bufs) == 1 {
+					k, e = unix.Write(int(fd), bufs[0])
+				} else {
+					k, e = unix.Writev(int(fd), bufs)
+				}
 				switch {
 				case e == unix.EINTR:
 					continue
@@ -37,10 +57,7 @@ func (c *conn) writevTracked(bufs net.Buffers) (n int64, ok bool, err error) {
 				}
 				consume(&bufs, k)
 				n += int64(k)
-				c.pushDone.Add(int64(k))
-				c.omu.Lock()
-				c.inflight -= k
-				c.omu.Unlock()
+				took(k)
 				return true
 			}
 		})
