@@ -258,6 +258,9 @@ func (h *Handlers) clientSetInfo(c *command.Ctx) {
 // own batch's replies and query buffer); nil otherwise.
 func (h *Handlers) clientInfoLine(cl, from *command.Client, self [][]byte, now int64) string {
 	v := cl.ViewFrom(from)
+	if cl.Flags&command.ClientScript != 0 {
+		return h.scriptClientLine(cl, v, now)
+	}
 	flags := ""
 	if v.Flags&command.ClientReplica != 0 {
 		flags += "S"
@@ -315,6 +318,19 @@ func (h *Handlers) clientInfoLine(cl, from *command.Client, self [][]byte, now i
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=%d rbp=%d obl=%d oll=%d omem=%d tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
 		cl.ID, cl.Addr, cl.LAddr, cl.FD.Load(), cl.Name(), (now-cl.Created)/1000, (now-cl.LastTime.Load())/1000,
 		flags, v.DB, sub, psub, ssub, multi, m.Qbuf, qfree, argv, m.Rbs, m.Rbp, obl, oll, omem, total, last, v.User, redir, v.Proto)
+}
+
+// scriptClientLine is CLIENT INFO run by a script (with DEBUG
+// SET-DISABLE-DENY-SCRIPTS): Redis's Lua or functions client, a fake
+// client made at startup with no socket, no query buffer but an empty
+// string (4 bytes free), an unused 16 KiB reply buffer and a fixed size.
+func (h *Handlers) scriptClientLine(cl *command.Client, v command.ClientView, now int64) string {
+	last := "NULL"
+	if spec := cl.LastCmd.Load(); spec != nil {
+		last = spec.Name
+	}
+	return fmt.Sprintf("id=%d addr=?:0 laddr=?:0 fd=-1 name=%s age=%d idle=%d flags=N db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=4 argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem=17176 events= cmd=%s user=%s redir=-1 resp=%d",
+		cl.ID, cl.Name(), (now-cl.Created)/1000, (now-cl.LastTime.Load())/1000, v.DB, last, v.User, v.Proto)
 }
 
 func (h *Handlers) clientList(c *command.Ctx) {

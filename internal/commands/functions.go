@@ -175,7 +175,7 @@ func (h *Handlers) fcallRun(c *command.Ctx, ro bool) {
 		return
 	}
 	readOnly := ro || f.Flags&script.FlagNoWrites != 0
-	sc := h.getScriptCall()
+	sc := h.getScriptCall(true)
 	run := &sc.run
 	run.Name, run.Flags, run.ReadOnly, run.Function, run.Command = f.Name, f.Flags, readOnly, true, c.Args
 	var metric string // the statistics record's name, once it is cached

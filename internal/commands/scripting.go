@@ -202,7 +202,7 @@ func (h *Handlers) eval(c *command.Ctx, bySha, ro bool) {
 		return
 	}
 	readOnly := ro || (!compat && s.Flags&script.FlagNoWrites != 0)
-	sc := h.getScriptCall()
+	sc := h.getScriptCall(false)
 	run := &sc.run
 	run.Name, run.Flags, run.ReadOnly = s.Sha, s.Flags, readOnly
 	if debug {
@@ -277,7 +277,29 @@ func (s *scriptCall) logFn() func(level int, msg string) {
 	return s.log
 }
 
-func (h *Handlers) getScriptCall() *scriptCall { return h.scripts.calls.Get().(*scriptCall) }
+// Redis's fake clients for scripts, created at startup before any
+// connection: EVAL's Lua client is client 1 and FUNCTION's is client 2,
+// so connections start at 3 (CLIENT ID or CLIENT INFO from a script).
+const (
+	LuaClientID      = 1
+	FunctionClientID = 2
+)
+
+// getScriptCall returns a pooled script call whose client is EVAL's Lua
+// client (id 1) or, for fn, the functions' client (id 2), created when
+// the server started.
+func (h *Handlers) getScriptCall(fn bool) *scriptCall {
+	sc := h.scripts.calls.Get().(*scriptCall)
+	sc.client.ID = LuaClientID
+	if fn {
+		sc.client.ID = FunctionClientID
+	}
+	if sc.client.Created == 0 {
+		sc.client.Created = h.Started.UnixMilli()
+		sc.client.LastTime.Store(sc.client.Created)
+	}
+	return sc
+}
 
 // putScriptCall recycles sc once its run ended (Monitor.End) and the
 // engine returned.

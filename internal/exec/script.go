@@ -228,6 +228,9 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		s.reject(spec, w, ErrScriptArity)
 		return
 	}
+	if s.Client.LastCmd.Load() != spec { // CLIENT INFO's cmd= from a script
+		s.Client.LastCmd.Store(spec)
+	}
 	if spec.Has(command.FlagNoScript) && !e.ScriptNoScriptAllowed.Load() {
 		s.reject(spec, w, ErrScriptNoScript)
 		return

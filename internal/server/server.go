@@ -126,6 +126,9 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	s := &Server{cfg: cfg, log: logger, table: table, clients: map[int64]*conn{},
 		shutdownCh: make(chan struct{}), started: time.Now(), procPoke: make(chan struct{}, 1)}
 	s.clockMs.Store(s.started.UnixMilli())
+	// ids 1 and 2 are the scripts' fake clients (commands.LuaClientID,
+	// FunctionClientID): connections start at 3, as in Redis
+	s.nextID.Store(commands.FunctionClientID)
 	s.store = keyspace.New(int(cfg.Int("databases")), keyspace.Hooks{
 		Expired: func(db int, key string, by unsafe.Pointer) {
 			s.stats.ExpiredKeys.Add(1)
