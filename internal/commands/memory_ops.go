@@ -202,6 +202,8 @@ var debugHelp = []string{
 	"    unit tests to simulate Redis errors.",
 	"LOG <message>",
 	"    Write <message> to the server log.",
+	"LOADAOF",
+	"    Flush the AOF buffers on disk and reload the AOF in memory.",
 	"OBJECT <key>",
 	"    Show low level info about `key` and associated value.",
 	"POPULATE <count> [<prefix>] [<size>]",
@@ -287,6 +289,8 @@ func (h *Handlers) debug(c *command.Ctx) {
 		h.debugConfigRewriteForceAll(c)
 	case sub == "reload":
 		h.debugReload(c)
+	case sub == "loadaof" && n == 2:
+		h.debugLoadAOF(c)
 	default:
 		c.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", c.Args[1]))
 	}
@@ -426,6 +430,32 @@ func (h *Handlers) debugReload(c *command.Ctx) {
 	default:
 		c.W.OK()
 	}
+}
+
+// debugLoadAOF implements DEBUG LOADAOF: the AOF is written and fsynced,
+// the keys of every database are dropped (function libraries stay, as in
+// Redis: the AOF's base replaces those it holds) and the AOF files are
+// replayed. It runs holding the whole keyspace. Where redis-server 7.0
+// exits (no AOF files, or files that do not load), Crescent answers an
+// error: with no files, before dropping anything.
+func (h *Handlers) debugLoadAOF(c *command.Ctx) {
+	if h.Persist == nil {
+		c.Error(errNoPersistence)
+		return
+	}
+	err := h.Persist.ReloadAOF(func() {
+		st := c.DB.Store()
+		for i := 0; i < st.NumDBs(); i++ {
+			h.Exec.TouchAllWatched(i, -1)
+		}
+		h.trackingFlush(c.Client)
+		st.DetachAll()
+	})
+	if err != nil {
+		c.Error("ERR DEBUG LOADAOF failed: " + err.Error())
+		return
+	}
+	c.W.OK()
 }
 
 // errReloadLoad is DEBUG RELOAD's reply when the RDB file does not load.

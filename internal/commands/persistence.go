@@ -26,6 +26,10 @@ type Persistence interface {
 	// file back (merge: loaded keys and libraries replace ones present).
 	// saveErr is a failed save (nothing else done), loadErr a failed load.
 	Reload(save, merge bool, flush func()) (saveErr, loadErr error)
+	// ReloadAOF runs DEBUG LOADAOF, the caller holding the whole keyspace:
+	// write and fsync the AOF, call flush, replay the AOF files. An error
+	// before flush leaves the dataset as it was.
+	ReloadAOF(flush func()) error
 }
 
 func (h *Handlers) registerPersistence() {

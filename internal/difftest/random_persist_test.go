@@ -148,13 +148,23 @@ func persistSeed(t *testing.T, seed uint64) {
 	aofCfg := append(cfg, "--appendonly", "yes", "--aof-use-rdb-preamble", preamble)
 	// Each AOF is loaded by both servers, compared exactly; the two AOFs'
 	// datasets are compared with maskAOF.
-	ref = persistData(t, Dial(t, StartRedis(t, append(aofCfg, "--dir", copyDir(t, raof))...)))
-	compareData(t, "crescent loading redis's AOF", ref,
-		persistData(t, Dial(t, StartCrescent(t, append(aofCfg, "--dir", copyDir(t, raof))...))))
+	rl := Dial(t, StartRedis(t, append(aofCfg, "--dir", copyDir(t, raof))...))
+	cl := Dial(t, StartCrescent(t, append(aofCfg, "--dir", copyDir(t, raof))...))
+	ref = persistData(t, rl)
+	compareData(t, "crescent loading redis's AOF", ref, persistData(t, cl))
 	fromC := persistData(t, Dial(t, StartRedis(t, append(aofCfg, "--dir", copyDir(t, caof))...)))
-	compareData(t, "crescent loading its own AOF (compared with redis loading it)", fromC,
-		persistData(t, Dial(t, StartCrescent(t, append(aofCfg, "--dir", copyDir(t, caof))...))))
+	cOwn := Dial(t, StartCrescent(t, append(aofCfg, "--dir", copyDir(t, caof))...))
+	compareData(t, "crescent loading its own AOF (compared with redis loading it)", fromC, persistData(t, cOwn))
 	compareData(t, "redis loading crescent's AOF", maskAOF(ref), maskAOF(fromC))
+	// DEBUG LOADAOF (the keys dropped, the files replayed again): both
+	// servers started on Redis's AOF, and Crescent on its own
+	for _, conn := range []*Conn{rl, cl, cOwn} {
+		if rep := conn.MustDo(t, "DEBUG", "LOADAOF"); string(rep) != "+OK\r\n" {
+			t.Fatalf("DEBUG LOADAOF: %q", rep)
+		}
+	}
+	compareData(t, "DEBUG LOADAOF of redis's AOF", persistData(t, rl), persistData(t, cl))
+	compareData(t, "crescent's DEBUG LOADAOF of its own AOF (compared with redis loading it)", fromC, persistData(t, cOwn))
 
 	// DEBUG RELOAD.
 	for _, conn := range []*Conn{r, c} {

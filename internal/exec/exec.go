@@ -520,7 +520,9 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 		// the statistics it just reset, as in Redis
 		st = f.statOf(e, c.Spec)
 	}
-	e.recordDur(c, time.Duration(end-start), st) // stats, histogram, Observe (ops.go)
+	if c.Client == nil || c.Client.Flags&command.ClientLoading == 0 {
+		e.recordDur(c, time.Duration(end-start), st) // stats, histogram, Observe (ops.go)
+	}
 	if c.Dirty > 0 {
 		e.Dirty.AddFor(c.Client, int64(c.Dirty))
 		if u != nil && c.Spec.Has(command.FlagWrite) {

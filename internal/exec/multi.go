@@ -567,3 +567,28 @@ func (e *Executor) rejectSpec(cl *command.Client, spec *command.Spec, args [][]b
 	e.StatFor(spec).RejectedCalls.Add(1)
 	e.reject(cl, args, w, msg)
 }
+
+// Replay runs one command of an append-only file being loaded, for a
+// caller holding the whole keyspace (at startup, or DEBUG LOADAOF): the
+// command's handler runs directly, as Redis's loading client calls it,
+// so nothing is checked, nothing is propagated (its effects are already
+// in the file), and it counts in no statistics (commandstats, errorstats,
+// total_commands_processed, the slow log), except that a command of the
+// file's MULTI/EXEC (inTx), which Redis's EXEC runs through call(),
+// counts in total_commands_processed. cl is the loading client
+// (command.ClientLoading); an unknown command is ignored (the caller
+// checked the file's commands).
+func (e *Executor) Replay(cl *command.Client, args [][]byte, w resp.ReplyWriter, inTx bool) {
+	spec, _ := e.Lookup(args)
+	if spec == nil {
+		return
+	}
+	var c command.Ctx
+	e.NewCtx(&c, cl, spec, args, w, e.Now())
+	c.OnError = nil
+	var u Unit // effects collected and dropped
+	e.RunIn(&c, &u)
+	if inTx {
+		e.TotalCmds.AddFor(cl, 1)
+	}
+}

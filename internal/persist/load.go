@@ -23,10 +23,7 @@ import (
 // AOF's base in Start.
 func (m *Manager) Load() error {
 	m.loading.Store(true)
-	defer func() {
-		m.loading.Store(false)
-		m.dirtyAtSave = m.exec.Dirty.Load() // loading is not a change
-	}()
+	defer m.loading.Store(false)
 	start := time.Now()
 	if m.cfg.Bool("appendonly") {
 		data, err := os.ReadFile(filepath.Join(m.aofDir(), aof.ManifestName(m.aofPrefix())))
@@ -37,7 +34,12 @@ func (m *Manager) Load() error {
 				return fmt.Errorf("%s: %w", aof.ManifestName(m.aofPrefix()), err)
 			}
 			m.manifest = mf
-			if err := m.loadAOF(mf); err != nil {
+			// the replayed commands count as changes since the last
+			// save, as in Redis (rdb_changes_since_last_save)
+			m.store.LockAll()
+			err = m.loadAOFHeld(mf)
+			m.store.UnlockAll()
+			if err != nil {
 				return err
 			}
 			m.log.Info("DB loaded from append only file", "seconds", time.Since(start).Seconds(), "keys", m.loadedKeys)
@@ -50,6 +52,7 @@ func (m *Manager) Load() error {
 		}
 	}
 	n, err := m.loadRDBFile(m.rdbPath())
+	m.dirtyAtSave = m.exec.Dirty.Load() // loading a snapshot is not a change
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -176,9 +179,62 @@ func (m *Manager) Reload(save, merge bool, flush func()) (saveErr, loadErr error
 	return nil, nil
 }
 
-// loadAOF replays the manifest's files: the base, then each incremental
-// file. Commands run through the executor as a fake client does.
-func (m *Manager) loadAOF(mf *aof.Manifest) error {
+// ErrNoAOF is DEBUG LOADAOF's error when there is no append-only file to
+// load (redis-server 7.0 exits there).
+var ErrNoAOF = errors.New("no append only file to load")
+
+// ReloadAOF runs DEBUG LOADAOF for a caller holding the whole keyspace
+// (LockAll): what the AOF buffers is written and fsynced, flush empties
+// the dataset, and the files the manifest on disk names are replayed (as
+// Redis does, also with appendonly no when the files exist). Without a
+// manifest it returns ErrNoAOF before emptying anything, and refuses while
+// a rewrite is replacing the files. Replayed commands are not counted as
+// changes since the last save (Redis resets its dirty counter).
+func (m *Manager) ReloadAOF(flush func()) error {
+	m.mu.Lock()
+	rewriting := m.rewrite
+	m.mu.Unlock()
+	if rewriting {
+		return errors.New("a background append only file rewrite is in progress")
+	}
+	if w := m.aofw.Load(); w != nil {
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("writing the AOF: %w", err)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(m.aofDir(), aof.ManifestName(m.aofPrefix())))
+	if errors.Is(err, os.ErrNotExist) {
+		return ErrNoAOF
+	}
+	if err != nil {
+		return err
+	}
+	mf, err := aof.ParseManifest(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", aof.ManifestName(m.aofPrefix()), err)
+	}
+	if flush != nil {
+		flush()
+	}
+	m.loadedKeys, m.loadedExpired = 0, 0
+	m.loading.Store(true)
+	defer m.loading.Store(false)
+	err = m.loadAOFHeld(mf)
+	m.mu.Lock()
+	m.dirtyAtSave = m.exec.Dirty.Load()
+	m.mu.Unlock()
+	if err != nil {
+		m.log.Warn("DEBUG LOADAOF: error loading the append only file", "err", err)
+		return err
+	}
+	m.log.Info("Append Only File loaded by DEBUG LOADAOF")
+	return nil
+}
+
+// loadAOFHeld replays the manifest's files, for a caller holding the
+// whole keyspace: the base, then each incremental file. Commands run as
+// Redis's loading client runs them (exec.Replay).
+func (m *Manager) loadAOFHeld(mf *aof.Manifest) error {
 	var files []aof.FileInfo
 	if mf.Base != nil {
 		files = append(files, *mf.Base)
@@ -212,7 +268,7 @@ func (m *Manager) loadAOFFile(fi aof.FileInfo, last bool, cl *command.Client, w 
 	var off int64
 	if p, _ := br.Peek(5); bytes.Equal(p, []byte("REDIS")) {
 		d := rdb.NewDecoder(br)
-		if err := m.loadRDB(d); err != nil {
+		if err := m.loadRDBHeld(d, true); err != nil {
 			return &aof.PositionError{File: fi.Name, Offset: d.Offset(), Err: err}
 		}
 		off = d.Offset()
@@ -258,7 +314,7 @@ func (m *Manager) loadAOFFile(fi aof.FileInfo, last bool, cl *command.Client, w 
 			continue
 		case strings.EqualFold(string(args[0]), "exec") && inMulti:
 			for _, q := range queue {
-				m.exec.Execute(cl, q, w)
+				m.exec.Replay(cl, q, w, true)
 			}
 			inMulti = false
 			w.Reset()
@@ -271,7 +327,7 @@ func (m *Manager) loadAOFFile(fi aof.FileInfo, last bool, cl *command.Client, w 
 			queue = append(queue, args)
 			continue
 		}
-		m.exec.Execute(cl, args, w)
+		m.exec.Replay(cl, args, w, false)
 		w.Reset()
 		n++
 	}

@@ -187,6 +187,15 @@ func (w *Writer) WaitDurable(off int64) error {
 	return ErrClosed
 }
 
+// Flush writes what is buffered and fsyncs the file now (DEBUG LOADAOF
+// reads the file back), returning the writer's error if it has one.
+func (w *Writer) Flush() error {
+	w.flush(true)
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	return w.err
+}
+
 func (w *Writer) loop() {
 	defer close(w.done)
 	t := time.NewTicker(time.Second)
