@@ -190,9 +190,19 @@ func runDiff(t *testing.T, scenarios []scenario) {
 func waitEvalRunning(t *testing.T, c *rawConn) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(c.do("CLIENT", "LIST"), "cmd=eval") {
+	for {
+		// a generous read timeout: a reply read after do's 2 s would be
+		// taken for the next command's, and no later one would match
+		c.send("CLIENT", "LIST")
+		r := c.read(20 * time.Second)
+		if strings.HasSuffix(r, "<timeout>") || strings.HasSuffix(r, "<eof>") {
+			t.Fatalf("CLIENT LIST while waiting for the script: %.300q", r)
+		}
+		if strings.Contains(r, "cmd=eval") {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatal("the script did not start")
+			t.Fatalf("the script did not start: %.500q", r)
 		}
 		time.Sleep(time.Millisecond)
 	}
