@@ -201,7 +201,11 @@ func TestRandomStreams(t *testing.T) {
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {
 		start := time.Now()
-		if r := ctl.do("PING"); r != "+PONG\r\n" {
+		// a hang never answers; a machine loaded by other work (load
+		// average 40 was seen) can delay a PING past a second, so the
+		// read waits 10 s and only a PING over 5 s fails the test
+		ctl.send("PING")
+		if r := ctl.read(10 * time.Second); r != "+PONG\r\n" {
 			t.Fatalf("PING during fuzzing: %q", r)
 		}
 		if d := time.Since(start); d > worst {
@@ -212,7 +216,7 @@ func TestRandomStreams(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	t.Logf("%d connections, %d random bytes; slowest PING %v", conns.Load(), sent.Load(), worst)
-	if worst > time.Second {
+	if worst > 5*time.Second {
 		t.Errorf("a PING took %v during fuzzing", worst)
 	}
 	waitClients(t, ctl, base)
