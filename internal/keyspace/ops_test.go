@@ -27,7 +27,9 @@ func TestDetachAndHits(t *testing.T) {
 	}
 	start := time.Now()
 	all := s.DetachAll()
-	if el := time.Since(start); el > 50*time.Millisecond {
+	// it swaps the tables without walking them; the bound only catches
+	// something far off (a loaded machine can pause any call for a while)
+	if el := time.Since(start); el > time.Second {
 		t.Errorf("DetachAll took %v", el)
 	}
 	if all.Keys() != 5000 || s.UsedMemory() != 0 || s.DB(0, 0).Size() != 0 {
