@@ -215,20 +215,26 @@ func (h *Handlers) migrate(c *command.Ctx) {
 	var targetErr []byte
 	del := [][]byte{[]byte("DEL")}
 	for i, r := range replies {
-		if targetErr == nil {
-			// the first error of AUTH, SELECT or this RESTORE, as Redis
-			// checks them for each RESTORE reply
-			for _, l := range pre {
-				if len(l) > 0 && l[0] == '-' {
-					targetErr = l
-					break
-				}
-			}
-			if targetErr == nil && len(r) > 0 && r[0] == '-' {
-				targetErr = r
+		// an error of AUTH, SELECT or this RESTORE, as Redis checks them
+		// for each RESTORE reply: the first one is the reply, and a key
+		// whose RESTORE succeeded is deleted even after another failed
+		var failed []byte
+		for _, l := range pre {
+			if len(l) > 0 && l[0] == '-' {
+				failed = l
+				break
 			}
 		}
-		if targetErr != nil || o.copy {
+		if failed == nil && len(r) > 0 && r[0] == '-' {
+			failed = r
+		}
+		if failed != nil {
+			if targetErr == nil {
+				targetErr = failed
+			}
+			continue
+		}
+		if o.copy {
 			continue
 		}
 		k := found[i].key
