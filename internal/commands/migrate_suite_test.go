@@ -12,7 +12,8 @@ import (
 
 // TestMigrateSuite runs the MIGRATE cases of Redis's dump.tcl that
 // TestMigrate does not (a value of more than 64 KB, a hash, the TTL, fifteen
-// keys at once, busy keys among them, a target too slow to answer) from
+// keys at once, busy keys among them, a target too slow to answer, the
+// cached connection: migrate_cached_sockets and the SELECTs it spares) from
 // Redis to Redis, then with Crescent as the source, the target or both,
 // and compares every transcript with Redis's.
 func TestMigrateSuite(t *testing.T) {
@@ -57,6 +58,26 @@ func migrateSuite(t *testing.T, srcS, dstS *difftest.Server) []string {
 		return n
 	}
 	note := func(s string) { out = append(out, s) }
+	// infoField notes a field of INFO section of c
+	infoField := func(c *difftest.Conn, section, field string) {
+		t.Helper()
+		for _, l := range strings.Split(string(c.MustDo(t, "INFO", section)), "\r\n") {
+			if strings.HasPrefix(l, field) {
+				// commandstats: the counts only, not the times
+				var keep []string
+				for _, part := range strings.Split(l, ",") {
+					if !strings.Contains(part, "usec") {
+						keep = append(keep, part)
+					}
+				}
+				note(strings.Join(keep, ","))
+				return
+			}
+		}
+		note(field + " missing")
+	}
+	do(dst, "CONFIG", "RESETSTAT")
+	infoField(src, "stats", "migrate_cached_sockets:")
 
 	// a list whose payload is past 64 KB
 	do(src, "EVAL", "for j=1,2000 do redis.call('RPUSH',KEYS[1],1,2,3,4,5,6,7,8,9,10,'item 1','item 2','item 3','item 4','item 5','item 6','item 7','item 8','item 9','item 10') end return redis.call('LLEN',KEYS[1])", "1", "key")
@@ -67,6 +88,7 @@ func migrateSuite(t *testing.T, srcS, dstS *difftest.Server) []string {
 	do(dst, "LLEN", "key")
 	do(dst, "TTL", "key")
 	do(dst, "LRANGE", "key", "-3", "-1")
+	infoField(src, "stats", "migrate_cached_sockets:")
 
 	// a hash
 	do(src, "HMSET", "hkey", "field1", "item 1", "field2", "item 2", "field3", "item 3", "field4", "item 4", "field5", "item 5", "field6", "item 6")
@@ -120,5 +142,15 @@ func migrateSuite(t *testing.T, srcS, dstS *difftest.Server) []string {
 		t.Fatal(err)
 	}
 	do(src, "EXISTS", "skey")
+	// the timed-out connection was closed; the target saw one SELECT per
+	// connection and database change (the cached connection spares the rest)
+	infoField(src, "stats", "migrate_cached_sockets:")
+	infoField(dst, "commandstats", "cmdstat_select:calls=")
+	do(src, "MIGRATE", host, p, "skey", "9", "5000", "COPY")
+	do(src, "MIGRATE", host, p, "skey", "3", "5000", "COPY")
+	do(src, "MIGRATE", host, p, "skey", "3", "5000", "COPY", "REPLACE")
+	infoField(src, "stats", "migrate_cached_sockets:")
+	infoField(dst, "commandstats", "cmdstat_select:calls=")
+	infoField(dst, "commandstats", "cmdstat_restore:calls=")
 	return out
 }
