@@ -152,5 +152,24 @@ func migrateSuite(t *testing.T, srcS, dstS *difftest.Server) []string {
 	infoField(src, "stats", "migrate_cached_sockets:")
 	infoField(dst, "commandstats", "cmdstat_select:calls=")
 	infoField(dst, "commandstats", "cmdstat_restore:calls=")
+
+	// a database the target does not have: its error, nothing deleted, and
+	// the next MIGRATE selects again
+	do(src, "SET", "dkey", "v")
+	do(src, "MIGRATE", host, p, "dkey", "99", "5000")
+	do(src, "EXISTS", "dkey")
+	do(src, "MIGRATE", host, p, "dkey", "3", "5000")
+	do(src, "EXISTS", "dkey")
+	infoField(dst, "commandstats", "cmdstat_select:calls=")
+	// the target closes the cached connection: the next MIGRATE fails on
+	// it before any reply and retries on a new one
+	do(dst, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+	do(src, "SET", "rkey", "v")
+	do(src, "MIGRATE", host, p, "rkey", "3", "5000")
+	do(src, "EXISTS", "rkey")
+	do(dst, "SELECT", "3")
+	do(dst, "GET", "rkey")
+	infoField(src, "stats", "migrate_cached_sockets:")
+	infoField(dst, "commandstats", "cmdstat_select:calls=")
 	return out
 }
