@@ -122,6 +122,8 @@ type Handlers struct {
 	Persist Persistence
 	ops     *opsState     // MONITOR, SLOWLOG, LATENCY, tracking... (ops.go)
 	shut    shutdownState // a SHUTDOWN waiting for replicas (shutdown.go)
+	// migrateConns are MIGRATE's cached target connections (migrate_cache.go)
+	migrateConns migrateCache
 	// Cluster is this server's cluster node (cluster-enabled yes; set by
 	// the server before it serves), nil without cluster mode (cluster.go).
 	Cluster *cluster.Local
@@ -189,11 +191,13 @@ func (h *Handlers) ClientInfoLine(cl *command.Client) string {
 // Close stops background work owned by handlers.
 func (h *Handlers) Close() {
 	h.closeScripting()
+	h.migrateConns.closeAll()
 }
 
 // Cron runs periodic work (called hz times a second).
 func (h *Handlers) Cron() {
 	h.opsCron()
+	h.migrateConns.expire(time.Now())
 	if h.Persist != nil {
 		h.Persist.Cron()
 	}

@@ -3,9 +3,10 @@ package commands
 // MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE]
 // [AUTH password] [AUTH2 username password] [KEYS key [key ...]], as Redis
 // 7.0's migrateCommand: the keys travel as RESTORE commands carrying DUMP
-// payloads, sent with AUTH and SELECT in one write to a connection made for
-// the call (Redis caches these connections for 10 s; Crescent dials each
-// time, so it always sends SELECT). Keys the target acknowledged are
+// payloads, sent with AUTH and SELECT in one write to the target's cached
+// connection (migrate_cache.go: kept 10 s, SELECT only when the database
+// changes, a failed cached connection retried once on a new one). Keys the
+// target acknowledged are
 // deleted here unless COPY is given, and the command propagates as DEL of
 // those keys.
 
@@ -195,11 +196,24 @@ func (h *Handlers) migrate(c *command.Ctx) {
 			cl.Detach()
 		}
 	}
-	req := migrateRequest(o, found)
 	var replies [][]byte
 	var err error
+	var mc *migrateConn
+	sel := false
 	for try := 0; ; try++ {
-		replies, err = migrateExchange(o, req, len(found))
+		mc, err = h.migrateConns.get(o.addr, o.timeout, time.Now())
+		if err != nil {
+			err = dialErr(err)
+		} else {
+			// SELECT when the connection's database is not the target's
+			// (a new connection has none: -1, so never for db -1)
+			sel = mc.lastDB != o.db
+			replies, err = migrateExchange(o, mc, migrateRequest(o, sel, found), len(found), sel)
+			if err != nil {
+				mc.conn.Close() // a socket error: Redis closes it (a retry connects anew)
+				mc = nil
+			}
+		}
 		var ioe *migrateIOError
 		if err == nil || try > 0 || !errors.As(err, &ioe) || !ioe.retry {
 			break
@@ -210,25 +224,31 @@ func (h *Handlers) migrate(c *command.Ctx) {
 		return
 	}
 	// replies: [AUTH,] [SELECT,] then the RESTOREs' (as many as were read)
-	n := o.preReplies()
+	n := o.preReplies(sel)
 	pre, replies := replies[:n], replies[n:]
 	var targetErr []byte
 	del := [][]byte{[]byte("DEL")}
 	for i, r := range replies {
-		if targetErr == nil {
-			// the first error of AUTH, SELECT or this RESTORE, as Redis
-			// checks them for each RESTORE reply
-			for _, l := range pre {
-				if len(l) > 0 && l[0] == '-' {
-					targetErr = l
-					break
-				}
-			}
-			if targetErr == nil && len(r) > 0 && r[0] == '-' {
-				targetErr = r
+		// an error of AUTH, SELECT or this RESTORE, as Redis checks them
+		// for each RESTORE reply: the first one is the reply, and a key
+		// whose RESTORE succeeded is deleted even after another failed
+		var failed []byte
+		for _, l := range pre {
+			if len(l) > 0 && l[0] == '-' {
+				failed = l
+				break
 			}
 		}
-		if targetErr != nil || o.copy {
+		if failed == nil && len(r) > 0 && r[0] == '-' {
+			failed = r
+		}
+		if failed != nil {
+			if targetErr == nil {
+				targetErr = failed
+			}
+			continue
+		}
+		if o.copy {
 			continue
 		}
 		k := found[i].key
@@ -241,6 +261,15 @@ func (h *Handlers) migrate(c *command.Ctx) {
 	if len(del) > 1 {
 		c.Propagate = [][][]byte{del}
 	}
+	if mc != nil {
+		// the connection stays cached; after an error of the target the
+		// next MIGRATE selects its database again
+		mc.lastDB = o.db
+		if targetErr != nil {
+			mc.lastDB = -1
+		}
+		h.migrateConns.put(o.addr, mc)
+	}
 	switch {
 	case targetErr != nil:
 		c.Error("ERR Target instance replied with error: " + string(targetErr[1:]))
@@ -251,18 +280,13 @@ func (h *Handlers) migrate(c *command.Ctx) {
 	}
 }
 
-// selects reports whether MIGRATE sends SELECT: Redis sends it when the
-// connection's database (-1 on a new one) is not the target's, so never
-// for destination-db -1, whose RESTOREs then go to the target's db 0.
-func (o *migrateOpts) selects() bool { return o.db != -1 }
-
 // preReplies is the number of replies before the RESTOREs'.
-func (o *migrateOpts) preReplies() int {
+func (o *migrateOpts) preReplies(sel bool) int {
 	n := 0
 	if o.auth {
 		n++
 	}
-	if o.selects() {
+	if sel {
 		n++
 	}
 	return n
@@ -270,7 +294,7 @@ func (o *migrateOpts) preReplies() int {
 
 // migrateRequest encodes what MIGRATE sends: [AUTH,] [SELECT,] then one
 // RESTORE per key.
-func migrateRequest(o *migrateOpts, keys []migrateKey) []byte {
+func migrateRequest(o *migrateOpts, sel bool, keys []migrateKey) []byte {
 	var w resp.Writer
 	if o.auth {
 		if o.username != nil {
@@ -283,7 +307,7 @@ func migrateRequest(o *migrateOpts, keys []migrateKey) []byte {
 		}
 		w.Bulk(o.password)
 	}
-	if o.selects() {
+	if sel {
 		w.Array(2)
 		w.BulkString("SELECT")
 		w.BulkString(strconv.FormatInt(o.db, 10))
@@ -328,21 +352,22 @@ func ioErr(err error, writing bool, retry bool) *migrateIOError {
 		retry: retry && !errors.Is(err, os.ErrDeadlineExceeded)}
 }
 
-// migrateExchange connects to the target, sends req and reads the reply
-// lines of [AUTH,] [SELECT,] and nkeys RESTOREs, each read and each 64 KiB
-// written within o.timeout. On an error after the AUTH and SELECT replies
-// it returns the lines read so far with the error.
-func migrateExchange(o *migrateOpts, req []byte, nkeys int) ([][]byte, error) {
-	conn, err := net.DialTimeout("tcp", o.addr, o.timeout)
-	if err != nil {
-		if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
-			// Redis connects without blocking and learns of a refusal
-			// when it writes
-			return nil, ioErr(err, true, true)
-		}
-		return nil, &migrateIOError{msg: errMigrateConnect}
+// dialErr maps a failure to connect to MIGRATE's error: a refused
+// connection is a (retried) write error, as Redis connects without
+// blocking and learns of the refusal when it writes.
+func dialErr(err error) error {
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+		return ioErr(err, true, true)
 	}
-	defer conn.Close()
+	return &migrateIOError{msg: errMigrateConnect}
+}
+
+// migrateExchange sends req on mc and reads the reply lines of [AUTH,]
+// [SELECT,] (sel) and nkeys RESTOREs, each read and each 64 KiB written
+// within o.timeout. On an error after the AUTH and SELECT replies it
+// returns the lines read so far with the error.
+func migrateExchange(o *migrateOpts, mc *migrateConn, req []byte, nkeys int, sel bool) ([][]byte, error) {
+	conn := mc.conn
 	for pos := 0; pos < len(req); pos += migrateChunk {
 		end := min(pos+migrateChunk, len(req))
 		if err := conn.SetWriteDeadline(time.Now().Add(o.timeout)); err != nil {
@@ -352,7 +377,7 @@ func migrateExchange(o *migrateOpts, req []byte, nkeys int) ([][]byte, error) {
 			return nil, ioErr(err, true, true)
 		}
 	}
-	rd := bufio.NewReader(conn)
+	rd := mc.rd
 	readLine := func() ([]byte, error) {
 		if err := conn.SetReadDeadline(time.Now().Add(o.timeout)); err != nil {
 			return nil, err
@@ -376,7 +401,7 @@ func migrateExchange(o *migrateOpts, req []byte, nkeys int) ([][]byte, error) {
 		}
 		return line, nil
 	}
-	n := o.preReplies()
+	n := o.preReplies(sel)
 	var lines [][]byte
 	for i := 0; i < n; i++ {
 		l, err := readLine()

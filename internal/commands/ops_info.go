@@ -60,7 +60,7 @@ func (h *Handlers) statsInfo() []string {
 		fmt.Sprintf("pubsubshard_channels:%d", h.pubsubCount(pubsub.Shard)),
 		"latest_fork_usec:0",
 		"total_forks:0",
-		"migrate_cached_sockets:0",
+		fmt.Sprintf("migrate_cached_sockets:%d", h.migrateConns.count()),
 		"slave_expires_tracked_keys:0",
 		"active_defrag_hits:0",
 		"active_defrag_misses:0",

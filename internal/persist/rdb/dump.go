@@ -38,14 +38,17 @@ func (c *Codecs) Restore(p []byte) (any, error) {
 	if NewCRCTable().Update(0, p[:len(p)-8]) != binary.LittleEndian.Uint64(footer[2:]) {
 		return nil, ErrPayloadVersion
 	}
-	body := p[:len(p)-10]
-	d := NewDecoder(bytes.NewReader(body))
+	// Like Redis's restoreCommand, read the value from the whole payload,
+	// footer included, and ignore whatever follows it: a string whose
+	// length runs into the footer takes the footer's bytes, and bytes
+	// between the value and the footer are not an error.
+	d := NewDecoder(bytes.NewReader(p))
 	t, err := d.Byte()
 	if err != nil || !IsValueType(t) {
 		return nil, ErrBadData
 	}
 	v, err := c.LoadValue(d, t)
-	if err != nil || d.Offset() != int64(len(body)) {
+	if err != nil {
 		return nil, ErrBadData
 	}
 	return v, nil
