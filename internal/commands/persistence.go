@@ -26,6 +26,10 @@ type Persistence interface {
 	// file back (merge: loaded keys and libraries replace ones present).
 	// saveErr is a failed save (nothing else done), loadErr a failed load.
 	Reload(save, merge bool, flush func()) (saveErr, loadErr error)
+	// SaveHeld writes dump.rdb for a caller holding the whole keyspace
+	// (FLUSHALL with save points configured); pending is the caller's own
+	// change count, not yet added, that the save covers too.
+	SaveHeld(pending int64) error
 }
 
 func (h *Handlers) registerPersistence() {
