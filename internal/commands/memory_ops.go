@@ -232,6 +232,14 @@ var debugHelp = []string{
 	"    default.",
 	"SLEEP <seconds>",
 	"    Stop the server for <seconds>. Decimals allowed.",
+	"PAUSE-CRON <0|1>",
+	"    Stop periodic cron job processing.",
+	"REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+	"    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+	"    In case NEVER is provided the last observed peak will never be reset",
+	"    In case RESET is provided the peak reset time will be restored to the default value",
+	"REPLYBUFFER RESIZING <0|1>",
+	"    Enable or disable the reply buffer resize cron job",
 	"HELP",
 	"    Prints this help.",
 }
@@ -257,6 +265,29 @@ func (h *Handlers) debug(c *command.Ctx) {
 	case sub == "set-active-expire" && n == 3:
 		// atoi, as Redis: anything not a number is 0 (off)
 		h.ops.activeExpireOff.Store(command.Atoi(c.Args[2]) == 0)
+		c.W.OK()
+	case sub == "pause-cron" && n == 3:
+		// atoi, as Redis: anything not a number is 0 (running)
+		h.ops.cronPaused.Store(command.Atoi(c.Args[2]) != 0)
+		c.W.OK()
+	case sub == "replybuffer" && n == 4 && EqualFold(c.Args[2], "peak-reset-time"):
+		switch {
+		case EqualFold(c.Args[3], "never"):
+			h.ops.replyPeakReset.Store(-1)
+		case EqualFold(c.Args[3], "reset"):
+			h.ops.replyPeakReset.Store(DefaultReplyPeakReset)
+		default:
+			ms, ok := ParseInt(c.Args[3])
+			if !ok {
+				c.Error(ErrNotInt)
+				return
+			}
+			h.ops.replyPeakReset.Store(ms)
+		}
+		c.W.OK()
+	case sub == "replybuffer" && n == 4 && EqualFold(c.Args[2], "resizing"):
+		// accepted as Redis does (atoi); Crescent's reply buffers are
+		// not resized by a cron job, so there is nothing to switch
 		c.W.OK()
 	case sub == "set-disable-deny-scripts" && n == 3:
 		// atoi, as Redis: anything not a number is 0 (scripts denied again)
