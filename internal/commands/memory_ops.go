@@ -680,15 +680,19 @@ func (h *Handlers) flushAsync(c *command.Ctx) bool {
 // lazyFree drops detached databases. Dropping the maps is O(1); what
 // remains is accounting (FLUSHDB: subtracting the entries' sizes from
 // their shards), done inline for SYNC and on a goroutine for ASYNC.
+//
+// Only an ASYNC flush counts its keys in lazyfreed_objects, as Redis 7.0
+// (lazyfreeFreeDatabase; a SYNC flush frees in the command).
 func (h *Handlers) lazyFree(d *keyspace.Detached, async, account bool) {
 	n := int64(d.Keys())
 	if !account {
-		h.ops.lazyFreed.Add(n)
+		if async {
+			h.ops.lazyFreed.Add(n)
+		}
 		return
 	}
 	if !async {
 		h.Store.ReleaseAccounting(d)
-		h.ops.lazyFreed.Add(n)
 		return
 	}
 	h.ops.lazyPending.Add(n)

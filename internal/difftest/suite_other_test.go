@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // infoField returns field's value in INFO section's reply on c ("" when
@@ -60,6 +61,56 @@ func TestFlushDirty(t *testing.T) {
 			if want[i] != got[i] {
 				t.Errorf("step %d:\n  redis:    %s\n  crescent: %s", i, want[i], got[i])
 			}
+		}
+	}
+}
+
+// TestSuiteLazyfreeCounts is Redis's lazyfree.tcl counters, in our words,
+// compared with redis-server 7.0.15: lazyfreed_objects counts the keys of
+// an ASYNC flush (or a flush with lazyfree-lazy-user-flush yes), not of a
+// SYNC one (the blocking FLUSHALL ASYNC of later versions is not 7.0's),
+// nor of small values UNLINK frees at once.
+func TestSuiteLazyfreeCounts(t *testing.T) {
+	p := StartPair(t)
+	steps := []string{
+		"CONFIG RESETSTAT",
+		"DEBUG POPULATE 100", "FLUSHALL",
+		"DEBUG POPULATE 100", "FLUSHALL SYNC",
+		"DEBUG POPULATE 100", "FLUSHDB",
+		"DEBUG POPULATE 100", "FLUSHALL ASYNC",
+		"DEBUG POPULATE 50", "FLUSHDB ASYNC",
+		"SET x 1", "SET y 2", "MULTI", "FLUSHALL", "EXEC",
+		"CONFIG SET lazyfree-lazy-user-flush yes",
+		"DEBUG POPULATE 30", "FLUSHALL", "DEBUG POPULATE 20", "FLUSHDB SYNC",
+		"CONFIG SET lazyfree-lazy-user-flush no",
+		"XADD s 1-1 a b", "XGROUP CREATE s bla $", "XGROUP DESTROY s bla", "UNLINK s",
+		"SADD small 1 2 3", "UNLINK small",
+		"CONFIG RESETSTAT",
+	}
+	run := func(s *Server) []string {
+		c := Dial(t, s)
+		defer c.Close()
+		var out []string
+		for _, st := range steps {
+			r, err := c.DoLine(st)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", s.Name, st, err)
+			}
+			if st == "MULTI" || st == "FLUSHALL" && out[len(out)-1] == "MULTI" {
+				out = append(out, st)
+				continue
+			}
+			for i := 0; i < 100 && infoField(t, c, "memory", "lazyfree_pending_objects") != "0"; i++ {
+				time.Sleep(10 * time.Millisecond)
+			}
+			out = append(out, fmt.Sprintf("%s -> %q lazyfreed=%s", st, r, infoField(t, c, "memory", "lazyfreed_objects")))
+		}
+		return out
+	}
+	want, got := run(p.Redis), run(p.Crescent)
+	for i := range want {
+		if want[i] != got[i] {
+			t.Errorf("step %d:\n  redis:    %s\n  crescent: %s", i, want[i], got[i])
 		}
 	}
 }
