@@ -3,6 +3,7 @@ package difftest
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +105,71 @@ func TestSuiteLazyfreeCounts(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 			out = append(out, fmt.Sprintf("%s -> %q lazyfreed=%s", st, r, infoField(t, c, "memory", "lazyfreed_objects")))
+		}
+		return out
+	}
+	want, got := run(p.Redis), run(p.Crescent)
+	for i := range want {
+		if want[i] != got[i] {
+			t.Errorf("step %d:\n  redis:    %s\n  crescent: %s", i, want[i], got[i])
+		}
+	}
+}
+
+// histogramCalls renders a LATENCY HISTOGRAM reply as "name:calls" pairs,
+// sorted (the buckets depend on timing, the order on Redis's dict).
+func histogramCalls(t *testing.T, raw []byte) string {
+	t.Helper()
+	v, _, err := Parse(raw)
+	if err != nil || v.Type != '*' && v.Type != '%' {
+		return string(raw)
+	}
+	var out []string
+	for i := 0; i+1 < len(v.Elems); i += 2 {
+		calls := "?"
+		h := v.Elems[i+1].Elems
+		for j := 0; j+1 < len(h); j += 2 {
+			if string(h[j].Str) == "calls" {
+				calls = string(h[j+1].Str)
+			}
+		}
+		out = append(out, string(v.Elems[i].Str)+":"+calls)
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
+
+// TestSuiteLatencyHistogram is latency-monitor.tcl's LATENCY HISTOGRAM
+// cases, in our words, compared with redis-server by command names and
+// calls (the buckets depend on timing): after CONFIG RESETSTAT, all
+// commands, a parent command with its subcommands, one subcommand, a
+// subset, unknown names skipped.
+func TestSuiteLatencyHistogram(t *testing.T) {
+	p := StartPair(t)
+	steps := []string{
+		"CONFIG RESETSTAT", "LATENCY HISTOGRAM",
+		"CONFIG RESETSTAT", "SET a b", "SET c d", "LATENCY HISTOGRAM",
+		"CONFIG RESETSTAT", "CLIENT ID", "CLIENT LIST", "LATENCY HISTOGRAM client", "LATENCY HISTOGRAM client|id",
+		"LATENCY HISTOGRAM CLIENT|ID CLIENT|LIST",
+		"CONFIG RESETSTAT", "SET a b", "SET c d", "GET a", "HSET f k v", "HGETALL f",
+		"LATENCY HISTOGRAM set hset", "LATENCY HISTOGRAM hgetall get zadd",
+		"CONFIG RESETSTAT", "SET a b", "GET a", "LATENCY HISTOGRAM set get",
+		"CONFIG RESETSTAT", "LATENCY HISTOGRAM blabla", "LATENCY HISTOGRAM blabla blabla2 set get",
+		"SET a b", "GET a", "LATENCY HISTOGRAM blabla blabla2 set get", "LATENCY HISTOGRAM get|x config|nosuch",
+		"CONFIG RESETSTAT", "EVAL \"return redis.call('set', 'a', 'b')\" 0", "LATENCY HISTOGRAM set eval",
+	}
+	run := func(s *Server) []string {
+		c := Dial(t, s)
+		defer c.Close()
+		var out []string
+		for _, st := range steps {
+			r, err := c.DoLine(st)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", s.Name, st, err)
+			}
+			if strings.HasPrefix(st, "LATENCY") {
+				out = append(out, st+" -> "+histogramCalls(t, r))
+			}
 		}
 		return out
 	}
