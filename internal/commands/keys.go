@@ -49,7 +49,11 @@ const (
 
 func (h *Handlers) del(c *command.Ctx) {
 	n := 0
+	unlink := EqualFold(c.Args[0], "unlink")
 	for _, k := range c.Args[1:] {
+		if unlink {
+			h.noteLazyFree(c.DB, k)
+		}
 		if c.DB.Delete(k) {
 			c.Modified(k)
 			c.Event('g', "del", k)

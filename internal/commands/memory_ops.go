@@ -668,6 +668,51 @@ func (w *errWatch) Error(msg string) {
 
 // --- lazy freeing
 
+// lazyfreeThreshold is Redis's LAZYFREE_THRESHOLD: a value whose free
+// effort passes it is freed in the background by UNLINK.
+const lazyfreeThreshold = 64
+
+// noteLazyFree counts, before UNLINK deletes key, the value Redis would
+// free in the background (freeObjAsync): one more lazyfreed_objects when
+// its free effort passes lazyfreeThreshold. Crescent's GC frees it either
+// way; only the statistic follows Redis.
+func (h *Handlers) noteLazyFree(db keyspace.DB, key []byte) {
+	e, ok := db.Inspect(key)
+	if ok && freeEffort(e.Value()) > lazyfreeThreshold {
+		h.ops.lazyFreed.Add(1)
+	}
+}
+
+// freeEffort is Redis 7.0's lazyfreeGetFreeEffort: the allocations a
+// value's free takes (quicklist nodes, hash table entries, skiplist
+// nodes, a stream's rax nodes plus its groups times one and the first
+// group's PEL), 1 for a single allocation.
+func freeEffort(v any) int {
+	switch x := v.(type) {
+	case *keyspace.List:
+		nodes, _, _ := codec.QuicklistStats(x)
+		return nodes
+	case *keyspace.Set, *keyspace.Hash, *keyspace.ZSet:
+		switch ValueEncoding(v) {
+		case "hashtable", "skiplist":
+			return int(v.(interface{ Len() int }).Len())
+		}
+	case *keyspace.Stream:
+		effort := radixNodes(x)
+		if gs := x.Groups(); len(gs) > 0 {
+			first := gs[0] // the first in the rax: the smallest name
+			for _, g := range gs[1:] {
+				if g.Name < first.Name {
+					first = g
+				}
+			}
+			effort += len(gs) * (1 + first.PEL.Len())
+		}
+		return effort
+	}
+	return 1
+}
+
 // flushAsync reports whether a FLUSHALL/FLUSHDB frees in the background:
 // ASYNC, or no argument with lazyfree-lazy-user-flush yes.
 func (h *Handlers) flushAsync(c *command.Ctx) bool {

@@ -86,6 +86,23 @@ func TestSuiteLazyfreeCounts(t *testing.T) {
 		"CONFIG SET lazyfree-lazy-user-flush no",
 		"XADD s 1-1 a b", "XGROUP CREATE s bla $", "XGROUP DESTROY s bla", "UNLINK s",
 		"SADD small 1 2 3", "UNLINK small",
+		// values over Redis's free effort threshold (64) and just under it
+		"CONFIG SET stream-node-max-entries 5",
+		"EVAL \"for j = 1, 1000 do redis.call('xadd', KEYS[1], j .. '-1', j % 10 == 0 and 'bar' or 'foo', j) end\" 1 stream",
+		"XGROUP CREATE stream mygroup 0", "XREADGROUP GROUP mygroup Alice COUNT 2 STREAMS stream >",
+		"XDEL stream 1-1", "XACK stream mygroup 2-1", "UNLINK stream",
+		"EVAL \"for j = 1, 60 do redis.call('xadd', KEYS[1], j .. '-1', 'f', j) end\" 1 s60", "UNLINK s60",
+		"CONFIG SET stream-node-max-entries 100",
+		"EVAL \"for j = 1, 65 do redis.call('sadd', KEYS[1], 'm' .. j) end\" 1 hs", "UNLINK hs",
+		"EVAL \"for j = 1, 64 do redis.call('sadd', KEYS[1], 'm' .. j) end\" 1 hs64", "UNLINK hs64",
+		"EVAL \"for j = 1, 300 do redis.call('sadd', KEYS[1], j) end\" 1 is", "UNLINK is",
+		"EVAL \"for j = 1, 200 do redis.call('zadd', KEYS[1], j, 'm' .. j) end\" 1 z", "UNLINK z",
+		"EVAL \"for j = 1, 200 do redis.call('hset', KEYS[1], 'f' .. j, j) end\" 1 h", "UNLINK h",
+		"CONFIG SET list-max-listpack-size 4",
+		"EVAL \"for j = 1, 300 do redis.call('rpush', KEYS[1], j) end\" 1 l", "UNLINK l",
+		"EVAL \"for j = 1, 200 do redis.call('rpush', KEYS[1], j) end\" 1 l2", "DEL l2",
+		"CONFIG SET list-max-listpack-size -2",
+		"SET str v", "UNLINK str nosuch",
 		"CONFIG RESETSTAT",
 	}
 	run := func(s *Server) []string {
