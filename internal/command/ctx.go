@@ -21,6 +21,9 @@ type Ctx struct {
 	// Dirty counts changes made (Redis's server.dirty delta); a write
 	// command with Dirty > 0 is propagated to the AOF.
 	Dirty int
+	// ForcePropagate propagates the command even when Dirty is 0, as
+	// Redis's forceCommandPropagation (FLUSHALL of an empty dataset).
+	ForcePropagate bool
 	// Propagate, when set by the handler, replaces Args as what is written
 	// to the AOF (e.g. EXPIRE as PEXPIREAT). Each entry is one command.
 	Propagate [][][]byte

@@ -208,11 +208,11 @@ func setProto(w any, proto int) {
 	}
 }
 
+// time is TIME: the wall clock, with microseconds, also inside a script
+// (Redis 7.0's timeCommand calls gettimeofday; only key expiry sees the
+// script's frozen time), so a script can wait for time to pass.
 func (h *Handlers) time(c *command.Ctx) {
 	now := time.Now()
-	if c.InScript {
-		now = time.UnixMilli(c.Now())
-	}
 	c.W.Array(2)
 	c.W.BulkInt(now.Unix())
 	c.W.BulkInt(int64(now.Nanosecond() / 1000))

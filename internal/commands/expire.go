@@ -144,7 +144,10 @@ func (h *Handlers) ttlGeneric(c *command.Ctx, ms, abs bool) {
 	}
 	ttl := e.Exp
 	if !abs {
-		ttl -= c.Now()
+		// the clock now, as Redis's mstime(): inside a script too, where
+		// the key's existence follows the script's frozen time (so a key
+		// that expired meanwhile shows 0)
+		ttl -= h.Exec.Now()
 	}
 	if ttl < 0 {
 		ttl = 0

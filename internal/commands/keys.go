@@ -49,7 +49,11 @@ const (
 
 func (h *Handlers) del(c *command.Ctx) {
 	n := 0
+	unlink := EqualFold(c.Args[0], "unlink")
 	for _, k := range c.Args[1:] {
+		if unlink {
+			h.noteLazyFree(c.DB, k)
+		}
 		if c.DB.Delete(k) {
 			c.Modified(k)
 			c.Event('g', "del", k)
@@ -451,8 +455,10 @@ func (h *Handlers) flushdb(c *command.Ctx) {
 	gone := h.blockedStreams(c.DB.Store(), c.DB.Index(), -1, c.DB.Now)
 	h.lazyFree(c.DB.Store().DetachDB(c.DB.Index()), h.flushAsync(c), true)
 	h.Exec.StreamsGone(c.DB.Index(), gone)
-	// always propagated, even when the database was already empty
-	c.Dirty += n + 1
+	// as Redis, the removed keys are the changes, and the command is
+	// propagated even when the database was already empty
+	c.Dirty += n
+	c.ForcePropagate = true
 	c.W.OK()
 }
 
@@ -476,7 +482,14 @@ func (h *Handlers) flushall(c *command.Ctx) {
 	for i, ks := range gone {
 		h.Exec.StreamsGone(i, ks)
 	}
-	c.Dirty += n + 1
+	c.Dirty += n
+	c.ForcePropagate = true
+	// As Redis 7.0, with save points configured FLUSHALL writes the (now
+	// empty) snapshot at once, which resets rdb_changes_since_last_save;
+	// a failed save is only logged.
+	if h.Persist != nil && h.Config.Get("save") != "" && c.Client.Flags&command.ClientLoading == 0 {
+		_ = h.Persist.SaveHeld(int64(c.Dirty))
+	}
 	c.W.OK()
 }
 

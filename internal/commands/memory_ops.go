@@ -234,6 +234,14 @@ var debugHelp = []string{
 	"    default.",
 	"SLEEP <seconds>",
 	"    Stop the server for <seconds>. Decimals allowed.",
+	"PAUSE-CRON <0|1>",
+	"    Stop periodic cron job processing.",
+	"REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+	"    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+	"    In case NEVER is provided the last observed peak will never be reset",
+	"    In case RESET is provided the peak reset time will be restored to the default value",
+	"REPLYBUFFER RESIZING <0|1>",
+	"    Enable or disable the reply buffer resize cron job",
 	"HELP",
 	"    Prints this help.",
 }
@@ -259,6 +267,29 @@ func (h *Handlers) debug(c *command.Ctx) {
 	case sub == "set-active-expire" && n == 3:
 		// atoi, as Redis: anything not a number is 0 (off)
 		h.ops.activeExpireOff.Store(command.Atoi(c.Args[2]) == 0)
+		c.W.OK()
+	case sub == "pause-cron" && n == 3:
+		// atoi, as Redis: anything not a number is 0 (running)
+		h.ops.cronPaused.Store(command.Atoi(c.Args[2]) != 0)
+		c.W.OK()
+	case sub == "replybuffer" && n == 4 && EqualFold(c.Args[2], "peak-reset-time"):
+		switch {
+		case EqualFold(c.Args[3], "never"):
+			h.ops.replyPeakReset.Store(-1)
+		case EqualFold(c.Args[3], "reset"):
+			h.ops.replyPeakReset.Store(DefaultReplyPeakReset)
+		default:
+			ms, ok := ParseInt(c.Args[3])
+			if !ok {
+				c.Error(ErrNotInt)
+				return
+			}
+			h.ops.replyPeakReset.Store(ms)
+		}
+		c.W.OK()
+	case sub == "replybuffer" && n == 4 && EqualFold(c.Args[2], "resizing"):
+		// accepted as Redis does (atoi); Crescent's reply buffers are
+		// not resized by a cron job, so there is nothing to switch
 		c.W.OK()
 	case sub == "set-disable-deny-scripts" && n == 3:
 		// atoi, as Redis: anything not a number is 0 (scripts denied again)
@@ -667,6 +698,51 @@ func (w *errWatch) Error(msg string) {
 
 // --- lazy freeing
 
+// lazyfreeThreshold is Redis's LAZYFREE_THRESHOLD: a value whose free
+// effort passes it is freed in the background by UNLINK.
+const lazyfreeThreshold = 64
+
+// noteLazyFree counts, before UNLINK deletes key, the value Redis would
+// free in the background (freeObjAsync): one more lazyfreed_objects when
+// its free effort passes lazyfreeThreshold. Crescent's GC frees it either
+// way; only the statistic follows Redis.
+func (h *Handlers) noteLazyFree(db keyspace.DB, key []byte) {
+	e, ok := db.Inspect(key)
+	if ok && freeEffort(e.Value()) > lazyfreeThreshold {
+		h.ops.lazyFreed.Add(1)
+	}
+}
+
+// freeEffort is Redis 7.0's lazyfreeGetFreeEffort: the allocations a
+// value's free takes (quicklist nodes, hash table entries, skiplist
+// nodes, a stream's rax nodes plus its groups times one and the first
+// group's PEL), 1 for a single allocation.
+func freeEffort(v any) int {
+	switch x := v.(type) {
+	case *keyspace.List:
+		nodes, _, _ := codec.QuicklistStats(x)
+		return nodes
+	case *keyspace.Set, *keyspace.Hash, *keyspace.ZSet:
+		switch ValueEncoding(v) {
+		case "hashtable", "skiplist":
+			return int(v.(interface{ Len() int }).Len())
+		}
+	case *keyspace.Stream:
+		effort := radixNodes(x)
+		if gs := x.Groups(); len(gs) > 0 {
+			first := gs[0] // the first in the rax: the smallest name
+			for _, g := range gs[1:] {
+				if g.Name < first.Name {
+					first = g
+				}
+			}
+			effort += len(gs) * (1 + first.PEL.Len())
+		}
+		return effort
+	}
+	return 1
+}
+
 // flushAsync reports whether a FLUSHALL/FLUSHDB frees in the background:
 // ASYNC, or no argument with lazyfree-lazy-user-flush yes.
 func (h *Handlers) flushAsync(c *command.Ctx) bool {
@@ -679,15 +755,19 @@ func (h *Handlers) flushAsync(c *command.Ctx) bool {
 // lazyFree drops detached databases. Dropping the maps is O(1); what
 // remains is accounting (FLUSHDB: subtracting the entries' sizes from
 // their shards), done inline for SYNC and on a goroutine for ASYNC.
+//
+// Only an ASYNC flush counts its keys in lazyfreed_objects, as Redis 7.0
+// (lazyfreeFreeDatabase; a SYNC flush frees in the command).
 func (h *Handlers) lazyFree(d *keyspace.Detached, async, account bool) {
 	n := int64(d.Keys())
 	if !account {
-		h.ops.lazyFreed.Add(n)
+		if async {
+			h.ops.lazyFreed.Add(n)
+		}
 		return
 	}
 	if !async {
 		h.Store.ReleaseAccounting(d)
-		h.ops.lazyFreed.Add(n)
 		return
 	}
 	h.ops.lazyPending.Add(n)

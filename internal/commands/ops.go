@@ -43,7 +43,9 @@ type opsState struct {
 	pause    atomic.Pointer[pauseState]     // the pause in force (nil: none)
 	purposes [numPausePurposes]pauseRequest // why (pauseMu)
 
-	activeExpireOff atomic.Bool // DEBUG SET-ACTIVE-EXPIRE 0
+	activeExpireOff atomic.Bool  // DEBUG SET-ACTIVE-EXPIRE 0
+	cronPaused      atomic.Bool  // DEBUG PAUSE-CRON 1
+	replyPeakReset  atomic.Int64 // DEBUG REPLYBUFFER PEAK-RESET-TIME (ms; -1: never)
 	lazyPending     atomic.Int64
 	lazyFreed       atomic.Int64
 
@@ -67,8 +69,22 @@ func (h *Handlers) ActiveExpireEnabled() bool {
 	return h.ops.pause.Load() == nil || h.pauseExpired()
 }
 
+// DefaultReplyPeakReset is how long (ms) a client's reply buffer peak
+// (CLIENT LIST rbp) is kept before it restarts from the current use,
+// Redis's REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME.
+const DefaultReplyPeakReset = 5000
+
+// CronPaused reports whether DEBUG PAUSE-CRON 1 stopped the server's
+// periodic work (active expiry, client eviction, timeouts).
+func (h *Handlers) CronPaused() bool { return h.ops.cronPaused.Load() }
+
+// ReplyPeakReset is how long (ms) a reply buffer peak is kept; -1: never
+// reset (DEBUG REPLYBUFFER PEAK-RESET-TIME).
+func (h *Handlers) ReplyPeakReset() int64 { return h.ops.replyPeakReset.Load() }
+
 func (h *Handlers) registerOps() {
 	o := &opsState{monitors: map[int64]pubsub.Sink{}, events: map[string]*latencySeries{}}
+	o.replyPeakReset.Store(DefaultReplyPeakReset)
 	h.ops = o
 	o.slowThr = h.Config.Var("slowlog-log-slower-than")
 	o.slowMax = h.Config.Var("slowlog-max-len")

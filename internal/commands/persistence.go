@@ -30,6 +30,10 @@ type Persistence interface {
 	// write and fsync the AOF, call flush, replay the AOF files. An error
 	// before flush leaves the dataset as it was.
 	ReloadAOF(flush func()) error
+	// SaveHeld writes dump.rdb for a caller holding the whole keyspace
+	// (FLUSHALL with save points configured); pending is the caller's own
+	// change count, not yet added, that the save covers too.
+	SaveHeld(pending int64) error
 }
 
 func (h *Handlers) registerPersistence() {

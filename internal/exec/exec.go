@@ -523,7 +523,7 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 	if c.Client == nil || c.Client.Flags&command.ClientLoading == 0 {
 		e.recordDur(c, time.Duration(end-start), st) // stats, histogram, Observe (ops.go)
 	}
-	if c.Dirty > 0 {
+	if c.Dirty > 0 || c.ForcePropagate {
 		e.Dirty.AddFor(c.Client, int64(c.Dirty))
 		if u != nil && c.Spec.Has(command.FlagWrite) {
 			if c.Propagate != nil {

@@ -320,7 +320,7 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	} else {
 		e.recordCall(c, start)
 	}
-	if c.Dirty > 0 {
+	if c.Dirty > 0 || c.ForcePropagate {
 		if p.on {
 			p.dirty += int64(c.Dirty)
 		} else {

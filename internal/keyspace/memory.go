@@ -246,8 +246,7 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 	}
 	best := cand{sh: -1}
 	got := 0
-	for tries := 0; got < samples && tries < samples*64; tries++ {
-		sh := rand.IntN(NumShards)
+	sample := func(sh int) {
 		s.LockShard(sh)
 		for db := range s.shards[sh].dbs {
 			ds := &s.shards[sh].dbs[db]
@@ -296,6 +295,20 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 			break
 		}
 		s.UnlockShard(sh)
+	}
+	for tries := 0; got < samples && tries < samples*64; tries++ {
+		sample(rand.IntN(NumShards))
+	}
+	if got == 0 {
+		// Few keys in few shards: random picks can miss them all (a lone
+		// key's shard is missed by 320 picks 29% of the time), and the
+		// command would get OOM with keys left to evict. One pass over
+		// every shard finds a key if there is one, as Redis's sampling
+		// of its dict always does.
+		start := rand.IntN(NumShards)
+		for i := 0; i < NumShards && got < samples; i++ {
+			sample((start + i) % NumShards)
+		}
 	}
 	if best.sh < 0 {
 		return false

@@ -534,6 +534,17 @@ func (m *Manager) savedRDB(start time.Time, dirty int64, count bool, err error) 
 	return nil
 }
 
+// SaveHeld writes dump.rdb as Redis's FLUSHALL does when save points are
+// configured (rdbSave in flushAllDataAndResetRDB), for a caller holding
+// the whole keyspace: rdb_changes_since_last_save is then 0, the pending
+// changes of the caller's own command included, and rdb_saves is not
+// counted, as in Redis.
+func (m *Manager) SaveHeld(pending int64) error {
+	start := time.Now()
+	dirty, _, _, err := m.writeSnapshotFile(m.rdbPath(), fmt.Sprintf("temp-%d.rdb", os.Getpid()), formatRDB, false, true, false, nil)
+	return m.savedRDB(start, dirty+pending, false, err)
+}
+
 // Save runs SAVE: a snapshot written before returning (other clients keep
 // running meanwhile).
 func (m *Manager) Save() error {

@@ -463,6 +463,9 @@ func (s *Server) cron(ctx context.Context) {
 		case <-t.C:
 		}
 		s.clockMs.Store(time.Now().UnixMilli())
+		if s.cmds.CronPaused() {
+			continue // DEBUG PAUSE-CRON 1
+		}
 		// DEBUG SET-ACTIVE-EXPIRE, CLIENT PAUSE (ops); a replica's keys
 		// are deleted by its master's DELs
 		if s.cmds.ActiveExpireEnabled() && !s.store.Replica() {
@@ -627,21 +630,17 @@ func (c *conn) flush() error {
 	return err
 }
 
-// replyPeakReset is how long the reply buffer's peak (CLIENT LIST rbp) is
-// kept: Redis's reply_buffer_peak_reset_time (5 s) starts it again from
-// what the buffer holds then.
-const replyPeakReset = 5000 // ms
-
 // noteReplyBuffer publishes, after a batch's replies were written, the
 // reply buffer's size (CLIENT LIST rbs) and its peak (rbp: the most one
-// batch put in it, over the last replyPeakReset) for the other clients'
-// CLIENT LIST; used is what the batch put in it.
+// batch put in it, over the last DEBUG REPLYBUFFER PEAK-RESET-TIME, 5 s
+// by default) for the other clients' CLIENT LIST; used is what the batch
+// put in it.
 func (c *conn) noteReplyBuffer(used int) {
 	if n := int64(cap(c.w.Buf)); n != c.rcap.Load() {
 		c.rcap.Store(n)
 	}
 	u := int64(used)
-	if now := c.s.clockMs.Load(); now-c.rpeakAt >= replyPeakReset {
+	if now, reset := c.s.clockMs.Load(), c.s.cmds.ReplyPeakReset(); reset >= 0 && now-c.rpeakAt >= reset {
 		c.rpeakAt = now
 		c.rpeak.Store(u)
 	} else if u > c.rpeak.Load() {
