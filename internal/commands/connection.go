@@ -145,8 +145,6 @@ func (h *Handlers) hello(c *command.Ctx) {
 		proto = int(v)
 		i = 2
 	}
-	var name []byte
-	setName := false
 	for ; i < len(c.Args); i++ {
 		more := len(c.Args) - i - 1
 		switch {
@@ -163,8 +161,14 @@ func (h *Handlers) hello(c *command.Ctx) {
 			}
 			i += 2
 		case EqualFold(c.Args[i], "setname") && more >= 1:
-			name = c.Args[i+1]
-			setName = true
+			// as Redis 7.0: the name is set at once, before the options
+			// after it are parsed and before the NOAUTH check (a chain
+			// keeps the names set before a bad one)
+			if !validClientName(c.Args[i+1]) {
+				c.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+				return
+			}
+			c.Client.SetName(string(c.Args[i+1]))
 			i++
 		default:
 			c.Error(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", c.Args[i]))
@@ -174,13 +178,6 @@ func (h *Handlers) hello(c *command.Ctx) {
 	if !c.Client.Authed {
 		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
-	}
-	if setName {
-		if !validClientName(name) {
-			c.Error("ERR Client names cannot contain spaces, newlines or special characters.")
-			return
-		}
-		c.Client.SetName(string(name))
 	}
 	c.Client.Proto = proto
 	setProto(c.W, proto)
