@@ -62,6 +62,21 @@ func keyPerms(ks *command.KeySpec) int {
 	return p
 }
 
+// flagPerms returns the permissions a key with these key flags requires,
+// as keyPerms.
+func flagPerms(flags []string) int {
+	p := 0
+	for _, f := range flags {
+		switch f {
+		case "access":
+			p |= permRead
+		case "insert", "delete", "update":
+			p |= permWrite
+		}
+	}
+	return p
+}
+
 // variablePerms returns the real permissions of SET and BITFIELD, whose key
 // specs carry variable_flags.
 func variablePerms(spec *command.Spec, args [][]byte) int {
@@ -170,6 +185,15 @@ func (r *Registry) checkSelector(s *selector, spec *command.Spec, args [][]byte)
 		for _, pos := range spec.GetKeys(args) {
 			if pos < len(args) && !s.keyOK(string(args[pos]), getKeysPerms(spec, args, pos)) {
 				return DeniedKey, pos
+			}
+		}
+	} else if !s.allKeys && spec.KeySpecsMisfit(args) {
+		// Redis gives up on key specs that do not fit the call and takes
+		// the keys of the getkeys procedure, each needing what its flags
+		// say (none: read or write will do)
+		for _, kr := range spec.RedisKeys(args) {
+			if kr.Pos < len(args) && !s.keyOK(string(args[kr.Pos]), flagPerms(kr.Flags)) {
+				return DeniedKey, kr.Pos
 			}
 		}
 	} else if !s.allKeys {
