@@ -93,11 +93,7 @@ func (h *Handlers) killUserClients(c *command.Ctx, users []*acl.User) {
 		if u == nil || !gone[u] {
 			continue
 		}
-		if cl == c.Client {
-			cl.Flags |= command.ClientCloseAfterReply
-		} else {
-			cl.Close()
-		}
+		h.disconnect(c, cl)
 	}
 }
 
@@ -146,11 +142,7 @@ func (h *Handlers) killRevokedSubscribers(c *command.Ctx, u *acl.User, old acl.S
 		if h.PubSub.Total(cl.ID) == 0 || h.subscriptionsAllowed(cl.ID, allowed) {
 			continue
 		}
-		if cl == c.Client {
-			cl.Flags |= command.ClientCloseAfterReply
-		} else {
-			cl.Close()
-		}
+		h.disconnect(c, cl)
 	}
 }
 

@@ -395,13 +395,28 @@ func (h *Handlers) clientInfo(c *command.Ctx) {
 	c.W.Verbatim("txt", h.clientInfoLine(c.Client, c.Client, c.Args, time.Now().UnixMilli())+"\n")
 }
 
+// disconnect closes client cl for the command of c: the current client
+// after its reply, another at once, its subscriptions dropped before the
+// command returns (Redis frees it synchronously: a PUBLISH that follows
+// does not count it).
+func (h *Handlers) disconnect(c *command.Ctx, cl *command.Client) {
+	if cl == c.Client {
+		cl.Flags |= command.ClientCloseAfterReply
+		return
+	}
+	if h.PubSub != nil {
+		h.PubSub.Remove(cl.ID)
+	}
+	cl.Close()
+}
+
 func (h *Handlers) clientKill(c *command.Ctx) {
 	args := c.Args[2:]
 	if len(args) == 1 {
 		// old form: CLIENT KILL addr:port
 		for _, cl := range h.Server.ClientList() {
 			if cl.Addr == string(args[0]) {
-				cl.Close()
+				h.disconnect(c, cl)
 				c.W.OK()
 				return
 			}
@@ -469,11 +484,7 @@ func (h *Handlers) clientKill(c *command.Ctx) {
 		if cl == c.Client && skipme {
 			continue
 		}
-		if cl == c.Client {
-			c.Client.Flags |= command.ClientCloseAfterReply
-		} else {
-			cl.Close()
-		}
+		h.disconnect(c, cl)
 		killed++
 	}
 	c.W.Int(int64(killed))

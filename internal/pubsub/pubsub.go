@@ -128,9 +128,9 @@ type registry struct {
 	m  map[string]*subList
 }
 
-// client is one subscriber's state. Its sets are changed only by the
-// client's own goroutine, under Hub.cmu so that counts can be read by
-// others.
+// client is one subscriber's state. Its sets are changed and read under
+// Hub.cmu: by the client's own goroutine, and by another that disconnects
+// it (Remove).
 type client struct {
 	id    int64
 	sink  Sink
@@ -210,7 +210,10 @@ func (h *Hub) Subscribe(id int64, k Kind, name string) int {
 		h.clients[id] = c
 		h.cmu.Unlock()
 	}
-	if _, ok := c.names[k][name]; !ok {
+	h.cmu.Lock()
+	_, ok := c.names[k][name]
+	h.cmu.Unlock()
+	if !ok {
 		r := h.reg(k, name)
 		r.mu.Lock()
 		if r.m == nil {
@@ -246,7 +249,10 @@ func (h *Hub) Unsubscribe(id int64, k Kind, name string) int {
 }
 
 func (h *Hub) unsubscribe(c *client, k Kind, name string) {
-	if _, ok := c.names[k][name]; !ok {
+	h.cmu.Lock()
+	_, ok := c.names[k][name]
+	h.cmu.Unlock()
+	if !ok {
 		return
 	}
 	r := h.reg(k, name)
