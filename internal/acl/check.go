@@ -1,6 +1,7 @@
 package acl
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/crescent-db/crescent/internal/command"
@@ -51,6 +52,21 @@ func ErrNoPermCommand(name string) string {
 func keyPerms(ks *command.KeySpec) int {
 	p := 0
 	for _, f := range ks.Flags {
+		switch f {
+		case "access":
+			p |= permRead
+		case "insert", "delete", "update":
+			p |= permWrite
+		}
+	}
+	return p
+}
+
+// flagPerms returns the permissions a key with these key flags requires,
+// as keyPerms.
+func flagPerms(flags []string) int {
+	p := 0
+	for _, f := range flags {
 		switch f {
 		case "access":
 			p |= permRead
@@ -169,6 +185,15 @@ func (r *Registry) checkSelector(s *selector, spec *command.Spec, args [][]byte)
 		for _, pos := range spec.GetKeys(args) {
 			if pos < len(args) && !s.keyOK(string(args[pos]), getKeysPerms(spec, args, pos)) {
 				return DeniedKey, pos
+			}
+		}
+	} else if !s.allKeys && spec.KeySpecsMisfit(args) {
+		// Redis gives up on key specs that do not fit the call and takes
+		// the keys of the getkeys procedure, each needing what its flags
+		// say (none: read or write will do)
+		for _, kr := range spec.RedisKeys(args) {
+			if kr.Pos < len(args) && !s.keyOK(string(args[kr.Pos]), flagPerms(kr.Flags)) {
+				return DeniedKey, kr.Pos
 			}
 		}
 	} else if !s.allKeys {
@@ -301,4 +326,54 @@ func (r *Registry) UnrestrictedKeyRead(u *User, spec *command.Spec, args [][]byt
 		}
 	}
 	return false
+}
+
+// Snapshot is a user's rules at one moment, to compare with its rules
+// after a change (see ChannelsRevoked).
+type Snapshot struct{ st *userState }
+
+// Snapshot returns u's current rules.
+func (u *User) Snapshot() Snapshot { return Snapshot{st: u.st.Load()} }
+
+// ChannelsRevoked tells which subscriptions of u's clients its rules no
+// longer allow since old, as Redis's ACLKillPubsubClientsIfNeeded: it
+// returns nil when none can have lost its permission (a selector of the
+// new rules has allchannels, or old had no allchannels and every channel
+// pattern of old is still listed), else a check that reports whether a
+// subscription is still allowed by the channel patterns of all the new
+// selectors together (a pattern subscription compared as a string, a
+// channel or shard channel matched as a glob).
+func (r *Registry) ChannelsRevoked(u *User, old Snapshot) func(name string, pattern bool) bool {
+	cur := u.st.Load()
+	var upcoming []string
+	for _, s := range cur.selectors {
+		if s.allChannels {
+			return nil
+		}
+		upcoming = append(upcoming, s.channels...)
+	}
+	kept := true
+	for _, s := range old.st.selectors {
+		if s.allChannels {
+			kept = false
+			break
+		}
+		for _, p := range s.channels {
+			if !slices.Contains(upcoming, p) {
+				kept = false
+				break
+			}
+		}
+	}
+	if kept {
+		return nil
+	}
+	return func(name string, pattern bool) bool {
+		for _, p := range upcoming {
+			if pattern && p == name || !pattern && glob.Match(p, name, false) {
+				return true
+			}
+		}
+		return false
+	}
 }

@@ -214,7 +214,7 @@ func TestFileSaveLoad(t *testing.T) {
 	}
 	os.WriteFile(path, []byte("user a on +nosuch\nfoo\n"), 0o644)
 	_, err = r2.LoadFile(path)
-	want := path + ":1: Unknown command or category name in ACL. " + path + ":2 should start with user keyword followed by the username. WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
+	want := path + ":1: Error in applying operation '+nosuch': Unknown command or category name in ACL. " + path + ":2 should start with user keyword followed by the username. WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}

@@ -78,6 +78,7 @@ func (r *Registry) LoadFile(path string) ([]*User, error) {
 		if bad >= 0 {
 			fmt.Fprintf(&errs, "%s:%d: Unmatched parenthesis in selector definition.", path, num)
 		}
+		syntaxError := false
 		for _, op := range ops {
 			op = strings.Trim(op, "\t\r\n")
 			if err := r.apply(st, op); err != nil {
@@ -85,7 +86,16 @@ func (r *Registry) LoadFile(path string) ([]*User, error) {
 				if re, ok := err.(*RuleError); ok {
 					msg = re.Msg
 				}
-				fmt.Fprintf(&errs, "%s:%d: %s. ", path, num, msg)
+				// as Redis 7.0: an unknown command or category (ENOENT)
+				// is shown with its operation, every time; of the other
+				// errors only a line's first (it may cause the others)
+				switch {
+				case msg == msgUnknown:
+					fmt.Fprintf(&errs, "%s:%d: Error in applying operation '%s': %s. ", path, num, op, msg)
+				case !syntaxError:
+					fmt.Fprintf(&errs, "%s:%d: %s. ", path, num, msg)
+					syntaxError = true
+				}
 			}
 		}
 		u.st.Store(st)

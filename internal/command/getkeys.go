@@ -381,3 +381,27 @@ func bitfieldKeyRefs(args [][]byte) []KeyRef {
 	}
 	return []KeyRef{{1, flagsROAccess}}
 }
+
+// KeySpecsMisfit reports whether Redis 7.0 would give up on the key specs
+// of this call and ask the command's getkeys procedure (RedisKeys) instead:
+// a spec is incomplete (MIGRATE's key at 3, unused with KEYS) or does not
+// fit the call (EVAL's numkeys past the arguments). Only specs with a
+// keynum or the incomplete flag are examined: the others always fit a call
+// that passed the arity check.
+func (s *Spec) KeySpecsMisfit(args [][]byte) bool {
+	check := false
+	for i := range s.KeySpecs {
+		k := &s.KeySpecs[i]
+		if k.HasFlag("variable_flags") {
+			return false
+		}
+		if !k.HasFlag("not_key") && (k.FindType == "keynum" || k.HasFlag("incomplete")) {
+			check = true
+		}
+	}
+	if !check {
+		return false
+	}
+	_, ok := s.keysUsingSpecs(args)
+	return !ok
+}

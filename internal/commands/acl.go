@@ -8,6 +8,7 @@ import (
 
 	"github.com/crescent-db/crescent/internal/acl"
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/pubsub"
 )
 
 // Errors of AUTH and ACL (Redis 7.0 texts).
@@ -92,11 +93,7 @@ func (h *Handlers) killUserClients(c *command.Ctx, users []*acl.User) {
 		if u == nil || !gone[u] {
 			continue
 		}
-		if cl == c.Client {
-			cl.Flags |= command.ClientCloseAfterReply
-		} else {
-			cl.Close()
-		}
+		h.disconnect(c, cl)
 	}
 }
 
@@ -110,11 +107,57 @@ func (h *Handlers) aclSetUser(c *command.Ctx) {
 	for i, a := range c.Args[3:] {
 		ops[i] = string(a)
 	}
+	u := h.ACL.Get(name)
+	var old acl.Snapshot
+	if u != nil {
+		old = u.Snapshot()
+	}
 	if err := h.ACL.SetUser(name, ops); err != nil {
 		c.Error("ERR " + err.Error())
 		return
 	}
+	if u != nil {
+		h.killRevokedSubscribers(c, u, old)
+	}
 	c.W.OK()
+}
+
+// killRevokedSubscribers disconnects the clients of u subscribed to a
+// channel, pattern or shard channel that u's rules, changed from old, no
+// longer allow (Redis's ACLKillPubsubClientsIfNeeded). The current client
+// is closed after its reply, as Redis 7.2 does (Redis 7.0.15 crashes when
+// a subscriber revokes its own channels).
+func (h *Handlers) killRevokedSubscribers(c *command.Ctx, u *acl.User, old acl.Snapshot) {
+	allowed := h.ACL.ChannelsRevoked(u, old)
+	if allowed == nil || h.PubSub == nil {
+		return
+	}
+	isDefault := u == h.ACL.Default()
+	for _, cl := range h.Server.ClientList() {
+		v := cl.ViewFrom(c.Client)
+		cu, _ := v.ACLUser.(*acl.User)
+		if cu != u && !(cu == nil && isDefault && v.User == "default") {
+			continue
+		}
+		if h.PubSub.Total(cl.ID) == 0 || h.subscriptionsAllowed(cl.ID, allowed) {
+			continue
+		}
+		h.disconnect(c, cl)
+	}
+}
+
+// subscriptionsAllowed reports whether every subscription of client id
+// passes allowed: patterns first, then channels and shard channels, as
+// Redis checks them.
+func (h *Handlers) subscriptionsAllowed(id int64, allowed func(string, bool) bool) bool {
+	for _, k := range []pubsub.Kind{pubsub.Pattern, pubsub.Channel, pubsub.Shard} {
+		for _, name := range h.PubSub.Subscriptions(id, k) {
+			if !allowed(name, k == pubsub.Pattern) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (h *Handlers) aclGetUser(c *command.Ctx) {

@@ -145,8 +145,6 @@ func (h *Handlers) hello(c *command.Ctx) {
 		proto = int(v)
 		i = 2
 	}
-	var name []byte
-	setName := false
 	for ; i < len(c.Args); i++ {
 		more := len(c.Args) - i - 1
 		switch {
@@ -163,8 +161,14 @@ func (h *Handlers) hello(c *command.Ctx) {
 			}
 			i += 2
 		case EqualFold(c.Args[i], "setname") && more >= 1:
-			name = c.Args[i+1]
-			setName = true
+			// as Redis 7.0: the name is set at once, before the options
+			// after it are parsed and before the NOAUTH check (a chain
+			// keeps the names set before a bad one)
+			if !validClientName(c.Args[i+1]) {
+				c.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+				return
+			}
+			c.Client.SetName(string(c.Args[i+1]))
 			i++
 		default:
 			c.Error(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", c.Args[i]))
@@ -174,13 +178,6 @@ func (h *Handlers) hello(c *command.Ctx) {
 	if !c.Client.Authed {
 		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
-	}
-	if setName {
-		if !validClientName(name) {
-			c.Error("ERR Client names cannot contain spaces, newlines or special characters.")
-			return
-		}
-		c.Client.SetName(string(name))
 	}
 	c.Client.Proto = proto
 	setProto(c.W, proto)
@@ -414,13 +411,28 @@ func (h *Handlers) clientInfo(c *command.Ctx) {
 	c.W.Verbatim("txt", h.clientInfoLine(c.Client, c.Client, c.Args, time.Now().UnixMilli())+"\n")
 }
 
+// disconnect closes client cl for the command of c: the current client
+// after its reply, another at once, its subscriptions dropped before the
+// command returns (Redis frees it synchronously: a PUBLISH that follows
+// does not count it).
+func (h *Handlers) disconnect(c *command.Ctx, cl *command.Client) {
+	if cl == c.Client {
+		cl.Flags |= command.ClientCloseAfterReply
+		return
+	}
+	if h.PubSub != nil {
+		h.PubSub.Remove(cl.ID)
+	}
+	cl.Close()
+}
+
 func (h *Handlers) clientKill(c *command.Ctx) {
 	args := c.Args[2:]
 	if len(args) == 1 {
 		// old form: CLIENT KILL addr:port
 		for _, cl := range h.Server.ClientList() {
 			if cl.Addr == string(args[0]) {
-				cl.Close()
+				h.disconnect(c, cl)
 				c.W.OK()
 				return
 			}
@@ -488,11 +500,7 @@ func (h *Handlers) clientKill(c *command.Ctx) {
 		if cl == c.Client && skipme {
 			continue
 		}
-		if cl == c.Client {
-			c.Client.Flags |= command.ClientCloseAfterReply
-		} else {
-			cl.Close()
-		}
+		h.disconnect(c, cl)
 		killed++
 	}
 	c.W.Int(int64(killed))

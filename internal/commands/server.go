@@ -585,7 +585,9 @@ func (h *Handlers) infoSections() []InfoSection {
 		{"cpu", true, func() []string {
 			return append(cpuLines(), cpuMainThreadLines()...)
 		}},
-		{"modules", false, func() []string { return nil }},
+		// Redis 7.0's module_list: the "# Modules" title in the default
+		// sections and in all (no module is ever loaded)
+		{"modules", true, func() []string { return nil }},
 		{"commandstats", false, func() []string {
 			var out []string
 			h.Exec.Stats(func(s *command.Spec, st *exec.Stat) {
@@ -616,7 +618,7 @@ func (h *Handlers) infoSections() []InfoSection {
 			}
 			return out
 		}},
-		{"latencystats", true, h.latencyStatsInfo}, // ops: memory_ops.go
+		{"latencystats", false, h.latencyStatsInfo}, // ops: memory_ops.go; in all, not in the default sections
 		{"cluster", true, func() []string {
 			return []string{"cluster_enabled:" + map[bool]string{false: "0", true: "1"}[h.Cluster != nil]}
 		}},
@@ -666,7 +668,7 @@ func (h *Handlers) info(c *command.Ctx) {
 	}
 	var b strings.Builder
 	for _, sec := range h.infoSections() {
-		if !(everything || all && sec.Name != "modules" || want[sec.Name] || want["default"] && sec.Default) {
+		if !(everything || all || want[sec.Name] || want["default"] && sec.Default) {
 			continue
 		}
 		if b.Len() > 0 {

@@ -199,7 +199,7 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 					t.Fatalf("%s: %v", where, err)
 				}
 				continue
-			case "@shape", "@sorted", "@ignore", "@type", "@scan", "@redis", "@crescent", "@object":
+			case "@shape", "@sorted", "@ignore", "@type", "@scan", "@redis", "@crescent", "@object", "@acllog":
 				mode = word[1:]
 				line = rest
 			default:
@@ -252,6 +252,8 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 			same = bytes.Equal(SortedReply(rr), SortedReply(cr))
 		case "object":
 			same = bytes.Equal(maskDebugObject(rr), maskDebugObject(cr))
+		case "acllog":
+			same = maskACLLog(rr) == maskACLLog(cr)
 		}
 		if !same {
 			t.Errorf("%s: %s\n  redis:    %q\n  crescent: %q", where, line, rr, cr)
@@ -533,6 +535,43 @@ func SendAndWaitBlocked(conn, ctl *Conn, id string, args ...string) (reply []byt
 // debugObjectVolatile matches what DEBUG OBJECT shows that differs between
 // any two servers: the value's address and its access clock.
 var debugObjectVolatile = regexp.MustCompile(`Value at:0x[0-9a-f]+|lru:[0-9]+ lru_seconds_idle:[0-9]+`)
+
+// aclLogVolatile names the ACL LOG entry fields that differ between any two
+// servers: times, and the client's address, id, age and memory figures.
+var aclLogVolatile = map[string]bool{"age-seconds": true, "timestamp-created": true, "timestamp-last-updated": true}
+
+// clientInfoKept are the client-info fields of an ACL LOG entry that are
+// compared (the rest are addresses, ids, ages and memory figures).
+var clientInfoKept = regexp.MustCompile(`(?:^| )(?:name|db|flags|multi|cmd|user|resp)=[^ ]*`)
+
+// maskACLLog renders an ACL LOG reply (RESP2 or RESP3) with its volatile
+// fields blanked and its client-info cut down to the fields that do not
+// vary (the @acllog directive). Other replies are returned as they are.
+func maskACLLog(b []byte) string {
+	v, _, err := Parse(b)
+	if err != nil || (v.Type != '*' && v.Type != '~') {
+		return string(b)
+	}
+	var out strings.Builder
+	fmt.Fprintf(&out, "%c%d[", v.Type, len(v.Elems))
+	for _, e := range v.Elems {
+		out.WriteString("{")
+		for i := 0; i+1 < len(e.Elems); i += 2 {
+			k, val := string(e.Elems[i].Str), e.Elems[i+1]
+			switch {
+			case aclLogVolatile[k]:
+				fmt.Fprintf(&out, "%s=%c<volatile>;", k, val.Type)
+			case k == "client-info":
+				fmt.Fprintf(&out, "%s=%q;", k, strings.Join(clientInfoKept.FindAllString(string(val.Str), -1), ""))
+			default:
+				fmt.Fprintf(&out, "%s=%q;", k, val.Raw)
+			}
+		}
+		out.WriteString("}")
+	}
+	out.WriteString("]")
+	return out.String()
+}
 
 // maskDebugObject blanks the volatile fields of a DEBUG OBJECT reply
 // (the @object directive).

@@ -44,6 +44,9 @@
 //	@type CMD ...              compare only the reply's first byte (RESP type)
 //	@object CMD ...            compare with DEBUG OBJECT's address and access
 //	                           clock (Value at:, lru:, lru_seconds_idle:) masked
+//	@acllog CMD ...            compare an ACL LOG reply with its times masked
+//	                           and its client-info cut down to name, db,
+//	                           flags, multi, cmd, user and resp
 //	@scan CMD ... 0 ...        iterate a SCAN-family command to the end: the
 //	                           first argument after the name that is exactly
 //	                           "0" is the cursor; all returned elements are

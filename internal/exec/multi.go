@@ -341,8 +341,9 @@ func (e *Executor) Exec(c *command.Ctx) {
 		return
 	}
 	e.Unwatch(cl)
+	// the queue stays the client's while it runs, as Redis's mstate: CLIENT
+	// INFO and an ACL LOG entry's client-info show multi=<queued count>
 	queue := cl.Queue
-	cl.Queue = nil
 	c.W.Array(len(queue))
 	var u Unit
 	for _, args := range queue {
@@ -362,6 +363,7 @@ func (e *Executor) Exec(c *command.Ctx) {
 		e.NewCtx(&qc, cl, spec, args, c.W, now)
 		e.RunIn(&qc, &u)
 	}
+	cl.Queue = nil
 	cl.Flags &^= command.ClientMulti | command.ClientDirtyCAS | command.ClientDirtyExec
 	e.PropagateUnit(&u, cl)
 }

@@ -128,13 +128,14 @@ type registry struct {
 	m  map[string]*subList
 }
 
-// client is one subscriber's state. Its sets are changed only by the
-// client's own goroutine, under Hub.cmu so that counts can be read by
-// others.
+// client is one subscriber's state. Its sets are changed and read under
+// Hub.cmu: by the client's own goroutine, and by another that disconnects
+// it (Remove).
 type client struct {
 	id    int64
 	sink  Sink
-	names [3]map[string]struct{}
+	names [3]map[string]uint64 // name -> order of subscription
+	seq   uint64               // the last order given
 }
 
 // Hub is the registry of subscriptions. It is safe for concurrent use.
@@ -203,13 +204,16 @@ func (h *Hub) Subscribe(id int64, k Kind, name string) int {
 		}
 		c = &client{id: id, sink: sink}
 		for i := range c.names {
-			c.names[i] = map[string]struct{}{}
+			c.names[i] = map[string]uint64{}
 		}
 		h.cmu.Lock()
 		h.clients[id] = c
 		h.cmu.Unlock()
 	}
-	if _, ok := c.names[k][name]; !ok {
+	h.cmu.Lock()
+	_, ok := c.names[k][name]
+	h.cmu.Unlock()
+	if !ok {
 		r := h.reg(k, name)
 		r.mu.Lock()
 		if r.m == nil {
@@ -224,7 +228,8 @@ func (h *Hub) Subscribe(id int64, k Kind, name string) int {
 		l.add(c)
 		r.mu.Unlock()
 		h.cmu.Lock()
-		c.names[k][name] = struct{}{}
+		c.seq++
+		c.names[k][name] = c.seq
 		h.cmu.Unlock()
 	}
 	return h.count(c, k)
@@ -244,7 +249,10 @@ func (h *Hub) Unsubscribe(id int64, k Kind, name string) int {
 }
 
 func (h *Hub) unsubscribe(c *client, k Kind, name string) {
-	if _, ok := c.names[k][name]; !ok {
+	h.cmu.Lock()
+	_, ok := c.names[k][name]
+	h.cmu.Unlock()
+	if !ok {
 		return
 	}
 	r := h.reg(k, name)
@@ -268,7 +276,10 @@ func (h *Hub) count(c *client, k Kind) int {
 	return len(c.names[Channel]) + len(c.names[Pattern])
 }
 
-// Subscriptions returns id's subscriptions of kind k, sorted.
+// Subscriptions returns id's subscriptions of kind k: patterns in the order
+// they were subscribed (Redis 7.0 keeps a client's patterns in a list, so
+// PUNSUBSCRIBE without arguments answers in that order), channels and shard
+// channels sorted (Redis keeps them in a dict, in no fixed order).
 func (h *Hub) Subscriptions(id int64, k Kind) []string {
 	h.cmu.Lock()
 	defer h.cmu.Unlock()
@@ -280,7 +291,11 @@ func (h *Hub) Subscriptions(id int64, k Kind) []string {
 	for n := range c.names[k] {
 		out = append(out, n)
 	}
-	sort.Strings(out)
+	if k == Pattern {
+		sort.Slice(out, func(i, j int) bool { return c.names[k][out[i]] < c.names[k][out[j]] })
+	} else {
+		sort.Strings(out)
+	}
 	return out
 }
 

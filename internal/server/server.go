@@ -45,7 +45,9 @@ type Server struct {
 
 	mu        sync.Mutex
 	clients   map[int64]*conn
+	lnMu      sync.Mutex // guards listeners (CONFIG SET port and bind replace them: listen.go)
 	listeners []net.Listener
+	serving   bool // Run accepts on listeners (guarded by lnMu)
 	nextID    atomic.Int64
 	wg        sync.WaitGroup
 	started   time.Time
@@ -261,7 +263,7 @@ func (s *Server) Exec() *exec.Executor { return s.exec }
 // neither set it picks a free port (Redis refuses to start; tests use it).
 func (s *Server) Listen() error {
 	if tp := s.cfg.Get("tls-port"); tp != "0" {
-		lns, err := s.listenAll(tp)
+		lns, err := s.listenAll(s.cfg.Get("bind"), tp)
 		if err != nil {
 			return err
 		}
@@ -270,15 +272,17 @@ func (s *Server) Listen() error {
 			return nil
 		}
 	}
-	lns, err := s.listenAll(s.cfg.Get("port"))
+	lns, err := s.listenAll(s.cfg.Get("bind"), s.cfg.Get("port"))
+	s.lnMu.Lock()
 	s.listeners = lns
+	s.lnMu.Unlock()
 	return err
 }
 
-// listenAll listens on port at every bind address.
-func (s *Server) listenAll(port string) ([]net.Listener, error) {
+// listenAll listens on port at every address of bind.
+func (s *Server) listenAll(bind, port string) ([]net.Listener, error) {
 	var out []net.Listener
-	for _, addr := range strings.Fields(s.cfg.Get("bind")) {
+	for _, addr := range strings.Fields(bind) {
 		optional := strings.HasPrefix(addr, "-")
 		addr = strings.TrimPrefix(addr, "-")
 		if addr == "*" {
@@ -309,6 +313,8 @@ func (s *Server) listenAll(port string) ([]net.Listener, error) {
 // Addr returns the first listening address (the first TLS one when the
 // plain port is disabled).
 func (s *Server) Addr() net.Addr {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
 	if len(s.listeners) == 0 {
 		return s.TLSAddr()
 	}
@@ -354,10 +360,14 @@ func (s *Server) Run(ctx context.Context) error {
 	if host, port, _ := s.replicaOfDirective(); host != "" {
 		s.persist.ReplicaOf(host, port) // the link announces the port just opened
 	}
+	s.lnMu.Lock()
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
 		go s.accept(ln, false)
 	}
+	s.serving = true
+	s.lnMu.Unlock()
+	s.watchListenConfig() // listen.go
 	for _, ln := range s.tlsListeners {
 		s.wg.Add(1)
 		go s.accept(ln, true)
@@ -370,9 +380,12 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-s.shutdownCh:
 	}
 	s.log.Info("Shutting down")
+	s.lnMu.Lock()
 	for _, ln := range append(s.listeners, s.tlsListeners...) {
 		ln.Close()
 	}
+	s.serving = false
+	s.lnMu.Unlock()
 	stopCron()
 	stopMetrics()
 	s.cmds.Close()
@@ -910,6 +923,8 @@ func (s *Server) RequestShutdown() { s.Shutdown() }
 
 // Port implements commands.Server.
 func (s *Server) Port() int {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
 	if len(s.listeners) == 0 {
 		return 0
 	}
