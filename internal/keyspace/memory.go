@@ -246,8 +246,9 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 	}
 	best := cand{sh: -1}
 	got := 0
-	for tries := 0; got < samples && tries < samples*64; tries++ {
-		sh := rand.IntN(NumShards)
+	// sample takes at most one key of shard sh (of its first database
+	// holding a candidate) into the comparison.
+	sample := func(sh int) {
 		s.LockShard(sh)
 		for db := range s.shards[sh].dbs {
 			ds := &s.shards[sh].dbs[db]
@@ -296,6 +297,16 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 			break
 		}
 		s.UnlockShard(sh)
+	}
+	for tries := 0; got < samples && tries < samples*64; tries++ {
+		sample(rand.IntN(NumShards))
+	}
+	// A sparse keyspace (a few keys among NumShards shards) can escape
+	// random probing: then sweep every shard once, from a random one, so
+	// that a key is always found when there is one, as Redis's sampling
+	// of its dict finds it.
+	for i, start := 0, rand.IntN(NumShards); got < samples && i < NumShards; i++ {
+		sample((start + i) % NumShards)
 	}
 	if best.sh < 0 {
 		return false
