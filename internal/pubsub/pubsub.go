@@ -8,6 +8,7 @@ package pubsub
 
 import (
 	"hash/maphash"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -135,6 +136,10 @@ type client struct {
 	id    int64
 	sink  Sink
 	names [3]map[string]struct{}
+	// pats is the client's patterns in subscription order: Redis 7.0
+	// keeps them in a list, and PUNSUBSCRIBE without arguments leaves
+	// them in that order.
+	pats []string
 }
 
 // Hub is the registry of subscriptions. It is safe for concurrent use.
@@ -225,6 +230,9 @@ func (h *Hub) Subscribe(id int64, k Kind, name string) int {
 		r.mu.Unlock()
 		h.cmu.Lock()
 		c.names[k][name] = struct{}{}
+		if k == Pattern {
+			c.pats = append(c.pats, name)
+		}
 		h.cmu.Unlock()
 	}
 	return h.count(c, k)
@@ -256,6 +264,11 @@ func (h *Hub) unsubscribe(c *client, k Kind, name string) {
 	r.mu.Unlock()
 	h.cmu.Lock()
 	delete(c.names[k], name)
+	if k == Pattern {
+		if i := slices.Index(c.pats, name); i >= 0 {
+			c.pats = slices.Delete(c.pats, i, i+1)
+		}
+	}
 	h.cmu.Unlock()
 }
 
@@ -268,13 +281,17 @@ func (h *Hub) count(c *client, k Kind) int {
 	return len(c.names[Channel]) + len(c.names[Pattern])
 }
 
-// Subscriptions returns id's subscriptions of kind k, sorted.
+// Subscriptions returns id's subscriptions of kind k: patterns in the
+// order they were subscribed (as Redis 7.0 keeps them), channels sorted.
 func (h *Hub) Subscriptions(id int64, k Kind) []string {
 	h.cmu.Lock()
 	defer h.cmu.Unlock()
 	c := h.clients[id]
 	if c == nil {
 		return nil
+	}
+	if k == Pattern {
+		return slices.Clone(c.pats)
 	}
 	out := make([]string, 0, len(c.names[k]))
 	for n := range c.names[k] {
