@@ -452,6 +452,9 @@ type Unit struct {
 	cur  int // database of the last effect
 	ops  int // commands, SELECTs excluded
 	cmds [][][]byte
+	// split, once a command went to the replicas only (AddReplicas),
+	// holds the stream of each target: the AOF's, then the replicas'.
+	split *[2]Unit
 }
 
 // Add records cmds, run in db.
@@ -464,6 +467,32 @@ func (u *Unit) Add(db int, cmds [][][]byte) {
 	}
 	u.cmds = append(u.cmds, cmds...)
 	u.ops += len(cmds)
+	if u.split != nil {
+		u.split[0].Add(db, cmds)
+		u.split[1].Add(db, cmds)
+	}
+}
+
+// AddReplicas records cmds, run in db, for the replicas only
+// (Ctx.ReplicasOnly): from then on u keeps each target's stream apart.
+func (u *Unit) AddReplicas(db int, cmds [][][]byte) {
+	if u.split == nil {
+		u.split = new([2]Unit)
+		cur := u.db
+		for _, c := range u.cmds { // what both targets got so far
+			if string(c[0]) == "SELECT" && len(c) == 2 {
+				cur, _ = strconv.Atoi(string(c[1]))
+				continue
+			}
+			u.split[0].Add(cur, [][][]byte{c})
+			u.split[1].Add(cur, [][][]byte{c})
+		}
+	}
+	u.split[1].Add(db, cmds)
+	if u.ops == 0 {
+		u.db, u.cur = db, db
+	}
+	u.ops += len(cmds)
 }
 
 func selectCmd(db int) [][]byte {
@@ -474,6 +503,14 @@ func selectCmd(db int) [][]byte {
 // as one unit, on behalf of cl (whose reply then waits for durability).
 func (e *Executor) PropagateUnit(u *Unit, cl *command.Client) {
 	if u.ops == 0 || e.Propagate == nil {
+		return
+	}
+	if u.split != nil {
+		// as Redis 7.0's propagatePendingCommands: each command to its
+		// own targets, wrapped when there is more than one in all
+		wrap := u.ops > 1
+		e.propagateTo(&u.split[0], wrap, true, false, cl)
+		e.propagateTo(&u.split[1], wrap, false, true, cl)
 		return
 	}
 	e.emit(cl, u.db, u.stream(u.ops > 1))
