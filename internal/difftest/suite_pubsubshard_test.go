@@ -90,8 +90,9 @@ func TestSuitePubSubReplica(t *testing.T) {
 
 // TestSuitePubSubStream compares the replication stream of PUBLISH and
 // SPUBLISH: plain, in another database, inside MULTI/EXEC (alone, twice,
-// beside a write) and from scripts (alone, beside a write, under
-// redis.set_repl), each where Redis 7.0 puts it.
+// beside a write, changing database) and from scripts (alone, beside a
+// write, under redis.set_repl), each where Redis 7.0 puts it, and the
+// SELECTs of units that change database.
 func TestSuitePubSubStream(t *testing.T) {
 	cmds := []string{
 		"PUBLISH ch a",
@@ -103,8 +104,14 @@ func TestSuitePubSubStream(t *testing.T) {
 		"MULTI", "PUBLISH ch d", "EXEC",
 		"MULTI", "PUBLISH ch e", "SPUBLISH ch f", "EXEC",
 		"MULTI", "SET k v", "PUBLISH ch g", "SET k w", "EXEC",
-		// (a SELECT inside MULTI is left out: Crescent's stream selects
-		// the first database again before EXEC, Redis's after it)
+		// a unit that changes database: the stream selects database 0
+		// again after EXEC, before the next command (it did before EXEC)
+		"MULTI", "PUBLISH ch h", "SELECT 3", "SET k3 v", "EXEC",
+		"SET k3 w",
+		"SELECT 0",
+		`EVAL "redis.call('set', 'a', '1') redis.call('select', '4') redis.call('set', 'b', '1') return 1" 0`,
+		"SET c 1",
+		"MULTI", "SET d 1", "SELECT 5", "SET e 1", "SELECT 0", "SET f 1", "EXEC",
 		`EVAL "return redis.call('publish', 'ch', 'i')" 0`,
 		`EVAL "redis.call('set', 'k', 'x') redis.call('publish', 'ch', 'j') return 1" 0`,
 		`EVAL "redis.call('publish', 'ch', 'k') redis.call('set', 'k', 'y') return 1" 0`,

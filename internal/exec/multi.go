@@ -516,13 +516,13 @@ func (e *Executor) PropagateUnit(u *Unit, cl *command.Client) {
 	e.emit(cl, u.db, u.stream(u.ops > 1))
 }
 
-// stream returns u's commands as propagated: back to u's first database
-// at the end, wrapped in MULTI/EXEC when wrap is set.
+// stream returns u's commands as propagated, wrapped in MULTI/EXEC when
+// wrap is set. A unit that changed database ends in its last one, as in
+// Redis, whose stream selects a database again only before a command of
+// another one (after EXEC, not inside): the encoder (aof.AppendUnit)
+// follows the SELECTs of the unit.
 func (u *Unit) stream(wrap bool) [][][]byte {
 	cmds := u.cmds
-	if u.cur != u.db {
-		cmds = append(cmds, selectCmd(u.db))
-	}
 	if wrap {
 		wrapped := make([][][]byte, 0, len(cmds)+2)
 		wrapped = append(wrapped, [][]byte{[]byte("MULTI")})
