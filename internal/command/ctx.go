@@ -27,6 +27,11 @@ type Ctx struct {
 	// Propagate, when set by the handler, replaces Args as what is written
 	// to the AOF (e.g. EXPIRE as PEXPIREAT). Each entry is one command.
 	Propagate [][][]byte
+	// ReplicasOnly, set by a handler (PUBLISH, SPUBLISH outside cluster
+	// mode), sends the command to the replicas and not to the AOF, whether
+	// it changed anything or not (Redis's forceCommandPropagation with
+	// PROPAGATE_REPL).
+	ReplicasOnly bool
 	// Start is when the executor started the command, as its monotonic
 	// clock reads (ns; zero: not timed yet); its statistics measure from
 	// there.

@@ -165,6 +165,11 @@ func (h *Handlers) observe(c *command.Ctx, d time.Duration) {
 	// XREAD does not track its keys again
 	if (o.tr.n.Load() > 0 || o.tr.nlater.Load() > 0) && !c.Retry {
 		h.trackObserve(c)
+	} else if c.Retry && o.tr.nlater.Load() > 0 && c.Client.Flags&command.ClientMulti == 0 {
+		// ... but the invalidations its write caused for its own client
+		// (BLMOVE's destination) follow its reply at once, as in Redis,
+		// not the client's next command
+		h.trackSendLater(c.Client)
 	}
 }
 

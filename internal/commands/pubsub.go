@@ -125,10 +125,12 @@ func (h *Handlers) unsubscriber(k pubsub.Kind, reply string) command.Handler {
 
 func (h *Handlers) publish(c *command.Ctx) {
 	c.W.Int(int64(h.PubSub.PublishFrom(c.Args[1], c.Args[2], publisher(c))))
+	c.ReplicasOnly = h.Exec.Cluster == nil
 }
 
 func (h *Handlers) spublish(c *command.Ctx) {
 	c.W.Int(int64(h.PubSub.SPublishFrom(c.Args[1], c.Args[2], publisher(c))))
+	c.ReplicasOnly = h.Exec.Cluster == nil
 }
 
 // publisher has a client's messages to itself written inline, before

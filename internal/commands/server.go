@@ -463,6 +463,17 @@ func (h *Handlers) configSet(c *command.Ctx) {
 		c.Error("ERR " + err.Error())
 		return
 	}
+	// A lower maxmemory evicts at once, before the reply, as in Redis;
+	// inside EXEC (whose locks may hold a shard of the keyspace) the next
+	// command's memory check does it.
+	if c.Client.Flags&command.ClientMulti == 0 {
+		for i := 0; i+1 < len(pairs); i += 2 {
+			if strings.EqualFold(pairs[i], "maxmemory") {
+				h.Exec.EvictNow(c.Client)
+				break
+			}
+		}
+	}
 	c.W.OK()
 }
 

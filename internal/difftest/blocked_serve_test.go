@@ -65,6 +65,14 @@ func TestBlockedServeAsClient(t *testing.T) {
 			{"p", "HELLO 3;CLIENT TRACKING on;LLEN d"},
 			{"w", "@block BLMOVE l d LEFT LEFT 0"},
 			{"p", "LPUSH l x"}, {"w", "PING"}, {"p", "PING"}}},
+		// Redis's tracking test "Unblocked BLMOVE gets notification after
+		// response": the destination it read before, invalidated after
+		// the woken BLMOVE's reply
+		{"tracking served client, its BLMOVE destination", []step{
+			{"t", "RPUSH list2{t} a"},
+			{"w", "HELLO 3;CLIENT TRACKING on;LRANGE list2{t} 0 -1"},
+			{"w", "@block BLMOVE list1{t} list2{t} LEFT LEFT 0"},
+			{"p", "RPUSH list1{t} foo"}, {"w", "PING"}}},
 		{"xread tracking, read again after served", []step{
 			{"w", "HELLO 3;CLIENT TRACKING on"},
 			{"w", "@block XREAD BLOCK 0 STREAMS s $"},

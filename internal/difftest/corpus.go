@@ -191,6 +191,28 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 					t.Errorf("%s: @recv (%s)\n  redis:    %q\n  crescent: %q", where, cur.pendingCmd, rr, cr)
 				}
 				continue
+			case "@read":
+				// one more reply of the current connection (a pub/sub
+				// message, a confirmation after the first), sending nothing
+				if cur.pending {
+					t.Fatalf("%s: @read while an @block waits for its @recv", where)
+				}
+				rr, err := cur.r.Read()
+				if err != nil {
+					t.Fatalf("%s: @read: redis: %v", where, err)
+				}
+				cr, err := cur.c.Read()
+				if err != nil {
+					t.Fatalf("%s: @read: crescent: %v", where, err)
+				}
+				same := bytes.Equal(rr, cr)
+				if rest == "shape" { // an element of a set Redis answers in its dict's order
+					same = Shape(rr) == Shape(cr)
+				}
+				if !same {
+					t.Errorf("%s: @read\n  redis:    %q\n  crescent: %q", where, rr, cr)
+				}
+				continue
 			case "@conn":
 				if rest == "" {
 					t.Fatalf("%s: @conn needs a name", where)

@@ -62,6 +62,11 @@
 //	@recv                      read and compare the reply of the current
 //	                           connection's @block (after the command that
 //	                           wakes it)
+//	@read                      read and compare one more reply of the
+//	                           current connection without sending anything:
+//	                           a pub/sub message, a keyspace notification,
+//	                           the second confirmation of SUBSCRIBE a b
+//	@read shape                the same, comparing only the reply's shape
 //	@requires CMD ...          skip the rest of the paragraph (up to the next
 //	                           blank line) when Crescent does not serve one
 //	                           of the commands (groups written in parallel)

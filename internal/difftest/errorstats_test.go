@@ -55,6 +55,16 @@ func TestErrorStats(t *testing.T) {
 		{"noperm", []string{"b ACL SETUSER alice on >p1pp0 ~cached:* +get +info +config", "a AUTH alice p1pp0", "a SET a b",
 			"a GET other", "a GET cached:1", "b ACL DELUSER alice"}},
 		{"noauth", []string{"b CONFIG SET requirepass pw", "c GET k", "c MULTI", "c AUTH pw", "c GET k", "b CONFIG SET requirepass \"\""}},
+		// command stats Redis's introspection-2 tests check, in our words: a
+		// command counts under its own name, not under what it does inside
+		// (GEOADD is no ZADD, EXPIRE 0 no DEL, BRPOP served at once no RPOP),
+		// MULTI/EXEC count each queued command once, a script counts EVAL
+		// once and each redis.call under its command
+		{"geoadd counts as geoadd", []string{"a GEOADD g 0 0 m", "a SET s 1", "a GEOADD s 0 0 m"}},
+		{"expire 0 counts as expire", []string{"a SET e v", "a EXPIRE e 0", "a EXISTS e"}},
+		{"brpop served at once", []string{"a LPUSH l x", "a BRPOP l 0"}},
+		{"multi counts its commands", []string{"a MULTI", "a SET f{t} v", "a GEOADD g{t} 0 0 m", "a EXPIRE g{t} 0", "a EXEC"}},
+		{"script counts its calls", []string{"a SET mk v", "a EVAL \"redis.call('set', KEYS[1], 0) redis.call('expire', KEYS[1], 0) redis.call('geoadd', KEYS[1], 0, 0, 'm')\" 1 mk"}},
 		{"watch ends with the refused exec", []string{"a SET x 1", "a WATCH x", "a MULTI", "a INCR x", "b CONFIG SET maxmemory 1",
 			"a EXEC", "b CONFIG SET maxmemory 0", "b SET x 5", "a MULTI", "a INCR x", "a EXEC"}},
 	}

@@ -543,6 +543,29 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 			}
 		}
 	}
+	if c.ReplicasOnly { // PUBLISH: the message goes down to the replicas' subscribers
+		if u != nil {
+			u.AddReplicas(c.DB.Index(), [][][]byte{c.Args})
+		} else if one != nil {
+			one[0] = c.Args
+			e.propagateReplicas(c.Client, c.DB.Index(), one[:])
+			one[0] = nil
+		} else {
+			e.propagateReplicas(c.Client, c.DB.Index(), [][][]byte{c.Args})
+		}
+	}
+}
+
+// propagateReplicas hands cmds to the replicas only (Ctx.ReplicasOnly),
+// then tells Wrote, as emit does.
+func (e *Executor) propagateReplicas(cl *command.Client, db int, cmds [][][]byte) {
+	if e.PropagateTargets == nil {
+		return
+	}
+	e.PropagateTargets(db, cmds, false, true)
+	if e.Wrote != nil && cl != nil {
+		e.Wrote(cl)
+	}
 }
 
 // Now returns the current time in Unix ms (Clock when set).

@@ -39,6 +39,22 @@ func (e *Executor) CheckMemory(cl *command.Client, spec *command.Spec, args [][]
 	return ""
 }
 
+// EvictNow evicts keys by maxmemory-policy while used memory is over
+// maxmemory, as Redis's CONFIG SET maxmemory does at once
+// (updateMaxmemory's performEvictions): the evictions' notifications
+// precede the command's reply. cl is the client setting it; the caller
+// holds no shard lock.
+func (e *Executor) EvictNow(cl *command.Client) {
+	if e.Memory == nil {
+		return
+	}
+	max, policy, samples := e.Memory()
+	if max <= 0 || e.UsedMemory() <= max || e.Guard.Load()&GuardIgnoreMaxmemory != 0 {
+		return
+	}
+	e.Evict(cl, max, policy, samples)
+}
+
 // deniesOOM tells whether a command is refused over maxmemory, as Redis
 // 7.0's processCommand: a deny-oom command; in MULTI every command but
 // EXEC, DISCARD, QUIT and RESET (queueing takes memory); and EXEC when

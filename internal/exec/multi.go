@@ -454,6 +454,9 @@ type Unit struct {
 	cur  int // database of the last effect
 	ops  int // commands, SELECTs excluded
 	cmds [][][]byte
+	// split, once a command went to the replicas only (AddReplicas),
+	// holds the stream of each target: the AOF's, then the replicas'.
+	split *[2]Unit
 }
 
 // Add records cmds, run in db.
@@ -465,6 +468,32 @@ func (u *Unit) Add(db int, cmds [][][]byte) {
 		u.cur = db
 	}
 	u.cmds = append(u.cmds, cmds...)
+	u.ops += len(cmds)
+	if u.split != nil {
+		u.split[0].Add(db, cmds)
+		u.split[1].Add(db, cmds)
+	}
+}
+
+// AddReplicas records cmds, run in db, for the replicas only
+// (Ctx.ReplicasOnly): from then on u keeps each target's stream apart.
+func (u *Unit) AddReplicas(db int, cmds [][][]byte) {
+	if u.split == nil {
+		u.split = new([2]Unit)
+		cur := u.db
+		for _, c := range u.cmds { // what both targets got so far
+			if string(c[0]) == "SELECT" && len(c) == 2 {
+				cur, _ = strconv.Atoi(string(c[1]))
+				continue
+			}
+			u.split[0].Add(cur, [][][]byte{c})
+			u.split[1].Add(cur, [][][]byte{c})
+		}
+	}
+	u.split[1].Add(db, cmds)
+	if u.ops == 0 {
+		u.db, u.cur = db, db
+	}
 	u.ops += len(cmds)
 }
 
@@ -478,16 +507,24 @@ func (e *Executor) PropagateUnit(u *Unit, cl *command.Client) {
 	if u.ops == 0 || e.Propagate == nil {
 		return
 	}
+	if u.split != nil {
+		// as Redis 7.0's propagatePendingCommands: each command to its
+		// own targets, wrapped when there is more than one in all
+		wrap := u.ops > 1
+		e.propagateTo(&u.split[0], wrap, true, false, cl)
+		e.propagateTo(&u.split[1], wrap, false, true, cl)
+		return
+	}
 	e.emit(cl, u.db, u.stream(u.ops > 1))
 }
 
-// stream returns u's commands as propagated: back to u's first database
-// at the end, wrapped in MULTI/EXEC when wrap is set.
+// stream returns u's commands as propagated, wrapped in MULTI/EXEC when
+// wrap is set. A unit that changed database ends in its last one, as in
+// Redis, whose stream selects a database again only before a command of
+// another one (after EXEC, not inside): the encoder (aof.AppendUnit)
+// follows the SELECTs of the unit.
 func (u *Unit) stream(wrap bool) [][][]byte {
 	cmds := u.cmds
-	if u.cur != u.db {
-		cmds = append(cmds, selectCmd(u.db))
-	}
 	if wrap {
 		wrapped := make([][][]byte, 0, len(cmds)+2)
 		wrapped = append(wrapped, [][]byte{[]byte("MULTI")})

@@ -344,6 +344,17 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 			}
 		}
 	}
+	if c.ReplicasOnly && s.replSkip&skipReplicas == 0 {
+		// PUBLISH from a script: to the replicas only, among its effects
+		if !s.propagateKnown {
+			s.propagate = e.Propagate != nil && (e.Propagating == nil || e.Propagating())
+			s.propagateKnown = true
+		}
+		if s.propagate {
+			s.replSplit = true
+			s.effects = append(s.effects, effect{c.DB.Index(), copyArgs(args), s.replSkip | skipAOF})
+		}
+	}
 }
 
 // RejectWatcher is implemented by a reply writer that wants to know that

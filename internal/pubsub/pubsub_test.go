@@ -289,3 +289,41 @@ func TestNotifyFromSelf(t *testing.T) {
 		t.Fatalf("other client got %q", sinks[2].got)
 	}
 }
+
+// TestPatternOrder: a client's patterns are listed in the order they were
+// subscribed (a pattern left and subscribed again goes last), as Redis
+// 7.0's list of them answers PUNSUBSCRIBE without arguments; channels
+// stay sorted.
+func TestPatternOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ops  []string // "+p" subscribes, "-p" unsubscribes
+		want string
+	}{
+		{"subscription order", []string{"+b*", "+a*", "+c*"}, "[b* a* c*]"},
+		{"again goes last", []string{"+b*", "+a*", "+c*", "-a*", "+a*"}, "[b* c* a*]"},
+		{"twice counts once", []string{"+b*", "+a*", "+b*"}, "[b* a*]"},
+		{"all left", []string{"+a*", "-a*"}, "[]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHub(nil)
+			for _, op := range tc.ops {
+				if op[0] == '+' {
+					h.Subscribe(1, Pattern, op[1:])
+				} else {
+					h.Unsubscribe(1, Pattern, op[1:])
+				}
+			}
+			if got := fmt.Sprint(h.Subscriptions(1, Pattern)); got != tc.want {
+				t.Fatalf("patterns %s, want %s", got, tc.want)
+			}
+		})
+	}
+	h := newHub(nil)
+	for _, c := range []string{"b", "a", "c"} {
+		h.Subscribe(1, Channel, c)
+	}
+	if got := fmt.Sprint(h.Subscriptions(1, Channel)); got != "[a b c]" {
+		t.Fatalf("channels %s, want [a b c]", got)
+	}
+}

@@ -242,6 +242,16 @@ func TestAppendUnitWrapsOnce(t *testing.T) {
 	if want = enc(cmd("SELECT", "2"), cmd("SET", "a", "1")); got != want {
 		t.Fatalf("db change:\n got %q\nwant %q", got, want)
 	}
+	// a unit that selects another database inside stays there, as
+	// Redis's stream: the next unit of database 2 selects it again
+	got = string(AppendUnit(nil, &last, 2, [][][]byte{cmd("MULTI"), cmd("SET", "a", "1"), cmd("SELECT", "3"), cmd("SET", "b", "1"), cmd("EXEC")}))
+	if want = enc(cmd("MULTI"), cmd("SET", "a", "1"), cmd("SELECT", "3"), cmd("SET", "b", "1"), cmd("EXEC")); got != want || last != 3 {
+		t.Fatalf("select inside:\n got %q (last %d)\nwant %q", got, last, want)
+	}
+	got = string(AppendUnit(nil, &last, 2, [][][]byte{cmd("SET", "c", "1")}))
+	if want = enc(cmd("SELECT", "2"), cmd("SET", "c", "1")); got != want {
+		t.Fatalf("after select inside:\n got %q\nwant %q", got, want)
+	}
 }
 
 // TestReaderHugeLength reads records whose argument claims up to 4 GB on

@@ -118,8 +118,10 @@ var (
 
 // AppendUnit encodes the effects of one unit run in database db as the
 // AOF records them (and the replication stream carries them): SELECT
-// first when db differs from *lastDB (which it then updates), and MULTI/
-// EXEC around units of several commands.
+// first when db differs from *lastDB (which it then updates, as it
+// follows the SELECTs inside the unit: the stream stays in the unit's
+// last database, as Redis's), and MULTI/EXEC around units of several
+// commands.
 func AppendUnit(b []byte, lastDB *int, db int, cmds [][][]byte) []byte {
 	if db != *lastDB {
 		b = AppendCommand(b, [][]byte{[]byte("SELECT"), []byte(strconv.Itoa(db))})
@@ -132,6 +134,11 @@ func AppendUnit(b []byte, lastDB *int, db int, cmds [][][]byte) []byte {
 	}
 	for _, c := range cmds {
 		b = AppendCommand(b, c)
+		if len(c) == 2 && strings.EqualFold(string(c[0]), "select") {
+			if n, err := strconv.Atoi(string(c[1])); err == nil {
+				*lastDB = n
+			}
+		}
 	}
 	if wrap {
 		b = AppendCommand(b, cmdExec)
