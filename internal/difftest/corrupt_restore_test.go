@@ -90,6 +90,12 @@ var corruptCases = []corruptCase{
 		after: [][]string{{"HSCAN", "key", "0"}}},
 	{name: "hash listpack lpFind", sanitize: "no", fixCRC: true, redisDies: true, payload: "\x10\x39\x39\x00\x00\x00\x14\x00\x06\x01\x06\x01\x03\x01\x82\x5F\x33\x03\x07\x01\x82\x5F\x37\x03\x00\x01\x00\x01\x04\x01\x04\x01\x09\x01\x82\x5F\x39\x03\x05\x01\x82\x5F\x35\x03\x08\x01\x08\x01\x01\x01\x82\x5F\x31\x03\x02\x01\xF0\x01\xFF\x0A\x00\x29\xD7\xE4\x52\x79\x7A\x95\x82",
 		after: [][]string{{"HLEN", "key"}, {"HSETNX", "key", "513072881620", strings.Repeat("\x9A\x4B", 100)}}},
+	// Redis reads the object from the whole payload and ignores the rest:
+	// bytes after the object are no error, and an object cut short ends in
+	// the version and checksum bytes (Crescent refused both).
+	{name: "bytes after the object", fixCRC: true, payload: "\x00\x01a\x01b\x0a\x00crc64crc", after: [][]string{{"GET", "key"}}},
+	{name: "int32 read into the footer", fixCRC: true, payload: "\x00\xc2\x01\x02\x03\x0a\x00crc64crc", after: [][]string{{"GET", "key"}}},
+	{name: "set count short read into the footer", sanitize: "yes", fixCRC: true, payload: "\x02\x02\x01a\x01\x0a\x00crc64crc", after: [][]string{{"SCARD", "key"}, {"SISMEMBER", "key", "\n"}}},
 }
 
 // withCRC rewrites the checksum of a DUMP payload (what Redis's DEBUG

@@ -38,14 +38,17 @@ func (c *Codecs) Restore(p []byte) (any, error) {
 	if NewCRCTable().Update(0, p[:len(p)-8]) != binary.LittleEndian.Uint64(footer[2:]) {
 		return nil, ErrPayloadVersion
 	}
-	body := p[:len(p)-10]
-	d := NewDecoder(bytes.NewReader(body))
+	// Redis's restoreCommand reads the object from the whole payload, its
+	// version and checksum included, and ignores what follows the object:
+	// a value cut short by corruption may end in the footer's bytes, and
+	// bytes after it are not an error.
+	d := NewDecoder(bytes.NewReader(p))
 	t, err := d.Byte()
 	if err != nil || !IsValueType(t) {
 		return nil, ErrBadData
 	}
 	v, err := c.LoadValue(d, t)
-	if err != nil || d.Offset() != int64(len(body)) {
+	if err != nil {
 		return nil, ErrBadData
 	}
 	return v, nil
