@@ -96,6 +96,10 @@ var corruptCases = []corruptCase{
 	{name: "bytes after the object", fixCRC: true, payload: "\x00\x01a\x01b\x0a\x00crc64crc", after: [][]string{{"GET", "key"}}},
 	{name: "int32 read into the footer", fixCRC: true, payload: "\x00\xc2\x01\x02\x03\x0a\x00crc64crc", after: [][]string{{"GET", "key"}}},
 	{name: "set count short read into the footer", sanitize: "yes", fixCRC: true, payload: "\x02\x02\x01a\x01\x0a\x00crc64crc", after: [][]string{{"SCARD", "key"}, {"SISMEMBER", "key", "\n"}}},
+	// An LZF string of uncompressed length 0: Redis does not look at the
+	// compressed bytes (lzf_decompress's 0 for an error is the length).
+	{name: "LZF string of length 0", sanitize: "yes", fixCRC: true, payload: "\x00\xc3\x03\x00\xff\xff\xff\x0a\x00crc64crc", after: [][]string{{"GET", "key"}, {"STRLEN", "key"}}},
+	{name: "LZF hash ziplist of length 0", sanitize: "yes", fixCRC: true, payload: "\x0d\xc3\x02\x00\x01\x02\x0a\x00crc64crc"},
 }
 
 // withCRC rewrites the checksum of a DUMP payload (what Redis's DEBUG

@@ -328,6 +328,11 @@ func (d *Decoder) String() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if ulen == 0 {
+			// Redis's lzf_decompress answers 0 on any error, which is then
+			// the expected length: the data is not looked at
+			return []byte{}, nil
+		}
 		out, err := LZFDecompress(c, int(ulen))
 		if err != nil {
 			return nil, d.errorf("invalid LZF compressed string")
