@@ -100,6 +100,10 @@ var corruptCases = []corruptCase{
 	// compressed bytes (lzf_decompress's 0 for an error is the length).
 	{name: "LZF string of length 0", sanitize: "yes", fixCRC: true, payload: "\x00\xc3\x03\x00\xff\xff\xff\x0a\x00crc64crc", after: [][]string{{"GET", "key"}, {"STRLEN", "key"}}},
 	{name: "LZF hash ziplist of length 0", sanitize: "yes", fixCRC: true, payload: "\x0d\xc3\x02\x00\x01\x02\x0a\x00crc64crc"},
+	// A string encoding's byte where a length is expected is the length of
+	// its low six bits (rdbLoadLen): a set of 4, an LZF length of 0.
+	{name: "encoding byte as a set's length", fixCRC: true, payload: "\x02\xc4\x01a\x01b\x01c\xc0\x01\x0a\x00crc64crc", after: [][]string{{"SCARD", "key"}, {"SISMEMBER", "key", "1"}}},
+	{name: "encoding byte as LZF lengths", sanitize: "yes", fixCRC: true, payload: "\x00\xc3\xc2\xc0\x01\x02\x0a\x00crc64crc", after: [][]string{{"STRLEN", "key"}}},
 }
 
 // withCRC rewrites the checksum of a DUMP payload (what Redis's DEBUG

@@ -278,11 +278,13 @@ func (d *Decoder) lenOrEnc() (n uint64, enc int, err error) {
 	return 0, -1, d.errorf("unknown length encoding %#x", b)
 }
 
-// Len reads a length.
+// Len reads a length. A string encoding's byte (0xC0 to 0xFF) where a
+// length is expected is the length of its low six bits, as in Redis's
+// rdbLoadLen (which does not ask whether the value was encoded).
 func (d *Decoder) Len() (uint64, error) {
 	n, enc, err := d.lenOrEnc()
 	if err == nil && enc >= 0 {
-		return 0, d.errorf("string encoding where a length was expected")
+		return uint64(enc), nil
 	}
 	return n, err
 }
