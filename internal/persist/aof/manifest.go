@@ -6,6 +6,7 @@ package aof
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,16 +50,28 @@ func BaseName(prefix string, seq int64, rdbPreamble bool) string {
 // IncrName returns an incremental file's name.
 func IncrName(prefix string, seq int64) string { return fmt.Sprintf("%s.%d.incr.aof", prefix, seq) }
 
+// ErrEmptyManifest is a manifest naming neither a base nor an incremental
+// file (Redis 7.0 refuses to start on it).
+var ErrEmptyManifest = errors.New("found an empty AOF manifest")
+
 // ParseManifest parses a manifest as Redis 7.0 writes it:
 //
 //	file appendonly.aof.1.base.rdb seq 1 type b
 //	file appendonly.aof.1.incr.aof seq 1 type i
 func ParseManifest(data []byte) (*Manifest, error) {
 	m := &Manifest{}
-	for i, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || line[0] == '#' {
+	lines := strings.Split(string(data), "\n")
+	if n := len(lines); n > 0 && lines[n-1] == "" {
+		lines = lines[:n-1] // the last line's newline
+	}
+	for i, line := range lines {
+		if strings.HasPrefix(line, "#") {
 			continue
+		}
+		// as Redis's aofLoadManifestFromFile: a blank line is an error
+		line = strings.Trim(line, " \t\r")
+		if line == "" {
+			return nil, fmt.Errorf("invalid AOF manifest file format (line %d)", i+1)
 		}
 		f := strings.Fields(line)
 		if len(f)%2 != 0 {
@@ -99,6 +112,9 @@ func ParseManifest(data []byte) (*Manifest, error) {
 		default:
 			return nil, fmt.Errorf("unknown AOF file type %q in manifest", fi.Type)
 		}
+	}
+	if m.Base == nil && len(m.Incrs) == 0 {
+		return nil, ErrEmptyManifest
 	}
 	return m, nil
 }
