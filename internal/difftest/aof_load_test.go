@@ -110,6 +110,53 @@ var aofLoadCases = []struct {
 	{"multi part, unknown manifest key", aofFiles{
 		"appendonlydir/appendonly.aof.1.base.aof": cmdsRESP("SET a base"),
 		"appendonlydir/appendonly.aof.manifest":   manifest("file appendonly.aof.1.base.aof seq 1 type b newkey unknown")}, nil},
+	{"multi part, sequence not increasing", aofFiles{
+		"appendonlydir/appendonly.aof.1.incr.aof": cmdsRESP("SET k1 v1"),
+		"appendonlydir/appendonly.aof.2.incr.aof": cmdsRESP("SET k2 v2"),
+		"appendonlydir/appendonly.aof.manifest": manifest("file appendonly.aof.2.incr.aof seq 2 type i",
+			"file appendonly.aof.1.incr.aof seq 1 type i")}, nil},
+	{"multi part, sequence with a gap", aofFiles{
+		"appendonlydir/appendonly.aof.1.base.aof": cmdsRESP("SET k1 v1"),
+		"appendonlydir/appendonly.aof.1.incr.aof": cmdsRESP("SET k2 v2"),
+		"appendonlydir/appendonly.aof.3.incr.aof": cmdsRESP("SET k3 v3"),
+		"appendonlydir/appendonly.aof.manifest": manifest("file appendonly.aof.1.base.aof seq 1 type b",
+			"file appendonly.aof.1.incr.aof seq 1 type i", "file appendonly.aof.3.incr.aof seq 3 type i")}, nil},
+	{"multi part, unknown type", aofFiles{
+		"appendonlydir/appendonly.aof.1.base.aof": cmdsRESP("SET k1 v1"),
+		"appendonlydir/appendonly.aof.1.incr.aof": cmdsRESP("SET k3 v3"),
+		"appendonlydir/appendonly.aof.manifest": manifest("file appendonly.aof.1.base.aof seq 1 type x",
+			"file appendonly.aof.1.incr.aof seq 1 type i")}, nil},
+	{"multi part, misspelt key", aofFiles{
+		"appendonlydir/appendonly.aof.1.base.aof": cmdsRESP("SET k1 v1"),
+		"appendonlydir/appendonly.aof.1.incr.aof": cmdsRESP("SET k3 v3"),
+		"appendonlydir/appendonly.aof.manifest": manifest("filx appendonly.aof.1.base.aof seq 1 type b",
+			"file appendonly.aof.1.incr.aof seq 1 type i")}, nil},
+	{"multi part, line without seq", aofFiles{
+		"appendonlydir/appendonly.aof.1.base.aof": cmdsRESP("SET k1 v1"),
+		"appendonlydir/appendonly.aof.1.incr.aof": cmdsRESP("SET k3 v3"),
+		"appendonlydir/appendonly.aof.manifest": manifest("file appendonly.aof.1.base.aof seq 1 type b",
+			"file appendonly.aof.1.incr.aof type i")}, nil},
+	{"multi part, line too long", aofFiles{
+		"appendonlydir/appendonly.aof.1.base.aof": cmdsRESP("SET k1 v1"),
+		"appendonlydir/appendonly.aof.1.incr.aof": cmdsRESP("SET k3 v3"),
+		"appendonlydir/appendonly.aof.manifest": manifest(strings.Repeat("file appendonly.aof.1.base.aof seq 1 type b ", 40),
+			"file appendonly.aof.1.incr.aof seq 1 type i")}, nil},
+	{"multi part, odd parameter", aofFiles{
+		"appendonlydir/appendonly.aof.1.base.aof": cmdsRESP("SET k1 v1"),
+		"appendonlydir/appendonly.aof.1.incr.aof": cmdsRESP("SET k3 v3"),
+		"appendonlydir/appendonly.aof.manifest": manifest("file appendonly.aof.1.base.aof seq 1 type b",
+			"file appendonly.aof.1.incr.aof seq 1 type i newkey")}, nil},
+	{"multi part, empty directory", aofFiles{"appendonlydir/.keep": ""}, nil},
+	{"old-style file and a directory without manifest", aofFiles{
+		"appendonly.aof": cmdsRESP("SET old 1"), "appendonlydir/.keep": ""}, nil},
+	{"old-style file and a manifest naming other files", aofFiles{
+		"appendonly.aof":                          cmdsRESP("SET old 1"),
+		"appendonlydir/appendonly.aof.1.base.aof": cmdsRESP("SET new 1"),
+		"appendonlydir/appendonly.aof.manifest":   manifest("file appendonly.aof.1.base.aof seq 1 type b")}, nil},
+	{"old-style file named by the manifest, not yet moved", aofFiles{
+		"appendonly.aof":                        cmdsRESP("SET old 1"),
+		"appendonlydir/appendonly.aof.manifest": manifest("file appendonly.aof seq 1 type b")}, nil},
+	{"old-style file with an RDB preamble", aofFiles{"appendonly.aof": "RDBFILE"}, nil},
 	{"multi part, no manifest but files", aofFiles{
 		"appendonlydir/appendonly.aof.1.base.aof": cmdsRESP("SET a base")}, nil},
 }
@@ -209,6 +256,9 @@ func TestAOFLoadEdges(t *testing.T) {
 	if RedisBinary() == "" {
 		t.Skip("redis-server not found")
 	}
+	// an RDB file of no keys, for the RDB-preamble case
+	emptyRDB := []byte("REDIS0009\xff")
+	emptyRDB = append(emptyRDB, make([]byte, 8)...) // a checksum of 0: not checked
 	for _, tc := range aofLoadCases {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
 			var outcome [2]string
@@ -216,6 +266,9 @@ func TestAOFLoadEdges(t *testing.T) {
 			for i, start := range []func(*testing.T, string, ...string) (string, string, bool){startRedisDir, startCrescentDir} {
 				dir := t.TempDir()
 				for name, content := range tc.files {
+					if content == "RDBFILE" {
+						content = string(emptyRDB) + cmdsRESP("SET after preamble")
+					}
 					p := filepath.Join(dir, name)
 					os.MkdirAll(filepath.Dir(p), 0o755)
 					if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
