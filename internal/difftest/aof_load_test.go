@@ -150,7 +150,7 @@ var aofLoadCases = []struct {
 	{"old-style file and a directory without manifest", aofFiles{
 		"appendonly.aof": cmdsRESP("SET old 1"), "appendonlydir/.keep": ""}, nil},
 	{"old-style file and a manifest naming other files", aofFiles{
-		"appendonly.aof":                          cmdsRESP("SET old 1"),
+		"appendonly.aof": cmdsRESP("SET old 1"),
 		"appendonlydir/appendonly.aof.1.base.aof": cmdsRESP("SET new 1"),
 		"appendonlydir/appendonly.aof.manifest":   manifest("file appendonly.aof.1.base.aof seq 1 type b")}, nil},
 	{"old-style file named by the manifest, not yet moved", aofFiles{
