@@ -670,7 +670,28 @@ func (m *Manager) openAOFAtStart() error {
 	w := aof.NewWriter(f, size, aof.ParsePolicy(m.cfg.Get("appendfsync")), m.aofStart)
 	m.aofw.Store(w)
 	m.aofOn = true
+	m.deleteHistoryAtStart()
 	return nil
+}
+
+// deleteHistoryAtStart deletes the history files a manifest names at
+// startup and drops them from it, as Redis's aofDelHistoryFiles after
+// opening the AOF (unless aof-disable-auto-gc). m.mu is held.
+func (m *Manager) deleteHistoryAtStart() {
+	if len(m.manifest.History) == 0 || m.cfg.Bool("aof-disable-auto-gc") {
+		return
+	}
+	mf := m.manifest.Clone()
+	hist := mf.History
+	mf.History = nil
+	if err := aof.WriteFileAtomic(m.aofDir(), aof.ManifestName(m.aofPrefix()), mf.Bytes()); err != nil {
+		m.log.Warn("can't drop the history files from the AOF manifest", "err", err)
+		return
+	}
+	m.manifest = mf
+	for _, fi := range hist {
+		os.Remove(filepath.Join(m.aofDir(), fi.Name))
+	}
 }
 
 // rewriteLocked writes a new base. With the AOF on, a new incremental file
