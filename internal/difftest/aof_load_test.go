@@ -157,6 +157,18 @@ var aofLoadCases = []struct {
 		"appendonly.aof":                        cmdsRESP("SET old 1"),
 		"appendonlydir/appendonly.aof.manifest": manifest("file appendonly.aof seq 1 type b")}, nil},
 	{"old-style file with an RDB preamble", aofFiles{"appendonly.aof": "RDBFILE"}, nil},
+	{"multi part, an empty incr file", aofFiles{
+		"appendonlydir/appendonly.aof.1.base.aof": cmdsRESP("SET k1 v1"),
+		"appendonlydir/appendonly.aof.1.incr.aof": "",
+		"appendonlydir/appendonly.aof.3.incr.aof": cmdsRESP("SET k3 v3"),
+		"appendonlydir/appendonly.aof.manifest": manifest("file appendonly.aof.1.base.aof seq 1 type b",
+			"file appendonly.aof.1.incr.aof seq 1 type i", "file appendonly.aof.3.incr.aof seq 3 type i")}, nil},
+	{"old-style file in both directories", aofFiles{
+		"appendonly.aof":                        cmdsRESP("SET k1 v1"),
+		"appendonlydir/appendonly.aof":          cmdsRESP("SET k4 v4"),
+		"appendonlydir/appendonly.aof.manifest": manifest("file appendonly.aof seq 1 type b")}, nil},
+	{"manifest naming the old-style file, in neither directory", aofFiles{
+		"appendonlydir/appendonly.aof.manifest": manifest("file appendonly.aof seq 1 type b")}, nil},
 	{"multi part, no manifest but files", aofFiles{
 		"appendonlydir/appendonly.aof.1.base.aof": cmdsRESP("SET a base")}, nil},
 }
@@ -282,13 +294,31 @@ func TestAOFLoadEdges(t *testing.T) {
 					logs[i] = lastLines(log, 3)
 					continue
 				}
-				outcome[i] = "started\n" + loadOutcome(t, addr)
+				outcome[i] = "started\n" + loadOutcome(t, addr) + "\n" + aofLayout(dir)
 			}
 			if outcome[0] != outcome[1] {
 				t.Errorf("redis: %s\n(%s)\ncrescent: %s\n(%s)", outcome[0], logs[0], outcome[1], logs[1])
 			}
 		})
 	}
+}
+
+// aofLayout lists the files of dir and its AOF directory, with the
+// manifest's content, once the server started.
+func aofLayout(dir string) string {
+	var out []string
+	for _, sub := range []string{".", "appendonlydir"} {
+		ents, _ := os.ReadDir(filepath.Join(dir, sub))
+		for _, e := range ents {
+			if e.IsDir() || e.Name() == ".keep" || strings.HasSuffix(e.Name(), ".rdb") && sub == "." {
+				continue
+			}
+			out = append(out, filepath.Join(sub, e.Name()))
+		}
+	}
+	sort.Strings(out)
+	mf, _ := os.ReadFile(filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest"))
+	return "files " + strings.Join(out, " ") + "\nmanifest:\n" + string(mf)
 }
 
 // lastLines returns the last n lines of s.
