@@ -43,7 +43,7 @@ var corruptReads = map[string][][]string{
 	"hash":   {{"HLEN", "key"}, {"HGETALL", "key"}, {"HGET", "key", "f1"}, {"HSET", "key", "new", "1"}, {"HGETALL", "key"}},
 	"zset":   {{"ZCARD", "key"}, {"ZRANGE", "key", "0", "-1", "WITHSCORES"}, {"ZSCORE", "key", "a"}, {"ZADD", "key", "7", "new"}, {"ZRANGE", "key", "0", "-1", "WITHSCORES"}},
 	"stream": {{"XLEN", "key"}, {"XRANGE", "key", "-", "+"}, {"XREVRANGE", "key", "+", "-", "COUNT", "3"}, {"XINFO", "GROUPS", "key"},
-		{"XPENDING", "key", "grp"}, {"XTRIM", "key", "MAXLEN", "1"}, {"XRANGE", "key", "-", "+"}},
+		{"XPENDING", "key", "grp"}, {"XADD", "key", "9999999999999-1", "n", "1"}, {"XTRIM", "key", "MAXLEN", "2"}, {"XRANGE", "key", "-", "+"}},
 }
 
 // unordered commands' replies are compared as multisets (hashtable order).
