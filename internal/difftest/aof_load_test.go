@@ -182,6 +182,12 @@ func loadOutcome(t *testing.T, addr string) string {
 	}
 	defer c.Close()
 	var out []string
+	info, _ := c.Do("INFO", "persistence")
+	for _, l := range strings.Split(string(info), "\r\n") {
+		if strings.HasPrefix(l, "rdb_last_load_keys_") || strings.HasPrefix(l, "aof_enabled:") {
+			out = append(out, l)
+		}
+	}
 	for db := 0; db < 16; db++ {
 		c.Do("SELECT", strconv.Itoa(db))
 		keys, _ := c.Do("KEYS", "*")
