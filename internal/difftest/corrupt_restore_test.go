@@ -104,6 +104,23 @@ var corruptCases = []corruptCase{
 	// its low six bits (rdbLoadLen): a set of 4, an LZF length of 0.
 	{name: "encoding byte as a set's length", fixCRC: true, payload: "\x02\xc4\x01a\x01b\x01c\xc0\x01\x0a\x00crc64crc", after: [][]string{{"SCARD", "key"}, {"SISMEMBER", "key", "1"}}},
 	{name: "encoding byte as LZF lengths", sanitize: "yes", fixCRC: true, payload: "\x00\xc3\xc2\xc0\x01\x02\x0a\x00crc64crc", after: [][]string{{"STRLEN", "key"}}},
+	// A stream node whose listpack header counts 30 elements, not 26:
+	// Redis's stream check does not read the count (Crescent refused it).
+	{name: "stream node count header wrong", sanitize: "yes", fixCRC: true, payload: streamWrongCount(),
+		after: [][]string{{"XRANGE", "key", "-", "+"}, {"XLEN", "key"}, {"XADD", "key", "9-1", "a", "b"}, {"XRANGE", "key", "-", "+"}}},
+}
+
+// streamWrongCount is the fuzzer's stream source with its node's listpack
+// element count changed.
+func streamWrongCount() string {
+	var p []byte
+	for _, src := range corruptSources {
+		if src[0][0] == "RESTORE" {
+			p = []byte(src[0][3])
+		}
+	}
+	p[25] = 0x1e
+	return string(p)
 }
 
 // withCRC rewrites the checksum of a DUMP payload (what Redis's DEBUG
