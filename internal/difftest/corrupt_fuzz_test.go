@@ -51,10 +51,9 @@ var corruptUnordered = map[string]bool{"SMEMBERS": true, "HGETALL": true}
 
 // knownRefusal are the payload types whose corruptions Redis 7.0.15 may keep
 // where Crescent answers "Bad data format": sorted sets in a listpack or
-// ziplist whose scores are not numbers or not in order (Redis reads such a
-// score as strtod's prefix), and streams whose nodes Redis does not check
-// as Crescent does (a listpack's element count, a node key that is not its
-// entries' base).
+// ziplist whose scores are not numbers (Redis reads such a score as
+// strtod's prefix), and streams whose nodes Redis checks less than
+// Crescent does.
 var knownRefusal = map[byte]bool{0x0c: true, 0x11: true, 0x0f: true, 0x13: true, 0x15: true}
 
 // mustHex decodes a hexadecimal constant.
