@@ -86,7 +86,10 @@ func (h *Handlers) expireGeneric(c *command.Ctx, basetime int64, scale int64) {
 		c.W.Int(0)
 		return
 	}
-	if when <= c.Now() {
+	// a time already passed deletes the key, except for the client
+	// replaying an AOF (Redis's checkAlreadyExpired while loading): the
+	// key keeps its time, and no key expires until the load ends
+	if when <= c.Now() && (c.Client == nil || c.Client.Flags&command.ClientLoading == 0) {
 		c.DB.Delete(key)
 		c.Modified(key)
 		c.Propagate = [][][]byte{{[]byte("DEL"), key}}

@@ -152,6 +152,9 @@ func (db DB) remove(ds *dbShard, h uint64, sh int, p unsafe.Pointer) {
 
 func (db DB) expireIfNeeded(ds *dbShard, h uint64, sh int, p unsafe.Pointer) bool {
 	if exp := recExpiry(p); exp != 0 && exp <= db.Now {
+		if db.s.replaying.Load() {
+			return false
+		}
 		if db.s.replica.Load() { // only once a key's time passed
 			if db.master {
 				return false

@@ -136,6 +136,9 @@ type Store struct {
 	// replica: the store is a replica's, whose keys are deleted by the
 	// master's DELs, not by their time passing (SetReplica)
 	replica atomic.Bool
+	// replaying: an AOF is being replayed, during which no key expires
+	// (SetReplaying)
+	replaying atomic.Bool
 	// newOn: call hooks.New (newEvents, SetKeyEvents) and added
 	// (newAdded, SignalAdded), and index the slot (newSlots, IndexSlots),
 	// where a key is added; missOn: call
@@ -258,6 +261,14 @@ func (db DB) streamLeft(key []byte, p unsafe.Pointer, next any) {
 // (a view CountingHits) sees it missing, the master's commands (a view
 // AsMaster) still see it, and a write of another client deletes it.
 func (s *Store) SetReplica(on bool) { s.replica.Store(on) }
+
+// SetReplaying turns expiry off while an AOF is replayed, as Redis's
+// keyIsExpired answers "not expired" while it loads: a key whose time
+// passed is still there for the file's later commands.
+func (s *Store) SetReplaying(on bool) { s.replaying.Store(on) }
+
+// Replaying reports whether an AOF replay is on (SetReplaying).
+func (s *Store) Replaying() bool { return s.replaying.Load() }
 
 // Replica reports whether replica expiry is on (SetReplica).
 func (s *Store) Replica() bool { return s.replica.Load() }

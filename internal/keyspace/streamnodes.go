@@ -49,10 +49,13 @@ func (s *Stream) LoadBlock(master StreamID, fields [][]byte) error {
 // the stream's IDs and counters. An entry may follow a greater deleted
 // one, as in Redis: XSETID can set the last ID below a deleted entry (XADD
 // s 9-0 f v, XADD s 18446744073709551615-0 f v, XDEL s
-// 18446744073709551615-0, XSETID s 10-0, XADD s 11-0 f v).
+// 18446744073709551615-0, XSETID s 10-0, XADD s 11-0 f v). An entry may
+// also be below its block's master ID, as Redis's node deltas are signed:
+// XADD puts one there when a stream's last ID is below its entries (a
+// corrupt payload that Redis restores), and its DUMP must load again.
 func (s *Stream) LoadEntry(id StreamID, fv [][]byte, deleted bool) error {
 	b := s.blocks[len(s.blocks)-1]
-	if id.Less(b.master) || b.count == math.MaxInt32 {
+	if b.count == math.MaxInt32 {
 		return ErrStreamOrder
 	}
 	b.appendEntry(id, fv)

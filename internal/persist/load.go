@@ -26,6 +26,9 @@ func (m *Manager) Load() error {
 	defer m.loading.Store(false)
 	start := time.Now()
 	if m.cfg.Bool("appendonly") {
+		if err := m.migrateLegacyAOF(); err != nil {
+			return err
+		}
 		data, err := os.ReadFile(filepath.Join(m.aofDir(), aof.ManifestName(m.aofPrefix())))
 		switch {
 		case err == nil:
@@ -60,6 +63,46 @@ func (m *Manager) Load() error {
 		return err
 	}
 	m.log.Info("DB loaded from disk", "seconds", time.Since(start).Seconds(), "keys", n)
+	return nil
+}
+
+// migrateLegacyAOF moves an old-style AOF (a single file named by
+// appendfilename in dir, as Redis before 7.0 wrote it) into the AOF
+// directory as its base, with a manifest naming it, as Redis 7.0's
+// aofUpgradePrepare does: when the directory does not exist, or its
+// manifest is missing or names no file, or names only that base and the
+// directory lacks it.
+func (m *Manager) migrateLegacyAOF() error {
+	legacy := m.path(m.aofPrefix())
+	if st, err := os.Stat(legacy); err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	dir := m.aofDir()
+	data, err := os.ReadFile(filepath.Join(dir, aof.ManifestName(m.aofPrefix())))
+	if err == nil {
+		mf, err := aof.ParseManifest(data)
+		if err != nil {
+			return nil // refused by the load that follows
+		}
+		_, statErr := os.Stat(filepath.Join(dir, m.aofPrefix()))
+		onlyLegacyBase := mf.Base != nil && len(mf.Incrs) == 0 && mf.Base.Name == m.aofPrefix() && statErr != nil
+		if !(mf.Base == nil && len(mf.Incrs) == 0) && !onlyLegacyBase {
+			return nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating the AOF directory: %w", err)
+	}
+	mf := &aof.Manifest{Base: &aof.FileInfo{Name: m.aofPrefix(), Seq: 1, Type: aof.TypeBase}}
+	if err := aof.WriteFileAtomic(dir, aof.ManifestName(m.aofPrefix()), mf.Bytes()); err != nil {
+		return fmt.Errorf("writing the AOF manifest: %w", err)
+	}
+	if err := os.Rename(legacy, filepath.Join(dir, m.aofPrefix())); err != nil {
+		return fmt.Errorf("moving the old-style AOF into %s: %w", dir, err)
+	}
+	m.log.Info("Successfully migrated an old-style AOF file into the AOF directory", "file", m.aofPrefix(), "dir", m.cfg.Get("appenddirname"))
 	return nil
 }
 
@@ -235,6 +278,8 @@ func (m *Manager) ReloadAOF(flush func()) error {
 // whole keyspace: the base, then each incremental file. Commands run as
 // Redis's loading client runs them (exec.Replay).
 func (m *Manager) loadAOFHeld(mf *aof.Manifest) error {
+	m.store.SetReplaying(true) // no key expires while the file replays
+	defer m.store.SetReplaying(false)
 	var files []aof.FileInfo
 	if mf.Base != nil {
 		files = append(files, *mf.Base)
@@ -257,9 +302,8 @@ func (m *Manager) loadAOFFile(fi aof.FileInfo, last bool, cl *command.Client, w 
 	path := filepath.Join(m.aofDir(), fi.Name)
 	f, err := os.Open(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) && fi.Type == aof.TypeIncr && last {
-			return nil // created on first write
-		}
+		// every file the manifest names must exist, the last incremental
+		// one too (Redis: "Unable to obtain the AOF file ... length")
 		return fmt.Errorf("the AOF file %s doesn't exist: %w", fi.Name, err)
 	}
 	defer f.Close()

@@ -646,18 +646,29 @@ func (m *Manager) openAOFAtStart() error {
 		}
 		return nil
 	}
+	var f *os.File
+	var size int64
 	if len(m.manifest.Incrs) == 0 {
+		// the file first, then the manifest naming it (as Redis's
+		// aofOpenIfNeededOnServerStart): a file the manifest names exists
+		fi := aof.FileInfo{Name: aof.IncrName(m.aofPrefix(), 1), Seq: 1, Type: aof.TypeIncr}
+		var err error
+		if f, size, err = m.openFile(fi.Name); err != nil {
+			return fmt.Errorf("can't open the append-only file %s: %w", fi.Name, err)
+		}
 		mf := m.manifest.Clone()
-		mf.Incrs = append(mf.Incrs, aof.FileInfo{Name: aof.IncrName(m.aofPrefix(), 1), Seq: 1, Type: aof.TypeIncr})
+		mf.Incrs = append(mf.Incrs, fi)
 		if err := aof.WriteFileAtomic(m.aofDir(), aof.ManifestName(m.aofPrefix()), mf.Bytes()); err != nil {
+			f.Close()
 			return err
 		}
 		m.manifest = mf
-	}
-	last := m.manifest.Incrs[len(m.manifest.Incrs)-1]
-	f, size, err := m.openFile(last.Name)
-	if err != nil {
-		return fmt.Errorf("can't open the append-only file %s: %w", last.Name, err)
+	} else {
+		last := m.manifest.Incrs[len(m.manifest.Incrs)-1]
+		var err error
+		if f, size, err = m.openFile(last.Name); err != nil {
+			return fmt.Errorf("can't open the append-only file %s: %w", last.Name, err)
+		}
 	}
 	m.aofPrevSize = 0
 	if m.manifest.Base != nil {
@@ -670,7 +681,28 @@ func (m *Manager) openAOFAtStart() error {
 	w := aof.NewWriter(f, size, aof.ParsePolicy(m.cfg.Get("appendfsync")), m.aofStart)
 	m.aofw.Store(w)
 	m.aofOn = true
+	m.deleteHistoryAtStart()
 	return nil
+}
+
+// deleteHistoryAtStart deletes the history files a manifest names at
+// startup and drops them from it, as Redis's aofDelHistoryFiles after
+// opening the AOF (unless aof-disable-auto-gc). m.mu is held.
+func (m *Manager) deleteHistoryAtStart() {
+	if len(m.manifest.History) == 0 || m.cfg.Bool("aof-disable-auto-gc") {
+		return
+	}
+	mf := m.manifest.Clone()
+	hist := mf.History
+	mf.History = nil
+	if err := aof.WriteFileAtomic(m.aofDir(), aof.ManifestName(m.aofPrefix()), mf.Bytes()); err != nil {
+		m.log.Warn("can't drop the history files from the AOF manifest", "err", err)
+		return
+	}
+	m.manifest = mf
+	for _, fi := range hist {
+		os.Remove(filepath.Join(m.aofDir(), fi.Name))
+	}
 }
 
 // rewriteLocked writes a new base. With the AOF on, a new incremental file

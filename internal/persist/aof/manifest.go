@@ -6,6 +6,7 @@ package aof
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,16 +50,41 @@ func BaseName(prefix string, seq int64, rdbPreamble bool) string {
 // IncrName returns an incremental file's name.
 func IncrName(prefix string, seq int64) string { return fmt.Sprintf("%s.%d.incr.aof", prefix, seq) }
 
+// ErrEmptyManifest is a manifest naming neither a base nor an incremental
+// file (Redis 7.0 refuses to start on it).
+var ErrEmptyManifest = errors.New("found an empty AOF manifest")
+
+// manifestMaxLine is Redis's MANIFEST_MAX_LINE: a manifest line (its
+// newline included) fits in 1024 bytes.
+const manifestMaxLine = 1024
+
+var errManifestLongLine = errors.New("the AOF manifest file contains too long line")
+
 // ParseManifest parses a manifest as Redis 7.0 writes it:
 //
 //	file appendonly.aof.1.base.rdb seq 1 type b
 //	file appendonly.aof.1.incr.aof seq 1 type i
 func ParseManifest(data []byte) (*Manifest, error) {
 	m := &Manifest{}
-	for i, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || line[0] == '#' {
+	lines := strings.Split(string(data), "\n")
+	if n := len(lines); n > 0 && lines[n-1] == "" {
+		lines = lines[:n-1] // the last line's newline
+	} else if n > 0 && !strings.HasPrefix(lines[n-1], "#") {
+		// Redis reads lines of at most 1024 bytes with fgets and wants the
+		// newline in each: a last line without one is "too long" too
+		return nil, errManifestLongLine
+	}
+	for i, line := range lines {
+		if strings.HasPrefix(line, "#") {
 			continue
+		}
+		if len(line) >= manifestMaxLine {
+			return nil, errManifestLongLine
+		}
+		// as Redis's aofLoadManifestFromFile: a blank line is an error
+		line = strings.Trim(line, " \t\r")
+		if line == "" {
+			return nil, fmt.Errorf("invalid AOF manifest file format (line %d)", i+1)
 		}
 		f := strings.Fields(line)
 		if len(f)%2 != 0 {
@@ -78,6 +104,10 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			case "type":
 				fi.Type = f[j+1][0]
 			}
+		}
+		if fi.Seq == 0 || fi.Type == 0 {
+			// each line names a file, its sequence and its type
+			return nil, fmt.Errorf("invalid AOF manifest file format (line %d)", i+1)
 		}
 		if fi.Name == "" || strings.ContainsAny(fi.Name, "/\\") {
 			return nil, fmt.Errorf("invalid AOF manifest file name (line %d)", i+1)
@@ -99,6 +129,9 @@ func ParseManifest(data []byte) (*Manifest, error) {
 		default:
 			return nil, fmt.Errorf("unknown AOF file type %q in manifest", fi.Type)
 		}
+	}
+	if m.Base == nil && len(m.Incrs) == 0 {
+		return nil, ErrEmptyManifest
 	}
 	return m, nil
 }

@@ -123,6 +123,10 @@ func (c listCodec) Load(d *rdb.Decoder, t byte) (any, error) {
 			if err != nil {
 				return nil, err
 			}
+			if len(blob) == 0 {
+				// rdbLoadObject refuses a node of no bytes, of either container
+				return nil, d.Corrupt("quicklist node of 0 bytes")
+			}
 			if container == containerPlain {
 				l.AppendPlain(blob)
 				continue

@@ -133,6 +133,7 @@ func loadNode(d *rdb.Decoder, s *keyspace.Stream, master keyspace.StreamID, lp [
 	if err != nil {
 		return d.Corrupt("stream node: %v", err)
 	}
+	r.IgnoreCount() // as Redis, which checks a node's entries, not its count
 	if !r.More() {
 		return d.Corrupt("empty listpack inside stream")
 	}

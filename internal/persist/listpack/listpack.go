@@ -307,6 +307,11 @@ func NewReader(p []byte) (*Reader, error) {
 // does not know it (65535 elements or more).
 func (r *Reader) Count() int { return r.count }
 
+// IgnoreCount makes the reader take the header's element count as
+// unknown: Redis's stream node check (streamValidateListpackIntegrity)
+// validates a listpack's header shallowly, without its count.
+func (r *Reader) IgnoreCount() { r.count = -1 }
+
 // More reports whether elements remain.
 func (r *Reader) More() bool { return r.p[r.off] != eof }
 

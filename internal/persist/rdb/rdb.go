@@ -278,11 +278,13 @@ func (d *Decoder) lenOrEnc() (n uint64, enc int, err error) {
 	return 0, -1, d.errorf("unknown length encoding %#x", b)
 }
 
-// Len reads a length.
+// Len reads a length. A string encoding's byte (0xC0 to 0xFF) where a
+// length is expected is the length of its low six bits, as in Redis's
+// rdbLoadLen (which does not ask whether the value was encoded).
 func (d *Decoder) Len() (uint64, error) {
 	n, enc, err := d.lenOrEnc()
 	if err == nil && enc >= 0 {
-		return 0, d.errorf("string encoding where a length was expected")
+		return uint64(enc), nil
 	}
 	return n, err
 }
@@ -327,6 +329,11 @@ func (d *Decoder) String() ([]byte, error) {
 		c, err := d.readN(int(clen))
 		if err != nil {
 			return nil, err
+		}
+		if ulen == 0 {
+			// Redis's lzf_decompress answers 0 on any error, which is then
+			// the expected length: the data is not looked at
+			return []byte{}, nil
 		}
 		out, err := LZFDecompress(c, int(ulen))
 		if err != nil {
