@@ -111,6 +111,11 @@ func (h *Handlers) scriptFlagsCheck(flags script.Flags, ro bool) string {
 	if flags&script.FlagNoWrites == 0 && ro {
 		return errROWriteFlag
 	}
+	if flags&script.FlagNoWrites == 0 {
+		if msg := h.Exec.ScriptDiskError(); msg != "" {
+			return msg
+		}
+	}
 	if flags&script.FlagNoWrites == 0 && g&exec.GuardNoReplicas != 0 {
 		return exec.ErrNoReplicas
 	}

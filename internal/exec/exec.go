@@ -91,6 +91,9 @@ type Executor struct {
 	// GuardIgnoreMaxmemory; guard.go): 0 on a master without
 	// min-replicas-to-write, so that Execute pays one atomic load for them.
 	Guard atomic.Uint32
+	// diskErr is why writes are refused while GuardDiskError is set
+	// (SetDiskError).
+	diskErr atomic.Pointer[DiskError]
 	// ScriptFlags, when set, gives the command flags of EVAL, EVALSHA,
 	// FCALL or their _RO forms called with args as Redis's
 	// getCommandFlags does. ok reports a script or function that declares

@@ -36,10 +36,76 @@ const (
 	// TrackLimit evicts keys from it, as Redis's processCommand calls
 	// trackingLimitUsedSlots. No command check.
 	GuardTrackLimit
+	// GuardDiskError: the server cannot persist (Redis's
+	// writeCommandsDeniedByDiskError): the last background save failed
+	// with stop-writes-on-bgsave-error yes and save points set (the
+	// persistence layer does not set it for an AOF write error yet,
+	// though DiskError words that case too). Write commands and PING get
+	// the MISCONF error SetDiskError gave.
+	GuardDiskError
 )
 
 // guardChecks are the Guard bits that refuse commands.
-const guardChecks = GuardReadOnly | GuardLoading | GuardMasterDown | GuardNoReplicas | GuardAsyncLoading
+const guardChecks = GuardReadOnly | GuardLoading | GuardMasterDown | GuardNoReplicas | GuardAsyncLoading | GuardDiskError
+
+// MISCONF errors (Redis 7.0 texts): ErrDiskRDB for a failed background
+// save, ErrDiskAOFPrefix followed by the error's text for the AOF; before
+// a script declaring flags runs, the script forms.
+const (
+	ErrDiskRDB             = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+	ErrDiskAOFPrefix       = "MISCONF Errors writing to the AOF file: "
+	ErrScriptDiskRDB       = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts."
+	ErrScriptDiskAOFPrefix = "MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: "
+)
+
+// DiskError describes why writes are refused (GuardDiskError).
+type DiskError struct {
+	// AOF is the AOF's write error text (strerror's form); empty for a
+	// failed background save.
+	AOF string
+}
+
+// Message is the error a refused command gets.
+func (d *DiskError) Message() string {
+	if d.AOF != "" {
+		return ErrDiskAOFPrefix + d.AOF
+	}
+	return ErrDiskRDB
+}
+
+// ScriptMessage is the error a script declaring flags without no-writes
+// gets before it runs (Redis's scriptPrepareForRun).
+func (d *DiskError) ScriptMessage() string {
+	if d.AOF != "" {
+		return ErrScriptDiskAOFPrefix + d.AOF
+	}
+	return ErrScriptDiskRDB
+}
+
+// SetDiskError sets the reason writes are refused, or clears it (nil),
+// with GuardDiskError.
+func (e *Executor) SetDiskError(d *DiskError) {
+	e.diskErr.Store(d)
+	e.SetGuard(GuardDiskError, d != nil)
+}
+
+// diskError is the current reason writes are refused; never nil while
+// GuardDiskError is set.
+func (e *Executor) diskError() *DiskError {
+	if d := e.diskErr.Load(); d != nil {
+		return d
+	}
+	return &DiskError{}
+}
+
+// ScriptDiskError is the error a script that may write gets before it
+// runs while the server cannot persist, or "".
+func (e *Executor) ScriptDiskError() string {
+	if e.Guard.Load()&GuardDiskError == 0 {
+		return ""
+	}
+	return e.diskError().ScriptMessage()
+}
 
 // Replica and replication errors (Redis 7.0 texts).
 const (
@@ -81,6 +147,8 @@ func (e *Executor) guard(g uint32, cl *command.Client, spec *command.Spec, args 
 	}
 	msg := ""
 	switch {
+	case g&GuardDiskError != 0 && (write || spec.Name == "ping"):
+		msg = e.diskError().Message()
 	case g&GuardNoReplicas != 0 && write:
 		msg = ErrNoReplicas
 	case g&GuardReadOnly != 0 && write:

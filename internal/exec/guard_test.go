@@ -71,6 +71,18 @@ func TestGuard(t *testing.T) {
 		{GuardNoReplicas, normal, "eval", "", []string{"-"}, nil},
 		{GuardNoReplicas, aof, "set", "", nil, nil},
 		{GuardIgnoreMaxmemory, normal, "set", "", nil, nil},
+		// MISCONF: writes and PING, before NOREPLICAS and READONLY
+		{GuardDiskError, normal, "set", ErrDiskRDB, nil, nil},
+		{GuardDiskError, normal, "ping", ErrDiskRDB, nil, nil},
+		{GuardDiskError, normal, "get", "", nil, nil},
+		{GuardDiskError, normal, "publish", "", nil, nil},
+		{GuardDiskError, master, "set", "", nil, nil},
+		{GuardDiskError, aof, "set", "", nil, nil},
+		{GuardDiskError | GuardNoReplicas | GuardReadOnly, normal, "set", ErrDiskRDB, nil, nil},
+		{GuardDiskError, normal, "eval", "", []string{""}, nil}, // its writes are refused inside
+		{GuardDiskError, normal, "eval", ErrDiskRDB, []string{"w"}, nil},
+		{GuardDiskError, normal, "eval", "", []string{"-"}, nil},
+		{GuardDiskError, normal, "exec", errExecAbortFor + ErrDiskRDB, nil, [][]string{{"set", "a", "1"}}},
 		{GuardIgnoreMaxmemory | GuardNoReplicas, normal, "set", ErrNoReplicas, nil, nil},
 		// EXEC: its queue's flags; outside MULTI, its own
 		{GuardNoReplicas, normal, "exec", "", nil, [][]string{{"get", "a"}}},
@@ -123,4 +135,33 @@ func TestGuard(t *testing.T) {
 	if g := e.Guard.Load(); g != GuardReadOnly {
 		t.Fatalf("Guard = %b after setting both and clearing LOADING", g)
 	}
+}
+
+// TestDiskErrorMessages: a failed background save and an AOF write error
+// give Redis's two MISCONF texts, for commands and for scripts declaring
+// flags; clearing the state lifts the guard.
+func TestDiskErrorMessages(t *testing.T) {
+	e := newTestExecutor(t)
+	cl := command.NewClient(1)
+	if e.Table.LookupString("set") == nil {
+		e.Table.Handle("set", func(*command.Ctx) {}) // the metadata's flags
+	}
+	set := e.Table.LookupString("set")
+	check := func(wantCmd, wantScript string) {
+		t.Helper()
+		if got := e.guard(e.Guard.Load(), cl, set, nil); got != wantCmd {
+			t.Errorf("guard: %q, want %q", got, wantCmd)
+		}
+		if got := e.ScriptDiskError(); got != wantScript {
+			t.Errorf("ScriptDiskError: %q, want %q", got, wantScript)
+		}
+	}
+	check("", "")
+	e.SetDiskError(&DiskError{})
+	check(ErrDiskRDB, ErrScriptDiskRDB)
+	e.SetDiskError(&DiskError{AOF: "No space left on device"})
+	check("MISCONF Errors writing to the AOF file: No space left on device",
+		"MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: No space left on device")
+	e.SetDiskError(nil)
+	check("", "")
 }

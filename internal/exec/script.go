@@ -267,6 +267,12 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		s.reject(spec, w, ErrReadOnlyReplica) // a read-only replica (guard.go)
 		return
 	}
+	if spec.Has(command.FlagWrite) && g&GuardDiskError != 0 && !s.wrote.Load() {
+		// the server cannot persist (MISCONF), unless the script
+		// already wrote, as Redis's scriptVerifyWriteCommandAllow
+		s.reject(spec, w, e.diskError().Message())
+		return
+	}
 	if spec.Has(command.FlagWrite) && g&GuardNoReplicas != 0 && !s.wrote.Load() {
 		// too few good replicas; a script that already wrote goes on,
 		// as Redis's scriptVerifyWriteCommandAllow

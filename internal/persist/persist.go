@@ -157,6 +157,13 @@ func (m *Manager) Start() error {
 	})
 	m.cfg.OnChange("repl-backlog-size", func(string) { m.resizeBacklog() })
 	m.startReplGuards() // min-replicas-to-write, replica-ignore-maxmemory (minreplicas.go)
+	for _, name := range []string{"stop-writes-on-bgsave-error", "save"} {
+		m.cfg.OnChange(name, func(string) {
+			m.mu.Lock()
+			m.refreshDiskErrorLocked()
+			m.mu.Unlock()
+		})
+	}
 	m.cfg.OnChange("appendonly", func(v string) {
 		var err error
 		if v == "yes" {
@@ -519,6 +526,7 @@ func (m *Manager) savedRDB(start time.Time, dirty int64, count bool, err error) 
 		return err
 	}
 	m.lastBgsaveTry = time.Now()
+	defer m.refreshDiskErrorLocked()
 	if err != nil {
 		m.lastBgsaveOK = false
 		m.log.Error("Failed saving the DB", "err", err)
@@ -932,6 +940,25 @@ func (m *Manager) StopAOF() error {
 }
 
 // ---- cron, shutdown, info ----
+
+// refreshDiskErrorLocked sets the executor's MISCONF state as Redis's
+// writeCommandsDeniedByDiskError does for snapshots: writes are refused
+// while the last background save failed, with stop-writes-on-bgsave-error
+// yes and save points set. It runs after each save, on the cron and when
+// one of those options changes. (Redis also refuses writes after an AOF
+// write error until a retry succeeds; Crescent's AOF writer does not
+// retry a failed write yet, so that state would never end: not done, see
+// persistence.md.) Requires m.mu.
+func (m *Manager) refreshDiskErrorLocked() {
+	var d *exec.DiskError
+	if !m.lastBgsaveOK && m.cfg.Bool("stop-writes-on-bgsave-error") && strings.TrimSpace(m.cfg.Get("save")) != "" {
+		d = &exec.DiskError{}
+	}
+	if d == nil && m.exec.Guard.Load()&exec.GuardDiskError == 0 {
+		return // the usual case: nothing to store
+	}
+	m.exec.SetDiskError(d)
+}
 
 // Cron runs the save policies, automatic AOF rewrites and scheduled jobs.
 func (m *Manager) Cron() {
