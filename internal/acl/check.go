@@ -49,21 +49,10 @@ func ErrNoPermCommand(name string) string {
 
 // keyPerms returns the permissions a key spec requires: read for access,
 // write for insert, delete and update.
-func keyPerms(ks *command.KeySpec) int {
-	p := 0
-	for _, f := range ks.Flags {
-		switch f {
-		case "access":
-			p |= permRead
-		case "insert", "delete", "update":
-			p |= permWrite
-		}
-	}
-	return p
-}
+func keyPerms(ks *command.KeySpec) int { return flagPerms(ks.Flags) }
 
-// flagPerms returns the permissions a key with these key flags requires,
-// as keyPerms.
+// flagPerms returns the permissions a key with these key flags requires:
+// read for access, write for insert, delete and update.
 func flagPerms(flags []string) int {
 	p := 0
 	for _, f := range flags {
