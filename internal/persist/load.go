@@ -193,7 +193,7 @@ func (m *Manager) Reload(save, merge bool, flush func()) (saveErr, loadErr error
 		var dirty int64
 		var err error
 		dirty, _, f, err = m.writeSnapshotFile(m.rdbPath(), fmt.Sprintf("temp-reload-%d.rdb", os.Getpid()), formatRDB, false, true, true, nil)
-		if err := m.savedRDB(start, dirty, false, err); err != nil {
+		if err := m.savedRDB(start, dirty, false, false, err); err != nil {
 			return err, nil
 		}
 	} else {

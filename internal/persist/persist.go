@@ -507,21 +507,23 @@ func (m *Manager) writeSnapshotFile(path, tmpName string, format snapFormat, aof
 	return dirty, size, rf, nil
 }
 
-// saveRDB writes dump.rdb and records the outcome.
-func (m *Manager) saveRDB() error {
+// saveRDB writes dump.rdb and records the outcome (bg: BGSAVE's, else
+// SAVE's or SHUTDOWN's).
+func (m *Manager) saveRDB(bg bool) error {
 	start := time.Now()
 	dirty, _, err := m.writeFileSnapshot(m.rdbPath(), fmt.Sprintf("temp-%d.rdb", os.Getpid()), formatRDB, false, nil)
-	return m.savedRDB(start, dirty, true, err)
+	return m.savedRDB(start, dirty, true, bg, err)
 }
 
-// savedRDB records the outcome of writing dump.rdb; count adds it to
-// rdb_saves and a failure to rdb_last_bgsave_status (SAVE and BGSAVE do,
-// DEBUG RELOAD does not).
-func (m *Manager) savedRDB(start time.Time, dirty int64, count bool, err error) error {
+// savedRDB records the outcome of writing dump.rdb: count adds it to
+// rdb_saves (SAVE and BGSAVE do, DEBUG RELOAD and FLUSHALL do not). A
+// success makes rdb_last_bgsave_status ok; only a failed background save
+// (bg) makes it err, and with it MISCONF, as in Redis, whose rdbSave
+// leaves the status alone when it fails (SAVE, SHUTDOWN, DEBUG RELOAD).
+func (m *Manager) savedRDB(start time.Time, dirty int64, count, bg bool, err error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err != nil && !count {
-		// DEBUG RELOAD's failed save leaves rdb_last_bgsave_status alone
+	if err != nil && !bg {
 		m.log.Error("Failed saving the DB", "err", err)
 		return err
 	}
@@ -550,7 +552,7 @@ func (m *Manager) savedRDB(start time.Time, dirty int64, count bool, err error) 
 func (m *Manager) SaveHeld(pending int64) error {
 	start := time.Now()
 	dirty, _, _, err := m.writeSnapshotFile(m.rdbPath(), fmt.Sprintf("temp-%d.rdb", os.Getpid()), formatRDB, false, true, false, nil)
-	return m.savedRDB(start, dirty+pending, false, err)
+	return m.savedRDB(start, dirty+pending, false, false, err)
 }
 
 // Save runs SAVE: a snapshot written before returning (other clients keep
@@ -563,7 +565,7 @@ func (m *Manager) Save() error {
 	}
 	m.bgsave = true
 	m.mu.Unlock()
-	err := m.saveRDB()
+	err := m.saveRDB(false)
 	m.mu.Lock()
 	m.bgsave = false
 	m.mu.Unlock()
@@ -597,7 +599,7 @@ func (m *Manager) startBgsaveLocked() {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		err := m.saveRDB()
+		err := m.saveRDB(true)
 		m.mu.Lock()
 		m.bgsave = false
 		m.lastBgsaveSecs = int64(time.Since(m.bgsaveStart).Seconds())
