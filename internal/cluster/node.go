@@ -83,6 +83,10 @@ type Local struct {
 	repl     Replication
 	changed  chan struct{} // a new view was published (follow)
 	mfPaused atomic.Bool   // writes paused for a replica's manual failover
+
+	// pub/sub across nodes (publish.go)
+	pub     pubPeers
+	deliver atomic.Pointer[func(shard bool, channel, message []byte)]
 }
 
 // rpcMagic opens a join-protocol connection on the bus (raft's own start
@@ -608,6 +612,8 @@ type rpcReq struct {
 	Known int       `json:"known,omitempty"`
 	// Forwarded: relayed once by a follower (not relayed again)
 	Forwarded bool `json:"fwd,omitempty"`
+	// Pub is a published message (T publish: publish.go)
+	Pub *pubMsg `json:"pub,omitempty"`
 }
 
 type rpcResp struct {
@@ -713,6 +719,10 @@ func (n *Local) route(nc net.Conn) {
 	}
 	var req rpcReq
 	var resp *rpcResp
+	if err := json.Unmarshal(line, &req); err == nil && req.T == "publish" {
+		n.servePublish(&req, br) // a stream of messages, no replies
+		return
+	}
 	if err := json.Unmarshal(line, &req); err != nil {
 		resp = &rpcResp{Err: "ERR bad cluster bus request"}
 	} else {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/crescent-db/crescent/internal/cluster"
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/pubsub"
 	"github.com/crescent-db/crescent/internal/resp"
@@ -123,13 +124,25 @@ func (h *Handlers) unsubscriber(k pubsub.Kind, reply string) command.Handler {
 	}
 }
 
+// publish is PUBLISH: this node's subscribers, then (cluster mode) every
+// other node's over the bus, as Redis's clusterPropagatePublish; outside
+// cluster mode, the replicas' through the replication stream. The reply
+// counts this node's receivers, as in Redis.
 func (h *Handlers) publish(c *command.Ctx) {
 	c.W.Int(int64(h.PubSub.PublishFrom(c.Args[1], c.Args[2], publisher(c))))
+	if h.Cluster != nil {
+		h.Cluster.Publish(false, 0, c.Args[1], c.Args[2])
+	}
 	c.ReplicasOnly = h.Exec.Cluster == nil
 }
 
+// spublish is SPUBLISH; in cluster mode the nodes of the channel's shard
+// (its slot's master and replicas) get it over the bus.
 func (h *Handlers) spublish(c *command.Ctx) {
 	c.W.Int(int64(h.PubSub.SPublishFrom(c.Args[1], c.Args[2], publisher(c))))
+	if h.Cluster != nil {
+		h.Cluster.Publish(true, cluster.KeySlot(c.Args[1]), c.Args[1], c.Args[2])
+	}
 	c.ReplicasOnly = h.Exec.Cluster == nil
 }
 

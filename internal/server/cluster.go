@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crescent-db/crescent/internal/cluster"
+	"github.com/crescent-db/crescent/internal/pubsub"
 )
 
 // startCluster starts this server's cluster node (cluster-enabled yes):
@@ -67,6 +68,14 @@ func (s *Server) startCluster() (stop func(), err error) {
 	s.cfg.OnChange("cluster-migration-barrier", migration)
 	s.exec.Cluster = n
 	s.cmds.Cluster = n
+	// messages published on other nodes, to this node's subscribers
+	n.SetDeliver(func(shard bool, channel, message []byte) {
+		if shard {
+			s.pubsub.SPublishFrom(channel, message, pubsub.Self{})
+		} else {
+			s.pubsub.PublishFrom(channel, message, pubsub.Self{})
+		}
+	})
 	if r := s.cmds.ClusterReplication(); r != nil {
 		n.SetReplication(r) // replicas and failover follow the configuration
 	}

@@ -225,6 +225,20 @@ func TestClusterReplicasAndFailover(t *testing.T) {
 	if strings.Count(shards, "$7\r\nreplica\r\n") != 3 || !strings.HasPrefix(shards, "*3\r\n") {
 		t.Fatalf("CLUSTER SHARDS: %q", shards)
 	}
+	// SPUBLISH reaches the shard's replicas over the bus (foo: slot
+	// 12182, node 2's, replicated by node 5), as Redis's
+	// clusterPropagatePublish; the reply counts the local receivers
+	sub := dialRaw(t, nodes[5].addr)
+	sub.mustDo("READONLY")
+	if r := sub.mustDo("SSUBSCRIBE", "foo"); r != "*3\r\n$10\r\nssubscribe\r\n$3\r\nfoo\r\n:1\r\n" {
+		t.Fatalf("SSUBSCRIBE on the replica: %q", r)
+	}
+	if r := cs[2].mustDo("SPUBLISH", "foo", "hi"); r != ":0\r\n" {
+		t.Fatalf("SPUBLISH on the master: %q", r)
+	}
+	if r := sub.read(10 * time.Second); r != "*3\r\n$8\r\nsmessage\r\n$3\r\nfoo\r\n$2\r\nhi\r\n" {
+		t.Fatalf("the replica's shard subscriber: %q", r)
+	}
 	for _, tc := range []struct {
 		c    int
 		cmd  []string
