@@ -255,7 +255,7 @@ func (h *Handlers) clientSetInfo(c *command.Ctx) {
 // own batch's replies and query buffer); nil otherwise.
 func (h *Handlers) clientInfoLine(cl, from *command.Client, self [][]byte, now int64) string {
 	v := cl.ViewFrom(from)
-	if cl.Flags&command.ClientScript != 0 {
+	if v.Flags&command.ClientScript != 0 { // only ever its own CLIENT INFO
 		return h.scriptClientLine(cl, v, now)
 	}
 	flags := ""
