@@ -135,8 +135,14 @@ func TestTrackingNoloopServerDeletes(t *testing.T) {
 			// (Crescent's eviction samples may miss the key at first)
 			c0([]string{"EXISTS", "a"}), ctl("MAXMEMORY"), c0([]string{"SETRANGE", "b", "399999", "y"}),
 			c0([]string{"PING"}), c0([]string{"PING"})}, true},
+		// the cron cuts the table too, with no current client (Redis's
+		// serverCron as well): paused, so that the cut is the PING's (a
+		// cron tick in between sent a NOLOOP client the key, once, under
+		// load)
 		{"table eviction before its command", []step{
-			c0([]string{"MGET", "a", "b"}), ctl("CONFIG", "SET", "tracking-table-max-keys", "1"), c0([]string{"PING"})}, false},
+			c0([]string{"MGET", "a", "b"}), ctl("DEBUG", "PAUSE-CRON", "1"),
+			ctl("CONFIG", "SET", "tracking-table-max-keys", "1"), c0([]string{"PING"}),
+			ctl("DEBUG", "PAUSE-CRON", "0")}, false},
 	}
 	p := StartPair(t, "--enable-debug-command", "yes")
 	for _, tc := range cases {
@@ -190,6 +196,7 @@ func TestTrackingNoloopServerDeletes(t *testing.T) {
 					ctl.MustDo(t, "CONFIG", "SET", "maxmemory-policy", "noeviction")
 					ctl.MustDo(t, "CONFIG", "SET", "tracking-table-max-keys", "0")
 					ctl.MustDo(t, "DEBUG", "SET-ACTIVE-EXPIRE", "1")
+					ctl.MustDo(t, "DEBUG", "PAUSE-CRON", "0")
 					ctl.Close()
 					c0.Close()
 					// the table's evicted key is random
