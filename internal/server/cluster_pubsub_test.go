@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,26 +12,7 @@ import (
 // carries it over the cluster bus), while its reply counts this node's
 // receivers only, as Redis's.
 func TestClusterPubSub(t *testing.T) {
-	addrs := make([]string, 3)
-	cs := make([]*rawConn, 3)
-	for i := range addrs {
-		addrs[i] = startClusterNode(t)
-		cs[i] = dialRaw(t, addrs[i])
-	}
-	for _, a := range addrs[1:] {
-		if r := cs[0].mustDo("CLUSTER", "MEET", "127.0.0.1", portOf(a), busPortOf(t, cs, a, addrs)); r != "+OK\r\n" {
-			t.Fatalf("MEET: %q", r)
-		}
-	}
-	ranges := [][2]int{{0, 5460}, {5461, 10922}, {10923, 16383}}
-	for i, c := range cs {
-		if r := c.mustDo("CLUSTER", "ADDSLOTSRANGE", strconv.Itoa(ranges[i][0]), strconv.Itoa(ranges[i][1])); r != "+OK\r\n" {
-			t.Fatalf("node %d ADDSLOTSRANGE: %q", i, r)
-		}
-	}
-	for _, a := range addrs {
-		waitClusterOK(t, a, 3)
-	}
+	addrs, _, cs := formThreeMasters(t)
 	subs := make([]*rawConn, 3)
 	for i, a := range addrs {
 		subs[i] = dialRaw(t, a)

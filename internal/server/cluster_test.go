@@ -147,31 +147,7 @@ func TestClusterSingleNode(t *testing.T) {
 }
 
 func TestClusterThreeNodes(t *testing.T) {
-	var srvs []*server.Server
-	var addrs []string
-	for i := 0; i < 3; i++ {
-		a, s := startCrescent(t, "cluster-enabled", "yes", "cluster-port", strconv.Itoa(freePort(t)),
-			"cluster-node-timeout", "3000")
-		addrs, srvs = append(addrs, a), append(srvs, s)
-	}
-	cs := make([]*rawConn, 3)
-	for i, a := range addrs {
-		cs[i] = dialRaw(t, a)
-	}
-	for _, a := range addrs[1:] {
-		if r := cs[0].mustDo("CLUSTER", "MEET", "127.0.0.1", portOf(a), busPortOf(t, cs, a, addrs)); r != "+OK\r\n" {
-			t.Fatalf("MEET: %q", r)
-		}
-	}
-	ranges := [][2]int{{0, 5460}, {5461, 10922}, {10923, 16383}}
-	for i, c := range cs {
-		if r := c.mustDo("CLUSTER", "ADDSLOTSRANGE", strconv.Itoa(ranges[i][0]), strconv.Itoa(ranges[i][1])); r != "+OK\r\n" {
-			t.Fatalf("node %d ADDSLOTSRANGE: %q", i, r)
-		}
-	}
-	for _, a := range addrs {
-		waitClusterOK(t, a, 3)
-	}
+	addrs, srvs, cs := formThreeMasters(t)
 	// foo is in slot 12182: node 2's
 	if r := cs[0].mustDo("GET", "foo"); r != "-MOVED 12182 "+addrs[2]+"\r\n" {
 		t.Fatalf("GET foo on node 0: %q", r)
@@ -339,6 +315,37 @@ func TestClusterThreeNodes(t *testing.T) {
 
 // busPortOf returns the cluster bus port of the node at addr (from its
 // own CLUSTER NODES line).
+// formThreeMasters starts three cluster nodes, joins them and gives each
+// a third of the slots (0-5460, 5461-10922, 10923-16383), then waits for
+// cluster_state ok on all: their addresses, servers and a connection to
+// each.
+func formThreeMasters(t *testing.T) ([]string, []*server.Server, []*rawConn) {
+	t.Helper()
+	addrs := make([]string, 3)
+	srvs := make([]*server.Server, 3)
+	cs := make([]*rawConn, 3)
+	for i := range addrs {
+		addrs[i], srvs[i] = startCrescent(t, "cluster-enabled", "yes", "cluster-port", strconv.Itoa(freePort(t)),
+			"cluster-node-timeout", "3000")
+		cs[i] = dialRaw(t, addrs[i])
+	}
+	for _, a := range addrs[1:] {
+		if r := cs[0].mustDo("CLUSTER", "MEET", "127.0.0.1", portOf(a), busPortOf(t, cs, a, addrs)); r != "+OK\r\n" {
+			t.Fatalf("MEET: %q", r)
+		}
+	}
+	ranges := [][2]int{{0, 5460}, {5461, 10922}, {10923, 16383}}
+	for i, c := range cs {
+		if r := c.mustDo("CLUSTER", "ADDSLOTSRANGE", strconv.Itoa(ranges[i][0]), strconv.Itoa(ranges[i][1])); r != "+OK\r\n" {
+			t.Fatalf("node %d ADDSLOTSRANGE: %q", i, r)
+		}
+	}
+	for _, a := range addrs {
+		waitClusterOK(t, a, 3)
+	}
+	return addrs, srvs, cs
+}
+
 func busPortOf(t *testing.T, cs []*rawConn, addr string, addrs []string) string {
 	t.Helper()
 	for i, a := range addrs {
