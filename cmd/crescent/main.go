@@ -97,6 +97,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	// A file past RLIMIT_FSIZE gets EFBIG instead of killing the process:
+	// the AOF writer then reports the error (MISCONF) and retries.
+	signal.Ignore(syscall.SIGXFSZ)
 	srv, err := server.New(cfg, logger, cfgFile)
 	if err != nil {
 		return err

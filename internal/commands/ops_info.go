@@ -4,16 +4,15 @@ package commands
 // memory breakdown.
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/exec"
+	"github.com/crescent-db/crescent/internal/oserr"
 	"github.com/crescent-db/crescent/internal/pubsub"
 )
 
@@ -206,20 +205,10 @@ func (h *Handlers) debugConfigRewriteForceAll(c *command.Ctx) {
 		return
 	}
 	if err := h.rewriteConfig(true); err != nil {
-		c.Error("ERR CONFIG-REWRITE-FORCE-ALL failed: " + errnoText(err))
+		c.Error("ERR CONFIG-REWRITE-FORCE-ALL failed: " + oserr.Text(err))
 		return
 	}
 	c.W.OK()
-}
-
-// errnoText is strerror's text for err's errno, else err's text.
-func errnoText(err error) string {
-	var no syscall.Errno
-	if errors.As(err, &no) {
-		s := no.Error()
-		return strings.ToUpper(s[:1]) + s[1:]
-	}
-	return err.Error()
 }
 
 // rewriteConfig rewrites the config file with the ACL's users (unless an

@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/crescent-db/crescent/internal/glob"
+	"github.com/crescent-db/crescent/internal/oserr"
 	"github.com/crescent-db/crescent/internal/persist/listpack"
 	"github.com/crescent-db/crescent/internal/resp"
 )
@@ -521,7 +522,7 @@ func chdirError(err error) string {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		if en, ok := pe.Err.(syscall.Errno); ok {
-			return strerrorText(en)
+			return oserr.Strerror(en)
 		}
 	}
 	return err.Error()

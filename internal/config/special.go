@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // Validators and setters of Redis 7.0's special directives (config.c).
@@ -277,13 +276,4 @@ func mantissa(s string) string {
 func isHexOrInfWord(s string) bool {
 	l := strings.ToLower(s)
 	return l == "inf" || l == "infinity"
-}
-
-// strerrorText is glibc's strerror text for errno e.
-func strerrorText(e syscall.Errno) string {
-	s := e.Error()
-	if s != "" {
-		s = strings.ToUpper(s[:1]) + s[1:]
-	}
-	return s
 }

@@ -38,10 +38,9 @@ const (
 	GuardTrackLimit
 	// GuardDiskError: the server cannot persist (Redis's
 	// writeCommandsDeniedByDiskError): the last background save failed
-	// with stop-writes-on-bgsave-error yes and save points set (the
-	// persistence layer does not set it for an AOF write error yet,
-	// though DiskError words that case too). Write commands and PING get
-	// the MISCONF error SetDiskError gave.
+	// with stop-writes-on-bgsave-error yes and save points set, or an
+	// AOF write or fsync failed and has not succeeded since. Write
+	// commands and PING get the MISCONF error SetDiskError gave.
 	GuardDiskError
 )
 

@@ -43,6 +43,15 @@ type Manager struct {
 
 	aofw atomic.Pointer[aof.Writer] // nil while the AOF is off
 
+	// diskMu orders the updates of the executor's MISCONF state
+	// (setDiskError); rdbDiskErr is its snapshot part, set under m.mu.
+	diskMu     sync.Mutex
+	rdbDiskErr atomic.Bool
+
+	// Exit ends the process after an AOF error appendfsync always cannot
+	// recover from (os.Exit unless a test replaces it).
+	Exit func(code int)
+
 	mu               sync.Mutex // job state, manifest
 	manifest         *aof.Manifest
 	aofOn            bool
@@ -125,7 +134,7 @@ type FunctionLibraries interface {
 // New returns a manager; call Load, then Start.
 func New(cfg *config.Config, log *slog.Logger, store *keyspace.Store, ex *exec.Executor, codecs *rdb.Codecs, version string) *Manager {
 	m := &Manager{cfg: cfg, log: log, store: store, exec: ex, codecs: codecs, version: version,
-		lastSave: time.Now().Unix(), lastBgsaveOK: true, lastRewriteOK: true, lastBgsaveSecs: -1, lastRewriteSecs: -1}
+		lastSave: time.Now().Unix(), lastBgsaveOK: true, lastRewriteOK: true, lastBgsaveSecs: -1, lastRewriteSecs: -1, Exit: os.Exit}
 	m.repl.id, m.repl.id2, m.repl.off2, m.repl.lastDB, m.repl.stop = newReplID(), zeroReplID, -1, -1, make(chan struct{})
 	return m
 }
@@ -688,7 +697,7 @@ func (m *Manager) openAOFAtStart() error {
 		m.aofPrevSize += m.fileSize(fi.Name)
 	}
 	m.aofRewriteBase = m.aofPrevSize + size
-	w := aof.NewWriter(f, size, aof.ParsePolicy(m.cfg.Get("appendfsync")), m.aofStart)
+	w := aof.NewWriter(f, size, aof.ParsePolicy(m.cfg.Get("appendfsync")), m.aofStart, m.aofHooks())
 	m.aofw.Store(w)
 	m.aofOn = true
 	m.deleteHistoryAtStart()
@@ -753,7 +762,7 @@ func (m *Manager) rewriteLocked(sync bool) error {
 	}
 	preamble := m.cfg.Bool("aof-use-rdb-preamble")
 	base := aof.FileInfo{Name: aof.BaseName(prefix, baseSeq, preamble), Seq: baseSeq, Type: aof.TypeBase}
-	var oldFile *os.File
+	var oldFile aof.File
 	atCut := func() error {
 		if newFile == nil {
 			return nil
@@ -763,6 +772,14 @@ func (m *Manager) rewriteLocked(sync bool) error {
 			defer m.mu.Unlock()
 		}
 		if w != nil {
+			// what is buffered belongs to the old incr file: if it cannot
+			// be written there (the disk is full), the rewrite fails here,
+			// before the manifest names a new incr file
+			if err := w.Flush(); err != nil {
+				newFile.Close()
+				os.Remove(filepath.Join(dir, newIncr.Name))
+				return fmt.Errorf("writing the AOF before the rewrite's cut: %w", err)
+			}
 			// writes from now on go to the new incr file; the manifest must
 			// name it before anything there is acknowledged
 			mf := old.Clone()
@@ -771,11 +788,15 @@ func (m *Manager) rewriteLocked(sync bool) error {
 				return err
 			}
 			var err error
-			oldFile, err = w.Switch(newFile)
+			if oldFile, err = w.Switch(newFile); err != nil {
+				// only a write failing between Flush and here: the new
+				// file stays empty and last in the manifest
+				newFile.Close()
+			}
 			m.manifest = mf
 			return err
 		}
-		nw := aof.NewWriter(newFile, 0, aof.ParsePolicy(m.cfg.Get("appendfsync")), m.aofStart)
+		nw := aof.NewWriter(newFile, 0, aof.ParsePolicy(m.cfg.Get("appendfsync")), m.aofStart, m.aofHooks())
 		m.aofw.Store(nw)
 		return nil
 	}
@@ -938,28 +959,56 @@ func (m *Manager) StopAOF() error {
 		return nil
 	}
 	m.aofStart = w.End()
-	return w.Close()
+	err := w.Close()
+	m.setDiskError() // an AOF error no longer refuses writes
+	return err
 }
 
 // ---- cron, shutdown, info ----
 
-// refreshDiskErrorLocked sets the executor's MISCONF state as Redis's
-// writeCommandsDeniedByDiskError does for snapshots: writes are refused
-// while the last background save failed, with stop-writes-on-bgsave-error
-// yes and save points set. It runs after each save, on the cron and when
-// one of those options changes. (Redis also refuses writes after an AOF
-// write error until a retry succeeds; Crescent's AOF writer does not
-// retry a failed write yet, so that state would never end: not done, see
-// persistence.md.) Requires m.mu.
+// refreshDiskErrorLocked updates the snapshot part of the MISCONF state:
+// as Redis's writeCommandsDeniedByDiskError, writes are refused while the
+// last background save failed, with stop-writes-on-bgsave-error yes and
+// save points set. It runs after each save, on the cron and when one of
+// those options changes. Requires m.mu.
 func (m *Manager) refreshDiskErrorLocked() {
+	m.rdbDiskErr.Store(!m.lastBgsaveOK && m.cfg.Bool("stop-writes-on-bgsave-error") && strings.TrimSpace(m.cfg.Get("save")) != "")
+	m.setDiskError()
+}
+
+// setDiskError sets the executor's MISCONF state: the snapshot's error
+// first, then the AOF writer's (a failed write, until a retry succeeds,
+// or a failed everysec fsync, until one succeeds). The AOF writer calls
+// it when its status changes (aof.Hooks.StatusChanged); it needs no m.mu.
+func (m *Manager) setDiskError() {
+	m.diskMu.Lock()
+	defer m.diskMu.Unlock()
 	var d *exec.DiskError
-	if !m.lastBgsaveOK && m.cfg.Bool("stop-writes-on-bgsave-error") && strings.TrimSpace(m.cfg.Get("save")) != "" {
+	if m.rdbDiskErr.Load() {
 		d = &exec.DiskError{}
+	} else if w := m.aofw.Load(); w != nil {
+		if ok, text := w.Status(); !ok {
+			d = &exec.DiskError{AOF: text}
+		}
 	}
 	if d == nil && m.exec.Guard.Load()&exec.GuardDiskError == 0 {
 		return // the usual case: nothing to store
 	}
 	m.exec.SetDiskError(d)
+}
+
+// aofHooks connect an AOF writer to the server: its warnings to the log,
+// its status to MISCONF, and its fatal errors (appendfsync always) to the
+// process's exit, as Redis's flushAppendOnlyFile.
+func (m *Manager) aofHooks() aof.Hooks {
+	return aof.Hooks{
+		Log:           m.log,
+		StatusChanged: m.setDiskError,
+		Fatal: func(msg string) {
+			m.log.Error(msg)
+			m.Exit(1)
+		},
+	}
 }
 
 // Cron runs the save policies, automatic AOF rewrites and scheduled jobs.
@@ -1080,9 +1129,7 @@ func (m *Manager) Info() []string {
 	writeOK := true
 	w := m.aofw.Load()
 	if w != nil {
-		if e := w.LastWriteErr.Load(); e != nil {
-			writeOK = false
-		}
+		writeOK, _ = w.Status()
 	}
 	lines := []string{
 		"loading:" + b(m.loading.Load()),

@@ -163,7 +163,7 @@ func TestWriterGroupCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := NewWriter(f, 0, FsyncAlways, 0)
+	w := NewWriter(f, 0, FsyncAlways, 0, Hooks{})
 	end1 := w.Append(0, [][][]byte{{[]byte("SET"), []byte("a"), []byte("1")}})
 	end2 := w.Append(1, [][][]byte{{[]byte("SET"), []byte("b"), []byte("2")}, {[]byte("DEL"), []byte("a")}})
 	if err := w.WaitDurable(end2); err != nil {
@@ -200,7 +200,7 @@ func TestWriterGroupCommit(t *testing.T) {
 
 func BenchmarkAppend(b *testing.B) {
 	f, _ := os.Create(filepath.Join(b.TempDir(), "x.aof"))
-	w := NewWriter(f, 0, FsyncNo, 0)
+	w := NewWriter(f, 0, FsyncNo, 0, Hooks{})
 	defer w.Close()
 	cmd := [][][]byte{{[]byte("SET"), []byte("key:000123"), []byte("value")}}
 	b.ReportAllocs()
