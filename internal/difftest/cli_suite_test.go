@@ -156,6 +156,9 @@ func TestRedisCLISuite(t *testing.T) {
 	}
 	t.Run("dump piped into restore", func(t *testing.T) { cliDumpRestore(t, bin, p) })
 	t.Run("large pipe", func(t *testing.T) { cliLargePipe(t, bin, p) })
+	for _, diskless := range []string{"no", "yes"} {
+		t.Run("replica diskless "+diskless, func(t *testing.T) { cliReplica(t, bin, p, diskless) })
+	}
 	for _, tty := range []bool{true, false} {
 		t.Run(fmt.Sprintf("subscribed mode tty %v", tty), func(t *testing.T) { cliSubscribed(t, bin, p, tty) })
 	}
@@ -280,5 +283,55 @@ func pollUntil(t *testing.T, cond func() bool) {
 			t.Fatal("difftest: condition not met within 10 s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+var reSyncBytes = regexp.MustCompile(`(after|discarding) [0-9]+ bytes`)
+
+// cliReplica: redis-cli --replica (REPLCONF rdb-filter-only "": an RDB
+// without data, then the stream), 100 SETs, then CLIENT KILL TYPE slave,
+// with repl-diskless-sync yes and no. Redis sends the RDB in the EOF form
+// for such a filter and starts the stream at the replica's first ACK; as
+// redis-cli reads a reply to its REPLCONF ACK, the stream's first command
+// (a SELECT) is swallowed, on both. The replicas' PING period is set
+// long, so that no PING takes that place.
+func cliReplica(t *testing.T, bin string, p *Pair, diskless string) {
+	stdbuf, err := exec.LookPath("stdbuf")
+	if err != nil {
+		t.Skip("stdbuf not found: --replica runs until killed and its output is buffered")
+	}
+	var outs [2]string
+	for i, s := range []*Server{p.Redis, p.Crescent} {
+		c := Dial(t, s)
+		c.MustDo(t, "CONFIG", "SET", "repl-diskless-sync", diskless, "repl-diskless-sync-delay", "0", "repl-ping-replica-period", "3600")
+		c.MustDo(t, "SELECT", "9")
+		c.MustDo(t, "SET", "in-rdb", "1") // left out by the filter
+		host, port, _ := net.SplitHostPort(s.Addr)
+		cmd := exec.Command(stdbuf, "-oL", bin, "-h", host, "-p", port, "--replica")
+		var out lockedBuffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		pollUntil(t, func() bool { return strings.Contains(out.String(), "Logging commands from master") })
+		for j := 0; j < 100; j++ {
+			c.MustDo(t, "SET", "test-key", fmt.Sprintf("test-value-%d", j))
+		}
+		pollUntil(t, func() bool { return strings.Contains(out.String(), "test-value-99") })
+		c.MustDo(t, "CLIENT", "KILL", "TYPE", "slave")
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			t.Errorf("%s: redis-cli --replica still runs after CLIENT KILL TYPE slave", s.Name)
+		}
+		outs[i] = reSyncBytes.ReplaceAllString(out.String(), "$1 N bytes")
+		c.MustDo(t, "CONFIG", "SET", "repl-ping-replica-period", "10")
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("redis:\n%s\ncrescent:\n%s\n%s", outs[0], outs[1], lineDiff(outs[0], outs[1]))
 	}
 }
