@@ -158,6 +158,11 @@ func TestRedisCLISuite(t *testing.T) {
 	t.Run("large pipe", func(t *testing.T) { cliLargePipe(t, bin, p) })
 	for _, diskless := range []string{"no", "yes"} {
 		t.Run("replica diskless "+diskless, func(t *testing.T) { cliReplica(t, bin, p, diskless) })
+		for _, functions := range []bool{false, true} {
+			t.Run(fmt.Sprintf("rdb reloaded functions %v diskless %s", functions, diskless), func(t *testing.T) {
+				cliRDBReload(t, bin, p, diskless, functions)
+			})
+		}
 	}
 	for _, tty := range []bool{true, false} {
 		t.Run(fmt.Sprintf("subscribed mode tty %v", tty), func(t *testing.T) { cliSubscribed(t, bin, p, tty) })
@@ -330,6 +335,47 @@ func cliReplica(t *testing.T, bin string, p *Pair, diskless string) {
 		}
 		outs[i] = reSyncBytes.ReplaceAllString(out.String(), "$1 N bytes")
 		c.MustDo(t, "CONFIG", "SET", "repl-ping-replica-period", "10")
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("redis:\n%s\ncrescent:\n%s\n%s", outs[0], outs[1], lineDiff(outs[0], outs[1]))
+	}
+}
+
+// cliRDBReload: the RDB redis-cli --rdb or --functions-rdb received
+// replaces the server's own dump.rdb, and DEBUG RELOAD NOSAVE loads it
+// into the same server: what was written after the transfer is gone,
+// the library and (with --rdb) the keys of the transfer are back.
+func cliRDBReload(t *testing.T, bin string, p *Pair, diskless string, functions bool) {
+	flag := "--rdb"
+	if functions {
+		flag = "--functions-rdb"
+	}
+	var outs [2]string
+	for i, s := range []*Server{p.Redis, p.Crescent} {
+		c := Dial(t, s)
+		c.MustDo(t, "CONFIG", "SET", "repl-diskless-sync", diskless, "repl-diskless-sync-delay", "0")
+		c.MustDo(t, "FLUSHALL")
+		c.MustDo(t, "FUNCTION", "FLUSH")
+		c.MustDo(t, "DEBUG", "POPULATE", "2000", "key", "100")
+		c.MustDo(t, "FUNCTION", "LOAD", "#!lua name=lib1\nredis.register_function('func1', function() return 123 end)")
+		v, _, _ := Parse(c.MustDo(t, "CONFIG", "GET", "dir"))
+		dir := string(v.Elems[1].Str)
+		file := filepath.Join(dir, "cli.rdb")
+		out, code := cliEnvRun(t, bin, s, nil, nil, flag, file)
+		if !strings.Contains(out, "Transfer finished with success") {
+			t.Errorf("%s: redis-cli %s: exit %d, %q", s.Name, flag, code, out)
+		}
+		if err := os.Rename(file, filepath.Join(dir, "dump.rdb")); err != nil {
+			t.Fatal(err)
+		}
+		c.MustDo(t, "SET", "should-not-exist", "1")
+		c.MustDo(t, "FUNCTION", "LOAD", "#!lua name=should_not_exist_func\nredis.register_function('should_not_exist_func', function() return 456 end)")
+		var b strings.Builder
+		for _, cmd := range [][]string{{"DEBUG", "RELOAD", "NOSAVE"}, {"GET", "should-not-exist"}, {"FUNCTION", "LIST"}, {"DBSIZE"}, {"GET", "key:1999"}} {
+			fmt.Fprintf(&b, "%v: %q\n", cmd, c.MustDo(t, cmd...))
+		}
+		outs[i] = b.String()
+		c.MustDo(t, "FLUSHALL")
 	}
 	if outs[0] != outs[1] {
 		t.Errorf("redis:\n%s\ncrescent:\n%s\n%s", outs[0], outs[1], lineDiff(outs[0], outs[1]))
