@@ -154,6 +154,7 @@ func TestRedisCLISuite(t *testing.T) {
 			}
 		})
 	}
+	t.Run("auth", func(t *testing.T) { cliAuth(t, bin, p) })
 	t.Run("dump piped into restore", func(t *testing.T) { cliDumpRestore(t, bin, p) })
 	t.Run("large pipe", func(t *testing.T) { cliLargePipe(t, bin, p) })
 	for _, diskless := range []string{"no", "yes"} {
@@ -376,6 +377,53 @@ func cliRDBReload(t *testing.T, bin string, p *Pair, diskless string, functions 
 		}
 		outs[i] = b.String()
 		c.MustDo(t, "FLUSHALL")
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("redis:\n%s\ncrescent:\n%s\n%s", outs[0], outs[1], lineDiff(outs[0], outs[1]))
+	}
+}
+
+// cliAuth: redis-cli's ways to authenticate (-a, --user/--pass, -u with
+// a user, without one and a database, AUTH typed in the interactive
+// mode) against requirepass, with right and wrong passwords.
+func cliAuth(t *testing.T, bin string, p *Pair) {
+	runs := []struct {
+		stdin string
+		args  []string
+	}{
+		{"", []string{"-a", "wrong", "ping"}},
+		{"", []string{"-a", "pw", "ping"}},
+		{"", []string{"--user", "default", "--pass", "pw", "--no-auth-warning", "ping"}},
+		{"", []string{"--user", "nouser", "--pass", "pw", "--no-auth-warning", "ping"}},
+		{"", []string{"ping"}},
+		{"", []string{"-u", "redis://default:pw@HOSTPORT/3", "--no-auth-warning", "client", "info"}},
+		{"", []string{"-u", "redis://:pw@HOSTPORT/3", "--no-auth-warning", "ping"}},
+		{"auth pw\nping\nauth x\nselect 2\nping\nauth default pw\nauth a b c\n", nil},
+	}
+	reClientInfo := regexp.MustCompile(`id=[0-9]+ addr=\S+ laddr=\S+ fd=[0-9]+ name= age=[0-9]+ idle=[0-9]+`)
+	var outs [2]string
+	for i, s := range []*Server{p.Redis, p.Crescent} {
+		c := Dial(t, s)
+		c.MustDo(t, "CONFIG", "SET", "requirepass", "pw")
+		var b strings.Builder
+		for _, r := range runs {
+			args := make([]string, len(r.args))
+			for j, a := range r.args {
+				args[j] = strings.ReplaceAll(a, "HOSTPORT", s.Addr)
+			}
+			out, code := cliEnvRun(t, bin, s, []string{"FAKETTY=1"}, []byte(r.stdin), args...)
+			// CLIENT INFO: the fields that tell who and where
+			out = reClientInfo.ReplaceAllString(out, "CLIENT")
+			if k := strings.Index(out, " qbuf="); k >= 0 {
+				if e := strings.Index(out[k:], " user="); e >= 0 {
+					out = out[:k] + out[k+e:]
+				}
+			}
+			fmt.Fprintf(&b, "%q %q -> exit %d\n%s\n", r.stdin, r.args, code, out)
+		}
+		c.MustDo(t, "AUTH", "pw")
+		c.MustDo(t, "CONFIG", "SET", "requirepass", "")
+		outs[i] = b.String()
 	}
 	if outs[0] != outs[1] {
 		t.Errorf("redis:\n%s\ncrescent:\n%s\n%s", outs[0], outs[1], lineDiff(outs[0], outs[1]))
