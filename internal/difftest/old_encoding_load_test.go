@@ -254,6 +254,12 @@ func oldEncodingState(t *testing.T, addr string) string {
 		}
 		digest, _ := c.Do("DEBUG", "DIGEST-VALUE", k)
 		fmt.Fprintf(&b, "%s %q %q ttl %q %q %.200q\n", k, typ, enc, ttl, digest, body)
+		// the converted value's serialization, where it has one layout
+		// (a hash table's order is each server's own)
+		if e := string(enc); strings.Contains(e, "listpack") || strings.Contains(e, "intset") || strings.Contains(e, "quicklist") {
+			dump, _ := c.Do("DUMP", k)
+			fmt.Fprintf(&b, "  DUMP %x\n", dump)
+		}
 	}
 	return b.String()
 }
