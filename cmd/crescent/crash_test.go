@@ -117,6 +117,24 @@ func TestCrashReports(t *testing.T) {
 			t.Errorf("no crash report in the log file:\n%s\n(stderr: %.300s)", log, p.stderr.String())
 		}
 	})
+	t.Run("crash-log-enabled no: no report in the log file", func(t *testing.T) {
+		p := startServerProc(t, "--logfile", "crescent.log", "--crash-log-enabled", "no")
+		if err := p.cmd.Process.Signal(syscall.SIGABRT); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the server survived SIGABRT")
+		}
+		log, err := os.ReadFile(filepath.Join(p.dir, "crescent.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(log, []byte("SIGABRT")) {
+			t.Errorf("a crash report in the log file with crash-log-enabled no:\n%.300s", log)
+		}
+	})
 	t.Run("SIGALRM is survived", func(t *testing.T) {
 		p := startServerProc(t)
 		if err := p.cmd.Process.Signal(syscall.SIGALRM); err != nil {

@@ -89,8 +89,11 @@ func run(args []string) error {
 		// a crash report (a panic, a fatal error, the goroutine dump of
 		// SIGABRT or SIGQUIT) goes to the log file too, where a user
 		// looks for it, as Redis writes its crash report to its log
-		if err := debug.SetCrashOutput(f, debug.CrashOptions{}); err != nil {
-			return fmt.Errorf("crash output to the log file: %w", err)
+		// unless crash-log-enabled is no (read at startup only)
+		if cfg.Bool("crash-log-enabled") {
+			if err := debug.SetCrashOutput(f, debug.CrashOptions{}); err != nil {
+				return fmt.Errorf("crash output to the log file: %w", err)
+			}
 		}
 	}
 	level := slog.LevelInfo
