@@ -155,6 +155,23 @@ func TestRedisCLISuite(t *testing.T) {
 		})
 	}
 	t.Run("auth", func(t *testing.T) { cliAuth(t, bin, p) })
+	// INFO's full text differs by nature; each line must come out raw,
+	// as a section header, a field or an empty line (redis-cli.tcl)
+	t.Run("interactive info everything raw", func(t *testing.T) {
+		infoLine := regexp.MustCompile("^\r$|^#|^[^#:]+:")
+		for _, s := range []*Server{p.Redis, p.Crescent} {
+			out, code := cliEnvRun(t, bin, s, []string{"FAKETTY=1"}, []byte("info everything\n"))
+			lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+			if code != 0 || len(lines) < 50 {
+				t.Fatalf("%s: exit %d, %d lines", s.Name, code, len(lines))
+			}
+			for _, l := range lines {
+				if !infoLine.MatchString(l) {
+					t.Errorf("%s: malformed INFO line %q", s.Name, l)
+				}
+			}
+		}
+	})
 	t.Run("dump piped into restore", func(t *testing.T) { cliDumpRestore(t, bin, p) })
 	t.Run("large pipe", func(t *testing.T) { cliLargePipe(t, bin, p) })
 	for _, diskless := range []string{"no", "yes"} {
