@@ -183,7 +183,9 @@ func TestRedisCLISuite(t *testing.T) {
 		}
 	}
 	for _, tty := range []bool{true, false} {
-		t.Run(fmt.Sprintf("subscribed mode tty %v", tty), func(t *testing.T) { cliSubscribed(t, bin, p, tty) })
+		for _, resp3 := range []bool{false, true} {
+			t.Run(fmt.Sprintf("subscribed mode tty %v resp3 %v", tty, resp3), func(t *testing.T) { cliSubscribed(t, bin, p, tty, resp3) })
+		}
 	}
 }
 
@@ -268,7 +270,8 @@ func (l *lockedBuffer) String() string {
 // cliSubscribed: SUBSCRIBE in the interactive mode puts redis-cli 7.0 in
 // its reading loop until killed; the subscription replies, then messages
 // published meanwhile (one of them binary), are compared.
-func cliSubscribed(t *testing.T, bin string, p *Pair, tty bool) {
+func cliSubscribed(t *testing.T, bin string, p *Pair, tty, resp3 bool) {
+	helloID := regexp.MustCompile(`(id\D+)[0-9]+`)
 	var outs [2]string
 	for i, s := range []*Server{p.Redis, p.Crescent} {
 		host, port, _ := net.SplitHostPort(s.Addr)
@@ -277,7 +280,11 @@ func cliSubscribed(t *testing.T, bin string, p *Pair, tty bool) {
 		if tty {
 			cmd.Env = append(cmd.Env, "FAKETTY=1")
 		}
-		cmd.Stdin = strings.NewReader("subscribe ch1 ch2 ch3\n")
+		in := "subscribe ch1 ch2 ch3\n"
+		if resp3 {
+			in = "hello 3\n" + in
+		}
+		cmd.Stdin = strings.NewReader(in)
 		var out lockedBuffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
@@ -291,7 +298,7 @@ func cliSubscribed(t *testing.T, bin string, p *Pair, tty bool) {
 		pollUntil(t, func() bool { return strings.Contains(out.String(), "end") })
 		cmd.Process.Kill()
 		cmd.Wait()
-		outs[i] = out.String()
+		outs[i] = helloID.ReplaceAllString(out.String(), "${1}N")
 	}
 	if outs[0] != outs[1] {
 		t.Errorf("redis:\n%q\ncrescent:\n%q", outs[0], outs[1])
