@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
 	"strings"
@@ -85,6 +86,15 @@ func run(args []string) error {
 		}
 		defer f.Close()
 		out = f
+		// a crash report (a panic, a fatal error, the goroutine dump of
+		// SIGABRT or SIGQUIT) goes to the log file too, where a user
+		// looks for it, as Redis writes its crash report to its log
+		// unless crash-log-enabled is no (read at startup only)
+		if cfg.Bool("crash-log-enabled") {
+			if err := debug.SetCrashOutput(f, debug.CrashOptions{}); err != nil {
+				return fmt.Errorf("crash output to the log file: %w", err)
+			}
+		}
 	}
 	level := slog.LevelInfo
 	switch cfg.Get("loglevel") {

@@ -94,6 +94,12 @@ type replica struct {
 
 	ackOff  atomic.Int64
 	ackTime atomic.Int64 // Unix ms of the last ACK (or of going online)
+
+	// firstAck, when set, holds the stream back until the replica's
+	// first REPLCONF ACK (after an RDB in the EOF form, as Redis's
+	// repl_start_cmd_stream_on_ack); closed once by ReplicaAck.
+	firstAck     chan struct{}
+	firstAckOnce sync.Once
 }
 
 func (r *replica) setState(s string) { r.state.Store(&s) }
@@ -289,7 +295,20 @@ func (m *Manager) releaseSnapshot() {
 // redis-cli --functions-rdb asks). listeningPort is REPLCONF
 // listening-port's value (0: none).
 func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, filter command.RDBRequest, listeningPort int, ip string) error {
+	// A replica that reads the EOF form gets it where Redis 7.0 sends it
+	// a diskless RDB (startBgsaveForReplication's socket_target): an
+	// rdb-only one (redis-cli --rdb) with repl-diskless-sync or a
+	// filter, and one asking for a filter (redis-cli --replica sends
+	// REPLCONF rdb-filter-only ""). Nothing follows the mark for an
+	// rdb-only one; for the other, the stream waits for its first
+	// REPLCONF ACK, as Redis's. A regular replica still gets the
+	// $<len> form whatever repl-diskless-sync says (persistence.md).
+	filtered := filter.NoData || filter.NoFunctions
+	eofForm := filter.CapaEOF && (filtered || rdbOnly && m.cfg.Bool("repl-diskless-sync"))
 	r := &replica{cl: cl, conn: conn, ip: ip, port: listeningPort, wake: make(chan struct{}, 1)}
+	if eofForm && !rdbOnly {
+		r.firstAck = make(chan struct{})
+	}
 	r.setState(replStateWaitBgsave)
 	if err := m.acquireSnapshot(cl); err != nil {
 		return err
@@ -364,12 +383,8 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 	if psync {
 		head = fmt.Appendf(head, "+FULLRESYNC %s %d\r\n", id, off)
 	}
-	// An rdb-only replica (redis-cli --rdb) that reads the EOF form gets
-	// it where Redis 7.0 sends it a diskless RDB: with repl-diskless-sync
-	// or a filter (startBgsaveForReplication's socket_target). Nothing
-	// follows the mark, so no replica ACK needs to be awaited first.
 	var mark []byte
-	if rdbOnly && filter.CapaEOF && (m.cfg.Bool("repl-diskless-sync") || filter.NoData || filter.NoFunctions) {
+	if eofForm {
 		var rb [20]byte
 		rand.Read(rb[:])
 		mark = hex.AppendEncode(nil, rb[:])
@@ -395,7 +410,17 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 	r.setState(replStateOnline)
 	m.refreshGoodReplicas() // min-replicas-to-write (minreplicas.go)
 	m.log.Info("Synchronization with replica succeeded", "addr", cl.Addr)
-	go m.replicaWriter(r)
+	go func() {
+		if r.firstAck != nil {
+			select {
+			case <-r.firstAck:
+			case <-r.cl.Kill:
+				m.dropReplica(r)
+				return
+			}
+		}
+		m.replicaWriter(r)
+	}()
 	return nil
 }
 
@@ -582,6 +607,9 @@ func (m *Manager) ReplicaAck(cl *command.Client, off int64) bool {
 		r.ackOff.Store(off)
 	}
 	r.ackTime.Store(time.Now().UnixMilli())
+	if r.firstAck != nil {
+		r.firstAckOnce.Do(func() { close(r.firstAck) })
+	}
 	rp.ackMu.Lock()
 	if rp.ackCh != nil {
 		close(rp.ackCh)
