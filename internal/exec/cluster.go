@@ -19,6 +19,7 @@ func (e *Executor) clusterCheck(cl *command.Client, spec *command.Spec, args [][
 		spec.Name != "asking" && spec.Name != "multi" {
 		cl.Flags &^= command.ClientAsking // kept through MULTI, up to EXEC
 	}
+	cl.Slot = 0
 	if cl.Flags&(command.ClientLoading|command.ClientMaster) != 0 {
 		return "" // the AOF, and a replica's master, are obeyed
 	}
@@ -65,6 +66,7 @@ func (e *Executor) clusterCheck(cl *command.Client, spec *command.Spec, args [][
 	v, ok, readsDown := e.Cluster.Routing()
 	kind, slot, to := v.Route(&q, ok, readsDown)
 	if kind == cluster.RedirNone {
+		cl.Slot = slot + 1
 		return ""
 	}
 	if spec.Lock == command.LockTx {
@@ -83,8 +85,11 @@ func (e *Executor) keyExistsLocked(key []byte) bool {
 }
 
 // scriptClusterCheck is scriptVerifyClusterState: a command a script
-// runs must be on a key of a slot this node serves. The script holds the
-// key's shard already (or the whole keyspace).
+// runs must be on a key of a slot this node serves, and, unless the
+// script may cross slots (ScriptCall.CrossSlot), of the slot of the
+// caller's command (Client.Slot: its declared keys, the transaction's,
+// else the script's first key). The script holds the key's shard
+// already (or the whole keyspace).
 func (e *Executor) scriptClusterCheck(s *ScriptCall, spec *command.Spec, args [][]byte) string {
 	if s.Caller != nil && s.Caller.Flags&(command.ClientLoading|command.ClientMaster) != 0 {
 		return ""
@@ -107,9 +112,17 @@ func (e *Executor) scriptClusterCheck(s *ScriptCall, spec *command.Spec, args []
 	db := e.Store.DB(0, s.Now)
 	q.Exists = db.Exists
 	v, ok, readsDown := e.Cluster.Routing()
-	kind, _, _ := v.Route(&q, ok, readsDown)
+	kind, slot, _ := v.Route(&q, ok, readsDown)
 	switch kind {
 	case cluster.RedirNone:
+		if s.CrossSlot || s.Caller == nil || slot < 0 {
+			return ""
+		}
+		if s.Caller.Slot == 0 {
+			s.Caller.Slot = slot + 1
+		} else if s.Caller.Slot != slot+1 {
+			return cluster.ErrScriptCrossSlot
+		}
 		return ""
 	case cluster.RedirDownROState:
 		return cluster.ErrScriptDownRO
