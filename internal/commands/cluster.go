@@ -317,22 +317,6 @@ func (h *Handlers) clusterAddSlots(c *command.Ctx, n *cluster.Local) {
 	op := &cluster.Op{Kind: cluster.OpAddSlots, Node: n.ID(), Slots: slots}
 	if del {
 		op.Kind = cluster.OpDelSlots
-		// In Redis a node deletes a slot in its own view only: a live
-		// owner claims it again at its next ping (so DELSLOTS on a
-		// replica, or of another master's slot, changes nothing for
-		// long), while this node's own slots, or a failing owner's,
-		// stay unassigned. Here the change is the cluster's: it is made
-		// for those slots only.
-		kept := slots[:0]
-		for _, s := range slots {
-			if o := v.Owner(s); o == v.Myself || o.Fail {
-				kept = append(kept, s)
-			}
-		}
-		if op.Slots = kept; len(kept) == 0 {
-			c.W.OK()
-			return
-		}
 	}
 	reply, err := n.Propose(op)
 	clusterReply(c, reply, err)
