@@ -438,7 +438,7 @@ func (n *Local) leaderCall(req *rpcReq) (string, error) {
 		r := n.currentRaft()
 		if r != nil && r.State() == raft.Leader {
 			reply, _, err := n.onLeader(r, req)
-			if !errors.Is(err, raft.ErrNotLeader) || time.Now().After(deadline) {
+			if !retryable(req, err) || time.Now().After(deadline) {
 				return reply, err // another error may have applied it: no retry
 			}
 		} else if r != nil {
@@ -464,6 +464,27 @@ func (n *Local) leaderCall(req *rpcReq) (string, error) {
 		case <-time.After(n.heartbeat() / 2):
 		}
 	}
+}
+
+// retryable tells whether req may be proposed again after err: when the
+// leader refused it (not the leader), or when leadership was lost while
+// it was being committed, which may or may not have applied it, for a
+// change that gives the same state and reply when applied twice
+// (SETSLOT MIGRATING, IMPORTING, STABLE, NODE, an announcement).
+// redis-cli --cluster reshard and rebalance stopped at such an error on
+// a loaded machine, where an election can come in the middle.
+func retryable(req *rpcReq, err error) bool {
+	if errors.Is(err, raft.ErrNotLeader) {
+		return true
+	}
+	if !errors.Is(err, raft.ErrLeadershipLost) || req.T != "apply" || req.Op == nil {
+		return false
+	}
+	switch req.Op.Kind {
+	case OpMigrating, OpImporting, OpStable, OpSetNode, OpAddNode:
+		return true
+	}
+	return false
 }
 
 // ErrStopped is returned by a change asked while the node is closing.
@@ -767,7 +788,7 @@ func (n *Local) serve(req *rpcReq, nc net.Conn) *rpcResp {
 		}
 		reply, index, err := n.onLeader(r, req)
 		if err != nil {
-			return &rpcResp{Err: err.Error(), Retry: errors.Is(err, raft.ErrNotLeader)}
+			return &rpcResp{Err: err.Error(), Retry: retryable(req, err)}
 		}
 		return &rpcResp{Reply: reply, Index: index}
 	case "mfstart", "offset":
