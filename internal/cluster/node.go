@@ -58,7 +58,10 @@ type Local struct {
 	noMigrate atomic.Bool  // cluster-allow-replica-migration no
 	barrier   atomic.Int64 // cluster-migration-barrier
 	// failover limits of this node as a replica (SetFailoverLimits)
-	noFailover atomic.Bool  // cluster-replica-no-failover
+	noFailover atomic.Bool // cluster-replica-no-failover
+	// port is the client port announced (cluster-announce-port, else
+	// port): Config.Port at start, then SetAnnouncedPort
+	port       atomic.Int64
 	validity   atomic.Int64 // cluster-replica-validity-factor
 	pingPeriod atomic.Int64 // repl-ping-replica-period (ns)
 
@@ -104,6 +107,7 @@ func Start(cfg Config) (*Local, error) {
 	}
 	n := &Local{cfg: cfg, stop: make(chan struct{}), obs: make(chan raft.Observation, 64),
 		failSince: map[string]time.Time{}, changed: make(chan struct{}, 1)}
+	n.port.Store(int64(cfg.Port))
 	n.barrier.Store(1) // Redis's defaults
 	n.validity.Store(10)
 	n.pingPeriod.Store(int64(10 * time.Second))
@@ -155,7 +159,18 @@ func (n *Local) View() *View { return n.view.Load() }
 func (n *Local) StateOK() bool { return n.ok.Load() }
 
 // Port returns the client port.
-func (n *Local) Port() int { return n.cfg.Port }
+func (n *Local) Port() int { return int(n.port.Load()) }
+
+// SetAnnouncedPort changes the client port this node announces
+// (CONFIG SET cluster-announce-port, or port): follow proposes it, and
+// every node's CLUSTER NODES, SLOTS, SHARDS and redirections show it.
+func (n *Local) SetAnnouncedPort(port int) {
+	n.port.Store(int64(port))
+	select {
+	case n.changed <- struct{}{}:
+	default:
+	}
+}
 
 // raftDir is where raft keeps its log and snapshots.
 func (n *Local) raftDir() string { return filepath.Join(n.cfg.Dir, "cluster-raft") }
@@ -174,7 +189,7 @@ func (n *Local) raftAddr() string {
 
 // myInfo is this node as it announces itself.
 func (n *Local) myInfo() NodeInfo {
-	info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.cfg.Port, BusPort: n.cfg.BusPort, Raft: n.raftAddr(),
+	info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.Port(), BusPort: n.cfg.BusPort, Raft: n.raftAddr(),
 		NoFailover: n.noFailover.Load()}
 	if v := n.View(); v != nil && v.Myself != nil {
 		if v.Myself.IP != "" && info.IP == "" {
@@ -306,7 +321,7 @@ func (n *Local) currentRaft() *raft.Raft {
 func (n *Local) publish(s *State) {
 	if s.Nodes[n.ID()] == nil { // not in the configuration (yet): show myself
 		s = s.clone()
-		info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.cfg.Port, BusPort: n.cfg.BusPort, Raft: n.raftAddr()}
+		info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.Port(), BusPort: n.cfg.BusPort, Raft: n.raftAddr()}
 		s.Nodes[n.ID()] = &info
 	}
 	v := NewView(s, n.ID())

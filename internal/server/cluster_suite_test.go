@@ -40,6 +40,27 @@ func TestClusterSuiteThreeMasters(t *testing.T) {
 		}
 	}
 
+	// announced-endpoints.tcl: cluster-announce-port changed at run time
+	// shows in every node's CLUSTER NODES (and MOVED), and 0 goes back to
+	// the port
+	cs[0].mustDo("CONFIG", "SET", "cluster-announce-port", "7777")
+	for _, c := range cs {
+		pollUntil(t, 5*time.Second, "announced port", func() (bool, string) {
+			r := c.mustDo("CLUSTER", "NODES")
+			return strings.Contains(r, id0+" 127.0.0.1:7777@"), r
+		})
+	}
+	if r := cs[1].mustDo("SET", "b", "1"); r != "-MOVED 3300 127.0.0.1:7777\r\n" {
+		t.Fatalf("MOVED to the announced port: %q", r)
+	}
+	cs[0].mustDo("CONFIG", "SET", "cluster-announce-port", "0")
+	for _, c := range cs {
+		pollUntil(t, 5*time.Second, "port again", func() (bool, string) {
+			r := c.mustDo("CLUSTER", "NODES")
+			return strings.Contains(r, id0+" "+addrs[0]+"@"), r
+		})
+	}
+
 	// 18-info: a MOVED is a rejected call, counted in errorstats
 	cs[1].mustDo("CONFIG", "RESETSTAT")
 	if r := cs[1].mustDo("SET", "b", "1"); r != "-MOVED 3300 "+addrs[0]+"\r\n" {
