@@ -10,7 +10,8 @@ import (
 )
 
 // NodesLines renders the nodes as CLUSTER NODES does, one line each;
-// pong is the pong-received time shown for the other nodes (Unix ms).
+// pong is the pong-received time shown for the other nodes (Unix ms),
+// and, cut to the second, for this node when it knows others.
 func (v *View) NodesLines(pong int64) []string {
 	out := make([]string, 0, len(v.Nodes))
 	for _, n := range v.Nodes {
@@ -43,7 +44,13 @@ func (v *View) NodeLine(n *Node, pong int64) string {
 		b.WriteString(",nofailover")
 	}
 	if n.Myself {
-		fmt.Fprintf(&b, " %s 0 0 ", master)
+		// Redis learns its own pong time from the other nodes' gossip,
+		// in whole seconds (0 while it knows nobody)
+		own := int64(0)
+		if len(v.Nodes) > 1 {
+			own = pong / 1000 * 1000
+		}
+		fmt.Fprintf(&b, " %s 0 %d ", master, own)
 	} else {
 		fmt.Fprintf(&b, " %s 0 %d ", master, pong)
 	}

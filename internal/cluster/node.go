@@ -58,7 +58,10 @@ type Local struct {
 	noMigrate atomic.Bool  // cluster-allow-replica-migration no
 	barrier   atomic.Int64 // cluster-migration-barrier
 	// failover limits of this node as a replica (SetFailoverLimits)
-	noFailover atomic.Bool  // cluster-replica-no-failover
+	noFailover atomic.Bool // cluster-replica-no-failover
+	// port is the client port announced (cluster-announce-port, else
+	// port): Config.Port at start, then SetAnnouncedPort
+	port       atomic.Int64
 	validity   atomic.Int64 // cluster-replica-validity-factor
 	pingPeriod atomic.Int64 // repl-ping-replica-period (ns)
 
@@ -104,6 +107,7 @@ func Start(cfg Config) (*Local, error) {
 	}
 	n := &Local{cfg: cfg, stop: make(chan struct{}), obs: make(chan raft.Observation, 64),
 		failSince: map[string]time.Time{}, changed: make(chan struct{}, 1)}
+	n.port.Store(int64(cfg.Port))
 	n.barrier.Store(1) // Redis's defaults
 	n.validity.Store(10)
 	n.pingPeriod.Store(int64(10 * time.Second))
@@ -155,7 +159,18 @@ func (n *Local) View() *View { return n.view.Load() }
 func (n *Local) StateOK() bool { return n.ok.Load() }
 
 // Port returns the client port.
-func (n *Local) Port() int { return n.cfg.Port }
+func (n *Local) Port() int { return int(n.port.Load()) }
+
+// SetAnnouncedPort changes the client port this node announces
+// (CONFIG SET cluster-announce-port, or port): follow proposes it, and
+// every node's CLUSTER NODES, SLOTS, SHARDS and redirections show it.
+func (n *Local) SetAnnouncedPort(port int) {
+	n.port.Store(int64(port))
+	select {
+	case n.changed <- struct{}{}:
+	default:
+	}
+}
 
 // raftDir is where raft keeps its log and snapshots.
 func (n *Local) raftDir() string { return filepath.Join(n.cfg.Dir, "cluster-raft") }
@@ -174,7 +189,7 @@ func (n *Local) raftAddr() string {
 
 // myInfo is this node as it announces itself.
 func (n *Local) myInfo() NodeInfo {
-	info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.cfg.Port, BusPort: n.cfg.BusPort, Raft: n.raftAddr(),
+	info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.Port(), BusPort: n.cfg.BusPort, Raft: n.raftAddr(),
 		NoFailover: n.noFailover.Load()}
 	if v := n.View(); v != nil && v.Myself != nil {
 		if v.Myself.IP != "" && info.IP == "" {
@@ -306,7 +321,7 @@ func (n *Local) currentRaft() *raft.Raft {
 func (n *Local) publish(s *State) {
 	if s.Nodes[n.ID()] == nil { // not in the configuration (yet): show myself
 		s = s.clone()
-		info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.cfg.Port, BusPort: n.cfg.BusPort, Raft: n.raftAddr()}
+		info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.Port(), BusPort: n.cfg.BusPort, Raft: n.raftAddr()}
 		s.Nodes[n.ID()] = &info
 	}
 	v := NewView(s, n.ID())
@@ -438,7 +453,7 @@ func (n *Local) leaderCall(req *rpcReq) (string, error) {
 		r := n.currentRaft()
 		if r != nil && r.State() == raft.Leader {
 			reply, _, err := n.onLeader(r, req)
-			if !errors.Is(err, raft.ErrNotLeader) || time.Now().After(deadline) {
+			if !retryable(req, err) || time.Now().After(deadline) {
 				return reply, err // another error may have applied it: no retry
 			}
 		} else if r != nil {
@@ -464,6 +479,27 @@ func (n *Local) leaderCall(req *rpcReq) (string, error) {
 		case <-time.After(n.heartbeat() / 2):
 		}
 	}
+}
+
+// retryable tells whether req may be proposed again after err: when the
+// leader refused it (not the leader), or when leadership was lost while
+// it was being committed, which may or may not have applied it, for a
+// change that gives the same state and reply when applied twice
+// (SETSLOT MIGRATING, IMPORTING, STABLE, NODE, an announcement).
+// redis-cli --cluster reshard and rebalance stopped at such an error on
+// a loaded machine, where an election can come in the middle.
+func retryable(req *rpcReq, err error) bool {
+	if errors.Is(err, raft.ErrNotLeader) {
+		return true
+	}
+	if !errors.Is(err, raft.ErrLeadershipLost) || req.T != "apply" || req.Op == nil {
+		return false
+	}
+	switch req.Op.Kind {
+	case OpMigrating, OpImporting, OpStable, OpSetNode, OpAddNode:
+		return true
+	}
+	return false
 }
 
 // ErrStopped is returned by a change asked while the node is closing.
@@ -767,7 +803,7 @@ func (n *Local) serve(req *rpcReq, nc net.Conn) *rpcResp {
 		}
 		reply, index, err := n.onLeader(r, req)
 		if err != nil {
-			return &rpcResp{Err: err.Error(), Retry: errors.Is(err, raft.ErrNotLeader)}
+			return &rpcResp{Err: err.Error(), Retry: retryable(req, err)}
 		}
 		return &rpcResp{Reply: reply, Index: index}
 	case "mfstart", "offset":

@@ -112,9 +112,10 @@ func (n *Local) follow() {
 			n.mfPaused.Store(false)
 			rp.Unpause()
 		}
-		if me := v.Myself; me != nil && me.NoFailover != n.noFailover.Load() {
+		if me := v.Myself; me != nil && (me.NoFailover != n.noFailover.Load() || me.Port != n.Port()) {
 			// announce cluster-replica-no-failover (CLUSTER NODES'
-			// nofailover flag; autoFailover skips the replica)
+			// nofailover flag; autoFailover skips the replica) and a
+			// cluster-announce-port changed at run time
 			info := n.myInfo()
 			if _, err := n.Propose(&Op{Kind: OpAddNode, Info: &info}); err != nil {
 				n.cfg.Logger.Info("cluster: announcing cluster-replica-no-failover", "err", err)

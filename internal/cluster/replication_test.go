@@ -25,6 +25,10 @@ func TestStateReplicas(t *testing.T) {
 		{Op{Kind: OpReplicate, Node: idB, Target: idB}, "ERR Can't replicate myself"},
 		{Op{Kind: OpReplicate, Node: idA, Target: idB}, "ERR To set a master the node must be empty and without assigned slots."},
 		{Op{Kind: OpReplicate, Node: idB, Target: idA}, ""},
+		// a replica cannot be given a slot, nor migrate or import one
+		{Op{Kind: OpSetNode, Node: idA, Slot: 0, Target: idB}, ErrNotMaster},
+		{Op{Kind: OpMigrating, Node: idA, Slot: 0, Target: idB}, ErrNotMaster},
+		{Op{Kind: OpImporting, Node: idD, Slot: 0, Target: idB}, ErrNotMaster},
 		{Op{Kind: OpReplicate, Node: idC, Target: idB}, "ERR I can only replicate a master, not a replica."},
 		{Op{Kind: OpReplicate, Node: idC, Target: idA}, ""},
 		{Op{Kind: OpReplicate, Node: idC, Target: idA}, ""}, // again: no change

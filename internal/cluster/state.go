@@ -177,6 +177,9 @@ func (s *State) Apply(op *Op) string {
 		if s.Nodes[op.Target] == nil {
 			return "ERR I don't know about node " + op.Target
 		}
+		if s.Nodes[op.Target].Master != "" {
+			return ErrNotMaster
+		}
 		setIn(s.Migrating, op.Node, op.Slot, op.Target)
 	case OpImporting:
 		if s.Owner[op.Slot] == op.Node {
@@ -184,6 +187,9 @@ func (s *State) Apply(op *Op) string {
 		}
 		if s.Nodes[op.Target] == nil {
 			return "ERR I don't know about node " + op.Target
+		}
+		if s.Nodes[op.Target].Master != "" {
+			return ErrNotMaster
 		}
 		setIn(s.Importing, op.Node, op.Slot, op.Target)
 	case OpStable:
@@ -193,6 +199,9 @@ func (s *State) Apply(op *Op) string {
 		n := s.Nodes[op.Target]
 		if n == nil {
 			return "ERR Unknown node " + op.Target
+		}
+		if n.Master != "" {
+			return ErrNotMaster
 		}
 		if _, ok := s.Importing[op.Target][op.Slot]; ok && (n.Epoch == 0 || n.Epoch != s.CurrentEpoch) {
 			// the importing node takes the slot: a new config epoch

@@ -125,8 +125,13 @@ const (
 	ErrDownRO         = "CLUSTERDOWN The cluster is down and only accepts read commands"
 	ErrDownUnbound    = "CLUSTERDOWN Hash slot not served"
 	ErrScriptNonLocal = "ERR Script attempted to access a non local key in a cluster node"
-	ErrScriptDown     = "ERR Script attempted to execute a command while the cluster is down"
-	ErrScriptDownRO   = "ERR Script attempted to execute a write command while the cluster is down and readonly"
+	// ErrNotMaster: SETSLOT MIGRATING, IMPORTING or NODE to a replica.
+	ErrNotMaster = "ERR Target node is not a master"
+	// ErrScriptCrossSlot: a script without allow-cross-slot-keys (a
+	// shebang script or a function) touched a second slot.
+	ErrScriptCrossSlot = "ERR Script attempted to access keys that do not hash to the same slot"
+	ErrScriptDown      = "ERR Script attempted to execute a command while the cluster is down"
+	ErrScriptDownRO    = "ERR Script attempted to execute a write command while the cluster is down and readonly"
 )
 
 // Redirect kinds, as Redis's CLUSTER_REDIR_* codes.

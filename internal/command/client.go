@@ -53,10 +53,17 @@ type Client struct {
 	// FD is the socket's descriptor (CLIENT LIST fd=; 0 when unknown): the
 	// connection sets it when the socket changes (an event loop serves a
 	// duplicate), while other clients read it
-	FD     atomic.Int32
-	DB     int
-	Proto  int
-	Flags  int
+	FD    atomic.Int32
+	DB    int
+	Proto int
+	Flags int
+	// Slot is, in cluster mode, the hash slot of the running command's
+	// keys plus one (0: none yet), Redis's c->slot: the routing check
+	// sets it for each command (for EXEC, from the queued commands' keys,
+	// and it then holds for the whole transaction), and a script without
+	// allow-cross-slot-keys sets it at its first key when still 0, then
+	// refuses keys of any other slot.
+	Slot   int
 	User   string
 	Authed bool
 	// ACLUser is the ACL user the client is authenticated as (an

@@ -398,6 +398,10 @@ func (h *Handlers) clusterSetSlot(c *command.Ctx, n *cluster.Local) {
 			c.Error("ERR Unknown node " + op.Target)
 			return
 		}
+		if v.Node(op.Target).Master != "" {
+			c.Error(cluster.ErrNotMaster)
+			return
+		}
 		if o := v.Owner(slot); o != nil && o == v.Myself && op.Target != n.ID() {
 			h.Store.LockAll()
 			cnt := h.Store.DB(0, time.Now().UnixMilli()).CountKeysInSlot(slot, cluster.KeySlot)

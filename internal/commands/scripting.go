@@ -347,6 +347,11 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 		defer func() { st.script = nil }()
 	}
 	sc.DenyOOM = run.Flags&script.FlagAllowOOM == 0 && h.overMaxmemory()
+	// cluster mode: an EVAL without shebang, or allow-cross-slot-keys,
+	// may touch several slots; any other script keeps to one (the
+	// caller's Slot, given back to a rerun as it was at the start)
+	sc.CrossSlot = run.Flags&(script.FlagEvalCompat|script.FlagAllowCrossSlot) != 0
+	slot := c.Client.Slot
 	run.Host, run.Resp, run.Log = sc, 2, h.scripts.log
 	sc.Log = h.scripts.log
 	if c.Client.NoWait {
@@ -395,6 +400,7 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 			// busy (Client.LockBusy).
 			c.Client.LockBusy = sc.ShardBusy()
 			sc.Decline()
+			c.Client.Slot = slot
 			c.Client.WouldWait = true
 			return
 		}
@@ -411,6 +417,7 @@ func (h *Handlers) runScript(c *command.Ctx, scall *scriptCall, numkeys int64, m
 		}
 		run.Restart()
 		run.Resp = 2
+		c.Client.Slot = slot
 		run.ArgBytes, run.ArgSlices = nil, nil // exclusive: nothing held back
 		h.scripts.mon.Begin(run)
 		call(keys, args)

@@ -221,7 +221,7 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 					t.Fatalf("%s: %v", where, err)
 				}
 				continue
-			case "@shape", "@sorted", "@ignore", "@type", "@scan", "@redis", "@crescent", "@object", "@acllog":
+			case "@shape", "@sorted", "@ignore", "@type", "@scan", "@redis", "@crescent", "@object", "@acllog", "@cluster":
 				mode = word[1:]
 				line = rest
 			default:
@@ -256,7 +256,12 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 			}
 			continue
 		}
-		rr, cr, err := both(args...)
+		var rr, cr []byte
+		if mode == "cluster" { // each server's own node id for <myid>
+			rr, cr, err = p.clusterBoth(cur, args)
+		} else {
+			rr, cr, err = both(args...)
+		}
 		if err != nil {
 			t.Fatalf("%s: %s: %v", where, line, err)
 		}
@@ -276,6 +281,8 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 			same = bytes.Equal(maskDebugObject(rr), maskDebugObject(cr))
 		case "acllog":
 			same = maskACLLog(rr) == maskACLLog(cr)
+		case "cluster":
+			same = bytes.Equal(maskCluster(rr, p.Redis.Addr), maskCluster(cr, p.Crescent.Addr))
 		}
 		if !same {
 			t.Errorf("%s: %s\n  redis:    %q\n  crescent: %q", where, line, rr, cr)
@@ -599,4 +606,57 @@ func maskACLLog(b []byte) string {
 // (the @object directive).
 func maskDebugObject(b []byte) []byte {
 	return debugObjectVolatile.ReplaceAll(b, []byte("<volatile>"))
+}
+
+// clusterBoth runs args on both servers of cp (the @cluster directive),
+// each with the argument <myid> replaced by that server's CLUSTER MYID.
+func (p *Pair) clusterBoth(cp *connPair, args [][]byte) (rr, cr []byte, err error) {
+	run := func(c *Conn) ([]byte, error) {
+		a := args
+		for i, x := range args {
+			if string(x) != "<myid>" {
+				continue
+			}
+			id, err := c.Do("CLUSTER", "MYID")
+			if err != nil {
+				return nil, err
+			}
+			v, _, err := Parse(id)
+			if err != nil {
+				return nil, err
+			}
+			a = append([][]byte(nil), args...)
+			a[i] = []byte(v.Str)
+		}
+		return c.DoArgs(a...)
+	}
+	if rr, err = run(cp.r); err != nil {
+		return nil, nil, fmt.Errorf("redis: %w", err)
+	}
+	if cr, err = run(cp.c); err != nil {
+		return rr, nil, fmt.Errorf("crescent: %w", err)
+	}
+	return rr, cr, nil
+}
+
+var (
+	clusterNodeID = regexp.MustCompile(`[0-9a-f]{40}`)
+	clusterBus    = regexp.MustCompile(`@[0-9]+`)
+	clusterMillis = regexp.MustCompile(`\b[0-9]{13}\b`)
+	clusterLength = regexp.MustCompile(`\$[0-9]+\r\n`)
+)
+
+// maskCluster blanks what differs between two single-node clusters in a
+// reply (the @cluster directive): node ids, the server's port (in "ip:port"
+// and as a RESP integer), bus ports, millisecond times (CLUSTER NODES's
+// ping and pong, CLUSTER LINKS's create-time) and bulk lengths (which
+// those change).
+func maskCluster(b []byte, addr string) []byte {
+	port := addr[strings.LastIndexByte(addr, ':')+1:]
+	b = clusterNodeID.ReplaceAll(b, []byte("<id>"))
+	b = clusterBus.ReplaceAll(b, []byte("@<bus>"))
+	b = bytes.ReplaceAll(b, []byte(":"+port+"@"), []byte(":<port>@"))
+	b = bytes.ReplaceAll(b, []byte(":"+port+"\r\n"), []byte(":<port>\r\n"))
+	b = clusterMillis.ReplaceAll(b, []byte("<ms>"))
+	return clusterLength.ReplaceAll(b, []byte("$<n>\r\n"))
 }

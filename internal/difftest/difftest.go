@@ -51,6 +51,10 @@
 //	                           first argument after the name that is exactly
 //	                           "0" is the cursor; all returned elements are
 //	                           compared as a sorted multiset
+//	@cluster CMD ...           compare with what differs between two cluster
+//	                           nodes masked (node ids, the port, bus ports,
+//	                           millisecond times); an argument <myid> is
+//	                           each server's own CLUSTER MYID
 //	@redis CMD / @crescent CMD run on one server only (reply ignored)
 //	@block CMD ...             send CMD on the current connection and wait
 //	                           until the server shows that client blocked

@@ -54,7 +54,7 @@ type waiter struct {
 	keys    []string
 	wake    chan blockKey   // a turn handed by the drainer, for that key
 	done    chan turnResult // the waiter's answer to a turn
-	unblock chan bool       // CLIENT UNBLOCK (true: ERROR, false: TIMEOUT)
+	unblock chan string     // CLIENT UNBLOCK, a cluster redirect: the error to reply ("": as on timeout)
 	handing bool            // a turn was handed and not answered yet (mu)
 	timed   bool            // blocked with a timeout (clients_in_timeout_table)
 	gone    bool            // answers when its key is gone (BlockRequest.AnswersGone)
@@ -351,8 +351,19 @@ func (e *Executor) Unblock(id int64, withError bool) bool {
 	if w == nil {
 		return false
 	}
+	msg := ""
+	if withError {
+		msg = ErrUnblocked
+	}
+	b.unblockLocked(w, msg)
+	return true
+}
+
+// unblockLocked wakes w, which then replies msg (an error), or as on
+// timeout when msg is "". Requires mu.
+func (b *blocking) unblockLocked(w *waiter, msg string) {
 	select {
-	case w.unblock <- withError:
+	case w.unblock <- msg:
 		if !w.handing {
 			// out of the queues now, as Redis unblocks at once: CLIENT
 			// LIST and INFO that follow no longer count it (its reply
@@ -361,7 +372,6 @@ func (e *Executor) Unblock(id int64, withError bool) bool {
 		}
 	default: // already being unblocked
 	}
-	return true
 }
 
 // ErrUnblocked is the reply of a client unblocked by CLIENT UNBLOCK ERROR.
@@ -472,11 +482,11 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 				req.OnTimeout(rw)
 			}
 			return
-		case withErr := <-w.unblock:
+		case msg := <-w.unblock:
 			if stop() {
-				if withErr {
-					rw.Error(ErrUnblocked)
-					e.CountError(ErrUnblocked)
+				if msg != "" {
+					rw.Error(msg)
+					e.CountError(msg)
 				} else {
 					req.OnTimeout(rw)
 				}
@@ -493,7 +503,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 // command's locks held.
 func (e *Executor) newWaiter(cl *command.Client, req *command.BlockRequest) *waiter {
 	w := &waiter{cl: cl, db: cl.DB, timed: !req.Deadline.IsZero(), gone: req.AnswersGone, typ: req.Type, wake: make(chan blockKey, 1), done: make(chan turnResult, 1),
-		unblock: make(chan bool, 1)}
+		unblock: make(chan string, 1)}
 	seen := make(map[string]bool, len(req.Keys))
 	for _, k := range req.Keys {
 		if !seen[string(k)] {

@@ -19,6 +19,7 @@ func (e *Executor) clusterCheck(cl *command.Client, spec *command.Spec, args [][
 		spec.Name != "asking" && spec.Name != "multi" {
 		cl.Flags &^= command.ClientAsking // kept through MULTI, up to EXEC
 	}
+	cl.Slot = 0
 	if cl.Flags&(command.ClientLoading|command.ClientMaster) != 0 {
 		return "" // the AOF, and a replica's master, are obeyed
 	}
@@ -65,6 +66,7 @@ func (e *Executor) clusterCheck(cl *command.Client, spec *command.Spec, args [][
 	v, ok, readsDown := e.Cluster.Routing()
 	kind, slot, to := v.Route(&q, ok, readsDown)
 	if kind == cluster.RedirNone {
+		cl.Slot = slot + 1
 		return ""
 	}
 	if spec.Lock == command.LockTx {
@@ -74,17 +76,21 @@ func (e *Executor) clusterCheck(cl *command.Client, spec *command.Spec, args [][
 }
 
 // keyExistsLocked reports whether key exists in db 0, under its shard's
-// lock (the command's own locks are not taken yet).
+// lock (the command's own locks are not taken yet). A key whose time
+// passed is missing, and left in place (Redis's LOOKUP_NOEXPIRE).
 func (e *Executor) keyExistsLocked(key []byte) bool {
 	sh := []int{e.Store.ShardOf(key)}
 	e.Store.LockShards(sh)
 	defer e.Store.UnlockShards(sh)
-	return e.Store.DB(0, e.Now()).Exists(key)
+	return e.Store.DB(0, e.Now()).Present(key) // not deleted if expired, as Redis
 }
 
 // scriptClusterCheck is scriptVerifyClusterState: a command a script
-// runs must be on a key of a slot this node serves. The script holds the
-// key's shard already (or the whole keyspace).
+// runs must be on a key of a slot this node serves, and, unless the
+// script may cross slots (ScriptCall.CrossSlot), of the slot of the
+// caller's command (Client.Slot: its declared keys, the transaction's,
+// else the script's first key). The script holds the key's shard
+// already (or the whole keyspace).
 func (e *Executor) scriptClusterCheck(s *ScriptCall, spec *command.Spec, args [][]byte) string {
 	if s.Caller != nil && s.Caller.Flags&(command.ClientLoading|command.ClientMaster) != 0 {
 		return ""
@@ -105,11 +111,19 @@ func (e *Executor) scriptClusterCheck(s *ScriptCall, spec *command.Spec, args []
 		}
 	}
 	db := e.Store.DB(0, s.Now)
-	q.Exists = db.Exists
+	q.Exists = db.Present
 	v, ok, readsDown := e.Cluster.Routing()
-	kind, _, _ := v.Route(&q, ok, readsDown)
+	kind, slot, _ := v.Route(&q, ok, readsDown)
 	switch kind {
 	case cluster.RedirNone:
+		if s.CrossSlot || s.Caller == nil || slot < 0 {
+			return ""
+		}
+		if s.Caller.Slot == 0 {
+			s.Caller.Slot = slot + 1
+		} else if s.Caller.Slot != slot+1 {
+			return cluster.ErrScriptCrossSlot
+		}
 		return ""
 	case cluster.RedirDownROState:
 		return cluster.ErrScriptDownRO
@@ -117,6 +131,44 @@ func (e *Executor) scriptClusterCheck(s *ScriptCall, spec *command.Spec, args []
 		return cluster.ErrScriptDown
 	}
 	return cluster.ErrScriptNonLocal
+}
+
+// RedirectBlocked is Redis's clusterRedirectBlockedClientIfNeeded, run
+// by the server's cron in cluster mode while clients are blocked: a
+// client blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK...) is unblocked
+// with "CLUSTERDOWN The cluster is down" while the cluster is down (even
+// with cluster-allow-reads-when-down: only a write could serve it), and
+// with MOVED (or "CLUSTERDOWN Hash slot not served") once the slot of its
+// keys is served by another node and not imported here; a READONLY
+// client's read on a replica keeps waiting on its master's slots.
+func (e *Executor) RedirectBlocked() {
+	v, ok, _ := e.Cluster.Routing()
+	b := &e.blocks
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, w := range b.byClient {
+		if len(w.keys) == 0 {
+			continue // WAIT: no keys
+		}
+		msg := cluster.ErrDown
+		if ok {
+			slot := cluster.KeySlot([]byte(w.keys[0])) // one slot: checked when it blocked
+			n := v.Owner(slot)
+			if spec := w.cl.LastCmd.Load(); w.cl.Flags&command.ClientReadOnly != 0 && spec != nil &&
+				!spec.Has(command.FlagWrite) && n != nil && n == v.MasterOf(v.Myself) {
+				n = v.Myself
+			}
+			switch {
+			case n == v.Myself || v.Importing(slot) != nil:
+				continue
+			case n == nil:
+				msg = cluster.ErrDownUnbound
+			default:
+				msg = cluster.Reply(cluster.RedirMoved, slot, n)
+			}
+		}
+		b.unblockLocked(w, msg)
+	}
 }
 
 // ClusterRouter gives what routing a command needs in cluster mode

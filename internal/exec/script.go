@@ -45,6 +45,11 @@ type ScriptCall struct {
 	// memory was over maxmemory when the script started and it is not
 	// allow-oom (Redis's scriptVerifyOOM).
 	DenyOOM bool
+	// CrossSlot lets the script's commands, in cluster mode, touch keys
+	// of several (local) slots: an EVAL without shebang, or a script or
+	// function flagged allow-cross-slot-keys (Redis's
+	// SCRIPT_ALLOW_CROSS_SLOT).
+	CrossSlot bool
 	// Log receives the script's redis.log lines (WriteLog): at once,
 	// or at Commit in partial mode.
 	Log func(level int, msg string)
@@ -162,7 +167,7 @@ func (s *ScriptCall) Release() {
 	e := s.E
 	s.wrote.Store(false)
 	s.Client.Caller, s.Client.Script = nil, nil
-	s.E, s.Client, s.Caller, s.DenyOOM, s.stop, s.restart, s.Log = nil, nil, nil, false, nil, false, nil
+	s.E, s.Client, s.Caller, s.DenyOOM, s.CrossSlot, s.stop, s.restart, s.Log = nil, nil, nil, false, false, nil, false, nil
 	s.ctx = command.Ctx{}
 	clear(s.effects)
 	s.effects = s.effects[:0]

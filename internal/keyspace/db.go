@@ -301,6 +301,23 @@ func (db DB) Get(key []byte) any {
 	return entryOf(p).Value()
 }
 
+// Present reports whether key exists and its time has not passed,
+// without deleting it when it has (Redis's LOOKUP_NOEXPIRE: cluster
+// routing checks keys of a migrating slot without a deletion to
+// propagate). No access, hit or miss is recorded.
+func (db DB) Present(key []byte) bool {
+	ds, h, _ := db.locate(key)
+	p := ds.keys.get(h, key)
+	if p == nil {
+		return false
+	}
+	if exp := recExpiry(p); exp != 0 && exp <= db.Now {
+		// valid while loading, and for a replica's master
+		return db.s.replaying.Load() || (db.s.replica.Load() && db.master)
+	}
+	return true
+}
+
 // Exists reports whether key exists.
 func (db DB) Exists(key []byte) bool {
 	_, ok := db.Lookup(key)

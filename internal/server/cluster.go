@@ -48,6 +48,13 @@ func (s *Server) startCluster() (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.cfg.OnChange("cluster-announce-port", func(string) {
+		p := int(s.cfg.Int("cluster-announce-port"))
+		if p == 0 {
+			p = s.Port()
+		}
+		n.SetAnnouncedPort(p)
+	})
 	n.SetReadsWhenDown(s.cfg.Bool("cluster-allow-reads-when-down"))
 	n.SetRequireFullCoverage(s.cfg.Bool("cluster-require-full-coverage"))
 	s.cfg.OnChange("cluster-require-full-coverage", func(v string) { n.SetRequireFullCoverage(v == "yes") })

@@ -487,6 +487,11 @@ func (s *Server) cron(ctx context.Context) {
 			// Redis's beforeSleep serves them after the cycle
 			s.exec.ServeReady()
 		}
+		if s.exec.Cluster != nil && s.exec.BlockedClients() > 0 {
+			// blocked on a slot served elsewhere now, or the cluster
+			// is down: MOVED / CLUSTERDOWN (Redis's clientsCron)
+			s.exec.RedirectBlocked()
+		}
 		s.cmds.Cron()
 		s.evictionCron() // maxmemory-clients (client_evict.go)
 		s.gc.Tick()
