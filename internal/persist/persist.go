@@ -573,15 +573,16 @@ func (m *Manager) Save() error {
 }
 
 // BGSave runs BGSAVE [SCHEDULE]; it returns the status reply or an error
-// reply text.
-func (m *Manager) BGSave(schedule bool) (string, string) {
+// reply text. Called inside MULTI/EXEC (inExec) it is always scheduled,
+// started by the cron afterwards, as Redis 7.0 forks no child in EXEC.
+func (m *Manager) BGSave(schedule, inExec bool) (string, string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.bgsave {
 		return "", ErrBgsaveInProgress
 	}
-	if m.rewrite {
-		if schedule {
+	if m.rewrite || inExec {
+		if schedule || inExec {
 			m.bgsaveScheduled = true
 			return "Background saving scheduled", ""
 		}
@@ -885,14 +886,15 @@ func (m *Manager) deleteOldFiles(old, cur *aof.Manifest) {
 }
 
 // BGRewriteAOF runs BGREWRITEAOF; it returns the status reply or an error
-// reply text.
-func (m *Manager) BGRewriteAOF() (string, string) {
+// reply text. Called inside MULTI/EXEC (inExec) it is scheduled, started
+// by the cron afterwards, as Redis 7.0 forks no child in EXEC.
+func (m *Manager) BGRewriteAOF(inExec bool) (string, string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.rewrite {
 		return "", ErrRewriteInProgress
 	}
-	if m.bgsave {
+	if m.bgsave || inExec {
 		m.rewriteScheduled = true
 		return "Background append only file rewriting scheduled", ""
 	}
@@ -928,11 +930,13 @@ func (m *Manager) StartAOF() error {
 	return m.startRewriteLocked()
 }
 
-// StopAOF turns the AOF off (CONFIG SET appendonly no).
+// StopAOF turns the AOF off (CONFIG SET appendonly no), dropping a
+// scheduled rewrite as Redis's stopAppendOnly does.
 func (m *Manager) StopAOF() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.aofOn = false
+	m.rewriteScheduled = false
 	w := m.aofw.Swap(nil)
 	if w == nil {
 		return nil
