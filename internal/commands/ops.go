@@ -47,6 +47,10 @@ type opsState struct {
 	// b flag and INFO counts them in blocked_clients.
 	heldMu sync.Mutex
 	held   map[int64]struct{}
+	// ackPending: a WAIT asked for acknowledgements during a pause; the
+	// REPLCONF GETACK goes once the pause ends (flushPendingAcks), as
+	// Redis's beforeSleep asks for them only when clients are not paused
+	ackPending atomic.Bool
 
 	activeExpireOff atomic.Bool  // DEBUG SET-ACTIVE-EXPIRE 0
 	cronPaused      atomic.Bool  // DEBUG PAUSE-CRON 1
@@ -802,9 +806,29 @@ func (h *Handlers) pauseFor(purpose pausePurpose, until time.Time, all bool) {
 func (h *Handlers) unpauseFor(purpose pausePurpose) {
 	o := h.ops
 	o.pauseMu.Lock()
-	defer o.pauseMu.Unlock()
 	o.purposes[purpose].on = false
 	h.publishPauseLocked(time.Now())
+	o.pauseMu.Unlock()
+	h.flushPendingAcks()
+}
+
+// requestAcks asks the replicas for an acknowledgement (WAIT): at once,
+// or during a pause when it ends.
+func (h *Handlers) requestAcks() {
+	if h.Exec.Store.Paused() {
+		h.ops.ackPending.Store(true)
+		return
+	}
+	h.Repl.RequestAcks()
+}
+
+// flushPendingAcks sends the acknowledgement request a WAIT made during a
+// pause, once clients are no longer paused (called by UNPAUSE and the
+// cron).
+func (h *Handlers) flushPendingAcks() {
+	if h.ops.ackPending.Load() && !h.Exec.Store.Paused() && h.ops.ackPending.Swap(false) && h.Repl != nil {
+		h.Repl.RequestAcks()
+	}
 }
 
 // publishPauseLocked computes the pause in force at now from the
