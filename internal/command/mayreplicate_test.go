@@ -18,6 +18,8 @@ func TestMayReplicate(t *testing.T) {
 		want bool
 	}{
 		{"publish", true}, {"spublish", true}, {"pfcount", true},
+		{"eval", true}, {"evalsha", true}, {"fcall", true},
+		{"eval_ro", false}, {"evalsha_ro", false}, {"fcall_ro", false},
 		{"get", false}, {"pfadd", false}, {"ping", false}, {"pubsub|channels", false},
 	} {
 		s := tb.find(c.name)

@@ -256,11 +256,14 @@ func TreeMap(v any) map[string]any {
 	return m
 }
 
-// mayReplicate70 are the commands (not noscript) Redis 7.0 marks
-// MAY_REPLICATE, a flag COMMAND INFO hides: read-only scripts refuse them
-// ("Write commands are not allowed from read-only scripts.") and CLIENT
-// PAUSE WRITE holds them.
-var mayReplicate70 = map[string]bool{"publish": true, "spublish": true, "pfcount": true}
+// mayReplicate70 are the commands Redis 7.0 marks MAY_REPLICATE, a flag
+// COMMAND INFO hides: read-only scripts refuse them ("Write commands are
+// not allowed from read-only scripts.") and CLIENT PAUSE WRITE holds them
+// (EVAL, EVALSHA and FCALL by the script's flags when it declares some).
+var mayReplicate70 = map[string]bool{
+	"publish": true, "spublish": true, "pfcount": true,
+	"eval": true, "evalsha": true, "fcall": true,
+}
 
 func specFromInfo(info any, parent *Spec) (*Spec, error) {
 	f := items(info)

@@ -99,13 +99,18 @@ func (h *Handlers) killUserClients(c *command.Ctx, users []*acl.User) {
 
 func (h *Handlers) aclSetUser(c *command.Ctx) {
 	name := string(c.Args[2])
-	if !acl.ValidName(name) {
-		c.Error("ERR Usernames can't contain spaces or null characters")
-		return
-	}
 	ops := make([]string, len(c.Args)-3)
 	for i, a := range c.Args[3:] {
 		ops[i] = string(a)
+	}
+	// MONITOR and SLOWLOG show the user name and rules as "(redacted)",
+	// as Redis's aclCommand redacts them before anything else
+	for j := 2; j < len(c.Args); j++ {
+		redact(c, j)
+	}
+	if !acl.ValidName(name) {
+		c.Error("ERR Usernames can't contain spaces or null characters")
+		return
 	}
 	u := h.ACL.Get(name)
 	var old acl.Snapshot

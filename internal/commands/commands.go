@@ -197,6 +197,7 @@ func (h *Handlers) Close() {
 // Cron runs periodic work (called hz times a second).
 func (h *Handlers) Cron() {
 	h.opsCron()
+	h.flushPendingAcks() // a WAIT's GETACK held by a pause that ended
 	h.migrateConns.expire(time.Now())
 	if h.Persist != nil {
 		h.Persist.Cron()

@@ -271,7 +271,7 @@ func (h *Handlers) clientInfoLine(cl, from *command.Client, self [][]byte, now i
 	if v.Flags&command.ClientPubSub != 0 {
 		flags += "P"
 	}
-	if h.Exec.IsBlocked(cl.ID) {
+	if h.Exec.IsBlocked(cl.ID) || h.pauseHeld(cl.ID) {
 		flags += "b"
 	}
 	if v.Flags&command.ClientNoEvict != 0 {

@@ -489,9 +489,13 @@ func (h *Handlers) geoadd(c *command.Ctx) {
 		args = append(args, strconv.AppendUint(nil, encodeGeoScore(lon, lat), 10), c.Args[longidx+i*3+2])
 	}
 	_ = ch
+	// run as ZADD (and replicated so), but logged as called: SLOWLOG and
+	// MONITOR show the GEOADD (Redis's original_argv)
+	orig := c.Args
 	c.Args = args
 	c.Propagate = [][][]byte{args}
 	h.zadd(c)
+	c.Args = orig
 }
 
 func (h *Handlers) geodist(c *command.Ctx) {

@@ -42,6 +42,15 @@ type opsState struct {
 	pauseMu  sync.Mutex
 	pause    atomic.Pointer[pauseState]     // the pause in force (nil: none)
 	purposes [numPausePurposes]pauseRequest // why (pauseMu)
+	// held is the set of clients a pause holds back now: Redis 7.0
+	// blocks them (BLOCKED_POSTPONE), so CLIENT LIST shows them with the
+	// b flag and INFO counts them in blocked_clients.
+	heldMu sync.Mutex
+	held   map[int64]struct{}
+	// ackPending: a WAIT asked for acknowledgements during a pause; the
+	// REPLCONF GETACK goes once the pause ends (flushPendingAcks), as
+	// Redis's beforeSleep asks for them only when clients are not paused
+	ackPending atomic.Bool
 
 	activeExpireOff atomic.Bool  // DEBUG SET-ACTIVE-EXPIRE 0
 	cronPaused      atomic.Bool  // DEBUG PAUSE-CRON 1
@@ -797,9 +806,29 @@ func (h *Handlers) pauseFor(purpose pausePurpose, until time.Time, all bool) {
 func (h *Handlers) unpauseFor(purpose pausePurpose) {
 	o := h.ops
 	o.pauseMu.Lock()
-	defer o.pauseMu.Unlock()
 	o.purposes[purpose].on = false
 	h.publishPauseLocked(time.Now())
+	o.pauseMu.Unlock()
+	h.flushPendingAcks()
+}
+
+// requestAcks asks the replicas for an acknowledgement (WAIT): at once,
+// or during a pause when it ends.
+func (h *Handlers) requestAcks() {
+	if h.Exec.Store.Paused() {
+		h.ops.ackPending.Store(true)
+		return
+	}
+	h.Repl.RequestAcks()
+}
+
+// flushPendingAcks sends the acknowledgement request a WAIT made during a
+// pause, once clients are no longer paused (called by UNPAUSE and the
+// cron).
+func (h *Handlers) flushPendingAcks() {
+	if h.ops.ackPending.Load() && !h.Exec.Store.Paused() && h.ops.ackPending.Swap(false) && h.Repl != nil {
+		h.Repl.RequestAcks()
+	}
 }
 
 // publishPauseLocked computes the pause in force at now from the
@@ -831,8 +860,10 @@ func (h *Handlers) publishPauseLocked(now time.Time) {
 	}
 	var old *pauseState
 	if next == nil {
+		h.Exec.Store.SetPaused(0)
 		old = o.pause.Swap(nil)
 	} else {
+		h.Exec.Store.SetPaused(next.end.UnixMilli())
 		old = o.pause.Swap(next)
 	}
 	if old != nil {
@@ -883,22 +914,23 @@ func (h *Handlers) clientUnpause(c *command.Ctx) {
 
 // pauseWait is the executor's Pause hook: it holds a command back while
 // clients are paused (all commands, or with WRITE the ones that may write:
-// write and may_replicate commands, EXEC of a transaction with writes).
-func (h *Handlers) pauseWait(cl *command.Client, spec *command.Spec) (waited bool) {
+// write and may_replicate commands, scripts by their flags, EXEC of a
+// transaction with such commands).
+func (h *Handlers) pauseWait(cl *command.Client, spec *command.Spec, args [][]byte) (waited bool) {
 	if h.ops.pause.Load() == nil { // small enough to inline: no call when not paused
 		return false
 	}
-	return h.pauseHold(cl, spec)
+	return h.pauseHold(cl, spec, args)
 }
 
 // pauseHold is pauseWait while a CLIENT PAUSE may be in force.
-func (h *Handlers) pauseHold(cl *command.Client, spec *command.Spec) (waited bool) {
+func (h *Handlers) pauseHold(cl *command.Client, spec *command.Spec, args [][]byte) (waited bool) {
 	for {
 		p := h.ops.pause.Load()
 		if p == nil {
 			return waited
 		}
-		if !p.all && !h.mayWrite(cl, spec) {
+		if !p.all && !h.mayWrite(cl, spec, args) {
 			return waited
 		}
 		d := time.Until(p.until)
@@ -910,7 +942,11 @@ func (h *Handlers) pauseHold(cl *command.Client, spec *command.Spec) (waited boo
 			h.ops.pauseMu.Unlock()
 			continue
 		}
-		waited = true
+		if !waited {
+			waited = true
+			h.holdClient(cl.ID, true)
+			defer h.holdClient(cl.ID, false)
+		}
 		t := time.NewTimer(d)
 		select {
 		case <-p.done:
@@ -923,18 +959,63 @@ func (h *Handlers) pauseHold(cl *command.Client, spec *command.Spec) (waited boo
 	}
 }
 
-func (h *Handlers) mayWrite(cl *command.Client, spec *command.Spec) bool {
-	if spec.Has(command.FlagWrite | command.FlagMayReplicate) {
-		return true
+// holdClient adds the client id to the set of clients a pause holds back
+// (on) or takes it out.
+func (h *Handlers) holdClient(id int64, on bool) {
+	o := h.ops
+	o.heldMu.Lock()
+	if on {
+		if o.held == nil {
+			o.held = map[int64]struct{}{}
+		}
+		o.held[id] = struct{}{}
+	} else {
+		delete(o.held, id)
 	}
+	o.heldMu.Unlock()
+}
+
+// pauseHeld reports whether a pause holds back the client id now.
+func (h *Handlers) pauseHeld(id int64) bool {
+	o := h.ops
+	o.heldMu.Lock()
+	defer o.heldMu.Unlock()
+	_, ok := o.held[id]
+	return ok
+}
+
+// pauseHeldCount is the number of clients a pause holds back now.
+func (h *Handlers) pauseHeldCount() int {
+	o := h.ops
+	o.heldMu.Lock()
+	defer o.heldMu.Unlock()
+	return len(o.held)
+}
+
+// mayWrite reports whether a WRITE pause holds the command back, as
+// Redis 7.0's is_may_replicate_command: a write or may_replicate command,
+// a script whose flags allow writes (Redis's scriptFlagsToCmdFlags; a
+// script without a shebang keeps EVAL's may_replicate), EXEC of a
+// transaction holding one of those.
+func (h *Handlers) mayWrite(cl *command.Client, spec *command.Spec, args [][]byte) bool {
 	if spec.Name == "exec" {
 		for _, q := range cl.Queue {
-			if s, _ := h.Exec.Lookup(q); s != nil && s.Has(command.FlagWrite|command.FlagMayReplicate) {
+			if s, _ := h.Exec.Lookup(q); s != nil && h.cmdMayWrite(s, q) {
 				return true
 			}
 		}
+		return false
 	}
-	return false
+	return h.cmdMayWrite(spec, args)
+}
+
+func (h *Handlers) cmdMayWrite(spec *command.Spec, args [][]byte) bool {
+	if spec.Lock == command.LockScript {
+		if f, ok := h.scriptCmdFlags(spec, args); ok {
+			return f.Write
+		}
+	}
+	return spec.Has(command.FlagWrite | command.FlagMayReplicate)
 }
 
 // PauseInfo returns the pause for INFO (paused_reason...): whether

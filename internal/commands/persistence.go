@@ -15,8 +15,8 @@ type Persistence interface {
 	Save() error
 	// BGSave and BGRewriteAOF start background jobs; they return a status
 	// reply or an error reply text.
-	BGSave(schedule bool) (status, errText string)
-	BGRewriteAOF() (status, errText string)
+	BGSave(schedule, inExec bool) (status, errText string)
+	BGRewriteAOF(inExec bool) (status, errText string)
 	// LastSave is the Unix time of the last successful save.
 	LastSave() int64
 	// Cron runs periodic work (save policies, automatic rewrites).
@@ -84,7 +84,7 @@ func (h *Handlers) bgsave(c *command.Ctx) {
 		c.Error(errNoPersistence)
 		return
 	}
-	st, e := h.Persist.BGSave(schedule)
+	st, e := h.Persist.BGSave(schedule, inExec(c))
 	if e != "" {
 		c.Error(e)
 		return
@@ -97,7 +97,7 @@ func (h *Handlers) bgrewriteaof(c *command.Ctx) {
 		c.Error(errNoPersistence)
 		return
 	}
-	st, e := h.Persist.BGRewriteAOF()
+	st, e := h.Persist.BGRewriteAOF(inExec(c))
 	if e != "" {
 		c.Error(e)
 		return
@@ -227,4 +227,10 @@ func (h *Handlers) restore(c *command.Ctx) {
 	c.Modified(key)
 	c.Event('g', "restore", key)
 	c.W.OK()
+}
+
+// inExec reports whether c runs inside MULTI/EXEC (Redis's server.in_exec):
+// a queued command's handler runs while its client is still in MULTI.
+func inExec(c *command.Ctx) bool {
+	return c.Client != nil && c.Client.Flags&command.ClientMulti != 0 && !c.InScript
 }

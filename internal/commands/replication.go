@@ -166,7 +166,7 @@ func (h *Handlers) wait(c *command.Ctx) {
 		return
 	}
 	if h.Repl != nil && !c.Retry {
-		h.Repl.RequestAcks()
+		h.requestAcks()
 	}
 	block(c, command.BlockNone, nil, deadline, func(w resp.ReplyWriter) {
 		k, _ := acked()

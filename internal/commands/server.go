@@ -530,7 +530,7 @@ func (h *Handlers) infoSections() []InfoSection {
 			}
 		}},
 		{"clients", true, func() []string {
-			blocked, replicas := h.Exec.BlockedClients(), 0
+			blocked, replicas := h.Exec.BlockedClients()+h.pauseHeldCount(), 0
 			for _, cl := range clients {
 				if cl.View().Flags&command.ClientReplica != 0 {
 					replicas++ // not counted in connected_clients, as in Redis

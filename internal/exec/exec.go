@@ -134,7 +134,7 @@ type Executor struct {
 	TrackLimit func(cl *command.Client)
 	// Pause, when set, runs before a command takes its locks and waits
 	// while CLIENT PAUSE holds it back; it reports whether it waited.
-	Pause func(cl *command.Client, spec *command.Spec) bool
+	Pause func(cl *command.Client, spec *command.Spec, args [][]byte) bool
 	// --- end operating hooks
 
 	// Cluster, when set (cluster-enabled yes), routes every command with
@@ -655,19 +655,37 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 			return
 		}
 	}
-	// MULTI queueing and the RESP2 subscribed-mode check (multi.go).
+	// The MULTI and RESP2 subscribed-mode checks (multi.go).
 	if cl.Flags&(command.ClientMulti|command.ClientPubSub) != 0 && e.intercept(cl, spec, args, w) {
 		return
 	}
-	if e.Pause != nil && e.Pause(cl, spec) { // CLIENT PAUSE (ops.go)
+	// CLIENT PAUSE (ops.go), before MULTI queueing as in Redis 7.0's
+	// processCommand: a write sent inside MULTI waits for its QUEUED.
+	if e.Pause != nil && e.Pause(cl, spec, args) {
 		cl.ClockMark = 0 // it waited
-		// cluster mode: a manual failover moved the slots meanwhile
+		// Redis processes a held command again from the start: a manual
+		// failover may have moved the slots (cluster mode), the memory
+		// check that a pause skips (no eviction meanwhile) is due now,
+		// and the replication state may have changed
 		if e.Cluster != nil {
 			if msg := e.clusterCheck(cl, spec, args); msg != "" {
 				e.rejectKeep(cl, w, msg)
 				return
 			}
 		}
+		if msg := e.CheckMemory(cl, spec, args); msg != "" {
+			e.rejectSpec(cl, spec, args, w, msg)
+			return
+		}
+		if g := e.Guard.Load(); g != 0 {
+			if msg := e.guard(g, cl, spec, args); msg != "" {
+				e.rejectGuard(cl, spec, args, w, msg)
+				return
+			}
+		}
+	}
+	if cl.Flags&command.ClientMulti != 0 && e.queue(cl, spec, args, w) {
+		return
 	}
 	// The context and lock set escape (handlers are called through
 	// function values), so they are recycled rather than allocated: the

@@ -27,10 +27,11 @@ func (e *Executor) CheckMemory(cl *command.Client, spec *command.Spec, args [][]
 		return ""
 	}
 	max, policy, samples := e.Memory()
-	if max <= 0 || e.UsedMemory() <= max || e.Guard.Load()&GuardIgnoreMaxmemory != 0 {
+	if max <= 0 || e.UsedMemory() <= max || e.Guard.Load()&GuardIgnoreMaxmemory != 0 || e.Store.Paused() {
 		// a replica with replica-ignore-maxmemory yes neither evicts nor
-		// refuses: it stays an exact copy of its master (Redis's
-		// isSafeToPerformEvictions)
+		// refuses: it stays an exact copy of its master; neither do
+		// paused clients' commands, which the pause may then hold
+		// (Redis's isSafeToPerformEvictions)
 		return ""
 	}
 	if !e.Evict(cl, max, policy, samples) && e.deniesOOM(cl, spec, args) {
@@ -95,8 +96,13 @@ func (e *Executor) commandDeniesOOM(spec *command.Spec, args [][]byte) bool {
 // Evict removes keys by policy until used memory is at most max. It
 // reports whether it got there. Evicted keys are counted, notified
 // ("evicted"), signalled to WATCH and to client tracking (cur: the client
-// whose command is about to run, nil: none) and propagated as DEL.
+// whose command is about to run, nil: none) and propagated as DEL. While
+// clients are paused nothing is evicted (Redis 7.0's performEvictions
+// answers EVICT_FAIL).
 func (e *Executor) Evict(cur *command.Client, max int64, policy string, samples int) bool {
+	if e.Store.Paused() {
+		return false // clients are paused: the dataset stays as it is
+	}
 	p := keyspace.ParsePolicy(policy)
 	now := e.Now()
 	onEvict := func(db int, key string) {

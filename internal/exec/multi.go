@@ -572,9 +572,9 @@ func rootName(s *command.Spec) string {
 	return s.Name
 }
 
-// intercept handles a command from a client in MULTI or in subscribed
-// mode before it runs: the no_multi and RESP2 pub/sub context checks, and
-// queueing. It reports whether the command was dealt with.
+// intercept checks a command from a client in MULTI or in subscribed
+// mode before it runs (no_multi, and the RESP2 pub/sub context): it
+// reports whether the command was refused.
 func (e *Executor) intercept(cl *command.Client, spec *command.Spec, args [][]byte, w *resp.Writer) bool {
 	name := rootName(spec)
 	if cl.Flags&command.ClientMulti != 0 && spec.Has(command.FlagNoMulti) {
@@ -590,10 +590,14 @@ func (e *Executor) intercept(cl *command.Client, spec *command.Spec, args [][]by
 			return true
 		}
 	}
-	if cl.Flags&command.ClientMulti == 0 {
-		return false
-	}
-	switch name {
+	return false
+}
+
+// queue queues a command of a client in MULTI and answers QUEUED, except
+// the commands that act at once (EXEC, DISCARD, MULTI, WATCH, QUIT,
+// RESET): it reports whether it queued.
+func (e *Executor) queue(cl *command.Client, spec *command.Spec, args [][]byte, w *resp.Writer) bool {
+	switch rootName(spec) {
 	case "exec", "discard", "multi", "watch", "quit", "reset":
 		return false
 	}

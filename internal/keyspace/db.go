@@ -163,6 +163,9 @@ func (db DB) expireIfNeeded(ds *dbShard, h uint64, sh int, p unsafe.Pointer) boo
 				return true // a read: missing, but kept for the master's DEL
 			}
 		}
+		if db.s.Paused() {
+			return true // missing, but kept until the pause ends
+		}
 		k := recKey(p)
 		if db.s.newOn.Load()&newAdded != 0 { // clients wait on keys
 			db.streamLeft([]byte(k), p, nil)
@@ -783,7 +786,8 @@ func (db DB) PeekStored(key []byte) (Entry, bool) {
 // RandomKey returns a random live key, or "" and false. As Redis's
 // dbRandomKey, an expired key it picks is reclaimed (the Expired hook) and
 // another one is picked; a replica, which keeps expired keys for its
-// master's DEL, gives up picking after 100 of them and walks the keys.
+// master's DEL (or a server whose clients are paused), gives up picking
+// after 100 of them and walks the keys.
 // Requires LockAll.
 func (db DB) RandomKey() (string, bool) {
 	for tries := 0; tries < 100; tries++ {
@@ -814,10 +818,16 @@ func (db DB) RandomKey() (string, bool) {
 			break
 		}
 	}
-	// a replica's expired keys: fall back to a walk
+	// a replica's expired keys, or expired keys kept during a client
+	// pause: fall back to a walk, for a live key, else (every key's time
+	// passed) one of them, as Redis's dbRandomKey gives up on a replica
+	// (and, in later versions, during a pause) rather than loop forever
 	var out string
 	found := false
 	db.ForEach(func(k string, _ Entry) bool { out, found = k, true; return false })
+	if !found {
+		db.ForEachStored(func(k string, _ Entry) bool { out, found = k, true; return false })
+	}
 	return out, found
 }
 

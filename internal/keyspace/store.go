@@ -13,6 +13,7 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -139,6 +140,9 @@ type Store struct {
 	// replaying: an AOF is being replayed, during which no key expires
 	// (SetReplaying)
 	replaying atomic.Bool
+	// pausedUntil: clients are paused until this Unix time in ms (0:
+	// not paused); meanwhile no key is deleted for its time (SetPaused)
+	pausedUntil atomic.Int64
 	// newOn: call hooks.New (newEvents, SetKeyEvents) and added
 	// (newAdded, SignalAdded), and index the slot (newSlots, IndexSlots),
 	// where a key is added; missOn: call
@@ -269,6 +273,19 @@ func (s *Store) SetReplaying(on bool) { s.replaying.Store(on) }
 
 // Replaying reports whether an AOF replay is on (SetReplaying).
 func (s *Store) Replaying() bool { return s.replaying.Load() }
+
+// SetPaused records that clients are paused (CLIENT PAUSE, a failover)
+// until the Unix time until in ms (0: not paused). As Redis 7.0's
+// expireIfNeeded and performEvictions during a pause, the dataset stays
+// as it is: a key whose time passed reads as missing but is not deleted,
+// and nothing is evicted (Paused).
+func (s *Store) SetPaused(until int64) { s.pausedUntil.Store(until) }
+
+// Paused reports whether clients are paused now (SetPaused).
+func (s *Store) Paused() bool {
+	u := s.pausedUntil.Load()
+	return u != 0 && time.Now().UnixMilli() < u
+}
 
 // Replica reports whether replica expiry is on (SetReplica).
 func (s *Store) Replica() bool { return s.replica.Load() }

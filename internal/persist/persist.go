@@ -519,8 +519,13 @@ func (m *Manager) writeSnapshotFile(path, tmpName string, format snapFormat, aof
 // saveRDB writes dump.rdb and records the outcome (bg: BGSAVE's, else
 // SAVE's or SHUTDOWN's).
 func (m *Manager) saveRDB(bg bool) error {
+	return m.saveRDBCut(bg, nil)
+}
+
+// saveRDBCut is saveRDB calling atCut at the snapshot's cut.
+func (m *Manager) saveRDBCut(bg bool, atCut func() error) error {
 	start := time.Now()
-	dirty, _, err := m.writeFileSnapshot(m.rdbPath(), fmt.Sprintf("temp-%d.rdb", os.Getpid()), formatRDB, false, nil)
+	dirty, _, err := m.writeFileSnapshot(m.rdbPath(), fmt.Sprintf("temp-%d.rdb", os.Getpid()), formatRDB, false, atCut)
 	return m.savedRDB(start, dirty, true, bg, err)
 }
 
@@ -582,33 +587,46 @@ func (m *Manager) Save() error {
 }
 
 // BGSave runs BGSAVE [SCHEDULE]; it returns the status reply or an error
-// reply text.
-func (m *Manager) BGSave(schedule bool) (string, string) {
+// reply text. Called inside MULTI/EXEC (inExec) it is always scheduled,
+// started by the cron afterwards, as Redis 7.0 forks no child in EXEC.
+func (m *Manager) BGSave(schedule, inExec bool) (string, string) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.bgsave {
+		m.mu.Unlock()
 		return "", ErrBgsaveInProgress
 	}
-	if m.rewrite {
-		if schedule {
+	if m.rewrite || inExec {
+		defer m.mu.Unlock()
+		if schedule || inExec {
 			m.bgsaveScheduled = true
 			return "Background saving scheduled", ""
 		}
 		return "", ErrChildActive
 	}
-	m.startBgsaveLocked()
+	cut := m.startBgsaveLocked()
+	m.mu.Unlock()
+	// the snapshot's cut is taken before BGSAVE answers, as Redis forks
+	// in the command: the commands that follow are not in the file
+	<-cut
 	return "Background saving started", ""
 }
 
-func (m *Manager) startBgsaveLocked() {
+// startBgsaveLocked starts a background save; the channel is closed once
+// its snapshot's cut is taken (or the save failed before it). Requires
+// m.mu, which must be released before waiting on the channel.
+func (m *Manager) startBgsaveLocked() <-chan struct{} {
 	m.bgsave = true
 	m.bgsaveScheduled = false
 	m.bgsaveStart = time.Now()
 	m.log.Info("Background saving started")
 	m.wg.Add(1)
+	cut := make(chan struct{})
+	var once sync.Once
+	cutDone := func() { once.Do(func() { close(cut) }) }
 	go func() {
 		defer m.wg.Done()
-		err := m.saveRDB(true)
+		err := m.saveRDBCut(true, func() error { cutDone(); return nil })
+		cutDone() // failed before the cut
 		m.mu.Lock()
 		m.bgsave = false
 		m.lastBgsaveSecs = int64(time.Since(m.bgsaveStart).Seconds())
@@ -617,6 +635,7 @@ func (m *Manager) startBgsaveLocked() {
 			m.log.Info("Background saving terminated with success")
 		}
 	}()
+	return cut
 }
 
 // LastSave is the Unix time of the last successful save.
@@ -906,14 +925,15 @@ func (m *Manager) deleteOldFiles(old, cur *aof.Manifest) {
 }
 
 // BGRewriteAOF runs BGREWRITEAOF; it returns the status reply or an error
-// reply text.
-func (m *Manager) BGRewriteAOF() (string, string) {
+// reply text. Called inside MULTI/EXEC (inExec) it is scheduled, started
+// by the cron afterwards, as Redis 7.0 forks no child in EXEC.
+func (m *Manager) BGRewriteAOF(inExec bool) (string, string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.rewrite {
 		return "", ErrRewriteInProgress
 	}
-	if m.bgsave {
+	if m.bgsave || inExec {
 		m.rewriteScheduled = true
 		return "Background append only file rewriting scheduled", ""
 	}
@@ -949,11 +969,13 @@ func (m *Manager) StartAOF() error {
 	return m.startRewriteLocked()
 }
 
-// StopAOF turns the AOF off (CONFIG SET appendonly no).
+// StopAOF turns the AOF off (CONFIG SET appendonly no), dropping a
+// scheduled rewrite as Redis's stopAppendOnly does.
 func (m *Manager) StopAOF() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.aofOn = false
+	m.rewriteScheduled = false
 	w := m.aofw.Swap(nil)
 	if w == nil {
 		return nil

@@ -621,7 +621,7 @@ func (m *Manager) syncLoaded(l *masterLink, id string, off int64, streamDB int) 
 	l.db = streamDB
 	if m.aofw.Load() != nil {
 		// the AOF restarts from the new dataset, as Redis's
-		m.BGRewriteAOF()
+		m.BGRewriteAOF(false)
 	}
 }
 
