@@ -49,9 +49,11 @@ const (
 
 func (h *Handlers) del(c *command.Ctx) {
 	n := 0
-	unlink := EqualFold(c.Args[0], "unlink")
+	// UNLINK, and DEL under lazyfree-lazy-user-del, free as Redis's
+	// dbAsyncDelete
+	lazy := EqualFold(c.Args[0], "unlink") || c.DB.Store().LazyOn(keyspace.LazyUserDel)
 	for _, k := range c.Args[1:] {
-		if unlink {
+		if lazy {
 			h.noteLazyFree(c.DB, k)
 		}
 		if c.DB.Delete(k) {
@@ -122,7 +124,7 @@ func (h *Handlers) renameGeneric(c *command.Ctx, nx bool) {
 			c.W.Int(0)
 			return
 		}
-		c.DB.Delete(dst)
+		c.DB.DeleteLazy(dst, keyspace.LazyServerDel) // dbDelete
 	}
 	c.DB.Set(dst, e.Value(), e.Exp)
 	keepEmbstr(c.DB, dst, e)
@@ -351,7 +353,7 @@ func (h *Handlers) copyCmd(c *command.Ctx) {
 		return
 	}
 	if exists {
-		dst.Delete(dstKey)
+		dst.DeleteLazy(dstKey, keyspace.LazyServerDel) // dbDelete
 	}
 	dst.Set(dstKey, v, e.Exp)
 	keepEmbstr(dst, dstKey, e)

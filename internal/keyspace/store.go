@@ -119,6 +119,11 @@ type Hooks struct {
 	// New: the event goes where the command's other events go (held back
 	// with a script's that may still be undone).
 	Miss func(db int, key []byte, by unsafe.Pointer)
+	// LazyFree is called, under the key's shard lock, with a collection
+	// that leaves the keyspace by a deletion of a lazy-free class that is
+	// on (SetLazyFree): Redis 7.0 would free it in the background, and
+	// count it in lazyfreed_objects when it is big enough.
+	LazyFree func(val any)
 }
 
 // Store is the set of databases.
@@ -143,7 +148,9 @@ type Store struct {
 	// (newAdded, SignalAdded), and index the slot (newSlots, IndexSlots),
 	// where a key is added; missOn: call
 	// hooks.Miss (SetKeyEvents)
-	newOn  atomic.Uint32
+	newOn atomic.Uint32
+	// lazyOn: the lazy-free classes that are on (Lazy*, SetLazyFree)
+	lazyOn atomic.Uint32
 	missOn atomic.Bool
 	// added is called where a key is added while newAdded is on
 	// (OnAdded), streamGone where a stream leaves a key (OnStreamGone)

@@ -159,6 +159,9 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 			}
 			s.pubsub.Notify('m', "keymiss", db, key)
 		},
+		// lazyfreed_objects of overwrites, expiries and evictions under
+		// the lazyfree-lazy-* directives (setupLazyFree)
+		LazyFree: func(val any) { s.cmds.LazyFreed(val) },
 	})
 	if cfg.Bool("cluster-enabled") {
 		// the slot→keys index (keyspace/slots.go), before any key is loaded
@@ -204,6 +207,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	setLFU := func(p string) { s.store.SetLFU(strings.HasSuffix(p, "-lfu")) }
 	setLFU(cfg.Get("maxmemory-policy"))
 	cfg.OnChange("maxmemory-policy", setLFU)
+	setupLazyFree(cfg, s.store)
 	lfuLog, lfuDecay := cfg.Var("lfu-log-factor"), cfg.Var("lfu-decay-time")
 	setLFUParams := func(string) { s.store.SetLFUParams(lfuLog.Int(), lfuDecay.Int()) }
 	setLFUParams("")
@@ -943,4 +947,32 @@ func isLocal(a net.Addr) bool {
 		return true
 	}
 	return false
+}
+
+// setupLazyFree keeps the store's lazy-free classes in step with the
+// lazyfree-lazy-* directives the keyspace and DEL read
+// (keyspace.Store.SetLazyFree).
+func setupLazyFree(cfg *config.Config, st *keyspace.Store) {
+	classes := [...]struct {
+		name  string
+		class uint32
+	}{
+		{"lazyfree-lazy-server-del", keyspace.LazyServerDel},
+		{"lazyfree-lazy-expire", keyspace.LazyExpire},
+		{"lazyfree-lazy-eviction", keyspace.LazyEviction},
+		{"lazyfree-lazy-user-del", keyspace.LazyUserDel},
+	}
+	apply := func(string) {
+		var on uint32
+		for _, d := range classes {
+			if cfg.Bool(d.name) {
+				on |= d.class
+			}
+		}
+		st.SetLazyFree(on)
+	}
+	apply("")
+	for _, d := range classes {
+		cfg.OnChange(d.name, apply)
+	}
 }
