@@ -486,11 +486,15 @@ func (h *Handlers) flushall(c *command.Ctx) {
 	}
 	c.Dirty += n
 	c.ForcePropagate = true
-	// As Redis 7.0, with save points configured FLUSHALL writes the (now
-	// empty) snapshot at once, which resets rdb_changes_since_last_save;
-	// a failed save is only logged.
-	if h.Persist != nil && h.Config.Get("save") != "" && c.Client.Flags&command.ClientLoading == 0 {
-		_ = h.Persist.SaveHeld(int64(c.Dirty))
+	// As Redis 7.0, FLUSHALL kills a running BGSAVE (its older snapshot
+	// must not land after the flush), and with save points configured
+	// writes the (now empty) snapshot at once, which resets
+	// rdb_changes_since_last_save; a failed save is only logged.
+	if h.Persist != nil && c.Client.Flags&command.ClientLoading == 0 {
+		h.Persist.KillBgsave()
+		if h.Config.Get("save") != "" {
+			_ = h.Persist.SaveHeld(int64(c.Dirty))
+		}
 	}
 	c.W.OK()
 }

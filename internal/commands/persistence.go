@@ -34,6 +34,9 @@ type Persistence interface {
 	// (FLUSHALL with save points configured); pending is the caller's own
 	// change count, not yet added, that the save covers too.
 	SaveHeld(pending int64) error
+	// KillBgsave stops a running BGSAVE without letting it write dump.rdb
+	// (FLUSHALL, as Redis's killRDBChild).
+	KillBgsave()
 }
 
 func (h *Handlers) registerPersistence() {
