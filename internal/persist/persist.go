@@ -95,6 +95,10 @@ type Manager struct {
 	// ListenPort, when set, is the port this server listens on, which a
 	// replica announces to its master (REPLCONF listening-port).
 	ListenPort func() int
+	// RoleChanged, when set, runs after the server became a replica
+	// (ReplicaOf) or a master again (ReplicaOfNoOne): oom-score-adj's
+	// class changes with the role.
+	RoleChanged func()
 	// NewClientID, when set, numbers the client a replica applies its
 	// master's stream as (CLIENT LIST id=).
 	NewClientID func() int64

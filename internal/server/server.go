@@ -110,6 +110,7 @@ type Server struct {
 	idleReleases atomic.Int64
 	loopSteals   atomic.Int64 // ready connections taken from another worker's batch
 	loopHooks    loopHooks    // tests only (export_test.go)
+	oom          oomScore     // oom-score-adj (oom.go)
 }
 
 // maxBaseMemory caps the start-up heap counted in used_memory.
@@ -233,6 +234,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 		return nil, err
 	}
 	s.Durable = s.persist.Durable
+	s.setupOOMScore()
 	cfg.OnChange("replica-read-only", func(string) { s.persist.ReadOnlyChanged() })
 	cfg.OnChange("replica-serve-stale-data", func(string) { s.persist.ReadOnlyChanged() })
 	if _, _, err := s.replicaOfDirective(); err != nil { // started by Run
