@@ -357,6 +357,7 @@ func (h *Handlers) copyCmd(c *command.Ctx) {
 	}
 	dst.Set(dstKey, v, e.Exp)
 	keepEmbstr(dst, dstKey, e)
+	dst.MarkUnshared(dstKey) // dupStringObject: never a shared integer
 	touchIn(c, dstIdx, dstKey)
 	eventIn(c, dstIdx, "copy_to", dstKey)
 	c.W.Int(1)
@@ -510,11 +511,15 @@ func EntryEncoding(e keyspace.Entry) string {
 	return enc
 }
 
-// keepEmbstr carries src's Embstr mark to key in db, which was just set to
-// a copy of src's value (RENAME, MOVE and COPY keep Redis's object).
+// keepEmbstr carries src's Embstr and Unshared marks to key in db, which
+// was just set to a copy of src's value (RENAME, MOVE and COPY keep
+// Redis's object).
 func keepEmbstr(db keyspace.DB, key []byte, src keyspace.Entry) {
 	if src.Embstr() {
 		db.MarkEmbstr(key)
+	}
+	if src.Unshared() {
+		db.MarkUnshared(key)
 	}
 }
 
@@ -587,7 +592,7 @@ func (h *Handlers) objectRefcount(c *command.Ctx) {
 // 0..9999 are shared objects (refcount INT_MAX) unless maxmemory with an
 // LRU/LFU policy disables them; anything else 1.
 func (h *Handlers) refcount(e keyspace.Entry) int64 {
-	if b, isStr := e.Str(); isStr && cap(b) == len(b) && len(b) <= 4 && !e.Embstr() {
+	if b, isStr := e.Str(); isStr && cap(b) == len(b) && len(b) <= 4 && !e.Embstr() && !e.Unshared() {
 		if n, ok := ParseInt(b); ok && n >= 0 && n < 10000 && !h.noSharedIntegers() {
 			return 2147483647
 		}

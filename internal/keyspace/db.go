@@ -532,6 +532,17 @@ func (db DB) MarkEmbstr(key []byte) {
 	}
 }
 
+// MarkUnshared marks key's string value as one Redis holds in an object
+// of its own, never a shared integer (Entry.Unshared): COPY duplicates
+// the object. The mark stays with the value until the key is written
+// again. It is a no-op when key does not hold a string.
+func (db DB) MarkUnshared(key []byte) {
+	ds, h, _ := db.locate(key)
+	if p := ds.keys.get(h, key); p != nil && hdrOf(p).flags&recObj == 0 {
+		hdrOf(p).flags |= recOwn
+	}
+}
+
 // Update replaces the value of an existing live key, keeping its expiry.
 // It is a no-op when key does not exist.
 func (db DB) Update(key []byte, val any) {

@@ -33,6 +33,7 @@ type Entry struct {
 	size   uint32
 	isStr  bool
 	emb    bool   // Embstr
+	own    bool   // Unshared
 	str    []byte // string value, aliasing the record
 	obj    any    // any other value
 }
@@ -42,6 +43,11 @@ type Entry struct {
 // result unencoded, and RENAME, MOVE and COPY keep the object as it is
 // (MarkEmbstr). Any other write of a string lets it be "int".
 func (e Entry) Embstr() bool { return e.emb }
+
+// Unshared reports whether a string value is held in an object of its own
+// where Redis would otherwise use a shared integer (OBJECT REFCOUNT 1): a
+// COPY's duplicate (DB.MarkUnshared).
+func (e Entry) Unshared() bool { return e.own }
 
 // Value returns the stored value: a []byte for a string (boxing it costs an
 // allocation: hot paths use Str), else the list, hash, set... nil for the
