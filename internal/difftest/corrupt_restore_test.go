@@ -108,6 +108,11 @@ var corruptCases = []corruptCase{
 	// Redis's stream check does not read the count (Crescent refused it).
 	{name: "stream node count header wrong", sanitize: "yes", fixCRC: true, payload: streamWrongCount(),
 		after: [][]string{{"XRANGE", "key", "-", "+"}, {"XLEN", "key"}, {"XADD", "key", "9-1", "a", "b"}, {"XRANGE", "key", "-", "+"}}},
+	// Its DUMP keeps the node's wrong count, as Redis's keeps the node's
+	// bytes, also after an XADD into the node and an XDEL (gaps19).
+	{name: "stream node count header wrong, DUMP", fixCRC: true, payload: streamWrongCount(),
+		after: [][]string{{"DUMP", "key"}, {"XADD", "key", "9-1", "a", "b"}, {"DUMP", "key"}, {"XDEL", "key", "9-1"}, {"DUMP", "key"},
+			{"XTRIM", "key", "MAXLEN", "0"}, {"DUMP", "key"}, {"XADD", "key", "10-1", "a", "b"}, {"DUMP", "key"}}},
 }
 
 // streamWrongCount is the fuzzer's stream source with its node's listpack
