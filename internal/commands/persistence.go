@@ -186,7 +186,11 @@ func (h *Handlers) restore(c *command.Ctx) {
 		c.Error("ERR Invalid TTL value, must be >= 0")
 		return
 	}
-	v, err := h.Codecs.Restore(c.Args[3])
+	restore := h.Codecs.Restore
+	if !h.deepSanitize(c) {
+		restore = h.Codecs.RestoreShallow
+	}
+	v, err := restore(c.Args[3])
 	if err != nil {
 		if errors.Is(err, rdb.ErrPayloadVersion) {
 			c.Error("ERR DUMP payload version or checksum are wrong")
@@ -230,4 +234,17 @@ func (h *Handlers) restore(c *command.Ctx) {
 	c.Modified(key)
 	c.Event('g', "restore", key)
 	c.W.OK()
+}
+
+// deepSanitize reports whether RESTORE validates a payload deeply, as
+// Redis 7.0's rdbLoadObject: with sanitize-dump-payload yes, or clients
+// for a command that is not its master's (a replica applying its stream).
+func (h *Handlers) deepSanitize(c *command.Ctx) bool {
+	switch h.Config.Get("sanitize-dump-payload") {
+	case "yes":
+		return true
+	case "clients":
+		return c.Client == nil || c.Client.Flags&command.ClientMaster == 0
+	}
+	return false
 }
