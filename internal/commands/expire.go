@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/keyspace"
 )
 
 func (h *Handlers) registerExpire() {
@@ -90,7 +91,7 @@ func (h *Handlers) expireGeneric(c *command.Ctx, basetime int64, scale int64) {
 	// replaying an AOF (Redis's checkAlreadyExpired while loading): the
 	// key keeps its time, and no key expires until the load ends
 	if when <= c.Now() && (c.Client == nil || c.Client.Flags&command.ClientLoading == 0) {
-		c.DB.Delete(key)
+		c.DB.DeleteLazy(key, keyspace.LazyExpire)
 		c.Modified(key)
 		c.Propagate = [][][]byte{{[]byte("DEL"), key}}
 		c.Event('g', "del", key)

@@ -49,9 +49,11 @@ const (
 
 func (h *Handlers) del(c *command.Ctx) {
 	n := 0
-	unlink := EqualFold(c.Args[0], "unlink")
+	// UNLINK, and DEL under lazyfree-lazy-user-del, free as Redis's
+	// dbAsyncDelete
+	lazy := EqualFold(c.Args[0], "unlink") || c.DB.Store().LazyOn(keyspace.LazyUserDel)
 	for _, k := range c.Args[1:] {
-		if unlink {
+		if lazy {
 			h.noteLazyFree(c.DB, k)
 		}
 		if c.DB.Delete(k) {
@@ -122,7 +124,7 @@ func (h *Handlers) renameGeneric(c *command.Ctx, nx bool) {
 			c.W.Int(0)
 			return
 		}
-		c.DB.Delete(dst)
+		c.DB.DeleteLazy(dst, keyspace.LazyServerDel) // dbDelete
 	}
 	c.DB.Set(dst, e.Value(), e.Exp)
 	keepEmbstr(c.DB, dst, e)
@@ -351,10 +353,11 @@ func (h *Handlers) copyCmd(c *command.Ctx) {
 		return
 	}
 	if exists {
-		dst.Delete(dstKey)
+		dst.DeleteLazy(dstKey, keyspace.LazyServerDel) // dbDelete
 	}
 	dst.Set(dstKey, v, e.Exp)
 	keepEmbstr(dst, dstKey, e)
+	dst.MarkUnshared(dstKey) // dupStringObject: never a shared integer
 	touchIn(c, dstIdx, dstKey)
 	eventIn(c, dstIdx, "copy_to", dstKey)
 	c.W.Int(1)
@@ -484,11 +487,15 @@ func (h *Handlers) flushall(c *command.Ctx) {
 	}
 	c.Dirty += n
 	c.ForcePropagate = true
-	// As Redis 7.0, with save points configured FLUSHALL writes the (now
-	// empty) snapshot at once, which resets rdb_changes_since_last_save;
-	// a failed save is only logged.
-	if h.Persist != nil && h.Config.Get("save") != "" && c.Client.Flags&command.ClientLoading == 0 {
-		_ = h.Persist.SaveHeld(int64(c.Dirty))
+	// As Redis 7.0, FLUSHALL kills a running BGSAVE (its older snapshot
+	// must not land after the flush), and with save points configured
+	// writes the (now empty) snapshot at once, which resets
+	// rdb_changes_since_last_save; a failed save is only logged.
+	if h.Persist != nil && c.Client.Flags&command.ClientLoading == 0 {
+		h.Persist.KillBgsave()
+		if h.Config.Get("save") != "" {
+			_ = h.Persist.SaveHeld(int64(c.Dirty))
+		}
 	}
 	c.W.OK()
 }
@@ -504,11 +511,15 @@ func EntryEncoding(e keyspace.Entry) string {
 	return enc
 }
 
-// keepEmbstr carries src's Embstr mark to key in db, which was just set to
-// a copy of src's value (RENAME, MOVE and COPY keep Redis's object).
+// keepEmbstr carries src's Embstr and Unshared marks to key in db, which
+// was just set to a copy of src's value (RENAME, MOVE and COPY keep
+// Redis's object).
 func keepEmbstr(db keyspace.DB, key []byte, src keyspace.Entry) {
 	if src.Embstr() {
 		db.MarkEmbstr(key)
+	}
+	if src.Unshared() {
+		db.MarkUnshared(key)
 	}
 }
 
@@ -581,7 +592,7 @@ func (h *Handlers) objectRefcount(c *command.Ctx) {
 // 0..9999 are shared objects (refcount INT_MAX) unless maxmemory with an
 // LRU/LFU policy disables them; anything else 1.
 func (h *Handlers) refcount(e keyspace.Entry) int64 {
-	if b, isStr := e.Str(); isStr && cap(b) == len(b) && len(b) <= 4 && !e.Embstr() {
+	if b, isStr := e.Str(); isStr && cap(b) == len(b) && len(b) <= 4 && !e.Embstr() && !e.Unshared() {
 		if n, ok := ParseInt(b); ok && n >= 0 && n < 10000 && !h.noSharedIntegers() {
 			return 2147483647
 		}

@@ -713,6 +713,15 @@ func (h *Handlers) noteLazyFree(db keyspace.DB, key []byte) {
 	}
 }
 
+// LazyFreed counts a value the keyspace dropped by a lazy deletion
+// (keyspace.Hooks.LazyFree: an overwrite, an expiry, an eviction under
+// lazyfree-lazy-server-del, -expire, -eviction) as noteLazyFree does.
+func (h *Handlers) LazyFreed(v any) {
+	if freeEffort(v) > lazyfreeThreshold {
+		h.ops.lazyFreed.Add(1)
+	}
+}
+
 // freeEffort is Redis 7.0's lazyfreeGetFreeEffort: the allocations a
 // value's free takes (quicklist nodes, hash table entries, skiplist
 // nodes, a stream's rax nodes plus its groups times one and the first

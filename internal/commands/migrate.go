@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/keyspace"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
@@ -252,7 +253,7 @@ func (h *Handlers) migrate(c *command.Ctx) {
 			continue
 		}
 		k := found[i].key
-		if c.DB.Delete(k) {
+		if c.DB.DeleteLazy(k, keyspace.LazyServerDel) { // dbDelete
 			c.Modified(k)
 			c.Event('g', "del", k)
 			del = append(del, k)

@@ -34,6 +34,9 @@ type Persistence interface {
 	// (FLUSHALL with save points configured); pending is the caller's own
 	// change count, not yet added, that the save covers too.
 	SaveHeld(pending int64) error
+	// KillBgsave stops a running BGSAVE without letting it write dump.rdb
+	// (FLUSHALL, as Redis's killRDBChild).
+	KillBgsave()
 }
 
 func (h *Handlers) registerPersistence() {
@@ -183,7 +186,11 @@ func (h *Handlers) restore(c *command.Ctx) {
 		c.Error("ERR Invalid TTL value, must be >= 0")
 		return
 	}
-	v, err := h.Codecs.Restore(c.Args[3])
+	restore := h.Codecs.Restore
+	if !h.deepSanitize(c) {
+		restore = h.Codecs.RestoreShallow
+	}
+	v, err := restore(c.Args[3])
 	if err != nil {
 		if errors.Is(err, rdb.ErrPayloadVersion) {
 			c.Error("ERR DUMP payload version or checksum are wrong")
@@ -233,4 +240,17 @@ func (h *Handlers) restore(c *command.Ctx) {
 // a queued command's handler runs while its client is still in MULTI.
 func inExec(c *command.Ctx) bool {
 	return c.Client != nil && c.Client.Flags&command.ClientMulti != 0 && !c.InScript
+}
+
+// deepSanitize reports whether RESTORE validates a payload deeply, as
+// Redis 7.0's rdbLoadObject: with sanitize-dump-payload yes, or clients
+// for a command that is not its master's (a replica applying its stream).
+func (h *Handlers) deepSanitize(c *command.Ctx) bool {
+	switch h.Config.Get("sanitize-dump-payload") {
+	case "yes":
+		return true
+	case "clients":
+		return c.Client == nil || c.Client.Flags&command.ClientMaster == 0
+	}
+	return false
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,6 +67,9 @@ type Config struct {
 	dirs  map[string]*directive
 	order []string
 	hooks map[string][]func(value string)
+	// appliers: the failing apply functions of directives (OnApply),
+	// one shared by the directives it was registered for
+	appliers map[string]*applier
 	// users holds the "user" directives (name, then rules), in file order.
 	users [][]string
 	vars  map[string]*Var
@@ -600,12 +604,52 @@ func (c *Config) SetArgs(args []string, protectedOK, loading bool) error {
 		}
 		c.store(it.d, v)
 	}
+	if err := c.runAppliers(len(items), func(i int) (*directive, string, string) {
+		return items[i].d, items[i].e.name, old[i]
+	}); err != nil {
+		return err
+	}
 	for i, it := range items {
 		// a directive with its own normalizer may show the same value for
 		// other settings (notify-keyspace-events hides n behind A): its
 		// hook runs every time
 		if v := c.Get(it.d.name); v != old[i] || it.d.norm != nil {
 			c.runHooks(it.d, v)
+		}
+	}
+	return nil
+}
+
+// runAppliers runs, once each, the apply functions (OnApply) of the n
+// directives CONFIG SET changed (item(i): directive, name given, old
+// value); on a failure it restores the old values, applies them again and
+// returns CONFIG SET's error.
+func (c *Config) runAppliers(n int, item func(i int) (*directive, string, string)) error {
+	c.mu.RLock()
+	if len(c.appliers) == 0 {
+		c.mu.RUnlock()
+		return nil
+	}
+	var order []*applier
+	var names []string
+	for i := 0; i < n; i++ {
+		d, name, _ := item(i)
+		if a := c.appliers[d.name]; a != nil && !slices.Contains(order, a) {
+			order = append(order, a)
+			names = append(names, name)
+		}
+	}
+	c.mu.RUnlock()
+	for k, a := range order {
+		if err := a.fn(); err != nil {
+			for i := n - 1; i >= 0; i-- {
+				d, _, old := item(i)
+				c.store(d, old)
+			}
+			for _, b := range order {
+				b.fn() // the old values again; a second failure is only logged by fn
+			}
+			return fmt.Errorf("CONFIG SET failed (possibly related to argument '%s') - %s", names[k], err)
 		}
 	}
 	return nil
@@ -675,6 +719,28 @@ func (c *Config) SetNormalizer(name string, fn func(string) (string, error)) {
 	if d := c.lookup(name); d != nil {
 		d.norm = fn
 	}
+}
+
+// applier is an apply function that may fail (OnApply).
+type applier struct{ fn func() error }
+
+// OnApply registers fn to run, once, after a CONFIG SET changed any of
+// names, before their OnChange hooks, as Redis's apply functions: when it
+// fails, every value the command set is restored, fn runs again for the
+// old values, and CONFIG SET fails with fn's error (naming the first of
+// the command's directives it applies to).
+func (c *Config) OnApply(names []string, fn func() error) {
+	a := &applier{fn: fn}
+	c.mu.Lock()
+	if c.appliers == nil {
+		c.appliers = map[string]*applier{}
+	}
+	for _, n := range names {
+		if d := c.lookup(n); d != nil {
+			c.appliers[d.name] = a
+		}
+	}
+	c.mu.Unlock()
 }
 
 // OnChange registers fn to run after name is changed.

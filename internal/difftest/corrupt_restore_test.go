@@ -44,6 +44,11 @@ var corruptCases = []corruptCase{
 	{name: "stream listpack too long prevlen", sanitize: "yes", payload: "\x0F\x01\x10\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x02\x40\x55\x55\x00\x00\x00\x0F\x00\x01\x01\x00\x15\x02\x01\x88\x31\x00\x00\x00\x00\x00\x00\x00\x09\x88\x32\x00\x00\x00\x00\x00\x00\x00\x09\x00\x01\x00\x01\x00\x01\x00\x01\x02\x02\x88\x31\x00\x00\x00\x00\x00\x00\x00\x09\x88\x61\x00\x00\x00\x00\x00\x00\x00\x09\x88\x32\x00\x00\x00\x00\x00\x00\x00\x09\x88\x62\x00\x00\x00\x00\x00\x00\x00\x09\x08\x01\xFF\x0A\x01\x00\x00\x09\x00\x06\xFB\x44\x24\x0A\x8E\x75\xEA"},
 	{name: "stream duplicate consumers", payload: "\x0F\x00\x00\x00\x00\x01\x07\x6D\x79\x67\x72\x6F\x75\x70\x00\x00\x00\x02\x04\x6E\x61\x6D\x65\x2A\x4C\xAA\x9A\x7D\x01\x00\x00\x00\x04\x6E\x61\x6D\x65\x2B\x4C\xAA\x9A\x7D\x01\x00\x00\x00\x0A\x00\xCC\xED\x8C\xA7\x62\xEE\xC7\xC8"},
 	{name: "hash listpack duplicate fields", sanitize: "yes", fixCRC: true, payload: "\x10\x17\x17\x00\x00\x00\x04\x00\x82\x61\x00\x03\x82\x62\x00\x03\x82\x61\x00\x03\x82\x64\x00\x03\xff\x0a\x00\xc0\xcf\xa6\x87\xe5\xa7\xc5\xbe"},
+	// without sanitizing, Redis 7.0 keeps the repeated field (gaps19)
+	{name: "hash listpack duplicate fields kept", fixCRC: true, payload: "\x10\x17\x17\x00\x00\x00\x04\x00\x82\x61\x00\x03\x82\x62\x00\x03\x82\x61\x00\x03\x82\x64\x00\x03\xff\x0a\x00\xc0\xcf\xa6\x87\xe5\xa7\xc5\xbe",
+		after: [][]string{{"HLEN", "key"}, {"HGETALL", "key"}, {"HGET", "key", "a"}, {"HSTRLEN", "key", "a"}, {"HSCAN", "key", "0"},
+			{"DUMP", "key"}, {"HSET", "key", "a", "z"}, {"HGETALL", "key"}, {"HDEL", "key", "a"}, {"HLEN", "key"}, {"HEXISTS", "key", "a"},
+			{"HGETALL", "key"}, {"HKEYS", "key"}, {"HVALS", "key"}, {"HDEL", "key", "a"}, {"HLEN", "key"}, {"OBJECT", "ENCODING", "key"}}},
 	{name: "hash listpack duplicate fields converted", sanitize: "no", fixCRC: true, redisDies: true, config: []string{"hash-max-listpack-entries", "1"}, payload: "\x10\x17\x17\x00\x00\x00\x04\x00\x82\x61\x00\x03\x82\x62\x00\x03\x82\x61\x00\x03\x82\x64\x00\x03\xff\x0a\x00\xc0\xcf\xa6\x87\xe5\xa7\xc5\xbe"},
 	{name: "hash ziplist odd count", sanitize: "no", fixCRC: true, payload: "\r\x1b\x1b\x00\x00\x00\x16\x00\x00\x00\x04\x00\x00\x02a\x00\x04\x02b\x00\x04\x02a\x00\x04\x02d\x00\xff\t\x00\xa1\x98\x36x\xcc\x8e\x93\x2e"},
 	{name: "hashtable duplicate fields", sanitize: "yes", fixCRC: true, payload: "\x04\x02\x01a\x01b\x01a\x01d\t\x00\xc6\x9c\xab\xbc\bk\x0c\x06"},
@@ -108,6 +113,11 @@ var corruptCases = []corruptCase{
 	// Redis's stream check does not read the count (Crescent refused it).
 	{name: "stream node count header wrong", sanitize: "yes", fixCRC: true, payload: streamWrongCount(),
 		after: [][]string{{"XRANGE", "key", "-", "+"}, {"XLEN", "key"}, {"XADD", "key", "9-1", "a", "b"}, {"XRANGE", "key", "-", "+"}}},
+	// Its DUMP keeps the node's wrong count, as Redis's keeps the node's
+	// bytes, also after an XADD into the node and an XDEL (gaps19).
+	{name: "stream node count header wrong, DUMP", fixCRC: true, payload: streamWrongCount(),
+		after: [][]string{{"DUMP", "key"}, {"XADD", "key", "9-1", "a", "b"}, {"DUMP", "key"}, {"XDEL", "key", "9-1"}, {"DUMP", "key"},
+			{"XTRIM", "key", "MAXLEN", "0"}, {"DUMP", "key"}, {"XADD", "key", "10-1", "a", "b"}, {"DUMP", "key"}}},
 }
 
 // streamWrongCount is the fuzzer's stream source with its node's listpack

@@ -133,6 +133,104 @@ func TestSuiteLazyfreeCounts(t *testing.T) {
 	}
 }
 
+// TestSuiteLazyfreeClasses compares lazyfreed_objects after the lazy
+// deletions of the lazyfree-lazy-* directives: DEL under user-del, an
+// overwrite (SET, a store command), RENAME's and COPY's destination,
+// RESTORE REPLACE and an empty store result under server-del, a key whose
+// time passed (on access, EXPIRE in the past, SET over it) under expire,
+// and an eviction under eviction; each with a value over Redis's free
+// effort threshold and, where it matters, one under it or the directive
+// off. Redis counts them in lazyfreeFreeObject; Crescent counted none.
+func TestSuiteLazyfreeClasses(t *testing.T) {
+	p := StartPair(t)
+	big := func(key string) string {
+		return "EVAL \"for j = 1, 200 do redis.call('sadd', KEYS[1], 'm' .. j) end\" 1 " + key
+	}
+	small := "SADD " // 3 members: a listpack/intset, effort 1
+	steps := []string{
+		"CONFIG RESETSTAT",
+		big("a"), "DEL a", // user-del off: freed at once
+		"CONFIG SET lazyfree-lazy-user-del yes",
+		big("a"), "DEL a", small + "a 1 2 3", "DEL a nosuch",
+		"CONFIG SET lazyfree-lazy-user-del no",
+		big("a"), "SET a x", // server-del off
+		"CONFIG SET lazyfree-lazy-server-del yes",
+		big("a"), "SET a x", "SET a y",
+		big("a"), "SADD a extra", "SREM a m1", "SET a z GET",
+		big("a"), big("b"), "SUNIONSTORE b a", "SINTERSTORE b nosuch", "EXISTS b",
+		big("b"), "ZUNIONSTORE b 1 nosuch", big("b"), "SORT nosuch STORE b",
+		big("a"), big("b"), "RENAME a b", "RENAMENX b a",
+		big("a"), "COPY b a REPLACE", "COPY b a",
+		"SET str v", "DUMP str", big("c"),
+		"CONFIG SET lazyfree-lazy-server-del no",
+		big("d"), big("e"), "SUNIONSTORE e d", "RENAME d e",
+		"CONFIG SET lazyfree-lazy-expire yes",
+		"DEBUG SET-ACTIVE-EXPIRE 0",
+		big("x"), "PEXPIRE x 1", "DEBUG SLEEP 0.01", "EXISTS x",
+		big("x"), "EXPIRE x -1", "EXISTS x",
+		big("x"), "PEXPIRE x 1", "DEBUG SLEEP 0.01", "SET x v",
+		small + "y 1 2", "PEXPIRE y 1", "DEBUG SLEEP 0.01", "EXISTS y",
+		"CONFIG SET lazyfree-lazy-expire no",
+		big("x"), "PEXPIRE x 1", "DEBUG SLEEP 0.01", "EXISTS x",
+		"DEBUG SET-ACTIVE-EXPIRE 1",
+		"FLUSHALL",
+		"CONFIG SET lazyfree-lazy-eviction yes", "CONFIG SET maxmemory-policy allkeys-lru",
+		big("v"), "SET w 1", "CONFIG SET maxmemory 1", "SET x y", "CONFIG SET maxmemory 0", "DBSIZE",
+		"CONFIG SET lazyfree-lazy-eviction no", "CONFIG SET maxmemory-policy noeviction",
+	}
+	run := func(s *Server) []string {
+		c := Dial(t, s)
+		defer c.Close()
+		var out []string
+		var dump []byte
+		for _, st := range steps {
+			line := st
+			if st == big("c") && dump != nil {
+				// RESTORE REPLACE over a big value, with the DUMP taken above
+				if _, err := c.DoLine(st); err != nil {
+					t.Fatalf("%s: %s: %v", s.Name, st, err)
+				}
+				r, err := c.Do("RESTORE", "c", "0", string(dump), "REPLACE")
+				if err != nil {
+					t.Fatalf("%s: RESTORE: %v", s.Name, err)
+				}
+				out = append(out, fmt.Sprintf("RESTORE c REPLACE -> %q lazyfreed=%s", r, lazyfreed(t, c)))
+				continue
+			}
+			r, err := c.DoLine(line)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", s.Name, st, err)
+			}
+			if st == "DUMP str" {
+				v, _, err := Parse(r)
+				if err != nil {
+					t.Fatalf("%s: DUMP: %v", s.Name, err)
+				}
+				dump = v.Str
+				continue
+			}
+			out = append(out, fmt.Sprintf("%s -> %q lazyfreed=%s", st, r, lazyfreed(t, c)))
+		}
+		return out
+	}
+	want, got := run(p.Redis), run(p.Crescent)
+	for i := range want {
+		if want[i] != got[i] {
+			t.Errorf("step %d:\n  redis:    %s\n  crescent: %s", i, want[i], got[i])
+		}
+	}
+}
+
+// lazyfreed waits for the background frees to end (Redis's lazy-free
+// thread) and returns lazyfreed_objects.
+func lazyfreed(t *testing.T, c *Conn) string {
+	t.Helper()
+	for i := 0; i < 100 && infoField(t, c, "memory", "lazyfree_pending_objects") != "0"; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return infoField(t, c, "memory", "lazyfreed_objects")
+}
+
 // histogramCalls renders a LATENCY HISTOGRAM reply as "name:calls" pairs,
 // sorted (the buckets depend on timing, the order on Redis's dict).
 func histogramCalls(t *testing.T, raw []byte) string {

@@ -170,6 +170,7 @@ func (db DB) expireIfNeeded(ds *dbShard, h uint64, sh int, p unsafe.Pointer) boo
 		if db.s.newOn.Load()&newAdded != 0 { // clients wait on keys
 			db.streamLeft([]byte(k), p, nil)
 		}
+		db.s.lazyFree(LazyExpire, p)
 		db.remove(ds, h, sh, p)
 		if db.s.hooks.Expired != nil {
 			db.s.hooks.Expired(int(db.idx), k, db.by)
@@ -370,6 +371,7 @@ func (db DB) SetStringCond(key, v []byte, exp int64, nx, xx bool) (found, stored
 		oldSize = recSize(old)
 		oldExp = recExpiry(old)
 		db.streamLeft(key, old, nil)
+		db.overwritten(old, nil)
 	} else if xx {
 		return false, false
 	} else {
@@ -396,6 +398,7 @@ func (db DB) put(key []byte, val any, str []byte, exp int64) {
 		oldSize = recSize(old)
 		oldExp = recExpiry(old)
 		db.streamLeft(key, old, val)
+		db.overwritten(old, val)
 	}
 	db.store(ds, h, sh, key, old, oldSize, oldExp, db.newRec(key, old, val, str, exp, access))
 }
@@ -461,6 +464,7 @@ func (db DB) SetStringKeepTTL(key, v []byte) {
 	access := db.s.touch(hd.access, db.Now)
 	hd.access = access
 	db.streamLeft(key, p, nil)
+	db.overwritten(p, nil)
 	db.store(ds, h, sh, key, p, oldSize, exp, newStrRec(access, key, v, exp))
 }
 
@@ -548,6 +552,17 @@ func (db DB) MarkEmbstr(key []byte) {
 	}
 }
 
+// MarkUnshared marks key's string value as one Redis holds in an object
+// of its own, never a shared integer (Entry.Unshared): COPY duplicates
+// the object. The mark stays with the value until the key is written
+// again. It is a no-op when key does not hold a string.
+func (db DB) MarkUnshared(key []byte) {
+	ds, h, _ := db.locate(key)
+	if p := ds.keys.get(h, key); p != nil && hdrOf(p).flags&recObj == 0 {
+		hdrOf(p).flags |= recOwn
+	}
+}
+
 // Update replaces the value of an existing live key, keeping its expiry.
 // It is a no-op when key does not exist.
 func (db DB) Update(key []byte, val any) {
@@ -593,6 +608,7 @@ func (db DB) replace(ds *dbShard, h uint64, sh int, key []byte, p unsafe.Pointer
 			return
 		}
 	}
+	db.overwritten(p, val)
 	var np unsafe.Pointer
 	if b, ok := val.([]byte); ok {
 		np = db.newRec(key, p, nil, b, exp, access)
@@ -630,13 +646,15 @@ func (db DB) Delete(key []byte) bool {
 // DeleteStored removes what is stored at key, whatever its expiry, as
 // Redis's dbDelete: a store command whose result is empty deletes its
 // destination this way, so an expired key not yet reclaimed is deleted
-// (the command's "del"), not expired. It reports whether a key was there.
+// (the command's "del"), not expired; its value is freed as dbDelete's,
+// lazily under LazyServerDel. It reports whether a key was there.
 func (db DB) DeleteStored(key []byte) bool {
 	ds, h, sh := db.locate(key)
 	p := ds.keys.get(h, key)
 	if p == nil {
 		return false
 	}
+	db.s.lazyFree(LazyServerDel, p)
 	db.streamLeft(key, p, nil)
 	db.remove(ds, h, sh, p)
 	return true

@@ -87,10 +87,38 @@ func (h *Hash) Get(field []byte) ([]byte, bool) {
 // Has reports whether field exists.
 func (h *Hash) Has(field []byte) bool { return h.find(field) >= 0 }
 
+// convert adds the index (hashtable form). A field repeated in the
+// listpack form (LoadDuplicate) keeps its first entry; Redis's conversion
+// panics on it.
 func (h *Hash) convert() {
 	h.idx = make(map[string]int32, len(h.fields))
+	n := 0
 	for i, f := range h.fields {
-		h.idx[f] = int32(i)
+		if _, dup := h.idx[f]; dup {
+			continue
+		}
+		h.fields[n], h.vals[n] = f, h.vals[i]
+		h.idx[f] = int32(n)
+		n++
+	}
+	clear(h.fields[n:])
+	clear(h.vals[n:])
+	h.fields, h.vals = h.fields[:n], h.vals[:n]
+}
+
+// LoadDuplicate appends a copy of field and val although field is there
+// already, as Redis 7.0 keeps a listpack payload with a repeated field
+// when RESTORE does not sanitize it (HLEN counts both, lookups find the
+// first). Only the listpack form holds such entries; past lim the hash
+// converts, keeping the first.
+func (h *Hash) LoadDuplicate(field, val []byte, lim HashLimits) {
+	if h.idx != nil {
+		return
+	}
+	h.fields = append(h.fields, string(field))
+	h.vals = append(h.vals, append([]byte(nil), val...))
+	if len(h.fields) > lim.Entries {
+		h.convert()
 	}
 }
 

@@ -324,6 +324,7 @@ func (s *Store) EvictOne(p Policy, samples int, nowMs int64, onEvict func(db int
 	}
 	db := DB{s: s, idx: int32(best.db)}
 	db.streamLeft(key, rec, nil)
+	s.lazyFree(LazyEviction, rec)
 	db.remove(ds, h, best.sh, rec)
 	if onEvict != nil {
 		onEvict(best.db, best.key)

@@ -44,6 +44,7 @@ const (
 	recRaw                    // a string record with spare capacity
 	recEmb                    // a string Redis keeps "embstr" though it reads as an integer (Entry.Embstr)
 	recDead                   // an objRec no longer in its table (resize.go)
+	recOwn                    // a string Redis holds in an object of its own, never a shared integer (Entry.Unshared)
 )
 
 // objRec holds a key whose value is not a string (list, hash, set...).
@@ -207,7 +208,7 @@ func overwriteStr(p unsafe.Pointer, access uint32, v []byte, exp int64) bool {
 		}
 		copy(recBytes(p, r.keyOff+uintptr(r.klen), len(v)), v)
 		hd.access = access
-		hd.flags = f &^ recEmb
+		hd.flags = f &^ (recEmb | recOwn)
 		return true
 	}
 	if exp != 0 {
@@ -216,7 +217,7 @@ func overwriteStr(p unsafe.Pointer, access uint32, v []byte, exp int64) bool {
 	}
 	copy(recBytes(p, off+uintptr(kl), len(v)), v)
 	hd.access = access
-	hd.flags = f &^ recEmb // a new value: Redis encodes it afresh
+	hd.flags = f &^ (recEmb | recOwn) // a new value: Redis encodes it afresh
 	return true
 }
 
@@ -322,13 +323,14 @@ func entryOf(p unsafe.Pointer) Entry {
 		str:    strValue(p, r),
 		isStr:  true,
 		emb:    h.flags&recEmb != 0,
+		own:    h.flags&recOwn != 0,
 	}
 }
 
 // keepFlags copies the flags that describe a string record's value (not
 // its layout) from record p to its copy q, and returns q.
 func keepFlags(q, p unsafe.Pointer) unsafe.Pointer {
-	hdrOf(q).flags |= hdrOf(p).flags & recEmb
+	hdrOf(q).flags |= hdrOf(p).flags & (recEmb | recOwn)
 	return q
 }
 

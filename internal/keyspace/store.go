@@ -34,6 +34,7 @@ type Entry struct {
 	size   uint32
 	isStr  bool
 	emb    bool   // Embstr
+	own    bool   // Unshared
 	str    []byte // string value, aliasing the record
 	obj    any    // any other value
 }
@@ -43,6 +44,11 @@ type Entry struct {
 // result unencoded, and RENAME, MOVE and COPY keep the object as it is
 // (MarkEmbstr). Any other write of a string lets it be "int".
 func (e Entry) Embstr() bool { return e.emb }
+
+// Unshared reports whether a string value is held in an object of its own
+// where Redis would otherwise use a shared integer (OBJECT REFCOUNT 1): a
+// COPY's duplicate (DB.MarkUnshared).
+func (e Entry) Unshared() bool { return e.own }
 
 // Value returns the stored value: a []byte for a string (boxing it costs an
 // allocation: hot paths use Str), else the list, hash, set... nil for the
@@ -120,6 +126,11 @@ type Hooks struct {
 	// New: the event goes where the command's other events go (held back
 	// with a script's that may still be undone).
 	Miss func(db int, key []byte, by unsafe.Pointer)
+	// LazyFree is called, under the key's shard lock, with a collection
+	// that leaves the keyspace by a deletion of a lazy-free class that is
+	// on (SetLazyFree): Redis 7.0 would free it in the background, and
+	// count it in lazyfreed_objects when it is big enough.
+	LazyFree func(val any)
 }
 
 // Store is the set of databases.
@@ -147,7 +158,9 @@ type Store struct {
 	// (newAdded, SignalAdded), and index the slot (newSlots, IndexSlots),
 	// where a key is added; missOn: call
 	// hooks.Miss (SetKeyEvents)
-	newOn  atomic.Uint32
+	newOn atomic.Uint32
+	// lazyOn: the lazy-free classes that are on (Lazy*, SetLazyFree)
+	lazyOn atomic.Uint32
 	missOn atomic.Bool
 	// added is called where a key is added while newAdded is on
 	// (OnAdded), streamGone where a stream leaves a key (OnStreamGone)

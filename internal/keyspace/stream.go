@@ -104,6 +104,11 @@ type streamBlock struct {
 	data         []byte
 	count        int32 // entries, deleted included
 	live         int32
+	// skew is how far the element count in the header of the listpack
+	// node the block was loaded from was off (a corrupt payload Redis
+	// restores without sanitizing): Redis keeps the node's bytes, its
+	// appends add to the wrong count, and its DUMP writes it (BlockCountSkew)
+	skew int32
 	// lpSize is the size of the block as Redis's listpack node, without
 	// the header, terminator and the live/deleted counts of its master
 	// entry: Redis decides when to start a new node from that size.

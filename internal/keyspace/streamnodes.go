@@ -30,6 +30,14 @@ func (s *Stream) BlockEntries(i int, fn func(id StreamID, deleted bool, fv [][]b
 	}
 }
 
+// SetBlockCountSkew records, for the last block started by LoadBlock, how
+// far its node's listpack header count was from its elements (header
+// minus elements): a DUMP then writes the count Redis would still have.
+func (s *Stream) SetBlockCountSkew(d int) { s.blocks[len(s.blocks)-1].skew = int32(d) }
+
+// BlockCountSkew is block i's SetBlockCountSkew (0: its count is right).
+func (s *Stream) BlockCountSkew(i int) int { return int(s.blocks[i].skew) }
+
 // ErrStreamOrder reports loaded stream entries out of ID order.
 var ErrStreamOrder = errors.New("stream entries out of order")
 

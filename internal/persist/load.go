@@ -192,7 +192,7 @@ func (m *Manager) Reload(save, merge bool, flush func()) (saveErr, loadErr error
 		start := time.Now()
 		var dirty int64
 		var err error
-		dirty, _, f, err = m.writeSnapshotFile(m.rdbPath(), fmt.Sprintf("temp-reload-%d.rdb", os.Getpid()), formatRDB, false, true, true, nil)
+		dirty, _, f, err = m.writeSnapshotFile(m.rdbPath(), fmt.Sprintf("temp-reload-%d.rdb", os.Getpid()), formatRDB, false, true, true, nil, nil)
 		if err := m.savedRDB(start, dirty, false, false, err); err != nil {
 			return err, nil
 		}

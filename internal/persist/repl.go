@@ -365,7 +365,7 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 		m.repl.syncFull.Add(1)
 	}
 	name := fmt.Sprintf("temp-repl-%d-%d.rdb", os.Getpid(), cl.ID)
-	_, size, f, err := m.writeSnapshotFile(m.path(name), name+".tmp", formatRDB, false, false, true, atCut)
+	_, size, f, err := m.writeSnapshotFile(m.path(name), name+".tmp", formatRDB, false, false, true, atCut, nil)
 	m.replSnap.Store(nil)
 	releaseApply()
 	m.releaseSnapshot()

@@ -183,6 +183,9 @@ func (m *Manager) replicaOf(host string, port int, failover bool) {
 	rp.mu.Unlock()
 	m.log.Info("Connecting to MASTER", "host", host, "port", port)
 	go m.runLink(l)
+	if m.RoleChanged != nil {
+		m.RoleChanged()
+	}
 }
 
 // ReplicaOfNoOne turns a replica into a master (REPLICAOF NO ONE): the
@@ -208,6 +211,9 @@ func (m *Manager) ReplicaOfNoOne() {
 	m.store.SetReplica(false)
 	m.exec.SetGuard(exec.GuardReadOnly|exec.GuardLoading|exec.GuardMasterDown, false)
 	m.log.Info("MASTER MODE enabled (user request)", "replid", id, "replid2", id2)
+	if m.RoleChanged != nil {
+		m.RoleChanged()
+	}
 }
 
 // ReadOnlyChanged applies CONFIG SET replica-read-only and

@@ -27,9 +27,13 @@ const (
 )
 
 // Sink receives encoded messages for one client. Deliver must not block and
-// must not keep m's bytes beyond the call unless it copies them.
+// must not keep m's bytes beyond the call unless it copies them. It
+// reports false when the client is closed already (closed by the server,
+// its subscriptions not yet removed): the message is then not counted
+// among PUBLISH's receivers, as Redis, which frees such a client before
+// its next command, does not count it.
 type Sink interface {
-	Deliver(m *Message)
+	Deliver(m *Message) bool
 }
 
 // Message is one encoded pub/sub message. Its RESP2 encoding is an array
@@ -185,7 +189,7 @@ func (h *Hub) counter(k Kind) *atomic.Int64 {
 
 type nopSink struct{}
 
-func (nopSink) Deliver(*Message) {}
+func (nopSink) Deliver(*Message) bool { return true }
 
 // Subscribe adds id's subscription to name and returns the client's
 // subscription count as Redis replies it: channels plus patterns for
@@ -352,12 +356,15 @@ type Self struct {
 	Proto int
 }
 
-func (s Self) deliver(c *client, m *Message) {
+func (s Self) deliver(c *client, m *Message) int {
 	if s.Buf != nil && c.id == s.ID {
 		*s.Buf = m.AppendTo(*s.Buf, s.Proto)
-		return
+		return 1
 	}
-	c.sink.Deliver(m)
+	if c.sink.Deliver(m) {
+		return 1
+	}
+	return 0
 }
 
 // PublishFrom is Publish by the client self.
@@ -374,9 +381,8 @@ func (h *Hub) PublishFrom(channel, payload []byte, self Self) int {
 		}
 		m := NewMessage("pmessage", []byte(pat), channel, payload)
 		for _, c := range l.list {
-			self.deliver(c, m)
+			n += self.deliver(c, m)
 		}
-		n += len(l.list)
 	}
 	h.pats.mu.RUnlock()
 	return n
@@ -412,10 +418,11 @@ func (h *Hub) fanout(r *registry, kind string, channel, payload []byte, self Sel
 		return 0
 	}
 	m := NewMessage(kind, nil, channel, payload)
+	n := 0
 	for _, c := range l.list {
-		self.deliver(c, m)
+		n += self.deliver(c, m)
 	}
-	return len(l.list)
+	return n
 }
 
 // Channels returns the active channels (Channel or Shard), sorted: all of

@@ -12,10 +12,11 @@ type recorder struct {
 	msgs []string
 }
 
-func (r *recorder) Deliver(m *Message) {
+func (r *recorder) Deliver(m *Message) bool {
 	r.mu.Lock()
 	r.msgs = append(r.msgs, string(m.AppendTo(nil, 2)))
 	r.mu.Unlock()
+	return true
 }
 
 func newHub(sinks map[int64]*recorder) *Hub {
@@ -159,7 +160,7 @@ func TestConcurrentPublishSubscribe(t *testing.T) {
 
 type nullSink struct{}
 
-func (nullSink) Deliver(m *Message) {}
+func (nullSink) Deliver(m *Message) bool { return true }
 
 func BenchmarkPublish(b *testing.B) {
 	for _, n := range []int{1, 100} {
@@ -197,7 +198,7 @@ func BenchmarkNotifyDisabled(b *testing.B) {
 
 type recSink struct{ got []byte }
 
-func (s *recSink) Deliver(m *Message) { s.got = m.AppendTo(s.got, 2) }
+func (s *recSink) Deliver(m *Message) bool { s.got = m.AppendTo(s.got, 2); return true }
 
 // TestPublishFromSelf checks that the publisher's own messages go to its
 // buffer, encoded for its protocol, and everyone else's to their sinks.

@@ -46,6 +46,12 @@ type idleState struct {
 	timeoutAt time.Time // when the idle timeout closes the client; zero: never
 	held      bool      // heldByte was read by idleWait, not yet given to the reader
 	heldByte  [1]byte
+	// early is the input read while the client was blocked (watchClose;
+	// written by its watcher, which the serving goroutine waits for),
+	// given to the reader before the socket's; earlyEOF: the socket's
+	// input ended after it
+	early    []byte
+	earlyEOF bool
 }
 
 // errIdle is returned by a goroutine connection's read when the client

@@ -156,7 +156,7 @@ func (c *conn) beforeRead() error {
 			return err
 		}
 	}
-	if c.fromLoop && c.lp == nil && c.streak >= rejoinAfter && !c.held && c.canRejoin() {
+	if c.fromLoop && c.lp == nil && c.streak >= rejoinAfter && !c.held && len(c.early) == 0 && !c.earlyEOF && c.canRejoin() {
 		return errRejoin // back to an event loop (loop.go)
 	}
 	return c.armIdle() // release the buffers once idle (idle.go)

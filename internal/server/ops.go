@@ -79,14 +79,22 @@ type connReader struct{ c *conn }
 func (r connReader) Read(p []byte) (int, error) {
 	var n int
 	var err error
-	if r.c.held { // the byte an idle wait read (idle.go)
-		p[0], r.c.held, n = r.c.heldByte[0], false, 1
-	} else {
+	switch c := r.c; {
+	case c.held: // the byte an idle wait read (idle.go)
+		p[0], c.held, n = c.heldByte[0], false, 1
+	case len(c.early) > 0: // read while the client was blocked (watch_linux.go)
+		n = copy(p, c.early)
+		if c.early = c.early[n:]; len(c.early) == 0 {
+			c.early = nil
+		}
+	case c.earlyEOF:
+		return 0, io.EOF
+	default:
 		n, err = r.c.readArmed(p)
 	}
 	if n > 0 {
 		// the buffered input grows by n (client_evict.go)
-		q := int64(r.c.rd.Buffered() + n)
+		q := int64(r.c.rd.Buffered() + n + len(r.c.early))
 		var room, skip, argv int64
 		if w := r.c.rd.Room() - n; w > 0 { // a big argument still coming
 			s, a := r.c.rd.Partial()

@@ -239,10 +239,12 @@ func (l *outputLimit) over(n int64, since *time.Time) bool {
 	return false
 }
 
-// Deliver implements pubsub.Sink. It never blocks.
-func (c *conn) Deliver(m *pubsub.Message) {
+// Deliver implements pubsub.Sink. It never blocks. A message that closes
+// c (its output limit) is counted; later ones, until c's subscriptions are
+// removed, are not.
+func (c *conn) Deliver(m *pubsub.Message) bool {
 	if c.closed.Load() {
-		return
+		return false
 	}
 	proto := int(c.proto.Load())
 	c.omu.Lock()
@@ -265,11 +267,12 @@ func (c *conn) Deliver(m *pubsub.Message) {
 		c.s.log.Warn("Client scheduled to be closed ASAP for overcoming of output buffer limits.",
 			"id", c.cl.ID, "addr", c.cl.Addr)
 		c.close()
-		return
+		return true
 	}
 	if wake {
 		c.kickWriter()
 	}
+	return true
 }
 
 // pushesOver checks the pushes not written against c's class of

@@ -110,6 +110,7 @@ type Server struct {
 	idleReleases atomic.Int64
 	loopSteals   atomic.Int64 // ready connections taken from another worker's batch
 	loopHooks    loopHooks    // tests only (export_test.go)
+	oom          oomScore     // oom-score-adj (oom.go)
 }
 
 // maxBaseMemory caps the start-up heap counted in used_memory.
@@ -159,6 +160,9 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 			}
 			s.pubsub.Notify('m', "keymiss", db, key)
 		},
+		// lazyfreed_objects of overwrites, expiries and evictions under
+		// the lazyfree-lazy-* directives (setupLazyFree)
+		LazyFree: func(val any) { s.cmds.LazyFreed(val) },
 	})
 	if cfg.Bool("cluster-enabled") {
 		// the slot→keys index (keyspace/slots.go), before any key is loaded
@@ -204,6 +208,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	setLFU := func(p string) { s.store.SetLFU(strings.HasSuffix(p, "-lfu")) }
 	setLFU(cfg.Get("maxmemory-policy"))
 	cfg.OnChange("maxmemory-policy", setLFU)
+	setupLazyFree(cfg, s.store)
 	lfuLog, lfuDecay := cfg.Var("lfu-log-factor"), cfg.Var("lfu-decay-time")
 	setLFUParams := func(string) { s.store.SetLFUParams(lfuLog.Int(), lfuDecay.Int()) }
 	setLFUParams("")
@@ -229,6 +234,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 		return nil, err
 	}
 	s.Durable = s.persist.Durable
+	s.setupOOMScore()
 	cfg.OnChange("replica-read-only", func(string) { s.persist.ReadOnlyChanged() })
 	cfg.OnChange("replica-serve-stale-data", func(string) { s.persist.ReadOnlyChanged() })
 	if _, _, err := s.replicaOfDirective(); err != nil { // started by Run
@@ -948,4 +954,32 @@ func isLocal(a net.Addr) bool {
 		return true
 	}
 	return false
+}
+
+// setupLazyFree keeps the store's lazy-free classes in step with the
+// lazyfree-lazy-* directives the keyspace and DEL read
+// (keyspace.Store.SetLazyFree).
+func setupLazyFree(cfg *config.Config, st *keyspace.Store) {
+	classes := [...]struct {
+		name  string
+		class uint32
+	}{
+		{"lazyfree-lazy-server-del", keyspace.LazyServerDel},
+		{"lazyfree-lazy-expire", keyspace.LazyExpire},
+		{"lazyfree-lazy-eviction", keyspace.LazyEviction},
+		{"lazyfree-lazy-user-del", keyspace.LazyUserDel},
+	}
+	apply := func(string) {
+		var on uint32
+		for _, d := range classes {
+			if cfg.Bool(d.name) {
+				on |= d.class
+			}
+		}
+		st.SetLazyFree(on)
+	}
+	apply("")
+	for _, d := range classes {
+		cfg.OnChange(d.name, apply)
+	}
 }

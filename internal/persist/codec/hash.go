@@ -89,10 +89,21 @@ func (c hashCodec) Load(d *rdb.Decoder, t byte) (any, error) {
 		if err != nil {
 			return nil, d.Corrupt("hash blob: %v", err)
 		}
+		dups := false
 		for i := 0; i < len(pairs); i += 2 {
+			if t == rdb.TypeHashListpack && d.Shallow && h.Has(pairs[i]) {
+				// kept without deep validation, as Redis 7.0
+				h.LoadDuplicate(pairs[i], pairs[i+1], lim)
+				dups = true
+				continue
+			}
 			if err := add(pairs[i], pairs[i+1], lim); err != nil {
 				return nil, err
 			}
+		}
+		if dups && !h.IsListpack() {
+			// Redis converts it to a hashtable and panics on the repeat
+			return nil, d.Corrupt("duplicate hash fields")
 		}
 	}
 	if h.Len() == 0 {

@@ -87,6 +87,7 @@ func (streamCodec) Save(e *rdb.Encoder, v any) (byte, error) {
 		e.String(appendID(key[:0], master))
 		b.Reset(buf)
 		nodeListpack(&b, s, i)
+		b.Skew = s.BlockCountSkew(i) // a wrong count Redis kept
 		buf = b.Finish()
 		e.String(buf)
 	}
@@ -138,7 +139,9 @@ func loadNode(d *rdb.Decoder, s *keyspace.Stream, master keyspace.StreamID, lp [
 		return d.Corrupt("empty listpack inside stream")
 	}
 	var scratch []byte
+	elems := 0 // read, for the header's count (SetBlockCountSkew)
 	next := func() (listpack.Elem, error) {
+		elems++
 		e, ok, err := r.Next()
 		if err == nil && !ok {
 			err = listpack.ErrCorrupt
@@ -255,6 +258,11 @@ func loadNode(d *rdb.Decoder, s *keyspace.Stream, master keyspace.StreamID, lp [
 	}
 	if gotLive != live || gotDeleted != deleted {
 		return d.Corrupt("stream node: master entry counts %d/%d, found %d/%d", live, deleted, gotLive, gotDeleted)
+	}
+	// a wrong header count is kept, as Redis keeps the node's bytes: its
+	// DUMP writes it, plus what was appended since (65535: unknown, kept)
+	if h := int(binary.LittleEndian.Uint16(lp[4:6])); h != elems && (h != 65535 || elems < 65535) {
+		s.SetBlockCountSkew(h - elems)
 	}
 	return nil // a node without live entries stays, as in Redis
 }

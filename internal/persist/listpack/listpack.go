@@ -194,6 +194,9 @@ func AppendRaw(dst []byte, s []byte) []byte {
 type Builder struct {
 	buf []byte
 	n   int
+	// Skew is added to the element count Finish writes in the header (a
+	// stream node's wrong count that Redis keeps); Reset clears it
+	Skew int
 }
 
 // NewBuilder starts a listpack in buf (reusing its capacity).
@@ -207,6 +210,7 @@ func NewBuilder(buf []byte) *Builder {
 func (b *Builder) Reset(buf []byte) {
 	b.buf = append(buf[:0], 0, 0, 0, 0, 0, 0)
 	b.n = 0
+	b.Skew = 0
 }
 
 // String appends s (integer-encoded when it is an integer).
@@ -232,7 +236,7 @@ func (b *Builder) Size() int { return len(b.buf) + 1 }
 func (b *Builder) Finish() []byte {
 	b.buf = append(b.buf, eof)
 	binary.LittleEndian.PutUint32(b.buf, uint32(len(b.buf)))
-	n := b.n
+	n := max(b.n+b.Skew, 0)
 	if n >= countUnknown {
 		n = countUnknown
 	}

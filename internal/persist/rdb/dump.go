@@ -26,8 +26,16 @@ var (
 	ErrBadData        = errors.New("Bad data format")
 )
 
-// Restore decodes a DUMP payload.
-func (c *Codecs) Restore(p []byte) (any, error) {
+// Restore decodes a DUMP payload, with deep integrity validation
+// (RestoreShallow: without).
+func (c *Codecs) Restore(p []byte) (any, error) { return c.restore(p, false) }
+
+// RestoreShallow is Restore without Redis's deep integrity validation
+// (sanitize-dump-payload no): payloads Redis then keeps as they are (a
+// hash listpack with a repeated field) are kept.
+func (c *Codecs) RestoreShallow(p []byte) (any, error) { return c.restore(p, true) }
+
+func (c *Codecs) restore(p []byte, shallow bool) (any, error) {
 	if len(p) < 10 {
 		return nil, ErrPayloadVersion
 	}
@@ -43,6 +51,7 @@ func (c *Codecs) Restore(p []byte) (any, error) {
 	// length runs into the footer takes the footer's bytes, and bytes
 	// between the value and the footer are not an error.
 	d := NewDecoder(bytes.NewReader(p))
+	d.Shallow = shallow
 	t, err := d.Byte()
 	if err != nil || !IsValueType(t) {
 		return nil, ErrBadData

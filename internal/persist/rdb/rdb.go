@@ -195,11 +195,15 @@ var ErrCorrupt = errors.New("corrupt RDB data")
 // Decoder reads RDB encodings. It tracks the offset and the CRC64 of what
 // it consumed.
 type Decoder struct {
-	r   *bufio.Reader
-	off int64
-	crc uint64
-	tab CRCTable
-	tmp [8]byte
+	// Shallow skips the checks Redis 7.0 makes only with deep integrity
+	// validation (sanitize-dump-payload yes): a hash listpack with a
+	// repeated field is then kept as it is
+	Shallow bool
+	r       *bufio.Reader
+	off     int64
+	crc     uint64
+	tab     CRCTable
+	tmp     [8]byte
 }
 
 // NewDecoder reads from r.
