@@ -102,6 +102,11 @@ type Manager struct {
 	// replSnap, set by FullSync at its cut (it holds the snapshot slot),
 	// adds the stream's position to the snapshot's aux fields.
 	replSnap atomic.Pointer[replSnapInfo]
+	// bootRepl collects the stream's position an RDB loaded at startup
+	// recorded (its repl-* aux fields); bootFeed makes that load feed a
+	// DEL of each key whose time passed to the backlog (load.go)
+	bootRepl *replSnapInfo
+	bootFeed bool
 	// FAILOVER (failover.go)
 	foMu    sync.Mutex
 	fo      *failover
@@ -127,6 +132,7 @@ func New(cfg *config.Config, log *slog.Logger, store *keyspace.Store, ex *exec.E
 	m := &Manager{cfg: cfg, log: log, store: store, exec: ex, codecs: codecs, version: version,
 		lastSave: time.Now().Unix(), lastBgsaveOK: true, lastRewriteOK: true, lastBgsaveSecs: -1, lastRewriteSecs: -1}
 	m.repl.id, m.repl.id2, m.repl.off2, m.repl.lastDB, m.repl.stop = newReplID(), zeroReplID, -1, -1, make(chan struct{})
+	m.repl.bootDB = -1
 	return m
 }
 
@@ -511,8 +517,50 @@ func (m *Manager) writeSnapshotFile(path, tmpName string, format snapFormat, aof
 // SAVE's or SHUTDOWN's).
 func (m *Manager) saveRDB(bg bool) error {
 	start := time.Now()
-	dirty, _, err := m.writeFileSnapshot(m.rdbPath(), fmt.Sprintf("temp-%d.rdb", os.Getpid()), formatRDB, false, nil)
+	// the stream's position goes into the file (saveReplInfo); on a
+	// replica the cut falls between two applied commands of the master
+	// (applyMu, taken before the keyspace as the applier does), so that
+	// the offset recorded is the data's
+	applyHeld := false
+	if m.link.Load() != nil {
+		m.applyMu.Lock()
+		applyHeld = true
+	}
+	releaseApply := func() {
+		if applyHeld {
+			applyHeld = false
+			m.applyMu.Unlock()
+		}
+	}
+	atCut := func() error {
+		defer releaseApply()
+		m.replSnap.Store(m.saveReplInfo())
+		return nil
+	}
+	dirty, _, err := m.writeFileSnapshot(m.rdbPath(), fmt.Sprintf("temp-%d.rdb", os.Getpid()), formatRDB, false, atCut)
+	m.replSnap.Store(nil)
+	releaseApply()
 	return m.savedRDB(start, dirty, true, bg, err)
+}
+
+// saveReplInfo is the stream's position an RDB saved now records
+// (repl-stream-db, repl-id, repl-offset), as Redis's rdbPopulateSaveInfo:
+// on a master that has a backlog, or a replica whose data follows its
+// master's stream (it has a backlog since its first sync); nil otherwise.
+// A restarted server continues from it (restoreReplInfo). Runs at a
+// snapshot's cut, with applyMu held on a replica.
+func (m *Manager) saveReplInfo() *replSnapInfo {
+	db := m.masterDB()
+	rp := &m.repl
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if rp.backlog == nil {
+		return nil
+	}
+	if m.link.Load() == nil {
+		db = max(rp.lastDB, 0) // as Redis's slaveseldb, 0 when none
+	}
+	return &replSnapInfo{id: rp.id, off: rp.offset.Load(), db: db}
 }
 
 // savedRDB records the outcome of writing dump.rdb: count adds it to

@@ -176,6 +176,11 @@ func (m *Manager) replicaOf(host string, port int, failover bool) {
 		// continuation point of the new master's stream, as Redis's
 		// replicationCacheMasterUsingMyself (id kept, offset kept)
 		l.everUp = true
+		if rp.bootDB >= 0 {
+			// the position a snapshot loaded at startup recorded
+			// (restoreReplInfo): its stream was in that database
+			l.db, rp.bootDB = rp.bootDB, -1
+		}
 	}
 	m.link.Store(l)
 	m.dropAllReplicasLocked()
