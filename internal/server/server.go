@@ -136,10 +136,11 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 			s.stats.ExpiredKeys.Add(1)
 			// a command's lookup (by: its *command.Ctx) or the active expiry
 			var cur *command.Client
-			if c := (*command.Ctx)(by); c != nil {
+			c := (*command.Ctx)(by)
+			if c != nil {
 				cur = c.Client
 			}
-			s.exec.KeyExpired(db, key, cur) // WATCH and the "expired" event
+			s.exec.KeyExpired(db, key, cur, c) // WATCH and the "expired" event
 		},
 		New: func(db int, key []byte, by unsafe.Pointer) {
 			// a command's: where its other events go (keyspace.DB.WithEvents,
