@@ -54,7 +54,7 @@ type waiter struct {
 	keys    []string
 	wake    chan blockKey   // a turn handed by the drainer, for that key
 	done    chan turnResult // the waiter's answer to a turn
-	unblock chan bool       // CLIENT UNBLOCK (true: ERROR, false: TIMEOUT)
+	unblock chan unblockHow // CLIENT UNBLOCK, a change of role
 	handing bool            // a turn was handed and not answered yet (mu)
 	timed   bool            // blocked with a timeout (clients_in_timeout_table)
 	gone    bool            // answers when its key is gone (BlockRequest.AnswersGone)
@@ -344,6 +344,10 @@ func (e *Executor) IsBlocked(id int64) bool {
 // id, which then replies as on timeout or, when withError, with an
 // -UNBLOCKED error. It reports whether such a client was blocked.
 func (e *Executor) Unblock(id int64, withError bool) bool {
+	how := unblockTimeout
+	if withError {
+		how = unblockError
+	}
 	b := &e.blocks
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -351,8 +355,42 @@ func (e *Executor) Unblock(id int64, withError bool) bool {
 	if w == nil {
 		return false
 	}
+	b.unblockLocked(w, how)
+	return true
+}
+
+// unblockHow is how a parked client is woken by Unblock or UnblockAll.
+type unblockHow int8
+
+const (
+	unblockTimeout unblockHow = iota // CLIENT UNBLOCK [TIMEOUT]: the timeout reply
+	unblockError                     // CLIENT UNBLOCK ERROR
+	unblockRole                      // the server became a replica
+)
+
+// ErrUnblockedRole is the reply of a client parked when the server becomes
+// a replica (Redis's disconnectAllBlockedClients); its connection is then
+// closed.
+const ErrUnblockedRole = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+
+// UnblockAll wakes every parked client with ErrUnblockedRole, then closes
+// its connection, as Redis 7.0's replicationSetMaster does when the server
+// starts following a (new) master: a blocked BLPOP must not pop from the
+// replica's data, which its master now decides.
+func (e *Executor) UnblockAll() {
+	b := &e.blocks
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, w := range b.byClient {
+		b.unblockLocked(w, unblockRole)
+	}
+}
+
+// unblockLocked sends how to w unless it is being unblocked already.
+// Requires b.mu.
+func (b *blocking) unblockLocked(w *waiter, how unblockHow) {
 	select {
-	case w.unblock <- withError:
+	case w.unblock <- how:
 		if !w.handing {
 			// out of the queues now, as Redis unblocks at once: CLIENT
 			// LIST and INFO that follow no longer count it (its reply
@@ -361,7 +399,6 @@ func (e *Executor) Unblock(id int64, withError bool) bool {
 		}
 	default: // already being unblocked
 	}
-	return true
 }
 
 // ErrUnblocked is the reply of a client unblocked by CLIENT UNBLOCK ERROR.
@@ -472,12 +509,17 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 				req.OnTimeout(rw)
 			}
 			return
-		case withErr := <-w.unblock:
+		case how := <-w.unblock:
 			if stop() {
-				if withErr {
+				switch how {
+				case unblockError:
 					rw.Error(ErrUnblocked)
 					e.CountError(ErrUnblocked)
-				} else {
+				case unblockRole:
+					rw.Error(ErrUnblockedRole)
+					e.CountError(ErrUnblockedRole)
+					w.cl.Flags |= command.ClientCloseAfterReply
+				default:
 					req.OnTimeout(rw)
 				}
 			}
@@ -493,7 +535,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 // command's locks held.
 func (e *Executor) newWaiter(cl *command.Client, req *command.BlockRequest) *waiter {
 	w := &waiter{cl: cl, db: cl.DB, timed: !req.Deadline.IsZero(), gone: req.AnswersGone, typ: req.Type, wake: make(chan blockKey, 1), done: make(chan turnResult, 1),
-		unblock: make(chan bool, 1)}
+		unblock: make(chan unblockHow, 1)}
 	seen := make(map[string]bool, len(req.Keys))
 	for _, k := range req.Keys {
 		if !seen[string(k)] {

@@ -163,6 +163,9 @@ func (m *Manager) replicaOf(host string, port int, failover bool) {
 		return // already (Redis answers "+OK Already connected to specified master")
 	}
 	m.stopLinkLocked()
+	// clients parked in blocking commands (and WAIT) get -UNBLOCKED and
+	// are disconnected, as Redis's disconnectAllBlockedClients
+	m.exec.UnblockAll()
 	l := &masterLink{host: host, port: port, stop: make(chan struct{}), done: make(chan struct{}), failover: failover}
 	l.setState(linkConnect)
 	l.syncTotal.Store(-1)
