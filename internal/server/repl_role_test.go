@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,4 +71,85 @@ func errString(err error) string {
 	default:
 		return "error"
 	}
+}
+
+// TestReplicaLinkGetsNoReplies is Redis's "replica do not write the reply
+// to the replication link" (replication.tcl), compared with redis-server
+// 7.0.15: a replica (after SYNC or PSYNC) that sends a command with a
+// reply (PING, GET, SLOWLOG GET, XINFO HELP) is disconnected; REPLCONF ACK
+// keeps it. Before, Crescent kept the link and dropped the reply.
+func TestReplicaLinkGetsNoReplies(t *testing.T) {
+	cases := [][]string{
+		{"SYNC", "PING"},
+		{"SYNC", "XINFO HELP"},
+		{"PSYNC replicationid -1", "GET foo"},
+		{"PSYNC replicationid -1", "SLOWLOG GET"},
+		{"PSYNC replicationid -1", "REPLCONF ACK 0"},
+		{"SYNC", "REPLCONF GETACK *"},
+	}
+	run := func(addr string) []string {
+		var out []string
+		for _, tc := range cases {
+			nc, rd, _ := rawSync(t, addr, strings.Fields(tc[0]))
+			nc.Write(difftest.EncodeStrings(strings.Fields(tc[1])...))
+			nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+			_, err := rd.ReadByte()
+			res := "kept"
+			if errors.Is(err, io.EOF) {
+				res = "closed"
+			} else if err == nil {
+				res = "got bytes"
+			}
+			nc.Close()
+			out = append(out, tc[0]+" + "+tc[1]+": "+res)
+		}
+		c := difftest.Connect(t, addr)
+		out = append(out, string(c.MustDo(t, "PING")))
+		return out
+	}
+	want := run(difftest.StartRedis(t, "--repl-diskless-sync", "no", "--repl-ping-replica-period", "3600").Addr)
+	addr, _ := startCrescent(t, "repl-ping-replica-period", "3600")
+	got := run(addr)
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Fatalf("redis:    %q\ncrescent: %q", want, got)
+	}
+}
+
+// rawSync sends cmd (SYNC, or PSYNC with its arguments) on a new
+// connection and reads the reply up to the end of the RDB.
+func rawSync(t *testing.T, addr string, cmd []string) (net.Conn, *bufio.Reader, string) {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	rd := bufio.NewReader(nc)
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	nc.Write(difftest.EncodeStrings(cmd...))
+	var first string
+	for {
+		l, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+		if l == "\n" {
+			continue
+		}
+		l = strings.TrimSuffix(l, "\r\n")
+		if strings.HasPrefix(l, "+FULLRESYNC") {
+			first = l
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(l, "$"))
+		if err != nil || l[0] != '$' {
+			t.Fatalf("%v: RDB header %q", cmd, l)
+		}
+		if _, err := io.CopyN(io.Discard, rd, int64(n)); err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	nc.SetDeadline(time.Time{})
+	return nc, rd, first
 }

@@ -807,6 +807,15 @@ func (c *conn) execute(args [][]byte) bool {
 		c.flush()
 		return false
 	}
+	if c.cl.Flags&command.ClientReplica != 0 && !replicaCommandWithoutReply(args) {
+		// as Redis 7.0: a replica must not get replies on its link (they
+		// would mix with the stream), so one whose command would have one
+		// is disconnected
+		c.s.log.Warn(fmt.Sprintf("Replica generated a reply to command '%s', disconnecting it", strings.ToLower(string(args[0]))),
+			"addr", c.cl.Addr)
+		c.flush()
+		return false
+	}
 	fat := 0
 	if c.rd.TookRead() {
 		c.cl.ClockMark = 0   // time passed: not a pipeline's next command
@@ -944,4 +953,11 @@ func isLocal(a net.Addr) bool {
 		return true
 	}
 	return false
+}
+
+// replicaCommandWithoutReply reports whether args, sent by a replica on
+// its link, is one that has no reply: REPLCONF ACK and REPLCONF GETACK.
+func replicaCommandWithoutReply(args [][]byte) bool {
+	return len(args) >= 2 && strings.EqualFold(string(args[0]), "replconf") &&
+		(strings.EqualFold(string(args[1]), "ack") || strings.EqualFold(string(args[1]), "getack"))
 }
