@@ -153,3 +153,54 @@ func rawSync(t *testing.T, addr string, cmd []string) (net.Conn, *bufio.Reader, 
 	nc.SetDeadline(time.Time{})
 	return nc, rd, first
 }
+
+// TestFailoverWaitingStates is failover.tcl's "failover with timeout
+// aborts if replica never catches up" and "failovers can be aborted",
+// compared with redis-server 7.0.15: the target is a raw replica that
+// never acknowledges, so the master stays in waiting-for-sync with writes
+// paused (reads served) until the timeout or FAILOVER ABORT, then is a
+// master again and the paused write runs.
+func TestFailoverWaitingStates(t *testing.T) {
+	run := func(addr string) []string {
+		c := difftest.Connect(t, addr)
+		rawReplica(t, addr) // listening-port 4321, never ACKs
+		replWaitFor(t, "the replica online", 10*time.Second, func() bool {
+			return strings.Contains(infoField(t, c, "replication", "slave0"), "state=online")
+		})
+		c.MustDo(t, "SET", "CASE", "1") // a write the replica never acknowledges
+		var out []string
+		state := func() { out = append(out, infoField(t, c, "replication", "master_failover_state")) }
+		do := func(args ...string) { out = append(out, strings.Join(args, " ")+" -> "+string(c.MustDo(t, args...))) }
+		do("FAILOVER", "TO", "127.0.0.1", "4321", "TIMEOUT", "300")
+		state()
+		do("GET", "CASE")
+		do("FAILOVER", "TO", "127.0.0.1", "4321")
+		replWaitFor(t, "the failover to time out", 5*time.Second, func() bool {
+			return infoField(t, c, "replication", "master_failover_state") == "no-failover"
+		})
+		state()
+		out = append(out, infoField(t, c, "replication", "role"))
+		do("FAILOVER", "TO", "127.0.0.1", "4321", "TIMEOUT", "60000")
+		state()
+		w := difftest.Connect(t, addr)
+		w.SendCmd("SET", "CASE", "2") // paused until the abort
+		if r, err := w.ReadWithin(200 * time.Millisecond); err == nil {
+			out = append(out, "SET during the wait -> "+string(r))
+		}
+		do("GET", "CASE")
+		do("FAILOVER", "ABORT")
+		state()
+		r, err := w.ReadWithin(5 * time.Second)
+		out = append(out, "SET after the abort -> "+string(r)+" "+errString(err))
+		do("GET", "CASE")
+		do("FAILOVER", "ABORT")
+		out = append(out, infoField(t, c, "replication", "role"))
+		return out
+	}
+	want := run(difftest.StartRedis(t, "--repl-diskless-sync", "no").Addr)
+	addr, _ := startCrescent(t)
+	got := run(addr)
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Fatalf("redis:    %q\ncrescent: %q", want, got)
+	}
+}
