@@ -521,10 +521,13 @@ func (m *Manager) saveRDB(bg bool) error {
 	// replica the cut falls between two applied commands of the master
 	// (applyMu, taken before the keyspace as the applier does), so that
 	// the offset recorded is the data's
-	applyHeld := false
+	applyHeld, withInfo := false, true
 	if m.link.Load() != nil {
-		m.applyMu.Lock()
-		applyHeld = true
+		// the applier holds applyMu through a master's MULTI..EXEC, which
+		// a dead master may never finish: past a bound, the file goes
+		// without the position (a full resync after a restart)
+		applyHeld = tryLockFor(&m.applyMu, 2*time.Second)
+		withInfo = applyHeld
 	}
 	releaseApply := func() {
 		if applyHeld {
@@ -534,13 +537,27 @@ func (m *Manager) saveRDB(bg bool) error {
 	}
 	atCut := func() error {
 		defer releaseApply()
-		m.replSnap.Store(m.saveReplInfo())
+		if withInfo {
+			m.replSnap.Store(m.saveReplInfo())
+		}
 		return nil
 	}
 	dirty, _, err := m.writeFileSnapshot(m.rdbPath(), fmt.Sprintf("temp-%d.rdb", os.Getpid()), formatRDB, false, atCut)
 	m.replSnap.Store(nil)
 	releaseApply()
 	return m.savedRDB(start, dirty, true, bg, err)
+}
+
+// tryLockFor takes mu if it becomes free within d.
+func tryLockFor(mu *sync.Mutex, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !mu.TryLock() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
 }
 
 // saveReplInfo is the stream's position an RDB saved now records
