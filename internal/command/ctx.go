@@ -55,6 +55,14 @@ type Ctx struct {
 	// passes, then run the command again. Handlers never set it when
 	// InScript or inside MULTI: there they reply as on timeout.
 	Block *BlockRequest
+	// CollectExpired, set by the executor for a client's own command
+	// (outside MULTI and scripts), makes the DELs of the keys its lookups
+	// find expired wait in Expired: they are propagated with the
+	// command's own effect, in one MULTI/EXEC when there is more than one
+	// command, as Redis 7.0's also_propagate does.
+	CollectExpired bool
+	// Expired holds those keys (CollectExpired).
+	Expired []ExpiredKey
 	// Retry is set when a blocked command runs again after one of its keys
 	// was modified. A key of the wrong type then does not end the wait
 	// (Redis serves blocked clients only from keys of the awaited type).
@@ -151,4 +159,10 @@ func (c *Ctx) Event(class byte, event string, key []byte) {
 	if c.Notify != nil {
 		c.Notify(class, event, c.DB.Index(), key, c.Client)
 	}
+}
+
+// ExpiredKey is a key a command found expired (Ctx.Expired).
+type ExpiredKey struct {
+	DB  int
+	Key []byte
 }

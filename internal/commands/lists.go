@@ -568,7 +568,24 @@ func (h *Handlers) moveOnce(c *command.Ctx, src, dst []byte, from, to int) (serv
 	return true
 }
 
-var whereNames = [2][]byte{[]byte("LEFT"), []byte("RIGHT")}
+var whereNames = [2][]byte{[]byte("left"), []byte("right")}
+
+// blockingMoveEffect is what BRPOPLPUSH and BLMOVE propagate, as Redis
+// 7.0: BRPOPLPUSH as RPOPLPUSH src dst; BLMOVE as LMOVE with the client's
+// own LEFT/RIGHT arguments when served at once (rewriteClientCommandVector
+// in lmoveGenericCommand), with Redis's shared "left"/"right" when woken
+// (serveClientBlockedOnList). A replica's command statistics count them
+// so.
+func blockingMoveEffect(c *command.Ctx, src, dst []byte, from, to int) [][]byte {
+	switch {
+	case bytes.EqualFold(c.Args[0], []byte("brpoplpush")):
+		return [][]byte{[]byte("RPOPLPUSH"), src, dst}
+	case c.Retry:
+		return [][]byte{[]byte("LMOVE"), src, dst, whereNames[from], whereNames[to]}
+	default:
+		return [][]byte{[]byte("LMOVE"), src, dst, c.Args[3], c.Args[4]}
+	}
+}
 
 func (h *Handlers) lmoveGeneric(c *command.Ctx, src, dst []byte, from, to int, timeoutArg []byte, blocking bool) {
 	if blocking {
@@ -578,7 +595,7 @@ func (h *Handlers) lmoveGeneric(c *command.Ctx, src, dst []byte, from, to int, t
 		}
 		if h.moveOnce(c, src, dst, from, to) {
 			if c.Dirty > 0 {
-				c.Propagate = [][][]byte{{[]byte("LMOVE"), src, dst, whereNames[from], whereNames[to]}}
+				c.Propagate = [][][]byte{blockingMoveEffect(c, src, dst, from, to)}
 			}
 			return
 		}

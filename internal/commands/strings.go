@@ -356,6 +356,13 @@ func (h *Handlers) getdel(c *command.Ctx) {
 	c.DB.Delete(key)
 	c.Modified(key)
 	c.Event('g', "del", key)
+	// propagated as DEL (UNLINK with lazyfree-lazy-user-del), as Redis's
+	// getdelCommand rewrites it
+	del := "DEL"
+	if h.Config.Bool("lazyfree-lazy-user-del") {
+		del = "UNLINK"
+	}
+	c.Propagate = [][][]byte{{[]byte(del), key}}
 }
 
 func (h *Handlers) getex(c *command.Ctx) {

@@ -54,7 +54,7 @@ type waiter struct {
 	keys    []string
 	wake    chan blockKey   // a turn handed by the drainer, for that key
 	done    chan turnResult // the waiter's answer to a turn
-	unblock chan string     // CLIENT UNBLOCK, a cluster redirect: the error to reply ("": as on timeout)
+	unblock chan unblockReq // CLIENT UNBLOCK, a cluster redirect, a change of role
 	handing bool            // a turn was handed and not answered yet (mu)
 	timed   bool            // blocked with a timeout (clients_in_timeout_table)
 	gone    bool            // answers when its key is gone (BlockRequest.AnswersGone)
@@ -355,15 +355,41 @@ func (e *Executor) Unblock(id int64, withError bool) bool {
 	if withError {
 		msg = ErrUnblocked
 	}
-	b.unblockLocked(w, msg)
+	b.unblockLocked(w, unblockReq{msg: msg})
 	return true
 }
 
-// unblockLocked wakes w, which then replies msg (an error), or as on
-// timeout when msg is "". Requires mu.
-func (b *blocking) unblockLocked(w *waiter, msg string) {
+// unblockReq is how a parked client is woken by Unblock, UnblockAll or a
+// cluster redirect: with msg as its error reply, or as on timeout when
+// msg is ""; close closes its connection after the reply.
+type unblockReq struct {
+	msg   string
+	close bool
+}
+
+// ErrUnblockedRole is the reply of a client parked when the server becomes
+// a replica (Redis's disconnectAllBlockedClients); its connection is then
+// closed.
+const ErrUnblockedRole = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+
+// UnblockAll wakes every parked client with ErrUnblockedRole, then closes
+// its connection, as Redis 7.0's replicationSetMaster does when the server
+// starts following a (new) master: a blocked BLPOP must not pop from the
+// replica's data, which its master now decides.
+func (e *Executor) UnblockAll() {
+	b := &e.blocks
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, w := range b.byClient {
+		b.unblockLocked(w, unblockReq{msg: ErrUnblockedRole, close: true})
+	}
+}
+
+// unblockLocked sends how to w unless it is being unblocked already.
+// Requires b.mu.
+func (b *blocking) unblockLocked(w *waiter, how unblockReq) {
 	select {
-	case w.unblock <- msg:
+	case w.unblock <- how:
 		if !w.handing {
 			// out of the queues now, as Redis unblocks at once: CLIENT
 			// LIST and INFO that follow no longer count it (its reply
@@ -482,11 +508,14 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 				req.OnTimeout(rw)
 			}
 			return
-		case msg := <-w.unblock:
+		case how := <-w.unblock:
 			if stop() {
-				if msg != "" {
-					rw.Error(msg)
-					e.CountError(msg)
+				if how.msg != "" {
+					rw.Error(how.msg)
+					e.CountError(how.msg)
+					if how.close {
+						w.cl.Flags |= command.ClientCloseAfterReply
+					}
 				} else {
 					req.OnTimeout(rw)
 				}
@@ -503,7 +532,7 @@ func (e *Executor) park(w *waiter, spec *command.Spec, args [][]byte, rw *resp.W
 // command's locks held.
 func (e *Executor) newWaiter(cl *command.Client, req *command.BlockRequest) *waiter {
 	w := &waiter{cl: cl, db: cl.DB, timed: !req.Deadline.IsZero(), gone: req.AnswersGone, typ: req.Type, wake: make(chan blockKey, 1), done: make(chan turnResult, 1),
-		unblock: make(chan string, 1)}
+		unblock: make(chan unblockReq, 1)}
 	seen := make(map[string]bool, len(req.Keys))
 	for _, k := range req.Keys {
 		if !seen[string(k)] {

@@ -167,7 +167,7 @@ func (e *Executor) RedirectBlocked() {
 				msg = cluster.Reply(cluster.RedirMoved, slot, n)
 			}
 		}
-		b.unblockLocked(w, msg)
+		b.unblockLocked(w, unblockReq{msg: msg})
 	}
 }
 

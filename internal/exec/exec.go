@@ -498,6 +498,9 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 	if start == 0 {
 		start = e.clock.read()
 	}
+	if u == nil && f != nil && c.Spec.Lock != command.LockScript {
+		c.CollectExpired = true // a client's own command (propagateWithExpired)
+	}
 	c.Spec.Handler(c)
 	if c.Client != nil && c.Client.WouldWait {
 		return // declined for NoWait before any effect (a script)
@@ -526,6 +529,10 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 	if c.Client == nil || c.Client.Flags&command.ClientLoading == 0 {
 		e.recordDur(c, time.Duration(end-start), st) // stats, histogram, Observe (ops.go)
 	}
+	done := false // the command's effect went with its expired keys' DELs
+	if len(c.Expired) > 0 {
+		done = e.propagateWithExpired(c)
+	}
 	if c.Dirty > 0 || c.ForcePropagate {
 		e.Dirty.AddFor(c.Client, int64(c.Dirty))
 		if u != nil && c.Spec.Has(command.FlagWrite) {
@@ -534,7 +541,7 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 			} else {
 				u.Add(c.DB.Index(), [][][]byte{c.Args})
 			}
-		} else if e.Propagate != nil && c.Spec.Has(command.FlagWrite) {
+		} else if e.Propagate != nil && c.Spec.Has(command.FlagWrite) && !done {
 			if c.Propagate != nil {
 				e.emit(c.Client, c.DB.Index(), c.Propagate)
 			} else if one != nil {
@@ -557,6 +564,42 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 			e.propagateReplicas(c.Client, c.DB.Index(), [][][]byte{c.Args})
 		}
 	}
+}
+
+// propagateWithExpired propagates the DELs of the keys c's command found
+// expired (Ctx.Expired) together with the command's own effect when it
+// has one, as one unit: wrapped in MULTI/EXEC when there is more than one
+// command, as Redis 7.0 propagates a command's also_propagate list (a
+// lazily expired key before SADD: MULTI, DEL, SADD, EXEC; two expired
+// keys of one MGET: MULTI, DEL, DEL, EXEC; with a SELECT inside when the
+// key was in another database, COPY ... DB); SCAN and RANDOMKEY send
+// theirs one by one. It reports whether the command's effect went out
+// with them.
+func (e *Executor) propagateWithExpired(c *command.Ctx) bool {
+	if name := c.Spec.Name; name == "scan" || name == "randomkey" {
+		// Redis's CMD_TOUCHES_ARBITRARY_KEYS commands: no transaction
+		// around their DELs (propagatePendingCommands), as active expiry
+		for _, x := range c.Expired {
+			e.emit(c.Client, x.DB, [][][]byte{{[]byte("DEL"), x.Key}})
+		}
+		c.Expired = nil
+		return false
+	}
+	var u Unit
+	for _, x := range c.Expired {
+		u.Add(x.DB, [][][]byte{{[]byte("DEL"), x.Key}})
+	}
+	c.Expired = nil
+	own := (c.Dirty > 0 || c.ForcePropagate) && c.Spec.Has(command.FlagWrite)
+	if own {
+		if c.Propagate != nil {
+			u.Add(c.DB.Index(), c.Propagate)
+		} else {
+			u.Add(c.DB.Index(), [][][]byte{c.Args})
+		}
+	}
+	e.PropagateUnit(&u, c.Client)
+	return own
 }
 
 // propagateReplicas hands cmds to the replicas only (Ctx.ReplicasOnly),

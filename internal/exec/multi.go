@@ -122,7 +122,7 @@ func (e *Executor) markWatched(db int, key []byte) {
 // active expiry), for client tracking's NOLOOP and the order of its own
 // notifications. It is meant for
 // keyspace.Hooks.Expired (called under the key's shard lock).
-func (e *Executor) KeyExpired(db int, key string, cur *command.Client) {
+func (e *Executor) KeyExpired(db int, key string, cur *command.Client, by *command.Ctx) {
 	if e.watchReg().n.Load() != 0 {
 		e.touchWatched(db, []byte(key))
 	}
@@ -142,8 +142,13 @@ func (e *Executor) KeyExpired(db int, key string, cur *command.Client) {
 	if e.Propagate != nil && e.Propagating != nil && e.Propagating() {
 		// as Redis: the AOF and the replicas get a DEL (a replica does not
 		// expire keys by itself); under the key's shard lock, like every
-		// propagation
-		e.Propagate(db, [][][]byte{{[]byte("DEL"), []byte(key)}})
+		// propagation; a client's own command propagates it with its
+		// own effect (runIn)
+		if by != nil && by.CollectExpired {
+			by.Expired = append(by.Expired, command.ExpiredKey{DB: db, Key: []byte(key)})
+		} else {
+			e.Propagate(db, [][][]byte{{[]byte("DEL"), []byte(key)}})
+		}
 	}
 }
 

@@ -62,7 +62,7 @@ func TestWatchSignals(t *testing.T) {
 		{"expired at watch, deleted", func(db keyspace.DB) { db.Set([]byte("k"), []byte("v"), 500) },
 			func(e *Executor) {
 				e.Store.DB(0, 1000).Delete([]byte("k")) // the expired key goes away
-				e.KeyExpired(0, "k", nil)
+				e.KeyExpired(0, "k", nil, nil)
 			}, ok},
 		{"expired at watch, rewritten", func(db keyspace.DB) { db.Set([]byte("k"), []byte("v"), 500) },
 			func(e *Executor) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,7 +55,26 @@ func (m *Manager) Load() error {
 			m.log.Warn("appendonly is yes but no AOF exists: loading the RDB file, which becomes the AOF base", "file", m.rdbPath())
 		}
 	}
+	// as Redis's loadDataFromDisk: a master puts a DEL of each key whose
+	// time passed into a backlog created for it, and continues the
+	// stream the file recorded (restoreReplInfo)
+	replica := m.cfg.Get("replicaof") != ""
+	if !replica {
+		rp := &m.repl
+		rp.mu.Lock()
+		rp.backlog = newBacklog(m.cfg.Int("repl-backlog-size"), 0)
+		rp.mu.Unlock()
+		m.bootFeed = true
+	}
+	m.bootRepl = &replSnapInfo{off: -1, db: -1}
 	n, err := m.loadRDBFile(m.rdbPath())
+	m.bootFeed = false
+	ri := m.bootRepl
+	m.bootRepl = nil
+	if err != nil {
+		ri = nil
+	}
+	m.restoreReplInfo(ri, replica)
 	m.dirtyAtSave = m.exec.Dirty.Load() // loading a snapshot is not a change
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -141,6 +161,13 @@ func (m *Manager) loadRDBHeld(d *rdb.Decoder, replace bool) error {
 			}
 			if exp != 0 && exp <= now {
 				m.loadedExpired++
+				if m.bootFeed {
+					del := "DEL"
+					if m.cfg.Bool("lazyfree-lazy-expire") {
+						del = "UNLINK"
+					}
+					m.feedReplicas(db, [][][]byte{{[]byte(del), key}})
+				}
 				return nil
 			}
 			v := m.store.DB(db, now).Loading()
@@ -162,8 +189,21 @@ func (m *Manager) loadRDBHeld(d *rdb.Decoder, replace bool) error {
 			}
 		},
 		Aux: func(k, v []byte) {
-			if string(k) == "redis-ver" {
+			switch ri := m.bootRepl; string(k) {
+			case "redis-ver":
 				m.log.Info("Loading RDB produced by version " + string(v))
+			case "repl-id":
+				if ri != nil && len(v) == 40 {
+					ri.id = string(v)
+				}
+			case "repl-offset":
+				if n, err := strconv.ParseInt(string(v), 10, 64); ri != nil && err == nil {
+					ri.off = n
+				}
+			case "repl-stream-db":
+				if n, err := strconv.Atoi(string(v)); ri != nil && err == nil {
+					ri.db = n
+				}
 			}
 		},
 		Function: func(code []byte) error {
@@ -377,4 +417,46 @@ func (m *Manager) loadAOFFile(fi aof.FileInfo, last bool, cl *command.Client, w 
 	}
 	m.log.Info("DB loaded from AOF file", "file", fi.Name, "commands", n, "seconds", time.Since(start).Seconds())
 	return nil
+}
+
+// restoreReplInfo continues, after the RDB loaded at startup, the stream
+// it recorded (ri: its repl-* aux fields, nil when the load failed), as
+// Redis 7.0's loadDataFromDisk. A master keeps the recorded id as
+// master_replid2 up to the recorded offset, its offset moves on from
+// there (past the DELs of keys whose time passed, already in the
+// backlog), so that its replicas continue with a partial resync; without
+// a recorded position the backlog goes unless those DELs are in it. A
+// replica (the replicaof directive) takes the recorded id and offset as
+// its master's: its first PSYNC asks to continue from there.
+func (m *Manager) restoreReplInfo(ri *replSnapInfo, replica bool) {
+	valid := ri != nil && ri.id != "" && ri.off >= 0 && ri.db >= 0
+	rp := &m.repl
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	switch {
+	case replica && !valid:
+		return
+	case replica:
+		rp.id, rp.id2, rp.off2 = ri.id, zeroReplID, -1
+		rp.offset.Store(ri.off)
+		rp.backlog = newBacklog(m.cfg.Int("repl-backlog-size"), ri.off)
+		rp.bootDB = ri.db
+	default:
+		if valid {
+			rp.id2, rp.off2 = ri.id, ri.off+1
+			rp.offset.Add(ri.off)
+			rp.backlog.end += ri.off
+		}
+		if rp.offset.Load() == 0 {
+			rp.backlog = nil
+			return
+		}
+		m.log.Info("Replication backlog restored from the RDB file", "replid2", rp.id2, "offset", rp.offset.Load())
+	}
+	rp.idleFrom = time.Now()
+	m.replOn.Store(true)
+	if !rp.pinging {
+		rp.pinging = true
+		go m.pingReplicas()
+	}
 }

@@ -117,6 +117,11 @@ type Manager struct {
 	// replSnap, set by FullSync at its cut (it holds the snapshot slot),
 	// adds the stream's position to the snapshot's aux fields.
 	replSnap atomic.Pointer[replSnapInfo]
+	// bootRepl collects the stream's position an RDB loaded at startup
+	// recorded (its repl-* aux fields); bootFeed makes that load feed a
+	// DEL of each key whose time passed to the backlog (load.go)
+	bootRepl *replSnapInfo
+	bootFeed bool
 	// FAILOVER (failover.go)
 	foMu    sync.Mutex
 	fo      *failover
@@ -142,6 +147,7 @@ func New(cfg *config.Config, log *slog.Logger, store *keyspace.Store, ex *exec.E
 	m := &Manager{cfg: cfg, log: log, store: store, exec: ex, codecs: codecs, version: version,
 		lastSave: time.Now().Unix(), lastBgsaveOK: true, lastRewriteOK: true, lastBgsaveSecs: -1, lastRewriteSecs: -1, Exit: os.Exit}
 	m.repl.id, m.repl.id2, m.repl.off2, m.repl.lastDB, m.repl.stop = newReplID(), zeroReplID, -1, -1, make(chan struct{})
+	m.repl.bootDB = -1
 	return m
 }
 
@@ -566,8 +572,48 @@ func (m *Manager) writeSnapshotFile(path, tmpName string, format snapFormat, aof
 // counted in rdb_saves).
 func (m *Manager) saveRDB() error {
 	start := time.Now()
-	dirty, _, err := m.writeFileSnapshot(m.rdbPath(), fmt.Sprintf("temp-%d.rdb", os.Getpid()), formatRDB, false, nil)
+	atCut, done := m.replInfoCut(nil)
+	dirty, _, err := m.writeFileSnapshot(m.rdbPath(), fmt.Sprintf("temp-%d.rdb", os.Getpid()), formatRDB, false, atCut)
+	done()
 	return m.savedRDB(start, dirty, true, false, err)
+}
+
+// replInfoCut returns the cut function of a save to dump.rdb, which puts
+// the stream's position into the file (saveReplInfo) and then calls next
+// (when set), and done, to call when the save ends. On a replica the cut
+// falls between two applied commands of the master (applyMu, taken
+// before the keyspace as the applier does), so that the offset recorded
+// is the data's.
+func (m *Manager) replInfoCut(next func() error) (atCut func() error, done func()) {
+	applyHeld, withInfo := false, true
+	if m.link.Load() != nil {
+		// the applier holds applyMu through a master's MULTI..EXEC, which
+		// a dead master may never finish: past a bound, the file goes
+		// without the position (a full resync after a restart)
+		applyHeld = tryLockFor(&m.applyMu, 2*time.Second)
+		withInfo = applyHeld
+	}
+	releaseApply := func() {
+		if applyHeld {
+			applyHeld = false
+			m.applyMu.Unlock()
+		}
+	}
+	atCut = func() error {
+		defer releaseApply()
+		if withInfo {
+			m.replSnap.Store(m.saveReplInfo())
+		}
+		if next != nil {
+			return next()
+		}
+		return nil
+	}
+	done = func() {
+		m.replSnap.Store(nil)
+		releaseApply()
+	}
+	return atCut, done
 }
 
 // errKilled ends a BGSAVE that KillBgsave stopped.
@@ -593,7 +639,9 @@ func (k killableWriter) Write(p []byte) (int, error) {
 // killed with SIGUSR1.
 func (m *Manager) bgSaveRDB(kill *atomic.Bool, atCut func() error) error {
 	start := time.Now()
+	atCut, done := m.replInfoCut(atCut)
 	dirty, _, _, err := m.writeSnapshotFile(m.rdbPath(), fmt.Sprintf("temp-bgsave-%d.rdb", os.Getpid()), formatRDB, false, false, false, atCut, kill)
+	done()
 	if errors.Is(err, errKilled) {
 		m.log.Warn("Background saving terminated by FLUSHALL")
 		return err
@@ -611,6 +659,38 @@ func (m *Manager) KillBgsave() {
 		m.bgKill.Store(true)
 		m.bgKill = nil
 	}
+}
+
+// tryLockFor takes mu if it becomes free within d.
+func tryLockFor(mu *sync.Mutex, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !mu.TryLock() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
+// saveReplInfo is the stream's position an RDB saved now records
+// (repl-stream-db, repl-id, repl-offset), as Redis's rdbPopulateSaveInfo:
+// on a master that has a backlog, or a replica whose data follows its
+// master's stream (it has a backlog since its first sync); nil otherwise.
+// A restarted server continues from it (restoreReplInfo). Runs at a
+// snapshot's cut, with applyMu held on a replica.
+func (m *Manager) saveReplInfo() *replSnapInfo {
+	db := m.masterDB()
+	rp := &m.repl
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if rp.backlog == nil {
+		return nil
+	}
+	if m.link.Load() == nil {
+		db = max(rp.lastDB, 0) // as Redis's slaveseldb, 0 when none
+	}
+	return &replSnapInfo{id: rp.id, off: rp.offset.Load(), db: db}
 }
 
 // savedRDB records the outcome of writing dump.rdb: count adds it to

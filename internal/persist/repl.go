@@ -55,8 +55,11 @@ type replication struct {
 	pinging  bool      // the PING goroutine runs
 	backlog  *backlog  // nil until a replica attaches (mu)
 	idleFrom time.Time // no replica attached since (mu; zero: some are)
-	offset   atomic.Int64
-	good     atomic.Int64 // good replicas at the last refresh (minreplicas.go)
+	// bootDB is the database of the stream a snapshot loaded at startup
+	// was in (repl-stream-db), for the link's first PSYNC (-1: none; mu)
+	bootDB int
+	offset atomic.Int64
+	good   atomic.Int64 // good replicas at the last refresh (minreplicas.go)
 
 	syncFull, syncPartialOK, syncPartialErr atomic.Int64 // INFO stats
 

@@ -163,6 +163,9 @@ func (m *Manager) replicaOf(host string, port int, failover bool) {
 		return // already (Redis answers "+OK Already connected to specified master")
 	}
 	m.stopLinkLocked()
+	// clients parked in blocking commands (and WAIT) get -UNBLOCKED and
+	// are disconnected, as Redis's disconnectAllBlockedClients
+	m.exec.UnblockAll()
 	l := &masterLink{host: host, port: port, stop: make(chan struct{}), done: make(chan struct{}), failover: failover}
 	l.setState(linkConnect)
 	l.syncTotal.Store(-1)
@@ -176,6 +179,11 @@ func (m *Manager) replicaOf(host string, port int, failover bool) {
 		// continuation point of the new master's stream, as Redis's
 		// replicationCacheMasterUsingMyself (id kept, offset kept)
 		l.everUp = true
+		if rp.bootDB >= 0 {
+			// the position a snapshot loaded at startup recorded
+			// (restoreReplInfo): its stream was in that database
+			l.db, rp.bootDB = rp.bootDB, -1
+		}
 	}
 	m.link.Store(l)
 	m.dropAllReplicasLocked()

@@ -137,10 +137,11 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 			s.stats.ExpiredKeys.Add(1)
 			// a command's lookup (by: its *command.Ctx) or the active expiry
 			var cur *command.Client
-			if c := (*command.Ctx)(by); c != nil {
+			c := (*command.Ctx)(by)
+			if c != nil {
 				cur = c.Client
 			}
-			s.exec.KeyExpired(db, key, cur) // WATCH and the "expired" event
+			s.exec.KeyExpired(db, key, cur, c) // WATCH and the "expired" event
 		},
 		New: func(db int, key []byte, by unsafe.Pointer) {
 			// a command's: where its other events go (keyspace.DB.WithEvents,
@@ -817,6 +818,15 @@ func (c *conn) execute(args [][]byte) bool {
 		c.flush()
 		return false
 	}
+	if c.cl.Flags&command.ClientReplica != 0 && !replicaCommandWithoutReply(args) {
+		// as Redis 7.0: a replica must not get replies on its link (they
+		// would mix with the stream), so one whose command would have one
+		// is disconnected
+		c.s.log.Warn(fmt.Sprintf("Replica generated a reply to command '%s', disconnecting it", strings.ToLower(string(args[0]))),
+			"addr", c.cl.Addr)
+		c.flush()
+		return false
+	}
 	fat := 0
 	if c.rd.TookRead() {
 		c.cl.ClockMark = 0   // time passed: not a pipeline's next command
@@ -982,4 +992,11 @@ func setupLazyFree(cfg *config.Config, st *keyspace.Store) {
 	for _, d := range classes {
 		cfg.OnChange(d.name, apply)
 	}
+}
+
+// replicaCommandWithoutReply reports whether args, sent by a replica on
+// its link, is one that has no reply: REPLCONF ACK and REPLCONF GETACK.
+func replicaCommandWithoutReply(args [][]byte) bool {
+	return len(args) >= 2 && strings.EqualFold(string(args[0]), "replconf") &&
+		(strings.EqualFold(string(args[1]), "ack") || strings.EqualFold(string(args[1]), "getack"))
 }
