@@ -2,7 +2,6 @@ package difftest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -51,28 +50,7 @@ func cliBinary(t *testing.T, name string) string {
 // and stderr together (as a terminal would show them) and its exit code.
 func cliRun(t *testing.T, bin string, s *Server, stdin string, args ...string) (string, int) {
 	t.Helper()
-	host, port, err := net.SplitHostPort(s.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"-h", host, "-p", port}, args...)...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	err = cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("difftest: %s %v: %v", filepath.Base(bin), args, err)
-	}
-	if ctx.Err() != nil {
-		t.Fatalf("difftest: %s %v against %s timed out; output:\n%s", filepath.Base(bin), args, s.Name, out.String())
-	}
-	return out.String(), code
+	return cliEnvRun(t, bin, s, nil, []byte(stdin), args...)
 }
 
 // cliDataset is loaded into both servers: one key or more of every type,
