@@ -93,13 +93,5 @@ func TestMisconf(t *testing.T) {
 		return out
 	}
 	want, got := run(StartRedis), run(StartCrescent)
-	for i := range want {
-		if i >= len(got) || want[i] != got[i] {
-			g := "(none)"
-			if i < len(got) {
-				g = got[i]
-			}
-			t.Errorf("step %d:\n  redis:    %q\n  crescent: %q", i, want[i], g)
-		}
-	}
+	compareSteps(t, want, got)
 }

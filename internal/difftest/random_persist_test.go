@@ -290,6 +290,21 @@ func persistDir(t *testing.T) string {
 	return d
 }
 
+// compareSteps reports each step whose reply on Crescent (got) differs
+// from Redis's (want), "(none)" where Crescent has fewer steps.
+func compareSteps(t *testing.T, want, got []string) {
+	t.Helper()
+	for i := range want {
+		if i >= len(got) || want[i] != got[i] {
+			g := "(none)"
+			if i < len(got) {
+				g = got[i]
+			}
+			t.Errorf("step %d:\n  redis:    %q\n  crescent: %q", i, want[i], g)
+		}
+	}
+}
+
 // waitAOF waits until no AOF rewrite is running or scheduled.
 func waitAOF(t *testing.T, conn *Conn) {
 	t.Helper()

@@ -116,13 +116,5 @@ func TestSuiteAofrw(t *testing.T) {
 	r := StartRedis(t, append(args, "--dir", persistDir(t))...)
 	c := StartCrescent(t, append(args, "--dir", persistDir(t))...)
 	want, got := run(r), run(c)
-	for i := range want {
-		if i >= len(got) || want[i] != got[i] {
-			g := "(none)"
-			if i < len(got) {
-				g = got[i]
-			}
-			t.Errorf("step %d:\n  redis:    %s\n  crescent: %s", i, want[i], g)
-		}
-	}
+	compareSteps(t, want, got)
 }

@@ -2,7 +2,6 @@ package difftest
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 )
 
@@ -62,15 +61,5 @@ func TestSuiteBgsave(t *testing.T) {
 	dir := []string{"--save", "", "--dir"}
 	want := run(StartRedis(t, append(dir, persistDir(t))...))
 	got := run(StartCrescent(t, append(dir, persistDir(t))...))
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		for i := range want {
-			if i >= len(got) || got[i] != want[i] {
-				g := "(none)"
-				if i < len(got) {
-					g = got[i]
-				}
-				t.Errorf("step %d:\n  redis:    %q\n  crescent: %q", i, want[i], g)
-			}
-		}
-	}
+	compareSteps(t, want, got)
 }
