@@ -87,6 +87,26 @@ func (p *serverProc) do(args ...string) (string, error) {
 	return strings.TrimRight(line, "\r\n"), err
 }
 
+// abortWithLog starts the server with a log file (and args), sends it
+// SIGABRT, waits for it to die, and returns it and its log file's content.
+func abortWithLog(t *testing.T, args ...string) (*serverProc, []byte) {
+	t.Helper()
+	p := startServerProc(t, append([]string{"--logfile", "crescent.log"}, args...)...)
+	if err := p.cmd.Process.Signal(syscall.SIGABRT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server survived SIGABRT")
+	}
+	log, err := os.ReadFile(filepath.Join(p.dir, "crescent.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, log
+}
+
 // TestCrashReports: what Redis's logging tests (tests/integration/
 // logging.tcl) check, as it applies to Crescent (docs/design/fidelity.md,
 // "Redis's redis-cli, redis-benchmark, logging and old-encoding tests,
@@ -100,37 +120,13 @@ func TestCrashReports(t *testing.T) {
 		t.Skip("starts server processes")
 	}
 	t.Run("SIGABRT report in the log file", func(t *testing.T) {
-		p := startServerProc(t, "--logfile", "crescent.log")
-		if err := p.cmd.Process.Signal(syscall.SIGABRT); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the server survived SIGABRT")
-		}
-		log, err := os.ReadFile(filepath.Join(p.dir, "crescent.log"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, log := abortWithLog(t)
 		if !bytes.Contains(log, []byte("SIGABRT: abort")) || !bytes.Contains(log, []byte("goroutine ")) {
 			t.Errorf("no crash report in the log file:\n%s\n(stderr: %.300s)", log, p.stderr.String())
 		}
 	})
 	t.Run("crash-log-enabled no: no report in the log file", func(t *testing.T) {
-		p := startServerProc(t, "--logfile", "crescent.log", "--crash-log-enabled", "no")
-		if err := p.cmd.Process.Signal(syscall.SIGABRT); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the server survived SIGABRT")
-		}
-		log, err := os.ReadFile(filepath.Join(p.dir, "crescent.log"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, log := abortWithLog(t, "--crash-log-enabled", "no")
 		if bytes.Contains(log, []byte("SIGABRT")) {
 			t.Errorf("a crash report in the log file with crash-log-enabled no:\n%.300s", log)
 		}
