@@ -22,14 +22,14 @@ import (
 
 // Quicklist limits of Redis 7.0 (quicklist.c).
 const (
-	qlDefaultFill     = -2      // list-max-listpack-size's default
-	qlPackedDefault   = 1 << 30 // packed_threshold's default: larger elements get a PLAIN node
-	qlPackedMax       = 1<<32 - 1<<20
-	qlSafetyLimit     = 8192    // SIZE_SAFETY_LIMIT
-	qlEstimateOver    = 8       // SIZE_ESTIMATE_OVERHEAD
-	qlMergeSlack      = 11      // _quicklistNodeAllowMerge's "- 11"
-	qlFillMax         = 1<<15 - 1
-	qlCompressMax     = 1<<16 - 1 // COMPRESS_MAX
+	qlDefaultFill   = -2      // list-max-listpack-size's default
+	qlPackedDefault = 1 << 30 // packed_threshold's default: larger elements get a PLAIN node
+	qlPackedMax     = 1<<32 - 1<<20
+	qlSafetyLimit   = 8192 // SIZE_SAFETY_LIMIT
+	qlEstimateOver  = 8    // SIZE_ESTIMATE_OVERHEAD
+	qlMergeSlack    = 11   // _quicklistNodeAllowMerge's "- 11"
+	qlFillMax       = 1<<15 - 1
+	qlCompressMax   = 1<<16 - 1 // COMPRESS_MAX
 )
 
 // packedThreshold is quicklist.c's packed_threshold: an element of at
