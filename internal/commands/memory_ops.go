@@ -17,6 +17,7 @@ import (
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/persist/aof"
 	"github.com/crescent-db/crescent/internal/persist/codec"
 	"github.com/crescent-db/crescent/internal/resp"
 )
@@ -378,7 +379,7 @@ func (h *Handlers) debug(c *command.Ctx) {
 	case sub == "set-skip-checksum-validation" && n == 3:
 		setSkipChecksum(c)
 	case sub == "aof-flush-sleep" && n == 3:
-		// atoi, as Redis; Crescent's AOF writer has no test sleep to set
+		aof.FlushSleep.Store(int64(command.Atoi(c.Args[2]))) // atoi, as Redis
 		c.W.OK()
 	case sub == "leak" && n == 3:
 		// Redis leaks a copy of the argument (for its leak checker); a
