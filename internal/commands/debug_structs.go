@@ -22,6 +22,7 @@ import (
 	"github.com/crescent-db/crescent/internal/config"
 	"github.com/crescent-db/crescent/internal/glob"
 	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/persist/listpack"
 	"github.com/crescent-db/crescent/internal/persist/rdb"
 	"github.com/crescent-db/crescent/internal/resp"
 )
@@ -68,9 +69,10 @@ func objectLookup(c *command.Ctx) (keyspace.Entry, bool) {
 	return e, ok
 }
 
-// debugListpack is DEBUG LISTPACK key: the elements of a listpack-encoded
-// value printed on stdout, as Redis's lpRepr (Crescent prints each entry's
-// index and value; it keeps no listpack bytes in memory).
+// debugListpack is DEBUG LISTPACK key: the listpack of a listpack-encoded
+// value printed on stdout in the form of Redis's lpRepr (Crescent builds
+// the listpack's bytes from the elements, as DUMP writes them; an entry's
+// "addr" is its offset, Crescent keeping no listpack in memory).
 func debugListpack(c *command.Ctx) {
 	e, ok := objectLookup(c)
 	if !ok {
@@ -92,18 +94,54 @@ func debugListpack(c *command.Ctx) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "{num entries %d}\n", len(elems))
-	for i, el := range elems {
-		fmt.Fprintf(&b, "{\n\tindex: %2d,\n\t[str]%s\n}\n", i, el)
-	}
-	b.WriteString("{end}\n\n")
+	lpRepr(&b, elems)
 	os.Stdout.WriteString(b.String())
 	c.W.Simple("Listpack structure printed on stdout")
 }
 
+// lpRepr writes the listpack of elems as Redis's lpRepr prints one.
+func lpRepr(b *strings.Builder, elems [][]byte) {
+	total := listpack.Empty
+	for _, el := range elems {
+		total += listpack.StringSize(el)
+	}
+	fmt.Fprintf(b, "{total bytes %d} {num entries %d}\n", total, len(elems))
+	off := 6 // the header
+	var enc []byte
+	for i, el := range elems {
+		enc = listpack.AppendString(enc[:0], el)
+		// the backlen's size: the entry's length before it in 7-bit
+		// groups (lpEncodeBacklen)
+		back := 1
+		for back < 5 && len(enc)-back >= 1<<(7*back)-1 {
+			back++
+		}
+		// an integer's header is its first byte; Redis's lpRepr reads
+		// every entry back as a string ("[str]")
+		hdr, payload := 1, len(enc)-back-1
+		if _, isInt := listpack.ParseInt(el); !isInt {
+			hdr, payload = len(enc)-back-len(el), len(el)
+		}
+		fmt.Fprintf(b, "{\n\taddr: 0x%08x,\n\tindex: %2d,\n\toffset: %1d,\n\thdr+entrylen+backlen: %2d,\n\thdrlen: %3d,\n\tbacklen: %2d,\n\tpayload: %1d\n\tbytes: ",
+			off, i, off, len(enc), hdr, back, payload)
+		for _, x := range enc {
+			fmt.Fprintf(b, "%02x|", x)
+		}
+		if len(el) > 40 { // Redis prints 40 bytes of a longer one
+			fmt.Fprintf(b, "\n\t[str]%s...\n}\n", el[:40])
+		} else {
+			fmt.Fprintf(b, "\n\t[str]%s\n}\n", el)
+		}
+		off += len(enc)
+	}
+	b.WriteString("{end}\n\n")
+}
+
 // debugQuicklist is DEBUG QUICKLIST key [full]: the list's quicklist
-// layout (the nodes DUMP and the RDB write) printed on stdout, as Redis's
-// quicklistRepr; full (atoi) non-zero adds each node's elements.
+// layout (the nodes DUMP and the RDB write) printed on stdout in the form
+// of Redis's quicklistRepr; full (atoi) non-zero adds each node's
+// listpack or plain element. Crescent does not model which nodes Redis
+// holds LZF-compressed: every node shows encoding RAW.
 func debugQuicklist(c *command.Ctx) {
 	e, ok := objectLookup(c)
 	if !ok {
@@ -128,14 +166,22 @@ func debugQuicklist(c *command.Ctx) {
 		if nd.Plain {
 			container = "PLAIN"
 		}
-		fmt.Fprintf(&b, "{quicklist node(%d)\n{container : %s, encoding: RAW, recompress: 0, attempted_compress: 0}\n{sz : %d, count : %d}\n",
+		fmt.Fprintf(&b, "{quicklist node(%d)\n{container : %s, encoding: RAW, size: %d, count: %d, recompress: 0, attempted_compress: 0}\n",
 			i, container, nd.Size, nd.Count)
 		if full != 0 {
-			for j := 0; j < nd.Count; j++ {
-				fmt.Fprintf(&b, "\t[%d] %s\n", j, l.Index(at+j))
+			if nd.Plain {
+				fmt.Fprintf(&b, "{ entry : %s }\n", l.Index(at))
+			} else {
+				elems := make([][]byte, nd.Count)
+				for j := range elems {
+					elems[j] = l.Index(at + j)
+				}
+				b.WriteString("{ listpack:\n")
+				lpRepr(&b, elems)
+				b.WriteString("}\n")
 			}
+			b.WriteString("}\n")
 		}
-		b.WriteString("}\n")
 		at += nd.Count
 	}
 	os.Stdout.WriteString(b.String())
