@@ -90,6 +90,12 @@ type Local struct {
 	// pub/sub across nodes (publish.go)
 	pub     pubPeers
 	deliver atomic.Pointer[func(shard bool, channel, message []byte)]
+
+	// slots lost by this node's shard (lost.go)
+	lost lostState
+	// unsettled: joining a group, or replaying the log found at startup
+	// (up to fsm.boot): views are not compared for lost slots
+	unsettled atomic.Bool
 }
 
 // rpcMagic opens a join-protocol connection on the bus (raft's own start
@@ -244,6 +250,15 @@ func (n *Local) startRaft(wipe bool) error {
 		store.Close()
 		return err
 	}
+	if existing && !wipe {
+		// the log up to here is replayed after the first election: its
+		// states are not compared for lost slots before the last of them
+		if f.boot, err = store.LastIndex(); err != nil {
+			store.Close()
+			return fmt.Errorf("cluster raft store: %w", err)
+		}
+	}
+	n.unsettled.Store(wipe || f.boot > 0)
 	if !existing && !wipe {
 		conf := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter,
 			ID: raft.ServerID(n.ID()), Address: raft.ServerAddress(n.raftAddr())}}}
@@ -327,6 +342,7 @@ func (n *Local) publish(s *State) {
 	v := NewView(s, n.ID())
 	n.view.Store(v)
 	n.updateOK()
+	n.checkLost(v)
 	select {
 	case n.changed <- struct{}{}: // follow: maybe a new master
 	default:
@@ -403,6 +419,7 @@ func (n *Local) maintain() {
 			n.mu.Lock()
 			if n.raft == r {
 				n.joining = time.Time{} // a leader took this node in
+				n.unsettled.Store(false)
 			}
 			n.mu.Unlock()
 		} else if !joining.IsZero() && time.Since(joining) > 4*n.cfg.NodeTimeout {
@@ -911,6 +928,9 @@ type fsm struct {
 	mu      sync.Mutex
 	st      *State
 	applied atomic.Uint64 // the last log index applied and published
+	// boot is the last log index found at startup (0: none or applied):
+	// the node is settled once it applies it (Local.unsettled)
+	boot uint64
 }
 
 func (f *fsm) has(id string) bool {
@@ -929,6 +949,10 @@ func (f *fsm) Apply(l *raft.Log) any {
 	reply := f.st.Apply(&op)
 	snap := f.st.clone()
 	f.mu.Unlock()
+	if f.boot != 0 && l.Index >= f.boot { // the log found at startup replayed
+		f.boot = 0
+		f.n.unsettled.Store(false)
+	}
 	f.n.publish(snap)
 	f.applied.Store(l.Index)
 	return reply

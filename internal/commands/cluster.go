@@ -416,7 +416,15 @@ func (h *Handlers) clusterSetSlot(c *command.Ctx, n *cluster.Local) {
 		c.Error(errSetSlotSyntax)
 		return
 	}
+	o := n.View().Owner(slot)
+	mine := op.Kind == cluster.OpSetNode && op.Target == n.ID() && o != nil && o.Myself
 	reply, err := n.Propose(op)
+	if mine && reply == "" && err == nil && h.PubSub != nil {
+		// Redis's SETSLOT NODE deletes the slot and adds it again: the
+		// owner given its own slot unsubscribes the slot's shard
+		// channels all the same (clusterDelSlot)
+		h.PubSub.DropShardChannels(h.PubSub.ShardChannelsInSlots([]int{slot}, cluster.KeySlot))
+	}
 	clusterReply(c, reply, err)
 }
 

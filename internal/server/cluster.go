@@ -83,6 +83,14 @@ func (s *Server) startCluster() (stop func(), err error) {
 			s.pubsub.PublishFrom(channel, message, pubsub.Self{})
 		}
 	})
+	// slots this node's shard no longer serves: their shard channels'
+	// subscribers are unsubscribed (cluster.md, "Slots lost")
+	s.exec.Subscribed = s.pubsub.Subscribed
+	n.SetOnLost(func(l cluster.LostSlots) {
+		if chans := s.pubsub.ShardChannelsInSlots(l.Channels, cluster.KeySlot); len(chans) > 0 {
+			s.pubsub.DropShardChannels(chans)
+		}
+	})
 	if r := s.cmds.ClusterReplication(); r != nil {
 		n.SetReplication(r) // replicas and failover follow the configuration
 	}
