@@ -55,6 +55,12 @@ func (s *Server) startCluster() (stop func(), err error) {
 		}
 		n.SetAnnouncedPort(p)
 	})
+	// cluster-announce-hostname is announced to the other nodes;
+	// cluster-preferred-endpoint-type is how this node gives addresses
+	n.SetAnnouncedHostname(s.cfg.Get("cluster-announce-hostname"))
+	s.cfg.OnChange("cluster-announce-hostname", func(v string) { n.SetAnnouncedHostname(v) })
+	n.SetEndpointType(cluster.ParseEndpointType(s.cfg.Get("cluster-preferred-endpoint-type")))
+	s.cfg.OnChange("cluster-preferred-endpoint-type", func(v string) { n.SetEndpointType(cluster.ParseEndpointType(v)) })
 	n.SetReadsWhenDown(s.cfg.Bool("cluster-allow-reads-when-down"))
 	n.SetRequireFullCoverage(s.cfg.Bool("cluster-require-full-coverage"))
 	s.cfg.OnChange("cluster-require-full-coverage", func(v string) { n.SetRequireFullCoverage(v == "yes") })
