@@ -68,6 +68,13 @@ func (e *Executor) clusterCheck(cl *command.Client, spec *command.Spec, args [][
 	q.Exists = e.keyExistsLocked
 	v, ok, readsDown := e.Cluster.Routing()
 	kind, slot, to := v.Route(&q, ok, readsDown)
+	if kind == cluster.RedirMoved && !q.ReadOnly && spec.Has(command.FlagPubSub) {
+		// SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH: a replica serves its
+		// master's shard channels without READONLY (Redis 7.0's
+		// pubsubshard_included in getNodeByQuery)
+		q.ReadOnly = true
+		kind, slot, to = v.Route(&q, ok, readsDown)
+	}
 	if kind == cluster.RedirNone {
 		cl.Slot = slot + 1
 		return ""

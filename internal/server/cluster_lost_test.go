@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// TestClusterSlotLost: when a slot moves away from its master (CLUSTER
+// TestClusterSlotLost: a replica serves SSUBSCRIBE and SPUBLISH of its
+// master's slots without READONLY, as Redis 7.0. When a slot moves away from its master (CLUSTER
 // SETSLOT NODE run on the new owner), the shard channel subscribers of
 // the old master and of its replica get `sunsubscribe` and leave
 // subscribed mode (Redis 7.0's removeChannelsInSlot), and the old master
@@ -60,7 +61,8 @@ func TestClusterSlotLost(t *testing.T) {
 		return rep == ":3\r\n", rep
 	})
 	subs := map[string]*rawConn{"a": dialRaw(t, nodes[0].addr), "r": dialRaw(t, nodes[2].addr), "b": dialRaw(t, nodes[1].addr)}
-	subs["r"].mustDo("READONLY")
+	// the replica's subscriber without READONLY: Redis 7.0 serves shard
+	// channels on a replica of their slot's master all the same
 	for name, s := range subs {
 		want := "*3\r\n$10\r\nssubscribe\r\n$2\r\nk3\r\n:1\r\n"
 		if name == "b" {
@@ -69,6 +71,17 @@ func TestClusterSlotLost(t *testing.T) {
 		}
 		if rep := s.mustDo("SSUBSCRIBE", "k3"); rep != want {
 			t.Fatalf("SSUBSCRIBE on %s: %q, want %q", name, rep, want)
+		}
+	}
+
+	// SPUBLISH on the replica too: its subscriber (the reply counts it)
+	// and the master's (over the bus)
+	if rep := r.mustDo("SPUBLISH", "k3", "hi"); rep != ":1\r\n" {
+		t.Fatalf("SPUBLISH on the replica: %q", rep)
+	}
+	for _, name := range []string{"r", "a"} {
+		if rep := subs[name].read(10 * time.Second); rep != "*3\r\n$8\r\nsmessage\r\n$2\r\nk3\r\n$2\r\nhi\r\n" {
+			t.Fatalf("%s's subscriber: %q", name, rep)
 		}
 	}
 
