@@ -404,9 +404,13 @@ func (h *Handlers) hrandfield(c *command.Ctx) {
 	}
 	if count < 0 {
 		k := int(-count)
+		g := c.ReplyGuard(maxRandomReply)
 		header(k)
 		for j := 0; j < k; j++ {
 			pair(rand.IntN(n))
+			if g.Stop(c, errRandomReply) {
+				break
+			}
 		}
 		return
 	}

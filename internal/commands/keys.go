@@ -152,9 +152,13 @@ func (h *Handlers) keys(c *command.Ctx) {
 		}
 		return true
 	})
+	g := c.ReplyGuard(0) // bounded by the keyspace; stopped by the output limit
 	c.W.Array(len(out))
 	for _, k := range out {
 		c.W.BulkString(k)
+		if g.Stop(c, "") {
+			break
+		}
 	}
 }
 

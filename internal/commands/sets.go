@@ -250,6 +250,19 @@ const maxRandomRepeats = math.MaxInt32
 // the text Redis gives to an out-of-range count with WITHSCORES.
 const errRandomRepeats = "ERR value is out of range"
 
+// maxRandomReply bounds the reply of a negative count of SRANDMEMBER,
+// HRANDFIELD and ZRANDMEMBER, which repeats elements and so is not bounded
+// by the data. With no client-output-buffer-limit for normal clients (the
+// default), Redis builds the whole reply, however large, and is killed
+// once memory runs out; Crescent replaces a reply that passes this bound
+// with errRandomReply (a limit that is set stops the reply sooner, closing
+// the client, as Redis does). A variable for tests.
+var maxRandomReply = 128 << 20
+
+// errRandomReply is the error of a reply past maxRandomReply (Crescent's
+// own: Redis has none).
+const errRandomReply = "ERR reply too large: a negative count's reply is bounded to 128 MB"
+
 func (h *Handlers) srandmember(c *command.Ctx) {
 	key := c.Args[1]
 	if len(c.Args) > 3 {
@@ -291,9 +304,13 @@ func (h *Handlers) srandmember(c *command.Ctx) {
 		return
 	}
 	if count < 0 {
+		g := c.ReplyGuard(maxRandomReply)
 		c.W.Array(int(-count))
 		for j := int64(0); j < -count; j++ {
 			writeMember(c, s, rand.IntN(n))
+			if g.Stop(c, errRandomReply) {
+				break
+			}
 		}
 		return
 	}

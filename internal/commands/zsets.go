@@ -1336,9 +1336,13 @@ func (h *Handlers) zrandmemberCount(c *command.Ctx, l int64, withscores bool) {
 		if count < 0 {
 			count = -count
 		}
+		g := c.ReplyGuard(maxRandomReply)
 		header(count)
 		for i := int64(0); i < count; i++ {
 			writeOne(z.ByRank(rand.IntN(int(size))))
+			if g.Stop(c, errRandomReply) {
+				break
+			}
 		}
 		return
 	}

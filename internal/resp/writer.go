@@ -16,6 +16,38 @@ type Writer struct {
 	// LIST omem and output limits count whole until its last byte is
 	// written (the server's model of Redis's output buffer).
 	Marks []Mark
+	// Guard, when set, tells whether the replies so far pass the
+	// client's output buffer limit (the client is then to be closed). A
+	// loop whose reply grows with a count asks it through Due and Check
+	// (command.ReplyGuard), as Redis's loops test CLIENT_CLOSE_ASAP; no
+	// other write does.
+	Guard func() bool
+	// guardAt is the length of Buf at which Due next reports true
+	guardAt int
+}
+
+// GuardStep is the least growth of the buffer between two Guard checks:
+// Redis checks its limit as its reply list grows, and a 16 KiB reply
+// block is its unit.
+const GuardStep = 16 * 1024
+
+// Arm sets the next check point GuardStep bytes past the current length
+// and returns that length (where a reply about to be written begins).
+func (w *Writer) Arm() int {
+	w.guardAt = len(w.Buf) + GuardStep
+	return len(w.Buf)
+}
+
+// Due reports whether the buffer has passed its check point since Arm or
+// the last Check: cheap enough to ask per element.
+func (w *Writer) Due() bool { return len(w.Buf) >= w.guardAt }
+
+// Check moves the check point on (a step of GuardStep or a sixteenth of
+// the buffer, whichever is more: the checks of a reply of n bytes are
+// O(log n)) and reports whether Guard finds the limit passed.
+func (w *Writer) Check() bool {
+	w.guardAt = len(w.Buf) + max(GuardStep, len(w.Buf)/16)
+	return w.Guard != nil && w.Guard()
 }
 
 // Mark is a chunk of Buf: Len bytes from Off.

@@ -173,6 +173,16 @@ func (c *conn) limitFor() *outputLimit {
 // overOutputLimit checks the replies not yet written after a command
 // (serving goroutine); a client over its limit is to be closed.
 func (c *conn) overOutputLimit() bool {
+	if !c.outputOver() {
+		return false
+	}
+	c.outputLimitReached()
+	return true
+}
+
+// outputOver reports whether the replies not yet written pass the
+// client's output limit.
+func (c *conn) outputOver() bool {
 	l := c.limitFor()
 	if l == nil || (l.hard == 0 && l.soft == 0) {
 		return false
@@ -181,13 +191,29 @@ func (c *conn) overOutputLimit() bool {
 	// the batch so far (outmodel.go)
 	var omem int64
 	if held := c.batchOut + int64(len(c.w.Buf)); held > redisReplyBuf {
-		omem = heldFigures(c.batchOut, c.unit.held, c.w, 0).omem
+		if l.hard > 0 && held-redisReplyBuf >= l.hard {
+			// omem counts at least the bytes past c->buf: over for sure
+			// (and no walk of a long reply's chunks)
+			omem = held - redisReplyBuf
+		} else {
+			omem = heldFigures(c.batchOut, c.unit.held, c.w, 0).omem
+		}
 	}
-	if !l.over(omem, &c.replySoftSince) {
+	return l.over(omem, &c.replySoftSince)
+}
+
+// replyGuard is c.w's Guard: a command's loop asks it as its reply grows
+// (command.ReplyGuard), and stops once the client passes its output limit,
+// as Redis's loops stop at CLIENT_CLOSE_ASAP. The client is then closed
+// after the command by overOutputLimit, as any client over its limit (the
+// same log line; a transaction's other commands still run). A muted
+// client's replies (CLIENT REPLY OFF/SKIP) are not counted, as Redis adds
+// none.
+func (c *conn) replyGuard() bool {
+	if c.gate.muting {
 		return false
 	}
-	c.outputLimitReached()
-	return true
+	return c.outputOver()
 }
 
 func (c *conn) outputLimitReached() {

@@ -204,3 +204,90 @@ func TestKeepAliveConfig(t *testing.T) {
 		t.Fatal(r)
 	}
 }
+
+// totalAlloc is the bytes the process allocated so far (in-process
+// Crescent included).
+func totalAlloc() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.TotalAlloc
+}
+
+// TestOutputLimitMidRun follows obuf-limits.tcl's "Obuf limit, HRANDFIELD
+// with huge count stopped mid-run" and "KEYS stopped mid-run", at a small
+// scale: with a 100 KB hard limit, a reply that would be about 100 MB
+// (HRANDFIELD, SRANDMEMBER and ZRANDMEMBER with a negative count of 15
+// million on a one-element key; KEYS * over 300,000 keys of 100 bytes)
+// closes the client without a reply, as in Redis, and Crescent stops
+// building it once the limit is passed: it allocates a few MB for the
+// command, not the hundreds the whole reply takes (the old code). A
+// transaction holding such a command still runs its other commands
+// (obuf-limits.tcl's "Execute transactions completely even if client
+// output buffer limit is enforced").
+func TestOutputLimitMidRun(t *testing.T) {
+	const maxAlloc = 40 << 20
+	const prefix = "long-key-name-prefix-of-100-chars-------------------------------------------------------------------"
+	bombs := [][]string{
+		{"HRANDFIELD", "h", "-15000000"},
+		{"HRANDFIELD", "h", "-15000000", "WITHVALUES"},
+		{"SRANDMEMBER", "s", "-15000000"},
+		{"SRANDMEMBER", "i", "-15000000"},
+		{"ZRANDMEMBER", "z", "-15000000", "WITHSCORES"},
+	}
+	run := func(addr string, inProcess bool) []string {
+		c := dialRaw(t, addr)
+		out := []string{c.do("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0"),
+			c.do("HSET", "h", "a", "b"), c.do("SADD", "s", "a"), c.do("SADD", "i", "7"),
+			c.do("ZADD", "z", "1", "a"), c.do("SET", "k1", "v1")}
+		// bomb sends args on a connection of its own and reads its fate
+		// (a reply, or <eof>); in-process, it checks what the command
+		// allocated
+		bomb := func(args ...string) string {
+			b := dialRaw(t, addr)
+			before := totalAlloc()
+			b.send(args...)
+			r := b.read(60 * time.Second) // a bound for a hang only
+			if inProcess {
+				if n := totalAlloc() - before; n > maxAlloc {
+					t.Errorf("%v: %d MB allocated, want at most %d", args, n>>20, maxAlloc>>20)
+				}
+			}
+			if len(r) > 100 {
+				r = r[:100] + "..."
+			}
+			return r
+		}
+		for _, args := range bombs {
+			out = append(out, strings.Join(args, " ")+": "+bomb(args...))
+		}
+		out = append(out, c.do("DEBUG", "POPULATE", "300000", prefix), c.do("DBSIZE"))
+		out = append(out, "KEYS *: "+bomb("KEYS", "*"))
+		// a transaction: the bomb stops, the commands after it run
+		x := dialRaw(t, addr)
+		x.do("CLIENT", "SETNAME", "transactionclient")
+		out = append(out, x.do("MULTI"), x.do("SET", "k2", "v2"), x.do("HRANDFIELD", "h", "-15000000"),
+			x.do("SET", "k3", "v3"), x.do("DEL", "k1"))
+		before := totalAlloc()
+		x.send("EXEC")
+		out = append(out, "EXEC: "+x.read(60*time.Second))
+		if n := totalAlloc() - before; inProcess && n > maxAlloc {
+			t.Errorf("EXEC: %d MB allocated, want at most %d", n>>20, maxAlloc>>20)
+		}
+		c = dialRaw(t, addr)
+		out = append(out, c.do("MGET", "k1", "k2", "k3"),
+			strconv.FormatBool(strings.Contains(c.do("CLIENT", "LIST"), "transactionclient")),
+			c.do("HRANDFIELD", "h", "-2"))
+		return out
+	}
+	want := run(startRedis(t), false)
+	addr, _ := startCrescent(t)
+	got := run(addr, true)
+	if len(got) != len(want) {
+		t.Fatalf("\nredis:    %q\ncrescent: %q", want, got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("step %d:\nredis:    %.200q\ncrescent: %.200q", i, want[i], got[i])
+		}
+	}
+}

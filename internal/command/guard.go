@@ -1,0 +1,46 @@
+package command
+
+import "github.com/crescent-db/crescent/internal/resp"
+
+// ReplyGuard stops a loop whose reply grows with a count (a negative
+// count of SRANDMEMBER, HRANDFIELD or ZRANDMEMBER, KEYS) before the reply
+// exhausts memory: as Redis's loops break once their client is marked
+// CLIENT_CLOSE_ASAP, Stop reports a client that passed its output buffer
+// limit (the server closes it after the command, as for any reply over
+// the limit), and, with a bound, a reply that grew past it (no limit
+// set: the reply is cut and replaced by an error). It costs a length
+// compare per element; the limit is asked only as the reply grows by a
+// step (resp.Writer.Check).
+type ReplyGuard struct {
+	w     *resp.Writer // nil: not the connection's writer (a script's)
+	start int          // where the reply begins in w.Buf
+	max   int          // bound of the reply's bytes; 0: none
+}
+
+// ReplyGuard returns a guard for the reply about to be written, bounded by
+// max bytes (0: only the client's output limit stops it).
+func (c *Ctx) ReplyGuard(max int) ReplyGuard {
+	w, _ := c.W.(*resp.Writer)
+	if w == nil {
+		return ReplyGuard{}
+	}
+	return ReplyGuard{w: w, start: w.Arm(), max: max}
+}
+
+// Stop reports whether the loop must stop: the client is over its output
+// limit, or the reply passed the guard's bound, in which case the reply
+// written so far is replaced by the error msg.
+func (g *ReplyGuard) Stop(c *Ctx, msg string) bool {
+	if g.w == nil || !g.w.Due() {
+		return false
+	}
+	if g.w.Check() {
+		return true
+	}
+	if g.max > 0 && g.w.Len()-g.start > g.max {
+		g.w.Truncate(g.start)
+		c.Error(msg)
+		return true
+	}
+	return false
+}
