@@ -19,6 +19,7 @@ const (
 	errXAddTopItem     = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
 	errXAddZero        = "ERR The ID specified in XADD must be greater than 0-0"
 	errXAddExhausted   = "ERR The stream has exhausted the last possible ID, unable to add more items"
+	errXAddTooLarge    = "ERR Elements are too large to be stored"
 	errBusyGroup       = "BUSYGROUP Consumer Group name already exists"
 	errInvalidStart    = "ERR invalid start ID for the interval"
 	errInvalidEnd      = "ERR invalid end ID for the interval"
@@ -454,7 +455,7 @@ func (h *Handlers) xadd(c *command.Ctx) {
 	case a.idGiven:
 		if s.LastID.Ms == a.id.Ms {
 			if s.LastID.Seq == math.MaxUint64 {
-				c.Error("ERR Elements are too large to be stored")
+				c.Error(errXAddTooLarge)
 				return
 			}
 			id = keyspace.StreamID{Ms: s.LastID.Ms, Seq: s.LastID.Seq + 1}
@@ -471,6 +472,10 @@ func (h *Handlers) xadd(c *command.Ctx) {
 	}
 	if !s.LastID.Less(id) {
 		c.Error(errXAddTopItem)
+		return
+	}
+	if streamElementsTooLarge(c.Args[fieldPos:]) {
+		c.Error(errXAddTooLarge) // the stream created above stays, empty, as in Redis
 		return
 	}
 	maxEntries, maxBytes := h.streamNodeLimits()
@@ -495,6 +500,23 @@ func (h *Handlers) xadd(c *command.Ctx) {
 	if len(prop) != len(c.Args) || &prop[0] != &c.Args[0] {
 		c.Propagate = [][][]byte{prop}
 	}
+}
+
+// streamListpackMaxSize is Redis's STREAM_LISTPACK_MAX_SIZE: the most
+// bytes of fields and values one stream entry may hold (a listpack's
+// lengths are 32-bit).
+const streamListpackMaxSize = 1 << 30
+
+// streamElementsTooLarge reports whether the fields and values of an
+// entry add up to more than streamListpackMaxSize bytes: Redis 7.0's
+// streamAppendItem then fails (ERANGE) and XADD answers errXAddTooLarge,
+// after the ID checks.
+func streamElementsTooLarge(elems [][]byte) bool {
+	n := 0
+	for _, e := range elems {
+		n += len(e)
+	}
+	return n > streamListpackMaxSize
 }
 
 func (h *Handlers) xlen(c *command.Ctx) {
