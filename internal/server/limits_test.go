@@ -277,6 +277,17 @@ func TestOutputLimitMidRun(t *testing.T) {
 		out = append(out, c.do("MGET", "k1", "k2", "k3"),
 			strconv.FormatBool(strings.Contains(c.do("CLIENT", "LIST"), "transactionclient")),
 			c.do("HRANDFIELD", "h", "-2"))
+		// obuf-limits.tcl's own transaction: an LRANGE of 150 KB in it
+		item := strings.Repeat("x", 1000)
+		for i := 0; i < 150; i++ {
+			c.do("LPUSH", "mylist2", item)
+		}
+		out = append(out, c.do("SET", "k1", "v1"), c.do("DEL", "k2", "k3"))
+		x = dialRaw(t, addr)
+		out = append(out, x.do("MULTI"), x.do("SET", "k2", "v2"), x.do("GET", "k2"),
+			x.do("LRANGE", "mylist2", "0", "-1"), x.do("SET", "k3", "v3"), x.do("DEL", "k1"))
+		x.send("EXEC")
+		out = append(out, "EXEC: "+x.read(60*time.Second), c.do("MGET", "k1", "k2", "k3"))
 		return out
 	}
 	want := run(startRedis(t), false)
