@@ -133,15 +133,21 @@ func (h *Handlers) hmget(c *command.Ctx) {
 	if !ok {
 		return
 	}
+	g := c.ReplyGuard(0) // a field named many times: many copies of its value
 	c.W.Array(len(c.Args) - 2)
 	for _, f := range c.Args[2:] {
+		v, found := []byte(nil), false
 		if hs != nil {
-			if v, found := hs.Get(f); found {
-				c.W.Bulk(v)
-				continue
-			}
+			v, found = hs.Get(f)
 		}
-		c.W.Null()
+		if found {
+			c.W.Bulk(v)
+		} else {
+			c.W.Null()
+		}
+		if g.Stop(c, "") {
+			break
+		}
 	}
 }
 

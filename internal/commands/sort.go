@@ -331,17 +331,28 @@ func (h *Handlers) sortGeneric(c *command.Ctx, readonly bool) {
 		outputlen = int64(len(gets)) * count
 	}
 	if storekey == nil {
+		// GET patterns named many times make a reply of many copies: past
+		// the client's output limit the lookups go on (as Redis's), the
+		// reply stops growing
+		guard := c.ReplyGuard(0)
+		stopped := false
 		c.W.Array(int(outputlen))
 		for j := start; j <= end; j++ {
-			if len(gets) == 0 {
+			if len(gets) == 0 && !stopped {
 				c.W.Bulk(items[j].obj)
+				stopped = guard.Stop(c, "")
 			}
 			for _, g := range gets {
-				if val, ok := sortLookup(c.DB, g, items[j].obj); ok {
+				val, ok := sortLookup(c.DB, g, items[j].obj)
+				if stopped {
+					continue
+				}
+				if ok {
 					c.W.Bulk(val)
 				} else {
 					c.W.Null()
 				}
+				stopped = guard.Stop(c, "")
 			}
 		}
 		return

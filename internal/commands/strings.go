@@ -410,14 +410,23 @@ func (h *Handlers) getex(c *command.Ctx) {
 }
 
 func (h *Handlers) mget(c *command.Ctx) {
+	// a key named many times makes a reply of many copies of its value:
+	// past the client's output limit the lookups go on (their statistics
+	// and expiries, as Redis's), the reply stops growing
+	g := c.ReplyGuard(0)
+	stopped := false
 	c.W.Array(len(c.Args) - 1)
 	for _, k := range c.Args[1:] {
 		v, found, err := c.DB.GetString(k)
-		if err != nil || !found {
-			c.W.Null()
+		if stopped {
 			continue
 		}
-		c.W.Bulk(v)
+		if err != nil || !found {
+			c.W.Null()
+		} else {
+			c.W.Bulk(v)
+		}
+		stopped = g.Stop(c, "")
 	}
 }
 

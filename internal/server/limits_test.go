@@ -234,11 +234,26 @@ func TestOutputLimitMidRun(t *testing.T) {
 		{"SRANDMEMBER", "i", "-15000000"},
 		{"ZRANDMEMBER", "z", "-15000000", "WITHSCORES"},
 	}
+	// a key, field or GET pattern named many times: 20,000 copies of a
+	// 10 KB value (Redis's loops do not stop there, but add nothing more
+	// to the reply once the client is to be closed)
+	repeat := func(head []string, arg ...string) []string {
+		for i := 0; i < 20000/len(arg); i++ {
+			head = append(head, arg...)
+		}
+		return head
+	}
+	bombs = append(bombs, repeat([]string{"MGET"}, "v"), repeat([]string{"MGET"}, "v", "nokey"),
+		repeat([]string{"HMGET", "hb"}, "f"),
+		repeat([]string{"SORT", "l", "BY", "nosort"}, "GET", "k*"))
 	run := func(addr string, inProcess bool) []string {
 		c := dialRaw(t, addr)
 		out := []string{c.do("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0"),
 			c.do("HSET", "h", "a", "b"), c.do("SADD", "s", "a"), c.do("SADD", "i", "7"),
-			c.do("ZADD", "z", "1", "a"), c.do("SET", "k1", "v1")}
+			c.do("ZADD", "z", "1", "a"), c.do("SET", "k1", "v1"),
+			c.do("SET", "v", strings.Repeat("v", 10000)), c.do("HSET", "hb", "f", strings.Repeat("f", 10000)),
+			c.do("SET", "kx", strings.Repeat("k", 10000)), c.do("RPUSH", "l", "x", "x"),
+			c.do("CONFIG", "RESETSTAT")}
 		// bomb sends args on a connection of its own and reads its fate
 		// (a reply, or <eof>); in-process, it checks what the command
 		// allocated
@@ -258,7 +273,17 @@ func TestOutputLimitMidRun(t *testing.T) {
 			return r
 		}
 		for _, args := range bombs {
-			out = append(out, strings.Join(args, " ")+": "+bomb(args...))
+			name := strings.Join(args, " ")
+			if len(name) > 60 {
+				name = name[:60] + "..."
+			}
+			out = append(out, name+": "+bomb(args...))
+		}
+		// the lookups of the stopped loops still counted, as in Redis
+		for _, l := range strings.Split(c.do("INFO", "stats"), "\r\n") {
+			if strings.HasPrefix(l, "keyspace_") {
+				out = append(out, l)
+			}
 		}
 		out = append(out, c.do("DEBUG", "POPULATE", "300000", prefix), c.do("DBSIZE"))
 		out = append(out, "KEYS *: "+bomb("KEYS", "*"))
