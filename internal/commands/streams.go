@@ -989,6 +989,7 @@ func (h *Handlers) xread(c *command.Ctx) {
 	}
 
 	if served > 0 {
+		guard := c.ReplyGuard(0)
 		if c.W.ProtoVersion() >= 3 {
 			c.W.Map(served)
 		} else {
@@ -1009,6 +1010,12 @@ func (h *Handlers) xread(c *command.Ctx) {
 			start, _ := st.id.Incr()
 			if !group {
 				writeRange(c.W, st.s, start, keyspace.MaxStreamID, count, false, nil)
+				// a stream named many times: past the client's output
+				// limit the reply stops growing (XREADGROUP goes on:
+				// its streams' reads change their groups)
+				if guard.Stop(c, "") {
+					break
+				}
 				continue
 			}
 			if !st.gt {

@@ -245,7 +245,8 @@ func TestOutputLimitMidRun(t *testing.T) {
 	}
 	bombs = append(bombs, repeat([]string{"MGET"}, "v"), repeat([]string{"MGET"}, "v", "nokey"),
 		repeat([]string{"HMGET", "hb"}, "f"),
-		repeat([]string{"SORT", "l", "BY", "nosort"}, "GET", "k*"))
+		repeat([]string{"SORT", "l", "BY", "nosort"}, "GET", "k*"),
+		append(repeat([]string{"XREAD", "STREAMS"}, "st"), repeat(nil, "0")...))
 	run := func(addr string, inProcess bool) []string {
 		c := dialRaw(t, addr)
 		out := []string{c.do("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0"),
@@ -253,7 +254,7 @@ func TestOutputLimitMidRun(t *testing.T) {
 			c.do("ZADD", "z", "1", "a"), c.do("SET", "k1", "v1"),
 			c.do("SET", "v", strings.Repeat("v", 10000)), c.do("HSET", "hb", "f", strings.Repeat("f", 10000)),
 			c.do("SET", "kx", strings.Repeat("k", 10000)), c.do("RPUSH", "l", "x", "x"),
-			c.do("CONFIG", "RESETSTAT")}
+			c.do("XADD", "st", "1-1", "f", strings.Repeat("x", 10000)), c.do("CONFIG", "RESETSTAT")}
 		// bomb sends args on a connection of its own and reads its fate
 		// (a reply, or <eof>); in-process, it checks what the command
 		// allocated
