@@ -234,12 +234,16 @@ func (h *Handlers) commandInfo(c *command.Ctx) {
 		h.commandAll(c)
 		return
 	}
+	g := c.ReplyGuard(0) // a name given many times: many copies of its entry
 	c.W.Array(len(c.Args) - 2)
 	for _, a := range c.Args[2:] {
 		if s := h.lookupAny(a); s != nil {
 			WriteCommandInfo(c.W, s)
 		} else {
 			c.W.Null()
+		}
+		if g.Stop(c, "") {
+			break
 		}
 	}
 }

@@ -246,7 +246,8 @@ func TestOutputLimitMidRun(t *testing.T) {
 	bombs = append(bombs, repeat([]string{"MGET"}, "v"), repeat([]string{"MGET"}, "v", "nokey"),
 		repeat([]string{"HMGET", "hb"}, "f"),
 		repeat([]string{"SORT", "l", "BY", "nosort"}, "GET", "k*"),
-		append(repeat([]string{"XREAD", "STREAMS"}, "st"), repeat(nil, "0")...))
+		append(repeat([]string{"XREAD", "STREAMS"}, "st"), repeat(nil, "0")...),
+		repeat(repeat([]string{"COMMAND", "INFO"}, "georadius"), "georadius", "georadius", "georadius", "georadius"))
 	run := func(addr string, inProcess bool) []string {
 		c := dialRaw(t, addr)
 		out := []string{c.do("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0"),
