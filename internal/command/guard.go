@@ -14,7 +14,7 @@ import "github.com/crescent-db/crescent/internal/resp"
 type ReplyGuard struct {
 	w     *resp.Writer // nil: not the connection's writer (a script's)
 	start int          // where the reply begins in w.Buf
-	max   int          // bound of the reply's bytes; 0: none
+	max   int64        // bound of the reply's bytes; 0: none
 }
 
 // ReplyGuard returns a guard for the reply about to be written, bounded by
@@ -24,7 +24,7 @@ func (c *Ctx) ReplyGuard(max int) ReplyGuard {
 	if w == nil {
 		return ReplyGuard{}
 	}
-	return ReplyGuard{w: w, start: w.Arm(), max: max}
+	return ReplyGuard{w: w, start: w.Arm(), max: int64(max)}
 }
 
 // Stop reports whether the loop must stop: the client is over its output
@@ -37,10 +37,28 @@ func (g *ReplyGuard) Stop(c *Ctx, msg string) bool {
 	if g.w.Check() {
 		return true
 	}
-	if g.max > 0 && g.w.Len()-g.start > g.max {
+	if g.max > 0 && int64(g.w.Len()-g.start) > g.max {
 		g.w.Truncate(g.start)
 		c.Error(msg)
 		return true
 	}
 	return false
+}
+
+// Refuse writes the error msg at once, and reports it, when a reply of at
+// least least bytes must pass the guard's bound before anything else
+// stops it: the client has no output limit under the bound (a lower one
+// closes the client first, as in Redis, so the loop runs to it). Stop
+// would give the same error after building the bound's bytes.
+func (g *ReplyGuard) Refuse(c *Ctx, least int64, msg string) bool {
+	if g.w == nil || g.max == 0 || least <= g.max {
+		return false
+	}
+	if g.w.Limit != nil {
+		if l := g.w.Limit(); l > 0 && l < g.max {
+			return false
+		}
+	}
+	c.Error(msg)
+	return true
 }

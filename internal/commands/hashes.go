@@ -411,6 +411,13 @@ func (h *Handlers) hrandfield(c *command.Ctx) {
 	if count < 0 {
 		k := int(-count)
 		g := c.ReplyGuard(maxRandomReply)
+		least := int64(leastBulk)
+		if withValues {
+			least *= 2
+		}
+		if g.Refuse(c, int64(k)*least, errRandomReply) {
+			return
+		}
 		header(k)
 		for j := 0; j < k; j++ {
 			pair(rand.IntN(n))

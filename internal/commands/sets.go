@@ -259,6 +259,11 @@ const errRandomRepeats = "ERR value is out of range"
 // the client, as Redis does). A variable for tests.
 var maxRandomReply = 128 << 20
 
+// leastBulk is the fewest bytes of a bulk string's reply ("$0\r\n\r\n"):
+// a negative count's reply is at least its count times that (times two
+// with values), which refuses most oversized counts before any is built.
+const leastBulk = 6
+
 // errRandomReply is the error of a reply past maxRandomReply (Crescent's
 // own: Redis has none).
 const errRandomReply = "ERR reply too large: a negative count's reply is bounded to 128 MB"
@@ -305,6 +310,9 @@ func (h *Handlers) srandmember(c *command.Ctx) {
 	}
 	if count < 0 {
 		g := c.ReplyGuard(maxRandomReply)
+		if g.Refuse(c, -count*leastBulk, errRandomReply) {
+			return
+		}
 		c.W.Array(int(-count))
 		for j := int64(0); j < -count; j++ {
 			writeMember(c, s, rand.IntN(n))

@@ -1337,6 +1337,13 @@ func (h *Handlers) zrandmemberCount(c *command.Ctx, l int64, withscores bool) {
 			count = -count
 		}
 		g := c.ReplyGuard(maxRandomReply)
+		least := int64(leastBulk)
+		if withscores {
+			least += 4 // a RESP3 double (",1\r\n") at least
+		}
+		if g.Refuse(c, count*least, errRandomReply) {
+			return
+		}
 		header(count)
 		for i := int64(0); i < count; i++ {
 			writeOne(z.ByRank(rand.IntN(int(size))))

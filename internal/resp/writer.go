@@ -22,6 +22,10 @@ type Writer struct {
 	// (command.ReplyGuard), as Redis's loops test CLIENT_CLOSE_ASAP; no
 	// other write does.
 	Guard func() bool
+	// Limit, when set, is the smallest output buffer limit that can close
+	// the client (0: none), for a loop that would rather refuse at once a
+	// reply that must pass its own bound (command.ReplyGuard.Refuse).
+	Limit func() int64
 	// guardAt is the length of Buf at which Due next reports true
 	guardAt int
 }

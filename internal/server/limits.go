@@ -202,6 +202,19 @@ func (c *conn) outputOver() bool {
 	return l.over(omem, &c.replySoftSince)
 }
 
+// replyLimit is c.w's Limit: the smallest of the client's hard and soft
+// output limits (0: none).
+func (c *conn) replyLimit() int64 {
+	l := c.limitFor()
+	if l == nil {
+		return 0
+	}
+	if l.hard > 0 && (l.soft == 0 || l.hard < l.soft) {
+		return l.hard
+	}
+	return l.soft
+}
+
 // replyGuard is c.w's Guard: a command's loop asks it as its reply grows
 // (command.ReplyGuard), and stops once the client passes its output limit,
 // as Redis's loops stop at CLIENT_CLOSE_ASAP. The client is then closed

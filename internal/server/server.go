@@ -597,6 +597,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	cl.Publish()
 	c := &conn{s: s, nc: nc, cl: cl, w: resp.NewWriter()}
 	c.w.Guard = c.replyGuard // a growing reply's output limit (limits.go)
+	c.w.Limit = c.replyLimit
 	c.bucket = -1
 	cl.Out = &c.w.Buf // the client's own pushes (commands.PushSelf)
 	c.proto.Store(int32(cl.Proto))
