@@ -3,14 +3,16 @@ package command
 import "github.com/crescent-db/crescent/internal/resp"
 
 // ReplyGuard stops a loop whose reply grows with a count (a negative
-// count of SRANDMEMBER, HRANDFIELD or ZRANDMEMBER, KEYS) before the reply
-// exhausts memory: as Redis's loops break once their client is marked
-// CLIENT_CLOSE_ASAP, Stop reports a client that passed its output buffer
-// limit (the server closes it after the command, as for any reply over
-// the limit), and, with a bound, a reply that grew past it (no limit
-// set: the reply is cut and replaced by an error). It costs a length
-// compare per element; the limit is asked only as the reply grows by a
-// step (resp.Writer.Check).
+// count of SRANDMEMBER, HRANDFIELD or ZRANDMEMBER, KEYS, and arguments
+// that repeat a value: MGET, HMGET, SORT's GET, XREAD, COMMAND INFO)
+// before the reply exhausts memory: as Redis's loops break once their
+// client is marked CLIENT_CLOSE_ASAP, Stop reports a client that passed
+// its output buffer limit (the server closes it after the command, as for
+// any reply over the limit) or whose reply is dropped (CLIENT REPLY OFF),
+// and, with a bound, a reply that grew past it (no limit set: the reply is
+// cut and replaced by an error). It costs a length compare per element;
+// the server is asked only as the reply grows by a step
+// (resp.Writer.Check).
 type ReplyGuard struct {
 	w     *resp.Writer // nil: not the connection's writer (a script's)
 	start int          // where the reply begins in w.Buf

@@ -220,11 +220,12 @@ func (c *conn) replyLimit() int64 {
 // as Redis's loops stop at CLIENT_CLOSE_ASAP. The client is then closed
 // after the command by overOutputLimit, as any client over its limit (the
 // same log line; a transaction's other commands still run). A muted
-// client's replies (CLIENT REPLY OFF/SKIP) are not counted, as Redis adds
-// none.
+// client's reply (CLIENT REPLY OFF/SKIP) is dropped after the command, so
+// its loop stops at the first check: Redis adds nothing for it, and the
+// client is not closed (the cut reply is not over any limit).
 func (c *conn) replyGuard() bool {
-	if c.gate.muting {
-		return false
+	if c.gate.muting && c.cl.Flags&command.ClientRepliesMuted != 0 {
+		return true
 	}
 	return c.outputOver()
 }

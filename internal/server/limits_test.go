@@ -289,12 +289,23 @@ func TestOutputLimitMidRun(t *testing.T) {
 		}
 		out = append(out, c.do("DEBUG", "POPULATE", "300000", prefix), c.do("DBSIZE"))
 		out = append(out, "KEYS *: "+bomb("KEYS", "*"))
+		// a muted client: nothing to build (Redis adds nothing to its
+		// reply), and it is not closed
+		m := dialRaw(t, addr)
+		m.send("CLIENT", "REPLY", "OFF")
+		before := totalAlloc()
+		m.send(repeat([]string{"MGET"}, "v")...)
+		m.send("HRANDFIELD", "h", "-15000000")
+		out = append(out, "muted: "+m.do("CLIENT", "REPLY", "ON"))
+		if n := totalAlloc() - before; inProcess && n > maxAlloc {
+			t.Errorf("muted MGET and HRANDFIELD: %d MB allocated, want at most %d", n>>20, maxAlloc>>20)
+		}
 		// a transaction: the bomb stops, the commands after it run
 		x := dialRaw(t, addr)
 		x.do("CLIENT", "SETNAME", "transactionclient")
 		out = append(out, x.do("MULTI"), x.do("SET", "k2", "v2"), x.do("HRANDFIELD", "h", "-15000000"),
 			x.do("SET", "k3", "v3"), x.do("DEL", "k1"))
-		before := totalAlloc()
+		before = totalAlloc()
 		x.send("EXEC")
 		out = append(out, "EXEC: "+x.read(60*time.Second))
 		if n := totalAlloc() - before; inProcess && n > maxAlloc {
