@@ -16,9 +16,11 @@ import (
 //
 //   - client-output-buffer-limit, normal class (pubsub class for a
 //     subscribed client): checked after every command on the replies not
-//     yet written, as Redis checks after each addReply; a client over the
-//     hard limit, or over the soft limit for longer than its seconds, is
-//     closed without getting those replies. Replies are flushed every
+//     yet written, as Redis checks after each addReply, and while a reply
+//     that grows with a count is built (replyGuard: the loop stops, as
+//     Redis's stop at CLIENT_CLOSE_ASAP); a client over the hard limit, or
+//     over the soft limit for longer than its seconds, is closed without
+//     getting those replies. Replies are flushed every
 //     64KB, so a client that does not read blocks its own goroutine in a
 //     write and the server holds at most one batch (64KB plus the last
 //     reply) for it, limits or not; while such a write is stuck, the soft
