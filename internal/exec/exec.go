@@ -498,8 +498,10 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 	if start == 0 {
 		start = e.clock.read()
 	}
-	if u == nil && f != nil && c.Spec.Lock != command.LockScript {
-		c.CollectExpired = true // a client's own command (propagateWithExpired)
+	if (f != nil || u != nil) && c.Spec.Lock != command.LockScript {
+		// a client's own command (propagateWithExpired) or one of its
+		// EXEC's (the DELs join the transaction's unit, as in Redis)
+		c.CollectExpired = true
 	}
 	c.Spec.Handler(c)
 	if c.Client != nil && c.Client.WouldWait {
@@ -531,7 +533,14 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 	}
 	done := false // the command's effect went with its expired keys' DELs
 	if len(c.Expired) > 0 {
-		done = e.propagateWithExpired(c)
+		if u != nil {
+			for _, x := range c.Expired {
+				u.Add(x.DB, [][][]byte{{e.Store.PropagatedDel(keyspace.LazyExpire), x.Key}})
+			}
+			c.Expired = nil
+		} else {
+			done = e.propagateWithExpired(c)
+		}
 	}
 	if c.Dirty > 0 || c.ForcePropagate {
 		e.Dirty.AddFor(c.Client, int64(c.Dirty))
@@ -580,14 +589,14 @@ func (e *Executor) propagateWithExpired(c *command.Ctx) bool {
 		// Redis's CMD_TOUCHES_ARBITRARY_KEYS commands: no transaction
 		// around their DELs (propagatePendingCommands), as active expiry
 		for _, x := range c.Expired {
-			e.emit(c.Client, x.DB, [][][]byte{{[]byte("DEL"), x.Key}})
+			e.emit(c.Client, x.DB, [][][]byte{{e.Store.PropagatedDel(keyspace.LazyExpire), x.Key}})
 		}
 		c.Expired = nil
 		return false
 	}
 	var u Unit
 	for _, x := range c.Expired {
-		u.Add(x.DB, [][][]byte{{[]byte("DEL"), x.Key}})
+		u.Add(x.DB, [][][]byte{{e.Store.PropagatedDel(keyspace.LazyExpire), x.Key}})
 	}
 	c.Expired = nil
 	own := (c.Dirty > 0 || c.ForcePropagate) && c.Spec.Has(command.FlagWrite)
