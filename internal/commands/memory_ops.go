@@ -204,6 +204,8 @@ var debugHelp = []string{
 	"    Write <message> to the server log.",
 	"LOADAOF",
 	"    Flush the AOF buffers on disk and reload the AOF in memory.",
+	"REPLICATE <string>",
+	"    Replicates the provided string to replicas, allowing data divergence.",
 	"OBJECT <key>",
 	"    Show low level info about `key` and associated value.",
 	"POPULATE <count> [<prefix>] [<size>]",
@@ -322,6 +324,13 @@ func (h *Handlers) debug(c *command.Ctx) {
 		h.debugReload(c)
 	case sub == "loadaof" && n == 2:
 		h.debugLoadAOF(c)
+	case sub == "replicate" && n >= 3:
+		// to the replicas as it is, not run, not in the AOF (Redis's
+		// replicationFeedSlaves): a way to make a replica diverge
+		if h.Repl != nil {
+			h.Repl.ReplicateRaw(c.Args[2:])
+		}
+		c.W.OK()
 	default:
 		c.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", c.Args[1]))
 	}

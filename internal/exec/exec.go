@@ -73,6 +73,13 @@ type Executor struct {
 	BaseMemory int64
 	// EvictedKeys counts keys removed by maxmemory (INFO evicted_keys).
 	EvictedKeys atomic.Int64
+	// MasterDiskError, when set, is called when the master's stream
+	// brings a write (or PING: ping) while GuardDiskError is set: a
+	// replica that cannot persist (persist's replica-ignore-disk-write-errors).
+	MasterDiskError func(ping bool)
+	// UnexpectedErrorReplies counts error replies to the master's stream
+	// (INFO unexpected_error_replies; persist's replica).
+	UnexpectedErrorReplies atomic.Int64
 	// LockConflicts counts the event-loop commands (Client.NoWait) whose
 	// shards were held at their first try while a script ran, and
 	// LockDeclines those of them that did not get the shards within

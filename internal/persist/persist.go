@@ -92,6 +92,8 @@ type Manager struct {
 	// replicas are attached, so that propagation feeds them.
 	repl   replication
 	replOn atomic.Bool
+	// diskWarnAt: when masterDiskError last warned (Unix ms)
+	diskWarnAt atomic.Int64
 	// link is the replica side (replica.go): the link to the master, nil
 	// on a master; linkMu orders REPLICAOF changes; applyMu is held while
 	// a master's command (a whole transaction) is applied and counted.
@@ -169,6 +171,7 @@ func (m *Manager) aofPrefix() string {
 func (m *Manager) Start() error {
 	m.exec.Propagate = m.propagate
 	m.exec.PropagateTargets = m.propagateTargets
+	m.exec.MasterDiskError = m.masterDiskError
 	m.exec.Propagating = func() bool { return m.aofw.Load() != nil || m.replOn.Load() }
 	m.exec.Wrote = m.wrote
 	m.cfg.OnChange("appendfsync", func(v string) {

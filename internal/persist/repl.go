@@ -175,6 +175,21 @@ func (m *Manager) feedReplicas(db int, cmds [][][]byte) {
 	rp.mu.Unlock()
 }
 
+// ReplicateRaw is DEBUG REPLICATE: cmd goes down the replication stream
+// (the backlog and the replicas) as it is, neither run nor written to the
+// AOF, with no SELECT before it and none counted if it is one, as Redis's
+// replicationFeedSlaves with the stream's own database (slaveseldb). A
+// replica passes only its master's stream on: there it does nothing.
+func (m *Manager) ReplicateRaw(cmd [][]byte) {
+	if !m.replOn.Load() || m.link.Load() != nil {
+		return
+	}
+	rp := &m.repl
+	rp.mu.Lock()
+	m.appendStreamLocked(aof.AppendCommand(nil, cmd))
+	rp.mu.Unlock()
+}
+
 // feedRaw appends one command that selects no database (PING, REPLCONF
 // GETACK) to the stream.
 func (m *Manager) feedRaw(args ...string) {

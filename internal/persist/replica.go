@@ -787,7 +787,7 @@ func (m *Manager) applyStream(l *masterLink, conn net.Conn, br *bufio.Reader, ti
 			cl.LastTime.Store(now.UnixMilli()) // CLIENT LIST idle=
 			m.exec.Execute(cl, args, w)
 			if b := w.Buf; len(b) > 0 && b[0] == '-' {
-				m.log.Warn("command from master failed", "cmd", string(args[0]), "reply", strings.TrimSpace(string(b)))
+				m.masterError(args, b)
 			}
 			w.Reset()
 		}
@@ -815,6 +815,55 @@ func (m *Manager) applyStream(l *masterLink, conn net.Conn, br *bufio.Reader, ti
 			return errLinkStopped
 		default:
 		}
+	}
+}
+
+// masterError is Redis 7.0's afterErrorReply for an error this replica
+// answered to its master's command args: a CRITICAL line in the log (with
+// the backlog's last bytes), unexpected_error_replies counted and, with
+// propagation-error-behavior panic or panic-on-replicas on a read-only
+// replica, a panic: the replica's data has diverged from its master's.
+func (m *Manager) masterError(args [][]byte, reply []byte) {
+	msg := strings.TrimRight(string(reply[1:]), "\r\n")
+	msg = strings.TrimPrefix(msg, "ERR ") // Redis logs the message, not its default code
+	if len(msg) > 4096 {
+		msg = msg[:4096]
+	}
+	name := "<unknown>" // Redis's lastcmd->fullname
+	if spec, _ := m.exec.Lookup(args); spec != nil {
+		name = spec.Name
+	}
+	m.log.Warn(fmt.Sprintf("== CRITICAL == This replica is sending an error to its master: '%s' after processing the command '%s'", msg, name))
+	rp := &m.repl
+	rp.mu.Lock()
+	if b := rp.backlog; b != nil && b.histlen > 0 {
+		tail := b.since(b.end - int64(min(b.histlen, 256)) + 1)
+		m.log.Warn(fmt.Sprintf("Latest backlog is: %q", tail))
+	}
+	rp.mu.Unlock()
+	m.exec.UnexpectedErrorReplies.Add(1)
+	switch m.cfg.Get("propagation-error-behavior") {
+	case "panic", "panic-on-replicas":
+		if m.cfg.Bool("replica-read-only") {
+			// the panic's message reaches the log (or stderr) as Redis's
+			// "Guru Meditation" line does
+			panic(fmt.Sprintf("This replica panicked sending an error to its master after processing the command '%s'", name))
+		}
+	}
+}
+
+// masterDiskError is Executor.MasterDiskError: as Redis 7.0's
+// processCommand for its master's commands while writes are refused for
+// a disk error, a write panics unless replica-ignore-disk-write-errors is
+// yes (the replica would go on without persisting what it applies); else,
+// and for PING, a warning at most every 10 s.
+func (m *Manager) masterDiskError(ping bool) {
+	if !ping && !m.cfg.Bool("replica-ignore-disk-write-errors") {
+		panic("Replica was unable to write command to disk.") // logged as masterError's
+	}
+	now := time.Now().UnixMilli()
+	if last := m.diskWarnAt.Load(); now > last+10_000 && m.diskWarnAt.CompareAndSwap(last, now) {
+		m.log.Warn("Replica is applying a command even though it is unable to write to disk.")
 	}
 }
 
