@@ -328,7 +328,7 @@ func (h *Handlers) debug(c *command.Ctx) {
 		// to the replicas as it is, not run, not in the AOF (Redis's
 		// replicationFeedSlaves): a way to make a replica diverge
 		if h.Repl != nil {
-			h.Repl.ReplicateRaw(c.Args[2:])
+			h.Repl.ReplicateRaw(c.Client, c.Args[2:])
 		}
 		c.W.OK()
 	default:

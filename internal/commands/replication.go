@@ -34,7 +34,7 @@ type Replication interface {
 	ChangeReplID()
 	// ReplicateRaw sends cmd down the replication stream as it is (DEBUG
 	// REPLICATE).
-	ReplicateRaw(cmd [][]byte)
+	ReplicateRaw(cl *command.Client, cmd [][]byte)
 	Failover(req persist.FailoverRequest) error
 	AbortFailover() error
 	ReplicaAck(cl *command.Client, off int64) bool
