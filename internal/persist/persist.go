@@ -62,6 +62,10 @@ type Manager struct {
 	bgsave           bool
 	bgKill           *atomic.Bool // the running BGSAVE's kill switch (KillBgsave); nil: none
 	rewrite          bool
+	rwKill           *atomic.Bool  // the running background rewrite's kill switch (StopAOF); nil: none
+	rwSeq            int           // background rewrites started (their temporary files' names)
+	rwDone           chan struct{} // closed when the running background rewrite ends
+	rwDying          chan struct{} // a killed rewrite still ending (closed when it has): no snapshot starts meanwhile
 	bgsaveScheduled  bool
 	rewriteScheduled bool
 	lastSave         int64 // Unix s
@@ -307,6 +311,9 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase, held b
 		saveLFU = true
 	}
 	visit := func(sh int) {
+		if kill != nil && kill.Load() {
+			return // killed: the remaining shards are passed over
+		}
 		per := make([][]byte, ndb)
 		var n []int64
 		if counts != nil {
@@ -652,6 +659,19 @@ func (m *Manager) bgSaveRDB(kill *atomic.Bool, atCut func() error) error {
 	return m.savedRDB(start, dirty, false, true, err)
 }
 
+// awaitDyingLocked waits, with m.mu released meanwhile, for a rewrite
+// StopAOF killed to end: its snapshot still holds the keyspace's snapshot
+// slot for the moment it takes to stop. Requires m.mu; for callers that
+// hold no keyspace lock (that rewrite may need one to end).
+func (m *Manager) awaitDyingLocked() {
+	for m.rwDying != nil {
+		d := m.rwDying
+		m.mu.Unlock()
+		<-d
+		m.mu.Lock()
+	}
+}
+
 // KillBgsave stops a running BGSAVE, as Redis 7.0's FLUSHALL kills its
 // RDB child (killRDBChild): its file is not renamed to dump.rdb, so what
 // FLUSHALL saves next (with save points) or the older dump.rdb stays.
@@ -740,6 +760,7 @@ func (m *Manager) SaveHeld(pending int64) error {
 // running meanwhile).
 func (m *Manager) Save() error {
 	m.mu.Lock()
+	m.awaitDyingLocked()
 	if m.bgsave || m.rewrite {
 		m.mu.Unlock()
 		return errors.New(ErrBgsaveInProgress)
@@ -758,6 +779,9 @@ func (m *Manager) Save() error {
 // started by the cron afterwards, as Redis 7.0 forks no child in EXEC.
 func (m *Manager) BGSave(schedule, inExec bool) (string, string) {
 	m.mu.Lock()
+	if !inExec {
+		m.awaitDyingLocked()
+	}
 	if m.bgsave {
 		m.mu.Unlock()
 		return "", ErrBgsaveInProgress
@@ -955,6 +979,13 @@ func (m *Manager) rewriteLocked(sync bool) error {
 	preamble := m.cfg.Bool("aof-use-rdb-preamble")
 	base := aof.FileInfo{Name: aof.BaseName(prefix, baseSeq, preamble), Seq: baseSeq, Type: aof.TypeBase}
 	var oldFile aof.File
+	var kill *atomic.Bool // a background rewrite's (StopAOF kills it)
+	var done chan struct{}
+	if !sync {
+		kill, done = new(atomic.Bool), make(chan struct{})
+		m.rwKill = kill
+		m.rwSeq++
+	}
 	atCut := func() error {
 		if newFile == nil {
 			return nil
@@ -962,6 +993,12 @@ func (m *Manager) rewriteLocked(sync bool) error {
 		if !sync {
 			m.mu.Lock()
 			defer m.mu.Unlock()
+			if kill.Load() {
+				// killed before its cut: the new incr file was never named
+				newFile.Close()
+				os.Remove(filepath.Join(dir, newIncr.Name))
+				return errKilled
+			}
 		}
 		if w != nil {
 			// what is buffered belongs to the old incr file: if it cannot
@@ -998,13 +1035,35 @@ func (m *Manager) rewriteLocked(sync bool) error {
 	if !preamble {
 		format = formatAOF
 	}
+	tmpName := fmt.Sprintf("temp-rewriteaof-bg-%d.aof", os.Getpid())
+	if !sync {
+		// its own name: a killed rewrite may still be ending as the next
+		// one starts (Redis's are named by their child's pid)
+		tmpName = fmt.Sprintf("temp-rewriteaof-bg-%d-%d.aof", os.Getpid(), m.rwSeq)
+	}
 	run := func() error {
-		_, size, err := m.writeFileSnapshot(filepath.Join(dir, base.Name), fmt.Sprintf("temp-rewriteaof-bg-%d.aof", os.Getpid()), format, true, atCut)
+		_, size, _, err := m.writeSnapshotFile(filepath.Join(dir, base.Name), tmpName, format, true, false, false, atCut, kill)
 		if oldFile != nil {
 			oldFile.Close()
 		}
 		if !sync {
 			m.mu.Lock()
+			if kill.Load() {
+				// StopAOF killed it (and told INFO): nothing of it stays,
+				// not even a base renamed just before the kill, which no
+				// manifest names
+				if err == nil {
+					os.Remove(filepath.Join(dir, base.Name))
+				}
+				if m.rwDying == done {
+					m.rwDying = nil
+				}
+				close(done)
+				m.mu.Unlock()
+				return errKilled
+			}
+			m.rwKill, m.rwDone = nil, nil
+			close(done)
 		}
 		defer func() {
 			m.rewrite = false
@@ -1061,6 +1120,7 @@ func (m *Manager) rewriteLocked(sync bool) error {
 	if sync {
 		return run()
 	}
+	m.rwDone = done
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -1103,6 +1163,9 @@ func (m *Manager) deleteOldFiles(old, cur *aof.Manifest) {
 func (m *Manager) BGRewriteAOF(inExec bool) (string, string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if !inExec {
+		m.awaitDyingLocked()
+	}
 	if m.rewrite {
 		return "", ErrRewriteInProgress
 	}
@@ -1135,7 +1198,7 @@ func (m *Manager) StartAOF() error {
 	if m.aofw.Load() != nil || m.rewrite {
 		return nil
 	}
-	if m.bgsave {
+	if m.bgsave || m.rwDying != nil {
 		m.rewriteScheduled = true
 		return nil
 	}
@@ -1143,12 +1206,22 @@ func (m *Manager) StartAOF() error {
 }
 
 // StopAOF turns the AOF off (CONFIG SET appendonly no), dropping a
-// scheduled rewrite as Redis's stopAppendOnly does.
+// scheduled rewrite and killing a running one as Redis's stopAppendOnly
+// does.
 func (m *Manager) StopAOF() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.aofOn = false
 	m.rewriteScheduled = false
+	if m.rewrite && m.rwKill != nil {
+		// as Redis's stopAppendOnly (killAppendOnlyChild): the rewrite
+		// stops at its next shard or write, its files are removed, its
+		// status is not changed; the next snapshot waits for its end
+		m.log.Info("Killing running AOF rewrite child")
+		m.rwKill.Store(true)
+		m.rwDying, m.rwKill, m.rwDone = m.rwDone, nil, nil
+		m.rewrite = false
+	}
 	w := m.aofw.Swap(nil)
 	if w == nil {
 		return nil
@@ -1210,7 +1283,7 @@ func (m *Manager) aofHooks() aof.Hooks {
 func (m *Manager) Cron() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.bgsave || m.rewrite {
+	if m.bgsave || m.rewrite || m.rwDying != nil {
 		return
 	}
 	if m.rewriteScheduled {

@@ -1,0 +1,92 @@
+package persist_test
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// waitInfo polls INFO section until field has value want (10 s at most).
+func waitInfo(t *testing.T, cl *client, section, field, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for infoField(t, cl, section, field) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("INFO %s: %s did not become %s", section, field, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// aofFiles lists the AOF directory's files, temporary ones left out.
+func aofFiles(t *testing.T, dir string) string {
+	t.Helper()
+	ents, err := os.ReadDir(filepath.Join(dir, "appendonlydir"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), "temp-") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, " ")
+}
+
+// TestAOFRewriteKilledByAppendonlyNo: CONFIG SET appendonly no during a
+// background rewrite (kept running by rdb-key-save-delay) kills it, as
+// Redis's stopAppendOnly: at once no rewrite is in progress, its status
+// stays ok, its temporary file goes, the manifest keeps the incr file the
+// rewrite opened, and BGREWRITEAOF starts a new one. Before, Crescent's
+// rewrite went on and failed ("file already closed"), and BGREWRITEAOF
+// answered that one was in progress.
+func TestAOFRewriteKilledByAppendonlyNo(t *testing.T) {
+	var got [2][]string
+	var logs [2]string
+	for i, start := range []func(testing.TB, string, ...string) *proc{startRedis, startCrescent} {
+		dir := t.TempDir()
+		logs[i] = filepath.Join(dir, "log")
+		p := start(t, dir, "--appendonly", "yes", "--save", "", "--enable-debug-command", "yes", "--logfile", logs[i])
+		cl := dial(t, p)
+		rec := func(args ...string) {
+			got[i] = append(got[i], strings.Join(args, " ")+" -> "+cl.must(t, args...))
+		}
+		info := func(fields ...string) {
+			for _, f := range fields {
+				got[i] = append(got[i], f+":"+infoField(t, cl, "persistence", f))
+			}
+		}
+		rec("DEBUG", "POPULATE", "100")
+		rec("CONFIG", "SET", "rdb-key-save-delay", "100000") // 10 s of rewrite
+		rec("BGREWRITEAOF")
+		info("aof_rewrite_in_progress")
+		rec("CONFIG", "SET", "appendonly", "no")
+		info("aof_enabled", "aof_rewrite_in_progress", "aof_last_bgrewrite_status")
+		got[i] = append(got[i], "files: "+aofFiles(t, dir))
+		rec("SET", "after", "1")
+		rec("CONFIG", "SET", "rdb-key-save-delay", "0")
+		rec("BGREWRITEAOF")
+		waitInfo(t, cl, "persistence", "aof_rewrite_in_progress", "0")
+		info("aof_last_bgrewrite_status")
+		rec("CONFIG", "SET", "appendonly", "yes")
+		waitInfo(t, cl, "persistence", "aof_rewrite_in_progress", "0")
+		info("aof_enabled", "aof_last_bgrewrite_status")
+		rec("DEBUG", "LOADAOF")
+		rec("DBSIZE")
+		rec("GET", "after")
+	}
+	if strings.Join(got[0], "\n") != strings.Join(got[1], "\n") {
+		t.Fatalf("redis-server:\n%s\n\ncrescent:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
+	}
+	b, _ := os.ReadFile(logs[1])
+	for _, bad := range []string{"already closed", "rewrite failed"} {
+		if strings.Contains(string(b), bad) {
+			t.Errorf("Crescent's log has %q:\n%s", bad, b)
+		}
+	}
+}
