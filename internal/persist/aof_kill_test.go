@@ -90,3 +90,39 @@ func TestAOFRewriteKilledByAppendonlyNo(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugLoadAOFDuringRewrite: DEBUG LOADAOF during a background
+// rewrite loads the files the manifest names, as Redis 7.0 does (Crescent
+// refused it), and the rewrite then ends well: a second DEBUG LOADAOF
+// loads its base. DEBUG POPULATE's keys are not in the AOF, so the first
+// load drops them and the rewrite's base (cut before it) brings them back.
+func TestDebugLoadAOFDuringRewrite(t *testing.T) {
+	var got [2][]string
+	for i, start := range []func(testing.TB, string, ...string) *proc{startRedis, startCrescent} {
+		dir := t.TempDir()
+		p := start(t, dir, "--appendonly", "yes", "--save", "", "--enable-debug-command", "yes")
+		cl := dial(t, p)
+		rec := func(args ...string) {
+			got[i] = append(got[i], strings.Join(args, " ")+" -> "+cl.must(t, args...))
+		}
+		rec("DEBUG", "POPULATE", "20")
+		rec("SET", "a", "1")
+		rec("CONFIG", "SET", "rdb-key-save-delay", "100000") // 2 s of rewrite
+		rec("BGREWRITEAOF")
+		rec("SET", "during", "1")
+		rec("DEBUG", "LOADAOF")
+		rec("DBSIZE")
+		rec("MGET", "a", "during")
+		rec("CONFIG", "SET", "rdb-key-save-delay", "0")
+		waitInfo(t, cl, "persistence", "aof_rewrite_in_progress", "0")
+		got[i] = append(got[i], "aof_last_bgrewrite_status:"+infoField(t, cl, "persistence", "aof_last_bgrewrite_status"))
+		rec("SET", "after", "1")
+		rec("DEBUG", "LOADAOF")
+		rec("DBSIZE")
+		rec("MGET", "a", "during", "after")
+		got[i] = append(got[i], "files: "+aofFiles(t, dir))
+	}
+	if strings.Join(got[0], "\n") != strings.Join(got[1], "\n") {
+		t.Fatalf("redis-server:\n%s\n\ncrescent:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
+	}
+}

@@ -65,6 +65,7 @@ type Manager struct {
 	rwKill           *atomic.Bool  // the running background rewrite's kill switch (StopAOF); nil: none
 	rwSeq            int           // background rewrites started (their temporary files' names)
 	rwDone           chan struct{} // closed when the running background rewrite ends
+	rwCut            chan struct{} // closed when the last background rewrite took its cut (or failed before)
 	rwDying          chan struct{} // a killed rewrite still ending (closed when it has): no snapshot starts meanwhile
 	bgsaveScheduled  bool
 	rewriteScheduled bool
@@ -981,12 +982,22 @@ func (m *Manager) rewriteLocked(sync bool) error {
 	var oldFile aof.File
 	var kill *atomic.Bool // a background rewrite's (StopAOF kills it)
 	var done chan struct{}
+	cutDone := func() {}
 	if !sync {
 		kill, done = new(atomic.Bool), make(chan struct{})
 		m.rwKill = kill
 		m.rwSeq++
+		cut := make(chan struct{})
+		closed := new(atomic.Bool)
+		cutDone = func() {
+			if closed.CompareAndSwap(false, true) {
+				close(cut)
+			}
+		}
+		m.rwCut = cut
 	}
 	atCut := func() error {
+		defer cutDone() // after m.mu is released (deferred below)
 		if newFile == nil {
 			return nil
 		}
@@ -1043,6 +1054,7 @@ func (m *Manager) rewriteLocked(sync bool) error {
 	}
 	run := func() error {
 		_, size, _, err := m.writeSnapshotFile(filepath.Join(dir, base.Name), tmpName, format, true, false, false, atCut, kill)
+		cutDone() // failed before its cut
 		if oldFile != nil {
 			oldFile.Close()
 		}
@@ -1175,6 +1187,14 @@ func (m *Manager) BGRewriteAOF(inExec bool) (string, string) {
 	}
 	if err := m.startRewriteLocked(); err != nil {
 		return "", "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
+	}
+	// the snapshot's cut is taken before BGREWRITEAOF answers, as Redis
+	// forks in the command: the commands that follow are not in the base
+	// (a DEBUG LOADAOF right after does not change what it holds)
+	if cut := m.rwCut; cut != nil {
+		m.mu.Unlock()
+		<-cut
+		m.mu.Lock()
 	}
 	return "Background append only file rewriting started", ""
 }
