@@ -435,6 +435,10 @@ func (m *Manager) loadAOFFile(fi aof.FileInfo, f *os.File, last bool, cl *comman
 		case strings.EqualFold(string(args[0]), "exec") && inMulti:
 			for _, q := range queue {
 				m.exec.Replay(cl, q, w, true)
+				if b := w.Buf; len(b) > 0 && b[0] == '-' {
+					m.unexpectedError(false, q, b)
+				}
+				w.Reset()
 			}
 			inMulti = false
 			w.Reset()
@@ -448,6 +452,9 @@ func (m *Manager) loadAOFFile(fi aof.FileInfo, f *os.File, last bool, cl *comman
 			continue
 		}
 		m.exec.Replay(cl, args, w, false)
+		if b := w.Buf; len(b) > 0 && b[0] == '-' {
+			m.unexpectedError(false, args, b)
+		}
 		w.Reset()
 		n++
 	}

@@ -1,8 +1,10 @@
 package persist_test
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -153,3 +155,54 @@ func TestReplicaDiskErrorPanics(t *testing.T) {
 }
 
 func fmtAny(v any) string { return fmt.Sprint(v) }
+
+// TestAOFLoadErrorBehavior: an AOF whose command fails when replayed
+// (INCR of a string) is logged as Redis 7.0 logs it ("== CRITICAL == This
+// server is sending an error to its AOF-loading-client"), counted in
+// unexpected_error_replies and errorstats; with propagation-error-behavior
+// panic the server dies loading it.
+func TestAOFLoadErrorBehavior(t *testing.T) {
+	aofText := "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\nx\r\n*2\r\n$4\r\nINCR\r\n$1\r\na\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n1\r\n"
+	prepare := func(t *testing.T) string {
+		dir := t.TempDir()
+		ad := filepath.Join(dir, "appendonlydir")
+		if err := os.Mkdir(ad, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ad, "appendonly.aof.1.incr.aof"), []byte(aofText), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ad, "appendonly.aof.manifest"), []byte("file appendonly.aof.1.incr.aof seq 1 type i\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	var got [2][]string
+	for i, start := range []func(testing.TB, string, ...string) *proc{startRedis, startCrescent} {
+		dir := prepare(t)
+		log := filepath.Join(dir, "log")
+		p := start(t, dir, "--appendonly", "yes", "--save", "", "--logfile", log)
+		cl := dial(t, p)
+		got[i] = append(got[i], "unexpected_error_replies:"+infoField(t, cl, "stats", "unexpected_error_replies"),
+			"errorstat_ERR:"+infoField(t, cl, "errorstats", "errorstat_ERR"), "DBSIZE -> "+cl.must(t, "DBSIZE"),
+			fmt.Sprint("log: ", logCount(t, log, "== CRITICAL == This server is sending an error to its AOF-loading-client: 'value is not an integer or out of range' after processing the command 'incr'")))
+		// panic: the server does not come up
+		dir = prepare(t)
+		log = filepath.Join(dir, "log")
+		bin := crescentBin
+		if i == 0 {
+			bin = "redis-server"
+		}
+		// a server that does not die is killed after 20 s
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, "--port", fmt.Sprint(freePort(t)), "--dir", dir, "--appendonly", "yes", "--save", "",
+			"--logfile", log, "--propagation-error-behavior", "panic")
+		err := cmd.Run()
+		got[i] = append(got[i], fmt.Sprint("panic run failed: ", err != nil),
+			fmt.Sprint("log: ", logCount(t, log, "panicked sending an error to its AOF-loading-client after processing the command 'incr'")))
+	}
+	if strings.Join(got[0], "\n") != strings.Join(got[1], "\n") {
+		t.Fatalf("redis-server:\n%s\n\ncrescent:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
+	}
+}

@@ -787,7 +787,7 @@ func (m *Manager) applyStream(l *masterLink, conn net.Conn, br *bufio.Reader, ti
 			cl.LastTime.Store(now.UnixMilli()) // CLIENT LIST idle=
 			m.exec.Execute(cl, args, w)
 			if b := w.Buf; len(b) > 0 && b[0] == '-' {
-				m.masterError(args, b)
+				m.unexpectedError(true, args, b)
 			}
 			w.Reset()
 		}
@@ -818,14 +818,16 @@ func (m *Manager) applyStream(l *masterLink, conn net.Conn, br *bufio.Reader, ti
 	}
 }
 
-// masterError is Redis 7.0's afterErrorReply for an error this replica
-// answered to its master's command args: a CRITICAL line in the log (with
-// the backlog's last bytes), unexpected_error_replies counted and, with
-// propagation-error-behavior panic or panic-on-replicas on a read-only
-// replica, a panic: the replica's data has diverged from its master's.
-func (m *Manager) masterError(args [][]byte, reply []byte) {
-	msg := strings.TrimRight(string(reply[1:]), "\r\n")
-	msg = strings.TrimPrefix(msg, "ERR ") // Redis logs the message, not its default code
+// unexpectedError is Redis 7.0's afterErrorReply for an error answered
+// to the master's stream (master) or to the AOF being loaded (the AOF's
+// loading client, whose errors count in errorstats here; a master's were
+// counted by Execute): a CRITICAL line in the log (a replica adds the
+// backlog's last bytes), unexpected_error_replies counted, and a panic
+// under propagation-error-behavior panic, or panic-on-replicas for a
+// read-only replica: the data has diverged from what it should be.
+func (m *Manager) unexpectedError(master bool, args [][]byte, reply []byte) {
+	full := strings.TrimRight(string(reply[1:]), "\r\n")
+	msg := strings.TrimPrefix(full, "ERR ") // Redis logs the message, not its default code
 	if len(msg) > 4096 {
 		msg = msg[:4096]
 	}
@@ -833,22 +835,32 @@ func (m *Manager) masterError(args [][]byte, reply []byte) {
 	if spec, _ := m.exec.Lookup(args); spec != nil {
 		name = spec.Name
 	}
-	m.log.Warn(fmt.Sprintf("== CRITICAL == This replica is sending an error to its master: '%s' after processing the command '%s'", msg, name))
-	rp := &m.repl
-	rp.mu.Lock()
-	if b := rp.backlog; b != nil && b.histlen > 0 {
-		tail := b.since(b.end - int64(min(b.histlen, 256)) + 1)
-		m.log.Warn(fmt.Sprintf("Latest backlog is: %q", tail))
+	from, to := "server", "AOF-loading-client"
+	if master {
+		from, to = "replica", "master"
 	}
-	rp.mu.Unlock()
-	m.exec.UnexpectedErrorReplies.Add(1)
-	switch m.cfg.Get("propagation-error-behavior") {
-	case "panic", "panic-on-replicas":
-		if m.cfg.Bool("replica-read-only") {
-			// the panic's message reaches the log (or stderr) as Redis's
-			// "Guru Meditation" line does
-			panic(fmt.Sprintf("This replica panicked sending an error to its master after processing the command '%s'", name))
+	m.log.Warn(fmt.Sprintf("== CRITICAL == This %s is sending an error to its %s: '%s' after processing the command '%s'", from, to, msg, name))
+	if master {
+		rp := &m.repl
+		rp.mu.Lock()
+		if b := rp.backlog; b != nil && b.histlen > 0 {
+			tail := b.since(b.end - int64(min(b.histlen, 256)) + 1)
+			m.log.Warn(fmt.Sprintf("Latest backlog is: %q", tail))
 		}
+		rp.mu.Unlock()
+	} else {
+		m.exec.CountError(full)
+	}
+	m.exec.UnexpectedErrorReplies.Add(1)
+	behavior := m.cfg.Get("propagation-error-behavior")
+	panics := behavior == "panic" // the AOF's loading client
+	if master {
+		panics = (panics || behavior == "panic-on-replicas") && m.cfg.Bool("replica-read-only")
+	}
+	if panics {
+		// the panic's message reaches the log (or stderr) as Redis's
+		// "Guru Meditation" line does
+		panic(fmt.Sprintf("This %s panicked sending an error to its %s after processing the command '%s'", from, to, name))
 	}
 }
 
@@ -859,7 +871,7 @@ func (m *Manager) masterError(args [][]byte, reply []byte) {
 // and for PING, a warning at most every 10 s.
 func (m *Manager) masterDiskError(ping bool) {
 	if !ping && !m.cfg.Bool("replica-ignore-disk-write-errors") {
-		panic("Replica was unable to write command to disk.") // logged as masterError's
+		panic("Replica was unable to write command to disk.") // logged as unexpectedError's
 	}
 	now := time.Now().UnixMilli()
 	if last := m.diskWarnAt.Load(); now > last+10_000 && m.diskWarnAt.CompareAndSwap(last, now) {
