@@ -126,3 +126,31 @@ func TestDebugLoadAOFDuringRewrite(t *testing.T) {
 		t.Fatalf("redis-server:\n%s\n\ncrescent:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
 	}
 }
+
+// TestAOFTurnOnKilledByAppendonlyNo: CONFIG SET appendonly yes starts the
+// rewrite that creates the AOF; CONFIG SET appendonly no while it runs
+// kills it as well, leaving no AOF file behind (Redis leaves only a
+// temporary one).
+func TestAOFTurnOnKilledByAppendonlyNo(t *testing.T) {
+	var got [2][]string
+	for i, start := range []func(testing.TB, string, ...string) *proc{startRedis, startCrescent} {
+		dir := t.TempDir()
+		p := start(t, dir, "--appendonly", "no", "--save", "", "--enable-debug-command", "yes")
+		cl := dial(t, p)
+		rec := func(args ...string) {
+			got[i] = append(got[i], strings.Join(args, " ")+" -> "+cl.must(t, args...))
+		}
+		rec("DEBUG", "POPULATE", "100")
+		rec("CONFIG", "SET", "rdb-key-save-delay", "100000") // 10 s of rewrite
+		rec("CONFIG", "SET", "appendonly", "yes")
+		rec("CONFIG", "SET", "appendonly", "no")
+		for _, f := range []string{"aof_enabled", "aof_rewrite_in_progress", "aof_last_bgrewrite_status"} {
+			got[i] = append(got[i], f+":"+infoField(t, cl, "persistence", f))
+		}
+		rec("CONFIG", "SET", "rdb-key-save-delay", "0")
+		got[i] = append(got[i], "files: "+aofFiles(t, dir))
+	}
+	if strings.Join(got[0], "\n") != strings.Join(got[1], "\n") {
+		t.Fatalf("redis-server:\n%s\n\ncrescent:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
+	}
+}

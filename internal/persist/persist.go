@@ -66,6 +66,7 @@ type Manager struct {
 	rwSeq            int           // background rewrites started (their temporary files' names)
 	rwDone           chan struct{} // closed when the running background rewrite ends
 	rwCut            chan struct{} // closed when the last background rewrite took its cut (or failed before)
+	rwStartIncr      string        // the incr file of a background rewrite turning the AOF on (no manifest names it yet)
 	rwDying          chan struct{} // a killed rewrite still ending (closed when it has): no snapshot starts meanwhile
 	bgsaveScheduled  bool
 	rewriteScheduled bool
@@ -660,6 +661,15 @@ func (m *Manager) bgSaveRDB(kill *atomic.Bool, atCut func() error) error {
 	return m.savedRDB(start, dirty, false, true, err)
 }
 
+// dropStartIncrLocked removes the incr file of a rewrite that was turning
+// the AOF on and was killed: no manifest names it. Requires m.mu.
+func (m *Manager) dropStartIncrLocked() {
+	if m.rwStartIncr != "" && m.rwKill == nil && m.rwDying != nil {
+		os.Remove(filepath.Join(m.aofDir(), m.rwStartIncr))
+		m.rwStartIncr = ""
+	}
+}
+
 // awaitDyingLocked waits, with m.mu released meanwhile, for a rewrite
 // StopAOF killed to end: its snapshot still holds the keyspace's snapshot
 // slot for the moment it takes to stop. Requires m.mu; for callers that
@@ -995,6 +1005,9 @@ func (m *Manager) rewriteLocked(sync bool) error {
 			}
 		}
 		m.rwCut = cut
+		if starting && newIncr != nil {
+			m.rwStartIncr = newIncr.Name
+		}
 	}
 	atCut := func() error {
 		defer cutDone() // after m.mu is released (deferred below)
@@ -1074,7 +1087,7 @@ func (m *Manager) rewriteLocked(sync bool) error {
 				m.mu.Unlock()
 				return errKilled
 			}
-			m.rwKill, m.rwDone = nil, nil
+			m.rwKill, m.rwDone, m.rwStartIncr = nil, nil, ""
 			close(done)
 		}
 		defer func() {
@@ -1244,10 +1257,12 @@ func (m *Manager) StopAOF() error {
 	}
 	w := m.aofw.Swap(nil)
 	if w == nil {
+		m.dropStartIncrLocked()
 		return nil
 	}
 	m.aofStart = w.End()
 	err := w.Close()
+	m.dropStartIncrLocked()
 	m.setDiskError() // an AOF error no longer refuses writes
 	return err
 }
