@@ -473,9 +473,8 @@ func (h *Handlers) debugReload(c *command.Ctx) {
 }
 
 // debugLoadAOF implements DEBUG LOADAOF: the AOF is written and fsynced,
-// the keys of every database are dropped (function libraries stay, as in
-// Redis: the AOF's base replaces those it holds) and the AOF files are
-// replayed. It runs holding the whole keyspace. Where redis-server 7.0
+// the keys of every database and the function libraries are dropped (as
+// Redis 7.0's emptyData does) and the AOF files are replayed. It runs holding the whole keyspace. Where redis-server 7.0
 // exits (no AOF files, or files that do not load), Crescent answers an
 // error: with no files, before dropping anything.
 func (h *Handlers) debugLoadAOF(c *command.Ctx) {
@@ -490,6 +489,7 @@ func (h *Handlers) debugLoadAOF(c *command.Ctx) {
 		}
 		h.trackingFlush(c.Client)
 		st.DetachAll()
+		h.scripts.libs.Flush()
 	})
 	if err != nil {
 		c.Error("ERR DEBUG LOADAOF failed: " + err.Error())

@@ -154,3 +154,33 @@ func TestAOFTurnOnKilledByAppendonlyNo(t *testing.T) {
 		t.Fatalf("redis-server:\n%s\n\ncrescent:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
 	}
 }
+
+// TestDebugLoadAOFFlushesFunctions: DEBUG LOADAOF empties the function
+// libraries with the keys, as Redis 7.0's emptyData: a library the files
+// do not hold is gone afterwards (the incr file is replaced by one that
+// only sets a key). Crescent kept it, and the replay of an AOF's own
+// FUNCTION LOAD then failed ("already exists").
+func TestDebugLoadAOFFlushesFunctions(t *testing.T) {
+	var got [2][]string
+	for i, start := range []func(testing.TB, string, ...string) *proc{startRedis, startCrescent} {
+		dir := t.TempDir()
+		p := start(t, dir, "--appendonly", "yes", "--aof-use-rdb-preamble", "no", "--save", "", "--enable-debug-command", "yes")
+		cl := dial(t, p)
+		rec := func(args ...string) {
+			got[i] = append(got[i], strings.Join(args, " ")+" -> "+cl.must(t, args...))
+		}
+		rec("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 7 end)")
+		rec("DEBUG", "LOADAOF") // the incr file's FUNCTION LOAD loads it again
+		rec("FCALL", "f", "0")
+		got[i] = append(got[i], "total_error_replies:"+infoField(t, cl, "stats", "total_error_replies"))
+		if err := os.WriteFile(incrFile(dir), []byte("*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rec("DEBUG", "LOADAOF")
+		rec("FUNCTION", "LIST")
+		rec("GET", "a")
+	}
+	if strings.Join(got[0], "\n") != strings.Join(got[1], "\n") {
+		t.Fatalf("redis-server:\n%s\n\ncrescent:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
+	}
+}
