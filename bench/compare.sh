@@ -10,15 +10,29 @@
 #     -r rounds (default 3), -n requests per run (default 200000),
 #     -w comma-separated workload names (default: all), -m also measure memory
 #     for 1,000,000 keys.
+#
+#   bench/compare.sh -p FILE [-r ROUNDS] [-n REQUESTS] [-w WORKLOADS]
+#     profile mode: builds Crescent without profile-guided optimization, runs
+#     the workloads against Crescent alone under its CPU profiler and writes
+#     the profile to FILE. `bench/compare.sh -p cmd/crescent/default.pgo -r 1`
+#     makes the profile `go build ./cmd/crescent` optimizes with
+#     (docs/design/concurrency.md, "Profile-guided optimization").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=3; N=200000; ONLY=""; MEM=0
-while getopts "r:n:w:m" o; do
-  case $o in r) ROUNDS=$OPTARG;; n) N=$OPTARG;; w) ONLY=$OPTARG;; m) MEM=1;; *) exit 2;; esac
+ROUNDS=3; N=200000; ONLY=""; MEM=0; PROFILE=""
+while getopts "r:n:w:mp:" o; do
+  case $o in r) ROUNDS=$OPTARG;; n) N=$OPTARG;; w) ONLY=$OPTARG;; m) MEM=1;; p) PROFILE=$OPTARG;; *) exit 2;; esac
 done
 command -v redis-server >/dev/null || { echo "redis-server not found (apt-get install redis-server redis-tools)"; exit 1; }
 OUT=$(mktemp -d)
-go build -o "$OUT/crescent" ./cmd/crescent
+if [ -n "$PROFILE" ]; then
+  case $PROFILE in /*) ;; *) PROFILE=$PWD/$PROFILE;; esac
+  MEM=0
+  go build -pgo=off -o "$OUT/crescent" ./cmd/crescent
+  export CRESCENT_CPUPROFILE=$OUT/cpu.pprof
+else
+  go build -o "$OUT/crescent" ./cmd/crescent
+fi
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 PC=$(freeport); PR=$(freeport)
 # CRESCENT_ARGS: extra options for Crescent only (e.g. "--event-loops 1")
@@ -103,8 +117,13 @@ for w in "${WORKLOADS[@]}"; do
   : >"$OUT/c"; : >"$OUT/r"
   for r in $(seq "$ROUNDS"); do
     eval "run $PC $args" >>"$OUT/c"
+    if [ -n "$PROFILE" ]; then continue; fi
     eval "run $PR $args" >>"$OUT/r"
   done
+  if [ -n "$PROFILE" ]; then
+    printf "%-22s %12s\n" "$name" "$(awk '{print $1}' "$OUT/c" | median)"
+    continue
+  fi
   c=$(awk '{print $1}' "$OUT/c" | median); rr=$(awk '{print $1}' "$OUT/r" | median)
   # latencies: the median over rounds of each percentile (one round's p99 swings by 2x)
   cl=$(awk '{print $2}' "$OUT/c" | median)/$(awk '{print $3}' "$OUT/c" | median)
@@ -133,4 +152,12 @@ PY
   rum=$(redis-cli -p "$PR" info memory | awk -F: '/^used_memory:/ {print $2}' | tr -d '\r')
   printf "%-22s %12s %12s %7s\n" "rss-1M-keys" "$crss" "$rrss" "$(awk -v a="$crss" -v b="$rrss" 'BEGIN{printf "%.2f", a/b}')"
   printf "%-22s %12s %12s %7s\n" "used_memory-1M-keys" "$cum" "$rum" "$(awk -v a="$cum" -v b="$rum" 'BEGIN{printf "%.2f", a/b}')"
+fi
+
+if [ -n "$PROFILE" ]; then
+  # a clean shutdown stops the profiler, which writes the file
+  redis-cli -p "$PC" shutdown nosave >/dev/null 2>&1 || true
+  wait "$CPID" 2>/dev/null || true
+  cp "$OUT/cpu.pprof" "$PROFILE"
+  echo "profile written to $PROFILE"
 fi

@@ -23,7 +23,11 @@ func (v *View) NodesLines(pong int64) []string {
 // NodeLine renders n as CLUSTER NODES (and CLUSTER REPLICAS) does.
 func (v *View) NodeLine(n *Node, pong int64) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s:%d@%d ", n.ID, n.IP, n.Port, n.BusPort)
+	fmt.Fprintf(&b, "%s %s:%d@%d", n.ID, n.IP, n.Port, n.BusPort)
+	if n.Hostname != "" {
+		b.WriteString("," + n.Hostname)
+	}
+	b.WriteByte(' ')
 	link := "connected"
 	if n.Myself {
 		b.WriteString("myself,")

@@ -62,8 +62,11 @@ type Local struct {
 	// port is the client port announced (cluster-announce-port, else
 	// port): Config.Port at start, then SetAnnouncedPort
 	port       atomic.Int64
-	validity   atomic.Int64 // cluster-replica-validity-factor
-	pingPeriod atomic.Int64 // repl-ping-replica-period (ns)
+	hostname   atomic.Pointer[string] // cluster-announce-hostname
+	endpoint   atomic.Int32           // cluster-preferred-endpoint-type (EndpointIP...)
+	pubMu      sync.Mutex             // publish and SetEndpointType, one at a time
+	validity   atomic.Int64           // cluster-replica-validity-factor
+	pingPeriod atomic.Int64           // repl-ping-replica-period (ns)
 
 	ln      net.Listener // the bus
 	layer   atomic.Pointer[streamLayer]
@@ -90,6 +93,12 @@ type Local struct {
 	// pub/sub across nodes (publish.go)
 	pub     pubPeers
 	deliver atomic.Pointer[func(shard bool, channel, message []byte)]
+
+	// slots lost by this node's shard (lost.go)
+	lost lostState
+	// unsettled: joining a group, or replaying the log found at startup
+	// (up to fsm.boot): views are not compared for lost slots
+	unsettled atomic.Bool
 }
 
 // rpcMagic opens a join-protocol connection on the bus (raft's own start
@@ -173,6 +182,56 @@ func (n *Local) SetAnnouncedPort(port int) {
 }
 
 // raftDir is where raft keeps its log and snapshots.
+// Hostname returns the hostname this node announces
+// (cluster-announce-hostname, "" none).
+func (n *Local) Hostname() string {
+	if h := n.hostname.Load(); h != nil {
+		return *h
+	}
+	return ""
+}
+
+// SetAnnouncedHostname sets cluster-announce-hostname; follow announces
+// it to the other nodes (a configuration entry, as the port).
+func (n *Local) SetAnnouncedHostname(h string) {
+	n.hostname.Store(&h)
+	n.rebuildView()
+	select {
+	case n.changed <- struct{}{}:
+	default:
+	}
+}
+
+// SetEndpointType sets cluster-preferred-endpoint-type (EndpointIP,
+// EndpointHostname, EndpointUnknown): the view is built again for it.
+func (n *Local) SetEndpointType(t int) {
+	n.endpoint.Store(int32(t))
+	n.rebuildView()
+}
+
+// rebuildView builds the current view again from its configuration, for
+// a local setting it shows (the endpoint type, this node's hostname).
+func (n *Local) rebuildView() {
+	n.pubMu.Lock()
+	defer n.pubMu.Unlock()
+	if v := n.view.Load(); v != nil {
+		n.view.Store(n.newView(v.State))
+	}
+}
+
+// newView is the view of s for this node (pubMu held): with its endpoint
+// type, and its own hostname as set here, which the other nodes learn
+// when follow has announced it (as Redis shows its own at once and the
+// others' from gossip).
+func (n *Local) newView(s *State) *View {
+	v := NewViewFor(s, n.ID(), int(n.endpoint.Load()))
+	if me := v.Myself; me != nil && me.Hostname != n.Hostname() {
+		me.Hostname = n.Hostname()
+		me.Addr = Endpoint(me, v.Endpoint) + ":" + strconv.Itoa(me.Port)
+	}
+	return v
+}
+
 func (n *Local) raftDir() string { return filepath.Join(n.cfg.Dir, "cluster-raft") }
 
 // raftAddr is this node's raft address.
@@ -190,7 +249,7 @@ func (n *Local) raftAddr() string {
 // myInfo is this node as it announces itself.
 func (n *Local) myInfo() NodeInfo {
 	info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.Port(), BusPort: n.cfg.BusPort, Raft: n.raftAddr(),
-		NoFailover: n.noFailover.Load()}
+		NoFailover: n.noFailover.Load(), Hostname: n.Hostname()}
 	if v := n.View(); v != nil && v.Myself != nil {
 		if v.Myself.IP != "" && info.IP == "" {
 			info.IP = v.Myself.IP
@@ -244,6 +303,15 @@ func (n *Local) startRaft(wipe bool) error {
 		store.Close()
 		return err
 	}
+	if existing && !wipe {
+		// the log up to here is replayed after the first election: its
+		// states are not compared for lost slots before the last of them
+		if f.boot, err = store.LastIndex(); err != nil {
+			store.Close()
+			return fmt.Errorf("cluster raft store: %w", err)
+		}
+	}
+	n.unsettled.Store(wipe || f.boot > 0)
 	if !existing && !wipe {
 		conf := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter,
 			ID: raft.ServerID(n.ID()), Address: raft.ServerAddress(n.raftAddr())}}}
@@ -321,12 +389,16 @@ func (n *Local) currentRaft() *raft.Raft {
 func (n *Local) publish(s *State) {
 	if s.Nodes[n.ID()] == nil { // not in the configuration (yet): show myself
 		s = s.clone()
-		info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.Port(), BusPort: n.cfg.BusPort, Raft: n.raftAddr()}
+		info := NodeInfo{ID: n.ID(), IP: n.cfg.IP, Port: n.Port(), BusPort: n.cfg.BusPort, Raft: n.raftAddr(),
+			Hostname: n.Hostname()}
 		s.Nodes[n.ID()] = &info
 	}
-	v := NewView(s, n.ID())
+	n.pubMu.Lock()
+	v := n.newView(s)
 	n.view.Store(v)
+	n.pubMu.Unlock()
 	n.updateOK()
+	n.checkLost(v)
 	select {
 	case n.changed <- struct{}{}: // follow: maybe a new master
 	default:
@@ -394,7 +466,7 @@ func (n *Local) maintain() {
 			v := n.View()
 			mine, want := v.State.Nodes[n.ID()], n.myInfo()
 			if !f.has(n.ID()) || (mine.Port != want.Port || mine.BusPort != want.BusPort ||
-				(want.IP != "" && mine.IP != want.IP)) {
+				(want.IP != "" && mine.IP != want.IP) || mine.Hostname != want.Hostname) {
 				data, _ := json.Marshal(&Op{Kind: OpAddNode, Info: &want})
 				r.Apply(data, n.heartbeat()*4)
 			}
@@ -403,6 +475,7 @@ func (n *Local) maintain() {
 			n.mu.Lock()
 			if n.raft == r {
 				n.joining = time.Time{} // a leader took this node in
+				n.unsettled.Store(false)
 			}
 			n.mu.Unlock()
 		} else if !joining.IsZero() && time.Since(joining) > 4*n.cfg.NodeTimeout {
@@ -911,6 +984,9 @@ type fsm struct {
 	mu      sync.Mutex
 	st      *State
 	applied atomic.Uint64 // the last log index applied and published
+	// boot is the last log index found at startup (0: none or applied):
+	// the node is settled once it applies it (Local.unsettled)
+	boot uint64
 }
 
 func (f *fsm) has(id string) bool {
@@ -929,6 +1005,10 @@ func (f *fsm) Apply(l *raft.Log) any {
 	reply := f.st.Apply(&op)
 	snap := f.st.clone()
 	f.mu.Unlock()
+	if f.boot != 0 && l.Index >= f.boot { // the log found at startup replayed
+		f.boot = 0
+		f.n.unsettled.Store(false)
+	}
 	f.n.publish(snap)
 	f.applied.Store(l.Index)
 	return reply

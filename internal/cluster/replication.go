@@ -112,7 +112,8 @@ func (n *Local) follow() {
 			n.mfPaused.Store(false)
 			rp.Unpause()
 		}
-		if me := v.Myself; me != nil && (me.NoFailover != n.noFailover.Load() || me.Port != n.Port()) {
+		if me := v.Myself; me != nil && (me.NoFailover != n.noFailover.Load() || me.Port != n.Port() ||
+			v.State.Nodes[me.ID] == nil || v.State.Nodes[me.ID].Hostname != n.Hostname()) {
 			// announce cluster-replica-no-failover (CLUSTER NODES'
 			// nofailover flag; autoFailover skips the replica) and a
 			// cluster-announce-port changed at run time

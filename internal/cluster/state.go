@@ -30,6 +30,10 @@ type NodeInfo struct {
 	// NoFailover: the node's cluster-replica-no-failover (a replica
 	// shows the nofailover flag and is not promoted automatically).
 	NoFailover bool `json:"nf,omitempty"`
+	// Hostname is the node's cluster-announce-hostname ("" none): shown
+	// in CLUSTER NODES, SLOTS and SHARDS, and given in redirections with
+	// cluster-preferred-endpoint-type hostname.
+	Hostname string `json:"hn,omitempty"`
 }
 
 // State is the replicated cluster configuration: every node applies the

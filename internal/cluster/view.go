@@ -8,8 +8,45 @@ import (
 type Node struct {
 	NodeInfo
 	Myself bool
-	// Addr is "ip:port", as MOVED and ASK give it.
+	// Addr is "endpoint:port", as MOVED and ASK give it: the endpoint of
+	// the view's cluster-preferred-endpoint-type (Endpoint).
 	Addr string
+}
+
+// Endpoint types (cluster-preferred-endpoint-type): what a node gives
+// clients as another node's address.
+const (
+	EndpointIP       = iota // the IP
+	EndpointHostname        // the hostname, "?" when it has none
+	EndpointUnknown         // none: "" in redirections, null in CLUSTER SLOTS
+)
+
+// ParseEndpointType returns the endpoint type of a
+// cluster-preferred-endpoint-type value (EndpointIP when unknown).
+func ParseEndpointType(s string) int {
+	switch s {
+	case "hostname":
+		return EndpointHostname
+	case "unknown-endpoint":
+		return EndpointUnknown
+	}
+	return EndpointIP
+}
+
+// Endpoint returns nd's endpoint as a node with endpoint type t gives
+// it, Redis 7.0's getPreferredEndpoint: the IP, the hostname ("?" when
+// none) or "" (unknown; CLUSTER SLOTS shows null).
+func Endpoint(nd *Node, t int) string {
+	switch t {
+	case EndpointHostname:
+		if nd.Hostname == "" {
+			return "?"
+		}
+		return nd.Hostname
+	case EndpointUnknown:
+		return ""
+	}
+	return nd.IP
 }
 
 // View is an immutable snapshot of the configuration from one node's point
@@ -29,15 +66,22 @@ type View struct {
 	// masterOfMine: this node's master when it is a replica (READONLY
 	// reads of its slots are served here)
 	masterOfMine *Node
+	// Endpoint is this node's cluster-preferred-endpoint-type, which
+	// the nodes' Addr follow (EndpointIP...).
+	Endpoint int
 }
 
 // NewView builds the view of s from node myID; s must not change after.
-func NewView(s *State, myID string) *View {
+func NewView(s *State, myID string) *View { return NewViewFor(s, myID, EndpointIP) }
+
+// NewViewFor is NewView for a node with the endpoint type endpoint
+// (cluster-preferred-endpoint-type): redirections give its endpoints.
+func NewViewFor(s *State, myID string, endpoint int) *View {
 	v := &View{State: s, byID: map[string]*Node{}, migrating: map[int]*Node{}, importing: map[int]*Node{},
-		replicas: map[string][]*Node{}}
+		replicas: map[string][]*Node{}, Endpoint: endpoint}
 	for _, id := range s.sortedIDs() {
 		n := &Node{NodeInfo: *s.Nodes[id], Myself: id == myID}
-		n.Addr = n.IP + ":" + strconv.Itoa(n.Port)
+		n.Addr = Endpoint(n, endpoint) + ":" + strconv.Itoa(n.Port)
 		v.Nodes = append(v.Nodes, n)
 		v.byID[id] = n
 		if n.Myself {

@@ -153,12 +153,42 @@ func (h *Handlers) clusterSlots(c *command.Ctx, n *cluster.Local) {
 		c.W.Int(int64(r.Start))
 		c.W.Int(int64(r.End))
 		for _, x := range append([]*cluster.Node{nd}, reps...) {
-			c.W.Array(4)
-			c.W.BulkString(x.IP)
-			c.W.Int(int64(x.Port))
-			c.W.BulkString(x.ID)
-			c.W.Map(0)
+			slotsNode(c, x, v.Endpoint)
 		}
+	}
+}
+
+// slotsNode writes one node of a CLUSTER SLOTS entry as Redis 7.0's
+// addNodeToNodeReply: the endpoint of the preferred type (null for
+// unknown-endpoint), the port, the id, then what the endpoint did not
+// give: the IP unless it is the IP, the hostname (when the node has one)
+// unless it is the hostname.
+func slotsNode(c *command.Ctx, x *cluster.Node, endpoint int) {
+	c.W.Array(4)
+	if endpoint == cluster.EndpointUnknown {
+		c.W.Null()
+	} else {
+		c.W.BulkString(cluster.Endpoint(x, endpoint))
+	}
+	c.W.Int(int64(x.Port))
+	c.W.BulkString(x.ID)
+	ip := endpoint != cluster.EndpointIP
+	host := endpoint != cluster.EndpointHostname && x.Hostname != ""
+	n := 0
+	if ip {
+		n++
+	}
+	if host {
+		n++
+	}
+	c.W.Map(n)
+	if ip {
+		c.W.BulkString("ip")
+		c.W.BulkString(x.IP)
+	}
+	if host {
+		c.W.BulkString("hostname")
+		c.W.BulkString(x.Hostname)
 	}
 }
 
@@ -186,7 +216,11 @@ func (h *Handlers) clusterShards(c *command.Ctx, n *cluster.Local) {
 		reps := v.Replicas(nd.ID)
 		c.W.Array(1 + len(reps))
 		for _, x := range append([]*cluster.Node{nd}, reps...) {
-			c.W.Map(7)
+			if x.Hostname != "" {
+				c.W.Map(8)
+			} else {
+				c.W.Map(7)
+			}
 			c.W.BulkString("id")
 			c.W.BulkString(x.ID)
 			c.W.BulkString("port")
@@ -194,7 +228,11 @@ func (h *Handlers) clusterShards(c *command.Ctx, n *cluster.Local) {
 			c.W.BulkString("ip")
 			c.W.BulkString(x.IP)
 			c.W.BulkString("endpoint")
-			c.W.BulkString(x.IP)
+			c.W.BulkString(cluster.Endpoint(x, v.Endpoint)) // "" for unknown-endpoint
+			if x.Hostname != "" {
+				c.W.BulkString("hostname")
+				c.W.BulkString(x.Hostname)
+			}
 			c.W.BulkString("role")
 			if x == nd {
 				c.W.BulkString("master")
@@ -416,7 +454,15 @@ func (h *Handlers) clusterSetSlot(c *command.Ctx, n *cluster.Local) {
 		c.Error(errSetSlotSyntax)
 		return
 	}
+	o := n.View().Owner(slot)
+	mine := op.Kind == cluster.OpSetNode && op.Target == n.ID() && o != nil && o.Myself
 	reply, err := n.Propose(op)
+	if mine && reply == "" && err == nil && h.PubSub != nil {
+		// Redis's SETSLOT NODE deletes the slot and adds it again: the
+		// owner given its own slot unsubscribes the slot's shard
+		// channels all the same (clusterDelSlot)
+		h.PubSub.DropShardChannels(h.PubSub.ShardChannelsInSlots([]int{slot}, cluster.KeySlot))
+	}
 	clusterReply(c, reply, err)
 }
 

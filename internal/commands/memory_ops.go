@@ -17,6 +17,7 @@ import (
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/keyspace"
+	"github.com/crescent-db/crescent/internal/persist/aof"
 	"github.com/crescent-db/crescent/internal/persist/codec"
 	"github.com/crescent-db/crescent/internal/resp"
 )
@@ -185,14 +186,23 @@ func (h *Handlers) memoryDoctor(c *command.Ctx) {
 
 // --- DEBUG
 
+// debugHelp is DEBUG HELP as Redis 7.0.15 prints it, every subcommand
+// listed (the deliberate crashes too: Crescent refuses them, see
+// docs/design/fidelity.md).
 var debugHelp = []string{
 	"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"AOF-FLUSH-SLEEP <microsec>",
+	"    Server will sleep before flushing the AOF, this is used for testing.",
+	"ASSERT",
+	"    Crash by assertion failed.",
 	"CHANGE-REPL-ID",
 	"    Change the replication IDs of the instance.",
 	"    Dangerous: should be used only for testing the replication subsystem.",
 	"CONFIG-REWRITE-FORCE-ALL",
 	"    Like CONFIG REWRITE but writes all configuration options, including",
 	"    keywords not listed in original configuration file or default values.",
+	"CRASH-AND-RECOVER [<milliseconds>]",
+	"    Hard crash and restart after a <milliseconds> delay (default 0).",
 	"DIGEST",
 	"    Output a hex signature representing the current DB content.",
 	"DIGEST-VALUE <key> [<key> ...]",
@@ -200,14 +210,30 @@ var debugHelp = []string{
 	"ERROR <string>",
 	"    Return a Redis protocol error with <string> as message. Useful for clients",
 	"    unit tests to simulate Redis errors.",
+	"LEAK <string>",
+	"    Create a memory leak of the input string.",
 	"LOG <message>",
 	"    Write <message> to the server log.",
+	"HTSTATS <dbid>",
+	"    Return hash table statistics of the specified Redis database.",
+	"HTSTATS-KEY <key>",
+	"    Like HTSTATS but for the hash table stored at <key>'s value.",
 	"LOADAOF",
 	"    Flush the AOF buffers on disk and reload the AOF in memory.",
 	"REPLICATE <string>",
 	"    Replicates the provided string to replicas, allowing data divergence.",
+	"MALLCTL <key> [<val>]",
+	"    Get or set a malloc tuning integer.",
+	"MALLCTL-STR <key> [<val>]",
+	"    Get or set a malloc tuning string.",
 	"OBJECT <key>",
 	"    Show low level info about `key` and associated value.",
+	"DROP-CLUSTER-PACKET-FILTER <packet-type>",
+	"    Drop all packets that match the filtered type. Set to -1 allow all packets.",
+	"OOM",
+	"    Crash the server simulating an out-of-memory error.",
+	"PANIC",
+	"    Crash the server simulating a panic.",
 	"POPULATE <count> [<prefix>] [<size>]",
 	"    Create <count> string keys named key:<num>. If <prefix> is specified then",
 	"    it is used instead of the 'key' prefix. These are not propagated to",
@@ -230,12 +256,34 @@ var debugHelp = []string{
 	"      existing RDB file.",
 	"    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
 	"      file to the database.",
+	"RESTART [<milliseconds>]",
+	"    Graceful restart: save config, db, restart after a <milliseconds> delay (default 0).",
+	"SDSLEN <key>",
+	"    Show low level SDS string info representing `key` and value.",
+	"SEGFAULT",
+	"    Crash the server with sigsegv.",
 	"SET-ACTIVE-EXPIRE <0|1>",
 	"    Setting it to 0 disables expiring keys in background when they are not",
 	"    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
 	"    default.",
+	"QUICKLIST-PACKED-THRESHOLD <size>",
+	"    Sets the threshold for elements to be inserted as plain vs packed nodes",
+	"    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+	"SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+	"    Enables or disables checksum checks for RDB files and RESTORE's payload.",
 	"SLEEP <seconds>",
 	"    Stop the server for <seconds>. Decimals allowed.",
+	"STRINGMATCH-TEST",
+	"    Run a fuzz tester against the stringmatchlen() function.",
+	"STRUCTSIZE",
+	"    Return the size of different Redis core C structures.",
+	"LISTPACK <key>",
+	"    Show low level info about the listpack encoding of <key>.",
+	"QUICKLIST <key> [<0|1>]",
+	"    Show low level info about the quicklist encoding of <key>.",
+	"    The optional argument (0 by default) sets the level of detail",
+	"CLIENT-EVICTION",
+	"    Show low level client eviction pools info (maxmemory-clients).",
 	"PAUSE-CRON <0|1>",
 	"    Stop periodic cron job processing.",
 	"REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
@@ -244,6 +292,8 @@ var debugHelp = []string{
 	"    In case RESET is provided the peak reset time will be restored to the default value",
 	"REPLYBUFFER RESIZING <0|1>",
 	"    Enable or disable the reply buffer resize cron job",
+	"CLUSTERLINK KILL <to|from|all> <node-id>",
+	"    Kills the link based on the direction to/from (both) with the provided node.",
 	"HELP",
 	"    Prints this help.",
 }
@@ -331,6 +381,46 @@ func (h *Handlers) debug(c *command.Ctx) {
 			h.Repl.ReplicateRaw(c.Client, c.Args[2:])
 		}
 		c.W.OK()
+	case sub == "quicklist-packed-threshold" && n == 3:
+		debugPackedThreshold(c)
+	case sub == "set-skip-checksum-validation" && n == 3:
+		setSkipChecksum(c)
+	case sub == "aof-flush-sleep" && n == 3:
+		aof.FlushSleep.Store(int64(command.Atoi(c.Args[2]))) // atoi, as Redis
+		c.W.OK()
+	case sub == "leak" && n == 3:
+		// Redis leaks a copy of the argument (for its leak checker); a
+		// garbage collected server cannot leak it: nothing to do
+		c.W.OK()
+	case sub == "sdslen" && n == 3:
+		debugSDSLen(c)
+	case sub == "listpack" && n == 3:
+		debugListpack(c)
+	case sub == "quicklist" && (n == 3 || n == 4):
+		debugQuicklist(c)
+	case sub == "structsize" && n == 2:
+		debugStructSize(c)
+	case sub == "htstats" && n == 3:
+		h.debugHTStats(c)
+	case sub == "htstats-key" && n == 3:
+		debugHTStatsKey(c)
+	case sub == "stringmatch-test" && n == 2:
+		debugStringMatchTest(c)
+	case sub == "client-eviction" && n == 2:
+		h.debugClientEviction(c)
+	case sub == "mallctl" && n >= 3:
+		debugMallctl(c, true)
+	case sub == "mallctl-str" && n >= 3:
+		debugMallctl(c, false)
+	case sub == "drop-cluster-packet-filter" && n == 3:
+		// parsed as Redis; Crescent's cluster has no cluster bus packets
+		if _, ok := ParseInt(c.Args[2]); !ok {
+			c.Error(ErrNotInt)
+			return
+		}
+		c.W.OK()
+	case sub == "clusterlink" && n == 5 && EqualFold(c.Args[2], "kill"):
+		h.debugClusterLink(c)
 	default:
 		c.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", c.Args[1]))
 	}

@@ -221,7 +221,7 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 					t.Fatalf("%s: %v", where, err)
 				}
 				continue
-			case "@shape", "@sorted", "@ignore", "@type", "@scan", "@redis", "@crescent", "@object", "@acllog", "@cluster":
+			case "@shape", "@sorted", "@ignore", "@type", "@scan", "@redis", "@crescent", "@object", "@layout", "@acllog", "@cluster":
 				mode = word[1:]
 				line = rest
 			default:
@@ -279,6 +279,8 @@ func (p *Pair) Run(t *testing.T, name, text string) {
 			same = bytes.Equal(SortedReply(rr), SortedReply(cr))
 		case "object":
 			same = bytes.Equal(maskDebugObject(rr), maskDebugObject(cr))
+		case "layout":
+			same = maskLayout(rr) == maskLayout(cr)
 		case "acllog":
 			same = maskACLLog(rr) == maskACLLog(cr)
 		case "cluster":
@@ -600,6 +602,24 @@ func maskACLLog(b []byte) string {
 	}
 	out.WriteString("]")
 	return out.String()
+}
+
+// layoutNumber is a number with the spaces before it (right-aligned
+// columns), masked by @layout.
+var layoutNumber = regexp.MustCompile(` *[0-9]+(\.[0-9]+)?`)
+
+// maskLayout is a reply describing memory layout with its figures masked
+// and its consecutive repeated lines kept once (the @layout directive):
+// its form, what Redis and Crescent can have in common.
+func maskLayout(b []byte) string {
+	lines := strings.Split(string(layoutNumber.ReplaceAll(b, []byte("#"))), "\n")
+	var out []string
+	for i, l := range lines {
+		if i == 0 || l != lines[i-1] {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // maskDebugObject blanks the volatile fields of a DEBUG OBJECT reply

@@ -44,6 +44,12 @@
 //	@type CMD ...              compare only the reply's first byte (RESP type)
 //	@object CMD ...            compare with DEBUG OBJECT's address and access
 //	                           clock (Value at:, lru:, lru_seconds_idle:) masked
+//	@layout CMD ...            compare the FORM of a reply describing memory
+//	                           layout (DEBUG SDSLEN, HTSTATS, STRUCTSIZE,
+//	                           CLIENT-EVICTION): every number, with the
+//	                           spaces before it, masked, then repeated
+//	                           lines kept once (a chain length
+//	                           distribution's or the buckets' lines)
 //	@acllog CMD ...            compare an ACL LOG reply with its times masked
 //	                           and its client-info cut down to name, db,
 //	                           flags, multi, cmd, user and resp

@@ -1,8 +1,11 @@
 package exec
 
 import (
+	"math"
+
 	"github.com/crescent-db/crescent/internal/cluster"
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/keyspace"
 )
 
 // Cluster mode's slot checks (docs/design/cluster.md): Execute and
@@ -65,6 +68,13 @@ func (e *Executor) clusterCheck(cl *command.Client, spec *command.Spec, args [][
 	q.Exists = e.keyExistsLocked
 	v, ok, readsDown := e.Cluster.Routing()
 	kind, slot, to := v.Route(&q, ok, readsDown)
+	if kind == cluster.RedirMoved && !q.ReadOnly && spec.Has(command.FlagPubSub) {
+		// SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH: a replica serves its
+		// master's shard channels without READONLY (Redis 7.0's
+		// pubsubshard_included in getNodeByQuery)
+		q.ReadOnly = true
+		kind, slot, to = v.Route(&q, ok, readsDown)
+	}
 	if kind == cluster.RedirNone {
 		cl.Slot = slot + 1
 		return ""
@@ -177,4 +187,44 @@ func (e *Executor) RedirectBlocked() {
 // that the query stays on its stack.
 type ClusterRouter interface {
 	Routing() (v *cluster.View, ok, readsWhenDown bool)
+}
+
+// DropSlotKeys deletes the keys of database 0 (cluster mode's only one)
+// in each of slots for which gone, asked under the keyspace lock, still
+// holds: a master's keys of slots another node took from it, as Redis's
+// delKeysInSlot (cluster.md, "Slots lost"). Each key is deleted as
+// dbDelete does (whatever its expiry; lazily under
+// lazyfree-lazy-server-del), signalled to WATCH and client tracking, and
+// propagated to the AOF and the replicas as DEL (UNLINK when lazy), one
+// by one as Redis 7.2's propagateDeletion; redis-server 7.0.15 propagates
+// nothing, so its replicas keep the keys. It returns the number deleted.
+func (e *Executor) DropSlotKeys(slots []int, gone func(slot int) bool) int {
+	e.Store.LockAll()
+	defer e.Store.UnlockAll()
+	db := e.Store.DB(0, e.Now())
+	del := []byte("DEL")
+	if e.Store.LazyOn(keyspace.LazyServerDel) {
+		del = []byte("UNLINK")
+	}
+	n := 0
+	for _, s := range slots {
+		if !gone(s) {
+			continue // served here again
+		}
+		for _, k := range db.KeysInSlot(s, math.MaxInt32, cluster.KeySlot) {
+			key := []byte(k)
+			if !db.DeleteStored(key) {
+				continue
+			}
+			n++
+			if e.Touched != nil {
+				e.Touched(0, key)
+			}
+			e.touchedNoClient(nil, false, 0, key)
+			if e.Propagate != nil {
+				e.Propagate(0, [][][]byte{{del, key}})
+			}
+		}
+	}
+	return n
 }

@@ -142,6 +142,12 @@ type Executor struct {
 	// Pause, when set, runs before a command takes its locks and waits
 	// while CLIENT PAUSE holds it back; it reports whether it waited.
 	Pause func(cl *command.Client, spec *command.Spec, args [][]byte) bool
+	// Subscribed, when set, reports whether a client has subscriptions
+	// left: one in subscribed mode whose subscriptions were all ended
+	// from elsewhere (the shard channels of a cluster slot its node no
+	// longer serves) leaves that mode at its next command (multi.go's
+	// intercept, which only clients in MULTI or subscribed mode reach).
+	Subscribed func(id int64) bool
 	// --- end operating hooks
 
 	// Cluster, when set (cluster-enabled yes), routes every command with

@@ -586,6 +586,10 @@ func (e *Executor) intercept(cl *command.Client, spec *command.Spec, args [][]by
 		e.rejectSpec(cl, spec, args, w, ErrNoMulti)
 		return true
 	}
+	if cl.Flags&command.ClientPubSub != 0 && e.Subscribed != nil && !e.Subscribed(cl.ID) {
+		// its subscriptions were ended from elsewhere (Hub.DropShardChannels)
+		cl.Flags &^= command.ClientPubSub
+	}
 	if cl.Flags&command.ClientPubSub != 0 && cl.Proto == 2 {
 		switch name {
 		case "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",

@@ -1,6 +1,10 @@
 package keyspace
 
-import "github.com/crescent-db/crescent/internal/persist/listpack"
+import (
+	"sync/atomic"
+
+	"github.com/crescent-db/crescent/internal/persist/listpack"
+)
 
 // Redis 7.0 keeps a list as a quicklist: a chain of listpack nodes whose
 // boundaries depend on the list's history (which end was pushed, where
@@ -18,14 +22,40 @@ import "github.com/crescent-db/crescent/internal/persist/listpack"
 
 // Quicklist limits of Redis 7.0 (quicklist.c).
 const (
-	qlDefaultFill     = -2      // list-max-listpack-size's default
-	qlPackedThreshold = 1 << 30 // packed_threshold: larger elements get a PLAIN node
-	qlSafetyLimit     = 8192    // SIZE_SAFETY_LIMIT
-	qlEstimateOver    = 8       // SIZE_ESTIMATE_OVERHEAD
-	qlMergeSlack      = 11      // _quicklistNodeAllowMerge's "- 11"
-	qlFillMax         = 1<<15 - 1
-	qlCompressMax     = 1<<16 - 1 // COMPRESS_MAX
+	qlDefaultFill   = -2      // list-max-listpack-size's default
+	qlPackedDefault = 1 << 30 // packed_threshold's default: larger elements get a PLAIN node
+	qlPackedMax     = 1<<32 - 1<<20
+	qlSafetyLimit   = 8192 // SIZE_SAFETY_LIMIT
+	qlEstimateOver  = 8    // SIZE_ESTIMATE_OVERHEAD
+	qlMergeSlack    = 11   // _quicklistNodeAllowMerge's "- 11"
+	qlFillMax       = 1<<15 - 1
+	qlCompressMax   = 1<<16 - 1 // COMPRESS_MAX
 )
+
+// packedThreshold is quicklist.c's packed_threshold: an element of at
+// least this many bytes gets a PLAIN node of its own. As in Redis it is
+// one value for the whole process, changed only by DEBUG
+// QUICKLIST-PACKED-THRESHOLD (Redis's list tests lower it to 1K).
+var packedThreshold atomic.Int64
+
+func init() { packedThreshold.Store(qlPackedDefault) }
+
+// SetPackedThreshold is quicklistisSetPackedThreshold: sz becomes the
+// size from which an element gets a PLAIN node, 0 restores the default
+// (1 GB), and a size above 4 GB minus 1 MB is refused (false).
+func SetPackedThreshold(sz uint64) bool {
+	if sz > qlPackedMax {
+		return false
+	}
+	if sz == 0 {
+		sz = qlPackedDefault
+	}
+	packedThreshold.Store(int64(sz))
+	return true
+}
+
+// large is isLargeElement: an element of sz bytes goes in a PLAIN node.
+func large(sz int) bool { return int64(sz) >= packedThreshold.Load() }
 
 // qlOptimization are the node sizes of fills -1 to -5.
 var qlOptimization = [...]int64{4096, 8192, 16384, 32768, 65536}
@@ -63,7 +93,7 @@ type quicklist struct {
 type QuicklistNode struct {
 	Count int   // elements
 	Size  int64 // listpack bytes (packed) or the element's length (plain)
-	Plain bool  // a PLAIN node: one element of at least 1 GB
+	Plain bool  // a PLAIN node: one element of at least the packed threshold (1 GB)
 }
 
 // NewListFill returns an empty list whose nodes follow fill and whose
@@ -176,7 +206,7 @@ func qlAllowInsert(size int64, count, fill, sz int) bool {
 
 // allow is _quicklistNodeAllowInsert for node nd.
 func (q *quicklist) allow(nd *qlNode, sz int) bool {
-	if nd.plain || sz >= qlPackedThreshold {
+	if nd.plain || large(sz) {
 		return false
 	}
 	return qlAllowInsert(nd.size, int(nd.count), q.fill, sz)
@@ -278,7 +308,7 @@ func elemSize(v []byte) int64 {
 // layout of count elements. The common case, v joining the end node, is
 // first.
 func (l *List) layoutPush(v []byte, count int, head bool) {
-	if sz := len(v); sz < qlPackedThreshold {
+	if sz := len(v); !large(sz) {
 		if q := l.q; q == nil {
 			if count == 0 {
 				l.qsz = listpack.Empty + elemSize(v)
@@ -312,7 +342,7 @@ func (l *List) layoutPushSlow(v []byte, count int, head bool) {
 	if head {
 		at = 0
 	}
-	if len(v) >= qlPackedThreshold {
+	if large(len(v)) {
 		q.insertNode(at, qlNode{size: int64(len(v)), count: 1, plain: true})
 		return
 	}
@@ -460,7 +490,7 @@ func (l *List) qlInsert(k, off, start int, after bool, v []byte) {
 	if after {
 		pos = k + 1
 	}
-	if sz >= qlPackedThreshold {
+	if large(sz) {
 		plain := qlNode{size: int64(sz), count: 1, plain: true}
 		if nd.plain || atTail || atHead {
 			q.insertNode(pos, plain)
@@ -507,7 +537,7 @@ func (l *List) qlInsert(k, off, start int, after bool, v []byte) {
 // need be.
 func (l *List) SetIndex(i int, v []byte) {
 	old := *l.at(i)
-	if l.q == nil && len(v) < qlPackedThreshold {
+	if l.q == nil && !large(len(v)) {
 		l.qsz += elemSize(v) - elemSize(old)
 		*l.at(i) = v
 		return
@@ -515,11 +545,11 @@ func (l *List) SetIndex(i int, v []byte) {
 	q := l.promote(l.n)
 	k, off, start := q.locate(i, l.n)
 	nd := q.node(k)
-	large := len(v) >= qlPackedThreshold
+	big := large(len(v))
 	switch {
-	case !nd.plain && !large:
+	case !nd.plain && !big:
 		nd.size += elemSize(v) - elemSize(old)
-	case nd.plain && large:
+	case nd.plain && big:
 		nd.size = int64(len(v))
 	case nd.plain:
 		l.qlInsert(k, off, start, true, v)

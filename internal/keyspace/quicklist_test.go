@@ -72,3 +72,41 @@ func TestQuicklistLayout(t *testing.T) {
 		})
 	}
 }
+
+// TestPackedThreshold: SetPackedThreshold takes 1 byte to 4 GB - 1 MB, 0
+// restores 1 GB, and a push of an element of at least the threshold gets
+// a PLAIN node of its own.
+func TestPackedThreshold(t *testing.T) {
+	defer SetPackedThreshold(0)
+	for _, c := range []struct {
+		sz   uint64
+		ok   bool
+		want int64
+	}{
+		{5, true, 5}, {1 << 32, false, 5}, {1<<32 - 1<<20, true, 1<<32 - 1<<20},
+		{1<<32 - 1<<20 + 1, false, 1<<32 - 1<<20}, {0, true, 1 << 30}, {1, true, 1},
+	} {
+		if ok := SetPackedThreshold(c.sz); ok != c.ok || packedThreshold.Load() != c.want {
+			t.Errorf("SetPackedThreshold(%d) = %v, threshold %d; want %v, %d", c.sz, ok, packedThreshold.Load(), c.ok, c.want)
+		}
+	}
+	SetPackedThreshold(5)
+	l := NewList()
+	for _, v := range []string{"a", "bbbbb", "c", "dddd"} {
+		l.PushBack([]byte(v))
+	}
+	var got []string
+	for _, nd := range l.QuicklistNodes() {
+		got = append(got, strings.Repeat("P", btoi(nd.Plain))+strings.Repeat("n", nd.Count))
+	}
+	if want := []string{"n", "Pn", "nn"}; !slices.Equal(got, want) {
+		t.Errorf("nodes %q, want %q (n: an element, P: a PLAIN node)", got, want)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

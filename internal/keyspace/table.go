@@ -68,6 +68,10 @@ type subTable struct {
 
 // slot is one entry; p == nil marks an empty slot. The arrays are scanned
 // by the GC: records stay reachable through p.
+// TableSlotSize is the size of one key-table slot (DEBUG STRUCTSIZE's
+// counterpart of Redis's dictEntry).
+const TableSlotSize = int(unsafe.Sizeof(slot{}))
+
 type slot struct {
 	h uint64
 	p unsafe.Pointer

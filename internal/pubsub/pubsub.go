@@ -468,3 +468,87 @@ func (h *Hub) NumPatterns() int { return int(h.npats.Load()) }
 
 // NumShardChannels is the number of shard channels with subscribers.
 func (h *Hub) NumShardChannels() int { return int(h.nshards.Load()) }
+
+// DropShardChannels ends every subscription to the shard channels named,
+// in the order given, as Redis 7.0 does for the channels of a hash slot
+// its shard no longer serves (cluster.c's removeChannelsInSlot): each
+// subscriber is told with a `sunsubscribe <channel> <count>` push, count
+// being its shard channels left. A client whose subscriptions all went
+// leaves subscribed mode at its next command (the executor asks
+// Subscribed). It returns the number of subscriptions ended.
+func (h *Hub) DropShardChannels(channels []string) int {
+	dropped := 0
+	for _, name := range channels {
+		r := h.reg(Shard, name)
+		r.mu.Lock()
+		l := r.m[name]
+		if l != nil {
+			delete(r.m, name)
+			h.nshards.Add(-1)
+		}
+		r.mu.Unlock()
+		if l == nil {
+			continue
+		}
+		for _, c := range l.list {
+			h.cmu.Lock()
+			_, ok := c.names[Shard][name]
+			delete(c.names[Shard], name)
+			left := len(c.names[Shard])
+			h.cmu.Unlock()
+			if !ok {
+				continue
+			}
+			c.sink.Deliver(unsubscribed("sunsubscribe", name, left))
+			dropped++
+		}
+	}
+	return dropped
+}
+
+// ShardChannelsInSlots returns the shard channels with subscribers whose
+// slot (slotOf) is one of slots, ordered by slot, then by name, the order
+// of Redis 7.0's slot-to-channels index.
+func (h *Hub) ShardChannelsInSlots(slots []int, slotOf func(channel []byte) int) []string {
+	if h.nshards.Load() == 0 || len(slots) == 0 {
+		return nil
+	}
+	want := make(map[int]bool, len(slots))
+	for _, s := range slots {
+		want[s] = true
+	}
+	var out []string
+	var at []int
+	for _, name := range h.Channels(Shard, "", false) { // sorted by name
+		if s := slotOf([]byte(name)); want[s] {
+			out = append(out, name)
+			at = append(at, s)
+		}
+	}
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return at[idx[a]] < at[idx[b]] })
+	sorted := make([]string, len(out))
+	for i, j := range idx {
+		sorted[i] = out[j]
+	}
+	return sorted
+}
+
+// Subscribed reports whether client id has any subscription left.
+func (h *Hub) Subscribed(id int64) bool { return h.Total(id) > 0 }
+
+// unsubscribed encodes an unsubscribe confirmation pushed to a client
+// without its asking: [kind, channel, count].
+func unsubscribed(kind, channel string, count int) *Message {
+	b := make([]byte, 0, 32+len(kind)+len(channel))
+	b = append(b, "*3\r\n"...)
+	b = appendBulk(b, []byte(kind))
+	b = appendBulk(b, []byte(channel))
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(count), 10)
+	b = append(b, '\r', '\n')
+	return &Message{b: b}
+}

@@ -55,6 +55,12 @@ func (s *Server) startCluster() (stop func(), err error) {
 		}
 		n.SetAnnouncedPort(p)
 	})
+	// cluster-announce-hostname is announced to the other nodes;
+	// cluster-preferred-endpoint-type is how this node gives addresses
+	n.SetAnnouncedHostname(s.cfg.Get("cluster-announce-hostname"))
+	s.cfg.OnChange("cluster-announce-hostname", func(v string) { n.SetAnnouncedHostname(v) })
+	n.SetEndpointType(cluster.ParseEndpointType(s.cfg.Get("cluster-preferred-endpoint-type")))
+	s.cfg.OnChange("cluster-preferred-endpoint-type", func(v string) { n.SetEndpointType(cluster.ParseEndpointType(v)) })
 	n.SetReadsWhenDown(s.cfg.Bool("cluster-allow-reads-when-down"))
 	n.SetRequireFullCoverage(s.cfg.Bool("cluster-require-full-coverage"))
 	s.cfg.OnChange("cluster-require-full-coverage", func(v string) { n.SetRequireFullCoverage(v == "yes") })
@@ -82,6 +88,26 @@ func (s *Server) startCluster() (stop func(), err error) {
 		} else {
 			s.pubsub.PublishFrom(channel, message, pubsub.Self{})
 		}
+	})
+	// slots this node's shard no longer serves: their shard channels'
+	// subscribers are unsubscribed, and a master deletes its keys of the
+	// slots another node took (cluster.md, "Slots lost")
+	s.exec.Subscribed = s.pubsub.Subscribed
+	n.SetOnLost(func(l cluster.LostSlots) {
+		if chans := s.pubsub.ShardChannelsInSlots(l.Channels, cluster.KeySlot); len(chans) > 0 {
+			s.pubsub.DropShardChannels(chans)
+		}
+		if len(l.Keys) == 0 {
+			return
+		}
+		// not on the goroutine applying the raft log: a command holding
+		// the keyspace may be waiting for that log (a change it proposed)
+		go func() {
+			gone := func(slot int) bool { o := n.View().Owner(slot); return o == nil || !o.Myself }
+			if k := s.exec.DropSlotKeys(l.Keys, gone); k > 0 {
+				s.log.Info("Deleted the keys of slots served by another node", "keys", k, "slots", len(l.Keys))
+			}
+		}()
 	})
 	if r := s.cmds.ClusterReplication(); r != nil {
 		n.SetReplication(r) // replicas and failover follow the configuration

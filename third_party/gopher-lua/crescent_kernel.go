@@ -199,6 +199,14 @@ func kernelsOf(proto *FunctionProto, fast []uint64) []*numKernel {
 // yet counted, steps being the count before it. It returns the count
 // before the FORLOOP it stopped at (not run) and whether it changed
 // registers (the registry's top must then cover k.top). CRESCENT
+//
+// Never inlined: it runs a whole loop per call, so a call costs nothing,
+// and profile-guided optimization inlined it into mainLoopWithContext,
+// where the VM's registers crowded it (15% more instructions on the
+// CPU-heavy script: docs/design/concurrency.md, "Profile-guided
+// optimization").
+//
+//go:noinline
 func (k *numKernel) run(al *allocator, regs unsafe.Pointer, steps uint32) (uint32, bool) {
 	var f [maxKernelSlots]float64
 	nitab := uintptr(numberItab)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestManifestRoundTrip(t *testing.T) {
@@ -277,5 +278,27 @@ func TestReaderHugeLength(t *testing.T) {
 				t.Errorf("%.30q shared %v: %d bytes allocated", in, shared, a)
 			}
 		}
+	}
+}
+
+// TestWriterFlushSleep: with FlushSleep (DEBUG AOF-FLUSH-SLEEP) a write
+// made durable under appendfsync always waits at least that long, and
+// still reaches the file.
+func TestWriterFlushSleep(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "x.aof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWriter(f, 0, FsyncAlways, 0, Hooks{})
+	defer w.Close()
+	FlushSleep.Store(100_000)
+	defer FlushSleep.Store(0)
+	start := time.Now()
+	if err := w.WaitDurable(w.Append(0, [][][]byte{{[]byte("SET"), []byte("a"), []byte("1")}})); err != nil {
+		t.Fatal(err)
+	}
+	// a lower bound only: a slow machine makes it longer, never shorter
+	if d := time.Since(start); d < 100*time.Millisecond {
+		t.Fatalf("durable after %v, before the 100 ms flush sleep", d)
 	}
 }

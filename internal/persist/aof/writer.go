@@ -332,6 +332,11 @@ func (w *Writer) fatal(msg string, err error) {
 	w.cond.Broadcast()
 }
 
+// FlushSleep is Redis's aof_flush_sleep (DEBUG AOF-FLUSH-SLEEP, for
+// tests): microseconds every flush with something to write waits before
+// writing it; 0 or less, none.
+var FlushSleep atomic.Int64
+
 // flushLocked writes and fsyncs; it returns whether the writer is free of
 // errors and whether Status changed. Requires fileMu.
 func (w *Writer) flushLocked(forceSync bool) (ok, changed bool) {
@@ -345,6 +350,9 @@ func (w *Writer) flushLocked(forceSync bool) (ok, changed bool) {
 	rest := 0 // bytes of data not in the file
 	var werr error
 	if len(data) > 0 {
+		if us := FlushSleep.Load(); us > 0 {
+			time.Sleep(time.Duration(us) * time.Microsecond)
+		}
 		rest, werr = w.write(data, policy)
 	}
 	written := end - int64(rest)

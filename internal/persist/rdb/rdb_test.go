@@ -213,3 +213,27 @@ func TestDumpMatchesRedis(t *testing.T) {
 		})
 	}
 }
+
+// TestSkipChecksum: a file whose CRC64 is wrong fails to load, unless
+// SkipChecksum (DEBUG SET-SKIP-CHECKSUM-VALIDATION) is set.
+func TestSkipChecksum(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	b[len(b)-1] ^= 0xff // the checksum's last byte
+	load := func() error { return Load(NewDecoder(bytes.NewReader(b)), &LoadHandler{}) }
+	if err := load(); !errors.Is(err, ErrChecksum) {
+		t.Fatalf("wrong checksum: %v, want ErrChecksum", err)
+	}
+	SkipChecksum.Store(true)
+	defer SkipChecksum.Store(false)
+	if err := load(); err != nil {
+		t.Fatalf("wrong checksum, skipped: %v", err)
+	}
+}

@@ -1,0 +1,66 @@
+package cluster
+
+import (
+	"reflect"
+	"testing"
+)
+
+// TestLostSlots checks which node's shard loses which slots from one
+// configuration to the next, as Redis 7.0 decides per node: the channels
+// of a slot go on the nodes of the shard that served it (the owner and
+// its replicas) unless the node takes the slot over itself (a promoted
+// replica), and a master deletes the keys of a slot only when another
+// node owns it now and the master is still a master.
+func TestLostSlots(t *testing.T) {
+	// A owns 0-2 with replicas B and C; D owns 3
+	base := func() *State {
+		s := NewState()
+		for _, id := range []string{idA, idB, idC, idD} {
+			s.Apply(&Op{Kind: OpAddNode, Info: &NodeInfo{ID: id, IP: "127.0.0.1", Port: int(id[0])}})
+		}
+		s.Apply(&Op{Kind: OpAddSlots, Node: idA, Slots: []int{0, 1, 2}})
+		s.Apply(&Op{Kind: OpAddSlots, Node: idD, Slots: []int{3}})
+		for _, r := range []string{idB, idC} {
+			if rep := s.Apply(&Op{Kind: OpReplicate, Node: r, Target: idA}); rep != "" {
+				t.Fatal(rep)
+			}
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name string
+		op   Op
+		want map[string]LostSlots // by node; absent: nothing
+	}{
+		{"SETSLOT NODE elsewhere", Op{Kind: OpSetNode, Node: idD, Slot: 1, Target: idD},
+			map[string]LostSlots{idA: {Channels: []int{1}, Keys: []int{1}}, idB: {Channels: []int{1}}, idC: {Channels: []int{1}}}},
+		{"DELSLOTS: the keys stay", Op{Kind: OpDelSlots, Node: idA, Slots: []int{0, 2}},
+			map[string]LostSlots{idA: {Channels: []int{0, 2}}, idB: {Channels: []int{0, 2}}, idC: {Channels: []int{0, 2}}}},
+		{"another shard's slot", Op{Kind: OpDelSlots, Node: idD, Slots: []int{3}},
+			map[string]LostSlots{idD: {Channels: []int{3}}}},
+		{"a slot gained", Op{Kind: OpSetNode, Node: idA, Slot: 3, Target: idA},
+			map[string]LostSlots{idD: {Channels: []int{3}, Keys: []int{3}}}},
+		{"FLUSHSLOTS", Op{Kind: OpFlush, Node: idA},
+			map[string]LostSlots{idA: {Channels: []int{0, 1, 2}}, idB: {Channels: []int{0, 1, 2}}, idC: {Channels: []int{0, 1, 2}}}},
+		// the old master becomes a replica (it resyncs: no deletion), the
+		// other replica leaves the channels, the promoted one keeps them
+		{"failover", Op{Kind: OpFailover, Node: idB, Target: idA},
+			map[string]LostSlots{idA: {Channels: []int{0, 1, 2}}, idC: {Channels: []int{0, 1, 2}}}},
+		{"FORGET the owner", Op{Kind: OpForget, Target: idD},
+			map[string]LostSlots{idD: {Channels: []int{3}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := base()
+			old := s.clone()
+			if rep := s.Apply(&tc.op); rep != "" {
+				t.Fatal(rep)
+			}
+			for _, id := range []string{idA, idB, idC, idD} {
+				got := lostSlots(NewView(old, id), NewView(s.clone(), id))
+				if want := tc.want[id]; !reflect.DeepEqual(got, want) {
+					t.Errorf("node %c: %+v, want %+v", id[0], got, want)
+				}
+			}
+		})
+	}
+}
