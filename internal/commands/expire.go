@@ -93,7 +93,7 @@ func (h *Handlers) expireGeneric(c *command.Ctx, basetime int64, scale int64) {
 	if when <= c.Now() && (c.Client == nil || c.Client.Flags&command.ClientLoading == 0) {
 		c.DB.DeleteLazy(key, keyspace.LazyExpire)
 		c.Modified(key)
-		c.Propagate = [][][]byte{{[]byte("DEL"), key}}
+		c.Propagate = [][][]byte{{c.DB.Store().PropagatedDel(keyspace.LazyExpire), key}}
 		c.Event('g', "del", key)
 		c.W.Int(1)
 		return

@@ -374,6 +374,13 @@ func (h *Handlers) debug(c *command.Ctx) {
 		h.debugReload(c)
 	case sub == "loadaof" && n == 2:
 		h.debugLoadAOF(c)
+	case sub == "replicate" && n >= 3:
+		// to the replicas as it is, not run, not in the AOF (Redis's
+		// replicationFeedSlaves): a way to make a replica diverge
+		if h.Repl != nil {
+			h.Repl.ReplicateRaw(c.Client, c.Args[2:])
+		}
+		c.W.OK()
 	case sub == "quicklist-packed-threshold" && n == 3:
 		debugPackedThreshold(c)
 	case sub == "set-skip-checksum-validation" && n == 3:
@@ -556,9 +563,8 @@ func (h *Handlers) debugReload(c *command.Ctx) {
 }
 
 // debugLoadAOF implements DEBUG LOADAOF: the AOF is written and fsynced,
-// the keys of every database are dropped (function libraries stay, as in
-// Redis: the AOF's base replaces those it holds) and the AOF files are
-// replayed. It runs holding the whole keyspace. Where redis-server 7.0
+// the keys of every database and the function libraries are dropped (as
+// Redis 7.0's emptyData does) and the AOF files are replayed. It runs holding the whole keyspace. Where redis-server 7.0
 // exits (no AOF files, or files that do not load), Crescent answers an
 // error: with no files, before dropping anything.
 func (h *Handlers) debugLoadAOF(c *command.Ctx) {
@@ -573,6 +579,7 @@ func (h *Handlers) debugLoadAOF(c *command.Ctx) {
 		}
 		h.trackingFlush(c.Client)
 		st.DetachAll()
+		h.scripts.libs.Flush()
 	})
 	if err != nil {
 		c.Error("ERR DEBUG LOADAOF failed: " + err.Error())

@@ -70,7 +70,7 @@ func (h *Handlers) statsInfo() []string {
 		fmt.Sprintf("tracking_total_keys:%d", tkeys),
 		fmt.Sprintf("tracking_total_items:%d", titems),
 		fmt.Sprintf("tracking_total_prefixes:%d", tprefixes),
-		"unexpected_error_replies:0",
+		fmt.Sprintf("unexpected_error_replies:%d", h.Exec.UnexpectedErrorReplies.Load()),
 		"total_error_replies:" + strconv.FormatInt(sumErrors(errs), 10),
 		"dump_payload_sanitizations:0",
 		fmt.Sprintf("total_reads_processed:%d", h.Exec.TotalCmds.Load()),
@@ -175,6 +175,7 @@ func (h *Handlers) resetOpsStats() {
 	// counts itself afterwards, as in Redis)
 	h.Exec.TotalCmds.Reset()
 	h.Exec.EvictedKeys.Store(0)
+	h.Exec.UnexpectedErrorReplies.Store(0)
 	for _, n := range []*atomic.Int64{&h.Net.TotalConns, &h.Net.RejectedConns, &h.Net.NetInput, &h.Net.NetOutput, &h.Net.ExpiredKeys, &h.Net.EvictedClients} {
 		n.Store(0)
 	}

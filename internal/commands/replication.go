@@ -32,6 +32,9 @@ type Replication interface {
 	MasterClient() *command.Client
 	ReplID() string
 	ChangeReplID()
+	// ReplicateRaw sends cmd down the replication stream as it is (DEBUG
+	// REPLICATE).
+	ReplicateRaw(cl *command.Client, cmd [][]byte)
 	Failover(req persist.FailoverRequest) error
 	AbortFailover() error
 	ReplicaAck(cl *command.Client, off int64) bool

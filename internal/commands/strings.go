@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/keyspace"
 )
 
 func (h *Handlers) registerStrings() {
@@ -392,7 +393,8 @@ func (h *Handlers) getex(c *command.Ctx) {
 	case (o.unit == unitEXAT || o.unit == unitPXAT) && exp <= c.Now():
 		c.DB.Delete(key)
 		c.Modified(key)
-		c.Propagate = [][][]byte{{[]byte("DEL"), key}}
+		// UNLINK under lazyfree-lazy-expire, as Redis's getexCommand
+		c.Propagate = [][][]byte{{c.DB.Store().PropagatedDel(keyspace.LazyExpire), key}}
 		c.Event('g', "del", key)
 	case o.unit != unitNone:
 		c.DB.SetExpire(key, exp)

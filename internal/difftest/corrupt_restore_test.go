@@ -49,6 +49,17 @@ var corruptCases = []corruptCase{
 		after: [][]string{{"HLEN", "key"}, {"HGETALL", "key"}, {"HGET", "key", "a"}, {"HSTRLEN", "key", "a"}, {"HSCAN", "key", "0"},
 			{"DUMP", "key"}, {"HSET", "key", "a", "z"}, {"HGETALL", "key"}, {"HDEL", "key", "a"}, {"HLEN", "key"}, {"HEXISTS", "key", "a"},
 			{"HGETALL", "key"}, {"HKEYS", "key"}, {"HVALS", "key"}, {"HDEL", "key", "a"}, {"HLEN", "key"}, {"OBJECT", "ENCODING", "key"}}},
+	// without sanitizing, Redis 7.0 keeps an intset unsorted or with
+	// repeats as it is: SMEMBERS follows it, SISMEMBER's binary search
+	// misses members, SADD inserts where that search ends (rep20)
+	{name: "intset unsorted kept", fixCRC: true, payload: "\x0b\x0e\x02\x00\x00\x00\x03\x00\x00\x00\x09\x00\x05\x00\x01\x00\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+		after: [][]string{{"SMEMBERS", "key"}, {"SCARD", "key"}, {"SISMEMBER", "key", "9"}, {"SISMEMBER", "key", "5"}, {"SISMEMBER", "key", "1"},
+			{"SMISMEMBER", "key", "1", "5", "9", "7"}, {"SADD", "key", "7"}, {"SMEMBERS", "key"}, {"SADD", "key", "9"}, {"SREM", "key", "1"}, {"SMEMBERS", "key"},
+			{"DUMP", "key"}, {"SADD", "key", "100000"}, {"SADD", "key", "-3000000000"}, {"SMEMBERS", "key"}, {"OBJECT", "ENCODING", "key"}, {"DUMP", "key"},
+			{"SINTER", "key", "key"}, {"SCARD", "key"}}},
+	{name: "intset repeats kept", fixCRC: true, payload: "\x0b\x0e\x02\x00\x00\x00\x03\x00\x00\x00\x01\x00\x05\x00\x05\x00\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+		after: [][]string{{"SMEMBERS", "key"}, {"SCARD", "key"}, {"SISMEMBER", "key", "5"}, {"SREM", "key", "5"}, {"SMEMBERS", "key"}, {"DUMP", "key"}}},
+	{name: "intset unsorted sanitized", sanitize: "yes", fixCRC: true, payload: "\x0b\x0e\x02\x00\x00\x00\x03\x00\x00\x00\x09\x00\x05\x00\x01\x00\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00"},
 	{name: "hash listpack duplicate fields converted", sanitize: "no", fixCRC: true, redisDies: true, config: []string{"hash-max-listpack-entries", "1"}, payload: "\x10\x17\x17\x00\x00\x00\x04\x00\x82\x61\x00\x03\x82\x62\x00\x03\x82\x61\x00\x03\x82\x64\x00\x03\xff\x0a\x00\xc0\xcf\xa6\x87\xe5\xa7\xc5\xbe"},
 	{name: "hash ziplist odd count", sanitize: "no", fixCRC: true, payload: "\r\x1b\x1b\x00\x00\x00\x16\x00\x00\x00\x04\x00\x00\x02a\x00\x04\x02b\x00\x04\x02a\x00\x04\x02d\x00\xff\t\x00\xa1\x98\x36x\xcc\x8e\x93\x2e"},
 	{name: "hashtable duplicate fields", sanitize: "yes", fixCRC: true, payload: "\x04\x02\x01a\x01b\x01a\x01d\t\x00\xc6\x9c\xab\xbc\bk\x0c\x06"},

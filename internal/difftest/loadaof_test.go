@@ -17,8 +17,8 @@ import (
 // of a MULTI/EXEC (Redis runs them through call()), and reset the changes
 // since the last save after DEBUG LOADAOF;
 // keys of every database and their TTLs come back, a function library
-// stays (the AOF's own FUNCTION LOAD of it fails quietly), a WATCHing
-// client's EXEC fails.
+// comes back (DEBUG LOADAOF empties the libraries too, and the AOF's own
+// FUNCTION LOAD loads it again), a WATCHing client's EXEC fails.
 func TestDebugLoadAOF(t *testing.T) {
 	args := []string{"--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble", "no"}
 	type side struct {

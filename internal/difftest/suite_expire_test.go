@@ -13,6 +13,10 @@ import (
 // replication stream line.
 var msTimes = regexp.MustCompile(`\b1\d{9}(\d{3})?\b`)
 
+// lazyDel matches the stream's DELs of the keys GET, SCAN, EXISTS and a
+// script found expired (lazy1 to lazy4), in SCAN's hash-table order.
+var lazyDel = regexp.MustCompile(`^(DEL|UNLINK) lazy[1-4]$`)
+
 // TestSuiteExpireStream is Redis's expire.tcl propagation checks, in our
 // words: every relative or absolute time to live reaches the replicas as
 // an absolute one (SET ... PXAT, PEXPIREAT), an EXPIREAT in the past as
@@ -20,8 +24,19 @@ var msTimes = regexp.MustCompile(`\b1\d{9}(\d{3})?\b`)
 // RESTORE with ABSTTL; a key found expired by a read (GET, SCAN,
 // EXISTS, a script) is a lone DEL, not wrapped in MULTI/EXEC, and the
 // read itself is not propagated; FLUSHALL and FLUSHDB of an empty dataset
-// are propagated all the same.
+// are propagated all the same. A key found expired inside MULTI/EXEC or a
+// script goes in the transaction's MULTI/EXEC with its effects, and one
+// removed by the active expiry goes alone. Run again with
+// lazyfree-lazy-expire yes, where every such DEL is an UNLINK, as is the
+// DEL of an evicted key with lazyfree-lazy-eviction yes.
 func TestSuiteExpireStream(t *testing.T) {
+	t.Run("default", func(t *testing.T) { expireStream(t) })
+	t.Run("lazyfree-lazy-expire", func(t *testing.T) {
+		expireStream(t, "--lazyfree-lazy-expire", "yes", "--lazyfree-lazy-eviction", "yes")
+	})
+}
+
+func expireStream(t *testing.T, opts ...string) {
 	now := time.Now()
 	sec := func(d int64) string { return fmt.Sprint(now.Unix() + d) }
 	ms := func(d int64) string { return fmt.Sprint(now.UnixMilli() + d) }
@@ -69,10 +84,27 @@ func TestSuiteExpireStream(t *testing.T) {
 		"SCAN 0 COUNT 100",
 		"EXISTS lazy3",
 		"EVAL \"return redis.call('get', KEYS[1])\" 1 lazy4",
+		"SET lazy5 v PX 1",
+		"SET lazy6 v PX 1",
+		"SET lazy7 v PX 1",
+		"SET active1 v PX 1",
+		"SLEEP",
+		"MULTI",
+		"GET lazy5",
+		"SET tx1 1",
+		"EXEC",
+		"EVAL \"redis.call('get', KEYS[1]) return redis.call('set', KEYS[2], '1')\" 2 lazy6 sc1",
+		"EVAL \"return redis.call('get', KEYS[1])\" 1 lazy7",
 		"DEBUG SET-ACTIVE-EXPIRE 1",
+		"GONE active1",
 		"FLUSHALL",
 		"FLUSHALL",
 		"FLUSHDB",
+		"SET big xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		"CONFIG SET maxmemory-policy allkeys-random",
+		"CONFIG SET maxmemory 1",
+		"SET k2 v",
+		"CONFIG SET maxmemory 0",
 		"SET end 1",
 	}
 	run := func(s *Server) (replies, stream []string) {
@@ -86,6 +118,17 @@ func TestSuiteExpireStream(t *testing.T) {
 		for _, l := range cmds {
 			if l == "SLEEP" {
 				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			if k, ok := strings.CutPrefix(l, "GONE "); ok {
+				// until the active expiry removed k (DEBUG OBJECT
+				// finds an expired key not yet removed)
+				for end := time.Now().Add(10 * time.Second); strings.HasPrefix(string(c.MustDo(t, "DEBUG", "OBJECT", k)), "+"); {
+					if time.Now().After(end) {
+						t.Fatalf("%s: %s still there after 10 s", s.Name, k)
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
 				continue
 			}
 			if l == "RESTORES" { // a relative and an absolute RESTORE of foo5's payload
@@ -115,7 +158,7 @@ func TestSuiteExpireStream(t *testing.T) {
 		// DELs of the lazy keys are compared as a set
 		var lazy []int
 		for i, l := range stream {
-			if strings.HasPrefix(l, "DEL lazy") {
+			if lazyDel.MatchString(l) {
 				lazy = append(lazy, i)
 			}
 		}
@@ -129,8 +172,9 @@ func TestSuiteExpireStream(t *testing.T) {
 		}
 		return replies, stream
 	}
-	rr, rs := run(StartRedis(t, "--repl-diskless-sync", "no"))
-	cr, cs := run(StartCrescent(t, "--repl-diskless-sync", "no"))
+	opts = append([]string{"--repl-diskless-sync", "no"}, opts...)
+	rr, rs := run(StartRedis(t, opts...))
+	cr, cs := run(StartCrescent(t, opts...))
 	if strings.Join(rr, "\n") != strings.Join(cr, "\n") {
 		t.Errorf("replies:\n  redis:    %q\n  crescent: %q", rr, cr)
 	}

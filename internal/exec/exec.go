@@ -73,6 +73,13 @@ type Executor struct {
 	BaseMemory int64
 	// EvictedKeys counts keys removed by maxmemory (INFO evicted_keys).
 	EvictedKeys atomic.Int64
+	// MasterDiskError, when set, is called when the master's stream
+	// brings a write (or PING: ping) while GuardDiskError is set: a
+	// replica that cannot persist (persist's replica-ignore-disk-write-errors).
+	MasterDiskError func(ping bool)
+	// UnexpectedErrorReplies counts error replies to the master's stream
+	// (INFO unexpected_error_replies; persist's replica).
+	UnexpectedErrorReplies atomic.Int64
 	// LockConflicts counts the event-loop commands (Client.NoWait) whose
 	// shards were held at their first try while a script ran, and
 	// LockDeclines those of them that did not get the shards within
@@ -504,8 +511,10 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 	if start == 0 {
 		start = e.clock.read()
 	}
-	if u == nil && f != nil && c.Spec.Lock != command.LockScript {
-		c.CollectExpired = true // a client's own command (propagateWithExpired)
+	if (f != nil || u != nil) && c.Spec.Lock != command.LockScript {
+		// a client's own command (propagateWithExpired) or one of its
+		// EXEC's (the DELs join the transaction's unit, as in Redis)
+		c.CollectExpired = true
 	}
 	c.Spec.Handler(c)
 	if c.Client != nil && c.Client.WouldWait {
@@ -537,7 +546,14 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 	}
 	done := false // the command's effect went with its expired keys' DELs
 	if len(c.Expired) > 0 {
-		done = e.propagateWithExpired(c)
+		if u != nil {
+			for _, x := range c.Expired {
+				u.Add(x.DB, [][][]byte{{e.Store.PropagatedDel(keyspace.LazyExpire), x.Key}})
+			}
+			c.Expired = nil
+		} else {
+			done = e.propagateWithExpired(c)
+		}
 	}
 	if c.Dirty > 0 || c.ForcePropagate {
 		e.Dirty.AddFor(c.Client, int64(c.Dirty))
@@ -586,14 +602,14 @@ func (e *Executor) propagateWithExpired(c *command.Ctx) bool {
 		// Redis's CMD_TOUCHES_ARBITRARY_KEYS commands: no transaction
 		// around their DELs (propagatePendingCommands), as active expiry
 		for _, x := range c.Expired {
-			e.emit(c.Client, x.DB, [][][]byte{{[]byte("DEL"), x.Key}})
+			e.emit(c.Client, x.DB, [][][]byte{{e.Store.PropagatedDel(keyspace.LazyExpire), x.Key}})
 		}
 		c.Expired = nil
 		return false
 	}
 	var u Unit
 	for _, x := range c.Expired {
-		u.Add(x.DB, [][][]byte{{[]byte("DEL"), x.Key}})
+		u.Add(x.DB, [][][]byte{{e.Store.PropagatedDel(keyspace.LazyExpire), x.Key}})
 	}
 	c.Expired = nil
 	own := (c.Dirty > 0 || c.ForcePropagate) && c.Spec.Has(command.FlagWrite)

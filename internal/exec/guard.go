@@ -127,7 +127,17 @@ const (
 // EXEC its queue's (write when one queued command writes, not stale or
 // not loading when one is not).
 func (e *Executor) guard(g uint32, cl *command.Client, spec *command.Spec, args [][]byte) string {
-	if g&guardChecks == 0 || cl.Flags&(command.ClientMaster|command.ClientLoading) != 0 {
+	if g&guardChecks == 0 {
+		return ""
+	}
+	if cl.Flags&(command.ClientMaster|command.ClientLoading) != 0 {
+		// the master's stream is obeyed, but a write this replica cannot
+		// persist is MasterDiskError's to judge (Redis's processCommand)
+		if g&GuardDiskError != 0 && cl.Flags&command.ClientMaster != 0 && e.MasterDiskError != nil {
+			if write, _, _ := e.guardFlags(spec, args); write || spec.Name == "ping" {
+				e.MasterDiskError(spec.Name == "ping")
+			}
+		}
 		return ""
 	}
 	write, stale, loading := e.guardFlags(spec, args)

@@ -116,7 +116,8 @@ func (e *Executor) Evict(cur *command.Client, max int64, policy string, samples 
 			e.Notify('e', "evicted", db, k, nil)
 		}
 		if e.Propagate != nil {
-			e.Propagate(db, [][][]byte{{[]byte("DEL"), k}})
+			// UNLINK under lazyfree-lazy-eviction (Redis's propagateExpire)
+			e.Propagate(db, [][][]byte{{e.Store.PropagatedDel(keyspace.LazyEviction), k}})
 		}
 	}
 	for i := 0; e.UsedMemory() > max; i++ {

@@ -118,7 +118,7 @@ func (e *Executor) markWatched(db int, key []byte) {
 // KeyExpired signals that key was deleted because its time passed: WATCH
 // counts it as a modification, an "expired" notification is emitted and,
 // while anything keeps propagated writes (the AOF, replicas), a DEL is
-// propagated. cur is the client whose command found it expired (nil: the
+// propagated (UNLINK under lazyfree-lazy-expire, as Redis). cur is the client whose command found it expired (nil: the
 // active expiry), for client tracking's NOLOOP and the order of its own
 // notifications. It is meant for
 // keyspace.Hooks.Expired (called under the key's shard lock).
@@ -147,7 +147,7 @@ func (e *Executor) KeyExpired(db int, key string, cur *command.Client, by *comma
 		if by != nil && by.CollectExpired {
 			by.Expired = append(by.Expired, command.ExpiredKey{DB: db, Key: []byte(key)})
 		} else {
-			e.Propagate(db, [][][]byte{{[]byte("DEL"), []byte(key)}})
+			e.Propagate(db, [][][]byte{{e.Store.PropagatedDel(keyspace.LazyExpire), []byte(key)}})
 		}
 	}
 }

@@ -573,6 +573,13 @@ func (s *ScriptCall) abandon() {
 			e.expiredEffects(s.Client, x.db, x.key)
 		}
 	}
+	for _, ef := range s.effects {
+		// so are the DELs of those keys (addExpired), which the rerun
+		// does not find again
+		if ef.expired && e.Propagate != nil {
+			e.Propagate(ef.db, [][][]byte{ef.cmd})
+		}
+	}
 	clear(p.pend)
 	clear(p.obs)
 	clear(p.acl) // the stopped attempt's denials are logged by the rerun

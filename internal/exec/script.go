@@ -8,6 +8,7 @@ import (
 
 	"github.com/crescent-db/crescent/internal/acl"
 	"github.com/crescent-db/crescent/internal/command"
+	"github.com/crescent-db/crescent/internal/keyspace"
 	"github.com/crescent-db/crescent/internal/mono"
 	"github.com/crescent-db/crescent/internal/resp"
 )
@@ -114,6 +115,9 @@ type effect struct {
 	db   int
 	cmd  [][]byte
 	skip uint8 // skipAOF, skipReplicas: targets redis.set_repl turned off
+	// expired: the DEL of a key the script found expired (addExpired):
+	// the key stays deleted when a partial-mode attempt stops (abandon)
+	expired bool
 }
 
 // The targets of an effect that redis.set_repl turned off.
@@ -304,7 +308,7 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	c := &s.ctx
 	*c = command.Ctx{Args: args, Spec: spec, W: w, Client: s.Client,
 		DB: e.Store.DBFor(s.Client.DB, s.Now, unsafe.Pointer(c)), Touched: e.clientTouch(s.Client), Notify: e.Notify, InScript: true,
-		OnError: e.errFn}
+		OnError: e.errFn, CollectExpired: true}
 	if spec.Has(command.FlagReadOnly) {
 		if p.on { // the counts wait for Commit too
 			c.DB = c.DB.HoldingHits()
@@ -323,6 +327,9 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 	}
 	start := e.clock.read()
 	spec.Handler(c)
+	if len(c.Expired) > 0 {
+		s.addExpired(c)
+	}
 	if c.Dirty > 0 && spec.Has(command.FlagResizes) {
 		remeasure(c)
 	}
@@ -348,10 +355,10 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 			}
 			if c.Propagate != nil {
 				for _, p := range c.Propagate {
-					s.effects = append(s.effects, effect{db, p, s.replSkip})
+					s.effects = append(s.effects, effect{db: db, cmd: p, skip: s.replSkip})
 				}
 			} else {
-				s.effects = append(s.effects, effect{db, copyArgs(args), s.replSkip})
+				s.effects = append(s.effects, effect{db: db, cmd: copyArgs(args), skip: s.replSkip})
 			}
 		}
 	}
@@ -363,9 +370,28 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		}
 		if s.propagate {
 			s.replSplit = true
-			s.effects = append(s.effects, effect{c.DB.Index(), copyArgs(args), s.replSkip | skipAOF})
+			s.effects = append(s.effects, effect{db: c.DB.Index(), cmd: copyArgs(args), skip: s.replSkip | skipAOF})
 		}
 	}
+}
+
+// addExpired records the DELs (UNLINKs under lazyfree-lazy-expire) of
+// the keys c's command found expired (Ctx.Expired) among the script's
+// effects, before the command's own: Redis 7.0 propagates them in the
+// script's MULTI/EXEC, to both targets whatever redis.set_repl says
+// (propagateExpire).
+func (s *ScriptCall) addExpired(c *command.Ctx) {
+	e := s.E
+	if !s.propagateKnown {
+		s.propagate = e.Propagate != nil && (e.Propagating == nil || e.Propagating())
+		s.propagateKnown = true
+	}
+	if s.propagate {
+		for _, x := range c.Expired {
+			s.effects = append(s.effects, effect{db: x.DB, cmd: [][]byte{e.Store.PropagatedDel(keyspace.LazyExpire), x.Key}, expired: true})
+		}
+	}
+	c.Expired = nil
 }
 
 // RejectWatcher is implemented by a reply writer that wants to know that

@@ -28,6 +28,18 @@ func (s *Store) SetLazyFree(classes uint32) { s.lazyOn.Store(classes) }
 // LazyOn reports whether lazy-free class c (a Lazy* bit) is on.
 func (s *Store) LazyOn(c uint32) bool { return s.lazyOn.Load()&c != 0 }
 
+// PropagatedDel is the command a deletion of lazy-free class c is
+// propagated as (to the AOF and the replicas): UNLINK when c is on, DEL
+// otherwise, as Redis 7.0 propagates an expired or evicted key
+// (propagateExpire) and rewrites EXPIRE/GETEX in the past, RESTORE of a
+// past time and SPOP of a whole set.
+func (s *Store) PropagatedDel(c uint32) []byte {
+	if s.LazyOn(c) {
+		return []byte("UNLINK")
+	}
+	return []byte("DEL")
+}
+
 // lazyFree hands the value of record p, leaving the keyspace by class c,
 // to Hooks.LazyFree when c is on. A string is a single allocation in
 // Redis, never freed in the background: only collections are handed on.

@@ -2,7 +2,6 @@ package keyspace
 
 import (
 	"math"
-	"sort"
 	"strconv"
 )
 
@@ -80,9 +79,52 @@ func ParseIntMember(b []byte) (int64, bool) {
 	return n, err == nil
 }
 
+// intPos finds n in the intset as Redis's intsetSearch does: the bounds
+// first, then a binary search; not found, the position is where n would
+// be inserted. On an intset loaded unsorted (LoadInts) it follows the
+// same probes as Redis, so the same members are missed.
 func (s *Set) intPos(n int64) (int, bool) {
-	i := sort.Search(len(s.ints), func(i int) bool { return s.ints[i] >= n })
-	return i, i < len(s.ints) && s.ints[i] == n
+	v := s.ints
+	if len(v) == 0 {
+		return 0, false
+	}
+	if n > v[len(v)-1] {
+		return len(v), false
+	}
+	if n < v[0] {
+		return 0, false
+	}
+	lo, hi := 0, len(v)-1
+	for lo <= hi {
+		mid := int(uint(lo+hi) >> 1)
+		switch c := v[mid]; {
+		case n > c:
+			lo = mid + 1
+		case n < c:
+			hi = mid - 1
+		default:
+			return mid, true
+		}
+	}
+	return lo, false
+}
+
+// LoadInts makes an empty set the intset vals (copied) of element width
+// width, in vals' order: a payload restored without deep validation,
+// unsorted or with repeats, kept as Redis 7.0 keeps it.
+func (s *Set) LoadInts(vals []int64, width int) {
+	s.ints = append([]int64(nil), vals...)
+	s.SetIntsetWidth(width)
+}
+
+// intWidth is the intset element width n needs (2, 4 or 8 bytes).
+func intWidth(n int64) uint8 {
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		return 8
+	} else if n < math.MinInt16 || n > math.MaxInt16 {
+		return 4
+	}
+	return 2
 }
 
 // Has reports whether m is a member.
@@ -100,13 +142,7 @@ func (s *Set) Has(m []byte) bool {
 }
 
 func (s *Set) widen(n int64) {
-	w := uint8(2)
-	if n < math.MinInt32 || n > math.MaxInt32 {
-		w = 8
-	} else if n < math.MinInt16 || n > math.MaxInt16 {
-		w = 4
-	}
-	if w > s.width {
+	if w := intWidth(n); w > s.width {
 		s.width = w
 	}
 }
@@ -132,12 +168,15 @@ func (s *Set) SetIntsetWidth(w int) {
 }
 
 func (s *Set) convert() {
-	s.members = make([]string, len(s.ints))
+	s.members = make([]string, 0, len(s.ints))
 	s.idx = make(map[string]int32, len(s.ints))
-	for i, n := range s.ints {
+	for _, n := range s.ints {
 		m := strconv.FormatInt(n, 10)
-		s.members[i] = m
-		s.idx[m] = int32(i)
+		if _, dup := s.idx[m]; dup {
+			continue // a repeat of an intset loaded as it was (LoadInts)
+		}
+		s.idx[m] = int32(len(s.members))
+		s.members = append(s.members, m)
 	}
 	s.ints = nil
 }
@@ -147,9 +186,18 @@ func (s *Set) convert() {
 func (s *Set) Add(m []byte, maxIntset int) bool {
 	if s.idx == nil {
 		if n, ok := ParseIntMember(m); ok {
-			i, found := s.intPos(n)
-			if found {
-				return false
+			var i int
+			if intWidth(n) > uint8(s.IntsetWidth()) {
+				// a wider encoding (Redis's intsetUpgradeAndAdd): n is
+				// beyond every member, first if negative, else last
+				if n >= 0 {
+					i = len(s.ints)
+				}
+			} else {
+				var found bool
+				if i, found = s.intPos(n); found {
+					return false
+				}
 			}
 			s.ints = append(s.ints, 0)
 			copy(s.ints[i+1:], s.ints[i:])

@@ -41,7 +41,7 @@ func (m *Manager) Load() error {
 			// the replayed commands count as changes since the last
 			// save, as in Redis (rdb_changes_since_last_save)
 			m.store.LockAll()
-			err = m.loadAOFHeld(mf)
+			err = m.loadAOFHeld(mf, nil)
 			m.store.UnlockAll()
 			if err != nil {
 				return err
@@ -270,39 +270,36 @@ var ErrNoAOF = errors.New("no append only file to load")
 // (LockAll): what the AOF buffers is written and fsynced, flush empties
 // the dataset, and the files the manifest on disk names are replayed (as
 // Redis does, also with appendonly no when the files exist). Without a
-// manifest it returns ErrNoAOF before emptying anything, and refuses while
-// a rewrite is replacing the files. Replayed commands are not counted as
-// changes since the last save (Redis resets its dirty counter).
+// manifest it returns ErrNoAOF before emptying anything. During a
+// background rewrite it loads too, as Redis 7.0 does: the manifest is read
+// and its files opened under m.mu, where the rewrite's end replaces the
+// manifest and deletes the older files, so the files loaded are the ones
+// that manifest names even if the rewrite ends meanwhile (both manifests
+// describe the same data); a file that cannot be opened fails it before
+// anything is emptied. Replayed commands are not counted as changes since
+// the last save (Redis resets its dirty counter).
 func (m *Manager) ReloadAOF(flush func()) error {
-	m.mu.Lock()
-	rewriting := m.rewrite
-	m.mu.Unlock()
-	if rewriting {
-		return errors.New("a background append only file rewrite is in progress")
-	}
 	if w := m.aofw.Load(); w != nil {
 		if err := w.Flush(); err != nil {
 			return fmt.Errorf("writing the AOF: %w", err)
 		}
 	}
-	data, err := os.ReadFile(filepath.Join(m.aofDir(), aof.ManifestName(m.aofPrefix())))
-	if errors.Is(err, os.ErrNotExist) {
-		return ErrNoAOF
-	}
+	mf, opened, err := m.openAOFFiles()
 	if err != nil {
 		return err
 	}
-	mf, err := aof.ParseManifest(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", aof.ManifestName(m.aofPrefix()), err)
-	}
+	defer func() {
+		for _, f := range opened {
+			f.Close()
+		}
+	}()
 	if flush != nil {
 		flush()
 	}
 	m.loadedKeys, m.loadedExpired = 0, 0
 	m.loading.Store(true)
 	defer m.loading.Store(false)
-	err = m.loadAOFHeld(mf)
+	err = m.loadAOFHeld(mf, opened)
 	m.mu.Lock()
 	m.dirtyAtSave = m.exec.Dirty.Load()
 	m.mu.Unlock()
@@ -314,10 +311,45 @@ func (m *Manager) ReloadAOF(flush func()) error {
 	return nil
 }
 
+// openAOFFiles reads the manifest on disk and opens the files it names,
+// under m.mu (see ReloadAOF).
+func (m *Manager) openAOFFiles() (*aof.Manifest, map[string]*os.File, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	data, err := os.ReadFile(filepath.Join(m.aofDir(), aof.ManifestName(m.aofPrefix())))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, ErrNoAOF
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	mf, err := aof.ParseManifest(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", aof.ManifestName(m.aofPrefix()), err)
+	}
+	files := mf.Incrs
+	if mf.Base != nil {
+		files = append([]aof.FileInfo{*mf.Base}, files...)
+	}
+	opened := make(map[string]*os.File, len(files))
+	for _, fi := range files {
+		f, err := os.Open(filepath.Join(m.aofDir(), fi.Name))
+		if err != nil {
+			for _, f := range opened {
+				f.Close()
+			}
+			return nil, nil, fmt.Errorf("the AOF file %s doesn't exist: %w", fi.Name, err)
+		}
+		opened[fi.Name] = f
+	}
+	return mf, opened, nil
+}
+
 // loadAOFHeld replays the manifest's files, for a caller holding the
 // whole keyspace: the base, then each incremental file. Commands run as
-// Redis's loading client runs them (exec.Replay).
-func (m *Manager) loadAOFHeld(mf *aof.Manifest) error {
+// Redis's loading client runs them (exec.Replay). opened holds the files
+// already open by name (nil: each is opened here).
+func (m *Manager) loadAOFHeld(mf *aof.Manifest, opened map[string]*os.File) error {
 	m.store.SetReplaying(true) // no key expires while the file replays
 	defer m.store.SetReplaying(false)
 	var files []aof.FileInfo
@@ -331,20 +363,24 @@ func (m *Manager) loadAOFHeld(mf *aof.Manifest) error {
 	w := resp.NewWriter()
 	for i, fi := range files {
 		last := i == len(files)-1
-		if err := m.loadAOFFile(fi, last, cl, w); err != nil {
+		if err := m.loadAOFFile(fi, opened[fi.Name], last, cl, w); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (m *Manager) loadAOFFile(fi aof.FileInfo, last bool, cl *command.Client, w *resp.Writer) error {
+// loadAOFFile replays one file of the AOF, f when it is open already
+// (closed here either way).
+func (m *Manager) loadAOFFile(fi aof.FileInfo, f *os.File, last bool, cl *command.Client, w *resp.Writer) error {
 	path := filepath.Join(m.aofDir(), fi.Name)
-	f, err := os.Open(path)
-	if err != nil {
-		// every file the manifest names must exist, the last incremental
-		// one too (Redis: "Unable to obtain the AOF file ... length")
-		return fmt.Errorf("the AOF file %s doesn't exist: %w", fi.Name, err)
+	if f == nil {
+		var err error
+		if f, err = os.Open(path); err != nil {
+			// every file the manifest names must exist, the last incremental
+			// one too (Redis: "Unable to obtain the AOF file ... length")
+			return fmt.Errorf("the AOF file %s doesn't exist: %w", fi.Name, err)
+		}
 	}
 	defer f.Close()
 	start := time.Now()
@@ -399,6 +435,10 @@ func (m *Manager) loadAOFFile(fi aof.FileInfo, last bool, cl *command.Client, w 
 		case strings.EqualFold(string(args[0]), "exec") && inMulti:
 			for _, q := range queue {
 				m.exec.Replay(cl, q, w, true)
+				if b := w.Buf; len(b) > 0 && b[0] == '-' {
+					m.unexpectedError(false, q, b)
+				}
+				w.Reset()
 			}
 			inMulti = false
 			w.Reset()
@@ -412,6 +452,9 @@ func (m *Manager) loadAOFFile(fi aof.FileInfo, last bool, cl *command.Client, w 
 			continue
 		}
 		m.exec.Replay(cl, args, w, false)
+		if b := w.Buf; len(b) > 0 && b[0] == '-' {
+			m.unexpectedError(false, args, b)
+		}
 		w.Reset()
 		n++
 	}

@@ -62,6 +62,12 @@ type Manager struct {
 	bgsave           bool
 	bgKill           *atomic.Bool // the running BGSAVE's kill switch (KillBgsave); nil: none
 	rewrite          bool
+	rwKill           *atomic.Bool  // the running background rewrite's kill switch (StopAOF); nil: none
+	rwSeq            int           // background rewrites started (their temporary files' names)
+	rwDone           chan struct{} // closed when the running background rewrite ends
+	rwCut            chan struct{} // closed when the last background rewrite took its cut (or failed before)
+	rwStartIncr      string        // the incr file of a background rewrite turning the AOF on (no manifest names it yet)
+	rwDying          chan struct{} // a killed rewrite still ending (closed when it has): no snapshot starts meanwhile
 	bgsaveScheduled  bool
 	rewriteScheduled bool
 	lastSave         int64 // Unix s
@@ -92,6 +98,8 @@ type Manager struct {
 	// replicas are attached, so that propagation feeds them.
 	repl   replication
 	replOn atomic.Bool
+	// diskWarnAt: when masterDiskError last warned (Unix ms)
+	diskWarnAt atomic.Int64
 	// link is the replica side (replica.go): the link to the master, nil
 	// on a master; linkMu orders REPLICAOF changes; applyMu is held while
 	// a master's command (a whole transaction) is applied and counted.
@@ -169,6 +177,7 @@ func (m *Manager) aofPrefix() string {
 func (m *Manager) Start() error {
 	m.exec.Propagate = m.propagate
 	m.exec.PropagateTargets = m.propagateTargets
+	m.exec.MasterDiskError = m.masterDiskError
 	m.exec.Propagating = func() bool { return m.aofw.Load() != nil || m.replOn.Load() }
 	m.exec.Wrote = m.wrote
 	m.cfg.OnChange("appendfsync", func(v string) {
@@ -304,6 +313,9 @@ func (m *Manager) snapshot(out *bufio.Writer, format snapFormat, aofBase, held b
 		saveLFU = true
 	}
 	visit := func(sh int) {
+		if kill != nil && kill.Load() {
+			return // killed: the remaining shards are passed over
+		}
 		per := make([][]byte, ndb)
 		var n []int64
 		if counts != nil {
@@ -649,6 +661,28 @@ func (m *Manager) bgSaveRDB(kill *atomic.Bool, atCut func() error) error {
 	return m.savedRDB(start, dirty, false, true, err)
 }
 
+// dropStartIncrLocked removes the incr file of a rewrite that was turning
+// the AOF on and was killed: no manifest names it. Requires m.mu.
+func (m *Manager) dropStartIncrLocked() {
+	if m.rwStartIncr != "" && m.rwKill == nil && m.rwDying != nil {
+		os.Remove(filepath.Join(m.aofDir(), m.rwStartIncr))
+		m.rwStartIncr = ""
+	}
+}
+
+// awaitDyingLocked waits, with m.mu released meanwhile, for a rewrite
+// StopAOF killed to end: its snapshot still holds the keyspace's snapshot
+// slot for the moment it takes to stop. Requires m.mu; for callers that
+// hold no keyspace lock (that rewrite may need one to end).
+func (m *Manager) awaitDyingLocked() {
+	for m.rwDying != nil {
+		d := m.rwDying
+		m.mu.Unlock()
+		<-d
+		m.mu.Lock()
+	}
+}
+
 // KillBgsave stops a running BGSAVE, as Redis 7.0's FLUSHALL kills its
 // RDB child (killRDBChild): its file is not renamed to dump.rdb, so what
 // FLUSHALL saves next (with save points) or the older dump.rdb stays.
@@ -737,6 +771,7 @@ func (m *Manager) SaveHeld(pending int64) error {
 // running meanwhile).
 func (m *Manager) Save() error {
 	m.mu.Lock()
+	m.awaitDyingLocked()
 	if m.bgsave || m.rewrite {
 		m.mu.Unlock()
 		return errors.New(ErrBgsaveInProgress)
@@ -755,6 +790,9 @@ func (m *Manager) Save() error {
 // started by the cron afterwards, as Redis 7.0 forks no child in EXEC.
 func (m *Manager) BGSave(schedule, inExec bool) (string, string) {
 	m.mu.Lock()
+	if !inExec {
+		m.awaitDyingLocked()
+	}
 	if m.bgsave {
 		m.mu.Unlock()
 		return "", ErrBgsaveInProgress
@@ -952,13 +990,39 @@ func (m *Manager) rewriteLocked(sync bool) error {
 	preamble := m.cfg.Bool("aof-use-rdb-preamble")
 	base := aof.FileInfo{Name: aof.BaseName(prefix, baseSeq, preamble), Seq: baseSeq, Type: aof.TypeBase}
 	var oldFile aof.File
+	var kill *atomic.Bool // a background rewrite's (StopAOF kills it)
+	var done chan struct{}
+	cutDone := func() {}
+	if !sync {
+		kill, done = new(atomic.Bool), make(chan struct{})
+		m.rwKill = kill
+		m.rwSeq++
+		cut := make(chan struct{})
+		closed := new(atomic.Bool)
+		cutDone = func() {
+			if closed.CompareAndSwap(false, true) {
+				close(cut)
+			}
+		}
+		m.rwCut = cut
+		if starting && newIncr != nil {
+			m.rwStartIncr = newIncr.Name
+		}
+	}
 	atCut := func() error {
+		defer cutDone() // after m.mu is released (deferred below)
 		if newFile == nil {
 			return nil
 		}
 		if !sync {
 			m.mu.Lock()
 			defer m.mu.Unlock()
+			if kill.Load() {
+				// killed before its cut: the new incr file was never named
+				newFile.Close()
+				os.Remove(filepath.Join(dir, newIncr.Name))
+				return errKilled
+			}
 		}
 		if w != nil {
 			// what is buffered belongs to the old incr file: if it cannot
@@ -995,13 +1059,36 @@ func (m *Manager) rewriteLocked(sync bool) error {
 	if !preamble {
 		format = formatAOF
 	}
+	tmpName := fmt.Sprintf("temp-rewriteaof-bg-%d.aof", os.Getpid())
+	if !sync {
+		// its own name: a killed rewrite may still be ending as the next
+		// one starts (Redis's are named by their child's pid)
+		tmpName = fmt.Sprintf("temp-rewriteaof-bg-%d-%d.aof", os.Getpid(), m.rwSeq)
+	}
 	run := func() error {
-		_, size, err := m.writeFileSnapshot(filepath.Join(dir, base.Name), fmt.Sprintf("temp-rewriteaof-bg-%d.aof", os.Getpid()), format, true, atCut)
+		_, size, _, err := m.writeSnapshotFile(filepath.Join(dir, base.Name), tmpName, format, true, false, false, atCut, kill)
+		cutDone() // failed before its cut
 		if oldFile != nil {
 			oldFile.Close()
 		}
 		if !sync {
 			m.mu.Lock()
+			if kill.Load() {
+				// StopAOF killed it (and told INFO): nothing of it stays,
+				// not even a base renamed just before the kill, which no
+				// manifest names
+				if err == nil {
+					os.Remove(filepath.Join(dir, base.Name))
+				}
+				if m.rwDying == done {
+					m.rwDying = nil
+				}
+				close(done)
+				m.mu.Unlock()
+				return errKilled
+			}
+			m.rwKill, m.rwDone, m.rwStartIncr = nil, nil, ""
+			close(done)
 		}
 		defer func() {
 			m.rewrite = false
@@ -1058,6 +1145,7 @@ func (m *Manager) rewriteLocked(sync bool) error {
 	if sync {
 		return run()
 	}
+	m.rwDone = done
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -1100,6 +1188,9 @@ func (m *Manager) deleteOldFiles(old, cur *aof.Manifest) {
 func (m *Manager) BGRewriteAOF(inExec bool) (string, string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if !inExec {
+		m.awaitDyingLocked()
+	}
 	if m.rewrite {
 		return "", ErrRewriteInProgress
 	}
@@ -1109,6 +1200,14 @@ func (m *Manager) BGRewriteAOF(inExec bool) (string, string) {
 	}
 	if err := m.startRewriteLocked(); err != nil {
 		return "", "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
+	}
+	// the snapshot's cut is taken before BGREWRITEAOF answers, as Redis
+	// forks in the command: the commands that follow are not in the base
+	// (a DEBUG LOADAOF right after does not change what it holds)
+	if cut := m.rwCut; cut != nil {
+		m.mu.Unlock()
+		<-cut
+		m.mu.Lock()
 	}
 	return "Background append only file rewriting started", ""
 }
@@ -1132,7 +1231,7 @@ func (m *Manager) StartAOF() error {
 	if m.aofw.Load() != nil || m.rewrite {
 		return nil
 	}
-	if m.bgsave {
+	if m.bgsave || m.rwDying != nil {
 		m.rewriteScheduled = true
 		return nil
 	}
@@ -1140,18 +1239,30 @@ func (m *Manager) StartAOF() error {
 }
 
 // StopAOF turns the AOF off (CONFIG SET appendonly no), dropping a
-// scheduled rewrite as Redis's stopAppendOnly does.
+// scheduled rewrite and killing a running one as Redis's stopAppendOnly
+// does.
 func (m *Manager) StopAOF() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.aofOn = false
 	m.rewriteScheduled = false
+	if m.rewrite && m.rwKill != nil {
+		// as Redis's stopAppendOnly (killAppendOnlyChild): the rewrite
+		// stops at its next shard or write, its files are removed, its
+		// status is not changed; the next snapshot waits for its end
+		m.log.Info("Killing running AOF rewrite child")
+		m.rwKill.Store(true)
+		m.rwDying, m.rwKill, m.rwDone = m.rwDone, nil, nil
+		m.rewrite = false
+	}
 	w := m.aofw.Swap(nil)
 	if w == nil {
+		m.dropStartIncrLocked()
 		return nil
 	}
 	m.aofStart = w.End()
 	err := w.Close()
+	m.dropStartIncrLocked()
 	m.setDiskError() // an AOF error no longer refuses writes
 	return err
 }
@@ -1207,7 +1318,7 @@ func (m *Manager) aofHooks() aof.Hooks {
 func (m *Manager) Cron() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.bgsave || m.rewrite {
+	if m.bgsave || m.rewrite || m.rwDying != nil {
 		return
 	}
 	if m.rewriteScheduled {

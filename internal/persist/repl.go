@@ -175,6 +175,25 @@ func (m *Manager) feedReplicas(db int, cmds [][][]byte) {
 	rp.mu.Unlock()
 }
 
+// ReplicateRaw is DEBUG REPLICATE: cmd goes down the replication stream
+// (the backlog and the replicas) as it is, neither run nor written to the
+// AOF, with no SELECT before it and none counted if it is one, as Redis's
+// replicationFeedSlaves with the stream's own database (slaveseldb). A
+// replica passes only its master's stream on: there it does nothing. A
+// WAIT of cl's that follows waits for it, as for cl's writes.
+func (m *Manager) ReplicateRaw(cl *command.Client, cmd [][]byte) {
+	if !m.replOn.Load() || m.link.Load() != nil {
+		return
+	}
+	rp := &m.repl
+	rp.mu.Lock()
+	m.appendStreamLocked(aof.AppendCommand(nil, cmd))
+	rp.mu.Unlock()
+	if cl != nil {
+		cl.ReplOffset.Store(rp.offset.Load())
+	}
+}
+
 // feedRaw appends one command that selects no database (PING, REPLCONF
 // GETACK) to the stream.
 func (m *Manager) feedRaw(args ...string) {
@@ -265,7 +284,7 @@ func (m *Manager) dropReplica(r *replica) {
 func (m *Manager) acquireSnapshot(cl *command.Client) error {
 	for {
 		m.mu.Lock()
-		if !m.bgsave && !m.rewrite {
+		if !m.bgsave && !m.rewrite && m.rwDying == nil {
 			m.bgsave = true
 			m.bgsaveStart = time.Now()
 			m.mu.Unlock()

@@ -787,7 +787,7 @@ func (m *Manager) applyStream(l *masterLink, conn net.Conn, br *bufio.Reader, ti
 			cl.LastTime.Store(now.UnixMilli()) // CLIENT LIST idle=
 			m.exec.Execute(cl, args, w)
 			if b := w.Buf; len(b) > 0 && b[0] == '-' {
-				m.log.Warn("command from master failed", "cmd", string(args[0]), "reply", strings.TrimSpace(string(b)))
+				m.unexpectedError(true, args, b)
 			}
 			w.Reset()
 		}
@@ -815,6 +815,67 @@ func (m *Manager) applyStream(l *masterLink, conn net.Conn, br *bufio.Reader, ti
 			return errLinkStopped
 		default:
 		}
+	}
+}
+
+// unexpectedError is Redis 7.0's afterErrorReply for an error answered
+// to the master's stream (master) or to the AOF being loaded (the AOF's
+// loading client, whose errors count in errorstats here; a master's were
+// counted by Execute): a CRITICAL line in the log (a replica adds the
+// backlog's last bytes), unexpected_error_replies counted, and a panic
+// under propagation-error-behavior panic, or panic-on-replicas for a
+// read-only replica: the data has diverged from what it should be.
+func (m *Manager) unexpectedError(master bool, args [][]byte, reply []byte) {
+	full := strings.TrimRight(string(reply[1:]), "\r\n")
+	msg := strings.TrimPrefix(full, "ERR ") // Redis logs the message, not its default code
+	if len(msg) > 4096 {
+		msg = msg[:4096]
+	}
+	name := "<unknown>" // Redis's lastcmd->fullname
+	if spec, _ := m.exec.Lookup(args); spec != nil {
+		name = spec.Name
+	}
+	from, to := "server", "AOF-loading-client"
+	if master {
+		from, to = "replica", "master"
+	}
+	m.log.Warn(fmt.Sprintf("== CRITICAL == This %s is sending an error to its %s: '%s' after processing the command '%s'", from, to, msg, name))
+	if master {
+		rp := &m.repl
+		rp.mu.Lock()
+		if b := rp.backlog; b != nil && b.histlen > 0 {
+			tail := b.since(b.end - int64(min(b.histlen, 256)) + 1)
+			m.log.Warn(fmt.Sprintf("Latest backlog is: %q", tail))
+		}
+		rp.mu.Unlock()
+	} else {
+		m.exec.CountError(full)
+	}
+	m.exec.UnexpectedErrorReplies.Add(1)
+	behavior := m.cfg.Get("propagation-error-behavior")
+	panics := behavior == "panic" // the AOF's loading client
+	if master {
+		panics = (panics || behavior == "panic-on-replicas") && m.cfg.Bool("replica-read-only")
+	}
+	if panics {
+		// the panic's message reaches the log (or stderr) as Redis's
+		// "Guru Meditation" line does
+		panic(fmt.Sprintf("This %s panicked sending an error to its %s after processing the command '%s'", from, to, name))
+	}
+}
+
+// masterDiskError is Executor.MasterDiskError: as Redis 7.0's
+// processCommand for its master's commands while writes are refused for
+// a disk error, a write panics unless replica-ignore-disk-write-errors is
+// yes (the replica would go on without persisting what it applies); else,
+// and for PING, a warning at most every 10 s.
+func (m *Manager) masterDiskError(ping bool) {
+	if !ping && !m.cfg.Bool("replica-ignore-disk-write-errors") {
+		panic("Replica was unable to write command to disk.") // logged as unexpectedError's
+	}
+	now := time.Now().UnixMilli()
+	if last := m.diskWarnAt.Load(); now > last+10_000 && m.diskWarnAt.CompareAndSwap(last, now) {
+		m.log.Warn("Replica is applying a command even though it is unable to write to disk.")
 	}
 }
 

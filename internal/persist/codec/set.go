@@ -43,9 +43,22 @@ func (c setCodec) Load(d *rdb.Decoder, t byte) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		vals, width, err := listpack.IntsetDecode(blob)
+		decode := listpack.IntsetDecode
+		if d.Shallow {
+			decode = listpack.IntsetDecodeShallow
+		}
+		vals, width, err := decode(blob)
 		if err != nil {
 			return nil, d.Corrupt("intset: %v", err)
+		}
+		if d.Shallow && len(vals) <= maxIntset {
+			// as Redis without deep validation: kept in its order,
+			// unsorted or repeated (SISMEMBER's search then misses some)
+			s.LoadInts(vals, width)
+			if s.Len() == 0 {
+				return nil, rdb.ErrEmptyKey
+			}
+			return s, nil
 		}
 		var buf []byte
 		for _, x := range vals {

@@ -48,7 +48,14 @@ func IntsetBuild(vals []int64, width int) []byte {
 
 // IntsetDecode returns the values of intset p and its element width. It
 // checks the values are sorted and distinct, as Redis does.
-func IntsetDecode(p []byte) ([]int64, int, error) {
+func IntsetDecode(p []byte) ([]int64, int, error) { return intsetDecode(p, true) }
+
+// IntsetDecodeShallow is IntsetDecode without the order check, as Redis
+// 7.0's intsetValidateIntegrity without deep validation: the values come
+// back in the payload's order, unsorted or repeated as they are.
+func IntsetDecodeShallow(p []byte) ([]int64, int, error) { return intsetDecode(p, false) }
+
+func intsetDecode(p []byte, deep bool) ([]int64, int, error) {
 	if len(p) < 8 {
 		return nil, 0, corrupt("intset too short")
 	}
@@ -71,7 +78,7 @@ func IntsetDecode(p []byte) ([]int64, int, error) {
 		default:
 			out[i] = int64(binary.LittleEndian.Uint64(d[8*i:]))
 		}
-		if i > 0 && out[i] <= out[i-1] {
+		if deep && i > 0 && out[i] <= out[i-1] {
 			return nil, 0, corrupt("intset not sorted or has duplicates")
 		}
 	}
