@@ -201,3 +201,30 @@ func TestClusterLastSlotLost(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterSlotLostClientFlags: a client unsubscribed from its last
+// shard channel by a slot its node stops serving leaves subscribed mode
+// at once in CLIENT LIST and CLIENT LIST TYPE pubsub (Redis 7.0: flags=N),
+// not at its next command.
+func TestClusterSlotLostClientFlags(t *testing.T) {
+	n := newClNode(t)
+	ctl, sub := dialRaw(t, n.addr), dialRaw(t, n.addr)
+	clusterChange(t, ctl, "-ERR Slot 0 is already busy\r\n", "CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+	id := strings.TrimSpace(strings.TrimPrefix(sub.mustDo("CLIENT", "ID"), ":"))
+	if rep := sub.mustDo("SSUBSCRIBE", "k3"); rep != "*3\r\n$10\r\nssubscribe\r\n$2\r\nk3\r\n:1\r\n" {
+		t.Fatalf("SSUBSCRIBE: %q", rep)
+	}
+	if rep := ctl.mustDo("CLIENT", "LIST", "ID", id); !strings.Contains(rep, " flags=P ") {
+		t.Fatalf("CLIENT LIST subscribed: %q", rep)
+	}
+	clusterChange(t, ctl, "-ERR Slot 4576 is already unassigned\r\n", "CLUSTER", "DELSLOTS", "4576")
+	if rep := sub.read(10 * time.Second); rep != "*3\r\n$12\r\nsunsubscribe\r\n$2\r\nk3\r\n:0\r\n" {
+		t.Fatalf("push: %q", rep)
+	}
+	if rep := ctl.mustDo("CLIENT", "LIST", "ID", id); !strings.Contains(rep, " flags=N ") {
+		t.Fatalf("CLIENT LIST after the slot loss: %q", rep)
+	}
+	if rep := ctl.mustDo("CLIENT", "LIST", "TYPE", "pubsub"); rep != "$0\r\n\r\n" {
+		t.Fatalf("CLIENT LIST TYPE pubsub: %q", rep)
+	}
+}
