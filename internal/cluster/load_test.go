@@ -9,6 +9,7 @@ package cluster
 // started outside the test, and no test asserts on them.
 
 import (
+	"github.com/hashicorp/raft"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -144,5 +145,55 @@ func TestMeasureFailDetection(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		t.Logf("div %d nt %v leader %v: flagged after %v", raftDivisor, nt, leader, time.Since(t0))
+	}
+}
+
+// TestFailClockOfOldLeader: a node that wins the election replacing the
+// leader it followed starts its failure clock for that leader at its last
+// contact with it (so the flag comes node-timeout after the leader went
+// silent, not node-timeout after the election), and only when a
+// heartbeat to it fails; another peer's clock starts at its failure.
+func TestFailClockOfOldLeader(t *testing.T) {
+	a, b := startLocal(t), startLocal(t)
+	if err := a.Meet("127.0.0.1", b.Port(), b.cfg.BusPort); err != nil {
+		t.Fatal(err)
+	}
+	var n *Local // the follower: its LastContact is the leader's
+	waitFor(t, "a follower in touch", func() bool {
+		for _, o := range []*Local{a, b} {
+			if r := o.currentRaft(); r != nil && r.State() == raft.Follower && !r.LastContact().IsZero() {
+				n = o
+				return true
+			}
+		}
+		return false
+	})
+	const old, other = "oooooooooooooooooooooooooooooooooooooooo", "pppppppppppppppppppppppppppppppppppppppp"
+	since := func(id string) (time.Time, bool) {
+		n.failMu.Lock()
+		defer n.failMu.Unlock()
+		s, ok := n.failSince[id]
+		return s, ok
+	}
+	for _, o := range []raft.Observation{
+		{Data: raft.LeaderObservation{LeaderID: old}},
+		{Data: raft.LeaderObservation{}}, // the election
+		{Data: raft.LeaderObservation{LeaderID: raft.ServerID(n.ID())}},
+		{Data: raft.FailedHeartbeatObservation{PeerID: other}},
+		{Data: raft.FailedHeartbeatObservation{PeerID: old}},
+	} {
+		n.obs <- o
+	}
+	waitFor(t, "both failing", func() bool {
+		_, a := since(old)
+		_, b := since(other)
+		return a && b
+	})
+	// the old leader's clock started at the election (its last contact),
+	// before the other peer's failure, itself before the old leader's
+	s1, _ := since(old)
+	s2, _ := since(other)
+	if !s1.Before(s2) {
+		t.Fatalf("old leader failing since %v, not before the other peer's failure at %v", s1, s2)
 	}
 }

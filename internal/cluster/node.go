@@ -1179,7 +1179,7 @@ func (n *Local) observe() {
 				case id == "" && leader != "" && leader != n.ID():
 					// an election: the last leader silent since the last
 					// contact (a follower's LastContact is its leader's)
-					if r := n.currentRaft(); r != nil {
+					if r := n.currentRaft(); r != nil && !r.LastContact().IsZero() {
 						n.silentID, n.silentSince = leader, r.LastContact()
 					}
 				case id != n.ID():
