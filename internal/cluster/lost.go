@@ -29,6 +29,9 @@ type lostState struct {
 	mu   sync.Mutex
 	base *View // nil: none yet (the next view becomes it)
 	fn   func(LostSlots)
+	// replicaOf: the master this node lost its last slot to, to replicate
+	// (lastSlotTakenBy; "" none)
+	replicaOf string
 }
 
 // SetOnLost sets what the server does when this node's shard loses slots
@@ -54,9 +57,54 @@ func (n *Local) checkLost(v *View) {
 	if base == nil || n.lost.fn == nil || n.unsettled.Load() {
 		return
 	}
-	if l := lostSlots(base, v); len(l.Channels) > 0 || len(l.Keys) > 0 {
+	l := lostSlots(base, v)
+	if len(l.Channels) > 0 || len(l.Keys) > 0 {
 		n.lost.fn(l)
 	}
+	if t := lastSlotTakenBy(l, v, !n.noMigrate.Load()); t != "" {
+		n.lost.replicaOf = t // follow proposes it
+	}
+}
+
+// takeReplicaOf returns (and forgets) the master this node should become
+// a replica of, having lost its last slot to it ("" none).
+func (n *Local) takeReplicaOf() string {
+	n.lost.mu.Lock()
+	defer n.lost.mu.Unlock()
+	t := n.lost.replicaOf
+	n.lost.replicaOf = ""
+	return t
+}
+
+// lastSlotTakenBy is Redis 7.0's clusterUpdateSlotsConfigWith ending
+// ("Configuration change detected. Reconfiguring myself as a replica of
+// ..."): a master that another master took slots from (l.Keys) and that
+// is left without slots becomes that master's replica (the owner of the
+// last slot taken, as Redis's last sender), with
+// cluster-allow-replica-migration (allow), or when the new owner serves
+// only the slots it took from this node. It returns the new master's id
+// ("" none).
+func lastSlotTakenBy(l LostSlots, cur *View, allow bool) string {
+	me := cur.Myself
+	if len(l.Keys) == 0 || me == nil || me.Master != "" || cur.State.ownsSlots(me.ID) {
+		return ""
+	}
+	t := cur.owner[l.Keys[len(l.Keys)-1]]
+	if t == nil || t.Master != "" {
+		return ""
+	}
+	if !allow {
+		taken := 0
+		for _, s := range l.Keys {
+			if o := cur.owner[s]; o != nil && o.ID == t.ID {
+				taken++
+			}
+		}
+		if taken != len(cur.State.SlotsOf(t.ID)) {
+			return ""
+		}
+	}
+	return t.ID
 }
 
 // lostSlots is what this node's shard lost from view old to view cur.

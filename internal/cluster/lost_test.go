@@ -64,3 +64,48 @@ func TestLostSlots(t *testing.T) {
 		})
 	}
 }
+
+// TestLastSlotTakenBy: a master another master takes its last slot from
+// becomes that master's replica (Redis 7.0's clusterUpdateSlotsConfigWith),
+// with cluster-allow-replica-migration or when the new owner serves only
+// the slots it took from it.
+func TestLastSlotTakenBy(t *testing.T) {
+	// A owns 0-2, D owns 3, E (a master) owns nothing
+	base := func() *State {
+		s := NewState()
+		for _, id := range []string{idA, idD, idE} {
+			s.Apply(&Op{Kind: OpAddNode, Info: &NodeInfo{ID: id, IP: "127.0.0.1", Port: int(id[0])}})
+		}
+		s.Apply(&Op{Kind: OpAddSlots, Node: idA, Slots: []int{0, 1, 2}})
+		s.Apply(&Op{Kind: OpAddSlots, Node: idD, Slots: []int{3}})
+		return s
+	}
+	for _, tc := range []struct {
+		name  string
+		ops   []Op
+		allow bool
+		id    string // the node looking
+		want  string
+	}{
+		{"last slot to A", []Op{{Kind: OpSetNode, Slot: 3, Target: idA}}, true, idD, idA},
+		{"last slot to A, no migration allowed", []Op{{Kind: OpSetNode, Slot: 3, Target: idA}}, false, idD, ""},
+		{"last slot to an empty E, no migration allowed", []Op{{Kind: OpSetNode, Slot: 3, Target: idE}}, false, idD, idE},
+		{"a slot left", []Op{{Kind: OpSetNode, Slot: 1, Target: idD}}, true, idA, ""},
+		{"the taker", []Op{{Kind: OpSetNode, Slot: 3, Target: idA}}, true, idA, ""},
+		{"DELSLOTS of the last slot", []Op{{Kind: OpDelSlots, Slots: []int{3}}}, true, idD, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := base()
+			old := s.clone()
+			for _, op := range tc.ops {
+				if rep := s.Apply(&op); rep != "" {
+					t.Fatal(rep)
+				}
+			}
+			cur := NewView(s.clone(), tc.id)
+			if got := lastSlotTakenBy(lostSlots(NewView(old, tc.id), cur), cur, tc.allow); got != tc.want {
+				t.Errorf("%q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -80,9 +80,15 @@ type Local struct {
 	// peers the raft leader failed to reach, since (failure detection)
 	failMu    sync.Mutex
 	failSince map[string]time.Time
-	stop      chan struct{}
-	wg        sync.WaitGroup
-	hlog      hclog.Logger
+	// silentSince: the raft leader this node followed last and the last
+	// time it heard from it, kept from the election that replaced it
+	// (observe): if this node wins, its failure clock for that node starts
+	// there, not at its first failed heartbeat
+	silentID    string
+	silentSince time.Time
+	stop        chan struct{}
+	wg          sync.WaitGroup
+	hlog        hclog.Logger
 
 	// replication (replicas and failover: replication.go)
 	replMu   sync.Mutex
@@ -264,6 +270,17 @@ func (n *Local) heartbeat() time.Duration {
 	return min(max(n.cfg.NodeTimeout/10, 50*time.Millisecond), 2*time.Second)
 }
 
+// raftDivisor divides cluster-node-timeout into raft's heartbeat, election
+// and leader lease timeouts (see raftTimeouts).
+var raftDivisor = 3
+
+// raftTimeouts gives raft's heartbeat, election and leader lease timeouts:
+// node-timeout/raftDivisor each (50 ms..2 s).
+func (n *Local) raftTimeouts() (hb, election, lease time.Duration) {
+	d := min(max(n.cfg.NodeTimeout/time.Duration(raftDivisor), 50*time.Millisecond), 2*time.Second)
+	return d, d, d
+}
+
 // startRaft starts raft on the bus; wipe first deletes the raft state and
 // starts empty, to join a group (no bootstrap).
 func (n *Local) startRaft(wipe bool) error {
@@ -291,10 +308,8 @@ func (n *Local) startRaft(wipe bool) error {
 		Stream: layer, MaxPool: 3, Timeout: 2 * time.Second, Logger: n.hlog})}
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(n.ID())
-	hb := n.heartbeat()
-	rc.HeartbeatTimeout, rc.ElectionTimeout = hb, hb
-	rc.LeaderLeaseTimeout = hb
-	rc.CommitTimeout = min(hb/4, 50*time.Millisecond)
+	rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = n.raftTimeouts()
+	rc.CommitTimeout = min(n.heartbeat()/4, 50*time.Millisecond)
 	rc.SnapshotThreshold = 1024
 	rc.Logger = n.hlog
 	f := &fsm{n: n, st: NewState()}
@@ -1140,6 +1155,7 @@ func (n *Local) waitJoined(deadline time.Time) {
 // observations), for checkFailures.
 func (n *Local) observe() {
 	defer n.wg.Done()
+	leader := "" // the leader of the last LeaderObservation
 	for {
 		select {
 		case <-n.stop:
@@ -1149,12 +1165,27 @@ func (n *Local) observe() {
 			switch d := o.Data.(type) {
 			case raft.FailedHeartbeatObservation:
 				if _, ok := n.failSince[string(d.PeerID)]; !ok {
-					n.failSince[string(d.PeerID)] = time.Now()
+					since := time.Now()
+					if string(d.PeerID) == n.silentID && n.silentSince.Before(since) {
+						since = n.silentSince
+					}
+					n.failSince[string(d.PeerID)] = since
 				}
 			case raft.ResumedHeartbeatObservation:
 				delete(n.failSince, string(d.PeerID))
 			case raft.LeaderObservation: // a new term: start over
 				clear(n.failSince)
+				switch id := string(d.LeaderID); {
+				case id == "" && leader != "" && leader != n.ID():
+					// an election: the last leader silent since the last
+					// contact (a follower's LastContact is its leader's)
+					if r := n.currentRaft(); r != nil && !r.LastContact().IsZero() {
+						n.silentID, n.silentSince = leader, r.LastContact()
+					}
+				case id != n.ID():
+					n.silentID = ""
+				}
+				leader = string(d.LeaderID)
 			}
 			n.failMu.Unlock()
 		}

@@ -254,7 +254,7 @@ func (h *Handlers) clientSetInfo(c *command.Ctx) {
 // for cl itself, from its serving goroutine (its argv-mem, and it sees its
 // own batch's replies and query buffer); nil otherwise.
 func (h *Handlers) clientInfoLine(cl, from *command.Client, self [][]byte, now int64) string {
-	v := cl.ViewFrom(from)
+	v := h.viewFrom(cl, from)
 	if v.Flags&command.ClientScript != 0 { // only ever its own CLIENT INFO
 		return h.scriptClientLine(cl, v, now)
 	}
@@ -365,7 +365,7 @@ func (h *Handlers) clientList(c *command.Ctx) {
 		if ids != nil && !ids[cl.ID] {
 			continue
 		}
-		if !clientOfType(cl.ViewFrom(c.Client).Flags, typ) {
+		if !clientOfType(h.viewFrom(cl, c.Client).Flags, typ) {
 			continue
 		}
 		var self [][]byte
@@ -490,7 +490,7 @@ func (h *Handlers) clientKill(c *command.Ctx) {
 	}
 	killed := 0
 	for _, cl := range h.allClients() {
-		v := cl.ViewFrom(c.Client)
+		v := h.viewFrom(cl, c.Client)
 		if id != -1 && cl.ID != id || addr != "" && cl.Addr != addr || laddr != "" && cl.LAddr != laddr || user != "" && v.User != user {
 			continue
 		}
@@ -594,6 +594,19 @@ var clientHelpLines = []string{
 }
 
 func (h *Handlers) clientHelp(c *command.Ctx) { writeHelp(c, clientHelpLines) }
+
+// viewFrom is cl.ViewFrom(from) without the subscribed-mode flag of a
+// client whose subscriptions were all ended from elsewhere (the shard
+// channels of a slot its cluster node stopped serving): Redis clears it
+// at once; the client's own goroutine clears it at its next command
+// (Executor.Subscribed).
+func (h *Handlers) viewFrom(cl, from *command.Client) command.ClientView {
+	v := cl.ViewFrom(from)
+	if v.Flags&command.ClientPubSub != 0 && h.Exec.Subscribed != nil && !h.Exec.Subscribed(cl.ID) {
+		v.Flags &^= command.ClientPubSub
+	}
+	return v
+}
 
 // clientOfType reports whether a client with flags is of CLIENT LIST/KILL
 // TYPE typ ("": any): replicas and a replica's link to its master are

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,5 +128,103 @@ func TestClusterSlotLost(t *testing.T) {
 	}
 	if rep := a.mustDo("DBSIZE"); rep != ":1\r\n" {
 		t.Fatalf("DBSIZE on a: %q", rep)
+	}
+}
+
+// TestClusterLastSlotLost: a master whose last slot another master takes
+// (SETSLOT NODE run on the new owner) becomes the new owner's replica, and
+// its replica follows, as Redis 7.0's clusterUpdateSlotsConfigWith does
+// ("Configuration change detected. Reconfiguring myself as a replica of
+// ..."): ROLE, CLUSTER NODES and INFO replication on both, the data of
+// the new master.
+func TestClusterLastSlotLost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three raft nodes")
+	}
+	// a (slots 0-16382), b (16383) with its replica r
+	nodes := []*clNode{newClNode(t), newClNode(t), newClNode(t)}
+	cs := make([]*rawConn, 3)
+	ids := make([]string, 3)
+	for i, n := range nodes {
+		cs[i] = dialRaw(t, n.addr)
+		ids[i] = bulkString(t, cs[i].mustDo("CLUSTER", "MYID"))
+	}
+	a, b, r := cs[0], cs[1], cs[2]
+	for _, n := range nodes[1:] {
+		meet(t, a, n)
+	}
+	for i, c := range cs {
+		pollUntil(t, 20*time.Second, fmt.Sprintf("node %d knows 3 nodes", i), func() (bool, string) {
+			info := c.mustDo("CLUSTER", "INFO")
+			return strings.Contains(info, "cluster_known_nodes:3\r\n"), info
+		})
+	}
+	clusterChange(t, a, "-ERR Slot 0 is already busy\r\n", "CLUSTER", "ADDSLOTSRANGE", "0", "16382")
+	clusterChange(t, b, "-ERR Slot 16383 is already busy\r\n", "CLUSTER", "ADDSLOTS", "16383")
+	clusterChange(t, r, "", "CLUSTER", "REPLICATE", ids[1])
+	pollUntil(t, 20*time.Second, "the replica's link", func() (bool, string) {
+		return replInfo(r, "replication", "master_link_status") == "up", r.mustDo("INFO", "replication")
+	})
+	// foo: slot 12182, a's
+	if rep := a.mustDo("SET", "foo", "bar"); rep != "+OK\r\n" {
+		t.Fatalf("SET foo: %q", rep)
+	}
+	clusterChange(t, a, "", "CLUSTER", "SETSLOT", "16383", "NODE", ids[0])
+
+	port := strconv.Itoa(nodes[0].port)
+	for i, c := range []*rawConn{b, r} {
+		name := []string{"b", "r"}[i]
+		pollUntil(t, 20*time.Second, name+" a replica of a", func() (bool, string) {
+			l := nodesLine(c, ids[1+i])
+			return strings.Contains(l, " myself,slave "+ids[0]+" "), l
+		})
+		pollUntil(t, 20*time.Second, name+"'s link to a", func() (bool, string) {
+			info := c.mustDo("INFO", "replication")
+			return replInfo(c, "replication", "role") == "slave" &&
+				replInfo(c, "replication", "master_port") == port &&
+				replInfo(c, "replication", "master_link_status") == "up", info
+		})
+		want := "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:" + port + "\r\n$9\r\nconnected\r\n"
+		if rep := c.mustDo("ROLE"); !strings.HasPrefix(rep, want) {
+			t.Fatalf("ROLE on %s: %q, want %q...", name, rep, want)
+		}
+		c.mustDo("READONLY")
+		pollUntil(t, 10*time.Second, "a's data on "+name, func() (bool, string) {
+			rep := c.mustDo("GET", "foo")
+			return rep == "$3\r\nbar\r\n", rep
+		})
+	}
+	// a sees both as its replicas
+	for _, id := range ids[1:] {
+		if l := nodesLine(a, id); !strings.Contains(l, " slave "+ids[0]+" ") {
+			t.Fatalf("on a: %q", l)
+		}
+	}
+}
+
+// TestClusterSlotLostClientFlags: a client unsubscribed from its last
+// shard channel by a slot its node stops serving leaves subscribed mode
+// at once in CLIENT LIST and CLIENT LIST TYPE pubsub (Redis 7.0: flags=N),
+// not at its next command.
+func TestClusterSlotLostClientFlags(t *testing.T) {
+	n := newClNode(t)
+	ctl, sub := dialRaw(t, n.addr), dialRaw(t, n.addr)
+	clusterChange(t, ctl, "-ERR Slot 0 is already busy\r\n", "CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+	id := strings.TrimSpace(strings.TrimPrefix(sub.mustDo("CLIENT", "ID"), ":"))
+	if rep := sub.mustDo("SSUBSCRIBE", "k3"); rep != "*3\r\n$10\r\nssubscribe\r\n$2\r\nk3\r\n:1\r\n" {
+		t.Fatalf("SSUBSCRIBE: %q", rep)
+	}
+	if rep := ctl.mustDo("CLIENT", "LIST", "ID", id); !strings.Contains(rep, " flags=P ") {
+		t.Fatalf("CLIENT LIST subscribed: %q", rep)
+	}
+	clusterChange(t, ctl, "-ERR Slot 4576 is already unassigned\r\n", "CLUSTER", "DELSLOTS", "4576")
+	if rep := sub.read(10 * time.Second); rep != "*3\r\n$12\r\nsunsubscribe\r\n$2\r\nk3\r\n:0\r\n" {
+		t.Fatalf("push: %q", rep)
+	}
+	if rep := ctl.mustDo("CLIENT", "LIST", "ID", id); !strings.Contains(rep, " flags=N ") {
+		t.Fatalf("CLIENT LIST after the slot loss: %q", rep)
+	}
+	if rep := ctl.mustDo("CLIENT", "LIST", "TYPE", "pubsub"); rep != "$0\r\n\r\n" {
+		t.Fatalf("CLIENT LIST TYPE pubsub: %q", rep)
 	}
 }
