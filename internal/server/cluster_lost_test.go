@@ -21,23 +21,8 @@ func TestClusterSlotLost(t *testing.T) {
 		t.Skip("three raft nodes")
 	}
 	// a (slots 0-8191) with its replica r, and b (8192-16383)
-	nodes := []*clNode{newClNode(t), newClNode(t), newClNode(t)}
-	cs := make([]*rawConn, 3)
-	ids := make([]string, 3)
-	for i, n := range nodes {
-		cs[i] = dialRaw(t, n.addr)
-		ids[i] = bulkString(t, cs[i].mustDo("CLUSTER", "MYID"))
-	}
+	nodes, cs, ids := threeMetNodes(t)
 	a, b, r := cs[0], cs[1], cs[2]
-	for _, n := range nodes[1:] {
-		meet(t, a, n)
-	}
-	for i, c := range cs {
-		pollUntil(t, 20*time.Second, fmt.Sprintf("node %d knows 3 nodes", i), func() (bool, string) {
-			info := c.mustDo("CLUSTER", "INFO")
-			return strings.Contains(info, "cluster_known_nodes:3\r\n"), info
-		})
-	}
 	clusterChange(t, a, "-ERR Slot 0 is already busy\r\n", "CLUSTER", "ADDSLOTSRANGE", "0", "8191")
 	clusterChange(t, b, "-ERR Slot 8192 is already busy\r\n", "CLUSTER", "ADDSLOTSRANGE", "8192", "16383")
 	clusterChange(t, r, "", "CLUSTER", "REPLICATE", ids[0])
@@ -142,23 +127,8 @@ func TestClusterLastSlotLost(t *testing.T) {
 		t.Skip("three raft nodes")
 	}
 	// a (slots 0-16382), b (16383) with its replica r
-	nodes := []*clNode{newClNode(t), newClNode(t), newClNode(t)}
-	cs := make([]*rawConn, 3)
-	ids := make([]string, 3)
-	for i, n := range nodes {
-		cs[i] = dialRaw(t, n.addr)
-		ids[i] = bulkString(t, cs[i].mustDo("CLUSTER", "MYID"))
-	}
+	nodes, cs, ids := threeMetNodes(t)
 	a, b, r := cs[0], cs[1], cs[2]
-	for _, n := range nodes[1:] {
-		meet(t, a, n)
-	}
-	for i, c := range cs {
-		pollUntil(t, 20*time.Second, fmt.Sprintf("node %d knows 3 nodes", i), func() (bool, string) {
-			info := c.mustDo("CLUSTER", "INFO")
-			return strings.Contains(info, "cluster_known_nodes:3\r\n"), info
-		})
-	}
 	clusterChange(t, a, "-ERR Slot 0 is already busy\r\n", "CLUSTER", "ADDSLOTSRANGE", "0", "16382")
 	clusterChange(t, b, "-ERR Slot 16383 is already busy\r\n", "CLUSTER", "ADDSLOTS", "16383")
 	clusterChange(t, r, "", "CLUSTER", "REPLICATE", ids[1])
@@ -227,4 +197,28 @@ func TestClusterSlotLostClientFlags(t *testing.T) {
 	if rep := ctl.mustDo("CLIENT", "LIST", "TYPE", "pubsub"); rep != "$0\r\n\r\n" {
 		t.Fatalf("CLIENT LIST TYPE pubsub: %q", rep)
 	}
+}
+
+// threeMetNodes starts three cluster nodes, connects to each, and has the
+// first meet the others; it returns once every node knows all three, with
+// the connections and node ids in the nodes' order.
+func threeMetNodes(t *testing.T) ([]*clNode, []*rawConn, []string) {
+	t.Helper()
+	nodes := []*clNode{newClNode(t), newClNode(t), newClNode(t)}
+	cs := make([]*rawConn, 3)
+	ids := make([]string, 3)
+	for i, n := range nodes {
+		cs[i] = dialRaw(t, n.addr)
+		ids[i] = bulkString(t, cs[i].mustDo("CLUSTER", "MYID"))
+	}
+	for _, n := range nodes[1:] {
+		meet(t, cs[0], n)
+	}
+	for i, c := range cs {
+		pollUntil(t, 20*time.Second, fmt.Sprintf("node %d knows 3 nodes", i), func() (bool, string) {
+			info := c.mustDo("CLUSTER", "INFO")
+			return strings.Contains(info, "cluster_known_nodes:3\r\n"), info
+		})
+	}
+	return nodes, cs, ids
 }
