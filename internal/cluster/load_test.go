@@ -1,7 +1,7 @@
 package cluster
 
 // Measurements of the raft timers (cluster.md, "Raft timers under load"),
-// skipped unless CLU_MEASURE is set: CLU_DIV sets raftDivisor, CLU_NT the
+// skipped unless CLU_MEASURE is set: CLU_DIV sets Config.RaftDivisor, CLU_NT the
 // node timeout in ms, CLU_BUSY the busy goroutines, CLU_SECS the duration.
 // Busy goroutines in the test process hardly disturb raft (the Go
 // scheduler shares the CPU fairly); the step-downs come from other
@@ -33,13 +33,13 @@ func TestMeasureLeaderChanges(t *testing.T) {
 	if os.Getenv("CLU_MEASURE") == "" {
 		t.Skip("measurement")
 	}
-	raftDivisor = envInt("CLU_DIV", raftDivisor)
+	div := envInt("CLU_DIV", defaultRaftDivisor)
 	nt := time.Duration(envInt("CLU_NT", 2000)) * time.Millisecond
 	start := func() *Local {
 		dir := t.TempDir()
 		p, bus := freePorts(t)
 		n, err := Start(Config{Dir: dir, ConfigFile: filepath.Join(dir, "nodes.conf"), BindIP: "127.0.0.1",
-			Port: p, BusPort: bus, NodeTimeout: nt})
+			Port: p, BusPort: bus, NodeTimeout: nt, RaftDivisor: div})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func TestMeasureLeaderChanges(t *testing.T) {
 	time.Sleep(time.Duration(envInt("CLU_SECS", 10)) * time.Second)
 	stop.Store(true)
 	wg.Wait()
-	t.Logf("div %d nt %v busy %d: terms %d", raftDivisor, nt, busy, term()-t0)
+	t.Logf("div %d nt %v busy %d: terms %d", div, nt, busy, term()-t0)
 }
 
 // TestMeasureFailDetection (CLU_MEASURE=1): the time from closing a node
@@ -91,7 +91,7 @@ func TestMeasureFailDetection(t *testing.T) {
 	if os.Getenv("CLU_MEASURE") == "" {
 		t.Skip("measurement")
 	}
-	raftDivisor = envInt("CLU_DIV", raftDivisor)
+	div := envInt("CLU_DIV", defaultRaftDivisor)
 	nt := time.Duration(envInt("CLU_NT", 2000)) * time.Millisecond
 	closed := map[*Local]bool{}
 	for _, leader := range []bool{true, false} {
@@ -99,7 +99,7 @@ func TestMeasureFailDetection(t *testing.T) {
 			dir := t.TempDir()
 			p, bus := freePorts(t)
 			n, err := Start(Config{Dir: dir, ConfigFile: filepath.Join(dir, "nodes.conf"), BindIP: "127.0.0.1",
-				Port: p, BusPort: bus, NodeTimeout: nt})
+				Port: p, BusPort: bus, NodeTimeout: nt, RaftDivisor: div})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,7 +144,7 @@ func TestMeasureFailDetection(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		t.Logf("div %d nt %v leader %v: flagged after %v", raftDivisor, nt, leader, time.Since(t0))
+		t.Logf("div %d nt %v leader %v: flagged after %v", div, nt, leader, time.Since(t0))
 	}
 }
 

@@ -42,6 +42,10 @@ type Config struct {
 	// NodeTimeout is cluster-node-timeout: raft's timeouts derive from it,
 	// and a follower out of touch with a leader for that long is down.
 	NodeTimeout time.Duration
+	// RaftDivisor divides NodeTimeout into raft's heartbeat, election and
+	// leader lease timeouts (0: defaultRaftDivisor); the measurements of
+	// cluster.md, "Raft timers under load", vary it.
+	RaftDivisor int
 	Logger      *slog.Logger
 }
 
@@ -119,6 +123,9 @@ func Start(cfg Config) (*Local, error) {
 	}
 	if cfg.NodeTimeout <= 0 {
 		cfg.NodeTimeout = 15 * time.Second
+	}
+	if cfg.RaftDivisor <= 0 {
+		cfg.RaftDivisor = defaultRaftDivisor
 	}
 	n := &Local{cfg: cfg, stop: make(chan struct{}), obs: make(chan raft.Observation, 64),
 		failSince: map[string]time.Time{}, changed: make(chan struct{}, 1)}
@@ -270,14 +277,14 @@ func (n *Local) heartbeat() time.Duration {
 	return min(max(n.cfg.NodeTimeout/10, 50*time.Millisecond), 2*time.Second)
 }
 
-// raftDivisor divides cluster-node-timeout into raft's heartbeat, election
-// and leader lease timeouts (see raftTimeouts).
-var raftDivisor = 3
+// defaultRaftDivisor divides cluster-node-timeout into raft's heartbeat,
+// election and leader lease timeouts (see raftTimeouts).
+const defaultRaftDivisor = 3
 
 // raftTimeouts gives raft's heartbeat, election and leader lease timeouts:
-// node-timeout/raftDivisor each (50 ms..2 s).
+// node-timeout/RaftDivisor each (50 ms..2 s).
 func (n *Local) raftTimeouts() (hb, election, lease time.Duration) {
-	d := min(max(n.cfg.NodeTimeout/time.Duration(raftDivisor), 50*time.Millisecond), 2*time.Second)
+	d := min(max(n.cfg.NodeTimeout/time.Duration(n.cfg.RaftDivisor), 50*time.Millisecond), 2*time.Second)
 	return d, d, d
 }
 
