@@ -20,11 +20,13 @@ type ReplyGuard struct {
 }
 
 // ReplyGuard returns a guard for the reply about to be written, bounded by
-// max bytes (0: only the client's output limit stops it).
+// max bytes (0: only the client's output limit stops it). For a reply that
+// is not the connection's (redis.call's, converted to Lua values) only
+// Refuse applies the bound: the script's memory budget covers the rest.
 func (c *Ctx) ReplyGuard(max int) ReplyGuard {
 	w, _ := c.W.(*resp.Writer)
 	if w == nil {
-		return ReplyGuard{}
+		return ReplyGuard{max: int64(max)}
 	}
 	return ReplyGuard{w: w, start: w.Arm(), max: int64(max)}
 }
@@ -51,12 +53,14 @@ func (g *ReplyGuard) Stop(c *Ctx, msg string) bool {
 // least least bytes must pass the guard's bound before anything else
 // stops it: the client has no output limit under the bound (a lower one
 // closes the client first, as in Redis, so the loop runs to it). Stop
-// would give the same error after building the bound's bytes.
+// would give the same error after building the bound's bytes. A script's
+// call is refused by the bound alone: its reply becomes a Lua table
+// (redis.call('HRANDFIELD', k, -2^31+1) built one of 2^31 entries).
 func (g *ReplyGuard) Refuse(c *Ctx, least int64, msg string) bool {
-	if g.w == nil || g.max == 0 || least <= g.max {
+	if g.max == 0 || least <= g.max {
 		return false
 	}
-	if g.w.Limit != nil {
+	if g.w != nil && g.w.Limit != nil {
 		if l := g.w.Limit(); l > 0 && l < g.max {
 			return false
 		}
