@@ -35,17 +35,7 @@ func TestMeasureLeaderChanges(t *testing.T) {
 	}
 	div := envInt("CLU_DIV", defaultRaftDivisor)
 	nt := time.Duration(envInt("CLU_NT", 2000)) * time.Millisecond
-	start := func() *Local {
-		dir := t.TempDir()
-		p, bus := freePorts(t)
-		n, err := Start(Config{Dir: dir, ConfigFile: filepath.Join(dir, "nodes.conf"), BindIP: "127.0.0.1",
-			Port: p, BusPort: bus, NodeTimeout: nt, RaftDivisor: div})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { n.Close() })
-		return n
-	}
+	start := func() *Local { return startMeasured(t, nt, div, nil) }
 	a, b, c := start(), start(), start()
 	for _, o := range []*Local{b, c} {
 		if err := a.Meet("127.0.0.1", o.Port(), o.cfg.BusPort); err != nil {
@@ -95,21 +85,7 @@ func TestMeasureFailDetection(t *testing.T) {
 	nt := time.Duration(envInt("CLU_NT", 2000)) * time.Millisecond
 	closed := map[*Local]bool{}
 	for _, leader := range []bool{true, false} {
-		start := func() *Local {
-			dir := t.TempDir()
-			p, bus := freePorts(t)
-			n, err := Start(Config{Dir: dir, ConfigFile: filepath.Join(dir, "nodes.conf"), BindIP: "127.0.0.1",
-				Port: p, BusPort: bus, NodeTimeout: nt, RaftDivisor: div})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				if !closed[n] {
-					n.Close()
-				}
-			})
-			return n
-		}
+		start := func() *Local { return startMeasured(t, nt, div, closed) }
 		nodes := []*Local{start(), start(), start()}
 		for _, o := range nodes[1:] {
 			if err := nodes[0].Meet("127.0.0.1", o.Port(), o.cfg.BusPort); err != nil {
@@ -196,4 +172,24 @@ func TestFailClockOfOldLeader(t *testing.T) {
 	if !s1.Before(s2) {
 		t.Fatalf("old leader failing since %v, not before the other peer's failure at %v", s1, s2)
 	}
+}
+
+// startMeasured starts a node for the measurements with node-timeout nt
+// and raft divisor div, closed when the test ends unless closed (may be
+// nil) says the test closed it itself.
+func startMeasured(t *testing.T, nt time.Duration, div int, closed map[*Local]bool) *Local {
+	t.Helper()
+	dir := t.TempDir()
+	p, bus := freePorts(t)
+	n, err := Start(Config{Dir: dir, ConfigFile: filepath.Join(dir, "nodes.conf"), BindIP: "127.0.0.1",
+		Port: p, BusPort: bus, NodeTimeout: nt, RaftDivisor: div})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if !closed[n] {
+			n.Close()
+		}
+	})
+	return n
 }
