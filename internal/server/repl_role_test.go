@@ -119,19 +119,36 @@ func TestReplicaLinkGetsNoReplies(t *testing.T) {
 // connection and reads the reply up to the end of the RDB.
 func rawSync(t *testing.T, addr string, cmd []string) (net.Conn, *bufio.Reader, string) {
 	t.Helper()
+	nc, rd := rawDial(t, addr)
+	nc.Write(difftest.EncodeStrings(cmd...))
+	first, _ := readFullSync(t, rd, strings.Join(cmd, " "))
+	nc.SetDeadline(time.Time{})
+	return nc, rd, first
+}
+
+// rawDial connects to addr for a sync, closed when the test ends, with a
+// 10 s deadline for the sync to come.
+func rawDial(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	rd := bufio.NewReader(nc)
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	nc.Write(difftest.EncodeStrings(cmd...))
+	return nc, bufio.NewReader(nc)
+}
+
+// readFullSync reads a sync's reply from rd: the +FULLRESYNC line if one
+// comes (returned without its CRLF; "" for SYNC), then the RDB as a bulk,
+// skipping keepalive newlines. what names the sync in failures.
+func readFullSync(t *testing.T, rd *bufio.Reader, what string) (string, []byte) {
+	t.Helper()
 	var first string
 	for {
 		l, err := rd.ReadString('\n')
 		if err != nil {
-			t.Fatalf("%v: %v", cmd, err)
+			t.Fatalf("%s: %v", what, err)
 		}
 		if l == "\n" {
 			continue
@@ -143,15 +160,14 @@ func rawSync(t *testing.T, addr string, cmd []string) (net.Conn, *bufio.Reader, 
 		}
 		n, err := strconv.Atoi(strings.TrimPrefix(l, "$"))
 		if err != nil || l[0] != '$' {
-			t.Fatalf("%v: RDB header %q", cmd, l)
+			t.Fatalf("%s: RDB header %q", what, l)
 		}
-		if _, err := io.CopyN(io.Discard, rd, int64(n)); err != nil {
+		rdb := make([]byte, n)
+		if _, err := io.ReadFull(rd, rdb); err != nil {
 			t.Fatal(err)
 		}
-		break
+		return first, rdb
 	}
-	nc.SetDeadline(time.Time{})
-	return nc, rd, first
 }
 
 // TestFailoverWaitingStates is failover.tcl's "failover with timeout

@@ -268,43 +268,18 @@ func replicaOfCrescent(t *testing.T, directives ...string) {
 // the stream) with the stream's starting offset.
 func rawReplica(t *testing.T, addr string) (net.Conn, *bufio.Reader, int64) {
 	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	rd := bufio.NewReader(nc)
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	nc, rd := rawDial(t, addr)
 	nc.Write(difftest.EncodeStrings("REPLCONF", "listening-port", "4321"))
 	if l, _ := rd.ReadString('\n'); l != "+OK\r\n" {
 		t.Fatalf("REPLCONF: %q", l)
 	}
 	nc.Write(difftest.EncodeStrings("PSYNC", "?", "-1"))
-	line := func() string {
-		for {
-			l, err := rd.ReadString('\n')
-			if err != nil {
-				t.Fatalf("reading the sync: %v", err)
-			}
-			if l != "\n" { // keepalive
-				return strings.TrimSuffix(l, "\r\n")
-			}
-		}
-	}
-	f := strings.Fields(line())
+	first, rdb := readFullSync(t, rd, "PSYNC ? -1")
+	f := strings.Fields(first)
 	if len(f) != 3 || f[0] != "+FULLRESYNC" || len(f[1]) != 40 {
 		t.Fatalf("PSYNC reply %q", f)
 	}
 	off, _ := strconv.ParseInt(f[2], 10, 64)
-	bulk := line()
-	n, err := strconv.Atoi(strings.TrimPrefix(bulk, "$"))
-	if err != nil || bulk[0] != '$' {
-		t.Fatalf("RDB bulk header %q", bulk)
-	}
-	rdb := make([]byte, n)
-	if _, err := io.ReadFull(rd, rdb); err != nil {
-		t.Fatal(err)
-	}
 	if !bytes.HasPrefix(rdb, []byte("REDIS0010")) {
 		t.Fatalf("RDB starts %q", rdb[:min(9, len(rdb))])
 	}
