@@ -511,13 +511,14 @@ func (e *Engine) newState() *state {
 	s.realG = L.NewTable()
 	s.gproxy = L.NewTable()
 	g := s.realG
-	for _, name := range []string{"assert", "collectgarbage", "ipairs", "load", "select",
+	for _, name := range []string{"assert", "collectgarbage", "ipairs", "select",
 		"tonumber", "tostring", "type", "rawequal", "xpcall"} {
 		g.RawSetString(name, src.RawGetString(name))
 	}
 	g.RawSetString("_VERSION", glua.LString("Lua 5.1"))
 	g.RawSetString("error", L.NewFunction(luaError))
 	g.RawSetString("loadstring", L.NewFunction(luaLoadstring))
+	g.RawSetString("load", L.NewFunction(luaLoad))
 	g.RawSetString("getmetatable", L.NewFunction(s.getmetatable))
 	g.RawSetString("setmetatable", L.NewFunction(s.setmetatable))
 	g.RawSetString("rawget", L.NewFunction(s.rawget))
@@ -686,15 +687,52 @@ func luaError(L *glua.LState) int {
 	return 0
 }
 
-// luaLoadstring is loadstring() refusing precompiled chunks.
+// luaLoadstring is loadstring(). Precompiled chunks are refused as in
+// Redis 7.0, whose Lua parses every chunk as text: a chunk starting with
+// the bytecode signature (ESC) fails with "unexpected symbol near
+// 'char(27)'".
 func luaLoadstring(L *glua.LState) int {
 	code := L.CheckString(1)
-	name := L.OptString(2, code)
-	if len(code) > 0 && code[0] == 27 {
-		L.Push(glua.LNil)
-		L.Push(glua.LString("Bytecode loading is not allowed"))
-		return 2
+	return loadChunk(L, code, L.OptString(2, code))
+}
+
+// luaLoad is Lua 5.1's load(): the reader's pieces (strings or numbers,
+// up to nil or an empty string) are parsed as one chunk named "=(load)"
+// by default, with loadstring's checks and messages.
+func luaLoad(L *glua.LState) int {
+	fn := L.CheckFunction(1)
+	name := L.OptString(2, "=(load)")
+	var code strings.Builder
+	for {
+		L.Push(fn)
+		L.Call(0, 1)
+		v := L.Get(-1)
+		L.Pop(1)
+		if v == glua.LNil {
+			break
+		}
+		var piece string
+		switch x := v.(type) {
+		case glua.LString:
+			piece = string(x)
+		case glua.LNumber:
+			piece = fmtNumber(float64(x))
+		default:
+			L.Push(glua.LNil)
+			L.Push(glua.LString("reader function must return a string"))
+			return 2
+		}
+		if piece == "" {
+			break
+		}
+		code.WriteString(piece)
 	}
+	return loadChunk(L, code.String(), name)
+}
+
+// loadChunk compiles code for loadstring and load: the function, or nil
+// and Lua's syntax error message.
+func loadChunk(L *glua.LState, code, name string) int {
 	chunk := luasyntax.ChunkID(name)
 	// The parser runs one C call deep (loadstring itself), as in Redis.
 	if err := luasyntax.Check(code, chunk, 1); err != nil {
@@ -717,9 +755,17 @@ func luaLoadstring(L *glua.LState) int {
 	return 1
 }
 
+// strDump is string.dump. Redis returns a Lua function's Lua 5.1
+// bytecode, which gopher-lua cannot produce (its compiler has its own
+// instruction set), and whose one use, loading it back, Redis 7.0
+// refuses. A C function fails with Redis's own error; a Lua function
+// fails with the same text plus the reason, rather than returning bytes
+// that would not be Lua 5.1 bytecode.
 func strDump(L *glua.LState) int {
-	L.CheckFunction(1)
-	raise(L, "unable to dump given function")
+	if L.CheckFunction(1).IsG {
+		raise(L, "unable to dump given function")
+	}
+	raise(L, "unable to dump given function (Lua bytecode is not supported by this server)")
 	return 0
 }
 

@@ -448,3 +448,23 @@ func TestDeprecatedAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestStringDump checks string.dump's errors (lua21): Redis's own text for
+// a C function, the same text with the reason for a Lua function (Redis
+// returns Lua 5.1 bytecode there, which Crescent cannot produce).
+func TestStringDump(t *testing.T) {
+	e := New(Options{})
+	for _, tc := range []struct{ code, want string }{
+		{"return {pcall(string.dump, tostring)}", "*2\r\n$-1\r\n$29\r\nunable to dump given function\r\n"},
+		{"return {pcall(string.dump, function() return 1 end)}",
+			"unable to dump given function (Lua bytecode is not supported by this server)\r\n"},
+		{"local u = 1 return {pcall(string.dump, function() return u end)}",
+			"unable to dump given function (Lua bytecode is not supported by this server)\r\n"},
+		{"return string.dump(function() end)",
+			"-ERR user_script:1: unable to dump given function (Lua bytecode is not supported by this server)"},
+	} {
+		if got := run(t, e, 2, tc.code); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.code, got, tc.want)
+		}
+	}
+}

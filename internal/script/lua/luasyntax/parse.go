@@ -708,6 +708,9 @@ func (p *parser) recField() {
 // prefix; source text becomes [string "first line..."].
 func ChunkID(source string) string {
 	const idsize = 80
+	if i := strings.IndexByte(source, 0); i >= 0 {
+		source = source[:i] // the name is a C string in Lua
+	}
 	switch {
 	case strings.HasPrefix(source, "="):
 		s := source[1:]
