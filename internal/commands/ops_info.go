@@ -79,6 +79,7 @@ func (h *Handlers) statsInfo() []string {
 		"io_threaded_writes_processed:0",
 		"reply_buffer_shrinks:0",
 		"reply_buffer_expands:0",
+		fmt.Sprintf("crescent_handler_panics:%d", h.Exec.HandlerPanics.Load()),
 	}
 }
 

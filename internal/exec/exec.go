@@ -93,6 +93,13 @@ type Executor struct {
 	// when they took it at a key's first access, and ran again holding
 	// their declared shards from the start (rerunDeclared).
 	LazyReruns atomic.Int64
+	// HandlerPanics counts the commands whose handler panicked, answered
+	// with an internal error (panic.go; INFO stats'
+	// crescent_handler_panics).
+	HandlerPanics atomic.Int64
+	// OnPanic, when set, logs a handler's panic: the command's name, the
+	// value passed to panic and the goroutine's stack (panic.go).
+	OnPanic func(cmd string, v any, stack []byte)
 	// Guard holds the replication states commands are checked against
 	// (GuardReadOnly, GuardMasterDown, GuardLoading, GuardNoReplicas,
 	// GuardIgnoreMaxmemory; guard.go): 0 on a master without
@@ -516,7 +523,7 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 		// EXEC's (the DELs join the transaction's unit, as in Redis)
 		c.CollectExpired = true
 	}
-	c.Spec.Handler(c)
+	e.call(c, c.Client)
 	if c.Client != nil && c.Client.WouldWait {
 		return // declined for NoWait before any effect (a script)
 	}

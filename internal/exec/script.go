@@ -326,7 +326,7 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		}
 	}
 	start := e.clock.read()
-	spec.Handler(c)
+	e.call(c, s.Caller)
 	if len(c.Expired) > 0 {
 		s.addExpired(c)
 	}

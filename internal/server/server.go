@@ -170,6 +170,10 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 		s.store.IndexSlots(cluster.KeySlot)
 	}
 	s.exec = exec.New(table, s.store)
+	s.exec.OnPanic = func(cmd string, v any, stack []byte) {
+		logger.Warn("a command's handler panicked: the client got an internal error",
+			"cmd", cmd, "panic", fmt.Sprint(v), "stack", string(stack))
+	}
 	codecs := rdb.NewCodecs()
 	codec.Register(codecs, codec.ConfigLimits(cfg)) // lists, hashes, sets, zsets, streams
 	if err := s.setupPubSub(cfg); err != nil {

@@ -41,6 +41,10 @@ func (w *luaWriter) reset(proto int) {
 	w.hasRes = false
 }
 
+// DiscardReply drops the reply begun so far: a command whose handler
+// panicked answers an error instead (exec's recoverHandler).
+func (w *luaWriter) DiscardReply() { w.reset(w.proto) }
+
 func (w *luaWriter) result() (glua.LValue, bool) {
 	if !w.hasRes {
 		return glua.LNil, false
