@@ -841,6 +841,16 @@ func compileAssignStmt(context *funcContext, stmt *ast.AssignStmt) { // {{{
 	compileAssignStmtAt(context, stmt, exprEndLine(stmt.Rhs[len(stmt.Rhs)-1]))
 } // }}}
 
+// dischargeLine is the line of a pending access's instruction (GETTABLE,
+// GETGLOBAL): the token after e that made Lua 5.1's parser emit it when
+// the parser recorded one (ast.Node.SetDischargeLine), else own. CRESCENT
+func dischargeLine(e ast.Expr, own int) int {
+	if d, ok := e.(interface{ DischargeLine() int }); ok && d.DischargeLine() != 0 {
+		return d.DischargeLine()
+	}
+	return own
+}
+
 // exprEndLine is the line of e's last token, the ')' around it included.
 func exprEndLine(e ast.Expr) int {
 	if p, ok := e.(interface{ ParenLine() int }); ok && p.ParenLine() != 0 {
@@ -1262,7 +1272,7 @@ func compileExpr(context *funcContext, reg int, expr ast.Expr, ec *expcontext) i
 	case *ast.IdentExpr:
 		switch getIdentRefType(context, context, ex) {
 		case ecGlobal:
-			code.AddABx(OP_GETGLOBAL, sreg, context.ConstIndex(LString(ex.Value)), sline(ex))
+			code.AddABx(OP_GETGLOBAL, sreg, context.ConstIndex(LString(ex.Value)), dischargeLine(ex, sline(ex)))
 		case ecUpvalue:
 			code.AddABC(OP_GETUPVAL, sreg, context.Upvalues.RegisterUnique(ex.Value), 0, sline(ex))
 		case ecLocal:
@@ -1290,7 +1300,7 @@ func compileExpr(context *funcContext, reg int, expr ast.Expr, ec *expcontext) i
 		if _, ok := ex.Key.(*ast.StringExpr); ok {
 			opcode = OP_GETTABLEKS
 		}
-		code.AddABC(opcode, a, b, c, eline(ex))
+		code.AddABC(opcode, a, b, c, dischargeLine(ex, eline(ex)))
 		return sused
 	case *ast.TableExpr:
 		compileTableExpr(context, reg, ex, ec)

@@ -27,7 +27,7 @@ type yySymType struct {
 
 	fieldlist []*ast.Field
 	field     *ast.Field
-	fieldsep  string
+	fieldsep  ast.Token
 
 	namelist []string
 	parlist  *ast.ParList
@@ -141,6 +141,20 @@ func TokenName(c int) string {
 		}
 	}
 	return string([]byte{byte(c)})
+}
+
+// discharge records, for an index or a variable, the line of the token
+// after it that makes Lua 5.1's one-pass parser emit its pending access
+// (luaK_infix at a binary operator, explist1 at ',', funcargs at ')',
+// closelistfield/lastlistfield at ',' or '}', the ')' around it, SELF's
+// method name): a runtime error of that access names this line.
+func discharge(e ast.Expr, line int) {
+	switch x := e.(type) {
+	case *ast.AttrGetExpr:
+		x.SetDischargeLine(line)
+	case *ast.IdentExpr:
+		x.SetDischargeLine(line)
+	}
 }
 
 // endLine is the line of an expression's last token, where Lua 5.1's
@@ -1018,6 +1032,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:282
 		{
+			discharge(yyDollar[1].exprlist[len(yyDollar[1].exprlist)-1], yyDollar[2].token.Pos.Line)
 			yyVAL.exprlist = append(yyDollar[1].exprlist, yyDollar[3].expr)
 		}
 	case 42:
@@ -1083,6 +1098,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:319
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.LogicalOpExpr{Lhs: yyDollar[1].expr, Operator: "or", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1091,6 +1107,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:324
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.LogicalOpExpr{Lhs: yyDollar[1].expr, Operator: "and", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1099,6 +1116,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:329
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.RelationalOpExpr{Lhs: yyDollar[1].expr, Operator: ">", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1107,6 +1125,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:334
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.RelationalOpExpr{Lhs: yyDollar[1].expr, Operator: "<", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1115,6 +1134,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:339
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.RelationalOpExpr{Lhs: yyDollar[1].expr, Operator: ">=", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1123,6 +1143,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:344
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.RelationalOpExpr{Lhs: yyDollar[1].expr, Operator: "<=", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1131,6 +1152,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:349
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.RelationalOpExpr{Lhs: yyDollar[1].expr, Operator: "==", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1139,6 +1161,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:354
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.RelationalOpExpr{Lhs: yyDollar[1].expr, Operator: "~=", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1147,6 +1170,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:359
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.StringConcatOpExpr{Lhs: yyDollar[1].expr, Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1155,6 +1179,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:364
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.ArithmeticOpExpr{Lhs: yyDollar[1].expr, Operator: "+", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1163,6 +1188,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:369
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.ArithmeticOpExpr{Lhs: yyDollar[1].expr, Operator: "-", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1171,6 +1197,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:374
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.ArithmeticOpExpr{Lhs: yyDollar[1].expr, Operator: "*", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1179,6 +1206,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:379
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.ArithmeticOpExpr{Lhs: yyDollar[1].expr, Operator: "/", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1187,6 +1215,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:384
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.ArithmeticOpExpr{Lhs: yyDollar[1].expr, Operator: "%", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1195,6 +1224,7 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:389
 		{
+			discharge(yyDollar[1].expr, yyDollar[2].token.Pos.Line)
 			yyVAL.expr = &ast.ArithmeticOpExpr{Lhs: yyDollar[1].expr, Operator: "^", Rhs: yyDollar[3].expr}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			yyVAL.expr.SetLastLine(endLine(yyDollar[3].expr))
@@ -1260,6 +1290,7 @@ yydefault:
 			if p, ok := yyVAL.expr.(interface{ SetParenLine(int) }); ok {
 				p.SetParenLine(yyDollar[3].token.Pos.Line)
 			}
+			discharge(yyDollar[2].expr, yyDollar[3].token.Pos.Line)
 		}
 	case 74:
 		yyDollar = yyS[yypt-3 : yypt+1]
@@ -1282,6 +1313,7 @@ yydefault:
 		yyDollar = yyS[yypt-4 : yypt+1]
 //line parser.go.y:451
 		{
+			discharge(yyDollar[1].expr, yyDollar[3].token.Pos.Line)
 			yyVAL.expr = &ast.FuncCallExpr{Method: yyDollar[3].token.Str, Receiver: yyDollar[1].expr, Args: yyDollar[4].exprlist, MethodLine: yyDollar[3].token.Pos.Line}
 			yyVAL.expr.SetLine(yyDollar[1].expr.Line())
 			lx := yylex.(*Lexer)
@@ -1306,6 +1338,7 @@ yydefault:
 				yylex.(*Lexer).TokenError(yyDollar[1].token, "ambiguous syntax (function call x new statement)")
 			}
 			yyVAL.exprlist = yyDollar[2].exprlist
+			discharge(yyDollar[2].exprlist[len(yyDollar[2].exprlist)-1], yyDollar[3].token.Pos.Line)
 			yylex.(*Lexer).argsLine, yylex.(*Lexer).argsEnd = yyDollar[1].token.Pos.Line, yyDollar[3].token.Pos.Line
 		}
 	case 79:
@@ -1378,6 +1411,9 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:522
 		{
+			if f := yyDollar[2].fieldlist[len(yyDollar[2].fieldlist)-1]; f.Key == nil {
+				discharge(f.Value, yyDollar[3].token.Pos.Line)
+			}
 			yyVAL.expr = &ast.TableExpr{Fields: yyDollar[2].fieldlist}
 			yyVAL.expr.SetLine(yyDollar[1].token.Pos.Line)
 			yyVAL.expr.SetLastLine(yyDollar[3].token.Pos.Line)
@@ -1392,6 +1428,9 @@ yydefault:
 		yyDollar = yyS[yypt-3 : yypt+1]
 //line parser.go.y:533
 		{
+			if f := yyDollar[1].fieldlist[len(yyDollar[1].fieldlist)-1]; f.Key == nil {
+				discharge(f.Value, yyDollar[2].fieldsep.Pos.Line)
+			}
 			yyVAL.fieldlist = append(yyDollar[1].fieldlist, yyDollar[3].field)
 		}
 	case 91:
@@ -1423,13 +1462,13 @@ yydefault:
 		yyDollar = yyS[yypt-1 : yypt+1]
 //line parser.go.y:553
 		{
-			yyVAL.fieldsep = ","
+			yyVAL.fieldsep = yyDollar[1].token
 		}
 	case 96:
 		yyDollar = yyS[yypt-1 : yypt+1]
 //line parser.go.y:556
 		{
-			yyVAL.fieldsep = ";"
+			yyVAL.fieldsep = yyDollar[1].token
 		}
 	}
 	goto yystack /* stack new state and value */

@@ -45,7 +45,7 @@ import (
 
   fieldlist []*ast.Field
   field     *ast.Field
-  fieldsep  string
+  fieldsep  ast.Token
 
   namelist []string
   parlist  *ast.ParList
@@ -280,6 +280,7 @@ exprlist:
             $$ = []ast.Expr{$1}
         } |
         exprlist ',' expr {
+            discharge($1[len($1)-1], $2.Pos.Line)
             $$ = append($1, $3)
         }
 
@@ -317,76 +318,91 @@ expr:
             $$ = $1
         } |
         expr TOr expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.LogicalOpExpr{Lhs: $1, Operator: "or", Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
         } |
         expr TAnd expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.LogicalOpExpr{Lhs: $1, Operator: "and", Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
         } |
         expr '>' expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.RelationalOpExpr{Lhs: $1, Operator: ">", Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
         } |
         expr '<' expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.RelationalOpExpr{Lhs: $1, Operator: "<", Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
         } |
         expr TGte expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.RelationalOpExpr{Lhs: $1, Operator: ">=", Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
         } |
         expr TLte expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.RelationalOpExpr{Lhs: $1, Operator: "<=", Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
         } |
         expr TEqeq expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.RelationalOpExpr{Lhs: $1, Operator: "==", Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
         } |
         expr TNeq expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.RelationalOpExpr{Lhs: $1, Operator: "~=", Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
         } |
         expr T2Comma expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.StringConcatOpExpr{Lhs: $1, Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
         } |
         expr '+' expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.ArithmeticOpExpr{Lhs: $1, Operator: "+", Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
         } |
         expr '-' expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.ArithmeticOpExpr{Lhs: $1, Operator: "-", Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
         } |
         expr '*' expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.ArithmeticOpExpr{Lhs: $1, Operator: "*", Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
         } |
         expr '/' expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.ArithmeticOpExpr{Lhs: $1, Operator: "/", Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
         } |
         expr '%' expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.ArithmeticOpExpr{Lhs: $1, Operator: "%", Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
         } |
         expr '^' expr {
+            discharge($1, $2.Pos.Line)
             $$ = &ast.ArithmeticOpExpr{Lhs: $1, Operator: "^", Rhs: $3}
             $$.SetLine($1.Line())
             $$.SetLastLine(endLine($3))
@@ -432,6 +448,7 @@ prefixexp:
             if p, ok := $$.(interface{ SetParenLine(int) }); ok {
                 p.SetParenLine($3.Pos.Line)
             }
+            discharge($2, $3.Pos.Line)
         }
 
 afunctioncall:
@@ -449,6 +466,7 @@ functioncall:
             $$.SetLastLine(lx.argsEnd)
         } |
         prefixexp ':' TIdent args {
+            discharge($1, $3.Pos.Line)
             $$ = &ast.FuncCallExpr{Method: $3.Str, Receiver: $1, Args: $4, MethodLine: $3.Pos.Line}
             $$.SetLine($1.Line())
             lx := yylex.(*Lexer)
@@ -469,6 +487,7 @@ args:
                yylex.(*Lexer).TokenError($1, "ambiguous syntax (function call x new statement)")
             }
             $$ = $2
+            discharge($2[len($2)-1], $3.Pos.Line)
             yylex.(*Lexer).argsLine, yylex.(*Lexer).argsEnd = $1.Pos.Line, $3.Pos.Line
         } |
         tableconstructor {
@@ -520,6 +539,9 @@ tableconstructor:
             $$.SetLastLine($2.Pos.Line)
         } |
         '{' fieldlist '}' {
+            if f := $2[len($2)-1]; f.Key == nil {
+                discharge(f.Value, $3.Pos.Line)
+            }
             $$ = &ast.TableExpr{Fields: $2}
             $$.SetLine($1.Pos.Line)
             $$.SetLastLine($3.Pos.Line)
@@ -531,6 +553,9 @@ fieldlist:
             $$ = []*ast.Field{$1}
         } | 
         fieldlist fieldsep field {
+            if f := $1[len($1)-1]; f.Key == nil {
+                discharge(f.Value, $2.Pos.Line)
+            }
             $$ = append($1, $3)
         } | 
         fieldlist fieldsep {
@@ -551,10 +576,10 @@ field:
 
 fieldsep:
         ',' {
-            $$ = ","
+            $$ = $1
         } | 
         ';' {
-            $$ = ";"
+            $$ = $1
         }
 
 %%
@@ -568,6 +593,20 @@ func TokenName(c int) string {
     return string([]byte{byte(c)})
 }
 
+
+// discharge records, for an index or a variable, the line of the token
+// after it that makes Lua 5.1's one-pass parser emit its pending access
+// (luaK_infix at a binary operator, explist1 at ',', funcargs at ')',
+// closelistfield/lastlistfield at ',' or '}', the ')' around it, SELF's
+// method name): a runtime error of that access names this line.
+func discharge(e ast.Expr, line int) {
+	switch x := e.(type) {
+	case *ast.AttrGetExpr:
+		x.SetDischargeLine(line)
+	case *ast.IdentExpr:
+		x.SetDischargeLine(line)
+	}
+}
 
 // endLine is the line of an expression's last token, where Lua 5.1's
 // one-pass code generator stands when it emits the instruction that
