@@ -518,7 +518,7 @@ func (e *Engine) newState() *state {
 	g.RawSetString("_VERSION", glua.LString("Lua 5.1"))
 	g.RawSetString("error", L.NewFunction(luaError))
 	g.RawSetString("loadstring", L.NewFunction(luaLoadstring))
-	g.RawSetString("load", L.NewFunction(luaLoad))
+	g.RawSetString("load", L.NewFunction(s.load))
 	g.RawSetString("getmetatable", L.NewFunction(s.getmetatable))
 	g.RawSetString("setmetatable", L.NewFunction(s.setmetatable))
 	g.RawSetString("rawget", L.NewFunction(s.rawget))
@@ -696,16 +696,33 @@ func luaLoadstring(L *glua.LState) int {
 	return loadChunk(L, code, L.OptString(2, code))
 }
 
-// luaLoad is Lua 5.1's load(): the reader's pieces (strings or numbers,
-// up to nil or an empty string) are parsed as one chunk named "=(load)"
-// by default, with loadstring's checks and messages.
-func luaLoad(L *glua.LState) int {
+// load is Lua 5.1's load(): the reader's pieces (strings or numbers, up
+// to nil or an empty string) are parsed as one chunk named "=(load)" by
+// default, with loadstring's checks and messages. An error in the reader
+// makes load return nil and the error, as lua_load's protected parser
+// does (a killed script stays killed).
+func (s *state) load(L *glua.LState) int {
 	fn := L.CheckFunction(1)
 	name := L.OptString(2, "=(load)")
 	var code strings.Builder
 	for {
 		L.Push(fn)
-		L.Call(0, 1)
+		if err := L.PCall(0, 1, nil); err != nil {
+			if s.run != nil && s.run.Killed() {
+				raiseNoPos(L, "Script killed by user with SCRIPT KILL...")
+			}
+			var obj glua.LValue = glua.LString(err.Error())
+			var ae *glua.ApiError
+			if errors.As(err, &ae) {
+				obj = ae.Object
+			}
+			if obj == s.memErr {
+				obj = glua.LString(errMemory)
+			}
+			L.Push(glua.LNil)
+			L.Push(obj)
+			return 2
+		}
 		v := L.Get(-1)
 		L.Pop(1)
 		if v == glua.LNil {
@@ -718,8 +735,9 @@ func luaLoad(L *glua.LState) int {
 		case glua.LNumber:
 			piece = fmtNumber(float64(x))
 		default:
+			// luaL_error in generic_reader: the position of load's caller
 			L.Push(glua.LNil)
-			L.Push(glua.LString("reader function must return a string"))
+			L.Push(glua.LString(where(L, 1) + "reader function must return a string"))
 			return 2
 		}
 		if piece == "" {
