@@ -30,8 +30,10 @@ type lostState struct {
 	base *View // nil: none yet (the next view becomes it)
 	fn   func(LostSlots)
 	// replicaOf: the master this node lost its last slot to, to replicate
-	// (lastSlotTakenBy; "" none)
-	replicaOf string
+	// (lastSlotTakenBy; "" none), and the slots whose keys it deletes if
+	// it cannot (replicaKeys)
+	replicaOf   string
+	replicaKeys []int
 	// owned: while the node is unsettled, the slots it owned in any view
 	// since the last compared (base included); non-nil: the next
 	// comparison is a settling one (settledLost)
@@ -90,11 +92,15 @@ func (n *Local) checkLostLocked(v *View) {
 		l = lostSlots(base, v)
 	}
 	n.lost.base, n.lost.owned = v, nil
+	if t := lastSlotTakenBy(l, v, !n.noMigrate.Load()); t != "" {
+		// follow proposes it; the node keeps its keys for now: as in
+		// Redis, the resync from the new master replaces them, and the
+		// node's replicas and AOF get no DEL for them
+		n.lost.replicaOf, n.lost.replicaKeys = t, l.Keys
+		l.Keys = nil
+	}
 	if len(l.Channels) > 0 || len(l.Keys) > 0 {
 		n.lost.fn(l)
-	}
-	if t := lastSlotTakenBy(l, v, !n.noMigrate.Load()); t != "" {
-		n.lost.replicaOf = t // follow proposes it
 	}
 }
 
@@ -155,13 +161,29 @@ func settledLost(owned []bool, cur *View) LostSlots {
 }
 
 // takeReplicaOf returns (and forgets) the master this node should become
-// a replica of, having lost its last slot to it ("" none).
-func (n *Local) takeReplicaOf() string {
+// a replica of, having lost its last slot to it ("" none), and the slots
+// lost to it.
+func (n *Local) takeReplicaOf() (string, []int) {
 	n.lost.mu.Lock()
 	defer n.lost.mu.Unlock()
-	t := n.lost.replicaOf
-	n.lost.replicaOf = ""
-	return t
+	t, keys := n.lost.replicaOf, n.lost.replicaKeys
+	n.lost.replicaOf, n.lost.replicaKeys = "", nil
+	return t, keys
+}
+
+// notReplica is what a master that lost its last slot does when it could
+// not become the new owner's replica (OpReplicate refused: a slot was
+// assigned to it meanwhile): it deletes its keys of the lost slots, as a
+// master that keeps others.
+func (n *Local) notReplica(keys []int) {
+	if v := n.View(); v == nil || v.Myself == nil || v.Myself.Master != "" || len(keys) == 0 {
+		return // a replica after all (an error hid the commit): the resync replaces the data
+	}
+	n.lost.mu.Lock()
+	defer n.lost.mu.Unlock()
+	if n.lost.fn != nil {
+		n.lost.fn(LostSlots{Keys: keys})
+	}
 }
 
 // lastSlotTakenBy is Redis 7.0's clusterUpdateSlotsConfigWith ending

@@ -188,3 +188,45 @@ func TestSettledLost(t *testing.T) {
 		})
 	}
 }
+
+// TestLastSlotLostKeepsKeys: a master that loses its last slot to another
+// master and becomes its replica keeps its keys for the resync to replace
+// (Redis deletes nothing then: no DEL reaches its replicas or AOF); it
+// deletes them only if it cannot become the replica (notReplica).
+func TestLastSlotLostKeepsKeys(t *testing.T) {
+	s := NewState()
+	for _, id := range []string{idA, idD} {
+		s.Apply(&Op{Kind: OpAddNode, Info: &NodeInfo{ID: id, IP: "127.0.0.1", Port: int(id[0])}})
+	}
+	s.Apply(&Op{Kind: OpAddSlots, Node: idA, Slots: []int{0, 1, 2}})
+	s.Apply(&Op{Kind: OpAddSlots, Node: idD, Slots: []int{3}})
+	var got []LostSlots
+	n := &Local{}
+	n.SetOnLost(func(l LostSlots) { got = append(got, l) })
+	n.checkLost(NewView(s.clone(), idD))
+	if rep := s.Apply(&Op{Kind: OpSetNode, Slot: 3, Target: idA}); rep != "" {
+		t.Fatal(rep)
+	}
+	v := NewView(s.clone(), idD)
+	n.view.Store(v)
+	n.checkLost(v)
+	if want := []LostSlots{{Channels: []int{3}}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("reported %+v, want %+v", got, want)
+	}
+	m, keys := n.takeReplicaOf()
+	if m != idA || !slices.Equal(keys, []int{3}) {
+		t.Fatalf("takeReplicaOf: %q %v", m, keys)
+	}
+	n.notReplica(keys) // refused: still a master
+	if want := []LostSlots{{Channels: []int{3}}, {Keys: []int{3}}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the refusal %+v, want %+v", got, want)
+	}
+	if rep := s.Apply(&Op{Kind: OpReplicate, Node: idD, Target: idA}); rep != "" {
+		t.Fatal(rep)
+	}
+	n.view.Store(NewView(s.clone(), idD))
+	n.notReplica(keys) // a replica after all: nothing
+	if len(got) != 2 {
+		t.Fatalf("a replica deleted keys: %+v", got)
+	}
+}

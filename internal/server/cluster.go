@@ -104,10 +104,10 @@ func (s *Server) startCluster() (stop func(), err error) {
 		// not on the goroutine applying the raft log: a command holding
 		// the keyspace may be waiting for that log (a change it proposed)
 		go func() {
-			gone := func(slot int) bool {
+			gone := func(slot int) bool { // and still a master: a replica's data is its master's
 				v := n.View()
 				o := v.Owner(slot)
-				return (o == nil || !o.Myself) && v.Importing(slot) == nil
+				return (o == nil || !o.Myself) && v.Importing(slot) == nil && v.Myself != nil && v.Myself.Master == ""
 			}
 			if k := s.exec.DropSlotKeys(slots, gone); k > 0 {
 				s.log.Info("Deleted the keys of slots served by another node", "keys", k, "slots", len(slots))
