@@ -695,6 +695,13 @@ func (m *Manager) KillBgsave() {
 	}
 }
 
+// secondsSince is the seconds from t to now as Redis counts a background
+// job's time in INFO (time(NULL) - start): whole seconds of the clock, so
+// that a job that crosses a second's boundary shows 1.
+func secondsSince(t time.Time) int64 {
+	return time.Now().Unix() - t.Unix()
+}
+
 // tryLockFor takes mu if it becomes free within d.
 func tryLockFor(mu *sync.Mutex, d time.Duration) bool {
 	deadline := time.Now().Add(d)
@@ -837,7 +844,7 @@ func (m *Manager) startBgsaveLocked() <-chan struct{} {
 			m.bgKill = nil
 		}
 		m.bgsave = false
-		m.lastBgsaveSecs = int64(time.Since(m.bgsaveStart).Seconds())
+		m.lastBgsaveSecs = secondsSince(m.bgsaveStart)
 		m.mu.Unlock()
 		if err == nil {
 			m.log.Info("Background saving terminated with success")
@@ -1055,6 +1062,13 @@ func (m *Manager) rewriteLocked(sync bool) error {
 	}
 	m.rewrite = true
 	m.rewriteStart = time.Now()
+	if !sync {
+		// as Redis's rewriteAppendOnlyFileBackground, a rewrite counts in
+		// aof_rewrites once started (a killed or failed one too); the base
+		// written at startup is not counted (Redis writes it in the
+		// foreground, not as a rewrite)
+		m.aofRewrites++
+	}
 	format := formatRDB
 	if !preamble {
 		format = formatAOF
@@ -1092,8 +1106,10 @@ func (m *Manager) rewriteLocked(sync bool) error {
 		}
 		defer func() {
 			m.rewrite = false
-			m.lastRewriteSecs = int64(time.Since(m.rewriteStart).Seconds())
 			if !sync {
+				// as Redis's backgroundRewriteDoneHandler (whose failures
+				// set it too); the startup base does not
+				m.lastRewriteSecs = secondsSince(m.rewriteStart)
 				m.mu.Unlock()
 			}
 		}()
@@ -1135,8 +1151,14 @@ func (m *Manager) rewriteLocked(sync bool) error {
 		}
 		m.lastRewriteOK = true
 		m.rewriteFailures = 0
-		m.aofRewrites++
-		m.log.Info("Background AOF rewrite finished successfully", "base", base.Name, "pause", time.Duration(m.lastPause.Load()))
+		if sync {
+			m.log.Info(fmt.Sprintf("Creating AOF base file %s on server start", base.Name))
+			if newIncr != nil {
+				m.log.Info(fmt.Sprintf("Creating AOF incr file %s on server start", newIncr.Name))
+			}
+		} else {
+			m.log.Info("Background AOF rewrite finished successfully", "base", base.Name, "pause", time.Duration(m.lastPause.Load()))
+		}
 		if m.bgsaveScheduled && !m.bgsave {
 			m.startBgsaveLocked()
 		}
@@ -1427,7 +1449,7 @@ func (m *Manager) Info() []string {
 		if !on {
 			return "-1"
 		}
-		return strconv.FormatInt(int64(time.Since(t).Seconds()), 10)
+		return strconv.FormatInt(secondsSince(t), 10)
 	}
 	writeOK := true
 	w := m.aofw.Load()

@@ -1,0 +1,90 @@
+package persist_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// persistSeq runs one sequence against redis-server and Crescent and
+// compares what it records. Each run gets a fresh directory.
+func persistSeq(t *testing.T, args []string, seq func(t *testing.T, cl *client, rec func(...string), info func(string, ...string), nonNeg func(string, string))) {
+	t.Helper()
+	var got [2][]string
+	for i, start := range []func(testing.TB, string, ...string) *proc{startRedis, startCrescent} {
+		p := start(t, t.TempDir(), append([]string{"--save", "", "--enable-debug-command", "yes"}, args...)...)
+		cl := dial(t, p)
+		rec := func(a ...string) {
+			got[i] = append(got[i], strings.Join(a, " ")+" -> "+cl.must(t, a...))
+		}
+		info := func(section string, fields ...string) {
+			for _, f := range fields {
+				got[i] = append(got[i], f+":"+infoField(t, cl, section, f))
+			}
+		}
+		// a time in seconds: only whether it is -1 (never) or not is
+		// compared, the seconds themselves depend on the machine
+		nonNeg := func(section, f string) {
+			n, err := strconv.Atoi(infoField(t, cl, section, f))
+			got[i] = append(got[i], f+" >= 0: "+strconv.FormatBool(err == nil && n >= 0))
+		}
+		seq(t, cl, rec, info, nonNeg)
+	}
+	if strings.Join(got[0], "\n") != strings.Join(got[1], "\n") {
+		t.Fatalf("redis-server:\n%s\n\ncrescent:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
+	}
+}
+
+// TestAOFRewriteCounters: aof_rewrites counts a background rewrite when it
+// starts, as Redis's rewriteAppendOnlyFileBackground (a rewrite killed by
+// CONFIG SET appendonly no counts), and not the base written at startup;
+// aof_last_rewrite_time_sec is -1 until a background rewrite ends (a
+// killed one does not set it). Crescent counted finished rewrites, the
+// startup's included, and showed 0 seconds from the start.
+func TestAOFRewriteCounters(t *testing.T) {
+	persistSeq(t, []string{"--appendonly", "yes"}, func(t *testing.T, cl *client, rec func(...string), info func(string, ...string), nonNeg func(string, string)) {
+		fields := []string{"aof_rewrites", "aof_rewrite_in_progress", "aof_last_rewrite_time_sec", "aof_last_bgrewrite_status", "aof_rewrite_scheduled", "aof_rewrites_consecutive_failures"}
+		info("persistence", fields...)
+		rec("DEBUG", "POPULATE", "100")
+		rec("CONFIG", "SET", "rdb-key-save-delay", "100000") // 10 s of rewrite
+		rec("BGREWRITEAOF")
+		info("persistence", fields...)
+		rec("CONFIG", "SET", "appendonly", "no") // kills it
+		info("persistence", fields...)
+		rec("CONFIG", "SET", "rdb-key-save-delay", "0")
+		rec("BGREWRITEAOF") // with the AOF off
+		waitInfo(t, cl, "persistence", "aof_rewrite_in_progress", "0")
+		info("persistence", "aof_rewrites", "aof_last_bgrewrite_status", "aof_rewrite_scheduled")
+		nonNeg("persistence", "aof_last_rewrite_time_sec")
+		rec("CONFIG", "SET", "appendonly", "yes") // a rewrite as well
+		waitInfo(t, cl, "persistence", "aof_rewrite_in_progress", "0")
+		info("persistence", "aof_rewrites", "aof_enabled", "aof_last_bgrewrite_status")
+	})
+}
+
+// TestBgsaveRewriteCounters: a BGREWRITEAOF during a BGSAVE is scheduled,
+// FLUSHALL kills the BGSAVE (still counted in rdb_saves, its time set),
+// and the scheduled rewrite then runs and is counted.
+func TestBgsaveRewriteCounters(t *testing.T) {
+	persistSeq(t, nil, func(t *testing.T, cl *client, rec func(...string), info func(string, ...string), nonNeg func(string, string)) {
+		fields := []string{"rdb_saves", "rdb_bgsave_in_progress", "rdb_last_bgsave_status", "rdb_last_bgsave_time_sec", "aof_rewrites", "aof_rewrite_scheduled", "aof_rewrite_in_progress"}
+		info("persistence", fields...)
+		rec("DEBUG", "POPULATE", "100")
+		rec("SAVE")
+		info("persistence", "rdb_saves", "rdb_changes_since_last_save")
+		rec("CONFIG", "SET", "rdb-key-save-delay", "100000") // 10 s of save
+		rec("SET", "x", "1")
+		rec("BGSAVE")
+		info("persistence", fields...)
+		info("persistence", "rdb_changes_since_last_save")
+		rec("BGREWRITEAOF")
+		info("persistence", fields...)
+		rec("FLUSHALL") // kills the BGSAVE
+		waitInfo(t, cl, "persistence", "rdb_bgsave_in_progress", "0")
+		waitInfo(t, cl, "persistence", "aof_rewrite_scheduled", "0")
+		waitInfo(t, cl, "persistence", "aof_rewrite_in_progress", "0")
+		info("persistence", "rdb_saves", "rdb_last_bgsave_status", "aof_rewrites", "aof_last_bgrewrite_status", "rdb_changes_since_last_save")
+		nonNeg("persistence", "rdb_last_bgsave_time_sec")
+		nonNeg("persistence", "aof_last_rewrite_time_sec")
+	})
+}
