@@ -1,6 +1,9 @@
 package persist_test
 
 import (
+	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,4 +90,84 @@ func TestBgsaveRewriteCounters(t *testing.T) {
 		nonNeg("persistence", "rdb_last_bgsave_time_sec")
 		nonNeg("persistence", "aof_last_rewrite_time_sec")
 	})
+}
+
+// aofDirState is the AOF directory's file names (temporary ones left out)
+// and the manifest's lines.
+func aofDirState(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "files: " + aofFiles(t, dir) + "\nmanifest:\n" + strings.TrimSpace(string(b))
+}
+
+// TestAOFRewriteWithAppendonlyOff: BGREWRITEAOF with the AOF off (turned
+// off at run time, or never on) writes a new base and a manifest naming
+// only it, the incr files becoming history; with aof-disable-auto-gc yes
+// the manifest keeps the history files in Redis 7.0's order, and a later
+// incr file takes the next sequence after the last one used, not 1
+// again (Crescent dropped the history from the manifest and truncated
+// the history's appendonly.aof.1.incr.aof to reuse it). A restart with
+// appendonly yes loads the base.
+func TestAOFRewriteWithAppendonlyOff(t *testing.T) {
+	for _, gc := range []string{"no", "yes"} {
+		t.Run("aof-disable-auto-gc="+gc, func(t *testing.T) {
+			var got [2][]string
+			for i, start := range []func(testing.TB, string, ...string) *proc{startRedis, startCrescent} {
+				dir := t.TempDir()
+				args := []string{"--save", "", "--aof-disable-auto-gc", gc}
+				p := start(t, dir, append(args, "--appendonly", "yes")...)
+				cl := dial(t, p)
+				rec := func(a ...string) {
+					got[i] = append(got[i], strings.Join(a, " ")+" -> "+cl.must(t, a...))
+				}
+				keys := func(cl *client) {
+					k := strings.Fields(cl.must(t, "KEYS", "*"))
+					sort.Strings(k)
+					got[i] = append(got[i], "keys: "+strings.Join(k, " "))
+				}
+				rewrite := func(a ...string) {
+					rec(a...)
+					waitInfo(t, cl, "persistence", "aof_rewrite_in_progress", "0")
+					got[i] = append(got[i], "aof_last_bgrewrite_status:"+infoField(t, cl, "persistence", "aof_last_bgrewrite_status"))
+				}
+				rec("SET", "a", "1")
+				rewrite("BGREWRITEAOF")
+				rec("SET", "c", "1")
+				rec("CONFIG", "SET", "appendonly", "no")
+				rec("SET", "e", "1")
+				rewrite("BGREWRITEAOF")
+				got[i] = append(got[i], aofDirState(t, dir), "aof_enabled:"+infoField(t, cl, "persistence", "aof_enabled"))
+				rewrite("CONFIG", "SET", "appendonly", "yes")
+				rec("SET", "b", "1")
+				rewrite("BGREWRITEAOF")
+				rec("SET", "d", "1")
+				got[i] = append(got[i], aofDirState(t, dir))
+				cl.do("SHUTDOWN", "NOSAVE")
+				p.wait(t)
+				p = start(t, dir, append(args, "--appendonly", "yes")...)
+				cl = dial(t, p)
+				keys(cl)
+				got[i] = append(got[i], aofDirState(t, dir))
+				// never on: the first rewrite with the AOF off
+				dir = t.TempDir()
+				p = start(t, dir, append(args, "--appendonly", "no")...)
+				cl = dial(t, p)
+				rec("SET", "x", "1")
+				rewrite("BGREWRITEAOF")
+				got[i] = append(got[i], aofDirState(t, dir))
+				cl.do("SHUTDOWN", "NOSAVE")
+				p.wait(t)
+				p = start(t, dir, append(args, "--appendonly", "yes")...)
+				cl = dial(t, p)
+				keys(cl)
+				got[i] = append(got[i], aofDirState(t, dir))
+			}
+			if strings.Join(got[0], "\n") != strings.Join(got[1], "\n") {
+				t.Fatalf("redis-server:\n%s\n\ncrescent:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
+			}
+		})
+	}
 }

@@ -59,6 +59,7 @@ type Manager struct {
 	aofStart         int64 // next writer's first logical offset
 	aofPrevSize      int64 // bytes of base + all but the last incr file
 	aofRewriteBase   int64 // AOF size after the last rewrite
+	incrSeq          int64 // the last incr file's sequence a manifest named (Redis's curr_incr_file_seq; it goes on past incr files moved to the history)
 	bgsave           bool
 	bgKill           *atomic.Bool // the running BGSAVE's kill switch (KillBgsave); nil: none
 	rewrite          bool
@@ -978,7 +979,10 @@ func (m *Manager) rewriteLocked(sync bool) error {
 	var newIncr *aof.FileInfo
 	var newFile *os.File
 	if w != nil || starting {
-		seq := old.LastIncrSeq() + 1
+		// as Redis's getNewIncrAofName: after the last incr file used,
+		// including one a rewrite with the AOF off moved to the history
+		// (aof-disable-auto-gc keeps that file: it must not be reused)
+		seq := max(old.LastIncrSeq(), m.incrSeq) + 1
 		newIncr = &aof.FileInfo{Name: aof.IncrName(prefix, seq), Seq: seq, Type: aof.TypeIncr}
 		f, _, err := m.openFile(newIncr.Name)
 		if err != nil {
@@ -1054,6 +1058,7 @@ func (m *Manager) rewriteLocked(sync bool) error {
 				newFile.Close()
 			}
 			m.manifest = mf
+			m.incrSeq = max(m.incrSeq, newIncr.Seq)
 			return err
 		}
 		nw := aof.NewWriter(newFile, 0, aof.ParsePolicy(m.cfg.Get("appendfsync")), m.aofStart, m.aofHooks())
@@ -1118,6 +1123,13 @@ func (m *Manager) rewriteLocked(sync bool) error {
 			if newIncr != nil {
 				mf.Incrs = []aof.FileInfo{*newIncr}
 			}
+			if m.cfg.Bool("aof-disable-auto-gc") {
+				cur := m.manifest
+				if cur == nil {
+					cur = old
+				}
+				mf.History = historyAfterRewrite(cur, newIncr)
+			}
 			err = aof.WriteFileAtomic(dir, aof.ManifestName(prefix), mf.Bytes())
 			if err == nil {
 				cur := m.manifest
@@ -1126,6 +1138,7 @@ func (m *Manager) rewriteLocked(sync bool) error {
 				}
 				m.deleteOldFiles(cur, mf)
 				m.manifest = mf
+				m.incrSeq = max(m.incrSeq, mf.LastIncrSeq())
 				m.aofPrevSize = size
 				m.aofRewriteBase = size
 				if starting {
@@ -1174,6 +1187,26 @@ func (m *Manager) rewriteLocked(sync bool) error {
 		run()
 	}()
 	return nil
+}
+
+// historyAfterRewrite is the history a rewrite's manifest keeps with
+// aof-disable-auto-gc yes, in Redis 7.0's order (backgroundRewriteDoneHandler):
+// the incr files the base replaces (all but cur's, the one the rewrite
+// opened, if any), then the replaced base, then the older history.
+func historyAfterRewrite(old *aof.Manifest, cur *aof.FileInfo) []aof.FileInfo {
+	var h []aof.FileInfo
+	for _, fi := range old.Incrs {
+		if cur == nil || fi.Name != cur.Name {
+			fi.Type = aof.TypeHistory
+			h = append(h, fi)
+		}
+	}
+	if old.Base != nil {
+		b := *old.Base
+		b.Type = aof.TypeHistory
+		h = append(h, b)
+	}
+	return append(h, old.History...)
 }
 
 func (m *Manager) deleteOldFiles(old, cur *aof.Manifest) {
