@@ -62,6 +62,7 @@ func TestAOFRewriteCounters(t *testing.T) {
 		rec("CONFIG", "SET", "appendonly", "yes") // a rewrite as well
 		waitInfo(t, cl, "persistence", "aof_rewrite_in_progress", "0")
 		info("persistence", "aof_rewrites", "aof_enabled", "aof_last_bgrewrite_status")
+		info("stats", "total_forks") // 3 background rewrites (one killed), not the startup's base
 	})
 }
 
@@ -89,6 +90,7 @@ func TestBgsaveRewriteCounters(t *testing.T) {
 		info("persistence", "rdb_saves", "rdb_last_bgsave_status", "aof_rewrites", "aof_last_bgrewrite_status", "rdb_changes_since_last_save")
 		nonNeg("persistence", "rdb_last_bgsave_time_sec")
 		nonNeg("persistence", "aof_last_rewrite_time_sec")
+		info("stats", "total_forks") // the BGSAVE and the rewrite, not SAVE
 	})
 }
 

@@ -85,6 +85,7 @@ type Manager struct {
 	dirtyAtSave      int64
 	shutdownDone     bool
 	lastPause        atomic.Int64 // ns the last snapshot's cut held the keyspace
+	forks            atomic.Int64 // background snapshots started (Forks)
 	loadedKeys       int64
 	loadedExpired    int64
 	loading          atomic.Bool
@@ -829,6 +830,7 @@ func (m *Manager) startBgsaveLocked() <-chan struct{} {
 	m.bgsaveScheduled = false
 	m.bgsaveStart = time.Now()
 	m.rdbSaves++ // as Redis, once the save started (a killed one counts)
+	m.forks.Add(1)
 	kill := new(atomic.Bool)
 	m.bgKill = kill
 	m.log.Info("Background saving started")
@@ -853,6 +855,13 @@ func (m *Manager) startBgsaveLocked() <-chan struct{} {
 	}()
 	return cut
 }
+
+// Forks is INFO stats' total_forks: the background snapshots started
+// where Redis 7.0 forks a child (BGSAVE and the save points, background
+// AOF rewrites, a replica's full sync). Crescent forks no process: its
+// snapshot is a cut of the keyspace, whose pause is INFO persistence's
+// crescent_last_snapshot_pause_usec (latest_fork_usec stays 0).
+func (m *Manager) Forks() int64 { return m.forks.Load() }
 
 // LastSave is the Unix time of the last successful save.
 func (m *Manager) LastSave() int64 {
@@ -1073,6 +1082,7 @@ func (m *Manager) rewriteLocked(sync bool) error {
 		// written at startup is not counted (Redis writes it in the
 		// foreground, not as a rewrite)
 		m.aofRewrites++
+		m.forks.Add(1)
 	}
 	format := formatRDB
 	if !preamble {

@@ -335,6 +335,7 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 	if err := m.acquireSnapshot(cl); err != nil {
 		return err
 	}
+	m.forks.Add(1) // where Redis forks the sync's child
 	// keep the replica's link alive while the snapshot is written, as
 	// Redis does with newlines (a replica skips them)
 	stopAlive, aliveDone := make(chan struct{}), make(chan struct{})
