@@ -246,7 +246,8 @@ func TestReplicaExecErrors(t *testing.T) {
 		rec := func(cl *client, args ...string) {
 			got[i] = append(got[i], strings.Join(args, " ")+" -> "+cl.must(t, args...))
 		}
-		got[i] = append(got[i], "master's total_forks:"+infoField(t, mc, "stats", "total_forks")) // the sync
+		// the master forked once for the sync
+		got[i] = append(got[i], "master's total_forks:"+infoField(t, mc, "stats", "total_forks"))
 		rec(rc, "CONFIG", "RESETSTAT") // a LOADING answered while the replica started
 		rec(rc, "SET", "k", "foo")
 		rec(rc, "SET", "k2", "foo")
