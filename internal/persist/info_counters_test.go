@@ -2,11 +2,14 @@ package persist_test
 
 import (
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // persistSeq runs one sequence against redis-server and Crescent and
@@ -171,5 +174,62 @@ func TestAOFRewriteWithAppendonlyOff(t *testing.T) {
 				t.Fatalf("redis-server:\n%s\n\ncrescent:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
 			}
 		})
+	}
+}
+
+// TestAOFRewriteLimit: after 3 consecutive failed rewrites (the base
+// cannot be written: RLIMIT_FSIZE), Redis 7.0's aofRewriteLimited holds
+// the automatic rewrite back ("triggered the limit, will retry in 1
+// minutes") where Crescent started it and failed a fourth time; a
+// BGREWRITEAOF scheduled by hand resets the failures, and the scheduled
+// rewrite then runs (Crescent kept the count).
+func TestAOFRewriteLimit(t *testing.T) {
+	signal.Ignore(syscall.SIGXFSZ)
+	var got [2][]string
+	for i, start := range []func(testing.TB, string, ...string) *proc{startRedis, startCrescent} {
+		dir := t.TempDir()
+		log := filepath.Join(dir, "log")
+		p := start(t, dir, "--appendonly", "yes", "--save", "", "--enable-debug-command", "yes", "--logfile", log)
+		cl := dial(t, p)
+		rec := func(a ...string) {
+			got[i] = append(got[i], strings.Join(a, " ")+" -> "+cl.must(t, a...))
+		}
+		fields := []string{"aof_rewrites", "aof_rewrites_consecutive_failures", "aof_last_bgrewrite_status", "aof_rewrite_scheduled"}
+		info := func() {
+			for _, f := range fields {
+				got[i] = append(got[i], f+":"+infoField(t, cl, "persistence", f))
+			}
+		}
+		rec("DEBUG", "POPULATE", "200") // a base of some 4 KB
+		setFileLimit(t, p.cmd.Process.Pid, 3000)
+		for range 3 {
+			rec("BGREWRITEAOF")
+			waitInfo(t, cl, "persistence", "aof_rewrite_in_progress", "0")
+		}
+		info()
+		rec("CONFIG", "SET", "auto-aof-rewrite-min-size", "1")
+		rec("CONFIG", "SET", "auto-aof-rewrite-percentage", "1")
+		rec("SET", "foo", "bar") // the AOF grew: the cron would rewrite
+		deadline := time.Now().Add(10 * time.Second)
+		for logCount(t, log, "Background AOF rewrite has repeatedly failed and triggered the limit, will retry in 1 minutes") == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("server %d: no limit in the log", i)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		waitInfo(t, cl, "persistence", "aof_rewrite_in_progress", "0")
+		info()
+		setFileLimit(t, p.cmd.Process.Pid, -1)
+		rec("CONFIG", "SET", "rdb-key-save-delay", "100000") // 20 s of BGSAVE
+		rec("BGSAVE")
+		rec("BGREWRITEAOF") // scheduled: the failures are reset
+		info()
+		rec("FLUSHALL") // kills the BGSAVE: the scheduled rewrite runs
+		waitInfo(t, cl, "persistence", "aof_rewrite_scheduled", "0")
+		waitInfo(t, cl, "persistence", "aof_rewrite_in_progress", "0")
+		info()
+	}
+	if strings.Join(got[0], "\n") != strings.Join(got[1], "\n") {
+		t.Fatalf("redis-server:\n%s\n\ncrescent:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
 	}
 }

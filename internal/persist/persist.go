@@ -82,6 +82,8 @@ type Manager struct {
 	rdbSaves         int64
 	aofRewrites      int64
 	rewriteFailures  int64
+	limitDelay       int64 // minutes the automatic rewrites wait after repeated failures (rewriteLimitedLocked)
+	limitNext        int64 // Unix s before which they wait; 0: not waiting
 	dirtyAtSave      int64
 	shutdownDone     bool
 	lastPause        atomic.Int64 // ns the last snapshot's cut held the keyspace
@@ -1261,6 +1263,9 @@ func (m *Manager) BGRewriteAOF(inExec bool) (string, string) {
 	}
 	if m.bgsave || inExec {
 		m.rewriteScheduled = true
+		// as Redis 7.0's bgrewriteaofCommand: asked for by hand, the
+		// scheduled rewrite is not held back by earlier failures
+		m.rewriteFailures = 0
 		return "Background append only file rewriting scheduled", ""
 	}
 	if err := m.startRewriteLocked(); err != nil {
@@ -1386,7 +1391,8 @@ func (m *Manager) Cron() {
 	if m.bgsave || m.rewrite || m.rwDying != nil {
 		return
 	}
-	if m.rewriteScheduled {
+	now := time.Now()
+	if m.rewriteScheduled && !m.rewriteLimitedLocked(now) {
 		m.startRewriteLocked()
 		return
 	}
@@ -1395,7 +1401,6 @@ func (m *Manager) Cron() {
 		return
 	}
 	dirty := m.exec.Dirty.Load() - m.dirtyAtSave
-	now := time.Now()
 	f := strings.Fields(m.cfg.Get("save"))
 	for i := 0; i+1 < len(f); i += 2 {
 		secs, _ := strconv.ParseInt(f[i], 10, 64)
@@ -1414,11 +1419,34 @@ func (m *Manager) Cron() {
 		if base == 0 {
 			base = 1
 		}
-		if perc > 0 && size >= m.cfg.Int("auto-aof-rewrite-min-size") && (size-base)*100/base >= perc {
+		if perc > 0 && size > m.cfg.Int("auto-aof-rewrite-min-size") && (size-base)*100/base >= perc && !m.rewriteLimitedLocked(now) {
 			m.log.Info(fmt.Sprintf("Starting automatic rewriting of AOF on %d%% growth", (size-base)*100/base))
 			m.startRewriteLocked()
 		}
 	}
+}
+
+// rewriteLimitedLocked is Redis 7.0's aofRewriteLimited: after 3
+// consecutive failed rewrites, the ones the cron would start (scheduled or
+// automatic) wait 1 minute, then 2, 4... up to 60 after each further
+// failure; BGREWRITEAOF still starts one at once. It logs when a wait
+// begins. Requires m.mu.
+func (m *Manager) rewriteLimitedLocked(now time.Time) bool {
+	if m.rewriteFailures < 3 {
+		m.limitDelay, m.limitNext = 0, 0
+		return false
+	}
+	if m.limitNext != 0 {
+		if now.Unix() < m.limitNext {
+			return true
+		}
+		m.limitNext = 0
+		return false
+	}
+	m.limitDelay = min(max(m.limitDelay*2, 1), 60)
+	m.limitNext = now.Unix() + m.limitDelay*60
+	m.log.Warn(fmt.Sprintf("Background AOF rewrite has repeatedly failed and triggered the limit, will retry in %d minutes", m.limitDelay))
+	return true
 }
 
 // Shutdown saves as SHUTDOWN asks: args are SHUTDOWN's (NOSAVE, SAVE,
