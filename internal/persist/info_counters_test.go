@@ -233,3 +233,50 @@ func TestAOFRewriteLimit(t *testing.T) {
 		t.Fatalf("redis-server:\n%s\n\ncrescent:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
 	}
 }
+
+// TestAOFTurnOnRetried: CONFIG SET appendonly yes whose rewrite fails
+// leaves the AOF waiting, as Redis 7.0's AOF_WAIT_REWRITE: aof_enabled
+// stays 1 and the cron tries again, until the limit after 3 failures;
+// BGREWRITEAOF then turns it on. Crescent turned the AOF off after the
+// first failure (aof_enabled 0 with appendonly yes) and never retried.
+func TestAOFTurnOnRetried(t *testing.T) {
+	signal.Ignore(syscall.SIGXFSZ)
+	var got [2][]string
+	for i, start := range []func(testing.TB, string, ...string) *proc{startRedis, startCrescent} {
+		dir := t.TempDir()
+		log := filepath.Join(dir, "log")
+		p := start(t, dir, "--appendonly", "no", "--save", "", "--enable-debug-command", "yes", "--logfile", log)
+		cl := dial(t, p)
+		rec := func(a ...string) {
+			got[i] = append(got[i], strings.Join(a, " ")+" -> "+cl.must(t, a...))
+		}
+		info := func() {
+			for _, f := range []string{"aof_enabled", "aof_rewrites", "aof_rewrites_consecutive_failures", "aof_last_bgrewrite_status", "aof_rewrite_scheduled"} {
+				got[i] = append(got[i], f+":"+infoField(t, cl, "persistence", f))
+			}
+		}
+		rec("DEBUG", "POPULATE", "200") // a base of some 4 KB
+		setFileLimit(t, p.cmd.Process.Pid, 3000)
+		rec("CONFIG", "SET", "appendonly", "yes")
+		deadline := time.Now().Add(10 * time.Second)
+		for logCount(t, log, "triggered the limit, will retry in 1 minutes") == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("server %d: no limit in the log", i)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		waitInfo(t, cl, "persistence", "aof_rewrite_in_progress", "0")
+		info()
+		setFileLimit(t, p.cmd.Process.Pid, -1)
+		rec("BGREWRITEAOF")
+		waitInfo(t, cl, "persistence", "aof_rewrite_in_progress", "0")
+		info()
+		rec("SET", "x", "1")
+		rec("DEBUG", "LOADAOF")
+		rec("DBSIZE")
+		got[i] = append(got[i], aofDirState(t, dir))
+	}
+	if strings.Join(got[0], "\n") != strings.Join(got[1], "\n") {
+		t.Fatalf("redis-server:\n%s\n\ncrescent:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
+	}
+}

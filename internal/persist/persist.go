@@ -56,6 +56,7 @@ type Manager struct {
 	mu               sync.Mutex // job state, manifest
 	manifest         *aof.Manifest
 	aofOn            bool
+	aofWaiting       bool  // turning the AOF on failed and is tried again (Redis's AOF_WAIT_REWRITE)
 	aofStart         int64 // next writer's first logical offset
 	aofPrevSize      int64 // bytes of base + all but the last incr file
 	aofRewriteBase   int64 // AOF size after the last rewrite
@@ -1154,7 +1155,7 @@ func (m *Manager) rewriteLocked(sync bool) error {
 				m.aofPrevSize = size
 				m.aofRewriteBase = size
 				if starting {
-					m.aofOn = true
+					m.aofOn, m.aofWaiting = true, false
 				}
 			}
 		}
@@ -1170,6 +1171,13 @@ func (m *Manager) rewriteLocked(sync bool) error {
 				}
 				if newIncr != nil {
 					os.Remove(filepath.Join(dir, newIncr.Name))
+				}
+				if !sync {
+					// as Redis's AOF_WAIT_REWRITE: the AOF stays on for
+					// INFO (aof_enabled) and the cron tries again
+					// (rewriteLimitedLocked spaces the tries after 3)
+					m.aofWaiting = true
+					m.rewriteScheduled = true
 				}
 			}
 			return err
@@ -1314,7 +1322,7 @@ func (m *Manager) StartAOF() error {
 func (m *Manager) StopAOF() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.aofOn = false
+	m.aofOn, m.aofWaiting = false, false
 	m.rewriteScheduled = false
 	if m.rewrite && m.rwKill != nil {
 		// as Redis's stopAppendOnly (killAppendOnlyChild): the rewrite
@@ -1546,7 +1554,7 @@ func (m *Manager) Info() []string {
 		"rdb_last_cow_size:0",
 		"rdb_last_load_keys_expired:" + strconv.FormatInt(m.loadedExpired, 10),
 		"rdb_last_load_keys_loaded:" + strconv.FormatInt(m.loadedKeys, 10),
-		"aof_enabled:" + b(w != nil),
+		"aof_enabled:" + b(w != nil || m.aofWaiting),
 		"aof_rewrite_in_progress:" + b(m.rewrite),
 		"aof_rewrite_scheduled:" + b(m.rewriteScheduled),
 		"aof_last_rewrite_time_sec:" + strconv.FormatInt(m.lastRewriteSecs, 10),
