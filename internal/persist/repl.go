@@ -302,6 +302,9 @@ func (m *Manager) acquireSnapshot(cl *command.Client) error {
 func (m *Manager) releaseSnapshot() {
 	m.mu.Lock()
 	m.bgsave = false
+	// as Redis's done handler of the sync's child (disk or diskless):
+	// rdb_last_bgsave_time_sec, nothing else of a BGSAVE's
+	m.lastBgsaveSecs = secondsSince(m.bgsaveStart)
 	m.mu.Unlock()
 }
 

@@ -246,8 +246,9 @@ func TestReplicaExecErrors(t *testing.T) {
 		rec := func(cl *client, args ...string) {
 			got[i] = append(got[i], strings.Join(args, " ")+" -> "+cl.must(t, args...))
 		}
-		// the master forked once for the sync
-		got[i] = append(got[i], "master's total_forks:"+infoField(t, mc, "stats", "total_forks"))
+		// the master forked once for the sync, and its end set the time
+		got[i] = append(got[i], "master's total_forks:"+infoField(t, mc, "stats", "total_forks"),
+			"master's rdb_last_bgsave_time_sec is set: "+fmt.Sprint(infoField(t, mc, "persistence", "rdb_last_bgsave_time_sec") != "-1"))
 		rec(rc, "CONFIG", "RESETSTAT") // a LOADING answered while the replica started
 		rec(rc, "SET", "k", "foo")
 		rec(rc, "SET", "k2", "foo")
