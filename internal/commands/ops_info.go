@@ -24,9 +24,12 @@ func (h *Handlers) statsInfo() []string {
 	o := h.ops
 	kbps := func(i int) string { return fmt.Sprintf("%.2f", o.ops.rate(i)/1024) }
 	errs := h.Exec.ErrorStats()
-	var syncFull, syncOK, syncErr int64
+	var syncFull, syncOK, syncErr, forks int64
 	if h.Repl != nil {
 		syncFull, syncOK, syncErr = h.Repl.SyncStats()
+	}
+	if h.Persist != nil {
+		forks = h.Persist.Forks()
 	}
 	return []string{
 		fmt.Sprintf("total_connections_received:%d", h.Net.TotalConns.Load()),
@@ -58,7 +61,7 @@ func (h *Handlers) statsInfo() []string {
 		fmt.Sprintf("pubsub_patterns:%d", h.pubsubCount(pubsub.Pattern)),
 		fmt.Sprintf("pubsubshard_channels:%d", h.pubsubCount(pubsub.Shard)),
 		"latest_fork_usec:0",
-		"total_forks:0",
+		fmt.Sprintf("total_forks:%d", forks),
 		fmt.Sprintf("migrate_cached_sockets:%d", h.migrateConns.count()),
 		"slave_expires_tracked_keys:0",
 		"active_defrag_hits:0",

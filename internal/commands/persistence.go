@@ -37,6 +37,9 @@ type Persistence interface {
 	// KillBgsave stops a running BGSAVE without letting it write dump.rdb
 	// (FLUSHALL, as Redis's killRDBChild).
 	KillBgsave()
+	// Forks counts the background snapshots started where Redis forks a
+	// child (INFO's total_forks).
+	Forks() int64
 }
 
 func (h *Handlers) registerPersistence() {

@@ -436,7 +436,8 @@ func (m *Manager) loadAOFFile(fi aof.FileInfo, f *os.File, last bool, cl *comman
 			for _, q := range queue {
 				m.exec.Replay(cl, q, w, true)
 				if b := w.Buf; len(b) > 0 && b[0] == '-' {
-					m.unexpectedError(false, q, b)
+					// named as the EXEC, Redis's lastcmd in a transaction
+					m.unexpectedError(false, args, b)
 				}
 				w.Reset()
 			}

@@ -56,9 +56,11 @@ type Manager struct {
 	mu               sync.Mutex // job state, manifest
 	manifest         *aof.Manifest
 	aofOn            bool
+	aofWaiting       bool  // turning the AOF on failed and is tried again (Redis's AOF_WAIT_REWRITE)
 	aofStart         int64 // next writer's first logical offset
 	aofPrevSize      int64 // bytes of base + all but the last incr file
 	aofRewriteBase   int64 // AOF size after the last rewrite
+	incrSeq          int64 // the last incr file's sequence a manifest named (Redis's curr_incr_file_seq; it goes on past incr files moved to the history)
 	bgsave           bool
 	bgKill           *atomic.Bool // the running BGSAVE's kill switch (KillBgsave); nil: none
 	rewrite          bool
@@ -81,9 +83,12 @@ type Manager struct {
 	rdbSaves         int64
 	aofRewrites      int64
 	rewriteFailures  int64
+	limitDelay       int64 // minutes the automatic rewrites wait after repeated failures (rewriteLimitedLocked)
+	limitNext        int64 // Unix s before which they wait; 0: not waiting
 	dirtyAtSave      int64
 	shutdownDone     bool
 	lastPause        atomic.Int64 // ns the last snapshot's cut held the keyspace
+	forks            atomic.Int64 // background snapshots started (Forks)
 	loadedKeys       int64
 	loadedExpired    int64
 	loading          atomic.Bool
@@ -695,6 +700,13 @@ func (m *Manager) KillBgsave() {
 	}
 }
 
+// secondsSince is the seconds from t to now as Redis counts a background
+// job's time in INFO (time(NULL) - start): whole seconds of the clock, so
+// that a job that crosses a second's boundary shows 1.
+func secondsSince(t time.Time) int64 {
+	return time.Now().Unix() - t.Unix()
+}
+
 // tryLockFor takes mu if it becomes free within d.
 func tryLockFor(mu *sync.Mutex, d time.Duration) bool {
 	deadline := time.Now().Add(d)
@@ -821,6 +833,7 @@ func (m *Manager) startBgsaveLocked() <-chan struct{} {
 	m.bgsaveScheduled = false
 	m.bgsaveStart = time.Now()
 	m.rdbSaves++ // as Redis, once the save started (a killed one counts)
+	m.forks.Add(1)
 	kill := new(atomic.Bool)
 	m.bgKill = kill
 	m.log.Info("Background saving started")
@@ -837,7 +850,7 @@ func (m *Manager) startBgsaveLocked() <-chan struct{} {
 			m.bgKill = nil
 		}
 		m.bgsave = false
-		m.lastBgsaveSecs = int64(time.Since(m.bgsaveStart).Seconds())
+		m.lastBgsaveSecs = secondsSince(m.bgsaveStart)
 		m.mu.Unlock()
 		if err == nil {
 			m.log.Info("Background saving terminated with success")
@@ -845,6 +858,13 @@ func (m *Manager) startBgsaveLocked() <-chan struct{} {
 	}()
 	return cut
 }
+
+// Forks is INFO stats' total_forks: the background snapshots started
+// where Redis 7.0 forks a child (BGSAVE and the save points, background
+// AOF rewrites, a replica's full sync). Crescent forks no process: its
+// snapshot is a cut of the keyspace, whose pause is INFO persistence's
+// crescent_last_snapshot_pause_usec (latest_fork_usec stays 0).
+func (m *Manager) Forks() int64 { return m.forks.Load() }
 
 // LastSave is the Unix time of the last successful save.
 func (m *Manager) LastSave() int64 {
@@ -971,7 +991,10 @@ func (m *Manager) rewriteLocked(sync bool) error {
 	var newIncr *aof.FileInfo
 	var newFile *os.File
 	if w != nil || starting {
-		seq := old.LastIncrSeq() + 1
+		// as Redis's getNewIncrAofName: after the last incr file used,
+		// including one a rewrite with the AOF off moved to the history
+		// (aof-disable-auto-gc keeps that file: it must not be reused)
+		seq := max(old.LastIncrSeq(), m.incrSeq) + 1
 		newIncr = &aof.FileInfo{Name: aof.IncrName(prefix, seq), Seq: seq, Type: aof.TypeIncr}
 		f, _, err := m.openFile(newIncr.Name)
 		if err != nil {
@@ -1047,6 +1070,7 @@ func (m *Manager) rewriteLocked(sync bool) error {
 				newFile.Close()
 			}
 			m.manifest = mf
+			m.incrSeq = max(m.incrSeq, newIncr.Seq)
 			return err
 		}
 		nw := aof.NewWriter(newFile, 0, aof.ParsePolicy(m.cfg.Get("appendfsync")), m.aofStart, m.aofHooks())
@@ -1055,6 +1079,14 @@ func (m *Manager) rewriteLocked(sync bool) error {
 	}
 	m.rewrite = true
 	m.rewriteStart = time.Now()
+	if !sync {
+		// as Redis's rewriteAppendOnlyFileBackground, a rewrite counts in
+		// aof_rewrites once started (a killed or failed one too); the base
+		// written at startup is not counted (Redis writes it in the
+		// foreground, not as a rewrite)
+		m.aofRewrites++
+		m.forks.Add(1)
+	}
 	format := formatRDB
 	if !preamble {
 		format = formatAOF
@@ -1092,8 +1124,10 @@ func (m *Manager) rewriteLocked(sync bool) error {
 		}
 		defer func() {
 			m.rewrite = false
-			m.lastRewriteSecs = int64(time.Since(m.rewriteStart).Seconds())
 			if !sync {
+				// as Redis's backgroundRewriteDoneHandler (whose failures
+				// set it too); the startup base does not
+				m.lastRewriteSecs = secondsSince(m.rewriteStart)
 				m.mu.Unlock()
 			}
 		}()
@@ -1101,6 +1135,13 @@ func (m *Manager) rewriteLocked(sync bool) error {
 			mf := &aof.Manifest{Base: &base}
 			if newIncr != nil {
 				mf.Incrs = []aof.FileInfo{*newIncr}
+			}
+			if m.cfg.Bool("aof-disable-auto-gc") {
+				cur := m.manifest
+				if cur == nil {
+					cur = old
+				}
+				mf.History = historyAfterRewrite(cur, newIncr)
 			}
 			err = aof.WriteFileAtomic(dir, aof.ManifestName(prefix), mf.Bytes())
 			if err == nil {
@@ -1110,10 +1151,11 @@ func (m *Manager) rewriteLocked(sync bool) error {
 				}
 				m.deleteOldFiles(cur, mf)
 				m.manifest = mf
+				m.incrSeq = max(m.incrSeq, mf.LastIncrSeq())
 				m.aofPrevSize = size
 				m.aofRewriteBase = size
 				if starting {
-					m.aofOn = true
+					m.aofOn, m.aofWaiting = true, false
 				}
 			}
 		}
@@ -1130,13 +1172,26 @@ func (m *Manager) rewriteLocked(sync bool) error {
 				if newIncr != nil {
 					os.Remove(filepath.Join(dir, newIncr.Name))
 				}
+				if !sync {
+					// as Redis's AOF_WAIT_REWRITE: the AOF stays on for
+					// INFO (aof_enabled) and the cron tries again
+					// (rewriteLimitedLocked spaces the tries after 3)
+					m.aofWaiting = true
+					m.rewriteScheduled = true
+				}
 			}
 			return err
 		}
 		m.lastRewriteOK = true
 		m.rewriteFailures = 0
-		m.aofRewrites++
-		m.log.Info("Background AOF rewrite finished successfully", "base", base.Name, "pause", time.Duration(m.lastPause.Load()))
+		if sync {
+			m.log.Info(fmt.Sprintf("Creating AOF base file %s on server start", base.Name))
+			if newIncr != nil {
+				m.log.Info(fmt.Sprintf("Creating AOF incr file %s on server start", newIncr.Name))
+			}
+		} else {
+			m.log.Info("Background AOF rewrite finished successfully", "base", base.Name, "pause", time.Duration(m.lastPause.Load()))
+		}
 		if m.bgsaveScheduled && !m.bgsave {
 			m.startBgsaveLocked()
 		}
@@ -1152,6 +1207,26 @@ func (m *Manager) rewriteLocked(sync bool) error {
 		run()
 	}()
 	return nil
+}
+
+// historyAfterRewrite is the history a rewrite's manifest keeps with
+// aof-disable-auto-gc yes, in Redis 7.0's order (backgroundRewriteDoneHandler):
+// the incr files the base replaces (all but cur's, the one the rewrite
+// opened, if any), then the replaced base, then the older history.
+func historyAfterRewrite(old *aof.Manifest, cur *aof.FileInfo) []aof.FileInfo {
+	var h []aof.FileInfo
+	for _, fi := range old.Incrs {
+		if cur == nil || fi.Name != cur.Name {
+			fi.Type = aof.TypeHistory
+			h = append(h, fi)
+		}
+	}
+	if old.Base != nil {
+		b := *old.Base
+		b.Type = aof.TypeHistory
+		h = append(h, b)
+	}
+	return append(h, old.History...)
 }
 
 func (m *Manager) deleteOldFiles(old, cur *aof.Manifest) {
@@ -1196,6 +1271,9 @@ func (m *Manager) BGRewriteAOF(inExec bool) (string, string) {
 	}
 	if m.bgsave || inExec {
 		m.rewriteScheduled = true
+		// as Redis 7.0's bgrewriteaofCommand: asked for by hand, the
+		// scheduled rewrite is not held back by earlier failures
+		m.rewriteFailures = 0
 		return "Background append only file rewriting scheduled", ""
 	}
 	if err := m.startRewriteLocked(); err != nil {
@@ -1244,7 +1322,7 @@ func (m *Manager) StartAOF() error {
 func (m *Manager) StopAOF() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.aofOn = false
+	m.aofOn, m.aofWaiting = false, false
 	m.rewriteScheduled = false
 	if m.rewrite && m.rwKill != nil {
 		// as Redis's stopAppendOnly (killAppendOnlyChild): the rewrite
@@ -1321,7 +1399,8 @@ func (m *Manager) Cron() {
 	if m.bgsave || m.rewrite || m.rwDying != nil {
 		return
 	}
-	if m.rewriteScheduled {
+	now := time.Now()
+	if m.rewriteScheduled && !m.rewriteLimitedLocked(now) {
 		m.startRewriteLocked()
 		return
 	}
@@ -1330,7 +1409,6 @@ func (m *Manager) Cron() {
 		return
 	}
 	dirty := m.exec.Dirty.Load() - m.dirtyAtSave
-	now := time.Now()
 	f := strings.Fields(m.cfg.Get("save"))
 	for i := 0; i+1 < len(f); i += 2 {
 		secs, _ := strconv.ParseInt(f[i], 10, 64)
@@ -1349,11 +1427,34 @@ func (m *Manager) Cron() {
 		if base == 0 {
 			base = 1
 		}
-		if perc > 0 && size >= m.cfg.Int("auto-aof-rewrite-min-size") && (size-base)*100/base >= perc {
+		if perc > 0 && size > m.cfg.Int("auto-aof-rewrite-min-size") && (size-base)*100/base >= perc && !m.rewriteLimitedLocked(now) {
 			m.log.Info(fmt.Sprintf("Starting automatic rewriting of AOF on %d%% growth", (size-base)*100/base))
 			m.startRewriteLocked()
 		}
 	}
+}
+
+// rewriteLimitedLocked is Redis 7.0's aofRewriteLimited: after 3
+// consecutive failed rewrites, the ones the cron would start (scheduled or
+// automatic) wait 1 minute, then 2, 4... up to 60 after each further
+// failure; BGREWRITEAOF still starts one at once. It logs when a wait
+// begins. Requires m.mu.
+func (m *Manager) rewriteLimitedLocked(now time.Time) bool {
+	if m.rewriteFailures < 3 {
+		m.limitDelay, m.limitNext = 0, 0
+		return false
+	}
+	if m.limitNext != 0 {
+		if now.Unix() < m.limitNext {
+			return true
+		}
+		m.limitNext = 0
+		return false
+	}
+	m.limitDelay = min(max(m.limitDelay*2, 1), 60)
+	m.limitNext = now.Unix() + m.limitDelay*60
+	m.log.Warn(fmt.Sprintf("Background AOF rewrite has repeatedly failed and triggered the limit, will retry in %d minutes", m.limitDelay))
+	return true
 }
 
 // Shutdown saves as SHUTDOWN asks: args are SHUTDOWN's (NOSAVE, SAVE,
@@ -1427,7 +1528,7 @@ func (m *Manager) Info() []string {
 		if !on {
 			return "-1"
 		}
-		return strconv.FormatInt(int64(time.Since(t).Seconds()), 10)
+		return strconv.FormatInt(secondsSince(t), 10)
 	}
 	writeOK := true
 	w := m.aofw.Load()
@@ -1453,7 +1554,7 @@ func (m *Manager) Info() []string {
 		"rdb_last_cow_size:0",
 		"rdb_last_load_keys_expired:" + strconv.FormatInt(m.loadedExpired, 10),
 		"rdb_last_load_keys_loaded:" + strconv.FormatInt(m.loadedKeys, 10),
-		"aof_enabled:" + b(w != nil),
+		"aof_enabled:" + b(w != nil || m.aofWaiting),
 		"aof_rewrite_in_progress:" + b(m.rewrite),
 		"aof_rewrite_scheduled:" + b(m.rewriteScheduled),
 		"aof_last_rewrite_time_sec:" + strconv.FormatInt(m.lastRewriteSecs, 10),

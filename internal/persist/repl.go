@@ -302,6 +302,9 @@ func (m *Manager) acquireSnapshot(cl *command.Client) error {
 func (m *Manager) releaseSnapshot() {
 	m.mu.Lock()
 	m.bgsave = false
+	// as Redis's done handler of the sync's child (disk or diskless):
+	// rdb_last_bgsave_time_sec, nothing else of a BGSAVE's
+	m.lastBgsaveSecs = secondsSince(m.bgsaveStart)
 	m.mu.Unlock()
 }
 
@@ -335,6 +338,7 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 	if err := m.acquireSnapshot(cl); err != nil {
 		return err
 	}
+	m.forks.Add(1) // where Redis forks the sync's child
 	// keep the replica's link alive while the snapshot is written, as
 	// Redis does with newlines (a replica skips them)
 	stopAlive, aliveDone := make(chan struct{}), make(chan struct{})

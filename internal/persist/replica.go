@@ -8,6 +8,7 @@ package persist
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -788,6 +789,10 @@ func (m *Manager) applyStream(l *masterLink, conn net.Conn, br *bufio.Reader, ti
 			m.exec.Execute(cl, args, w)
 			if b := w.Buf; len(b) > 0 && b[0] == '-' {
 				m.unexpectedError(true, args, b)
+			} else if len(b) > 0 && b[0] == '*' && strings.EqualFold(string(args[0]), "exec") {
+				// each failed command of the transaction, as Redis's
+				// afterErrorReply, named as the EXEC (its lastcmd)
+				arrayErrors(b, func(e []byte) { m.unexpectedError(true, args, e) })
 			}
 			w.Reset()
 		}
@@ -827,13 +832,19 @@ func (m *Manager) applyStream(l *masterLink, conn net.Conn, br *bufio.Reader, ti
 // read-only replica: the data has diverged from what it should be.
 func (m *Manager) unexpectedError(master bool, args [][]byte, reply []byte) {
 	full := strings.TrimRight(string(reply[1:]), "\r\n")
-	msg := strings.TrimPrefix(full, "ERR ") // Redis logs the message, not its default code
+	msg := errorLogText(full)
 	if len(msg) > 4096 {
 		msg = msg[:4096]
 	}
-	name := "<unknown>" // Redis's lastcmd->fullname
-	if spec, _ := m.exec.Lookup(args); spec != nil {
-		name = spec.Name
+	// Redis's lastcmd->fullname: set before the arity check (a command
+	// called with the wrong arity is named), none for an unknown command
+	// or subcommand
+	name := "<unknown>"
+	switch cmd, sub := m.exec.Table.Resolve(args); {
+	case sub != nil:
+		name = sub.Name
+	case cmd != nil && len(args) < 2:
+		name = cmd.Name
 	}
 	from, to := "server", "AOF-loading-client"
 	if master {
@@ -845,7 +856,7 @@ func (m *Manager) unexpectedError(master bool, args [][]byte, reply []byte) {
 		rp.mu.Lock()
 		if b := rp.backlog; b != nil && b.histlen > 0 {
 			tail := b.since(b.end - int64(min(b.histlen, 256)) + 1)
-			m.log.Warn(fmt.Sprintf("Latest backlog is: %q", tail))
+			m.log.Warn("Latest backlog is: '" + string(resp.AppendRepr(nil, tail)) + "'")
 		}
 		rp.mu.Unlock()
 	} else {
@@ -861,6 +872,98 @@ func (m *Manager) unexpectedError(master bool, args [][]byte, reply []byte) {
 		// the panic's message reaches the log (or stderr) as Redis's
 		// "Guru Meditation" line does
 		panic(fmt.Sprintf("This %s panicked sending an error to its %s after processing the command '%s'", from, to, name))
+	}
+}
+
+// sharedErrors are the ERR replies Redis 7.0 answers from its shared
+// objects (createSharedObjects), whose text afterErrorReply logs whole.
+var sharedErrors = map[string]bool{
+	"ERR": true, "ERR no such key": true, "ERR syntax error": true,
+	"ERR source and destination objects are the same": true, "ERR index out of range": true,
+}
+
+// errorLogText is an error reply's text (full: without its '-' and CRLF)
+// as Redis 7.0's afterErrorReply logs it: the text given to addReplyError,
+// which is the message alone when Redis added the default "-ERR " code,
+// and the whole reply when the text carried its own code ("-WRONGTYPE
+// ...", a shared object's "-ERR syntax error").
+func errorLogText(full string) string {
+	if msg, ok := strings.CutPrefix(full, "ERR "); ok && !sharedErrors[full] {
+		return msg
+	}
+	return "-" + full
+}
+
+// arrayErrors calls fn with each element of the array reply b that is an
+// error (its '-' and CRLF included), in order: an EXEC's failed commands.
+func arrayErrors(b []byte, fn func(e []byte)) {
+	n, i, ok := respHeader(b, 0)
+	if !ok {
+		return
+	}
+	for ; n > 0; n-- {
+		if i >= len(b) {
+			return
+		}
+		start := i
+		if i, ok = skipRESP(b, i); !ok {
+			return
+		}
+		if b[start] == '-' {
+			fn(b[start:i])
+		}
+	}
+}
+
+// respHeader reads the line at b[i:] as a type byte and a count, and
+// returns the count and the index past the line.
+func respHeader(b []byte, i int) (int, int, bool) {
+	end := bytes.Index(b[i:], []byte("\r\n"))
+	if end < 1 {
+		return 0, 0, false
+	}
+	n, err := strconv.Atoi(string(b[i+1 : i+end]))
+	if err != nil {
+		return 0, 0, false
+	}
+	return n, i + end + 2, true
+}
+
+// skipRESP returns the index past the reply at b[i:] (RESP2 or RESP3).
+func skipRESP(b []byte, i int) (int, bool) {
+	switch b[i] {
+	case '$', '=', '!': // bulk: length, data, CRLF
+		n, j, ok := respHeader(b, i)
+		if !ok {
+			return 0, false
+		}
+		if n < 0 {
+			return j, true
+		}
+		return j + n + 2, j+n+2 <= len(b)
+	case '*', '~', '>', '%', '|': // aggregates
+		n, j, ok := respHeader(b, i)
+		if !ok {
+			return 0, false
+		}
+		if b[i] == '%' || b[i] == '|' {
+			n *= 2
+		}
+		for ; n > 0; n-- {
+			if j >= len(b) {
+				return 0, false
+			}
+			if j, ok = skipRESP(b, j); !ok {
+				return 0, false
+			}
+		}
+		return j, true
+	default: // one line
+		end := bytes.Index(b[i:], []byte("\r\n"))
+		if end < 0 {
+			return 0, false
+		}
+		return i + end + 2, true
 	}
 }
 
