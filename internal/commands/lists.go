@@ -258,9 +258,13 @@ func (h *Handlers) lrange(c *command.Ctx) {
 		c.W.Array(0)
 		return
 	}
+	g := c.ReplyGuard(0) // bounded by the list; stopped by the output limit
 	c.W.Array(e - s + 1)
 	for i := s; i <= e; i++ {
 		c.W.Bulk(l.Index(i))
+		if g.Over() {
+			break
+		}
 	}
 }
 
@@ -514,9 +518,13 @@ func (h *Handlers) lpos(c *command.Ctx) {
 		}
 		return
 	}
+	g := c.ReplyGuard(0)
 	c.W.Array(len(found))
 	for _, p := range found {
 		c.W.Int(p)
+		if g.Over() {
+			break
+		}
 	}
 }
 

@@ -164,10 +164,7 @@ func (h *Handlers) smembers(c *command.Ctx) {
 		c.W.Set(0)
 		return
 	}
-	c.W.Set(s.Len())
-	for i := 0; i < s.Len(); i++ {
-		writeMember(c, s, i)
-	}
+	h.replySet(c, s)
 }
 
 func (h *Handlers) spop(c *command.Ctx) {
@@ -439,9 +436,13 @@ func (h *Handlers) sinter(c *command.Ctx) {
 	var res []int
 	var src *keyspace.Set
 	h.interSets(sets, 0, func(s *keyspace.Set, i int) { src = s; res = append(res, i) })
+	g := c.ReplyGuard(0)
 	c.W.Set(len(res))
 	for _, i := range res {
 		writeMember(c, src, i)
+		if g.Over() {
+			break
+		}
 	}
 }
 
@@ -574,10 +575,16 @@ func (h *Handlers) unionDiff(sets []*keyspace.Set, op int) *keyspace.Set {
 	})
 }
 
+// replySet writes the members of s (SMEMBERS, SUNION, SDIFF): a reply
+// bounded by the set, stopped once the client passes its output limit.
 func (h *Handlers) replySet(c *command.Ctx, s *keyspace.Set) {
+	g := c.ReplyGuard(0)
 	c.W.Set(s.Len())
 	for i := 0; i < s.Len(); i++ {
 		writeMember(c, s, i)
+		if g.Over() {
+			break
+		}
 	}
 }
 
@@ -637,8 +644,12 @@ func (h *Handlers) sscan(c *command.Ctx) {
 	idx, next := scanSelect(s.IsIntset(), s.Len(), s.Member, cursor, o)
 	c.W.Array(2)
 	c.W.BulkString(strconv.FormatUint(next, 10))
+	g := c.ReplyGuard(0) // a huge COUNT: stopped by the output limit
 	c.W.Array(len(idx))
 	for _, i := range idx {
 		c.W.BulkString(s.Member(i))
+		if g.Over() {
+			break
+		}
 	}
 }

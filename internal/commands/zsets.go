@@ -584,8 +584,11 @@ func zrangeNodes(z *keyspace.ZSet, rt zrangeType, rev bool, start, end int64,
 }
 
 // writeZNodes writes elements as ZRANGE does: flat with scores in RESP2,
-// [member, score] pairs in RESP3.
-func writeZNodes(w resp.ReplyWriter, nodes []*keyspace.ZNode, withscores bool) {
+// [member, score] pairs in RESP3; stopped once the client passes its
+// output limit (a reply bounded by the zset).
+func writeZNodes(c *command.Ctx, nodes []*keyspace.ZNode, withscores bool) {
+	g := c.ReplyGuard(0)
+	w := c.W
 	resp3 := w.ProtoVersion() >= 3
 	if withscores && !resp3 {
 		w.Array(2 * len(nodes))
@@ -599,6 +602,9 @@ func writeZNodes(w resp.ReplyWriter, nodes []*keyspace.ZNode, withscores bool) {
 		w.BulkString(n.Member)
 		if withscores {
 			w.Double(n.Score)
+		}
+		if g.Over() {
+			break
 		}
 	}
 }
@@ -698,7 +704,7 @@ func (h *Handlers) zrangeGeneric(c *command.Ctx, argStart int, store bool, rt zr
 		nodes = zrangeNodes(z, rt, rev, start, end, &sr, &lr, offset, limit, nbuf[:0])
 	}
 	if !store {
-		writeZNodes(c.W, nodes, withscores)
+		writeZNodes(c, nodes, withscores)
 		return
 	}
 	dst := c.Args[1]
@@ -1259,7 +1265,7 @@ func (h *Handlers) zsetOp(c *command.Ctx, dstkey []byte, numkeysIdx int, op int,
 	for n := out.First(); n != nil; n = n.Next() {
 		nodes = append(nodes, n)
 	}
-	writeZNodes(c.W, nodes, withscores)
+	writeZNodes(c, nodes, withscores)
 }
 
 // ---- ZRANDMEMBER ----
@@ -1359,7 +1365,7 @@ func (h *Handlers) zrandmemberCount(c *command.Ctx, l int64, withscores bool) {
 		for n := z.Last(); n != nil; n = n.Prev() {
 			nodes = append(nodes, n)
 		}
-		writeZNodes(c.W, nodes, withscores)
+		writeZNodes(c, nodes, withscores)
 		return
 	}
 	perm := rand.Perm(int(size))[:l]
@@ -1396,9 +1402,13 @@ func (h *Handlers) zscan(c *command.Ctx) {
 	var buf [32]byte
 	c.W.Array(2)
 	c.W.Bulk(strconv.AppendUint(buf[:0], next, 10))
+	g := c.ReplyGuard(0) // a huge COUNT: stopped by the output limit
 	c.W.Array(2 * len(idx))
 	for _, i := range idx {
 		c.W.BulkString(nodes[i].Member)
 		c.W.Bulk(resp.FormatDouble(buf[:0], nodes[i].Score))
+		if g.Over() {
+			break
+		}
 	}
 }
