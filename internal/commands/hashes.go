@@ -431,9 +431,10 @@ func (h *Handlers) hrandfield(c *command.Ctx) {
 		}
 		return
 	}
+	g := c.ReplyGuard(0) // bounded by the hash; stopped by the output limit
 	if count >= int64(n) {
 		header(n)
-		for i := 0; i < n; i++ {
+		for i := 0; i < n && !g.Over(); i++ {
 			pair(i)
 		}
 		return
@@ -442,6 +443,9 @@ func (h *Handlers) hrandfield(c *command.Ctx) {
 	header(len(idx))
 	for _, i := range idx {
 		pair(i)
+		if g.Over() {
+			break
+		}
 	}
 }
 

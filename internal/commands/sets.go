@@ -319,9 +319,10 @@ func (h *Handlers) srandmember(c *command.Ctx) {
 		}
 		return
 	}
+	g := c.ReplyGuard(0) // bounded by the set; stopped by the output limit
 	if count >= int64(n) {
 		c.W.Array(n)
-		for i := 0; i < n; i++ {
+		for i := 0; i < n && !g.Over(); i++ {
 			writeMember(c, s, i)
 		}
 		return
@@ -330,6 +331,9 @@ func (h *Handlers) srandmember(c *command.Ctx) {
 	c.W.Array(len(idx))
 	for _, i := range idx {
 		writeMember(c, s, i)
+		if g.Over() {
+			break
+		}
 	}
 }
 

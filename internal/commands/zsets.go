@@ -1369,9 +1369,13 @@ func (h *Handlers) zrandmemberCount(c *command.Ctx, l int64, withscores bool) {
 		return
 	}
 	perm := rand.Perm(int(size))[:l]
+	g := c.ReplyGuard(0) // bounded by the zset; stopped by the output limit
 	header(l)
 	for _, r := range perm {
 		writeOne(z.ByRank(r))
+		if g.Over() {
+			break
+		}
 	}
 }
 

@@ -12,7 +12,8 @@ import (
 // TestOutputLimitDataBounded is TestOutputLimitMidRun for the replies
 // bounded by the data: with a 100 KB hard limit, a reply of about 40 MB
 // (LRANGE, HGETALL/HKEYS/HVALS/HSCAN, SMEMBERS/SSCAN/SUNION/SDIFF/SINTER,
-// every ZRANGE form, ZSCAN, ZUNION, XRANGE/XREVRANGE, a single XREAD
+// every ZRANGE form, ZSCAN, ZUNION, HRANDFIELD, SRANDMEMBER and
+// ZRANDMEMBER with a positive count, GEOSEARCH, GEORADIUS, XRANGE/XREVRANGE, a single XREAD
 // stream, SCAN with a huge COUNT, LPOS COUNT 0) closes the client without
 // a reply, as in Redis, and Crescent stops building it once the limit is
 // passed, as Redis adds nothing to a reply once its client is to be
@@ -120,7 +121,8 @@ func TestOutputLimitDataBounded(t *testing.T) {
 			return a
 		})
 		out = append(out, bomb("HGETALL", "h"), bomb("HKEYS", "h"), bomb("HVALS", "h"),
-			bomb("HSCAN", "h", "0", "COUNT", "100000000"), whole("HGETALL", "h"), do("DEL", "h"))
+			bomb("HSCAN", "h", "0", "COUNT", "100000000"), bomb("HRANDFIELD", "h", "100000"),
+			bomb("HRANDFIELD", "h", "30000", "WITHVALUES"), whole("HGETALL", "h"), do("DEL", "h"))
 
 		build(func(from, to int) []string {
 			a := []string{"SADD", "s"}
@@ -130,7 +132,8 @@ func TestOutputLimitDataBounded(t *testing.T) {
 			return a
 		})
 		out = append(out, bomb("SMEMBERS", "s"), bomb("SSCAN", "s", "0", "COUNT", "100000000"),
-			bomb("SUNION", "s"), bomb("SDIFF", "s"), bomb("SINTER", "s", "s"), do("DEL", "s"))
+			bomb("SUNION", "s"), bomb("SDIFF", "s"), bomb("SINTER", "s", "s"),
+			bomb("SRANDMEMBER", "s", "100000"), bomb("SRANDMEMBER", "s", "30000"), do("DEL", "s"))
 
 		build(func(from, to int) []string {
 			a := []string{"ZADD", "z"}
@@ -144,6 +147,10 @@ func TestOutputLimitDataBounded(t *testing.T) {
 			bomb("ZREVRANGEBYSCORE", "z", "+inf", "-inf"), bomb("ZRANGEBYLEX", "z", "-", "+"),
 			bomb("ZRANGE", "z", "-inf", "+inf", "BYSCORE"), bomb("ZRANGE", "z", "+", "-", "BYLEX", "REV"),
 			bomb("ZSCAN", "z", "0", "COUNT", "100000000"), bomb("ZUNION", "1", "z"),
+			bomb("ZRANDMEMBER", "z", "100000", "WITHSCORES"), bomb("ZRANDMEMBER", "z", "30000"),
+			// score 0 is a point (-180, -85.05): all of them are found
+			bomb("GEOSEARCH", "z", "FROMLONLAT", "-180", "-85.05", "BYRADIUS", "100", "km"),
+			bomb("GEORADIUS", "z", "-180", "-85.05", "100", "km", "WITHDIST", "WITHCOORD"),
 			whole("ZRANGE", "z", "0", "-1", "WITHSCORES"), do("DEL", "z"))
 
 		// a stream of 400 entries of 100 fields of 1 KB
