@@ -839,6 +839,10 @@ func (h *Handlers) zpop(c *command.Ctx, keys [][]byte, max bool, emitKey bool, c
 	} else {
 		c.Event('z', "zpopmin", key)
 	}
+	// past the client's output limit the pops go on, the reply stops
+	// growing (Redis adds nothing to it once the client is to be closed)
+	g := c.ReplyGuard(0)
+	stopped := false
 	for i := int64(0); i < n; i++ {
 		var e *keyspace.ZNode
 		if max {
@@ -848,11 +852,15 @@ func (h *Handlers) zpop(c *command.Ctx, keys [][]byte, max bool, emitKey bool, c
 		}
 		member, score := e.Member, e.Score
 		z.Remove(member)
+		if stopped {
+			continue
+		}
 		if nested {
 			c.W.Array(2)
 		}
 		c.W.BulkString(member)
 		c.W.Double(score)
+		stopped = g.Over()
 	}
 	c.Dirty += int(n) - 1
 	deleteIfEmpty(c, key, z)

@@ -13,7 +13,8 @@ import (
 // bounded by the data: with a 100 KB hard limit, a reply of about 40 MB
 // (LRANGE, HGETALL/HKEYS/HVALS/HSCAN, SMEMBERS/SSCAN/SUNION/SDIFF/SINTER,
 // every ZRANGE form, ZSCAN, ZUNION, HRANDFIELD, SRANDMEMBER and
-// ZRANDMEMBER with a positive count, GEOSEARCH, GEORADIUS, XRANGE/XREVRANGE, a single XREAD
+// ZRANDMEMBER with a positive count, GEOSEARCH, GEORADIUS, LPOP, LMPOP,
+// ZPOPMIN and ZMPOP with a count (whose pops go on), XRANGE/XREVRANGE, a single XREAD
 // stream, SCAN with a huge COUNT, LPOS COUNT 0) closes the client without
 // a reply, as in Redis, and Crescent stops building it once the limit is
 // passed, as Redis adds nothing to a reply once its client is to be
@@ -102,7 +103,9 @@ func TestOutputLimitDataBounded(t *testing.T) {
 		if got := totalAlloc() - before; inProcess && got > maxAlloc {
 			t.Errorf("muted LRANGE: %d MB allocated, want at most %d", got>>20, maxAlloc>>20)
 		}
-		out = append(out, whole("LRANGE", "l", "0", "-1"), do("DEL", "l"))
+		// pops: the reply stops, the pops go on
+		out = append(out, whole("LRANGE", "l", "0", "-1"), bomb("LPOP", "l", "20000"),
+			bomb("LMPOP", "1", "l", "RIGHT", "COUNT", "100000"), do("LLEN", "l"))
 
 		build(func(from, to int) []string {
 			a := []string{"RPUSH", "p"}
@@ -151,7 +154,8 @@ func TestOutputLimitDataBounded(t *testing.T) {
 			// score 0 is a point (-180, -85.05): all of them are found
 			bomb("GEOSEARCH", "z", "FROMLONLAT", "-180", "-85.05", "BYRADIUS", "100", "km"),
 			bomb("GEORADIUS", "z", "-180", "-85.05", "100", "km", "WITHDIST", "WITHCOORD"),
-			whole("ZRANGE", "z", "0", "-1", "WITHSCORES"), do("DEL", "z"))
+			whole("ZRANGE", "z", "0", "-1", "WITHSCORES"), bomb("ZPOPMIN", "z", "20000"),
+			bomb("ZMPOP", "1", "z", "MAX", "COUNT", "100000"), do("EXISTS", "z"))
 
 		// a stream of 400 entries of 100 fields of 1 KB
 		for e := 1; e <= n/100; e++ {
