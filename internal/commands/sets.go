@@ -211,9 +211,17 @@ func (h *Handlers) spop(c *command.Ctx) {
 	// Redis's order (spopWithCountCommand): the event before the reply;
 	// an emptied key's del after it, then the key signalled
 	c.Event('s', "spop", key)
+	// past the client's output limit the reply stops growing, the pops
+	// go on (Redis adds nothing once the client is to be closed)
+	g := c.ReplyGuard(0)
 	if count >= int64(n) {
+		// Redis 7.0 replies with sunionDiffGenericCommand here, whose
+		// lookupKeyRead counts a keyspace hit
+		saved := readingView(c)
+		getSet(c, key)
+		c.DB = saved
 		c.W.Set(n)
-		for i := 0; i < n; i++ {
+		for i := 0; i < n && !g.Over(); i++ {
 			writeMember(c, s, i)
 		}
 		c.DB.Delete(key)
@@ -223,13 +231,17 @@ func (h *Handlers) spop(c *command.Ctx) {
 		return
 	}
 	prop := [][]byte{[]byte("SREM"), key}
+	stopped := false
 	c.W.Set(int(count))
 	for j := int64(0); j < count; j++ {
 		i := rand.IntN(s.Len())
 		m := []byte(s.Member(i))
 		s.RemoveAt(i)
 		prop = append(prop, m)
-		c.W.Bulk(m)
+		if !stopped {
+			c.W.Bulk(m)
+			stopped = g.Over()
+		}
 	}
 	c.Modified(key)
 	c.Propagate = [][][]byte{prop}

@@ -14,7 +14,7 @@ import (
 // (LRANGE, HGETALL/HKEYS/HVALS/HSCAN, SMEMBERS/SSCAN/SUNION/SDIFF/SINTER,
 // every ZRANGE form, ZSCAN, ZUNION, HRANDFIELD, SRANDMEMBER and
 // ZRANDMEMBER with a positive count, GEOSEARCH, GEORADIUS, LPOP, LMPOP,
-// ZPOPMIN and ZMPOP with a count (whose pops go on), XRANGE/XREVRANGE, a single XREAD
+// ZPOPMIN, ZMPOP and SPOP with a count (whose pops go on), XRANGE/XREVRANGE, a single XREAD
 // stream, SCAN with a huge COUNT, LPOS COUNT 0) closes the client without
 // a reply, as in Redis, and Crescent stops building it once the limit is
 // passed, as Redis adds nothing to a reply once its client is to be
@@ -35,7 +35,9 @@ func TestOutputLimitDataBounded(t *testing.T) {
 	// MB), SINTER copies each member it looks up (41 MB) and SCAN collects
 	// the keys first, as Redis does (50 MB): bounds of their own, under
 	// what the old code allocated (233 MB and more)
-	ownBound := map[string]uint64{"SUNION": 150 << 20, "SDIFF": 150 << 20, "SINTER": 150 << 20, "SCAN": 150 << 20}
+	// SPOP copies the members it pops for the SREM it propagates (20 MB)
+	ownBound := map[string]uint64{"SUNION": 150 << 20, "SDIFF": 150 << 20, "SINTER": 150 << 20, "SCAN": 150 << 20,
+		"SPOP": 60 << 20}
 	run := func(addr string, inProcess bool) []string {
 		c := dialRaw(t, addr)
 		// do is c.do with a bound for a hang only: building, DEBUG
@@ -136,7 +138,8 @@ func TestOutputLimitDataBounded(t *testing.T) {
 		})
 		out = append(out, bomb("SMEMBERS", "s"), bomb("SSCAN", "s", "0", "COUNT", "100000000"),
 			bomb("SUNION", "s"), bomb("SDIFF", "s"), bomb("SINTER", "s", "s"),
-			bomb("SRANDMEMBER", "s", "100000"), bomb("SRANDMEMBER", "s", "30000"), do("DEL", "s"))
+			bomb("SRANDMEMBER", "s", "100000"), bomb("SRANDMEMBER", "s", "30000"),
+			bomb("SPOP", "s", "20000"), do("SCARD", "s"), bomb("SPOP", "s", "100000"), do("EXISTS", "s"))
 
 		build(func(from, to int) []string {
 			a := []string{"ZADD", "z"}
