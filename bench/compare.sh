@@ -6,10 +6,13 @@
 # over rounds of p50 and p99 latency, and the median of the per-round p99
 # ratios (p99x, Crescent / Redis).
 #
-#   bench/compare.sh [-r ROUNDS] [-n REQUESTS] [-w WORKLOADS] [-m]
-#     -r rounds (default 3), -n requests per run (default 200000),
-#     -w comma-separated workload names (default: all), -m also measure memory
-#     for 1,000,000 keys.
+#   bench/compare.sh [-r ROUNDS] [-n REQUESTS] [-x FACTOR] [-w WORKLOADS] [-m]
+#     -r rounds (default 3), -n requests per run (default 200000), -x how many
+#     times more requests a pipelined (-P 16) run makes (default 10, so that it
+#     lasts about as long as an unpipelined one: 100,000 pipelined GETs take
+#     about 0.15 s, where the 50 connections' start and the first batches
+#     weigh on the rate), -w comma-separated workload names (default: all),
+#     -m also measure memory for 1,000,000 keys.
 #
 #   bench/compare.sh -p FILE [-r ROUNDS] [-n REQUESTS] [-w WORKLOADS]
 #     profile mode: builds Crescent without profile-guided optimization, runs
@@ -19,9 +22,9 @@
 #     (docs/design/concurrency.md, "Profile-guided optimization").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=3; N=200000; ONLY=""; MEM=0; PROFILE=""
-while getopts "r:n:w:mp:" o; do
-  case $o in r) ROUNDS=$OPTARG;; n) N=$OPTARG;; w) ONLY=$OPTARG;; m) MEM=1;; p) PROFILE=$OPTARG;; *) exit 2;; esac
+ROUNDS=3; N=200000; XP=10; ONLY=""; MEM=0; PROFILE=""
+while getopts "r:n:x:w:mp:" o; do
+  case $o in r) ROUNDS=$OPTARG;; n) N=$OPTARG;; x) XP=$OPTARG;; w) ONLY=$OPTARG;; m) MEM=1;; p) PROFILE=$OPTARG;; *) exit 2;; esac
 done
 command -v redis-server >/dev/null || { echo "redis-server not found (apt-get install redis-server redis-tools)"; exit 1; }
 OUT=$(mktemp -d)
@@ -104,8 +107,9 @@ WORKLOADS=(
 )
 
 run() { # port args... -> "rps p50 p99"
-  local port=$1; shift
-  redis-benchmark -p "$port" -c 50 -n "$N" -r 100000 --csv "$@" 2>/dev/null | tail -1 |
+  local port=$1 n=$N; shift
+  case " $* " in *" -P "*) n=$((N * XP));; esac
+  redis-benchmark -p "$port" -c 50 -n "$n" -r 100000 --csv "$@" 2>/dev/null | tail -1 |
     tr -d '"' | awk -F, '{print $(NF-6), $(NF-3), $(NF-1)}'
 }
 median() { sort -g | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"strings"
@@ -38,6 +39,22 @@ func run(args []string) error {
 			return fmt.Errorf("cpu profile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	// CRESCENT_MEMPROFILE=file writes the allocations of the whole run
+	// (every 4 KiB allocated sampled, not Go's 512 KiB) at a clean
+	// shutdown: go tool pprof -sample_index=alloc_space.
+	if path := os.Getenv("CRESCENT_MEMPROFILE"); path != "" {
+		runtime.MemProfileRate = 4096
+		defer func() {
+			f, err := os.Create(path)
+			if err == nil {
+				err = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "crescent: memory profile: %v\n", err)
+			}
+		}()
 	}
 	// CRESCENT_TRACE=file writes a runtime/trace of the whole run (tail
 	// latency work: go tool trace -pprof=sync|sched file).

@@ -319,7 +319,7 @@ func (n *Local) startRaft(wipe bool) error {
 	rc.CommitTimeout = min(n.heartbeat()/4, 50*time.Millisecond)
 	rc.SnapshotThreshold = 1024
 	rc.Logger = n.hlog
-	f := &fsm{n: n, st: NewState()}
+	f := &fsm{n: n, st: NewState(), snaps: snaps}
 	existing, err := raft.HasExistingState(store, store, snaps)
 	if err != nil {
 		store.Close()
@@ -328,12 +328,17 @@ func (n *Local) startRaft(wipe bool) error {
 	if existing && !wipe {
 		// the log up to here is replayed after the first election: its
 		// states are not compared for lost slots before the last of them
-		if f.boot, err = store.LastIndex(); err != nil {
+		last, err := store.LastIndex()
+		if err != nil {
 			store.Close()
 			return fmt.Errorf("cluster raft store: %w", err)
 		}
+		f.boot.Store(last)
+		if last > 0 {
+			n.resetLost() // the configuration restored is the base
+		}
 	}
-	n.unsettled.Store(wipe || f.boot > 0)
+	n.unsettled.Store(wipe || f.boot.Load() > 0)
 	if !existing && !wipe {
 		conf := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter,
 			ID: raft.ServerID(n.ID()), Address: raft.ServerAddress(n.raftAddr())}}}
@@ -495,11 +500,15 @@ func (n *Local) maintain() {
 		}
 		if !joining.IsZero() && !r.LastContact().IsZero() && f.has(n.ID()) {
 			n.mu.Lock()
-			if n.raft == r {
+			joined := n.raft == r
+			if joined {
 				n.joining = time.Time{} // a leader took this node in
 				n.unsettled.Store(false)
 			}
 			n.mu.Unlock()
+			if joined {
+				n.settle() // what the join took from this node
+			}
 		} else if !joining.IsZero() && time.Since(joining) > 4*n.cfg.NodeTimeout {
 			// nobody took this node in: serve alone again
 			n.mu.Lock()
@@ -1008,7 +1017,10 @@ type fsm struct {
 	applied atomic.Uint64 // the last log index applied and published
 	// boot is the last log index found at startup (0: none or applied):
 	// the node is settled once it applies it (Local.unsettled)
-	boot uint64
+	boot atomic.Uint64
+	// snaps: the snapshot store (Restore reads the index of the snapshot
+	// it restores from it)
+	snaps raft.SnapshotStore
 }
 
 func (f *fsm) has(id string) bool {
@@ -1027,8 +1039,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 	reply := f.st.Apply(&op)
 	snap := f.st.clone()
 	f.mu.Unlock()
-	if f.boot != 0 && l.Index >= f.boot { // the log found at startup replayed
-		f.boot = 0
+	if b := f.boot.Load(); b != 0 && l.Index >= b && f.boot.CompareAndSwap(b, 0) { // the log found at startup replayed
 		f.n.unsettled.Store(false)
 	}
 	f.n.publish(snap)
@@ -1055,6 +1066,13 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.st = st
 	snap := st.clone()
 	f.mu.Unlock()
+	// raft restores the newest snapshot: at startup, or installed from the
+	// leader (then no entry of the log found at startup may be applied)
+	if b := f.boot.Load(); b != 0 {
+		if metas, err := f.snaps.List(); err == nil && len(metas) > 0 && metas[0].Index >= b && f.boot.CompareAndSwap(b, 0) {
+			f.n.unsettled.Store(false)
+		}
+	}
 	f.n.publish(snap)
 	return nil
 }

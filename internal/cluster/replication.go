@@ -90,10 +90,11 @@ func (n *Local) follow() {
 		case <-n.changed:
 		case <-t.C:
 		}
-		if m := n.takeReplicaOf(); m != "" {
+		if m, keys := n.takeReplicaOf(); m != "" {
 			n.cfg.Logger.Warn("cluster: configuration change detected, reconfiguring myself as a replica", "master", m)
 			if msg, err := n.Propose(&Op{Kind: OpReplicate, Node: n.ID(), Target: m}); err != nil || msg != "" {
 				n.cfg.Logger.Info("cluster: becoming a replica not applied", "master", m, "reply", msg, "err", err)
+				n.notReplica(keys)
 			}
 		}
 		rp := n.replication()

@@ -97,15 +97,20 @@ func (s *Server) startCluster() (stop func(), err error) {
 		if chans := s.pubsub.ShardChannelsInSlots(l.Channels, cluster.KeySlot); len(chans) > 0 {
 			s.pubsub.DropShardChannels(chans)
 		}
-		if len(l.Keys) == 0 {
+		slots := l.Keys
+		if len(slots) == 0 {
 			return
 		}
 		// not on the goroutine applying the raft log: a command holding
 		// the keyspace may be waiting for that log (a change it proposed)
 		go func() {
-			gone := func(slot int) bool { o := n.View().Owner(slot); return o == nil || !o.Myself }
-			if k := s.exec.DropSlotKeys(l.Keys, gone); k > 0 {
-				s.log.Info("Deleted the keys of slots served by another node", "keys", k, "slots", len(l.Keys))
+			gone := func(slot int) bool { // and still a master: a replica's data is its master's
+				v := n.View()
+				o := v.Owner(slot)
+				return (o == nil || !o.Myself) && v.Importing(slot) == nil && v.Myself != nil && v.Myself.Master == ""
+			}
+			if k := s.exec.DropSlotKeys(slots, gone); k > 0 {
+				s.log.Info("Deleted the keys of slots served by another node", "keys", k, "slots", len(slots))
 			}
 		}()
 	})

@@ -135,9 +135,22 @@ func TestClusterLastSlotLost(t *testing.T) {
 	pollUntil(t, 20*time.Second, "the replica's link", func() (bool, string) {
 		return replInfo(r, "replication", "master_link_status") == "up", r.mustDo("INFO", "replication")
 	})
-	// foo: slot 12182, a's
+	// foo: slot 12182, a's; {t11021}1: 16383, b's
 	if rep := a.mustDo("SET", "foo", "bar"); rep != "+OK\r\n" {
 		t.Fatalf("SET foo: %q", rep)
+	}
+	if rep := b.mustDo("SET", "{t11021}1", "v"); rep != "+OK\r\n" {
+		t.Fatalf("SET {t11021}1: %q", rep)
+	}
+	pollUntil(t, 10*time.Second, "r's key", func() (bool, string) {
+		rep := r.mustDo("DBSIZE")
+		return rep == ":1\r\n", rep
+	})
+	// what r gets from b until it replicates a (MONITOR): no DEL of the
+	// lost slot's keys (Redis deletes nothing, b and r resync)
+	mon := dialRaw(t, nodes[2].addr)
+	if rep := mon.mustDo("MONITOR"); rep != "+OK\r\n" {
+		t.Fatalf("MONITOR: %q", rep)
 	}
 	clusterChange(t, a, "", "CLUSTER", "SETSLOT", "16383", "NODE", ids[0])
 
@@ -162,6 +175,28 @@ func TestClusterLastSlotLost(t *testing.T) {
 		pollUntil(t, 10*time.Second, "a's data on "+name, func() (bool, string) {
 			rep := c.mustDo("GET", "foo")
 			return rep == "$3\r\nbar\r\n", rep
+		})
+	}
+	// a's write reaches r: what r's MONITOR showed before it has no DEL
+	if rep := a.mustDo("SET", "marker", "1"); rep != "+OK\r\n" {
+		t.Fatalf("SET marker: %q", rep)
+	}
+	for {
+		rep := mon.read(10 * time.Second)
+		if strings.Contains(rep, "<timeout>") || strings.Contains(rep, "<eof>") {
+			t.Fatalf("r's MONITOR: %q, before the marker", rep)
+		}
+		if strings.Contains(rep, `"DEL"`) || strings.Contains(rep, `"UNLINK"`) {
+			t.Fatalf("r got a deletion of the lost slot's key: %q", rep)
+		}
+		if strings.Contains(rep, `"marker"`) {
+			break
+		}
+	}
+	for i, c := range []*rawConn{b, r} {
+		pollUntil(t, 10*time.Second, []string{"b", "r"}[i]+" has a's data only", func() (bool, string) {
+			rep := c.mustDo("DBSIZE")
+			return rep == ":2\r\n", rep
 		})
 	}
 	// a sees both as its replicas

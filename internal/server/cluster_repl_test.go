@@ -33,10 +33,15 @@ type clNode struct {
 	addr      string
 	cancel    context.CancelFunc
 	done      chan error
+	args      []string // more directives (newClNodeWith)
 }
 
-func newClNode(t *testing.T) *clNode {
-	n := &clNode{t: t, port: freePort(t), bus: freePort(t), dir: t.TempDir()}
+func newClNode(t *testing.T) *clNode { return newClNodeWith(t) }
+
+// newClNodeWith is newClNode with more directives (args), kept for its
+// restarts.
+func newClNodeWith(t *testing.T, args ...string) *clNode {
+	n := &clNode{t: t, port: freePort(t), bus: freePort(t), dir: t.TempDir(), args: args}
 	n.start()
 	t.Cleanup(n.stop)
 	return n
@@ -45,8 +50,8 @@ func newClNode(t *testing.T) *clNode {
 func (n *clNode) start() {
 	t := n.t
 	t.Helper()
-	srv := difftest.NewCrescent(t, "--port", strconv.Itoa(n.port), "--dir", n.dir, "--cluster-enabled", "yes",
-		"--cluster-port", strconv.Itoa(n.bus), "--cluster-node-timeout", strconv.Itoa(replNodeTimeout))
+	srv := difftest.NewCrescent(t, append([]string{"--port", strconv.Itoa(n.port), "--dir", n.dir, "--cluster-enabled", "yes",
+		"--cluster-port", strconv.Itoa(n.bus), "--cluster-node-timeout", strconv.Itoa(replNodeTimeout)}, n.args...)...)
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}
