@@ -49,6 +49,22 @@ func (g *ReplyGuard) Stop(c *Ctx, msg string) bool {
 	return false
 }
 
+// Over reports whether a loop whose reply is bounded by the data (LRANGE,
+// HGETALL, SMEMBERS, ZRANGE, XRANGE, SCAN...) must stop: the client passed
+// its output limit (it is closed after the command) or its reply is
+// dropped, as Redis adds nothing to a reply once its client is to be
+// closed. Such a loop has no bound of its own; it costs a length compare
+// per element. A nil guard never stops.
+func (g *ReplyGuard) Over() bool {
+	return g != nil && g.w != nil && g.w.Due() && g.check()
+}
+
+// check is Over's step past a check point, kept out of line so that Over
+// inlines into the loops.
+//
+//go:noinline
+func (g *ReplyGuard) check() bool { return g.w.Check() }
+
 // Refuse writes the error msg at once, and reports it, when a reply of at
 // least least bytes must pass the guard's bound before anything else
 // stops it: the client has no output limit under the bound (a lower one

@@ -798,8 +798,12 @@ func (h *Handlers) georadius(c *command.Ctx, srcIdx int, flags int) {
 				opts++
 			}
 		}
+		g := c.ReplyGuard(0) // bounded by the zset; stopped by the output limit
 		c.W.Array(len(points))
 		for _, p := range points {
+			if g.Over() {
+				break
+			}
 			if opts > 0 {
 				c.W.Array(opts + 1)
 			}

@@ -232,6 +232,7 @@ func (h *Handlers) hgetallGeneric(c *command.Ctx, what int) {
 	if hs != nil {
 		n = hs.Len()
 	}
+	g := c.ReplyGuard(0) // bounded by the hash; stopped by the output limit
 	if what == hashKeys|hashVals {
 		c.W.Map(n)
 	} else {
@@ -243,6 +244,9 @@ func (h *Handlers) hgetallGeneric(c *command.Ctx, what int) {
 		}
 		if what&hashVals != 0 {
 			c.W.Bulk(hs.Value(i))
+		}
+		if g.Over() {
+			break
 		}
 	}
 }
@@ -427,9 +431,10 @@ func (h *Handlers) hrandfield(c *command.Ctx) {
 		}
 		return
 	}
+	g := c.ReplyGuard(0) // bounded by the hash; stopped by the output limit
 	if count >= int64(n) {
 		header(n)
-		for i := 0; i < n; i++ {
+		for i := 0; i < n && !g.Over(); i++ {
 			pair(i)
 		}
 		return
@@ -438,6 +443,9 @@ func (h *Handlers) hrandfield(c *command.Ctx) {
 	header(len(idx))
 	for _, i := range idx {
 		pair(i)
+		if g.Over() {
+			break
+		}
 	}
 }
 
@@ -479,9 +487,13 @@ func (h *Handlers) hscan(c *command.Ctx) {
 	idx, next := scanSelect(hs.IsListpack(), hs.Len(), hs.Field, cursor, o)
 	c.W.Array(2)
 	c.W.BulkString(strconv.FormatUint(next, 10))
+	g := c.ReplyGuard(0) // a huge COUNT: stopped by the output limit
 	c.W.Array(2 * len(idx))
 	for _, i := range idx {
 		c.W.BulkString(hs.Field(i))
 		c.W.Bulk(hs.Value(i))
+		if g.Over() {
+			break
+		}
 	}
 }

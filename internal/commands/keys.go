@@ -266,9 +266,13 @@ func (h *Handlers) scan(c *command.Ctx) {
 	keys, next := c.DB.Scan(cursor, o.Count, match, typ)
 	c.W.Array(2)
 	c.W.BulkString(strconv.FormatUint(next, 10))
+	g := c.ReplyGuard(0) // a huge COUNT: stopped by the output limit
 	c.W.Array(len(keys))
 	for _, k := range keys {
 		c.W.BulkString(k)
+		if g.Over() {
+			break
+		}
 	}
 }
 

@@ -187,9 +187,18 @@ func (h *Handlers) popGeneric(c *command.Ctx, where int) {
 		if count > int64(l.Len()) {
 			count = int64(l.Len())
 		}
+		// past the client's output limit the pops go on, the reply
+		// stops growing (Redis adds nothing once the client is to be
+		// closed)
+		g := c.ReplyGuard(0)
+		stopped := false
 		c.W.Array(int(count))
 		for i := int64(0); i < count; i++ {
-			c.W.Bulk(listPop(l, where))
+			v := listPop(l, where)
+			if !stopped {
+				c.W.Bulk(v)
+				stopped = g.Over()
+			}
 		}
 	}
 	c.Modified(key)
@@ -258,9 +267,13 @@ func (h *Handlers) lrange(c *command.Ctx) {
 		c.W.Array(0)
 		return
 	}
+	g := c.ReplyGuard(0) // bounded by the list; stopped by the output limit
 	c.W.Array(e - s + 1)
 	for i := s; i <= e; i++ {
 		c.W.Bulk(l.Index(i))
+		if g.Over() {
+			break
+		}
 	}
 }
 
@@ -514,9 +527,13 @@ func (h *Handlers) lpos(c *command.Ctx) {
 		}
 		return
 	}
+	g := c.ReplyGuard(0)
 	c.W.Array(len(found))
 	for _, p := range found {
 		c.W.Int(p)
+		if g.Over() {
+			break
+		}
 	}
 }
 
@@ -674,9 +691,15 @@ func (h *Handlers) popFirstNonEmpty(c *command.Ctx, keys [][]byte, where int, co
 			if count > int64(l.Len()) {
 				count = int64(l.Len())
 			}
+			g := c.ReplyGuard(0) // the pops go on past the output limit
+			stopped := false
 			c.W.Array(int(count))
 			for i := int64(0); i < count; i++ {
-				c.W.Bulk(listPop(l, where))
+				v := listPop(l, where)
+				if !stopped {
+					c.W.Bulk(v)
+					stopped = g.Over()
+				}
 			}
 			c.Propagate = [][][]byte{{popName, key, []byte(strconv.FormatInt(count, 10))}}
 		}

@@ -591,6 +591,11 @@ func (h *Handlers) debugLoadAOF(c *command.Ctx) {
 // errReloadLoad is DEBUG RELOAD's reply when the RDB file does not load.
 const errReloadLoad = "ERR Error trying to load the RDB dump"
 
+// populateKeyMax is the longest key DEBUG POPULATE makes: Redis 7.0
+// formats it into a 128-byte buffer, so a longer one is cut (and the keys
+// it would have made distinct become one).
+const populateKeyMax = 127
+
 func (h *Handlers) debugPopulate(c *command.Ctx) {
 	count, ok := ParseInt(c.Args[2])
 	if !ok || count < 0 {
@@ -600,6 +605,9 @@ func (h *Handlers) debugPopulate(c *command.Ctx) {
 	prefix := "key"
 	if len(c.Args) >= 4 {
 		prefix = string(c.Args[3])
+		if i := strings.IndexByte(prefix, 0); i >= 0 {
+			prefix = prefix[:i] // Redis formats it with %s
+		}
 	}
 	size := int64(-1)
 	if len(c.Args) == 5 {
@@ -612,11 +620,14 @@ func (h *Handlers) debugPopulate(c *command.Ctx) {
 	}
 	for i := int64(0); i < count; i++ {
 		key := []byte(prefix + ":" + strconv.FormatInt(i, 10))
+		if len(key) > populateKeyMax {
+			key = key[:populateKeyMax]
+		}
 		if c.DB.Exists(key) {
 			continue
 		}
 		val := []byte("value:" + strconv.FormatInt(i, 10))
-		if size >= 0 {
+		if size > 0 { // 0 is Redis's default: "value:<n>"
 			v := make([]byte, size)
 			copy(v, val)
 			val = v

@@ -164,10 +164,7 @@ func (h *Handlers) smembers(c *command.Ctx) {
 		c.W.Set(0)
 		return
 	}
-	c.W.Set(s.Len())
-	for i := 0; i < s.Len(); i++ {
-		writeMember(c, s, i)
-	}
+	h.replySet(c, s)
 }
 
 func (h *Handlers) spop(c *command.Ctx) {
@@ -214,9 +211,17 @@ func (h *Handlers) spop(c *command.Ctx) {
 	// Redis's order (spopWithCountCommand): the event before the reply;
 	// an emptied key's del after it, then the key signalled
 	c.Event('s', "spop", key)
+	// past the client's output limit the reply stops growing, the pops
+	// go on (Redis adds nothing once the client is to be closed)
+	g := c.ReplyGuard(0)
 	if count >= int64(n) {
+		// Redis 7.0 replies with sunionDiffGenericCommand here, whose
+		// lookupKeyRead counts a keyspace hit
+		saved := readingView(c)
+		getSet(c, key)
+		c.DB = saved
 		c.W.Set(n)
-		for i := 0; i < n; i++ {
+		for i := 0; i < n && !g.Over(); i++ {
 			writeMember(c, s, i)
 		}
 		c.DB.Delete(key)
@@ -226,13 +231,17 @@ func (h *Handlers) spop(c *command.Ctx) {
 		return
 	}
 	prop := [][]byte{[]byte("SREM"), key}
+	stopped := false
 	c.W.Set(int(count))
 	for j := int64(0); j < count; j++ {
 		i := rand.IntN(s.Len())
 		m := []byte(s.Member(i))
 		s.RemoveAt(i)
 		prop = append(prop, m)
-		c.W.Bulk(m)
+		if !stopped {
+			c.W.Bulk(m)
+			stopped = g.Over()
+		}
 	}
 	c.Modified(key)
 	c.Propagate = [][][]byte{prop}
@@ -322,9 +331,10 @@ func (h *Handlers) srandmember(c *command.Ctx) {
 		}
 		return
 	}
+	g := c.ReplyGuard(0) // bounded by the set; stopped by the output limit
 	if count >= int64(n) {
 		c.W.Array(n)
-		for i := 0; i < n; i++ {
+		for i := 0; i < n && !g.Over(); i++ {
 			writeMember(c, s, i)
 		}
 		return
@@ -333,6 +343,9 @@ func (h *Handlers) srandmember(c *command.Ctx) {
 	c.W.Array(len(idx))
 	for _, i := range idx {
 		writeMember(c, s, i)
+		if g.Over() {
+			break
+		}
 	}
 }
 
@@ -439,9 +452,13 @@ func (h *Handlers) sinter(c *command.Ctx) {
 	var res []int
 	var src *keyspace.Set
 	h.interSets(sets, 0, func(s *keyspace.Set, i int) { src = s; res = append(res, i) })
+	g := c.ReplyGuard(0)
 	c.W.Set(len(res))
 	for _, i := range res {
 		writeMember(c, src, i)
+		if g.Over() {
+			break
+		}
 	}
 }
 
@@ -574,10 +591,16 @@ func (h *Handlers) unionDiff(sets []*keyspace.Set, op int) *keyspace.Set {
 	})
 }
 
+// replySet writes the members of s (SMEMBERS, SUNION, SDIFF): a reply
+// bounded by the set, stopped once the client passes its output limit.
 func (h *Handlers) replySet(c *command.Ctx, s *keyspace.Set) {
+	g := c.ReplyGuard(0)
 	c.W.Set(s.Len())
 	for i := 0; i < s.Len(); i++ {
 		writeMember(c, s, i)
+		if g.Over() {
+			break
+		}
 	}
 }
 
@@ -637,8 +660,12 @@ func (h *Handlers) sscan(c *command.Ctx) {
 	idx, next := scanSelect(s.IsIntset(), s.Len(), s.Member, cursor, o)
 	c.W.Array(2)
 	c.W.BulkString(strconv.FormatUint(next, 10))
+	g := c.ReplyGuard(0) // a huge COUNT: stopped by the output limit
 	c.W.Array(len(idx))
 	for _, i := range idx {
 		c.W.BulkString(s.Member(i))
+		if g.Over() {
+			break
+		}
 	}
 }

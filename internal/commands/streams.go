@@ -226,13 +226,15 @@ func countRange(s *keyspace.Stream, start, end keyspace.StreamID, limit int64) i
 }
 
 // writeRange writes the entries in [start, end] (count 0: all) and calls
-// each, if set, on every ID written. It returns the number written.
-func writeRange(w resp.ReplyWriter, s *keyspace.Stream, start, end keyspace.StreamID, count int64, rev bool, each func(keyspace.StreamID)) int64 {
+// each, if set, on every ID written. With a guard g (XRANGE, XREAD: no
+// effect per entry), it stops once the client passes its output limit and
+// reports it did.
+func writeRange(w resp.ReplyWriter, s *keyspace.Stream, start, end keyspace.StreamID, count int64, rev bool, each func(keyspace.StreamID), g *command.ReplyGuard) (stopped bool) {
 	n := countRange(s, start, end, count)
 	w.Array(int(n))
 	var k int64
 	if n == 0 {
-		return 0
+		return false
 	}
 	s.Range(start, end, rev, func(id keyspace.StreamID, f [][]byte) bool {
 		writeEntry(w, id, f)
@@ -240,9 +242,13 @@ func writeRange(w resp.ReplyWriter, s *keyspace.Stream, start, end keyspace.Stre
 			each(id)
 		}
 		k++
+		if g.Over() {
+			stopped = true
+			return false
+		}
 		return k < n
 	})
-	return n
+	return stopped
 }
 
 // writeOneEntry writes entry id, or reports false if it does not exist.
@@ -580,7 +586,8 @@ func (h *Handlers) xrangeGeneric(c *command.Ctx, rev bool) {
 	if count == -1 {
 		count = 0
 	}
-	writeRange(c.W, s, start, end, count, rev, nil)
+	g := c.ReplyGuard(0) // bounded by the stream; stopped by the output limit
+	writeRange(c.W, s, start, end, count, rev, nil, &g)
 }
 
 // strictIDs parses every argument with strictID: all are checked before
@@ -1009,11 +1016,11 @@ func (h *Handlers) xread(c *command.Ctx) {
 			}
 			start, _ := st.id.Incr()
 			if !group {
-				writeRange(c.W, st.s, start, keyspace.MaxStreamID, count, false, nil)
-				// a stream named many times: past the client's output
-				// limit the reply stops growing (XREADGROUP goes on:
-				// its streams' reads change their groups)
-				if guard.Stop(c, "") {
+				// one stream's entries, and a stream named many times:
+				// past the client's output limit the reply stops growing
+				// (XREADGROUP goes on: its streams' reads change their
+				// groups)
+				if writeRange(c.W, st.s, start, keyspace.MaxStreamID, count, false, nil, &guard) || guard.Stop(c, "") {
 					break
 				}
 				continue
@@ -1109,7 +1116,7 @@ func (h *Handlers) serveNew(c *command.Ctx, st *xStream, cons *keyspace.Consumer
 		}
 		cons.ActiveTime = now
 		prop = append(prop, xclaimProp(st.key, groupName, g, pe))
-	})
+	}, nil)
 	if moved {
 		prop = append(prop, setIDProp(st.key, groupName, g))
 	}
@@ -1920,7 +1927,7 @@ func (h *Handlers) xinfoStream(c *command.Ctx, s *keyspace.Stream) {
 		return
 	}
 	w.BulkString("entries")
-	writeRange(w, s, keyspace.StreamID{}, keyspace.MaxStreamID, count, false, nil)
+	writeRange(w, s, keyspace.StreamID{}, keyspace.MaxStreamID, count, false, nil, nil)
 	w.BulkString("groups")
 	gs := s.Groups()
 	w.Array(len(gs))

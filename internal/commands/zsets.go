@@ -584,8 +584,11 @@ func zrangeNodes(z *keyspace.ZSet, rt zrangeType, rev bool, start, end int64,
 }
 
 // writeZNodes writes elements as ZRANGE does: flat with scores in RESP2,
-// [member, score] pairs in RESP3.
-func writeZNodes(w resp.ReplyWriter, nodes []*keyspace.ZNode, withscores bool) {
+// [member, score] pairs in RESP3; stopped once the client passes its
+// output limit (a reply bounded by the zset).
+func writeZNodes(c *command.Ctx, nodes []*keyspace.ZNode, withscores bool) {
+	g := c.ReplyGuard(0)
+	w := c.W
 	resp3 := w.ProtoVersion() >= 3
 	if withscores && !resp3 {
 		w.Array(2 * len(nodes))
@@ -599,6 +602,9 @@ func writeZNodes(w resp.ReplyWriter, nodes []*keyspace.ZNode, withscores bool) {
 		w.BulkString(n.Member)
 		if withscores {
 			w.Double(n.Score)
+		}
+		if g.Over() {
+			break
 		}
 	}
 }
@@ -698,7 +704,7 @@ func (h *Handlers) zrangeGeneric(c *command.Ctx, argStart int, store bool, rt zr
 		nodes = zrangeNodes(z, rt, rev, start, end, &sr, &lr, offset, limit, nbuf[:0])
 	}
 	if !store {
-		writeZNodes(c.W, nodes, withscores)
+		writeZNodes(c, nodes, withscores)
 		return
 	}
 	dst := c.Args[1]
@@ -833,6 +839,10 @@ func (h *Handlers) zpop(c *command.Ctx, keys [][]byte, max bool, emitKey bool, c
 	} else {
 		c.Event('z', "zpopmin", key)
 	}
+	// past the client's output limit the pops go on, the reply stops
+	// growing (Redis adds nothing to it once the client is to be closed)
+	g := c.ReplyGuard(0)
+	stopped := false
 	for i := int64(0); i < n; i++ {
 		var e *keyspace.ZNode
 		if max {
@@ -842,11 +852,15 @@ func (h *Handlers) zpop(c *command.Ctx, keys [][]byte, max bool, emitKey bool, c
 		}
 		member, score := e.Member, e.Score
 		z.Remove(member)
+		if stopped {
+			continue
+		}
 		if nested {
 			c.W.Array(2)
 		}
 		c.W.BulkString(member)
 		c.W.Double(score)
+		stopped = g.Over()
 	}
 	c.Dirty += int(n) - 1
 	deleteIfEmpty(c, key, z)
@@ -1259,7 +1273,7 @@ func (h *Handlers) zsetOp(c *command.Ctx, dstkey []byte, numkeysIdx int, op int,
 	for n := out.First(); n != nil; n = n.Next() {
 		nodes = append(nodes, n)
 	}
-	writeZNodes(c.W, nodes, withscores)
+	writeZNodes(c, nodes, withscores)
 }
 
 // ---- ZRANDMEMBER ----
@@ -1359,13 +1373,17 @@ func (h *Handlers) zrandmemberCount(c *command.Ctx, l int64, withscores bool) {
 		for n := z.Last(); n != nil; n = n.Prev() {
 			nodes = append(nodes, n)
 		}
-		writeZNodes(c.W, nodes, withscores)
+		writeZNodes(c, nodes, withscores)
 		return
 	}
 	perm := rand.Perm(int(size))[:l]
+	g := c.ReplyGuard(0) // bounded by the zset; stopped by the output limit
 	header(l)
 	for _, r := range perm {
 		writeOne(z.ByRank(r))
+		if g.Over() {
+			break
+		}
 	}
 }
 
@@ -1396,9 +1414,13 @@ func (h *Handlers) zscan(c *command.Ctx) {
 	var buf [32]byte
 	c.W.Array(2)
 	c.W.Bulk(strconv.AppendUint(buf[:0], next, 10))
+	g := c.ReplyGuard(0) // a huge COUNT: stopped by the output limit
 	c.W.Array(2 * len(idx))
 	for _, i := range idx {
 		c.W.BulkString(nodes[i].Member)
 		c.W.Bulk(resp.FormatDouble(buf[:0], nodes[i].Score))
+		if g.Over() {
+			break
+		}
 	}
 }

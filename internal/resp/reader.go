@@ -15,8 +15,10 @@ type ProtocolError struct{ Msg string }
 
 func (e *ProtocolError) Error() string { return "Protocol error: " + e.Msg }
 
-// ErrBufferLimit is returned when a single command would exceed the query
-// buffer limit.
+// ErrBufferLimit is returned when the input held for the command being
+// read passes client-query-buffer-limit as Redis counts it (Reader.held: an
+// argument over the limit), or the command passes the reader's own bound
+// of its whole size (fill).
 var ErrBufferLimit = errors.New("query buffer limit exceeded")
 
 // Limits bound what a client can make the reader hold.
@@ -322,9 +324,6 @@ func (r *Reader) fill(need int) error {
 	r.w += n
 	if n > 0 {
 		r.fresh = true
-		if r.w-r.r-r.argStart > r.Limits.MaxQueryBuf {
-			return ErrBufferLimit
-		}
 		return nil
 	}
 	if err == nil {
@@ -353,6 +352,9 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 				r.r += n
 				return args, nil
 			}
+			if r.held() > r.Limits.MaxQueryBuf {
+				return nil, ErrBufferLimit
+			}
 		}
 		need := 1
 		if r.pendingBulk > 0 {
@@ -367,6 +369,22 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// held is what Redis's query buffer holds while the command being parsed
+// is incomplete, which client-query-buffer-limit applies to: Redis moves
+// each complete argument out of it (into the command's argv), so it holds
+// the incomplete argument and what follows; for an argument of BigArg
+// bytes or more, only its data (Redis reads no further, and drops the
+// header line from the buffer). Counted after the parse of what was read
+// (Redis counts a read before it parses it, but it reads at most its
+// buffer's free space, a few tens of KB, or the rest of a big argument:
+// complete arguments of one read of Crescent's larger buffer are not held).
+func (r *Reader) held() int {
+	if r.pendingBulk > 0 && r.want != 0 {
+		return r.w - r.r - r.bigFrom
+	}
+	return r.w - r.r - r.argStart
 }
 
 // parse tries to parse one command from buf[r:w]. It returns n == 0 when more
@@ -432,6 +450,12 @@ func (r *Reader) parse() ([][]byte, int, error) {
 			return nil, 0, &ProtocolError{"unauthenticated bulk length"}
 		}
 		end := next + int(n)
+		if int(n) >= r.Limits.MaxQueryBuf-1 && min(end+2, len(b))-next > r.Limits.MaxQueryBuf {
+			// Redis reads an argument of BigArg bytes or more alone into
+			// its query buffer, and counts it before it parses it: one
+			// over the limit closes the client once that much of it came
+			return nil, 0, ErrBufferLimit
+		}
 		if end+2 > len(b) {
 			missing := end + 2 - len(b)
 			if missing > maxPrealloc {

@@ -359,3 +359,63 @@ func slicesEqual(a, b []int) bool {
 	}
 	return true
 }
+
+// pieces returns at most n bytes per Read from r.
+type pieces struct {
+	r io.Reader
+	n int
+}
+
+func (p pieces) Read(b []byte) (int, error) { return p.r.Read(b[:min(len(b), p.n)]) }
+
+// TestQueryBufferAsRedis: client-query-buffer-limit applies as in Redis
+// 7.0.15 (each case checked against it with the limit at its least, 1 MB,
+// one command per connection): complete arguments do not count, whatever
+// their total or how the reads cut them; an argument of more than the
+// limit (with its CRLF) fails once more than the limit of it came; an
+// endless inline line is a protocol error.
+func TestQueryBufferAsRedis(t *testing.T) {
+	const limit = 1 << 20
+	cmd := func(n, k int) string {
+		var b strings.Builder
+		b.WriteString("*" + itoa(k+2) + "\r\n$5\r\nRPUSH\r\n$3\r\nlst\r\n")
+		arg := "$" + itoa(n) + "\r\n" + strings.Repeat("x", n) + "\r\n"
+		for i := 0; i < k; i++ {
+			b.WriteString(arg)
+		}
+		return b.String()
+	}
+	cases := []struct {
+		in   string
+		want string // "" for the command, else the error
+	}{
+		{cmd(800000, 4), ""},
+		{cmd(1000, 5000), ""},
+		{cmd(40000, 100), ""},
+		{cmd(1048000, 2), ""},
+		{cmd(limit-2, 1), ""},
+		{cmd(limit-1, 1), ErrBufferLimit.Error()},
+		{cmd(2*limit, 1), ErrBufferLimit.Error()},
+		// no more than the limit of a longer argument came: Redis waits
+		{cmd(2*limit, 1)[:len(cmd(0, 0))+len("$2097152\r\n")+limit], io.EOF.Error()},
+		{cmd(2*limit, 1)[:len(cmd(0, 0))+len("$2097152\r\n")+limit+1], ErrBufferLimit.Error()},
+		{"SET k " + strings.Repeat("x", 2*limit), "Protocol error: too big inline request"},
+		{strings.Repeat("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000\r\n"+strings.Repeat("v", 1000)+"\r\n", 3000), ""},
+	}
+	for i, c := range cases {
+		for _, piece := range []int{len(c.in), 7000, 100000} {
+			r := NewReader(pieces{strings.NewReader(c.in), piece}, Limits{MaxQueryBuf: limit})
+			var err error
+			for err == nil {
+				_, err = r.ReadCommand()
+			}
+			got := err.Error()
+			if c.want == "" && err == io.EOF {
+				got = ""
+			}
+			if got != c.want {
+				t.Errorf("case %d (%d bytes), reads of %d: %v, want %q", i, len(c.in), piece, err, c.want)
+			}
+		}
+	}
+}

@@ -63,6 +63,11 @@ func TestHostileProtocol(t *testing.T) {
 	authed := [][]string{{"CONFIG", "SET", "requirepass", "pw"}}
 	qbuf := [][]string{{"CONFIG", "SET", "client-query-buffer-limit", "1mb"}}
 	bulk := func(n int) string { return fmt.Sprintf("$%d\r\n%s\r\n", n, strings.Repeat("z", n)) }
+	// rpush is an RPUSH to key of k arguments of n bytes, sent at once:
+	// Redis 7.0 does not count complete arguments against the limit
+	rpush := func(key string, n, k int) string {
+		return fmt.Sprintf("*%d\r\n$5\r\nRPUSH\r\n$%d\r\n%s\r\n", k+2, len(key), key) + strings.Repeat(bulk(n), k)
+	}
 	cases := []struct {
 		name    string
 		setup   [][]string
@@ -92,6 +97,12 @@ func TestHostileProtocol(t *testing.T) {
 		{"binary garbage", nil, "\xff\xfe\x00\x01\r\n"},
 		{"query buffer 2MB bulk", qbuf, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n" + strings.Repeat("q", 2000000) + "\r\n"},
 		{"query buffer many small args", qbuf, "*3\r\n$4\r\nECHO\r\n" + bulk(600000) + bulk(600000)},
+		{"query buffer 4 args of 800KB", qbuf, rpush("l1", 800000, 4)},
+		{"query buffer 5000 args of 1KB", qbuf, rpush("l2", 1000, 5000)},
+		{"query buffer 100 args of 40KB", qbuf, rpush("l3", 40000, 100)},
+		{"query buffer 2 args of 1048000", qbuf, rpush("l4", 1048000, 2)},
+		{"query buffer arg at the limit", qbuf, rpush("l5", 1<<20-2, 1)},
+		{"query buffer arg past the limit", qbuf, rpush("l6", 1<<20-1, 1)},
 		{"unauthenticated multibulk 11", authed, "*11\r\n"},
 		{"unauthenticated multibulk 10", authed, "*10\r\n"},
 		{"unauthenticated bulk 16385", authed, "*1\r\n$16385\r\n"},
