@@ -321,6 +321,13 @@ func (h *Handlers) clientTracking(c *command.Ctx) {
 		t.n.Store(int32(len(t.clients)))
 		t.live.Add(1)
 		c.Client.Tracking.Store(st)
+		// invalidations of this MULTI's earlier commands, held for its
+		// end, go where the client's tracking points when they are
+		// sent (Redis's sendTrackingMessage reads the redirection
+		// then; CLIENT TRACKING off leaves it as it was)
+		for i := range t.later[c.Client.ID] {
+			t.later[c.Client.ID][i].st = st
+		}
 	}
 	st.redirect, st.bcast, st.optin, st.optout, st.noloop = redirect, bcast, optin, optout, noloop
 	st.broken.Store(false)

@@ -856,6 +856,24 @@ func TestTrackingCases(t *testing.T) {
 			on("c1", "CLIENT", "TRACKING", "on"), on("c1", "SET", "p", "v"), on("c1", "GET", "p"),
 			{On: "c1", Cmds: [][]string{{"MULTI"}, {"GETDEL", "p"}, {"CLIENT", "TRACKING", "on", "REDIRECT", "$id:s0"}, {"EXEC"}}},
 			on("c1", "GET", "p")}},
+		{"own write, then tracking off and on with a redirection in the same MULTI (seed 40183)", []trackStep{
+			on("s0", "SUBSCRIBE", "__redis__:invalidate"),
+			on("c1", "CLIENT", "TRACKING", "on"), on("c1", "GET", "p"),
+			{On: "c1", Cmds: [][]string{{"MULTI"}, {"SET", "p", "1"}, {"CLIENT", "TRACKING", "off"},
+				{"CLIENT", "TRACKING", "on", "REDIRECT", "$id:s0"}, {"EXEC"}}},
+			on("c1", "GET", "p")}},
+		{"own write redirected, then tracking off and on in the same MULTI", []trackStep{
+			on("s0", "SUBSCRIBE", "__redis__:invalidate"),
+			on("c1", "CLIENT", "TRACKING", "on", "REDIRECT", "$id:s0"), on("c1", "GET", "p"),
+			{On: "c1", Cmds: [][]string{{"MULTI"}, {"SET", "p", "1"}, {"CLIENT", "TRACKING", "off"},
+				{"CLIENT", "TRACKING", "on"}, {"EXEC"}}},
+			on("c1", "GET", "p")}},
+		{"own write, then off, on with a redirection and off in the same MULTI", []trackStep{
+			on("s0", "SUBSCRIBE", "__redis__:invalidate"),
+			on("c1", "CLIENT", "TRACKING", "on"), on("c1", "GET", "p"),
+			{On: "c1", Cmds: [][]string{{"MULTI"}, {"SET", "p", "1"}, {"CLIENT", "TRACKING", "off"},
+				{"CLIENT", "TRACKING", "on", "REDIRECT", "$id:s0"}, {"CLIENT", "TRACKING", "off"}, {"EXEC"}}},
+			on("c1", "GET", "p")}},
 		{"redirect to itself", []trackStep{
 			on("c0", "CLIENT", "TRACKING", "on", "REDIRECT", "$id:c0"), on("c0", "CLIENT", "GETREDIR"),
 			on("c0", "GET", "k"), on("c1", "SET", "k", "1")}},
