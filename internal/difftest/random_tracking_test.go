@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -966,5 +967,54 @@ func TestSortPushes(t *testing.T) {
 		if got := sortPushes(tc.in); got != tc.want {
 			t.Errorf("sortPushes(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestTrackingHeldAfterHello checks, on both servers, where the
+// invalidations a RESP2 client's MULTI holds for its end go when the MULTI
+// also switches to RESP3 and turns tracking off and on without a
+// redirection: to the client itself, the flush's null as RESP3's, after
+// EXEC's reply (Redis reads the protocol and the redirection when it
+// sends). The client ID in HELLO's map is left out.
+func TestTrackingHeldAfterHello(t *testing.T) {
+	p := StartPair(t)
+	idRe := regexp.MustCompile(`\$2\r\nid\r\n:[0-9]+\r\n`)
+	var got [2]string
+	for i, addr := range []*Server{p.Redis, p.Crescent} {
+		s0, c := Dial(t, addr), Dial(t, addr)
+		s0ID := strings.Trim(string(s0.MustDo(t, "CLIENT", "ID")), ":\r\n")
+		s0.MustDo(t, "SUBSCRIBE", "__redis__:invalidate")
+		c.MustDo(t, "CLIENT", "TRACKING", "on", "REDIRECT", s0ID)
+		c.MustDo(t, "GET", "p")
+		for _, cmd := range [][]string{{"MULTI"}, {"SET", "p", "1"}, {"FLUSHALL"}, {"HELLO", "3"},
+			{"CLIENT", "TRACKING", "off"}, {"CLIENT", "TRACKING", "on"}} {
+			c.MustDo(t, cmd...)
+		}
+		got[i] = string(idRe.ReplaceAll(c.MustDo(t, "EXEC"), nil))
+		// what came after EXEC's reply, up to PING's
+		if err := c.SendCmd("PING"); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			b, err := c.ReadWithin(10 * time.Second)
+			if err != nil {
+				t.Fatalf("server %d: %v", i, err)
+			}
+			got[i] += "\n" + string(b)
+			if string(b) == "+PONG\r\n" {
+				break
+			}
+		}
+		if err := s0.SendCmd("PING"); err != nil {
+			t.Fatal(err)
+		}
+		b, err := s0.ReadWithin(10 * time.Second)
+		if err != nil {
+			t.Fatalf("server %d: %v", i, err)
+		}
+		got[i] += "\ns0: " + string(b)
+	}
+	if got[0] != got[1] {
+		t.Errorf("redis:\n%q\ncrescent:\n%q", got[0], got[1])
 	}
 }
