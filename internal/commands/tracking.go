@@ -321,6 +321,13 @@ func (h *Handlers) clientTracking(c *command.Ctx) {
 		t.n.Store(int32(len(t.clients)))
 		t.live.Add(1)
 		c.Client.Tracking.Store(st)
+		// invalidations of this MULTI's earlier commands, held for its
+		// end, go where the client's tracking points when they are
+		// sent (Redis's sendTrackingMessage reads the redirection
+		// then; CLIENT TRACKING off leaves it as it was)
+		for i := range t.later[c.Client.ID] {
+			t.later[c.Client.ID][i].st = st
+		}
 	}
 	st.redirect, st.bcast, st.optin, st.optout, st.noloop = redirect, bcast, optin, optout, noloop
 	st.broken.Store(false)
@@ -577,17 +584,45 @@ func (h *Handlers) trackSendLater(cl *command.Client) {
 		t.mu.Lock()
 		redirect := m.st.redirect
 		t.mu.Unlock()
-		if m.self == nil || redirect > 0 && redirect != cl.ID {
+		if isNull(m.proto) {
+			// a flush's null is the client's protocol's when it is sent
+			// (a HELLO may have come later in the MULTI)
+			m.proto, m.self = nullFor(cl.Proto), nil
+		}
+		if redirect > 0 && redirect != cl.ID {
 			// Redis's sendTrackingMessage reads the redirection when it
 			// sends: one that a later CLIENT TRACKING of the same MULTI
 			// set gets the client's own invalidations too
 			h.sendInvalidation(m.st, nil, m.proto, false)
-		} else if self := PushSelf(cl); self.Buf != nil {
-			*self.Buf = m.self.AppendTo(*self.Buf, self.Proto) // after the reply
+			continue
+		}
+		msg := m.self
+		if msg == nil {
+			// held while the client redirected elsewhere, or a null: its
+			// own now, written after its reply in its protocol of now
+			var r2 []byte
+			if redirect > 0 && h.PubSub != nil && h.PubSub.Total(redirect) > 0 {
+				r2 = append([]byte("*3\r\n$7\r\nmessage\r\n$20\r\n"+trackingChannel+"\r\n"), m.proto...)
+			}
+			msg = pubsub.NewDual(r2, append([]byte(">2\r\n$10\r\ninvalidate\r\n"), m.proto...))
+		}
+		if self := PushSelf(cl); self.Buf != nil {
+			*self.Buf = msg.AppendTo(*self.Buf, self.Proto) // after the reply
 		} else if m.st.sink != nil {
-			m.st.sink.Deliver(m.self)
+			m.st.sink.Deliver(msg)
 		}
 	}
+}
+
+// isNull reports whether proto is a flush's null rather than keys.
+func isNull(proto []byte) bool { return string(proto) == "_\r\n" || string(proto) == "$-1\r\n" }
+
+// nullFor is the null of protocol p.
+func nullFor(p int) []byte {
+	if p >= 3 {
+		return []byte("_\r\n")
+	}
+	return []byte("$-1\r\n")
 }
 
 // trackOverLimit marks the table for eviction before the next command

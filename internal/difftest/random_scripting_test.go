@@ -160,7 +160,7 @@ func dumpsReply(args []string) bool {
 // or values are the server's own): never described by a dump wrapper, which
 // would turn them into one string.
 var unorderedOrRandom = map[string]bool{"SMEMBERS": true, "SINTER": true, "SUNION": true, "SDIFF": true,
-	"HGETALL": true, "HKEYS": true, "HVALS": true, "KEYS": true, "SCAN": true, "HSCAN": true, "SSCAN": true,
+	"HGETALL": true, "HKEYS": true, "HVALS": true, "KEYS": true, "SCAN": true, "HSCAN": true, "SSCAN": true, "ZSCAN": true,
 	"SORT": true, "SORT_RO": true, "HRANDFIELD": true, "SRANDMEMBER": true, "SPOP": true, "ZRANDMEMBER": true,
 	"DUMP": true, "TTL": true, "PTTL": true, "EXPIRETIME": true, "PEXPIRETIME": true, "ROUNDTRIP": true,
 	"HELLO": true, "SELECT": true, "EVAL": true, "TIME": true, "RANDOMKEY": true}
@@ -206,6 +206,8 @@ func normScripting(args []string, b []byte) []byte {
 		return replyShape(b)
 	case name == "ZRANDMEMBER":
 		return randomReplyShape(b)
+	case name == "ZSCAN":
+		return scanPairsSorted(b)
 	case name == "DUMP":
 		// a stream's payload holds its consumers' seen times
 		if v, _, err := Parse(b); err == nil && v.Type == '$' && len(v.Str) > 0 && (v.Str[0] == 15 || v.Str[0] == 19 || v.Str[0] == 21) {

@@ -471,7 +471,24 @@ func randomStringsCommand(rng *rand.Rand) []string {
 	case 66:
 		cmd = []string{"MOVE", key(), pick("1", "0", "16", "x")}
 	case 67:
-		cmd = []string{"HMGET", key(), member(), member()}
+		switch rng.IntN(4) {
+		case 0:
+			cmd = []string{"HMGET", key(), member(), member()}
+		case 1:
+			// the deprecated form many clients still send
+			cmd = []string{"HMSET", key(), member(), strVal(), member(), strVal()}
+			if rng.IntN(6) == 0 {
+				cmd = cmd[:2+rng.IntN(4)]
+			}
+		case 2:
+			cmd = []string{"HINCRBY", key(), member(), pick("1", "-1", "100", "9223372036854775807",
+				"-9223372036854775808", "1.5", "x", "", "0", " 1")}
+		default:
+			cmd = []string{pick("RPOPLPUSH", "BRPOPLPUSH"), key(), key()}
+			if cmd[0] == "BRPOPLPUSH" {
+				cmd = append(cmd, pick("0.01", "-1", "x"))
+			}
+		}
 	case 68:
 		cmd := randomStringsCommand(rng)
 		if sc := scripted(cmd); sc[0] == "EVAL" && sc[1] == scriptBody {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -303,6 +304,18 @@ func (h *trackHarness) exchange(t *testing.T, i int, conn *Conn, args []string) 
 	}
 }
 
+// sortPushes sorts the push lines of an exchange's transcript, the lines
+// before its last one (the reply).
+func sortPushes(x string) string {
+	lines := strings.SplitAfter(strings.TrimSuffix(x, "\n"), "\n")
+	if len(lines) < 3 {
+		return x
+	}
+	pushes := lines[:len(lines)-1]
+	sort.Strings(pushes)
+	return strings.Join(pushes, "") + lines[len(lines)-1] + "\n"
+}
+
 // messages reads what conn received up to the answer to a PING sent now.
 func (h *trackHarness) messages(t *testing.T, i int, conn *Conn) string {
 	t.Helper()
@@ -353,7 +366,14 @@ func (h *trackHarness) run(t *testing.T, st trackStep) {
 				h.ctl[i].MustDo(t, c...)
 			}
 			for _, c := range st.Cmds {
-				tr[i] += h.exchange(t, i, conn, c)
+				x := h.exchange(t, i, conn, c)
+				if st.flushes() {
+					// the nulls of the clients that redirect to conn
+					// come before its reply, in Redis's client list's
+					// order too (seed 40039)
+					x = sortPushes(x)
+				}
+				tr[i] += x
 			}
 		}
 	}
@@ -837,6 +857,24 @@ func TestTrackingCases(t *testing.T) {
 			on("c1", "CLIENT", "TRACKING", "on"), on("c1", "SET", "p", "v"), on("c1", "GET", "p"),
 			{On: "c1", Cmds: [][]string{{"MULTI"}, {"GETDEL", "p"}, {"CLIENT", "TRACKING", "on", "REDIRECT", "$id:s0"}, {"EXEC"}}},
 			on("c1", "GET", "p")}},
+		{"own write, then tracking off and on with a redirection in the same MULTI (seed 40183)", []trackStep{
+			on("s0", "SUBSCRIBE", "__redis__:invalidate"),
+			on("c1", "CLIENT", "TRACKING", "on"), on("c1", "GET", "p"),
+			{On: "c1", Cmds: [][]string{{"MULTI"}, {"SET", "p", "1"}, {"CLIENT", "TRACKING", "off"},
+				{"CLIENT", "TRACKING", "on", "REDIRECT", "$id:s0"}, {"EXEC"}}},
+			on("c1", "GET", "p")}},
+		{"own write redirected, then tracking off and on in the same MULTI", []trackStep{
+			on("s0", "SUBSCRIBE", "__redis__:invalidate"),
+			on("c1", "CLIENT", "TRACKING", "on", "REDIRECT", "$id:s0"), on("c1", "GET", "p"),
+			{On: "c1", Cmds: [][]string{{"MULTI"}, {"SET", "p", "1"}, {"CLIENT", "TRACKING", "off"},
+				{"CLIENT", "TRACKING", "on"}, {"EXEC"}}},
+			on("c1", "GET", "p")}},
+		{"own write, then off, on with a redirection and off in the same MULTI", []trackStep{
+			on("s0", "SUBSCRIBE", "__redis__:invalidate"),
+			on("c1", "CLIENT", "TRACKING", "on"), on("c1", "GET", "p"),
+			{On: "c1", Cmds: [][]string{{"MULTI"}, {"SET", "p", "1"}, {"CLIENT", "TRACKING", "off"},
+				{"CLIENT", "TRACKING", "on", "REDIRECT", "$id:s0"}, {"CLIENT", "TRACKING", "off"}, {"EXEC"}}},
+			on("c1", "GET", "p")}},
 		{"redirect to itself", []trackStep{
 			on("c0", "CLIENT", "TRACKING", "on", "REDIRECT", "$id:c0"), on("c0", "CLIENT", "GETREDIR"),
 			on("c0", "GET", "k"), on("c1", "SET", "k", "1")}},
@@ -915,5 +953,68 @@ func TestTrackingPrefixOverlap(t *testing.T) {
 	}
 	if got := c.MustDo(t, "CLIENT", "GETREDIR"); string(got) != ":-1\r\n" {
 		t.Fatalf("CLIENT GETREDIR: got %q, want :-1 (tracking off)", got)
+	}
+}
+
+// TestSortPushes checks that sortPushes orders an exchange's pushes and
+// keeps its reply last.
+func TestSortPushes(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"  reply \"+OK\\r\\n\"\n", "  reply \"+OK\\r\\n\"\n"},
+		{"  push \"b\"\n  reply \"+OK\\r\\n\"\n", "  push \"b\"\n  reply \"+OK\\r\\n\"\n"},
+		{"  push \"_\"\n  push \"$-1\"\n  reply \"+OK\\r\\n\"\n", "  push \"$-1\"\n  push \"_\"\n  reply \"+OK\\r\\n\"\n"},
+	} {
+		if got := sortPushes(tc.in); got != tc.want {
+			t.Errorf("sortPushes(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestTrackingHeldAfterHello checks, on both servers, where the
+// invalidations a RESP2 client's MULTI holds for its end go when the MULTI
+// also switches to RESP3 and turns tracking off and on without a
+// redirection: to the client itself, the flush's null as RESP3's, after
+// EXEC's reply (Redis reads the protocol and the redirection when it
+// sends). The client ID in HELLO's map is left out.
+func TestTrackingHeldAfterHello(t *testing.T) {
+	p := StartPair(t)
+	idRe := regexp.MustCompile(`\$2\r\nid\r\n:[0-9]+\r\n`)
+	var got [2]string
+	for i, addr := range []*Server{p.Redis, p.Crescent} {
+		s0, c := Dial(t, addr), Dial(t, addr)
+		s0ID := strings.Trim(string(s0.MustDo(t, "CLIENT", "ID")), ":\r\n")
+		s0.MustDo(t, "SUBSCRIBE", "__redis__:invalidate")
+		c.MustDo(t, "CLIENT", "TRACKING", "on", "REDIRECT", s0ID)
+		c.MustDo(t, "GET", "p")
+		for _, cmd := range [][]string{{"MULTI"}, {"SET", "p", "1"}, {"FLUSHALL"}, {"HELLO", "3"},
+			{"CLIENT", "TRACKING", "off"}, {"CLIENT", "TRACKING", "on"}} {
+			c.MustDo(t, cmd...)
+		}
+		got[i] = string(idRe.ReplaceAll(c.MustDo(t, "EXEC"), nil))
+		// what came after EXEC's reply, up to PING's
+		if err := c.SendCmd("PING"); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			b, err := c.ReadWithin(10 * time.Second)
+			if err != nil {
+				t.Fatalf("server %d: %v", i, err)
+			}
+			got[i] += "\n" + string(b)
+			if string(b) == "+PONG\r\n" {
+				break
+			}
+		}
+		if err := s0.SendCmd("PING"); err != nil {
+			t.Fatal(err)
+		}
+		b, err := s0.ReadWithin(10 * time.Second)
+		if err != nil {
+			t.Fatalf("server %d: %v", i, err)
+		}
+		got[i] += "\ns0: " + string(b)
+	}
+	if got[0] != got[1] {
+		t.Errorf("redis:\n%q\ncrescent:\n%q", got[0], got[1])
 	}
 }
