@@ -22,7 +22,7 @@ import (
 // Defaults measured in docs/design/memory.md.
 const (
 	DefaultRatio = 0.20     // headroom as a fraction of the live heap
-	DefaultFloor = 64 << 20 // never less headroom than this
+	DefaultFloor = 32 << 20 // never less headroom than this
 	minHeadroom  = 4 << 20  // under maxmemory pressure
 	maxPercent   = 10000    // a bound for tiny heaps (the floor decides)
 )

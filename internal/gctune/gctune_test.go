@@ -9,15 +9,14 @@ func TestPercent(t *testing.T) {
 		want         int
 	}{
 		{0, 0, 100},
-		{8 * mb, 0, 800},        // small heap: the floor, 64 MB of 8
-		{64 * mb, 0, 100},       // the floor: 64 MB of 64
-		{160 * mb, 0, 40},       // the floor: 64 MB of 160
+		{8 * mb, 0, 400},        // small heap: the floor, 32 MB of 8
+		{64 * mb, 0, 50},        // the floor: 32 MB of 64
 		{1 << 10, 0, 10000},     // a tiny heap: bounded
-		{400 * mb, 0, 20},       // large: the ratio
+		{160 * mb, 0, 20},       // large: the ratio
 		{1000 * mb, 0, 20},      // large: the ratio
 		{160 * mb, 170 * mb, 7}, // maxmemory: 10 MB left, ceil(10/160)
 		{160 * mb, 100 * mb, 3}, // over maxmemory: the minimum headroom
-		{100 * mb, 1000 * mb, 64},
+		{100 * mb, 1000 * mb, 32},
 	} {
 		if got := Percent(c.live, DefaultRatio, DefaultFloor, c.maxmem); got != c.want {
 			t.Errorf("Percent(%d MB, max %d MB) = %d, want %d", c.live/mb, c.maxmem/mb, got, c.want)
