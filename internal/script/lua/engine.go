@@ -711,16 +711,8 @@ func (s *state) load(L *glua.LState) int {
 			if s.run != nil && s.run.Killed() {
 				raiseNoPos(L, "Script killed by user with SCRIPT KILL...")
 			}
-			var obj glua.LValue = glua.LString(err.Error())
-			var ae *glua.ApiError
-			if errors.As(err, &ae) {
-				obj = ae.Object
-			}
-			if obj == s.memErr {
-				obj = glua.LString(errMemory)
-			}
 			L.Push(glua.LNil)
-			L.Push(obj)
+			L.Push(s.errorValue(err))
 			return 2
 		}
 		v := L.Get(-1)
@@ -1000,6 +992,21 @@ func (s *state) pairs(L *glua.LState) int {
 	return 3
 }
 
+// errorValue is the Lua value of an error a protected call returned: the
+// object raised (an error table stays a table), the budget's memory error
+// as its message, else the error's text.
+func (s *state) errorValue(err error) glua.LValue {
+	var obj glua.LValue = glua.LString(err.Error())
+	var ae *glua.ApiError
+	if errors.As(err, &ae) {
+		obj = ae.Object
+	}
+	if obj == s.memErr {
+		obj = glua.LString(errMemory)
+	}
+	return obj
+}
+
 // pcall is Lua's pcall, except that a killed script stays killed.
 func (s *state) pcall(L *glua.LState) int {
 	if L.GetTop() == 0 {
@@ -1022,14 +1029,7 @@ func (s *state) pcall(L *glua.LState) int {
 	}
 	if err != nil {
 		L.Push(glua.LFalse)
-		var obj glua.LValue = glua.LString(err.Error())
-		var ae *glua.ApiError
-		if errors.As(err, &ae) {
-			obj = ae.Object
-		}
-		if obj == s.memErr {
-			obj = glua.LString(errMemory)
-		}
+		obj := s.errorValue(err)
 		// Redis's pcall returns the message of an error table. When
 		// the table's err field is not a string, luaRedisPcall leaves
 		// it on the stack: a third result (even nil).
