@@ -1,13 +1,11 @@
 package commands_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +15,6 @@ import (
 	"github.com/crescent-db/crescent/internal/resp"
 	"github.com/crescent-db/crescent/internal/server"
 )
-
-// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // newServingLockHarness is newLockHarness on a server that also listens
 // on a loopback port (for subscribers and monitors) and logs to logw.
@@ -97,12 +77,12 @@ func (h *lockHarness) rerunLazyDuring(cl *command.Client, body, a string, during
 // lazyEnv is what a TestLazyRerunLeavesNoTrace case sets up and checks.
 type lazyEnv struct {
 	h     *lockHarness
-	admin *command.Client // runs the checks
-	cl    *command.Client // runs the script
-	addr  string          // the server's address
-	logs  *syncBuffer     // its log
-	a     string          // KEYS[1]
-	sub   *difftest.Conn  // a subscriber, when setup made one
+	admin *command.Client      // runs the checks
+	cl    *command.Client      // runs the script
+	addr  string               // the server's address
+	logs  *difftest.SyncBuffer // its log
+	a     string               // KEYS[1]
+	sub   *difftest.Conn       // a subscriber, when setup made one
 }
 
 // A script stopped for a rerun leaves no trace of its first attempt:
@@ -336,7 +316,7 @@ func TestLazyRerunLeavesNoTrace(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := &lazyEnv{logs: &syncBuffer{}, admin: command.NewClient(0), cl: command.NewClient(0)}
+			e := &lazyEnv{logs: &difftest.SyncBuffer{}, admin: command.NewClient(0), cl: command.NewClient(0)}
 			e.h, e.addr = newServingLockHarness(t, e.logs)
 			e.a = e.h.otherShard("a", "block")
 			// a's shard after block's if there is one: the rerun waits for

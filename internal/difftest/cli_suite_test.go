@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -249,24 +248,6 @@ func cliLargePipe(t *testing.T, bin string, p *Pair) {
 	}
 }
 
-// lockedBuffer collects a running process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // cliSubscribed: SUBSCRIBE in the interactive mode puts redis-cli 7.0 in
 // its reading loop until killed; the subscription replies, then messages
 // published meanwhile (one of them binary), are compared.
@@ -285,7 +266,7 @@ func cliSubscribed(t *testing.T, bin string, p *Pair, tty, resp3 bool) {
 			in = "hello 3\n" + in
 		}
 		cmd.Stdin = strings.NewReader(in)
-		var out lockedBuffer
+		var out SyncBuffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -338,7 +319,7 @@ func cliReplica(t *testing.T, bin string, p *Pair, diskless string) {
 		c.MustDo(t, "SET", "in-rdb", "1") // left out by the filter
 		host, port, _ := net.SplitHostPort(s.Addr)
 		cmd := exec.Command(stdbuf, "-oL", bin, "-h", host, "-p", port, "--replica")
-		var out lockedBuffer
+		var out SyncBuffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -14,7 +14,9 @@ import (
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes
+// (difftest.SyncBuffer, which this package's own tests cannot import:
+// difftest imports the server).
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
