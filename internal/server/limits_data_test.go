@@ -186,12 +186,5 @@ func TestOutputLimitDataBounded(t *testing.T) {
 	want := run(startRedis(t), false)
 	addr, _ := startCrescent(t)
 	got := run(addr, true)
-	if len(got) != len(want) {
-		t.Fatalf("\nredis:    %q\ncrescent: %q", want, got)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("step %d:\nredis:    %.200q\ncrescent: %.200q", i, want[i], got[i])
-		}
-	}
+	compareSteps(t, want, got)
 }

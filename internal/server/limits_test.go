@@ -54,11 +54,7 @@ func TestOutputLimitNormal(t *testing.T) {
 	want := run(startRedis(t))
 	addr, _ := startCrescent(t)
 	got := run(addr)
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("step %d:\nredis:    %.200q\ncrescent: %.200q", i, want[i], got[i])
-		}
-	}
+	compareSteps(t, want, got)
 }
 
 func heapInUse() uint64 {
@@ -338,6 +334,13 @@ func TestOutputLimitMidRun(t *testing.T) {
 	want := run(startRedis(t), false)
 	addr, _ := startCrescent(t)
 	got := run(addr, true)
+	compareSteps(t, want, got)
+}
+
+// compareSteps fails t for each step whose reply differs between redis
+// (want) and Crescent (got), and at once when the step counts differ.
+func compareSteps(t *testing.T, want, got []string) {
+	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("\nredis:    %q\ncrescent: %q", want, got)
 	}
