@@ -57,11 +57,13 @@ type ClientMem struct {
 type NetStats struct {
 	TotalConns    atomic.Int64
 	RejectedConns atomic.Int64
-	NetInput      atomic.Int64
-	NetOutput     atomic.Int64
-	ExpiredKeys   atomic.Int64
-	Hits          atomic.Int64
-	Misses        atomic.Int64
+	// NetInput and NetOutput are written at every read and write of
+	// every connection, on every core: striped (exec.Counter).
+	NetInput    exec.Counter
+	NetOutput   exec.Counter
+	ExpiredKeys atomic.Int64
+	Hits        atomic.Int64
+	Misses      atomic.Int64
 	// EvictedClients counts the clients closed by maxmemory-clients
 	// (INFO evicted_clients).
 	EvictedClients atomic.Int64

@@ -701,10 +701,12 @@ func (h *Handlers) opsCron() {
 // --- per-script metrics
 
 // ScriptStat is one script's (or function's) call statistics.
+// Every call of the script writes it, from whichever core runs the call:
+// its counters are striped (exec.Counter).
 type ScriptStat struct {
-	Calls, Errors atomic.Int64
+	Calls, Errors exec.Counter
 	Hist          exec.Histogram
-	UsecTotal     atomic.Int64
+	UsecTotal     exec.Counter
 	name          string
 }
 
@@ -767,11 +769,12 @@ func (h *Handlers) ScriptDone(name string, cache *atomic.Value, d time.Duration,
 		}
 	}
 	usec := int64(d / time.Microsecond)
-	st.Calls.Add(1)
-	st.UsecTotal.Add(usec)
-	st.Hist.Record(usec)
+	sl := exec.Stripe()
+	st.Calls.AddAt(sl, 1)
+	st.UsecTotal.AddAt(sl, usec)
+	st.Hist.RecordAt(sl, usec)
 	if failed {
-		st.Errors.Add(1)
+		st.Errors.AddAt(sl, 1)
 	}
 	if thr := h.ops.slowThr.Int(); thr >= 0 && usec >= thr && h.Log != nil && thr > 0 {
 		h.Log.Warn("slow script", "script", st.name, "duration_us", usec, "threshold_us", thr)

@@ -180,9 +180,11 @@ func (h *Handlers) resetOpsStats() {
 	h.Exec.TotalCmds.Reset()
 	h.Exec.EvictedKeys.Store(0)
 	h.Exec.UnexpectedErrorReplies.Store(0)
-	for _, n := range []*atomic.Int64{&h.Net.TotalConns, &h.Net.RejectedConns, &h.Net.NetInput, &h.Net.NetOutput, &h.Net.ExpiredKeys, &h.Net.EvictedClients} {
+	for _, n := range []*atomic.Int64{&h.Net.TotalConns, &h.Net.RejectedConns, &h.Net.ExpiredKeys, &h.Net.EvictedClients} {
 		n.Store(0)
 	}
+	h.Net.NetInput.Reset()
+	h.Net.NetOutput.Reset()
 	h.ops.ops.reset()
 }
 

@@ -563,7 +563,7 @@ func (e *Executor) runIn(c *command.Ctx, u *Unit, f *frame) {
 		}
 	}
 	if c.Dirty > 0 || c.ForcePropagate {
-		e.Dirty.AddFor(c.Client, int64(c.Dirty))
+		e.Dirty.AddHere(int64(c.Dirty))
 		if u != nil && c.Spec.Has(command.FlagWrite) {
 			if c.Propagate != nil {
 				u.Add(c.DB.Index(), c.Propagate)

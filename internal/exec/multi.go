@@ -641,6 +641,6 @@ func (e *Executor) Replay(cl *command.Client, args [][]byte, w resp.ReplyWriter,
 	var u Unit // effects collected and dropped
 	e.RunIn(&c, &u)
 	if inTx {
-		e.TotalCmds.AddFor(cl, 1)
+		e.TotalCmds.AddHere(1)
 	}
 }

@@ -44,12 +44,12 @@ func BucketOf(usec int64) int {
 	return i
 }
 
-// Record adds one call of usec microseconds.
-func (h *Histogram) Record(usec int64) { h.b[0][BucketOf(usec)].Add(1) }
+// Record adds one call of usec microseconds, in the caller's stripe.
+func (h *Histogram) Record(usec int64) { h.RecordAt(Stripe(), usec) }
 
-// recordFor is Record in cl's stripe.
-func (h *Histogram) recordFor(cl *command.Client, usec int64) {
-	h.b[stripeOf(cl)][BucketOf(usec)].Add(1)
+// RecordAt is Record in stripe i (see Stripe).
+func (h *Histogram) RecordAt(i int, usec int64) {
+	h.b[i&(stripes-1)][BucketOf(usec)].Add(1)
 }
 
 // Counts returns the per-bucket counts (not cumulative).
@@ -102,24 +102,24 @@ func (e *Executor) recordDur(c *command.Ctx, d time.Duration, st *Stat) {
 	if st == nil {
 		st = e.StatFor(c.Spec)
 	}
-	cl := c.Client
 	if c.Retry || c.Block != nil {
 		e.recordBlocking(c, usec, st)
 	} else {
+		sl := Stripe()
 		switch {
 		case c.Rejected:
-			st.RejectedCalls.AddFor(cl, 1)
+			st.RejectedCalls.AddAt(sl, 1)
 		case c.Failed:
-			st.FailedCalls.AddFor(cl, 1)
+			st.FailedCalls.AddAt(sl, 1)
 			fallthrough
 		default:
-			st.Calls.AddFor(cl, 1)
+			st.Calls.AddAt(sl, 1)
 		}
 		if usec != 0 { // most fast commands take less than a microsecond
-			st.Usec.AddFor(cl, usec)
+			st.Usec.AddAt(sl, usec)
 		}
-		st.Hist.recordFor(cl, usec)
-		e.TotalCmds.AddFor(cl, 1)
+		st.Hist.RecordAt(sl, usec)
+		e.TotalCmds.AddAt(sl, 1)
 	}
 	if f := e.Observe; f != nil {
 		f(c, d)
@@ -133,22 +133,22 @@ func (e *Executor) recordDur(c *command.Ctx, d time.Duration, st *Stat) {
 // (updateStatsOnUnblock); a run that blocks again counts nothing but its
 // time.
 func (e *Executor) recordBlocking(c *command.Ctx, usec int64, st *Stat) {
-	cl := c.Client
+	sl := Stripe()
 	switch {
 	case !c.Retry:
-		st.Calls.AddFor(cl, 1)
-		e.TotalCmds.AddFor(cl, 1)
+		st.Calls.AddAt(sl, 1)
+		e.TotalCmds.AddAt(sl, 1)
 	case c.Block != nil: // still blocked
 	case c.Rejected:
-		st.RejectedCalls.AddFor(cl, 1)
+		st.RejectedCalls.AddAt(sl, 1)
 	case c.Failed:
-		st.FailedCalls.AddFor(cl, 1)
+		st.FailedCalls.AddAt(sl, 1)
 	}
 	if usec != 0 {
-		st.Usec.AddFor(cl, usec)
+		st.Usec.AddAt(sl, usec)
 	}
 	if c.Retry && c.Block == nil {
-		st.Hist.recordFor(cl, usec)
+		st.Hist.RecordAt(sl, usec)
 	}
 }
 

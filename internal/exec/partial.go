@@ -503,7 +503,7 @@ func (s *ScriptCall) commit() {
 	}
 	p.obs = p.obs[:0]
 	if p.dirty > 0 {
-		e.Dirty.Add(p.dirty)
+		e.Dirty.AddHere(p.dirty)
 	}
 	if p.hits {
 		for _, sh := range p.held.Shards {

@@ -342,7 +342,7 @@ func (e *Executor) CallFromScript(s *ScriptCall, args [][]byte, w resp.ReplyWrit
 		if p.on {
 			p.dirty += int64(c.Dirty)
 		} else {
-			e.Dirty.Add(int64(c.Dirty))
+			e.Dirty.AddHere(int64(c.Dirty))
 		}
 		if spec.Has(command.FlagWrite) && !s.propagateKnown {
 			s.propagate = e.Propagate != nil && (e.Propagating == nil || e.Propagating())

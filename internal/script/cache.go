@@ -1,8 +1,9 @@
 package script
 
 import (
-	"sync"
 	"sync/atomic"
+
+	"github.com/crescent-db/crescent/internal/procid"
 )
 
 // Script is a cached EVAL script.
@@ -18,7 +19,10 @@ type Script struct {
 
 // Cache holds EVAL scripts by sha1 (SCRIPT LOAD, EVAL, EVALSHA).
 type Cache struct {
-	mu sync.RWMutex
+	// mu is read-locked by every EVALSHA and EVAL, on every core: a
+	// per-processor lock (procid.RWMutex), written rarely (a new script,
+	// SCRIPT FLUSH).
+	mu procid.RWMutex
 	m  map[string]*Script
 	// body indexes the same scripts by their text: EVAL of a cached
 	// script costs a map hash of the body instead of its SHA1, the hex
@@ -37,9 +41,9 @@ const scriptOverhead = 96
 
 // Get returns the script with the given lowercase sha, or nil.
 func (c *Cache) Get(sha string) *Script {
-	c.mu.RLock()
+	sl := c.mu.RLock()
 	s := c.m[sha]
-	c.mu.RUnlock()
+	c.mu.RUnlock(sl)
 	return s
 }
 
@@ -51,9 +55,9 @@ func (c *Cache) GetSha(sha []byte) *Script {
 	}
 	// Shas are stored in lower case, as clients send them: a hit needs no
 	// case folding.
-	c.mu.RLock()
+	sl := c.mu.RLock()
 	s := c.m[string(sha)]
-	c.mu.RUnlock()
+	c.mu.RUnlock(sl)
 	if s != nil {
 		return s
 	}
@@ -64,9 +68,9 @@ func (c *Cache) GetSha(sha []byte) *Script {
 		}
 		lower[i] = ch
 	}
-	c.mu.RLock()
+	sl = c.mu.RLock()
 	s = c.m[string(lower[:])]
-	c.mu.RUnlock()
+	c.mu.RUnlock(sl)
 	return s
 }
 
@@ -74,9 +78,9 @@ func (c *Cache) GetSha(sha []byte) *Script {
 // nil; it does not allocate. A script found this way is the one Get
 // returns for SHA1Hex(body).
 func (c *Cache) GetBody(body []byte) *Script {
-	c.mu.RLock()
+	sl := c.mu.RLock()
 	s := c.body[string(body)]
-	c.mu.RUnlock()
+	c.mu.RUnlock(sl)
 	return s
 }
 
@@ -105,14 +109,12 @@ func (c *Cache) Flush() {
 
 // Len is the number of cached scripts.
 func (c *Cache) Len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
+	defer c.mu.RUnlock(c.mu.RLock())
 	return len(c.m)
 }
 
 // Memory is the memory used by the cached scripts' text and bookkeeping.
 func (c *Cache) Memory() int64 {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
+	defer c.mu.RUnlock(c.mu.RLock())
 	return c.mem
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/crescent-db/crescent/internal/mono"
+	"github.com/crescent-db/crescent/internal/procid"
 	"github.com/crescent-db/crescent/internal/resp"
 )
 
@@ -247,6 +248,7 @@ type Run struct {
 	ArgSlices *[][]byte
 
 	start  atomic.Int64 // monoNow at Begin
+	slot   int          // the Monitor's slot it is registered in (Begin)
 	killed atomic.Bool
 	retry  atomic.Bool
 	// shared is set when the Monitor handed r to someone else (Current,
@@ -378,14 +380,28 @@ const (
 // Monitor tracks the running scripts for BUSY replies, SCRIPT KILL and
 // FUNCTION KILL. Scripts on disjoint keys run in parallel, so several may
 // run at once; the oldest is the one BUSY, KILL and FUNCTION STATS see.
+//
+// Every script call registers and unregisters itself, on whichever core
+// runs it: the registry is kept by processor (procid), a lock and a list
+// per slot, so that two cores running scripts do not pass one lock's
+// cache line back and forth twice per call (docs/design/concurrency.md,
+// "Shared lines"). The rare readers of the whole registry (KILL, BUSY,
+// FUNCTION STATS) lock every slot, in order.
 type Monitor struct {
-	mu   sync.Mutex
-	runs []*Run
-	// oldest is the start (monoNow) of the oldest running script, 0 when
-	// none runs: Slow reads it on every command without taking mu.
-	oldest atomic.Int64
+	slots [procid.Slots]monSlot
 	// Threshold returns busy-reply-threshold.
 	Threshold func() time.Duration
+}
+
+// monSlot is one processor's running scripts, on cache lines of its own.
+type monSlot struct {
+	mu   sync.Mutex
+	runs []*Run
+	// oldest is the start (monoNow) of the slot's oldest running script,
+	// 0 when none runs: Running and Slow read it on every command without
+	// taking mu.
+	oldest atomic.Int64
+	_      [128 - 8 - 24 - 8]byte
 }
 
 // Begin marks r as running.
@@ -393,42 +409,79 @@ func (m *Monitor) Begin(r *Run) { m.BeginAt(r, monoNow()) }
 
 // BeginAt is Begin with the start read already (Now, or the command's
 // Start: the same clock).
-func (m *Monitor) BeginAt(r *Run, start int64) {
+func (m *Monitor) BeginAt(r *Run, start int64) { m.beginIn(r, start, procid.Slot()) }
+
+// beginIn registers r in slot i.
+func (m *Monitor) beginIn(r *Run, start int64, i int) {
 	r.start.Store(start)
-	m.mu.Lock()
-	m.runs = append(m.runs, r)
-	m.oldest.Store(m.runs[0].start.Load())
-	m.mu.Unlock()
+	r.slot = i
+	sl := &m.slots[i]
+	sl.mu.Lock()
+	sl.runs = append(sl.runs, r)
+	sl.oldest.Store(sl.runs[0].start.Load())
+	sl.mu.Unlock()
 }
 
 // End marks r as no longer running.
 func (m *Monitor) End(r *Run) {
-	m.mu.Lock()
-	if i := slices.Index(m.runs, r); i >= 0 {
-		m.runs = slices.Delete(m.runs, i, i+1) // clears the freed slot
+	sl := &m.slots[r.slot]
+	sl.mu.Lock()
+	if i := slices.Index(sl.runs, r); i >= 0 {
+		sl.runs = slices.Delete(sl.runs, i, i+1) // clears the freed slot
 	}
-	if len(m.runs) > 0 {
-		m.oldest.Store(m.runs[0].start.Load())
+	if len(sl.runs) > 0 {
+		sl.oldest.Store(sl.runs[0].start.Load())
 	} else {
-		m.oldest.Store(0)
+		sl.oldest.Store(0)
 	}
-	m.mu.Unlock()
+	sl.mu.Unlock()
+}
+
+// lockAll locks every slot, in order (Begin and End lock one).
+func (m *Monitor) lockAll() {
+	for i := range m.slots {
+		m.slots[i].mu.Lock()
+	}
+}
+
+func (m *Monitor) unlockAll() {
+	for i := range m.slots {
+		m.slots[i].mu.Unlock()
+	}
+}
+
+// oldestRun is the running script that started first, or nil. Requires
+// lockAll.
+func (m *Monitor) oldestRun() *Run {
+	var r *Run
+	for i := range m.slots {
+		if runs := m.slots[i].runs; len(runs) > 0 && (r == nil || runs[0].start.Load() < r.start.Load()) {
+			r = runs[0]
+		}
+	}
+	return r
 }
 
 // Current returns the oldest running script, or nil.
 func (m *Monitor) Current() *Run {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.runs) == 0 {
-		return nil
+	m.lockAll()
+	defer m.unlockAll()
+	r := m.oldestRun()
+	if r != nil {
+		r.shared.Store(true)
 	}
-	r := m.runs[0]
-	r.shared.Store(true)
 	return r
 }
 
 // Running reports whether a script is running.
-func (m *Monitor) Running() bool { return m.oldest.Load() != 0 }
+func (m *Monitor) Running() bool {
+	for i := range m.slots {
+		if m.slots[i].oldest.Load() != 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // slowAfter is how long a script runs before commands stop queueing on
 // the keyspace lock and poll for it instead (see exec.BusyMonitor.Slow).
@@ -437,7 +490,12 @@ const slowAfter = time.Millisecond
 // Slow reports whether a running script has run for slowAfter, or past
 // the busy threshold when that is shorter.
 func (m *Monitor) Slow() bool {
-	o := m.oldest.Load()
+	var o int64
+	for i := range m.slots {
+		if x := m.slots[i].oldest.Load(); x != 0 && (o == 0 || x < o) {
+			o = x
+		}
+	}
 	if o == 0 {
 		return false
 	}
@@ -473,14 +531,14 @@ func (m *Monitor) BusyError() string {
 // Kill implements SCRIPT KILL (function false) and FUNCTION KILL
 // (function true). It returns the error reply, or "" for OK.
 func (m *Monitor) Kill(function bool) string {
-	// Under mu the run stays registered (End waits), so its Host, which
-	// its caller recycles after End, is still its own.
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.runs) == 0 {
+	// Under the slots' locks the run stays registered (End waits), so its
+	// Host, which its caller recycles after End, is still its own.
+	m.lockAll()
+	defer m.unlockAll()
+	r := m.oldestRun()
+	if r == nil {
 		return ErrNotBusy
 	}
-	r := m.runs[0]
 	if r.Host != nil && r.Host.Wrote() {
 		return ErrUnkillable
 	}
@@ -496,12 +554,15 @@ func (m *Monitor) Kill(function bool) string {
 
 // KillAny stops the running scripts whatever they did (SHUTDOWN NOSAVE).
 func (m *Monitor) KillAny() {
-	m.mu.Lock()
-	runs := append([]*Run(nil), m.runs...)
+	m.lockAll()
+	var runs []*Run
+	for i := range m.slots {
+		runs = append(runs, m.slots[i].runs...)
+	}
 	for _, r := range runs {
 		r.shared.Store(true)
 	}
-	m.mu.Unlock()
+	m.unlockAll()
 	for _, r := range runs {
 		r.Kill()
 	}

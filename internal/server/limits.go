@@ -247,7 +247,7 @@ func (c *conn) writeReply(b []byte) error {
 		return err
 	}
 	k, err := c.nc.Write(b)
-	c.s.stats.NetOutput.Add(int64(k))
+	c.s.stats.NetOutput.AddHere(int64(k))
 	return err
 }
 
@@ -274,7 +274,7 @@ func (c *conn) writeAllTracked(bufs net.Buffers, n int, track bool) (int64, erro
 		} else {
 			w, err = bufs.WriteTo(c.nc)
 		}
-		c.s.stats.NetOutput.Add(w)
+		c.s.stats.NetOutput.AddHere(w)
 		return w, err
 	}
 	_, isTLS := c.nc.(*tls.Conn)
@@ -299,7 +299,7 @@ func (c *conn) writeAllTracked(bufs net.Buffers, n int, track bool) (int64, erro
 		} else {
 			w, err = bufs.WriteTo(c.nc)
 		}
-		c.s.stats.NetOutput.Add(w)
+		c.s.stats.NetOutput.AddHere(w)
 		total += w
 		if err == nil {
 			c.nc.SetWriteDeadline(time.Time{})

@@ -765,7 +765,7 @@ func (l *eventLoop) flushBatch() {
 func (l *eventLoop) recordDelay(now int64) {
 	usec := (now - l.polledAt) / 1000
 	l.s.loopDelay.Record(usec)
-	l.s.loopDelayUsec.Add(usec)
+	l.s.loopDelayUsec.AddHere(usec)
 }
 
 // handle serves a connection claimed by l. It reports false when the
@@ -991,7 +991,7 @@ func (c *conn) resumeOwn(st *loopState) bool {
 	default:
 	}
 	if p := st.fd.pending; len(p) > 0 {
-		c.s.stats.NetOutput.Add(-int64(len(p))) // counted when queued
+		c.s.stats.NetOutput.AddHere(-int64(len(p))) // counted when queued
 		c.wmu.Lock()
 		_, err := c.writeAllTracked(net.Buffers{p}, len(p), true) // unsent follows it (outmodel.go)
 		c.wmu.Unlock()

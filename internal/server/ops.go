@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
@@ -63,12 +62,12 @@ func (s *Server) setupOps() {
 // countingReader counts the bytes read from a client connection.
 type countingReader struct {
 	r io.Reader
-	n *atomic.Int64
+	n *exec.Counter
 }
 
 func (c countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
+	c.n.AddHere(int64(n))
 	return n, err
 }
 

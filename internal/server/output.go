@@ -463,7 +463,7 @@ func (c *conn) writePushChunks(bufs net.Buffers) error {
 		w, err = bufs.WriteTo(c.nc)
 		c.pushDone.Add(w)
 	}
-	c.s.stats.NetOutput.Add(w)
+	c.s.stats.NetOutput.AddHere(w)
 	return err
 }
 

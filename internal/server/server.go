@@ -102,7 +102,7 @@ type Server struct {
 	// tail-latency metric of docs/design/concurrency.md, "seventh
 	// session"); loopDelayUsec is their sum.
 	loopDelay     exec.Histogram
-	loopDelayUsec atomic.Int64
+	loopDelayUsec exec.Counter
 	// loopTicks counts the cron's ticks (tickLoops; the cron's goroutine
 	// only); idleReleases the read buffers idle loop connections released
 	// (eventLoop.releaseIdle).

@@ -17,8 +17,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/crescent-db/crescent/internal/procid"
 	"github.com/crescent-db/crescent/internal/script"
 	"github.com/crescent-db/crescent/internal/script/lua/lualib"
 	"github.com/crescent-db/crescent/internal/script/lua/luasyntax"
@@ -49,9 +51,13 @@ type Options struct {
 // Engine runs Lua scripts.
 type Engine struct {
 	opts Options
-	mu   sync.Mutex
-	free []*state
-	all  int
+	// free holds the idle EVAL states by processor (procid): a state goes
+	// back to the slot of the core that ran it and is taken again from
+	// there, so that its stack, registry and tables stay in that core's
+	// caches instead of moving to the other core at the next call, and
+	// the two cores do not share one pool lock. all counts the states.
+	free [procid.Slots]stateSlot
+	all  atomic.Int64
 	rng  lrand48
 
 	// FUNCTION libraries live in one state of their own, as in Redis
@@ -177,42 +183,57 @@ func lastLine(pe *parse.Error) int {
 
 // Memory estimates the memory of the engine's Lua states.
 func (e *Engine) Memory() int64 {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return int64(e.all) * 30 * 1024
+	return e.all.Load() * 30 * 1024
 }
 
+// stateSlot is one processor's idle states, on cache lines of its own.
+type stateSlot struct {
+	mu   sync.Mutex
+	free []*state
+	_    [128 - 8 - 24]byte
+}
+
+// slotIdle is how many idle states a slot keeps.
+const slotIdle = 4
+
+// get returns an idle state, its processor's first, else another's, else
+// a new one.
 func (e *Engine) get() *state {
-	e.mu.Lock()
-	if n := len(e.free); n > 0 {
-		s := e.free[n-1]
-		e.free = e.free[:n-1]
-		e.mu.Unlock()
-		return s
+	i := procid.Slot()
+	for k := range procid.Slots {
+		sl := &e.free[(i+k)&(procid.Slots-1)]
+		sl.mu.Lock()
+		if n := len(sl.free); n > 0 {
+			s := sl.free[n-1]
+			sl.free[n-1] = nil
+			sl.free = sl.free[:n-1]
+			sl.mu.Unlock()
+			return s
+		}
+		sl.mu.Unlock()
 	}
-	e.all++
-	e.mu.Unlock()
+	e.all.Add(1)
 	return e.newState()
 }
 
+// put gives s back to the slot of the processor it ran on.
 func (e *Engine) put(s *state) {
 	if s.broken {
 		// A state that ran out of memory may still reference the
 		// garbage: drop it.
-		e.mu.Lock()
-		e.all--
-		e.mu.Unlock()
+		e.all.Add(-1)
 		s.L.Close()
 		return
 	}
-	e.mu.Lock()
-	if len(e.free) < 8 {
-		e.free = append(e.free, s)
-		e.mu.Unlock()
+	sl := &e.free[procid.Slot()]
+	sl.mu.Lock()
+	if len(sl.free) < slotIdle {
+		sl.free = append(sl.free, s)
+		sl.mu.Unlock()
 		return
 	}
-	e.all--
-	e.mu.Unlock()
+	sl.mu.Unlock()
+	e.all.Add(-1)
 	s.L.Close()
 }
 
@@ -1113,11 +1134,16 @@ var _ io.Reader = (*strings.Reader)(nil)
 
 // Reset drops the idle Lua states (SCRIPT FLUSH): new ones start clean.
 func (e *Engine) Reset() {
-	e.mu.Lock()
-	free := e.free
-	e.free = nil
-	e.all -= len(free)
-	e.mu.Unlock()
+	var free []*state
+	for i := range e.free {
+		sl := &e.free[i]
+		sl.mu.Lock()
+		free = append(free, sl.free...)
+		clear(sl.free)
+		sl.free = sl.free[:0]
+		sl.mu.Unlock()
+	}
+	e.all.Add(-int64(len(free)))
 	e.gc.init() // a new VM's collector parameters
 	for _, s := range free {
 		s.L.Close()

@@ -190,8 +190,8 @@ func TestStatesReused(t *testing.T) {
 			t.Fatal(got)
 		}
 	}
-	if e.all != 1 {
-		t.Fatalf("%d states created for sequential calls, want 1", e.all)
+	if n := e.all.Load(); n != 1 {
+		t.Fatalf("%d states created for sequential calls, want 1", n)
 	}
 }
 

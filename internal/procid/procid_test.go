@@ -1,0 +1,110 @@
+package procid
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+	"unsafe"
+)
+
+func TestSlotInRange(t *testing.T) {
+	seen := map[int]bool{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for g := 0; g < 4*runtime.GOMAXPROCS(0); g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 1000; i++ {
+				s := Slot()
+				if s < 0 || s >= Slots {
+					t.Errorf("Slot() = %d, want [0, %d)", s, Slots)
+					return
+				}
+				mu.Lock()
+				seen[s] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) > runtime.GOMAXPROCS(0) {
+		t.Errorf("slots %v seen with GOMAXPROCS %d", seen, runtime.GOMAXPROCS(0))
+	}
+}
+
+// A slot's lock fills two cache lines, so that no two slots' locks share one.
+func TestSlotLayout(t *testing.T) {
+	if n := unsafe.Sizeof(rwSlot{}); n != 128 {
+		t.Fatalf("rwSlot is %d bytes, want 128", n)
+	}
+}
+
+// Readers on every processor and a writer: the writer excludes them all.
+func TestRWMutexExcludes(t *testing.T) {
+	var m RWMutex
+	var shared, copyOf int
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				i := m.RLock()
+				a := shared
+				runtime.Gosched()
+				b := copyOf
+				m.RUnlock(i)
+				if a != b {
+					t.Errorf("read %d and %d under one read lock", a, b)
+					return
+				}
+			}
+		}()
+	}
+	for n := 0; n < 2000; n++ {
+		m.Lock()
+		shared++
+		runtime.Gosched()
+		copyOf++
+		m.Unlock()
+	}
+	close(stop)
+	wg.Wait()
+}
+
+func BenchmarkSlot(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		_ = Slot()
+	}
+}
+
+// Read locks from every processor at once: sync.RWMutex against RWMutex.
+func BenchmarkReadLockParallel(b *testing.B) {
+	b.Run("sync.RWMutex", func(b *testing.B) {
+		var m sync.RWMutex
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				m.RLock()
+				m.RUnlock()
+			}
+		})
+	})
+	b.Run("procid.RWMutex", func(b *testing.B) {
+		var m RWMutex
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				m.RUnlock(m.RLock())
+			}
+		})
+	})
+}
