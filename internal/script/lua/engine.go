@@ -92,7 +92,7 @@ func New(opts Options) *Engine {
 	e.gc.init()
 	e.fgc.init()
 	e.rng.seed(0x1234ABCD)
-	e.rng.x = 0x1234ABCD330E
+	e.rng.x.Store(0x1234ABCD330E)
 	return e
 }
 

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/crescent-db/crescent/internal/script"
 	glua "github.com/yuin/gopher-lua"
@@ -312,14 +313,22 @@ func (s *state) aclCheckCmd(L *glua.LState) int {
 	return 1
 }
 
-// lrand48 is Redis's rand.c generator behind math.random.
-type lrand48 struct{ x uint64 }
+// lrand48 is Redis's rand.c generator behind math.random: one sequence
+// for the whole server, as Redis's, which scripts on disjoint keys
+// running at once on two cores draw from together (atomically: each
+// number is drawn once).
+type lrand48 struct{ x atomic.Uint64 }
 
-func (r *lrand48) seed(s int32) { r.x = uint64(uint32(s))<<16 | 0x330E }
+func (r *lrand48) seed(s int32) { r.x.Store(uint64(uint32(s))<<16 | 0x330E) }
 
 func (r *lrand48) next() int32 {
-	r.x = (0x5DEECE66D*r.x + 0xB) & (1<<48 - 1)
-	return int32(r.x >> 17)
+	for {
+		old := r.x.Load()
+		x := (0x5DEECE66D*old + 0xB) & (1<<48 - 1)
+		if r.x.CompareAndSwap(old, x) {
+			return int32(x >> 17)
+		}
+	}
 }
 
 const lrandMax = math.MaxInt32
