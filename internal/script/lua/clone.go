@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crescent-db/crescent/internal/procid"
 	"github.com/crescent-db/crescent/internal/script"
 	glua "github.com/yuin/gopher-lua"
 )
@@ -13,9 +14,9 @@ import (
 // whose calls leave no trace in that state (script.FunctionInfo.Rerunnable:
 // no upvalue assignment anywhere in its library, nothing mutable reachable
 // through its upvalues, read-only globals) behaves the same in any state
-// where its library was loaded. When the functions' state is busy, such a
-// function runs in a clone: a state of its own where the same compiled
-// library was loaded again. Clones are made on demand, at most GOMAXPROCS
+// where its library was loaded. Such a function runs in a clone: a state
+// of its own where the same compiled library was loaded again (in the
+// functions' state only when every clone is busy). Clones are made on demand, at most GOMAXPROCS
 // (as the engine was made: Engine.procs) per library, and belong to one load of the library: FUNCTION LOAD
 // REPLACE, DELETE and FLUSH leave them to the garbage collector with the
 // functions that point at them.
@@ -26,15 +27,31 @@ import (
 const cloneLoadMax = 5 * time.Millisecond
 
 // libClones are the clones of one loaded library.
+//
+// A function that may run in a clone runs in one first, the functions'
+// state only when every clone is busy: the idle clones are kept by
+// processor (procid), so that each core keeps running in its own clone,
+// whose lines stay in that core's caches, and no lock or state passes
+// from core to core at every call, as the functions' state and its lock
+// did when every call tried them first (docs/design/concurrency.md,
+// "Shared lines").
 type libClones struct {
 	proto *glua.FunctionProto
 	names []string // the functions that may run in a clone
 	max   int
 
-	mu     sync.Mutex
-	free   []*clone
+	free [procid.Slots]cloneSlot
+
+	mu     sync.Mutex // guards made and failed
 	made   int
 	failed bool // a clone did not load as the original did: no more tries
+}
+
+// cloneSlot is one processor's idle clones, on cache lines of its own.
+type cloneSlot struct {
+	mu   sync.Mutex
+	free []*clone
+	_    [128 - 8 - 24]byte
 }
 
 // clone is one copy of a library in a state of its own.
@@ -63,13 +80,20 @@ func (e *Engine) enableClones(proto *glua.FunctionProto, fns []*script.FunctionI
 // get returns a free clone, loading a new one if fewer than max exist; nil
 // when none can be had.
 func (lc *libClones) get(e *Engine) *clone {
-	lc.mu.Lock()
-	if n := len(lc.free); n > 0 {
-		c := lc.free[n-1]
-		lc.free = lc.free[:n-1]
-		lc.mu.Unlock()
-		return c
+	i := procid.Slot()
+	for k := range procid.Slots {
+		sl := &lc.free[(i+k)&(procid.Slots-1)]
+		sl.mu.Lock()
+		if n := len(sl.free); n > 0 {
+			c := sl.free[n-1]
+			sl.free[n-1] = nil
+			sl.free = sl.free[:n-1]
+			sl.mu.Unlock()
+			return c
+		}
+		sl.mu.Unlock()
 	}
+	lc.mu.Lock()
 	if lc.failed || lc.made >= lc.max {
 		lc.mu.Unlock()
 		return nil
@@ -89,14 +113,17 @@ func (lc *libClones) get(e *Engine) *clone {
 // put returns c after a call. A clone whose state ran out of memory is
 // dropped, as the EVAL pool drops such states.
 func (lc *libClones) put(c *clone) {
-	lc.mu.Lock()
-	defer lc.mu.Unlock()
 	if c.s.broken {
+		lc.mu.Lock()
 		lc.made--
+		lc.mu.Unlock()
 		c.s.L.Close()
 		return
 	}
-	lc.free = append(lc.free, c)
+	sl := &lc.free[procid.Slot()]
+	sl.mu.Lock()
+	sl.free = append(sl.free, c)
+	sl.mu.Unlock()
 }
 
 // newClone loads lc's library into a new state. It returns nil if the

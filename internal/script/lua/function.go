@@ -323,20 +323,19 @@ func readFlags(t *glua.LTable) (script.Flags, bool) {
 }
 
 // callFunction runs a library function with keys and args as its two
-// parameters: in the functions' state, or in a clone of its library when
-// that state is busy and the function may run in one (clone.go).
+// parameters: in a clone of its library when the function may run in one
+// and a clone is free or may be made (clone.go), else in the functions'
+// state.
 func (e *Engine) callFunction(run *script.Run, f *libFunc, keys, args [][]byte) {
-	if f.clones != nil && !e.fmu.TryLock() {
+	if f.clones != nil {
 		if c := f.clones.get(e); c != nil {
 			c.s.callFunction(run, c.fns[f.name], true, f.countsMem, keys, args)
 			f.clones.put(c)
 			return
 		}
-		if !e.lockFunctions(run) {
-			return // stopped to run again with the whole keyspace: no reply
-		}
-	} else if f.clones == nil && !e.lockFunctions(run) {
-		return
+	}
+	if !e.lockFunctions(run) {
+		return // stopped to run again with the whole keyspace: no reply
 	}
 	defer e.fmu.Unlock()
 	f.st.callFunction(run, f.fn, f.frozen, f.countsMem, keys, args)

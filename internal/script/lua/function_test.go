@@ -147,11 +147,27 @@ func TestFrozenArgTables(t *testing.T) {
 		if got := fcall(e, fns[0], tc.keys...); got != want {
 			t.Fatalf("call %d with keys %q: %q, want %q", i, tc.keys, got, want)
 		}
-		if reused := lf.st.fnKeys == prev; reused != tc.reused {
+		st := calledIn(t, lf)
+		if reused := st.fnKeys == prev; reused != tc.reused {
 			t.Errorf("call %d: keys table reused %v, want %v", i, reused, tc.reused)
 		}
-		prev = lf.st.fnKeys
+		prev = st.fnKeys
 	}
+}
+
+// calledIn is the state a stateless function's last call ran in, called
+// from one goroutine: its library's only clone (the clones run such
+// functions first).
+func calledIn(t *testing.T, lf *libFunc) *state {
+	t.Helper()
+	var found []*clone
+	for i := range lf.clones.free {
+		found = append(found, lf.clones.free[i].free...)
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d idle clones after calls from one goroutine, want 1", len(found))
+	}
+	return found[0].s
 }
 
 // TestClonesEnabled: the functions of a library without state may run in
