@@ -477,16 +477,21 @@ func (m *Manager) runSync(j *syncJob) {
 	}
 	for j.wait {
 		left, n := m.syncWait(j)
-		if n == 0 && m.abandonSync(j) {
-			finish(nil, 0, errReplicaGone)
-			return
+		if n == 0 {
+			if m.abandonSync(j) {
+				finish(nil, 0, errReplicaGone)
+				return
+			}
+			continue // a replica joined meanwhile
 		}
 		if left <= 0 {
 			break
 		}
+		// looked at again at least every 100 ms, as Redis's cron does:
+		// a CONFIG SET of the delay applies to the replicas waiting
 		select {
 		case <-j.changed:
-		case <-time.After(left):
+		case <-time.After(min(left, 100*time.Millisecond)):
 		case <-rp.stop:
 			rp.mu.Lock()
 			if !j.started {
