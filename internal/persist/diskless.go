@@ -70,7 +70,6 @@ func (m *Manager) receiveDiskless(l *masterLink, br *bufio.Reader, timeout func(
 		m.exec.SetGuard(exec.GuardLoading, false)
 		if err != nil {
 			m.emptyData() // the half-loaded data goes
-			m.resumeAOF(aofOn)
 			return fmt.Errorf("failed trying to load the MASTER synchronization DB from socket: %w", err)
 		}
 		m.log.Info("MASTER <-> REPLICA sync: Finished with success", "seconds", time.Since(start).Seconds(), "bytes", l.syncRead.Load())
@@ -123,7 +122,6 @@ func (m *Manager) receiveDiskless(l *masterLink, br *bufio.Reader, timeout func(
 	loaded()
 	if err != nil {
 		m.log.Warn("MASTER <-> REPLICA sync: Discarding the half-loaded data, the old data stays", "err", err)
-		m.resumeAOF(aofOn)
 		return fmt.Errorf("failed trying to load the MASTER synchronization DB from socket: %w", err)
 	}
 	m.log.Info("MASTER <-> REPLICA sync: Finished with success", "seconds", time.Since(start).Seconds(), "bytes", l.syncRead.Load())

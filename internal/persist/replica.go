@@ -221,6 +221,9 @@ func (m *Manager) ReplicaOfNoOne() {
 	m.store.SetReplica(false)
 	m.exec.SetGuard(exec.GuardReadOnly|exec.GuardLoading|exec.GuardMasterDown, false)
 	m.log.Info("MASTER MODE enabled (user request)", "replid", id, "replid2", id2)
+	// an AOF a failed sync left off starts again, as Redis's
+	// replicationUnsetMaster (restartAOFAfterSYNC)
+	m.resumeAOF(true)
 	if m.RoleChanged != nil {
 		m.RoleChanged()
 	}
@@ -623,7 +626,8 @@ func (m *Manager) receiveSnapshot(l *masterLink, br *bufio.Reader, timeout func(
 	m.loading.Store(false)
 	m.exec.SetGuard(exec.GuardLoading, false)
 	if err != nil {
-		m.resumeAOF(aofOn)
+		// the AOF stays off, its files describing the old data, until a
+		// sync succeeds or the server is promoted, as Redis's
 		return fmt.Errorf("failed trying to load the MASTER synchronization DB from disk: %w", err)
 	}
 	m.log.Info(fmt.Sprintf("Done loading RDB, keys loaded: %d, keys expired: %d.", m.loadedKeys, m.loadedExpired))
@@ -661,10 +665,11 @@ func (m *Manager) pauseAOF() bool {
 	return true
 }
 
-// resumeAOF turns the AOF on again after a sync (on: pauseAOF's answer),
-// as Redis's restartAOFAfterSYNC: a rewrite writes a base of the new data.
-// A failed sync turns it on too (Redis waits for the next success), so
-// that the old data a failed load leaves is logged again.
+// resumeAOF turns the AOF on again after a successful sync (on:
+// pauseAOF's answer), as Redis's restartAOFAfterSYNC: a rewrite writes a
+// base of the new data. A failed sync leaves it off (its files still
+// describe the data before the sync) until a sync succeeds, REPLICAOF NO
+// ONE promotes the server or CONFIG SET appendonly yes, as in Redis.
 func (m *Manager) resumeAOF(on bool) {
 	if !on || !m.cfg.Bool("appendonly") {
 		return
