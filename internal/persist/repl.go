@@ -53,6 +53,7 @@ type replication struct {
 	replicas []*replica
 	scratch  []byte
 	jobs     []*syncJob // full syncs waiting for their snapshot's cut (mu)
+	running  *syncJob   // the disk-based sync whose snapshot is being written (mu)
 	pinging  bool       // the PING goroutine runs
 	backlog  *backlog   // nil until a replica attaches (mu)
 	idleFrom time.Time  // no replica attached since (mu; zero: some are)
@@ -358,6 +359,9 @@ func (m *Manager) joinSync(r *replica, rdbOnly bool, filter command.RDBRequest, 
 	mb := &syncMember{r: r, rdbOnly: rdbOnly, arrived: time.Now()}
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
+	if j := rp.running; disk && j != nil && m.joinRunningLocked(j, mb) {
+		return j
+	}
 	for _, j := range rp.jobs {
 		if j.disk == disk && j.wait == wait && j.noData == filter.NoData && j.noFunctions == filter.NoFunctions {
 			j.members = append(j.members, mb)
@@ -370,6 +374,36 @@ func (m *Manager) joinSync(r *replica, rdbOnly bool, filter command.RDBRequest, 
 	rp.jobs = append(rp.jobs, j)
 	go m.runSync(j)
 	return j
+}
+
+// joinRunningLocked adds mb to the disk-based sync j whose snapshot is
+// being written, as Redis's syncCommand attaches a replica to the BGSAVE
+// for replication in progress ("Waiting for end of BGSAVE for SYNC"): the
+// stream since the cut is what an attached member, whose writer starts
+// only once the snapshot is sent, has queued; mb's replica gets a copy of
+// it. It reports false when no member can lend it (a joiner that is not
+// rdb-only then waits for the next snapshot). Requires repl.mu.
+func (m *Manager) joinRunningLocked(j *syncJob, mb *syncMember) bool {
+	if !mb.rdbOnly {
+		var from *replica
+		for _, x := range j.members {
+			if !x.rdbOnly && !x.r.dropped && *x.r.state.Load() == replStateWaitBgsave {
+				from = x.r
+				break
+			}
+		}
+		if from == nil {
+			return false
+		}
+		from.mu.Lock()
+		mb.r.buf = append([]byte(nil), from.buf...)
+		from.mu.Unlock()
+		m.attachLocked(mb.r)
+	}
+	j.members = append(j.members, mb)
+	j.sends.Add(1)
+	m.log.Info("Waiting for end of BGSAVE for SYNC")
+	return true
 }
 
 // leaveSync takes r out of j, which it no longer waits for, and reports
@@ -556,6 +590,9 @@ func (m *Manager) runSync(j *syncJob) {
 				m.attachLocked(mb.r)
 			}
 		}
+		if j.disk {
+			rp.running = j // later replicas may join it (joinRunningLocked)
+		}
 		return nil
 	}
 	start := time.Now()
@@ -592,6 +629,9 @@ func (m *Manager) runSync(j *syncJob) {
 	rp.mu.Lock()
 	if !j.started { // failed before the cut
 		m.startSyncLocked(j)
+	}
+	if rp.running == j {
+		rp.running = nil // no more members: done is closed next
 	}
 	rp.mu.Unlock()
 	if err == nil {

@@ -362,3 +362,48 @@ func TestDisklessSyncDelay(t *testing.T) {
 		})
 	}
 }
+
+// TestDiskSyncSharedSnapshot: a replica asking for a disk-based sync while
+// another one's snapshot is being written joins it, as Redis's syncCommand
+// attaches it to the BGSAVE in progress (one fork), and gets the stream
+// from that snapshot's cut on: a write made after the cut, before it
+// joined, reaches it.
+func TestDiskSyncSharedSnapshot(t *testing.T) {
+	for _, k := range syncKinds(t) {
+		t.Run(k.name, func(t *testing.T) {
+			maddr := k.start(t, t.TempDir(), "--repl-diskless-sync", "no")
+			mc := difftest.Connect(t, maddr)
+			mc.MustDo(t, "DEBUG", "POPULATE", "2000")
+			mc.MustDo(t, "CONFIG", "SET", "rdb-key-save-delay", "2000") // about 4 s for the snapshot
+			r1 := difftest.Connect(t, k.start(t, t.TempDir()))
+			r2 := difftest.Connect(t, k.start(t, t.TempDir()))
+			replicaOfAddr(t, r1, maddr)
+			replWaitFor(t, "the first replica's snapshot", 10*time.Second, func() bool {
+				return infoField(t, mc, "persistence", "rdb_bgsave_in_progress") == "1"
+			})
+			mc.MustDo(t, "SET", "after-cut", "1")
+			replicaOfAddr(t, r2, maddr)
+			replWaitFor(t, "two replicas listed", 10*time.Second, func() bool {
+				return len(replicaStates(t, mc)) == 2
+			})
+			// the check of a shared snapshot holds only if the second
+			// replica came while it was being written
+			shared := infoField(t, mc, "persistence", "rdb_bgsave_in_progress") == "1"
+			mc.MustDo(t, "SET", "after-join", "1")
+			mc.MustDo(t, "CONFIG", "SET", "rdb-key-save-delay", "0")
+			for _, r := range []*difftest.Conn{r1, r2} {
+				linkUp(t, r)
+				replWaitFor(t, "the writes after the cut", 30*time.Second, func() bool {
+					return string(r.MustDo(t, "DBSIZE")) == ":2002\r\n"
+				})
+			}
+			if !shared {
+				t.Logf("the snapshot ended before the second replica came: total_forks not checked")
+				return
+			}
+			if got := infoField(t, mc, "stats", "total_forks"); got != "1" {
+				t.Errorf("total_forks %s, want 1 (the second replica joins the running snapshot)", got)
+			}
+		})
+	}
+}
