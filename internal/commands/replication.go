@@ -117,7 +117,13 @@ func (h *Handlers) role(c *command.Ctx) {
 		return
 	}
 	c.W.Int(h.Repl.ReplOffset())
-	reps := h.Repl.Replicas()
+	// the online replicas only, as Redis's roleCommand
+	var reps []persist.ReplicaInfo
+	for _, r := range h.Repl.Replicas() {
+		if r.State == "online" {
+			reps = append(reps, r)
+		}
+	}
 	c.W.Array(len(reps))
 	for _, r := range reps {
 		c.W.Array(3)

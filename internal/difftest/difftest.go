@@ -142,7 +142,9 @@ func RedisBinary() string {
 }
 
 // StartRedis starts a real redis-server on a free loopback port with
-// persistence off, and stops it at the end of the test. It skips the test
+// persistence off and repl-diskless-sync-delay 0 (a full sync starts at
+// once, as in Redis's own test suite; args may set it again), and stops
+// it at the end of the test. It skips the test
 // when redis-server is not installed.
 func StartRedis(t testing.TB, args ...string) *Server {
 	t.Helper()
@@ -156,7 +158,7 @@ func StartRedis(t testing.TB, args ...string) *Server {
 		argv := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no", "--daemonize", "no",
 			"--dir", t.TempDir(), "--logfile", "", "--loglevel", "warning",
-			"--enable-debug-command", "yes"}, args...)
+			"--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0"}, args...)
 		cmd := exec.Command(bin, argv...)
 		var stderr bytes.Buffer
 		cmd.Stdout = io.Discard
@@ -217,14 +219,15 @@ func Logger() *slog.Logger {
 
 // NewCrescent builds a Crescent server, not yet listening, on a free
 // loopback port with persistence off (dir is a per-test temporary
-// directory); args are extra redis-server style directives and win over
+// directory) and repl-diskless-sync-delay 0, as StartRedis; args are extra redis-server style directives and win over
 // those defaults. Crescent's own directives (metrics-port...) are accepted.
 func NewCrescent(t testing.TB, args ...string) *server.Server {
 	t.Helper()
 	cfg := config.New()
 	server.DeclareConfig(cfg)
 	argv := append([]string{"--bind", "127.0.0.1", "--port", "0", "--save", "",
-		"--appendonly", "no", "--dir", t.TempDir(), "--enable-debug-command", "yes"}, args...)
+		"--appendonly", "no", "--dir", t.TempDir(), "--enable-debug-command", "yes",
+		"--repl-diskless-sync-delay", "0"}, args...)
 	if err := cfg.Load("", argv); err != nil {
 		t.Fatalf("difftest: crescent config: %v", err)
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/crescent-db/crescent/internal/exec"
 	"github.com/crescent-db/crescent/internal/keyspace"
 	"github.com/crescent-db/crescent/internal/persist/rdb"
-	"github.com/crescent-db/crescent/internal/resp"
 )
 
 // disklessLoad reports whether the next full sync loads from the socket,
@@ -61,7 +60,8 @@ func (m *Manager) receiveDiskless(l *masterLink, br *bufio.Reader, timeout func(
 		l.everUp = false
 		m.exec.SetGuard(exec.GuardLoading, true)
 		m.loading.Store(true)
-		m.flushAsMaster(l)
+		aofOn := m.pauseAOF()
+		m.emptyData()
 		err := m.loadRDBNoExpire(dec, &streamDB)
 		if err == nil {
 			err = drain()
@@ -69,72 +69,64 @@ func (m *Manager) receiveDiskless(l *masterLink, br *bufio.Reader, timeout func(
 		m.loading.Store(false)
 		m.exec.SetGuard(exec.GuardLoading, false)
 		if err != nil {
-			m.flushAsMaster(l) // the half-loaded data goes
+			m.emptyData() // the half-loaded data goes
 			return fmt.Errorf("failed trying to load the MASTER synchronization DB from socket: %w", err)
 		}
+		m.log.Info("MASTER <-> REPLICA sync: Finished with success", "seconds", time.Since(start).Seconds(), "bytes", l.syncRead.Load())
+		m.syncLoaded(l, id, off, streamDB, aofOn)
+		return nil
+	}
+	async := id == m.ReplID()
+	m.log.Info("MASTER <-> REPLICA sync: Loading DB in memory from the socket into a new dataset (swapdb)", "async", async)
+	guard := uint32(exec.GuardLoading)
+	if async {
+		guard = exec.GuardAsyncLoading
+		m.asyncLoading.Store(true)
 	} else {
-		async := id == m.ReplID()
-		m.log.Info("MASTER <-> REPLICA sync: Loading DB in memory from the socket into a new dataset (swapdb)", "async", async)
-		guard := uint32(exec.GuardLoading)
-		if async {
-			guard = exec.GuardAsyncLoading
-			m.asyncLoading.Store(true)
-		} else {
-			m.loading.Store(true)
+		m.loading.Store(true)
+	}
+	m.exec.SetGuard(guard, true)
+	aofOn := m.pauseAOF()
+	sib := m.store.Sibling()
+	var codes [][]byte
+	var keys int64
+	sib.LockAll()
+	err = m.loadRDBInto(sib, dec, &streamDB, &keys, func(code []byte) error {
+		codes = append(codes, bytes.Clone(code))
+		return nil
+	})
+	sib.UnlockAll()
+	if err == nil {
+		err = drain()
+	}
+	if err == nil {
+		select {
+		case <-l.stop:
+			err = errLinkStopped
+		default:
 		}
-		m.exec.SetGuard(guard, true)
-		sib := m.store.Sibling()
-		var codes [][]byte
-		var keys int64
-		sib.LockAll()
-		err := m.loadRDBInto(sib, dec, &streamDB, &keys, func(code []byte) error {
-			codes = append(codes, bytes.Clone(code))
-			return nil
-		})
-		sib.UnlockAll()
-		if err == nil {
-			err = drain()
-		}
-		if err == nil {
-			select {
-			case <-l.stop:
-				err = errLinkStopped
-			default:
-			}
-		}
-		install := func() {}
-		if err == nil && m.Functions != nil {
-			install, err = m.Functions.Prepare(codes)
-		}
-		loaded := func() {
-			m.loading.Store(false)
-			m.asyncLoading.Store(false)
-			m.exec.SetGuard(guard, false)
-		}
-		if err == nil {
-			l.everUp = false
-			m.swapIn(sib, install, keys, loaded)
-		}
-		loaded()
-		if err != nil {
-			m.log.Warn("MASTER <-> REPLICA sync: Discarding the half-loaded data, the old data stays", "err", err)
-			return fmt.Errorf("failed trying to load the MASTER synchronization DB from socket: %w", err)
-		}
+	}
+	install := func() {}
+	if err == nil && m.Functions != nil {
+		install, err = m.Functions.Prepare(codes)
+	}
+	loaded := func() {
+		m.loading.Store(false)
+		m.asyncLoading.Store(false)
+		m.exec.SetGuard(guard, false)
+	}
+	if err == nil {
+		l.everUp = false
+		m.swapIn(sib, install, keys, loaded)
+	}
+	loaded()
+	if err != nil {
+		m.log.Warn("MASTER <-> REPLICA sync: Discarding the half-loaded data, the old data stays", "err", err)
+		return fmt.Errorf("failed trying to load the MASTER synchronization DB from socket: %w", err)
 	}
 	m.log.Info("MASTER <-> REPLICA sync: Finished with success", "seconds", time.Since(start).Seconds(), "bytes", l.syncRead.Load())
-	m.syncLoaded(l, id, off, streamDB)
+	m.syncLoaded(l, id, off, streamDB, aofOn)
 	return nil
-}
-
-// flushAsMaster runs FLUSHALL and FUNCTION FLUSH as the master client
-// (WATCH, tracking and the AOF see them).
-func (m *Manager) flushAsMaster(l *masterLink) {
-	cl := m.newMasterClient(l)
-	w := resp.NewWriter()
-	for _, c := range [][][]byte{{[]byte("FLUSHALL")}, {[]byte("FUNCTION"), []byte("FLUSH")}} {
-		m.exec.Execute(cl, c, w)
-		w.Reset()
-	}
 }
 
 // swapIn replaces the dataset with sib's and the function libraries with
@@ -143,8 +135,8 @@ func (m *Manager) flushAsMaster(l *masterLink) {
 // client sees the new data with the old libraries, or no libraries.
 // WATCHed keys of the old and the new data are touched, clients blocked
 // on keys that exist now are served, tracking clients are told to flush,
-// the AOF gets a FLUSHALL and a FUNCTION FLUSH
-// (syncLoaded then rewrites it from the new data). loaded ends the load
+// nothing goes to the AOF, which is off meanwhile (pauseAOF; syncLoaded
+// turns it on again from the new data). loaded ends the load
 // (INFO loading flags, the LOADING guard) before the keyspace is unlocked.
 func (m *Manager) swapIn(sib *keyspace.Store, install func(), keys int64, loaded func()) {
 	m.store.LockAll()
@@ -172,9 +164,6 @@ func (m *Manager) swapIn(sib *keyspace.Store, install func(), keys int64, loaded
 	}
 	m.loadedKeys, m.loadedExpired = keys, 0
 	install()
-	if m.exec.Propagate != nil {
-		m.exec.Propagate(0, [][][]byte{{[]byte("FLUSHALL")}, {[]byte("FUNCTION"), []byte("FLUSH")}})
-	}
 	// the load ends before anyone sees the new data (INFO async_loading
 	// read right after the first command that sees it says 0)
 	loaded()

@@ -57,7 +57,10 @@ type proc struct {
 func startProc(t testing.TB, bin, dir string, args ...string) *proc {
 	t.Helper()
 	p := &proc{port: freePort(t), out: &bytes.Buffer{}, done: make(chan struct{})}
-	all := append([]string{"--port", strconv.Itoa(p.port), "--dir", dir, "--bind", "127.0.0.1"}, args...)
+	// a full sync starts at once, as in Redis's own test suite (args may
+	// set the delay again)
+	all := append([]string{"--port", strconv.Itoa(p.port), "--dir", dir, "--bind", "127.0.0.1",
+		"--repl-diskless-sync-delay", "0"}, args...)
 	p.cmd = exec.Command(bin, all...)
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = p.out

@@ -89,6 +89,7 @@ type Manager struct {
 	shutdownDone     bool
 	lastPause        atomic.Int64 // ns the last snapshot's cut held the keyspace
 	forks            atomic.Int64 // background snapshots started (Forks)
+	syncSeq          atomic.Int64 // diskless sync snapshots (their temporary files' names)
 	loadedKeys       int64
 	loadedExpired    int64
 	loading          atomic.Bool

@@ -52,9 +52,11 @@ type replication struct {
 	lastDB   int        // database the stream last selected (-1: none)
 	replicas []*replica
 	scratch  []byte
-	pinging  bool      // the PING goroutine runs
-	backlog  *backlog  // nil until a replica attaches (mu)
-	idleFrom time.Time // no replica attached since (mu; zero: some are)
+	jobs     []*syncJob // full syncs waiting for their snapshot's cut (mu)
+	running  *syncJob   // the disk-based sync whose snapshot is being written (mu)
+	pinging  bool       // the PING goroutine runs
+	backlog  *backlog   // nil until a replica attaches (mu)
+	idleFrom time.Time  // no replica attached since (mu; zero: some are)
 	// bootDB is the database of the stream a snapshot loaded at startup
 	// was in (repl-stream-db), for the link's first PSYNC (-1: none; mu)
 	bootDB int
@@ -280,8 +282,9 @@ func (m *Manager) dropReplica(r *replica) {
 
 // acquireSnapshot takes the snapshot slot (as a BGSAVE, which the sync's
 // snapshot is for INFO and for BGSAVE itself), waiting while another
-// snapshot runs.
-func (m *Manager) acquireSnapshot(cl *command.Client) error {
+// snapshot runs; it gives up when gone reports that no replica waits any
+// more, or when the manager closes.
+func (m *Manager) acquireSnapshot(gone func() bool) error {
 	for {
 		m.mu.Lock()
 		if !m.bgsave && !m.rewrite && m.rwDying == nil {
@@ -291,8 +294,11 @@ func (m *Manager) acquireSnapshot(cl *command.Client) error {
 			return nil
 		}
 		m.mu.Unlock()
+		if gone() {
+			return errReplicaGone
+		}
 		select {
-		case <-cl.Kill:
+		case <-m.repl.stop:
 			return errReplicaGone
 		case <-time.After(20 * time.Millisecond):
 		}
@@ -308,39 +314,167 @@ func (m *Manager) releaseSnapshot() {
 	m.mu.Unlock()
 }
 
-// FullSync serves SYNC (psync false) or PSYNC (always a full
-// resynchronization) for the replica client cl on conn, from the calling
-// connection's own goroutine: it takes a snapshot whose cut registers the
-// replica in the stream (so that every write is either in the snapshot or
-// in the stream, never both, never neither), sends "+FULLRESYNC <replid>
-// <offset>" (PSYNC) and the RDB as a bulk, then hands the stream to a
-// writer goroutine. With rdbOnly (REPLCONF rdb-only 1) it sends only the
-// RDB: the caller then closes the connection. filter leaves the keys or
-// the function libraries out of the RDB (REPLCONF rdb-filter-only, as
-// redis-cli --functions-rdb asks). listeningPort is REPLCONF
-// listening-port's value (0: none).
-func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, filter command.RDBRequest, listeningPort int, ip string) error {
-	// A replica that reads the EOF form gets it where Redis 7.0 sends it
-	// a diskless RDB (startBgsaveForReplication's socket_target): an
-	// rdb-only one (redis-cli --rdb) with repl-diskless-sync or a
-	// filter, and one asking for a filter (redis-cli --replica sends
-	// REPLCONF rdb-filter-only ""). Nothing follows the mark for an
-	// rdb-only one; for the other, the stream waits for its first
-	// REPLCONF ACK, as Redis's. A regular replica still gets the
-	// $<len> form whatever repl-diskless-sync says (persistence.md).
-	filtered := filter.NoData || filter.NoFunctions
-	eofForm := filter.CapaEOF && (filtered || rdbOnly && m.cfg.Bool("repl-diskless-sync"))
-	r := &replica{cl: cl, conn: conn, ip: ip, port: listeningPort, wake: make(chan struct{}, 1)}
-	if eofForm && !rdbOnly {
-		r.firstAck = make(chan struct{})
+// syncJob is one snapshot serving the full syncs of every replica that
+// joined it before its cut, as Redis's BGSAVE for replication serves all
+// the replicas waiting for it (persistence.md, "Full syncs: dump.rdb, the
+// delay, one snapshot for several replicas").
+type syncJob struct {
+	noData, noFunctions bool // what the RDB leaves out (REPLCONF rdb-filter-only)
+	// disk: the snapshot is dump.rdb, as a BGSAVE (repl-diskless-sync no,
+	// or a replica that cannot read the EOF form); else a temporary file
+	disk bool
+	// wait: the job waits repl-diskless-sync-delay for more replicas
+	wait    bool
+	members []*syncMember // (repl.mu)
+	started bool          // the cut was taken, or the job ended: no more members (repl.mu)
+	changed chan struct{} // a member joined or left
+	done    chan struct{} // closed once the snapshot is written (or failed)
+
+	// valid once done is closed
+	f     *os.File // the snapshot, open for reading
+	size  int64
+	off   int64  // the stream's offset at the cut
+	id    string // the stream's id at the cut
+	err   error
+	sends sync.WaitGroup // members that still use f (counted when started)
+}
+
+// syncMember is a replica waiting for a syncJob.
+type syncMember struct {
+	r       *replica
+	rdbOnly bool      // REPLCONF rdb-only: the RDB only, not attached to the stream
+	arrived time.Time // when it asked for the sync (Redis's lastinteraction)
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
 	}
-	r.setState(replStateWaitBgsave)
-	if err := m.acquireSnapshot(cl); err != nil {
-		return err
+}
+
+// joinSync adds r to the pending job of the same kind, or starts one.
+func (m *Manager) joinSync(r *replica, rdbOnly bool, filter command.RDBRequest, disk, wait bool) *syncJob {
+	rp := &m.repl
+	mb := &syncMember{r: r, rdbOnly: rdbOnly, arrived: time.Now()}
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if j := rp.running; disk && j != nil && m.joinRunningLocked(j, mb) {
+		return j
 	}
-	m.forks.Add(1) // where Redis forks the sync's child
-	// keep the replica's link alive while the snapshot is written, as
-	// Redis does with newlines (a replica skips them)
+	for _, j := range rp.jobs {
+		if j.disk == disk && j.wait == wait && j.noData == filter.NoData && j.noFunctions == filter.NoFunctions {
+			j.members = append(j.members, mb)
+			signal(j.changed)
+			return j
+		}
+	}
+	j := &syncJob{noData: filter.NoData, noFunctions: filter.NoFunctions, disk: disk, wait: wait,
+		members: []*syncMember{mb}, changed: make(chan struct{}, 1), done: make(chan struct{})}
+	rp.jobs = append(rp.jobs, j)
+	go m.runSync(j)
+	return j
+}
+
+// joinRunningLocked adds mb to the disk-based sync j whose snapshot is
+// being written, as Redis's syncCommand attaches a replica to the BGSAVE
+// for replication in progress ("Waiting for end of BGSAVE for SYNC"): the
+// stream since the cut is what an attached member, whose writer starts
+// only once the snapshot is sent, has queued; mb's replica gets a copy of
+// it. It reports false when no member can lend it (a joiner that is not
+// rdb-only then waits for the next snapshot). Requires repl.mu.
+func (m *Manager) joinRunningLocked(j *syncJob, mb *syncMember) bool {
+	if !mb.rdbOnly {
+		var from *replica
+		for _, x := range j.members {
+			if !x.rdbOnly && !x.r.dropped && *x.r.state.Load() == replStateWaitBgsave {
+				from = x.r
+				break
+			}
+		}
+		if from == nil {
+			return false
+		}
+		from.mu.Lock()
+		mb.r.buf = append([]byte(nil), from.buf...)
+		from.mu.Unlock()
+		m.attachLocked(mb.r)
+	}
+	j.members = append(j.members, mb)
+	j.sends.Add(1)
+	m.log.Info("Waiting for end of BGSAVE for SYNC")
+	return true
+}
+
+// leaveSync takes r out of j, which it no longer waits for, and reports
+// true, unless j already started (r is then counted in j.sends).
+func (m *Manager) leaveSync(j *syncJob, r *replica) bool {
+	rp := &m.repl
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if j.started {
+		return false
+	}
+	j.members = slices.DeleteFunc(j.members, func(mb *syncMember) bool { return mb.r == r })
+	signal(j.changed)
+	return true
+}
+
+// startSyncLocked ends j's membership: no replica joins it any more, and
+// each member is counted in j.sends. Requires repl.mu.
+func (m *Manager) startSyncLocked(j *syncJob) {
+	rp := &m.repl
+	j.started = true
+	rp.jobs = slices.DeleteFunc(rp.jobs, func(x *syncJob) bool { return x == j })
+	j.sends.Add(len(j.members))
+}
+
+// abandonSync ends j when no replica waits for it any more, and reports
+// whether it did.
+func (m *Manager) abandonSync(j *syncJob) bool {
+	rp := &m.repl
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if len(j.members) > 0 || j.started {
+		return false
+	}
+	m.startSyncLocked(j)
+	return true
+}
+
+// syncWait is how long j still waits for more replicas, as Redis's
+// replicationCron (shouldStartChildForReplication): until its
+// longest-waiting member waited repl-diskless-sync-delay seconds, or at
+// once when repl-diskless-sync-max-replicas members wait. n is the
+// members' count (0: the job has none left).
+func (m *Manager) syncWait(j *syncJob) (left time.Duration, n int) {
+	rp := &m.repl
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	n = len(j.members)
+	if n == 0 {
+		return 0, 0
+	}
+	if most := m.cfg.Int("repl-diskless-sync-max-replicas"); most > 0 && int64(n) >= most {
+		return 0, n
+	}
+	first := j.members[0].arrived
+	for _, mb := range j.members[1:] {
+		if mb.arrived.Before(first) {
+			first = mb.arrived
+		}
+	}
+	return time.Until(first.Add(time.Duration(m.cfg.Int("repl-diskless-sync-delay")) * time.Second)), n
+}
+
+// runSync takes j's snapshot once its replicas stopped waiting for more,
+// registers them in the stream at its cut (so that every write is either
+// in the snapshot or in their stream, never both, never neither), and
+// closes j.done; the members then send it, each from its own connection.
+func (m *Manager) runSync(j *syncJob) {
+	rp := &m.repl
+	// keep the replicas' links alive while they wait, as Redis does with
+	// newlines (a replica skips them)
 	stopAlive, aliveDone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(aliveDone)
@@ -351,12 +485,80 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 			case <-stopAlive:
 				return
 			case <-t.C:
-				conn.Write([]byte("\n"))
+			}
+			rp.mu.Lock()
+			conns := make([]net.Conn, 0, len(j.members))
+			for _, mb := range j.members {
+				conns = append(conns, mb.r.conn)
+			}
+			rp.mu.Unlock()
+			for _, c := range conns {
+				c.SetWriteDeadline(time.Now().Add(time.Second))
+				c.Write([]byte("\n"))
+				c.SetWriteDeadline(time.Time{})
 			}
 		}
 	}()
-	var off int64
-	var id string
+	finish := func(f *os.File, size int64, err error) {
+		close(stopAlive)
+		<-aliveDone
+		j.f, j.size, j.err = f, size, err
+		close(j.done)
+		j.sends.Wait()
+		if f != nil {
+			f.Close()
+		}
+	}
+	for j.wait {
+		left, n := m.syncWait(j)
+		if n == 0 {
+			if m.abandonSync(j) {
+				finish(nil, 0, errReplicaGone)
+				return
+			}
+			continue // a replica joined meanwhile
+		}
+		if left <= 0 {
+			break
+		}
+		// looked at again at least every 100 ms, as Redis's cron does:
+		// a CONFIG SET of the delay applies to the replicas waiting
+		select {
+		case <-j.changed:
+		case <-time.After(min(left, 100*time.Millisecond)):
+		case <-rp.stop:
+			rp.mu.Lock()
+			if !j.started {
+				m.startSyncLocked(j)
+			}
+			rp.mu.Unlock()
+			finish(nil, 0, errReplicaGone)
+			return
+		}
+	}
+	if err := m.acquireSnapshot(func() bool { return m.abandonSync(j) }); err != nil {
+		rp.mu.Lock()
+		if !j.started {
+			m.startSyncLocked(j)
+		}
+		rp.mu.Unlock()
+		finish(nil, 0, err)
+		return
+	}
+	m.forks.Add(1) // where Redis forks the sync's child
+	var kill *atomic.Bool
+	if j.disk {
+		m.log.Info("Starting BGSAVE for SYNC with target: disk")
+		// a BGSAVE (rdb_saves, FLUSHALL kills it), as Redis's
+		kill = new(atomic.Bool)
+		m.mu.Lock()
+		m.rdbSaves++
+		m.bgKill = kill
+		m.mu.Unlock()
+		m.log.Info("Background saving started")
+	} else {
+		m.log.Info("Starting BGSAVE for SYNC with target: replicas sockets")
+	}
 	// on a replica, the cut falls between two applied commands of the
 	// master (applyMu, taken before the keyspace as the applier does)
 	var applyHeld bool
@@ -373,41 +575,140 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 	atCut := func() error {
 		defer releaseApply()
 		// the keyspace is locked: no write is being propagated
-		rp := &m.repl
 		rp.mu.Lock()
-		off, id = rp.offset.Load(), rp.id
+		defer rp.mu.Unlock()
+		m.startSyncLocked(j)
+		j.off, j.id = rp.offset.Load(), rp.id
 		// the database the stream is in at the cut: a master's next
 		// write selects its own (0 then, as Redis); a replica passes
 		// its master's stream on, in its master client's database
-		m.replSnap.Store(&replSnapInfo{id: id, off: off, db: m.masterDB(), filter: filter})
-		if !rdbOnly {
-			rp.lastDB = -1 // the stream's next write selects its database
-			m.attachLocked(r)
+		m.replSnap.Store(&replSnapInfo{id: j.id, off: j.off, db: m.masterDB(),
+			filter: command.RDBRequest{NoData: j.noData, NoFunctions: j.noFunctions}})
+		for _, mb := range j.members {
+			if !mb.rdbOnly {
+				rp.lastDB = -1 // the stream's next write selects its database
+				m.attachLocked(mb.r)
+			}
 		}
-		rp.mu.Unlock()
+		if j.disk {
+			rp.running = j // later replicas may join it (joinRunningLocked)
+		}
 		return nil
 	}
+	start := time.Now()
+	var (
+		size  int64
+		f     *os.File
+		err   error
+		dirty int64
+	)
+	if j.disk {
+		dirty, size, f, err = m.writeSnapshotFile(m.rdbPath(), fmt.Sprintf("temp-sync-%d.rdb", os.Getpid()), formatRDB, false, false, true, atCut, kill)
+	} else {
+		name := fmt.Sprintf("temp-repl-%d-%d.rdb", os.Getpid(), m.syncSeq.Add(1))
+		_, size, f, err = m.writeSnapshotFile(m.path(name), name+".tmp", formatRDB, false, false, true, atCut, nil)
+		if err == nil {
+			os.Remove(m.path(name)) // f stays readable
+		}
+	}
+	m.replSnap.Store(nil)
+	releaseApply()
+	if j.disk {
+		m.mu.Lock()
+		if m.bgKill == kill {
+			m.bgKill = nil
+		}
+		m.mu.Unlock()
+		if errors.Is(err, errKilled) {
+			m.log.Warn("Background saving terminated by FLUSHALL")
+		} else {
+			err = m.savedRDB(start, dirty, false, true, err)
+		}
+	}
+	m.releaseSnapshot()
+	rp.mu.Lock()
+	if !j.started { // failed before the cut
+		m.startSyncLocked(j)
+	}
+	if rp.running == j {
+		rp.running = nil // no more members: done is closed next
+	}
+	rp.mu.Unlock()
+	if err == nil {
+		if j.disk {
+			m.log.Info("Background saving terminated with success")
+		} else {
+			m.log.Info("Background RDB transfer terminated with success")
+		}
+	}
+	finish(f, size, err)
+}
+
+// FullSync serves SYNC (psync false) or PSYNC (always a full
+// resynchronization) for the replica client cl on conn, from the calling
+// connection's own goroutine: it joins a snapshot (runSync) whose cut
+// registers the replica in the stream, sends "+FULLRESYNC <replid>
+// <offset>" (PSYNC) and the RDB as a bulk, then hands the stream to a
+// writer goroutine. With rdbOnly (REPLCONF rdb-only 1) it sends only the
+// RDB: the caller then closes the connection. filter leaves the keys or
+// the function libraries out of the RDB (REPLCONF rdb-filter-only, as
+// redis-cli --functions-rdb asks). listeningPort is REPLCONF
+// listening-port's value (0: none).
+//
+// As Redis 7.0's syncCommand and startBgsaveForReplication: a sync is
+// diskless when repl-diskless-sync is yes (or a filter asks for one) and
+// the replica reads the EOF form (REPLCONF capa eof); a diskless sync
+// waits repl-diskless-sync-delay seconds for more replicas (or until
+// repl-diskless-sync-max-replicas wait) and one snapshot serves them
+// all; any other sync starts at once and its snapshot is dump.rdb, saved
+// as a BGSAVE (rdb_saves, rdb_changes_since_last_save, lastsave).
+func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly bool, filter command.RDBRequest, listeningPort int, ip string) error {
+	// A replica that reads the EOF form gets it where Redis 7.0 sends it
+	// a diskless RDB (startBgsaveForReplication's socket_target): an
+	// rdb-only one (redis-cli --rdb) with repl-diskless-sync or a
+	// filter, and one asking for a filter (redis-cli --replica sends
+	// REPLCONF rdb-filter-only ""). Nothing follows the mark for an
+	// rdb-only one; for the other, the stream waits for its first
+	// REPLCONF ACK, as Redis's. A regular replica still gets the
+	// $<len> form whatever repl-diskless-sync says (persistence.md).
+	filtered := filter.NoData || filter.NoFunctions
+	diskless := m.cfg.Bool("repl-diskless-sync")
+	eofForm := filter.CapaEOF && (filtered || rdbOnly && diskless)
+	r := &replica{cl: cl, conn: conn, ip: ip, port: listeningPort, wake: make(chan struct{}, 1)}
+	if eofForm && !rdbOnly {
+		r.firstAck = make(chan struct{})
+	}
+	r.setState(replStateWaitBgsave)
 	if !rdbOnly {
 		m.repl.syncFull.Add(1)
 	}
-	name := fmt.Sprintf("temp-repl-%d-%d.rdb", os.Getpid(), cl.ID)
-	_, size, f, err := m.writeSnapshotFile(m.path(name), name+".tmp", formatRDB, false, false, true, atCut, nil)
-	m.replSnap.Store(nil)
-	releaseApply()
-	m.releaseSnapshot()
-	close(stopAlive)
-	<-aliveDone
-	if err != nil {
-		m.dropReplica(r)
-		return fmt.Errorf("snapshot for replica: %w", err)
+	disk := !filtered && (!diskless || !filter.CapaEOF)
+	wait := !disk && diskless && m.cfg.Int("repl-diskless-sync-delay") > 0
+	if wait {
+		m.log.Info("Delay next BGSAVE for diskless SYNC")
 	}
-	os.Remove(m.path(name)) // f stays readable
-	defer f.Close()
+	j := m.joinSync(r, rdbOnly, filter, disk, wait)
+	select {
+	case <-j.done:
+	case <-cl.Kill:
+		if m.leaveSync(j, r) {
+			return errReplicaGone
+		}
+		<-j.done
+		j.sends.Done()
+		m.dropReplica(r)
+		return errReplicaGone
+	}
+	defer j.sends.Done()
+	if j.err != nil {
+		m.dropReplica(r)
+		return fmt.Errorf("snapshot for replica: %w", j.err)
+	}
 	r.setState(replStateSendBulk)
-	m.log.Info("Starting full resync with replica", "addr", cl.Addr, "offset", off, "rdb_bytes", size)
+	m.log.Info("Starting full resync with replica", "addr", cl.Addr, "offset", j.off, "rdb_bytes", j.size)
 	var head []byte
 	if psync {
-		head = fmt.Appendf(head, "+FULLRESYNC %s %d\r\n", id, off)
+		head = fmt.Appendf(head, "+FULLRESYNC %s %d\r\n", j.id, j.off)
 	}
 	var mark []byte
 	if eofForm {
@@ -416,11 +717,11 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 		mark = hex.AppendEncode(nil, rb[:])
 		head = fmt.Appendf(head, "$EOF:%s\r\n", mark)
 	} else {
-		head = fmt.Appendf(head, "$%d\r\n", size)
+		head = fmt.Appendf(head, "$%d\r\n", j.size)
 	}
-	_, err = conn.Write(head)
+	_, err := conn.Write(head)
 	if err == nil {
-		_, err = io.Copy(conn, f)
+		_, err = io.Copy(conn, io.NewSectionReader(j.f, 0, j.size))
 	}
 	if err == nil && mark != nil {
 		_, err = conn.Write(mark)
@@ -673,7 +974,8 @@ func (m *Manager) RequestAcks() {
 	}
 }
 
-// Replicas describes the attached replicas.
+// Replicas describes the replicas: attached, or waiting for a full
+// sync's snapshot.
 func (m *Manager) Replicas() []ReplicaInfo {
 	rp := &m.repl
 	rp.mu.Lock()
@@ -686,6 +988,13 @@ func (m *Manager) Replicas() []ReplicaInfo {
 			lag = (now - t) / 1000
 		}
 		out = append(out, ReplicaInfo{IP: r.ip, Port: r.port, State: *r.state.Load(), Offset: r.ackOff.Load(), Lag: lag})
+	}
+	// the replicas waiting for a sync's snapshot (its delay, the slot),
+	// which Redis lists in wait_bgsave
+	for _, j := range rp.jobs {
+		for _, mb := range j.members {
+			out = append(out, ReplicaInfo{IP: mb.r.ip, Port: mb.r.port, State: replStateWaitBgsave})
+		}
 	}
 	return out
 }

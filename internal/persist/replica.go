@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -220,6 +221,9 @@ func (m *Manager) ReplicaOfNoOne() {
 	m.store.SetReplica(false)
 	m.exec.SetGuard(exec.GuardReadOnly|exec.GuardLoading|exec.GuardMasterDown, false)
 	m.log.Info("MASTER MODE enabled (user request)", "replid", id, "replid2", id2)
+	// an AOF a failed sync left off starts again, as Redis's
+	// replicationUnsetMaster (restartAOFAfterSYNC)
+	m.resumeAOF(true)
 	if m.RoleChanged != nil {
 		m.RoleChanged()
 	}
@@ -250,8 +254,14 @@ func (m *Manager) stopLinkLocked() {
 	<-l.done
 }
 
-// dropAllReplicasLocked disconnects every replica. Requires repl.mu.
+// dropAllReplicasLocked disconnects every replica, those waiting for a
+// sync's snapshot included. Requires repl.mu.
 func (m *Manager) dropAllReplicasLocked() {
+	for _, j := range m.repl.jobs {
+		for _, mb := range j.members {
+			mb.r.cl.Close() // FullSync sees its Kill and leaves the job
+		}
+	}
 	for len(m.repl.replicas) > 0 {
 		r := m.repl.replicas[0]
 		m.removeReplicaLocked(r)
@@ -465,7 +475,7 @@ func (m *Manager) linkOnce(l *masterLink) error {
 		if err != nil {
 			return fmt.Errorf("bad FULLRESYNC reply from master: %s", r)
 		}
-		m.log.Info("Full resync from master", "replid", f[1], "offset", off)
+		m.log.Info(fmt.Sprintf("Full resync from master: %s:%d", f[1], off))
 		l.setState(linkSync)
 		conn.SetReadDeadline(time.Time{}) // the master may prepare a snapshot for long
 		if err := m.receiveSnapshot(l, br, timeout, f[1], off); err != nil {
@@ -532,6 +542,7 @@ func (m *Manager) receiveSnapshot(l *masterLink, br *bufio.Reader, timeout func(
 			return fmt.Errorf("bad EOF mark from MASTER: %q", head)
 		}
 		l.syncTotal.Store(-1)
+		m.log.Info("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk")
 		// the master sends nothing after the mark until this replica's
 		// first ACK: reading ahead cannot take stream bytes
 		var tail []byte
@@ -564,6 +575,7 @@ func (m *Manager) receiveSnapshot(l *masterLink, br *bufio.Reader, timeout func(
 			return fmt.Errorf("bad RDB length from MASTER: %q", head)
 		}
 		l.syncTotal.Store(size)
+		m.log.Info(fmt.Sprintf("MASTER <-> REPLICA sync: receiving %d bytes from master to disk", size))
 		for left := size; left > 0; {
 			timeout()
 			n, err := br.Read(buf[:min(int64(len(buf)), left)])
@@ -580,44 +592,137 @@ func (m *Manager) receiveSnapshot(l *masterLink, br *bufio.Reader, timeout func(
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("fsync of the RDB received from the master: %w", err)
 	}
 	select {
 	case <-l.stop:
 		return errLinkStopped
 	default:
 	}
-	m.log.Info("MASTER <-> REPLICA sync: Flushing old data, loading the DB in memory", "bytes", l.syncRead.Load())
-	// the new dataset: FLUSHALL and FUNCTION FLUSH as the master client
-	// (WATCH, tracking, the AOF see them), then the snapshot
+	// as Redis 7.0's readSyncBulkPayload: a running BGSAVE is killed (its
+	// older snapshot must not land over the file), the file received
+	// becomes dbfilename, then the dataset is replaced with it
+	m.KillBgsave()
+	if err := os.Rename(name, m.rdbPath()); err != nil {
+		return fmt.Errorf("failed trying to rename the temp DB into %s in MASTER <-> REPLICA synchronization: %w", m.cfg.Get("dbfilename"), err)
+	}
+	aof.SyncDir(filepath.Dir(m.rdbPath()))
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
 	// from here the data is not the old stream's: no PSYNC continues it
 	// until this sync completes
 	l.everUp = false
 	m.exec.SetGuard(exec.GuardLoading, true)
 	m.loading.Store(true)
-	cl := m.newMasterClient(l)
-	w := resp.NewWriter()
-	for _, c := range [][][]byte{{[]byte("FLUSHALL")}, {[]byte("FUNCTION"), []byte("FLUSH")}} {
-		m.exec.Execute(cl, c, w)
-		w.Reset()
-	}
+	aofOn := m.pauseAOF()
+	m.log.Info("MASTER <-> REPLICA sync: Flushing old data")
+	m.emptyData()
+	m.log.Info("MASTER <-> REPLICA sync: Loading DB in memory")
 	start := time.Now()
 	streamDB := 0
 	err = m.loadRDBNoExpire(rdb.NewDecoder(bufio.NewReaderSize(f, 1<<20)), &streamDB)
 	m.loading.Store(false)
 	m.exec.SetGuard(exec.GuardLoading, false)
 	if err != nil {
+		// the AOF stays off, its files describing the old data, until a
+		// sync succeeds or the server is promoted, as Redis's
 		return fmt.Errorf("failed trying to load the MASTER synchronization DB from disk: %w", err)
 	}
+	m.log.Info(fmt.Sprintf("Done loading RDB, keys loaded: %d, keys expired: %d.", m.loadedKeys, m.loadedExpired))
+	if m.cfg.Bool("rdb-del-sync-files") && m.persistenceOff() {
+		m.log.Info("Removing the RDB file obtained from the master. This replica has persistence disabled")
+		os.Remove(m.rdbPath())
+	}
 	m.log.Info("MASTER <-> REPLICA sync: Finished with success", "seconds", time.Since(start).Seconds())
-	m.syncLoaded(l, id, off, streamDB)
+	m.syncLoaded(l, id, off, streamDB, aofOn)
 	return nil
 }
 
+// persistenceOff is Redis's allPersistenceDisabled: no save point and the
+// AOF off.
+func (m *Manager) persistenceOff() bool {
+	return strings.TrimSpace(m.cfg.Get("save")) == "" && !m.cfg.Bool("appendonly")
+}
+
+// pauseAOF stops the AOF while a master's snapshot replaces the dataset,
+// as Redis 7.0's readSyncBulkPayload (stopAppendOnly): neither the
+// emptying nor the old data's last commands are logged, and the files
+// describe the old data until the new base is written. It reports whether
+// appendonly is yes, for resumeAOF. Sub-replicas are dropped too (they
+// resync from the new data), as Redis's replicationAttachToNewMaster.
+func (m *Manager) pauseAOF() bool {
+	m.repl.mu.Lock()
+	m.dropAllReplicasLocked()
+	m.repl.mu.Unlock()
+	if !m.cfg.Bool("appendonly") {
+		return false
+	}
+	if err := m.StopAOF(); err != nil {
+		m.log.Warn("Stopping the AOF for the sync with the master", "err", err)
+	}
+	return true
+}
+
+// resumeAOF turns the AOF on again after a successful sync (on:
+// pauseAOF's answer), as Redis's restartAOFAfterSYNC: a rewrite writes a
+// base of the new data. A failed sync leaves it off (its files still
+// describe the data before the sync) until a sync succeeds, REPLICAOF NO
+// ONE promotes the server or CONFIG SET appendonly yes, as in Redis.
+func (m *Manager) resumeAOF(on bool) {
+	if !on || !m.cfg.Bool("appendonly") {
+		return
+	}
+	if err := m.StartAOF(); err != nil {
+		m.log.Error("Failed enabling the AOF after successful master synchronization!", "err", err)
+	}
+}
+
+// emptyData empties the dataset for a master's snapshot, as Redis 7.0's
+// emptyData in readSyncBulkPayload: the keys of every database and the
+// function libraries go, WATCHed keys are touched, the XREADGROUP clients
+// of streams that are gone are told, tracking clients are flushed. It is
+// not a command: nothing is propagated (the AOF is paused: pauseAOF),
+// counted as a change (rdb_changes_since_last_save) or shown (MONITOR,
+// commandstats), and no save point's save runs.
+func (m *Manager) emptyData() {
+	var install func()
+	if m.Functions != nil {
+		in, err := m.Functions.Prepare(nil)
+		if err == nil {
+			install = in
+		}
+	}
+	m.store.LockAll()
+	n := m.store.NumDBs()
+	now := m.exec.Now()
+	gone := make([][]string, n)
+	for i := 0; i < n; i++ {
+		m.exec.TouchAllWatched(i, -1)
+		for _, k := range m.exec.BlockedKeys(i) {
+			if isStream(m.store, i, k, now) {
+				gone[i] = append(gone[i], k)
+			}
+		}
+	}
+	m.store.DetachAll() // dropped: the GC reclaims the old maps
+	for i, ks := range gone {
+		m.exec.StreamsGone(i, ks)
+	}
+	if install != nil {
+		install()
+	}
+	m.store.UnlockAll()
+	if m.FlushTracking != nil {
+		m.FlushTracking()
+	}
+}
+
 // syncLoaded makes the stream continue from the master's snapshot just
-// loaded: its id and offset, a new backlog, no replicas of the old data.
-func (m *Manager) syncLoaded(l *masterLink, id string, off int64, streamDB int) {
+// loaded: its id and offset, a new backlog, no replicas of the old data,
+// the AOF on again (aofOn: pauseAOF's answer).
+func (m *Manager) syncLoaded(l *masterLink, id string, off int64, streamDB int, aofOn bool) {
 	rp := &m.repl
 	rp.mu.Lock()
 	rp.id, rp.id2, rp.off2 = id, zeroReplID, -1
@@ -634,10 +739,7 @@ func (m *Manager) syncLoaded(l *masterLink, id string, off int64, streamDB int) 
 	l.readOff.Store(off)
 	l.everUp = true
 	l.db = streamDB
-	if m.aofw.Load() != nil {
-		// the AOF restarts from the new dataset, as Redis's
-		m.BGRewriteAOF(false)
-	}
+	m.resumeAOF(aofOn) // the AOF restarts from the new dataset, as Redis's
 }
 
 // newMasterClient makes the client that applies the master's stream.

@@ -57,6 +57,15 @@ func TestClusterDiffReplicaShardPubsubMulti(t *testing.T) {
 				replInfo(c, "replication", "master_link_status") == "up", info
 		})
 	}
+	// the masters too: a redis-server master reports ok a moment after its
+	// replica may (its writable delay), which the replica's 5 s sync delay
+	// used to cover
+	for name, c := range map[string]*rawConn{"redis": rm, "crescent": ccm} {
+		pollUntil(t, 20*time.Second, name+" master ok", func() (bool, string) {
+			info := c.mustDo("CLUSTER", "INFO")
+			return strings.Contains(info, "cluster_state:ok"), info
+		})
+	}
 
 	seqs := []struct {
 		on   string // "master" or "replica"
