@@ -1,0 +1,187 @@
+package server_test
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// limitBomb runs commands against a server whose normal clients have a
+// 100 KB hard output limit, each bomb on a connection of its own, and
+// checks, in process, what Crescent allocated for it.
+type limitBomb struct {
+	t         *testing.T
+	addr      string
+	inProcess bool
+	ctl       *rawConn
+	// bound is the most a bomb may allocate (in process), unless own
+	// names one for the command
+	bound uint64
+	own   map[string]uint64
+}
+
+func newLimitBomb(t *testing.T, addr string, inProcess bool, bound uint64) *limitBomb {
+	b := &limitBomb{t: t, addr: addr, inProcess: inProcess, ctl: dialRaw(t, addr), bound: bound}
+	return b
+}
+
+// do is rawConn.do with a bound for a hang only (building takes seconds
+// on a loaded machine).
+func (b *limitBomb) do(args ...string) string {
+	b.ctl.send(args...)
+	return b.ctl.read(60 * time.Second)
+}
+
+// fire sends args on a connection of its own (set up by the commands
+// of pre, HELLO 3 for one), reads its fate (a reply, or <eof>) and
+// checks what the command allocated.
+func (b *limitBomb) fire(pre [][]string, args ...string) string {
+	c := dialRaw(b.t, b.addr)
+	for _, p := range pre {
+		c.send(p...)
+		c.read(60 * time.Second)
+	}
+	before := totalAlloc()
+	c.send(args...)
+	r := c.read(60 * time.Second) // a bound for a hang only
+	got := totalAlloc() - before
+	name := strings.Join(args, " ")
+	if len(name) > 80 {
+		name = name[:80] + "..."
+	}
+	if b.inProcess {
+		bound := b.bound
+		if o, ok := b.own[strings.ToUpper(args[0])]; ok {
+			bound = o
+		}
+		b.t.Logf("%s: %.1f MB allocated", name, float64(got)/(1<<20))
+		if got > bound {
+			b.t.Errorf("%s: %d MB allocated, want at most %d", name, got>>20, bound>>20)
+		}
+	}
+	if len(r) > 100 {
+		r = r[:100] + "..."
+	}
+	return name + ": " + r
+}
+
+// whole sends args under a limit the reply does not pass and returns its
+// length and digest.
+func (b *limitBomb) whole(args ...string) string {
+	b.do("CONFIG", "SET", "client-output-buffer-limit", "normal 1gb 0 0")
+	r := b.do(args...)
+	b.do("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0")
+	return fmt.Sprintf("whole %.60q: %d bytes, %x", strings.Join(args, " "), len(r), sha256.Sum256([]byte(r)))
+}
+
+// stats are INFO's lines that a stopped reply must leave as Redis's.
+func (b *limitBomb) stats() []string {
+	var out []string
+	for _, l := range strings.Split(b.do("INFO", "stats"), "\r\n") {
+		if strings.HasPrefix(l, "keyspace_") || strings.HasPrefix(l, "total_error_replies") ||
+			strings.HasPrefix(l, "client_output_buffer_limit") {
+			out = append(out, l)
+		}
+	}
+	for _, l := range strings.Split(b.do("INFO", "errorstats"), "\r\n") {
+		if strings.HasPrefix(l, "errorstat_") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// pending is a deterministic view of a group's PEL: XPENDING's summary
+// and its first entries with the idle times zeroed.
+const pendingScript = `local s = redis.call('XPENDING', KEYS[1], ARGV[1])
+local r = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 3)
+for _, e in ipairs(r) do e[2] = string.len(e[2]); e[3] = 0 end
+return {s[1], s[2], s[3], #s[4], r}`
+
+// TestOutputLimitStreams is TestOutputLimitDataBounded for the stream
+// commands whose replies were built whole: with a 100 KB hard limit, a
+// reply of about 40 MB (XREADGROUP with > and with an ID, of one stream
+// and of several, a stream named twice; XPENDING's extended form, of a
+// group and of a consumer; XINFO STREAM FULL; XCLAIM; XAUTOCLAIM; XREAD
+// of several streams) closes the client without a reply, as in Redis;
+// Crescent stops writing the reply once the limit is passed, and the
+// commands with effects (XREADGROUP, XCLAIM, XAUTOCLAIM) still apply them
+// all, as Redis's do (the PELs after them are compared, and a muted
+// client's XREADGROUP too). Under a limit the reply does not pass, the
+// whole reply comes, the same bytes in both.
+func TestOutputLimitStreams(t *testing.T) {
+	// a consumer name of 10 KB: XPENDING's reply repeats it per entry
+	long := "c" + strings.Repeat("n", 10000)
+	run := func(addr string, inProcess bool) []string {
+		b := newLimitBomb(t, addr, inProcess, 20<<20)
+		// XREADGROUP and XAUTOCLAIM delivering to the long consumer
+		// propagate one XCLAIM per entry, each with its own copy of the
+		// name (40 MB), as Redis's streamPropagateXCLAIM does: the
+		// effects, not the reply
+		b.own = map[string]uint64{"XREADGROUP": 60 << 20, "XAUTOCLAIM": 60 << 20}
+		out := []string{b.do("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0")}
+		// x: 4,000 entries of 10 fields of 1,000 bytes (40 MB); y: 50
+		// entries
+		out = append(out, b.do("EVAL", `for i = 1, tonumber(ARGV[1]) do
+  local a = {KEYS[1], i .. '-1'}
+  for f = 0, 9 do a[#a+1] = 'f' .. f; a[#a+1] = string.rep(string.char(97 + (i + f) % 26), 1000) end
+  redis.call('XADD', unpack(a))
+end
+return redis.call('XLEN', KEYS[1])`, "1", "x", "4000"),
+			b.do("EVAL", `for i = 1, 50 do redis.call('XADD', KEYS[1], i .. '-1', 'f', i) end`, "1", "y"),
+			b.do("XGROUP", "CREATE", "x", "g", "0"), b.do("XGROUP", "CREATE", "x", "g2", "0"),
+			b.do("XGROUP", "CREATE", "y", "g2", "0"), b.do("XGROUP", "CREATE", "x", "g3", "0"),
+			b.do("XGROUP", "CREATE", "x", "g4", "0"), b.do("CONFIG", "RESETSTAT"))
+		pending := func(key, group string) string {
+			return key + " " + group + ": " + b.do("EVAL", pendingScript, "1", key, group)
+		}
+		out = append(out,
+			b.fire(nil, "XREADGROUP", "GROUP", "g", long, "STREAMS", "x", ">"),
+			pending("x", "g"), b.do("XINFO", "GROUPS", "x"),
+			b.fire(nil, "XREADGROUP", "GROUP", "g", long, "STREAMS", "x", "x", "0", "0"),
+			pending("x", "g"),
+			b.fire(nil, "XPENDING", "x", "g", "-", "+", "10000"),
+			b.fire(nil, "XPENDING", "x", "g", "IDLE", "0", "-", "+", "10000", long),
+			b.fire(nil, "XINFO", "STREAM", "x", "FULL", "COUNT", "0"),
+			b.fire(nil, "XINFO", "STREAM", "x", "FULL"))
+		ids := []string{"XCLAIM", "x", "g", "bob", "0"}
+		for i := 1; i <= 4000; i++ {
+			ids = append(ids, strconv.Itoa(i)+"-1")
+		}
+		out = append(out, b.fire(nil, ids...), pending("x", "g"),
+			b.fire(nil, "XAUTOCLAIM", "x", "g", long, "0", "0-0", "COUNT", "10000"), pending("x", "g"),
+			// several streams: the first one passes the limit, the
+			// second is still served (its PEL)
+			b.fire(nil, "XREADGROUP", "GROUP", "g2", "bob", "STREAMS", "x", "y", ">", ">"),
+			pending("x", "g2"), pending("y", "g2"), b.do("XINFO", "GROUPS", "y"),
+			b.fire(nil, "XREAD", "STREAMS", "x", "y", "0", "0"),
+			b.fire([][]string{{"HELLO", "3"}}, "XREAD", "STREAMS", "y", "x", "x", "0", "0", "0"),
+			b.fire([][]string{{"HELLO", "3"}}, "XREADGROUP", "GROUP", "g4", "al", "STREAMS", "x", ">"),
+			pending("x", "g4"))
+		// a muted client: its reads still change the group
+		m := dialRaw(t, addr)
+		m.send("CLIENT", "REPLY", "OFF")
+		before := totalAlloc()
+		m.send("XREADGROUP", "GROUP", "g3", "m", "STREAMS", "x", ">")
+		m.send("CLIENT", "REPLY", "ON")
+		out = append(out, "muted: "+m.read(60*time.Second), pending("x", "g3"))
+		if got := totalAlloc() - before; inProcess && got > b.bound {
+			t.Errorf("muted XREADGROUP: %d MB allocated, want at most %d", got>>20, b.bound>>20)
+		}
+		out = append(out, b.stats()...)
+		// under a limit they do not pass: the whole replies
+		out = append(out, b.whole("XREADGROUP", "GROUP", "g", long, "COUNT", "2000", "STREAMS", "x", "0"),
+			b.whole("XREADGROUP", "GROUP", "g3", "w", "STREAMS", "x", ">"),
+			b.whole(append(ids[:3:3], append([]string{"w2"}, ids[4:]...)...)...),
+			b.whole("XAUTOCLAIM", "x", "g", "w3", "0", "0-0", "COUNT", "10000"),
+			b.whole("XREAD", "STREAMS", "x", "y", "0", "0"))
+		return out
+	}
+	want := run(startRedis(t), false)
+	addr, _ := startCrescent(t)
+	got := run(addr, true)
+	compareSteps(t, want, got)
+}
