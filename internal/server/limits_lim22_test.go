@@ -3,6 +3,7 @@ package server_test
 import (
 	"crypto/sha256"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,7 +49,7 @@ func (b *limitBomb) fire(pre [][]string, args ...string) string {
 	c.send(args...)
 	r := c.read(60 * time.Second) // a bound for a hang only
 	got := totalAlloc() - before
-	name := strings.Join(args, " ")
+	name := strings.ReplaceAll(strings.Join(args, " "), "\n", " ")
 	if len(name) > 80 {
 		name = name[:80] + "..."
 	}
@@ -178,6 +179,72 @@ return redis.call('XLEN', KEYS[1])`, "1", "x", "4000"),
 			b.whole(append(ids[:3:3], append([]string{"w2"}, ids[4:]...)...)...),
 			b.whole("XAUTOCLAIM", "x", "g", "w3", "0", "0-0", "COUNT", "10000"),
 			b.whole("XREAD", "STREAMS", "x", "y", "0", "0"))
+		return out
+	}
+	want := run(startRedis(t), false)
+	addr, _ := startCrescent(t)
+	got := run(addr, true)
+	compareSteps(t, want, got)
+}
+
+// TestOutputLimitScriptReply: with a 100 KB hard limit, a script whose
+// reply is far larger than its memory (a table holding one 100 KB string
+// a thousand times: 100 MB; nested; a RESP3 map and set; a function's),
+// or that passes back a big redis.call reply (LRANGE of 40 MB), closes
+// the client without a reply, as in Redis, and Crescent stops writing
+// the reply once the limit is passed (it built the whole reply: 689 MB
+// of RSS for the 100 MB one, where Redis's used_memory_peak stayed at
+// 1.2 MB). The error tables after the limit still count in errorstats,
+// as Redis's afterErrorReply counts them, and the EVAL's failed_calls
+// with them. A muted client's script builds nothing; under a limit the
+// reply does not pass the whole reply comes, the same bytes in both.
+func TestOutputLimitScriptReply(t *testing.T) {
+	const big = `local s = string.rep('x', 100000)
+local t = {}
+for i = 1, tonumber(ARGV[1]) do t[i] = s end
+`
+	run := func(addr string, inProcess bool) []string {
+		b := newLimitBomb(t, addr, inProcess, 20<<20)
+		// redis.call's reply of 40 MB becomes a Lua table (the
+		// script's memory, 40 MB of strings) before it is returned
+		b.own = map[string]uint64{"EVALSHA": 80 << 20}
+		out := []string{b.do("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0"),
+			b.do("EVAL", `for i = 1, 40000 do redis.call('RPUSH', KEYS[1], string.rep(string.char(97 + i % 26), 1000)) end
+return redis.call('LLEN', KEYS[1])`, "1", "l"),
+			b.do("SCRIPT", "LOAD", "return redis.call('LRANGE', KEYS[1], 0, -1)"),
+			b.do("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('big', function(keys, args) local s = string.rep('y', 100000) local t = {} for i = 1, 1000 do t[i] = s end return t end)"),
+			b.do("CONFIG", "RESETSTAT")}
+		hello3 := [][]string{{"HELLO", "3"}}
+		out = append(out,
+			b.fire(nil, "EVAL", big+"return t", "0", "1000"),
+			b.fire(nil, "EVAL", big+"return {t, t, {t}}", "0", "300"),
+			b.fire(nil, "EVAL", big+"t[#t+1] = {err='MYERR boom'} t[#t+1] = redis.error_reply('OTHER x') t[#t+1] = {t[1]} return t", "0", "1000"),
+			b.fire(hello3, "EVAL", `local m = {} local s = string.rep('x', 100000) for i = 1, 1000 do m['k' .. i] = s end return {map = m}`, "0"),
+			b.fire(hello3, "EVAL", `local m = {} local s = string.rep('x', 100000) for i = 1, 1000 do m[{s}] = true end return {set = m}`, "0"),
+			b.fire(nil, "EVALSHA", "08a8f392fa2afa779bfae927f77d2bb399eb43a3", "1", "l"),
+			b.fire(nil, "FCALL", "big", "0"))
+		// a muted client: nothing built, not closed
+		m := dialRaw(t, addr)
+		m.send("CLIENT", "REPLY", "OFF")
+		before := totalAlloc()
+		m.send("EVAL", big+"return t", "0", "1000")
+		m.send("CLIENT", "REPLY", "ON")
+		out = append(out, "muted: "+m.read(60*time.Second))
+		if got := totalAlloc() - before; inProcess && got > b.bound {
+			t.Errorf("muted EVAL: %d MB allocated, want at most %d", got>>20, b.bound>>20)
+		}
+		out = append(out, b.stats()...)
+		var cmdstats []string
+		for _, l := range strings.Split(b.do("INFO", "commandstats"), "\r\n") {
+			if strings.HasPrefix(l, "cmdstat_eval") || strings.HasPrefix(l, "cmdstat_fcall") {
+				// calls, rejected and failed calls (not the times)
+				f := strings.Split(l, ",")
+				cmdstats = append(cmdstats, f[0]+","+strings.Join(f[len(f)-2:], ","))
+			}
+		}
+		sort.Strings(cmdstats) // Redis's order is its dictionary's
+		out = append(out, cmdstats...)
+		out = append(out, b.whole("EVAL", big+"t[#t+1] = {err='MYERR boom'} return {t, {map = {a = t[1]}}}", "0", "200"))
 		return out
 	}
 	want := run(startRedis(t), false)
