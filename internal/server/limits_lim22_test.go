@@ -252,3 +252,134 @@ return redis.call('LLEN', KEYS[1])`, "1", "l"),
 	got := run(addr, true)
 	compareSteps(t, want, got)
 }
+
+// TestClientListIDs: CLIENT LIST's arguments as Redis 7.0 parses them
+// (TYPE only alone, ID with any integers, 0 and negative ones naming no
+// client), each ID's line in argument order with repeats kept (Crescent
+// sorted and deduplicated them), and such a reply as a memory bomb: with
+// a 100 KB hard limit, 100,000 repeats of the caller's ID (30 MB of reply
+// from 700 KB of arguments) close the client without a reply in both
+// (Redis builds the whole string first, then closes it; Crescent stops at
+// the limit); with no limit a reply under 128 MB is answered whole, as
+// Redis does, and past it (where Redis goes on to exhaust memory) Crescent
+// answers an error after building at most the bound.
+func TestClientListIDs(t *testing.T) {
+	// norm keeps of each line its id (named by the caller's map) and cmd
+	norm := func(r string, names map[string]string) string {
+		if !strings.HasPrefix(r, "$") {
+			return r
+		}
+		var out []string
+		for _, l := range strings.Split(r[strings.Index(r, "\r\n")+2:], "\n") {
+			f := strings.Fields(l)
+			if len(f) == 0 || !strings.HasPrefix(f[0], "id=") {
+				continue
+			}
+			id := names[strings.TrimPrefix(f[0], "id=")]
+			if id == "" {
+				id = "other"
+			}
+			cmd := ""
+			for _, x := range f {
+				if strings.HasPrefix(x, "cmd=") {
+					cmd = x
+				}
+			}
+			out = append(out, id+" "+cmd)
+		}
+		return fmt.Sprintf("%d lines: %s", len(out), strings.Join(out[:min(len(out), 6)], ", "))
+	}
+	run := func(addr string, inProcess bool) []string {
+		// the 100,000 arguments alone cost 23 to 31 MB (measured with an
+		// ID of no client)
+		b := newLimitBomb(t, addr, inProcess, 50<<20)
+		c := b.ctl
+		o := dialRaw(t, addr)
+		me := strings.TrimSpace(strings.TrimPrefix(c.do("CLIENT", "ID"), ":"))
+		other := strings.TrimSpace(strings.TrimPrefix(o.do("CLIENT", "ID"), ":"))
+		o.do("PING")
+		names := map[string]string{me: "me", other: "o"}
+		var out []string
+		for _, args := range [][]string{
+			{"ID", "0"}, {"ID", "-5"}, {"ID", "abc"}, {"ID"}, {"TYPE", "normal", "ID", me},
+			{"ID", me, "TYPE", "normal"}, {"TYPE", "normal", "TYPE", "pubsub"}, {"TYPE", "bogus"},
+			{"ID", "99999999999999999999"}, {"ID", me, "99999999999999999999"}, {"TYPE", "pubsub"},
+			{"ID", me, other, me, "123456789", other, me}, {"ID", other}, {"TYPE", "NORMAL"}, {},
+			{"ID", "+" + me}, {"ID", me + ".0"}, {"id", me, "0", "-1"},
+		} {
+			label := make([]string, len(args))
+			for i, a := range args {
+				label[i] = a
+				if name, ok := names[a]; ok {
+					label[i] = name
+				} else if name, ok := names[strings.TrimPrefix(strings.TrimSuffix(a, ".0"), "+")]; ok {
+					label[i] = strings.Replace(a, me, name, 1)
+				}
+			}
+			out = append(out, strings.Join(label, " ")+": "+norm(c.do(append([]string{"CLIENT", "LIST"}, args...)...), names))
+		}
+		repeat := func(n int) []string {
+			a := []string{"CLIENT", "LIST", "ID"}
+			for i := 0; i < n; i++ {
+				a = append(a, me)
+			}
+			return a
+		}
+		// no limit: a reply of 15 MB comes whole
+		c.send(repeat(50000)...)
+		out = append(out, "50000: "+norm(c.read(60*time.Second), names))
+		out = append(out, b.do("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0"))
+		// the bomb's own ID, not the caller's (the same bytes each time)
+		f := dialRaw(t, addr)
+		fid := strings.TrimSpace(strings.TrimPrefix(f.do("CLIENT", "ID"), ":"))
+		a := []string{"CLIENT", "LIST", "ID"}
+		for i := 0; i < 100000; i++ {
+			a = append(a, fid)
+		}
+		if inProcess { // what the arguments alone cost: no line
+			none := append([]string{"CLIENT", "LIST", "ID"}, a[4:]...)
+			none[3] = "0"
+			for i := range none[3:] {
+				none[3+i] = "999999"
+			}
+			before := totalAlloc()
+			f.send(none...)
+			f.read(60 * time.Second)
+			t.Logf("CLIENT LIST ID 999999 x100000: %d MB allocated", (totalAlloc()-before)>>20)
+		}
+		before := totalAlloc()
+		f.send(a...)
+		r := f.read(60 * time.Second)
+		if got := totalAlloc() - before; inProcess && got > b.bound {
+			t.Errorf("CLIENT LIST ID x100000: %d MB allocated, want at most %d", got>>20, b.bound>>20)
+		}
+		out = append(out, "100000 under a limit: "+r, b.do("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0"))
+		return out
+	}
+	want := run(startRedis(t), false)
+	addr, _ := startCrescent(t)
+	got := run(addr, true)
+	compareSteps(t, want, got)
+
+	// past the bound, with no limit: Crescent's error, after at most the
+	// bound's bytes (and their growth by append)
+	c := dialRaw(t, addr)
+	me := strings.TrimSpace(strings.TrimPrefix(c.do("CLIENT", "ID"), ":"))
+	a := []string{"CLIENT", "LIST", "ID"}
+	for i := 0; i < 600000; i++ {
+		a = append(a, me)
+	}
+	before := totalAlloc()
+	c.send(a...)
+	r := c.read(120 * time.Second)
+	alloc := totalAlloc() - before
+	t.Logf("CLIENT LIST ID x600000, no limit: %.60q, %d MB allocated", r, alloc>>20)
+	if r != "-ERR reply too large: CLIENT LIST ID's reply is bounded to 128 MB\r\n" {
+		t.Errorf("past the bound: %.100q", r)
+	}
+	// the buffer's growth by append to 128 MB (about 5 times it), and
+	// the 600,000 arguments (about 190 MB)
+	if alloc > 1200<<20 {
+		t.Errorf("past the bound: %d MB allocated, want at most 1200", alloc>>20)
+	}
+}
