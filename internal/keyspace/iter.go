@@ -21,7 +21,6 @@ func (s *Set) ForEachMember(fn func(member string) bool) {
 	}
 }
 
-
 // ListFrom returns a list holding elems (owned by the list from now on),
 // laid out as pushing them at the tail under the default fill does (SORT
 // ... STORE: Redis 7.0 creates that list without applying
