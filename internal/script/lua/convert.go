@@ -315,10 +315,19 @@ func connWriter(w resp.ReplyWriter) *resp.Writer {
 	}
 }
 
-// over reports, after an element, whether the reply must stop growing;
-// it then sends the rest to a writer that drops it but counts errors.
+// watch is called after each element: past a check point it asks
+// whether the reply must stop growing (over). Inlined: a nil check and a
+// length compare per element.
+func (o *replyOut) watch() {
+	if o.cw != nil && o.cw.Due() {
+		o.over()
+	}
+}
+
+// over reports whether the reply must stop growing; it then sends the
+// rest to a writer that drops it but counts errors.
 func (o *replyOut) over() bool {
-	if o.cw == nil || !o.cw.Due() || !o.cw.Check() {
+	if !o.cw.Check() {
 		return false
 	}
 	n, _ := o.w.(script.ErrorNoter)
@@ -419,7 +428,7 @@ func writeTable(o *replyOut, t *glua.LTable, scriptResp, slots int) {
 		for k, v := m.Next(glua.LNil); k != glua.LNil; k, v = m.Next(k) {
 			writeReply(o, k, scriptResp, slots+replyMapKey)
 			writeReply(o, v, scriptResp, slots+replyMapValue)
-			o.over()
+			o.watch()
 		}
 		return
 	}
@@ -431,7 +440,7 @@ func writeTable(o *replyOut, t *glua.LTable, scriptResp, slots int) {
 		w.Set(n)
 		for k, _ := m.Next(glua.LNil); k != glua.LNil; k, _ = m.Next(k) {
 			writeReply(o, k, scriptResp, slots+replySetSlots)
-			o.over()
+			o.watch()
 		}
 		return
 	}
@@ -442,7 +451,7 @@ func writeTable(o *replyOut, t *glua.LTable, scriptResp, slots int) {
 	w.Array(n)
 	for i := 1; i <= n; i++ {
 		writeReply(o, t.RawGetInt(i), scriptResp, slots+replyArraySlot)
-		o.over()
+		o.watch()
 	}
 }
 
