@@ -1,13 +1,16 @@
 package commands
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/crescent-db/crescent/internal/command"
 	"github.com/crescent-db/crescent/internal/exec"
+	"github.com/crescent-db/crescent/internal/resp"
 )
 
 // RedisVersion is the Redis version Crescent is compatible with.
@@ -254,9 +257,14 @@ func (h *Handlers) clientSetInfo(c *command.Ctx) {
 // for cl itself, from its serving goroutine (its argv-mem, and it sees its
 // own batch's replies and query buffer); nil otherwise.
 func (h *Handlers) clientInfoLine(cl, from *command.Client, self [][]byte, now int64) string {
+	return string(h.appendClientInfo(nil, cl, from, self, now))
+}
+
+// appendClientInfo appends clientInfoLine's line to dst.
+func (h *Handlers) appendClientInfo(dst []byte, cl, from *command.Client, self [][]byte, now int64) []byte {
 	v := h.viewFrom(cl, from)
 	if v.Flags&command.ClientScript != 0 { // only ever its own CLIENT INFO
-		return h.scriptClientLine(cl, v, now)
+		return h.appendScriptClient(dst, cl, v, now)
 	}
 	flags := ""
 	if v.Flags&command.ClientReplica != 0 {
@@ -312,70 +320,138 @@ func (h *Handlers) clientInfoLine(cl, from *command.Client, self [][]byte, now i
 	// the query buffer's allocation holds its bytes and the room for the
 	// rest of a big argument (queryMemory in the server)
 	total := m.Base + max(m.Cap, m.Qbuf+m.Room, m.Fat) + int64(argv) + m.Out
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=%d rbp=%d obl=%d oll=%d omem=%d tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
+	return fmt.Appendf(dst, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=%d rbp=%d obl=%d oll=%d omem=%d tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
 		cl.ID, cl.Addr, cl.LAddr, cl.FD.Load(), cl.Name(), (now-cl.Created)/1000, (now-cl.LastTime.Load())/1000,
 		flags, v.DB, sub, psub, ssub, multi, m.Qbuf, qfree, argv, m.Rbs, m.Rbp, obl, oll, omem, total, last, v.User, redir, v.Proto)
 }
 
-// scriptClientLine is CLIENT INFO run by a script (with DEBUG
+// appendScriptClient appends CLIENT INFO run by a script (with DEBUG
 // SET-DISABLE-DENY-SCRIPTS): Redis's Lua or functions client, a fake
 // client made at startup with no socket, no query buffer but an empty
 // string (4 bytes free), an unused 16 KiB reply buffer and a fixed size.
-func (h *Handlers) scriptClientLine(cl *command.Client, v command.ClientView, now int64) string {
+func (h *Handlers) appendScriptClient(dst []byte, cl *command.Client, v command.ClientView, now int64) []byte {
 	last := "NULL"
 	if spec := cl.LastCmd.Load(); spec != nil {
 		last = spec.Name
 	}
-	return fmt.Sprintf("id=%d addr=?:0 laddr=?:0 fd=-1 name=%s age=%d idle=%d flags=N db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=4 argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem=17176 events= cmd=%s user=%s redir=-1 resp=%d",
+	return fmt.Appendf(dst, "id=%d addr=?:0 laddr=?:0 fd=-1 name=%s age=%d idle=%d flags=N db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=4 argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem=17176 events= cmd=%s user=%s redir=-1 resp=%d",
 		cl.ID, cl.Name(), (now-cl.Created)/1000, (now-cl.LastTime.Load())/1000, v.DB, last, v.User, v.Proto)
 }
 
+// clientList is CLIENT LIST [TYPE type | ID id ...], parsed as Redis 7.0
+// does: TYPE only as the one option, ID with any integers (0 and negative
+// ones name no client), each ID's line in argument order, repeats kept.
+// The reply is built in place in the connection's writer, where lim20's
+// guard watches it: past the client's output limit (which closes it after
+// the command; Redis builds the whole string first, then closes it) the
+// lines stop; with no limit, a reply of IDs named many times (about 300
+// bytes a line for a few bytes of argument) is bounded by maxRandomReply
+// and answered errClientListReply past it, where Redis runs out of memory.
 func (h *Handlers) clientList(c *command.Ctx) {
-	var ids map[int64]bool
+	var ids []int64
 	typ := ""
-	for i := 2; i < len(c.Args); i++ {
-		switch {
-		case EqualFold(c.Args[i], "type") && i+1 < len(c.Args):
-			typ = strings.ToLower(string(c.Args[i+1]))
-			if typ != "normal" && typ != "master" && typ != "replica" && typ != "slave" && typ != "pubsub" {
-				c.Error(fmt.Sprintf("ERR Unknown client type '%s'", c.Args[i+1]))
+	switch {
+	case len(c.Args) == 4 && EqualFold(c.Args[2], "type"):
+		typ = strings.ToLower(string(c.Args[3]))
+		if typ != "normal" && typ != "master" && typ != "replica" && typ != "slave" && typ != "pubsub" {
+			c.Error(fmt.Sprintf("ERR Unknown client type '%s'", c.Args[3]))
+			return
+		}
+	case len(c.Args) > 3 && EqualFold(c.Args[2], "id"):
+		ids = make([]int64, 0, len(c.Args)-3)
+		for _, a := range c.Args[3:] {
+			id, ok := ParseInt(a)
+			if !ok {
+				c.Error("ERR Invalid client ID")
 				return
 			}
-			i++
-		case EqualFold(c.Args[i], "id") && i+1 < len(c.Args):
-			ids = map[int64]bool{}
-			for i++; i < len(c.Args); i++ {
-				id, ok := ParseInt(c.Args[i])
-				if !ok || id <= 0 {
-					c.Error("ERR Invalid client ID")
-					return
-				}
-				ids[id] = true
+			ids = append(ids, id)
+		}
+	case len(c.Args) != 2:
+		c.Error(ErrSyntax)
+		return
+	}
+	now := time.Now().UnixMilli()
+	clients := h.allClients()
+	// the caller's own line, made once before any of the reply is (its
+	// buffers are what they were before the command, as in Redis, where
+	// the reply is added once built, and its argv-mem sums the arguments
+	// once, not once per repeat of its ID)
+	selfLine := append(h.appendClientInfo(nil, c.Client, c.Client, c.Args, now), '\n')
+	line := func(dst []byte, cl *command.Client) []byte {
+		if cl == c.Client {
+			return append(dst, selfLine...)
+		}
+		dst = h.appendClientInfo(dst, cl, c.Client, nil, now)
+		return append(dst, '\n')
+	}
+	w, _ := c.W.(*resp.Writer)
+	if w == nil { // a script's (DEBUG SET-DISABLE-DENY-SCRIPTS)
+		var b []byte
+		h.eachListed(clients, ids, typ, c.Client, func(cl *command.Client) bool {
+			b = line(b, cl)
+			return true
+		})
+		c.W.Verbatim("txt", string(b))
+		return
+	}
+	bound := 0 // the clients bound the reply without IDs
+	if ids != nil {
+		bound = maxRandomReply
+	}
+	g := c.ReplyGuard(bound)
+	start := w.Len()
+	cut := false // at the bound: the error replaced the lines
+	h.eachListed(clients, ids, typ, c.Client, func(cl *command.Client) bool {
+		w.Buf = line(w.Buf, cl)
+		if !w.Due() {
+			return true
+		}
+		// the guard sees the lines so far as the one bulk string they
+		// become (the chunk Redis's output limit counts whole): past the
+		// limit the whole reply is over it too
+		n, marks := w.Len(), len(w.Marks)
+		w.Marks = append(w.Marks, resp.Mark{Off: start, Len: n - start})
+		if g.Stop(c, errClientListReply) {
+			cut = w.Len() < n
+			if !cut {
+				w.Marks = w.Marks[:marks]
 			}
-		default:
-			c.Error(ErrSyntax)
+			return false
+		}
+		w.Marks = w.Marks[:marks]
+		return true
+	})
+	if !cut {
+		w.VerbatimEnd(start, "txt")
+	}
+}
+
+// errClientListReply is the error of a CLIENT LIST ID reply past
+// maxRandomReply (Crescent's own: Redis has none).
+const errClientListReply = "ERR reply too large: CLIENT LIST ID's reply is bounded to 128 MB"
+
+// eachListed calls f on the clients CLIENT LIST shows, in its order (by
+// ID, or as ids names them), until f returns false.
+func (h *Handlers) eachListed(clients []*command.Client, ids []int64, typ string, from *command.Client, f func(*command.Client) bool) {
+	if ids != nil {
+		byID := make(map[int64]*command.Client, len(clients))
+		for _, cl := range clients {
+			byID[cl.ID] = cl
+		}
+		for _, id := range ids {
+			if cl := byID[id]; cl != nil && !f(cl) {
+				return
+			}
+		}
+		return
+	}
+	slices.SortFunc(clients, func(a, b *command.Client) int { return cmp.Compare(a.ID, b.ID) })
+	for _, cl := range clients {
+		if clientOfType(h.viewFrom(cl, from).Flags, typ) && !f(cl) {
 			return
 		}
 	}
-	now := time.Now().UnixMilli()
-	var b strings.Builder
-	clients := h.allClients()
-	sortClients(clients)
-	for _, cl := range clients {
-		if ids != nil && !ids[cl.ID] {
-			continue
-		}
-		if !clientOfType(h.viewFrom(cl, c.Client).Flags, typ) {
-			continue
-		}
-		var self [][]byte
-		if cl == c.Client {
-			self = c.Args
-		}
-		b.WriteString(h.clientInfoLine(cl, c.Client, self, now))
-		b.WriteByte('\n')
-	}
-	c.W.Verbatim("txt", b.String())
 }
 
 // allClients is the connections' clients and, on a replica, the client
@@ -397,14 +473,6 @@ func (h *Handlers) allClients() []*command.Client {
 		}
 	}
 	return clients
-}
-
-func sortClients(cs []*command.Client) {
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && cs[j].ID < cs[j-1].ID; j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
-	}
 }
 
 func (h *Handlers) clientInfo(c *command.Ctx) {

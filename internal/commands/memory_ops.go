@@ -791,14 +791,24 @@ type errWatch struct {
 }
 
 // NoteError implements script.ErrorNoter: an error the script returns
-// counts in errorstats unless redis.call already counted it.
+// counts in errorstats unless redis.call already counted it. It records
+// the error as Error does: a table reply stopped by the client's output
+// limit notes the errors it no longer writes.
 func (w *errWatch) NoteError(msg string, counted bool) {
+	if !w.wrote {
+		w.failed = true
+	}
+	w.wrote = true
 	if counted {
 		w.c.Failed = true
 		return
 	}
 	w.c.CountError(msg)
 }
+
+// Unwrap returns the writer under w: a script's table reply watches the
+// connection's writer for the client's output limit.
+func (w *errWatch) Unwrap() resp.ReplyWriter { return w.ReplyWriter }
 
 // Error records an error reply.
 func (w *errWatch) Error(msg string) {

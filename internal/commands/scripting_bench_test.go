@@ -326,3 +326,11 @@ func BenchmarkEvalshaReserveOutOfStock(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEvalshaTable measures a script returning a table of five
+// elements: the conversion of a table reply (lim22's output-limit watch
+// of it: a type switch and an Arm per reply, a length compare per
+// element).
+func BenchmarkEvalshaTable(b *testing.B) {
+	benchEvalsha(b, "return {1, 2, 3, 'a', KEYS[1]}", nil, "1", "k")
+}

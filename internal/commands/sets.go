@@ -49,9 +49,10 @@ func getSet(c *command.Ctx, key []byte) (*keyspace.Set, bool) {
 
 // writeMember writes member i of s as a bulk string.
 func writeMember(c *command.Ctx, s *keyspace.Set, i int) {
-	var buf [24]byte
 	if s.IsIntset() {
-		c.W.Bulk(s.AppendMember(buf[:0], i))
+		// BulkInt: a buffer passed to Bulk through the interface would
+		// escape, one allocation per member
+		c.W.BulkInt(s.Ints()[i])
 	} else {
 		c.W.BulkString(s.Member(i))
 	}
@@ -403,14 +404,6 @@ func loadSets(c *command.Ctx, keys [][]byte) ([]*keyspace.Set, bool) {
 	return sets, true
 }
 
-// memberBytes returns member i as bytes (scratch may be reused).
-func memberBytes(s *keyspace.Set, i int, scratch []byte) []byte {
-	if s.IsIntset() {
-		return s.AppendMember(scratch[:0], i)
-	}
-	return []byte(s.Member(i))
-}
-
 // interSets computes the intersection into a new set, visiting the
 // smallest set's members in its order; limit > 0 stops after limit
 // members. Missing keys make the result empty.
@@ -426,12 +419,24 @@ func (h *Handlers) interSets(sets []*keyspace.Set, limit int, fn func(s *keyspac
 	var scratch [24]byte
 	found := 0
 	for i := 0; i < first.Len(); i++ {
-		m := memberBytes(first, i, scratch[:])
+		// each member is looked up in the other sets with no copy of it
+		// (an intset's is formatted into scratch)
 		in := true
-		for _, o := range ordered[1:] {
-			if o != first && !o.Has(m) {
-				in = false
-				break
+		if first.IsIntset() {
+			m := first.AppendMember(scratch[:0], i)
+			for _, o := range ordered[1:] {
+				if o != first && !o.Has(m) {
+					in = false
+					break
+				}
+			}
+		} else {
+			m := first.Member(i)
+			for _, o := range ordered[1:] {
+				if o != first && !o.HasMember(m) {
+					in = false
+					break
+				}
 			}
 		}
 		if in {
@@ -545,8 +550,11 @@ func (h *Handlers) sinterstore(c *command.Ctx) {
 		return
 	}
 	out := h.buildSet(func(put func([]byte)) {
-		var scratch [24]byte
-		h.interSets(sets, 0, func(s *keyspace.Set, i int) { put(memberBytes(s, i, scratch[:])) })
+		var buf []byte // each member, reused: the set copies what it adds
+		h.interSets(sets, 0, func(s *keyspace.Set, i int) {
+			buf = s.AppendMember(buf[:0], i)
+			put(buf)
+		})
 	})
 	storeSet(c, c.Args[1], out, "sinterstore")
 }
@@ -558,7 +566,7 @@ const (
 
 func (h *Handlers) unionDiff(sets []*keyspace.Set, op int) *keyspace.Set {
 	return h.buildSet(func(put func([]byte)) {
-		var scratch [24]byte
+		var buf []byte // each member, reused: the set copies what it adds
 		switch op {
 		case opUnion:
 			for _, s := range sets {
@@ -566,7 +574,8 @@ func (h *Handlers) unionDiff(sets []*keyspace.Set, op int) *keyspace.Set {
 					continue
 				}
 				for i := 0; i < s.Len(); i++ {
-					put(memberBytes(s, i, scratch[:]))
+					buf = s.AppendMember(buf[:0], i)
+					put(buf)
 				}
 			}
 		case opDiff:
@@ -575,7 +584,8 @@ func (h *Handlers) unionDiff(sets []*keyspace.Set, op int) *keyspace.Set {
 				return
 			}
 			for i := 0; i < first.Len(); i++ {
-				m := memberBytes(first, i, scratch[:])
+				buf = first.AppendMember(buf[:0], i)
+				m := buf
 				keep := true
 				for _, o := range sets[1:] {
 					if o != nil && (o == first || o.Has(m)) {

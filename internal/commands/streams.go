@@ -226,9 +226,12 @@ func countRange(s *keyspace.Stream, start, end keyspace.StreamID, limit int64) i
 }
 
 // writeRange writes the entries in [start, end] (count 0: all) and calls
-// each, if set, on every ID written. With a guard g (XRANGE, XREAD: no
-// effect per entry), it stops once the client passes its output limit and
-// reports it did.
+// each, if set, on every ID written. With a guard g, it stops writing
+// once the client passes its output limit and reports it did: with no
+// effect per entry (XRANGE, XREAD, XINFO STREAM FULL) the range stops
+// there, else (XREADGROUP) each is still called on every entry of the
+// range, as Redis's streamReplyWithRange updates the group for entries
+// whose replies its closing client no longer gets.
 func writeRange(w resp.ReplyWriter, s *keyspace.Stream, start, end keyspace.StreamID, count int64, rev bool, each func(keyspace.StreamID), g *command.ReplyGuard) (stopped bool) {
 	n := countRange(s, start, end, count)
 	w.Array(int(n))
@@ -237,14 +240,18 @@ func writeRange(w resp.ReplyWriter, s *keyspace.Stream, start, end keyspace.Stre
 		return false
 	}
 	s.Range(start, end, rev, func(id keyspace.StreamID, f [][]byte) bool {
-		writeEntry(w, id, f)
+		if !stopped {
+			writeEntry(w, id, f)
+		}
 		if each != nil {
 			each(id)
 		}
 		k++
-		if g.Over() {
+		if !stopped && g.Over() {
 			stopped = true
-			return false
+			if each == nil {
+				return false
+			}
 		}
 		return k < n
 	})
@@ -997,6 +1004,7 @@ func (h *Handlers) xread(c *command.Ctx) {
 
 	if served > 0 {
 		guard := c.ReplyGuard(0)
+		w := c.W // XREADGROUP's, replaced by a Discard once stopped
 		if c.W.ProtoVersion() >= 3 {
 			c.W.Map(served)
 		} else {
@@ -1025,12 +1033,20 @@ func (h *Handlers) xread(c *command.Ctx) {
 				}
 				continue
 			}
+			// XREADGROUP: past the output limit the reads go on (they
+			// change the groups), writing nothing, as Redis's replies
+			// to a client to be closed add nothing
+			stopped := false
 			if !st.gt {
-				h.servePEL(c, st, consumers[k], start, count)
-				continue
+				stopped = h.servePEL(c, st, consumers[k], start, count, &guard)
+			} else {
+				prop, stopped = h.serveNew(c, st, consumers[k], start, count, noack, groupName, prop, &guard)
 			}
-			prop = h.serveNew(c, st, consumers[k], start, count, noack, groupName, prop)
+			if stopped {
+				c.W = resp.Discard{Proto: c.W.ProtoVersion()}
+			}
 		}
+		c.W = w
 	} else if timeout != -1 {
 		inMulti := c.Client != nil && c.Client.Flags&command.ClientMulti != 0
 		if inMulti || c.InScript {
@@ -1065,8 +1081,10 @@ func nthAfter(s *keyspace.Stream, id keyspace.StreamID, count int64) keyspace.St
 }
 
 // servePEL writes a consumer's pending entries from start (XREADGROUP with
-// an explicit ID), bumping their delivery counters.
-func (h *Handlers) servePEL(c *command.Ctx, st *xStream, cons *keyspace.Consumer, start keyspace.StreamID, count int64) {
+// an explicit ID), bumping their delivery counters. Once g reports the
+// client over its output limit it stops writing, bumps the counters of
+// the rest and reports it stopped.
+func (h *Handlers) servePEL(c *command.Ctx, st *xStream, cons *keyspace.Consumer, start keyspace.StreamID, count int64, g *command.ReplyGuard) (stopped bool) {
 	var pes []*keyspace.PendingEntry
 	cons.PEL.Ascend(start, func(pe *keyspace.PendingEntry) bool {
 		pes = append(pes, pe)
@@ -1075,25 +1093,35 @@ func (h *Handlers) servePEL(c *command.Ctx, st *xStream, cons *keyspace.Consumer
 	c.W.Array(len(pes))
 	now := c.Now()
 	for _, pe := range pes {
-		if writeOneEntry(c.W, st.s, pe.ID) {
-			pe.DeliveryTime = now
-			pe.DeliveryCount++
-		} else {
+		var found bool
+		if stopped {
+			found = st.s.Exists(pe.ID)
+		} else if found = writeOneEntry(c.W, st.s, pe.ID); !found {
 			c.W.Array(2)
 			writeID(c.W, pe.ID)
 			c.W.NullArray()
 		}
+		if found {
+			pe.DeliveryTime = now
+			pe.DeliveryCount++
+		}
+		if !stopped {
+			stopped = g.Over()
+		}
 	}
+	return stopped
 }
 
 // serveNew delivers entries after start to a consumer (XREADGROUP ">"),
 // updating the group and PELs, and returns prop extended with the
-// commands that replay those effects.
-func (h *Handlers) serveNew(c *command.Ctx, st *xStream, cons *keyspace.Consumer, start keyspace.StreamID, count int64, noack bool, groupName []byte, prop [][][]byte) [][][]byte {
+// commands that replay those effects. Once guard reports the client over
+// its output limit it stops writing (the deliveries go on) and reports
+// it stopped.
+func (h *Handlers) serveNew(c *command.Ctx, st *xStream, cons *keyspace.Consumer, start keyspace.StreamID, count int64, noack bool, groupName []byte, prop [][][]byte, guard *command.ReplyGuard) ([][][]byte, bool) {
 	g := st.group
 	now := c.Now()
 	moved := false
-	writeRange(c.W, st.s, start, keyspace.MaxStreamID, count, false, func(id keyspace.StreamID) {
+	stopped := writeRange(c.W, st.s, start, keyspace.MaxStreamID, count, false, func(id keyspace.StreamID) {
 		if st.s.Deliver(g, id) {
 			moved = true
 		}
@@ -1116,11 +1144,11 @@ func (h *Handlers) serveNew(c *command.Ctx, st *xStream, cons *keyspace.Consumer
 		}
 		cons.ActiveTime = now
 		prop = append(prop, xclaimProp(st.key, groupName, g, pe))
-	}, nil)
+	}, guard)
 	if moved {
 		prop = append(prop, setIDProp(st.key, groupName, g))
 	}
-	return prop
+	return prop, stopped
 }
 
 // blockXRead parks the client: $ IDs are resolved now and kept in the
@@ -1275,10 +1303,14 @@ func (h *Handlers) xpending(c *command.Ctx) {
 			}
 		}
 		c.W.Array(len(cs))
+		g := c.ReplyGuard(0) // bounded by the consumers; stopped by the output limit
 		for _, cons := range cs {
 			c.W.Array(2)
 			c.W.BulkString(cons.Name)
 			c.W.BulkInt(int64(cons.PEL.Len()))
+			if g.Over() {
+				break
+			}
 		}
 		return
 	}
@@ -1306,6 +1338,7 @@ func (h *Handlers) xpending(c *command.Ctx) {
 		})
 	}
 	c.W.Array(len(pes))
+	guard := c.ReplyGuard(0) // bounded by the PEL; stopped by the output limit
 	for _, pe := range pes {
 		c.W.Array(4)
 		writeID(c.W, pe.ID)
@@ -1316,6 +1349,9 @@ func (h *Handlers) xpending(c *command.Ctx) {
 		}
 		c.W.Int(el)
 		c.W.Int(pe.DeliveryCount)
+		if guard.Over() {
+			break
+		}
 	}
 }
 
@@ -1472,6 +1508,8 @@ func (h *Handlers) xclaim(c *command.Ctx) {
 		prop = append(prop, setIDProp(key, args[2], g))
 	}
 	c.W.Array(len(out))
+	// the claims are made: past the output limit only the reply stops
+	guard := c.ReplyGuard(0)
 	for i, id := range out {
 		if i == consAt {
 			// Redis creates it in its loop, after the (deferred) header
@@ -1481,6 +1519,12 @@ func (h *Handlers) xclaim(c *command.Ctx) {
 			writeID(c.W, id)
 		} else if !writeOneEntry(c.W, s, id) {
 			c.W.Null()
+		}
+		if guard.Over() {
+			if consAt > i {
+				c.Event('t', "xgroup-createconsumer", key)
+			}
+			break
 		}
 	}
 	c.Dirty += len(prop)
@@ -1611,6 +1655,9 @@ func (h *Handlers) xautoclaim(c *command.Ctx) {
 		writeID(c.W, keyspace.StreamID{})
 	}
 	c.W.Array(len(claimed))
+	// the claims are made: past the output limit only the reply stops
+	guard := c.ReplyGuard(0)
+	stopped := false
 	for i, id := range claimed {
 		if i == consAt {
 			// Redis creates it in its loop, after the (deferred) headers
@@ -1621,10 +1668,21 @@ func (h *Handlers) xautoclaim(c *command.Ctx) {
 		} else {
 			writeOneEntry(c.W, s, id)
 		}
+		if stopped = guard.Over(); stopped {
+			if consAt > i {
+				c.Event('t', "xgroup-createconsumer", key)
+			}
+			break
+		}
 	}
-	c.W.Array(len(deleted))
-	for _, id := range deleted {
-		writeID(c.W, id)
+	if !stopped {
+		c.W.Array(len(deleted))
+		for _, id := range deleted {
+			writeID(c.W, id)
+			if guard.Over() {
+				break
+			}
+		}
 	}
 	c.Dirty += len(prop)
 	c.Propagate = prop
@@ -1832,7 +1890,11 @@ func (h *Handlers) xinfo(c *command.Ctx) {
 		cs := g.Consumers()
 		w.Array(len(cs))
 		now := c.Now()
+		guard := c.ReplyGuard(0) // bounded by the consumers; stopped by the output limit
 		for _, cons := range cs {
+			if guard.Over() {
+				break
+			}
 			idle := now - cons.SeenTime
 			if idle < 0 {
 				idle = 0
@@ -1848,7 +1910,11 @@ func (h *Handlers) xinfo(c *command.Ctx) {
 	case "groups":
 		gs := s.Groups()
 		w.Array(len(gs))
+		guard := c.ReplyGuard(0) // bounded by the groups; stopped by the output limit
 		for _, g := range gs {
+			if guard.Over() {
+				break
+			}
 			w.Map(6)
 			w.BulkString("name")
 			w.BulkString(g.Name)
@@ -1927,7 +1993,11 @@ func (h *Handlers) xinfoStream(c *command.Ctx, s *keyspace.Stream) {
 		return
 	}
 	w.BulkString("entries")
-	writeRange(w, s, keyspace.StreamID{}, keyspace.MaxStreamID, count, false, nil, nil)
+	// bounded by the stream; stopped by the output limit (no effects)
+	guard := c.ReplyGuard(0)
+	if writeRange(w, s, keyspace.StreamID{}, keyspace.MaxStreamID, count, false, nil, &guard) {
+		return
+	}
 	w.BulkString("groups")
 	gs := s.Groups()
 	w.Array(len(gs))
@@ -1952,11 +2022,17 @@ func (h *Handlers) xinfoStream(c *command.Ctx, s *keyspace.Stream) {
 			w.BulkString(pe.Consumer.Name)
 			w.Int(pe.DeliveryTime)
 			w.Int(pe.DeliveryCount)
+			if guard.Over() {
+				return
+			}
 		}
 		w.BulkString("consumers")
 		cs := g.Consumers()
 		w.Array(len(cs))
 		for _, cons := range cs {
+			if guard.Over() {
+				return
+			}
 			w.Map(4)
 			w.BulkString("name")
 			w.BulkString(cons.Name)
@@ -1972,6 +2048,9 @@ func (h *Handlers) xinfoStream(c *command.Ctx, s *keyspace.Stream) {
 				writeID(w, pe.ID)
 				w.Int(pe.DeliveryTime)
 				w.Int(pe.DeliveryCount)
+				if guard.Over() {
+					return
+				}
 			}
 		}
 	}

@@ -351,22 +351,37 @@ func (e *Executor) Exec(c *command.Ctx) {
 	queue := cl.Queue
 	c.W.Array(len(queue))
 	var u Unit
+	// Past the client's output limit every command still runs, writing
+	// nothing (w becomes a Discard): Redis adds nothing to the reply of a
+	// client flagged CLIENT_CLOSE_ASAP. A queue of GETs of one big value
+	// built its whole reply before (1.7 GB of RSS for 50,000 GETs of 10
+	// KB under a 100 KB limit).
+	w, guard, stopped := c.W, c.ReplyGuard(0), false
 	for _, args := range queue {
 		if cl.ReplyBoundary != nil {
 			cl.ReplyBoundary() // CLIENT REPLY in the queue
 		}
 		spec, msg := e.Lookup(args)
 		if spec == nil { // the table cannot change, but be safe
-			c.W.Error(msg)
+			w.Error(msg)
 			continue
 		}
 		if msg := e.CheckACLExec(cl, spec, args); msg != "" {
-			c.Error(msg)
+			if stopped {
+				c.CountError(msg)
+			} else {
+				c.Error(msg)
+			}
 			continue
 		}
 		var qc command.Ctx
-		e.NewCtx(&qc, cl, spec, args, c.W, now)
+		e.NewCtx(&qc, cl, spec, args, w, now)
 		e.RunIn(&qc, &u)
+		// a muted client's guard reports its dropped replies: only the
+		// output limit stops the rest (CLIENT REPLY ON may follow)
+		if !stopped && cl.Flags&command.ClientRepliesMuted == 0 && guard.Over() {
+			w, stopped = resp.Discard{Proto: c.W.ProtoVersion()}, true
+		}
 	}
 	cl.Queue = nil
 	cl.Flags &^= command.ClientMulti | command.ClientDirtyCAS | command.ClientDirtyExec

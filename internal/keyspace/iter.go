@@ -21,9 +21,6 @@ func (s *Set) ForEachMember(fn func(member string) bool) {
 	}
 }
 
-// HasMember reports whether member is in the set.
-func (s *Set) HasMember(member string) bool { return s.Has([]byte(member)) }
-
 // ListFrom returns a list holding elems (owned by the list from now on),
 // laid out as pushing them at the tail under the default fill does (SORT
 // ... STORE: Redis 7.0 creates that list without applying

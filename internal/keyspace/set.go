@@ -63,20 +63,43 @@ func (s *Set) AppendMember(dst []byte, i int) []byte {
 
 // ParseIntMember parses b as Redis's string2ll does: the canonical decimal
 // form of an int64 only (no sign '+', no leading zeros, no spaces).
-func ParseIntMember(b []byte) (int64, bool) {
+func ParseIntMember(b []byte) (int64, bool) { return parseIntMember(b) }
+
+// parseIntMember is ParseIntMember for a member as bytes or a string (no
+// copy of it either way).
+func parseIntMember[T ~string | ~[]byte](b T) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
 	if b[0] == '0' && len(b) > 1 || b[0] == '-' && (len(b) == 1 || b[1] == '0') {
 		return 0, false
 	}
-	for i, c := range b {
-		if (c < '0' || c > '9') && !(i == 0 && c == '-') {
+	var n uint64
+	neg := b[0] == '-'
+	i := 0
+	if neg {
+		i = 1
+	}
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
 			return 0, false
 		}
+		if n > (math.MaxUint64-9)/10 {
+			return 0, false // past 20 digits' worth: out of range below
+		}
+		n = n*10 + uint64(c-'0')
 	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	return n, err == nil
+	if neg {
+		if n > 1<<63 {
+			return 0, false
+		}
+		return -int64(n), true
+	}
+	if n > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(n), true
 }
 
 // intPos finds n in the intset as Redis's intsetSearch does: the bounds
@@ -133,7 +156,21 @@ func (s *Set) Has(m []byte) bool {
 		_, ok := s.idx[string(m)]
 		return ok
 	}
-	n, ok := ParseIntMember(m)
+	n, ok := parseIntMember(m)
+	if !ok {
+		return false
+	}
+	_, found := s.intPos(n)
+	return found
+}
+
+// HasMember reports whether member is in the set, with no copy of it.
+func (s *Set) HasMember(member string) bool {
+	if s.idx != nil {
+		_, ok := s.idx[member]
+		return ok
+	}
+	n, ok := parseIntMember(member)
 	if !ok {
 		return false
 	}

@@ -305,6 +305,35 @@ func (w *Writer) Verbatim(format, s string) {
 	w.BulkString(s)
 }
 
+// VerbatimEnd makes the bytes appended to Buf since start a verbatim
+// string of the given 3-byte format (a bulk string in RESP2): a long reply
+// built in place piece by piece (CLIENT LIST), so that its Guard sees it
+// grow and no second copy of it is made. The header goes in before the
+// body (one move of it).
+func (w *Writer) VerbatimEnd(start int, format string) {
+	n := len(w.Buf) - start
+	var head [32]byte
+	h := head[:0]
+	if w.Proto >= 3 {
+		h = append(h, '=')
+		h = strconv.AppendInt(h, int64(n+4), 10)
+		h = append(h, '\r', '\n')
+		h = append(h, format...)
+		h = append(h, ':')
+	} else {
+		h = append(h, '$')
+		h = strconv.AppendInt(h, int64(n), 10)
+		h = append(h, '\r', '\n')
+	}
+	w.Buf = append(w.Buf, h...)
+	copy(w.Buf[start+len(h):], w.Buf[start:start+n])
+	copy(w.Buf[start:], h)
+	if n > BigChunk {
+		w.Marks = append(w.Marks, Mark{start + len(h), n})
+	}
+	w.Buf = append(w.Buf, '\r', '\n')
+}
+
 // Raw appends pre-encoded RESP.
 func (w *Writer) Raw(b []byte) {
 	if len(b) > BigChunk {

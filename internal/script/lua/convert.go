@@ -285,10 +285,86 @@ const (
 	replyMapValue  = 3
 )
 
+// replyOut is where a script's table reply goes. A table can make a reply
+// of any size from little script memory (the same 1 MB string a thousand
+// times): as Redis's addReply adds nothing once its client is flagged
+// CLIENT_CLOSE_ASAP, the conversion stops writing once the client passes
+// its output limit (the client is closed after the command), and goes on
+// through the rest of the table only to count the error tables it holds
+// (afterErrorReply still counts them in Redis).
+type replyOut struct {
+	w  resp.ReplyWriter
+	cw *resp.Writer // the connection's writer under w; nil: none to watch
+}
+
+// scriptWriter is implemented by a writer that wraps another (the
+// scripting command's error watch around the connection's writer).
+type scriptWriter interface{ Unwrap() resp.ReplyWriter }
+
+// connWriter returns the connection's writer under w, or nil.
+func connWriter(w resp.ReplyWriter) *resp.Writer {
+	for {
+		switch x := w.(type) {
+		case *resp.Writer:
+			return x
+		case scriptWriter:
+			w = x.Unwrap()
+		default:
+			return nil
+		}
+	}
+}
+
+// watch is called after each element: past a check point it asks
+// whether the reply must stop growing (over). Inlined: a nil check and a
+// length compare per element.
+func (o *replyOut) watch() {
+	if o.cw != nil && o.cw.Due() {
+		o.over()
+	}
+}
+
+// over reports whether the reply must stop growing; it then sends the
+// rest to a writer that drops it but counts errors.
+func (o *replyOut) over() bool {
+	if !o.cw.Check() {
+		return false
+	}
+	n, _ := o.w.(script.ErrorNoter)
+	o.w = &droppedReply{Discard: resp.Discard{Proto: o.w.ProtoVersion()}, noter: n}
+	o.cw = nil
+	return true
+}
+
+// droppedReply drops a reply, noting its errors for the host's counters.
+type droppedReply struct {
+	resp.Discard
+	noter script.ErrorNoter
+}
+
+// NoteError implements script.ErrorNoter.
+func (d *droppedReply) NoteError(msg string, counted bool) {
+	if d.noter != nil {
+		d.noter.NoteError(msg, counted)
+	}
+}
+
+// writeScriptReply writes v, the script's result, to w (writeReply).
+func writeScriptReply(w resp.ReplyWriter, v glua.LValue, scriptResp int) {
+	o := replyOut{w: w}
+	if _, ok := v.(*glua.LTable); ok {
+		if o.cw = connWriter(w); o.cw != nil {
+			o.cw.Arm()
+		}
+	}
+	writeReply(&o, v, scriptResp, replySlots0)
+}
+
 // writeReply writes the Lua value v as the script's reply, as Redis's
 // luaReplyToRedisReply does. resp is the script's redis.setresp version;
 // slots is the Lua stack Redis would hold at v (replySlots0 at the top).
-func writeReply(w resp.ReplyWriter, v glua.LValue, scriptResp, slots int) {
+func writeReply(o *replyOut, v glua.LValue, scriptResp, slots int) {
+	w := o.w
 	if slots > replyMaxSlots {
 		script.WriteError(w, "ERR reached lua stack limit", false)
 		return
@@ -309,13 +385,14 @@ func writeReply(w resp.ReplyWriter, v glua.LValue, scriptResp, slots int) {
 	case glua.LNumber:
 		w.Int(toInt64(float64(x)))
 	case *glua.LTable:
-		writeTable(w, x, scriptResp, slots)
+		writeTable(o, x, scriptResp, slots)
 	default:
 		w.Null()
 	}
 }
 
-func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, slots int) {
+func writeTable(o *replyOut, t *glua.LTable, scriptResp, slots int) {
+	w := o.w
 	if e, ok := t.RawGetString("err").(glua.LString); ok {
 		// addReplyErrorFormatEx("-%s") trims trailing CR/LF before it
 		// maps the others to spaces
@@ -349,8 +426,9 @@ func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, slots int) {
 		}
 		w.Map(n)
 		for k, v := m.Next(glua.LNil); k != glua.LNil; k, v = m.Next(k) {
-			writeReply(w, k, scriptResp, slots+replyMapKey)
-			writeReply(w, v, scriptResp, slots+replyMapValue)
+			writeReply(o, k, scriptResp, slots+replyMapKey)
+			writeReply(o, v, scriptResp, slots+replyMapValue)
+			o.watch()
 		}
 		return
 	}
@@ -361,7 +439,8 @@ func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, slots int) {
 		}
 		w.Set(n)
 		for k, _ := m.Next(glua.LNil); k != glua.LNil; k, _ = m.Next(k) {
-			writeReply(w, k, scriptResp, slots+replySetSlots)
+			writeReply(o, k, scriptResp, slots+replySetSlots)
+			o.watch()
 		}
 		return
 	}
@@ -371,7 +450,8 @@ func writeTable(w resp.ReplyWriter, t *glua.LTable, scriptResp, slots int) {
 	}
 	w.Array(n)
 	for i := 1; i <= n; i++ {
-		writeReply(w, t.RawGetInt(i), scriptResp, slots+replyArraySlot)
+		writeReply(o, t.RawGetInt(i), scriptResp, slots+replyArraySlot)
+		o.watch()
 	}
 }
 

@@ -313,7 +313,7 @@ func (s *state) pcallReply(run *script.Run, nargs int, l *ldb) {
 	} else if err != nil {
 		s.writeError(run, err)
 	} else {
-		writeReply(run.W, L.Get(-1), run.Resp, replySlots0)
+		writeScriptReply(run.W, L.Get(-1), run.Resp)
 	}
 	L.SetTop(0)
 	s.run = nil
