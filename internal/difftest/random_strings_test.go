@@ -20,12 +20,12 @@ import (
 // clock (TTLs), on a random generator (HRANDFIELD, SRANDMEMBER, SPOP) or on
 // hash-table order are normalised; see normStrings.
 func TestRandomStrings(t *testing.T) {
-	randomRun{gen: randomStringsCommand, salt: 0x5791,
+	randomRun{gen: withTx(randomStringsCommand), salt: 0x5791,
 		setup: func(t *testing.T, conn *Conn) {
 			setConfigFor(t, conn, "hash-max-listpack-entries", "8", "set-max-intset-entries", "8",
 				"list-max-listpack-size", "4")
 		},
-		normalize: normStrings}.run(t)
+		normalize: withTxNorm(normStrings)}.run(t)
 }
 
 // normStrings maps replies that may legitimately differ to a common form.

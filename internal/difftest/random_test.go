@@ -153,8 +153,11 @@ func TestRandomKeyspace(t *testing.T) {
 // reply is RESTORE's.
 func roundTrip(t *testing.T, conn *Conn, args []string) []byte {
 	t.Helper()
-	if args[0] == "FUNCTION-ROUNDTRIP" {
+	switch args[0] {
+	case "FUNCTION-ROUNDTRIP":
 		return functionRoundTrip(t, conn, args)
+	case "TX":
+		return txRoundTrip(t, conn, args)
 	}
 	if args[0] != "ROUNDTRIP" {
 		return conn.MustDo(t, args...)

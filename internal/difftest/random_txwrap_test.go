@@ -1,0 +1,131 @@
+package difftest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// withTx wraps a random test's generator: now and then (1 step in 12) it
+// draws the pseudo-command TX, 1 to 4 of gen's commands queued between
+// MULTI and EXEC (DISCARD 1 time in 8): the replies a transaction gives
+// (queued errors and EXECABORT, each command's reply inside EXEC's array,
+// a HELLO or SELECT that changes the connection halfway, blocking commands
+// that do not block, SCRIPT and FUNCTION commands queued) are compared
+// with Redis as the plain ones are. TX's arguments are its end command and
+// then, for each queued command, its argument count and its arguments (see
+// txCommands); gen's own pseudo-commands are not queued.
+func withTx(gen func(*rand.Rand) []string) func(*rand.Rand) []string {
+	return func(rng *rand.Rand) []string {
+		if rng.IntN(12) != 0 {
+			return gen(rng)
+		}
+		end := "EXEC"
+		if rng.IntN(8) == 0 {
+			end = "DISCARD"
+		}
+		tx := []string{"TX", end}
+		for n := 1 + rng.IntN(4); n > 0; n-- {
+			cmd := gen(rng)
+			switch cmd[0] {
+			case "TX", "ROUNDTRIP", "FUNCTION-ROUNDTRIP":
+				continue
+			}
+			tx = append(tx, strconv.Itoa(len(cmd)))
+			tx = append(tx, cmd...)
+		}
+		return tx
+	}
+}
+
+// txCommands splits a TX pseudo-command's arguments into the commands it
+// queues.
+func txCommands(args []string) [][]string {
+	var cmds [][]string
+	for i := 2; i < len(args); {
+		n, err := strconv.Atoi(args[i])
+		if err != nil || i+1+n > len(args) {
+			panic(fmt.Sprintf("difftest: bad TX pseudo-command %q", args))
+		}
+		cmds = append(cmds, args[i+1:i+1+n])
+		i += 1 + n
+	}
+	return cmds
+}
+
+// txRoundTrip runs a TX pseudo-command on conn: MULTI, the queued commands,
+// EXEC or DISCARD. The reply is the concatenation of all their replies.
+func txRoundTrip(t *testing.T, conn *Conn, args []string) []byte {
+	t.Helper()
+	out := conn.MustDo(t, "MULTI")
+	for _, cmd := range txCommands(args) {
+		out = append(out, conn.MustDo(t, cmd...)...)
+	}
+	return append(out, conn.MustDo(t, args[1])...)
+}
+
+// withTxNorm wraps a random test's normalisation for TX pseudo-commands:
+// MULTI's reply and the queued replies are kept as they are; each element
+// of EXEC's array is normalised by norm as the reply of its own command.
+func withTxNorm(norm func(args []string, b []byte) []byte) func(args []string, b []byte) []byte {
+	return func(args []string, b []byte) []byte {
+		if args[0] != "TX" {
+			if norm == nil {
+				return b
+			}
+			return norm(args, b)
+		}
+		cmds := txCommands(args)
+		var out []byte
+		rest := b
+		for range 1 + len(cmds) {
+			_, r, err := Parse(rest)
+			if err != nil {
+				return b
+			}
+			rest = r
+		}
+		out = append(out, b[:len(b)-len(rest)]...)
+		v, r, err := Parse(rest)
+		if err != nil || len(r) != 0 || norm == nil || v.Null || (v.Type != '*' && v.Type != '~') || len(v.Elems) != len(cmds) {
+			return append(out, rest...)
+		}
+		hdr := len(rest)
+		for _, e := range v.Elems {
+			hdr -= len(e.Raw)
+		}
+		out = append(out, rest[:hdr]...)
+		for i, e := range v.Elems {
+			n := norm(cmds[i], e.Raw)
+			out = append(out, fmt.Sprintf("[%d:", len(n))...)
+			out = append(out, n...)
+			out = append(out, ']')
+		}
+		return out
+	}
+}
+
+// TestTxCommands checks how withTx's pseudo-command is split and how its
+// replies are normalised element by element.
+func TestTxCommands(t *testing.T) {
+	args := []string{"TX", "EXEC", "2", "GET", "a", "1", "PING"}
+	cmds := txCommands(args)
+	if len(cmds) != 2 || fmt.Sprint(cmds) != "[[GET a] [PING]]" {
+		t.Fatalf("txCommands(%q) = %q", args, cmds)
+	}
+	upper := func(args []string, b []byte) []byte {
+		if args[0] == "GET" {
+			return []byte("normalised")
+		}
+		return b
+	}
+	got := string(withTxNorm(upper)(args, []byte("+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n$1\r\nx\r\n+PONG\r\n")))
+	if want := "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n[10:normalised][7:+PONG\r\n]"; got != want {
+		t.Fatalf("withTxNorm: %q, want %q", got, want)
+	}
+	got = string(withTxNorm(upper)(args, []byte("+OK\r\n+QUEUED\r\n-ERR x\r\n-EXECABORT y\r\n")))
+	if want := "+OK\r\n+QUEUED\r\n-ERR x\r\n-EXECABORT y\r\n"; got != want {
+		t.Fatalf("withTxNorm: %q, want %q", got, want)
+	}
+}
