@@ -137,13 +137,13 @@ func (rr randomRun) run(t *testing.T) {
 // SETRANGE, expiry changes, COPY/RENAME/MOVE between databases) where a
 // corpus would only test the cases someone thought of.
 func TestRandomKeyspace(t *testing.T) {
-	randomRun{gen: randomCommand, salt: 0x5eed, normalize: func(args []string, b []byte) []byte {
+	randomRun{gen: withTx(randomCommand), salt: 0x5eed, normalize: withTxNorm(func(args []string, b []byte) []byte {
 		switch args[0] {
 		case "TTL", "PTTL":
 			return ttlClass(b)
 		}
 		return b
-	}}.run(t)
+	})}.run(t)
 }
 
 // roundTrip runs args on conn, except for the pseudo-command ROUNDTRIP
@@ -303,18 +303,18 @@ func randomCommand(rng *rand.Rand) []string {
 func TestRandomTypes(t *testing.T) {
 	unordered := map[string]bool{"HGETALL": true, "HKEYS": true, "HVALS": true, "SMEMBERS": true,
 		"SINTER": true, "SUNION": true, "SDIFF": true, "KEYS": true}
-	randomRun{gen: randomTypeCommand, salt: 0x7e5,
+	randomRun{gen: withTx(randomTypeCommand), salt: 0x7e5,
 		setup: func(t *testing.T, conn *Conn) {
 			// small thresholds so that encodings convert both ways
 			setConfigFor(t, conn, "hash-max-listpack-entries", "8", "set-max-intset-entries", "8",
 				"zset-max-listpack-entries", "8", "list-max-listpack-size", "4")
 		},
-		normalize: func(args []string, b []byte) []byte {
+		normalize: withTxNorm(func(args []string, b []byte) []byte {
 			if unordered[args[0]] {
 				return SortedReply(b)
 			}
 			return b
-		}}.run(t)
+		})}.run(t)
 }
 
 func randomTypeCommand(rng *rand.Rand) []string {
