@@ -156,7 +156,7 @@ func roundTrip(t *testing.T, conn *Conn, args []string) []byte {
 	switch args[0] {
 	case "FUNCTION-ROUNDTRIP":
 		return functionRoundTrip(t, conn, args)
-	case "TX":
+	case "TX", "PIPE":
 		return txRoundTrip(t, conn, args)
 	}
 	if args[0] != "ROUNDTRIP" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -13,23 +14,34 @@ import (
 // (queued errors and EXECABORT, each command's reply inside EXEC's array,
 // a HELLO or SELECT that changes the connection halfway, blocking commands
 // that do not block, SCRIPT and FUNCTION commands queued) are compared
-// with Redis as the plain ones are. TX's arguments are its end command and
-// then, for each queued command, its argument count and its arguments (see
+// with Redis as the plain ones are. As often it draws PIPE, 1 to 4
+// commands written in one buffer before any reply is read (pipelined, as
+// clients send them), and half the TXs are pipelined too (PEXEC, PDISCARD).
+// The pseudo-commands' arguments are the end command ("-" for PIPE) and
+// then, for each command, its argument count and its arguments (see
 // txCommands); gen's own pseudo-commands are not queued.
 func withTx(gen func(*rand.Rand) []string) func(*rand.Rand) []string {
 	return func(rng *rand.Rand) []string {
-		if rng.IntN(12) != 0 {
+		var tx []string
+		switch rng.IntN(24) {
+		case 0:
+			tx = []string{"PIPE", "-"}
+		case 1:
+			end := "EXEC"
+			if rng.IntN(8) == 0 {
+				end = "DISCARD"
+			}
+			if rng.IntN(2) == 0 {
+				end = "P" + end
+			}
+			tx = []string{"TX", end}
+		default:
 			return gen(rng)
 		}
-		end := "EXEC"
-		if rng.IntN(8) == 0 {
-			end = "DISCARD"
-		}
-		tx := []string{"TX", end}
 		for n := 1 + rng.IntN(4); n > 0; n-- {
 			cmd := gen(rng)
 			switch cmd[0] {
-			case "TX", "ROUNDTRIP", "FUNCTION-ROUNDTRIP":
+			case "TX", "PIPE", "ROUNDTRIP", "FUNCTION-ROUNDTRIP":
 				continue
 			}
 			tx = append(tx, strconv.Itoa(len(cmd)))
@@ -54,26 +66,56 @@ func txCommands(args []string) [][]string {
 	return cmds
 }
 
-// txRoundTrip runs a TX pseudo-command on conn: MULTI, the queued commands,
-// EXEC or DISCARD. The reply is the concatenation of all their replies.
+// txRoundTrip runs a TX or PIPE pseudo-command on conn: MULTI, the queued
+// commands, EXEC or DISCARD, each sent when the previous reply has come,
+// or all written at once (PIPE, PEXEC, PDISCARD). The reply is the
+// concatenation of all their replies.
 func txRoundTrip(t *testing.T, conn *Conn, args []string) []byte {
 	t.Helper()
-	out := conn.MustDo(t, "MULTI")
-	for _, cmd := range txCommands(args) {
-		out = append(out, conn.MustDo(t, cmd...)...)
+	cmds := txCommands(args)
+	if args[0] == "TX" {
+		end := strings.TrimPrefix(args[1], "P")
+		cmds = append(append([][]string{{"MULTI"}}, cmds...), []string{end})
+		if end == args[1] {
+			var out []byte
+			for _, cmd := range cmds {
+				out = append(out, conn.MustDo(t, cmd...)...)
+			}
+			return out
+		}
 	}
-	return append(out, conn.MustDo(t, args[1])...)
+	var buf []byte
+	for _, cmd := range cmds {
+		buf = append(buf, EncodeStrings(cmd...)...)
+	}
+	if err := conn.Send(buf); err != nil {
+		t.Fatalf("difftest: %q: %v", args, err)
+	}
+	var out []byte
+	for range cmds {
+		r, err := conn.Read()
+		if err != nil {
+			t.Fatalf("difftest: %q: %v", args, err)
+		}
+		out = append(out, r...)
+	}
+	return out
 }
 
-// withTxNorm wraps a random test's normalisation for TX pseudo-commands:
-// MULTI's reply and the queued replies are kept as they are; each element
-// of EXEC's array is normalised by norm as the reply of its own command.
+// withTxNorm wraps a random test's normalisation for TX and PIPE
+// pseudo-commands: MULTI's reply and the queued replies are kept as they
+// are; each element of EXEC's array, and each reply of a PIPE, is
+// normalised by norm as the reply of its own command.
 func withTxNorm(norm func(args []string, b []byte) []byte) func(args []string, b []byte) []byte {
 	return func(args []string, b []byte) []byte {
-		if args[0] != "TX" {
-			if norm == nil {
-				return b
-			}
+		if norm == nil {
+			norm = func(_ []string, b []byte) []byte { return b }
+		}
+		switch args[0] {
+		case "PIPE":
+			return pipeNorm(txCommands(args), b, norm)
+		case "TX":
+		default:
 			return norm(args, b)
 		}
 		cmds := txCommands(args)
@@ -88,7 +130,7 @@ func withTxNorm(norm func(args []string, b []byte) []byte) func(args []string, b
 		}
 		out = append(out, b[:len(b)-len(rest)]...)
 		v, r, err := Parse(rest)
-		if err != nil || len(r) != 0 || norm == nil || v.Null || (v.Type != '*' && v.Type != '~') || len(v.Elems) != len(cmds) {
+		if err != nil || len(r) != 0 || v.Null || (v.Type != '*' && v.Type != '~') || len(v.Elems) != len(cmds) {
 			return append(out, rest...)
 		}
 		hdr := len(rest)
@@ -104,6 +146,24 @@ func withTxNorm(norm func(args []string, b []byte) []byte) func(args []string, b
 		}
 		return out
 	}
+}
+
+// pipeNorm normalises each of a PIPE's replies, b, by norm as the reply of
+// its own command.
+func pipeNorm(cmds [][]string, b []byte, norm func(args []string, b []byte) []byte) []byte {
+	var out []byte
+	for _, cmd := range cmds {
+		_, r, err := Parse(b)
+		if err != nil {
+			return append(out, b...)
+		}
+		n := norm(cmd, b[:len(b)-len(r)])
+		out = append(out, fmt.Sprintf("[%d:", len(n))...)
+		out = append(out, n...)
+		out = append(out, ']')
+		b = r
+	}
+	return append(out, b...)
 }
 
 // TestTxCommands checks how withTx's pseudo-command is split and how its
@@ -126,6 +186,11 @@ func TestTxCommands(t *testing.T) {
 	}
 	got = string(withTxNorm(upper)(args, []byte("+OK\r\n+QUEUED\r\n-ERR x\r\n-EXECABORT y\r\n")))
 	if want := "+OK\r\n+QUEUED\r\n-ERR x\r\n-EXECABORT y\r\n"; got != want {
+		t.Fatalf("withTxNorm: %q, want %q", got, want)
+	}
+	args[0], args[1] = "PIPE", "-"
+	got = string(withTxNorm(upper)(args, []byte("$1\r\nx\r\n+PONG\r\n")))
+	if want := "[10:normalised][7:+PONG\r\n]"; got != want {
 		t.Fatalf("withTxNorm: %q, want %q", got, want)
 	}
 }
