@@ -16,11 +16,11 @@ import (
 // insert-split-merge and delete rules, each list keeping the fill it was
 // created with), and Crescent's layout must follow the same history.
 func TestRandomQuicklist(t *testing.T) {
-	randomRun{gen: randomQuicklistCommand, salt: 0x9c11,
+	randomRun{gen: withTx(randomQuicklistCommand), salt: 0x9c11,
 		setup: func(t *testing.T, conn *Conn) {
 			setConfigFor(t, conn, "list-max-listpack-size", "-2", "list-compress-depth", "0")
 		},
-		normalize: normQuicklist}.run(t)
+		normalize: withTxNorm(normQuicklist)}.run(t)
 }
 
 func normQuicklist(args []string, b []byte) []byte {
