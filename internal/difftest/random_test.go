@@ -305,9 +305,11 @@ func TestRandomTypes(t *testing.T) {
 		"SINTER": true, "SUNION": true, "SDIFF": true, "KEYS": true}
 	randomRun{gen: withTx(randomTypeCommand), salt: 0x7e5,
 		setup: func(t *testing.T, conn *Conn) {
-			// small thresholds so that encodings convert both ways
+			// small thresholds so that encodings convert both ways (the
+			// generator changes them now and then: typeConfigs)
 			setConfigFor(t, conn, "hash-max-listpack-entries", "8", "set-max-intset-entries", "8",
-				"zset-max-listpack-entries", "8", "list-max-listpack-size", "4")
+				"zset-max-listpack-entries", "8", "list-max-listpack-size", "4",
+				"hash-max-listpack-value", "64", "zset-max-listpack-value", "64", "list-compress-depth", "0")
 		},
 		normalize: withTxNorm(func(args []string, b []byte) []byte {
 			if unordered[args[0]] {
@@ -335,7 +337,30 @@ func randomTypeCommand(rng *rand.Rand) []string {
 		}
 		return strconv.Itoa(rng.IntN(10))
 	}
-	switch rng.IntN(40) {
+	switch rng.IntN(46) {
+	case 40:
+		// a threshold changed between writes: existing values keep their
+		// encoding until a write (or a copy, a RESTORE, a store
+		// command's new value) checks it again
+		name := typeConfigs[rng.IntN(len(typeConfigs))]
+		return []string{"CONFIG", "SET", name[0], name[1+rng.IntN(len(name)-1)]}
+	case 41:
+		// results built by size: a store command's new value
+		switch rng.IntN(3) {
+		case 0:
+			return []string{pickS(rng, "SINTERSTORE", "SDIFFSTORE"), key(), key(), key()}
+		case 1:
+			return []string{pickS(rng, "ZINTERSTORE", "ZDIFFSTORE"), key(), "2", key(), key()}
+		}
+		return []string{"ZRANGESTORE", key(), key(), "0", strconv.Itoa(rng.IntN(12) - 2)}
+	case 42:
+		return []string{pickS(rng, "HSETNX", "HINCRBYFLOAT"), key(), member(), pickS(rng, "1.5", "7", strings.Repeat("v", 70))}
+	case 43:
+		return []string{"SMOVE", key(), key(), member()}
+	case 44:
+		return []string{pickS(rng, "ZREMRANGEBYRANK", "LTRIM"), key(), strconv.Itoa(rng.IntN(6) - 3), strconv.Itoa(rng.IntN(6) - 3)}
+	case 45:
+		return []string{"OBJECT", "ENCODING", key()}
 	case 0, 1:
 		return []string{"HSET", key(), member(), member(), member(), member()}
 	case 2:
@@ -412,6 +437,18 @@ func randomTypeCommand(rng *rand.Rand) []string {
 	default:
 		return []string{"LMOVE", key(), key(), "LEFT", "RIGHT"}
 	}
+}
+
+// typeConfigs are the encoding thresholds TestRandomTypes changes, each
+// with the values it draws.
+var typeConfigs = [][]string{
+	{"hash-max-listpack-entries", "0", "1", "4", "8", "128"},
+	{"hash-max-listpack-value", "0", "3", "64"},
+	{"set-max-intset-entries", "0", "1", "4", "8", "512"},
+	{"zset-max-listpack-entries", "0", "1", "4", "8", "128"},
+	{"zset-max-listpack-value", "0", "3", "64"},
+	{"list-max-listpack-size", "-2", "-1", "1", "2", "4"},
+	{"list-compress-depth", "0", "1", "2"},
 }
 
 // datasetDigest returns DEBUG DIGEST of conn's server after reclaiming
