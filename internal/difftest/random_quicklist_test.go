@@ -99,6 +99,17 @@ func randomQuicklistCommand(rng *rand.Rand) []string {
 		return []string{"LRANGE", key(), "0", "-1"}
 	case r < 82:
 		return []string{"DEBUG", "OBJECT", key()}
+	case r < 85:
+		// reads that walk the nodes from either end, compressed ones too
+		cmd := []string{"LPOS", key(), quicklistValue(rng)}
+		for n := rng.IntN(4); n > 0; n-- {
+			cmd = append(cmd, pick("RANK", "COUNT", "MAXLEN"), pick("1", "2", "-1", "-2", "0", "3", "50"))
+		}
+		return cmd
+	case r < 87:
+		return []string{"LINDEX", key(), idx()}
+	case r < 89:
+		return []string{"LRANGE", key(), idx(), idx()}
 	default:
 		return []string{"DUMP", key()}
 	}
