@@ -153,6 +153,9 @@ func TestRandomKeyspace(t *testing.T) {
 // reply is RESTORE's.
 func roundTrip(t *testing.T, conn *Conn, args []string) []byte {
 	t.Helper()
+	if mentionsSort(args) {
+		clearErrno(t, conn)
+	}
 	switch args[0] {
 	case "FUNCTION-ROUNDTRIP":
 		return functionRoundTrip(t, conn, args)
@@ -168,6 +171,36 @@ func roundTrip(t *testing.T, conn *Conn, args []string) []byte {
 		return dump
 	}
 	return conn.MustDo(t, "RESTORE", args[1], "0", string(v.Str), "REPLACE")
+}
+
+// mentionsSort reports whether any of args is SORT or SORT_RO: the
+// command, a scripted one or one of a TX or PIPE.
+func mentionsSort(args []string) bool {
+	for _, a := range args {
+		if strings.EqualFold(a, "SORT") || strings.EqualFold(a, "SORT_RO") {
+			return true
+		}
+	}
+	return false
+}
+
+// clearErrno runs ZADD {errno} XX 1 m on conn, which changes nothing (XX
+// on a missing key: no key, no event, no keyspace miss) but parses its
+// score with errno set to 0 first (getDoubleFromObject). redis-server
+// 7.0.15's SORT checks errno == ERANGE after strtod of each element
+// without clearing it before (sort.c): an ERANGE left by any earlier
+// command of the process (a subnormal score such as ZADD z 1e-320 m, which
+// is accepted) makes SORT of plain numbers fail with "One or more scores
+// can't be converted into double". Crescent has no such state; the random
+// tests play this before every step with a SORT so that Redis's answer
+// does not depend on that history (TestRandomNotifications seed 60364:
+// a ZADD of 1e-320 some steps before SORT s2 of the intset {-2, 3}). Left
+// open: a subnormal and a SORT in one TX or PIPE (rare; not seen).
+func clearErrno(t *testing.T, conn *Conn) {
+	t.Helper()
+	if rep := conn.MustDo(t, "ZADD", "{errno}", "XX", "1", "m"); string(rep) != ":0\r\n" {
+		t.Fatalf("difftest: ZADD {errno} XX 1 m: %q", rep)
+	}
 }
 
 // ttlClass keeps what a TTL reply says independently of the clock: the
