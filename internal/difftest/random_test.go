@@ -573,3 +573,25 @@ func TestSeedRange(t *testing.T) {
 		}
 	}
 }
+
+// TestClearErrno checks clearErrno against redis-server 7.0.15's stale
+// errno in SORT: after an accepted subnormal score, SORT of plain numbers
+// fails on Redis until something clears errno, and never on Crescent.
+func TestClearErrno(t *testing.T) {
+	p := StartPair(t)
+	r, c := Dial(t, p.Redis), Dial(t, p.Crescent)
+	for _, conn := range []*Conn{r, c} {
+		conn.MustDo(t, "FLUSHALL")
+		conn.MustDo(t, "SADD", "s", "3", "-2")
+		conn.MustDo(t, "ZADD", "z", "1e-320", "m")
+	}
+	const want = "*2\r\n$2\r\n-2\r\n$1\r\n3\r\n"
+	if got := string(c.MustDo(t, "SORT", "s")); got != want {
+		t.Fatalf("crescent: SORT s after ZADD z 1e-320 m: %q, want %q", got, want)
+	}
+	t.Logf("redis: SORT s after ZADD z 1e-320 m: %q", r.MustDo(t, "SORT", "s"))
+	clearErrno(t, r)
+	if got := string(r.MustDo(t, "SORT", "s")); got != want {
+		t.Fatalf("redis: SORT s after clearErrno: %q, want %q", got, want)
+	}
+}
