@@ -117,13 +117,22 @@ func persistSeed(t *testing.T, seed uint64) {
 	}
 	checkRDB(t, filepath.Join(cdir, "dump.rdb"))
 	// loaded from the same file, the access information is compared too
+	// (unless a minute began between the first load and the last read:
+	// a loaded LFU counter decays once per lfu-decay-time minute from its
+	// load, so a server that loaded in one minute and was read in the next
+	// answers one less; seed 60217 failed so once on a loaded machine)
+	firstMinute := time.Now().Unix() / 60
 	refConn := Dial(t, StartRedis(t, append(cfg, "--dir", copyDir(t, rdir))...))
 	refAccess := persistAccess(t, refConn)
 	ref := persistData(t, refConn)
 	compareData(t, "redis loading crescent's RDB", ref,
 		persistData(t, Dial(t, StartRedis(t, append(cfg, "--dir", copyDir(t, cdir))...))))
 	cr := Dial(t, StartCrescent(t, append(cfg, "--dir", copyDir(t, rdir))...))
-	compareData(t, "crescent loading redis's RDB (OBJECT FREQ / IDLETIME)", refAccess, persistAccess(t, cr))
+	if access := persistAccess(t, cr); time.Now().Unix()/60 == firstMinute || !strings.HasSuffix(policy, "-lfu") {
+		compareData(t, "crescent loading redis's RDB (OBJECT FREQ / IDLETIME)", refAccess, access)
+	} else {
+		t.Logf("OBJECT FREQ not compared: a minute began between the loads and the reads")
+	}
 	compareData(t, "crescent loading redis's RDB (keys loaded and expired)", loadCounts(t, refConn), loadCounts(t, cr))
 	compareData(t, "crescent loading redis's RDB", ref, persistData(t, cr))
 	compareData(t, "crescent loading its own RDB", ref,
