@@ -414,6 +414,16 @@ func randomScriptingCommand(rng *rand.Rand) []string {
 	default:
 		return cmd
 	}
+	if sortNilOrder(cmd) {
+		// RESP3 nulls would end the array in Lua where the set's order puts
+		// the first one (see sortNilOrder)
+		switch {
+		case prefix[1] == wrapResp3 || strings.HasSuffix(prefix[1], "\n"+wrapResp3):
+			prefix[1] = strings.TrimSuffix(prefix[1], wrapResp3) + wrapCall
+		case prefix[1] == "r3call":
+			prefix[1] = "rcall"
+		}
+	}
 	if keyed {
 		if len(cmd) < 2 {
 			prefix[len(prefix)-1] = "0"
