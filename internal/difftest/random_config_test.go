@@ -37,13 +37,13 @@ func TestRandomConfig(t *testing.T) {
 			}
 			sort.Strings(g.names)
 		},
-		gen:  g.command,
+		gen:  withPipe(g.command),
 		salt: 0xc0f1,
 		setup: func(t *testing.T, conn *Conn) {
 			conn.MustDo(t, "CONFIG", "SET", "loglevel", "notice") // Redis starts with warning
 			restoreConfigAtEnd(t, conn)
 		},
-		normalize: normalizeConfigReply,
+		normalize: withTxNorm(normalizeConfigReply),
 	}.run(t)
 }
 

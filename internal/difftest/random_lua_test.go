@@ -16,19 +16,19 @@ import (
 // the error texts with their script names.
 func TestRandomLua(t *testing.T) {
 	n := 0
-	randomRun{gen: func(rng *rand.Rand) []string {
+	randomRun{gen: withTx(func(rng *rand.Rand) []string {
 		n++
 		if n%200 == 0 { // keep both script caches small
 			return []string{"SCRIPT", "FLUSH"}
 		}
 		return randomLuaCommand(rng)
-	}, salt: 0x1a5,
-		normalize: func(args []string, b []byte) []byte {
+	}), salt: 0x1a5,
+		normalize: withTxNorm(func(args []string, b []byte) []byte {
 			if args[0] == "HELLO" {
 				return nil // server name, version and client id differ
 			}
 			return b
-		}}.run(t)
+		})}.run(t)
 }
 
 // luaGen builds random Lua source text.

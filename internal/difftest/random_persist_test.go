@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -80,9 +81,12 @@ func persistSeed(t *testing.T, seed uint64) {
 				t.Logf("trace: %q", shortArgs(args))
 			}
 			var rrep, crep []byte
-			if args[0] == "ACCESS" {
+			switch args[0] {
+			case "ACCESS":
 				rrep, crep = accessDo(t, r, c, args)
-			} else {
+			case "TX":
+				rrep, crep = txRoundTrip(t, r, args), txRoundTrip(t, c, args)
+			default:
 				rrep, crep = r.MustDo(t, args...), c.MustDo(t, args...)
 			}
 			if args[0] == "FUNCTION" && (len(rrep) == 0 || rrep[0] != '-') {
@@ -113,13 +117,22 @@ func persistSeed(t *testing.T, seed uint64) {
 	}
 	checkRDB(t, filepath.Join(cdir, "dump.rdb"))
 	// loaded from the same file, the access information is compared too
+	// (unless a minute began between the first load and the last read:
+	// a loaded LFU counter decays once per lfu-decay-time minute from its
+	// load, so a server that loaded in one minute and was read in the next
+	// answers one less; seed 60217 failed so once on a loaded machine)
+	firstMinute := time.Now().Unix() / 60
 	refConn := Dial(t, StartRedis(t, append(cfg, "--dir", copyDir(t, rdir))...))
 	refAccess := persistAccess(t, refConn)
 	ref := persistData(t, refConn)
 	compareData(t, "redis loading crescent's RDB", ref,
 		persistData(t, Dial(t, StartRedis(t, append(cfg, "--dir", copyDir(t, cdir))...))))
 	cr := Dial(t, StartCrescent(t, append(cfg, "--dir", copyDir(t, rdir))...))
-	compareData(t, "crescent loading redis's RDB (OBJECT FREQ / IDLETIME)", refAccess, persistAccess(t, cr))
+	if access := persistAccess(t, cr); time.Now().Unix()/60 == firstMinute || !strings.HasSuffix(policy, "-lfu") {
+		compareData(t, "crescent loading redis's RDB (OBJECT FREQ / IDLETIME)", refAccess, access)
+	} else {
+		t.Logf("OBJECT FREQ not compared: a minute began between the loads and the reads")
+	}
 	compareData(t, "crescent loading redis's RDB (keys loaded and expired)", loadCounts(t, refConn), loadCounts(t, cr))
 	compareData(t, "crescent loading redis's RDB", ref, persistData(t, cr))
 	compareData(t, "crescent loading its own RDB", ref,
@@ -810,7 +823,9 @@ func (g *persistGen) key(prefix string, n int) string {
 // next draws the next command.
 func (g *persistGen) next() []string {
 	rng := g.rng
-	switch rng.IntN(42) {
+	switch rng.IntN(43) {
+	case 42:
+		return g.transaction()
 	case 0:
 		g.db = rng.IntN(persistDBs)
 		return []string{"SELECT", strconv.Itoa(g.db)}
@@ -989,6 +1004,40 @@ func (g *persistGen) next() []string {
 		return []string{"SET", g.key("str", 6), g.value(20), "KEEPTTL"}
 	}
 	return []string{"TYPE", g.anyKey()}
+}
+
+// transaction is a TX pseudo-command (see withTx): 1 to 4 of the
+// generator's commands between MULTI and EXEC (DISCARD 1 time in 8), so
+// that the AOF's incr file holds MULTI/EXEC blocks of plain commands too.
+// SELECT and CONFIG SET (which the generator follows: g.db, the limits
+// configArgs gives the fresh servers; a DISCARD would leave them
+// unapplied), FUNCTION (replies left uncompared) and ACCESS are not
+// queued.
+func (g *persistGen) transaction() []string {
+	tx := []string{"TX", g.pick("seq", "pipe")}
+	add := func(cmd ...string) {
+		tx = append(tx, strconv.Itoa(len(cmd)))
+		tx = append(tx, cmd...)
+	}
+	add("MULTI")
+	for n := 1 + g.rng.IntN(4); n > 0; {
+		saved, changed := *g, maps.Clone(g.changed)
+		cmd := g.next()
+		switch cmd[0] {
+		case "SELECT", "FUNCTION", "ACCESS", "TX", "CONFIG":
+			// not run: what drawing it changed in g is undone
+			*g, g.changed = saved, changed
+			continue
+		}
+		add(cmd...)
+		n--
+	}
+	if g.rng.IntN(8) == 0 {
+		add("DISCARD")
+	} else {
+		add("EXEC")
+	}
+	return tx
 }
 
 // listLimit is about the element count at which a list's node is full

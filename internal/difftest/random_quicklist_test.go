@@ -16,11 +16,11 @@ import (
 // insert-split-merge and delete rules, each list keeping the fill it was
 // created with), and Crescent's layout must follow the same history.
 func TestRandomQuicklist(t *testing.T) {
-	randomRun{gen: randomQuicklistCommand, salt: 0x9c11,
+	randomRun{gen: withTx(randomQuicklistCommand), salt: 0x9c11,
 		setup: func(t *testing.T, conn *Conn) {
 			setConfigFor(t, conn, "list-max-listpack-size", "-2", "list-compress-depth", "0")
 		},
-		normalize: normQuicklist}.run(t)
+		normalize: withTxNorm(normQuicklist)}.run(t)
 }
 
 func normQuicklist(args []string, b []byte) []byte {
@@ -99,6 +99,17 @@ func randomQuicklistCommand(rng *rand.Rand) []string {
 		return []string{"LRANGE", key(), "0", "-1"}
 	case r < 82:
 		return []string{"DEBUG", "OBJECT", key()}
+	case r < 85:
+		// reads that walk the nodes from either end, compressed ones too
+		cmd := []string{"LPOS", key(), quicklistValue(rng)}
+		for n := rng.IntN(4); n > 0; n-- {
+			cmd = append(cmd, pick("RANK", "COUNT", "MAXLEN"), pick("1", "2", "-1", "-2", "0", "3", "50"))
+		}
+		return cmd
+	case r < 87:
+		return []string{"LINDEX", key(), idx()}
+	case r < 89:
+		return []string{"LRANGE", key(), idx(), idx()}
 	default:
 		return []string{"DUMP", key()}
 	}

@@ -26,7 +26,7 @@ import (
 // delivery or seen times depend on the clock too and are zeroed.
 func TestRandomStreamCommands(t *testing.T) {
 	clock := streamClock{}
-	randomRun{gen: randomStreamCommand, salt: 0x57e4, clockStreams: true,
+	randomRun{gen: withTx(randomStreamCommand), salt: 0x57e4, clockStreams: true,
 		setup: func(t *testing.T, conn *Conn) {
 			clear(clock)
 			// The byte limit changes only between seeds, on empty servers:
@@ -40,9 +40,9 @@ func TestRandomStreamCommands(t *testing.T) {
 			bytes := []string{"4096", "60", "1", "200", "0"}[(seedOf(t)-1)%5]
 			setConfigFor(t, conn, "stream-node-max-entries", "4", "stream-node-max-bytes", bytes)
 		},
-		normalize: func(args []string, b []byte) []byte {
+		normalize: withTxNorm(func(args []string, b []byte) []byte {
 			return clock.mark(args, streamNormalize(args, b))
-		}}.run(t)
+		})}.run(t)
 }
 
 // streamClock holds the stream keys that may hold IDs XADD * made from the

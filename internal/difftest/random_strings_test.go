@@ -20,12 +20,12 @@ import (
 // clock (TTLs), on a random generator (HRANDFIELD, SRANDMEMBER, SPOP) or on
 // hash-table order are normalised; see normStrings.
 func TestRandomStrings(t *testing.T) {
-	randomRun{gen: randomStringsCommand, salt: 0x5791,
+	randomRun{gen: withTx(randomStringsCommand), salt: 0x5791,
 		setup: func(t *testing.T, conn *Conn) {
 			setConfigFor(t, conn, "hash-max-listpack-entries", "8", "set-max-intset-entries", "8",
 				"list-max-listpack-size", "4")
 		},
-		normalize: normStrings}.run(t)
+		normalize: withTxNorm(normStrings)}.run(t)
 }
 
 // normStrings maps replies that may legitimately differ to a common form.
@@ -550,7 +550,35 @@ func scripted(cmd []string) []string {
 	case "ROUNDTRIP", "HELLO", "SELECT", "EVAL":
 		return cmd
 	}
+	if sortNilOrder(cmd) {
+		return append([]string{"EVAL", scriptBody2, "0"}, cmd...)
+	}
 	return append([]string{"EVAL", scriptBody, "0"}, cmd...)
+}
+
+// sortNilOrder reports whether cmd is a SORT or SORT_RO with a BY pattern
+// holding '*' and a GET pattern other than '#': run from a script in RESP3
+// (redis.setresp(3)), its reply's nulls (GET of a missing key) become Lua
+// nils, and the array a script returns ends at its first nil; the elements
+// of equal weight (most: the weight keys are mostly missing) come in the
+// set's hash-table order, Redis's per process, so where the first nil
+// falls is that order's (TestRandomStrings seed 62279: SORT l2 BY s* GET
+// w_* ALPHA gave Redis one element, and none or one to Crescent, from run
+// to run). Such a SORT runs from a RESP2 script (nulls become false).
+func sortNilOrder(cmd []string) bool {
+	if !strings.EqualFold(cmd[0], "SORT") && !strings.EqualFold(cmd[0], "SORT_RO") {
+		return false
+	}
+	byStar, get := false, false
+	for i := 1; i+1 < len(cmd); i++ {
+		switch strings.ToUpper(cmd[i]) {
+		case "BY":
+			byStar = byStar || strings.Contains(cmd[i+1], "*")
+		case "GET":
+			get = get || cmd[i+1] != "#"
+		}
+	}
+	return byStar && get
 }
 
 // sortTies drops LIMIT and STORE from a SORT with a BY pattern that has a

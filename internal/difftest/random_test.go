@@ -137,13 +137,13 @@ func (rr randomRun) run(t *testing.T) {
 // SETRANGE, expiry changes, COPY/RENAME/MOVE between databases) where a
 // corpus would only test the cases someone thought of.
 func TestRandomKeyspace(t *testing.T) {
-	randomRun{gen: randomCommand, salt: 0x5eed, normalize: func(args []string, b []byte) []byte {
+	randomRun{gen: withTx(randomCommand), salt: 0x5eed, normalize: withTxNorm(func(args []string, b []byte) []byte {
 		switch args[0] {
 		case "TTL", "PTTL":
 			return ttlClass(b)
 		}
 		return b
-	}}.run(t)
+	})}.run(t)
 }
 
 // roundTrip runs args on conn, except for the pseudo-command ROUNDTRIP
@@ -153,8 +153,14 @@ func TestRandomKeyspace(t *testing.T) {
 // reply is RESTORE's.
 func roundTrip(t *testing.T, conn *Conn, args []string) []byte {
 	t.Helper()
-	if args[0] == "FUNCTION-ROUNDTRIP" {
+	if mentionsSort(args) {
+		clearErrno(t, conn)
+	}
+	switch args[0] {
+	case "FUNCTION-ROUNDTRIP":
 		return functionRoundTrip(t, conn, args)
+	case "TX", "PIPE":
+		return txRoundTrip(t, conn, args)
 	}
 	if args[0] != "ROUNDTRIP" {
 		return conn.MustDo(t, args...)
@@ -165,6 +171,36 @@ func roundTrip(t *testing.T, conn *Conn, args []string) []byte {
 		return dump
 	}
 	return conn.MustDo(t, "RESTORE", args[1], "0", string(v.Str), "REPLACE")
+}
+
+// mentionsSort reports whether any of args is SORT or SORT_RO: the
+// command, a scripted one or one of a TX or PIPE.
+func mentionsSort(args []string) bool {
+	for _, a := range args {
+		if strings.EqualFold(a, "SORT") || strings.EqualFold(a, "SORT_RO") {
+			return true
+		}
+	}
+	return false
+}
+
+// clearErrno runs ZADD {errno} XX 1 m on conn, which changes nothing (XX
+// on a missing key: no key, no event, no keyspace miss) but parses its
+// score with errno set to 0 first (getDoubleFromObject). redis-server
+// 7.0.15's SORT checks errno == ERANGE after strtod of each element
+// without clearing it before (sort.c): an ERANGE left by any earlier
+// command of the process (a subnormal score such as ZADD z 1e-320 m, which
+// is accepted) makes SORT of plain numbers fail with "One or more scores
+// can't be converted into double". Crescent has no such state; the random
+// tests play this before every step with a SORT so that Redis's answer
+// does not depend on that history (TestRandomNotifications seed 60364:
+// a ZADD of 1e-320 some steps before SORT s2 of the intset {-2, 3}). Left
+// open: a subnormal and a SORT in one TX or PIPE (rare; not seen).
+func clearErrno(t *testing.T, conn *Conn) {
+	t.Helper()
+	if rep := conn.MustDo(t, "ZADD", "{errno}", "XX", "1", "m"); string(rep) != ":0\r\n" {
+		t.Fatalf("difftest: ZADD {errno} XX 1 m: %q", rep)
+	}
 }
 
 // ttlClass keeps what a TTL reply says independently of the clock: the
@@ -300,18 +336,20 @@ func randomCommand(rng *rand.Rand) []string {
 func TestRandomTypes(t *testing.T) {
 	unordered := map[string]bool{"HGETALL": true, "HKEYS": true, "HVALS": true, "SMEMBERS": true,
 		"SINTER": true, "SUNION": true, "SDIFF": true, "KEYS": true}
-	randomRun{gen: randomTypeCommand, salt: 0x7e5,
+	randomRun{gen: withTx(randomTypeCommand), salt: 0x7e5,
 		setup: func(t *testing.T, conn *Conn) {
-			// small thresholds so that encodings convert both ways
+			// small thresholds so that encodings convert both ways (the
+			// generator changes them now and then: typeConfigs)
 			setConfigFor(t, conn, "hash-max-listpack-entries", "8", "set-max-intset-entries", "8",
-				"zset-max-listpack-entries", "8", "list-max-listpack-size", "4")
+				"zset-max-listpack-entries", "8", "list-max-listpack-size", "4",
+				"hash-max-listpack-value", "64", "zset-max-listpack-value", "64", "list-compress-depth", "0")
 		},
-		normalize: func(args []string, b []byte) []byte {
+		normalize: withTxNorm(func(args []string, b []byte) []byte {
 			if unordered[args[0]] {
 				return SortedReply(b)
 			}
 			return b
-		}}.run(t)
+		})}.run(t)
 }
 
 func randomTypeCommand(rng *rand.Rand) []string {
@@ -332,7 +370,30 @@ func randomTypeCommand(rng *rand.Rand) []string {
 		}
 		return strconv.Itoa(rng.IntN(10))
 	}
-	switch rng.IntN(40) {
+	switch rng.IntN(46) {
+	case 40:
+		// a threshold changed between writes: existing values keep their
+		// encoding until a write (or a copy, a RESTORE, a store
+		// command's new value) checks it again
+		name := typeConfigs[rng.IntN(len(typeConfigs))]
+		return []string{"CONFIG", "SET", name[0], name[1+rng.IntN(len(name)-1)]}
+	case 41:
+		// results built by size: a store command's new value
+		switch rng.IntN(3) {
+		case 0:
+			return []string{pickS(rng, "SINTERSTORE", "SDIFFSTORE"), key(), key(), key()}
+		case 1:
+			return []string{pickS(rng, "ZINTERSTORE", "ZDIFFSTORE"), key(), "2", key(), key()}
+		}
+		return []string{"ZRANGESTORE", key(), key(), "0", strconv.Itoa(rng.IntN(12) - 2)}
+	case 42:
+		return []string{pickS(rng, "HSETNX", "HINCRBYFLOAT"), key(), member(), pickS(rng, "1.5", "7", strings.Repeat("v", 70))}
+	case 43:
+		return []string{"SMOVE", key(), key(), member()}
+	case 44:
+		return []string{pickS(rng, "ZREMRANGEBYRANK", "LTRIM"), key(), strconv.Itoa(rng.IntN(6) - 3), strconv.Itoa(rng.IntN(6) - 3)}
+	case 45:
+		return []string{"OBJECT", "ENCODING", key()}
 	case 0, 1:
 		return []string{"HSET", key(), member(), member(), member(), member()}
 	case 2:
@@ -409,6 +470,18 @@ func randomTypeCommand(rng *rand.Rand) []string {
 	default:
 		return []string{"LMOVE", key(), key(), "LEFT", "RIGHT"}
 	}
+}
+
+// typeConfigs are the encoding thresholds TestRandomTypes changes, each
+// with the values it draws.
+var typeConfigs = [][]string{
+	{"hash-max-listpack-entries", "0", "1", "4", "8", "128"},
+	{"hash-max-listpack-value", "0", "3", "64"},
+	{"set-max-intset-entries", "0", "1", "4", "8", "512"},
+	{"zset-max-listpack-entries", "0", "1", "4", "8", "128"},
+	{"zset-max-listpack-value", "0", "3", "64"},
+	{"list-max-listpack-size", "-2", "-1", "1", "2", "4"},
+	{"list-compress-depth", "0", "1", "2"},
 }
 
 // datasetDigest returns DEBUG DIGEST of conn's server after reclaiming
@@ -498,5 +571,27 @@ func TestSeedRange(t *testing.T) {
 		if got := seedRange(tc.count, tc.from, tc.short); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("seedRange(%q, %q, %v) = %v, want %v", tc.count, tc.from, tc.short, got, tc.want)
 		}
+	}
+}
+
+// TestClearErrno checks clearErrno against redis-server 7.0.15's stale
+// errno in SORT: after an accepted subnormal score, SORT of plain numbers
+// fails on Redis until something clears errno, and never on Crescent.
+func TestClearErrno(t *testing.T) {
+	p := StartPair(t)
+	r, c := Dial(t, p.Redis), Dial(t, p.Crescent)
+	for _, conn := range []*Conn{r, c} {
+		conn.MustDo(t, "FLUSHALL")
+		conn.MustDo(t, "SADD", "s", "3", "-2")
+		conn.MustDo(t, "ZADD", "z", "1e-320", "m")
+	}
+	const want = "*2\r\n$2\r\n-2\r\n$1\r\n3\r\n"
+	if got := string(c.MustDo(t, "SORT", "s")); got != want {
+		t.Fatalf("crescent: SORT s after ZADD z 1e-320 m: %q, want %q", got, want)
+	}
+	t.Logf("redis: SORT s after ZADD z 1e-320 m: %q", r.MustDo(t, "SORT", "s"))
+	clearErrno(t, r)
+	if got := string(r.MustDo(t, "SORT", "s")); got != want {
+		t.Fatalf("redis: SORT s after clearErrno: %q, want %q", got, want)
 	}
 }

@@ -19,12 +19,12 @@ import (
 // strings of different lengths. A few keys of each kind share one keyspace,
 // so that commands also meet wrong types.
 func TestRandomZsets(t *testing.T) {
-	randomRun{gen: randomZsetCommand, salt: 0x25e7,
+	randomRun{gen: withTx(randomZsetCommand), salt: 0x25e7,
 		setup: func(t *testing.T, conn *Conn) {
 			// small thresholds so that sorted sets convert both ways
 			setConfigFor(t, conn, "zset-max-listpack-entries", "8", "hll-sparse-max-bytes", "200")
 		},
-		normalize: normZsets}.run(t)
+		normalize: withTxNorm(normZsets)}.run(t)
 }
 
 // normZsets maps the replies of randomZsetCommand's commands that may
