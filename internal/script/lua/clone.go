@@ -80,9 +80,18 @@ func (e *Engine) enableClones(proto *glua.FunctionProto, fns []*script.FunctionI
 // get returns a free clone, loading a new one if fewer than max exist; nil
 // when none can be had.
 func (lc *libClones) get(e *Engine) *clone {
+	// its own processor's slot first, then the others from the first:
+	// processors' ids are small, so the other states are in the first
+	// slots
 	i := procid.Slot()
-	for k := range procid.Slots {
-		sl := &lc.free[(i+k)&(procid.Slots-1)]
+	for k := -1; k < procid.Slots; k++ {
+		j := k
+		if k < 0 {
+			j = i
+		} else if k == i {
+			continue
+		}
+		sl := &lc.free[j]
 		sl.mu.Lock()
 		if n := len(sl.free); n > 0 {
 			c := sl.free[n-1]

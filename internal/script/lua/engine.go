@@ -199,9 +199,18 @@ const slotIdle = 4
 // get returns an idle state, its processor's first, else another's, else
 // a new one.
 func (e *Engine) get() *state {
+	// its own processor's slot first, then the others from the first:
+	// processors' ids are small, so the other states are in the first
+	// slots
 	i := procid.Slot()
-	for k := range procid.Slots {
-		sl := &e.free[(i+k)&(procid.Slots-1)]
+	for k := -1; k < procid.Slots; k++ {
+		j := k
+		if k < 0 {
+			j = i
+		} else if k == i {
+			continue
+		}
+		sl := &e.free[j]
 		sl.mu.Lock()
 		if n := len(sl.free); n > 0 {
 			s := sl.free[n-1]
