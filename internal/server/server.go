@@ -221,6 +221,12 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	setLFU := func(p string) { s.store.SetLFU(strings.HasSuffix(p, "-lfu")) }
 	setLFU(cfg.Get("maxmemory-policy"))
 	cfg.OnChange("maxmemory-policy", setLFU)
+	// Redis makes no shared integers under maxmemory with an LRU/LFU
+	// policy; a value keeps what it got when made (OBJECT REFCOUNT)
+	setShared := func(string) { s.store.SetNoSharedIntegers(commands.NoSharedIntegers(maxmem.Int(), policy.String())) }
+	setShared("")
+	cfg.OnChange("maxmemory-policy", setShared)
+	cfg.OnChange("maxmemory", setShared)
 	setupLazyFree(cfg, s.store)
 	lfuLog, lfuDecay := cfg.Var("lfu-log-factor"), cfg.Var("lfu-decay-time")
 	setLFUParams := func(string) { s.store.SetLFUParams(lfuLog.Int(), lfuDecay.Int()) }
