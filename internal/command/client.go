@@ -168,6 +168,11 @@ type Client struct {
 	// set), kept with the client between its commands so that a command
 	// needs no pool round trip; nil while a command uses it.
 	Scratch any
+	// Locked is the executor's lock set while this client's command
+	// holds it (exec.Executor.Execute), so that the connection's panic
+	// recovery can release it (exec.Executor.ReleaseAfterPanic). Serving
+	// goroutine only.
+	Locked any
 	// killed is set by Close (see Killed).
 	killed atomic.Bool
 	// LuaDebug is the client's SCRIPT DEBUG mode: 0 (NO), DebugAsync

@@ -597,25 +597,28 @@ func (h *Handlers) objectRefcount(c *command.Ctx) {
 }
 
 // refcount is a value's refcount as Redis would show it: the integers
-// 0..9999 are shared objects (refcount INT_MAX) unless maxmemory with an
-// LRU/LFU policy disables them; anything else 1.
+// 0..9999 are shared objects (refcount INT_MAX) unless made while
+// maxmemory with an LRU/LFU policy disabled them (Entry.Unshared, set when
+// the value was written: a change of policy does not change it, as in
+// Redis); anything else 1.
 func (h *Handlers) refcount(e keyspace.Entry) int64 {
 	if b, isStr := e.Str(); isStr && cap(b) == len(b) && len(b) <= 4 && !e.Embstr() && !e.Unshared() {
-		if n, ok := ParseInt(b); ok && n >= 0 && n < 10000 && !h.noSharedIntegers() {
+		if n, ok := ParseInt(b); ok && n >= 0 && n < 10000 {
 			return 2147483647
 		}
 	}
 	return 1
 }
 
-// noSharedIntegers reports whether maxmemory with an LRU/LFU policy
-// disables Redis's shared integers.
-func (h *Handlers) noSharedIntegers() bool {
-	if h.Config == nil || h.Config.Int("maxmemory") == 0 {
+// NoSharedIntegers reports whether maxmemory (bytes) with policy disables
+// Redis's shared integers (an LRU or LFU policy): the values made
+// meanwhile are objects of their own (keyspace.Store.SetNoSharedIntegers;
+// a value made before keeps its shared object, as in Redis).
+func NoSharedIntegers(maxmemory int64, policy string) bool {
+	if maxmemory == 0 {
 		return false
 	}
-	p := h.Config.Get("maxmemory-policy")
-	return p != "noeviction" && p != "allkeys-random" && p != "volatile-random" && p != "volatile-ttl"
+	return policy != "noeviction" && policy != "allkeys-random" && policy != "volatile-random" && policy != "volatile-ttl"
 }
 
 var objectHelp = []string{

@@ -83,6 +83,7 @@ func (h *Handlers) statsInfo() []string {
 		"reply_buffer_shrinks:0",
 		"reply_buffer_expands:0",
 		fmt.Sprintf("crescent_handler_panics:%d", h.Exec.HandlerPanics.Load()),
+		fmt.Sprintf("crescent_server_panics:%d", h.Exec.ServerPanics.Load()),
 	}
 }
 

@@ -100,6 +100,11 @@ type Executor struct {
 	// OnPanic, when set, logs a handler's panic: the command's name, the
 	// value passed to panic and the goroutine's stack (panic.go).
 	OnPanic func(cmd string, v any, stack []byte)
+	// ServerPanics counts the Go panics recovered outside command
+	// handlers: a connection's reading, parsing or executor checks, a
+	// push or replica writer, a cron tick (counted by the server; INFO
+	// stats' crescent_server_panics).
+	ServerPanics atomic.Int64
 	// Guard holds the replication states commands are checked against
 	// (GuardReadOnly, GuardMasterDown, GuardLoading, GuardNoReplicas,
 	// GuardIgnoreMaxmemory; guard.go): 0 on a master without
@@ -824,6 +829,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	} else {
 		e.Lock(locks)
 	}
+	cl.Locked = locks // for ReleaseAfterPanic
 	// one clock read serves the command's time and its statistics: the
 	// end of the client's previous command when it just ended (a
 	// pipeline), else a fresh one
@@ -850,7 +856,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 		// from the start, as a command does (waiting for them as
 		// lockNoWait allows, else on the connection's goroutine).
 		if cl.WouldWait && cl.LockBusy && !e.rerunDeclared(cl, spec, args, w, locks, f) {
-			cl.Scratch = f
+			cl.Scratch, cl.Locked = f, nil
 			return
 		}
 		locks.Declared = nil
@@ -860,6 +866,7 @@ func (e *Executor) Execute(cl *command.Client, args [][]byte, w *resp.Writer) {
 	if c.Block != nil {
 		wt = e.newWaiter(cl, c.Block)
 	}
+	cl.Locked = nil
 	e.Unlock(locks)
 	if e.blocks.nready.Load() != 0 || wt != nil {
 		cl.ClockMark = 0 // serving others or parking takes time

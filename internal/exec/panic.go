@@ -74,3 +74,20 @@ func (e *Executor) recoverHandler(c *command.Ctx, from *command.Client, mark int
 	c.Block = nil
 	c.Error(errInternal(c.Spec.Name))
 }
+
+// ReleaseAfterPanic releases the lock set cl's command held when a Go
+// panic outside its handler ended it (the executor's statistics or
+// propagation after the handler, a hook), so that the other clients do
+// not wait for it forever. It reports whether there was one. The
+// connection is closed after it: what the command did stays done, as
+// after a handler's panic.
+func (e *Executor) ReleaseAfterPanic(cl *command.Client) bool {
+	l, _ := cl.Locked.(*Locks)
+	cl.Locked = nil
+	if l == nil {
+		return false
+	}
+	l.Declared = nil
+	e.Unlock(l)
+	return true
+}

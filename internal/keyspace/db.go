@@ -365,7 +365,7 @@ func (db DB) SetStringCond(key, v []byte, exp int64, nx, xx bool) (found, stored
 			hdrOf(old).access = access
 			return true, false
 		}
-		if overwriteStr(old, access, v, exp) {
+		if overwriteStr(old, access, v, exp, db.s.ownFlag()) {
 			return true, true
 		}
 		oldSize = recSize(old)
@@ -377,7 +377,7 @@ func (db DB) SetStringCond(key, v []byte, exp int64, nx, xx bool) (found, stored
 	} else {
 		access = db.s.newAccess(db.Now)
 	}
-	db.store(ds, h, sh, key, old, oldSize, oldExp, newStrRec(access, key, v[:len(v):len(v)], exp))
+	db.store(ds, h, sh, key, old, oldSize, oldExp, newStrRec(access, key, v[:len(v):len(v)], exp, db.s.ownFlag()))
 	return found, true
 }
 
@@ -407,7 +407,7 @@ func (db DB) put(key []byte, val any, str []byte, exp int64) {
 // key string of an old object record is reused.
 func (db DB) newRec(key []byte, old unsafe.Pointer, val any, str []byte, exp int64, access uint32) unsafe.Pointer {
 	if val == nil {
-		return newStrRec(access, key, str, exp)
+		return newStrRec(access, key, str, exp, db.s.ownFlag())
 	}
 	var k string
 	if old != nil && hdrOf(old).flags&recObj != 0 {
@@ -465,7 +465,7 @@ func (db DB) SetStringKeepTTL(key, v []byte) {
 	hd.access = access
 	db.streamLeft(key, p, nil)
 	db.overwritten(p, nil)
-	db.store(ds, h, sh, key, p, oldSize, exp, newStrRec(access, key, v, exp))
+	db.store(ds, h, sh, key, p, oldSize, exp, newStrRec(access, key, v, exp, db.s.ownFlag()))
 }
 
 // StrSlot is where GetStringSlot found a key, for SetStringKeepTTLAt:
@@ -519,12 +519,12 @@ func (db DB) SetStringKeepTTLAt(slot StrSlot, key, v []byte) {
 	// GetStringSlot recorded the access already: one more would count
 	// INCR twice in the LFU counter (Redis: lookupKeyWrite's only)
 	access := hd.access
-	if overwriteStr(p, access, v, exp) {
+	if overwriteStr(p, access, v, exp, db.s.ownFlag()) {
 		return // INCR of a value that keeps its length: no allocation
 	}
 	oldSize := recSize(p)
 	hd.access = access
-	db.store(slot.ds, slot.h, slot.sh, key, p, oldSize, exp, newStrRec(access, key, v, exp))
+	db.store(slot.ds, slot.h, slot.sh, key, p, oldSize, exp, newStrRec(access, key, v, exp, db.s.ownFlag()))
 }
 
 // SetAccess sets key's access field (LRU clock or LFU counter) to a,

@@ -62,6 +62,24 @@ func (s *Store) UsedMemory() int64 {
 // the *-lfu policies) or an LRU clock.
 func (s *Store) SetLFU(on bool) { s.lfu.Store(on) }
 
+// SetNoSharedIntegers says whether Redis would now make new string
+// values without its shared integers (maxmemory with an LRU or LFU
+// policy): the string values written from now on are marked as objects
+// of their own (Entry.Unshared) until it is turned off. Redis decides
+// sharing when it makes the object, so a value keeps what it got when
+// the policy changes (OBJECT REFCOUNT).
+func (s *Store) SetNoSharedIntegers(on bool) {
+	var f uint32
+	if on {
+		f = uint32(recOwn)
+	}
+	s.ownNew.Store(f)
+}
+
+// ownFlag is the flag of a new string value: recOwn while Redis would
+// not share integers (SetNoSharedIntegers), else 0.
+func (s *Store) ownFlag() uint8 { return uint8(s.ownNew.Load()) }
+
 // LFU reports whether Entry.Access holds LFU counters.
 func (s *Store) LFU() bool { return s.lfu.Load() }
 

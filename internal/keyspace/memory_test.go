@@ -15,10 +15,10 @@ func TestRecordSize(t *testing.T) {
 	}
 	// key:123456 -> value:123456 is one allocation of 29 bytes (class 32)
 	k, v := []byte("key:123456"), []byte("value:123456")
-	if n := testing.AllocsPerRun(100, func() { newStrRec(0, k, v, 0) }); n != 1 {
+	if n := testing.AllocsPerRun(100, func() { newStrRec(0, k, v, 0, 0) }); n != 1 {
 		t.Fatalf("%v allocations per string record", n)
 	}
-	p := newStrRec(7, k, v, 0)
+	p := newStrRec(7, k, v, 0, 0)
 	if r := decodeStr(p); int(r.keyOff)+r.klen+r.vcap != 29 {
 		t.Fatalf("record is %d bytes", int(r.keyOff)+r.klen+r.vcap)
 	}

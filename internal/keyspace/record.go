@@ -135,9 +135,11 @@ func recBytes(p unsafe.Pointer, off uintptr, n int) []byte {
 
 // newStrRec returns a string record for key and v (both copied; v's spare
 // capacity, if any, is kept so that OBJECT ENCODING still says "raw").
-func newStrRec(access uint32, key, v []byte, exp int64) unsafe.Pointer {
+// own is recOwn for a new value written while Redis would not use its
+// shared integers (Store.ownFlag), else 0.
+func newStrRec(access uint32, key, v []byte, exp int64, own uint8) unsafe.Pointer {
 	c := cap(v)
-	var flags uint8
+	flags := own
 	hl := 5 + uvarintLen(len(key))
 	if c > len(v) {
 		flags |= recRaw
@@ -184,7 +186,7 @@ func newStrRec(access uint32, key, v []byte, exp int64) unsafe.Pointer {
 // hand out no value bytes, and nothing keeps a record's value bytes
 // past the command that read them under the shard's lock (replies, the
 // snapshot and Save copy them).
-func overwriteStr(p unsafe.Pointer, access uint32, v []byte, exp int64) bool {
+func overwriteStr(p unsafe.Pointer, access uint32, v []byte, exp int64, own uint8) bool {
 	hd := hdrOf(p)
 	f := hd.flags
 	if f&(recObj|recRaw) != 0 || (f&recExp != 0) != (exp != 0) {
@@ -208,7 +210,7 @@ func overwriteStr(p unsafe.Pointer, access uint32, v []byte, exp int64) bool {
 		}
 		copy(recBytes(p, r.keyOff+uintptr(r.klen), len(v)), v)
 		hd.access = access
-		hd.flags = f &^ (recEmb | recOwn)
+		hd.flags = f&^(recEmb|recOwn) | own
 		return true
 	}
 	if exp != 0 {
@@ -217,7 +219,7 @@ func overwriteStr(p unsafe.Pointer, access uint32, v []byte, exp int64) bool {
 	}
 	copy(recBytes(p, off+uintptr(kl), len(v)), v)
 	hd.access = access
-	hd.flags = f &^ (recEmb | recOwn) // a new value: Redis encodes it afresh
+	hd.flags = f&^(recEmb|recOwn) | own // a new value: Redis encodes it afresh
 	return true
 }
 
@@ -347,7 +349,7 @@ func setRecExpiry(p unsafe.Pointer, exp int64) unsafe.Pointer {
 		if exp == 0 {
 			return p
 		}
-		return keepFlags(newStrRec(h.access, recBytes(p, r.keyOff, r.klen), strValue(p, r), exp), p)
+		return keepFlags(newStrRec(h.access, recBytes(p, r.keyOff, r.klen), strValue(p, r), exp, 0), p)
 	}
 	binary.LittleEndian.PutUint64(recBytes(p, r.expOff, 8), uint64(exp))
 	return p

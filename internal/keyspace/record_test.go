@@ -108,14 +108,14 @@ func TestTableCollisions(t *testing.T) {
 	var tb table
 	const h = 42
 	a, b, c := []byte("a"), []byte("b"), []byte("c")
-	ra := newStrRec(0, a, []byte("1"), 0)
-	rb := newStrRec(0, b, []byte("2"), 5)
+	ra := newStrRec(0, a, []byte("1"), 0, 0)
+	rb := newStrRec(0, b, []byte("2"), 5, 0)
 	tb.set(h, a, nil, ra)
 	tb.set(h, b, nil, rb)
 	if tb.n != 2 || tb.get(h, a) != ra || tb.get(h, b) != rb || tb.get(h, c) != nil {
 		t.Fatal("collision lookup")
 	}
-	ra2 := newStrRec(0, a, []byte("one"), 0)
+	ra2 := newStrRec(0, a, []byte("one"), 0, 0)
 	tb.set(h, a, ra, ra2)
 	if tb.n != 2 || tb.get(h, a) != ra2 || tb.get(h, b) != rb {
 		t.Fatal("collision replace")
@@ -244,7 +244,7 @@ func TestDecodeStrFastPath(t *testing.T) {
 					for i := range v {
 						v[i] = byte(i)
 					}
-					p := newStrRec(7, key, v, exp)
+					p := newStrRec(7, key, v, exp, 0)
 					name := fmt.Sprintf("k%d/v%d/spare%d/exp%d", kl, vl, spare, exp)
 					if got, want := decodeStr(p), decodeStrSlow(p, hdrOf(p).flags); got != want {
 						t.Errorf("%s: decodeStr = %+v, want %+v", name, got, want)

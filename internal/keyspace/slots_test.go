@@ -219,7 +219,7 @@ func TestSlotIndexCollision(t *testing.T) {
 	ds := &s.shards[0].dbs[0]
 	var recs []unsafe.Pointer
 	for _, k := range []string{"a:1", "a:2", "b:1"} { // a:* share a slot
-		p := newStrRec(0, []byte(k), []byte("v"), 0)
+		p := newStrRec(0, []byte(k), []byte("v"), 0, 0)
 		ds.keys.set(h, []byte(k), nil, p)
 		s.slots.add(&ds.keys, h, []byte(k), p)
 		recs = append(recs, p)

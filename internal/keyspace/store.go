@@ -141,6 +141,7 @@ type Store struct {
 	seed   maphash.Seed
 	hooks  Hooks
 	lfu    atomic.Bool
+	ownNew atomic.Uint32 // recOwn while shared integers are off (SetNoSharedIntegers)
 	// lfuLog and lfuDecay are lfu-log-factor and lfu-decay-time, plus
 	// one so that the zero Store has Redis's defaults (SetLFUParams)
 	lfuLog, lfuDecay atomic.Int64

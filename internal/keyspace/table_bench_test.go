@@ -93,7 +93,7 @@ func BenchmarkTable1M(b *testing.B) {
 	for i, k := range bs.keys {
 		h := bs.s.Hash(k)
 		t := &tabs[h&(NumShards-1)]
-		rec := newStrRec(0, k, []byte("xxx"), 0)
+		rec := newStrRec(0, k, []byte("xxx"), 0, 0)
 		t.set(h, k, nil, rec)
 		refs[i] = ref{t, h, k, rec}
 		mk := bs.miss[i]
@@ -141,7 +141,7 @@ func BenchmarkTableEach1M(b *testing.B) {
 	tabs := make([]table, NumShards)
 	for _, k := range bs.keys {
 		h := bs.s.Hash(k)
-		tabs[h&(NumShards-1)].set(h, k, nil, newStrRec(0, k, []byte("xxx"), 0))
+		tabs[h&(NumShards-1)].set(h, k, nil, newStrRec(0, k, []byte("xxx"), 0, 0))
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -169,7 +169,7 @@ func BenchmarkTableGrow(b *testing.B) {
 			for i := range hs {
 				hs[i] = r.Uint64()&^0xff | 0x2a
 			}
-			rec := newStrRec(0, []byte("k"), nil, 0)
+			rec := newStrRec(0, []byte("k"), nil, 0, 0)
 			ds := make([]time.Duration, n)
 			var worst, p9999 time.Duration
 			b.ReportAllocs()

@@ -49,7 +49,7 @@ func (m *tableModel) set(k int) {
 	h := m.hash(k)
 	old := m.tb.get(h, key)
 	m.ver++
-	rec := newStrRec(0, key, fmt.Appendf(nil, "v%d", m.ver), 0)
+	rec := newStrRec(0, key, fmt.Appendf(nil, "v%d", m.ver), 0, 0)
 	m.tb.set(h, key, old, rec)
 	m.ref[string(key)] = rec
 }

@@ -109,7 +109,7 @@ func (db DB) SaveIn(key []byte, max uint32, arena *[]byte) (Saved, bool) {
 		sv.rec, sv.lent = unsafe.Pointer(&a[off]), true
 		return sv, true
 	}
-	sv.rec = keepFlags(newStrRec(hd.access, recBytes(p, r.keyOff, r.klen), strValue(p, r), recExpiry(p)), p)
+	sv.rec = keepFlags(newStrRec(hd.access, recBytes(p, r.keyOff, r.klen), strValue(p, r), recExpiry(p), 0), p)
 	return sv, true
 }
 

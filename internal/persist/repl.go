@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -755,6 +756,15 @@ func (m *Manager) FullSync(cl *command.Client, conn net.Conn, psync, rdbOnly boo
 // is dropped or its connection closes.
 func (m *Manager) replicaWriter(r *replica) {
 	defer m.dropReplica(r)
+	defer func() {
+		// a Go panic here is a bug: it drops this replica (which
+		// resynchronizes), not the server (server/recover.go)
+		if v := recover(); v != nil {
+			m.exec.ServerPanics.Add(1)
+			m.log.Warn("a panic was recovered outside a command handler: replica writer (see the stack)",
+				"addr", r.cl.Addr, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
 	select {
 	case r.wake <- struct{}{}: // what queued during the sync
 	default:

@@ -778,7 +778,7 @@ func (l *eventLoop) handle(st *loopState, events uint32) bool {
 	if events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 		st.fd.hup = true // edge-triggered: no second report
 	}
-	ok := c.run()
+	ok := c.runGuarded() // run, a panic closing c (recover.go)
 	if st.detached {
 		if ok {
 			l.handoff(c)
@@ -969,6 +969,7 @@ func (l *eventLoop) handoff(c *conn) {
 	l.s.wg.Add(1)
 	go func() {
 		defer l.s.wg.Done()
+		defer c.recoverConn("connection") // recover.go
 		c.resume(st)
 	}()
 }

@@ -337,6 +337,12 @@ func (c *conn) kickWriter() {
 
 // writePushes writes queued pushes until none is left (kickWriter).
 func (c *conn) writePushes() {
+	defer func() {
+		if v := recover(); v != nil {
+			c.s.notePanic("push writer", c.cl.Addr, v)
+			c.close() // writing stays set; the serving side sees the close
+		}
+	}()
 	for {
 		if err := c.writeOut(false); err != nil {
 			c.close() // writing stays set: no writer for a closed connection

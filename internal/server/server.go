@@ -110,7 +110,14 @@ type Server struct {
 	idleReleases atomic.Int64
 	loopSteals   atomic.Int64 // ready connections taken from another worker's batch
 	loopHooks    loopHooks    // tests only (export_test.go)
-	oom          oomScore     // oom-score-adj (oom.go)
+	// expireLocked is the shard the cron's active expiry holds, else -1
+	// (cron goroutine only; cronTick releases it after a panic).
+	expireLocked int
+	// Tests only (export_test.go), set before Run: cronHook runs at the
+	// start of each cron tick's work, connHook on each new connection.
+	cronHook func()
+	connHook func(c *conn)
+	oom      oomScore // oom-score-adj (oom.go)
 }
 
 // maxBaseMemory caps the start-up heap counted in used_memory.
@@ -129,6 +136,7 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	s := &Server{cfg: cfg, log: logger, table: table, clients: map[int64]*conn{},
 		shutdownCh: make(chan struct{}), started: time.Now(), procPoke: make(chan struct{}, 1)}
 	s.clockMs.Store(s.started.UnixMilli())
+	s.expireLocked = -1
 	// ids 1 and 2 are the scripts' fake clients (commands.LuaClientID,
 	// FunctionClientID): connections start at 3, as in Redis
 	s.nextID.Store(commands.FunctionClientID)
@@ -213,6 +221,12 @@ func New(cfg *config.Config, logger *slog.Logger, configFile string) (*Server, e
 	setLFU := func(p string) { s.store.SetLFU(strings.HasSuffix(p, "-lfu")) }
 	setLFU(cfg.Get("maxmemory-policy"))
 	cfg.OnChange("maxmemory-policy", setLFU)
+	// Redis makes no shared integers under maxmemory with an LRU/LFU
+	// policy; a value keeps what it got when made (OBJECT REFCOUNT)
+	setShared := func(string) { s.store.SetNoSharedIntegers(commands.NoSharedIntegers(maxmem.Int(), policy.String())) }
+	setShared("")
+	cfg.OnChange("maxmemory-policy", setShared)
+	cfg.OnChange("maxmemory", setShared)
 	setupLazyFree(cfg, s.store)
 	lfuLog, lfuDecay := cfg.Var("lfu-log-factor"), cfg.Var("lfu-decay-time")
 	setLFUParams := func(string) { s.store.SetLFUParams(lfuLog.Int(), lfuDecay.Int()) }
@@ -465,6 +479,7 @@ func (s *Server) accept(ln net.Listener, isTLS bool) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			defer c.recoverConn("connection")
 			c.serve()
 		}()
 	}
@@ -490,24 +505,34 @@ func (s *Server) cron(ctx context.Context) {
 		if s.cmds.CronPaused() {
 			continue // DEBUG PAUSE-CRON 1
 		}
-		// DEBUG SET-ACTIVE-EXPIRE, CLIENT PAUSE (ops); a replica's keys
-		// are deleted by its master's DELs
-		if s.cmds.ActiveExpireEnabled() && !s.store.Replica() {
-			next = s.activeExpire(next, 25*time.Millisecond/time.Duration(hz)*10/10)
-			// an expired stream unblocks its XREADGROUP clients, as
-			// Redis's beforeSleep serves them after the cycle
-			s.exec.ServeReady()
-		}
-		if s.exec.Cluster != nil && s.exec.BlockedClients() > 0 {
-			// blocked on a slot served elsewhere now, or the cluster
-			// is down: MOVED / CLUSTERDOWN (Redis's clientsCron)
-			s.exec.RedirectBlocked()
-		}
-		s.cmds.Cron()
-		s.evictionCron() // maxmemory-clients (client_evict.go)
-		s.gc.Tick()
-		s.tickLoops() // idle timeout (loop.go)
+		s.cronTick(func() { next = s.cronWork(next, hz) }) // recover.go
 	}
+}
+
+// cronWork is one tick of the cron's work after the clock; next is the
+// shard where active expiry goes on, returned for the next tick.
+func (s *Server) cronWork(next int, hz int64) int {
+	if s.cronHook != nil {
+		s.cronHook() // tests only
+	}
+	// DEBUG SET-ACTIVE-EXPIRE, CLIENT PAUSE (ops); a replica's keys
+	// are deleted by its master's DELs
+	if s.cmds.ActiveExpireEnabled() && !s.store.Replica() {
+		next = s.activeExpire(next, 25*time.Millisecond/time.Duration(hz)*10/10)
+		// an expired stream unblocks its XREADGROUP clients, as
+		// Redis's beforeSleep serves them after the cycle
+		s.exec.ServeReady()
+	}
+	if s.exec.Cluster != nil && s.exec.BlockedClients() > 0 {
+		// blocked on a slot served elsewhere now, or the cluster
+		// is down: MOVED / CLUSTERDOWN (Redis's clientsCron)
+		s.exec.RedirectBlocked()
+	}
+	s.cmds.Cron()
+	s.evictionCron() // maxmemory-clients (client_evict.go)
+	s.gc.Tick()
+	s.tickLoops() // idle timeout (loop.go)
+	return next
 }
 
 // activeExpire samples volatile keys shard by shard, as Redis's active
@@ -526,6 +551,7 @@ func (s *Server) activeExpire(start int, budget time.Duration) int {
 			continue
 		}
 		s.store.LockShard(sh)
+		s.expireLocked = sh // for cronTick's recovery
 		now := s.exec.Now()
 		sampled, expired := 0, 0
 		for db := 0; db < s.store.NumDBs(); db++ {
@@ -537,6 +563,7 @@ func (s *Server) activeExpire(start int, budget time.Duration) int {
 				}
 			}
 		}
+		s.expireLocked = -1
 		s.store.UnlockShard(sh)
 		if expired*10 <= sampled {
 			clean++
@@ -616,6 +643,9 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	cl.DebugConn = debugConn{c}
 	cl.OnKill = func() { go c.killed() }
 	c.noteFD(nc)
+	if s.connHook != nil {
+		s.connHook(c) // tests only
+	}
 	s.mu.Lock()
 	s.clients[id] = c
 	s.mu.Unlock()

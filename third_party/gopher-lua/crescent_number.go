@@ -153,7 +153,9 @@ func strtod(s string) (float64, int) {
 				n = j + 1
 			}
 		}
-		nan := math.NaN()
+		// glibc's NaN: the quiet NaN without payload (math.NaN() has a
+		// payload bit, which LuaBitOp's conversion shows: bit.tobit('nan'))
+		nan := math.Float64frombits(0x7ff8000000000000)
 		if neg {
 			nan = math.Float64frombits(math.Float64bits(nan) | 1<<63)
 		}

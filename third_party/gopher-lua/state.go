@@ -2090,10 +2090,13 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 	if errfunc != nil {
 		ls.hasErrorFunc = true
 	}
-	oldCcalls := ls.nCcalls // CRESCENT
+	oldCcalls := ls.nCcalls  // CRESCENT
+	oldErrFunc := ls.errFunc // CRESCENT: L->errfunc, saved and restored as luaD_pcall
+	ls.errFunc = errfunc
 	defer func() {
 		ls.Panic = oldpanic
 		ls.hasErrorFunc = false
+		ls.errFunc = oldErrFunc
 		rcv := recover()
 		if rcv != nil {
 			defer func() { ls.nCcalls = oldCcalls }() // CRESCENT
@@ -2150,6 +2153,12 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 
 	return
 }
+
+// ErrorFunc is the error function of the innermost PCall running on this
+// thread (nil for none, and in a coroutine until it makes its own), as Lua
+// 5.1's L->errfunc, which lua_load gives to its protected parser: a
+// reader's error goes through it. CRESCENT
+func (ls *LState) ErrorFunc() *LFunction { return ls.errFunc }
 
 func (ls *LState) GPCall(fn LGFunction, data LValue) error {
 	ls.Push(newLFunctionG(fn, ls.currentEnv(), 0))

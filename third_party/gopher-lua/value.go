@@ -193,6 +193,7 @@ type LState struct {
 	wrapped      bool
 	uvcache      *Upvalue
 	hasErrorFunc bool
+	errFunc      *LFunction // CRESCENT: the error function of the innermost PCall (L->errfunc)
 	mainLoop     func(*LState, *callFrame)
 	ctx          context.Context
 	ctxCancelFn  context.CancelFunc

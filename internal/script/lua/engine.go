@@ -729,15 +729,21 @@ func luaLoadstring(L *glua.LState) int {
 // load is Lua 5.1's load(): the reader's pieces (strings or numbers, up
 // to nil or an empty string) are parsed as one chunk named "=(load)" by
 // default, with loadstring's checks and messages. An error in the reader
+// (raised by it, or luaL_error's "reader function must return a string")
 // makes load return nil and the error, as lua_load's protected parser
-// does (a killed script stays killed).
+// does (a killed script stays killed). That parser runs under the error
+// function active where load is called (L->errfunc): at a script's top
+// level Redis's __redis__err__handler, which makes the error a table;
+// inside pcall none, so the error stays what was raised; inside xpcall
+// its handler.
 func (s *state) load(L *glua.LState) int {
 	fn := L.CheckFunction(1)
 	name := L.OptString(2, "=(load)")
+	errfn := L.ErrorFunc()
 	var code strings.Builder
 	for {
 		L.Push(fn)
-		if err := L.PCall(0, 1, nil); err != nil {
+		if err := L.PCall(0, 1, errfn); err != nil {
 			if s.run != nil && s.run.Killed() {
 				raiseNoPos(L, "Script killed by user with SCRIPT KILL...")
 			}
@@ -757,9 +763,18 @@ func (s *state) load(L *glua.LState) int {
 		case glua.LNumber:
 			piece = fmtNumber(float64(x))
 		default:
-			// luaL_error in generic_reader: the position of load's caller
+			// luaL_error in generic_reader: the position of load's
+			// caller, through the error function (luaG_errormsg)
+			var msg glua.LValue = glua.LString(where(L, 1) + "reader function must return a string")
+			if errfn != nil {
+				L.Push(errfn)
+				L.Push(msg)
+				L.Call(1, 1)
+				msg = L.Get(-1)
+				L.Pop(1)
+			}
 			L.Push(glua.LNil)
-			L.Push(glua.LString(where(L, 1) + "reader function must return a string"))
+			L.Push(msg)
 			return 2
 		}
 		if piece == "" {

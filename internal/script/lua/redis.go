@@ -281,9 +281,12 @@ func (s *state) setRepl(L *glua.LState) int {
 	if L.GetTop() != 1 {
 		raiseError(L, "redis.set_repl() requires two arguments.")
 	}
-	f := 0
-	if n, ok := L.Get(1).(glua.LNumber); ok {
-		f = int(n)
+	// lua_tonumber: a number, or a string that reads as one (strtod:
+	// " 12 ", "0x10", "1e5", "nan"), else 0; then C's (int) conversion
+	// (INT_MIN when out of range, NaN included)
+	f := math.MinInt32
+	if x := float64(glua.LVAsNumber(L.Get(1))); x > -2147483649 && x < 2147483648 {
+		f = int(x)
 	}
 	if f&^replAll != 0 {
 		raiseError(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")

@@ -3,7 +3,6 @@ package lualib
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 	"math"
 
 	lua "github.com/yuin/gopher-lua"
@@ -117,7 +116,7 @@ func (f *structFmt) controloptions(L *lua.LState, opt byte, h *structHeader) {
 		}
 		h.align = a
 	default:
-		argError(L, 1, fmt.Sprintf("invalid format option '%c'", opt))
+		argError(L, 1, "invalid format option '"+string([]byte{byte(opt)})+"'") // luaL_error's %c: the byte
 	}
 }
 
