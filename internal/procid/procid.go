@@ -82,3 +82,82 @@ func (m *RWMutex) Unlock() {
 		m.s[i].mu.Unlock()
 	}
 }
+
+// Pool holds idle values by processor: Put keeps a value in its caller's
+// processor's slot, and Get takes from there first, so that a value (a Lua
+// state, say) stays in one core's caches from call to call, and the two
+// cores do not share one pool lock. The zero value is an empty pool.
+type Pool[T any] struct {
+	s [Slots]poolSlot[T]
+}
+
+// poolSlot is one processor's idle values, on cache lines of its own.
+type poolSlot[T any] struct {
+	mu   sync.Mutex
+	free []T
+	_    [128 - 8 - 24]byte
+}
+
+// Get takes an idle value: its processor's slot first, then the others
+// from the first (processors' ids are small, so values are in the first
+// slots). ok is false when the pool is empty.
+func (p *Pool[T]) Get() (x T, ok bool) {
+	i := Slot()
+	for k := -1; k < Slots; k++ {
+		j := k
+		if k < 0 {
+			j = i
+		} else if k == i {
+			continue
+		}
+		sl := &p.s[j]
+		sl.mu.Lock()
+		if n := len(sl.free); n > 0 {
+			x = sl.free[n-1]
+			var zero T
+			sl.free[n-1] = zero
+			sl.free = sl.free[:n-1]
+			sl.mu.Unlock()
+			return x, true
+		}
+		sl.mu.Unlock()
+	}
+	return x, false
+}
+
+// Put keeps x in its caller's processor's slot, unless that slot already
+// holds max values (max 0: no limit); it reports whether it kept x.
+func (p *Pool[T]) Put(x T, max int) bool {
+	sl := &p.s[Slot()]
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	if max > 0 && len(sl.free) >= max {
+		return false
+	}
+	sl.free = append(sl.free, x)
+	return true
+}
+
+// Drain empties the pool and returns what it held.
+func (p *Pool[T]) Drain() []T {
+	var out []T
+	for i := range p.s {
+		sl := &p.s[i]
+		sl.mu.Lock()
+		out = append(out, sl.free...)
+		clear(sl.free)
+		sl.free = sl.free[:0]
+		sl.mu.Unlock()
+	}
+	return out
+}
+
+// Each calls fn with every idle value (tests, statistics); the pool must
+// not be used meanwhile.
+func (p *Pool[T]) Each(fn func(T)) {
+	for i := range p.s {
+		for _, x := range p.s[i].free {
+			fn(x)
+		}
+	}
+}

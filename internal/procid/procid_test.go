@@ -108,3 +108,48 @@ func BenchmarkReadLockParallel(b *testing.B) {
 		})
 	})
 }
+
+func TestPool(t *testing.T) {
+	var p Pool[int]
+	if _, ok := p.Get(); ok {
+		t.Fatal("Get from an empty pool")
+	}
+	for i := 1; i <= 3; i++ {
+		if !p.Put(i, 2) && i <= 2 {
+			t.Fatalf("Put %d refused under the limit", i)
+		}
+	}
+	// from one goroutine, possibly moved between processors: what was kept
+	// comes back, each value once
+	seen := map[int]bool{}
+	for {
+		x, ok := p.Get()
+		if !ok {
+			break
+		}
+		if seen[x] {
+			t.Fatalf("%d taken twice", x)
+		}
+		seen[x] = true
+	}
+	if len(seen) < 2 || len(seen) > 3 {
+		t.Fatalf("got back %v", seen)
+	}
+	p.Put(7, 0)
+	p.Put(8, 0)
+	n := 0
+	p.Each(func(int) { n++ })
+	if got := p.Drain(); len(got) != 2 || n != 2 {
+		t.Fatalf("Drain %v, Each saw %d", got, n)
+	}
+	if _, ok := p.Get(); ok {
+		t.Fatal("Get after Drain")
+	}
+}
+
+// The slot layout of Pool, as rwSlot's.
+func TestPoolSlotLayout(t *testing.T) {
+	if n := unsafe.Sizeof(poolSlot[*int]{}); n != 128 {
+		t.Fatalf("poolSlot is %d bytes, want 128", n)
+	}
+}

@@ -40,18 +40,11 @@ type libClones struct {
 	names []string // the functions that may run in a clone
 	max   int
 
-	free [procid.Slots]cloneSlot
+	free procid.Pool[*clone]
 
 	mu     sync.Mutex // guards made and failed
 	made   int
 	failed bool // a clone did not load as the original did: no more tries
-}
-
-// cloneSlot is one processor's idle clones, on cache lines of its own.
-type cloneSlot struct {
-	mu   sync.Mutex
-	free []*clone
-	_    [128 - 8 - 24]byte
 }
 
 // clone is one copy of a library in a state of its own.
@@ -80,27 +73,8 @@ func (e *Engine) enableClones(proto *glua.FunctionProto, fns []*script.FunctionI
 // get returns a free clone, loading a new one if fewer than max exist; nil
 // when none can be had.
 func (lc *libClones) get(e *Engine) *clone {
-	// its own processor's slot first, then the others from the first:
-	// processors' ids are small, so the other states are in the first
-	// slots
-	i := procid.Slot()
-	for k := -1; k < procid.Slots; k++ {
-		j := k
-		if k < 0 {
-			j = i
-		} else if k == i {
-			continue
-		}
-		sl := &lc.free[j]
-		sl.mu.Lock()
-		if n := len(sl.free); n > 0 {
-			c := sl.free[n-1]
-			sl.free[n-1] = nil
-			sl.free = sl.free[:n-1]
-			sl.mu.Unlock()
-			return c
-		}
-		sl.mu.Unlock()
+	if c, ok := lc.free.Get(); ok {
+		return c
 	}
 	lc.mu.Lock()
 	if lc.failed || lc.made >= lc.max {
@@ -129,10 +103,7 @@ func (lc *libClones) put(c *clone) {
 		c.s.L.Close()
 		return
 	}
-	sl := &lc.free[procid.Slot()]
-	sl.mu.Lock()
-	sl.free = append(sl.free, c)
-	sl.mu.Unlock()
+	lc.free.Put(c, 0)
 }
 
 // newClone loads lc's library into a new state. It returns nil if the

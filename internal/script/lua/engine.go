@@ -56,7 +56,7 @@ type Engine struct {
 	// there, so that its stack, registry and tables stay in that core's
 	// caches instead of moving to the other core at the next call, and
 	// the two cores do not share one pool lock. all counts the states.
-	free [procid.Slots]stateSlot
+	free procid.Pool[*state]
 	all  atomic.Int64
 	rng  lrand48
 
@@ -186,40 +186,14 @@ func (e *Engine) Memory() int64 {
 	return e.all.Load() * 30 * 1024
 }
 
-// stateSlot is one processor's idle states, on cache lines of its own.
-type stateSlot struct {
-	mu   sync.Mutex
-	free []*state
-	_    [128 - 8 - 24]byte
-}
-
-// slotIdle is how many idle states a slot keeps.
+// slotIdle is how many idle states a processor's slot keeps.
 const slotIdle = 4
 
 // get returns an idle state, its processor's first, else another's, else
 // a new one.
 func (e *Engine) get() *state {
-	// its own processor's slot first, then the others from the first:
-	// processors' ids are small, so the other states are in the first
-	// slots
-	i := procid.Slot()
-	for k := -1; k < procid.Slots; k++ {
-		j := k
-		if k < 0 {
-			j = i
-		} else if k == i {
-			continue
-		}
-		sl := &e.free[j]
-		sl.mu.Lock()
-		if n := len(sl.free); n > 0 {
-			s := sl.free[n-1]
-			sl.free[n-1] = nil
-			sl.free = sl.free[:n-1]
-			sl.mu.Unlock()
-			return s
-		}
-		sl.mu.Unlock()
+	if s, ok := e.free.Get(); ok {
+		return s
 	}
 	e.all.Add(1)
 	return e.newState()
@@ -234,16 +208,10 @@ func (e *Engine) put(s *state) {
 		s.L.Close()
 		return
 	}
-	sl := &e.free[procid.Slot()]
-	sl.mu.Lock()
-	if len(sl.free) < slotIdle {
-		sl.free = append(sl.free, s)
-		sl.mu.Unlock()
-		return
+	if !e.free.Put(s, slotIdle) {
+		e.all.Add(-1)
+		s.L.Close()
 	}
-	sl.mu.Unlock()
-	e.all.Add(-1)
-	s.L.Close()
 }
 
 // Call runs fn and writes its result to run.W.
@@ -1158,15 +1126,7 @@ var _ io.Reader = (*strings.Reader)(nil)
 
 // Reset drops the idle Lua states (SCRIPT FLUSH): new ones start clean.
 func (e *Engine) Reset() {
-	var free []*state
-	for i := range e.free {
-		sl := &e.free[i]
-		sl.mu.Lock()
-		free = append(free, sl.free...)
-		clear(sl.free)
-		sl.free = sl.free[:0]
-		sl.mu.Unlock()
-	}
+	free := e.free.Drain()
 	e.all.Add(-int64(len(free)))
 	e.gc.init() // a new VM's collector parameters
 	for _, s := range free {

@@ -161,9 +161,7 @@ func TestFrozenArgTables(t *testing.T) {
 func calledIn(t *testing.T, lf *libFunc) *state {
 	t.Helper()
 	var found []*clone
-	for i := range lf.clones.free {
-		found = append(found, lf.clones.free[i].free...)
-	}
+	lf.clones.free.Each(func(c *clone) { found = append(found, c) })
 	if len(found) != 1 {
 		t.Fatalf("%d idle clones after calls from one goroutine, want 1", len(found))
 	}
