@@ -16,10 +16,11 @@ import (
 // through its upvalues, read-only globals) behaves the same in any state
 // where its library was loaded. Such a function runs in a clone: a state
 // of its own where the same compiled library was loaded again (in the
-// functions' state only when every clone is busy). Clones are made on demand, at most GOMAXPROCS
-// (as the engine was made: Engine.procs) per library, and belong to one load of the library: FUNCTION LOAD
-// REPLACE, DELETE and FLUSH leave them to the garbage collector with the
-// functions that point at them.
+// functions' state only when every clone is busy). Clones are made on
+// demand, at most GOMAXPROCS (as the engine was made: Engine.procs) per
+// library, and belong to one load of the library: FUNCTION LOAD REPLACE,
+// DELETE and FLUSH leave them to the garbage collector with the functions
+// that point at them.
 
 // cloneLoadMax is the most CPU time a library's load may take (on its
 // thread: onThreadCPU) for it still to get clones: a clone is loaded by the
