@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,23 +23,8 @@ import (
 
 const errConnPanic = "-ERR internal error (see the server log)\r\n"
 
-// panicLog is a logger's output, safe for concurrent writes.
-type panicLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *panicLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *panicLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// panicLog is a logger's output, safe for concurrent writes (ops_test.go).
+type panicLog = syncBuf
 
 // startPanicServer serves a Crescent whose log goes to log; setup runs
 // before it serves (hooks).
